@@ -1,0 +1,106 @@
+# glimpse build. `make` builds build/glimpse; `make test` and `make demo` install what is
+# missing first (scripts/install-deps.sh). V=1 shows full commands.
+
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BUILD ?= build
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PROTOC_C ?= protoc-c
+PPROF_PROTO ?= /usr/share/gocode/src/github.com/google/pprof/proto/profile.proto
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+PKGS := libbpf libelf libdw zlib libprotobuf-c capstone
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -I$(BUILD) -I$(BUILD)/gen -Iuser -Ibpf \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ivmlinux/$(ARCH) -Ibpf
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+PROTO_GEN := $(BUILD)/gen/profile.pb-c.c
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS)) $(BUILD)/gen/profile.pb-c.o
+LIB_OBJS := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+.SECONDARY:
+.PHONY: all deps test unit e2e demo bench-profile fuzz clean apps
+.DEFAULT_GOAL := all
+all: $(BUILD)/glimpse
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/profile.pb-c.c $(BUILD)/gen/profile.pb-c.h: $(PPROF_PROTO) | $(BUILD)/gen
+	$(call msg,PROTOC,$@)
+	$(Q)$(PROTOC_C) --c_out=$(BUILD)/gen -I$(dir $(PPROF_PROTO)) $(notdir $(PPROF_PROTO))
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
+
+# Every user object may include a skeleton or generated header: build those first.
+$(BUILD)/user/%.o: user/%.c | $(BUILD)/user $(SKELS) $(PROTO_GEN)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/glimpse: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/bpf $(BUILD)/user $(BUILD)/gen $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+apps:
+	$(Q)$(MAKE) -s -C tests/apps BUILD=$(abspath $(BUILD))/apps
+
+unit: $(UNIT_BINS) apps
+	$(Q)scripts/run-unit-tests.sh $(UNIT_BINS)
+
+e2e: all apps
+	$(Q)GLIMPSE=$(abspath $(BUILD))/glimpse APPS=$(abspath $(BUILD))/apps \
+		/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory e2e
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all apps
+	$(Q)scripts/demo.sh $(abspath $(BUILD))
+
+bench-profile: deps
+	$(Q)$(MAKE) --no-print-directory all apps
+	$(Q)scripts/bench-profile.sh $(abspath $(BUILD))
+
+fuzz:
+	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/Makefile BUILD=$(abspath $(BUILD))
+
+clean:
+	$(Q)rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/user/*.d $(BUILD)/bpf/*.d $(BUILD)/tests/*.d)

@@ -1,0 +1,293 @@
+#!/usr/bin/env bash
+# Benchmark: what does profiling a busy process cost with glimpse, perf and bpftrace?
+#
+# Usage: scripts/bench-profile.sh <abs build dir>   (run by `make bench-profile`)
+# Env:   BENCH_SECONDS (default 30)  profiling duration per tool
+#        BENCH_HZ      (default 99)  sampling frequency
+#
+# Each tool profiles a fresh 2-thread CPU burner (apps/cburner -j 2) for BENCH_SECONDS at
+# BENCH_HZ.  The profiler's own CPU time (user+sys) and peak RSS come from GNU time.  This is
+# a benchmark, not a test: it prints numbers, ratios and the goals' PASS/MISS, and exits
+# non-zero only when a tool is missing or broken.  perf and bpftrace are optional.
+set -euo pipefail
+
+BUILD=${1:?usage: bench-profile.sh <abs build dir>}
+SECS=${BENCH_SECONDS:-30}
+HZ=${BENCH_HZ:-99}
+GLIMPSE=$BUILD/glimpse
+BURNER=$BUILD/apps/cburner
+GNU_TIME=/usr/bin/time
+
+# Goals from the issue.
+GOAL_CPU_VS_PERF=0.5 # glimpse CPU <= 0.5x perf record+report
+GOAL_CORE_PCT=1      # glimpse < 1 % of one core
+GOAL_RSS_MB=20       # glimpse peak RSS <= 20 MB
+
+declare -A CPU=() RSS=() SAMPLES=() # per measured run: seconds, MB, samples
+BURNER_PIDS=()
+MEASURED_PID=""     # the GNU time process of the measured command running in the background
+BPF_STATS_PREV=""   # kernel.bpf_stats_enabled before we touched it
+BPF_RUN_NS="" BPF_RUN_CNT="" BPF_AT=""
+tmp=""
+
+die() { echo "bench-profile: $*" >&2; exit 1; }
+note() { echo "note: $*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+# calc FORMAT EXPR: awk arithmetic on numbers we produced ourselves.
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+
+cleanup() {
+	local p
+	if [ -n "$MEASURED_PID" ]; then
+		for p in $(pgrep -P "$MEASURED_PID" || true); do kill "$p" 2>/dev/null || true; done
+		kill "$MEASURED_PID" 2>/dev/null || true
+	fi
+	for p in "${BURNER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	restore_bpf_stats
+	[ -n "$tmp" ] && rm -rf "$tmp"
+}
+
+# ---- burner --------------------------------------------------------------------------------
+
+# start_burner: starts a fresh 2-thread burner, sets BURNER_PID once it printed "ready PID".
+start_burner() {
+	local out=$tmp/burner.${#BURNER_PIDS[@]}.out i
+	: >"$out" # exists before the background job opens it
+	# -t is only a safety net (the trap kills it); long enough for bpftrace's startup too.
+	"$BURNER" -j 2 -t $((SECS + 120)) >"$out" &
+	BURNER_PIDS+=("$!")
+	for ((i = 0; i < 100; i++)); do
+		BURNER_PID=$(awk '$1 == "ready" { print $2; exit }' "$out")
+		[ -n "$BURNER_PID" ] && return 0
+		sleep 0.05
+	done
+	die "cburner did not print 'ready PID'"
+}
+
+stop_burner() {
+	kill "$BURNER_PID" 2>/dev/null || true
+	wait "$BURNER_PID" 2>/dev/null || true
+}
+
+# ---- measured commands ---------------------------------------------------------------------
+
+# measure_start NAME CMD...: runs CMD under GNU time in the background (stderr to $tmp/NAME.err,
+# stdout wherever the caller redirected it).  Sets MEASURED_PID (the GNU time process).
+measure_start() {
+	local name=$1
+	shift
+	"$GNU_TIME" -o "$tmp/$name.time" -f '%U %S %M' "$@" 2>"$tmp/$name.err" &
+	MEASURED_PID=$!
+}
+
+# measured_command_pid: the PID of the command GNU time runs (its only child).
+measured_command_pid() { pgrep -P "$MEASURED_PID" | head -n 1; }
+
+# measure_wait NAME: waits for the measured command; sets CPU[NAME] (user+sys s) and RSS[NAME]
+# (peak MB).  A failing command means a broken tool: show its stderr and exit.
+measure_wait() {
+	local name=$1 rc=0 user sys rss_kb
+	wait "$MEASURED_PID" || rc=$?
+	MEASURED_PID=""
+	if [ "$rc" -ne 0 ]; then
+		echo "bench-profile: $name failed (exit $rc); its stderr:" >&2
+		tail -n 20 "$tmp/$name.err" >&2
+		exit 1
+	fi
+	# GNU time may prefix a "Command exited/terminated ..." line: our format is the last line.
+	read -r user sys rss_kb < <(tail -n 1 "$tmp/$name.time")
+	CPU[$name]=$(calc %.2f "$user + $sys")
+	RSS[$name]=$(calc %.1f "$rss_kb / 1024")
+}
+
+# measure NAME CMD...: runs CMD to completion under GNU time.
+measure() {
+	measure_start "$@"
+	measure_wait "$1"
+}
+
+# ---- glimpse's in-kernel cost --------------------------------------------------------------
+
+enable_bpf_stats() {
+	BPF_STATS_PREV=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || true)
+	if [ -z "$BPF_STATS_PREV" ] || ! sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null 2>&1; then
+		note "cannot enable kernel.bpf_stats_enabled: glimpse's in-kernel cost not measured"
+		BPF_STATS_PREV=""
+		return 1
+	fi
+}
+
+restore_bpf_stats() {
+	if [ -n "$BPF_STATS_PREV" ]; then
+		sysctl -q -w kernel.bpf_stats_enabled="$BPF_STATS_PREV" >/dev/null 2>&1 || true
+		BPF_STATS_PREV=""
+	fi
+}
+
+# read_bpf_stats: sums run_time_ns/run_cnt of the on_cpu_sample programs held open by the
+# measured glimpse (found through its fds, since other glimpse instances may be running).
+read_bpf_stats() {
+	local gpid ids id json ns=0 cnt=0 found=0
+	gpid=$(measured_command_pid) || true
+	[ -n "$gpid" ] || return 0
+	ids=$(sed -n 's/^prog_id:[[:space:]]*//p' /proc/"$gpid"/fdinfo/* 2>/dev/null | sort -un) || true
+	for id in $ids; do
+		json=$(bpftool -j prog show id "$id" 2>/dev/null) || continue
+		[[ $json == *'"name":"on_cpu_sample"'* ]] || continue
+		ns=$((ns + $(sed -n 's/.*"run_time_ns":\([0-9]*\).*/\1/p' <<<"$json")))
+		cnt=$((cnt + $(sed -n 's/.*"run_cnt":\([0-9]*\).*/\1/p' <<<"$json")))
+		found=1
+	done
+	if [ "$found" = 1 ]; then BPF_RUN_NS=$ns BPF_RUN_CNT=$cnt; fi
+}
+
+# ---- the tools -----------------------------------------------------------------------------
+
+bench_glimpse() {
+	local stats=0 at
+	echo "== glimpse: profile -p PID -F $HZ -d $SECS -o glimpse.pb.gz --top 0"
+	start_burner
+	if have bpftool && enable_bpf_stats; then stats=1; fi
+	measure_start glimpse "$GLIMPSE" profile -p "$BURNER_PID" -F "$HZ" -d "$SECS" \
+		-o "$tmp/glimpse.pb.gz" --top 0
+	if [ "$stats" = 1 ]; then
+		# The program goes away with glimpse: sample it shortly before the end.
+		at=0.5
+		[ "$SECS" -gt 1 ] && at=$((SECS - 1))
+		sleep "$at"
+		read_bpf_stats
+		BPF_AT=$at
+	fi
+	measure_wait glimpse
+	restore_bpf_stats
+	stop_burner
+	SAMPLES[glimpse]=$(sed -n 's/.*profile collected.*samples=\([0-9]*\).*/\1/p' "$tmp/glimpse.err" | tail -n 1)
+	[ -s "$tmp/glimpse.pb.gz" ] || die "glimpse wrote no profile"
+	echo "   CPU ${CPU[glimpse]} s, peak RSS ${RSS[glimpse]} MB, samples ${SAMPLES[glimpse]:-?}"
+	if [ -n "$BPF_RUN_CNT" ] && [ "$BPF_RUN_CNT" -gt 0 ]; then
+		echo "   in-kernel (on_cpu_sample, first ${BPF_AT} s): $BPF_RUN_CNT runs," \
+			"$(calc %.0f "$BPF_RUN_NS / $BPF_RUN_CNT") ns per sample (run)," \
+			"$(calc %.2f "$BPF_RUN_NS / 1e6") ms total" \
+			"($(calc %.4f "$BPF_RUN_NS / 1e7 / $BPF_AT") % of one core)"
+		echo "   (BPF time is charged to the interrupted task, not to glimpse's CPU above)"
+	elif [ "$stats" = 1 ]; then
+		note "on_cpu_sample program of glimpse not found: in-kernel cost not measured"
+	fi
+}
+
+bench_perf() {
+	echo "== perf: record -F $HZ -g -p PID -- sleep $SECS, then report --stdio"
+	start_burner
+	measure perf-record perf record -F "$HZ" -g -p "$BURNER_PID" -o "$tmp/perf.data" -- sleep "$SECS"
+	stop_burner
+	measure perf-report perf report -i "$tmp/perf.data" --stdio >/dev/null
+	# record + report run one after the other: CPU adds up, peak RSS is the larger one.
+	CPU[perf]=$(calc %.2f "${CPU[perf-record]} + ${CPU[perf-report]}")
+	RSS[perf]=$(calc %.1f "${RSS[perf-record]} > ${RSS[perf-report]} ? ${RSS[perf-record]} : ${RSS[perf-report]}")
+	SAMPLES[perf-record]=$(sed -n 's/.*perf record: Captured.*(\([0-9]*\) samples).*/\1/p' "$tmp/perf-record.err")
+	SAMPLES[perf]=${SAMPLES[perf-record]}
+	echo "   record: CPU ${CPU[perf-record]} s, peak RSS ${RSS[perf-record]} MB, samples ${SAMPLES[perf-record]:-?}"
+	echo "   report: CPU ${CPU[perf-report]} s, peak RSS ${RSS[perf-report]} MB"
+}
+
+bench_bpftrace() {
+	local prog bpid tenths attach="?"
+	echo "== bpftrace: profile:hz:$HZ /pid == PID/ { @[ustack, kstack] = count(); }, SIGINT after $SECS s"
+	start_burner
+	prog="profile:hz:$HZ /pid == $BURNER_PID/ { @[ustack, kstack] = count(); }"
+	measure_start bpftrace bpftrace -e "$prog" >"$tmp/bpftrace.out"
+	# Note when it attached (it prints "Attaching N probes..."), to show its startup time.
+	for ((tenths = 1; tenths < SECS * 10; tenths++)); do
+		sleep 0.1
+		if grep -q '^Attaching' "$tmp/bpftrace.out"; then attach=$(calc %.1f "$tenths / 10"); break; fi
+	done
+	sleep "$(calc %.1f "$SECS - $tenths / 10")"
+	# SIGINT bpftrace itself (GNU time ignores it); it prints the map and exits 0.
+	bpid=$(measured_command_pid) || true
+	[ -n "$bpid" ] && kill -INT "$bpid"
+	measure_wait bpftrace
+	stop_burner
+	SAMPLES[bpftrace]=$(awk '/\]: [0-9]+$/ { n += $NF } END { print n + 0 }' "$tmp/bpftrace.out")
+	echo "   CPU ${CPU[bpftrace]} s, peak RSS ${RSS[bpftrace]} MB, samples ${SAMPLES[bpftrace]} (attached after ~$attach s)"
+	echo "   (its CPU includes startup: parsing, LLVM codegen, loading, plus stack symbolization at exit)"
+}
+
+# ---- report --------------------------------------------------------------------------------
+
+# ratio A B: A/B with 2 decimals, "n/a" if either is missing or B is zero.
+ratio() {
+	if [ -z "${1:-}" ] || [ -z "${2:-}" ] || [ "$(calc %d "$2 == 0")" = 1 ]; then
+		echo n/a
+	else
+		echo "$(calc %.2f "$1 / $2")x"
+	fi
+}
+
+# goal TEXT CONDITION: prints PASS/MISS; CONDITION is an awk expression.
+goal() { printf '  %-48s %s\n' "$1" "$([ "$(calc %d "$2")" = 1 ] && echo PASS || echo MISS)"; }
+
+report() {
+	local t label
+	echo
+	echo "== summary: ${SECS} s at ${HZ} Hz, 2-thread burner, $(nproc) CPUs, load average at start $LOAD_AT_START"
+	printf '%-20s %8s %14s %12s %9s\n' tool "CPU s" "% of 1 core" "peak RSS MB" samples
+	for t in glimpse perf-record perf-report perf bpftrace; do
+		[ -n "${CPU[$t]:-}" ] || continue
+		case $t in
+		perf-record) label="perf record" ;;
+		perf-report) label="perf report" ;;
+		perf) label="perf record+report" ;;
+		*) label=$t ;;
+		esac
+		printf '%-20s %8s %13s%% %12s %9s\n' "$label" "${CPU[$t]}" \
+			"$(calc %.2f "${CPU[$t]} * 100 / $SECS")" "${RSS[$t]}" "${SAMPLES[$t]:--}"
+	done
+	echo "(CPU = user+sys from GNU time, 10 ms resolution; % of one core over the ${SECS} s run;"
+	echo " at most $((HZ * SECS * 2)) samples: fewer means the burner shared the CPUs with other load)"
+
+	echo
+	echo "glimpse ratios:"
+	printf '  %-40s %s\n' \
+		"CPU / perf CPU (record+report)" "$(ratio "${CPU[glimpse]}" "${CPU[perf]:-}")" \
+		"CPU / perf CPU (record alone)" "$(ratio "${CPU[glimpse]}" "${CPU[perf-record]:-}")" \
+		"CPU / bpftrace CPU" "$(ratio "${CPU[glimpse]}" "${CPU[bpftrace]:-}")" \
+		"RSS / perf RSS (record+report)" "$(ratio "${RSS[glimpse]}" "${RSS[perf]:-}")" \
+		"RSS / perf RSS (record alone)" "$(ratio "${RSS[glimpse]}" "${RSS[perf-record]:-}")" \
+		"RSS / bpftrace RSS" "$(ratio "${RSS[glimpse]}" "${RSS[bpftrace]:-}")"
+
+	echo
+	echo "goals:"
+	if [ -n "${CPU[perf]:-}" ]; then
+		goal "glimpse CPU <= ${GOAL_CPU_VS_PERF}x perf CPU (record+report)" \
+			"${CPU[glimpse]} <= $GOAL_CPU_VS_PERF * ${CPU[perf]}"
+	else
+		printf '  %-48s %s\n' "glimpse CPU <= ${GOAL_CPU_VS_PERF}x perf CPU (record+report)" "SKIP (no perf)"
+	fi
+	goal "glimpse < ${GOAL_CORE_PCT} % of one core" "${CPU[glimpse]} * 100 / $SECS < $GOAL_CORE_PCT"
+	goal "glimpse peak RSS <= ${GOAL_RSS_MB} MB" "${RSS[glimpse]} <= $GOAL_RSS_MB"
+	if [ "${CPU[glimpse]}" = 0.00 ]; then
+		note "glimpse's CPU is below GNU time's 10 ms resolution; use a longer BENCH_SECONDS"
+	fi
+}
+
+main() {
+	[[ $SECS =~ ^[1-9][0-9]*$ ]] || die "BENCH_SECONDS must be a positive integer (got '$SECS')"
+	[[ $HZ =~ ^[1-9][0-9]*$ ]] || die "BENCH_HZ must be a positive integer (got '$HZ')"
+	[ -x "$GLIMPSE" ] || die "$GLIMPSE not found: run make"
+	[ -x "$BURNER" ] || die "$BURNER not found: run make apps"
+	[ -x "$GNU_TIME" ] || die "$GNU_TIME not found: install package time"
+	[ "$(id -u)" -eq 0 ] || die "must run as root (profilers need CAP_BPF/CAP_PERFMON)"
+
+	tmp=$(mktemp -d /tmp/bench-profile.XXXXXX)
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+
+	LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
+	bench_glimpse
+	if have perf; then bench_perf; else note "perf not installed (package linux-perf): skipped"; fi
+	if have bpftrace; then bench_bpftrace; else note "bpftrace not installed (package bpftrace): skipped"; fi
+	report
+}
+
+main

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs everything glimpse's build, tests, demo and benchmarks need on Debian bookworm.
+# Idempotent: packages already present are left alone; safe to run on every `make deps`.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: must run as root (or with sudo) to install packages" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+BUILD_PKGS=(make pkg-config gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev
+	libprotobuf-c-dev protobuf-c-compiler libcapstone-dev libcurl4-openssl-dev
+	libmicrohttpd-dev libyaml-dev golang-github-google-pprof-dev)
+TEST_PKGS=(libcmocka-dev python3-pytest golang-go libxml2-utils curl wrk python3 procps util-linux libcap2-bin
+	prometheus postgresql golang-github-lib-pq-dev golang-github-mattn-go-sqlite3-dev)
+BENCH_PKGS=(linux-perf bpftrace time)
+BACKPORT_PKGS=(golang-1.21-go golang-1.22-go golang-1.23-go)
+
+missing=()
+for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}" "${BACKPORT_PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+
+bp=/etc/apt/sources.list.d/bookworm-backports.list
+if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	echo 'deb http://deb.debian.org/debian bookworm-backports main' > "$bp"
+fi
+
+echo "install-deps: installing ${missing[*]}"
+apt-get update -qq
+regular=()
+backports=()
+for p in "${missing[@]}"; do
+	case " ${BACKPORT_PKGS[*]} " in
+		*" $p "*) backports+=("$p") ;;
+		*) regular+=("$p") ;;
+	esac
+done
+if [ ${#regular[@]} -gt 0 ]; then
+	apt-get install -y -qq --no-install-recommends "${regular[@]}"
+fi
+if [ ${#backports[@]} -gt 0 ]; then
+	apt-get install -y -qq --no-install-recommends -t bookworm-backports "${backports[@]}"
+fi
+# The PostgreSQL package starts a cluster we do not use; tests run their own on loopback.
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now postgresql >/dev/null 2>&1 || true; fi
+echo "install-deps: done"

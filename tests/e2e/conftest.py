@@ -1,0 +1,85 @@
+"""Shared fixtures for end-to-end tests: real BPF, real processes, real consumers."""
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+GLIMPSE = os.environ.get("GLIMPSE", os.path.join(os.path.dirname(__file__), "../../build/glimpse"))
+APPS = os.environ.get("APPS", os.path.join(os.path.dirname(__file__), "../../build/apps"))
+SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+GO = "/usr/lib/go-1.19/bin/go"
+
+
+class App:
+    """A target process started for a test; killed when the test ends."""
+
+    def __init__(self, name, *args):
+        self.proc = subprocess.Popen([os.path.join(APPS, name), *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        assert line.startswith("ready "), f"{name} did not start: {line!r}"
+        self.pid = self.proc.pid
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def start_app():
+    apps = []
+
+    def start(name, *args):
+        app = App(name, *args)
+        apps.append(app)
+        return app
+
+    yield start
+    for app in apps:
+        app.stop()
+
+
+def glimpse(*args, timeout=60, user=None):
+    cmd = [GLIMPSE, *args]
+    if user:
+        cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--inh-caps=-all", *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def pprof(*args):
+    """Runs the real consumer, `go tool pprof`, and returns its stdout."""
+    env = dict(os.environ, HOME=os.environ.get("HOME", "/root"), PPROF_TMPDIR="/tmp")
+    out = subprocess.run([GO, "tool", "pprof", *args], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def pprof_flat_shares(path):
+    """{function: flat %} from `go tool pprof -top`."""
+    shares = {}
+    for line in pprof("-top", "-nodecount=1000", path).splitlines():
+        m = re.match(r"\s*\S+\s+([\d.]+)%\s+[\d.]+%\s+\S+\s+[\d.]+%\s+(.+)$", line)
+        if m:
+            shares[m.group(2).strip()] = float(m.group(1))
+    return shares
+
+
+def source_line(path, pattern):
+    """1-based line number of the first line of a source file matching a regex (ground truth)."""
+    with open(os.path.join(SRC, path)) as f:
+        for i, line in enumerate(f, 1):
+            if re.search(pattern, line):
+                return i
+    raise AssertionError(f"{pattern} not in {path}")
+
+
+def wait_for(predicate, timeout=10.0, interval=0.1):
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False

@@ -1,0 +1,237 @@
+"""glimpse profile against real processes, checked with real consumers (go tool pprof,
+addr2line, xmllint). Ground truth: the burners split each round of work 50/30/20 between
+three functions (tests/apps/cburner.c, tests/apps/goburner/main.go)."""
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import APPS, glimpse, pprof, pprof_flat_shares
+
+TRUTH_C = {"burn_a": 50.0, "burn_b": 30.0, "burn_c": 20.0}
+TRUTH_GO = {"main.burnA": 50.0, "main.burnB": 30.0, "main.burnC": 20.0}
+TOLERANCE_PP = 5.0
+HZ = "499"  # more samples in a short run: sampling error (~1.3 pp) stays well inside ±5 pp
+
+
+def profile(tmp_path, pid, *extra, seconds="3"):
+    out = tmp_path / "cpu.pb.gz"
+    r = glimpse("profile", "-p", str(pid), "-F", HZ, "-d", seconds, "-o", str(out), *extra)
+    assert r.returncode == 0, r.stderr
+    assert out.exists()
+    return out, r
+
+
+def assert_shares(path, truth):
+    shares = pprof_flat_shares(str(path))
+    for func, want in truth.items():
+        got = shares.get(func, 0.0)
+        assert abs(got - want) <= TOLERANCE_PP, f"{func}: {got}% vs truth {want}% (all: {shares})"
+
+
+def raw_locations(path):
+    """{address: (function, file, line, mapping_id)} and mappings {id: (start, offset, file)} from pprof -raw."""
+    text = pprof("-raw", str(path))
+    locs, maps = {}, {}
+    section = None
+    for line in text.splitlines():
+        if line in ("Locations", "Mappings", "Samples:"):
+            section = line
+            continue
+        if section == "Locations":
+            m = re.match(r"\s*\d+: (0x[0-9a-f]+) M=(\d+) (\S+) (\S*):(\d+)", line)
+            if m:
+                locs[int(m.group(1), 16)] = (m.group(3), m.group(4), int(m.group(5)), int(m.group(2)))
+        elif section == "Mappings":
+            m = re.match(r"(\d+): (0x[0-9a-f]+)/(0x[0-9a-f]+)/(0x[0-9a-f]+) (\S+)", line)
+            if m:
+                maps[int(m.group(1))] = (int(m.group(2), 16), int(m.group(4), 16), m.group(5))
+    return locs, maps
+
+
+def test_c_burner_shares_names_and_lines(tmp_path, start_app):
+    app = start_app("cburner")
+    path, _ = profile(tmp_path, app.pid)
+    assert_shares(path, TRUTH_C)
+    # File and line of every leaf location in burn_* agree with binutils' addr2line on the binary.
+    locs, maps = raw_locations(path)
+    checked = 0
+    for addr, (func, file, line, mid) in locs.items():
+        if func not in TRUTH_C:
+            continue
+        start, offset, binary = maps[mid]
+        out = subprocess.run(["addr2line", "-f", "-e", binary, hex(addr - start + offset)],
+                             capture_output=True, text=True, check=True).stdout.split("\n")
+        assert out[0] == func
+        want_file, want_line = out[1].split(" ")[0].rsplit(":", 1)
+        assert (file, line) == (want_file, int(want_line))
+        checked += 1
+    assert checked >= 3
+
+
+GO_BUILDS = [f"goburner-{v}{s}" for v in ("1.19", "1.21", "1.22", "1.23") for s in ("", "-stripped")]
+
+
+@pytest.mark.parametrize("binary", GO_BUILDS)
+def test_go_burner_shares_names_and_lines(tmp_path, start_app, binary):
+    app = start_app(binary)
+    path, _ = profile(tmp_path, app.pid)
+    assert_shares(path, TRUTH_GO)
+    # Go's own addr2line (pclntab) is the ground truth for names and lines, stripped or not.
+    locs, _ = raw_locations(path)
+    leaves = [(a, v) for a, v in locs.items() if v[0] in TRUTH_GO]
+    assert leaves
+    query = "\n".join(hex(a) for a, _ in leaves) + "\n"
+    go = f"/usr/lib/go-{binary.split('-')[1]}/bin/go"  # older toolchains cannot read newer pclntabs
+    out = subprocess.run([go, "tool", "addr2line", os.path.join(APPS, binary)], input=query,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    for i, (_, (func, file, line, _)) in enumerate(leaves):
+        assert out[2 * i] == func
+        assert out[2 * i + 1] == f"{file}:{line}"
+
+
+def test_kernel_frames_for_syscall_workload(tmp_path, start_app):
+    app = start_app("cburner", "--syscalls")
+    folded = tmp_path / "stacks.folded"
+    path, _ = profile(tmp_path, app.pid, "--folded", str(folded))
+    shares = pprof_flat_shares(str(path))
+    # Reading /dev/zero spends its time in the kernel's read path.
+    cum = pprof("-top", "-cum", "-nodecount=1000", str(path))
+    assert "do_syscall_64" in cum and "vfs_read" in cum
+    assert sum(shares.values()) > 99
+    lines = folded.read_text().splitlines()
+    assert any("read_zero_loop" in l or "worker" in l for l in lines)
+    assert any("vfs_read_[k]" in l for l in lines)
+
+
+def test_folded_counts_match_pprof(tmp_path, start_app):
+    app = start_app("cburner")
+    folded = tmp_path / "stacks.folded"
+    path, r = profile(tmp_path, app.pid, "--folded", str(folded))
+    total = 0
+    for line in folded.read_text().splitlines():
+        m = re.fullmatch(r"(cburner;[^ ]+) (\d+)", line)
+        assert m, line
+        total += int(m.group(2))
+    samples = int(re.search(r"samples=(\d+)", r.stderr).group(1))
+    assert total == samples
+    # pprof's total (count column) agrees too.
+    raw = pprof("-raw", str(path))
+    counts = [int(l.split()[0]) for l in raw.split("Locations")[0].splitlines()
+              if re.match(r"\s+\d+\s+\d+:", l)]
+    assert sum(counts) == samples
+
+
+def test_svg_flame_graph_is_valid_xml(tmp_path, start_app):
+    app = start_app("cburner")
+    svg = tmp_path / "flame.svg"
+    profile(tmp_path, app.pid, "--svg", str(svg), seconds="2")
+    subprocess.run(["xmllint", "--noout", str(svg)], check=True)
+    text = svg.read_text()
+    assert text.lstrip().startswith("<?xml") or text.lstrip().startswith("<svg")
+    for func in TRUTH_C:
+        assert func in text
+    assert "<script" in text
+
+
+def test_top_table(tmp_path, start_app):
+    app = start_app("cburner")
+    r = glimpse("profile", "-p", str(app.pid), "-F", HZ, "-d", "2", "--top", "3")
+    assert r.returncode == 0, r.stderr
+    rows = [l for l in r.stdout.splitlines() if re.search(r"burn_[abc]$", l)]
+    assert [row.split()[-1] for row in rows] == ["burn_a", "burn_b", "burn_c"]
+
+
+def test_process_exiting_mid_profile_keeps_samples_and_names(tmp_path, start_app):
+    app = start_app("cburner", "-t", "1.5")
+    path, r = profile(tmp_path, app.pid, seconds="20")
+    assert "all target processes exited" in r.stderr
+    assert_shares(path, TRUTH_C)
+    assert f"pid:[{app.pid}]" in pprof("-raw", str(path)).replace(" ", "")
+
+
+def test_go_process_exiting_mid_profile(tmp_path, start_app):
+    app = start_app("goburner-1.23-stripped", "-t", "1.5")
+    path, _ = profile(tmp_path, app.pid, seconds="20")
+    assert_shares(path, TRUTH_GO)
+
+
+def test_several_pids_are_labelled(tmp_path, start_app):
+    a, b = start_app("cburner"), start_app("goburner-1.23")
+    out = tmp_path / "cpu.pb.gz"
+    r = glimpse("profile", "-p", f"{a.pid},{b.pid}", "-F", HZ, "-d", "2", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    raw = pprof("-raw", str(out))
+    assert f"pid:[{a.pid}]" in raw and f"pid:[{b.pid}]" in raw
+    assert "process:[cburner]" in raw and "process:[goburner-1.23]" in raw
+    top = pprof_flat_shares(str(out))
+    assert "burn_a" in top and "main.burnA" in top
+
+
+def test_all_processes(tmp_path, start_app):
+    app = start_app("cburner")
+    out = tmp_path / "cpu.pb.gz"
+    r = glimpse("profile", "-a", "-F", HZ, "-d", "2", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    raw = pprof("-raw", str(out))
+    assert f"pid:[{app.pid}]" in raw
+    assert "burn_a" in pprof_flat_shares(str(out))
+
+
+def test_missing_frame_pointers_are_reported(tmp_path, start_app):
+    app = start_app("cburner-nofp")
+    _, r = profile(tmp_path, app.pid, seconds="2")
+    assert re.search(r"warning: \d+% of user stacks stop in \S*cburner-nofp, which was built without "
+                     r"frame pointers", r.stderr), r.stderr
+    app2 = start_app("cburner")
+    _, r2 = profile(tmp_path, app2.pid, seconds="2")
+    assert "frame pointers" not in r2.stderr
+
+
+def test_json_logs(tmp_path, start_app):
+    app = start_app("cburner")
+    r = glimpse("profile", "-p", str(app.pid), "-d", "1", "--top", "0", "--log-format=json")
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(l) for l in r.stderr.splitlines()]
+    assert events and all({"time", "level", "msg"} <= e.keys() for e in events)
+    collected = [e for e in events if e["msg"] == "profile collected"]
+    assert collected and int(collected[0]["samples"]) > 0
+
+
+def test_missing_pid_is_a_clear_error():
+    r = glimpse("profile", "-p", "999999999", "-d", "1")
+    assert r.returncode == 3
+    assert r.stderr.strip() == ("glimpse: error: process 999999999 does not exist; check the PID "
+                                "(ps -p 999999999) and that it is still running")
+
+
+def test_non_root_is_a_clear_error(start_app):
+    app = start_app("cburner")
+    r = glimpse("profile", "-p", str(app.pid), "-d", "1", user="65534")
+    assert r.returncode == 4, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert "permission denied" in r.stderr and "root" in r.stderr
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["-p", "1", "-F", "0"], "-F: '0' is not a whole number from 1 to 10000"),
+    (["-p", "abc"], "-p: 'abc' is not a process ID"),
+    (["-p", "1", "-d", "-3"], "-d: '-3' is not a number"),
+    ([], "no target: give -p PID or -a"),
+    (["-p", "1", "--bogus"], "unknown option '--bogus'"),
+    (["-p", "1", "--log-format=xml"], "--log-format: 'xml' is not a log format"),
+])
+def test_bad_flags(args, needle):
+    r = glimpse("profile", *args)
+    assert r.returncode == 2
+    assert needle in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_help_and_unknown_command():
+    r = glimpse("profile", "--help")
+    assert r.returncode == 0 and "--frequency" in r.stdout
+    r = glimpse("frobnicate")
+    assert r.returncode == 2 and "'frobnicate' is not a glimpse command" in r.stderr

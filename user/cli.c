@@ -1,0 +1,69 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "exit_codes.h"
+#include "log.h"
+
+static int verbosity;
+static int json_logs;
+
+bool cli_common_option(int opt, const char *arg)
+{
+	if (opt == 'v') {
+		verbosity++;
+		return true;
+	}
+	if (opt == CLI_OPT_LOG_FORMAT) {
+		json_logs = log_parse_format(arg);
+		if (json_logs < 0)
+			cli_usage_error(NULL, "--log-format: '%s' is not a log format (expected human or json)", arg);
+		log_setup(json_logs == 1, verbosity);
+		return true;
+	}
+	return false;
+}
+
+void cli_apply_common(void)
+{
+	log_setup(json_logs == 1, verbosity);
+	log_install_libbpf();
+}
+
+void cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cmd)
+		log_error("%s; see 'glimpse %s --help'", msg, cmd);
+	else
+		log_error("%s; see 'glimpse --help'", msg);
+	exit(GLIMPSE_EXIT_USAGE);
+}
+
+long cli_long(const char *flag, const char *arg, long min, long max)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max)
+		cli_usage_error(NULL, "%s: '%s' is not a whole number from %ld to %ld", flag, arg, min, max);
+	return v;
+}
+
+double cli_double(const char *flag, const char *arg, double min, double max)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v < min || v > max)
+		cli_usage_error(NULL, "%s: '%s' is not a number from %g to %g", flag, arg, min, max);
+	return v;
+}

@@ -1,0 +1,7 @@
+/* Subcommands: each parses its own flags (getopt) and returns an exit code. */
+#ifndef GLIMPSE_COMMANDS_H
+#define GLIMPSE_COMMANDS_H
+
+int cmd_profile(int argc, char **argv);
+
+#endif

@@ -1,0 +1,35 @@
+/* One ELF object opened for symbolization: symbols (.symtab, else .dynsym), Go pclntab,
+ * DWARF line info, build id and load segments. Parses untrusted files: never trusts sizes. */
+#ifndef GLIMPSE_ELF_MODULE_H
+#define GLIMPSE_ELF_MODULE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct elf_module;
+
+struct elf_symbol {
+	const char *func; /* NULL if no symbol covers the address */
+	const char *file; /* NULL without DWARF/pclntab */
+	uint32_t line;
+};
+
+/* Opens path (e.g. /proc/PID/map_files/A-B); NULL with errno set on failure. */
+struct elf_module *elf_module_open(const char *path);
+void elf_module_close(struct elf_module *m);
+
+const char *elf_module_build_id(const struct elf_module *m); /* hex or NULL */
+bool elf_module_is_go(const struct elf_module *m);
+const char *elf_module_go_version(const struct elf_module *m); /* "go1.23.5" or NULL */
+bool elf_module_has_symbols(const struct elf_module *m);
+bool elf_module_has_lines(const struct elf_module *m);
+
+/* Link-time virtual address for a file offset, via the PT_LOAD headers; -1 if none covers it. */
+int elf_module_offset_to_vaddr(const struct elf_module *m, uint64_t offset, uint64_t *vaddr);
+/* Share (0..1) of the module's larger functions whose prologue sets up a frame pointer;
+ * a low share means stack walks through this module get truncated. -1 if unknown. */
+double elf_module_frame_pointer_share(struct elf_module *m);
+/* Symbolizes a link-time virtual address; strings live as long as the module. */
+void elf_module_symbolize(struct elf_module *m, uint64_t vaddr, struct elf_symbol *out);
+
+#endif

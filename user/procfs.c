@@ -1,0 +1,139 @@
+#include "procfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+bool proc_exists(pid_t pid)
+{
+	char path[64], stat[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (proc_read_small(path, stat, sizeof(stat)) < 0)
+		return false;
+	/* A zombie has no memory or threads left to observe: it has exited. */
+	const char *state = strrchr(stat, ')');
+	return !(state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X'));
+}
+
+ssize_t proc_read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, len - 1);
+	int err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	buf[n] = '\0';
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return n;
+}
+
+int proc_comm(pid_t pid, pid_t tid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+	ssize_t n = proc_read_small(path, buf, len);
+	return n < 0 ? (int)n : 0;
+}
+
+bool proc_parse_maps_line(const char *line, struct proc_map *m)
+{
+	char perms[8];
+	int path_at = -1;
+	memset(m, 0, sizeof(*m));
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 " %n", &m->start, &m->end,
+		   perms, &m->offset, &m->dev_major, &m->dev_minor, &m->inode, &path_at) < 7)
+		return false;
+	if (m->end <= m->start || strlen(perms) < 4)
+		return false;
+	m->exec = perms[2] == 'x';
+	if (path_at > 0) {
+		snprintf(m->path, sizeof(m->path), "%s", line + path_at);
+		m->path[strcspn(m->path, "\n")] = '\0';
+	}
+	return true;
+}
+
+int proc_exec_maps(pid_t pid, struct proc_map **maps, size_t *n)
+{
+	char path[64], line[PATH_MAX + 128];
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	size_t cap = 16, count = 0;
+	struct proc_map *out = malloc(cap * sizeof(*out));
+	if (!out) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		struct proc_map m;
+		if (!proc_parse_maps_line(line, &m) || !m.exec)
+			continue;
+		if (count == cap) {
+			struct proc_map *grown = realloc(out, 2 * cap * sizeof(*out));
+			if (!grown)
+				break;
+			out = grown;
+			cap *= 2;
+		}
+		out[count++] = m;
+	}
+	fclose(f);
+	*maps = out;
+	*n = count;
+	return 0;
+}
+
+bool parse_pid(const char *s, pid_t *pid)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
+		return false;
+	*pid = (pid_t)v;
+	return true;
+}
+
+int online_cpus(int **cpus, int *n)
+{
+	char buf[1024];
+	ssize_t len = proc_read_small("/sys/devices/system/cpu/online", buf, sizeof(buf));
+	if (len < 0)
+		return (int)len;
+	int cap = 64, count = 0;
+	int *out = malloc(cap * sizeof(int));
+	if (!out)
+		return -ENOMEM;
+	for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+		int lo, hi;
+		if (sscanf(tok, "%d-%d", &lo, &hi) != 2)
+			hi = lo = atoi(tok);
+		for (int c = lo; c <= hi && c >= 0; c++) {
+			if (count == cap) {
+				int *grown = realloc(out, 2 * cap * sizeof(int));
+				if (!grown) {
+					free(out);
+					return -ENOMEM;
+				}
+				out = grown;
+				cap *= 2;
+			}
+			out[count++] = c;
+		}
+	}
+	*cpus = out;
+	*n = count;
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* In-memory profile: what the profiler collects and what every profile writer
+ * (pprof, folded, SVG flame graph, top table) reads. Writers never touch BPF maps. */
+#ifndef GLIMPSE_PROFILE_DATA_H
+#define GLIMPSE_PROFILE_DATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum prof_kind {
+	PROF_CPU,    /* values: samples/count, cpu/nanoseconds */
+	PROF_OFFCPU, /* values: samples/count, offcpu/nanoseconds */
+};
+
+/* A loaded object (executable, shared library, kernel) a frame belongs to. */
+struct prof_mapping {
+	uint64_t start, limit, file_offset;
+	const char *file;     /* path as the target sees it; "[kernel.kallsyms]" for the kernel */
+	const char *build_id; /* hex, may be NULL */
+	bool has_functions, has_filenames, has_line_numbers;
+};
+
+struct prof_frame {
+	const char *func; /* symbol name; NULL when unknown (writers print "[unknown]" or the module) */
+	const char *file; /* source file; NULL when unknown */
+	uint32_t line;    /* 0 when unknown */
+	uint64_t addr;    /* absolute address in the target (for kernel: kernel address) */
+	int32_t mapping;  /* index into prof.mappings, -1 if none */
+	bool kernel;
+};
+
+struct prof_sample {
+	uint32_t pid, tid;
+	const char *process; /* process name (comm of the thread group leader) */
+	const char *thread;  /* thread name */
+	uint32_t nframes;
+	struct prof_frame *frames; /* leaf first: frames[0] is where the CPU was */
+	uint64_t count;            /* number of samples */
+	uint64_t value_ns;         /* CPU: count * period; off-CPU: blocked nanoseconds */
+};
+
+struct prof {
+	enum prof_kind kind;
+	uint64_t period_ns;   /* sampling period (1e9 / Hz) for CPU profiles */
+	int64_t time_ns;      /* wall-clock start, ns since the epoch */
+	int64_t duration_ns;
+	size_t nsamples;
+	struct prof_sample *samples;
+	size_t nmappings;
+	struct prof_mapping *mappings;
+};
+
+#endif

@@ -1,0 +1,51 @@
+/* Turns addresses seen in a process into function, file and line. Reads a process's
+ * mappings and opens its binaries while it lives (through /proc/PID/map_files, so files in
+ * other mount namespaces and deleted files resolve), and keeps them after it exits. */
+#ifndef GLIMPSE_SYMBOLIZER_H
+#define GLIMPSE_SYMBOLIZER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct symbolizer;
+
+struct sym_mapping {
+	uint64_t start, end, offset;
+	const char *path;     /* as the target sees it */
+	const char *build_id; /* hex or NULL */
+	bool has_functions, has_lines, is_go;
+	int index; /* stable index among all mappings the symbolizer has seen, from 0 */
+};
+
+struct sym_frame {
+	const char *func; /* NULL when unknown */
+	const char *file;
+	uint32_t line;
+	const struct sym_mapping *mapping; /* NULL when the address is in no known mapping */
+};
+
+struct symbolizer *symbolizer_new(void);
+void symbolizer_free(struct symbolizer *s);
+
+/* Reads pid's executable mappings and opens their files now. Calling it again picks up
+ * new mappings (dlopen). Returns 0 or -errno (-ESRCH when the process is gone). */
+int symbolizer_track(struct symbolizer *s, pid_t pid);
+bool symbolizer_tracks(const struct symbolizer *s, pid_t pid);
+/* Process name (comm) captured when first tracked, or NULL. */
+const char *symbolizer_process_name(const struct symbolizer *s, pid_t pid);
+/* Go version of the process's main executable ("go1.23.5"), or NULL if it is not Go. */
+const char *symbolizer_go_version(const struct symbolizer *s, pid_t pid);
+
+/* return_address: the address is a return address (every frame but the leaf), so the
+ * call instruction before it is what is looked up. */
+void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return_address, struct sym_frame *out);
+
+/* Frame pointer share of the mapping's binary (elf_module_frame_pointer_share), -1 if unknown. */
+double symbolizer_frame_pointer_share(struct symbolizer *s, const struct sym_mapping *m);
+
+/* Every mapping seen so far, by index (for pprof's mapping table). */
+int symbolizer_nmappings(const struct symbolizer *s);
+const struct sym_mapping *symbolizer_mapping(const struct symbolizer *s, int index);
+
+#endif
