@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* CPU profiler: a perf_event (cpu-clock) program on every CPU counts samples in the kernel by
  * (pid, tid, user stack, kernel stack). User space reads the maps once at the end, so the
- * per-sample cost is two stack walks and one hash update — no ring-buffer event per sample. */
+ * per-sample cost is the stack walks and two hash updates — no ring-buffer event per sample. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -22,11 +22,20 @@ struct {
 } target_pids SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, PROFILE_MAX_STACK_DEPTH * sizeof(__u64));
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct profile_stack);
 	__uint(max_entries, 1);
 } stacks SEC(".maps");
+
+/* Per-CPU scratch: a stack is too large for the 512-byte BPF stack frame. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct profile_stack);
+	__uint(max_entries, 1);
+} scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -79,6 +88,43 @@ static __always_inline void announce_process(__u32 pid)
 	bpf_ringbuf_submit(ev, 0);
 }
 
+/* FNV-1a over whole frames, then a final mix; never returns 0 (0 means "no stack"). */
+static __always_inline __u64 hash_stack(const struct profile_stack *st)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+	for (__u32 i = 0; i < PROFILE_MAX_STACK_DEPTH; i++) {
+		if (i >= st->depth)
+			break;
+		h ^= st->ips[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h ? h : 1;
+}
+
+static __always_inline __u64 store_stack(void *ctx, __u64 flags)
+{
+	__u32 zero = 0;
+	struct profile_stack *st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!st)
+		return 0;
+	long bytes = bpf_get_stack(ctx, st->ips, sizeof(st->ips), flags);
+	if (bytes <= 0)
+		return 0;
+	st->depth = bytes / sizeof(__u64);
+	__u64 hash = hash_stack(st);
+	if (!bpf_map_lookup_elem(&stacks, &hash)) {
+		long err = bpf_map_update_elem(&stacks, &hash, st, BPF_NOEXIST);
+		if (err && err != -EEXIST) {
+			count(PROFILE_STACKS_FULL);
+			return 0;
+		}
+	}
+	return hash;
+}
+
 SEC("perf_event")
 int on_cpu_sample(struct bpf_perf_event_data *ctx)
 {
@@ -91,17 +137,11 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 
 	count(PROFILE_SAMPLES);
-	struct profile_key key = { .pid = pid, .tid = tid, .user_stack_id = -1, .kernel_stack_id = -1 };
-	if (include_user && pid != 0) {
-		key.user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-		if (key.user_stack_id < 0 && key.user_stack_id != -EFAULT)
-			count(PROFILE_USER_STACK_LOST);
-	}
-	if (include_kernel) {
-		key.kernel_stack_id = bpf_get_stackid(ctx, &stacks, 0);
-		if (key.kernel_stack_id < 0 && key.kernel_stack_id != -EFAULT)
-			count(PROFILE_KERNEL_STACK_LOST);
-	}
+	struct profile_key key = { .pid = pid, .tid = tid };
+	if (include_user && pid != 0)
+		key.user_stack = store_stack(ctx, BPF_F_USER_STACK);
+	if (include_kernel)
+		key.kernel_stack = store_stack(ctx, 0);
 
 	struct profile_value *val = bpf_map_lookup_elem(&counts, &key);
 	if (val) {

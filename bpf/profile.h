@@ -9,11 +9,20 @@
 #define PROFILE_COMM_LEN 16
 #define PROFILE_MAX_STACK_DEPTH 127
 
+/* Stacks are stored once, under a 64-bit hash of their frames: unlike the kernel's
+ * STACK_TRACE map, two different stacks practically never collide, and memory grows with
+ * the stacks seen rather than being preallocated. 0 means no stack. */
 struct profile_key {
 	__u32 pid;
 	__u32 tid;
-	__s32 user_stack_id; /* negative: no user stack (kernel thread) or lost (-errno) */
-	__s32 kernel_stack_id;
+	__u64 user_stack;
+	__u64 kernel_stack;
+};
+
+struct profile_stack {
+	__u32 depth;
+	__u32 pad;
+	__u64 ips[PROFILE_MAX_STACK_DEPTH];
 };
 
 struct profile_value {
@@ -30,8 +39,7 @@ struct profile_new_process {
 /* Indices into the `counters` array map. */
 enum profile_counter {
 	PROFILE_SAMPLES,
-	PROFILE_USER_STACK_LOST,
-	PROFILE_KERNEL_STACK_LOST,
+	PROFILE_STACKS_FULL,
 	PROFILE_COUNTS_FULL,
 	PROFILE_NEW_PROCESS_DROPPED,
 	PROFILE_NR_COUNTERS,

@@ -213,8 +213,8 @@ static void read_counters(struct session *s, struct cpu_profiler_stats *st)
 	__u64 *vals = calloc(ncpus, sizeof(__u64));
 	if (!vals)
 		return;
-	uint64_t *dst[PROFILE_NR_COUNTERS] = { &st->samples, &st->user_stack_lost, &st->kernel_stack_lost,
-					       &st->counts_full, &st->new_process_dropped };
+	uint64_t *dst[PROFILE_NR_COUNTERS] = { &st->samples, &st->stacks_full, &st->counts_full,
+					       &st->new_process_dropped };
 	for (__u32 k = 0; k < PROFILE_NR_COUNTERS; k++) {
 		if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.counters), &k, vals))
 			continue;
@@ -231,13 +231,13 @@ struct raw_entry {
 	int nuser, nkern;
 };
 
-static int read_stack(int fd, __s32 id, __u64 *ips)
+static int read_stack(int fd, __u64 hash, __u64 *ips)
 {
-	if (id < 0 || bpf_map_lookup_elem(fd, &id, ips))
+	struct profile_stack st;
+	if (!hash || bpf_map_lookup_elem(fd, &hash, &st))
 		return 0;
-	int n = 0;
-	while (n < PROFILE_MAX_STACK_DEPTH && ips[n])
-		n++;
+	int n = st.depth < PROFILE_MAX_STACK_DEPTH ? (int)st.depth : PROFILE_MAX_STACK_DEPTH;
+	memcpy(ips, st.ips, n * sizeof(__u64));
 	return n;
 }
 
@@ -342,8 +342,8 @@ static int build_profile(struct session *s, struct cpu_profile *cp, int64_t t0, 
 		if (bpf_map_lookup_elem(counts_fd, &key, &e[n].val))
 			continue;
 		e[n].key = key;
-		e[n].nuser = read_stack(stacks_fd, key.user_stack_id, e[n].user);
-		e[n].nkern = read_stack(stacks_fd, key.kernel_stack_id, e[n].kern);
+		e[n].nuser = read_stack(stacks_fd, key.user_stack, e[n].user);
+		e[n].nkern = read_stack(stacks_fd, key.kernel_stack, e[n].kern);
 		n++;
 	}
 
@@ -516,10 +516,10 @@ void cpu_profile_report_quality(const struct cpu_profile *cp)
 			 "those stacks are truncated; rebuild it with -fno-omit-frame-pointer for whole stacks",
 			 100.0 * t->samples / cp->user_samples, t->mapping->path);
 	}
-	if (st->user_stack_lost || st->kernel_stack_lost)
-		log_warn("%llu user and %llu kernel stacks could not be stored (stack map full or "
-			 "collisions); raise --max-stacks",
-			 (unsigned long long)st->user_stack_lost, (unsigned long long)st->kernel_stack_lost);
+	if (st->stacks_full)
+		log_warn("%llu stacks were not stored (stack map full, or the kernel could not allocate "
+			 "at that moment); if this is large, raise --max-stacks",
+			 (unsigned long long)st->stacks_full);
 	if (st->counts_full)
 		log_warn("%llu samples dropped: more distinct stacks than --max-stacks",
 			 (unsigned long long)st->counts_full);

@@ -22,7 +22,7 @@ struct cpu_profiler_opts {
 };
 
 struct cpu_profiler_stats {
-	uint64_t samples, user_stack_lost, kernel_stack_lost, counts_full, new_process_dropped;
+	uint64_t samples, stacks_full, counts_full, new_process_dropped;
 	int processes;
 };
 
