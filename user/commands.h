@@ -3,5 +3,6 @@
 #define GLIMPSE_COMMANDS_H
 
 int cmd_profile(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 
 #endif

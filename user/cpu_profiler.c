@@ -414,6 +414,10 @@ static int build_profile(struct session *s, struct cpu_profile *cp, int64_t t0, 
 				outermost = f.mapping;
 			}
 		}
+		/* Past a thread's root the frame-pointer walk reads garbage: addresses in no
+		 * executable mapping cannot be return addresses, so drop them from the end. */
+		while (ps->nframes > (uint32_t)r->nkern && ps->frames[ps->nframes - 1].mapping < 0)
+			ps->nframes--;
 		if (r->nuser) {
 			cp->user_samples += r->val.count;
 			if (outermost && (!callee || callee == outermost))

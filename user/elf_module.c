@@ -251,7 +251,7 @@ void elf_module_symbolize(struct elf_module *m, uint64_t vaddr, struct elf_symbo
 	dwarf_line(m, vaddr, out);
 }
 
-static int vaddr_to_offset(const struct elf_module *m, uint64_t vaddr, uint64_t *offset)
+int elf_module_vaddr_to_offset(const struct elf_module *m, uint64_t vaddr, uint64_t *offset)
 {
 	for (int i = 0; i < m->nloads; i++) {
 		if (vaddr >= m->loads[i].vaddr && vaddr - m->loads[i].vaddr < m->loads[i].filesz) {
@@ -283,7 +283,7 @@ double elf_module_frame_pointer_share(struct elf_module *m)
 	for (size_t i = 0; i < m->nsyms && checked < FP_MAX_CHECKED; i += step) {
 		uint64_t off;
 		unsigned char code[8];
-		if (m->syms[i].size < FP_MIN_FUNC_SIZE || vaddr_to_offset(m, m->syms[i].addr, &off))
+		if (m->syms[i].size < FP_MIN_FUNC_SIZE || elf_module_vaddr_to_offset(m, m->syms[i].addr, &off))
 			continue;
 		if (pread(m->fd, code, sizeof(code), (off_t)off) != (ssize_t)sizeof(code))
 			continue;
@@ -298,4 +298,40 @@ double elf_module_frame_pointer_share(struct elf_module *m)
 		m->fp_share = (double)with_fp / checked;
 #endif
 	return m->fp_share;
+}
+
+int elf_module_read(const struct elf_module *m, uint64_t vaddr, void *buf, size_t len)
+{
+	uint64_t off;
+	if (elf_module_vaddr_to_offset(m, vaddr, &off))
+		return -EFAULT;
+	ssize_t n = pread(m->fd, buf, len, (off_t)off);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+int elf_module_find_function(const struct elf_module *m, const char *name, uint64_t *entry, uint64_t *end)
+{
+	if (m->go) {
+		struct go_func fn;
+		if (gopclntab_find(m->go, name, &fn))
+			return -ENOENT;
+		*entry = fn.entry;
+		*end = fn.end;
+		return 0;
+	}
+	for (size_t i = 0; i < m->nsyms; i++) {
+		if (!strcmp(m->syms[i].name, name)) {
+			*entry = m->syms[i].addr;
+			*end = m->syms[i].addr + m->syms[i].size;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+Elf *elf_module_elf(const struct elf_module *m)
+{
+	return m->elf;
 }

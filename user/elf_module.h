@@ -4,6 +4,8 @@
 #define GLIMPSE_ELF_MODULE_H
 
 #include <stdbool.h>
+#include <libelf.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct elf_module;
@@ -29,6 +31,14 @@ int elf_module_offset_to_vaddr(const struct elf_module *m, uint64_t offset, uint
 /* Share (0..1) of the module's larger functions whose prologue sets up a frame pointer;
  * a low share means stack walks through this module get truncated. -1 if unknown. */
 double elf_module_frame_pointer_share(struct elf_module *m);
+/* File offset of a link-time virtual address (for uprobes); -1 if no segment holds it. */
+int elf_module_vaddr_to_offset(const struct elf_module *m, uint64_t vaddr, uint64_t *offset);
+/* Reads len bytes of the file at virtual address vaddr; 0 or -errno. */
+int elf_module_read(const struct elf_module *m, uint64_t vaddr, void *buf, size_t len);
+/* Function [entry, end) by exact name, from pclntab for Go, else the symbol table; 0 or -ENOENT. */
+int elf_module_find_function(const struct elf_module *m, const char *name, uint64_t *entry, uint64_t *end);
+/* The underlying libelf handle (for DWARF readers), valid until close. */
+Elf *elf_module_elf(const struct elf_module *m);
 /* Symbolizes a link-time virtual address; strings live as long as the module. */
 void elf_module_symbolize(struct elf_module *m, uint64_t vaddr, struct elf_symbol *out);
 

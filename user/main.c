@@ -18,6 +18,7 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  profile    CPU profile of processes → pprof, folded stacks, flame graph, top table\n"
+	"  inspect    what 'attach' would probe in a Go binary (version, offsets, return points)\n"
 	"\n"
 	"Run 'glimpse <command> --help' for a command's options. Needs root (or sudo).\n"
 	"  -h, --help       this help\n"
@@ -28,6 +29,7 @@ static const struct {
 	int (*run)(int argc, char **argv);
 } commands[] = {
 	{ "profile", cmd_profile },
+	{ "inspect", cmd_inspect },
 };
 
 int main(int argc, char **argv)

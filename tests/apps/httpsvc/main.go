@@ -1,0 +1,177 @@
+// HTTP test service for the tracer: fixed routes with known statuses and latencies, plus an
+// outgoing call to a peer instance. Usage: httpsvc [-addr HOST:PORT] [-peer URL] [-t SECONDS].
+// Prints "ready PID HOST:PORT" (the bound address) once listening; SIGTERM shuts it down.
+//
+// Routes (any method):
+//
+//	/fast                  200 "ok"
+//	/sleep?ms=N            sleeps N ms, then 200 "ok" (400 if N is not a number in 0..600000)
+//	/status/{code}         responds with that status (200..599; 400 otherwise)
+//	/users/{id}            200 {"id":"ID","name":"user-ID"} (application/json)
+//	/nowrite               writes nothing: Go sends 200 with an empty body
+//	/call[?path=/P]        GET <peer>/fast (or <peer>/P) through a shared keep-alive client,
+//	                       responds with the peer's status and body (502 if the call failed);
+//	                       forwards the incoming traceparent/tracestate headers unchanged
+//	/echo-traceparent      200 with the incoming traceparent header as the body
+//
+// /users/{id} and /status/{code} are ServeMux patterns on Go >= 1.22 (routes_go122.go) and
+// hand-parsed prefix routes on older Go (routes_legacy.go); both answer identically.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+var (
+	peer   string
+	client = &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			Proxy:               nil, // never go through $http_proxy to reach the peer
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        256,
+			MaxIdleConnsPerHost: 256,
+			IdleConnTimeout:     90 * time.Second,
+		},
+	}
+)
+
+func fast(w http.ResponseWriter, r *http.Request) {
+	io.WriteString(w, "ok")
+}
+
+func sleep(w http.ResponseWriter, r *http.Request) {
+	ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
+	if err != nil || ms < 0 || ms > 600000 {
+		http.Error(w, "ms must be an integer in 0..600000", http.StatusBadRequest)
+		return
+	}
+	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done(): // client went away
+		return
+	}
+	io.WriteString(w, "ok")
+}
+
+// status answers /status/{code}; code is the raw path value.
+func status(w http.ResponseWriter, r *http.Request, code string) {
+	c, err := strconv.Atoi(code)
+	if err != nil || c < 200 || c > 599 {
+		http.Error(w, "status code must be in 200..599", http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(c)
+	if c != http.StatusNoContent && c != http.StatusNotModified && r.Method != http.MethodHead {
+		fmt.Fprintf(w, "%d %s\n", c, http.StatusText(c))
+	}
+}
+
+// user answers /users/{id}; id is the (unescaped) path value.
+func user(w http.ResponseWriter, r *http.Request, id string) {
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, "{\"id\":%s,\"name\":%s}\n", strconv.Quote(id), strconv.Quote("user-"+id))
+}
+
+func nowrite(w http.ResponseWriter, r *http.Request) {}
+
+func echoTraceparent(w http.ResponseWriter, r *http.Request) {
+	io.WriteString(w, r.Header.Get("traceparent"))
+}
+
+func call(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Query().Get("path")
+	if path == "" {
+		path = "/fast"
+	}
+	if !strings.HasPrefix(path, "/") {
+		http.Error(w, "path must start with /", http.StatusBadRequest)
+		return
+	}
+	if peer == "" {
+		http.Error(w, "no -peer given", http.StatusBadGateway)
+		return
+	}
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, peer+path, nil)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	for _, h := range []string{"traceparent", "tracestate"} {
+		if v, ok := r.Header[http.CanonicalHeaderKey(h)]; ok {
+			req.Header[http.CanonicalHeaderKey(h)] = v
+		}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		http.Error(w, "peer: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		w.Header().Set("Content-Type", ct)
+	}
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+	io.Copy(io.Discard, resp.Body) // drain, so the connection goes back to the pool
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	flag.StringVar(&peer, "peer", "", "base URL of the peer server for /call")
+	secs := flag.Float64("t", 0, "exit after SECONDS (0: run until killed)")
+	flag.Parse()
+	peer = strings.TrimRight(peer, "/")
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/fast", fast)
+	mux.HandleFunc("/sleep", sleep)
+	mux.HandleFunc("/nowrite", nowrite)
+	mux.HandleFunc("/call", call)
+	mux.HandleFunc("/echo-traceparent", echoTraceparent)
+	registerPathRoutes(mux)
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "httpsvc:", err)
+		os.Exit(1)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	fmt.Printf("ready %d %s\n", os.Getpid(), ln.Addr())
+	os.Stdout.Sync()
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	var timeout <-chan time.Time
+	if *secs > 0 {
+		timeout = time.After(time.Duration(*secs * float64(time.Second)))
+	}
+	select {
+	case <-sig:
+	case <-timeout:
+	case err := <-served:
+		fmt.Fprintln(os.Stderr, "httpsvc:", err)
+		os.Exit(1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		srv.Close()
+	}
+}

@@ -1,0 +1,156 @@
+#include "http_tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exit_codes.h"
+#include "gohttp.skel.h"
+#include "log.h"
+
+#define MAX_LINKS (2 * (1 + GO_HOOK_MAX_RETS))
+
+struct http_tracer {
+	struct gohttp_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
+	http_event_fn fn;
+	void *ctx;
+};
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct http_tracer *tr = ctx;
+	if (len >= sizeof(struct gohttp_event))
+		tr->fn(tr->ctx, data);
+	return 0;
+}
+
+static int attach_one(struct http_tracer *tr, struct bpf_program *prog, const struct go_target *t, uint64_t offset)
+{
+	struct bpf_link *link = bpf_program__attach_uprobe(prog, false, t->pid ? t->pid : -1, t->binary, offset);
+	if (!link)
+		return -errno;
+	tr->links[tr->nlinks++] = link;
+	return 0;
+}
+
+static int attach_hook(struct http_tracer *tr, const struct go_hook *h, struct bpf_program *enter,
+		       struct bpf_program *leave, const struct go_target *t)
+{
+	if (!h->found)
+		return 0;
+	/* Returns first: a request that starts while we attach then never leaves a dangling entry. */
+	for (uint32_t i = 0; i < h->nrets; i++) {
+		int err = attach_one(tr, leave, t, h->ret_offsets[i]);
+		if (err)
+			return err;
+	}
+	return attach_one(tr, enter, t, h->entry_offset);
+}
+
+int http_tracer_start(const struct go_target *t, http_event_fn fn, void *ctx, struct http_tracer **out)
+{
+	struct http_tracer *tr = calloc(1, sizeof(*tr));
+	if (!tr)
+		return GLIMPSE_EXIT_FAILURE;
+	tr->fn = fn;
+	tr->ctx = ctx;
+	int rc = GLIMPSE_EXIT_FAILURE, err;
+	tr->skel = gohttp_bpf__open();
+	if (!tr->skel) {
+		log_error("cannot open the HTTP tracer's BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	const struct go_http_offsets *o = &t->offsets;
+	tr->skel->rodata->off = (struct gohttp_offsets){
+		.request_method = o->request_method, .request_url = o->request_url,
+		.request_pat = o->request_pat, .pattern_str = o->pattern_str,
+		.url_path = o->url_path, .url_host = o->url_host,
+		.response_status = o->response_status, .response_statuscode = o->response_statuscode,
+	};
+	err = gohttp_bpf__load(tr->skel);
+	if (err) {
+		log_error("cannot load the HTTP tracer's BPF programs: %s (run with -v for the verifier log)",
+			  strerror(-err));
+		rc = err == -EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
+		goto fail;
+	}
+	tr->rb = ring_buffer__new(bpf_map__fd(tr->skel->maps.events), on_event, tr, NULL);
+	if (!tr->rb) {
+		log_error("cannot open the HTTP tracer's ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	__typeof__(tr->skel->progs) *p = &tr->skel->progs;
+	err = attach_hook(tr, &t->server, p->server_enter, p->server_return, t);
+	if (!err)
+		err = attach_hook(tr, &t->client, p->client_enter, p->client_return, t);
+	if (err) {
+		if (t->pid && access(t->binary, F_OK) != 0) {
+			log_error("process %d exited while glimpse was attaching", (int)t->pid);
+			rc = GLIMPSE_EXIT_NO_PROCESS;
+		} else {
+			log_error("cannot attach uprobes to %s: %s", t->binary, strerror(-err));
+			rc = err == -EPERM || err == -EACCES ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_FAILURE;
+		}
+		goto fail;
+	}
+	*out = tr;
+	return 0;
+fail:
+	http_tracer_stop(tr);
+	return rc;
+}
+
+int http_tracer_poll(struct http_tracer *tr, int timeout_ms)
+{
+	return ring_buffer__poll(tr->rb, timeout_ms);
+}
+
+int64_t http_tracer_active_requests(const struct http_tracer *tr, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+	__s64 v = 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(tr->skel->maps.active), &key, &v))
+		return 0;
+	return v > 0 ? v : 0;
+}
+
+uint64_t http_tracer_events_dropped(const struct http_tracer *tr)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0)
+		return 0;
+	__u64 vals[ncpus], total = 0;
+	__u32 key = GOHTTP_EVENTS_DROPPED;
+	if (bpf_map_lookup_elem(bpf_map__fd(tr->skel->maps.counters), &key, vals))
+		return 0;
+	for (int i = 0; i < ncpus; i++)
+		total += vals[i];
+	return total;
+}
+
+int http_tracer_probe_count(const struct http_tracer *tr)
+{
+	return tr->nlinks;
+}
+
+void http_tracer_stop(struct http_tracer *tr)
+{
+	if (!tr)
+		return;
+	/* Entries first, so no new request starts being tracked while returns are detached. */
+	for (int i = tr->nlinks - 1; i >= 0; i--)
+		bpf_link__destroy(tr->links[i]);
+	tr->nlinks = 0;
+	if (tr->rb) {
+		ring_buffer__consume(tr->rb);
+		ring_buffer__free(tr->rb);
+	}
+	gohttp_bpf__destroy(tr->skel);
+	free(tr);
+}
