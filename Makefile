@@ -17,11 +17,11 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS := libbpf libelf libdw zlib libprotobuf-c capstone
+PKGS := libbpf libelf libdw zlib libprotobuf-c capstone libmicrohttpd
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -I$(BUILD) -I$(BUILD)/gen -Iuser -Ibpf \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ivmlinux/$(ARCH) -Ibpf
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)

@@ -34,7 +34,7 @@ die() { echo "bench-profile: $*" >&2; exit 1; }
 note() { echo "note: $*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
 # calc FORMAT EXPR: awk arithmetic on numbers we produced ourselves.
-calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+calc() { awk "BEGIN { printf \"$1\", ($2) }"; }
 
 cleanup() {
 	local p
@@ -142,6 +142,24 @@ read_bpf_stats() {
 	if [ "$found" = 1 ]; then BPF_RUN_NS=$ns BPF_RUN_CNT=$cnt; fi
 }
 
+# interrupt PID NAME: SIGINTs PID until it exits.  Rarely, bpftrace misses the first SIGINT and
+# would run forever: resend every 2 s, give up (SIGTERM, fail) after 60 s.
+interrupt() {
+	local pid=$1 name=$2 tries i
+	for ((tries = 1; tries <= 30; tries++)); do
+		kill -INT "$pid" 2>/dev/null || return 0
+		for ((i = 0; i < 20; i++)); do
+			sleep 0.1
+			if ! kill -0 "$pid" 2>/dev/null; then
+				if [ "$tries" -gt 1 ]; then note "$name needed $tries SIGINTs to stop"; fi
+				return 0
+			fi
+		done
+	done
+	kill -TERM "$pid" 2>/dev/null || true
+	die "$name did not exit on SIGINT"
+}
+
 # ---- the tools -----------------------------------------------------------------------------
 
 bench_glimpse() {
@@ -205,7 +223,7 @@ bench_bpftrace() {
 	sleep "$(calc %.1f "$SECS - $tenths / 10")"
 	# SIGINT bpftrace itself (GNU time ignores it); it prints the map and exits 0.
 	bpid=$(measured_command_pid) || true
-	[ -n "$bpid" ] && kill -INT "$bpid"
+	[ -n "$bpid" ] && interrupt "$bpid" bpftrace
 	measure_wait bpftrace
 	stop_burner
 	SAMPLES[bpftrace]=$(awk '/\]: [0-9]+$/ { n += $NF } END { print n + 0 }' "$tmp/bpftrace.out")

@@ -108,7 +108,13 @@ fail:
 
 int http_tracer_poll(struct http_tracer *tr, int timeout_ms)
 {
-	return ring_buffer__poll(tr->rb, timeout_ms);
+	/* The kernel side wakes us only once much is queued (batched wakeups), so a timeout
+	 * does not mean the buffer is empty: drain it either way. */
+	int n = ring_buffer__poll(tr->rb, timeout_ms);
+	if (n < 0 && n != -EINTR)
+		return n;
+	int more = ring_buffer__consume(tr->rb);
+	return more < 0 ? more : (n > 0 ? n : 0) + more;
 }
 
 int64_t http_tracer_active_requests(const struct http_tracer *tr, pid_t pid)

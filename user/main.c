@@ -18,6 +18,7 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  profile    CPU profile of processes → pprof, folded stacks, flame graph, top table\n"
+	"  attach     HTTP RED metrics of a running Go service → Prometheus /metrics, live view\n"
 	"  inspect    what 'attach' would probe in a Go binary (version, offsets, return points)\n"
 	"\n"
 	"Run 'glimpse <command> --help' for a command's options. Needs root (or sudo).\n"
@@ -29,6 +30,7 @@ static const struct {
 	int (*run)(int argc, char **argv);
 } commands[] = {
 	{ "profile", cmd_profile },
+	{ "attach", cmd_attach },
 	{ "inspect", cmd_inspect },
 };
 

@@ -18,7 +18,7 @@ struct resource {
 int resource_for_pid(pid_t pid, struct resource *out);
 
 /* service.name from a NUL-separated environment block (/proc/PID/environ), following the
- * precedence above; false when neither variable names one. */
+ * precedence above; 0 when neither variable names one. */
 int resource_service_from_environ(const char *env, size_t len, char *out, size_t outlen);
 
 #endif

@@ -83,3 +83,28 @@ def wait_for(predicate, timeout=10.0, interval=0.1):
             return True
         time.sleep(interval)
     return False
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def parse_prometheus(text):
+    """[(name, {label: value}, float)] from Prometheus text exposition."""
+    samples = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)', line)
+        assert m, line
+        labels = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        samples.append((m.group(1), labels, float(m.group(3))))
+    return samples
+
+
+def metric_value(samples, name, **want):
+    """Sum of the samples of a metric whose labels include want (0 if none)."""
+    return sum(v for n, l, v in samples if n == name and all(l.get(k) == str(x) for k, x in want.items()))

@@ -1,0 +1,267 @@
+"""glimpse attach against the real Go test service (tests/apps/httpsvc) built with every Go
+version here, normal and stripped. Ground truth: the exact requests each test sends."""
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import APPS, free_port, glimpse, metric_value, parse_prometheus, wait_for
+
+BUILDS = [f"httpsvc-{v}{s}" for v in ("1.19", "1.21", "1.22", "1.23") for s in ("", "-stripped")]
+DURATION = "http_server_request_duration_seconds"
+CLIENT = "http_client_request_duration_seconds"
+
+
+class Service:
+    def __init__(self, binary, *args, env=None):
+        self.proc = subprocess.Popen([os.path.join(APPS, binary), *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True,
+                                     env=dict(os.environ, **(env or {})))
+        _, pid, self.addr = self.proc.stdout.readline().split()
+        self.pid = int(pid)
+        self.port = int(self.addr.rsplit(":", 1)[1])
+
+    def get(self, path, timeout=10):
+        try:
+            with urllib.request.urlopen(f"http://{self.addr}{path}", timeout=timeout) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+class Attached:
+    """glimpse attach running in the background, with its /metrics on a free port."""
+
+    def __init__(self, tmp_path, pid, *extra):
+        self.port = free_port()
+        self.err = open(tmp_path / "attach.err", "w+")
+        self.out = open(tmp_path / "attach.out", "w+")
+        self.proc = subprocess.Popen([os.environ.get("GLIMPSE", "build/glimpse"), "attach", "-p", str(pid),
+                                      "--prometheus-addr", f"127.0.0.1:{self.port}", *extra],
+                                     stdout=self.out, stderr=self.err, text=True)
+        assert wait_for(lambda: "attached" in self.stderr() or self.proc.poll() is not None), self.stderr()
+        assert self.proc.poll() is None, self.stderr()
+
+    def stderr(self):
+        self.err.seek(0)
+        return self.err.read()
+
+    def stdout(self):
+        self.out.seek(0)
+        return self.out.read()
+
+    def scrape(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
+            return r.read().decode()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout=20)
+
+
+@pytest.fixture
+def services():
+    started = []
+
+    def start(binary, *args, env=None):
+        s = Service(binary, *args, env=env)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
+def attach(tmp_path):
+    running = []
+
+    def start(pid, *extra):
+        a = Attached(tmp_path, pid, *extra)
+        running.append(a)
+        return a
+
+    yield start
+    for a in running:
+        a.stop()
+
+
+# Requests every build gets, and what they must show up as.
+REQUESTS = [("/fast", 5), ("/users/1", 1), ("/users/22", 1), ("/users/333", 1), ("/status/404", 2),
+            ("/status/503", 3), ("/sleep?ms=120", 2), ("/nowrite", 1), ("/call", 2)]
+
+
+def expected_series(binary):
+    patterns = not binary.startswith(("httpsvc-1.19", "httpsvc-1.21"))
+    status_route = "/status/{code}" if patterns else "/status/{id}"
+    return {
+        ("/fast", "200"): 5,
+        ("/users/{id}", "200"): 3,
+        (status_route, "404"): 2,
+        (status_route, "503"): 3,
+        ("/sleep", "200"): 2,
+        ("/nowrite", "200"): 1,
+        ("/call", "200"): 2,
+    }
+
+
+@pytest.mark.parametrize("binary", BUILDS)
+def test_red_metrics_exact(binary, services, attach, tmp_path):
+    peer = services(binary)
+    svc = services(binary, "-peer", f"http://{peer.addr}", env={"OTEL_SERVICE_NAME": "checkout"})
+    a = attach(svc.pid, "--no-live")
+    for path, n in REQUESTS:
+        for _ in range(n):
+            svc.get(path)
+    want = expected_series(binary)
+    total = sum(want.values())
+    assert wait_for(lambda: metric_value(parse_prometheus(a.scrape()), DURATION + "_count") == total), a.scrape()
+    text = a.scrape()
+    samples = parse_prometheus(text)
+    for (route, status), n in want.items():
+        got = metric_value(samples, DURATION + "_count", http_route=route, http_response_status_code=status,
+                           http_request_method="GET")
+        assert got == n, f"{route} {status}: {got} != {n}\n{text}"
+    # 5xx carry error.type; nothing else does.
+    assert metric_value(samples, DURATION + "_count", error_type="503") == 3
+    assert sum(v for n, l, v in samples if n == DURATION + "_count" and "error_type" in l) == 3
+    # 120 ms sleeps land above the 0.1 s bound and at or below 0.25 s.
+    assert metric_value(samples, DURATION + "_bucket", http_route="/sleep", le="0.1") == 0
+    assert metric_value(samples, DURATION + "_bucket", http_route="/sleep", le="0.25") == 2
+    assert metric_value(samples, DURATION + "_bucket", http_route="/fast", le="0.1") == 5
+    assert 0.24 <= metric_value(samples, DURATION + "_sum", http_route="/sleep") < 0.5
+    # The service's outgoing calls to its peer.
+    assert metric_value(samples, CLIENT + "_count", server_address="127.0.0.1", server_port=peer.port,
+                        http_response_status_code="200", http_request_method="GET") == 2
+    # Resource: OTEL_SERVICE_NAME from the target's environment.
+    assert metric_value(samples, "target_info", service_name="checkout", process_pid=svc.pid) == 1
+    assert metric_value(samples, "glimpse_events_dropped_total") == 0
+    # promtool, the real consumer, accepts the exposition.
+    check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert a.stop() == 0
+
+
+def test_active_requests_and_route_heuristics(services, attach):
+    svc = services("httpsvc-1.21-stripped")
+    a = attach(svc.pid, "--no-live")
+    slow = threading.Thread(target=svc.get, args=("/sleep?ms=1500",))
+    slow.start()
+    assert wait_for(lambda: metric_value(parse_prometheus(a.scrape()), "http_server_active_requests") == 1)
+    slow.join()
+    assert wait_for(lambda: metric_value(parse_prometheus(a.scrape()), "http_server_active_requests") == 0)
+    # Ids in paths collapse into one route: digits, UUIDs, long hex.
+    for path in ("/users/7", "/users/3fa85f64-5717-4562-b3fc-2c963f66afa6", "/users/deadbeef42"):
+        svc.get(path)
+    assert wait_for(lambda: metric_value(parse_prometheus(a.scrape()), DURATION + "_count",
+                                         http_route="/users/{id}") == 3)
+
+
+def test_route_cap_keeps_counts_honest(services, attach):
+    svc = services("httpsvc-1.21")
+    a = attach(svc.pid, "--no-live", "--max-routes", "3")
+    for word in ("alpha", "bravo", "charlie", "delta", "echo"):
+        svc.get(f"/users/{word}")  # word segments are kept, so each is a new route
+    svc.get("/fast")
+    assert wait_for(lambda: metric_value(parse_prometheus(a.scrape()), DURATION + "_count") == 6)
+    samples = parse_prometheus(a.scrape())
+    routes = {l["http_route"] for n, l, v in samples if n == DURATION + "_count"}
+    assert len(routes) == 4 and "/{overflow}" in routes
+    assert metric_value(samples, DURATION + "_count", http_route="/{overflow}") == 3
+
+
+def test_live_view_and_summary(services, attach):
+    svc = services("httpsvc-1.23")
+    a = attach(svc.pid, "--interval", "0.5")
+    for _ in range(4):
+        svc.get("/status/500")
+    assert wait_for(lambda: "/status/{code}" in a.stdout())
+    assert a.stop() == 0
+    out = a.stdout()
+    assert "summary" in out.lower()
+    summary = out[out.lower().rindex("summary"):]
+    row = next(l for l in summary.splitlines() if "/status/{code}" in l)
+    assert " 4 " in f" {row} " and "100.0%" in row
+
+
+def test_detach_under_load_fails_no_request(services, tmp_path):
+    svc = services("httpsvc-1.23")
+    port = free_port()
+    g = subprocess.Popen([os.environ.get("GLIMPSE", "build/glimpse"), "attach", "-p", str(svc.pid),
+                          "--no-live", "--prometheus-addr", f"127.0.0.1:{port}", "-d", "2"],
+                         stderr=subprocess.PIPE, text=True)
+    wrk = subprocess.run(["wrk", "-t2", "-c16", "-d4s", f"http://{svc.addr}/fast"], capture_output=True, text=True)
+    assert g.wait(timeout=20) == 0, g.stderr.read()
+    assert "Non-2xx" not in wrk.stdout and "Socket errors" not in wrk.stdout, wrk.stdout
+    assert svc.get("/fast") == 200
+
+
+def test_real_prometheus_scrapes_glimpse(services, attach, tmp_path):
+    svc = services("httpsvc-1.22-stripped")
+    a = attach(svc.pid, "--no-live")
+    for _ in range(7):
+        svc.get("/users/9")
+    prom_port = free_port()
+    (tmp_path / "prometheus.yml").write_text(
+        "global: {scrape_interval: 1s}\n"
+        f"scrape_configs: [{{job_name: glimpse, static_configs: [{{targets: ['127.0.0.1:{a.port}']}}]}}]\n")
+    prom = subprocess.Popen(["prometheus", f"--config.file={tmp_path}/prometheus.yml",
+                             f"--storage.tsdb.path={tmp_path}/data", f"--web.listen-address=127.0.0.1:{prom_port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import json
+        query = f"http://127.0.0.1:{prom_port}/api/v1/query?query=" + urllib.request.quote(
+            f'sum({DURATION}_count{{http_route="/users/{{id}}"}})')
+
+        def answered():
+            try:
+                with urllib.request.urlopen(query, timeout=2) as r:
+                    res = json.load(r)["data"]["result"]
+                    return res and float(res[0]["value"][1]) == 7
+            except (urllib.error.URLError, ConnectionError, KeyError):
+                return False
+        assert wait_for(answered, timeout=30, interval=0.5)
+    finally:
+        prom.terminate()
+        prom.wait()
+
+
+def test_not_go_binary(start_app):
+    app = start_app("cburner")
+    r = glimpse("attach", "-p", str(app.pid), "-d", "1")
+    assert r.returncode == 6
+    assert f"process {app.pid} (cburner) is not a Go program" in r.stderr
+
+
+def test_missing_pid():
+    r = glimpse("attach", "-p", "999999999", "-d", "1")
+    assert r.returncode == 3 and "does not exist" in r.stderr
+
+
+def test_stripped_unknown_go_version(tmp_path, services):
+    # A stripped binary whose build info claims a Go version glimpse has no table for.
+    data = open(os.path.join(APPS, "httpsvc-1.23-stripped"), "rb").read()
+    patched = tmp_path / "httpsvc-future"
+    assert b"go1.23." in data
+    patched.write_bytes(data.replace(b"go1.23.", b"go1.99."))
+    patched.chmod(0o755)
+    shutil.copy(patched, os.path.join(APPS, "httpsvc-future"))
+    try:
+        svc = services("httpsvc-future")
+        r = glimpse("attach", "-p", str(svc.pid), "-d", "1")
+    finally:
+        os.unlink(os.path.join(APPS, "httpsvc-future"))
+    assert r.returncode == 6
+    assert "no DWARF" in r.stderr and "go1.99" in r.stderr and "1.23" in r.stderr

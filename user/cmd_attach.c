@@ -1,0 +1,247 @@
+/* glimpse attach: HTTP RED metrics of a running Go service, with no change to it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "exit_codes.h"
+#include "go_target.h"
+#include "http_metrics.h"
+#include "http_tracer.h"
+#include "live_view.h"
+#include "log.h"
+#include "preflight.h"
+#include "procfs.h"
+#include "prom_exporter.h"
+#include "resource.h"
+#include "signals.h"
+
+#define POLL_MS 100
+
+static const char usage[] =
+	"Usage: glimpse attach -p PID [options]\n"
+	"\n"
+	"Measures a running Go service's HTTP traffic (server and client) with uprobes — no code\n"
+	"change, no restart — and serves it as Prometheus metrics with OpenTelemetry names.\n"
+	"\n"
+	"  -p, --pid PID             the Go process (Go 1.17 or later, stripped or not)\n"
+	"  -d, --duration SECS       detach after SECS seconds (default: Ctrl-C or target exit)\n"
+	"      --prometheus-addr A   serve /metrics at A (default 127.0.0.1:9464; ':PORT' = all interfaces)\n"
+	"      --no-prometheus       do not serve /metrics\n"
+	"      --no-live             no live view (the summary is still printed at the end)\n"
+	"      --interval SECS       live view refresh (default 1)\n"
+	"      --max-routes N        distinct http.route values before /{overflow} (default 100)\n"
+	"  -v, --verbose             debug output, including libbpf's\n"
+	"      --log-format F        human (default) or json\n"
+	"  -h, --help                this help\n"
+	"\n"
+	"Probes: net/http.serverHandler.ServeHTTP and net/http.(*Transport).roundTrip, at entry\n"
+	"and at every RET (found by disassembly): 2 uprobe hits per request.\n"
+	"Exit codes: 0 ok, 1 failure, 2 bad usage, 3 no such process, 4 permission denied,\n"
+	"5 kernel lacks BPF/BTF, 6 the target cannot be instrumented (not Go, unknown layout).\n";
+
+enum { OPT_PROM_ADDR = CLI_OPT_FIRST_PRIVATE, OPT_NO_PROM, OPT_NO_LIVE, OPT_INTERVAL, OPT_MAX_ROUTES };
+
+struct attach_ctx {
+	struct metrics_registry *reg;
+	struct http_tracer *tracer;
+	int target;
+	pid_t pid;
+};
+
+/* "host:port" or "[v6]:port" → host and port (0 when absent). */
+static void split_host_port(const char *hostport, char *host, size_t len, uint16_t *port)
+{
+	const char *colon = strrchr(hostport, ':');
+	const char *close = strrchr(hostport, ']');
+	*port = 0;
+	size_t n = strlen(hostport);
+	if (colon && (!close || colon > close)) {
+		*port = (uint16_t)atoi(colon + 1);
+		n = colon - hostport;
+	}
+	if (n >= 2 && hostport[0] == '[' && hostport[n - 1] == ']') {
+		hostport++;
+		n -= 2;
+	}
+	snprintf(host, len, "%.*s", (int)n, hostport);
+}
+
+static void on_event(void *ctx, const struct gohttp_event *ev)
+{
+	struct attach_ctx *a = ctx;
+	char method[GOHTTP_METHOD_LEN + 1], path[GOHTTP_PATH_LEN + 1], route[GOHTTP_PATH_LEN + 1];
+	char hostport[GOHTTP_HOST_LEN + 1], host[GOHTTP_HOST_LEN + 1];
+	snprintf(method, sizeof(method), "%.*s", ev->method_len, ev->method);
+	snprintf(path, sizeof(path), "%.*s", ev->path_len, ev->path);
+	snprintf(route, sizeof(route), "%.*s", ev->route_len, ev->route);
+	snprintf(hostport, sizeof(hostport), "%.*s", ev->host_len, ev->host);
+	struct http_record r = {
+		.kind = ev->kind == GOHTTP_CLIENT ? HTTP_CLIENT : HTTP_SERVER,
+		.method = method,
+		.status = ev->status,
+		.path = path,
+		.pattern = ev->route_len ? route : NULL,
+		.duration_ns = ev->end_ns > ev->start_ns ? ev->end_ns - ev->start_ns : 0,
+	};
+	if (r.kind == HTTP_CLIENT) {
+		split_host_port(hostport, host, sizeof(host), &r.server_port);
+		r.server_address = host;
+	}
+	metrics_registry_record(a->reg, a->target, &r);
+}
+
+static double active_requests(void *ctx, int target)
+{
+	struct attach_ctx *a = ctx;
+	return target == a->target ? (double)http_tracer_active_requests(a->tracer, a->pid) : 0;
+}
+
+static double events_dropped(void *ctx, int target)
+{
+	(void)target;
+	return (double)http_tracer_events_dropped(((struct attach_ctx *)ctx)->tracer);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "prometheus-addr", required_argument, NULL, OPT_PROM_ADDR },
+		{ "no-prometheus", no_argument, NULL, OPT_NO_PROM },
+		{ "no-live", no_argument, NULL, OPT_NO_LIVE },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "max-routes", required_argument, NULL, OPT_MAX_ROUTES },
+		CLI_COMMON_LONG_OPTIONS,
+		{ 0 },
+	};
+	pid_t pid = 0;
+	double duration = 0, interval = 1;
+	const char *prom_addr = PROM_DEFAULT_ADDR;
+	bool live = true;
+	int max_routes = 100, opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":p:d:vh", longopts, NULL)) != -1) {
+		if (cli_common_option(opt, optarg))
+			continue;
+		switch (opt) {
+		case 'p':
+			if (pid || !parse_pid(optarg, &pid))
+				cli_usage_error("attach", "-p: '%s' is not a process ID (attach takes one)", optarg);
+			break;
+		case 'd': duration = cli_double("-d", optarg, 0.001, 1e7); break;
+		case OPT_PROM_ADDR: prom_addr = optarg; break;
+		case OPT_NO_PROM: prom_addr = NULL; break;
+		case OPT_NO_LIVE: live = false; break;
+		case OPT_INTERVAL: interval = cli_double("--interval", optarg, 0.1, 3600); break;
+		case OPT_MAX_ROUTES: max_routes = (int)cli_long("--max-routes", optarg, 1, 100000); break;
+		case 'h': fputs(usage, stdout); return GLIMPSE_EXIT_OK;
+		case ':': cli_usage_error("attach", "%s needs a value", argv[optind - 1]);
+		default: cli_usage_error("attach", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	cli_apply_common();
+	if (optind < argc)
+		cli_usage_error("attach", "unexpected argument '%s'", argv[optind]);
+	if (!pid)
+		cli_usage_error("attach", "no target: give -p PID");
+
+	int rc = preflight_pids(&pid, 1);
+	if (!rc)
+		rc = preflight_privileges();
+	if (!rc)
+		rc = preflight_kernel();
+	if (rc)
+		return rc;
+	struct go_target target;
+	rc = go_target_open(pid, &target);
+	if (rc)
+		return rc;
+
+	struct attach_ctx a = { .pid = pid };
+	struct resource res;
+	struct prom_exporter *exporter = NULL;
+	struct live_view *view = NULL;
+	char title[512];
+	a.reg = metrics_registry_new(max_routes);
+	if (!a.reg || resource_for_pid(pid, &res) || (a.target = metrics_registry_add_target(a.reg, &res)) < 0) {
+		log_error("process %d exited while glimpse was attaching", (int)pid);
+		rc = GLIMPSE_EXIT_NO_PROCESS;
+		goto out;
+	}
+	signals_install();
+	rc = http_tracer_start(&target, on_event, &a, &a.tracer);
+	if (rc)
+		goto out;
+	metrics_registry_add_gauge(a.reg, "http.server.active_requests", "{request}",
+				   "Number of active HTTP server requests.", false, active_requests, &a, true);
+	metrics_registry_add_gauge(a.reg, "glimpse.events_dropped", "", "Events the kernel could not queue to glimpse.",
+				   true, events_dropped, &a, false);
+	if (prom_addr) {
+		char err[256];
+		exporter = prom_exporter_start(prom_addr, a.reg, err, sizeof(err));
+		if (!exporter) {
+			log_error("%s", err);
+			rc = GLIMPSE_EXIT_USAGE;
+			goto out;
+		}
+	}
+	snprintf(title, sizeof(title), "%s (pid %d, %s)", res.service_name, (int)pid, target.go_version);
+	view = live_view_new(a.reg, a.target, title, stdout);
+	if (!view) {
+		rc = GLIMPSE_EXIT_FAILURE;
+		goto out;
+	}
+	char metrics_url[96] = "off";
+	if (exporter)
+		snprintf(metrics_url, sizeof(metrics_url), "http://%s/metrics", prom_addr);
+	log_event(LOG_INFO, "attached", "pid=%d service=%s go=%s offsets=%s probes=%d metrics=%s", (int)pid,
+		  res.service_name, target.go_version, target.offsets_source, http_tracer_probe_count(a.tracer),
+		  metrics_url);
+
+	int64_t start = now_ms(), last_view = start;
+	int64_t end = duration > 0 ? start + (int64_t)(duration * 1000) : INT64_MAX;
+	while (!stop_requested() && now_ms() < end) {
+		int err = http_tracer_poll(a.tracer, POLL_MS);
+		if (err < 0 && err != -EINTR) {
+			log_error("reading events failed: %s", strerror(-err));
+			rc = GLIMPSE_EXIT_FAILURE;
+			break;
+		}
+		if (live && now_ms() - last_view >= (int64_t)(interval * 1000)) {
+			last_view = now_ms();
+			struct live_view_status st = { http_tracer_active_requests(a.tracer, pid),
+						       http_tracer_events_dropped(a.tracer) };
+			live_view_update(view, &st);
+		}
+		if (!proc_exists(pid)) {
+			log_info("process %d exited; detaching", (int)pid);
+			break;
+		}
+	}
+	/* The exporter's thread reads the tracer's maps: stop it before the tracer goes. Then
+	 * detach (the target stops paying for probes at once) and drain what is queued. */
+	prom_exporter_stop(exporter);
+	exporter = NULL;
+	http_tracer_stop(a.tracer);
+	a.tracer = NULL;
+	live_view_summary(view);
+	log_event(LOG_INFO, "detached", "pid=%d", (int)pid);
+out:
+	prom_exporter_stop(exporter);
+	live_view_free(view);
+	http_tracer_stop(a.tracer);
+	metrics_registry_free(a.reg);
+	return rc;
+}

@@ -1,0 +1,925 @@
+#include "http_metrics.h"
+
+#include "histogram.h"
+#include "route.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The methods semconv names; anything else becomes _OTHER so that a client sending made-up
+ * methods cannot create series. Methods are case-sensitive in HTTP. */
+static const char *const methods[] = {
+	"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "_OTHER",
+};
+#define METHOD_OTHER 9
+
+static int method_index(const char *m)
+{
+	for (int i = 0; m && i < METHOD_OTHER; i++)
+		if (!strcmp(m, methods[i]))
+			return i;
+	return METHOD_OTHER;
+}
+
+const char *http_method_normalize(const char *method)
+{
+	return methods[method_index(method)];
+}
+
+/* Series are keyed by interned strings, so pointer equality is string equality. */
+struct server_series {
+	const char *route;
+	uint8_t method;
+	uint16_t status;
+	struct export_hist h;
+};
+
+struct client_series {
+	const char *address;
+	uint16_t port;
+	uint8_t method;
+	uint16_t status;
+	struct export_hist h;
+};
+
+/* What the live view needs, per (route, method) rather than per status: the fine histogram
+ * is ~4 KiB, too big to keep for every status code. */
+struct route_stat {
+	const char *route;
+	uint8_t method;
+	uint64_t errors;
+	struct fine_hist fine;
+};
+
+enum entry_kind { E_SERVER, E_CLIENT, E_STAT };
+
+struct key {
+	enum entry_kind kind;
+	const char *str;
+	uint16_t port, status;
+	uint8_t method;
+};
+
+struct slot {
+	struct key k;
+	uint32_t idx;
+	bool used;
+};
+
+struct vec {
+	void *p;
+	size_t n, cap;
+};
+
+struct target {
+	struct resource res;
+	char instance[sizeof(((struct resource *)0)->host_name) + 16];
+	struct route_table *routes, *peers;
+	struct vec server, client, stats; /* append-only: indices stay valid */
+	struct slot *slots;               /* one index over all three */
+	size_t nslots, used;
+};
+
+struct gauge {
+	char *name, *help;
+	bool is_counter, per_target;
+	metric_value_fn fn;
+	void *ctx;
+};
+
+struct metrics_registry {
+	pthread_mutex_t lock;
+	int max_routes;
+	struct target **targets; /* each allocated once, so pointers outlive a realloc */
+	size_t ntargets, tcap;
+	struct gauge *gauges;
+	size_t ngauges, gcap;
+};
+
+static void *vec_push(struct vec *v, size_t size)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 8;
+		void *p = realloc(v->p, cap * size);
+		if (!p)
+			return NULL;
+		v->p = p;
+		v->cap = cap;
+	}
+	void *e = (char *)v->p + v->n++ * size;
+	memset(e, 0, size);
+	return e;
+}
+
+static uint64_t key_hash(const struct key *k)
+{
+	uint64_t h = (uint64_t)(uintptr_t)k->str * 0x9E3779B97F4A7C15ULL;
+	h ^= ((uint64_t)k->kind << 48 | (uint64_t)k->port << 32 | (uint64_t)k->status << 8 | k->method);
+	h *= 0xBF58476D1CE4E5B9ULL;
+	return h ^ (h >> 31);
+}
+
+static bool key_eq(const struct key *a, const struct key *b)
+{
+	return a->kind == b->kind && a->str == b->str && a->port == b->port &&
+	       a->status == b->status && a->method == b->method;
+}
+
+static struct slot *slot_find(struct slot *slots, size_t n, const struct key *k)
+{
+	size_t i = key_hash(k) & (n - 1);
+	while (slots[i].used && !key_eq(&slots[i].k, k))
+		i = (i + 1) & (n - 1);
+	return &slots[i];
+}
+
+static int index_grow(struct target *t)
+{
+	size_t n = t->nslots ? t->nslots * 2 : 64;
+	struct slot *slots = calloc(n, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nslots; i++)
+		if (t->slots[i].used)
+			*slot_find(slots, n, &t->slots[i].k) = t->slots[i];
+	free(t->slots);
+	t->slots = slots;
+	t->nslots = n;
+	return 0;
+}
+
+static struct vec *entry_vec(struct target *t, enum entry_kind kind, size_t *size)
+{
+	switch (kind) {
+	case E_SERVER: *size = sizeof(struct server_series); return &t->server;
+	case E_CLIENT: *size = sizeof(struct client_series); return &t->client;
+	default: *size = sizeof(struct route_stat); return &t->stats;
+	}
+}
+
+/* The entry for k, created zeroed (*created set) if new; NULL when out of memory. */
+static void *entry_get(struct target *t, const struct key *k, bool *created)
+{
+	size_t size;
+	struct vec *v = entry_vec(t, k->kind, &size);
+	*created = false;
+	if (2 * (t->used + 1) > t->nslots && index_grow(t))
+		return NULL;
+	struct slot *s = slot_find(t->slots, t->nslots, k);
+	if (s->used)
+		return (char *)v->p + s->idx * size;
+	void *e = vec_push(v, size);
+	if (!e)
+		return NULL;
+	*s = (struct slot){ .k = *k, .idx = (uint32_t)(v->n - 1), .used = true };
+	t->used++;
+	*created = true;
+	return e;
+}
+
+struct metrics_registry *metrics_registry_new(int max_routes)
+{
+	struct metrics_registry *reg = calloc(1, sizeof(*reg));
+	if (!reg)
+		return NULL;
+	pthread_mutex_init(&reg->lock, NULL);
+	reg->max_routes = max_routes > 0 ? max_routes : ROUTE_DEFAULT_MAX;
+	return reg;
+}
+
+static void target_free(struct target *t)
+{
+	if (!t)
+		return;
+	route_table_free(t->routes);
+	route_table_free(t->peers);
+	free(t->server.p);
+	free(t->client.p);
+	free(t->stats.p);
+	free(t->slots);
+	free(t);
+}
+
+void metrics_registry_free(struct metrics_registry *reg)
+{
+	if (!reg)
+		return;
+	for (size_t i = 0; i < reg->ntargets; i++)
+		target_free(reg->targets[i]);
+	for (size_t i = 0; i < reg->ngauges; i++) {
+		free(reg->gauges[i].name);
+		free(reg->gauges[i].help);
+	}
+	free(reg->targets);
+	free(reg->gauges);
+	pthread_mutex_destroy(&reg->lock);
+	free(reg);
+}
+
+int metrics_registry_add_target(struct metrics_registry *reg, const struct resource *res)
+{
+	struct target *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->res = *res;
+	/* job/instance keep several targets' series apart, as a scrape of each would. */
+	snprintf(t->instance, sizeof(t->instance), "%s:%d", res->host_name, (int)res->pid);
+	t->routes = route_table_new(reg->max_routes, ROUTE_OVERFLOW);
+	t->peers = route_table_new(reg->max_routes, "_OTHER");
+	if (!t->routes || !t->peers) {
+		target_free(t);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&reg->lock);
+	int id = -ENOMEM;
+	/* The same process added twice would render every series twice, which Prometheus
+	 * rejects as duplicate samples: hand back the existing target instead. */
+	for (size_t i = 0; i < reg->ntargets; i++) {
+		const struct resource *r = &reg->targets[i]->res;
+		if (r->pid == res->pid && !strcmp(r->executable_name, res->executable_name) &&
+		    !strcmp(r->service_name, res->service_name) &&
+		    !strcmp(r->host_name, res->host_name)) {
+			pthread_mutex_unlock(&reg->lock);
+			target_free(t);
+			return (int)i;
+		}
+	}
+	if (reg->ntargets == reg->tcap) {
+		size_t cap = reg->tcap ? reg->tcap * 2 : 4;
+		struct target **p = realloc(reg->targets, cap * sizeof(*p));
+		if (p) {
+			reg->targets = p;
+			reg->tcap = cap;
+		}
+	}
+	if (reg->ntargets < reg->tcap) {
+		id = (int)reg->ntargets;
+		reg->targets[reg->ntargets++] = t;
+	}
+	pthread_mutex_unlock(&reg->lock);
+	if (id < 0)
+		target_free(t);
+	return id;
+}
+
+static void record_server(struct target *t, const char *route, int method, uint16_t status,
+			  uint64_t ns)
+{
+	bool created;
+	const char *r = route_table_intern(t->routes, route);
+	if (!r)
+		return;
+	struct key k = { .kind = E_SERVER, .str = r, .status = status, .method = (uint8_t)method };
+	struct server_series *s = entry_get(t, &k, &created);
+	if (!s)
+		return;
+	if (created)
+		*s = (struct server_series){ .route = r, .method = (uint8_t)method, .status = status };
+	export_hist_record(&s->h, ns);
+
+	k = (struct key){ .kind = E_STAT, .str = r, .method = (uint8_t)method };
+	struct route_stat *st = entry_get(t, &k, &created);
+	if (!st)
+		return;
+	if (created) {
+		st->route = r;
+		st->method = (uint8_t)method;
+	}
+	fine_hist_record(&st->fine, ns);
+	st->errors += status >= 500;
+}
+
+static void record_client(struct target *t, const struct http_record *r, int method)
+{
+	bool created;
+	const char *addr = "";
+	uint16_t port = r->server_port;
+	if (r->server_address && *r->server_address) {
+		uint64_t before = route_table_overflowed(t->peers);
+		if (!(addr = route_table_intern(t->peers, r->server_address)))
+			return;
+		if (route_table_overflowed(t->peers) != before)
+			port = 0; /* the port alone would still multiply series */
+	}
+	struct key k = { .kind = E_CLIENT, .str = addr, .port = port, .status = r->status,
+			 .method = (uint8_t)method };
+	struct client_series *s = entry_get(t, &k, &created);
+	if (!s)
+		return;
+	if (created)
+		*s = (struct client_series){ .address = addr, .port = port,
+					     .method = (uint8_t)method, .status = r->status };
+	export_hist_record(&s->h, r->duration_ns);
+}
+
+void metrics_registry_record(struct metrics_registry *reg, int target, const struct http_record *r)
+{
+	char route[ROUTE_MAX];
+	if (!reg || !r)
+		return;
+	int method = method_index(r->method);
+	/* Normalising is the costly part and needs no shared state: do it before locking. */
+	if (r->kind == HTTP_SERVER)
+		route_normalize(r->pattern, r->path, route, sizeof(route));
+	pthread_mutex_lock(&reg->lock);
+	if (target >= 0 && (size_t)target < reg->ntargets) {
+		struct target *t = reg->targets[target];
+		if (r->kind == HTTP_SERVER)
+			/* A Go handler that writes nothing still answers 200. */
+			record_server(t, route, method, r->status ? r->status : 200, r->duration_ns);
+		else
+			record_client(t, r, method);
+	}
+	pthread_mutex_unlock(&reg->lock);
+}
+
+int metrics_registry_add_gauge(struct metrics_registry *reg, const char *name, const char *unit,
+			       const char *help, bool is_counter, metric_value_fn fn, void *ctx,
+			       bool per_target)
+{
+	char prom[256];
+	if (!name || !fn)
+		return -EINVAL;
+	prom_metric_name(name, unit, is_counter, prom, sizeof(prom));
+	struct gauge g = { .name = strdup(prom), .help = strdup(help ? help : ""),
+			   .is_counter = is_counter, .per_target = per_target, .fn = fn, .ctx = ctx };
+	int err = -ENOMEM;
+	pthread_mutex_lock(&reg->lock);
+	if (g.name && g.help && reg->ngauges == reg->gcap) {
+		size_t cap = reg->gcap ? reg->gcap * 2 : 4;
+		struct gauge *p = realloc(reg->gauges, cap * sizeof(*p));
+		if (p) {
+			reg->gauges = p;
+			reg->gcap = cap;
+		}
+	}
+	if (g.name && g.help && reg->ngauges < reg->gcap) {
+		reg->gauges[reg->ngauges++] = g;
+		err = 0;
+	}
+	pthread_mutex_unlock(&reg->lock);
+	if (err) {
+		free(g.name);
+		free(g.help);
+	}
+	return err;
+}
+
+/* ---- OTel -> Prometheus names ---- */
+
+struct unit_name {
+	const char *otel, *prom;
+};
+
+static const struct unit_name units[] = {
+	{ "d", "days" }, { "h", "hours" }, { "min", "minutes" }, { "s", "seconds" },
+	{ "ms", "milliseconds" }, { "us", "microseconds" }, { "ns", "nanoseconds" },
+	{ "By", "bytes" }, { "KiBy", "kibibytes" }, { "MiBy", "mebibytes" },
+	{ "GiBy", "gibibytes" }, { "TiBy", "tibibytes" }, { "KBy", "kilobytes" },
+	{ "MBy", "megabytes" }, { "GBy", "gigabytes" }, { "TBy", "terabytes" },
+	{ "m", "meters" }, { "V", "volts" }, { "A", "amperes" }, { "J", "joules" },
+	{ "W", "watts" }, { "g", "grams" }, { "Cel", "celsius" }, { "Hz", "hertz" },
+	{ "%", "percent" }, { NULL, NULL },
+};
+
+static const struct unit_name per_units[] = {
+	{ "s", "second" }, { "m", "minute" }, { "h", "hour" }, { "d", "day" },
+	{ "w", "week" }, { "mo", "month" }, { "y", "year" }, { NULL, NULL },
+};
+
+static const char *unit_lookup(const struct unit_name *t, const char *u)
+{
+	for (; t->otel; t++)
+		if (!strcmp(t->otel, u))
+			return t->prom;
+	return u;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Metric name charset [a-zA-Z0-9_:], no runs of '_', no leading digit. */
+static void sanitize_name(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+	if (!outlen)
+		return;
+	if (*in >= '0' && *in <= '9' && o + 1 < outlen)
+		out[o++] = '_';
+	for (; *in && o + 1 < outlen; in++) {
+		char c = *in;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == ':' || c == '_';
+		if (!ok)
+			c = '_';
+		if (c == '_' && o && out[o - 1] == '_')
+			continue;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+}
+
+void prom_metric_name(const char *otel_name, const char *unit, bool is_counter, char *out,
+		      size_t outlen)
+{
+	char u[64] = "", suffix[160] = "", raw[512];
+	/* "{request}" style annotations carry no unit. */
+	for (size_t i = 0, o = 0; unit && unit[i] && o + 1 < sizeof(u); i++) {
+		if (unit[i] == '{') {
+			while (unit[i] && unit[i] != '}')
+				i++;
+			if (!unit[i])
+				break;
+			continue;
+		}
+		if (unit[i] != ' ')
+			u[o++] = unit[i], u[o] = '\0';
+	}
+	if (!strcmp(u, "1")) {
+		/* A ratio only makes sense for a gauge; a counter of "1" is a plain count. */
+		if (!is_counter)
+			strcpy(suffix, "ratio");
+	} else if (u[0]) {
+		char *per = strchr(u, '/');
+		if (per)
+			*per++ = '\0';
+		snprintf(suffix, sizeof(suffix), "%s%s%s", u[0] ? unit_lookup(units, u) : "",
+			 per && *per ? (u[0] ? "_per_" : "per_") : "",
+			 per && *per ? unit_lookup(per_units, per) : "");
+	}
+	sanitize_name(otel_name ? otel_name : "", raw, sizeof(raw));
+	char tail[170];
+	snprintf(tail, sizeof(tail), "_%s", suffix);
+	if (suffix[0] && !ends_with(raw, tail))
+		strncat(raw, tail, sizeof(raw) - strlen(raw) - 1);
+	if (is_counter && !ends_with(raw, "_total"))
+		strncat(raw, "_total", sizeof(raw) - strlen(raw) - 1);
+	sanitize_name(raw, out, outlen);
+}
+
+/* ---- rendering ---- */
+
+/* Length of the valid UTF-8 sequence at s, or 0 if invalid (label values must be UTF-8,
+ * and URL paths are arbitrary bytes once percent-decoded). */
+static size_t utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	size_t n;
+	uint32_t cp;
+	if ((s[0] & 0xE0) == 0xC0)
+		n = 2, cp = s[0] & 0x1F;
+	else if ((s[0] & 0xF0) == 0xE0)
+		n = 3, cp = s[0] & 0x0F;
+	else if ((s[0] & 0xF8) == 0xF0)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3F);
+	}
+	static const uint32_t min_cp[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+/* Label values escape \, " and newline; HELP text escapes only \ and newline. */
+static void put_escaped(FILE *f, const char *s, bool quote)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t n = utf8_len(p);
+		if (!n) {
+			fputs("\xEF\xBF\xBD", f); /* U+FFFD */
+			p++;
+		} else if (*p == '\\') {
+			fputs("\\\\", f), p++;
+		} else if (*p == '\n') {
+			fputs("\\n", f), p++;
+		} else if (*p == '"' && quote) {
+			fputs("\\\"", f), p++;
+		} else {
+			fwrite(p, 1, n, f);
+			p += n;
+		}
+	}
+}
+
+static void put_label(FILE *f, const char *name, const char *value)
+{
+	fprintf(f, ",%s=\"", name);
+	put_escaped(f, value, true);
+	fputc('"', f);
+}
+
+static void put_target_labels(FILE *f, const struct target *t)
+{
+	fputs("job=\"", f);
+	put_escaped(f, t->res.service_name, true);
+	fputs("\",instance=\"", f);
+	put_escaped(f, t->instance, true);
+	fputc('"', f);
+}
+
+static void put_family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s ", name);
+	put_escaped(f, help, false);
+	fprintf(f, "\n# TYPE %s %s\n", name, type);
+}
+
+/* Exact decimal seconds from integer nanoseconds, without float noise ("0.123", "2"). */
+static void fmt_seconds(uint64_t ns, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%" PRIu64 ".%09" PRIu64, ns / 1000000000, ns % 1000000000);
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '.')
+		buf[--n] = '\0';
+}
+
+/* Shortest of %.15g/%.17g that reads back exactly; Prometheus spellings for non-finite. */
+static void fmt_value(double v, char *buf, size_t len)
+{
+	if (isnan(v))
+		snprintf(buf, len, "NaN");
+	else if (isinf(v))
+		snprintf(buf, len, "%sInf", v > 0 ? "+" : "-");
+	else if (snprintf(buf, len, "%.15g", v), strtod(buf, NULL) != v)
+		snprintf(buf, len, "%.17g", v);
+}
+
+/* hist_export_bounds as written in "le", spelled out so no locale can turn "0.005" into
+ * "0,005". */
+static const char *const le_values[HIST_EXPORT_BOUNDS + 1] = {
+	"0", "0.005", "0.01", "0.025", "0.05", "0.075", "0.1", "0.25", "0.5", "0.75", "1",
+	"2.5", "5", "7.5", "10", "+Inf",
+};
+
+typedef void (*labels_fn)(FILE *f, const struct target *t, const void *series);
+
+static void put_histogram(FILE *f, const char *name, const struct target *t, const void *series,
+			  labels_fn labels, const struct export_hist *h)
+{
+	char num[48];
+	uint64_t cum = 0;
+	for (int i = 0; i <= HIST_EXPORT_BOUNDS; i++) {
+		cum += h->buckets[i];
+		fprintf(f, "%s_bucket{", name);
+		labels(f, t, series);
+		fprintf(f, ",le=\"%s\"} %" PRIu64 "\n", le_values[i], cum);
+	}
+	fmt_seconds(h->sum_ns, num, sizeof(num));
+	fprintf(f, "%s_sum{", name);
+	labels(f, t, series);
+	fprintf(f, "} %s\n%s_count{", num, name);
+	labels(f, t, series);
+	fprintf(f, "} %" PRIu64 "\n", h->count);
+}
+
+/* Labels in a fixed order (target first, then attributes alphabetically): stable output. */
+static void server_labels(FILE *f, const struct target *t, const void *series)
+{
+	const struct server_series *s = series;
+	char status[8];
+	snprintf(status, sizeof(status), "%u", s->status);
+	put_target_labels(f, t);
+	/* Server errors are 5xx only: a 4xx is the client's mistake (semconv span status). */
+	if (s->status >= 500)
+		put_label(f, "error_type", status);
+	put_label(f, "http_request_method", methods[s->method]);
+	put_label(f, "http_response_status_code", status);
+	put_label(f, "http_route", s->route);
+}
+
+static void client_labels(FILE *f, const struct target *t, const void *series)
+{
+	const struct client_series *s = series;
+	char status[8], port[8];
+	snprintf(status, sizeof(status), "%u", s->status);
+	snprintf(port, sizeof(port), "%u", s->port);
+	put_target_labels(f, t);
+	/* For a client 4xx fails the request too; no status at all means no response. */
+	if (!s->status)
+		put_label(f, "error_type", "_OTHER");
+	else if (s->status >= 400)
+		put_label(f, "error_type", status);
+	put_label(f, "http_request_method", methods[s->method]);
+	if (s->status)
+		put_label(f, "http_response_status_code", status);
+	if (s->address[0])
+		put_label(f, "server_address", s->address);
+	if (s->port)
+		put_label(f, "server_port", port);
+}
+
+struct server_row {
+	const struct target *t;
+	size_t ti;
+	struct server_series s;
+};
+
+struct client_row {
+	const struct target *t;
+	size_t ti;
+	struct client_series s;
+};
+
+static int cmp_server(const void *a, const void *b)
+{
+	const struct server_row *x = a, *y = b;
+	int c;
+	if (x->ti != y->ti)
+		return x->ti < y->ti ? -1 : 1;
+	if ((c = strcmp(x->s.route, y->s.route)))
+		return c;
+	if ((c = strcmp(methods[x->s.method], methods[y->s.method])))
+		return c;
+	return (int)x->s.status - (int)y->s.status;
+}
+
+static int cmp_client(const void *a, const void *b)
+{
+	const struct client_row *x = a, *y = b;
+	int c;
+	if (x->ti != y->ti)
+		return x->ti < y->ti ? -1 : 1;
+	if ((c = strcmp(x->s.address, y->s.address)))
+		return c;
+	if (x->s.port != y->s.port)
+		return (int)x->s.port - (int)y->s.port;
+	if ((c = strcmp(methods[x->s.method], methods[y->s.method])))
+		return c;
+	return (int)x->s.status - (int)y->s.status;
+}
+
+/* Everything render needs, copied under the lock so formatting (and the caller's callbacks)
+ * run without it. Targets and interned strings are immutable once created. */
+struct render_copy {
+	struct target **targets;
+	size_t ntargets;
+	struct server_row *server;
+	size_t nserver;
+	struct client_row *client;
+	size_t nclient;
+	struct gauge *gauges;
+	size_t ngauges;
+};
+
+static int copy_state(struct metrics_registry *reg, struct render_copy *c)
+{
+	int err = 0;
+	pthread_mutex_lock(&reg->lock);
+	size_t ns = 0, nc = 0;
+	for (size_t i = 0; i < reg->ntargets; i++) {
+		ns += reg->targets[i]->server.n;
+		nc += reg->targets[i]->client.n;
+	}
+	c->ntargets = reg->ntargets;
+	c->ngauges = reg->ngauges;
+	c->targets = malloc((c->ntargets + 1) * sizeof(*c->targets));
+	c->server = malloc((ns + 1) * sizeof(*c->server));
+	c->client = malloc((nc + 1) * sizeof(*c->client));
+	c->gauges = malloc((c->ngauges + 1) * sizeof(*c->gauges));
+	if (!c->targets || !c->server || !c->client || !c->gauges) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (c->ntargets)
+		memcpy(c->targets, reg->targets, c->ntargets * sizeof(*c->targets));
+	if (c->ngauges)
+		memcpy(c->gauges, reg->gauges, c->ngauges * sizeof(*c->gauges));
+	for (size_t i = 0; i < reg->ntargets; i++) {
+		const struct target *t = reg->targets[i];
+		const struct server_series *s = t->server.p;
+		const struct client_series *cs = t->client.p;
+		for (size_t j = 0; j < t->server.n; j++)
+			c->server[c->nserver++] = (struct server_row){ t, i, s[j] };
+		for (size_t j = 0; j < t->client.n; j++)
+			c->client[c->nclient++] = (struct client_row){ t, i, cs[j] };
+	}
+out:
+	pthread_mutex_unlock(&reg->lock);
+	return err;
+}
+
+static void put_gauge(FILE *f, const struct gauge *g, struct target **targets, size_t ntargets)
+{
+	char num[48];
+	put_family(f, g->name, g->is_counter ? "counter" : "gauge", g->help);
+	if (!g->per_target) {
+		fmt_value(g->fn(g->ctx, -1), num, sizeof(num));
+		fprintf(f, "%s %s\n", g->name, num);
+		return;
+	}
+	for (size_t i = 0; i < ntargets; i++) {
+		fmt_value(g->fn(g->ctx, (int)i), num, sizeof(num));
+		fprintf(f, "%s{", g->name);
+		put_target_labels(f, targets[i]);
+		fprintf(f, "} %s\n", num);
+	}
+}
+
+int metrics_registry_render_prometheus(struct metrics_registry *reg, char **out, size_t *len)
+{
+	struct render_copy c = { 0 };
+	char *buf = NULL;
+	size_t n = 0;
+	int err = copy_state(reg, &c);
+	FILE *f = err ? NULL : open_memstream(&buf, &n);
+	if (!f) {
+		err = -ENOMEM;
+		goto out;
+	}
+	qsort(c.server, c.nserver, sizeof(*c.server), cmp_server);
+	qsort(c.client, c.nclient, sizeof(*c.client), cmp_client);
+
+	if (c.ntargets)
+		put_family(f, "target_info", "gauge", "Target metadata");
+	for (size_t i = 0; i < c.ntargets; i++) {
+		const struct target *t = c.targets[i];
+		char pid[16];
+		snprintf(pid, sizeof(pid), "%d", (int)t->res.pid);
+		fputs("target_info{", f);
+		put_target_labels(f, t);
+		put_label(f, "host_name", t->res.host_name);
+		put_label(f, "process_executable_name", t->res.executable_name);
+		put_label(f, "process_pid", pid);
+		put_label(f, "service_name", t->res.service_name);
+		fputs("} 1\n", f);
+	}
+	static const char server_name[] = "http_server_request_duration_seconds";
+	static const char client_name[] = "http_client_request_duration_seconds";
+	if (c.nserver)
+		put_family(f, server_name, "histogram", "Duration of HTTP server requests.");
+	for (size_t i = 0; i < c.nserver; i++)
+		put_histogram(f, server_name, c.server[i].t, &c.server[i].s, server_labels,
+			      &c.server[i].s.h);
+	if (c.nclient)
+		put_family(f, client_name, "histogram", "Duration of HTTP client requests.");
+	for (size_t i = 0; i < c.nclient; i++)
+		put_histogram(f, client_name, c.client[i].t, &c.client[i].s, client_labels,
+			      &c.client[i].s.h);
+	for (size_t i = 0; i < c.ngauges; i++)
+		put_gauge(f, &c.gauges[i], c.targets, c.ntargets);
+
+	if (ferror(f))
+		err = -ENOMEM;
+	if (fclose(f))
+		err = -ENOMEM;
+	if (err) {
+		free(buf);
+		buf = NULL;
+		n = 0;
+	}
+out:
+	free(c.targets);
+	free(c.server);
+	free(c.client);
+	free(c.gauges);
+	*out = buf;
+	*len = n;
+	return err;
+}
+
+/* ---- live view ---- */
+
+struct view_prev {
+	uint64_t errors;
+	struct fine_hist fine;
+};
+
+struct http_view {
+	struct metrics_registry *reg;
+	int target;
+	struct view_prev *prev;   /* per route_stat index, as of the last poll */
+	struct fine_hist *delta;  /* scratch, same indexing */
+	struct http_route_row *rows;
+	size_t n, cap;
+	struct timespec last;
+};
+
+static int view_reserve(struct http_view *v, size_t n)
+{
+	if (n <= v->cap)
+		return 0;
+	size_t cap = v->cap ? v->cap : 16;
+	while (cap < n)
+		cap *= 2;
+	struct view_prev *prev = realloc(v->prev, cap * sizeof(*prev));
+	if (prev)
+		v->prev = prev;
+	struct fine_hist *delta = realloc(v->delta, cap * sizeof(*delta));
+	if (delta)
+		v->delta = delta;
+	struct http_route_row *rows = realloc(v->rows, cap * sizeof(*rows));
+	if (rows)
+		v->rows = rows;
+	if (!prev || !delta || !rows)
+		return -ENOMEM;
+	/* Routes first seen now start from zero: all their requests are in this interval. */
+	memset(v->prev + v->cap, 0, (cap - v->cap) * sizeof(*prev));
+	v->cap = cap;
+	return 0;
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct http_route_row *x = a, *y = b;
+	int c = strcmp(x->route, y->route);
+	return c ? c : strcmp(x->method, y->method);
+}
+
+static double elapsed(struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double s = (double)(now.tv_sec - since->tv_sec) + (now.tv_nsec - since->tv_nsec) / 1e9;
+	*since = now;
+	return s;
+}
+
+int http_view_poll(struct http_view *v, struct http_view_snapshot *out)
+{
+	int err = 0;
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&v->reg->lock);
+	struct target *t = v->reg->targets[v->target];
+	const struct route_stat *st = t->stats.p;
+	size_t n = t->stats.n;
+	if ((err = view_reserve(v, n))) {
+		pthread_mutex_unlock(&v->reg->lock);
+		return err;
+	}
+	/* Only the subtraction happens under the lock; percentiles and sorting come after. */
+	for (size_t i = 0; i < n; i++) {
+		fine_hist_delta(&v->delta[i], &st[i].fine, &v->prev[i].fine);
+		v->rows[i] = (struct http_route_row){
+			.route = st[i].route,
+			.method = methods[st[i].method],
+			.count = st[i].fine.count,
+			.errors = st[i].errors,
+			.interval_count = v->delta[i].count,
+			.interval_errors = st[i].errors - v->prev[i].errors,
+		};
+		v->prev[i].fine = st[i].fine;
+		v->prev[i].errors = st[i].errors;
+	}
+	out->overflow_requests = route_table_overflowed(t->routes);
+	pthread_mutex_unlock(&v->reg->lock);
+
+	for (size_t i = 0; i < n; i++) {
+		v->rows[i].p50 = fine_hist_quantile(&v->delta[i], 0.50);
+		v->rows[i].p95 = fine_hist_quantile(&v->delta[i], 0.95);
+		v->rows[i].p99 = fine_hist_quantile(&v->delta[i], 0.99);
+	}
+	if (n)
+		qsort(v->rows, n, sizeof(*v->rows), cmp_row);
+	v->n = n;
+	out->rows = v->rows;
+	out->n = n;
+	out->interval_s = elapsed(&v->last);
+	return 0;
+}
+
+struct http_view *http_view_new(struct metrics_registry *reg, int target)
+{
+	struct http_view_snapshot discard;
+	pthread_mutex_lock(&reg->lock);
+	bool ok = target >= 0 && (size_t)target < reg->ntargets;
+	pthread_mutex_unlock(&reg->lock);
+	struct http_view *v = ok ? calloc(1, sizeof(*v)) : NULL;
+	if (!v)
+		return NULL;
+	v->reg = reg;
+	v->target = target;
+	clock_gettime(CLOCK_MONOTONIC, &v->last);
+	/* The baseline: the first real poll reports only what came after creation. */
+	if (http_view_poll(v, &discard)) {
+		http_view_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+void http_view_free(struct http_view *v)
+{
+	if (!v)
+		return;
+	free(v->prev);
+	free(v->delta);
+	free(v->rows);
+	free(v);
+}

@@ -1,0 +1,88 @@
+/* HTTP request metrics of traced processes (OpenTelemetry semantic conventions), kept in one
+ * registry that a tracer feeds and the Prometheus exporter and the live view read.
+ *
+ * Thread-safe: records may arrive on one thread while another renders or polls. */
+#ifndef GLIMPSE_HTTP_METRICS_H
+#define GLIMPSE_HTTP_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "resource.h"
+
+enum http_kind { HTTP_SERVER, HTTP_CLIENT };
+
+/* One finished request. Strings are only read during metrics_registry_record. */
+struct http_record {
+	enum http_kind kind;
+	const char *method;
+	uint16_t status;            /* 0 = unknown: a server handler that wrote nothing (Go sends
+				     * 200), or a client request that got no response */
+	const char *path;           /* server: URL path */
+	const char *pattern;        /* server: ServeMux pattern, or NULL */
+	const char *server_address; /* client: host the request went to */
+	uint16_t server_port;       /* client: 0 = unknown */
+	uint64_t duration_ns;
+};
+
+struct metrics_registry;
+
+/* max_routes caps distinct http.route values (and client server.address values) per target;
+ * <= 0 means ROUTE_DEFAULT_MAX. NULL when out of memory. */
+struct metrics_registry *metrics_registry_new(int max_routes);
+void metrics_registry_free(struct metrics_registry *reg);
+
+/* A target process; its resource labels its series. Returns the target id (the existing one
+ * if the same resource was added before), or -ENOMEM. */
+int metrics_registry_add_target(struct metrics_registry *reg, const struct resource *res);
+/* Records that fail (unknown target, out of memory) are dropped silently: metrics are best
+ * effort and the caller's hot path has nobody to report to. */
+void metrics_registry_record(struct metrics_registry *reg, int target, const struct http_record *r);
+
+/* A value the caller owns (active requests from a BPF map, events dropped), read at render
+ * time on the renderer's thread (the exporter's), outside the registry lock. target is -1
+ * for a metric that is not per target. */
+typedef double (*metric_value_fn)(void *ctx, int target);
+/* name is the OTel name ("http.server.active_requests"), unit an OTel unit ("s", "By",
+ * "{request}"); the Prometheus name is derived from both (counters get "_total").
+ * 0, -EINVAL without name or fn, or -ENOMEM. */
+int metrics_registry_add_gauge(struct metrics_registry *reg, const char *name, const char *unit,
+			       const char *help, bool is_counter, metric_value_fn fn, void *ctx,
+			       bool per_target);
+
+/* Prometheus text exposition format 0.0.4 into a malloc'd *out. 0, or -ENOMEM. */
+int metrics_registry_render_prometheus(struct metrics_registry *reg, char **out, size_t *len);
+
+/* The http.request.method value for a method: itself if well known, else "_OTHER". */
+const char *http_method_normalize(const char *method);
+/* Prometheus metric name for an OTel name and unit ("http.server.request.duration", "s" ->
+ * "http_server_request_duration_seconds"). */
+void prom_metric_name(const char *otel_name, const char *unit, bool is_counter, char *out,
+		      size_t outlen);
+
+/* Live view: per-route server statistics of one target, as deltas between polls. Each view
+ * keeps its own previous state, so several readers don't steal each other's intervals. */
+struct http_route_row {
+	const char *route;  /* valid until metrics_registry_free */
+	const char *method; /* a static string */
+	uint64_t count, errors;                   /* since the target was added; errors = 5xx */
+	uint64_t interval_count, interval_errors; /* since the previous poll */
+	double p50, p95, p99;                     /* seconds, over the interval; 0 if no requests */
+};
+
+struct http_view_snapshot {
+	const struct http_route_row *rows; /* sorted by route, then method; owned by the view,
+					    * valid until the next poll or http_view_free */
+	size_t n;
+	double interval_s;          /* what the interval columns cover */
+	uint64_t overflow_requests; /* requests recorded under ROUTE_OVERFLOW so far */
+};
+
+struct http_view;
+/* The first poll reports what happened after this call. NULL on bad target or no memory. */
+struct http_view *http_view_new(struct metrics_registry *reg, int target);
+int http_view_poll(struct http_view *v, struct http_view_snapshot *out);
+void http_view_free(struct http_view *v);
+
+#endif
