@@ -35,7 +35,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .SECONDARY:
-.PHONY: all deps test unit e2e demo bench-profile fuzz clean apps
+.PHONY: all deps test unit e2e demo bench-profile bench-http fuzz clean apps
 .DEFAULT_GOAL := all
 all: $(BUILD)/glimpse
 
@@ -96,6 +96,10 @@ demo: deps
 bench-profile: deps
 	$(Q)$(MAKE) --no-print-directory all apps
 	$(Q)scripts/bench-profile.sh $(abspath $(BUILD))
+
+bench-http: deps
+	$(Q)$(MAKE) --no-print-directory all apps
+	$(Q)scripts/bench-http.sh $(abspath $(BUILD))
 
 fuzz:
 	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/Makefile BUILD=$(abspath $(BUILD))

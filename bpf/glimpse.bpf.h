@@ -13,19 +13,31 @@
 #define ENOMEM 12
 #endif
 
-/* Go's register ABI (Go >= 1.17): the current goroutine's g and the integer arguments. */
+/* Go's register ABI (Go >= 1.17): the current goroutine's g and the integer arguments.
+ * A uprobe's context is the user register set, whose layout is user-space ABI (the one
+ * ptrace(2) exposes), not a kernel-internal struct: it is read through that fixed layout
+ * rather than CO-RE, which spares user space from loading the kernel's 6 MB BTF just for it. */
 #if defined(__TARGET_ARCH_x86)
-#define GO_G(ctx) ((ctx)->r14)
-#define GO_ARG1(ctx) ((ctx)->ax)
-#define GO_ARG2(ctx) ((ctx)->bx)
-#define GO_ARG3(ctx) ((ctx)->cx)
-#define GO_ARG4(ctx) ((ctx)->di)
+struct user_regs_abi {
+	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di;
+	unsigned long orig_ax, ip, cs, flags, sp, ss;
+};
+#define GO_REGS(ctx) ((const struct user_regs_abi *)(ctx))
+#define GO_G(ctx) (GO_REGS(ctx)->r14)
+#define GO_ARG1(ctx) (GO_REGS(ctx)->ax)
+#define GO_ARG2(ctx) (GO_REGS(ctx)->bx)
+#define GO_ARG3(ctx) (GO_REGS(ctx)->cx)
+#define GO_ARG4(ctx) (GO_REGS(ctx)->di)
 #elif defined(__TARGET_ARCH_arm64)
-#define GO_G(ctx) ((ctx)->regs[28])
-#define GO_ARG1(ctx) ((ctx)->regs[0])
-#define GO_ARG2(ctx) ((ctx)->regs[1])
-#define GO_ARG3(ctx) ((ctx)->regs[2])
-#define GO_ARG4(ctx) ((ctx)->regs[3])
+struct user_regs_abi {
+	unsigned long regs[31], sp, pc, pstate;
+};
+#define GO_REGS(ctx) ((const struct user_regs_abi *)(ctx))
+#define GO_G(ctx) (GO_REGS(ctx)->regs[28])
+#define GO_ARG1(ctx) (GO_REGS(ctx)->regs[0])
+#define GO_ARG2(ctx) (GO_REGS(ctx)->regs[1])
+#define GO_ARG3(ctx) (GO_REGS(ctx)->regs[2])
+#define GO_ARG4(ctx) (GO_REGS(ctx)->regs[3])
 #endif
 
 #endif
