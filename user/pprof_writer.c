@@ -107,8 +107,9 @@ static uint64_t location_id(struct enc *e, const struct prof_frame *f)
 	bool isnew;
 
 	/* Keyed by function too: an address outside any mapping (JIT code, another process) may
-	 * stand for different functions. */
-	if (!(id = keymap_get(&e->loc_ids, map, f->addr, fn, e->nlocs + 1, &isnew))) {
+	 * stand for different functions. And by line: the same address is a leaf (its own line)
+	 * in one sample and a return address (the call's line, looked up at addr - 1) in another. */
+	if (!(id = keymap_get(&e->loc_ids, map << 32 | f->line, f->addr, fn, e->nlocs + 1, &isnew))) {
 		e->oom = true;
 		return 0;
 	}

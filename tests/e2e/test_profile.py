@@ -32,18 +32,24 @@ def assert_shares(path, truth):
 
 
 def raw_locations(path):
-    """{address: (function, file, line, mapping_id)} and mappings {id: (start, offset, file)} from pprof -raw."""
+    """Leaf locations {address: (function, file, line, mapping_id)} and mappings
+    {id: (start, offset, file)} from pprof -raw. Only leaves: a caller's location holds a
+    return address, whose line is that of the call (looked up at address - 1)."""
     text = pprof("-raw", str(path))
-    locs, maps = {}, {}
+    locs, maps, leaf_ids = {}, {}, set()
     section = None
     for line in text.splitlines():
         if line in ("Locations", "Mappings", "Samples:"):
             section = line
             continue
-        if section == "Locations":
-            m = re.match(r"\s*\d+: (0x[0-9a-f]+) M=(\d+) (\S+) (\S*):(\d+)", line)
+        if section == "Samples:":
+            m = re.match(r"\s+\d+\s+\d+: (\d+)", line)
             if m:
-                locs[int(m.group(1), 16)] = (m.group(3), m.group(4), int(m.group(5)), int(m.group(2)))
+                leaf_ids.add(int(m.group(1)))
+        elif section == "Locations":
+            m = re.match(r"\s*(\d+): (0x[0-9a-f]+) M=(\d+) (\S+) (\S*):(\d+)", line)
+            if m and int(m.group(1)) in leaf_ids:
+                locs[int(m.group(2), 16)] = (m.group(4), m.group(5), int(m.group(6)), int(m.group(3)))
         elif section == "Mappings":
             m = re.match(r"(\d+): (0x[0-9a-f]+)/(0x[0-9a-f]+)/(0x[0-9a-f]+) (\S+)", line)
             if m:
