@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -14,9 +13,11 @@
 #include "live_view.h"
 #include "log.h"
 #include "preflight.h"
+#include "process_metrics.h"
 #include "procfs.h"
 #include "prom_exporter.h"
 #include "resource.h"
+#include "run_loop.h"
 #include "signals.h"
 
 #define POLL_MS 100
@@ -25,7 +26,8 @@ static const char usage[] =
 	"Usage: glimpse attach -p PID [options]\n"
 	"\n"
 	"Measures a running Go service's HTTP traffic (server and client) with uprobes — no code\n"
-	"change, no restart — and serves it as Prometheus metrics with OpenTelemetry names.\n"
+	"change, no restart — and serves it as Prometheus metrics with OpenTelemetry names, with\n"
+	"its runtime (goroutines, heap), process (threads, RSS, CPU) and scheduler metrics.\n"
 	"\n"
 	"  -p, --pid PID             the Go process (Go 1.17 or later, stripped or not)\n"
 	"  -d, --duration SECS       detach after SECS seconds (default: Ctrl-C or target exit)\n"
@@ -34,6 +36,7 @@ static const char usage[] =
 	"      --no-live             no live view (the summary is still printed at the end)\n"
 	"      --interval SECS       live view refresh (default 1)\n"
 	"      --max-routes N        distinct http.route values before /{overflow} (default 100)\n"
+	"      --no-sched            no scheduler probes (run-queue latency, off-CPU time)\n"
 	"  -v, --verbose             debug output, including libbpf's\n"
 	"      --log-format F        human (default) or json\n"
 	"  -h, --help                this help\n"
@@ -43,7 +46,7 @@ static const char usage[] =
 	"Exit codes: 0 ok, 1 failure, 2 bad usage, 3 no such process, 4 permission denied,\n"
 	"5 kernel lacks BPF/BTF, 6 the target cannot be instrumented (not Go, unknown layout).\n";
 
-enum { OPT_PROM_ADDR = CLI_OPT_FIRST_PRIVATE, OPT_NO_PROM, OPT_NO_LIVE, OPT_INTERVAL, OPT_MAX_ROUTES };
+enum { OPT_PROM_ADDR = CLI_OPT_FIRST_PRIVATE, OPT_NO_PROM, OPT_NO_LIVE, OPT_INTERVAL, OPT_MAX_ROUTES, OPT_NO_SCHED };
 
 struct attach_ctx {
 	struct metrics_registry *reg;
@@ -106,13 +109,6 @@ static double events_dropped(void *ctx, int target)
 	return (double)http_tracer_events_dropped(((struct attach_ctx *)ctx)->tracer);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -123,13 +119,14 @@ int cmd_attach(int argc, char **argv)
 		{ "no-live", no_argument, NULL, OPT_NO_LIVE },
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "max-routes", required_argument, NULL, OPT_MAX_ROUTES },
+		{ "no-sched", no_argument, NULL, OPT_NO_SCHED },
 		CLI_COMMON_LONG_OPTIONS,
 		{ 0 },
 	};
 	pid_t pid = 0;
 	double duration = 0, interval = 1;
 	const char *prom_addr = PROM_DEFAULT_ADDR;
-	bool live = true;
+	bool live = true, sched = true;
 	int max_routes = 100, opt;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":p:d:vh", longopts, NULL)) != -1) {
@@ -146,6 +143,7 @@ int cmd_attach(int argc, char **argv)
 		case OPT_NO_LIVE: live = false; break;
 		case OPT_INTERVAL: interval = cli_double("--interval", optarg, 0.1, 3600); break;
 		case OPT_MAX_ROUTES: max_routes = (int)cli_long("--max-routes", optarg, 1, 100000); break;
+		case OPT_NO_SCHED: sched = false; break;
 		case 'h': fputs(usage, stdout); return GLIMPSE_EXIT_OK;
 		case ':': cli_usage_error("attach", "%s needs a value", argv[optind - 1]);
 		default: cli_usage_error("attach", "unknown option '%s'", argv[optind - 1]);
@@ -173,6 +171,7 @@ int cmd_attach(int argc, char **argv)
 	struct resource res;
 	struct prom_exporter *exporter = NULL;
 	struct live_view *view = NULL;
+	struct process_metrics *pm = NULL;
 	char title[512];
 	a.reg = metrics_registry_new(max_routes);
 	if (!a.reg || resource_for_pid(pid, &res) || (a.target = metrics_registry_add_target(a.reg, &res)) < 0) {
@@ -188,15 +187,15 @@ int cmd_attach(int argc, char **argv)
 				   "Number of active HTTP server requests.", false, active_requests, &a, true);
 	metrics_registry_add_gauge(a.reg, "glimpse.events_dropped", "", "Events the kernel could not queue to glimpse.",
 				   true, events_dropped, &a, false);
-	if (prom_addr) {
-		char err[256];
-		exporter = prom_exporter_start(prom_addr, a.reg, err, sizeof(err));
-		if (!exporter) {
-			log_error("%s", err);
-			rc = GLIMPSE_EXIT_USAGE;
-			goto out;
-		}
+	pm = process_metrics_new(a.reg, sched, &rc);
+	if (!pm || (rc = process_metrics_add(pm, a.target, pid)) != 0) {
+		if (rc < 0)
+			log_error("cannot collect process metrics of %d: %s", (int)pid, strerror(-rc));
+		rc = rc > 0 ? rc : GLIMPSE_EXIT_FAILURE;
+		goto out;
 	}
+	if (prom_addr && !(exporter = run_start_exporter(prom_addr, a.reg, &rc)))
+		goto out;
 	snprintf(title, sizeof(title), "%s (pid %d, %s)", res.service_name, (int)pid, target.go_version);
 	view = live_view_new(a.reg, a.target, title, stdout);
 	if (!view) {
@@ -210,19 +209,20 @@ int cmd_attach(int argc, char **argv)
 		  res.service_name, target.go_version, target.offsets_source, http_tracer_probe_count(a.tracer),
 		  metrics_url);
 
-	int64_t start = now_ms(), last_view = start;
-	int64_t end = duration > 0 ? start + (int64_t)(duration * 1000) : INT64_MAX;
-	while (!stop_requested() && now_ms() < end) {
-		int err = http_tracer_poll(a.tracer, POLL_MS);
+	struct run_loop loop;
+	run_loop_init(&loop, duration, interval);
+	while (run_loop_running(&loop)) {
+		int err = http_tracer_poll(a.tracer, run_loop_timeout(&loop, POLL_MS));
 		if (err < 0 && err != -EINTR) {
 			log_error("reading events failed: %s", strerror(-err));
 			rc = GLIMPSE_EXIT_FAILURE;
 			break;
 		}
-		if (live && now_ms() - last_view >= (int64_t)(interval * 1000)) {
-			last_view = now_ms();
+		if (live && run_loop_tick(&loop)) {
+			char process[256];
+			process_metrics_status_line(pm, a.target, process, sizeof(process));
 			struct live_view_status st = { http_tracer_active_requests(a.tracer, pid),
-						       http_tracer_events_dropped(a.tracer) };
+						       http_tracer_events_dropped(a.tracer), process };
 			live_view_update(view, &st);
 		}
 		if (!proc_exists(pid)) {
@@ -242,6 +242,7 @@ out:
 	prom_exporter_stop(exporter);
 	live_view_free(view);
 	http_tracer_stop(a.tracer);
+	process_metrics_free(pm);
 	metrics_registry_free(a.reg);
 	return rc;
 }

@@ -86,10 +86,13 @@ struct target {
 	size_t nslots, used;
 };
 
+/* A caller-owned metric: a single value (fn) or data points (points). */
 struct gauge {
 	char *name, *help;
 	bool is_counter, per_target;
 	metric_value_fn fn;
+	metric_points_fn points;
+	enum metric_type type;
 	void *ctx;
 };
 
@@ -339,16 +342,15 @@ void metrics_registry_record(struct metrics_registry *reg, int target, const str
 	pthread_mutex_unlock(&reg->lock);
 }
 
-int metrics_registry_add_gauge(struct metrics_registry *reg, const char *name, const char *unit,
-			       const char *help, bool is_counter, metric_value_fn fn, void *ctx,
-			       bool per_target)
+static int add_gauge(struct metrics_registry *reg, const char *name, const char *unit, const char *help,
+		     struct gauge g)
 {
 	char prom[256];
-	if (!name || !fn)
+	if (!name)
 		return -EINVAL;
-	prom_metric_name(name, unit, is_counter, prom, sizeof(prom));
-	struct gauge g = { .name = strdup(prom), .help = strdup(help ? help : ""),
-			   .is_counter = is_counter, .per_target = per_target, .fn = fn, .ctx = ctx };
+	prom_metric_name(name, unit, g.is_counter, prom, sizeof(prom));
+	g.name = strdup(prom);
+	g.help = strdup(help ? help : "");
 	int err = -ENOMEM;
 	pthread_mutex_lock(&reg->lock);
 	if (g.name && g.help && reg->ngauges == reg->gcap) {
@@ -369,6 +371,27 @@ int metrics_registry_add_gauge(struct metrics_registry *reg, const char *name, c
 		free(g.help);
 	}
 	return err;
+}
+
+int metrics_registry_add_gauge(struct metrics_registry *reg, const char *name, const char *unit,
+			       const char *help, bool is_counter, metric_value_fn fn, void *ctx,
+			       bool per_target)
+{
+	if (!fn)
+		return -EINVAL;
+	return add_gauge(reg, name, unit, help,
+			 (struct gauge){ .is_counter = is_counter, .per_target = per_target, .fn = fn, .ctx = ctx,
+					 .type = is_counter ? METRIC_COUNTER : METRIC_GAUGE });
+}
+
+int metrics_registry_add_observer(struct metrics_registry *reg, const char *name, const char *unit,
+				  const char *help, enum metric_type type, metric_points_fn fn, void *ctx)
+{
+	if (!fn)
+		return -EINVAL;
+	return add_gauge(reg, name, unit, help,
+			 (struct gauge){ .is_counter = type == METRIC_COUNTER, .per_target = true, .points = fn,
+					 .ctx = ctx, .type = type });
 }
 
 /* ---- OTel -> Prometheus names ---- */
@@ -715,9 +738,69 @@ out:
 	return err;
 }
 
+static void put_point_labels(FILE *f, const struct target *t, const struct metric_point *p)
+{
+	put_target_labels(f, t);
+	if (p->attr_name && p->attr_value) {
+		char name[128];
+		sanitize_name(p->attr_name, name, sizeof(name));
+		put_label(f, name, p->attr_value);
+	}
+}
+
+static void put_points(FILE *f, const struct gauge *g, const struct target *t, const struct metric_point *p)
+{
+	char num[48];
+	if (g->type != METRIC_HISTOGRAM) {
+		fmt_value(p->value, num, sizeof(num));
+		fprintf(f, "%s{", g->name);
+		put_point_labels(f, t, p);
+		fprintf(f, "} %s\n", num);
+		return;
+	}
+	uint64_t cum = 0;
+	size_t nb = p->nbounds < METRIC_MAX_BUCKETS ? p->nbounds : METRIC_MAX_BUCKETS;
+	for (size_t i = 0; i <= nb; i++) {
+		cum += p->counts[i];
+		if (i < nb)
+			fmt_value(p->bounds[i], num, sizeof(num));
+		fprintf(f, "%s_bucket{", g->name);
+		put_point_labels(f, t, p);
+		fprintf(f, ",le=\"%s\"} %" PRIu64 "\n", i < nb ? num : "+Inf", cum);
+	}
+	fmt_value(p->sum, num, sizeof(num));
+	fprintf(f, "%s_sum{", g->name);
+	put_point_labels(f, t, p);
+	fprintf(f, "} %s\n%s_count{", num, g->name);
+	put_point_labels(f, t, p);
+	fprintf(f, "} %" PRIu64 "\n", p->count);
+}
+
+static void put_observer(FILE *f, const struct gauge *g, struct target **targets, size_t ntargets)
+{
+	static const char *const types[] = { "gauge", "counter", "histogram" };
+	struct metric_point points[METRIC_MAX_POINTS];
+	bool family = false;
+	for (size_t i = 0; i < ntargets; i++) {
+		memset(points, 0, sizeof(points));
+		int n = g->points(g->ctx, (int)i, points, METRIC_MAX_POINTS);
+		for (int j = 0; j < n && j < METRIC_MAX_POINTS; j++) {
+			if (!family) {
+				put_family(f, g->name, types[g->type], g->help);
+				family = true;
+			}
+			put_points(f, g, targets[i], &points[j]);
+		}
+	}
+}
+
 static void put_gauge(FILE *f, const struct gauge *g, struct target **targets, size_t ntargets)
 {
 	char num[48];
+	if (g->points) {
+		put_observer(f, g, targets, ntargets);
+		return;
+	}
 	put_family(f, g->name, g->is_counter ? "counter" : "gauge", g->help);
 	if (!g->per_target) {
 		fmt_value(g->fn(g->ctx, -1), num, sizeof(num));

@@ -51,6 +51,28 @@ int metrics_registry_add_gauge(struct metrics_registry *reg, const char *name, c
 			       const char *help, bool is_counter, metric_value_fn fn, void *ctx,
 			       bool per_target);
 
+/* Metrics whose data points the caller produces at render time (runtime, process and
+ * scheduler metrics): fn fills up to max points for a target and returns how many (0 if the
+ * metric does not apply to it). Called on the renderer's thread, outside the registry lock. */
+enum metric_type { METRIC_GAUGE, METRIC_COUNTER, METRIC_HISTOGRAM };
+#define METRIC_MAX_BUCKETS 32
+#define METRIC_MAX_POINTS 8
+
+struct metric_point {
+	const char *attr_name, *attr_value; /* one optional attribute (OTel name), NULL for none */
+	double value;                       /* gauge, counter */
+	const double *bounds;               /* histogram: nbounds explicit upper bounds, inclusive */
+	size_t nbounds;                     /* at most METRIC_MAX_BUCKETS */
+	uint64_t counts[METRIC_MAX_BUCKETS + 1]; /* per bucket (not cumulative); [nbounds] is +Inf */
+	uint64_t count;
+	double sum;
+};
+
+typedef int (*metric_points_fn)(void *ctx, int target, struct metric_point *points, int max);
+/* 0, -EINVAL without name or fn, or -ENOMEM. */
+int metrics_registry_add_observer(struct metrics_registry *reg, const char *name, const char *unit,
+				  const char *help, enum metric_type type, metric_points_fn fn, void *ctx);
+
 /* Prometheus text exposition format 0.0.4 into a malloc'd *out. 0, or -ENOMEM. */
 int metrics_registry_render_prometheus(struct metrics_registry *reg, char **out, size_t *len);
 

@@ -2,8 +2,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "run_loop.h"
 
 struct live_view {
 	struct http_view *interval; /* polled every update */
@@ -47,14 +48,6 @@ static double error_pct(uint64_t errors, uint64_t count)
 	return count ? 100.0 * errors / count : 0;
 }
 
-static void clock_now(char *buf, size_t len)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	localtime_r(&now, &tm);
-	strftime(buf, len, "%H:%M:%S", &tm);
-}
-
 #define TABLE_HEADER "%-32s %-7s %8s %7s %9s %9s %9s %9s\n"
 #define TABLE_ROW "%-32s %-7s %8s %6.1f%% %9s %9s %9s %9llu\n"
 
@@ -74,12 +67,15 @@ void live_view_update(struct live_view *lv, const struct live_view_status *st)
 	if (http_view_poll(lv->interval, &snap))
 		return;
 	char now[16];
-	clock_now(now, sizeof(now));
+	run_clock_text(now, sizeof(now));
+	const char *process = st->process && *st->process ? st->process : NULL;
 	if (lv->tty) {
-		fprintf(lv->out, "\033[H\033[2J%s  %s  active %lld  dropped %llu\n\n", lv->title, now,
-			(long long)st->active_requests, (unsigned long long)st->events_dropped);
+		fprintf(lv->out, "\033[H\033[2J%s  %s  active %lld  dropped %llu\n%s\n\n", lv->title, now,
+			(long long)st->active_requests, (unsigned long long)st->events_dropped, process ? process : "");
 		fprintf(lv->out, TABLE_HEADER, "ROUTE", "METHOD", "RPS", "ERR%", "P50", "P95", "P99", "TOTAL");
 	}
+	if (!lv->tty && process)
+		fprintf(lv->out, "%s process %s\n", now, process);
 	for (size_t i = 0; i < snap.n; i++) {
 		const struct http_route_row *r = &snap.rows[i];
 		double rps = snap.interval_s > 0 ? r->interval_count / snap.interval_s : 0;

@@ -19,6 +19,7 @@ static const char usage[] =
 	"Commands:\n"
 	"  profile    CPU profile of processes → pprof, folded stacks, flame graph, top table\n"
 	"  attach     HTTP RED metrics of a running Go service → Prometheus /metrics, live view\n"
+	"  watch      threads, memory, CPU, scheduler (and Go runtime) metrics of any process\n"
 	"  inspect    what 'attach' would probe in a Go binary (version, offsets, return points)\n"
 	"\n"
 	"Run 'glimpse <command> --help' for a command's options. Needs root (or sudo).\n"
@@ -31,6 +32,7 @@ static const struct {
 } commands[] = {
 	{ "profile", cmd_profile },
 	{ "attach", cmd_attach },
+	{ "watch", cmd_watch },
 	{ "inspect", cmd_inspect },
 };
 
