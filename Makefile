@@ -17,7 +17,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS := libbpf libelf libdw zlib libprotobuf-c capstone libmicrohttpd
+PKGS := libbpf libelf libdw zlib libprotobuf-c capstone libmicrohttpd libcurl
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -I$(BUILD) -I$(BUILD)/gen -Iuser -Ibpf \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -27,17 +27,27 @@ BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-PROTO_GEN := $(BUILD)/gen/profile.pb-c.c
+# OTLP messages from our own minimal .proto files (proto/otlp), generated into build/gen/otlp;
+# code includes them as "otlp/trace.pb-c.h".
+OTLP_PROTOS := $(wildcard proto/otlp/*.proto)
+OTLP_GEN_C := $(patsubst proto/otlp/%.proto,$(BUILD)/gen/otlp/%.pb-c.c,$(OTLP_PROTOS))
+OTLP_GEN_H := $(OTLP_GEN_C:.c=.h)
+OTLP_GEN_OBJS := $(OTLP_GEN_C:.c=.o)
+PROTO_GEN := $(BUILD)/gen/profile.pb-c.c $(OTLP_GEN_H)
 USER_SRCS := $(wildcard user/*.c)
-USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS)) $(BUILD)/gen/profile.pb-c.o
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS)) $(BUILD)/gen/profile.pb-c.o \
+	$(OTLP_GEN_OBJS)
 LIB_OBJS := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+# Test helpers (OTLP receiver and driver), linked like the unit tests.
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
 .SECONDARY:
-.PHONY: all deps test unit e2e demo bench-profile bench-http fuzz clean apps
+.PHONY: all deps test unit e2e demo bench-profile bench-http fuzz clean apps tools
 .DEFAULT_GOAL := all
-all: $(BUILD)/glimpse
+all: $(BUILD)/glimpse tools
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -53,6 +63,14 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 $(BUILD)/gen/profile.pb-c.c $(BUILD)/gen/profile.pb-c.h: $(PPROF_PROTO) | $(BUILD)/gen
 	$(call msg,PROTOC,$@)
 	$(Q)$(PROTOC_C) --c_out=$(BUILD)/gen -I$(dir $(PPROF_PROTO)) $(notdir $(PPROF_PROTO))
+
+# protoc-c makes the .c and the .h in one run (a pattern rule with two targets).
+$(BUILD)/gen/otlp/%.pb-c.c $(BUILD)/gen/otlp/%.pb-c.h: proto/otlp/%.proto | $(BUILD)/gen/otlp
+	$(call msg,PROTOC,$@)
+	$(Q)$(PROTOC_C) --c_out=$(BUILD)/gen/otlp -Iproto/otlp $<
+
+# Generated files include the headers of the .proto files they import.
+$(OTLP_GEN_OBJS): | $(OTLP_GEN_H)
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(call msg,CC,$@)
@@ -71,7 +89,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
 
-$(BUILD)/bpf $(BUILD)/user $(BUILD)/gen $(BUILD)/tests:
+tools: $(TOOLS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(LIB_OBJS) | $(BUILD)/tools
+	$(call msg,TOOL-CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+$(BUILD)/bpf $(BUILD)/user $(BUILD)/gen $(BUILD)/gen/otlp $(BUILD)/tests $(BUILD)/tools:
 	$(Q)mkdir -p $@
 
 apps:
@@ -107,4 +131,5 @@ fuzz:
 clean:
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/user/*.d $(BUILD)/bpf/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/user/*.d $(BUILD)/bpf/*.d $(BUILD)/tests/*.d $(BUILD)/gen/otlp/*.d \
+	$(BUILD)/tools/*.d)

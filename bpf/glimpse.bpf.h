@@ -28,6 +28,11 @@ struct user_regs_abi {
 #define GO_ARG2(ctx) (GO_REGS(ctx)->bx)
 #define GO_ARG3(ctx) (GO_REGS(ctx)->cx)
 #define GO_ARG4(ctx) (GO_REGS(ctx)->di)
+#define GO_ARG5(ctx) (GO_REGS(ctx)->si)
+#define GO_ARG6(ctx) (GO_REGS(ctx)->r8)
+#define GO_ARG7(ctx) (GO_REGS(ctx)->r9)
+#define GO_ARG8(ctx) (GO_REGS(ctx)->r10)
+#define GO_ARG9(ctx) (GO_REGS(ctx)->r11)
 #elif defined(__TARGET_ARCH_arm64)
 struct user_regs_abi {
 	unsigned long regs[31], sp, pc, pstate;
@@ -38,6 +43,11 @@ struct user_regs_abi {
 #define GO_ARG2(ctx) (GO_REGS(ctx)->regs[1])
 #define GO_ARG3(ctx) (GO_REGS(ctx)->regs[2])
 #define GO_ARG4(ctx) (GO_REGS(ctx)->regs[3])
+#define GO_ARG5(ctx) (GO_REGS(ctx)->regs[4])
+#define GO_ARG6(ctx) (GO_REGS(ctx)->regs[5])
+#define GO_ARG7(ctx) (GO_REGS(ctx)->regs[6])
+#define GO_ARG8(ctx) (GO_REGS(ctx)->regs[7])
+#define GO_ARG9(ctx) (GO_REGS(ctx)->regs[8])
 #endif
 
 #endif

@@ -1,4 +1,6 @@
-/* Shared between bpf/profile.bpf.c and user space: fixed-width types only. */
+/* Shared between the stack-counting BPF programs (bpf/profile.bpf.c: CPU samples,
+ * bpf/offcpu.bpf.c: off-CPU time; their common maps are in bpf/stacks.bpf.h) and user space
+ * (user/stack_profile.c). Fixed-width types only. */
 #ifndef GLIMPSE_BPF_PROFILE_H
 #define GLIMPSE_BPF_PROFILE_H
 
@@ -26,11 +28,20 @@ struct profile_stack {
 };
 
 struct profile_value {
-	__u64 count;
+	__u64 count; /* CPU: samples; off-CPU: off-CPU intervals */
+	__u64 ns;    /* off-CPU: their total duration (CPU profiles leave it 0) */
 	char thread[PROFILE_COMM_LEN];
 };
 
-/* Sent once per process the first time it is sampled, so user space can read its
+/* Read-only settings both programs share (the `stack_config` variable in .rodata). */
+struct profile_config {
+	__u8 filter_pids; /* only the processes in target_pids */
+	__u8 include_kernel;
+	__u8 include_user;
+	__u8 pad[5];
+};
+
+/* Sent once per process the first time it is counted, so user space can read its
  * mappings while it still lives (short-lived processes keep their symbols). */
 struct profile_new_process {
 	__u32 pid;
@@ -38,10 +49,12 @@ struct profile_new_process {
 
 /* Indices into the `counters` array map. */
 enum profile_counter {
-	PROFILE_SAMPLES,
+	PROFILE_SAMPLES,             /* CPU: samples; off-CPU: intervals counted */
 	PROFILE_STACKS_FULL,
 	PROFILE_COUNTS_FULL,
 	PROFILE_NEW_PROCESS_DROPPED,
+	PROFILE_PENDING_FULL,        /* off-CPU: switch-outs not recorded, pending map full */
+	PROFILE_BELOW_MIN,           /* off-CPU: intervals shorter than min_block_ns */
 	PROFILE_NR_COUNTERS,
 };
 

@@ -9,7 +9,7 @@
 #include "exit_codes.h"
 #include "go_target.h"
 #include "http_metrics.h"
-#include "http_tracer.h"
+#include "go_tracer.h"
 #include "live_view.h"
 #include "log.h"
 #include "preflight.h"
@@ -18,6 +18,9 @@
 #include "prom_exporter.h"
 #include "resource.h"
 #include "run_loop.h"
+#include "sampler.h"
+#include "symbolizer.h"
+#include "trace_pipeline.h"
 #include "signals.h"
 
 #define POLL_MS 100
@@ -37,6 +40,15 @@ static const char usage[] =
 	"      --interval SECS       live view refresh (default 1)\n"
 	"      --max-routes N        distinct http.route values before /{overflow} (default 100)\n"
 	"      --no-sched            no scheduler probes (run-queue latency, off-CPU time)\n"
+	"Traces (on when spans have somewhere to go: --spans-out or an OTLP endpoint):\n"
+	"      --spans-out FILE      finished spans as JSON lines ('-': stdout, no live view)\n"
+	"      --sampler NAME        always_on, always_off, traceidratio, parentbased_always_on (default),\n"
+	"                            parentbased_always_off, parentbased_traceidratio (OTEL_TRACES_SAMPLER)\n"
+	"      --sampler-arg R       ratio for the traceidratio samplers (OTEL_TRACES_SAMPLER_ARG)\n"
+	"      --keep-slower-than MS keep every trace whose request took longer, whatever the sampler\n"
+	"      --no-keep-errors      do not keep every trace with an error regardless of the sampler\n"
+	"      --capture-url-path    add url.path to server spans (off: paths can carry user data)\n"
+	"      --raw-sql             export SQL text with its literals (off: literals become '?')\n"
 	"  -v, --verbose             debug output, including libbpf's\n"
 	"      --log-format F        human (default) or json\n"
 	"  -h, --help                this help\n"
@@ -46,11 +58,26 @@ static const char usage[] =
 	"Exit codes: 0 ok, 1 failure, 2 bad usage, 3 no such process, 4 permission denied,\n"
 	"5 kernel lacks BPF/BTF, 6 the target cannot be instrumented (not Go, unknown layout).\n";
 
-enum { OPT_PROM_ADDR = CLI_OPT_FIRST_PRIVATE, OPT_NO_PROM, OPT_NO_LIVE, OPT_INTERVAL, OPT_MAX_ROUTES, OPT_NO_SCHED };
+enum {
+	OPT_PROM_ADDR = CLI_OPT_FIRST_PRIVATE,
+	OPT_NO_PROM,
+	OPT_NO_LIVE,
+	OPT_INTERVAL,
+	OPT_MAX_ROUTES,
+	OPT_NO_SCHED,
+	OPT_SPANS_OUT,
+	OPT_SAMPLER,
+	OPT_SAMPLER_ARG,
+	OPT_KEEP_SLOWER,
+	OPT_NO_KEEP_ERRORS,
+	OPT_URL_PATH,
+	OPT_RAW_SQL,
+};
 
 struct attach_ctx {
 	struct metrics_registry *reg;
-	struct http_tracer *tracer;
+	struct go_tracer *tracer;
+	struct trace_pipeline *traces; /* NULL when no span has anywhere to go */
 	int target;
 	pid_t pid;
 };
@@ -73,17 +100,21 @@ static void split_host_port(const char *hostport, char *host, size_t len, uint16
 	snprintf(host, len, "%.*s", (int)n, hostport);
 }
 
-static void on_event(void *ctx, const struct gohttp_event *ev)
+static void on_event(void *ctx, const struct gotrace_event *ev)
 {
 	struct attach_ctx *a = ctx;
-	char method[GOHTTP_METHOD_LEN + 1], path[GOHTTP_PATH_LEN + 1], route[GOHTTP_PATH_LEN + 1];
-	char hostport[GOHTTP_HOST_LEN + 1], host[GOHTTP_HOST_LEN + 1];
+	if (a->traces)
+		trace_pipeline_event(a->traces, ev, a->target);
+	if (ev->kind != GOTRACE_SERVER && ev->kind != GOTRACE_CLIENT)
+		return;
+	char method[GOTRACE_METHOD_LEN + 1], path[GOTRACE_PATH_LEN + 1], route[GOTRACE_PATH_LEN + 1];
+	char hostport[GOTRACE_HOST_LEN + 1], host[GOTRACE_HOST_LEN + 1];
 	snprintf(method, sizeof(method), "%.*s", ev->method_len, ev->method);
 	snprintf(path, sizeof(path), "%.*s", ev->path_len, ev->path);
 	snprintf(route, sizeof(route), "%.*s", ev->route_len, ev->route);
 	snprintf(hostport, sizeof(hostport), "%.*s", ev->host_len, ev->host);
 	struct http_record r = {
-		.kind = ev->kind == GOHTTP_CLIENT ? HTTP_CLIENT : HTTP_SERVER,
+		.kind = ev->kind == GOTRACE_CLIENT ? HTTP_CLIENT : HTTP_SERVER,
 		.method = method,
 		.status = ev->status,
 		.path = path,
@@ -100,13 +131,29 @@ static void on_event(void *ctx, const struct gohttp_event *ev)
 static double active_requests(void *ctx, int target)
 {
 	struct attach_ctx *a = ctx;
-	return target == a->target ? (double)http_tracer_active_requests(a->tracer, a->pid) : 0;
+	return target == a->target ? (double)go_tracer_active_requests(a->tracer, a->pid) : 0;
 }
 
 static double events_dropped(void *ctx, int target)
 {
 	(void)target;
-	return (double)http_tracer_events_dropped(((struct attach_ctx *)ctx)->tracer);
+	return (double)go_tracer_events_dropped(((struct attach_ctx *)ctx)->tracer);
+}
+
+/* Read on the exporter's thread while the event thread counts: an aligned 64-bit read is
+ * atomic here, and a scrape may be a span behind. */
+static double spans_sampled(void *ctx, int target)
+{
+	(void)target;
+	struct attach_ctx *a = ctx;
+	return (double)trace_pipeline_stats(a->traces).sampled;
+}
+
+static double spans_unsampled(void *ctx, int target)
+{
+	(void)target;
+	struct attach_ctx *a = ctx;
+	return (double)trace_pipeline_stats(a->traces).dropped;
 }
 
 int cmd_attach(int argc, char **argv)
@@ -120,6 +167,13 @@ int cmd_attach(int argc, char **argv)
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "max-routes", required_argument, NULL, OPT_MAX_ROUTES },
 		{ "no-sched", no_argument, NULL, OPT_NO_SCHED },
+		{ "spans-out", required_argument, NULL, OPT_SPANS_OUT },
+		{ "sampler", required_argument, NULL, OPT_SAMPLER },
+		{ "sampler-arg", required_argument, NULL, OPT_SAMPLER_ARG },
+		{ "keep-slower-than", required_argument, NULL, OPT_KEEP_SLOWER },
+		{ "no-keep-errors", no_argument, NULL, OPT_NO_KEEP_ERRORS },
+		{ "capture-url-path", no_argument, NULL, OPT_URL_PATH },
+		{ "raw-sql", no_argument, NULL, OPT_RAW_SQL },
 		CLI_COMMON_LONG_OPTIONS,
 		{ 0 },
 	};
@@ -127,6 +181,11 @@ int cmd_attach(int argc, char **argv)
 	double duration = 0, interval = 1;
 	const char *prom_addr = PROM_DEFAULT_ADDR;
 	bool live = true, sched = true;
+	const char *spans_out = NULL;
+	struct trace_pipeline_opts topts = { 0 };
+	char err[512];
+	if (sampler_config_from_env(&topts.sampler, err, sizeof(err)))
+		cli_usage_error("attach", "%s", err);
 	int max_routes = 100, opt;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":p:d:vh", longopts, NULL)) != -1) {
@@ -144,6 +203,20 @@ int cmd_attach(int argc, char **argv)
 		case OPT_INTERVAL: interval = cli_double("--interval", optarg, 0.1, 3600); break;
 		case OPT_MAX_ROUTES: max_routes = (int)cli_long("--max-routes", optarg, 1, 100000); break;
 		case OPT_NO_SCHED: sched = false; break;
+		case OPT_SPANS_OUT: spans_out = optarg; break;
+		case OPT_SAMPLER:
+			if (sampler_parse_kind(optarg, &topts.sampler.kind))
+				cli_usage_error("attach", "--sampler: '%s' is not a sampler (always_on, always_off, "
+					       "traceidratio, parentbased_always_on, parentbased_always_off, "
+					       "parentbased_traceidratio)", optarg);
+			break;
+		case OPT_SAMPLER_ARG: topts.sampler.ratio = cli_double("--sampler-arg", optarg, 0, 1); break;
+		case OPT_KEEP_SLOWER:
+			topts.sampler.keep_slower_than_ns = (uint64_t)(cli_double("--keep-slower-than", optarg, 0, 3.6e6) * 1e6);
+			break;
+		case OPT_NO_KEEP_ERRORS: topts.sampler.keep_errors = false; break;
+		case OPT_URL_PATH: topts.builder.url_path = true; break;
+		case OPT_RAW_SQL: topts.builder.raw_query = true; break;
 		case 'h': fputs(usage, stdout); return GLIMPSE_EXIT_OK;
 		case ':': cli_usage_error("attach", "%s needs a value", argv[optind - 1]);
 		default: cli_usage_error("attach", "unknown option '%s'", argv[optind - 1]);
@@ -172,6 +245,8 @@ int cmd_attach(int argc, char **argv)
 	struct prom_exporter *exporter = NULL;
 	struct live_view *view = NULL;
 	struct process_metrics *pm = NULL;
+	struct symbolizer *syms = NULL;
+	FILE *spans_file = NULL;
 	char title[512];
 	a.reg = metrics_registry_new(max_routes);
 	if (!a.reg || resource_for_pid(pid, &res) || (a.target = metrics_registry_add_target(a.reg, &res)) < 0) {
@@ -180,7 +255,33 @@ int cmd_attach(int argc, char **argv)
 		goto out;
 	}
 	signals_install();
-	rc = http_tracer_start(&target, on_event, &a, &a.tracer);
+	if (spans_out) {
+		spans_file = strcmp(spans_out, "-") ? fopen(spans_out, "we") : stdout;
+		if (!spans_file) {
+			log_error("cannot write spans to %s: %s", spans_out, strerror(errno));
+			rc = GLIMPSE_EXIT_USAGE;
+			goto out;
+		}
+		if (spans_file == stdout)
+			live = false; /* stdout carries the spans */
+	}
+	topts.spans_out = spans_file;
+	if (topts.spans_out || topts.otlp) {
+		/* Spans name the database driver from its code: keep the binary's symbols at hand. */
+		syms = symbolizer_new();
+		if (!syms || symbolizer_track(syms, pid) || !(a.traces = trace_pipeline_new(&topts, syms)) ||
+		    trace_pipeline_add_target(a.traces, a.target, &res)) {
+			log_error("cannot set up tracing for process %d", (int)pid);
+			rc = GLIMPSE_EXIT_FAILURE;
+			goto out;
+		}
+		metrics_registry_add_gauge(a.reg, "glimpse.spans.sampled", "{span}", "Spans kept by sampling.", true,
+					   spans_sampled, &a, false);
+		metrics_registry_add_gauge(a.reg, "glimpse.spans.unsampled", "{span}", "Spans sampling left out.",
+					   true, spans_unsampled, &a, false);
+	}
+	struct go_tracer_opts tracer_opts = { .lineage = a.traces != NULL };
+	rc = go_tracer_start(&target, &tracer_opts, on_event, &a, &a.tracer);
 	if (rc)
 		goto out;
 	metrics_registry_add_gauge(a.reg, "http.server.active_requests", "{request}",
@@ -206,25 +307,30 @@ int cmd_attach(int argc, char **argv)
 	if (exporter)
 		snprintf(metrics_url, sizeof(metrics_url), "http://%s/metrics", prom_addr);
 	log_event(LOG_INFO, "attached", "pid=%d service=%s go=%s offsets=%s probes=%d metrics=%s", (int)pid,
-		  res.service_name, target.go_version, target.offsets_source, http_tracer_probe_count(a.tracer),
+		  res.service_name, target.go_version, target.offsets_source, go_tracer_probe_count(a.tracer),
 		  metrics_url);
 
 	struct run_loop loop;
 	run_loop_init(&loop, duration, interval);
 	while (run_loop_running(&loop)) {
-		int err = http_tracer_poll(a.tracer, run_loop_timeout(&loop, POLL_MS));
+		int err = go_tracer_poll(a.tracer, run_loop_timeout(&loop, POLL_MS));
 		if (err < 0 && err != -EINTR) {
 			log_error("reading events failed: %s", strerror(-err));
 			rc = GLIMPSE_EXIT_FAILURE;
 			break;
 		}
-		if (live && run_loop_tick(&loop)) {
+		if (!run_loop_tick(&loop))
+			goto check_target;
+		if (a.traces)
+			trace_pipeline_tick(a.traces);
+		if (live) {
 			char process[256];
 			process_metrics_status_line(pm, a.target, process, sizeof(process));
-			struct live_view_status st = { http_tracer_active_requests(a.tracer, pid),
-						       http_tracer_events_dropped(a.tracer), process };
+			struct live_view_status st = { go_tracer_active_requests(a.tracer, pid),
+						       go_tracer_events_dropped(a.tracer), process };
 			live_view_update(view, &st);
 		}
+check_target:
 		if (!proc_exists(pid)) {
 			log_info("process %d exited; detaching", (int)pid);
 			break;
@@ -234,14 +340,23 @@ int cmd_attach(int argc, char **argv)
 	 * detach (the target stops paying for probes at once) and drain what is queued. */
 	prom_exporter_stop(exporter);
 	exporter = NULL;
-	http_tracer_stop(a.tracer);
+	go_tracer_stop(a.tracer);
 	a.tracer = NULL;
+	if (a.traces) {
+		struct trace_stats ts = trace_pipeline_stats(a.traces);
+		log_event(LOG_INFO, "spans", "sampled=%llu unsampled=%llu", (unsigned long long)ts.sampled,
+			  (unsigned long long)ts.dropped);
+	}
 	live_view_summary(view);
 	log_event(LOG_INFO, "detached", "pid=%d", (int)pid);
 out:
 	prom_exporter_stop(exporter);
 	live_view_free(view);
-	http_tracer_stop(a.tracer);
+	go_tracer_stop(a.tracer);
+	trace_pipeline_free(a.traces);
+	if (spans_file && spans_file != stdout)
+		fclose(spans_file);
+	symbolizer_free(syms);
 	process_metrics_free(pm);
 	metrics_registry_free(a.reg);
 	return rc;

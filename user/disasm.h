@@ -3,6 +3,7 @@
 #ifndef GLIMPSE_DISASM_H
 #define GLIMPSE_DISASM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,5 +11,17 @@
  * stored. Returns how many there are (more than max: the caller must not miss one), or -errno
  * if the code cannot be decoded. */
 int find_return_offsets(const uint8_t *code, size_t len, uint64_t addr, uint32_t *offsets, size_t max);
+
+/* A RIP-relative memory operand: how x86-64 code names a global variable. */
+struct rip_ref {
+	uint64_t target;    /* the address referred to (in the same address space as addr) */
+	uint64_t insn_addr; /* the instruction */
+	uint8_t size;       /* bytes accessed (for LEA: the size capstone reports, not an access) */
+	bool lea;           /* address taken (LEA), not a load or store */
+};
+
+/* The RIP-relative memory operands of code (loaded at addr), in instruction order, the first
+ * max stored. Returns how many there are, or -errno if the code cannot be decoded. */
+int find_rip_refs(const uint8_t *code, size_t len, uint64_t addr, struct rip_ref *refs, size_t max);
 
 #endif

@@ -335,3 +335,54 @@ Elf *elf_module_elf(const struct elf_module *m)
 {
 	return m->elf;
 }
+
+static int find_in_symtab(const struct elf_module *m, Elf_Scn *scn, const GElf_Shdr *sh, const char *name,
+			  uint64_t *addr, uint64_t *size)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	if (!data || !sh->sh_entsize)
+		return -ENOENT;
+	size_t n = sh->sh_size / sh->sh_entsize;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Sym sym;
+		if (!gelf_getsym(data, (int)i, &sym))
+			break;
+		if (sym.st_shndx == SHN_UNDEF || sym.st_name == 0)
+			continue;
+		const char *s = elf_strptr(m->elf, sh->sh_link, sym.st_name);
+		if (s && !strcmp(s, name)) {
+			*addr = sym.st_value;
+			*size = sym.st_size;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int elf_module_find_symbol(const struct elf_module *m, const char *name, uint64_t *addr, uint64_t *size)
+{
+	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
+	GElf_Shdr symtab_sh, dynsym_sh;
+	while ((scn = elf_nextscn(m->elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB) {
+			symtab = scn;
+			symtab_sh = sh;
+		} else if (sh.sh_type == SHT_DYNSYM) {
+			dynsym = scn;
+			dynsym_sh = sh;
+		}
+	}
+	if (symtab && find_in_symtab(m, symtab, &symtab_sh, name, addr, size) == 0)
+		return 0;
+	if (dynsym && find_in_symtab(m, dynsym, &dynsym_sh, name, addr, size) == 0)
+		return 0;
+	return -ENOENT;
+}
+
+const struct gopclntab *elf_module_gopclntab(const struct elf_module *m)
+{
+	return m->go;
+}

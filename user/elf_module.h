@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct elf_module;
+struct gopclntab;
 
 struct elf_symbol {
 	const char *func; /* NULL if no symbol covers the address */
@@ -37,6 +38,12 @@ int elf_module_vaddr_to_offset(const struct elf_module *m, uint64_t vaddr, uint6
 int elf_module_read(const struct elf_module *m, uint64_t vaddr, void *buf, size_t len);
 /* Function [entry, end) by exact name, from pclntab for Go, else the symbol table; 0 or -ENOENT. */
 int elf_module_find_function(const struct elf_module *m, const char *name, uint64_t *entry, uint64_t *end);
+/* Any defined symbol (function or data, e.g. "runtime.allgs") by exact name from .symtab,
+ * else .dynsym: a linear scan, meant for attach time. Link-time address and size; 0, or
+ * -ENOENT (no such symbol, or no symbol table: stripped binaries). */
+int elf_module_find_symbol(const struct elf_module *m, const char *name, uint64_t *addr, uint64_t *size);
+/* The parsed Go pclntab, NULL if not Go; valid until close. */
+const struct gopclntab *elf_module_gopclntab(const struct elf_module *m);
 /* The underlying libelf handle (for DWARF readers), valid until close. */
 Elf *elf_module_elf(const struct elf_module *m);
 /* Symbolizes a link-time virtual address; strings live as long as the module. */

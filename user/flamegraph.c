@@ -33,6 +33,7 @@ struct graph {
 	size_t n, cap;
 	const struct node **order; /* non-root nodes grouped by parent, siblings by name */
 	uint64_t total;
+	const char *unit; /* of node values: prof_weight_unit() */
 };
 
 static int64_t child(struct graph *g, size_t parent, const char *name, bool kernel)
@@ -75,7 +76,7 @@ static int build(struct graph *g, const struct prof *p)
 	g->n = g->cap = 1;
 	for (size_t i = 0; i < p->nsamples; i++) {
 		const struct prof_sample *s = &p->samples[i];
-		uint64_t w = prof_sample_weight(s);
+		uint64_t w = prof_sample_weight(p, s);
 		int64_t cur = child(g, 0, prof_process_name(s), false);
 
 		g->nodes[0].value += w;
@@ -90,6 +91,7 @@ static int build(struct graph *g, const struct prof *p)
 			return -ENOMEM;
 	}
 	g->total = g->nodes[0].value;
+	g->unit = prof_weight_unit(p);
 	return 0;
 }
 
@@ -231,7 +233,8 @@ static void emit_frames(FILE *out, const struct graph *g, size_t idx, uint64_t x
 	color(n, idx, fill, sizeof(fill));
 	fputs("<g><title>", out);
 	xml_text(out, n->name, SIZE_MAX);
-	fprintf(out, " (%" PRIu64 " samples, %.2f %%)</title>", n->value, 100.0 * (double)n->value / (double)g->total);
+	fprintf(out, " (%" PRIu64 " %s, %.2f %%)</title>", n->value, g->unit,
+		100.0 * (double)n->value / (double)g->total);
 	fprintf(out, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"%s\" rx=\"2\" ry=\"2\"/>", px, y, w,
 		FRAME_H - 1, fill);
 	fprintf(out, "<text x=\"%.2f\" y=\"%d\">", px + 3, y + FRAME_H - 4);

@@ -62,7 +62,7 @@ int folded_fprint(const struct prof *p, FILE *out)
 		const struct prof_sample *s = &p->samples[i];
 		int64_t idx;
 
-		if (!prof_sample_weight(s))
+		if (!prof_sample_weight(p, s))
 			continue;
 		l.len = 0;
 		err = append(&l, prof_process_name(s), "");
@@ -87,7 +87,7 @@ int folded_fprint(const struct prof *p, FILE *out)
 			counts = c;
 			cap = ncap;
 		}
-		counts[idx] += prof_sample_weight(s);
+		counts[idx] += prof_sample_weight(p, s);
 	}
 	if (!err && lines.n && !(rows = malloc(lines.n * sizeof(*rows))))
 		err = -ENOMEM;

@@ -1,10 +1,12 @@
-/* Field offsets of the Go runtime structs the HTTP probes read. They change across Go
- * versions, so they come from the binary's own DWARF; stripped binaries fall back to a table
- * generated from reference builds of each Go version (scripts/gen-go-offsets.sh). */
+/* Field offsets of the Go runtime structs the HTTP probes read, and of the runtime's own
+ * structs go_runtime reads (goroutines, memory statistics). They change across Go versions, so
+ * they come from the binary's own DWARF; stripped binaries fall back to a table generated from
+ * reference builds of each Go version (scripts/gen-go-offsets.sh). */
 #ifndef GLIMPSE_GO_OFFSETS_H
 #define GLIMPSE_GO_OFFSETS_H
 
 #include <libelf.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* -1 marks a field this Go version does not have (e.g. Request.pat before Go 1.22). */
@@ -17,6 +19,25 @@ struct go_http_offsets {
 	int32_t url_host;       /* net/url.URL.Host (string) */
 	int32_t response_status;    /* net/http.response.status (int): the server side */
 	int32_t response_statuscode; /* net/http.Response.StatusCode (int): the client side */
+	int32_t request_header;      /* net/http.Request.Header (map[string][]string) */
+	int32_t driverconn_ci;       /* database/sql.driverConn.ci (driver.Conn), if linked */
+};
+
+/* -1 marks a field the binary does not have. The mstats and gcControllerState fields beyond
+ * numgc and heapInUse are not read: they identify the two variables in stripped binaries (a
+ * runtime function that touches several fields of one struct at these relative offsets). */
+struct go_runtime_offsets {
+	int32_t g_atomicstatus;          /* runtime.g.atomicstatus (uint32; atomic.Uint32 since 1.20) */
+	int32_t g_startpc;               /* runtime.g.startpc (uintptr) */
+	int32_t mstats_last_gc_unix;     /* runtime.mstats.last_gc_unix (uint64) */
+	int32_t mstats_pause_total_ns;   /* runtime.mstats.pause_total_ns (uint64) */
+	int32_t mstats_numgc;            /* runtime.mstats.numgc (uint32) = MemStats.NumGC */
+	int32_t mstats_numforcedgc;      /* runtime.mstats.numforcedgc (uint32) */
+	int32_t mstats_last_gc_nanotime; /* runtime.mstats.last_gc_nanotime (uint64) */
+	int32_t gcc_heap_inuse;          /* runtime.gcControllerState.heapInUse = MemStats.HeapInuse */
+	int32_t gcc_heap_released;       /* runtime.gcControllerState.heapReleased */
+	int32_t gcc_heap_free;           /* runtime.gcControllerState.heapFree */
+	int32_t gcc_mapped_ready;        /* runtime.gcControllerState.mappedReady */
 };
 
 /* 0, or -ENOENT when the binary has no DWARF or lacks one of the required structs. */
@@ -25,5 +46,22 @@ int go_offsets_from_dwarf(Elf *elf, struct go_http_offsets *out);
 int go_offsets_from_table(const char *go_version, struct go_http_offsets *out);
 /* The Go minor versions the table knows, comma separated (for error messages). */
 const char *go_offsets_table_versions(void);
+
+/* Runtime offsets: 0, or -ENOENT without DWARF or without runtime.g's atomicstatus/startpc
+ * (memory fields missing are left -1). */
+int go_runtime_offsets_from_dwarf(Elf *elf, struct go_runtime_offsets *out);
+/* 0, or -ENOENT when the table has no row for this Go minor version. */
+int go_runtime_offsets_from_table(const char *go_version, struct go_runtime_offsets *out);
+const char *go_runtime_offsets_table_versions(void);
+
+/* The same DWARF reads done in a short-lived child process: libdw decompresses and indexes all
+ * of a Go binary's DWARF (~10 MB for a small service, far more for large ones), which then
+ * stays out of the long-running agent's memory, and a malformed file cannot crash the agent.
+ * Falls back to an in-process read if fork fails. */
+int go_offsets_from_dwarf_isolated(Elf *elf, struct go_http_offsets *out);
+int go_runtime_offsets_from_dwarf_isolated(Elf *elf, struct go_runtime_offsets *out);
+/* Generic form: runs fn(elf, out) in a child and copies len bytes of out back; fn's result
+ * (0 or -errno), -ENOENT if the child failed. */
+int go_offsets_run_isolated(Elf *elf, int (*fn)(Elf *elf, void *out), void *out, size_t len);
 
 #endif

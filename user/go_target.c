@@ -103,13 +103,20 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 			  what, t->go_version, go_offsets_table_versions());
 		goto out;
 	}
-	t->server.function = "net/http.serverHandler.ServeHTTP";
-	t->client.function = "net/http.(*Transport).roundTrip";
-	find_hook(m, &t->server);
-	find_hook(m, &t->client);
-	if (!t->server.found && !t->client.found) {
-		log_error("%s does not use net/http (neither %s nor %s is in the binary)", what,
-			  t->server.function, t->client.function);
+	static const char *const functions[GO_NR_HOOKS] = {
+		[GO_HOOK_SERVER] = "net/http.serverHandler.ServeHTTP",
+		[GO_HOOK_CLIENT] = "net/http.(*Transport).roundTrip",
+		[GO_HOOK_SQL_QUERY] = "database/sql.(*DB).queryDC",
+		[GO_HOOK_SQL_EXEC] = "database/sql.(*DB).execDC",
+		[GO_HOOK_SPAWN] = "runtime.newproc1",
+	};
+	for (int i = 0; i < GO_NR_HOOKS; i++) {
+		t->hooks[i].function = functions[i];
+		find_hook(m, &t->hooks[i]);
+	}
+	if (!t->hooks[GO_HOOK_SERVER].found && !t->hooks[GO_HOOK_CLIENT].found &&
+	    !t->hooks[GO_HOOK_SQL_QUERY].found) {
+		log_error("%s uses neither net/http nor database/sql: nothing for glimpse attach to measure", what);
 		goto out;
 	}
 	rc = 0;

@@ -20,13 +20,23 @@ struct go_hook {
 	uint64_t ret_offsets[GO_HOOK_MAX_RETS];
 };
 
+/* The functions glimpse probes, in the order the tracer attaches them. */
+enum go_hook_id {
+	GO_HOOK_SERVER,    /* net/http.serverHandler.ServeHTTP */
+	GO_HOOK_CLIENT,    /* net/http.(*Transport).roundTrip */
+	GO_HOOK_SQL_QUERY, /* database/sql.(*DB).queryDC */
+	GO_HOOK_SQL_EXEC,  /* database/sql.(*DB).execDC */
+	GO_HOOK_SPAWN,     /* runtime.newproc1: goroutine lineage for trace context */
+	GO_NR_HOOKS,
+};
+
 struct go_target {
 	pid_t pid;
 	char binary[PATH_MAX]; /* the path uprobes attach to: /proc/PID/exe reaches any namespace */
 	char go_version[32];
 	const char *offsets_source; /* "DWARF" or "table" */
 	struct go_http_offsets offsets;
-	struct go_hook server, client;
+	struct go_hook hooks[GO_NR_HOOKS];
 };
 
 /* Reads the process's binary. Returns 0, or an exit code (exit_codes.h) after logging one

@@ -84,11 +84,13 @@ struct target {
 	struct vec server, client, stats; /* append-only: indices stay valid */
 	struct slot *slots;               /* one index over all three */
 	size_t nslots, used;
+	uint64_t start_unix_ns;           /* when added: cumulative values start here */
 };
 
 /* A caller-owned metric: a single value (fn) or data points (points). */
 struct gauge {
 	char *name, *help;
+	char *otel_name, *unit; /* as given, for OTLP */
 	bool is_counter, per_target;
 	metric_value_fn fn;
 	metric_points_fn points;
@@ -103,7 +105,15 @@ struct metrics_registry {
 	size_t ntargets, tcap;
 	struct gauge *gauges;
 	size_t ngauges, gcap;
+	uint64_t start_unix_ns;
 };
+
+static uint64_t unix_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 static void *vec_push(struct vec *v, size_t size)
 {
@@ -192,6 +202,7 @@ struct metrics_registry *metrics_registry_new(int max_routes)
 	if (!reg)
 		return NULL;
 	pthread_mutex_init(&reg->lock, NULL);
+	reg->start_unix_ns = unix_now_ns();
 	reg->max_routes = max_routes > 0 ? max_routes : ROUTE_DEFAULT_MAX;
 	return reg;
 }
@@ -218,6 +229,8 @@ void metrics_registry_free(struct metrics_registry *reg)
 	for (size_t i = 0; i < reg->ngauges; i++) {
 		free(reg->gauges[i].name);
 		free(reg->gauges[i].help);
+		free(reg->gauges[i].otel_name);
+		free(reg->gauges[i].unit);
 	}
 	free(reg->targets);
 	free(reg->gauges);
@@ -231,6 +244,7 @@ int metrics_registry_add_target(struct metrics_registry *reg, const struct resou
 	if (!t)
 		return -ENOMEM;
 	t->res = *res;
+	t->start_unix_ns = unix_now_ns();
 	/* job/instance keep several targets' series apart, as a scrape of each would. */
 	snprintf(t->instance, sizeof(t->instance), "%s:%d", res->host_name, (int)res->pid);
 	t->routes = route_table_new(reg->max_routes, ROUTE_OVERFLOW);
@@ -351,9 +365,12 @@ static int add_gauge(struct metrics_registry *reg, const char *name, const char 
 	prom_metric_name(name, unit, g.is_counter, prom, sizeof(prom));
 	g.name = strdup(prom);
 	g.help = strdup(help ? help : "");
+	g.otel_name = strdup(name);
+	g.unit = strdup(unit ? unit : "");
+	bool ok = g.name && g.help && g.otel_name && g.unit;
 	int err = -ENOMEM;
 	pthread_mutex_lock(&reg->lock);
-	if (g.name && g.help && reg->ngauges == reg->gcap) {
+	if (ok && reg->ngauges == reg->gcap) {
 		size_t cap = reg->gcap ? reg->gcap * 2 : 4;
 		struct gauge *p = realloc(reg->gauges, cap * sizeof(*p));
 		if (p) {
@@ -361,7 +378,7 @@ static int add_gauge(struct metrics_registry *reg, const char *name, const char 
 			reg->gcap = cap;
 		}
 	}
-	if (g.name && g.help && reg->ngauges < reg->gcap) {
+	if (ok && reg->ngauges < reg->gcap) {
 		reg->gauges[reg->ngauges++] = g;
 		err = 0;
 	}
@@ -369,6 +386,8 @@ static int add_gauge(struct metrics_registry *reg, const char *name, const char 
 	if (err) {
 		free(g.name);
 		free(g.help);
+		free(g.otel_name);
+		free(g.unit);
 	}
 	return err;
 }
@@ -874,6 +893,150 @@ out:
 	free(c.gauges);
 	*out = buf;
 	*len = n;
+	return err;
+}
+
+/* ---- visiting (OTLP) ---- */
+
+static void attr_str(struct metric_sample *s, const char *key, const char *value)
+{
+	s->attrs[s->nattrs++] = (struct metric_attr){ .key = key, .type = METRIC_ATTR_STRING,
+						      .str = value };
+}
+
+static void attr_int(struct metric_sample *s, const char *key, int64_t value)
+{
+	s->attrs[s->nattrs++] = (struct metric_attr){ .key = key, .type = METRIC_ATTR_INT,
+						      .num = value };
+}
+
+static void hist_sample(struct metric_sample *s, const struct export_hist *h)
+{
+	s->bounds = hist_export_bounds;
+	s->nbounds = HIST_EXPORT_BOUNDS;
+	s->counts = h->buckets;
+	s->count = h->count;
+	s->sum = (double)h->sum_ns / 1e9;
+}
+
+/* The same attributes as server_labels / client_labels, with status codes and ports as
+ * integers (their OTel type). status_txt holds error.type's text. */
+static void server_sample(struct metric_sample *s, const struct server_series *ss, char *status_txt,
+			  size_t txtlen)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(status_txt, txtlen, "%u", ss->status);
+	if (ss->status >= 500)
+		attr_str(s, "error.type", status_txt);
+	attr_str(s, "http.request.method", methods[ss->method]);
+	attr_int(s, "http.response.status_code", ss->status);
+	attr_str(s, "http.route", ss->route);
+	hist_sample(s, &ss->h);
+}
+
+static void client_sample(struct metric_sample *s, const struct client_series *cs, char *status_txt,
+			  size_t txtlen)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(status_txt, txtlen, "%u", cs->status);
+	if (!cs->status)
+		attr_str(s, "error.type", "_OTHER");
+	else if (cs->status >= 400)
+		attr_str(s, "error.type", status_txt);
+	attr_str(s, "http.request.method", methods[cs->method]);
+	if (cs->status)
+		attr_int(s, "http.response.status_code", cs->status);
+	if (cs->address[0])
+		attr_str(s, "server.address", cs->address);
+	if (cs->port)
+		attr_int(s, "server.port", cs->port);
+	hist_sample(s, &cs->h);
+}
+
+static void visit_gauge(const struct metrics_visitor *v, void *ctx, const struct gauge *g, int target)
+{
+	struct metric_info info = { .name = g->otel_name, .unit = g->unit, .description = g->help,
+				    .type = g->type };
+	struct metric_sample samples[METRIC_MAX_POINTS];
+	if (!g->points) {
+		memset(samples, 0, sizeof(samples[0]));
+		samples[0].value = g->fn(g->ctx, target);
+		v->metric(ctx, &info, samples, 1);
+		return;
+	}
+	struct metric_point points[METRIC_MAX_POINTS];
+	memset(points, 0, sizeof(points));
+	int n = g->points(g->ctx, target, points, METRIC_MAX_POINTS);
+	if (n > METRIC_MAX_POINTS)
+		n = METRIC_MAX_POINTS;
+	for (int j = 0; j < n; j++) {
+		const struct metric_point *p = &points[j];
+		struct metric_sample *s = &samples[j];
+		memset(s, 0, sizeof(*s));
+		if (p->attr_name && p->attr_value)
+			attr_str(s, p->attr_name, p->attr_value);
+		s->value = p->value;
+		if (g->type == METRIC_HISTOGRAM) {
+			s->bounds = p->bounds;
+			s->nbounds = p->nbounds < METRIC_MAX_BUCKETS ? p->nbounds : METRIC_MAX_BUCKETS;
+			s->counts = p->counts;
+			s->count = p->count;
+			s->sum = p->sum;
+		}
+	}
+	if (n > 0)
+		v->metric(ctx, &info, samples, (size_t)n);
+}
+
+int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_visitor *v, void *ctx)
+{
+	static const struct metric_info server_info = {
+		"http.server.request.duration", "s", "Duration of HTTP server requests.", METRIC_HISTOGRAM
+	};
+	static const struct metric_info client_info = {
+		"http.client.request.duration", "s", "Duration of HTTP client requests.", METRIC_HISTOGRAM
+	};
+	struct render_copy c = { 0 };
+	size_t nmax = 0;
+	int err = copy_state(reg, &c);
+	if (!err)
+		nmax = c.nserver > c.nclient ? c.nserver : c.nclient;
+	struct metric_sample *samples = err ? NULL : malloc((nmax + 1) * sizeof(*samples));
+	char(*txt)[8] = err ? NULL : malloc((nmax + 1) * sizeof(*txt));
+	if (!samples || !txt) {
+		err = -ENOMEM;
+		goto out;
+	}
+	qsort(c.server, c.nserver, sizeof(*c.server), cmp_server);
+	qsort(c.client, c.nclient, sizeof(*c.client), cmp_client);
+	size_t si = 0, ci = 0;
+	for (size_t t = 0; t < c.ntargets; t++) {
+		v->target(ctx, (int)t, &c.targets[t]->res, c.targets[t]->start_unix_ns);
+		size_t n = 0;
+		for (; si < c.nserver && c.server[si].ti == t; si++, n++)
+			server_sample(&samples[n], &c.server[si].s, txt[n], sizeof(txt[n]));
+		if (n)
+			v->metric(ctx, &server_info, samples, n);
+		n = 0;
+		for (; ci < c.nclient && c.client[ci].ti == t; ci++, n++)
+			client_sample(&samples[n], &c.client[ci].s, txt[n], sizeof(txt[n]));
+		if (n)
+			v->metric(ctx, &client_info, samples, n);
+		for (size_t i = 0; i < c.ngauges; i++)
+			if (c.gauges[i].per_target)
+				visit_gauge(v, ctx, &c.gauges[i], (int)t);
+	}
+	v->target(ctx, -1, NULL, reg->start_unix_ns); /* set once at creation */
+	for (size_t i = 0; i < c.ngauges; i++)
+		if (!c.gauges[i].per_target)
+			visit_gauge(v, ctx, &c.gauges[i], -1);
+out:
+	free(samples);
+	free(txt);
+	free(c.targets);
+	free(c.server);
+	free(c.client);
+	free(c.gauges);
 	return err;
 }
 

@@ -76,6 +76,57 @@ int metrics_registry_add_observer(struct metrics_registry *reg, const char *name
 /* Prometheus text exposition format 0.0.4 into a malloc'd *out. 0, or -ENOMEM. */
 int metrics_registry_render_prometheus(struct metrics_registry *reg, char **out, size_t *len);
 
+/* Everything the registry holds, with OTel names and typed attributes (OTLP export). Values
+ * are cumulative since the target was added (counters, histograms). */
+enum metric_attr_type { METRIC_ATTR_STRING, METRIC_ATTR_INT };
+
+struct metric_attr {
+	const char *key; /* OTel attribute name ("http.route") */
+	enum metric_attr_type type;
+	const char *str; /* METRIC_ATTR_STRING */
+	int64_t num;     /* METRIC_ATTR_INT (http.response.status_code, server.port) */
+};
+
+#define METRIC_MAX_ATTRS 6
+
+/* One data point. */
+struct metric_sample {
+	struct metric_attr attrs[METRIC_MAX_ATTRS];
+	size_t nattrs;
+	double value;          /* gauge, counter */
+	const double *bounds;  /* histogram: nbounds explicit upper bounds (inclusive), seconds for
+				* the HTTP durations */
+	size_t nbounds;
+	const uint64_t *counts; /* nbounds + 1 per-bucket (not cumulative) counts; last is +Inf */
+	uint64_t count;
+	double sum;
+};
+
+struct metric_info {
+	const char *name;        /* OTel name ("http.server.request.duration") */
+	const char *unit;        /* OTel unit ("s", "{request}"), "" for none */
+	const char *description;
+	enum metric_type type;   /* METRIC_COUNTER: a monotonic cumulative sum */
+};
+
+struct metrics_visitor {
+	/* A target (its id, resource, and when it was added: the start of its cumulative
+	 * values); then, last, target -1 with res NULL for the metrics that are not per target
+	 * (start = registry creation). */
+	void (*target)(void *ctx, int target, const struct resource *res, uint64_t start_unix_ns);
+	/* One metric of the current target with all its points (n >= 1). */
+	void (*metric)(void *ctx, const struct metric_info *m, const struct metric_sample *samples,
+		       size_t n);
+};
+
+/* Walks every target: HTTP server then client duration histograms (one sample per series,
+ * with http.request.method, http.response.status_code, http.route / server.address,
+ * server.port, error.type as in the Prometheus output), then gauges and observers in the
+ * order they were added. Pointers are valid only during a callback. The callbacks and the
+ * caller's value functions run without the registry lock, on the caller's thread.
+ * 0, or -ENOMEM. */
+int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_visitor *v, void *ctx);
+
 /* The http.request.method value for a method: itself if well known, else "_OTHER". */
 const char *http_method_normalize(const char *method);
 /* Prometheus metric name for an OTel name and unit ("http.server.request.duration", "s" ->

@@ -1,5 +1,7 @@
 #include "log.h"
 
+#include "json.h"
+
 #include <bpf/libbpf.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,23 +38,6 @@ static const char *level_name(enum log_level level)
 	case LOG_WARN: return "warning";
 	default: return "error";
 	}
-}
-
-static void json_string(FILE *out, const char *s, size_t len)
-{
-	fputc('"', out);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", out);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
 }
 
 /* logfmt "k=v k2=\"v v\"" → ,"k":"v","k2":"v v" */

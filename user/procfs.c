@@ -1,5 +1,6 @@
 #include "procfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -134,6 +135,106 @@ int online_cpus(int **cpus, int *n)
 		}
 	}
 	*cpus = out;
+	*n = count;
+	return 0;
+}
+
+bool proc_parse_stat(const char *text, struct proc_stat *st)
+{
+	/* comm is the one field that may hold spaces or ')': everything after its last ')'. */
+	const char *p = strrchr(text, ')');
+	if (!p || p[1] != ' ')
+		return false;
+	p += 2;
+	memset(st, 0, sizeof(*st));
+	/* Fields are numbered as in proc(5): state is 3. */
+	int field = 3;
+	while (*p && field <= 24) {
+		const char *tok = p;
+		while (*p && *p != ' ')
+			p++;
+		if (p == tok)
+			return false;
+		if (field == 3) {
+			if (p - tok != 1)
+				return false;
+			st->state = *tok;
+		} else if (field == 14 || field == 15 || field == 20 || field == 22 || field == 24) {
+			char *end;
+			errno = 0;
+			long long v = strtoll(tok, &end, 10);
+			if (errno || end != p)
+				return false;
+			switch (field) {
+			case 14: st->utime = (uint64_t)v; break;
+			case 15: st->stime = (uint64_t)v; break;
+			case 20: st->num_threads = v; break;
+			case 22: st->starttime = (uint64_t)v; break;
+			default: st->rss_pages = v > 0 ? (uint64_t)v : 0; break;
+			}
+		}
+		field++;
+		if (*p == ' ')
+			p++;
+	}
+	return field > 24;
+}
+
+bool proc_status_value(const char *text, const char *key, uint64_t *value)
+{
+	size_t klen = strlen(key);
+	const char *line = text;
+	while (strncmp(line, key, klen) != 0 || line[klen] != ':') {
+		line = strchr(line, '\n');
+		if (!line)
+			return false;
+		line++;
+	}
+	const char *p = line + klen + 1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p < '0' || *p > '9')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(p, NULL, 10);
+	if (errno)
+		return false;
+	*value = v;
+	return true;
+}
+
+int proc_tasks(pid_t pid, pid_t **tids, size_t *n)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return -errno;
+	size_t cap = 16, count = 0;
+	pid_t *out = malloc(cap * sizeof(*out));
+	if (!out) {
+		closedir(dir);
+		return -ENOMEM;
+	}
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		pid_t tid;
+		if (!parse_pid(de->d_name, &tid))
+			continue;
+		if (count == cap) {
+			pid_t *grown = realloc(out, 2 * cap * sizeof(*out));
+			if (!grown) {
+				free(out);
+				closedir(dir);
+				return -ENOMEM;
+			}
+			out = grown;
+			cap *= 2;
+		}
+		out[count++] = tid;
+	}
+	closedir(dir);
+	*tids = out;
 	*n = count;
 	return 0;
 }

@@ -30,4 +30,21 @@ bool parse_pid(const char *s, pid_t *pid);
 /* Online CPU numbers from /sys/devices/system/cpu/online; *cpus is malloc'd. */
 int online_cpus(int **cpus, int *n);
 
+/* The fields of /proc/PID/stat (or /proc/PID/task/TID/stat) that glimpse uses. */
+struct proc_stat {
+	char state;          /* R, S, D, Z, ... */
+	uint64_t utime;      /* clock ticks (sysconf(_SC_CLK_TCK)); whole process in PID/stat */
+	uint64_t stime;
+	int64_t num_threads;
+	uint64_t starttime;  /* clock ticks after boot */
+	uint64_t rss_pages;
+};
+/* Parses stat text; comm may hold spaces and parentheses. False if malformed. */
+bool proc_parse_stat(const char *text, struct proc_stat *st);
+/* The number on a "Key:\tvalue" line of /proc/PID/status text ("VmRSS:\t  1234 kB" gives
+ * 1234: units are the caller's business). False if the key is absent or not a number. */
+bool proc_status_value(const char *text, const char *key, uint64_t *value);
+/* Thread ids of pid (/proc/PID/task), in directory order; *tids is malloc'd. 0 or -errno. */
+int proc_tasks(pid_t pid, pid_t **tids, size_t *n);
+
 #endif

@@ -156,6 +156,16 @@ const char *prof_frame_name(const struct prof *p, const struct prof_frame *f, ch
 	return buf;
 }
 
+uint64_t prof_sample_weight(const struct prof *p, const struct prof_sample *s)
+{
+	return p->kind == PROF_OFFCPU ? (s->value_ns + 500) / 1000 : s->count;
+}
+
+const char *prof_weight_unit(const struct prof *p)
+{
+	return p->kind == PROF_OFFCPU ? "us" : "samples";
+}
+
 const char *prof_process_name(const struct prof_sample *s)
 {
 	return s->process && *s->process ? s->process : "[unknown]";

@@ -41,11 +41,12 @@ const char *prof_frame_name(const struct prof *p, const struct prof_frame *f, ch
 
 const char *prof_process_name(const struct prof_sample *s);
 
-/* What a sample weighs in folded stacks, the flame graph and the top table. */
-static inline uint64_t prof_sample_weight(const struct prof_sample *s)
-{
-	return s->count;
-}
+/* What a sample weighs in folded stacks, the flame graph and the top table: CPU profiles
+ * count samples; off-CPU profiles weigh the time blocked, in microseconds (flamegraph.pl
+ * convention for off-CPU stacks). */
+uint64_t prof_sample_weight(const struct prof *p, const struct prof_sample *s);
+/* The unit of those weights: "samples" or "us". */
+const char *prof_weight_unit(const struct prof *p);
 
 /* Writes path atomically: emit() writes into a temporary file in the same directory, which is
  * renamed over path only if everything succeeded. emit returns 0 or a negative errno. */

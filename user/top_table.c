@@ -42,7 +42,7 @@ void top_print(const struct prof *p, FILE *out, int n)
 	strtab_init(&names);
 	for (size_t i = 0; i < p->nsamples && !oom; i++) {
 		const struct prof_sample *s = &p->samples[i];
-		uint64_t w = prof_sample_weight(s);
+		uint64_t w = prof_sample_weight(p, s);
 
 		total += w;
 		for (uint32_t j = 0; j < s->nframes; j++) {
@@ -87,7 +87,8 @@ void top_print(const struct prof *p, FILE *out, int n)
 		qsort(fns, nfns, sizeof(*fns), cmp_fn);
 
 	shown = n > 0 && (size_t)n < nfns ? (size_t)n : nfns;
-	fprintf(out, "Total: %" PRIu64 " samples in %zu functions, showing %zu\n", total, nfns, shown);
+	fprintf(out, "Total: %" PRIu64 " %s in %zu functions, showing %zu\n", total, prof_weight_unit(p), nfns,
+		shown);
 	fprintf(out, "%10s %7s %10s %7s  %s\n", "flat", "flat%", "cum", "cum%", "function");
 	for (size_t i = 0; i < shown; i++)
 		fprintf(out, "%10" PRIu64 " %6.2f%% %10" PRIu64 " %6.2f%%  %s%s\n", fns[i].flat,

@@ -17,3 +17,5 @@ __attribute__((weak)) int sched_stats_add(struct sched_stats *s, pid_t pid) { (v
 __attribute__((weak)) int sched_stats_read(struct sched_stats *s, pid_t pid, struct sched_process_stats *out) { (void)s; (void)pid; (void)out; return -ENOSYS; }
 __attribute__((weak)) double sched_runq_quantile(const struct sched_process_stats *a, const struct sched_process_stats *b, double q) { (void)a; (void)b; (void)q; return 0; }
 __attribute__((weak)) void sched_stats_close(struct sched_stats *s) { (void)s; }
+#include "otlp.h"
+__attribute__((weak)) int otlp_enqueue_span(struct otlp_exporter *exp, const struct resource *res, const struct otlp_span *s) { (void)exp; (void)res; (void)s; return -ENOSYS; }

@@ -1,4 +1,4 @@
-#include "http_tracer.h"
+#include "go_tracer.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -8,29 +8,29 @@
 #include <unistd.h>
 
 #include "exit_codes.h"
-#include "gohttp.skel.h"
+#include "gotrace.skel.h"
 #include "log.h"
 
-#define MAX_LINKS (2 * (1 + GO_HOOK_MAX_RETS))
+#define MAX_LINKS (GO_NR_HOOKS * (1 + GO_HOOK_MAX_RETS))
 
-struct http_tracer {
-	struct gohttp_bpf *skel;
+struct go_tracer {
+	struct gotrace_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[MAX_LINKS];
 	int nlinks;
-	http_event_fn fn;
+	go_event_fn fn;
 	void *ctx;
 };
 
 static int on_event(void *ctx, void *data, size_t len)
 {
-	struct http_tracer *tr = ctx;
-	if (len >= sizeof(struct gohttp_event))
+	struct go_tracer *tr = ctx;
+	if (len >= sizeof(struct gotrace_event))
 		tr->fn(tr->ctx, data);
 	return 0;
 }
 
-static int attach_one(struct http_tracer *tr, struct bpf_program *prog, const struct go_target *t, uint64_t offset)
+static int attach_one(struct go_tracer *tr, struct bpf_program *prog, const struct go_target *t, uint64_t offset)
 {
 	struct bpf_link *link = bpf_program__attach_uprobe(prog, false, t->pid ? t->pid : -1, t->binary, offset);
 	if (!link)
@@ -39,7 +39,7 @@ static int attach_one(struct http_tracer *tr, struct bpf_program *prog, const st
 	return 0;
 }
 
-static int attach_hook(struct http_tracer *tr, const struct go_hook *h, struct bpf_program *enter,
+static int attach_hook(struct go_tracer *tr, const struct go_hook *h, struct bpf_program *enter,
 		       struct bpf_program *leave, const struct go_target *t)
 {
 	if (!h->found)
@@ -53,42 +53,52 @@ static int attach_hook(struct http_tracer *tr, const struct go_hook *h, struct b
 	return attach_one(tr, enter, t, h->entry_offset);
 }
 
-int http_tracer_start(const struct go_target *t, http_event_fn fn, void *ctx, struct http_tracer **out)
+int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts, go_event_fn fn, void *ctx,
+		    struct go_tracer **out)
 {
-	struct http_tracer *tr = calloc(1, sizeof(*tr));
+	struct go_tracer *tr = calloc(1, sizeof(*tr));
 	if (!tr)
 		return GLIMPSE_EXIT_FAILURE;
 	tr->fn = fn;
 	tr->ctx = ctx;
 	int rc = GLIMPSE_EXIT_FAILURE, err;
-	tr->skel = gohttp_bpf__open();
+	tr->skel = gotrace_bpf__open();
 	if (!tr->skel) {
-		log_error("cannot open the HTTP tracer's BPF object: %s", strerror(errno));
+		log_error("cannot open the Go tracer's BPF object: %s", strerror(errno));
 		goto fail;
 	}
 	const struct go_http_offsets *o = &t->offsets;
-	tr->skel->rodata->off = (struct gohttp_offsets){
+	tr->skel->rodata->off = (struct gotrace_offsets){
 		.request_method = o->request_method, .request_url = o->request_url,
 		.request_pat = o->request_pat, .pattern_str = o->pattern_str,
 		.url_path = o->url_path, .url_host = o->url_host,
 		.response_status = o->response_status, .response_statuscode = o->response_statuscode,
+		.request_header = o->request_header, .driverconn_ci = o->driverconn_ci,
 	};
-	err = gohttp_bpf__load(tr->skel);
+	err = gotrace_bpf__load(tr->skel);
 	if (err) {
-		log_error("cannot load the HTTP tracer's BPF programs: %s (run with -v for the verifier log)",
+		log_error("cannot load the Go tracer's BPF programs: %s (run with -v for the verifier log)",
 			  strerror(-err));
 		rc = err == -EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
 		goto fail;
 	}
 	tr->rb = ring_buffer__new(bpf_map__fd(tr->skel->maps.events), on_event, tr, NULL);
 	if (!tr->rb) {
-		log_error("cannot open the HTTP tracer's ring buffer: %s", strerror(errno));
+		log_error("cannot open the Go tracer's ring buffer: %s", strerror(errno));
 		goto fail;
 	}
 	__typeof__(tr->skel->progs) *p = &tr->skel->progs;
-	err = attach_hook(tr, &t->server, p->server_enter, p->server_return, t);
-	if (!err)
-		err = attach_hook(tr, &t->client, p->client_enter, p->client_return, t);
+	struct bpf_program *progs[GO_NR_HOOKS][2] = {
+		[GO_HOOK_SERVER] = { p->server_enter, p->server_return },
+		[GO_HOOK_CLIENT] = { p->client_enter, p->client_return },
+		[GO_HOOK_SQL_QUERY] = { p->sql_query_enter, p->sql_query_return },
+		[GO_HOOK_SQL_EXEC] = { p->sql_exec_enter, p->sql_exec_return },
+		[GO_HOOK_SPAWN] = { p->spawn_enter, p->spawn_return },
+	};
+	err = 0;
+	for (int i = 0; i < GO_NR_HOOKS && !err; i++)
+		if (i != GO_HOOK_SPAWN || opts->lineage)
+			err = attach_hook(tr, &t->hooks[i], progs[i][0], progs[i][1], t);
 	if (err) {
 		if (t->pid && access(t->binary, F_OK) != 0) {
 			log_error("process %d exited while glimpse was attaching", (int)t->pid);
@@ -102,11 +112,11 @@ int http_tracer_start(const struct go_target *t, http_event_fn fn, void *ctx, st
 	*out = tr;
 	return 0;
 fail:
-	http_tracer_stop(tr);
+	go_tracer_stop(tr);
 	return rc;
 }
 
-int http_tracer_poll(struct http_tracer *tr, int timeout_ms)
+int go_tracer_poll(struct go_tracer *tr, int timeout_ms)
 {
 	/* The kernel side wakes us only once much is queued (batched wakeups), so a timeout
 	 * does not mean the buffer is empty: drain it either way. */
@@ -117,7 +127,7 @@ int http_tracer_poll(struct http_tracer *tr, int timeout_ms)
 	return more < 0 ? more : (n > 0 ? n : 0) + more;
 }
 
-int64_t http_tracer_active_requests(const struct http_tracer *tr, pid_t pid)
+int64_t go_tracer_active_requests(const struct go_tracer *tr, pid_t pid)
 {
 	__u32 key = (__u32)pid;
 	__s64 v = 0;
@@ -126,13 +136,13 @@ int64_t http_tracer_active_requests(const struct http_tracer *tr, pid_t pid)
 	return v > 0 ? v : 0;
 }
 
-uint64_t http_tracer_events_dropped(const struct http_tracer *tr)
+uint64_t go_tracer_events_dropped(const struct go_tracer *tr)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0)
 		return 0;
 	__u64 vals[ncpus], total = 0;
-	__u32 key = GOHTTP_EVENTS_DROPPED;
+	__u32 key = GOTRACE_EVENTS_DROPPED;
 	if (bpf_map_lookup_elem(bpf_map__fd(tr->skel->maps.counters), &key, vals))
 		return 0;
 	for (int i = 0; i < ncpus; i++)
@@ -140,12 +150,12 @@ uint64_t http_tracer_events_dropped(const struct http_tracer *tr)
 	return total;
 }
 
-int http_tracer_probe_count(const struct http_tracer *tr)
+int go_tracer_probe_count(const struct go_tracer *tr)
 {
 	return tr->nlinks;
 }
 
-void http_tracer_stop(struct http_tracer *tr)
+void go_tracer_stop(struct go_tracer *tr)
 {
 	if (!tr)
 		return;
@@ -157,6 +167,6 @@ void http_tracer_stop(struct http_tracer *tr)
 		ring_buffer__consume(tr->rb);
 		ring_buffer__free(tr->rb);
 	}
-	gohttp_bpf__destroy(tr->skel);
+	gotrace_bpf__destroy(tr->skel);
 	free(tr);
 }

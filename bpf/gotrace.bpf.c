@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Go request tracing: HTTP server and client calls and database/sql queries, each measured
+ * from a uprobe at the function's entry to one at whichever RET it leaves by — 2 hits per
+ * call, the minimum that gives a duration. Never uretprobes: they break when Go moves a
+ * goroutine stack.
+ *
+ * Server: net/http.serverHandler.ServeHTTP is the one function every HTTP/1 request passes
+ * through with both the *Request and the *response in hand; by its return the handler has set
+ * the status and (Go 1.22+) the mux has matched the pattern. At entry the trace context is
+ * made: joined from an incoming traceparent header, or fresh. Client:
+ * net/http.(*Transport).roundTrip. SQL: database/sql.(*DB).queryDC and execDC, which every
+ * DB/Conn/Tx query and exec goes through (prepared Stmt calls do not).
+ *
+ * Context is keyed by (pid, goroutine): the g pointer under Go's register ABI. A goroutine
+ * started while a request is in flight inherits its context through runtime.newproc1, so
+ * queries a handler hands to other goroutines still hang under its request. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "glimpse.bpf.h"
+#include "gotrace.h"
+
+const volatile struct gotrace_offsets off = {};
+/* Wake the reader only when this much is queued; otherwise it drains on its poll timeout. */
+const volatile __u32 wakeup_bytes = 64 * 1024;
+
+struct call_key {
+	__u64 g;
+	__u32 pid;
+	__u32 kind;
+};
+
+struct trace_ctx {
+	__u8 trace_id[16];
+	__u64 span_id; /* the span children hang under */
+	__u8 flags;
+};
+
+struct call_state {
+	__u64 start_ns;
+	__u64 request; /* server/client: *http.Request */
+	__u64 response; /* server: *http.response; SQL: *driverConn */
+	__u64 query_ptr, query_len;
+	struct trace_ctx ctx;
+	__u64 parent_span_id;
+	__u8 flags;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct call_key);
+	__type(value, struct call_state);
+	__uint(max_entries, 16384);
+} calls SEC(".maps");
+
+struct goroutine_key {
+	__u64 g;
+	__u32 pid;
+	__u32 pad;
+};
+
+/* Context inherited by goroutines started under a request. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct goroutine_key);
+	__type(value, struct trace_ctx);
+	__uint(max_entries, 16384);
+} inherited SEC(".maps");
+
+/* runtime.newproc1 runs on the system stack: its entry and return pair up by thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, __u64);
+	__type(value, __u64);
+	__uint(max_entries, 4096);
+} spawning SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 2 << 20);
+} events SEC(".maps");
+
+/* Requests in flight per process (http.server.active_requests). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __s64);
+	__uint(max_entries, 1024);
+} active SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, GOTRACE_NR_COUNTERS);
+} counters SEC(".maps");
+
+/* A Go map[string][]string bucket (Go 1.19–1.23 maps): 8 tophash bytes, 8 keys, 8 values,
+ * overflow pointer. Read whole into per-CPU scratch: too big for the BPF stack. */
+#define MAP_BUCKET_SLOTS 8
+#define MAP_MAX_BUCKETS 8
+#define MAP_MIN_TOPHASH 5
+struct header_bucket {
+	__u8 tophash[MAP_BUCKET_SLOTS];
+	struct {
+		__u64 ptr, len;
+	} keys[MAP_BUCKET_SLOTS];
+	struct {
+		__u64 ptr, len, cap;
+	} values[MAP_BUCKET_SLOTS];
+	__u64 overflow;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct header_bucket);
+	__uint(max_entries, 1);
+} bucket_scratch SEC(".maps");
+
+static __always_inline void count(enum gotrace_counter which)
+{
+	__u32 key = which;
+	__u64 *v = bpf_map_lookup_elem(&counters, &key);
+	if (v)
+		(*v)++;
+}
+
+static __always_inline void add_active(__u32 pid, __s64 delta)
+{
+	__s64 *v = bpf_map_lookup_elem(&active, &pid);
+	if (v) {
+		__sync_fetch_and_add(v, delta);
+		return;
+	}
+	if (delta > 0)
+		bpf_map_update_elem(&active, &pid, &delta, BPF_NOEXIST);
+}
+
+static __always_inline __u64 read_word(__u64 base, __s32 offset)
+{
+	__u64 v = 0;
+	if (base && offset >= 0)
+		bpf_probe_read_user(&v, sizeof(v), (void *)(base + offset));
+	return v;
+}
+
+/* Copies a Go string (ptr, len) into dst (at most max bytes); returns the copied length. */
+static __always_inline __u32 copy_string(__u64 ptr, __u64 len, char *dst, __u32 max, __u8 *flags)
+{
+	__u32 n = len > max ? max : (__u32)len;
+	if (len > max && flags)
+		*flags |= GOTRACE_F_TRUNCATED;
+	if (n == 0 || bpf_probe_read_user(dst, n, (void *)ptr))
+		return 0;
+	return n;
+}
+
+static __always_inline __u32 read_go_string(__u64 base, __s32 offset, char *dst, __u32 max, __u8 *flags)
+{
+	struct {
+		__u64 ptr, len;
+	} s = {};
+	if (!base || offset < 0 || bpf_probe_read_user(&s, sizeof(s), (void *)(base + offset)))
+		return 0;
+	return copy_string(s.ptr, s.len, dst, max, flags);
+}
+
+static __always_inline int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* "00-<trace id>-<span id>-<flags>" → ctx (the remote span becomes the parent). */
+static __always_inline bool parse_traceparent(const char *tp, struct call_state *st)
+{
+	if (tp[0] != '0' || tp[1] != '0' || tp[2] != '-' || tp[35] != '-' || tp[52] != '-')
+		return false;
+	__u8 any = 0;
+	for (int i = 0; i < 16; i++) {
+		int hi = hex_value(tp[3 + 2 * i]), lo = hex_value(tp[4 + 2 * i]);
+		if (hi < 0 || lo < 0)
+			return false;
+		st->ctx.trace_id[i] = hi << 4 | lo;
+		any |= st->ctx.trace_id[i];
+	}
+	__u64 parent = 0;
+	for (int i = 0; i < 16; i++) {
+		int v = hex_value(tp[36 + i]);
+		if (v < 0)
+			return false;
+		parent = parent << 4 | v;
+	}
+	int f_hi = hex_value(tp[53]), f_lo = hex_value(tp[54]);
+	if (!any || !parent || f_hi < 0 || f_lo < 0)
+		return false;
+	st->parent_span_id = parent;
+	st->flags |= GOTRACE_F_REMOTE_PARENT | GOTRACE_F_HAS_PARENT;
+	if ((f_hi << 4 | f_lo) & 1)
+		st->flags |= GOTRACE_F_SAMPLED;
+	return true;
+}
+
+static __always_inline bool is_traceparent_key(const char *k)
+{
+	static const char want[] = "Traceparent";
+	for (int i = 0; i < 11; i++)
+		if (k[i] != want[i])
+			return false;
+	return true;
+}
+
+/* Finds "Traceparent" (the canonical key) in the request's Header map. */
+static __always_inline bool read_traceparent(__u64 request, struct call_state *st)
+{
+	__u64 hmap = read_word(request, off.request_header);
+	if (!hmap)
+		return false;
+	struct {
+		__u64 count;
+		__u8 flags, b;
+		__u16 noverflow;
+		__u32 hash0;
+		__u64 buckets;
+	} h = {};
+	if (bpf_probe_read_user(&h, sizeof(h), (void *)hmap) || !h.count || !h.buckets)
+		return false;
+	__u32 zero = 0;
+	struct header_bucket *b = bpf_map_lookup_elem(&bucket_scratch, &zero);
+	if (!b)
+		return false;
+	__u32 nbuckets = h.b < 3 ? 1u << h.b : MAP_MAX_BUCKETS;
+	for (__u32 i = 0; i < MAP_MAX_BUCKETS; i++) {
+		if (i >= nbuckets)
+			break;
+		if (bpf_probe_read_user(b, sizeof(*b), (void *)(h.buckets + i * sizeof(*b))))
+			return false;
+		for (int j = 0; j < MAP_BUCKET_SLOTS; j++) {
+			if (b->tophash[j] < MAP_MIN_TOPHASH || b->keys[j].len != 11)
+				continue;
+			char key[11];
+			if (bpf_probe_read_user(key, sizeof(key), (void *)b->keys[j].ptr) || !is_traceparent_key(key))
+				continue;
+			struct {
+				__u64 ptr, len;
+			} first = {};
+			char tp[GOTRACE_TRACEPARENT_LEN];
+			if (!b->values[j].len || bpf_probe_read_user(&first, sizeof(first), (void *)b->values[j].ptr) ||
+			    first.len < GOTRACE_TRACEPARENT_LEN ||
+			    bpf_probe_read_user(tp, sizeof(tp), (void *)first.ptr))
+				return false;
+			return parse_traceparent(tp, st);
+		}
+	}
+	return false;
+}
+
+static __always_inline __u64 random_id(void)
+{
+	__u64 id = (__u64)bpf_get_prandom_u32() << 32 | bpf_get_prandom_u32();
+	return id ? id : 1;
+}
+
+static __always_inline void new_trace(struct trace_ctx *ctx)
+{
+	for (int i = 0; i < 16; i += 4) {
+		__u32 r = bpf_get_prandom_u32();
+		__builtin_memcpy(&ctx->trace_id[i], &r, 4);
+	}
+	ctx->trace_id[0] |= 1; /* never all zero */
+}
+
+/* The context the current goroutine runs under: its own server request, or one inherited
+ * from the goroutine that started it. */
+static __always_inline bool current_ctx(__u64 g, __u32 pid, struct trace_ctx *out)
+{
+	struct call_key key = { .g = g, .pid = pid, .kind = GOTRACE_SERVER };
+	struct call_state *server = bpf_map_lookup_elem(&calls, &key);
+	if (server) {
+		*out = server->ctx;
+		return true;
+	}
+	struct goroutine_key gk = { .g = g, .pid = pid };
+	struct trace_ctx *inh = bpf_map_lookup_elem(&inherited, &gk);
+	if (inh) {
+		*out = *inh;
+		return true;
+	}
+	return false;
+}
+
+static __always_inline int enter(struct pt_regs *ctx, __u32 kind, struct call_state *st)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct call_key key = { .g = GO_G(ctx), .pid = pid, .kind = kind };
+	st->start_ns = bpf_ktime_get_ns();
+	if (kind == GOTRACE_SERVER) {
+		if (!read_traceparent(st->request, st))
+			new_trace(&st->ctx);
+		add_active(pid, 1);
+	} else {
+		struct trace_ctx parent;
+		if (current_ctx(key.g, pid, &parent)) {
+			__builtin_memcpy(st->ctx.trace_id, parent.trace_id, sizeof(parent.trace_id));
+			st->parent_span_id = parent.span_id;
+			st->flags |= GOTRACE_F_HAS_PARENT | (parent.flags & (GOTRACE_F_SAMPLED | GOTRACE_F_REMOTE_PARENT));
+		} else {
+			new_trace(&st->ctx);
+		}
+	}
+	st->ctx.span_id = random_id();
+	st->ctx.flags = st->flags;
+	bpf_map_update_elem(&calls, &key, st, BPF_ANY);
+	return 0;
+}
+
+static __always_inline void submit(struct gotrace_event *ev)
+{
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+										     : BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(ev, flags);
+}
+
+/* Reserves the event for a returning call and fills what every kind shares; NULL if there is
+ * nothing to report. *call receives the entry's state. */
+static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 kind, struct call_state *call)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct call_key key = { .g = GO_G(ctx), .pid = pid, .kind = kind };
+	struct call_state *st = bpf_map_lookup_elem(&calls, &key);
+	if (!st) {
+		count(GOTRACE_STATE_MISSING);
+		return NULL;
+	}
+	*call = *st;
+	bpf_map_delete_elem(&calls, &key);
+	if (kind == GOTRACE_SERVER)
+		add_active(pid, -1);
+	struct gotrace_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count(GOTRACE_EVENTS_DROPPED);
+		return NULL;
+	}
+	ev->start_ns = call->start_ns;
+	ev->end_ns = bpf_ktime_get_ns();
+	__builtin_memcpy(ev->trace_id, call->ctx.trace_id, sizeof(ev->trace_id));
+	ev->span_id = call->ctx.span_id;
+	ev->parent_span_id = call->parent_span_id;
+	ev->pid = pid;
+	ev->kind = kind;
+	ev->flags = call->flags;
+	ev->status = 0;
+	ev->driver_pc = 0;
+	ev->method_len = ev->path_len = ev->route_len = ev->host_len = 0;
+	ev->query_len = 0;
+	return ev;
+}
+
+static __always_inline void read_request(struct gotrace_event *ev, __u64 request)
+{
+	ev->method_len = read_go_string(request, off.request_method, ev->method, GOTRACE_METHOD_LEN, NULL);
+	__u64 url = read_word(request, off.request_url);
+	ev->path_len = read_go_string(url, off.url_path, ev->path, GOTRACE_PATH_LEN, &ev->flags);
+	if (ev->kind == GOTRACE_CLIENT)
+		ev->host_len = read_go_string(url, off.url_host, ev->host, GOTRACE_HOST_LEN, NULL);
+}
+
+/* serverHandler.ServeHTTP(rw ResponseWriter, req *Request): receiver in arg 1, the interface
+ * (itab, data) in args 2-3, the request in arg 4. */
+SEC("uprobe")
+int BPF_KPROBE(server_enter)
+{
+	struct call_state st = { .request = GO_ARG4(ctx), .response = GO_ARG3(ctx) };
+	return enter(ctx, GOTRACE_SERVER, &st);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(server_return)
+{
+	struct call_state call;
+	struct gotrace_event *ev = leave(ctx, GOTRACE_SERVER, &call);
+	if (!ev)
+		return 0;
+	read_request(ev, call.request);
+	ev->status = (__u16)read_word(call.response, off.response_status);
+	__u64 pat = read_word(call.request, off.request_pat);
+	ev->route_len = read_go_string(pat, off.pattern_str, ev->route, GOTRACE_PATH_LEN, NULL);
+	submit(ev);
+	return 0;
+}
+
+/* (*Transport).roundTrip(req *Request) (*Response, error): the request in arg 2. */
+SEC("uprobe")
+int BPF_KPROBE(client_enter)
+{
+	struct call_state st = { .request = GO_ARG2(ctx) };
+	return enter(ctx, GOTRACE_CLIENT, &st);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(client_return)
+{
+	struct call_state call;
+	struct gotrace_event *ev = leave(ctx, GOTRACE_CLIENT, &call);
+	if (!ev)
+		return 0;
+	read_request(ev, call.request);
+	/* The *Response is in result 1, nil on error. */
+	ev->status = (__u16)read_word(GO_ARG1(ctx), off.response_statuscode);
+	submit(ev);
+	return 0;
+}
+
+/* (*DB).queryDC(ctx, txctx context.Context, dc *driverConn, releaseConn func(error),
+ * query string, args []any): dc in arg 6, query in args 8-9. */
+SEC("uprobe")
+int BPF_KPROBE(sql_query_enter)
+{
+	struct call_state st = { .response = GO_ARG6(ctx), .query_ptr = GO_ARG8(ctx), .query_len = GO_ARG9(ctx) };
+	return enter(ctx, GOTRACE_SQL_QUERY, &st);
+}
+
+/* (*DB).execDC(ctx context.Context, dc *driverConn, release func(error), query string,
+ * args []any): dc in arg 4, query in args 6-7. */
+SEC("uprobe")
+int BPF_KPROBE(sql_exec_enter)
+{
+	struct call_state st = { .response = GO_ARG4(ctx), .query_ptr = GO_ARG6(ctx), .query_len = GO_ARG7(ctx) };
+	return enter(ctx, GOTRACE_SQL_EXEC, &st);
+}
+
+static __always_inline int sql_leave(struct pt_regs *ctx, __u32 kind, __u64 error_itab)
+{
+	struct call_state call;
+	struct gotrace_event *ev = leave(ctx, kind, &call);
+	if (!ev)
+		return 0;
+	if (error_itab)
+		ev->flags |= GOTRACE_F_ERROR;
+	ev->query_len = copy_string(call.query_ptr, call.query_len, ev->query, GOTRACE_QUERY_LEN, &ev->flags);
+	/* dc.ci is the driver's connection (an interface): the first method in its itab is code
+	 * of the driver's package, which names the driver. */
+	__u64 itab = read_word(call.response, off.driverconn_ci);
+	ev->driver_pc = read_word(itab, 24);
+	submit(ev);
+	return 0;
+}
+
+/* queryDC returns (*Rows, error): the error's itab is result 2. */
+SEC("uprobe")
+int BPF_KPROBE(sql_query_return)
+{
+	return sql_leave(ctx, GOTRACE_SQL_QUERY, GO_ARG2(ctx));
+}
+
+/* execDC returns (Result, error): the error's itab is result 3. */
+SEC("uprobe")
+int BPF_KPROBE(sql_exec_return)
+{
+	return sql_leave(ctx, GOTRACE_SQL_EXEC, GO_ARG3(ctx));
+}
+
+/* runtime.newproc1(fn *funcval, callergp *g, callerpc uintptr, ...) *g */
+SEC("uprobe")
+int BPF_KPROBE(spawn_enter)
+{
+	__u64 tid = bpf_get_current_pid_tgid(), caller = GO_ARG2(ctx);
+	bpf_map_update_elem(&spawning, &tid, &caller, BPF_ANY);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(spawn_return)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	__u64 *caller = bpf_map_lookup_elem(&spawning, &tid);
+	if (!caller)
+		return 0;
+	__u32 pid = tid >> 32;
+	struct goroutine_key child = { .g = GO_ARG1(ctx), .pid = pid };
+	struct trace_ctx parent;
+	/* Go reuses dead goroutines' g structs: a goroutine started outside any request must not
+	 * keep the context a previous owner of its g had. */
+	if (current_ctx(*caller, pid, &parent))
+		bpf_map_update_elem(&inherited, &child, &parent, BPF_ANY);
+	else
+		bpf_map_delete_elem(&inherited, &child);
+	bpf_map_delete_elem(&spawning, &tid);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

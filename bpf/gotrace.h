@@ -1,0 +1,67 @@
+/* Shared between bpf/gotrace.bpf.c and user space: fixed-width types only. */
+#ifndef GLIMPSE_BPF_GOTRACE_H
+#define GLIMPSE_BPF_GOTRACE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define GOTRACE_METHOD_LEN 16
+#define GOTRACE_PATH_LEN 128
+#define GOTRACE_HOST_LEN 64
+#define GOTRACE_QUERY_LEN 256
+#define GOTRACE_TRACEPARENT_LEN 55 /* "00-" 32 hex "-" 16 hex "-" 2 hex */
+
+enum gotrace_kind {
+	GOTRACE_SERVER = 1,   /* net/http.serverHandler.ServeHTTP */
+	GOTRACE_CLIENT = 2,   /* net/http.(*Transport).roundTrip */
+	GOTRACE_SQL_QUERY = 3, /* database/sql.(*DB).queryDC */
+	GOTRACE_SQL_EXEC = 4,  /* database/sql.(*DB).execDC */
+};
+
+enum gotrace_flags {
+	GOTRACE_F_SAMPLED = 1 << 0,        /* the incoming traceparent said "sampled" */
+	GOTRACE_F_REMOTE_PARENT = 1 << 1,  /* the trace came in through a traceparent header */
+	GOTRACE_F_ERROR = 1 << 2,          /* SQL: the call returned an error */
+	GOTRACE_F_TRUNCATED = 1 << 3,      /* path or query longer than its buffer */
+	GOTRACE_F_HAS_PARENT = 1 << 4,     /* parent_span_id is set */
+};
+
+/* One finished call, sent when the probed function returns. */
+struct gotrace_event {
+	__u64 start_ns, end_ns; /* CLOCK_MONOTONIC */
+	__u8 trace_id[16];
+	__u64 span_id, parent_span_id;
+	__u64 driver_pc; /* SQL: first method of the driver connection's itab (names the driver) */
+	__u32 pid;
+	__u16 status; /* HTTP status; 0: server handler wrote nothing (Go answers 200), client: no response */
+	__u8 kind;
+	__u8 flags;
+	__u8 method_len, path_len, route_len, host_len;
+	__u16 query_len;
+	__u16 pad;
+	char method[GOTRACE_METHOD_LEN];
+	char host[GOTRACE_HOST_LEN]; /* client: URL.Host ("host:port") */
+	union {
+		struct {
+			char path[GOTRACE_PATH_LEN];  /* URL.Path */
+			char route[GOTRACE_PATH_LEN]; /* ServeMux pattern (Go 1.22+) */
+		};
+		char query[GOTRACE_QUERY_LEN]; /* SQL text, raw: user space sanitizes it */
+	};
+};
+
+/* Struct field offsets, set by user space per binary before load (-1: absent). */
+struct gotrace_offsets {
+	__s32 request_method, request_url, request_pat, pattern_str;
+	__s32 url_path, url_host, response_status, response_statuscode;
+	__s32 request_header, driverconn_ci;
+};
+
+enum gotrace_counter {
+	GOTRACE_EVENTS_DROPPED,
+	GOTRACE_STATE_MISSING, /* a return with no matching entry (attached mid-call) */
+	GOTRACE_NR_COUNTERS,
+};
+
+#endif

@@ -1,0 +1,166 @@
+/* The stack store and counting maps shared by the stack-profiling BPF programs
+ * (profile.bpf.c, offcpu.bpf.c). It defines maps and a .rodata variable: include it from one
+ * .bpf.c file per BPF object — each object gets its own copies, sized by user space before
+ * load (user/stack_profile.c reads them by these names). */
+#ifndef GLIMPSE_STACKS_BPF_H
+#define GLIMPSE_STACKS_BPF_H
+
+#include <bpf/bpf_core_read.h>
+#include "glimpse.bpf.h"
+#include "profile.h"
+
+const volatile struct profile_config stack_config = {
+	.include_kernel = 1,
+	.include_user = 1,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(max_entries, 1);
+} target_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct profile_stack);
+	__uint(max_entries, 1);
+} stacks SEC(".maps");
+
+/* Per-CPU scratch: a stack is too large for the 512-byte BPF stack frame. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct profile_stack);
+	__uint(max_entries, 1);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct profile_key);
+	__type(value, struct profile_value);
+	__uint(max_entries, 1);
+} counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(max_entries, 1);
+} seen_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} new_processes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, PROFILE_NR_COUNTERS);
+} counters SEC(".maps");
+
+static __always_inline void count(enum profile_counter which)
+{
+	__u32 key = which;
+	__u64 *v = bpf_map_lookup_elem(&counters, &key);
+	if (v)
+		(*v)++;
+}
+
+static __always_inline bool is_target(__u32 pid)
+{
+	return !stack_config.filter_pids || bpf_map_lookup_elem(&target_pids, &pid);
+}
+
+static __always_inline void announce_process(__u32 pid)
+{
+	__u8 one = 1;
+	if (bpf_map_lookup_elem(&seen_pids, &pid))
+		return;
+	if (bpf_map_update_elem(&seen_pids, &pid, &one, BPF_NOEXIST))
+		return;
+	struct profile_new_process *ev = bpf_ringbuf_reserve(&new_processes, sizeof(*ev), 0);
+	if (!ev) {
+		count(PROFILE_NEW_PROCESS_DROPPED);
+		return;
+	}
+	ev->pid = pid;
+	/* New processes are rare; wake the reader at once so it reads maps while they live. */
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* FNV-1a over whole frames, then a final mix; never returns 0 (0 means "no stack"). */
+static __always_inline __u64 hash_stack(const struct profile_stack *st)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+	for (__u32 i = 0; i < PROFILE_MAX_STACK_DEPTH; i++) {
+		if (i >= st->depth)
+			break;
+		h ^= st->ips[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h ? h : 1;
+}
+
+/* Walks the current task's stack (flags: 0 = kernel, BPF_F_USER_STACK = user), stores it
+ * unless already stored, and returns its hash, or 0 if there is none or it was not stored. */
+static __always_inline __u64 store_stack(void *ctx, __u64 flags)
+{
+	__u32 zero = 0;
+	struct profile_stack *st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!st)
+		return 0;
+	long bytes = bpf_get_stack(ctx, st->ips, sizeof(st->ips), flags);
+	if (bytes <= 0)
+		return 0;
+	st->depth = bytes / sizeof(__u64);
+	__u64 hash = hash_stack(st);
+	if (!bpf_map_lookup_elem(&stacks, &hash)) {
+		long err = bpf_map_update_elem(&stacks, &hash, st, BPF_NOEXIST);
+		if (err && err != -EEXIST) {
+			count(PROFILE_STACKS_FULL);
+			return 0;
+		}
+	}
+	return hash;
+}
+
+static __always_inline void value_add(struct profile_value *val, __u64 ns)
+{
+	__sync_fetch_and_add(&val->count, 1);
+	if (ns)
+		__sync_fetch_and_add(&val->ns, ns);
+}
+
+/* Adds one event of ns nanoseconds to key's entry. A new entry is named after task's
+ * thread name, or the current task's when task is NULL. */
+static __always_inline void counts_add(const struct profile_key *key, __u64 ns, struct task_struct *task)
+{
+	struct profile_value *val = bpf_map_lookup_elem(&counts, key);
+	if (val) {
+		value_add(val, ns);
+		return;
+	}
+	struct profile_value init = { .count = 1, .ns = ns };
+	if (task)
+		bpf_core_read_str(init.thread, sizeof(init.thread), &task->comm);
+	else
+		bpf_get_current_comm(init.thread, sizeof(init.thread));
+	long err = bpf_map_update_elem(&counts, key, &init, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		val = bpf_map_lookup_elem(&counts, key);
+		if (val)
+			value_add(val, ns);
+	} else if (err) {
+		count(PROFILE_COUNTS_FULL);
+	}
+}
+
+#endif

@@ -1,0 +1,13 @@
+/* The one JSON string writer (logs, span lines). */
+#ifndef GLIMPSE_JSON_H
+#define GLIMPSE_JSON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Writes s[0..len) as a quoted JSON string, escaping quotes, backslashes and controls. */
+void json_string(FILE *out, const char *s, size_t len);
+/* Same for a NUL-terminated string. */
+void json_str(FILE *out, const char *s);
+
+#endif

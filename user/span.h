@@ -1,0 +1,26 @@
+/* A finished span as glimpse builds it from a traced call, before any exporter's encoding. */
+#ifndef GLIMPSE_SPAN_H
+#define GLIMPSE_SPAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gotrace.h"
+
+enum span_kind { SPAN_SERVER, SPAN_CLIENT };
+
+struct span_record {
+	uint8_t trace_id[16];
+	uint64_t span_id, parent_span_id; /* parent 0: a root */
+	bool remote_parent, parent_sampled, local_child, error;
+	enum span_kind kind;
+	int target; /* metrics_registry target: whose resource */
+	uint64_t start_unix_ns, end_unix_ns;
+	char name[192];
+	/* Attributes; empty strings and zero numbers are left out. */
+	char method[16], route[160], url_path[GOTRACE_PATH_LEN + 1], server_address[GOTRACE_HOST_LEN + 1], error_type[16];
+	uint16_t status, server_port;
+	char db_system[24], db_operation[24], db_collection[128], db_query[GOTRACE_QUERY_LEN + 1];
+};
+
+#endif

@@ -1,0 +1,31 @@
+/* Turns the Go tracer's events into spans: names and attributes per the OpenTelemetry
+ * semantic conventions, wall-clock times, the database system from the driver's code, and
+ * SQL text with its literals replaced. */
+#ifndef GLIMPSE_SPAN_BUILDER_H
+#define GLIMPSE_SPAN_BUILDER_H
+
+#include <stdbool.h>
+
+#include "gotrace.h"
+#include "span.h"
+#include "symbolizer.h"
+
+struct span_builder_opts {
+	bool url_path;  /* export url.path (off by default: paths can carry user data) */
+	bool raw_query; /* export SQL text with its literals (off by default) */
+};
+
+struct span_builder {
+	struct span_builder_opts opts;
+	int64_t mono_to_unix_ns; /* add to CLOCK_MONOTONIC to get Unix time */
+	struct symbolizer *syms; /* names the driver from its code address */
+};
+
+/* syms must track the target process (symbolizer_track). */
+void span_builder_init(struct span_builder *b, const struct span_builder_opts *opts, struct symbolizer *syms);
+void span_builder_build(struct span_builder *b, const struct gotrace_event *ev, int target, struct span_record *out);
+/* db.system.name for a Go function name of a database/sql driver ("postgresql", "sqlite",
+ * "mysql", ...; "other_sql" when unknown). */
+const char *db_system_from_function(const char *func);
+
+#endif
