@@ -45,7 +45,7 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
 .SECONDARY:
-.PHONY: all deps test unit e2e demo bench-profile bench-http fuzz clean apps tools
+.PHONY: all deps test unit e2e demo bench-profile bench-http bench-sched fuzz clean apps tools
 .DEFAULT_GOAL := all
 all: $(BUILD)/glimpse tools
 
@@ -124,6 +124,16 @@ bench-profile: deps
 bench-http: deps
 	$(Q)$(MAKE) --no-print-directory all apps
 	$(Q)scripts/bench-http.sh $(abspath $(BUILD))
+
+bench-sched: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/sched_driver
+	$(Q)scripts/bench-sched.sh $(abspath $(BUILD))
+
+# glimpse's scheduler tracking for every process, alone: what bench-sched measures.
+$(BUILD)/bench/sched_driver: tests/bench/sched_driver.c $(LIB_OBJS)
+	$(call msg,BENCH-CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 fuzz:
 	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/Makefile BUILD=$(abspath $(BUILD))

@@ -7,7 +7,9 @@
  * process, `procs` holds per-CPU totals that user space sums. In the default mode `procs` is
  * also the filter: user space inserts an entry for each tracked process and the programs
  * ignore every other one (one hash lookup that misses). With track_all, the programs create
- * entries for every process they see. Thread entries go away when the thread exits. */
+ * entries for every process they see, and delete them when its last thread exits. Thread
+ * entries go away when the thread exits. Nothing is created for a thread that is exiting
+ * (PF_EXITING, set before the exit tracepoint), so nothing is left behind. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -51,11 +53,20 @@ static __always_inline void count(enum sched_counter which)
 		(*v)++;
 }
 
-/* This CPU's totals of a tracked process, or NULL if it is not tracked. */
-static __always_inline struct sched_proc *proc_of(__u32 tgid)
+/* task_struct.flags bit set at the start of do_exit(): a stable ABI value (include/linux/sched.h). */
+#define PF_EXITING_FLAG 0x00000004
+
+static __always_inline bool exiting(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, flags) & PF_EXITING_FLAG;
+}
+
+/* This CPU's totals of a tracked process, or NULL if it is not tracked. In track_all mode a
+ * missing entry is created if create is set. */
+static __always_inline struct sched_proc *proc_of(__u32 tgid, bool create)
 {
 	struct sched_proc *p = bpf_map_lookup_elem(&procs, &tgid);
-	if (p || !track_all)
+	if (p || !track_all || !create)
 		return p;
 	long err = bpf_map_update_elem(&procs, &tgid, &zero_proc, BPF_NOEXIST);
 	if (err && err != -EEXIST) {
@@ -75,7 +86,10 @@ static __always_inline void store_thread(__u32 tid, const struct sched_thread *t
 static __always_inline void on_wakeup(struct task_struct *p)
 {
 	__u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
-	if (!tid || !proc_of(tgid))
+	if (!tid)
+		return;
+	bool dying = exiting(p);
+	if (!proc_of(tgid, !dying))
 		return;
 	__u64 now = bpf_ktime_get_ns();
 	struct sched_thread *t = bpf_map_lookup_elem(&threads, &tid);
@@ -86,6 +100,8 @@ static __always_inline void on_wakeup(struct task_struct *p)
 			t->runq_since = now;
 		return;
 	}
+	if (dying)
+		return;
 	struct sched_thread init = { .runq_since = now, .tgid = tgid };
 	store_thread(tid, &init);
 }
@@ -107,18 +123,14 @@ int BPF_PROG(sched_wakeup_new, struct task_struct *p)
 static __always_inline void switch_out(struct task_struct *prev, bool runnable, __u64 now)
 {
 	__u32 tid = BPF_CORE_READ(prev, pid), tgid = BPF_CORE_READ(prev, tgid);
-	struct sched_proc *p = proc_of(tgid);
+	bool dying = exiting(prev);
+	struct sched_proc *p = proc_of(tgid, !dying);
 	if (!p)
 		return;
 	if (runnable)
 		p->nivcsw++;
 	else
 		p->nvcsw++;
-	/* Its last switch: it will not run again, so nothing of it is left to keep. */
-	if (BPF_CORE_READ(prev, exit_state)) {
-		bpf_map_delete_elem(&threads, &tid);
-		return;
-	}
 	/* Always overwrite runq_since: a wakeup that came while the thread still ran (it had
 	 * not gone to sleep yet) left a stale time there. */
 	__u64 runq = runnable ? now : 0;
@@ -128,6 +140,8 @@ static __always_inline void switch_out(struct task_struct *prev, bool runnable, 
 		t->runq_since = runq;
 		return;
 	}
+	if (dying)
+		return;
 	struct sched_thread init = { .runq_since = runq, .off_since = now, .tgid = tgid };
 	store_thread(tid, &init);
 }
@@ -143,7 +157,8 @@ static __always_inline void switch_in(struct task_struct *next, __u64 now)
 	t->off_since = 0;
 	if (!runq && !off)
 		return;
-	struct sched_proc *p = proc_of(t->tgid);
+	/* Never creates: an entry that is gone belongs to a process whose last thread exited. */
+	struct sched_proc *p = proc_of(t->tgid, false);
 	if (!p)
 		return;
 	if (runq && now >= runq) {
@@ -179,8 +194,12 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *p)
 {
-	__u32 tid = BPF_CORE_READ(p, pid);
+	__u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
 	bpf_map_delete_elem(&threads, &tid);
+	/* The process's last thread (do_exit() drops signal->live before this tracepoint). In
+	 * track_all mode its totals go; tracked processes keep theirs for user space to read. */
+	if (track_all && BPF_CORE_READ(p, signal, live.counter) == 0)
+		bpf_map_delete_elem(&procs, &tgid);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "go_tracer.h"
 #include "live_view.h"
 #include "log.h"
+#include "otlp.h"
 #include "preflight.h"
 #include "process_metrics.h"
 #include "procfs.h"
@@ -24,6 +25,8 @@
 #include "signals.h"
 
 #define POLL_MS 100
+/* At exit, what is queued for OTLP gets this long to leave. */
+#define OTLP_FLUSH_MS 5000
 
 static const char usage[] =
 	"Usage: glimpse attach -p PID [options]\n"
@@ -40,6 +43,10 @@ static const char usage[] =
 	"      --interval SECS       live view refresh (default 1)\n"
 	"      --max-routes N        distinct http.route values before /{overflow} (default 100)\n"
 	"      --no-sched            no scheduler probes (run-queue latency, off-CPU time)\n"
+	"OTLP/HTTP export of spans and metrics (OTEL_EXPORTER_OTLP_* variables apply; flags win):\n"
+	"      --otlp-endpoint URL   base URL, e.g. http://127.0.0.1:4318 (/v1/traces, /v1/metrics)\n"
+	"      --otlp-traces-endpoint URL, --otlp-metrics-endpoint URL   full URLs per signal\n"
+	"      --otlp-headers K=V,.. --otlp-compression gzip|none   --otlp-metrics-interval MS\n"
 	"Traces (on when spans have somewhere to go: --spans-out or an OTLP endpoint):\n"
 	"      --spans-out FILE      finished spans as JSON lines ('-': stdout, no live view)\n"
 	"      --sampler NAME        always_on, always_off, traceidratio, parentbased_always_on (default),\n"
@@ -72,6 +79,12 @@ enum {
 	OPT_NO_KEEP_ERRORS,
 	OPT_URL_PATH,
 	OPT_RAW_SQL,
+	OPT_OTLP_ENDPOINT,
+	OPT_OTLP_TRACES_ENDPOINT,
+	OPT_OTLP_METRICS_ENDPOINT,
+	OPT_OTLP_HEADERS,
+	OPT_OTLP_COMPRESSION,
+	OPT_OTLP_INTERVAL,
 };
 
 struct attach_ctx {
@@ -80,6 +93,10 @@ struct attach_ctx {
 	struct trace_pipeline *traces; /* NULL when no span has anywhere to go */
 	int target;
 	pid_t pid;
+	/* Read from the tracer's maps on the event thread and served from here, so exporter
+	 * threads never touch the tracer (which goes away before they do). */
+	_Atomic int64_t active_requests;
+	_Atomic uint64_t events_dropped;
 };
 
 /* "host:port" or "[v6]:port" → host and port (0 when absent). */
@@ -131,13 +148,19 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 static double active_requests(void *ctx, int target)
 {
 	struct attach_ctx *a = ctx;
-	return target == a->target ? (double)go_tracer_active_requests(a->tracer, a->pid) : 0;
+	return target == a->target ? (double)a->active_requests : 0;
 }
 
 static double events_dropped(void *ctx, int target)
 {
 	(void)target;
-	return (double)go_tracer_events_dropped(((struct attach_ctx *)ctx)->tracer);
+	return (double)((struct attach_ctx *)ctx)->events_dropped;
+}
+
+static void refresh_tracer_gauges(struct attach_ctx *a)
+{
+	a->active_requests = go_tracer_active_requests(a->tracer, a->pid);
+	a->events_dropped = go_tracer_events_dropped(a->tracer);
 }
 
 /* Read on the exporter's thread while the event thread counts: an aligned 64-bit read is
@@ -174,6 +197,12 @@ int cmd_attach(int argc, char **argv)
 		{ "no-keep-errors", no_argument, NULL, OPT_NO_KEEP_ERRORS },
 		{ "capture-url-path", no_argument, NULL, OPT_URL_PATH },
 		{ "raw-sql", no_argument, NULL, OPT_RAW_SQL },
+		{ "otlp-endpoint", required_argument, NULL, OPT_OTLP_ENDPOINT },
+		{ "otlp-traces-endpoint", required_argument, NULL, OPT_OTLP_TRACES_ENDPOINT },
+		{ "otlp-metrics-endpoint", required_argument, NULL, OPT_OTLP_METRICS_ENDPOINT },
+		{ "otlp-headers", required_argument, NULL, OPT_OTLP_HEADERS },
+		{ "otlp-compression", required_argument, NULL, OPT_OTLP_COMPRESSION },
+		{ "otlp-metrics-interval", required_argument, NULL, OPT_OTLP_INTERVAL },
 		CLI_COMMON_LONG_OPTIONS,
 		{ 0 },
 	};
@@ -186,6 +215,21 @@ int cmd_attach(int argc, char **argv)
 	char err[512];
 	if (sampler_config_from_env(&topts.sampler, err, sizeof(err)))
 		cli_usage_error("attach", "%s", err);
+	struct otlp_config otlp_cfg;
+	if (otlp_config_from_env(&otlp_cfg, err, sizeof(err)))
+		cli_usage_error("attach", "%s", err);
+	static const struct {
+		int opt;
+		enum otlp_setting setting;
+		const char *flag;
+	} otlp_flags[] = {
+		{ OPT_OTLP_ENDPOINT, OTLP_ENDPOINT, "--otlp-endpoint" },
+		{ OPT_OTLP_TRACES_ENDPOINT, OTLP_TRACES_ENDPOINT, "--otlp-traces-endpoint" },
+		{ OPT_OTLP_METRICS_ENDPOINT, OTLP_METRICS_ENDPOINT, "--otlp-metrics-endpoint" },
+		{ OPT_OTLP_HEADERS, OTLP_HEADERS, "--otlp-headers" },
+		{ OPT_OTLP_COMPRESSION, OTLP_COMPRESSION, "--otlp-compression" },
+		{ OPT_OTLP_INTERVAL, OTLP_METRICS_INTERVAL, "--otlp-metrics-interval" },
+	};
 	int max_routes = 100, opt;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":p:d:vh", longopts, NULL)) != -1) {
@@ -219,8 +263,18 @@ int cmd_attach(int argc, char **argv)
 		case OPT_RAW_SQL: topts.builder.raw_query = true; break;
 		case 'h': fputs(usage, stdout); return GLIMPSE_EXIT_OK;
 		case ':': cli_usage_error("attach", "%s needs a value", argv[optind - 1]);
-		default: cli_usage_error("attach", "unknown option '%s'", argv[optind - 1]);
+		default:
+			for (size_t i = 0; i < sizeof(otlp_flags) / sizeof(otlp_flags[0]); i++) {
+				if (otlp_flags[i].opt != opt)
+					continue;
+				if (otlp_config_set_flag(&otlp_cfg, otlp_flags[i].setting, otlp_flags[i].flag, optarg, err,
+							 sizeof(err)))
+					cli_usage_error("attach", "%s", err);
+				goto next_option;
+			}
+			cli_usage_error("attach", "unknown option '%s'", argv[optind - 1]);
 		}
+next_option:;
 	}
 	cli_apply_common();
 	if (optind < argc)
@@ -246,6 +300,7 @@ int cmd_attach(int argc, char **argv)
 	struct live_view *view = NULL;
 	struct process_metrics *pm = NULL;
 	struct symbolizer *syms = NULL;
+	struct otlp_exporter *otlp = NULL;
 	FILE *spans_file = NULL;
 	char title[512];
 	a.reg = metrics_registry_new(max_routes);
@@ -266,6 +321,17 @@ int cmd_attach(int argc, char **argv)
 			live = false; /* stdout carries the spans */
 	}
 	topts.spans_out = spans_file;
+	if (otlp_cfg.configured) {
+		otlp = otlp_exporter_start(&otlp_cfg, err, sizeof(err));
+		if (!otlp) {
+			log_error("%s", err);
+			rc = GLIMPSE_EXIT_USAGE;
+			goto out;
+		}
+		otlp_exporter_register_metrics(otlp, a.reg);
+		otlp_exporter_add_metrics(otlp, a.reg, otlp_cfg.metrics_interval_ms / 1000.0);
+		topts.otlp = otlp;
+	}
 	if (topts.spans_out || topts.otlp) {
 		/* Spans name the database driver from its code: keep the binary's symbols at hand. */
 		syms = symbolizer_new();
@@ -319,6 +385,7 @@ int cmd_attach(int argc, char **argv)
 			rc = GLIMPSE_EXIT_FAILURE;
 			break;
 		}
+		refresh_tracer_gauges(&a);
 		if (!run_loop_tick(&loop))
 			goto check_target;
 		if (a.traces)
@@ -326,8 +393,7 @@ int cmd_attach(int argc, char **argv)
 		if (live) {
 			char process[256];
 			process_metrics_status_line(pm, a.target, process, sizeof(process));
-			struct live_view_status st = { go_tracer_active_requests(a.tracer, pid),
-						       go_tracer_events_dropped(a.tracer), process };
+			struct live_view_status st = { a.active_requests, a.events_dropped, process };
 			live_view_update(view, &st);
 		}
 check_target:
@@ -336,10 +402,8 @@ check_target:
 			break;
 		}
 	}
-	/* The exporter's thread reads the tracer's maps: stop it before the tracer goes. Then
-	 * detach (the target stops paying for probes at once) and drain what is queued. */
-	prom_exporter_stop(exporter);
-	exporter = NULL;
+	/* Detach (the target stops paying for probes at once) and drain what is queued. */
+	refresh_tracer_gauges(&a);
 	go_tracer_stop(a.tracer);
 	a.tracer = NULL;
 	if (a.traces) {
@@ -354,6 +418,13 @@ out:
 	live_view_free(view);
 	go_tracer_stop(a.tracer);
 	trace_pipeline_free(a.traces);
+	a.traces = NULL;
+	if (otlp) {
+		if (otlp_exporter_stop(otlp, OTLP_FLUSH_MS))
+			log_warn("the OTLP receiver did not take everything before glimpse stopped; see "
+				 "glimpse_spans_dropped_total");
+		otlp_exporter_free(otlp);
+	}
 	if (spans_file && spans_file != stdout)
 		fclose(spans_file);
 	symbolizer_free(syms);

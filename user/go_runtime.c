@@ -405,6 +405,10 @@ struct go_runtime *go_runtime_open(pid_t pid)
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
 	proc_comm(pid, pid, comm, sizeof(comm));
 	struct elf_module *m = elf_module_open(exe);
+	if (!m && !proc_exists(pid)) {
+		log_warn("go runtime metrics: process %d does not exist", (int)pid);
+		return NULL;
+	}
 	if (!m) {
 		log_warn("go runtime metrics: cannot read the executable of process %d (%s): %s", (int)pid, comm,
 			 strerror(errno));
@@ -420,8 +424,10 @@ struct go_runtime *go_runtime_open(pid_t pid)
 	rt->pid = pid;
 	int rc = locate(m, 0, &l, &why);
 	if (rc) {
-		log_warn("go runtime metrics: process %d (%s, %s): %s", (int)pid, comm, l.go_version[0] ? l.go_version : "?",
-			 why);
+		if (rc == -ENOEXEC)
+			log_warn("go runtime metrics: process %d (%s): %s", (int)pid, comm, why);
+		else
+			log_warn("go runtime metrics: process %d (%s, %s): %s", (int)pid, comm, l.go_version, why);
 		goto fail;
 	}
 	if ((rc = load_bias(pid, m, &rt->bias))) {

@@ -29,13 +29,11 @@
 struct otlp_header {
 	char name[OTLP_HEADER_NAME_MAX];
 	char value[OTLP_HEADER_VALUE_MAX];
-	bool from_flag; /* private: the environment does not replace it */
 };
 
 struct otlp_resource_attr {
 	char key[OTLP_ATTR_KEY_MAX];
 	char value[OTLP_ATTR_VALUE_MAX];
-	bool from_flag; /* private */
 };
 
 struct otlp_config {
@@ -54,9 +52,8 @@ struct otlp_config {
 	int batch_delay_ms;              /* a partial batch waits at most this (default 1000) */
 	int export_timeout_ms;           /* retries of one batch give up after this (default 30000) */
 	int metrics_interval_ms;         /* for the caller's otlp_exporter_add_metrics (default 60000) */
-	/* private: where each value came from, so that flags win whatever the call order */
+	/* private: where each endpoint came from (a per-signal value beats a base one) */
 	uint8_t traces_rank, metrics_rank;
-	uint32_t flag_set;
 };
 
 /* The settings, by environment variable:
@@ -95,16 +92,16 @@ enum otlp_setting {
 	OTLP_SETTINGS
 };
 
-/* Defaults (nothing configured): call first. */
+/* Defaults (nothing configured). */
 void otlp_config_defaults(struct otlp_config *cfg);
-/* Applies every variable above that is set and not empty. On a bad value: -EINVAL and one
- * line in err naming the variable and what it expects, e.g.
+/* Defaults, then every variable above that is set and not empty. On a bad value: -EINVAL and
+ * one line in err naming the variable and what it expects, e.g.
  * OTEL_EXPORTER_OTLP_TIMEOUT="abc": expected a timeout in milliseconds (an integer from 1 to
  * 3600000). */
 int otlp_config_from_env(struct otlp_config *cfg, char *err, size_t errlen);
-/* A command-line value; flag is the flag's name for errors ("--otlp-endpoint"). Flags take
- * precedence over the environment, whether set before or after otlp_config_from_env.
- * Headers and resource attributes merge by key. 0 or -EINVAL. */
+/* A command-line value, applied after otlp_config_from_env so that it wins; flag is the
+ * flag's name for errors ("--otlp-endpoint"). Headers and resource attributes merge by key;
+ * a per-signal endpoint flag beats --otlp-endpoint in either order. 0 or -EINVAL. */
 int otlp_config_set_flag(struct otlp_config *cfg, enum otlp_setting which, const char *flag,
 			 const char *value, char *err, size_t errlen);
 /* The environment variable of a setting. */

@@ -116,25 +116,27 @@ static bool has_ctl(const char *s)
 	return false;
 }
 
-typedef int (*pair_fn)(struct otlp_config *cfg, const char *key, const char *value, bool flag,
-		       struct source src, const char *item, char *err, size_t errlen);
+typedef int (*pair_fn)(struct otlp_config *cfg, const char *key, const char *value,
+		       struct source src, char *err, size_t errlen);
 
 /* W3C Baggage-style "k=v,k=v": whitespace around keys and values is dropped, values are
- * percent-decoded, empty items are skipped. Calls fn per pair. */
+ * percent-decoded, empty items are skipped. Calls fn per pair. Errors name items by position,
+ * not by content: header values are often secrets. */
 static int parse_pairs(struct otlp_config *cfg, struct source src, const char *value, size_t keymax,
 		       size_t valmax, pair_fn fn, char *err, size_t errlen)
 {
 	const char *p = value, *end = value + strlen(value);
 	const char *expected = "comma-separated key=value pairs (values percent-encoded)";
-	char key[OTLP_HEADER_VALUE_MAX], val[OTLP_HEADER_VALUE_MAX], item[160];
+	char key[OTLP_HEADER_VALUE_MAX], val[OTLP_HEADER_VALUE_MAX];
+	int item = 0;
 	while (p <= end) {
 		const char *comma = memchr(p, ',', (size_t)(end - p));
 		const char *item_end = comma ? comma : end;
 		const char *k = p;
 		size_t kn = (size_t)(item_end - p);
-		snprintf(item, sizeof(item), "%.*s", (int)(kn < 120 ? kn : 120), p);
 		trim(&k, &kn);
 		p = item_end + 1;
+		item++;
 		if (!kn)
 			continue;
 		const char *eq = memchr(k, '=', kn);
@@ -146,8 +148,8 @@ static int parse_pairs(struct otlp_config *cfg, struct source src, const char *v
 		trim(&k, &kn);
 		trim(&v, &vn);
 		if (!kn || kn >= keymax) {
-			snprintf(err, errlen, "%s: key \"%s\": expected 1 to %zu characters", src.name,
-				 item, keymax - 1);
+			snprintf(err, errlen, "%s: item %d: expected a key of 1 to %zu characters",
+				 src.name, item, keymax - 1);
 			return -EINVAL;
 		}
 		memcpy(key, k, kn);
@@ -157,18 +159,18 @@ static int parse_pairs(struct otlp_config *cfg, struct source src, const char *v
 				 "only in %%XX escapes", src.name, key, valmax - 1);
 			return -EINVAL;
 		}
-		int rc = fn(cfg, key, val, src.flag, src, item, err, errlen);
+		int rc = fn(cfg, key, val, src, err, errlen);
 		if (rc)
 			return rc;
 	}
 	return 0;
 bad_item:
-	snprintf(err, errlen, "%s: bad item \"%s\": expected %s", src.name, item, expected);
+	snprintf(err, errlen, "%s: item %d is not key=value: expected %s", src.name, item, expected);
 	return -EINVAL;
 }
 
-static int add_header(struct otlp_config *cfg, const char *key, const char *value, bool flag,
-		      struct source src, const char *item, char *err, size_t errlen)
+static int add_header(struct otlp_config *cfg, const char *key, const char *value,
+		      struct source src, char *err, size_t errlen)
 {
 	if (!is_token(key)) {
 		snprintf(err, errlen, "%s: bad header name \"%s\": expected letters, digits and "
@@ -180,46 +182,35 @@ static int add_header(struct otlp_config *cfg, const char *key, const char *valu
 			 src.name, key);
 		return -EINVAL;
 	}
-	(void)item;
 	size_t i = 0;
 	while (i < cfg->nheaders && strcasecmp(cfg->headers[i].name, key))
 		i++;
-	if (i == cfg->nheaders) {
-		if (i == OTLP_MAX_HEADERS) {
-			snprintf(err, errlen, "%s: expected at most %d headers", src.name,
-				 OTLP_MAX_HEADERS);
-			return -EINVAL;
-		}
-		cfg->nheaders++;
-	} else if (cfg->headers[i].from_flag && !flag) {
-		return 0;
+	if (i == OTLP_MAX_HEADERS) {
+		snprintf(err, errlen, "%s: expected at most %d headers", src.name, OTLP_MAX_HEADERS);
+		return -EINVAL;
 	}
+	if (i == cfg->nheaders)
+		cfg->nheaders++;
 	snprintf(cfg->headers[i].name, sizeof(cfg->headers[i].name), "%s", key);
 	snprintf(cfg->headers[i].value, sizeof(cfg->headers[i].value), "%s", value);
-	cfg->headers[i].from_flag = flag;
 	return 0;
 }
 
-static int add_resource_attr(struct otlp_config *cfg, const char *key, const char *value, bool flag,
-			     struct source src, const char *item, char *err, size_t errlen)
+static int add_resource_attr(struct otlp_config *cfg, const char *key, const char *value,
+			     struct source src, char *err, size_t errlen)
 {
-	(void)item;
 	size_t i = 0;
 	while (i < cfg->nresource_attrs && strcmp(cfg->resource_attrs[i].key, key))
 		i++;
-	if (i == cfg->nresource_attrs) {
-		if (i == OTLP_MAX_RESOURCE_ATTRS) {
-			snprintf(err, errlen, "%s: expected at most %d attributes", src.name,
-				 OTLP_MAX_RESOURCE_ATTRS);
-			return -EINVAL;
-		}
-		cfg->nresource_attrs++;
-	} else if (cfg->resource_attrs[i].from_flag && !flag) {
-		return 0;
+	if (i == OTLP_MAX_RESOURCE_ATTRS) {
+		snprintf(err, errlen, "%s: expected at most %d attributes", src.name,
+			 OTLP_MAX_RESOURCE_ATTRS);
+		return -EINVAL;
 	}
+	if (i == cfg->nresource_attrs)
+		cfg->nresource_attrs++;
 	snprintf(cfg->resource_attrs[i].key, sizeof(cfg->resource_attrs[i].key), "%s", key);
 	snprintf(cfg->resource_attrs[i].value, sizeof(cfg->resource_attrs[i].value), "%s", value);
-	cfg->resource_attrs[i].from_flag = flag;
 	return 0;
 }
 
@@ -275,17 +266,7 @@ static int parse_int(struct source src, const char *value, long min, long max, i
 static int apply(struct otlp_config *cfg, enum otlp_setting which, struct source src,
 		 const char *value, char *err, size_t errlen)
 {
-	uint32_t bit = 1u << which;
 	int rc;
-	if ((unsigned)which >= OTLP_SETTINGS) {
-		snprintf(err, errlen, "%s: unknown OTLP setting", src.name);
-		return -EINVAL;
-	}
-	/* A scalar set by a flag is not replaced by the environment, whatever the order. */
-	if (!src.flag && (cfg->flag_set & bit) && which != OTLP_HEADERS &&
-	    which != OTLP_RESOURCE_ATTRIBUTES && which != OTLP_ENDPOINT &&
-	    which != OTLP_TRACES_ENDPOINT && which != OTLP_METRICS_ENDPOINT)
-		return 0;
 	switch (which) {
 	case OTLP_ENDPOINT:
 	case OTLP_TRACES_ENDPOINT:
@@ -365,15 +346,15 @@ static int apply(struct otlp_config *cfg, enum otlp_setting which, struct source
 			return rc;
 		break;
 	default:
-		break;
+		snprintf(err, errlen, "%s: unknown OTLP setting", src.name);
+		return -EINVAL;
 	}
-	if (src.flag)
-		cfg->flag_set |= bit;
 	return 0;
 }
 
 int otlp_config_from_env(struct otlp_config *cfg, char *err, size_t errlen)
 {
+	otlp_config_defaults(cfg);
 	for (int i = 0; i < OTLP_SETTINGS; i++) {
 		const char *v = getenv(env_names[i]);
 		if (!v || !*v) /* the spec: empty is unset */

@@ -392,6 +392,54 @@ static void check_xml(const char *path)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Off-CPU profiles weigh samples by time blocked, in microseconds (rounded), not by count. */
+static struct prof_sample offcpu_samples[] = {
+	{ 100, 100, "app", "app", N(foo_stack), foo_stack, 3, 30000000 },     /* 3 blocks, 30 ms */
+	{ 100, 101, "app", "worker", N(foo_stack), foo_stack, 1, 20000499 },  /* rounds down */
+	{ 100, 100, "app", "app", N(fib_stack), fib_stack, 100, 1500 },      /* rounds up */
+	{ 100, 100, "app", "app", N(unknown_stack), unknown_stack, 1, 400 }, /* 0 us: no folded line */
+};
+
+static struct prof offcpu_prof = {
+	.kind = PROF_OFFCPU,
+	.nsamples = N(offcpu_samples),
+	.samples = offcpu_samples,
+	.nmappings = N(mappings),
+	.mappings = mappings,
+};
+
+static void test_offcpu_weights(void **state)
+{
+	char *folded = capture(folded_fprint, &offcpu_prof), *top = capture(top_3, &offcpu_prof);
+	char *path = path_in_tmp("offcpu.svg"), *svg;
+	Perftools__Profiles__Profile *pp = decode(&offcpu_prof);
+
+	(void)state;
+	assert_string_equal(folded, "app;main;foo 50000\n"
+				    "app;main;foo;fib;fib;fib 2\n");
+	assert_string_equal(top, "Total: 50002 us in 4 functions, showing 3\n"
+				 "      flat   flat%        cum    cum%  function\n"
+				 "     50000 100.00%      50002 100.00%  foo\n"
+				 "         2   0.00%          2   0.00%  fib\n"
+				 "         0   0.00%          0   0.00%  [unknown]\n");
+	assert_int_equal(flamegraph_write_svg(&offcpu_prof, path, "off-CPU"), 0);
+	check_xml(path);
+	svg = slurp(path);
+	assert_non_null(strstr(svg, "<title>foo (50002 us, 100.00 %)</title>"));
+	assert_non_null(strstr(svg, "<title>all (50002 us, 100.00 %)</title>"));
+	/* pprof keeps both exact values: blocks and nanoseconds */
+	assert_int_equal(pp->n_sample, 4);
+	assert_int_equal(pp->sample[1]->value[0], 1);
+	assert_int_equal(pp->sample[1]->value[1], 20000499);
+	assert_int_equal(pp->sample[2]->value[0], 100);
+	assert_int_equal(pp->sample[2]->value[1], 1500);
+	perftools__profiles__profile__free_unpacked(pp, NULL);
+	free(svg);
+	unlink(path);
+	free(folded);
+	free(top);
+}
+
 static void test_flamegraph(void **state)
 {
 	char *path = path_in_tmp("fg.svg"), *svg;
@@ -454,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_pprof_write),
 		cmocka_unit_test(test_folded),
 		cmocka_unit_test(test_top),
+		cmocka_unit_test(test_offcpu_weights),
 		cmocka_unit_test(test_flamegraph),
 		cmocka_unit_test(test_flamegraph_hostile_names),
 	};

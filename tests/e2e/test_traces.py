@@ -1,0 +1,226 @@
+"""Traces from glimpse attach: span trees per request, trace joins through traceparent,
+sanitized SQL, database systems, sampling. Ground truth: tests/apps/dbsvc's documented DB
+calls per route, the requests each test sends and the traceparent headers it sets."""
+import json
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import APPS, GLIMPSE, free_port, wait_for
+from pg import PostgresServer
+
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+TRACE_ID, PARENT_ID = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+
+
+class Svc:
+    def __init__(self, binary, *args):
+        self.proc = subprocess.Popen([os.path.join(APPS, binary), *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True)
+        _, pid, self.addr = self.proc.stdout.readline().split()
+        self.pid = int(pid)
+
+    def get(self, path, headers=None):
+        req = urllib.request.Request(f"http://{self.addr}{path}", headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+class Tracing:
+    """glimpse attach with --spans-out FILE; spans() reads what it wrote."""
+
+    def __init__(self, tmp_path, pid, *extra, name="spans"):
+        self.path = tmp_path / f"{name}.jsonl"
+        self.err = open(tmp_path / f"{name}.err", "w+")
+        self.proc = subprocess.Popen([GLIMPSE, "attach", "-p", str(pid), "--no-live", "--no-prometheus",
+                                      "--spans-out", str(self.path), *extra],
+                                     stdout=subprocess.DEVNULL, stderr=self.err, text=True)
+        assert wait_for(lambda: "attached" in self.stderr() or self.proc.poll() is not None)
+        assert self.proc.poll() is None, self.stderr()
+
+    def stderr(self):
+        self.err.seek(0)
+        return self.err.read()
+
+    def spans(self):
+        if not self.path.exists():
+            return []
+        return [json.loads(l) for l in self.path.read_text().splitlines() if l.strip()]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(2)
+        assert self.proc.wait(timeout=20) == 0, self.stderr()
+        return self.spans()
+
+
+@pytest.fixture
+def run(tmp_path):
+    started = []
+
+    def svc(binary, *args):
+        s = Svc(binary, *args)
+        started.append(s)
+        return s
+
+    def trace(pid, *extra, name="spans"):
+        t = Tracing(tmp_path, pid, *extra, name=name)
+        started.append(t)
+        return t
+
+    yield svc, trace
+    for s in reversed(started):
+        if isinstance(s, Tracing):
+            if s.proc.poll() is None:
+                s.proc.kill()
+                s.proc.wait()
+        else:
+            s.stop()
+
+
+def by_trace(spans):
+    traces = {}
+    for s in spans:
+        traces.setdefault(s["trace_id"], []).append(s)
+    return traces
+
+
+def tree(spans):
+    """{server span name: sorted child names} for each trace, checking parent links."""
+    out = []
+    for tid, group in by_trace(spans).items():
+        servers = [s for s in group if s["kind"] == "server"]
+        assert len(servers) == 1, group
+        root = servers[0]
+        children = [s for s in group if s is not root]
+        assert all(c["parent_span_id"] == root["span_id"] for c in children), group
+        assert all(root["start_unix_ns"] <= c["start_unix_ns"] <= c["end_unix_ns"] <= root["end_unix_ns"]
+                   for c in children), group
+        out.append((root["name"], sorted(c["name"] for c in children)))
+    return sorted(out)
+
+
+EXPECTED_TREES = [
+    ("GET /fail", ["SELECT missing_table"]),
+    ("GET /many", ["INSERT orders", "SELECT orders", "SELECT users"]),
+    ("GET /one", ["SELECT users"]),
+    ("GET /spawn", ["SELECT users"]),
+]
+
+
+def exercise(svc):
+    assert [svc.get(p) for p in ("/one", "/many", "/spawn", "/fail")] == [200, 200, 200, 500]
+
+
+@pytest.mark.parametrize("binary", ["dbsvc-1.19", "dbsvc-1.21-stripped", "dbsvc-1.22", "dbsvc-1.23-stripped"])
+def test_span_trees_sqlite(binary, run, tmp_path):
+    svc_, trace = run
+    svc = svc_(binary, "-db", f"sqlite:{tmp_path}/db.sqlite")
+    t = trace(svc.pid)
+    exercise(svc)
+    spans = t.stop()
+    assert tree(spans) == EXPECTED_TREES
+    db = [s for s in spans if "db.system.name" in s["attributes"]]
+    assert {s["attributes"]["db.system.name"] for s in db} == {"sqlite"}
+    queries = {s["attributes"]["db.query.text"] for s in db}
+    # Literals never leave: the test app's 1, 2, 'alice', 42 become '?'.
+    assert queries == {"SELECT name FROM users WHERE id = ?", "SELECT id, name FROM users WHERE name = ?",
+                       "INSERT INTO orders (user_id, total) VALUES (?, ?)", "SELECT COUNT(*) FROM orders",
+                       "SELECT * FROM missing_table"}
+    for s in db:
+        a = s["attributes"]
+        assert s["kind"] == "client"
+        assert a["db.operation.name"] == s["name"].split()[0]
+        assert a["db.collection.name"] == s["name"].split()[1]
+    errors = sorted(s["name"] for s in spans if s["status"] == "error")
+    assert errors == ["GET /fail", "SELECT missing_table"]
+    fail = next(s for s in spans if s["name"] == "GET /fail")
+    assert fail["attributes"]["http.response.status_code"] == 500 and fail["attributes"]["error.type"] == "500"
+    assert all("url.path" not in s["attributes"] for s in spans)
+
+
+def test_postgres_and_traceparent_join(run, tmp_path):
+    svc_, trace = run
+    with PostgresServer() as pg:
+        peer = svc_("dbsvc-1.23", "-db", pg.dsn)
+        front = svc_("dbsvc-1.19-stripped", "-db", pg.dsn, "-peer", f"http://{peer.addr}")
+        t_front = trace(front.pid, name="front")
+        t_peer = trace(peer.pid, name="peer")
+        exercise(front)
+        # The caller is instrumented: its traceparent reaches /call, which forwards it to the peer.
+        assert front.get("/call", {"traceparent": TRACEPARENT}) == 200
+        front_spans, peer_spans = t_front.stop(), t_peer.stop()
+    assert {s["attributes"].get("db.system.name") for s in front_spans if s["name"].startswith("SELECT")} == \
+        {"postgresql"}
+    joined = [s for s in front_spans + peer_spans if s["trace_id"] == TRACE_ID]
+    servers = sorted((s["resource"]["process.pid"], s["name"], s.get("parent_span_id")) for s in joined
+                     if s["kind"] == "server")
+    # Both services' server spans join the caller's trace with the caller's span as parent.
+    assert servers == sorted([(front.pid, "GET /call", PARENT_ID), (peer.pid, "GET /one", PARENT_ID)])
+    client = [s for s in joined if s["kind"] == "client" and s["resource"]["process.pid"] == front.pid]
+    assert [(c["name"], c["attributes"]["server.address"]) for c in client] == [("GET", "127.0.0.1")]
+    peer_root = next(s for s in joined if s["resource"]["process.pid"] == peer.pid and s["kind"] == "server")
+    assert [s["name"] for s in joined if s.get("parent_span_id") == peer_root["span_id"]] == ["SELECT users"]
+
+
+def test_ratio_sampling_keeps_whole_traces_and_errors(run, tmp_path):
+    svc_, trace = run
+    svc = svc_("dbsvc-1.23", "-db", f"sqlite:{tmp_path}/db.sqlite")
+    t = trace(svc.pid, "--sampler", "traceidratio", "--sampler-arg", "0.25")
+    n = 200
+    for _ in range(n):
+        svc.get("/one")
+    for _ in range(5):
+        svc.get("/fail")
+    spans = t.stop()
+    kept = [s for s in spans if s["name"] == "GET /one"]
+    # Binomial(200, 0.25): mean 50, sd 6.1 — ±4 sd.
+    assert 25 <= len(kept) <= 75, len(kept)
+    # Whole traces: every kept request keeps its query, and no query is kept without its request.
+    assert tree([s for s in spans if s["trace_id"] in {k["trace_id"] for k in kept}]) == \
+        [("GET /one", ["SELECT users"])] * len(kept)
+    assert len([s for s in spans if s["name"] == "SELECT users"]) == len(kept)
+    # Errors are kept whatever the ratio says (tail rule).
+    assert len([s for s in spans if s["name"] == "GET /fail"]) == 5
+    assert f"sampled={len(spans)} unsampled={2 * n + 10 - len(spans)}" in t.stderr()
+
+
+def test_slow_requests_are_kept(run, tmp_path):
+    svc_, trace = run
+    svc = svc_("httpsvc-1.22-stripped")
+    t = trace(svc.pid, "--sampler", "always_off", "--keep-slower-than", "40")
+    for _ in range(3):
+        svc.get("/sleep?ms=60")
+        svc.get("/fast")
+    spans = t.stop()
+    assert sorted(s["name"] for s in spans) == ["GET /sleep"] * 3
+
+
+def test_sampler_from_environment_and_bad_value(run, tmp_path):
+    svc_, _ = run
+    svc = svc_("httpsvc-1.23")
+    r = subprocess.run([GLIMPSE, "attach", "-p", str(svc.pid), "-d", "1"], capture_output=True, text=True,
+                       env=dict(os.environ, OTEL_TRACES_SAMPLER="sometimes"))
+    assert r.returncode == 2
+    assert "OTEL_TRACES_SAMPLER='sometimes' is not a sampler" in r.stderr
+
+
+def test_url_path_only_when_asked(run, tmp_path):
+    svc_, trace = run
+    svc = svc_("httpsvc-1.23")
+    t = trace(svc.pid, "--capture-url-path")
+    svc.get("/users/42")
+    spans = t.stop()
+    assert [(s["attributes"]["http.route"], s["attributes"]["url.path"]) for s in spans] == \
+        [("/users/{id}", "/users/42")]
