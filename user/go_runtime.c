@@ -424,8 +424,8 @@ struct go_runtime *go_runtime_open(pid_t pid)
 	rt->pid = pid;
 	int rc = locate(m, 0, &l, &why);
 	if (rc) {
-		if (rc == -ENOEXEC)
-			log_warn("go runtime metrics: process %d (%s): %s", (int)pid, comm, why);
+		if (rc == -ENOEXEC) /* not Go: nothing to say, it gets the process metrics only */
+			log_debug("go runtime metrics: process %d (%s): %s", (int)pid, comm, why);
 		else
 			log_warn("go runtime metrics: process %d (%s, %s): %s", (int)pid, comm, l.go_version, why);
 		goto fail;

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "disasm.h"
@@ -41,37 +40,6 @@ static int find_hook(struct elf_module *m, struct go_hook *h)
 	return h->found ? 0 : -ENOENT;
 }
 
-/* libdw decompresses and indexes the whole of a Go binary's DWARF to find five structs: ~10 MB
- * for a small service, far more for a large one. Doing it in a short-lived child keeps that
- * out of the long-running agent's memory, and a malformed file cannot crash the agent. */
-static int offsets_from_dwarf_isolated(struct elf_module *m, struct go_http_offsets *out)
-{
-	int fds[2];
-	if (pipe(fds))
-		return go_offsets_from_dwarf(elf_module_elf(m), out);
-	pid_t child = fork();
-	if (child < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return go_offsets_from_dwarf(elf_module_elf(m), out);
-	}
-	if (child == 0) {
-		close(fds[0]);
-		struct go_http_offsets o;
-		int rc = go_offsets_from_dwarf(elf_module_elf(m), &o);
-		if (rc == 0 && write(fds[1], &o, sizeof(o)) != (ssize_t)sizeof(o))
-			rc = -EIO;
-		_exit(rc == 0 ? 0 : 1);
-	}
-	close(fds[1]);
-	ssize_t n = read(fds[0], out, sizeof(*out));
-	close(fds[0]);
-	int status;
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
-	return n == (ssize_t)sizeof(*out) && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ENOENT;
-}
-
 static int open_binary(const char *path, const char *what, struct go_target *t)
 {
 	struct elf_module *m = elf_module_open(path);
@@ -93,7 +61,7 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 			  what, t->go_version);
 		goto out;
 	}
-	if (offsets_from_dwarf_isolated(m, &t->offsets) == 0) {
+	if (go_offsets_from_dwarf_isolated(elf_module_elf(m), &t->offsets) == 0) {
 		t->offsets_source = "DWARF";
 	} else if (go_offsets_from_table(t->go_version, &t->offsets) == 0) {
 		t->offsets_source = "table";

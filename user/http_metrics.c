@@ -505,6 +505,15 @@ void prom_metric_name(const char *otel_name, const char *unit, bool is_counter, 
 		strncat(raw, tail, sizeof(raw) - strlen(raw) - 1);
 	if (is_counter && !ends_with(raw, "_total"))
 		strncat(raw, "_total", sizeof(raw) - strlen(raw) - 1);
+	/* Prometheus reserves "_count" for histograms and summaries (promtool rejects a gauge
+	 * named so): a gauge counting things takes the plural, as Prometheus' own Go and process
+	 * collectors name these (go_goroutines, process_threads). */
+	if (!is_counter && ends_with(raw, "_count")) {
+		size_t n = strlen(raw) - strlen("_count");
+		raw[n] = '\0';
+		if (n && raw[n - 1] != 's')
+			strncat(raw, "s", sizeof(raw) - strlen(raw) - 1);
+	}
 	sanitize_name(raw, out, outlen);
 }
 

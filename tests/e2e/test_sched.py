@@ -208,21 +208,35 @@ def runq_window(w, seconds):
     return before, after
 
 
+def start_sleeper(cpu, period):
+    """A process pinned to cpu that sleeps period seconds in a loop: it waits for a CPU only
+    briefly after each wakeup."""
+    code = (f"import os, sys, time\nos.sched_setaffinity(0, {{{cpu}}})\nprint('ready', os.getpid(), flush=True)\n"
+            f"while True:\n    time.sleep({period})\n")
+    proc = subprocess.Popen(["/usr/bin/python3", "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().startswith("ready")
+    return proc
+
+
 def test_runqueue_latency_under_contention(targets, watch):
-    cpu = str(last_cpu())
-    # Baseline: one spinner alone on its CPU waits only when something else briefly runs there.
-    alone = targets("spinners", "1", cpu)
-    w1 = watch(alone.pid)
-    b0, b1 = runq_window(w1, 3)
-    p50_alone = quantile(0.5, b0, b1)
-    w1.stop()
-    alone.stop()
+    cpu = last_cpu()
+    # Baseline: a process that sleeps 2 ms at a time on the same CPU, nothing of ours competing.
+    sleeper = start_sleeper(cpu, 0.002)
+    try:
+        w1 = watch(sleeper.pid)
+        b0, b1 = runq_window(w1, 3)
+        w1.stop()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    p50_idle = quantile(0.5, b0, b1)
+    assert b1[-1][1] - b0[-1][1] >= 100, "the sleeper woke too rarely to measure"
 
     # Four spinners on one CPU: each waits for the other three's time slices.
-    crowd = targets("spinners", "4", cpu)
+    crowd = targets("spinners", "4", str(cpu))
     w4 = watch(crowd.pid)
     c0, c1 = runq_window(w4, 3)
-    p50_crowd = quantile(0.5, c0, c1)
+    p50_crowd, p90_crowd = quantile(0.5, c0, c1), quantile(0.9, c0, c1)
     n = c1[-1][1] - c0[-1][1]
     text = w4.scrape_text()
 
@@ -230,8 +244,12 @@ def test_runqueue_latency_under_contention(targets, watch):
     assert c1[-1][0] == float("inf")
     assert all(c1[i][1] <= c1[i + 1][1] for i in range(len(c1) - 1)), "buckets are not cumulative"
     assert n >= 50, f"only {n} run-queue waits in 3 s with 4 spinners on one CPU"
-    assert p50_crowd >= 1e-3, f"p50 {p50_crowd * 1e3:.3f} ms with 4 spinners on one CPU"
-    assert p50_crowd >= 10 * p50_alone, f"p50 {p50_crowd * 1e6:.0f} us vs {p50_alone * 1e6:.0f} us alone"
+    # Waits for a whole time slice are milliseconds. Other work woken on that CPU adds short
+    # waits (a spinner preempted by a wakeup gets the CPU back soon), which on a busy machine
+    # pull the median down, but never to the sleeper's level.
+    hist = f"idle p50 {p50_idle * 1e6:.0f} us, crowd p50 {p50_crowd * 1e6:.0f} us p90 {p90_crowd * 1e6:.0f} us"
+    assert p50_crowd >= 10 * p50_idle and p50_crowd >= 100e-6, hist
+    assert p90_crowd >= 2e-3, hist
     # _sum and _count agree with the buckets: the mean wait lies within the histogram.
     samples = parse_prometheus(text)
     count = metric_value(samples, RUNQ + "_count")

@@ -288,7 +288,7 @@ static void test_prom_names(void **state)
 		{ "process.cpu.time", "s", true, "process_cpu_time_seconds_total" },
 		{ "system.cpu.utilization", "1", false, "system_cpu_utilization_ratio" },
 		{ "net.io", "By/s", false, "net_io_bytes_per_second" },
-		{ "go.goroutine.count", "{goroutine}", false, "go_goroutine_count" },
+		{ "go.goroutine.count", "{goroutine}", false, "go_goroutines" },
 		{ "x.duration_seconds", "s", false, "x_duration_seconds" },
 		{ "9lives..odd-name", NULL, false, "_9lives_odd_name" },
 	};
