@@ -21,6 +21,9 @@
 #include "gotrace.h"
 
 const volatile struct gotrace_offsets off = {};
+/* Uprobes attached to a binary for every process running it (the agent shares one set per
+ * binary): only the selected processes are traced. */
+const volatile bool filter_pids = false;
 /* Wake the reader only when this much is queued; otherwise it drains on its poll timeout. */
 const volatile __u32 wakeup_bytes = 64 * 1024;
 
@@ -79,6 +82,18 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 2 << 20);
 } events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(max_entries, 4096);
+} target_pids SEC(".maps");
+
+static __always_inline bool traced(__u32 pid)
+{
+	return !filter_pids || bpf_map_lookup_elem(&target_pids, &pid);
+}
 
 /* Requests in flight per process (http.server.active_requests). */
 struct {
@@ -296,6 +311,8 @@ static __always_inline bool current_ctx(__u64 g, __u32 pid, struct trace_ctx *ou
 static __always_inline int enter(struct pt_regs *ctx, __u32 kind, struct call_state *st)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	if (!traced(pid))
+		return 0;
 	struct call_key key = { .g = GO_G(ctx), .pid = pid, .kind = kind };
 	st->start_ns = bpf_ktime_get_ns();
 	if (kind == GOTRACE_SERVER) {
@@ -330,6 +347,8 @@ static __always_inline void submit(struct gotrace_event *ev)
 static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 kind, struct call_state *call)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	if (!traced(pid))
+		return NULL;
 	struct call_key key = { .g = GO_G(ctx), .pid = pid, .kind = kind };
 	struct call_state *st = bpf_map_lookup_elem(&calls, &key);
 	if (!st) {
@@ -469,6 +488,8 @@ SEC("uprobe")
 int BPF_KPROBE(spawn_enter)
 {
 	__u64 tid = bpf_get_current_pid_tgid(), caller = GO_ARG2(ctx);
+	if (!traced(tid >> 32))
+		return 0;
 	bpf_map_update_elem(&spawning, &tid, &caller, BPF_ANY);
 	return 0;
 }

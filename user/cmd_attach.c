@@ -9,6 +9,7 @@
 #include "exit_codes.h"
 #include "go_target.h"
 #include "http_metrics.h"
+#include "go_metrics.h"
 #include "go_tracer.h"
 #include "live_view.h"
 #include "log.h"
@@ -99,50 +100,12 @@ struct attach_ctx {
 	_Atomic uint64_t events_dropped;
 };
 
-/* "host:port" or "[v6]:port" → host and port (0 when absent). */
-static void split_host_port(const char *hostport, char *host, size_t len, uint16_t *port)
-{
-	const char *colon = strrchr(hostport, ':');
-	const char *close = strrchr(hostport, ']');
-	*port = 0;
-	size_t n = strlen(hostport);
-	if (colon && (!close || colon > close)) {
-		*port = (uint16_t)atoi(colon + 1);
-		n = colon - hostport;
-	}
-	if (n >= 2 && hostport[0] == '[' && hostport[n - 1] == ']') {
-		hostport++;
-		n -= 2;
-	}
-	snprintf(host, len, "%.*s", (int)n, hostport);
-}
-
 static void on_event(void *ctx, const struct gotrace_event *ev)
 {
 	struct attach_ctx *a = ctx;
 	if (a->traces)
 		trace_pipeline_event(a->traces, ev, a->target);
-	if (ev->kind != GOTRACE_SERVER && ev->kind != GOTRACE_CLIENT)
-		return;
-	char method[GOTRACE_METHOD_LEN + 1], path[GOTRACE_PATH_LEN + 1], route[GOTRACE_PATH_LEN + 1];
-	char hostport[GOTRACE_HOST_LEN + 1], host[GOTRACE_HOST_LEN + 1];
-	snprintf(method, sizeof(method), "%.*s", ev->method_len, ev->method);
-	snprintf(path, sizeof(path), "%.*s", ev->path_len, ev->path);
-	snprintf(route, sizeof(route), "%.*s", ev->route_len, ev->route);
-	snprintf(hostport, sizeof(hostport), "%.*s", ev->host_len, ev->host);
-	struct http_record r = {
-		.kind = ev->kind == GOTRACE_CLIENT ? HTTP_CLIENT : HTTP_SERVER,
-		.method = method,
-		.status = ev->status,
-		.path = path,
-		.pattern = ev->route_len ? route : NULL,
-		.duration_ns = ev->end_ns > ev->start_ns ? ev->end_ns - ev->start_ns : 0,
-	};
-	if (r.kind == HTTP_CLIENT) {
-		split_host_port(hostport, host, sizeof(host), &r.server_port);
-		r.server_address = host;
-	}
-	metrics_registry_record(a->reg, a->target, &r);
+	metrics_record_event(a->reg, a->target, ev);
 }
 
 static double active_requests(void *ctx, int target)

@@ -6,5 +6,6 @@ int cmd_profile(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ struct go_tracer {
 	int nlinks;
 	go_event_fn fn;
 	void *ctx;
+	bool shared;
 };
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -32,7 +33,8 @@ static int on_event(void *ctx, void *data, size_t len)
 
 static int attach_one(struct go_tracer *tr, struct bpf_program *prog, const struct go_target *t, uint64_t offset)
 {
-	struct bpf_link *link = bpf_program__attach_uprobe(prog, false, t->pid ? t->pid : -1, t->binary, offset);
+	struct bpf_link *link = bpf_program__attach_uprobe(prog, false, tr->shared || !t->pid ? -1 : t->pid,
+							   t->binary, offset);
 	if (!link)
 		return -errno;
 	tr->links[tr->nlinks++] = link;
@@ -61,6 +63,7 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		return GLIMPSE_EXIT_FAILURE;
 	tr->fn = fn;
 	tr->ctx = ctx;
+	tr->shared = opts->shared;
 	int rc = GLIMPSE_EXIT_FAILURE, err;
 	tr->skel = gotrace_bpf__open();
 	if (!tr->skel) {
@@ -75,6 +78,7 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		.response_status = o->response_status, .response_statuscode = o->response_statuscode,
 		.request_header = o->request_header, .driverconn_ci = o->driverconn_ci,
 	};
+	tr->skel->rodata->filter_pids = opts->shared;
 	err = gotrace_bpf__load(tr->skel);
 	if (err) {
 		log_error("cannot load the Go tracer's BPF programs: %s (run with -v for the verifier log)",
@@ -114,6 +118,20 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 fail:
 	go_tracer_stop(tr);
 	return rc;
+}
+
+int go_tracer_add_pid(struct go_tracer *tr, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+	__u8 one = 1;
+	return bpf_map_update_elem(bpf_map__fd(tr->skel->maps.target_pids), &key, &one, BPF_ANY) ? -errno : 0;
+}
+
+int go_tracer_remove_pid(struct go_tracer *tr, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+	bpf_map_delete_elem(bpf_map__fd(tr->skel->maps.active), &key);
+	return bpf_map_delete_elem(bpf_map__fd(tr->skel->maps.target_pids), &key) ? -errno : 0;
 }
 
 int go_tracer_poll(struct go_tracer *tr, int timeout_ms)

@@ -17,7 +17,15 @@ struct go_tracer_opts {
 	/* Follow goroutine lineage (runtime.newproc1: 2 uprobe hits per goroutine started) so
 	 * work a handler hands to other goroutines hangs under its request. Only traces need it. */
 	bool lineage;
+	/* Attach to the binary for every process that runs it, and trace only the processes
+	 * added with go_tracer_add_pid (the agent: one set of uprobes per binary, not per
+	 * replica). Otherwise the uprobes are for t->pid alone. */
+	bool shared;
 };
+
+/* Shared tracers: start or stop tracing a process. 0 or -errno. */
+int go_tracer_add_pid(struct go_tracer *tr, pid_t pid);
+int go_tracer_remove_pid(struct go_tracer *tr, pid_t pid);
 
 /* 0, or an exit code after logging why. */
 int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts, go_event_fn fn, void *ctx,

@@ -106,6 +106,11 @@ struct metrics_registry {
 	struct gauge *gauges;
 	size_t ngauges, gcap;
 	uint64_t start_unix_ns;
+	/* Renders copy target pointers and use them unlocked: a target removed meanwhile waits
+	 * here until the last render in progress ends. */
+	int readers;
+	struct target **graveyard;
+	size_t ngraves;
 };
 
 static uint64_t unix_now_ns(void)
@@ -225,7 +230,11 @@ void metrics_registry_free(struct metrics_registry *reg)
 	if (!reg)
 		return;
 	for (size_t i = 0; i < reg->ntargets; i++)
-		target_free(reg->targets[i]);
+		if (reg->targets[i])
+			target_free(reg->targets[i]);
+	for (size_t i = 0; i < reg->ngraves; i++)
+		target_free(reg->graveyard[i]);
+	free(reg->graveyard);
 	for (size_t i = 0; i < reg->ngauges; i++) {
 		free(reg->gauges[i].name);
 		free(reg->gauges[i].help);
@@ -258,6 +267,8 @@ int metrics_registry_add_target(struct metrics_registry *reg, const struct resou
 	/* The same process added twice would render every series twice, which Prometheus
 	 * rejects as duplicate samples: hand back the existing target instead. */
 	for (size_t i = 0; i < reg->ntargets; i++) {
+		if (!reg->targets[i])
+			continue;
 		const struct resource *r = &reg->targets[i]->res;
 		if (r->pid == res->pid && !strcmp(r->executable_name, res->executable_name) &&
 		    !strcmp(r->service_name, res->service_name) &&
@@ -345,7 +356,7 @@ void metrics_registry_record(struct metrics_registry *reg, int target, const str
 	if (r->kind == HTTP_SERVER)
 		route_normalize(r->pattern, r->path, route, sizeof(route));
 	pthread_mutex_lock(&reg->lock);
-	if (target >= 0 && (size_t)target < reg->ntargets) {
+	if (target >= 0 && (size_t)target < reg->ntargets && reg->targets[target]) {
 		struct target *t = reg->targets[target];
 		if (r->kind == HTTP_SERVER)
 			/* A Go handler that writes nothing still answers 200. */
@@ -727,6 +738,7 @@ struct render_copy {
 	size_t nclient;
 	struct gauge *gauges;
 	size_t ngauges;
+	bool counted; /* registered as a reader: release_state must undo it */
 };
 
 static int copy_state(struct metrics_registry *reg, struct render_copy *c)
@@ -734,7 +746,11 @@ static int copy_state(struct metrics_registry *reg, struct render_copy *c)
 	int err = 0;
 	pthread_mutex_lock(&reg->lock);
 	size_t ns = 0, nc = 0;
+	reg->readers++;
+	c->counted = true;
 	for (size_t i = 0; i < reg->ntargets; i++) {
+		if (!reg->targets[i])
+			continue;
 		ns += reg->targets[i]->server.n;
 		nc += reg->targets[i]->client.n;
 	}
@@ -754,6 +770,8 @@ static int copy_state(struct metrics_registry *reg, struct render_copy *c)
 		memcpy(c->gauges, reg->gauges, c->ngauges * sizeof(*c->gauges));
 	for (size_t i = 0; i < reg->ntargets; i++) {
 		const struct target *t = reg->targets[i];
+		if (!t)
+			continue;
 		const struct server_series *s = t->server.p;
 		const struct client_series *cs = t->client.p;
 		for (size_t j = 0; j < t->server.n; j++)
@@ -810,6 +828,8 @@ static void put_observer(FILE *f, const struct gauge *g, struct target **targets
 	struct metric_point points[METRIC_MAX_POINTS];
 	bool family = false;
 	for (size_t i = 0; i < ntargets; i++) {
+		if (!targets[i])
+			continue;
 		memset(points, 0, sizeof(points));
 		int n = g->points(g->ctx, (int)i, points, METRIC_MAX_POINTS);
 		for (int j = 0; j < n && j < METRIC_MAX_POINTS; j++) {
@@ -820,6 +840,55 @@ static void put_observer(FILE *f, const struct gauge *g, struct target **targets
 			put_points(f, g, targets[i], &points[j]);
 		}
 	}
+}
+
+/* Ends a render that copy_state began: targets removed meanwhile can go now. */
+static void release_state(struct metrics_registry *reg, struct render_copy *c)
+{
+	struct target **graves = NULL;
+	size_t n = 0;
+	pthread_mutex_lock(&reg->lock);
+	if (c->counted && --reg->readers == 0) {
+		graves = reg->graveyard;
+		n = reg->ngraves;
+		reg->graveyard = NULL;
+		reg->ngraves = 0;
+	}
+	pthread_mutex_unlock(&reg->lock);
+	for (size_t i = 0; i < n; i++)
+		target_free(graves[i]);
+	free(graves);
+	free(c->targets);
+	free(c->server);
+	free(c->client);
+	free(c->gauges);
+}
+
+int metrics_registry_remove_target(struct metrics_registry *reg, int target)
+{
+	struct target *t = NULL;
+	pthread_mutex_lock(&reg->lock);
+	if (target >= 0 && (size_t)target < reg->ntargets) {
+		t = reg->targets[target];
+		reg->targets[target] = NULL;
+	}
+	if (t && reg->readers) {
+		struct target **g = realloc(reg->graveyard, (reg->ngraves + 1) * sizeof(*g));
+		if (g) {
+			reg->graveyard = g;
+			reg->graveyard[reg->ngraves++] = t;
+			t = NULL;
+		} else {
+			/* Cannot defer: keep it in place rather than free it under a reader. */
+			reg->targets[target] = t;
+			t = NULL;
+			target = -1;
+		}
+	}
+	pthread_mutex_unlock(&reg->lock);
+	if (t)
+		target_free(t);
+	return target >= 0 ? 0 : -ENOENT;
 }
 
 static void put_gauge(FILE *f, const struct gauge *g, struct target **targets, size_t ntargets)
@@ -836,6 +905,8 @@ static void put_gauge(FILE *f, const struct gauge *g, struct target **targets, s
 		return;
 	}
 	for (size_t i = 0; i < ntargets; i++) {
+		if (!targets[i])
+			continue;
 		fmt_value(g->fn(g->ctx, (int)i), num, sizeof(num));
 		fprintf(f, "%s{", g->name);
 		put_target_labels(f, targets[i]);
@@ -861,6 +932,8 @@ int metrics_registry_render_prometheus(struct metrics_registry *reg, char **out,
 		put_family(f, "target_info", "gauge", "Target metadata");
 	for (size_t i = 0; i < c.ntargets; i++) {
 		const struct target *t = c.targets[i];
+		if (!t)
+			continue;
 		char pid[16];
 		snprintf(pid, sizeof(pid), "%d", (int)t->res.pid);
 		fputs("target_info{", f);
@@ -869,6 +942,15 @@ int metrics_registry_render_prometheus(struct metrics_registry *reg, char **out,
 		put_label(f, "process_executable_name", t->res.executable_name);
 		put_label(f, "process_pid", pid);
 		put_label(f, "service_name", t->res.service_name);
+		/* Where it runs, when the agent found it in a container or a pod. */
+		if (t->res.container_id[0])
+			put_label(f, "container_id", t->res.container_id);
+		if (t->res.k8s_namespace_name[0])
+			put_label(f, "k8s_namespace_name", t->res.k8s_namespace_name);
+		if (t->res.k8s_pod_name[0])
+			put_label(f, "k8s_pod_name", t->res.k8s_pod_name);
+		if (t->res.k8s_pod_uid[0])
+			put_label(f, "k8s_pod_uid", t->res.k8s_pod_uid);
 		fputs("} 1\n", f);
 	}
 	static const char server_name[] = "http_server_request_duration_seconds";
@@ -896,10 +978,7 @@ int metrics_registry_render_prometheus(struct metrics_registry *reg, char **out,
 		n = 0;
 	}
 out:
-	free(c.targets);
-	free(c.server);
-	free(c.client);
-	free(c.gauges);
+	release_state(reg, &c);
 	*out = buf;
 	*len = n;
 	return err;
@@ -1020,6 +1099,8 @@ int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_vi
 	qsort(c.client, c.nclient, sizeof(*c.client), cmp_client);
 	size_t si = 0, ci = 0;
 	for (size_t t = 0; t < c.ntargets; t++) {
+		if (!c.targets[t])
+			continue;
 		v->target(ctx, (int)t, &c.targets[t]->res, c.targets[t]->start_unix_ns);
 		size_t n = 0;
 		for (; si < c.nserver && c.server[si].ti == t; si++, n++)
@@ -1042,10 +1123,7 @@ int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_vi
 out:
 	free(samples);
 	free(txt);
-	free(c.targets);
-	free(c.server);
-	free(c.client);
-	free(c.gauges);
+	release_state(reg, &c);
 	return err;
 }
 
@@ -1112,6 +1190,10 @@ int http_view_poll(struct http_view *v, struct http_view_snapshot *out)
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&v->reg->lock);
 	struct target *t = v->reg->targets[v->target];
+	if (!t) {
+		pthread_mutex_unlock(&v->reg->lock);
+		return -ENOENT;
+	}
 	const struct route_stat *st = t->stats.p;
 	size_t n = t->stats.n;
 	if ((err = view_reserve(v, n))) {

@@ -36,6 +36,9 @@ void metrics_registry_free(struct metrics_registry *reg);
 /* A target process; its resource labels its series. Returns the target id (the existing one
  * if the same resource was added before), or -ENOMEM. */
 int metrics_registry_add_target(struct metrics_registry *reg, const struct resource *res);
+/* The target's process is gone: its series stop and its memory is freed (once no render
+ * in progress uses it). Its id is not reused. 0 or -ENOENT. */
+int metrics_registry_remove_target(struct metrics_registry *reg, int target);
 /* Records that fail (unknown target, out of memory) are dropped silently: metrics are best
  * effort and the caller's hot path has nobody to report to. */
 void metrics_registry_record(struct metrics_registry *reg, int target, const struct http_record *r);

@@ -16,6 +16,11 @@ void log_setup(bool json, int verbosity)
 	verbose = verbosity;
 }
 
+void log_set_json(bool json)
+{
+	json_output = json;
+}
+
 bool log_json(void)
 {
 	return json_output;

@@ -10,6 +10,8 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_setup(bool json, int verbosity);
 bool log_json(void);
+/* Switches the format after setup (a config file chose it). */
+void log_set_json(bool json);
 /* Parses "human" or "json"; returns -1 for anything else. */
 int log_parse_format(const char *s);
 

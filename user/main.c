@@ -20,6 +20,7 @@ static const char usage[] =
 	"  profile    CPU profile of processes → pprof, folded stacks, flame graph, top table\n"
 	"  attach     HTTP RED metrics of a running Go service → Prometheus /metrics, live view\n"
 	"  watch      threads, memory, CPU, scheduler (and Go runtime) metrics of any process\n"
+	"  agent      node agent: finds services by selectors, instruments and exports them\n"
 	"  inspect    what 'attach' would probe in a Go binary (version, offsets, return points)\n"
 	"\n"
 	"Run 'glimpse <command> --help' for a command's options. Needs root (or sudo).\n"
@@ -33,6 +34,7 @@ static const struct {
 	{ "profile", cmd_profile },
 	{ "attach", cmd_attach },
 	{ "watch", cmd_watch },
+	{ "agent", cmd_agent },
 	{ "inspect", cmd_inspect },
 };
 

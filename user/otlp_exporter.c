@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,7 +298,7 @@ static int kv_put(struct kv_list *l, KeyValue *kv)
 static Resource *resource_new(struct arena *a, const struct otlp_config *cfg, const struct resource *res)
 {
 	Resource *r = arena_alloc(a, sizeof(*r));
-	struct kv_list l = { .cap = 5 + OTLP_MAX_RESOURCE_ATTRS };
+	struct kv_list l = { .cap = 9 + OTLP_MAX_RESOURCE_ATTRS };
 	if (!r || !(l.v = arena_alloc(a, l.cap * sizeof(*l.v))))
 		return NULL;
 	opentelemetry__proto__resource__v1__resource__init(r);
@@ -311,6 +312,14 @@ static Resource *resource_new(struct arena *a, const struct otlp_config *cfg, co
 						 arena_str(a, res->executable_name)));
 		if (res->host_name[0])
 			err |= kv_put(&l, kv_str(a, "host.name", arena_str(a, res->host_name)));
+		if (res->container_id[0])
+			err |= kv_put(&l, kv_str(a, "container.id", arena_str(a, res->container_id)));
+		if (res->k8s_pod_uid[0])
+			err |= kv_put(&l, kv_str(a, "k8s.pod.uid", arena_str(a, res->k8s_pod_uid)));
+		if (res->k8s_pod_name[0])
+			err |= kv_put(&l, kv_str(a, "k8s.pod.name", arena_str(a, res->k8s_pod_name)));
+		if (res->k8s_namespace_name[0])
+			err |= kv_put(&l, kv_str(a, "k8s.namespace.name", arena_str(a, res->k8s_namespace_name)));
 	} else {
 		char host[256] = "";
 		gethostname(host, sizeof(host) - 1);
@@ -820,7 +829,7 @@ struct otlp_exporter {
 	struct metrics_registry *reg;
 	int64_t metrics_interval_ms;
 
-	int64_t stop_deadline_ms; /* atomic: read by the curl progress callback */
+	int64_t stop_deadline_ns; /* CLOCK_MONOTONIC; atomic: read by the curl progress callback */
 	int stop_rc;
 
 	/* export thread only */
@@ -836,11 +845,20 @@ struct otlp_exporter {
 	uint64_t enqueued, exported, dropped, failed, requests, errors, metrics_ok, metrics_failed;
 };
 
-static int64_t now_ms(void)
+/* Deadlines are kept in nanoseconds: whole milliseconds would make a 2 s wait end up to 1 ms
+ * early, before what Retry-After asked for. */
+#define NS_PER_MS 1000000LL
+
+static int64_t now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t now_ms(void)
+{
+	return now_ns() / NS_PER_MS;
 }
 
 static uint64_t unix_ns(void)
@@ -894,24 +912,24 @@ static void warn_limited(struct otlp_exporter *e, enum warn_kind kind, const cha
 	w->suppressed = 0;
 }
 
-static void deadline_ts(int64_t ms, struct timespec *ts)
+static void deadline_ts(int64_t ns, struct timespec *ts)
 {
-	ts->tv_sec = ms / 1000;
-	ts->tv_nsec = (ms % 1000) * 1000000;
+	ts->tv_sec = ns / 1000000000LL;
+	ts->tv_nsec = ns % 1000000000LL;
 }
 
-/* Sleeps until until_ms; a stop cuts it short at the stop deadline. False if stopped. */
-static bool sleep_until(struct otlp_exporter *e, int64_t until_ms)
+/* Sleeps until until_ns; a stop cuts it short at the stop deadline. False if stopped. */
+static bool sleep_until(struct otlp_exporter *e, int64_t until_ns)
 {
 	struct timespec ts;
 	bool ok = true;
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
-		int64_t now = now_ms(), end = until_ms;
-		if (e->stopping && __atomic_load_n(&e->stop_deadline_ms, __ATOMIC_RELAXED) < end)
-			end = e->stop_deadline_ms;
+		int64_t now = now_ns(), end = until_ns;
+		if (e->stopping && e->stop_deadline_ns < end)
+			end = e->stop_deadline_ns;
 		if (now >= end) {
-			ok = now >= until_ms;
+			ok = now >= until_ns;
 			break;
 		}
 		deadline_ts(end, &ts);
@@ -973,8 +991,8 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
 {
 	struct otlp_exporter *e = ctx;
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	int64_t deadline = __atomic_load_n(&e->stop_deadline_ms, __ATOMIC_RELAXED);
-	return deadline && now_ms() > deadline;
+	int64_t deadline = __atomic_load_n(&e->stop_deadline_ns, __ATOMIC_RELAXED);
+	return deadline && now_ns() > deadline;
 }
 
 static void http_post(struct otlp_exporter *e, const char *url, const uint8_t *body, size_t len,
@@ -1033,17 +1051,18 @@ static enum send_result send_with_retry(struct otlp_exporter *e, const char *url
 					size_t len, int64_t budget_ms, const char *what,
 					struct http_result *resp)
 {
-	int64_t start = now_ms(), give_up = start + budget_ms;
+	int64_t start = now_ns(), give_up = start + budget_ms * NS_PER_MS;
 	for (unsigned attempt = 0;; attempt++) {
-		int64_t now = now_ms(), end = give_up;
+		int64_t now = now_ns(), end = give_up;
 		pthread_mutex_lock(&e->lock);
-		if (e->stopping && e->stop_deadline_ms < end)
-			end = e->stop_deadline_ms;
+		if (e->stopping && e->stop_deadline_ns < end)
+			end = e->stop_deadline_ns;
 		bool stopping = e->stopping;
 		pthread_mutex_unlock(&e->lock);
 		if (now >= end)
 			return stopping && end < give_up ? STOPPED : GAVE_UP;
-		int64_t timeout = e->cfg.timeout_ms < end - now ? e->cfg.timeout_ms : end - now;
+		int64_t left_ms = (end - now + NS_PER_MS - 1) / NS_PER_MS;
+		int64_t timeout = e->cfg.timeout_ms < left_ms ? e->cfg.timeout_ms : left_ms;
 		struct http_result r;
 		http_post(e, url, body, len, timeout, &r);
 		if (r.code == CURLE_OK && r.status >= 200 && r.status <= 299) {
@@ -1075,12 +1094,12 @@ static enum send_result send_with_retry(struct otlp_exporter *e, const char *url
 			return REJECTED;
 		}
 		free(r.body);
-		if (now_ms() + wait > give_up) {
+		if (now_ns() + wait * NS_PER_MS > give_up) {
 			warn_limited(e, W_GAVE_UP, "OTLP export of %s to %s gave up after %.1f s of retries",
-				     what, url, (now_ms() - start) / 1000.0);
+				     what, url, (now_ns() - start) / 1e9);
 			return GAVE_UP;
 		}
-		if (!sleep_until(e, now_ms() + wait))
+		if (!sleep_until(e, now_ns() + wait * NS_PER_MS))
 			return STOPPED;
 	}
 }
@@ -1198,13 +1217,18 @@ static void *export_thread(void *arg)
 {
 	struct otlp_exporter *e = arg;
 	struct timespec ts;
-	int64_t next_flush = now_ms() + e->cfg.batch_delay_ms, next_metrics = 0;
+	/* A batch thread: when the enqueuer wakes it, it must not preempt the enqueuer (the
+	 * event reader) on its CPU to encode a batch. */
+	struct sched_param sp = { 0 };
+	pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
+	const int64_t delay = e->cfg.batch_delay_ms * NS_PER_MS;
+	int64_t next_flush = now_ns() + delay, next_metrics = 0;
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
-		int64_t now = now_ms();
+		int64_t now = now_ns();
 		if (e->reg && !next_metrics)
-			next_metrics = now + e->metrics_interval_ms;
-		bool past_deadline = e->stopping && now >= e->stop_deadline_ms;
+			next_metrics = now + e->metrics_interval_ms * NS_PER_MS;
+		bool past_deadline = e->stopping && now >= e->stop_deadline_ns;
 		if (e->stopping && (!e->q.n || past_deadline))
 			break;
 		bool spans_due = e->q.n && (e->q.n >= (size_t)e->cfg.batch_size || now >= next_flush ||
@@ -1213,7 +1237,7 @@ static void *export_thread(void *arg)
 		if (!spans_due && !metrics_due) {
 			int64_t wake = next_flush;
 			if (!e->q.n && now >= next_flush)
-				wake = next_flush = now + e->cfg.batch_delay_ms;
+				wake = next_flush = now + delay;
 			if (e->reg && next_metrics < wake)
 				wake = next_metrics;
 			deadline_ts(wake, &ts);
@@ -1225,21 +1249,21 @@ static void *export_thread(void *arg)
 		pthread_mutex_unlock(&e->lock);
 		if (n) {
 			export_spans(e, n);
-			next_flush = now_ms() + e->cfg.batch_delay_ms;
+			next_flush = now_ns() + delay;
 		}
 		if (metrics_due) {
 			int64_t budget = e->metrics_interval_ms < e->cfg.export_timeout_ms
 						 ? e->metrics_interval_ms
 						 : e->cfg.export_timeout_ms;
 			export_metrics(e, reg, budget);
-			next_metrics = now_ms() + e->metrics_interval_ms;
+			next_metrics = now_ns() + e->metrics_interval_ms * NS_PER_MS;
 		}
 		report_drops(e);
 		pthread_mutex_lock(&e->lock);
 	}
 	/* Stopping: the metrics as they are at the end, if there is time left. */
 	struct metrics_registry *reg = e->reg;
-	int64_t left = e->stop_deadline_ms - now_ms();
+	int64_t left = (e->stop_deadline_ns - now_ns()) / NS_PER_MS;
 	if (e->q.n || (reg && left <= 0))
 		e->stop_rc = -ETIMEDOUT;
 	pthread_mutex_unlock(&e->lock);
@@ -1286,6 +1310,7 @@ int otlp_enqueue_span(struct otlp_exporter *e, const struct resource *res, const
 		return -ENOMEM;
 	}
 	int err = 0;
+	bool full_batch = false;
 	struct otlp_qspan *old = NULL;
 	pthread_mutex_lock(&e->lock);
 	int64_t idx = e->stopping ? -1 : resource_index(e, res);
@@ -1297,10 +1322,12 @@ int otlp_enqueue_span(struct otlp_exporter *e, const struct resource *res, const
 		q->res = (uint32_t)idx;
 		old = otlp_queue_push(&e->q, q);
 		q = NULL;
-		if (e->q.n == (size_t)e->cfg.batch_size)
-			pthread_cond_signal(&e->cond);
+		full_batch = e->q.n == (size_t)e->cfg.batch_size;
 	}
 	pthread_mutex_unlock(&e->lock);
+	/* After unlocking, so that the woken thread does not block on the lock we hold. */
+	if (full_batch)
+		pthread_cond_signal(&e->cond);
 	if (q || old)
 		stat_add(&e->dropped, 1);
 	free(q);
@@ -1498,8 +1525,8 @@ int otlp_exporter_stop(struct otlp_exporter *e, int timeout_ms)
 	pthread_mutex_lock(&e->lock);
 	if (!e->stopping) {
 		e->stopping = true;
-		__atomic_store_n(&e->stop_deadline_ms, now_ms() + (timeout_ms > 0 ? timeout_ms : 0),
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(&e->stop_deadline_ns,
+				 now_ns() + (timeout_ms > 0 ? timeout_ms : 0) * NS_PER_MS, __ATOMIC_RELAXED);
 	}
 	pthread_cond_broadcast(&e->cond);
 	pthread_mutex_unlock(&e->lock);

@@ -245,6 +245,19 @@ int process_metrics_add(struct process_metrics *pm, int target, pid_t pid)
 	return 0;
 }
 
+void process_metrics_remove(struct process_metrics *pm, int target)
+{
+	pthread_mutex_lock(&pm->lock);
+	struct entry *e = find(pm, target);
+	struct go_runtime *go = NULL;
+	if (e) {
+		go = e->go;
+		*e = pm->entries[--pm->n];
+	}
+	pthread_mutex_unlock(&pm->lock);
+	go_runtime_close(go);
+}
+
 static void format_bytes(uint64_t b, char *buf, size_t len)
 {
 	if (b >= (1ULL << 30))

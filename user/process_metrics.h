@@ -17,6 +17,8 @@ struct process_metrics;
 struct process_metrics *process_metrics_new(struct metrics_registry *reg, bool sched, int *rc);
 /* Starts collecting for a registry target. Go targets also get goroutine and memory metrics. */
 int process_metrics_add(struct process_metrics *pm, int target, pid_t pid);
+/* Stops collecting for a target (its process exited) and frees its state. */
+void process_metrics_remove(struct process_metrics *pm, int target);
 /* One line for the live view: goroutines, threads, RSS, CPU %, run-queue p99 over the interval
  * since the previous call for this target. */
 void process_metrics_status_line(struct process_metrics *pm, int target, char *buf, size_t len);

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -237,4 +238,69 @@ int proc_tasks(pid_t pid, pid_t **tids, size_t *n)
 	*tids = out;
 	*n = count;
 	return 0;
+}
+
+/* Listening sockets of the process's network namespace: inode → port. */
+static int listening_inodes(pid_t pid, uint64_t *inodes, uint16_t *ports, int max)
+{
+	static const char *const tables[] = { "tcp", "tcp6" };
+	int n = 0;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		char path[64], line[512];
+		snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, tables[t]);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f) && n < max) {
+			char local[64];
+			unsigned state, port;
+			unsigned long long inode;
+			/* sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode */
+			if (sscanf(line, " %*d: %63s %*s %x %*s %*s %*s %*u %*u %llu", local, &state, &inode) != 3)
+				continue;
+			char *colon = strrchr(local, ':');
+			if (state != 0x0A || !colon || sscanf(colon + 1, "%x", &port) != 1)
+				continue;
+			inodes[n] = inode;
+			ports[n++] = (uint16_t)port;
+		}
+		fclose(f);
+	}
+	return n;
+}
+
+int proc_listening_ports(pid_t pid, uint16_t *ports, int max)
+{
+	enum { MAX_LISTEN = 256 };
+	uint64_t inodes[MAX_LISTEN];
+	uint16_t all_ports[MAX_LISTEN];
+	int nlisten = listening_inodes(pid, inodes, all_ports, MAX_LISTEN);
+	if (nlisten <= 0)
+		return nlisten;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -errno;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < max) {
+		char link[PATH_MAX], target[64];
+		snprintf(link, sizeof(link), "/proc/%d/fd/%s", (int)pid, e->d_name);
+		ssize_t len = readlink(link, target, sizeof(target) - 1);
+		unsigned long long inode;
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		if (sscanf(target, "socket:[%llu]", &inode) != 1)
+			continue;
+		for (int i = 0; i < nlisten; i++) {
+			if (inodes[i] == inode) {
+				ports[n++] = all_ports[i];
+				break;
+			}
+		}
+	}
+	closedir(d);
+	return n;
 }

@@ -47,4 +47,7 @@ bool proc_status_value(const char *text, const char *key, uint64_t *value);
 /* Thread ids of pid (/proc/PID/task), in directory order; *tids is malloc'd. 0 or -errno. */
 int proc_tasks(pid_t pid, pid_t **tids, size_t *n);
 
+/* Listening TCP ports (IPv4 and IPv6) of pid's sockets, at most max; count or -errno. */
+int proc_listening_ports(pid_t pid, uint16_t *ports, int max);
+
 #endif

@@ -10,6 +10,11 @@ struct resource {
 	char executable_name[256]; /* process.executable.name */
 	char host_name[256];       /* host.name */
 	pid_t pid;                 /* process.pid */
+	/* Where it runs (the agent fills these; "" outside containers / Kubernetes). */
+	char container_id[65];        /* container.id */
+	char k8s_pod_uid[37];         /* k8s.pod.uid */
+	char k8s_pod_name[254];       /* k8s.pod.name */
+	char k8s_namespace_name[254]; /* k8s.namespace.name */
 };
 
 /* Fills out for a running process. service.name is the target's own OTEL_SERVICE_NAME, else

@@ -1,6 +1,11 @@
 /* Scheduler insight per process from tp_btf/sched_* tracepoints: run-queue latency (time
  * from wakeup to running) as a histogram and total off-CPU time. Lifecycle: open → load →
- * attach → read at any time → close. */
+ * attach → read at any time → close.
+ *
+ * Run-queue latency: from sched_wakeup/sched_wakeup_new, or from a sched_switch that took the
+ * thread off its CPU while still runnable (preempted, yielded), until the sched_switch that
+ * puts it back on a CPU. Off-CPU time: from any sched_switch out until the switch back in.
+ * Not thread-safe: callers serialize calls on one struct sched_stats. */
 #ifndef GLIMPSE_SCHED_STATS_H
 #define GLIMPSE_SCHED_STATS_H
 

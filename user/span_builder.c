@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "go_metrics.h"
 #include "http_metrics.h"
 #include "route.h"
 #include "sql_text.h"
@@ -66,12 +67,7 @@ static void build_http(struct span_builder *b, const struct gotrace_event *ev, s
 		s->kind = SPAN_CLIENT;
 		char host[GOTRACE_HOST_LEN + 1];
 		copy_field(host, sizeof(host), ev->host, ev->host_len);
-		char *colon = strrchr(host, ':');
-		if (colon && !strchr(colon, ']')) {
-			*colon = '\0';
-			s->server_port = (uint16_t)atoi(colon + 1);
-		}
-		snprintf(s->server_address, sizeof(s->server_address), "%s", host);
+		split_host_port(host, s->server_address, sizeof(s->server_address), &s->server_port);
 		snprintf(s->name, sizeof(s->name), "%s", s->method);
 		/* A client call fails on a 4xx too, and when no response came at all. */
 		s->error = s->status == 0 || s->status >= 400;

@@ -2,6 +2,7 @@
  * the real (strong) definitions replace them at link time. Deleted before landing. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "go_runtime.h"
 #include "proc_stats.h"
@@ -19,3 +20,6 @@ __attribute__((weak)) double sched_runq_quantile(const struct sched_process_stat
 __attribute__((weak)) void sched_stats_close(struct sched_stats *s) { (void)s; }
 #include "otlp.h"
 __attribute__((weak)) int otlp_enqueue_span(struct otlp_exporter *exp, const struct resource *res, const struct otlp_span *s) { (void)exp; (void)res; (void)s; return -ENOSYS; }
+#include "agent_config.h"
+__attribute__((weak)) int agent_config_load(struct agent_config *c, const char *path, char *err, size_t errlen) { (void)c; (void)path; snprintf(err, errlen, "no config parser yet"); return -ENOSYS; }
+__attribute__((weak)) void agent_config_print(const struct agent_config *c, FILE *out) { (void)c; (void)out; }

@@ -7,9 +7,10 @@
  *   -n: rounds per worker, then print the totals and exit (default: run until killed)
  *   --wait: start the rounds only when a line arrives on stdin (so that a profiler can attach
  *           first and see every round whole)
- * Prints "ready PID" once started; with -n, "sleep_ns=N pipe_ns=N rounds=N" at the end: the
- * time spent in the blocking calls, measured with CLOCK_MONOTONIC around each — the ground
- * truth for the off-CPU profile.
+ * Prints "ready PID" once started; with -n, at the end, "sleep_ns=N pipe_ns=N rounds=N" — the
+ * time spent in the blocking calls, measured with CLOCK_MONOTONIC around each — then one line
+ * per call, "sleep NS" or "pipe NS": the ground truth for the off-CPU profile, also for a
+ * minimum block time filter.
  *
  * Built with frame pointers; Debian's libc is not. A frame-pointer walk from inside libc's
  * nanosleep or read recovers the return address into their caller only if that caller has a
@@ -32,6 +33,7 @@ struct worker {
 	int reply[2];   /* helper → worker */
 	long rounds;
 	long long sleep_ns, pipe_ns;
+	long long *sleeps, *pipes; /* with -n: each call's duration */
 };
 
 static long max_rounds; /* 0: forever */
@@ -62,7 +64,10 @@ __attribute__((noinline)) void sleep_phase(struct worker *w)
 {
 	long long t = now_ns();
 	sleep_for(SLEEP_MS);
-	w->sleep_ns += now_ns() - t;
+	t = now_ns() - t;
+	w->sleep_ns += t;
+	if (w->sleeps)
+		w->sleeps[w->rounds] = t;
 }
 
 __attribute__((noinline)) void pipe_phase(struct worker *w)
@@ -72,7 +77,10 @@ __attribute__((noinline)) void pipe_phase(struct worker *w)
 		exit(1);
 	long long t = now_ns();
 	read_byte(w->reply[0]);
-	w->pipe_ns += now_ns() - t;
+	t = now_ns() - t;
+	w->pipe_ns += t;
+	if (w->pipes)
+		w->pipes[w->rounds] = t;
 }
 
 /* Answers each request PIPE_MS later. Its own waits are in helper_wait and helper_delay. */
@@ -142,6 +150,12 @@ int main(int argc, char **argv)
 	struct worker *ws = calloc(threads, sizeof(*ws));
 	if (!ws)
 		return 1;
+	for (int i = 0; i < threads && max_rounds; i++) {
+		ws[i].sleeps = calloc(max_rounds, sizeof(long long));
+		ws[i].pipes = calloc(max_rounds, sizeof(long long));
+		if (!ws[i].sleeps || !ws[i].pipes)
+			return 1;
+	}
 	for (int i = 0; i < threads; i++) {
 		if (pipe(ws[i].request) || pipe(ws[i].reply) ||
 		    pthread_create(&ws[i].helper, NULL, helper, &ws[i]) ||
@@ -160,5 +174,8 @@ int main(int argc, char **argv)
 		rounds += ws[i].rounds;
 	}
 	printf("sleep_ns=%lld pipe_ns=%lld rounds=%ld\n", sleep_ns, pipe_ns, rounds);
+	for (int i = 0; i < threads; i++)
+		for (long r = 0; r < ws[i].rounds; r++)
+			printf("sleep %lld\npipe %lld\n", ws[i].sleeps[r], ws[i].pipes[r]);
 	return 0;
 }

@@ -56,9 +56,16 @@ class Blocker:
         self.proc.stdin.flush()
 
     def totals(self):
+        """Waits for the end: (seconds in sleep_phase, seconds in pipe_phase, rounds), and the
+        duration of every call {"sleep": [seconds...], "pipe": [...]}."""
         out, _ = self.proc.communicate(timeout=60)
         m = re.search(r"sleep_ns=(\d+) pipe_ns=(\d+) rounds=(\d+)", out)
         assert m, out
+        calls = {"sleep": [], "pipe": []}
+        for kind, ns in re.findall(r"^(sleep|pipe) (\d+)$", out, re.M):
+            calls[kind].append(int(ns) / 1e9)
+        assert len(calls["sleep"]) == len(calls["pipe"]) == int(m.group(3)), out
+        self.calls = calls
         return int(m.group(1)) / 1e9, int(m.group(2)) / 1e9, int(m.group(3))
 
     def stop(self):
@@ -109,10 +116,11 @@ def test_offcpu_durations_match_truth(tmp_path):
     assert rc == 0, stderr
     assert "all target processes exited" in stderr
     assert rounds == 80
-    # The blocker's own clock agrees with the design (30 ms and 20 ms per round) ...
-    assert near(sleep_s, rounds * SLEEP_MS / 1e3, 0.05) and near(pipe_s, rounds * PIPE_MS / 1e3, 0.05)
+    # The blocker's clock: at least the designed 30 ms and 20 ms per round, more by the wake-up
+    # latencies, which are part of the truth (a busy machine adds milliseconds).
+    assert sleep_s >= rounds * SLEEP_MS / 1e3 and pipe_s >= rounds * PIPE_MS / 1e3
 
-    # ... and glimpse's off-CPU time per function agrees with the blocker's clock.
+    # glimpse's off-CPU time per function agrees with the blocker's clock.
     cum = offcpu_cum_seconds(out)
     assert near(cum.get("sleep_phase", 0), sleep_s), (cum.get("sleep_phase"), sleep_s)
     assert near(cum.get("pipe_phase", 0), pipe_s), (cum.get("pipe_phase"), pipe_s)
@@ -148,21 +156,32 @@ def test_offcpu_durations_match_truth(tmp_path):
 
 
 def test_min_block_drops_short_blocks(tmp_path):
-    """--min-block 25000 µs: the 20 ms pipe waits go, the 30 ms sleeps stay."""
+    """--min-block 25000 µs: the 20 ms pipe waits go, the 30 ms sleeps (never shorter) stay whole.
+    The blocker's own measure of each call says which really were 25 ms or longer (on a busy
+    machine, wake-up latency can stretch a pipe wait past that)."""
     out = tmp_path / "off.pb.gz"
-    app = Blocker("-j", "1")
+    app = Blocker("--wait", "-j", "1", "-n", "40")
     try:
-        r = glimpse("profile", "--off-cpu", "--min-block", "25000", "-p", str(app.pid), "-d", "3",
-                    "-o", str(out), "--top", "0")
+        finish = start_profiler("--off-cpu", "--min-block", "25000", "-p", str(app.pid), "-d", "60",
+                                "-o", str(out), "--top", "0")
+        app.go()
+        sleep_s, pipe_s, rounds = app.totals()
+        rc, _, stderr = finish()
     finally:
         app.stop()
-    assert r.returncode == 0, r.stderr
+    assert rc == 0, stderr
+    min_block = 0.025
+    long_sleeps = sum(t for t in app.calls["sleep"] if t >= min_block)
+    long_pipes = sum(t for t in app.calls["pipe"] if t >= min_block)
+    short_pipes = sum(1 for t in app.calls["pipe"] if t < min_block)
+    assert abs(long_sleeps - sleep_s) < 1e-6  # every sleep is 30 ms or more
     cum = offcpu_cum_seconds(out)
-    assert "pipe_phase" not in cum, cum
-    # 3 s of 50 ms rounds, less at most one sleep cut by each end of the window.
-    assert near(cum.get("sleep_phase", 0), 3.0 * SLEEP_MS / (SLEEP_MS + PIPE_MS)), cum
-    shorter = int(re.search(r"shorter=(\d+)", r.stderr).group(1))
-    assert shorter >= 50, r.stderr  # the ~60 pipe waits
+    assert near(cum.get("sleep_phase", 0), long_sleeps), (cum, long_sleeps)
+    # What is left of pipe_phase is its long waits, if any: within 10 % of one round's wait.
+    assert abs(cum.get("pipe_phase", 0) - long_pipes) <= TOLERANCE * PIPE_MS / 1e3, (cum, long_pipes)
+    # Left out, and counted as such: at least the short pipe waits (and the helper's delays).
+    shorter = int(re.search(r"shorter=(\d+)", stderr).group(1))
+    assert shorter >= short_pipes > 0, stderr
 
 
 def test_free_running_total_matches_wall_time(tmp_path):

@@ -326,10 +326,10 @@ static uint8_t *gunzip(const char *in, size_t len, size_t *outlen)
 
 /* ---- HTTP ---- */
 
-static uint64_t unix_ns(void)
+static uint64_t clock_ns(clockid_t clock)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
@@ -367,8 +367,10 @@ static enum MHD_Result j_header(void *cls, enum MHD_ValueKind kind, const char *
 	return MHD_YES;
 }
 
+/* time_ns: when the request was complete (CLOCK_REALTIME); mono_ns the same on
+ * CLOCK_MONOTONIC, for measuring gaps between requests. */
 static void log_request(struct MHD_Connection *c, long n, const char *url, const char *encoding,
-			unsigned status, size_t bytes, size_t items, uint64_t t)
+			unsigned status, size_t bytes, size_t items, uint64_t t, uint64_t mono)
 {
 	int nh = 0;
 	fprintf(g.out, "{\"signal\":\"request\",\"n\":%ld,\"path\":", n);
@@ -377,8 +379,8 @@ static void log_request(struct MHD_Connection *c, long n, const char *url, const
 	j_str(g.out, encoding);
 	fputs(",\"headers\":{", g.out);
 	MHD_get_connection_values(c, MHD_HEADER_KIND, j_header, &nh);
-	fprintf(g.out, "},\"status\":%u,\"bytes\":%zu,\"items\":%zu,\"time_ns\":%" PRIu64 "}\n",
-		status, bytes, items, t);
+	fprintf(g.out, "},\"status\":%u,\"bytes\":%zu,\"items\":%zu,\"time_ns\":%" PRIu64
+		",\"mono_ns\":%" PRIu64 "}\n", status, bytes, items, t, mono);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -411,7 +413,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 
-	uint64_t t = unix_ns();
+	uint64_t t = clock_ns(CLOCK_REALTIME), mono = clock_ns(CLOCK_MONOTONIC);
 	bool traces = !strcmp(url, "/v1/traces"), metrics = !strcmp(url, "/v1/metrics");
 	if (strcmp(method, "POST"))
 		return answer(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "POST only\n", false);
@@ -458,7 +460,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	free(plain);
 	pthread_mutex_lock(&g.lock);
-	log_request(c, n, url, gz ? "gzip" : enc ? enc : "identity", status, b->len, items, t);
+	log_request(c, n, url, gz ? "gzip" : enc ? enc : "identity", status, b->len, items, t, mono);
 	fflush(g.out);
 	pthread_mutex_unlock(&g.lock);
 	if (status == 200) /* an empty Export*ServiceResponse: full success */

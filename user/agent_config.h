@@ -1,0 +1,78 @@
+/* The agent's configuration: a YAML file (libyaml) with ${VAR} / ${VAR:-default} taken from
+ * the environment, then OTEL_* variables, then command-line flags, each overriding the one
+ * before. Errors name the file, line and column and what was expected. */
+#ifndef GLIMPSE_AGENT_CONFIG_H
+#define GLIMPSE_AGENT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define AGENT_MAX_SELECTORS 32
+#define AGENT_MAX_PIDS 16
+#define AGENT_MAX_HEADERS 16
+#define AGENT_STR 256
+
+struct agent_match {
+	char exe[AGENT_STR];          /* glob on the executable path ("" = any) */
+	char process_name[AGENT_STR]; /* glob on comm */
+	uint16_t port;                /* a listening TCP port (0 = any) */
+	char container_id[AGENT_STR]; /* glob */
+	char k8s_namespace[AGENT_STR];
+	char k8s_pod[AGENT_STR];
+	pid_t pids[AGENT_MAX_PIDS];
+	int npids;
+};
+
+struct agent_signals {
+	bool http_metrics, traces, runtime, cpu_profile, offcpu_profile;
+	int cpu_profile_hz;
+};
+
+struct agent_selector {
+	char name[AGENT_STR];
+	struct agent_match match;
+	struct agent_signals signals;
+};
+
+struct agent_config {
+	bool log_json;
+	char prometheus_address[AGENT_STR]; /* "" = no /metrics (and no /healthz) */
+	struct {
+		char endpoint[1024]; /* "" = no OTLP */
+		char headers[AGENT_MAX_HEADERS][2][AGENT_STR]; /* name, value */
+		int nheaders;
+		bool gzip;
+		uint32_t metrics_interval_ms;
+	} otlp;
+	struct {
+		char sampler[64];
+		double sampler_arg;
+		bool keep_errors;
+		uint32_t keep_slower_than_ms;
+	} traces;
+	struct {
+		char directory[1024]; /* "" = no pprof files */
+		uint32_t interval_ms;
+		bool otlp;
+	} profiles;
+	struct agent_selector selectors[AGENT_MAX_SELECTORS];
+	int nselectors;
+};
+
+/* Defaults: log human, prometheus 127.0.0.1:9464, gzip on, metrics every 60 s,
+ * parentbased_always_on with errors kept, profiles every 60 s, no selectors. */
+void agent_config_defaults(struct agent_config *c);
+/* Parses YAML text (name is the file name for errors). 0, or -EINVAL with one line in err:
+ * "FILE:LINE:COL: what is wrong; what was expected". getenv_fn resolves ${VAR}
+ * (NULL: getenv). */
+int agent_config_parse(struct agent_config *c, const char *name, const char *text, size_t len,
+		       const char *(*getenv_fn)(const char *), char *err, size_t errlen);
+/* Reads and parses a file. Errors as above (or "FILE: cannot read: ..."). */
+int agent_config_load(struct agent_config *c, const char *path, char *err, size_t errlen);
+/* The effective configuration as YAML (--print-config). */
+void agent_config_print(const struct agent_config *c, FILE *out);
+
+#endif

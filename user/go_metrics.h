@@ -1,0 +1,16 @@
+/* Metrics from the Go tracer's events: HTTP server and client durations (and database
+ * operation durations) recorded into a metrics registry. Shared by attach and the agent. */
+#ifndef GLIMPSE_GO_METRICS_H
+#define GLIMPSE_GO_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gotrace.h"
+#include "http_metrics.h"
+
+/* "host:port" or "[v6]:port" → host and port (0 when absent). */
+void split_host_port(const char *hostport, char *host, size_t len, uint16_t *port);
+void metrics_record_event(struct metrics_registry *reg, int target, const struct gotrace_event *ev);
+
+#endif
