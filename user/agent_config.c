@@ -5,11 +5,12 @@
  * so every position reported is one in the file as written. The file is parsed into a
  * scratch copy: the caller's struct changes only when the whole file is valid. */
 #include <errno.h>
-#include <math.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <yaml.h>
 
@@ -1216,7 +1217,7 @@ static void print_double(FILE *out, double d)
 	fputs(buf, out);
 }
 
-static const char *yn(bool b)
+static const char *tf(bool b)
 {
 	return b ? "true" : "false";
 }
@@ -1252,13 +1253,13 @@ void agent_config_print(const struct agent_config *c, FILE *out)
 	print_quoted(out, c->traces.sampler, true);
 	fputs("\n  sampler_arg: ", out);
 	print_double(out, c->traces.sampler_arg);
-	fprintf(out, "\n  keep_errors: %s\n  keep_slower_than: ", yn(c->traces.keep_errors));
+	fprintf(out, "\n  keep_errors: %s\n  keep_slower_than: ", tf(c->traces.keep_errors));
 	print_duration(out, c->traces.keep_slower_than_ms);
 	fputs("\nprofiles:\n  directory: ", out);
 	print_quoted(out, c->profiles.directory, true);
 	fputs("\n  interval: ", out);
 	print_duration(out, c->profiles.interval_ms);
-	fprintf(out, "\n  otlp: %s\n", yn(c->profiles.otlp));
+	fprintf(out, "\n  otlp: %s\n", tf(c->profiles.otlp));
 	fputs("selectors:", out);
 	if (c->nselectors <= 0)
 		fputs(" []", out);
@@ -1290,9 +1291,9 @@ void agent_config_print(const struct agent_config *c, FILE *out)
 			"      cpu_profile: %s\n"
 			"      cpu_profile_hz: %d\n"
 			"      offcpu_profile: %s\n",
-			yn(s->signals.http_metrics), yn(s->signals.traces), yn(s->signals.runtime),
-			yn(s->signals.cpu_profile), s->signals.cpu_profile_hz,
-			yn(s->signals.offcpu_profile));
+			tf(s->signals.http_metrics), tf(s->signals.traces), tf(s->signals.runtime),
+			tf(s->signals.cpu_profile), s->signals.cpu_profile_hz,
+			tf(s->signals.offcpu_profile));
 	}
 }
 

@@ -65,14 +65,22 @@ struct agent_config {
 /* Defaults: log human, prometheus 127.0.0.1:9464, gzip on, metrics every 60 s,
  * parentbased_always_on with errors kept, profiles every 60 s, no selectors. */
 void agent_config_defaults(struct agent_config *c);
+/* A selector's defaults: matches anything, every signal but off-CPU, CPU profile at 19 Hz. */
+void agent_selector_defaults(struct agent_selector *s);
 /* Parses YAML text (name is the file name for errors). 0, or -EINVAL with one line in err:
  * "FILE:LINE:COL: what is wrong; what was expected". getenv_fn resolves ${VAR}
- * (NULL: getenv). */
+ * (NULL: getenv). The result is the defaults overridden by the file; on error (-EINVAL, or
+ * -ENOMEM) *c is left unchanged. ${VAR}, ${VAR:-default} (also when VAR is empty) and $$ (a
+ * literal $) work in every scalar value, not in keys; substituted text is not rescanned.
+ * Aliases, tags and more than one document are errors. */
 int agent_config_parse(struct agent_config *c, const char *name, const char *text, size_t len,
 		       const char *(*getenv_fn)(const char *), char *err, size_t errlen);
 /* Reads and parses a file. Errors as above (or "FILE: cannot read: ..."). */
 int agent_config_load(struct agent_config *c, const char *path, char *err, size_t errlen);
-/* The effective configuration as YAML (--print-config). */
+/* The effective configuration as YAML (--print-config), in the file's schema: parsing it
+ * gives back an equal configuration ($ written as $$, durations in the largest exact unit). */
 void agent_config_print(const struct agent_config *c, FILE *out);
+/* Field by field (strings as strings, only the used entries of the arrays). */
+bool agent_config_equal(const struct agent_config *a, const struct agent_config *b);
 
 #endif

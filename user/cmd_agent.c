@@ -37,7 +37,6 @@
 #include "sampler.h"
 #include "selector.h"
 #include "signals.h"
-#include "symbolizer.h"
 #include "trace_pipeline.h"
 
 #define MAX_TARGETS 256
@@ -83,7 +82,7 @@ struct agent {
 	struct prom_exporter *prom;
 	struct otlp_exporter *otlp;
 	struct process_metrics *pm;
-	struct symbolizer *syms;
+	struct db_driver_cache *drivers;
 	struct trace_pipeline *traces;
 	struct procwatch_bpf *watch;
 	struct ring_buffer *watch_rb;
@@ -114,7 +113,7 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 	if (sig->traces && ag->traces)
 		trace_pipeline_event(ag->traces, ev, t->id);
 	if (sig->http_metrics)
-		metrics_record_event(ag->reg, t->id, ev);
+		metrics_record_event(ag->reg, t->id, ev, ag->drivers);
 }
 
 static struct binary *binary_for(struct agent *ag, pid_t pid, const struct target *t)
@@ -208,8 +207,6 @@ static void consider(struct agent *ag, pid_t pid)
 	if (ag->traces)
 		trace_pipeline_add_target(ag->traces, t->id, &t->res);
 	if (sig->http_metrics || (sig->traces && ag->traces)) {
-		if (ag->traces)
-			symbolizer_track(ag->syms, pid);
 		t->binary = binary_for(ag, pid, t);
 		if (t->binary && go_tracer_add_pid(t->binary->tracer, pid) == 0)
 			t->binary->users++;
@@ -422,7 +419,7 @@ static void agent_stop(struct agent *ag)
 		otlp_exporter_stop(ag->otlp, OTLP_FLUSH_MS);
 		otlp_exporter_free(ag->otlp);
 	}
-	symbolizer_free(ag->syms);
+	db_driver_cache_free(ag->drivers);
 	process_metrics_free(ag->pm);
 	metrics_registry_free(ag->reg);
 	pthread_mutex_destroy(&ag->lock);
@@ -500,8 +497,8 @@ int cmd_agent(int argc, char **argv)
 	signals_install();
 	pthread_mutex_init(&ag.lock, NULL);
 	ag.reg = metrics_registry_new(0);
-	ag.syms = symbolizer_new();
-	if (!ag.reg || !ag.syms || !(ag.pm = process_metrics_new(ag.reg, true, &rc))) {
+	ag.drivers = db_driver_cache_new();
+	if (!ag.reg || !ag.drivers || !(ag.pm = process_metrics_new(ag.reg, true, &rc))) {
 		rc = rc ? rc : GLIMPSE_EXIT_FAILURE;
 		goto out;
 	}
@@ -518,7 +515,7 @@ int cmd_agent(int argc, char **argv)
 		otlp_exporter_register_metrics(ag.otlp, ag.reg);
 		otlp_exporter_add_metrics(ag.otlp, ag.reg, otlp_cfg.metrics_interval_ms / 1000.0);
 		topts.otlp = ag.otlp;
-		if (!(ag.traces = trace_pipeline_new(&topts, ag.syms))) {
+		if (!(ag.traces = trace_pipeline_new(&topts, ag.drivers))) {
 			rc = GLIMPSE_EXIT_FAILURE;
 			goto out;
 		}

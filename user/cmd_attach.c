@@ -21,7 +21,6 @@
 #include "resource.h"
 #include "run_loop.h"
 #include "sampler.h"
-#include "symbolizer.h"
 #include "trace_pipeline.h"
 #include "signals.h"
 
@@ -92,6 +91,7 @@ struct attach_ctx {
 	struct metrics_registry *reg;
 	struct go_tracer *tracer;
 	struct trace_pipeline *traces; /* NULL when no span has anywhere to go */
+	struct db_driver_cache *drivers;
 	int target;
 	pid_t pid;
 	/* Read from the tracer's maps on the event thread and served from here, so exporter
@@ -105,7 +105,7 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 	struct attach_ctx *a = ctx;
 	if (a->traces)
 		trace_pipeline_event(a->traces, ev, a->target);
-	metrics_record_event(a->reg, a->target, ev);
+	metrics_record_event(a->reg, a->target, ev, a->drivers);
 }
 
 static double active_requests(void *ctx, int target)
@@ -262,7 +262,6 @@ next_option:;
 	struct prom_exporter *exporter = NULL;
 	struct live_view *view = NULL;
 	struct process_metrics *pm = NULL;
-	struct symbolizer *syms = NULL;
 	struct otlp_exporter *otlp = NULL;
 	FILE *spans_file = NULL;
 	char title[512];
@@ -273,6 +272,10 @@ next_option:;
 		goto out;
 	}
 	signals_install();
+	if (!(a.drivers = db_driver_cache_new())) {
+		rc = GLIMPSE_EXIT_FAILURE;
+		goto out;
+	}
 	if (spans_out) {
 		spans_file = strcmp(spans_out, "-") ? fopen(spans_out, "we") : stdout;
 		if (!spans_file) {
@@ -296,9 +299,7 @@ next_option:;
 		topts.otlp = otlp;
 	}
 	if (topts.spans_out || topts.otlp) {
-		/* Spans name the database driver from its code: keep the binary's symbols at hand. */
-		syms = symbolizer_new();
-		if (!syms || symbolizer_track(syms, pid) || !(a.traces = trace_pipeline_new(&topts, syms)) ||
+		if (!(a.traces = trace_pipeline_new(&topts, a.drivers)) ||
 		    trace_pipeline_add_target(a.traces, a.target, &res)) {
 			log_error("cannot set up tracing for process %d", (int)pid);
 			rc = GLIMPSE_EXIT_FAILURE;
@@ -390,7 +391,7 @@ out:
 	}
 	if (spans_file && spans_file != stdout)
 		fclose(spans_file);
-	symbolizer_free(syms);
+	db_driver_cache_free(a.drivers);
 	process_metrics_free(pm);
 	metrics_registry_free(a.reg);
 	return rc;

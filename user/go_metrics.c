@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sql_text.h"
+
 void split_host_port(const char *hostport, char *host, size_t len, uint16_t *port)
 {
 	const char *colon = strrchr(hostport, ':');
@@ -21,8 +23,30 @@ void split_host_port(const char *hostport, char *host, size_t len, uint16_t *por
 	snprintf(host, len, "%.*s", (int)n, hostport);
 }
 
-void metrics_record_event(struct metrics_registry *reg, int target, const struct gotrace_event *ev)
+static void record_sql(struct metrics_registry *reg, int target, const struct gotrace_event *ev,
+		       struct db_driver_cache *drivers)
 {
+	char operation[32], collection[128];
+	size_t len = ev->query_len < GOTRACE_QUERY_LEN ? ev->query_len : GOTRACE_QUERY_LEN;
+	sql_operation(ev->query, len, operation, sizeof(operation));
+	sql_collection(ev->query, len, collection, sizeof(collection));
+	struct db_record r = {
+		.system = db_driver_system(drivers, (pid_t)ev->pid, ev->driver_pc),
+		.operation = operation,
+		.collection = collection,
+		.error = ev->flags & GOTRACE_F_ERROR,
+		.duration_ns = ev->end_ns > ev->start_ns ? ev->end_ns - ev->start_ns : 0,
+	};
+	metrics_registry_record_db(reg, target, &r);
+}
+
+void metrics_record_event(struct metrics_registry *reg, int target, const struct gotrace_event *ev,
+			  struct db_driver_cache *drivers)
+{
+	if (ev->kind == GOTRACE_SQL_QUERY || ev->kind == GOTRACE_SQL_EXEC) {
+		record_sql(reg, target, ev, drivers);
+		return;
+	}
 	if (ev->kind != GOTRACE_SERVER && ev->kind != GOTRACE_CLIENT)
 		return;
 	char method[GOTRACE_METHOD_LEN + 1], path[GOTRACE_PATH_LEN + 1], route[GOTRACE_PATH_LEN + 1];

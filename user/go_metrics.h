@@ -6,11 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "db_driver.h"
 #include "gotrace.h"
 #include "http_metrics.h"
 
 /* "host:port" or "[v6]:port" → host and port (0 when absent). */
 void split_host_port(const char *hostport, char *host, size_t len, uint16_t *port);
-void metrics_record_event(struct metrics_registry *reg, int target, const struct gotrace_event *ev);
+/* drivers names the database of SQL events (NULL: "other_sql"). */
+void metrics_record_event(struct metrics_registry *reg, int target, const struct gotrace_event *ev,
+			  struct db_driver_cache *drivers);
 
 #endif

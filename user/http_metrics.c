@@ -48,6 +48,13 @@ struct client_series {
 	struct export_hist h;
 };
 
+/* db.client.operation.duration: key is "system\x1foperation\x1fcollection", interned. */
+struct db_series {
+	const char *key;
+	bool error;
+	struct export_hist h;
+};
+
 /* What the live view needs, per (route, method) rather than per status: the fine histogram
  * is ~4 KiB, too big to keep for every status code. */
 struct route_stat {
@@ -57,7 +64,7 @@ struct route_stat {
 	struct fine_hist fine;
 };
 
-enum entry_kind { E_SERVER, E_CLIENT, E_STAT };
+enum entry_kind { E_SERVER, E_CLIENT, E_STAT, E_DB };
 
 struct key {
 	enum entry_kind kind;
@@ -80,8 +87,8 @@ struct vec {
 struct target {
 	struct resource res;
 	char instance[sizeof(((struct resource *)0)->host_name) + 16];
-	struct route_table *routes, *peers;
-	struct vec server, client, stats; /* append-only: indices stay valid */
+	struct route_table *routes, *peers, *dbops;
+	struct vec server, client, stats, db; /* append-only: indices stay valid */
 	struct slot *slots;               /* one index over all three */
 	size_t nslots, used;
 	uint64_t start_unix_ns;           /* when added: cumulative values start here */
@@ -177,6 +184,7 @@ static struct vec *entry_vec(struct target *t, enum entry_kind kind, size_t *siz
 	switch (kind) {
 	case E_SERVER: *size = sizeof(struct server_series); return &t->server;
 	case E_CLIENT: *size = sizeof(struct client_series); return &t->client;
+	case E_DB: *size = sizeof(struct db_series); return &t->db;
 	default: *size = sizeof(struct route_stat); return &t->stats;
 	}
 }
@@ -218,6 +226,8 @@ static void target_free(struct target *t)
 		return;
 	route_table_free(t->routes);
 	route_table_free(t->peers);
+	route_table_free(t->dbops);
+	free(t->db.p);
 	free(t->server.p);
 	free(t->client.p);
 	free(t->stats.p);
@@ -258,7 +268,8 @@ int metrics_registry_add_target(struct metrics_registry *reg, const struct resou
 	snprintf(t->instance, sizeof(t->instance), "%s:%d", res->host_name, (int)res->pid);
 	t->routes = route_table_new(reg->max_routes, ROUTE_OVERFLOW);
 	t->peers = route_table_new(reg->max_routes, "_OTHER");
-	if (!t->routes || !t->peers) {
+	t->dbops = route_table_new(reg->max_routes, "other_sql\x1f_OTHER\x1f");
+	if (!t->routes || !t->peers || !t->dbops) {
 		target_free(t);
 		return -ENOMEM;
 	}
@@ -363,6 +374,28 @@ void metrics_registry_record(struct metrics_registry *reg, int target, const str
 			record_server(t, route, method, r->status ? r->status : 200, r->duration_ns);
 		else
 			record_client(t, r, method);
+	}
+	pthread_mutex_unlock(&reg->lock);
+}
+
+void metrics_registry_record_db(struct metrics_registry *reg, int target, const struct db_record *r)
+{
+	char key[3 * 128];
+	if (!reg || !r)
+		return;
+	snprintf(key, sizeof(key), "%.127s\x1f%.127s\x1f%.127s", r->system ? r->system : "",
+		 r->operation ? r->operation : "", r->collection ? r->collection : "");
+	pthread_mutex_lock(&reg->lock);
+	struct target *t = target >= 0 && (size_t)target < reg->ntargets ? reg->targets[target] : NULL;
+	const char *interned = t ? route_table_intern(t->dbops, key) : NULL;
+	if (interned) {
+		bool created;
+		struct key k = { .kind = E_DB, .str = interned, .status = r->error };
+		struct db_series *ds = entry_get(t, &k, &created);
+		if (ds && created)
+			*ds = (struct db_series){ .key = interned, .error = r->error };
+		if (ds)
+			export_hist_record(&ds->h, r->duration_ns);
 	}
 	pthread_mutex_unlock(&reg->lock);
 }
@@ -699,6 +732,51 @@ struct client_row {
 	struct client_series s;
 };
 
+struct db_row {
+	const struct target *t;
+	size_t ti;
+	struct db_series s;
+};
+
+static int cmp_db(const void *a, const void *b)
+{
+	const struct db_row *x = a, *y = b;
+	int c;
+	if (x->ti != y->ti)
+		return x->ti < y->ti ? -1 : 1;
+	if ((c = strcmp(x->s.key, y->s.key)))
+		return c;
+	return (int)x->s.error - (int)y->s.error;
+}
+
+/* The three parts of a db series key. */
+struct db_parts {
+	char system[128], operation[128], collection[128];
+};
+
+static void db_split(const char *key, struct db_parts *p)
+{
+	const char *a = strchr(key, '\x1f'), *b = a ? strchr(a + 1, '\x1f') : NULL;
+	snprintf(p->system, sizeof(p->system), "%.*s", a ? (int)(a - key) : 127, key);
+	snprintf(p->operation, sizeof(p->operation), "%.*s", a && b ? (int)(b - a - 1) : 0, a ? a + 1 : "");
+	snprintf(p->collection, sizeof(p->collection), "%.127s", b ? b + 1 : "");
+}
+
+static void db_labels(FILE *f, const struct target *t, const void *series)
+{
+	const struct db_series *s = series;
+	struct db_parts p;
+	db_split(s->key, &p);
+	put_target_labels(f, t);
+	if (s->error)
+		put_label(f, "error_type", "_OTHER");
+	if (p.collection[0])
+		put_label(f, "db_collection_name", p.collection);
+	if (p.operation[0])
+		put_label(f, "db_operation_name", p.operation);
+	put_label(f, "db_system_name", p.system);
+}
+
 static int cmp_server(const void *a, const void *b)
 {
 	const struct server_row *x = a, *y = b;
@@ -736,6 +814,8 @@ struct render_copy {
 	size_t nserver;
 	struct client_row *client;
 	size_t nclient;
+	struct db_row *db;
+	size_t ndb;
 	struct gauge *gauges;
 	size_t ngauges;
 	bool counted; /* registered as a reader: release_state must undo it */
@@ -745,7 +825,7 @@ static int copy_state(struct metrics_registry *reg, struct render_copy *c)
 {
 	int err = 0;
 	pthread_mutex_lock(&reg->lock);
-	size_t ns = 0, nc = 0;
+	size_t ns = 0, nc = 0, nd = 0;
 	reg->readers++;
 	c->counted = true;
 	for (size_t i = 0; i < reg->ntargets; i++) {
@@ -753,14 +833,16 @@ static int copy_state(struct metrics_registry *reg, struct render_copy *c)
 			continue;
 		ns += reg->targets[i]->server.n;
 		nc += reg->targets[i]->client.n;
+		nd += reg->targets[i]->db.n;
 	}
 	c->ntargets = reg->ntargets;
 	c->ngauges = reg->ngauges;
 	c->targets = malloc((c->ntargets + 1) * sizeof(*c->targets));
 	c->server = malloc((ns + 1) * sizeof(*c->server));
 	c->client = malloc((nc + 1) * sizeof(*c->client));
+	c->db = malloc((nd + 1) * sizeof(*c->db));
 	c->gauges = malloc((c->ngauges + 1) * sizeof(*c->gauges));
-	if (!c->targets || !c->server || !c->client || !c->gauges) {
+	if (!c->targets || !c->server || !c->client || !c->db || !c->gauges) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -778,6 +860,9 @@ static int copy_state(struct metrics_registry *reg, struct render_copy *c)
 			c->server[c->nserver++] = (struct server_row){ t, i, s[j] };
 		for (size_t j = 0; j < t->client.n; j++)
 			c->client[c->nclient++] = (struct client_row){ t, i, cs[j] };
+		const struct db_series *ds = t->db.p;
+		for (size_t j = 0; j < t->db.n; j++)
+			c->db[c->ndb++] = (struct db_row){ t, i, ds[j] };
 	}
 out:
 	pthread_mutex_unlock(&reg->lock);
@@ -861,6 +946,7 @@ static void release_state(struct metrics_registry *reg, struct render_copy *c)
 	free(c->targets);
 	free(c->server);
 	free(c->client);
+	free(c->db);
 	free(c->gauges);
 }
 
@@ -927,6 +1013,7 @@ int metrics_registry_render_prometheus(struct metrics_registry *reg, char **out,
 	}
 	qsort(c.server, c.nserver, sizeof(*c.server), cmp_server);
 	qsort(c.client, c.nclient, sizeof(*c.client), cmp_client);
+	qsort(c.db, c.ndb, sizeof(*c.db), cmp_db);
 
 	if (c.ntargets)
 		put_family(f, "target_info", "gauge", "Target metadata");
@@ -965,6 +1052,11 @@ int metrics_registry_render_prometheus(struct metrics_registry *reg, char **out,
 	for (size_t i = 0; i < c.nclient; i++)
 		put_histogram(f, client_name, c.client[i].t, &c.client[i].s, client_labels,
 			      &c.client[i].s.h);
+	static const char db_name[] = "db_client_operation_duration_seconds";
+	if (c.ndb)
+		put_family(f, db_name, "histogram", "Duration of database client operations.");
+	for (size_t i = 0; i < c.ndb; i++)
+		put_histogram(f, db_name, c.db[i].t, &c.db[i].s, db_labels, &c.db[i].s.h);
 	for (size_t i = 0; i < c.ngauges; i++)
 		put_gauge(f, &c.gauges[i], c.targets, c.ntargets);
 
@@ -1041,6 +1133,20 @@ static void client_sample(struct metric_sample *s, const struct client_series *c
 	hist_sample(s, &cs->h);
 }
 
+static void db_sample(struct metric_sample *s, const struct db_series *ds, struct db_parts *p)
+{
+	memset(s, 0, sizeof(*s));
+	db_split(ds->key, p);
+	attr_str(s, "db.system.name", p->system);
+	if (p->operation[0])
+		attr_str(s, "db.operation.name", p->operation);
+	if (p->collection[0])
+		attr_str(s, "db.collection.name", p->collection);
+	if (ds->error)
+		attr_str(s, "error.type", "_OTHER");
+	hist_sample(s, &ds->h);
+}
+
 static void visit_gauge(const struct metrics_visitor *v, void *ctx, const struct gauge *g, int target)
 {
 	struct metric_info info = { .name = g->otel_name, .unit = g->unit, .description = g->help,
@@ -1084,20 +1190,27 @@ int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_vi
 	static const struct metric_info client_info = {
 		"http.client.request.duration", "s", "Duration of HTTP client requests.", METRIC_HISTOGRAM
 	};
+	static const struct metric_info db_info = {
+		"db.client.operation.duration", "s", "Duration of database client operations.", METRIC_HISTOGRAM
+	};
 	struct render_copy c = { 0 };
 	size_t nmax = 0;
 	int err = copy_state(reg, &c);
 	if (!err)
 		nmax = c.nserver > c.nclient ? c.nserver : c.nclient;
+	if (!err && c.ndb > nmax)
+		nmax = c.ndb;
+	struct db_parts *parts = err ? NULL : malloc((nmax + 1) * sizeof(*parts));
 	struct metric_sample *samples = err ? NULL : malloc((nmax + 1) * sizeof(*samples));
 	char(*txt)[8] = err ? NULL : malloc((nmax + 1) * sizeof(*txt));
-	if (!samples || !txt) {
+	if (!samples || !txt || !parts) {
 		err = -ENOMEM;
 		goto out;
 	}
 	qsort(c.server, c.nserver, sizeof(*c.server), cmp_server);
 	qsort(c.client, c.nclient, sizeof(*c.client), cmp_client);
-	size_t si = 0, ci = 0;
+	qsort(c.db, c.ndb, sizeof(*c.db), cmp_db);
+	size_t si = 0, ci = 0, di = 0;
 	for (size_t t = 0; t < c.ntargets; t++) {
 		if (!c.targets[t])
 			continue;
@@ -1112,6 +1225,11 @@ int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_vi
 			client_sample(&samples[n], &c.client[ci].s, txt[n], sizeof(txt[n]));
 		if (n)
 			v->metric(ctx, &client_info, samples, n);
+		n = 0;
+		for (; di < c.ndb && c.db[di].ti == t; di++, n++)
+			db_sample(&samples[n], &c.db[di].s, &parts[n]);
+		if (n)
+			v->metric(ctx, &db_info, samples, n);
 		for (size_t i = 0; i < c.ngauges; i++)
 			if (c.gauges[i].per_target)
 				visit_gauge(v, ctx, &c.gauges[i], (int)t);
@@ -1123,6 +1241,7 @@ int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_vi
 out:
 	free(samples);
 	free(txt);
+	free(parts);
 	release_state(reg, &c);
 	return err;
 }

@@ -28,6 +28,13 @@ struct http_record {
 
 struct metrics_registry;
 
+/* One finished database call (db.client.operation.duration). */
+struct db_record {
+	const char *system, *operation, *collection; /* db.system.name etc.; "" when unknown */
+	bool error;
+	uint64_t duration_ns;
+};
+
 /* max_routes caps distinct http.route values (and client server.address values) per target;
  * <= 0 means ROUTE_DEFAULT_MAX. NULL when out of memory. */
 struct metrics_registry *metrics_registry_new(int max_routes);
@@ -36,6 +43,7 @@ void metrics_registry_free(struct metrics_registry *reg);
 /* A target process; its resource labels its series. Returns the target id (the existing one
  * if the same resource was added before), or -ENOMEM. */
 int metrics_registry_add_target(struct metrics_registry *reg, const struct resource *res);
+void metrics_registry_record_db(struct metrics_registry *reg, int target, const struct db_record *r);
 /* The target's process is gone: its series stop and its memory is freed (once no render
  * in progress uses it). Its id is not reused. 0 or -ENOENT. */
 int metrics_registry_remove_target(struct metrics_registry *reg, int target);

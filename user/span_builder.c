@@ -10,35 +10,14 @@
 #include "route.h"
 #include "sql_text.h"
 
-void span_builder_init(struct span_builder *b, const struct span_builder_opts *opts, struct symbolizer *syms)
+void span_builder_init(struct span_builder *b, const struct span_builder_opts *opts, struct db_driver_cache *drivers)
 {
 	struct timespec mono, real;
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
 	b->opts = *opts;
-	b->syms = syms;
+	b->drivers = drivers;
 	b->mono_to_unix_ns = (real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
-}
-
-const char *db_system_from_function(const char *func)
-{
-	static const struct {
-		const char *prefix, *system;
-	} drivers[] = {
-		{ "github.com/lib/pq.", "postgresql" },
-		{ "github.com/jackc/pgx", "postgresql" },
-		{ "github.com/mattn/go-sqlite3.", "sqlite" },
-		{ "modernc.org/sqlite", "sqlite" },
-		{ "github.com/go-sql-driver/mysql.", "mysql" },
-		{ "github.com/microsoft/go-mssqldb", "microsoft.sql_server" },
-		{ "github.com/denisenkom/go-mssqldb", "microsoft.sql_server" },
-		{ "github.com/sijms/go-ora", "oracle.db" },
-		{ "github.com/ClickHouse/clickhouse-go", "clickhouse" },
-	};
-	for (size_t i = 0; func && i < sizeof(drivers) / sizeof(drivers[0]); i++)
-		if (!strncmp(func, drivers[i].prefix, strlen(drivers[i].prefix)))
-			return drivers[i].system;
-	return "other_sql";
 }
 
 static void copy_field(char *dst, size_t dstlen, const char *src, size_t len)
@@ -82,10 +61,7 @@ static void build_sql(struct span_builder *b, const struct gotrace_event *ev, st
 {
 	s->kind = SPAN_CLIENT;
 	size_t len = ev->query_len < GOTRACE_QUERY_LEN ? ev->query_len : GOTRACE_QUERY_LEN;
-	struct sym_frame f = { 0 };
-	if (ev->driver_pc && b->syms)
-		symbolizer_user(b->syms, (pid_t)ev->pid, ev->driver_pc, false, &f);
-	snprintf(s->db_system, sizeof(s->db_system), "%s", db_system_from_function(f.func));
+	snprintf(s->db_system, sizeof(s->db_system), "%s", db_driver_system(b->drivers, (pid_t)ev->pid, ev->driver_pc));
 	sql_operation(ev->query, len, s->db_operation, sizeof(s->db_operation));
 	sql_collection(ev->query, len, s->db_collection, sizeof(s->db_collection));
 	if (b->opts.raw_query)

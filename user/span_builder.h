@@ -8,7 +8,7 @@
 
 #include "gotrace.h"
 #include "span.h"
-#include "symbolizer.h"
+#include "db_driver.h"
 
 struct span_builder_opts {
 	bool url_path;  /* export url.path (off by default: paths can carry user data) */
@@ -18,14 +18,10 @@ struct span_builder_opts {
 struct span_builder {
 	struct span_builder_opts opts;
 	int64_t mono_to_unix_ns; /* add to CLOCK_MONOTONIC to get Unix time */
-	struct symbolizer *syms; /* names the driver from its code address */
+	struct db_driver_cache *drivers; /* names the database from the driver's code */
 };
 
-/* syms must track the target process (symbolizer_track). */
-void span_builder_init(struct span_builder *b, const struct span_builder_opts *opts, struct symbolizer *syms);
+void span_builder_init(struct span_builder *b, const struct span_builder_opts *opts, struct db_driver_cache *drivers);
 void span_builder_build(struct span_builder *b, const struct gotrace_event *ev, int target, struct span_record *out);
-/* db.system.name for a Go function name of a database/sql driver ("postgresql", "sqlite",
- * "mysql", ...; "other_sql" when unknown). */
-const char *db_system_from_function(const char *func);
 
 #endif

@@ -82,13 +82,13 @@ static void emit(void *ctx, const struct span_record *s)
 		export_span(tp->opts.otlp, res, s);
 }
 
-struct trace_pipeline *trace_pipeline_new(const struct trace_pipeline_opts *opts, struct symbolizer *syms)
+struct trace_pipeline *trace_pipeline_new(const struct trace_pipeline_opts *opts, struct db_driver_cache *drivers)
 {
 	struct trace_pipeline *tp = calloc(1, sizeof(*tp));
 	if (!tp)
 		return NULL;
 	tp->opts = *opts;
-	span_builder_init(&tp->builder, &opts->builder, syms);
+	span_builder_init(&tp->builder, &opts->builder, drivers);
 	tp->assembler = trace_assembler_new(&opts->sampler, emit, tp);
 	if (!tp->assembler) {
 		free(tp);

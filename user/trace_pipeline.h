@@ -22,7 +22,7 @@ struct trace_pipeline_opts {
 	struct otlp_exporter *otlp;  /* or NULL */
 };
 
-struct trace_pipeline *trace_pipeline_new(const struct trace_pipeline_opts *opts, struct symbolizer *syms);
+struct trace_pipeline *trace_pipeline_new(const struct trace_pipeline_opts *opts, struct db_driver_cache *drivers);
 /* The resource a target's spans carry; target ids come from the metrics registry. */
 int trace_pipeline_add_target(struct trace_pipeline *tp, int target, const struct resource *res);
 void trace_pipeline_event(struct trace_pipeline *tp, const struct gotrace_event *ev, int target);

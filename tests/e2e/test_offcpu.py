@@ -16,7 +16,7 @@ UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "": 1e-9}
 
 def offcpu_cum_seconds(path):
     """{function: cumulative off-CPU seconds} from `go tool pprof -top -cum`."""
-    out = pprof("-top", "-cum", "-sample_index=offcpu", "-nodecount=1000", str(path))
+    out = pprof("-top", "-cum", "-sample_index=offcpu", "-nodecount=1000", "-unit=ns", str(path))
     assert "Type: offcpu" in out, out
     cum = {}
     for line in out.splitlines():

@@ -224,3 +224,40 @@ def test_url_path_only_when_asked(run, tmp_path):
     spans = t.stop()
     assert [(s["attributes"]["http.route"], s["attributes"]["url.path"]) for s in spans] == \
         [("/users/{id}", "/users/42")]
+
+
+def test_db_operation_duration_metrics(run, tmp_path):
+    from conftest import metric_value, parse_prometheus
+    svc_, _ = run
+    svc = svc_("dbsvc-1.21", "-db", f"sqlite:{tmp_path}/db.sqlite")
+    port = free_port()
+    g = subprocess.Popen([GLIMPSE, "attach", "-p", str(svc.pid), "--no-live", "--prometheus-addr",
+                          f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        def scrape():
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                return parse_prometheus(r.read().decode())
+        assert wait_for(lambda: _reachable(port))
+        for _ in range(3):
+            svc.get("/one")
+        svc.get("/many")
+        svc.get("/fail")
+        name = "db_client_operation_duration_seconds_count"
+        assert wait_for(lambda: metric_value(scrape(), name) == 7)
+        m = scrape()
+        assert metric_value(m, name, db_system_name="sqlite", db_operation_name="SELECT",
+                            db_collection_name="users") == 4
+        assert metric_value(m, name, db_operation_name="INSERT", db_collection_name="orders") == 1
+        assert metric_value(m, name, db_operation_name="SELECT", db_collection_name="orders") == 1
+        assert metric_value(m, name, error_type="_OTHER", db_collection_name="missing_table") == 1
+    finally:
+        g.terminate()
+        g.wait()
+
+
+def _reachable(port):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
+        return True
+    except (urllib.error.URLError, ConnectionError):
+        return False

@@ -695,12 +695,14 @@ static void test_encode_metrics(void **state)
 	opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__free_unpacked(req, NULL);
 	free(buf);
 
-	/* The Prometheus text is unaffected by the new bookkeeping: the same family names. */
-	char *text;
+	/* The Prometheus text of the same registry still names what OTLP names. */
+	char *text, pname[128], want[192];
 	size_t tlen;
 	assert_int_equal(metrics_registry_render_prometheus(reg, &text, &tlen), 0);
 	assert_non_null(strstr(text, "glimpse_events_dropped_total 42\n"));
-	assert_non_null(strstr(text, "# TYPE process_thread_count gauge\n"));
+	prom_metric_name("process.thread.count", "{thread}", false, pname, sizeof(pname));
+	snprintf(want, sizeof(want), "# TYPE %s gauge\n", pname);
+	assert_non_null(strstr(text, want));
 	free(text);
 	metrics_registry_free(reg);
 }

@@ -67,3 +67,13 @@ prometheus.io/scrape: "true"
 prometheus.io/port: {{ include "glimpse.metricsPort" . | quote }}
 prometheus.io/path: /metrics
 {{- end }}
+
+{{/* OTEL_RESOURCE_ATTRIBUTES: the node (from the NODE_NAME variable, set before it), then
+resourceAttributes in key order. */}}
+{{- define "glimpse.resourceAttributes" -}}
+{{- $attrs := list "k8s.node.name=$(NODE_NAME)" "host.name=$(NODE_NAME)" }}
+{{- range $key, $value := .Values.resourceAttributes }}
+{{- $attrs = append $attrs (printf "%s=%v" $key $value) }}
+{{- end }}
+{{- join "," $attrs }}
+{{- end }}
