@@ -523,6 +523,11 @@ static int get_str(struct ctx *x, struct node *v, const char *path, char *out, s
 		if (k == 0)
 			return fail_at(x, v, "value of '%s' is not valid UTF-8; expected UTF-8 text",
 				       path);
+		if (cp == '\n' || cp == '\r')
+			return fail_at(x, v,
+				       "value of '%s' contains a line break; expected one line (a "
+				       "block scalar needs |- or >-)",
+				       path);
 		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
 			return fail_at(x, v,
 				       "value of '%s' contains a control character; expected printable "
@@ -707,6 +712,9 @@ static int walk_map(struct ctx *x, struct node *m, const char *path, const char 
 	uint32_t seen = 0;
 	for (struct node *k = m->first; k && k->next; k = k->next->next) {
 		struct node *v = k->next;
+		if (k->kind != K_SCALAR && !*path)
+			return fail_at(x, k, "a top-level key is %s; expected a key name",
+				       kind_word(k));
 		if (k->kind != K_SCALAR)
 			return fail_at(x, k, "a key in '%s' is %s; expected a key name", path,
 				       kind_word(k));
@@ -1250,7 +1258,13 @@ void agent_config_print(const struct agent_config *c, FILE *out)
 	fprintf(out, "\n  compression: %s\n  metrics_interval: ", c->otlp.gzip ? "gzip" : "none");
 	print_duration(out, c->otlp.metrics_interval_ms);
 	fputs("\ntraces:\n  sampler: ", out);
-	print_quoted(out, c->traces.sampler, true);
+	bool known = false;
+	for (int i = 0; samplers[i]; i++)
+		known = known || !strcmp(c->traces.sampler, samplers[i]);
+	if (known)
+		fputs(c->traces.sampler, out);
+	else
+		print_quoted(out, c->traces.sampler, true);
 	fputs("\n  sampler_arg: ", out);
 	print_double(out, c->traces.sampler_arg);
 	fprintf(out, "\n  keep_errors: %s\n  keep_slower_than: ", tf(c->traces.keep_errors));

@@ -69,6 +69,8 @@ struct binary {
 
 struct target {
 	pid_t pid;
+	dev_t exe_dev; /* the program it runs: an exec event for the same program is stale */
+	ino_t exe_ino;
 	int selector;
 	int id; /* metrics registry target */
 	struct binary *binary;
@@ -194,18 +196,17 @@ static void consider(struct agent *ag, pid_t pid)
 	}
 	t->pid = pid;
 	t->selector = sel;
+	struct stat st;
+	char exe[64];
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	if (stat(exe, &st) == 0) {
+		t->exe_dev = st.st_dev;
+		t->exe_ino = st.st_ino;
+	}
 	t->container = facts.container;
 	resource_add_container(&t->res, &facts.container);
-	t->id = metrics_registry_add_target(ag->reg, &t->res);
-	if (t->id < 0) {
-		free(t);
-		return;
-	}
+	/* Probes first, series second: once a target shows in /metrics, its requests count. */
 	const struct agent_signals *sig = &ag->cfg.selectors[sel].signals;
-	if (sig->runtime)
-		process_metrics_add(ag->pm, t->id, pid);
-	if (ag->traces)
-		trace_pipeline_add_target(ag->traces, t->id, &t->res);
 	if (sig->http_metrics || (sig->traces && ag->traces)) {
 		t->binary = binary_for(ag, pid, t);
 		if (t->binary && go_tracer_add_pid(t->binary->tracer, pid) == 0)
@@ -213,6 +214,16 @@ static void consider(struct agent *ag, pid_t pid)
 		else if (t->binary)
 			t->binary = NULL;
 	}
+	t->id = metrics_registry_add_target(ag->reg, &t->res);
+	if (t->id < 0) {
+		release_binary(t->binary, pid);
+		free(t);
+		return;
+	}
+	if (sig->runtime)
+		process_metrics_add(ag->pm, t->id, pid);
+	if (ag->traces)
+		trace_pipeline_add_target(ag->traces, t->id, &t->res);
 	pthread_mutex_lock(&ag->lock);
 	ag->targets[slot] = t;
 	pthread_mutex_unlock(&ag->lock);
@@ -250,10 +261,18 @@ static int on_procwatch(void *ctx, void *data, size_t len)
 	if (len < sizeof(struct procwatch_event))
 		return 0;
 	const struct procwatch_event *ev = data;
+	log_debug("procwatch: %s pid %u", ev->kind == PROCWATCH_EXIT ? "exit" : "exec", ev->pid);
 	if (ev->kind == PROCWATCH_EXIT) {
 		forget(ag, (pid_t)ev->pid);
 	} else {
-		/* A process that execs becomes another program: match it afresh. */
+		/* A process that execs becomes another program: match it afresh. Events are read
+		 * after the fact, so the program may already be the one we instrumented. */
+		struct target *t = find_target(ag, (pid_t)ev->pid);
+		char exe[64];
+		struct stat st;
+		snprintf(exe, sizeof(exe), "/proc/%u/exe", ev->pid);
+		if (t && stat(exe, &st) == 0 && st.st_dev == t->exe_dev && st.st_ino == t->exe_ino)
+			return 0;
 		forget(ag, (pid_t)ev->pid);
 		consider(ag, (pid_t)ev->pid);
 	}
@@ -547,8 +566,10 @@ int cmd_agent(int argc, char **argv)
 				trace_pipeline_tick(ag.traces);
 			/* An exit event can be lost under load: sweep for the dead once a second. */
 			for (int i = 0; i < MAX_TARGETS; i++)
-				if (ag.targets[i] && !proc_exists(ag.targets[i]->pid))
+				if (ag.targets[i] && !proc_exists(ag.targets[i]->pid)) {
+					log_debug("sweep: pid %d is gone", (int)ag.targets[i]->pid);
 					forget(&ag, ag.targets[i]->pid);
+				}
 		}
 	}
 	rc = 0;

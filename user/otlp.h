@@ -65,9 +65,12 @@ struct otlp_config {
  *                            merged by name (a flag's value wins)
  *   OTLP_TIMEOUT             OTEL_EXPORTER_OTLP_TIMEOUT: milliseconds per request
  *   OTLP_COMPRESSION         OTEL_EXPORTER_OTLP_COMPRESSION: gzip or none
- *   OTLP_SERVICE_NAME        OTEL_SERVICE_NAME: service.name for every target
+ *   OTLP_SERVICE_NAME        OTEL_SERVICE_NAME: service.name for every target (beats a
+ *                            service.name in OTEL_RESOURCE_ATTRIBUTES)
  *   OTLP_RESOURCE_ATTRIBUTES OTEL_RESOURCE_ATTRIBUTES: k=v,k=v added to (or replacing) each
- *                            target's resource attributes; merged by key
+ *                            target's resource attributes; merged by key. Metrics that are
+ *                            not per target go out under glimpse's own resource
+ *                            (service.name "glimpse", plus these attributes)
  *   OTLP_QUEUE_SIZE          OTEL_BSP_MAX_QUEUE_SIZE
  *   OTLP_BATCH_SIZE          OTEL_BSP_MAX_EXPORT_BATCH_SIZE
  *   OTLP_BATCH_DELAY         OTEL_BSP_SCHEDULE_DELAY (ms)
@@ -176,8 +179,8 @@ struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg, char *e
 
 /* Queues a span of the process res describes; never blocks on the network or on an export
  * in progress. When the queue is full the oldest queued span is dropped and counted
- * (glimpse_spans_dropped_total). 0; -EINVAL without a span; -ENOMEM or -ESHUTDOWN (counted
- * as dropped too). Safe from any thread. */
+ * (glimpse_spans_dropped_total). 0; -EINVAL without exporter, resource or span (not
+ * counted); -ENOMEM or -ESHUTDOWN (after stop), counted as dropped. Safe from any thread. */
 int otlp_enqueue_span(struct otlp_exporter *exp, const struct resource *res, const struct otlp_span *s);
 
 /* Exports reg every interval_s seconds (and once more at stop), cumulative: one
@@ -206,8 +209,9 @@ void otlp_exporter_stats(struct otlp_exporter *exp, struct otlp_stats *out);
 int otlp_exporter_register_metrics(struct otlp_exporter *exp, struct metrics_registry *reg);
 
 /* Sends what is queued, then a last metrics export, for at most timeout_ms; stops the thread.
- * Spans left unsent are counted as dropped. 0 if everything went out, -ETIMEDOUT otherwise.
- * Stats stay readable until otlp_exporter_free. */
+ * Spans still queued at the deadline are counted as dropped, a batch cut short as failed.
+ * 0 when everything was sent (whatever the receiver answered: see the stats) in time,
+ * -ETIMEDOUT when the deadline cut it short. Stats stay readable until otlp_exporter_free. */
 int otlp_exporter_stop(struct otlp_exporter *exp, int timeout_ms);
 /* Stops (with no time to flush) if still running, and frees. */
 void otlp_exporter_free(struct otlp_exporter *exp);

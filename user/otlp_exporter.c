@@ -803,11 +803,11 @@ bool otlp_status_retryable(long status)
 
 /* ---- the exporter ---- */
 
-#define MAX_RESOURCES 4096
 #define WARN_EVERY_MS 60000
 #define RESPONSE_MAX (64 * 1024)
 
-enum warn_kind { W_NETWORK, W_RETRY, W_REJECTED, W_GAVE_UP, W_PARTIAL, W_DROPPED, W_ENCODE, W_KINDS };
+/* Warnings are limited per kind and per signal (a kind + W_METRICS for metrics). */
+enum warn_kind { W_NETWORK, W_RETRY, W_REJECTED, W_GAVE_UP, W_PARTIAL, W_DROPPED, W_ENCODE, W_METRICS };
 
 struct warn_state {
 	int64_t last_ms;
@@ -823,8 +823,12 @@ struct otlp_exporter {
 
 	/* under lock */
 	struct otlp_queue q;
-	const struct resource **res; /* MAX_RESOURCES slots, filled once each, never moved */
-	uint32_t nres, last_res;
+	/* Resources of queued and in-flight spans, by index. A slot is rewritten only when no
+	 * span refers to it (refs 0), so the export thread reads the ones of its batch without
+	 * the lock; queue + batch + 1 slots are always enough. */
+	struct resource **res;
+	uint32_t *refs;
+	uint32_t nres, res_cap, last_res;
 	bool stopping;
 	struct metrics_registry *reg;
 	int64_t metrics_interval_ms;
@@ -837,9 +841,9 @@ struct otlp_exporter {
 	struct curl_slist *headers;
 	struct otlp_qspan **batch;
 	uint32_t rng;
-	struct warn_state warns[W_KINDS];
+	struct warn_state warns[2 * W_METRICS];
 	uint64_t dropped_reported;
-	bool failing;
+	bool failing[2]; /* per signal, since its last success: to say when it works again */
 
 	/* atomics */
 	uint64_t enqueued, exported, dropped, failed, requests, errors, metrics_ok, metrics_failed;
@@ -888,9 +892,9 @@ static uint32_t next_rand(struct otlp_exporter *e)
 }
 
 /* The first of a kind is logged; then at most one per minute, saying how many were not. */
-static void warn_limited(struct otlp_exporter *e, enum warn_kind kind, const char *fmt, ...)
+static void warn_limited(struct otlp_exporter *e, unsigned kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void warn_limited(struct otlp_exporter *e, enum warn_kind kind, const char *fmt, ...)
+static void warn_limited(struct otlp_exporter *e, unsigned kind, const char *fmt, ...)
 {
 	struct warn_state *w = &e->warns[kind];
 	int64_t now = now_ms();
@@ -1052,6 +1056,7 @@ static enum send_result send_with_retry(struct otlp_exporter *e, const char *url
 					struct http_result *resp)
 {
 	int64_t start = now_ns(), give_up = start + budget_ms * NS_PER_MS;
+	unsigned w = url == e->cfg.metrics_url ? W_METRICS : 0;
 	for (unsigned attempt = 0;; attempt++) {
 		int64_t now = now_ns(), end = give_up;
 		pthread_mutex_lock(&e->lock);
@@ -1066,20 +1071,24 @@ static enum send_result send_with_retry(struct otlp_exporter *e, const char *url
 		struct http_result r;
 		http_post(e, url, body, len, timeout, &r);
 		if (r.code == CURLE_OK && r.status >= 200 && r.status <= 299) {
-			if (e->failing)
+			if (e->failing[!!w])
 				log_info("OTLP export to %s works again", url);
-			e->failing = false;
+			e->failing[!!w] = false;
 			*resp = r;
 			return SENT;
 		}
-		e->failing = true;
+		if (r.code == CURLE_ABORTED_BY_CALLBACK) { /* on_progress: the stop deadline passed */
+			free(r.body);
+			return STOPPED;
+		}
+		e->failing[!!w] = true;
 		int64_t wait;
 		if (r.code != CURLE_OK) {
-			warn_limited(e, W_NETWORK, "OTLP export of %s to %s failed: %s; retrying", what, url,
+			warn_limited(e, w + W_NETWORK, "OTLP export of %s to %s failed: %s; retrying", what, url,
 				     r.curl_err[0] ? r.curl_err : curl_easy_strerror(r.code));
 			wait = otlp_backoff_ms(attempt, next_rand(e));
 		} else if (otlp_status_retryable(r.status)) {
-			warn_limited(e, W_RETRY, "OTLP receiver %s answered %ld to %s; retrying%s", url,
+			warn_limited(e, w + W_RETRY, "OTLP receiver %s answered %ld to %s; retrying%s", url,
 				     r.status, what, r.retry_after_ms >= 0 ? " as its Retry-After says" : "");
 			wait = r.retry_after_ms >= 0 ? r.retry_after_ms : otlp_backoff_ms(attempt, next_rand(e));
 			if (wait < RETRY_MIN_MS) /* "Retry-After: 0" must not make a busy loop */
@@ -1087,7 +1096,7 @@ static enum send_result send_with_retry(struct otlp_exporter *e, const char *url
 		} else {
 			/* Anything else will not get better by sending it again. */
 			char text[160];
-			warn_limited(e, W_REJECTED, "OTLP receiver %s rejected %s with HTTP %ld (%s); "
+			warn_limited(e, w + W_REJECTED, "OTLP receiver %s rejected %s with HTTP %ld (%s); "
 				     "dropped: check the endpoint, headers and the receiver's logs", url,
 				     what, r.status, body_text(&r, text, sizeof(text)));
 			free(r.body);
@@ -1095,8 +1104,9 @@ static enum send_result send_with_retry(struct otlp_exporter *e, const char *url
 		}
 		free(r.body);
 		if (now_ns() + wait * NS_PER_MS > give_up) {
-			warn_limited(e, W_GAVE_UP, "OTLP export of %s to %s gave up after %.1f s of retries",
-				     what, url, (now_ns() - start) / 1e9);
+			warn_limited(e, w + W_GAVE_UP, "OTLP export of %s to %s gave up after %u "
+				     "attempt%s in %.1f s", what, url, attempt + 1, attempt ? "s" : "",
+				     (now_ns() - start) / 1e9);
 			return GAVE_UP;
 		}
 		if (!sleep_until(e, now_ns() + wait * NS_PER_MS))
@@ -1104,7 +1114,7 @@ static enum send_result send_with_retry(struct otlp_exporter *e, const char *url
 	}
 }
 
-/* Compresses if configured; body stays valid (caller frees *owned). */
+/* *body is raw, or its gzip when configured (raw is then freed); the caller frees *body. */
 static int maybe_gzip(struct otlp_exporter *e, uint8_t *raw, size_t len, uint8_t **body, size_t *blen)
 {
 	if (!e->cfg.gzip) {
@@ -1124,7 +1134,7 @@ static void export_spans(struct otlp_exporter *e, size_t n)
 	struct http_result resp;
 	char what[64];
 	snprintf(what, sizeof(what), "%zu spans", n);
-	if (otlp_encode_traces(&e->cfg, e->res, e->batch, n, &raw, &len) ||
+	if (otlp_encode_traces(&e->cfg, (const struct resource *const *)e->res, e->batch, n, &raw, &len) ||
 	    maybe_gzip(e, raw, len, &body, &blen)) {
 		warn_limited(e, W_ENCODE, "OTLP: out of memory encoding %s; dropped", what);
 		stat_add(&e->failed, n);
@@ -1161,6 +1171,10 @@ static void export_spans(struct otlp_exporter *e, size_t n)
 	}
 	free(body);
 out:
+	pthread_mutex_lock(&e->lock);
+	for (size_t i = 0; i < n; i++)
+		e->refs[e->batch[i]->res]--;
+	pthread_mutex_unlock(&e->lock);
 	for (size_t i = 0; i < n; i++)
 		free(e->batch[i]);
 }
@@ -1171,7 +1185,7 @@ static void export_metrics(struct otlp_exporter *e, struct metrics_registry *reg
 	size_t len, blen, npoints;
 	struct http_result resp;
 	if (otlp_encode_metrics(&e->cfg, reg, unix_ns(), &raw, &len, &npoints)) {
-		warn_limited(e, W_ENCODE, "OTLP: out of memory encoding metrics; skipped");
+		warn_limited(e, W_METRICS + W_ENCODE, "OTLP: out of memory encoding metrics; skipped");
 		stat_add(&e->metrics_failed, 1);
 		return;
 	}
@@ -1180,7 +1194,7 @@ static void export_metrics(struct otlp_exporter *e, struct metrics_registry *reg
 		return;
 	}
 	if (maybe_gzip(e, raw, len, &body, &blen)) {
-		warn_limited(e, W_ENCODE, "OTLP: out of memory compressing metrics; skipped");
+		warn_limited(e, W_METRICS + W_ENCODE, "OTLP: out of memory compressing metrics; skipped");
 		stat_add(&e->metrics_failed, 1);
 		return;
 	}
@@ -1273,29 +1287,35 @@ static void *export_thread(void *arg)
 	return NULL;
 }
 
-/* Index of res in the resource table, adding it if new; -1 when full or out of memory. */
-static int64_t resource_index(struct otlp_exporter *e, const struct resource *res)
+static bool same_resource(const struct resource *a, const struct resource *b)
 {
-	const struct resource *r;
-	if (e->nres && (r = e->res[e->last_res]) && r->pid == res->pid &&
-	    !strcmp(r->service_name, res->service_name) &&
-	    !strcmp(r->executable_name, res->executable_name) && !strcmp(r->host_name, res->host_name))
-		return e->last_res;
-	for (uint32_t i = 0; i < e->nres; i++) {
-		r = e->res[i];
-		if (r->pid == res->pid && !strcmp(r->service_name, res->service_name) &&
-		    !strcmp(r->executable_name, res->executable_name) &&
-		    !strcmp(r->host_name, res->host_name))
-			return e->last_res = i;
+	return a->pid == b->pid && !strcmp(a->service_name, b->service_name) &&
+	       !strcmp(a->executable_name, b->executable_name) && !strcmp(a->host_name, b->host_name);
+}
+
+/* Slot of res in the resource table (under the lock), taking a reference: the same one as
+ * before if it is there, else a slot no queued span uses any more (processes come and go in
+ * a long-running agent), else a new one. -1 when out of memory. */
+static int64_t resource_ref(struct otlp_exporter *e, const struct resource *res)
+{
+	uint32_t i = e->last_res, free_slot = UINT32_MAX;
+	if (!(i < e->nres && same_resource(e->res[i], res))) {
+		for (i = 0; i < e->nres && !same_resource(e->res[i], res); i++)
+			if (!e->refs[i] && free_slot == UINT32_MAX)
+				free_slot = i;
 	}
-	if (e->nres == MAX_RESOURCES)
-		return -1;
-	struct resource *copy = malloc(sizeof(*copy));
-	if (!copy)
-		return -1;
-	*copy = *res;
-	e->res[e->nres] = copy;
-	return e->last_res = e->nres++;
+	if (i == e->nres) {
+		if (free_slot != UINT32_MAX) {
+			i = free_slot;
+		} else {
+			if (e->nres == e->res_cap || !(e->res[e->nres] = malloc(sizeof(struct resource))))
+				return -1;
+			i = e->nres++;
+		}
+		*e->res[i] = *res;
+	}
+	e->refs[i]++;
+	return e->last_res = i;
 }
 
 int otlp_enqueue_span(struct otlp_exporter *e, const struct resource *res, const struct otlp_span *s)
@@ -1313,7 +1333,7 @@ int otlp_enqueue_span(struct otlp_exporter *e, const struct resource *res, const
 	bool full_batch = false;
 	struct otlp_qspan *old = NULL;
 	pthread_mutex_lock(&e->lock);
-	int64_t idx = e->stopping ? -1 : resource_index(e, res);
+	int64_t idx = e->stopping ? -1 : resource_ref(e, res);
 	if (e->stopping) {
 		err = -ESHUTDOWN;
 	} else if (idx < 0) {
@@ -1322,6 +1342,8 @@ int otlp_enqueue_span(struct otlp_exporter *e, const struct resource *res, const
 		q->res = (uint32_t)idx;
 		old = otlp_queue_push(&e->q, q);
 		q = NULL;
+		if (old)
+			e->refs[old->res]--;
 		full_batch = e->q.n == (size_t)e->cfg.batch_size;
 	}
 	pthread_mutex_unlock(&e->lock);
@@ -1372,56 +1394,33 @@ void otlp_exporter_stats(struct otlp_exporter *e, struct otlp_stats *out)
 	pthread_mutex_unlock(&e->lock);
 }
 
-static double stat_dropped(void *ctx, int target)
+/* A metric_value_fn over one of the exporter's counters (ctx points at it). */
+static double read_counter(void *ctx, int target)
 {
 	(void)target;
-	return (double)load(&((struct otlp_exporter *)ctx)->dropped);
-}
-
-static double stat_exported(void *ctx, int target)
-{
-	(void)target;
-	return (double)load(&((struct otlp_exporter *)ctx)->exported);
-}
-
-static double stat_failed(void *ctx, int target)
-{
-	(void)target;
-	return (double)load(&((struct otlp_exporter *)ctx)->failed);
-}
-
-static double stat_errors(void *ctx, int target)
-{
-	(void)target;
-	return (double)load(&((struct otlp_exporter *)ctx)->errors);
-}
-
-static double stat_metrics(void *ctx, int target)
-{
-	(void)target;
-	return (double)load(&((struct otlp_exporter *)ctx)->metrics_ok);
+	return (double)load(ctx);
 }
 
 int otlp_exporter_register_metrics(struct otlp_exporter *e, struct metrics_registry *reg)
 {
-	static const struct {
+	const struct {
 		const char *name, *unit, *help;
-		metric_value_fn fn;
+		uint64_t *counter;
 	} m[] = {
 		{ "glimpse.spans.dropped", "{span}",
 		  "Spans never sent over OTLP: queue full (the oldest go first) or still queued at exit.",
-		  stat_dropped },
-		{ "glimpse.spans.exported", "{span}", "Spans the OTLP receiver accepted.", stat_exported },
+		  &e->dropped },
+		{ "glimpse.spans.exported", "{span}", "Spans the OTLP receiver accepted.", &e->exported },
 		{ "glimpse.spans.failed", "{span}",
-		  "Spans sent over OTLP but not accepted: rejected, or retries gave up.", stat_failed },
+		  "Spans sent over OTLP but not accepted: rejected, or retries gave up.", &e->failed },
 		{ "glimpse.otlp.export.errors", "{request}",
-		  "OTLP requests that failed (retries included).", stat_errors },
+		  "OTLP requests that failed (retries included).", &e->errors },
 		{ "glimpse.otlp.metrics.exports", "{request}", "OTLP metrics exports accepted.",
-		  stat_metrics },
+		  &e->metrics_ok },
 	};
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-		int err = metrics_registry_add_gauge(reg, m[i].name, m[i].unit, m[i].help, true, m[i].fn, e,
-						     false);
+		int err = metrics_registry_add_gauge(reg, m[i].name, m[i].unit, m[i].help, true, read_counter,
+						     m[i].counter, false);
 		if (err)
 			return err;
 	}
@@ -1498,9 +1497,11 @@ struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg, char *e
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&e->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	e->res = calloc(MAX_RESOURCES, sizeof(*e->res));
+	e->res_cap = (uint32_t)e->cfg.queue_size + (uint32_t)e->cfg.batch_size + 1;
+	e->res = calloc(e->res_cap, sizeof(*e->res));
+	e->refs = calloc(e->res_cap, sizeof(*e->refs));
 	e->batch = calloc((size_t)e->cfg.batch_size, sizeof(*e->batch));
-	if (!e->res || !e->batch || otlp_queue_init(&e->q, (size_t)e->cfg.queue_size)) {
+	if (!e->res || !e->refs || !e->batch || otlp_queue_init(&e->q, (size_t)e->cfg.queue_size)) {
 		snprintf(err, errlen, "cannot start the OTLP exporter: out of memory");
 		goto fail;
 	}
@@ -1538,6 +1539,7 @@ int otlp_exporter_stop(struct otlp_exporter *e, int timeout_ms)
 	struct otlp_qspan *s;
 	pthread_mutex_lock(&e->lock);
 	while (otlp_queue_pop(&e->q, &s, 1)) {
+		e->refs[s->res]--;
 		free(s);
 		stat_add(&e->dropped, 1);
 	}
@@ -1554,8 +1556,9 @@ void otlp_exporter_free(struct otlp_exporter *e)
 	otlp_queue_free(&e->q);
 	if (e->res)
 		for (uint32_t i = 0; i < e->nres; i++)
-			free((void *)e->res[i]);
+			free(e->res[i]);
 	free(e->res);
+	free(e->refs);
 	free(e->batch);
 	curl_slist_free_all(e->headers);
 	if (e->curl)

@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -132,6 +133,27 @@ int sched_stats_add(struct sched_stats *s, pid_t pid)
 	return 0;
 }
 
+/* track_all: entries for the processes that exist already, made here (where allocating is
+ * easy) rather than by the programs in a burst right after attaching, where the kernel's
+ * allocator for per-CPU map values can run dry and fail some (SCHED_PROCS_FULL). */
+static void add_existing_processes(struct sched_stats *s)
+{
+	DIR *dir = opendir("/proc");
+	if (!dir)
+		return;
+	int fd = bpf_map__fd(s->skel->maps.procs);
+	memset(s->percpu, 0, (size_t)s->ncpus * sizeof(*s->percpu));
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		pid_t pid;
+		if (!parse_pid(de->d_name, &pid))
+			continue;
+		__u32 key = (__u32)pid;
+		bpf_map_update_elem(fd, &key, s->percpu, BPF_NOEXIST);
+	}
+	closedir(dir);
+}
+
 static int open_common(bool all, const pid_t *pids, int npids, struct sched_stats **out)
 {
 	*out = NULL;
@@ -182,6 +204,8 @@ static int open_common(bool all, const pid_t *pids, int npids, struct sched_stat
 		rc = err == -EPERM || err == -EACCES ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
 		goto fail;
 	}
+	if (all)
+		add_existing_processes(s);
 	for (int i = 0; i < npids; i++) {
 		err = sched_stats_add(s, pids[i]);
 		if (err == -ESRCH) {

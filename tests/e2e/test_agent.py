@@ -1,0 +1,230 @@
+"""glimpse agent: discovery by selectors at start and on exec, container (mount + PID
+namespace) targets, cleanup on exit, config errors, capability-only mode. Ground truth: the
+processes each test starts and the requests it sends."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import APPS, GLIMPSE, free_port, metric_value, parse_prometheus, wait_for
+
+# What README and the Helm chart's capability-only mode document.
+# sys_admin: since Linux 6.16 creating uprobes needs it again (perf: "Revert to requiring
+# CAP_SYS_ADMIN for uprobes"); syslog: kernel symbol addresses.
+AGENT_CAPS = ["bpf", "perfmon", "sys_admin", "sys_ptrace", "dac_read_search", "checkpoint_restore", "syslog"]
+
+
+def config(tmp_path, port, selectors, extra=""):
+    path = tmp_path / "agent.yaml"
+    path.write_text(f"""log_format: json
+prometheus:
+  address: "127.0.0.1:{port}"
+{extra}
+selectors:
+{selectors}""")
+    return path
+
+
+GO_SELECTOR = """  - name: go-services
+    match:
+      process_name: "httpsvc*"
+    signals:
+      http_metrics: true
+      traces: false
+      runtime: true
+      cpu_profile: false
+"""
+
+
+class Agent:
+    def __init__(self, tmp_path, cfg, prefix=()):
+        self.err = open(tmp_path / "agent.err", "w+")
+        self.proc = subprocess.Popen([*prefix, GLIMPSE, "agent", "--config", str(cfg)], stdout=subprocess.DEVNULL,
+                                     stderr=self.err, text=True)
+        assert wait_for(lambda: "agent running" in self.stderr() or self.proc.poll() is not None, timeout=20)
+        assert self.proc.poll() is None, self.stderr()
+
+    def stderr(self):
+        self.err.seek(0)
+        return self.err.read()
+
+    def events(self, msg):
+        out = []
+        for line in self.stderr().splitlines():
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            if e.get("msg") == msg:
+                out.append(e)
+        return out
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=20)
+
+
+def scrape(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        return parse_prometheus(r.read().decode())
+
+
+def targets(port):
+    return {int(l["process_pid"]): l for n, l, v in scrape(port) if n == "target_info"}
+
+
+def get(addr, path):
+    try:
+        with urllib.request.urlopen(f"http://{addr}{path}", timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def start(binary, *args):
+    p = subprocess.Popen([os.path.join(APPS, binary), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True)
+    fields = p.stdout.readline().split()
+    return p, fields[2] if len(fields) > 2 else None
+
+
+def start_in_namespace(tmp_path, binary):
+    """The service in new mount + PID namespaces, from a binary that exists only in a tmpfs
+    mounted inside them. Returns (unshare process, host pid of the service, address)."""
+    script = tmp_path / "ns.sh"
+    script.write_text(f"""set -e
+mkdir -p /mnt/glimpse-ns
+mount -t tmpfs tmpfs /mnt/glimpse-ns
+cp {os.path.join(APPS, binary)} /mnt/glimpse-ns/httpsvc-ns
+exec /mnt/glimpse-ns/httpsvc-ns
+""")
+    p = subprocess.Popen(["unshare", "--mount", "--pid", "--fork", "--mount-proc", "sh", str(script)],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    _, _, addr = p.stdout.readline().split()
+    host_pid = next(int(d) for d in os.listdir("/proc") if d.isdigit() and _comm(int(d)) == "httpsvc-ns")
+    assert not os.path.exists("/mnt/glimpse-ns/httpsvc-ns")  # invisible from here
+    return p, host_pid, addr
+
+
+def _comm(pid):
+    try:
+        return open(f"/proc/{pid}/comm").read().strip()
+    except OSError:
+        return ""
+
+
+def test_discovery_namespaces_and_cleanup(tmp_path):
+    port = free_port()
+    before, before_addr = start("httpsvc-1.23")
+    other, _ = start("cburner")
+    procs = [before, other]
+    ns_pids = []
+    agent = Agent(tmp_path, config(tmp_path, port, GO_SELECTOR))
+    try:
+        assert wait_for(lambda: before.pid in targets(port))
+        t0 = time.time()
+        later, later_addr = start("httpsvc-1.21-stripped")
+        procs.append(later)
+        ns, ns_pid, ns_addr = start_in_namespace(tmp_path, "httpsvc-1.22-stripped")
+        procs.append(ns)
+        ns_pids.append(ns_pid)
+        assert wait_for(lambda: {later.pid, ns_pid} <= set(targets(port)), timeout=5)
+        print(f"started services instrumented after {time.time() - t0:.2f} s")
+        t = targets(port)
+        assert {before.pid, later.pid, ns_pid} <= set(t)
+        # Only matching processes: cburner is left alone (and so is anything else running).
+        assert other.pid not in t
+        assert all(_comm(pid).startswith("httpsvc") for pid in t), t
+        assert t[ns_pid]["process_executable_name"] == "httpsvc-ns"
+        # Traffic to each is measured under its own labels.
+        for addr, n in ((before_addr, 3), (later_addr, 4), (ns_addr, 5)):
+            for _ in range(n):
+                assert get(addr, "/fast") == 200
+        for pid, n in ((before.pid, 3), (later.pid, 4), (ns_pid, 5)):
+            instance = t[pid]["instance"]
+            assert wait_for(lambda: metric_value(scrape(port), "http_server_request_duration_seconds_count",
+                                                 instance=instance) == n), (pid, n)
+        assert metric_value(scrape(port), "glimpse_agent_targets") == len(t)
+        # One set of uprobes per binary, whatever the number of processes running it.
+        binaries = {(os.stat(f"/proc/{pid}/exe").st_dev, os.stat(f"/proc/{pid}/exe").st_ino) for pid in t}
+        assert len(agent.events("probes attached")) == len(binaries)
+        # Kill one: its series stop.
+        later.kill()
+        later.wait()
+        assert wait_for(lambda: later.pid not in targets(port), timeout=5)
+        m = scrape(port)
+        assert not [l for n, l, v in m if l.get("instance", "").endswith(f":{later.pid}")]
+        assert metric_value(m, "glimpse_agent_targets") == len(t) - 1
+        assert agent.events("process exited")[0]["pid"] == str(later.pid)
+    finally:
+        for pid in ns_pids:  # the namespace's init: the namespace goes with it
+            os.kill(pid, signal.SIGKILL)
+        for p in procs:
+            p.kill()
+            p.wait()
+        assert agent.stop() == 0, agent.stderr()
+
+
+def test_print_config_and_env_substitution(tmp_path):
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text("""prometheus:
+  address: "${GLIMPSE_TEST_ADDR:-127.0.0.1:9999}"
+otlp:
+  endpoint: "${GLIMPSE_TEST_OTLP}"
+selectors:
+  - name: web
+    match:
+      port: 8080
+""")
+    r = subprocess.run([GLIMPSE, "agent", "--config", str(cfg), "--print-config"], capture_output=True, text=True,
+                       env=dict(os.environ, GLIMPSE_TEST_OTLP="http://127.0.0.1:4318"))
+    assert r.returncode == 0, r.stderr
+    assert 'address: "127.0.0.1:9999"' in r.stdout or "address: 127.0.0.1:9999" in r.stdout
+    assert "http://127.0.0.1:4318" in r.stdout
+    assert "port: 8080" in r.stdout
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("prometheus: [unclosed\n", "agent.yaml:"),
+    ("prometheus:\n  adress: x\n", "agent.yaml:2:3: unknown key"),
+    ("selectors:\n  - name: a\n    match:\n      port: 99999\n", "agent.yaml:4:13:"),
+    ("selectors:\n  - name: a\n    match: {}\n", "matches nothing specific"),
+])
+def test_config_errors(tmp_path, text, needle):
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text(text)
+    r = subprocess.run([GLIMPSE, "agent", "--config", str(cfg)], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert needle in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_capability_only_mode(tmp_path):
+    """The agent as an unprivileged user holding only the documented capabilities."""
+    port = free_port()
+    svc, addr = start("httpsvc-1.23")
+    caps = ",".join(f"cap_{c}" for c in AGENT_CAPS)
+    # capsh: switch to nobody keeping exactly these capabilities, raised as ambient so that
+    # they survive the exec of glimpse.
+    prefix = ["capsh", f"--caps={caps}+eip cap_setuid,cap_setgid,cap_setpcap+ep", "--keep=1", "--user=nobody",
+              f"--addamb={caps}", "--", "-c", 'exec "$0" "$@"']
+    agent = Agent(tmp_path, config(tmp_path, port, GO_SELECTOR), prefix=prefix)
+    try:
+        status = open(f"/proc/{agent.proc.pid}/status").read()
+        assert "Uid:\t65534" in status
+        assert wait_for(lambda: svc.pid in targets(port), timeout=10), agent.stderr()
+        for _ in range(6):
+            get(addr, "/fast")
+        assert wait_for(lambda: metric_value(scrape(port), "http_server_request_duration_seconds_count") == 6)
+        assert metric_value(scrape(port), "process_threads") > 0
+    finally:
+        svc.kill()
+        svc.wait()
+        assert agent.stop() == 0, agent.stderr()
