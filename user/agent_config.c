@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "agent_config.h"
+#include "utf8.h"
 
 #define MAX_FILE_SIZE (1u << 20)
 #define PID_LIMIT 4194304 /* the kernel's PID_MAX_LIMIT */
@@ -53,38 +54,6 @@ struct ctx {
 
 /* ---- errors ----------------------------------------------------------------------- */
 
-/* One UTF-8 character: its length, or 0 if the bytes are not valid UTF-8. */
-static size_t utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	size_t k;
-	uint32_t v, min;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if ((c & 0xe0) == 0xc0) {
-		k = 2, v = c & 0x1f, min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		k = 3, v = c & 0x0f, min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		k = 4, v = c & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (k > n)
-		return 0;
-	for (size_t i = 1; i < k; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return k;
-}
-
 /* s for an error message: control characters and invalid bytes as \xNN, cut after QUOTE_MAX
  * bytes with "...". out holds QUOTE_BUF bytes. */
 static const char *quote(char *out, const char *s, size_t len)
@@ -98,7 +67,7 @@ static const char *quote(char *out, const char *s, size_t len)
 		}
 		const unsigned char *u = (const unsigned char *)s + i;
 		uint32_t cp;
-		size_t k = utf8_char(u, len - i, &cp);
+		size_t k = utf8_decode(u, len - i, &cp);
 		if (k == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
 			o += (size_t)snprintf(out + o, 5, "\\x%02x", u[0]);
 			i++;
@@ -163,7 +132,7 @@ static void advance(const struct ctx *x, size_t from, size_t to, size_t *line, s
 	for (size_t i = from; i < to && i < x->len;) {
 		const unsigned char *s = (const unsigned char *)x->text + i;
 		uint32_t cp;
-		size_t k = utf8_char(s, x->len - i, &cp);
+		size_t k = utf8_decode(s, x->len - i, &cp);
 		if (k == 0)
 			k = 1, cp = s[0];
 		if (cp == '\r' && x->len - i > 1 && s[1] == '\n')
@@ -182,7 +151,7 @@ static size_t byte_at(const struct ctx *x, size_t chars)
 	size_t i = 0;
 	while (chars > 0 && i < x->len) {
 		uint32_t cp;
-		size_t k = utf8_char((const unsigned char *)x->text + i, x->len - i, &cp);
+		size_t k = utf8_decode((const unsigned char *)x->text + i, x->len - i, &cp);
 		i += k ? k : 1;
 		chars--;
 	}
@@ -519,7 +488,7 @@ static int get_str(struct ctx *x, struct node *v, const char *path, char *out, s
 			       path, v->vlen, size - 1);
 	for (size_t i = 0; i < v->vlen;) {
 		uint32_t cp;
-		size_t k = utf8_char((const unsigned char *)v->val + i, v->vlen - i, &cp);
+		size_t k = utf8_decode((const unsigned char *)v->val + i, v->vlen - i, &cp);
 		if (k == 0)
 			return fail_at(x, v, "value of '%s' is not valid UTF-8; expected UTF-8 text",
 				       path);
@@ -1182,7 +1151,7 @@ static void print_quoted(FILE *out, const char *s, bool value)
 	for (size_t i = 0; i < n;) {
 		const unsigned char *u = (const unsigned char *)s + i;
 		uint32_t cp;
-		size_t k = utf8_char(u, n - i, &cp);
+		size_t k = utf8_decode(u, n - i, &cp);
 		if (k == 0) { /* not from the parser: keep the byte's value as a code point */
 			fprintf(out, "\\x%02x", u[0]);
 			i++;

@@ -507,7 +507,10 @@ int cmd_agent(int argc, char **argv)
 		agent_config_print(&ag.cfg, stdout);
 		return GLIMPSE_EXIT_OK;
 	}
-	int rc = preflight_privileges();
+	bool uprobes = false;
+	for (int i = 0; i < ag.cfg.nselectors; i++)
+		uprobes |= ag.cfg.selectors[i].signals.http_metrics || ag.cfg.selectors[i].signals.traces;
+	int rc = preflight_privileges(uprobes);
 	if (!rc)
 		rc = preflight_kernel();
 	if (rc)

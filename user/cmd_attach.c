@@ -247,7 +247,7 @@ next_option:;
 
 	int rc = preflight_pids(&pid, 1);
 	if (!rc)
-		rc = preflight_privileges();
+		rc = preflight_privileges(true);
 	if (!rc)
 		rc = preflight_kernel();
 	if (rc)

@@ -180,7 +180,7 @@ int cmd_profile(int argc, char **argv)
 
 	int rc = preflight_pids(o.pids, o.npids);
 	if (!rc)
-		rc = preflight_privileges();
+		rc = preflight_privileges(false);
 	if (!rc)
 		rc = preflight_kernel();
 	if (rc)

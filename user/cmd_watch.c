@@ -106,7 +106,7 @@ int cmd_watch(int argc, char **argv)
 		pids[i] = w[i].pid;
 	int rc = preflight_pids(pids, n);
 	if (!rc)
-		rc = preflight_privileges();
+		rc = preflight_privileges(false);
 	if (!rc && sched)
 		rc = preflight_kernel();
 	if (rc)

@@ -1,4 +1,5 @@
 #include "profile_writers.h"
+#include "utf8.h"
 #include "profile_util.h"
 
 #include <errno.h>
@@ -124,34 +125,12 @@ static int index_children(struct graph *g)
 	return 0;
 }
 
-/* Length of the well-formed UTF-8 sequence at s, 0 if there is none. */
+/* A well-formed UTF-8 sequence that is also an XML character (not U+FFFE, U+FFFF). */
 static size_t utf8_seq(const unsigned char *s)
 {
-	unsigned lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	/* Overlong forms, surrogates and code points beyond U+10FFFF. */
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if (n == 3 && s[0] == 0xef && s[1] == 0xbf && s[2] >= 0xbe)
-		return 0; /* U+FFFE and U+FFFF are not XML characters */
-	return n;
+	uint32_t cp;
+	size_t n = utf8_decode(s, SIZE_MAX, &cp);
+	return n && cp != 0xfffe && cp != 0xffff ? n : 0;
 }
 
 static size_t utf8_chars(const char *s)

@@ -2,6 +2,7 @@
 
 #include "histogram.h"
 #include "route.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -563,39 +564,12 @@ void prom_metric_name(const char *otel_name, const char *unit, bool is_counter, 
 
 /* ---- rendering ---- */
 
-/* Length of the valid UTF-8 sequence at s, or 0 if invalid (label values must be UTF-8,
- * and URL paths are arbitrary bytes once percent-decoded). */
-static size_t utf8_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	size_t n;
-	uint32_t cp;
-	if ((s[0] & 0xE0) == 0xC0)
-		n = 2, cp = s[0] & 0x1F;
-	else if ((s[0] & 0xF0) == 0xE0)
-		n = 3, cp = s[0] & 0x0F;
-	else if ((s[0] & 0xF8) == 0xF0)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3F);
-	}
-	static const uint32_t min_cp[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
 /* Label values escape \, " and newline; HELP text escapes only \ and newline. */
 static void put_escaped(FILE *f, const char *s, bool quote)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p) {
-		size_t n = utf8_len(p);
+		size_t n = utf8_decode(p, SIZE_MAX, NULL);
 		if (!n) {
 			fputs("\xEF\xBF\xBD", f); /* U+FFFD */
 			p++;

@@ -3,6 +3,7 @@
  * gzip), POSTs with retries, and exports the metrics registry on an interval. */
 #define _GNU_SOURCE /* strptime, timegm */
 #include "otlp.h"
+#include "utf8.h"
 #include "otlp_internal.h"
 
 #include "log.h"
@@ -52,32 +53,6 @@ typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRespon
 
 /* ---- UTF-8: protobuf strings must be valid, and URL paths are arbitrary bytes ---- */
 
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-static size_t utf8_seq(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	size_t n;
-	uint32_t cp;
-	if ((s[0] & 0xE0) == 0xC0)
-		n = 2, cp = s[0] & 0x1F;
-	else if ((s[0] & 0xF0) == 0xE0)
-		n = 3, cp = s[0] & 0x0F;
-	else if ((s[0] & 0xF8) == 0xF0)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3F);
-	}
-	static const uint32_t min_cp[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
 /* Copies src as valid UTF-8 (each bad byte becomes U+FFFD), at most max bytes and never half
  * a character. dst NULL only measures; else it needs max + 1 bytes. Returns the length. */
 static size_t utf8_clean(char *dst, const char *src, size_t max)
@@ -85,7 +60,7 @@ static size_t utf8_clean(char *dst, const char *src, size_t max)
 	const unsigned char *p = (const unsigned char *)(src ? src : "");
 	size_t o = 0;
 	while (*p) {
-		size_t n = utf8_seq(p);
+		size_t n = utf8_decode(p, SIZE_MAX, NULL);
 		const char *from = (const char *)p;
 		size_t take = n;
 		if (!n)

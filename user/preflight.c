@@ -2,7 +2,9 @@
 
 #include <linux/capability.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "exit_codes.h"
@@ -21,7 +23,18 @@ static bool has_cap(const struct __user_cap_data_struct data[2], int cap)
 	return data[cap / 32].effective & (1u << (cap % 32));
 }
 
-int preflight_privileges(void)
+/* Linux 6.16 reverted uprobe creation to needing CAP_SYS_ADMIN (also backported to stable
+ * kernels, so older versions may need it too: this only decides whether to refuse early). */
+static bool uprobes_need_sys_admin(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 16);
+}
+
+int preflight_privileges(bool uprobes)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct data[2] = { 0 };
@@ -34,6 +47,11 @@ int preflight_privileges(void)
 		log_error("permission denied: loading BPF programs needs root or CAP_BPF+CAP_PERFMON "
 			  "(running as uid %d without them); run glimpse as root (or with sudo)",
 			  (int)geteuid());
+		return GLIMPSE_EXIT_NO_PERMISSION;
+	}
+	if (uprobes && !has_cap(data, CAP_SYS_ADMIN) && uprobes_need_sys_admin()) {
+		log_error("permission denied: this kernel allows uprobes only with CAP_SYS_ADMIN (Linux 6.16 and "
+			  "later); grant it, or run glimpse as root (or with sudo)");
 		return GLIMPSE_EXIT_NO_PERMISSION;
 	}
 	if (!has_cap(data, CAP_SYS_PTRACE) && geteuid() != 0)

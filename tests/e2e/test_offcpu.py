@@ -107,7 +107,7 @@ def test_offcpu_durations_match_truth(tmp_path):
     app = Blocker("--wait", "-j", "2", "-n", "40")
     try:
         finish = start_profiler("--off-cpu", "-p", str(app.pid), "-d", "60", "-o", str(out),
-                                   "--folded", str(folded), "--svg", str(svg), "--top", "5")
+                                "--folded", str(folded), "--svg", str(svg), "--top", "5")
         app.go()
         sleep_s, pipe_s, rounds = app.totals()
         rc, stdout, stderr = finish()
