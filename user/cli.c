@@ -8,6 +8,7 @@
 
 #include "exit_codes.h"
 #include "log.h"
+#include "prom_exporter.h"
 
 static int verbosity;
 static int json_logs;
@@ -66,4 +67,22 @@ double cli_double(const char *flag, const char *arg, double min, double max)
 	if (errno || end == arg || *end || !isfinite(v) || v < min || v > max)
 		cli_usage_error(NULL, "%s: '%s' is not a number from %g to %g", flag, arg, min, max);
 	return v;
+}
+
+void cli_run_defaults(struct cli_run_opts *o)
+{
+	*o = (struct cli_run_opts){ .interval_s = 1, .prom_addr = PROM_DEFAULT_ADDR, .live = true, .sched = true };
+}
+
+bool cli_run_option(int opt, const char *arg, struct cli_run_opts *o)
+{
+	switch (opt) {
+	case 'd': o->duration_s = cli_double("-d", arg, 0.001, 1e7); return true;
+	case CLI_OPT_PROM_ADDR: o->prom_addr = arg; return true;
+	case CLI_OPT_NO_PROM: o->prom_addr = NULL; return true;
+	case CLI_OPT_NO_LIVE: o->live = false; return true;
+	case CLI_OPT_INTERVAL: o->interval_s = cli_double("--interval", arg, 0.1, 3600); return true;
+	case CLI_OPT_NO_SCHED: o->sched = false; return true;
+	default: return false;
+	}
 }

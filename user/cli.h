@@ -6,12 +6,41 @@
 #include <getopt.h>
 #include <stdbool.h>
 
-enum { CLI_OPT_LOG_FORMAT = 1000, CLI_OPT_FIRST_PRIVATE = 1100 };
+enum {
+	CLI_OPT_LOG_FORMAT = 1000,
+	CLI_OPT_PROM_ADDR,
+	CLI_OPT_NO_PROM,
+	CLI_OPT_NO_LIVE,
+	CLI_OPT_INTERVAL,
+	CLI_OPT_NO_SCHED,
+	CLI_OPT_FIRST_PRIVATE = 1100,
+};
 
 #define CLI_COMMON_LONG_OPTIONS                                         \
 	{ "verbose", no_argument, NULL, 'v' },                          \
 	{ "log-format", required_argument, NULL, CLI_OPT_LOG_FORMAT },  \
 	{ "help", no_argument, NULL, 'h' }
+
+/* What the long-running commands (attach, watch) share: how long, where /metrics is served,
+ * the live view and the scheduler probes. */
+struct cli_run_opts {
+	double duration_s, interval_s;
+	const char *prom_addr; /* NULL: no /metrics */
+	bool live, sched;
+};
+
+#define CLI_RUN_LONG_OPTIONS                                                  \
+	{ "duration", required_argument, NULL, 'd' },                          \
+	{ "prometheus-addr", required_argument, NULL, CLI_OPT_PROM_ADDR },     \
+	{ "no-prometheus", no_argument, NULL, CLI_OPT_NO_PROM },               \
+	{ "no-live", no_argument, NULL, CLI_OPT_NO_LIVE },                     \
+	{ "interval", required_argument, NULL, CLI_OPT_INTERVAL },             \
+	{ "no-sched", no_argument, NULL, CLI_OPT_NO_SCHED }
+
+/* Defaults: until stopped, 1 s refresh, 127.0.0.1:9464, live view and scheduler probes on. */
+void cli_run_defaults(struct cli_run_opts *o);
+/* Handles the CLI_RUN_LONG_OPTIONS (and -d); true if opt was one of them. */
+bool cli_run_option(int opt, const char *arg, struct cli_run_opts *o);
 
 /* Handles -v and --log-format; returns true if opt was one of them (exits 2 on a bad value). */
 bool cli_common_option(int opt, const char *arg);

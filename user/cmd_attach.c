@@ -66,12 +66,7 @@ static const char usage[] =
 	"5 kernel lacks BPF/BTF, 6 the target cannot be instrumented (not Go, unknown layout).\n";
 
 enum {
-	OPT_PROM_ADDR = CLI_OPT_FIRST_PRIVATE,
-	OPT_NO_PROM,
-	OPT_NO_LIVE,
-	OPT_INTERVAL,
-	OPT_MAX_ROUTES,
-	OPT_NO_SCHED,
+	OPT_MAX_ROUTES = CLI_OPT_FIRST_PRIVATE,
 	OPT_SPANS_OUT,
 	OPT_SAMPLER,
 	OPT_SAMPLER_ARG,
@@ -146,13 +141,7 @@ int cmd_attach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "prometheus-addr", required_argument, NULL, OPT_PROM_ADDR },
-		{ "no-prometheus", no_argument, NULL, OPT_NO_PROM },
-		{ "no-live", no_argument, NULL, OPT_NO_LIVE },
-		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "max-routes", required_argument, NULL, OPT_MAX_ROUTES },
-		{ "no-sched", no_argument, NULL, OPT_NO_SCHED },
 		{ "spans-out", required_argument, NULL, OPT_SPANS_OUT },
 		{ "sampler", required_argument, NULL, OPT_SAMPLER },
 		{ "sampler-arg", required_argument, NULL, OPT_SAMPLER_ARG },
@@ -166,13 +155,13 @@ int cmd_attach(int argc, char **argv)
 		{ "otlp-headers", required_argument, NULL, OPT_OTLP_HEADERS },
 		{ "otlp-compression", required_argument, NULL, OPT_OTLP_COMPRESSION },
 		{ "otlp-metrics-interval", required_argument, NULL, OPT_OTLP_INTERVAL },
+		CLI_RUN_LONG_OPTIONS,
 		CLI_COMMON_LONG_OPTIONS,
 		{ 0 },
 	};
 	pid_t pid = 0;
-	double duration = 0, interval = 1;
-	const char *prom_addr = PROM_DEFAULT_ADDR;
-	bool live = true, sched = true;
+	struct cli_run_opts run;
+	cli_run_defaults(&run);
 	const char *spans_out = NULL;
 	struct trace_pipeline_opts topts = { 0 };
 	char err[512];
@@ -196,20 +185,14 @@ int cmd_attach(int argc, char **argv)
 	int max_routes = 100, opt;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":p:d:vh", longopts, NULL)) != -1) {
-		if (cli_common_option(opt, optarg))
+		if (cli_common_option(opt, optarg) || cli_run_option(opt, optarg, &run))
 			continue;
 		switch (opt) {
 		case 'p':
 			if (pid || !parse_pid(optarg, &pid))
 				cli_usage_error("attach", "-p: '%s' is not a process ID (attach takes one)", optarg);
 			break;
-		case 'd': duration = cli_double("-d", optarg, 0.001, 1e7); break;
-		case OPT_PROM_ADDR: prom_addr = optarg; break;
-		case OPT_NO_PROM: prom_addr = NULL; break;
-		case OPT_NO_LIVE: live = false; break;
-		case OPT_INTERVAL: interval = cli_double("--interval", optarg, 0.1, 3600); break;
 		case OPT_MAX_ROUTES: max_routes = (int)cli_long("--max-routes", optarg, 1, 100000); break;
-		case OPT_NO_SCHED: sched = false; break;
 		case OPT_SPANS_OUT: spans_out = optarg; break;
 		case OPT_SAMPLER:
 			if (sampler_parse_kind(optarg, &topts.sampler.kind))
@@ -284,7 +267,7 @@ next_option:;
 			goto out;
 		}
 		if (spans_file == stdout)
-			live = false; /* stdout carries the spans */
+			run.live = false; /* stdout carries the spans */
 	}
 	topts.spans_out = spans_file;
 	if (otlp_cfg.configured) {
@@ -318,14 +301,14 @@ next_option:;
 				   "Number of active HTTP server requests.", false, active_requests, &a, true);
 	metrics_registry_add_gauge(a.reg, "glimpse.events_dropped", "", "Events the kernel could not queue to glimpse.",
 				   true, events_dropped, &a, false);
-	pm = process_metrics_new(a.reg, sched, &rc);
+	pm = process_metrics_new(a.reg, run.sched, &rc);
 	if (!pm || (rc = process_metrics_add(pm, a.target, pid)) != 0) {
 		if (rc < 0)
 			log_error("cannot collect process metrics of %d: %s", (int)pid, strerror(-rc));
 		rc = rc > 0 ? rc : GLIMPSE_EXIT_FAILURE;
 		goto out;
 	}
-	if (prom_addr && !(exporter = run_start_exporter(prom_addr, a.reg, &rc)))
+	if (run.prom_addr && !(exporter = run_start_exporter(run.prom_addr, a.reg, &rc)))
 		goto out;
 	snprintf(title, sizeof(title), "%s (pid %d, %s)", res.service_name, (int)pid, target.go_version);
 	view = live_view_new(a.reg, a.target, title, stdout);
@@ -335,13 +318,13 @@ next_option:;
 	}
 	char metrics_url[96] = "off";
 	if (exporter)
-		snprintf(metrics_url, sizeof(metrics_url), "http://%s/metrics", prom_addr);
+		snprintf(metrics_url, sizeof(metrics_url), "http://%s/metrics", run.prom_addr);
 	log_event(LOG_INFO, "attached", "pid=%d service=%s go=%s offsets=%s probes=%d metrics=%s", (int)pid,
 		  res.service_name, target.go_version, target.offsets_source, go_tracer_probe_count(a.tracer),
 		  metrics_url);
 
 	struct run_loop loop;
-	run_loop_init(&loop, duration, interval);
+	run_loop_init(&loop, run.duration_s, run.interval_s);
 	while (run_loop_running(&loop)) {
 		int err = go_tracer_poll(a.tracer, run_loop_timeout(&loop, POLL_MS));
 		if (err < 0 && err != -EINTR) {
@@ -354,7 +337,7 @@ next_option:;
 			goto check_target;
 		if (a.traces)
 			trace_pipeline_tick(a.traces);
-		if (live) {
+		if (run.live) {
 			char process[256];
 			process_metrics_status_line(pm, a.target, process, sizeof(process));
 			struct live_view_status st = { a.active_requests, a.events_dropped, process };

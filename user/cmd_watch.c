@@ -38,7 +38,6 @@ static const char usage[] =
 	"  -v, --verbose             debug output      --log-format F   human (default) or json\n"
 	"  -h, --help                this help\n";
 
-enum { OPT_PROM_ADDR = CLI_OPT_FIRST_PRIVATE, OPT_NO_PROM, OPT_NO_LIVE, OPT_INTERVAL, OPT_NO_SCHED };
 
 struct watched {
 	pid_t pid;
@@ -65,32 +64,20 @@ int cmd_watch(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "prometheus-addr", required_argument, NULL, OPT_PROM_ADDR },
-		{ "no-prometheus", no_argument, NULL, OPT_NO_PROM },
-		{ "no-live", no_argument, NULL, OPT_NO_LIVE },
-		{ "interval", required_argument, NULL, OPT_INTERVAL },
-		{ "no-sched", no_argument, NULL, OPT_NO_SCHED },
+		CLI_RUN_LONG_OPTIONS,
 		CLI_COMMON_LONG_OPTIONS,
 		{ 0 },
 	};
 	struct watched w[MAX_TARGETS] = { 0 };
 	int n = 0, opt;
-	double duration = 0, interval = 1;
-	const char *prom_addr = PROM_DEFAULT_ADDR;
-	bool live = true, sched = true;
+	struct cli_run_opts run;
+	cli_run_defaults(&run);
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":p:d:vh", longopts, NULL)) != -1) {
-		if (cli_common_option(opt, optarg))
+		if (cli_common_option(opt, optarg) || cli_run_option(opt, optarg, &run))
 			continue;
 		switch (opt) {
 		case 'p': add_pids(optarg, w, &n); break;
-		case 'd': duration = cli_double("-d", optarg, 0.001, 1e7); break;
-		case OPT_PROM_ADDR: prom_addr = optarg; break;
-		case OPT_NO_PROM: prom_addr = NULL; break;
-		case OPT_NO_LIVE: live = false; break;
-		case OPT_INTERVAL: interval = cli_double("--interval", optarg, 0.1, 3600); break;
-		case OPT_NO_SCHED: sched = false; break;
 		case 'h': fputs(usage, stdout); return GLIMPSE_EXIT_OK;
 		case ':': cli_usage_error("watch", "%s needs a value", argv[optind - 1]);
 		default: cli_usage_error("watch", "unknown option '%s'", argv[optind - 1]);
@@ -107,7 +94,7 @@ int cmd_watch(int argc, char **argv)
 	int rc = preflight_pids(pids, n);
 	if (!rc)
 		rc = preflight_privileges(false);
-	if (!rc && sched)
+	if (!rc && run.sched)
 		rc = preflight_kernel();
 	if (rc)
 		return rc;
@@ -118,7 +105,7 @@ int cmd_watch(int argc, char **argv)
 	if (!reg)
 		return GLIMPSE_EXIT_FAILURE;
 	signals_install();
-	pm = process_metrics_new(reg, sched, &rc);
+	pm = process_metrics_new(reg, run.sched, &rc);
 	if (!pm)
 		goto out;
 	for (int i = 0; i < n; i++) {
@@ -134,14 +121,14 @@ int cmd_watch(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (prom_addr && !(exporter = run_start_exporter(prom_addr, reg, &rc)))
+	if (run.prom_addr && !(exporter = run_start_exporter(run.prom_addr, reg, &rc)))
 		goto out;
 	for (int i = 0; i < n; i++)
 		log_event(LOG_INFO, "watching", "pid=%d service=%s metrics=%s", (int)w[i].pid, w[i].res.service_name,
-			  exporter ? prom_addr : "off");
+			  exporter ? run.prom_addr : "off");
 
 	struct run_loop loop;
-	run_loop_init(&loop, duration, interval);
+	run_loop_init(&loop, run.duration_s, run.interval_s);
 	int alive = n;
 	while (run_loop_wait(&loop, 100) && alive > 0) {
 		for (int i = 0; i < n; i++) {
@@ -151,7 +138,7 @@ int cmd_watch(int argc, char **argv)
 				log_info("process %d exited", (int)w[i].pid);
 			}
 		}
-		if (!live || !run_loop_tick(&loop))
+		if (!run.live || !run_loop_tick(&loop))
 			continue;
 		char now[16], line[256];
 		run_clock_text(now, sizeof(now));

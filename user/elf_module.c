@@ -88,6 +88,29 @@ static void read_build_id(struct elf_module *m, Elf_Scn *scn)
 	}
 }
 
+struct symbol_tables {
+	Elf_Scn *symtab, *dynsym;
+	GElf_Shdr symtab_sh, dynsym_sh;
+};
+
+static void find_symbol_tables(Elf *elf, struct symbol_tables *t)
+{
+	Elf_Scn *scn = NULL;
+	t->symtab = t->dynsym = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB) {
+			t->symtab = scn;
+			t->symtab_sh = sh;
+		} else if (sh.sh_type == SHT_DYNSYM) {
+			t->dynsym = scn;
+			t->dynsym_sh = sh;
+		}
+	}
+}
+
 struct elf_module *elf_module_open(const char *path)
 {
 	elf_version(EV_CURRENT);
@@ -114,30 +137,22 @@ struct elf_module *elf_module_open(const char *path)
 			}
 		}
 	}
-	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
-	GElf_Shdr symtab_sh, dynsym_sh;
-	while ((scn = elf_nextscn(m->elf, scn))) {
+	struct symbol_tables tabs;
+	find_symbol_tables(m->elf, &tabs);
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(m->elf, scn)) && !m->build_id[0]) {
 		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (sh.sh_type == SHT_SYMTAB) {
-			symtab = scn;
-			symtab_sh = sh;
-		} else if (sh.sh_type == SHT_DYNSYM) {
-			dynsym = scn;
-			dynsym_sh = sh;
-		} else if (sh.sh_type == SHT_NOTE && !m->build_id[0]) {
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE)
 			read_build_id(m, scn);
-		}
 	}
 	/* Go: pclntab names every function (stripped or not) and carries file:line. */
 	m->go = gopclntab_from_elf(m->elf);
 	if (m->go)
 		go_buildinfo_version(m->elf, m->go_version, sizeof(m->go_version));
-	else if (symtab)
-		read_symbols(m, symtab, &symtab_sh);
-	else if (dynsym)
-		read_symbols(m, dynsym, &dynsym_sh);
+	else if (tabs.symtab)
+		read_symbols(m, tabs.symtab, &tabs.symtab_sh);
+	else if (tabs.dynsym)
+		read_symbols(m, tabs.dynsym, &tabs.dynsym_sh);
 	return m;
 fail:
 	elf_module_close(m);
@@ -361,23 +376,11 @@ static int find_in_symtab(const struct elf_module *m, Elf_Scn *scn, const GElf_S
 
 int elf_module_find_symbol(const struct elf_module *m, const char *name, uint64_t *addr, uint64_t *size)
 {
-	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
-	GElf_Shdr symtab_sh, dynsym_sh;
-	while ((scn = elf_nextscn(m->elf, scn))) {
-		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (sh.sh_type == SHT_SYMTAB) {
-			symtab = scn;
-			symtab_sh = sh;
-		} else if (sh.sh_type == SHT_DYNSYM) {
-			dynsym = scn;
-			dynsym_sh = sh;
-		}
-	}
-	if (symtab && find_in_symtab(m, symtab, &symtab_sh, name, addr, size) == 0)
+	struct symbol_tables tabs;
+	find_symbol_tables(m->elf, &tabs);
+	if (tabs.symtab && find_in_symtab(m, tabs.symtab, &tabs.symtab_sh, name, addr, size) == 0)
 		return 0;
-	if (dynsym && find_in_symtab(m, dynsym, &dynsym_sh, name, addr, size) == 0)
+	if (tabs.dynsym && find_in_symtab(m, tabs.dynsym, &tabs.dynsym_sh, name, addr, size) == 0)
 		return 0;
 	return -ENOENT;
 }
