@@ -108,3 +108,29 @@ def parse_prometheus(text):
 def metric_value(samples, name, **want):
     """Sum of the samples of a metric whose labels include want (0 if none)."""
     return sum(v for n, l, v in samples if n == name and all(l.get(k) == str(x) for k, x in want.items()))
+
+
+class HttpService:
+    """A test HTTP service (httpsvc, dbsvc) that prints "ready PID HOST:PORT"."""
+
+    def __init__(self, binary, *args, env=None):
+        self.proc = subprocess.Popen([os.path.join(APPS, binary), *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True,
+                                     env=dict(os.environ, **(env or {})))
+        _, pid, self.addr = self.proc.stdout.readline().split()
+        self.pid = int(pid)
+        self.port = int(self.addr.rsplit(":", 1)[1])
+
+    def get(self, path, headers=None, timeout=10):
+        import urllib.error
+        import urllib.request
+        req = urllib.request.Request(f"http://{self.addr}{path}", headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()

@@ -3,7 +3,6 @@ namespace) targets, cleanup on exit, config errors, capability-only mode. Ground
 processes each test starts and the requests it sends."""
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time

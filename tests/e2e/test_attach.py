@@ -5,38 +5,19 @@ import shutil
 import signal
 import subprocess
 import threading
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from conftest import APPS, free_port, glimpse, metric_value, parse_prometheus, wait_for
+from conftest import APPS, HttpService, free_port, glimpse, metric_value, parse_prometheus, wait_for
 
 BUILDS = [f"httpsvc-{v}{s}" for v in ("1.19", "1.21", "1.22", "1.23") for s in ("", "-stripped")]
 DURATION = "http_server_request_duration_seconds"
 CLIENT = "http_client_request_duration_seconds"
 
 
-class Service:
-    def __init__(self, binary, *args, env=None):
-        self.proc = subprocess.Popen([os.path.join(APPS, binary), *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True,
-                                     env=dict(os.environ, **(env or {})))
-        _, pid, self.addr = self.proc.stdout.readline().split()
-        self.pid = int(pid)
-        self.port = int(self.addr.rsplit(":", 1)[1])
-
-    def get(self, path, timeout=10):
-        try:
-            with urllib.request.urlopen(f"http://{self.addr}{path}", timeout=timeout) as r:
-                return r.status
-        except urllib.error.HTTPError as e:
-            return e.code
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
+Service = HttpService
 
 
 class Attached:

@@ -4,37 +4,19 @@ calls per route, the requests each test sends and the traceparent headers it set
 import json
 import os
 import subprocess
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from conftest import APPS, GLIMPSE, free_port, wait_for
+from conftest import GLIMPSE, HttpService, free_port, wait_for
 from pg import PostgresServer
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 TRACE_ID, PARENT_ID = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
 
 
-class Svc:
-    def __init__(self, binary, *args):
-        self.proc = subprocess.Popen([os.path.join(APPS, binary), *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True)
-        _, pid, self.addr = self.proc.stdout.readline().split()
-        self.pid = int(pid)
-
-    def get(self, path, headers=None):
-        req = urllib.request.Request(f"http://{self.addr}{path}", headers=headers or {})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status
-        except urllib.error.HTTPError as e:
-            return e.code
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
+Svc = HttpService
 
 
 class Tracing:
