@@ -21,7 +21,8 @@ PKGS := libbpf libelf libdw zlib libprotobuf-c capstone libmicrohttpd libcurl ya
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -I$(BUILD) -I$(BUILD)/gen -Iuser -Ibpf \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+# capstone is dlopen'ed (user/disasm.c): compiled against, not linked.
+LDLIBS += $(shell pkg-config --libs $(filter-out capstone,$(PKGS)) 2>/dev/null) -lm -lpthread -ldl
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ivmlinux/$(ARCH) -Ibpf
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)

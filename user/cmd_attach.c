@@ -92,7 +92,7 @@ struct attach_ctx {
 	/* Read from the tracer's maps on the event thread and served from here, so exporter
 	 * threads never touch the tracer (which goes away before they do). */
 	_Atomic int64_t active_requests;
-	_Atomic uint64_t events_dropped;
+	_Atomic uint64_t events_dropped, spans_sampled, spans_unsampled;
 };
 
 static void on_event(void *ctx, const struct gotrace_event *ev)
@@ -115,26 +115,32 @@ static double events_dropped(void *ctx, int target)
 	return (double)((struct attach_ctx *)ctx)->events_dropped;
 }
 
+static void refresh_span_gauges(struct attach_ctx *a)
+{
+	if (a->traces) {
+		struct trace_stats ts = trace_pipeline_stats(a->traces);
+		a->spans_sampled = ts.sampled;
+		a->spans_unsampled = ts.dropped;
+	}
+}
+
 static void refresh_tracer_gauges(struct attach_ctx *a)
 {
 	a->active_requests = go_tracer_active_requests(a->tracer, a->pid);
 	a->events_dropped = go_tracer_events_dropped(a->tracer);
+	refresh_span_gauges(a);
 }
 
-/* Read on the exporter's thread while the event thread counts: an aligned 64-bit read is
- * atomic here, and a scrape may be a span behind. */
 static double spans_sampled(void *ctx, int target)
 {
 	(void)target;
-	struct attach_ctx *a = ctx;
-	return (double)trace_pipeline_stats(a->traces).sampled;
+	return (double)((struct attach_ctx *)ctx)->spans_sampled;
 }
 
 static double spans_unsampled(void *ctx, int target)
 {
 	(void)target;
-	struct attach_ctx *a = ctx;
-	return (double)trace_pipeline_stats(a->traces).dropped;
+	return (double)((struct attach_ctx *)ctx)->spans_unsampled;
 }
 
 int cmd_attach(int argc, char **argv)
@@ -352,12 +358,13 @@ check_target:
 	/* Detach (the target stops paying for probes at once) and drain what is queued. */
 	refresh_tracer_gauges(&a);
 	go_tracer_stop(a.tracer);
-	a.tracer = NULL;
 	if (a.traces) {
-		struct trace_stats ts = trace_pipeline_stats(a.traces);
-		log_event(LOG_INFO, "spans", "sampled=%llu unsampled=%llu", (unsigned long long)ts.sampled,
-			  (unsigned long long)ts.dropped);
+		trace_pipeline_flush(a.traces);
+		refresh_span_gauges(&a);
+		log_event(LOG_INFO, "spans", "sampled=%llu unsampled=%llu", (unsigned long long)a.spans_sampled,
+			  (unsigned long long)a.spans_unsampled);
 	}
+	a.tracer = NULL;
 	live_view_summary(view);
 	log_event(LOG_INFO, "detached", "pid=%d", (int)pid);
 out:

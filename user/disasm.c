@@ -1,33 +1,72 @@
 #include "disasm.h"
 
 #include <capstone/capstone.h>
+#include <dlfcn.h>
 #include <errno.h>
 
 #if defined(__x86_64__)
+/* Capstone is opened only while disassembling: loading it dirties ~5 MB of its relocated
+ * tables, which a long-running agent should not carry for a few lookups at attach time. */
+struct capstone {
+	void *lib;
+	cs_err (*open)(cs_arch, cs_mode, csh *);
+	cs_err (*option)(csh, cs_opt_type, size_t);
+	cs_insn *(*malloc)(csh);
+	bool (*disasm_iter)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *);
+	void (*free)(cs_insn *, size_t);
+	cs_err (*close)(csh *);
+};
+
+static int capstone_load(struct capstone *cs)
+{
+	cs->lib = dlopen("libcapstone.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!cs->lib)
+		cs->lib = dlopen("libcapstone.so", RTLD_NOW | RTLD_LOCAL);
+	if (!cs->lib)
+		return -ENOENT;
+	*(void **)&cs->open = dlsym(cs->lib, "cs_open");
+	*(void **)&cs->option = dlsym(cs->lib, "cs_option");
+	*(void **)&cs->malloc = dlsym(cs->lib, "cs_malloc");
+	*(void **)&cs->disasm_iter = dlsym(cs->lib, "cs_disasm_iter");
+	*(void **)&cs->free = dlsym(cs->lib, "cs_free");
+	*(void **)&cs->close = dlsym(cs->lib, "cs_close");
+	if (!cs->open || !cs->option || !cs->malloc || !cs->disasm_iter || !cs->free || !cs->close) {
+		dlclose(cs->lib);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 /* Calls visit on every instruction of code. Returns 0, or -errno when the code cannot be
  * decoded to its end (a decode failure inside a function means the bytes are not what we
  * think they are: stop rather than guess). */
 static int each_instruction(const uint8_t *code, size_t len, uint64_t addr, bool detail,
 			    void (*visit)(const cs_insn *insn, void *ctx), void *ctx)
 {
-	csh handle;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK)
+	struct capstone cs;
+	if (capstone_load(&cs))
 		return -ENOSYS;
+	csh handle;
+	int rc = -ENOSYS;
+	if (cs.open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK)
+		goto out;
 	if (detail)
-		cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
-	cs_insn *insn = cs_malloc(handle);
-	if (!insn) {
-		cs_close(&handle);
-		return -ENOMEM;
+		cs.option(handle, CS_OPT_DETAIL, CS_OPT_ON);
+	cs_insn *insn = cs.malloc(handle);
+	rc = -ENOMEM;
+	if (insn) {
+		const uint8_t *p = code;
+		size_t left = len;
+		uint64_t pc = addr;
+		while (left > 0 && cs.disasm_iter(handle, &p, &left, &pc, insn))
+			visit(insn, ctx);
+		cs.free(insn, 1);
+		rc = left == 0 ? 0 : -EILSEQ;
 	}
-	const uint8_t *p = code;
-	size_t left = len;
-	uint64_t pc = addr;
-	while (left > 0 && cs_disasm_iter(handle, &p, &left, &pc, insn))
-		visit(insn, ctx);
-	cs_free(insn, 1);
-	cs_close(&handle);
-	return left == 0 ? 0 : -EILSEQ;
+	cs.close(&handle);
+out:
+	dlclose(cs.lib);
+	return rc;
 }
 
 struct collect {

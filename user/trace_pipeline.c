@@ -122,6 +122,11 @@ struct trace_stats trace_pipeline_stats(const struct trace_pipeline *tp)
 	return trace_assembler_stats(tp->assembler);
 }
 
+void trace_pipeline_flush(struct trace_pipeline *tp)
+{
+	trace_assembler_flush(tp->assembler);
+}
+
 void trace_pipeline_free(struct trace_pipeline *tp)
 {
 	if (!tp)

@@ -29,7 +29,9 @@ void trace_pipeline_event(struct trace_pipeline *tp, const struct gotrace_event 
 /* Periodic: decides traces whose server span never came. */
 void trace_pipeline_tick(struct trace_pipeline *tp);
 struct trace_stats trace_pipeline_stats(const struct trace_pipeline *tp);
-/* Decides and writes everything still held, then frees. */
+/* Decides and writes everything still held. */
+void trace_pipeline_flush(struct trace_pipeline *tp);
+/* Flushes, then frees. */
 void trace_pipeline_free(struct trace_pipeline *tp);
 
 #endif

@@ -227,3 +227,34 @@ def test_capability_only_mode(tmp_path):
         svc.kill()
         svc.wait()
         assert agent.stop() == 0, agent.stderr()
+
+
+def test_continuous_cpu_profiles(tmp_path):
+    """A selector asking for CPU profiles gets a pprof file per interval, readable by pprof."""
+    from conftest import pprof_flat_shares
+    port = free_port()
+    burner, _ = start("cburner")
+    profiles = tmp_path / "profiles"
+    selector = f"""  - name: burners
+    match:
+      pids: [{burner.pid}]
+    signals:
+      http_metrics: false
+      traces: false
+      runtime: true
+      cpu_profile: true
+      cpu_profile_hz: 49
+"""
+    cfg = config(tmp_path, port, selector, extra=f"profiles:\n  directory: {profiles}\n  interval: 2s\n")
+    agent = Agent(tmp_path, cfg)
+    try:
+        assert wait_for(lambda: profiles.exists() and list(profiles.glob("cpu-*.pb.gz")), timeout=15), \
+            agent.stderr()
+        first = sorted(profiles.glob("cpu-*.pb.gz"))[0]
+        shares = pprof_flat_shares(str(first))
+        # The burner's 50/30/20 split (tests/apps/cburner.c), at 49 Hz over 2 s: loose bounds.
+        assert shares.get("burn_a", 0) > shares.get("burn_c", 0) > 0, shares
+    finally:
+        burner.kill()
+        burner.wait()
+        assert agent.stop() == 0, agent.stderr()
