@@ -70,14 +70,6 @@ struct {
 	__uint(max_entries, 16384);
 } inherited SEC(".maps");
 
-/* runtime.newproc1 runs on the system stack: its entry and return pair up by thread. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__type(key, __u64);
-	__type(value, __u64);
-	__uint(max_entries, 4096);
-} spawning SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
@@ -483,34 +475,26 @@ int BPF_KPROBE(sql_exec_return)
 	return sql_leave(ctx, GOTRACE_SQL_EXEC, GO_ARG3(ctx));
 }
 
-/* runtime.newproc1(fn *funcval, callergp *g, callerpc uintptr, ...) *g */
-SEC("uprobe")
-int BPF_KPROBE(spawn_enter)
-{
-	__u64 tid = bpf_get_current_pid_tgid(), caller = GO_ARG2(ctx);
-	if (!traced(tid >> 32))
-		return 0;
-	bpf_map_update_elem(&spawning, &tid, &caller, BPF_ANY);
-	return 0;
-}
-
+/* runtime.newproc1(fn, callergp, ...) *g returns the new goroutine. One probe, at its RETs
+ * only: newproc1 runs on the system stack (g is g0 there), and g0.m.curg is the goroutine
+ * that executed the go statement — the parent. (net/http itself starts a goroutine per
+ * request for background reads, so every probe saved here is one per request.) */
 SEC("uprobe")
 int BPF_KPROBE(spawn_return)
 {
-	__u64 tid = bpf_get_current_pid_tgid();
-	__u64 *caller = bpf_map_lookup_elem(&spawning, &tid);
-	if (!caller)
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	if (!traced(pid))
 		return 0;
-	__u32 pid = tid >> 32;
+	__u64 m = read_word(GO_G(ctx), off.g_m);
+	__u64 caller = read_word(m, off.m_curg);
 	struct goroutine_key child = { .g = GO_ARG1(ctx), .pid = pid };
 	struct trace_ctx parent;
 	/* Go reuses dead goroutines' g structs: a goroutine started outside any request must not
 	 * keep the context a previous owner of its g had. */
-	if (current_ctx(*caller, pid, &parent))
+	if (caller && current_ctx(caller, pid, &parent))
 		bpf_map_update_elem(&inherited, &child, &parent, BPF_ANY);
 	else
 		bpf_map_delete_elem(&inherited, &child);
-	bpf_map_delete_elem(&spawning, &tid);
 	return 0;
 }
 

@@ -56,6 +56,7 @@ struct gotrace_offsets {
 	__s32 request_method, request_url, request_pat, pattern_str;
 	__s32 url_path, url_host, response_status, response_statuscode;
 	__s32 request_header, driverconn_ci;
+	__s32 g_m, m_curg;
 };
 
 enum gotrace_counter {

@@ -126,9 +126,10 @@ int cmd_inspect(int argc, char **argv)
 		int major, minor;
 		if (sscanf(t.go_version, "go%d.%d", &major, &minor) != 2)
 			return GLIMPSE_EXIT_UNSUPPORTED_TARGET;
-		printf("\t{ \"%d.%d\", { %d, %d, %d, %d, %d, %d, %d, %d, %d, %d } },\n", major, minor,
+		printf("\t{ \"%d.%d\", { %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d } },\n", major, minor,
 		       o->request_method, o->request_url, o->request_pat, o->pattern_str, o->url_path, o->url_host,
-		       o->response_status, o->response_statuscode, o->request_header, o->driverconn_ci);
+		       o->response_status, o->response_statuscode, o->request_header, o->driverconn_ci, o->g_m,
+		       o->m_curg);
 		return 0;
 	}
 	printf("binary:      %s\n", t.binary);
@@ -138,7 +139,8 @@ int cmd_inspect(int argc, char **argv)
 	       o->request_url, o->request_pat, o->pattern_str);
 	printf("  net/url.URL.Path %d, .Host %d; net/http.response.status %d; net/http.Response.StatusCode %d\n",
 	       o->url_path, o->url_host, o->response_status, o->response_statuscode);
-	printf("  net/http.Request.Header %d; database/sql.driverConn.ci %d\n", o->request_header, o->driverconn_ci);
+	printf("  net/http.Request.Header %d; database/sql.driverConn.ci %d; runtime.g.m %d, runtime.m.curg %d\n",
+	       o->request_header, o->driverconn_ci, o->g_m, o->m_curg);
 	printf("probes:\n");
 	for (int i = 0; i < GO_NR_HOOKS; i++)
 		print_hook(&t.hooks[i]);

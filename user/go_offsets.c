@@ -28,6 +28,8 @@ static const struct wanted_field wanted[] = {
 	{ "net/http.Response", "StatusCode", 7, true },
 	{ "net/http.Request", "Header", 8, false },
 	{ "database/sql.driverConn", "ci", 9, false },
+	{ "runtime.g", "m", 10, false },
+	{ "runtime.m", "curg", 11, false },
 };
 #define NWANTED (sizeof(wanted) / sizeof(wanted[0]))
 _Static_assert(sizeof(struct go_http_offsets) == NWANTED * sizeof(int32_t), "one slot per field");

@@ -21,6 +21,8 @@ struct go_http_offsets {
 	int32_t response_statuscode; /* net/http.Response.StatusCode (int): the client side */
 	int32_t request_header;      /* net/http.Request.Header (map[string][]string) */
 	int32_t driverconn_ci;       /* database/sql.driverConn.ci (driver.Conn), if linked */
+	int32_t g_m;                 /* runtime.g.m (*m) */
+	int32_t m_curg;              /* runtime.m.curg (*g): the user goroutine an M runs */
 };
 
 /* -1 marks a field the binary does not have. The mstats and gcControllerState fields beyond

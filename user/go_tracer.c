@@ -41,6 +41,17 @@ static int attach_one(struct go_tracer *tr, struct bpf_program *prog, const stru
 	return 0;
 }
 
+static int attach_returns(struct go_tracer *tr, const struct go_hook *h, struct bpf_program *leave,
+			  const struct go_target *t)
+{
+	for (uint32_t i = 0; h->found && i < h->nrets; i++) {
+		int err = attach_one(tr, leave, t, h->ret_offsets[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int attach_hook(struct go_tracer *tr, const struct go_hook *h, struct bpf_program *enter,
 		       struct bpf_program *leave, const struct go_target *t)
 {
@@ -77,6 +88,7 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		.url_path = o->url_path, .url_host = o->url_host,
 		.response_status = o->response_status, .response_statuscode = o->response_statuscode,
 		.request_header = o->request_header, .driverconn_ci = o->driverconn_ci,
+		.g_m = o->g_m, .m_curg = o->m_curg,
 	};
 	tr->skel->rodata->filter_pids = opts->shared;
 	err = gotrace_bpf__load(tr->skel);
@@ -97,11 +109,15 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		[GO_HOOK_CLIENT] = { p->client_enter, p->client_return },
 		[GO_HOOK_SQL_QUERY] = { p->sql_query_enter, p->sql_query_return },
 		[GO_HOOK_SQL_EXEC] = { p->sql_exec_enter, p->sql_exec_return },
-		[GO_HOOK_SPAWN] = { p->spawn_enter, p->spawn_return },
+		[GO_HOOK_SPAWN] = { NULL, p->spawn_return }, /* returns only: see gotrace.bpf.c */
 	};
 	err = 0;
 	for (int i = 0; i < GO_NR_HOOKS && !err; i++)
-		if (i != GO_HOOK_SPAWN || opts->lineage)
+		if (i == GO_HOOK_SPAWN)
+			err = opts->lineage && t->offsets.g_m >= 0 && t->offsets.m_curg >= 0
+				      ? attach_returns(tr, &t->hooks[i], progs[i][1], t)
+				      : 0;
+		else
 			err = attach_hook(tr, &t->hooks[i], progs[i][0], progs[i][1], t);
 	if (err) {
 		if (t->pid && access(t->binary, F_OK) != 0) {

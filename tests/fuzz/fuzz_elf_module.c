@@ -1,0 +1,44 @@
+/* libFuzzer target for the ELF, symbol table, DWARF (line tables and the struct offsets
+ * read for probes) and frame-pointer readers: whole files as glimpse would meet them in
+ * /proc/PID/map_files. */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "elf_module.h"
+#include "go_offsets.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	int fd = memfd_create("fuzz-elf", MFD_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (write(fd, data, size) != (ssize_t)size) {
+		close(fd);
+		return 0;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	struct elf_module *m = elf_module_open(path);
+	if (m) {
+		struct elf_symbol sym;
+		uint64_t entry, end, off, vaddr;
+		static const uint64_t probes[] = { 0, 0x401000, 0x400000 + size / 2, UINT64_MAX };
+		for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+			elf_module_symbolize(m, probes[i], &sym);
+			if (elf_module_vaddr_to_offset(m, probes[i], &off) == 0)
+				elf_module_offset_to_vaddr(m, off, &vaddr);
+		}
+		elf_module_frame_pointer_share(m);
+		elf_module_find_function(m, "main.main", &entry, &end);
+		elf_module_find_function(m, "net/http.serverHandler.ServeHTTP", &entry, &end);
+		struct go_http_offsets offsets;
+		go_offsets_from_dwarf(elf_module_elf(m), &offsets);
+		elf_module_close(m);
+	}
+	close(fd);
+	return 0;
+}
