@@ -24,6 +24,8 @@ const volatile struct gotrace_offsets off = {};
 /* Uprobes attached to a binary for every process running it (the agent shares one set per
  * binary): only the selected processes are traced. */
 const volatile bool filter_pids = false;
+/* Metrics alone need no trace context: skip the header walk and the ids. */
+const volatile bool tracing = true;
 /* Wake the reader only when this much is queued; otherwise it drains on its poll timeout. */
 const volatile __u32 wakeup_bytes = 64 * 1024;
 
@@ -307,10 +309,13 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, struct call_st
 		return 0;
 	struct call_key key = { .g = GO_G(ctx), .pid = pid, .kind = kind };
 	st->start_ns = bpf_ktime_get_ns();
-	if (kind == GOTRACE_SERVER) {
+	if (kind == GOTRACE_SERVER)
+		add_active(pid, 1);
+	if (!tracing) {
+		/* nothing else: metrics need only the state saved below */
+	} else if (kind == GOTRACE_SERVER) {
 		if (!read_traceparent(st->request, st))
 			new_trace(&st->ctx);
-		add_active(pid, 1);
 	} else {
 		struct trace_ctx parent;
 		if (current_ctx(key.g, pid, &parent)) {
@@ -321,7 +326,8 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, struct call_st
 			new_trace(&st->ctx);
 		}
 	}
-	st->ctx.span_id = random_id();
+	if (tracing)
+		st->ctx.span_id = random_id();
 	st->ctx.flags = st->flags;
 	bpf_map_update_elem(&calls, &key, st, BPF_ANY);
 	return 0;

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "cpu_profiler.h"
+#include "offcpu_profiler.h"
 #include "exit_codes.h"
 #include "go_target.h"
 #include "go_metrics.h"
@@ -78,6 +79,12 @@ struct target {
 	struct container_info container;
 };
 
+struct profile_kind;
+struct profiler_arg {
+	struct agent *ag;
+	const struct profile_kind *kind;
+};
+
 struct agent {
 	struct agent_config cfg;
 	struct metrics_registry *reg;
@@ -91,8 +98,9 @@ struct agent {
 	pthread_mutex_t lock; /* targets: the profiler thread reads which pids to sample */
 	struct target *targets[MAX_TARGETS];
 	struct binary binaries[MAX_BINARIES];
-	pthread_t profiler;
-	bool profiler_running;
+	pthread_t profilers[2];
+	struct profiler_arg profiler_args[2];
+	int nprofilers;
 	_Atomic uint64_t events_dropped;
 	_Atomic int ntargets;
 };
@@ -139,7 +147,7 @@ static struct binary *binary_for(struct agent *ag, pid_t pid, const struct targe
 	if (go_target_open(pid, &gt)) /* logs why (not Go, unknown layout) */
 		return NULL;
 	bool traces = ag->traces && ag->cfg.selectors[t->selector].signals.traces;
-	struct go_tracer_opts opts = { .lineage = traces, .shared = true };
+	struct go_tracer_opts opts = { .lineage = traces, .tracing = traces, .shared = true };
 	if (go_tracer_start(&gt, &opts, on_event, ag, &free_slot->tracer))
 		return NULL;
 	free_slot->dev = st.st_dev;
@@ -314,21 +322,36 @@ static int start_procwatch(struct agent *ag)
 	return 0;
 }
 
-/* Continuous CPU profiles: one profile per interval of every target whose selector asks for
+/* Continuous profiles: one profile per interval of every target whose selector asks for
  * one, written as a pprof file. Each interval runs the profiler afresh for the targets of
- * the moment. */
+ * the moment. One thread per kind (CPU, off-CPU), so both cover the same intervals. */
+struct profile_kind {
+	const char *name; /* file prefix and log text */
+	int (*run)(const struct profiler_opts *opts, struct stack_profile **out);
+	bool offcpu;
+};
+
+static const struct profile_kind profile_kinds[] = {
+	{ "cpu", cpu_profiler_run, false },
+	{ "offcpu", offcpu_profiler_run, true },
+};
+#define NPROFILE_KINDS (sizeof(profile_kinds) / sizeof(profile_kinds[0]))
+
 static void *profiler_thread(void *arg)
 {
-	struct agent *ag = arg;
+	struct agent *ag = ((struct profiler_arg *)arg)->ag;
+	const struct profile_kind *kind = ((struct profiler_arg *)arg)->kind;
 	while (!stop_requested()) {
 		struct profiler_opts o = { .kernel_stacks = true, .user_stacks = true, .max_stacks = 16384,
-					   .duration_s = ag->cfg.profiles.interval_ms / 1000.0, .hz = 19 };
+					   .duration_s = ag->cfg.profiles.interval_ms / 1000.0, .hz = 19,
+					   .min_block_ns = 1000 };
 		pthread_mutex_lock(&ag->lock);
 		for (int i = 0; i < MAX_TARGETS && o.npids < PROFILER_MAX_PIDS; i++) {
 			struct target *t = ag->targets[i];
-			if (t && ag->cfg.selectors[t->selector].signals.cpu_profile) {
+			const struct agent_signals *sig = t ? &ag->cfg.selectors[t->selector].signals : NULL;
+			if (sig && (kind->offcpu ? sig->offcpu_profile : sig->cpu_profile)) {
 				o.pids[o.npids++] = t->pid;
-				o.hz = ag->cfg.selectors[t->selector].signals.cpu_profile_hz;
+				o.hz = sig->cpu_profile_hz;
 			}
 		}
 		pthread_mutex_unlock(&ag->lock);
@@ -338,19 +361,19 @@ static void *profiler_thread(void *arg)
 			continue;
 		}
 		struct stack_profile *sp;
-		if (cpu_profiler_run(&o, &sp))
+		if (kind->run(&o, &sp))
 			break;
 		char path[PATH_MAX + 64], stamp[32];
 		time_t now = time(NULL);
 		struct tm tm;
 		gmtime_r(&now, &tm);
 		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-		snprintf(path, sizeof(path), "%s/cpu-%s.pb.gz", ag->cfg.profiles.directory, stamp);
+		snprintf(path, sizeof(path), "%s/%s-%s.pb.gz", ag->cfg.profiles.directory, kind->name, stamp);
 		int err = pprof_write(stack_profile_data(sp), path);
 		if (err)
-			log_warn("cannot write the CPU profile %s: %s", path, strerror(-err));
+			log_warn("cannot write the %s profile %s: %s", kind->name, path, strerror(-err));
 		else
-			log_event(LOG_INFO, "wrote CPU profile", "file=%s processes=%d", path, o.npids);
+			log_event(LOG_INFO, "wrote profile", "kind=%s file=%s processes=%d", kind->name, path, o.npids);
 		stack_profile_free(sp);
 	}
 	return NULL;
@@ -425,8 +448,8 @@ static int sampler_from_config(const struct agent_config *c, struct sampler_conf
 static void agent_stop(struct agent *ag)
 {
 	request_stop();
-	if (ag->profiler_running)
-		pthread_join(ag->profiler, NULL);
+	for (int i = 0; i < ag->nprofilers; i++)
+		pthread_join(ag->profilers[i], NULL);
 	prom_exporter_stop(ag->prom);
 	for (int i = 0; i < MAX_TARGETS; i++)
 		if (ag->targets[i])
@@ -550,7 +573,12 @@ int cmd_agent(int argc, char **argv)
 	scan_proc(&ag);
 	if (ag.cfg.profiles.directory[0]) {
 		mkdir(ag.cfg.profiles.directory, 0755);
-		ag.profiler_running = pthread_create(&ag.profiler, NULL, profiler_thread, &ag) == 0;
+		for (size_t i = 0; i < NPROFILE_KINDS; i++) {
+			ag.profiler_args[ag.nprofilers] = (struct profiler_arg){ &ag, &profile_kinds[i] };
+			if (pthread_create(&ag.profilers[ag.nprofilers], NULL, profiler_thread,
+					   &ag.profiler_args[ag.nprofilers]) == 0)
+				ag.nprofilers++;
+		}
 	}
 	log_event(LOG_INFO, "agent running", "selectors=%d targets=%d metrics=%s otlp=%s", ag.cfg.nselectors,
 		  (int)ag.ntargets, ag.cfg.prometheus_address[0] ? ag.cfg.prometheus_address : "off",

@@ -299,7 +299,7 @@ next_option:;
 		metrics_registry_add_gauge(a.reg, "glimpse.spans.unsampled", "{span}", "Spans sampling left out.",
 					   true, spans_unsampled, &a, false);
 	}
-	struct go_tracer_opts tracer_opts = { .lineage = a.traces != NULL };
+	struct go_tracer_opts tracer_opts = { .lineage = a.traces != NULL, .tracing = a.traces != NULL };
 	rc = go_tracer_start(&target, &tracer_opts, on_event, &a, &a.tracer);
 	if (rc)
 		goto out;

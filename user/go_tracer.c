@@ -91,6 +91,7 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		.g_m = o->g_m, .m_curg = o->m_curg,
 	};
 	tr->skel->rodata->filter_pids = opts->shared;
+	tr->skel->rodata->tracing = opts->tracing;
 	err = gotrace_bpf__load(tr->skel);
 	if (err) {
 		log_error("cannot load the Go tracer's BPF programs: %s (run with -v for the verifier log)",

@@ -17,6 +17,8 @@ struct go_tracer_opts {
 	/* Follow goroutine lineage (runtime.newproc1: 2 uprobe hits per goroutine started) so
 	 * work a handler hands to other goroutines hangs under its request. Only traces need it. */
 	bool lineage;
+	/* Make trace context (trace ids, traceparent) at all; metrics alone do without. */
+	bool tracing;
 	/* Attach to the binary for every process that runs it, and trace only the processes
 	 * added with go_tracer_add_pid (the agent: one set of uprobes per binary, not per
 	 * replica). Otherwise the uprobes are for t->pid alone. */
