@@ -17,6 +17,9 @@
 # or broken.  A glimpse without `attach` skips (b); bpftrace is optional.
 set -euo pipefail
 
+BENCH_NAME=bench-http
+. "$(dirname "$0")/bench-lib.sh"
+
 BUILD=${1:?usage: bench-http.sh <abs build dir>}
 SECS=${BENCH_SECONDS:-10}
 GLIMPSE=$BUILD/glimpse
@@ -33,19 +36,11 @@ GOAL_RSS_MB=20            # glimpse peak RSS <= 20 MB
 declare -A RPS=() REQS=()   # per configuration: requests/s, requests completed (from wrk)
 PIDS=()                     # everything we started that may still run
 SVC_PID="" SVC_ADDR=""
-BPF_STATS_PREV=""           # kernel.bpf_stats_enabled before we touched it
 declare -A G_HITS=() G_CPU=() G_CPU_RUN=() G_RSS=() G_RSS_NOW=() # per glimpse configuration: uprobe runs during wrk, CPU s, CPU s during wrk, MB
 SPANS=""
 BT_HITS=""                  # bpftrace's @hits
 tmp=""
 
-die() { echo "bench-http: $*" >&2; exit 1; }
-note() { echo "note: $*"; }
-have() { command -v "$1" >/dev/null 2>&1; }
-# calc FORMAT EXPR: awk arithmetic on numbers we produced ourselves (in parentheses, so that
-# a ">" compares instead of redirecting).
-calc() { awk "BEGIN { printf \"$1\", ($2) }"; }
-alive() { kill -0 "$1" 2>/dev/null; }
 
 cleanup() {
 	local p
@@ -55,19 +50,6 @@ cleanup() {
 	[ -n "$tmp" ] && rm -rf "$tmp"
 }
 
-# stop PID [SIGNAL [TENTHS]]: signals PID (default TERM), waits up to TENTHS/10 s (default 10 s)
-# for it to exit, then kills it.  Returns the process's exit status.
-stop() {
-	local pid=$1 sig=${2:-TERM} tenths=${3:-100} i rc=0
-	kill -"$sig" "$pid" 2>/dev/null || true
-	for ((i = 0; i < tenths; i++)); do
-		alive "$pid" || break
-		sleep 0.1
-	done
-	alive "$pid" && kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null || rc=$?
-	return "$rc"
-}
 
 # ---- the service and the load --------------------------------------------------------------
 
@@ -114,21 +96,7 @@ run_wrk() {
 
 # ---- BPF programs ----------------------------------------------------------------------------
 
-enable_bpf_stats() {
-	BPF_STATS_PREV=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || true)
-	if [ -z "$BPF_STATS_PREV" ] || ! sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null 2>&1; then
-		note "cannot enable kernel.bpf_stats_enabled: uprobe hits per request not measured"
-		BPF_STATS_PREV=""
-		return 1
-	fi
-}
 
-restore_bpf_stats() {
-	if [ -n "$BPF_STATS_PREV" ]; then
-		sysctl -q -w kernel.bpf_stats_enabled="$BPF_STATS_PREV" >/dev/null 2>&1 || true
-		BPF_STATS_PREV=""
-	fi
-}
 
 # uprobe_progs PID: the IDs of the BPF programs PID has attached to uprobes/uretprobes, one a
 # line: perf-event attachments (what `bpftool perf` lists) and uprobe_multi links.
@@ -225,7 +193,7 @@ bench_glimpse() {
 	local -a idv=()
 	echo "== ($name) glimpse attach -p PID --no-live -d $((SECS + 5)) $*"
 	# Enabled even when (b) is skipped, so that (c) always runs under the same conditions.
-	if enable_bpf_stats; then stats=1; fi
+	if enable_bpf_stats "uprobe hits per request"; then stats=1; fi
 	if ! glimpse_attach_available; then
 		echo "glimpse attach: not available"
 		return 0

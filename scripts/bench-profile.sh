@@ -11,6 +11,9 @@
 # non-zero only when a tool is missing or broken.  perf and bpftrace are optional.
 set -euo pipefail
 
+BENCH_NAME=bench-profile
+. "$(dirname "$0")/bench-lib.sh"
+
 BUILD=${1:?usage: bench-profile.sh <abs build dir>}
 SECS=${BENCH_SECONDS:-30}
 HZ=${BENCH_HZ:-99}
@@ -26,15 +29,9 @@ GOAL_RSS_MB=20       # glimpse peak RSS <= 20 MB
 declare -A CPU=() RSS=() SAMPLES=() # per measured run: seconds, MB, samples
 BURNER_PIDS=()
 MEASURED_PID=""     # the GNU time process of the measured command running in the background
-BPF_STATS_PREV=""   # kernel.bpf_stats_enabled before we touched it
 BPF_RUN_NS="" BPF_RUN_CNT="" BPF_AT=""
 tmp=""
 
-die() { echo "bench-profile: $*" >&2; exit 1; }
-note() { echo "note: $*"; }
-have() { command -v "$1" >/dev/null 2>&1; }
-# calc FORMAT EXPR: awk arithmetic on numbers we produced ourselves.
-calc() { awk "BEGIN { printf \"$1\", ($2) }"; }
 
 cleanup() {
 	local p
@@ -109,21 +106,7 @@ measure() {
 
 # ---- glimpse's in-kernel cost --------------------------------------------------------------
 
-enable_bpf_stats() {
-	BPF_STATS_PREV=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || true)
-	if [ -z "$BPF_STATS_PREV" ] || ! sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null 2>&1; then
-		note "cannot enable kernel.bpf_stats_enabled: glimpse's in-kernel cost not measured"
-		BPF_STATS_PREV=""
-		return 1
-	fi
-}
 
-restore_bpf_stats() {
-	if [ -n "$BPF_STATS_PREV" ]; then
-		sysctl -q -w kernel.bpf_stats_enabled="$BPF_STATS_PREV" >/dev/null 2>&1 || true
-		BPF_STATS_PREV=""
-	fi
-}
 
 # read_bpf_stats: sums run_time_ns/run_cnt of the on_cpu_sample programs held open by the
 # measured glimpse (found through its fds, since other glimpse instances may be running).
@@ -166,7 +149,7 @@ bench_glimpse() {
 	local stats=0 at
 	echo "== glimpse: profile -p PID -F $HZ -d $SECS -o glimpse.pb.gz --top 0"
 	start_burner
-	if have bpftool && enable_bpf_stats; then stats=1; fi
+	if have bpftool && enable_bpf_stats "glimpse's in-kernel cost"; then stats=1; fi
 	measure_start glimpse "$GLIMPSE" profile -p "$BURNER_PID" -F "$HZ" -d "$SECS" \
 		-o "$tmp/glimpse.pb.gz" --top 0
 	if [ "$stats" = 1 ]; then

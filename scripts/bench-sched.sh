@@ -22,6 +22,9 @@
 # broken.  runqlat and offcputime are optional (package libbpf-tools).
 set -euo pipefail
 
+BENCH_NAME=bench-sched
+. "$(dirname "$0")/bench-lib.sh"
+
 BUILD=${1:?usage: bench-sched.sh <abs build dir>}
 LOOPS=${BENCH_LOOPS:-200000}
 REPS=${BENCH_REPS:-5}
@@ -38,11 +41,6 @@ CPU=""
 G_DROPPED=0
 tmp=""
 
-die() { echo "bench-sched: $*" >&2; exit 1; }
-note() { echo "note: $*"; }
-have() { command -v "$1" >/dev/null 2>&1; }
-calc() { awk "BEGIN { printf \"$1\", ($2) }"; }
-alive() { kill -0 "$1" 2>/dev/null; }
 
 cleanup() {
 	local p
@@ -51,18 +49,6 @@ cleanup() {
 	[ -n "$tmp" ] && rm -rf "$tmp"
 }
 
-# stop PID [SIGNAL [TENTHS]]: signals PID, waits up to TENTHS/10 s, then kills it; returns its status.
-stop() {
-	local pid=$1 sig=${2:-INT} tenths=${3:-100} i rc=0
-	kill -"$sig" "$pid" 2>/dev/null || true
-	for ((i = 0; i < tenths; i++)); do
-		alive "$pid" || break
-		sleep 0.1
-	done
-	alive "$pid" && kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null || rc=$?
-	return "$rc"
-}
 
 # bpf_links PID: how many BPF tracing / raw tracepoint links PID holds (from its fdinfo).
 bpf_links() {
