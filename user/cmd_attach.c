@@ -60,8 +60,10 @@ static const char usage[] =
 	"      --log-format F        human (default) or json\n"
 	"  -h, --help                this help\n"
 	"\n"
-	"Probes: net/http.serverHandler.ServeHTTP and net/http.(*Transport).roundTrip, at entry\n"
-	"and at every RET (found by disassembly): 2 uprobe hits per request.\n"
+	"Probes, at entry and at every RET (found by disassembly; never uretprobes): 2 uprobe hits per\n"
+	"request (net/http.serverHandler.ServeHTTP), per outgoing call ((*Transport).roundTrip) and per\n"
+	"query (database/sql.(*DB).queryDC/execDC); with traces, 1 more per goroutine started\n"
+	"(runtime.newproc1 RETs) to follow work a handler hands to other goroutines.\n"
 	"Exit codes: 0 ok, 1 failure, 2 bad usage, 3 no such process, 4 permission denied,\n"
 	"5 kernel lacks BPF/BTF, 6 the target cannot be instrumented (not Go, unknown layout).\n";
 
