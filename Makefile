@@ -21,7 +21,7 @@ PKGS := libbpf libelf libdw zlib libprotobuf-c capstone libmicrohttpd libcurl ya
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -I$(BUILD) -I$(BUILD)/gen -Iuser -Ibpf \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# capstone is dlopen'ed (user/disasm.c): compiled against, not linked.
+# capstone is dlopen'ed (user/binfmt/disasm.c): compiled against, not linked.
 LDLIBS += $(shell pkg-config --libs $(filter-out capstone,$(PKGS)) 2>/dev/null) -lm -lpthread -ldl
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ivmlinux/$(ARCH) -Ibpf
 
@@ -35,10 +35,10 @@ OTLP_GEN_C := $(patsubst proto/otlp/%.proto,$(BUILD)/gen/otlp/%.pb-c.c,$(OTLP_PR
 OTLP_GEN_H := $(OTLP_GEN_C:.c=.h)
 OTLP_GEN_OBJS := $(OTLP_GEN_C:.c=.o)
 PROTO_GEN := $(BUILD)/gen/profile.pb-c.c $(OTLP_GEN_H)
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(shell find user -name '*.c' | sort)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS)) $(BUILD)/gen/profile.pb-c.o \
 	$(OTLP_GEN_OBJS)
-LIB_OBJS := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+LIB_OBJS := $(filter-out $(BUILD)/user/cli/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 # Test helpers (OTLP receiver and driver), linked like the unit tests.
@@ -78,8 +78,9 @@ $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
 
 # Every user object may include a skeleton or generated header: build those first.
-$(BUILD)/user/%.o: user/%.c | $(BUILD)/user $(SKELS) $(PROTO_GEN)
+$(BUILD)/user/%.o: user/%.c | $(SKELS) $(PROTO_GEN)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/glimpse: $(USER_OBJS)
@@ -142,5 +143,5 @@ fuzz:
 clean:
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/user/*.d $(BUILD)/bpf/*.d $(BUILD)/tests/*.d $(BUILD)/gen/otlp/*.d \
+-include $(shell find $(BUILD)/user -name '*.d' 2>/dev/null) $(wildcard $(BUILD)/bpf/*.d $(BUILD)/tests/*.d $(BUILD)/gen/otlp/*.d \
 	$(BUILD)/tools/*.d)

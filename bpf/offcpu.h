@@ -1,4 +1,4 @@
-/* Shared between bpf/offcpu.bpf.c and user space (user/offcpu_profiler.c): fixed-width
+/* Shared between bpf/offcpu.bpf.c and user space (user/profile/offcpu_profiler.c): fixed-width
  * types only. The counting maps and their key and value are profile.h's. */
 #ifndef GLIMPSE_BPF_OFFCPU_H
 #define GLIMPSE_BPF_OFFCPU_H

@@ -1,6 +1,6 @@
 /* Shared between the stack-counting BPF programs (bpf/profile.bpf.c: CPU samples,
  * bpf/offcpu.bpf.c: off-CPU time; their common maps are in bpf/stacks.bpf.h) and user space
- * (user/stack_profile.c). Fixed-width types only. */
+ * (user/profile/stack_profile.c). Fixed-width types only. */
 #ifndef GLIMPSE_BPF_PROFILE_H
 #define GLIMPSE_BPF_PROFILE_H
 

@@ -1,7 +1,7 @@
 /* The stack store and counting maps shared by the stack-profiling BPF programs
  * (profile.bpf.c, offcpu.bpf.c). It defines maps and a .rodata variable: include it from one
  * .bpf.c file per BPF object — each object gets its own copies, sized by user space before
- * load (user/stack_profile.c reads them by these names). */
+ * load (user/profile/stack_profile.c reads them by these names). */
 #ifndef GLIMPSE_STACKS_BPF_H
 #define GLIMPSE_STACKS_BPF_H
 

@@ -12,10 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "exit_codes.h"
-#include "log.h"
-#include "procfs.h"
-#include "sched_stats.h"
+#include "cli/exit_codes.h"
+#include "base/log.h"
+#include "base/procfs.h"
+#include "metrics/sched_stats.h"
 
 static volatile sig_atomic_t stop;
 

@@ -18,7 +18,7 @@ OFFCPU = "glimpse_sched_offcpu_time_seconds_total"
 # which Prometheus reserves for histograms); process_thread_count accepted too.
 THREADS = ("process_threads", "process_thread_count")
 MIB = 1024 * 1024
-# sched_runq_bounds (user/sched_stats.c): 1-2-5 steps from 1 µs to 2 s.
+# sched_runq_bounds (user/metrics/sched_stats.c): 1-2-5 steps from 1 µs to 2 s.
 BOUNDS = [m * 10.0 ** e for e in range(-6, 1) for m in (1, 2, 5)][:20]
 
 

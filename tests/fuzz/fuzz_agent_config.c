@@ -1,4 +1,4 @@
-/* libFuzzer harness for user/agent_config.c, which parses a YAML file the user (or whoever can
+/* libFuzzer harness for user/agent/agent_config.c, which parses a YAML file the user (or whoever can
  * write it) controls. Each input is parsed with a fixed fake environment. Checked besides
  * memory safety (ASan/UBSan):
  *   - an error is -EINVAL or -ENOMEM, with one line "fuzz.yaml:LINE:COL: ..." in err, and
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_config.h"
+#include "agent/agent_config.h"
 
 static const char *fake_env(const char *name)
 {

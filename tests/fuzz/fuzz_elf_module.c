@@ -8,8 +8,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "elf_module.h"
-#include "go_offsets.h"
+#include "binfmt/elf_module.h"
+#include "binfmt/go_offsets.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

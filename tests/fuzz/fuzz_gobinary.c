@@ -1,4 +1,4 @@
-/* libFuzzer harness for user/gobinary.c, which parses bytes from whatever binary a profiled
+/* libFuzzer harness for user/binfmt/gobinary.c, which parses bytes from whatever binary a profiled
  * process runs. Two targets from this file (see tests/fuzz/Makefile):
  *   default       input = raw .gopclntab section: gopclntab_open + every query on the result;
  *   -DFUZZ_ELF    input = an ELF file: gopclntab_from_elf (section lookup, symbol and scan
@@ -13,7 +13,7 @@
 
 #include <libelf.h>
 
-#include "gobinary.h"
+#include "binfmt/gobinary.h"
 
 /* Runs every query; results may be nonsense for corrupt input but must stay in bounds. */
 static void exercise(struct gopclntab *t, const uint8_t *data, size_t size)

@@ -31,9 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http_metrics.h"
-#include "log.h"
-#include "otlp.h"
+#include "metrics/registry.h"
+#include "base/log.h"
+#include "export/otlp.h"
 
 #define MS 1000000ULL
 

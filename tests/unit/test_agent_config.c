@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent_config.h"
+#include "agent/agent_config.h"
 
 static const char *fake_env(const char *name)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for user/go_runtime.c (and the runtime offsets of go_offsets.c, find_rip_refs of
+/* Unit tests for user/metrics/go_runtime.c (and the runtime offsets of go_offsets.c, find_rip_refs of
  * disasm.c). Ground truth: the real Go builds in $GLIMPSE_APPS, each version normal and
  * stripped. In a normal build, the variables found by disassembly must be the .symtab ones and
  * the table's offsets the DWARF ones. A stripped build is laid out like the normal build of
@@ -29,9 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "disasm.h"
-#include "go_offsets.h"
-#include "go_runtime.h"
+#include "binfmt/disasm.h"
+#include "binfmt/go_offsets.h"
+#include "metrics/go_runtime.h"
 
 static const char *const versions[] = { "1.19", "1.21", "1.22", "1.23" };
 #define NVERSIONS (sizeof(versions) / sizeof(versions[0]))

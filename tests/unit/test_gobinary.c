@@ -21,7 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "gobinary.h"
+#include "binfmt/gobinary.h"
 
 static const char *const versions[] = { "1.19", "1.21", "1.22", "1.23" };
 #define NVERSIONS (sizeof(versions) / sizeof(versions[0]))

@@ -22,11 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "histogram.h"
-#include "http_metrics.h"
-#include "prom_exporter.h"
-#include "resource.h"
-#include "route.h"
+#include "base/histogram.h"
+#include "metrics/registry.h"
+#include "export/prometheus.h"
+#include "agent/resource.h"
+#include "gotrace/route.h"
 
 #define MS 1000000ULL
 

@@ -16,10 +16,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "histogram.h"
-#include "http_metrics.h"
-#include "otlp.h"
-#include "otlp_internal.h"
+#include "base/histogram.h"
+#include "metrics/registry.h"
+#include "export/otlp.h"
+#include "export/otlp_internal.h"
 #include "otlp/metrics_service.pb-c.h"
 #include "otlp/trace_service.pb-c.h"
 

@@ -17,10 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "proc_stats.h"
-#include "procfs.h"
+#include "metrics/proc_stats.h"
+#include "base/procfs.h"
 #include "sched_maps.h"
-#include "sched_stats.h"
+#include "metrics/sched_stats.h"
 
 static void assert_near_at(double got, double want, double eps, const char *file, int line)
 {

@@ -14,7 +14,7 @@
 #include <zlib.h>
 
 #include "profile.pb-c.h"
-#include "profile_writers.h"
+#include "profile/writers/profile_writers.h"
 
 #define WEIRD "ns::Weird<A&B>;x\"q\""
 #define PERIOD 10000000ULL

@@ -1,0 +1,306 @@
+#include "base/procfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+bool proc_exists(pid_t pid)
+{
+	char path[64], stat[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (proc_read_small(path, stat, sizeof(stat)) < 0)
+		return false;
+	/* A zombie has no memory or threads left to observe: it has exited. */
+	const char *state = strrchr(stat, ')');
+	return !(state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X'));
+}
+
+ssize_t proc_read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, len - 1);
+	int err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	buf[n] = '\0';
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return n;
+}
+
+int proc_comm(pid_t pid, pid_t tid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+	ssize_t n = proc_read_small(path, buf, len);
+	return n < 0 ? (int)n : 0;
+}
+
+bool proc_parse_maps_line(const char *line, struct proc_map *m)
+{
+	char perms[8];
+	int path_at = -1;
+	memset(m, 0, sizeof(*m));
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 " %n", &m->start, &m->end,
+		   perms, &m->offset, &m->dev_major, &m->dev_minor, &m->inode, &path_at) < 7)
+		return false;
+	if (m->end <= m->start || strlen(perms) < 4)
+		return false;
+	m->exec = perms[2] == 'x';
+	if (path_at > 0) {
+		snprintf(m->path, sizeof(m->path), "%s", line + path_at);
+		m->path[strcspn(m->path, "\n")] = '\0';
+	}
+	return true;
+}
+
+int proc_exec_maps(pid_t pid, struct proc_map **maps, size_t *n)
+{
+	char path[64], line[PATH_MAX + 128];
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	size_t cap = 16, count = 0;
+	struct proc_map *out = malloc(cap * sizeof(*out));
+	if (!out) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		struct proc_map m;
+		if (!proc_parse_maps_line(line, &m) || !m.exec)
+			continue;
+		if (count == cap) {
+			struct proc_map *grown = realloc(out, 2 * cap * sizeof(*out));
+			if (!grown)
+				break;
+			out = grown;
+			cap *= 2;
+		}
+		out[count++] = m;
+	}
+	fclose(f);
+	*maps = out;
+	*n = count;
+	return 0;
+}
+
+bool parse_pid(const char *s, pid_t *pid)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
+		return false;
+	*pid = (pid_t)v;
+	return true;
+}
+
+int online_cpus(int **cpus, int *n)
+{
+	char buf[1024];
+	ssize_t len = proc_read_small("/sys/devices/system/cpu/online", buf, sizeof(buf));
+	if (len < 0)
+		return (int)len;
+	int cap = 64, count = 0;
+	int *out = malloc(cap * sizeof(int));
+	if (!out)
+		return -ENOMEM;
+	for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+		int lo, hi;
+		if (sscanf(tok, "%d-%d", &lo, &hi) != 2)
+			hi = lo = atoi(tok);
+		for (int c = lo; c <= hi && c >= 0; c++) {
+			if (count == cap) {
+				int *grown = realloc(out, 2 * cap * sizeof(int));
+				if (!grown) {
+					free(out);
+					return -ENOMEM;
+				}
+				out = grown;
+				cap *= 2;
+			}
+			out[count++] = c;
+		}
+	}
+	*cpus = out;
+	*n = count;
+	return 0;
+}
+
+bool proc_parse_stat(const char *text, struct proc_stat *st)
+{
+	/* comm is the one field that may hold spaces or ')': everything after its last ')'. */
+	const char *p = strrchr(text, ')');
+	if (!p || p[1] != ' ')
+		return false;
+	p += 2;
+	memset(st, 0, sizeof(*st));
+	/* Fields are numbered as in proc(5): state is 3. */
+	int field = 3;
+	while (*p && field <= 24) {
+		const char *tok = p;
+		while (*p && *p != ' ')
+			p++;
+		if (p == tok)
+			return false;
+		if (field == 3) {
+			if (p - tok != 1)
+				return false;
+			st->state = *tok;
+		} else if (field == 14 || field == 15 || field == 20 || field == 22 || field == 24) {
+			char *end;
+			errno = 0;
+			long long v = strtoll(tok, &end, 10);
+			if (errno || end != p)
+				return false;
+			switch (field) {
+			case 14: st->utime = (uint64_t)v; break;
+			case 15: st->stime = (uint64_t)v; break;
+			case 20: st->num_threads = v; break;
+			case 22: st->starttime = (uint64_t)v; break;
+			default: st->rss_pages = v > 0 ? (uint64_t)v : 0; break;
+			}
+		}
+		field++;
+		if (*p == ' ')
+			p++;
+	}
+	return field > 24;
+}
+
+bool proc_status_value(const char *text, const char *key, uint64_t *value)
+{
+	size_t klen = strlen(key);
+	const char *line = text;
+	while (strncmp(line, key, klen) != 0 || line[klen] != ':') {
+		line = strchr(line, '\n');
+		if (!line)
+			return false;
+		line++;
+	}
+	const char *p = line + klen + 1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p < '0' || *p > '9')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(p, NULL, 10);
+	if (errno)
+		return false;
+	*value = v;
+	return true;
+}
+
+int proc_tasks(pid_t pid, pid_t **tids, size_t *n)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return -errno;
+	size_t cap = 16, count = 0;
+	pid_t *out = malloc(cap * sizeof(*out));
+	if (!out) {
+		closedir(dir);
+		return -ENOMEM;
+	}
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		pid_t tid;
+		if (!parse_pid(de->d_name, &tid))
+			continue;
+		if (count == cap) {
+			pid_t *grown = realloc(out, 2 * cap * sizeof(*out));
+			if (!grown) {
+				free(out);
+				closedir(dir);
+				return -ENOMEM;
+			}
+			out = grown;
+			cap *= 2;
+		}
+		out[count++] = tid;
+	}
+	closedir(dir);
+	*tids = out;
+	*n = count;
+	return 0;
+}
+
+/* Listening sockets of the process's network namespace: inode → port. */
+static int listening_inodes(pid_t pid, uint64_t *inodes, uint16_t *ports, int max)
+{
+	static const char *const tables[] = { "tcp", "tcp6" };
+	int n = 0;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		char path[64], line[512];
+		snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, tables[t]);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f) && n < max) {
+			char local[64];
+			unsigned state, port;
+			unsigned long long inode;
+			/* sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode */
+			if (sscanf(line, " %*d: %63s %*s %x %*s %*s %*s %*u %*u %llu", local, &state, &inode) != 3)
+				continue;
+			char *colon = strrchr(local, ':');
+			if (state != 0x0A || !colon || sscanf(colon + 1, "%x", &port) != 1)
+				continue;
+			inodes[n] = inode;
+			ports[n++] = (uint16_t)port;
+		}
+		fclose(f);
+	}
+	return n;
+}
+
+int proc_listening_ports(pid_t pid, uint16_t *ports, int max)
+{
+	enum { MAX_LISTEN = 256 };
+	uint64_t inodes[MAX_LISTEN];
+	uint16_t all_ports[MAX_LISTEN];
+	int nlisten = listening_inodes(pid, inodes, all_ports, MAX_LISTEN);
+	if (nlisten <= 0)
+		return nlisten;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -errno;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < max) {
+		char link[PATH_MAX], target[64];
+		snprintf(link, sizeof(link), "/proc/%d/fd/%s", (int)pid, e->d_name);
+		ssize_t len = readlink(link, target, sizeof(target) - 1);
+		unsigned long long inode;
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		if (sscanf(target, "socket:[%llu]", &inode) != 1)
+			continue;
+		for (int i = 0; i < nlisten; i++) {
+			if (inodes[i] == inode) {
+				ports[n++] = all_ports[i];
+				break;
+			}
+		}
+	}
+	closedir(d);
+	return n;
+}

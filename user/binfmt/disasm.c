@@ -1,0 +1,130 @@
+#include "binfmt/disasm.h"
+
+#include <capstone/capstone.h>
+#include <dlfcn.h>
+#include <errno.h>
+
+#if defined(__x86_64__)
+/* Capstone is opened only while disassembling: loading it dirties ~5 MB of its relocated
+ * tables, which a long-running agent should not carry for a few lookups at attach time. */
+struct capstone {
+	void *lib;
+	cs_err (*open)(cs_arch, cs_mode, csh *);
+	cs_err (*option)(csh, cs_opt_type, size_t);
+	cs_insn *(*malloc)(csh);
+	bool (*disasm_iter)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *);
+	void (*free)(cs_insn *, size_t);
+	cs_err (*close)(csh *);
+};
+
+static int capstone_load(struct capstone *cs)
+{
+	cs->lib = dlopen("libcapstone.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!cs->lib)
+		cs->lib = dlopen("libcapstone.so", RTLD_NOW | RTLD_LOCAL);
+	if (!cs->lib)
+		return -ENOENT;
+	*(void **)&cs->open = dlsym(cs->lib, "cs_open");
+	*(void **)&cs->option = dlsym(cs->lib, "cs_option");
+	*(void **)&cs->malloc = dlsym(cs->lib, "cs_malloc");
+	*(void **)&cs->disasm_iter = dlsym(cs->lib, "cs_disasm_iter");
+	*(void **)&cs->free = dlsym(cs->lib, "cs_free");
+	*(void **)&cs->close = dlsym(cs->lib, "cs_close");
+	if (!cs->open || !cs->option || !cs->malloc || !cs->disasm_iter || !cs->free || !cs->close) {
+		dlclose(cs->lib);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* Calls visit on every instruction of code. Returns 0, or -errno when the code cannot be
+ * decoded to its end (a decode failure inside a function means the bytes are not what we
+ * think they are: stop rather than guess). */
+static int each_instruction(const uint8_t *code, size_t len, uint64_t addr, bool detail,
+			    void (*visit)(const cs_insn *insn, void *ctx), void *ctx)
+{
+	struct capstone cs;
+	if (capstone_load(&cs))
+		return -ENOSYS;
+	csh handle;
+	int rc = -ENOSYS;
+	if (cs.open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK)
+		goto out;
+	if (detail)
+		cs.option(handle, CS_OPT_DETAIL, CS_OPT_ON);
+	cs_insn *insn = cs.malloc(handle);
+	rc = -ENOMEM;
+	if (insn) {
+		const uint8_t *p = code;
+		size_t left = len;
+		uint64_t pc = addr;
+		while (left > 0 && cs.disasm_iter(handle, &p, &left, &pc, insn))
+			visit(insn, ctx);
+		cs.free(insn, 1);
+		rc = left == 0 ? 0 : -EILSEQ;
+	}
+	cs.close(&handle);
+out:
+	dlclose(cs.lib);
+	return rc;
+}
+
+struct collect {
+	uint64_t addr;
+	void *out;
+	size_t max, found;
+};
+
+static void visit_ret(const cs_insn *insn, void *ctx)
+{
+	struct collect *c = ctx;
+	if (insn->id != X86_INS_RET)
+		return;
+	if (c->found < c->max)
+		((uint32_t *)c->out)[c->found] = (uint32_t)(insn->address - c->addr);
+	c->found++;
+}
+
+static void visit_rip(const cs_insn *insn, void *ctx)
+{
+	struct collect *c = ctx;
+	const cs_x86 *x = &insn->detail->x86;
+	for (uint8_t i = 0; i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+		if (op->type != X86_OP_MEM || op->mem.base != X86_REG_RIP || op->mem.index != X86_REG_INVALID)
+			continue;
+		if (c->found < c->max)
+			((struct rip_ref *)c->out)[c->found] = (struct rip_ref){
+				.target = insn->address + insn->size + (uint64_t)op->mem.disp,
+				.insn_addr = insn->address,
+				.size = op->size,
+				.lea = insn->id == X86_INS_LEA,
+			};
+		c->found++;
+	}
+}
+#endif
+
+int find_return_offsets(const uint8_t *code, size_t len, uint64_t addr, uint32_t *offsets, size_t max)
+{
+#if defined(__x86_64__)
+	struct collect c = { addr, offsets, max, 0 };
+	int err = each_instruction(code, len, addr, false, visit_ret, &c);
+	return err ? err : (int)c.found;
+#else
+	(void)code, (void)len, (void)addr, (void)offsets, (void)max;
+	return -ENOSYS;
+#endif
+}
+
+int find_rip_refs(const uint8_t *code, size_t len, uint64_t addr, struct rip_ref *refs, size_t max)
+{
+#if defined(__x86_64__)
+	struct collect c = { addr, refs, max, 0 };
+	int err = each_instruction(code, len, addr, true, visit_rip, &c);
+	return err ? err : (int)c.found;
+#else
+	(void)code, (void)len, (void)addr, (void)refs, (void)max;
+	return -ENOSYS;
+#endif
+}

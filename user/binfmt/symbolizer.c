@@ -1,0 +1,273 @@
+#include "binfmt/symbolizer.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "binfmt/elf_module.h"
+#include "base/log.h"
+#include "base/procfs.h"
+
+/* Binaries are shared by many processes and mappings: open each file once. */
+struct module {
+	uint32_t dev_major, dev_minor;
+	uint64_t inode;
+	struct elf_module *elf; /* NULL when the file could not be opened or parsed */
+};
+
+struct mapping {
+	struct sym_mapping pub;
+	struct module *module;
+};
+
+struct process {
+	pid_t pid;
+	char comm[16];
+	struct mapping **maps; /* sorted by start */
+	size_t nmaps;
+	const char *go_version;
+};
+
+struct symbolizer {
+	struct module **modules;
+	size_t nmodules;
+	struct mapping **mappings;
+	size_t nmappings;
+	struct process *procs;
+	size_t nprocs;
+	size_t last_proc;
+};
+
+struct symbolizer *symbolizer_new(void)
+{
+	return calloc(1, sizeof(struct symbolizer));
+}
+
+void symbolizer_free(struct symbolizer *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nmodules; i++) {
+		elf_module_close(s->modules[i]->elf);
+		free(s->modules[i]);
+	}
+	for (size_t i = 0; i < s->nmappings; i++) {
+		free((char *)s->mappings[i]->pub.path);
+		free(s->mappings[i]);
+	}
+	for (size_t i = 0; i < s->nprocs; i++)
+		free(s->procs[i].maps);
+	free(s->modules);
+	free(s->mappings);
+	free(s->procs);
+	free(s);
+}
+
+static int grow(void *arrp, size_t n, size_t elem)
+{
+	/* Grows at powers of two: n is the current count. */
+	if (n & (n - 1) || (n && n < 8))
+		return 0;
+	void **arr = arrp;
+	void *p = realloc(*arr, (n ? 2 * n : 8) * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	return 0;
+}
+
+static struct process *find_process(const struct symbolizer *s, pid_t pid)
+{
+	struct symbolizer *mut = (struct symbolizer *)s;
+	if (s->nprocs && s->last_proc < s->nprocs && s->procs[s->last_proc].pid == pid)
+		return &s->procs[s->last_proc];
+	for (size_t i = 0; i < s->nprocs; i++) {
+		if (s->procs[i].pid == pid) {
+			mut->last_proc = i;
+			return &s->procs[i];
+		}
+	}
+	return NULL;
+}
+
+static struct module *get_module(struct symbolizer *s, pid_t pid, const struct proc_map *m)
+{
+	for (size_t i = 0; i < s->nmodules; i++) {
+		struct module *mod = s->modules[i];
+		if (mod->inode == m->inode && mod->dev_major == m->dev_major && mod->dev_minor == m->dev_minor)
+			return mod;
+	}
+	if (grow(&s->modules, s->nmodules, sizeof(*s->modules)))
+		return NULL;
+	struct module *mod = calloc(1, sizeof(*mod));
+	if (!mod)
+		return NULL;
+	mod->dev_major = m->dev_major;
+	mod->dev_minor = m->dev_minor;
+	mod->inode = m->inode;
+	char path[512];
+	/* map_files is the very file mapped, even if deleted or in another mount namespace. */
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start, m->end);
+	mod->elf = elf_module_open(path);
+	if (!mod->elf) {
+		snprintf(path, sizeof(path), "/proc/%d/root%s", pid, m->path);
+		mod->elf = elf_module_open(path);
+	}
+	if (!mod->elf)
+		log_debug("cannot open %s of pid %d: %s", m->path, pid, strerror(errno));
+	s->modules[s->nmodules++] = mod;
+	return mod;
+}
+
+static struct mapping *get_mapping(struct symbolizer *s, pid_t pid, const struct proc_map *m)
+{
+	struct process *p = find_process(s, pid);
+	for (size_t i = 0; p && i < p->nmaps; i++)
+		if (p->maps[i]->pub.start == m->start && p->maps[i]->pub.end == m->end &&
+		    p->maps[i]->pub.offset == m->offset && !strcmp(p->maps[i]->pub.path, m->path))
+			return p->maps[i];
+	if (grow(&s->mappings, s->nmappings, sizeof(*s->mappings)))
+		return NULL;
+	struct mapping *map = calloc(1, sizeof(*map));
+	if (!map)
+		return NULL;
+	map->pub.start = m->start;
+	map->pub.end = m->end;
+	map->pub.offset = m->offset;
+	map->pub.path = strdup(m->path);
+	map->pub.index = (int)s->nmappings;
+	/* Anonymous and special mappings ([vdso], JIT code) have no file to read. */
+	if (m->inode && m->path[0] == '/')
+		map->module = get_module(s, pid, m);
+	if (map->module && map->module->elf) {
+		struct elf_module *e = map->module->elf;
+		map->pub.build_id = elf_module_build_id(e);
+		map->pub.has_functions = elf_module_has_symbols(e);
+		map->pub.has_lines = elf_module_has_lines(e);
+		map->pub.is_go = elf_module_is_go(e);
+	}
+	s->mappings[s->nmappings++] = map;
+	return map;
+}
+
+static int mapping_cmp(const void *a, const void *b)
+{
+	const struct mapping *x = *(struct mapping *const *)a, *y = *(struct mapping *const *)b;
+	return (x->pub.start > y->pub.start) - (x->pub.start < y->pub.start);
+}
+
+int symbolizer_track(struct symbolizer *s, pid_t pid)
+{
+	struct proc_map *maps;
+	size_t n;
+	int err = proc_exec_maps(pid, &maps, &n);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	struct process *p = find_process(s, pid);
+	if (!p) {
+		if (grow(&s->procs, s->nprocs, sizeof(*s->procs))) {
+			free(maps);
+			return -ENOMEM;
+		}
+		p = &s->procs[s->nprocs++];
+		memset(p, 0, sizeof(*p));
+		p->pid = pid;
+		proc_comm(pid, pid, p->comm, sizeof(p->comm));
+	}
+	struct mapping **list = calloc(n ? n : 1, sizeof(*list));
+	if (!list) {
+		free(maps);
+		return -ENOMEM;
+	}
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct mapping *m = get_mapping(s, pid, &maps[i]);
+		if (m)
+			list[count++] = m;
+	}
+	/* An empty read means the process exited between steps: keep what we had. */
+	if (count == 0 && p->nmaps) {
+		free(list);
+	} else {
+		qsort(list, count, sizeof(*list), mapping_cmp);
+		free(p->maps);
+		p->maps = list;
+		p->nmaps = count;
+	}
+	for (size_t i = 0; i < p->nmaps; i++) {
+		struct module *mod = p->maps[i]->module;
+		if (mod && mod->elf && elf_module_go_version(mod->elf)) {
+			p->go_version = elf_module_go_version(mod->elf);
+			break;
+		}
+	}
+	free(maps);
+	return 0;
+}
+
+bool symbolizer_tracks(const struct symbolizer *s, pid_t pid)
+{
+	return find_process(s, pid) != NULL;
+}
+
+const char *symbolizer_process_name(const struct symbolizer *s, pid_t pid)
+{
+	struct process *p = find_process(s, pid);
+	return p && p->comm[0] ? p->comm : NULL;
+}
+
+const char *symbolizer_go_version(const struct symbolizer *s, pid_t pid)
+{
+	struct process *p = find_process(s, pid);
+	return p ? p->go_version : NULL;
+}
+
+void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return_address, struct sym_frame *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct process *p = find_process(s, pid);
+	if (!p)
+		return;
+	size_t lo = 0, hi = p->nmaps;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->maps[mid]->pub.start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || addr >= p->maps[lo - 1]->pub.end)
+		return;
+	struct mapping *m = p->maps[lo - 1];
+	out->mapping = &m->pub;
+	if (!m->module || !m->module->elf)
+		return;
+	uint64_t lookup = return_address ? addr - 1 : addr, vaddr;
+	if (elf_module_offset_to_vaddr(m->module->elf, lookup - m->pub.start + m->pub.offset, &vaddr))
+		return;
+	struct elf_symbol sym;
+	elf_module_symbolize(m->module->elf, vaddr, &sym);
+	out->func = sym.func;
+	out->file = sym.file;
+	out->line = sym.line;
+}
+
+int symbolizer_nmappings(const struct symbolizer *s)
+{
+	return (int)s->nmappings;
+}
+
+const struct sym_mapping *symbolizer_mapping(const struct symbolizer *s, int index)
+{
+	return index >= 0 && (size_t)index < s->nmappings ? &s->mappings[index]->pub : NULL;
+}
+
+double symbolizer_frame_pointer_share(struct symbolizer *s, const struct sym_mapping *m)
+{
+	if (!m || m->index < 0 || (size_t)m->index >= s->nmappings)
+		return -1;
+	struct module *mod = s->mappings[m->index]->module;
+	return mod && mod->elf ? elf_module_frame_pointer_share(mod->elf) : -1;
+}

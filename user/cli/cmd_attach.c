@@ -1,0 +1,390 @@
+/* glimpse attach: HTTP RED metrics of a running Go service, with no change to it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "gotrace/target.h"
+#include "metrics/registry.h"
+#include "gotrace/call_metrics.h"
+#include "gotrace/tracer.h"
+#include "metrics/live_view.h"
+#include "base/log.h"
+#include "export/otlp.h"
+#include "base/preflight.h"
+#include "metrics/process_metrics.h"
+#include "base/procfs.h"
+#include "export/prometheus.h"
+#include "agent/resource.h"
+#include "base/run_loop.h"
+#include "trace/sampler.h"
+#include "trace/trace_pipeline.h"
+#include "base/signals.h"
+
+#define POLL_MS 100
+/* At exit, what is queued for OTLP gets this long to leave. */
+#define OTLP_FLUSH_MS 5000
+
+static const char usage[] =
+	"Usage: glimpse attach -p PID [options]\n"
+	"\n"
+	"Measures a running Go service's HTTP traffic (server and client) with uprobes — no code\n"
+	"change, no restart — and serves it as Prometheus metrics with OpenTelemetry names, with\n"
+	"its runtime (goroutines, heap), process (threads, RSS, CPU) and scheduler metrics.\n"
+	"\n"
+	"  -p, --pid PID             the Go process (Go 1.17 or later, stripped or not)\n"
+	"  -d, --duration SECS       detach after SECS seconds (default: Ctrl-C or target exit)\n"
+	"      --prometheus-addr A   serve /metrics at A (default 127.0.0.1:9464; ':PORT' = all interfaces)\n"
+	"      --no-prometheus       do not serve /metrics\n"
+	"      --no-live             no live view (the summary is still printed at the end)\n"
+	"      --interval SECS       live view refresh (default 1)\n"
+	"      --max-routes N        distinct http.route values before /{overflow} (default 100)\n"
+	"      --no-sched            no scheduler probes (run-queue latency, off-CPU time)\n"
+	"OTLP/HTTP export of spans and metrics (OTEL_EXPORTER_OTLP_* variables apply; flags win):\n"
+	"      --otlp-endpoint URL   base URL, e.g. http://127.0.0.1:4318 (/v1/traces, /v1/metrics)\n"
+	"      --otlp-traces-endpoint URL, --otlp-metrics-endpoint URL   full URLs per signal\n"
+	"      --otlp-headers K=V,.. --otlp-compression gzip|none   --otlp-metrics-interval MS\n"
+	"Traces (on when spans have somewhere to go: --spans-out or an OTLP endpoint):\n"
+	"      --spans-out FILE      finished spans as JSON lines ('-': stdout, no live view)\n"
+	"      --sampler NAME        always_on, always_off, traceidratio, parentbased_always_on (default),\n"
+	"                            parentbased_always_off, parentbased_traceidratio (OTEL_TRACES_SAMPLER)\n"
+	"      --sampler-arg R       ratio for the traceidratio samplers (OTEL_TRACES_SAMPLER_ARG)\n"
+	"      --keep-slower-than MS keep every trace whose request took longer, whatever the sampler\n"
+	"      --no-keep-errors      do not keep every trace with an error regardless of the sampler\n"
+	"      --capture-url-path    add url.path to server spans (off: paths can carry user data)\n"
+	"      --raw-sql             export SQL text with its literals (off: literals become '?')\n"
+	"  -v, --verbose             debug output, including libbpf's\n"
+	"      --log-format F        human (default) or json\n"
+	"  -h, --help                this help\n"
+	"\n"
+	"Probes, at entry and at every RET (found by disassembly; never uretprobes): 2 uprobe hits per\n"
+	"request (net/http.serverHandler.ServeHTTP), per outgoing call ((*Transport).roundTrip) and per\n"
+	"query (database/sql.(*DB).queryDC/execDC); with traces, 1 more per goroutine started\n"
+	"(runtime.newproc1 RETs) to follow work a handler hands to other goroutines.\n"
+	"Exit codes: 0 ok, 1 failure, 2 bad usage, 3 no such process, 4 permission denied,\n"
+	"5 kernel lacks BPF/BTF, 6 the target cannot be instrumented (not Go, unknown layout).\n";
+
+enum {
+	OPT_MAX_ROUTES = CLI_OPT_FIRST_PRIVATE,
+	OPT_SPANS_OUT,
+	OPT_SAMPLER,
+	OPT_SAMPLER_ARG,
+	OPT_KEEP_SLOWER,
+	OPT_NO_KEEP_ERRORS,
+	OPT_URL_PATH,
+	OPT_RAW_SQL,
+	OPT_OTLP_ENDPOINT,
+	OPT_OTLP_TRACES_ENDPOINT,
+	OPT_OTLP_METRICS_ENDPOINT,
+	OPT_OTLP_HEADERS,
+	OPT_OTLP_COMPRESSION,
+	OPT_OTLP_INTERVAL,
+};
+
+struct attach_ctx {
+	struct metrics_registry *reg;
+	struct go_tracer *tracer;
+	struct trace_pipeline *traces; /* NULL when no span has anywhere to go */
+	struct db_driver_cache *drivers;
+	int target;
+	pid_t pid;
+	/* Read from the tracer's maps on the event thread and served from here, so exporter
+	 * threads never touch the tracer (which goes away before they do). */
+	_Atomic int64_t active_requests;
+	_Atomic uint64_t events_dropped, spans_sampled, spans_unsampled;
+};
+
+static void on_event(void *ctx, const struct gotrace_event *ev)
+{
+	struct attach_ctx *a = ctx;
+	if (a->traces)
+		trace_pipeline_event(a->traces, ev, a->target);
+	metrics_record_event(a->reg, a->target, ev, a->drivers);
+}
+
+static double active_requests(void *ctx, int target)
+{
+	struct attach_ctx *a = ctx;
+	return target == a->target ? (double)a->active_requests : 0;
+}
+
+static double events_dropped(void *ctx, int target)
+{
+	(void)target;
+	return (double)((struct attach_ctx *)ctx)->events_dropped;
+}
+
+static void refresh_span_gauges(struct attach_ctx *a)
+{
+	if (a->traces) {
+		struct trace_stats ts = trace_pipeline_stats(a->traces);
+		a->spans_sampled = ts.sampled;
+		a->spans_unsampled = ts.dropped;
+	}
+}
+
+static void refresh_tracer_gauges(struct attach_ctx *a)
+{
+	a->active_requests = go_tracer_active_requests(a->tracer, a->pid);
+	a->events_dropped = go_tracer_events_dropped(a->tracer);
+	refresh_span_gauges(a);
+}
+
+static double spans_sampled(void *ctx, int target)
+{
+	(void)target;
+	return (double)((struct attach_ctx *)ctx)->spans_sampled;
+}
+
+static double spans_unsampled(void *ctx, int target)
+{
+	(void)target;
+	return (double)((struct attach_ctx *)ctx)->spans_unsampled;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "max-routes", required_argument, NULL, OPT_MAX_ROUTES },
+		{ "spans-out", required_argument, NULL, OPT_SPANS_OUT },
+		{ "sampler", required_argument, NULL, OPT_SAMPLER },
+		{ "sampler-arg", required_argument, NULL, OPT_SAMPLER_ARG },
+		{ "keep-slower-than", required_argument, NULL, OPT_KEEP_SLOWER },
+		{ "no-keep-errors", no_argument, NULL, OPT_NO_KEEP_ERRORS },
+		{ "capture-url-path", no_argument, NULL, OPT_URL_PATH },
+		{ "raw-sql", no_argument, NULL, OPT_RAW_SQL },
+		{ "otlp-endpoint", required_argument, NULL, OPT_OTLP_ENDPOINT },
+		{ "otlp-traces-endpoint", required_argument, NULL, OPT_OTLP_TRACES_ENDPOINT },
+		{ "otlp-metrics-endpoint", required_argument, NULL, OPT_OTLP_METRICS_ENDPOINT },
+		{ "otlp-headers", required_argument, NULL, OPT_OTLP_HEADERS },
+		{ "otlp-compression", required_argument, NULL, OPT_OTLP_COMPRESSION },
+		{ "otlp-metrics-interval", required_argument, NULL, OPT_OTLP_INTERVAL },
+		CLI_RUN_LONG_OPTIONS,
+		CLI_COMMON_LONG_OPTIONS,
+		{ 0 },
+	};
+	pid_t pid = 0;
+	struct cli_run_opts run;
+	cli_run_defaults(&run);
+	const char *spans_out = NULL;
+	struct trace_pipeline_opts topts = { 0 };
+	char err[512];
+	if (sampler_config_from_env(&topts.sampler, err, sizeof(err)))
+		cli_usage_error("attach", "%s", err);
+	struct otlp_config otlp_cfg;
+	if (otlp_config_from_env(&otlp_cfg, err, sizeof(err)))
+		cli_usage_error("attach", "%s", err);
+	static const struct {
+		int opt;
+		enum otlp_setting setting;
+		const char *flag;
+	} otlp_flags[] = {
+		{ OPT_OTLP_ENDPOINT, OTLP_ENDPOINT, "--otlp-endpoint" },
+		{ OPT_OTLP_TRACES_ENDPOINT, OTLP_TRACES_ENDPOINT, "--otlp-traces-endpoint" },
+		{ OPT_OTLP_METRICS_ENDPOINT, OTLP_METRICS_ENDPOINT, "--otlp-metrics-endpoint" },
+		{ OPT_OTLP_HEADERS, OTLP_HEADERS, "--otlp-headers" },
+		{ OPT_OTLP_COMPRESSION, OTLP_COMPRESSION, "--otlp-compression" },
+		{ OPT_OTLP_INTERVAL, OTLP_METRICS_INTERVAL, "--otlp-metrics-interval" },
+	};
+	int max_routes = 100, opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":p:d:vh", longopts, NULL)) != -1) {
+		if (cli_common_option(opt, optarg) || cli_run_option(opt, optarg, &run))
+			continue;
+		switch (opt) {
+		case 'p':
+			if (pid || !parse_pid(optarg, &pid))
+				cli_usage_error("attach", "-p: '%s' is not a process ID (attach takes one)", optarg);
+			break;
+		case OPT_MAX_ROUTES: max_routes = (int)cli_long("--max-routes", optarg, 1, 100000); break;
+		case OPT_SPANS_OUT: spans_out = optarg; break;
+		case OPT_SAMPLER:
+			if (sampler_parse_kind(optarg, &topts.sampler.kind))
+				cli_usage_error("attach", "--sampler: '%s' is not a sampler (always_on, always_off, "
+					       "traceidratio, parentbased_always_on, parentbased_always_off, "
+					       "parentbased_traceidratio)", optarg);
+			break;
+		case OPT_SAMPLER_ARG: topts.sampler.ratio = cli_double("--sampler-arg", optarg, 0, 1); break;
+		case OPT_KEEP_SLOWER:
+			topts.sampler.keep_slower_than_ns = (uint64_t)(cli_double("--keep-slower-than", optarg, 0, 3.6e6) * 1e6);
+			break;
+		case OPT_NO_KEEP_ERRORS: topts.sampler.keep_errors = false; break;
+		case OPT_URL_PATH: topts.builder.url_path = true; break;
+		case OPT_RAW_SQL: topts.builder.raw_query = true; break;
+		case 'h': fputs(usage, stdout); return GLIMPSE_EXIT_OK;
+		case ':': cli_usage_error("attach", "%s needs a value", argv[optind - 1]);
+		default:
+			for (size_t i = 0; i < sizeof(otlp_flags) / sizeof(otlp_flags[0]); i++) {
+				if (otlp_flags[i].opt != opt)
+					continue;
+				if (otlp_config_set_flag(&otlp_cfg, otlp_flags[i].setting, otlp_flags[i].flag, optarg, err,
+							 sizeof(err)))
+					cli_usage_error("attach", "%s", err);
+				goto next_option;
+			}
+			cli_usage_error("attach", "unknown option '%s'", argv[optind - 1]);
+		}
+next_option:;
+	}
+	cli_apply_common();
+	if (optind < argc)
+		cli_usage_error("attach", "unexpected argument '%s'", argv[optind]);
+	if (!pid)
+		cli_usage_error("attach", "no target: give -p PID");
+
+	int rc = preflight_pids(&pid, 1);
+	if (!rc)
+		rc = preflight_privileges(true);
+	if (!rc)
+		rc = preflight_kernel();
+	if (rc)
+		return rc;
+	struct go_target target;
+	rc = go_target_open(pid, &target);
+	if (rc)
+		return rc;
+
+	struct attach_ctx a = { .pid = pid };
+	struct resource res;
+	struct prom_exporter *exporter = NULL;
+	struct live_view *view = NULL;
+	struct process_metrics *pm = NULL;
+	struct otlp_exporter *otlp = NULL;
+	FILE *spans_file = NULL;
+	char title[512];
+	a.reg = metrics_registry_new(max_routes);
+	if (!a.reg || resource_for_pid(pid, &res) || (a.target = metrics_registry_add_target(a.reg, &res)) < 0) {
+		log_error("process %d exited while glimpse was attaching", (int)pid);
+		rc = GLIMPSE_EXIT_NO_PROCESS;
+		goto out;
+	}
+	signals_install();
+	if (!(a.drivers = db_driver_cache_new())) {
+		rc = GLIMPSE_EXIT_FAILURE;
+		goto out;
+	}
+	if (spans_out) {
+		spans_file = strcmp(spans_out, "-") ? fopen(spans_out, "we") : stdout;
+		if (!spans_file) {
+			log_error("cannot write spans to %s: %s", spans_out, strerror(errno));
+			rc = GLIMPSE_EXIT_USAGE;
+			goto out;
+		}
+		if (spans_file == stdout)
+			run.live = false; /* stdout carries the spans */
+	}
+	topts.spans_out = spans_file;
+	if (otlp_cfg.configured) {
+		otlp = otlp_exporter_start(&otlp_cfg, err, sizeof(err));
+		if (!otlp) {
+			log_error("%s", err);
+			rc = GLIMPSE_EXIT_USAGE;
+			goto out;
+		}
+		otlp_exporter_register_metrics(otlp, a.reg);
+		otlp_exporter_add_metrics(otlp, a.reg, otlp_cfg.metrics_interval_ms / 1000.0);
+		topts.otlp = otlp;
+	}
+	if (topts.spans_out || topts.otlp) {
+		if (!(a.traces = trace_pipeline_new(&topts, a.drivers)) ||
+		    trace_pipeline_add_target(a.traces, a.target, &res)) {
+			log_error("cannot set up tracing for process %d", (int)pid);
+			rc = GLIMPSE_EXIT_FAILURE;
+			goto out;
+		}
+		metrics_registry_add_gauge(a.reg, "glimpse.spans.sampled", "{span}", "Spans kept by sampling.", true,
+					   spans_sampled, &a, false);
+		metrics_registry_add_gauge(a.reg, "glimpse.spans.unsampled", "{span}", "Spans sampling left out.",
+					   true, spans_unsampled, &a, false);
+	}
+	struct go_tracer_opts tracer_opts = { .lineage = a.traces != NULL, .tracing = a.traces != NULL };
+	rc = go_tracer_start(&target, &tracer_opts, on_event, &a, &a.tracer);
+	if (rc)
+		goto out;
+	metrics_registry_add_gauge(a.reg, "http.server.active_requests", "{request}",
+				   "Number of active HTTP server requests.", false, active_requests, &a, true);
+	metrics_registry_add_gauge(a.reg, "glimpse.events_dropped", "", "Events the kernel could not queue to glimpse.",
+				   true, events_dropped, &a, false);
+	pm = process_metrics_new(a.reg, run.sched, &rc);
+	if (!pm || (rc = process_metrics_add(pm, a.target, pid)) != 0) {
+		if (rc < 0)
+			log_error("cannot collect process metrics of %d: %s", (int)pid, strerror(-rc));
+		rc = rc > 0 ? rc : GLIMPSE_EXIT_FAILURE;
+		goto out;
+	}
+	if (run.prom_addr && !(exporter = run_start_exporter(run.prom_addr, a.reg, &rc)))
+		goto out;
+	snprintf(title, sizeof(title), "%s (pid %d, %s)", res.service_name, (int)pid, target.go_version);
+	view = live_view_new(a.reg, a.target, title, stdout);
+	if (!view) {
+		rc = GLIMPSE_EXIT_FAILURE;
+		goto out;
+	}
+	char metrics_url[96] = "off";
+	if (exporter)
+		snprintf(metrics_url, sizeof(metrics_url), "http://%s/metrics", run.prom_addr);
+	log_event(LOG_INFO, "attached", "pid=%d service=%s go=%s offsets=%s probes=%d metrics=%s", (int)pid,
+		  res.service_name, target.go_version, target.offsets_source, go_tracer_probe_count(a.tracer),
+		  metrics_url);
+
+	struct run_loop loop;
+	run_loop_init(&loop, run.duration_s, run.interval_s);
+	while (run_loop_running(&loop)) {
+		int err = go_tracer_poll(a.tracer, run_loop_timeout(&loop, POLL_MS));
+		if (err < 0 && err != -EINTR) {
+			log_error("reading events failed: %s", strerror(-err));
+			rc = GLIMPSE_EXIT_FAILURE;
+			break;
+		}
+		refresh_tracer_gauges(&a);
+		if (!run_loop_tick(&loop))
+			goto check_target;
+		if (a.traces)
+			trace_pipeline_tick(a.traces);
+		if (run.live) {
+			char process[256];
+			process_metrics_status_line(pm, a.target, process, sizeof(process));
+			struct live_view_status st = { a.active_requests, a.events_dropped, process };
+			live_view_update(view, &st);
+		}
+check_target:
+		if (!proc_exists(pid)) {
+			log_info("process %d exited; detaching", (int)pid);
+			break;
+		}
+	}
+	/* Detach (the target stops paying for probes at once) and drain what is queued. */
+	refresh_tracer_gauges(&a);
+	go_tracer_stop(a.tracer);
+	if (a.traces) {
+		trace_pipeline_flush(a.traces);
+		refresh_span_gauges(&a);
+		log_event(LOG_INFO, "spans", "sampled=%llu unsampled=%llu", (unsigned long long)a.spans_sampled,
+			  (unsigned long long)a.spans_unsampled);
+	}
+	a.tracer = NULL;
+	live_view_summary(view);
+	log_event(LOG_INFO, "detached", "pid=%d", (int)pid);
+out:
+	prom_exporter_stop(exporter);
+	live_view_free(view);
+	go_tracer_stop(a.tracer);
+	trace_pipeline_free(a.traces);
+	a.traces = NULL;
+	if (otlp) {
+		if (otlp_exporter_stop(otlp, OTLP_FLUSH_MS))
+			log_warn("the OTLP receiver did not take everything before glimpse stopped; see "
+				 "glimpse_spans_dropped_total");
+		otlp_exporter_free(otlp);
+	}
+	if (spans_file && spans_file != stdout)
+		fclose(spans_file);
+	db_driver_cache_free(a.drivers);
+	process_metrics_free(pm);
+	metrics_registry_free(a.reg);
+	return rc;
+}

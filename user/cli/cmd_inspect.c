@@ -1,0 +1,149 @@
+/* glimpse inspect: what glimpse attach would hook in a Go binary, and with which offsets. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "metrics/go_runtime.h"
+#include "gotrace/target.h"
+#include "base/procfs.h"
+
+static const char usage[] =
+	"Usage: glimpse inspect (BINARY | -p PID) [--offsets-row | --runtime-offsets-row]\n"
+	"\n"
+	"Shows a Go binary's version, the struct offsets glimpse would use (from DWARF, or its\n"
+	"table for stripped binaries), the functions and return points it would probe, and where\n"
+	"the runtime keeps the goroutine list and memory statistics glimpse reads.\n"
+	"  -p, --pid PID      inspect a running process's executable\n"
+	"      --offsets-row  print only the offsets as a row of user/binfmt/go_offsets_table.h\n"
+	"      --runtime-offsets-row\n"
+	"                     print only the runtime struct offsets (from DWARF) as a row of\n"
+	"                     go_runtime_offsets_table in user/binfmt/go_offsets_table.h\n"
+	"  -h, --help         this help\n";
+
+enum { OPT_OFFSETS_ROW = CLI_OPT_FIRST_PRIVATE, OPT_RUNTIME_OFFSETS_ROW };
+
+static void print_hook(const struct go_hook *h)
+{
+	if (!h->found) {
+		printf("  %-36s not in the binary\n", h->function);
+		return;
+	}
+	printf("  %-36s entry at file offset 0x%llx, %u return(s):", h->function,
+	       (unsigned long long)h->entry_offset, h->nrets);
+	for (uint32_t i = 0; i < h->nrets; i++)
+		printf(" 0x%llx", (unsigned long long)h->ret_offsets[i]);
+	printf("\n");
+}
+
+static int runtime_offsets_row(pid_t pid, const char *path)
+{
+	char exe[64];
+	if (pid) {
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+		path = exe;
+	}
+	struct go_runtime_layout l;
+	const char *why = NULL;
+	int major, minor;
+	if (go_runtime_layout_from_file(path, 0, &l, &why)) {
+		fprintf(stderr, "glimpse: error: %s: %s\n", path, why ? why : "cannot read it");
+		return GLIMPSE_EXIT_UNSUPPORTED_TARGET;
+	}
+	if (strcmp(l.offsets_source, "DWARF") || sscanf(l.go_version, "go%d.%d", &major, &minor) != 2) {
+		fprintf(stderr, "glimpse: error: %s has no DWARF or no Go version: build it without -ldflags=-w\n", path);
+		return GLIMPSE_EXIT_UNSUPPORTED_TARGET;
+	}
+	const struct go_runtime_offsets *o = &l.offsets;
+	printf("\t{ \"%d.%d\", { %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d } },\n", major, minor, o->g_atomicstatus,
+	       o->g_startpc, o->mstats_last_gc_unix, o->mstats_pause_total_ns, o->mstats_numgc, o->mstats_numforcedgc,
+	       o->mstats_last_gc_nanotime, o->gcc_heap_inuse, o->gcc_heap_released, o->gcc_heap_free,
+	       o->gcc_mapped_ready);
+	return 0;
+}
+
+static void print_runtime(const char *path)
+{
+	struct go_runtime_layout l;
+	const char *why = NULL;
+	if (go_runtime_layout_from_file(path, 0, &l, &why)) {
+		printf("runtime:     not readable: %s\n", why ? why : "cannot read the binary");
+		return;
+	}
+	const struct go_runtime_offsets *o = &l.offsets;
+	printf("runtime:     variables from %s, offsets from %s\n", l.vars_source, l.offsets_source);
+	printf("  runtime.allgs 0x%llx, .allglen 0x%llx, .allgptr 0x%llx; g.atomicstatus %d, g.startpc %d\n",
+	       (unsigned long long)l.allgs, (unsigned long long)l.allglen, (unsigned long long)l.allgptr,
+	       o->g_atomicstatus, o->g_startpc);
+	if (l.have_memory)
+		printf("  runtime.memstats 0x%llx (numgc %d), runtime.gcController 0x%llx (heapInUse %d)\n",
+		       (unsigned long long)l.memstats, o->mstats_numgc, (unsigned long long)l.gc_controller,
+		       o->gcc_heap_inuse);
+	else
+		printf("  memory statistics: not found\n");
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "offsets-row", no_argument, NULL, OPT_OFFSETS_ROW },
+		{ "runtime-offsets-row", no_argument, NULL, OPT_RUNTIME_OFFSETS_ROW },
+		CLI_COMMON_LONG_OPTIONS,
+		{ 0 },
+	};
+	pid_t pid = 0;
+	bool row = false, runtime_row = false;
+	int opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":p:vh", longopts, NULL)) != -1) {
+		if (cli_common_option(opt, optarg))
+			continue;
+		switch (opt) {
+		case 'p':
+			if (!parse_pid(optarg, &pid))
+				cli_usage_error("inspect", "-p: '%s' is not a process ID", optarg);
+			break;
+		case OPT_OFFSETS_ROW: row = true; break;
+		case OPT_RUNTIME_OFFSETS_ROW: runtime_row = true; break;
+		case 'h': fputs(usage, stdout); return GLIMPSE_EXIT_OK;
+		case ':': cli_usage_error("inspect", "%s needs a value", argv[optind - 1]);
+		default: cli_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	cli_apply_common();
+	if ((pid == 0) == (optind >= argc) || optind + 1 < argc)
+		cli_usage_error("inspect", "give exactly one BINARY or -p PID");
+	if (runtime_row)
+		return runtime_offsets_row(pid, pid ? NULL : argv[optind]);
+	struct go_target t;
+	int rc = pid ? go_target_open(pid, &t) : go_target_open_file(argv[optind], &t);
+	if (rc)
+		return rc;
+	const struct go_http_offsets *o = &t.offsets;
+	if (row) {
+		int major, minor;
+		if (sscanf(t.go_version, "go%d.%d", &major, &minor) != 2)
+			return GLIMPSE_EXIT_UNSUPPORTED_TARGET;
+		printf("\t{ \"%d.%d\", { %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d } },\n", major, minor,
+		       o->request_method, o->request_url, o->request_pat, o->pattern_str, o->url_path, o->url_host,
+		       o->response_status, o->response_statuscode, o->request_header, o->driverconn_ci, o->g_m,
+		       o->m_curg);
+		return 0;
+	}
+	printf("binary:      %s\n", t.binary);
+	printf("go version:  %s\n", t.go_version);
+	printf("offsets:     from %s\n", t.offsets_source);
+	printf("  net/http.Request.Method %d, .URL %d, .pat %d; net/http.pattern.str %d\n", o->request_method,
+	       o->request_url, o->request_pat, o->pattern_str);
+	printf("  net/url.URL.Path %d, .Host %d; net/http.response.status %d; net/http.Response.StatusCode %d\n",
+	       o->url_path, o->url_host, o->response_status, o->response_statuscode);
+	printf("  net/http.Request.Header %d; database/sql.driverConn.ci %d; runtime.g.m %d, runtime.m.curg %d\n",
+	       o->request_header, o->driverconn_ci, o->g_m, o->m_curg);
+	printf("probes:\n");
+	for (int i = 0; i < GO_NR_HOOKS; i++)
+		print_hook(&t.hooks[i]);
+	print_runtime(t.binary);
+	return 0;
+}

@@ -1,0 +1,218 @@
+/* glimpse profile: CPU or off-CPU profile of running processes → pprof, folded stacks, SVG,
+ * top table. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "profile/cpu_profiler.h"
+#include "cli/exit_codes.h"
+#include "base/log.h"
+#include "profile/offcpu_profiler.h"
+#include "base/preflight.h"
+#include "base/procfs.h"
+#include "profile/writers/profile_writers.h"
+#include "base/signals.h"
+
+#define DEFAULT_HZ 99
+#define DEFAULT_TOP 10
+#define DEFAULT_MAX_STACKS 16384
+#define DEFAULT_MIN_BLOCK_US 1
+
+static const char usage[] =
+	"Usage: glimpse profile (-p PID [-p PID ...] | -a) [options]\n"
+	"\n"
+	"Samples the CPU stacks (user and kernel) of running processes with no code change; with\n"
+	"--off-cpu, measures where and how long their threads block instead.\n"
+	"\n"
+	"Targets:\n"
+	"  -p, --pid PID          profile this process (repeat, or PID,PID,...; up to 64)\n"
+	"  -a, --all              profile every process on the machine\n"
+	"Sampling:\n"
+	"  -F, --frequency HZ     samples per second per CPU (default 99; 1..10000)\n"
+	"  -d, --duration SECS    stop after SECS seconds (default: Ctrl-C, or when all targets exit)\n"
+	"  -U, --user-only        user stacks only        -K, --kernel-only   kernel stacks only\n"
+	"      --max-stacks N     distinct stacks kept in the kernel (default 16384)\n"
+	"Off-CPU:\n"
+	"      --off-cpu          off-CPU profile: time threads spend blocked (sleep, I/O, locks),\n"
+	"                         by the stack where they blocked, from blocking until running\n"
+	"                         again; pprof type offcpu/nanoseconds, folded stacks, flame graph\n"
+	"                         and top table in microseconds. Only blocked threads count, not\n"
+	"                         preempted ones (waiting for a CPU while runnable). -F does not apply\n"
+	"      --min-block USECS  leave out blocks shorter than USECS microseconds (default 1)\n"
+	"      --preempted        also count time spent preempted (run-queue wait)\n"
+	"Output:\n"
+	"  -o, --output FILE      pprof profile (gzipped profile.proto), e.g. cpu.pb.gz\n"
+	"      --folded FILE      folded stacks for flamegraph.pl (\"-\" for stdout)\n"
+	"      --svg FILE         interactive flame graph (self-contained SVG)\n"
+	"      --top N            print the N hottest functions at the end (default 10; 0: none)\n"
+	"Logging:\n"
+	"  -v, --verbose          debug output, including libbpf's\n"
+	"      --log-format F     human (default) or json\n"
+	"  -h, --help             this help\n"
+	"\n"
+	"Exit codes: 0 ok, 1 runtime failure, 2 bad usage, 3 no such process, 4 permission\n"
+	"denied (needs root or CAP_BPF+CAP_PERFMON), 5 kernel lacks BPF/BTF/perf events.\n";
+
+enum {
+	OPT_FOLDED = CLI_OPT_FIRST_PRIVATE,
+	OPT_SVG,
+	OPT_TOP,
+	OPT_MAX_STACKS,
+	OPT_OFF_CPU,
+	OPT_MIN_BLOCK,
+	OPT_PREEMPTED,
+};
+
+static void add_pids(struct profiler_opts *o, const char *arg)
+{
+	char *copy = strdup(arg), *save = NULL;
+	if (!copy)
+		exit(GLIMPSE_EXIT_FAILURE);
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		pid_t pid;
+		if (!parse_pid(tok, &pid))
+			cli_usage_error("profile", "-p: '%s' is not a process ID", tok);
+		if (o->npids == PROFILER_MAX_PIDS)
+			cli_usage_error("profile", "-p: at most %d processes; use -a for more", PROFILER_MAX_PIDS);
+		o->pids[o->npids++] = pid;
+	}
+	free(copy);
+}
+
+static int write_outputs(const struct prof *p, const char *pprof_path, const char *folded_path,
+			 const char *svg_path)
+{
+	const char *title = p->kind == PROF_OFFCPU ? "glimpse off-CPU flame graph (microseconds)"
+						   : "glimpse CPU flame graph";
+	int rc = 0, err;
+	if (pprof_path && (err = pprof_write(p, pprof_path))) {
+		log_error("cannot write %s: %s", pprof_path, strerror(-err));
+		rc = GLIMPSE_EXIT_FAILURE;
+	} else if (pprof_path) {
+		log_event(LOG_INFO, "wrote pprof profile", "file=%s", pprof_path);
+	}
+	if (folded_path && !strcmp(folded_path, "-")) {
+		folded_fprint(p, stdout);
+	} else if (folded_path && (err = folded_write(p, folded_path))) {
+		log_error("cannot write %s: %s", folded_path, strerror(-err));
+		rc = GLIMPSE_EXIT_FAILURE;
+	} else if (folded_path) {
+		log_event(LOG_INFO, "wrote folded stacks", "file=%s", folded_path);
+	}
+	if (svg_path && (err = flamegraph_write_svg(p, svg_path, title))) {
+		log_error("cannot write %s: %s", svg_path, strerror(-err));
+		rc = GLIMPSE_EXIT_FAILURE;
+	} else if (svg_path) {
+		log_event(LOG_INFO, "wrote flame graph", "file=%s", svg_path);
+	}
+	return rc;
+}
+
+int cmd_profile(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "frequency", required_argument, NULL, 'F' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "user-only", no_argument, NULL, 'U' },
+		{ "kernel-only", no_argument, NULL, 'K' },
+		{ "folded", required_argument, NULL, OPT_FOLDED },
+		{ "svg", required_argument, NULL, OPT_SVG },
+		{ "top", required_argument, NULL, OPT_TOP },
+		{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
+		{ "off-cpu", no_argument, NULL, OPT_OFF_CPU },
+		{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
+		{ "preempted", no_argument, NULL, OPT_PREEMPTED },
+		CLI_COMMON_LONG_OPTIONS,
+		{ 0 },
+	};
+	struct profiler_opts o = { .hz = DEFAULT_HZ, .kernel_stacks = true, .user_stacks = true,
+				   .max_stacks = DEFAULT_MAX_STACKS, .min_block_ns = DEFAULT_MIN_BLOCK_US * 1000 };
+	const char *pprof_path = NULL, *folded_path = NULL, *svg_path = NULL;
+	const char *cpu_only = NULL, *offcpu_only = NULL; /* a flag given that only one kind takes */
+	bool offcpu = false;
+	int top = DEFAULT_TOP, opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":p:aF:d:o:UKvh", longopts, NULL)) != -1) {
+		if (cli_common_option(opt, optarg))
+			continue;
+		switch (opt) {
+		case 'p': add_pids(&o, optarg); break;
+		case 'a': o.all = true; break;
+		case 'F': o.hz = (int)cli_long("-F", optarg, 1, 10000); cpu_only = "-F"; break;
+		case 'd': o.duration_s = cli_double("-d", optarg, 0.001, 1e7); break;
+		case 'o': pprof_path = optarg; break;
+		case 'U': o.kernel_stacks = false; break;
+		case 'K': o.user_stacks = false; break;
+		case OPT_FOLDED: folded_path = optarg; break;
+		case OPT_SVG: svg_path = optarg; break;
+		case OPT_TOP: top = (int)cli_long("--top", optarg, 0, 100000); break;
+		case OPT_MAX_STACKS: o.max_stacks = (uint32_t)cli_long("--max-stacks", optarg, 64, 1 << 22); break;
+		case OPT_OFF_CPU: offcpu = true; break;
+		case OPT_MIN_BLOCK:
+			o.min_block_ns = (uint64_t)cli_long("--min-block", optarg, 0, 3600000000L) * 1000;
+			offcpu_only = "--min-block";
+			break;
+		case OPT_PREEMPTED: o.include_preempted = true; offcpu_only = "--preempted"; break;
+		case 'h': fputs(usage, stdout); return GLIMPSE_EXIT_OK;
+		case ':': cli_usage_error("profile", "%s needs a value", argv[optind - 1]);
+		default: cli_usage_error("profile", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	cli_apply_common();
+	if (optind < argc)
+		cli_usage_error("profile", "unexpected argument '%s'", argv[optind]);
+	if (!o.all && o.npids == 0)
+		cli_usage_error("profile", "no target: give -p PID or -a");
+	if (o.all && o.npids)
+		cli_usage_error("profile", "-a and -p exclude each other");
+	if (!o.kernel_stacks && !o.user_stacks)
+		cli_usage_error("profile", "-U and -K exclude each other");
+	if (offcpu && cpu_only)
+		cli_usage_error("profile", "%s does not apply to --off-cpu: off-CPU time is measured, not sampled",
+				cpu_only);
+	if (!offcpu && offcpu_only)
+		cli_usage_error("profile", "%s needs --off-cpu", offcpu_only);
+
+	int rc = preflight_pids(o.pids, o.npids);
+	if (!rc)
+		rc = preflight_privileges(false);
+	if (!rc)
+		rc = preflight_kernel();
+	if (rc)
+		return rc;
+
+	signals_install();
+	struct stack_profile *sp;
+	rc = offcpu ? offcpu_profiler_run(&o, &sp) : cpu_profiler_run(&o, &sp);
+	if (rc)
+		return rc;
+	const struct prof *p = stack_profile_data(sp);
+	const struct profiler_stats *st = stack_profile_stats(sp);
+	if (offcpu) {
+		uint64_t ns = 0;
+		for (size_t i = 0; i < p->nsamples; i++)
+			ns += p->samples[i].value_ns;
+		log_event(LOG_INFO, "off-CPU profile collected",
+			  "blocks=%llu shorter=%llu stacks=%zu offcpu_seconds=%.3f seconds=%.1f",
+			  (unsigned long long)st->samples, (unsigned long long)st->below_min, p->nsamples,
+			  ns / 1e9, p->duration_ns / 1e9);
+		if (st->samples == 0)
+			log_warn("no off-CPU time: the targets did not block for --min-block or longer while profiled");
+	} else {
+		log_event(LOG_INFO, "profile collected", "samples=%llu stacks=%zu seconds=%.1f",
+			  (unsigned long long)st->samples, p->nsamples, p->duration_ns / 1e9);
+		if (st->samples == 0)
+			log_warn("no samples: the targets used no CPU while profiled");
+	}
+	stack_profile_report_quality(sp);
+	rc = write_outputs(p, pprof_path, folded_path, svg_path);
+	if (top > 0 && st->samples > 0)
+		top_print(p, stdout, top);
+	stack_profile_free(sp);
+	return rc;
+}

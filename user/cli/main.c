@@ -1,0 +1,60 @@
+/* glimpse: zero-instrumentation profiler and tracer. Dispatches to subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "base/log.h"
+
+#ifndef GLIMPSE_VERSION
+#define GLIMPSE_VERSION "0.1.0"
+#endif
+
+static const char usage[] =
+	"Usage: glimpse <command> [options]\n"
+	"\n"
+	"eBPF profiler and tracer for running processes: no code change, no restart.\n"
+	"\n"
+	"Commands:\n"
+	"  profile    CPU profile of processes → pprof, folded stacks, flame graph, top table\n"
+	"  attach     HTTP RED metrics of a running Go service → Prometheus /metrics, live view\n"
+	"  watch      threads, memory, CPU, scheduler (and Go runtime) metrics of any process\n"
+	"  agent      node agent: finds services by selectors, instruments and exports them\n"
+	"  inspect    what 'attach' would probe in a Go binary (version, offsets, return points)\n"
+	"\n"
+	"Run 'glimpse <command> --help' for a command's options. Needs root (or sudo).\n"
+	"  -h, --help       this help\n"
+	"  -V, --version    print the version\n";
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{ "profile", cmd_profile },
+	{ "attach", cmd_attach },
+	{ "watch", cmd_watch },
+	{ "agent", cmd_agent },
+	{ "inspect", cmd_inspect },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return GLIMPSE_EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		fputs(usage, stdout);
+		return GLIMPSE_EXIT_OK;
+	}
+	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+		printf("glimpse %s\n", GLIMPSE_VERSION);
+		return GLIMPSE_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(cmd, commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	cli_usage_error(NULL, "'%s' is not a glimpse command", cmd);
+}

@@ -1,0 +1,122 @@
+#include "gotrace/target.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "binfmt/disasm.h"
+#include "binfmt/elf_module.h"
+#include "cli/exit_codes.h"
+#include "base/log.h"
+#include "base/procfs.h"
+
+/* Go's register ABI (needed to read arguments from registers) arrived in Go 1.17. */
+#define MIN_GO_MINOR 17
+#define MAX_FUNC_BYTES (1 << 20)
+
+static int find_hook(struct elf_module *m, struct go_hook *h)
+{
+	uint64_t entry, end;
+	if (elf_module_find_function(m, h->function, &entry, &end) || end <= entry || end - entry > MAX_FUNC_BYTES)
+		return -ENOENT;
+	uint8_t *code = malloc(end - entry);
+	if (!code)
+		return -ENOMEM;
+	uint32_t rets[GO_HOOK_MAX_RETS];
+	int err = elf_module_read(m, entry, code, end - entry);
+	int n = err ? err : find_return_offsets(code, end - entry, entry, rets, GO_HOOK_MAX_RETS);
+	free(code);
+	if (n <= 0 || n > GO_HOOK_MAX_RETS)
+		return n < 0 ? n : n ? -E2BIG : -ENOENT;
+	if (elf_module_vaddr_to_offset(m, entry, &h->entry_offset))
+		return -EFAULT;
+	h->nrets = 0;
+	for (int i = 0; i < n; i++)
+		if (!elf_module_vaddr_to_offset(m, entry + rets[i], &h->ret_offsets[h->nrets]))
+			h->nrets++;
+	h->found = h->nrets > 0;
+	return h->found ? 0 : -ENOENT;
+}
+
+static int open_binary(const char *path, const char *what, struct go_target *t)
+{
+	struct elf_module *m = elf_module_open(path);
+	if (!m) {
+		log_error("cannot read %s (%s): %s", what, path, strerror(errno));
+		return errno == EACCES || errno == EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_FAILURE;
+	}
+	int rc = GLIMPSE_EXIT_UNSUPPORTED_TARGET;
+	int major = 0, minor = 0;
+	if (!elf_module_is_go(m)) {
+		log_error("%s is not a Go program (no .gopclntab); glimpse attach instruments Go net/http "
+			  "services; use 'glimpse profile' for any other process", what);
+		goto out;
+	}
+	snprintf(t->go_version, sizeof(t->go_version), "%s",
+		 elf_module_go_version(m) ? elf_module_go_version(m) : "unknown");
+	if (sscanf(t->go_version, "go%d.%d", &major, &minor) == 2 && major == 1 && minor < MIN_GO_MINOR) {
+		log_error("%s was built with %s; glimpse attach needs Go 1.17 or later (register ABI)",
+			  what, t->go_version);
+		goto out;
+	}
+	if (go_offsets_from_dwarf_isolated(elf_module_elf(m), &t->offsets) == 0) {
+		t->offsets_source = "DWARF";
+	} else if (go_offsets_from_table(t->go_version, &t->offsets) == 0) {
+		t->offsets_source = "table";
+	} else {
+		log_error("%s has no DWARF (stripped with -ldflags=-w) and was built with %s, for which glimpse "
+			  "has no struct offsets (it knows Go %s); keep DWARF in the build or use a known Go version",
+			  what, t->go_version, go_offsets_table_versions());
+		goto out;
+	}
+	static const char *const functions[GO_NR_HOOKS] = {
+		[GO_HOOK_SERVER] = "net/http.serverHandler.ServeHTTP",
+		[GO_HOOK_CLIENT] = "net/http.(*Transport).roundTrip",
+		[GO_HOOK_SQL_QUERY] = "database/sql.(*DB).queryDC",
+		[GO_HOOK_SQL_EXEC] = "database/sql.(*DB).execDC",
+		[GO_HOOK_SPAWN] = "runtime.newproc1",
+	};
+	for (int i = 0; i < GO_NR_HOOKS; i++) {
+		t->hooks[i].function = functions[i];
+		find_hook(m, &t->hooks[i]);
+	}
+	if (!t->hooks[GO_HOOK_SERVER].found && !t->hooks[GO_HOOK_CLIENT].found &&
+	    !t->hooks[GO_HOOK_SQL_QUERY].found) {
+		log_error("%s uses neither net/http nor database/sql: nothing for glimpse attach to measure", what);
+		goto out;
+	}
+	rc = 0;
+out:
+	elf_module_close(m);
+	return rc;
+}
+
+int go_target_open(pid_t pid, struct go_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	if (!proc_exists(pid)) {
+		log_error("process %d does not exist; check the PID (ps -p %d) and that it is still running",
+			  (int)pid, (int)pid);
+		return GLIMPSE_EXIT_NO_PROCESS;
+	}
+	char comm[32] = "?", what[64];
+	proc_comm(pid, pid, comm, sizeof(comm));
+	snprintf(what, sizeof(what), "process %d (%s)", (int)pid, comm);
+	snprintf(t->binary, sizeof(t->binary), "/proc/%d/exe", (int)pid);
+	int rc = open_binary(t->binary, what, t);
+	if (rc == GLIMPSE_EXIT_FAILURE && !proc_exists(pid)) {
+		log_error("process %d exited while glimpse was attaching", (int)pid);
+		return GLIMPSE_EXIT_NO_PROCESS;
+	}
+	return rc;
+}
+
+int go_target_open_file(const char *path, struct go_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->binary, sizeof(t->binary), "%s", path);
+	return open_binary(path, path, t);
+}

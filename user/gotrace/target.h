@@ -1,0 +1,48 @@
+/* A Go process to instrument: its binary, Go version, struct offsets and the file offsets
+ * of the probed functions' entries and RETs. */
+#ifndef GLIMPSE_GO_TARGET_H
+#define GLIMPSE_GO_TARGET_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "binfmt/go_offsets.h"
+
+#define GO_HOOK_MAX_RETS 32
+
+struct go_hook {
+	const char *function;
+	bool found;
+	uint64_t entry_offset; /* file offsets, as uprobes want them */
+	uint32_t nrets;
+	uint64_t ret_offsets[GO_HOOK_MAX_RETS];
+};
+
+/* The functions glimpse probes, in the order the tracer attaches them. */
+enum go_hook_id {
+	GO_HOOK_SERVER,    /* net/http.serverHandler.ServeHTTP */
+	GO_HOOK_CLIENT,    /* net/http.(*Transport).roundTrip */
+	GO_HOOK_SQL_QUERY, /* database/sql.(*DB).queryDC */
+	GO_HOOK_SQL_EXEC,  /* database/sql.(*DB).execDC */
+	GO_HOOK_SPAWN,     /* runtime.newproc1: goroutine lineage for trace context */
+	GO_NR_HOOKS,
+};
+
+struct go_target {
+	pid_t pid;
+	char binary[PATH_MAX]; /* the path uprobes attach to: /proc/PID/exe reaches any namespace */
+	char go_version[32];
+	const char *offsets_source; /* "DWARF" or "table" */
+	struct go_http_offsets offsets;
+	struct go_hook hooks[GO_NR_HOOKS];
+};
+
+/* Reads the process's binary. Returns 0, or an exit code (exit_codes.h) after logging one
+ * line that says what is wrong: gone, not Go, too old, no offsets, no net/http. */
+int go_target_open(pid_t pid, struct go_target *t);
+/* Same for a binary on disk (glimpse inspect); pid 0. */
+int go_target_open_file(const char *path, struct go_target *t);
+
+#endif

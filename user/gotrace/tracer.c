@@ -1,0 +1,207 @@
+#include "gotrace/tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/exit_codes.h"
+#include "gotrace.skel.h"
+#include "base/log.h"
+
+#define MAX_LINKS (GO_NR_HOOKS * (1 + GO_HOOK_MAX_RETS))
+
+struct go_tracer {
+	struct gotrace_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
+	go_event_fn fn;
+	void *ctx;
+	bool shared;
+};
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct go_tracer *tr = ctx;
+	if (len >= sizeof(struct gotrace_event))
+		tr->fn(tr->ctx, data);
+	return 0;
+}
+
+static int attach_one(struct go_tracer *tr, struct bpf_program *prog, const struct go_target *t, uint64_t offset)
+{
+	struct bpf_link *link = bpf_program__attach_uprobe(prog, false, tr->shared || !t->pid ? -1 : t->pid,
+							   t->binary, offset);
+	if (!link)
+		return -errno;
+	tr->links[tr->nlinks++] = link;
+	return 0;
+}
+
+static int attach_returns(struct go_tracer *tr, const struct go_hook *h, struct bpf_program *leave,
+			  const struct go_target *t)
+{
+	for (uint32_t i = 0; h->found && i < h->nrets; i++) {
+		int err = attach_one(tr, leave, t, h->ret_offsets[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int attach_hook(struct go_tracer *tr, const struct go_hook *h, struct bpf_program *enter,
+		       struct bpf_program *leave, const struct go_target *t)
+{
+	if (!h->found)
+		return 0;
+	/* Returns first: a request that starts while we attach then never leaves a dangling entry. */
+	for (uint32_t i = 0; i < h->nrets; i++) {
+		int err = attach_one(tr, leave, t, h->ret_offsets[i]);
+		if (err)
+			return err;
+	}
+	return attach_one(tr, enter, t, h->entry_offset);
+}
+
+int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts, go_event_fn fn, void *ctx,
+		    struct go_tracer **out)
+{
+	struct go_tracer *tr = calloc(1, sizeof(*tr));
+	if (!tr)
+		return GLIMPSE_EXIT_FAILURE;
+	tr->fn = fn;
+	tr->ctx = ctx;
+	tr->shared = opts->shared;
+	int rc = GLIMPSE_EXIT_FAILURE, err;
+	tr->skel = gotrace_bpf__open();
+	if (!tr->skel) {
+		log_error("cannot open the Go tracer's BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	const struct go_http_offsets *o = &t->offsets;
+	tr->skel->rodata->off = (struct gotrace_offsets){
+		.request_method = o->request_method, .request_url = o->request_url,
+		.request_pat = o->request_pat, .pattern_str = o->pattern_str,
+		.url_path = o->url_path, .url_host = o->url_host,
+		.response_status = o->response_status, .response_statuscode = o->response_statuscode,
+		.request_header = o->request_header, .driverconn_ci = o->driverconn_ci,
+		.g_m = o->g_m, .m_curg = o->m_curg,
+	};
+	tr->skel->rodata->filter_pids = opts->shared;
+	tr->skel->rodata->tracing = opts->tracing;
+	err = gotrace_bpf__load(tr->skel);
+	if (err) {
+		log_error("cannot load the Go tracer's BPF programs: %s (run with -v for the verifier log)",
+			  strerror(-err));
+		rc = err == -EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
+		goto fail;
+	}
+	tr->rb = ring_buffer__new(bpf_map__fd(tr->skel->maps.events), on_event, tr, NULL);
+	if (!tr->rb) {
+		log_error("cannot open the Go tracer's ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	__typeof__(tr->skel->progs) *p = &tr->skel->progs;
+	struct bpf_program *progs[GO_NR_HOOKS][2] = {
+		[GO_HOOK_SERVER] = { p->server_enter, p->server_return },
+		[GO_HOOK_CLIENT] = { p->client_enter, p->client_return },
+		[GO_HOOK_SQL_QUERY] = { p->sql_query_enter, p->sql_query_return },
+		[GO_HOOK_SQL_EXEC] = { p->sql_exec_enter, p->sql_exec_return },
+		[GO_HOOK_SPAWN] = { NULL, p->spawn_return }, /* returns only: see gotrace.bpf.c */
+	};
+	err = 0;
+	for (int i = 0; i < GO_NR_HOOKS && !err; i++)
+		if (i == GO_HOOK_SPAWN)
+			err = opts->lineage && t->offsets.g_m >= 0 && t->offsets.m_curg >= 0
+				      ? attach_returns(tr, &t->hooks[i], progs[i][1], t)
+				      : 0;
+		else
+			err = attach_hook(tr, &t->hooks[i], progs[i][0], progs[i][1], t);
+	if (err) {
+		if (t->pid && access(t->binary, F_OK) != 0) {
+			log_error("process %d exited while glimpse was attaching", (int)t->pid);
+			rc = GLIMPSE_EXIT_NO_PROCESS;
+		} else {
+			log_error("cannot attach uprobes to %s: %s", t->binary, strerror(-err));
+			rc = err == -EPERM || err == -EACCES ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_FAILURE;
+		}
+		goto fail;
+	}
+	*out = tr;
+	return 0;
+fail:
+	go_tracer_stop(tr);
+	return rc;
+}
+
+int go_tracer_add_pid(struct go_tracer *tr, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+	__u8 one = 1;
+	return bpf_map_update_elem(bpf_map__fd(tr->skel->maps.target_pids), &key, &one, BPF_ANY) ? -errno : 0;
+}
+
+int go_tracer_remove_pid(struct go_tracer *tr, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+	bpf_map_delete_elem(bpf_map__fd(tr->skel->maps.active), &key);
+	return bpf_map_delete_elem(bpf_map__fd(tr->skel->maps.target_pids), &key) ? -errno : 0;
+}
+
+int go_tracer_poll(struct go_tracer *tr, int timeout_ms)
+{
+	/* The kernel side wakes us only once much is queued (batched wakeups), so a timeout
+	 * does not mean the buffer is empty: drain it either way. */
+	int n = ring_buffer__poll(tr->rb, timeout_ms);
+	if (n < 0 && n != -EINTR)
+		return n;
+	int more = ring_buffer__consume(tr->rb);
+	return more < 0 ? more : (n > 0 ? n : 0) + more;
+}
+
+int64_t go_tracer_active_requests(const struct go_tracer *tr, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+	__s64 v = 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(tr->skel->maps.active), &key, &v))
+		return 0;
+	return v > 0 ? v : 0;
+}
+
+uint64_t go_tracer_events_dropped(const struct go_tracer *tr)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0)
+		return 0;
+	__u64 vals[ncpus], total = 0;
+	__u32 key = GOTRACE_EVENTS_DROPPED;
+	if (bpf_map_lookup_elem(bpf_map__fd(tr->skel->maps.counters), &key, vals))
+		return 0;
+	for (int i = 0; i < ncpus; i++)
+		total += vals[i];
+	return total;
+}
+
+int go_tracer_probe_count(const struct go_tracer *tr)
+{
+	return tr->nlinks;
+}
+
+void go_tracer_stop(struct go_tracer *tr)
+{
+	if (!tr)
+		return;
+	/* Entries first, so no new request starts being tracked while returns are detached. */
+	for (int i = tr->nlinks - 1; i >= 0; i--)
+		bpf_link__destroy(tr->links[i]);
+	tr->nlinks = 0;
+	if (tr->rb) {
+		ring_buffer__consume(tr->rb);
+		ring_buffer__free(tr->rb);
+	}
+	gotrace_bpf__destroy(tr->skel);
+	free(tr);
+}

@@ -1,0 +1,46 @@
+/* The Go tracer's BPF lifecycle: open → set the binary's struct offsets → load → uprobes on
+ * each hooked function's entry and every RET, for one process → poll the ring buffer → one
+ * cleanup path. */
+#ifndef GLIMPSE_GO_TRACER_H
+#define GLIMPSE_GO_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gotrace/target.h"
+#include "gotrace.h"
+
+struct go_tracer;
+typedef void (*go_event_fn)(void *ctx, const struct gotrace_event *ev);
+
+struct go_tracer_opts {
+	/* Follow goroutine lineage (runtime.newproc1: 2 uprobe hits per goroutine started) so
+	 * work a handler hands to other goroutines hangs under its request. Only traces need it. */
+	bool lineage;
+	/* Make trace context (trace ids, traceparent) at all; metrics alone do without. */
+	bool tracing;
+	/* Attach to the binary for every process that runs it, and trace only the processes
+	 * added with go_tracer_add_pid (the agent: one set of uprobes per binary, not per
+	 * replica). Otherwise the uprobes are for t->pid alone. */
+	bool shared;
+};
+
+/* Shared tracers: start or stop tracing a process. 0 or -errno. */
+int go_tracer_add_pid(struct go_tracer *tr, pid_t pid);
+int go_tracer_remove_pid(struct go_tracer *tr, pid_t pid);
+
+/* 0, or an exit code after logging why. */
+int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts, go_event_fn fn, void *ctx,
+		    struct go_tracer **out);
+/* Delivers queued events to fn; waits up to timeout_ms for more. Returns events handled or -errno. */
+int go_tracer_poll(struct go_tracer *tr, int timeout_ms);
+/* Server requests in flight in pid now. */
+int64_t go_tracer_active_requests(const struct go_tracer *tr, pid_t pid);
+/* Events the kernel could not queue (ring buffer full). */
+uint64_t go_tracer_events_dropped(const struct go_tracer *tr);
+/* Number of uprobes attached. */
+int go_tracer_probe_count(const struct go_tracer *tr);
+/* Detaches every probe (the target keeps running untouched), drains, frees. */
+void go_tracer_stop(struct go_tracer *tr);
+
+#endif

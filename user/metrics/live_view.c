@@ -1,0 +1,135 @@
+#include "metrics/live_view.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/run_loop.h"
+
+struct live_view {
+	struct http_view *interval; /* polled every update */
+	struct http_view *whole;    /* polled once, at the summary: its interval is the run */
+	const char *title;
+	FILE *out;
+	bool tty;
+};
+
+struct live_view *live_view_new(struct metrics_registry *reg, int target, const char *title, FILE *out)
+{
+	struct live_view *lv = calloc(1, sizeof(*lv));
+	if (!lv)
+		return NULL;
+	lv->interval = http_view_new(reg, target);
+	lv->whole = http_view_new(reg, target);
+	if (!lv->interval || !lv->whole) {
+		live_view_free(lv);
+		return NULL;
+	}
+	lv->title = title;
+	lv->out = out;
+	lv->tty = isatty(fileno(out));
+	return lv;
+}
+
+static void format_seconds(double s, char *buf, size_t len)
+{
+	if (s <= 0)
+		snprintf(buf, len, "-");
+	else if (s < 1e-3)
+		snprintf(buf, len, "%.0fus", s * 1e6);
+	else if (s < 1)
+		snprintf(buf, len, "%.1fms", s * 1e3);
+	else
+		snprintf(buf, len, "%.2fs", s);
+}
+
+static double error_pct(uint64_t errors, uint64_t count)
+{
+	return count ? 100.0 * errors / count : 0;
+}
+
+#define TABLE_HEADER "%-32s %-7s %8s %7s %9s %9s %9s %9s\n"
+#define TABLE_ROW "%-32s %-7s %8s %6.1f%% %9s %9s %9s %9llu\n"
+
+static void print_row(FILE *out, const char *route, const char *method, const char *count, uint64_t errors,
+		      uint64_t n, double p50, double p95, double p99, uint64_t total)
+{
+	char a[16], b[16], c[16];
+	format_seconds(p50, a, sizeof(a));
+	format_seconds(p95, b, sizeof(b));
+	format_seconds(p99, c, sizeof(c));
+	fprintf(out, TABLE_ROW, route, method, count, error_pct(errors, n), a, b, c, (unsigned long long)total);
+}
+
+void live_view_update(struct live_view *lv, const struct live_view_status *st)
+{
+	struct http_view_snapshot snap;
+	if (http_view_poll(lv->interval, &snap))
+		return;
+	char now[16];
+	run_clock_text(now, sizeof(now));
+	const char *process = st->process && *st->process ? st->process : NULL;
+	if (lv->tty) {
+		fprintf(lv->out, "\033[H\033[2J%s  %s  active %lld  dropped %llu\n%s\n\n", lv->title, now,
+			(long long)st->active_requests, (unsigned long long)st->events_dropped, process ? process : "");
+		fprintf(lv->out, TABLE_HEADER, "ROUTE", "METHOD", "RPS", "ERR%", "P50", "P95", "P99", "TOTAL");
+	}
+	if (!lv->tty && process)
+		fprintf(lv->out, "%s process %s\n", now, process);
+	for (size_t i = 0; i < snap.n; i++) {
+		const struct http_route_row *r = &snap.rows[i];
+		double rps = snap.interval_s > 0 ? r->interval_count / snap.interval_s : 0;
+		if (lv->tty) {
+			char rate[16];
+			snprintf(rate, sizeof(rate), "%.1f", rps);
+			print_row(lv->out, r->route, r->method, rate, r->interval_errors, r->interval_count, r->p50,
+				  r->p95, r->p99, r->count);
+		} else if (r->interval_count) {
+			char a[16], b[16], c[16];
+			format_seconds(r->p50, a, sizeof(a));
+			format_seconds(r->p95, b, sizeof(b));
+			format_seconds(r->p99, c, sizeof(c));
+			fprintf(lv->out, "%s %s %s rps=%.1f err=%.1f%% p50=%s p95=%s p99=%s total=%llu\n", now,
+				r->method, r->route, rps, error_pct(r->interval_errors, r->interval_count), a, b, c,
+				(unsigned long long)r->count);
+		}
+	}
+	fflush(lv->out);
+}
+
+void live_view_summary(struct live_view *lv)
+{
+	struct http_view_snapshot snap;
+	if (http_view_poll(lv->whole, &snap))
+		return;
+	uint64_t total = 0, errors = 0;
+	for (size_t i = 0; i < snap.n; i++) {
+		total += snap.rows[i].interval_count;
+		errors += snap.rows[i].interval_errors;
+	}
+	fprintf(lv->out, "\nSummary: %s, %.1f s, %llu server requests, %.1f%% errors\n", lv->title, snap.interval_s,
+		(unsigned long long)total, error_pct(errors, total));
+	if (snap.n) {
+		fprintf(lv->out, TABLE_HEADER, "ROUTE", "METHOD", "COUNT", "ERR%", "P50", "P95", "P99", "ERRORS");
+		for (size_t i = 0; i < snap.n; i++) {
+			const struct http_route_row *r = &snap.rows[i];
+			char count[24];
+			snprintf(count, sizeof(count), "%llu", (unsigned long long)r->interval_count);
+			print_row(lv->out, r->route, r->method, count, r->interval_errors, r->interval_count, r->p50,
+				  r->p95, r->p99, r->interval_errors);
+		}
+	}
+	if (snap.overflow_requests)
+		fprintf(lv->out, "(%llu requests beyond the route cap were counted under /{overflow})\n",
+			(unsigned long long)snap.overflow_requests);
+	fflush(lv->out);
+}
+
+void live_view_free(struct live_view *lv)
+{
+	if (!lv)
+		return;
+	http_view_free(lv->interval);
+	http_view_free(lv->whole);
+	free(lv);
+}

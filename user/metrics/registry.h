@@ -1,0 +1,172 @@
+/* HTTP request metrics of traced processes (OpenTelemetry semantic conventions), kept in one
+ * registry that a tracer feeds and the Prometheus exporter and the live view read.
+ *
+ * Thread-safe: records may arrive on one thread while another renders or polls. */
+#ifndef GLIMPSE_HTTP_METRICS_H
+#define GLIMPSE_HTTP_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/resource.h"
+
+enum http_kind { HTTP_SERVER, HTTP_CLIENT };
+
+/* One finished request. Strings are only read during metrics_registry_record. */
+struct http_record {
+	enum http_kind kind;
+	const char *method;
+	uint16_t status;            /* 0 = unknown: a server handler that wrote nothing (Go sends
+				     * 200), or a client request that got no response */
+	const char *path;           /* server: URL path */
+	const char *pattern;        /* server: ServeMux pattern, or NULL */
+	const char *server_address; /* client: host the request went to */
+	uint16_t server_port;       /* client: 0 = unknown */
+	uint64_t duration_ns;
+};
+
+struct metrics_registry;
+
+/* One finished database call (db.client.operation.duration). */
+struct db_record {
+	const char *system, *operation, *collection; /* db.system.name etc.; "" when unknown */
+	bool error;
+	uint64_t duration_ns;
+};
+
+/* max_routes caps distinct http.route values (and client server.address values) per target;
+ * <= 0 means ROUTE_DEFAULT_MAX. NULL when out of memory. */
+struct metrics_registry *metrics_registry_new(int max_routes);
+void metrics_registry_free(struct metrics_registry *reg);
+
+/* A target process; its resource labels its series. Returns the target id (the existing one
+ * if the same resource was added before), or -ENOMEM. */
+int metrics_registry_add_target(struct metrics_registry *reg, const struct resource *res);
+void metrics_registry_record_db(struct metrics_registry *reg, int target, const struct db_record *r);
+/* The target's process is gone: its series stop and its memory is freed (once no render
+ * in progress uses it). Its id is not reused. 0 or -ENOENT. */
+int metrics_registry_remove_target(struct metrics_registry *reg, int target);
+/* Records that fail (unknown target, out of memory) are dropped silently: metrics are best
+ * effort and the caller's hot path has nobody to report to. */
+void metrics_registry_record(struct metrics_registry *reg, int target, const struct http_record *r);
+
+/* A value the caller owns (active requests from a BPF map, events dropped), read at render
+ * time on the renderer's thread (the exporter's), outside the registry lock. target is -1
+ * for a metric that is not per target. */
+typedef double (*metric_value_fn)(void *ctx, int target);
+/* name is the OTel name ("http.server.active_requests"), unit an OTel unit ("s", "By",
+ * "{request}"); the Prometheus name is derived from both (counters get "_total").
+ * 0, -EINVAL without name or fn, or -ENOMEM. */
+int metrics_registry_add_gauge(struct metrics_registry *reg, const char *name, const char *unit,
+			       const char *help, bool is_counter, metric_value_fn fn, void *ctx,
+			       bool per_target);
+
+/* Metrics whose data points the caller produces at render time (runtime, process and
+ * scheduler metrics): fn fills up to max points for a target and returns how many (0 if the
+ * metric does not apply to it). Called on the renderer's thread, outside the registry lock. */
+enum metric_type { METRIC_GAUGE, METRIC_COUNTER, METRIC_HISTOGRAM };
+#define METRIC_MAX_BUCKETS 32
+#define METRIC_MAX_POINTS 8
+
+struct metric_point {
+	const char *attr_name, *attr_value; /* one optional attribute (OTel name), NULL for none */
+	double value;                       /* gauge, counter */
+	const double *bounds;               /* histogram: nbounds explicit upper bounds, inclusive */
+	size_t nbounds;                     /* at most METRIC_MAX_BUCKETS */
+	uint64_t counts[METRIC_MAX_BUCKETS + 1]; /* per bucket (not cumulative); [nbounds] is +Inf */
+	uint64_t count;
+	double sum;
+};
+
+typedef int (*metric_points_fn)(void *ctx, int target, struct metric_point *points, int max);
+/* 0, -EINVAL without name or fn, or -ENOMEM. */
+int metrics_registry_add_observer(struct metrics_registry *reg, const char *name, const char *unit,
+				  const char *help, enum metric_type type, metric_points_fn fn, void *ctx);
+
+/* Prometheus text exposition format 0.0.4 into a malloc'd *out. 0, or -ENOMEM. */
+int metrics_registry_render_prometheus(struct metrics_registry *reg, char **out, size_t *len);
+
+/* Everything the registry holds, with OTel names and typed attributes (OTLP export). Values
+ * are cumulative since the target was added (counters, histograms). */
+enum metric_attr_type { METRIC_ATTR_STRING, METRIC_ATTR_INT };
+
+struct metric_attr {
+	const char *key; /* OTel attribute name ("http.route") */
+	enum metric_attr_type type;
+	const char *str; /* METRIC_ATTR_STRING */
+	int64_t num;     /* METRIC_ATTR_INT (http.response.status_code, server.port) */
+};
+
+#define METRIC_MAX_ATTRS 6
+
+/* One data point. */
+struct metric_sample {
+	struct metric_attr attrs[METRIC_MAX_ATTRS];
+	size_t nattrs;
+	double value;          /* gauge, counter */
+	const double *bounds;  /* histogram: nbounds explicit upper bounds (inclusive), seconds for
+				* the HTTP durations */
+	size_t nbounds;
+	const uint64_t *counts; /* nbounds + 1 per-bucket (not cumulative) counts; last is +Inf */
+	uint64_t count;
+	double sum;
+};
+
+struct metric_info {
+	const char *name;        /* OTel name ("http.server.request.duration") */
+	const char *unit;        /* OTel unit ("s", "{request}"), "" for none */
+	const char *description;
+	enum metric_type type;   /* METRIC_COUNTER: a monotonic cumulative sum */
+};
+
+struct metrics_visitor {
+	/* A target (its id, resource, and when it was added: the start of its cumulative
+	 * values); then, last, target -1 with res NULL for the metrics that are not per target
+	 * (start = registry creation). */
+	void (*target)(void *ctx, int target, const struct resource *res, uint64_t start_unix_ns);
+	/* One metric of the current target with all its points (n >= 1). */
+	void (*metric)(void *ctx, const struct metric_info *m, const struct metric_sample *samples,
+		       size_t n);
+};
+
+/* Walks every target: HTTP server then client duration histograms (one sample per series,
+ * with http.request.method, http.response.status_code, http.route / server.address,
+ * server.port, error.type as in the Prometheus output), then gauges and observers in the
+ * order they were added. Pointers are valid only during a callback. The callbacks and the
+ * caller's value functions run without the registry lock, on the caller's thread.
+ * 0, or -ENOMEM. */
+int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_visitor *v, void *ctx);
+
+/* The http.request.method value for a method: itself if well known, else "_OTHER". */
+const char *http_method_normalize(const char *method);
+/* Prometheus metric name for an OTel name and unit ("http.server.request.duration", "s" ->
+ * "http_server_request_duration_seconds"). */
+void prom_metric_name(const char *otel_name, const char *unit, bool is_counter, char *out,
+		      size_t outlen);
+
+/* Live view: per-route server statistics of one target, as deltas between polls. Each view
+ * keeps its own previous state, so several readers don't steal each other's intervals. */
+struct http_route_row {
+	const char *route;  /* valid until metrics_registry_free */
+	const char *method; /* a static string */
+	uint64_t count, errors;                   /* since the target was added; errors = 5xx */
+	uint64_t interval_count, interval_errors; /* since the previous poll */
+	double p50, p95, p99;                     /* seconds, over the interval; 0 if no requests */
+};
+
+struct http_view_snapshot {
+	const struct http_route_row *rows; /* sorted by route, then method; owned by the view,
+					    * valid until the next poll or http_view_free */
+	size_t n;
+	double interval_s;          /* what the interval columns cover */
+	uint64_t overflow_requests; /* requests recorded under ROUTE_OVERFLOW so far */
+};
+
+struct http_view;
+/* The first poll reports what happened after this call. NULL on bad target or no memory. */
+struct http_view *http_view_new(struct metrics_registry *reg, int target);
+int http_view_poll(struct http_view *v, struct http_view_snapshot *out);
+void http_view_free(struct http_view *v);
+
+#endif

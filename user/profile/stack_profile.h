@@ -1,0 +1,75 @@
+/* Profiles of stacks counted in the kernel: CPU samples (cpu_profiler.h) and off-CPU time
+ * (offcpu_profiler.h). Both BPF programs fill the same maps (bpf/stacks.bpf.h): counts by
+ * (pid, tid, user stack, kernel stack), a hash-keyed stack store, a ring buffer announcing each
+ * new process. This module runs the lifecycle they share — open → configure → load → attach →
+ * poll (symbolizing processes as they are announced) → detach → collect into a struct prof →
+ * one cleanup path — around what differs, a backend: which BPF object, and how it attaches. */
+#ifndef GLIMPSE_STACK_PROFILE_H
+#define GLIMPSE_STACK_PROFILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "profile/profile_data.h"
+
+#define PROFILER_MAX_PIDS 64
+
+struct profiler_opts {
+	pid_t pids[PROFILER_MAX_PIDS];
+	int npids;         /* 0 with all = true: every process */
+	bool all;
+	double duration_s; /* <= 0: until a signal */
+	bool kernel_stacks, user_stacks;
+	uint32_t max_stacks; /* distinct stacks the kernel map holds */
+	int hz;              /* CPU: samples per second per CPU */
+	uint64_t min_block_ns;  /* off-CPU: shorter off-CPU intervals are not counted */
+	bool include_preempted; /* off-CPU: count preempted (still runnable) time too */
+};
+
+struct profiler_stats {
+	uint64_t samples; /* CPU: samples; off-CPU: off-CPU intervals counted */
+	uint64_t stacks_full, counts_full, new_process_dropped;
+	uint64_t pending_full, below_min; /* off-CPU only */
+};
+
+struct bpf_link;
+struct bpf_object;
+struct bpf_object_skeleton;
+struct profile_config;
+struct stack_session;
+
+/* What differs between the profilers. */
+struct stack_backend {
+	const char *what; /* "profiler", "off-CPU profiler": names it in messages */
+	enum prof_kind kind;
+	/* Opens the BPF skeleton and sets its own read-only variables and map sizes; fills *skel
+	 * (the generated skeleton), *skeleton (its generic part, which the caller loads) and
+	 * *config (the settings every stack program shares, which the caller fills). Returns 0 or
+	 * -errno. */
+	int (*open)(const struct profiler_opts *o, void **skel, struct bpf_object_skeleton **skeleton,
+		    struct profile_config **config);
+	void (*destroy)(void *skel);
+	/* Attaches the loaded programs, handing each link to stack_session_add_link, then logs
+	 * what is being profiled. Returns 0 or an exit code (exit_codes.h) after logging why. */
+	int (*attach)(struct stack_session *s, void *skel, const struct profiler_opts *o);
+};
+
+/* The session keeps the link and closes it when profiling stops. Returns 0 or -ENOMEM (the
+ * link is destroyed then). */
+int stack_session_add_link(struct stack_session *s, struct bpf_link *link);
+int stack_session_nlinks(const struct stack_session *s);
+
+struct stack_profile; /* a collected profile and everything its strings point into */
+
+/* Runs until duration, a signal, or every target exiting. Returns 0 or an exit code
+ * (exit_codes.h) after logging the reason. */
+int stack_profiler_run(const struct profiler_opts *opts, const struct stack_backend *backend,
+		       struct stack_profile **out);
+const struct prof *stack_profile_data(const struct stack_profile *sp);
+const struct profiler_stats *stack_profile_stats(const struct stack_profile *sp);
+/* Logs warnings about what limits the profile (truncated stacks, lost samples). */
+void stack_profile_report_quality(const struct stack_profile *sp);
+void stack_profile_free(struct stack_profile *sp);
+
+#endif

@@ -1,0 +1,328 @@
+#include "profile/writers/profile_writers.h"
+#include "profile/writers/profile_util.h"
+#include "profile.pb-c.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+enum { NLABELS = 4 };
+
+struct enc {
+	const struct prof *p;
+	struct strtab strs;
+	bool oom;
+	struct keymap fn_ids, loc_ids;
+	Perftools__Profiles__Function *fns, **fnp;
+	Perftools__Profiles__Location *locs, **locp;
+	Perftools__Profiles__Line *lines, **linep;
+	size_t nfns, nlocs;
+	Perftools__Profiles__Mapping *maps, **mapp;
+	size_t nmaps;
+	uint64_t kmap_id; /* mapping of kernel frames that come without one, 0 until needed */
+	uint64_t kmin, kmax;
+};
+
+/* Interning failures are remembered and reported once at the end. */
+static int64_t str(struct enc *e, const char *s)
+{
+	int64_t i = strtab_intern(&e->strs, s ? s : "");
+
+	if (i < 0) {
+		e->oom = true;
+		return 0;
+	}
+	return i;
+}
+
+static void add_mapping(struct enc *e, const struct prof_mapping *m)
+{
+	Perftools__Profiles__Mapping *pm = &e->maps[e->nmaps];
+
+	perftools__profiles__mapping__init(pm);
+	pm->id = e->nmaps + 1;
+	pm->memory_start = m->start;
+	pm->memory_limit = m->limit;
+	pm->file_offset = m->file_offset;
+	pm->filename = str(e, m->file);
+	pm->build_id = str(e, m->build_id);
+	/* Every location we emit carries a function (synthesized if need be); without this flag
+	 * pprof would try to re-symbolize from the binaries and overwrite our names. */
+	pm->has_functions = true;
+	pm->has_filenames = m->has_filenames;
+	pm->has_line_numbers = m->has_line_numbers;
+	e->mapp[e->nmaps++] = pm;
+}
+
+static uint64_t frame_mapping_id(struct enc *e, const struct prof_frame *f)
+{
+	if (f->mapping >= 0 && (size_t)f->mapping < e->p->nmappings)
+		return (uint64_t)f->mapping + 1;
+	if (!f->kernel)
+		return 0;
+	if (!e->kmap_id) {
+		for (size_t i = 0; i < e->p->nmappings && !e->kmap_id; i++)
+			if (e->p->mappings[i].file && !strcmp(e->p->mappings[i].file, "[kernel.kallsyms]"))
+				e->kmap_id = i + 1;
+		if (!e->kmap_id) {
+			add_mapping(e, &(struct prof_mapping){ .file = "[kernel.kallsyms]" });
+			e->kmap_id = e->nmaps;
+			e->kmin = UINT64_MAX;
+		}
+	}
+	if (e->kmap_id > e->p->nmappings) {
+		e->kmin = f->addr < e->kmin ? f->addr : e->kmin;
+		e->kmax = f->addr > e->kmax ? f->addr : e->kmax;
+	}
+	return e->kmap_id;
+}
+
+static uint64_t function_id(struct enc *e, const struct prof_frame *f)
+{
+	char buf[PROF_NAME_MAX];
+	int64_t name = str(e, prof_frame_name(e->p, f, buf, sizeof(buf))), file = str(e, f->file);
+	bool isnew;
+	uint64_t *id = keymap_get(&e->fn_ids, (uint64_t)name, (uint64_t)file, 0, e->nfns + 1, &isnew);
+
+	if (!id) {
+		e->oom = true;
+		return 0;
+	}
+	if (isnew) {
+		Perftools__Profiles__Function *fn = &e->fns[e->nfns];
+
+		perftools__profiles__function__init(fn);
+		fn->id = *id;
+		fn->name = fn->system_name = name;
+		fn->filename = file;
+		e->fnp[e->nfns++] = fn;
+	}
+	return *id;
+}
+
+static uint64_t location_id(struct enc *e, const struct prof_frame *f)
+{
+	uint64_t map = frame_mapping_id(e, f), fn = function_id(e, f), *id;
+	bool isnew;
+
+	/* Keyed by function too: an address outside any mapping (JIT code, another process) may
+	 * stand for different functions. And by line: the same address is a leaf (its own line)
+	 * in one sample and a return address (the call's line, looked up at addr - 1) in another. */
+	if (!(id = keymap_get(&e->loc_ids, map << 32 | f->line, f->addr, fn, e->nlocs + 1, &isnew))) {
+		e->oom = true;
+		return 0;
+	}
+	if (isnew) {
+		size_t i = e->nlocs++;
+
+		perftools__profiles__location__init(&e->locs[i]);
+		perftools__profiles__line__init(&e->lines[i]);
+		e->lines[i].function_id = fn;
+		e->lines[i].line = f->line;
+		e->linep[i] = &e->lines[i];
+		e->locs[i].id = *id;
+		e->locs[i].mapping_id = map;
+		e->locs[i].address = f->addr;
+		e->locs[i].n_line = 1;
+		e->locs[i].line = &e->linep[i];
+		e->locp[i] = &e->locs[i];
+	}
+	return *id;
+}
+
+static void set_label(struct enc *e, Perftools__Profiles__Label *l, const char *key, const char *s, int64_t num)
+{
+	perftools__profiles__label__init(l);
+	l->key = str(e, key);
+	if (s)
+		l->str = str(e, s);
+	else
+		l->num = num;
+}
+
+int pprof_encode(const struct prof *p, uint8_t **out, size_t *len)
+{
+	struct enc e = { .p = p };
+	Perftools__Profiles__Profile prof = PERFTOOLS__PROFILES__PROFILE__INIT;
+	Perftools__Profiles__ValueType vt[3], *vtp[2];
+	Perftools__Profiles__Sample *samples = NULL, **samplep = NULL;
+	Perftools__Profiles__Label *labels = NULL, **labelp = NULL;
+	uint64_t *locids = NULL;
+	int64_t *values = NULL;
+	size_t nframes = 0, fi = 0;
+	int err = -ENOMEM;
+
+	*out = NULL;
+	*len = 0;
+	for (size_t i = 0; i < p->nsamples; i++)
+		nframes += p->samples[i].nframes;
+
+	strtab_init(&e.strs);
+	str(&e, ""); /* index 0 must be the empty string */
+	e.fns = calloc(nframes + 1, sizeof(*e.fns));
+	e.fnp = calloc(nframes + 1, sizeof(*e.fnp));
+	e.locs = calloc(nframes + 1, sizeof(*e.locs));
+	e.locp = calloc(nframes + 1, sizeof(*e.locp));
+	e.lines = calloc(nframes + 1, sizeof(*e.lines));
+	e.linep = calloc(nframes + 1, sizeof(*e.linep));
+	e.maps = calloc(p->nmappings + 1, sizeof(*e.maps));
+	e.mapp = calloc(p->nmappings + 1, sizeof(*e.mapp));
+	samples = calloc(p->nsamples + 1, sizeof(*samples));
+	samplep = calloc(p->nsamples + 1, sizeof(*samplep));
+	labels = calloc(NLABELS * p->nsamples + 1, sizeof(*labels));
+	labelp = calloc(NLABELS * p->nsamples + 1, sizeof(*labelp));
+	locids = calloc(nframes + 1, sizeof(*locids));
+	values = calloc(2 * p->nsamples + 1, sizeof(*values));
+	if (!e.fns || !e.fnp || !e.locs || !e.locp || !e.lines || !e.linep || !e.maps || !e.mapp ||
+	    !samples || !samplep || !labels || !labelp || !locids || !values)
+		goto out;
+
+	for (int i = 0; i < 3; i++)
+		perftools__profiles__value_type__init(&vt[i]);
+	vt[0].type = str(&e, "samples");
+	vt[0].unit = str(&e, "count");
+	vt[1].type = str(&e, p->kind == PROF_OFFCPU ? "offcpu" : "cpu");
+	vt[1].unit = str(&e, "nanoseconds");
+	vt[2].type = str(&e, "cpu");
+	vt[2].unit = vt[1].unit;
+	vtp[0] = &vt[0];
+	vtp[1] = &vt[1];
+	prof.n_sample_type = 2;
+	prof.sample_type = vtp;
+	prof.default_sample_type = vt[1].type;
+	prof.period_type = &vt[2];
+	prof.period = (int64_t)p->period_ns;
+	prof.time_nanos = p->time_ns;
+	prof.duration_nanos = p->duration_ns;
+
+	for (size_t i = 0; i < p->nmappings; i++)
+		add_mapping(&e, &p->mappings[i]);
+
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const struct prof_sample *s = &p->samples[i];
+		Perftools__Profiles__Sample *ps = &samples[i];
+		Perftools__Profiles__Label *l = &labels[NLABELS * i];
+
+		perftools__profiles__sample__init(ps);
+		ps->location_id = &locids[fi];
+		for (uint32_t j = 0; j < s->nframes; j++) /* both leaf first */
+			locids[fi++] = location_id(&e, &s->frames[j]);
+		ps->n_location_id = s->nframes;
+		ps->value = &values[2 * i];
+		ps->n_value = 2;
+		values[2 * i] = (int64_t)s->count;
+		values[2 * i + 1] = (int64_t)s->value_ns;
+		set_label(&e, &l[0], "pid", NULL, s->pid);
+		set_label(&e, &l[1], "tid", NULL, s->tid);
+		set_label(&e, &l[2], "process", prof_process_name(s), 0);
+		ps->n_label = 3;
+		if (s->thread)
+			set_label(&e, &l[ps->n_label++], "thread", s->thread, 0);
+		ps->label = &labelp[NLABELS * i];
+		for (size_t j = 0; j < ps->n_label; j++)
+			ps->label[j] = &l[j];
+		samplep[i] = ps;
+	}
+	if (e.kmap_id > p->nmappings && e.kmin <= e.kmax) {
+		e.maps[e.kmap_id - 1].memory_start = e.kmin;
+		e.maps[e.kmap_id - 1].memory_limit = e.kmax + 1;
+	}
+	if (e.oom)
+		goto out;
+
+	prof.n_sample = p->nsamples;
+	prof.sample = samplep;
+	prof.n_mapping = e.nmaps;
+	prof.mapping = e.mapp;
+	prof.n_location = e.nlocs;
+	prof.location = e.locp;
+	prof.n_function = e.nfns;
+	prof.function = e.fnp;
+	prof.n_string_table = e.strs.n;
+	prof.string_table = e.strs.strs;
+
+	*len = perftools__profiles__profile__get_packed_size(&prof);
+	if (!(*out = malloc(*len ? *len : 1)))
+		goto out;
+	perftools__profiles__profile__pack(&prof, *out);
+	err = 0;
+out:
+	if (err)
+		*len = 0;
+	strtab_free(&e.strs);
+	keymap_free(&e.fn_ids);
+	keymap_free(&e.loc_ids);
+	free(e.fns);
+	free(e.fnp);
+	free(e.locs);
+	free(e.locp);
+	free(e.lines);
+	free(e.linep);
+	free(e.maps);
+	free(e.mapp);
+	free(samples);
+	free(samplep);
+	free(labels);
+	free(labelp);
+	free(locids);
+	free(values);
+	return err;
+}
+
+struct blob {
+	const uint8_t *data;
+	size_t len;
+};
+
+static int write_blob(FILE *f, void *arg)
+{
+	const struct blob *b = arg;
+
+	return fwrite(b->data, 1, b->len, f) == b->len ? 0 : -EIO;
+}
+
+static int gzip(const uint8_t *in, size_t len, uint8_t **out, size_t *outlen)
+{
+	z_stream z = { 0 };
+	int ret;
+
+	/* 15 + 16: zlib's switch for a gzip header and trailer instead of zlib ones. */
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	*outlen = deflateBound(&z, len);
+	if (!(*out = malloc(*outlen))) {
+		deflateEnd(&z);
+		return -ENOMEM;
+	}
+	z.next_in = (uint8_t *)in;
+	z.avail_in = len;
+	z.next_out = *out;
+	z.avail_out = *outlen;
+	ret = deflate(&z, Z_FINISH);
+	*outlen = z.total_out;
+	deflateEnd(&z);
+	if (ret != Z_STREAM_END) {
+		free(*out);
+		*out = NULL;
+		return -EIO;
+	}
+	return 0;
+}
+
+int pprof_write(const struct prof *p, const char *path)
+{
+	uint8_t *raw, *gz;
+	size_t rawlen, gzlen;
+	int err = pprof_encode(p, &raw, &rawlen);
+
+	if (err)
+		return err;
+	err = gzip(raw, rawlen, &gz, &gzlen);
+	free(raw);
+	if (err)
+		return err;
+	err = prof_write_atomic(path, write_blob, &(struct blob){ gz, gzlen });
+	free(gz);
+	return err;
+}

@@ -1,0 +1,55 @@
+/* Helpers shared by the profile writers (pprof, folded, SVG, top table). Internal. */
+#ifndef GLIMPSE_PROFILE_UTIL_H
+#define GLIMPSE_PROFILE_UTIL_H
+
+#include "profile/profile_data.h"
+
+/* Interned strings: each distinct string gets a dense index, in insertion order. */
+struct strtab {
+	char **strs; /* owned copies */
+	size_t n, cap;
+	uint32_t *slots; /* open addressing: index + 1, 0 = empty */
+	size_t nslots;
+};
+
+void strtab_init(struct strtab *t);
+void strtab_free(struct strtab *t);
+/* Index of s (added if new), or -1 when out of memory. */
+int64_t strtab_intern(struct strtab *t, const char *s);
+
+/* Map from a three-word key to a value. */
+struct keymap {
+	struct keymap_ent {
+		uint64_t k[3];
+		uint64_t v;
+		bool used;
+	} *ents;
+	size_t n, cap;
+};
+
+void keymap_free(struct keymap *m);
+/* Returns the value slot for the key, inserting it with *v = def if new; NULL when out of memory.
+ * The pointer is valid until the next insertion. *isnew tells whether it was inserted. */
+uint64_t *keymap_get(struct keymap *m, uint64_t a, uint64_t b, uint64_t c, uint64_t def, bool *isnew);
+
+uint64_t prof_hash(const void *data, size_t len, uint64_t seed);
+
+/* Display name of a frame: its symbol, else "[module+0xoffset]", else "[unknown]".
+ * Returns f->func or buf. */
+const char *prof_frame_name(const struct prof *p, const struct prof_frame *f, char *buf, size_t len);
+#define PROF_NAME_MAX 256
+
+const char *prof_process_name(const struct prof_sample *s);
+
+/* What a sample weighs in folded stacks, the flame graph and the top table: CPU profiles
+ * count samples; off-CPU profiles weigh the time blocked, in microseconds (flamegraph.pl
+ * convention for off-CPU stacks). */
+uint64_t prof_sample_weight(const struct prof *p, const struct prof_sample *s);
+/* The unit of those weights: "samples" or "us". */
+const char *prof_weight_unit(const struct prof *p);
+
+/* Writes path atomically: emit() writes into a temporary file in the same directory, which is
+ * renamed over path only if everything succeeded. emit returns 0 or a negative errno. */
+int prof_write_atomic(const char *path, int (*emit)(FILE *f, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,137 @@
+#include "trace/trace_pipeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "export/otlp.h"
+#include "trace/span_json.h"
+
+#define MAX_TARGETS 256
+
+struct trace_pipeline {
+	struct trace_pipeline_opts opts;
+	struct span_builder builder;
+	struct trace_assembler *assembler;
+	const struct resource *resources[MAX_TARGETS];
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void put_id(uint8_t *out, uint64_t id)
+{
+	for (int i = 7; i >= 0; i--, id >>= 8)
+		out[i] = (uint8_t)id;
+}
+
+static void add_str(struct otlp_span *o, const char *key, const char *v)
+{
+	if (v && *v && o->nattrs < OTLP_SPAN_MAX_ATTRS)
+		o->attrs[o->nattrs++] = otlp_attr_str(key, v);
+}
+
+static void add_int(struct otlp_span *o, const char *key, int64_t v)
+{
+	if (v && o->nattrs < OTLP_SPAN_MAX_ATTRS)
+		o->attrs[o->nattrs++] = otlp_attr_int(key, v);
+}
+
+static void export_span(struct otlp_exporter *exp, const struct resource *res, const struct span_record *s)
+{
+	struct otlp_span o = {
+		.name = s->name,
+		.kind = s->kind == SPAN_SERVER ? OTLP_SPAN_SERVER : OTLP_SPAN_CLIENT,
+		.start_unix_ns = s->start_unix_ns,
+		.end_unix_ns = s->end_unix_ns,
+		.status = s->error ? OTLP_STATUS_ERROR : OTLP_STATUS_UNSET,
+	};
+	memcpy(o.trace_id, s->trace_id, sizeof(o.trace_id));
+	put_id(o.span_id, s->span_id);
+	if (s->parent_span_id)
+		put_id(o.parent_span_id, s->parent_span_id);
+	add_str(&o, "http.request.method", s->method);
+	add_int(&o, "http.response.status_code", s->status);
+	add_str(&o, "http.route", s->route);
+	add_str(&o, "url.path", s->url_path);
+	add_str(&o, "server.address", s->server_address);
+	add_int(&o, "server.port", s->server_port);
+	add_str(&o, "db.system.name", s->db_system);
+	add_str(&o, "db.operation.name", s->db_operation);
+	add_str(&o, "db.collection.name", s->db_collection);
+	add_str(&o, "db.query.text", s->db_query);
+	add_str(&o, "error.type", s->error_type);
+	otlp_enqueue_span(exp, res, &o);
+}
+
+static void emit(void *ctx, const struct span_record *s)
+{
+	struct trace_pipeline *tp = ctx;
+	const struct resource *res = s->target >= 0 && s->target < MAX_TARGETS ? tp->resources[s->target] : NULL;
+	if (!res)
+		return;
+	if (tp->opts.spans_out) {
+		span_json_write(tp->opts.spans_out, res, s);
+		fflush(tp->opts.spans_out);
+	}
+	if (tp->opts.otlp)
+		export_span(tp->opts.otlp, res, s);
+}
+
+struct trace_pipeline *trace_pipeline_new(const struct trace_pipeline_opts *opts, struct db_driver_cache *drivers)
+{
+	struct trace_pipeline *tp = calloc(1, sizeof(*tp));
+	if (!tp)
+		return NULL;
+	tp->opts = *opts;
+	span_builder_init(&tp->builder, &opts->builder, drivers);
+	tp->assembler = trace_assembler_new(&opts->sampler, emit, tp);
+	if (!tp->assembler) {
+		free(tp);
+		return NULL;
+	}
+	return tp;
+}
+
+int trace_pipeline_add_target(struct trace_pipeline *tp, int target, const struct resource *res)
+{
+	if (target < 0 || target >= MAX_TARGETS)
+		return -1;
+	tp->resources[target] = res;
+	return 0;
+}
+
+void trace_pipeline_event(struct trace_pipeline *tp, const struct gotrace_event *ev, int target)
+{
+	struct span_record s;
+	span_builder_build(&tp->builder, ev, target, &s);
+	trace_assembler_add(tp->assembler, &s, mono_ns());
+}
+
+void trace_pipeline_tick(struct trace_pipeline *tp)
+{
+	trace_assembler_expire(tp->assembler, mono_ns());
+}
+
+struct trace_stats trace_pipeline_stats(const struct trace_pipeline *tp)
+{
+	return trace_assembler_stats(tp->assembler);
+}
+
+void trace_pipeline_flush(struct trace_pipeline *tp)
+{
+	trace_assembler_flush(tp->assembler);
+}
+
+void trace_pipeline_free(struct trace_pipeline *tp)
+{
+	if (!tp)
+		return;
+	trace_assembler_flush(tp->assembler);
+	trace_assembler_free(tp->assembler);
+	free(tp);
+}

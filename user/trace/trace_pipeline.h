@@ -1,0 +1,37 @@
+/* From traced calls to exported spans: build (span_builder) → hold and sample whole traces
+ * (trace_assembler) → write (JSON lines) and/or export (OTLP). Runs on the event reader's
+ * thread; never blocks it: the OTLP exporter queues. */
+#ifndef GLIMPSE_TRACE_PIPELINE_H
+#define GLIMPSE_TRACE_PIPELINE_H
+
+#include <stdio.h>
+
+#include "gotrace.h"
+#include "agent/resource.h"
+#include "trace/sampler.h"
+#include "trace/span_builder.h"
+#include "trace/trace_assembler.h"
+
+struct otlp_exporter;
+struct trace_pipeline;
+
+struct trace_pipeline_opts {
+	struct sampler_config sampler;
+	struct span_builder_opts builder;
+	FILE *spans_out;             /* JSON lines, or NULL */
+	struct otlp_exporter *otlp;  /* or NULL */
+};
+
+struct trace_pipeline *trace_pipeline_new(const struct trace_pipeline_opts *opts, struct db_driver_cache *drivers);
+/* The resource a target's spans carry; target ids come from the metrics registry. */
+int trace_pipeline_add_target(struct trace_pipeline *tp, int target, const struct resource *res);
+void trace_pipeline_event(struct trace_pipeline *tp, const struct gotrace_event *ev, int target);
+/* Periodic: decides traces whose server span never came. */
+void trace_pipeline_tick(struct trace_pipeline *tp);
+struct trace_stats trace_pipeline_stats(const struct trace_pipeline *tp);
+/* Decides and writes everything still held. */
+void trace_pipeline_flush(struct trace_pipeline *tp);
+/* Flushes, then frees. */
+void trace_pipeline_free(struct trace_pipeline *tp);
+
+#endif
