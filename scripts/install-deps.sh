@@ -12,7 +12,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 BUILD_PKGS=(make pkg-config gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev
 	libprotobuf-c-dev protobuf-c-compiler libcapstone-dev libcurl4-openssl-dev
-	libmicrohttpd-dev libyaml-dev golang-github-google-pprof-dev)
+	libmicrohttpd-dev libyaml-dev uthash-dev golang-github-google-pprof-dev clang-format)
 TEST_PKGS=(libcmocka-dev python3-pytest golang-go libxml2-utils curl wrk python3 procps util-linux libcap2-bin
 	prometheus postgresql golang-github-lib-pq-dev golang-github-mattn-go-sqlite3-dev
 	golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev yamllint python3-yaml binutils
