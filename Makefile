@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # glimpse build. `make` builds build/glimpse; `make test` and `make demo` install what is
 # missing first (scripts/install-deps.sh). V=1 shows full commands.
 
@@ -18,11 +19,13 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 PKGS := libbpf libelf libdw zlib libprotobuf-c capstone libmicrohttpd libcurl yaml-0.1
+# CFLAGS and LDFLAGS are the user's (`make CFLAGS='-O1 -fsanitize=address'`): the project's own
+# flags are appended with override, so a user's flags add to them instead of replacing them.
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -I$(BUILD) -I$(BUILD)/gen -Iuser -Ibpf \
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -I$(BUILD) -I$(BUILD)/gen -Iuser -Ibpf \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # capstone is dlopen'ed (user/binfmt/disasm.c): compiled against, not linked.
-LDLIBS += $(shell pkg-config --libs $(filter-out capstone,$(PKGS)) 2>/dev/null) -lm -lpthread -ldl
+override LDLIBS += $(shell pkg-config --libs $(filter-out capstone,$(PKGS)) 2>/dev/null) -lm -lpthread -ldl
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ivmlinux/$(ARCH) -Ibpf
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -46,7 +49,15 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
 .SECONDARY:
-.PHONY: all deps test unit e2e demo bench-profile bench-http bench-sched fuzz clean apps tools
+# A recipe that fails leaves no half-written target behind for the next make to trust.
+.DELETE_ON_ERROR:
+
+ifeq ($(wildcard vmlinux/$(ARCH)/vmlinux.h),)
+$(error no vmlinux/$(ARCH)/vmlinux.h: glimpse's BPF programs are built for x86 (vmlinux/x86) only; \
+	on another architecture generate it with `bpftool btf dump file /sys/kernel/btf/vmlinux format c`)
+endif
+.PHONY: all deps test unit e2e demo bench-profile bench-http bench-sched fuzz clean apps tools format \
+	format-check
 .DEFAULT_GOAL := all
 all: $(BUILD)/glimpse tools
 
@@ -110,7 +121,18 @@ e2e: all apps
 	$(Q)GLIMPSE=$(abspath $(BUILD))/glimpse APPS=$(abspath $(BUILD))/apps \
 		/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
 
+# Every C source of the project (vmlinux.h and generated files aside) in .clang-format's style.
+FORMAT_SRCS = $(shell git ls-files -- '*.c' '*.h' | grep -v '^vmlinux/')
+format:
+	$(Q)clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	$(call msg,FORMAT,check)
+	$(Q)clang-format --dry-run -Werror $(FORMAT_SRCS) || \
+		{ echo "format-check: run 'make format' and commit the result" >&2; exit 1; }
+
 test: deps
+	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory e2e

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Helpers shared by every glimpse BPF program. vmlinux.h carries types, not macros,
  * so the errno values BPF helpers return are defined here. */
 #ifndef GLIMPSE_BPF_H
@@ -23,7 +24,7 @@ struct user_regs_abi {
 	unsigned long orig_ax, ip, cs, flags, sp, ss;
 };
 #define GO_REGS(ctx) ((const struct user_regs_abi *)(ctx))
-#define GO_G(ctx) (GO_REGS(ctx)->r14)
+#define GO_G(ctx)    (GO_REGS(ctx)->r14)
 #define GO_ARG1(ctx) (GO_REGS(ctx)->ax)
 #define GO_ARG2(ctx) (GO_REGS(ctx)->bx)
 #define GO_ARG3(ctx) (GO_REGS(ctx)->cx)
@@ -38,7 +39,7 @@ struct user_regs_abi {
 	unsigned long regs[31], sp, pc, pstate;
 };
 #define GO_REGS(ctx) ((const struct user_regs_abi *)(ctx))
-#define GO_G(ctx) (GO_REGS(ctx)->regs[28])
+#define GO_G(ctx)    (GO_REGS(ctx)->regs[28])
 #define GO_ARG1(ctx) (GO_REGS(ctx)->regs[0])
 #define GO_ARG2(ctx) (GO_REGS(ctx)->regs[1])
 #define GO_ARG3(ctx) (GO_REGS(ctx)->regs[2])

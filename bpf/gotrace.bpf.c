@@ -43,7 +43,7 @@ struct trace_ctx {
 
 struct call_state {
 	__u64 start_ns;
-	__u64 request; /* server/client: *http.Request */
+	__u64 request;	/* server/client: *http.Request */
 	__u64 response; /* server: *http.response; SQL: *driverConn */
 	__u64 query_ptr, query_len;
 	struct trace_ctx ctx;
@@ -107,8 +107,8 @@ struct {
 /* A Go map[string][]string bucket (Go 1.19–1.23 maps): 8 tophash bytes, 8 keys, 8 values,
  * overflow pointer. Read whole into per-CPU scratch: too big for the BPF stack. */
 #define MAP_BUCKET_SLOTS 8
-#define MAP_MAX_BUCKETS 8
-#define MAP_MIN_TOPHASH 5
+#define MAP_MAX_BUCKETS	 8
+#define MAP_MIN_TOPHASH	 5
 struct header_bucket {
 	__u8 tophash[MAP_BUCKET_SLOTS];
 	struct {
@@ -252,13 +252,15 @@ static __always_inline bool read_traceparent(__u64 request, struct call_state *s
 			if (b->tophash[j] < MAP_MIN_TOPHASH || b->keys[j].len != 11)
 				continue;
 			char key[11];
-			if (bpf_probe_read_user(key, sizeof(key), (void *)b->keys[j].ptr) || !is_traceparent_key(key))
+			if (bpf_probe_read_user(key, sizeof(key), (void *)b->keys[j].ptr) ||
+			    !is_traceparent_key(key))
 				continue;
 			struct {
 				__u64 ptr, len;
 			} first = {};
 			char tp[GOTRACE_TRACEPARENT_LEN];
-			if (!b->values[j].len || bpf_probe_read_user(&first, sizeof(first), (void *)b->values[j].ptr) ||
+			if (!b->values[j].len ||
+			    bpf_probe_read_user(&first, sizeof(first), (void *)b->values[j].ptr) ||
 			    first.len < GOTRACE_TRACEPARENT_LEN ||
 			    bpf_probe_read_user(tp, sizeof(tp), (void *)first.ptr))
 				return false;
@@ -321,7 +323,8 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, struct call_st
 		if (current_ctx(key.g, pid, &parent)) {
 			__builtin_memcpy(st->ctx.trace_id, parent.trace_id, sizeof(parent.trace_id));
 			st->parent_span_id = parent.span_id;
-			st->flags |= GOTRACE_F_HAS_PARENT | (parent.flags & (GOTRACE_F_SAMPLED | GOTRACE_F_REMOTE_PARENT));
+			st->flags |= GOTRACE_F_HAS_PARENT |
+				     (parent.flags & (GOTRACE_F_SAMPLED | GOTRACE_F_REMOTE_PARENT));
 		} else {
 			new_trace(&st->ctx);
 		}
@@ -336,7 +339,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, struct call_st
 static __always_inline void submit(struct gotrace_event *ev)
 {
 	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-										     : BPF_RB_NO_WAKEUP;
+										    : BPF_RB_NO_WAKEUP;
 	bpf_ringbuf_submit(ev, flags);
 }
 
@@ -437,7 +440,9 @@ int BPF_KPROBE(client_return)
 SEC("uprobe")
 int BPF_KPROBE(sql_query_enter)
 {
-	struct call_state st = { .response = GO_ARG6(ctx), .query_ptr = GO_ARG8(ctx), .query_len = GO_ARG9(ctx) };
+	struct call_state st = { .response = GO_ARG6(ctx),
+				 .query_ptr = GO_ARG8(ctx),
+				 .query_len = GO_ARG9(ctx) };
 	return enter(ctx, GOTRACE_SQL_QUERY, &st);
 }
 
@@ -446,7 +451,9 @@ int BPF_KPROBE(sql_query_enter)
 SEC("uprobe")
 int BPF_KPROBE(sql_exec_enter)
 {
-	struct call_state st = { .response = GO_ARG4(ctx), .query_ptr = GO_ARG6(ctx), .query_len = GO_ARG7(ctx) };
+	struct call_state st = { .response = GO_ARG4(ctx),
+				 .query_ptr = GO_ARG6(ctx),
+				 .query_len = GO_ARG7(ctx) };
 	return enter(ctx, GOTRACE_SQL_EXEC, &st);
 }
 
@@ -504,4 +511,4 @@ int BPF_KPROBE(spawn_return)
 	return 0;
 }
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Shared between bpf/gotrace.bpf.c and user space: fixed-width types only. */
 #ifndef GLIMPSE_BPF_GOTRACE_H
 #define GLIMPSE_BPF_GOTRACE_H
@@ -6,25 +7,25 @@
 #include <linux/types.h>
 #endif
 
-#define GOTRACE_METHOD_LEN 16
-#define GOTRACE_PATH_LEN 128
-#define GOTRACE_HOST_LEN 64
-#define GOTRACE_QUERY_LEN 256
+#define GOTRACE_METHOD_LEN	16
+#define GOTRACE_PATH_LEN	128
+#define GOTRACE_HOST_LEN	64
+#define GOTRACE_QUERY_LEN	256
 #define GOTRACE_TRACEPARENT_LEN 55 /* "00-" 32 hex "-" 16 hex "-" 2 hex */
 
 enum gotrace_kind {
-	GOTRACE_SERVER = 1,   /* net/http.serverHandler.ServeHTTP */
-	GOTRACE_CLIENT = 2,   /* net/http.(*Transport).roundTrip */
+	GOTRACE_SERVER = 1,    /* net/http.serverHandler.ServeHTTP */
+	GOTRACE_CLIENT = 2,    /* net/http.(*Transport).roundTrip */
 	GOTRACE_SQL_QUERY = 3, /* database/sql.(*DB).queryDC */
 	GOTRACE_SQL_EXEC = 4,  /* database/sql.(*DB).execDC */
 };
 
 enum gotrace_flags {
-	GOTRACE_F_SAMPLED = 1 << 0,        /* the incoming traceparent said "sampled" */
-	GOTRACE_F_REMOTE_PARENT = 1 << 1,  /* the trace came in through a traceparent header */
-	GOTRACE_F_ERROR = 1 << 2,          /* SQL: the call returned an error */
-	GOTRACE_F_TRUNCATED = 1 << 3,      /* path or query longer than its buffer */
-	GOTRACE_F_HAS_PARENT = 1 << 4,     /* parent_span_id is set */
+	GOTRACE_F_SAMPLED = 1 << 0,	  /* the incoming traceparent said "sampled" */
+	GOTRACE_F_REMOTE_PARENT = 1 << 1, /* the trace came in through a traceparent header */
+	GOTRACE_F_ERROR = 1 << 2,	  /* SQL: the call returned an error */
+	GOTRACE_F_TRUNCATED = 1 << 3,	  /* path or query longer than its buffer */
+	GOTRACE_F_HAS_PARENT = 1 << 4,	  /* parent_span_id is set */
 };
 
 /* One finished call, sent when the probed function returns. */

@@ -70,7 +70,10 @@ static __always_inline void switched_in(struct task_struct *next, __u64 now)
 		return;
 	__u64 ns = now - p->start_ns;
 	struct profile_key key = {
-		.pid = p->pid, .tid = tid, .user_stack = p->user_stack, .kernel_stack = p->kernel_stack,
+		.pid = p->pid,
+		.tid = tid,
+		.user_stack = p->user_stack,
+		.kernel_stack = p->kernel_stack,
 	};
 	bpf_map_delete_elem(&pending, &tid);
 	if (ns < min_block_ns) {
@@ -93,4 +96,4 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	return 0;
 }
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Shared between bpf/offcpu.bpf.c and user space (user/profile/offcpu_profiler.c): fixed-width
  * types only. The counting maps and their key and value are profile.h's. */
 #ifndef GLIMPSE_BPF_OFFCPU_H

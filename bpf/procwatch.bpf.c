@@ -45,4 +45,4 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	return 0;
 }
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

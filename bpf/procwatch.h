@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Shared between bpf/procwatch.bpf.c and user space: fixed-width types only. */
 #ifndef GLIMPSE_BPF_PROCWATCH_H
 #define GLIMPSE_BPF_PROCWATCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Shared between the stack-counting BPF programs (bpf/profile.bpf.c: CPU samples,
  * bpf/offcpu.bpf.c: off-CPU time; their common maps are in bpf/stacks.bpf.h) and user space
  * (user/profile/stack_profile.c). Fixed-width types only. */
@@ -8,7 +9,7 @@
 #include <linux/types.h>
 #endif
 
-#define PROFILE_COMM_LEN 16
+#define PROFILE_COMM_LEN	16
 #define PROFILE_MAX_STACK_DEPTH 127
 
 /* Stacks are stored once, under a 64-bit hash of their frames: unlike the kernel's
@@ -49,12 +50,12 @@ struct profile_new_process {
 
 /* Indices into the `counters` array map. */
 enum profile_counter {
-	PROFILE_SAMPLES,             /* CPU: samples; off-CPU: intervals counted */
+	PROFILE_SAMPLES, /* CPU: samples; off-CPU: intervals counted */
 	PROFILE_STACKS_FULL,
 	PROFILE_COUNTS_FULL,
 	PROFILE_NEW_PROCESS_DROPPED,
-	PROFILE_PENDING_FULL,        /* off-CPU: switch-outs not recorded, pending map full */
-	PROFILE_BELOW_MIN,           /* off-CPU: intervals shorter than min_block_ns */
+	PROFILE_PENDING_FULL, /* off-CPU: switch-outs not recorded, pending map full */
+	PROFILE_BELOW_MIN,    /* off-CPU: intervals shorter than min_block_ns */
 	PROFILE_NR_COUNTERS,
 };
 

@@ -203,4 +203,4 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	return 0;
 }
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Shared between bpf/sched.bpf.c and user space: fixed-width types only, plus the run-queue
  * latency bucket function both sides run (so unit tests exercise the code the kernel runs).
  * Not named sched.h: user code is built with -Ibpf, and that name would shadow libc's
@@ -12,12 +13,11 @@
 /* Run-queue latency bucket upper bounds, inclusive, in nanoseconds: 1-2-5 steps from 1 µs to
  * 2 s (a factor of 2 or 2.5 between neighbours). Index SCHED_NR_BOUNDS is +Inf. */
 #define SCHED_NR_BOUNDS 20
-#define SCHED_BOUNDS_NS_INIT                                                                   \
-	{                                                                                      \
-		1000ULL, 2000ULL, 5000ULL, 10000ULL, 20000ULL, 50000ULL, 100000ULL, 200000ULL, \
-		500000ULL, 1000000ULL, 2000000ULL, 5000000ULL, 10000000ULL, 20000000ULL,       \
-		50000000ULL, 100000000ULL, 200000000ULL, 500000000ULL, 1000000000ULL,          \
-		2000000000ULL                                                                  \
+#define SCHED_BOUNDS_NS_INIT                                                                              \
+	{                                                                                                 \
+		1000ULL, 2000ULL, 5000ULL, 10000ULL, 20000ULL, 50000ULL, 100000ULL, 200000ULL, 500000ULL, \
+			1000000ULL, 2000000ULL, 5000000ULL, 10000000ULL, 20000000ULL, 50000000ULL,        \
+			100000000ULL, 200000000ULL, 500000000ULL, 1000000000ULL, 2000000000ULL            \
 	}
 
 /* Per thread (key: tid). Both timestamps are bpf_ktime_get_ns() (CLOCK_MONOTONIC), 0 = none. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* The stack store and counting maps shared by the stack-profiling BPF programs
  * (profile.bpf.c, offcpu.bpf.c). It defines maps and a .rodata variable: include it from one
  * .bpf.c file per BPF object — each object gets its own copies, sized by user space before

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark: what does tracing an HTTP service cost with glimpse attach, and with bpftrace?
 #
 # Usage: scripts/bench-http.sh <abs build dir>   (run by `make bench-http`)

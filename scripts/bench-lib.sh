@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Helpers every bench-*.sh sources: messages, arithmetic, process handling and the kernel's
 # BPF statistics switch. The caller sets BENCH_NAME (for messages) before sourcing.
 

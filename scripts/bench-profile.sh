@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark: what does profiling a busy process cost with glimpse, perf and bpftrace?
 #
 # Usage: scripts/bench-profile.sh <abs build dir>   (run by `make bench-profile`)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark: what does tracking the scheduler cost, with glimpse and with libbpf-tools' runqlat
 # and offcputime?
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `make demo`: profiles a running Go service-like workload for 10 s, with no change to it,
 # and shows the hottest functions plus where the pprof file and flame graph went.
 set -euo pipefail

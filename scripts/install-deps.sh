@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs everything glimpse's build, tests, demo and benchmarks need on Debian bookworm.
 # Idempotent: packages already present are left alone; safe to run on every `make deps`.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs every cmocka unit test binary given as an argument; fails if any fails.
 # Tests that read real binaries (Go pclntab) find them through GLIMPSE_APPS / GLIMPSE_SRC.
 set -u

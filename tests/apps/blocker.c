@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Off-CPU test target with known blocking. Each round of a worker thread:
  *   sleep_phase(): 30 ms in nanosleep;
  *   pipe_phase():  20 ms in read() on a pipe that the worker's helper thread writes to 20 ms
@@ -25,12 +26,12 @@
 #include <unistd.h>
 
 #define SLEEP_MS 30
-#define PIPE_MS 20
+#define PIPE_MS	 20
 
 struct worker {
 	pthread_t thread, helper;
 	int request[2]; /* worker → helper: "write in PIPE_MS" */
-	int reply[2];   /* helper → worker */
+	int reply[2];	/* helper → worker */
 	long rounds;
 	long long sleep_ns, pipe_ns;
 	long long *sleeps, *pipes; /* with -n: each call's duration */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* CPU burner with known shares of work: burn_a 50 %, burn_b 30 %, burn_c 20 % of each round.
  * Usage: cburner [-t SECONDS] [-j THREADS] [--syscalls]
  *   -t: exit after SECONDS (default: run until killed)   -j: worker threads (default 1)
@@ -24,17 +25,26 @@ static double now(void)
 }
 
 /* Identical loop bodies so one iteration costs the same in each function. */
-#define BURN_BODY(iters)                                        \
-	do {                                                     \
-		unsigned long x = sink;                          \
-		for (unsigned long i = 0; i < (iters); i++)      \
-			x = x * 6364136223846793005UL + i;       \
-		sink = x;                                        \
+#define BURN_BODY(iters)                                    \
+	do {                                                \
+		unsigned long x = sink;                     \
+		for (unsigned long i = 0; i < (iters); i++) \
+			x = x * 6364136223846793005UL + i;  \
+		sink = x;                                   \
 	} while (0)
 
-__attribute__((noinline)) void burn_a(unsigned long iters) { BURN_BODY(iters); }
-__attribute__((noinline)) void burn_b(unsigned long iters) { BURN_BODY(iters); }
-__attribute__((noinline)) void burn_c(unsigned long iters) { BURN_BODY(iters); }
+__attribute__((noinline)) void burn_a(unsigned long iters)
+{
+	BURN_BODY(iters);
+}
+__attribute__((noinline)) void burn_b(unsigned long iters)
+{
+	BURN_BODY(iters);
+}
+__attribute__((noinline)) void burn_c(unsigned long iters)
+{
+	BURN_BODY(iters);
+}
 
 __attribute__((noinline)) void read_zero_loop(int fd)
 {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Memory target: commands on stdin, one a line.
  *   alloc N  allocates N MiB and writes to every page (so it is resident)
  *   free     frees everything allocated so far
@@ -9,7 +10,7 @@
 #include <unistd.h>
 
 #define MAX_BLOCKS 1024
-#define MIB (1024UL * 1024UL)
+#define MIB	   (1024UL * 1024UL)
 
 static void *blocks[MAX_BLOCKS];
 static size_t sizes[MAX_BLOCKS];

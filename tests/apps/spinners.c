@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Run-queue contention target: spinners N CPU starts N threads that spin forever, all pinned
  * to CPU (so N > 1 of them queue for it), prints "ready PID" once all are pinned, and runs
  * until killed. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Thread-count target: commands on stdin, one a line.
  *   start N  starts N threads that block on a condition variable
  *   join     releases every started thread and joins them all

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Bench-only driver: glimpse's scheduler tracking (sched_stats) for every process on the
  * system, the way scripts/bench-sched.sh measures its cost against runqlat and offcputime.
  *
@@ -65,11 +66,13 @@ int main(int argc, char **argv)
 		struct sched_process_stats st;
 		if (sched_stats_read(s, pids[i], &st))
 			continue;
-		printf("pid=%d runq_count=%llu runq_p50_us=%.1f runq_p99_us=%.1f offcpu_s=%.3f ctx_voluntary=%llu "
+		printf("pid=%d runq_count=%llu runq_p50_us=%.1f runq_p99_us=%.1f offcpu_s=%.3f "
+		       "ctx_voluntary=%llu "
 		       "ctx_involuntary=%llu\n",
-		       (int)pids[i], (unsigned long long)st.runq_count, sched_runq_quantile(&st, NULL, 0.5) * 1e6,
-		       sched_runq_quantile(&st, NULL, 0.99) * 1e6, (double)st.offcpu_ns / 1e9,
-		       (unsigned long long)st.ctx_voluntary, (unsigned long long)st.ctx_involuntary);
+		       (int)pids[i], (unsigned long long)st.runq_count,
+		       sched_runq_quantile(&st, NULL, 0.5) * 1e6, sched_runq_quantile(&st, NULL, 0.99) * 1e6,
+		       (double)st.offcpu_ns / 1e9, (unsigned long long)st.ctx_voluntary,
+		       (unsigned long long)st.ctx_involuntary);
 	}
 	printf("dropped=%llu\n", (unsigned long long)sched_stats_dropped(s));
 	sched_stats_close(s);

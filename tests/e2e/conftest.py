@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared fixtures for end-to-end tests: real BPF, real processes, real consumers."""
 import os
 import re

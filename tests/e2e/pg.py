@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A throw-away PostgreSQL server for tests (no test functions here).
 
 Uses Debian's binaries (/usr/lib/postgresql/15/bin) directly, never the package's own cluster

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """glimpse agent: discovery by selectors at start and on exec, container (mount + PID
 namespace) targets, cleanup on exit, config errors, capability-only mode. Ground truth: the
 processes each test starts and the requests it sends."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """glimpse attach against the real Go test service (tests/apps/httpsvc) built with every Go
 version here, normal and stripped. Ground truth: the exact requests each test sends."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Sanity of the database test harness itself, no glimpse involved: tests/apps/dbsvc answers
 every route as documented on SQLite and on a throw-away PostgreSQL (pg.py), and the rows it
 creates are really in the database. One Go build per backend, to stay fast."""

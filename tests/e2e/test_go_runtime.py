@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Go runtime metrics of glimpse watch (go.goroutine.count, go.memory.used, GC count) against
 the test service tests/apps/goroutines, built with every Go version here, normal and stripped.
 Ground truth: the service's own runtime.NumGoroutine() and runtime.ReadMemStats, served at

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Helm chart (helm/glimpse), rendered as `helm template` renders it: tests/helm/render.go
 runs the chart's templates through Go's text/template with sprig and Helm's toYaml, include and
 required. Ground truths: yamllint and PyYAML for the YAML, the chart's own values.yaml for the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """glimpse profile --off-cpu against a real process with known blocking, checked with real
 consumers (go tool pprof, xmllint). Ground truth: tests/apps/blocker.c — per round, sleep_phase()
 30 ms in nanosleep and pipe_phase() 20 ms in a pipe read; run for a fixed number of rounds, it

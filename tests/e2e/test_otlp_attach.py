@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """glimpse attach exporting over OTLP/HTTP to the test receiver (tests/tools/otlp_receiver,
 which decodes with the generated protobuf code): spans and metrics of a real Go service, and
 the faults a collector brings — down, then back; 503 with Retry-After. Ground truth: the

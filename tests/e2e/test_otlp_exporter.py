@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The OTLP/HTTP exporter end to end: build/tools/otlp_driver (the exporter fed with synthetic
 spans and metrics, configured by OTEL_* variables) against build/tools/otlp_receiver (a real
 HTTP server decoding what arrives with the generated protobuf code, with injected faults).

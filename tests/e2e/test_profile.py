@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """glimpse profile against real processes, checked with real consumers (go tool pprof,
 addr2line, xmllint). Ground truth: the burners split each round of work 50/30/20 between
 three functions (tests/apps/cburner.c, tests/apps/goburner/main.go)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """glimpse watch on C test apps whose state the tests set exactly: process metrics from /proc
 (threads, RSS, CPU time, context switches) and the scheduler tracepoints' run-queue latency
 histogram and off-CPU time. Ground truth: what the apps were told to do (threads started,

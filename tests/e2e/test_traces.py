@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Traces from glimpse attach: span trees per request, trace joins through traceparent,
 sanitized SQL, database systems, sampling. Ground truth: tests/apps/dbsvc's documented DB
 calls per route, the requests each test sends and the traceparent headers it sets."""

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness for user/agent/agent_config.c, which parses a YAML file the user (or whoever can
  * write it) controls. Each input is parsed with a fixed fake environment. Checked besides
  * memory safety (ASan/UBSan):
@@ -19,9 +20,9 @@ static const char *fake_env(const char *name)
 	if (!long_value[0])
 		memset(long_value, 'v', sizeof(long_value) - 1);
 	static const char *const vars[][2] = {
-		{ "HOST", "collector" }, { "PORT", "4318" },     { "EMPTY", "" },
-		{ "DOLLAR", "$${X}$" },  { "CTRL", "a\r\nb" },   { "BADUTF8", "\xc3(" },
-		{ "BRACE", "}" },         { "TOKEN", "s3cr3t" }, { "KEEP", "true" },
+		{ "HOST", "collector" }, { "PORT", "4318" },	{ "EMPTY", "" },
+		{ "DOLLAR", "$${X}$" },	 { "CTRL", "a\r\nb" },	{ "BADUTF8", "\xc3(" },
+		{ "BRACE", "}" },	 { "TOKEN", "s3cr3t" }, { "KEEP", "true" },
 	};
 	if (!strcmp(name, "LONG"))
 		return long_value;
@@ -55,8 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512];
 	agent_config_defaults(&defaults);
 	agent_config_defaults(&c);
-	int rc = agent_config_parse(&c, "fuzz.yaml", (const char *)data, size, fake_env, err,
-				    sizeof(err));
+	int rc = agent_config_parse(&c, "fuzz.yaml", (const char *)data, size, fake_env, err, sizeof(err));
 	if (rc) {
 		if (rc != -EINVAL && rc != -ENOMEM)
 			abort();

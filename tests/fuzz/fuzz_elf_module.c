@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer target for the ELF, symbol table, DWARF (line tables and the struct offsets
  * read for probes) and frame-pointer readers: whole files as glimpse would meet them in
  * /proc/PID/map_files. */

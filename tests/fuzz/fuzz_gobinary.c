@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness for user/binfmt/gobinary.c, which parses bytes from whatever binary a profiled
  * process runs. Two targets from this file (see tests/fuzz/Makefile):
  *   default       input = raw .gopclntab section: gopclntab_open + every query on the result;
@@ -207,15 +208,14 @@ int main(int argc, char **argv)
 		size_t n = build(formats[i][0], formats[i][1], table);
 		struct gopclntab *t = gopclntab_open(table, n, 0x4c0000, 0);
 		if (!t || gopclntab_nfuncs(t) != 3) {
-			fprintf(stderr, "seedgen: synthetic %d/%d table does not open\n",
-				formats[i][0], formats[i][1]);
+			fprintf(stderr, "seedgen: synthetic %d/%d table does not open\n", formats[i][0],
+				formats[i][1]);
 			return 1;
 		}
 		exercise(t, table, n);
 		gopclntab_close(t);
 		char path[4096];
-		snprintf(path, sizeof(path), "%s/syn-%d-ptr%d.bin", argv[1], formats[i][0],
-			 formats[i][1]);
+		snprintf(path, sizeof(path), "%s/syn-%d-ptr%d.bin", argv[1], formats[i][0], formats[i][1]);
 		FILE *f = fopen(path, "wb");
 		if (!f || fwrite(table, 1, n, f) != n || fclose(f) != 0) {
 			perror(path);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // render: what `helm template` does for helm/glimpse, for tests on machines without Helm.
 //
 //	render [--name R] [--namespace NS] [-f values.yaml ...] [--set a.b=v ...] [--notes] CHART_DIR

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Drives the OTLP exporter the way the tracer will: enqueues N synthetic spans at a given rate
  * from one thread (measuring how long each enqueue takes) and exports a registry with a few
  * synthetic metrics. Configuration comes from the OTEL_* environment, as in glimpse.
@@ -99,13 +100,48 @@ static int observe(void *ctx, int target, struct metric_point *p, int max)
 static void record_traffic(struct metrics_registry *reg, int t)
 {
 	static const struct http_record recs[] = {
-		{ .kind = HTTP_SERVER, .method = "GET", .status = 200, .path = "/users/1", .pattern = "/users/{id}", .duration_ns = 3 * MS },
-		{ .kind = HTTP_SERVER, .method = "GET", .status = 200, .path = "/users/2", .pattern = "/users/{id}", .duration_ns = 20 * MS },
-		{ .kind = HTTP_SERVER, .method = "GET", .status = 200, .path = "/users/3", .pattern = "/users/{id}", .duration_ns = 200 * MS },
-		{ .kind = HTTP_SERVER, .method = "POST", .status = 503, .path = "/orders", .pattern = "/orders", .duration_ns = 1500 * MS },
-		{ .kind = HTTP_CLIENT, .method = "GET", .status = 200, .server_address = "api.example.com", .server_port = 443, .duration_ns = 10 * MS },
-		{ .kind = HTTP_CLIENT, .method = "GET", .status = 200, .server_address = "api.example.com", .server_port = 443, .duration_ns = 10 * MS },
-		{ .kind = HTTP_CLIENT, .method = "GET", .status = 0, .server_address = "down.example.com", .server_port = 80, .duration_ns = 50 * MS },
+		{ .kind = HTTP_SERVER,
+		  .method = "GET",
+		  .status = 200,
+		  .path = "/users/1",
+		  .pattern = "/users/{id}",
+		  .duration_ns = 3 * MS },
+		{ .kind = HTTP_SERVER,
+		  .method = "GET",
+		  .status = 200,
+		  .path = "/users/2",
+		  .pattern = "/users/{id}",
+		  .duration_ns = 20 * MS },
+		{ .kind = HTTP_SERVER,
+		  .method = "GET",
+		  .status = 200,
+		  .path = "/users/3",
+		  .pattern = "/users/{id}",
+		  .duration_ns = 200 * MS },
+		{ .kind = HTTP_SERVER,
+		  .method = "POST",
+		  .status = 503,
+		  .path = "/orders",
+		  .pattern = "/orders",
+		  .duration_ns = 1500 * MS },
+		{ .kind = HTTP_CLIENT,
+		  .method = "GET",
+		  .status = 200,
+		  .server_address = "api.example.com",
+		  .server_port = 443,
+		  .duration_ns = 10 * MS },
+		{ .kind = HTTP_CLIENT,
+		  .method = "GET",
+		  .status = 200,
+		  .server_address = "api.example.com",
+		  .server_port = 443,
+		  .duration_ns = 10 * MS },
+		{ .kind = HTTP_CLIENT,
+		  .method = "GET",
+		  .status = 0,
+		  .server_address = "down.example.com",
+		  .server_port = 80,
+		  .duration_ns = 50 * MS },
 	};
 	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++)
 		metrics_registry_record(reg, t, &recs[i]);
@@ -151,14 +187,29 @@ int main(int argc, char **argv)
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'n': nspans = (long)num(optarg, 0, 1e8); break;
-		case 'r': rate = num(optarg, 0, 1e9); break;
-		case 'k': services = (long)num(optarg, 1, 64); break;
-		case 'm': metrics_s = num(optarg, 0, 3600); break;
-		case 'l': linger_ms = (long)num(optarg, 0, 3600000); break;
-		case 't': stop_ms = (long)num(optarg, 0, 3600000); break;
-		case 'R': realtime = true; break;
-		default: usage();
+		case 'n':
+			nspans = (long)num(optarg, 0, 1e8);
+			break;
+		case 'r':
+			rate = num(optarg, 0, 1e9);
+			break;
+		case 'k':
+			services = (long)num(optarg, 1, 64);
+			break;
+		case 'm':
+			metrics_s = num(optarg, 0, 3600);
+			break;
+		case 'l':
+			linger_ms = (long)num(optarg, 0, 3600000);
+			break;
+		case 't':
+			stop_ms = (long)num(optarg, 0, 3600000);
+			break;
+		case 'R':
+			realtime = true;
+			break;
+		default:
+			usage();
 		}
 	}
 	log_setup(false, 0);
@@ -189,7 +240,8 @@ int main(int argc, char **argv)
 					       events_dropped, NULL, false) ||
 		    metrics_registry_add_observer(reg, "test.histogram", "s", "A test histogram.",
 						  METRIC_HISTOGRAM, observe, NULL) ||
-		    otlp_exporter_register_metrics(exp, reg) || otlp_exporter_add_metrics(exp, reg, metrics_s)) {
+		    otlp_exporter_register_metrics(exp, reg) ||
+		    otlp_exporter_add_metrics(exp, reg, metrics_s)) {
 			fprintf(stderr, "otlp_driver: cannot set up metrics\n");
 			return 1;
 		}
@@ -218,7 +270,9 @@ int main(int argc, char **argv)
 			.name = name,
 			.kind = i % 2 ? OTLP_SPAN_CLIENT : OTLP_SPAN_SERVER,
 			.start_unix_ns = 1700000000000000000ULL + (uint64_t)i * MS,
-			.status = i % 5 == 0 ? OTLP_STATUS_ERROR : i % 5 == 1 ? OTLP_STATUS_OK : OTLP_STATUS_UNSET,
+			.status = i % 5 == 0   ? OTLP_STATUS_ERROR
+				  : i % 5 == 1 ? OTLP_STATUS_OK
+					       : OTLP_STATUS_UNSET,
 			.status_message = i % 5 == 0 ? msg : NULL,
 		};
 		s.end_unix_ns = s.start_unix_ns + 1000 + (uint64_t)i;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A test OTLP/HTTP receiver: accepts POST /v1/traces and /v1/metrics (protobuf, gzip or not),
  * decodes them with the same generated code glimpse encodes with, and appends one JSON line
  * per request, per span and per metric data point to --out, flushed after every request.
@@ -38,7 +39,7 @@ typedef Opentelemetry__Proto__Resource__V1__Resource Resource;
 
 static struct {
 	FILE *out;
-	int status;      /* fault: answer with this */
+	int status;	 /* fault: answer with this */
 	int retry_after; /* -1: no header */
 	long fail_first; /* 0: every request gets status */
 	int delay_ms;
@@ -156,7 +157,8 @@ static void j_common(FILE *f, const char *signal, const Resource *r, const Scope
 static size_t write_traces(const uint8_t *p, size_t len, bool *ok)
 {
 	Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest *req =
-		opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(NULL, len, p);
+		opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(NULL, len,
+												 p);
 	size_t n = 0;
 	FILE *f = g.out;
 	*ok = req != NULL;
@@ -175,8 +177,8 @@ static size_t write_traces(const uint8_t *p, size_t len, bool *ok)
 				j_hex(f, &sp->span_id);
 				fputs(",\"parent_span_id\":", f);
 				j_hex(f, &sp->parent_span_id);
-				fprintf(f, ",\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64, sp->start_time_unix_nano,
-					sp->end_time_unix_nano);
+				fprintf(f, ",\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64,
+					sp->start_time_unix_nano, sp->end_time_unix_nano);
 				fprintf(f, ",\"status\":{\"code\":%d,\"message\":",
 					sp->status ? (int)sp->status->code : 0);
 				j_str(f, sp->status ? sp->status->message : "");
@@ -187,7 +189,8 @@ static size_t write_traces(const uint8_t *p, size_t len, bool *ok)
 		}
 	}
 	if (req)
-		opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(req, NULL);
+		opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(req,
+													NULL);
 	return n;
 }
 
@@ -213,8 +216,9 @@ static void metric_head(FILE *f, const Opentelemetry__Proto__Metrics__V1__Resour
 
 static void number_points(FILE *f, const Opentelemetry__Proto__Metrics__V1__ResourceMetrics *rm,
 			  const Opentelemetry__Proto__Metrics__V1__ScopeMetrics *sm,
-			  const Opentelemetry__Proto__Metrics__V1__Metric *m, const char *type, int temporality,
-			  int monotonic, Opentelemetry__Proto__Metrics__V1__NumberDataPoint **pts, size_t n)
+			  const Opentelemetry__Proto__Metrics__V1__Metric *m, const char *type,
+			  int temporality, int monotonic,
+			  Opentelemetry__Proto__Metrics__V1__NumberDataPoint **pts, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const Opentelemetry__Proto__Metrics__V1__NumberDataPoint *p = pts[i];
@@ -232,7 +236,8 @@ static void number_points(FILE *f, const Opentelemetry__Proto__Metrics__V1__Reso
 static size_t write_metrics(const uint8_t *p, size_t len, bool *ok)
 {
 	Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRequest *req =
-		opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__unpack(NULL, len, p);
+		opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__unpack(NULL,
+												     len, p);
 	size_t n = 0;
 	FILE *f = g.out;
 	*ok = req != NULL;
@@ -249,15 +254,16 @@ static size_t write_metrics(const uint8_t *p, size_t len, bool *ok)
 					n += m->gauge->n_data_points;
 					break;
 				case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM:
-					number_points(f, rm, sm, m, "sum", (int)m->sum->aggregation_temporality,
+					number_points(f, rm, sm, m, "sum",
+						      (int)m->sum->aggregation_temporality,
 						      m->sum->is_monotonic, m->sum->data_points,
 						      m->sum->n_data_points);
 					n += m->sum->n_data_points;
 					break;
 				case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM:
 					for (size_t x = 0; x < m->histogram->n_data_points; x++, n++) {
-						const Opentelemetry__Proto__Metrics__V1__HistogramDataPoint *hp =
-							m->histogram->data_points[x];
+						const Opentelemetry__Proto__Metrics__V1__HistogramDataPoint
+							*hp = m->histogram->data_points[x];
 						metric_head(f, rm, sm, m, "histogram",
 							    (int)m->histogram->aggregation_temporality, -1,
 							    hp->attributes, hp->n_attributes,
@@ -266,7 +272,8 @@ static size_t write_metrics(const uint8_t *p, size_t len, bool *ok)
 						j_double(f, hp->sum);
 						fputs(",\"bucket_counts\":[", f);
 						for (size_t b = 0; b < hp->n_bucket_counts; b++)
-							fprintf(f, "%s%" PRIu64, b ? "," : "", hp->bucket_counts[b]);
+							fprintf(f, "%s%" PRIu64, b ? "," : "",
+								hp->bucket_counts[b]);
 						fputs("],\"bounds\":[", f);
 						for (size_t b = 0; b < hp->n_explicit_bounds; b++) {
 							if (b)
@@ -283,7 +290,8 @@ static size_t write_metrics(const uint8_t *p, size_t len, bool *ok)
 		}
 	}
 	if (req)
-		opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__free_unpacked(req, NULL);
+		opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__free_unpacked(
+			req, NULL);
 	return n;
 }
 
@@ -336,8 +344,8 @@ static uint64_t clock_ns(clockid_t clock)
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *type, const char *text,
 			      bool retry_after)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
-								 MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
@@ -379,8 +387,10 @@ static void log_request(struct MHD_Connection *c, long n, const char *url, const
 	j_str(g.out, encoding);
 	fputs(",\"headers\":{", g.out);
 	MHD_get_connection_values(c, MHD_HEADER_KIND, j_header, &nh);
-	fprintf(g.out, "},\"status\":%u,\"bytes\":%zu,\"items\":%zu,\"time_ns\":%" PRIu64
-		",\"mono_ns\":%" PRIu64 "}\n", status, bytes, items, t, mono);
+	fprintf(g.out,
+		"},\"status\":%u,\"bytes\":%zu,\"items\":%zu,\"time_ns\":%" PRIu64 ",\"mono_ns\":%" PRIu64
+		"}\n",
+		status, bytes, items, t, mono);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -418,7 +428,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (strcmp(method, "POST"))
 		return answer(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "POST only\n", false);
 	if (!traces && !metrics)
-		return answer(c, MHD_HTTP_NOT_FOUND, "text/plain", "only /v1/traces and /v1/metrics\n", false);
+		return answer(c, MHD_HTTP_NOT_FOUND, "text/plain", "only /v1/traces and /v1/metrics\n",
+			      false);
 	const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	const char *enc = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
 	bool gz = enc && !strcasecmp(enc, "gzip");
@@ -498,9 +509,12 @@ static long num(const char *s, long min, long max)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },       { "port", required_argument, NULL, 'p' },
-		{ "status", required_argument, NULL, 's' },    { "retry-after", required_argument, NULL, 'r' },
-		{ "fail-first", required_argument, NULL, 'f' }, { "delay-ms", required_argument, NULL, 'd' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "status", required_argument, NULL, 's' },
+		{ "retry-after", required_argument, NULL, 'r' },
+		{ "fail-first", required_argument, NULL, 'f' },
+		{ "delay-ms", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL;
@@ -508,13 +522,26 @@ int main(int argc, char **argv)
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'o': out = optarg; break;
-		case 'p': port = num(optarg, 0, 65535); break;
-		case 's': g.status = (int)num(optarg, 100, 599); break;
-		case 'r': g.retry_after = (int)num(optarg, 0, 86400); break;
-		case 'f': g.fail_first = num(optarg, 0, 1000000000); break;
-		case 'd': g.delay_ms = (int)num(optarg, 0, 600000); break;
-		default: usage();
+		case 'o':
+			out = optarg;
+			break;
+		case 'p':
+			port = num(optarg, 0, 65535);
+			break;
+		case 's':
+			g.status = (int)num(optarg, 100, 599);
+			break;
+		case 'r':
+			g.retry_after = (int)num(optarg, 0, 86400);
+			break;
+		case 'f':
+			g.fail_first = num(optarg, 0, 1000000000);
+			break;
+		case 'd':
+			g.delay_ms = (int)num(optarg, 0, 600000);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!out || optind != argc)
@@ -536,8 +563,8 @@ int main(int argc, char **argv)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	struct MHD_Daemon *d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0, NULL,
-		NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+		NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
+		completed, NULL, MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "otlp_receiver: cannot listen on 127.0.0.1:%ld\n", port);
 		return 1;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* agent_config: a full file, defaults, every class of error with its exact message and
  * position, ${VAR} substitution through a fake environment, print → parse round trips. */
 #include <setjmp.h>
@@ -56,46 +57,45 @@ static void parse_ok(struct agent_config *c, const char *text)
 	assert_string_equal(err, "");
 }
 
-static const char full_yaml[] =
-	"# every key\n"
-	"log_format: json\n"
-	"prometheus:\n"
-	"  address: \"0.0.0.0:9100\"\n"
-	"otlp:\n"
-	"  endpoint: http://collector:4318\n"
-	"  headers:\n"
-	"    Authorization: \"Bearer abc\"\n"
-	"    x-tenant: team-a\n"
-	"  compression: none\n"
-	"  metrics_interval: 15s\n"
-	"traces:\n"
-	"  sampler: parentbased_traceidratio\n"
-	"  sampler_arg: 0.25\n"
-	"  keep_errors: false\n"
-	"  keep_slower_than: 500ms\n"
-	"profiles:\n"
-	"  directory: /var/lib/glimpse\n"
-	"  interval: 2m\n"
-	"  otlp: true\n"
-	"selectors:\n"
-	"  - name: checkout\n"
-	"    match:\n"
-	"      exe: \"/usr/local/bin/*\"\n"
-	"      process_name: \"checkout*\"\n"
-	"      port: 8080\n"
-	"      container_id: \"abc*\"\n"
-	"      k8s_namespace: shop\n"
-	"      k8s_pod: \"checkout-*\"\n"
-	"      pids: [123, 456]\n"
-	"    signals:\n"
-	"      http_metrics: false\n"
-	"      traces: false\n"
-	"      runtime: false\n"
-	"      cpu_profile: false\n"
-	"      cpu_profile_hz: 99\n"
-	"      offcpu_profile: true\n"
-	"  - name: db\n"
-	"    match: {pids: [7]}\n";
+static const char full_yaml[] = "# every key\n"
+				"log_format: json\n"
+				"prometheus:\n"
+				"  address: \"0.0.0.0:9100\"\n"
+				"otlp:\n"
+				"  endpoint: http://collector:4318\n"
+				"  headers:\n"
+				"    Authorization: \"Bearer abc\"\n"
+				"    x-tenant: team-a\n"
+				"  compression: none\n"
+				"  metrics_interval: 15s\n"
+				"traces:\n"
+				"  sampler: parentbased_traceidratio\n"
+				"  sampler_arg: 0.25\n"
+				"  keep_errors: false\n"
+				"  keep_slower_than: 500ms\n"
+				"profiles:\n"
+				"  directory: /var/lib/glimpse\n"
+				"  interval: 2m\n"
+				"  otlp: true\n"
+				"selectors:\n"
+				"  - name: checkout\n"
+				"    match:\n"
+				"      exe: \"/usr/local/bin/*\"\n"
+				"      process_name: \"checkout*\"\n"
+				"      port: 8080\n"
+				"      container_id: \"abc*\"\n"
+				"      k8s_namespace: shop\n"
+				"      k8s_pod: \"checkout-*\"\n"
+				"      pids: [123, 456]\n"
+				"    signals:\n"
+				"      http_metrics: false\n"
+				"      traces: false\n"
+				"      runtime: false\n"
+				"      cpu_profile: false\n"
+				"      cpu_profile_hz: 99\n"
+				"      offcpu_profile: true\n"
+				"  - name: db\n"
+				"    match: {pids: [7]}\n";
 
 static void test_full(void **state)
 {
@@ -174,7 +174,13 @@ static void test_defaults(void **state)
 	/* Empty files, and sections present but empty, all give the defaults; parsing starts
 	 * from the defaults whatever *c held. */
 	static const char *const empties[] = {
-		"", "\n", "# only a comment\n", "---\n", "--- ~\n", "null\n", "\xef\xbb\xbf",
+		"",
+		"\n",
+		"# only a comment\n",
+		"---\n",
+		"--- ~\n",
+		"null\n",
+		"\xef\xbb\xbf",
 		"prometheus:\notlp:\ntraces: {}\nprofiles: ~\nselectors: []\n",
 	};
 	for (size_t i = 0; i < sizeof(empties) / sizeof(empties[0]); i++) {
@@ -211,13 +217,11 @@ static const struct error_case error_cases[] = {
 	{ "otlp:\n  endpoint: a\n  endpoint: b\n",
 	  "config.yaml:3:3: duplicate key 'otlp.endpoint'; expected each key once" },
 	{ "? [a]\n: 1\n", "config.yaml:1:3: a top-level key is a list; expected a key name" },
-	{ "otlp:\n  {a: 1}: 2\n",
-	  "config.yaml:2:3: a key in 'otlp' is a mapping; expected a key name" },
+	{ "otlp:\n  {a: 1}: 2\n", "config.yaml:2:3: a key in 'otlp' is a mapping; expected a key name" },
 	/* scalar values */
 	{ "traces:\n  keep_errors: maybe\n",
 	  "config.yaml:2:16: 'maybe' is not a boolean; expected true or false" },
-	{ "log_format: yaml\n",
-	  "config.yaml:1:13: 'yaml' is not a log format; expected human or json" },
+	{ "log_format: yaml\n", "config.yaml:1:13: 'yaml' is not a log format; expected human or json" },
 	{ "otlp:\n  compression: zstd\n",
 	  "config.yaml:2:16: 'zstd' is not a compression; expected gzip or none" },
 	{ "traces:\n  sampler: sometimes\n",
@@ -412,8 +416,11 @@ static void test_error_limits(void **state)
 	assert_string_equal(err, "config.yaml:19:5: too many headers; expected at most 16");
 
 	/* long values are cut in messages, and a short err buffer still gets a terminated prefix */
-	assert_int_equal(parse(c, "log_format: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-				  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", err, sizeof(err)), -EINVAL);
+	assert_int_equal(parse(c,
+			       "log_format: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+			       err, sizeof(err)),
+			 -EINVAL);
 	assert_string_equal(err, "config.yaml:1:13: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 				 "aaaaaaaaaaaaaaaaaaaa...' is not a log format; expected human or json");
 	char small[16];
@@ -422,8 +429,7 @@ static void test_error_limits(void **state)
 	assert_int_equal(parse(c, "x: 1\n", NULL, 0), -EINVAL);
 
 	/* a file name with a newline stays one line */
-	assert_int_equal(agent_config_parse(c, "a\nb", "x: 1", 4, fake_env, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(agent_config_parse(c, "a\nb", "x: 1", 4, fake_env, err, sizeof(err)), -EINVAL);
 	assert_null(strchr(err, '\n'));
 	free(c);
 }
@@ -555,8 +561,7 @@ static void test_load(void **state)
 	(void)state;
 	struct agent_config *c = new_config();
 	char err[512];
-	assert_int_equal(agent_config_load(c, "/nonexistent/glimpse.yaml", err, sizeof(err)),
-			 -ENOENT);
+	assert_int_equal(agent_config_load(c, "/nonexistent/glimpse.yaml", err, sizeof(err)), -ENOENT);
 	assert_string_equal(err, "/nonexistent/glimpse.yaml: cannot read: No such file or directory");
 
 	char path[] = "/tmp/glimpse-config-XXXXXX";
@@ -567,9 +572,11 @@ static void test_load(void **state)
 	close(fd);
 	assert_int_equal(agent_config_load(c, path, err, sizeof(err)), -EINVAL);
 	char want[600];
-	snprintf(want, sizeof(want), "%s:3:12: 'always_of' is not a sampler; expected one of "
+	snprintf(want, sizeof(want),
+		 "%s:3:12: 'always_of' is not a sampler; expected one of "
 		 "always_on, always_off, traceidratio, parentbased_always_on, "
-		 "parentbased_always_off, or parentbased_traceidratio", path);
+		 "parentbased_always_off, or parentbased_traceidratio",
+		 path);
 	assert_string_equal(err, want);
 	fd = open(path, O_WRONLY | O_TRUNC);
 	assert_true(fd >= 0);
@@ -588,12 +595,9 @@ static void test_load(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_error_limits),
-		cmocka_unit_test(test_env),
-		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_full),   cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_errors), cmocka_unit_test(test_error_limits),
+		cmocka_unit_test(test_env),    cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

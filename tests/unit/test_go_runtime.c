@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Unit tests for user/metrics/go_runtime.c (and the runtime offsets of go_offsets.c, find_rip_refs of
  * disasm.c). Ground truth: the real Go builds in $GLIMPSE_APPS, each version normal and
  * stripped. In a normal build, the variables found by disassembly must be the .symtab ones and
@@ -68,9 +69,9 @@ static void test_rip_refs(void **state)
 	static const uint8_t code[] = {
 		0x48, 0x8b, 0x05, 0x10, 0x00, 0x00, 0x00, /* mov rax, [rip+0x10] */
 		0x48, 0x8d, 0x0d, 0xf0, 0xff, 0xff, 0xff, /* lea rcx, [rip-0x10] */
-		0x8b, 0x14, 0xc1,                         /* mov edx, [rcx+rax*8]: not RIP-relative */
-		0xff, 0x05, 0x00, 0x01, 0x00, 0x00,       /* inc dword [rip+0x100] */
-		0xc3,                                     /* ret */
+		0x8b, 0x14, 0xc1,			  /* mov edx, [rcx+rax*8]: not RIP-relative */
+		0xff, 0x05, 0x00, 0x01, 0x00, 0x00,	  /* inc dword [rip+0x100] */
+		0xc3,					  /* ret */
 	};
 	struct rip_ref refs[8];
 	int n = find_rip_refs(code, sizeof(code), 0x1000, refs, 8);
@@ -105,7 +106,8 @@ static void test_table_matches_dwarf(void **state)
 		struct go_runtime_offsets table;
 		assert_int_equal(go_runtime_offsets_from_table(l.go_version, &table), 0);
 		if (memcmp(&table, &l.offsets, sizeof(table)))
-			fail_msg("Go %s: table offsets differ from DWARF (run scripts/gen-go-offsets.sh)", versions[v]);
+			fail_msg("Go %s: table offsets differ from DWARF (run scripts/gen-go-offsets.sh)",
+				 versions[v]);
 		/* Every field present in these versions. */
 		const int32_t *o = (const int32_t *)&l.offsets;
 		for (size_t i = 0; i < sizeof(l.offsets) / sizeof(int32_t); i++)
@@ -130,14 +132,15 @@ static void test_table_matches_dwarf(void **state)
 
 /* ---- variables ---- */
 
-static void assert_same_vars(const struct go_runtime_layout *a, const struct go_runtime_layout *b, const char *what)
+static void assert_same_vars(const struct go_runtime_layout *a, const struct go_runtime_layout *b,
+			     const char *what)
 {
 	if (a->allgs != b->allgs || a->allglen != b->allglen || a->allgptr != b->allgptr ||
 	    a->memstats != b->memstats || a->gc_controller != b->gc_controller)
 		fail_msg("%s: allgs %#lx/%#lx allglen %#lx/%#lx allgptr %#lx/%#lx memstats %#lx/%#lx "
 			 "gcController %#lx/%#lx",
-			 what, a->allgs, b->allgs, a->allglen, b->allglen, a->allgptr, b->allgptr, a->memstats,
-			 b->memstats, a->gc_controller, b->gc_controller);
+			 what, a->allgs, b->allgs, a->allglen, b->allglen, a->allgptr, b->allgptr,
+			 a->memstats, b->memstats, a->gc_controller, b->gc_controller);
 }
 
 /* In normal builds, disassembly (with DWARF or table offsets) finds exactly the .symtab addresses. */
@@ -158,7 +161,8 @@ static void test_disassembly_matches_symtab(void **state)
 			assert_string_equal(dis.vars_source, "disassembly");
 			assert_string_equal(dis_table.offsets_source, "table");
 			assert_true(sym.have_memory && dis.have_memory && dis_table.have_memory);
-			assert_true(sym.allgs && sym.allglen && sym.allgptr && sym.memstats && sym.gc_controller);
+			assert_true(sym.allgs && sym.allglen && sym.allgptr && sym.memstats &&
+				    sym.gc_controller);
 			snprintf(what, sizeof(what), "%s disassembly vs symtab", path);
 			assert_same_vars(&dis, &sym, what);
 			snprintf(what, sizeof(what), "%s disassembly with table offsets vs symtab", path);
@@ -217,7 +221,8 @@ static bool section_named(Elf *elf, const char *name, GElf_Shdr *out)
 }
 
 /* The stripped build's address of a variable, from the normal build's .symtab address. */
-static uint64_t expected_in_stripped(const struct elf_file *normal, const struct elf_file *stripped, uint64_t addr)
+static uint64_t expected_in_stripped(const struct elf_file *normal, const struct elf_file *stripped,
+				     uint64_t addr)
 {
 	GElf_Shdr ns = { 0 }, ss = { 0 };
 	const char *name = section_of(normal->elf, addr, &ns);
@@ -276,7 +281,7 @@ static void test_not_go(void **state)
 	assert_non_null(why);
 	assert_int_equal(go_runtime_layout_from_file("/nonexistent/binary", 0, &l, &why), -ENOENT);
 	assert_null(go_runtime_open(0x7ffffff0)); /* no such process */
-	assert_null(go_runtime_open(getpid()));                      /* not Go */
+	assert_null(go_runtime_open(getpid()));	  /* not Go */
 }
 
 /* ---- live processes ---- */
@@ -464,7 +469,8 @@ static void live(const char *version, bool stripped)
 		 * and exactly to what is known (the idle goroutines plus the parked ones). */
 		int64_t want = idle + (int64_t)s.parked;
 		if (llabs((int64_t)s.goroutines - want) > want / 50)
-			fail_msg("NumGoroutine %llu, want %lld", (unsigned long long)s.goroutines, (long long)want);
+			fail_msg("NumGoroutine %llu, want %lld", (unsigned long long)s.goroutines,
+				 (long long)want);
 		assert_int_equal(read_until(rt, want, &st), want);
 	}
 	/* Cost of one read with 10000 goroutines (reported, and bounded loosely for slow CI). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Unit tests for user/gobinary.c. Ground truth comes from the real Go builds in $GLIMPSE_APPS
  * (goburner-<ver>[-stripped]): the non-stripped build's .symtab and main.go's source lines.
  * Formats without a fixture binary (Go 1.16/1.17 pclntab, pre-1.18 buildinfo) are checked on
@@ -92,8 +93,7 @@ static uint8_t *section_copy(Elf *elf, const char *name, size_t *size, uint64_t 
 }
 
 /* Calls fn for every sized STT_FUNC symbol of .symtab; returns how many there were. */
-static size_t for_each_func_sym(Elf *elf, void (*fn)(const char *, const GElf_Sym *, void *),
-				void *arg)
+static size_t for_each_func_sym(Elf *elf, void (*fn)(const char *, const GElf_Sym *, void *), void *arg)
 {
 	size_t count = 0;
 	for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
@@ -213,8 +213,8 @@ static void check_sym(const char *name, const GElf_Sym *sym, void *arg)
 	if (gopclntab_lookup(c->t, sym->st_value, &fn, NULL, NULL) != 0)
 		fail_msg("%s at %#lx: not in the pclntab", name, (unsigned long)sym->st_value);
 	if (fn.entry != sym->st_value || !same_func_name(name, fn.name))
-		fail_msg("%s at %#lx: pclntab says %s at %#lx", name, (unsigned long)sym->st_value,
-			 fn.name, (unsigned long)fn.entry);
+		fail_msg("%s at %#lx: pclntab says %s at %#lx", name, (unsigned long)sym->st_value, fn.name,
+			 (unsigned long)fn.entry);
 	assert_true(fn.end > fn.entry);
 	assert_true(fn.end >= sym->st_value + sym->st_size);
 	c->checked++;
@@ -281,9 +281,8 @@ static void test_stripped_same_functions(void **state)
 	(void)state;
 	if (!apps_dir())
 		skip();
-	static const char *const names[] = { "main.burnA",	"main.burnB", "main.burnC",
-					     "main.main",	"main.worker", "runtime.goexit",
-					     "runtime.newproc1" };
+	static const char *const names[] = { "main.burnA",  "main.burnB",     "main.burnC",	 "main.main",
+					     "main.worker", "runtime.goexit", "runtime.newproc1" };
 	for (size_t v = 0; v < NVERSIONS; v++) {
 		char name[64], sname[80];
 		snprintf(name, sizeof(name), "goburner-%s", versions[v]);
@@ -336,8 +335,7 @@ static void test_burnA_source_position(void **state)
 	uint32_t spin_end = source_func_end(spin);
 	for (size_t v = 0; v < 2 * NVERSIONS; v++) {
 		char name[64];
-		snprintf(name, sizeof(name), "goburner-%s%s", versions[v / 2],
-			 v % 2 ? "-stripped" : "");
+		snprintf(name, sizeof(name), "goburner-%s%s", versions[v / 2], v % 2 ? "-stripped" : "");
 		char full[64];
 		snprintf(full, sizeof(full), "goburner-%s", versions[v / 2]);
 		struct bin b;
@@ -396,8 +394,7 @@ static void test_buildinfo_version(void **state)
 		skip();
 	for (size_t v = 0; v < 2 * NVERSIONS; v++) {
 		char name[64], want[16], buf[64];
-		snprintf(name, sizeof(name), "goburner-%s%s", versions[v / 2],
-			 v % 2 ? "-stripped" : "");
+		snprintf(name, sizeof(name), "goburner-%s%s", versions[v / 2], v % 2 ? "-stripped" : "");
 		snprintf(want, sizeof(want), "go%s", versions[v / 2]);
 		struct bin b;
 		bin_open(&b, name);
@@ -521,21 +518,21 @@ static void test_malformed(void **state)
 
 	uint8_t *d = malloc(size);
 	assert_non_null(d);
-#define MUTATE(stmt)                                                                               \
-	do {                                                                                       \
-		memcpy(d, orig, size);                                                             \
-		stmt;                                                                              \
-		struct gopclntab *m = open_copy(d, size, addr);                                    \
-		if (m)                                                                             \
-			fail_msg("accepted: %s", #stmt);                                           \
+#define MUTATE(stmt)                                            \
+	do {                                                    \
+		memcpy(d, orig, size);                          \
+		stmt;                                           \
+		struct gopclntab *m = open_copy(d, size, addr); \
+		if (m)                                          \
+			fail_msg("accepted: %s", #stmt);        \
 	} while (0)
-	MUTATE(put32(d, 0xfffffffb));  /* Go 1.2-1.15: unsupported */
-	MUTATE(put32(d, 0xfeedface));  /* wrong magic */
-	MUTATE(put32(d, 0xf1ffffff));  /* big-endian 1.20 magic */
-	MUTATE(d[4] = 1);              /* pad */
-	MUTATE(d[6] = 3);              /* quantum */
-	MUTATE(d[7] = 2);              /* pointer size */
-	MUTATE(put64(d + 8, 0));       /* no functions */
+	MUTATE(put32(d, 0xfffffffb)); /* Go 1.2-1.15: unsupported */
+	MUTATE(put32(d, 0xfeedface)); /* wrong magic */
+	MUTATE(put32(d, 0xf1ffffff)); /* big-endian 1.20 magic */
+	MUTATE(d[4] = 1);	      /* pad */
+	MUTATE(d[6] = 3);	      /* quantum */
+	MUTATE(d[7] = 2);	      /* pointer size */
+	MUTATE(put64(d + 8, 0));      /* no functions */
 	MUTATE(put64(d + 8, UINT64_MAX));
 	MUTATE(put64(d + 8, 1ULL << 62));
 	MUTATE(put64(d + 8, 1ULL << 32));
@@ -553,9 +550,10 @@ static void test_malformed(void **state)
 	MUTATE(put32(d + ftab + 4, (uint32_t)(size - ftab)));
 	MUTATE(put32(d + ftab + 4, UINT32_MAX));
 	MUTATE(put32(d + ftab + 8, 0xfffffff0)); /* entry of function 1 before function 0... */
-	MUTATE(put32(d + ftab, 0x7fffffff));     /* ...or function 0 after function 1 */
+	MUTATE(put32(d + ftab, 0x7fffffff));	 /* ...or function 0 after function 1 */
 	/* name offset of function 0 outside funcnametab */
-	uint32_t f0 = orig[ftab + 4] | orig[ftab + 5] << 8 | orig[ftab + 6] << 16 | (uint32_t)orig[ftab + 7] << 24;
+	uint32_t f0 =
+		orig[ftab + 4] | orig[ftab + 5] << 8 | orig[ftab + 6] << 16 | (uint32_t)orig[ftab + 7] << 24;
 	MUTATE(put32(d + ftab + f0 + 4, UINT32_MAX));
 	MUTATE(put32(d + ftab + f0 + 4, 0x7fffffff));
 #undef MUTATE
@@ -568,7 +566,7 @@ static void test_malformed(void **state)
 		pctab |= (uint64_t)orig[8 + 8 * 6 + i] << (8 * i);
 		cutab |= (uint64_t)orig[8 + 8 * 4 + i] << (8 * i);
 	}
-	memset(d + pctab, 0xff, ftab - pctab);  /* endless varints everywhere */
+	memset(d + pctab, 0xff, ftab - pctab);	/* endless varints everywhere */
 	memset(d + cutab, 0xff, pctab - cutab); /* no file for any cu */
 	t = open_copy(d, size, addr);
 	assert_non_null(t);
@@ -609,8 +607,7 @@ static void test_malformed(void **state)
 			gopclntab_close(t);
 		}
 	}
-	print_message("random corruption: %zu/300 still opened (and stayed in bounds)\n",
-		      accepted);
+	print_message("random corruption: %zu/300 still opened (and stayed in bounds)\n", accepted);
 	free(d);
 	free(orig);
 	bin_close(&b);
@@ -665,9 +662,9 @@ static void sb_step(struct sbuf *b, int32_t delta, uint32_t pcdelta, uint32_t qu
 
 struct synfunc {
 	const char *name;
-	uint32_t size;      /* bytes of code */
-	const char *file;   /* NULL: cu without file (cutab entry ~0) */
-	uint32_t split;     /* pc offset where the line changes */
+	uint32_t size;	  /* bytes of code */
+	const char *file; /* NULL: cu without file (cutab entry ~0) */
+	uint32_t split;	  /* pc offset where the line changes */
 	int32_t line1, line2;
 };
 
@@ -677,7 +674,7 @@ static const struct synfunc synfuncs[] = {
 	{ "main.nofile", 0x10, NULL, 0x8, 5, 6 },
 	{ "main.g", 0x30, "/src/main.go", 0x2c, 7, 300 },
 };
-#define NSYN (sizeof(synfuncs) / sizeof(synfuncs[0]))
+#define NSYN	 (sizeof(synfuncs) / sizeof(synfuncs[0]))
 #define SYN_TEXT 0x401000ULL
 
 /* Builds a pclntab of version ver (116, 118, 120) with functions back to back from SYN_TEXT.
@@ -800,8 +797,7 @@ static void test_synthetic_formats(void **state)
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		size_t size;
-		uint8_t *d = build_table(cases[c].ver, cases[c].ptrsize, cases[c].quantum, SYN_TEXT,
-					 &size);
+		uint8_t *d = build_table(cases[c].ver, cases[c].ptrsize, cases[c].quantum, SYN_TEXT, &size);
 		/* text_start is a fallback only: a wrong one must not matter here */
 		struct gopclntab *t = gopclntab_open(d, size, 0x500000, 0x123);
 		free(d);
@@ -918,9 +914,9 @@ static void test_buildinfo_synthetic(void **state)
 	/* Go < 1.18: pointer to runtime.buildVersion, a {ptr, len} string header */
 	uint8_t bi[64] = { 0 }, hdr[16], str[] = "go1.16.15";
 	buildinfo_header(bi, 8, 0);
-	put64(bi + 32, 0x520000);    /* &runtime.buildVersion */
-	put64(bi + 40, 0x520010);    /* &runtime.modinfo */
-	put64(hdr, 0x4a0003);        /* string bytes in .rodata */
+	put64(bi + 32, 0x520000); /* &runtime.buildVersion */
+	put64(bi + 40, 0x520010); /* &runtime.modinfo */
+	put64(hdr, 0x4a0003);	  /* string bytes in .rodata */
 	put64(hdr + 8, strlen((char *)str));
 	uint8_t rodata[32] = "xyz";
 	memcpy(rodata + 3, str, strlen((char *)str));
@@ -956,12 +952,11 @@ static void test_buildinfo_synthetic(void **state)
 	static const struct {
 		uint64_t hdr_addr, str_addr, len;
 	} bad[] = {
-		{ 0x600000, 0x4a0003, 9 },   /* header not mapped */
-		{ 0x52000c, 0x4a0003, 9 },   /* header straddles the section end */
-		{ 0x520000, 0x4a001c, 9 },   /* string runs past .rodata */
-		{ 0x520000, 0x4a0003, 0 },   /* empty */
-		{ 0x520000, 0x4a0003, UINT64_MAX },
-		{ 0x520000, 0x4a0003, 10 },  /* includes a NUL */
+		{ 0x600000, 0x4a0003, 9 }, /* header not mapped */
+		{ 0x52000c, 0x4a0003, 9 }, /* header straddles the section end */
+		{ 0x520000, 0x4a001c, 9 }, /* string runs past .rodata */
+		{ 0x520000, 0x4a0003, 0 }, /* empty */
+		{ 0x520000, 0x4a0003, UINT64_MAX }, { 0x520000, 0x4a0003, 10 }, /* includes a NUL */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		buildinfo_header(bi, 8, 0);
@@ -990,10 +985,10 @@ static void test_buildinfo_synthetic(void **state)
 		int ret;
 	} cases[] = {
 		{ sizeof(in), 9, 0 },
-		{ 58, 9, 0 },         /* ends right after the string */
-		{ 57, 9, -EINVAL },   /* string cut */
-		{ 48, 9, -EINVAL },   /* length byte missing */
-		{ 47, 9, -ENOENT },   /* header cut */
+		{ 58, 9, 0 },		       /* ends right after the string */
+		{ 57, 9, -EINVAL },	       /* string cut */
+		{ 48, 9, -EINVAL },	       /* length byte missing */
+		{ 47, 9, -ENOENT },	       /* header cut */
 		{ sizeof(in), 0x80, -EINVAL }, /* unterminated varint ... */
 		{ sizeof(in), 60, -EINVAL },   /* longer than the section */
 		{ sizeof(in), 0, -EINVAL },    /* empty */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* HTTP metrics: histograms, routes, resource, the registry's Prometheus text (golden and
  * promtool-checked), the live view, and the exporter over a real socket. */
 #define _GNU_SOURCE /* strcasestr */
@@ -97,18 +98,28 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-enum dist { UNIFORM, EXPONENTIAL, LOGNORMAL, BIMODAL, CONSTANT };
+enum dist {
+	UNIFORM,
+	EXPONENTIAL,
+	LOGNORMAL,
+	BIMODAL,
+	CONSTANT
+};
 #define NSAMPLES 100000
 
 static uint64_t draw(enum dist d)
 {
 	switch (d) {
-	case UNIFORM: return (uint64_t)(1e6 + uniform01() * 99e6);
-	case EXPONENTIAL: return (uint64_t)(-log(uniform01()) * 10e6);
-	case LOGNORMAL: return (uint64_t)(50e6 * exp(normal()));
+	case UNIFORM:
+		return (uint64_t)(1e6 + uniform01() * 99e6);
+	case EXPONENTIAL:
+		return (uint64_t)(-log(uniform01()) * 10e6);
+	case LOGNORMAL:
+		return (uint64_t)(50e6 * exp(normal()));
 	case BIMODAL:
 		return (uint64_t)((uniform01() < 0.9 ? 2e6 : 800e6) * (0.9 + 0.2 * uniform01()));
-	default: return 42 * MS;
+	default:
+		return 42 * MS;
 	}
 }
 
@@ -121,8 +132,8 @@ static void check_quantiles(const struct fine_hist *h, uint64_t *v, size_t n, co
 		double est = fine_hist_quantile(h, qs[i]);
 		double err = fabs(est - exact) / exact;
 		if (err > 0.03)
-			fail_msg("%s p%g: estimated %g s, exact %g s (%.1f%% off)", what, qs[i] * 100,
-				 est, exact, err * 100);
+			fail_msg("%s p%g: estimated %g s, exact %g s (%.1f%% off)", what, qs[i] * 100, est,
+				 exact, err * 100);
 	}
 }
 
@@ -152,8 +163,7 @@ static void test_quantiles(void **state)
 static void test_quantiles_of_delta(void **state)
 {
 	(void)state;
-	struct fine_hist *a = calloc(1, sizeof(*a)), *before = malloc(sizeof(*a)),
-			 *d = malloc(sizeof(*a));
+	struct fine_hist *a = calloc(1, sizeof(*a)), *before = malloc(sizeof(*a)), *d = malloc(sizeof(*a));
 	uint64_t *v = malloc(NSAMPLES * sizeof(*v));
 	assert_true(a && before && d && v);
 	for (int i = 0; i < NSAMPLES; i++) /* an earlier, much slower interval */
@@ -185,11 +195,11 @@ static void test_route_heuristics(void **state)
 		{ NULL, "/o/not-a-uuid-at-all", "/o/not-a-uuid-at-all" },
 		{ NULL, "/commit/9fceb02d0ae598e95dc970b74767f19372d61af8", "/commit/{id}" },
 		{ NULL, "/blob/abcdef12", "/blob/{id}" },
-		{ NULL, "/blob/abcdef1", "/blob/abcdef1" },       /* hex but short */
+		{ NULL, "/blob/abcdef1", "/blob/abcdef1" },	      /* hex but short */
 		{ NULL, "/blob/deadbeefcafe", "/blob/deadbeefcafe" }, /* hex without digits: a word */
-		{ NULL, "/s/aGVsbG8gd29ybGQ9PQ", "/s/{id}" },      /* base64 token */
-		{ NULL, "/s/Zm9vYmFy_LTEy-MzQ1", "/s/{id}" },      /* base64url token */
-		{ NULL, "/s/abc123", "/s/abc123" },                /* mixed but short */
+		{ NULL, "/s/aGVsbG8gd29ybGQ9PQ", "/s/{id}" },	      /* base64 token */
+		{ NULL, "/s/Zm9vYmFy_LTEy-MzQ1", "/s/{id}" },	      /* base64url token */
+		{ NULL, "/s/abc123", "/s/abc123" },		      /* mixed but short */
 		{ NULL, "/docs/getting-started-guide", "/docs/getting-started-guide" },
 		{ NULL, "/api/v2/items", "/api/v2/items" },
 		{ NULL, "", "/" },
@@ -262,8 +272,8 @@ static void test_route_table_cap(void **state)
 static void test_methods(void **state)
 {
 	(void)state;
-	static const char *known[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT",
-				       "OPTIONS", "TRACE", "PATCH" };
+	static const char *known[] = { "GET",	  "HEAD",    "POST",  "PUT",  "DELETE",
+				       "CONNECT", "OPTIONS", "TRACE", "PATCH" };
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		assert_string_equal(http_method_normalize(known[i]), known[i]);
 	assert_string_equal(http_method_normalize("get"), "_OTHER");
@@ -302,7 +312,10 @@ static void test_prom_names(void **state)
 /* ---- registry ---- */
 
 static const struct resource test_res = {
-	.service_name = "svc", .executable_name = "app", .host_name = "h", .pid = 42,
+	.service_name = "svc",
+	.executable_name = "app",
+	.host_name = "h",
+	.pid = 42,
 };
 
 static double active_requests(void *ctx, int target)
@@ -331,97 +344,205 @@ static void test_golden(void **state)
 {
 	(void)state;
 	static const char golden[] =
-	"# HELP target_info Target metadata\n"
-	"# TYPE target_info gauge\n"
-	"target_info{job=\"svc\",instance=\"h:42\",host_name=\"h\",process_executable_name=\"app\",process_pid=\"42\",service_name=\"svc\"} 1\n"
-	"# HELP http_server_request_duration_seconds Duration of HTTP server requests.\n"
-	"# TYPE http_server_request_duration_seconds histogram\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\",le=\"0\"} 0\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\",le=\"0.005\"} 0\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\",le=\"0.01\"} 0\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\",le=\"0.025\"} 0\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\",le=\"0.05\"} 0\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\",le=\"0.075\"} 0\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\",le=\"0.1\"} 0\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\",le=\"0.25\"} 0\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\",le=\"0.5\"} 0\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\",le=\"0.75\"} 0\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\",le=\"1\"} 0\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\",le=\"2.5\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\",le=\"5\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\",le=\"7.5\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\",le=\"10\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\",le=\"+Inf\"} 1\n"
-	"http_server_request_duration_seconds_sum{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\"} 1.5\n"
-	"http_server_request_duration_seconds_count{job=\"svc\",instance=\"h:42\",error_type=\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0\"} 0\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.005\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.01\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.025\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.05\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.075\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.1\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.25\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.5\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.75\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"1\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"2.5\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"5\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"7.5\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"10\"} 1\n"
-	"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"+Inf\"} 1\n"
-	"http_server_request_duration_seconds_sum{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\"} 0.005\n"
-	"http_server_request_duration_seconds_count{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\"} 1\n"
-	"# HELP http_client_request_duration_seconds Duration of HTTP client requests.\n"
-	"# TYPE http_client_request_duration_seconds histogram\n"
-	"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\",le=\"0\"} 0\n"
-	"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\",le=\"0.005\"} 0\n"
-	"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\",le=\"0.01\"} 0\n"
-	"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\",le=\"0.025\"} 1\n"
-	"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\",le=\"0.05\"} 1\n"
-	"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\",le=\"0.075\"} 1\n"
-	"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\",le=\"0.1\"} 1\n"
-	"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\",le=\"0.25\"} 1\n"
-	"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\",le=\"0.5\"} 1\n"
-	"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\",le=\"0.75\"} 1\n"
-	"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\",le=\"1\"} 1\n"
-	"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\",le=\"2.5\"} 1\n"
-	"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\",le=\"5\"} 1\n"
-	"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\",le=\"7.5\"} 1\n"
-	"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\",le=\"10\"} 1\n"
-	"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\",le=\"+Inf\"} 1\n"
-	"http_client_request_duration_seconds_sum{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\"} 0.02\n"
-	"http_client_request_duration_seconds_count{job=\"svc\",instance=\"h:42\",error_type=\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example.com\",server_port=\"443\"} 1\n"
-	"# HELP http_server_active_requests Number of active HTTP server requests.\n"
-	"# TYPE http_server_active_requests gauge\n"
-	"http_server_active_requests{job=\"svc\",instance=\"h:42\"} 3\n"
-	"# HELP glimpse_events_dropped_total Events lost between the kernel and glimpse.\n"
-	"# TYPE glimpse_events_dropped_total counter\n"
-	"glimpse_events_dropped_total 7\n"
-		;
+		"# HELP target_info Target metadata\n"
+		"# TYPE target_info gauge\n"
+		"target_info{job=\"svc\",instance=\"h:42\",host_name=\"h\",process_executable_name=\"app\","
+		"process_pid=\"42\",service_name=\"svc\"} 1\n"
+		"# HELP http_server_request_duration_seconds Duration of HTTP server requests.\n"
+		"# TYPE http_server_request_duration_seconds histogram\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/"
+		"{id}\",le=\"0\"} 0\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/"
+		"{id}\",le=\"0.005\"} 0\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/"
+		"{id}\",le=\"0.01\"} 0\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/"
+		"{id}\",le=\"0.025\"} 0\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/"
+		"{id}\",le=\"0.05\"} 0\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/"
+		"{id}\",le=\"0.075\"} 0\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/"
+		"{id}\",le=\"0.1\"} 0\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/"
+		"{id}\",le=\"0.25\"} 0\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/"
+		"{id}\",le=\"0.5\"} 0\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/"
+		"{id}\",le=\"0.75\"} 0\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/"
+		"{id}\",le=\"1\"} 0\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/"
+		"{id}\",le=\"2.5\"} 1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/"
+		"{id}\",le=\"5\"} 1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/"
+		"{id}\",le=\"7.5\"} 1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/"
+		"{id}\",le=\"10\"} 1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"500\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/"
+		"{id}\",le=\"+Inf\"} 1\n"
+		"http_server_request_duration_seconds_sum{job=\"svc\",instance=\"h:42\",error_type=\"500\","
+		"http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\"} "
+		"1.5\n"
+		"http_server_request_duration_seconds_count{job=\"svc\",instance=\"h:42\",error_type=\"500\","
+		"http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"/items/{id}\"} "
+		"1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0\"} 0\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.005\"} "
+		"1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.01\"} 1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.025\"} "
+		"1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.05\"} 1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.075\"} "
+		"1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.1\"} 1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.25\"} 1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.5\"} 1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"0.75\"} 1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"1\"} 1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"2.5\"} 1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"5\"} 1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"7.5\"} 1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"10\"} 1\n"
+		"http_server_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\",le=\"+Inf\"} 1\n"
+		"http_server_request_duration_seconds_sum{job=\"svc\",instance=\"h:42\",http_request_method="
+		"\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\"} 0.005\n"
+		"http_server_request_duration_seconds_count{job=\"svc\",instance=\"h:42\",http_request_"
+		"method=\"GET\",http_response_status_code=\"200\",http_route=\"/users/{id}\"} 1\n"
+		"# HELP http_client_request_duration_seconds Duration of HTTP client requests.\n"
+		"# TYPE http_client_request_duration_seconds histogram\n"
+		"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api."
+		"example.com\",server_port=\"443\",le=\"0\"} 0\n"
+		"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api."
+		"example.com\",server_port=\"443\",le=\"0.005\"} 0\n"
+		"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api."
+		"example.com\",server_port=\"443\",le=\"0.01\"} 0\n"
+		"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api."
+		"example.com\",server_port=\"443\",le=\"0.025\"} 1\n"
+		"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api."
+		"example.com\",server_port=\"443\",le=\"0.05\"} 1\n"
+		"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api."
+		"example.com\",server_port=\"443\",le=\"0.075\"} 1\n"
+		"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api."
+		"example.com\",server_port=\"443\",le=\"0.1\"} 1\n"
+		"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api."
+		"example.com\",server_port=\"443\",le=\"0.25\"} 1\n"
+		"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api."
+		"example.com\",server_port=\"443\",le=\"0.5\"} 1\n"
+		"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api."
+		"example.com\",server_port=\"443\",le=\"0.75\"} 1\n"
+		"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api."
+		"example.com\",server_port=\"443\",le=\"1\"} 1\n"
+		"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api."
+		"example.com\",server_port=\"443\",le=\"2.5\"} 1\n"
+		"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api."
+		"example.com\",server_port=\"443\",le=\"5\"} 1\n"
+		"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api."
+		"example.com\",server_port=\"443\",le=\"7.5\"} 1\n"
+		"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api."
+		"example.com\",server_port=\"443\",le=\"10\"} 1\n"
+		"http_client_request_duration_seconds_bucket{job=\"svc\",instance=\"h:42\",error_type="
+		"\"404\",http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api."
+		"example.com\",server_port=\"443\",le=\"+Inf\"} 1\n"
+		"http_client_request_duration_seconds_sum{job=\"svc\",instance=\"h:42\",error_type=\"404\","
+		"http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example."
+		"com\",server_port=\"443\"} 0.02\n"
+		"http_client_request_duration_seconds_count{job=\"svc\",instance=\"h:42\",error_type=\"404\","
+		"http_request_method=\"GET\",http_response_status_code=\"404\",server_address=\"api.example."
+		"com\",server_port=\"443\"} 1\n"
+		"# HELP http_server_active_requests Number of active HTTP server requests.\n"
+		"# TYPE http_server_active_requests gauge\n"
+		"http_server_active_requests{job=\"svc\",instance=\"h:42\"} 3\n"
+		"# HELP glimpse_events_dropped_total Events lost between the kernel and glimpse.\n"
+		"# TYPE glimpse_events_dropped_total counter\n"
+		"glimpse_events_dropped_total 7\n";
 	static double dropped = 7;
 	struct metrics_registry *reg = metrics_registry_new(0);
 	assert_non_null(reg);
 	assert_int_equal(metrics_registry_add_target(reg, &test_res), 0);
-	metrics_registry_record(reg, 0, &(struct http_record){
-		.kind = HTTP_SERVER, .method = "GET", .status = 0, .path = "/users/42",
-		.duration_ns = 5 * MS }); /* exactly on a bound; status 0 means 200 */
-	metrics_registry_record(reg, 0, &(struct http_record){
-		.kind = HTTP_SERVER, .method = "POST", .status = 500, .path = "/items/77",
-		.pattern = "POST /items/{id}", .duration_ns = 1500 * MS });
-	metrics_registry_record(reg, 0, &(struct http_record){
-		.kind = HTTP_CLIENT, .method = "GET", .status = 404,
-		.server_address = "api.example.com", .server_port = 443, .duration_ns = 20 * MS });
-	metrics_registry_record(reg, 5, &(struct http_record){ /* unknown target: ignored */
-		.kind = HTTP_SERVER, .method = "GET", .path = "/", .duration_ns = 1 });
+	metrics_registry_record(
+		reg, 0,
+		&(struct http_record){ .kind = HTTP_SERVER,
+				       .method = "GET",
+				       .status = 0,
+				       .path = "/users/42",
+				       .duration_ns = 5 * MS }); /* exactly on a bound; status 0 means 200 */
+	metrics_registry_record(reg, 0,
+				&(struct http_record){ .kind = HTTP_SERVER,
+						       .method = "POST",
+						       .status = 500,
+						       .path = "/items/77",
+						       .pattern = "POST /items/{id}",
+						       .duration_ns = 1500 * MS });
+	metrics_registry_record(reg, 0,
+				&(struct http_record){ .kind = HTTP_CLIENT,
+						       .method = "GET",
+						       .status = 404,
+						       .server_address = "api.example.com",
+						       .server_port = 443,
+						       .duration_ns = 20 * MS });
+	metrics_registry_record(reg, 5,
+				&(struct http_record){ /* unknown target: ignored */
+						       .kind = HTTP_SERVER,
+						       .method = "GET",
+						       .path = "/",
+						       .duration_ns = 1 });
 	metrics_registry_add_gauge(reg, "http.server.active_requests", "{request}",
-				   "Number of active HTTP server requests.", false,
-				   active_requests, NULL, true);
+				   "Number of active HTTP server requests.", false, active_requests, NULL,
+				   true);
 	metrics_registry_add_gauge(reg, "glimpse.events.dropped", "{event}",
-				   "Events lost between the kernel and glimpse.", true,
-				   events_dropped, &dropped, false);
-	assert_int_equal(metrics_registry_add_gauge(reg, "x", "", "", false, NULL, NULL, false),
-			 -EINVAL);
+				   "Events lost between the kernel and glimpse.", true, events_dropped,
+				   &dropped, false);
+	assert_int_equal(metrics_registry_add_gauge(reg, "x", "", "", false, NULL, NULL, false), -EINVAL);
 	char *out = render(reg);
 	if (strcmp(out, golden)) {
 		fprintf(stderr, "---- got\n%s---- want\n%s----\n", out, golden);
@@ -448,14 +569,18 @@ static void test_escaping(void **state)
 	strcpy(res.service_name, "we\"ird\\svc\nx");
 	struct metrics_registry *reg = metrics_registry_new(0);
 	assert_int_equal(metrics_registry_add_target(reg, &res), 0);
-	metrics_registry_record(reg, 0, &(struct http_record){
-		.kind = HTTP_SERVER, .method = "GET", .status = 200,
-		.path = "/a\"b/c\\d/e\nf/\xff\xfe/caf\xc3\xa9", .duration_ns = 1 });
+	metrics_registry_record(reg, 0,
+				&(struct http_record){ .kind = HTTP_SERVER,
+						       .method = "GET",
+						       .status = 200,
+						       .path = "/a\"b/c\\d/e\nf/\xff\xfe/caf\xc3\xa9",
+						       .duration_ns = 1 });
 	char *out = render(reg);
 	assert_non_null(strstr(out, "job=\"we\\\"ird\\\\svc\\nx\""));
 	assert_non_null(strstr(out, "service_name=\"we\\\"ird\\\\svc\\nx\""));
 	/* invalid UTF-8 becomes U+FFFD; valid multi-byte characters pass through */
-	assert_non_null(strstr(out, "http_route=\"/a\\\"b/c\\\\d/e\\nf/\xef\xbf\xbd\xef\xbf\xbd/caf\xc3\xa9\""));
+	assert_non_null(
+		strstr(out, "http_route=\"/a\\\"b/c\\\\d/e\\nf/\xef\xbf\xbd\xef\xbf\xbd/caf\xc3\xa9\""));
 	free(out);
 	metrics_registry_free(reg);
 }
@@ -479,25 +604,47 @@ static void test_route_overflow_in_registry(void **state)
 	char path[64];
 	for (int i = 0; i < 10; i++) {
 		snprintf(path, sizeof(path), "/page%c", 'a' + i);
-		metrics_registry_record(reg, 0, &(struct http_record){
-			.kind = HTTP_SERVER, .method = "GET", .status = 200, .path = path,
-			.duration_ns = MS });
+		metrics_registry_record(reg, 0,
+					&(struct http_record){ .kind = HTTP_SERVER,
+							       .method = "GET",
+							       .status = 200,
+							       .path = path,
+							       .duration_ns = MS });
 	}
 	/* a known route keeps resolving after the cap */
-	metrics_registry_record(reg, 0, &(struct http_record){
-		.kind = HTTP_SERVER, .method = "GET", .status = 200, .path = "/pagea",
-		.duration_ns = MS });
+	metrics_registry_record(reg, 0,
+				&(struct http_record){ .kind = HTTP_SERVER,
+						       .method = "GET",
+						       .status = 200,
+						       .path = "/pagea",
+						       .duration_ns = MS });
 	/* client destinations are capped the same way, without their ports */
 	for (int i = 0; i < 5; i++) {
 		snprintf(path, sizeof(path), "host%d", i);
-		metrics_registry_record(reg, 0, &(struct http_record){
-			.kind = HTTP_CLIENT, .method = "GET", .status = 200, .server_address = path,
-			.server_port = (uint16_t)(8000 + i), .duration_ns = MS });
+		metrics_registry_record(reg, 0,
+					&(struct http_record){ .kind = HTTP_CLIENT,
+							       .method = "GET",
+							       .status = 200,
+							       .server_address = path,
+							       .server_port = (uint16_t)(8000 + i),
+							       .duration_ns = MS });
 	}
 	char *out = render(reg);
-	assert_int_equal(count_of(out, "http_server_request_duration_seconds_count{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/{overflow}\""), 7);
-	assert_int_equal(count_of(out, "http_server_request_duration_seconds_count{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/pagea\""), 2);
-	assert_int_equal(count_of(out, "http_client_request_duration_seconds_count{job=\"svc\",instance=\"h:42\",http_request_method=\"GET\",http_response_status_code=\"200\",server_address=\"_OTHER\""), 2);
+	assert_int_equal(count_of(out, "http_server_request_duration_seconds_count{job=\"svc\",instance=\"h:"
+				       "42\",http_request_method=\"GET\",http_response_status_code=\"200\","
+				       "http_route=\"/{overflow}\""),
+			 7);
+	assert_int_equal(
+		count_of(out,
+			 "http_server_request_duration_seconds_count{job=\"svc\",instance=\"h:42\",http_"
+			 "request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/pagea\""),
+		2);
+	assert_int_equal(
+		count_of(
+			out,
+			"http_client_request_duration_seconds_count{job=\"svc\",instance=\"h:42\",http_"
+			"request_method=\"GET\",http_response_status_code=\"200\",server_address=\"_OTHER\""),
+		2);
 	assert_null(strstr(out, "/paged"));
 	free(out);
 
@@ -516,16 +663,28 @@ static void test_client_labels(void **state)
 	(void)state;
 	struct metrics_registry *reg = metrics_registry_new(0);
 	assert_int_equal(metrics_registry_add_target(reg, &test_res), 0);
-	metrics_registry_record(reg, 0, &(struct http_record){
-		.kind = HTTP_CLIENT, .method = "FROB", .status = 0, .server_address = "db",
-		.server_port = 0, .duration_ns = MS });
-	metrics_registry_record(reg, 0, &(struct http_record){
-		.kind = HTTP_CLIENT, .method = "PUT", .status = 503, .server_address = "x",
-		.server_port = 80, .duration_ns = MS });
+	metrics_registry_record(reg, 0,
+				&(struct http_record){ .kind = HTTP_CLIENT,
+						       .method = "FROB",
+						       .status = 0,
+						       .server_address = "db",
+						       .server_port = 0,
+						       .duration_ns = MS });
+	metrics_registry_record(reg, 0,
+				&(struct http_record){ .kind = HTTP_CLIENT,
+						       .method = "PUT",
+						       .status = 503,
+						       .server_address = "x",
+						       .server_port = 80,
+						       .duration_ns = MS });
 	char *out = render(reg);
 	/* no response: error.type _OTHER, no status code; unknown port: no server_port */
-	assert_non_null(strstr(out, "http_client_request_duration_seconds_count{job=\"svc\",instance=\"h:42\",error_type=\"_OTHER\",http_request_method=\"_OTHER\",server_address=\"db\"} 1\n"));
-	assert_non_null(strstr(out, "http_client_request_duration_seconds_count{job=\"svc\",instance=\"h:42\",error_type=\"503\",http_request_method=\"PUT\",http_response_status_code=\"503\",server_address=\"x\",server_port=\"80\"} 1\n"));
+	assert_non_null(
+		strstr(out, "http_client_request_duration_seconds_count{job=\"svc\",instance=\"h:42\",error_"
+			    "type=\"_OTHER\",http_request_method=\"_OTHER\",server_address=\"db\"} 1\n"));
+	assert_non_null(strstr(out, "http_client_request_duration_seconds_count{job=\"svc\",instance=\"h:"
+				    "42\",error_type=\"503\",http_request_method=\"PUT\",http_response_"
+				    "status_code=\"503\",server_address=\"x\",server_port=\"80\"} 1\n"));
 	free(out);
 	metrics_registry_free(reg);
 }
@@ -561,21 +720,28 @@ static void test_promtool(void **state)
 	char path[64];
 	for (int i = 0; i < 2000; i++) {
 		snprintf(path, sizeof(path), "/api/v%d/items/%d/\xff%c", i % 3, i, 'a' + i % 30);
-		metrics_registry_record(reg, i % 2, &(struct http_record){
-			.kind = HTTP_SERVER, .method = meths[i % 4], .status = statuses[i % 6],
-			.path = path, .pattern = i % 5 ? NULL : "GET /api/{v}/items/{id}",
-			.duration_ns = (uint64_t)i * 7 * MS });
-		metrics_registry_record(reg, i % 2, &(struct http_record){
-			.kind = HTTP_CLIENT, .method = meths[i % 4], .status = statuses[i % 6],
-			.server_address = i % 7 ? "backend.internal" : "", .server_port = 8080,
-			.duration_ns = (uint64_t)i * 3 * MS });
+		metrics_registry_record(
+			reg, i % 2,
+			&(struct http_record){ .kind = HTTP_SERVER,
+					       .method = meths[i % 4],
+					       .status = statuses[i % 6],
+					       .path = path,
+					       .pattern = i % 5 ? NULL : "GET /api/{v}/items/{id}",
+					       .duration_ns = (uint64_t)i * 7 * MS });
+		metrics_registry_record(
+			reg, i % 2,
+			&(struct http_record){ .kind = HTTP_CLIENT,
+					       .method = meths[i % 4],
+					       .status = statuses[i % 6],
+					       .server_address = i % 7 ? "backend.internal" : "",
+					       .server_port = 8080,
+					       .duration_ns = (uint64_t)i * 3 * MS });
 	}
 	metrics_registry_add_gauge(reg, "http.server.active_requests", "{request}",
 				   "Active requests.\nSecond \\ line.", false, frac_gauge, NULL, true);
-	metrics_registry_add_gauge(reg, "glimpse.events.dropped", "{event}", "Dropped events.",
-				   true, events_dropped, &dropped, false);
-	metrics_registry_add_gauge(reg, "glimpse.odd", "1", "Not a number.", false, nan_gauge,
-				   NULL, false);
+	metrics_registry_add_gauge(reg, "glimpse.events.dropped", "{event}", "Dropped events.", true,
+				   events_dropped, &dropped, false);
+	metrics_registry_add_gauge(reg, "glimpse.odd", "1", "Not a number.", false, nan_gauge, NULL, false);
 	char *out = render(reg);
 	metrics_registry_free(reg);
 
@@ -606,8 +772,9 @@ static void test_view(void **state)
 	struct metrics_registry *reg = metrics_registry_new(0);
 	assert_int_equal(metrics_registry_add_target(reg, &test_res), 0);
 	assert_null(http_view_new(reg, 1));
-	struct http_record r = { .kind = HTTP_SERVER, .method = "GET", .status = 200,
-				 .path = "/b/1", .duration_ns = 100 * MS };
+	struct http_record r = {
+		.kind = HTTP_SERVER, .method = "GET", .status = 200, .path = "/b/1", .duration_ns = 100 * MS
+	};
 	metrics_registry_record(reg, 0, &r); /* before the view: cumulative only */
 	struct http_view *v = http_view_new(reg, 0);
 	assert_non_null(v);
@@ -616,12 +783,18 @@ static void test_view(void **state)
 		r.status = i % 10 ? 200 : 502;
 		metrics_registry_record(reg, 0, &r);
 	}
-	metrics_registry_record(reg, 0, &(struct http_record){
-		.kind = HTTP_SERVER, .method = "POST", .status = 201, .path = "/b/2",
-		.duration_ns = 40 * MS });
-	metrics_registry_record(reg, 0, &(struct http_record){
-		.kind = HTTP_SERVER, .method = "GET", .status = 200, .path = "/a",
-		.duration_ns = 40 * MS });
+	metrics_registry_record(reg, 0,
+				&(struct http_record){ .kind = HTTP_SERVER,
+						       .method = "POST",
+						       .status = 201,
+						       .path = "/b/2",
+						       .duration_ns = 40 * MS });
+	metrics_registry_record(reg, 0,
+				&(struct http_record){ .kind = HTTP_SERVER,
+						       .method = "GET",
+						       .status = 200,
+						       .path = "/a",
+						       .duration_ns = 40 * MS });
 
 	struct http_view_snapshot s;
 	assert_int_equal(http_view_poll(v, &s), 0);
@@ -642,9 +815,12 @@ static void test_view(void **state)
 	assert_true(fabs(g->p99 - 0.099) < 0.099 * 0.03);
 
 	/* nothing new: interval is empty, totals stay */
-	metrics_registry_record(reg, 0, &(struct http_record){
-		.kind = HTTP_SERVER, .method = "GET", .status = 500, .path = "/a",
-		.duration_ns = 300 * MS });
+	metrics_registry_record(reg, 0,
+				&(struct http_record){ .kind = HTTP_SERVER,
+						       .method = "GET",
+						       .status = 500,
+						       .path = "/a",
+						       .duration_ns = 300 * MS });
 	assert_int_equal(http_view_poll(v, &s), 0);
 	assert_int_equal(s.rows[1].count, 101);
 	assert_int_equal(s.rows[1].interval_count, 0);
@@ -673,9 +849,13 @@ static void *writer(void *p)
 	char path[32];
 	for (int i = 0; i < a->n; i++) {
 		snprintf(path, sizeof(path), "/r%d/%d", i % 50, i);
-		metrics_registry_record(a->reg, i % 2, &(struct http_record){
-			.kind = i % 3 ? HTTP_SERVER : HTTP_CLIENT, .method = "GET", .status = 200,
-			.path = path, .server_address = "h", .duration_ns = (uint64_t)i });
+		metrics_registry_record(a->reg, i % 2,
+					&(struct http_record){ .kind = i % 3 ? HTTP_SERVER : HTTP_CLIENT,
+							       .method = "GET",
+							       .status = 200,
+							       .path = path,
+							       .server_address = "h",
+							       .duration_ns = (uint64_t)i });
 	}
 	return NULL;
 }
@@ -799,8 +979,8 @@ static void test_resource_for_pid(void **state)
 	assert_string_equal(r.executable_name, "sleep");
 	reap(pid);
 
-	char *env_name[] = { "OTEL_SERVICE_NAME=orders",
-			     "OTEL_RESOURCE_ATTRIBUTES=service.name=ignored", NULL };
+	char *env_name[] = { "OTEL_SERVICE_NAME=orders", "OTEL_RESOURCE_ATTRIBUTES=service.name=ignored",
+			     NULL };
 	pid = spawn_sleep(env_name);
 	assert_int_equal(resource_for_pid(pid, &r), 0);
 	assert_string_equal(r.service_name, "orders");
@@ -837,7 +1017,7 @@ static void test_parse_addr(void **state)
 	assert_int_equal(ntohs(in6->sin6_port), 9200);
 	assert_string_equal(inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip)), "::1");
 	static const char *bad[] = { "127.0.0.1", "127.0.0.1:", "127.0.0.1:x", "1.2.3.4:70000",
-				     "::1:80", "[::1]80", "[::1:80", "host:-1" };
+				     "::1:80",	  "[::1]80",	"[::1:80",     "host:-1" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		assert_int_equal(prom_parse_addr(bad[i], &ss, &len, err, sizeof(err)), -EINVAL);
@@ -877,9 +1057,12 @@ static void test_exporter(void **state)
 	char err[256] = "";
 	struct metrics_registry *reg = metrics_registry_new(0);
 	assert_int_equal(metrics_registry_add_target(reg, &test_res), 0);
-	metrics_registry_record(reg, 0, &(struct http_record){
-		.kind = HTTP_SERVER, .method = "GET", .status = 200, .path = "/x",
-		.duration_ns = MS });
+	metrics_registry_record(reg, 0,
+				&(struct http_record){ .kind = HTTP_SERVER,
+						       .method = "GET",
+						       .status = 200,
+						       .path = "/x",
+						       .duration_ns = MS });
 	struct prom_exporter *e = prom_exporter_start("127.0.0.1:0", reg, err, sizeof(err));
 	if (!e)
 		fail_msg("exporter did not start: %s", err);

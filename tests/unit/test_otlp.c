@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* OTLP exporter: configuration resolution (OTel SDK environment rules), protobuf encoding
  * checked by decoding with the generated code, Retry-After, backoff bounds, and the
  * drop-oldest queue's accounting. */
@@ -79,21 +80,31 @@ static void test_config_endpoints(void **state)
 		const char *traces, *metrics;
 	} cases[] = {
 		{ { "OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318" },
-		  "http://collector:4318/v1/traces", "http://collector:4318/v1/metrics" },
+		  "http://collector:4318/v1/traces",
+		  "http://collector:4318/v1/metrics" },
 		{ { "OTEL_EXPORTER_OTLP_ENDPOINT=https://collector:4318/" },
-		  "https://collector:4318/v1/traces", "https://collector:4318/v1/metrics" },
-		{ { "OTEL_EXPORTER_OTLP_ENDPOINT=http://gw/otlp" }, "http://gw/otlp/v1/traces",
+		  "https://collector:4318/v1/traces",
+		  "https://collector:4318/v1/metrics" },
+		{ { "OTEL_EXPORTER_OTLP_ENDPOINT=http://gw/otlp" },
+		  "http://gw/otlp/v1/traces",
 		  "http://gw/otlp/v1/metrics" },
-		{ { "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://t:1234/custom" }, "http://t:1234/custom",
+		{ { "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://t:1234/custom" },
+		  "http://t:1234/custom",
 		  "http://localhost:4318/v1/metrics" },
-		{ { "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=http://m:9/" }, "http://localhost:4318/v1/traces",
+		{ { "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=http://m:9/" },
+		  "http://localhost:4318/v1/traces",
 		  "http://m:9/" },
-		{ { "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://t/x", "OTEL_EXPORTER_OTLP_ENDPOINT=http://b:1" },
-		  "http://t/x", "http://b:1/v1/metrics" },
-		{ { "OTEL_EXPORTER_OTLP_ENDPOINT=http://b:1", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=http://m/y" },
-		  "http://b:1/v1/traces", "http://m/y" },
+		{ { "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://t/x",
+		    "OTEL_EXPORTER_OTLP_ENDPOINT=http://b:1" },
+		  "http://t/x",
+		  "http://b:1/v1/metrics" },
+		{ { "OTEL_EXPORTER_OTLP_ENDPOINT=http://b:1",
+		    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=http://m/y" },
+		  "http://b:1/v1/traces",
+		  "http://m/y" },
 		{ { "OTEL_EXPORTER_OTLP_ENDPOINT=", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=" },
-		  "http://localhost:4318/v1/traces", "http://localhost:4318/v1/metrics" },
+		  "http://localhost:4318/v1/traces",
+		  "http://localhost:4318/v1/metrics" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct otlp_config c;
@@ -115,29 +126,32 @@ static void test_config_flags(void **state)
 			      "OTEL_EXPORTER_OTLP_ENDPOINT=http://env:1", "OTEL_EXPORTER_OTLP_TIMEOUT=500",
 			      "OTEL_EXPORTER_OTLP_HEADERS=a=1,B=2", NULL };
 	assert_int_equal(config_with(&c, err, sizeof(err), env), 0);
-	assert_int_equal(otlp_config_set_flag(&c, OTLP_ENDPOINT, "--otlp-endpoint", "http://flag:2", err,
-					      sizeof(err)), 0);
+	assert_int_equal(
+		otlp_config_set_flag(&c, OTLP_ENDPOINT, "--otlp-endpoint", "http://flag:2", err, sizeof(err)),
+		0);
 	assert_string_equal(c.traces_url, "http://flag:2/v1/traces");
 	assert_string_equal(c.metrics_url, "http://flag:2/v1/metrics");
-	assert_int_equal(otlp_config_set_flag(&c, OTLP_METRICS_ENDPOINT, "--m", "http://fm/z", err,
-					      sizeof(err)), 0);
-	assert_int_equal(otlp_config_set_flag(&c, OTLP_ENDPOINT, "--otlp-endpoint", "http://flag:3", err,
-					      sizeof(err)), 0);
+	assert_int_equal(
+		otlp_config_set_flag(&c, OTLP_METRICS_ENDPOINT, "--m", "http://fm/z", err, sizeof(err)), 0);
+	assert_int_equal(
+		otlp_config_set_flag(&c, OTLP_ENDPOINT, "--otlp-endpoint", "http://flag:3", err, sizeof(err)),
+		0);
 	assert_string_equal(c.traces_url, "http://flag:3/v1/traces");
 	assert_string_equal(c.metrics_url, "http://fm/z");
 	assert_int_equal(otlp_config_set_flag(&c, OTLP_TIMEOUT, "--t", "2500", err, sizeof(err)), 0);
 	assert_int_equal(c.timeout_ms, 2500);
 	/* Headers merge by name, case-insensitively; the flag's value wins. */
-	assert_int_equal(otlp_config_set_flag(&c, OTLP_HEADERS, "--otlp-headers", "b=3,c=4", err,
-					      sizeof(err)), 0);
+	assert_int_equal(
+		otlp_config_set_flag(&c, OTLP_HEADERS, "--otlp-headers", "b=3,c=4", err, sizeof(err)), 0);
 	assert_int_equal(c.nheaders, 3);
 	assert_string_equal(c.headers[0].name, "a");
 	assert_string_equal(c.headers[0].value, "1");
 	assert_string_equal(c.headers[1].value, "3");
 	assert_string_equal(c.headers[2].name, "c");
 	assert_true(c.configured);
-	assert_int_equal(otlp_config_set_flag(&c, OTLP_COMPRESSION, "--otlp-compression", "zstd", err,
-					      sizeof(err)), -EINVAL);
+	assert_int_equal(
+		otlp_config_set_flag(&c, OTLP_COMPRESSION, "--otlp-compression", "zstd", err, sizeof(err)),
+		-EINVAL);
 	assert_string_equal(err, "--otlp-compression \"zstd\": expected gzip or none");
 }
 
@@ -147,7 +161,8 @@ static void test_config_headers(void **state)
 	struct otlp_config c;
 	char err[256];
 	const char *env[] = { "OTEL_EXPORTER_OTLP_HEADERS= api-key = s%20e%3Dcret , x-tenant=a%2Cb,,"
-			      "Authorization=Basic%20dXNlcjpwYXNz", NULL };
+			      "Authorization=Basic%20dXNlcjpwYXNz",
+			      NULL };
 	assert_int_equal(config_with(&c, err, sizeof(err), env), 0);
 	assert_int_equal(c.nheaders, 3);
 	assert_string_equal(c.headers[0].name, "api-key");
@@ -202,8 +217,9 @@ static void test_config_values(void **state)
 		const char *error; /* for !ok */
 	} cases[] = {
 		{ "OTEL_EXPORTER_OTLP_TIMEOUT=5000", 1, NULL },
-		{ "OTEL_EXPORTER_OTLP_TIMEOUT=abc", 0, "OTEL_EXPORTER_OTLP_TIMEOUT=\"abc\": expected a timeout "
-						      "in milliseconds (an integer from 1 to 3600000)" },
+		{ "OTEL_EXPORTER_OTLP_TIMEOUT=abc", 0,
+		  "OTEL_EXPORTER_OTLP_TIMEOUT=\"abc\": expected a timeout "
+		  "in milliseconds (an integer from 1 to 3600000)" },
 		{ "OTEL_EXPORTER_OTLP_TIMEOUT=0", 0, NULL },
 		{ "OTEL_EXPORTER_OTLP_TIMEOUT=-5", 0, NULL },
 		{ "OTEL_EXPORTER_OTLP_TIMEOUT=10s", 0, NULL },
@@ -220,15 +236,17 @@ static void test_config_values(void **state)
 		{ "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=ftp://x", 0, NULL },
 		{ "OTEL_EXPORTER_OTLP_ENDPOINT=http://a b", 0, NULL },
 		{ "OTEL_BSP_MAX_QUEUE_SIZE=100", 1, NULL },
-		{ "OTEL_BSP_MAX_QUEUE_SIZE=0", 0, "OTEL_BSP_MAX_QUEUE_SIZE=\"0\": expected a number of spans "
-						  "(an integer from 1 to 1000000)" },
+		{ "OTEL_BSP_MAX_QUEUE_SIZE=0", 0,
+		  "OTEL_BSP_MAX_QUEUE_SIZE=\"0\": expected a number of spans "
+		  "(an integer from 1 to 1000000)" },
 		{ "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=64", 1, NULL },
 		{ "OTEL_BSP_SCHEDULE_DELAY=250", 1, NULL },
 		{ "OTEL_BSP_EXPORT_TIMEOUT=x", 0, NULL },
 		{ "OTEL_METRIC_EXPORT_INTERVAL=1000", 1, NULL },
-		{ "OTEL_RESOURCE_ATTRIBUTES=novalue", 0, "OTEL_RESOURCE_ATTRIBUTES: item 1 is not key=value: "
-							 "expected comma-separated key=value pairs (values "
-							 "percent-encoded)" },
+		{ "OTEL_RESOURCE_ATTRIBUTES=novalue", 0,
+		  "OTEL_RESOURCE_ATTRIBUTES: item 1 is not key=value: "
+		  "expected comma-separated key=value pairs (values "
+		  "percent-encoded)" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *e[] = { cases[i].var, NULL };
@@ -246,12 +264,17 @@ static void test_config_values(void **state)
 		if (cases[i].error)
 			assert_string_equal(err, cases[i].error);
 	}
-	const char *env[] = { "OTEL_EXPORTER_OTLP_TIMEOUT=750", "OTEL_EXPORTER_OTLP_COMPRESSION=gzip",
-			      "OTEL_SERVICE_NAME=checkout", "OTEL_RESOURCE_ATTRIBUTES=deployment.environment=prod, "
+	const char *env[] = { "OTEL_EXPORTER_OTLP_TIMEOUT=750",
+			      "OTEL_EXPORTER_OTLP_COMPRESSION=gzip",
+			      "OTEL_SERVICE_NAME=checkout",
+			      "OTEL_RESOURCE_ATTRIBUTES=deployment.environment=prod, "
 			      "team = a%20b%2Cc ,service.name=ignored",
-			      "OTEL_BSP_MAX_QUEUE_SIZE=100", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=10",
-			      "OTEL_BSP_SCHEDULE_DELAY=250", "OTEL_BSP_EXPORT_TIMEOUT=5000",
-			      "OTEL_METRIC_EXPORT_INTERVAL=1500", NULL };
+			      "OTEL_BSP_MAX_QUEUE_SIZE=100",
+			      "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=10",
+			      "OTEL_BSP_SCHEDULE_DELAY=250",
+			      "OTEL_BSP_EXPORT_TIMEOUT=5000",
+			      "OTEL_METRIC_EXPORT_INTERVAL=1500",
+			      NULL };
 	assert_int_equal(config_with(&c, err, sizeof(err), env), 0);
 	assert_int_equal(c.timeout_ms, 750);
 	assert_true(c.gzip);
@@ -356,7 +379,8 @@ static void test_encode_traces(void **state)
 	s.attrs[s.nattrs++] = otlp_attr_int("http.response.status_code", 503);
 	s.attrs[s.nattrs++] = otlp_attr_double("ratio", 0.25);
 	s.attrs[s.nattrs++] = otlp_attr_bool("retry", true);
-	s.attrs[s.nattrs++] = otlp_attr_str("bad.utf8", "a\xff" "b\xc3");
+	s.attrs[s.nattrs++] = otlp_attr_str("bad.utf8", "a\xff"
+							"b\xc3");
 	s.attrs[s.nattrs++] = otlp_attr_str("null.value", NULL);
 	s.attrs[s.nattrs++] = otlp_attr_str(NULL, "no key: left out");
 	q[0] = otlp_qspan_new(&s, 0);
@@ -387,7 +411,8 @@ static void test_encode_traces(void **state)
 	size_t len;
 	assert_int_equal(otlp_encode_traces(&cfg, resources, q, 3, &buf, &len), 0);
 	Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest *req =
-		opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(NULL, len, buf);
+		opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(NULL, len,
+												 buf);
 	assert_non_null(req);
 	/* Spans of one resource share one ResourceSpans, in order of first appearance. */
 	assert_int_equal(req->n_resource_spans, 2);
@@ -434,7 +459,9 @@ static void test_encode_traces(void **state)
 	v = attr(sp->attributes, sp->n_attributes, "retry");
 	assert_int_equal(v->value_case, OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE);
 	assert_true(v->bool_value);
-	assert_str_attr(sp->attributes, sp->n_attributes, "bad.utf8", "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+	assert_str_attr(sp->attributes, sp->n_attributes, "bad.utf8",
+			"a\xef\xbf\xbd"
+			"b\xef\xbf\xbd");
 	assert_str_attr(sp->attributes, sp->n_attributes, "null.value", "");
 
 	sp = req->resource_spans[0]->scope_spans[0]->spans[1];
@@ -461,7 +488,8 @@ static void test_encode_traces(void **state)
 	cfg.nresource_attrs = 0;
 	snprintf(cfg.service_name, sizeof(cfg.service_name), "renamed");
 	assert_int_equal(otlp_encode_traces(&cfg, resources, q, 1, &buf, &len), 0);
-	req = opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(NULL, len, buf);
+	req = opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(NULL, len,
+											       buf);
 	assert_non_null(req);
 	assert_int_equal(req->n_resource_spans, 1);
 	assert_str_attr(req->resource_spans[0]->resource->attributes,
@@ -564,25 +592,37 @@ static void test_encode_metrics(void **state)
 	uint64_t before = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	assert_int_equal(metrics_registry_add_target(reg, &r0), 0);
 	assert_int_equal(metrics_registry_add_target(reg, &r1), 1);
-	struct http_record rec = { .kind = HTTP_SERVER, .method = "GET", .status = 200, .path = "/users/42",
+	struct http_record rec = { .kind = HTTP_SERVER,
+				   .method = "GET",
+				   .status = 200,
+				   .path = "/users/42",
 				   .duration_ns = 3 * MS };
 	metrics_registry_record(reg, 0, &rec);
 	rec.duration_ns = 30 * MS;
 	metrics_registry_record(reg, 0, &rec);
-	rec = (struct http_record){ .kind = HTTP_SERVER, .method = "BREW", .status = 503, .path = "/pot",
-				    .duration_ns = 2 * MS };
+	rec = (struct http_record){
+		.kind = HTTP_SERVER, .method = "BREW", .status = 503, .path = "/pot", .duration_ns = 2 * MS
+	};
 	metrics_registry_record(reg, 0, &rec);
-	rec = (struct http_record){ .kind = HTTP_CLIENT, .method = "POST", .status = 0,
-				    .server_address = "db.internal", .server_port = 5432, .duration_ns = 1000 * MS };
+	rec = (struct http_record){ .kind = HTTP_CLIENT,
+				    .method = "POST",
+				    .status = 0,
+				    .server_address = "db.internal",
+				    .server_port = 5432,
+				    .duration_ns = 1000 * MS };
 	metrics_registry_record(reg, 0, &rec);
-	assert_int_equal(metrics_registry_add_gauge(reg, "http.server.active_requests", "{request}", "In flight.",
-						    false, seven, NULL, true), 0);
+	assert_int_equal(metrics_registry_add_gauge(reg, "http.server.active_requests", "{request}",
+						    "In flight.", false, seven, NULL, true),
+			 0);
 	assert_int_equal(metrics_registry_add_gauge(reg, "glimpse.events_dropped", "{event}", "Lost.", true,
-						    forty_two, NULL, false), 0);
+						    forty_two, NULL, false),
+			 0);
 	assert_int_equal(metrics_registry_add_observer(reg, "process.thread.count", "{thread}", "Threads.",
-						       METRIC_GAUGE, observe, NULL), 0);
+						       METRIC_GAUGE, observe, NULL),
+			 0);
 	assert_int_equal(metrics_registry_add_observer(reg, "test.latency", "s", "A histogram.",
-						       METRIC_HISTOGRAM, observe_hist, NULL), 0);
+						       METRIC_HISTOGRAM, observe_hist, NULL),
+			 0);
 
 	uint64_t now = before + 5000000000ULL;
 	uint8_t *buf;
@@ -592,7 +632,8 @@ static void test_encode_metrics(void **state)
 	 * the counter that is not per target. */
 	assert_int_equal(npoints, 2 + 1 + 2 + 2 + 1 + 1);
 	Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRequest *req =
-		opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__unpack(NULL, len, buf);
+		opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__unpack(
+			NULL, len, buf);
 	assert_non_null(req);
 	assert_int_equal(req->n_resource_metrics, 3); /* checkout, idle, glimpse itself */
 
@@ -610,8 +651,9 @@ static void test_encode_metrics(void **state)
 	assert_non_null(m);
 	assert_string_equal(m->unit, "s");
 	assert_int_equal(m->data_case, OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM);
-	assert_int_equal(m->histogram->aggregation_temporality,
-			 OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE);
+	assert_int_equal(
+		m->histogram->aggregation_temporality,
+		OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE);
 	assert_int_equal(m->histogram->n_data_points, 2);
 	/* Sorted like the Prometheus output: route, then method. */
 	const Opentelemetry__Proto__Metrics__V1__HistogramDataPoint *hp = m->histogram->data_points[1];
@@ -687,12 +729,14 @@ static void test_encode_metrics(void **state)
 	assert_non_null(m);
 	assert_int_equal(m->data_case, OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM);
 	assert_true(m->sum->is_monotonic);
-	assert_int_equal(m->sum->aggregation_temporality,
-			 OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE);
+	assert_int_equal(
+		m->sum->aggregation_temporality,
+		OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE);
 	assert_true(m->sum->data_points[0]->as_double == 42);
 	assert_true(m->sum->data_points[0]->start_time_unix_nano <= before);
 
-	opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__free_unpacked(req, NULL);
+	opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__free_unpacked(req,
+												    NULL);
 	free(buf);
 
 	/* The Prometheus text of the same registry still names what OTLP names. */
@@ -766,15 +810,14 @@ static void test_backoff(void **state)
 		}
 		assert_true(lo >= prev_min); /* the floor never goes down */
 		prev_min = d / 2;
-		assert_true(hi > lo);        /* jitter */
+		assert_true(hi > lo); /* jitter */
 	}
 	assert_true(otlp_backoff_ms(0, 0) >= 250 && otlp_backoff_ms(0, 0xffffffff) <= 500);
 	assert_true(otlp_backoff_ms(UINT32_MAX, 7) <= OTLP_BACKOFF_MAX_MS);
-	assert_true(otlp_status_retryable(429) && otlp_status_retryable(502) &&
-		    otlp_status_retryable(503) && otlp_status_retryable(504));
-	assert_false(otlp_status_retryable(400) || otlp_status_retryable(401) ||
-		     otlp_status_retryable(404) || otlp_status_retryable(500) ||
-		     otlp_status_retryable(200));
+	assert_true(otlp_status_retryable(429) && otlp_status_retryable(502) && otlp_status_retryable(503) &&
+		    otlp_status_retryable(504));
+	assert_false(otlp_status_retryable(400) || otlp_status_retryable(401) || otlp_status_retryable(404) ||
+		     otlp_status_retryable(500) || otlp_status_retryable(200));
 }
 
 /* ---- the queue ---- */
@@ -903,7 +946,8 @@ static void test_register_metrics(void **state)
 	char *text, line[128];
 	size_t len;
 	assert_int_equal(metrics_registry_render_prometheus(reg, &text, &len), 0);
-	snprintf(line, sizeof(line), "glimpse_spans_dropped_total %llu\n", (unsigned long long)st.spans_dropped);
+	snprintf(line, sizeof(line), "glimpse_spans_dropped_total %llu\n",
+		 (unsigned long long)st.spans_dropped);
 	assert_true(st.spans_dropped >= 3);
 	assert_non_null(strstr(text, line));
 	assert_non_null(strstr(text, "# TYPE glimpse_spans_exported_total counter\n"));

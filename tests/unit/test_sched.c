@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Scheduler and process statistics: the run-queue bucket function the BPF program runs,
  * quantiles from bucket counts, and the /proc parsers behind process.* metrics (on sample
  * text, then on this very process). */
@@ -129,7 +130,7 @@ static void test_quantile_across_buckets(void **state)
 {
 	(void)state;
 	struct sched_process_stats s = { 0 };
-	s.runq_counts[9] = 50;  /* (0.5 ms, 1 ms] */
+	s.runq_counts[9] = 50;	/* (0.5 ms, 1 ms] */
 	s.runq_counts[12] = 50; /* (5 ms, 10 ms] */
 	/* rank 50 is reached at the end of bucket 9. */
 	assert_near(sched_runq_quantile(&s, NULL, 0.5), 1e-3, 1e-12);
@@ -199,8 +200,10 @@ static void test_parse_stat(void **state)
 	assert_false(proc_parse_stat("", &st));
 	assert_false(proc_parse_stat("12 (x)", &st));
 	assert_false(proc_parse_stat("12 (x) S 1 2 3", &st));
-	assert_false(proc_parse_stat("12 (x) S 1 2 3 4 5 6 7 8 9 10 zz 12 13 14 15 16 17 18 19 20 21 22", &st));
-	assert_false(proc_parse_stat("12 (x) SS 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22", &st));
+	assert_false(
+		proc_parse_stat("12 (x) S 1 2 3 4 5 6 7 8 9 10 zz 12 13 14 15 16 17 18 19 20 21 22", &st));
+	assert_false(
+		proc_parse_stat("12 (x) SS 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22", &st));
 }
 
 static void test_status_value(void **state)
@@ -242,8 +245,9 @@ static void test_proc_stats_parse(void **state)
 	assert_int_equal(ps.ctx_voluntary, 0);
 
 	/* A zombie leader whose threads live on is still a process; a lone zombie is gone. */
-	const char *zombie = "4242 (my (weird) app) Z 1 4242 4242 0 -1 4194560 1234 0 5 0 250 75 0 0 20 0 7 0 "
-			     "98765 0 0 18446744073709551615 1 1 0 0 0 0 0 4096 17 1 0 0 0 0 0";
+	const char *zombie =
+		"4242 (my (weird) app) Z 1 4242 4242 0 -1 4194560 1234 0 5 0 250 75 0 0 20 0 7 0 "
+		"98765 0 0 18446744073709551615 1 1 0 0 0 0 0 4096 17 1 0 0 0 0 0";
 	assert_int_equal(proc_stats_parse(zombie, "Threads:\t7\n", 100, 4096, &ps), 0);
 	assert_int_equal(ps.threads, 7);
 	assert_int_equal(ps.rss_bytes, 0); /* no VmRSS line: its mm is gone */

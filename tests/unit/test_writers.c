@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Profile writers on a hand-built profile: pprof, folded, top table, SVG flame graph. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,23 +17,44 @@
 #include "profile.pb-c.h"
 #include "profile/writers/profile_writers.h"
 
-#define WEIRD "ns::Weird<A&B>;x\"q\""
+#define WEIRD  "ns::Weird<A&B>;x\"q\""
 #define PERIOD 10000000ULL
 
 static struct prof_mapping mappings[] = {
-	{ .start = 0x400000, .limit = 0x500000, .file = "/usr/bin/app", .build_id = "abcd01",
-	  .has_functions = true, .has_filenames = true, .has_line_numbers = true },
-	{ .start = 0x7f0000000000, .limit = 0x7f0000200000, .file_offset = 0x28000,
+	{ .start = 0x400000,
+	  .limit = 0x500000,
+	  .file = "/usr/bin/app",
+	  .build_id = "abcd01",
+	  .has_functions = true,
+	  .has_filenames = true,
+	  .has_line_numbers = true },
+	{ .start = 0x7f0000000000,
+	  .limit = 0x7f0000200000,
+	  .file_offset = 0x28000,
 	  .file = "/usr/lib/x86_64-linux-gnu/libc.so.6" },
-	{ .start = 0xffffffff81000000, .limit = 0xffffffff82000000, .file = "[kernel.kallsyms]",
+	{ .start = 0xffffffff81000000,
+	  .limit = 0xffffffff82000000,
+	  .file = "[kernel.kallsyms]",
 	  .has_functions = true },
 };
 
-#define MAIN { "main", "app.c", 10, 0x401000, 0, false }
-#define FOO { "foo", "app.c", 20, 0x401100, 0, false }
+#define MAIN                                            \
+	{                                               \
+		"main", "app.c", 10, 0x401000, 0, false \
+	}
+#define FOO                                            \
+	{                                              \
+		"foo", "app.c", 20, 0x401100, 0, false \
+	}
 /* fib recursing: the leaf is executing, the callers share one return address */
-#define FIB_LEAF { "fib", "app.c", 30, 0x401200, 0, false }
-#define FIB_CALL { "fib", "app.c", 31, 0x401210, 0, false }
+#define FIB_LEAF                                       \
+	{                                              \
+		"fib", "app.c", 30, 0x401200, 0, false \
+	}
+#define FIB_CALL                                       \
+	{                                              \
+		"fib", "app.c", 31, 0x401210, 0, false \
+	}
 
 static struct prof_frame fib_stack[] = { FIB_LEAF, FIB_CALL, FIB_CALL, FOO, MAIN };
 static struct prof_frame kernel_stack[] = {
@@ -46,8 +68,10 @@ static struct prof_frame unknown_stack[] = { { NULL, NULL, 0, 0xdead, -1, false 
 static struct prof_frame foo_stack[] = { FOO, MAIN };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define SAMPLE(pid_, tid_, proc, thr, stack, n) \
-	{ pid_, tid_, proc, thr, N(stack), stack, n, (n) * PERIOD }
+#define SAMPLE(pid_, tid_, proc, thr, stack, n)                       \
+	{                                                             \
+		pid_, tid_, proc, thr, N(stack), stack, n, (n)*PERIOD \
+	}
 
 static struct prof_sample samples[] = {
 	SAMPLE(100, 100, "app", "app", fib_stack, 3),
@@ -218,7 +242,9 @@ static void test_pprof_encode(void **state)
 		assert_string_equal(s(pp, label(pp, sm, "thread")->str), samples[i].thread);
 		for (size_t j = 0; j < sm->n_location_id; j++) {
 			const struct prof_frame *f = &samples[i].frames[j];
-			const char *want = f->func ? f->func : f->mapping == 1 ? "[libc.so.6+0x29234]" : "[unknown]";
+			const char *want = f->func	     ? f->func
+					   : f->mapping == 1 ? "[libc.so.6+0x29234]"
+							     : "[unknown]";
 
 			assert_string_equal(loc_func(pp, sm->location_id[j]), want);
 		}
@@ -310,7 +336,8 @@ static void test_folded(void **state)
 	(void)state;
 	assert_string_equal(out, "app;main;foo 1\n"
 				 "app;main;foo;fib;fib;fib 5\n"
-				 "app;main;ns::Weird<A&B>:x\"q\";[libc.so.6+0x29234];entry_SYSCALL_64_[k];do_syscall_64_[k] 4\n"
+				 "app;main;ns::Weird<A&B>:x\"q\";[libc.so.6+0x29234];entry_SYSCALL_64_[k];do_"
+				 "syscall_64_[k] 4\n"
 				 "other;main;[unknown] 1\n");
 	assert_int_equal(folded_write(&prof, path_in_tmp("out.folded")), 0);
 	assert_int_equal(files_in_tmp(), 1);
@@ -394,9 +421,9 @@ static void check_xml(const char *path)
 
 /* Off-CPU profiles weigh samples by time blocked, in microseconds (rounded), not by count. */
 static struct prof_sample offcpu_samples[] = {
-	{ 100, 100, "app", "app", N(foo_stack), foo_stack, 3, 30000000 },     /* 3 blocks, 30 ms */
-	{ 100, 101, "app", "worker", N(foo_stack), foo_stack, 1, 20000499 },  /* rounds down */
-	{ 100, 100, "app", "app", N(fib_stack), fib_stack, 100, 1500 },      /* rounds up */
+	{ 100, 100, "app", "app", N(foo_stack), foo_stack, 3, 30000000 },    /* 3 blocks, 30 ms */
+	{ 100, 101, "app", "worker", N(foo_stack), foo_stack, 1, 20000499 }, /* rounds down */
+	{ 100, 100, "app", "app", N(fib_stack), fib_stack, 100, 1500 },	     /* rounds up */
 	{ 100, 100, "app", "app", N(unknown_stack), unknown_stack, 1, 400 }, /* 0 us: no folded line */
 };
 
@@ -450,7 +477,8 @@ static void test_flamegraph(void **state)
 	check_xml(path);
 	svg = slurp(path);
 	assert_non_null(strstr(svg, ">CPU &lt;t&amp;t&gt; &quot;q&quot;</text>"));
-	assert_non_null(strstr(svg, "<title>ns::Weird&lt;A&amp;B&gt;;x&quot;q&quot; (4 samples, 36.36 %)</title>"));
+	assert_non_null(
+		strstr(svg, "<title>ns::Weird&lt;A&amp;B&gt;;x&quot;q&quot; (4 samples, 36.36 %)</title>"));
 	assert_non_null(strstr(svg, "<title>all (11 samples, 100.00 %)</title>"));
 	assert_non_null(strstr(svg, "<title>app (10 samples, 90.91 %)</title>"));
 	/* the recursion is three frames deep, not merged */
@@ -469,7 +497,8 @@ static void test_flamegraph_hostile_names(void **state)
 		{ "bad\xff\xfe utf8 \xe2\x82 cut", NULL, 0, 1, -1, false },
 		{ "ctl\x01\x1f\ttab", NULL, 0, 2, -1, false },
 		{ "cdata]]>end", NULL, 0, 3, -1, false },
-		{ "\xc3\xbcml\xc3\xa4ut\xe2\x86\x92\xf0\x9f\x94\xa5 surrogate \xed\xa0\x80", NULL, 0, 4, -1, true },
+		{ "\xc3\xbcml\xc3\xa4ut\xe2\x86\x92\xf0\x9f\x94\xa5 surrogate \xed\xa0\x80", NULL, 0, 4, -1,
+		  true },
 	};
 	struct prof_frame tiny[] = { { "tiny", NULL, 0, 5, -1, false } };
 	struct prof_sample sm[] = {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The agent configuration file. libyaml's event parser feeds a small node tree (aliases, tags
  * and second documents are refused while it is built); the tree is then walked against the
  * schema, which is fixed and shallow, so the walk never recurses deeper than five levels
@@ -18,28 +19,32 @@
 #include "base/utf8.h"
 
 #define MAX_FILE_SIZE (1u << 20)
-#define PID_LIMIT 4194304 /* the kernel's PID_MAX_LIMIT */
-#define VAR_NAME_MAX 255
-#define QUOTE_MAX 64 /* bytes of a value shown in an error message */
-#define QUOTE_BUF (QUOTE_MAX * 4 + 8)
-#define PATH_LEN 128
+#define PID_LIMIT     4194304 /* the kernel's PID_MAX_LIMIT */
+#define VAR_NAME_MAX  255
+#define QUOTE_MAX     64 /* bytes of a value shown in an error message */
+#define QUOTE_BUF     (QUOTE_MAX * 4 + 8)
+#define PATH_LEN      128
 
 /* ---- the node tree ------------------------------------------------------------------ */
 
-enum kind { K_SCALAR, K_MAP, K_SEQ };
+enum kind {
+	K_SCALAR,
+	K_MAP,
+	K_SEQ
+};
 
 struct node {
 	enum kind kind;
-	bool plain;            /* a plain (unquoted) scalar: may be a null */
-	size_t line, col;      /* 0-based start */
-	size_t sidx, eidx;     /* libyaml's character index of the start and end */
+	bool plain;	   /* a plain (unquoted) scalar: may be a null */
+	size_t line, col;  /* 0-based start */
+	size_t sidx, eidx; /* libyaml's character index of the start and end */
 	struct node *parent;
 	struct node *first, *last, *next; /* children: a mapping holds key, value, key, value... */
-	struct node *all;      /* every node, for freeing */
-	char *val;             /* the value after ${VAR} substitution (NULL: not resolved yet) */
+	struct node *all;		  /* every node, for freeing */
+	char *val;			  /* the value after ${VAR} substitution (NULL: not resolved yet) */
 	size_t vlen;
 	size_t len;
-	char raw[];            /* the scalar as libyaml gives it, NUL-terminated */
+	char raw[]; /* the scalar as libyaml gives it, NUL-terminated */
 };
 
 struct ctx {
@@ -94,8 +99,8 @@ static int failv(struct ctx *x, size_t line, size_t col, const char *fmt, va_lis
 	return -EINVAL;
 }
 
-__attribute__((format(printf, 4, 5)))
-static int fail_pos(struct ctx *x, size_t line, size_t col, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int fail_pos(struct ctx *x, size_t line, size_t col,
+							  const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -104,8 +109,8 @@ static int fail_pos(struct ctx *x, size_t line, size_t col, const char *fmt, ...
 	return rc;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int fail_at(struct ctx *x, const struct node *n, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail_at(struct ctx *x, const struct node *n, const char *fmt,
+							 ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -177,15 +182,15 @@ static int syntax_error(struct ctx *x, const yaml_parser_t *p)
 			return fail_pos(x, p->problem_mark.line, p->problem_mark.column,
 					"%s (%s at %zu:%zu); expected valid YAML", problem, p->context,
 					p->context_mark.line + 1, p->context_mark.column + 1);
-		return fail_pos(x, p->problem_mark.line, p->problem_mark.column,
-				"%s; expected valid YAML", problem);
+		return fail_pos(x, p->problem_mark.line, p->problem_mark.column, "%s; expected valid YAML",
+				problem);
 	}
 }
 
 /* ---- building the tree from libyaml events ---------------------------------------- */
 
-static struct node *new_node(struct ctx *x, struct node *parent, enum kind kind,
-			     const yaml_event_t *e, const char *raw, size_t len)
+static struct node *new_node(struct ctx *x, struct node *parent, enum kind kind, const yaml_event_t *e,
+			     const char *raw, size_t len)
 {
 	struct node *n = calloc(1, sizeof(*n) + len + 1);
 	if (!n)
@@ -280,13 +285,12 @@ static int build(struct ctx *x, yaml_parser_t *p, struct node **root)
 		case YAML_MAPPING_START_EVENT:
 		case YAML_SEQUENCE_START_EVENT: {
 			yaml_char_t *tag = e.type == YAML_MAPPING_START_EVENT ? e.data.mapping_start.tag
-									  : e.data.sequence_start.tag;
+									      : e.data.sequence_start.tag;
 			if (tag) {
 				rc = refuse_tag(x, &e, tag);
 				break;
 			}
-			n = new_node(x, cur, e.type == YAML_MAPPING_START_EVENT ? K_MAP : K_SEQ, &e,
-				     NULL, 0);
+			n = new_node(x, cur, e.type == YAML_MAPPING_START_EVENT ? K_MAP : K_SEQ, &e, NULL, 0);
 			if (!n) {
 				rc = fail_oom(x);
 				break;
@@ -316,8 +320,8 @@ static bool is_null(const struct node *n)
 {
 	if (n->kind != K_SCALAR || !n->plain)
 		return false;
-	return n->len == 0 || !strcmp(n->raw, "~") || !strcmp(n->raw, "null") ||
-	       !strcmp(n->raw, "Null") || !strcmp(n->raw, "NULL");
+	return n->len == 0 || !strcmp(n->raw, "~") || !strcmp(n->raw, "null") || !strcmp(n->raw, "Null") ||
+	       !strcmp(n->raw, "NULL");
 }
 
 static const char *kind_word(const struct node *n)
@@ -354,8 +358,7 @@ static void sbuf_put(struct sbuf *b, const char *s, size_t n)
 
 /* Where the k-th (0-based) ${ of scalar n is in the file: found in the scalar's source text,
  * else (an escape sequence made it) the scalar's start. */
-static void ref_pos(const struct ctx *x, const struct node *n, size_t k, size_t *line,
-		    size_t *col)
+static void ref_pos(const struct ctx *x, const struct node *n, size_t k, size_t *line, size_t *col)
 {
 	*line = n->line;
 	*col = n->col;
@@ -490,8 +493,7 @@ static int get_str(struct ctx *x, struct node *v, const char *path, char *out, s
 		uint32_t cp;
 		size_t k = utf8_decode((const unsigned char *)v->val + i, v->vlen - i, &cp);
 		if (k == 0)
-			return fail_at(x, v, "value of '%s' is not valid UTF-8; expected UTF-8 text",
-				       path);
+			return fail_at(x, v, "value of '%s' is not valid UTF-8; expected UTF-8 text", path);
 		if (cp == '\n' || cp == '\r')
 			return fail_at(x, v,
 				       "value of '%s' contains a line break; expected one line (a "
@@ -532,8 +534,8 @@ static int get_bool(struct ctx *x, struct node *v, const char *path, bool *out)
 }
 
 /* A decimal integer in [lo, hi]; what describes it ("a port number 1..65535"). */
-static int get_int(struct ctx *x, struct node *v, const char *path, long lo, long hi,
-		   const char *what, long *out)
+static int get_int(struct ctx *x, struct node *v, const char *path, long lo, long hi, const char *what,
+		   long *out)
 {
 	int rc = scalar(x, v, path, what);
 	if (rc)
@@ -590,8 +592,7 @@ static int get_ratio(struct ctx *x, struct node *v, const char *path, double *ou
 }
 
 /* 500ms, 10s, 1m, 1h, or a bare number of seconds, into milliseconds (a uint32). */
-static int get_duration(struct ctx *x, struct node *v, const char *path, bool nonzero,
-			uint32_t *out)
+static int get_duration(struct ctx *x, struct node *v, const char *path, bool nonzero, uint32_t *out)
 {
 	const char *what = "a duration like 500ms, 10s, 1m or 1h";
 	int rc = scalar(x, v, path, what);
@@ -616,14 +617,14 @@ static int get_duration(struct ctx *x, struct node *v, const char *path, bool no
 		mult = 3600000;
 	char qb[QUOTE_BUF];
 	if (i == 0 || mult == 0)
-		return fail_at(x, v, "'%s' is not a duration; expected a number with ms, s, m or h, "
-			       "like 500ms, 10s, 1m or 1h", quote(qb, s, n));
+		return fail_at(x, v,
+			       "'%s' is not a duration; expected a number with ms, s, m or h, "
+			       "like 500ms, 10s, 1m or 1h",
+			       quote(qb, s, n));
 	if (val > UINT32_MAX || val * mult > UINT32_MAX)
-		return fail_at(x, v, "duration '%s' is too long; expected at most 1193h",
-			       quote(qb, s, n));
+		return fail_at(x, v, "duration '%s' is too long; expected at most 1193h", quote(qb, s, n));
 	if (nonzero && val == 0)
-		return fail_at(x, v, "'%s' is zero; expected a duration greater than 0",
-			       quote(qb, s, n));
+		return fail_at(x, v, "'%s' is zero; expected a duration greater than 0", quote(qb, s, n));
 	*out = (uint32_t)(val * mult);
 	return 0;
 }
@@ -639,7 +640,9 @@ static int get_enum(struct ctx *x, struct node *v, const char *path, const char 
 		count++;
 	for (int i = 0; i < count; i++)
 		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
-				      i == 0 ? "" : i == count - 1 ? (count == 2 ? " or " : ", or ") : ", ",
+				      i == 0	       ? ""
+				      : i == count - 1 ? (count == 2 ? " or " : ", or ")
+						       : ", ",
 				      names[i]);
 	char expected[600];
 	snprintf(expected, sizeof(expected), "%s%s", count > 2 ? "one of " : "", list);
@@ -653,8 +656,7 @@ static int get_enum(struct ctx *x, struct node *v, const char *path, const char 
 		}
 	}
 	char qb[QUOTE_BUF];
-	return fail_at(x, v, "'%s' is not a %s; expected %s", quote(qb, v->val, v->vlen), what,
-		       expected);
+	return fail_at(x, v, "'%s' is not a %s; expected %s", quote(qb, v->val, v->vlen), what, expected);
 }
 
 /* ---- the schema ------------------------------------------------------------------- */
@@ -670,8 +672,8 @@ static int join_path(char *out, const char *path, const char *key)
 
 /* Walks a mapping whose keys must be among keys[] (NULL-terminated, at most 32), each once. A
  * null (empty) value counts as an empty mapping. */
-static int walk_map(struct ctx *x, struct node *m, const char *path, const char *const *keys,
-		    field_fn fn, void *obj)
+static int walk_map(struct ctx *x, struct node *m, const char *path, const char *const *keys, field_fn fn,
+		    void *obj)
 {
 	if (is_null(m))
 		return 0;
@@ -682,11 +684,9 @@ static int walk_map(struct ctx *x, struct node *m, const char *path, const char 
 	for (struct node *k = m->first; k && k->next; k = k->next->next) {
 		struct node *v = k->next;
 		if (k->kind != K_SCALAR && !*path)
-			return fail_at(x, k, "a top-level key is %s; expected a key name",
-				       kind_word(k));
+			return fail_at(x, k, "a top-level key is %s; expected a key name", kind_word(k));
 		if (k->kind != K_SCALAR)
-			return fail_at(x, k, "a key in '%s' is %s; expected a key name", path,
-				       kind_word(k));
+			return fail_at(x, k, "a key in '%s' is %s; expected a key name", path, kind_word(k));
 		int idx = -1;
 		for (int i = 0; keys[i]; i++)
 			if (strlen(keys[i]) == k->len && !memcmp(keys[i], k->raw, k->len))
@@ -714,26 +714,29 @@ static int walk_map(struct ctx *x, struct node *m, const char *path, const char 
 }
 
 static const char *const root_keys[] = { "log_format", "prometheus", "otlp", "traces",
-					 "profiles", "selectors", NULL };
+					 "profiles",   "selectors",  NULL };
 static const char *const prometheus_keys[] = { "address", NULL };
-static const char *const otlp_keys[] = { "endpoint", "headers", "compression",
-					 "metrics_interval", NULL };
-static const char *const traces_keys[] = { "sampler", "sampler_arg", "keep_errors",
-					   "keep_slower_than", NULL };
+static const char *const otlp_keys[] = { "endpoint", "headers", "compression", "metrics_interval", NULL };
+static const char *const traces_keys[] = { "sampler", "sampler_arg", "keep_errors", "keep_slower_than",
+					   NULL };
 static const char *const profiles_keys[] = { "directory", "interval", "otlp", NULL };
 static const char *const selector_keys[] = { "name", "match", "signals", NULL };
-static const char *const match_keys[] = { "exe", "process_name", "port", "container_id",
-					  "k8s_namespace", "k8s_pod", "pids", NULL };
-static const char *const signals_keys[] = { "http_metrics", "traces", "runtime", "cpu_profile",
+static const char *const match_keys[] = { "exe",	   "process_name", "port", "container_id",
+					  "k8s_namespace", "k8s_pod",	   "pids", NULL };
+static const char *const signals_keys[] = { "http_metrics",   "traces",		"runtime", "cpu_profile",
 					    "cpu_profile_hz", "offcpu_profile", NULL };
 static const char *const log_formats[] = { "human", "json", NULL };
 static const char *const compressions[] = { "gzip", "none", NULL };
-static const char *const samplers[] = { "always_on", "always_off", "traceidratio",
-					"parentbased_always_on", "parentbased_always_off",
-					"parentbased_traceidratio", NULL };
+static const char *const samplers[] = { "always_on",
+					"always_off",
+					"traceidratio",
+					"parentbased_always_on",
+					"parentbased_always_off",
+					"parentbased_traceidratio",
+					NULL };
 
-static int prometheus_field(struct ctx *x, void *obj, int idx, struct node *key,
-			    struct node *val, const char *path)
+static int prometheus_field(struct ctx *x, void *obj, int idx, struct node *key, struct node *val,
+			    const char *path)
 {
 	struct agent_config *c = obj;
 	(void)idx, (void)key;
@@ -747,8 +750,7 @@ static bool header_name_ok(const char *s, size_t n)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char ch = s[i];
-		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			     (ch >= '0' && ch <= '9');
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
 		if (!alnum && (ch == '\0' || !strchr("!#$%&'*+-.^_`|~", ch)))
 			return false;
 	}
@@ -760,27 +762,28 @@ static int parse_headers(struct ctx *x, struct agent_config *c, struct node *m, 
 	if (is_null(m))
 		return 0;
 	if (m->kind != K_MAP)
-		return fail_at(x, m, "'%s' is %s; expected a mapping of header: value", path,
-			       kind_word(m));
+		return fail_at(x, m, "'%s' is %s; expected a mapping of header: value", path, kind_word(m));
 	char qb[QUOTE_BUF];
 	for (struct node *k = m->first; k && k->next; k = k->next->next) {
 		if (k->kind != K_SCALAR)
 			return fail_at(x, k, "a key in '%s' is %s; expected a header name", path,
 				       kind_word(k));
 		if (!header_name_ok(k->raw, k->len))
-			return fail_at(x, k, "'%s' is not a header name; expected letters, digits "
-				       "and -_.!#$%%&'*+^`|~", quote(qb, k->raw, k->len));
+			return fail_at(x, k,
+				       "'%s' is not a header name; expected letters, digits "
+				       "and -_.!#$%%&'*+^`|~",
+				       quote(qb, k->raw, k->len));
 		if (k->len >= AGENT_STR)
-			return fail_at(x, k, "header name '%s' is too long (%zu bytes); expected at "
-				       "most %d bytes", quote(qb, k->raw, k->len), k->len,
-				       AGENT_STR - 1);
+			return fail_at(x, k,
+				       "header name '%s' is too long (%zu bytes); expected at "
+				       "most %d bytes",
+				       quote(qb, k->raw, k->len), k->len, AGENT_STR - 1);
 		for (int i = 0; i < c->otlp.nheaders; i++)
 			if (!strcasecmp(c->otlp.headers[i][0], k->raw))
 				return fail_at(x, k, "duplicate header '%s'; expected each header once",
 					       k->raw);
 		if (c->otlp.nheaders == AGENT_MAX_HEADERS)
-			return fail_at(x, k, "too many headers; expected at most %d",
-				       AGENT_MAX_HEADERS);
+			return fail_at(x, k, "too many headers; expected at most %d", AGENT_MAX_HEADERS);
 		char child[PATH_LEN];
 		if (join_path(child, path, k->raw))
 			snprintf(child, sizeof(child), "%s", path);
@@ -795,8 +798,7 @@ static int parse_headers(struct ctx *x, struct agent_config *c, struct node *m, 
 	return 0;
 }
 
-static int otlp_field(struct ctx *x, void *obj, int idx, struct node *key, struct node *val,
-		      const char *path)
+static int otlp_field(struct ctx *x, void *obj, int idx, struct node *key, struct node *val, const char *path)
 {
 	struct agent_config *c = obj;
 	int which = 0, rc;
@@ -837,8 +839,8 @@ static int traces_field(struct ctx *x, void *obj, int idx, struct node *key, str
 	}
 }
 
-static int profiles_field(struct ctx *x, void *obj, int idx, struct node *key,
-			  struct node *val, const char *path)
+static int profiles_field(struct ctx *x, void *obj, int idx, struct node *key, struct node *val,
+			  const char *path)
 {
 	struct agent_config *c = obj;
 	(void)key;
@@ -858,8 +860,8 @@ static int parse_pids(struct ctx *x, struct agent_match *m, struct node *seq, co
 	if (is_null(seq))
 		return 0;
 	if (seq->kind != K_SEQ)
-		return fail_at(x, seq, "'%s' is %s; expected a list of process ids like [123, 456]",
-			       path, kind_word(seq));
+		return fail_at(x, seq, "'%s' is %s; expected a list of process ids like [123, 456]", path,
+			       kind_word(seq));
 	for (struct node *it = seq->first; it; it = it->next) {
 		if (m->npids == AGENT_MAX_PIDS)
 			return fail_at(x, it, "too many pids; expected at most %d", AGENT_MAX_PIDS);
@@ -950,8 +952,10 @@ static int selector_field(struct ctx *x, void *obj, int idx, struct node *key, s
 			return fail_at(x, val, "selector name is empty; expected a non-empty name");
 		for (int i = 0; i < w->index; i++)
 			if (!strcmp(w->c->selectors[i].name, s->name))
-				return fail_at(x, val, "duplicate selector name '%s'; expected unique "
-					       "names", quote(qb, s->name, strlen(s->name)));
+				return fail_at(x, val,
+					       "duplicate selector name '%s'; expected unique "
+					       "names",
+					       quote(qb, s->name, strlen(s->name)));
 		w->named = true;
 		return 0;
 	case 1:
@@ -964,24 +968,22 @@ static int selector_field(struct ctx *x, void *obj, int idx, struct node *key, s
 
 static bool match_empty(const struct agent_match *m)
 {
-	return !m->exe[0] && !m->process_name[0] && !m->port && !m->container_id[0] &&
-	       !m->k8s_namespace[0] && !m->k8s_pod[0] && !m->npids;
+	return !m->exe[0] && !m->process_name[0] && !m->port && !m->container_id[0] && !m->k8s_namespace[0] &&
+	       !m->k8s_pod[0] && !m->npids;
 }
 
-static int parse_selectors(struct ctx *x, struct agent_config *c, struct node *seq,
-			   const char *path)
+static int parse_selectors(struct ctx *x, struct agent_config *c, struct node *seq, const char *path)
 {
 	c->nselectors = 0;
 	if (is_null(seq))
 		return 0;
 	if (seq->kind != K_SEQ)
-		return fail_at(x, seq, "'%s' is %s; expected a list of selectors", path,
-			       kind_word(seq));
+		return fail_at(x, seq, "'%s' is %s; expected a list of selectors", path, kind_word(seq));
 	for (struct node *it = seq->first; it; it = it->next) {
 		if (c->nselectors == AGENT_MAX_SELECTORS)
-			return fail_at(x, it, "too many selectors; expected at most %d",
-				       AGENT_MAX_SELECTORS);
-		struct selector_walk w = { .c = c, .s = &c->selectors[c->nselectors],
+			return fail_at(x, it, "too many selectors; expected at most %d", AGENT_MAX_SELECTORS);
+		struct selector_walk w = { .c = c,
+					   .s = &c->selectors[c->nselectors],
 					   .index = c->nselectors };
 		agent_selector_defaults(w.s);
 		char item[PATH_LEN];
@@ -1004,8 +1006,7 @@ static int parse_selectors(struct ctx *x, struct agent_config *c, struct node *s
 	return 0;
 }
 
-static int root_field(struct ctx *x, void *obj, int idx, struct node *key, struct node *val,
-		      const char *path)
+static int root_field(struct ctx *x, void *obj, int idx, struct node *key, struct node *val, const char *path)
 {
 	struct agent_config *c = obj;
 	int which = 0, rc;
@@ -1130,8 +1131,7 @@ int agent_config_load(struct agent_config *c, const char *path, char *err, size_
 	} else if (n > MAX_FILE_SIZE) {
 		rc = -EFBIG;
 		if (err && errlen)
-			snprintf(err, errlen, "%s: cannot read: larger than %u bytes", path,
-				 MAX_FILE_SIZE);
+			snprintf(err, errlen, "%s: cannot read: larger than %u bytes", path, MAX_FILE_SIZE);
 	}
 	fclose(f);
 	if (!rc)
@@ -1163,8 +1163,7 @@ static void print_quoted(FILE *out, const char *s, bool value)
 			fputs("$$", out);
 		else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
 			fprintf(out, "\\x%02x", (unsigned)cp);
-		else if (cp == 0x2028 || cp == 0x2029 || cp == 0xfeff || cp == 0xfffe ||
-			 cp == 0xffff)
+		else if (cp == 0x2028 || cp == 0x2029 || cp == 0xfeff || cp == 0xfffe || cp == 0xffff)
 			fprintf(out, "\\u%04x", (unsigned)cp);
 		else
 			fwrite(u, 1, k, out);
@@ -1275,8 +1274,7 @@ void agent_config_print(const struct agent_config *c, FILE *out)
 			"      cpu_profile_hz: %d\n"
 			"      offcpu_profile: %s\n",
 			tf(s->signals.http_metrics), tf(s->signals.traces), tf(s->signals.runtime),
-			tf(s->signals.cpu_profile), s->signals.cpu_profile_hz,
-			tf(s->signals.offcpu_profile));
+			tf(s->signals.cpu_profile), s->signals.cpu_profile_hz, tf(s->signals.offcpu_profile));
 	}
 }
 
@@ -1284,17 +1282,17 @@ static bool selector_equal(const struct agent_selector *a, const struct agent_se
 {
 	const struct agent_match *m = &a->match, *n = &b->match;
 	const struct agent_signals *s = &a->signals, *t = &b->signals;
-	if (strcmp(a->name, b->name) || strcmp(m->exe, n->exe) ||
-	    strcmp(m->process_name, n->process_name) || m->port != n->port ||
-	    strcmp(m->container_id, n->container_id) || strcmp(m->k8s_namespace, n->k8s_namespace) ||
-	    strcmp(m->k8s_pod, n->k8s_pod) || m->npids != n->npids)
+	if (strcmp(a->name, b->name) || strcmp(m->exe, n->exe) || strcmp(m->process_name, n->process_name) ||
+	    m->port != n->port || strcmp(m->container_id, n->container_id) ||
+	    strcmp(m->k8s_namespace, n->k8s_namespace) || strcmp(m->k8s_pod, n->k8s_pod) ||
+	    m->npids != n->npids)
 		return false;
 	for (int i = 0; i < m->npids && i < AGENT_MAX_PIDS; i++)
 		if (m->pids[i] != n->pids[i])
 			return false;
-	return s->http_metrics == t->http_metrics && s->traces == t->traces &&
-	       s->runtime == t->runtime && s->cpu_profile == t->cpu_profile &&
-	       s->cpu_profile_hz == t->cpu_profile_hz && s->offcpu_profile == t->offcpu_profile;
+	return s->http_metrics == t->http_metrics && s->traces == t->traces && s->runtime == t->runtime &&
+	       s->cpu_profile == t->cpu_profile && s->cpu_profile_hz == t->cpu_profile_hz &&
+	       s->offcpu_profile == t->offcpu_profile;
 }
 
 bool agent_config_equal(const struct agent_config *a, const struct agent_config *b)
@@ -1302,8 +1300,7 @@ bool agent_config_equal(const struct agent_config *a, const struct agent_config 
 	if (a->log_json != b->log_json || strcmp(a->prometheus_address, b->prometheus_address) ||
 	    strcmp(a->otlp.endpoint, b->otlp.endpoint) || a->otlp.nheaders != b->otlp.nheaders ||
 	    a->otlp.gzip != b->otlp.gzip || a->otlp.metrics_interval_ms != b->otlp.metrics_interval_ms ||
-	    strcmp(a->traces.sampler, b->traces.sampler) ||
-	    a->traces.sampler_arg != b->traces.sampler_arg ||
+	    strcmp(a->traces.sampler, b->traces.sampler) || a->traces.sampler_arg != b->traces.sampler_arg ||
 	    a->traces.keep_errors != b->traces.keep_errors ||
 	    a->traces.keep_slower_than_ms != b->traces.keep_slower_than_ms ||
 	    strcmp(a->profiles.directory, b->profiles.directory) ||

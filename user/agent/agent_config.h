@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The agent's configuration: a YAML file (libyaml) with ${VAR} / ${VAR:-default} taken from
  * the environment, then OTEL_* variables, then command-line flags, each overriding the one
  * before. Errors name the file, line and column and what was expected. */
@@ -11,14 +12,14 @@
 #include <sys/types.h>
 
 #define AGENT_MAX_SELECTORS 32
-#define AGENT_MAX_PIDS 16
-#define AGENT_MAX_HEADERS 16
-#define AGENT_STR 256
+#define AGENT_MAX_PIDS	    16
+#define AGENT_MAX_HEADERS   16
+#define AGENT_STR	    256
 
 struct agent_match {
-	char exe[AGENT_STR];          /* glob on the executable path ("" = any) */
+	char exe[AGENT_STR];	      /* glob on the executable path ("" = any) */
 	char process_name[AGENT_STR]; /* glob on comm */
-	uint16_t port;                /* a listening TCP port (0 = any) */
+	uint16_t port;		      /* a listening TCP port (0 = any) */
 	char container_id[AGENT_STR]; /* glob */
 	char k8s_namespace[AGENT_STR];
 	char k8s_pod[AGENT_STR];
@@ -41,7 +42,7 @@ struct agent_config {
 	bool log_json;
 	char prometheus_address[AGENT_STR]; /* "" = no /metrics (and no /healthz) */
 	struct {
-		char endpoint[1024]; /* "" = no OTLP */
+		char endpoint[1024];			       /* "" = no OTLP */
 		char headers[AGENT_MAX_HEADERS][2][AGENT_STR]; /* name, value */
 		int nheaders;
 		bool gzip;

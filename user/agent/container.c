@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "agent/container.h"
 
 #include <ctype.h>
@@ -22,7 +23,8 @@ static bool hex_run(const char *s, size_t n)
 static void find_container_id(const char *line, char *out)
 {
 	for (const char *p = line; *p; p++) {
-		if (hex_run(p, 64) && (p == line || !isxdigit((unsigned char)p[-1])) && !isxdigit((unsigned char)p[64])) {
+		if (hex_run(p, 64) && (p == line || !isxdigit((unsigned char)p[-1])) &&
+		    !isxdigit((unsigned char)p[64])) {
 			memcpy(out, p, 64);
 			out[64] = '\0';
 			p += 63;
@@ -92,22 +94,26 @@ int container_for_pid(pid_t pid, struct container_info *out)
 		return 0;
 	/* Names: the downward API variables pods commonly set, then the defaults every pod has
 	 * (HOSTNAME is the pod name; the service-account mount names the namespace). */
-	enum { ENV_MAX = 256 * 1024 };
+	enum {
+		ENV_MAX = 256 * 1024
+	};
 	char *env = malloc(ENV_MAX);
 	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
 	ssize_t elen = env ? proc_read_small(path, env, ENV_MAX) : -ENOMEM;
 	if (elen > 0) {
 		static const char *const pod_vars[] = { "K8S_POD_NAME", "POD_NAME", "HOSTNAME" };
-		static const char *const ns_vars[] = { "K8S_NAMESPACE", "POD_NAMESPACE", "K8S_POD_NAMESPACE" };
+		static const char *const ns_vars[] = { "K8S_NAMESPACE", "POD_NAMESPACE",
+						       "K8S_POD_NAMESPACE" };
 		for (size_t i = 0; i < sizeof(pod_vars) / sizeof(pod_vars[0]); i++)
 			env_value(env, (size_t)elen, pod_vars[i], out->pod_name, sizeof(out->pod_name));
 		for (size_t i = 0; i < sizeof(ns_vars) / sizeof(ns_vars[0]); i++)
-			env_value(env, (size_t)elen, ns_vars[i], out->namespace_name, sizeof(out->namespace_name));
+			env_value(env, (size_t)elen, ns_vars[i], out->namespace_name,
+				  sizeof(out->namespace_name));
 	}
 	free(env);
 	if (!out->namespace_name[0]) {
-		snprintf(path, sizeof(path), "/proc/%d/root/var/run/secrets/kubernetes.io/serviceaccount/namespace",
-			 (int)pid);
+		snprintf(path, sizeof(path),
+			 "/proc/%d/root/var/run/secrets/kubernetes.io/serviceaccount/namespace", (int)pid);
 		if (proc_read_small(path, buf, sizeof(buf)) > 0)
 			snprintf(out->namespace_name, sizeof(out->namespace_name), "%.253s", buf);
 	}

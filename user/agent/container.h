@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Which container and Kubernetes pod a process runs in, from its cgroup path (docker,
  * containerd/CRI, cri-o layouts, cgroup v1 and v2) and, for pod and namespace names, from
  * what the pod itself can see (downward-API variables, the service-account namespace file). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "agent/resource.h"
 
 #include "base/procfs.h"
@@ -132,8 +133,8 @@ int resource_for_pid(pid_t pid, struct resource *out)
 	char *env = malloc(ENVIRON_MAX);
 	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
 	ssize_t len = env ? proc_read_small(path, env, ENVIRON_MAX) : -ENOMEM;
-	if (len <= 0 || !resource_service_from_environ(env, len, out->service_name,
-						       sizeof(out->service_name)) ||
+	if (len <= 0 ||
+	    !resource_service_from_environ(env, len, out->service_name, sizeof(out->service_name)) ||
 	    !out->service_name[0])
 		copy_str(out->service_name, sizeof(out->service_name), out->executable_name,
 			 strlen(out->executable_name));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OpenTelemetry resource of a target process: who the telemetry is about. */
 #ifndef GLIMPSE_RESOURCE_H
 #define GLIMPSE_RESOURCE_H
@@ -6,14 +7,14 @@
 #include <sys/types.h>
 
 struct resource {
-	char service_name[256];    /* service.name */
+	char service_name[256];	   /* service.name */
 	char executable_name[256]; /* process.executable.name */
-	char host_name[256];       /* host.name */
-	pid_t pid;                 /* process.pid */
+	char host_name[256];	   /* host.name */
+	pid_t pid;		   /* process.pid */
 	/* Where it runs (the agent fills these; "" outside containers / Kubernetes). */
-	char container_id[65];        /* container.id */
-	char k8s_pod_uid[37];         /* k8s.pod.uid */
-	char k8s_pod_name[254];       /* k8s.pod.name */
+	char container_id[65];	      /* container.id */
+	char k8s_pod_uid[37];	      /* k8s.pod.uid */
+	char k8s_pod_name[254];	      /* k8s.pod.name */
 	char k8s_namespace_name[254]; /* k8s.namespace.name */
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "agent/selector.h"
 
 #include <errno.h>
@@ -55,9 +56,10 @@ static bool matches(const struct agent_match *m, struct process_facts *f)
 	char *deleted = strstr(exe, " (deleted)");
 	if (deleted && deleted[10] == '\0')
 		*deleted = '\0';
-	return glob(m->exe, exe) && glob(m->process_name, f->comm) && glob(m->container_id, f->container.container_id) &&
-	       glob(m->k8s_namespace, f->container.namespace_name) && glob(m->k8s_pod, f->container.pod_name) &&
-	       (!m->port || has_port(f, m->port));
+	return glob(m->exe, exe) && glob(m->process_name, f->comm) &&
+	       glob(m->container_id, f->container.container_id) &&
+	       glob(m->k8s_namespace, f->container.namespace_name) &&
+	       glob(m->k8s_pod, f->container.pod_name) && (!m->port || has_port(f, m->port));
 }
 
 int selector_match(const struct agent_config *c, struct process_facts *f)

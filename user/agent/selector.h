@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Decides which processes the agent instruments: the facts about a process that selectors
  * test, and the first selector they satisfy. */
 #ifndef GLIMPSE_SELECTOR_H

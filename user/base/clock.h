@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The two clocks glimpse reads. Monotonic is the clock of bpf_ktime_get_ns(), so BPF event
  * times and user-space deadlines compare directly; realtime is for what leaves the host
  * (OTLP timestamps, log lines). */
@@ -14,8 +15,17 @@ static inline uint64_t clock_ns(clockid_t clock)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static inline uint64_t clock_mono_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
-static inline uint64_t clock_real_ns(void) { return clock_ns(CLOCK_REALTIME); }
-static inline double clock_mono_s(void) { return (double)clock_mono_ns() / 1e9; }
+static inline uint64_t clock_mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+static inline uint64_t clock_real_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+static inline double clock_mono_s(void)
+{
+	return (double)clock_mono_ns() / 1e9;
+}
 
 #endif

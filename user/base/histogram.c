@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "base/histogram.h"
 
 #include <math.h>
@@ -10,7 +11,7 @@ const double hist_export_bounds[HIST_EXPORT_BOUNDS] = {
 /* The same bounds in integer nanoseconds, so an exact bound compares equal instead of
  * depending on how 0.005 rounds in binary. */
 static const uint64_t export_bounds_ns[HIST_EXPORT_BOUNDS] = {
-	0, 5000000, 10000000, 25000000, 50000000, 75000000, 100000000, 250000000,
+	0,	   5000000,   10000000,	  25000000,   50000000,	  75000000,   100000000,   250000000,
 	500000000, 750000000, 1000000000, 2500000000, 5000000000, 7500000000, 10000000000,
 };
 

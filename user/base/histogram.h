@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Latency histograms for HTTP metrics.
  *
  * Two shapes because they serve two readers: the export histogram has the fixed OTel default
@@ -27,8 +28,8 @@ void export_hist_record(struct export_hist *h, uint64_t ns);
 /* 16 buckets per power of two (each 2^(1/16) ≈ 4.4 % wide) from 1 µs to 2^30 µs (~1074 s),
  * plus one below 1 µs and one above the top. */
 #define FINE_SUBBUCKETS 16
-#define FINE_OCTAVES 30
-#define FINE_BUCKETS (FINE_OCTAVES * FINE_SUBBUCKETS + 2)
+#define FINE_OCTAVES	30
+#define FINE_BUCKETS	(FINE_OCTAVES * FINE_SUBBUCKETS + 2)
 
 struct fine_hist {
 	uint64_t buckets[FINE_BUCKETS];

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one JSON string writer (logs, span lines). */
 #ifndef GLIMPSE_JSON_H
 #define GLIMPSE_JSON_H

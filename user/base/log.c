@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "base/log.h"
 
 #include "base/json.h"
@@ -38,10 +39,14 @@ int log_parse_format(const char *s)
 static const char *level_name(enum log_level level)
 {
 	switch (level) {
-	case LOG_DEBUG: return "debug";
-	case LOG_INFO: return "info";
-	case LOG_WARN: return "warning";
-	default: return "error";
+	case LOG_DEBUG:
+		return "debug";
+	case LOG_INFO:
+		return "info";
+	case LOG_WARN:
+		return "warning";
+	default:
+		return "error";
 	}
 }
 

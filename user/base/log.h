@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Logging to stderr: human-readable lines by default, JSON lines with --log-format=json.
  * One libbpf print callback routes libbpf's output through here (debug only with -v). */
 #ifndef GLIMPSE_LOG_H
@@ -6,7 +7,12 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
-enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+enum log_level {
+	LOG_DEBUG,
+	LOG_INFO,
+	LOG_WARN,
+	LOG_ERROR
+};
 
 void log_setup(bool json, int verbosity);
 bool log_json(void);
@@ -22,8 +28,8 @@ void log_event(enum log_level level, const char *msg, const char *fields_fmt, ..
 	__attribute__((format(printf, 3, 4)));
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 
 /* Installs the libbpf print callback (libbpf warnings as warnings, debug output with -v). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "base/preflight.h"
 
 #include <linux/capability.h>
@@ -50,7 +51,8 @@ int preflight_privileges(bool uprobes)
 		return GLIMPSE_EXIT_NO_PERMISSION;
 	}
 	if (uprobes && !has_cap(data, CAP_SYS_ADMIN) && uprobes_need_sys_admin()) {
-		log_error("permission denied: this kernel allows uprobes only with CAP_SYS_ADMIN (Linux 6.16 and "
+		log_error("permission denied: this kernel allows uprobes only with CAP_SYS_ADMIN (Linux 6.16 "
+			  "and "
 			  "later); grant it, or run glimpse as root (or with sudo)");
 		return GLIMPSE_EXIT_NO_PERMISSION;
 	}
@@ -74,7 +76,8 @@ int preflight_pids(const pid_t *pids, int n)
 {
 	for (int i = 0; i < n; i++) {
 		if (!proc_exists(pids[i])) {
-			log_error("process %d does not exist; check the PID (ps -p %d) and that it is still running",
+			log_error("process %d does not exist; check the PID (ps -p %d) and that it is still "
+				  "running",
 				  (int)pids[i], (int)pids[i]);
 			return GLIMPSE_EXIT_NO_PROCESS;
 		}

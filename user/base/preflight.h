@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Checks before loading BPF, each failing with one line that says what to do and a
  * distinct exit code (exit_codes.h). */
 #ifndef GLIMPSE_PREFLIGHT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "base/procfs.h"
 
 #include <dirent.h>
@@ -167,11 +168,21 @@ bool proc_parse_stat(const char *text, struct proc_stat *st)
 			if (errno || end != p)
 				return false;
 			switch (field) {
-			case 14: st->utime = (uint64_t)v; break;
-			case 15: st->stime = (uint64_t)v; break;
-			case 20: st->num_threads = v; break;
-			case 22: st->starttime = (uint64_t)v; break;
-			default: st->rss_pages = v > 0 ? (uint64_t)v : 0; break;
+			case 14:
+				st->utime = (uint64_t)v;
+				break;
+			case 15:
+				st->stime = (uint64_t)v;
+				break;
+			case 20:
+				st->num_threads = v;
+				break;
+			case 22:
+				st->starttime = (uint64_t)v;
+				break;
+			default:
+				st->rss_pages = v > 0 ? (uint64_t)v : 0;
+				break;
 			}
 		}
 		field++;
@@ -256,7 +267,8 @@ static int listening_inodes(pid_t pid, uint64_t *inodes, uint16_t *ports, int ma
 			unsigned state, port;
 			unsigned long long inode;
 			/* sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode */
-			if (sscanf(line, " %*d: %63s %*s %x %*s %*s %*s %*u %*u %llu", local, &state, &inode) != 3)
+			if (sscanf(line, " %*d: %63s %*s %x %*s %*s %*s %*u %*u %llu", local, &state,
+				   &inode) != 3)
 				continue;
 			char *colon = strrchr(local, ':');
 			if (state != 0x0A || !colon || sscanf(colon + 1, "%x", &port) != 1)
@@ -271,7 +283,9 @@ static int listening_inodes(pid_t pid, uint64_t *inodes, uint16_t *ports, int ma
 
 int proc_listening_ports(pid_t pid, uint16_t *ports, int max)
 {
-	enum { MAX_LISTEN = 256 };
+	enum {
+		MAX_LISTEN = 256
+	};
 	uint64_t inodes[MAX_LISTEN];
 	uint16_t all_ports[MAX_LISTEN];
 	int nlisten = listening_inodes(pid, inodes, all_ports, MAX_LISTEN);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* /proc readers shared by every command. All take the pid explicitly; none caches. */
 #ifndef GLIMPSE_PROCFS_H
 #define GLIMPSE_PROCFS_H
@@ -32,11 +33,11 @@ int online_cpus(int **cpus, int *n);
 
 /* The fields of /proc/PID/stat (or /proc/PID/task/TID/stat) that glimpse uses. */
 struct proc_stat {
-	char state;          /* R, S, D, Z, ... */
-	uint64_t utime;      /* clock ticks (sysconf(_SC_CLK_TCK)); whole process in PID/stat */
+	char state;	/* R, S, D, Z, ... */
+	uint64_t utime; /* clock ticks (sysconf(_SC_CLK_TCK)); whole process in PID/stat */
 	uint64_t stime;
 	int64_t num_threads;
-	uint64_t starttime;  /* clock ticks after boot */
+	uint64_t starttime; /* clock ticks after boot */
 	uint64_t rss_pages;
 };
 /* Parses stat text; comm may hold spaces and parentheses. False if malformed. */

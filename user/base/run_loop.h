@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The shape every long-running command shares: run until a signal or a deadline, act on
  * a fixed interval, and serve /metrics while it runs. */
 #ifndef GLIMPSE_RUN_LOOP_H

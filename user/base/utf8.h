@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one UTF-8 decoder: label values, protobuf strings, SVG text and config error messages
  * must all be valid UTF-8, and target data (URL paths, SQL) is arbitrary bytes. */
 #ifndef GLIMPSE_UTF8_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Finds return instructions with capstone: Go functions are never probed with uretprobes
  * (they corrupt goroutine stacks when those move), so probes go on every RET instead. */
 #ifndef GLIMPSE_DISASM_H
@@ -16,8 +17,8 @@ int find_return_offsets(const uint8_t *code, size_t len, uint64_t addr, uint32_t
 struct rip_ref {
 	uint64_t target;    /* the address referred to (in the same address space as addr) */
 	uint64_t insn_addr; /* the instruction */
-	uint8_t size;       /* bytes accessed (for LEA: the size capstone reports, not an access) */
-	bool lea;           /* address taken (LEA), not a load or store */
+	uint8_t size;	    /* bytes accessed (for LEA: the size capstone reports, not an access) */
+	bool lea;	    /* address taken (LEA), not a load or store */
 };
 
 /* The RIP-relative memory operands of code (loaded at addr), in instruction order, the first

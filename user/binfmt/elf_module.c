@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "binfmt/elf_module.h"
 
 #include <elfutils/libdw.h>
@@ -129,7 +130,8 @@ struct elf_module *elf_module_open(const char *path)
 	if (elf_getphdrnum(m->elf, &nph) == 0) {
 		for (size_t i = 0; i < nph && m->nloads < MAX_LOADS; i++) {
 			GElf_Phdr ph;
-			if (gelf_getphdr(m->elf, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X)) {
+			if (gelf_getphdr(m->elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
+			    (ph.p_flags & PF_X)) {
 				m->loads[m->nloads].vaddr = ph.p_vaddr;
 				m->loads[m->nloads].offset = ph.p_offset;
 				m->loads[m->nloads].filesz = ph.p_filesz;
@@ -280,7 +282,7 @@ int elf_module_vaddr_to_offset(const struct elf_module *m, uint64_t vaddr, uint6
 /* push %rbp; mov %rsp,%rbp — optionally after endbr64. Functions this small or smaller may
  * legitimately skip the frame, so only larger ones are sampled. */
 #define FP_MIN_FUNC_SIZE 64
-#define FP_MAX_CHECKED 256
+#define FP_MAX_CHECKED	 256
 
 double elf_module_frame_pointer_share(struct elf_module *m)
 {
@@ -298,7 +300,8 @@ double elf_module_frame_pointer_share(struct elf_module *m)
 	for (size_t i = 0; i < m->nsyms && checked < FP_MAX_CHECKED; i += step) {
 		uint64_t off;
 		unsigned char code[8];
-		if (m->syms[i].size < FP_MIN_FUNC_SIZE || elf_module_vaddr_to_offset(m, m->syms[i].addr, &off))
+		if (m->syms[i].size < FP_MIN_FUNC_SIZE ||
+		    elf_module_vaddr_to_offset(m, m->syms[i].addr, &off))
 			continue;
 		if (pread(m->fd, code, sizeof(code), (off_t)off) != (ssize_t)sizeof(code))
 			continue;

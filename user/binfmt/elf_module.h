@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One ELF object opened for symbolization: symbols (.symtab, else .dynsym), Go pclntab,
  * DWARF line info, build id and load segments. Parses untrusted files: never trusts sizes. */
 #ifndef GLIMPSE_ELF_MODULE_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "binfmt/go_offsets.h"
 
 #include <dwarf.h>
@@ -232,7 +233,8 @@ const char *go_runtime_offsets_table_versions(void)
 	static char list[256];
 	if (!list[0]) {
 		size_t used = 0;
-		for (size_t i = 0; i < sizeof(go_runtime_offsets_table) / sizeof(go_runtime_offsets_table[0]); i++)
+		for (size_t i = 0; i < sizeof(go_runtime_offsets_table) / sizeof(go_runtime_offsets_table[0]);
+		     i++)
 			used += snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
 					 go_runtime_offsets_table[i].version);
 	}

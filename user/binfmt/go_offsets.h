@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Field offsets of the Go runtime structs the HTTP probes read, and of the runtime's own
  * structs go_runtime reads (goroutines, memory statistics). They change across Go versions, so
  * they come from the binary's own DWARF; stripped binaries fall back to a table generated from
@@ -11,35 +12,35 @@
 
 /* -1 marks a field this Go version does not have (e.g. Request.pat before Go 1.22). */
 struct go_http_offsets {
-	int32_t request_method; /* net/http.Request.Method (string) */
-	int32_t request_url;    /* net/http.Request.URL (*url.URL) */
-	int32_t request_pat;    /* net/http.Request.pat (*pattern, Go 1.22+) */
-	int32_t pattern_str;    /* net/http.pattern.str (string, Go 1.22+) */
-	int32_t url_path;       /* net/url.URL.Path (string) */
-	int32_t url_host;       /* net/url.URL.Host (string) */
-	int32_t response_status;    /* net/http.response.status (int): the server side */
+	int32_t request_method;	     /* net/http.Request.Method (string) */
+	int32_t request_url;	     /* net/http.Request.URL (*url.URL) */
+	int32_t request_pat;	     /* net/http.Request.pat (*pattern, Go 1.22+) */
+	int32_t pattern_str;	     /* net/http.pattern.str (string, Go 1.22+) */
+	int32_t url_path;	     /* net/url.URL.Path (string) */
+	int32_t url_host;	     /* net/url.URL.Host (string) */
+	int32_t response_status;     /* net/http.response.status (int): the server side */
 	int32_t response_statuscode; /* net/http.Response.StatusCode (int): the client side */
-	int32_t request_header;      /* net/http.Request.Header (map[string][]string) */
-	int32_t driverconn_ci;       /* database/sql.driverConn.ci (driver.Conn), if linked */
-	int32_t g_m;                 /* runtime.g.m (*m) */
-	int32_t m_curg;              /* runtime.m.curg (*g): the user goroutine an M runs */
+	int32_t request_header;	     /* net/http.Request.Header (map[string][]string) */
+	int32_t driverconn_ci;	     /* database/sql.driverConn.ci (driver.Conn), if linked */
+	int32_t g_m;		     /* runtime.g.m (*m) */
+	int32_t m_curg;		     /* runtime.m.curg (*g): the user goroutine an M runs */
 };
 
 /* -1 marks a field the binary does not have. The mstats and gcControllerState fields beyond
  * numgc and heapInUse are not read: they identify the two variables in stripped binaries (a
  * runtime function that touches several fields of one struct at these relative offsets). */
 struct go_runtime_offsets {
-	int32_t g_atomicstatus;          /* runtime.g.atomicstatus (uint32; atomic.Uint32 since 1.20) */
-	int32_t g_startpc;               /* runtime.g.startpc (uintptr) */
-	int32_t mstats_last_gc_unix;     /* runtime.mstats.last_gc_unix (uint64) */
-	int32_t mstats_pause_total_ns;   /* runtime.mstats.pause_total_ns (uint64) */
-	int32_t mstats_numgc;            /* runtime.mstats.numgc (uint32) = MemStats.NumGC */
-	int32_t mstats_numforcedgc;      /* runtime.mstats.numforcedgc (uint32) */
+	int32_t g_atomicstatus;		 /* runtime.g.atomicstatus (uint32; atomic.Uint32 since 1.20) */
+	int32_t g_startpc;		 /* runtime.g.startpc (uintptr) */
+	int32_t mstats_last_gc_unix;	 /* runtime.mstats.last_gc_unix (uint64) */
+	int32_t mstats_pause_total_ns;	 /* runtime.mstats.pause_total_ns (uint64) */
+	int32_t mstats_numgc;		 /* runtime.mstats.numgc (uint32) = MemStats.NumGC */
+	int32_t mstats_numforcedgc;	 /* runtime.mstats.numforcedgc (uint32) */
 	int32_t mstats_last_gc_nanotime; /* runtime.mstats.last_gc_nanotime (uint64) */
-	int32_t gcc_heap_inuse;          /* runtime.gcControllerState.heapInUse = MemStats.HeapInuse */
-	int32_t gcc_heap_released;       /* runtime.gcControllerState.heapReleased */
-	int32_t gcc_heap_free;           /* runtime.gcControllerState.heapFree */
-	int32_t gcc_mapped_ready;        /* runtime.gcControllerState.mappedReady */
+	int32_t gcc_heap_inuse;		 /* runtime.gcControllerState.heapInUse = MemStats.HeapInuse */
+	int32_t gcc_heap_released;	 /* runtime.gcControllerState.heapReleased */
+	int32_t gcc_heap_free;		 /* runtime.gcControllerState.heapFree */
+	int32_t gcc_mapped_ready;	 /* runtime.gcControllerState.mappedReady */
 };
 
 /* 0, or -ENOENT when the binary has no DWARF or lacks one of the required structs. */

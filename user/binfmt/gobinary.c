@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Go pclntab and buildinfo reader. Layouts follow Go's runtime/symtab.go (pcHeader, functab,
  * _func) and debug/buildinfo; see gobinary.h for the contract. Untrusted input: everything
  * read from the section is checked against the section size once, in gopclntab_open, so the
@@ -14,7 +15,11 @@
 #define GO118_MAGIC 0xfffffff0U
 #define GO120_MAGIC 0xfffffff1U
 
-enum { VER116 = 116, VER118 = 118, VER120 = 120 };
+enum {
+	VER116 = 116,
+	VER118 = 118,
+	VER120 = 120
+};
 
 /* A sub-range [off, end) of the table. */
 struct region {
@@ -85,9 +90,9 @@ static int header_version(const uint8_t *d, size_t size)
 /* Bytes of _func read here: the entry field, then 32-bit nameOff, args, deferreturn, pcsp,
  * pcfile, pcln, npcdata, cuOffset. Entry is a uintptr before 1.18, a uint32 offset since. */
 #define FUNC_NAMEOFF 0
-#define FUNC_PCFILE 4
-#define FUNC_PCLN 5
-#define FUNC_CUOFF 7
+#define FUNC_PCFILE  4
+#define FUNC_PCLN    5
+#define FUNC_CUOFF   7
 
 static uint32_t func_entry_size(const struct gopclntab *t)
 {
@@ -136,7 +141,7 @@ static bool parse(struct gopclntab *t, const uint8_t *d, size_t size, uint64_t t
 	size_t hdr = 8 + nwords * t->ptrsize;
 	if (size < hdr)
 		return false;
-#define WORD(n) read_uint(d + 8 + (size_t)(n) * t->ptrsize, t->ptrsize)
+#define WORD(n) read_uint(d + 8 + (size_t)(n)*t->ptrsize, t->ptrsize)
 	uint64_t nfunc = WORD(0);
 	size_t first = 2; /* index of the funcname offset word */
 	if (t->ver >= VER118) {
@@ -188,8 +193,7 @@ static bool parse(struct gopclntab *t, const uint8_t *d, size_t size, uint64_t t
 	return true;
 }
 
-struct gopclntab *gopclntab_open(const uint8_t *data, size_t size, uint64_t section_addr,
-				 uint64_t text_start)
+struct gopclntab *gopclntab_open(const uint8_t *data, size_t size, uint64_t section_addr, uint64_t text_start)
 {
 	if (!data || size == 0 || size == SIZE_MAX)
 		return NULL;
@@ -266,8 +270,7 @@ static bool read_varint(const uint8_t **pp, const uint8_t *end, uint32_t *v)
 /* Value of the pc-value table at pctab offset off for targetpc in the function starting at
  * entry: a sequence of (zig-zag value delta, pc delta / quantum) varint pairs, value starting
  * at -1, ended by a zero value delta after the first pair. */
-static bool pcvalue(const struct gopclntab *t, uint32_t off, uint64_t entry, uint64_t targetpc,
-		    int32_t *out)
+static bool pcvalue(const struct gopclntab *t, uint32_t off, uint64_t entry, uint64_t targetpc, int32_t *out)
 {
 	if (off == 0 || off >= t->pctab.end - t->pctab.off)
 		return false;
@@ -303,8 +306,8 @@ static const char *file_name(const struct gopclntab *t, size_t i, int32_t fno)
 	return (const char *)t->buf + t->filetab.off + off;
 }
 
-int gopclntab_lookup(const struct gopclntab *t, uint64_t pc, struct go_func *fn,
-		     const char **file, uint32_t *line)
+int gopclntab_lookup(const struct gopclntab *t, uint64_t pc, struct go_func *fn, const char **file,
+		     uint32_t *line)
 {
 	if (!t || pc < t->entry[0] || pc >= t->entry[t->nfunc])
 		return -ENOENT;
@@ -319,13 +322,11 @@ int gopclntab_lookup(const struct gopclntab *t, uint64_t pc, struct go_func *fn,
 	fill_func(t, lo, fn);
 	int32_t v;
 	if (file)
-		*file = pcvalue(t, func_field(t, lo, FUNC_PCFILE), fn->entry, pc, &v)
-				? file_name(t, lo, v)
-				: NULL;
+		*file = pcvalue(t, func_field(t, lo, FUNC_PCFILE), fn->entry, pc, &v) ? file_name(t, lo, v)
+										      : NULL;
 	if (line)
-		*line = pcvalue(t, func_field(t, lo, FUNC_PCLN), fn->entry, pc, &v) && v > 0
-				? (uint32_t)v
-				: 0;
+		*line = pcvalue(t, func_field(t, lo, FUNC_PCLN), fn->entry, pc, &v) && v > 0 ? (uint32_t)v
+											     : 0;
 	return 0;
 }
 
@@ -449,9 +450,9 @@ struct gopclntab *gopclntab_from_elf(Elf *elf)
 
 /* ---- build info ---- */
 
-#define BUILDINFO_MAGIC "\xff Go buildinf:"
+#define BUILDINFO_MAGIC	    "\xff Go buildinf:"
 #define BUILDINFO_MAGIC_LEN 14
-#define BUILDINFO_HDR 32
+#define BUILDINFO_HDR	    32
 
 static int copy_version(const uint8_t *s, uint64_t n, char *buf, size_t len)
 {

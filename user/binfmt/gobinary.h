@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reads Go binaries without DWARF or .symtab: stripped Go programs (-ldflags='-s -w') still
  * carry .gopclntab, which the Go runtime itself needs for tracebacks, so it is the one source
  * of function names and file:line that every Go build has; .go.buildinfo gives the toolchain
@@ -43,8 +44,8 @@ struct go_func {
 /* Function containing pc, and the source position of pc (file NULL / line 0 if unknown; file
  * and line may be NULL if not wanted). For return addresses pass pc - 1 to get the call's
  * line. 0 or -ENOENT. O(log n), no allocation; safe to call concurrently. */
-int gopclntab_lookup(const struct gopclntab *t, uint64_t pc, struct go_func *fn,
-		     const char **file, uint32_t *line);
+int gopclntab_lookup(const struct gopclntab *t, uint64_t pc, struct go_func *fn, const char **file,
+		     uint32_t *line);
 size_t gopclntab_nfuncs(const struct gopclntab *t);
 /* i-th function in address order; 0 or -ENOENT. */
 int gopclntab_func(const struct gopclntab *t, size_t i, struct go_func *fn);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "binfmt/ksyms.h"
 
 #include <errno.h>
@@ -10,7 +11,7 @@
 /* Farther than this from the nearest symbol below, an address is not inside that symbol. */
 #define KSYM_MAX_DISTANCE (1u << 20)
 
-#define KSYM_NAME_MAX 400
+#define KSYM_NAME_MAX	  400
 
 struct slot {
 	uint64_t addr;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Kernel symbols from /proc/kallsyms, resolved in one streaming pass for a batch of
  * addresses: memory stays proportional to the addresses asked for, not to the kernel's
  * ~100k symbols. */

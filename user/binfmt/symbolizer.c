@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "binfmt/symbolizer.h"
 
 #include <errno.h>
@@ -96,7 +97,8 @@ static struct module *get_module(struct symbolizer *s, pid_t pid, const struct p
 {
 	for (size_t i = 0; i < s->nmodules; i++) {
 		struct module *mod = s->modules[i];
-		if (mod->inode == m->inode && mod->dev_major == m->dev_major && mod->dev_minor == m->dev_minor)
+		if (mod->inode == m->inode && mod->dev_major == m->dev_major &&
+		    mod->dev_minor == m->dev_minor)
 			return mod;
 	}
 	if (grow(&s->modules, s->nmodules, sizeof(*s->modules)))
@@ -224,7 +226,8 @@ const char *symbolizer_go_version(const struct symbolizer *s, pid_t pid)
 	return p ? p->go_version : NULL;
 }
 
-void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return_address, struct sym_frame *out)
+void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return_address,
+		     struct sym_frame *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct process *p = find_process(s, pid);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Turns addresses seen in a process into function, file and line. Reads a process's
  * mappings and opens its binaries while it lives (through /proc/PID/map_files, so files in
  * other mount namespaces and deleted files resolve), and keeps them after it exits. */
@@ -39,7 +40,8 @@ const char *symbolizer_go_version(const struct symbolizer *s, pid_t pid);
 
 /* return_address: the address is a return address (every frame but the leaf), so the
  * call instruction before it is what is looked up. */
-void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return_address, struct sym_frame *out);
+void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return_address,
+		     struct sym_frame *out);
 
 /* Frame pointer share of the mapping's binary (elf_module_frame_pointer_share), -1 if unknown. */
 double symbolizer_frame_pointer_share(struct symbolizer *s, const struct sym_mapping *m);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -22,7 +23,8 @@ bool cli_common_option(int opt, const char *arg)
 	if (opt == CLI_OPT_LOG_FORMAT) {
 		json_logs = log_parse_format(arg);
 		if (json_logs < 0)
-			cli_usage_error(NULL, "--log-format: '%s' is not a log format (expected human or json)", arg);
+			cli_usage_error(
+				NULL, "--log-format: '%s' is not a log format (expected human or json)", arg);
 		log_setup(json_logs == 1, verbosity);
 		return true;
 	}
@@ -71,18 +73,33 @@ double cli_double(const char *flag, const char *arg, double min, double max)
 
 void cli_run_defaults(struct cli_run_opts *o)
 {
-	*o = (struct cli_run_opts){ .interval_s = 1, .prom_addr = PROM_DEFAULT_ADDR, .live = true, .sched = true };
+	*o = (struct cli_run_opts){
+		.interval_s = 1, .prom_addr = PROM_DEFAULT_ADDR, .live = true, .sched = true
+	};
 }
 
 bool cli_run_option(int opt, const char *arg, struct cli_run_opts *o)
 {
 	switch (opt) {
-	case 'd': o->duration_s = cli_double("-d", arg, 0.001, 1e7); return true;
-	case CLI_OPT_PROM_ADDR: o->prom_addr = arg; return true;
-	case CLI_OPT_NO_PROM: o->prom_addr = NULL; return true;
-	case CLI_OPT_NO_LIVE: o->live = false; return true;
-	case CLI_OPT_INTERVAL: o->interval_s = cli_double("--interval", arg, 0.1, 3600); return true;
-	case CLI_OPT_NO_SCHED: o->sched = false; return true;
-	default: return false;
+	case 'd':
+		o->duration_s = cli_double("-d", arg, 0.001, 1e7);
+		return true;
+	case CLI_OPT_PROM_ADDR:
+		o->prom_addr = arg;
+		return true;
+	case CLI_OPT_NO_PROM:
+		o->prom_addr = NULL;
+		return true;
+	case CLI_OPT_NO_LIVE:
+		o->live = false;
+		return true;
+	case CLI_OPT_INTERVAL:
+		o->interval_s = cli_double("--interval", arg, 0.1, 3600);
+		return true;
+	case CLI_OPT_NO_SCHED:
+		o->sched = false;
+		return true;
+	default:
+		return false;
 	}
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Flags every subcommand shares (-v, --log-format) and value parsers that fail with one
  * line naming the flag, the bad value and what is expected. */
 #ifndef GLIMPSE_CLI_H
@@ -16,6 +17,7 @@ enum {
 	CLI_OPT_FIRST_PRIVATE = 1100,
 };
 
+/* clang-format off */
 #define CLI_COMMON_LONG_OPTIONS                                         \
 	{ "verbose", no_argument, NULL, 'v' },                          \
 	{ "log-format", required_argument, NULL, CLI_OPT_LOG_FORMAT },  \
@@ -36,6 +38,7 @@ struct cli_run_opts {
 	{ "no-live", no_argument, NULL, CLI_OPT_NO_LIVE },                     \
 	{ "interval", required_argument, NULL, CLI_OPT_INTERVAL },             \
 	{ "no-sched", no_argument, NULL, CLI_OPT_NO_SCHED }
+/* clang-format on */
 
 /* Defaults: until stopped, 1 s refresh, 127.0.0.1:9464, live view and scheduler probes on. */
 void cli_run_defaults(struct cli_run_opts *o);

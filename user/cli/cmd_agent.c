@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* glimpse agent: one per node. Finds the processes its selectors describe — at start and as
  * they exec — instruments them with the signals each selector asks for, labels them with
  * their container and pod, frees their state when they exit, and exports everything. */
@@ -40,9 +41,9 @@
 #include "base/signals.h"
 #include "trace/trace_pipeline.h"
 
-#define MAX_TARGETS 256
-#define MAX_BINARIES 64
-#define POLL_MS 100
+#define MAX_TARGETS   256
+#define MAX_BINARIES  64
+#define POLL_MS	      100
 #define OTLP_FLUSH_MS 5000
 
 static const char usage[] =
@@ -58,7 +59,11 @@ static const char usage[] =
 	"  -v, --verbose             debug output      --log-format F   human or json (overrides the file)\n"
 	"  -h, --help                this help\n";
 
-enum { OPT_PRINT_CONFIG = CLI_OPT_FIRST_PRIVATE, OPT_PROM_ADDR, OPT_OTLP_ENDPOINT };
+enum {
+	OPT_PRINT_CONFIG = CLI_OPT_FIRST_PRIVATE,
+	OPT_PROM_ADDR,
+	OPT_OTLP_ENDPOINT
+};
 
 /* One set of uprobes per Go binary, shared by every selected process that runs it. */
 struct binary {
@@ -153,8 +158,8 @@ static struct binary *binary_for(struct agent *ag, pid_t pid, const struct targe
 	free_slot->dev = st.st_dev;
 	free_slot->ino = st.st_ino;
 	free_slot->users = 0;
-	log_event(LOG_INFO, "probes attached", "binary=%s go=%s offsets=%s probes=%d", gt.binary, gt.go_version,
-		  gt.offsets_source, go_tracer_probe_count(free_slot->tracer));
+	log_event(LOG_INFO, "probes attached", "binary=%s go=%s offsets=%s probes=%d", gt.binary,
+		  gt.go_version, gt.offsets_source, go_tracer_probe_count(free_slot->tracer));
 	return free_slot;
 }
 
@@ -193,8 +198,8 @@ static void consider(struct agent *ag, pid_t pid)
 		if (!ag->targets[i])
 			slot = i;
 	if (slot < 0) {
-		log_warn("process %d matches selector '%s' but the agent already watches %d processes", (int)pid,
-			 ag->cfg.selectors[sel].name, MAX_TARGETS);
+		log_warn("process %d matches selector '%s' but the agent already watches %d processes",
+			 (int)pid, ag->cfg.selectors[sel].name, MAX_TARGETS);
 		return;
 	}
 	struct target *t = calloc(1, sizeof(*t));
@@ -236,8 +241,9 @@ static void consider(struct agent *ag, pid_t pid)
 	ag->targets[slot] = t;
 	pthread_mutex_unlock(&ag->lock);
 	ag->ntargets++;
-	log_event(LOG_INFO, "instrumented", "pid=%d selector=%s service=%s exe=%s container=%s pod=%s http=%s",
-		  (int)pid, ag->cfg.selectors[sel].name, t->res.service_name, facts.exe,
+	log_event(LOG_INFO, "instrumented",
+		  "pid=%d selector=%s service=%s exe=%s container=%s pod=%s http=%s", (int)pid,
+		  ag->cfg.selectors[sel].name, t->res.service_name, facts.exe,
 		  t->container.container_id[0] ? t->container.container_id : "-",
 		  t->container.pod_name[0] ? t->container.pod_name : "-", t->binary ? "yes" : "no");
 }
@@ -342,8 +348,11 @@ static void *profiler_thread(void *arg)
 	struct agent *ag = ((struct profiler_arg *)arg)->ag;
 	const struct profile_kind *kind = ((struct profiler_arg *)arg)->kind;
 	while (!stop_requested()) {
-		struct profiler_opts o = { .kernel_stacks = true, .user_stacks = true, .max_stacks = 16384,
-					   .duration_s = ag->cfg.profiles.interval_ms / 1000.0, .hz = 19,
+		struct profiler_opts o = { .kernel_stacks = true,
+					   .user_stacks = true,
+					   .max_stacks = 16384,
+					   .duration_s = ag->cfg.profiles.interval_ms / 1000.0,
+					   .hz = 19,
 					   .min_block_ns = 1000 };
 		pthread_mutex_lock(&ag->lock);
 		for (int i = 0; i < MAX_TARGETS && o.npids < PROFILER_MAX_PIDS; i++) {
@@ -373,7 +382,8 @@ static void *profiler_thread(void *arg)
 		if (err)
 			log_warn("cannot write the %s profile %s: %s", kind->name, path, strerror(-err));
 		else
-			log_event(LOG_INFO, "wrote profile", "kind=%s file=%s processes=%d", kind->name, path, o.npids);
+			log_event(LOG_INFO, "wrote profile", "kind=%s file=%s processes=%d", kind->name, path,
+				  o.npids);
 		stack_profile_free(sp);
 	}
 	return NULL;
@@ -413,7 +423,8 @@ static int otlp_from_config(const struct agent_config *c, struct otlp_config *o,
 	    otlp_config_set_flag(o, OTLP_ENDPOINT, "otlp.endpoint", c->otlp.endpoint, err, errlen))
 		return -EINVAL;
 	if (!getenv(otlp_setting_env(OTLP_COMPRESSION)) &&
-	    otlp_config_set_flag(o, OTLP_COMPRESSION, "otlp.compression", c->otlp.gzip ? "gzip" : "none", err, errlen))
+	    otlp_config_set_flag(o, OTLP_COMPRESSION, "otlp.compression", c->otlp.gzip ? "gzip" : "none", err,
+				 errlen))
 		return -EINVAL;
 	snprintf(value, sizeof(value), "%u", c->otlp.metrics_interval_ms);
 	if (!getenv(otlp_setting_env(OTLP_METRICS_INTERVAL)) &&
@@ -422,19 +433,21 @@ static int otlp_from_config(const struct agent_config *c, struct otlp_config *o,
 	size_t used = 0;
 	value[0] = '\0';
 	for (int i = 0; i < c->otlp.nheaders && used < sizeof(value); i++)
-		used += snprintf(value + used, sizeof(value) - used, "%s%s=%s", i ? "," : "", c->otlp.headers[i][0],
-				 c->otlp.headers[i][1]);
+		used += snprintf(value + used, sizeof(value) - used, "%s%s=%s", i ? "," : "",
+				 c->otlp.headers[i][0], c->otlp.headers[i][1]);
 	if (value[0] && !getenv(otlp_setting_env(OTLP_HEADERS)) &&
 	    otlp_config_set_flag(o, OTLP_HEADERS, "otlp.headers", value, err, errlen))
 		return -EINVAL;
 	return 0;
 }
 
-static int sampler_from_config(const struct agent_config *c, struct sampler_config *s, char *err, size_t errlen)
+static int sampler_from_config(const struct agent_config *c, struct sampler_config *s, char *err,
+			       size_t errlen)
 {
 	if (sampler_config_from_env(s, err, errlen))
 		return -EINVAL;
-	if (!getenv("OTEL_TRACES_SAMPLER") && c->traces.sampler[0] && sampler_parse_kind(c->traces.sampler, &s->kind)) {
+	if (!getenv("OTEL_TRACES_SAMPLER") && c->traces.sampler[0] &&
+	    sampler_parse_kind(c->traces.sampler, &s->kind)) {
 		snprintf(err, errlen, "traces.sampler: '%s' is not a sampler", c->traces.sampler);
 		return -EINVAL;
 	}
@@ -487,13 +500,25 @@ int cmd_agent(int argc, char **argv)
 		if (cli_common_option(opt, optarg))
 			continue;
 		switch (opt) {
-		case 'c': config = optarg; break;
-		case OPT_PRINT_CONFIG: print = true; break;
-		case OPT_PROM_ADDR: prom_addr = optarg; break;
-		case OPT_OTLP_ENDPOINT: otlp_endpoint = optarg; break;
-		case 'h': fputs(usage, stdout); return GLIMPSE_EXIT_OK;
-		case ':': cli_usage_error("agent", "%s needs a value", argv[optind - 1]);
-		default: cli_usage_error("agent", "unknown option '%s'", argv[optind - 1]);
+		case 'c':
+			config = optarg;
+			break;
+		case OPT_PRINT_CONFIG:
+			print = true;
+			break;
+		case OPT_PROM_ADDR:
+			prom_addr = optarg;
+			break;
+		case OPT_OTLP_ENDPOINT:
+			otlp_endpoint = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return GLIMPSE_EXIT_OK;
+		case ':':
+			cli_usage_error("agent", "%s needs a value", argv[optind - 1]);
+		default:
+			cli_usage_error("agent", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	cli_apply_common();
@@ -521,8 +546,8 @@ int cmd_agent(int argc, char **argv)
 		log_error("%s", err);
 		return GLIMPSE_EXIT_USAGE;
 	}
-	if (otlp_endpoint && otlp_config_set_flag(&otlp_cfg, OTLP_ENDPOINT, "--otlp-endpoint", otlp_endpoint, err,
-						  sizeof(err))) {
+	if (otlp_endpoint && otlp_config_set_flag(&otlp_cfg, OTLP_ENDPOINT, "--otlp-endpoint", otlp_endpoint,
+						  err, sizeof(err))) {
 		log_error("%s", err);
 		return GLIMPSE_EXIT_USAGE;
 	}
@@ -547,10 +572,11 @@ int cmd_agent(int argc, char **argv)
 		rc = rc ? rc : GLIMPSE_EXIT_FAILURE;
 		goto out;
 	}
-	metrics_registry_add_gauge(ag.reg, "glimpse.agent.targets", "{process}", "Processes the agent instruments.",
-				   false, agent_targets, &ag, false);
-	metrics_registry_add_gauge(ag.reg, "glimpse.events_dropped", "", "Events the kernel could not queue to glimpse.",
-				   true, agent_events_dropped, &ag, false);
+	metrics_registry_add_gauge(ag.reg, "glimpse.agent.targets", "{process}",
+				   "Processes the agent instruments.", false, agent_targets, &ag, false);
+	metrics_registry_add_gauge(ag.reg, "glimpse.events_dropped", "",
+				   "Events the kernel could not queue to glimpse.", true,
+				   agent_events_dropped, &ag, false);
 	if (otlp_cfg.configured) {
 		if (!(ag.otlp = otlp_exporter_start(&otlp_cfg, err, sizeof(err)))) {
 			log_error("%s", err);
@@ -565,7 +591,8 @@ int cmd_agent(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (ag.cfg.prometheus_address[0] && !(ag.prom = run_start_exporter(ag.cfg.prometheus_address, ag.reg, &rc)))
+	if (ag.cfg.prometheus_address[0] &&
+	    !(ag.prom = run_start_exporter(ag.cfg.prometheus_address, ag.reg, &rc)))
 		goto out;
 	/* Watch first, then scan: a process started in between is seen by one or the other. */
 	if ((rc = start_procwatch(&ag)))

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* glimpse attach: HTTP RED metrics of a running Go service, with no change to it. */
 #include <errno.h>
 #include <stdio.h>
@@ -198,37 +199,57 @@ int cmd_attach(int argc, char **argv)
 		switch (opt) {
 		case 'p':
 			if (pid || !parse_pid(optarg, &pid))
-				cli_usage_error("attach", "-p: '%s' is not a process ID (attach takes one)", optarg);
+				cli_usage_error("attach", "-p: '%s' is not a process ID (attach takes one)",
+						optarg);
 			break;
-		case OPT_MAX_ROUTES: max_routes = (int)cli_long("--max-routes", optarg, 1, 100000); break;
-		case OPT_SPANS_OUT: spans_out = optarg; break;
+		case OPT_MAX_ROUTES:
+			max_routes = (int)cli_long("--max-routes", optarg, 1, 100000);
+			break;
+		case OPT_SPANS_OUT:
+			spans_out = optarg;
+			break;
 		case OPT_SAMPLER:
 			if (sampler_parse_kind(optarg, &topts.sampler.kind))
-				cli_usage_error("attach", "--sampler: '%s' is not a sampler (always_on, always_off, "
-					       "traceidratio, parentbased_always_on, parentbased_always_off, "
-					       "parentbased_traceidratio)", optarg);
+				cli_usage_error(
+					"attach",
+					"--sampler: '%s' is not a sampler (always_on, always_off, "
+					"traceidratio, parentbased_always_on, parentbased_always_off, "
+					"parentbased_traceidratio)",
+					optarg);
 			break;
-		case OPT_SAMPLER_ARG: topts.sampler.ratio = cli_double("--sampler-arg", optarg, 0, 1); break;
+		case OPT_SAMPLER_ARG:
+			topts.sampler.ratio = cli_double("--sampler-arg", optarg, 0, 1);
+			break;
 		case OPT_KEEP_SLOWER:
-			topts.sampler.keep_slower_than_ns = (uint64_t)(cli_double("--keep-slower-than", optarg, 0, 3.6e6) * 1e6);
+			topts.sampler.keep_slower_than_ns =
+				(uint64_t)(cli_double("--keep-slower-than", optarg, 0, 3.6e6) * 1e6);
 			break;
-		case OPT_NO_KEEP_ERRORS: topts.sampler.keep_errors = false; break;
-		case OPT_URL_PATH: topts.builder.url_path = true; break;
-		case OPT_RAW_SQL: topts.builder.raw_query = true; break;
-		case 'h': fputs(usage, stdout); return GLIMPSE_EXIT_OK;
-		case ':': cli_usage_error("attach", "%s needs a value", argv[optind - 1]);
+		case OPT_NO_KEEP_ERRORS:
+			topts.sampler.keep_errors = false;
+			break;
+		case OPT_URL_PATH:
+			topts.builder.url_path = true;
+			break;
+		case OPT_RAW_SQL:
+			topts.builder.raw_query = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return GLIMPSE_EXIT_OK;
+		case ':':
+			cli_usage_error("attach", "%s needs a value", argv[optind - 1]);
 		default:
 			for (size_t i = 0; i < sizeof(otlp_flags) / sizeof(otlp_flags[0]); i++) {
 				if (otlp_flags[i].opt != opt)
 					continue;
-				if (otlp_config_set_flag(&otlp_cfg, otlp_flags[i].setting, otlp_flags[i].flag, optarg, err,
-							 sizeof(err)))
+				if (otlp_config_set_flag(&otlp_cfg, otlp_flags[i].setting, otlp_flags[i].flag,
+							 optarg, err, sizeof(err)))
 					cli_usage_error("attach", "%s", err);
 				goto next_option;
 			}
 			cli_usage_error("attach", "unknown option '%s'", argv[optind - 1]);
 		}
-next_option:;
+	next_option:;
 	}
 	cli_apply_common();
 	if (optind < argc)
@@ -257,7 +278,8 @@ next_option:;
 	FILE *spans_file = NULL;
 	char title[512];
 	a.reg = metrics_registry_new(max_routes);
-	if (!a.reg || resource_for_pid(pid, &res) || (a.target = metrics_registry_add_target(a.reg, &res)) < 0) {
+	if (!a.reg || resource_for_pid(pid, &res) ||
+	    (a.target = metrics_registry_add_target(a.reg, &res)) < 0) {
 		log_error("process %d exited while glimpse was attaching", (int)pid);
 		rc = GLIMPSE_EXIT_NO_PROCESS;
 		goto out;
@@ -296,19 +318,21 @@ next_option:;
 			rc = GLIMPSE_EXIT_FAILURE;
 			goto out;
 		}
-		metrics_registry_add_gauge(a.reg, "glimpse.spans.sampled", "{span}", "Spans kept by sampling.", true,
-					   spans_sampled, &a, false);
-		metrics_registry_add_gauge(a.reg, "glimpse.spans.unsampled", "{span}", "Spans sampling left out.",
-					   true, spans_unsampled, &a, false);
+		metrics_registry_add_gauge(a.reg, "glimpse.spans.sampled", "{span}",
+					   "Spans kept by sampling.", true, spans_sampled, &a, false);
+		metrics_registry_add_gauge(a.reg, "glimpse.spans.unsampled", "{span}",
+					   "Spans sampling left out.", true, spans_unsampled, &a, false);
 	}
 	struct go_tracer_opts tracer_opts = { .lineage = a.traces != NULL, .tracing = a.traces != NULL };
 	rc = go_tracer_start(&target, &tracer_opts, on_event, &a, &a.tracer);
 	if (rc)
 		goto out;
 	metrics_registry_add_gauge(a.reg, "http.server.active_requests", "{request}",
-				   "Number of active HTTP server requests.", false, active_requests, &a, true);
-	metrics_registry_add_gauge(a.reg, "glimpse.events_dropped", "", "Events the kernel could not queue to glimpse.",
-				   true, events_dropped, &a, false);
+				   "Number of active HTTP server requests.", false, active_requests, &a,
+				   true);
+	metrics_registry_add_gauge(a.reg, "glimpse.events_dropped", "",
+				   "Events the kernel could not queue to glimpse.", true, events_dropped, &a,
+				   false);
 	pm = process_metrics_new(a.reg, run.sched, &rc);
 	if (!pm || (rc = process_metrics_add(pm, a.target, pid)) != 0) {
 		if (rc < 0)
@@ -351,7 +375,7 @@ next_option:;
 			struct live_view_status st = { a.active_requests, a.events_dropped, process };
 			live_view_update(view, &st);
 		}
-check_target:
+	check_target:
 		if (!proc_exists(pid)) {
 			log_info("process %d exited; detaching", (int)pid);
 			break;
@@ -363,8 +387,8 @@ check_target:
 	if (a.traces) {
 		trace_pipeline_flush(a.traces);
 		refresh_span_gauges(&a);
-		log_event(LOG_INFO, "spans", "sampled=%llu unsampled=%llu", (unsigned long long)a.spans_sampled,
-			  (unsigned long long)a.spans_unsampled);
+		log_event(LOG_INFO, "spans", "sampled=%llu unsampled=%llu",
+			  (unsigned long long)a.spans_sampled, (unsigned long long)a.spans_unsampled);
 	}
 	a.tracer = NULL;
 	live_view_summary(view);

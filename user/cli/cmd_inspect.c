@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* glimpse inspect: what glimpse attach would hook in a Go binary, and with which offsets. */
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +23,10 @@ static const char usage[] =
 	"                     go_runtime_offsets_table in user/binfmt/go_offsets_table.h\n"
 	"  -h, --help         this help\n";
 
-enum { OPT_OFFSETS_ROW = CLI_OPT_FIRST_PRIVATE, OPT_RUNTIME_OFFSETS_ROW };
+enum {
+	OPT_OFFSETS_ROW = CLI_OPT_FIRST_PRIVATE,
+	OPT_RUNTIME_OFFSETS_ROW
+};
 
 static void print_hook(const struct go_hook *h)
 {
@@ -52,14 +56,16 @@ static int runtime_offsets_row(pid_t pid, const char *path)
 		return GLIMPSE_EXIT_UNSUPPORTED_TARGET;
 	}
 	if (strcmp(l.offsets_source, "DWARF") || sscanf(l.go_version, "go%d.%d", &major, &minor) != 2) {
-		fprintf(stderr, "glimpse: error: %s has no DWARF or no Go version: build it without -ldflags=-w\n", path);
+		fprintf(stderr,
+			"glimpse: error: %s has no DWARF or no Go version: build it without -ldflags=-w\n",
+			path);
 		return GLIMPSE_EXIT_UNSUPPORTED_TARGET;
 	}
 	const struct go_runtime_offsets *o = &l.offsets;
-	printf("\t{ \"%d.%d\", { %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d } },\n", major, minor, o->g_atomicstatus,
-	       o->g_startpc, o->mstats_last_gc_unix, o->mstats_pause_total_ns, o->mstats_numgc, o->mstats_numforcedgc,
-	       o->mstats_last_gc_nanotime, o->gcc_heap_inuse, o->gcc_heap_released, o->gcc_heap_free,
-	       o->gcc_mapped_ready);
+	printf("\t{ \"%d.%d\", { %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d } },\n", major, minor,
+	       o->g_atomicstatus, o->g_startpc, o->mstats_last_gc_unix, o->mstats_pause_total_ns,
+	       o->mstats_numgc, o->mstats_numforcedgc, o->mstats_last_gc_nanotime, o->gcc_heap_inuse,
+	       o->gcc_heap_released, o->gcc_heap_free, o->gcc_mapped_ready);
 	return 0;
 }
 
@@ -105,11 +111,19 @@ int cmd_inspect(int argc, char **argv)
 			if (!parse_pid(optarg, &pid))
 				cli_usage_error("inspect", "-p: '%s' is not a process ID", optarg);
 			break;
-		case OPT_OFFSETS_ROW: row = true; break;
-		case OPT_RUNTIME_OFFSETS_ROW: runtime_row = true; break;
-		case 'h': fputs(usage, stdout); return GLIMPSE_EXIT_OK;
-		case ':': cli_usage_error("inspect", "%s needs a value", argv[optind - 1]);
-		default: cli_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
+		case OPT_OFFSETS_ROW:
+			row = true;
+			break;
+		case OPT_RUNTIME_OFFSETS_ROW:
+			runtime_row = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return GLIMPSE_EXIT_OK;
+		case ':':
+			cli_usage_error("inspect", "%s needs a value", argv[optind - 1]);
+		default:
+			cli_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	cli_apply_common();
@@ -127,9 +141,9 @@ int cmd_inspect(int argc, char **argv)
 		if (sscanf(t.go_version, "go%d.%d", &major, &minor) != 2)
 			return GLIMPSE_EXIT_UNSUPPORTED_TARGET;
 		printf("\t{ \"%d.%d\", { %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d } },\n", major, minor,
-		       o->request_method, o->request_url, o->request_pat, o->pattern_str, o->url_path, o->url_host,
-		       o->response_status, o->response_statuscode, o->request_header, o->driverconn_ci, o->g_m,
-		       o->m_curg);
+		       o->request_method, o->request_url, o->request_pat, o->pattern_str, o->url_path,
+		       o->url_host, o->response_status, o->response_statuscode, o->request_header,
+		       o->driverconn_ci, o->g_m, o->m_curg);
 		return 0;
 	}
 	printf("binary:      %s\n", t.binary);
@@ -137,9 +151,11 @@ int cmd_inspect(int argc, char **argv)
 	printf("offsets:     from %s\n", t.offsets_source);
 	printf("  net/http.Request.Method %d, .URL %d, .pat %d; net/http.pattern.str %d\n", o->request_method,
 	       o->request_url, o->request_pat, o->pattern_str);
-	printf("  net/url.URL.Path %d, .Host %d; net/http.response.status %d; net/http.Response.StatusCode %d\n",
+	printf("  net/url.URL.Path %d, .Host %d; net/http.response.status %d; net/http.Response.StatusCode "
+	       "%d\n",
 	       o->url_path, o->url_host, o->response_status, o->response_statuscode);
-	printf("  net/http.Request.Header %d; database/sql.driverConn.ci %d; runtime.g.m %d, runtime.m.curg %d\n",
+	printf("  net/http.Request.Header %d; database/sql.driverConn.ci %d; runtime.g.m %d, runtime.m.curg "
+	       "%d\n",
 	       o->request_header, o->driverconn_ci, o->g_m, o->m_curg);
 	printf("probes:\n");
 	for (int i = 0; i < GO_NR_HOOKS; i++)

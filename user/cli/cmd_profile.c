@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* glimpse profile: CPU or off-CPU profile of running processes → pprof, folded stacks, SVG,
  * top table. */
 #include <stdio.h>
@@ -15,9 +16,9 @@
 #include "profile/writers/profile_writers.h"
 #include "base/signals.h"
 
-#define DEFAULT_HZ 99
-#define DEFAULT_TOP 10
-#define DEFAULT_MAX_STACKS 16384
+#define DEFAULT_HZ	     99
+#define DEFAULT_TOP	     10
+#define DEFAULT_MAX_STACKS   16384
 #define DEFAULT_MIN_BLOCK_US 1
 
 static const char usage[] =
@@ -75,7 +76,8 @@ static void add_pids(struct profiler_opts *o, const char *arg)
 		if (!parse_pid(tok, &pid))
 			cli_usage_error("profile", "-p: '%s' is not a process ID", tok);
 		if (o->npids == PROFILER_MAX_PIDS)
-			cli_usage_error("profile", "-p: at most %d processes; use -a for more", PROFILER_MAX_PIDS);
+			cli_usage_error("profile", "-p: at most %d processes; use -a for more",
+					PROFILER_MAX_PIDS);
 		o->pids[o->npids++] = pid;
 	}
 	free(copy);
@@ -130,8 +132,11 @@ int cmd_profile(int argc, char **argv)
 		CLI_COMMON_LONG_OPTIONS,
 		{ 0 },
 	};
-	struct profiler_opts o = { .hz = DEFAULT_HZ, .kernel_stacks = true, .user_stacks = true,
-				   .max_stacks = DEFAULT_MAX_STACKS, .min_block_ns = DEFAULT_MIN_BLOCK_US * 1000 };
+	struct profiler_opts o = { .hz = DEFAULT_HZ,
+				   .kernel_stacks = true,
+				   .user_stacks = true,
+				   .max_stacks = DEFAULT_MAX_STACKS,
+				   .min_block_ns = DEFAULT_MIN_BLOCK_US * 1000 };
 	const char *pprof_path = NULL, *folded_path = NULL, *svg_path = NULL;
 	const char *cpu_only = NULL, *offcpu_only = NULL; /* a flag given that only one kind takes */
 	bool offcpu = false;
@@ -141,26 +146,58 @@ int cmd_profile(int argc, char **argv)
 		if (cli_common_option(opt, optarg))
 			continue;
 		switch (opt) {
-		case 'p': add_pids(&o, optarg); break;
-		case 'a': o.all = true; break;
-		case 'F': o.hz = (int)cli_long("-F", optarg, 1, 10000); cpu_only = "-F"; break;
-		case 'd': o.duration_s = cli_double("-d", optarg, 0.001, 1e7); break;
-		case 'o': pprof_path = optarg; break;
-		case 'U': o.kernel_stacks = false; break;
-		case 'K': o.user_stacks = false; break;
-		case OPT_FOLDED: folded_path = optarg; break;
-		case OPT_SVG: svg_path = optarg; break;
-		case OPT_TOP: top = (int)cli_long("--top", optarg, 0, 100000); break;
-		case OPT_MAX_STACKS: o.max_stacks = (uint32_t)cli_long("--max-stacks", optarg, 64, 1 << 22); break;
-		case OPT_OFF_CPU: offcpu = true; break;
+		case 'p':
+			add_pids(&o, optarg);
+			break;
+		case 'a':
+			o.all = true;
+			break;
+		case 'F':
+			o.hz = (int)cli_long("-F", optarg, 1, 10000);
+			cpu_only = "-F";
+			break;
+		case 'd':
+			o.duration_s = cli_double("-d", optarg, 0.001, 1e7);
+			break;
+		case 'o':
+			pprof_path = optarg;
+			break;
+		case 'U':
+			o.kernel_stacks = false;
+			break;
+		case 'K':
+			o.user_stacks = false;
+			break;
+		case OPT_FOLDED:
+			folded_path = optarg;
+			break;
+		case OPT_SVG:
+			svg_path = optarg;
+			break;
+		case OPT_TOP:
+			top = (int)cli_long("--top", optarg, 0, 100000);
+			break;
+		case OPT_MAX_STACKS:
+			o.max_stacks = (uint32_t)cli_long("--max-stacks", optarg, 64, 1 << 22);
+			break;
+		case OPT_OFF_CPU:
+			offcpu = true;
+			break;
 		case OPT_MIN_BLOCK:
 			o.min_block_ns = (uint64_t)cli_long("--min-block", optarg, 0, 3600000000L) * 1000;
 			offcpu_only = "--min-block";
 			break;
-		case OPT_PREEMPTED: o.include_preempted = true; offcpu_only = "--preempted"; break;
-		case 'h': fputs(usage, stdout); return GLIMPSE_EXIT_OK;
-		case ':': cli_usage_error("profile", "%s needs a value", argv[optind - 1]);
-		default: cli_usage_error("profile", "unknown option '%s'", argv[optind - 1]);
+		case OPT_PREEMPTED:
+			o.include_preempted = true;
+			offcpu_only = "--preempted";
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return GLIMPSE_EXIT_OK;
+		case ':':
+			cli_usage_error("profile", "%s needs a value", argv[optind - 1]);
+		default:
+			cli_usage_error("profile", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	cli_apply_common();
@@ -173,7 +210,8 @@ int cmd_profile(int argc, char **argv)
 	if (!o.kernel_stacks && !o.user_stacks)
 		cli_usage_error("profile", "-U and -K exclude each other");
 	if (offcpu && cpu_only)
-		cli_usage_error("profile", "%s does not apply to --off-cpu: off-CPU time is measured, not sampled",
+		cli_usage_error("profile",
+				"%s does not apply to --off-cpu: off-CPU time is measured, not sampled",
 				cpu_only);
 	if (!offcpu && offcpu_only)
 		cli_usage_error("profile", "%s needs --off-cpu", offcpu_only);
@@ -202,7 +240,8 @@ int cmd_profile(int argc, char **argv)
 			  (unsigned long long)st->samples, (unsigned long long)st->below_min, p->nsamples,
 			  ns / 1e9, p->duration_ns / 1e9);
 		if (st->samples == 0)
-			log_warn("no off-CPU time: the targets did not block for --min-block or longer while profiled");
+			log_warn("no off-CPU time: the targets did not block for --min-block or longer while "
+				 "profiled");
 	} else {
 		log_event(LOG_INFO, "profile collected", "samples=%llu stacks=%zu seconds=%.1f",
 			  (unsigned long long)st->samples, p->nsamples, p->duration_ns / 1e9);

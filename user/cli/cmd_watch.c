@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* glimpse watch: runtime, process and scheduler metrics of any processes (Go or not). */
 #include <errno.h>
 #include <stdio.h>
@@ -38,7 +39,6 @@ static const char usage[] =
 	"  -v, --verbose             debug output      --log-format F   human (default) or json\n"
 	"  -h, --help                this help\n";
 
-
 struct watched {
 	pid_t pid;
 	int target;
@@ -77,10 +77,16 @@ int cmd_watch(int argc, char **argv)
 		if (cli_common_option(opt, optarg) || cli_run_option(opt, optarg, &run))
 			continue;
 		switch (opt) {
-		case 'p': add_pids(optarg, w, &n); break;
-		case 'h': fputs(usage, stdout); return GLIMPSE_EXIT_OK;
-		case ':': cli_usage_error("watch", "%s needs a value", argv[optind - 1]);
-		default: cli_usage_error("watch", "unknown option '%s'", argv[optind - 1]);
+		case 'p':
+			add_pids(optarg, w, &n);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return GLIMPSE_EXIT_OK;
+		case ':':
+			cli_usage_error("watch", "%s needs a value", argv[optind - 1]);
+		default:
+			cli_usage_error("watch", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	cli_apply_common();
@@ -124,8 +130,8 @@ int cmd_watch(int argc, char **argv)
 	if (run.prom_addr && !(exporter = run_start_exporter(run.prom_addr, reg, &rc)))
 		goto out;
 	for (int i = 0; i < n; i++)
-		log_event(LOG_INFO, "watching", "pid=%d service=%s metrics=%s", (int)w[i].pid, w[i].res.service_name,
-			  exporter ? run.prom_addr : "off");
+		log_event(LOG_INFO, "watching", "pid=%d service=%s metrics=%s", (int)w[i].pid,
+			  w[i].res.service_name, exporter ? run.prom_addr : "off");
 
 	struct run_loop loop;
 	run_loop_init(&loop, run.duration_s, run.interval_s);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Subcommands: each parses its own flags (getopt) and returns an exit code. */
 #ifndef GLIMPSE_COMMANDS_H
 #define GLIMPSE_COMMANDS_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* glimpse: zero-instrumentation profiler and tracer. Dispatches to subcommands. */
 #include <stdio.h>
 #include <string.h>
@@ -31,11 +32,8 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-	{ "profile", cmd_profile },
-	{ "attach", cmd_attach },
-	{ "watch", cmd_watch },
-	{ "agent", cmd_agent },
-	{ "inspect", cmd_inspect },
+	{ "profile", cmd_profile }, { "attach", cmd_attach },	{ "watch", cmd_watch },
+	{ "agent", cmd_agent },	    { "inspect", cmd_inspect },
 };
 
 int main(int argc, char **argv)

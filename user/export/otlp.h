@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OpenTelemetry export over OTLP/HTTP (protobuf): spans handed over by the tracer and the
  * metrics registry, sent by one background thread so that the event reader never waits on
  * the network.
@@ -17,14 +18,14 @@
 
 /* ---- configuration ---- */
 
-#define OTLP_DEFAULT_ENDPOINT "http://localhost:4318"
-#define OTLP_URL_MAX 1024
-#define OTLP_MAX_HEADERS 16
-#define OTLP_HEADER_NAME_MAX 128
-#define OTLP_HEADER_VALUE_MAX 1024
+#define OTLP_DEFAULT_ENDPOINT	"http://localhost:4318"
+#define OTLP_URL_MAX		1024
+#define OTLP_MAX_HEADERS	16
+#define OTLP_HEADER_NAME_MAX	128
+#define OTLP_HEADER_VALUE_MAX	1024
 #define OTLP_MAX_RESOURCE_ATTRS 32
-#define OTLP_ATTR_KEY_MAX 128
-#define OTLP_ATTR_VALUE_MAX 256
+#define OTLP_ATTR_KEY_MAX	128
+#define OTLP_ATTR_VALUE_MAX	256
 
 struct otlp_header {
 	char name[OTLP_HEADER_NAME_MAX];
@@ -37,21 +38,21 @@ struct otlp_resource_attr {
 };
 
 struct otlp_config {
-	bool configured;                 /* an endpoint came from the environment or a flag */
-	char traces_url[OTLP_URL_MAX];   /* full URLs: <endpoint>/v1/traces unless given per signal */
+	bool configured;	       /* an endpoint came from the environment or a flag */
+	char traces_url[OTLP_URL_MAX]; /* full URLs: <endpoint>/v1/traces unless given per signal */
 	char metrics_url[OTLP_URL_MAX];
 	struct otlp_header headers[OTLP_MAX_HEADERS];
 	size_t nheaders;
-	int timeout_ms;                  /* per request (default 10000) */
-	bool gzip;                       /* Content-Encoding: gzip */
-	char service_name[256];          /* "" = each target's own service.name */
+	int timeout_ms;		/* per request (default 10000) */
+	bool gzip;		/* Content-Encoding: gzip */
+	char service_name[256]; /* "" = each target's own service.name */
 	struct otlp_resource_attr resource_attrs[OTLP_MAX_RESOURCE_ATTRS]; /* over each target's */
 	size_t nresource_attrs;
-	int queue_size;                  /* spans waiting for export (default 2048) */
-	int batch_size;                  /* spans per request (default 512) */
-	int batch_delay_ms;              /* a partial batch waits at most this (default 1000) */
-	int export_timeout_ms;           /* retries of one batch give up after this (default 30000) */
-	int metrics_interval_ms;         /* for the caller's otlp_exporter_add_metrics (default 60000) */
+	int queue_size;		 /* spans waiting for export (default 2048) */
+	int batch_size;		 /* spans per request (default 512) */
+	int batch_delay_ms;	 /* a partial batch waits at most this (default 1000) */
+	int export_timeout_ms;	 /* retries of one batch give up after this (default 30000) */
+	int metrics_interval_ms; /* for the caller's otlp_exporter_add_metrics (default 60000) */
 	/* private: where each endpoint came from (a per-signal value beats a base one) */
 	uint8_t traces_rank, metrics_rank;
 };
@@ -120,9 +121,18 @@ enum otlp_span_kind { /* OTLP's SpanKind values */
 	OTLP_SPAN_CONSUMER = 5,
 };
 
-enum otlp_status { OTLP_STATUS_UNSET = 0, OTLP_STATUS_OK = 1, OTLP_STATUS_ERROR = 2 };
+enum otlp_status {
+	OTLP_STATUS_UNSET = 0,
+	OTLP_STATUS_OK = 1,
+	OTLP_STATUS_ERROR = 2
+};
 
-enum otlp_attr_type { OTLP_ATTR_STRING, OTLP_ATTR_INT, OTLP_ATTR_DOUBLE, OTLP_ATTR_BOOL };
+enum otlp_attr_type {
+	OTLP_ATTR_STRING,
+	OTLP_ATTR_INT,
+	OTLP_ATTR_DOUBLE,
+	OTLP_ATTR_BOOL
+};
 
 struct otlp_attr {
 	const char *key;
@@ -136,7 +146,7 @@ struct otlp_attr {
 };
 
 #define OTLP_SPAN_MAX_ATTRS 16
-#define OTLP_STR_MAX 1024 /* longer names and string values are cut (at a UTF-8 boundary) */
+#define OTLP_STR_MAX	    1024 /* longer names and string values are cut (at a UTF-8 boundary) */
 
 /* A finished span. Everything is copied by otlp_enqueue_span: the caller may reuse its
  * buffers as soon as it returns. */
@@ -189,14 +199,14 @@ int otlp_enqueue_span(struct otlp_exporter *exp, const struct resource *res, con
 int otlp_exporter_add_metrics(struct otlp_exporter *exp, struct metrics_registry *reg, double interval_s);
 
 struct otlp_stats {
-	uint64_t spans_enqueued; /* handed to otlp_enqueue_span */
-	uint64_t spans_exported; /* accepted by the receiver */
-	uint64_t spans_dropped;  /* never sent: queue full, no memory, or still queued at stop */
-	uint64_t spans_failed;   /* sent but not accepted: rejected (4xx, partial success) or
+	uint64_t spans_enqueued;  /* handed to otlp_enqueue_span */
+	uint64_t spans_exported;  /* accepted by the receiver */
+	uint64_t spans_dropped;	  /* never sent: queue full, no memory, or still queued at stop */
+	uint64_t spans_failed;	  /* sent but not accepted: rejected (4xx, partial success) or
 				  * retries gave up */
-	uint64_t spans_queued;   /* waiting now */
+	uint64_t spans_queued;	  /* waiting now */
 	uint64_t export_requests; /* HTTP requests made, retries included */
-	uint64_t export_errors;   /* of those, the ones that failed */
+	uint64_t export_errors;	  /* of those, the ones that failed */
 	uint64_t metrics_exports; /* metrics requests accepted */
 	uint64_t metrics_failed;  /* metrics exports given up */
 };

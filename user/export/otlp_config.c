@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* OTLP exporter configuration: OTel SDK environment variables and command-line flags. */
 #include "export/otlp.h"
 
@@ -10,7 +11,13 @@
 #include <strings.h>
 
 /* Where an endpoint came from; a higher rank wins. */
-enum { RANK_DEFAULT, RANK_ENV_BASE, RANK_ENV_SIGNAL, RANK_FLAG_BASE, RANK_FLAG_SIGNAL };
+enum {
+	RANK_DEFAULT,
+	RANK_ENV_BASE,
+	RANK_ENV_SIGNAL,
+	RANK_FLAG_BASE,
+	RANK_FLAG_SIGNAL
+};
 
 static const char *const env_names[OTLP_SETTINGS] = {
 	[OTLP_ENDPOINT] = "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -54,8 +61,7 @@ struct source {
 
 static int bad(char *err, size_t errlen, struct source src, const char *value, const char *expected)
 {
-	snprintf(err, errlen, "%s%s\"%s\": expected %s", src.name, src.flag ? " " : "=", value,
-		 expected);
+	snprintf(err, errlen, "%s%s\"%s\": expected %s", src.name, src.flag ? " " : "=", value, expected);
 	return -EINVAL;
 }
 
@@ -116,8 +122,8 @@ static bool has_ctl(const char *s)
 	return false;
 }
 
-typedef int (*pair_fn)(struct otlp_config *cfg, const char *key, const char *value,
-		       struct source src, char *err, size_t errlen);
+typedef int (*pair_fn)(struct otlp_config *cfg, const char *key, const char *value, struct source src,
+		       char *err, size_t errlen);
 
 /* W3C Baggage-style "k=v,k=v": whitespace around keys and values is dropped, values are
  * percent-decoded, empty items are skipped. Calls fn per pair. Errors name items by position,
@@ -148,15 +154,17 @@ static int parse_pairs(struct otlp_config *cfg, struct source src, const char *v
 		trim(&k, &kn);
 		trim(&v, &vn);
 		if (!kn || kn >= keymax) {
-			snprintf(err, errlen, "%s: item %d: expected a key of 1 to %zu characters",
-				 src.name, item, keymax - 1);
+			snprintf(err, errlen, "%s: item %d: expected a key of 1 to %zu characters", src.name,
+				 item, keymax - 1);
 			return -EINVAL;
 		}
 		memcpy(key, k, kn);
 		key[kn] = '\0';
 		if (!percent_decode(v, vn, val, valmax)) {
-			snprintf(err, errlen, "%s: value of \"%s\": expected at most %zu bytes, with %% "
-				 "only in %%XX escapes", src.name, key, valmax - 1);
+			snprintf(err, errlen,
+				 "%s: value of \"%s\": expected at most %zu bytes, with %% "
+				 "only in %%XX escapes",
+				 src.name, key, valmax - 1);
 			return -EINVAL;
 		}
 		int rc = fn(cfg, key, val, src, err, errlen);
@@ -169,17 +177,18 @@ bad_item:
 	return -EINVAL;
 }
 
-static int add_header(struct otlp_config *cfg, const char *key, const char *value,
-		      struct source src, char *err, size_t errlen)
+static int add_header(struct otlp_config *cfg, const char *key, const char *value, struct source src,
+		      char *err, size_t errlen)
 {
 	if (!is_token(key)) {
-		snprintf(err, errlen, "%s: bad header name \"%s\": expected letters, digits and "
-			 "!#$%%&'*+-.^_`|~", src.name, key);
+		snprintf(err, errlen,
+			 "%s: bad header name \"%s\": expected letters, digits and "
+			 "!#$%%&'*+-.^_`|~",
+			 src.name, key);
 		return -EINVAL;
 	}
 	if (has_ctl(value)) {
-		snprintf(err, errlen, "%s: value of \"%s\": expected no control characters",
-			 src.name, key);
+		snprintf(err, errlen, "%s: value of \"%s\": expected no control characters", src.name, key);
 		return -EINVAL;
 	}
 	size_t i = 0;
@@ -196,8 +205,8 @@ static int add_header(struct otlp_config *cfg, const char *key, const char *valu
 	return 0;
 }
 
-static int add_resource_attr(struct otlp_config *cfg, const char *key, const char *value,
-			     struct source src, char *err, size_t errlen)
+static int add_resource_attr(struct otlp_config *cfg, const char *key, const char *value, struct source src,
+			     char *err, size_t errlen)
 {
 	size_t i = 0;
 	while (i < cfg->nresource_attrs && strcmp(cfg->resource_attrs[i].key, key))
@@ -239,8 +248,7 @@ static int set_url(char *dst, uint8_t *rank, uint8_t new_rank, const char *base,
 	size_t n = strlen(base);
 	int len;
 	if (path) /* the signal path is appended, with a '/' if needed */
-		len = snprintf(dst, OTLP_URL_MAX, "%s%s%s", base,
-			       n && base[n - 1] == '/' ? "" : "/", path);
+		len = snprintf(dst, OTLP_URL_MAX, "%s%s%s", base, n && base[n - 1] == '/' ? "" : "/", path);
 	else
 		len = snprintf(dst, OTLP_URL_MAX, "%s", base);
 	*rank = new_rank;
@@ -248,7 +256,7 @@ static int set_url(char *dst, uint8_t *rank, uint8_t new_rank, const char *base,
 }
 
 static int parse_int(struct source src, const char *value, long min, long max, int *out, char *err,
-		    size_t errlen, const char *what)
+		     size_t errlen, const char *what)
 {
 	char *end;
 	char expected[160];
@@ -263,8 +271,8 @@ static int parse_int(struct source src, const char *value, long min, long max, i
 	return 0;
 }
 
-static int apply(struct otlp_config *cfg, enum otlp_setting which, struct source src,
-		 const char *value, char *err, size_t errlen)
+static int apply(struct otlp_config *cfg, enum otlp_setting which, struct source src, const char *value,
+		 char *err, size_t errlen)
 {
 	int rc;
 	switch (which) {
@@ -290,20 +298,20 @@ static int apply(struct otlp_config *cfg, enum otlp_setting which, struct source
 		break;
 	}
 	case OTLP_HEADERS:
-		rc = parse_pairs(cfg, src, value, OTLP_HEADER_NAME_MAX, OTLP_HEADER_VALUE_MAX,
-				 add_header, err, errlen);
+		rc = parse_pairs(cfg, src, value, OTLP_HEADER_NAME_MAX, OTLP_HEADER_VALUE_MAX, add_header,
+				 err, errlen);
 		if (rc)
 			return rc;
 		break;
 	case OTLP_RESOURCE_ATTRIBUTES:
-		rc = parse_pairs(cfg, src, value, OTLP_ATTR_KEY_MAX, OTLP_ATTR_VALUE_MAX,
-				 add_resource_attr, err, errlen);
+		rc = parse_pairs(cfg, src, value, OTLP_ATTR_KEY_MAX, OTLP_ATTR_VALUE_MAX, add_resource_attr,
+				 err, errlen);
 		if (rc)
 			return rc;
 		break;
 	case OTLP_TIMEOUT:
 		if ((rc = parse_int(src, value, 1, 3600000, &cfg->timeout_ms, err, errlen,
-				   "a timeout in milliseconds")))
+				    "a timeout in milliseconds")))
 			return rc;
 		break;
 	case OTLP_COMPRESSION:
@@ -322,27 +330,27 @@ static int apply(struct otlp_config *cfg, enum otlp_setting which, struct source
 		break;
 	case OTLP_QUEUE_SIZE:
 		if ((rc = parse_int(src, value, 1, 1000000, &cfg->queue_size, err, errlen,
-				   "a number of spans")))
+				    "a number of spans")))
 			return rc;
 		break;
 	case OTLP_BATCH_SIZE:
 		if ((rc = parse_int(src, value, 1, 1000000, &cfg->batch_size, err, errlen,
-				   "a number of spans")))
+				    "a number of spans")))
 			return rc;
 		break;
 	case OTLP_BATCH_DELAY:
 		if ((rc = parse_int(src, value, 1, 3600000, &cfg->batch_delay_ms, err, errlen,
-				   "a delay in milliseconds")))
+				    "a delay in milliseconds")))
 			return rc;
 		break;
 	case OTLP_EXPORT_TIMEOUT:
 		if ((rc = parse_int(src, value, 1, 3600000, &cfg->export_timeout_ms, err, errlen,
-				   "a timeout in milliseconds")))
+				    "a timeout in milliseconds")))
 			return rc;
 		break;
 	case OTLP_METRICS_INTERVAL:
 		if ((rc = parse_int(src, value, 1, 86400000, &cfg->metrics_interval_ms, err, errlen,
-				   "an interval in milliseconds")))
+				    "an interval in milliseconds")))
 			return rc;
 		break;
 	default:
@@ -372,6 +380,6 @@ int otlp_config_set_flag(struct otlp_config *cfg, enum otlp_setting which, const
 {
 	if (!value)
 		value = "";
-	return apply(cfg, which, (struct source){ flag ? flag : otlp_setting_env(which), true }, value,
-		     err, errlen);
+	return apply(cfg, which, (struct source){ flag ? flag : otlp_setting_env(which), true }, value, err,
+		     errlen);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* OTLP/HTTP exporter: a bounded span queue that drops its oldest entry rather than ever
  * making the event reader wait, and one thread that batches, encodes (protobuf, optionally
  * gzip), POSTs with retries, and exports the metrics registry on an interval. */
@@ -49,7 +50,8 @@ typedef Opentelemetry__Proto__Metrics__V1__HistogramDataPoint HistogramDataPoint
 typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRequest MetricsRequest;
 typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceResponse MetricsResponse;
 
-#define CUMULATIVE OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE
+#define CUMULATIVE \
+	OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE
 
 /* ---- UTF-8: protobuf strings must be valid, and URL paths are arbitrary bytes ---- */
 
@@ -283,8 +285,8 @@ static Resource *resource_new(struct arena *a, const struct otlp_config *cfg, co
 			err |= kv_put(&l, kv_str(a, "service.name", arena_str(a, res->service_name)));
 		err |= kv_put(&l, kv_int(a, "process.pid", res->pid));
 		if (res->executable_name[0])
-			err |= kv_put(&l, kv_str(a, "process.executable.name",
-						 arena_str(a, res->executable_name)));
+			err |= kv_put(
+				&l, kv_str(a, "process.executable.name", arena_str(a, res->executable_name)));
 		if (res->host_name[0])
 			err |= kv_put(&l, kv_str(a, "host.name", arena_str(a, res->host_name)));
 		if (res->container_id[0])
@@ -294,7 +296,8 @@ static Resource *resource_new(struct arena *a, const struct otlp_config *cfg, co
 		if (res->k8s_pod_name[0])
 			err |= kv_put(&l, kv_str(a, "k8s.pod.name", arena_str(a, res->k8s_pod_name)));
 		if (res->k8s_namespace_name[0])
-			err |= kv_put(&l, kv_str(a, "k8s.namespace.name", arena_str(a, res->k8s_namespace_name)));
+			err |= kv_put(&l,
+				      kv_str(a, "k8s.namespace.name", arena_str(a, res->k8s_namespace_name)));
 	} else {
 		char host[256] = "";
 		gethostname(host, sizeof(host) - 1);
@@ -472,7 +475,7 @@ struct metrics_build {
 	uint64_t now_ns, start_ns;
 	ResourceMetrics **rms; /* malloc'd, grows */
 	size_t nrms, caprms;
-	Metric **metrics;      /* of the current target, malloc'd, grows */
+	Metric **metrics; /* of the current target, malloc'd, grows */
 	size_t nmetrics, capmetrics;
 	ResourceMetrics *cur;
 	size_t npoints;
@@ -664,7 +667,8 @@ int otlp_encode_metrics(const struct otlp_config *cfg, struct metrics_registry *
 {
 	static const struct metrics_visitor visitor = { .target = visit_target, .metric = visit_metric };
 	struct metrics_build b = { .cfg = cfg, .now_ns = now_ns };
-	MetricsRequest req = OPENTELEMETRY__PROTO__COLLECTOR__METRICS__V1__EXPORT_METRICS_SERVICE_REQUEST__INIT;
+	MetricsRequest req =
+		OPENTELEMETRY__PROTO__COLLECTOR__METRICS__V1__EXPORT_METRICS_SERVICE_REQUEST__INIT;
 	*out = NULL;
 	*len = 0;
 	*npoints = 0;
@@ -675,9 +679,11 @@ int otlp_encode_metrics(const struct otlp_config *cfg, struct metrics_registry *
 	if (!err) {
 		req.resource_metrics = b.rms;
 		req.n_resource_metrics = b.nrms;
-		*len = opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__get_packed_size(&req);
+		*len = opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__get_packed_size(
+			&req);
 		if ((*out = malloc(*len + 1)))
-			opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__pack(&req, *out);
+			opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__pack(
+				&req, *out);
 		else
 			err = -ENOMEM;
 	}
@@ -725,7 +731,7 @@ int otlp_parse_retry_after(const char *value, time_t now, int64_t *delay_ms)
 	static const char *const formats[] = {
 		"%a, %d %b %Y %H:%M:%S GMT", /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
 		"%A, %d-%b-%y %H:%M:%S GMT", /* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
-		"%a %b %e %H:%M:%S %Y",      /* asctime: Sun Nov  6 08:49:37 1994 */
+		"%a %b %e %H:%M:%S %Y",	     /* asctime: Sun Nov  6 08:49:37 1994 */
 	};
 	if (!value)
 		return -EINVAL;
@@ -779,10 +785,19 @@ bool otlp_status_retryable(long status)
 /* ---- the exporter ---- */
 
 #define WARN_EVERY_MS 60000
-#define RESPONSE_MAX (64 * 1024)
+#define RESPONSE_MAX  (64 * 1024)
 
 /* Warnings are limited per kind and per signal (a kind + W_METRICS for metrics). */
-enum warn_kind { W_NETWORK, W_RETRY, W_REJECTED, W_GAVE_UP, W_PARTIAL, W_DROPPED, W_ENCODE, W_METRICS };
+enum warn_kind {
+	W_NETWORK,
+	W_RETRY,
+	W_REJECTED,
+	W_GAVE_UP,
+	W_PARTIAL,
+	W_DROPPED,
+	W_ENCODE,
+	W_METRICS
+};
 
 struct warn_state {
 	int64_t last_ms;
@@ -794,7 +809,7 @@ struct otlp_exporter {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* CLOCK_MONOTONIC */
 	pthread_t thread;
-	bool running;        /* thread not yet joined */
+	bool running; /* thread not yet joined */
 
 	/* under lock */
 	struct otlp_queue q;
@@ -883,8 +898,7 @@ static void warn_limited(struct otlp_exporter *e, unsigned kind, const char *fmt
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (w->suppressed)
-		log_warn("%s (%llu more like it in the last minute)", msg,
-			 (unsigned long long)w->suppressed);
+		log_warn("%s (%llu more like it in the last minute)", msg, (unsigned long long)w->suppressed);
 	else
 		log_warn("%s", msg);
 	w->last_ms = now;
@@ -919,7 +933,7 @@ static bool sleep_until(struct otlp_exporter *e, int64_t until_ns)
 }
 
 struct http_result {
-	long status;            /* 0: no response */
+	long status; /* 0: no response */
 	CURLcode code;
 	char curl_err[CURL_ERROR_SIZE];
 	int64_t retry_after_ms; /* -1: none */
@@ -1000,7 +1014,12 @@ static void http_post(struct otlp_exporter *e, const char *url, const uint8_t *b
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 }
 
-enum send_result { SENT, REJECTED, GAVE_UP, STOPPED };
+enum send_result {
+	SENT,
+	REJECTED,
+	GAVE_UP,
+	STOPPED
+};
 
 #define RETRY_MIN_MS 100
 
@@ -1059,29 +1078,32 @@ static enum send_result send_with_retry(struct otlp_exporter *e, const char *url
 		e->failing[!!w] = true;
 		int64_t wait;
 		if (r.code != CURLE_OK) {
-			warn_limited(e, w + W_NETWORK, "OTLP export of %s to %s failed: %s; retrying", what, url,
-				     r.curl_err[0] ? r.curl_err : curl_easy_strerror(r.code));
+			warn_limited(e, w + W_NETWORK, "OTLP export of %s to %s failed: %s; retrying", what,
+				     url, r.curl_err[0] ? r.curl_err : curl_easy_strerror(r.code));
 			wait = otlp_backoff_ms(attempt, next_rand(e));
 		} else if (otlp_status_retryable(r.status)) {
 			warn_limited(e, w + W_RETRY, "OTLP receiver %s answered %ld to %s; retrying%s", url,
 				     r.status, what, r.retry_after_ms >= 0 ? " as its Retry-After says" : "");
-			wait = r.retry_after_ms >= 0 ? r.retry_after_ms : otlp_backoff_ms(attempt, next_rand(e));
+			wait = r.retry_after_ms >= 0 ? r.retry_after_ms
+						     : otlp_backoff_ms(attempt, next_rand(e));
 			if (wait < RETRY_MIN_MS) /* "Retry-After: 0" must not make a busy loop */
 				wait = RETRY_MIN_MS;
 		} else {
 			/* Anything else will not get better by sending it again. */
 			char text[160];
-			warn_limited(e, w + W_REJECTED, "OTLP receiver %s rejected %s with HTTP %ld (%s); "
-				     "dropped: check the endpoint, headers and the receiver's logs", url,
-				     what, r.status, body_text(&r, text, sizeof(text)));
+			warn_limited(e, w + W_REJECTED,
+				     "OTLP receiver %s rejected %s with HTTP %ld (%s); "
+				     "dropped: check the endpoint, headers and the receiver's logs",
+				     url, what, r.status, body_text(&r, text, sizeof(text)));
 			free(r.body);
 			return REJECTED;
 		}
 		free(r.body);
 		if (now_ns() + wait * NS_PER_MS > give_up) {
-			warn_limited(e, w + W_GAVE_UP, "OTLP export of %s to %s gave up after %u "
-				     "attempt%s in %.1f s", what, url, attempt + 1, attempt ? "s" : "",
-				     (now_ns() - start) / 1e9);
+			warn_limited(e, w + W_GAVE_UP,
+				     "OTLP export of %s to %s gave up after %u "
+				     "attempt%s in %.1f s",
+				     what, url, attempt + 1, attempt ? "s" : "", (now_ns() - start) / 1e9);
 			return GAVE_UP;
 		}
 		if (!sleep_until(e, now_ns() + wait * NS_PER_MS))
@@ -1118,9 +1140,11 @@ static void export_spans(struct otlp_exporter *e, size_t n)
 	switch (send_with_retry(e, e->cfg.traces_url, body, blen, e->cfg.export_timeout_ms, what, &resp)) {
 	case SENT: {
 		uint64_t rejected = 0;
-		TraceResponse *tr = resp.len ? opentelemetry__proto__collector__trace__v1__export_trace_service_response__unpack(
-						       NULL, resp.len, resp.body)
-					     : NULL;
+		TraceResponse *tr =
+			resp.len
+				? opentelemetry__proto__collector__trace__v1__export_trace_service_response__unpack(
+					  NULL, resp.len, resp.body)
+				: NULL;
 		if (tr && tr->partial_success && tr->partial_success->rejected_spans > 0) {
 			rejected = (uint64_t)tr->partial_success->rejected_spans;
 			if (rejected > n)
@@ -1129,7 +1153,8 @@ static void export_spans(struct otlp_exporter *e, size_t n)
 				     (unsigned long long)rejected, n, tr->partial_success->error_message);
 		}
 		if (tr)
-			opentelemetry__proto__collector__trace__v1__export_trace_service_response__free_unpacked(tr, NULL);
+			opentelemetry__proto__collector__trace__v1__export_trace_service_response__free_unpacked(
+				tr, NULL);
 		free(resp.body);
 		stat_add(&e->exported, n - rejected);
 		stat_add(&e->failed, rejected);
@@ -1195,9 +1220,10 @@ static void report_drops(struct otlp_exporter *e)
 {
 	uint64_t d = load(&e->dropped);
 	if (d != e->dropped_reported) {
-		warn_limited(e, W_DROPPED, "OTLP span queue full (%d spans): %llu spans dropped so far; "
-			     "the receiver is slower than the traffic or unreachable", e->cfg.queue_size,
-			     (unsigned long long)d);
+		warn_limited(e, W_DROPPED,
+			     "OTLP span queue full (%d spans): %llu spans dropped so far; "
+			     "the receiver is slower than the traffic or unreachable",
+			     e->cfg.queue_size, (unsigned long long)d);
 		e->dropped_reported = d;
 	}
 }
@@ -1220,8 +1246,8 @@ static void *export_thread(void *arg)
 		bool past_deadline = e->stopping && now >= e->stop_deadline_ns;
 		if (e->stopping && (!e->q.n || past_deadline))
 			break;
-		bool spans_due = e->q.n && (e->q.n >= (size_t)e->cfg.batch_size || now >= next_flush ||
-					    e->stopping);
+		bool spans_due =
+			e->q.n && (e->q.n >= (size_t)e->cfg.batch_size || now >= next_flush || e->stopping);
 		bool metrics_due = e->reg && now >= next_metrics && !e->stopping;
 		if (!spans_due && !metrics_due) {
 			int64_t wake = next_flush;
@@ -1388,8 +1414,8 @@ int otlp_exporter_register_metrics(struct otlp_exporter *e, struct metrics_regis
 		{ "glimpse.spans.exported", "{span}", "Spans the OTLP receiver accepted.", &e->exported },
 		{ "glimpse.spans.failed", "{span}",
 		  "Spans sent over OTLP but not accepted: rejected, or retries gave up.", &e->failed },
-		{ "glimpse.otlp.export.errors", "{request}",
-		  "OTLP requests that failed (retries included).", &e->errors },
+		{ "glimpse.otlp.export.errors", "{request}", "OTLP requests that failed (retries included).",
+		  &e->errors },
 		{ "glimpse.otlp.metrics.exports", "{request}", "OTLP metrics exports accepted.",
 		  &e->metrics_ok },
 	};

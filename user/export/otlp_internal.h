@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Inside the OTLP exporter, for its unit tests: span copies, the drop-oldest queue, protobuf
  * encoding, gzip, Retry-After and backoff. */
 #ifndef GLIMPSE_OTLP_INTERNAL_H
@@ -59,7 +60,7 @@ int otlp_parse_retry_after(const char *value, time_t now, int64_t *delay_ms);
  * OTLP_BACKOFF_BASE_MS, doubling up to OTLP_BACKOFF_MAX_MS, with jitter from rnd: in
  * [d/2, d] for that attempt's d. */
 #define OTLP_BACKOFF_BASE_MS 500
-#define OTLP_BACKOFF_MAX_MS 5000
+#define OTLP_BACKOFF_MAX_MS  5000
 int64_t otlp_backoff_ms(unsigned attempt, uint32_t rnd);
 
 /* Whether an HTTP status is worth retrying (429, 502, 503, 504). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "export/prometheus.h"
 
 #include "base/log.h"
@@ -21,8 +22,7 @@ struct prom_exporter {
 	int port;
 };
 
-int prom_parse_addr(const char *addr, struct sockaddr_storage *ss, size_t *sslen, char *err,
-		    size_t errlen)
+int prom_parse_addr(const char *addr, struct sockaddr_storage *ss, size_t *sslen, char *err, size_t errlen)
 {
 	char host[256];
 	const char *port_s;
@@ -40,8 +40,10 @@ int prom_parse_addr(const char *addr, struct sockaddr_storage *ss, size_t *sslen
 			goto bad;
 		snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
 		if (strchr(host, ':')) {
-			snprintf(err, errlen, "bad address %s: write IPv6 addresses in brackets, "
-				 "e.g. [::1]:9464", addr);
+			snprintf(err, errlen,
+				 "bad address %s: write IPv6 addresses in brackets, "
+				 "e.g. [::1]:9464",
+				 addr);
 			return -EINVAL;
 		}
 		port_s = colon + 1;
@@ -78,8 +80,8 @@ bad:
 
 /* libmicrohttpd only says that starting failed: bind a probe socket the same way to learn
  * why, so the user gets a reason instead of a shrug. */
-static void explain_listen_failure(const char *addr, const struct sockaddr_storage *ss,
-				   size_t sslen, char *err, size_t errlen)
+static void explain_listen_failure(const char *addr, const struct sockaddr_storage *ss, size_t sslen,
+				   char *err, size_t errlen)
 {
 	int e = 0, one = 1;
 	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -94,22 +96,25 @@ static void explain_listen_failure(const char *addr, const struct sockaddr_stora
 		close(fd);
 	}
 	if (e == EADDRINUSE)
-		snprintf(err, errlen, "%s is already in use; pick another with --prometheus-addr",
-			 addr);
+		snprintf(err, errlen, "%s is already in use; pick another with --prometheus-addr", addr);
 	else if (e == EADDRNOTAVAIL)
-		snprintf(err, errlen, "%s is not an address of this machine; pick another with "
-			 "--prometheus-addr", addr);
+		snprintf(err, errlen,
+			 "%s is not an address of this machine; pick another with "
+			 "--prometheus-addr",
+			 addr);
 	else if (e == EACCES)
-		snprintf(err, errlen, "cannot listen on %s: permission denied (ports below 1024 "
-			 "need root); pick another with --prometheus-addr", addr);
+		snprintf(err, errlen,
+			 "cannot listen on %s: permission denied (ports below 1024 "
+			 "need root); pick another with --prometheus-addr",
+			 addr);
 	else if (e)
 		snprintf(err, errlen, "cannot listen on %s: %s", addr, strerror(e));
 	else
 		snprintf(err, errlen, "cannot start the HTTP server on %s", addr);
 }
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, char *body,
-			     size_t len, bool owned, const char *type)
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, char *body, size_t len,
+			     bool owned, const char *type)
 {
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer_with_free_callback(len, body, owned ? free : NULL);
@@ -126,15 +131,14 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, c
 	return r;
 }
 
-static enum MHD_Result reply_static(struct MHD_Connection *conn, unsigned int status,
-				    const char *body)
+static enum MHD_Result reply_static(struct MHD_Connection *conn, unsigned int status, const char *body)
 {
 	return reply(conn, status, (char *)body, strlen(body), false, "text/plain; charset=utf-8");
 }
 
-static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
-			      const char *method, const char *version, const char *upload_data,
-			      size_t *upload_data_size, void **req_cls)
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+			      const char *version, const char *upload_data, size_t *upload_data_size,
+			      void **req_cls)
 {
 	struct prom_exporter *e = cls;
 	(void)version, (void)upload_data, (void)upload_data_size, (void)req_cls;
@@ -157,8 +161,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	return reply(conn, MHD_HTTP_OK, buf, len, true, CONTENT_TYPE_METRICS);
 }
 
-struct prom_exporter *prom_exporter_start(const char *addr, struct metrics_registry *reg,
-					  char *err, size_t errlen)
+struct prom_exporter *prom_exporter_start(const char *addr, struct metrics_registry *reg, char *err,
+					  size_t errlen)
 {
 	struct sockaddr_storage ss;
 	size_t sslen;
@@ -177,11 +181,9 @@ struct prom_exporter *prom_exporter_start(const char *addr, struct metrics_regis
 		flags |= MHD_USE_IPv6;
 	/* A scrape is one small request: a few connections and a short timeout keep a stuck
 	 * or hostile client from holding the thread. */
-	e->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, e,
-				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-				     MHD_OPTION_END);
+	e->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, e, MHD_OPTION_SOCK_ADDR,
+				     (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10, MHD_OPTION_END);
 	if (!e->daemon) {
 		explain_listen_failure(addr, &ss, sslen, err, errlen);
 		free(e);

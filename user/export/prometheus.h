@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Prometheus scrape endpoint: GET /metrics renders a metrics_registry, GET /healthz answers
  * "ok". Served by libmicrohttpd's own thread. */
 #ifndef GLIMPSE_PROM_EXPORTER_H
@@ -14,8 +15,8 @@ struct prom_exporter;
 /* addr is "host:port", "[v6addr]:port" or ":port" (every IPv4 interface, only when asked
  * for); NULL or "" means PROM_DEFAULT_ADDR. Port 0 picks a free port (see prom_exporter_port).
  * On failure returns NULL with a one-line reason in err. reg must outlive the exporter. */
-struct prom_exporter *prom_exporter_start(const char *addr, struct metrics_registry *reg,
-					  char *err, size_t errlen);
+struct prom_exporter *prom_exporter_start(const char *addr, struct metrics_registry *reg, char *err,
+					  size_t errlen);
 /* The port actually listened on. */
 int prom_exporter_port(const struct prom_exporter *e);
 /* Stops serving (waits for the server thread) and frees e. NULL is fine. */
@@ -23,7 +24,6 @@ void prom_exporter_stop(struct prom_exporter *e);
 
 /* Splits addr as prom_exporter_start does into a socket address; 0 or -EINVAL with err set. */
 struct sockaddr_storage;
-int prom_parse_addr(const char *addr, struct sockaddr_storage *ss, size_t *sslen, char *err,
-		    size_t errlen);
+int prom_parse_addr(const char *addr, struct sockaddr_storage *ss, size_t *sslen, char *err, size_t errlen);
 
 #endif

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "gotrace/call_metrics.h"
 
 #include <stdio.h>
@@ -69,4 +70,3 @@ void metrics_record_event(struct metrics_registry *reg, int target, const struct
 	}
 	metrics_registry_record(reg, target, &r);
 }
-

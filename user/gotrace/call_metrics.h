@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Metrics from the Go tracer's events: HTTP server and client durations (and database
  * operation durations) recorded into a metrics registry. Shared by attach and the agent. */
 #ifndef GLIMPSE_GO_METRICS_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "gotrace/db_driver.h"
 
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Which database a database/sql call went to: the BPF side reports the first method of the
  * driver connection's itab, code of the driver's package; its function name names the
  * driver ("github.com/lib/pq." → postgresql). Cached per (process, address). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http.route for a request, and a per-service cap on how many distinct routes are kept.
  *
  * Without a route, every /users/1234 would be its own series: the heuristic replaces
@@ -8,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ROUTE_MAX 256 /* longer routes are truncated */
-#define ROUTE_OVERFLOW "/{overflow}"
+#define ROUTE_MAX	  256 /* longer routes are truncated */
+#define ROUTE_OVERFLOW	  "/{overflow}"
 #define ROUTE_DEFAULT_MAX 100
 
 /* True when a path segment (len bytes, no '/') looks like an identifier: all digits, a UUID,

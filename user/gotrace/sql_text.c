@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "gotrace/sql_text.h"
 
 #include <ctype.h>
@@ -78,7 +79,8 @@ size_t sql_sanitize(const char *q, size_t len, char *out, size_t outlen)
 			size_t end = skip_quoted(q, len, i, c);
 			for (; i < end; i++)
 				put(&w, q[i]);
-		} else if (isdigit((unsigned char)c) || (c == '.' && i + 1 < len && isdigit((unsigned char)q[i + 1]))) {
+		} else if (isdigit((unsigned char)c) ||
+			   (c == '.' && i + 1 < len && isdigit((unsigned char)q[i + 1]))) {
 			bool placeholder = w.len && (w.out[w.len - 1] == '$' || w.out[w.len - 1] == ':');
 			size_t start = i;
 			while (i < len && (isalnum((unsigned char)q[i]) || q[i] == '.'))
@@ -174,13 +176,15 @@ static bool single_table_follows(const char *q, size_t len, size_t i)
 	size_t j = i;
 	if (!next_word(q, len, &j, word, sizeof(word)))
 		return true;
-	static const char *const ends[] = { "WHERE", "SET", "VALUES", "ORDER", "GROUP", "LIMIT", "RETURNING",
-					    "HAVING", "OFFSET", "FOR", "ON", "DEFAULT", "SELECT", NULL };
+	static const char *const ends[] = { "WHERE", "SET",	  "VALUES", "ORDER",  "GROUP",
+					    "LIMIT", "RETURNING", "HAVING", "OFFSET", "FOR",
+					    "ON",    "DEFAULT",	  "SELECT", NULL };
 	for (int k = 0; ends[k]; k++)
 		if (word_is(word, ends[k]))
 			return true;
 	/* An alias ("users u") is fine if nothing joins after it. */
-	static const char *const joins[] = { "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL", NULL };
+	static const char *const joins[] = { "JOIN", "INNER", "LEFT",	 "RIGHT",
+					     "FULL", "CROSS", "NATURAL", NULL };
 	char next[32];
 	if (!next_word(q, len, &j, next, sizeof(next)))
 		return true;
@@ -222,7 +226,8 @@ void sql_collection(const char *q, size_t len, char *out, size_t outlen)
 				size_t start = i;
 				while (i < len && ident_char(q[i]))
 					i++;
-				if (depth == 0 && i - start == strlen(before) && !strncasecmp(q + start, before, i - start))
+				if (depth == 0 && i - start == strlen(before) &&
+				    !strncasecmp(q + start, before, i - start))
 					found = true;
 			} else {
 				i++;

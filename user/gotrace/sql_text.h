@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a span may say about a SQL statement: its text with every literal replaced by '?'
  * (literals carry user data and never leave the host unless asked), the operation and the
  * one table it names. Parses untrusted text: bounded, never reads past len. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "gotrace/target.h"
 
 #include <errno.h>
@@ -13,13 +14,14 @@
 #include "base/procfs.h"
 
 /* Go's register ABI (needed to read arguments from registers) arrived in Go 1.17. */
-#define MIN_GO_MINOR 17
+#define MIN_GO_MINOR   17
 #define MAX_FUNC_BYTES (1 << 20)
 
 static int find_hook(struct elf_module *m, struct go_hook *h)
 {
 	uint64_t entry, end;
-	if (elf_module_find_function(m, h->function, &entry, &end) || end <= entry || end - entry > MAX_FUNC_BYTES)
+	if (elf_module_find_function(m, h->function, &entry, &end) || end <= entry ||
+	    end - entry > MAX_FUNC_BYTES)
 		return -ENOENT;
 	uint8_t *code = malloc(end - entry);
 	if (!code)
@@ -51,14 +53,15 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 	int major = 0, minor = 0;
 	if (!elf_module_is_go(m)) {
 		log_error("%s is not a Go program (no .gopclntab); glimpse attach instruments Go net/http "
-			  "services; use 'glimpse profile' for any other process", what);
+			  "services; use 'glimpse profile' for any other process",
+			  what);
 		goto out;
 	}
 	snprintf(t->go_version, sizeof(t->go_version), "%s",
 		 elf_module_go_version(m) ? elf_module_go_version(m) : "unknown");
 	if (sscanf(t->go_version, "go%d.%d", &major, &minor) == 2 && major == 1 && minor < MIN_GO_MINOR) {
-		log_error("%s was built with %s; glimpse attach needs Go 1.17 or later (register ABI)",
-			  what, t->go_version);
+		log_error("%s was built with %s; glimpse attach needs Go 1.17 or later (register ABI)", what,
+			  t->go_version);
 		goto out;
 	}
 	if (go_offsets_from_dwarf_isolated(elf_module_elf(m), &t->offsets) == 0) {
@@ -66,8 +69,10 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 	} else if (go_offsets_from_table(t->go_version, &t->offsets) == 0) {
 		t->offsets_source = "table";
 	} else {
-		log_error("%s has no DWARF (stripped with -ldflags=-w) and was built with %s, for which glimpse "
-			  "has no struct offsets (it knows Go %s); keep DWARF in the build or use a known Go version",
+		log_error("%s has no DWARF (stripped with -ldflags=-w) and was built with %s, for which "
+			  "glimpse "
+			  "has no struct offsets (it knows Go %s); keep DWARF in the build or use a known Go "
+			  "version",
 			  what, t->go_version, go_offsets_table_versions());
 		goto out;
 	}
@@ -84,7 +89,8 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 	}
 	if (!t->hooks[GO_HOOK_SERVER].found && !t->hooks[GO_HOOK_CLIENT].found &&
 	    !t->hooks[GO_HOOK_SQL_QUERY].found) {
-		log_error("%s uses neither net/http nor database/sql: nothing for glimpse attach to measure", what);
+		log_error("%s uses neither net/http nor database/sql: nothing for glimpse attach to measure",
+			  what);
 		goto out;
 	}
 	rc = 0;

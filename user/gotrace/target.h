@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A Go process to instrument: its binary, Go version, struct offsets and the file offsets
  * of the probed functions' entries and RETs. */
 #ifndef GLIMPSE_GO_TARGET_H
@@ -22,11 +23,11 @@ struct go_hook {
 
 /* The functions glimpse probes, in the order the tracer attaches them. */
 enum go_hook_id {
-	GO_HOOK_SERVER,    /* net/http.serverHandler.ServeHTTP */
-	GO_HOOK_CLIENT,    /* net/http.(*Transport).roundTrip */
+	GO_HOOK_SERVER,	   /* net/http.serverHandler.ServeHTTP */
+	GO_HOOK_CLIENT,	   /* net/http.(*Transport).roundTrip */
 	GO_HOOK_SQL_QUERY, /* database/sql.(*DB).queryDC */
 	GO_HOOK_SQL_EXEC,  /* database/sql.(*DB).execDC */
-	GO_HOOK_SPAWN,     /* runtime.newproc1: goroutine lineage for trace context */
+	GO_HOOK_SPAWN,	   /* runtime.newproc1: goroutine lineage for trace context */
 	GO_NR_HOOKS,
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "gotrace/tracer.h"
 
 #include <bpf/bpf.h>
@@ -31,7 +32,8 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static int attach_one(struct go_tracer *tr, struct bpf_program *prog, const struct go_target *t, uint64_t offset)
+static int attach_one(struct go_tracer *tr, struct bpf_program *prog, const struct go_target *t,
+		      uint64_t offset)
 {
 	struct bpf_link *link = bpf_program__attach_uprobe(prog, false, tr->shared || !t->pid ? -1 : t->pid,
 							   t->binary, offset);
@@ -83,12 +85,18 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 	}
 	const struct go_http_offsets *o = &t->offsets;
 	tr->skel->rodata->off = (struct gotrace_offsets){
-		.request_method = o->request_method, .request_url = o->request_url,
-		.request_pat = o->request_pat, .pattern_str = o->pattern_str,
-		.url_path = o->url_path, .url_host = o->url_host,
-		.response_status = o->response_status, .response_statuscode = o->response_statuscode,
-		.request_header = o->request_header, .driverconn_ci = o->driverconn_ci,
-		.g_m = o->g_m, .m_curg = o->m_curg,
+		.request_method = o->request_method,
+		.request_url = o->request_url,
+		.request_pat = o->request_pat,
+		.pattern_str = o->pattern_str,
+		.url_path = o->url_path,
+		.url_host = o->url_host,
+		.response_status = o->response_status,
+		.response_statuscode = o->response_statuscode,
+		.request_header = o->request_header,
+		.driverconn_ci = o->driverconn_ci,
+		.g_m = o->g_m,
+		.m_curg = o->m_curg,
 	};
 	tr->skel->rodata->filter_pids = opts->shared;
 	tr->skel->rodata->tracing = opts->tracing;
@@ -126,7 +134,8 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 			rc = GLIMPSE_EXIT_NO_PROCESS;
 		} else {
 			log_error("cannot attach uprobes to %s: %s", t->binary, strerror(-err));
-			rc = err == -EPERM || err == -EACCES ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_FAILURE;
+			rc = err == -EPERM || err == -EACCES ? GLIMPSE_EXIT_NO_PERMISSION
+							     : GLIMPSE_EXIT_FAILURE;
 		}
 		goto fail;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Go tracer's BPF lifecycle: open → set the binary's struct offsets → load → uprobes on
  * each hooked function's entry and every RET, for one process → poll the ring buffer → one
  * cleanup path. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* go.goroutine.count and go.memory.used from outside a Go process.
  *
  * Goroutines: the runtime keeps every g it ever made in allgs (gs are never freed; dead ones
@@ -60,17 +61,17 @@
 #include "base/log.h"
 #include "base/procfs.h"
 
-#define G_IDLE 0         /* _Gidle: never in allgs */
-#define G_DEAD 6         /* _Gdead */
-#define G_SCAN 0x1000    /* _Gscan: set while the GC scans the stack, on top of the status */
-#define BATCH 1024       /* iovecs per process_vm_readv (UIO_MAXIOV) */
-#define BUF_BYTES (1u << 20) /* local buffer per process_vm_readv */
-#define MERGE_GAP 1024   /* read across gaps up to this size rather than start a new iovec */
-#define MAX_RANGE (64u << 10)
-#define MAX_GS (1u << 24) /* sanity bound on allglen: 16M goroutines */
+#define G_IDLE	       0	  /* _Gidle: never in allgs */
+#define G_DEAD	       6	  /* _Gdead */
+#define G_SCAN	       0x1000	  /* _Gscan: set while the GC scans the stack, on top of the status */
+#define BATCH	       1024	  /* iovecs per process_vm_readv (UIO_MAXIOV) */
+#define BUF_BYTES      (1u << 20) /* local buffer per process_vm_readv */
+#define MERGE_GAP      1024	  /* read across gaps up to this size rather than start a new iovec */
+#define MAX_RANGE      (64u << 10)
+#define MAX_GS	       (1u << 24) /* sanity bound on allglen: 16M goroutines */
 #define MAX_FUNC_BYTES (1u << 20)
-#define MAX_REFS 8192
-#define MAX_BASES 16
+#define MAX_REFS       8192
+#define MAX_BASES      16
 
 struct range {
 	uint64_t start, end;
@@ -137,7 +138,8 @@ static bool refers_to(const struct refs *r, uint64_t target)
 /* The bases B for which B + offs[i] is referenced for every known (>= 0) offset: where a
  * struct variable sits if the function touches those fields of it. Returns how many (at most
  * max stored), 0 if fewer than two offsets are known (not a fingerprint). */
-static size_t struct_bases(const struct refs *r, const int32_t *offs, size_t noffs, uint64_t *bases, size_t max)
+static size_t struct_bases(const struct refs *r, const int32_t *offs, size_t noffs, uint64_t *bases,
+			   size_t max)
 {
 	size_t known = 0, first = 0;
 	for (size_t i = 0; i < noffs; i++)
@@ -223,13 +225,14 @@ static void memory_by_disasm(struct elf_module *m, struct go_runtime_layout *l)
 	const struct go_runtime_offsets *o = &l->offsets;
 	const int32_t ms[] = { o->mstats_last_gc_unix, o->mstats_pause_total_ns, o->mstats_numgc,
 			       o->mstats_numforcedgc, o->mstats_last_gc_nanotime };
-	const int32_t alloc[] = { o->gcc_heap_inuse, o->gcc_heap_released, o->gcc_heap_free, o->gcc_mapped_ready };
+	const int32_t alloc[] = { o->gcc_heap_inuse, o->gcc_heap_released, o->gcc_heap_free,
+				  o->gcc_mapped_ready };
 	const int32_t freed[] = { o->gcc_heap_inuse, o->gcc_heap_free };
 	if (o->mstats_numgc < 0 || o->gcc_heap_inuse < 0)
 		return;
 	l->memstats = unique_base(m, "runtime.gcMarkTermination", ms, 5, NULL, NULL, 0);
-	l->gc_controller = unique_base(m, "runtime.(*mheap).allocSpan", alloc, 4, "runtime.(*mheap).freeSpanLocked",
-				       freed, 2);
+	l->gc_controller = unique_base(m, "runtime.(*mheap).allocSpan", alloc, 4,
+				       "runtime.(*mheap).freeSpanLocked", freed, 2);
 }
 
 static uint64_t symbol(struct elf_module *m, const char *name)
@@ -268,7 +271,8 @@ static int locate(struct elf_module *m, unsigned flags, struct go_runtime_layout
 		l->vars_source = "disassembly";
 		if (allg_by_disasm(m, l)) {
 			l->allgs = l->allglen = l->allgptr = 0;
-			*why = "cannot find runtime.allgs (no symbols, and runtime.forEachG/forEachGRace do not "
+			*why = "cannot find runtime.allgs (no symbols, and runtime.forEachG/forEachGRace do "
+			       "not "
 			       "have the expected shape)";
 			return -ENOENT;
 		}
@@ -278,7 +282,8 @@ static int locate(struct elf_module *m, unsigned flags, struct go_runtime_layout
 	return 0;
 }
 
-int go_runtime_layout_from_file(const char *path, unsigned flags, struct go_runtime_layout *out, const char **why)
+int go_runtime_layout_from_file(const char *path, unsigned flags, struct go_runtime_layout *out,
+				const char **why)
 {
 	const char *reason = NULL;
 	struct elf_module *m = elf_module_open(path);
@@ -354,9 +359,11 @@ static int load_bias(pid_t pid, struct elf_module *m, uint64_t *bias)
 				continue;
 			for (size_t k = 0; k < nph && rc; k++) {
 				GElf_Phdr ph;
-				if (!gelf_getphdr(elf, (int)k, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+				if (!gelf_getphdr(elf, (int)k, &ph) || ph.p_type != PT_LOAD ||
+				    !(ph.p_flags & PF_X))
 					continue;
-				if (ph.p_offset < maps[i].offset || ph.p_offset - maps[i].offset >= maps[i].end - maps[i].start)
+				if (ph.p_offset < maps[i].offset ||
+				    ph.p_offset - maps[i].offset >= maps[i].end - maps[i].start)
 					continue;
 				*bias = maps[i].start + (ph.p_offset - maps[i].offset) - ph.p_vaddr;
 				rc = 0;
@@ -410,8 +417,8 @@ struct go_runtime *go_runtime_open(pid_t pid)
 		return NULL;
 	}
 	if (!m) {
-		log_warn("go runtime metrics: cannot read the executable of process %d (%s): %s", (int)pid, comm,
-			 strerror(errno));
+		log_warn("go runtime metrics: cannot read the executable of process %d (%s): %s", (int)pid,
+			 comm, strerror(errno));
 		return NULL;
 	}
 	struct go_runtime_layout l;
@@ -427,20 +434,24 @@ struct go_runtime *go_runtime_open(pid_t pid)
 		if (rc == -ENOEXEC) /* not Go: nothing to say, it gets the process metrics only */
 			log_debug("go runtime metrics: process %d (%s): %s", (int)pid, comm, why);
 		else
-			log_warn("go runtime metrics: process %d (%s, %s): %s", (int)pid, comm, l.go_version, why);
+			log_warn("go runtime metrics: process %d (%s, %s): %s", (int)pid, comm, l.go_version,
+				 why);
 		goto fail;
 	}
 	if ((rc = load_bias(pid, m, &rt->bias))) {
-		log_warn("go runtime metrics: process %d (%s): cannot find where its executable is mapped: %s", (int)pid,
-			 comm, strerror(-rc));
+		log_warn(
+			"go runtime metrics: process %d (%s): cannot find where its executable is mapped: %s",
+			(int)pid, comm, strerror(-rc));
 		goto fail;
 	}
 	if ((rc = system_ranges(m, rt)))
 		goto fail;
 	if ((rc = check_live(pid, &l, rt->bias))) {
-		log_warn("go runtime metrics: process %d (%s, %s): the goroutine list found by %s does not look "
+		log_warn("go runtime metrics: process %d (%s, %s): the goroutine list found by %s does not "
+			 "look "
 			 "right in the running process (%s); not reading it",
-			 (int)pid, comm, l.go_version, l.vars_source, rc == -EINVAL ? "inconsistent" : strerror(-rc));
+			 (int)pid, comm, l.go_version, l.vars_source,
+			 rc == -EINVAL ? "inconsistent" : strerror(-rc));
 		goto fail;
 	}
 	rt->allglen = l.allglen + rt->bias;
@@ -466,7 +477,8 @@ struct go_runtime *go_runtime_open(pid_t pid)
 	pthread_mutex_init(&rt->lock, NULL);
 	log_debug("go runtime metrics: process %d (%s, %s): variables from %s, offsets from %s, bias 0x%llx, "
 		  "%zu system function ranges",
-		  (int)pid, comm, l.go_version, l.vars_source, l.offsets_source, (unsigned long long)rt->bias, rt->nsys);
+		  (int)pid, comm, l.go_version, l.vars_source, l.offsets_source, (unsigned long long)rt->bias,
+		  rt->nsys);
 	elf_module_close(m);
 	return rt;
 fail:

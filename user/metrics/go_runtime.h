@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reads a Go process's runtime state from outside, with process_vm_readv: no probe, no
  * cost to the target. The goroutine list and memory statistics are found through the
  * binary's symbols, or — stripped — by disassembling runtime functions that reference them;
@@ -14,10 +15,10 @@
 struct go_runtime;
 
 struct go_runtime_stats {
-	int64_t goroutines;      /* what runtime.NumGoroutine() would return */
-	bool have_memory;        /* the fields below are valid */
-	uint64_t heap_inuse;     /* go.memory.used: bytes in in-use heap spans (MemStats.HeapInuse) */
-	uint64_t gc_count;       /* completed GC cycles (MemStats.NumGC) */
+	int64_t goroutines;  /* what runtime.NumGoroutine() would return */
+	bool have_memory;    /* the fields below are valid */
+	uint64_t heap_inuse; /* go.memory.used: bytes in in-use heap spans (MemStats.HeapInuse) */
+	uint64_t gc_count;   /* completed GC cycles (MemStats.NumGC) */
 };
 
 /* NULL (after a warning that says why) if pid is not a Go program glimpse can read. */
@@ -34,12 +35,12 @@ struct go_runtime_layout {
 	const char *vars_source;    /* "symtab" or "disassembly" */
 	const char *offsets_source; /* "DWARF" or "table" */
 	struct go_runtime_offsets offsets;
-	uint64_t allgs;         /* runtime.allgs, a []*g (ptr, len, cap) */
-	uint64_t allglen;       /* runtime.allglen, uintptr: len(allgs), published after allgptr */
-	uint64_t allgptr;       /* runtime.allgptr, **g: &allgs[0] */
-	uint64_t memstats;      /* runtime.memstats (numgc lives there) */
+	uint64_t allgs;		/* runtime.allgs, a []*g (ptr, len, cap) */
+	uint64_t allglen;	/* runtime.allglen, uintptr: len(allgs), published after allgptr */
+	uint64_t allgptr;	/* runtime.allgptr, **g: &allgs[0] */
+	uint64_t memstats;	/* runtime.memstats (numgc lives there) */
 	uint64_t gc_controller; /* runtime.gcController (heapInUse lives there) */
-	bool have_memory;       /* memstats, gc_controller and their offsets are known */
+	bool have_memory;	/* memstats, gc_controller and their offsets are known */
 };
 
 enum {

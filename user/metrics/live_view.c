@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "metrics/live_view.h"
 
 #include <stdlib.h>
@@ -49,7 +50,7 @@ static double error_pct(uint64_t errors, uint64_t count)
 }
 
 #define TABLE_HEADER "%-32s %-7s %8s %7s %9s %9s %9s %9s\n"
-#define TABLE_ROW "%-32s %-7s %8s %6.1f%% %9s %9s %9s %9llu\n"
+#define TABLE_ROW    "%-32s %-7s %8s %6.1f%% %9s %9s %9s %9llu\n"
 
 static void print_row(FILE *out, const char *route, const char *method, const char *count, uint64_t errors,
 		      uint64_t n, double p50, double p95, double p99, uint64_t total)
@@ -58,7 +59,8 @@ static void print_row(FILE *out, const char *route, const char *method, const ch
 	format_seconds(p50, a, sizeof(a));
 	format_seconds(p95, b, sizeof(b));
 	format_seconds(p99, c, sizeof(c));
-	fprintf(out, TABLE_ROW, route, method, count, error_pct(errors, n), a, b, c, (unsigned long long)total);
+	fprintf(out, TABLE_ROW, route, method, count, error_pct(errors, n), a, b, c,
+		(unsigned long long)total);
 }
 
 void live_view_update(struct live_view *lv, const struct live_view_status *st)
@@ -71,8 +73,10 @@ void live_view_update(struct live_view *lv, const struct live_view_status *st)
 	const char *process = st->process && *st->process ? st->process : NULL;
 	if (lv->tty) {
 		fprintf(lv->out, "\033[H\033[2J%s  %s  active %lld  dropped %llu\n%s\n\n", lv->title, now,
-			(long long)st->active_requests, (unsigned long long)st->events_dropped, process ? process : "");
-		fprintf(lv->out, TABLE_HEADER, "ROUTE", "METHOD", "RPS", "ERR%", "P50", "P95", "P99", "TOTAL");
+			(long long)st->active_requests, (unsigned long long)st->events_dropped,
+			process ? process : "");
+		fprintf(lv->out, TABLE_HEADER, "ROUTE", "METHOD", "RPS", "ERR%", "P50", "P95", "P99",
+			"TOTAL");
 	}
 	if (!lv->tty && process)
 		fprintf(lv->out, "%s process %s\n", now, process);
@@ -82,15 +86,16 @@ void live_view_update(struct live_view *lv, const struct live_view_status *st)
 		if (lv->tty) {
 			char rate[16];
 			snprintf(rate, sizeof(rate), "%.1f", rps);
-			print_row(lv->out, r->route, r->method, rate, r->interval_errors, r->interval_count, r->p50,
-				  r->p95, r->p99, r->count);
+			print_row(lv->out, r->route, r->method, rate, r->interval_errors, r->interval_count,
+				  r->p50, r->p95, r->p99, r->count);
 		} else if (r->interval_count) {
 			char a[16], b[16], c[16];
 			format_seconds(r->p50, a, sizeof(a));
 			format_seconds(r->p95, b, sizeof(b));
 			format_seconds(r->p99, c, sizeof(c));
-			fprintf(lv->out, "%s %s %s rps=%.1f err=%.1f%% p50=%s p95=%s p99=%s total=%llu\n", now,
-				r->method, r->route, rps, error_pct(r->interval_errors, r->interval_count), a, b, c,
+			fprintf(lv->out, "%s %s %s rps=%.1f err=%.1f%% p50=%s p95=%s p99=%s total=%llu\n",
+				now, r->method, r->route, rps,
+				error_pct(r->interval_errors, r->interval_count), a, b, c,
 				(unsigned long long)r->count);
 		}
 	}
@@ -107,16 +112,17 @@ void live_view_summary(struct live_view *lv)
 		total += snap.rows[i].interval_count;
 		errors += snap.rows[i].interval_errors;
 	}
-	fprintf(lv->out, "\nSummary: %s, %.1f s, %llu server requests, %.1f%% errors\n", lv->title, snap.interval_s,
-		(unsigned long long)total, error_pct(errors, total));
+	fprintf(lv->out, "\nSummary: %s, %.1f s, %llu server requests, %.1f%% errors\n", lv->title,
+		snap.interval_s, (unsigned long long)total, error_pct(errors, total));
 	if (snap.n) {
-		fprintf(lv->out, TABLE_HEADER, "ROUTE", "METHOD", "COUNT", "ERR%", "P50", "P95", "P99", "ERRORS");
+		fprintf(lv->out, TABLE_HEADER, "ROUTE", "METHOD", "COUNT", "ERR%", "P50", "P95", "P99",
+			"ERRORS");
 		for (size_t i = 0; i < snap.n; i++) {
 			const struct http_route_row *r = &snap.rows[i];
 			char count[24];
 			snprintf(count, sizeof(count), "%llu", (unsigned long long)r->interval_count);
-			print_row(lv->out, r->route, r->method, count, r->interval_errors, r->interval_count, r->p50,
-				  r->p95, r->p99, r->interval_errors);
+			print_row(lv->out, r->route, r->method, count, r->interval_errors, r->interval_count,
+				  r->p50, r->p95, r->p99, r->interval_errors);
 		}
 	}
 	if (snap.overflow_requests)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The terminal view of `glimpse attach`: per route rps, error %, p50/p95/p99, redrawn each
  * interval on a TTY, or plain lines per interval otherwise; a summary of the run at exit. */
 #ifndef GLIMPSE_LIVE_VIEW_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "metrics/process_metrics.h"
 
 #include <errno.h>
@@ -125,8 +126,8 @@ static int obs_rss(void *ctx, int target, struct metric_point *p, int max)
 	return one_point(p, max, (double)e.proc.rss_bytes);
 }
 
-static int two_points(struct metric_point *p, int max, const char *attr, const char *a, double va, const char *b,
-		      double vb)
+static int two_points(struct metric_point *p, int max, const char *attr, const char *a, double va,
+		      const char *b, double vb)
 {
 	if (max < 2)
 		return 0;
@@ -181,9 +182,12 @@ static const struct {
 	metric_points_fn fn;
 	bool sched;
 } observers[] = {
-	{ "go.goroutine.count", "{goroutine}", "Count of live goroutines.", METRIC_GAUGE, obs_goroutines, false },
-	{ "go.memory.used", "By", "Go heap memory in use (MemStats.HeapInuse).", METRIC_GAUGE, obs_go_memory, false },
-	{ "glimpse.go.gc.count", "{gc}", "Completed Go garbage collection cycles.", METRIC_COUNTER, obs_gc_count, false },
+	{ "go.goroutine.count", "{goroutine}", "Count of live goroutines.", METRIC_GAUGE, obs_goroutines,
+	  false },
+	{ "go.memory.used", "By", "Go heap memory in use (MemStats.HeapInuse).", METRIC_GAUGE, obs_go_memory,
+	  false },
+	{ "glimpse.go.gc.count", "{gc}", "Completed Go garbage collection cycles.", METRIC_COUNTER,
+	  obs_gc_count, false },
 	{ "process.thread.count", "{thread}", "Process threads.", METRIC_GAUGE, obs_threads, false },
 	{ "process.memory.usage", "By", "Resident set size of the process.", METRIC_GAUGE, obs_rss, false },
 	{ "process.cpu.time", "s", "CPU time of the process by mode.", METRIC_COUNTER, obs_cpu_time, false },
@@ -208,8 +212,9 @@ struct process_metrics *process_metrics_new(struct metrics_registry *reg, bool s
 	for (size_t i = 0; i < sizeof(observers) / sizeof(observers[0]); i++) {
 		if (observers[i].sched && !sched)
 			continue;
-		if (metrics_registry_add_observer(reg, observers[i].name, observers[i].unit, observers[i].help,
-						  observers[i].type, observers[i].fn, pm)) {
+		if (metrics_registry_add_observer(reg, observers[i].name, observers[i].unit,
+						  observers[i].help, observers[i].type, observers[i].fn,
+						  pm)) {
 			*rc = GLIMPSE_EXIT_FAILURE;
 			process_metrics_free(pm);
 			return NULL;
@@ -281,15 +286,18 @@ void process_metrics_status_line(struct process_metrics *pm, int target, char *b
 	double dt = e->view_at ? (now - e->view_at) / 1e9 : 0;
 	size_t used = 0;
 	if (e->have_go)
-		used += snprintf(buf + used, len - used, "goroutines=%lld ", (long long)e->go_stats.goroutines);
+		used += snprintf(buf + used, len - used, "goroutines=%lld ",
+				 (long long)e->go_stats.goroutines);
 	if (e->ok && used < len) {
 		char rss[24];
 		format_bytes(e->proc.rss_bytes, rss, sizeof(rss));
-		double cpu = dt > 0 ? 100.0 * ((e->proc.cpu_user_s + e->proc.cpu_system_s) -
-					       (e->view_proc.cpu_user_s + e->view_proc.cpu_system_s)) / dt
+		double cpu = dt > 0 ? 100.0 *
+					      ((e->proc.cpu_user_s + e->proc.cpu_system_s) -
+					       (e->view_proc.cpu_user_s + e->view_proc.cpu_system_s)) /
+					      dt
 				    : 0;
-		used += snprintf(buf + used, len - used, "threads=%lld rss=%s cpu=%.1f%% ", (long long)e->proc.threads,
-				 rss, cpu);
+		used += snprintf(buf + used, len - used, "threads=%lld rss=%s cpu=%.1f%% ",
+				 (long long)e->proc.threads, rss, cpu);
 	}
 	if (e->have_sched && used < len) {
 		double p99 = sched_runq_quantile(&e->sched, &e->view_sched, 0.99);

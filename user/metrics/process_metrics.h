@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Runtime, process and scheduler metrics of the registry's targets, read at scrape time:
  * go.goroutine.count, go.memory.used, process.thread.count, process.memory.usage,
  * process.cpu.time, process.context_switches, run-queue latency and off-CPU time. */

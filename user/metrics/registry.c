@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "metrics/registry.h"
 
 #include "base/histogram.h"
@@ -65,7 +66,12 @@ struct route_stat {
 	struct fine_hist fine;
 };
 
-enum entry_kind { E_SERVER, E_CLIENT, E_STAT, E_DB };
+enum entry_kind {
+	E_SERVER,
+	E_CLIENT,
+	E_STAT,
+	E_DB
+};
 
 struct key {
 	enum entry_kind kind;
@@ -90,9 +96,9 @@ struct target {
 	char instance[sizeof(((struct resource *)0)->host_name) + 16];
 	struct route_table *routes, *peers, *dbops;
 	struct vec server, client, stats, db; /* append-only: indices stay valid */
-	struct slot *slots;               /* one index over all three */
+	struct slot *slots;		      /* one index over all three */
 	size_t nslots, used;
-	uint64_t start_unix_ns;           /* when added: cumulative values start here */
+	uint64_t start_unix_ns; /* when added: cumulative values start here */
 };
 
 /* A caller-owned metric: a single value (fn) or data points (points). */
@@ -153,8 +159,8 @@ static uint64_t key_hash(const struct key *k)
 
 static bool key_eq(const struct key *a, const struct key *b)
 {
-	return a->kind == b->kind && a->str == b->str && a->port == b->port &&
-	       a->status == b->status && a->method == b->method;
+	return a->kind == b->kind && a->str == b->str && a->port == b->port && a->status == b->status &&
+	       a->method == b->method;
 }
 
 static struct slot *slot_find(struct slot *slots, size_t n, const struct key *k)
@@ -183,10 +189,18 @@ static int index_grow(struct target *t)
 static struct vec *entry_vec(struct target *t, enum entry_kind kind, size_t *size)
 {
 	switch (kind) {
-	case E_SERVER: *size = sizeof(struct server_series); return &t->server;
-	case E_CLIENT: *size = sizeof(struct client_series); return &t->client;
-	case E_DB: *size = sizeof(struct db_series); return &t->db;
-	default: *size = sizeof(struct route_stat); return &t->stats;
+	case E_SERVER:
+		*size = sizeof(struct server_series);
+		return &t->server;
+	case E_CLIENT:
+		*size = sizeof(struct client_series);
+		return &t->client;
+	case E_DB:
+		*size = sizeof(struct db_series);
+		return &t->db;
+	default:
+		*size = sizeof(struct route_stat);
+		return &t->stats;
 	}
 }
 
@@ -283,8 +297,7 @@ int metrics_registry_add_target(struct metrics_registry *reg, const struct resou
 			continue;
 		const struct resource *r = &reg->targets[i]->res;
 		if (r->pid == res->pid && !strcmp(r->executable_name, res->executable_name) &&
-		    !strcmp(r->service_name, res->service_name) &&
-		    !strcmp(r->host_name, res->host_name)) {
+		    !strcmp(r->service_name, res->service_name) && !strcmp(r->host_name, res->host_name)) {
 			pthread_mutex_unlock(&reg->lock);
 			target_free(t);
 			return (int)i;
@@ -308,8 +321,7 @@ int metrics_registry_add_target(struct metrics_registry *reg, const struct resou
 	return id;
 }
 
-static void record_server(struct target *t, const char *route, int method, uint16_t status,
-			  uint64_t ns)
+static void record_server(struct target *t, const char *route, int method, uint16_t status, uint64_t ns)
 {
 	bool created;
 	const char *r = route_table_intern(t->routes, route);
@@ -347,14 +359,16 @@ static void record_client(struct target *t, const struct http_record *r, int met
 		if (route_table_overflowed(t->peers) != before)
 			port = 0; /* the port alone would still multiply series */
 	}
-	struct key k = { .kind = E_CLIENT, .str = addr, .port = port, .status = r->status,
-			 .method = (uint8_t)method };
+	struct key k = {
+		.kind = E_CLIENT, .str = addr, .port = port, .status = r->status, .method = (uint8_t)method
+	};
 	struct client_series *s = entry_get(t, &k, &created);
 	if (!s)
 		return;
 	if (created)
-		*s = (struct client_series){ .address = addr, .port = port,
-					     .method = (uint8_t)method, .status = r->status };
+		*s = (struct client_series){
+			.address = addr, .port = port, .method = (uint8_t)method, .status = r->status
+		};
 	export_hist_record(&s->h, r->duration_ns);
 }
 
@@ -444,7 +458,10 @@ int metrics_registry_add_gauge(struct metrics_registry *reg, const char *name, c
 	if (!fn)
 		return -EINVAL;
 	return add_gauge(reg, name, unit, help,
-			 (struct gauge){ .is_counter = is_counter, .per_target = per_target, .fn = fn, .ctx = ctx,
+			 (struct gauge){ .is_counter = is_counter,
+					 .per_target = per_target,
+					 .fn = fn,
+					 .ctx = ctx,
 					 .type = is_counter ? METRIC_COUNTER : METRIC_GAUGE });
 }
 
@@ -454,8 +471,11 @@ int metrics_registry_add_observer(struct metrics_registry *reg, const char *name
 	if (!fn)
 		return -EINVAL;
 	return add_gauge(reg, name, unit, help,
-			 (struct gauge){ .is_counter = type == METRIC_COUNTER, .per_target = true, .points = fn,
-					 .ctx = ctx, .type = type });
+			 (struct gauge){ .is_counter = type == METRIC_COUNTER,
+					 .per_target = true,
+					 .points = fn,
+					 .ctx = ctx,
+					 .type = type });
 }
 
 /* ---- OTel -> Prometheus names ---- */
@@ -465,19 +485,18 @@ struct unit_name {
 };
 
 static const struct unit_name units[] = {
-	{ "d", "days" }, { "h", "hours" }, { "min", "minutes" }, { "s", "seconds" },
-	{ "ms", "milliseconds" }, { "us", "microseconds" }, { "ns", "nanoseconds" },
-	{ "By", "bytes" }, { "KiBy", "kibibytes" }, { "MiBy", "mebibytes" },
-	{ "GiBy", "gibibytes" }, { "TiBy", "tibibytes" }, { "KBy", "kilobytes" },
-	{ "MBy", "megabytes" }, { "GBy", "gigabytes" }, { "TBy", "terabytes" },
-	{ "m", "meters" }, { "V", "volts" }, { "A", "amperes" }, { "J", "joules" },
-	{ "W", "watts" }, { "g", "grams" }, { "Cel", "celsius" }, { "Hz", "hertz" },
-	{ "%", "percent" }, { NULL, NULL },
+	{ "d", "days" },	  { "h", "hours" },	    { "min", "minutes" },    { "s", "seconds" },
+	{ "ms", "milliseconds" }, { "us", "microseconds" }, { "ns", "nanoseconds" }, { "By", "bytes" },
+	{ "KiBy", "kibibytes" },  { "MiBy", "mebibytes" },  { "GiBy", "gibibytes" }, { "TiBy", "tibibytes" },
+	{ "KBy", "kilobytes" },	  { "MBy", "megabytes" },   { "GBy", "gigabytes" },  { "TBy", "terabytes" },
+	{ "m", "meters" },	  { "V", "volts" },	    { "A", "amperes" },	     { "J", "joules" },
+	{ "W", "watts" },	  { "g", "grams" },	    { "Cel", "celsius" },    { "Hz", "hertz" },
+	{ "%", "percent" },	  { NULL, NULL },
 };
 
 static const struct unit_name per_units[] = {
 	{ "s", "second" }, { "m", "minute" }, { "h", "hour" }, { "d", "day" },
-	{ "w", "week" }, { "mo", "month" }, { "y", "year" }, { NULL, NULL },
+	{ "w", "week" },   { "mo", "month" }, { "y", "year" }, { NULL, NULL },
 };
 
 static const char *unit_lookup(const struct unit_name *t, const char *u)
@@ -504,8 +523,8 @@ static void sanitize_name(const char *in, char *out, size_t outlen)
 		out[o++] = '_';
 	for (; *in && o + 1 < outlen; in++) {
 		char c = *in;
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == ':' || c == '_';
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == ':' || c == '_';
 		if (!ok)
 			c = '_';
 		if (c == '_' && o && out[o - 1] == '_')
@@ -515,8 +534,7 @@ static void sanitize_name(const char *in, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
-void prom_metric_name(const char *otel_name, const char *unit, bool is_counter, char *out,
-		      size_t outlen)
+void prom_metric_name(const char *otel_name, const char *unit, bool is_counter, char *out, size_t outlen)
 {
 	char u[64] = "", suffix[160] = "", raw[512];
 	/* "{request}" style annotations carry no unit. */
@@ -633,8 +651,8 @@ static void fmt_value(double v, char *buf, size_t len)
 /* hist_export_bounds as written in "le", spelled out so no locale can turn "0.005" into
  * "0,005". */
 static const char *const le_values[HIST_EXPORT_BOUNDS + 1] = {
-	"0", "0.005", "0.01", "0.025", "0.05", "0.075", "0.1", "0.25", "0.5", "0.75", "1",
-	"2.5", "5", "7.5", "10", "+Inf",
+	"0",   "0.005", "0.01", "0.025", "0.05", "0.075", "0.1", "0.25",
+	"0.5", "0.75",	"1",	"2.5",	 "5",	 "7.5",	  "10",	 "+Inf",
 };
 
 typedef void (*labels_fn)(FILE *f, const struct target *t, const void *series);
@@ -1019,13 +1037,11 @@ int metrics_registry_render_prometheus(struct metrics_registry *reg, char **out,
 	if (c.nserver)
 		put_family(f, server_name, "histogram", "Duration of HTTP server requests.");
 	for (size_t i = 0; i < c.nserver; i++)
-		put_histogram(f, server_name, c.server[i].t, &c.server[i].s, server_labels,
-			      &c.server[i].s.h);
+		put_histogram(f, server_name, c.server[i].t, &c.server[i].s, server_labels, &c.server[i].s.h);
 	if (c.nclient)
 		put_family(f, client_name, "histogram", "Duration of HTTP client requests.");
 	for (size_t i = 0; i < c.nclient; i++)
-		put_histogram(f, client_name, c.client[i].t, &c.client[i].s, client_labels,
-			      &c.client[i].s.h);
+		put_histogram(f, client_name, c.client[i].t, &c.client[i].s, client_labels, &c.client[i].s.h);
 	static const char db_name[] = "db_client_operation_duration_seconds";
 	if (c.ndb)
 		put_family(f, db_name, "histogram", "Duration of database client operations.");
@@ -1054,14 +1070,12 @@ out:
 
 static void attr_str(struct metric_sample *s, const char *key, const char *value)
 {
-	s->attrs[s->nattrs++] = (struct metric_attr){ .key = key, .type = METRIC_ATTR_STRING,
-						      .str = value };
+	s->attrs[s->nattrs++] = (struct metric_attr){ .key = key, .type = METRIC_ATTR_STRING, .str = value };
 }
 
 static void attr_int(struct metric_sample *s, const char *key, int64_t value)
 {
-	s->attrs[s->nattrs++] = (struct metric_attr){ .key = key, .type = METRIC_ATTR_INT,
-						      .num = value };
+	s->attrs[s->nattrs++] = (struct metric_attr){ .key = key, .type = METRIC_ATTR_INT, .num = value };
 }
 
 static void hist_sample(struct metric_sample *s, const struct export_hist *h)
@@ -1123,8 +1137,9 @@ static void db_sample(struct metric_sample *s, const struct db_series *ds, struc
 
 static void visit_gauge(const struct metrics_visitor *v, void *ctx, const struct gauge *g, int target)
 {
-	struct metric_info info = { .name = g->otel_name, .unit = g->unit, .description = g->help,
-				    .type = g->type };
+	struct metric_info info = {
+		.name = g->otel_name, .unit = g->unit, .description = g->help, .type = g->type
+	};
 	struct metric_sample samples[METRIC_MAX_POINTS];
 	if (!g->points) {
 		memset(samples, 0, sizeof(samples[0]));
@@ -1158,15 +1173,15 @@ static void visit_gauge(const struct metrics_visitor *v, void *ctx, const struct
 
 int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_visitor *v, void *ctx)
 {
-	static const struct metric_info server_info = {
-		"http.server.request.duration", "s", "Duration of HTTP server requests.", METRIC_HISTOGRAM
-	};
-	static const struct metric_info client_info = {
-		"http.client.request.duration", "s", "Duration of HTTP client requests.", METRIC_HISTOGRAM
-	};
-	static const struct metric_info db_info = {
-		"db.client.operation.duration", "s", "Duration of database client operations.", METRIC_HISTOGRAM
-	};
+	static const struct metric_info server_info = { "http.server.request.duration", "s",
+							"Duration of HTTP server requests.",
+							METRIC_HISTOGRAM };
+	static const struct metric_info client_info = { "http.client.request.duration", "s",
+							"Duration of HTTP client requests.",
+							METRIC_HISTOGRAM };
+	static const struct metric_info db_info = { "db.client.operation.duration", "s",
+						    "Duration of database client operations.",
+						    METRIC_HISTOGRAM };
 	struct render_copy c = { 0 };
 	size_t nmax = 0;
 	int err = copy_state(reg, &c);
@@ -1230,8 +1245,8 @@ struct view_prev {
 struct http_view {
 	struct metrics_registry *reg;
 	int target;
-	struct view_prev *prev;   /* per route_stat index, as of the last poll */
-	struct fine_hist *delta;  /* scratch, same indexing */
+	struct view_prev *prev;	 /* per route_stat index, as of the last poll */
+	struct fine_hist *delta; /* scratch, same indexing */
 	struct http_route_row *rows;
 	size_t n, cap;
 	struct timespec last;

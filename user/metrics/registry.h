@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP request metrics of traced processes (OpenTelemetry semantic conventions), kept in one
  * registry that a tracer feeds and the Prometheus exporter and the live view read.
  *
@@ -11,18 +12,21 @@
 
 #include "agent/resource.h"
 
-enum http_kind { HTTP_SERVER, HTTP_CLIENT };
+enum http_kind {
+	HTTP_SERVER,
+	HTTP_CLIENT
+};
 
 /* One finished request. Strings are only read during metrics_registry_record. */
 struct http_record {
 	enum http_kind kind;
 	const char *method;
-	uint16_t status;            /* 0 = unknown: a server handler that wrote nothing (Go sends
+	uint16_t status;	    /* 0 = unknown: a server handler that wrote nothing (Go sends
 				     * 200), or a client request that got no response */
-	const char *path;           /* server: URL path */
-	const char *pattern;        /* server: ServeMux pattern, or NULL */
+	const char *path;	    /* server: URL path */
+	const char *pattern;	    /* server: ServeMux pattern, or NULL */
 	const char *server_address; /* client: host the request went to */
-	uint16_t server_port;       /* client: 0 = unknown */
+	uint16_t server_port;	    /* client: 0 = unknown */
 	uint64_t duration_ns;
 };
 
@@ -65,15 +69,19 @@ int metrics_registry_add_gauge(struct metrics_registry *reg, const char *name, c
 /* Metrics whose data points the caller produces at render time (runtime, process and
  * scheduler metrics): fn fills up to max points for a target and returns how many (0 if the
  * metric does not apply to it). Called on the renderer's thread, outside the registry lock. */
-enum metric_type { METRIC_GAUGE, METRIC_COUNTER, METRIC_HISTOGRAM };
+enum metric_type {
+	METRIC_GAUGE,
+	METRIC_COUNTER,
+	METRIC_HISTOGRAM
+};
 #define METRIC_MAX_BUCKETS 32
-#define METRIC_MAX_POINTS 8
+#define METRIC_MAX_POINTS  8
 
 struct metric_point {
-	const char *attr_name, *attr_value; /* one optional attribute (OTel name), NULL for none */
-	double value;                       /* gauge, counter */
-	const double *bounds;               /* histogram: nbounds explicit upper bounds, inclusive */
-	size_t nbounds;                     /* at most METRIC_MAX_BUCKETS */
+	const char *attr_name, *attr_value;	 /* one optional attribute (OTel name), NULL for none */
+	double value;				 /* gauge, counter */
+	const double *bounds;			 /* histogram: nbounds explicit upper bounds, inclusive */
+	size_t nbounds;				 /* at most METRIC_MAX_BUCKETS */
 	uint64_t counts[METRIC_MAX_BUCKETS + 1]; /* per bucket (not cumulative); [nbounds] is +Inf */
 	uint64_t count;
 	double sum;
@@ -89,13 +97,16 @@ int metrics_registry_render_prometheus(struct metrics_registry *reg, char **out,
 
 /* Everything the registry holds, with OTel names and typed attributes (OTLP export). Values
  * are cumulative since the target was added (counters, histograms). */
-enum metric_attr_type { METRIC_ATTR_STRING, METRIC_ATTR_INT };
+enum metric_attr_type {
+	METRIC_ATTR_STRING,
+	METRIC_ATTR_INT
+};
 
 struct metric_attr {
 	const char *key; /* OTel attribute name ("http.route") */
 	enum metric_attr_type type;
 	const char *str; /* METRIC_ATTR_STRING */
-	int64_t num;     /* METRIC_ATTR_INT (http.response.status_code, server.port) */
+	int64_t num;	 /* METRIC_ATTR_INT (http.response.status_code, server.port) */
 };
 
 #define METRIC_MAX_ATTRS 6
@@ -104,8 +115,8 @@ struct metric_attr {
 struct metric_sample {
 	struct metric_attr attrs[METRIC_MAX_ATTRS];
 	size_t nattrs;
-	double value;          /* gauge, counter */
-	const double *bounds;  /* histogram: nbounds explicit upper bounds (inclusive), seconds for
+	double value;	      /* gauge, counter */
+	const double *bounds; /* histogram: nbounds explicit upper bounds (inclusive), seconds for
 				* the HTTP durations */
 	size_t nbounds;
 	const uint64_t *counts; /* nbounds + 1 per-bucket (not cumulative) counts; last is +Inf */
@@ -114,10 +125,10 @@ struct metric_sample {
 };
 
 struct metric_info {
-	const char *name;        /* OTel name ("http.server.request.duration") */
-	const char *unit;        /* OTel unit ("s", "{request}"), "" for none */
+	const char *name; /* OTel name ("http.server.request.duration") */
+	const char *unit; /* OTel unit ("s", "{request}"), "" for none */
 	const char *description;
-	enum metric_type type;   /* METRIC_COUNTER: a monotonic cumulative sum */
+	enum metric_type type; /* METRIC_COUNTER: a monotonic cumulative sum */
 };
 
 struct metrics_visitor {
@@ -126,8 +137,7 @@ struct metrics_visitor {
 	 * (start = registry creation). */
 	void (*target)(void *ctx, int target, const struct resource *res, uint64_t start_unix_ns);
 	/* One metric of the current target with all its points (n >= 1). */
-	void (*metric)(void *ctx, const struct metric_info *m, const struct metric_sample *samples,
-		       size_t n);
+	void (*metric)(void *ctx, const struct metric_info *m, const struct metric_sample *samples, size_t n);
 };
 
 /* Walks every target: HTTP server then client duration histograms (one sample per series,
@@ -142,24 +152,23 @@ int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_vi
 const char *http_method_normalize(const char *method);
 /* Prometheus metric name for an OTel name and unit ("http.server.request.duration", "s" ->
  * "http_server_request_duration_seconds"). */
-void prom_metric_name(const char *otel_name, const char *unit, bool is_counter, char *out,
-		      size_t outlen);
+void prom_metric_name(const char *otel_name, const char *unit, bool is_counter, char *out, size_t outlen);
 
 /* Live view: per-route server statistics of one target, as deltas between polls. Each view
  * keeps its own previous state, so several readers don't steal each other's intervals. */
 struct http_route_row {
-	const char *route;  /* valid until metrics_registry_free */
-	const char *method; /* a static string */
-	uint64_t count, errors;                   /* since the target was added; errors = 5xx */
+	const char *route;			  /* valid until metrics_registry_free */
+	const char *method;			  /* a static string */
+	uint64_t count, errors;			  /* since the target was added; errors = 5xx */
 	uint64_t interval_count, interval_errors; /* since the previous poll */
-	double p50, p95, p99;                     /* seconds, over the interval; 0 if no requests */
+	double p50, p95, p99;			  /* seconds, over the interval; 0 if no requests */
 };
 
 struct http_view_snapshot {
 	const struct http_route_row *rows; /* sorted by route, then method; owned by the view,
 					    * valid until the next poll or http_view_free */
 	size_t n;
-	double interval_s;          /* what the interval columns cover */
+	double interval_s;	    /* what the interval columns cover */
 	uint64_t overflow_requests; /* requests recorded under ROUTE_OVERFLOW so far */
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "metrics/sched_stats.h"
 
 #include <bpf/bpf.h>
@@ -19,18 +20,18 @@
 
 /* Map sizes. Thread entries are preallocated (the hot path then never allocates); process
  * entries are allocated as processes are added (they are per-CPU, 200 bytes per CPU each). */
-#define TRACKED_MAX_PROCS 4096
+#define TRACKED_MAX_PROCS   4096
 #define TRACKED_MAX_THREADS 16384
-#define ALL_MAX_PROCS 32768
-#define ALL_MAX_THREADS 65536
-#define BATCH 256
+#define ALL_MAX_PROCS	    32768
+#define ALL_MAX_THREADS	    65536
+#define BATCH		    256
 
 _Static_assert(SCHED_RUNQ_BOUNDS == SCHED_NR_BOUNDS, "user and BPF bucket counts differ");
 
 /* The same bounds as SCHED_BOUNDS_NS_INIT (a unit test checks they agree), as exported. */
 const double sched_runq_bounds[SCHED_RUNQ_BOUNDS] = {
 	1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3,
-	2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5, 1, 2,
+	2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1,  0.2,  0.5,	1,    2,
 };
 
 struct tracked {
@@ -190,7 +191,8 @@ static int open_common(bool all, const pid_t *pids, int npids, struct sched_stat
 	bpf_map__set_max_entries(s->skel->maps.threads, all ? ALL_MAX_THREADS : TRACKED_MAX_THREADS);
 	int err = sched_bpf__load(s->skel);
 	if (err) {
-		log_error("cannot load the scheduler tracer's BPF programs: %s (run with -v for the verifier log)",
+		log_error("cannot load the scheduler tracer's BPF programs: %s (run with -v for the verifier "
+			  "log)",
 			  strerror(-err));
 		rc = err == -EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
 		goto fail;
@@ -199,9 +201,11 @@ static int open_common(bool all, const pid_t *pids, int npids, struct sched_stat
 	 * and switch of it is seen, which the seeding of sleeping threads relies on. */
 	err = sched_bpf__attach(s->skel);
 	if (err) {
-		log_error("cannot attach to the scheduler tracepoints (tp_btf/sched_switch, sched_wakeup): %s",
-			  strerror(-err));
-		rc = err == -EPERM || err == -EACCES ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
+		log_error(
+			"cannot attach to the scheduler tracepoints (tp_btf/sched_switch, sched_wakeup): %s",
+			strerror(-err));
+		rc = err == -EPERM || err == -EACCES ? GLIMPSE_EXIT_NO_PERMISSION
+						     : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
 		goto fail;
 	}
 	if (all)
@@ -214,7 +218,8 @@ static int open_common(bool all, const pid_t *pids, int npids, struct sched_stat
 			goto fail;
 		}
 		if (err) {
-			log_error("cannot track the scheduling of process %d: %s", (int)pids[i], strerror(-err));
+			log_error("cannot track the scheduling of process %d: %s", (int)pids[i],
+				  strerror(-err));
 			goto fail;
 		}
 	}
@@ -250,8 +255,8 @@ static uint64_t pending_offcpu(struct sched_stats *s, __u32 tgid)
 	bool first = true;
 	for (;;) {
 		__u32 count = BATCH;
-		int err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, s->batch_keys, s->batch_vals,
-					       &count, NULL);
+		int err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, s->batch_keys,
+					       s->batch_vals, &count, NULL);
 		if (err && err != -ENOENT)
 			break; /* not supported: fall back below */
 		uint64_t now = mono_ns();

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Scheduler insight per process from tp_btf/sched_* tracepoints: run-queue latency (time
  * from wakeup to running) as a histogram and total off-CPU time. Lifecycle: open → load →
  * attach → read at any time → close.

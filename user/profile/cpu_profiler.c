@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "profile/cpu_profiler.h"
 
 #include <bpf/libbpf.h>
@@ -53,9 +54,11 @@ static int attach_perf_events(struct stack_session *s, void *skel, const struct 
 			int err = errno;
 			if (err == ENODEV)
 				continue; /* CPU went offline */
-			log_error("cannot open a cpu-clock perf event on CPU %d: %s%s", cpus[i], strerror(err),
+			log_error("cannot open a cpu-clock perf event on CPU %d: %s%s", cpus[i],
+				  strerror(err),
 				  err == EINVAL ? " (is -F above kernel.perf_event_max_sample_rate?)" : "");
-			rc = err == EACCES || err == EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
+			rc = err == EACCES || err == EPERM ? GLIMPSE_EXIT_NO_PERMISSION
+							   : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
 			break;
 		}
 		struct bpf_link *link = bpf_program__attach_perf_event(p->progs.on_cpu_sample, fd);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The CPU profiler: a cpu-clock perf event per CPU samples the targets' stacks opts->hz times a
  * second (bpf/profile.bpf.c); the lifecycle and the collected profile are stack_profile.h's. */
 #ifndef GLIMPSE_CPU_PROFILER_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "profile/offcpu_profiler.h"
 
 #include <bpf/libbpf.h>
@@ -36,8 +37,10 @@ static int attach_sched_switch(struct stack_session *s, void *skel, const struct
 	if (!link) {
 		int err = errno;
 		log_error("cannot attach to the sched_switch tracepoint: %s (off-CPU profiles need "
-			  "Linux 5.18 or later with BTF)", strerror(err));
-		return err == EPERM || err == EACCES ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
+			  "Linux 5.18 or later with BTF)",
+			  strerror(err));
+		return err == EPERM || err == EACCES ? GLIMPSE_EXIT_NO_PERMISSION
+						     : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
 	}
 	if (stack_session_add_link(s, link))
 		return GLIMPSE_EXIT_FAILURE;

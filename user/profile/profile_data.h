@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* In-memory profile: what the profiler collects and what every profile writer
  * (pprof, folded, SVG flame graph, top table) reads. Writers never touch BPF maps. */
 #ifndef GLIMPSE_PROFILE_DATA_H
@@ -24,8 +25,8 @@ struct prof_mapping {
 struct prof_frame {
 	const char *func; /* symbol name; NULL when unknown (writers print "[unknown]" or the module) */
 	const char *file; /* source file; NULL when unknown */
-	uint32_t line;    /* 0 when unknown */
-	uint64_t addr;    /* absolute address in the target (for kernel: kernel address) */
+	uint32_t line;	  /* 0 when unknown */
+	uint64_t addr;	  /* absolute address in the target (for kernel: kernel address) */
 	int32_t mapping;  /* index into prof.mappings, -1 if none */
 	bool kernel;
 };
@@ -36,14 +37,14 @@ struct prof_sample {
 	const char *thread;  /* thread name */
 	uint32_t nframes;
 	struct prof_frame *frames; /* leaf first: frames[0] is where the CPU was */
-	uint64_t count;            /* number of samples */
-	uint64_t value_ns;         /* CPU: count * period; off-CPU: blocked nanoseconds */
+	uint64_t count;		   /* number of samples */
+	uint64_t value_ns;	   /* CPU: count * period; off-CPU: blocked nanoseconds */
 };
 
 struct prof {
 	enum prof_kind kind;
-	uint64_t period_ns;   /* sampling period (1e9 / Hz) for CPU profiles */
-	int64_t time_ns;      /* wall-clock start, ns since the epoch */
+	uint64_t period_ns; /* sampling period (1e9 / Hz) for CPU profiles */
+	int64_t time_ns;    /* wall-clock start, ns since the epoch */
 	int64_t duration_ns;
 	size_t nsamples;
 	struct prof_sample *samples;

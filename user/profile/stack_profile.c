@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #define _GNU_SOURCE
 #include "profile/stack_profile.h"
 
@@ -19,7 +20,7 @@
 #include "base/signals.h"
 #include "binfmt/symbolizer.h"
 
-#define POLL_MS 200
+#define POLL_MS	   200
 #define REFRESH_NS 2000000000LL
 
 struct truncation {
@@ -31,7 +32,7 @@ struct stack_profile {
 	struct prof prof;
 	struct profiler_stats stats;
 	struct symbolizer *syms; /* frame strings point into its modules */
-	char **owned;            /* other strings the profile points to */
+	char **owned;		 /* other strings the profile points to */
 	size_t nowned, owned_cap;
 	struct truncation *trunc;
 	size_t ntrunc;
@@ -359,9 +360,13 @@ static int prof_mapping_index(struct stack_profile *sp, int *index_of, const str
 	if (index_of[m->index] < 0) {
 		struct prof_mapping *pm = &sp->prof.mappings[sp->prof.nmappings];
 		*pm = (struct prof_mapping){
-			.start = m->start, .limit = m->end, .file_offset = m->offset,
-			.file = m->path, .build_id = m->build_id,
-			.has_functions = m->has_functions, .has_filenames = m->has_lines,
+			.start = m->start,
+			.limit = m->end,
+			.file_offset = m->offset,
+			.file = m->path,
+			.build_id = m->build_id,
+			.has_functions = m->has_functions,
+			.has_filenames = m->has_lines,
 			.has_line_numbers = m->has_lines,
 		};
 		index_of[m->index] = (int)sp->prof.nmappings++;
@@ -415,18 +420,23 @@ static int add_sample(struct stack_profile *sp, const struct raw_entry *r, const
 	if (!ps->process)
 		ps->process = ps->thread;
 	int kfirst = 0;
-	while (sp->prof.kind == PROF_OFFCPU && kfirst < r->nkern && tracing_frame(kernel_name(kn, r->kern[kfirst])))
+	while (sp->prof.kind == PROF_OFFCPU && kfirst < r->nkern &&
+	       tracing_frame(kernel_name(kn, r->kern[kfirst])))
 		kfirst++;
 	for (int j = kfirst; j < r->nkern; j++) {
 		if (*kernel_mapping < 0) {
 			*kernel_mapping = (int)sp->prof.nmappings++;
 			sp->prof.mappings[*kernel_mapping] = (struct prof_mapping){
-				.file = "[kernel.kallsyms]", .has_functions = kn->names != NULL, .limit = ~0ULL,
+				.file = "[kernel.kallsyms]",
+				.has_functions = kn->names != NULL,
+				.limit = ~0ULL,
 			};
 		}
 		ps->frames[ps->nframes++] = (struct prof_frame){
-			.func = kernel_name(kn, r->kern[j]), .addr = r->kern[j],
-			.mapping = *kernel_mapping, .kernel = true,
+			.func = kernel_name(kn, r->kern[j]),
+			.addr = r->kern[j],
+			.mapping = *kernel_mapping,
+			.kernel = true,
 		};
 	}
 	/* A walk that ends in the module it was already in, rather than in a caller from
@@ -436,7 +446,10 @@ static int add_sample(struct stack_profile *sp, const struct raw_entry *r, const
 		struct sym_frame f;
 		symbolizer_user(sp->syms, pid, r->user[j], j > 0, &f);
 		ps->frames[ps->nframes++] = (struct prof_frame){
-			.func = f.func, .file = f.file, .line = f.line, .addr = r->user[j],
+			.func = f.func,
+			.file = f.file,
+			.line = f.line,
+			.addr = r->user[j],
 			.mapping = prof_mapping_index(sp, index_of, f.mapping),
 		};
 		if (f.mapping) {
@@ -580,7 +593,8 @@ void stack_profile_report_quality(const struct stack_profile *sp)
 		if (share < 0 || share >= FP_SHARE_MIN)
 			continue;
 		log_warn("%.0f%% of user stacks stop in %s, which was built without frame pointers: "
-			 "those stacks are truncated; rebuild it with -fno-omit-frame-pointer for whole stacks",
+			 "those stacks are truncated; rebuild it with -fno-omit-frame-pointer for whole "
+			 "stacks",
 			 100.0 * t->samples / sp->user_samples, t->mapping->path);
 	}
 	if (st->stacks_full)
@@ -592,7 +606,8 @@ void stack_profile_report_quality(const struct stack_profile *sp)
 			 (unsigned long long)st->counts_full, offcpu ? "off-CPU intervals" : "samples");
 	if (st->pending_full)
 		log_warn("%llu off-CPU intervals were not recorded: more threads off CPU at once than "
-			 "the kernel table holds", (unsigned long long)st->pending_full);
+			 "the kernel table holds",
+			 (unsigned long long)st->pending_full);
 	if (st->new_process_dropped)
 		log_warn("%llu new processes were not announced in time; some may stay unsymbolized",
 			 (unsigned long long)st->new_process_dropped);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Profiles of stacks counted in the kernel: CPU samples (cpu_profiler.h) and off-CPU time
  * (offcpu_profiler.h). Both BPF programs fill the same maps (bpf/stacks.bpf.h): counts by
  * (pid, tid, user stack, kernel stack), a hash-keyed stack store, a ring buffer announcing each
@@ -17,13 +18,13 @@
 
 struct profiler_opts {
 	pid_t pids[PROFILER_MAX_PIDS];
-	int npids;         /* 0 with all = true: every process */
+	int npids; /* 0 with all = true: every process */
 	bool all;
 	double duration_s; /* <= 0: until a signal */
 	bool kernel_stacks, user_stacks;
-	uint32_t max_stacks; /* distinct stacks the kernel map holds */
-	int hz;              /* CPU: samples per second per CPU */
-	uint64_t min_block_ns;  /* off-CPU: shorter off-CPU intervals are not counted */
+	uint32_t max_stacks;	/* distinct stacks the kernel map holds */
+	int hz;			/* CPU: samples per second per CPU */
+	uint64_t min_block_ns;	/* off-CPU: shorter off-CPU intervals are not counted */
 	bool include_preempted; /* off-CPU: count preempted (still runnable) time too */
 };
 

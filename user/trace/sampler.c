@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "trace/sampler.h"
 
 #include <errno.h>
@@ -33,11 +34,14 @@ const char *sampler_kind_name(enum sampler_kind kind)
 
 int sampler_config_from_env(struct sampler_config *c, char *err, size_t errlen)
 {
-	*c = (struct sampler_config){ .kind = SAMPLER_PARENTBASED_ALWAYS_ON, .ratio = 1.0, .keep_errors = true };
+	*c = (struct sampler_config){ .kind = SAMPLER_PARENTBASED_ALWAYS_ON,
+				      .ratio = 1.0,
+				      .keep_errors = true };
 	const char *kind = getenv("OTEL_TRACES_SAMPLER"), *arg = getenv("OTEL_TRACES_SAMPLER_ARG");
 	if (kind && *kind && sampler_parse_kind(kind, &c->kind)) {
 		snprintf(err, errlen,
-			 "OTEL_TRACES_SAMPLER='%s' is not a sampler glimpse knows (always_on, always_off, traceidratio, "
+			 "OTEL_TRACES_SAMPLER='%s' is not a sampler glimpse knows (always_on, always_off, "
+			 "traceidratio, "
 			 "parentbased_always_on, parentbased_always_off, parentbased_traceidratio)",
 			 kind);
 		return -EINVAL;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Which traces leave the host. Head sampling per the OpenTelemetry SDK settings
  * (OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG), plus glimpse's tail rules, applied once a
  * request's server span ends — the agent sees the whole request, so a trace that errs or runs
@@ -20,8 +21,8 @@ enum sampler_kind {
 
 struct sampler_config {
 	enum sampler_kind kind;
-	double ratio;                 /* traceidratio kinds, 0..1 */
-	bool keep_errors;             /* tail rule: keep traces with an error span */
+	double ratio;		      /* traceidratio kinds, 0..1 */
+	bool keep_errors;	      /* tail rule: keep traces with an error span */
 	uint64_t keep_slower_than_ns; /* tail rule: keep traces whose root is slower; 0: off */
 };
 

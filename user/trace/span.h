@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A finished span as glimpse builds it from a traced call, before any exporter's encoding. */
 #ifndef GLIMPSE_SPAN_H
 #define GLIMPSE_SPAN_H
@@ -7,7 +8,10 @@
 
 #include "gotrace.h"
 
-enum span_kind { SPAN_SERVER, SPAN_CLIENT };
+enum span_kind {
+	SPAN_SERVER,
+	SPAN_CLIENT
+};
 
 struct span_record {
 	uint8_t trace_id[16];
@@ -18,7 +22,8 @@ struct span_record {
 	uint64_t start_unix_ns, end_unix_ns;
 	char name[192];
 	/* Attributes; empty strings and zero numbers are left out. */
-	char method[16], route[160], url_path[GOTRACE_PATH_LEN + 1], server_address[GOTRACE_HOST_LEN + 1], error_type[16];
+	char method[16], route[160], url_path[GOTRACE_PATH_LEN + 1], server_address[GOTRACE_HOST_LEN + 1],
+		error_type[16];
 	uint16_t status, server_port;
 	char db_system[24], db_operation[24], db_collection[128], db_query[GOTRACE_QUERY_LEN + 1];
 };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "trace/span_builder.h"
 
 #include <stdio.h>
@@ -10,7 +11,8 @@
 #include "gotrace/route.h"
 #include "gotrace/sql_text.h"
 
-void span_builder_init(struct span_builder *b, const struct span_builder_opts *opts, struct db_driver_cache *drivers)
+void span_builder_init(struct span_builder *b, const struct span_builder_opts *opts,
+		       struct db_driver_cache *drivers)
 {
 	struct timespec mono, real;
 	clock_gettime(CLOCK_MONOTONIC, &mono);
@@ -61,7 +63,8 @@ static void build_sql(struct span_builder *b, const struct gotrace_event *ev, st
 {
 	s->kind = SPAN_CLIENT;
 	size_t len = ev->query_len < GOTRACE_QUERY_LEN ? ev->query_len : GOTRACE_QUERY_LEN;
-	snprintf(s->db_system, sizeof(s->db_system), "%s", db_driver_system(b->drivers, (pid_t)ev->pid, ev->driver_pc));
+	snprintf(s->db_system, sizeof(s->db_system), "%s",
+		 db_driver_system(b->drivers, (pid_t)ev->pid, ev->driver_pc));
 	sql_operation(ev->query, len, s->db_operation, sizeof(s->db_operation));
 	sql_collection(ev->query, len, s->db_collection, sizeof(s->db_collection));
 	if (b->opts.raw_query)
@@ -79,7 +82,8 @@ static void build_sql(struct span_builder *b, const struct gotrace_event *ev, st
 		snprintf(s->error_type, sizeof(s->error_type), "_OTHER");
 }
 
-void span_builder_build(struct span_builder *b, const struct gotrace_event *ev, int target, struct span_record *s)
+void span_builder_build(struct span_builder *b, const struct gotrace_event *ev, int target,
+			struct span_record *s)
 {
 	memset(s, 0, sizeof(*s));
 	memcpy(s->trace_id, ev->trace_id, sizeof(s->trace_id));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "trace/span_json.h"
 
 #include <inttypes.h>
@@ -38,8 +39,9 @@ void span_json_write(FILE *out, const struct resource *res, const struct span_re
 		fprintf(out, ",\"parent_span_id\":\"%016" PRIx64 "\"", s->parent_span_id);
 	fputs(",\"name\":", out);
 	json_str(out, s->name);
-	fprintf(out, ",\"kind\":\"%s\",\"start_unix_ns\":%" PRIu64 ",\"end_unix_ns\":%" PRIu64
-		     ",\"status\":\"%s\",\"resource\":{",
+	fprintf(out,
+		",\"kind\":\"%s\",\"start_unix_ns\":%" PRIu64 ",\"end_unix_ns\":%" PRIu64
+		",\"status\":\"%s\",\"resource\":{",
 		s->kind == SPAN_SERVER ? "server" : "client", s->start_unix_ns, s->end_unix_ns,
 		s->error ? "error" : "unset");
 	bool first = true;

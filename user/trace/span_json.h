@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Finished spans as JSON lines (--spans-out), for people without a collector. */
 #ifndef GLIMPSE_SPAN_JSON_H
 #define GLIMPSE_SPAN_JSON_H

@@ -1,11 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "trace/trace_assembler.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* Bounds: memory stays flat whatever the traffic. */
-#define MAX_PENDING 4096
-#define DECISIONS 2048 /* remembered root decisions, for children that end after their root */
+#define MAX_PENDING	   4096
+#define DECISIONS	   2048 /* remembered root decisions, for children that end after their root */
 #define PENDING_TIMEOUT_NS (30ULL * 1000000000ULL)
 
 struct pending {
@@ -81,7 +82,8 @@ static void decide_root(struct trace_assembler *ta, const struct span_record *ro
 {
 	bool keep = head(ta, root) || tail_keeps(ta, root);
 	for (size_t i = 0; i < ta->npending && !keep; i++)
-		if (ta->pending[i].span.parent_span_id == root->span_id && tail_keeps(ta, &ta->pending[i].span))
+		if (ta->pending[i].span.parent_span_id == root->span_id &&
+		    tail_keeps(ta, &ta->pending[i].span))
 			keep = true;
 	deliver(ta, root, keep);
 	for (size_t i = 0; i < ta->npending;) {
@@ -116,8 +118,8 @@ void trace_assembler_add(struct trace_assembler *ta, const struct span_record *s
 		for (size_t i = 1; i < ta->npending; i++)
 			if (ta->pending[i].added_ns < ta->pending[oldest].added_ns)
 				oldest = i;
-		deliver(ta, &ta->pending[oldest].span, head(ta, &ta->pending[oldest].span) ||
-							   tail_keeps(ta, &ta->pending[oldest].span));
+		deliver(ta, &ta->pending[oldest].span,
+			head(ta, &ta->pending[oldest].span) || tail_keeps(ta, &ta->pending[oldest].span));
 		take(ta, oldest);
 	}
 	ta->pending[ta->npending++] = (struct pending){ *s, now_ns };

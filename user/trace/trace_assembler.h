@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Holds a request's child spans (queries, outgoing calls: they end first) until its server
  * span ends, then decides for the whole trace at once — head sampler, or kept by a tail rule
  * (an error anywhere, a slow request) — so kept traces are whole. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "trace/trace_pipeline.h"
 
 #include <stdlib.h>
@@ -71,7 +72,8 @@ static void export_span(struct otlp_exporter *exp, const struct resource *res, c
 static void emit(void *ctx, const struct span_record *s)
 {
 	struct trace_pipeline *tp = ctx;
-	const struct resource *res = s->target >= 0 && s->target < MAX_TARGETS ? tp->resources[s->target] : NULL;
+	const struct resource *res =
+		s->target >= 0 && s->target < MAX_TARGETS ? tp->resources[s->target] : NULL;
 	if (!res)
 		return;
 	if (tp->opts.spans_out) {
@@ -82,7 +84,8 @@ static void emit(void *ctx, const struct span_record *s)
 		export_span(tp->opts.otlp, res, s);
 }
 
-struct trace_pipeline *trace_pipeline_new(const struct trace_pipeline_opts *opts, struct db_driver_cache *drivers)
+struct trace_pipeline *trace_pipeline_new(const struct trace_pipeline_opts *opts,
+					  struct db_driver_cache *drivers)
 {
 	struct trace_pipeline *tp = calloc(1, sizeof(*tp));
 	if (!tp)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* From traced calls to exported spans: build (span_builder) → hold and sample whole traces
  * (trace_assembler) → write (JSON lines) and/or export (OTLP). Runs on the event reader's
  * thread; never blocks it: the OTLP exporter queues. */
@@ -18,11 +19,12 @@ struct trace_pipeline;
 struct trace_pipeline_opts {
 	struct sampler_config sampler;
 	struct span_builder_opts builder;
-	FILE *spans_out;             /* JSON lines, or NULL */
-	struct otlp_exporter *otlp;  /* or NULL */
+	FILE *spans_out;	    /* JSON lines, or NULL */
+	struct otlp_exporter *otlp; /* or NULL */
 };
 
-struct trace_pipeline *trace_pipeline_new(const struct trace_pipeline_opts *opts, struct db_driver_cache *drivers);
+struct trace_pipeline *trace_pipeline_new(const struct trace_pipeline_opts *opts,
+					  struct db_driver_cache *drivers);
 /* The resource a target's spans carry; target ids come from the metrics registry. */
 int trace_pipeline_add_target(struct trace_pipeline *tp, int target, const struct resource *res);
 void trace_pipeline_event(struct trace_pipeline *tp, const struct gotrace_event *ev, int target);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Database test service for the tracer: net/http + database/sql with two drivers linked into
 // one binary, lib/pq (pure Go) and mattn/go-sqlite3 (cgo, system libsqlite3).
 // Usage: dbsvc -db DSN [-addr HOST:PORT] [-peer URL] [-t SECONDS], where DSN is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Demo workload for `make demo`: a small "service" whose workers hash, encode, compress and
 // sort data — real standard-library stacks for the flame graph. Usage: demoapp [-t SECONDS].
 package main

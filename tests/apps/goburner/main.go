@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Go CPU burner with known shares of work: burnA 50 %, burnB 30 %, burnC 20 % of each round.
 // Usage: goburner [-t SECONDS] [-j GOROUTINES]. Prints "ready PID" once running.
 package main

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test service for glimpse's Go runtime metrics (goroutine count, heap in use, GC count):
 // it makes those numbers move on request and reports the runtime's own view of them.
 // Usage: goroutines [-addr HOST:PORT]. Prints "ready PID HOST:PORT" once listening.

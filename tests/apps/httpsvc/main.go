@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HTTP test service for the tracer: fixed routes with known statuses and latencies, plus an
 // outgoing call to a peer instance. Usage: httpsvc [-addr HOST:PORT] [-peer URL] [-t SECONDS].
 // Prints "ready PID HOST:PORT" (the bound address) once listening; SIGTERM shuts it down.

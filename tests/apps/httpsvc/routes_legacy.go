@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //go:build !go1.22
 // +build !go1.22
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "profile/writers/profile_writers.h"
 #include "base/utf8.h"
 #include "profile/writers/profile_util.h"
@@ -16,11 +17,11 @@ enum {
 	BOTTOM = 34,
 	FONT = 12,
 };
-#define CHAR_W 7.2 /* average advance of a 12px monospace glyph */
+#define CHAR_W	  7.2  /* average advance of a 12px monospace glyph */
 #define MIN_SHARE 1000 /* frames below total/MIN_SHARE (0.1 %) are left out */
 
 struct node {
-	const char *name; /* owned by the string table */
+	const char *name;	    /* owned by the string table */
 	size_t parent, kids, nkids; /* kids: first index into order[] */
 	uint64_t value;
 	uint32_t depth;
@@ -194,9 +195,11 @@ static void color(const struct node *n, size_t idx, char *buf, size_t len)
 	if (idx == 0)
 		snprintf(buf, len, "rgb(200,200,200)");
 	else if (n->kernel)
-		snprintf(buf, len, "rgb(%u,%u,%u)", 60 + a * 60 / 255, 140 + b * 60 / 255, 200 + c * 55 / 255);
+		snprintf(buf, len, "rgb(%u,%u,%u)", 60 + a * 60 / 255, 140 + b * 60 / 255,
+			 200 + c * 55 / 255);
 	else
-		snprintf(buf, len, "rgb(%u,%u,%u)", 215 + a * 40 / 255, 70 + b * 150 / 255, 20 + c * 50 / 255);
+		snprintf(buf, len, "rgb(%u,%u,%u)", 215 + a * 40 / 255, 70 + b * 150 / 255,
+			 20 + c * 50 / 255);
 }
 
 static void emit_frames(FILE *out, const struct graph *g, size_t idx, uint64_t x, int height)
@@ -214,8 +217,8 @@ static void emit_frames(FILE *out, const struct graph *g, size_t idx, uint64_t x
 	xml_text(out, n->name, SIZE_MAX);
 	fprintf(out, " (%" PRIu64 " %s, %.2f %%)</title>", n->value, g->unit,
 		100.0 * (double)n->value / (double)g->total);
-	fprintf(out, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"%s\" rx=\"2\" ry=\"2\"/>", px, y, w,
-		FRAME_H - 1, fill);
+	fprintf(out, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"%s\" rx=\"2\" ry=\"2\"/>",
+		px, y, w, FRAME_H - 1, fill);
 	fprintf(out, "<text x=\"%.2f\" y=\"%d\">", px + 3, y + FRAME_H - 4);
 	label(out, n->name, w);
 	fputs("</text></g>\n", out);
@@ -229,7 +232,8 @@ static void emit_frames(FILE *out, const struct graph *g, size_t idx, uint64_t x
 
 /* Frames carry only their original geometry; the script derives everything else from it. */
 static const char script[] =
-	"var frames = [], details = document.getElementById('details'), matched = document.getElementById('matched');\n"
+	"var frames = [], details = document.getElementById('details'), matched = "
+	"document.getElementById('matched');\n"
 	"var unzoom = document.getElementById('unzoom'), clear = document.getElementById('clear');\n"
 	"var defaultDetails = details.textContent;\n"
 	"function fit(name, w) {\n"
@@ -290,7 +294,8 @@ static const char script[] =
 	"	matched.textContent = 'Matched: ' + (100 * sum / W).toFixed(2) + ' %';\n"
 	"	clear.style.display = '';\n"
 	"}\n"
-	"Array.prototype.forEach.call(document.getElementById('frames').getElementsByTagName('g'), function (f) {\n"
+	"Array.prototype.forEach.call(document.getElementById('frames').getElementsByTagName('g'), function "
+	"(f) {\n"
 	"	var title = f.getElementsByTagName('title')[0].textContent;\n"
 	"	f.r = f.getElementsByTagName('rect')[0];\n"
 	"	f.t = f.getElementsByTagName('text')[0];\n"
@@ -329,27 +334,33 @@ static int write_svg(FILE *out, void *arg)
 			maxdepth = g->nodes[i].depth;
 	height = TOP + (int)(maxdepth + 1) * FRAME_H + BOTTOM;
 
-	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
-		     "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" height=\"%d\" "
-		     "viewBox=\"0 0 %d %d\">\n",
+	fprintf(out,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\">\n",
 		IMG_W, height, IMG_W, height);
-	fprintf(out, "<style>\n"
-		     "text { font-family: monospace; font-size: %dpx; fill: #000; }\n"
-		     "#frames g { cursor: pointer; }\n"
-		     "#frames g:hover rect { stroke: #000; stroke-width: 0.5; }\n"
-		     ".button { fill: #226; cursor: pointer; }\n"
-		     "</style>\n",
+	fprintf(out,
+		"<style>\n"
+		"text { font-family: monospace; font-size: %dpx; fill: #000; }\n"
+		"#frames g { cursor: pointer; }\n"
+		"#frames g:hover rect { stroke: #000; stroke-width: 0.5; }\n"
+		".button { fill: #226; cursor: pointer; }\n"
+		"</style>\n",
 		FONT);
 	fprintf(out, "<rect width=\"100%%\" height=\"100%%\" fill=\"#f8f8f0\"/>\n");
 	fprintf(out, "<text x=\"%d\" y=\"24\" text-anchor=\"middle\" style=\"font-size: 17px\">", IMG_W / 2);
 	xml_text(out, title ? title : "Flame Graph", SIZE_MAX);
 	fputs("</text>\n", out);
-	fprintf(out, "<text id=\"unzoom\" class=\"button\" x=\"%d\" y=\"24\" style=\"display: none\">Reset Zoom</text>\n",
+	fprintf(out,
+		"<text id=\"unzoom\" class=\"button\" x=\"%d\" y=\"24\" style=\"display: none\">Reset "
+		"Zoom</text>\n",
 		PAD);
-	fprintf(out, "<text id=\"search\" class=\"button\" x=\"%d\" y=\"24\" text-anchor=\"end\">Search</text>\n",
+	fprintf(out,
+		"<text id=\"search\" class=\"button\" x=\"%d\" y=\"24\" text-anchor=\"end\">Search</text>\n",
 		IMG_W - PAD);
-	fprintf(out, "<text id=\"clear\" class=\"button\" x=\"%d\" y=\"24\" text-anchor=\"end\" "
-		     "style=\"display: none\">Clear</text>\n",
+	fprintf(out,
+		"<text id=\"clear\" class=\"button\" x=\"%d\" y=\"24\" text-anchor=\"end\" "
+		"style=\"display: none\">Clear</text>\n",
 		IMG_W - PAD - 60);
 	fprintf(out, "<text id=\"details\" x=\"%d\" y=\"%d\">%s</text>\n", PAD, height - 12,
 		g->total ? "" : "No samples");
@@ -360,7 +371,8 @@ static int write_svg(FILE *out, void *arg)
 		emit_frames(out, g, 0, 0, height);
 	fputs("</g>\n<script type=\"text/ecmascript\"><![CDATA[\n", out);
 	/* In a function: names like "frames" would clash with window globals. */
-	fprintf(out, "(function () {\nvar W = %d, PAD = %d, CHAR_W = %.1f, EPS = 0.01;\n", FRAME_W, PAD, CHAR_W);
+	fprintf(out, "(function () {\nvar W = %d, PAD = %d, CHAR_W = %.1f, EPS = 0.01;\n", FRAME_W, PAD,
+		CHAR_W);
 	fputs(script, out);
 	fputs("})();\n", out);
 	fputs("]]></script>\n</svg>\n", out);

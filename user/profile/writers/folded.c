@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "profile/writers/profile_writers.h"
 #include "profile/writers/profile_util.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "profile/writers/profile_writers.h"
 #include "profile/writers/profile_util.h"
 #include "profile.pb-c.h"
@@ -7,7 +8,9 @@
 #include <string.h>
 #include <zlib.h>
 
-enum { NLABELS = 4 };
+enum {
+	NLABELS = 4
+};
 
 struct enc {
 	const struct prof *p;
@@ -131,7 +134,8 @@ static uint64_t location_id(struct enc *e, const struct prof_frame *f)
 	return *id;
 }
 
-static void set_label(struct enc *e, Perftools__Profiles__Label *l, const char *key, const char *s, int64_t num)
+static void set_label(struct enc *e, Perftools__Profiles__Label *l, const char *key, const char *s,
+		      int64_t num)
 {
 	perftools__profiles__label__init(l);
 	l->key = str(e, key);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "profile/writers/profile_util.h"
 
 #include <errno.h>
@@ -183,7 +184,8 @@ int prof_write_atomic(const char *path, int (*emit)(FILE *f, void *arg), void *a
 		return -ENOMEM;
 	/* O_EXCL on our own name rather than mkstemp: mkstemp forces mode 0600, this keeps the umask. */
 	for (int tries = 0; fd < 0 && tries < 100; tries++) {
-		snprintf(tmp, tlen, "%s.tmp.%d.%u", path, (int)getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+		snprintf(tmp, tlen, "%s.tmp.%d.%u", path, (int)getpid(),
+			 __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd < 0 && errno != EEXIST)
 			break;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the profile writers (pprof, folded, SVG, top table). Internal. */
 #ifndef GLIMPSE_PROFILE_UTIL_H
 #define GLIMPSE_PROFILE_UTIL_H
@@ -23,7 +24,7 @@ struct keymap {
 		uint64_t k[3];
 		uint64_t v;
 		bool used;
-	} *ents;
+	} * ents;
 	size_t n, cap;
 };
 

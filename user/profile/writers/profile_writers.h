@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Writers for a collected struct prof. Each returns 0 on success or a negative errno,
  * and writes nothing partial: output goes to a temporary file renamed into place. */
 #ifndef GLIMPSE_PROFILE_WRITERS_H

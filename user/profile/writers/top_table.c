@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "profile/writers/profile_writers.h"
 #include "profile/writers/profile_util.h"
 
@@ -49,7 +50,9 @@ void top_print(const struct prof *p, FILE *out, int n)
 			const struct prof_frame *f = &s->frames[j];
 			int64_t name = strtab_intern(&names, prof_frame_name(p, f, buf, sizeof(buf)));
 			bool isnew;
-			uint64_t *id = name < 0 ? NULL : keymap_get(&ids, (uint64_t)name, f->kernel, 0, nfns, &isnew);
+			uint64_t *id = name < 0
+					       ? NULL
+					       : keymap_get(&ids, (uint64_t)name, f->kernel, 0, nfns, &isnew);
 			struct fn *fn;
 
 			if (!id) {
@@ -87,8 +90,8 @@ void top_print(const struct prof *p, FILE *out, int n)
 		qsort(fns, nfns, sizeof(*fns), cmp_fn);
 
 	shown = n > 0 && (size_t)n < nfns ? (size_t)n : nfns;
-	fprintf(out, "Total: %" PRIu64 " %s in %zu functions, showing %zu\n", total, prof_weight_unit(p), nfns,
-		shown);
+	fprintf(out, "Total: %" PRIu64 " %s in %zu functions, showing %zu\n", total, prof_weight_unit(p),
+		nfns, shown);
 	fprintf(out, "%10s %7s %10s %7s  %s\n", "flat", "flat%", "cum", "cum%", "function");
 	for (size_t i = 0; i < shown; i++)
 		fprintf(out, "%10" PRIu64 " %6.2f%% %10" PRIu64 " %6.2f%%  %s%s\n", fns[i].flat,
