@@ -148,6 +148,19 @@ void trace_assembler_flush(struct trace_assembler *ta)
 	}
 }
 
+void trace_assembler_flush_target(struct trace_assembler *ta, int target)
+{
+	for (size_t i = 0; i < ta->npending;) {
+		struct pending *p = &ta->pending[i];
+		if (p->span.target == target) {
+			deliver(ta, &p->span, head(ta, &p->span) || tail_keeps(ta, &p->span));
+			take(ta, i);
+		} else {
+			i++;
+		}
+	}
+}
+
 struct trace_stats trace_assembler_stats(const struct trace_assembler *ta)
 {
 	return ta->stats;

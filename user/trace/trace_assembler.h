@@ -25,6 +25,9 @@ void trace_assembler_add(struct trace_assembler *ta, const struct span_record *s
 void trace_assembler_expire(struct trace_assembler *ta, uint64_t now_ns);
 /* Decides everything still held (at exit). */
 void trace_assembler_flush(struct trace_assembler *ta);
+/* Decides the spans still held for one target (its process is gone: its requests will not
+ * end), so none is emitted after the caller forgets the target. */
+void trace_assembler_flush_target(struct trace_assembler *ta, int target);
 struct trace_stats trace_assembler_stats(const struct trace_assembler *ta);
 void trace_assembler_free(struct trace_assembler *ta);
 

@@ -1,28 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "trace/trace_pipeline.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <uthash.h>
 
+#include "base/clock.h"
 #include "export/otlp.h"
+#include "metrics/registry.h"
 #include "trace/span_json.h"
 
-#define MAX_TARGETS 256
+/* A target's own copy of its resource: its spans may be written after the caller let go. */
+struct pipeline_target {
+	int id;
+	struct resource res;
+	UT_hash_handle hh;
+};
 
 struct trace_pipeline {
 	struct trace_pipeline_opts opts;
 	struct span_builder builder;
 	struct trace_assembler *assembler;
-	const struct resource *resources[MAX_TARGETS];
+	struct pipeline_target *targets; /* uthash by id */
+	_Atomic uint64_t dropped;	 /* read by the metrics renderer's thread */
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static void put_id(uint8_t *out, uint64_t id)
 {
@@ -72,10 +74,13 @@ static void export_span(struct otlp_exporter *exp, const struct resource *res, c
 static void emit(void *ctx, const struct span_record *s)
 {
 	struct trace_pipeline *tp = ctx;
-	const struct resource *res =
-		s->target >= 0 && s->target < MAX_TARGETS ? tp->resources[s->target] : NULL;
-	if (!res)
+	struct pipeline_target *t;
+	HASH_FIND_INT(tp->targets, &s->target, t);
+	if (!t) {
+		tp->dropped++;
 		return;
+	}
+	const struct resource *res = &t->res;
 	if (tp->opts.spans_out) {
 		span_json_write(tp->opts.spans_out, res, s);
 		fflush(tp->opts.spans_out);
@@ -102,22 +107,58 @@ struct trace_pipeline *trace_pipeline_new(const struct trace_pipeline_opts *opts
 
 int trace_pipeline_add_target(struct trace_pipeline *tp, int target, const struct resource *res)
 {
-	if (target < 0 || target >= MAX_TARGETS)
-		return -1;
-	tp->resources[target] = res;
+	struct pipeline_target *t;
+	HASH_FIND_INT(tp->targets, &target, t);
+	if (!t) {
+		if (!(t = calloc(1, sizeof(*t))))
+			return -ENOMEM;
+		t->id = target;
+		HASH_ADD_INT(tp->targets, id, t);
+	}
+	t->res = *res;
 	return 0;
+}
+
+int trace_pipeline_remove_target(struct trace_pipeline *tp, int target)
+{
+	struct pipeline_target *t;
+	HASH_FIND_INT(tp->targets, &target, t);
+	if (!t)
+		return -ENOENT;
+	trace_assembler_flush_target(tp->assembler, target);
+	HASH_DEL(tp->targets, t);
+	free(t);
+	return 0;
+}
+
+uint64_t trace_pipeline_spans_dropped(const struct trace_pipeline *tp)
+{
+	return tp->dropped;
+}
+
+static double spans_dropped(void *ctx, int target)
+{
+	(void)target;
+	return (double)trace_pipeline_spans_dropped(ctx);
+}
+
+int trace_pipeline_register_metrics(struct trace_pipeline *tp, struct metrics_registry *reg)
+{
+	return metrics_registry_add_gauge(reg, "glimpse.spans_dropped", "",
+					  "Spans lost before export: their process was not known.", true,
+					  spans_dropped, tp, false);
 }
 
 void trace_pipeline_event(struct trace_pipeline *tp, const struct gotrace_event *ev, int target)
 {
 	struct span_record s;
 	span_builder_build(&tp->builder, ev, target, &s);
-	trace_assembler_add(tp->assembler, &s, mono_ns());
+	trace_assembler_add(tp->assembler, &s, clock_mono_ns());
 }
 
 void trace_pipeline_tick(struct trace_pipeline *tp)
 {
-	trace_assembler_expire(tp->assembler, mono_ns());
+	trace_assembler_expire(tp->assembler, clock_mono_ns());
 }
 
 struct trace_stats trace_pipeline_stats(const struct trace_pipeline *tp)
@@ -136,5 +177,10 @@ void trace_pipeline_free(struct trace_pipeline *tp)
 		return;
 	trace_assembler_flush(tp->assembler);
 	trace_assembler_free(tp->assembler);
+	struct pipeline_target *t, *tmp;
+	HASH_ITER (hh, tp->targets, t, tmp) {
+		HASH_DEL(tp->targets, t);
+		free(t);
+	}
 	free(tp);
 }

@@ -13,6 +13,7 @@
 #include "trace/span_builder.h"
 #include "trace/trace_assembler.h"
 
+struct metrics_registry;
 struct otlp_exporter;
 struct trace_pipeline;
 
@@ -25,8 +26,16 @@ struct trace_pipeline_opts {
 
 struct trace_pipeline *trace_pipeline_new(const struct trace_pipeline_opts *opts,
 					  struct db_driver_cache *drivers);
-/* The resource a target's spans carry; target ids come from the metrics registry. */
+/* The resource a target's spans carry (copied); target ids come from the metrics registry.
+ * Adding a known target replaces its resource. 0 or -ENOMEM. */
 int trace_pipeline_add_target(struct trace_pipeline *tp, int target, const struct resource *res);
+/* The target's process is gone: decides and writes its spans still held, then forgets it.
+ * 0, or -ENOENT for a target never added. */
+int trace_pipeline_remove_target(struct trace_pipeline *tp, int target);
+/* Spans lost because their target was unknown (never added, or added when memory ran out). */
+uint64_t trace_pipeline_spans_dropped(const struct trace_pipeline *tp);
+/* Exports that count as glimpse_spans_dropped_total. 0 or -ENOMEM. */
+int trace_pipeline_register_metrics(struct trace_pipeline *tp, struct metrics_registry *reg);
 void trace_pipeline_event(struct trace_pipeline *tp, const struct gotrace_event *ev, int target);
 /* Periodic: decides traces whose server span never came. */
 void trace_pipeline_tick(struct trace_pipeline *tp);

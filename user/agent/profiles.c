@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "agent/profiles.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "base/signals.h"
+#include "profile/cpu_profiler.h"
+#include "profile/offcpu_profiler.h"
+#include "profile/writers/profile_writers.h"
+
+struct profile_kind {
+	const char *name; /* file prefix and log text */
+	int (*run)(const struct profiler_opts *opts, struct stack_profile **out);
+	bool offcpu;
+};
+
+static const struct profile_kind kinds[] = {
+	{ "cpu", cpu_profiler_run, false },
+	{ "offcpu", offcpu_profiler_run, true },
+};
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+struct profiler {
+	struct agent_profiles *owner;
+	const struct profile_kind *kind;
+	pthread_t thread;
+	bool running;
+};
+
+struct agent_profiles {
+	const struct agent_config *cfg;
+	struct agent_targets *ts;
+	struct profiler threads[NKINDS];
+};
+
+static void write_profile(const struct agent_config *cfg, const struct profile_kind *kind,
+			  struct stack_profile *sp, int npids)
+{
+	char path[PATH_MAX + 64], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(path, sizeof(path), "%s/%s-%s.pb.gz", cfg->profiles.directory, kind->name, stamp);
+	int err = pprof_write(stack_profile_data(sp), path);
+	if (err)
+		log_warn("cannot write the %s profile %s: %s", kind->name, path, strerror(-err));
+	else
+		log_event(LOG_INFO, "wrote profile", "kind=%s file=%s processes=%d", kind->name, path, npids);
+}
+
+/* Each interval runs the profiler afresh for the targets of the moment. */
+static void *profiler_thread(void *arg)
+{
+	struct profiler *p = arg;
+	const struct agent_config *cfg = p->owner->cfg;
+	while (!stop_requested()) {
+		struct profiler_opts o = { .kernel_stacks = true,
+					   .user_stacks = true,
+					   .max_stacks = 16384,
+					   .duration_s = cfg->profiles.interval_ms / 1000.0,
+					   .hz = 19,
+					   .min_block_ns = 1000 };
+		o.npids = targets_profile_pids(p->owner->ts, p->kind->offcpu, o.pids, PROFILER_MAX_PIDS, &o.hz);
+		if (!o.npids) {
+			struct timespec ts = { 1, 0 };
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		struct stack_profile *sp;
+		if (p->kind->run(&o, &sp))
+			break; /* logged */
+		write_profile(cfg, p->kind, sp, o.npids);
+		stack_profile_free(sp);
+	}
+	return NULL;
+}
+
+struct agent_profiles *profiles_start(const struct agent_config *cfg, struct agent_targets *ts)
+{
+	if (!cfg->profiles.directory[0])
+		return NULL;
+	if (mkdir(cfg->profiles.directory, 0755) && errno != EEXIST)
+		log_warn("cannot create the profiles directory %s: %s", cfg->profiles.directory,
+			 strerror(errno));
+	struct agent_profiles *ps = calloc(1, sizeof(*ps));
+	if (!ps) {
+		log_warn("no continuous profiles: out of memory");
+		return NULL;
+	}
+	ps->cfg = cfg;
+	ps->ts = ts;
+	for (size_t i = 0; i < NKINDS; i++) {
+		struct profiler *p = &ps->threads[i];
+		*p = (struct profiler){ .owner = ps, .kind = &kinds[i] };
+		int err = pthread_create(&p->thread, NULL, profiler_thread, p);
+		if (err)
+			log_warn("no %s profiles: cannot start a thread: %s", kinds[i].name, strerror(err));
+		p->running = !err;
+	}
+	return ps;
+}
+
+void profiles_stop(struct agent_profiles *ps)
+{
+	if (!ps)
+		return;
+	for (size_t i = 0; i < NKINDS; i++)
+		if (ps->threads[i].running)
+			pthread_join(ps->threads[i].thread, NULL);
+	free(ps);
+}

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "agent/targets.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uthash.h>
+
+#include "agent/container.h"
+#include "agent/resource.h"
+#include "agent/selector.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/procfs.h"
+#include "gotrace/call_metrics.h"
+#include "gotrace/target.h"
+#include "gotrace/tracer.h"
+#include "metrics/process_metrics.h"
+#include "metrics/registry.h"
+#include "trace/trace_pipeline.h"
+
+/* How long a binary's uprobes outlive its last process. Detaching them takes seconds (each
+ * uprobe's removal waits for an RCU grace period) and attaching them again a quarter of one:
+ * a rolling restart, whose new process starts as the old one exits, would go untraced for
+ * both. Idle uprobes cost nothing: only processes that map the binary hit them. */
+#define BINARY_IDLE_NS (60ULL * 1000000000ULL)
+
+struct binary_key {
+	dev_t dev;
+	ino_t ino;
+};
+
+/* One set of uprobes per Go binary, shared by every target that runs it. */
+struct binary {
+	struct binary_key key;
+	struct go_tracer *tracer;
+	int users;
+	uint64_t idle_since_ns; /* when users fell to 0 */
+	UT_hash_handle hh;
+};
+
+struct target {
+	pid_t pid;
+	struct binary_key exe; /* the program it runs: an exec event for the same program is stale */
+	int selector;
+	int id; /* metrics registry target */
+	struct binary *binary;
+	struct resource res;
+	UT_hash_handle hh;
+};
+
+struct agent_targets {
+	struct targets_consumers c;
+	pthread_mutex_t lock; /* by_pid: the profiler threads read it */
+	struct target *by_pid;
+	struct binary *binaries;
+	_Atomic int count;
+	_Atomic uint64_t events_dropped; /* of every tracer, stopped ones included */
+	uint64_t dropped_by_stopped;
+};
+
+static const struct agent_signals *signals_of(const struct agent_targets *ts, const struct target *t)
+{
+	return &ts->c.cfg->selectors[t->selector].signals;
+}
+
+static struct target *find(struct agent_targets *ts, pid_t pid)
+{
+	struct target *t;
+	HASH_FIND_INT(ts->by_pid, &pid, t);
+	return t;
+}
+
+static int exe_of(pid_t pid, struct binary_key *key)
+{
+	char exe[64];
+	struct stat st;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	if (stat(exe, &st))
+		return -errno;
+	memset(key, 0, sizeof(*key));
+	key->dev = st.st_dev;
+	key->ino = st.st_ino;
+	return 0;
+}
+
+static void on_event(void *ctx, const struct gotrace_event *ev)
+{
+	struct agent_targets *ts = ctx;
+	struct target *t = find(ts, (pid_t)ev->pid);
+	if (!t)
+		return; /* a pid leaving the filter: its removal read what it had queued */
+	const struct agent_signals *sig = signals_of(ts, t);
+	if (sig->traces && ts->c.traces)
+		trace_pipeline_event(ts->c.traces, ev, t->id);
+	if (sig->http_metrics)
+		metrics_record_event(ts->c.reg, t->id, ev, ts->c.drivers);
+}
+
+static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const struct target *t)
+{
+	struct binary *b;
+	HASH_FIND(hh, ts->binaries, &t->exe, sizeof(t->exe), b);
+	if (b)
+		return b;
+	struct go_target gt;
+	if (go_target_open(pid, &gt)) /* logs why (not Go, unknown layout) */
+		return NULL;
+	if (!(b = calloc(1, sizeof(*b))))
+		return NULL;
+	bool traces = ts->c.traces && signals_of(ts, t)->traces;
+	struct go_tracer_opts opts = { .lineage = traces, .tracing = traces, .shared = true };
+	if (go_tracer_start(&gt, &opts, on_event, ts, &b->tracer)) {
+		free(b);
+		return NULL;
+	}
+	b->key = t->exe;
+	HASH_ADD(hh, ts->binaries, key, sizeof(b->key), b);
+	log_event(LOG_INFO, "probes attached", "binary=%s go=%s offsets=%s probes=%d", gt.binary,
+		  gt.go_version, gt.offsets_source, go_tracer_probe_count(b->tracer));
+	return b;
+}
+
+static void binary_stop(struct agent_targets *ts, struct binary *b)
+{
+	ts->dropped_by_stopped += go_tracer_events_dropped(b->tracer);
+	go_tracer_stop(b->tracer);
+	HASH_DEL(ts->binaries, b);
+	free(b);
+}
+
+static void binary_release(struct binary *b, pid_t pid)
+{
+	if (!b)
+		return;
+	int err = go_tracer_remove_pid(b->tracer, pid);
+	if (err)
+		log_debug("pid %d was not in its tracer's filter: %s", (int)pid, strerror(-err));
+	if (--b->users == 0)
+		b->idle_since_ns = clock_mono_ns();
+}
+
+static void resource_add_container(struct resource *res, const struct container_info *ci)
+{
+	snprintf(res->container_id, sizeof(res->container_id), "%s", ci->container_id);
+	snprintf(res->k8s_pod_uid, sizeof(res->k8s_pod_uid), "%s", ci->pod_uid);
+	snprintf(res->k8s_pod_name, sizeof(res->k8s_pod_name), "%s", ci->pod_name);
+	snprintf(res->k8s_namespace_name, sizeof(res->k8s_namespace_name), "%s", ci->namespace_name);
+}
+
+/* The one way out: every consumer forgets the target. exited: the process is gone (logged
+ * as such); otherwise the agent is stopping and the process runs on. */
+static void remove_target(struct agent_targets *ts, struct target *t, bool exited)
+{
+	pthread_mutex_lock(&ts->lock);
+	HASH_DEL(ts->by_pid, t);
+	pthread_mutex_unlock(&ts->lock);
+	ts->count--;
+	binary_release(t->binary, t->pid);
+	if (signals_of(ts, t)->runtime)
+		process_metrics_remove(ts->c.pm, t->id);
+	if (ts->c.traces && trace_pipeline_remove_target(ts->c.traces, t->id))
+		log_debug("pid %d had no trace pipeline entry", (int)t->pid);
+	if (metrics_registry_remove_target(ts->c.reg, t->id))
+		log_debug("pid %d had no metrics registry entry", (int)t->pid);
+	if (exited)
+		log_event(LOG_INFO, "process exited", "pid=%d service=%s", (int)t->pid, t->res.service_name);
+	else
+		log_debug("stopped watching pid %d (%s)", (int)t->pid, t->res.service_name);
+	free(t);
+}
+
+int targets_consider(struct agent_targets *ts, pid_t pid)
+{
+	if (pid == getpid() || find(ts, pid))
+		return 0;
+	struct process_facts facts;
+	if (process_facts_read(pid, &facts))
+		return 0;
+	int sel = selector_match(ts->c.cfg, &facts);
+	if (sel < 0)
+		return 0;
+	struct target *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	if (resource_for_pid(pid, &t->res) || exe_of(pid, &t->exe)) {
+		free(t); /* gone already */
+		return 0;
+	}
+	t->pid = pid;
+	t->selector = sel;
+	resource_add_container(&t->res, &facts.container);
+	/* Probes first, series second: once a target shows in /metrics, its requests count. */
+	const struct agent_signals *sig = signals_of(ts, t);
+	if (sig->http_metrics || (sig->traces && ts->c.traces)) {
+		t->binary = binary_for(ts, pid, t);
+		int err = t->binary ? go_tracer_add_pid(t->binary->tracer, pid) : 0;
+		if (err)
+			log_warn("cannot trace pid %d: %s", (int)pid, strerror(-err));
+		if (t->binary && !err)
+			t->binary->users++;
+		else
+			t->binary = NULL;
+	}
+	t->id = metrics_registry_add_target(ts->c.reg, &t->res);
+	if (t->id < 0) {
+		binary_release(t->binary, pid);
+		free(t);
+		return -ENOMEM;
+	}
+	int err = sig->runtime ? process_metrics_add(ts->c.pm, t->id, pid) : 0;
+	if (err)
+		log_warn("no runtime metrics for pid %d: %s", (int)pid, strerror(err < 0 ? -err : err));
+	/* On failure its spans are counted as dropped (glimpse_spans_dropped_total). */
+	if (ts->c.traces && (err = trace_pipeline_add_target(ts->c.traces, t->id, &t->res)))
+		log_warn("spans of pid %d will be dropped: %s", (int)pid, strerror(-err));
+	pthread_mutex_lock(&ts->lock);
+	HASH_ADD_INT(ts->by_pid, pid, t);
+	pthread_mutex_unlock(&ts->lock);
+	ts->count++;
+	log_event(LOG_INFO, "instrumented",
+		  "pid=%d selector=%s service=%s exe=%s container=%s pod=%s http=%s", (int)pid,
+		  ts->c.cfg->selectors[sel].name, t->res.service_name, facts.exe,
+		  facts.container.container_id[0] ? facts.container.container_id : "-",
+		  facts.container.pod_name[0] ? facts.container.pod_name : "-", t->binary ? "yes" : "no");
+	return 1;
+}
+
+void targets_exit(struct agent_targets *ts, pid_t pid)
+{
+	struct target *t = find(ts, pid);
+	if (!t)
+		return;
+	/* Its last requests may still be queued: read them while it is known, or its spans and
+	 * counts would go unattributed. */
+	if (t->binary) {
+		int n = go_tracer_poll(t->binary->tracer, 0);
+		if (n < 0)
+			log_debug("reading pid %d's last events: %s", (int)pid, strerror(-n));
+	}
+	remove_target(ts, t, true);
+}
+
+void targets_exec(struct agent_targets *ts, pid_t pid)
+{
+	/* Events are read after the fact: the program may already be the one instrumented. */
+	struct target *t = find(ts, pid);
+	struct binary_key now;
+	if (t && exe_of(pid, &now) == 0 && memcmp(&now, &t->exe, sizeof(now)) == 0)
+		return;
+	targets_exit(ts, pid); /* it became another program */
+	targets_consider(ts, pid);
+}
+
+void targets_poll(struct agent_targets *ts)
+{
+	struct binary *b, *tmp;
+	HASH_ITER(hh, ts->binaries, b, tmp) {
+		int n = go_tracer_poll(b->tracer, 0);
+		if (n < 0)
+			log_debug("go tracer poll: %s", strerror(-n));
+	}
+}
+
+void targets_tick(struct agent_targets *ts)
+{
+	/* An exit event can be lost under load: sweep for the dead. */
+	struct target *t, *ttmp;
+	HASH_ITER(hh, ts->by_pid, t, ttmp) {
+		if (!proc_exists(t->pid)) {
+			log_debug("sweep: pid %d is gone", (int)t->pid);
+			targets_exit(ts, t->pid);
+		}
+	}
+	uint64_t now = clock_mono_ns(), dropped = ts->dropped_by_stopped;
+	struct binary *b, *btmp;
+	HASH_ITER(hh, ts->binaries, b, btmp) {
+		if (b->users == 0 && now - b->idle_since_ns > BINARY_IDLE_NS) {
+			log_debug("no process runs binary %lu:%lu any more: probes detached",
+				  (unsigned long)b->key.dev, (unsigned long)b->key.ino);
+			binary_stop(ts, b);
+		}
+	}
+	HASH_ITER(hh, ts->binaries, b, btmp)
+		dropped += go_tracer_events_dropped(b->tracer);
+	ts->events_dropped = dropped;
+}
+
+int targets_profile_pids(struct agent_targets *ts, bool offcpu, pid_t *pids, int max, int *hz)
+{
+	int n = 0;
+	pthread_mutex_lock(&ts->lock);
+	for (struct target *t = ts->by_pid; t && n < max; t = t->hh.next) {
+		const struct agent_signals *sig = signals_of(ts, t);
+		if (offcpu ? sig->offcpu_profile : sig->cpu_profile) {
+			pids[n++] = t->pid;
+			*hz = sig->cpu_profile_hz;
+		}
+	}
+	pthread_mutex_unlock(&ts->lock);
+	return n;
+}
+
+int targets_count(const struct agent_targets *ts)
+{
+	return ts->count;
+}
+
+static double count_value(void *ctx, int target)
+{
+	(void)target;
+	return targets_count(ctx);
+}
+
+static double events_dropped_value(void *ctx, int target)
+{
+	(void)target;
+	return (double)((struct agent_targets *)ctx)->events_dropped;
+}
+
+struct agent_targets *targets_new(const struct targets_consumers *c)
+{
+	struct agent_targets *ts = calloc(1, sizeof(*ts));
+	if (!ts)
+		return NULL;
+	ts->c = *c;
+	pthread_mutex_init(&ts->lock, NULL);
+	if (metrics_registry_add_gauge(c->reg, "glimpse.agent.targets", "{process}",
+				       "Processes the agent instruments.", false, count_value, ts, false) ||
+	    metrics_registry_add_gauge(c->reg, "glimpse.events_dropped", "",
+				       "Events the kernel could not queue to glimpse.", true,
+				       events_dropped_value, ts, false)) {
+		targets_free(ts);
+		return NULL;
+	}
+	return ts;
+}
+
+void targets_remove_all(struct agent_targets *ts)
+{
+	targets_poll(ts); /* what the targets queued last still counts */
+	struct target *t, *ttmp;
+	HASH_ITER(hh, ts->by_pid, t, ttmp)
+		remove_target(ts, t, false);
+	struct binary *b, *btmp;
+	HASH_ITER(hh, ts->binaries, b, btmp)
+		binary_stop(ts, b);
+	ts->events_dropped = ts->dropped_by_stopped;
+}
+
+void targets_free(struct agent_targets *ts)
+{
+	if (!ts)
+		return;
+	targets_remove_all(ts);
+	pthread_mutex_destroy(&ts->lock);
+	free(ts);
+}

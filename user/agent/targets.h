@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The agent's instrumented processes, and the one place that adds and removes them: adding a
+ * process fans out to every consumer (the per-binary Go tracer's pid filter, the metrics
+ * registry, process metrics, the trace pipeline); removing it undoes each, after the
+ * process's last queued events were read and its held spans written. Targets are keyed by
+ * pid; Go tracers by binary, shared by every process running it and kept a while after the
+ * last one exits, so a restarted process of the same binary is traced at once. */
+#ifndef GLIMPSE_AGENT_TARGETS_H
+#define GLIMPSE_AGENT_TARGETS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "agent/agent_config.h"
+
+struct db_driver_cache;
+struct metrics_registry;
+struct process_metrics;
+struct trace_pipeline;
+
+/* What targets feed; borrowed, must outlive the targets. traces may be NULL. */
+struct targets_consumers {
+	const struct agent_config *cfg;
+	struct metrics_registry *reg;
+	struct process_metrics *pm;
+	struct trace_pipeline *traces;
+	struct db_driver_cache *drivers;
+};
+
+struct agent_targets;
+
+/* NULL when out of memory. Registers glimpse.agent.targets and glimpse.events_dropped. */
+struct agent_targets *targets_new(const struct targets_consumers *c);
+/* Removes every target (the processes keep running: "stopped watching") and stops every
+ * tracer; their held spans are written. The metrics stay readable until targets_free. */
+void targets_remove_all(struct agent_targets *ts);
+/* targets_remove_all, then frees. */
+void targets_free(struct agent_targets *ts);
+
+/* Instruments pid if a selector matches it and it is not a target yet. 1 if it became one,
+ * 0 if it is left alone (no match, gone, already a target), -errno on failure (logged). */
+int targets_consider(struct agent_targets *ts, pid_t pid);
+/* pid execed: a target that now runs another program is matched afresh. */
+void targets_exec(struct agent_targets *ts, pid_t pid);
+/* pid exited: its last events are read, its spans written, its state freed. */
+void targets_exit(struct agent_targets *ts, pid_t pid);
+
+/* Reads the tracers' queued events (never blocks). */
+void targets_poll(struct agent_targets *ts);
+/* Periodic: removes targets whose exit went unseen, stops tracers idle for long. */
+void targets_tick(struct agent_targets *ts);
+
+/* For the profiler threads (any thread): the pids whose selector asks for this profile, up to
+ * max; *hz is set from their selector. Returns how many. */
+int targets_profile_pids(struct agent_targets *ts, bool offcpu, pid_t *pids, int max, int *hz);
+int targets_count(const struct agent_targets *ts);
+
+#endif
