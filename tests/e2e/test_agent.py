@@ -44,15 +44,17 @@ GO_SELECTOR = """  - name: go-services
 
 class Agent:
     def __init__(self, tmp_path, cfg, prefix=()):
-        self.err = open(tmp_path / "agent.err", "w+")
+        # Append mode: the agent writes at the end whatever offset the readers below leave.
+        self.errpath = tmp_path / "agent.err"
+        self.err = open(self.errpath, "a")
         self.proc = subprocess.Popen([*prefix, GLIMPSE, "agent", "--config", str(cfg)], stdout=subprocess.DEVNULL,
                                      stderr=self.err, text=True)
         assert wait_for(lambda: "agent running" in self.stderr() or self.proc.poll() is not None, timeout=20)
         assert self.proc.poll() is None, self.stderr()
 
     def stderr(self):
-        self.err.seek(0)
-        return self.err.read()
+        with open(self.errpath) as f:
+            return f.read()
 
     def events(self, msg):
         out = []
@@ -265,7 +267,7 @@ def test_continuous_cpu_profiles(tmp_path):
 
 TRACE_SELECTOR = """  - name: churn
     match:
-      process_name: "{name}"
+      exe: "{exe}"
     signals:
       http_metrics: true
       traces: true
@@ -294,8 +296,8 @@ def log_time(event):
 
 
 class TracingAgent:
-    """An agent tracing one private copy of httpsvc (a name no other process on the host has),
-    exporting spans to a real OTLP receiver."""
+    """An agent tracing one private copy of httpsvc (selected by its path: no other process on
+    the host runs it), exporting spans to a real OTLP receiver."""
 
     def __init__(self, tmp_path, name):
         from test_otlp_exporter import Receiver
@@ -304,14 +306,16 @@ class TracingAgent:
         self.binary.chmod(0o755)
         self.rx = Receiver(tmp_path / "rx.jsonl")
         self.port = free_port()
-        cfg = config(tmp_path, self.port, TRACE_SELECTOR.format(name=name),
+        cfg = config(tmp_path, self.port, TRACE_SELECTOR.format(exe=self.binary),
                      extra=f"otlp:\n  endpoint: http://127.0.0.1:{self.rx.port}\n")
         self.agent = Agent(tmp_path, cfg)
+        self.procs = []
 
     def start(self):
         """Starts one service; (process, address, time just before its exec)."""
         t0 = time.time()
         p = subprocess.Popen([str(self.binary)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.procs.append(p)
         return p, p.stdout.readline().split()[2], t0
 
     def instrumented(self, pid):
@@ -321,6 +325,10 @@ class TracingAgent:
         return [s for s in self.rx.lines("span") if s["kind"] == 2]
 
     def close(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         rc = self.agent.stop()
         self.rx.stop()
         return rc
@@ -333,7 +341,7 @@ class TracingAgent:
 
 def serve_one(svc, proc, addr, i):
     """The process serves exactly one traced request, then exits (SIGTERM)."""
-    assert wait_for(lambda: svc.instrumented(proc.pid), timeout=10, interval=0.02), svc.agent.stderr()[-2000:]
+    assert wait_for(lambda: svc.instrumented(proc.pid), timeout=10, interval=0.02), f"pid {proc.pid} not instrumented"
     assert get(addr, f"/users/{i}") == 200
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
@@ -368,7 +376,8 @@ def test_churn_keeps_every_span_and_flat_rss(tmp_path):
         spans = svc.server_spans()
         assert sorted(s["resource"]["process.pid"] for s in spans) == sorted(pids.values())
         assert {s["attributes"]["http.route"] for s in spans} == {"/users/{id}"}
-        assert wait_for(lambda: metric_value(scrape(svc.port), "glimpse_agent_targets") == 0, timeout=5)
+        assert wait_for(lambda: metric_value(scrape(svc.port), "glimpse_agent_targets") == 0, timeout=5), \
+            [l for l in open(svc.agent.errpath) if "churnsvc" not in l] + [metric_value(scrape(svc.port), "glimpse_agent_targets")]
         assert metric_value(scrape(svc.port), "glimpse_spans_dropped_total") == 0
         # ASan keeps freed memory in quarantine: there the bound is loose.
         margin = 64 * 1024 if asan_build() else 2048
