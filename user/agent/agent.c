@@ -90,7 +90,8 @@ int agent_settings_from_config(const struct agent_config *cfg, const char *otlp_
 			       struct agent_settings *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
-	if (otlp_from_config(cfg, &out->otlp, err, errlen) || sampler_from_config(cfg, &out->sampler, err, errlen))
+	if (otlp_from_config(cfg, &out->otlp, err, errlen) ||
+	    sampler_from_config(cfg, &out->sampler, err, errlen))
 		return -EINVAL;
 	if (otlp_endpoint_flag && otlp_config_set_flag(&out->otlp, OTLP_ENDPOINT, "--otlp-endpoint",
 						       otlp_endpoint_flag, err, errlen))
@@ -116,7 +117,8 @@ static void scan_proc(struct agent *ag)
 {
 	DIR *d = opendir("/proc");
 	if (!d) {
-		log_warn("cannot list /proc: %s; only processes started from now on are found", strerror(errno));
+		log_warn("cannot list /proc: %s; only processes started from now on are found",
+			 strerror(errno));
 		return;
 	}
 	struct dirent *e;
@@ -173,7 +175,8 @@ static int agent_open(struct agent *ag, const struct agent_settings *s)
 	struct targets_consumers c = { ag->cfg, ag->reg, ag->pm, ag->traces, ag->drivers };
 	if (!(ag->targets = targets_new(&c)))
 		return GLIMPSE_EXIT_FAILURE;
-	if (ag->cfg->prometheus_address[0] && !(ag->prom = run_start_exporter(ag->cfg->prometheus_address, ag->reg, &rc)))
+	if (ag->cfg->prometheus_address[0] &&
+	    !(ag->prom = run_start_exporter(ag->cfg->prometheus_address, ag->reg, &rc)))
 		return rc;
 	return 0;
 }

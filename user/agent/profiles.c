@@ -69,7 +69,8 @@ static void *profiler_thread(void *arg)
 					   .duration_s = cfg->profiles.interval_ms / 1000.0,
 					   .hz = 19,
 					   .min_block_ns = 1000 };
-		o.npids = targets_profile_pids(p->owner->ts, p->kind->offcpu, o.pids, PROFILER_MAX_PIDS, &o.hz);
+		o.npids =
+			targets_profile_pids(p->owner->ts, p->kind->offcpu, o.pids, PROFILER_MAX_PIDS, &o.hz);
 		if (!o.npids) {
 			struct timespec ts = { 1, 0 };
 			nanosleep(&ts, NULL);

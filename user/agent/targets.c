@@ -2,6 +2,7 @@
 #include "agent/targets.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,20 +109,33 @@ static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const stru
 	if (b)
 		return b;
 	struct go_target gt;
-	if (go_target_open(pid, &gt)) /* logs why (not Go, unknown layout) */
+	if (go_target_open_live(pid, &gt)) /* logs why (not Go, unknown layout), unless it is gone */
 		return NULL;
-	if (!(b = calloc(1, sizeof(*b))))
+	/* Attach through a descriptor of our own: the uprobes land on the binary even if the
+	 * process exits meanwhile (short-lived processes), and it must still be the one read. */
+	char exe[64];
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	int fd = open(exe, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) || st.st_dev != t->exe.dev || st.st_ino != t->exe.ino ||
+	    !(b = calloc(1, sizeof(*b)))) {
+		if (fd >= 0)
+			close(fd);
 		return NULL;
+	}
+	snprintf(gt.binary, sizeof(gt.binary), "/proc/self/fd/%d", fd);
 	bool traces = ts->c.traces && signals_of(ts, t)->traces;
 	struct go_tracer_opts opts = { .lineage = traces, .tracing = traces, .shared = true };
-	if (go_tracer_start(&gt, &opts, on_event, ts, &b->tracer)) {
+	int rc = go_tracer_start(&gt, &opts, on_event, ts, &b->tracer);
+	close(fd); /* the uprobes hold the file now */
+	if (rc) {
 		free(b);
 		return NULL;
 	}
 	b->key = t->exe;
 	HASH_ADD(hh, ts->binaries, key, sizeof(b->key), b);
-	log_event(LOG_INFO, "probes attached", "binary=%s go=%s offsets=%s probes=%d", gt.binary,
-		  gt.go_version, gt.offsets_source, go_tracer_probe_count(b->tracer));
+	log_event(LOG_INFO, "probes attached", "pid=%d go=%s offsets=%s probes=%d", (int)pid, gt.go_version,
+		  gt.offsets_source, go_tracer_probe_count(b->tracer));
 	return b;
 }
 
@@ -259,7 +273,7 @@ void targets_exec(struct agent_targets *ts, pid_t pid)
 void targets_poll(struct agent_targets *ts)
 {
 	struct binary *b, *tmp;
-	HASH_ITER(hh, ts->binaries, b, tmp) {
+	HASH_ITER (hh, ts->binaries, b, tmp) {
 		int n = go_tracer_poll(b->tracer, 0);
 		if (n < 0)
 			log_debug("go tracer poll: %s", strerror(-n));
@@ -270,7 +284,7 @@ void targets_tick(struct agent_targets *ts)
 {
 	/* An exit event can be lost under load: sweep for the dead. */
 	struct target *t, *ttmp;
-	HASH_ITER(hh, ts->by_pid, t, ttmp) {
+	HASH_ITER (hh, ts->by_pid, t, ttmp) {
 		if (!proc_exists(t->pid)) {
 			log_debug("sweep: pid %d is gone", (int)t->pid);
 			targets_exit(ts, t->pid);
@@ -278,14 +292,14 @@ void targets_tick(struct agent_targets *ts)
 	}
 	uint64_t now = clock_mono_ns(), dropped = ts->dropped_by_stopped;
 	struct binary *b, *btmp;
-	HASH_ITER(hh, ts->binaries, b, btmp) {
+	HASH_ITER (hh, ts->binaries, b, btmp) {
 		if (b->users == 0 && now - b->idle_since_ns > BINARY_IDLE_NS) {
 			log_debug("no process runs binary %lu:%lu any more: probes detached",
 				  (unsigned long)b->key.dev, (unsigned long)b->key.ino);
 			binary_stop(ts, b);
 		}
 	}
-	HASH_ITER(hh, ts->binaries, b, btmp)
+	HASH_ITER (hh, ts->binaries, b, btmp)
 		dropped += go_tracer_events_dropped(b->tracer);
 	ts->events_dropped = dropped;
 }
@@ -344,10 +358,10 @@ void targets_remove_all(struct agent_targets *ts)
 {
 	targets_poll(ts); /* what the targets queued last still counts */
 	struct target *t, *ttmp;
-	HASH_ITER(hh, ts->by_pid, t, ttmp)
+	HASH_ITER (hh, ts->by_pid, t, ttmp)
 		remove_target(ts, t, false);
 	struct binary *b, *btmp;
-	HASH_ITER(hh, ts->binaries, b, btmp)
+	HASH_ITER (hh, ts->binaries, b, btmp)
 		binary_stop(ts, b);
 	ts->events_dropped = ts->dropped_by_stopped;
 }

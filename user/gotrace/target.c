@@ -99,13 +99,15 @@ out:
 	return rc;
 }
 
-int go_target_open(pid_t pid, struct go_target *t)
+static int open_pid(pid_t pid, struct go_target *t, bool gone_is_error)
 {
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	if (!proc_exists(pid)) {
-		log_error("process %d does not exist; check the PID (ps -p %d) and that it is still running",
-			  (int)pid, (int)pid);
+		if (gone_is_error)
+			log_error("process %d does not exist; check the PID (ps -p %d) and that it is still "
+				  "running",
+				  (int)pid, (int)pid);
 		return GLIMPSE_EXIT_NO_PROCESS;
 	}
 	char comm[32] = "?", what[64];
@@ -114,10 +116,21 @@ int go_target_open(pid_t pid, struct go_target *t)
 	snprintf(t->binary, sizeof(t->binary), "/proc/%d/exe", (int)pid);
 	int rc = open_binary(t->binary, what, t);
 	if (rc == GLIMPSE_EXIT_FAILURE && !proc_exists(pid)) {
-		log_error("process %d exited while glimpse was attaching", (int)pid);
+		if (gone_is_error)
+			log_error("process %d exited while glimpse was attaching", (int)pid);
 		return GLIMPSE_EXIT_NO_PROCESS;
 	}
 	return rc;
+}
+
+int go_target_open(pid_t pid, struct go_target *t)
+{
+	return open_pid(pid, t, true);
+}
+
+int go_target_open_live(pid_t pid, struct go_target *t)
+{
+	return open_pid(pid, t, false);
 }
 
 int go_target_open_file(const char *path, struct go_target *t)

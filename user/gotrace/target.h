@@ -43,6 +43,9 @@ struct go_target {
 /* Reads the process's binary. Returns 0, or an exit code (exit_codes.h) after logging one
  * line that says what is wrong: gone, not Go, too old, no offsets, no net/http. */
 int go_target_open(pid_t pid, struct go_target *t);
+/* Same for a process found rather than named (the agent): one that is gone, or exits while
+ * being read, is no error: GLIMPSE_EXIT_NO_PROCESS without a log line. */
+int go_target_open_live(pid_t pid, struct go_target *t);
 /* Same for a binary on disk (glimpse inspect); pid 0. */
 int go_target_open_file(const char *path, struct go_target *t);
 
