@@ -70,7 +70,15 @@ class Agent:
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=20)
+        rc = self.proc.wait(timeout=60)
+        assert_no_sanitizer_report(self.stderr())
+        return rc
+
+
+def assert_no_sanitizer_report(stderr):
+    """Built with -fsanitize=address,undefined, the agent reports memory errors on stderr."""
+    assert "ERROR: AddressSanitizer" not in stderr and "runtime error:" not in stderr, stderr
+    assert "ERROR: LeakSanitizer" not in stderr, stderr
 
 
 def scrape(port):
@@ -335,7 +343,7 @@ class TracingAgent:
 
     def check_stderr(self):
         err = self.agent.stderr()
-        assert "ERROR: AddressSanitizer" not in err and "runtime error:" not in err, err
+        assert_no_sanitizer_report(err)
         assert '"level":"error"' not in err, err
 
 
