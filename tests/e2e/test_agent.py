@@ -33,7 +33,7 @@ selectors:
 
 GO_SELECTOR = """  - name: go-services
     match:
-      process_name: "httpsvc*"
+      process_name: "agtsvc*"
     signals:
       http_metrics: true
       traces: false
@@ -98,6 +98,15 @@ def get(addr, path):
         return e.code
 
 
+def own_copy(tmp_path, app):
+    """A copy of a test app named agtsvc-*: on a host where other tests run the apps too, the
+    agent's selector (process_name agtsvc*) matches only this test's processes."""
+    path = tmp_path / ("agtsvc-" + app.split("-", 1)[1])
+    path.write_bytes(open(os.path.join(APPS, app), "rb").read())
+    path.chmod(0o755)
+    return str(path)
+
+
 def start(binary, *args):
     p = subprocess.Popen([os.path.join(APPS, binary), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          text=True)
@@ -112,14 +121,14 @@ def start_in_namespace(tmp_path, binary):
     script.write_text(f"""set -e
 mkdir -p /mnt/glimpse-ns
 mount -t tmpfs tmpfs /mnt/glimpse-ns
-cp {os.path.join(APPS, binary)} /mnt/glimpse-ns/httpsvc-ns
-exec /mnt/glimpse-ns/httpsvc-ns
+cp {os.path.join(APPS, binary)} /mnt/glimpse-ns/agtsvc-ns
+exec /mnt/glimpse-ns/agtsvc-ns
 """)
     p = subprocess.Popen(["unshare", "--mount", "--pid", "--fork", "--mount-proc", "sh", str(script)],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     _, _, addr = p.stdout.readline().split()
-    host_pid = next(int(d) for d in os.listdir("/proc") if d.isdigit() and _comm(int(d)) == "httpsvc-ns")
-    assert not os.path.exists("/mnt/glimpse-ns/httpsvc-ns")  # invisible from here
+    host_pid = next(int(d) for d in os.listdir("/proc") if d.isdigit() and _comm(int(d)) == "agtsvc-ns")
+    assert not os.path.exists("/mnt/glimpse-ns/agtsvc-ns")  # invisible from here
     return p, host_pid, addr
 
 
@@ -132,7 +141,7 @@ def _comm(pid):
 
 def test_discovery_namespaces_and_cleanup(tmp_path):
     port = free_port()
-    before, before_addr = start("httpsvc-1.23")
+    before, before_addr = start(own_copy(tmp_path, "httpsvc-1.23"))
     other, _ = start("cburner")
     procs = [before, other]
     ns_pids = []
@@ -140,7 +149,7 @@ def test_discovery_namespaces_and_cleanup(tmp_path):
     try:
         assert wait_for(lambda: before.pid in targets(port))
         t0 = time.time()
-        later, later_addr = start("httpsvc-1.21-stripped")
+        later, later_addr = start(own_copy(tmp_path, "httpsvc-1.21-stripped"))
         procs.append(later)
         ns, ns_pid, ns_addr = start_in_namespace(tmp_path, "httpsvc-1.22-stripped")
         procs.append(ns)
@@ -151,8 +160,8 @@ def test_discovery_namespaces_and_cleanup(tmp_path):
         assert {before.pid, later.pid, ns_pid} <= set(t)
         # Only matching processes: cburner is left alone (and so is anything else running).
         assert other.pid not in t
-        assert all(_comm(pid).startswith("httpsvc") for pid in t), t
-        assert t[ns_pid]["process_executable_name"] == "httpsvc-ns"
+        assert all(_comm(pid).startswith("agtsvc") for pid in t), t
+        assert t[ns_pid]["process_executable_name"] == "agtsvc-ns"
         # Traffic to each is measured under its own labels.
         for addr, n in ((before_addr, 3), (later_addr, 4), (ns_addr, 5)):
             for _ in range(n):
@@ -219,7 +228,8 @@ def test_config_errors(tmp_path, text, needle):
 def test_capability_only_mode(tmp_path):
     """The agent as an unprivileged user holding only the documented capabilities."""
     port = free_port()
-    svc, addr = start("httpsvc-1.23")
+    os.chmod(tmp_path, 0o755)  # nobody runs the agent: it reads the binary
+    svc, addr = start(own_copy(tmp_path, "httpsvc-1.23"))
     caps = ",".join(f"cap_{c}" for c in AGENT_CAPS)
     # capsh: switch to nobody keeping exactly these capabilities, raised as ambient so that
     # they survive the exec of glimpse.
@@ -386,7 +396,11 @@ def test_churn_keeps_every_span_and_flat_rss(tmp_path):
         assert {s["attributes"]["http.route"] for s in spans} == {"/users/{id}"}
         assert wait_for(lambda: metric_value(scrape(svc.port), "glimpse_agent_targets") == 0, timeout=5), \
             [l for l in open(svc.agent.errpath) if "churnsvc" not in l] + [metric_value(scrape(svc.port), "glimpse_agent_targets")]
-        assert metric_value(scrape(svc.port), "glimpse_spans_dropped_total") == 0
+        m = scrape(svc.port)
+        assert {"glimpse_spans_dropped_total", "glimpse_agent_events_unattributed_total"} <= {n for n, _, _ in m}
+        assert metric_value(m, "glimpse_spans_dropped_total") == 0
+        assert metric_value(m, "glimpse_agent_events_unattributed_total") == 0
+        assert metric_value(m, "http_server_request_duration_seconds_count") == 0  # series gone with them
         # ASan keeps freed memory in quarantine: there the bound is loose.
         margin = 64 * 1024 if asan_build() else 2048
         assert rss[1] <= rss[0] + margin, rss

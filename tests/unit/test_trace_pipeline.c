@@ -100,7 +100,9 @@ static void test_target_ids_are_not_bounded(void **state)
 	(void)state;
 	struct sink s;
 	sink_open(&s);
-	enum { N = 1000 };
+	enum {
+		N = 1000
+	};
 	for (int id = 0; id < N; id++) {
 		struct resource res = { .pid = id };
 		snprintf(res.service_name, sizeof(res.service_name), "svc-%d", id);

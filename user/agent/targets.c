@@ -61,6 +61,7 @@ struct agent_targets {
 	struct binary *binaries;
 	_Atomic int count;
 	_Atomic uint64_t events_dropped; /* of every tracer, stopped ones included */
+	_Atomic uint64_t events_unattributed;
 	uint64_t dropped_by_stopped;
 };
 
@@ -93,8 +94,12 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 {
 	struct agent_targets *ts = ctx;
 	struct target *t = find(ts, (pid_t)ev->pid);
-	if (!t)
-		return; /* a pid leaving the filter: its removal read what it had queued */
+	if (!t) {
+		/* Cannot happen while removal reads a target's queue before it leaves the filter;
+		 * counted should it ever. */
+		ts->events_unattributed++;
+		return;
+	}
 	const struct agent_signals *sig = signals_of(ts, t);
 	if (sig->traces && ts->c.traces)
 		trace_pipeline_event(ts->c.traces, ev, t->id);
@@ -166,10 +171,22 @@ static void resource_add_container(struct resource *res, const struct container_
 	snprintf(res->k8s_namespace_name, sizeof(res->k8s_namespace_name), "%s", ci->namespace_name);
 }
 
-/* The one way out: every consumer forgets the target. exited: the process is gone (logged
- * as such); otherwise the agent is stopping and the process runs on. */
-static void remove_target(struct agent_targets *ts, struct target *t, bool exited)
+enum removal {
+	REMOVE_EXITED,	/* the process is gone */
+	REMOVE_EXECED,	/* it runs another program now */
+	REMOVE_STOPPING /* the agent stops; the process runs on */
+};
+
+/* The one way out: the target's queued events are read, then every consumer forgets it. */
+static void remove_target(struct agent_targets *ts, struct target *t, enum removal why)
 {
+	/* Its last requests may still be queued (the tracer wakes us only in batches): read them
+	 * while it is known, or their spans and counts would be lost. */
+	if (t->binary) {
+		int n = go_tracer_poll(t->binary->tracer, 0);
+		if (n < 0)
+			log_debug("reading pid %d's last events: %s", (int)t->pid, strerror(-n));
+	}
 	pthread_mutex_lock(&ts->lock);
 	HASH_DEL(ts->by_pid, t);
 	pthread_mutex_unlock(&ts->lock);
@@ -181,8 +198,10 @@ static void remove_target(struct agent_targets *ts, struct target *t, bool exite
 		log_debug("pid %d had no trace pipeline entry", (int)t->pid);
 	if (metrics_registry_remove_target(ts->c.reg, t->id))
 		log_debug("pid %d had no metrics registry entry", (int)t->pid);
-	if (exited)
+	if (why == REMOVE_EXITED)
 		log_event(LOG_INFO, "process exited", "pid=%d service=%s", (int)t->pid, t->res.service_name);
+	else if (why == REMOVE_EXECED)
+		log_event(LOG_INFO, "process execed", "pid=%d service=%s", (int)t->pid, t->res.service_name);
 	else
 		log_debug("stopped watching pid %d (%s)", (int)t->pid, t->res.service_name);
 	free(t);
@@ -247,16 +266,8 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 void targets_exit(struct agent_targets *ts, pid_t pid)
 {
 	struct target *t = find(ts, pid);
-	if (!t)
-		return;
-	/* Its last requests may still be queued: read them while it is known, or its spans and
-	 * counts would go unattributed. */
-	if (t->binary) {
-		int n = go_tracer_poll(t->binary->tracer, 0);
-		if (n < 0)
-			log_debug("reading pid %d's last events: %s", (int)pid, strerror(-n));
-	}
-	remove_target(ts, t, true);
+	if (t)
+		remove_target(ts, t, REMOVE_EXITED);
 }
 
 void targets_exec(struct agent_targets *ts, pid_t pid)
@@ -266,7 +277,8 @@ void targets_exec(struct agent_targets *ts, pid_t pid)
 	struct binary_key now;
 	if (t && exe_of(pid, &now) == 0 && memcmp(&now, &t->exe, sizeof(now)) == 0)
 		return;
-	targets_exit(ts, pid); /* it became another program */
+	if (t)
+		remove_target(ts, t, REMOVE_EXECED);
 	targets_consider(ts, pid);
 }
 
@@ -336,6 +348,12 @@ static double events_dropped_value(void *ctx, int target)
 	return (double)((struct agent_targets *)ctx)->events_dropped;
 }
 
+static double events_unattributed_value(void *ctx, int target)
+{
+	(void)target;
+	return (double)((struct agent_targets *)ctx)->events_unattributed;
+}
+
 struct agent_targets *targets_new(const struct targets_consumers *c)
 {
 	struct agent_targets *ts = calloc(1, sizeof(*ts));
@@ -347,7 +365,10 @@ struct agent_targets *targets_new(const struct targets_consumers *c)
 				       "Processes the agent instruments.", false, count_value, ts, false) ||
 	    metrics_registry_add_gauge(c->reg, "glimpse.events_dropped", "",
 				       "Events the kernel could not queue to glimpse.", true,
-				       events_dropped_value, ts, false)) {
+				       events_dropped_value, ts, false) ||
+	    metrics_registry_add_gauge(c->reg, "glimpse.agent.events_unattributed", "",
+				       "Traced events of a process the agent no longer knew.", true,
+				       events_unattributed_value, ts, false)) {
 		targets_free(ts);
 		return NULL;
 	}
@@ -359,7 +380,7 @@ void targets_remove_all(struct agent_targets *ts)
 	targets_poll(ts); /* what the targets queued last still counts */
 	struct target *t, *ttmp;
 	HASH_ITER (hh, ts->by_pid, t, ttmp)
-		remove_target(ts, t, false);
+		remove_target(ts, t, REMOVE_STOPPING);
 	struct binary *b, *btmp;
 	HASH_ITER (hh, ts->binaries, b, btmp)
 		binary_stop(ts, b);

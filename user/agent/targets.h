@@ -31,7 +31,8 @@ struct targets_consumers {
 
 struct agent_targets;
 
-/* NULL when out of memory. Registers glimpse.agent.targets and glimpse.events_dropped. */
+/* NULL when out of memory. Registers glimpse.agent.targets, glimpse.events_dropped and
+ * glimpse.agent.events_unattributed. */
 struct agent_targets *targets_new(const struct targets_consumers *c);
 /* Removes every target (the processes keep running: "stopped watching") and stops every
  * tracer; their held spans are written. The metrics stay readable until targets_free. */
