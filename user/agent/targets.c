@@ -147,7 +147,10 @@ static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const stru
 static void binary_stop(struct agent_targets *ts, struct binary *b)
 {
 	ts->dropped_by_stopped += go_tracer_events_dropped(b->tracer);
+	uint64_t t0 = clock_mono_ns();
 	go_tracer_stop(b->tracer);
+	log_debug("probes on binary %lu:%lu detached in %.3f s", (unsigned long)b->key.dev,
+		  (unsigned long)b->key.ino, (double)(clock_mono_ns() - t0) / 1e9);
 	HASH_DEL(ts->binaries, b);
 	free(b);
 }
@@ -305,11 +308,8 @@ void targets_tick(struct agent_targets *ts)
 	uint64_t now = clock_mono_ns(), dropped = ts->dropped_by_stopped;
 	struct binary *b, *btmp;
 	HASH_ITER (hh, ts->binaries, b, btmp) {
-		if (b->users == 0 && now - b->idle_since_ns > BINARY_IDLE_NS) {
-			log_debug("no process runs binary %lu:%lu any more: probes detached",
-				  (unsigned long)b->key.dev, (unsigned long)b->key.ino);
+		if (b->users == 0 && now - b->idle_since_ns > BINARY_IDLE_NS)
 			binary_stop(ts, b);
-		}
 	}
 	HASH_ITER (hh, ts->binaries, b, btmp)
 		dropped += go_tracer_events_dropped(b->tracer);
