@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """glimpse agent: discovery by selectors at start and on exec, container (mount + PID
-namespace) targets, cleanup on exit, config errors, capability-only mode. Ground truth: the
-processes each test starts and the requests it sends."""
+namespace) targets, cleanup on exit, config errors, capability-only mode, continuous profiles,
+traces through a churn of 300 processes and through rolling restarts. Ground truth: the
+processes each test starts (their pids, when it execs them) and the requests it sends.
+Built with -fsanitize=address,undefined, any sanitizer report in the agent's stderr fails."""
 import json
 import os
 import signal
