@@ -276,11 +276,15 @@ int cmd_attach(int argc, char **argv)
 	struct otlp_exporter *otlp = NULL;
 	FILE *spans_file = NULL;
 	char title[512];
+	int failed;
 	a.reg = metrics_registry_new(max_routes);
-	if (!a.reg || resource_for_pid(pid, &res) ||
-	    (a.target = metrics_registry_add_target(a.reg, &res)) < 0) {
-		log_error("process %d exited while glimpse was attaching", (int)pid);
-		rc = GLIMPSE_EXIT_NO_PROCESS;
+	if (!a.reg) {
+		rc = GLIMPSE_EXIT_FAILURE;
+		goto out;
+	}
+	failed = resource_for_pid(pid, &res);
+	if (failed || (failed = a.target = metrics_registry_add_target(a.reg, &res)) < 0) {
+		rc = preflight_target_error(pid, failed, "describe");
 		goto out;
 	}
 	signals_install();
@@ -333,10 +337,10 @@ int cmd_attach(int argc, char **argv)
 				   "Events the kernel could not queue to glimpse.", true, events_dropped, &a,
 				   false);
 	pm = process_metrics_new(a.reg, run.sched, &rc);
-	if (!pm || (rc = process_metrics_add(pm, a.target, pid)) != 0) {
-		if (rc < 0)
-			log_error("cannot collect process metrics of %d: %s", (int)pid, strerror(-rc));
-		rc = rc > 0 ? rc : GLIMPSE_EXIT_FAILURE;
+	if (!pm)
+		goto out;
+	if ((failed = process_metrics_add(pm, a.target, pid))) {
+		rc = preflight_target_error(pid, failed, "collect the metrics of");
 		goto out;
 	}
 	if (run.prom_addr && !(exporter = run_start_exporter(run.prom_addr, a.reg, &rc)))

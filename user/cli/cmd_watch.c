@@ -107,9 +107,7 @@ int cmd_watch(int argc, char **argv)
 		if (!err)
 			err = process_metrics_add(pm, w[i].target, w[i].pid);
 		if (err) {
-			log_error("cannot watch process %d: %s", (int)w[i].pid,
-				  err == -ESRCH || err == -ENOENT ? "it exited" : strerror(-err));
-			rc = err == -ESRCH || err == -ENOENT ? GLIMPSE_EXIT_NO_PROCESS : GLIMPSE_EXIT_FAILURE;
+			rc = preflight_target_error(w[i].pid, err, "watch");
 			goto out;
 		}
 	}
