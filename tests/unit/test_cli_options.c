@@ -16,11 +16,12 @@
 #include "cli/cli.h"
 
 static const struct cli_command *const commands[] = {
-	&cli_profile_command, &cli_attach_command, &cli_watch_command, &cli_agent_command, &cli_inspect_command,
+	&cli_profile_command, &cli_attach_command,  &cli_watch_command,
+	&cli_agent_command,   &cli_inspect_command,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-#define FOR_EACH_OPTION(c, o)                                                   \
+#define FOR_EACH_OPTION(c, o)                                                  \
 	for (int g_ = 0; g_ < CLI_MAX_GROUPS && (c)->groups[g_].options; g_++) \
 		for (const struct cli_option *o = (c)->groups[g_].options; o->name; o++)
 
@@ -43,10 +44,12 @@ static int option_lines(const char *text, const struct cli_option *o)
 		snprintf(head, sizeof(head), "  -%c, --%s%s%s", o->key, o->name, o->arg ? " " : "",
 			 o->arg ? o->arg : "");
 	else
-		snprintf(head, sizeof(head), "      --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		snprintf(head, sizeof(head), "      --%s%s%s", o->name, o->arg ? " " : "",
+			 o->arg ? o->arg : "");
 	int n = 0;
 	size_t hl = strlen(head);
-	for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
 		if (!strncmp(line, head, hl) && (line[hl] == ' ' || line[hl] == '\n'))
 			n++;
 	return n;
@@ -83,7 +86,8 @@ static void test_names_and_keys_are_unique(void **state)
 			FOR_EACH_OPTION(commands[i], b)
 			same += !strcmp(a->name, b->name) || a->key == b->key;
 			if (same != 1)
-				fail_msg("glimpse %s: --%s shares its name or key", commands[i]->name, a->name);
+				fail_msg("glimpse %s: --%s shares its name or key", commands[i]->name,
+					 a->name);
 		}
 }
 
@@ -116,7 +120,8 @@ static void test_parser_returns_each_key_and_value(void **state)
 				assert_string_equal(arg, "7");
 			if (o->key > 0 && o->key < 128) {
 				snprintf(flag, sizeof(flag), "-%c", o->key);
-				assert_int_equal(parse_one(commands[i], flag, o->arg ? "8" : NULL, &arg), o->key);
+				assert_int_equal(parse_one(commands[i], flag, o->arg ? "8" : NULL, &arg),
+						 o->key);
 				if (o->arg)
 					assert_string_equal(arg, "8");
 			}

@@ -30,7 +30,7 @@ const struct cli_option cli_run_options[] = {
 	  "serve /metrics at A: host:port, [ipv6]:port or :PORT for every\n"
 	  "interface (default " PROM_DEFAULT_ADDR ")" },
 	{ "no-prometheus", CLI_OPT_NO_PROM, NULL, "do not serve /metrics" },
-	{ "no-live", CLI_OPT_NO_LIVE, NULL, "no live view (a summary is still printed at the end)" },
+	{ "no-live", CLI_OPT_NO_LIVE, NULL, "no live view (attach still prints its summary at the end)" },
 	{ "interval", CLI_OPT_INTERVAL, "SECS", "live view refresh (default 1)" },
 	{ "no-sched", CLI_OPT_NO_SCHED, NULL, "no scheduler probes (run-queue latency, off-CPU time)" },
 	{ 0 },
