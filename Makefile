@@ -18,6 +18,10 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+# The one version string: `glimpse --version`, the image tag and the chart's appVersion
+# (tests/e2e/test_cli.py checks the chart against it).
+VERSION := $(shell cat VERSION)
+
 PKGS := libbpf libelf libdw zlib libprotobuf-c capstone libmicrohttpd libcurl yaml-0.1
 # CFLAGS and LDFLAGS are the user's (`make CFLAGS='-O1 -fsanitize=address'`): the project's own
 # flags are appended with override, so a user's flags add to them instead of replacing them.
@@ -87,6 +91,9 @@ $(OTLP_GEN_OBJS): | $(OTLP_GEN_H)
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
+
+$(BUILD)/user/cli/main.o: override CFLAGS += -DGLIMPSE_VERSION='"$(VERSION)"'
+$(BUILD)/user/cli/main.o: VERSION
 
 # Every user object may include a skeleton or generated header: build those first.
 $(BUILD)/user/%.o: user/%.c | $(SKELS) $(PROTO_GEN)

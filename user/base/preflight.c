@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "base/preflight.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -22,6 +25,14 @@
 static bool has_cap(const struct __user_cap_data_struct data[2], int cap)
 {
 	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+/* Whether this process has cap in its effective set (false if that cannot be read). */
+static bool have_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2] = { 0 };
+	return syscall(SYS_capget, &hdr, data) == 0 && has_cap(data, cap);
 }
 
 /* Linux 6.16 reverted uprobe creation to needing CAP_SYS_ADMIN (also backported to stable
@@ -56,9 +67,10 @@ int preflight_privileges(bool uprobes)
 			  "later); grant it, or run glimpse as root (or with sudo)");
 		return GLIMPSE_EXIT_NO_PERMISSION;
 	}
-	if (!has_cap(data, CAP_SYS_PTRACE) && geteuid() != 0)
-		log_warn("without CAP_SYS_PTRACE, binaries of other users' processes cannot be read: "
-			 "their frames stay unsymbolized");
+	/* Root too: without the capability, root cannot read other users' processes either. */
+	if (!has_cap(data, CAP_SYS_PTRACE))
+		log_warn("without CAP_SYS_PTRACE, binaries and memory of other users' processes cannot be "
+			 "read: their frames stay unsymbolized, their runtime metrics missing");
 	return 0;
 }
 
@@ -83,4 +95,36 @@ int preflight_pids(const pid_t *pids, int n)
 		}
 	}
 	return 0;
+}
+
+int preflight_target_error(pid_t pid, int err, const char *doing)
+{
+	if (!proc_exists(pid) || err == -ESRCH) {
+		log_error("process %d exited while glimpse was attaching", (int)pid);
+		return GLIMPSE_EXIT_NO_PROCESS;
+	}
+	if (proc_is_kernel_thread(pid)) {
+		log_error("process %d is a kernel thread; nothing to attach to (it has no executable or user "
+			  "memory; 'glimpse profile' samples kernel threads)",
+			  (int)pid);
+		return GLIMPSE_EXIT_UNSUPPORTED_TARGET;
+	}
+	if ((err == -EACCES || err == -EPERM) && !have_cap(CAP_SYS_PTRACE)) {
+		log_error("cannot %s process %d: permission denied: another user's process can be read only "
+			  "with CAP_SYS_PTRACE; grant it (or run glimpse as that user)",
+			  doing, (int)pid);
+		return GLIMPSE_EXIT_NO_PERMISSION;
+	}
+	log_error("cannot %s process %d: %s", doing, (int)pid, strerror(-err));
+	return err == -EACCES || err == -EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_FAILURE;
+}
+
+int preflight_target(pid_t pid)
+{
+	char path[64], exe[PATH_MAX];
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	/* A kernel thread has no exe (ENOENT); another user's process needs CAP_SYS_PTRACE (EACCES). */
+	if (readlink(path, exe, sizeof(exe)) >= 0)
+		return 0;
+	return preflight_target_error(pid, -errno, "read the executable of");
 }

@@ -161,13 +161,17 @@ bool proc_parse_stat(const char *text, struct proc_stat *st)
 			if (p - tok != 1)
 				return false;
 			st->state = *tok;
-		} else if (field == 14 || field == 15 || field == 20 || field == 22 || field == 24) {
+		} else if (field == 9 || field == 14 || field == 15 || field == 20 || field == 22 ||
+			   field == 24) {
 			char *end;
 			errno = 0;
 			long long v = strtoll(tok, &end, 10);
 			if (errno || end != p)
 				return false;
 			switch (field) {
+			case 9:
+				st->flags = (uint64_t)v;
+				break;
 			case 14:
 				st->utime = (uint64_t)v;
 				break;
@@ -190,6 +194,16 @@ bool proc_parse_stat(const char *text, struct proc_stat *st)
 			p++;
 	}
 	return field > 24;
+}
+
+bool proc_is_kernel_thread(pid_t pid)
+{
+	char path[64], text[512];
+	struct proc_stat st;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	/* PF_KTHREAD, from include/linux/sched.h: not exported to user space. */
+	return proc_read_small(path, text, sizeof(text)) > 0 && proc_parse_stat(text, &st) &&
+	       (st.flags & 0x00200000);
 }
 
 bool proc_status_value(const char *text, const char *key, uint64_t *value)

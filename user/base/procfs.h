@@ -34,6 +34,7 @@ int online_cpus(int **cpus, int *n);
 /* The fields of /proc/PID/stat (or /proc/PID/task/TID/stat) that glimpse uses. */
 struct proc_stat {
 	char state;	/* R, S, D, Z, ... */
+	uint64_t flags; /* PF_* */
 	uint64_t utime; /* clock ticks (sysconf(_SC_CLK_TCK)); whole process in PID/stat */
 	uint64_t stime;
 	int64_t num_threads;
@@ -42,6 +43,8 @@ struct proc_stat {
 };
 /* Parses stat text; comm may hold spaces and parentheses. False if malformed. */
 bool proc_parse_stat(const char *text, struct proc_stat *st);
+/* True if pid is a kernel thread (no executable, no user memory); false if not or gone. */
+bool proc_is_kernel_thread(pid_t pid);
 /* The number on a "Key:\tvalue" line of /proc/PID/status text ("VmRSS:\t  1234 kB" gives
  * 1234: units are the caller's business). False if the key is absent or not a number. */
 bool proc_status_value(const char *text, const char *key, uint64_t *value);

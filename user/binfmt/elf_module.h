@@ -18,7 +18,9 @@ struct elf_symbol {
 	uint32_t line;
 };
 
-/* Opens path (e.g. /proc/PID/map_files/A-B); NULL with errno set on failure. */
+/* Opens path (e.g. /proc/PID/map_files/A-B); NULL with errno set on failure: EISDIR or ENODEV
+ * for what is not a regular file (refused without reading, so a FIFO cannot block), ENOEXEC
+ * for a file that is not ELF. */
 struct elf_module *elf_module_open(const char *path);
 void elf_module_close(struct elf_module *m);
 

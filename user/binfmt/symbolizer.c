@@ -28,7 +28,6 @@ struct process {
 	char comm[16];
 	struct mapping **maps; /* sorted by start */
 	size_t nmaps;
-	const char *go_version;
 };
 
 struct symbolizer {
@@ -198,13 +197,6 @@ int symbolizer_track(struct symbolizer *s, pid_t pid)
 		p->maps = list;
 		p->nmaps = count;
 	}
-	for (size_t i = 0; i < p->nmaps; i++) {
-		struct module *mod = p->maps[i]->module;
-		if (mod && mod->elf && elf_module_go_version(mod->elf)) {
-			p->go_version = elf_module_go_version(mod->elf);
-			break;
-		}
-	}
 	free(maps);
 	return 0;
 }
@@ -218,12 +210,6 @@ const char *symbolizer_process_name(const struct symbolizer *s, pid_t pid)
 {
 	struct process *p = find_process(s, pid);
 	return p && p->comm[0] ? p->comm : NULL;
-}
-
-const char *symbolizer_go_version(const struct symbolizer *s, pid_t pid)
-{
-	struct process *p = find_process(s, pid);
-	return p ? p->go_version : NULL;
 }
 
 void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return_address,
@@ -260,11 +246,6 @@ void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return
 int symbolizer_nmappings(const struct symbolizer *s)
 {
 	return (int)s->nmappings;
-}
-
-const struct sym_mapping *symbolizer_mapping(const struct symbolizer *s, int index)
-{
-	return index >= 0 && (size_t)index < s->nmappings ? &s->mappings[index]->pub : NULL;
 }
 
 double symbolizer_frame_pointer_share(struct symbolizer *s, const struct sym_mapping *m)

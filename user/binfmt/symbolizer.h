@@ -35,8 +35,6 @@ int symbolizer_track(struct symbolizer *s, pid_t pid);
 bool symbolizer_tracks(const struct symbolizer *s, pid_t pid);
 /* Process name (comm) captured when first tracked, or NULL. */
 const char *symbolizer_process_name(const struct symbolizer *s, pid_t pid);
-/* Go version of the process's main executable ("go1.23.5"), or NULL if it is not Go. */
-const char *symbolizer_go_version(const struct symbolizer *s, pid_t pid);
 
 /* return_address: the address is a return address (every frame but the leaf), so the
  * call instruction before it is what is looked up. */
@@ -46,8 +44,7 @@ void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return
 /* Frame pointer share of the mapping's binary (elf_module_frame_pointer_share), -1 if unknown. */
 double symbolizer_frame_pointer_share(struct symbolizer *s, const struct sym_mapping *m);
 
-/* Every mapping seen so far, by index (for pprof's mapping table). */
+/* How many mappings have been seen so far (the size of pprof's mapping table). */
 int symbolizer_nmappings(const struct symbolizer *s);
-const struct sym_mapping *symbolizer_mapping(const struct symbolizer *s, int index);
 
 #endif

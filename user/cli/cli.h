@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Flags every subcommand shares (-v, --log-format) and value parsers that fail with one
- * line naming the flag, the bad value and what is expected. */
+/* Command-line parsing for every subcommand: one option table per command, from which both
+ * the getopt_long arrays and the --help text are made (so they cannot drift); the flags every
+ * subcommand shares (-v, --log-format, --help) and those of the long-running commands; value
+ * parsers that fail with one line naming the flag, the bad value and what is expected. */
 #ifndef GLIMPSE_CLI_H
 #define GLIMPSE_CLI_H
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
 
+/* Keys of long-only options (a short option's key is its letter). */
 enum {
 	CLI_OPT_LOG_FORMAT = 1000,
 	CLI_OPT_PROM_ADDR,
@@ -17,38 +21,73 @@ enum {
 	CLI_OPT_FIRST_PRIVATE = 1100,
 };
 
-/* clang-format off */
-#define CLI_COMMON_LONG_OPTIONS                                         \
-	{ "verbose", no_argument, NULL, 'v' },                          \
-	{ "log-format", required_argument, NULL, CLI_OPT_LOG_FORMAT },  \
-	{ "help", no_argument, NULL, 'h' }
+/* One option: what getopt_long matches and what --help says about it. */
+struct cli_option {
+	const char *name; /* long name; NULL ends a table */
+	int key;	  /* what the parser returns: the short letter, or a CLI_OPT_ / private id */
+	const char *arg;  /* the value's name in --help ("PID"); NULL: the option takes none */
+	const char *help; /* '\n' starts a continuation line */
+};
 
+/* Options shown together, under an optional heading line. */
+struct cli_group {
+	const char *heading;
+	const struct cli_option *options;
+};
+
+#define CLI_MAX_GROUPS 8
+struct cli_command {
+	const char *name;
+	const char *intro;			 /* "Usage: ..." and what the command does */
+	struct cli_group groups[CLI_MAX_GROUPS]; /* ends at the first group without options */
+	const char *epilogue;			 /* after the options (exit codes); NULL for none */
+};
+
+/* -v, --log-format, --help: handled by cli_next itself. */
+extern const struct cli_option cli_common_options[];
 /* What the long-running commands (attach, watch) share: how long, where /metrics is served,
- * the live view and the scheduler probes. */
+ * the live view and the scheduler probes (see cli_run_option). */
+extern const struct cli_option cli_run_options[];
+
+/* Every command's table, for main and for the tests that check the help against them. */
+extern const struct cli_command cli_profile_command, cli_attach_command, cli_watch_command, cli_agent_command,
+	cli_inspect_command;
+
+/* Writes the command's --help: intro, one option per line with the help aligned, epilogue. */
+void cli_help_print(const struct cli_command *c, FILE *f);
+
+#define CLI_MAX_OPTIONS 48
+struct cli_parser {
+	const struct cli_command *cmd;
+	int argc;
+	char **argv;
+	struct option longopts[CLI_MAX_OPTIONS + 1];
+	char shortopts[3 * CLI_MAX_OPTIONS + 2];
+};
+
+/* Builds the getopt_long arrays from the command's table and restarts getopt. */
+void cli_parser_init(struct cli_parser *p, const struct cli_command *c, int argc, char **argv);
+/* The next option for the command to act on, its value in *arg; -1 after the last one (then
+ * argv[optind] is the first operand). Common options are applied here, --help prints the help
+ * and exits 0, an unknown option or a missing value exits 2. */
+int cli_next(struct cli_parser *p, const char **arg);
+/* Whether --log-format was given (a command's configuration file may set it otherwise). */
+bool cli_log_format_given(void);
+
 struct cli_run_opts {
 	double duration_s, interval_s;
 	const char *prom_addr; /* NULL: no /metrics */
 	bool live, sched;
 };
 
-#define CLI_RUN_LONG_OPTIONS                                                  \
-	{ "duration", required_argument, NULL, 'd' },                          \
-	{ "prometheus-addr", required_argument, NULL, CLI_OPT_PROM_ADDR },     \
-	{ "no-prometheus", no_argument, NULL, CLI_OPT_NO_PROM },               \
-	{ "no-live", no_argument, NULL, CLI_OPT_NO_LIVE },                     \
-	{ "interval", required_argument, NULL, CLI_OPT_INTERVAL },             \
-	{ "no-sched", no_argument, NULL, CLI_OPT_NO_SCHED }
-/* clang-format on */
-
 /* Defaults: until stopped, 1 s refresh, 127.0.0.1:9464, live view and scheduler probes on. */
 void cli_run_defaults(struct cli_run_opts *o);
-/* Handles the CLI_RUN_LONG_OPTIONS (and -d); true if opt was one of them. */
-bool cli_run_option(int opt, const char *arg, struct cli_run_opts *o);
-
-/* Handles -v and --log-format; returns true if opt was one of them (exits 2 on a bad value). */
-bool cli_common_option(int opt, const char *arg);
-/* After the subcommand's getopt loop: applies the collected common options. */
-void cli_apply_common(void);
+/* Handles the cli_run_options; true if key was one of them. A malformed --prometheus-addr exits 2
+ * at once. */
+bool cli_run_option(int key, const char *arg, struct cli_run_opts *o);
+/* Before any work: 0 if the /metrics address can be listened on, else an exit code after one
+ * line saying why (in use, not an address of this machine, privileged port). */
+int cli_run_check(const struct cli_run_opts *o);
 
 /* Strict number parsers: exit 2 with "glimpse: error: FLAG: ..." on a bad value. */
 long cli_long(const char *flag, const char *arg, long min, long max);

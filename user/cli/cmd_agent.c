@@ -12,67 +12,55 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 
-static const char usage[] =
-	"Usage: glimpse agent --config FILE [options]\n"
-	"\n"
-	"Runs once per node: instruments every process a selector in FILE matches — those running\n"
-	"now and those started later — and exports their metrics, traces and profiles.\n"
-	"\n"
-	"  -c, --config FILE         YAML configuration (see README: 'glimpse agent')\n"
-	"      --print-config        print the effective configuration and exit\n"
-	"      --prometheus-addr A   override prometheus.address\n"
-	"      --otlp-endpoint URL   override otlp.endpoint (OTEL_EXPORTER_OTLP_ENDPOINT also does)\n"
-	"  -v, --verbose             debug output      --log-format F   human or json (overrides the file)\n"
-	"  -h, --help                this help\n";
-
 enum {
 	OPT_PRINT_CONFIG = CLI_OPT_FIRST_PRIVATE,
-	OPT_PROM_ADDR,
 	OPT_OTLP_ENDPOINT
+};
+
+static const struct cli_option agent_options[] = {
+	{ "config", 'c', "FILE", "YAML configuration (see README: 'glimpse agent')" },
+	{ "print-config", OPT_PRINT_CONFIG, NULL, "print the effective configuration and exit" },
+	{ "prometheus-addr", CLI_OPT_PROM_ADDR, "A", "override prometheus.address" },
+	{ "otlp-endpoint", OPT_OTLP_ENDPOINT, "URL",
+	  "override otlp.endpoint (OTEL_EXPORTER_OTLP_ENDPOINT also does)" },
+	{ 0 },
+};
+
+const struct cli_command cli_agent_command = {
+	.name = "agent",
+	.intro = "Usage: glimpse agent --config FILE [options]\n"
+		 "\n"
+		 "Runs once per node: instruments every process a selector in FILE matches — those running\n"
+		 "now and those started later — and exports their metrics, traces and profiles.\n"
+		 "\n",
+	.groups = { { NULL, agent_options },
+		    { "Logging (--log-format overrides the file):", cli_common_options } },
 };
 
 int cmd_agent(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
-		{ "prometheus-addr", required_argument, NULL, OPT_PROM_ADDR },
-		{ "otlp-endpoint", required_argument, NULL, OPT_OTLP_ENDPOINT },
-		CLI_COMMON_LONG_OPTIONS,
-		{ 0 },
-	};
 	const char *config = NULL, *prom_addr = NULL, *otlp_endpoint = NULL;
-	bool print = false, log_format_flag = false;
+	bool print = false;
 	int opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":c:vh", longopts, NULL)) != -1) {
-		if (opt == CLI_OPT_LOG_FORMAT)
-			log_format_flag = true;
-		if (cli_common_option(opt, optarg))
-			continue;
+	const char *arg;
+	struct cli_parser parser;
+	cli_parser_init(&parser, &cli_agent_command, argc, argv);
+	while ((opt = cli_next(&parser, &arg)) != -1) {
 		switch (opt) {
 		case 'c':
-			config = optarg;
+			config = arg;
 			break;
 		case OPT_PRINT_CONFIG:
 			print = true;
 			break;
-		case OPT_PROM_ADDR:
-			prom_addr = optarg;
+		case CLI_OPT_PROM_ADDR:
+			prom_addr = arg;
 			break;
 		case OPT_OTLP_ENDPOINT:
-			otlp_endpoint = optarg;
+			otlp_endpoint = arg;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return GLIMPSE_EXIT_OK;
-		case ':':
-			cli_usage_error("agent", "%s needs a value", argv[optind - 1]);
-		default:
-			cli_usage_error("agent", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	cli_apply_common();
 	if (optind < argc)
 		cli_usage_error("agent", "unexpected argument '%s'", argv[optind]);
 	if (!config)
@@ -88,7 +76,7 @@ int cmd_agent(int argc, char **argv)
 		snprintf(cfg.prometheus_address, sizeof(cfg.prometheus_address), "%s", prom_addr);
 	if (otlp_endpoint)
 		snprintf(cfg.otlp.endpoint, sizeof(cfg.otlp.endpoint), "%s", otlp_endpoint);
-	if (!log_format_flag)
+	if (!cli_log_format_given())
 		log_set_json(cfg.log_json);
 	static struct agent_settings settings;
 	if (agent_settings_from_config(&cfg, otlp_endpoint, &settings, err, sizeof(err))) {

@@ -29,45 +29,6 @@
 /* At exit, what is queued for OTLP gets this long to leave. */
 #define OTLP_FLUSH_MS 5000
 
-static const char usage[] =
-	"Usage: glimpse attach -p PID [options]\n"
-	"\n"
-	"Measures a running Go service's HTTP traffic (server and client) with uprobes — no code\n"
-	"change, no restart — and serves it as Prometheus metrics with OpenTelemetry names, with\n"
-	"its runtime (goroutines, heap), process (threads, RSS, CPU) and scheduler metrics.\n"
-	"\n"
-	"  -p, --pid PID             the Go process (Go 1.17 or later, stripped or not)\n"
-	"  -d, --duration SECS       detach after SECS seconds (default: Ctrl-C or target exit)\n"
-	"      --prometheus-addr A   serve /metrics at A (default 127.0.0.1:9464; ':PORT' = all interfaces)\n"
-	"      --no-prometheus       do not serve /metrics\n"
-	"      --no-live             no live view (the summary is still printed at the end)\n"
-	"      --interval SECS       live view refresh (default 1)\n"
-	"      --max-routes N        distinct http.route values before /{overflow} (default 100)\n"
-	"      --no-sched            no scheduler probes (run-queue latency, off-CPU time)\n"
-	"OTLP/HTTP export of spans and metrics (OTEL_EXPORTER_OTLP_* variables apply; flags win):\n"
-	"      --otlp-endpoint URL   base URL, e.g. http://127.0.0.1:4318 (/v1/traces, /v1/metrics)\n"
-	"      --otlp-traces-endpoint URL, --otlp-metrics-endpoint URL   full URLs per signal\n"
-	"      --otlp-headers K=V,.. --otlp-compression gzip|none   --otlp-metrics-interval MS\n"
-	"Traces (on when spans have somewhere to go: --spans-out or an OTLP endpoint):\n"
-	"      --spans-out FILE      finished spans as JSON lines ('-': stdout, no live view)\n"
-	"      --sampler NAME        always_on, always_off, traceidratio, parentbased_always_on (default),\n"
-	"                            parentbased_always_off, parentbased_traceidratio (OTEL_TRACES_SAMPLER)\n"
-	"      --sampler-arg R       ratio for the traceidratio samplers (OTEL_TRACES_SAMPLER_ARG)\n"
-	"      --keep-slower-than MS keep every trace whose request took longer, whatever the sampler\n"
-	"      --no-keep-errors      do not keep every trace with an error regardless of the sampler\n"
-	"      --capture-url-path    add url.path to server spans (off: paths can carry user data)\n"
-	"      --raw-sql             export SQL text with its literals (off: literals become '?')\n"
-	"  -v, --verbose             debug output, including libbpf's\n"
-	"      --log-format F        human (default) or json\n"
-	"  -h, --help                this help\n"
-	"\n"
-	"Probes, at entry and at every RET (found by disassembly; never uretprobes): 2 uprobe hits per\n"
-	"request (net/http.serverHandler.ServeHTTP), per outgoing call ((*Transport).roundTrip) and per\n"
-	"query (database/sql.(*DB).queryDC/execDC); with traces, 1 more per goroutine started\n"
-	"(runtime.newproc1 RETs) to follow work a handler hands to other goroutines.\n"
-	"Exit codes: 0 ok, 1 failure, 2 bad usage, 3 no such process, 4 permission denied,\n"
-	"5 kernel lacks BPF/BTF, 6 the target cannot be instrumented (not Go, unknown layout).\n";
-
 enum {
 	OPT_MAX_ROUTES = CLI_OPT_FIRST_PRIVATE,
 	OPT_SPANS_OUT,
@@ -83,6 +44,71 @@ enum {
 	OPT_OTLP_HEADERS,
 	OPT_OTLP_COMPRESSION,
 	OPT_OTLP_INTERVAL,
+};
+
+static const struct cli_option target_options[] = {
+	{ "pid", 'p', "PID", "the Go process (Go 1.17 or later, stripped or not)" },
+	{ 0 },
+};
+
+static const struct cli_option http_options[] = {
+	{ "max-routes", OPT_MAX_ROUTES, "N", "distinct http.route values before /{overflow} (default 100)" },
+	{ 0 },
+};
+
+static const struct cli_option otlp_options[] = {
+	{ "otlp-endpoint", OPT_OTLP_ENDPOINT, "URL",
+	  "base URL, e.g. http://127.0.0.1:4318 (/v1/traces, /v1/metrics)" },
+	{ "otlp-traces-endpoint", OPT_OTLP_TRACES_ENDPOINT, "URL", "full URL for spans" },
+	{ "otlp-metrics-endpoint", OPT_OTLP_METRICS_ENDPOINT, "URL", "full URL for metrics" },
+	{ "otlp-headers", OPT_OTLP_HEADERS, "K=V,..", "headers sent with every export" },
+	{ "otlp-compression", OPT_OTLP_COMPRESSION, "C", "gzip or none" },
+	{ "otlp-metrics-interval", OPT_OTLP_INTERVAL, "MS", "how often metrics are exported" },
+	{ 0 },
+};
+
+static const struct cli_option traces_options[] = {
+	{ "spans-out", OPT_SPANS_OUT, "FILE", "finished spans as JSON lines ('-': stdout, no live view)" },
+	{ "sampler", OPT_SAMPLER, "NAME",
+	  "always_on, always_off, traceidratio, parentbased_always_on (default),\n"
+	  "parentbased_always_off, parentbased_traceidratio (OTEL_TRACES_SAMPLER)" },
+	{ "sampler-arg", OPT_SAMPLER_ARG, "R",
+	  "ratio for the traceidratio samplers (OTEL_TRACES_SAMPLER_ARG)" },
+	{ "keep-slower-than", OPT_KEEP_SLOWER, "MS",
+	  "keep every trace whose request took longer, whatever the sampler" },
+	{ "no-keep-errors", OPT_NO_KEEP_ERRORS, NULL,
+	  "do not keep every trace with an error regardless of the sampler" },
+	{ "capture-url-path", OPT_URL_PATH, NULL,
+	  "add url.path to server spans (off: paths can carry user data)" },
+	{ "raw-sql", OPT_RAW_SQL, NULL, "export SQL text with its literals (off: literals become '?')" },
+	{ 0 },
+};
+
+const struct cli_command cli_attach_command = {
+	.name = "attach",
+	.intro = "Usage: glimpse attach -p PID [options]\n"
+		 "\n"
+		 "Measures a running Go service's HTTP traffic (server and client) with uprobes — no code\n"
+		 "change, no restart — and serves it as Prometheus metrics with OpenTelemetry names, with\n"
+		 "its runtime (goroutines, heap), process (threads, RSS, CPU) and scheduler metrics.\n"
+		 "\n",
+	.groups = { { NULL, target_options },
+		    { NULL, cli_run_options },
+		    { NULL, http_options },
+		    { "OTLP/HTTP export of spans and metrics (OTEL_EXPORTER_OTLP_* variables apply; flags "
+		      "win):",
+		      otlp_options },
+		    { "Traces (on when spans have somewhere to go: --spans-out or an OTLP endpoint):",
+		      traces_options },
+		    { "Logging:", cli_common_options } },
+	.epilogue = "Probes, at entry and at every RET (found by disassembly; never uretprobes): 2 uprobe "
+		    "hits per\n"
+		    "request (net/http.serverHandler.ServeHTTP), per outgoing call ((*Transport).roundTrip) "
+		    "and per\n"
+		    "query (database/sql.(*DB).queryDC/execDC); with traces, 1 more per goroutine started\n"
+		    "(runtime.newproc1 RETs) to follow work a handler hands to other goroutines.\n"
+		    "Exit codes: 0 ok, 1 failure, 2 bad usage, 3 no such process, 4 permission denied,\n"
+		    "5 kernel lacks BPF/BTF, 6 the target cannot be instrumented (not Go, unknown layout).\n",
 };
 
 struct attach_ctx {
@@ -148,26 +174,6 @@ static double spans_unsampled(void *ctx, int target)
 
 int cmd_attach(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "max-routes", required_argument, NULL, OPT_MAX_ROUTES },
-		{ "spans-out", required_argument, NULL, OPT_SPANS_OUT },
-		{ "sampler", required_argument, NULL, OPT_SAMPLER },
-		{ "sampler-arg", required_argument, NULL, OPT_SAMPLER_ARG },
-		{ "keep-slower-than", required_argument, NULL, OPT_KEEP_SLOWER },
-		{ "no-keep-errors", no_argument, NULL, OPT_NO_KEEP_ERRORS },
-		{ "capture-url-path", no_argument, NULL, OPT_URL_PATH },
-		{ "raw-sql", no_argument, NULL, OPT_RAW_SQL },
-		{ "otlp-endpoint", required_argument, NULL, OPT_OTLP_ENDPOINT },
-		{ "otlp-traces-endpoint", required_argument, NULL, OPT_OTLP_TRACES_ENDPOINT },
-		{ "otlp-metrics-endpoint", required_argument, NULL, OPT_OTLP_METRICS_ENDPOINT },
-		{ "otlp-headers", required_argument, NULL, OPT_OTLP_HEADERS },
-		{ "otlp-compression", required_argument, NULL, OPT_OTLP_COMPRESSION },
-		{ "otlp-metrics-interval", required_argument, NULL, OPT_OTLP_INTERVAL },
-		CLI_RUN_LONG_OPTIONS,
-		CLI_COMMON_LONG_OPTIONS,
-		{ 0 },
-	};
 	pid_t pid = 0;
 	struct cli_run_opts run;
 	cli_run_defaults(&run);
@@ -192,37 +198,39 @@ int cmd_attach(int argc, char **argv)
 		{ OPT_OTLP_INTERVAL, OTLP_METRICS_INTERVAL, "--otlp-metrics-interval" },
 	};
 	int max_routes = 100, opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:d:vh", longopts, NULL)) != -1) {
-		if (cli_common_option(opt, optarg) || cli_run_option(opt, optarg, &run))
+	const char *arg;
+	struct cli_parser parser;
+	cli_parser_init(&parser, &cli_attach_command, argc, argv);
+	while ((opt = cli_next(&parser, &arg)) != -1) {
+		if (cli_run_option(opt, arg, &run))
 			continue;
 		switch (opt) {
 		case 'p':
-			if (pid || !parse_pid(optarg, &pid))
+			if (pid || !parse_pid(arg, &pid))
 				cli_usage_error("attach", "-p: '%s' is not a process ID (attach takes one)",
-						optarg);
+						arg);
 			break;
 		case OPT_MAX_ROUTES:
-			max_routes = (int)cli_long("--max-routes", optarg, 1, 100000);
+			max_routes = (int)cli_long("--max-routes", arg, 1, 100000);
 			break;
 		case OPT_SPANS_OUT:
-			spans_out = optarg;
+			spans_out = arg;
 			break;
 		case OPT_SAMPLER:
-			if (sampler_parse_kind(optarg, &topts.sampler.kind))
+			if (sampler_parse_kind(arg, &topts.sampler.kind))
 				cli_usage_error(
 					"attach",
 					"--sampler: '%s' is not a sampler (always_on, always_off, "
 					"traceidratio, parentbased_always_on, parentbased_always_off, "
 					"parentbased_traceidratio)",
-					optarg);
+					arg);
 			break;
 		case OPT_SAMPLER_ARG:
-			topts.sampler.ratio = cli_double("--sampler-arg", optarg, 0, 1);
+			topts.sampler.ratio = cli_double("--sampler-arg", arg, 0, 1);
 			break;
 		case OPT_KEEP_SLOWER:
 			topts.sampler.keep_slower_than_ns =
-				(uint64_t)(cli_double("--keep-slower-than", optarg, 0, 3.6e6) * 1e6);
+				(uint64_t)(cli_double("--keep-slower-than", arg, 0, 3.6e6) * 1e6);
 			break;
 		case OPT_NO_KEEP_ERRORS:
 			topts.sampler.keep_errors = false;
@@ -233,31 +241,22 @@ int cmd_attach(int argc, char **argv)
 		case OPT_RAW_SQL:
 			topts.builder.raw_query = true;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return GLIMPSE_EXIT_OK;
-		case ':':
-			cli_usage_error("attach", "%s needs a value", argv[optind - 1]);
 		default:
-			for (size_t i = 0; i < sizeof(otlp_flags) / sizeof(otlp_flags[0]); i++) {
-				if (otlp_flags[i].opt != opt)
-					continue;
-				if (otlp_config_set_flag(&otlp_cfg, otlp_flags[i].setting, otlp_flags[i].flag,
-							 optarg, err, sizeof(err)))
+			for (size_t i = 0; i < sizeof(otlp_flags) / sizeof(otlp_flags[0]); i++)
+				if (otlp_flags[i].opt == opt &&
+				    otlp_config_set_flag(&otlp_cfg, otlp_flags[i].setting, otlp_flags[i].flag,
+							 arg, err, sizeof(err)))
 					cli_usage_error("attach", "%s", err);
-				goto next_option;
-			}
-			cli_usage_error("attach", "unknown option '%s'", argv[optind - 1]);
 		}
-	next_option:;
 	}
-	cli_apply_common();
 	if (optind < argc)
 		cli_usage_error("attach", "unexpected argument '%s'", argv[optind]);
 	if (!pid)
 		cli_usage_error("attach", "no target: give -p PID");
 
-	int rc = preflight_pids(&pid, 1);
+	int rc = cli_run_check(&run);
+	if (!rc)
+		rc = preflight_pids(&pid, 1);
 	if (!rc)
 		rc = preflight_privileges(true);
 	if (!rc)
@@ -277,11 +276,15 @@ int cmd_attach(int argc, char **argv)
 	struct otlp_exporter *otlp = NULL;
 	FILE *spans_file = NULL;
 	char title[512];
+	int failed;
 	a.reg = metrics_registry_new(max_routes);
-	if (!a.reg || resource_for_pid(pid, &res) ||
-	    (a.target = metrics_registry_add_target(a.reg, &res)) < 0) {
-		log_error("process %d exited while glimpse was attaching", (int)pid);
-		rc = GLIMPSE_EXIT_NO_PROCESS;
+	if (!a.reg) {
+		rc = GLIMPSE_EXIT_FAILURE;
+		goto out;
+	}
+	failed = resource_for_pid(pid, &res);
+	if (failed || (failed = a.target = metrics_registry_add_target(a.reg, &res)) < 0) {
+		rc = preflight_target_error(pid, failed, "describe");
 		goto out;
 	}
 	signals_install();
@@ -334,10 +337,10 @@ int cmd_attach(int argc, char **argv)
 				   "Events the kernel could not queue to glimpse.", true, events_dropped, &a,
 				   false);
 	pm = process_metrics_new(a.reg, run.sched, &rc);
-	if (!pm || (rc = process_metrics_add(pm, a.target, pid)) != 0) {
-		if (rc < 0)
-			log_error("cannot collect process metrics of %d: %s", (int)pid, strerror(-rc));
-		rc = rc > 0 ? rc : GLIMPSE_EXIT_FAILURE;
+	if (!pm)
+		goto out;
+	if ((failed = process_metrics_add(pm, a.target, pid))) {
+		rc = preflight_target_error(pid, failed, "collect the metrics of");
 		goto out;
 	}
 	if (run.prom_addr && !(exporter = run_start_exporter(run.prom_addr, a.reg, &rc)))

@@ -10,22 +10,30 @@
 #include "gotrace/target.h"
 #include "base/procfs.h"
 
-static const char usage[] =
-	"Usage: glimpse inspect (BINARY | -p PID) [--offsets-row | --runtime-offsets-row]\n"
-	"\n"
-	"Shows a Go binary's version, the struct offsets glimpse would use (from DWARF, or its\n"
-	"table for stripped binaries), the functions and return points it would probe, and where\n"
-	"the runtime keeps the goroutine list and memory statistics glimpse reads.\n"
-	"  -p, --pid PID      inspect a running process's executable\n"
-	"      --offsets-row  print only the offsets as a row of user/binfmt/go_offsets_table.h\n"
-	"      --runtime-offsets-row\n"
-	"                     print only the runtime struct offsets (from DWARF) as a row of\n"
-	"                     go_runtime_offsets_table in user/binfmt/go_offsets_table.h\n"
-	"  -h, --help         this help\n";
-
 enum {
 	OPT_OFFSETS_ROW = CLI_OPT_FIRST_PRIVATE,
 	OPT_RUNTIME_OFFSETS_ROW
+};
+
+static const struct cli_option inspect_options[] = {
+	{ "pid", 'p', "PID", "inspect a running process's executable" },
+	{ "offsets-row", OPT_OFFSETS_ROW, NULL,
+	  "print only the offsets as a row of user/binfmt/go_offsets_table.h" },
+	{ "runtime-offsets-row", OPT_RUNTIME_OFFSETS_ROW, NULL,
+	  "print only the runtime struct offsets (from DWARF) as a row of\n"
+	  "go_runtime_offsets_table in user/binfmt/go_offsets_table.h" },
+	{ 0 },
+};
+
+const struct cli_command cli_inspect_command = {
+	.name = "inspect",
+	.intro = "Usage: glimpse inspect (BINARY | -p PID) [--offsets-row | --runtime-offsets-row]\n"
+		 "\n"
+		 "Shows a Go binary's version, the struct offsets glimpse would use (from DWARF, or its\n"
+		 "table for stripped binaries), the functions and return points it would probe, and where\n"
+		 "the runtime keeps the goroutine list and memory statistics glimpse reads.\n"
+		 "\n",
+	.groups = { { NULL, inspect_options }, { "Logging:", cli_common_options } },
 };
 
 static void print_hook(const struct go_hook *h)
@@ -92,24 +100,17 @@ static void print_runtime(const char *path)
 
 int cmd_inspect(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "offsets-row", no_argument, NULL, OPT_OFFSETS_ROW },
-		{ "runtime-offsets-row", no_argument, NULL, OPT_RUNTIME_OFFSETS_ROW },
-		CLI_COMMON_LONG_OPTIONS,
-		{ 0 },
-	};
 	pid_t pid = 0;
 	bool row = false, runtime_row = false;
 	int opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:vh", longopts, NULL)) != -1) {
-		if (cli_common_option(opt, optarg))
-			continue;
+	const char *arg;
+	struct cli_parser parser;
+	cli_parser_init(&parser, &cli_inspect_command, argc, argv);
+	while ((opt = cli_next(&parser, &arg)) != -1) {
 		switch (opt) {
 		case 'p':
-			if (!parse_pid(optarg, &pid))
-				cli_usage_error("inspect", "-p: '%s' is not a process ID", optarg);
+			if (!parse_pid(arg, &pid))
+				cli_usage_error("inspect", "-p: '%s' is not a process ID", arg);
 			break;
 		case OPT_OFFSETS_ROW:
 			row = true;
@@ -117,16 +118,8 @@ int cmd_inspect(int argc, char **argv)
 		case OPT_RUNTIME_OFFSETS_ROW:
 			runtime_row = true;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return GLIMPSE_EXIT_OK;
-		case ':':
-			cli_usage_error("inspect", "%s needs a value", argv[optind - 1]);
-		default:
-			cli_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	cli_apply_common();
 	if ((pid == 0) == (optind >= argc) || optind + 1 < argc)
 		cli_usage_error("inspect", "give exactly one BINARY or -p PID");
 	if (runtime_row)

@@ -21,41 +21,6 @@
 #define DEFAULT_MAX_STACKS   16384
 #define DEFAULT_MIN_BLOCK_US 1
 
-static const char usage[] =
-	"Usage: glimpse profile (-p PID [-p PID ...] | -a) [options]\n"
-	"\n"
-	"Samples the CPU stacks (user and kernel) of running processes with no code change; with\n"
-	"--off-cpu, measures where and how long their threads block instead.\n"
-	"\n"
-	"Targets:\n"
-	"  -p, --pid PID          profile this process (repeat, or PID,PID,...; up to 64)\n"
-	"  -a, --all              profile every process on the machine\n"
-	"Sampling:\n"
-	"  -F, --frequency HZ     samples per second per CPU (default 99; 1..10000)\n"
-	"  -d, --duration SECS    stop after SECS seconds (default: Ctrl-C, or when all targets exit)\n"
-	"  -U, --user-only        user stacks only        -K, --kernel-only   kernel stacks only\n"
-	"      --max-stacks N     distinct stacks kept in the kernel (default 16384)\n"
-	"Off-CPU:\n"
-	"      --off-cpu          off-CPU profile: time threads spend blocked (sleep, I/O, locks),\n"
-	"                         by the stack where they blocked, from blocking until running\n"
-	"                         again; pprof type offcpu/nanoseconds, folded stacks, flame graph\n"
-	"                         and top table in microseconds. Only blocked threads count, not\n"
-	"                         preempted ones (waiting for a CPU while runnable). -F does not apply\n"
-	"      --min-block USECS  leave out blocks shorter than USECS microseconds (default 1)\n"
-	"      --preempted        also count time spent preempted (run-queue wait)\n"
-	"Output:\n"
-	"  -o, --output FILE      pprof profile (gzipped profile.proto), e.g. cpu.pb.gz\n"
-	"      --folded FILE      folded stacks for flamegraph.pl (\"-\" for stdout)\n"
-	"      --svg FILE         interactive flame graph (self-contained SVG)\n"
-	"      --top N            print the N hottest functions at the end (default 10; 0: none)\n"
-	"Logging:\n"
-	"  -v, --verbose          debug output, including libbpf's\n"
-	"      --log-format F     human (default) or json\n"
-	"  -h, --help             this help\n"
-	"\n"
-	"Exit codes: 0 ok, 1 runtime failure, 2 bad usage, 3 no such process, 4 permission\n"
-	"denied (needs root or CAP_BPF+CAP_PERFMON), 5 kernel lacks BPF/BTF/perf events.\n";
-
 enum {
 	OPT_FOLDED = CLI_OPT_FIRST_PRIVATE,
 	OPT_SVG,
@@ -64,6 +29,58 @@ enum {
 	OPT_OFF_CPU,
 	OPT_MIN_BLOCK,
 	OPT_PREEMPTED,
+};
+
+static const struct cli_option targets_options[] = {
+	{ "pid", 'p', "PID", "profile this process (repeat, or PID,PID,...; up to 64)" },
+	{ "all", 'a', NULL, "profile every process on the machine" },
+	{ 0 },
+};
+
+static const struct cli_option sampling_options[] = {
+	{ "frequency", 'F', "HZ", "samples per second per CPU (default 99; 1..10000)" },
+	{ "duration", 'd', "SECS", "stop after SECS seconds (default: Ctrl-C, or when all targets exit)" },
+	{ "user-only", 'U', NULL, "user stacks only" },
+	{ "kernel-only", 'K', NULL, "kernel stacks only" },
+	{ "max-stacks", OPT_MAX_STACKS, "N", "distinct stacks kept in the kernel (default 16384)" },
+	{ 0 },
+};
+
+static const struct cli_option off_cpu_options[] = {
+	{ "off-cpu", OPT_OFF_CPU, NULL,
+	  "off-CPU profile: time threads spend blocked (sleep, I/O, locks),\n"
+	  "by the stack where they blocked, from blocking until running\n"
+	  "again; pprof type offcpu/nanoseconds, folded stacks, flame graph\n"
+	  "and top table in microseconds. Only blocked threads count, not\n"
+	  "preempted ones (waiting for a CPU while runnable). -F does not apply" },
+	{ "min-block", OPT_MIN_BLOCK, "USECS",
+	  "leave out blocks shorter than USECS microseconds (default 1)" },
+	{ "preempted", OPT_PREEMPTED, NULL, "also count time spent preempted (run-queue wait)" },
+	{ 0 },
+};
+
+static const struct cli_option output_options[] = {
+	{ "output", 'o', "FILE", "pprof profile (gzipped profile.proto), e.g. cpu.pb.gz" },
+	{ "folded", OPT_FOLDED, "FILE", "folded stacks for flamegraph.pl (\"-\" for stdout)" },
+	{ "svg", OPT_SVG, "FILE", "interactive flame graph (self-contained SVG)" },
+	{ "top", OPT_TOP, "N", "print the N hottest functions at the end (default 10; 0: none)" },
+	{ 0 },
+};
+
+const struct cli_command cli_profile_command = {
+	.name = "profile",
+	.intro = "Usage: glimpse profile (-p PID [-p PID ...] | -a) [options]\n"
+		 "\n"
+		 "Samples the CPU stacks (user and kernel) of running processes with no code change; with\n"
+		 "--off-cpu, measures where and how long their threads block instead.\n"
+		 "\n",
+	.groups = { { "Targets:", targets_options },
+		    { "Sampling:", sampling_options },
+		    { "Off-CPU:", off_cpu_options },
+		    { "Output:", output_options },
+		    { "Logging:", cli_common_options } },
+	.epilogue = "Exit codes: 0 ok, 1 runtime failure, 2 bad usage, 3 no such process, 4 permission\n"
+		    "denied (needs root or CAP_BPF+CAP_PERFMON), 5 kernel lacks BPF/BTF/perf events.\n",
 };
 
 static void add_pids(struct profiler_opts *o, const char *arg)
@@ -114,24 +131,6 @@ static int write_outputs(const struct prof *p, const char *pprof_path, const cha
 
 int cmd_profile(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "frequency", required_argument, NULL, 'F' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "user-only", no_argument, NULL, 'U' },
-		{ "kernel-only", no_argument, NULL, 'K' },
-		{ "folded", required_argument, NULL, OPT_FOLDED },
-		{ "svg", required_argument, NULL, OPT_SVG },
-		{ "top", required_argument, NULL, OPT_TOP },
-		{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
-		{ "off-cpu", no_argument, NULL, OPT_OFF_CPU },
-		{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
-		{ "preempted", no_argument, NULL, OPT_PREEMPTED },
-		CLI_COMMON_LONG_OPTIONS,
-		{ 0 },
-	};
 	struct profiler_opts o = { .hz = DEFAULT_HZ,
 				   .kernel_stacks = true,
 				   .user_stacks = true,
@@ -141,26 +140,26 @@ int cmd_profile(int argc, char **argv)
 	const char *cpu_only = NULL, *offcpu_only = NULL; /* a flag given that only one kind takes */
 	bool offcpu = false;
 	int top = DEFAULT_TOP, opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:aF:d:o:UKvh", longopts, NULL)) != -1) {
-		if (cli_common_option(opt, optarg))
-			continue;
+	const char *arg;
+	struct cli_parser parser;
+	cli_parser_init(&parser, &cli_profile_command, argc, argv);
+	while ((opt = cli_next(&parser, &arg)) != -1) {
 		switch (opt) {
 		case 'p':
-			add_pids(&o, optarg);
+			add_pids(&o, arg);
 			break;
 		case 'a':
 			o.all = true;
 			break;
 		case 'F':
-			o.hz = (int)cli_long("-F", optarg, 1, 10000);
+			o.hz = (int)cli_long("-F", arg, 1, 10000);
 			cpu_only = "-F";
 			break;
 		case 'd':
-			o.duration_s = cli_double("-d", optarg, 0.001, 1e7);
+			o.duration_s = cli_double("-d", arg, 0.001, 1e7);
 			break;
 		case 'o':
-			pprof_path = optarg;
+			pprof_path = arg;
 			break;
 		case 'U':
 			o.kernel_stacks = false;
@@ -169,38 +168,30 @@ int cmd_profile(int argc, char **argv)
 			o.user_stacks = false;
 			break;
 		case OPT_FOLDED:
-			folded_path = optarg;
+			folded_path = arg;
 			break;
 		case OPT_SVG:
-			svg_path = optarg;
+			svg_path = arg;
 			break;
 		case OPT_TOP:
-			top = (int)cli_long("--top", optarg, 0, 100000);
+			top = (int)cli_long("--top", arg, 0, 100000);
 			break;
 		case OPT_MAX_STACKS:
-			o.max_stacks = (uint32_t)cli_long("--max-stacks", optarg, 64, 1 << 22);
+			o.max_stacks = (uint32_t)cli_long("--max-stacks", arg, 64, 1 << 22);
 			break;
 		case OPT_OFF_CPU:
 			offcpu = true;
 			break;
 		case OPT_MIN_BLOCK:
-			o.min_block_ns = (uint64_t)cli_long("--min-block", optarg, 0, 3600000000L) * 1000;
+			o.min_block_ns = (uint64_t)cli_long("--min-block", arg, 0, 3600000000L) * 1000;
 			offcpu_only = "--min-block";
 			break;
 		case OPT_PREEMPTED:
 			o.include_preempted = true;
 			offcpu_only = "--preempted";
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return GLIMPSE_EXIT_OK;
-		case ':':
-			cli_usage_error("profile", "%s needs a value", argv[optind - 1]);
-		default:
-			cli_usage_error("profile", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	cli_apply_common();
 	if (optind < argc)
 		cli_usage_error("profile", "unexpected argument '%s'", argv[optind]);
 	if (!o.all && o.npids == 0)

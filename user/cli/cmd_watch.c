@@ -21,23 +21,22 @@
 
 #define MAX_TARGETS 64
 
-static const char usage[] =
-	"Usage: glimpse watch -p PID [-p PID ...] [options]\n"
-	"\n"
-	"Watches running processes — any language — with no change to them: threads, memory,\n"
-	"CPU time, context switches, run-queue latency and off-CPU time; for Go programs also\n"
-	"goroutines, heap in use and GC cycles (read from the runtime, no probes). Served as\n"
-	"Prometheus metrics with OpenTelemetry names, and shown live.\n"
-	"\n"
-	"  -p, --pid PID             a process to watch (repeat, or PID,PID,...)\n"
-	"  -d, --duration SECS       stop after SECS seconds (default: Ctrl-C or all targets exit)\n"
-	"      --prometheus-addr A   serve /metrics at A (default 127.0.0.1:9464)\n"
-	"      --no-prometheus       do not serve /metrics\n"
-	"      --no-live             no live lines\n"
-	"      --interval SECS       live view refresh (default 1)\n"
-	"      --no-sched            no scheduler probes (run-queue latency, off-CPU time)\n"
-	"  -v, --verbose             debug output      --log-format F   human (default) or json\n"
-	"  -h, --help                this help\n";
+static const struct cli_option target_options[] = {
+	{ "pid", 'p', "PID", "a process to watch (repeat, or PID,PID,...; up to 64)" },
+	{ 0 },
+};
+
+const struct cli_command cli_watch_command = {
+	.name = "watch",
+	.intro = "Usage: glimpse watch -p PID [-p PID ...] [options]\n"
+		 "\n"
+		 "Watches running processes — any language — with no change to them: threads, memory,\n"
+		 "CPU time, context switches, run-queue latency and off-CPU time; for Go programs also\n"
+		 "goroutines, heap in use and GC cycles (read from the runtime, no probes). Served as\n"
+		 "Prometheus metrics with OpenTelemetry names, and shown live.\n"
+		 "\n",
+	.groups = { { NULL, target_options }, { NULL, cli_run_options }, { "Logging:", cli_common_options } },
+};
 
 struct watched {
 	pid_t pid;
@@ -62,34 +61,19 @@ static void add_pids(const char *arg, struct watched *w, int *n)
 
 int cmd_watch(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		CLI_RUN_LONG_OPTIONS,
-		CLI_COMMON_LONG_OPTIONS,
-		{ 0 },
-	};
 	struct watched w[MAX_TARGETS] = { 0 };
 	int n = 0, opt;
 	struct cli_run_opts run;
 	cli_run_defaults(&run);
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:d:vh", longopts, NULL)) != -1) {
-		if (cli_common_option(opt, optarg) || cli_run_option(opt, optarg, &run))
-			continue;
-		switch (opt) {
-		case 'p':
-			add_pids(optarg, w, &n);
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return GLIMPSE_EXIT_OK;
-		case ':':
-			cli_usage_error("watch", "%s needs a value", argv[optind - 1]);
-		default:
-			cli_usage_error("watch", "unknown option '%s'", argv[optind - 1]);
-		}
+	const char *arg;
+	struct cli_parser parser;
+	cli_parser_init(&parser, &cli_watch_command, argc, argv);
+	while ((opt = cli_next(&parser, &arg)) != -1) {
+		if (opt == 'p')
+			add_pids(arg, w, &n);
+		else if (!cli_run_option(opt, arg, &run))
+			cli_usage_error("watch", "option %d has no handler", opt); /* a table bug */
 	}
-	cli_apply_common();
 	if (optind < argc)
 		cli_usage_error("watch", "unexpected argument '%s'", argv[optind]);
 	if (!n)
@@ -97,7 +81,9 @@ int cmd_watch(int argc, char **argv)
 	pid_t pids[MAX_TARGETS];
 	for (int i = 0; i < n; i++)
 		pids[i] = w[i].pid;
-	int rc = preflight_pids(pids, n);
+	int rc = cli_run_check(&run);
+	if (!rc)
+		rc = preflight_pids(pids, n);
 	if (!rc)
 		rc = preflight_privileges(false);
 	if (!rc && run.sched)
@@ -121,9 +107,7 @@ int cmd_watch(int argc, char **argv)
 		if (!err)
 			err = process_metrics_add(pm, w[i].target, w[i].pid);
 		if (err) {
-			log_error("cannot watch process %d: %s", (int)w[i].pid,
-				  err == -ESRCH || err == -ENOENT ? "it exited" : strerror(-err));
-			rc = err == -ESRCH || err == -ENOENT ? GLIMPSE_EXIT_NO_PROCESS : GLIMPSE_EXIT_FAILURE;
+			rc = preflight_target_error(w[i].pid, err, "watch");
 			goto out;
 		}
 	}

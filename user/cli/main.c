@@ -9,7 +9,7 @@
 #include "base/log.h"
 
 #ifndef GLIMPSE_VERSION
-#define GLIMPSE_VERSION "0.1.0"
+#error "GLIMPSE_VERSION comes from the VERSION file, through the Makefile"
 #endif
 
 static const char usage[] =

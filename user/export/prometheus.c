@@ -78,23 +78,25 @@ bad:
 	return -EINVAL;
 }
 
-/* libmicrohttpd only says that starting failed: bind a probe socket the same way to learn
- * why, so the user gets a reason instead of a shrug. */
-static void explain_listen_failure(const char *addr, const struct sockaddr_storage *ss, size_t sslen,
-				   char *err, size_t errlen)
+/* Binds and listens on a socket the way libmicrohttpd will, then closes it: 0 or the errno.
+ * Used up front (so a taken port fails before the work, not after) and after a failed start
+ * (libmicrohttpd only says that starting failed, not why). */
+static int probe_listen(const struct sockaddr_storage *ss, size_t sslen)
 {
 	int e = 0, one = 1;
 	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
+	if (fd < 0)
+		return errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (ss->ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    bind(fd, (const struct sockaddr *)ss, sslen) < 0 || listen(fd, 1) < 0)
 		e = errno;
-	} else {
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (ss->ss_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, (const struct sockaddr *)ss, sslen) < 0 || listen(fd, 1) < 0)
-			e = errno;
-		close(fd);
-	}
+	close(fd);
+	return e;
+}
+
+static void describe_listen_error(const char *addr, int e, char *err, size_t errlen)
+{
 	if (e == EADDRINUSE)
 		snprintf(err, errlen, "%s is already in use; pick another with --prometheus-addr", addr);
 	else if (e == EADDRNOTAVAIL)
@@ -111,6 +113,23 @@ static void explain_listen_failure(const char *addr, const struct sockaddr_stora
 		snprintf(err, errlen, "cannot listen on %s: %s", addr, strerror(e));
 	else
 		snprintf(err, errlen, "cannot start the HTTP server on %s", addr);
+}
+
+int prom_check_addr(const char *addr, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	size_t sslen;
+	if (!addr || !*addr)
+		addr = PROM_DEFAULT_ADDR;
+	int rc = prom_parse_addr(addr, &ss, &sslen, err, errlen);
+	if (rc)
+		return rc;
+	int e = probe_listen(&ss, sslen);
+	if (e) {
+		describe_listen_error(addr, e, err, errlen);
+		return -e;
+	}
+	return 0;
 }
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, char *body, size_t len,
@@ -185,7 +204,7 @@ struct prom_exporter *prom_exporter_start(const char *addr, struct metrics_regis
 				     (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10, MHD_OPTION_END);
 	if (!e->daemon) {
-		explain_listen_failure(addr, &ss, sslen, err, errlen);
+		describe_listen_error(addr, probe_listen(&ss, sslen), err, errlen);
 		free(e);
 		return NULL;
 	}

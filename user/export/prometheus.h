@@ -26,4 +26,9 @@ void prom_exporter_stop(struct prom_exporter *e);
 struct sockaddr_storage;
 int prom_parse_addr(const char *addr, struct sockaddr_storage *ss, size_t *sslen, char *err, size_t errlen);
 
+/* Whether addr is well formed and can be listened on now (port free, address of this machine):
+ * 0, -EINVAL for a malformed address or -errno of the listen, with a one-line reason in err.
+ * Lets a command fail before its work rather than after. */
+int prom_check_addr(const char *addr, char *err, size_t errlen);
+
 #endif

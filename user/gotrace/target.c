@@ -11,6 +11,7 @@
 #include "binfmt/elf_module.h"
 #include "cli/exit_codes.h"
 #include "base/log.h"
+#include "base/preflight.h"
 #include "base/procfs.h"
 
 /* Go's register ABI (needed to read arguments from registers) arrived in Go 1.17. */
@@ -45,6 +46,14 @@ static int find_hook(struct elf_module *m, struct go_hook *h)
 static int open_binary(const char *path, const char *what, struct go_target *t)
 {
 	struct elf_module *m = elf_module_open(path);
+	if (!m && (errno == EISDIR || errno == ENODEV)) {
+		log_error("%s is not a regular file; give the path of a Go executable", what);
+		return GLIMPSE_EXIT_UNSUPPORTED_TARGET;
+	}
+	if (!m && errno == ENOEXEC) {
+		log_error("%s is not an ELF executable; give the path of a Go executable", what);
+		return GLIMPSE_EXIT_UNSUPPORTED_TARGET;
+	}
 	if (!m) {
 		log_error("cannot read %s (%s): %s", what, path, strerror(errno));
 		return errno == EACCES || errno == EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_FAILURE;
@@ -111,10 +120,14 @@ static int open_pid(pid_t pid, struct go_target *t, bool gone_is_error)
 		return GLIMPSE_EXIT_NO_PROCESS;
 	}
 	char comm[32] = "?", what[64];
-	proc_comm(pid, pid, comm, sizeof(comm));
+	if (proc_comm(pid, pid, comm, sizeof(comm)) < 0)
+		snprintf(comm, sizeof(comm), "?");
 	snprintf(what, sizeof(what), "process %d (%s)", (int)pid, comm);
+	int rc = preflight_target(pid);
+	if (rc)
+		return rc;
 	snprintf(t->binary, sizeof(t->binary), "/proc/%d/exe", (int)pid);
-	int rc = open_binary(t->binary, what, t);
+	rc = open_binary(t->binary, what, t);
 	if (rc == GLIMPSE_EXIT_FAILURE && !proc_exists(pid)) {
 		if (gone_is_error)
 			log_error("process %d exited while glimpse was attaching", (int)pid);

@@ -27,11 +27,6 @@ int sampler_parse_kind(const char *name, enum sampler_kind *kind)
 	return -EINVAL;
 }
 
-const char *sampler_kind_name(enum sampler_kind kind)
-{
-	return (size_t)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
-}
-
 int sampler_config_from_env(struct sampler_config *c, char *err, size_t errlen)
 {
 	*c = (struct sampler_config){ .kind = SAMPLER_PARENTBASED_ALWAYS_ON,

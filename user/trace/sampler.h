@@ -31,7 +31,6 @@ struct sampler_config {
 int sampler_config_from_env(struct sampler_config *c, char *err, size_t errlen);
 /* Parses a sampler name ("traceidratio"); -EINVAL if unknown. */
 int sampler_parse_kind(const char *name, enum sampler_kind *kind);
-const char *sampler_kind_name(enum sampler_kind kind);
 
 /* The head decision for a trace: remote_parent says a traceparent came in, parent_sampled
  * is its sampled flag. */
