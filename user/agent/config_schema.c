@@ -26,34 +26,64 @@ static const char *const samplers[] = { "always_on",
 #define AT(type, member) .offset = offsetof(type, member), .size = sizeof(((type *)0)->member)
 
 static const struct config_field prometheus_fields[] = {
-	{ .key = "address", .type = CONFIG_STR, AT(struct agent_config, prometheus_address), .def_str = "127.0.0.1:9464" },
+	{ .key = "address",
+	  .type = CONFIG_STR,
+	  AT(struct agent_config, prometheus_address),
+	  .def_str = "127.0.0.1:9464" },
 	{ 0 },
 };
 
 static const struct config_field otlp_fields[] = {
 	{ .key = "endpoint", .type = CONFIG_STR, AT(struct agent_config, otlp.endpoint) },
-	{ .key = "headers", .type = CONFIG_HEADERS, AT(struct agent_config, otlp.headers),
-	  .count_offset = offsetof(struct agent_config, otlp.nheaders), .max = AGENT_MAX_HEADERS,
-	  .what = "a mapping of header: value", .items = "headers" },
-	{ .key = "compression", .type = CONFIG_ENUM_BOOL, AT(struct agent_config, otlp.gzip), .what = "compression",
-	  .names = compressions, .true_index = 0, .def_num = 1 },
-	{ .key = "metrics_interval", .type = CONFIG_DURATION, AT(struct agent_config, otlp.metrics_interval_ms), .lo = 1,
+	{ .key = "headers",
+	  .type = CONFIG_HEADERS,
+	  AT(struct agent_config, otlp.headers),
+	  .count_offset = offsetof(struct agent_config, otlp.nheaders),
+	  .max = AGENT_MAX_HEADERS,
+	  .what = "a mapping of header: value",
+	  .items = "headers" },
+	{ .key = "compression",
+	  .type = CONFIG_ENUM_BOOL,
+	  AT(struct agent_config, otlp.gzip),
+	  .what = "compression",
+	  .names = compressions,
+	  .true_index = 0,
+	  .def_num = 1 },
+	{ .key = "metrics_interval",
+	  .type = CONFIG_DURATION,
+	  AT(struct agent_config, otlp.metrics_interval_ms),
+	  .lo = 1,
 	  .def_num = 60000 },
 	{ 0 },
 };
 
 static const struct config_field traces_fields[] = {
-	{ .key = "sampler", .type = CONFIG_ENUM_STR, AT(struct agent_config, traces.sampler), .what = "sampler",
-	  .names = samplers, .def_str = "parentbased_always_on" },
-	{ .key = "sampler_arg", .type = CONFIG_RATIO, AT(struct agent_config, traces.sampler_arg), .def_num = 1.0 },
-	{ .key = "keep_errors", .type = CONFIG_BOOL, AT(struct agent_config, traces.keep_errors), .def_num = 1 },
-	{ .key = "keep_slower_than", .type = CONFIG_DURATION, AT(struct agent_config, traces.keep_slower_than_ms) },
+	{ .key = "sampler",
+	  .type = CONFIG_ENUM_STR,
+	  AT(struct agent_config, traces.sampler),
+	  .what = "sampler",
+	  .names = samplers,
+	  .def_str = "parentbased_always_on" },
+	{ .key = "sampler_arg",
+	  .type = CONFIG_RATIO,
+	  AT(struct agent_config, traces.sampler_arg),
+	  .def_num = 1.0 },
+	{ .key = "keep_errors",
+	  .type = CONFIG_BOOL,
+	  AT(struct agent_config, traces.keep_errors),
+	  .def_num = 1 },
+	{ .key = "keep_slower_than",
+	  .type = CONFIG_DURATION,
+	  AT(struct agent_config, traces.keep_slower_than_ms) },
 	{ 0 },
 };
 
 static const struct config_field profiles_fields[] = {
 	{ .key = "directory", .type = CONFIG_STR, AT(struct agent_config, profiles.directory) },
-	{ .key = "interval", .type = CONFIG_DURATION, AT(struct agent_config, profiles.interval_ms), .lo = 1,
+	{ .key = "interval",
+	  .type = CONFIG_DURATION,
+	  AT(struct agent_config, profiles.interval_ms),
+	  .lo = 1,
 	  .def_num = 60000 },
 	{ .key = "otlp", .type = CONFIG_BOOL, AT(struct agent_config, profiles.otlp) },
 	{ 0 },
@@ -61,15 +91,36 @@ static const struct config_field profiles_fields[] = {
 
 static const struct config_field match_fields[] = {
 	{ .key = "exe", .type = CONFIG_STR, AT(struct agent_match, exe), .omit_unset = true },
-	{ .key = "process_name", .type = CONFIG_STR, AT(struct agent_match, process_name), .omit_unset = true },
-	{ .key = "port", .type = CONFIG_INT, AT(struct agent_match, port), .lo = 1, .hi = 65535,
-	  .what = "a port number 1..65535", .omit_unset = true },
-	{ .key = "container_id", .type = CONFIG_STR, AT(struct agent_match, container_id), .omit_unset = true },
-	{ .key = "k8s_namespace", .type = CONFIG_STR, AT(struct agent_match, k8s_namespace), .omit_unset = true },
+	{ .key = "process_name",
+	  .type = CONFIG_STR,
+	  AT(struct agent_match, process_name),
+	  .omit_unset = true },
+	{ .key = "port",
+	  .type = CONFIG_INT,
+	  AT(struct agent_match, port),
+	  .lo = 1,
+	  .hi = 65535,
+	  .what = "a port number 1..65535",
+	  .omit_unset = true },
+	{ .key = "container_id",
+	  .type = CONFIG_STR,
+	  AT(struct agent_match, container_id),
+	  .omit_unset = true },
+	{ .key = "k8s_namespace",
+	  .type = CONFIG_STR,
+	  AT(struct agent_match, k8s_namespace),
+	  .omit_unset = true },
 	{ .key = "k8s_pod", .type = CONFIG_STR, AT(struct agent_match, k8s_pod), .omit_unset = true },
-	{ .key = "pids", .type = CONFIG_PIDS, AT(struct agent_match, pids), .count_offset = offsetof(struct agent_match, npids),
-	  .max = AGENT_MAX_PIDS, .lo = 1, .hi = PID_LIMIT, .what = "a process id 1..4194304",
-	  .items = "pids", .omit_unset = true },
+	{ .key = "pids",
+	  .type = CONFIG_PIDS,
+	  AT(struct agent_match, pids),
+	  .count_offset = offsetof(struct agent_match, npids),
+	  .max = AGENT_MAX_PIDS,
+	  .lo = 1,
+	  .hi = PID_LIMIT,
+	  .what = "a process id 1..4194304",
+	  .items = "pids",
+	  .omit_unset = true },
 	{ .key = "listening", .type = CONFIG_BOOL, AT(struct agent_match, listening), .omit_unset = true },
 	{ .key = "go", .type = CONFIG_BOOL, AT(struct agent_match, go), .omit_unset = true },
 	{ 0 },
@@ -80,8 +131,13 @@ static const struct config_field signals_fields[] = {
 	{ .key = "traces", .type = CONFIG_BOOL, AT(struct agent_signals, traces), .def_num = 1 },
 	{ .key = "runtime", .type = CONFIG_BOOL, AT(struct agent_signals, runtime), .def_num = 1 },
 	{ .key = "cpu_profile", .type = CONFIG_BOOL, AT(struct agent_signals, cpu_profile), .def_num = 1 },
-	{ .key = "cpu_profile_hz", .type = CONFIG_INT, AT(struct agent_signals, cpu_profile_hz), .lo = 1, .hi = 1000,
-	  .what = "a frequency 1..1000", .def_num = 19 },
+	{ .key = "cpu_profile_hz",
+	  .type = CONFIG_INT,
+	  AT(struct agent_signals, cpu_profile_hz),
+	  .lo = 1,
+	  .hi = 1000,
+	  .what = "a frequency 1..1000",
+	  .def_num = 19 },
 	{ .key = "offcpu_profile", .type = CONFIG_BOOL, AT(struct agent_signals, offcpu_profile) },
 	{ 0 },
 };
@@ -89,22 +145,41 @@ static const struct config_field signals_fields[] = {
 const struct config_field config_schema_selector[] = {
 	{ .key = "name", .type = CONFIG_STR, AT(struct agent_selector, name) },
 	{ .key = "match", .type = CONFIG_MAP, AT(struct agent_selector, match), .fields = match_fields },
-	{ .key = "signals", .type = CONFIG_MAP, AT(struct agent_selector, signals), .fields = signals_fields },
+	{ .key = "signals",
+	  .type = CONFIG_MAP,
+	  AT(struct agent_selector, signals),
+	  .fields = signals_fields },
 	{ 0 },
 };
 
 static int selector_check(struct config_yaml *x, struct yaml_node *item, void *array, int index);
 
 const struct config_field config_schema_root[] = {
-	{ .key = "log_format", .type = CONFIG_ENUM_BOOL, AT(struct agent_config, log_json), .what = "log format",
-	  .names = log_formats, .true_index = 1 },
-	{ .key = "prometheus", .type = CONFIG_MAP, .size = sizeof(struct agent_config), .fields = prometheus_fields },
+	{ .key = "log_format",
+	  .type = CONFIG_ENUM_BOOL,
+	  AT(struct agent_config, log_json),
+	  .what = "log format",
+	  .names = log_formats,
+	  .true_index = 1 },
+	{ .key = "prometheus",
+	  .type = CONFIG_MAP,
+	  .size = sizeof(struct agent_config),
+	  .fields = prometheus_fields },
 	{ .key = "otlp", .type = CONFIG_MAP, .size = sizeof(struct agent_config), .fields = otlp_fields },
 	{ .key = "traces", .type = CONFIG_MAP, .size = sizeof(struct agent_config), .fields = traces_fields },
-	{ .key = "profiles", .type = CONFIG_MAP, .size = sizeof(struct agent_config), .fields = profiles_fields },
-	{ .key = "selectors", .type = CONFIG_LIST, .offset = offsetof(struct agent_config, selectors), .size = sizeof(struct agent_selector),
-	  .fields = config_schema_selector, .count_offset = offsetof(struct agent_config, nselectors),
-	  .max = AGENT_MAX_SELECTORS, .what = "a list of selectors", .items = "selectors",
+	{ .key = "profiles",
+	  .type = CONFIG_MAP,
+	  .size = sizeof(struct agent_config),
+	  .fields = profiles_fields },
+	{ .key = "selectors",
+	  .type = CONFIG_LIST,
+	  .offset = offsetof(struct agent_config, selectors),
+	  .size = sizeof(struct agent_selector),
+	  .fields = config_schema_selector,
+	  .count_offset = offsetof(struct agent_config, nselectors),
+	  .max = AGENT_MAX_SELECTORS,
+	  .what = "a list of selectors",
+	  .items = "selectors",
 	  .check = selector_check },
 	{ 0 },
 };
@@ -199,7 +274,8 @@ static int parse_headers(struct config_yaml *x, const struct config_field *f, vo
 	if (config_yaml_is_null(m))
 		return 0;
 	if (m->kind != YAML_NODE_MAP)
-		return config_yaml_fail_at(x, m, "'%s' is %s; expected %s", path, config_yaml_kind(m), f->what);
+		return config_yaml_fail_at(x, m, "'%s' is %s; expected %s", path, config_yaml_kind(m),
+					   f->what);
 	char qb[CONFIG_YAML_QUOTE_BUF];
 	for (struct yaml_node *k = m->first; k && k->next; k = k->next->next) {
 		if (k->kind != YAML_NODE_SCALAR)
@@ -214,13 +290,15 @@ static int parse_headers(struct config_yaml *x, const struct config_field *f, vo
 			return config_yaml_fail_at(x, k,
 						   "header name '%s' is too long (%zu bytes); expected at "
 						   "most %d bytes",
-						   config_yaml_quote(qb, k->raw, k->len), k->len, AGENT_STR - 1);
+						   config_yaml_quote(qb, k->raw, k->len), k->len,
+						   AGENT_STR - 1);
 		for (int i = 0; i < *n; i++)
 			if (!strcasecmp(headers[i][0], k->raw))
-				return config_yaml_fail_at(x, k, "duplicate header '%s'; expected each header once",
-							   k->raw);
+				return config_yaml_fail_at(
+					x, k, "duplicate header '%s'; expected each header once", k->raw);
 		if (*n == f->max)
-			return config_yaml_fail_at(x, k, "too many %s; expected at most %d", f->items, f->max);
+			return config_yaml_fail_at(x, k, "too many %s; expected at most %d", f->items,
+						   f->max);
 		char child[PATH_LEN];
 		if (join_path(child, path, k->raw))
 			snprintf(child, sizeof(child), "%s", path);
@@ -244,11 +322,13 @@ static int parse_pids(struct config_yaml *x, const struct config_field *f, void 
 	if (config_yaml_is_null(seq))
 		return 0;
 	if (seq->kind != YAML_NODE_SEQ)
-		return config_yaml_fail_at(x, seq, "'%s' is %s; expected a list of process ids like [123, 456]",
-					   path, config_yaml_kind(seq));
+		return config_yaml_fail_at(x, seq,
+					   "'%s' is %s; expected a list of process ids like [123, 456]", path,
+					   config_yaml_kind(seq));
 	for (struct yaml_node *it = seq->first; it; it = it->next) {
 		if (*n == f->max)
-			return config_yaml_fail_at(x, it, "too many %s; expected at most %d", f->items, f->max);
+			return config_yaml_fail_at(x, it, "too many %s; expected at most %d", f->items,
+						   f->max);
 		long pid;
 		int rc = config_value_int(x, it, path, f->lo, f->hi, f->what, &pid);
 		if (rc)
@@ -267,10 +347,12 @@ static int parse_list(struct config_yaml *x, const struct config_field *f, void 
 	if (config_yaml_is_null(seq))
 		return 0;
 	if (seq->kind != YAML_NODE_SEQ)
-		return config_yaml_fail_at(x, seq, "'%s' is %s; expected %s", path, config_yaml_kind(seq), f->what);
+		return config_yaml_fail_at(x, seq, "'%s' is %s; expected %s", path, config_yaml_kind(seq),
+					   f->what);
 	for (struct yaml_node *it = seq->first; it; it = it->next) {
 		if (*n == f->max)
-			return config_yaml_fail_at(x, it, "too many %s; expected at most %d", f->items, f->max);
+			return config_yaml_fail_at(x, it, "too many %s; expected at most %d", f->items,
+						   f->max);
 		void *item = array + (size_t)*n * f->size;
 		memset(item, 0, f->size);
 		config_schema_defaults(f->fields, item);
@@ -355,10 +437,11 @@ static int walk_map(struct config_yaml *x, struct yaml_node *m, const char *path
 			char list[256];
 			size_t o = 0;
 			for (const struct config_field *g = fields; g->key && o < sizeof(list); g++)
-				o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", g == fields ? "" : ", ",
-						      g->key);
+				o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
+						      g == fields ? "" : ", ", g->key);
 			return config_yaml_fail_at(x, k, "unknown key '%s%s%s'; expected one of %s", path,
-						   *path ? "." : "", config_yaml_quote(qb, k->raw, k->len), list);
+						   *path ? "." : "", config_yaml_quote(qb, k->raw, k->len),
+						   list);
 		}
 		char child[PATH_LEN];
 		if (join_path(child, path, f->key))
@@ -410,22 +493,28 @@ static int selector_check(struct config_yaml *x, struct yaml_node *item, void *a
 	if (!name)
 		return config_yaml_fail_at(x, item, "selector has no name; expected a 'name' key");
 	if (!s->name[0])
-		return config_yaml_fail_at(x, name->next, "selector name is empty; expected a non-empty name");
+		return config_yaml_fail_at(x, name->next,
+					   "selector name is empty; expected a non-empty name");
 	for (int i = 0; i < index; i++)
 		if (!strcmp(all[i].name, s->name))
-			return config_yaml_fail_at(x, name->next, "duplicate selector name '%s'; expected unique names",
+			return config_yaml_fail_at(x, name->next,
+						   "duplicate selector name '%s'; expected unique names",
 						   config_yaml_quote(qb, s->name, strlen(s->name)));
 	bool any = false;
 	char keys[256];
 	size_t o = 0;
 	for (const struct config_field *f = match_fields; f->key; f++) {
 		any |= field_set(f, &s->match);
-		o += (size_t)snprintf(keys + o, sizeof(keys) - o, "%s%s", f == match_fields ? "" : f[1].key ? ", " : " or ",
+		o += (size_t)snprintf(keys + o, sizeof(keys) - o, "%s%s",
+				      f == match_fields ? ""
+				      : f[1].key	? ", "
+							: " or ",
 				      f->key);
 	}
 	if (!any) {
 		struct yaml_node *match = find_key(item, "match");
-		return config_yaml_fail_at(x, match ? match : item, "selector '%s' matches nothing specific: give %s",
+		return config_yaml_fail_at(x, match ? match : item,
+					   "selector '%s' matches nothing specific: give %s",
 					   config_yaml_quote(qb, s->name, strlen(s->name)), keys);
 	}
 	return 0;
@@ -575,9 +664,10 @@ bool config_schema_equal(const struct config_field *fields, const void *a, const
 			break;
 		case CONFIG_HEADERS:
 			for (int i = 0; i < n && same; i++)
-				same = !strncmp(p + (size_t)i * 2 * AGENT_STR, q + (size_t)i * 2 * AGENT_STR, AGENT_STR) &&
-				       !strncmp(p + (size_t)(i * 2 + 1) * AGENT_STR, q + (size_t)(i * 2 + 1) * AGENT_STR,
-						AGENT_STR);
+				same = !strncmp(p + (size_t)i * 2 * AGENT_STR, q + (size_t)i * 2 * AGENT_STR,
+						AGENT_STR) &&
+				       !strncmp(p + (size_t)(i * 2 + 1) * AGENT_STR,
+						q + (size_t)(i * 2 + 1) * AGENT_STR, AGENT_STR);
 			break;
 		case CONFIG_PIDS:
 			same = !memcmp(p, q, (size_t)n * sizeof(pid_t));
@@ -587,7 +677,8 @@ bool config_schema_equal(const struct config_field *fields, const void *a, const
 			break;
 		case CONFIG_LIST:
 			for (int i = 0; i < n && same; i++)
-				same = config_schema_equal(f->fields, p + (size_t)i * f->size, q + (size_t)i * f->size);
+				same = config_schema_equal(f->fields, p + (size_t)i * f->size,
+							   q + (size_t)i * f->size);
 			break;
 		}
 		if (!same)

@@ -34,9 +34,9 @@ struct config_field {
 	const char *what;	  /* what a value is, for errors ("a port number 1..65535") */
 	const char *const *names; /* ENUM_*: the accepted words, NULL-terminated */
 	int true_index;
-	const char *def_str; /* default of STR and ENUM_STR */
-	double def_num;	     /* default of the others (bools 0/1, durations in ms) */
-	bool omit_unset;     /* a match criterion: printed only when set */
+	const char *def_str;		   /* default of STR and ENUM_STR */
+	double def_num;			   /* default of the others (bools 0/1, durations in ms) */
+	bool omit_unset;		   /* a match criterion: printed only when set */
 	const struct config_field *fields; /* MAP, LIST */
 	size_t count_offset;		   /* HEADERS, PIDS, LIST */
 	int max;

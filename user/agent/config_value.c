@@ -17,23 +17,27 @@ int config_value_str(struct config_yaml *x, struct yaml_node *v, const char *pat
 	if (rc)
 		return rc;
 	if (v->vlen >= size)
-		return config_yaml_fail_at(x, v, "value of '%s' is too long (%zu bytes); expected at most %zu bytes",
-			       path, v->vlen, size - 1);
+		return config_yaml_fail_at(
+			x, v, "value of '%s' is too long (%zu bytes); expected at most %zu bytes", path,
+			v->vlen, size - 1);
 	for (size_t i = 0; i < v->vlen;) {
 		uint32_t cp;
 		size_t k = utf8_decode((const unsigned char *)v->val + i, v->vlen - i, &cp);
 		if (k == 0)
-			return config_yaml_fail_at(x, v, "value of '%s' is not valid UTF-8; expected UTF-8 text", path);
+			return config_yaml_fail_at(
+				x, v, "value of '%s' is not valid UTF-8; expected UTF-8 text", path);
 		if (cp == '\n' || cp == '\r')
-			return config_yaml_fail_at(x, v,
-				       "value of '%s' contains a line break; expected one line (a "
-				       "block scalar needs |- or >-)",
-				       path);
+			return config_yaml_fail_at(
+				x, v,
+				"value of '%s' contains a line break; expected one line (a "
+				"block scalar needs |- or >-)",
+				path);
 		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
-			return config_yaml_fail_at(x, v,
-				       "value of '%s' contains a control character; expected printable "
-				       "text",
-				       path);
+			return config_yaml_fail_at(
+				x, v,
+				"value of '%s' contains a control character; expected printable "
+				"text",
+				path);
 		i += k;
 	}
 	memset(out, 0, size);
@@ -58,13 +62,13 @@ int config_value_bool(struct config_yaml *x, struct yaml_node *v, const char *pa
 	else {
 		char qb[CONFIG_YAML_QUOTE_BUF];
 		return config_yaml_fail_at(x, v, "'%s' is not a boolean; expected true or false",
-			       config_yaml_quote(qb, v->val, v->vlen));
+					   config_yaml_quote(qb, v->val, v->vlen));
 	}
 	return 0;
 }
 
-int config_value_int(struct config_yaml *x, struct yaml_node *v, const char *path, long lo, long hi, const char *what,
-		   long *out)
+int config_value_int(struct config_yaml *x, struct yaml_node *v, const char *path, long lo, long hi,
+		     const char *what, long *out)
 {
 	int rc = config_yaml_scalar(x, v, path, what);
 	if (rc)
@@ -85,11 +89,13 @@ int config_value_int(struct config_yaml *x, struct yaml_node *v, const char *pat
 	}
 	char qb[CONFIG_YAML_QUOTE_BUF];
 	if (i == digits || i != n)
-		return config_yaml_fail_at(x, v, "'%s' is not a number; expected %s", config_yaml_quote(qb, s, n), what);
+		return config_yaml_fail_at(x, v, "'%s' is not a number; expected %s",
+					   config_yaml_quote(qb, s, n), what);
 	if (neg)
 		val = -val;
 	if (big || val < lo || val > hi)
-		return config_yaml_fail_at(x, v, "%s is out of range; expected %s", config_yaml_quote(qb, s, n), what);
+		return config_yaml_fail_at(x, v, "%s is out of range; expected %s",
+					   config_yaml_quote(qb, s, n), what);
 	*out = val;
 	return 0;
 }
@@ -113,14 +119,17 @@ int config_value_ratio(struct config_yaml *x, struct yaml_node *v, const char *p
 	double d = ok && digit ? strtod(s, &end) : 0;
 	char qb[CONFIG_YAML_QUOTE_BUF];
 	if (!ok || !digit || end != s + n)
-		return config_yaml_fail_at(x, v, "'%s' is not a number; expected %s", config_yaml_quote(qb, s, n), what);
+		return config_yaml_fail_at(x, v, "'%s' is not a number; expected %s",
+					   config_yaml_quote(qb, s, n), what);
 	if (!(d >= 0 && d <= 1))
-		return config_yaml_fail_at(x, v, "%s is out of range; expected %s", config_yaml_quote(qb, s, n), what);
+		return config_yaml_fail_at(x, v, "%s is out of range; expected %s",
+					   config_yaml_quote(qb, s, n), what);
 	*out = d;
 	return 0;
 }
 
-int config_value_duration(struct config_yaml *x, struct yaml_node *v, const char *path, bool nonzero, uint32_t *out)
+int config_value_duration(struct config_yaml *x, struct yaml_node *v, const char *path, bool nonzero,
+			  uint32_t *out)
 {
 	const char *what = "a duration like 500ms, 10s, 1m or 1h";
 	int rc = config_yaml_scalar(x, v, path, what);
@@ -146,19 +155,21 @@ int config_value_duration(struct config_yaml *x, struct yaml_node *v, const char
 	char qb[CONFIG_YAML_QUOTE_BUF];
 	if (i == 0 || mult == 0)
 		return config_yaml_fail_at(x, v,
-			       "'%s' is not a duration; expected a number with ms, s, m or h, "
-			       "like 500ms, 10s, 1m or 1h",
-			       config_yaml_quote(qb, s, n));
+					   "'%s' is not a duration; expected a number with ms, s, m or h, "
+					   "like 500ms, 10s, 1m or 1h",
+					   config_yaml_quote(qb, s, n));
 	if (val > UINT32_MAX || val * mult > UINT32_MAX)
-		return config_yaml_fail_at(x, v, "duration '%s' is too long; expected at most 1193h", config_yaml_quote(qb, s, n));
+		return config_yaml_fail_at(x, v, "duration '%s' is too long; expected at most 1193h",
+					   config_yaml_quote(qb, s, n));
 	if (nonzero && val == 0)
-		return config_yaml_fail_at(x, v, "'%s' is zero; expected a duration greater than 0", config_yaml_quote(qb, s, n));
+		return config_yaml_fail_at(x, v, "'%s' is zero; expected a duration greater than 0",
+					   config_yaml_quote(qb, s, n));
 	*out = (uint32_t)(val * mult);
 	return 0;
 }
 
 int config_value_enum(struct config_yaml *x, struct yaml_node *v, const char *path, const char *what,
-		    const char *const *names, int *out)
+		      const char *const *names, int *out)
 {
 	char list[512];
 	size_t o = 0;
@@ -183,9 +194,9 @@ int config_value_enum(struct config_yaml *x, struct yaml_node *v, const char *pa
 		}
 	}
 	char qb[CONFIG_YAML_QUOTE_BUF];
-	return config_yaml_fail_at(x, v, "'%s' is not a %s; expected %s", config_yaml_quote(qb, v->val, v->vlen), what, expected);
+	return config_yaml_fail_at(x, v, "'%s' is not a %s; expected %s",
+				   config_yaml_quote(qb, v->val, v->vlen), what, expected);
 }
-
 
 /* A double-quoted YAML string. Characters YAML would not read back as written are escaped;
  * in values, $ is doubled so that ${VAR} substitution gives it back. */
@@ -237,4 +248,3 @@ void config_value_print_double(FILE *out, double d)
 		snprintf(buf, sizeof(buf), "%.17g", d);
 	fputs(buf, out);
 }
-

@@ -60,8 +60,7 @@ static int failv(struct config_yaml *x, size_t line, size_t col, const char *fmt
 	return -EINVAL;
 }
 
-int config_yaml_fail_pos(struct config_yaml *x, size_t line, size_t col,
-							  const char *fmt, ...)
+int config_yaml_fail_pos(struct config_yaml *x, size_t line, size_t col, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -70,8 +69,7 @@ int config_yaml_fail_pos(struct config_yaml *x, size_t line, size_t col,
 	return rc;
 }
 
-int config_yaml_fail_at(struct config_yaml *x, const struct yaml_node *n, const char *fmt,
-							 ...)
+int config_yaml_fail_at(struct config_yaml *x, const struct yaml_node *n, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -134,24 +132,25 @@ static int syntax_error(struct config_yaml *x, const yaml_parser_t *p)
 		size_t line = 0, col = 0;
 		advance(x, 0, p->problem_offset, &line, &col);
 		if (p->problem_value >= 0)
-			return config_yaml_fail_pos(x, line, col, "%s (byte 0x%02x); expected UTF-8 text", problem,
-					(unsigned)p->problem_value & 0xff);
+			return config_yaml_fail_pos(x, line, col, "%s (byte 0x%02x); expected UTF-8 text",
+						    problem, (unsigned)p->problem_value & 0xff);
 		return config_yaml_fail_pos(x, line, col, "%s; expected UTF-8 text", problem);
 	}
 	default:
 		if (p->context)
 			return config_yaml_fail_pos(x, p->problem_mark.line, p->problem_mark.column,
-					"%s (%s at %zu:%zu); expected valid YAML", problem, p->context,
-					p->context_mark.line + 1, p->context_mark.column + 1);
-		return config_yaml_fail_pos(x, p->problem_mark.line, p->problem_mark.column, "%s; expected valid YAML",
-				problem);
+						    "%s (%s at %zu:%zu); expected valid YAML", problem,
+						    p->context, p->context_mark.line + 1,
+						    p->context_mark.column + 1);
+		return config_yaml_fail_pos(x, p->problem_mark.line, p->problem_mark.column,
+					    "%s; expected valid YAML", problem);
 	}
 }
 
 /* ---- building the tree from libyaml events ---------------------------------------- */
 
-static struct yaml_node *new_node(struct config_yaml *x, struct yaml_node *parent, enum yaml_kind kind, const yaml_event_t *e,
-			     const char *raw, size_t len)
+static struct yaml_node *new_node(struct config_yaml *x, struct yaml_node *parent, enum yaml_kind kind,
+				  const yaml_event_t *e, const char *raw, size_t len)
 {
 	struct yaml_node *n = calloc(1, sizeof(*n) + len + 1);
 	if (!n)
@@ -193,8 +192,8 @@ static int refuse_tag(struct config_yaml *x, const yaml_event_t *e, const yaml_c
 	char qb[CONFIG_YAML_QUOTE_BUF];
 	const char *t = (const char *)tag;
 	return config_yaml_fail_pos(x, e->start_mark.line, e->start_mark.column,
-			"YAML tag '%s' is not supported; expected an untagged value",
-			config_yaml_quote(qb, t, strlen(t)));
+				    "YAML tag '%s' is not supported; expected an untagged value",
+				    config_yaml_quote(qb, t, strlen(t)));
 }
 
 static int build(struct config_yaml *x, yaml_parser_t *p, struct yaml_node **root)
@@ -216,15 +215,17 @@ static int build(struct config_yaml *x, yaml_parser_t *p, struct yaml_node **roo
 			break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1)
-				rc = config_yaml_fail_pos(x, e.start_mark.line, e.start_mark.column,
-					      "a second YAML document; expected a single document");
+				rc = config_yaml_fail_pos(
+					x, e.start_mark.line, e.start_mark.column,
+					"a second YAML document; expected a single document");
 			break;
 		case YAML_ALIAS_EVENT: {
 			const char *a = (const char *)e.data.alias.anchor;
-			rc = config_yaml_fail_pos(x, e.start_mark.line, e.start_mark.column,
-				      "alias '*%s' is not supported; expected a value written out "
-				      "(anchors and aliases are not supported)",
-				      config_yaml_quote(qb, a, strlen(a)));
+			rc = config_yaml_fail_pos(
+				x, e.start_mark.line, e.start_mark.column,
+				"alias '*%s' is not supported; expected a value written out "
+				"(anchors and aliases are not supported)",
+				config_yaml_quote(qb, a, strlen(a)));
 			break;
 		}
 		case YAML_SCALAR_EVENT:
@@ -253,13 +254,16 @@ static int build(struct config_yaml *x, yaml_parser_t *p, struct yaml_node **roo
 			/* Refused at the first level too deep: libyaml rescans every open level on
 			 * each token, so reading on would cost the square of the depth. */
 			if (++depth > CONFIG_YAML_MAX_DEPTH) {
-				rc = config_yaml_fail_pos(x, e.start_mark.line, e.start_mark.column,
-							  "nesting deeper than %d levels; expected at most %d "
-							  "nested mappings and lists",
-							  CONFIG_YAML_MAX_DEPTH, CONFIG_YAML_MAX_DEPTH);
+				rc = config_yaml_fail_pos(
+					x, e.start_mark.line, e.start_mark.column,
+					"nesting deeper than %d levels; expected at most %d "
+					"nested mappings and lists",
+					CONFIG_YAML_MAX_DEPTH, CONFIG_YAML_MAX_DEPTH);
 				break;
 			}
-			n = new_node(x, cur, e.type == YAML_MAPPING_START_EVENT ? YAML_NODE_MAP : YAML_NODE_SEQ, &e, NULL, 0);
+			n = new_node(x, cur,
+				     e.type == YAML_MAPPING_START_EVENT ? YAML_NODE_MAP : YAML_NODE_SEQ, &e,
+				     NULL, 0);
 			if (!n) {
 				rc = config_yaml_fail_oom(x);
 				break;
@@ -296,7 +300,9 @@ bool config_yaml_is_null(const struct yaml_node *n)
 
 const char *config_yaml_kind(const struct yaml_node *n)
 {
-	return n->kind == YAML_NODE_MAP ? "a mapping" : n->kind == YAML_NODE_SEQ ? "a list" : "a single value";
+	return n->kind == YAML_NODE_MAP	  ? "a mapping"
+	       : n->kind == YAML_NODE_SEQ ? "a list"
+					  : "a single value";
 }
 
 struct sbuf {
@@ -328,7 +334,8 @@ static void sbuf_put(struct sbuf *b, const char *s, size_t n)
 
 /* Where the k-th (0-based) ${ of scalar n is in the file: found in the scalar's source text,
  * else (an escape sequence made it) the scalar's start. */
-static void ref_pos(const struct config_yaml *x, const struct yaml_node *n, size_t k, size_t *line, size_t *col)
+static void ref_pos(const struct config_yaml *x, const struct yaml_node *n, size_t k, size_t *line,
+		    size_t *col)
 {
 	*line = n->line;
 	*col = n->col;
@@ -380,8 +387,9 @@ static int resolve(struct config_yaml *x, struct yaml_node *n)
 		ref_pos(x, n, refs++, &line, &col);
 		const char *close = memchr(r + i, '}', len - i);
 		if (!close) {
-			rc = config_yaml_fail_pos(x, line, col,
-				      "'${' without a closing '}'; expected ${NAME} or ${NAME:-default}");
+			rc = config_yaml_fail_pos(
+				x, line, col,
+				"'${' without a closing '}'; expected ${NAME} or ${NAME:-default}");
 			break;
 		}
 		size_t name = i + 2, j = name;
@@ -391,9 +399,9 @@ static int resolve(struct config_yaml *x, struct yaml_node *n)
 		bool has_default = j + 1 < len && r[j] == ':' && r[j + 1] == '-';
 		if (nlen == 0 || nlen > VAR_NAME_MAX || (!has_default && j != end)) {
 			rc = config_yaml_fail_pos(x, line, col,
-				      "'%s' is not a variable reference; expected ${NAME} or "
-				      "${NAME:-default}, NAME of letters, digits and _",
-				      config_yaml_quote(qb, r + i, end + 1 - i));
+						  "'%s' is not a variable reference; expected ${NAME} or "
+						  "${NAME:-default}, NAME of letters, digits and _",
+						  config_yaml_quote(qb, r + i, end + 1 - i));
 			break;
 		}
 		char var[VAR_NAME_MAX + 1];
@@ -403,10 +411,11 @@ static int resolve(struct config_yaml *x, struct yaml_node *n)
 		size_t dlen = has_default ? end - (j + 2) : 0;
 		for (size_t d = 0; d + 1 < dlen; d++) {
 			if (def[d] == '$' && def[d + 1] == '{') {
-				rc = config_yaml_fail_pos(x, line, col,
-					      "'${' inside the default of ${%s}; expected a default "
-					      "without variable references",
-					      var);
+				rc = config_yaml_fail_pos(
+					x, line, col,
+					"'${' inside the default of ${%s}; expected a default "
+					"without variable references",
+					var);
 				break;
 			}
 		}
@@ -418,10 +427,11 @@ static int resolve(struct config_yaml *x, struct yaml_node *n)
 		else if (v)
 			sbuf_put(&b, v, strlen(v));
 		else
-			rc = config_yaml_fail_pos(x, line, col,
-				      "environment variable '%s' is not set; expected it set, or a "
-				      "default as in ${%s:-default}",
-				      var, var);
+			rc = config_yaml_fail_pos(
+				x, line, col,
+				"environment variable '%s' is not set; expected it set, or a "
+				"default as in ${%s:-default}",
+				var, var);
 		i = end + 1;
 	}
 	if (!rc && b.oom)
@@ -443,10 +453,10 @@ static int resolve(struct config_yaml *x, struct yaml_node *n)
 int config_yaml_scalar(struct config_yaml *x, struct yaml_node *v, const char *path, const char *expected)
 {
 	if (v->kind != YAML_NODE_SCALAR)
-		return config_yaml_fail_at(x, v, "'%s' is %s; expected %s", path, config_yaml_kind(v), expected);
+		return config_yaml_fail_at(x, v, "'%s' is %s; expected %s", path, config_yaml_kind(v),
+					   expected);
 	return resolve(x, v);
 }
-
 
 int config_yaml_build(struct config_yaml *x, struct yaml_node **root)
 {

@@ -59,8 +59,9 @@ bool config_yaml_is_null(const struct yaml_node *n);
 const char *config_yaml_kind(const struct yaml_node *n);
 
 /* Write the error into x->err; return -EINVAL (-ENOMEM for _oom). */
-__attribute__((format(printf, 3, 4))) int config_yaml_fail_at(struct config_yaml *x, const struct yaml_node *n,
-							      const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) int config_yaml_fail_at(struct config_yaml *x,
+							      const struct yaml_node *n, const char *fmt,
+							      ...);
 __attribute__((format(printf, 4, 5))) int config_yaml_fail_pos(struct config_yaml *x, size_t line, size_t col,
 							       const char *fmt, ...);
 int config_yaml_fail_oom(struct config_yaml *x);

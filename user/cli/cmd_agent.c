@@ -47,10 +47,11 @@
 #define OTLP_FLUSH_MS 5000
 
 static const char usage[] =
-	"Usage: glimpse agent --config FILE [options]\n"
+	"Usage: glimpse agent [--config FILE] [options]\n"
 	"\n"
 	"Runs once per node: instruments every process a selector in FILE matches — those running\n"
-	"now and those started later — and exports their metrics, traces and profiles.\n"
+	"now and those started later — and exports their metrics, traces and profiles. Without\n"
+	"FILE: every Go program listening on TCP (see --print-config).\n"
 	"\n"
 	"  -c, --config FILE         YAML configuration (see README: 'glimpse agent')\n"
 	"      --print-config        print the effective configuration and exit\n"
@@ -524,12 +525,11 @@ int cmd_agent(int argc, char **argv)
 	cli_apply_common();
 	if (optind < argc)
 		cli_usage_error("agent", "unexpected argument '%s'", argv[optind]);
-	if (!config)
-		cli_usage_error("agent", "no configuration: give --config FILE");
 
 	static struct agent ag;
 	char err[1024];
-	if (agent_config_load(&ag.cfg, config, err, sizeof(err))) {
+	if (config ? agent_config_load(&ag.cfg, config, err, sizeof(err))
+		   : agent_config_default(&ag.cfg, err, sizeof(err))) {
 		log_error("%s", err);
 		return GLIMPSE_EXIT_USAGE;
 	}
