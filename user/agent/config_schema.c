@@ -397,8 +397,10 @@ static int parse_field(struct config_yaml *x, const struct config_field *f, void
 		return rc;
 	case CONFIG_ENUM_STR:
 		rc = config_value_enum(x, v, path, f->what, f->names, &which);
-		if (!rc)
+		if (!rc) {
+			memset(p, 0, f->size);
 			snprintf(p, f->size, "%s", f->names[which]);
+		}
 		return rc;
 	case CONFIG_HEADERS:
 		return parse_headers(x, f, obj, v, path);
