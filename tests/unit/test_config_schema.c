@@ -117,7 +117,8 @@ static void build_case(const struct key_case *k, char *yaml, size_t size, struct
 	unsigned char *base = (unsigned char *)want;
 	if (strncmp(k->path, "selectors.", 10)) {
 		if (dot)
-			snprintf(yaml, size, "%.*s:\n  %s: %s\n", (int)(dot - k->path), k->path, dot + 1, k->yaml);
+			snprintf(yaml, size, "%.*s:\n  %s: %s\n", (int)(dot - k->path), k->path, dot + 1,
+				 k->yaml);
 		else
 			snprintf(yaml, size, "%s: %s\n", k->path, k->yaml);
 	} else {
@@ -131,11 +132,13 @@ static void build_case(const struct key_case *k, char *yaml, size_t size, struct
 			s->match.pids[0] = 1, s->match.npids = 1;
 			snprintf(yaml, size, "selectors:\n  - name: %s\n    match: {pids: [1]}\n", k->yaml);
 		} else if (!strncmp(key, "match.", 6)) {
-			snprintf(yaml, size, "selectors:\n  - name: s\n    match:\n      %s: %s\n", key + 6, k->yaml);
+			snprintf(yaml, size, "selectors:\n  - name: s\n    match:\n      %s: %s\n", key + 6,
+				 k->yaml);
 		} else {
 			s->match.pids[0] = 1, s->match.npids = 1;
 			snprintf(yaml, size,
-				 "selectors:\n  - name: s\n    match: {pids: [1]}\n    signals:\n      %s: %s\n",
+				 "selectors:\n  - name: s\n    match: {pids: [1]}\n    signals:\n      %s: "
+				 "%s\n",
 				 key + 8, k->yaml);
 		}
 	}
@@ -240,7 +243,8 @@ static void test_depth_cap(void **state)
 	assert_non_null(c);
 	agent_config_defaults(c);
 	char err[512];
-	assert_int_equal(agent_config_parse(c, "deep.yaml", yaml, strlen(yaml), no_env, err, sizeof(err)), -EINVAL);
+	assert_int_equal(agent_config_parse(c, "deep.yaml", yaml, strlen(yaml), no_env, err, sizeof(err)),
+			 -EINVAL);
 	/* the root mapping is level 1, so the 32nd '[' (column 12 + 31) is level 33 */
 	assert_string_equal(err, "deep.yaml:1:43: nesting deeper than 32 levels; expected at most 32 "
 				 "nested mappings and lists");
