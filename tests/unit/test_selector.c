@@ -37,14 +37,15 @@ static struct agent_config *config(const char *yaml)
 }
 
 /* Selectors in order; the first that matches wins. */
-static const char selectors_yaml[] = "selectors:\n"
-				     "  - {name: by-pid, match: {pids: [42, 43]}}\n"
-				     "  - {name: by-exe, match: {exe: \"/usr/bin/py*\"}}\n"
-				     "  - {name: by-comm-port, match: {process_name: \"api-*\", port: 8080}}\n"
-				     "  - {name: by-pod, match: {k8s_namespace: shop, k8s_pod: \"cart-*\"}}\n"
-				     "  - {name: by-container, match: {container_id: \"abc*\"}}\n"
-				     "  - {name: listening-go, match: {listening: true, go: true}}\n"
-				     "  - {name: listening, match: {listening: true}}\n";
+static const char selectors_yaml[] =
+	"selectors:\n"
+	"  - {name: by-pid, match: {pids: [42, 43]}}\n"
+	"  - {name: by-exe, match: {exe: \"/usr/bin/py*\"}}\n"
+	"  - {name: by-comm-port, match: {process_name: \"api-*\", port: 8080}}\n"
+	"  - {name: by-pod, match: {k8s_namespace: shop, k8s_pod: \"cart-*\"}}\n"
+	"  - {name: by-container, match: {container_id: \"abc*\"}}\n"
+	"  - {name: listening-go, match: {listening: true, go: true}}\n"
+	"  - {name: listening, match: {listening: true}}\n";
 
 struct fixture {
 	const char *what;
@@ -59,10 +60,11 @@ static const struct fixture fixtures[] = {
 	{ "listed pid, anything else", 42, "/bin/sh", "sh", "", "", "", 0, false, 0 },
 	{ "second listed pid", 43, "/usr/bin/python3", "python3", "", "", "", 0, false, 0 },
 	{ "exe glob", 7, "/usr/bin/python3", "python3", "", "", "", 0, false, 1 },
-	{ "deleted exe still matches its path", 7, "/usr/bin/python3 (deleted)", "python3", "", "", "", 0, false,
-	  1 },
+	{ "deleted exe still matches its path", 7, "/usr/bin/python3 (deleted)", "python3", "", "", "", 0,
+	  false, 1 },
 	{ "comm glob and port", 8, "/srv/api", "api-v2", "", "", "", 8080, true, 2 },
-	{ "comm glob, wrong port: falls to listening-go", 8, "/srv/api", "api-v2", "", "", "", 9090, true, 5 },
+	{ "comm glob, wrong port: falls to listening-go", 8, "/srv/api", "api-v2", "", "", "", 9090, true,
+	  5 },
 	{ "namespace and pod glob", 9, "/app", "app", "", "shop", "cart-7d9f", 0, false, 3 },
 	{ "namespace without the pod", 9, "/app", "app", "", "shop", "web-1", 0, false, -1 },
 	{ "container id glob", 10, "/app", "app", "abcdef", "", "", 0, false, 4 },
