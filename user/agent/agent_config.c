@@ -15,7 +15,7 @@
 
 /* What `glimpse agent` runs without --config: every Go program that listens on TCP, with
  * HTTP/SQL metrics, traces and runtime metrics; CPU profiles ready at 19 Hz but off. */
-const char agent_config_default_yaml[] =
+static const char default_yaml[] =
 	"# glimpse agent: the built-in configuration (glimpse agent without --config)\n"
 	"selectors:\n"
 	"  - name: listening-go\n"
@@ -113,8 +113,8 @@ int agent_config_load(struct agent_config *c, const char *path, char *err, size_
 
 int agent_config_default(struct agent_config *c, char *err, size_t errlen)
 {
-	return agent_config_parse(c, "<built-in configuration>", agent_config_default_yaml,
-				  sizeof(agent_config_default_yaml) - 1, NULL, err, errlen);
+	return agent_config_parse(c, "<built-in configuration>", default_yaml, sizeof(default_yaml) - 1, NULL,
+				  err, errlen);
 }
 
 void agent_config_print(const struct agent_config *c, FILE *out)

@@ -81,7 +81,6 @@ int agent_config_parse(struct agent_config *c, const char *name, const char *tex
 /* The built-in configuration (what `glimpse agent` runs without --config): every Go program
  * with a listening TCP socket gets HTTP/SQL metrics, traces and runtime metrics; CPU
  * profiles at 19 Hz, off. Parsed like a file (errors as above). */
-extern const char agent_config_default_yaml[];
 int agent_config_default(struct agent_config *c, char *err, size_t errlen);
 /* Reads and parses a file. Errors as above (or "FILE: cannot read: ..."). */
 int agent_config_load(struct agent_config *c, const char *path, char *err, size_t errlen);

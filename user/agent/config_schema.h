@@ -55,6 +55,11 @@ void config_schema_defaults(const struct config_field *fields, void *obj);
 int config_schema_parse(struct config_yaml *x, struct yaml_node *root, struct agent_config *c);
 /* The fields as YAML that config_schema_parse reads back to an equal object. */
 void config_schema_print(const struct config_field *fields, const void *obj, FILE *out);
+/* An INT field's value (uint16_t or int, by size). */
+long config_schema_int(const void *p, size_t size);
+/* Whether a field holds a value (a non-empty string, true, non-zero, pids listed); fields of
+ * other types always do. */
+bool config_schema_is_set(const struct config_field *f, const void *obj);
 /* Field by field, as the table says (only the used entries of arrays). */
 bool config_schema_equal(const struct config_field *fields, const void *a, const void *b);
 
