@@ -9,6 +9,8 @@ import subprocess
 import sys
 import urllib.request
 
+import pytest
+
 from conftest import APPS, GLIMPSE, free_port, metric_value, parse_prometheus, wait_for
 
 
@@ -91,3 +93,28 @@ def test_print_config_loads_back(tmp_path):
                            text=True, timeout=30)
     assert again.returncode == 0, again.stderr
     assert again.stdout == r.stdout
+
+
+@pytest.mark.xfail(strict=True, reason="the agent matches a process once, at exec, before a server has "
+                   "listened: listening/port selectors need the agent to re-check new processes (agent/, not "
+                   "the selector)")
+def test_default_config_instruments_a_server_started_later(tmp_path):
+    port = free_port()
+    err = open(tmp_path / "agent.err", "w+")
+    agent = subprocess.Popen([GLIMPSE, "agent", "--prometheus-addr", f"127.0.0.1:{port}"],
+                             stdout=subprocess.DEVNULL, stderr=err, text=True)
+    svc = None
+    try:
+        assert wait_for(lambda: "agent running" in open(tmp_path / "agent.err").read() or agent.poll() is not None,
+                        timeout=20)
+        assert agent.poll() is None
+        svc = subprocess.Popen([os.path.join(APPS, "httpsvc-1.22")], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+        assert svc.stdout.readline().startswith("ready ")
+        assert wait_for(lambda: svc.pid in targets(port), timeout=5)
+    finally:
+        for p in (svc, agent):
+            if p and p.poll() is None:
+                p.kill()
+            if p:
+                p.wait()

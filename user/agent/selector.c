@@ -87,7 +87,9 @@ static bool matches(const struct agent_match *m, struct process_facts *f)
 		if (!listed)
 			return false;
 	}
-	/* A deleted executable shows as "path (deleted)": match the path. */
+	/* A deleted executable shows as "path (deleted)": match the path. The lazy facts come
+	 * last, cheapest first: reading an ELF header costs less than the network namespace's
+	 * whole socket table. */
 	char exe[PATH_MAX];
 	snprintf(exe, sizeof(exe), "%s", f->exe);
 	char *deleted = strstr(exe, " (deleted)");
@@ -96,8 +98,8 @@ static bool matches(const struct agent_match *m, struct process_facts *f)
 	return glob(m->exe, exe) && glob(m->process_name, f->comm) &&
 	       glob(m->container_id, f->container.container_id) &&
 	       glob(m->k8s_namespace, f->container.namespace_name) &&
-	       glob(m->k8s_pod, f->container.pod_name) && (!m->port || has_port(f, m->port)) &&
-	       (!m->listening || listens(f)) && (!m->go || is_go(f));
+	       glob(m->k8s_pod, f->container.pod_name) && (!m->go || is_go(f)) &&
+	       (!m->port || has_port(f, m->port)) && (!m->listening || listens(f));
 }
 
 int selector_match(const struct agent_config *c, struct process_facts *f)
