@@ -92,7 +92,10 @@ static const struct key_case *find_case(const char *path)
 /* Every leaf key of the table, as a dotted path; each must have a case. */
 static size_t walk_schema(const struct config_field *fields, const char *prefix)
 {
-	size_t n = 0;
+	size_t n = 0, keys = 0;
+	for (const struct config_field *f = fields; f->key; f++)
+		keys++;
+	assert_true(keys <= 32); /* the parser's seen-key mask */
 	for (const struct config_field *f = fields; f->key; f++) {
 		char path[128];
 		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", f->key);
