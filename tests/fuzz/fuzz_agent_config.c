@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* libFuzzer harness for user/agent/agent_config.c, which parses a YAML file the user (or whoever can
+/* libFuzzer harness for user/agent/agent_config.c (and the config_yaml, config_value and
+ * config_schema layers under it), which parses a YAML file the user (or whoever can
  * write it) controls. Each input is parsed with a fixed fake environment. Checked besides
  * memory safety (ASan/UBSan):
  *   - an error is -EINVAL or -ENOMEM, with one line "fuzz.yaml:LINE:COL: ..." in err, and

@@ -213,7 +213,7 @@ static const struct error_case error_cases[] = {
 	  "otlp, traces, profiles, selectors" },
 	{ "selectors:\n  - name: a\n    match: {port: 1, ports: 2}\n",
 	  "config.yaml:3:22: unknown key 'selectors[0].match.ports'; expected one of exe, "
-	  "process_name, port, container_id, k8s_namespace, k8s_pod, pids" },
+	  "process_name, port, container_id, k8s_namespace, k8s_pod, pids, listening, go" },
 	{ "otlp:\n  endpoint: a\n  endpoint: b\n",
 	  "config.yaml:3:3: duplicate key 'otlp.endpoint'; expected each key once" },
 	{ "? [a]\n: 1\n", "config.yaml:1:3: a top-level key is a list; expected a key name" },
@@ -265,7 +265,7 @@ static const struct error_case error_cases[] = {
 	  "config.yaml:3:23: -2 is out of range; expected a process id 1..4194304" },
 	{ "selectors:\n  - name: a\n    match: {pid: [1]}\n    signals: {cpu_profile_hz: 0}\n",
 	  "config.yaml:3:13: unknown key 'selectors[0].match.pid'; expected one of exe, "
-	  "process_name, port, container_id, k8s_namespace, k8s_pod, pids" },
+	  "process_name, port, container_id, k8s_namespace, k8s_pod, pids, listening, go" },
 	{ "selectors:\n  - name: a\n    match: {port: 1}\n    signals: {cpu_profile_hz: 1001}\n",
 	  "config.yaml:4:31: 1001 is out of range; expected a frequency 1..1000" },
 	{ "selectors:\n  - name: a\n    match: {port: 1}\n"
@@ -295,10 +295,10 @@ static const struct error_case error_cases[] = {
 	  "config.yaml:4:11: duplicate selector name 'a'; expected unique names" },
 	{ "selectors:\n  - name: checkout\n    match:\n      exe: \"\"\n",
 	  "config.yaml:3:5: selector 'checkout' matches nothing specific: give exe, process_name, "
-	  "port, container_id, k8s_namespace, k8s_pod or pids" },
+	  "port, container_id, k8s_namespace, k8s_pod, pids, listening or go" },
 	{ "selectors:\n  - name: x\n",
 	  "config.yaml:2:5: selector 'x' matches nothing specific: give exe, process_name, port, "
-	  "container_id, k8s_namespace, k8s_pod or pids" },
+	  "container_id, k8s_namespace, k8s_pod, pids, listening or go" },
 	{ "selectors:\n  - match: {port: 80}\n",
 	  "config.yaml:2:5: selector has no name; expected a 'name' key" },
 	{ "selectors:\n  - name: \"\"\n    match: {port: 80}\n",

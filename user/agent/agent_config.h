@@ -25,6 +25,8 @@ struct agent_match {
 	char k8s_pod[AGENT_STR];
 	pid_t pids[AGENT_MAX_PIDS];
 	int npids;
+	bool listening; /* has a listening TCP socket (any port) */
+	bool go;	/* runs a Go program (the executable has Go build info) */
 };
 
 struct agent_signals {
@@ -76,12 +78,16 @@ void agent_selector_defaults(struct agent_selector *s);
  * Aliases, tags and more than one document are errors. */
 int agent_config_parse(struct agent_config *c, const char *name, const char *text, size_t len,
 		       const char *(*getenv_fn)(const char *), char *err, size_t errlen);
+/* The built-in configuration (what `glimpse agent` runs without --config): every Go program
+ * with a listening TCP socket gets HTTP/SQL metrics, traces and runtime metrics; CPU
+ * profiles at 19 Hz, off. Parsed like a file (errors as above). */
+int agent_config_default(struct agent_config *c, char *err, size_t errlen);
 /* Reads and parses a file. Errors as above (or "FILE: cannot read: ..."). */
 int agent_config_load(struct agent_config *c, const char *path, char *err, size_t errlen);
 /* The effective configuration as YAML (--print-config), in the file's schema: parsing it
  * gives back an equal configuration ($ written as $$, durations in the largest exact unit). */
 void agent_config_print(const struct agent_config *c, FILE *out);
-/* Field by field (strings as strings, only the used entries of the arrays). */
+/* Field by field as the schema says (strings as strings, only the used entries of arrays). */
 bool agent_config_equal(const struct agent_config *a, const struct agent_config *b);
 
 #endif

@@ -2,12 +2,15 @@
 #include "agent/selector.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <gelf.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/procfs.h"
+#include "binfmt/gobinary.h"
 
 int process_facts_read(pid_t pid, struct process_facts *f)
 {
@@ -29,16 +32,50 @@ static bool glob(const char *pattern, const char *value)
 	return !*pattern || fnmatch(pattern, value, 0) == 0;
 }
 
+static void read_ports(struct process_facts *f)
+{
+	if (f->ports_read)
+		return;
+	int n = proc_listening_ports(f->pid, f->ports, FACTS_MAX_PORTS);
+	f->nports = n < 0 ? 0 : n; /* gone, or its fds are not ours to read: no ports */
+	f->ports_read = true;
+}
+
 static bool has_port(struct process_facts *f, uint16_t port)
 {
-	if (!f->ports_read) {
-		f->nports = proc_listening_ports(f->pid, f->ports, FACTS_MAX_PORTS);
-		f->ports_read = true;
-	}
+	read_ports(f);
 	for (int i = 0; i < f->nports; i++)
 		if (f->ports[i] == port)
 			return true;
 	return false;
+}
+
+static bool listens(struct process_facts *f)
+{
+	read_ports(f);
+	return f->nports > 0;
+}
+
+/* Go build info is what every Go toolchain the tracer supports writes; whether the tracer
+ * can probe this build is decided (and logged) when the agent attaches. */
+static bool is_go(struct process_facts *f)
+{
+	if (f->go_read)
+		return f->go;
+	f->go_read = true;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)f->pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	char version[32];
+	f->go = elf && go_buildinfo_version(elf, version, sizeof(version)) == 0;
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return f->go;
 }
 
 static bool matches(const struct agent_match *m, struct process_facts *f)
@@ -50,7 +87,9 @@ static bool matches(const struct agent_match *m, struct process_facts *f)
 		if (!listed)
 			return false;
 	}
-	/* A deleted executable shows as "path (deleted)": match the path. */
+	/* A deleted executable shows as "path (deleted)": match the path. The lazy facts come
+	 * last, cheapest first: reading an ELF header costs less than the network namespace's
+	 * whole socket table. */
 	char exe[PATH_MAX];
 	snprintf(exe, sizeof(exe), "%s", f->exe);
 	char *deleted = strstr(exe, " (deleted)");
@@ -59,7 +98,8 @@ static bool matches(const struct agent_match *m, struct process_facts *f)
 	return glob(m->exe, exe) && glob(m->process_name, f->comm) &&
 	       glob(m->container_id, f->container.container_id) &&
 	       glob(m->k8s_namespace, f->container.namespace_name) &&
-	       glob(m->k8s_pod, f->container.pod_name) && (!m->port || has_port(f, m->port));
+	       glob(m->k8s_pod, f->container.pod_name) && (!m->go || is_go(f)) &&
+	       (!m->port || has_port(f, m->port)) && (!m->listening || listens(f));
 }
 
 int selector_match(const struct agent_config *c, struct process_facts *f)

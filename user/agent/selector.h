@@ -19,14 +19,17 @@ struct process_facts {
 	char exe[PATH_MAX]; /* as the process sees it (inside its mount namespace) */
 	char comm[16];
 	struct container_info container;
-	uint16_t ports[FACTS_MAX_PORTS]; /* listening TCP ports, read only if a selector asks */
+	/* Read only when a selector asks (a fixture sets them and the _read flag). */
+	uint16_t ports[FACTS_MAX_PORTS]; /* listening TCP ports */
 	int nports;
 	bool ports_read;
+	bool go; /* the executable has Go build info */
+	bool go_read;
 };
 
 /* 0, or -errno (-ESRCH: the process is gone, or is a kernel thread with no executable). */
 int process_facts_read(pid_t pid, struct process_facts *f);
-/* Index of the first selector the process satisfies, or -1. */
+/* Index of the first selector the process satisfies, or -1. Reads the lazy facts it needs. */
 int selector_match(const struct agent_config *c, struct process_facts *f);
 
 #endif

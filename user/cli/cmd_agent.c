@@ -28,10 +28,11 @@ static const struct cli_option agent_options[] = {
 
 const struct cli_command cli_agent_command = {
 	.name = "agent",
-	.intro = "Usage: glimpse agent --config FILE [options]\n"
+	.intro = "Usage: glimpse agent [--config FILE] [options]\n"
 		 "\n"
 		 "Runs once per node: instruments every process a selector in FILE matches — those running\n"
-		 "now and those started later — and exports their metrics, traces and profiles.\n"
+		 "now and those started later — and exports their metrics, traces and profiles. Without\n"
+		 "FILE: every Go program listening on TCP (see --print-config).\n"
 		 "\n",
 	.groups = { { NULL, agent_options },
 		    { "Logging (--log-format overrides the file):", cli_common_options } },
@@ -63,12 +64,11 @@ int cmd_agent(int argc, char **argv)
 	}
 	if (optind < argc)
 		cli_usage_error("agent", "unexpected argument '%s'", argv[optind]);
-	if (!config)
-		cli_usage_error("agent", "no configuration: give --config FILE");
 
 	static struct agent_config cfg;
 	char err[1024];
-	if (agent_config_load(&cfg, config, err, sizeof(err))) {
+	if (config ? agent_config_load(&cfg, config, err, sizeof(err))
+		   : agent_config_default(&cfg, err, sizeof(err))) {
 		log_error("%s", err);
 		return GLIMPSE_EXIT_USAGE;
 	}
