@@ -157,6 +157,54 @@ def test_postgres_and_traceparent_join(run, tmp_path):
     assert [s["name"] for s in joined if s.get("parent_span_id") == peer_root["span_id"]] == ["SELECT users"]
 
 
+def get_with_headers(svc, path, pairs):
+    """GET with header (name, value) pairs, repeats allowed (urllib merges them); the status."""
+    import http.client
+    conn = http.client.HTTPConnection(svc.addr, timeout=10)
+    try:
+        conn.putrequest("GET", path)
+        for name, value in pairs:
+            conn.putheader(name, value)
+        conn.endheaders()
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+OTHER_TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+# Ground truth: the W3C Trace Context rules for each header the test sends, told apart by the
+# status each request asks /status/{code} for. True: the server span joins TRACE_ID/PARENT_ID.
+TRACEPARENT_CASES = [
+    (201, [("traceparent", TRACEPARENT)], True),  # the positive control
+    (202, [("traceparent", TRACEPARENT + "-extra")], False),  # version 00 is exactly 55 chars
+    (203, [("traceparent", TRACEPARENT), ("traceparent", OTHER_TRACEPARENT)], False),  # two headers
+    (204, [("traceparent", "cc" + TRACEPARENT[2:] + "-what-the-future-holds")], True),  # higher version
+    (205, [("traceparent", "cc" + TRACEPARENT[2:] + "extra")], False),  # ... but only with '-' after
+    (206, [("traceparent", TRACEPARENT.upper())], False),  # lowercase hex only
+    (207, [("traceparent", "ff" + TRACEPARENT[2:])], False),  # version ff is invalid
+]
+
+
+def test_traceparent_follows_w3c(run, tmp_path):
+    svc_, trace = run
+    svc = svc_("httpsvc-1.23")
+    t = trace(svc.pid)
+    for code, pairs, _ in TRACEPARENT_CASES:
+        assert get_with_headers(svc, f"/status/{code}", pairs) == code
+    spans = t.stop()
+    servers = {s["attributes"]["http.response.status_code"]: s for s in spans if s["kind"] == "server"}
+    assert sorted(servers) == [c for c, _, _ in TRACEPARENT_CASES]
+    for code, pairs, joins in TRACEPARENT_CASES:
+        s = servers[code]
+        got = (s["trace_id"], s.get("parent_span_id"))
+        if joins:
+            assert got == (TRACE_ID, PARENT_ID), (code, pairs)
+        else:
+            # A new trace: neither header's ids, no parent.
+            assert s["trace_id"] not in (TRACE_ID, OTHER_TRACEPARENT[3:35]) and s.get("parent_span_id") is None, \
+                (code, pairs, got)
+
+
 def test_ratio_sampling_keeps_whole_traces_and_errors(run, tmp_path):
     svc_, trace = run
     svc = svc_("dbsvc-1.23", "-db", f"sqlite:{tmp_path}/db.sqlite")
