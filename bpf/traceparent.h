@@ -22,7 +22,7 @@
 
 #define TRACEPARENT_LEN 55 /* version 00: "00-" 32 hex "-" 16 hex "-" 2 hex */
 /* Bytes a caller hands over: one more than TRACEPARENT_LEN, to see a higher version's '-'. */
-#define TRACEPARENT_READ_LEN 56
+#define TRACEPARENT_READ_LEN	 56
 
 #define TRACEPARENT_FLAG_SAMPLED 0x01
 

@@ -40,8 +40,14 @@ static const struct tp_case cases[] = {
 	{ "ff-" TID "-" PID "-01", 0, 0, "version ff is forbidden" },
 	{ "0g-" TID "-" PID "-01", 0, 0, "version is hex" },
 	{ "0A-" TID "-" PID "-01", 0, 0, "version is lowercase hex" },
-	{ "00-" "4BF92F3577B34DA6A3CE929D0E0E4736" "-" PID "-01", 0, 0, "trace-id is lowercase" },
-	{ "00-" TID "-" "00F067AA0BA902B7" "-01", 0, 0, "parent-id is lowercase" },
+	{ "00-"
+	  "4BF92F3577B34DA6A3CE929D0E0E4736"
+	  "-" PID "-01",
+	  0, 0, "trace-id is lowercase" },
+	{ "00-" TID "-"
+	  "00F067AA0BA902B7"
+	  "-01",
+	  0, 0, "parent-id is lowercase" },
 	{ "00-" TID "-" PID "-0A", 0, 0, "flags are lowercase" },
 	{ "00-00000000000000000000000000000000-" PID "-01", 0, 0, "trace-id all zero" },
 	{ "00-" TID "-0000000000000000-01", 0, 0, "parent-id all zero" },
@@ -67,7 +73,8 @@ static void test_w3c_cases(void **state)
 		memset(&tp, 0xa5, sizeof(tp));
 		int got = traceparent_parse(buf, len, &tp);
 		if (got != c->valid) {
-			print_error("case %zu (%s): %s: got %d, want %d\n", i, c->rule, c->value, got, c->valid);
+			print_error("case %zu (%s): %s: got %d, want %d\n", i, c->rule, c->value, got,
+				    c->valid);
 			fail();
 		}
 		if (!c->valid)
