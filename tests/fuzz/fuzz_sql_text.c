@@ -43,7 +43,8 @@ static void check_private(const char *out, size_t n, const char *in, size_t len)
 		int part_start = 1;
 		for (; i < n && (word_char(out[i]) || out[i] == '.'); i++) {
 			if (part_start && isdigit((unsigned char)out[i]) && !placeholder) {
-				fprintf(stderr, "a number left at %zu: %s (from %.*s)\n", i, out, (int)len, in);
+				fprintf(stderr, "a number left at %zu: %s (from %.*s)\n", i, out, (int)len,
+					in);
 				abort();
 			}
 			part_start = out[i] == '.';

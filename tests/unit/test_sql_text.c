@@ -59,7 +59,9 @@ static const struct sanitize_case sanitize_cases[] = {
 	{ "SELECT * FROM t WHERE a = 'unterminated secr", "SELECT * FROM t WHERE a = ?" },
 	{ "SELECT * FROM t WHERE a = \"unterminated", "SELECT * FROM t WHERE a = ?" },
 	{ "SELECT `a FROM t WHERE b = 'secret'", "SELECT ?" },
-	{ "SELECT \"a\x01" "b\" FROM t", "SELECT \"a b\" FROM t" },
+	{ "SELECT \"a\x01"
+	  "b\" FROM t",
+	  "SELECT \"a b\" FROM t" },
 	{ "SELECT $.5, :.5 FROM t", "SELECT $?, :? FROM t" },
 	{ "", "" },
 };
