@@ -21,8 +21,12 @@ static void trace_id_with_low(uint8_t id[16], uint64_t low)
 		id[i] = (uint8_t)low;
 }
 
-static const char *const kind_names[] = { "always_on", "always_off", "traceidratio", "parentbased_always_on",
-					  "parentbased_always_off", "parentbased_traceidratio" };
+static const char *const kind_names[] = { "always_on",
+					  "always_off",
+					  "traceidratio",
+					  "parentbased_always_on",
+					  "parentbased_always_off",
+					  "parentbased_traceidratio" };
 
 static void test_kind_names(void **state)
 {
@@ -57,10 +61,13 @@ static const struct env_case env_cases[] = {
 	{ "traceidratio", NULL, 0, SAMPLER_TRACEIDRATIO, 1.0, "" },
 	/* the argument belongs to the ratio samplers only */
 	{ "always_on", "banana", 0, SAMPLER_ALWAYS_ON, 1.0, "" },
-	{ "sometimes", NULL, -EINVAL, 0, 0, "OTEL_TRACES_SAMPLER='sometimes' is not a sampler glimpse knows" },
+	{ "sometimes", NULL, -EINVAL, 0, 0,
+	  "OTEL_TRACES_SAMPLER='sometimes' is not a sampler glimpse knows" },
 	{ "traceidratio", "1.5", -EINVAL, 0, 0, "OTEL_TRACES_SAMPLER_ARG='1.5' is not a ratio from 0 to 1" },
-	{ "traceidratio", "-0.1", -EINVAL, 0, 0, "OTEL_TRACES_SAMPLER_ARG='-0.1' is not a ratio from 0 to 1" },
-	{ "traceidratio", "0.5x", -EINVAL, 0, 0, "OTEL_TRACES_SAMPLER_ARG='0.5x' is not a ratio from 0 to 1" },
+	{ "traceidratio", "-0.1", -EINVAL, 0, 0,
+	  "OTEL_TRACES_SAMPLER_ARG='-0.1' is not a ratio from 0 to 1" },
+	{ "traceidratio", "0.5x", -EINVAL, 0, 0,
+	  "OTEL_TRACES_SAMPLER_ARG='0.5x' is not a ratio from 0 to 1" },
 	{ "traceidratio", "nan", -EINVAL, 0, 0, "OTEL_TRACES_SAMPLER_ARG='nan' is not a ratio from 0 to 1" },
 };
 
@@ -131,8 +138,8 @@ static void test_head_rules(void **state)
 		const struct head_case *c = &head_cases[i];
 		struct sampler_config cfg = { .kind = c->kind, .ratio = 0.5 };
 		if (sampler_head(&cfg, id, c->remote, c->parent_sampled) != c->want) {
-			print_error("case %zu: %s remote=%d sampled=%d: want %d\n", i, sampler_kind_name(c->kind),
-				    c->remote, c->parent_sampled, c->want);
+			print_error("case %zu: %s remote=%d sampled=%d: want %d\n", i,
+				    sampler_kind_name(c->kind), c->remote, c->parent_sampled, c->want);
 			fail();
 		}
 	}
@@ -182,8 +189,8 @@ static void test_ratio_counts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kind_names),	 cmocka_unit_test(test_config_from_env),
-		cmocka_unit_test(test_head_rules),	 cmocka_unit_test(test_ratio_boundary),
+		cmocka_unit_test(test_kind_names),   cmocka_unit_test(test_config_from_env),
+		cmocka_unit_test(test_head_rules),   cmocka_unit_test(test_ratio_boundary),
 		cmocka_unit_test(test_ratio_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
