@@ -13,9 +13,9 @@
 
 #include "trace/trace_assembler.h"
 
-#define MS	   1000000ULL
-#define KEEP_LOW   0ULL	       /* trace id low half traceidratio 0.5 keeps */
-#define DROP_LOW   UINT64_MAX /* ... and drops */
+#define MS	    1000000ULL
+#define KEEP_LOW    0ULL       /* trace id low half traceidratio 0.5 keeps */
+#define DROP_LOW    UINT64_MAX /* ... and drops */
 #define MAX_EMITTED (TRACE_ASSEMBLER_MAX_PENDING + 16)
 
 struct sink {
@@ -30,7 +30,12 @@ static void record(void *ctx, const struct span_record *s)
 	k->ids[k->n++] = s->span_id;
 }
 
-enum op { OP_END, OP_ADD, OP_EXPIRE, OP_FLUSH };
+enum op {
+	OP_END,
+	OP_ADD,
+	OP_EXPIRE,
+	OP_FLUSH
+};
 
 struct step {
 	enum op op;
@@ -40,9 +45,18 @@ struct step {
 	uint64_t dur_ns, trace_low;
 };
 
-#define ADD(...)     { .op = OP_ADD, __VA_ARGS__ }
-#define EXPIRE(t)    { .op = OP_EXPIRE, .now_ns = (t) }
-#define FLUSH	     { .op = OP_FLUSH }
+#define ADD(...)                          \
+	{                                 \
+		.op = OP_ADD, __VA_ARGS__ \
+	}
+#define EXPIRE(t)                              \
+	{                                      \
+		.op = OP_EXPIRE, .now_ns = (t) \
+	}
+#define FLUSH                  \
+	{                      \
+		.op = OP_FLUSH \
+	}
 
 struct scenario {
 	const char *what;
@@ -56,58 +70,106 @@ static const struct sampler_config ON = { .kind = SAMPLER_ALWAYS_ON, .keep_error
 static const struct sampler_config OFF = { .kind = SAMPLER_ALWAYS_OFF, .keep_errors = true };
 
 static const struct scenario scenarios[] = {
-	{ "kept whole", ON,
+	{ "kept whole",
+	  ON,
 	  { ADD(.id = 11, .parent = 1), ADD(.id = 12, .parent = 1), ADD(.id = 1, .server = true) },
-	  { 1, 11, 12 }, 3, 0 },
-	{ "dropped whole", OFF,
+	  { 1, 11, 12 },
+	  3,
+	  0 },
+	{ "dropped whole",
+	  OFF,
 	  { ADD(.id = 11, .parent = 1), ADD(.id = 12, .parent = 1), ADD(.id = 1, .server = true) },
-	  { 0 }, 0, 3 },
-	{ "an erring child keeps its trace", OFF,
-	  { ADD(.id = 11, .parent = 1, .error = true), ADD(.id = 12, .parent = 1), ADD(.id = 1, .server = true) },
-	  { 1, 11, 12 }, 3, 0 },
-	{ "an erring root keeps its trace", OFF,
+	  { 0 },
+	  0,
+	  3 },
+	{ "an erring child keeps its trace",
+	  OFF,
+	  { ADD(.id = 11, .parent = 1, .error = true), ADD(.id = 12, .parent = 1),
+	    ADD(.id = 1, .server = true) },
+	  { 1, 11, 12 },
+	  3,
+	  0 },
+	{ "an erring root keeps its trace",
+	  OFF,
 	  { ADD(.id = 11, .parent = 1), ADD(.id = 1, .server = true, .error = true) },
-	  { 1, 11 }, 2, 0 },
-	{ "errors dropped when keep_errors is off", { .kind = SAMPLER_ALWAYS_OFF },
+	  { 1, 11 },
+	  2,
+	  0 },
+	{ "errors dropped when keep_errors is off",
+	  { .kind = SAMPLER_ALWAYS_OFF },
 	  { ADD(.id = 11, .parent = 1, .error = true), ADD(.id = 1, .server = true, .error = true) },
-	  { 0 }, 0, 2 },
-	{ "slow roots kept, fast ones not", { .kind = SAMPLER_ALWAYS_OFF, .keep_slower_than_ns = 100 * MS },
+	  { 0 },
+	  0,
+	  2 },
+	{ "slow roots kept, fast ones not",
+	  { .kind = SAMPLER_ALWAYS_OFF, .keep_slower_than_ns = 100 * MS },
 	  { ADD(.id = 11, .parent = 1), ADD(.id = 1, .server = true, .dur_ns = 150 * MS),
 	    ADD(.id = 21, .parent = 2), ADD(.id = 2, .server = true, .dur_ns = 50 * MS) },
-	  { 1, 11 }, 2, 2 },
-	{ "ratio decides per trace, children follow", { .kind = SAMPLER_TRACEIDRATIO, .ratio = 0.5 },
-	  { ADD(.id = 11, .parent = 1, .trace_low = KEEP_LOW), ADD(.id = 1, .server = true, .trace_low = KEEP_LOW),
+	  { 1, 11 },
+	  2,
+	  2 },
+	{ "ratio decides per trace, children follow",
+	  { .kind = SAMPLER_TRACEIDRATIO, .ratio = 0.5 },
+	  { ADD(.id = 11, .parent = 1, .trace_low = KEEP_LOW),
+	    ADD(.id = 1, .server = true, .trace_low = KEEP_LOW),
 	    ADD(.id = 21, .parent = 2, .trace_low = DROP_LOW),
 	    ADD(.id = 2, .server = true, .trace_low = DROP_LOW) },
-	  { 1, 11 }, 2, 2 },
-	{ "a remote parent's sampled flag rules", { .kind = SAMPLER_PARENTBASED_ALWAYS_ON },
+	  { 1, 11 },
+	  2,
+	  2 },
+	{ "a remote parent's sampled flag rules",
+	  { .kind = SAMPLER_PARENTBASED_ALWAYS_ON },
 	  { ADD(.id = 11, .parent = 1, .remote = true), ADD(.id = 1, .server = true, .remote = true),
 	    ADD(.id = 21, .parent = 2, .remote = true, .parent_sampled = true),
 	    ADD(.id = 2, .server = true, .remote = true, .parent_sampled = true) },
-	  { 2, 21 }, 2, 2 },
-	{ "late children follow their root's decision", OFF,
+	  { 2, 21 },
+	  2,
+	  2 },
+	{ "late children follow their root's decision",
+	  OFF,
 	  { ADD(.id = 1, .server = true, .error = true), ADD(.id = 11, .parent = 1),
 	    ADD(.id = 2, .server = true), ADD(.id = 21, .parent = 2) },
-	  { 1, 11 }, 2, 2 },
-	{ "a late erring child of a dropped trace still comes out", OFF,
+	  { 1, 11 },
+	  2,
+	  2 },
+	{ "a late erring child of a dropped trace still comes out",
+	  OFF,
 	  { ADD(.id = 2, .server = true), ADD(.id = 22, .parent = 2, .error = true) },
-	  { 22 }, 1, 1 },
-	{ "children wait the timeout, not a nanosecond less", OFF,
+	  { 22 },
+	  1,
+	  1 },
+	{ "children wait the timeout, not a nanosecond less",
+	  OFF,
 	  { ADD(.now_ns = 5, .id = 11, .parent = 1), ADD(.now_ns = 5, .id = 12, .parent = 1, .error = true),
 	    EXPIRE(5 + TRACE_ASSEMBLER_TIMEOUT_NS) },
-	  { 0 }, 0, 0 },
-	{ "expired children are decided alone", OFF,
+	  { 0 },
+	  0,
+	  0 },
+	{ "expired children are decided alone",
+	  OFF,
 	  { ADD(.now_ns = 5, .id = 11, .parent = 1), ADD(.now_ns = 5, .id = 12, .parent = 1, .error = true),
 	    EXPIRE(5 + TRACE_ASSEMBLER_TIMEOUT_NS + 1), ADD(.id = 1, .server = true) },
-	  { 12 }, 1, 2 },
-	{ "expired children of always_on come out", ON,
+	  { 12 },
+	  1,
+	  2 },
+	{ "expired children of always_on come out",
+	  ON,
 	  { ADD(.id = 11, .parent = 1), EXPIRE(TRACE_ASSEMBLER_TIMEOUT_NS + 1) },
-	  { 11 }, 1, 0 },
-	{ "flush decides what is held", ON, { ADD(.id = 11, .parent = 1), ADD(.id = 21, .parent = 2), FLUSH },
-	  { 11, 21 }, 2, 0 },
-	{ "spans outside a request are decided at once", OFF,
+	  { 11 },
+	  1,
+	  0 },
+	{ "flush decides what is held",
+	  ON,
+	  { ADD(.id = 11, .parent = 1), ADD(.id = 21, .parent = 2), FLUSH },
+	  { 11, 21 },
+	  2,
+	  0 },
+	{ "spans outside a request are decided at once",
+	  OFF,
 	  { ADD(.id = 31), ADD(.id = 32, .error = true) },
-	  { 32 }, 1, 1 },
+	  { 32 },
+	  1,
+	  1 },
 };
 
 static void add(struct trace_assembler *ta, const struct step *st)
@@ -160,11 +222,12 @@ static void test_scenarios(void **state)
 		qsort(want, nwant, sizeof(want[0]), cmp_u64);
 		qsort(k->ids, k->n, sizeof(k->ids[0]), cmp_u64);
 		struct trace_stats st = trace_assembler_stats(ta);
-		if (k->n != nwant || memcmp(k->ids, want, nwant * sizeof(want[0])) || st.sampled != sc->sampled ||
-		    st.dropped != sc->dropped) {
-			print_error("scenario %zu (%s): %zu emitted (first %llu), sampled %llu dropped %llu\n", i,
-				    sc->what, k->n, k->n ? (unsigned long long)k->ids[0] : 0ULL,
-				    (unsigned long long)st.sampled, (unsigned long long)st.dropped);
+		if (k->n != nwant || memcmp(k->ids, want, nwant * sizeof(want[0])) ||
+		    st.sampled != sc->sampled || st.dropped != sc->dropped) {
+			print_error(
+				"scenario %zu (%s): %zu emitted (first %llu), sampled %llu dropped %llu\n", i,
+				sc->what, k->n, k->n ? (unsigned long long)k->ids[0] : 0ULL,
+				(unsigned long long)st.sampled, (unsigned long long)st.dropped);
 			fail();
 		}
 		trace_assembler_free(ta);
