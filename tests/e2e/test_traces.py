@@ -5,12 +5,10 @@ calls per route, the requests each test sends and the traceparent headers it set
 import json
 import os
 import subprocess
-import urllib.error
-import urllib.request
 
 import pytest
 
-from conftest import GLIMPSE, HttpService, free_port, wait_for
+from conftest import GLIMPSE, HttpService, metric_value, wait_for
 from pg import PostgresServer
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -21,20 +19,15 @@ Svc = HttpService
 
 
 class Tracing:
-    """glimpse attach with --spans-out FILE; spans() reads what it wrote."""
+    """glimpse attach with --spans-out FILE (conftest's Glimpse); spans() reads what it wrote."""
 
-    def __init__(self, tmp_path, pid, *extra, name="spans"):
+    def __init__(self, run_glimpse, tmp_path, pid, *extra, name="spans"):
         self.path = tmp_path / f"{name}.jsonl"
-        self.err = open(tmp_path / f"{name}.err", "w+")
-        self.proc = subprocess.Popen([GLIMPSE, "attach", "-p", str(pid), "--no-live", "--no-prometheus",
-                                      "--spans-out", str(self.path), *extra],
-                                     stdout=subprocess.DEVNULL, stderr=self.err, text=True)
-        assert wait_for(lambda: "attached" in self.stderr() or self.proc.poll() is not None)
-        assert self.proc.poll() is None, self.stderr()
+        self.glimpse = run_glimpse("attach", "-p", str(pid), "--no-live", "--no-prometheus", "--spans-out",
+                                   str(self.path), *extra, name=name)
 
     def stderr(self):
-        self.err.seek(0)
-        return self.err.read()
+        return self.glimpse.stderr()
 
     def spans(self):
         if not self.path.exists():
@@ -42,14 +35,12 @@ class Tracing:
         return [json.loads(l) for l in self.path.read_text().splitlines() if l.strip()]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(2)
-        assert self.proc.wait(timeout=20) == 0, self.stderr()
+        assert self.glimpse.stop() == 0, self.stderr()
         return self.spans()
 
 
 @pytest.fixture
-def run(tmp_path):
+def run(tmp_path, run_glimpse):
     started = []
 
     def svc(binary, *args):
@@ -58,18 +49,11 @@ def run(tmp_path):
         return s
 
     def trace(pid, *extra, name="spans"):
-        t = Tracing(tmp_path, pid, *extra, name=name)
-        started.append(t)
-        return t
+        return Tracing(run_glimpse, tmp_path, pid, *extra, name=name)
 
     yield svc, trace
     for s in reversed(started):
-        if isinstance(s, Tracing):
-            if s.proc.poll() is None:
-                s.proc.kill()
-                s.proc.wait()
-        else:
-            s.stop()
+        s.stop()
 
 
 def by_trace(spans):
@@ -257,38 +241,21 @@ def test_url_path_only_when_asked(run, tmp_path):
         [("/users/{id}", "/users/42")]
 
 
-def test_db_operation_duration_metrics(run, tmp_path):
-    from conftest import metric_value, parse_prometheus
+def test_db_operation_duration_metrics(run, run_glimpse, tmp_path):
     svc_, _ = run
     svc = svc_("dbsvc-1.21", "-db", f"sqlite:{tmp_path}/db.sqlite")
-    port = free_port()
-    g = subprocess.Popen([GLIMPSE, "attach", "-p", str(svc.pid), "--no-live", "--prometheus-addr",
-                          f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        def scrape():
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-                return parse_prometheus(r.read().decode())
-        assert wait_for(lambda: _reachable(port))
-        for _ in range(3):
-            svc.get("/one")
-        svc.get("/many")
-        svc.get("/fail")
-        name = "db_client_operation_duration_seconds_count"
-        assert wait_for(lambda: metric_value(scrape(), name) == 7)
-        m = scrape()
-        assert metric_value(m, name, db_system_name="sqlite", db_operation_name="SELECT",
-                            db_collection_name="users") == 4
-        assert metric_value(m, name, db_operation_name="INSERT", db_collection_name="orders") == 1
-        assert metric_value(m, name, db_operation_name="SELECT", db_collection_name="orders") == 1
-        assert metric_value(m, name, error_type="_OTHER", db_collection_name="missing_table") == 1
-    finally:
-        g.terminate()
-        g.wait()
-
-
-def _reachable(port):
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
-        return True
-    except (urllib.error.URLError, ConnectionError):
-        return False
+    g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True,
+                    ready=lambda g: "attached" in g.stderr() and g.scrape() is not None)
+    for _ in range(3):
+        svc.get("/one")
+    svc.get("/many")
+    svc.get("/fail")
+    name = "db_client_operation_duration_seconds_count"
+    assert wait_for(lambda: metric_value(g.scrape() or [], name) == 7)
+    m = g.scrape()
+    assert metric_value(m, name, db_system_name="sqlite", db_operation_name="SELECT",
+                        db_collection_name="users") == 4
+    assert metric_value(m, name, db_operation_name="INSERT", db_collection_name="orders") == 1
+    assert metric_value(m, name, db_operation_name="SELECT", db_collection_name="orders") == 1
+    assert metric_value(m, name, error_type="_OTHER", db_collection_name="missing_table") == 1
+    assert g.stop() == 0, g.stderr()
