@@ -182,6 +182,10 @@ class Glimpse:
         except OSError:
             return None
 
+    def value(self, name, **labels):
+        """metric_value of one scrape (0 while /metrics does not answer)."""
+        return metric_value(self.scrape() or [], name, **labels)
+
     def stop(self, timeout=20):
         """SIGINT, then the exit code (killed after timeout: a hang fails the caller's check)."""
         if self.proc.poll() is None:
@@ -194,9 +198,7 @@ class Glimpse:
             return None
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        self.stop(timeout=5)
         self.out.close()
         self.err.close()
 
