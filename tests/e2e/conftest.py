@@ -186,6 +186,10 @@ class Glimpse:
         """metric_value of one scrape (0 while /metrics does not answer)."""
         return metric_value(self.scrape() or [], name, **labels)
 
+    def wait(self, timeout=20):
+        """The exit code of a run that ends by itself (-d SECONDS)."""
+        return self.proc.wait(timeout=timeout)
+
     def stop(self, timeout=20):
         """SIGINT, then the exit code (killed after timeout: a hang fails the caller's check)."""
         if self.proc.poll() is None:
