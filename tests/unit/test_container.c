@@ -30,8 +30,9 @@ static const struct cgroup_case cases[] = {
 	  "" },
 	{ "docker, cgroup v2 systemd", "0::/system.slice/docker-" CID ".scope\n", CID, "" },
 	{ "containerd CRI, cgroup v1 cgroupfs",
-	  "11:memory:/kubepods/burstable/pod" UID "/" CID "\n10:pids:/kubepods/burstable/pod" UID "/" CID "\n", CID,
-	  UID },
+	  "11:memory:/kubepods/burstable/pod" UID "/" CID "\n10:pids:/kubepods/burstable/pod" UID "/" CID
+	  "\n",
+	  CID, UID },
 	{ "containerd CRI, cgroup v2 systemd",
 	  "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_
 	  ".slice/cri-containerd-" CID ".scope\n",
@@ -43,8 +44,8 @@ static const struct cgroup_case cases[] = {
 	{ "cri-o, cgroup v1 systemd",
 	  "4:memory:/kubepods.slice/kubepods-pod" UID_ ".slice/crio-" CID ".scope\n", CID, UID },
 	{ "guaranteed pod, cgroup v2 cgroupfs", "0::/kubepods/pod" UID "/" CID "\n", CID, UID },
-	{ "podman, cgroup v2", "0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" CID ".scope\n",
-	  CID, "" },
+	{ "podman, cgroup v2",
+	  "0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" CID ".scope\n", CID, "" },
 	{ "a pod's own cgroup, no container", "0::/kubepods.slice/kubepods-pod" UID_ ".slice\n", "", UID },
 	{ "the host, cgroup v2", "0::/user.slice/user-0.slice/session-3.scope\n", "", "" },
 	{ "the host, cgroup v1", "12:memory:/user.slice\n1:name=systemd:/init.scope\n", "", "" },
@@ -56,8 +57,11 @@ static const struct cgroup_case cases[] = {
 	{ "65 hex digits are not an id", "0::/docker/a" CID "\n", "", "" },
 	{ "uid with a bad shape", "0::/kubepods/pod5c2a1f7e8-d3b-4e6a-9f1c-2b7d8e4a6c30/" CID "\n", CID, "" },
 	{ "pod outside kubepods", "0::/system.slice/pod" UID ".scope\n", "", "" },
-	{ "non-hex in the id", "0::/docker/" "3f4e1bb9a0c2d7e85f6a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3g" "\n", "",
-	  "" },
+	{ "non-hex in the id",
+	  "0::/docker/"
+	  "3f4e1bb9a0c2d7e85f6a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3g"
+	  "\n",
+	  "", "" },
 };
 
 static void test_cgroup_fixtures(void **state)
