@@ -3,7 +3,17 @@
 # missing first (scripts/install-deps.sh). V=1 shows full commands.
 
 ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+# SANITIZE=1: everything built with ASan+UBSan into its own tree; `make test SANITIZE=1` runs the
+# unit tests and the agent e2e tests on it (the target apps are not the code under test: they
+# come from the normal build).
+ifeq ($(SANITIZE),1)
+BUILD ?= build-san
+APPS ?= $(abspath build)/apps
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+else
 BUILD ?= build
+endif
+APPS ?= $(abspath $(BUILD))/apps
 CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
@@ -28,6 +38,8 @@ PKGS := libbpf libelf libdw zlib libprotobuf-c capstone libmicrohttpd libcurl ya
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -I$(BUILD) -I$(BUILD)/gen -Iuser -Ibpf \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+override CFLAGS += $(SAN_FLAGS)
+override LDFLAGS += $(SAN_FLAGS)
 # capstone is dlopen'ed (user/binfmt/disasm.c): compiled against, not linked.
 override LDLIBS += $(shell pkg-config --libs $(filter-out capstone,$(PKGS)) 2>/dev/null) -lm -lpthread -ldl
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ivmlinux/$(ARCH) -Ibpf
@@ -60,8 +72,8 @@ ifeq ($(wildcard vmlinux/$(ARCH)/vmlinux.h),)
 $(error no vmlinux/$(ARCH)/vmlinux.h: glimpse's BPF programs are built for x86 (vmlinux/x86) only; \
 	on another architecture generate it with `bpftool btf dump file /sys/kernel/btf/vmlinux format c`)
 endif
-.PHONY: all deps test unit e2e demo bench-profile bench-http bench-sched fuzz clean apps tools format \
-	format-check
+.PHONY: all deps test unit e2e e2e-san demo bench-profile bench-http bench-sched fuzz fuzz-smoke clean apps \
+	tools format format-check
 .DEFAULT_GOAL := all
 all: $(BUILD)/glimpse tools
 
@@ -119,14 +131,27 @@ $(BUILD)/bpf $(BUILD)/user $(BUILD)/gen $(BUILD)/gen/otlp $(BUILD)/tests $(BUILD
 	$(Q)mkdir -p $@
 
 apps:
-	$(Q)$(MAKE) -s -C tests/apps BUILD=$(abspath $(BUILD))/apps
+	$(Q)$(MAKE) -s -C tests/apps BUILD=$(APPS)
+
+# Sanitizer reports go to files in $(SAN_LOGS) (whoever runs the program, and whatever it does
+# with its stderr), and a report fails the run; scripts/check-sanitizer-logs.sh says which.
+SAN_LOGS := $(abspath $(BUILD))/san-logs
+SAN_ENV := $(if $(SAN_FLAGS),ASAN_OPTIONS=log_path=$(SAN_LOGS)/asan:abort_on_error=1:detect_leaks=1 \
+	UBSAN_OPTIONS=log_path=$(SAN_LOGS)/ubsan:print_stacktrace=1:halt_on_error=1)
+SAN_PREP := $(if $(SAN_FLAGS),rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS) &&)
+SAN_CHECK := $(if $(SAN_FLAGS),&& scripts/check-sanitizer-logs.sh $(SAN_LOGS))
 
 unit: $(UNIT_BINS) apps
-	$(Q)scripts/run-unit-tests.sh $(UNIT_BINS)
+	$(Q)$(SAN_PREP) $(SAN_ENV) GLIMPSE_APPS=$(APPS) scripts/run-unit-tests.sh $(UNIT_BINS) $(SAN_CHECK)
 
 e2e: all apps
-	$(Q)GLIMPSE=$(abspath $(BUILD))/glimpse APPS=$(abspath $(BUILD))/apps \
+	$(Q)GLIMPSE=$(abspath $(BUILD))/glimpse APPS=$(APPS) \
 		/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
+
+# The agent e2e tests on the sanitized build.
+e2e-san: all apps
+	$(Q)$(SAN_PREP) $(SAN_ENV) GLIMPSE=$(abspath $(BUILD))/glimpse APPS=$(APPS) \
+		/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e/test_agent.py $(SAN_CHECK)
 
 # Every C source of the project (vmlinux.h and generated files aside) in .clang-format's style.
 FORMAT_SRCS = $(shell git ls-files -- '*.c' '*.h' | grep -v '^vmlinux/')
@@ -138,11 +163,19 @@ format-check:
 	$(Q)clang-format --dry-run -Werror $(FORMAT_SRCS) || \
 		{ echo "format-check: run 'make format' and commit the result" >&2; exit 1; }
 
+ifeq ($(SANITIZE),1)
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory e2e-san
+else
 test: deps
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory e2e
+endif
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all apps
@@ -166,8 +199,13 @@ $(BUILD)/bench/sched_driver: tests/bench/sched_driver.c $(LIB_OBJS)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
+# Builds every fuzzer and runs each FUZZ_TIME seconds (tests/fuzz/Makefile; default 15).
 fuzz:
-	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/Makefile BUILD=$(abspath $(BUILD))
+	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/Makefile BUILD=$(abspath $(BUILD)) APPS=$(APPS)
+
+# What `make test` runs: every fuzzer, briefly.
+fuzz-smoke:
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_TIME=8
 
 clean:
 	$(Q)rm -rf $(BUILD)

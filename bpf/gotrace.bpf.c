@@ -19,6 +19,7 @@
 #include <bpf/bpf_tracing.h>
 #include "glimpse.bpf.h"
 #include "gotrace.h"
+#include "traceparent.h"
 
 const volatile struct gotrace_offsets off = {};
 /* Uprobes attached to a binary for every process running it (the agent shares one set per
@@ -175,41 +176,16 @@ static __always_inline __u32 read_go_string(__u64 base, __s32 offset, char *dst,
 	return copy_string(s.ptr, s.len, dst, max, flags);
 }
 
-static __always_inline int hex_value(char c)
+/* A valid traceparent → ctx (the remote span becomes the parent). */
+static __always_inline bool join_traceparent(const char *tp, __u64 len, struct call_state *st)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* "00-<trace id>-<span id>-<flags>" → ctx (the remote span becomes the parent). */
-static __always_inline bool parse_traceparent(const char *tp, struct call_state *st)
-{
-	if (tp[0] != '0' || tp[1] != '0' || tp[2] != '-' || tp[35] != '-' || tp[52] != '-')
+	struct traceparent p = {};
+	if (!traceparent_parse(tp, len, &p))
 		return false;
-	__u8 any = 0;
-	for (int i = 0; i < 16; i++) {
-		int hi = hex_value(tp[3 + 2 * i]), lo = hex_value(tp[4 + 2 * i]);
-		if (hi < 0 || lo < 0)
-			return false;
-		st->ctx.trace_id[i] = hi << 4 | lo;
-		any |= st->ctx.trace_id[i];
-	}
-	__u64 parent = 0;
-	for (int i = 0; i < 16; i++) {
-		int v = hex_value(tp[36 + i]);
-		if (v < 0)
-			return false;
-		parent = parent << 4 | v;
-	}
-	int f_hi = hex_value(tp[53]), f_lo = hex_value(tp[54]);
-	if (!any || !parent || f_hi < 0 || f_lo < 0)
-		return false;
-	st->parent_span_id = parent;
+	__builtin_memcpy(st->ctx.trace_id, p.trace_id, sizeof(p.trace_id));
+	st->parent_span_id = p.parent_id;
 	st->flags |= GOTRACE_F_REMOTE_PARENT | GOTRACE_F_HAS_PARENT;
-	if ((f_hi << 4 | f_lo) & 1)
+	if (p.flags & TRACEPARENT_FLAG_SAMPLED)
 		st->flags |= GOTRACE_F_SAMPLED;
 	return true;
 }
@@ -255,16 +231,23 @@ static __always_inline bool read_traceparent(__u64 request, struct call_state *s
 			if (bpf_probe_read_user(key, sizeof(key), (void *)b->keys[j].ptr) ||
 			    !is_traceparent_key(key))
 				continue;
+			/* The value is a []string: more than one means the request carried several
+			 * traceparent headers, which W3C says to treat as none (a new trace). */
 			struct {
 				__u64 ptr, len;
 			} first = {};
-			char tp[GOTRACE_TRACEPARENT_LEN];
-			if (!b->values[j].len ||
+			char tp[TRACEPARENT_READ_LEN] = {};
+			if (b->values[j].len != 1 ||
 			    bpf_probe_read_user(&first, sizeof(first), (void *)b->values[j].ptr) ||
-			    first.len < GOTRACE_TRACEPARENT_LEN ||
-			    bpf_probe_read_user(tp, sizeof(tp), (void *)first.ptr))
+			    first.len < TRACEPARENT_LEN ||
+			    bpf_probe_read_user(tp, TRACEPARENT_LEN, (void *)first.ptr))
 				return false;
-			return parse_traceparent(tp, st);
+			/* Only a longer value's next byte matters (a higher version's '-'). */
+			if (first.len > TRACEPARENT_LEN &&
+			    bpf_probe_read_user(&tp[TRACEPARENT_LEN], 1,
+						(void *)(first.ptr + TRACEPARENT_LEN)))
+				return false;
+			return join_traceparent(tp, first.len, st);
 		}
 	}
 	return false;

@@ -7,11 +7,10 @@
 #include <linux/types.h>
 #endif
 
-#define GOTRACE_METHOD_LEN	16
-#define GOTRACE_PATH_LEN	128
-#define GOTRACE_HOST_LEN	64
-#define GOTRACE_QUERY_LEN	256
-#define GOTRACE_TRACEPARENT_LEN 55 /* "00-" 32 hex "-" 16 hex "-" 2 hex */
+#define GOTRACE_METHOD_LEN 16
+#define GOTRACE_PATH_LEN   128
+#define GOTRACE_HOST_LEN   64
+#define GOTRACE_QUERY_LEN  256
 
 enum gotrace_kind {
 	GOTRACE_SERVER = 1,    /* net/http.serverHandler.ServeHTTP */

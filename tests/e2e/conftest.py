@@ -2,6 +2,7 @@
 """Shared fixtures for end-to-end tests: real BPF, real processes, real consumers."""
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -135,3 +136,90 @@ class HttpService:
     def stop(self):
         self.proc.kill()
         self.proc.wait()
+
+
+class Glimpse:
+    """glimpse running in the background, the one way e2e tests run it: started with its stdout
+    and stderr in files under tmp_path (readable at any time), ready once `ready` shows in its
+    stderr (or `ready(self)` is true), stopped with SIGINT. prometheus=True adds
+    --prometheus-addr on a free port for scrape(). Use it through the run_glimpse fixture, which
+    always cleans up."""
+
+    def __init__(self, tmp_path, *args, name="glimpse", prometheus=False, env=None):
+        self.port = free_port() if prometheus else None
+        if prometheus:
+            args = (*args, "--prometheus-addr", f"127.0.0.1:{self.port}")
+        self.out = open(tmp_path / f"{name}.out", "w+")
+        self.err = open(tmp_path / f"{name}.err", "w+")
+        self.proc = subprocess.Popen([GLIMPSE, *args], stdout=self.out, stderr=self.err, text=True,
+                                     env=dict(os.environ, **(env or {})))
+
+    def wait_ready(self, ready, timeout=20):
+        def done():
+            return self.proc.poll() is not None or (ready(self) if callable(ready) else ready in self.stderr())
+        assert wait_for(done, timeout=timeout), f"not ready after {timeout}s: {self.stderr()}"
+        assert self.proc.poll() is None, f"glimpse exited {self.proc.returncode}: {self.stderr()}"
+
+    def stderr(self):
+        self.err.flush()
+        with open(self.err.name) as f:
+            return f.read()
+
+    def stdout(self):
+        self.out.flush()
+        with open(self.out.name) as f:
+            return f.read()
+
+    def scrape_text(self):
+        import urllib.request
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
+            return r.read().decode()
+
+    def scrape(self):
+        """Parsed /metrics, or None while it does not answer."""
+        try:
+            return parse_prometheus(self.scrape_text())
+        except OSError:
+            return None
+
+    def value(self, name, **labels):
+        """metric_value of one scrape (0 while /metrics does not answer)."""
+        return metric_value(self.scrape() or [], name, **labels)
+
+    def wait(self, timeout=20):
+        """The exit code of a run that ends by itself (-d SECONDS)."""
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self, timeout=20):
+        """SIGINT, then the exit code (killed after timeout: a hang fails the caller's check)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None
+
+    def close(self):
+        self.stop(timeout=5)
+        self.out.close()
+        self.err.close()
+
+
+@pytest.fixture
+def run_glimpse(tmp_path):
+    """run_glimpse(*args, ready="attached", name=..., prometheus=False, env=None) → Glimpse, ready;
+    every one started is killed (if still running) when the test ends. ready=None: no wait."""
+    running = []
+
+    def start(*args, ready="attached", name=None, timeout=20, **kw):
+        g = Glimpse(tmp_path, *args, name=name or f"glimpse-{len(running)}", **kw)
+        running.append(g)
+        if ready is not None:
+            g.wait_ready(ready, timeout=timeout)
+        return g
+
+    yield start
+    for g in reversed(running):
+        g.close()

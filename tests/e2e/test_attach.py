@@ -3,7 +3,6 @@
 version here, normal and stripped. Ground truth: the exact requests each test sends."""
 import os
 import shutil
-import signal
 import subprocess
 import threading
 import urllib.error
@@ -21,37 +20,6 @@ CLIENT = "http_client_request_duration_seconds"
 Service = HttpService
 
 
-class Attached:
-    """glimpse attach running in the background, with its /metrics on a free port."""
-
-    def __init__(self, tmp_path, pid, *extra):
-        self.port = free_port()
-        self.err = open(tmp_path / "attach.err", "w+")
-        self.out = open(tmp_path / "attach.out", "w+")
-        self.proc = subprocess.Popen([os.environ.get("GLIMPSE", "build/glimpse"), "attach", "-p", str(pid),
-                                      "--prometheus-addr", f"127.0.0.1:{self.port}", *extra],
-                                     stdout=self.out, stderr=self.err, text=True)
-        assert wait_for(lambda: "attached" in self.stderr() or self.proc.poll() is not None), self.stderr()
-        assert self.proc.poll() is None, self.stderr()
-
-    def stderr(self):
-        self.err.seek(0)
-        return self.err.read()
-
-    def stdout(self):
-        self.out.seek(0)
-        return self.out.read()
-
-    def scrape(self):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
-            return r.read().decode()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        return self.proc.wait(timeout=20)
-
-
 @pytest.fixture
 def services():
     started = []
@@ -67,17 +35,9 @@ def services():
 
 
 @pytest.fixture
-def attach(tmp_path):
-    running = []
-
-    def start(pid, *extra):
-        a = Attached(tmp_path, pid, *extra)
-        running.append(a)
-        return a
-
-    yield start
-    for a in running:
-        a.stop()
+def attach(run_glimpse):
+    """glimpse attach in the background (conftest's Glimpse), its /metrics on a free port."""
+    return lambda pid, *extra: run_glimpse("attach", "-p", str(pid), *extra, prometheus=True)
 
 
 # Requests every build gets, and what they must show up as.
@@ -109,8 +69,8 @@ def test_red_metrics_exact(binary, services, attach, tmp_path):
             svc.get(path)
     want = expected_series(binary)
     total = sum(want.values())
-    assert wait_for(lambda: metric_value(parse_prometheus(a.scrape()), DURATION + "_count") == total), a.scrape()
-    text = a.scrape()
+    assert wait_for(lambda: a.value(DURATION + "_count") == total), a.scrape_text()
+    text = a.scrape_text()
     samples = parse_prometheus(text)
     for (route, status), n in want.items():
         got = metric_value(samples, DURATION + "_count", http_route=route, http_response_status_code=status,
@@ -141,13 +101,13 @@ def test_active_requests_and_route_heuristics(services, attach):
     a = attach(svc.pid, "--no-live")
     slow = threading.Thread(target=svc.get, args=("/sleep?ms=1500",))
     slow.start()
-    assert wait_for(lambda: metric_value(parse_prometheus(a.scrape()), "http_server_active_requests") == 1)
+    assert wait_for(lambda: a.value("http_server_active_requests") == 1)
     slow.join()
-    assert wait_for(lambda: metric_value(parse_prometheus(a.scrape()), "http_server_active_requests") == 0)
+    assert wait_for(lambda: a.value("http_server_active_requests") == 0)
     # Ids in paths collapse into one route: digits, UUIDs, long hex.
     for path in ("/users/7", "/users/3fa85f64-5717-4562-b3fc-2c963f66afa6", "/users/deadbeef42"):
         svc.get(path)
-    assert wait_for(lambda: metric_value(parse_prometheus(a.scrape()), DURATION + "_count",
+    assert wait_for(lambda: a.value(DURATION + "_count",
                                          http_route="/users/{id}") == 3)
 
 
@@ -157,8 +117,8 @@ def test_route_cap_keeps_counts_honest(services, attach):
     for word in ("alpha", "bravo", "charlie", "delta", "echo"):
         svc.get(f"/users/{word}")  # word segments are kept, so each is a new route
     svc.get("/fast")
-    assert wait_for(lambda: metric_value(parse_prometheus(a.scrape()), DURATION + "_count") == 6)
-    samples = parse_prometheus(a.scrape())
+    assert wait_for(lambda: a.value(DURATION + "_count") == 6)
+    samples = a.scrape()
     routes = {l["http_route"] for n, l, v in samples if n == DURATION + "_count"}
     assert len(routes) == 4 and "/{overflow}" in routes
     assert metric_value(samples, DURATION + "_count", http_route="/{overflow}") == 3
@@ -178,14 +138,11 @@ def test_live_view_and_summary(services, attach):
     assert " 4 " in f" {row} " and "100.0%" in row
 
 
-def test_detach_under_load_fails_no_request(services, tmp_path):
+def test_detach_under_load_fails_no_request(services, run_glimpse):
     svc = services("httpsvc-1.23")
-    port = free_port()
-    g = subprocess.Popen([os.environ.get("GLIMPSE", "build/glimpse"), "attach", "-p", str(svc.pid),
-                          "--no-live", "--prometheus-addr", f"127.0.0.1:{port}", "-d", "2"],
-                         stderr=subprocess.PIPE, text=True)
+    g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "-d", "2", prometheus=True, ready=None)
     wrk = subprocess.run(["wrk", "-t2", "-c16", "-d4s", f"http://{svc.addr}/fast"], capture_output=True, text=True)
-    assert g.wait(timeout=20) == 0, g.stderr.read()
+    assert g.wait(timeout=20) == 0, g.stderr()
     assert "Non-2xx" not in wrk.stdout and "Socket errors" not in wrk.stdout, wrk.stdout
     assert svc.get("/fast") == 200
 

@@ -5,13 +5,13 @@ Ground truth: the service's own runtime.NumGoroutine() and runtime.ReadMemStats,
 /stats, and the goroutines the test itself makes it park."""
 import json
 import os
-import signal
 import subprocess
+import time
 import urllib.request
 
 import pytest
 
-from conftest import APPS, GLIMPSE, free_port, metric_value, parse_prometheus, wait_for
+from conftest import APPS, wait_for
 
 BUILDS = [f"goroutines-{v}{s}" for v in ("1.19", "1.21", "1.22", "1.23") for s in ("", "-stripped")]
 GOROUTINES = "go_goroutines"
@@ -41,50 +41,24 @@ class App:
         self.proc.wait()
 
 
-class Watch:
-    """glimpse watch in the background, its /metrics on a free port."""
+def go_series(samples):
+    """The Go runtime series in a scrape: what the tests below check is there, or is not."""
+    return {n for n, _, _ in samples or [] if n in (GOROUTINES, MEMORY, GC)}
 
-    def __init__(self, tmp_path, pid):
-        self.port = free_port()
-        self.err = open(tmp_path / "watch.err", "w+")
-        self.proc = subprocess.Popen([GLIMPSE, "watch", "-p", str(pid), "--no-live", "--no-sched",
-                                      "--prometheus-addr", f"127.0.0.1:{self.port}"],
-                                     stdout=subprocess.DEVNULL, stderr=self.err, text=True)
-        assert wait_for(lambda: self.proc.poll() is not None or self.has_goroutines(), timeout=20), self.stderr()
-        assert self.proc.poll() is None, self.stderr()
 
-    def stderr(self):
-        self.err.seek(0)
-        return self.err.read()
-
-    def scrape(self):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
-            return parse_prometheus(r.read().decode())
-
-    def has_goroutines(self):
-        try:
-            return any(n == GOROUTINES for n, _, _ in self.scrape())
-        except OSError:
-            return False
-
-    def value(self, name):
-        return metric_value(self.scrape(), name)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        self.proc.wait(timeout=20)
+def watch_go(run_glimpse, pid, ready):
+    """glimpse watch in the background (conftest's Glimpse), its /metrics on a free port."""
+    return run_glimpse("watch", "-p", str(pid), "--no-live", "--no-sched", prometheus=True, ready=ready)
 
 
 @pytest.fixture
-def running(tmp_path):
+def running(run_glimpse):
     started = []
 
     def start(binary):
         app = App(binary)
         started.append(app)
-        watch = Watch(tmp_path, app.pid)
-        started.append(watch)
+        watch = watch_go(run_glimpse, app.pid, ready=lambda g: GOROUTINES in go_series(g.scrape()))
         return app, watch
 
     yield start
@@ -141,28 +115,16 @@ def test_goroutines_and_memory(running, binary):
     assert wait_for(lambda: watch.value(GC) == app.stats()["num_gc"]), watch.value(GC)
 
 
-def test_not_go_has_no_go_metrics(tmp_path, start_app):
-    """A C process gets process metrics but no Go series."""
-    app = start_app("cburner")
-    port = free_port()
-    err = open(tmp_path / "watch.err", "w+")
-    watch = subprocess.Popen([GLIMPSE, "watch", "-p", str(app.pid), "--no-live", "--no-sched",
-                              "--prometheus-addr", f"127.0.0.1:{port}"],
-                             stdout=subprocess.DEVNULL, stderr=err, text=True)
-
-    def scrape():
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-                return parse_prometheus(r.read().decode())
-        except OSError:
-            return None
-
-    try:
-        assert wait_for(lambda: scrape() is not None or watch.poll() is not None, timeout=20)
-        samples = scrape()
-        assert samples is not None, open(tmp_path / "watch.err").read()
-        assert not any(n in (GOROUTINES, MEMORY, GC) for n, _, _ in samples)
-    finally:
-        if watch.poll() is None:
-            watch.send_signal(signal.SIGINT)
-        watch.wait(timeout=20)
+@pytest.mark.parametrize("binary, want", [("cburner", set()), ("goroutines-1.23", {GOROUTINES, MEMORY, GC})])
+def test_go_series_only_for_go(start_app, run_glimpse, binary, want):
+    """A C process gets process metrics but no Go series. The Go process is the positive
+    control: the same watch and the same check (go_series) find all three there."""
+    app = start_app(binary)
+    watch = watch_go(run_glimpse, app.pid, ready=lambda g: g.scrape() is not None)
+    # The target's own process series first: glimpse has read it.
+    assert wait_for(lambda: any(n.startswith("process_cpu") for n, _, _ in watch.scrape() or []), timeout=20), \
+        watch.stderr()
+    assert wait_for(lambda: go_series(watch.scrape()) == want, timeout=20), go_series(watch.scrape())
+    time.sleep(1.5)  # and still so a while later
+    assert go_series(watch.scrape()) == want
+    assert watch.stop() == 0, watch.stderr()

@@ -6,9 +6,8 @@ prints the time it measured around each blocking call."""
 import os
 import re
 import subprocess
-import threading
 
-from conftest import APPS, GLIMPSE, glimpse, pprof
+from conftest import APPS, glimpse, pprof
 
 TOLERANCE = 0.10
 SLEEP_MS, PIPE_MS = 30, 20
@@ -75,39 +74,23 @@ class Blocker:
         self.proc.wait()
 
 
-def start_profiler(*args):
-    """Starts glimpse and, once it is attached, returns a function that waits for it to end
-    and returns (exit code, stdout, stderr)."""
-    proc = subprocess.Popen([GLIMPSE, "profile", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    lines, attached = [], threading.Event()
-
-    def read():
-        for line in proc.stderr:
-            lines.append(line)
-            if "profiling off-CPU" in line:
-                attached.set()
-        attached.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    assert attached.wait(30), "glimpse did not start"
-    assert proc.poll() is None, "".join(lines)
+def start_profiler(run_glimpse, *args):
+    """Starts glimpse profile (conftest's Glimpse) and, once it is attached, returns a function
+    that waits for it to end and returns (exit code, stdout, stderr)."""
+    g = run_glimpse("profile", *args, ready="profiling off-CPU", timeout=30)
 
     def finish():
-        stdout = proc.stdout.read()
-        proc.wait(timeout=60)
-        reader.join(timeout=10)
-        return proc.returncode, stdout, "".join(lines)
+        rc = g.wait(timeout=60)
+        return rc, g.stdout(), g.stderr()
 
     return finish
 
 
-def test_offcpu_durations_match_truth(tmp_path):
+def test_offcpu_durations_match_truth(tmp_path, run_glimpse):
     out, folded, svg = tmp_path / "off.pb.gz", tmp_path / "off.folded", tmp_path / "off.svg"
     app = Blocker("--wait", "-j", "2", "-n", "40")
     try:
-        finish = start_profiler("--off-cpu", "-p", str(app.pid), "-d", "60", "-o", str(out),
+        finish = start_profiler(run_glimpse, "--off-cpu", "-p", str(app.pid), "-d", "60", "-o", str(out),
                                 "--folded", str(folded), "--svg", str(svg), "--top", "5")
         app.go()
         sleep_s, pipe_s, rounds = app.totals()
@@ -156,14 +139,14 @@ def test_offcpu_durations_match_truth(tmp_path):
     assert summary and abs(int(total.group(1)) / 1e6 - float(summary.group(2))) < 0.01
 
 
-def test_min_block_drops_short_blocks(tmp_path):
+def test_min_block_drops_short_blocks(tmp_path, run_glimpse):
     """--min-block 25000 µs: the 20 ms pipe waits go, the 30 ms sleeps (never shorter) stay whole.
     The blocker's own measure of each call says which really were 25 ms or longer (on a busy
     machine, wake-up latency can stretch a pipe wait past that)."""
     out = tmp_path / "off.pb.gz"
     app = Blocker("--wait", "-j", "1", "-n", "40")
     try:
-        finish = start_profiler("--off-cpu", "--min-block", "25000", "-p", str(app.pid), "-d", "60",
+        finish = start_profiler(run_glimpse, "--off-cpu", "--min-block", "25000", "-p", str(app.pid), "-d", "60",
                                 "-o", str(out), "--top", "0")
         app.go()
         sleep_s, pipe_s, rounds = app.totals()

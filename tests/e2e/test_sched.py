@@ -4,14 +4,12 @@
 histogram and off-CPU time. Ground truth: what the apps were told to do (threads started,
 MiB touched, spinners per CPU, time asleep)."""
 import os
-import signal
 import subprocess
 import time
-import urllib.request
 
 import pytest
 
-from conftest import APPS, GLIMPSE, free_port, metric_value, parse_prometheus, wait_for
+from conftest import APPS, metric_value, parse_prometheus, wait_for
 
 RUNQ = "glimpse_sched_runqueue_latency_seconds"
 OFFCPU = "glimpse_sched_offcpu_time_seconds_total"
@@ -47,26 +45,18 @@ class Target:
 
 
 class Watch:
-    """glimpse watch -p PID --no-live in the background, with its /metrics on a free port."""
+    """glimpse watch -p PID --no-live (conftest's Glimpse), with its /metrics on a free port."""
 
-    def __init__(self, tmp_path, pid):
+    def __init__(self, run_glimpse, pid):
         self.pid = pid
-        self.port = free_port()
-        self.err = open(tmp_path / f"watch-{pid}.err", "w+")
-        self.proc = subprocess.Popen([GLIMPSE, "watch", "-p", str(pid), "--no-live",
-                                      "--prometheus-addr", f"127.0.0.1:{self.port}"],
-                                     stdout=subprocess.DEVNULL, stderr=self.err, text=True)
-        assert wait_for(lambda: "watching" in self.stderr() or self.proc.poll() is not None, timeout=20), \
-            self.stderr()
-        assert self.proc.poll() is None, self.stderr()
+        self.glimpse = run_glimpse("watch", "-p", str(pid), "--no-live", prometheus=True, ready="watching",
+                                   name=f"watch-{pid}")
 
     def stderr(self):
-        self.err.seek(0)
-        return self.err.read()
+        return self.glimpse.stderr()
 
     def scrape_text(self):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
-            return r.read().decode()
+        return self.glimpse.scrape_text()
 
     def scrape(self):
         """This target's samples (job/instance keep targets apart; instance ends in :PID)."""
@@ -81,9 +71,7 @@ class Watch:
         return sum(metric_value(samples, name) for name in THREADS)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        return self.proc.wait(timeout=20)
+        return self.glimpse.stop()
 
 
 @pytest.fixture
@@ -101,17 +89,8 @@ def targets():
 
 
 @pytest.fixture
-def watch(tmp_path):
-    running = []
-
-    def start(pid):
-        w = Watch(tmp_path, pid)
-        running.append(w)
-        return w
-
-    yield start
-    for w in running:
-        w.stop()
+def watch(run_glimpse):
+    return lambda pid: Watch(run_glimpse, pid)
 
 
 def buckets(samples):

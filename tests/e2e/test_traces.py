@@ -5,12 +5,10 @@ calls per route, the requests each test sends and the traceparent headers it set
 import json
 import os
 import subprocess
-import urllib.error
-import urllib.request
 
 import pytest
 
-from conftest import GLIMPSE, HttpService, free_port, wait_for
+from conftest import GLIMPSE, HttpService, metric_value, wait_for
 from pg import PostgresServer
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -21,20 +19,15 @@ Svc = HttpService
 
 
 class Tracing:
-    """glimpse attach with --spans-out FILE; spans() reads what it wrote."""
+    """glimpse attach with --spans-out FILE (conftest's Glimpse); spans() reads what it wrote."""
 
-    def __init__(self, tmp_path, pid, *extra, name="spans"):
+    def __init__(self, run_glimpse, tmp_path, pid, *extra, name="spans"):
         self.path = tmp_path / f"{name}.jsonl"
-        self.err = open(tmp_path / f"{name}.err", "w+")
-        self.proc = subprocess.Popen([GLIMPSE, "attach", "-p", str(pid), "--no-live", "--no-prometheus",
-                                      "--spans-out", str(self.path), *extra],
-                                     stdout=subprocess.DEVNULL, stderr=self.err, text=True)
-        assert wait_for(lambda: "attached" in self.stderr() or self.proc.poll() is not None)
-        assert self.proc.poll() is None, self.stderr()
+        self.glimpse = run_glimpse("attach", "-p", str(pid), "--no-live", "--no-prometheus", "--spans-out",
+                                   str(self.path), *extra, name=name)
 
     def stderr(self):
-        self.err.seek(0)
-        return self.err.read()
+        return self.glimpse.stderr()
 
     def spans(self):
         if not self.path.exists():
@@ -42,14 +35,12 @@ class Tracing:
         return [json.loads(l) for l in self.path.read_text().splitlines() if l.strip()]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(2)
-        assert self.proc.wait(timeout=20) == 0, self.stderr()
+        assert self.glimpse.stop() == 0, self.stderr()
         return self.spans()
 
 
 @pytest.fixture
-def run(tmp_path):
+def run(tmp_path, run_glimpse):
     started = []
 
     def svc(binary, *args):
@@ -58,18 +49,11 @@ def run(tmp_path):
         return s
 
     def trace(pid, *extra, name="spans"):
-        t = Tracing(tmp_path, pid, *extra, name=name)
-        started.append(t)
-        return t
+        return Tracing(run_glimpse, tmp_path, pid, *extra, name=name)
 
     yield svc, trace
     for s in reversed(started):
-        if isinstance(s, Tracing):
-            if s.proc.poll() is None:
-                s.proc.kill()
-                s.proc.wait()
-        else:
-            s.stop()
+        s.stop()
 
 
 def by_trace(spans):
@@ -157,6 +141,54 @@ def test_postgres_and_traceparent_join(run, tmp_path):
     assert [s["name"] for s in joined if s.get("parent_span_id") == peer_root["span_id"]] == ["SELECT users"]
 
 
+def get_with_headers(svc, path, pairs):
+    """GET with header (name, value) pairs, repeats allowed (urllib merges them); the status."""
+    import http.client
+    conn = http.client.HTTPConnection(svc.addr, timeout=10)
+    try:
+        conn.putrequest("GET", path)
+        for name, value in pairs:
+            conn.putheader(name, value)
+        conn.endheaders()
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+OTHER_TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+# Ground truth: the W3C Trace Context rules for each header the test sends, told apart by the
+# status each request asks /status/{code} for. True: the server span joins TRACE_ID/PARENT_ID.
+TRACEPARENT_CASES = [
+    (201, [("traceparent", TRACEPARENT)], True),  # the positive control
+    (202, [("traceparent", TRACEPARENT + "-extra")], False),  # version 00 is exactly 55 chars
+    (203, [("traceparent", TRACEPARENT), ("traceparent", OTHER_TRACEPARENT)], False),  # two headers
+    (204, [("traceparent", "cc" + TRACEPARENT[2:] + "-what-the-future-holds")], True),  # higher version
+    (205, [("traceparent", "cc" + TRACEPARENT[2:] + "extra")], False),  # ... but only with '-' after
+    (206, [("traceparent", TRACEPARENT.upper())], False),  # lowercase hex only
+    (207, [("traceparent", "ff" + TRACEPARENT[2:])], False),  # version ff is invalid
+]
+
+
+def test_traceparent_follows_w3c(run, tmp_path):
+    svc_, trace = run
+    svc = svc_("httpsvc-1.23")
+    t = trace(svc.pid)
+    for code, pairs, _ in TRACEPARENT_CASES:
+        assert get_with_headers(svc, f"/status/{code}", pairs) == code
+    spans = t.stop()
+    servers = {s["attributes"]["http.response.status_code"]: s for s in spans if s["kind"] == "server"}
+    assert sorted(servers) == [c for c, _, _ in TRACEPARENT_CASES]
+    for code, pairs, joins in TRACEPARENT_CASES:
+        s = servers[code]
+        got = (s["trace_id"], s.get("parent_span_id"))
+        if joins:
+            assert got == (TRACE_ID, PARENT_ID), (code, pairs)
+        else:
+            # A new trace: neither header's ids, no parent.
+            assert s["trace_id"] not in (TRACE_ID, OTHER_TRACEPARENT[3:35]) and s.get("parent_span_id") is None, \
+                (code, pairs, got)
+
+
 def test_ratio_sampling_keeps_whole_traces_and_errors(run, tmp_path):
     svc_, trace = run
     svc = svc_("dbsvc-1.23", "-db", f"sqlite:{tmp_path}/db.sqlite")
@@ -209,38 +241,21 @@ def test_url_path_only_when_asked(run, tmp_path):
         [("/users/{id}", "/users/42")]
 
 
-def test_db_operation_duration_metrics(run, tmp_path):
-    from conftest import metric_value, parse_prometheus
+def test_db_operation_duration_metrics(run, run_glimpse, tmp_path):
     svc_, _ = run
     svc = svc_("dbsvc-1.21", "-db", f"sqlite:{tmp_path}/db.sqlite")
-    port = free_port()
-    g = subprocess.Popen([GLIMPSE, "attach", "-p", str(svc.pid), "--no-live", "--prometheus-addr",
-                          f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        def scrape():
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-                return parse_prometheus(r.read().decode())
-        assert wait_for(lambda: _reachable(port))
-        for _ in range(3):
-            svc.get("/one")
-        svc.get("/many")
-        svc.get("/fail")
-        name = "db_client_operation_duration_seconds_count"
-        assert wait_for(lambda: metric_value(scrape(), name) == 7)
-        m = scrape()
-        assert metric_value(m, name, db_system_name="sqlite", db_operation_name="SELECT",
-                            db_collection_name="users") == 4
-        assert metric_value(m, name, db_operation_name="INSERT", db_collection_name="orders") == 1
-        assert metric_value(m, name, db_operation_name="SELECT", db_collection_name="orders") == 1
-        assert metric_value(m, name, error_type="_OTHER", db_collection_name="missing_table") == 1
-    finally:
-        g.terminate()
-        g.wait()
-
-
-def _reachable(port):
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
-        return True
-    except (urllib.error.URLError, ConnectionError):
-        return False
+    g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True,
+                    ready=lambda g: "attached" in g.stderr() and g.scrape() is not None)
+    for _ in range(3):
+        svc.get("/one")
+    svc.get("/many")
+    svc.get("/fail")
+    name = "db_client_operation_duration_seconds_count"
+    assert wait_for(lambda: metric_value(g.scrape() or [], name) == 7)
+    m = g.scrape()
+    assert metric_value(m, name, db_system_name="sqlite", db_operation_name="SELECT",
+                        db_collection_name="users") == 4
+    assert metric_value(m, name, db_operation_name="INSERT", db_collection_name="orders") == 1
+    assert metric_value(m, name, db_operation_name="SELECT", db_collection_name="orders") == 1
+    assert metric_value(m, name, error_type="_OTHER", db_collection_name="missing_table") == 1
+    assert g.stop() == 0, g.stderr()

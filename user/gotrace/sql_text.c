@@ -24,9 +24,10 @@ static bool ident_char(char c)
 }
 
 /* Skips a quoted run starting at q[i] == quote (doubled quotes escape); returns the index
- * after the closing quote (or len). */
-static size_t skip_quoted(const char *q, size_t len, size_t i, char quote)
+ * after the closing quote (or len, *closed false: the run never ends). */
+static size_t skip_quoted(const char *q, size_t len, size_t i, char quote, bool *closed)
 {
+	*closed = true;
 	for (i++; i < len; i++) {
 		if (q[i] == '\\' && quote == '\'' && i + 1 < len) {
 			i++;
@@ -40,6 +41,27 @@ static size_t skip_quoted(const char *q, size_t len, size_t i, char quote)
 			return i + 1;
 		}
 	}
+	*closed = false;
+	return len;
+}
+
+/* A PostgreSQL dollar quote opening at q[i] == '$' ("$$" or "$tag$", the tag an identifier
+ * without '$'): the delimiter's length, or 0 ("$1" is a placeholder). */
+static size_t dollar_quote_len(const char *q, size_t len, size_t i)
+{
+	size_t j = i + 1;
+	if (j < len && (isalpha((unsigned char)q[j]) || q[j] == '_'))
+		while (j < len && (isalnum((unsigned char)q[j]) || q[j] == '_'))
+			j++;
+	return j < len && q[j] == '$' ? j + 1 - i : 0;
+}
+
+/* The index after the dollar-quoted body opening at q[i] (its delimiter dlen long), or len. */
+static size_t skip_dollar_quoted(const char *q, size_t len, size_t i, size_t dlen)
+{
+	for (size_t j = i + dlen; j + dlen <= len; j++)
+		if (!memcmp(q + j, q + i, dlen))
+			return j + dlen;
 	return len;
 }
 
@@ -62,7 +84,8 @@ size_t sql_sanitize(const char *q, size_t len, char *out, size_t outlen)
 			space = true;
 			continue;
 		}
-		if (isspace((unsigned char)c)) {
+		if (isspace((unsigned char)c) || iscntrl((unsigned char)c)) {
+			/* Control characters too: a NUL would cut the text short for every reader. */
 			space = true;
 			i++;
 			continue;
@@ -71,17 +94,28 @@ size_t sql_sanitize(const char *q, size_t len, char *out, size_t outlen)
 			put(&w, ' ');
 		}
 		space = false;
+		size_t dlen;
+		bool closed;
 		if (c == '\'') {
-			i = skip_quoted(q, len, i, '\'');
+			i = skip_quoted(q, len, i, '\'', &closed);
+			put(&w, '?');
+		} else if (c == '$' && (dlen = dollar_quote_len(q, len, i))) {
+			/* The body is a string literal: before this, "$$secret$$" read as a name. */
+			i = skip_dollar_quoted(q, len, i, dlen);
 			put(&w, '?');
 		} else if (c == '"' || c == '`') {
-			/* Quoted identifiers are names, not data: keep them. */
-			size_t end = skip_quoted(q, len, i, c);
-			for (; i < end; i++)
-				put(&w, q[i]);
+			/* Quoted identifiers are names, not data: keep them. One never closed may
+			 * be anything (literals after a stray quote): it goes like a literal. */
+			size_t end = skip_quoted(q, len, i, c, &closed);
+			if (!closed)
+				put(&w, '?');
+			for (; closed && i < end; i++)
+				put(&w, iscntrl((unsigned char)q[i]) ? ' ' : q[i]);
+			i = end;
 		} else if (isdigit((unsigned char)c) ||
 			   (c == '.' && i + 1 < len && isdigit((unsigned char)q[i + 1]))) {
-			bool placeholder = w.len && (w.out[w.len - 1] == '$' || w.out[w.len - 1] == ':');
+			/* ":1" is a placeholder ("$1" is read as a name); "$.1" and ":.1" are not. */
+			bool placeholder = w.len && w.out[w.len - 1] == ':' && c != '.';
 			size_t start = i;
 			while (i < len && (isalnum((unsigned char)q[i]) || q[i] == '.'))
 				i++;
@@ -191,7 +225,8 @@ static bool single_table_follows(const char *q, size_t len, size_t i)
 	for (int k = 0; joins[k]; k++)
 		if (word_is(word, joins[k]) || word_is(next, joins[k]))
 			return false;
-	return !strchr(q + i, ',') || word_is(next, "WHERE");
+	/* memchr: q is not NUL-terminated (before this, strchr read past len). */
+	return !memchr(q + i, ',', len - i) || word_is(next, "WHERE");
 }
 
 void sql_collection(const char *q, size_t len, char *out, size_t outlen)
@@ -214,8 +249,9 @@ void sql_collection(const char *q, size_t len, char *out, size_t outlen)
 		bool found = false;
 		while (i < len && !found) {
 			char c = q[i];
+			bool closed;
 			if (c == '\'' || c == '"' || c == '`') {
-				i = skip_quoted(q, len, i, c);
+				i = skip_quoted(q, len, i, c, &closed);
 			} else if (c == '(') {
 				depth++;
 				i++;

@@ -8,7 +8,8 @@
 #include <stddef.h>
 
 /* Copies query to out with string, numeric, hex and boolean-free literals replaced by '?',
- * comments dropped and runs of white space folded. Returns the output length. */
+ * comments dropped and runs of white space (control characters included) folded. Returns the
+ * output length. */
 size_t sql_sanitize(const char *query, size_t len, char *out, size_t outlen);
 /* First keyword, upper-cased ("SELECT"); "" if none. */
 void sql_operation(const char *query, size_t len, char *out, size_t outlen);

@@ -64,7 +64,9 @@ static bool ratio_keeps(double ratio, const uint8_t trace_id[16])
 	uint64_t v = 0;
 	for (int i = 8; i < 16; i++)
 		v = v << 8 | trace_id[i];
-	return (double)v < ratio * 18446744073709551616.0;
+	/* Compared as integers: as a double, v rounds (2^62 - 1 became 2^62, dropped at 0.25).
+	 * ratio < 1, so the bound fits. */
+	return v < (uint64_t)(ratio * 18446744073709551616.0);
 }
 
 bool sampler_head(const struct sampler_config *c, const uint8_t trace_id[16], bool remote_parent,

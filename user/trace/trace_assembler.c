@@ -4,10 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bounds: memory stays flat whatever the traffic. */
-#define MAX_PENDING	   4096
+#define MAX_PENDING	   TRACE_ASSEMBLER_MAX_PENDING
 #define DECISIONS	   2048 /* remembered root decisions, for children that end after their root */
-#define PENDING_TIMEOUT_NS (30ULL * 1000000000ULL)
+#define PENDING_TIMEOUT_NS TRACE_ASSEMBLER_TIMEOUT_NS
 
 struct pending {
 	struct span_record span;

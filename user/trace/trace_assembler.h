@@ -10,6 +10,11 @@
 #include "trace/sampler.h"
 #include "trace/span.h"
 
+/* Bounds: memory stays flat whatever the traffic. Children held at most (beyond, the oldest is
+ * decided on its own), and how long one waits for its server span. */
+#define TRACE_ASSEMBLER_MAX_PENDING 4096
+#define TRACE_ASSEMBLER_TIMEOUT_NS  (30ULL * 1000000000ULL)
+
 struct trace_assembler;
 typedef void (*span_emit_fn)(void *ctx, const struct span_record *s);
 
