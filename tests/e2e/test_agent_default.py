@@ -95,9 +95,6 @@ def test_print_config_loads_back(tmp_path):
     assert again.stdout == r.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="the agent matches a process once, at exec, before a server has "
-                   "listened: listening/port selectors need the agent to re-check new processes (agent/, not "
-                   "the selector)")
 def test_default_config_instruments_a_server_started_later(tmp_path):
     port = free_port()
     err = open(tmp_path / "agent.err", "w+")
@@ -110,8 +107,14 @@ def test_default_config_instruments_a_server_started_later(tmp_path):
         assert agent.poll() is None
         svc = subprocess.Popen([os.path.join(APPS, "httpsvc-1.22")], stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, text=True)
-        assert svc.stdout.readline().startswith("ready ")
-        assert wait_for(lambda: svc.pid in targets(port), timeout=5)
+        _, _, svc_addr = svc.stdout.readline().split()
+        # Instrumented once it listens (re-checked every 50 ms), not only at exec.
+        assert wait_for(lambda: svc.pid in targets(port), timeout=5), open(tmp_path / "agent.err").read()
+        instance = targets(port)[svc.pid]["instance"]
+        for _ in range(5):
+            assert get(svc_addr, "/fast") == 200
+        assert wait_for(lambda: metric_value(scrape(port), "http_server_request_duration_seconds_count",
+                                             instance=instance) == 5)
     finally:
         for p in (svc, agent):
             if p and p.poll() is None:

@@ -78,7 +78,9 @@ static bool is_go(struct process_facts *f)
 	return f->go;
 }
 
-static bool matches(const struct agent_match *m, struct process_facts *f)
+/* later: a server that has just exec'd has not opened its socket yet; with later set, the socket
+ * predicates (port, listening) count as satisfied so the agent knows to look again. */
+static bool matches(const struct agent_match *m, struct process_facts *f, bool later)
 {
 	if (m->npids) {
 		bool listed = false;
@@ -99,13 +101,23 @@ static bool matches(const struct agent_match *m, struct process_facts *f)
 	       glob(m->container_id, f->container.container_id) &&
 	       glob(m->k8s_namespace, f->container.namespace_name) &&
 	       glob(m->k8s_pod, f->container.pod_name) && (!m->go || is_go(f)) &&
-	       (!m->port || has_port(f, m->port)) && (!m->listening || listens(f));
+	       (later || !m->port || has_port(f, m->port)) && (later || !m->listening || listens(f));
 }
 
 int selector_match(const struct agent_config *c, struct process_facts *f)
 {
 	for (int i = 0; i < c->nselectors; i++)
-		if (matches(&c->selectors[i].match, f))
+		if (matches(&c->selectors[i].match, f, false))
 			return i;
 	return -1;
+}
+
+bool selector_may_match_later(const struct agent_config *c, struct process_facts *f)
+{
+	for (int i = 0; i < c->nselectors; i++) {
+		const struct agent_match *m = &c->selectors[i].match;
+		if ((m->port || m->listening) && matches(m, f, true))
+			return true;
+	}
+	return false;
 }

@@ -31,5 +31,8 @@ struct process_facts {
 int process_facts_read(pid_t pid, struct process_facts *f);
 /* Index of the first selector the process satisfies, or -1. Reads the lazy facts it needs. */
 int selector_match(const struct agent_config *c, struct process_facts *f);
+/* True if a selector that tests sockets (port, listening) would match once the process listens:
+ * a server just started has not opened its socket yet, so the agent watches it for a while. */
+bool selector_may_match_later(const struct agent_config *c, struct process_facts *f);
 
 #endif

@@ -29,6 +29,17 @@
  * a rolling restart, whose new process starts as the old one exits, would go untraced for
  * both. Idle uprobes cost nothing: only processes that map the binary hit them. */
 #define BINARY_IDLE_NS (60ULL * 1000000000ULL)
+/* A process that may match once it listens is looked at again every PENDING_RECHECK_NS for
+ * PENDING_WINDOW_NS after it was first seen; at most PENDING_MAX at a time (the oldest go first). */
+#define PENDING_RECHECK_NS (50ULL * 1000000ULL)
+#define PENDING_WINDOW_NS  (60ULL * 1000000000ULL)
+#define PENDING_MAX	   256
+
+struct pending {
+	pid_t pid;
+	uint64_t until_ns;
+	UT_hash_handle hh;
+};
 
 struct binary_key {
 	dev_t dev;
@@ -63,6 +74,9 @@ struct agent_targets {
 	_Atomic uint64_t events_dropped; /* of every tracer, stopped ones included */
 	_Atomic uint64_t events_unattributed;
 	uint64_t dropped_by_stopped;
+	struct pending *pending; /* insertion order: oldest first */
+	uint64_t pending_checked_ns;
+	uint64_t pending_expired;
 };
 
 static const struct agent_signals *signals_of(const struct agent_targets *ts, const struct target *t)
@@ -210,6 +224,55 @@ static void remove_target(struct agent_targets *ts, struct target *t, enum remov
 	free(t);
 }
 
+static void pending_remove(struct agent_targets *ts, pid_t pid)
+{
+	struct pending *p;
+	HASH_FIND_INT(ts->pending, &pid, p);
+	if (p) {
+		HASH_DEL(ts->pending, p);
+		free(p);
+	}
+}
+
+static void pending_add(struct agent_targets *ts, pid_t pid)
+{
+	struct pending *p;
+	HASH_FIND_INT(ts->pending, &pid, p);
+	if (p)
+		return; /* keeps its first deadline */
+	if (HASH_COUNT(ts->pending) >= PENDING_MAX) {
+		struct pending *oldest = ts->pending;
+		HASH_DEL(ts->pending, oldest);
+		free(oldest);
+		ts->pending_expired++;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return;
+	p->pid = pid;
+	p->until_ns = clock_mono_ns() + PENDING_WINDOW_NS;
+	HASH_ADD_INT(ts->pending, pid, p);
+	log_debug("pid %d may match once it listens: watching it", (int)pid);
+}
+
+/* Servers open their sockets after exec: look again at those that would match once listening. */
+static void pending_recheck(struct agent_targets *ts)
+{
+	uint64_t now = clock_mono_ns();
+	if (!ts->pending || now - ts->pending_checked_ns < PENDING_RECHECK_NS)
+		return;
+	ts->pending_checked_ns = now;
+	struct pending *p, *tmp;
+	HASH_ITER (hh, ts->pending, p, tmp) {
+		pid_t pid = p->pid;
+		if (now > p->until_ns || !proc_exists(pid)) {
+			pending_remove(ts, pid);
+			continue;
+		}
+		targets_consider(ts, pid); /* removes it from pending when it matches */
+	}
+}
+
 int targets_consider(struct agent_targets *ts, pid_t pid)
 {
 	if (pid == getpid() || find(ts, pid))
@@ -218,8 +281,12 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 	if (process_facts_read(pid, &facts))
 		return 0;
 	int sel = selector_match(ts->c.cfg, &facts);
-	if (sel < 0)
+	if (sel < 0) {
+		if (selector_may_match_later(ts->c.cfg, &facts))
+			pending_add(ts, pid);
 		return 0;
+	}
+	pending_remove(ts, pid);
 	struct target *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -268,6 +335,7 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 
 void targets_exit(struct agent_targets *ts, pid_t pid)
 {
+	pending_remove(ts, pid);
 	struct target *t = find(ts, pid);
 	if (t)
 		remove_target(ts, t, REMOVE_EXITED);
@@ -287,6 +355,7 @@ void targets_exec(struct agent_targets *ts, pid_t pid)
 
 void targets_poll(struct agent_targets *ts)
 {
+	pending_recheck(ts);
 	struct binary *b, *tmp;
 	HASH_ITER (hh, ts->binaries, b, tmp) {
 		int n = go_tracer_poll(b->tracer, 0);
@@ -392,6 +461,11 @@ void targets_free(struct agent_targets *ts)
 	if (!ts)
 		return;
 	targets_remove_all(ts);
+	struct pending *p, *tmp;
+	HASH_ITER (hh, ts->pending, p, tmp) {
+		HASH_DEL(ts->pending, p);
+		free(p);
+	}
 	pthread_mutex_destroy(&ts->lock);
 	free(ts);
 }
