@@ -85,7 +85,7 @@ int container_for_pid(pid_t pid, struct container_info *out)
 {
 	memset(out, 0, sizeof(*out));
 	char path[96], buf[8192];
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	proc_path(path, sizeof(path), pid, "/cgroup");
 	ssize_t n = proc_read_small(path, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
@@ -98,7 +98,7 @@ int container_for_pid(pid_t pid, struct container_info *out)
 		ENV_MAX = 256 * 1024
 	};
 	char *env = malloc(ENV_MAX);
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	proc_path(path, sizeof(path), pid, "/environ");
 	ssize_t elen = env ? proc_read_small(path, env, ENV_MAX) : -ENOMEM;
 	if (elen > 0) {
 		static const char *const pod_vars[] = { "K8S_POD_NAME", "POD_NAME", "HOSTNAME" };
@@ -112,8 +112,8 @@ int container_for_pid(pid_t pid, struct container_info *out)
 	}
 	free(env);
 	if (!out->namespace_name[0]) {
-		snprintf(path, sizeof(path),
-			 "/proc/%d/root/var/run/secrets/kubernetes.io/serviceaccount/namespace", (int)pid);
+		proc_path(path, sizeof(path), pid,
+			  "/root/var/run/secrets/kubernetes.io/serviceaccount/namespace");
 		if (proc_read_small(path, buf, sizeof(buf)) > 0)
 			snprintf(out->namespace_name, sizeof(out->namespace_name), "%.253s", buf);
 	}

@@ -116,7 +116,7 @@ int resource_for_pid(pid_t pid, struct resource *out)
 	if (!proc_exists(pid))
 		return -ESRCH;
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	proc_path(path, sizeof(path), pid, "/exe");
 	ssize_t n = readlink(path, exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
@@ -131,7 +131,7 @@ int resource_for_pid(pid_t pid, struct resource *out)
 	}
 
 	char *env = malloc(ENVIRON_MAX);
-	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	proc_path(path, sizeof(path), pid, "/environ");
 	ssize_t len = env ? proc_read_small(path, env, ENVIRON_MAX) : -ENOMEM;
 	if (len <= 0 ||
 	    !resource_service_from_environ(env, len, out->service_name, sizeof(out->service_name)) ||

@@ -17,7 +17,7 @@ int process_facts_read(pid_t pid, struct process_facts *f)
 	memset(f, 0, sizeof(*f));
 	f->pid = pid;
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	proc_path(path, sizeof(path), pid, "/exe");
 	ssize_t n = readlink(path, f->exe, sizeof(f->exe) - 1);
 	if (n <= 0)
 		return -ESRCH; /* gone, or a kernel thread */
@@ -64,7 +64,7 @@ static bool is_go(struct process_facts *f)
 		return f->go;
 	f->go_read = true;
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)f->pid);
+	proc_path(path, sizeof(path), f->pid, "/exe");
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;

@@ -95,7 +95,7 @@ static int exe_of(pid_t pid, struct binary_key *key)
 {
 	char exe[64];
 	struct stat st;
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	proc_path(exe, sizeof(exe), pid, "/exe");
 	if (stat(exe, &st))
 		return -errno;
 	memset(key, 0, sizeof(*key));
@@ -133,7 +133,7 @@ static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const stru
 	/* Attach through a descriptor of our own: the uprobes land on the binary even if the
 	 * process exits meanwhile (short-lived processes), and it must still be the one read. */
 	char exe[64];
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	proc_path(exe, sizeof(exe), pid, "/exe");
 	int fd = open(exe, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) || st.st_dev != t->exe.dev || st.st_ino != t->exe.ino ||

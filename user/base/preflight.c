@@ -122,7 +122,7 @@ int preflight_target_error(pid_t pid, int err, const char *doing)
 int preflight_target(pid_t pid)
 {
 	char path[64], exe[PATH_MAX];
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	proc_path(path, sizeof(path), pid, "/exe");
 	/* A kernel thread has no exe (ENOENT); another user's process needs CAP_SYS_PTRACE (EACCES). */
 	if (readlink(path, exe, sizeof(exe)) >= 0)
 		return 0;

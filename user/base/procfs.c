@@ -8,15 +8,28 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+char *proc_path(char *buf, size_t len, pid_t pid, const char *suffix, ...)
+{
+	int n = snprintf(buf, len, "/proc/%d", (int)pid);
+	if (n >= 0 && (size_t)n < len) {
+		va_list ap;
+		va_start(ap, suffix);
+		vsnprintf(buf + n, len - (size_t)n, suffix, ap);
+		va_end(ap);
+	}
+	return buf;
+}
+
 bool proc_exists(pid_t pid)
 {
 	char path[64], stat[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	proc_path(path, sizeof(path), pid, "/stat");
 	if (proc_read_small(path, stat, sizeof(stat)) < 0)
 		return false;
 	/* A zombie has no memory or threads left to observe: it has exited. */
@@ -43,7 +56,7 @@ ssize_t proc_read_small(const char *path, char *buf, size_t len)
 int proc_comm(pid_t pid, pid_t tid, char *buf, size_t len)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+	proc_path(path, sizeof(path), pid, "/task/%d/comm", tid);
 	ssize_t n = proc_read_small(path, buf, len);
 	return n < 0 ? (int)n : 0;
 }
@@ -69,7 +82,7 @@ bool proc_parse_maps_line(const char *line, struct proc_map *m)
 int proc_exec_maps(pid_t pid, struct proc_map **maps, size_t *n)
 {
 	char path[64], line[PATH_MAX + 128];
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	proc_path(path, sizeof(path), pid, "/maps");
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -200,7 +213,7 @@ bool proc_is_kernel_thread(pid_t pid)
 {
 	char path[64], text[512];
 	struct proc_stat st;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	proc_path(path, sizeof(path), pid, "/stat");
 	/* PF_KTHREAD, from include/linux/sched.h: not exported to user space. */
 	return proc_read_small(path, text, sizeof(text)) > 0 && proc_parse_stat(text, &st) &&
 	       (st.flags & 0x00200000);
@@ -232,7 +245,7 @@ bool proc_status_value(const char *text, const char *key, uint64_t *value)
 int proc_tasks(pid_t pid, pid_t **tids, size_t *n)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	proc_path(path, sizeof(path), pid, "/task");
 	DIR *dir = opendir(path);
 	if (!dir)
 		return -errno;
@@ -272,7 +285,7 @@ static int listening_inodes(pid_t pid, uint64_t *inodes, uint16_t *ports, int ma
 	int n = 0;
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
 		char path[64], line[512];
-		snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, tables[t]);
+		proc_path(path, sizeof(path), pid, "/net/%s", tables[t]);
 		FILE *f = fopen(path, "re");
 		if (!f)
 			continue;
@@ -306,7 +319,7 @@ int proc_listening_ports(pid_t pid, uint16_t *ports, int max)
 	if (nlisten <= 0)
 		return nlisten;
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	proc_path(path, sizeof(path), pid, "/fd");
 	DIR *d = opendir(path);
 	if (!d)
 		return -errno;
@@ -314,7 +327,7 @@ int proc_listening_ports(pid_t pid, uint16_t *ports, int max)
 	struct dirent *e;
 	while ((e = readdir(d)) && n < max) {
 		char link[PATH_MAX], target[64];
-		snprintf(link, sizeof(link), "/proc/%d/fd/%s", (int)pid, e->d_name);
+		proc_path(link, sizeof(link), pid, "/fd/%s", e->d_name);
 		ssize_t len = readlink(link, target, sizeof(target) - 1);
 		unsigned long long inode;
 		if (len <= 0)

@@ -18,6 +18,10 @@ struct proc_map {
 
 /* True while pid runs: false once it is gone or a zombie. */
 bool proc_exists(pid_t pid);
+/* The one place a /proc/PID path is spelled: "/proc/<pid>" followed by suffix (printf-style,
+ * e.g. "/task/%d/stat"). Returns buf; a path longer than len is cut (and then fails to open). */
+char *proc_path(char *buf, size_t len, pid_t pid, const char *suffix, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Reads a small /proc file into buf (NUL-terminated, trailing newline stripped). Returns length or -errno. */
 ssize_t proc_read_small(const char *path, char *buf, size_t len);
 /* comm of a thread (tid == pid for the process). */

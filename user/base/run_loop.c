@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "base/run_loop.h"
 
+#include "base/clock.h"
 #include <errno.h>
 #include <time.h>
 
@@ -10,9 +11,7 @@
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(clock_mono_ns() / 1000000);
 }
 
 void run_loop_init(struct run_loop *l, double duration_s, double interval_s)

@@ -110,10 +110,10 @@ static struct module *get_module(struct symbolizer *s, pid_t pid, const struct p
 	mod->inode = m->inode;
 	char path[512];
 	/* map_files is the very file mapped, even if deleted or in another mount namespace. */
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start, m->end);
+	proc_path(path, sizeof(path), pid, "/map_files/%" PRIx64 "-%" PRIx64, m->start, m->end);
 	mod->elf = elf_module_open(path);
 	if (!mod->elf) {
-		snprintf(path, sizeof(path), "/proc/%d/root%s", pid, m->path);
+		proc_path(path, sizeof(path), pid, "/root%s", m->path);
 		mod->elf = elf_module_open(path);
 	}
 	if (!mod->elf)

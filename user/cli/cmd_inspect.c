@@ -53,7 +53,7 @@ static int runtime_offsets_row(pid_t pid, const char *path)
 {
 	char exe[64];
 	if (pid) {
-		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+		proc_path(exe, sizeof(exe), pid, "/exe");
 		path = exe;
 	}
 	struct go_runtime_layout l;

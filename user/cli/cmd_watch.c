@@ -19,7 +19,7 @@
 #include "base/run_loop.h"
 #include "base/signals.h"
 
-#define MAX_TARGETS 64
+#define WATCH_MAX_PIDS 64
 
 static const struct cli_option target_options[] = {
 	{ "pid", 'p', "PID", "a process to watch (repeat, or PID,PID,...; up to 64)" },
@@ -51,8 +51,8 @@ static void add_pids(const char *arg, struct watched *w, int *n)
 	snprintf(copy, sizeof(copy), "%s", arg);
 	char *save = NULL;
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (*n == MAX_TARGETS)
-			cli_usage_error("watch", "-p: at most %d processes", MAX_TARGETS);
+		if (*n == WATCH_MAX_PIDS)
+			cli_usage_error("watch", "-p: at most %d processes", WATCH_MAX_PIDS);
 		if (!parse_pid(tok, &w[*n].pid))
 			cli_usage_error("watch", "-p: '%s' is not a process ID", tok);
 		(*n)++;
@@ -61,7 +61,7 @@ static void add_pids(const char *arg, struct watched *w, int *n)
 
 int cmd_watch(int argc, char **argv)
 {
-	struct watched w[MAX_TARGETS] = { 0 };
+	struct watched w[WATCH_MAX_PIDS] = { 0 };
 	int n = 0, opt;
 	struct cli_run_opts run;
 	cli_run_defaults(&run);
@@ -78,7 +78,7 @@ int cmd_watch(int argc, char **argv)
 		cli_usage_error("watch", "unexpected argument '%s'", argv[optind]);
 	if (!n)
 		cli_usage_error("watch", "no target: give -p PID");
-	pid_t pids[MAX_TARGETS];
+	pid_t pids[WATCH_MAX_PIDS];
 	for (int i = 0; i < n; i++)
 		pids[i] = w[i].pid;
 	int rc = cli_run_check(&run);

@@ -126,7 +126,7 @@ static int open_pid(pid_t pid, struct go_target *t, bool gone_is_error)
 	int rc = preflight_target(pid);
 	if (rc)
 		return rc;
-	snprintf(t->binary, sizeof(t->binary), "/proc/%d/exe", (int)pid);
+	proc_path(t->binary, sizeof(t->binary), pid, "/exe");
 	rc = open_binary(t->binary, what, t);
 	if (rc == GLIMPSE_EXIT_FAILURE && !proc_exists(pid)) {
 		if (gone_is_error)

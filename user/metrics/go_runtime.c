@@ -344,7 +344,7 @@ static int load_bias(pid_t pid, struct elf_module *m, uint64_t *bias)
 		return 0;
 	char exe[64];
 	struct stat st;
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	proc_path(exe, sizeof(exe), pid, "/exe");
 	if (stat(exe, &st))
 		return -errno;
 	struct proc_map *maps;
@@ -409,7 +409,7 @@ static int check_live(pid_t pid, const struct go_runtime_layout *l, uint64_t bia
 struct go_runtime *go_runtime_open(pid_t pid)
 {
 	char exe[64], comm[32] = "?";
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	proc_path(exe, sizeof(exe), pid, "/exe");
 	proc_comm(pid, pid, comm, sizeof(comm));
 	struct elf_module *m = elf_module_open(exe);
 	if (!m && !proc_exists(pid)) {

@@ -45,7 +45,7 @@ int proc_stats_parse(const char *stat, const char *leader_status, long ticks_per
 int proc_stats_read(pid_t pid, struct proc_stats *out)
 {
 	char path[64], stat[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	proc_path(path, sizeof(path), pid, "/stat");
 	ssize_t n = proc_read_small(path, stat, sizeof(stat));
 	if (n < 0)
 		return n == -ENOENT ? -ESRCH : (int)n;
@@ -62,14 +62,14 @@ int proc_stats_read(pid_t pid, struct proc_stats *out)
 		return -ENOMEM;
 	}
 	/* The leader's status first: it carries the process-wide Threads and VmRSS. */
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)pid);
+	proc_path(path, sizeof(path), pid, "/task/%d/status", (int)pid);
 	bool have_leader = proc_read_small(path, status, STATUS_BUF) >= 0;
 	err = proc_stats_parse(stat, have_leader ? status : NULL, sysconf(_SC_CLK_TCK), sysconf(_SC_PAGESIZE),
 			       out);
 	for (size_t i = 0; !err && i < ntids; i++) {
 		if (tids[i] == pid)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tids[i]);
+		proc_path(path, sizeof(path), pid, "/task/%d/status", (int)tids[i]);
 		if (proc_read_small(path, status, STATUS_BUF) < 0)
 			continue; /* exited since the directory was listed */
 		uint64_t v;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "metrics/process_metrics.h"
 
+#include "base/clock.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -40,9 +41,7 @@ struct process_metrics {
 
 static int64_t now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return (int64_t)clock_mono_ns();
 }
 
 static struct entry *find(struct process_metrics *pm, int target)

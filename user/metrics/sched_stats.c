@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "metrics/sched_stats.h"
 
+#include "base/clock.h"
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <dirent.h>
@@ -50,13 +51,6 @@ struct sched_stats {
 	struct sched_thread *batch_vals;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock of bpf_ktime_get_ns() */
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 int sched_runq_bucket(uint64_t ns)
 {
 	return (int)sched_bucket(ns);
@@ -100,13 +94,13 @@ static void seed_sleeping_threads(struct sched_stats *s, pid_t pid)
 	for (size_t i = 0; i < n; i++) {
 		char path[64], text[1024];
 		struct proc_stat st;
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tids[i]);
+		proc_path(path, sizeof(path), pid, "/task/%d/stat", (int)tids[i]);
 		if (proc_read_small(path, text, sizeof(text)) < 0 || !proc_parse_stat(text, &st))
 			continue;
 		if (st.state == 'R' || st.state == 'Z' || st.state == 'X')
 			continue;
 		__u32 tid = (__u32)tids[i];
-		struct sched_thread t = { .off_since = mono_ns(), .tgid = (__u32)pid };
+		struct sched_thread t = { .off_since = clock_mono_ns(), .tgid = (__u32)pid };
 		bpf_map_update_elem(fd, &tid, &t, BPF_NOEXIST);
 	}
 	free(tids);
@@ -259,7 +253,7 @@ static uint64_t pending_offcpu(struct sched_stats *s, __u32 tgid)
 					       s->batch_vals, &count, NULL);
 		if (err && err != -ENOENT)
 			break; /* not supported: fall back below */
-		uint64_t now = mono_ns();
+		uint64_t now = clock_mono_ns();
 		for (__u32 i = 0; i < count; i++)
 			add_pending(&pending, &s->batch_vals[i], tgid, now);
 		if (err == -ENOENT)
@@ -273,7 +267,7 @@ static uint64_t pending_offcpu(struct sched_stats *s, __u32 tgid)
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		struct sched_thread t;
 		if (bpf_map_lookup_elem(fd, &next, &t) == 0)
-			add_pending(&pending, &t, tgid, mono_ns());
+			add_pending(&pending, &t, tgid, clock_mono_ns());
 		key = next;
 		prev = &key;
 	}
