@@ -47,10 +47,10 @@ BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-# OTLP messages from our own minimal .proto files (proto/otlp), generated into build/gen/otlp;
+# OTLP messages from our own minimal .proto files (user/export/proto), generated into build/gen/otlp;
 # code includes them as "otlp/trace.pb-c.h".
-OTLP_PROTOS := $(wildcard proto/otlp/*.proto)
-OTLP_GEN_C := $(patsubst proto/otlp/%.proto,$(BUILD)/gen/otlp/%.pb-c.c,$(OTLP_PROTOS))
+OTLP_PROTOS := $(wildcard user/export/proto/*.proto)
+OTLP_GEN_C := $(patsubst user/export/proto/%.proto,$(BUILD)/gen/otlp/%.pb-c.c,$(OTLP_PROTOS))
 OTLP_GEN_H := $(OTLP_GEN_C:.c=.h)
 OTLP_GEN_OBJS := $(OTLP_GEN_C:.c=.o)
 PROTO_GEN := $(BUILD)/gen/profile.pb-c.c $(OTLP_GEN_H)
@@ -93,9 +93,9 @@ $(BUILD)/gen/profile.pb-c.c $(BUILD)/gen/profile.pb-c.h: $(PPROF_PROTO) | $(BUIL
 	$(Q)$(PROTOC_C) --c_out=$(BUILD)/gen -I$(dir $(PPROF_PROTO)) $(notdir $(PPROF_PROTO))
 
 # protoc-c makes the .c and the .h in one run (a pattern rule with two targets).
-$(BUILD)/gen/otlp/%.pb-c.c $(BUILD)/gen/otlp/%.pb-c.h: proto/otlp/%.proto | $(BUILD)/gen/otlp
+$(BUILD)/gen/otlp/%.pb-c.c $(BUILD)/gen/otlp/%.pb-c.h: user/export/proto/%.proto | $(BUILD)/gen/otlp
 	$(call msg,PROTOC,$@)
-	$(Q)$(PROTOC_C) --c_out=$(BUILD)/gen/otlp -Iproto/otlp $<
+	$(Q)$(PROTOC_C) --c_out=$(BUILD)/gen/otlp -Iuser/export/proto $<
 
 # Generated files include the headers of the .proto files they import.
 $(OTLP_GEN_OBJS): | $(OTLP_GEN_H)
@@ -104,8 +104,9 @@ $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
 
-$(BUILD)/user/cli/main.o: override CFLAGS += -DGLIMPSE_VERSION='"$(VERSION)"'
-$(BUILD)/user/cli/main.o: VERSION
+# The one version string, from the VERSION file: --version, OTLP's service.version and User-Agent.
+$(USER_OBJS): override CFLAGS += -DGLIMPSE_VERSION='"$(VERSION)"'
+$(USER_OBJS): VERSION
 
 # Every user object may include a skeleton or generated header: build those first.
 $(BUILD)/user/%.o: user/%.c | $(SKELS) $(PROTO_GEN)
