@@ -138,8 +138,8 @@ static void test_head_rules(void **state)
 		const struct head_case *c = &head_cases[i];
 		struct sampler_config cfg = { .kind = c->kind, .ratio = 0.5 };
 		if (sampler_head(&cfg, id, c->remote, c->parent_sampled) != c->want) {
-			print_error("case %zu: %s remote=%d sampled=%d: want %d\n", i,
-				    sampler_kind_name(c->kind), c->remote, c->parent_sampled, c->want);
+			print_error("case %zu: kind=%d remote=%d sampled=%d: want %d\n", i, (int)c->kind,
+				    c->remote, c->parent_sampled, c->want);
 			fail();
 		}
 	}
