@@ -34,7 +34,7 @@ static void test_kind_names(void **state)
 	for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
 		enum sampler_kind k;
 		assert_int_equal(sampler_parse_kind(kind_names[i], &k), 0);
-		assert_string_equal(sampler_kind_name(k), kind_names[i]);
+		assert_int_equal(k, (int)i); /* kind_names is in enum order */
 	}
 	enum sampler_kind k = SAMPLER_ALWAYS_ON;
 	assert_int_equal(sampler_parse_kind("Always_On", &k), -EINVAL);
