@@ -18,6 +18,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "glimpse.bpf.h"
+#include "maps.bpf.h"
 #include "gotrace.h"
 #include "traceparent.h"
 
@@ -130,10 +131,7 @@ struct {
 
 static __always_inline void count(enum gotrace_counter which)
 {
-	__u32 key = which;
-	__u64 *v = bpf_map_lookup_elem(&counters, &key);
-	if (v)
-		(*v)++;
+	counter_inc(&counters, which);
 }
 
 static __always_inline void add_active(__u32 pid, __s64 delta)

@@ -15,6 +15,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "glimpse.bpf.h"
+#include "maps.bpf.h"
 #include "sched_maps.h"
 
 const volatile bool track_all = false;
@@ -47,10 +48,7 @@ static const struct sched_proc zero_proc;
 
 static __always_inline void count(enum sched_counter which)
 {
-	__u32 key = which;
-	__u64 *v = bpf_map_lookup_elem(&counters, &key);
-	if (v)
-		(*v)++;
+	counter_inc(&counters, which);
 }
 
 /* task_struct.flags bit set at the start of do_exit(): a stable ABI value (include/linux/sched.h). */
@@ -65,15 +63,13 @@ static __always_inline bool exiting(struct task_struct *t)
  * missing entry is created if create is set. */
 static __always_inline struct sched_proc *proc_of(__u32 tgid, bool create)
 {
-	struct sched_proc *p = bpf_map_lookup_elem(&procs, &tgid);
-	if (p || !track_all || !create)
-		return p;
-	long err = bpf_map_update_elem(&procs, &tgid, &zero_proc, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
+	if (!track_all || !create)
+		return bpf_map_lookup_elem(&procs, &tgid);
+	long err = 0;
+	struct sched_proc *p = map_lookup_or_try_init(&procs, &tgid, &zero_proc, &err);
+	if (!p && err)
 		count(SCHED_PROCS_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&procs, &tgid);
+	return p;
 }
 
 static __always_inline void store_thread(__u32 tid, const struct sched_thread *t)

@@ -8,6 +8,7 @@
 
 #include <bpf/bpf_core_read.h>
 #include "glimpse.bpf.h"
+#include "maps.bpf.h"
 #include "profile.h"
 
 const volatile struct profile_config stack_config = {
@@ -66,10 +67,7 @@ struct {
 
 static __always_inline void count(enum profile_counter which)
 {
-	__u32 key = which;
-	__u64 *v = bpf_map_lookup_elem(&counters, &key);
-	if (v)
-		(*v)++;
+	counter_inc(&counters, which);
 }
 
 static __always_inline bool is_target(__u32 pid)
@@ -145,23 +143,20 @@ static __always_inline void value_add(struct profile_value *val, __u64 ns)
 static __always_inline void counts_add(const struct profile_key *key, __u64 ns, struct task_struct *task)
 {
 	struct profile_value *val = bpf_map_lookup_elem(&counts, key);
-	if (val) {
-		value_add(val, ns);
-		return;
+	if (!val) {
+		struct profile_value init = {};
+		if (task)
+			bpf_core_read_str(init.thread, sizeof(init.thread), &task->comm);
+		else
+			bpf_get_current_comm(init.thread, sizeof(init.thread));
+		long err = 0;
+		val = map_lookup_or_try_init(&counts, key, &init, &err);
+		if (!val) {
+			count(PROFILE_COUNTS_FULL);
+			return;
+		}
 	}
-	struct profile_value init = { .count = 1, .ns = ns };
-	if (task)
-		bpf_core_read_str(init.thread, sizeof(init.thread), &task->comm);
-	else
-		bpf_get_current_comm(init.thread, sizeof(init.thread));
-	long err = bpf_map_update_elem(&counts, key, &init, BPF_NOEXIST);
-	if (err == -EEXIST) {
-		val = bpf_map_lookup_elem(&counts, key);
-		if (val)
-			value_add(val, ns);
-	} else if (err) {
-		count(PROFILE_COUNTS_FULL);
-	}
+	value_add(val, ns);
 }
 
 #endif
