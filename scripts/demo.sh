@@ -13,9 +13,9 @@ trap 'kill $app 2>/dev/null || true' EXIT
 until grep -q ready "$out/demoapp.out" 2>/dev/null; do sleep 0.1; done
 
 echo "== demo workload: $build/apps/demoapp (pid $app): hashing, JSON, gzip, sorting in 2 goroutines"
-echo "== glimpse profile -p $app -d 10 -o $out/cpu.pb.gz --svg $out/flame.svg --folded $out/stacks.folded --top 15"
+echo "== glimpse profile -p $app -d 10 -o $out/cpu.pb.gz --svg $out/flame.svg --folded $out/stacks.folded --top 15 --force"
 "$build/glimpse" profile -p "$app" -d 10 -o "$out/cpu.pb.gz" --svg "$out/flame.svg" \
-	--folded "$out/stacks.folded" --top 15
+	--folded "$out/stacks.folded" --top 15 --force
 echo
 echo "== the same profile read back by the real consumer: go tool pprof -top"
 go tool pprof -top -nodecount=8 "$out/cpu.pb.gz" 2>/dev/null | sed -n '1,14p'
@@ -32,8 +32,8 @@ svc=$!
 trap 'kill $app $svc 2>/dev/null || true' EXIT
 until grep -q ready "$out/dbsvc.out" 2>/dev/null; do sleep 0.1; done
 addr=$(awk '{print $3}' "$out/dbsvc.out")
-echo "== glimpse attach -p $svc -d 6 --prometheus-addr 127.0.0.1:19464 --spans-out $out/spans.jsonl --no-live"
-"$build/glimpse" attach -p "$svc" -d 6 --prometheus-addr 127.0.0.1:19464 --spans-out "$out/spans.jsonl" \
+echo "== glimpse attach -p $svc -d 6 --prometheus-addr 127.0.0.1:19464 --spans-out $out/spans.jsonl --force --no-live"
+"$build/glimpse" attach -p "$svc" -d 6 --prometheus-addr 127.0.0.1:19464 --spans-out "$out/spans.jsonl" --force \
 	--no-live > "$out/attach.out" &
 attach=$!
 until curl -sf -o /dev/null http://127.0.0.1:19464/healthz; do sleep 0.1; done

@@ -108,8 +108,9 @@ def parse_prometheus(text):
 
 
 def metric_value(samples, name, **want):
-    """Sum of the samples of a metric whose labels include want (0 if none)."""
-    return sum(v for n, l, v in samples if n == name and all(l.get(k) == str(x) for k, x in want.items()))
+    """Sum of the samples of a metric whose labels include want (0 if none); an absent label
+    counts as empty, as in Prometheus."""
+    return sum(v for n, l, v in samples if n == name and all(l.get(k, "") == str(x) for k, x in want.items()))
 
 
 class HttpService:

@@ -167,7 +167,9 @@ static int agent_open(struct agent *ag, const struct agent_settings *s)
 		}
 		otlp_exporter_register_metrics(ag->otlp, ag->reg);
 		otlp_exporter_add_metrics(ag->otlp, ag->reg, s->otlp.metrics_interval_ms / 1000.0);
-		struct trace_pipeline_opts topts = { .sampler = s->sampler, .otlp = ag->otlp };
+		struct trace_pipeline_opts topts = { .sampler = s->sampler,
+						     .otlp = ag->otlp,
+						     .builder = { .routes = ag->reg } };
 		if (!(ag->traces = trace_pipeline_new(&topts, ag->drivers)) ||
 		    trace_pipeline_register_metrics(ag->traces, ag->reg))
 			return GLIMPSE_EXIT_FAILURE;

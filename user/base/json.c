@@ -3,12 +3,25 @@
 
 #include <string.h>
 
+#include "base/utf8.h"
+
 void json_string(FILE *out, const char *s, size_t len)
 {
 	fputc('"', out);
+	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
+		unsigned char c = u[i];
+		if (c >= 0x80) {
+			/* Target bytes (paths, SQL) are arbitrary: well-formed UTF-8 passes, anything
+			 * else becomes U+FFFD, so every line stays valid JSON. */
+			size_t n = utf8_decode(u + i, len - i, NULL);
+			if (n) {
+				fwrite(u + i, 1, n, out);
+				i += n - 1;
+			} else {
+				fputs("\\ufffd", out);
+			}
+		} else if (c == '"' || c == '\\')
 			fprintf(out, "\\%c", c);
 		else if (c == '\n')
 			fputs("\\n", out);

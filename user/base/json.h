@@ -6,7 +6,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Writes s[0..len) as a quoted JSON string, escaping quotes, backslashes and controls. */
+/* Writes s[0..len) as a quoted JSON string, escaping quotes, backslashes and controls; bytes
+ * that are not well-formed UTF-8 become U+FFFD, so the output is always valid JSON. */
 void json_string(FILE *out, const char *s, size_t len);
 /* Same for a NUL-terminated string. */
 void json_str(FILE *out, const char *s);

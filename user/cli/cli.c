@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/cli.h"
+#include "base/outfile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -241,4 +242,13 @@ int cli_run_check(const struct cli_run_opts *o)
 		return GLIMPSE_EXIT_USAGE;
 	}
 	return 0;
+}
+
+void cli_check_output(const char *path)
+{
+	char err[4200];
+	if (path && strcmp(path, "-") && outfile_check(path, err, sizeof(err))) {
+		log_error("%s", err);
+		exit(GLIMPSE_EXIT_USAGE);
+	}
 }

@@ -18,6 +18,7 @@ enum {
 	CLI_OPT_NO_LIVE,
 	CLI_OPT_INTERVAL,
 	CLI_OPT_NO_SCHED,
+	CLI_OPT_FORCE,
 	CLI_OPT_FIRST_PRIVATE = 1100,
 };
 
@@ -94,5 +95,14 @@ long cli_long(const char *flag, const char *arg, long min, long max);
 double cli_double(const char *flag, const char *arg, double min, double max);
 /* Prints "glimpse: error: MSG; see 'glimpse CMD --help'" and exits 2. */
 void cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+/* --force, in every command that writes files: existing outputs may be replaced. */
+#define CLI_FORCE_OPTION                                                                  \
+	{                                                                                 \
+		"force", CLI_OPT_FORCE, NULL,                                             \
+			"replace output files that exist (never through a symbolic link)" \
+	}
+/* Checks an output file before any work (base/outfile.h); exits 2 with its one-line reason. */
+void cli_check_output(const char *path);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "base/outfile.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "gotrace/target.h"
@@ -69,6 +70,7 @@ static const struct cli_option otlp_options[] = {
 
 static const struct cli_option traces_options[] = {
 	{ "spans-out", OPT_SPANS_OUT, "FILE", "finished spans as JSON lines ('-': stdout, no live view)" },
+	CLI_FORCE_OPTION,
 	{ "sampler", OPT_SAMPLER, "NAME",
 	  "always_on, always_off, traceidratio, parentbased_always_on (default),\n"
 	  "parentbased_always_off, parentbased_traceidratio (OTEL_TRACES_SAMPLER)" },
@@ -216,6 +218,9 @@ int cmd_attach(int argc, char **argv)
 		case OPT_SPANS_OUT:
 			spans_out = arg;
 			break;
+		case CLI_OPT_FORCE:
+			outfile_set_force(true);
+			break;
 		case OPT_SAMPLER:
 			if (sampler_parse_kind(arg, &topts.sampler.kind))
 				cli_usage_error(
@@ -253,6 +258,7 @@ int cmd_attach(int argc, char **argv)
 		cli_usage_error("attach", "unexpected argument '%s'", argv[optind]);
 	if (!pid)
 		cli_usage_error("attach", "no target: give -p PID");
+	cli_check_output(spans_out); /* before attaching: nothing is created if attach fails */
 
 	int rc = cli_run_check(&run);
 	if (!rc)
@@ -275,6 +281,7 @@ int cmd_attach(int argc, char **argv)
 	struct process_metrics *pm = NULL;
 	struct otlp_exporter *otlp = NULL;
 	FILE *spans_file = NULL;
+	bool attached = false;
 	char title[512];
 	int failed;
 	a.reg = metrics_registry_new(max_routes);
@@ -293,7 +300,7 @@ int cmd_attach(int argc, char **argv)
 		goto out;
 	}
 	if (spans_out) {
-		spans_file = strcmp(spans_out, "-") ? fopen(spans_out, "we") : stdout;
+		spans_file = strcmp(spans_out, "-") ? outfile_open_stream(spans_out) : stdout;
 		if (!spans_file) {
 			log_error("cannot write spans to %s: %s", spans_out, strerror(errno));
 			rc = GLIMPSE_EXIT_USAGE;
@@ -315,6 +322,7 @@ int cmd_attach(int argc, char **argv)
 		topts.otlp = otlp;
 	}
 	if (topts.spans_out || topts.otlp) {
+		topts.builder.routes = a.reg; /* span names capped like http.route */
 		if (!(a.traces = trace_pipeline_new(&topts, a.drivers)) ||
 		    trace_pipeline_add_target(a.traces, a.target, &res)) {
 			log_error("cannot set up tracing for process %d", (int)pid);
@@ -357,6 +365,7 @@ int cmd_attach(int argc, char **argv)
 	log_event(LOG_INFO, "attached", "pid=%d service=%s go=%s offsets=%s probes=%d metrics=%s", (int)pid,
 		  res.service_name, target.go_version, target.offsets_source, go_tracer_probe_count(a.tracer),
 		  metrics_url);
+	attached = true;
 
 	struct run_loop loop;
 	run_loop_init(&loop, run.duration_s, run.interval_s);
@@ -408,7 +417,10 @@ out:
 				 "glimpse_spans_dropped_total");
 		otlp_exporter_free(otlp);
 	}
-	if (spans_file && spans_file != stdout)
+	/* A spans file is glimpse's own: it is removed when attaching failed. */
+	if (spans_file && spans_file != stdout && rc && !attached)
+		outfile_discard(spans_file, spans_out);
+	else if (spans_file && spans_file != stdout)
 		fclose(spans_file);
 	db_driver_cache_free(a.drivers);
 	process_metrics_free(pm);

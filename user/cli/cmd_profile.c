@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "base/outfile.h"
 #include "cli/commands.h"
 #include "profile/cpu_profiler.h"
 #include "cli/exit_codes.h"
@@ -64,6 +65,7 @@ static const struct cli_option output_options[] = {
 	{ "folded", OPT_FOLDED, "FILE", "folded stacks for flamegraph.pl (\"-\" for stdout)" },
 	{ "svg", OPT_SVG, "FILE", "interactive flame graph (self-contained SVG)" },
 	{ "top", OPT_TOP, "N", "print the N hottest functions at the end (default 10; 0: none)" },
+	CLI_FORCE_OPTION,
 	{ 0 },
 };
 
@@ -190,8 +192,15 @@ int cmd_profile(int argc, char **argv)
 			o.include_preempted = true;
 			offcpu_only = "--preempted";
 			break;
+		case CLI_OPT_FORCE:
+			outfile_set_force(true);
+			break;
 		}
 	}
+	/* Before any work: a profile that cannot be written is not worth collecting. */
+	cli_check_output(pprof_path);
+	cli_check_output(folded_path);
+	cli_check_output(svg_path);
 	if (optind < argc)
 		cli_usage_error("profile", "unexpected argument '%s'", argv[optind]);
 	if (!o.all && o.npids == 0)

@@ -6,37 +6,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool is_uuid(const char *s, size_t len)
+/* Longer segments are identifiers or data, not route names. */
+#define PLAIN_WORD_MAX 32
+
+/* A version segment ("v1", "v2beta"? no: only v + 1-3 digits), common in API routes. */
+static bool is_version(const char *s, size_t len)
 {
-	if (len != 36)
+	if (len < 2 || len > 4 || (s[0] != 'v' && s[0] != 'V'))
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+	for (size_t i = 1; i < len; i++)
+		if (!isdigit((unsigned char)s[i]))
 			return false;
-	}
 	return true;
+}
+
+/* A plain word: ASCII letters, with single '-', '_' or '.' between them ("settings",
+ * "my-first-post", "robots.txt"), at most PLAIN_WORD_MAX long. Paths are user data: anything
+ * else — digits, emails, digits with separators, mixed letters and digits, percent-encoded or
+ * non-ASCII bytes, long tokens — may identify a person or a record, so it never becomes part of
+ * a route. */
+static bool is_plain_word(const char *s, size_t len)
+{
+	if (!len || len > PLAIN_WORD_MAX)
+		return false;
+	bool prev_letter = false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+		if (!letter && !((c == '-' || c == '_' || c == '.') && prev_letter))
+			return false;
+		prev_letter = letter;
+	}
+	return prev_letter; /* no trailing separator */
 }
 
 int route_segment_is_id(const char *seg, size_t len)
 {
-	size_t digits = 0, hex = 0, alpha = 0, token = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)seg[i];
-		digits += isdigit(c) != 0;
-		hex += isxdigit(c) != 0;
-		alpha += isalpha(c) != 0;
-		/* base64 and base64url alphabets: what generated ids are made of */
-		token += isalnum(c) || c == '-' || c == '_' || c == '=' || c == '+';
-	}
-	if (!len)
-		return 0;
-	if (digits == len || is_uuid(seg, len))
-		return 1;
-	if (len >= 8 && hex == len && digits)
-		return 1;
-	/* Words ("settings", "my-first-post") have no digits: only mixed tokens are ids. */
-	return len >= 16 && token == len && digits && alpha;
+	return len && !is_plain_word(seg, len) && !is_version(seg, len);
 }
 
 struct out_buf {
@@ -102,6 +108,17 @@ void route_normalize(const char *pattern, const char *path, char *out, size_t ou
 	/* A trailing slash is a different route to Go's ServeMux (a subtree), so it stays. */
 	if (!o.len || path[end - 1] == '/')
 		put(&o, "/", 1);
+}
+
+void route_for_request(const char *pattern, const char *path, unsigned status, char *out, size_t outlen)
+{
+	bool matched = pattern && *pattern;
+	if (!matched && (status == 404 || status == 405)) {
+		if (outlen)
+			out[0] = '\0';
+		return;
+	}
+	route_normalize(pattern, path, out, outlen);
 }
 
 struct route_table {

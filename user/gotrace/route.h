@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* http.route for a request, and a per-service cap on how many distinct routes are kept.
  *
- * Without a route, every /users/1234 would be its own series: the heuristic replaces
- * identifier-looking path segments with "{id}" and the table bounds what is left. */
+ * Without a route, every /users/1234 would be its own series: the heuristic keeps only plain
+ * words and replaces every other path segment with "{id}"; the table bounds what is left. */
 #ifndef GLIMPSE_ROUTE_H
 #define GLIMPSE_ROUTE_H
 
@@ -13,14 +13,22 @@
 #define ROUTE_OVERFLOW	  "/{overflow}"
 #define ROUTE_DEFAULT_MAX 100
 
-/* True when a path segment (len bytes, no '/') looks like an identifier: all digits, a UUID,
- * hex of 8+ chars with a digit, or a 16+ char token mixing letters and digits. */
+/* True when a path segment (len bytes, no '/') is not a plain word: only ASCII letters with
+ * single '-', '_' or '.' between them (at most 32 long) and version segments ("v1") are kept;
+ * digits, emails, digits with separators, mixed letters and digits, percent-encoded and
+ * non-ASCII bytes and long tokens become "{id}" (paths are user data). */
 int route_segment_is_id(const char *seg, size_t len);
 
 /* Route of a server request into out (always NUL-terminated): the ServeMux pattern when the
  * server had one ("GET example.com/users/{id}" -> "/users/{id}"), else the path with ids
  * replaced ("/users/42/orders" -> "/users/{id}/orders"). Either may be NULL. */
 void route_normalize(const char *pattern, const char *path, char *out, size_t outlen);
+
+/* The route of a server request with its final status: route_normalize's, except that a
+ * request no route matched — 404 or 405 with no ServeMux pattern — gets none (out = ""), as the
+ * OpenTelemetry SDKs leave http.route unset then: scanners' paths must neither use up the route
+ * budget nor carry what they contain into the series. status 0 means Go's implicit 200. */
+void route_for_request(const char *pattern, const char *path, unsigned status, char *out, size_t outlen);
 
 /* Distinct strings up to a cap; past it everything maps to one overflow string. */
 struct route_table;

@@ -52,6 +52,12 @@ static double error_pct(uint64_t errors, uint64_t count)
 #define TABLE_HEADER "%-32s %-7s %8s %7s %9s %9s %9s %9s\n"
 #define TABLE_ROW    "%-32s %-7s %8s %6.1f%% %9s %9s %9s %9llu\n"
 
+/* Requests no route matched (404/405 without a pattern) carry no http.route. */
+static const char *route_shown(const char *route)
+{
+	return route[0] ? route : "(no route)";
+}
+
 static void print_row(FILE *out, const char *route, const char *method, const char *count, uint64_t errors,
 		      uint64_t n, double p50, double p95, double p99, uint64_t total)
 {
@@ -59,7 +65,7 @@ static void print_row(FILE *out, const char *route, const char *method, const ch
 	format_seconds(p50, a, sizeof(a));
 	format_seconds(p95, b, sizeof(b));
 	format_seconds(p99, c, sizeof(c));
-	fprintf(out, TABLE_ROW, route, method, count, error_pct(errors, n), a, b, c,
+	fprintf(out, TABLE_ROW, route_shown(route), method, count, error_pct(errors, n), a, b, c,
 		(unsigned long long)total);
 }
 
@@ -94,7 +100,7 @@ void live_view_update(struct live_view *lv, const struct live_view_status *st)
 			format_seconds(r->p95, b, sizeof(b));
 			format_seconds(r->p99, c, sizeof(c));
 			fprintf(lv->out, "%s %s %s rps=%.1f err=%.1f%% p50=%s p95=%s p99=%s total=%llu\n",
-				now, r->method, r->route, rps,
+				now, r->method, route_shown(r->route), rps,
 				error_pct(r->interval_errors, r->interval_count), a, b, c,
 				(unsigned long long)r->count);
 		}

@@ -324,7 +324,8 @@ int metrics_registry_add_target(struct metrics_registry *reg, const struct resou
 static void record_server(struct target *t, const char *route, int method, uint16_t status, uint64_t ns)
 {
 	bool created;
-	const char *r = route_table_intern(t->routes, route);
+	/* No route (nothing matched) is no route: it takes no place under the cap. */
+	const char *r = route[0] ? route_table_intern(t->routes, route) : "";
 	if (!r)
 		return;
 	struct key k = { .kind = E_SERVER, .str = r, .status = status, .method = (uint8_t)method };
@@ -372,6 +373,17 @@ static void record_client(struct target *t, const struct http_record *r, int met
 	export_hist_record(&s->h, r->duration_ns);
 }
 
+void metrics_registry_cap_route(struct metrics_registry *reg, int target, const char *route, char *out,
+				size_t len)
+{
+	const char *r = NULL;
+	pthread_mutex_lock(&reg->lock);
+	if (target >= 0 && (size_t)target < reg->ntargets && reg->targets[target])
+		r = route_table_intern(reg->targets[target]->routes, route);
+	snprintf(out, len, "%s", r ? r : ROUTE_OVERFLOW);
+	pthread_mutex_unlock(&reg->lock);
+}
+
 void metrics_registry_record(struct metrics_registry *reg, int target, const struct http_record *r)
 {
 	char route[ROUTE_MAX];
@@ -380,7 +392,7 @@ void metrics_registry_record(struct metrics_registry *reg, int target, const str
 	int method = method_index(r->method);
 	/* Normalising is the costly part and needs no shared state: do it before locking. */
 	if (r->kind == HTTP_SERVER)
-		route_normalize(r->pattern, r->path, route, sizeof(route));
+		route_for_request(r->pattern, r->path, r->status ? r->status : 200, route, sizeof(route));
 	pthread_mutex_lock(&reg->lock);
 	if (target >= 0 && (size_t)target < reg->ntargets && reg->targets[target]) {
 		struct target *t = reg->targets[target];
@@ -688,7 +700,8 @@ static void server_labels(FILE *f, const struct target *t, const void *series)
 		put_label(f, "error_type", status);
 	put_label(f, "http_request_method", methods[s->method]);
 	put_label(f, "http_response_status_code", status);
-	put_label(f, "http_route", s->route);
+	if (s->route[0]) /* nothing matched: no http_route label, like OTel's unset attribute */
+		put_label(f, "http_route", s->route);
 }
 
 static void client_labels(FILE *f, const struct target *t, const void *series)
@@ -1098,7 +1111,8 @@ static void server_sample(struct metric_sample *s, const struct server_series *s
 		attr_str(s, "error.type", status_txt);
 	attr_str(s, "http.request.method", methods[ss->method]);
 	attr_int(s, "http.response.status_code", ss->status);
-	attr_str(s, "http.route", ss->route);
+	if (ss->route[0]) /* nothing matched: http.route is left unset */
+		attr_str(s, "http.route", ss->route);
 	hist_sample(s, &ss->h);
 }
 

@@ -54,6 +54,11 @@ int metrics_registry_remove_target(struct metrics_registry *reg, int target);
 /* Records that fail (unknown target, out of memory) are dropped silently: metrics are best
  * effort and the caller's hot path has nobody to report to. */
 void metrics_registry_record(struct metrics_registry *reg, int target, const struct http_record *r);
+/* route (already normalized) as the target's series spell it: the route itself while the
+ * per-target cap allows, else the overflow route; span names use it so that they are capped
+ * exactly like http.route. */
+void metrics_registry_cap_route(struct metrics_registry *reg, int target, const char *route, char *out,
+				size_t len);
 
 /* A value the caller owns (active requests from a BPF map, events dropped), read at render
  * time on the renderer's thread (the exporter's), outside the registry lock. target is -1

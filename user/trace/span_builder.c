@@ -8,6 +8,7 @@
 
 #include "gotrace/call_metrics.h"
 #include "metrics/registry.h"
+#include "metrics/registry.h"
 #include "gotrace/route.h"
 #include "gotrace/sql_text.h"
 
@@ -27,7 +28,8 @@ static void copy_field(char *dst, size_t dstlen, const char *src, size_t len)
 	snprintf(dst, dstlen, "%.*s", (int)len, src);
 }
 
-static void build_http(struct span_builder *b, const struct gotrace_event *ev, struct span_record *s)
+static void build_http(struct span_builder *b, const struct gotrace_event *ev, int target,
+		       struct span_record *s)
 {
 	char path[GOTRACE_PATH_LEN + 1], pattern[GOTRACE_PATH_LEN + 1];
 	copy_field(s->method, sizeof(s->method), ev->method, ev->method_len);
@@ -39,10 +41,15 @@ static void build_http(struct span_builder *b, const struct gotrace_event *ev, s
 		s->kind = SPAN_SERVER;
 		if (!s->status)
 			s->status = 200; /* the handler wrote nothing: Go answers 200 */
-		route_normalize(ev->route_len ? pattern : NULL, path, s->route, sizeof(s->route));
+		route_for_request(ev->route_len ? pattern : NULL, path, s->status, s->route,
+				  sizeof(s->route));
+		if (b->opts.routes && s->route[0])
+			metrics_registry_cap_route(b->opts.routes, target, s->route, s->route,
+						   sizeof(s->route));
 		if (b->opts.url_path)
 			snprintf(s->url_path, sizeof(s->url_path), "%s", path);
-		snprintf(s->name, sizeof(s->name), "%s %s", s->method, s->route);
+		/* No route (nothing matched): the span is named by its method alone, as OTel does. */
+		snprintf(s->name, sizeof(s->name), s->route[0] ? "%s %s" : "%s", s->method, s->route);
 		s->error = s->status >= 500;
 	} else {
 		s->kind = SPAN_CLIENT;
@@ -101,5 +108,5 @@ void span_builder_build(struct span_builder *b, const struct gotrace_event *ev, 
 	if (ev->kind == GOTRACE_SQL_QUERY || ev->kind == GOTRACE_SQL_EXEC)
 		build_sql(b, ev, s);
 	else
-		build_http(b, ev, s);
+		build_http(b, ev, target, s);
 }

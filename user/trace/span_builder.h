@@ -11,9 +11,14 @@
 #include "trace/span.h"
 #include "gotrace/db_driver.h"
 
+struct metrics_registry;
+
 struct span_builder_opts {
 	bool url_path;	/* export url.path (off by default: paths can carry user data) */
 	bool raw_query; /* export SQL text with its literals (off by default) */
+	/* Caps routes per target exactly as the metrics do (span names and http.route); NULL:
+	 * uncapped (unit tests). */
+	struct metrics_registry *routes;
 };
 
 struct span_builder {

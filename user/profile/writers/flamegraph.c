@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "profile/writers/profile_writers.h"
+#include "base/outfile.h"
 #include "base/utf8.h"
 #include "profile/writers/profile_util.h"
 
@@ -389,7 +390,7 @@ int flamegraph_write_svg(const struct prof *p, const char *path, const char *tit
 	if (!err)
 		err = index_children(&g);
 	if (!err)
-		err = prof_write_atomic(path, write_svg, &(struct svg_args){ &g, title });
+		err = outfile_write_whole(path, write_svg, &(struct svg_args){ &g, title });
 	free(g.order);
 	free(g.nodes);
 	keymap_free(&g.ids);

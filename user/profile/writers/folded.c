@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "profile/writers/profile_writers.h"
+#include "base/outfile.h"
 #include "profile/writers/profile_util.h"
 
 #include <errno.h>
@@ -116,5 +117,5 @@ static int emit(FILE *f, void *arg)
 
 int folded_write(const struct prof *p, const char *path)
 {
-	return prof_write_atomic(path, emit, (void *)p);
+	return outfile_write_whole(path, emit, (void *)p);
 }

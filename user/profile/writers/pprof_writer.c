@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "profile/writers/profile_writers.h"
+#include "base/outfile.h"
 #include "profile/writers/profile_util.h"
 #include "profile.pb-c.h"
 
@@ -326,7 +327,7 @@ int pprof_write(const struct prof *p, const char *path)
 	free(raw);
 	if (err)
 		return err;
-	err = prof_write_atomic(path, write_blob, &(struct blob){ gz, gzlen });
+	err = outfile_write_whole(path, write_blob, &(struct blob){ gz, gzlen });
 	free(gz);
 	return err;
 }

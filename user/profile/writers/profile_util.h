@@ -49,8 +49,4 @@ uint64_t prof_sample_weight(const struct prof *p, const struct prof_sample *s);
 /* The unit of those weights: "samples" or "us". */
 const char *prof_weight_unit(const struct prof *p);
 
-/* Writes path atomically: emit() writes into a temporary file in the same directory, which is
- * renamed over path only if everything succeeded. emit returns 0 or a negative errno. */
-int prof_write_atomic(const char *path, int (*emit)(FILE *f, void *arg), void *arg);
-
 #endif
