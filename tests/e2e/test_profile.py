@@ -18,7 +18,8 @@ HZ = "499"  # more samples in a short run: sampling error (~1.3 pp) stays well i
 
 
 def profile(tmp_path, pid, *extra, seconds="3"):
-    out = tmp_path / "cpu.pb.gz"
+    n = len(list(tmp_path.glob("cpu*.pb.gz")))  # a new file each call: outputs are never replaced
+    out = tmp_path / f"cpu{n or ''}.pb.gz"
     r = glimpse("profile", "-p", str(pid), "-F", HZ, "-d", seconds, "-o", str(out), *extra)
     assert r.returncode == 0, r.stderr
     assert out.exists()

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "base/outfile.h"
 #include "profile.pb-c.h"
 #include "profile/writers/profile_writers.h"
 
@@ -517,7 +518,11 @@ static void test_flamegraph_hostile_names(void **state)
 	assert_non_null(strstr(svg, "cdata]]&gt;end"));
 	assert_null(strstr(svg, "tiny"));
 	free(svg);
+	/* An existing file is never replaced without --force (base/outfile.h). */
+	assert_int_equal(flamegraph_write_svg(&none, path, "empty"), -EEXIST);
+	outfile_set_force(true);
 	assert_int_equal(flamegraph_write_svg(&none, path, "empty"), 0);
+	outfile_set_force(false);
 	check_xml(path);
 	assert_int_equal(flamegraph_write_svg(&p, "/nonexistent/x.svg", NULL), -ENOENT);
 	unlink(path);

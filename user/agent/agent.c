@@ -24,8 +24,7 @@
 #include "procwatch.skel.h"
 #include "trace/trace_pipeline.h"
 
-#define POLL_MS	      100
-#define OTLP_FLUSH_MS 5000
+#define POLL_MS 100
 
 struct agent {
 	const struct agent_config *cfg;
@@ -165,6 +164,8 @@ static int agent_open(struct agent *ag, const struct agent_settings *s)
 			log_error("%s", err);
 			return GLIMPSE_EXIT_USAGE;
 		}
+		signals_report_on_forced_exit("spans", otlp_exporter_queued(ag->otlp));
+
 		otlp_exporter_register_metrics(ag->otlp, ag->reg);
 		otlp_exporter_add_metrics(ag->otlp, ag->reg, s->otlp.metrics_interval_ms / 1000.0);
 		struct trace_pipeline_opts topts = { .sampler = s->sampler,
@@ -198,7 +199,7 @@ static void agent_close(struct agent *ag)
 	if (ag->traces)
 		trace_pipeline_flush(ag->traces);
 	if (ag->otlp)
-		otlp_exporter_stop(ag->otlp, OTLP_FLUSH_MS);
+		otlp_exporter_stop(ag->otlp, OTLP_SHUTDOWN_MS);
 	trace_pipeline_free(ag->traces);
 	targets_free(ag->targets);
 	otlp_exporter_free(ag->otlp);
@@ -218,7 +219,6 @@ int agent_run(const struct agent_config *cfg, const struct agent_settings *s)
 	if (rc)
 		return rc;
 
-	signals_install();
 	struct agent ag = { .cfg = cfg };
 	if ((rc = agent_open(&ag, s)))
 		goto out;

@@ -37,7 +37,8 @@ int outfile_check(const char *path, char *err, size_t errlen)
 	}
 	dir_of(path, dir, sizeof(dir));
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "cannot write %s: directory %s does not exist; create it or choose another path",
+		snprintf(err, errlen,
+			 "cannot write %s: directory %s does not exist; create it or choose another path",
 			 path, dir);
 		return -ENOENT;
 	}
@@ -52,7 +53,8 @@ int outfile_check(const char *path, char *err, size_t errlen)
 		return -errno;
 	}
 	if (S_ISLNK(st.st_mode)) {
-		snprintf(err, errlen, "refusing to write %s: it is a symbolic link; give the real path", path);
+		snprintf(err, errlen, "refusing to write %s: it is a symbolic link; give the real path",
+			 path);
 		return -ELOOP;
 	}
 	if (S_ISDIR(st.st_mode)) {

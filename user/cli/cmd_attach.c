@@ -28,7 +28,6 @@
 
 #define POLL_MS 100
 /* At exit, what is queued for OTLP gets this long to leave. */
-#define OTLP_FLUSH_MS 5000
 
 enum {
 	OPT_MAX_ROUTES = CLI_OPT_FIRST_PRIVATE,
@@ -294,7 +293,6 @@ int cmd_attach(int argc, char **argv)
 		rc = preflight_target_error(pid, failed, "describe");
 		goto out;
 	}
-	signals_install();
 	if (!(a.drivers = db_driver_cache_new())) {
 		rc = GLIMPSE_EXIT_FAILURE;
 		goto out;
@@ -317,6 +315,7 @@ int cmd_attach(int argc, char **argv)
 			rc = GLIMPSE_EXIT_USAGE;
 			goto out;
 		}
+		signals_report_on_forced_exit("spans", otlp_exporter_queued(otlp));
 		otlp_exporter_register_metrics(otlp, a.reg);
 		otlp_exporter_add_metrics(otlp, a.reg, otlp_cfg.metrics_interval_ms / 1000.0);
 		topts.otlp = otlp;
@@ -412,7 +411,7 @@ out:
 	trace_pipeline_free(a.traces);
 	a.traces = NULL;
 	if (otlp) {
-		if (otlp_exporter_stop(otlp, OTLP_FLUSH_MS))
+		if (otlp_exporter_stop(otlp, OTLP_SHUTDOWN_MS))
 			log_warn("the OTLP receiver did not take everything before glimpse stopped; see "
 				 "glimpse_spans_dropped_total");
 		otlp_exporter_free(otlp);

@@ -224,7 +224,6 @@ int cmd_profile(int argc, char **argv)
 	if (rc)
 		return rc;
 
-	signals_install();
 	struct stack_profile *sp;
 	rc = offcpu ? offcpu_profiler_run(&o, &sp) : cpu_profiler_run(&o, &sp);
 	if (rc)

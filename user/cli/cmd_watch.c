@@ -96,7 +96,6 @@ int cmd_watch(int argc, char **argv)
 	struct prom_exporter *exporter = NULL;
 	if (!reg)
 		return GLIMPSE_EXIT_FAILURE;
-	signals_install();
 	pm = process_metrics_new(reg, run.sched, &rc);
 	if (!pm)
 		goto out;

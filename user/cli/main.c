@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/signals.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -38,6 +39,8 @@ static const struct {
 
 int main(int argc, char **argv)
 {
+	/* First: a SIGINT during start-up must not be lost, nor one ignored by inheritance. */
+	signals_install();
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return GLIMPSE_EXIT_USAGE;

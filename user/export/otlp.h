@@ -217,6 +217,11 @@ void otlp_exporter_stats(struct otlp_exporter *exp, struct otlp_stats *out);
  * glimpse_spans_exported_total, glimpse_spans_failed_total, glimpse_otlp_export_errors_total,
  * glimpse_otlp_metrics_exports_total. exp must outlive every render of reg. 0 or -ENOMEM. */
 int otlp_exporter_register_metrics(struct otlp_exporter *exp, struct metrics_registry *reg);
+/* How long a stop waits for the collector before dropping what is queued: a dead or hanging
+ * collector must not hold glimpse's exit (a second Ctrl-C exits at once). */
+#define OTLP_SHUTDOWN_MS 2000
+/* The number of spans queued, for the forced-exit report (base/signals.h): read without a lock. */
+const volatile size_t *otlp_exporter_queued(const struct otlp_exporter *e);
 
 /* Sends what is queued, then a last metrics export, for at most timeout_ms; stops the thread.
  * Spans still queued at the deadline are counted as dropped, a batch cut short as failed.

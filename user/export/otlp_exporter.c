@@ -1520,6 +1520,11 @@ fail:
 	return NULL;
 }
 
+const volatile size_t *otlp_exporter_queued(const struct otlp_exporter *e)
+{
+	return &e->q.n;
+}
+
 int otlp_exporter_stop(struct otlp_exporter *e, int timeout_ms)
 {
 	if (!e)
