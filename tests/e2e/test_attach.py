@@ -2,6 +2,7 @@
 """glimpse attach against the real Go test service (tests/apps/httpsvc) built with every Go
 version here, normal and stripped. Ground truth: the exact requests each test sends."""
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -204,3 +205,23 @@ def test_stripped_unknown_go_version(tmp_path, services):
         os.unlink(os.path.join(APPS, "httpsvc-future"))
     assert r.returncode == 6
     assert "no DWARF" in r.stderr and "go1.99" in r.stderr and "1.23" in r.stderr
+
+
+def test_summary_status_classes_and_client_calls(services, run_glimpse):
+    """The summary at exit: server requests by status class, and each peer the service called.
+    Ground truth: the requests sent (3 /call → 3 client calls to the peer, 3× 503, 1× 404 on a
+    route, 1× 404 on no route)."""
+    peer = services("httpsvc-1.23")
+    svc = services("httpsvc-1.23", "-peer", f"http://{peer.addr}")
+    g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
+    for _ in range(3):
+        assert svc.get("/call") == 200
+        assert svc.get("/status/503") == 503
+    assert svc.get("/status/404") == 404
+    assert svc.get("/no/such/thing") == 404
+    assert wait_for(lambda: g.value(DURATION + "_count") == 8)
+    assert g.stop() == 0
+    out = g.stdout()
+    assert "Status classes: 2xx=3 (37.5%) 4xx=2 (25.0%) 5xx=3 (37.5%)" in out, out
+    row = re.search(r"^127\.0\.0\.1:(\d+)\s+GET\s+(\d+)\s+([\d.]+)%", out, re.M)
+    assert row and int(row.group(1)) == peer.port and row.group(2) == "3" and row.group(3) == "0.0", out

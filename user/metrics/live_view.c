@@ -10,6 +10,8 @@
 struct live_view {
 	struct http_view *interval; /* polled every update */
 	struct http_view *whole;    /* polled once, at the summary: its interval is the run */
+	struct metrics_registry *reg;
+	int target;
 	const char *title;
 	FILE *out;
 	bool tty;
@@ -18,6 +20,10 @@ struct live_view {
 struct live_view *live_view_new(struct metrics_registry *reg, int target, const char *title, FILE *out)
 {
 	struct live_view *lv = calloc(1, sizeof(*lv));
+	if (lv) {
+		lv->reg = reg;
+		lv->target = target;
+	}
 	if (!lv)
 		return NULL;
 	lv->interval = http_view_new(reg, target);
@@ -108,6 +114,43 @@ void live_view_update(struct live_view *lv, const struct live_view_status *st)
 	fflush(lv->out);
 }
 
+/* Server requests by status class, then every client peer the service called. */
+static void print_totals(struct live_view *lv)
+{
+	struct http_summary sum;
+	if (metrics_registry_summary(lv->reg, lv->target, &sum))
+		return;
+	uint64_t all = 0;
+	for (int c = 0; c < 6; c++)
+		all += sum.by_class[c];
+	if (all) {
+		fprintf(lv->out, "Status classes:");
+		for (int c = 1; c <= 5; c++)
+			if (sum.by_class[c])
+				fprintf(lv->out, " %dxx=%llu (%.1f%%)", c,
+					(unsigned long long)sum.by_class[c], error_pct(sum.by_class[c], all));
+		if (sum.by_class[0])
+			fprintf(lv->out, " other=%llu", (unsigned long long)sum.by_class[0]);
+		fputc('\n', lv->out);
+	}
+	if (!sum.npeers)
+		return;
+	fprintf(lv->out, "Client calls:\n%-40s %-7s %9s %7s %9s\n", "PEER", "METHOD", "COUNT", "ERR%",
+		"MEAN");
+	for (size_t i = 0; i < sum.npeers; i++) {
+		const struct http_peer_row *r = &sum.peers[i];
+		char peer[96], mean[16];
+		snprintf(peer, sizeof(peer), r->port ? "%s:%u" : "%s", r->address[0] ? r->address : "?",
+			 (unsigned)r->port);
+		format_seconds(r->mean_s, mean, sizeof(mean));
+		fprintf(lv->out, "%-40s %-7s %9llu %6.1f%% %9s\n", peer, r->method,
+			(unsigned long long)r->count, error_pct(r->errors, r->count), mean);
+	}
+	if (sum.peers_left_out)
+		fprintf(lv->out, "(%llu more calls to other peers)\n",
+			(unsigned long long)sum.peers_left_out);
+}
+
 void live_view_summary(struct live_view *lv)
 {
 	struct http_view_snapshot snap;
@@ -134,6 +177,7 @@ void live_view_summary(struct live_view *lv)
 	if (snap.overflow_requests)
 		fprintf(lv->out, "(%llu requests beyond the route cap were counted under /{overflow})\n",
 			(unsigned long long)snap.overflow_requests);
+	print_totals(lv);
 	fflush(lv->out);
 }
 

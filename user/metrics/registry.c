@@ -1306,6 +1306,51 @@ static double elapsed(struct timespec *since)
 	return s;
 }
 
+int metrics_registry_summary(struct metrics_registry *reg, int target, struct http_summary *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&reg->lock);
+	struct target *t = target >= 0 && (size_t)target < reg->ntargets ? reg->targets[target] : NULL;
+	if (!t) {
+		pthread_mutex_unlock(&reg->lock);
+		return -ENOENT;
+	}
+	const struct server_series *ss = t->server.p;
+	for (size_t i = 0; i < t->server.n; i++) {
+		unsigned cls = ss[i].status / 100;
+		out->by_class[cls >= 1 && cls <= 5 ? cls : 0] += ss[i].h.count;
+	}
+	/* One row per peer and method: statuses summed. */
+	const struct client_series *cs = t->client.p;
+	for (size_t i = 0; i < t->client.n; i++) {
+		struct http_peer_row *row = NULL;
+		for (size_t j = 0; j < out->npeers && !row; j++)
+			if (out->peers[j].port == cs[i].port &&
+			    out->peers[j].method == methods[cs[i].method] &&
+			    !strcmp(out->peers[j].address, cs[i].address))
+				row = &out->peers[j];
+		if (!row && out->npeers == HTTP_SUMMARY_MAX_PEERS) {
+			out->peers_left_out += cs[i].h.count;
+			continue;
+		}
+		if (!row) {
+			row = &out->peers[out->npeers++];
+			snprintf(row->address, sizeof(row->address), "%s", cs[i].address);
+			row->port = cs[i].port;
+			row->method = methods[cs[i].method];
+		}
+		/* mean_s holds the sum until the division below */
+		row->mean_s += (double)cs[i].h.sum_ns / 1e9;
+		row->count += cs[i].h.count;
+		if (cs[i].status == 0 || cs[i].status >= 400)
+			row->errors += cs[i].h.count;
+	}
+	pthread_mutex_unlock(&reg->lock);
+	for (size_t j = 0; j < out->npeers; j++)
+		out->peers[j].mean_s = out->peers[j].count ? out->peers[j].mean_s / out->peers[j].count : 0;
+	return 0;
+}
+
 int http_view_poll(struct http_view *v, struct http_view_snapshot *out)
 {
 	int err = 0;

@@ -177,6 +177,25 @@ struct http_view_snapshot {
 	uint64_t overflow_requests; /* requests recorded under ROUTE_OVERFLOW so far */
 };
 
+/* The run's totals for the attach summary: server requests by status class and every
+ * client peer, since the target was added. */
+#define HTTP_SUMMARY_MAX_PEERS 32
+struct http_peer_row {
+	char address[64];
+	uint16_t port;
+	const char *method;	/* a static string */
+	uint64_t count, errors; /* errors: no response, or 4xx/5xx (semconv client rule) */
+	double mean_s;
+};
+
+struct http_summary {
+	uint64_t by_class[6]; /* [1..5]: 1xx..5xx; [0]: anything else */
+	struct http_peer_row peers[HTTP_SUMMARY_MAX_PEERS];
+	size_t npeers, peers_left_out; /* rows past HTTP_SUMMARY_MAX_PEERS are only counted */
+};
+
+int metrics_registry_summary(struct metrics_registry *reg, int target, struct http_summary *out);
+
 struct http_view;
 /* The first poll reports what happened after this call. NULL on bad target or no memory. */
 struct http_view *http_view_new(struct metrics_registry *reg, int target);
