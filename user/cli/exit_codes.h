@@ -11,6 +11,7 @@ enum glimpse_exit {
 	GLIMPSE_EXIT_NO_PERMISSION = 4,	     /* not root / missing capabilities */
 	GLIMPSE_EXIT_NO_KERNEL_SUPPORT = 5,  /* kernel without BPF, BTF or perf events */
 	GLIMPSE_EXIT_UNSUPPORTED_TARGET = 6, /* target cannot be instrumented (e.g. not a Go binary) */
+	/* 128 + N: stopped at once by a second signal N while shutting down (base/signals.c). */
 };
 
 #endif
