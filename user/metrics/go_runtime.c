@@ -95,8 +95,6 @@ struct go_runtime {
 	struct iovec riov[BATCH];
 };
 
-/* ---- locating the variables ---- */
-
 struct refs {
 	struct rip_ref *v;
 	size_t n;
@@ -300,8 +298,6 @@ int go_runtime_layout_from_file(const char *path, unsigned flags, struct go_runt
 	return rc;
 }
 
-/* ---- open ---- */
-
 static int system_ranges(struct elf_module *m, struct go_runtime *rt)
 {
 	const struct gopclntab *t = elf_module_gopclntab(m);
@@ -501,8 +497,6 @@ void go_runtime_close(struct go_runtime *rt)
 	free(rt->at);
 	free(rt);
 }
-
-/* ---- read ---- */
 
 static bool is_system(const struct go_runtime *rt, uint64_t startpc)
 {

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Inside the metrics registry: its storage, shared by the files that make it up — the
+ * registry itself (registry.c: targets, series, recording, gauges), the Prometheus text
+ * renderer (prom_text.c), the attribute visit that OTLP uses (registry_visit.c) and the live
+ * HTTP view (http_view.c). Nothing outside metrics/ includes this. */
+#ifndef GLIMPSE_METRICS_REGISTRY_INTERNAL_H
+#define GLIMPSE_METRICS_REGISTRY_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/histogram.h"
+#include "metrics/registry.h"
+
+/* The registry_methods semconv names; anything else becomes _OTHER so that a client sending made-up
+ * registry_methods cannot create series. Methods are case-sensitive in HTTP. */
+extern const char *const registry_methods[];
+#define METHOD_OTHER 9
+
+/* Series are keyed by interned strings, so pointer equality is string equality. */
+struct server_series {
+	const char *route;
+	uint8_t method;
+	uint16_t status;
+	struct export_hist h;
+};
+
+struct client_series {
+	const char *address;
+	uint16_t port;
+	uint8_t method;
+	uint16_t status;
+	struct export_hist h;
+};
+
+/* db.client.operation.duration: key is "system\x1foperation\x1fcollection", interned. */
+struct db_series {
+	const char *key;
+	bool error;
+	struct export_hist h;
+};
+
+/* What the live view needs, per (route, method) rather than per status: the fine histogram
+ * is ~4 KiB, too big to keep for every status code. */
+struct route_stat {
+	const char *route;
+	uint8_t method;
+	uint64_t errors;
+	struct fine_hist fine;
+};
+
+enum entry_kind {
+	E_SERVER,
+	E_CLIENT,
+	E_STAT,
+	E_DB
+};
+
+struct key {
+	enum entry_kind kind;
+	const char *str;
+	uint16_t port, status;
+	uint8_t method;
+};
+
+struct slot {
+	struct key k;
+	uint32_t idx;
+	bool used;
+};
+
+struct vec {
+	void *p;
+	size_t n, cap;
+};
+
+struct target {
+	struct resource res;
+	char instance[sizeof(((struct resource *)0)->host_name) + 16];
+	struct route_table *routes, *peers, *dbops;
+	struct vec server, client, stats, db; /* append-only: indices stay valid */
+	struct slot *slots;		      /* one index over all three */
+	size_t nslots, used;
+	uint64_t start_unix_ns; /* when added: cumulative values start here */
+};
+
+/* A caller-owned metric: a single value (fn) or data points (points). */
+struct gauge {
+	char *name, *help;
+	char *otel_name, *unit; /* as given, for OTLP */
+	bool is_counter, per_target;
+	metric_value_fn fn;
+	metric_points_fn points;
+	enum metric_type type;
+	void *ctx;
+};
+
+struct metrics_registry {
+	pthread_mutex_t lock;
+	int max_routes;
+	struct target **targets; /* each allocated once, so pointers outlive a realloc */
+	size_t ntargets, tcap;
+	struct gauge *gauges;
+	size_t ngauges, gcap;
+	uint64_t start_unix_ns;
+	/* Renders copy target pointers and use them unlocked: a target removed meanwhile waits
+	 * here until the last render in progress ends. */
+	int readers;
+	struct target **graveyard;
+	size_t ngraves;
+};
+
+struct server_row {
+	const struct target *t;
+	size_t ti;
+	struct server_series s;
+};
+
+struct client_row {
+	const struct target *t;
+	size_t ti;
+	struct client_series s;
+};
+
+struct db_row {
+	const struct target *t;
+	size_t ti;
+	struct db_series s;
+};
+
+/* The three parts of a db series key. */
+struct db_parts {
+	char system[128], operation[128], collection[128];
+};
+
+/* Everything render needs, copied under the lock so formatting (and the caller's callbacks)
+ * run without it. Targets and interned strings are immutable once created. */
+struct render_copy {
+	struct target **targets;
+	size_t ntargets;
+	struct server_row *server;
+	size_t nserver;
+	struct client_row *client;
+	size_t nclient;
+	struct db_row *db;
+	size_t ndb;
+	struct gauge *gauges;
+	size_t ngauges;
+	bool counted; /* registered as a reader: registry_release_state must undo it */
+};
+
+
+uint64_t registry_unix_now_ns(void);
+int registry_cmp_server(const void *a, const void *b);
+int registry_cmp_client(const void *a, const void *b);
+int registry_cmp_db(const void *a, const void *b);
+void registry_db_split(const char *key, struct db_parts *p);
+/* Copies what a render needs under the lock, so that formatting runs without it. */
+int registry_copy_state(struct metrics_registry *reg, struct render_copy *c);
+/* Ends a render that registry_copy_state began: targets removed meanwhile can go now. */
+void registry_release_state(struct metrics_registry *reg, struct render_copy *c);
+
+#endif
