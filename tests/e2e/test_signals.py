@@ -90,7 +90,7 @@ def test_dead_collector_shutdown_is_bounded(svc, tmp_path):
     took = wait_exit(p, 10)
     # 2 s for the collector (OTLP_SHUTDOWN_MS), then the kernel removes the ~20 uprobes one at a
     # time (~0.1 s each on these VMs); it was 6.5-7.3 s with the 5 s flush.
-    assert took is not None and took < 5.0, f"shutdown took {took} s: {stderr()}"
+    assert took is not None and took < 6.0, f"shutdown took {took} s: {stderr()}"
 
 
 def test_second_sigint_exits_at_once(svc, tmp_path):

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "base/utf8.h"
 
+#include <string.h>
+
 size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	if (n == 0)
@@ -31,4 +33,26 @@ size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 	if (cp)
 		*cp = v;
 	return k;
+}
+
+size_t utf8_repair(char *dst, const char *src, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)(src ? src : "");
+	size_t o = 0;
+	while (*p) {
+		size_t n = utf8_decode(p, SIZE_MAX, NULL);
+		const char *from = (const char *)p;
+		size_t take = n;
+		if (!n)
+			from = "\xEF\xBF\xBD", take = 3;
+		if (o + take > max)
+			break;
+		if (dst)
+			memcpy(dst + o, from, take);
+		o += take;
+		p += n ? n : 1;
+	}
+	if (dst)
+		dst[o] = '\0';
+	return o;
 }

@@ -13,4 +13,9 @@
  * point when cp is not NULL. */
 size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
+/* The one UTF-8 repair: copies the NUL-terminated src (NULL: "") as valid UTF-8, each bad byte
+ * becoming U+FFFD, at most max bytes and never half a character. dst NULL only measures; else it
+ * needs max + 1 bytes. Returns the length written. */
+size_t utf8_repair(char *dst, const char *src, size_t max);
+
 #endif

@@ -5,6 +5,9 @@
 #define GLIMPSE_OTLP_INTERNAL_H
 
 #include <stddef.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -65,5 +68,103 @@ int64_t otlp_backoff_ms(unsigned attempt, uint32_t rnd);
 
 /* Whether an HTTP status is worth retrying (429, 502, 503, 504). */
 bool otlp_status_retryable(long status);
+
+/* The exporter's state, shared by its thread and lifecycle (otlp_exporter.c) and its HTTP
+ * session (otlp_http.c). */
+#define WARN_EVERY_MS 60000
+#define RESPONSE_MAX  (64 * 1024)
+
+/* Warnings are limited per kind and per signal (a kind + W_METRICS for metrics). */
+enum warn_kind {
+	W_NETWORK,
+	W_RETRY,
+	W_REJECTED,
+	W_GAVE_UP,
+	W_PARTIAL,
+	W_DROPPED,
+	W_ENCODE,
+	W_METRICS
+};
+
+struct warn_state {
+	int64_t last_ms;
+	uint64_t suppressed;
+};
+
+struct otlp_exporter {
+	struct otlp_config cfg;
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* CLOCK_MONOTONIC */
+	pthread_t thread;
+	bool running; /* thread not yet joined */
+
+	/* under lock */
+	struct otlp_queue q;
+	/* Resources of queued and in-flight spans, by index. A slot is rewritten only when no
+	 * span refers to it (refs 0), so the export thread reads the ones of its batch without
+	 * the lock; queue + batch + 1 slots are always enough. */
+	struct resource **res;
+	uint32_t *refs;
+	uint32_t nres, res_cap, last_res;
+	bool stopping;
+	struct metrics_registry *reg;
+	int64_t metrics_interval_ms;
+
+	int64_t stop_deadline_ns; /* CLOCK_MONOTONIC; atomic: read by the curl progress callback */
+	int stop_rc;
+
+	/* export thread only */
+	CURL *curl;
+	struct curl_slist *headers;
+	struct otlp_qspan **batch;
+	uint32_t rng;
+	struct warn_state warns[2 * W_METRICS];
+	uint64_t dropped_reported;
+	bool failing[2]; /* per signal, since its last success: to say when it works again */
+
+	/* atomics */
+	uint64_t enqueued, exported, dropped, failed, requests, errors, metrics_ok, metrics_failed;
+};
+
+/* Deadlines are kept in nanoseconds: whole milliseconds would make a 2 s wait end up to 1 ms
+ * early, before what Retry-After asked for. */
+#define NS_PER_MS 1000000LL
+
+int64_t otlp_now_ns(void); /* CLOCK_MONOTONIC */
+int64_t otlp_now_ms(void);
+uint64_t otlp_unix_ns(void);
+void otlp_stat_add(uint64_t *c, uint64_t n);
+uint64_t otlp_load(const uint64_t *c);
+uint32_t otlp_next_rand(struct otlp_exporter *e);
+/* The first of a kind is logged; then at most one per minute, saying how many were not. */
+void otlp_warn_limited(struct otlp_exporter *e, unsigned kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void otlp_deadline_ts(int64_t ns, struct timespec *ts);
+/* Sleeps until until_ns; a stop cuts it short at the stop deadline. False if stopped. */
+bool otlp_sleep_until(struct otlp_exporter *e, int64_t until_ns);
+
+/* The HTTP session (otlp_http.c): one curl handle; POSTs with retries that honour Retry-After,
+ * backoff and the stop deadline. */
+struct http_result {
+	long status; /* 0: no response */
+	CURLcode code;
+	char curl_err[CURL_ERROR_SIZE];
+	int64_t retry_after_ms; /* -1: none */
+	uint8_t *body;
+	size_t len;
+};
+
+enum send_result {
+	SENT,
+	REJECTED,
+	GAVE_UP,
+	STOPPED
+};
+
+int otlp_setup_http(struct otlp_exporter *e, char *err, size_t errlen);
+enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, const uint8_t *body,
+				      size_t len, int64_t budget_ms, const char *what,
+				      struct http_result *resp);
+int otlp_maybe_gzip(struct otlp_exporter *e, uint8_t *raw, size_t len, uint8_t **body, size_t *blen);
 
 #endif

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-
 struct view_prev {
 	uint64_t errors;
 	struct fine_hist fine;
@@ -189,4 +188,3 @@ void http_view_free(struct http_view *v)
 	free(v->rows);
 	free(v);
 }
-

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 struct unit_name {
 	const char *otel, *prom;
 };
@@ -112,7 +111,6 @@ void prom_metric_name(const char *otel_name, const char *unit, bool is_counter, 
 	}
 	sanitize_name(raw, out, outlen);
 }
-
 
 /* Label values escape \, " and newline; HELP text escapes only \ and newline. */
 static void put_escaped(FILE *f, const char *s, bool quote)
@@ -414,4 +412,3 @@ out:
 	*len = n;
 	return err;
 }
-

@@ -150,7 +150,6 @@ struct render_copy {
 	bool counted; /* registered as a reader: registry_release_state must undo it */
 };
 
-
 uint64_t registry_unix_now_ns(void);
 int registry_cmp_server(const void *a, const void *b);
 int registry_cmp_client(const void *a, const void *b);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static void attr_str(struct metric_sample *s, const char *key, const char *value)
 {
 	s->attrs[s->nattrs++] = (struct metric_attr){ .key = key, .type = METRIC_ATTR_STRING, .str = value };
@@ -178,4 +177,3 @@ out:
 	registry_release_state(reg, &c);
 	return err;
 }
-

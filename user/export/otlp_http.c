@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The exporter's HTTP session: one curl handle (set up once), POSTs whose responses are read
+ * bounded, retries on the answers the specification calls retryable with Retry-After or
+ * backoff, and a progress callback that ends a transfer at the stop deadline. */
+#define _GNU_SOURCE
+#include "export/otlp.h"
+#include "export/otlp_internal.h"
+
+#include "base/log.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+	struct http_result *r = ctx;
+	size_t len = size * n;
+	if (r->len + len > RESPONSE_MAX)
+		return len; /* only the start matters */
+	uint8_t *p = realloc(r->body, r->len + len + 1);
+	if (!p)
+		return len;
+	memcpy(p + r->len, data, len);
+	r->body = p;
+	r->len += len;
+	r->body[r->len] = 0;
+	return len;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *ctx)
+{
+	struct http_result *r = ctx;
+	size_t len = size * n;
+	static const char name[] = "retry-after:";
+	if (len > sizeof(name) - 1 && !strncasecmp(data, name, sizeof(name) - 1)) {
+		char value[128];
+		size_t vn = len - (sizeof(name) - 1);
+		if (vn >= sizeof(value))
+			vn = sizeof(value) - 1;
+		memcpy(value, data + sizeof(name) - 1, vn);
+		value[vn] = '\0';
+		char *e = value + strlen(value);
+		while (e > value && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		int64_t ms;
+		if (!otlp_parse_retry_after(value, time(NULL), &ms))
+			r->retry_after_ms = ms;
+	}
+	return len;
+}
+
+/* Aborts a transfer that would outlast the stop deadline. */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct otlp_exporter *e = ctx;
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	int64_t deadline = __atomic_load_n(&e->stop_deadline_ns, __ATOMIC_RELAXED);
+	return deadline && otlp_now_ns() > deadline;
+}
+
+static void otlp_http_post(struct otlp_exporter *e, const char *url, const uint8_t *body, size_t len,
+		      int64_t timeout_ms, struct http_result *r)
+{
+	CURL *c = e->curl;
+	memset(r, 0, sizeof(*r));
+	r->retry_after_ms = -1;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POST, 1L);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, e->headers);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms > 0 ? timeout_ms : 1));
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->curl_err);
+	otlp_stat_add(&e->requests, 1);
+	r->code = curl_easy_perform(c);
+	if (r->code == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	if (r->code != CURLE_OK || r->status < 200 || r->status > 299)
+		otlp_stat_add(&e->errors, 1);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+}
+
+
+#define RETRY_MIN_MS 100
+
+/* The start of an error response as one printable line, for a log message. */
+static const char *otlp_body_text(const struct http_result *r, char *buf, size_t len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < r->len && o + 1 < len; i++) {
+		unsigned char c = r->body[i];
+		if (c < 0x20 || c >= 0x7f) {
+			if (o && buf[o - 1] != ' ')
+				buf[o++] = ' ';
+		} else {
+			buf[o++] = (char)c;
+		}
+	}
+	while (o && buf[o - 1] == ' ')
+		o--;
+	buf[o] = '\0';
+	return o ? buf : "no message";
+}
+
+/* POSTs body (already compressed if configured) until it is accepted, rejected, or budget_ms
+ * has passed; retries network errors and 429/502/503/504 with backoff or Retry-After. On SENT
+ * the response body is left in *resp (caller frees). */
+enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, const uint8_t *body,
+					size_t len, int64_t budget_ms, const char *what,
+					struct http_result *resp)
+{
+	int64_t start = otlp_now_ns(), give_up = start + budget_ms * NS_PER_MS;
+	unsigned w = url == e->cfg.metrics_url ? W_METRICS : 0;
+	for (unsigned attempt = 0;; attempt++) {
+		int64_t now = otlp_now_ns(), end = give_up;
+		pthread_mutex_lock(&e->lock);
+		if (e->stopping && e->stop_deadline_ns < end)
+			end = e->stop_deadline_ns;
+		bool stopping = e->stopping;
+		pthread_mutex_unlock(&e->lock);
+		if (now >= end)
+			return stopping && end < give_up ? STOPPED : GAVE_UP;
+		int64_t left_ms = (end - now + NS_PER_MS - 1) / NS_PER_MS;
+		int64_t timeout = e->cfg.timeout_ms < left_ms ? e->cfg.timeout_ms : left_ms;
+		struct http_result r;
+		otlp_http_post(e, url, body, len, timeout, &r);
+		if (r.code == CURLE_OK && r.status >= 200 && r.status <= 299) {
+			if (e->failing[!!w])
+				log_info("OTLP export to %s works again", url);
+			e->failing[!!w] = false;
+			*resp = r;
+			return SENT;
+		}
+		if (r.code == CURLE_ABORTED_BY_CALLBACK) { /* on_progress: the stop deadline passed */
+			free(r.body);
+			return STOPPED;
+		}
+		e->failing[!!w] = true;
+		int64_t wait;
+		if (r.code != CURLE_OK) {
+			otlp_warn_limited(e, w + W_NETWORK, "OTLP export of %s to %s failed: %s; retrying", what,
+				     url, r.curl_err[0] ? r.curl_err : curl_easy_strerror(r.code));
+			wait = otlp_backoff_ms(attempt, otlp_next_rand(e));
+		} else if (otlp_status_retryable(r.status)) {
+			otlp_warn_limited(e, w + W_RETRY, "OTLP receiver %s answered %ld to %s; retrying%s", url,
+				     r.status, what, r.retry_after_ms >= 0 ? " as its Retry-After says" : "");
+			wait = r.retry_after_ms >= 0 ? r.retry_after_ms
+						     : otlp_backoff_ms(attempt, otlp_next_rand(e));
+			if (wait < RETRY_MIN_MS) /* "Retry-After: 0" must not make a busy loop */
+				wait = RETRY_MIN_MS;
+		} else {
+			/* Anything else will not get better by sending it again. */
+			char text[160];
+			otlp_warn_limited(e, w + W_REJECTED,
+				     "OTLP receiver %s rejected %s with HTTP %ld (%s); "
+				     "dropped: check the endpoint, headers and the receiver's logs",
+				     url, what, r.status, otlp_body_text(&r, text, sizeof(text)));
+			free(r.body);
+			return REJECTED;
+		}
+		free(r.body);
+		if (otlp_now_ns() + wait * NS_PER_MS > give_up) {
+			otlp_warn_limited(e, w + W_GAVE_UP,
+				     "OTLP export of %s to %s gave up after %u "
+				     "attempt%s in %.1f s",
+				     what, url, attempt + 1, attempt ? "s" : "", (otlp_now_ns() - start) / 1e9);
+			return GAVE_UP;
+		}
+		if (!otlp_sleep_until(e, otlp_now_ns() + wait * NS_PER_MS))
+			return STOPPED;
+	}
+}
+
+/* *body is raw, or its gzip when configured (raw is then freed); the caller frees *body. */
+int otlp_maybe_gzip(struct otlp_exporter *e, uint8_t *raw, size_t len, uint8_t **body, size_t *blen)
+{
+	if (!e->cfg.gzip) {
+		*body = raw;
+		*blen = len;
+		return 0;
+	}
+	int err = otlp_gzip(raw, len, body, blen);
+	free(raw);
+	return err;
+}
+
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int otlp_setup_http(struct otlp_exporter *e, char *err, size_t errlen)
+{
+	char line[OTLP_HEADER_NAME_MAX + OTLP_HEADER_VALUE_MAX + 4];
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_rc != CURLE_OK || !(e->curl = curl_easy_init())) {
+		snprintf(err, errlen, "cannot start the OTLP exporter: libcurl failed to initialise");
+		return -ENOMEM;
+	}
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
+	/* No "Expect: 100-continue" round trip before each body. */
+	if (h)
+		h = curl_slist_append(h, "Expect:");
+	if (h && e->cfg.gzip)
+		h = curl_slist_append(h, "Content-Encoding: gzip");
+	for (size_t i = 0; h && i < e->cfg.nheaders; i++) {
+		snprintf(line, sizeof(line), "%s: %s", e->cfg.headers[i].name, e->cfg.headers[i].value);
+		struct curl_slist *n = curl_slist_append(h, line);
+		if (!n)
+			curl_slist_free_all(h);
+		h = n;
+	}
+	if (!h) {
+		snprintf(err, errlen, "cannot start the OTLP exporter: out of memory");
+		return -ENOMEM;
+	}
+	e->headers = h;
+	CURL *c = e->curl;
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "glimpse/" GLIMPSE_VERSION);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, e);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	return 0;
+}
+
