@@ -64,7 +64,9 @@ static void call(struct sink *s, int target, uint64_t span, uint64_t parent)
 	ev.flags = parent ? GOTRACE_F_HAS_PARENT : 0;
 	memcpy(ev.method, "GET", 3);
 	ev.method_len = 3;
-	trace_pipeline_event(s->tp, &ev, target);
+	struct call c;
+	assert_true(call_decode(&ev, NULL, &c));
+	trace_pipeline_call(s->tp, &c, target);
 }
 
 static void test_remove_writes_held_spans_with_its_resource(void **state)

@@ -115,10 +115,13 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 		return;
 	}
 	const struct agent_signals *sig = signals_of(ts, t);
+	struct call c; /* decoded once, for spans and metrics alike */
+	if (!call_decode(ev, ts->c.drivers, &c))
+		return;
 	if (sig->traces && ts->c.traces)
-		trace_pipeline_event(ts->c.traces, ev, t->id);
+		trace_pipeline_call(ts->c.traces, &c, t->id);
 	if (sig->http_metrics)
-		metrics_record_event(ts->c.reg, t->id, ev, ts->c.drivers);
+		metrics_record_call(ts->c.reg, t->id, &c);
 }
 
 static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const struct target *t)

@@ -128,9 +128,12 @@ struct attach_ctx {
 static void on_event(void *ctx, const struct gotrace_event *ev)
 {
 	struct attach_ctx *a = ctx;
+	struct call c; /* decoded once, for spans and metrics alike */
+	if (!call_decode(ev, a->drivers, &c))
+		return;
 	if (a->traces)
-		trace_pipeline_event(a->traces, ev, a->target);
-	metrics_record_event(a->reg, a->target, ev, a->drivers);
+		trace_pipeline_call(a->traces, &c, a->target);
+	metrics_record_call(a->reg, a->target, &c);
 }
 
 static double active_requests(void *ctx, int target)

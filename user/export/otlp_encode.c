@@ -39,7 +39,6 @@ typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRespon
 #define CUMULATIVE \
 	OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE
 
-
 struct arena_chunk {
 	struct arena_chunk *next;
 	size_t used, cap;
@@ -208,7 +207,6 @@ static Scope *scope_new(struct arena *a)
 	return s;
 }
 
-
 static bool all_zero(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -339,7 +337,6 @@ out:
 		*len = 0;
 	return err;
 }
-
 
 struct metrics_build {
 	struct arena a;
@@ -567,4 +564,3 @@ int otlp_encode_metrics(const struct otlp_config *cfg, struct metrics_registry *
 	arena_free(&b.a);
 	return err;
 }
-

@@ -64,7 +64,7 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
 }
 
 static void otlp_http_post(struct otlp_exporter *e, const char *url, const uint8_t *body, size_t len,
-		      int64_t timeout_ms, struct http_result *r)
+			   int64_t timeout_ms, struct http_result *r)
 {
 	CURL *c = e->curl;
 	memset(r, 0, sizeof(*r));
@@ -88,7 +88,6 @@ static void otlp_http_post(struct otlp_exporter *e, const char *url, const uint8
 		otlp_stat_add(&e->errors, 1);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 }
-
 
 #define RETRY_MIN_MS 100
 
@@ -115,8 +114,8 @@ static const char *otlp_body_text(const struct http_result *r, char *buf, size_t
  * has passed; retries network errors and 429/502/503/504 with backoff or Retry-After. On SENT
  * the response body is left in *resp (caller frees). */
 enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, const uint8_t *body,
-					size_t len, int64_t budget_ms, const char *what,
-					struct http_result *resp)
+				      size_t len, int64_t budget_ms, const char *what,
+				      struct http_result *resp)
 {
 	int64_t start = otlp_now_ns(), give_up = start + budget_ms * NS_PER_MS;
 	unsigned w = url == e->cfg.metrics_url ? W_METRICS : 0;
@@ -147,12 +146,13 @@ enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, 
 		e->failing[!!w] = true;
 		int64_t wait;
 		if (r.code != CURLE_OK) {
-			otlp_warn_limited(e, w + W_NETWORK, "OTLP export of %s to %s failed: %s; retrying", what,
-				     url, r.curl_err[0] ? r.curl_err : curl_easy_strerror(r.code));
+			otlp_warn_limited(e, w + W_NETWORK, "OTLP export of %s to %s failed: %s; retrying",
+					  what, url, r.curl_err[0] ? r.curl_err : curl_easy_strerror(r.code));
 			wait = otlp_backoff_ms(attempt, otlp_next_rand(e));
 		} else if (otlp_status_retryable(r.status)) {
-			otlp_warn_limited(e, w + W_RETRY, "OTLP receiver %s answered %ld to %s; retrying%s", url,
-				     r.status, what, r.retry_after_ms >= 0 ? " as its Retry-After says" : "");
+			otlp_warn_limited(e, w + W_RETRY, "OTLP receiver %s answered %ld to %s; retrying%s",
+					  url, r.status, what,
+					  r.retry_after_ms >= 0 ? " as its Retry-After says" : "");
 			wait = r.retry_after_ms >= 0 ? r.retry_after_ms
 						     : otlp_backoff_ms(attempt, otlp_next_rand(e));
 			if (wait < RETRY_MIN_MS) /* "Retry-After: 0" must not make a busy loop */
@@ -161,18 +161,19 @@ enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, 
 			/* Anything else will not get better by sending it again. */
 			char text[160];
 			otlp_warn_limited(e, w + W_REJECTED,
-				     "OTLP receiver %s rejected %s with HTTP %ld (%s); "
-				     "dropped: check the endpoint, headers and the receiver's logs",
-				     url, what, r.status, otlp_body_text(&r, text, sizeof(text)));
+					  "OTLP receiver %s rejected %s with HTTP %ld (%s); "
+					  "dropped: check the endpoint, headers and the receiver's logs",
+					  url, what, r.status, otlp_body_text(&r, text, sizeof(text)));
 			free(r.body);
 			return REJECTED;
 		}
 		free(r.body);
 		if (otlp_now_ns() + wait * NS_PER_MS > give_up) {
 			otlp_warn_limited(e, w + W_GAVE_UP,
-				     "OTLP export of %s to %s gave up after %u "
-				     "attempt%s in %.1f s",
-				     what, url, attempt + 1, attempt ? "s" : "", (otlp_now_ns() - start) / 1e9);
+					  "OTLP export of %s to %s gave up after %u "
+					  "attempt%s in %.1f s",
+					  what, url, attempt + 1, attempt ? "s" : "",
+					  (otlp_now_ns() - start) / 1e9);
 			return GAVE_UP;
 		}
 		if (!otlp_sleep_until(e, otlp_now_ns() + wait * NS_PER_MS))
@@ -192,7 +193,6 @@ int otlp_maybe_gzip(struct otlp_exporter *e, uint8_t *raw, size_t len, uint8_t *
 	free(raw);
 	return err;
 }
-
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
@@ -238,4 +238,3 @@ int otlp_setup_http(struct otlp_exporter *e, char *err, size_t errlen)
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	return 0;
 }
-

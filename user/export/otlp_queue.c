@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static char *put_str(char **cursor, const char *s)
 {
 	char *d = *cursor;
@@ -95,4 +94,3 @@ void otlp_queue_free(struct otlp_queue *q)
 	free(q->slots);
 	memset(q, 0, sizeof(*q));
 }
-

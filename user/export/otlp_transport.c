@@ -96,4 +96,3 @@ bool otlp_status_retryable(long status)
 {
 	return status == 429 || status == 502 || status == 503 || status == 504;
 }
-

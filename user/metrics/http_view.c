@@ -2,6 +2,7 @@
 /* The live HTTP view (per route rates, errors, percentiles over an interval) and the run summary. */
 #include "metrics/registry.h"
 #include "metrics/registry_internal.h"
+#include "metrics/semconv.h"
 #include "gotrace/route.h"
 
 #include <errno.h>
@@ -103,7 +104,7 @@ int metrics_registry_summary(struct metrics_registry *reg, int target, struct ht
 		/* mean_s holds the sum until the division below */
 		row->mean_s += (double)cs[i].h.sum_ns / 1e9;
 		row->count += cs[i].h.count;
-		if (cs[i].status == 0 || cs[i].status >= 400)
+		if (semconv_http_client_error(cs[i].status))
 			row->errors += cs[i].h.count;
 	}
 	pthread_mutex_unlock(&reg->lock);

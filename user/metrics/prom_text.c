@@ -2,6 +2,7 @@
 /* The registry as Prometheus text exposition (OTel names turned into Prometheus names). */
 #include "metrics/registry.h"
 #include "metrics/registry_internal.h"
+#include "metrics/semconv.h"
 
 #include "base/utf8.h"
 
@@ -214,7 +215,7 @@ static void server_labels(FILE *f, const struct target *t, const void *series)
 	snprintf(status, sizeof(status), "%u", s->status);
 	put_target_labels(f, t);
 	/* Server errors are 5xx only: a 4xx is the client's mistake (semconv span status). */
-	if (s->status >= 500)
+	if (semconv_http_server_error(s->status))
 		put_label(f, "error_type", status);
 	put_label(f, "http_request_method", registry_methods[s->method]);
 	put_label(f, "http_response_status_code", status);
@@ -229,11 +230,11 @@ static void client_labels(FILE *f, const struct target *t, const void *series)
 	snprintf(status, sizeof(status), "%u", s->status);
 	snprintf(port, sizeof(port), "%u", s->port);
 	put_target_labels(f, t);
-	/* For a client 4xx fails the request too; no status at all means no response. */
-	if (!s->status)
-		put_label(f, "error_type", "_OTHER");
-	else if (s->status >= 400)
-		put_label(f, "error_type", status);
+	if (semconv_http_client_error(s->status)) {
+		char error_type[16];
+		semconv_http_error_type(s->status, error_type, sizeof(error_type));
+		put_label(f, "error_type", error_type);
+	}
 	put_label(f, "http_request_method", registry_methods[s->method]);
 	if (s->status)
 		put_label(f, "http_response_status_code", status);
@@ -250,7 +251,7 @@ static void db_labels(FILE *f, const struct target *t, const void *series)
 	registry_db_split(s->key, &p);
 	put_target_labels(f, t);
 	if (s->error)
-		put_label(f, "error_type", "_OTHER");
+		put_label(f, "error_type", SEMCONV_DB_ERROR_TYPE);
 	if (p.collection[0])
 		put_label(f, "db_collection_name", p.collection);
 	if (p.operation[0])

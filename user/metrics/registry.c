@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "metrics/registry.h"
 #include "metrics/registry_internal.h"
+#include "metrics/semconv.h"
 
 #include "base/histogram.h"
 #include "gotrace/route.h"
@@ -250,7 +251,7 @@ static void record_server(struct target *t, const char *route, int method, uint1
 		st->method = (uint8_t)method;
 	}
 	fine_hist_record(&st->fine, ns);
-	st->errors += status >= 500;
+	st->errors += semconv_http_server_error(status);
 }
 
 static void record_client(struct target *t, const struct http_record *r, int method)
@@ -296,14 +297,16 @@ void metrics_registry_record(struct metrics_registry *reg, int target, const str
 		return;
 	int method = method_index(r->method);
 	/* Normalising is the costly part and needs no shared state: do it before locking. */
-	if (r->kind == HTTP_SERVER)
-		route_for_request(r->pattern, r->path, r->status ? r->status : 200, route, sizeof(route));
+	unsigned status = r->kind == HTTP_SERVER ? semconv_http_server_status(r->status) : r->status;
+	if (r->kind == HTTP_SERVER && r->route)
+		snprintf(route, sizeof(route), "%s", r->route);
+	else if (r->kind == HTTP_SERVER)
+		route_for_request(r->pattern, r->path, status, route, sizeof(route));
 	pthread_mutex_lock(&reg->lock);
 	if (target >= 0 && (size_t)target < reg->ntargets && reg->targets[target]) {
 		struct target *t = reg->targets[target];
 		if (r->kind == HTTP_SERVER)
-			/* A Go handler that writes nothing still answers 200. */
-			record_server(t, route, method, r->status ? r->status : 200, r->duration_ns);
+			record_server(t, route, method, (uint16_t)status, r->duration_ns);
 		else
 			record_client(t, r, method);
 	}

@@ -25,6 +25,8 @@ struct http_record {
 				     * 200), or a client request that got no response */
 	const char *path;	    /* server: URL path */
 	const char *pattern;	    /* server: ServeMux pattern, or NULL */
+	const char *route;	    /* server: the route already decided (gotrace/call.h), or NULL
+				     * to derive it from pattern and path */
 	const char *server_address; /* client: host the request went to */
 	uint16_t server_port;	    /* client: 0 = unknown */
 	uint64_t duration_ns;

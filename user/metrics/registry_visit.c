@@ -2,6 +2,7 @@
 /* The registry's series as attribute sets for a visitor (the OTLP exporter). */
 #include "metrics/registry.h"
 #include "metrics/registry_internal.h"
+#include "metrics/semconv.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -36,7 +37,7 @@ static void server_sample(struct metric_sample *s, const struct server_series *s
 {
 	memset(s, 0, sizeof(*s));
 	snprintf(status_txt, txtlen, "%u", ss->status);
-	if (ss->status >= 500)
+	if (semconv_http_server_error(ss->status))
 		attr_str(s, "error.type", status_txt);
 	attr_str(s, "http.request.method", registry_methods[ss->method]);
 	attr_int(s, "http.response.status_code", ss->status);
@@ -50,10 +51,10 @@ static void client_sample(struct metric_sample *s, const struct client_series *c
 {
 	memset(s, 0, sizeof(*s));
 	snprintf(status_txt, txtlen, "%u", cs->status);
-	if (!cs->status)
-		attr_str(s, "error.type", "_OTHER");
-	else if (cs->status >= 400)
+	if (semconv_http_client_error(cs->status)) {
+		semconv_http_error_type(cs->status, status_txt, txtlen);
 		attr_str(s, "error.type", status_txt);
+	}
 	attr_str(s, "http.request.method", registry_methods[cs->method]);
 	if (cs->status)
 		attr_int(s, "http.response.status_code", cs->status);
@@ -74,7 +75,7 @@ static void db_sample(struct metric_sample *s, const struct db_series *ds, struc
 	if (p->collection[0])
 		attr_str(s, "db.collection.name", p->collection);
 	if (ds->error)
-		attr_str(s, "error.type", "_OTHER");
+		attr_str(s, "error.type", SEMCONV_DB_ERROR_TYPE);
 	hist_sample(s, &ds->h);
 }
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "gotrace.h"
+#include "gotrace/route.h"
 
 enum span_kind {
 	SPAN_SERVER,
@@ -20,12 +21,12 @@ struct span_record {
 	enum span_kind kind;
 	int target; /* metrics_registry target: whose resource */
 	uint64_t start_unix_ns, end_unix_ns;
-	char name[192];
+	char name[ROUTE_MAX + GOTRACE_METHOD_LEN + 2]; /* "METHOD route" */
 	/* Attributes; empty strings and zero numbers are left out. */
-	char method[16], route[160], url_path[GOTRACE_PATH_LEN + 1], server_address[GOTRACE_HOST_LEN + 1],
-		error_type[16];
+	char method[GOTRACE_METHOD_LEN + 1], route[ROUTE_MAX], url_path[GOTRACE_PATH_LEN + 1],
+		server_address[GOTRACE_HOST_LEN + 1], error_type[16];
 	uint16_t status, server_port;
-	char db_system[24], db_operation[24], db_collection[128], db_query[GOTRACE_QUERY_LEN + 1];
+	char db_system[24], db_operation[32], db_collection[128], db_query[GOTRACE_QUERY_LEN + 1];
 };
 
 #endif

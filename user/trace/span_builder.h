@@ -9,6 +9,7 @@
 
 #include "gotrace.h"
 #include "trace/span.h"
+#include "gotrace/call.h"
 #include "gotrace/db_driver.h"
 
 struct metrics_registry;
@@ -29,7 +30,6 @@ struct span_builder {
 
 void span_builder_init(struct span_builder *b, const struct span_builder_opts *opts,
 		       struct db_driver_cache *drivers);
-void span_builder_build(struct span_builder *b, const struct gotrace_event *ev, int target,
-			struct span_record *out);
+void span_builder_build(struct span_builder *b, const struct call *c, int target, struct span_record *out);
 
 #endif

@@ -149,10 +149,10 @@ int trace_pipeline_register_metrics(struct trace_pipeline *tp, struct metrics_re
 					  spans_dropped, tp, false);
 }
 
-void trace_pipeline_event(struct trace_pipeline *tp, const struct gotrace_event *ev, int target)
+void trace_pipeline_call(struct trace_pipeline *tp, const struct call *c, int target)
 {
 	struct span_record s;
-	span_builder_build(&tp->builder, ev, target, &s);
+	span_builder_build(&tp->builder, c, target, &s);
 	trace_assembler_add(tp->assembler, &s, clock_mono_ns());
 }
 

@@ -9,6 +9,7 @@
 
 #include "gotrace.h"
 #include "agent/resource.h"
+#include "gotrace/call.h"
 #include "trace/sampler.h"
 #include "trace/span_builder.h"
 #include "trace/trace_assembler.h"
@@ -36,7 +37,7 @@ int trace_pipeline_remove_target(struct trace_pipeline *tp, int target);
 uint64_t trace_pipeline_spans_dropped(const struct trace_pipeline *tp);
 /* Exports that count as glimpse_spans_dropped_total. 0 or -ENOMEM. */
 int trace_pipeline_register_metrics(struct trace_pipeline *tp, struct metrics_registry *reg);
-void trace_pipeline_event(struct trace_pipeline *tp, const struct gotrace_event *ev, int target);
+void trace_pipeline_call(struct trace_pipeline *tp, const struct call *c, int target);
 /* Periodic: decides traces whose server span never came. */
 void trace_pipeline_tick(struct trace_pipeline *tp);
 struct trace_stats trace_pipeline_stats(const struct trace_pipeline *tp);

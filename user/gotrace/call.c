@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "gotrace/call.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gotrace/sql_text.h"
+#include "metrics/registry.h"
+#include "metrics/semconv.h"
+
+void split_host_port(const char *hostport, char *host, size_t len, uint16_t *port)
+{
+	const char *colon = strrchr(hostport, ':');
+	const char *close = strrchr(hostport, ']');
+	*port = 0;
+	size_t n = strlen(hostport);
+	if (colon && (!close || colon > close)) {
+		*port = (uint16_t)atoi(colon + 1);
+		n = colon - hostport;
+	}
+	if (n >= 2 && hostport[0] == '[' && hostport[n - 1] == ']') {
+		hostport++;
+		n -= 2;
+	}
+	snprintf(host, len, "%.*s", (int)n, hostport);
+}
+
+static void decode_http(const struct gotrace_event *ev, struct call *c)
+{
+	char method[GOTRACE_METHOD_LEN + 1], pattern[GOTRACE_PATH_LEN + 1];
+	snprintf(method, sizeof(method), "%.*s", ev->method_len, ev->method);
+	snprintf(c->method, sizeof(c->method), "%s", http_method_normalize(method));
+	if (ev->kind == GOTRACE_SERVER) {
+		c->kind = CALL_HTTP_SERVER;
+		c->status = (uint16_t)semconv_http_server_status(ev->status);
+		snprintf(c->path, sizeof(c->path), "%.*s", ev->path_len, ev->path);
+		snprintf(pattern, sizeof(pattern), "%.*s", ev->route_len, ev->route);
+		route_for_request(ev->route_len ? pattern : NULL, c->path, c->status, c->route, sizeof(c->route));
+		c->error = semconv_http_server_error(c->status);
+	} else {
+		char hostport[GOTRACE_HOST_LEN + 1];
+		c->kind = CALL_HTTP_CLIENT;
+		c->status = ev->status;
+		snprintf(hostport, sizeof(hostport), "%.*s", ev->host_len, ev->host);
+		split_host_port(hostport, c->server_address, sizeof(c->server_address), &c->server_port);
+		c->error = semconv_http_client_error(c->status);
+	}
+	if (c->error)
+		semconv_http_error_type(c->status, c->error_type, sizeof(c->error_type));
+}
+
+static void decode_db(const struct gotrace_event *ev, struct db_driver_cache *drivers, struct call *c)
+{
+	size_t len = ev->query_len < GOTRACE_QUERY_LEN ? ev->query_len : GOTRACE_QUERY_LEN;
+	c->kind = CALL_DB;
+	c->db_system = drivers ? db_driver_system(drivers, (pid_t)ev->pid, ev->driver_pc) : "other_sql";
+	sql_operation(ev->query, len, c->db_operation, sizeof(c->db_operation));
+	sql_collection(ev->query, len, c->db_collection, sizeof(c->db_collection));
+	c->error = ev->flags & GOTRACE_F_ERROR;
+	if (c->error)
+		snprintf(c->error_type, sizeof(c->error_type), "%s", SEMCONV_DB_ERROR_TYPE);
+}
+
+bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers, struct call *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->ev = ev;
+	out->duration_ns = ev->end_ns > ev->start_ns ? ev->end_ns - ev->start_ns : 0;
+	switch (ev->kind) {
+	case GOTRACE_SERVER:
+	case GOTRACE_CLIENT:
+		decode_http(ev, out);
+		return true;
+	case GOTRACE_SQL_QUERY:
+	case GOTRACE_SQL_EXEC:
+		decode_db(ev, drivers, out);
+		return true;
+	default:
+		return false;
+	}
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One traced call, decoded once from its BPF event (bpf/gotrace.h): what both the metrics
+ * (gotrace/call_metrics.c) and the spans (trace/span_builder.c) read. The method is normalized,
+ * the route chosen (ServeMux pattern, or the privacy-safe heuristic, or none when nothing
+ * matched), Go's implicit 200 applied, host and port split, the database named and its SQL
+ * operation and table read, and the error rules of metrics/semconv.h applied. */
+#ifndef GLIMPSE_GOTRACE_CALL_H
+#define GLIMPSE_GOTRACE_CALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gotrace.h"
+#include "gotrace/db_driver.h"
+#include "gotrace/route.h"
+
+enum call_kind {
+	CALL_HTTP_SERVER,
+	CALL_HTTP_CLIENT,
+	CALL_DB,
+};
+
+struct call {
+	enum call_kind kind;
+	const struct gotrace_event *ev; /* ids, times, flags and the raw SQL text */
+	uint64_t duration_ns;
+	char method[GOTRACE_METHOD_LEN + 1]; /* HTTP: normalized (made-up methods are _OTHER) */
+	char route[ROUTE_MAX];		     /* server: "" when no route matched */
+	char path[GOTRACE_PATH_LEN + 1];     /* server: the raw path (exported only if asked) */
+	uint16_t status;		     /* server: 200 for Go's implicit one; client: 0 = none */
+	char server_address[GOTRACE_HOST_LEN + 1];
+	uint16_t server_port; /* client: 0 = unknown */
+	const char *db_system;
+	char db_operation[32], db_collection[128];
+	bool error;
+	char error_type[16]; /* "" unless error */
+};
+
+/* "host:port" or "[v6]:port" → host and port (0 when absent). */
+void split_host_port(const char *hostport, char *host, size_t len, uint16_t *port);
+
+/* Decodes ev into out. drivers names the database of SQL calls (NULL: "other_sql"). false for an
+ * event of a kind this build does not know. */
+bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers, struct call *out);
+
+#endif

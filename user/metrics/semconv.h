@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* OpenTelemetry's HTTP and database rules, written once: which calls are errors and what their
+ * error.type says. Decoding (gotrace/call.c), the metrics registry's labels and attributes, and
+ * spans all ask here. */
+#ifndef GLIMPSE_METRICS_SEMCONV_H
+#define GLIMPSE_METRICS_SEMCONV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* A Go handler that writes nothing still answers 200. */
+static inline unsigned semconv_http_server_status(unsigned go_status)
+{
+	return go_status ? go_status : 200;
+}
+
+/* Server errors are 5xx only: a 4xx is the client's mistake (semconv span status). */
+static inline bool semconv_http_server_error(unsigned status)
+{
+	return status >= 500;
+}
+
+/* A client call fails on a 4xx too, and when no response came at all (status 0). */
+static inline bool semconv_http_client_error(unsigned status)
+{
+	return status == 0 || status >= 400;
+}
+
+/* error.type of a failed HTTP call: the status code, or _OTHER when there was none. */
+static inline void semconv_http_error_type(unsigned status, char *buf, size_t len)
+{
+	if (status)
+		snprintf(buf, len, "%u", status);
+	else
+		snprintf(buf, len, "_OTHER");
+}
+
+/* error.type of a failed database call: the driver's error type is not read (yet). */
+#define SEMCONV_DB_ERROR_TYPE "_OTHER"
+
+#endif
