@@ -36,7 +36,8 @@ static void decode_http(const struct gotrace_event *ev, struct call *c)
 		c->status = (uint16_t)semconv_http_server_status(ev->status);
 		snprintf(c->path, sizeof(c->path), "%.*s", ev->path_len, ev->path);
 		snprintf(pattern, sizeof(pattern), "%.*s", ev->route_len, ev->route);
-		route_for_request(ev->route_len ? pattern : NULL, c->path, c->status, c->route, sizeof(c->route));
+		route_for_request(ev->route_len ? pattern : NULL, c->path, c->status, c->route,
+				  sizeof(c->route));
 		c->error = semconv_http_server_error(c->status);
 	} else {
 		char hostport[GOTRACE_HOST_LEN + 1];

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uthash.h>
 
 /* Longer segments are identifiers or data, not route names. */
 #define PLAIN_WORD_MAX 32
@@ -121,20 +122,17 @@ void route_for_request(const char *pattern, const char *path, unsigned status, c
 	route_normalize(pattern, path, out, outlen);
 }
 
+struct route_entry {
+	UT_hash_handle hh;
+	char str[]; /* the key */
+};
+
 struct route_table {
-	char **slots; /* open addressing, NULL = free */
-	size_t cap, size, max;
+	struct route_entry *by_str; /* uthash */
+	size_t size, max;
 	uint64_t overflowed;
 	char *overflow;
 };
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
 
 struct route_table *route_table_new(int max, const char *overflow)
 {
@@ -142,13 +140,8 @@ struct route_table *route_table_new(int max, const char *overflow)
 	if (!t)
 		return NULL;
 	t->max = max > 0 ? (size_t)max : ROUTE_DEFAULT_MAX;
-	/* Never more than half full, so probing stays short and always finds a free slot. */
-	t->cap = 16;
-	while (t->cap < 2 * t->max + 2)
-		t->cap *= 2;
-	t->slots = calloc(t->cap, sizeof(*t->slots));
 	t->overflow = strdup(overflow ? overflow : ROUTE_OVERFLOW);
-	if (!t->slots || !t->overflow) {
+	if (!t->overflow) {
 		route_table_free(t);
 		return NULL;
 	}
@@ -159,27 +152,32 @@ void route_table_free(struct route_table *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; t->slots && i < t->cap; i++)
-		free(t->slots[i]);
-	free(t->slots);
+	struct route_entry *e, *tmp;
+	HASH_ITER (hh, t->by_str, e, tmp) {
+		HASH_DEL(t->by_str, e);
+		free(e);
+	}
 	free(t->overflow);
 	free(t);
 }
 
 const char *route_table_intern(struct route_table *t, const char *s)
 {
-	size_t i = hash_str(s) & (t->cap - 1);
-	for (; t->slots[i]; i = (i + 1) & (t->cap - 1))
-		if (!strcmp(t->slots[i], s))
-			return t->slots[i];
+	struct route_entry *e;
+	size_t len = strlen(s);
+	HASH_FIND(hh, t->by_str, s, len, e);
+	if (e)
+		return e->str;
 	if (t->size >= t->max) {
 		t->overflowed++;
 		return t->overflow;
 	}
-	if (!(t->slots[i] = strdup(s)))
+	if (!(e = malloc(sizeof(*e) + len + 1)))
 		return NULL;
+	memcpy(e->str, s, len + 1);
+	HASH_ADD_KEYPTR(hh, t->by_str, e->str, len, e);
 	t->size++;
-	return t->slots[i];
+	return e->str;
 }
 
 size_t route_table_size(const struct route_table *t)

@@ -55,41 +55,16 @@ static void *vec_push(struct vec *v, size_t size)
 	return e;
 }
 
-static uint64_t key_hash(const struct key *k)
+static struct key_bytes key_pack(const struct key *k)
 {
-	uint64_t h = (uint64_t)(uintptr_t)k->str * 0x9E3779B97F4A7C15ULL;
-	h ^= ((uint64_t)k->kind << 48 | (uint64_t)k->port << 32 | (uint64_t)k->status << 8 | k->method);
-	h *= 0xBF58476D1CE4E5B9ULL;
-	return h ^ (h >> 31);
-}
-
-static bool key_eq(const struct key *a, const struct key *b)
-{
-	return a->kind == b->kind && a->str == b->str && a->port == b->port && a->status == b->status &&
-	       a->method == b->method;
-}
-
-static struct slot *slot_find(struct slot *slots, size_t n, const struct key *k)
-{
-	size_t i = key_hash(k) & (n - 1);
-	while (slots[i].used && !key_eq(&slots[i].k, k))
-		i = (i + 1) & (n - 1);
-	return &slots[i];
-}
-
-static int index_grow(struct target *t)
-{
-	size_t n = t->nslots ? t->nslots * 2 : 64;
-	struct slot *slots = calloc(n, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->nslots; i++)
-		if (t->slots[i].used)
-			*slot_find(slots, n, &t->slots[i].k) = t->slots[i];
-	free(t->slots);
-	t->slots = slots;
-	t->nslots = n;
-	return 0;
+	struct key_bytes b;
+	memset(&b, 0, sizeof(b));
+	b.str = (uint64_t)(uintptr_t)k->str;
+	b.kind = (uint8_t)k->kind;
+	b.method = k->method;
+	b.port = k->port;
+	b.status = k->status;
+	return b;
 }
 
 static struct vec *entry_vec(struct target *t, enum entry_kind kind, size_t *size)
@@ -115,19 +90,24 @@ static void *entry_get(struct target *t, const struct key *k, bool *created)
 {
 	size_t size;
 	struct vec *v = entry_vec(t, k->kind, &size);
+	struct key_bytes kb = key_pack(k);
+	struct index_entry *e;
 	*created = false;
-	if (2 * (t->used + 1) > t->nslots && index_grow(t))
+	HASH_FIND(hh, t->index, &kb, sizeof(kb), e);
+	if (e)
+		return (char *)v->p + e->idx * size;
+	if (!(e = calloc(1, sizeof(*e))))
 		return NULL;
-	struct slot *s = slot_find(t->slots, t->nslots, k);
-	if (s->used)
-		return (char *)v->p + s->idx * size;
-	void *e = vec_push(v, size);
-	if (!e)
+	void *item = vec_push(v, size);
+	if (!item) {
+		free(e);
 		return NULL;
-	*s = (struct slot){ .k = *k, .idx = (uint32_t)(v->n - 1), .used = true };
-	t->used++;
+	}
+	e->k = kb;
+	e->idx = (uint32_t)(v->n - 1);
+	HASH_ADD(hh, t->index, k, sizeof(e->k), e);
 	*created = true;
-	return e;
+	return item;
 }
 
 struct metrics_registry *metrics_registry_new(int max_routes)
@@ -152,7 +132,11 @@ static void target_free(struct target *t)
 	free(t->server.p);
 	free(t->client.p);
 	free(t->stats.p);
-	free(t->slots);
+	struct index_entry *e, *tmp;
+	HASH_ITER (hh, t->index, e, tmp) {
+		HASH_DEL(t->index, e);
+		free(e);
+	}
 	free(t);
 }
 

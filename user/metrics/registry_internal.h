@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <uthash.h>
 
 #include "base/histogram.h"
 #include "metrics/registry.h"
@@ -64,10 +65,18 @@ struct key {
 	uint8_t method;
 };
 
-struct slot {
-	struct key k;
+/* A key as the index hashes it: fixed width and without padding, so its bytes are the key. */
+struct key_bytes {
+	uint64_t str; /* the interned string's address */
+	uint8_t kind, method;
+	uint16_t port, status, zero;
+};
+
+/* The index over a target's series: key → position in its vector (uthash). */
+struct index_entry {
+	struct key_bytes k;
 	uint32_t idx;
-	bool used;
+	UT_hash_handle hh;
 };
 
 struct vec {
@@ -80,9 +89,8 @@ struct target {
 	char instance[sizeof(((struct resource *)0)->host_name) + 16];
 	struct route_table *routes, *peers, *dbops;
 	struct vec server, client, stats, db; /* append-only: indices stay valid */
-	struct slot *slots;		      /* one index over all three */
-	size_t nslots, used;
-	uint64_t start_unix_ns; /* when added: cumulative values start here */
+	struct index_entry *index;	      /* one index over every vector */
+	uint64_t start_unix_ns;		      /* when added: cumulative values start here */
 };
 
 /* A caller-owned metric: a single value (fn) or data points (points). */

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uthash.h>
 #include <unistd.h>
 
 static uint64_t mix(uint64_t x)
@@ -30,6 +31,17 @@ uint64_t prof_hash(const void *data, size_t len, uint64_t seed)
 	return mix((h ^ mix(w)) * 0x9e3779b97f4a7c15ULL);
 }
 
+struct strtab_ent {
+	uint32_t idx;
+	UT_hash_handle hh; /* keyed by the owned copy in strs[idx] */
+};
+
+struct keymap_ent {
+	uint64_t k[3];
+	uint64_t v;
+	UT_hash_handle hh;
+};
+
 void strtab_init(struct strtab *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -37,100 +49,67 @@ void strtab_init(struct strtab *t)
 
 void strtab_free(struct strtab *t)
 {
+	struct strtab_ent *e, *tmp;
+	HASH_ITER (hh, t->by_str, e, tmp) {
+		HASH_DEL(t->by_str, e);
+		free(e);
+	}
 	for (size_t i = 0; i < t->n; i++)
 		free(t->strs[i]);
 	free(t->strs);
-	free(t->slots);
 	strtab_init(t);
-}
-
-static int strtab_grow(struct strtab *t)
-{
-	size_t nslots = t->nslots ? t->nslots * 2 : 64;
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
-
-	if (!slots)
-		return -1;
-	for (size_t i = 0; i < t->n; i++) {
-		size_t j = prof_hash(t->strs[i], strlen(t->strs[i]), 0) & (nslots - 1);
-
-		while (slots[j])
-			j = (j + 1) & (nslots - 1);
-		slots[j] = (uint32_t)i + 1;
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->nslots = nslots;
-	return 0;
 }
 
 int64_t strtab_intern(struct strtab *t, const char *s)
 {
-	size_t len = strlen(s), j;
-
-	if ((t->n + 1) * 2 > t->nslots && strtab_grow(t))
-		return -1;
-	for (j = prof_hash(s, len, 0) & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1))
-		if (!strcmp(t->strs[t->slots[j] - 1], s))
-			return t->slots[j] - 1;
+	size_t len = strlen(s);
+	struct strtab_ent *e;
+	HASH_FIND(hh, t->by_str, s, len, e);
+	if (e)
+		return e->idx;
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
 		char **strs = realloc(t->strs, cap * sizeof(*strs));
-
 		if (!strs)
 			return -1;
 		t->strs = strs;
 		t->cap = cap;
 	}
-	if (!(t->strs[t->n] = strdup(s)))
+	if (!(e = calloc(1, sizeof(*e))) || !(t->strs[t->n] = strdup(s))) {
+		free(e);
 		return -1;
-	t->slots[j] = (uint32_t)t->n + 1;
+	}
+	e->idx = (uint32_t)t->n;
+	HASH_ADD_KEYPTR(hh, t->by_str, t->strs[t->n], len, e);
 	return t->n++;
 }
 
 void keymap_free(struct keymap *m)
 {
-	free(m->ents);
+	struct keymap_ent *e, *tmp;
+	HASH_ITER (hh, m->ents, e, tmp) {
+		HASH_DEL(m->ents, e);
+		free(e);
+	}
 	memset(m, 0, sizeof(*m));
-}
-
-static size_t keymap_slot(const struct keymap_ent *ents, size_t cap, const uint64_t k[3])
-{
-	size_t j = prof_hash(k, 3 * sizeof(k[0]), 0) & (cap - 1);
-
-	while (ents[j].used && memcmp(ents[j].k, k, 3 * sizeof(k[0])))
-		j = (j + 1) & (cap - 1);
-	return j;
 }
 
 uint64_t *keymap_get(struct keymap *m, uint64_t a, uint64_t b, uint64_t c, uint64_t def, bool *isnew)
 {
 	const uint64_t k[3] = { a, b, c };
-	size_t j;
-
-	if ((m->n + 1) * 2 > m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 64;
-		struct keymap_ent *ents = calloc(cap, sizeof(*ents));
-
-		if (!ents)
-			return NULL;
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->ents[i].used)
-				ents[keymap_slot(ents, cap, m->ents[i].k)] = m->ents[i];
-		free(m->ents);
-		m->ents = ents;
-		m->cap = cap;
-	}
-	j = keymap_slot(m->ents, m->cap, k);
+	struct keymap_ent *e;
+	HASH_FIND(hh, m->ents, k, sizeof(k), e);
 	if (isnew)
-		*isnew = !m->ents[j].used;
-	if (!m->ents[j].used) {
-		memcpy(m->ents[j].k, k, sizeof(k));
-		m->ents[j].v = def;
-		m->ents[j].used = true;
+		*isnew = !e;
+	if (!e) {
+		if (!(e = malloc(sizeof(*e))))
+			return NULL;
+		memcpy(e->k, k, sizeof(k));
+		e->v = def;
+		HASH_ADD(hh, m->ents, k, sizeof(e->k), e);
 		m->n++;
 	}
-	return &m->ents[j].v;
+	return &e->v;
 }
 
 const char *prof_frame_name(const struct prof *p, const struct prof_frame *f, char *buf, size_t len)

@@ -6,11 +6,11 @@
 #include "profile/profile_data.h"
 
 /* Interned strings: each distinct string gets a dense index, in insertion order. */
+struct strtab_ent;
 struct strtab {
-	char **strs; /* owned copies */
+	char **strs; /* owned copies, by index */
 	size_t n, cap;
-	uint32_t *slots; /* open addressing: index + 1, 0 = empty */
-	size_t nslots;
+	struct strtab_ent *by_str; /* uthash: string -> index */
 };
 
 void strtab_init(struct strtab *t);
@@ -19,20 +19,18 @@ void strtab_free(struct strtab *t);
 int64_t strtab_intern(struct strtab *t, const char *s);
 
 /* Map from a three-word key to a value. */
+struct keymap_ent;
 struct keymap {
-	struct keymap_ent {
-		uint64_t k[3];
-		uint64_t v;
-		bool used;
-	} * ents;
-	size_t n, cap;
+	struct keymap_ent *ents; /* uthash */
+	size_t n;
 };
 
 void keymap_free(struct keymap *m);
 /* Returns the value slot for the key, inserting it with *v = def if new; NULL when out of memory.
- * The pointer is valid until the next insertion. *isnew tells whether it was inserted. */
+ * The pointer is valid until keymap_free. *isnew tells whether it was inserted. */
 uint64_t *keymap_get(struct keymap *m, uint64_t a, uint64_t b, uint64_t c, uint64_t def, bool *isnew);
 
+/* A fast hash of bytes (the flame graph's colours come from a frame name's hash). */
 uint64_t prof_hash(const void *data, size_t len, uint64_t seed);
 
 /* Display name of a frame: its symbol, else "[module+0xoffset]", else "[unknown]".
