@@ -154,8 +154,9 @@ e2e-san: all apps
 	$(Q)$(SAN_PREP) $(SAN_ENV) GLIMPSE=$(abspath $(BUILD))/glimpse APPS=$(APPS) \
 		/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e/test_agent.py $(SAN_CHECK)
 
-# Every C source of the project (vmlinux.h and generated files aside) in .clang-format's style.
-FORMAT_SRCS = $(shell git ls-files -- '*.c' '*.h' | grep -v '^vmlinux/')
+# Every C source of the project, new files included (vmlinux.h and generated files aside), in
+# .clang-format's style.
+FORMAT_SRCS = $(shell git ls-files --cached --others --exclude-standard -- '*.c' '*.h' | grep -v '^vmlinux/')
 format:
 	$(Q)clang-format -i $(FORMAT_SRCS)
 
