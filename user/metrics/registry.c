@@ -162,6 +162,11 @@ void metrics_registry_free(struct metrics_registry *reg)
 	free(reg);
 }
 
+void metrics_instance_label(const struct resource *res, char *out, size_t len)
+{
+	snprintf(out, len, "%s:%d", res->host_name, (int)res->pid);
+}
+
 int metrics_registry_add_target(struct metrics_registry *reg, const struct resource *res)
 {
 	struct target *t = calloc(1, sizeof(*t));
@@ -169,8 +174,6 @@ int metrics_registry_add_target(struct metrics_registry *reg, const struct resou
 		return -ENOMEM;
 	t->res = *res;
 	t->start_unix_ns = registry_unix_now_ns();
-	/* job/instance keep several targets' series apart, as a scrape of each would. */
-	snprintf(t->instance, sizeof(t->instance), "%s:%d", res->host_name, (int)res->pid);
 	t->routes = route_table_new(reg->max_routes, ROUTE_OVERFLOW);
 	t->peers = route_table_new(reg->max_routes, "_OTHER");
 	t->dbops = route_table_new(reg->max_routes, "other_sql\x1f_OTHER\x1f");

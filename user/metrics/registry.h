@@ -116,7 +116,7 @@ struct metric_attr {
 	int64_t num;	 /* METRIC_ATTR_INT (http.response.status_code, server.port) */
 };
 
-#define METRIC_MAX_ATTRS 6
+#define METRIC_MAX_ATTRS 8 /* target_info: the resource's eight */
 
 /* One data point. */
 struct metric_sample {
@@ -157,6 +157,9 @@ int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_vi
 
 /* The http.request.method value for a method: itself if well known, else "_OTHER". */
 const char *http_method_normalize(const char *method);
+/* The Prometheus instance label of a target: "host:pid", so that several targets' series stay
+ * apart as a scrape of each would keep them. */
+void metrics_instance_label(const struct resource *res, char *out, size_t len);
 /* Prometheus metric name for an OTel name and unit ("http.server.request.duration", "s" ->
  * "http_server_request_duration_seconds"). */
 void prom_metric_name(const char *otel_name, const char *unit, bool is_counter, char *out, size_t outlen);

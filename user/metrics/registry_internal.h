@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Inside the metrics registry: its storage, shared by the files that make it up — the
- * registry itself (registry.c: targets, series, recording, gauges), the Prometheus text
- * renderer (prom_text.c), the attribute visit that OTLP uses (registry_visit.c) and the live
+ * registry itself (registry.c: targets, series, recording, gauges), the visit that both
+ * exporters read (registry_visit.c: OTLP, and Prometheus text in export/prom_text.c) and the live
  * HTTP view (http_view.c). Nothing outside metrics/ includes this. */
 #ifndef GLIMPSE_METRICS_REGISTRY_INTERNAL_H
 #define GLIMPSE_METRICS_REGISTRY_INTERNAL_H
@@ -86,7 +86,6 @@ struct vec {
 
 struct target {
 	struct resource res;
-	char instance[sizeof(((struct resource *)0)->host_name) + 16];
 	struct route_table *routes, *peers, *dbops;
 	struct vec server, client, stats, db; /* append-only: indices stay valid */
 	struct index_entry *index;	      /* one index over every vector */
