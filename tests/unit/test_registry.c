@@ -576,6 +576,35 @@ static void test_empty_registry(void **state)
 	metrics_registry_free(reg);
 }
 
+/* Many metric families (the OTLP exporter and the agent register a dozen each): every one is
+ * rendered once, in the order first seen, and none is lost when the family list grows. */
+static void test_many_families(void **state)
+{
+	(void)state;
+	static double value = 7;
+	struct metrics_registry *reg = metrics_registry_new(0);
+	assert_int_equal(metrics_registry_add_target(reg, &test_res), 0);
+	char name[64];
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "glimpse.test.family_%02d", i);
+		assert_int_equal(metrics_registry_add_gauge(reg, name, "", "A test family.", false,
+							    events_dropped, &value, false),
+				 0);
+	}
+	char *out = render(reg);
+	for (int i = 0; i < 40; i++) {
+		char line[96];
+		snprintf(line, sizeof(line), "\nglimpse_test_family_%02d 7\n", i);
+		assert_non_null(strstr(out, line));
+		snprintf(line, sizeof(line), "# TYPE glimpse_test_family_%02d gauge\n", i);
+		const char *first = strstr(out, line);
+		assert_non_null(first);
+		assert_null(strstr(first + 1, line)); /* one family header each */
+	}
+	free(out);
+	metrics_registry_free(reg);
+}
+
 static void test_escaping(void **state)
 {
 	(void)state;
@@ -1139,6 +1168,7 @@ int main(void)
 		cmocka_unit_test(test_prom_names),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_empty_registry),
+		cmocka_unit_test(test_many_families),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_route_overflow_in_registry),
 		cmocka_unit_test(test_client_labels),

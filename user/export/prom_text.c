@@ -164,7 +164,7 @@ struct label {
 };
 
 struct prom_render {
-	struct family *fams;
+	struct family **fams; /* each allocated once: its memstream holds &text and &len */
 	size_t n, cap;
 	bool in_target; /* job and instance label every series of a target */
 	char job[256], instance[256];
@@ -174,18 +174,19 @@ struct prom_render {
 static struct family *family_get(struct prom_render *r, const char *name, const char *type, const char *help)
 {
 	for (size_t i = 0; i < r->n; i++)
-		if (!strcmp(r->fams[i].name, name))
-			return &r->fams[i];
+		if (!strcmp(r->fams[i]->name, name))
+			return r->fams[i];
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? 2 * r->cap : 16;
-		struct family *f = realloc(r->fams, cap * sizeof(*f));
+		struct family **f = realloc(r->fams, cap * sizeof(*f));
 		if (!f)
 			return NULL;
 		r->fams = f;
 		r->cap = cap;
 	}
-	struct family *fam = &r->fams[r->n];
-	memset(fam, 0, sizeof(*fam));
+	struct family *fam = calloc(1, sizeof(*fam));
+	if (!fam)
+		return NULL;
 	snprintf(fam->name, sizeof(fam->name), "%s", name);
 	fam->type = type;
 	fam->help = strdup(help ? help : "");
@@ -195,9 +196,10 @@ static struct family *family_get(struct prom_render *r, const char *name, const 
 		if (fam->f)
 			fclose(fam->f);
 		free(fam->text);
+		free(fam);
 		return NULL;
 	}
-	r->n++;
+	r->fams[r->n++] = fam;
 	return fam;
 }
 
@@ -331,7 +333,7 @@ int metrics_registry_render_prometheus(struct metrics_registry *reg, char **out,
 	if (!err)
 		err = r.err;
 	for (size_t i = 0; i < r.n; i++) {
-		struct family *fam = &r.fams[i];
+		struct family *fam = r.fams[i];
 		if (fclose(fam->f))
 			err = -ENOMEM;
 		if (!err && f) {
@@ -342,6 +344,7 @@ int metrics_registry_render_prometheus(struct metrics_registry *reg, char **out,
 		}
 		free(fam->text);
 		free(fam->help);
+		free(fam);
 	}
 	free(r.fams);
 	if (f && (ferror(f) || fclose(f)))
