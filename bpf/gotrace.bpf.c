@@ -45,8 +45,9 @@ struct trace_ctx {
 
 struct call_state {
 	__u64 start_ns;
-	__u64 request;	/* server/client: *http.Request */
-	__u64 response; /* server: *http.response; SQL: *driverConn */
+	__u64 request;	  /* server/client: *http.Request */
+	__u64 response;	  /* server: *http.response; SQL: *driverConn */
+	__u64 rw_type_pc; /* server: the ResponseWriter itab's first method: which type it is */
 	__u64 query_ptr, query_len;
 	struct trace_ctx ctx;
 	__u64 parent_span_id;
@@ -375,7 +376,12 @@ static __always_inline void read_request(struct gotrace_event *ev, __u64 request
 SEC("uprobe")
 int BPF_KPROBE(server_enter)
 {
-	struct call_state st = { .request = GO_ARG4(ctx), .response = GO_ARG3(ctx) };
+	/* An itab is {inter, _type, hash, _, fun[]}: fun[0], at 24, is the concrete type's first
+	 * ResponseWriter method (Header). User space names it and reads the status only behind
+	 * net/http's own *response: behind HTTP/2's writer or a wrapper that offset is foreign memory. */
+	struct call_state st = { .request = GO_ARG4(ctx),
+				 .response = GO_ARG3(ctx),
+				 .rw_type_pc = read_word(GO_ARG2(ctx), 24) };
 	return enter(ctx, GOTRACE_SERVER, &st);
 }
 
@@ -388,6 +394,7 @@ int BPF_KPROBE(server_return)
 		return 0;
 	read_request(ev, call.request);
 	ev->status = (__u16)read_word(call.response, off.response_status);
+	ev->driver_pc = call.rw_type_pc;
 	__u64 pat = read_word(call.request, off.request_pat);
 	ev->route_len = read_go_string(pat, off.pattern_str, ev->route, GOTRACE_PATH_LEN, NULL);
 	submit(ev);

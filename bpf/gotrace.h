@@ -32,7 +32,8 @@ struct gotrace_event {
 	__u64 start_ns, end_ns; /* CLOCK_MONOTONIC */
 	__u8 trace_id[16];
 	__u64 span_id, parent_span_id;
-	__u64 driver_pc; /* SQL: first method of the driver connection's itab (names the driver) */
+	__u64 driver_pc; /* SQL: first method of the driver connection's itab (names the driver);
+			  * server: first method of the ResponseWriter's itab (names its type) */
 	__u32 pid;
 	__u16 status; /* HTTP status; 0: server handler wrote nothing (Go answers 200), client: no response */
 	__u8 kind;

@@ -62,6 +62,7 @@ struct target {
 	int id; /* metrics registry target */
 	struct binary *binary;
 	struct resource res;
+	bool unmeasured_reported;
 	UT_hash_handle hh;
 };
 
@@ -73,6 +74,7 @@ struct agent_targets {
 	_Atomic int count;
 	_Atomic uint64_t events_dropped; /* of every tracer, stopped ones included */
 	_Atomic uint64_t events_unattributed;
+	_Atomic uint64_t unmeasured; /* server requests whose status cannot be read */
 	uint64_t dropped_by_stopped;
 	struct pending *pending; /* insertion order: oldest first */
 	uint64_t pending_checked_ns;
@@ -116,8 +118,13 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 	}
 	const struct agent_signals *sig = signals_of(ts, t);
 	struct call c; /* decoded once, for spans and metrics alike */
-	if (!call_decode(ev, ts->c.drivers, &c))
+	if (!call_decode(ev, ts->c.drivers, &c)) {
+		if (c.unmeasured) {
+			ts->unmeasured++;
+			call_report_unmeasured(&c, &t->unmeasured_reported);
+		}
 		return;
+	}
 	if (sig->traces && ts->c.traces)
 		trace_pipeline_call(ts->c.traces, &c, t->id);
 	if (sig->http_metrics)
@@ -420,6 +427,12 @@ static double events_dropped_value(void *ctx, int target)
 	return (double)((struct agent_targets *)ctx)->events_dropped;
 }
 
+static double unmeasured_value(void *ctx, int target)
+{
+	(void)target;
+	return (double)((struct agent_targets *)ctx)->unmeasured;
+}
+
 static double events_unattributed_value(void *ctx, int target)
 {
 	(void)target;
@@ -440,7 +453,11 @@ struct agent_targets *targets_new(const struct targets_consumers *c)
 				       events_dropped_value, ts, false) ||
 	    metrics_registry_add_gauge(c->reg, "glimpse.agent.events_unattributed", "",
 				       "Traced events of a process the agent no longer knew.", true,
-				       events_unattributed_value, ts, false)) {
+				       events_unattributed_value, ts, false) ||
+	    metrics_registry_add_gauge(
+		    c->reg, "glimpse.requests.unmeasured", "",
+		    "Server requests not measured: their ResponseWriter is not net/http's HTTP/1 one.", true,
+		    unmeasured_value, ts, false)) {
 		targets_free(ts);
 		return NULL;
 	}

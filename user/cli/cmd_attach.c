@@ -122,15 +122,21 @@ struct attach_ctx {
 	/* Read from the tracer's maps on the event thread and served from here, so exporter
 	 * threads never touch the tracer (which goes away before they do). */
 	_Atomic int64_t active_requests;
-	_Atomic uint64_t events_dropped, spans_sampled, spans_unsampled;
+	_Atomic uint64_t events_dropped, spans_sampled, spans_unsampled, unmeasured;
+	bool unmeasured_reported;
 };
 
 static void on_event(void *ctx, const struct gotrace_event *ev)
 {
 	struct attach_ctx *a = ctx;
 	struct call c; /* decoded once, for spans and metrics alike */
-	if (!call_decode(ev, a->drivers, &c))
+	if (!call_decode(ev, a->drivers, &c)) {
+		if (c.unmeasured) {
+			a->unmeasured++;
+			call_report_unmeasured(&c, &a->unmeasured_reported);
+		}
 		return;
+	}
 	if (a->traces)
 		trace_pipeline_call(a->traces, &c, a->target);
 	metrics_record_call(a->reg, a->target, &c);
@@ -140,6 +146,12 @@ static double active_requests(void *ctx, int target)
 {
 	struct attach_ctx *a = ctx;
 	return target == a->target ? (double)a->active_requests : 0;
+}
+
+static double requests_unmeasured(void *ctx, int target)
+{
+	(void)target;
+	return (double)((struct attach_ctx *)ctx)->unmeasured;
 }
 
 static double events_dropped(void *ctx, int target)
@@ -346,6 +358,10 @@ int cmd_attach(int argc, char **argv)
 	metrics_registry_add_gauge(a.reg, "glimpse.events_dropped", "",
 				   "Events the kernel could not queue to glimpse.", true, events_dropped, &a,
 				   false);
+	metrics_registry_add_gauge(
+		a.reg, "glimpse.requests.unmeasured", "",
+		"Server requests not measured: their ResponseWriter is not net/http's HTTP/1 one.", true,
+		requests_unmeasured, &a, false);
 	pm = process_metrics_new(a.reg, run.sched, &rc);
 	if (!pm)
 		goto out;

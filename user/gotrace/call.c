@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "gotrace/sql_text.h"
 #include "metrics/registry.h"
 #include "metrics/semconv.h"
@@ -26,13 +27,15 @@ void split_host_port(const char *hostport, char *host, size_t len, uint16_t *por
 	snprintf(host, len, "%.*s", (int)n, hostport);
 }
 
-static void decode_http(const struct gotrace_event *ev, struct call *c)
+static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *drivers, struct call *c)
 {
 	char method[GOTRACE_METHOD_LEN + 1], pattern[GOTRACE_PATH_LEN + 1];
 	snprintf(method, sizeof(method), "%.*s", ev->method_len, ev->method);
 	snprintf(c->method, sizeof(c->method), "%s", http_method_normalize(method));
 	if (ev->kind == GOTRACE_SERVER) {
 		c->kind = CALL_HTTP_SERVER;
+		c->unmeasured = !go_response_writer_is_http1(drivers, (pid_t)ev->pid, ev->driver_pc,
+							     c->writer_type, sizeof(c->writer_type));
 		c->status = (uint16_t)semconv_http_server_status(ev->status);
 		snprintf(c->path, sizeof(c->path), "%.*s", ev->path_len, ev->path);
 		snprintf(pattern, sizeof(pattern), "%.*s", ev->route_len, ev->route);
@@ -71,8 +74,8 @@ bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers
 	switch (ev->kind) {
 	case GOTRACE_SERVER:
 	case GOTRACE_CLIENT:
-		decode_http(ev, out);
-		return true;
+		decode_http(ev, drivers, out);
+		return !out->unmeasured;
 	case GOTRACE_SQL_QUERY:
 	case GOTRACE_SQL_EXEC:
 		decode_db(ev, drivers, out);
@@ -80,4 +83,15 @@ bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers
 	default:
 		return false;
 	}
+}
+
+void call_report_unmeasured(const struct call *c, bool *reported)
+{
+	if (*reported)
+		return;
+	*reported = true;
+	bool h2 = strstr(c->writer_type, "http2") != NULL;
+	log_warn("process %u: requests served through %s%s are not measured (glimpse reads the status only "
+		 "behind net/http's HTTP/1 writer); they are counted in glimpse_requests_unmeasured_total",
+		 c->ev->pid, c->writer_type, h2 ? " (HTTP/2)" : "");
 }

@@ -34,13 +34,22 @@ struct call {
 	char db_operation[32], db_collection[128];
 	bool error;
 	char error_type[16]; /* "" unless error */
+	/* A server call whose ResponseWriter glimpse does not understand (HTTP/2's, a wrapper's):
+	 * its status cannot be read, so it is not recorded — counted and reported instead. */
+	bool unmeasured;
+	char writer_type[96];
 };
 
 /* "host:port" or "[v6]:port" → host and port (0 when absent). */
 void split_host_port(const char *hostport, char *host, size_t len, uint16_t *port);
 
-/* Decodes ev into out. drivers names the database of SQL calls (NULL: "other_sql"). false for an
- * event of a kind this build does not know. */
+/* Decodes ev into out. drivers names the database of SQL calls (NULL: "other_sql") and the
+ * ResponseWriter of server calls. false for an event of a kind this build does not know, and for
+ * a server call out->unmeasured says cannot be measured (wrong data is worse than none). */
 bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers, struct call *out);
+
+/* Says once per process (*reported remembers) that its server calls through c->writer_type are
+ * not measured, and why. */
+void call_report_unmeasured(const struct call *c, bool *reported);
 
 #endif

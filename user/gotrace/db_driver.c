@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "binfmt/symbolizer.h"
@@ -15,10 +16,19 @@ struct entry {
 	const char *system;
 };
 
+struct writer_entry {
+	pid_t pid;
+	uint64_t pc;
+	bool http1;
+	char type[96];
+};
+
 struct db_driver_cache {
 	struct symbolizer *syms; /* opened on the first miss: most targets never query */
 	struct entry entries[CACHE_SLOTS];
 	unsigned next;
+	struct writer_entry writers[CACHE_SLOTS];
+	unsigned next_writer;
 };
 
 const char *db_system_from_function(const char *func)
@@ -63,6 +73,37 @@ const char *db_driver_system(struct db_driver_cache *c, pid_t pid, uint64_t pc)
 	const char *system = db_system_from_function(f.func);
 	c->entries[c->next++ % CACHE_SLOTS] = (struct entry){ pid, pc, system };
 	return system;
+}
+
+bool go_response_writer_is_http1(struct db_driver_cache *c, pid_t pid, uint64_t pc, char *type, size_t len)
+{
+	static const char http1[] = "net/http.(*response).Header";
+	snprintf(type, len, "unknown");
+	if (!c || !pc)
+		return false;
+	for (unsigned i = 0; i < CACHE_SLOTS; i++) {
+		const struct writer_entry *w = &c->writers[i];
+		if (w->pc == pc && w->pid == pid) {
+			snprintf(type, len, "%s", w->type);
+			return w->http1;
+		}
+	}
+	if (!c->syms && !(c->syms = symbolizer_new()))
+		return false;
+	if (!symbolizer_tracks(c->syms, pid))
+		symbolizer_track(c->syms, pid);
+	struct sym_frame f;
+	symbolizer_user(c->syms, pid, pc, false, &f);
+	struct writer_entry *w = &c->writers[c->next_writer++ % CACHE_SLOTS];
+	*w = (struct writer_entry){ .pid = pid, .pc = pc, .http1 = f.func && !strcmp(f.func, http1) };
+	/* The type is the method's receiver: the name without ".Header". */
+	const char *dot = f.func ? strrchr(f.func, '.') : NULL;
+	if (f.func && dot)
+		snprintf(w->type, sizeof(w->type), "%.*s", (int)(dot - f.func), f.func);
+	else
+		snprintf(w->type, sizeof(w->type), "unknown");
+	snprintf(type, len, "%s", w->type);
+	return w->http1;
 }
 
 void db_driver_cache_free(struct db_driver_cache *c)

@@ -21,6 +21,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -135,6 +136,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	flag.StringVar(&peer, "peer", "", "base URL of the peer server for /call")
 	secs := flag.Float64("t", 0, "exit after SECONDS (0: run until killed)")
+	useTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate (HTTP/2 offered by ALPN)")
 	flag.Parse()
 	peer = strings.TrimRight(peer, "/")
 
@@ -153,7 +155,17 @@ func main() {
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	if *useTLS {
+		cert, err := selfSigned()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "httpsvc:", err)
+			os.Exit(1)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		go func() { served <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { served <- srv.Serve(ln) }()
+	}
 	fmt.Printf("ready %d %s\n", os.Getpid(), ln.Addr())
 	os.Stdout.Sync()
 
