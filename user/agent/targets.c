@@ -50,6 +50,7 @@ struct binary_key {
 struct binary {
 	struct binary_key key;
 	struct go_tracer *tracer;
+	uint64_t http1_writer_offset; /* go_target's: where (*response).Header is in the file */
 	int users;
 	uint64_t idle_since_ns; /* when users fell to 0 */
 	UT_hash_handle hh;
@@ -62,6 +63,7 @@ struct target {
 	int id; /* metrics registry target */
 	struct binary *binary;
 	struct resource res;
+	uint64_t http1_writer_pc; /* in this process: the HTTP/1 ResponseWriter, known by address */
 	bool unmeasured_reported;
 	UT_hash_handle hh;
 };
@@ -118,7 +120,7 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 	}
 	const struct agent_signals *sig = signals_of(ts, t);
 	struct call c; /* decoded once, for spans and metrics alike */
-	if (!call_decode(ev, ts->c.drivers, &c)) {
+	if (!call_decode(ev, ts->c.drivers, t->http1_writer_pc, &c)) {
 		if (c.unmeasured) {
 			ts->unmeasured++;
 			call_report_unmeasured(&c, &t->unmeasured_reported);
@@ -162,6 +164,7 @@ static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const stru
 		return NULL;
 	}
 	b->key = t->exe;
+	b->http1_writer_offset = gt.http1_writer_offset;
 	HASH_ADD(hh, ts->binaries, key, sizeof(b->key), b);
 	log_event(LOG_INFO, "probes attached", "pid=%d go=%s offsets=%s probes=%d", (int)pid, gt.go_version,
 		  gt.offsets_source, go_tracer_probe_count(b->tracer));
@@ -311,6 +314,8 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 	const struct agent_signals *sig = signals_of(ts, t);
 	if (sig->http_metrics || (sig->traces && ts->c.traces)) {
 		t->binary = binary_for(ts, pid, t);
+		if (t->binary) /* before its events can come */
+			t->http1_writer_pc = go_target_runtime_pc(pid, t->binary->http1_writer_offset);
 		int err = t->binary ? go_tracer_add_pid(t->binary->tracer, pid) : 0;
 		if (err)
 			log_warn("cannot trace pid %d: %s", (int)pid, strerror(-err));

@@ -123,6 +123,7 @@ struct attach_ctx {
 	 * threads never touch the tracer (which goes away before they do). */
 	_Atomic int64_t active_requests;
 	_Atomic uint64_t events_dropped, spans_sampled, spans_unsampled, unmeasured;
+	uint64_t http1_writer_pc; /* net/http.(*response).Header in the target */
 	bool unmeasured_reported;
 };
 
@@ -130,7 +131,7 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 {
 	struct attach_ctx *a = ctx;
 	struct call c; /* decoded once, for spans and metrics alike */
-	if (!call_decode(ev, a->drivers, &c)) {
+	if (!call_decode(ev, a->drivers, a->http1_writer_pc, &c)) {
 		if (c.unmeasured) {
 			a->unmeasured++;
 			call_report_unmeasured(&c, &a->unmeasured_reported);
@@ -349,6 +350,7 @@ int cmd_attach(int argc, char **argv)
 					   "Spans sampling left out.", true, spans_unsampled, &a, false);
 	}
 	struct go_tracer_opts tracer_opts = { .lineage = a.traces != NULL, .tracing = a.traces != NULL };
+	a.http1_writer_pc = go_target_runtime_pc(pid, target.http1_writer_offset);
 	rc = go_tracer_start(&target, &tracer_opts, on_event, &a, &a.tracer);
 	if (rc)
 		goto out;

@@ -27,15 +27,19 @@ void split_host_port(const char *hostport, char *host, size_t len, uint16_t *por
 	snprintf(host, len, "%.*s", (int)n, hostport);
 }
 
-static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *drivers, struct call *c)
+static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *drivers, uint64_t http1_pc,
+			struct call *c)
 {
 	char method[GOTRACE_METHOD_LEN + 1], pattern[GOTRACE_PATH_LEN + 1];
 	snprintf(method, sizeof(method), "%.*s", ev->method_len, ev->method);
 	snprintf(c->method, sizeof(c->method), "%s", http_method_normalize(method));
 	if (ev->kind == GOTRACE_SERVER) {
 		c->kind = CALL_HTTP_SERVER;
-		c->unmeasured = !go_response_writer_is_http1(drivers, (pid_t)ev->pid, ev->driver_pc,
-							     c->writer_type, sizeof(c->writer_type));
+		/* The HTTP/1 writer is known by address; anything else is named from its code. */
+		bool http1 = http1_pc && ev->driver_pc == http1_pc;
+		c->unmeasured =
+			!http1 && !go_response_writer_is_http1(drivers, (pid_t)ev->pid, ev->driver_pc,
+							       c->writer_type, sizeof(c->writer_type));
 		c->status = (uint16_t)semconv_http_server_status(ev->status);
 		snprintf(c->path, sizeof(c->path), "%.*s", ev->path_len, ev->path);
 		snprintf(pattern, sizeof(pattern), "%.*s", ev->route_len, ev->route);
@@ -66,7 +70,8 @@ static void decode_db(const struct gotrace_event *ev, struct db_driver_cache *dr
 		snprintf(c->error_type, sizeof(c->error_type), "%s", SEMCONV_DB_ERROR_TYPE);
 }
 
-bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers, struct call *out)
+bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers, uint64_t http1_pc,
+		 struct call *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->ev = ev;
@@ -74,7 +79,7 @@ bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers
 	switch (ev->kind) {
 	case GOTRACE_SERVER:
 	case GOTRACE_CLIENT:
-		decode_http(ev, drivers, out);
+		decode_http(ev, drivers, http1_pc, out);
 		return !out->unmeasured;
 	case GOTRACE_SQL_QUERY:
 	case GOTRACE_SQL_EXEC:

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -96,6 +97,10 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 		t->hooks[i].function = functions[i];
 		find_hook(m, &t->hooks[i]);
 	}
+	uint64_t entry, end;
+	if (!elf_module_find_function(m, "net/http.(*response).Header", &entry, &end) &&
+	    elf_module_vaddr_to_offset(m, entry, &t->http1_writer_offset))
+		t->http1_writer_offset = 0;
 	if (!t->hooks[GO_HOOK_SERVER].found && !t->hooks[GO_HOOK_CLIENT].found &&
 	    !t->hooks[GO_HOOK_SQL_QUERY].found) {
 		log_error("%s uses neither net/http nor database/sql: nothing for glimpse attach to measure",
@@ -151,4 +156,22 @@ int go_target_open_file(const char *path, struct go_target *t)
 	memset(t, 0, sizeof(*t));
 	snprintf(t->binary, sizeof(t->binary), "%s", path);
 	return open_binary(path, path, t);
+}
+
+uint64_t go_target_runtime_pc(pid_t pid, uint64_t file_offset)
+{
+	char exe[64];
+	struct stat st;
+	struct proc_map *maps;
+	size_t n;
+	if (!file_offset || stat(proc_path(exe, sizeof(exe), pid, "/exe"), &st) ||
+	    proc_exec_maps(pid, &maps, &n))
+		return 0;
+	uint64_t pc = 0;
+	for (size_t i = 0; i < n && !pc; i++)
+		if (maps[i].inode == st.st_ino && file_offset >= maps[i].offset &&
+		    file_offset - maps[i].offset < maps[i].end - maps[i].start)
+			pc = maps[i].start + (file_offset - maps[i].offset);
+	free(maps);
+	return pc;
 }

@@ -38,7 +38,14 @@ struct go_target {
 	const char *offsets_source; /* "DWARF" or "table" */
 	struct go_http_offsets offsets;
 	struct go_hook hooks[GO_NR_HOOKS];
+	/* File offset of net/http.(*response).Header, the first method of the one ResponseWriter
+	 * whose status glimpse reads (HTTP/1); 0 when the binary has none. */
+	uint64_t http1_writer_offset;
 };
+
+/* Where the code at file offset lies in pid's memory (its executable mapping of the binary): 0
+ * when unknown. Read while the process lives, so calls it made before exiting still compare. */
+uint64_t go_target_runtime_pc(pid_t pid, uint64_t file_offset);
 
 /* Reads the process's binary. Returns 0, or an exit code (exit_codes.h) after logging one
  * line that says what is wrong: gone, not Go, too old, no offsets, no net/http. */
