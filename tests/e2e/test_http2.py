@@ -40,3 +40,15 @@ def test_http2_is_counted_unmeasured_never_garbage(binary, run_glimpse):
         assert len(said) == 1 and "net/http.(*http2responseWriter) (HTTP/2)" in said[0], g.stderr()
     finally:
         svc.stop()
+
+
+def test_inspect_names_what_is_not_measured():
+    """gRPC must never be silent. Ground truth: Debian's Prometheus links gRPC's client (its
+    tracing exporter); the test service links neither gRPC nor x/net/http2."""
+    from conftest import APPS, glimpse
+    import os
+    r = glimpse("inspect", "/usr/bin/prometheus")
+    assert r.returncode == 0, r.stderr
+    assert "not measured: gRPC client" in r.stdout, r.stdout
+    r = glimpse("inspect", os.path.join(APPS, "httpsvc-1.23-stripped"))
+    assert r.returncode == 0 and "not measured: -\n" in r.stdout, r.stdout

@@ -165,6 +165,7 @@ static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const stru
 	}
 	b->key = t->exe;
 	b->http1_writer_offset = gt.http1_writer_offset;
+	go_target_report_unmeasured(&gt);
 	HASH_ADD(hh, ts->binaries, key, sizeof(b->key), b);
 	log_event(LOG_INFO, "probes attached", "pid=%d go=%s offsets=%s probes=%d", (int)pid, gt.go_version,
 		  gt.offsets_source, go_tracer_probe_count(b->tracer));

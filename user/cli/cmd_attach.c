@@ -351,6 +351,7 @@ int cmd_attach(int argc, char **argv)
 	}
 	struct go_tracer_opts tracer_opts = { .lineage = a.traces != NULL, .tracing = a.traces != NULL };
 	a.http1_writer_pc = go_target_runtime_pc(pid, target.http1_writer_offset);
+	go_target_report_unmeasured(&target);
 	rc = go_tracer_start(&target, &tracer_opts, on_event, &a, &a.tracer);
 	if (rc)
 		goto out;

@@ -153,6 +153,7 @@ int cmd_inspect(int argc, char **argv)
 	printf("probes:\n");
 	for (int i = 0; i < GO_NR_HOOKS; i++)
 		print_hook(&t.hooks[i]);
+	printf("not measured: %s\n", t.unmeasured[0] ? t.unmeasured : "-");
 	print_runtime(t.binary);
 	return 0;
 }

@@ -97,7 +97,22 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 		t->hooks[i].function = functions[i];
 		find_hook(m, &t->hooks[i]);
 	}
+	static const struct {
+		const char *function, *what;
+	} unmeasured[] = {
+		/* net/http's own HTTP/2 server is in every Go HTTP server: its requests are found
+		 * one by one (glimpse_requests_unmeasured_total), not announced for every binary. */
+		{ "google.golang.org/grpc.(*Server).handleStream", "gRPC server" },
+		{ "google.golang.org/grpc.(*ClientConn).Invoke", "gRPC client" },
+		{ "golang.org/x/net/http2.(*serverConn).runHandler", "HTTP/2 server (x/net/http2)" },
+	};
 	uint64_t entry, end;
+	for (size_t i = 0; i < sizeof(unmeasured) / sizeof(unmeasured[0]); i++)
+		if (!elf_module_find_function(m, unmeasured[i].function, &entry, &end)) {
+			size_t used = strlen(t->unmeasured);
+			snprintf(t->unmeasured + used, sizeof(t->unmeasured) - used, "%s%s", used ? ", " : "",
+				 unmeasured[i].what);
+		}
 	if (!elf_module_find_function(m, "net/http.(*response).Header", &entry, &end) &&
 	    elf_module_vaddr_to_offset(m, entry, &t->http1_writer_offset))
 		t->http1_writer_offset = 0;
@@ -174,4 +189,13 @@ uint64_t go_target_runtime_pc(pid_t pid, uint64_t file_offset)
 			pc = maps[i].start + (file_offset - maps[i].offset);
 	free(maps);
 	return pc;
+}
+
+void go_target_report_unmeasured(const struct go_target *t)
+{
+	if (t->unmeasured[0])
+		log_warn("process %d carries %s code: those calls are not measured yet (only HTTP/1 through "
+			 "net/http and database/sql are); HTTP/2 requests are counted in "
+			 "glimpse_requests_unmeasured_total",
+			 (int)t->pid, t->unmeasured);
 }

@@ -41,7 +41,13 @@ struct go_target {
 	/* File offset of net/http.(*response).Header, the first method of the one ResponseWriter
 	 * whose status glimpse reads (HTTP/1); 0 when the binary has none. */
 	uint64_t http1_writer_offset;
+	/* Traffic the binary can carry that glimpse does not measure yet, said once at attach and
+	 * by inspect: a comma-separated list ("gRPC server, HTTP/2 server"), "" for none. */
+	char unmeasured[160];
 };
+
+/* Logs once, for a process, what go_target found it cannot measure (nothing when empty). */
+void go_target_report_unmeasured(const struct go_target *t);
 
 /* Where the code at file offset lies in pid's memory (its executable mapping of the binary): 0
  * when unknown. Read while the process lives, so calls it made before exiting still compare. */
