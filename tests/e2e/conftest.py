@@ -224,3 +224,12 @@ def run_glimpse(tmp_path):
     yield start
     for g in reversed(running):
         g.close()
+
+
+@pytest.fixture
+def go_service():
+    """The Go test service (httpsvc, Go 1.23) for tests about glimpse itself rather than a Go
+    version: started for the test, killed after it."""
+    s = HttpService("httpsvc-1.23")
+    yield s
+    s.stop()

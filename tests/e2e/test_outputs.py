@@ -37,20 +37,13 @@ def plant_link(directory, name, target):
     return link
 
 
-@pytest.fixture
-def svc():
-    s = HttpService("httpsvc-1.23")
-    yield s
-    s.stop()
-
-
 @pytest.mark.parametrize("cmd", ["spans", "profile"])
-def test_symlink_planted_by_another_user_is_refused(cmd, sticky_dir, tmp_path, svc):
+def test_symlink_planted_by_another_user_is_refused(cmd, sticky_dir, tmp_path, go_service):
     victim = tmp_path / "victim"  # root's file, outside the shared directory
     victim.write_text(SECRET)
     link = plant_link(sticky_dir, "out", victim)
-    args = ["attach", "-p", str(svc.pid), "-d", "1", "--no-live", "--no-prometheus", "--spans-out", str(link)] \
-        if cmd == "spans" else ["profile", "-p", str(svc.pid), "-d", "1", "-o", str(link)]
+    args = ["attach", "-p", str(go_service.pid), "-d", "1", "--no-live", "--no-prometheus", "--spans-out", str(link)] \
+        if cmd == "spans" else ["profile", "-p", str(go_service.pid), "-d", "1", "-o", str(link)]
     r = glimpse(*args, "--force")  # not even --force writes through a link
     assert r.returncode == 2, r.stderr
     assert "symbolic link" in r.stderr and r.stderr.count("\n") == 1, r.stderr
@@ -58,13 +51,13 @@ def test_symlink_planted_by_another_user_is_refused(cmd, sticky_dir, tmp_path, s
     assert os.path.islink(link)
 
 
-def test_existing_file_needs_force(tmp_path, svc):
+def test_existing_file_needs_force(tmp_path, go_service):
     out = tmp_path / "spans.jsonl"
     out.write_text("mine\n")
-    r = glimpse("attach", "-p", str(svc.pid), "-d", "1", "--no-live", "--no-prometheus", "--spans-out", str(out))
+    r = glimpse("attach", "-p", str(go_service.pid), "-d", "1", "--no-live", "--no-prometheus", "--spans-out", str(out))
     assert r.returncode == 2 and "exists; use --force" in r.stderr, r.stderr
     assert out.read_text() == "mine\n"
-    r = glimpse("attach", "-p", str(svc.pid), "-d", "2", "--no-live", "--no-prometheus", "--spans-out", str(out),
+    r = glimpse("attach", "-p", str(go_service.pid), "-d", "2", "--no-live", "--no-prometheus", "--spans-out", str(out),
                 "--force")
     assert r.returncode == 0, r.stderr
     assert "mine" not in out.read_text()
@@ -87,9 +80,9 @@ def test_failed_attach_leaves_no_file(tmp_path):
         c.wait()
 
 
-def test_missing_output_directory_fails_before_profiling(tmp_path, svc):
+def test_missing_output_directory_fails_before_profiling(tmp_path, go_service):
     t0 = time.monotonic()
-    r = glimpse("profile", "-p", str(svc.pid), "-d", "5", "-o", str(tmp_path / "missing" / "cpu.pb.gz"))
+    r = glimpse("profile", "-p", str(go_service.pid), "-d", "5", "-o", str(tmp_path / "missing" / "cpu.pb.gz"))
     took = time.monotonic() - t0
     assert r.returncode == 2 and "does not exist" in r.stderr, r.stderr
     assert took < 1.0, f"failed only after {took:.1f} s: the profile ran first"

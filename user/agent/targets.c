@@ -29,15 +29,17 @@
  * a rolling restart, whose new process starts as the old one exits, would go untraced for
  * both. Idle uprobes cost nothing: only processes that map the binary hit them. */
 #define BINARY_IDLE_NS (60ULL * 1000000000ULL)
-/* A process that may match once it listens is looked at again every PENDING_RECHECK_NS for
- * PENDING_WINDOW_NS after it was first seen; at most PENDING_MAX at a time (the oldest go first). */
-#define PENDING_RECHECK_NS (50ULL * 1000000ULL)
+/* A process that may match once it listens is looked at again for PENDING_WINDOW_NS after it was
+ * first seen: after 50 ms, then at doubling intervals up to 2 s (a server listens within moments of
+ * its start; a program that never listens should cost little). At most PENDING_MAX at a time. */
+#define PENDING_FIRST_NS   (50ULL * 1000000ULL)
+#define PENDING_MAX_GAP_NS (2000ULL * 1000000ULL)
 #define PENDING_WINDOW_NS  (60ULL * 1000000000ULL)
 #define PENDING_MAX	   256
 
 struct pending {
 	pid_t pid;
-	uint64_t until_ns;
+	uint64_t until_ns, next_ns, gap_ns;
 	UT_hash_handle hh;
 };
 
@@ -79,8 +81,6 @@ struct agent_targets {
 	_Atomic uint64_t unmeasured; /* server requests whose status cannot be read */
 	uint64_t dropped_by_stopped;
 	struct pending *pending; /* insertion order: oldest first */
-	uint64_t pending_checked_ns;
-	uint64_t pending_expired;
 };
 
 static const struct agent_signals *signals_of(const struct agent_targets *ts, const struct target *t)
@@ -256,15 +256,19 @@ static void pending_add(struct agent_targets *ts, pid_t pid)
 		return; /* keeps its first deadline */
 	if (HASH_COUNT(ts->pending) >= PENDING_MAX) {
 		struct pending *oldest = ts->pending;
+		log_debug("pid %d is no longer watched for a listening socket: %d newer processes are",
+			  (int)oldest->pid, PENDING_MAX);
 		HASH_DEL(ts->pending, oldest);
 		free(oldest);
-		ts->pending_expired++;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return;
 	p->pid = pid;
-	p->until_ns = clock_mono_ns() + PENDING_WINDOW_NS;
+	uint64_t now = clock_mono_ns();
+	p->until_ns = now + PENDING_WINDOW_NS;
+	p->gap_ns = PENDING_FIRST_NS;
+	p->next_ns = now + p->gap_ns;
 	HASH_ADD_INT(ts->pending, pid, p);
 	log_debug("pid %d may match once it listens: watching it", (int)pid);
 }
@@ -273,17 +277,18 @@ static void pending_add(struct agent_targets *ts, pid_t pid)
 static void pending_recheck(struct agent_targets *ts)
 {
 	uint64_t now = clock_mono_ns();
-	if (!ts->pending || now - ts->pending_checked_ns < PENDING_RECHECK_NS)
-		return;
-	ts->pending_checked_ns = now;
 	struct pending *p, *tmp;
 	HASH_ITER (hh, ts->pending, p, tmp) {
 		pid_t pid = p->pid;
-		if (now > p->until_ns || !proc_exists(pid)) {
+		if (now < p->next_ns)
+			continue;
+		if (now > p->until_ns || !proc_exists(pid)) { /* exits are removed by their event too */
 			pending_remove(ts, pid);
 			continue;
 		}
-		targets_consider(ts, pid); /* removes it from pending when it matches */
+		p->gap_ns = p->gap_ns * 2 < PENDING_MAX_GAP_NS ? p->gap_ns * 2 : PENDING_MAX_GAP_NS;
+		p->next_ns = now + p->gap_ns;
+		targets_consider(ts, pid); /* removes it from pending (p is freed) when it matches */
 	}
 }
 
