@@ -233,3 +233,15 @@ def go_service():
     s = HttpService("httpsvc-1.23")
     yield s
     s.stop()
+
+
+def scrape(port):
+    """Parsed /metrics of a glimpse serving on 127.0.0.1:port."""
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        return parse_prometheus(r.read().decode())
+
+
+def targets(port):
+    """{pid: target_info labels} of the processes glimpse on port reports."""
+    return {int(l["process_pid"]): l for n, l, v in scrape(port) if n == "target_info"}

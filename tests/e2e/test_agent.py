@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from conftest import APPS, GLIMPSE, free_port, metric_value, parse_prometheus, wait_for
+from conftest import APPS, GLIMPSE, free_port, metric_value, parse_prometheus, scrape, targets, wait_for
 
 # What README and the Helm chart's capability-only mode document.
 # sys_admin: since Linux 6.16 creating uprobes needs it again (perf: "Revert to requiring
@@ -81,15 +81,6 @@ def assert_no_sanitizer_report(stderr):
     """Built with -fsanitize=address,undefined, the agent reports memory errors on stderr."""
     assert "ERROR: AddressSanitizer" not in stderr and "runtime error:" not in stderr, stderr
     assert "ERROR: LeakSanitizer" not in stderr, stderr
-
-
-def scrape(port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-        return parse_prometheus(r.read().decode())
-
-
-def targets(port):
-    return {int(l["process_pid"]): l for n, l, v in scrape(port) if n == "target_info"}
 
 
 def get(addr, path):

@@ -11,16 +11,7 @@ import urllib.request
 
 import pytest
 
-from conftest import APPS, GLIMPSE, free_port, metric_value, parse_prometheus, wait_for
-
-
-def scrape(port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-        return parse_prometheus(r.read().decode())
-
-
-def targets(port):
-    return {int(l["process_pid"]): l for n, l, v in scrape(port) if n == "target_info"}
+from conftest import APPS, GLIMPSE, free_port, metric_value, parse_prometheus, scrape, targets, wait_for
 
 
 def get(addr, path):
