@@ -983,12 +983,18 @@ static pid_t spawn_sleep(char *const envp[])
 		execle("/bin/sleep", "sleep", "30", (char *)NULL, envp);
 		_exit(127);
 	}
-	/* Until exec, the child is still this test binary. */
-	char path[64], exe[PATH_MAX];
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	/* Until exec, the child is still this test binary; and /proc/PID/exe changes before exec
+	 * has set up the new stack, where environ lives. cmdline comes from that stack too: once it
+	 * reads "sleep", the environment is the new one. */
+	char path[64], cmd[64];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
 	for (int i = 0; i < 500; i++) {
-		ssize_t n = readlink(path, exe, sizeof(exe) - 1);
-		if (n > 0 && (exe[n] = '\0', strstr(exe, "sleep")))
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(cmd, 1, sizeof(cmd) - 1, f) : 0;
+		if (f)
+			fclose(f);
+		cmd[n] = '\0';
+		if (n && !strcmp(cmd, "sleep"))
 			break;
 		usleep(10000);
 	}
