@@ -6,8 +6,9 @@
  *
  * Server: net/http.serverHandler.ServeHTTP is the one function every HTTP/1 request passes
  * through with both the *Request and the *response in hand; by its return the handler has set
- * the status and (Go 1.22+) the mux has matched the pattern. At entry the trace context is
- * made: joined from an incoming traceparent header, or fresh. Client:
+ * the status and (Go 1.22+) the mux has matched the pattern. At entry the method and path are
+ * read (handlers may rewrite them) and the trace context is made: joined from an incoming
+ * traceparent header, or fresh. Client:
  * net/http.(*Transport).roundTrip. SQL: database/sql.(*DB).queryDC and execDC, which every
  * DB/Conn/Tx query and exec goes through (prepared Stmt calls do not).
  *
@@ -21,6 +22,7 @@
 #include "maps.bpf.h"
 #include "gotrace.h"
 #include "traceparent.h"
+#include "gomap.bpf.h"
 
 const volatile struct gotrace_offsets off = {};
 /* Uprobes attached to a binary for every process running it (the agent shares one set per
@@ -28,6 +30,8 @@ const volatile struct gotrace_offsets off = {};
 const volatile bool filter_pids = false;
 /* Metrics alone need no trace context: skip the header walk and the ids. */
 const volatile bool tracing = true;
+/* enum gotrace_map_layout: how to walk Request.Header for traceparent. */
+const volatile __u32 map_layout = GOTRACE_MAP_UNKNOWN;
 /* Wake the reader only when this much is queued; otherwise it drains on its poll timeout. */
 const volatile __u32 wakeup_bytes = 64 * 1024;
 
@@ -43,16 +47,45 @@ struct trace_ctx {
 	__u8 flags;
 };
 
-struct call_state {
-	__u64 start_ns;
+/* What an entry probe saw that the return needs. */
+struct call_args {
 	__u64 request;	  /* server/client: *http.Request */
 	__u64 response;	  /* server: *http.response; SQL: *driverConn */
 	__u64 rw_type_pc; /* server: the ResponseWriter itab's first method: which type it is */
 	__u64 query_ptr, query_len;
+};
+
+struct call_state {
+	__u64 start_ns;
+	struct call_args args;
 	struct trace_ctx ctx;
 	__u64 parent_span_id;
 	__u8 flags;
+	/* HTTP: method, path and host as they were at entry. Handlers and routers rewrite
+	 * r.URL.Path in place (Caddy's handle_path, httprouter's redirects); the request is
+	 * recorded as it arrived, as the OTel SDKs' middleware does. */
+	__u8 method_len, path_len, host_len;
+	char method[GOTRACE_METHOD_LEN];
+	char path[GOTRACE_PATH_LEN];
+	char host[GOTRACE_HOST_LEN];
 };
+
+/* A call_state is built here, not on the BPF stack (512 bytes). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct call_state);
+	__uint(max_entries, 1);
+} state_scratch SEC(".maps");
+
+static __always_inline struct call_state *new_call_state(void)
+{
+	__u32 zero = 0;
+	struct call_state *st = bpf_map_lookup_elem(&state_scratch, &zero);
+	if (st)
+		__builtin_memset(st, 0, sizeof(*st));
+	return st;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -106,29 +139,6 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, GOTRACE_NR_COUNTERS);
 } counters SEC(".maps");
-
-/* A Go map[string][]string bucket (Go 1.19–1.23 maps): 8 tophash bytes, 8 keys, 8 values,
- * overflow pointer. Read whole into per-CPU scratch: too big for the BPF stack. */
-#define MAP_BUCKET_SLOTS 8
-#define MAP_MAX_BUCKETS	 8
-#define MAP_MIN_TOPHASH	 5
-struct header_bucket {
-	__u8 tophash[MAP_BUCKET_SLOTS];
-	struct {
-		__u64 ptr, len;
-	} keys[MAP_BUCKET_SLOTS];
-	struct {
-		__u64 ptr, len, cap;
-	} values[MAP_BUCKET_SLOTS];
-	__u64 overflow;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__type(key, __u32);
-	__type(value, struct header_bucket);
-	__uint(max_entries, 1);
-} bucket_scratch SEC(".maps");
 
 static __always_inline void count(enum gotrace_counter which)
 {
@@ -189,67 +199,29 @@ static __always_inline bool join_traceparent(const char *tp, __u64 len, struct c
 	return true;
 }
 
-static __always_inline bool is_traceparent_key(const char *k)
-{
-	static const char want[] = "Traceparent";
-	for (int i = 0; i < 11; i++)
-		if (k[i] != want[i])
-			return false;
-	return true;
-}
-
-/* Finds "Traceparent" (the canonical key) in the request's Header map. */
+/* Joins the trace of the request's "Traceparent" header (the canonical key), if valid. */
 static __always_inline bool read_traceparent(__u64 request, struct call_state *st)
 {
-	__u64 hmap = read_word(request, off.request_header);
-	if (!hmap)
+	static const char key[] = "Traceparent";
+	struct go_slice_header values = {};
+	enum gomap_result r =
+		gomap_find_string_key(read_word(request, off.request_header), map_layout, key, sizeof(key) - 1, &values);
+	if (r == GOMAP_TOO_BIG)
+		count(GOTRACE_HEADERS_TOO_BIG);
+	if (r != GOMAP_FOUND)
 		return false;
-	struct {
-		__u64 count;
-		__u8 flags, b;
-		__u16 noverflow;
-		__u32 hash0;
-		__u64 buckets;
-	} h = {};
-	if (bpf_probe_read_user(&h, sizeof(h), (void *)hmap) || !h.count || !h.buckets)
+	/* More than one value means the request carried several traceparent headers, which W3C
+	 * says to treat as none (a new trace). */
+	struct go_string_header first = {};
+	char tp[TRACEPARENT_READ_LEN] = {};
+	if (values.len != 1 || bpf_probe_read_user(&first, sizeof(first), (void *)values.ptr) ||
+	    first.len < TRACEPARENT_LEN || bpf_probe_read_user(tp, TRACEPARENT_LEN, (void *)first.ptr))
 		return false;
-	__u32 zero = 0;
-	struct header_bucket *b = bpf_map_lookup_elem(&bucket_scratch, &zero);
-	if (!b)
+	/* Only a longer value's next byte matters (a higher version's '-'). */
+	if (first.len > TRACEPARENT_LEN &&
+	    bpf_probe_read_user(&tp[TRACEPARENT_LEN], 1, (void *)(first.ptr + TRACEPARENT_LEN)))
 		return false;
-	__u32 nbuckets = h.b < 3 ? 1u << h.b : MAP_MAX_BUCKETS;
-	for (__u32 i = 0; i < MAP_MAX_BUCKETS; i++) {
-		if (i >= nbuckets)
-			break;
-		if (bpf_probe_read_user(b, sizeof(*b), (void *)(h.buckets + i * sizeof(*b))))
-			return false;
-		for (int j = 0; j < MAP_BUCKET_SLOTS; j++) {
-			if (b->tophash[j] < MAP_MIN_TOPHASH || b->keys[j].len != 11)
-				continue;
-			char key[11];
-			if (bpf_probe_read_user(key, sizeof(key), (void *)b->keys[j].ptr) ||
-			    !is_traceparent_key(key))
-				continue;
-			/* The value is a []string: more than one means the request carried several
-			 * traceparent headers, which W3C says to treat as none (a new trace). */
-			struct {
-				__u64 ptr, len;
-			} first = {};
-			char tp[TRACEPARENT_READ_LEN] = {};
-			if (b->values[j].len != 1 ||
-			    bpf_probe_read_user(&first, sizeof(first), (void *)b->values[j].ptr) ||
-			    first.len < TRACEPARENT_LEN ||
-			    bpf_probe_read_user(tp, TRACEPARENT_LEN, (void *)first.ptr))
-				return false;
-			/* Only a longer value's next byte matters (a higher version's '-'). */
-			if (first.len > TRACEPARENT_LEN &&
-			    bpf_probe_read_user(&tp[TRACEPARENT_LEN], 1,
-						(void *)(first.ptr + TRACEPARENT_LEN)))
-				return false;
-			return join_traceparent(tp, first.len, st);
-		}
-	}
-	return false;
+	return join_traceparent(tp, first.len, st);
 }
 
 static __always_inline __u64 random_id(void)
@@ -265,6 +237,16 @@ static __always_inline void new_trace(struct trace_ctx *ctx)
 		__builtin_memcpy(&ctx->trace_id[i], &r, 4);
 	}
 	ctx->trace_id[0] |= 1; /* never all zero */
+}
+
+static __always_inline void read_request(struct call_state *st, __u32 kind)
+{
+	__u64 request = st->args.request;
+	st->method_len = read_go_string(request, off.request_method, st->method, GOTRACE_METHOD_LEN, NULL);
+	__u64 url = read_word(request, off.request_url);
+	st->path_len = read_go_string(url, off.url_path, st->path, GOTRACE_PATH_LEN, &st->flags);
+	if (kind == GOTRACE_CLIENT)
+		st->host_len = read_go_string(url, off.url_host, st->host, GOTRACE_HOST_LEN, NULL);
 }
 
 /* The context the current goroutine runs under: its own server request, or one inherited
@@ -295,10 +277,12 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, struct call_st
 	st->start_ns = bpf_ktime_get_ns();
 	if (kind == GOTRACE_SERVER)
 		add_active(pid, 1);
+	if (kind == GOTRACE_SERVER || kind == GOTRACE_CLIENT)
+		read_request(st, kind);
 	if (!tracing) {
 		/* nothing else: metrics need only the state saved below */
 	} else if (kind == GOTRACE_SERVER) {
-		if (!read_traceparent(st->request, st))
+		if (!read_traceparent(st->args.request, st))
 			new_trace(&st->ctx);
 	} else {
 		struct trace_ctx parent;
@@ -325,9 +309,10 @@ static __always_inline void submit(struct gotrace_event *ev)
 	bpf_ringbuf_submit(ev, flags);
 }
 
-/* Reserves the event for a returning call and fills what every kind shares; NULL if there is
- * nothing to report. *call receives the entry's state. */
-static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 kind, struct call_state *call)
+/* Reserves the event for a returning call and fills what every kind shares, the request as
+ * the entry saw it included; NULL if there is nothing to report. *args receives what the entry
+ * saved for the return. */
+static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 kind, struct call_args *args)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	if (!traced(pid))
@@ -338,37 +323,36 @@ static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 ki
 		count(GOTRACE_STATE_MISSING);
 		return NULL;
 	}
-	*call = *st;
-	bpf_map_delete_elem(&calls, &key);
 	if (kind == GOTRACE_SERVER)
 		add_active(pid, -1);
 	struct gotrace_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		count(GOTRACE_EVENTS_DROPPED);
+		bpf_map_delete_elem(&calls, &key);
 		return NULL;
 	}
-	ev->start_ns = call->start_ns;
+	*args = st->args;
+	ev->start_ns = st->start_ns;
 	ev->end_ns = bpf_ktime_get_ns();
-	__builtin_memcpy(ev->trace_id, call->ctx.trace_id, sizeof(ev->trace_id));
-	ev->span_id = call->ctx.span_id;
-	ev->parent_span_id = call->parent_span_id;
+	__builtin_memcpy(ev->trace_id, st->ctx.trace_id, sizeof(ev->trace_id));
+	ev->span_id = st->ctx.span_id;
+	ev->parent_span_id = st->parent_span_id;
 	ev->pid = pid;
 	ev->kind = kind;
-	ev->flags = call->flags;
+	ev->flags = st->flags;
 	ev->status = 0;
 	ev->driver_pc = 0;
-	ev->method_len = ev->path_len = ev->route_len = ev->host_len = 0;
+	ev->route_len = 0;
 	ev->query_len = 0;
+	ev->method_len = st->method_len;
+	ev->path_len = st->path_len;
+	ev->host_len = st->host_len;
+	__builtin_memcpy(ev->method, st->method, sizeof(ev->method));
+	__builtin_memcpy(ev->host, st->host, sizeof(ev->host));
+	if (kind == GOTRACE_SERVER || kind == GOTRACE_CLIENT)
+		__builtin_memcpy(ev->path, st->path, sizeof(ev->path));
+	bpf_map_delete_elem(&calls, &key);
 	return ev;
-}
-
-static __always_inline void read_request(struct gotrace_event *ev, __u64 request)
-{
-	ev->method_len = read_go_string(request, off.request_method, ev->method, GOTRACE_METHOD_LEN, NULL);
-	__u64 url = read_word(request, off.request_url);
-	ev->path_len = read_go_string(url, off.url_path, ev->path, GOTRACE_PATH_LEN, &ev->flags);
-	if (ev->kind == GOTRACE_CLIENT)
-		ev->host_len = read_go_string(url, off.url_host, ev->host, GOTRACE_HOST_LEN, NULL);
 }
 
 /* serverHandler.ServeHTTP(rw ResponseWriter, req *Request): receiver in arg 1, the interface
@@ -376,25 +360,28 @@ static __always_inline void read_request(struct gotrace_event *ev, __u64 request
 SEC("uprobe")
 int BPF_KPROBE(server_enter)
 {
+	struct call_state *st = new_call_state();
+	if (!st)
+		return 0;
+	st->args.request = GO_ARG4(ctx);
+	st->args.response = GO_ARG3(ctx);
 	/* An itab is {inter, _type, hash, _, fun[]}: fun[0], at 24, is the concrete type's first
 	 * ResponseWriter method (Header). User space names it and reads the status only behind
 	 * net/http's own *response: behind HTTP/2's writer or a wrapper that offset is foreign memory. */
-	struct call_state st = { .request = GO_ARG4(ctx),
-				 .response = GO_ARG3(ctx),
-				 .rw_type_pc = read_word(GO_ARG2(ctx), 24) };
-	return enter(ctx, GOTRACE_SERVER, &st);
+	st->args.rw_type_pc = read_word(GO_ARG2(ctx), 24);
+	return enter(ctx, GOTRACE_SERVER, st);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(server_return)
 {
-	struct call_state call;
+	struct call_args call;
 	struct gotrace_event *ev = leave(ctx, GOTRACE_SERVER, &call);
 	if (!ev)
 		return 0;
-	read_request(ev, call.request);
 	ev->status = (__u16)read_word(call.response, off.response_status);
 	ev->driver_pc = call.rw_type_pc;
+	/* The pattern is set while the handler runs (the mux matches it): read at return. */
 	__u64 pat = read_word(call.request, off.request_pat);
 	ev->route_len = read_go_string(pat, off.pattern_str, ev->route, GOTRACE_PATH_LEN, NULL);
 	submit(ev);
@@ -405,33 +392,36 @@ int BPF_KPROBE(server_return)
 SEC("uprobe")
 int BPF_KPROBE(client_enter)
 {
-	struct call_state st = { .request = GO_ARG2(ctx) };
-	return enter(ctx, GOTRACE_CLIENT, &st);
+	struct call_state *st = new_call_state();
+	if (!st)
+		return 0;
+	st->args.request = GO_ARG2(ctx);
+	return enter(ctx, GOTRACE_CLIENT, st);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(client_return)
 {
-	struct call_state call;
+	struct call_args call;
 	struct gotrace_event *ev = leave(ctx, GOTRACE_CLIENT, &call);
 	if (!ev)
 		return 0;
-	read_request(ev, call.request);
 	/* The *Response is in result 1, nil on error. */
 	ev->status = (__u16)read_word(GO_ARG1(ctx), off.response_statuscode);
 	submit(ev);
 	return 0;
 }
 
-/* (*DB).queryDC(ctx, txctx context.Context, dc *driverConn, releaseConn func(error),
- * query string, args []any): dc in arg 6, query in args 8-9. */
 SEC("uprobe")
 int BPF_KPROBE(sql_query_enter)
 {
-	struct call_state st = { .response = GO_ARG6(ctx),
-				 .query_ptr = GO_ARG8(ctx),
-				 .query_len = GO_ARG9(ctx) };
-	return enter(ctx, GOTRACE_SQL_QUERY, &st);
+	struct call_state *st = new_call_state();
+	if (!st)
+		return 0;
+	st->args.response = GO_ARG6(ctx);
+	st->args.query_ptr = GO_ARG8(ctx);
+	st->args.query_len = GO_ARG9(ctx);
+	return enter(ctx, GOTRACE_SQL_QUERY, st);
 }
 
 /* (*DB).execDC(ctx context.Context, dc *driverConn, release func(error), query string,
@@ -439,15 +429,18 @@ int BPF_KPROBE(sql_query_enter)
 SEC("uprobe")
 int BPF_KPROBE(sql_exec_enter)
 {
-	struct call_state st = { .response = GO_ARG4(ctx),
-				 .query_ptr = GO_ARG6(ctx),
-				 .query_len = GO_ARG7(ctx) };
-	return enter(ctx, GOTRACE_SQL_EXEC, &st);
+	struct call_state *st = new_call_state();
+	if (!st)
+		return 0;
+	st->args.response = GO_ARG4(ctx);
+	st->args.query_ptr = GO_ARG6(ctx);
+	st->args.query_len = GO_ARG7(ctx);
+	return enter(ctx, GOTRACE_SQL_EXEC, st);
 }
 
 static __always_inline int sql_leave(struct pt_regs *ctx, __u32 kind, __u64 error_itab)
 {
-	struct call_state call;
+	struct call_args call;
 	struct gotrace_event *ev = leave(ctx, kind, &call);
 	if (!ev)
 		return 0;

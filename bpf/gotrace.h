@@ -60,9 +60,17 @@ struct gotrace_offsets {
 	__s32 g_m, m_curg;
 };
 
+/* How the binary's maps are laid out, for the Header walk (bpf/gomap.bpf.h). */
+enum gotrace_map_layout {
+	GOTRACE_MAP_UNKNOWN = 0, /* neither recognised: traceparent is not read */
+	GOTRACE_MAP_BUCKETS = 1, /* runtime.hmap, Go 1.17-1.23 */
+	GOTRACE_MAP_SWISS = 2,	 /* internal/runtime/maps.Map, Go 1.24+ */
+};
+
 enum gotrace_counter {
 	GOTRACE_EVENTS_DROPPED,
-	GOTRACE_STATE_MISSING, /* a return with no matching entry (attached mid-call) */
+	GOTRACE_STATE_MISSING,	  /* a return with no matching entry (attached mid-call) */
+	GOTRACE_HEADERS_TOO_BIG, /* a Header map beyond the walk's bound: traceparent not looked for */
 	GOTRACE_NR_COUNTERS,
 };
 

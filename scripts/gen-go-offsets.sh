@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Regenerates user/binfmt/go_offsets_table.h: for every Go toolchain installed here, builds a small
+# Regenerates user/binfmt/go_offsets_table.h: for every Go toolchain installable here (Debian's in
+# GOPATH mode; /usr/local/go and the toolchains it fetches through the module proxy, listed in
+# MODULE_TOOLCHAINS, in module mode), builds a small
 # reference program that links net/http's server and client, and reads the struct field
 # offsets from its DWARF with `glimpse inspect --offsets-row` (HTTP tracer) and
 # `--runtime-offsets-row` (runtime.g, mstats, gcControllerState for go_runtime). Stripped
@@ -31,6 +33,9 @@ func main() {
 	http.ListenAndServe("127.0.0.1:0", nil)
 }
 GO
+printf 'module ref\n\ngo 1.26.0\n' > "$work/go.mod"
+# GOTOOLCHAIN values: "local" is /usr/local/go itself.
+MODULE_TOOLCHAINS=${MODULE_TOOLCHAINS:-local go1.27.3}
 out="$top/user/binfmt/go_offsets_table.h"
 {
 	echo "/* SPDX-License-Identifier: Apache-2.0 */"
@@ -48,6 +53,11 @@ out="$top/user/binfmt/go_offsets_table.h"
 	: > "$work/runtime-rows"
 	for go in /usr/lib/go-1.*/bin/go; do
 		(cd "$work" && GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= "$go" build -o "$work/ref" main.go)
+		"$glimpse" inspect --offsets-row "$work/ref"
+		"$glimpse" inspect --runtime-offsets-row "$work/ref" >> "$work/runtime-rows"
+	done
+	for toolchain in $MODULE_TOOLCHAINS; do
+		(cd "$work" && GO111MODULE=on GOFLAGS= GOTOOLCHAIN=$toolchain /usr/local/go/bin/go build -o "$work/ref" .)
 		"$glimpse" inspect --offsets-row "$work/ref"
 		"$glimpse" inspect --runtime-offsets-row "$work/ref" >> "$work/runtime-rows"
 	done

@@ -25,7 +25,18 @@ missing=()
 for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}" "${BACKPORT_PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The test apps are Go modules: their dependencies and the Go 1.27 toolchain come through the
+# module proxy, for the Go at /usr/local/go (1.26, the machine's own: not a Debian package).
+go_modules() {
+	if [ ! -x /usr/local/go/bin/go ]; then
+		echo "install-deps: /usr/local/go/bin/go is missing: the test apps need Go 1.26 there" >&2
+		exit 1
+	fi
+	make -s -C "$(dirname "$0")/../tests/apps" deps
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+	go_modules
 	echo "install-deps: all packages present"
 	exit 0
 fi
@@ -53,4 +64,5 @@ if [ ${#backports[@]} -gt 0 ]; then
 fi
 # The PostgreSQL package starts a cluster we do not use; tests run their own on loopback.
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now postgresql >/dev/null 2>&1 || true; fi
+go_modules
 echo "install-deps: done"

@@ -15,6 +15,7 @@
 #define AGENT_MAX_PIDS	    16
 #define AGENT_MAX_HEADERS   16
 #define AGENT_STR	    256
+#define AGENT_MAX_GO_OFFSETS 8
 
 struct agent_match {
 	char exe[AGENT_STR];	      /* glob on the executable path ("" = any) */
@@ -63,6 +64,12 @@ struct agent_config {
 	} profiles;
 	struct agent_selector selectors[AGENT_MAX_SELECTORS];
 	int nselectors;
+	/* Offsets files (glimpse inspect --emit-offsets) for stripped binaries of Go versions
+	 * missing from glimpse's table. */
+	struct agent_go_offsets {
+		char file[1024];
+	} go_offsets[AGENT_MAX_GO_OFFSETS];
+	int ngo_offsets;
 };
 
 /* Defaults: log human, prometheus 127.0.0.1:9464, gzip on, metrics every 60 s,

@@ -154,6 +154,11 @@ const struct config_field config_schema_selector[] = {
 
 static int selector_check(struct config_yaml *x, struct yaml_node *item, void *array, int index);
 
+static const struct config_field go_offsets_fields[] = {
+	{ .key = "file", .type = CONFIG_STR, AT(struct agent_go_offsets, file) },
+	{ 0 },
+};
+
 const struct config_field config_schema_root[] = {
 	{ .key = "log_format",
 	  .type = CONFIG_ENUM_BOOL,
@@ -181,6 +186,15 @@ const struct config_field config_schema_root[] = {
 	  .what = "a list of selectors",
 	  .items = "selectors",
 	  .check = selector_check },
+	{ .key = "go_offsets",
+	  .type = CONFIG_LIST,
+	  .offset = offsetof(struct agent_config, go_offsets),
+	  .size = sizeof(struct agent_go_offsets),
+	  .fields = go_offsets_fields,
+	  .count_offset = offsetof(struct agent_config, ngo_offsets),
+	  .max = AGENT_MAX_GO_OFFSETS,
+	  .what = "a list of offsets files (- file: PATH)",
+	  .items = "offsets files" },
 	{ 0 },
 };
 

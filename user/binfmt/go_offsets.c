@@ -18,6 +18,7 @@ struct wanted_field {
 	bool required;
 };
 
+/* The order of each struct's slots (go_offsets.h), as read from DWARF and written to files. */
 static const struct wanted_field wanted[] = {
 	{ "net/http.Request", "Method", 0, true },
 	{ "net/http.Request", "URL", 1, true },
@@ -188,11 +189,85 @@ static bool minor_version(const char *v, char *buf, size_t len)
 	return true;
 }
 
+const char *go_offsets_field_name(enum go_offsets_set set, size_t slot, char *buf, size_t len, bool *required)
+{
+	const struct wanted_field *w = set == GO_OFFSETS_HTTP ? wanted : runtime_wanted;
+	size_t n = set == GO_OFFSETS_HTTP ? NWANTED : NRUNTIME_WANTED;
+	for (size_t i = 0; i < n; i++)
+		if (w[i].out_index == slot) {
+			if (required)
+				*required = w[i].required;
+			snprintf(buf, len, "%s.%s", w[i].type, w[i].field);
+			return buf;
+		}
+	return NULL;
+}
+
+size_t go_offsets_slots(enum go_offsets_set set)
+{
+	return set == GO_OFFSETS_HTTP ? NWANTED : NRUNTIME_WANTED;
+}
+
+/* Rows the user supplied (go_offsets_add_row), looked up before the built-in table. */
+#define MAX_USER_ROWS 16
+static struct go_offsets_row user_rows[MAX_USER_ROWS];
+static size_t nuser_rows;
+
+int go_offsets_add_row(const struct go_offsets_row *row)
+{
+	char minor[16];
+	if (!minor_version(row->go_version, minor, sizeof(minor)))
+		return -EINVAL;
+	for (size_t i = 0; i < nuser_rows; i++) {
+		char other[16];
+		if (minor_version(user_rows[i].go_version, other, sizeof(other)) && !strcmp(other, minor)) {
+			user_rows[i] = *row;
+			return 0;
+		}
+	}
+	if (nuser_rows == MAX_USER_ROWS)
+		return -ENOSPC;
+	user_rows[nuser_rows++] = *row;
+	return 0;
+}
+
+static const struct go_offsets_row *user_row(const char *minor)
+{
+	for (size_t i = 0; i < nuser_rows; i++) {
+		char other[16];
+		if (minor_version(user_rows[i].go_version, other, sizeof(other)) && !strcmp(other, minor))
+			return &user_rows[i];
+	}
+	return NULL;
+}
+
+const char *go_offsets_table_source(const char *go_version)
+{
+	char minor[16];
+	return go_version && minor_version(go_version, minor, sizeof(minor)) && user_row(minor) ? "offsets file"
+												 : "table";
+}
+
+static bool has_required(const int32_t *slots, const struct wanted_field *w, size_t nw)
+{
+	for (size_t i = 0; i < nw; i++)
+		if (w[i].required && slots[w[i].out_index] < 0)
+			return false;
+	return true;
+}
+
 int go_offsets_from_table(const char *go_version, struct go_http_offsets *out)
 {
 	char minor[16];
 	if (!go_version || !minor_version(go_version, minor, sizeof(minor)))
 		return -ENOENT;
+	const struct go_offsets_row *row = user_row(minor);
+	if (row) {
+		if (!has_required((const int32_t *)&row->http, wanted, NWANTED))
+			return -ENOENT;
+		*out = row->http;
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(go_offsets_table) / sizeof(go_offsets_table[0]); i++) {
 		if (!strcmp(go_offsets_table[i].version, minor)) {
 			*out = go_offsets_table[i].offsets;
@@ -207,6 +282,13 @@ int go_runtime_offsets_from_table(const char *go_version, struct go_runtime_offs
 	char minor[16];
 	if (!go_version || !minor_version(go_version, minor, sizeof(minor)))
 		return -ENOENT;
+	const struct go_offsets_row *row = user_row(minor);
+	if (row) {
+		if (!has_required((const int32_t *)&row->runtime, runtime_wanted, NRUNTIME_WANTED))
+			return -ENOENT;
+		*out = row->runtime;
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(go_runtime_offsets_table) / sizeof(go_runtime_offsets_table[0]); i++) {
 		if (!strcmp(go_runtime_offsets_table[i].version, minor)) {
 			*out = go_runtime_offsets_table[i].offsets;
@@ -216,27 +298,32 @@ int go_runtime_offsets_from_table(const char *go_version, struct go_runtime_offs
 	return -ENOENT;
 }
 
-const char *go_offsets_table_versions(void)
+/* Appends the user rows' versions to a list of the built-in ones. */
+static const char *with_user_versions(char *list, size_t len, size_t used)
 {
-	static char list[256];
-	if (!list[0]) {
-		size_t used = 0;
-		for (size_t i = 0; i < sizeof(go_offsets_table) / sizeof(go_offsets_table[0]); i++)
-			used += snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
-					 go_offsets_table[i].version);
+	for (size_t i = 0; i < nuser_rows && used < len; i++) {
+		char minor[16];
+		if (minor_version(user_rows[i].go_version, minor, sizeof(minor)))
+			used += snprintf(list + used, len - used, ", %s (offsets file)", minor);
 	}
 	return list;
 }
 
+const char *go_offsets_table_versions(void)
+{
+	static char list[512];
+	size_t used = 0;
+	for (size_t i = 0; i < sizeof(go_offsets_table) / sizeof(go_offsets_table[0]); i++)
+		used += snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", go_offsets_table[i].version);
+	return with_user_versions(list, sizeof(list), used);
+}
+
 const char *go_runtime_offsets_table_versions(void)
 {
-	static char list[256];
-	if (!list[0]) {
-		size_t used = 0;
-		for (size_t i = 0; i < sizeof(go_runtime_offsets_table) / sizeof(go_runtime_offsets_table[0]);
-		     i++)
-			used += snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
-					 go_runtime_offsets_table[i].version);
-	}
-	return list;
+	static char list[512];
+	size_t used = 0;
+	for (size_t i = 0; i < sizeof(go_runtime_offsets_table) / sizeof(go_runtime_offsets_table[0]); i++)
+		used += snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+				 go_runtime_offsets_table[i].version);
+	return with_user_versions(list, sizeof(list), used);
 }

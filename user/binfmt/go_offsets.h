@@ -7,6 +7,7 @@
 #define GLIMPSE_GO_OFFSETS_H
 
 #include <libelf.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,11 +44,36 @@ struct go_runtime_offsets {
 	int32_t gcc_mapped_ready;	 /* runtime.gcControllerState.mappedReady */
 };
 
+/* The two sets of offsets, each an array of int32_t slots. */
+enum go_offsets_set {
+	GO_OFFSETS_HTTP,    /* struct go_http_offsets */
+	GO_OFFSETS_RUNTIME, /* struct go_runtime_offsets */
+};
+size_t go_offsets_slots(enum go_offsets_set set);
+/* "net/http.Request.Method" for a slot (in buf); NULL past the last. *required (if given): the
+ * set is unusable without it. */
+const char *go_offsets_field_name(enum go_offsets_set set, size_t slot, char *buf, size_t len, bool *required);
+
+/* Offsets for one Go minor version from outside the built-in table: an offsets file
+ * (binfmt/go_offsets_file.h) written from a non-stripped build of that version. */
+struct go_offsets_row {
+	char go_version[32]; /* "go1.25.3": the minor version is what matches */
+	struct go_http_offsets http;
+	struct go_runtime_offsets runtime;
+};
+/* Consulted before the built-in table by go_offsets_from_table and
+ * go_runtime_offsets_from_table (a second row for the same minor version replaces the first).
+ * 0, -EINVAL for a version not like "go1.N", -ENOSPC past 16 rows. */
+int go_offsets_add_row(const struct go_offsets_row *row);
+/* Where go_offsets_from_table's answer for this version comes from: "offsets file" or "table". */
+const char *go_offsets_table_source(const char *go_version);
+
 /* 0, or -ENOENT when the binary has no DWARF or lacks one of the required structs. */
 int go_offsets_from_dwarf(Elf *elf, struct go_http_offsets *out);
 /* 0, or -ENOENT when the table has no entry for this version's minor release ("go1.22.x"). */
 int go_offsets_from_table(const char *go_version, struct go_http_offsets *out);
-/* The Go minor versions the table knows, comma separated (for error messages). */
+/* The Go minor versions the table (and offsets files) know, comma separated (for error
+ * messages). */
 const char *go_offsets_table_versions(void);
 
 /* Runtime offsets: 0, or -ENOENT without DWARF or without runtime.g's atomicstatus/startpc

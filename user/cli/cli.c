@@ -12,6 +12,7 @@
 
 #include "cli/exit_codes.h"
 #include "base/log.h"
+#include "binfmt/go_offsets_file.h"
 #include "export/prometheus.h"
 
 /* Help text: the option column is at most this wide; a longer option gets its help on the
@@ -34,6 +35,9 @@ const struct cli_option cli_run_options[] = {
 	{ "no-live", CLI_OPT_NO_LIVE, NULL, "no live view (attach still prints its summary at the end)" },
 	{ "interval", CLI_OPT_INTERVAL, "SECS", "live view refresh (default 1)" },
 	{ "no-sched", CLI_OPT_NO_SCHED, NULL, "no scheduler probes (run-queue latency, off-CPU time)" },
+	{ "offsets", CLI_OPT_OFFSETS, "FILE",
+	  "Go struct offsets for stripped binaries of a Go version glimpse has\n"
+	  "no table for (written by glimpse inspect --emit-offsets; repeatable)" },
 	{ 0 },
 };
 
@@ -228,6 +232,10 @@ bool cli_run_option(int key, const char *arg, struct cli_run_opts *o)
 		return true;
 	case CLI_OPT_NO_SCHED:
 		o->sched = false;
+		return true;
+	case CLI_OPT_OFFSETS:
+		if (go_offsets_file_load(arg, err, sizeof(err)))
+			cli_usage_error(NULL, "--offsets %s: %s", arg, err);
 		return true;
 	default:
 		return false;

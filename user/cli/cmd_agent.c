@@ -8,6 +8,7 @@
 #include "agent/agent.h"
 #include "agent/agent_config.h"
 #include "base/log.h"
+#include "binfmt/go_offsets_file.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -87,5 +88,10 @@ int cmd_agent(int argc, char **argv)
 		agent_config_print(&cfg, stdout);
 		return GLIMPSE_EXIT_OK;
 	}
+	for (int i = 0; i < cfg.ngo_offsets; i++)
+		if (go_offsets_file_load(cfg.go_offsets[i].file, err, sizeof(err))) {
+			log_error("go_offsets: %s: %s", cfg.go_offsets[i].file, err);
+			return GLIMPSE_EXIT_USAGE;
+		}
 	return agent_run(&cfg, &settings);
 }

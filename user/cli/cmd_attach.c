@@ -416,6 +416,11 @@ int cmd_attach(int argc, char **argv)
 	}
 	/* Detach (the target stops paying for probes at once) and drain what is queued. */
 	refresh_tracer_gauges(&a);
+	uint64_t too_big = go_tracer_headers_too_big(a.tracer);
+	if (too_big)
+		log_warn("%llu requests had more headers than glimpse walks: their traceparent was not "
+			 "looked for and their spans began new traces",
+			 (unsigned long long)too_big);
 	go_tracer_stop(a.tracer);
 	if (a.traces) {
 		trace_pipeline_flush(a.traces);

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /* glimpse inspect: what glimpse attach would hook in a Go binary, and with which offsets. */
+#include <elfutils/libdw.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "binfmt/elf_module.h"
+#include "binfmt/go_offsets_file.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -12,13 +16,19 @@
 
 enum {
 	OPT_OFFSETS_ROW = CLI_OPT_FIRST_PRIVATE,
-	OPT_RUNTIME_OFFSETS_ROW
+	OPT_RUNTIME_OFFSETS_ROW,
+	OPT_EMIT_OFFSETS,
 };
 
 static const struct cli_option inspect_options[] = {
 	{ "pid", 'p', "PID", "inspect a running process's executable" },
 	{ "offsets-row", OPT_OFFSETS_ROW, NULL,
 	  "print only the offsets as a row of user/binfmt/go_offsets_table.h" },
+	{ "offsets", CLI_OPT_OFFSETS, "FILE", "use an offsets file, as attach --offsets does" },
+	{ "emit-offsets", OPT_EMIT_OFFSETS, NULL,
+	  "write the struct offsets of BINARY's Go version (read from its DWARF)\n"
+	  "as an offsets file for attach/watch --offsets: for stripped binaries\n"
+	  "of a Go version glimpse has no table row for" },
 	{ "runtime-offsets-row", OPT_RUNTIME_OFFSETS_ROW, NULL,
 	  "print only the runtime struct offsets (from DWARF) as a row of\n"
 	  "go_runtime_offsets_table in user/binfmt/go_offsets_table.h" },
@@ -27,7 +37,8 @@ static const struct cli_option inspect_options[] = {
 
 const struct cli_command cli_inspect_command = {
 	.name = "inspect",
-	.intro = "Usage: glimpse inspect (BINARY | -p PID) [--offsets-row | --runtime-offsets-row]\n"
+	.intro = "Usage: glimpse inspect (BINARY | -p PID) [--emit-offsets | --offsets-row |\n"
+		 "                                           --runtime-offsets-row]\n"
 		 "\n"
 		 "Shows a Go binary's version, the struct offsets glimpse would use (from DWARF, or its\n"
 		 "table for stripped binaries), the functions and return points it would probe, and where\n"
@@ -77,6 +88,55 @@ static int runtime_offsets_row(pid_t pid, const char *path)
 	return 0;
 }
 
+/* An offsets file from a build that keeps its DWARF (binfmt/go_offsets_file.h). */
+static int emit_offsets(const char *path)
+{
+	struct elf_module *m = elf_module_open(path);
+	if (!m) {
+		fprintf(stderr, "glimpse: error: cannot read %s: %s\n", path, strerror(errno));
+		return errno == EACCES ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_UNSUPPORTED_TARGET;
+	}
+	struct go_offsets_row row = { 0 };
+	int rc = GLIMPSE_EXIT_UNSUPPORTED_TARGET;
+	const char *version = elf_module_go_version(m);
+	Dwarf *dw = dwarf_begin_elf(elf_module_elf(m), DWARF_C_READ, NULL);
+	if (!version) {
+		fprintf(stderr, "glimpse: error: %s is not a Go program (no Go build information)\n", path);
+		goto out;
+	}
+	if (!dw) {
+		fprintf(stderr,
+			"glimpse: error: %s has no DWARF: emit the offsets from a build of %s made without "
+			"-ldflags=-w (any program that serves HTTP)\n",
+			path, version);
+		goto out;
+	}
+	dwarf_end(dw);
+	snprintf(row.go_version, sizeof(row.go_version), "%s", version);
+	bool http = go_offsets_from_dwarf(elf_module_elf(m), &row.http) == 0;
+	bool runtime = go_runtime_offsets_from_dwarf(elf_module_elf(m), &row.runtime) == 0;
+	if (!http && !runtime) {
+		fprintf(stderr, "glimpse: error: %s's DWARF has neither net/http's nor the runtime's structs\n",
+			path);
+		goto out;
+	}
+	if (!http)
+		fprintf(stderr,
+			"glimpse: warning: %s does not link net/http: this file gives runtime metrics only; "
+			"emit from a %s program that serves HTTP for attach\n",
+			path, version);
+	else if (row.http.driverconn_ci < 0)
+		fprintf(stderr,
+			"glimpse: warning: %s does not link database/sql: with this file, SQL calls are measured "
+			"but their database system is not named; emit from a %s program that uses database/sql "
+			"for that\n",
+			path, version);
+	rc = go_offsets_file_write(stdout, &row, path) ? GLIMPSE_EXIT_FAILURE : 0;
+out:
+	elf_module_close(m);
+	return rc;
+}
+
 static void print_runtime(const char *path)
 {
 	struct go_runtime_layout l;
@@ -101,7 +161,8 @@ static void print_runtime(const char *path)
 int cmd_inspect(int argc, char **argv)
 {
 	pid_t pid = 0;
-	bool row = false, runtime_row = false;
+	bool row = false, runtime_row = false, emit = false;
+	char err[256];
 	int opt;
 	const char *arg;
 	struct cli_parser parser;
@@ -118,10 +179,23 @@ int cmd_inspect(int argc, char **argv)
 		case OPT_RUNTIME_OFFSETS_ROW:
 			runtime_row = true;
 			break;
+		case OPT_EMIT_OFFSETS:
+			emit = true;
+			break;
+		case CLI_OPT_OFFSETS:
+			if (go_offsets_file_load(arg, err, sizeof(err)))
+				cli_usage_error("inspect", "--offsets %s: %s", arg, err);
+			break;
 		}
 	}
 	if ((pid == 0) == (optind >= argc) || optind + 1 < argc)
 		cli_usage_error("inspect", "give exactly one BINARY or -p PID");
+	if (emit + row + runtime_row > 1)
+		cli_usage_error("inspect", "--emit-offsets, --offsets-row and --runtime-offsets-row go alone");
+	if (emit) {
+		char exe[64];
+		return emit_offsets(pid ? proc_path(exe, sizeof(exe), pid, "/exe") : argv[optind]);
+	}
 	if (runtime_row)
 		return runtime_offsets_row(pid, pid ? NULL : argv[optind]);
 	struct go_target t;
@@ -142,6 +216,7 @@ int cmd_inspect(int argc, char **argv)
 	printf("binary:      %s\n", t.binary);
 	printf("go version:  %s\n", t.go_version);
 	printf("offsets:     from %s\n", t.offsets_source);
+	printf("maps:        %s\n", go_target_map_layout_name(t.map_layout));
 	printf("  net/http.Request.Method %d, .URL %d, .pat %d; net/http.pattern.str %d\n", o->request_method,
 	       o->request_url, o->request_pat, o->pattern_str);
 	printf("  net/url.URL.Path %d, .Host %d; net/http.response.status %d; net/http.Response.StatusCode "

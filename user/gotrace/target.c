@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/preflight.h"
 #include "base/procfs.h"
+#include "gotrace.h"
 
 /* Go's register ABI (needed to read arguments from registers) arrived in Go 1.17. */
 #define MIN_GO_MINOR   17
@@ -42,6 +43,28 @@ static int find_hook(struct elf_module *m, struct go_hook *h)
 			h->nrets++;
 	h->found = h->nrets > 0;
 	return h->found ? 0 : -ENOENT;
+}
+
+/* Each map implementation brings runtime functions the other lacks: hmap's incremental
+ * evacuation, the Swiss tables' table growth. A binary with both or neither is not guessed at. */
+static uint32_t map_layout(struct elf_module *m)
+{
+	uint64_t entry, end;
+	bool buckets = !elf_module_find_function(m, "runtime.evacuate", &entry, &end);
+	bool swiss = !elf_module_find_function(m, "internal/runtime/maps.(*table).grow", &entry, &end);
+	return buckets == swiss ? GOTRACE_MAP_UNKNOWN : buckets ? GOTRACE_MAP_BUCKETS : GOTRACE_MAP_SWISS;
+}
+
+const char *go_target_map_layout_name(uint32_t layout)
+{
+	switch (layout) {
+	case GOTRACE_MAP_BUCKETS:
+		return "buckets (Go 1.17-1.23)";
+	case GOTRACE_MAP_SWISS:
+		return "Swiss tables (Go 1.24+)";
+	default:
+		return "not recognised: incoming traceparent headers are not read";
+	}
 }
 
 static int open_binary(const char *path, const char *what, struct go_target *t)
@@ -77,12 +100,12 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 	if (go_offsets_from_dwarf_isolated(elf_module_elf(m), &t->offsets) == 0) {
 		t->offsets_source = "DWARF";
 	} else if (go_offsets_from_table(t->go_version, &t->offsets) == 0) {
-		t->offsets_source = "table";
+		t->offsets_source = go_offsets_table_source(t->go_version);
 	} else {
-		log_error("%s has no DWARF (stripped with -ldflags=-w) and was built with %s, for which "
-			  "glimpse "
-			  "has no struct offsets (it knows Go %s); keep DWARF in the build or use a known Go "
-			  "version",
+		log_error("%s has no DWARF (stripped with -ldflags=-w) and was built with %s, for which glimpse "
+			  "has no struct offsets (it knows Go %s): write them with 'glimpse inspect "
+			  "--emit-offsets BIN > FILE' from any build of that Go version that keeps DWARF, then "
+			  "pass --offsets FILE",
 			  what, t->go_version, go_offsets_table_versions());
 		goto out;
 	}
@@ -113,6 +136,7 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 			snprintf(t->unmeasured + used, sizeof(t->unmeasured) - used, "%s%s", used ? ", " : "",
 				 unmeasured[i].what);
 		}
+	t->map_layout = map_layout(m);
 	if (!elf_module_find_function(m, "net/http.(*response).Header", &entry, &end) &&
 	    elf_module_vaddr_to_offset(m, entry, &t->http1_writer_offset))
 		t->http1_writer_offset = 0;
@@ -193,6 +217,10 @@ uint64_t go_target_runtime_pc(pid_t pid, uint64_t file_offset)
 
 void go_target_report_unmeasured(const struct go_target *t)
 {
+	if (t->map_layout == GOTRACE_MAP_UNKNOWN && t->hooks[GO_HOOK_SERVER].found)
+		log_warn("process %d: glimpse does not recognise its Go map layout, so incoming traceparent "
+			 "headers are not read and its server spans start new traces",
+			 (int)t->pid);
 	if (t->unmeasured[0])
 		log_warn("process %d carries %s code: those calls are not measured yet (only HTTP/1 through "
 			 "net/http and database/sql are); HTTP/2 requests are counted in "

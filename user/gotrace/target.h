@@ -35,9 +35,12 @@ struct go_target {
 	pid_t pid;
 	char binary[PATH_MAX]; /* the path uprobes attach to: /proc/PID/exe reaches any namespace */
 	char go_version[32];
-	const char *offsets_source; /* "DWARF" or "table" */
+	const char *offsets_source; /* "DWARF", "table" or "offsets file" */
 	struct go_http_offsets offsets;
 	struct go_hook hooks[GO_NR_HOOKS];
+	/* enum gotrace_map_layout: which map implementation the Header walk reads (found from the
+	 * runtime functions the binary carries, not assumed from its version). */
+	uint32_t map_layout;
 	/* File offset of net/http.(*response).Header, the first method of the one ResponseWriter
 	 * whose status glimpse reads (HTTP/1); 0 when the binary has none. */
 	uint64_t http1_writer_offset;
@@ -45,6 +48,9 @@ struct go_target {
 	 * by inspect: a comma-separated list ("gRPC server, HTTP/2 server"), "" for none. */
 	char unmeasured[160];
 };
+
+/* How inspect and the attach log describe a map layout (enum gotrace_map_layout). */
+const char *go_target_map_layout_name(uint32_t layout);
 
 /* Logs once, for a process, what go_target found it cannot measure (nothing when empty). */
 void go_target_report_unmeasured(const struct go_target *t);

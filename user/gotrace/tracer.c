@@ -100,6 +100,7 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 	};
 	tr->skel->rodata->filter_pids = opts->shared;
 	tr->skel->rodata->tracing = opts->tracing;
+	tr->skel->rodata->map_layout = t->map_layout;
 	err = gotrace_bpf__load(tr->skel);
 	if (err) {
 		log_error("cannot load the Go tracer's BPF programs: %s (run with -v for the verifier log)",
@@ -180,18 +181,28 @@ int64_t go_tracer_active_requests(const struct go_tracer *tr, pid_t pid)
 	return v > 0 ? v : 0;
 }
 
-uint64_t go_tracer_events_dropped(const struct go_tracer *tr)
+static uint64_t counter_total(const struct go_tracer *tr, enum gotrace_counter which)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0)
 		return 0;
 	__u64 vals[ncpus], total = 0;
-	__u32 key = GOTRACE_EVENTS_DROPPED;
+	__u32 key = which;
 	if (bpf_map_lookup_elem(bpf_map__fd(tr->skel->maps.counters), &key, vals))
 		return 0;
 	for (int i = 0; i < ncpus; i++)
 		total += vals[i];
 	return total;
+}
+
+uint64_t go_tracer_events_dropped(const struct go_tracer *tr)
+{
+	return counter_total(tr, GOTRACE_EVENTS_DROPPED);
+}
+
+uint64_t go_tracer_headers_too_big(const struct go_tracer *tr)
+{
+	return counter_total(tr, GOTRACE_HEADERS_TOO_BIG);
 }
 
 int go_tracer_probe_count(const struct go_tracer *tr)

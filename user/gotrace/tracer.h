@@ -39,6 +39,9 @@ int go_tracer_poll(struct go_tracer *tr, int timeout_ms);
 int64_t go_tracer_active_requests(const struct go_tracer *tr, pid_t pid);
 /* Events the kernel could not queue (ring buffer full). */
 uint64_t go_tracer_events_dropped(const struct go_tracer *tr);
+/* Requests whose Header map was too large for the BPF walk: their traceparent was not looked
+ * for, and their spans began new traces. */
+uint64_t go_tracer_headers_too_big(const struct go_tracer *tr);
 /* Number of uprobes attached. */
 int go_tracer_probe_count(const struct go_tracer *tr);
 /* Detaches every probe (the target keeps running untouched), drains, frees. */

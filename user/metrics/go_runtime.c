@@ -253,9 +253,10 @@ static int locate(struct elf_module *m, unsigned flags, struct go_runtime_layout
 	    go_runtime_offsets_from_dwarf_isolated(elf_module_elf(m), &l->offsets) == 0) {
 		l->offsets_source = "DWARF";
 	} else if (go_runtime_offsets_from_table(l->go_version, &l->offsets) == 0) {
-		l->offsets_source = "table";
+		l->offsets_source = go_offsets_table_source(l->go_version);
 	} else {
-		*why = "no DWARF and no offsets for this Go version in glimpse's table";
+		*why = "no DWARF and no offsets for this Go version in glimpse's table (see glimpse inspect "
+			"--emit-offsets and --offsets FILE)";
 		return -ENOENT;
 	}
 	if (!(flags & GO_RUNTIME_NO_SYMTAB) && (l->allglen = symbol(m, "runtime.allglen")) &&

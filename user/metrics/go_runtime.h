@@ -33,7 +33,7 @@ void go_runtime_close(struct go_runtime *rt);
 struct go_runtime_layout {
 	char go_version[32];
 	const char *vars_source;    /* "symtab" or "disassembly" */
-	const char *offsets_source; /* "DWARF" or "table" */
+	const char *offsets_source; /* "DWARF", "table" or "offsets file" */
 	struct go_runtime_offsets offsets;
 	uint64_t allgs;		/* runtime.allgs, a []*g (ptr, len, cap) */
 	uint64_t allglen;	/* runtime.allglen, uintptr: len(allgs), published after allgptr */

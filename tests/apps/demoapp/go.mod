@@ -1,0 +1,3 @@
+module glimpse.test/demoapp
+
+go 1.26.0

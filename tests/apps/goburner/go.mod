@@ -1,0 +1,3 @@
+module glimpse.test/goburner
+
+go 1.26.0

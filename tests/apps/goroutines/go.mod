@@ -1,0 +1,3 @@
+module glimpse.test/goroutines
+
+go 1.26.0

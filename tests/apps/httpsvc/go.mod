@@ -1,0 +1,3 @@
+module glimpse.test/httpsvc
+
+go 1.26.0
