@@ -6,7 +6,7 @@
  *
  * Buckets (Go 1.17-1.23, runtime.hmap): {count, flags, B, noverflow, hash0, buckets, ...};
  * 2^B buckets of {tophash[8], keys[8], values[8], overflow}. A tophash below 5 marks an empty
- * slot. Overflow buckets and a grow's old buckets are not walked.
+ * slot; full buckets chain overflow buckets. A grow's old buckets are not walked.
  *
  * Swiss tables (Go 1.24+, internal/runtime/maps.Map): {used, seed, dirPtr, dirLen, ...}. With
  * dirLen 0 the map is small and dirPtr is one group; otherwise dirPtr is an array of dirLen
@@ -21,12 +21,13 @@
 
 #include "gotrace.h"
 
-#define GOMAP_SLOTS	      8
-#define GOMAP_MAX_BUCKETS     8 /* B <= 3: up to 52 headers before a grow */
-#define GOMAP_MIN_TOPHASH     5
-#define GOMAP_MAX_TABLES      2 /* directory entries walked */
-#define GOMAP_MAX_GROUPS      8 /* groups per table: 64 slots, 56 headers at 7/8 load */
-#define GOMAP_SWISS_FULL_MASK 0x80
+#define GOMAP_SLOTS	       8
+#define GOMAP_MAX_B	       3  /* 8 buckets: up to 52 headers before a grow */
+#define GOMAP_MAX_BUCKET_READS 16 /* main and overflow buckets together */
+#define GOMAP_MIN_TOPHASH      5
+#define GOMAP_MAX_TABLES       2 /* directory entries walked */
+#define GOMAP_MAX_GROUPS       8 /* groups per table: 64 slots, 56 headers at 7/8 load */
+#define GOMAP_SWISS_FULL_MASK  0x80
 
 struct go_string_header {
 	__u64 ptr, len;
@@ -102,14 +103,13 @@ static __always_inline enum gomap_result gomap_find_in_buckets(__u64 hmap, const
 		return GOMAP_UNREADABLE;
 	if (!h.count || !h.buckets)
 		return GOMAP_NOT_FOUND;
-	if (h.b >= 4)
+	if (h.b > GOMAP_MAX_B)
 		return GOMAP_TOO_BIG;
-	__u32 nbuckets = 1u << h.b;
-	for (__u32 i = 0; i < GOMAP_MAX_BUCKETS; i++) {
-		if (i >= nbuckets)
-			break;
-		if (bpf_probe_read_user(&s->bucket, sizeof(s->bucket),
-					(void *)(h.buckets + i * sizeof(s->bucket))))
+	/* Main buckets in order, each followed by its overflow chain, up to a number of reads. */
+	__u32 nbuckets = 1u << h.b, index = 0;
+	__u64 at = h.buckets;
+	for (__u32 reads = 0; reads < GOMAP_MAX_BUCKET_READS; reads++) {
+		if (bpf_probe_read_user(&s->bucket, sizeof(s->bucket), (void *)at))
 			return GOMAP_UNREADABLE;
 		for (int j = 0; j < GOMAP_SLOTS; j++) {
 			if (s->bucket.tophash[j] < GOMAP_MIN_TOPHASH ||
@@ -118,10 +118,17 @@ static __always_inline enum gomap_result gomap_find_in_buckets(__u64 hmap, const
 			*value = s->bucket.values[j];
 			return GOMAP_FOUND;
 		}
+		if (s->bucket.overflow) {
+			at = s->bucket.overflow;
+		} else if (++index < nbuckets) {
+			at = h.buckets + index * sizeof(s->bucket);
+		} else {
+			/* Mid-grow, entries not yet evacuated are still in the old buckets, which
+			 * are not walked. */
+			return h.oldbuckets ? GOMAP_TOO_BIG : GOMAP_NOT_FOUND;
+		}
 	}
-	/* Not in the main buckets: it could still be in an overflow bucket or, mid-grow, in one
-	 * not yet evacuated, neither of which is walked. */
-	return h.noverflow || h.oldbuckets ? GOMAP_TOO_BIG : GOMAP_NOT_FOUND;
+	return GOMAP_TOO_BIG;
 }
 
 static __always_inline enum gomap_result gomap_find_in_group(__u64 group, const char *key, __u32 key_len,
@@ -172,8 +179,8 @@ static __always_inline enum gomap_result gomap_find_in_swiss(__u64 map, const ch
 		for (__u32 g = 0; g < GOMAP_MAX_GROUPS; g++) {
 			if (g > tb.length_mask)
 				break;
-			enum gomap_result r = gomap_find_in_group(tb.groups + g * sizeof(struct go_group), key,
-								  key_len, s, value);
+			enum gomap_result r = gomap_find_in_group(tb.groups + g * sizeof(struct go_group),
+								  key, key_len, s, value);
 			if (r != GOMAP_NOT_FOUND)
 				return r;
 		}

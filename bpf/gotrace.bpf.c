@@ -204,8 +204,8 @@ static __always_inline bool read_traceparent(__u64 request, struct call_state *s
 {
 	static const char key[] = "Traceparent";
 	struct go_slice_header values = {};
-	enum gomap_result r =
-		gomap_find_string_key(read_word(request, off.request_header), map_layout, key, sizeof(key) - 1, &values);
+	enum gomap_result r = gomap_find_string_key(read_word(request, off.request_header), map_layout, key,
+						    sizeof(key) - 1, &values);
 	if (r == GOMAP_TOO_BIG)
 		count(GOTRACE_HEADERS_TOO_BIG);
 	if (r != GOMAP_FOUND)

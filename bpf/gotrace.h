@@ -69,7 +69,7 @@ enum gotrace_map_layout {
 
 enum gotrace_counter {
 	GOTRACE_EVENTS_DROPPED,
-	GOTRACE_STATE_MISSING,	  /* a return with no matching entry (attached mid-call) */
+	GOTRACE_STATE_MISSING,	 /* a return with no matching entry (attached mid-call) */
 	GOTRACE_HEADERS_TOO_BIG, /* a Header map beyond the walk's bound: traceparent not looked for */
 	GOTRACE_NR_COUNTERS,
 };

@@ -14,6 +14,15 @@ SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 GO = "/usr/lib/go-1.19/bin/go"
 
 
+def go_command(version):
+    """The go command of a Go minor version as the test apps were built with it (tests/apps/Makefile)."""
+    if version == "1.26":
+        return ["env", "GOTOOLCHAIN=local", "/usr/local/go/bin/go"]
+    if version == "1.27":
+        return ["env", "GOTOOLCHAIN=go1.27.3", "/usr/local/go/bin/go"]
+    return [f"/usr/lib/go-{version}/bin/go"]
+
+
 class App:
     """A target process started for a test; killed when the test ends."""
 

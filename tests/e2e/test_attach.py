@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """glimpse attach against the real Go test service (tests/apps/httpsvc) built with every Go
 version here, normal and stripped. Ground truth: the exact requests each test sends."""
+import json
 import os
 import re
 import shutil
@@ -13,7 +14,8 @@ import pytest
 
 from conftest import APPS, HttpService, free_port, glimpse, metric_value, parse_prometheus, wait_for
 
-BUILDS = [f"httpsvc-{v}{s}" for v in ("1.19", "1.21", "1.22", "1.23") for s in ("", "-stripped")]
+GO_VERSIONS = ("1.19", "1.21", "1.22", "1.23", "1.26", "1.27")
+BUILDS = [f"httpsvc-{v}{s}" for v in GO_VERSIONS for s in ("", "-stripped")]
 DURATION = "http_server_request_duration_seconds"
 CLIENT = "http_client_request_duration_seconds"
 
@@ -43,13 +45,13 @@ def attach(run_glimpse):
 
 # Requests every build gets, and what they must show up as.
 REQUESTS = [("/fast", 5), ("/users/1", 1), ("/users/22", 1), ("/users/333", 1), ("/status/404", 2),
-            ("/status/503", 3), ("/sleep?ms=120", 2), ("/nowrite", 1), ("/call", 2)]
+            ("/status/503", 3), ("/sleep?ms=120", 2), ("/nowrite", 1), ("/call", 2), ("/strip/users/9", 1)]
 
 
 def expected_series(binary):
     patterns = not binary.startswith(("httpsvc-1.19", "httpsvc-1.21"))
     status_route = "/status/{code}" if patterns else "/status/{id}"
-    return {
+    series = {
         ("/fast", "200"): 5,
         ("/users/{id}", "200"): 3,
         (status_route if patterns else "", "404"): 2,  # no pattern: a 404 matched no route
@@ -58,6 +60,13 @@ def expected_series(binary):
         ("/nowrite", "200"): 1,
         ("/call", "200"): 2,
     }
+    # /strip/users/9 is served as /users/9 (the service rewrites the path in place): the mux's
+    # pattern where there is one, else the path as it arrived.
+    if patterns:
+        series[("/users/{id}", "200")] += 1
+    else:
+        series[("/strip/users/{id}", "200")] = 1
+    return series
 
 
 @pytest.mark.parametrize("binary", BUILDS)
@@ -190,21 +199,99 @@ def test_missing_pid():
     assert r.returncode == 3 and "does not exist" in r.stderr
 
 
-def test_stripped_unknown_go_version(tmp_path, services):
-    # A stripped binary whose build info claims a Go version glimpse has no table for.
-    data = open(os.path.join(APPS, "httpsvc-1.23-stripped"), "rb").read()
-    patched = tmp_path / "httpsvc-future"
-    assert b"go1.23." in data
-    patched.write_bytes(data.replace(b"go1.23.", b"go1.99."))
-    patched.chmod(0o755)
-    shutil.copy(patched, os.path.join(APPS, "httpsvc-future"))
-    try:
-        svc = services("httpsvc-future")
-        r = glimpse("attach", "-p", str(svc.pid), "-d", "1")
-    finally:
-        os.unlink(os.path.join(APPS, "httpsvc-future"))
+def future_go(tmp_path, build, version="1.26"):
+    """A copy of httpsvc-<version><build> whose build info claims Go 1.99, a version glimpse has
+    no table row for (the same length, so the binary is otherwise untouched). Installed under
+    APPS so HttpService can start it; returns its name."""
+    data = open(os.path.join(APPS, f"httpsvc-{version}{build}"), "rb").read()
+    assert f"go{version}.".encode() in data
+    name = f"httpsvc-future{build}-{os.getpid()}"
+    path = os.path.join(APPS, name)
+    with open(path, "wb") as f:
+        f.write(data.replace(f"go{version}.".encode(), b"go1.99."))
+    os.chmod(path, 0o755)
+    return name
+
+
+@pytest.fixture
+def future(tmp_path):
+    made = []
+
+    def make(build):
+        made.append(future_go(tmp_path, build))
+        return made[-1]
+
+    yield make
+    for name in made:
+        os.unlink(os.path.join(APPS, name))
+
+
+def test_stripped_unknown_go_version(future, services):
+    # A stripped binary whose build info claims a Go version glimpse has no table for: one line
+    # that names the version and the fix.
+    svc = services(future("-stripped"))
+    r = glimpse("attach", "-p", str(svc.pid), "-d", "1")
     assert r.returncode == 6
     assert "no DWARF" in r.stderr and "go1.99" in r.stderr and "1.23" in r.stderr
+    assert "--emit-offsets" in r.stderr and "--offsets FILE" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_offsets_file_measures_unknown_stripped_version(future, services, attach, tmp_path):
+    """The fix the refusal names: offsets emitted from a non-stripped build of the same (unknown)
+    Go version make the stripped build measurable, exactly."""
+    emitted = glimpse("inspect", "--emit-offsets", os.path.join(APPS, future("")))
+    assert emitted.returncode == 0, emitted.stderr
+    assert "go go1.99." in emitted.stdout
+    offsets = tmp_path / "go1.99.offsets"
+    offsets.write_text(emitted.stdout)
+    # Emitting from the stripped build itself is refused: it has no DWARF to read.
+    stripped = future("-stripped")
+    r = glimpse("inspect", "--emit-offsets", os.path.join(APPS, stripped))
+    assert r.returncode == 6 and "has no DWARF" in r.stderr and r.stdout == ""
+    r = glimpse("inspect", "--offsets", str(offsets), os.path.join(APPS, stripped))
+    assert r.returncode == 0 and "offsets:     from offsets file" in r.stdout, r.stdout + r.stderr
+    svc = services(stripped)
+    a = attach(svc.pid, "--no-live", "--offsets", str(offsets))
+    for path, n in (("/users/4", 3), ("/status/503", 2), ("/strip/fast", 1)):
+        for _ in range(n):
+            svc.get(path)
+    assert wait_for(lambda: a.value(DURATION + "_count") == 6), a.scrape_text()
+    samples = a.scrape()
+    assert metric_value(samples, DURATION + "_count", http_route="/users/{id}", http_response_status_code="200") == 3
+    assert metric_value(samples, DURATION + "_count", http_route="/status/{code}",
+                        http_response_status_code="503") == 2
+    assert metric_value(samples, DURATION + "_count", http_route="/fast") == 1
+    assert a.stop() == 0
+
+
+@pytest.mark.parametrize("content, why", [
+    ("", "no 'go goX.Y' line"),
+    ("go go1.99.1\nnet/http.Request.Method 0\n", "is missing"),
+    ("go go1.99.1\nnet/http.Request.Method zero\n", "line 2: 'zero' is not an offset"),
+    ("go 1.99\n", "line 1: '1.99' is not a Go version"),
+    ("go go1.99.1\nnet/http.Request.Nope 8\n", "line 2: unknown field 'net/http.Request.Nope'"),
+])
+def test_malformed_offsets_file(tmp_path, content, why):
+    f = tmp_path / "bad.offsets"
+    f.write_text(content)
+    r = glimpse("attach", "-p", "1", "-d", "1", "--offsets", str(f))
+    assert r.returncode == 2 and why in r.stderr and str(f) in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+@pytest.mark.parametrize("binary", ["httpsvc-1.21", "httpsvc-1.27-stripped"])
+def test_path_recorded_as_it_arrived(binary, services, run_glimpse, tmp_path):
+    """The service rewrites r.URL.Path in place (/strip/X is served as X), as Caddy's
+    handle_path and httprouter's redirects do: url.path is what the client sent."""
+    svc = services(binary)
+    spans = tmp_path / "spans.json"
+    g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--capture-url-path", "--spans-out", str(spans))
+    assert svc.get("/strip/users/5") == 200
+    assert svc.get("/users/6") == 200
+    assert g.stop() == 0
+    got = sorted(json.loads(l)["attributes"]["url.path"] for l in spans.read_text().splitlines())
+    assert got == ["/strip/users/5", "/users/6"]
 
 
 def test_summary_status_classes_and_client_calls(services, run_glimpse):

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import APPS, wait_for
 
-BUILDS = [f"goroutines-{v}{s}" for v in ("1.19", "1.21", "1.22", "1.23") for s in ("", "-stripped")]
+BUILDS = [f"goroutines-{v}{s}" for v in ("1.19", "1.21", "1.22", "1.23", "1.26", "1.27") for s in ("", "-stripped")]
 GOROUTINES = "go_goroutines"
 MEMORY = "go_memory_used_bytes"
 GC = "glimpse_go_gc_count_total"

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import APPS, glimpse, pprof, pprof_flat_shares
+from conftest import APPS, glimpse, go_command, pprof, pprof_flat_shares
 
 TRUTH_C = {"burn_a": 50.0, "burn_b": 30.0, "burn_c": 20.0}
 TRUTH_GO = {"main.burnA": 50.0, "main.burnB": 30.0, "main.burnC": 20.0}
@@ -79,7 +79,7 @@ def test_c_burner_shares_names_and_lines(tmp_path, start_app):
     assert checked >= 3
 
 
-GO_BUILDS = [f"goburner-{v}{s}" for v in ("1.19", "1.21", "1.22", "1.23") for s in ("", "-stripped")]
+GO_BUILDS = [f"goburner-{v}{s}" for v in ("1.19", "1.21", "1.22", "1.23", "1.26", "1.27") for s in ("", "-stripped")]
 
 
 @pytest.mark.parametrize("binary", GO_BUILDS)
@@ -92,8 +92,8 @@ def test_go_burner_shares_names_and_lines(tmp_path, start_app, binary):
     leaves = [(a, v) for a, v in locs.items() if v[0] in TRUTH_GO]
     assert leaves
     query = "\n".join(hex(a) for a, _ in leaves) + "\n"
-    go = f"/usr/lib/go-{binary.split('-')[1]}/bin/go"  # older toolchains cannot read newer pclntabs
-    out = subprocess.run([go, "tool", "addr2line", os.path.join(APPS, binary)], input=query,
+    go = go_command(binary.split('-')[1])  # older toolchains cannot read newer pclntabs
+    out = subprocess.run([*go, "tool", "addr2line", os.path.join(APPS, binary)], input=query,
                          capture_output=True, text=True, check=True).stdout.splitlines()
     for i, (_, (func, file, line, _)) in enumerate(leaves):
         assert out[2 * i] == func

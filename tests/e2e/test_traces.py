@@ -90,7 +90,7 @@ def exercise(svc):
     assert [svc.get(p) for p in ("/one", "/many", "/spawn", "/fail")] == [200, 200, 200, 500]
 
 
-@pytest.mark.parametrize("binary", ["dbsvc-1.19", "dbsvc-1.21-stripped", "dbsvc-1.22", "dbsvc-1.23-stripped"])
+@pytest.mark.parametrize("binary", ["dbsvc-1.19", "dbsvc-1.21-stripped", "dbsvc-1.22", "dbsvc-1.23-stripped", "dbsvc-1.26", "dbsvc-1.27-stripped"])
 def test_span_trees_sqlite(binary, run, tmp_path):
     svc_, trace = run
     svc = svc_(binary, "-db", f"sqlite:{tmp_path}/db.sqlite")
@@ -166,19 +166,29 @@ TRACEPARENT_CASES = [
     (205, [("traceparent", "cc" + TRACEPARENT[2:] + "extra")], False),  # ... but only with '-' after
     (206, [("traceparent", TRACEPARENT.upper())], False),  # lowercase hex only
     (207, [("traceparent", "ff" + TRACEPARENT[2:])], False),  # version ff is invalid
+    # Where the header sits in Go's map depends on how many there are: one small group (Swiss)
+    # or bucket, then a table of several groups (Swiss) or several buckets.
+    (208, [("traceparent", TRACEPARENT)] + [(f"x-extra-{i}", "v") for i in range(12)], True),
+    (209, [(f"x-extra-{i}", "v") for i in range(40)] + [("traceparent", TRACEPARENT)], True),
 ]
+# More headers than the BPF walk follows: glimpse cannot look, says so, and starts a new trace.
+TOO_MANY_HEADERS = (210, [(f"x-extra-{i}", "v") for i in range(90)] + [("traceparent", TRACEPARENT)], False)
 
 
-def test_traceparent_follows_w3c(run, tmp_path):
+# Go 1.19-1.23 maps are buckets, 1.24+ Swiss tables: both layouts, normal and stripped.
+@pytest.mark.parametrize("binary", ["httpsvc-1.23", "httpsvc-1.22-stripped", "httpsvc-1.26", "httpsvc-1.27-stripped"])
+def test_traceparent_follows_w3c(binary, run, tmp_path):
     svc_, trace = run
-    svc = svc_("httpsvc-1.23")
+    svc = svc_(binary)
     t = trace(svc.pid)
-    for code, pairs, _ in TRACEPARENT_CASES:
+    cases = TRACEPARENT_CASES + [TOO_MANY_HEADERS]
+    for code, pairs, _ in cases:
         assert get_with_headers(svc, f"/status/{code}", pairs) == code
     spans = t.stop()
+    assert "1 requests had more headers than glimpse walks" in t.stderr()
     servers = {s["attributes"]["http.response.status_code"]: s for s in spans if s["kind"] == "server"}
-    assert sorted(servers) == [c for c, _, _ in TRACEPARENT_CASES]
-    for code, pairs, joins in TRACEPARENT_CASES:
+    assert sorted(servers) == [c for c, _, _ in cases]
+    for code, pairs, joins in cases:
         s = servers[code]
         got = (s["trace_id"], s.get("parent_span_id"))
         if joins:

@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#define AGENT_MAX_SELECTORS 32
-#define AGENT_MAX_PIDS	    16
-#define AGENT_MAX_HEADERS   16
-#define AGENT_STR	    256
+#define AGENT_MAX_SELECTORS  32
+#define AGENT_MAX_PIDS	     16
+#define AGENT_MAX_HEADERS    16
+#define AGENT_STR	     256
 #define AGENT_MAX_GO_OFFSETS 8
 
 struct agent_match {

@@ -244,8 +244,9 @@ static const struct go_offsets_row *user_row(const char *minor)
 const char *go_offsets_table_source(const char *go_version)
 {
 	char minor[16];
-	return go_version && minor_version(go_version, minor, sizeof(minor)) && user_row(minor) ? "offsets file"
-												 : "table";
+	return go_version && minor_version(go_version, minor, sizeof(minor)) && user_row(minor)
+		       ? "offsets file"
+		       : "table";
 }
 
 static bool has_required(const int32_t *slots, const struct wanted_field *w, size_t nw)
@@ -314,7 +315,8 @@ const char *go_offsets_table_versions(void)
 	static char list[512];
 	size_t used = 0;
 	for (size_t i = 0; i < sizeof(go_offsets_table) / sizeof(go_offsets_table[0]); i++)
-		used += snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", go_offsets_table[i].version);
+		used += snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+				 go_offsets_table[i].version);
 	return with_user_versions(list, sizeof(list), used);
 }
 

@@ -52,7 +52,8 @@ enum go_offsets_set {
 size_t go_offsets_slots(enum go_offsets_set set);
 /* "net/http.Request.Method" for a slot (in buf); NULL past the last. *required (if given): the
  * set is unusable without it. */
-const char *go_offsets_field_name(enum go_offsets_set set, size_t slot, char *buf, size_t len, bool *required);
+const char *go_offsets_field_name(enum go_offsets_set set, size_t slot, char *buf, size_t len,
+				  bool *required);
 
 /* Offsets for one Go minor version from outside the built-in table: an offsets file
  * (binfmt/go_offsets_file.h) written from a non-stripped build of that version. */

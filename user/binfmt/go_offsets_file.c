@@ -18,16 +18,16 @@ static int32_t *slots_of(struct go_offsets_row *row, enum go_offsets_set set)
 
 int go_offsets_file_write(FILE *f, const struct go_offsets_row *row, const char *from)
 {
-	fprintf(f, "# Go struct offsets for glimpse (attach/watch --offsets FILE), written by\n"
-		   "# glimpse inspect --emit-offsets from %s\n"
-		   "go %s\n",
+	fprintf(f,
+		"# Go struct offsets for glimpse (attach/watch --offsets FILE), written by\n"
+		"# glimpse inspect --emit-offsets from %s\n"
+		"go %s\n",
 		from, row->go_version);
 	for (int set = GO_OFFSETS_HTTP; set <= GO_OFFSETS_RUNTIME; set++)
 		for (size_t i = 0; i < go_offsets_slots(set); i++) {
 			char name[96];
 			go_offsets_field_name(set, i, name, sizeof(name), NULL);
-			fprintf(f, "%s %" PRId32 "\n", name,
-				slots_of((struct go_offsets_row *)row, set)[i]);
+			fprintf(f, "%s %" PRId32 "\n", name, slots_of((struct go_offsets_row *)row, set)[i]);
 		}
 	return fflush(f) || ferror(f) ? -EIO : 0;
 }
@@ -105,15 +105,16 @@ int go_offsets_file_parse(const char *text, size_t len, struct go_offsets_row *r
 			if (row->go_version[0])
 				return fail(err, errlen, lineno, "a second 'go' line%s", "");
 			if (!valid_version(value) || strlen(value) >= sizeof(row->go_version))
-				return fail(err, errlen, lineno, "'%s' is not a Go version like go1.25.3", value);
+				return fail(err, errlen, lineno, "'%s' is not a Go version like go1.25.3",
+					    value);
 			memcpy(row->go_version, value, strlen(value) + 1);
 			continue;
 		}
 		enum go_offsets_set set;
 		size_t slot;
 		if (!find_field(key, &set, &slot))
-			return fail(err, errlen, lineno, "unknown field '%s' (a file from another glimpse version?)",
-				    key);
+			return fail(err, errlen, lineno,
+				    "unknown field '%s' (a file from another glimpse version?)", key);
 		if (seen[set][slot])
 			return fail(err, errlen, lineno, "'%s' given twice", key);
 		char *end;
@@ -131,8 +132,8 @@ int go_offsets_file_parse(const char *text, size_t len, struct go_offsets_row *r
 			if (!seen[set][i]) {
 				char name[96];
 				go_offsets_field_name(set, i, name, sizeof(name), NULL);
-				return fail(err, errlen, 0, "'%s' is missing (a file from another glimpse version?)",
-					    name);
+				return fail(err, errlen, 0,
+					    "'%s' is missing (a file from another glimpse version?)", name);
 			}
 	return 0;
 }

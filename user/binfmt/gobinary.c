@@ -400,18 +400,82 @@ static uint64_t symtab_lookup(Elf *elf, const char *name)
 	return 0;
 }
 
+/* Go 1.26+ no longer stores the text start in the pclntab header, and earlier PIE builds leave
+ * it to a dynamic relocation. The runtime takes it from its moduledata, whose first two words
+ * point at the pclntab and at its function-name table, and whose word at offset 176 is text
+ * (the layout is the same from Go 1.18 to 1.27; 1.26+ give it its own section, .go.module).
+ * Found by those two pointers, in the file's bytes or, in PIE builds where the file holds zeros
+ * there, in the relative relocations that fill them. The .text section is no substitute: with external (cgo) linking it starts with
+ * the C runtime, and every Go function would be named wrong. */
+#define MODULEDATA_FUNCNAMES 8
+#define MODULEDATA_TEXT	     176
+
+static uint64_t moduledata_text_in_data(Elf *elf, uint64_t pcheader, uint64_t funcnames)
+{
+	static const char *const names[] = { ".go.module", ".noptrdata", ".data", ".data.rel.ro" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		GElf_Shdr sh;
+		size_t size;
+		const uint8_t *d = section_bytes(find_section(elf, names[i], &sh), &sh, &size);
+		for (size_t off = 0; d && off + MODULEDATA_TEXT + 8 <= size; off += 8)
+			if (le64(d + off) == pcheader && le64(d + off + MODULEDATA_FUNCNAMES) == funcnames)
+				return le64(d + off + MODULEDATA_TEXT);
+	}
+	return 0;
+}
+
+static bool is_relative_reloc(const GElf_Rela *r)
+{
+	uint32_t type = GELF_R_TYPE(r->r_info);
+	return type == R_X86_64_RELATIVE || type == R_AARCH64_RELATIVE;
+}
+
+static uint64_t moduledata_text_in_relocs(Elf *elf, uint64_t pcheader, uint64_t funcnames)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = find_section(elf, ".rela.dyn", &sh);
+	Elf_Data *d = scn && sh.sh_entsize ? elf_getdata(scn, NULL) : NULL;
+	if (!d)
+		return 0;
+	size_t n = d->d_size / sh.sh_entsize;
+	GElf_Rela r;
+	for (size_t i = 0; i < n; i++) {
+		if (!gelf_getrela(d, (int)i, &r) || !is_relative_reloc(&r) ||
+		    (uint64_t)r.r_addend != pcheader)
+			continue;
+		uint64_t at = r.r_offset, text = 0;
+		bool names = false;
+		for (size_t j = 0; j < n; j++) {
+			GElf_Rela q;
+			if (!gelf_getrela(d, (int)j, &q) || !is_relative_reloc(&q))
+				continue;
+			if (q.r_offset == at + MODULEDATA_FUNCNAMES)
+				names = (uint64_t)q.r_addend == funcnames;
+			else if (q.r_offset == at + MODULEDATA_TEXT)
+				text = (uint64_t)q.r_addend;
+		}
+		if (names && text)
+			return text;
+	}
+	return 0;
+}
+
 static struct gopclntab *open_at(Elf *elf, const uint8_t *d, size_t size, uint64_t addr)
 {
 	uint64_t text = 0;
 	int ver = header_version(d, size);
 	if (!ver)
 		return NULL;
-	/* Only needed when 1.18+'s textStart was left for a dynamic relocation to fill. */
-	if (ver >= VER118 && size >= 8 + 3 * (size_t)d[7] && read_uint(d + 8 + 2 * d[7], d[7]) == 0) {
+	size_t ptr = d[7];
+	if (ver >= VER118 && size >= 8 + 4 * ptr && read_uint(d + 8 + 2 * ptr, (uint32_t)ptr) == 0) {
+		uint64_t funcnames = addr + read_uint(d + 8 + 3 * ptr, (uint32_t)ptr);
 		text = symtab_lookup(elf, "runtime.text");
-		GElf_Shdr sh;
-		if (!text && find_section(elf, ".text", &sh))
-			text = sh.sh_addr;
+		if (!text)
+			text = moduledata_text_in_data(elf, addr, funcnames);
+		if (!text)
+			text = moduledata_text_in_relocs(elf, addr, funcnames);
+		if (!text)
+			return NULL;
 	}
 	return gopclntab_open(d, size, addr, text);
 }

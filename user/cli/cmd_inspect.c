@@ -116,7 +116,8 @@ static int emit_offsets(const char *path)
 	bool http = go_offsets_from_dwarf(elf_module_elf(m), &row.http) == 0;
 	bool runtime = go_runtime_offsets_from_dwarf(elf_module_elf(m), &row.runtime) == 0;
 	if (!http && !runtime) {
-		fprintf(stderr, "glimpse: error: %s's DWARF has neither net/http's nor the runtime's structs\n",
+		fprintf(stderr,
+			"glimpse: error: %s's DWARF has neither net/http's nor the runtime's structs\n",
 			path);
 		goto out;
 	}
@@ -127,8 +128,10 @@ static int emit_offsets(const char *path)
 			path, version);
 	else if (row.http.driverconn_ci < 0)
 		fprintf(stderr,
-			"glimpse: warning: %s does not link database/sql: with this file, SQL calls are measured "
-			"but their database system is not named; emit from a %s program that uses database/sql "
+			"glimpse: warning: %s does not link database/sql: with this file, SQL calls are "
+			"measured "
+			"but their database system is not named; emit from a %s program that uses "
+			"database/sql "
 			"for that\n",
 			path, version);
 	rc = go_offsets_file_write(stdout, &row, path) ? GLIMPSE_EXIT_FAILURE : 0;
@@ -191,7 +194,8 @@ int cmd_inspect(int argc, char **argv)
 	if ((pid == 0) == (optind >= argc) || optind + 1 < argc)
 		cli_usage_error("inspect", "give exactly one BINARY or -p PID");
 	if (emit + row + runtime_row > 1)
-		cli_usage_error("inspect", "--emit-offsets, --offsets-row and --runtime-offsets-row go alone");
+		cli_usage_error("inspect",
+				"--emit-offsets, --offsets-row and --runtime-offsets-row go alone");
 	if (emit) {
 		char exe[64];
 		return emit_offsets(pid ? proc_path(exe, sizeof(exe), pid, "/exe") : argv[optind]);

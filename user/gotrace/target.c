@@ -102,11 +102,13 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 	} else if (go_offsets_from_table(t->go_version, &t->offsets) == 0) {
 		t->offsets_source = go_offsets_table_source(t->go_version);
 	} else {
-		log_error("%s has no DWARF (stripped with -ldflags=-w) and was built with %s, for which glimpse "
-			  "has no struct offsets (it knows Go %s): write them with 'glimpse inspect "
-			  "--emit-offsets BIN > FILE' from any build of that Go version that keeps DWARF, then "
-			  "pass --offsets FILE",
-			  what, t->go_version, go_offsets_table_versions());
+		log_error(
+			"%s has no DWARF (stripped with -ldflags=-w) and was built with %s, for which "
+			"glimpse "
+			"has no struct offsets (it knows Go %s): write them with 'glimpse inspect "
+			"--emit-offsets BIN > FILE' from any build of that Go version that keeps DWARF, then "
+			"pass --offsets FILE",
+			what, t->go_version, go_offsets_table_versions());
 		goto out;
 	}
 	static const char *const functions[GO_NR_HOOKS] = {

@@ -10,9 +10,10 @@
  * allgptr, so reading allglen first never overruns the array) and then a window of each g
  * holding atomicstatus and startpc, 1024 gs per process_vm_readv.
  *
- * isSystemGoroutine(g, false), Go 1.19-1.23: the function containing startpc is named
+ * isSystemGoroutine(g, false), Go 1.19-1.27: the function containing startpc is named
  * "runtime.*", except runtime.main, runtime.corostart (1.22+, iter.Pull coroutines) and
- * runtime.handleAsyncEvent (wasm only); runtime.runfinq is system unless it is running a
+ * runtime.handleAsyncEvent (wasm only); runtime.runfinq (and, 1.24+, runtime.runCleanups,
+ * whose goroutines count alike) is system unless it is running a
  * finalizer at that moment — and ngsys is decided once, when runfinq is created (not
  * running one), so NumGoroutine never counts it: treating it as always system is exact for
  * NumGoroutine, not an approximation. A g with startpc 0 (the extra M of cgo callbacks) is
@@ -61,8 +62,11 @@
 #include "base/log.h"
 #include "base/procfs.h"
 
-#define G_IDLE	       0	  /* _Gidle: never in allgs */
-#define G_DEAD	       6	  /* _Gdead */
+#define G_IDLE 0 /* _Gidle: never in allgs */
+#define G_DEAD 6 /* _Gdead */
+/* _Gdeadextra (Go 1.26+): the g of an extra M kept for cgo callbacks, dead until a callback
+ * runs on it, counted in sched.ngsys. Older versions leave such a g _Gdead; none has 11. */
+#define G_DEAD_EXTRA   11
 #define G_SCAN	       0x1000	  /* _Gscan: set while the GC scans the stack, on top of the status */
 #define BATCH	       1024	  /* iovecs per process_vm_readv (UIO_MAXIOV) */
 #define BUF_BYTES      (1u << 20) /* local buffer per process_vm_readv */
@@ -256,7 +260,7 @@ static int locate(struct elf_module *m, unsigned flags, struct go_runtime_layout
 		l->offsets_source = go_offsets_table_source(l->go_version);
 	} else {
 		*why = "no DWARF and no offsets for this Go version in glimpse's table (see glimpse inspect "
-			"--emit-offsets and --offsets FILE)";
+		       "--emit-offsets and --offsets FILE)";
 		return -ENOENT;
 	}
 	if (!(flags & GO_RUNTIME_NO_SYMTAB) && (l->allglen = symbol(m, "runtime.allglen")) &&
@@ -549,7 +553,7 @@ static int64_t count_gs(const struct go_runtime *rt, size_t n)
 		memcpy(&status, w + rt->status_at, sizeof(status));
 		memcpy(&startpc, w + rt->startpc_at, sizeof(startpc));
 		status &= ~(uint32_t)G_SCAN;
-		if (status != G_DEAD && status != G_IDLE && !is_system(rt, startpc))
+		if (status != G_DEAD && status != G_DEAD_EXTRA && status != G_IDLE && !is_system(rt, startpc))
 			count++;
 	}
 	return count;

@@ -132,6 +132,18 @@ func call(w http.ResponseWriter, r *http.Request) {
 	io.Copy(io.Discard, resp.Body) // drain, so the connection goes back to the pool
 }
 
+// stripPrefix serves /strip/X as X by rewriting the request's path in place, as Caddy's
+// handle_path and httprouter's redirects do: the request must still be recorded as it arrived.
+func stripPrefix(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/strip/") {
+			r.URL.Path = strings.TrimPrefix(r.URL.Path, "/strip")
+			r.URL.RawPath = ""
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	flag.StringVar(&peer, "peer", "", "base URL of the peer server for /call")
@@ -153,7 +165,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "httpsvc:", err)
 		os.Exit(1)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: stripPrefix(mux), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	if *useTLS {
 		cert, err := selfSigned()
