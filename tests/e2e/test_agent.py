@@ -208,6 +208,9 @@ selectors:
     ("prometheus:\n  adress: x\n", "agent.yaml:2:3: unknown key"),
     ("selectors:\n  - name: a\n    match:\n      port: 99999\n", "agent.yaml:4:13:"),
     ("selectors:\n  - name: a\n    match: {}\n", "matches nothing specific"),
+    ("go_offsets:\n  - file: /nonexistent/go1.25.offsets\n",
+     "go_offsets: /nonexistent/go1.25.offsets: No such file or directory"),
+    ("go_offsets:\n  - path: x\n", "agent.yaml:2:5: unknown key"),
 ])
 def test_config_errors(tmp_path, text, needle):
     cfg = tmp_path / "agent.yaml"
