@@ -34,7 +34,7 @@
 #include "binfmt/go_offsets.h"
 #include "metrics/go_runtime.h"
 
-static const char *const versions[] = { "1.19", "1.21", "1.22", "1.23" };
+static const char *const versions[] = { "1.19", "1.21", "1.22", "1.23", "1.26", "1.27" };
 #define NVERSIONS (sizeof(versions) / sizeof(versions[0]))
 /* goburner: no net/http, statically linked; goroutines: net/http, dynamically linked (cgo). */
 static const char *const apps[] = { "goburner", "goroutines" };
