@@ -210,7 +210,7 @@ static const struct error_case error_cases[] = {
 	  "config.yaml:2:3: unknown key 'prometheus.adress'; expected one of address" },
 	{ "log_format: json\nlogformat: x\n",
 	  "config.yaml:2:1: unknown key 'logformat'; expected one of log_format, prometheus, "
-	  "otlp, traces, profiles, selectors" },
+	  "otlp, traces, profiles, selectors, go_offsets" },
 	{ "selectors:\n  - name: a\n    match: {port: 1, ports: 2}\n",
 	  "config.yaml:3:22: unknown key 'selectors[0].match.ports'; expected one of exe, "
 	  "process_name, port, container_id, k8s_namespace, k8s_pod, pids, listening, go" },
@@ -468,7 +468,7 @@ static void test_env(void **state)
 	char err[512];
 	assert_int_equal(parse(c, "${HOST}: 1\n", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "config.yaml:1:1: unknown key '${HOST}'; expected one of "
-				 "log_format, prometheus, otlp, traces, profiles, selectors");
+				 "log_format, prometheus, otlp, traces, profiles, selectors, go_offsets");
 
 	/* NULL getenv_fn: the real environment */
 	setenv("GLIMPSE_TEST_ENDPOINT", "http://real:4318", 1);

@@ -56,6 +56,7 @@ static const struct key_case key_cases[] = {
 	{ "profiles.directory", "/d", W_STR, C(profiles.directory), "/d", 0 },
 	{ "profiles.interval", "2m", W_U32, C(profiles.interval_ms), NULL, 120000 },
 	{ "profiles.otlp", "true", W_BOOL, C(profiles.otlp), NULL, 1 },
+	{ "go_offsets.file", "/o", W_STR, C(go_offsets[0].file), "/o", 0 },
 	{ SEL("name"), "x", W_STR, S(name), "x", 0 },
 	{ SEL("match.exe"), "/e", W_STR, S(match.exe), "/e", 0 },
 	{ SEL("match.process_name"), "p", W_STR, S(match.process_name), "p", 0 },
@@ -118,7 +119,11 @@ static void build_case(const struct key_case *k, char *yaml, size_t size, struct
 	agent_config_defaults(want);
 	const char *dot = strchr(k->path, '.');
 	unsigned char *base = (unsigned char *)want;
-	if (strncmp(k->path, "selectors.", 10)) {
+	if (!strncmp(k->path, "go_offsets.", 11)) {
+		/* A list of one item. */
+		want->ngo_offsets = 1;
+		snprintf(yaml, size, "go_offsets:\n  - %s: %s\n", dot + 1, k->yaml);
+	} else if (strncmp(k->path, "selectors.", 10)) {
 		if (dot)
 			snprintf(yaml, size, "%.*s:\n  %s: %s\n", (int)(dot - k->path), k->path, dot + 1,
 				 k->yaml);
