@@ -78,6 +78,16 @@ def pprof_flat_shares(path):
     return shares
 
 
+def pprof_shares(path):
+    """{function: (flat %, cumulative %)} from `go tool pprof -top`."""
+    shares = {}
+    for line in pprof("-top", "-nodecount=1000", path).splitlines():
+        m = re.match(r"\s*\S+\s+([\d.]+)%\s+[\d.]+%\s+\S+\s+([\d.]+)%\s+(.+)$", line)
+        if m:
+            shares[m.group(3).strip()] = (float(m.group(1)), float(m.group(2)))
+    return shares
+
+
 def source_line(path, pattern):
     """1-based line number of the first line of a source file matching a regex (ground truth)."""
     with open(os.path.join(SRC, path)) as f:

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #define GO116_MAGIC 0xfffffffaU
 #define GO118_MAGIC 0xfffffff0U
@@ -90,6 +91,7 @@ static int header_version(const uint8_t *d, size_t size)
 /* Bytes of _func read here: the entry field, then 32-bit nameOff, args, deferreturn, pcsp,
  * pcfile, pcln, npcdata, cuOffset. Entry is a uintptr before 1.18, a uint32 offset since. */
 #define FUNC_NAMEOFF 0
+#define FUNC_PCSP    3
 #define FUNC_PCFILE  4
 #define FUNC_PCLN    5
 #define FUNC_CUOFF   7
@@ -306,11 +308,11 @@ static const char *file_name(const struct gopclntab *t, size_t i, int32_t fno)
 	return (const char *)t->buf + t->filetab.off + off;
 }
 
-int gopclntab_lookup(const struct gopclntab *t, uint64_t pc, struct go_func *fn, const char **file,
-		     uint32_t *line)
+/* Index of the function containing pc, or -1. */
+static ssize_t func_index(const struct gopclntab *t, uint64_t pc)
 {
 	if (!t || pc < t->entry[0] || pc >= t->entry[t->nfunc])
-		return -ENOENT;
+		return -1;
 	size_t lo = 0, hi = t->nfunc; /* invariant: entry[lo] <= pc < entry[hi] */
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -319,6 +321,26 @@ int gopclntab_lookup(const struct gopclntab *t, uint64_t pc, struct go_func *fn,
 		else
 			hi = mid;
 	}
+	return (ssize_t)lo;
+}
+
+int gopclntab_sp_delta(const struct gopclntab *t, uint64_t pc, int32_t *delta)
+{
+	ssize_t i = func_index(t, pc);
+	if (i < 0)
+		return -ENOENT;
+	return pcvalue(t, func_field(t, (size_t)i, FUNC_PCSP), t->entry[i], pc, delta) && *delta >= 0
+		       ? 0
+		       : -ENOENT;
+}
+
+int gopclntab_lookup(const struct gopclntab *t, uint64_t pc, struct go_func *fn, const char **file,
+		     uint32_t *line)
+{
+	ssize_t i = func_index(t, pc);
+	if (i < 0)
+		return -ENOENT;
+	size_t lo = (size_t)i;
 	fill_func(t, lo, fn);
 	int32_t v;
 	if (file)

@@ -46,6 +46,9 @@ struct go_func {
  * line. 0 or -ENOENT. O(log n), no allocation; safe to call concurrently. */
 int gopclntab_lookup(const struct gopclntab *t, uint64_t pc, struct go_func *fn, const char **file,
 		     uint32_t *line);
+/* How far SP is below the function's entry SP at pc (the pcsp table): the return address is
+ * at SP + delta. 0 or -ENOENT (pc in no function, or no table). */
+int gopclntab_sp_delta(const struct gopclntab *t, uint64_t pc, int32_t *delta);
 size_t gopclntab_nfuncs(const struct gopclntab *t);
 /* i-th function in address order; 0 or -ENOENT. */
 int gopclntab_func(const struct gopclntab *t, size_t i, struct go_func *fn);

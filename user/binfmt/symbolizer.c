@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "binfmt/elf_module.h"
+#include "binfmt/gobinary.h"
 #include "base/log.h"
 #include "base/procfs.h"
 
@@ -212,13 +213,11 @@ const char *symbolizer_process_name(const struct symbolizer *s, pid_t pid)
 	return p && p->comm[0] ? p->comm : NULL;
 }
 
-void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return_address,
-		     struct sym_frame *out)
+static struct mapping *find_mapping(const struct symbolizer *s, pid_t pid, uint64_t addr)
 {
-	memset(out, 0, sizeof(*out));
 	struct process *p = find_process(s, pid);
 	if (!p)
-		return;
+		return NULL;
 	size_t lo = 0, hi = p->nmaps;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -228,8 +227,27 @@ void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return
 			hi = mid;
 	}
 	if (lo == 0 || addr >= p->maps[lo - 1]->pub.end)
+		return NULL;
+	return p->maps[lo - 1];
+}
+
+int symbolizer_go_sp_delta(const struct symbolizer *s, pid_t pid, uint64_t addr, int32_t *delta)
+{
+	struct mapping *m = find_mapping(s, pid, addr);
+	uint64_t vaddr;
+	if (!m || !m->module || !m->module->elf ||
+	    elf_module_offset_to_vaddr(m->module->elf, addr - m->pub.start + m->pub.offset, &vaddr))
+		return -ENOENT;
+	return gopclntab_sp_delta(elf_module_gopclntab(m->module->elf), vaddr, delta);
+}
+
+void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return_address,
+		     struct sym_frame *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct mapping *m = find_mapping(s, pid, addr);
+	if (!m)
 		return;
-	struct mapping *m = p->maps[lo - 1];
 	out->mapping = &m->pub;
 	if (!m->module || !m->module->elf)
 		return;

@@ -41,6 +41,10 @@ const char *symbolizer_process_name(const struct symbolizer *s, pid_t pid);
 void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return_address,
 		     struct sym_frame *out);
 
+/* For addr in a Go function of pid: how far SP is below the function's entry SP there
+ * (gopclntab_sp_delta). 0 or -ENOENT (not Go, unknown). */
+int symbolizer_go_sp_delta(const struct symbolizer *s, pid_t pid, uint64_t addr, int32_t *delta);
+
 /* Frame pointer share of the mapping's binary (elf_module_frame_pointer_share), -1 if unknown. */
 double symbolizer_frame_pointer_share(struct symbolizer *s, const struct sym_mapping *m);
 

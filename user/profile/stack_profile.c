@@ -19,6 +19,7 @@
 #include "profile.h"
 #include "base/signals.h"
 #include "binfmt/symbolizer.h"
+#include "profile/leaf_frames.h"
 
 #define POLL_MS	   200
 #define REFRESH_NS 2000000000LL
@@ -37,6 +38,7 @@ struct stack_profile {
 	struct truncation *trunc;
 	size_t ntrunc;
 	uint64_t user_samples;
+	uint64_t restored_callers; /* samples whose skipped caller was put back (leaf_frames.h) */
 };
 
 struct stack_session {
@@ -260,11 +262,11 @@ static void read_counters(struct stack_session *s, struct profiler_stats *st)
 struct raw_entry {
 	struct profile_key key;
 	struct profile_value val;
-	__u64 user[PROFILE_MAX_STACK_DEPTH], kern[PROFILE_MAX_STACK_DEPTH];
+	uint64_t user[PROFILE_MAX_STACK_DEPTH], kern[PROFILE_MAX_STACK_DEPTH];
 	int nuser, nkern;
 };
 
-static int read_stack(int fd, __u64 hash, __u64 *ips)
+static int read_stack(int fd, __u64 hash, uint64_t *ips)
 {
 	struct profile_stack st;
 	if (!hash || bpf_map_lookup_elem(fd, &hash, &st))
@@ -470,6 +472,17 @@ static int add_sample(struct stack_profile *sp, const struct raw_entry *r, const
 	return 0;
 }
 
+struct symbolizer_pid {
+	struct symbolizer *syms;
+	pid_t pid;
+};
+
+static int go_sp_delta(void *ctx, uint64_t pc, int32_t *delta)
+{
+	struct symbolizer_pid *at = ctx;
+	return symbolizer_go_sp_delta(at->syms, at->pid, pc, delta);
+}
+
 static int build_profile(struct stack_session *s, struct stack_profile *sp, int64_t t0, int64_t t1)
 {
 	size_t n = 0;
@@ -495,9 +508,15 @@ static int build_profile(struct stack_session *s, struct stack_profile *sp, int6
 	sp->prof.period_ns = sp->prof.kind == PROF_CPU ? 1000000000ULL / (uint64_t)s->opts->hz : 0;
 	sp->prof.time_ns = t0;
 	sp->prof.duration_ns = t1 - t0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		struct symbolizer_pid at = { s->syms, (pid_t)e[i].key.pid };
+		const uint64_t words[2] = { e[i].key.sp_words[0], e[i].key.sp_words[1] };
+		if (leaf_frames_restore(e[i].user, &e[i].nuser, PROFILE_MAX_STACK_DEPTH, words, go_sp_delta,
+					&at))
+			sp->restored_callers += e[i].val.count;
 		if (e[i].nuser + e[i].nkern && add_sample(sp, &e[i], &kn, index_of, &kernel_mapping))
 			break;
+	}
 out:
 	free(index_of);
 	free(e);
@@ -597,6 +616,11 @@ void stack_profile_report_quality(const struct stack_profile *sp)
 			 "stacks",
 			 100.0 * t->samples / sp->user_samples, t->mapping->path);
 	}
+	if (sp->restored_callers)
+		log_debug("%llu samples in Go functions without a frame set up (small leaves, prologues, "
+			  "epilogues): their caller, which the frame-pointer walk skips, was put back from "
+			  "the stack",
+			  (unsigned long long)sp->restored_callers);
 	if (st->stacks_full)
 		log_warn("%llu stacks were not stored (stack map full, or the kernel could not allocate "
 			 "at that moment); if this is large, raise --max-stacks",
