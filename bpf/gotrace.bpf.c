@@ -64,7 +64,7 @@ struct call_state {
 	/* HTTP: method, path and host as they were at entry. Handlers and routers rewrite
 	 * r.URL.Path in place (Caddy's handle_path, httprouter's redirects); the request is
 	 * recorded as it arrived, as the OTel SDKs' middleware does. */
-	__u8 method_len, path_len, host_len;
+	__u8 method_len, path_len, host_len, proto_major, proto_minor;
 	char method[GOTRACE_METHOD_LEN];
 	char path[GOTRACE_PATH_LEN];
 	char host[GOTRACE_HOST_LEN];
@@ -247,6 +247,8 @@ static __always_inline void read_request(struct call_state *st, __u32 kind)
 	st->path_len = read_go_string(url, off.url_path, st->path, GOTRACE_PATH_LEN, &st->flags);
 	if (kind == GOTRACE_CLIENT)
 		st->host_len = read_go_string(url, off.url_host, st->host, GOTRACE_HOST_LEN, NULL);
+	st->proto_major = (__u8)read_word(request, off.request_proto_major);
+	st->proto_minor = (__u8)read_word(request, off.request_proto_minor);
 }
 
 /* The context the current goroutine runs under: its own server request, or one inherited
@@ -347,6 +349,9 @@ static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 ki
 	ev->method_len = st->method_len;
 	ev->path_len = st->path_len;
 	ev->host_len = st->host_len;
+	ev->proto_major = st->proto_major;
+	ev->proto_minor = st->proto_minor;
+	ev->status_h2 = 0;
 	__builtin_memcpy(ev->method, st->method, sizeof(ev->method));
 	__builtin_memcpy(ev->host, st->host, sizeof(ev->host));
 	if (kind == GOTRACE_SERVER || kind == GOTRACE_CLIENT)
@@ -379,7 +384,17 @@ int BPF_KPROBE(server_return)
 	struct gotrace_event *ev = leave(ctx, GOTRACE_SERVER, &call);
 	if (!ev)
 		return 0;
+	/* Behind HTTP/1's *response, or behind HTTP/2's writer: both are read (a read of the
+	 * wrong type's memory fails or is discarded), user space keeps the one of the writer's
+	 * type. */
 	ev->status = (__u16)read_word(call.response, off.response_status);
+	if (off.h2_writer_rws >= 0 && off.h2_state_status >= 0) {
+		__u64 rws = read_word(call.response, off.h2_writer_rws);
+		if (rws) {
+			ev->status_h2 = (__u16)read_word(rws, off.h2_state_status);
+			ev->flags |= GOTRACE_F_H2_STATUS;
+		}
+	}
 	ev->driver_pc = call.rw_type_pc;
 	/* The pattern is set while the handler runs (the mux matches it): read at return. */
 	__u64 pat = read_word(call.request, off.request_pat);

@@ -25,6 +25,7 @@ enum gotrace_flags {
 	GOTRACE_F_ERROR = 1 << 2,	  /* SQL: the call returned an error */
 	GOTRACE_F_TRUNCATED = 1 << 3,	  /* path or query longer than its buffer */
 	GOTRACE_F_HAS_PARENT = 1 << 4,	  /* parent_span_id is set */
+	GOTRACE_F_H2_STATUS = 1 << 5,	  /* server: status_h2 was read (the binary has HTTP/2's offsets) */
 };
 
 /* One finished call, sent when the probed function returns. */
@@ -40,7 +41,11 @@ struct gotrace_event {
 	__u8 flags;
 	__u8 method_len, path_len, route_len, host_len;
 	__u16 query_len;
-	__u16 pad;
+	/* Server: the status behind HTTP/2's writer, read beside the HTTP/1 one: which of the two
+	 * is the request's is known only in user space, from the writer's type (driver_pc). */
+	__u16 status_h2;
+	__u8 proto_major, proto_minor; /* HTTP: Request.ProtoMajor/Minor */
+	__u8 pad[6];
 	char method[GOTRACE_METHOD_LEN];
 	char host[GOTRACE_HOST_LEN]; /* client: URL.Host ("host:port") */
 	union {
@@ -58,6 +63,8 @@ struct gotrace_offsets {
 	__s32 url_path, url_host, response_status, response_statuscode;
 	__s32 request_header, driverconn_ci;
 	__s32 g_m, m_curg;
+	__s32 request_proto_major, request_proto_minor;
+	__s32 h2_writer_rws, h2_state_status;
 };
 
 /* How the binary's maps are laid out, for the Header walk (bpf/gomap.bpf.h). */

@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
-"""HTTP/2 is not measured yet, and must never give wrong numbers: behind HTTP/2's ResponseWriter
-the HTTP/1 status offset is foreign memory (Caddy's h2 requests became random status codes).
-glimpse checks the writer's type (its itab) and counts such requests instead. Ground truth: the
-requests this test sends with curl over HTTPS, h2 and HTTP/1.1, to the test service's -tls mode."""
+"""HTTP/2 through net/http's own server, over TLS (ALPN h2) and cleartext (h2c, Go 1.24+):
+the same series and spans as HTTP/1, told apart by network.protocol.version. The status is read
+behind HTTP/2's writer only once the writer's type (its itab) says it is HTTP/2's (Caddy's h2
+requests once became random status codes when it was read as HTTP/1's). Ground truth: the
+requests this test sends with curl, each answered with the version and status curl reports."""
+import json
 import os
-import re
 import subprocess
 
 import pytest
@@ -12,37 +13,61 @@ import pytest
 from conftest import APPS, HttpService, glimpse, metric_value, wait_for
 
 DURATION = "http_server_request_duration_seconds"
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 
-def curl(addr, path, version):
-    out = subprocess.run(["curl", "-sk", version, "-o", "/dev/null", "-w", "%{http_version} %{http_code}",
-                          f"https://{addr}{path}"], capture_output=True, text=True, timeout=10)
+def curl(url, version, *extra):
+    out = subprocess.run(["curl", "-sk", version, *extra, "-o", "/dev/null", "-w", "%{http_version} %{http_code}",
+                          url], capture_output=True, text=True, timeout=10)
     return out.stdout
 
 
-@pytest.mark.parametrize("binary", ["httpsvc-1.22", "httpsvc-1.23", "httpsvc-1.22-stripped", "httpsvc-1.23-stripped",
-                                    "httpsvc-1.26", "httpsvc-1.27-stripped"])
-def test_http2_is_counted_unmeasured_never_garbage(binary, run_glimpse):
+def exercise_and_check(svc, scheme, h2_flag, g):
+    base = f"{scheme}://{svc.addr}"
+    for _ in range(5):
+        assert curl(base + "/fast", h2_flag) == "2 200"
+    assert curl(base + "/status/418", h2_flag) == "2 418"
+    assert curl(base + "/status/503", h2_flag, "-H", f"traceparent: {TRACEPARENT}") == "2 503"
+    for _ in range(3):
+        assert curl(base + "/fast", "--http1.1") == "1.1 200"
+    assert curl(base + "/status/503", "--http1.1") == "1.1 503"
+    assert wait_for(lambda: g.value(DURATION + "_count") == 11), g.scrape_text()
+    samples = g.scrape()
+    want = {("/fast", "200", "2"): 5, ("/status/{code}", "418", "2"): 1, ("/status/{code}", "503", "2"): 1,
+            ("/fast", "200", "1.1"): 3, ("/status/{code}", "503", "1.1"): 1}
+    got = {(l["http_route"], l["http_response_status_code"], l["network_protocol_version"]): v
+           for n, l, v in samples if n == DURATION + "_count"}
+    assert got == want, g.scrape_text()  # exactly these: no garbage status, no other series
+    assert metric_value(samples, "glimpse_requests_unmeasured_total") == 0
+
+
+@pytest.mark.parametrize("binary", ["httpsvc-1.22", "httpsvc-1.23-stripped", "httpsvc-1.26", "httpsvc-1.27-stripped"])
+def test_http2_over_tls_measured_like_http1(binary, run_glimpse, tmp_path):
     svc = HttpService(binary, "-tls")
+    spans = tmp_path / "spans.jsonl"
+    try:
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--spans-out", str(spans), prometheus=True)
+        exercise_and_check(svc, "https", "--http2", g)
+        assert g.stop() == 0
+        assert "not measured" not in g.stderr(), g.stderr()
+    finally:
+        svc.stop()
+    servers = [json.loads(l) for l in spans.read_text().splitlines()]
+    versions = sorted(s["attributes"]["network.protocol.version"] for s in servers)
+    assert versions == ["1.1"] * 4 + ["2"] * 7
+    # The incoming traceparent is joined on HTTP/2 as on HTTP/1.
+    joined = [s for s in servers if s.get("parent_span_id") == "b7ad6b7169203331"]
+    assert len(joined) == 1 and joined[0]["trace_id"] == TRACEPARENT[3:35]
+    assert joined[0]["attributes"]["http.response.status_code"] == 503 and joined[0]["status"] == "error"
+
+
+@pytest.mark.parametrize("binary", ["httpsvc-1.26-stripped", "httpsvc-1.27"])
+def test_h2c_measured_like_http1(binary, run_glimpse):
+    svc = HttpService(binary, "-h2c")
     try:
         g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
-        for _ in range(5):
-            assert curl(svc.addr, "/fast", "--http2") == "2 200"
-        assert curl(svc.addr, "/status/418", "--http2") == "2 418"
-        for _ in range(3):
-            assert curl(svc.addr, "/fast", "--http1.1") == "1.1 200"
-        assert curl(svc.addr, "/status/503", "--http1.1") == "1.1 503"
-        assert wait_for(lambda: g.value("glimpse_requests_unmeasured_total") == 6 and
-                        g.value(DURATION + "_count") == 4), g.scrape_text()
-        samples = g.scrape()
-        statuses = {l["http_response_status_code"] for n, l, v in samples if n == DURATION + "_count"}
-        assert statuses == {"200", "503"}, g.scrape_text()  # exactly the HTTP/1 ones: no garbage
-        assert metric_value(samples, DURATION + "_count", http_route="/fast") == 3
+        exercise_and_check(svc, "http", "--http2-prior-knowledge", g)
         assert g.stop() == 0
-        said = [l for l in g.stderr().splitlines() if "not measured" in l]
-        # The writer's type as the binary names it (Go 1.27 renamed it).
-        assert len(said) == 1 and re.search(r"net/http\.(\(\*http2responseWriter\)|http2ResponseWriter) \(HTTP/2\)",
-                                            said[0]), g.stderr()
     finally:
         svc.stop()
 

@@ -32,9 +32,16 @@ static const struct wanted_field wanted[] = {
 	{ "database/sql.driverConn", "ci", 9, false },
 	{ "runtime.g", "m", 10, false },
 	{ "runtime.m", "curg", 11, false },
+	{ "net/http.Request", "ProtoMajor", 12, true },
+	{ "net/http.Request", "ProtoMinor", 13, true },
+	/* A binary has one of the two HTTP/2 servers' types; both fill the same slots. */
+	{ "net/http.http2responseWriter", "rws", 14, false },
+	{ "net/http/internal/http2.responseWriter", "rws", 14, false },
+	{ "net/http.http2responseWriterState", "status", 15, false },
+	{ "net/http/internal/http2.responseWriterState", "status", 15, false },
 };
-#define NWANTED (sizeof(wanted) / sizeof(wanted[0]))
-_Static_assert(sizeof(struct go_http_offsets) == NWANTED * sizeof(int32_t), "one slot per field");
+#define NWANTED	    (sizeof(wanted) / sizeof(wanted[0]))
+#define NHTTP_SLOTS (sizeof(struct go_http_offsets) / sizeof(int32_t))
 
 /* The memory fields are not required here: without them go_runtime reports no memory. */
 static const struct wanted_field runtime_wanted[] = {
@@ -205,7 +212,7 @@ const char *go_offsets_field_name(enum go_offsets_set set, size_t slot, char *bu
 
 size_t go_offsets_slots(enum go_offsets_set set)
 {
-	return set == GO_OFFSETS_HTTP ? NWANTED : NRUNTIME_WANTED;
+	return set == GO_OFFSETS_HTTP ? NHTTP_SLOTS : NRUNTIME_WANTED;
 }
 
 /* Rows the user supplied (go_offsets_add_row), looked up before the built-in table. */

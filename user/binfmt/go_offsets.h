@@ -25,6 +25,12 @@ struct go_http_offsets {
 	int32_t driverconn_ci;	     /* database/sql.driverConn.ci (driver.Conn), if linked */
 	int32_t g_m;		     /* runtime.g.m (*m) */
 	int32_t m_curg;		     /* runtime.m.curg (*g): the user goroutine an M runs */
+	int32_t request_proto_major; /* net/http.Request.ProtoMajor (int) */
+	int32_t request_proto_minor; /* net/http.Request.ProtoMinor (int) */
+	/* net/http's HTTP/2 server: the ResponseWriter's state and the status in it (the bundled
+	 * http2responseWriter(State) up to Go 1.26, net/http/internal/http2's from 1.27). */
+	int32_t h2_writer_rws;	 /* .rws (*responseWriterState) */
+	int32_t h2_state_status; /* responseWriterState.status (int) */
 };
 
 /* -1 marks a field the binary does not have. The mstats and gcControllerState fields beyond

@@ -211,10 +211,10 @@ int cmd_inspect(int argc, char **argv)
 		int major, minor;
 		if (sscanf(t.go_version, "go%d.%d", &major, &minor) != 2)
 			return GLIMPSE_EXIT_UNSUPPORTED_TARGET;
-		printf("\t{ \"%d.%d\", { %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d } },\n", major, minor,
-		       o->request_method, o->request_url, o->request_pat, o->pattern_str, o->url_path,
-		       o->url_host, o->response_status, o->response_statuscode, o->request_header,
-		       o->driverconn_ci, o->g_m, o->m_curg);
+		printf("\t{ \"%d.%d\", {", major, minor);
+		for (size_t i = 0; i < go_offsets_slots(GO_OFFSETS_HTTP); i++)
+			printf("%s %d", i ? "," : "", ((const int32_t *)o)[i]);
+		printf(" } },\n");
 		return 0;
 	}
 	printf("binary:      %s\n", t.binary);

@@ -35,12 +35,20 @@ static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *
 	snprintf(c->method, sizeof(c->method), "%s", http_method_normalize(method));
 	if (ev->kind == GOTRACE_SERVER) {
 		c->kind = CALL_HTTP_SERVER;
-		/* The HTTP/1 writer is known by address; anything else is named from its code. */
-		bool http1 = http1_pc && ev->driver_pc == http1_pc;
-		c->unmeasured =
-			!http1 && !go_response_writer_is_http1(drivers, (pid_t)ev->pid, ev->driver_pc,
-							       c->writer_type, sizeof(c->writer_type));
-		c->status = (uint16_t)semconv_http_server_status(ev->status);
+		/* The HTTP/1 writer is known by address; anything else is named from its code. The
+		 * status is the one read behind the writer of that type. */
+		enum go_writer_kind writer =
+			http1_pc && ev->driver_pc == http1_pc
+				? GO_WRITER_HTTP1
+				: go_response_writer_kind(drivers, (pid_t)ev->pid, ev->driver_pc,
+							  c->writer_type, sizeof(c->writer_type));
+		if (writer == GO_WRITER_HTTP1)
+			c->status = (uint16_t)semconv_http_server_status(ev->status);
+		else if (writer == GO_WRITER_HTTP2 && (ev->flags & GOTRACE_F_H2_STATUS))
+			c->status = (uint16_t)semconv_http_server_status(ev->status_h2);
+		else
+			c->unmeasured = true;
+		c->protocol_version = semconv_http_protocol_version(ev->proto_major, ev->proto_minor);
 		snprintf(c->path, sizeof(c->path), "%.*s", ev->path_len, ev->path);
 		snprintf(pattern, sizeof(pattern), "%.*s", ev->route_len, ev->route);
 		route_for_request(ev->route_len ? pattern : NULL, c->path, c->status, c->route,
@@ -95,8 +103,8 @@ void call_report_unmeasured(const struct call *c, bool *reported)
 	if (*reported)
 		return;
 	*reported = true;
-	bool h2 = strstr(c->writer_type, "http2") != NULL;
-	log_warn("process %u: requests served through %s%s are not measured (glimpse reads the status only "
-		 "behind net/http's HTTP/1 writer); they are counted in glimpse_requests_unmeasured_total",
-		 c->ev->pid, c->writer_type, h2 ? " (HTTP/2)" : "");
+	log_warn("process %u: requests served through %s are not measured (glimpse reads the status only "
+		 "behind net/http's own HTTP/1 and HTTP/2 writers); they are counted in "
+		 "glimpse_requests_unmeasured_total",
+		 c->ev->pid, c->writer_type);
 }

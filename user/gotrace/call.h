@@ -28,14 +28,16 @@ struct call {
 	char route[ROUTE_MAX];		     /* server: "" when no route matched */
 	char path[GOTRACE_PATH_LEN + 1];     /* server: the raw path (exported only if asked) */
 	uint16_t status;		     /* server: 200 for Go's implicit one; client: 0 = none */
+	const char *protocol_version;	     /* server: network.protocol.version, NULL: unknown */
 	char server_address[GOTRACE_HOST_LEN + 1];
 	uint16_t server_port; /* client: 0 = unknown */
 	const char *db_system;
 	char db_operation[32], db_collection[128];
 	bool error;
 	char error_type[16]; /* "" unless error */
-	/* A server call whose ResponseWriter glimpse does not understand (HTTP/2's, a wrapper's):
-	 * its status cannot be read, so it is not recorded — counted and reported instead. */
+	/* A server call whose ResponseWriter glimpse does not understand (a wrapper's, another
+	 * server's): its status cannot be read, so it is not recorded — counted and reported
+	 * instead. */
 	bool unmeasured;
 	char writer_type[96];
 };

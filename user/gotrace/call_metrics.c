@@ -19,6 +19,7 @@ void metrics_record_call(struct metrics_registry *reg, int target, const struct 
 		.method = c->method,
 		.status = c->status,
 		.route = c->kind == CALL_HTTP_SERVER ? c->route : NULL,
+		.protocol_version = c->protocol_version,
 		.server_address = c->server_address,
 		.server_port = c->server_port,
 		.duration_ns = c->duration_ns,

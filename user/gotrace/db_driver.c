@@ -19,7 +19,7 @@ struct entry {
 struct writer_entry {
 	pid_t pid;
 	uint64_t pc;
-	bool http1;
+	enum go_writer_kind kind;
 	char type[96];
 };
 
@@ -75,27 +75,44 @@ const char *db_driver_system(struct db_driver_cache *c, pid_t pid, uint64_t pc)
 	return system;
 }
 
-bool go_response_writer_is_http1(struct db_driver_cache *c, pid_t pid, uint64_t pc, char *type, size_t len)
+/* The writer's first method, Header, names its type. */
+static enum go_writer_kind writer_kind(const char *func)
 {
-	static const char http1[] = "net/http.(*response).Header";
+	static const struct {
+		const char *func;
+		enum go_writer_kind kind;
+	} known[] = {
+		{ "net/http.(*response).Header", GO_WRITER_HTTP1 },
+		{ "net/http.(*http2responseWriter).Header", GO_WRITER_HTTP2 }, /* Go <= 1.26 */
+		{ "net/http.http2ResponseWriter.Header", GO_WRITER_HTTP2 },    /* Go 1.27 */
+	};
+	for (size_t i = 0; func && i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(func, known[i].func))
+			return known[i].kind;
+	return GO_WRITER_OTHER;
+}
+
+enum go_writer_kind go_response_writer_kind(struct db_driver_cache *c, pid_t pid, uint64_t pc, char *type,
+					    size_t len)
+{
 	snprintf(type, len, "unknown");
 	if (!c || !pc)
-		return false;
+		return GO_WRITER_OTHER;
 	for (unsigned i = 0; i < CACHE_SLOTS; i++) {
 		const struct writer_entry *w = &c->writers[i];
 		if (w->pc == pc && w->pid == pid) {
 			snprintf(type, len, "%s", w->type);
-			return w->http1;
+			return w->kind;
 		}
 	}
 	if (!c->syms && !(c->syms = symbolizer_new()))
-		return false;
+		return GO_WRITER_OTHER;
 	if (!symbolizer_tracks(c->syms, pid))
 		symbolizer_track(c->syms, pid);
 	struct sym_frame f;
 	symbolizer_user(c->syms, pid, pc, false, &f);
 	struct writer_entry *w = &c->writers[c->next_writer++ % CACHE_SLOTS];
-	*w = (struct writer_entry){ .pid = pid, .pc = pc, .http1 = f.func && !strcmp(f.func, http1) };
+	*w = (struct writer_entry){ .pid = pid, .pc = pc, .kind = writer_kind(f.func) };
 	/* The type is the method's receiver: the name without ".Header". */
 	const char *dot = f.func ? strrchr(f.func, '.') : NULL;
 	if (f.func && dot)
@@ -103,7 +120,7 @@ bool go_response_writer_is_http1(struct db_driver_cache *c, pid_t pid, uint64_t 
 	else
 		snprintf(w->type, sizeof(w->type), "unknown");
 	snprintf(type, len, "%s", w->type);
-	return w->http1;
+	return w->kind;
 }
 
 void db_driver_cache_free(struct db_driver_cache *c)

@@ -97,6 +97,10 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		.driverconn_ci = o->driverconn_ci,
 		.g_m = o->g_m,
 		.m_curg = o->m_curg,
+		.request_proto_major = o->request_proto_major,
+		.request_proto_minor = o->request_proto_minor,
+		.h2_writer_rws = o->h2_writer_rws,
+		.h2_state_status = o->h2_state_status,
 	};
 	tr->skel->rodata->filter_pids = opts->shared;
 	tr->skel->rodata->tracing = opts->tracing;

@@ -214,19 +214,38 @@ int metrics_registry_add_target(struct metrics_registry *reg, const struct resou
 	return id;
 }
 
-static void record_server(struct target *t, const char *route, int method, uint16_t status, uint64_t ns)
+/* network.protocol.version as a small number for the series key (the port field, which
+ * server series do not use otherwise), and back. */
+static const char *const protocol_versions[] = { "", "1.0", "1.1", "2", "3" };
+
+static uint16_t protocol_index(const char *version)
+{
+	for (uint16_t i = 1; version && i < sizeof(protocol_versions) / sizeof(protocol_versions[0]); i++)
+		if (!strcmp(version, protocol_versions[i]))
+			return i;
+	return 0;
+}
+
+static void record_server(struct target *t, const char *route, int method, uint16_t status,
+			  const char *protocol_version, uint64_t ns)
 {
 	bool created;
 	/* No route (nothing matched) is no route: it takes no place under the cap. */
 	const char *r = route[0] ? route_table_intern(t->routes, route) : "";
 	if (!r)
 		return;
-	struct key k = { .kind = E_SERVER, .str = r, .status = status, .method = (uint8_t)method };
+	uint16_t proto = protocol_index(protocol_version);
+	struct key k = {
+		.kind = E_SERVER, .str = r, .port = proto, .status = status, .method = (uint8_t)method
+	};
 	struct server_series *s = entry_get(t, &k, &created);
 	if (!s)
 		return;
 	if (created)
-		*s = (struct server_series){ .route = r, .method = (uint8_t)method, .status = status };
+		*s = (struct server_series){ .route = r,
+					     .protocol_version = protocol_versions[proto],
+					     .method = (uint8_t)method,
+					     .status = status };
 	export_hist_record(&s->h, ns);
 
 	k = (struct key){ .kind = E_STAT, .str = r, .method = (uint8_t)method };
@@ -293,7 +312,8 @@ void metrics_registry_record(struct metrics_registry *reg, int target, const str
 	if (target >= 0 && (size_t)target < reg->ntargets && reg->targets[target]) {
 		struct target *t = reg->targets[target];
 		if (r->kind == HTTP_SERVER)
-			record_server(t, route, method, (uint16_t)status, r->duration_ns);
+			record_server(t, route, method, (uint16_t)status, r->protocol_version,
+				      r->duration_ns);
 		else
 			record_client(t, r, method);
 	}

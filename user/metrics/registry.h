@@ -21,14 +21,15 @@ enum http_kind {
 struct http_record {
 	enum http_kind kind;
 	const char *method;
-	uint16_t status;	    /* 0 = unknown: a server handler that wrote nothing (Go sends
+	uint16_t status;	      /* 0 = unknown: a server handler that wrote nothing (Go sends
 				     * 200), or a client request that got no response */
-	const char *path;	    /* server: URL path */
-	const char *pattern;	    /* server: ServeMux pattern, or NULL */
-	const char *route;	    /* server: the route already decided (gotrace/call.h), or NULL
+	const char *path;	      /* server: URL path */
+	const char *pattern;	      /* server: ServeMux pattern, or NULL */
+	const char *route;	      /* server: the route already decided (gotrace/call.h), or NULL
 				     * to derive it from pattern and path */
-	const char *server_address; /* client: host the request went to */
-	uint16_t server_port;	    /* client: 0 = unknown */
+	const char *protocol_version; /* server: network.protocol.version ("1.1", "2"), or NULL */
+	const char *server_address;   /* client: host the request went to */
+	uint16_t server_port;	      /* client: 0 = unknown */
 	uint64_t duration_ns;
 };
 

@@ -22,6 +22,7 @@ extern const char *const registry_methods[];
 /* Series are keyed by interned strings, so pointer equality is string equality. */
 struct server_series {
 	const char *route;
+	const char *protocol_version; /* a static string ("1.1"), "" when unknown */
 	uint8_t method;
 	uint16_t status;
 	struct export_hist h;

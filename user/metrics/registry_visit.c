@@ -43,6 +43,8 @@ static void server_sample(struct metric_sample *s, const struct server_series *s
 	attr_int(s, "http.response.status_code", ss->status);
 	if (ss->route[0]) /* nothing matched: http.route is left unset */
 		attr_str(s, "http.route", ss->route);
+	if (ss->protocol_version[0])
+		attr_str(s, "network.protocol.version", ss->protocol_version);
 	hist_sample(s, &ss->h);
 }
 

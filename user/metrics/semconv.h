@@ -39,4 +39,19 @@ static inline void semconv_http_error_type(unsigned status, char *buf, size_t le
 /* error.type of a failed database call: the driver's error type is not read (yet). */
 #define SEMCONV_DB_ERROR_TYPE "_OTHER"
 
+/* network.protocol.version from Request.ProtoMajor/ProtoMinor, as the SDKs spell it ("1.1",
+ * "2"); NULL when unknown (left unset). */
+static inline const char *semconv_http_protocol_version(unsigned major, unsigned minor)
+{
+	if (major == 1 && minor == 0)
+		return "1.0";
+	if (major == 1 && minor == 1)
+		return "1.1";
+	if (major == 2 && minor == 0)
+		return "2";
+	if (major == 3 && minor == 0)
+		return "3";
+	return NULL;
+}
+
 #endif

@@ -55,6 +55,7 @@ void span_json_write(FILE *out, const struct resource *res, const struct span_re
 	attr_int(out, &first, "http.response.status_code", s->status);
 	attr_str(out, &first, "http.route", s->route);
 	attr_str(out, &first, "url.path", s->url_path);
+	attr_str(out, &first, "network.protocol.version", s->protocol_version);
 	attr_str(out, &first, "server.address", s->server_address);
 	attr_int(out, &first, "server.port", s->server_port);
 	attr_str(out, &first, "db.system.name", s->db_system);

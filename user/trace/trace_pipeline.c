@@ -61,6 +61,7 @@ static void export_span(struct otlp_exporter *exp, const struct resource *res, c
 	add_int(&o, "http.response.status_code", s->status);
 	add_str(&o, "http.route", s->route);
 	add_str(&o, "url.path", s->url_path);
+	add_str(&o, "network.protocol.version", s->protocol_version);
 	add_str(&o, "server.address", s->server_address);
 	add_int(&o, "server.port", s->server_port);
 	add_str(&o, "db.system.name", s->db_system);

@@ -149,6 +149,7 @@ func main() {
 	flag.StringVar(&peer, "peer", "", "base URL of the peer server for /call")
 	secs := flag.Float64("t", 0, "exit after SECONDS (0: run until killed)")
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate (HTTP/2 offered by ALPN)")
+	h2c := flag.Bool("h2c", false, "also serve cleartext HTTP/2 (Go 1.24+)")
 	flag.Parse()
 	peer = strings.TrimRight(peer, "/")
 
@@ -166,6 +167,10 @@ func main() {
 		os.Exit(1)
 	}
 	srv := &http.Server{Handler: stripPrefix(mux), ReadHeaderTimeout: 10 * time.Second}
+	if *h2c && !enableH2C(srv) {
+		fmt.Fprintln(os.Stderr, "httpsvc: -h2c needs Go 1.24 or later")
+		os.Exit(2)
+	}
 	served := make(chan error, 1)
 	if *useTLS {
 		cert, err := selfSigned()
