@@ -462,10 +462,13 @@ static __always_inline int sql_leave(struct pt_regs *ctx, __u32 kind, __u64 erro
 	if (error_itab)
 		ev->flags |= GOTRACE_F_ERROR;
 	ev->query_len = copy_string(call.query_ptr, call.query_len, ev->query, GOTRACE_QUERY_LEN, &ev->flags);
-	/* dc.ci is the driver's connection (an interface): the first method in its itab is code
-	 * of the driver's package, which names the driver. */
+	/* dc.ci is the driver's connection, a driver.Conn: its itab's methods (Begin, Close,
+	 * Prepare, by name, from fun[] at 24) are code of the driver's package, which names the
+	 * driver. Close, because database/sql always calls it: the linker replaces a method no
+	 * code can call with runtime.unreachableMethod, as it does Begin in programs that never
+	 * start a transaction. */
 	__u64 itab = read_word(call.response, off.driverconn_ci);
-	ev->driver_pc = read_word(itab, 24);
+	ev->driver_pc = read_word(itab, 24 + 8);
 	submit(ev);
 	return 0;
 }

@@ -269,3 +269,22 @@ def test_db_operation_duration_metrics(run, run_glimpse, tmp_path):
     assert metric_value(m, name, db_operation_name="SELECT", db_collection_name="orders") == 1
     assert metric_value(m, name, error_type="_OTHER", db_collection_name="missing_table") == 1
     assert g.stop() == 0, g.stderr()
+
+
+@pytest.mark.parametrize("binary", ["sqlmin-1.23-stripped", "sqlmin-1.26"])
+def test_database_named_when_the_linker_dropped_unused_driver_methods(binary, run, tmp_path):
+    """A minimal SQLite service (one connection, QueryRow, no transactions): the linker replaces
+    the driver's Begin, which nothing calls, with runtime.unreachableMethod. Every query is still
+    SQLite's. Ground truth: the queries the service counts itself (/count)."""
+    import urllib.request
+    svc_, trace = run
+    svc = svc_(binary)
+    t = trace(svc.pid)
+    assert [svc.get(f"/q?id={i}") for i in (1, 2, 3)] == [200, 200, 404]
+    with urllib.request.urlopen(f"http://{svc.addr}/count", timeout=10) as r:
+        made = int(r.read())
+    spans = t.stop()
+    db = [s for s in spans if "db.system.name" in s["attributes"]]
+    assert len(db) == made == 3
+    assert {s["attributes"]["db.system.name"] for s in db} == {"sqlite"}
+    assert {s["name"] for s in db} == {"SELECT users"}
