@@ -10,7 +10,8 @@
  * read (handlers may rewrite them) and the trace context is made: joined from an incoming
  * traceparent header, or fresh. Client:
  * net/http.(*Transport).roundTrip. SQL: database/sql.(*DB).queryDC and execDC, which every
- * DB/Conn/Tx query and exec goes through (prepared Stmt calls do not).
+ * DB/Conn/Tx query and exec goes through, and (*Stmt).QueryContext and ExecContext, which
+ * every prepared statement's does (Query, QueryRow and Exec call them).
  *
  * Context is keyed by (pid, goroutine): the g pointer under Go's register ABI. A goroutine
  * started while a request is in flight inherits its context through runtime.newproc1, so
@@ -453,6 +454,37 @@ int BPF_KPROBE(sql_exec_enter)
 	return enter(ctx, GOTRACE_SQL_EXEC, st);
 }
 
+/* (*Stmt).QueryContext / ExecContext(ctx, args ...any): the receiver in arg 1, whose query
+ * is the statement's text. */
+static __always_inline int stmt_enter(struct pt_regs *ctx, __u32 kind)
+{
+	if (off.stmt_query < 0 || off.stmt_css < 0)
+		return 0;
+	struct call_state *st = new_call_state();
+	if (!st)
+		return 0;
+	__u64 stmt = GO_ARG1(ctx);
+	struct go_string_header q = {};
+	if (bpf_probe_read_user(&q, sizeof(q), (void *)(stmt + off.stmt_query)))
+		return 0;
+	st->args.response = stmt;
+	st->args.query_ptr = q.ptr;
+	st->args.query_len = q.len;
+	return enter(ctx, kind, st);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(stmt_query_enter)
+{
+	return stmt_enter(ctx, GOTRACE_STMT_QUERY);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(stmt_exec_enter)
+{
+	return stmt_enter(ctx, GOTRACE_STMT_EXEC);
+}
+
 static __always_inline int sql_leave(struct pt_regs *ctx, __u32 kind, __u64 error_itab)
 {
 	struct call_args call;
@@ -462,6 +494,10 @@ static __always_inline int sql_leave(struct pt_regs *ctx, __u32 kind, __u64 erro
 	if (error_itab)
 		ev->flags |= GOTRACE_F_ERROR;
 	ev->query_len = copy_string(call.query_ptr, call.query_len, ev->query, GOTRACE_QUERY_LEN, &ev->flags);
+	/* A statement: the connection it ran on is the first it is prepared on, s.css[0].dc
+	 * (none for a transaction's statement: the database is then not named). */
+	if (kind == GOTRACE_STMT_QUERY || kind == GOTRACE_STMT_EXEC)
+		call.response = read_word(read_word(call.response, off.stmt_css), off.connstmt_dc);
 	/* dc.ci is the driver's connection, a driver.Conn: its itab's methods (Begin, Close,
 	 * Prepare, by name, from fun[] at 24) are code of the driver's package, which names the
 	 * driver. Close, because database/sql always calls it: the linker replaces a method no
@@ -485,6 +521,19 @@ SEC("uprobe")
 int BPF_KPROBE(sql_exec_return)
 {
 	return sql_leave(ctx, GOTRACE_SQL_EXEC, GO_ARG3(ctx));
+}
+
+/* Stmt.QueryContext returns (*Rows, error), ExecContext (Result, error), as queryDC/execDC. */
+SEC("uprobe")
+int BPF_KPROBE(stmt_query_return)
+{
+	return sql_leave(ctx, GOTRACE_STMT_QUERY, GO_ARG2(ctx));
+}
+
+SEC("uprobe")
+int BPF_KPROBE(stmt_exec_return)
+{
+	return sql_leave(ctx, GOTRACE_STMT_EXEC, GO_ARG3(ctx));
 }
 
 /* runtime.newproc1(fn, callergp, ...) *g returns the new goroutine. One probe, at its RETs

@@ -13,10 +13,12 @@
 #define GOTRACE_QUERY_LEN  256
 
 enum gotrace_kind {
-	GOTRACE_SERVER = 1,    /* net/http.serverHandler.ServeHTTP */
-	GOTRACE_CLIENT = 2,    /* net/http.(*Transport).roundTrip */
-	GOTRACE_SQL_QUERY = 3, /* database/sql.(*DB).queryDC */
-	GOTRACE_SQL_EXEC = 4,  /* database/sql.(*DB).execDC */
+	GOTRACE_SERVER = 1,	/* net/http.serverHandler.ServeHTTP */
+	GOTRACE_CLIENT = 2,	/* net/http.(*Transport).roundTrip */
+	GOTRACE_SQL_QUERY = 3,	/* database/sql.(*DB).queryDC */
+	GOTRACE_SQL_EXEC = 4,	/* database/sql.(*DB).execDC */
+	GOTRACE_STMT_QUERY = 5, /* database/sql.(*Stmt).QueryContext: prepared statements */
+	GOTRACE_STMT_EXEC = 6,	/* database/sql.(*Stmt).ExecContext */
 };
 
 enum gotrace_flags {
@@ -65,6 +67,7 @@ struct gotrace_offsets {
 	__s32 g_m, m_curg;
 	__s32 request_proto_major, request_proto_minor;
 	__s32 h2_writer_rws, h2_state_status;
+	__s32 stmt_query, stmt_css, connstmt_dc;
 };
 
 /* How the binary's maps are laid out, for the Header walk (bpf/gomap.bpf.h). */

@@ -29,6 +29,9 @@ func main() {
 		http.Get(os.Args[1])
 		db, _ := sql.Open(os.Args[1], "")
 		db.Exec("")
+		if stmt, err := db.Prepare(""); err == nil {
+			stmt.Exec()
+		}
 	}
 	http.ListenAndServe("127.0.0.1:0", nil)
 }
@@ -43,7 +46,8 @@ out="$top/user/binfmt/go_offsets_table.h"
 	echo " * Order of each row: Request.Method, Request.URL, Request.pat, pattern.str, URL.Path,"
 	echo " * URL.Host, response.status, Response.StatusCode, Request.Header, driverConn.ci, g.m,"
 	echo " * m.curg, Request.ProtoMajor, Request.ProtoMinor, HTTP/2 responseWriter.rws,"
-	echo " * responseWriterState.status (-1: the version has no such field). */"
+	echo " * responseWriterState.status, Stmt.query, Stmt.css, connStmt.dc (-1: the version has no"
+	echo " * such field). */"
 	echo "#ifndef GLIMPSE_GO_OFFSETS_TABLE_H"
 	echo "#define GLIMPSE_GO_OFFSETS_TABLE_H"
 	echo

@@ -83,11 +83,12 @@ EXPECTED_TREES = [
     ("GET /many", ["INSERT orders", "SELECT orders", "SELECT users"]),
     ("GET /one", ["SELECT users"]),
     ("GET /spawn", ["SELECT users"]),
+    ("GET /stmt", ["INSERT orders", "SELECT users"]),  # prepared statements (*sql.Stmt)
 ]
 
 
 def exercise(svc):
-    assert [svc.get(p) for p in ("/one", "/many", "/spawn", "/fail")] == [200, 200, 200, 500]
+    assert [svc.get(p) for p in ("/one", "/many", "/spawn", "/fail", "/stmt")] == [200, 200, 200, 500, 200]
 
 
 @pytest.mark.parametrize("binary", ["dbsvc-1.19", "dbsvc-1.21-stripped", "dbsvc-1.22", "dbsvc-1.23-stripped", "dbsvc-1.26", "dbsvc-1.27-stripped"])
@@ -130,6 +131,12 @@ def test_postgres_and_traceparent_join(run, tmp_path):
         front_spans, peer_spans = t_front.stop(), t_peer.stop()
     assert {s["attributes"].get("db.system.name") for s in front_spans if s["name"].startswith("SELECT")} == \
         {"postgresql"}
+    # Prepared statements, with PostgreSQL's placeholders, under their request.
+    stmt_root = next(s for s in front_spans if s["name"] == "GET /stmt")
+    assert sorted((s["attributes"]["db.system.name"], s["attributes"]["db.query.text"]) for s in front_spans
+                  if s.get("parent_span_id") == stmt_root["span_id"]) == [
+        ("postgresql", "INSERT INTO orders (user_id, total) VALUES ($1, $2)"),
+        ("postgresql", "SELECT name FROM users WHERE id = $1")]
     joined = [s for s in front_spans + peer_spans if s["trace_id"] == TRACE_ID]
     servers = sorted((s["resource"]["process.pid"], s["name"], s.get("parent_span_id")) for s in joined
                      if s["kind"] == "server")

@@ -39,6 +39,9 @@ static const struct wanted_field wanted[] = {
 	{ "net/http/internal/http2.responseWriter", "rws", 14, false },
 	{ "net/http.http2responseWriterState", "status", 15, false },
 	{ "net/http/internal/http2.responseWriterState", "status", 15, false },
+	{ "database/sql.Stmt", "query", 16, false },
+	{ "database/sql.Stmt", "css", 17, false },
+	{ "database/sql.connStmt", "dc", 18, false },
 };
 #define NWANTED	    (sizeof(wanted) / sizeof(wanted[0]))
 #define NHTTP_SLOTS (sizeof(struct go_http_offsets) / sizeof(int32_t))

@@ -31,6 +31,9 @@ struct go_http_offsets {
 	 * http2responseWriter(State) up to Go 1.26, net/http/internal/http2's from 1.27). */
 	int32_t h2_writer_rws;	 /* .rws (*responseWriterState) */
 	int32_t h2_state_status; /* responseWriterState.status (int) */
+	int32_t stmt_query;	 /* database/sql.Stmt.query (string) */
+	int32_t stmt_css;	 /* database/sql.Stmt.css ([]connStmt: the connections it is prepared on) */
+	int32_t connstmt_dc;	 /* database/sql.connStmt.dc (*driverConn) */
 };
 
 /* -1 marks a field the binary does not have. The mstats and gcControllerState fields beyond

@@ -91,6 +91,8 @@ bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers
 		return !out->unmeasured;
 	case GOTRACE_SQL_QUERY:
 	case GOTRACE_SQL_EXEC:
+	case GOTRACE_STMT_QUERY:
+	case GOTRACE_STMT_EXEC:
 		decode_db(ev, drivers, out);
 		return true;
 	default:

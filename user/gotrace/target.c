@@ -116,6 +116,8 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 		[GO_HOOK_CLIENT] = "net/http.(*Transport).roundTrip",
 		[GO_HOOK_SQL_QUERY] = "database/sql.(*DB).queryDC",
 		[GO_HOOK_SQL_EXEC] = "database/sql.(*DB).execDC",
+		[GO_HOOK_STMT_QUERY] = "database/sql.(*Stmt).QueryContext",
+		[GO_HOOK_STMT_EXEC] = "database/sql.(*Stmt).ExecContext",
 		[GO_HOOK_SPAWN] = "runtime.newproc1",
 	};
 	for (int i = 0; i < GO_NR_HOOKS; i++) {

@@ -23,11 +23,13 @@ struct go_hook {
 
 /* The functions glimpse probes, in the order the tracer attaches them. */
 enum go_hook_id {
-	GO_HOOK_SERVER,	   /* net/http.serverHandler.ServeHTTP */
-	GO_HOOK_CLIENT,	   /* net/http.(*Transport).roundTrip */
-	GO_HOOK_SQL_QUERY, /* database/sql.(*DB).queryDC */
-	GO_HOOK_SQL_EXEC,  /* database/sql.(*DB).execDC */
-	GO_HOOK_SPAWN,	   /* runtime.newproc1: goroutine lineage for trace context */
+	GO_HOOK_SERVER,	    /* net/http.serverHandler.ServeHTTP */
+	GO_HOOK_CLIENT,	    /* net/http.(*Transport).roundTrip */
+	GO_HOOK_SQL_QUERY,  /* database/sql.(*DB).queryDC */
+	GO_HOOK_SQL_EXEC,   /* database/sql.(*DB).execDC */
+	GO_HOOK_STMT_QUERY, /* database/sql.(*Stmt).QueryContext */
+	GO_HOOK_STMT_EXEC,  /* database/sql.(*Stmt).ExecContext */
+	GO_HOOK_SPAWN,	    /* runtime.newproc1: goroutine lineage for trace context */
 	GO_NR_HOOKS,
 };
 

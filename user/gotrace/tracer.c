@@ -101,6 +101,9 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		.request_proto_minor = o->request_proto_minor,
 		.h2_writer_rws = o->h2_writer_rws,
 		.h2_state_status = o->h2_state_status,
+		.stmt_query = o->stmt_query,
+		.stmt_css = o->stmt_css,
+		.connstmt_dc = o->connstmt_dc,
 	};
 	tr->skel->rodata->filter_pids = opts->shared;
 	tr->skel->rodata->tracing = opts->tracing;
@@ -123,6 +126,8 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		[GO_HOOK_CLIENT] = { p->client_enter, p->client_return },
 		[GO_HOOK_SQL_QUERY] = { p->sql_query_enter, p->sql_query_return },
 		[GO_HOOK_SQL_EXEC] = { p->sql_exec_enter, p->sql_exec_return },
+		[GO_HOOK_STMT_QUERY] = { p->stmt_query_enter, p->stmt_query_return },
+		[GO_HOOK_STMT_EXEC] = { p->stmt_exec_enter, p->stmt_exec_return },
 		[GO_HOOK_SPAWN] = { NULL, p->spawn_return }, /* returns only: see gotrace.bpf.c */
 	};
 	err = 0;

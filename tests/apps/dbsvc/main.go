@@ -54,9 +54,10 @@ import (
 )
 
 var (
-	db     *sql.DB
-	peer   string
-	client = &http.Client{
+	db         *sql.DB
+	driverName string // "sqlite3" or "postgres"
+	peer       string
+	client     = &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
 			Proxy:               nil, // never go through $http_proxy to reach the peer
@@ -206,6 +207,42 @@ func spawn(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, strings.Join(res.names, ","))
 }
 
+// placeholder is the driver's spelling of the n-th statement argument.
+func placeholder(n int) string {
+	if driverName == "postgres" {
+		return fmt.Sprintf("$%d", n)
+	}
+	return "?"
+}
+
+// stmt runs prepared statements: a query (QueryRow) and an exec, each through a *sql.Stmt.
+func stmt(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	query, err := db.PrepareContext(ctx, "SELECT name FROM users WHERE id = "+placeholder(1))
+	if err != nil {
+		dbError(w, err)
+		return
+	}
+	defer query.Close()
+	insert, err := db.PrepareContext(ctx, "INSERT INTO orders (user_id, total) VALUES ("+placeholder(1)+", "+
+		placeholder(2)+")")
+	if err != nil {
+		dbError(w, err)
+		return
+	}
+	defer insert.Close()
+	var name string
+	if err := query.QueryRowContext(ctx, 2).Scan(&name); err != nil {
+		dbError(w, err)
+		return
+	}
+	if _, err := insert.ExecContext(ctx, 2, 7); err != nil {
+		dbError(w, err)
+		return
+	}
+	io.WriteString(w, name)
+}
+
 func fail(w http.ResponseWriter, r *http.Request) {
 	_, err := names(r.Context(), "SELECT * FROM missing_table")
 	if err == nil {
@@ -251,16 +288,15 @@ func main() {
 	flag.Parse()
 	peer = strings.TrimRight(peer, "/")
 
-	var driver string
 	var err error
-	db, driver, err = open(*dsn)
+	db, driverName, err = open(*dsn)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dbsvc:", err)
 		os.Exit(2)
 	}
 	db.SetMaxOpenConns(4)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	err = setup(ctx, driver)
+	err = setup(ctx, driverName)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dbsvc: setup:", err)
@@ -272,6 +308,7 @@ func main() {
 	mux.HandleFunc("/many", many)
 	mux.HandleFunc("/spawn", spawn)
 	mux.HandleFunc("/fail", fail)
+	mux.HandleFunc("/stmt", stmt)
 	mux.HandleFunc("/call", call)
 
 	ln, err := net.Listen("tcp", *addr)
