@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Go request tracing: HTTP server and client calls and database/sql queries, each measured
  * from a uprobe at the function's entry to one at whichever RET it leaves by — 2 hits per
- * call, the minimum that gives a duration. Never uretprobes: they break when Go moves a
- * goroutine stack.
+ * call, the minimum that gives a duration (an HTTP request, HTTP/1 or HTTP/2: 2; each SQL call
+ * in it: 2 more; with traces, each goroutine the request starts: 1, at newproc1's return).
+ * Every hit is counted (GOTRACE_PROBE_HITS) and the tests hold the budget to these numbers.
+ * Never uretprobes: they break when Go moves a goroutine stack.
  *
  * Server: net/http.serverHandler.ServeHTTP is the one function every HTTP/1 request passes
  * through with both the *Request and the *response in hand; by its return the handler has set
@@ -276,6 +278,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, struct call_st
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	if (!traced(pid))
 		return 0;
+	count(GOTRACE_PROBE_HITS);
 	struct call_key key = { .g = GO_G(ctx), .pid = pid, .kind = kind };
 	st->start_ns = bpf_ktime_get_ns();
 	if (kind == GOTRACE_SERVER)
@@ -320,6 +323,7 @@ static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 ki
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	if (!traced(pid))
 		return NULL;
+	count(GOTRACE_PROBE_HITS);
 	struct call_key key = { .g = GO_G(ctx), .pid = pid, .kind = kind };
 	struct call_state *st = bpf_map_lookup_elem(&calls, &key);
 	if (!st) {
@@ -546,6 +550,7 @@ int BPF_KPROBE(spawn_return)
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	if (!traced(pid))
 		return 0;
+	count(GOTRACE_PROBE_HITS);
 	__u64 m = read_word(GO_G(ctx), off.g_m);
 	__u64 caller = read_word(m, off.m_curg);
 	struct goroutine_key child = { .g = GO_ARG1(ctx), .pid = pid };

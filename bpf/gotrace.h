@@ -81,6 +81,7 @@ enum gotrace_counter {
 	GOTRACE_EVENTS_DROPPED,
 	GOTRACE_STATE_MISSING,	 /* a return with no matching entry (attached mid-call) */
 	GOTRACE_HEADERS_TOO_BIG, /* a Header map beyond the walk's bound: traceparent not looked for */
+	GOTRACE_PROBE_HITS,	 /* uprobe hits in traced processes: the cost the target pays */
 	GOTRACE_NR_COUNTERS,
 };
 

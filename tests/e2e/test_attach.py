@@ -106,6 +106,31 @@ def test_red_metrics_exact(binary, services, attach, tmp_path):
     assert a.stop() == 0
 
 
+@pytest.mark.parametrize("binary", ["httpsvc-1.22-stripped", "httpsvc-1.27"])
+def test_probe_budget_http(binary, services, attach):
+    """The cost the target pays: 2 uprobe hits per request (entry and return of
+    serverHandler.ServeHTTP), counted by glimpse itself, as long as no spans are asked for."""
+    svc = services(binary)
+    a = attach(svc.pid, "--no-live")
+    for _ in range(20):
+        svc.get("/fast")
+    assert wait_for(lambda: a.value(DURATION + "_count") == 20)
+    assert wait_for(lambda: a.value("glimpse_probe_hits_total") == 40), a.scrape_text()
+
+
+def test_probe_budget_sql(services, attach, tmp_path):
+    """2 more hits per SQL call, prepared (*sql.Stmt) or not. Ground truth: /one makes one query,
+    /stmt one prepared query and one prepared exec (tests/apps/dbsvc)."""
+    svc = services("dbsvc-1.26-stripped", "-db", f"sqlite:{tmp_path}/db.sqlite")
+    a = attach(svc.pid, "--no-live")
+    for _ in range(5):
+        assert svc.get("/one") == 200
+        assert svc.get("/stmt") == 200
+    assert wait_for(lambda: a.value(DURATION + "_count") == 10)
+    assert wait_for(lambda: a.value("db_client_operation_duration_seconds_count") == 15), a.scrape_text()
+    assert wait_for(lambda: a.value("glimpse_probe_hits_total") == 5 * (2 + 2) + 5 * (2 + 2 + 2)), a.scrape_text()
+
+
 def test_active_requests_and_route_heuristics(services, attach):
     svc = services("httpsvc-1.21-stripped")
     a = attach(svc.pid, "--no-live")

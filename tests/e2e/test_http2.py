@@ -67,6 +67,8 @@ def test_h2c_measured_like_http1(binary, run_glimpse):
     try:
         g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
         exercise_and_check(svc, "http", "--http2-prior-knowledge", g)
+        # HTTP/2 costs what HTTP/1 does: 2 uprobe hits per request (no spans, so no lineage probe).
+        assert wait_for(lambda: g.value("glimpse_probe_hits_total") == 2 * 11), g.scrape_text()
         assert g.stop() == 0
     finally:
         svc.stop()

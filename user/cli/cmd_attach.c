@@ -122,7 +122,7 @@ struct attach_ctx {
 	/* Read from the tracer's maps on the event thread and served from here, so exporter
 	 * threads never touch the tracer (which goes away before they do). */
 	_Atomic int64_t active_requests;
-	_Atomic uint64_t events_dropped, spans_sampled, spans_unsampled, unmeasured;
+	_Atomic uint64_t events_dropped, spans_sampled, spans_unsampled, unmeasured, probe_hits;
 	uint64_t http1_writer_pc; /* net/http.(*response).Header in the target */
 	bool unmeasured_reported;
 };
@@ -161,6 +161,12 @@ static double events_dropped(void *ctx, int target)
 	return (double)((struct attach_ctx *)ctx)->events_dropped;
 }
 
+static double probe_hits(void *ctx, int target)
+{
+	(void)target;
+	return (double)((struct attach_ctx *)ctx)->probe_hits;
+}
+
 static void refresh_span_gauges(struct attach_ctx *a)
 {
 	if (a->traces) {
@@ -174,6 +180,7 @@ static void refresh_tracer_gauges(struct attach_ctx *a)
 {
 	a->active_requests = go_tracer_active_requests(a->tracer, a->pid);
 	a->events_dropped = go_tracer_events_dropped(a->tracer);
+	a->probe_hits = go_tracer_probe_hits(a->tracer);
 	refresh_span_gauges(a);
 }
 
@@ -363,8 +370,12 @@ int cmd_attach(int argc, char **argv)
 				   false);
 	metrics_registry_add_gauge(
 		a.reg, "glimpse.requests.unmeasured", "",
-		"Server requests not measured: their ResponseWriter is not net/http's HTTP/1 one.", true,
-		requests_unmeasured, &a, false);
+		"Server requests not measured: their ResponseWriter is not net/http's HTTP/1 "
+		"or HTTP/2 one.",
+		true, requests_unmeasured, &a, false);
+	metrics_registry_add_gauge(a.reg, "glimpse.probe.hits", "",
+				   "Uprobe hits in the target: each costs it a trap into the kernel.", true,
+				   probe_hits, &a, false);
 	pm = process_metrics_new(a.reg, run.sched, &rc);
 	if (!pm)
 		goto out;

@@ -214,6 +214,11 @@ uint64_t go_tracer_headers_too_big(const struct go_tracer *tr)
 	return counter_total(tr, GOTRACE_HEADERS_TOO_BIG);
 }
 
+uint64_t go_tracer_probe_hits(const struct go_tracer *tr)
+{
+	return counter_total(tr, GOTRACE_PROBE_HITS);
+}
+
 int go_tracer_probe_count(const struct go_tracer *tr)
 {
 	return tr->nlinks;

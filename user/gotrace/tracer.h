@@ -42,6 +42,8 @@ uint64_t go_tracer_events_dropped(const struct go_tracer *tr);
 /* Requests whose Header map was too large for the BPF walk: their traceparent was not looked
  * for, and their spans began new traces. */
 uint64_t go_tracer_headers_too_big(const struct go_tracer *tr);
+/* Uprobe hits in the traced processes so far (glimpse_probe_hits_total). */
+uint64_t go_tracer_probe_hits(const struct go_tracer *tr);
 /* Number of uprobes attached. */
 int go_tracer_probe_count(const struct go_tracer *tr);
 /* Detaches every probe (the target keeps running untouched), drains, frees. */
