@@ -79,7 +79,8 @@ struct agent_targets {
 	_Atomic uint64_t events_dropped; /* of every tracer, stopped ones included */
 	_Atomic uint64_t events_unattributed;
 	_Atomic uint64_t unmeasured; /* server requests whose status cannot be read */
-	uint64_t dropped_by_stopped;
+	_Atomic uint64_t probe_hits; /* of every tracer, stopped ones included */
+	uint64_t dropped_by_stopped, hits_by_stopped;
 	struct pending *pending; /* insertion order: oldest first */
 };
 
@@ -175,6 +176,7 @@ static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const stru
 static void binary_stop(struct agent_targets *ts, struct binary *b)
 {
 	ts->dropped_by_stopped += go_tracer_events_dropped(b->tracer);
+	ts->hits_by_stopped += go_tracer_probe_hits(b->tracer);
 	uint64_t t0 = clock_mono_ns();
 	go_tracer_stop(b->tracer);
 	log_debug("probes on binary %lu:%lu detached in %.3f s", (unsigned long)b->key.dev,
@@ -395,15 +397,18 @@ void targets_tick(struct agent_targets *ts)
 			targets_exit(ts, t->pid);
 		}
 	}
-	uint64_t now = clock_mono_ns(), dropped = ts->dropped_by_stopped;
+	uint64_t now = clock_mono_ns(), dropped = ts->dropped_by_stopped, hits = ts->hits_by_stopped;
 	struct binary *b, *btmp;
 	HASH_ITER (hh, ts->binaries, b, btmp) {
 		if (b->users == 0 && now - b->idle_since_ns > BINARY_IDLE_NS)
 			binary_stop(ts, b);
 	}
-	HASH_ITER (hh, ts->binaries, b, btmp)
+	HASH_ITER (hh, ts->binaries, b, btmp) {
 		dropped += go_tracer_events_dropped(b->tracer);
+		hits += go_tracer_probe_hits(b->tracer);
+	}
 	ts->events_dropped = dropped;
+	ts->probe_hits = hits;
 }
 
 int targets_profile_pids(struct agent_targets *ts, bool offcpu, pid_t *pids, int max, int *hz)
@@ -438,6 +443,12 @@ static double events_dropped_value(void *ctx, int target)
 	return (double)((struct agent_targets *)ctx)->events_dropped;
 }
 
+static double probe_hits_value(void *ctx, int target)
+{
+	(void)target;
+	return (double)((struct agent_targets *)ctx)->probe_hits;
+}
+
 static double unmeasured_value(void *ctx, int target)
 {
 	(void)target;
@@ -465,10 +476,14 @@ struct agent_targets *targets_new(const struct targets_consumers *c)
 	    metrics_registry_add_gauge(c->reg, "glimpse.agent.events_unattributed", "",
 				       "Traced events of a process the agent no longer knew.", true,
 				       events_unattributed_value, ts, false) ||
-	    metrics_registry_add_gauge(
-		    c->reg, "glimpse.requests.unmeasured", "",
-		    "Server requests not measured: their ResponseWriter is not net/http's HTTP/1 one.", true,
-		    unmeasured_value, ts, false)) {
+	    metrics_registry_add_gauge(c->reg, "glimpse.requests.unmeasured", "",
+				       "Server requests not measured: their ResponseWriter is not net/http's "
+				       "HTTP/1 or HTTP/2 one.",
+				       true, unmeasured_value, ts, false) ||
+	    metrics_registry_add_gauge(c->reg, "glimpse.probe.hits", "",
+				       "Uprobe hits in the instrumented processes: each costs a trap into "
+				       "the kernel.",
+				       true, probe_hits_value, ts, false)) {
 		targets_free(ts);
 		return NULL;
 	}
@@ -485,6 +500,7 @@ void targets_remove_all(struct agent_targets *ts)
 	HASH_ITER (hh, ts->binaries, b, btmp)
 		binary_stop(ts, b);
 	ts->events_dropped = ts->dropped_by_stopped;
+	ts->probe_hits = ts->hits_by_stopped;
 }
 
 void targets_free(struct agent_targets *ts)
