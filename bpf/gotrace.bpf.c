@@ -128,6 +128,14 @@ static __always_inline bool traced(__u32 pid)
 	return !filter_pids || bpf_map_lookup_elem(&target_pids, &pid);
 }
 
+/* Per process: where the interface types the local-port walk recognises lie. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct gotrace_types);
+	__uint(max_entries, 4096);
+} types SEC(".maps");
+
 /* Requests in flight per process (http.server.active_requests). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -357,12 +365,63 @@ static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 ki
 	ev->proto_major = st->proto_major;
 	ev->proto_minor = st->proto_minor;
 	ev->status_h2 = 0;
+	ev->local_port = 0;
 	__builtin_memcpy(ev->method, st->method, sizeof(ev->method));
 	__builtin_memcpy(ev->host, st->host, sizeof(ev->host));
 	if (kind == GOTRACE_SERVER || kind == GOTRACE_CLIENT)
 		__builtin_memcpy(ev->path, st->path, sizeof(ev->path));
 	bpf_map_delete_elem(&calls, &key);
 	return ev;
+}
+
+/* An interface value's first method: which type it holds (0 if unreadable). */
+static __always_inline __u64 iface_type(__u64 iface_at)
+{
+	return read_word(read_word(iface_at, 0), 24);
+}
+
+#define CONN_MAX_WRAPS 3 /* tls.Conn around unencryptedNetConnInTLSConn around TCPConn */
+
+/* The local TCP port of a server request's connection, 0 when unknown. The writer's type
+ * says where its connection is: HTTP/1's *response → conn.rwc, HTTP/2's writer → its state's
+ * serverConn.conn. The net.Conn is unwrapped through TLS (and h2c's wrapper) to a *TCPConn,
+ * whose netFD's laddr is a *TCPAddr: every step is taken only after its type is checked. */
+static __always_inline __u16 local_port(__u32 pid, __u64 writer_type, __u64 writer)
+{
+	struct gotrace_types *ty = bpf_map_lookup_elem(&types, &pid);
+	if (!ty || !writer_type || off.tcpaddr_port < 0 || off.netfd_laddr < 0 || off.netconn_fd < 0)
+		return 0;
+	__u64 holder, conn; /* conn: where a net.Conn interface value (itab, data) lies */
+	if (writer_type == ty->h1_writer && off.response_conn >= 0 && off.conn_rwc >= 0) {
+		holder = read_word(writer, off.response_conn);
+		conn = holder + off.conn_rwc;
+	} else if (writer_type == ty->h2_writer && off.h2_writer_rws >= 0 && off.h2_state_conn >= 0 &&
+		   off.h2_serverconn_conn >= 0) {
+		holder = read_word(read_word(writer, off.h2_writer_rws), off.h2_state_conn);
+		conn = holder + off.h2_serverconn_conn;
+	} else {
+		return 0;
+	}
+	if (!holder)
+		return 0;
+	for (int i = 0; i < CONN_MAX_WRAPS; i++) {
+		__u64 type = iface_type(conn), data = read_word(conn, 8);
+		if (!type || !data)
+			return 0;
+		if (type == ty->tls_conn && off.tlsconn_conn >= 0) {
+			conn = data + off.tlsconn_conn;
+		} else if (type == ty->unencrypted_conn && off.unencrypted_conn >= 0) {
+			conn = data + off.unencrypted_conn;
+		} else if (type == ty->tcp_conn) {
+			__u64 laddr = read_word(data, off.netconn_fd) + off.netfd_laddr;
+			if (iface_type(laddr) != ty->tcp_addr)
+				return 0;
+			return (__u16)read_word(read_word(laddr, 8), off.tcpaddr_port);
+		} else {
+			return 0;
+		}
+	}
+	return 0;
 }
 
 /* serverHandler.ServeHTTP(rw ResponseWriter, req *Request): receiver in arg 1, the interface
@@ -401,6 +460,7 @@ int BPF_KPROBE(server_return)
 		}
 	}
 	ev->driver_pc = call.rw_type_pc;
+	ev->local_port = local_port(ev->pid, call.rw_type_pc, call.response);
 	/* The pattern is set while the handler runs (the mux matches it): read at return. */
 	__u64 pat = read_word(call.request, off.request_pat);
 	ev->route_len = read_go_string(pat, off.pattern_str, ev->route, GOTRACE_PATH_LEN, NULL);

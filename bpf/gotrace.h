@@ -47,7 +47,8 @@ struct gotrace_event {
 	 * is the request's is known only in user space, from the writer's type (driver_pc). */
 	__u16 status_h2;
 	__u8 proto_major, proto_minor; /* HTTP: Request.ProtoMajor/Minor */
-	__u8 pad[6];
+	__u16 local_port;	       /* server: the connection's local TCP port, 0 = unknown */
+	__u8 pad[4];
 	char method[GOTRACE_METHOD_LEN];
 	char host[GOTRACE_HOST_LEN]; /* client: URL.Host ("host:port") */
 	union {
@@ -68,6 +69,20 @@ struct gotrace_offsets {
 	__s32 request_proto_major, request_proto_minor;
 	__s32 h2_writer_rws, h2_state_status;
 	__s32 stmt_query, stmt_css, connstmt_dc;
+	__s32 response_conn, conn_rwc, h2_state_conn, h2_serverconn_conn, tlsconn_conn, unencrypted_conn;
+	__s32 netconn_fd, netfd_laddr, tcpaddr_port;
+};
+
+/* Where, in one process, the first method of each interface type's itab that the walk from a
+ * request to its local port must recognise lies (user space finds them by name): a value is
+ * read behind an interface only once its type is known (0: the type is not in the binary). */
+struct gotrace_types {
+	__u64 h1_writer;	/* net/http.(*response).Header */
+	__u64 h2_writer;	/* HTTP/2's ResponseWriter's Header */
+	__u64 tcp_conn;		/* net.(*TCPConn).Close */
+	__u64 tls_conn;		/* crypto/tls.(*Conn).Close */
+	__u64 unencrypted_conn; /* net/http.(*unencryptedNetConnInTLSConn).Close (h2c) */
+	__u64 tcp_addr;		/* net.(*TCPAddr).Network */
 };
 
 /* How the binary's maps are laid out, for the Header walk (bpf/gomap.bpf.h). */

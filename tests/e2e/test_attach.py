@@ -131,6 +131,33 @@ def test_probe_budget_sql(services, attach, tmp_path):
     assert wait_for(lambda: a.value("glimpse_probe_hits_total") == 5 * (2 + 2) + 5 * (2 + 2 + 2)), a.scrape_text()
 
 
+@pytest.mark.parametrize("binary, mode", [("httpsvc-1.19-stripped", "http"), ("httpsvc-1.23", "tls"),
+                                          ("httpsvc-1.27-stripped", "h2c")])
+def test_server_port_tells_listeners_apart(binary, mode, services, attach):
+    """A service with two listeners (Caddy has a site, a proxy and an admin one): each series
+    carries the local port its requests came in on. Ground truth: the ports the service printed
+    and the requests sent to each, over HTTP/1.1 and (TLS, h2c) HTTP/2."""
+    svc = services(binary, "-also", "127.0.0.1:0", *({"tls": ["-tls"], "h2c": ["-h2c"]}.get(mode, [])))
+    second = svc.proc.stdout.readline().split()[1]
+    a = attach(svc.pid, "--no-live")
+    scheme = "https" if mode == "tls" else "http"
+    h2 = {"tls": "--http2", "h2c": "--http2-prior-knowledge"}.get(mode, "--http1.1")
+    sent = {(svc.port, "1.1"): 3, (int(second.rsplit(":", 1)[1]), "1.1"): 2}
+    if mode != "http":
+        sent[(svc.port, "2")] = 1
+        sent[(int(second.rsplit(":", 1)[1]), "2")] = 4
+    for (port, version), n in sent.items():
+        for _ in range(n):
+            flag = "--http1.1" if version == "1.1" else h2
+            out = subprocess.run(["curl", "-sk", flag, "-o", "/dev/null", "-w", "%{http_version}",
+                                  f"{scheme}://127.0.0.1:{port}/fast"], capture_output=True, text=True, timeout=10)
+            assert out.stdout == version
+    assert wait_for(lambda: a.value(DURATION + "_count") == sum(sent.values())), a.scrape_text()
+    got = {(int(l["server_port"]), l["network_protocol_version"]): v for n, l, v in a.scrape()
+           if n == DURATION + "_count"}
+    assert got == sent, a.scrape_text()
+
+
 def test_active_requests_and_route_heuristics(services, attach):
     svc = services("httpsvc-1.21-stripped")
     a = attach(svc.pid, "--no-live")

@@ -53,6 +53,7 @@ struct binary {
 	struct binary_key key;
 	struct go_tracer *tracer;
 	uint64_t http1_writer_offset; /* go_target's: where (*response).Header is in the file */
+	struct go_type_offsets types; /* go_target's: the types the walk to server.port checks */
 	int users;
 	uint64_t idle_since_ns; /* when users fell to 0 */
 	UT_hash_handle hh;
@@ -166,6 +167,7 @@ static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const stru
 	}
 	b->key = t->exe;
 	b->http1_writer_offset = gt.http1_writer_offset;
+	b->types = gt.types;
 	go_target_report_unmeasured(&gt);
 	HASH_ADD(hh, ts->binaries, key, sizeof(b->key), b);
 	log_event(LOG_INFO, "probes attached", "pid=%d go=%s offsets=%s probes=%d", (int)pid, gt.go_version,
@@ -325,6 +327,11 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 		if (t->binary) /* before its events can come */
 			t->http1_writer_pc = go_target_runtime_pc(pid, t->binary->http1_writer_offset);
 		int err = t->binary ? go_tracer_add_pid(t->binary->tracer, pid) : 0;
+		if (t->binary && !err) {
+			struct gotrace_types types;
+			go_target_runtime_types(&t->binary->types, pid, &types);
+			go_tracer_set_types(t->binary->tracer, pid, &types);
+		}
 		if (err)
 			log_warn("cannot trace pid %d: %s", (int)pid, strerror(-err));
 		if (t->binary && !err)

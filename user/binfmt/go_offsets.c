@@ -42,6 +42,17 @@ static const struct wanted_field wanted[] = {
 	{ "database/sql.Stmt", "query", 16, false },
 	{ "database/sql.Stmt", "css", 17, false },
 	{ "database/sql.connStmt", "dc", 18, false },
+	{ "net/http.response", "conn", 19, false },
+	{ "net/http.conn", "rwc", 20, false },
+	{ "net/http.http2responseWriterState", "conn", 21, false },
+	{ "net/http/internal/http2.responseWriterState", "conn", 21, false },
+	{ "net/http.http2serverConn", "conn", 22, false },
+	{ "net/http/internal/http2.serverConn", "conn", 22, false },
+	{ "crypto/tls.Conn", "conn", 23, false },
+	{ "net/http.unencryptedNetConnInTLSConn", "conn", 24, false },
+	{ "net.conn", "fd", 25, false },
+	{ "net.netFD", "laddr", 26, false },
+	{ "net.TCPAddr", "Port", 27, false },
 };
 #define NWANTED	    (sizeof(wanted) / sizeof(wanted[0]))
 #define NHTTP_SLOTS (sizeof(struct go_http_offsets) / sizeof(int32_t))

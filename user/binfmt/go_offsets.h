@@ -34,6 +34,16 @@ struct go_http_offsets {
 	int32_t stmt_query;	 /* database/sql.Stmt.query (string) */
 	int32_t stmt_css;	 /* database/sql.Stmt.css ([]connStmt: the connections it is prepared on) */
 	int32_t connstmt_dc;	 /* database/sql.connStmt.dc (*driverConn) */
+	/* From a server request's writer to its connection's local port (server.port). */
+	int32_t response_conn;	    /* net/http.response.conn (*conn) */
+	int32_t conn_rwc;	    /* net/http.conn.rwc (net.Conn) */
+	int32_t h2_state_conn;	    /* HTTP/2 responseWriterState.conn (*serverConn) */
+	int32_t h2_serverconn_conn; /* HTTP/2 serverConn.conn (net.Conn) */
+	int32_t tlsconn_conn;	    /* crypto/tls.Conn.conn (net.Conn) */
+	int32_t unencrypted_conn;   /* net/http.unencryptedNetConnInTLSConn.conn (net.Conn; h2c, 1.24+) */
+	int32_t netconn_fd;	    /* net.conn.fd (*netFD): TCPConn embeds conn */
+	int32_t netfd_laddr;	    /* net.netFD.laddr (net.Addr) */
+	int32_t tcpaddr_port;	    /* net.TCPAddr.Port (int) */
 };
 
 /* -1 marks a field the binary does not have. The mstats and gcControllerState fields beyond

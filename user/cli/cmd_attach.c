@@ -362,6 +362,9 @@ int cmd_attach(int argc, char **argv)
 	rc = go_tracer_start(&target, &tracer_opts, on_event, &a, &a.tracer);
 	if (rc)
 		goto out;
+	struct gotrace_types types;
+	go_target_runtime_types(&target.types, pid, &types);
+	go_tracer_set_types(a.tracer, pid, &types);
 	metrics_registry_add_gauge(a.reg, "http.server.active_requests", "{request}",
 				   "Number of active HTTP server requests.", false, active_requests, &a,
 				   true);

@@ -49,6 +49,7 @@ static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *
 		else
 			c->unmeasured = true;
 		c->protocol_version = semconv_http_protocol_version(ev->proto_major, ev->proto_minor);
+		c->server_port = ev->local_port;
 		snprintf(c->path, sizeof(c->path), "%.*s", ev->path_len, ev->path);
 		snprintf(pattern, sizeof(pattern), "%.*s", ev->route_len, ev->route);
 		route_for_request(ev->route_len ? pattern : NULL, c->path, c->status, c->route,

@@ -30,7 +30,7 @@ struct call {
 	uint16_t status;		     /* server: 200 for Go's implicit one; client: 0 = none */
 	const char *protocol_version;	     /* server: network.protocol.version, NULL: unknown */
 	char server_address[GOTRACE_HOST_LEN + 1];
-	uint16_t server_port; /* client: 0 = unknown */
+	uint16_t server_port; /* client: the peer's; server: the local listener's (0 = unknown) */
 	const char *db_system;
 	char db_operation[32], db_collection[128];
 	bool error;

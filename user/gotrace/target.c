@@ -14,7 +14,6 @@
 #include "base/log.h"
 #include "base/preflight.h"
 #include "base/procfs.h"
-#include "gotrace.h"
 
 /* Go's register ABI (needed to read arguments from registers) arrived in Go 1.17. */
 #define MIN_GO_MINOR   17
@@ -141,6 +140,23 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 				 unmeasured[i].what);
 		}
 	t->map_layout = map_layout(m);
+	/* In struct gotrace_types order. */
+	static const char *const type_methods[][2] = {
+		{ "net/http.(*response).Header", NULL },
+		{ "net/http.(*http2responseWriter).Header", "net/http.http2ResponseWriter.Header" },
+		{ "net.(*TCPConn).Close", NULL },
+		{ "crypto/tls.(*Conn).Close", NULL },
+		{ "net/http.(*unencryptedNetConnInTLSConn).Close", NULL },
+		{ "net.(*TCPAddr).Network", NULL },
+	};
+	_Static_assert(sizeof(type_methods) / sizeof(type_methods[0]) ==
+			       sizeof(t->types.at) / sizeof(uint64_t),
+		       "one method per type");
+	for (size_t i = 0; i < sizeof(type_methods) / sizeof(type_methods[0]); i++)
+		for (int j = 0; j < 2 && type_methods[i][j] && !t->types.at[i]; j++)
+			if (!elf_module_find_function(m, type_methods[i][j], &entry, &end) &&
+			    elf_module_vaddr_to_offset(m, entry, &t->types.at[i]))
+				t->types.at[i] = 0;
 	if (!elf_module_find_function(m, "net/http.(*response).Header", &entry, &end) &&
 	    elf_module_vaddr_to_offset(m, entry, &t->http1_writer_offset))
 		t->http1_writer_offset = 0;
@@ -217,6 +233,13 @@ uint64_t go_target_runtime_pc(pid_t pid, uint64_t file_offset)
 			pc = maps[i].start + (file_offset - maps[i].offset);
 	free(maps);
 	return pc;
+}
+
+void go_target_runtime_types(const struct go_type_offsets *types, pid_t pid, struct gotrace_types *out)
+{
+	__u64 *pcs = (__u64 *)out;
+	for (size_t i = 0; i < sizeof(types->at) / sizeof(types->at[0]); i++)
+		pcs[i] = go_target_runtime_pc(pid, types->at[i]);
 }
 
 void go_target_report_unmeasured(const struct go_target *t)

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "binfmt/go_offsets.h"
+#include "gotrace.h"
 
 #define GO_HOOK_MAX_RETS 32
 
@@ -33,6 +34,12 @@ enum go_hook_id {
 	GO_NR_HOOKS,
 };
 
+/* File offsets of the methods that identify the types of struct gotrace_types, in its order
+ * (0: absent from the binary). */
+struct go_type_offsets {
+	uint64_t at[sizeof(struct gotrace_types) / sizeof(__u64)];
+};
+
 struct go_target {
 	pid_t pid;
 	char binary[PATH_MAX]; /* the path uprobes attach to: /proc/PID/exe reaches any namespace */
@@ -46,6 +53,7 @@ struct go_target {
 	/* File offset of net/http.(*response).Header, the first method of the one ResponseWriter
 	 * whose status glimpse reads (HTTP/1); 0 when the binary has none. */
 	uint64_t http1_writer_offset;
+	struct go_type_offsets types;
 	/* Traffic the binary can carry that glimpse does not measure yet, said once at attach and
 	 * by inspect: a comma-separated list ("gRPC server, HTTP/2 server"), "" for none. */
 	char unmeasured[160];
@@ -56,6 +64,9 @@ const char *go_target_map_layout_name(uint32_t layout);
 
 /* Logs once, for a process, what go_target found it cannot measure (nothing when empty). */
 void go_target_report_unmeasured(const struct go_target *t);
+
+/* The types of struct gotrace_types where they lie in pid's memory (0 for those unknown). */
+void go_target_runtime_types(const struct go_type_offsets *types, pid_t pid, struct gotrace_types *out);
 
 /* Where the code at file offset lies in pid's memory (its executable mapping of the binary): 0
  * when unknown. Read while the process lives, so calls it made before exiting still compare. */

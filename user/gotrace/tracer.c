@@ -104,6 +104,15 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		.stmt_query = o->stmt_query,
 		.stmt_css = o->stmt_css,
 		.connstmt_dc = o->connstmt_dc,
+		.response_conn = o->response_conn,
+		.conn_rwc = o->conn_rwc,
+		.h2_state_conn = o->h2_state_conn,
+		.h2_serverconn_conn = o->h2_serverconn_conn,
+		.tlsconn_conn = o->tlsconn_conn,
+		.unencrypted_conn = o->unencrypted_conn,
+		.netconn_fd = o->netconn_fd,
+		.netfd_laddr = o->netfd_laddr,
+		.tcpaddr_port = o->tcpaddr_port,
 	};
 	tr->skel->rodata->filter_pids = opts->shared;
 	tr->skel->rodata->tracing = opts->tracing;
@@ -167,6 +176,7 @@ int go_tracer_remove_pid(struct go_tracer *tr, pid_t pid)
 {
 	__u32 key = (__u32)pid;
 	bpf_map_delete_elem(bpf_map__fd(tr->skel->maps.active), &key);
+	bpf_map_delete_elem(bpf_map__fd(tr->skel->maps.types), &key);
 	return bpf_map_delete_elem(bpf_map__fd(tr->skel->maps.target_pids), &key) ? -errno : 0;
 }
 
@@ -212,6 +222,12 @@ uint64_t go_tracer_events_dropped(const struct go_tracer *tr)
 uint64_t go_tracer_headers_too_big(const struct go_tracer *tr)
 {
 	return counter_total(tr, GOTRACE_HEADERS_TOO_BIG);
+}
+
+int go_tracer_set_types(struct go_tracer *tr, pid_t pid, const struct gotrace_types *types)
+{
+	__u32 key = (__u32)pid;
+	return bpf_map_update_elem(bpf_map__fd(tr->skel->maps.types), &key, types, BPF_ANY) ? -errno : 0;
 }
 
 uint64_t go_tracer_probe_hits(const struct go_tracer *tr)

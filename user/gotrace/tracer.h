@@ -42,6 +42,9 @@ uint64_t go_tracer_events_dropped(const struct go_tracer *tr);
 /* Requests whose Header map was too large for the BPF walk: their traceparent was not looked
  * for, and their spans began new traces. */
 uint64_t go_tracer_headers_too_big(const struct go_tracer *tr);
+/* Where pid's interface types lie (go_target_runtime_types), for the walk to a request's local
+ * port; until set, the process's requests carry no server.port. 0 or -errno. */
+int go_tracer_set_types(struct go_tracer *tr, pid_t pid, const struct gotrace_types *types);
 /* Uprobe hits in the traced processes so far (glimpse_probe_hits_total). */
 uint64_t go_tracer_probe_hits(const struct go_tracer *tr);
 /* Number of uprobes attached. */

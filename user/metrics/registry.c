@@ -64,6 +64,7 @@ static struct key_bytes key_pack(const struct key *k)
 	b.method = k->method;
 	b.port = k->port;
 	b.status = k->status;
+	b.proto = k->proto;
 	return b;
 }
 
@@ -214,8 +215,7 @@ int metrics_registry_add_target(struct metrics_registry *reg, const struct resou
 	return id;
 }
 
-/* network.protocol.version as a small number for the series key (the port field, which
- * server series do not use otherwise), and back. */
+/* network.protocol.version as a small number for the series key, and back. */
 static const char *const protocol_versions[] = { "", "1.0", "1.1", "2", "3" };
 
 static uint16_t protocol_index(const char *version)
@@ -227,26 +227,30 @@ static uint16_t protocol_index(const char *version)
 }
 
 static void record_server(struct target *t, const char *route, int method, uint16_t status,
-			  const char *protocol_version, uint64_t ns)
+			  const struct http_record *rec)
 {
 	bool created;
 	/* No route (nothing matched) is no route: it takes no place under the cap. */
 	const char *r = route[0] ? route_table_intern(t->routes, route) : "";
 	if (!r)
 		return;
-	uint16_t proto = protocol_index(protocol_version);
-	struct key k = {
-		.kind = E_SERVER, .str = r, .port = proto, .status = status, .method = (uint8_t)method
-	};
+	uint16_t proto = protocol_index(rec->protocol_version);
+	struct key k = { .kind = E_SERVER,
+			 .str = r,
+			 .port = rec->server_port,
+			 .status = status,
+			 .proto = proto,
+			 .method = (uint8_t)method };
 	struct server_series *s = entry_get(t, &k, &created);
 	if (!s)
 		return;
 	if (created)
 		*s = (struct server_series){ .route = r,
 					     .protocol_version = protocol_versions[proto],
+					     .port = rec->server_port,
 					     .method = (uint8_t)method,
 					     .status = status };
-	export_hist_record(&s->h, ns);
+	export_hist_record(&s->h, rec->duration_ns);
 
 	k = (struct key){ .kind = E_STAT, .str = r, .method = (uint8_t)method };
 	struct route_stat *st = entry_get(t, &k, &created);
@@ -256,7 +260,7 @@ static void record_server(struct target *t, const char *route, int method, uint1
 		st->route = r;
 		st->method = (uint8_t)method;
 	}
-	fine_hist_record(&st->fine, ns);
+	fine_hist_record(&st->fine, rec->duration_ns);
 	st->errors += semconv_http_server_error(status);
 }
 
@@ -312,8 +316,7 @@ void metrics_registry_record(struct metrics_registry *reg, int target, const str
 	if (target >= 0 && (size_t)target < reg->ntargets && reg->targets[target]) {
 		struct target *t = reg->targets[target];
 		if (r->kind == HTTP_SERVER)
-			record_server(t, route, method, (uint16_t)status, r->protocol_version,
-				      r->duration_ns);
+			record_server(t, route, method, (uint16_t)status, r);
 		else
 			record_client(t, r, method);
 	}

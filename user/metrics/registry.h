@@ -29,7 +29,7 @@ struct http_record {
 				     * to derive it from pattern and path */
 	const char *protocol_version; /* server: network.protocol.version ("1.1", "2"), or NULL */
 	const char *server_address;   /* client: host the request went to */
-	uint16_t server_port;	      /* client: 0 = unknown */
+	uint16_t server_port;	      /* client: the peer's; server: the local listener's (0 = unknown) */
 	uint64_t duration_ns;
 };
 

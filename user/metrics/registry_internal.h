@@ -23,6 +23,7 @@ extern const char *const registry_methods[];
 struct server_series {
 	const char *route;
 	const char *protocol_version; /* a static string ("1.1"), "" when unknown */
+	uint16_t port;		      /* the local listener's, 0 = unknown */
 	uint8_t method;
 	uint16_t status;
 	struct export_hist h;
@@ -62,7 +63,7 @@ enum entry_kind {
 struct key {
 	enum entry_kind kind;
 	const char *str;
-	uint16_t port, status;
+	uint16_t port, status, proto;
 	uint8_t method;
 };
 
@@ -70,7 +71,7 @@ struct key {
 struct key_bytes {
 	uint64_t str; /* the interned string's address */
 	uint8_t kind, method;
-	uint16_t port, status, zero;
+	uint16_t port, status, proto;
 };
 
 /* The index over a target's series: key → position in its vector (uthash). */

@@ -45,6 +45,8 @@ static void server_sample(struct metric_sample *s, const struct server_series *s
 		attr_str(s, "http.route", ss->route);
 	if (ss->protocol_version[0])
 		attr_str(s, "network.protocol.version", ss->protocol_version);
+	if (ss->port)
+		attr_int(s, "server.port", ss->port);
 	hist_sample(s, &ss->h);
 }
 

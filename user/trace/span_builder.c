@@ -45,6 +45,7 @@ static void build_http(struct span_builder *b, const struct call *c, int target,
 			copy_field(s->url_path, sizeof(s->url_path), ev->path, ev->path_len);
 		if (c->protocol_version)
 			snprintf(s->protocol_version, sizeof(s->protocol_version), "%s", c->protocol_version);
+		s->server_port = c->server_port;
 		/* No route (nothing matched): the span is named by its method alone, as OTel does. */
 		if (s->route[0])
 			snprintf(s->name, sizeof(s->name), "%s %s", s->method, s->route);

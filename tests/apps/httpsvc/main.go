@@ -150,6 +150,7 @@ func main() {
 	secs := flag.Float64("t", 0, "exit after SECONDS (0: run until killed)")
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate (HTTP/2 offered by ALPN)")
 	h2c := flag.Bool("h2c", false, "also serve cleartext HTTP/2 (Go 1.24+)")
+	also := flag.String("also", "", "serve on a second listener at ADDR too (printed as \"also ADDR\")")
 	flag.Parse()
 	peer = strings.TrimRight(peer, "/")
 
@@ -184,6 +185,19 @@ func main() {
 		go func() { served <- srv.Serve(ln) }()
 	}
 	fmt.Printf("ready %d %s\n", os.Getpid(), ln.Addr())
+	if *also != "" {
+		ln2, err := net.Listen("tcp", *also)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "httpsvc:", err)
+			os.Exit(1)
+		}
+		if *useTLS {
+			go func() { served <- srv.ServeTLS(ln2, "", "") }()
+		} else {
+			go func() { served <- srv.Serve(ln2) }()
+		}
+		fmt.Printf("also %s\n", ln2.Addr())
+	}
 	os.Stdout.Sync()
 
 	sig := make(chan os.Signal, 1)
