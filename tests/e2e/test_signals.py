@@ -33,6 +33,23 @@ def wait_exit(p, timeout):
         return None
 
 
+def catching_sigint(pid, timeout=5):
+    """Waits until glimpse has installed its SIGINT handler (SigCgt in /proc/PID/status): the
+    first thing main does, but only once the dynamic loader is done, which on a loaded machine
+    can take longer than any fixed delay. True if it did."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                caught = next(int(l.split()[1], 16) for l in f if l.startswith("SigCgt:"))
+            if caught & (1 << (signal.SIGINT - 1)):
+                return True
+        except (OSError, StopIteration):
+            return False
+        time.sleep(0.001)
+    return False
+
+
 def wait_for_text(stderr, text, timeout=20):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -47,7 +64,8 @@ def test_sigint_50ms_after_start_stops(cmd, go_service, tmp_path):
     args = ["attach", "-p", str(go_service.pid), "--no-live", "--no-prometheus"] if cmd == "attach" else \
         ["profile", "-p", str(go_service.pid), "--top", "0"]
     p, stderr = start(args, tmp_path)
-    time.sleep(0.05)
+    assert catching_sigint(p.pid), stderr()
+    time.sleep(0.05)  # still attaching: that takes far longer
     p.send_signal(signal.SIGINT)
     took = wait_exit(p, 10)
     assert took is not None, f"still running 10 s after SIGINT: {stderr()}"
@@ -59,6 +77,7 @@ def test_inherited_sigint_ignore_is_undone(go_service, tmp_path):
     glimpse is still attaching: it must be caught, not lost (glimpse would then run forever)."""
     p, stderr = start(["attach", "-p", str(go_service.pid), "--no-live", "--no-prometheus"], tmp_path,
                       ignore_sigint=True)
+    assert catching_sigint(p.pid), stderr()  # the inherited ignore undone
     time.sleep(0.05)
     p.send_signal(signal.SIGINT)
     assert wait_exit(p, 10) is not None, stderr()
