@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "binfmt/elf_module.h"
 #include "binfmt/gobinary.h"
@@ -184,10 +186,17 @@ int symbolizer_track(struct symbolizer *s, pid_t pid)
 		return -ENOMEM;
 	}
 	size_t count = 0;
+	char exe_path[64];
+	struct stat exe;
+	bool have_exe = !stat(proc_path(exe_path, sizeof(exe_path), pid, "/exe"), &exe);
 	for (size_t i = 0; i < n; i++) {
 		struct mapping *m = get_mapping(s, pid, &maps[i]);
-		if (m)
-			list[count++] = m;
+		if (!m)
+			continue;
+		if (have_exe && maps[i].inode == exe.st_ino && maps[i].dev_major == major(exe.st_dev) &&
+		    maps[i].dev_minor == minor(exe.st_dev))
+			m->pub.is_executable = true;
+		list[count++] = m;
 	}
 	/* An empty read means the process exited between steps: keep what we had. */
 	if (count == 0 && p->nmaps) {

@@ -16,7 +16,8 @@ struct sym_mapping {
 	const char *path;     /* as the target sees it */
 	const char *build_id; /* hex or NULL */
 	bool has_functions, has_lines, is_go;
-	int index; /* stable index among all mappings the symbolizer has seen, from 0 */
+	bool is_executable; /* the process's own executable (/proc/PID/exe), not a library */
+	int index;	    /* stable index among all mappings the symbolizer has seen, from 0 */
 };
 
 struct sym_frame {

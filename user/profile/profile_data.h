@@ -20,6 +20,7 @@ struct prof_mapping {
 	const char *file;     /* path as the target sees it; "[kernel.kallsyms]" for the kernel */
 	const char *build_id; /* hex, may be NULL */
 	bool has_functions, has_filenames, has_line_numbers;
+	bool is_executable; /* a profiled process's own executable (pprof's "File:" is mapping 0) */
 };
 
 struct prof_frame {
@@ -51,5 +52,10 @@ struct prof {
 	size_t nmappings;
 	struct prof_mapping *mappings;
 };
+
+/* pprof names a profile after its first mapping ("File:"): makes that the executable of the
+ * first process that has one, rather than whichever module (libc, the kernel) the first sample
+ * happened to be in. */
+void prof_put_executable_first(struct prof *prof);
 
 #endif

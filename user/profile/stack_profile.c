@@ -370,6 +370,7 @@ static int prof_mapping_index(struct stack_profile *sp, int *index_of, const str
 			.has_functions = m->has_functions,
 			.has_filenames = m->has_lines,
 			.has_line_numbers = m->has_lines,
+			.is_executable = m->is_executable,
 		};
 		index_of[m->index] = (int)sp->prof.nmappings++;
 	}
@@ -517,6 +518,7 @@ static int build_profile(struct stack_session *s, struct stack_profile *sp, int6
 		if (e[i].nuser + e[i].nkern && add_sample(sp, &e[i], &kn, index_of, &kernel_mapping))
 			break;
 	}
+	prof_put_executable_first(&sp->prof);
 out:
 	free(index_of);
 	free(e);
