@@ -258,8 +258,13 @@ static __always_inline void read_request(struct call_state *st, __u32 kind)
 	st->path_len = read_go_string(url, off.url_path, st->path, GOTRACE_PATH_LEN, &st->flags);
 	if (kind == GOTRACE_CLIENT)
 		st->host_len = read_go_string(url, off.url_host, st->host, GOTRACE_HOST_LEN, NULL);
-	st->proto_major = (__u8)read_word(request, off.request_proto_major);
-	st->proto_minor = (__u8)read_word(request, off.request_proto_minor);
+	struct {
+		__u64 major, minor;
+	} proto = {};
+	if (off.request_proto_minor == off.request_proto_major + 8) /* adjacent: one read */
+		bpf_probe_read_user(&proto, sizeof(proto), (void *)(request + off.request_proto_major));
+	st->proto_major = (__u8)proto.major;
+	st->proto_minor = (__u8)proto.minor;
 }
 
 /* The context the current goroutine runs under: its own server request, or one inherited
@@ -374,10 +379,17 @@ static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 ki
 	return ev;
 }
 
-/* An interface value's first method: which type it holds (0 if unreadable). */
-static __always_inline __u64 iface_type(__u64 iface_at)
+/* The interface value (itab, data) at iface_at, and its itab's first method, which says the
+ * type it holds (0 if unreadable): two reads. */
+static __always_inline __u64 read_iface(__u64 iface_at, __u64 *data)
 {
-	return read_word(read_word(iface_at, 0), 24);
+	struct {
+		__u64 itab, data;
+	} v = {};
+	if (iface_at < 4096 || bpf_probe_read_user(&v, sizeof(v), (void *)iface_at))
+		return 0;
+	*data = v.data;
+	return read_word(v.itab, 24);
 }
 
 #define CONN_MAX_WRAPS 3 /* tls.Conn around unencryptedNetConnInTLSConn around TCPConn */
@@ -386,9 +398,8 @@ static __always_inline __u64 iface_type(__u64 iface_at)
  * says where its connection is: HTTP/1's *response → conn.rwc, HTTP/2's writer → its state's
  * serverConn.conn. The net.Conn is unwrapped through TLS (and h2c's wrapper) to a *TCPConn,
  * whose netFD's laddr is a *TCPAddr: every step is taken only after its type is checked. */
-static __always_inline __u16 local_port(__u32 pid, __u64 writer_type, __u64 writer)
+static __always_inline __u16 local_port(const struct gotrace_types *ty, __u64 writer_type, __u64 writer)
 {
-	struct gotrace_types *ty = bpf_map_lookup_elem(&types, &pid);
 	if (!ty || !writer_type || off.tcpaddr_port < 0 || off.netfd_laddr < 0 || off.netconn_fd < 0)
 		return 0;
 	__u64 holder, conn; /* conn: where a net.Conn interface value (itab, data) lies */
@@ -405,7 +416,7 @@ static __always_inline __u16 local_port(__u32 pid, __u64 writer_type, __u64 writ
 	if (!holder)
 		return 0;
 	for (int i = 0; i < CONN_MAX_WRAPS; i++) {
-		__u64 type = iface_type(conn), data = read_word(conn, 8);
+		__u64 data = 0, type = read_iface(conn, &data);
 		if (!type || !data)
 			return 0;
 		if (type == ty->tls_conn && off.tlsconn_conn >= 0) {
@@ -413,10 +424,11 @@ static __always_inline __u16 local_port(__u32 pid, __u64 writer_type, __u64 writ
 		} else if (type == ty->unencrypted_conn && off.unencrypted_conn >= 0) {
 			conn = data + off.unencrypted_conn;
 		} else if (type == ty->tcp_conn) {
-			__u64 laddr = read_word(data, off.netconn_fd) + off.netfd_laddr;
-			if (iface_type(laddr) != ty->tcp_addr)
+			__u64 addr = 0;
+			if (read_iface(read_word(data, off.netconn_fd) + off.netfd_laddr, &addr) !=
+			    ty->tcp_addr)
 				return 0;
-			return (__u16)read_word(read_word(laddr, 8), off.tcpaddr_port);
+			return (__u16)read_word(addr, off.tcpaddr_port);
 		} else {
 			return 0;
 		}
@@ -448,11 +460,15 @@ int BPF_KPROBE(server_return)
 	struct gotrace_event *ev = leave(ctx, GOTRACE_SERVER, &call);
 	if (!ev)
 		return 0;
-	/* Behind HTTP/1's *response, or behind HTTP/2's writer: both are read (a read of the
-	 * wrong type's memory fails or is discarded), user space keeps the one of the writer's
-	 * type. */
-	ev->status = (__u16)read_word(call.response, off.response_status);
-	if (off.h2_writer_rws >= 0 && off.h2_state_status >= 0) {
+	/* The status behind HTTP/1's *response, or behind HTTP/2's writer, as the writer's type
+	 * says (user space checks that type again before keeping either). Where a type's address
+	 * is unknown, its status is read anyway: user space keeps the one of the writer's type. */
+	__u32 pid = ev->pid;
+	const struct gotrace_types *ty = bpf_map_lookup_elem(&types, &pid);
+	if (!ty || !ty->h1_writer || call.rw_type_pc == ty->h1_writer)
+		ev->status = (__u16)read_word(call.response, off.response_status);
+	if ((!ty || !ty->h2_writer || call.rw_type_pc == ty->h2_writer) && off.h2_writer_rws >= 0 &&
+	    off.h2_state_status >= 0) {
 		__u64 rws = read_word(call.response, off.h2_writer_rws);
 		if (rws) {
 			ev->status_h2 = (__u16)read_word(rws, off.h2_state_status);
@@ -460,7 +476,7 @@ int BPF_KPROBE(server_return)
 		}
 	}
 	ev->driver_pc = call.rw_type_pc;
-	ev->local_port = local_port(ev->pid, call.rw_type_pc, call.response);
+	ev->local_port = local_port(ty, call.rw_type_pc, call.response);
 	/* The pattern is set while the handler runs (the mux matches it): read at return. */
 	__u64 pat = read_word(call.request, off.request_pat);
 	ev->route_len = read_go_string(pat, off.pattern_str, ev->route, GOTRACE_PATH_LEN, NULL);
