@@ -29,4 +29,12 @@ struct span_record {
 	char db_system[24], db_operation[32], db_collection[128], db_query[GOTRACE_QUERY_LEN + 1];
 };
 
+/* The one list of a span's attributes, in the order every output writes them; empty strings
+ * and zero numbers are for the visitor to leave out. */
+struct span_attribute_visitor {
+	void (*str)(void *ctx, const char *key, const char *value);
+	void (*num)(void *ctx, const char *key, int64_t value);
+};
+void span_visit_attributes(const struct span_record *s, const struct span_attribute_visitor *v, void *ctx);
+
 #endif

@@ -13,6 +13,11 @@ static void hex(FILE *out, const uint8_t *b, size_t n)
 	fputc('"', out);
 }
 
+struct json_attrs {
+	FILE *out;
+	bool first;
+};
+
 static void attr_str(FILE *out, bool *first, const char *key, const char *value)
 {
 	if (!value || !*value)
@@ -28,6 +33,18 @@ static void attr_int(FILE *out, bool *first, const char *key, long long value)
 		return;
 	fprintf(out, "%s\"%s\":%lld", *first ? "" : ",", key, value);
 	*first = false;
+}
+
+static void visit_str(void *ctx, const char *key, const char *value)
+{
+	struct json_attrs *a = ctx;
+	attr_str(a->out, &a->first, key, value);
+}
+
+static void visit_num(void *ctx, const char *key, int64_t value)
+{
+	struct json_attrs *a = ctx;
+	attr_int(a->out, &a->first, key, value);
 }
 
 void span_json_write(FILE *out, const struct resource *res, const struct span_record *s)
@@ -50,18 +67,8 @@ void span_json_write(FILE *out, const struct resource *res, const struct span_re
 	attr_str(out, &first, "process.executable.name", res->executable_name);
 	attr_str(out, &first, "host.name", res->host_name);
 	fputs("},\"attributes\":{", out);
-	first = true;
-	attr_str(out, &first, "http.request.method", s->method);
-	attr_int(out, &first, "http.response.status_code", s->status);
-	attr_str(out, &first, "http.route", s->route);
-	attr_str(out, &first, "url.path", s->url_path);
-	attr_str(out, &first, "network.protocol.version", s->protocol_version);
-	attr_str(out, &first, "server.address", s->server_address);
-	attr_int(out, &first, "server.port", s->server_port);
-	attr_str(out, &first, "db.system.name", s->db_system);
-	attr_str(out, &first, "db.operation.name", s->db_operation);
-	attr_str(out, &first, "db.collection.name", s->db_collection);
-	attr_str(out, &first, "db.query.text", s->db_query);
-	attr_str(out, &first, "error.type", s->error_type);
+	static const struct span_attribute_visitor json = { visit_str, visit_num };
+	struct json_attrs attrs = { out, true };
+	span_visit_attributes(s, &json, &attrs);
 	fputs("}}\n", out);
 }

@@ -32,14 +32,16 @@ static void put_id(uint8_t *out, uint64_t id)
 		out[i] = (uint8_t)id;
 }
 
-static void add_str(struct otlp_span *o, const char *key, const char *v)
+static void add_str(void *ctx, const char *key, const char *v)
 {
+	struct otlp_span *o = ctx;
 	if (v && *v && o->nattrs < OTLP_SPAN_MAX_ATTRS)
 		o->attrs[o->nattrs++] = otlp_attr_str(key, v);
 }
 
-static void add_int(struct otlp_span *o, const char *key, int64_t v)
+static void add_int(void *ctx, const char *key, int64_t v)
 {
+	struct otlp_span *o = ctx;
 	if (v && o->nattrs < OTLP_SPAN_MAX_ATTRS)
 		o->attrs[o->nattrs++] = otlp_attr_int(key, v);
 }
@@ -57,18 +59,8 @@ static void export_span(struct otlp_exporter *exp, const struct resource *res, c
 	put_id(o.span_id, s->span_id);
 	if (s->parent_span_id)
 		put_id(o.parent_span_id, s->parent_span_id);
-	add_str(&o, "http.request.method", s->method);
-	add_int(&o, "http.response.status_code", s->status);
-	add_str(&o, "http.route", s->route);
-	add_str(&o, "url.path", s->url_path);
-	add_str(&o, "network.protocol.version", s->protocol_version);
-	add_str(&o, "server.address", s->server_address);
-	add_int(&o, "server.port", s->server_port);
-	add_str(&o, "db.system.name", s->db_system);
-	add_str(&o, "db.operation.name", s->db_operation);
-	add_str(&o, "db.collection.name", s->db_collection);
-	add_str(&o, "db.query.text", s->db_query);
-	add_str(&o, "error.type", s->error_type);
+	static const struct span_attribute_visitor otlp = { add_str, add_int };
+	span_visit_attributes(s, &otlp, &o);
 	otlp_enqueue_span(exp, res, &o);
 }
 
