@@ -52,8 +52,11 @@ static __always_inline void switched_out(void *ctx, bool preempt, struct task_st
 		return;
 
 	struct offcpu_pending p = { .start_ns = now, .pid = pid };
-	if (stack_config.include_user)
+	if (stack_config.include_user) {
 		p.user_stack = store_stack(ctx, BPF_F_USER_STACK);
+		if (p.user_stack)
+			read_sp_words(p.sp_words);
+	}
 	if (stack_config.include_kernel)
 		p.kernel_stack = store_stack(ctx, 0);
 	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
@@ -74,6 +77,7 @@ static __always_inline void switched_in(struct task_struct *next, __u64 now)
 		.tid = tid,
 		.user_stack = p->user_stack,
 		.kernel_stack = p->kernel_stack,
+		.sp_words = { p->sp_words[0], p->sp_words[1] },
 	};
 	bpf_map_delete_elem(&pending, &tid);
 	if (ns < min_block_ns) {

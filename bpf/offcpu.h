@@ -12,6 +12,7 @@ struct offcpu_pending {
 	__u64 start_ns; /* bpf_ktime_get_ns() at switch-out */
 	__u64 user_stack;
 	__u64 kernel_stack;
+	__u64 sp_words[2]; /* profile_key.sp_words at switch-out */
 	__u32 pid;
 	__u32 pad;
 };

@@ -10,19 +10,6 @@
 
 const volatile bool include_idle = false;
 
-/* See profile_key.sp_words. */
-static __always_inline void read_sp_words(__u64 words[2])
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	__u64 start = BPF_CORE_READ(task, mm, start_code), end = BPF_CORE_READ(task, mm, end_code);
-	__u64 sp = BPF_CORE_READ(regs, sp), w[2] = {};
-	if (!sp || bpf_probe_read_user(w, sizeof(w), (void *)sp))
-		return;
-	for (int i = 0; i < 2; i++)
-		words[i] = w[i] >= start && w[i] < end ? w[i] : 0;
-}
-
 SEC("perf_event")
 int on_cpu_sample(struct bpf_perf_event_data *ctx)
 {

@@ -20,7 +20,7 @@ struct profile_key {
 	__u32 tid;
 	__u64 user_stack;
 	__u64 kernel_stack;
-	/* CPU samples: the two words at the user stack pointer, each kept only when it points into
+	/* The two words at the user stack pointer (at the sample, or at switch-out), each kept only when it points into
 	 * the executable's code (0 otherwise). The frame-pointer walk skips the caller of a
 	 * function that has not set up its frame (Go's frameless leaves, prologues, epilogues):
 	 * its return address is then at SP + the function's SP delta at that pc (0 or 8), which

@@ -131,6 +131,20 @@ static __always_inline __u64 store_stack(void *ctx, __u64 flags)
 	return hash;
 }
 
+/* The current task's two words at its user stack pointer, each kept only when it points into
+ * the executable's code (profile_key.sp_words). */
+static __always_inline void read_sp_words(__u64 words[2])
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	__u64 start = BPF_CORE_READ(task, mm, start_code), end = BPF_CORE_READ(task, mm, end_code);
+	__u64 sp = BPF_CORE_READ(regs, sp), w[2] = {};
+	if (!sp || bpf_probe_read_user(w, sizeof(w), (void *)sp))
+		return;
+	for (int i = 0; i < 2; i++)
+		words[i] = w[i] >= start && w[i] < end ? w[i] : 0;
+}
+
 static __always_inline void value_add(struct profile_value *val, __u64 ns)
 {
 	__sync_fetch_and_add(&val->count, 1);

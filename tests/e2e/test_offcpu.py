@@ -7,6 +7,8 @@ import os
 import re
 import subprocess
 
+import pytest
+
 from conftest import APPS, glimpse, pprof
 
 TOLERANCE = 0.10
@@ -221,3 +223,42 @@ def test_offcpu_flags():
     r = glimpse("profile", "--help")
     assert r.returncode == 0 and "--off-cpu" in r.stdout and "--min-block" in r.stdout
     assert "preempted" in r.stdout
+
+
+@pytest.mark.parametrize("binary", ["goroutines-1.21-stripped", "goroutines-1.27"])
+def test_go_runtime_waits_keep_their_callers(binary, tmp_path):
+    """A Go process waits in runtime.futex, an assembly function with no frame, so a frame-
+    pointer walk goes from it straight to its caller's caller. Ground truth: the Go runtime's
+    source (os_linux.go), where futex is called by futexsleep and futexwakeup only; an idle
+    process's threads wait in futexsleep. Requests to it (/stats) wake its threads up, so that
+    their waits end inside the profile."""
+    import threading
+    import urllib.request
+    proc = subprocess.Popen([os.path.join(APPS, binary)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+    stop, poker = threading.Event(), None
+
+    def poke(addr):
+        while not stop.wait(0.05):
+            urllib.request.urlopen(f"http://{addr}/stats", timeout=5).read()
+
+    try:
+        _, pid, addr = proc.stdout.readline().split()
+        poker = threading.Thread(target=poke, args=(addr,))
+        poker.start()
+        folded = tmp_path / "offcpu.folded"
+        r = glimpse("profile", "--off-cpu", "-p", pid, "-d", "2", "--folded", str(folded), "-o",
+                    str(tmp_path / "offcpu.pb.gz"))
+        assert r.returncode == 0, r.stderr
+    finally:
+        stop.set()
+        if poker:
+            poker.join()
+        proc.kill()
+        proc.wait()
+    callers = set()
+    for line in folded.read_text().splitlines():
+        user = [f for f in line.rsplit(" ", 1)[0].split(";") if not f.endswith("_[k]")]
+        if user and user[-1] == "runtime.futex":
+            callers.add(user[-2] if len(user) > 1 else "")
+    assert callers and callers <= {"runtime.futexsleep", "runtime.futexwakeup"}, callers
