@@ -126,8 +126,8 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 	static const struct {
 		const char *function, *what;
 	} unmeasured[] = {
-		/* net/http's own HTTP/2 server is in every Go HTTP server: its requests are found
-		 * one by one (glimpse_requests_unmeasured_total), not announced for every binary. */
+		/* Traffic that bypasses net/http's own server (whose HTTP/1 and HTTP/2 requests are
+		 * measured) or database/sql. */
 		{ "google.golang.org/grpc.(*Server).handleStream", "gRPC server" },
 		{ "google.golang.org/grpc.(*ClientConn).Invoke", "gRPC client" },
 		{ "golang.org/x/net/http2.(*serverConn).runHandler", "HTTP/2 server (x/net/http2)" },
@@ -249,8 +249,7 @@ void go_target_report_unmeasured(const struct go_target *t)
 			 "headers are not read and its server spans start new traces",
 			 (int)t->pid);
 	if (t->unmeasured[0])
-		log_warn("process %d carries %s code: those calls are not measured yet (only HTTP/1 through "
-			 "net/http and database/sql are); HTTP/2 requests are counted in "
-			 "glimpse_requests_unmeasured_total",
+		log_warn("process %d carries %s code: those calls are not measured yet (only net/http's own "
+			 "server and client, HTTP/1 and HTTP/2, and database/sql are)",
 			 (int)t->pid, t->unmeasured);
 }
