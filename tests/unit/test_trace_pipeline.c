@@ -65,7 +65,7 @@ static void call(struct sink *s, int target, uint64_t span, uint64_t parent)
 	memcpy(ev.method, "GET", 3);
 	ev.method_len = 3;
 	struct call c;
-	assert_true(call_decode(&ev, NULL, 0, &c));
+	assert_true(call_decode(&ev, NULL, NULL, &c));
 	trace_pipeline_call(s->tp, &c, target);
 }
 

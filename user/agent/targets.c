@@ -52,7 +52,6 @@ struct binary_key {
 struct binary {
 	struct binary_key key;
 	struct go_tracer *tracer;
-	uint64_t http1_writer_offset; /* go_target's: where (*response).Header is in the file */
 	struct go_type_offsets types; /* go_target's: the types the walk to server.port checks */
 	int users;
 	uint64_t idle_since_ns; /* when users fell to 0 */
@@ -66,7 +65,7 @@ struct target {
 	int id; /* metrics registry target */
 	struct binary *binary;
 	struct resource res;
-	uint64_t http1_writer_pc; /* in this process: the HTTP/1 ResponseWriter, known by address */
+	struct gotrace_types types; /* in this process: its writers and connections, by address */
 	bool unmeasured_reported;
 	UT_hash_handle hh;
 };
@@ -122,7 +121,7 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 	}
 	const struct agent_signals *sig = signals_of(ts, t);
 	struct call c; /* decoded once, for spans and metrics alike */
-	if (!call_decode(ev, ts->c.drivers, t->http1_writer_pc, &c)) {
+	if (!call_decode(ev, ts->c.drivers, &t->types, &c)) {
 		if (c.unmeasured) {
 			ts->unmeasured++;
 			call_report_unmeasured(&c, &t->unmeasured_reported);
@@ -166,7 +165,6 @@ static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const stru
 		return NULL;
 	}
 	b->key = t->exe;
-	b->http1_writer_offset = gt.http1_writer_offset;
 	b->types = gt.types;
 	go_target_report_unmeasured(&gt);
 	HASH_ADD(hh, ts->binaries, key, sizeof(b->key), b);
@@ -324,14 +322,13 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 	const struct agent_signals *sig = signals_of(ts, t);
 	if (sig->http_metrics || (sig->traces && ts->c.traces)) {
 		t->binary = binary_for(ts, pid, t);
-		if (t->binary) /* before its events can come */
-			t->http1_writer_pc = go_target_runtime_pc(pid, t->binary->http1_writer_offset);
-		int err = t->binary ? go_tracer_add_pid(t->binary->tracer, pid) : 0;
-		if (t->binary && !err) {
-			struct gotrace_types types;
-			go_target_runtime_types(&t->binary->types, pid, &types);
-			go_tracer_set_types(t->binary->tracer, pid, &types);
+		int err = 0;
+		if (t->binary) { /* types before the pid: before its events can come */
+			go_target_runtime_types(&t->binary->types, pid, &t->types);
+			err = go_tracer_set_types(t->binary->tracer, pid, &t->types);
 		}
+		if (t->binary && !err)
+			err = go_tracer_add_pid(t->binary->tracer, pid);
 		if (err)
 			log_warn("cannot trace pid %d: %s", (int)pid, strerror(-err));
 		if (t->binary && !err)

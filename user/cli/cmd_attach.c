@@ -123,7 +123,7 @@ struct attach_ctx {
 	 * threads never touch the tracer (which goes away before they do). */
 	_Atomic int64_t active_requests;
 	_Atomic uint64_t events_dropped, spans_sampled, spans_unsampled, unmeasured, probe_hits;
-	uint64_t http1_writer_pc; /* net/http.(*response).Header in the target */
+	struct gotrace_types types; /* where the target's ResponseWriters and connections are */
 	bool unmeasured_reported;
 };
 
@@ -131,7 +131,7 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 {
 	struct attach_ctx *a = ctx;
 	struct call c; /* decoded once, for spans and metrics alike */
-	if (!call_decode(ev, a->drivers, a->http1_writer_pc, &c)) {
+	if (!call_decode(ev, a->drivers, &a->types, &c)) {
 		if (c.unmeasured) {
 			a->unmeasured++;
 			call_report_unmeasured(&c, &a->unmeasured_reported);
@@ -356,15 +356,14 @@ int cmd_attach(int argc, char **argv)
 		metrics_registry_add_gauge(a.reg, "glimpse.spans.unsampled", "{span}",
 					   "Spans sampling left out.", true, spans_unsampled, &a, false);
 	}
-	struct go_tracer_opts tracer_opts = { .lineage = a.traces != NULL, .tracing = a.traces != NULL };
-	a.http1_writer_pc = go_target_runtime_pc(pid, target.http1_writer_offset);
+	go_target_runtime_types(&target.types, pid, &a.types);
+	struct go_tracer_opts tracer_opts = { .lineage = a.traces != NULL,
+					      .tracing = a.traces != NULL,
+					      .types = &a.types };
 	go_target_report_unmeasured(&target);
 	rc = go_tracer_start(&target, &tracer_opts, on_event, &a, &a.tracer);
 	if (rc)
 		goto out;
-	struct gotrace_types types;
-	go_target_runtime_types(&target.types, pid, &types);
-	go_tracer_set_types(a.tracer, pid, &types);
 	metrics_registry_add_gauge(a.reg, "http.server.active_requests", "{request}",
 				   "Number of active HTTP server requests.", false, active_requests, &a,
 				   true);

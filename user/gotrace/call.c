@@ -27,21 +27,24 @@ void split_host_port(const char *hostport, char *host, size_t len, uint16_t *por
 	snprintf(host, len, "%.*s", (int)n, hostport);
 }
 
-static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *drivers, uint64_t http1_pc,
-			struct call *c)
+static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *drivers,
+			const struct gotrace_types *types, struct call *c)
 {
 	char method[GOTRACE_METHOD_LEN + 1], pattern[GOTRACE_PATH_LEN + 1];
 	snprintf(method, sizeof(method), "%.*s", ev->method_len, ev->method);
 	snprintf(c->method, sizeof(c->method), "%s", http_method_normalize(method));
 	if (ev->kind == GOTRACE_SERVER) {
 		c->kind = CALL_HTTP_SERVER;
-		/* The HTTP/1 writer is known by address; anything else is named from its code. The
-		 * status is the one read behind the writer of that type. */
-		enum go_writer_kind writer =
-			http1_pc && ev->driver_pc == http1_pc
-				? GO_WRITER_HTTP1
-				: go_response_writer_kind(drivers, (pid_t)ev->pid, ev->driver_pc,
-							  c->writer_type, sizeof(c->writer_type));
+		/* net/http's writers are known by address; anything else is named from its code.
+		 * The status is the one read behind the writer of that type. */
+		enum go_writer_kind writer;
+		if (types && types->h1_writer && ev->driver_pc == types->h1_writer)
+			writer = GO_WRITER_HTTP1;
+		else if (types && types->h2_writer && ev->driver_pc == types->h2_writer)
+			writer = GO_WRITER_HTTP2;
+		else
+			writer = go_response_writer_kind(drivers, (pid_t)ev->pid, ev->driver_pc,
+							 c->writer_type, sizeof(c->writer_type));
 		if (writer == GO_WRITER_HTTP1)
 			c->status = (uint16_t)semconv_http_server_status(ev->status);
 		else if (writer == GO_WRITER_HTTP2 && (ev->flags & GOTRACE_F_H2_STATUS))
@@ -79,8 +82,8 @@ static void decode_db(const struct gotrace_event *ev, struct db_driver_cache *dr
 		snprintf(c->error_type, sizeof(c->error_type), "%s", SEMCONV_DB_ERROR_TYPE);
 }
 
-bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers, uint64_t http1_pc,
-		 struct call *out)
+bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers,
+		 const struct gotrace_types *types, struct call *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->ev = ev;
@@ -88,7 +91,7 @@ bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers
 	switch (ev->kind) {
 	case GOTRACE_SERVER:
 	case GOTRACE_CLIENT:
-		decode_http(ev, drivers, http1_pc, out);
+		decode_http(ev, drivers, types, out);
 		return !out->unmeasured;
 	case GOTRACE_SQL_QUERY:
 	case GOTRACE_SQL_EXEC:

@@ -45,12 +45,13 @@ struct call {
 /* "host:port" or "[v6]:port" → host and port (0 when absent). */
 void split_host_port(const char *hostport, char *host, size_t len, uint16_t *port);
 
-/* Decodes ev into out. drivers names the database of SQL calls (NULL: "other_sql");
- * http1_writer_pc is where net/http.(*response).Header lies in the process (go_target_runtime_pc;
- * 0: unknown, then drivers names the ResponseWriter's code while the process lives). false for an event of a kind this build does not know, and for
- * a server call out->unmeasured says cannot be measured (wrong data is worse than none). */
-bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers, uint64_t http1_writer_pc,
-		 struct call *out);
+/* Decodes ev into out. drivers names the database of SQL calls (NULL: "other_sql"); types
+ * (go_target_runtime_types) tell HTTP/1's and HTTP/2's ResponseWriter by address (NULL, or an
+ * address 0: drivers names the writer's code while the process lives). false for an event of a
+ * kind this build does not know, and for a server call out->unmeasured says cannot be measured
+ * (wrong data is worse than none). */
+bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers,
+		 const struct gotrace_types *types, struct call *out);
 
 /* Says once per process (*reported remembers) that its server calls through c->writer_type are
  * not measured, and why. */

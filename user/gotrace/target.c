@@ -157,9 +157,6 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 			if (!elf_module_find_function(m, type_methods[i][j], &entry, &end) &&
 			    elf_module_vaddr_to_offset(m, entry, &t->types.at[i]))
 				t->types.at[i] = 0;
-	if (!elf_module_find_function(m, "net/http.(*response).Header", &entry, &end) &&
-	    elf_module_vaddr_to_offset(m, entry, &t->http1_writer_offset))
-		t->http1_writer_offset = 0;
 	if (!t->hooks[GO_HOOK_SERVER].found && !t->hooks[GO_HOOK_CLIENT].found &&
 	    !t->hooks[GO_HOOK_SQL_QUERY].found) {
 		log_error("%s uses neither net/http nor database/sql: nothing for glimpse attach to measure",
@@ -217,29 +214,25 @@ int go_target_open_file(const char *path, struct go_target *t)
 	return open_binary(path, path, t);
 }
 
-uint64_t go_target_runtime_pc(pid_t pid, uint64_t file_offset)
+void go_target_runtime_types(const struct go_type_offsets *types, pid_t pid, struct gotrace_types *out)
 {
 	char exe[64];
 	struct stat st;
 	struct proc_map *maps;
 	size_t n;
-	if (!file_offset || stat(proc_path(exe, sizeof(exe), pid, "/exe"), &st) ||
-	    proc_exec_maps(pid, &maps, &n))
-		return 0;
-	uint64_t pc = 0;
-	for (size_t i = 0; i < n && !pc; i++)
-		if (maps[i].inode == st.st_ino && file_offset >= maps[i].offset &&
-		    file_offset - maps[i].offset < maps[i].end - maps[i].start)
-			pc = maps[i].start + (file_offset - maps[i].offset);
-	free(maps);
-	return pc;
-}
-
-void go_target_runtime_types(const struct go_type_offsets *types, pid_t pid, struct gotrace_types *out)
-{
 	__u64 *pcs = (__u64 *)out;
-	for (size_t i = 0; i < sizeof(types->at) / sizeof(types->at[0]); i++)
-		pcs[i] = go_target_runtime_pc(pid, types->at[i]);
+	memset(out, 0, sizeof(*out));
+	if (stat(proc_path(exe, sizeof(exe), pid, "/exe"), &st) || proc_exec_maps(pid, &maps, &n))
+		return;
+	/* Each file offset, where the executable's mapping puts it. */
+	for (size_t t = 0; t < sizeof(types->at) / sizeof(types->at[0]); t++) {
+		uint64_t off = types->at[t];
+		for (size_t i = 0; i < n && off && !pcs[t]; i++)
+			if (maps[i].inode == st.st_ino && off >= maps[i].offset &&
+			    off - maps[i].offset < maps[i].end - maps[i].start)
+				pcs[t] = maps[i].start + (off - maps[i].offset);
+	}
+	free(maps);
 }
 
 void go_target_report_unmeasured(const struct go_target *t)

@@ -50,9 +50,8 @@ struct go_target {
 	/* enum gotrace_map_layout: which map implementation the Header walk reads (found from the
 	 * runtime functions the binary carries, not assumed from its version). */
 	uint32_t map_layout;
-	/* File offset of net/http.(*response).Header, the first method of the one ResponseWriter
-	 * whose status glimpse reads (HTTP/1); 0 when the binary has none. */
-	uint64_t http1_writer_offset;
+	/* Where the writers, connections and addresses whose types glimpse checks are (HTTP/1's
+	 * and HTTP/2's ResponseWriter among them). */
 	struct go_type_offsets types;
 	/* Traffic the binary can carry that glimpse does not measure yet, said once at attach and
 	 * by inspect: a comma-separated list ("gRPC server, HTTP/2 server"), "" for none. */
@@ -65,12 +64,9 @@ const char *go_target_map_layout_name(uint32_t layout);
 /* Logs once, for a process, what go_target found it cannot measure (nothing when empty). */
 void go_target_report_unmeasured(const struct go_target *t);
 
-/* The types of struct gotrace_types where they lie in pid's memory (0 for those unknown). */
+/* The types of struct gotrace_types where they lie in pid's memory, from its executable's
+ * mappings, read while it lives (0 for those unknown). */
 void go_target_runtime_types(const struct go_type_offsets *types, pid_t pid, struct gotrace_types *out);
-
-/* Where the code at file offset lies in pid's memory (its executable mapping of the binary): 0
- * when unknown. Read while the process lives, so calls it made before exiting still compare. */
-uint64_t go_target_runtime_pc(pid_t pid, uint64_t file_offset);
 
 /* Reads the process's binary. Returns 0, or an exit code (exit_codes.h) after logging one
  * line that says what is wrong: gone, not Go, too old, no offsets, no net/http. */

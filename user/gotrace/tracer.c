@@ -124,6 +124,10 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		rc = err == -EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
 		goto fail;
 	}
+	if (!opts->shared && opts->types && (err = go_tracer_set_types(tr, t->pid, opts->types))) {
+		log_error("cannot set up the Go tracer's type map: %s", strerror(-err));
+		goto fail;
+	}
 	tr->rb = ring_buffer__new(bpf_map__fd(tr->skel->maps.events), on_event, tr, NULL);
 	if (!tr->rb) {
 		log_error("cannot open the Go tracer's ring buffer: %s", strerror(errno));

@@ -15,7 +15,7 @@ struct go_tracer;
 typedef void (*go_event_fn)(void *ctx, const struct gotrace_event *ev);
 
 struct go_tracer_opts {
-	/* Follow goroutine lineage (runtime.newproc1: 2 uprobe hits per goroutine started) so
+	/* Follow goroutine lineage (runtime.newproc1's RETs: 1 uprobe hit per goroutine started) so
 	 * work a handler hands to other goroutines hangs under its request. Only traces need it. */
 	bool lineage;
 	/* Make trace context (trace ids, traceparent) at all; metrics alone do without. */
@@ -24,6 +24,9 @@ struct go_tracer_opts {
 	 * added with go_tracer_add_pid (the agent: one set of uprobes per binary, not per
 	 * replica). Otherwise the uprobes are for t->pid alone. */
 	bool shared;
+	/* Not shared: t->pid's types (go_target_runtime_types), in place before any probe can
+	 * fire (shared tracers: go_tracer_set_types before go_tracer_add_pid). */
+	const struct gotrace_types *types;
 };
 
 /* Shared tracers: start or stop tracing a process. 0 or -errno. */
