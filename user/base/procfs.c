@@ -174,7 +174,7 @@ bool proc_parse_stat(const char *text, struct proc_stat *st)
 			if (p - tok != 1)
 				return false;
 			st->state = *tok;
-		} else if (field == 9 || field == 14 || field == 15 || field == 20 || field == 22 ||
+		} else if (field == 4 || field == 9 || field == 14 || field == 15 || field == 20 || field == 22 ||
 			   field == 24) {
 			char *end;
 			errno = 0;
@@ -182,6 +182,9 @@ bool proc_parse_stat(const char *text, struct proc_stat *st)
 			if (errno || end != p)
 				return false;
 			switch (field) {
+			case 4:
+				st->ppid = (pid_t)v;
+				break;
 			case 9:
 				st->flags = (uint64_t)v;
 				break;
@@ -276,6 +279,71 @@ int proc_tasks(pid_t pid, pid_t **tids, size_t *n)
 	*tids = out;
 	*n = count;
 	return 0;
+}
+
+/* Parents of every process, in one pass over /proc; *pids and *ppids are malloc'd. */
+static int all_parents(pid_t **pids, pid_t **ppids, size_t *n)
+{
+	DIR *dir = opendir("/proc");
+	if (!dir)
+		return -errno;
+	size_t cap = 256, count = 0;
+	pid_t *p = malloc(cap * sizeof(*p)), *pp = malloc(cap * sizeof(*pp));
+	struct dirent *de;
+	while (p && pp && (de = readdir(dir))) {
+		pid_t pid;
+		char path[64], text[1024];
+		struct proc_stat st;
+		if (!parse_pid(de->d_name, &pid) || proc_read_small(proc_path(path, sizeof(path), pid, "/stat"),
+								     text, sizeof(text)) <= 0 ||
+		    !proc_parse_stat(text, &st))
+			continue;
+		if (count == cap) {
+			cap *= 2;
+			pid_t *gp = realloc(p, cap * sizeof(*p));
+			p = gp ? gp : p;
+			pid_t *gpp = gp ? realloc(pp, cap * sizeof(*pp)) : NULL;
+			pp = gpp ? gpp : pp;
+			if (!gp || !gpp) {
+				free(p);
+				free(pp);
+				p = pp = NULL;
+				break;
+			}
+		}
+		p[count] = pid;
+		pp[count++] = st.ppid;
+	}
+	closedir(dir);
+	if (!p || !pp) {
+		free(p);
+		free(pp);
+		return -ENOMEM;
+	}
+	*pids = p;
+	*ppids = pp;
+	*n = count;
+	return 0;
+}
+
+int proc_descendants(pid_t pid, pid_t *out, int max)
+{
+	pid_t *pids, *ppids;
+	size_t n;
+	int err = all_parents(&pids, &ppids, &n);
+	if (err)
+		return err;
+	/* Breadth first: out doubles as the queue of parents still to expand. */
+	int count = 0;
+	for (int head = -1; head < count; head++) {
+		pid_t parent = head < 0 ? pid : out[head];
+		for (size_t i = 0; i < n && count < max; i++)
+			if (ppids[i] == parent && pids[i] != pid)
+				out[count++] = pids[i];
+	}
+	free(pids);
+	free(ppids);
+	return count;
 }
 
 /* Listening sockets of the process's network namespace: inode → port. */

@@ -38,6 +38,7 @@ int online_cpus(int **cpus, int *n);
 /* The fields of /proc/PID/stat (or /proc/PID/task/TID/stat) that glimpse uses. */
 struct proc_stat {
 	char state;	/* R, S, D, Z, ... */
+	pid_t ppid;
 	uint64_t flags; /* PF_* */
 	uint64_t utime; /* clock ticks (sysconf(_SC_CLK_TCK)); whole process in PID/stat */
 	uint64_t stime;
@@ -54,6 +55,9 @@ bool proc_is_kernel_thread(pid_t pid);
 bool proc_status_value(const char *text, const char *key, uint64_t *value);
 /* Thread ids of pid (/proc/PID/task), in directory order; *tids is malloc'd. 0 or -errno. */
 int proc_tasks(pid_t pid, pid_t **tids, size_t *n);
+
+/* Every live descendant of pid (children, their children, ...), at most max; count or -errno. */
+int proc_descendants(pid_t pid, pid_t *out, int max);
 
 /* Listening TCP ports (IPv4 and IPv6) of pid's sockets, at most max; count or -errno. */
 int proc_listening_ports(pid_t pid, uint16_t *ports, int max);

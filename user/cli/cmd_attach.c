@@ -13,6 +13,7 @@
 #include "metrics/registry.h"
 #include "gotrace/call_metrics.h"
 #include "gotrace/tracer.h"
+#include "sockcap/sock_capture.h"
 #include "metrics/live_view.h"
 #include "base/log.h"
 #include "export/otlp.h"
@@ -44,10 +45,20 @@ enum {
 	OPT_OTLP_HEADERS,
 	OPT_OTLP_COMPRESSION,
 	OPT_OTLP_INTERVAL,
+	OPT_CAPTURE,
+};
+
+enum capture_path {
+	CAPTURE_AUTO,	 /* uprobes for a Go program, the sockets for any other */
+	CAPTURE_UPROBES, /* Go only */
+	CAPTURE_SOCKETS,
 };
 
 static const struct cli_option target_options[] = {
-	{ "pid", 'p', "PID", "the Go process (Go 1.17 or later, stripped or not)" },
+	{ "pid", 'p', "PID", "the process: Go (1.17 or later, stripped or not) or any other" },
+	{ "capture", OPT_CAPTURE, "HOW",
+	  "auto (default): uprobes for a Go program, socket capture for any other;\n"
+	  "socket: socket capture for a Go program too; uprobes: Go only" },
 	{ 0 },
 };
 
@@ -89,9 +100,11 @@ const struct cli_command cli_attach_command = {
 	.name = "attach",
 	.intro = "Usage: glimpse attach -p PID [options]\n"
 		 "\n"
-		 "Measures a running Go service's HTTP traffic (server and client) with uprobes — no code\n"
-		 "change, no restart — and serves it as Prometheus metrics with OpenTelemetry names, with\n"
-		 "its runtime (goroutines, heap), process (threads, RSS, CPU) and scheduler metrics.\n"
+		 "Measures a running service's traffic — no code change, no restart — and serves it as\n"
+		 "Prometheus metrics with OpenTelemetry names, with its process (threads, RSS, CPU),\n"
+		 "scheduler and, for Go, runtime (goroutines, heap) metrics. A Go service is measured with\n"
+		 "uprobes in net/http and database/sql; any other process (and its child processes) at its\n"
+		 "socket system calls: HTTP/1 server and client, PostgreSQL and Redis, client or server.\n"
 		 "\n",
 	.groups = { { NULL, target_options },
 		    { NULL, cli_run_options },
@@ -108,6 +121,8 @@ const struct cli_command cli_attach_command = {
 		    "and per\n"
 		    "query (database/sql.(*DB).queryDC/execDC); with traces, 1 more per goroutine started\n"
 		    "(runtime.newproc1 RETs) to follow work a handler hands to other goroutines.\n"
+		    "Socket capture: raw tracepoints at the read/write system calls, no trap (a fraction of\n"
+		    "a µs per call); TLS bytes cannot be read there and are reported, not measured.\n"
 		    "Exit codes: 0 ok, 1 failure, 2 bad usage, 3 no such process, 4 permission denied,\n"
 		    "5 kernel lacks BPF/BTF, 6 the target cannot be instrumented (not Go, unknown layout).\n",
 };
@@ -115,6 +130,7 @@ const struct cli_command cli_attach_command = {
 struct attach_ctx {
 	struct metrics_registry *reg;
 	struct go_tracer *tracer;
+	struct sock_capture *sock; /* the socket path instead of tracer */
 	struct trace_pipeline *traces; /* NULL when no span has anywhere to go */
 	struct db_driver_cache *drivers;
 	int target;
@@ -178,6 +194,10 @@ static void refresh_span_gauges(struct attach_ctx *a)
 
 static void refresh_tracer_gauges(struct attach_ctx *a)
 {
+	if (!a->tracer) {
+		refresh_span_gauges(a);
+		return;
+	}
 	a->active_requests = go_tracer_active_requests(a->tracer, a->pid);
 	a->events_dropped = go_tracer_events_dropped(a->tracer);
 	a->probe_hits = go_tracer_probe_hits(a->tracer);
@@ -222,6 +242,7 @@ int cmd_attach(int argc, char **argv)
 		{ OPT_OTLP_INTERVAL, OTLP_METRICS_INTERVAL, "--otlp-metrics-interval" },
 	};
 	int max_routes = 100, opt;
+	enum capture_path capture = CAPTURE_AUTO;
 	const char *arg;
 	struct cli_parser parser;
 	cli_parser_init(&parser, &cli_attach_command, argc, argv);
@@ -239,6 +260,16 @@ int cmd_attach(int argc, char **argv)
 			break;
 		case OPT_SPANS_OUT:
 			spans_out = arg;
+			break;
+		case OPT_CAPTURE:
+			if (!strcmp(arg, "auto"))
+				capture = CAPTURE_AUTO;
+			else if (!strcmp(arg, "socket"))
+				capture = CAPTURE_SOCKETS;
+			else if (!strcmp(arg, "uprobes"))
+				capture = CAPTURE_UPROBES;
+			else
+				cli_usage_error("attach", "--capture: '%s' is not auto, socket or uprobes", arg);
 			break;
 		case CLI_OPT_FORCE:
 			outfile_set_force(true);
@@ -291,9 +322,9 @@ int cmd_attach(int argc, char **argv)
 		rc = preflight_kernel();
 	if (rc)
 		return rc;
-	struct go_target target;
-	rc = go_target_open(pid, &target);
-	if (rc)
+	struct go_target target = { 0 };
+	bool sockets = capture == CAPTURE_SOCKETS || (capture == CAPTURE_AUTO && !go_target_is_go_program(pid));
+	if (!sockets && (rc = go_target_open(pid, &target)))
 		return rc;
 
 	struct attach_ctx a = { .pid = pid };
@@ -343,7 +374,12 @@ int cmd_attach(int argc, char **argv)
 		otlp_exporter_add_metrics(otlp, a.reg, otlp_cfg.metrics_interval_ms / 1000.0);
 		topts.otlp = otlp;
 	}
-	if (topts.spans_out || topts.otlp) {
+	if (sockets && (topts.spans_out || topts.otlp)) {
+		/* Said once, up front: metrics still flow (OTLP included), spans do not. */
+		log_warn("the socket path makes no spans yet: attach exports this process's metrics only");
+		topts.spans_out = NULL;
+	}
+	if (!sockets && (topts.spans_out || topts.otlp)) {
 		topts.builder.routes = a.reg; /* span names capped like http.route */
 		if (!(a.traces = trace_pipeline_new(&topts, a.drivers)) ||
 		    trace_pipeline_add_target(a.traces, a.target, &res)) {
@@ -356,28 +392,35 @@ int cmd_attach(int argc, char **argv)
 		metrics_registry_add_gauge(a.reg, "glimpse.spans.unsampled", "{span}",
 					   "Spans sampling left out.", true, spans_unsampled, &a, false);
 	}
-	go_target_runtime_types(&target.types, pid, &a.types);
-	struct go_tracer_opts tracer_opts = { .lineage = a.traces != NULL,
-					      .tracing = a.traces != NULL,
-					      .types = &a.types };
-	go_target_report_unmeasured(&target);
-	rc = go_tracer_start(&target, &tracer_opts, on_event, &a, &a.tracer);
-	if (rc)
-		goto out;
-	metrics_registry_add_gauge(a.reg, "http.server.active_requests", "{request}",
-				   "Number of active HTTP server requests.", false, active_requests, &a,
-				   true);
-	metrics_registry_add_gauge(a.reg, "glimpse.events_dropped", "",
-				   "Events the kernel could not queue to glimpse.", true, events_dropped, &a,
-				   false);
-	metrics_registry_add_gauge(
-		a.reg, "glimpse.requests.unmeasured", "",
-		"Server requests not measured: their ResponseWriter is not net/http's HTTP/1 "
-		"or HTTP/2 one.",
-		true, requests_unmeasured, &a, false);
-	metrics_registry_add_gauge(a.reg, "glimpse.probe.hits", "",
-				   "Uprobe hits in the target: each costs it a trap into the kernel.", true,
-				   probe_hits, &a, false);
+	if (sockets) {
+		if ((rc = sock_capture_start(a.reg, &a.sock)) || (rc = sock_capture_add_target(a.sock, pid, a.target)))
+			goto out;
+	} else {
+		go_target_runtime_types(&target.types, pid, &a.types);
+		struct go_tracer_opts tracer_opts = { .lineage = a.traces != NULL,
+						      .tracing = a.traces != NULL,
+						      .types = &a.types };
+		go_target_report_unmeasured(&target);
+		rc = go_tracer_start(&target, &tracer_opts, on_event, &a, &a.tracer);
+		if (rc)
+			goto out;
+		metrics_registry_add_gauge(a.reg, "http.server.active_requests", "{request}",
+					   "Number of active HTTP server requests.", false, active_requests, &a,
+					   true);
+	}
+	if (a.tracer) {
+		metrics_registry_add_gauge(a.reg, "glimpse.events_dropped", "",
+					   "Events the kernel could not queue to glimpse.", true, events_dropped,
+					   &a, false);
+		metrics_registry_add_gauge(
+			a.reg, "glimpse.requests.unmeasured", "",
+			"Server requests not measured: their ResponseWriter is not net/http's HTTP/1 "
+			"or HTTP/2 one.",
+			true, requests_unmeasured, &a, false);
+		metrics_registry_add_gauge(a.reg, "glimpse.probe.hits", "",
+					   "Uprobe hits in the target: each costs it a trap into the kernel.",
+					   true, probe_hits, &a, false);
+	}
 	pm = process_metrics_new(a.reg, run.sched, &rc);
 	if (!pm)
 		goto out;
@@ -387,7 +430,8 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (run.prom_addr && !(exporter = run_start_exporter(run.prom_addr, a.reg, &rc)))
 		goto out;
-	snprintf(title, sizeof(title), "%s (pid %d, %s)", res.service_name, (int)pid, target.go_version);
+	snprintf(title, sizeof(title), "%s (pid %d, %s)", res.service_name, (int)pid,
+		 sockets ? "socket capture" : target.go_version);
 	view = live_view_new(a.reg, a.target, title, stdout);
 	if (!view) {
 		rc = GLIMPSE_EXIT_FAILURE;
@@ -396,15 +440,20 @@ int cmd_attach(int argc, char **argv)
 	char metrics_url[96] = "off";
 	if (exporter)
 		snprintf(metrics_url, sizeof(metrics_url), "http://%s/metrics", run.prom_addr);
-	log_event(LOG_INFO, "attached", "pid=%d service=%s go=%s offsets=%s probes=%d metrics=%s", (int)pid,
-		  res.service_name, target.go_version, target.offsets_source, go_tracer_probe_count(a.tracer),
-		  metrics_url);
+	if (sockets)
+		log_event(LOG_INFO, "attached", "pid=%d service=%s capture=socket metrics=%s", (int)pid,
+			  res.service_name, metrics_url);
+	else
+		log_event(LOG_INFO, "attached", "pid=%d service=%s go=%s offsets=%s probes=%d metrics=%s",
+			  (int)pid, res.service_name, target.go_version, target.offsets_source,
+			  go_tracer_probe_count(a.tracer), metrics_url);
 	attached = true;
 
 	struct run_loop loop;
 	run_loop_init(&loop, run.duration_s, run.interval_s);
 	while (run_loop_running(&loop)) {
-		int err = go_tracer_poll(a.tracer, run_loop_timeout(&loop, POLL_MS));
+		int timeout = run_loop_timeout(&loop, POLL_MS);
+		int err = a.sock ? sock_capture_poll(a.sock, timeout) : go_tracer_poll(a.tracer, timeout);
 		if (err < 0 && err != -EINTR) {
 			log_error("reading events failed: %s", strerror(-err));
 			rc = GLIMPSE_EXIT_FAILURE;
@@ -429,7 +478,8 @@ int cmd_attach(int argc, char **argv)
 	}
 	/* Detach (the target stops paying for probes at once) and drain what is queued. */
 	refresh_tracer_gauges(&a);
-	uint64_t too_big = go_tracer_headers_too_big(a.tracer);
+	sock_capture_detach(a.sock);
+	uint64_t too_big = a.tracer ? go_tracer_headers_too_big(a.tracer) : 0;
 	if (too_big)
 		log_warn("%llu requests had more headers than glimpse walks: their traceparent was not "
 			 "looked for and their spans began new traces",
@@ -462,6 +512,7 @@ out:
 	else if (spans_file && spans_file != stdout)
 		fclose(spans_file);
 	db_driver_cache_free(a.drivers);
+	sock_capture_free(a.sock); /* after the exporters: its gauges read it */
 	process_metrics_free(pm);
 	metrics_registry_free(a.reg);
 	return rc;

@@ -197,6 +197,15 @@ static int open_pid(pid_t pid, struct go_target *t, bool gone_is_error)
 	return rc;
 }
 
+bool go_target_is_go_program(pid_t pid)
+{
+	char exe[64];
+	struct elf_module *m = elf_module_open(proc_path(exe, sizeof(exe), pid, "/exe"));
+	bool go = m && elf_module_is_go(m);
+	elf_module_close(m);
+	return go;
+}
+
 int go_target_open(pid_t pid, struct go_target *t)
 {
 	return open_pid(pid, t, true);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/bpf_counters.h"
 #include "cli/exit_codes.h"
 #include "gotrace.skel.h"
 #include "base/log.h"
@@ -206,16 +207,7 @@ int64_t go_tracer_active_requests(const struct go_tracer *tr, pid_t pid)
 
 static uint64_t counter_total(const struct go_tracer *tr, enum gotrace_counter which)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	if (ncpus <= 0)
-		return 0;
-	__u64 vals[ncpus], total = 0;
-	__u32 key = which;
-	if (bpf_map_lookup_elem(bpf_map__fd(tr->skel->maps.counters), &key, vals))
-		return 0;
-	for (int i = 0; i < ncpus; i++)
-		total += vals[i];
-	return total;
+	return bpf_percpu_counter(bpf_map__fd(tr->skel->maps.counters), which);
 }
 
 uint64_t go_tracer_events_dropped(const struct go_tracer *tr)

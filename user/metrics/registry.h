@@ -35,10 +35,13 @@ struct http_record {
 
 struct metrics_registry;
 
-/* One finished database call (db.client.operation.duration). */
+/* One finished database call: db.client.operation.duration, or for a call the database
+ * itself served (seen from its side of the socket) db.server.operation.duration. */
 struct db_record {
 	const char *system, *operation, *collection; /* db.system.name etc.; "" when unknown */
 	bool error;
+	const char *error_type; /* error.type when error: "" or NULL for _OTHER */
+	bool server;
 	uint64_t duration_ns;
 };
 

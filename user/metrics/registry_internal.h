@@ -37,7 +37,8 @@ struct client_series {
 	struct export_hist h;
 };
 
-/* db.client.operation.duration: key is "system\x1foperation\x1fcollection", interned. */
+/* db.client.operation.duration and db.server.operation.duration: key is
+ * "role\x1fsystem\x1foperation\x1fcollection\x1ferror.type" (role 'c' or 's'), interned. */
 struct db_series {
 	const char *key;
 	bool error;
@@ -140,7 +141,8 @@ struct db_row {
 
 /* The three parts of a db series key. */
 struct db_parts {
-	char system[128], operation[128], collection[128];
+	bool server;
+	char system[128], operation[128], collection[128], error_type[32];
 };
 
 /* Everything render needs, copied under the lock so formatting (and the caller's callbacks)

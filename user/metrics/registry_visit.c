@@ -79,7 +79,7 @@ static void db_sample(struct metric_sample *s, const struct db_series *ds, struc
 	if (p->collection[0])
 		attr_str(s, "db.collection.name", p->collection);
 	if (ds->error)
-		attr_str(s, "error.type", SEMCONV_DB_ERROR_TYPE);
+		attr_str(s, "error.type", p->error_type);
 	hist_sample(s, &ds->h);
 }
 
@@ -130,6 +130,12 @@ int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_vi
 	static const struct metric_info db_info = { "db.client.operation.duration", "s",
 						    "Duration of database client operations.",
 						    METRIC_HISTOGRAM };
+	static const struct metric_info db_server_info = {
+		"db.server.operation.duration", "s",
+		"Duration of operations a database served (measured at its sockets; not an OpenTelemetry "
+		"convention).",
+		METRIC_HISTOGRAM
+	};
 	struct render_copy c = { 0 };
 	size_t nmax = 0;
 	int err = registry_copy_state(reg, &c);
@@ -162,11 +168,14 @@ int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_vi
 			client_sample(&samples[n], &c.client[ci].s, txt[n], sizeof(txt[n]));
 		if (n)
 			v->metric(ctx, &client_info, samples, n);
-		n = 0;
-		for (; di < c.ndb && c.db[di].ti == t; di++, n++)
-			db_sample(&samples[n], &c.db[di].s, &parts[n]);
-		if (n)
-			v->metric(ctx, &db_info, samples, n);
+		/* Sorted by key, whose first byte is the role: client series, then server ones. */
+		for (int server = 0; server <= 1; server++) {
+			n = 0;
+			for (; di < c.ndb && c.db[di].ti == t && (c.db[di].s.key[0] == 's') == server; di++, n++)
+				db_sample(&samples[n], &c.db[di].s, &parts[n]);
+			if (n)
+				v->metric(ctx, server ? &db_server_info : &db_info, samples, n);
+		}
 		for (size_t i = 0; i < c.ngauges; i++)
 			if (c.gauges[i].per_target)
 				visit_gauge(v, ctx, &c.gauges[i], (int)t);

@@ -14,6 +14,7 @@
 
 #include "cli/exit_codes.h"
 #include "binfmt/ksyms.h"
+#include "base/bpf_counters.h"
 #include "base/log.h"
 #include "base/procfs.h"
 #include "profile.h"
@@ -236,12 +237,6 @@ static void poll_until_done(struct stack_session *s)
 
 static void read_counters(struct stack_session *s, struct profiler_stats *st)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	if (ncpus <= 0)
-		return;
-	__u64 *vals = calloc(ncpus, sizeof(__u64));
-	if (!vals)
-		return;
 	uint64_t *dst[PROFILE_NR_COUNTERS] = {
 		[PROFILE_SAMPLES] = &st->samples,
 		[PROFILE_STACKS_FULL] = &st->stacks_full,
@@ -250,13 +245,8 @@ static void read_counters(struct stack_session *s, struct profiler_stats *st)
 		[PROFILE_PENDING_FULL] = &st->pending_full,
 		[PROFILE_BELOW_MIN] = &st->below_min,
 	};
-	for (__u32 k = 0; k < PROFILE_NR_COUNTERS; k++) {
-		if (bpf_map_lookup_elem(map_fd(s, "counters"), &k, vals))
-			continue;
-		for (int c = 0; c < ncpus; c++)
-			*dst[k] += vals[c];
-	}
-	free(vals);
+	for (__u32 k = 0; k < PROFILE_NR_COUNTERS; k++)
+		*dst[k] += bpf_percpu_counter(map_fd(s, "counters"), k);
 }
 
 struct raw_entry {

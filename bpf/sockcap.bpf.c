@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Socket capture: the bytes a traced process reads from and writes to its stream sockets, at
+ * the system calls every language makes (raw syscall tracepoints: no uprobe trap, no kprobes).
+ *
+ * sys_enter remembers a read/write-family call's arguments; sys_exit copies the first
+ * SOCKCAP_DATA_MAX bytes it moved to the ring buffer with the connection's identity. Parsing
+ * (HTTP/1, PostgreSQL, Redis) is user space's: one parser per protocol, tested and fuzzed
+ * there. The tracepoints fire for every system call on the machine, so each program first
+ * tests the syscall number, then the process: everything else returns within a few
+ * instructions.
+ *
+ * Wakeups are batched: user space reads the ring on its own clock and is woken early only when
+ * the ring fills past wakeup_bytes. x86-64 syscall numbers (vmlinux/x86 is the only target). */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "maps.bpf.h"
+#include "sockcap.h"
+
+#define NR_READ	    0
+#define NR_WRITE    1
+#define NR_CLOSE    3
+#define NR_READV    19
+#define NR_WRITEV   20
+#define NR_SENDFILE 40
+#define NR_CONNECT  42
+#define NR_ACCEPT   43
+#define NR_SENDTO   44
+#define NR_RECVFROM 45
+#define NR_SENDMSG  46
+#define NR_RECVMSG  47
+#define NR_ACCEPT4  288
+
+#define S_IFMT	 00170000
+#define S_IFSOCK 0140000
+#define AF_UNIX	 1
+#define AF_INET	 2
+#define AF_INET6 10
+#define EINPROGRESS 115
+
+/* Set by user space before load. */
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+/* Processes whose sockets are captured: tgid → the target it was found through. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct sockcap_conn_key);
+	__type(value, struct sockcap_conn);
+} conns SEC(".maps");
+
+/* A call between its entry and its return, per thread. */
+struct call_args {
+	__u64 start_ns;
+	__u64 buf; /* buffer, iovec array or msghdr, by syscall */
+	__u64 count;
+	__s32 fd;
+	__u32 nr;
+	__u32 root;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct call_args);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sockcap_event);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SOCKCAP_CTR_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 2 << 20);
+} events SEC(".maps");
+
+static __always_inline bool is_traced_nr(long nr)
+{
+	switch (nr) {
+	case NR_READ:
+	case NR_WRITE:
+	case NR_CLOSE:
+	case NR_READV:
+	case NR_WRITEV:
+	case NR_SENDFILE:
+	case NR_CONNECT:
+	case NR_ACCEPT:
+	case NR_SENDTO:
+	case NR_RECVFROM:
+	case NR_SENDMSG:
+	case NR_RECVMSG:
+	case NR_ACCEPT4:
+		return true;
+	}
+	return false;
+}
+
+static __always_inline __u64 wakeup_flag(__u64 size)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+										      : BPF_RB_NO_WAKEUP;
+}
+
+/* The socket behind fd in the current process, or NULL when fd is something else. Its type is
+ * checked (the inode says socket) before private_data is read as one. */
+static __always_inline struct socket *fd_socket(int fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	return BPF_CORE_READ(file, private_data);
+}
+
+/* Identity of a new connection: a stream socket of an address family glimpse parses, or one
+ * marked SKIP so that later calls on the fd cost one lookup. */
+static __always_inline void conn_describe(int fd, struct sockcap_conn *c)
+{
+	c->id = bpf_ktime_get_ns();
+	struct socket *sock = fd_socket(fd);
+	if (!sock || BPF_CORE_READ(sock, type) != 1 /* SOCK_STREAM */) {
+		c->flags = SOCKCAP_CONN_SKIP;
+		return;
+	}
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	c->family = family;
+	if (family == AF_INET || family == AF_INET6) {
+		c->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		c->peer_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		if (family == AF_INET)
+			BPF_CORE_READ_INTO(&c->peer_addr, sk, __sk_common.skc_daddr);
+		else
+			BPF_CORE_READ_INTO(&c->peer_addr, sk, __sk_common.skc_v6_daddr);
+	} else if (family != AF_UNIX) {
+		c->flags = SOCKCAP_CONN_SKIP;
+	}
+}
+
+static __always_inline struct sockcap_conn *conn_get(__u32 tgid, int fd)
+{
+	struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
+	struct sockcap_conn *c = bpf_map_lookup_elem(&conns, &key);
+	if (c)
+		return c;
+	struct sockcap_conn fresh = {};
+	conn_describe(fd, &fresh);
+	if (fresh.flags & SOCKCAP_CONN_SKIP)
+		counter_inc(&counters, SOCKCAP_CTR_NOT_SOCKET);
+	bpf_map_update_elem(&conns, &key, &fresh, BPF_ANY);
+	return bpf_map_lookup_elem(&conns, &key);
+}
+
+static __always_inline void conn_forget(__u32 tgid, int fd)
+{
+	struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
+	bpf_map_delete_elem(&conns, &key);
+}
+
+static __always_inline void send_close(__u32 tgid, __u32 root, int fd, const struct sockcap_conn *c)
+{
+	struct sockcap_event *ev = bpf_ringbuf_reserve(&events, SOCKCAP_EVENT_HEADER_SIZE, 0);
+	if (!ev) {
+		counter_inc(&counters, SOCKCAP_CTR_DROPPED);
+		return;
+	}
+	__builtin_memset(ev, 0, SOCKCAP_EVENT_HEADER_SIZE);
+	ev->kind = SOCKCAP_CLOSE;
+	ev->tgid = tgid;
+	ev->root = root;
+	ev->fd = fd;
+	ev->conn_id = c->id;
+	ev->end_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(ev, wakeup_flag(SOCKCAP_EVENT_HEADER_SIZE));
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sockcap_enter, struct pt_regs *regs, long nr)
+{
+	if (!is_traced_nr(nr))
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	__u32 *root = bpf_map_lookup_elem(&pids, &tgid);
+	if (!root)
+		return 0;
+	counter_inc(&counters, SOCKCAP_CTR_HITS);
+	int fd = (int)regs->di;
+	if (nr == NR_CLOSE) {
+		struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
+		struct sockcap_conn *c = bpf_map_lookup_elem(&conns, &key);
+		if (!c)
+			return 0;
+		if (c->flags & SOCKCAP_CONN_SENT)
+			send_close(tgid, *root, fd, c);
+		bpf_map_delete_elem(&conns, &key);
+		return 0;
+	}
+	struct call_args a = {
+		.start_ns = bpf_ktime_get_ns(),
+		.buf = regs->si,
+		.count = regs->dx,
+		.fd = fd,
+		.nr = nr,
+		.root = *root,
+	};
+	if (bpf_map_update_elem(&inflight, &pid_tgid, &a, BPF_ANY))
+		counter_inc(&counters, SOCKCAP_CTR_CONNS_FULL);
+	return 0;
+}
+
+/* Where the first bytes of the call's data lie, and how many there are: the buffer itself,
+ * or the first element of an iovec array (readv/writev) or of a msghdr's (recvmsg/sendmsg). */
+static __always_inline __u64 call_buffer(const struct call_args *a, __u64 *room)
+{
+	struct iovec iov = {};
+	*room = a->count;
+	switch (a->nr) {
+	case NR_READ:
+	case NR_WRITE:
+	case NR_RECVFROM:
+	case NR_SENDTO:
+		return a->buf;
+	case NR_READV:
+	case NR_WRITEV:
+		if (!a->count || bpf_probe_read_user(&iov, sizeof(iov), (void *)a->buf))
+			return 0;
+		break;
+	case NR_RECVMSG:
+	case NR_SENDMSG: {
+		struct user_msghdr msg = {};
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a->buf) || !msg.msg_iovlen ||
+		    bpf_probe_read_user(&iov, sizeof(iov), msg.msg_iov))
+			return 0;
+		break;
+	}
+	default:
+		return 0; /* sendfile: the bytes come from a file, not from memory */
+	}
+	*room = iov.iov_len;
+	return (__u64)iov.iov_base;
+}
+
+static __always_inline void send_data(const struct call_args *a, __u32 tgid, __u32 tid, long ret,
+				      struct sockcap_conn *c)
+{
+	__u32 zero = 0;
+	struct sockcap_event *ev = bpf_map_lookup_elem(&scratch, &zero);
+	if (!ev)
+		return;
+	ev->start_ns = a->start_ns;
+	ev->end_ns = bpf_ktime_get_ns();
+	ev->conn_id = c->id;
+	ev->tgid = tgid;
+	ev->tid = tid;
+	ev->root = a->root;
+	ev->fd = a->fd;
+	ev->total = (__u32)ret;
+	ev->kind = SOCKCAP_DATA;
+	bool ingress = a->nr == NR_READ || a->nr == NR_READV || a->nr == NR_RECVFROM || a->nr == NR_RECVMSG;
+	ev->dir = ingress ? SOCKCAP_INGRESS : SOCKCAP_EGRESS;
+	ev->family = c->family;
+	ev->local_port = c->local_port;
+	ev->peer_port = c->peer_port;
+	__builtin_memcpy(ev->peer_addr, c->peer_addr, sizeof(ev->peer_addr));
+	__u64 room = 0;
+	__u64 buf = call_buffer(a, &room);
+	__u64 n = (__u64)ret < room ? (__u64)ret : room;
+	if (n > SOCKCAP_DATA_MAX)
+		n = SOCKCAP_DATA_MAX;
+	if (!buf)
+		n = 0;
+	n &= 2 * SOCKCAP_DATA_MAX - 1; /* a bound the verifier can follow: n <= SOCKCAP_DATA_MAX */
+	if (n > SOCKCAP_DATA_MAX)
+		return;
+	if (n && bpf_probe_read_user(ev->data, n, (void *)buf))
+		n = 0;
+	ev->len = n;
+	__u64 size = SOCKCAP_EVENT_HEADER_SIZE + n;
+	if (bpf_ringbuf_output(&events, ev, size, wakeup_flag(size))) {
+		counter_inc(&counters, SOCKCAP_CTR_DROPPED);
+		return;
+	}
+	c->flags |= SOCKCAP_CONN_SENT;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sockcap_exit, struct pt_regs *regs, long ret)
+{
+	if (!is_traced_nr(regs->orig_ax))
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct call_args *pending = bpf_map_lookup_elem(&inflight, &pid_tgid);
+	if (!pending)
+		return 0;
+	struct call_args a = *pending;
+	bpf_map_delete_elem(&inflight, &pid_tgid);
+	__u32 tgid = pid_tgid >> 32;
+	counter_inc(&counters, SOCKCAP_CTR_HITS);
+	switch (a.nr) {
+	case NR_ACCEPT:
+	case NR_ACCEPT4:
+		/* A new connection on a reused fd number: its identity is read at its first call. */
+		if (ret >= 0)
+			conn_forget(tgid, (int)ret);
+		return 0;
+	case NR_CONNECT:
+		if (ret == 0 || ret == -EINPROGRESS)
+			conn_forget(tgid, a.fd);
+		return 0;
+	}
+	if (ret <= 0)
+		return 0;
+	struct sockcap_conn *c = conn_get(tgid, a.fd);
+	if (!c || (c->flags & SOCKCAP_CONN_SKIP))
+		return 0;
+	send_data(&a, tgid, (__u32)pid_tgid, ret, c);
+	return 0;
+}
+
+static __always_inline void send_proc(__u32 tgid, __u32 root, __u8 kind)
+{
+	struct sockcap_event *ev = bpf_ringbuf_reserve(&events, SOCKCAP_EVENT_HEADER_SIZE, 0);
+	if (!ev) {
+		counter_inc(&counters, SOCKCAP_CTR_DROPPED);
+		return;
+	}
+	__builtin_memset(ev, 0, SOCKCAP_EVENT_HEADER_SIZE);
+	ev->kind = kind;
+	ev->tgid = tgid;
+	ev->root = root;
+	ev->end_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
+}
+
+/* A target's forked children are followed (nginx and PostgreSQL serve in forked processes);
+ * threads share their process's entry already. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sockcap_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	if (ptgid == ctgid)
+		return 0;
+	__u32 *root = bpf_map_lookup_elem(&pids, &ptgid);
+	if (!root)
+		return 0;
+	__u32 r = *root;
+	if (bpf_map_update_elem(&pids, &ctgid, &r, BPF_NOEXIST))
+		return 0;
+	send_proc(ctgid, r, SOCKCAP_PROC_FORK);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sockcap_proc_exit, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+	__u32 *root = bpf_map_lookup_elem(&pids, &tgid);
+	if (!root || BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	__u32 r = *root;
+	/* A target itself stays in the map until user space removes it; its children go here. */
+	if (r != tgid)
+		bpf_map_delete_elem(&pids, &tgid);
+	send_proc(tgid, r, SOCKCAP_PROC_EXIT);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Shared between bpf/sockcap.bpf.c and user space (user/sockcap/): fixed-width types only. */
+#ifndef GLIMPSE_BPF_SOCKCAP_H
+#define GLIMPSE_BPF_SOCKCAP_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Bytes of each system call's buffer copied to user space: an HTTP request or response header,
+ * a SQL statement, a RESP command fit; a body past it is skipped by count (total). A power of
+ * two, so that the copy length can be bounded by a mask the verifier follows. */
+#define SOCKCAP_DATA_MAX 1024
+
+enum sockcap_kind {
+	SOCKCAP_DATA = 1,	/* bytes a read- or write-family call moved on a stream socket */
+	SOCKCAP_CLOSE = 2,	/* a connection glimpse had sent data of was closed */
+	SOCKCAP_PROC_EXIT = 3,	/* a followed process (a child of a target) exited */
+	SOCKCAP_PROC_FORK = 4,	/* a target forked a process that is now followed too */
+};
+
+enum sockcap_dir {
+	SOCKCAP_INGRESS = 0, /* read, readv, recvfrom, recvmsg */
+	SOCKCAP_EGRESS = 1,  /* write, writev, sendto, sendmsg, sendfile */
+};
+
+/* Per-CPU counters (summed by user space). */
+enum sockcap_counter {
+	SOCKCAP_CTR_HITS,	    /* tracepoint runs that passed the process filter */
+	SOCKCAP_CTR_DROPPED,	    /* events the ring buffer had no room for */
+	SOCKCAP_CTR_NOT_SOCKET,	    /* fds found not to be stream sockets (files, pipes) */
+	SOCKCAP_CTR_CONNS_FULL,	    /* in-flight table full: a call was not followed */
+	SOCKCAP_CTR_MAX,
+};
+
+/* One connection: (process, fd) while it stays open. */
+struct sockcap_conn_key {
+	__u32 tgid;
+	__s32 fd;
+};
+
+enum sockcap_conn_flags {
+	SOCKCAP_CONN_SKIP = 1 << 0, /* not a stream socket, or user space gave up on its bytes */
+	SOCKCAP_CONN_SENT = 1 << 1, /* data was sent: its close is reported */
+};
+
+struct sockcap_conn {
+	__u64 id;	     /* unique per connection: (tgid, fd) pairs are reused */
+	__u32 flags;	     /* sockcap_conn_flags */
+	__u16 family;	     /* AF_INET, AF_INET6, AF_UNIX */
+	__u16 local_port;    /* host order; 0 for AF_UNIX */
+	__u16 peer_port;     /* host order */
+	__u8 pad[6];
+	__u8 peer_addr[16]; /* IPv4 in the first 4 bytes */
+};
+
+struct sockcap_event {
+	__u64 start_ns, end_ns; /* CLOCK_MONOTONIC: the call's entry and return */
+	__u64 conn_id;
+	__u32 tgid, tid;
+	__u32 root;	  /* the target process this one was found through (itself, or a parent) */
+	__s32 fd;
+	__u32 total;	  /* bytes the call moved */
+	__u16 len;	  /* bytes of them in data */
+	__u8 kind, dir;	  /* sockcap_kind, sockcap_dir */
+	__u16 family, local_port, peer_port;
+	__u16 pad;
+	__u8 peer_addr[16];
+	__u8 data[SOCKCAP_DATA_MAX]; /* only len bytes are sent */
+};
+
+#define SOCKCAP_EVENT_HEADER_SIZE ((unsigned long)&((struct sockcap_event *)0)->data)
+
+#endif

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "base/bpf_counters.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdlib.h>
+
+uint64_t bpf_percpu_counter(int map_fd, uint32_t key)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0)
+		return 0;
+	__u64 *vals = calloc((size_t)ncpus, sizeof(*vals));
+	uint64_t total = 0;
+	if (vals && !bpf_map_lookup_elem(map_fd, &key, vals))
+		for (int i = 0; i < ncpus; i++)
+			total += vals[i];
+	free(vals);
+	return total;
+}

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sockcap/sock_capture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "cli/exit_codes.h"
+#include "sockcap/sock_metrics.h"
+#include "sockcap/sock_streams.h"
+#include "sockcap/sock_tracer.h"
+
+#define MAX_TARGETS 256
+
+struct sock_capture {
+	struct metrics_registry *reg;
+	struct sock_tracer *tracer;
+	struct sock_streams *streams;
+	struct {
+		pid_t pid;
+		int reg_target;
+	} targets[MAX_TARGETS];
+	int ntargets;
+	/* Copied from the tracer and the streams on the polling thread, read by the exporters'. */
+	_Atomic uint64_t hits, dropped, unparseable, unanswered, unrecognized, encrypted;
+};
+
+static int reg_target_of(const struct sock_capture *c, uint32_t root)
+{
+	for (int i = 0; i < c->ntargets; i++)
+		if (c->targets[i].pid == (pid_t)root)
+			return c->targets[i].reg_target;
+	return -1;
+}
+
+static void on_call(void *ctx, const struct sock_call *call)
+{
+	struct sock_capture *c = ctx;
+	int target = reg_target_of(c, call->root);
+	if (target >= 0)
+		sock_metrics_record(c->reg, target, call);
+}
+
+static void on_skip(void *ctx, uint32_t tgid, int32_t fd, uint64_t conn_id)
+{
+	struct sock_capture *c = ctx;
+	sock_tracer_skip_conn(c->tracer, tgid, fd, conn_id);
+}
+
+static void on_event(void *ctx, const struct sockcap_event *ev)
+{
+	struct sock_capture *c = ctx;
+	sock_streams_event(c->streams, ev);
+}
+
+#define GAUGE(field)                                                   \
+	static double gauge_##field(void *ctx, int target)             \
+	{                                                              \
+		(void)target;                                          \
+		return (double)((struct sock_capture *)ctx)->field;    \
+	}
+GAUGE(hits)
+GAUGE(dropped)
+GAUGE(unparseable)
+GAUGE(unanswered)
+GAUGE(unrecognized)
+GAUGE(encrypted)
+
+static int add_gauges(struct sock_capture *c)
+{
+	static const struct {
+		const char *name, *help;
+		metric_value_fn fn;
+	} gauges[] = {
+		{ "glimpse.socket.tracepoint.hits",
+		  "Socket-probe tracepoint runs in the captured processes (no trap: a fraction of a µs each).",
+		  gauge_hits },
+		{ "glimpse.socket.events_dropped", "Socket events the kernel could not queue to glimpse.",
+		  gauge_dropped },
+		{ "glimpse.socket.unparseable", "System calls whose bytes did not parse where a message had to start.",
+		  gauge_unparseable },
+		{ "glimpse.socket.unanswered", "Requests dropped without a response (closed, or out of sync).",
+		  gauge_unanswered },
+		{ "glimpse.socket.connections.unrecognized",
+		  "Connections glimpse stopped reading: no protocol it parses (TLS included).", gauge_unrecognized },
+		{ "glimpse.socket.connections.encrypted",
+		  "Connections carrying TLS: their bytes are not readable at the socket.", gauge_encrypted },
+	};
+	for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
+		if (metrics_registry_add_gauge(c->reg, gauges[i].name, "", gauges[i].help, true, gauges[i].fn, c,
+					       false))
+			return -1;
+	return 0;
+}
+
+int sock_capture_start(struct metrics_registry *reg, struct sock_capture **out)
+{
+	struct sock_capture *c = calloc(1, sizeof(*c));
+	if (!c)
+		return GLIMPSE_EXIT_FAILURE;
+	c->reg = reg;
+	c->streams = sock_streams_new(on_call, on_skip, c);
+	if (!c->streams || add_gauges(c)) {
+		free(c);
+		return GLIMPSE_EXIT_FAILURE;
+	}
+	int rc = sock_tracer_start(on_event, c, &c->tracer);
+	if (rc) {
+		sock_streams_free(c->streams);
+		free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target)
+{
+	if (c->ntargets == MAX_TARGETS) {
+		log_error("glimpse captures the sockets of at most %d targets at once", MAX_TARGETS);
+		return GLIMPSE_EXIT_FAILURE;
+	}
+	c->targets[c->ntargets].pid = pid;
+	c->targets[c->ntargets].reg_target = reg_target;
+	c->ntargets++;
+	int n = sock_tracer_add_target(c->tracer, pid);
+	if (n < 0) {
+		log_error("cannot capture the sockets of process %d: %s", (int)pid, strerror(-n));
+		c->ntargets--;
+		return GLIMPSE_EXIT_FAILURE;
+	}
+	if (n > 0)
+		log_info("process %d: its %d child process%s captured too", (int)pid, n, n == 1 ? " is" : "es are");
+	return 0;
+}
+
+void sock_capture_remove_target(struct sock_capture *c, pid_t pid)
+{
+	sock_tracer_remove_target(c->tracer, pid);
+	for (int i = 0; i < c->ntargets; i++)
+		if (c->targets[i].pid == pid) {
+			c->targets[i] = c->targets[--c->ntargets];
+			break;
+		}
+}
+
+static void refresh(struct sock_capture *c)
+{
+	const struct sock_stream_stats *st = sock_streams_stats(c->streams);
+	if (c->tracer) {
+		c->hits = sock_tracer_counter(c->tracer, SOCKCAP_CTR_HITS);
+		c->dropped = sock_tracer_counter(c->tracer, SOCKCAP_CTR_DROPPED);
+	}
+	c->unparseable = st->wire.unparseable;
+	c->unanswered = st->wire.unanswered;
+	c->unrecognized = st->unrecognized;
+	c->encrypted = st->encrypted;
+}
+
+int sock_capture_poll(struct sock_capture *c, int timeout_ms)
+{
+	int n = sock_tracer_poll(c->tracer, timeout_ms);
+	refresh(c);
+	return n;
+}
+
+uint64_t sock_capture_hits(const struct sock_capture *c)
+{
+	return c->hits;
+}
+
+void sock_capture_detach(struct sock_capture *c)
+{
+	if (!c || !c->tracer)
+		return;
+	sock_tracer_poll(c->tracer, 0);
+	refresh(c);
+	sock_tracer_stop(c->tracer); /* drains what came in meanwhile */
+	c->tracer = NULL;
+	refresh(c);
+	if (c->encrypted)
+		log_warn("%llu connection%s carried TLS: encrypted bytes cannot be read at the socket, so "
+			 "those requests were not measured",
+			 (unsigned long long)c->encrypted, c->encrypted == 1 ? "" : "s");
+	if (c->unrecognized > c->encrypted)
+		log_warn("%llu connection%s spoke no protocol glimpse parses at the socket (HTTP/1, "
+			 "PostgreSQL, Redis): not measured",
+			 (unsigned long long)(c->unrecognized - c->encrypted),
+			 c->unrecognized - c->encrypted == 1 ? "" : "s");
+	if (c->unparseable || c->unanswered || c->dropped)
+		log_warn("socket capture: %llu system calls did not parse, %llu requests got no response "
+			 "glimpse saw, %llu events were dropped",
+			 (unsigned long long)c->unparseable, (unsigned long long)c->unanswered,
+			 (unsigned long long)c->dropped);
+}
+
+void sock_capture_free(struct sock_capture *c)
+{
+	if (!c)
+		return;
+	sock_tracer_stop(c->tracer);
+	sock_streams_free(c->streams);
+	free(c);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Socket capture for a set of targets, feeding a metrics registry: the socket probe
+ * (sock_tracer), the per-connection parsers (sock_streams) and the metrics of their calls
+ * (sock_metrics), with glimpse's own counters of what could not be measured.
+ *
+ * Lifecycle: start (load and attach; registers its gauges) → add targets → poll → detach (the
+ * targets stop paying; what is queued is drained) → free, after every reader of the registry
+ * has stopped (its gauges read this object). */
+#ifndef GLIMPSE_SOCKCAP_SOCK_CAPTURE_H
+#define GLIMPSE_SOCKCAP_SOCK_CAPTURE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "metrics/registry.h"
+
+struct sock_capture;
+
+/* 0, or an exit code after logging why. */
+int sock_capture_start(struct metrics_registry *reg, struct sock_capture **out);
+/* Captures pid and its descendants (present and future) as registry target reg_target.
+ * 0, or an exit code after logging why. */
+int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target);
+void sock_capture_remove_target(struct sock_capture *c, pid_t pid);
+/* Handles queued events; waits up to timeout_ms. Events handled or -errno. */
+int sock_capture_poll(struct sock_capture *c, int timeout_ms);
+/* Tracepoint runs in the captured processes so far (each costs them well under a µs). */
+uint64_t sock_capture_hits(const struct sock_capture *c);
+/* Detaches and drains; then says once what could not be measured (encrypted or unknown
+ * protocols, unparseable bytes, unanswered requests). */
+void sock_capture_detach(struct sock_capture *c);
+void sock_capture_free(struct sock_capture *c);
+
+#endif

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sockcap/sock_streams.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <uthash.h>
+
+/* Chunks a connection may carry without a recognizable request before it is given up on: one
+ * opened before glimpse attached may first show the end of a reply. */
+#define MAX_UNRECOGNIZED_CHUNKS 4
+
+struct stream {
+	struct sockcap_conn_key key; /* hash key */
+	uint64_t conn_id;
+	const struct wire_parser_ops *ops; /* NULL until recognized */
+	struct wire_parser *parser;
+	bool server, given_up;
+	uint8_t unrecognized;
+	uint64_t last_ns;
+	/* Who the connection links, from its first event. */
+	uint32_t root;
+	uint16_t family, local_port, peer_port;
+	uint8_t peer_addr[16];
+	UT_hash_handle hh;
+};
+
+struct sock_streams {
+	struct stream *streams;
+	unsigned count;
+	sock_call_fn on_call;
+	sock_skip_fn skip;
+	void *ctx;
+	struct sock_stream_stats stats;
+	const struct stream *current; /* the stream whose parser is calling back */
+};
+
+struct sock_streams *sock_streams_new(sock_call_fn on_call, sock_skip_fn skip, void *ctx)
+{
+	struct sock_streams *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->on_call = on_call;
+	s->skip = skip;
+	s->ctx = ctx;
+	return s;
+}
+
+static void stream_drop(struct sock_streams *s, struct stream *st)
+{
+	if (st->ops && st->parser)
+		st->ops->close(st->parser, &s->stats.wire);
+	HASH_DEL(s->streams, st);
+	s->count--;
+	free(st);
+}
+
+static void evict_oldest(struct sock_streams *s)
+{
+	struct stream *st, *tmp, *oldest = NULL;
+	HASH_ITER(hh, s->streams, st, tmp)
+	if (!oldest || st->last_ns < oldest->last_ns)
+		oldest = st;
+	if (oldest) {
+		stream_drop(s, oldest);
+		s->stats.evicted++;
+	}
+}
+
+static struct stream *stream_for(struct sock_streams *s, const struct sockcap_event *ev)
+{
+	struct sockcap_conn_key key = { .tgid = ev->tgid, .fd = ev->fd };
+	struct stream *st;
+	HASH_FIND(hh, s->streams, &key, sizeof(key), st);
+	if (st && st->conn_id == ev->conn_id)
+		return st;
+	if (st) /* the fd now names another connection: the old one closed unseen */
+		stream_drop(s, st);
+	if (s->count >= SOCK_STREAMS_MAX)
+		evict_oldest(s);
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	st->key = key;
+	st->conn_id = ev->conn_id;
+	st->root = ev->root;
+	st->family = ev->family;
+	st->local_port = ev->local_port;
+	st->peer_port = ev->peer_port;
+	memcpy(st->peer_addr, ev->peer_addr, sizeof(st->peer_addr));
+	HASH_ADD(hh, s->streams, key, sizeof(st->key), st);
+	s->count++;
+	return st;
+}
+
+static void give_up(struct sock_streams *s, struct stream *st, bool encrypted)
+{
+	st->given_up = true;
+	s->stats.unrecognized++;
+	if (encrypted)
+		s->stats.encrypted++;
+	if (s->skip)
+		s->skip(s->ctx, st->key.tgid, st->key.fd, st->conn_id);
+}
+
+/* A TLS record header (handshake or application data, TLS 1.0-1.3): its bytes are ciphertext. */
+static bool is_tls_record(const uint8_t *d, size_t len)
+{
+	return len >= 3 && (d[0] == 0x16 || d[0] == 0x17) && d[1] == 3 && d[2] <= 4;
+}
+
+static void on_wire_call(void *ctx, const struct wire_call *w)
+{
+	struct sock_streams *s = ctx;
+	const struct stream *st = s->current;
+	struct sock_call c = {
+		.wire = w,
+		.server = st->server,
+		.pid = st->key.tgid,
+		.root = st->root,
+		.family = st->family,
+		.local_port = st->local_port,
+		.peer_port = st->peer_port,
+	};
+	if (st->family == AF_INET || st->family == AF_INET6)
+		inet_ntop(st->family, st->peer_addr, c.peer_address, sizeof(c.peer_address));
+	if (w->protocol < sizeof(s->stats.calls) / sizeof(s->stats.calls[0]))
+		s->stats.calls[w->protocol]++;
+	s->on_call(s->ctx, &c);
+}
+
+/* Recognizes the connection's protocol from a chunk, or counts one more chunk without it. */
+static bool recognize(struct sock_streams *s, struct stream *st, const struct sockcap_event *ev)
+{
+	enum wire_protocol p = wire_detect(ev->data, ev->len);
+	if (p == WIRE_UNKNOWN) {
+		if (is_tls_record(ev->data, ev->len) || ++st->unrecognized >= MAX_UNRECOGNIZED_CHUNKS)
+			give_up(s, st, is_tls_record(ev->data, ev->len));
+		return false;
+	}
+	/* A client's message that glimpse read means it watches the server, and the reverse. */
+	st->server = ev->dir == SOCKCAP_INGRESS;
+	st->ops = wire_parser_ops_for(p);
+	st->parser = st->ops ? st->ops->open() : NULL;
+	if (!st->parser) {
+		st->ops = NULL;
+		give_up(s, st, false);
+		return false;
+	}
+	return true;
+}
+
+static void on_data(struct sock_streams *s, const struct sockcap_event *ev)
+{
+	struct stream *st = stream_for(s, ev);
+	if (!st || st->given_up)
+		return;
+	st->last_ns = ev->end_ns;
+	if (!st->ops && !recognize(s, st, ev))
+		return;
+	bool ingress = ev->dir == SOCKCAP_INGRESS;
+	struct wire_chunk chunk = {
+		.from_client = ingress == st->server,
+		.data = ev->data,
+		.len = ev->len,
+		.total = ev->total,
+		/* Bytes read arrived when the read returned: a blocking read's start is idle time. */
+		.start_ns = ingress ? ev->end_ns : ev->start_ns,
+		.end_ns = ev->end_ns,
+	};
+	s->current = st;
+	st->ops->feed(st->parser, &chunk, &s->stats.wire, on_wire_call, s);
+	s->current = NULL;
+}
+
+void sock_streams_event(struct sock_streams *s, const struct sockcap_event *ev)
+{
+	switch (ev->kind) {
+	case SOCKCAP_DATA:
+		on_data(s, ev);
+		break;
+	case SOCKCAP_CLOSE: {
+		struct sockcap_conn_key key = { .tgid = ev->tgid, .fd = ev->fd };
+		struct stream *st;
+		HASH_FIND(hh, s->streams, &key, sizeof(key), st);
+		if (st && st->conn_id == ev->conn_id)
+			stream_drop(s, st);
+		break;
+	}
+	case SOCKCAP_PROC_EXIT:
+		sock_streams_forget_process(s, ev->tgid);
+		break;
+	default:
+		break;
+	}
+}
+
+void sock_streams_forget_process(struct sock_streams *s, uint32_t tgid)
+{
+	struct stream *st, *tmp;
+	HASH_ITER(hh, s->streams, st, tmp)
+	if (st->key.tgid == tgid)
+		stream_drop(s, st);
+}
+
+const struct sock_stream_stats *sock_streams_stats(const struct sock_streams *s)
+{
+	return &s->stats;
+}
+
+unsigned sock_streams_count(const struct sock_streams *s)
+{
+	return s->count;
+}
+
+void sock_streams_free(struct sock_streams *s)
+{
+	if (!s)
+		return;
+	struct stream *st, *tmp;
+	HASH_ITER(hh, s->streams, st, tmp)
+	stream_drop(s, st);
+	free(s);
+}

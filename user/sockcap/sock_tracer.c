@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sockcap/sock_tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/bpf_counters.h"
+#include "base/log.h"
+#include "base/procfs.h"
+#include "cli/exit_codes.h"
+#include "sockcap.skel.h"
+
+/* Woken early once this much waits (a quarter of the 2 MiB ring): at 100k requests/s of ~300
+ * bytes each, ~20 ms of traffic, under the 100 ms the reader sleeps otherwise. */
+#define WAKEUP_BYTES (512u << 10)
+#define MAX_DESCENDANTS 4096
+
+struct sock_tracer {
+	struct sockcap_bpf *skel;
+	struct ring_buffer *rb;
+	sock_event_fn fn;
+	void *ctx;
+};
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct sock_tracer *t = ctx;
+	const struct sockcap_event *ev = data;
+	if (len >= SOCKCAP_EVENT_HEADER_SIZE && len >= SOCKCAP_EVENT_HEADER_SIZE + ev->len)
+		t->fn(t->ctx, ev);
+	return 0;
+}
+
+int sock_tracer_start(sock_event_fn fn, void *ctx, struct sock_tracer **out)
+{
+	struct sock_tracer *t = calloc(1, sizeof(*t));
+	if (!t)
+		return GLIMPSE_EXIT_FAILURE;
+	t->fn = fn;
+	t->ctx = ctx;
+	int rc = GLIMPSE_EXIT_FAILURE, err;
+	t->skel = sockcap_bpf__open();
+	if (!t->skel) {
+		log_error("cannot open the socket probe's BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	t->skel->rodata->wakeup_bytes = WAKEUP_BYTES;
+	err = sockcap_bpf__load(t->skel);
+	if (err) {
+		log_error("cannot load the socket probe's BPF programs: %s (run with -v for the verifier log)",
+			  strerror(-err));
+		rc = err == -EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
+		goto fail;
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
+	if (!t->rb) {
+		log_error("cannot open the socket probe's ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	err = sockcap_bpf__attach(t->skel);
+	if (err) {
+		log_error("cannot attach the socket probe's tracepoints: %s", strerror(-err));
+		rc = err == -EPERM || err == -EACCES ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	sock_tracer_stop(t);
+	return rc;
+}
+
+int sock_tracer_add_pid(struct sock_tracer *t, pid_t pid, pid_t root)
+{
+	__u32 key = (__u32)pid, value = (__u32)root;
+	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.pids), &key, &value, BPF_ANY) ? -errno : 0;
+}
+
+int sock_tracer_add_target(struct sock_tracer *t, pid_t target)
+{
+	/* The target first: a child it forks from here on is followed by the kernel, so the scan
+	 * below misses none (one forked in between is simply found twice). */
+	int err = sock_tracer_add_pid(t, target, target);
+	if (err)
+		return err;
+	pid_t kids[MAX_DESCENDANTS];
+	int n = proc_descendants(target, kids, MAX_DESCENDANTS);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++)
+		if ((err = sock_tracer_add_pid(t, kids[i], target)))
+			return err;
+	return n;
+}
+
+void sock_tracer_remove_target(struct sock_tracer *t, pid_t target)
+{
+	int fd = bpf_map__fd(t->skel->maps.pids);
+	__u32 key, next, root;
+	/* Deleting while iterating restarts the walk; the map is small. */
+	bool found = true;
+	while (found) {
+		found = false;
+		for (int err = bpf_map_get_next_key(fd, NULL, &next); !err;
+		     err = bpf_map_get_next_key(fd, &key, &next)) {
+			key = next;
+			if (!bpf_map_lookup_elem(fd, &key, &root) && root == (__u32)target) {
+				bpf_map_delete_elem(fd, &key);
+				found = true;
+				break;
+			}
+		}
+	}
+}
+
+void sock_tracer_skip_conn(struct sock_tracer *t, uint32_t tgid, int32_t fd, uint64_t conn_id)
+{
+	struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
+	struct sockcap_conn c;
+	int map = bpf_map__fd(t->skel->maps.conns);
+	if (bpf_map_lookup_elem(map, &key, &c) || c.id != conn_id)
+		return;
+	c.flags |= SOCKCAP_CONN_SKIP;
+	bpf_map_update_elem(map, &key, &c, BPF_EXIST);
+}
+
+int sock_tracer_poll(struct sock_tracer *t, int timeout_ms)
+{
+	/* Wakeups are batched (the kernel wakes us only once much is queued): a timeout does not
+	 * mean the ring is empty, so drain it either way. */
+	int n = ring_buffer__poll(t->rb, timeout_ms);
+	if (n < 0 && n != -EINTR)
+		return n;
+	int more = ring_buffer__consume(t->rb);
+	return more < 0 ? more : (n > 0 ? n : 0) + more;
+}
+
+uint64_t sock_tracer_counter(const struct sock_tracer *t, enum sockcap_counter which)
+{
+	return bpf_percpu_counter(bpf_map__fd(t->skel->maps.counters), which);
+}
+
+void sock_tracer_stop(struct sock_tracer *t)
+{
+	if (!t)
+		return;
+	if (t->skel)
+		sockcap_bpf__detach(t->skel);
+	if (t->rb) {
+		ring_buffer__consume(t->rb);
+		ring_buffer__free(t->rb);
+	}
+	sockcap_bpf__destroy(t->skel);
+	free(t);
+}
