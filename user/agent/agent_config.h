@@ -33,6 +33,9 @@ struct agent_match {
 struct agent_signals {
 	bool http_metrics, traces, runtime, cpu_profile, offcpu_profile;
 	int cpu_profile_hz;
+	/* How http_metrics are measured: "auto" (uprobes for Go, the sockets for any other
+	 * program), "socket" or "uprobes". */
+	char capture[16];
 };
 
 struct agent_selector {

@@ -14,6 +14,7 @@
 #define PATH_LEN  128
 
 static const char *const log_formats[] = { "human", "json", NULL };
+static const char *const captures[] = { "auto", "socket", "uprobes", NULL };
 static const char *const compressions[] = { "gzip", "none", NULL };
 static const char *const samplers[] = { "always_on",
 					"always_off",
@@ -139,6 +140,12 @@ static const struct config_field signals_fields[] = {
 	  .what = "a frequency 1..1000",
 	  .def_num = 19 },
 	{ .key = "offcpu_profile", .type = CONFIG_BOOL, AT(struct agent_signals, offcpu_profile) },
+	{ .key = "capture",
+	  .type = CONFIG_ENUM_STR,
+	  AT(struct agent_signals, capture),
+	  .what = "capture",
+	  .names = captures,
+	  .def_str = "auto" },
 	{ 0 },
 };
 

@@ -22,6 +22,7 @@
 #include "gotrace/tracer.h"
 #include "metrics/process_metrics.h"
 #include "metrics/registry.h"
+#include "sockcap/sock_capture.h"
 #include "trace/trace_pipeline.h"
 
 /* How long a binary's uprobes outlive its last process. Detaching them takes seconds (each
@@ -64,6 +65,7 @@ struct target {
 	int selector;
 	int id; /* metrics registry target */
 	struct binary *binary;
+	bool sockets; /* measured at its sockets (and its children's) instead */
 	struct resource res;
 	struct gotrace_types types; /* in this process: its writers and connections, by address */
 	bool unmeasured_reported;
@@ -75,6 +77,7 @@ struct agent_targets {
 	pthread_mutex_t lock; /* by_pid: the profiler threads read it */
 	struct target *by_pid;
 	struct binary *binaries;
+	struct sock_capture *sock; /* started for the first target measured at its sockets */
 	_Atomic int count;
 	_Atomic uint64_t events_dropped; /* of every tracer, stopped ones included */
 	_Atomic uint64_t events_unattributed;
@@ -220,6 +223,10 @@ static void remove_target(struct agent_targets *ts, struct target *t, enum remov
 		if (n < 0)
 			log_debug("reading pid %d's last events: %s", (int)t->pid, strerror(-n));
 	}
+	if (t->sockets) {
+		sock_capture_poll(ts->sock, 0);
+		sock_capture_remove_target(ts->sock, t->pid);
+	}
 	pthread_mutex_lock(&ts->lock);
 	HASH_DEL(ts->by_pid, t);
 	pthread_mutex_unlock(&ts->lock);
@@ -294,6 +301,26 @@ static void pending_recheck(struct agent_targets *ts)
 	}
 }
 
+/* Which path measures a process's HTTP and database calls (agent_signals.capture). */
+static bool wants_sockets(const struct agent_signals *sig, pid_t pid)
+{
+	if (!strcmp(sig->capture, "socket"))
+		return true;
+	if (!strcmp(sig->capture, "uprobes"))
+		return false;
+	return !go_target_is_go_program(pid);
+}
+
+/* The socket probe is loaded once, for the first target that needs it, and serves all. */
+static int sockets_add(struct agent_targets *ts, const struct target *t)
+{
+	if (!ts->sock && sock_capture_start(ts->c.reg, &ts->sock)) {
+		log_warn("pid %d: socket capture is unavailable, its calls are not measured", (int)t->pid);
+		return -1;
+	}
+	return sock_capture_add_target(ts->sock, t->pid, t->id) ? -1 : 0;
+}
+
 int targets_consider(struct agent_targets *ts, pid_t pid)
 {
 	if (pid == getpid() || find(ts, pid))
@@ -320,7 +347,8 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 	resource_add_container(&t->res, &facts.container);
 	/* Probes first, series second: once a target shows in /metrics, its requests count. */
 	const struct agent_signals *sig = signals_of(ts, t);
-	if (sig->http_metrics || (sig->traces && ts->c.traces)) {
+	t->sockets = sig->http_metrics && wants_sockets(sig, pid);
+	if (!t->sockets && (sig->http_metrics || (sig->traces && ts->c.traces))) {
 		t->binary = binary_for(ts, pid, t);
 		int err = 0;
 		if (t->binary) { /* types before the pid: before its events can come */
@@ -342,6 +370,8 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 		free(t);
 		return -ENOMEM;
 	}
+	if (t->sockets && sockets_add(ts, t))
+		t->sockets = false;
 	int err = sig->runtime ? process_metrics_add(ts->c.pm, t->id, pid) : 0;
 	if (err)
 		log_warn("no runtime metrics for pid %d: %s", (int)pid, strerror(err < 0 ? -err : err));
@@ -356,7 +386,8 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 		  "pid=%d selector=%s service=%s exe=%s container=%s pod=%s http=%s", (int)pid,
 		  ts->c.cfg->selectors[sel].name, t->res.service_name, facts.exe,
 		  facts.container.container_id[0] ? facts.container.container_id : "-",
-		  facts.container.pod_name[0] ? facts.container.pod_name : "-", t->binary ? "yes" : "no");
+		  facts.container.pod_name[0] ? facts.container.pod_name : "-",
+		  t->binary ? "uprobes" : t->sockets ? "socket" : "no");
 	return 1;
 }
 
@@ -383,6 +414,11 @@ void targets_exec(struct agent_targets *ts, pid_t pid)
 void targets_poll(struct agent_targets *ts)
 {
 	pending_recheck(ts);
+	if (ts->sock) {
+		int n = sock_capture_poll(ts->sock, 0);
+		if (n < 0)
+			log_debug("socket capture poll: %s", strerror(-n));
+	}
 	struct binary *b, *tmp;
 	HASH_ITER (hh, ts->binaries, b, tmp) {
 		int n = go_tracer_poll(b->tracer, 0);
@@ -503,6 +539,7 @@ void targets_remove_all(struct agent_targets *ts)
 	struct binary *b, *btmp;
 	HASH_ITER (hh, ts->binaries, b, btmp)
 		binary_stop(ts, b);
+	sock_capture_detach(ts->sock);
 	ts->events_dropped = ts->dropped_by_stopped;
 	ts->probe_hits = ts->hits_by_stopped;
 }
@@ -517,6 +554,7 @@ void targets_free(struct agent_targets *ts)
 		HASH_DEL(ts->pending, p);
 		free(p);
 	}
+	sock_capture_free(ts->sock);
 	pthread_mutex_destroy(&ts->lock);
 	free(ts);
 }

@@ -161,6 +161,34 @@ static void print_runtime(const char *path)
 		printf("  memory statistics: not found\n");
 }
 
+/* What each capture path measures in this process and what it costs it, in one place for Go
+ * and other programs. */
+static void print_capture(pid_t pid, bool go)
+{
+	static const char socket_cost[] = "2 tracepoint runs per read/write-family system call, no trap";
+	if (go) {
+		printf("capture:     uprobes (attach's default for Go): the probes above, 2 uprobe hits per\n"
+		       "             request (a trap each, ~10 µs); socket (--capture socket): HTTP/1,\n"
+		       "             PostgreSQL, Redis at the system calls, %s;\n"
+		       "             no ServeMux pattern, no HTTP/2, no TLS there\n",
+		       socket_cost);
+		return;
+	}
+	printf("capture:     socket: HTTP/1 server and client, PostgreSQL and Redis (client or server),\n"
+	       "             read at the system calls of the process and of its child processes;\n"
+	       "             %s. TLS connections cannot be read there:\n"
+	       "             they are counted, not measured.\n",
+	       socket_cost);
+	uint16_t ports[32];
+	int n = proc_listening_ports(pid, ports, 32);
+	if (n > 0) {
+		printf("listening:  ");
+		for (int i = 0; i < n; i++)
+			printf(" %u", ports[i]);
+		printf("\n");
+	}
+}
+
 int cmd_inspect(int argc, char **argv)
 {
 	pid_t pid = 0;
@@ -202,6 +230,13 @@ int cmd_inspect(int argc, char **argv)
 	}
 	if (runtime_row)
 		return runtime_offsets_row(pid, pid ? NULL : argv[optind]);
+	if (pid && proc_exists(pid) && !go_target_is_go_program(pid)) {
+		char comm[32] = "?";
+		proc_comm(pid, pid, comm, sizeof(comm));
+		printf("process:     %d (%s), not a Go program\n", (int)pid, comm);
+		print_capture(pid, false);
+		return 0;
+	}
 	struct go_target t;
 	int rc = pid ? go_target_open(pid, &t) : go_target_open_file(argv[optind], &t);
 	if (rc)
@@ -233,6 +268,7 @@ int cmd_inspect(int argc, char **argv)
 	for (int i = 0; i < GO_NR_HOOKS; i++)
 		print_hook(&t.hooks[i]);
 	printf("not measured: %s\n", t.unmeasured[0] ? t.unmeasured : "-");
+	print_capture(pid, true);
 	print_runtime(t.binary);
 	return 0;
 }

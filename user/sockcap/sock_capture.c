@@ -136,7 +136,8 @@ int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target)
 
 void sock_capture_remove_target(struct sock_capture *c, pid_t pid)
 {
-	sock_tracer_remove_target(c->tracer, pid);
+	if (c->tracer)
+		sock_tracer_remove_target(c->tracer, pid);
 	for (int i = 0; i < c->ntargets; i++)
 		if (c->targets[i].pid == pid) {
 			c->targets[i] = c->targets[--c->ntargets];
@@ -159,6 +160,8 @@ static void refresh(struct sock_capture *c)
 
 int sock_capture_poll(struct sock_capture *c, int timeout_ms)
 {
+	if (!c->tracer)
+		return 0; /* detached */
 	int n = sock_tracer_poll(c->tracer, timeout_ms);
 	refresh(c);
 	return n;
