@@ -314,11 +314,13 @@ static bool wants_sockets(const struct agent_signals *sig, pid_t pid)
 /* The socket probe is loaded once, for the first target that needs it, and serves all. */
 static int sockets_add(struct agent_targets *ts, const struct target *t)
 {
-	if (!ts->sock && sock_capture_start(ts->c.reg, &ts->sock)) {
+	if (!ts->sock && sock_capture_start(ts->c.reg, ts->c.traces, &ts->sock)) {
 		log_warn("pid %d: socket capture is unavailable, its calls are not measured", (int)t->pid);
 		return -1;
 	}
-	return sock_capture_add_target(ts->sock, t->pid, t->id) ? -1 : 0;
+	const struct agent_signals *sig = signals_of(ts, t);
+	unsigned what = (sig->http_metrics ? SOCK_METRICS : 0) | (sig->traces ? SOCK_SPANS : 0);
+	return sock_capture_add_target(ts->sock, t->pid, t->id, what) ? -1 : 0;
 }
 
 int targets_consider(struct agent_targets *ts, pid_t pid)
@@ -347,7 +349,7 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 	resource_add_container(&t->res, &facts.container);
 	/* Probes first, series second: once a target shows in /metrics, its requests count. */
 	const struct agent_signals *sig = signals_of(ts, t);
-	t->sockets = sig->http_metrics && wants_sockets(sig, pid);
+	t->sockets = (sig->http_metrics || (sig->traces && ts->c.traces)) && wants_sockets(sig, pid);
 	if (!t->sockets && (sig->http_metrics || (sig->traces && ts->c.traces))) {
 		t->binary = binary_for(ts, pid, t);
 		int err = 0;

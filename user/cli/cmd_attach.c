@@ -374,12 +374,7 @@ int cmd_attach(int argc, char **argv)
 		otlp_exporter_add_metrics(otlp, a.reg, otlp_cfg.metrics_interval_ms / 1000.0);
 		topts.otlp = otlp;
 	}
-	if (sockets && (topts.spans_out || topts.otlp)) {
-		/* Said once, up front: metrics still flow (OTLP included), spans do not. */
-		log_warn("the socket path makes no spans yet: attach exports this process's metrics only");
-		topts.spans_out = NULL;
-	}
-	if (!sockets && (topts.spans_out || topts.otlp)) {
+	if (topts.spans_out || topts.otlp) {
 		topts.builder.routes = a.reg; /* span names capped like http.route */
 		if (!(a.traces = trace_pipeline_new(&topts, a.drivers)) ||
 		    trace_pipeline_add_target(a.traces, a.target, &res)) {
@@ -393,7 +388,8 @@ int cmd_attach(int argc, char **argv)
 					   "Spans sampling left out.", true, spans_unsampled, &a, false);
 	}
 	if (sockets) {
-		if ((rc = sock_capture_start(a.reg, &a.sock)) || (rc = sock_capture_add_target(a.sock, pid, a.target)))
+		if ((rc = sock_capture_start(a.reg, a.traces, &a.sock)) ||
+		    (rc = sock_capture_add_target(a.sock, pid, a.target, SOCK_METRICS | SOCK_SPANS)))
 			goto out;
 	} else {
 		go_target_runtime_types(&target.types, pid, &a.types);

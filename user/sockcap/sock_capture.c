@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "cli/exit_codes.h"
 #include "sockcap/sock_metrics.h"
+#include "sockcap/sock_spans.h"
 #include "sockcap/sock_streams.h"
 #include "sockcap/sock_tracer.h"
 
@@ -16,29 +17,42 @@ struct sock_capture {
 	struct metrics_registry *reg;
 	struct sock_tracer *tracer;
 	struct sock_streams *streams;
+	struct sock_spans *spans; /* NULL without a trace pipeline */
 	struct {
 		pid_t pid;
 		int reg_target;
+		unsigned signals;
 	} targets[MAX_TARGETS];
 	int ntargets;
 	/* Copied from the tracer and the streams on the polling thread, read by the exporters'. */
 	_Atomic uint64_t hits, dropped, unparseable, unanswered, unrecognized, encrypted;
 };
 
-static int reg_target_of(const struct sock_capture *c, uint32_t root)
+static int target_index(const struct sock_capture *c, uint32_t root)
 {
 	for (int i = 0; i < c->ntargets; i++)
 		if (c->targets[i].pid == (pid_t)root)
-			return c->targets[i].reg_target;
+			return i;
 	return -1;
 }
 
 static void on_call(void *ctx, const struct sock_call *call)
 {
 	struct sock_capture *c = ctx;
-	int target = reg_target_of(c, call->root);
-	if (target >= 0)
-		sock_metrics_record(c->reg, target, call);
+	int i = target_index(c, call->root);
+	if (i < 0)
+		return;
+	if (c->targets[i].signals & SOCK_METRICS)
+		sock_metrics_record(c->reg, c->targets[i].reg_target, call);
+	if (c->spans && (c->targets[i].signals & SOCK_SPANS))
+		sock_spans_call(c->spans, call, c->targets[i].reg_target);
+}
+
+static void on_request_read(void *ctx, uint32_t tid, uint64_t conn_id)
+{
+	struct sock_capture *c = ctx;
+	if (c->spans)
+		sock_spans_request_read(c->spans, tid, conn_id);
 }
 
 static void on_skip(void *ctx, uint32_t tgid, int32_t fd, uint64_t conn_id)
@@ -93,28 +107,32 @@ static int add_gauges(struct sock_capture *c)
 	return 0;
 }
 
-int sock_capture_start(struct metrics_registry *reg, struct sock_capture **out)
+int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces, struct sock_capture **out)
 {
+	static const struct sock_streams_callbacks cb = {
+		.call = on_call,
+		.skip = on_skip,
+		.request_read = on_request_read,
+	};
 	struct sock_capture *c = calloc(1, sizeof(*c));
 	if (!c)
 		return GLIMPSE_EXIT_FAILURE;
 	c->reg = reg;
-	c->streams = sock_streams_new(on_call, on_skip, c);
-	if (!c->streams || add_gauges(c)) {
-		free(c);
-		return GLIMPSE_EXIT_FAILURE;
-	}
-	int rc = sock_tracer_start(on_event, c, &c->tracer);
-	if (rc) {
-		sock_streams_free(c->streams);
-		free(c);
+	c->streams = sock_streams_new(&cb, c);
+	int rc = GLIMPSE_EXIT_FAILURE;
+	if (!c->streams || (traces && !(c->spans = sock_spans_new(traces))) ||
+	    (rc = sock_tracer_start(on_event, c, &c->tracer))) {
+		sock_capture_free(c);
 		return rc;
 	}
+	/* Last: from here the registry holds c, which then lives until sock_capture_free. */
+	if (add_gauges(c))
+		log_warn("out of memory: glimpse's socket-capture counters are not exported");
 	*out = c;
 	return 0;
 }
 
-int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target)
+int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals)
 {
 	if (c->ntargets == MAX_TARGETS) {
 		log_error("glimpse captures the sockets of at most %d targets at once", MAX_TARGETS);
@@ -122,6 +140,7 @@ int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target)
 	}
 	c->targets[c->ntargets].pid = pid;
 	c->targets[c->ntargets].reg_target = reg_target;
+	c->targets[c->ntargets].signals = signals;
 	c->ntargets++;
 	int n = sock_tracer_add_target(c->tracer, pid);
 	if (n < 0) {
@@ -203,5 +222,6 @@ void sock_capture_free(struct sock_capture *c)
 		return;
 	sock_tracer_stop(c->tracer);
 	sock_streams_free(c->streams);
+	sock_spans_free(c->spans);
 	free(c);
 }

@@ -13,14 +13,21 @@
 #include <sys/types.h>
 
 #include "metrics/registry.h"
+#include "trace/trace_pipeline.h"
 
 struct sock_capture;
 
-/* 0, or an exit code after logging why. */
-int sock_capture_start(struct metrics_registry *reg, struct sock_capture **out);
-/* Captures pid and its descendants (present and future) as registry target reg_target.
- * 0, or an exit code after logging why. */
-int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target);
+/* What a target's calls feed. */
+enum sock_signals {
+	SOCK_METRICS = 1 << 0,
+	SOCK_SPANS = 1 << 1, /* only with a trace pipeline */
+};
+
+/* traces may be NULL (no spans). 0, or an exit code after logging why. */
+int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces, struct sock_capture **out);
+/* Captures pid and its descendants (present and future) as registry target reg_target,
+ * feeding `signals` (enum sock_signals). 0, or an exit code after logging why. */
+int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals);
 void sock_capture_remove_target(struct sock_capture *c, pid_t pid);
 /* Handles queued events; waits up to timeout_ms. Events handled or -errno. */
 int sock_capture_poll(struct sock_capture *c, int timeout_ms);

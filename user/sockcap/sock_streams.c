@@ -29,20 +29,19 @@ struct stream {
 struct sock_streams {
 	struct stream *streams;
 	unsigned count;
-	sock_call_fn on_call;
-	sock_skip_fn skip;
+	struct sock_streams_callbacks cb;
 	void *ctx;
 	struct sock_stream_stats stats;
 	const struct stream *current; /* the stream whose parser is calling back */
+	uint32_t current_tid;	      /* ... and the thread of the chunk it was fed */
 };
 
-struct sock_streams *sock_streams_new(sock_call_fn on_call, sock_skip_fn skip, void *ctx)
+struct sock_streams *sock_streams_new(const struct sock_streams_callbacks *cb, void *ctx)
 {
 	struct sock_streams *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	s->on_call = on_call;
-	s->skip = skip;
+	s->cb = *cb;
 	s->ctx = ctx;
 	return s;
 }
@@ -100,8 +99,8 @@ static void give_up(struct sock_streams *s, struct stream *st, bool encrypted)
 	s->stats.unrecognized++;
 	if (encrypted)
 		s->stats.encrypted++;
-	if (s->skip)
-		s->skip(s->ctx, st->key.tgid, st->key.fd, st->conn_id);
+	if (s->cb.skip)
+		s->cb.skip(s->ctx, st->key.tgid, st->key.fd, st->conn_id);
 }
 
 /* A TLS record header (handshake or application data, TLS 1.0-1.3): its bytes are ciphertext. */
@@ -119,6 +118,8 @@ static void on_wire_call(void *ctx, const struct wire_call *w)
 		.server = st->server,
 		.pid = st->key.tgid,
 		.root = st->root,
+		.tid = s->current_tid,
+		.conn_id = st->conn_id,
 		.family = st->family,
 		.local_port = st->local_port,
 		.peer_port = st->peer_port,
@@ -127,7 +128,7 @@ static void on_wire_call(void *ctx, const struct wire_call *w)
 		inet_ntop(st->family, st->peer_addr, c.peer_address, sizeof(c.peer_address));
 	if (w->protocol < sizeof(s->stats.calls) / sizeof(s->stats.calls[0]))
 		s->stats.calls[w->protocol]++;
-	s->on_call(s->ctx, &c);
+	s->cb.call(s->ctx, &c);
 }
 
 /* Recognizes the connection's protocol from a chunk, or counts one more chunk without it. */
@@ -169,7 +170,10 @@ static void on_data(struct sock_streams *s, const struct sockcap_event *ev)
 		.start_ns = ingress ? ev->end_ns : ev->start_ns,
 		.end_ns = ev->end_ns,
 	};
+	if (chunk.from_client && st->server && s->cb.request_read)
+		s->cb.request_read(s->ctx, ev->tid, st->conn_id);
 	s->current = st;
+	s->current_tid = ev->tid;
 	st->ops->feed(st->parser, &chunk, &s->stats.wire, on_wire_call, s);
 	s->current = NULL;
 }

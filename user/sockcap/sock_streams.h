@@ -23,15 +23,22 @@ struct sock_call {
 	const struct wire_call *wire;
 	bool server;	     /* glimpse saw the server's side of the connection */
 	uint32_t pid, root;  /* the process that made it; the target it was found through */
+	uint32_t tid;	     /* the thread whose system call completed it */
+	uint64_t conn_id;    /* the connection (sockcap_conn.id) */
 	uint16_t family;     /* AF_INET, AF_INET6, AF_UNIX */
 	uint16_t local_port; /* server: the port it listens on (0 for AF_UNIX) */
 	uint16_t peer_port;  /* client: the server's port */
 	char peer_address[48]; /* client: the server's address ("127.0.0.1", "::1"); "" for AF_UNIX */
 };
 
-typedef void (*sock_call_fn)(void *ctx, const struct sock_call *call);
-/* A connection given up on: tell the kernel to stop sending its bytes. */
-typedef void (*sock_skip_fn)(void *ctx, uint32_t tgid, int32_t fd, uint64_t conn_id);
+struct sock_streams_callbacks {
+	void (*call)(void *ctx, const struct sock_call *call);
+	/* A connection given up on: tell the kernel to stop sending its bytes. May be NULL. */
+	void (*skip)(void *ctx, uint32_t tgid, int32_t fd, uint64_t conn_id);
+	/* Thread tid read client bytes on a server connection (spans tie a thread's calls to the
+	 * request it serves). May be NULL. */
+	void (*request_read)(void *ctx, uint32_t tid, uint64_t conn_id);
+};
 
 struct sock_stream_stats {
 	struct wire_stats wire;	 /* summed over every parser */
@@ -43,8 +50,8 @@ struct sock_stream_stats {
 
 struct sock_streams;
 
-/* NULL when out of memory. skip may be NULL. */
-struct sock_streams *sock_streams_new(sock_call_fn on_call, sock_skip_fn skip, void *ctx);
+/* NULL when out of memory. cb is copied. */
+struct sock_streams *sock_streams_new(const struct sock_streams_callbacks *cb, void *ctx);
 /* One event from the socket probe, in ring-buffer order. */
 void sock_streams_event(struct sock_streams *s, const struct sockcap_event *ev);
 /* Drops every stream of process tgid (it exited). */

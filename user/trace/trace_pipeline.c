@@ -149,6 +149,16 @@ void trace_pipeline_call(struct trace_pipeline *tp, const struct call *c, int ta
 	trace_assembler_add(tp->assembler, &s, clock_mono_ns());
 }
 
+void trace_pipeline_span(struct trace_pipeline *tp, const struct span_record *s)
+{
+	trace_assembler_add(tp->assembler, s, clock_mono_ns());
+}
+
+const struct span_builder *trace_pipeline_builder(const struct trace_pipeline *tp)
+{
+	return &tp->builder;
+}
+
 void trace_pipeline_tick(struct trace_pipeline *tp)
 {
 	trace_assembler_expire(tp->assembler, clock_mono_ns());

@@ -38,6 +38,10 @@ uint64_t trace_pipeline_spans_dropped(const struct trace_pipeline *tp);
 /* Exports that count as glimpse_spans_dropped_total. 0 or -ENOMEM. */
 int trace_pipeline_register_metrics(struct trace_pipeline *tp, struct metrics_registry *reg);
 void trace_pipeline_call(struct trace_pipeline *tp, const struct call *c, int target);
+/* A span built elsewhere (the socket path builds its own: sockcap/sock_spans.h). */
+void trace_pipeline_span(struct trace_pipeline *tp, const struct span_record *s);
+/* The pipeline's span options and clock, for builders outside it. */
+const struct span_builder *trace_pipeline_builder(const struct trace_pipeline *tp);
 /* Periodic: decides traces whose server span never came. */
 void trace_pipeline_tick(struct trace_pipeline *tp);
 struct trace_stats trace_pipeline_stats(const struct trace_pipeline *tp);
