@@ -22,6 +22,11 @@ void log_set_json(bool json)
 	json_output = json;
 }
 
+int log_verbosity(void)
+{
+	return verbose;
+}
+
 bool log_json(void)
 {
 	return json_output;

@@ -16,6 +16,8 @@ enum log_level {
 
 void log_setup(bool json, int verbosity);
 bool log_json(void);
+/* The verbosity log_setup was given (a child process is set up the same way). */
+int log_verbosity(void);
 /* Switches the format after setup (a config file chose it). */
 void log_set_json(bool json);
 /* Parses "human" or "json"; returns -1 for anything else. */

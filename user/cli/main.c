@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "base/log.h"
+#include "sockcap/sock_loader.h"
 
 #ifndef GLIMPSE_VERSION
 #error "GLIMPSE_VERSION comes from the VERSION file, through the Makefile"
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
 		return GLIMPSE_EXIT_USAGE;
 	}
 	const char *cmd = argv[1];
+	if (!strcmp(cmd, SOCK_LOADER_ARG)) /* glimpse's own child: see sockcap/sock_loader.h */
+		return sock_loader_main(argc, argv);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		fputs(usage, stdout);
 		return GLIMPSE_EXIT_OK;

@@ -6,12 +6,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/bpf_counters.h"
 #include "base/log.h"
 #include "base/procfs.h"
 #include "cli/exit_codes.h"
-#include "sockcap.skel.h"
+#include "sockcap/sock_loader.h"
 
 /* Woken early once this much waits (a quarter of the 2 MiB ring): at 100k requests/s of ~300
  * bytes each, ~20 ms of traffic, under the 100 ms the reader sleeps otherwise. */
@@ -19,7 +20,7 @@
 #define MAX_DESCENDANTS 4096
 
 struct sock_tracer {
-	struct sockcap_bpf *skel;
+	struct sock_probe_fds fds;
 	struct ring_buffer *rb;
 	sock_event_fn fn;
 	void *ctx;
@@ -39,31 +40,16 @@ int sock_tracer_start(sock_event_fn fn, void *ctx, struct sock_tracer **out)
 	struct sock_tracer *t = calloc(1, sizeof(*t));
 	if (!t)
 		return GLIMPSE_EXIT_FAILURE;
+	memset(&t->fds, -1, sizeof(t->fds));
 	t->fn = fn;
 	t->ctx = ctx;
-	int rc = GLIMPSE_EXIT_FAILURE, err;
-	t->skel = sockcap_bpf__open();
-	if (!t->skel) {
-		log_error("cannot open the socket probe's BPF object: %s", strerror(errno));
+	int rc = sock_loader_run(WAKEUP_BYTES, &t->fds);
+	if (rc)
 		goto fail;
-	}
-	t->skel->rodata->wakeup_bytes = WAKEUP_BYTES;
-	err = sockcap_bpf__load(t->skel);
-	if (err) {
-		log_error("cannot load the socket probe's BPF programs: %s (run with -v for the verifier log)",
-			  strerror(-err));
-		rc = err == -EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
-		goto fail;
-	}
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
+	t->rb = ring_buffer__new(t->fds.events, on_event, t, NULL);
 	if (!t->rb) {
 		log_error("cannot open the socket probe's ring buffer: %s", strerror(errno));
-		goto fail;
-	}
-	err = sockcap_bpf__attach(t->skel);
-	if (err) {
-		log_error("cannot attach the socket probe's tracepoints: %s", strerror(-err));
-		rc = err == -EPERM || err == -EACCES ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
+		rc = GLIMPSE_EXIT_FAILURE;
 		goto fail;
 	}
 	*out = t;
@@ -76,7 +62,7 @@ fail:
 int sock_tracer_add_pid(struct sock_tracer *t, pid_t pid, pid_t root)
 {
 	__u32 key = (__u32)pid, value = (__u32)root;
-	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.pids), &key, &value, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(t->fds.pids, &key, &value, BPF_ANY) ? -errno : 0;
 }
 
 int sock_tracer_add_target(struct sock_tracer *t, pid_t target)
@@ -98,7 +84,7 @@ int sock_tracer_add_target(struct sock_tracer *t, pid_t target)
 
 void sock_tracer_remove_target(struct sock_tracer *t, pid_t target)
 {
-	int fd = bpf_map__fd(t->skel->maps.pids);
+	int fd = t->fds.pids;
 	__u32 key, next, root;
 	/* Deleting while iterating restarts the walk; the map is small. */
 	bool found = true;
@@ -120,7 +106,7 @@ void sock_tracer_skip_conn(struct sock_tracer *t, uint32_t tgid, int32_t fd, uin
 {
 	struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
 	struct sockcap_conn c;
-	int map = bpf_map__fd(t->skel->maps.conns);
+	int map = t->fds.conns;
 	if (bpf_map_lookup_elem(map, &key, &c) || c.id != conn_id)
 		return;
 	c.flags |= SOCKCAP_CONN_SKIP;
@@ -140,19 +126,23 @@ int sock_tracer_poll(struct sock_tracer *t, int timeout_ms)
 
 uint64_t sock_tracer_counter(const struct sock_tracer *t, enum sockcap_counter which)
 {
-	return bpf_percpu_counter(bpf_map__fd(t->skel->maps.counters), which);
+	return bpf_percpu_counter(t->fds.counters, which);
 }
 
 void sock_tracer_stop(struct sock_tracer *t)
 {
 	if (!t)
 		return;
-	if (t->skel)
-		sockcap_bpf__detach(t->skel);
+	/* Detach first, so that what is drained is all there will be. */
+	for (int i = 0; i < 4; i++)
+		if (t->fds.links[i] > 0) {
+			close(t->fds.links[i]);
+			t->fds.links[i] = -1;
+		}
 	if (t->rb) {
 		ring_buffer__consume(t->rb);
 		ring_buffer__free(t->rb);
 	}
-	sockcap_bpf__destroy(t->skel);
+	sock_probe_fds_close(&t->fds);
 	free(t);
 }
