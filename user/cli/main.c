@@ -8,7 +8,9 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "base/log.h"
-#include "sockcap/sock_loader.h"
+#include "base/bpf_child.h"
+#include "metrics/sched_probe.h"
+#include "sockcap/sock_probe.h"
 
 #ifndef GLIMPSE_VERSION
 #error "GLIMPSE_VERSION comes from the VERSION file, through the Makefile"
@@ -47,8 +49,13 @@ int main(int argc, char **argv)
 		return GLIMPSE_EXIT_USAGE;
 	}
 	const char *cmd = argv[1];
-	if (!strcmp(cmd, SOCK_LOADER_ARG)) /* glimpse's own child: see sockcap/sock_loader.h */
-		return sock_loader_main(argc, argv);
+	if (!strcmp(cmd, BPF_CHILD_ARG)) { /* glimpse's own child, loading a probe: base/bpf_child.h */
+		static const struct bpf_child_probe probes[] = {
+			{ SOCK_PROBE_NAME, sock_probe_load },
+			{ SCHED_PROBE_NAME, sched_probe_load },
+		};
+		return bpf_child_main(argc, argv, probes, sizeof(probes) / sizeof(probes[0]));
+	}
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		fputs(usage, stdout);
 		return GLIMPSE_EXIT_OK;

@@ -16,15 +16,10 @@
 #include "base/log.h"
 #include "base/preflight.h"
 #include "base/procfs.h"
-#include "sched.skel.h"
+#include "base/bpf_child.h"
+#include "metrics/sched_probe.h"
 #include "sched_maps.h"
 
-/* Map sizes. Thread entries are preallocated (the hot path then never allocates); process
- * entries are allocated as processes are added (they are per-CPU, 200 bytes per CPU each). */
-#define TRACKED_MAX_PROCS   4096
-#define TRACKED_MAX_THREADS 16384
-#define ALL_MAX_PROCS	    32768
-#define ALL_MAX_THREADS	    65536
 #define BATCH		    256
 
 _Static_assert(SCHED_RUNQ_BOUNDS == SCHED_NR_BOUNDS, "user and BPF bucket counts differ");
@@ -41,7 +36,7 @@ struct tracked {
 };
 
 struct sched_stats {
-	struct sched_bpf *skel;
+	int fds[SCHED_NFDS]; /* the probe, loaded by a child process */
 	bool all;
 	int ncpus;
 	struct sched_proc *percpu; /* ncpus values: one lookup's worth */
@@ -90,7 +85,7 @@ static void seed_sleeping_threads(struct sched_stats *s, pid_t pid)
 	size_t n;
 	if (proc_tasks(pid, &tids, &n))
 		return;
-	int fd = bpf_map__fd(s->skel->maps.threads);
+	int fd = s->fds[SCHED_FD_THREADS];
 	for (size_t i = 0; i < n; i++) {
 		char path[64], text[1024];
 		struct proc_stat st;
@@ -119,7 +114,7 @@ int sched_stats_add(struct sched_stats *s, pid_t pid)
 		return -ENOMEM;
 	__u32 key = (__u32)pid;
 	memset(s->percpu, 0, (size_t)s->ncpus * sizeof(*s->percpu));
-	int err = bpf_map_update_elem(bpf_map__fd(s->skel->maps.procs), &key, s->percpu, BPF_NOEXIST);
+	int err = bpf_map_update_elem(s->fds[SCHED_FD_PROCS], &key, s->percpu, BPF_NOEXIST);
 	if (err && err != -EEXIST) {
 		s->nprocs--;
 		return err == -E2BIG ? -ENOSPC : err;
@@ -136,7 +131,7 @@ static void add_existing_processes(struct sched_stats *s)
 	DIR *dir = opendir("/proc");
 	if (!dir)
 		return;
-	int fd = bpf_map__fd(s->skel->maps.procs);
+	int fd = s->fds[SCHED_FD_PROCS];
 	memset(s->percpu, 0, (size_t)s->ncpus * sizeof(*s->percpu));
 	struct dirent *de;
 	while ((de = readdir(dir))) {
@@ -162,6 +157,7 @@ static int open_common(bool all, const pid_t *pids, int npids, struct sched_stat
 		return rc;
 	}
 	s->all = all;
+	memset(s->fds, -1, sizeof(s->fds));
 	s->ncpus = libbpf_num_possible_cpus();
 	if (s->ncpus <= 0) {
 		log_error("cannot count the possible CPUs: %s", strerror(-s->ncpus));
@@ -175,31 +171,12 @@ static int open_common(bool all, const pid_t *pids, int npids, struct sched_stat
 		goto fail;
 	}
 
-	s->skel = sched_bpf__open();
-	if (!s->skel) {
-		log_error("cannot open the scheduler tracer's BPF object: %s", strerror(errno));
-		goto fail;
-	}
-	s->skel->rodata->track_all = all;
-	bpf_map__set_max_entries(s->skel->maps.procs, all ? ALL_MAX_PROCS : TRACKED_MAX_PROCS);
-	bpf_map__set_max_entries(s->skel->maps.threads, all ? ALL_MAX_THREADS : TRACKED_MAX_THREADS);
-	int err = sched_bpf__load(s->skel);
+	/* Attached before processes are added: from the moment a process is in the map, every
+	 * wakeup and switch of it is seen, which the seeding of sleeping threads relies on. */
+	const uint64_t params[SCHED_NPARAMS] = { [SCHED_PARAM_TRACK_ALL] = all };
+	int err = bpf_child_load(SCHED_PROBE_NAME, params, SCHED_NPARAMS, s->fds, SCHED_NFDS);
 	if (err) {
-		log_error("cannot load the scheduler tracer's BPF programs: %s (run with -v for the verifier "
-			  "log)",
-			  strerror(-err));
-		rc = err == -EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
-		goto fail;
-	}
-	/* Attach before adding processes: from the moment a process is in the map, every wakeup
-	 * and switch of it is seen, which the seeding of sleeping threads relies on. */
-	err = sched_bpf__attach(s->skel);
-	if (err) {
-		log_error(
-			"cannot attach to the scheduler tracepoints (tp_btf/sched_switch, sched_wakeup): %s",
-			strerror(-err));
-		rc = err == -EPERM || err == -EACCES ? GLIMPSE_EXIT_NO_PERMISSION
-						     : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
+		rc = err;
 		goto fail;
 	}
 	if (all)
@@ -214,6 +191,7 @@ static int open_common(bool all, const pid_t *pids, int npids, struct sched_stat
 		if (err) {
 			log_error("cannot track the scheduling of process %d: %s", (int)pids[i],
 				  strerror(-err));
+			rc = GLIMPSE_EXIT_FAILURE;
 			goto fail;
 		}
 	}
@@ -243,7 +221,7 @@ static void add_pending(uint64_t *pending, const struct sched_thread *t, __u32 t
 /* Off-CPU time of tgid's threads that are switched out right now, up to now. */
 static uint64_t pending_offcpu(struct sched_stats *s, __u32 tgid)
 {
-	int fd = bpf_map__fd(s->skel->maps.threads);
+	int fd = s->fds[SCHED_FD_THREADS];
 	uint64_t pending = 0;
 	__u32 batch = 0;
 	bool first = true;
@@ -283,7 +261,7 @@ int sched_stats_read(struct sched_stats *s, pid_t pid, struct sched_process_stat
 	__u32 key = (__u32)pid;
 	/* Totals first, then the open intervals: an interval that closes in between is then
 	 * missed for one read rather than counted twice. */
-	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.procs), &key, s->percpu) == 0) {
+	if (bpf_map_lookup_elem(s->fds[SCHED_FD_PROCS], &key, s->percpu) == 0) {
 		for (int c = 0; c < s->ncpus; c++) {
 			const struct sched_proc *v = &s->percpu[c];
 			for (int b = 0; b <= SCHED_RUNQ_BOUNDS; b++)
@@ -347,7 +325,7 @@ uint64_t sched_stats_dropped(const struct sched_stats *s)
 	uint64_t total = 0;
 	__u64 vals[s->ncpus];
 	for (__u32 key = 0; key < SCHED_NR_COUNTERS; key++) {
-		if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.counters), &key, vals))
+		if (bpf_map_lookup_elem(s->fds[SCHED_FD_COUNTERS], &key, vals))
 			continue;
 		for (int c = 0; c < s->ncpus; c++)
 			total += vals[c];
@@ -359,7 +337,7 @@ void sched_stats_close(struct sched_stats *s)
 {
 	if (!s)
 		return;
-	sched_bpf__destroy(s->skel); /* detaches, then frees the maps */
+	bpf_child_close(s->fds, SCHED_NFDS); /* links first: detached before the maps go */
 	free(s->percpu);
 	free(s->procs);
 	free(s->batch_keys);

@@ -12,7 +12,8 @@
 #include "base/log.h"
 #include "base/procfs.h"
 #include "cli/exit_codes.h"
-#include "sockcap/sock_loader.h"
+#include "base/bpf_child.h"
+#include "sockcap/sock_probe.h"
 
 /* Woken early once this much waits (a quarter of the 2 MiB ring): at 100k requests/s of ~300
  * bytes each, ~20 ms of traffic, under the 100 ms the reader sleeps otherwise. */
@@ -20,7 +21,7 @@
 #define MAX_DESCENDANTS 4096
 
 struct sock_tracer {
-	struct sock_probe_fds fds;
+	int fds[SOCK_NFDS];
 	struct ring_buffer *rb;
 	sock_event_fn fn;
 	void *ctx;
@@ -40,13 +41,14 @@ int sock_tracer_start(sock_event_fn fn, void *ctx, struct sock_tracer **out)
 	struct sock_tracer *t = calloc(1, sizeof(*t));
 	if (!t)
 		return GLIMPSE_EXIT_FAILURE;
-	memset(&t->fds, -1, sizeof(t->fds));
+	memset(t->fds, -1, sizeof(t->fds));
 	t->fn = fn;
 	t->ctx = ctx;
-	int rc = sock_loader_run(WAKEUP_BYTES, &t->fds);
+	const uint64_t params[SOCK_NPARAMS] = { [SOCK_PARAM_WAKEUP_BYTES] = WAKEUP_BYTES };
+	int rc = bpf_child_load(SOCK_PROBE_NAME, params, SOCK_NPARAMS, t->fds, SOCK_NFDS);
 	if (rc)
 		goto fail;
-	t->rb = ring_buffer__new(t->fds.events, on_event, t, NULL);
+	t->rb = ring_buffer__new(t->fds[SOCK_FD_EVENTS], on_event, t, NULL);
 	if (!t->rb) {
 		log_error("cannot open the socket probe's ring buffer: %s", strerror(errno));
 		rc = GLIMPSE_EXIT_FAILURE;
@@ -62,7 +64,7 @@ fail:
 int sock_tracer_add_pid(struct sock_tracer *t, pid_t pid, pid_t root)
 {
 	__u32 key = (__u32)pid, value = (__u32)root;
-	return bpf_map_update_elem(t->fds.pids, &key, &value, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(t->fds[SOCK_FD_PIDS], &key, &value, BPF_ANY) ? -errno : 0;
 }
 
 int sock_tracer_add_target(struct sock_tracer *t, pid_t target)
@@ -84,7 +86,7 @@ int sock_tracer_add_target(struct sock_tracer *t, pid_t target)
 
 void sock_tracer_remove_target(struct sock_tracer *t, pid_t target)
 {
-	int fd = t->fds.pids;
+	int fd = t->fds[SOCK_FD_PIDS];
 	__u32 key, next, root;
 	/* Deleting while iterating restarts the walk; the map is small. */
 	bool found = true;
@@ -106,7 +108,7 @@ void sock_tracer_skip_conn(struct sock_tracer *t, uint32_t tgid, int32_t fd, uin
 {
 	struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
 	struct sockcap_conn c;
-	int map = t->fds.conns;
+	int map = t->fds[SOCK_FD_CONNS];
 	if (bpf_map_lookup_elem(map, &key, &c) || c.id != conn_id)
 		return;
 	c.flags |= SOCKCAP_CONN_SKIP;
@@ -126,7 +128,7 @@ int sock_tracer_poll(struct sock_tracer *t, int timeout_ms)
 
 uint64_t sock_tracer_counter(const struct sock_tracer *t, enum sockcap_counter which)
 {
-	return bpf_percpu_counter(t->fds.counters, which);
+	return bpf_percpu_counter(t->fds[SOCK_FD_COUNTERS], which);
 }
 
 void sock_tracer_stop(struct sock_tracer *t)
@@ -134,15 +136,11 @@ void sock_tracer_stop(struct sock_tracer *t)
 	if (!t)
 		return;
 	/* Detach first, so that what is drained is all there will be. */
-	for (int i = 0; i < 4; i++)
-		if (t->fds.links[i] > 0) {
-			close(t->fds.links[i]);
-			t->fds.links[i] = -1;
-		}
+	bpf_child_close(t->fds + SOCK_FD_LINKS, SOCK_NFDS - SOCK_FD_LINKS);
 	if (t->rb) {
 		ring_buffer__consume(t->rb);
 		ring_buffer__free(t->rb);
 	}
-	sock_probe_fds_close(&t->fds);
+	bpf_child_close(t->fds, SOCK_NFDS);
 	free(t);
 }

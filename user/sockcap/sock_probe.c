@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sockcap/sock_probe.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "cli/exit_codes.h"
+#include "sockcap.skel.h"
+
+int sock_probe_load(const uint64_t *params, int nparams, int *fds)
+{
+	if (nparams != SOCK_NPARAMS)
+		return -GLIMPSE_EXIT_USAGE;
+	struct sockcap_bpf *skel = sockcap_bpf__open();
+	if (!skel) {
+		log_error("cannot open the socket probe's BPF object: %s", strerror(errno));
+		return -GLIMPSE_EXIT_FAILURE;
+	}
+	skel->rodata->wakeup_bytes = params[SOCK_PARAM_WAKEUP_BYTES];
+	int err = sockcap_bpf__load(skel);
+	if (err) {
+		log_error("cannot load the socket probe's BPF programs: %s (run with -v for the verifier log)",
+			  strerror(-err));
+		return -(err == -EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT);
+	}
+	err = sockcap_bpf__attach(skel);
+	if (err) {
+		log_error("cannot attach the socket probe's tracepoints: %s", strerror(-err));
+		return -(err == -EPERM || err == -EACCES ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT);
+	}
+	fds[SOCK_FD_EVENTS] = bpf_map__fd(skel->maps.events);
+	fds[SOCK_FD_PIDS] = bpf_map__fd(skel->maps.pids);
+	fds[SOCK_FD_CONNS] = bpf_map__fd(skel->maps.conns);
+	fds[SOCK_FD_COUNTERS] = bpf_map__fd(skel->maps.counters);
+	fds[SOCK_FD_LINKS + 0] = bpf_link__fd(skel->links.sockcap_enter);
+	fds[SOCK_FD_LINKS + 1] = bpf_link__fd(skel->links.sockcap_exit);
+	fds[SOCK_FD_LINKS + 2] = bpf_link__fd(skel->links.sockcap_fork);
+	fds[SOCK_FD_LINKS + 3] = bpf_link__fd(skel->links.sockcap_proc_exit);
+	return SOCK_NFDS;
+}

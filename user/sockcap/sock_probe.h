@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The socket probe (bpf/sockcap.bpf.c) as descriptors: what its loader, run in a child process
+ * (base/bpf_child.h), hands back. */
+#ifndef GLIMPSE_SOCKCAP_SOCK_PROBE_H
+#define GLIMPSE_SOCKCAP_SOCK_PROBE_H
+
+#include <stdint.h>
+
+#define SOCK_PROBE_NAME "sockcap"
+
+enum sock_probe_fd {
+	SOCK_FD_EVENTS, /* maps */
+	SOCK_FD_PIDS,
+	SOCK_FD_CONNS,
+	SOCK_FD_COUNTERS,
+	SOCK_FD_LINKS, /* sys_enter, sys_exit, fork, exit: closing them detaches */
+	SOCK_NFDS = SOCK_FD_LINKS + 4,
+};
+
+enum sock_probe_param {
+	SOCK_PARAM_WAKEUP_BYTES,
+	SOCK_NPARAMS,
+};
+
+/* bpf_child_load_fn of the socket probe (runs in the child). */
+int sock_probe_load(const uint64_t *params, int nparams, int *fds);
+
+#endif
