@@ -240,10 +240,16 @@ def test_real_prometheus_scrapes_glimpse(services, attach, tmp_path):
 
 
 def test_not_go_binary(start_app):
+    """Uprobes need Go: asked for them, a C program is refused with the way out; by default it is
+    measured at its sockets instead (it has none: an empty summary, exit 0)."""
     app = start_app("cburner")
-    r = glimpse("attach", "-p", str(app.pid), "-d", "1")
+    r = glimpse("attach", "-p", str(app.pid), "-d", "1", "--capture", "uprobes")
     assert r.returncode == 6
     assert f"process {app.pid} (cburner) is not a Go program" in r.stderr
+    assert "--capture auto or socket" in r.stderr
+    r = glimpse("attach", "-p", str(app.pid), "-d", "1", "--no-live")
+    assert r.returncode == 0, r.stderr
+    assert "capture=socket" in r.stderr
 
 
 def test_missing_pid():

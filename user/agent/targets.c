@@ -308,7 +308,7 @@ static bool wants_sockets(const struct agent_signals *sig, pid_t pid)
 		return true;
 	if (!strcmp(sig->capture, "uprobes"))
 		return false;
-	return !go_target_is_go_program(pid);
+	return go_target_is_go_program(pid) == 0;
 }
 
 /* The socket probe is loaded once, for the first target that needs it, and serves all. */

@@ -323,7 +323,11 @@ int cmd_attach(int argc, char **argv)
 	if (rc)
 		return rc;
 	struct go_target target = { 0 };
-	bool sockets = capture == CAPTURE_SOCKETS || (capture == CAPTURE_AUTO && !go_target_is_go_program(pid));
+	/* Only a program known not to be Go goes to the sockets by default: one that cannot be read
+	 * takes the uprobe path, whose checks say why (permission, a kernel thread, gone). */
+	bool sockets = capture == CAPTURE_SOCKETS || (capture == CAPTURE_AUTO && go_target_is_go_program(pid) == 0);
+	if (sockets && (rc = preflight_target(pid)))
+		return rc;
 	if (!sockets && (rc = go_target_open(pid, &target)))
 		return rc;
 

@@ -12,6 +12,7 @@
 #include "cli/exit_codes.h"
 #include "metrics/go_runtime.h"
 #include "gotrace/target.h"
+#include "base/preflight.h"
 #include "base/procfs.h"
 
 enum {
@@ -230,7 +231,12 @@ int cmd_inspect(int argc, char **argv)
 	}
 	if (runtime_row)
 		return runtime_offsets_row(pid, pid ? NULL : argv[optind]);
-	if (pid && proc_exists(pid) && !go_target_is_go_program(pid)) {
+	int rc = pid ? preflight_pids(&pid, 1) : 0;
+	if (!rc && pid)
+		rc = preflight_target(pid);
+	if (rc)
+		return rc;
+	if (pid && go_target_is_go_program(pid) == 0) {
 		char comm[32] = "?";
 		proc_comm(pid, pid, comm, sizeof(comm));
 		printf("process:     %d (%s), not a Go program\n", (int)pid, comm);
@@ -238,7 +244,7 @@ int cmd_inspect(int argc, char **argv)
 		return 0;
 	}
 	struct go_target t;
-	int rc = pid ? go_target_open(pid, &t) : go_target_open_file(argv[optind], &t);
+	rc = pid ? go_target_open(pid, &t) : go_target_open_file(argv[optind], &t);
 	if (rc)
 		return rc;
 	const struct go_http_offsets *o = &t.offsets;

@@ -84,8 +84,8 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 	int rc = GLIMPSE_EXIT_UNSUPPORTED_TARGET;
 	int major = 0, minor = 0;
 	if (!elf_module_is_go(m)) {
-		log_error("%s is not a Go program (no .gopclntab); glimpse attach instruments Go net/http "
-			  "services; use 'glimpse profile' for any other process",
+		log_error("%s is not a Go program (no .gopclntab): uprobes need Go; attach measures any "
+			  "other program at its sockets (--capture auto or socket)",
 			  what);
 		goto out;
 	}
@@ -197,11 +197,13 @@ static int open_pid(pid_t pid, struct go_target *t, bool gone_is_error)
 	return rc;
 }
 
-bool go_target_is_go_program(pid_t pid)
+int go_target_is_go_program(pid_t pid)
 {
 	char exe[64];
 	struct elf_module *m = elf_module_open(proc_path(exe, sizeof(exe), pid, "/exe"));
-	bool go = m && elf_module_is_go(m);
+	if (!m)
+		return errno ? -errno : -ENOENT;
+	int go = elf_module_is_go(m);
 	elf_module_close(m);
 	return go;
 }

@@ -71,8 +71,9 @@ void go_target_runtime_types(const struct go_type_offsets *types, pid_t pid, str
 /* Reads the process's binary. Returns 0, or an exit code (exit_codes.h) after logging one
  * line that says what is wrong: gone, not Go, too old, no offsets, no net/http. */
 int go_target_open(pid_t pid, struct go_target *t);
-/* Whether pid's executable is a Go program (has a .gopclntab); false when it cannot be read. */
-bool go_target_is_go_program(pid_t pid);
+/* 1 if pid's executable is a Go program (has a .gopclntab), 0 if it is an ELF file that is
+ * not, -errno when it cannot be told (unreadable, gone, not ELF). */
+int go_target_is_go_program(pid_t pid);
 /* Same for a process found rather than named (the agent): one that is gone, or exits while
  * being read, is no error: GLIMPSE_EXIT_NO_PROCESS without a log line. */
 int go_target_open_live(pid_t pid, struct go_target *t);
