@@ -73,6 +73,7 @@ static const struct key_case key_cases[] = {
 	{ SEL("signals.cpu_profile"), "false", W_BOOL, S(signals.cpu_profile), NULL, 0 },
 	{ SEL("signals.cpu_profile_hz"), "7", W_INT, S(signals.cpu_profile_hz), NULL, 7 },
 	{ SEL("signals.offcpu_profile"), "true", W_BOOL, S(signals.offcpu_profile), NULL, 1 },
+	{ SEL("signals.capture"), "socket", W_STR, S(signals.capture), "socket", 0 },
 };
 #define NCASES (sizeof(key_cases) / sizeof(key_cases[0]))
 
