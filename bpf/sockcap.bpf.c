@@ -33,11 +33,11 @@
 #define NR_RECVMSG  47
 #define NR_ACCEPT4  288
 
-#define S_IFMT	 00170000
-#define S_IFSOCK 0140000
-#define AF_UNIX	 1
-#define AF_INET	 2
-#define AF_INET6 10
+#define S_IFMT	    00170000
+#define S_IFSOCK    0140000
+#define AF_UNIX	    1
+#define AF_INET	    2
+#define AF_INET6    10
 #define EINPROGRESS 115
 
 /* Set by user space before load. */
@@ -119,7 +119,7 @@ static __always_inline bool is_traced_nr(long nr)
 static __always_inline __u64 wakeup_flag(__u64 size)
 {
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-										      : BPF_RB_NO_WAKEUP;
+										    : BPF_RB_NO_WAKEUP;
 }
 
 /* The socket behind fd in the current process, or NULL when fd is something else. Its type is

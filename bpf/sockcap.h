@@ -13,10 +13,10 @@
 #define SOCKCAP_DATA_MAX 1024
 
 enum sockcap_kind {
-	SOCKCAP_DATA = 1,	/* bytes a read- or write-family call moved on a stream socket */
-	SOCKCAP_CLOSE = 2,	/* a connection glimpse had sent data of was closed */
-	SOCKCAP_PROC_EXIT = 3,	/* a followed process (a child of a target) exited */
-	SOCKCAP_PROC_FORK = 4,	/* a target forked a process that is now followed too */
+	SOCKCAP_DATA = 1,      /* bytes a read- or write-family call moved on a stream socket */
+	SOCKCAP_CLOSE = 2,     /* a connection glimpse had sent data of was closed */
+	SOCKCAP_PROC_EXIT = 3, /* a followed process (a child of a target) exited */
+	SOCKCAP_PROC_FORK = 4, /* a target forked a process that is now followed too */
 };
 
 enum sockcap_dir {
@@ -26,10 +26,10 @@ enum sockcap_dir {
 
 /* Per-CPU counters (summed by user space). */
 enum sockcap_counter {
-	SOCKCAP_CTR_HITS,	    /* tracepoint runs that passed the process filter */
-	SOCKCAP_CTR_DROPPED,	    /* events the ring buffer had no room for */
-	SOCKCAP_CTR_NOT_SOCKET,	    /* fds found not to be stream sockets (files, pipes) */
-	SOCKCAP_CTR_CONNS_FULL,	    /* in-flight table full: a call was not followed */
+	SOCKCAP_CTR_HITS,	/* tracepoint runs that passed the process filter */
+	SOCKCAP_CTR_DROPPED,	/* events the ring buffer had no room for */
+	SOCKCAP_CTR_NOT_SOCKET, /* fds found not to be stream sockets (files, pipes) */
+	SOCKCAP_CTR_CONNS_FULL, /* in-flight table full: a call was not followed */
 	SOCKCAP_CTR_MAX,
 };
 
@@ -45,11 +45,11 @@ enum sockcap_conn_flags {
 };
 
 struct sockcap_conn {
-	__u64 id;	     /* unique per connection: (tgid, fd) pairs are reused */
-	__u32 flags;	     /* sockcap_conn_flags */
-	__u16 family;	     /* AF_INET, AF_INET6, AF_UNIX */
-	__u16 local_port;    /* host order; 0 for AF_UNIX */
-	__u16 peer_port;     /* host order */
+	__u64 id;	  /* unique per connection: (tgid, fd) pairs are reused */
+	__u32 flags;	  /* sockcap_conn_flags */
+	__u16 family;	  /* AF_INET, AF_INET6, AF_UNIX */
+	__u16 local_port; /* host order; 0 for AF_UNIX */
+	__u16 peer_port;  /* host order */
 	__u8 pad[6];
 	__u8 peer_addr[16]; /* IPv4 in the first 4 bytes */
 };
@@ -58,11 +58,11 @@ struct sockcap_event {
 	__u64 start_ns, end_ns; /* CLOCK_MONOTONIC: the call's entry and return */
 	__u64 conn_id;
 	__u32 tgid, tid;
-	__u32 root;	  /* the target process this one was found through (itself, or a parent) */
+	__u32 root; /* the target process this one was found through (itself, or a parent) */
 	__s32 fd;
-	__u32 total;	  /* bytes the call moved */
-	__u16 len;	  /* bytes of them in data */
-	__u8 kind, dir;	  /* sockcap_kind, sockcap_dir */
+	__u32 total;	/* bytes the call moved */
+	__u16 len;	/* bytes of them in data */
+	__u8 kind, dir; /* sockcap_kind, sockcap_dir */
 	__u16 family, local_port, peer_port;
 	__u16 pad;
 	__u8 peer_addr[16];

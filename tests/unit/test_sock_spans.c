@@ -85,8 +85,9 @@ static void field(const char *line, const char *key, char *out, size_t len)
 static struct wire_call http_call(const char *method, const char *path, uint16_t status, uint64_t start,
 				  uint64_t end)
 {
-	struct wire_call w = { .protocol = WIRE_HTTP1, .start_ns = start, .end_ns = end, .status = status,
-			       .version_minor = 1 };
+	struct wire_call w = {
+		.protocol = WIRE_HTTP1, .start_ns = start, .end_ns = end, .status = status, .version_minor = 1
+	};
 	snprintf(w.method, sizeof(w.method), "%s", method);
 	snprintf(w.path, sizeof(w.path), "%s", path);
 	return w;
@@ -94,15 +95,27 @@ static struct wire_call http_call(const char *method, const char *path, uint16_t
 
 static void served(struct sink *s, uint32_t tid, uint64_t conn, struct wire_call *w)
 {
-	struct sock_call c = { .wire = w, .server = true, .pid = 42, .root = 42, .tid = tid, .conn_id = conn,
-			       .family = 2, .local_port = 8080 };
+	struct sock_call c = { .wire = w,
+			       .server = true,
+			       .pid = 42,
+			       .root = 42,
+			       .tid = tid,
+			       .conn_id = conn,
+			       .family = 2,
+			       .local_port = 8080 };
 	sock_spans_call(s->spans, &c, 0);
 }
 
 static void made(struct sink *s, uint32_t tid, struct wire_call *w)
 {
-	struct sock_call c = { .wire = w, .server = false, .pid = 42, .root = 42, .tid = tid, .conn_id = 99,
-			       .family = 2, .peer_port = 5432 };
+	struct sock_call c = { .wire = w,
+			       .server = false,
+			       .pid = 42,
+			       .root = 42,
+			       .tid = tid,
+			       .conn_id = 99,
+			       .family = 2,
+			       .peer_port = 5432 };
 	snprintf(c.peer_address, sizeof(c.peer_address), "127.0.0.1");
 	sock_spans_call(s->spans, &c, 0);
 }
@@ -149,7 +162,8 @@ static void test_traceparent_joins_the_callers_trace(void **state)
 	sink_open(&s);
 	sock_spans_request_read(s.spans, 10, 1);
 	struct wire_call r = http_call("POST", "/orders", 201, 1000, 4000);
-	snprintf(r.traceparent, sizeof(r.traceparent), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+	snprintf(r.traceparent, sizeof(r.traceparent),
+		 "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
 	served(&s, 10, 1, &r);
 	sink_finish(&s);
 	char trace[64], parent[32];
@@ -168,7 +182,8 @@ static void test_malformed_traceparent_starts_a_trace(void **state)
 	sink_open(&s);
 	sock_spans_request_read(s.spans, 10, 1);
 	struct wire_call r = http_call("GET", "/", 200, 1000, 4000);
-	snprintf(r.traceparent, sizeof(r.traceparent), "00-00000000000000000000000000000000-00f067aa0ba902b7-01");
+	snprintf(r.traceparent, sizeof(r.traceparent),
+		 "00-00000000000000000000000000000000-00f067aa0ba902b7-01");
 	served(&s, 10, 1, &r);
 	sink_finish(&s);
 	char trace[64], parent[32];
@@ -191,7 +206,8 @@ static void test_event_loop_thread_never_parents(void **state)
 	sock_spans_request_read(s.spans, 20, 2);
 	struct wire_call q = pg_call("UPDATE stock SET n = n - 1", false);
 	made(&s, 20, &q);
-	struct wire_call a = http_call("GET", "/a", 200, 1000, 4000), b = http_call("GET", "/b", 200, 1000, 5000);
+	struct wire_call a = http_call("GET", "/a", 200, 1000, 4000),
+			 b = http_call("GET", "/b", 200, 1000, 5000);
 	served(&s, 20, 1, &a);
 	served(&s, 20, 2, &b);
 	sink_finish(&s);
@@ -221,7 +237,7 @@ static void test_call_outside_a_request_is_its_own_trace(void **state)
 	field(line, "status", error, sizeof(error));
 	field(line, "server.address", address, sizeof(address));
 	assert_string_equal(parent, "");
-	assert_string_equal(error, "error"); /* a client's 5xx */
+	assert_string_equal(error, "error");	/* a client's 5xx */
 	assert_null(strstr(line, "/upstream")); /* client spans carry no path */
 	sink_close(&s);
 }

@@ -389,7 +389,9 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 		  ts->c.cfg->selectors[sel].name, t->res.service_name, facts.exe,
 		  facts.container.container_id[0] ? facts.container.container_id : "-",
 		  facts.container.pod_name[0] ? facts.container.pod_name : "-",
-		  t->binary ? "uprobes" : t->sockets ? "socket" : "no");
+		  t->binary    ? "uprobes"
+		  : t->sockets ? "socket"
+			       : "no");
 	return 1;
 }
 

@@ -118,7 +118,8 @@ int bpf_child_load(const char *name, const uint64_t *params, int nparams, int *f
 		return GLIMPSE_EXIT_FAILURE;
 	}
 	char verbosity[16], json[4], values[BPF_CHILD_MAX_PARAMS][24];
-	char *argv[5 + BPF_CHILD_MAX_PARAMS + 1] = { "glimpse", BPF_CHILD_ARG, (char *)name, verbosity, json };
+	char *argv[5 + BPF_CHILD_MAX_PARAMS + 1] = { "glimpse", BPF_CHILD_ARG, (char *)name, verbosity,
+						     json };
 	snprintf(verbosity, sizeof(verbosity), "%d", log_verbosity());
 	snprintf(json, sizeof(json), "%d", log_json() ? 1 : 0);
 	for (int i = 0; i < nparams; i++) {

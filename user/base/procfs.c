@@ -174,8 +174,8 @@ bool proc_parse_stat(const char *text, struct proc_stat *st)
 			if (p - tok != 1)
 				return false;
 			st->state = *tok;
-		} else if (field == 4 || field == 9 || field == 14 || field == 15 || field == 20 || field == 22 ||
-			   field == 24) {
+		} else if (field == 4 || field == 9 || field == 14 || field == 15 || field == 20 ||
+			   field == 22 || field == 24) {
 			char *end;
 			errno = 0;
 			long long v = strtoll(tok, &end, 10);
@@ -294,8 +294,8 @@ static int all_parents(pid_t **pids, pid_t **ppids, size_t *n)
 		pid_t pid;
 		char path[64], text[1024];
 		struct proc_stat st;
-		if (!parse_pid(de->d_name, &pid) || proc_read_small(proc_path(path, sizeof(path), pid, "/stat"),
-								     text, sizeof(text)) <= 0 ||
+		if (!parse_pid(de->d_name, &pid) ||
+		    proc_read_small(proc_path(path, sizeof(path), pid, "/stat"), text, sizeof(text)) <= 0 ||
 		    !proc_parse_stat(text, &st))
 			continue;
 		if (count == cap) {

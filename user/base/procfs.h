@@ -37,7 +37,7 @@ int online_cpus(int **cpus, int *n);
 
 /* The fields of /proc/PID/stat (or /proc/PID/task/TID/stat) that glimpse uses. */
 struct proc_stat {
-	char state;	/* R, S, D, Z, ... */
+	char state; /* R, S, D, Z, ... */
 	pid_t ppid;
 	uint64_t flags; /* PF_* */
 	uint64_t utime; /* clock ticks (sysconf(_SC_CLK_TCK)); whole process in PID/stat */

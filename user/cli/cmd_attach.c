@@ -130,7 +130,7 @@ const struct cli_command cli_attach_command = {
 struct attach_ctx {
 	struct metrics_registry *reg;
 	struct go_tracer *tracer;
-	struct sock_capture *sock; /* the socket path instead of tracer */
+	struct sock_capture *sock;     /* the socket path instead of tracer */
 	struct trace_pipeline *traces; /* NULL when no span has anywhere to go */
 	struct db_driver_cache *drivers;
 	int target;
@@ -269,7 +269,8 @@ int cmd_attach(int argc, char **argv)
 			else if (!strcmp(arg, "uprobes"))
 				capture = CAPTURE_UPROBES;
 			else
-				cli_usage_error("attach", "--capture: '%s' is not auto, socket or uprobes", arg);
+				cli_usage_error("attach", "--capture: '%s' is not auto, socket or uprobes",
+						arg);
 			break;
 		case CLI_OPT_FORCE:
 			outfile_set_force(true);
@@ -325,7 +326,8 @@ int cmd_attach(int argc, char **argv)
 	struct go_target target = { 0 };
 	/* Only a program known not to be Go goes to the sockets by default: one that cannot be read
 	 * takes the uprobe path, whose checks say why (permission, a kernel thread, gone). */
-	bool sockets = capture == CAPTURE_SOCKETS || (capture == CAPTURE_AUTO && go_target_is_go_program(pid) == 0);
+	bool sockets =
+		capture == CAPTURE_SOCKETS || (capture == CAPTURE_AUTO && go_target_is_go_program(pid) == 0);
 	if (sockets && (rc = preflight_target(pid)))
 		return rc;
 	if (!sockets && (rc = go_target_open(pid, &target)))
@@ -405,13 +407,13 @@ int cmd_attach(int argc, char **argv)
 		if (rc)
 			goto out;
 		metrics_registry_add_gauge(a.reg, "http.server.active_requests", "{request}",
-					   "Number of active HTTP server requests.", false, active_requests, &a,
-					   true);
+					   "Number of active HTTP server requests.", false, active_requests,
+					   &a, true);
 	}
 	if (a.tracer) {
 		metrics_registry_add_gauge(a.reg, "glimpse.events_dropped", "",
-					   "Events the kernel could not queue to glimpse.", true, events_dropped,
-					   &a, false);
+					   "Events the kernel could not queue to glimpse.", true,
+					   events_dropped, &a, false);
 		metrics_registry_add_gauge(
 			a.reg, "glimpse.requests.unmeasured", "",
 			"Server requests not measured: their ResponseWriter is not net/http's HTTP/1 "

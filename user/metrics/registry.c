@@ -330,11 +330,11 @@ void metrics_registry_record_db(struct metrics_registry *reg, int target, const 
 	if (!reg || !r)
 		return;
 	/* One interned string per series: role, system, operation, collection, error.type. */
-	const char *error_type = r->error ? (r->error_type && r->error_type[0] ? r->error_type : SEMCONV_DB_ERROR_TYPE)
-					  : "";
+	const char *error_type =
+		r->error ? (r->error_type && r->error_type[0] ? r->error_type : SEMCONV_DB_ERROR_TYPE) : "";
 	snprintf(key, sizeof(key), "%c\x1f%.127s\x1f%.127s\x1f%.127s\x1f%.31s", r->server ? 's' : 'c',
-		 r->system ? r->system : "", r->operation ? r->operation : "", r->collection ? r->collection : "",
-		 error_type);
+		 r->system ? r->system : "", r->operation ? r->operation : "",
+		 r->collection ? r->collection : "", error_type);
 	pthread_mutex_lock(&reg->lock);
 	struct target *t = target >= 0 && (size_t)target < reg->ntargets ? reg->targets[target] : NULL;
 	const char *interned = t ? route_table_intern(t->dbops, key) : NULL;
@@ -427,13 +427,14 @@ int registry_cmp_db(const void *a, const void *b)
 void registry_db_split(const char *key, struct db_parts *p)
 {
 	char *fields[] = { p->system, p->operation, p->collection, p->error_type };
-	size_t sizes[] = { sizeof(p->system), sizeof(p->operation), sizeof(p->collection), sizeof(p->error_type) };
+	size_t sizes[] = { sizeof(p->system), sizeof(p->operation), sizeof(p->collection),
+			   sizeof(p->error_type) };
 	p->server = key[0] == 's';
 	const char *f = strchr(key, '\x1f');
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		const char *end = f ? strchr(f + 1, '\x1f') : NULL;
-		snprintf(fields[i], sizes[i], "%.*s", f ? (int)(end ? end - f - 1 : (ptrdiff_t)strlen(f + 1)) : 0,
-			 f ? f + 1 : "");
+		snprintf(fields[i], sizes[i], "%.*s",
+			 f ? (int)(end ? end - f - 1 : (ptrdiff_t)strlen(f + 1)) : 0, f ? f + 1 : "");
 		f = end;
 	}
 }

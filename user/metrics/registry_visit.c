@@ -171,7 +171,8 @@ int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_vi
 		/* Sorted by key, whose first byte is the role: client series, then server ones. */
 		for (int server = 0; server <= 1; server++) {
 			n = 0;
-			for (; di < c.ndb && c.db[di].ti == t && (c.db[di].s.key[0] == 's') == server; di++, n++)
+			for (; di < c.ndb && c.db[di].ti == t && (c.db[di].s.key[0] == 's') == server;
+			     di++, n++)
 				db_sample(&samples[n], &c.db[di].s, &parts[n]);
 			if (n)
 				v->metric(ctx, server ? &db_server_info : &db_info, samples, n);

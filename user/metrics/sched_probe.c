@@ -38,10 +38,11 @@ int sched_probe_load(const uint64_t *params, int nparams, int *fds)
 	}
 	err = sched_bpf__attach(skel);
 	if (err) {
-		log_error("cannot attach to the scheduler tracepoints (tp_btf/sched_switch, sched_wakeup): %s",
-			  strerror(-err));
+		log_error(
+			"cannot attach to the scheduler tracepoints (tp_btf/sched_switch, sched_wakeup): %s",
+			strerror(-err));
 		return -(err == -EPERM || err == -EACCES ? GLIMPSE_EXIT_NO_PERMISSION
-							  : GLIMPSE_EXIT_NO_KERNEL_SUPPORT);
+							 : GLIMPSE_EXIT_NO_KERNEL_SUPPORT);
 	}
 	fds[SCHED_FD_THREADS] = bpf_map__fd(skel->maps.threads);
 	fds[SCHED_FD_PROCS] = bpf_map__fd(skel->maps.procs);

@@ -20,7 +20,7 @@
 #include "metrics/sched_probe.h"
 #include "sched_maps.h"
 
-#define BATCH		    256
+#define BATCH 256
 
 _Static_assert(SCHED_RUNQ_BOUNDS == SCHED_NR_BOUNDS, "user and BPF bucket counts differ");
 

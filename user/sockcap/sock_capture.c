@@ -67,11 +67,11 @@ static void on_event(void *ctx, const struct sockcap_event *ev)
 	sock_streams_event(c->streams, ev);
 }
 
-#define GAUGE(field)                                                   \
-	static double gauge_##field(void *ctx, int target)             \
-	{                                                              \
-		(void)target;                                          \
-		return (double)((struct sock_capture *)ctx)->field;    \
+#define GAUGE(field)                                                \
+	static double gauge_##field(void *ctx, int target)          \
+	{                                                           \
+		(void)target;                                       \
+		return (double)((struct sock_capture *)ctx)->field; \
 	}
 GAUGE(hits)
 GAUGE(dropped)
@@ -87,22 +87,24 @@ static int add_gauges(struct sock_capture *c)
 		metric_value_fn fn;
 	} gauges[] = {
 		{ "glimpse.socket.tracepoint.hits",
-		  "Socket-probe tracepoint runs in the captured processes (no trap: a fraction of a µs each).",
+		  "Socket-probe tracepoint runs in the captured processes (no trap: a fraction of a µs "
+		  "each).",
 		  gauge_hits },
 		{ "glimpse.socket.events_dropped", "Socket events the kernel could not queue to glimpse.",
 		  gauge_dropped },
-		{ "glimpse.socket.unparseable", "System calls whose bytes did not parse where a message had to start.",
-		  gauge_unparseable },
-		{ "glimpse.socket.unanswered", "Requests dropped without a response (closed, or out of sync).",
-		  gauge_unanswered },
+		{ "glimpse.socket.unparseable",
+		  "System calls whose bytes did not parse where a message had to start.", gauge_unparseable },
+		{ "glimpse.socket.unanswered",
+		  "Requests dropped without a response (closed, or out of sync).", gauge_unanswered },
 		{ "glimpse.socket.connections.unrecognized",
-		  "Connections glimpse stopped reading: no protocol it parses (TLS included).", gauge_unrecognized },
+		  "Connections glimpse stopped reading: no protocol it parses (TLS included).",
+		  gauge_unrecognized },
 		{ "glimpse.socket.connections.encrypted",
 		  "Connections carrying TLS: their bytes are not readable at the socket.", gauge_encrypted },
 	};
 	for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
-		if (metrics_registry_add_gauge(c->reg, gauges[i].name, "", gauges[i].help, true, gauges[i].fn, c,
-					       false))
+		if (metrics_registry_add_gauge(c->reg, gauges[i].name, "", gauges[i].help, true, gauges[i].fn,
+					       c, false))
 			return -1;
 	return 0;
 }
@@ -149,7 +151,8 @@ int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target, u
 		return GLIMPSE_EXIT_FAILURE;
 	}
 	if (n > 0)
-		log_info("process %d: its %d child process%s captured too", (int)pid, n, n == 1 ? " is" : "es are");
+		log_info("process %d: its %d child process%s captured too", (int)pid, n,
+			 n == 1 ? " is" : "es are");
 	return 0;
 }
 

@@ -24,7 +24,8 @@ enum sock_signals {
 };
 
 /* traces may be NULL (no spans). 0, or an exit code after logging why. */
-int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces, struct sock_capture **out);
+int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces,
+		       struct sock_capture **out);
 /* Captures pid and its descendants (present and future) as registry target reg_target,
  * feeding `signals` (enum sock_signals). 0, or an exit code after logging why. */
 int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals);

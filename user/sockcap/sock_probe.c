@@ -20,14 +20,16 @@ int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 	skel->rodata->wakeup_bytes = params[SOCK_PARAM_WAKEUP_BYTES];
 	int err = sockcap_bpf__load(skel);
 	if (err) {
-		log_error("cannot load the socket probe's BPF programs: %s (run with -v for the verifier log)",
-			  strerror(-err));
+		log_error(
+			"cannot load the socket probe's BPF programs: %s (run with -v for the verifier log)",
+			strerror(-err));
 		return -(err == -EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT);
 	}
 	err = sockcap_bpf__attach(skel);
 	if (err) {
 		log_error("cannot attach the socket probe's tracepoints: %s", strerror(-err));
-		return -(err == -EPERM || err == -EACCES ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT);
+		return -(err == -EPERM || err == -EACCES ? GLIMPSE_EXIT_NO_PERMISSION
+							 : GLIMPSE_EXIT_NO_KERNEL_SUPPORT);
 	}
 	fds[SOCK_FD_EVENTS] = bpf_map__fd(skel->maps.events);
 	fds[SOCK_FD_PIDS] = bpf_map__fd(skel->maps.pids);

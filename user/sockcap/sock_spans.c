@@ -14,7 +14,7 @@
 #include "sockcap/sock_metrics.h"
 
 struct thread_state {
-	uint32_t tid; /* hash key */
+	uint32_t tid;	  /* hash key */
 	uint64_t serving; /* connection whose request it read and has not answered; 0: none */
 	bool multiplexed; /* read a second connection's request while serving one */
 	int nchildren, cap;
@@ -184,7 +184,8 @@ static void build_client(struct sock_spans *s, const struct sock_call *c, struct
 	}
 	r->error = w->error;
 	if (r->error)
-		snprintf(r->error_type, sizeof(r->error_type), "%s", w->error_type[0] ? w->error_type : "_OTHER");
+		snprintf(r->error_type, sizeof(r->error_type), "%s",
+			 w->error_type[0] ? w->error_type : "_OTHER");
 	if (r->db_operation[0] && r->db_collection[0])
 		snprintf(r->name, sizeof(r->name), "%s %s", r->db_operation, r->db_collection);
 	else

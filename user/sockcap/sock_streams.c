@@ -58,9 +58,9 @@ static void stream_drop(struct sock_streams *s, struct stream *st)
 static void evict_oldest(struct sock_streams *s)
 {
 	struct stream *st, *tmp, *oldest = NULL;
-	HASH_ITER(hh, s->streams, st, tmp)
-	if (!oldest || st->last_ns < oldest->last_ns)
-		oldest = st;
+	HASH_ITER (hh, s->streams, st, tmp)
+		if (!oldest || st->last_ns < oldest->last_ns)
+			oldest = st;
 	if (oldest) {
 		stream_drop(s, oldest);
 		s->stats.evicted++;
@@ -203,9 +203,9 @@ void sock_streams_event(struct sock_streams *s, const struct sockcap_event *ev)
 void sock_streams_forget_process(struct sock_streams *s, uint32_t tgid)
 {
 	struct stream *st, *tmp;
-	HASH_ITER(hh, s->streams, st, tmp)
-	if (st->key.tgid == tgid)
-		stream_drop(s, st);
+	HASH_ITER (hh, s->streams, st, tmp)
+		if (st->key.tgid == tgid)
+			stream_drop(s, st);
 }
 
 const struct sock_stream_stats *sock_streams_stats(const struct sock_streams *s)
@@ -223,7 +223,7 @@ void sock_streams_free(struct sock_streams *s)
 	if (!s)
 		return;
 	struct stream *st, *tmp;
-	HASH_ITER(hh, s->streams, st, tmp)
-	stream_drop(s, st);
+	HASH_ITER (hh, s->streams, st, tmp)
+		stream_drop(s, st);
 	free(s);
 }

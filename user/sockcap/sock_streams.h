@@ -21,13 +21,13 @@
 /* A finished call and the connection it was made on. */
 struct sock_call {
 	const struct wire_call *wire;
-	bool server;	     /* glimpse saw the server's side of the connection */
-	uint32_t pid, root;  /* the process that made it; the target it was found through */
-	uint32_t tid;	     /* the thread whose system call completed it */
-	uint64_t conn_id;    /* the connection (sockcap_conn.id) */
-	uint16_t family;     /* AF_INET, AF_INET6, AF_UNIX */
-	uint16_t local_port; /* server: the port it listens on (0 for AF_UNIX) */
-	uint16_t peer_port;  /* client: the server's port */
+	bool server;	       /* glimpse saw the server's side of the connection */
+	uint32_t pid, root;    /* the process that made it; the target it was found through */
+	uint32_t tid;	       /* the thread whose system call completed it */
+	uint64_t conn_id;      /* the connection (sockcap_conn.id) */
+	uint16_t family;       /* AF_INET, AF_INET6, AF_UNIX */
+	uint16_t local_port;   /* server: the port it listens on (0 for AF_UNIX) */
+	uint16_t peer_port;    /* client: the server's port */
 	char peer_address[48]; /* client: the server's address ("127.0.0.1", "::1"); "" for AF_UNIX */
 };
 
@@ -41,11 +41,11 @@ struct sock_streams_callbacks {
 };
 
 struct sock_stream_stats {
-	struct wire_stats wire;	 /* summed over every parser */
-	uint64_t unrecognized;	 /* connections given up on: no known protocol */
-	uint64_t encrypted;	 /* ... of them, TLS (not readable at the socket) */
-	uint64_t evicted;	 /* connections dropped to stay within SOCK_STREAMS_MAX */
-	uint64_t calls[4];	 /* calls per enum wire_protocol */
+	struct wire_stats wire; /* summed over every parser */
+	uint64_t unrecognized;	/* connections given up on: no known protocol */
+	uint64_t encrypted;	/* ... of them, TLS (not readable at the socket) */
+	uint64_t evicted;	/* connections dropped to stay within SOCK_STREAMS_MAX */
+	uint64_t calls[4];	/* calls per enum wire_protocol */
 };
 
 struct sock_streams;

@@ -17,7 +17,7 @@
 
 /* Woken early once this much waits (a quarter of the 2 MiB ring): at 100k requests/s of ~300
  * bytes each, ~20 ms of traffic, under the 100 ms the reader sleeps otherwise. */
-#define WAKEUP_BYTES (512u << 10)
+#define WAKEUP_BYTES	(512u << 10)
 #define MAX_DESCENDANTS 4096
 
 struct sock_tracer {

@@ -55,13 +55,13 @@ struct wire_call {
 	/* PostgreSQL and Redis */
 	char operation[WIRE_OPERATION_LEN + 1]; /* Redis: the command name, upper-cased ("GET");
 						 * PostgreSQL: "" (the caller reads the query) */
-	char query[WIRE_QUERY_LEN + 1];	       /* PostgreSQL: the statement text (raw: the caller
+	char query[WIRE_QUERY_LEN + 1];		/* PostgreSQL: the statement text (raw: the caller
 						 * sanitizes it before it leaves); Redis: "" (keys and
 						 * values never leave the parser) */
-	bool query_truncated;		       /* the text was longer than was captured */
-	bool error;			       /* PostgreSQL ErrorResponse, Redis error reply, HTTP: never
+	bool query_truncated;			/* the text was longer than was captured */
+	bool error;				/* PostgreSQL ErrorResponse, Redis error reply, HTTP: never
 						* (status rules are the caller's) */
-	char error_type[WIRE_ERROR_LEN + 1];   /* PostgreSQL: the SQLSTATE ("42P01"); Redis: the
+	char error_type[WIRE_ERROR_LEN + 1];	/* PostgreSQL: the SQLSTATE ("42P01"); Redis: the
 						* error's first word ("ERR", "WRONGTYPE"); "" */
 };
 
