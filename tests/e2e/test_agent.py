@@ -430,3 +430,63 @@ def test_rolling_restart_is_instrumented_at_once(tmp_path):
     finally:
         assert svc.close() == 0
     svc.check_stderr()
+
+
+FORKING_SERVER = """
+import http.server, socketserver
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        code = 404 if self.path.startswith("/missing") else 500 if self.path == "/fail" else 200
+        self.send_response(code)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *args):
+        pass
+class Server(socketserver.ForkingMixIn, http.server.HTTPServer):
+    pass
+s = Server(("127.0.0.1", 0), Handler)
+print("ready", s.server_address[1], flush=True)
+s.serve_forever()
+"""
+
+
+def test_non_go_process_measured_at_its_sockets(tmp_path):
+    """A Python server selected by pid is measured at its sockets (capture: auto, it is not Go),
+    each request served by a child it forks after the agent attached. Ground truth: the
+    requests sent and the statuses the handler gives them."""
+    port = free_port()
+    py = subprocess.Popen(["python3", "-c", FORKING_SERVER], stdout=subprocess.PIPE, text=True)
+    try:
+        _, py_port = py.stdout.readline().split()
+        selector = f"""  - name: forking-python
+    match:
+      pids: [{py.pid}]
+    signals:
+      http_metrics: true
+      traces: false
+      runtime: false
+      cpu_profile: false
+"""
+        agent = Agent(tmp_path, config(tmp_path, port, selector))
+        try:
+            assert wait_for(lambda: py.pid in targets(port), timeout=10), agent.stderr()
+            ours = [e for e in agent.events("instrumented") if int(e["pid"]) == py.pid]
+            assert ours and ours[0]["http"] == "socket", agent.stderr()
+            want = {("/items/{id}", "200"): 4, ("", "404"): 2, ("/fail", "500"): 1}
+            for _ in range(4):
+                assert get(f"127.0.0.1:{py_port}", "/items/42") == 200
+            for _ in range(2):
+                assert get(f"127.0.0.1:{py_port}", "/missing/x") == 404
+            assert get(f"127.0.0.1:{py_port}", "/fail") == 500
+            name = "http_server_request_duration_seconds_count"
+            assert wait_for(lambda: metric_value(scrape(port), name) == 7, timeout=10), agent.stderr()
+            samples = scrape(port)
+            for (route, status), n in want.items():
+                assert metric_value(samples, name, http_route=route, http_response_status_code=status,
+                                    server_port=int(py_port)) == n, samples
+        finally:
+            assert agent.stop() == 0, agent.stderr()
+    finally:
+        py.kill()
+        py.wait()
