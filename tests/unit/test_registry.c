@@ -734,6 +734,65 @@ static void test_client_labels(void **state)
 	metrics_registry_free(reg);
 }
 
+/* Database calls: the client's and the server's side are two metrics; error.type is the one the
+ * call carried (a SQLSTATE), or _OTHER; the summary has one row per operation with its errors. */
+static void test_db_sides_and_error_types(void **state)
+{
+	(void)state;
+	struct metrics_registry *reg = metrics_registry_new(0);
+	assert_int_equal(metrics_registry_add_target(reg, &test_res), 0);
+	struct db_record client = {
+		.system = "postgresql", .operation = "SELECT", .collection = "users", .duration_ns = 2 * MS
+	};
+	struct db_record failed = client;
+	failed.error = true;
+	failed.error_type = "42P01";
+	struct db_record untyped = client;
+	untyped.error = true;
+	struct db_record served = {
+		.system = "redis", .operation = "GET", .server = true, .duration_ns = MS
+	};
+	metrics_registry_record_db(reg, 0, &client);
+	metrics_registry_record_db(reg, 0, &client);
+	metrics_registry_record_db(reg, 0, &failed);
+	metrics_registry_record_db(reg, 0, &untyped);
+	for (int i = 0; i < 3; i++)
+		metrics_registry_record_db(reg, 0, &served);
+	char *out = render(reg);
+	assert_non_null(strstr(out,
+			       "db_client_operation_duration_seconds_count{job=\"svc\",instance=\"h:42\","
+			       "db_collection_name=\"users\",db_operation_name=\"SELECT\",db_system_name="
+			       "\"postgresql\"} 2\n"));
+	assert_non_null(strstr(out,
+			       "db_client_operation_duration_seconds_count{job=\"svc\",instance=\"h:42\","
+			       "db_collection_name=\"users\",db_operation_name=\"SELECT\",db_system_name="
+			       "\"postgresql\",error_type=\"42P01\"} 1\n"));
+	assert_non_null(strstr(out, "error_type=\"_OTHER\"} 1\n"));
+	assert_non_null(strstr(out,
+			       "db_server_operation_duration_seconds_count{job=\"svc\",instance=\"h:42\","
+			       "db_operation_name=\"GET\",db_system_name=\"redis\"} 3\n"));
+	assert_null(strstr(out, "db_client_operation_duration_seconds_count{job=\"svc\",instance=\"h:42\","
+				"db_operation_name=\"GET\""));
+	free(out);
+	struct http_summary sum;
+	assert_int_equal(metrics_registry_summary(reg, 0, &sum), 0);
+	assert_int_equal(sum.ndb_ops, 2);
+	for (size_t i = 0; i < sum.ndb_ops; i++) {
+		const struct db_op_row *r = &sum.db_ops[i];
+		if (r->server) {
+			assert_string_equal(r->operation, "GET");
+			assert_int_equal(r->count, 3);
+			assert_int_equal(r->errors, 0);
+		} else {
+			assert_string_equal(r->collection, "users");
+			assert_int_equal(r->count, 4);
+			assert_int_equal(r->errors, 2);
+			assert_true(fabs(r->mean_s - 0.002) < 1e-9);
+		}
+	}
+	metrics_registry_free(reg);
+}
+
 static double nan_gauge(void *ctx, int target)
 {
 	(void)ctx, (void)target;
@@ -1178,6 +1237,7 @@ int main(void)
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_route_overflow_in_registry),
 		cmocka_unit_test(test_client_labels),
+		cmocka_unit_test(test_db_sides_and_error_types),
 		cmocka_unit_test(test_promtool),
 		cmocka_unit_test(test_view),
 		cmocka_unit_test(test_concurrency),

@@ -68,6 +68,37 @@ static double elapsed(struct timespec *since)
 	return s;
 }
 
+/* One row per series key without its error type: errors and successes of an operation add up. */
+static void summarize_db(const struct target *t, struct http_summary *out)
+{
+	const struct db_series *ds = t->db.p;
+	for (size_t i = 0; i < t->db.n; i++) {
+		struct db_parts p;
+		registry_db_split(ds[i].key, &p);
+		struct db_op_row *row = NULL;
+		for (size_t j = 0; j < out->ndb_ops && !row; j++)
+			if (out->db_ops[j].server == p.server && !strcmp(out->db_ops[j].system, p.system) &&
+			    !strcmp(out->db_ops[j].operation, p.operation) &&
+			    !strcmp(out->db_ops[j].collection, p.collection))
+				row = &out->db_ops[j];
+		if (!row && out->ndb_ops == HTTP_SUMMARY_MAX_DB_OPS) {
+			out->db_ops_left_out += ds[i].h.count;
+			continue;
+		}
+		if (!row) {
+			row = &out->db_ops[out->ndb_ops++];
+			row->server = p.server;
+			snprintf(row->system, sizeof(row->system), "%.23s", p.system);
+			snprintf(row->operation, sizeof(row->operation), "%.31s", p.operation);
+			snprintf(row->collection, sizeof(row->collection), "%.63s", p.collection);
+		}
+		row->mean_s += (double)ds[i].h.sum_ns / 1e9; /* the sum until the division */
+		row->count += ds[i].h.count;
+		if (ds[i].error)
+			row->errors += ds[i].h.count;
+	}
+}
+
 int metrics_registry_summary(struct metrics_registry *reg, int target, struct http_summary *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -107,9 +138,13 @@ int metrics_registry_summary(struct metrics_registry *reg, int target, struct ht
 		if (semconv_http_client_error(cs[i].status))
 			row->errors += cs[i].h.count;
 	}
+	summarize_db(t, out);
 	pthread_mutex_unlock(&reg->lock);
 	for (size_t j = 0; j < out->npeers; j++)
 		out->peers[j].mean_s = out->peers[j].count ? out->peers[j].mean_s / out->peers[j].count : 0;
+	for (size_t j = 0; j < out->ndb_ops; j++)
+		out->db_ops[j].mean_s =
+			out->db_ops[j].count ? out->db_ops[j].mean_s / out->db_ops[j].count : 0;
 	return 0;
 }
 

@@ -114,7 +114,34 @@ void live_view_update(struct live_view *lv, const struct live_view_status *st)
 	fflush(lv->out);
 }
 
-/* Server requests by status class, then every client peer the service called. */
+/* Database operations, the client's (calls it made) and the server's (calls it served). */
+static void print_db_ops(struct live_view *lv, const struct http_summary *sum)
+{
+	for (int server = 0; server <= 1; server++) {
+		bool header = false;
+		for (size_t i = 0; i < sum->ndb_ops; i++) {
+			const struct db_op_row *r = &sum->db_ops[i];
+			if (r->server != server)
+				continue;
+			if (!header) {
+				fprintf(lv->out, "%s:\n%-12s %-16s %-24s %9s %7s %9s\n",
+					server ? "Database operations served" : "Database calls", "SYSTEM",
+					"OPERATION", "COLLECTION", "COUNT", "ERR%", "MEAN");
+				header = true;
+			}
+			char mean[16];
+			format_seconds(r->mean_s, mean, sizeof(mean));
+			fprintf(lv->out, "%-12s %-16s %-24s %9llu %6.1f%% %9s\n", r->system,
+				r->operation[0] ? r->operation : "-", r->collection[0] ? r->collection : "-",
+				(unsigned long long)r->count, error_pct(r->errors, r->count), mean);
+		}
+	}
+	if (sum->db_ops_left_out)
+		fprintf(lv->out, "(%llu more database calls of other operations)\n",
+			(unsigned long long)sum->db_ops_left_out);
+}
+
+/* Server requests by status class, database operations, then every client peer called. */
 static void print_totals(struct live_view *lv)
 {
 	struct http_summary sum;
@@ -133,6 +160,7 @@ static void print_totals(struct live_view *lv)
 			fprintf(lv->out, " other=%llu", (unsigned long long)sum.by_class[0]);
 		fputc('\n', lv->out);
 	}
+	print_db_ops(lv, &sum);
 	if (!sum.npeers)
 		return;
 	fprintf(lv->out, "Client calls:\n%-40s %-7s %9s %7s %9s\n", "PEER", "METHOD", "COUNT", "ERR%",

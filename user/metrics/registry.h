@@ -197,10 +197,22 @@ struct http_peer_row {
 	double mean_s;
 };
 
+#define HTTP_SUMMARY_MAX_DB_OPS 32
+
+/* Database operations, one row per system, operation, collection and side. */
+struct db_op_row {
+	bool server; /* the database's side (db.server.operation.duration) */
+	char system[24], operation[32], collection[64];
+	uint64_t count, errors;
+	double mean_s;
+};
+
 struct http_summary {
 	uint64_t by_class[6]; /* [1..5]: 1xx..5xx; [0]: anything else */
 	struct http_peer_row peers[HTTP_SUMMARY_MAX_PEERS];
 	size_t npeers, peers_left_out; /* rows past HTTP_SUMMARY_MAX_PEERS are only counted */
+	struct db_op_row db_ops[HTTP_SUMMARY_MAX_DB_OPS];
+	size_t ndb_ops, db_ops_left_out; /* calls past HTTP_SUMMARY_MAX_DB_OPS rows are only counted */
 };
 
 int metrics_registry_summary(struct metrics_registry *reg, int target, struct http_summary *out);
