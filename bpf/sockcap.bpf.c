@@ -184,7 +184,8 @@ static __always_inline void conn_forget(__u32 tgid, int fd)
 	bpf_map_delete_elem(&conns, &key);
 }
 
-static __always_inline void send_close(__u32 tgid, __u32 root, int fd, const struct sockcap_conn *c)
+/* An event with no data (a close, a process forked or gone). */
+static __always_inline void send_notice(__u8 kind, __u32 tgid, __u32 root, int fd, __u64 conn_id, __u64 flags)
 {
 	struct sockcap_event *ev = bpf_ringbuf_reserve(&events, SOCKCAP_EVENT_HEADER_SIZE, 0);
 	if (!ev) {
@@ -192,13 +193,13 @@ static __always_inline void send_close(__u32 tgid, __u32 root, int fd, const str
 		return;
 	}
 	__builtin_memset(ev, 0, SOCKCAP_EVENT_HEADER_SIZE);
-	ev->kind = SOCKCAP_CLOSE;
+	ev->kind = kind;
 	ev->tgid = tgid;
 	ev->root = root;
 	ev->fd = fd;
-	ev->conn_id = c->id;
+	ev->conn_id = conn_id;
 	ev->end_ns = bpf_ktime_get_ns();
-	bpf_ringbuf_submit(ev, wakeup_flag(SOCKCAP_EVENT_HEADER_SIZE));
+	bpf_ringbuf_submit(ev, flags);
 }
 
 SEC("tp_btf/sys_enter")
@@ -219,7 +220,8 @@ int BPF_PROG(sockcap_enter, struct pt_regs *regs, long nr)
 		if (!c)
 			return 0;
 		if (c->flags & SOCKCAP_CONN_SENT)
-			send_close(tgid, *root, fd, c);
+			send_notice(SOCKCAP_CLOSE, tgid, *root, fd, c->id,
+				    wakeup_flag(SOCKCAP_EVENT_HEADER_SIZE));
 		bpf_map_delete_elem(&conns, &key);
 		return 0;
 	}
@@ -345,21 +347,6 @@ int BPF_PROG(sockcap_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
-static __always_inline void send_proc(__u32 tgid, __u32 root, __u8 kind)
-{
-	struct sockcap_event *ev = bpf_ringbuf_reserve(&events, SOCKCAP_EVENT_HEADER_SIZE, 0);
-	if (!ev) {
-		counter_inc(&counters, SOCKCAP_CTR_DROPPED);
-		return;
-	}
-	__builtin_memset(ev, 0, SOCKCAP_EVENT_HEADER_SIZE);
-	ev->kind = kind;
-	ev->tgid = tgid;
-	ev->root = root;
-	ev->end_ns = bpf_ktime_get_ns();
-	bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
-}
-
 /* A target's forked children are followed (nginx and PostgreSQL serve in forked processes);
  * threads share their process's entry already. */
 SEC("tp_btf/sched_process_fork")
@@ -374,7 +361,7 @@ int BPF_PROG(sockcap_fork, struct task_struct *parent, struct task_struct *child
 	__u32 r = *root;
 	if (bpf_map_update_elem(&pids, &ctgid, &r, BPF_NOEXIST))
 		return 0;
-	send_proc(ctgid, r, SOCKCAP_PROC_FORK);
+	send_notice(SOCKCAP_PROC_FORK, ctgid, r, -1, 0, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
@@ -389,7 +376,7 @@ int BPF_PROG(sockcap_proc_exit, struct task_struct *p)
 	/* A target itself stays in the map until user space removes it; its children go here. */
 	if (r != tgid)
 		bpf_map_delete_elem(&pids, &tgid);
-	send_proc(tgid, r, SOCKCAP_PROC_EXIT);
+	send_notice(SOCKCAP_PROC_EXIT, tgid, r, -1, 0, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 

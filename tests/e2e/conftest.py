@@ -246,6 +246,21 @@ def run_glimpse(tmp_path):
 
 
 @pytest.fixture
+def http_services():
+    """Starts Go test services (HttpService(binary, *args, env=...)); all killed after the test."""
+    started = []
+
+    def start(binary, *args, env=None):
+        s = HttpService(binary, *args, env=env)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
 def go_service():
     """The Go test service (httpsvc, Go 1.23) for tests about glimpse itself rather than a Go
     version: started for the test, killed after it."""

@@ -24,17 +24,8 @@ Service = HttpService
 
 
 @pytest.fixture
-def services():
-    started = []
-
-    def start(binary, *args, env=None):
-        s = Service(binary, *args, env=env)
-        started.append(s)
-        return s
-
-    yield start
-    for s in started:
-        s.stop()
+def services(http_services):
+    return http_services
 
 
 @pytest.fixture

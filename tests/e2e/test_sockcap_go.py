@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import HttpService, metric_value, parse_prometheus, wait_for
+from conftest import metric_value, parse_prometheus, wait_for
 
 DURATION = "http_server_request_duration_seconds"
 CLIENT = "http_client_request_duration_seconds"
@@ -28,20 +28,6 @@ SOCKET_SERIES = {
 }
 
 
-@pytest.fixture
-def services():
-    started = []
-
-    def start(binary, *args, env=None):
-        s = HttpService(binary, *args, env=env)
-        started.append(s)
-        return s
-
-    yield start
-    for s in started:
-        s.stop()
-
-
 def by_status(samples):
     out = {}
     for name, labels, value in samples:
@@ -52,9 +38,9 @@ def by_status(samples):
 
 
 @pytest.mark.parametrize("binary", ["httpsvc-1.19", "httpsvc-1.23-stripped", "httpsvc-1.26", "httpsvc-1.27"])
-def test_socket_path_agrees_with_uprobes(binary, services, run_glimpse):
-    peer = services(binary)
-    svc = services(binary, "-peer", f"http://{peer.addr}")
+def test_socket_path_agrees_with_uprobes(binary, http_services, run_glimpse):
+    peer = http_services(binary)
+    svc = http_services(binary, "-peer", f"http://{peer.addr}")
     uprobes = run_glimpse("attach", "-p", str(svc.pid), "--no-live", name="uprobes", prometheus=True)
     sockets = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--capture", "socket", name="socket",
                           prometheus=True)
@@ -86,10 +72,10 @@ def test_socket_path_agrees_with_uprobes(binary, services, run_glimpse):
     assert sockets.stop() == 0 and uprobes.stop() == 0
 
 
-def test_connection_opened_before_attach(services, run_glimpse):
+def test_connection_opened_before_attach(http_services, run_glimpse):
     """A keep-alive connection that served requests before glimpse attached is picked up at its
     next request, and nothing is paired by guesswork."""
-    svc = services("httpsvc-1.26")
+    svc = http_services("httpsvc-1.26")
     conn = http.client.HTTPConnection(svc.addr.rsplit(":", 1)[0], svc.port, timeout=10)
 
     def get(path):
@@ -110,10 +96,10 @@ def test_connection_opened_before_attach(services, run_glimpse):
     assert g.stop() == 0
 
 
-def test_tls_is_counted_not_measured(services, run_glimpse):
+def test_tls_is_counted_not_measured(http_services, run_glimpse):
     """TLS bytes cannot be read at the socket: the connection is counted as encrypted, given up
     on, and said once in the log — no request is recorded from ciphertext."""
-    svc = services("httpsvc-1.26", "-tls")
+    svc = http_services("httpsvc-1.26", "-tls")
     g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--capture", "socket", prometheus=True)
     g.wait_ready("capture=socket")
     for _ in range(3):

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/bpf_counters.h"
+#include "base/bpf_read.h"
 #include "cli/exit_codes.h"
 #include "gotrace.skel.h"
 #include "base/log.h"
@@ -187,13 +187,7 @@ int go_tracer_remove_pid(struct go_tracer *tr, pid_t pid)
 
 int go_tracer_poll(struct go_tracer *tr, int timeout_ms)
 {
-	/* The kernel side wakes us only once much is queued (batched wakeups), so a timeout
-	 * does not mean the buffer is empty: drain it either way. */
-	int n = ring_buffer__poll(tr->rb, timeout_ms);
-	if (n < 0 && n != -EINTR)
-		return n;
-	int more = ring_buffer__consume(tr->rb);
-	return more < 0 ? more : (n > 0 ? n : 0) + more;
+	return bpf_ring_drain(tr->rb, timeout_ms);
 }
 
 int64_t go_tracer_active_requests(const struct go_tracer *tr, pid_t pid)

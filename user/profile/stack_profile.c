@@ -14,7 +14,7 @@
 
 #include "cli/exit_codes.h"
 #include "binfmt/ksyms.h"
-#include "base/bpf_counters.h"
+#include "base/bpf_read.h"
 #include "base/log.h"
 #include "base/procfs.h"
 #include "profile.h"

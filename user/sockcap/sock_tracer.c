@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/bpf_counters.h"
+#include "base/bpf_read.h"
 #include "base/log.h"
 #include "base/procfs.h"
 #include "cli/exit_codes.h"
@@ -117,13 +117,7 @@ void sock_tracer_skip_conn(struct sock_tracer *t, uint32_t tgid, int32_t fd, uin
 
 int sock_tracer_poll(struct sock_tracer *t, int timeout_ms)
 {
-	/* Wakeups are batched (the kernel wakes us only once much is queued): a timeout does not
-	 * mean the ring is empty, so drain it either way. */
-	int n = ring_buffer__poll(t->rb, timeout_ms);
-	if (n < 0 && n != -EINTR)
-		return n;
-	int more = ring_buffer__consume(t->rb);
-	return more < 0 ? more : (n > 0 ? n : 0) + more;
+	return bpf_ring_drain(t->rb, timeout_ms);
 }
 
 uint64_t sock_tracer_counter(const struct sock_tracer *t, enum sockcap_counter which)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "base/bpf_counters.h"
+#include "base/bpf_read.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <stdlib.h>
 
 uint64_t bpf_percpu_counter(int map_fd, uint32_t key)
@@ -17,4 +18,13 @@ uint64_t bpf_percpu_counter(int map_fd, uint32_t key)
 			total += vals[i];
 	free(vals);
 	return total;
+}
+
+int bpf_ring_drain(struct ring_buffer *rb, int timeout_ms)
+{
+	int n = ring_buffer__poll(rb, timeout_ms);
+	if (n < 0 && n != -EINTR)
+		return n;
+	int more = ring_buffer__consume(rb);
+	return more < 0 ? more : (n > 0 ? n : 0) + more;
 }
