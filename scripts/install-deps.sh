@@ -17,7 +17,7 @@ BUILD_PKGS=(make pkg-config gcc clang llvm bpftool libbpf-dev libelf-dev libdw-d
 TEST_PKGS=(libcmocka-dev python3-pytest golang-go libxml2-utils curl wrk python3 procps util-linux libcap2-bin
 	prometheus postgresql golang-github-lib-pq-dev golang-github-mattn-go-sqlite3-dev
 	golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev yamllint python3-yaml binutils
-	libclang-rt-14-dev)
+	libclang-rt-14-dev nginx-light redis-server redis-tools)
 BENCH_PKGS=(linux-perf bpftrace time libbpf-tools)
 BACKPORT_PKGS=(golang-1.21-go golang-1.22-go golang-1.23-go)
 
@@ -62,7 +62,16 @@ fi
 if [ ${#backports[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends -t bookworm-backports "${backports[@]}"
 fi
-# The PostgreSQL package starts a cluster we do not use; tests run their own on loopback.
-if command -v systemctl >/dev/null 2>&1; then systemctl disable --now postgresql >/dev/null 2>&1 || true; fi
+# The PostgreSQL, nginx and Redis packages start services we do not use; tests run their own
+# servers on loopback (tests/e2e/pg.py, tests/e2e/servers.py). Stop and disable them, through
+# systemd where it runs, else through their init scripts (containers without systemd).
+for svc in postgresql nginx redis-server; do
+	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+		systemctl disable --now "$svc" >/dev/null 2>&1 || true
+	elif [ -x "/etc/init.d/$svc" ]; then
+		"/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+		if command -v update-rc.d >/dev/null 2>&1; then update-rc.d "$svc" disable >/dev/null 2>&1 || true; fi
+	fi
+done
 go_modules
 echo "install-deps: done"

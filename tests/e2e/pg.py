@@ -13,10 +13,17 @@ only at a free port, trusts every local connection, and is tuned for speed, not 
 
 stop() shuts the server down (fast shutdown, SIGKILL after 10 s) and removes the temp dir; it
 is idempotent and also runs at interpreter exit if a test forgot it.
+
+Options, all off by default: settings={name: value} adds or overrides server settings;
+preload=("pg_stat_statements",) loads that module at start and creates its extension in the
+test database, the ground truth of per-statement calls (stat_statements()). The server also
+listens on a unix socket in its temp dir (unix_dir), and pgbench()/pgbench_cmd() drive it over
+TCP or that socket; postmaster_pid and child_pids() name its processes.
 """
 import atexit
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -59,9 +66,13 @@ def _as_postgres(cmd):
 class PostgresServer:
     """One private PostgreSQL server; see the module docstring."""
 
-    def __init__(self, dbname=DBNAME, start_timeout=30.0):
+    def __init__(self, dbname=DBNAME, start_timeout=30.0, settings=None, preload=()):
         self.dbname = dbname
         self.start_timeout = start_timeout
+        self.settings = dict(_SETTINGS, **(settings or {}))
+        self.preload = tuple(preload)
+        if self.preload:
+            self.settings["shared_preload_libraries"] = ",".join(self.preload)
         self.tmp = None
         self.proc = None
         self.port = None
@@ -76,6 +87,9 @@ class PostgresServer:
             if not os.access(os.path.join(PG_BIN, b), os.X_OK):
                 raise RuntimeError(f"{PG_BIN}/{b} missing: install the postgresql package "
                                    "(scripts/install-deps.sh)")
+        for lib in self.preload:
+            if not os.path.exists(f"/usr/lib/postgresql/{PG_VERSION}/lib/{lib}.so"):
+                raise RuntimeError(f"PostgreSQL module {lib} missing (postgresql-contrib)")
         pw = pwd.getpwnam(PG_USER)
         atexit.register(self.stop)
         try:
@@ -100,6 +114,8 @@ class PostgresServer:
             t = time.monotonic()
             self.query(f'CREATE DATABASE "{self.dbname}"', dbname="postgres")
             self.timings["createdb"] = time.monotonic() - t
+            if "pg_stat_statements" in self.preload:
+                self.query("CREATE EXTENSION pg_stat_statements")
         except BaseException:
             self.stop()
             raise
@@ -153,6 +169,69 @@ class PostgresServer:
             raise RuntimeError(f"psql {sql!r}: {out.stderr.strip()}")
         return [line.split("\t") for line in out.stdout.splitlines() if line]
 
+    @property
+    def unix_dir(self):
+        """The directory of the server's unix socket (.s.PGSQL.PORT), psql's and pgbench's -h."""
+        return self.tmp
+
+    @property
+    def postmaster_pid(self):
+        """The postmaster (setpriv execs postgres: the Popen pid is the server's own)."""
+        return self.proc.pid
+
+    def child_pids(self):
+        """The postmaster's live children now: background processes and one backend per
+        client connection."""
+        out = []
+        for d in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    state, ppid = f.read().rsplit(")", 1)[1].split()[:2]
+            except (OSError, ValueError):
+                continue
+            if int(ppid) == self.proc.pid and state != "Z":
+                out.append(int(d))
+        return sorted(out)
+
+    def client_env(self):
+        return dict(os.environ, PGCONNECT_TIMEOUT="5", PGSSLMODE="disable")
+
+    def pgbench_cmd(self, *args, unix=False):
+        """argv of pgbench against the test database, over TCP or (unix=True) the unix socket."""
+        host = self.unix_dir if unix else "127.0.0.1"
+        return [f"{PG_BIN}/pgbench", "-h", host, "-p", str(self.port), "-U", PG_USER, *args, self.dbname]
+
+    def pgbench(self, *args, unix=False, timeout=120):
+        """Runs pgbench (e.g. "-i", "-q" to initialize; "-n", "-c", "4", "-t", "50" to load);
+        its stdout. pgbench -i is not a load: tables, data, vacuum, keys."""
+        out = subprocess.run(self.pgbench_cmd(*args, unix=unix), capture_output=True, text=True,
+                             timeout=timeout, env=self.client_env())
+        if out.returncode != 0:
+            raise RuntimeError(f"pgbench {' '.join(args)} failed ({out.returncode}):\n{out.stdout}{out.stderr}")
+        return out.stdout
+
+    def stat_statements_reset(self):
+        """Empties pg_stat_statements (the reset call itself is then recorded, with a text that
+        names pg_stat_statements, so stat_statements() leaves it out)."""
+        self.query("SELECT pg_stat_statements_reset()")
+
+    def stat_statements(self):
+        """[(query, calls)] from pg_stat_statements, every database and user, leaving out the
+        statements that name pg_stat_statements: this read (one SELECT, which the server runs:
+        a tracer at the server sees it) and the reset."""
+        rows = self.query("SELECT calls, regexp_replace(query, '\\s+', ' ', 'g') FROM pg_stat_statements "
+                          "WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC")
+        return [(q, int(c)) for c, q in rows]
+
+    def operation_calls(self):
+        """{first keyword upper-cased: calls} of stat_statements() (one SELECT of its own)."""
+        out = {}
+        for q, calls in self.stat_statements():
+            m = re.match(r"\s*([A-Za-z]+)", q)
+            op = m.group(1).upper() if m else ""
+            out[op] = out.get(op, 0) + calls
+        return out
+
     def _run_as_postgres(self, cmd):
         out = subprocess.run(_as_postgres(cmd), cwd=self.tmp, capture_output=True, text=True,
                              timeout=120, env=self._env())
@@ -167,7 +246,7 @@ class PostgresServer:
         """Starts postgres on a fresh free port; True once it accepts connections."""
         self.port = _free_port()
         args = [f"{PG_BIN}/postgres", "-D", self.datadir, "-p", str(self.port), "-k", self.tmp]
-        for k, v in _SETTINGS.items():
+        for k, v in self.settings.items():
             args += ["-c", f"{k}={v}"]
         with open(os.path.join(self.tmp, "postgres.log"), "ab") as log:
             self.proc = subprocess.Popen(_as_postgres(args), cwd=self.tmp, env=self._env(),
