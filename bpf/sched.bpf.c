@@ -56,7 +56,7 @@ static __always_inline void count(enum sched_counter which)
 
 static __always_inline bool exiting(struct task_struct *t)
 {
-	return BPF_CORE_READ(t, flags) & PF_EXITING_FLAG;
+	return t->flags & PF_EXITING_FLAG;
 }
 
 /* This CPU's totals of a tracked process, or NULL if it is not tracked. In track_all mode a
@@ -81,7 +81,7 @@ static __always_inline void store_thread(__u32 tid, const struct sched_thread *t
 
 static __always_inline void on_wakeup(struct task_struct *p)
 {
-	__u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
+	__u32 tid = p->pid, tgid = p->tgid;
 	if (!tid)
 		return;
 	bool dying = exiting(p);
@@ -118,7 +118,7 @@ int BPF_PROG(sched_wakeup_new, struct task_struct *p)
 
 static __always_inline void switch_out(struct task_struct *prev, bool runnable, __u64 now)
 {
-	__u32 tid = BPF_CORE_READ(prev, pid), tgid = BPF_CORE_READ(prev, tgid);
+	__u32 tid = prev->pid, tgid = prev->tgid;
 	bool dying = exiting(prev);
 	struct sched_proc *p = proc_of(tgid, !dying);
 	if (!p)
@@ -144,7 +144,7 @@ static __always_inline void switch_out(struct task_struct *prev, bool runnable, 
 
 static __always_inline void switch_in(struct task_struct *next, __u64 now)
 {
-	__u32 tid = BPF_CORE_READ(next, pid);
+	__u32 tid = next->pid;
 	struct sched_thread *t = bpf_map_lookup_elem(&threads, &tid);
 	if (!t)
 		return;
@@ -180,9 +180,9 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	__u64 now = bpf_ktime_get_ns();
 	/* Preempted, or not blocked after all (a signal was pending): it stays on the run queue. */
 	bool runnable = preempt || prev_state == TASK_RUNNING_STATE;
-	if (BPF_CORE_READ(prev, pid))
+	if (prev->pid)
 		switch_out(prev, runnable, now);
-	if (BPF_CORE_READ(next, pid))
+	if (next->pid)
 		switch_in(next, now);
 	return 0;
 }
@@ -190,7 +190,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *p)
 {
-	__u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
+	__u32 tid = p->pid, tgid = p->tgid;
 	bpf_map_delete_elem(&threads, &tid);
 	/* The process's last thread (do_exit() drops signal->live before this tracepoint). In
 	 * track_all mode its totals go; tracked processes keep theirs for user space to read. */

@@ -58,7 +58,8 @@ struct {
 	__type(value, struct sockcap_conn);
 } conns SEC(".maps");
 
-/* A call between its entry and its return, per thread. */
+/* A call between its entry and its return, in the calling thread's own storage: no hashing on
+ * the hot path, and nothing to clean up when a thread exits. */
 struct call_args {
 	__u64 start_ns;
 	__u64 buf; /* buffer, iovec array or msghdr, by syscall */
@@ -66,13 +67,13 @@ struct call_args {
 	__s32 fd;
 	__u32 nr;
 	__u32 root;
-	__u32 pad;
+	__u32 active; /* set at entry, cleared at return */
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct call_args);
 } inflight SEC(".maps");
 
@@ -225,16 +226,19 @@ int BPF_PROG(sockcap_enter, struct pt_regs *regs, long nr)
 		bpf_map_delete_elem(&conns, &key);
 		return 0;
 	}
-	struct call_args a = {
-		.start_ns = bpf_ktime_get_ns(),
-		.buf = regs->si,
-		.count = regs->dx,
-		.fd = fd,
-		.nr = nr,
-		.root = *root,
-	};
-	if (bpf_map_update_elem(&inflight, &pid_tgid, &a, BPF_ANY))
+	struct call_args *a = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+						   BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!a) {
 		counter_inc(&counters, SOCKCAP_CTR_CONNS_FULL);
+		return 0;
+	}
+	a->start_ns = bpf_ktime_get_ns();
+	a->buf = regs->si;
+	a->count = regs->dx;
+	a->fd = fd;
+	a->nr = nr;
+	a->root = *root;
+	a->active = 1;
 	return 0;
 }
 
@@ -318,12 +322,12 @@ int BPF_PROG(sockcap_exit, struct pt_regs *regs, long ret)
 {
 	if (!is_traced_nr(regs->orig_ax))
 		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct call_args *pending = bpf_map_lookup_elem(&inflight, &pid_tgid);
-	if (!pending)
+	struct call_args *pending = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	if (!pending || !pending->active)
 		return 0;
 	struct call_args a = *pending;
-	bpf_map_delete_elem(&inflight, &pid_tgid);
+	pending->active = 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
 	counter_inc(&counters, SOCKCAP_CTR_HITS);
 	switch (a.nr) {
