@@ -79,6 +79,7 @@ struct redis_conn {
 	struct redis_rsp rsp;
 	struct redis_cmd pending[REDIS_PENDING_MAX];
 	unsigned first, count;
+	unsigned overflow; /* commands dropped for want of room, answered after those kept */
 	bool lost; /* framing unknown: waiting for a chunk that starts a command */
 	bool done; /* subscribed: nothing more is parsed */
 };
@@ -121,6 +122,7 @@ static void redis_lose(struct redis_feed *f)
 	f->stats->unanswered += f->r->count;
 	f->stats->unparseable++;
 	f->r->count = 0;
+	f->r->overflow = 0;
 	f->r->lost = true;
 }
 
@@ -184,6 +186,13 @@ static void redis_name_done(struct redis_feed *f)
 		q->cur.subscribe = redis_is_subscribe(q->cur.op);
 		return;
 	}
+	/* Subcommand names are words ("SETNAME", "NO-EVICT"); anything else in that place is
+	 * an argument, kept out. */
+	for (size_t i = 0; i < q->got; i++) {
+		char b = q->word[i];
+		if (!((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b == '-' || b == '_'))
+			return;
+	}
 	size_t n = strlen(q->cur.op);
 	if (whole && redis_name_ok(q->word, q->got) && n + 1 + q->got <= WIRE_OPERATION_LEN) {
 		q->cur.op[n] = ' ';
@@ -195,7 +204,10 @@ static void redis_name_done(struct redis_feed *f)
 static void redis_enqueue(struct redis_feed *f)
 {
 	struct redis_conn *r = f->r;
-	if (r->count == REDIS_PENDING_MAX) {
+	/* Behind a dropped command, a new one cannot be paired: its reply comes after one
+	 * nobody remembers. */
+	if (r->count == REDIS_PENDING_MAX || r->overflow > 0) {
+		r->overflow++;
 		f->stats->unanswered++;
 	} else {
 		r->pending[(r->first + r->count) % REDIS_PENDING_MAX] = r->req.cur;
@@ -303,6 +315,10 @@ static size_t redis_req_step(struct redis_feed *f, const uint8_t *s, size_t n)
 		memset(&q->cur, 0, sizeof(q->cur));
 		q->cur.start_ns = f->c->start_ns;
 		q->state = s[0] == '*' ? RQ_ARRAY : RQ_INLINE;
+		if (q->state == RQ_INLINE && !redis_name_char(s[0], true) && s[0] != '\r') {
+			redis_lose(f); /* neither a command nor an empty line */
+			return n;
+		}
 		break;
 	default:
 		break;
@@ -326,6 +342,8 @@ static void redis_reply(struct redis_feed *f)
 	struct redis_conn *r = f->r;
 	struct redis_rsp *s = &r->rsp;
 	bool push = s->top == '>';
+	if (r->count == 0 && r->overflow > 0 && !push)
+		r->overflow--;
 	if (r->count == 0 || (push && !r->pending[r->first].subscribe))
 		return;
 	const struct redis_cmd *cmd = &r->pending[r->first];
@@ -385,12 +403,23 @@ static bool redis_open_aggregate(struct redis_feed *f, uint8_t type, uint64_t n)
 	return true;
 }
 
+/* Error codes are upper-case words ("ERR", "WRONGTYPE", "MOVED"); a first word that is not
+ * one could be anything the command carried, so it is not kept. */
+static bool redis_error_code_char(uint8_t b)
+{
+	return (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '_' || b == '-';
+}
+
 static void redis_error_word(struct redis_rsp *s, const uint8_t *w, size_t n)
 {
 	size_t i = 0;
-	while (i < n && w[i] != ' ')
+	if (n == 0 || w[0] < 'A' || w[0] > 'Z')
+		return;
+	while (i < n && w[i] != ' ') {
+		if (!redis_error_code_char(w[i]))
+			return;
 		i++;
-	s->error = true;
+	}
 	wire_copy_str(s->error_type, sizeof(s->error_type), w, i);
 }
 
@@ -411,8 +440,10 @@ static bool redis_rsp_line(struct redis_feed *f)
 	}
 	switch (type) {
 	case '-':
-		if (s->depth == 0)
+		if (s->depth == 0) {
+			s->error = true;
 			redis_error_word(s, l->head + 1, kept - 1);
+		}
 		/* fallthrough */
 	case '+':
 	case ':':
@@ -470,6 +501,11 @@ static void redis_blob_error(struct redis_rsp *s, const uint8_t *d, size_t n)
 			s->blob_done = true;
 			break;
 		}
+		if (!redis_error_code_char(d[i]) || (s->blob_got == 0 && (d[i] < 'A' || d[i] > 'Z'))) {
+			s->blob_done = true;
+			s->error_type[0] = '\0';
+			break;
+		}
 		s->error_type[s->blob_got++] = (char)d[i];
 		s->error_type[s->blob_got] = '\0';
 	}
@@ -500,7 +536,7 @@ static size_t redis_rsp_step(struct redis_feed *f, const uint8_t *d, size_t n)
 		return n;
 	if (s->state == RS_BULK)
 		return redis_rsp_bulk(f, d, n);
-	if (s->depth == 0 && wire_line_empty(&s->line) && r->count == 0) {
+	if (s->depth == 0 && wire_line_empty(&s->line) && r->count == 0 && r->overflow == 0) {
 		/* A reply nobody waits for; at a chunk's start it must at least look like one. */
 		if (d == f->c->data && !redis_type_byte(d[0]))
 			f->stats->unparseable++;
