@@ -215,7 +215,8 @@ static void test_pipelined_16_gets(void **state)
 		}
 		assert_int_equal(c.n, 16);
 		for (int i = 0; i < 16; i++)
-			assert_call(&c.calls[i], "GET", false, "", t0, separate ? t1 - 10 * (15 - i) + 1 : t1 + 1);
+			assert_call(&c.calls[i], "GET", false, "", t0,
+				    separate ? t1 - 10 * (15 - i) + 1 : t1 + 1);
 		conn_close(&c);
 		assert_stats(&c, 0, 0, 0);
 	}
@@ -226,7 +227,8 @@ static void test_split_tiny_chunks(void **state)
 	(void)state;
 	struct conn c;
 	conn_open(&c);
-	const char *req = "*3\r\n$4\r\nHSET\r\n$4\r\nhkey\r\n$6\r\nfield1\r\n*2\r\n$6\r\nCONFIG\r\n$3\r\nget\r\n";
+	const char *req =
+		"*3\r\n$4\r\nHSET\r\n$4\r\nhkey\r\n$6\r\nfield1\r\n*2\r\n$6\r\nCONFIG\r\n$3\r\nget\r\n";
 	const char *rsp = ":1\r\n*2\r\n$7\r\nmaxconn\r\n$5\r\n10000\r\n";
 	size_t n = strlen(req), step = 1;
 	uint64_t first = c.t;
@@ -325,7 +327,9 @@ static void test_bad_command_name(void **state)
 	(void)state;
 	struct conn c;
 	conn_open(&c);
-	feed(&c, true, "*1\r\n$40\r\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n*1\r\n$5\r\n12345\r\n*1\r\n$4\r\nPING\r\n");
+	feed(&c, true,
+	     "*1\r\n$40\r\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n*1\r\n$5\r\n12345\r\n*1\r\n$"
+	     "4\r\nPING\r\n");
 	feed(&c, false, "-ERR unknown command\r\n-ERR unknown command\r\n+PONG\r\n");
 	conn_close(&c);
 	assert_int_equal(c.n, 1);
@@ -394,12 +398,13 @@ static void test_detect(void **state)
 {
 	(void)state;
 	const char *redis[] = { "*1\r\n$4\r\nPING\r\n", "*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n" };
-	const char *not_redis[] = { "*1\r\n$4\r\nPI", "*1\r\n$4\r\n1234\r\n", "*0\r\n", "+OK\r\n", "PING\r\n",
-				    "*1\r\n:4\r\n" };
+	const char *not_redis[] = { "*1\r\n$4\r\nPI", "*1\r\n$4\r\n1234\r\n", "*0\r\n", "+OK\r\n",
+				    "PING\r\n",	      "*1\r\n:4\r\n" };
 	for (size_t i = 0; i < sizeof(redis) / sizeof(redis[0]); i++)
 		assert_int_equal(wire_detect((const uint8_t *)redis[i], strlen(redis[i])), WIRE_REDIS);
 	for (size_t i = 0; i < sizeof(not_redis) / sizeof(not_redis[0]); i++)
-		assert_int_equal(wire_detect((const uint8_t *)not_redis[i], strlen(not_redis[i])), WIRE_UNKNOWN);
+		assert_int_equal(wire_detect((const uint8_t *)not_redis[i], strlen(not_redis[i])),
+				 WIRE_UNKNOWN);
 	assert_ptr_equal(wire_parser_ops_for(WIRE_REDIS), &redis_wire_ops);
 }
 

@@ -80,8 +80,8 @@ struct redis_conn {
 	struct redis_cmd pending[REDIS_PENDING_MAX];
 	unsigned first, count;
 	unsigned overflow; /* commands dropped for want of room, answered after those kept */
-	bool lost; /* framing unknown: waiting for a chunk that starts a command */
-	bool done; /* subscribed: nothing more is parsed */
+	bool lost;	   /* framing unknown: waiting for a chunk that starts a command */
+	bool done;	   /* subscribed: nothing more is parsed */
 };
 
 struct redis_feed {
