@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-/* libFuzzer harness for the socket-capture protocol parsers (user/sockcap, HTTP/1, PostgreSQL
- * and Redis) and wire_detect. The first byte picks the parser; the rest is a sequence of chunks, each
- *   flags (bit 0: from the client; bit 1/2: bytes uncaptured, few/many; bit 3: +768 bytes),
- *   length, uncaptured count, then length captured bytes,
+/* libFuzzer harness for the socket-capture protocol parsers (user/sockcap: HTTP/1, PostgreSQL,
+ * Redis) and wire_detect. The first byte picks the parser; the rest is a sequence of chunks:
+ *   flags (bit 0: from the client; bits 1, 2: some or many bytes not captured; bit 3: 768 more
+ *   captured), captured length, uncaptured count, then the captured bytes,
  * each copied into a buffer of exactly its size so that ASan sees any read past len.
  * Checked besides memory safety: every call has its parser's protocol, ends after it starts,
  * and every string field is NUL-terminated within its array; a Redis operation holds only
- * command-name characters (no key or value); the parser is closed (LeakSanitizer). */
+ * command-name characters (no key or value); parsers are closed (LeakSanitizer); and where
+ * chunks end does not change the calls: the same bytes fed one per chunk report the same. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,19 +47,58 @@ static void check_call(void *ctx, const struct wire_call *k)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* What a run reported, times aside: a hash of every call's fields, in order. */
+struct run {
+	const struct wire_parser_ops *ops;
+	uint64_t hash;
+	size_t calls;
+	bool gaps; /* some chunk was not captured whole */
+};
+
+static void mix(uint64_t *h, const void *p, size_t n)
 {
-	static const struct wire_parser_ops *const all[] = { &http1_wire_ops, &postgres_wire_ops,
-							     &redis_wire_ops };
-	if (size < 1)
-		return 0;
-	const struct wire_parser_ops *ops = all[data[0] % 3];
-	if (wire_parser_ops_for(ops->protocol) != ops)
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		*h = (*h ^ b[i]) * 1099511628211ULL;
+}
+
+static void on_call(void *ctx, const struct wire_call *k)
+{
+	struct run *r = ctx;
+	check_call((void *)r->ops, k);
+	mix(&r->hash, k->method, strlen(k->method) + 1);
+	mix(&r->hash, k->path, strlen(k->path) + 1);
+	mix(&r->hash, &k->status, sizeof(k->status));
+	mix(&r->hash, &k->version_minor, sizeof(k->version_minor));
+	mix(&r->hash, k->traceparent, strlen(k->traceparent) + 1);
+	mix(&r->hash, k->operation, strlen(k->operation) + 1);
+	mix(&r->hash, k->query, strlen(k->query) + 1);
+	mix(&r->hash, &k->query_truncated, sizeof(k->query_truncated));
+	mix(&r->hash, &k->error, sizeof(k->error));
+	mix(&r->hash, k->error_type, strlen(k->error_type) + 1);
+	r->calls++;
+}
+
+static void feed_copy(struct wire_parser *p, struct run *r, struct wire_stats *stats, bool from_client,
+		      const uint8_t *data, size_t len, size_t total, uint64_t *t)
+{
+	uint8_t *buf = malloc(len ? len : 1);
+	if (buf == NULL)
 		abort();
-	struct wire_parser *p = ops->open();
+	memcpy(buf, data, len);
+	(void)wire_detect(buf, len);
+	struct wire_chunk c = { from_client, buf, len, total, *t, *t + 1 };
+	*t += 2;
+	r->ops->feed(p, &c, stats, on_call, r);
+	free(buf);
+}
+
+/* Feeds the chunks the input describes; split: each captured byte as a chunk of its own. */
+static void run(struct run *r, const uint8_t *data, size_t size, bool split, struct wire_stats *stats)
+{
+	struct wire_parser *p = r->ops->open();
 	if (p == NULL)
-		return 0;
-	struct wire_stats stats = { 0, 0, 0 };
+		abort();
 	uint64_t t = 1;
 	size_t off = 1;
 	while (off + 3 <= size) {
@@ -72,17 +112,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			total += extra;
 		if (flags & 4)
 			total += (size_t)extra << 16;
-		uint8_t *buf = malloc(len ? len : 1);
-		if (buf == NULL)
-			break;
-		memcpy(buf, data + off, len);
+		r->gaps |= total > len;
+		if (!split) {
+			feed_copy(p, r, stats, flags & 1, data + off, len, total, &t);
+		} else {
+			for (size_t i = 0; i < len; i++)
+				feed_copy(p, r, stats, flags & 1, data + off + i, 1, 1, &t);
+		}
 		off += len;
-		(void)wire_detect(buf, len);
-		struct wire_chunk c = { (flags & 1) != 0, buf, len, total, t, t + 1 };
-		t += 2;
-		ops->feed(p, &c, &stats, check_call, (void *)ops);
-		free(buf);
 	}
-	ops->close(p, &stats);
+	r->ops->close(p, stats);
+}
+
+/* Where a chunk boundary falls must not change what is reported, as long as nothing was
+ * refused (a refusal is judged at a chunk's start) and everything was captured. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct wire_parser_ops *const all[] = { &http1_wire_ops, &postgres_wire_ops,
+							     &redis_wire_ops };
+	if (size < 1)
+		return 0;
+	const struct wire_parser_ops *ops = all[data[0] % 3];
+	if (wire_parser_ops_for(ops->protocol) != ops)
+		abort();
+	struct run whole = { ops, 14695981039346656037ULL, 0, false }, split = whole;
+	struct wire_stats ws = { 0, 0, 0 }, ss = { 0, 0, 0 };
+	run(&whole, data, size, false, &ws);
+	if (whole.gaps || ws.unparseable > 0)
+		return 0;
+	run(&split, data, size, true, &ss);
+	if (ss.unparseable == 0 && (split.hash != whole.hash || split.calls != whole.calls)) {
+		fprintf(stderr, "%zu calls whole, %zu split byte by byte\n", whole.calls, split.calls);
+		abort();
+	}
 	return 0;
 }

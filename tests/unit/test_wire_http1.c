@@ -482,6 +482,41 @@ static void test_read_until_close(void **state)
 	assert_stats(&c, 0, 0, 0);
 }
 
+static void test_connect_tunnel(void **state)
+{
+	(void)state;
+	struct conn c;
+	conn_open(&c);
+	uint64_t t0 = feed(&c, true, "CONNECT db.internal:5432 HTTP/1.1\r\nHost: db.internal:5432\r\n\r\n");
+	uint64_t t1 = feed(&c, false, "HTTP/1.1 200 Connection Established\r\n\r\n");
+	feed(&c, true, "\x16\x03\x01 tunneled bytes");
+	feed(&c, false, "HTTP/1.1 200 OK\r\n\r\n");
+	conn_close(&c);
+	assert_int_equal(c.n, 1);
+	assert_call(&c.calls[0], "CONNECT", "", 200, t0, t1 + 1);
+	assert_stats(&c, 0, 0, 0);
+}
+
+static void test_other_coding_until_close(void **state)
+{
+	(void)state;
+	struct conn c;
+	conn_open(&c);
+	feed(&c, true, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+	/* gzip last: the body ends with the connection, whatever Content-Length says */
+	feed(&c, false, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: gzip\r\n\r\nabc");
+	feed(&c, false, "HTTP/1.1 200 OK\r\n\r\n");
+	conn_close(&c);
+	assert_int_equal(c.n, 1);
+	assert_stats(&c, 0, 1, 0);
+
+	/* a request body of unknown length cannot be framed */
+	conn_open(&c);
+	feed(&c, true, "POST /a HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n");
+	conn_close(&c);
+	assert_stats(&c, 1, 0, 0);
+}
+
 static void test_pipeline_full(void **state)
 {
 	(void)state;
@@ -546,6 +581,8 @@ int main(void)
 		cmocka_unit_test(test_huge_request_line),
 		cmocka_unit_test(test_switching_protocols),
 		cmocka_unit_test(test_read_until_close),
+		cmocka_unit_test(test_connect_tunnel),
+		cmocka_unit_test(test_other_coding_until_close),
 		cmocka_unit_test(test_pipeline_full),
 		cmocka_unit_test(test_detect),
 	};

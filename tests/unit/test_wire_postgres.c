@@ -427,6 +427,32 @@ static uint64_t feed_tiny(struct conn *c, bool from_client, struct msgs *m, size
 	return at == SIZE_MAX ? t : hit;
 }
 
+static void test_pipeline_full(void **state)
+{
+	(void)state;
+	struct conn c;
+	struct msgs m = { .n = 0 };
+	conn_open(&c);
+	startup(&c, &m);
+	for (char d = '1'; d <= '6'; d++) {
+		uint8_t q[] = "SELECT 0";
+		q[7] = (uint8_t)d;
+		put(&m, 'Q', q, sizeof(q));
+	}
+	send_msgs(&c, true, &m);
+	assert_stats(&c, 0, 2, 0); /* four wait; two are dropped */
+	for (int i = 0; i < 6; i++)
+		send_msgs(&c, false, put(&m, 'Z', B("I")));
+	assert_int_equal(c.n, 4);
+	assert_string_equal(c.calls[3].query, "SELECT 4");
+	uint64_t t0 = send_msgs(&c, true, put(&m, 'Q', B("SELECT 7\0")));
+	uint64_t t1 = send_msgs(&c, false, put(&m, 'Z', B("I")));
+	assert_int_equal(c.n, 5);
+	assert_call(&c.calls[4], "SELECT 7", false, "", t0, t1 + 1);
+	conn_close(&c);
+	assert_stats(&c, 0, 2, 0);
+}
+
 static void test_split_tiny_chunks(void **state)
 {
 	(void)state;
@@ -612,6 +638,7 @@ int main(void)
 		cmocka_unit_test(test_extended_named),
 		cmocka_unit_test(test_extended_error),
 		cmocka_unit_test(test_pipelined),
+		cmocka_unit_test(test_pipeline_full),
 		cmocka_unit_test(test_split_tiny_chunks),
 		cmocka_unit_test(test_reply_before_query),
 		cmocka_unit_test(test_truncated_known_length),

@@ -245,9 +245,10 @@ static bool http1_start_line(struct http1_feed *f, struct http1_dir *d)
 		return false;
 	h->rsp_no_body = true;
 	h->rsp_tunnel = false;
-	if ((h->status >= 200 || h->status == 101) && h->count > 0) {
+	bool final = h->status >= 200 || h->status == 101;
+	if (final && h->count > 0) {
 		http1_complete(f);
-	} else if (h->status >= 200 || h->status == 101) {
+	} else if (final && h->overflow > 0) {
 		h->overflow--; /* the answer to a request dropped earlier */
 		h->rsp_no_body = h->status == 204 || h->status == 304;
 		h->rsp_tunnel = h->status == 101;
@@ -333,6 +334,8 @@ static bool http1_headers_end(struct http1_feed *f, struct http1_dir *d)
 	if (d->chunked) {
 		d->state = H_CHUNK_SIZE;
 		d->block = 0;
+	} else if (!request && d->other_coding) {
+		d->state = H_UNTIL_CLOSE; /* RFC 9112 §6.3: a coding other than chunked last */
 	} else if (d->has_length && d->length > 0) {
 		d->state = H_BODY;
 		d->left = d->length;
