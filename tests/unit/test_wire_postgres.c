@@ -210,6 +210,20 @@ static void test_ssl_accepted(void **state)
 	assert_stats(&c, 0, 0, 0);
 }
 
+static void test_cancel_request(void **state)
+{
+	(void)state;
+	struct conn c;
+	struct msgs m = { .n = 0 };
+	conn_open(&c);
+	send_msgs(&c, true, put(&m, 0, B("\x04\xd2\x16\x2e\0\0\x30\x39\x12\x34\x56\x78")));
+	feed(&c, true, "anything");
+	feed(&c, false, "anything");
+	conn_close(&c);
+	assert_int_equal(c.n, 0);
+	assert_stats(&c, 0, 0, 0);
+}
+
 static void test_multi_statement(void **state)
 {
 	(void)state;
@@ -632,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_startup_then_query),
 		cmocka_unit_test(test_ssl_refused),
 		cmocka_unit_test(test_ssl_accepted),
+		cmocka_unit_test(test_cancel_request),
 		cmocka_unit_test(test_multi_statement),
 		cmocka_unit_test(test_error_response),
 		cmocka_unit_test(test_extended_unnamed),

@@ -394,6 +394,26 @@ static void test_never_leaks(void **state)
 	assert_stats(&c, 0, 0, 0);
 }
 
+static void test_multi_exec(void **state)
+{
+	(void)state;
+	struct conn c;
+	conn_open(&c);
+	feed(&c, true, "*1\r\n$5\r\nMULTI\r\n");
+	feed(&c, false, "+OK\r\n");
+	feed(&c, true, "*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n*2\r\n$4\r\nLPOP\r\n$1\r\nn\r\n");
+	feed(&c, false, "+QUEUED\r\n+QUEUED\r\n");
+	uint64_t t0 = feed(&c, true, "*1\r\n$4\r\nEXEC\r\n");
+	uint64_t t1 = feed(&c, false, "*2\r\n:1\r\n-WRONGTYPE Operation against a key\r\n");
+	conn_close(&c);
+	assert_int_equal(c.n, 4);
+	assert_string_equal(c.calls[0].operation, "MULTI");
+	assert_string_equal(c.calls[1].operation, "INCR");
+	assert_string_equal(c.calls[2].operation, "LPOP");
+	assert_call(&c.calls[3], "EXEC", false, "", t0, t1 + 1);
+	assert_stats(&c, 0, 0, 0);
+}
+
 static void test_detect(void **state)
 {
 	(void)state;
@@ -424,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_bad_command_name),
 		cmocka_unit_test(test_subscribe_stops),
 		cmocka_unit_test(test_never_leaks),
+		cmocka_unit_test(test_multi_exec),
 		cmocka_unit_test(test_detect),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
