@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What the socket probe (bpf/sockcap.bpf.c) saw of one connection, one system call at a time,
- * and what the protocol parsers (http1_wire.c, pg_wire.c, redis_wire.c) make of it: finished
+ * and what the protocol parsers (http1_wire.c, postgres_wire.c, redis_wire.c) make of it: finished
  * calls — a request paired with its response — with the fields the metrics and spans need.
  *
  * The bytes are hostile: whatever a peer sent. Every parser is bounded (fixed state per
