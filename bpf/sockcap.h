@@ -7,10 +7,12 @@
 #include <linux/types.h>
 #endif
 
-/* Bytes of each system call's buffer copied to user space: an HTTP request or response header,
- * a SQL statement, a RESP command fit; a body past it is skipped by count (total). A power of
- * two, so that the copy length can be bounded by a mask the verifier follows. */
-#define SOCKCAP_DATA_MAX 1024
+/* Bytes of each system call's buffer copied to user space: an HTTP header block, a SQL
+ * statement, a burst of pipelined requests (a dozen HTTP requests or a hundred RESP commands)
+ * fit; a body past it is skipped by count (total). Only what a call moved is copied, so small
+ * messages cost no more than before. A power of two, so that the copy length can be bounded by
+ * a mask the verifier follows. */
+#define SOCKCAP_DATA_MAX 4096
 
 enum sockcap_kind {
 	SOCKCAP_DATA = 1,      /* bytes a read- or write-family call moved on a stream socket */

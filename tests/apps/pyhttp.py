@@ -13,10 +13,10 @@ carries Content-Length.
     GET  /fail         500
     GET  /missing      404  (as is every other unknown path)
     POST /created      201  reads the Content-Length body
-    GET  /_counts      200  the accounting below, as JSON
+    GET  /counts      200  the accounting below, as JSON
 
 Ground truth: the service counts every request it answers by (method, path without the query,
-status), the moment before it writes the response. GET /_counts is counted too, including the
+status), the moment before it writes the response. GET /counts is counted too, including the
 very request that reads the counts (it is counted before the JSON is made), so the answer
 accounts for every request the service saw up to and including that one: nothing to subtract.
 The answer is a JSON list of [method, path, status, count]. Other methods get the standard
@@ -63,8 +63,8 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(200, json.dumps({"id": parts[2], "name": "user " + parts[2]}), "application/json")
         elif path == "/fail":
             self._reply(500, "failed\n")
-        elif path == "/_counts":
-            _count("GET", "/_counts", 200)  # this request too, before the snapshot
+        elif path == "/counts":
+            _count("GET", "/counts", 200)  # this request too, before the snapshot
             with _lock:
                 rows = [[m, p, s, n] for (m, p, s), n in sorted(_counts.items())]
             body = json.dumps(rows).encode()

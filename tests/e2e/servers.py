@@ -4,7 +4,7 @@ fixtures: plain classes, each a context manager that also has start() and stop()
 
     Nginx              nginx, a master and 2 forked workers, static files and fixed statuses;
                        ground truth: its access log
-    PythonHttpServer   tests/apps/pyhttp.py (http.server); ground truth: its own GET /_counts
+    PythonHttpServer   tests/apps/pyhttp.py (http.server); ground truth: its own GET /counts
     Redis              redis-server; ground truth: INFO commandstats
     (PostgreSQL lives in pg.py: PostgresServer(preload=("pg_stat_statements",)); ground
     truth: pg_stat_statements)
@@ -305,7 +305,7 @@ class Nginx(_Server):
 class PythonHttpServer(_Server):
     """tests/apps/pyhttp.py (ThreadingHTTPServer, HTTP/1.1 keep-alive), see its docstring.
 
-    Ground truth: counts(), one GET /_counts (counted by the service itself, see pyhttp.py)."""
+    Ground truth: counts(), one GET /counts (counted by the service itself, see pyhttp.py)."""
 
     prefix = "glimpse-pyhttp-"
 
@@ -346,10 +346,10 @@ class PythonHttpServer(_Server):
 
     def counts(self):
         """Counter{(method, path, status): requests} as the service counted them, this very
-        GET /_counts included (once more per call)."""
+        GET /counts included (once more per call)."""
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            c.request("GET", "/_counts")
+            c.request("GET", "/counts")
             r = c.getresponse()
             assert r.status == 200, r.status
             rows = json.loads(r.read())

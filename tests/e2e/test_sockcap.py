@@ -228,9 +228,9 @@ def test_python_http_client(attach, tmp_path):
 
 def test_python_http_server(attach):
     """Python's http.server (tests/apps/pyhttp.py, a thread per connection), two keep-alive
-    connections at once. Ground truth: the service's own counts from one GET /_counts at the
+    connections at once. Ground truth: the service's own counts from one GET /counts at the
     end, which counts that very request, so glimpse must show exactly those counts, the
-    /_counts request included; the counts also match what the client saw."""
+    /counts request included; the counts also match what the client saw."""
     with PythonHttpServer() as py:
         a = attach(py.pid)
         sent = []
@@ -240,7 +240,7 @@ def test_python_http_server(attach):
         for t in threads:
             t.join()
         truth = py.counts()
-        assert truth - Counter({("GET", "/_counts", 200): 1}) == Counter(sent)
+        assert truth - Counter({("GET", "/counts", 200): 1}) == Counter(sent)
         total = sum(truth.values())
 
         samples = settled(a, HTTP_SERVER + "_count", total)
@@ -385,11 +385,11 @@ def redis():
 
 
 def redis_operations(stats):
-    """{COMMAND: calls} from Redis.commandstats(), subcommands folded into their command
-    ("config|get" is CONFIG)."""
+    """{COMMAND: calls} from Redis.commandstats(), a container command's subcommand after it, as
+    glimpse names the operation ("config|get" is CONFIG GET)."""
     out = Counter()
     for name, st in stats.items():
-        out[name.split("|", 1)[0].upper()] += st["calls"] + st["rejected_calls"]
+        out[name.replace("|", " ").upper()] += st["calls"] + st["rejected_calls"]
     return out
 
 
@@ -401,7 +401,7 @@ def test_redis_server_side(redis, attach, pipeline):
     many arguments (ERR, rejected before it runs). Ground truth: INFO commandstats (calls +
     rejected_calls per command) and INFO errorstats, reset (CONFIG RESETSTAT) before
     attaching. Exact accounting of the test's own commands: the reset itself shows afterwards
-    as config|resetstat 1, sent before glimpse attached: CONFIG - 1; each INFO read is counted
+    as config|resetstat 1, sent before glimpse attached: CONFIG RESETSTAT - 1; each INFO read is counted
     by Redis only after its reply, so commandstats shows the errorstats read but not itself:
     INFO + 1."""
     redis.reset_stats()
@@ -416,7 +416,7 @@ def test_redis_server_side(redis, attach, pipeline):
         assert errors == Counter({"WRONGTYPE": 1, "ERR": 1}), errors
     ops = redis_operations(redis.commandstats())
     assert ops["GET"] == 2000 and ops["SET"] == 2000 + (pipeline == 1), ops
-    ops["CONFIG"] -= 1  # the reset, before attaching
+    ops["CONFIG RESETSTAT"] -= 1  # the reset, before attaching
     ops["INFO"] += 1  # the last read, which Redis counts only after answering it
     ops = +ops
     total = sum(ops.values())

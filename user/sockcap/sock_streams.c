@@ -7,9 +7,9 @@
 #include <sys/socket.h>
 #include <uthash.h>
 
-/* Chunks a connection may carry without a recognizable request before it is given up on: one
- * opened before glimpse attached may first show the end of a reply. */
-#define MAX_UNRECOGNIZED_CHUNKS 4
+/* A message's first bytes may come a few at a time (a client writing byte by byte): up to this
+ * many are gathered, in one direction, before a protocol is looked for in vain. */
+#define PREFIX_MAX 64
 
 struct stream {
 	struct sockcap_conn_key key; /* hash key */
@@ -17,7 +17,12 @@ struct stream {
 	const struct wire_parser_ops *ops; /* NULL until recognized */
 	struct wire_parser *parser;
 	bool server, given_up;
-	uint8_t unrecognized;
+	/* Before its protocol is known: the bytes gathered so far in one direction, and in which
+	 * directions a full PREFIX_MAX (or a whole chunk as long) matched nothing. */
+	uint8_t prefix[PREFIX_MAX];
+	uint8_t prefix_len, prefix_dir;
+	uint64_t prefix_start_ns;
+	bool tried[2];
 	uint64_t last_ns;
 	/* Who the connection links, from its first event. */
 	uint32_t root;
@@ -131,25 +136,84 @@ static void on_wire_call(void *ctx, const struct wire_call *w)
 	s->cb.call(s->ctx, &c);
 }
 
-/* Recognizes the connection's protocol from a chunk, or counts one more chunk without it. */
-static bool recognize(struct sock_streams *s, struct stream *st, const struct sockcap_event *ev)
+static bool start_parser(struct sock_streams *s, struct stream *st, enum wire_protocol p, uint8_t dir)
 {
-	enum wire_protocol p = wire_detect(ev->data, ev->len);
-	if (p == WIRE_UNKNOWN) {
-		if (is_tls_record(ev->data, ev->len) || ++st->unrecognized >= MAX_UNRECOGNIZED_CHUNKS)
-			give_up(s, st, is_tls_record(ev->data, ev->len));
-		return false;
-	}
 	/* A client's message that glimpse read means it watches the server, and the reverse. */
-	st->server = ev->dir == SOCKCAP_INGRESS;
+	st->server = dir == SOCKCAP_INGRESS;
 	st->ops = wire_parser_ops_for(p);
 	st->parser = st->ops ? st->ops->open() : NULL;
-	if (!st->parser) {
-		st->ops = NULL;
-		give_up(s, st, false);
-		return false;
+	if (st->parser)
+		return true;
+	st->ops = NULL;
+	give_up(s, st, false);
+	return false;
+}
+
+static uint64_t chunk_start_ns(const struct sockcap_event *ev)
+{
+	/* Bytes read arrived when the read returned: a blocking read's start is idle time. */
+	return ev->dir == SOCKCAP_INGRESS ? ev->end_ns : ev->start_ns;
+}
+
+static void feed(struct sock_streams *s, struct stream *st, const struct sockcap_event *ev,
+		 const struct wire_chunk *chunk)
+{
+	if (chunk->from_client && st->server && s->cb.request_read)
+		s->cb.request_read(s->ctx, ev->tid, st->conn_id);
+	s->current = st;
+	s->current_tid = ev->tid;
+	st->ops->feed(st->parser, chunk, &s->stats.wire, on_wire_call, s);
+	s->current = NULL;
+}
+
+/* Looks for the connection's protocol in the bytes gathered before ev and in ev. Recognized:
+ * the parser starts with one chunk of all of them. A connection whose bytes match nothing in
+ * either direction (a full PREFIX_MAX each: one opened before glimpse attached may first show
+ * the end of a reply, then a request), or that carries TLS, is given up on. */
+static void recognize(struct sock_streams *s, struct stream *st, const struct sockcap_event *ev)
+{
+	if (!ev->len)
+		return; /* sendfile: no bytes to look at */
+	if (st->prefix_len && (ev->dir != st->prefix_dir || ev->len != ev->total))
+		st->prefix_len = 0; /* not a continuation of what was gathered */
+	if (!st->prefix_len) {
+		st->prefix_dir = ev->dir;
+		st->prefix_start_ns = chunk_start_ns(ev);
 	}
-	return true;
+	uint8_t joined[PREFIX_MAX + SOCKCAP_DATA_MAX];
+	size_t len = st->prefix_len;
+	memcpy(joined, st->prefix, len);
+	memcpy(joined + len, ev->data, ev->len);
+	len += ev->len;
+	enum wire_protocol p = wire_detect(joined, len);
+	if (p != WIRE_UNKNOWN) {
+		if (!start_parser(s, st, p, ev->dir))
+			return;
+		struct wire_chunk chunk = {
+			.from_client = (ev->dir == SOCKCAP_INGRESS) == st->server,
+			.data = joined,
+			.len = len,
+			.total = st->prefix_len + (size_t)ev->total,
+			.start_ns = st->prefix_start_ns,
+			.end_ns = ev->end_ns,
+		};
+		st->prefix_len = 0;
+		feed(s, st, ev, &chunk);
+		return;
+	}
+	if (is_tls_record(joined, len)) {
+		give_up(s, st, true);
+		return;
+	}
+	if (len < PREFIX_MAX && ev->len == ev->total) {
+		memcpy(st->prefix, joined, len); /* too few bytes to tell yet */
+		st->prefix_len = (uint8_t)len;
+		return;
+	}
+	st->prefix_len = 0;
+	st->tried[ev->dir & 1] = true;
+	if (st->tried[0] && st->tried[1])
+		give_up(s, st, false);
 }
 
 static void on_data(struct sock_streams *s, const struct sockcap_event *ev)
@@ -158,24 +222,19 @@ static void on_data(struct sock_streams *s, const struct sockcap_event *ev)
 	if (!st || st->given_up)
 		return;
 	st->last_ns = ev->end_ns;
-	if (!st->ops && !recognize(s, st, ev))
+	if (!st->ops) {
+		recognize(s, st, ev);
 		return;
-	bool ingress = ev->dir == SOCKCAP_INGRESS;
+	}
 	struct wire_chunk chunk = {
-		.from_client = ingress == st->server,
+		.from_client = (ev->dir == SOCKCAP_INGRESS) == st->server,
 		.data = ev->data,
 		.len = ev->len,
 		.total = ev->total,
-		/* Bytes read arrived when the read returned: a blocking read's start is idle time. */
-		.start_ns = ingress ? ev->end_ns : ev->start_ns,
+		.start_ns = chunk_start_ns(ev),
 		.end_ns = ev->end_ns,
 	};
-	if (chunk.from_client && st->server && s->cb.request_read)
-		s->cb.request_read(s->ctx, ev->tid, st->conn_id);
-	s->current = st;
-	s->current_tid = ev->tid;
-	st->ops->feed(st->parser, &chunk, &s->stats.wire, on_wire_call, s);
-	s->current = NULL;
+	feed(s, st, ev, &chunk);
 }
 
 void sock_streams_event(struct sock_streams *s, const struct sockcap_event *ev)
