@@ -167,15 +167,19 @@ static void feed(struct sock_streams *s, struct stream *st, const struct sockcap
 }
 
 /* Looks for the connection's protocol in the bytes gathered before ev and in ev. Recognized:
- * the parser starts with one chunk of all of them. A connection whose bytes match nothing in
- * either direction (a full PREFIX_MAX each: one opened before glimpse attached may first show
- * the end of a reply, then a request), or that carries TLS, is given up on. */
+ * the parser starts with one chunk of all of them. A connection whose bytes matched nothing in
+ * both directions (a full PREFIX_MAX, or all one side said before the other spoke: one opened
+ * before glimpse attached may first show the end of a reply, then a request), or that carries
+ * TLS, is given up on. */
 static void recognize(struct sock_streams *s, struct stream *st, const struct sockcap_event *ev)
 {
 	if (!ev->len)
 		return; /* sendfile: no bytes to look at */
-	if (st->prefix_len && (ev->dir != st->prefix_dir || ev->len != ev->total))
-		st->prefix_len = 0; /* not a continuation of what was gathered */
+	if (st->prefix_len && (ev->dir != st->prefix_dir || ev->len != ev->total)) {
+		/* Not a continuation: what was gathered was all that side said, and matched nothing. */
+		st->tried[st->prefix_dir & 1] = true;
+		st->prefix_len = 0;
+	}
 	if (!st->prefix_len) {
 		st->prefix_dir = ev->dir;
 		st->prefix_start_ns = chunk_start_ns(ev);
@@ -205,13 +209,13 @@ static void recognize(struct sock_streams *s, struct stream *st, const struct so
 		give_up(s, st, true);
 		return;
 	}
-	if (len < PREFIX_MAX && ev->len == ev->total) {
+	if (len >= PREFIX_MAX || ev->len != ev->total) {
+		st->prefix_len = 0;
+		st->tried[ev->dir & 1] = true;
+	} else {
 		memcpy(st->prefix, joined, len); /* too few bytes to tell yet */
 		st->prefix_len = (uint8_t)len;
-		return;
 	}
-	st->prefix_len = 0;
-	st->tried[ev->dir & 1] = true;
 	if (st->tried[0] && st->tried[1])
 		give_up(s, st, false);
 }
