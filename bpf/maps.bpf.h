@@ -15,6 +15,14 @@ static __always_inline void counter_inc(void *counters, __u32 which)
 		(*v)++;
 }
 
+/* Adds n to slot `which` (see counter_inc). */
+static __always_inline void counter_add(void *counters, __u32 which, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(counters, &which);
+	if (v)
+		*v += n;
+}
+
 /* key's entry, created from init when missing (another CPU may create it first: that is
  * fine). NULL when the map is full; *err then holds the update's error. */
 static __always_inline void *map_lookup_or_try_init(void *map, const void *key, const void *init, long *err)

@@ -117,6 +117,11 @@ static __always_inline bool is_traced_nr(long nr)
 	return false;
 }
 
+static __always_inline bool is_read_nr(long nr)
+{
+	return nr == NR_READ || nr == NR_READV || nr == NR_RECVFROM || nr == NR_RECVMSG;
+}
+
 static __always_inline __u64 wakeup_flag(__u64 size)
 {
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
@@ -213,7 +218,6 @@ int BPF_PROG(sockcap_enter, struct pt_regs *regs, long nr)
 	__u32 *root = bpf_map_lookup_elem(&pids, &tgid);
 	if (!root)
 		return 0;
-	counter_inc(&counters, SOCKCAP_CTR_HITS);
 	int fd = (int)regs->di;
 	if (nr == NR_CLOSE) {
 		struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
@@ -232,7 +236,9 @@ int BPF_PROG(sockcap_enter, struct pt_regs *regs, long nr)
 		counter_inc(&counters, SOCKCAP_CTR_CONNS_FULL);
 		return 0;
 	}
-	a->start_ns = bpf_ktime_get_ns();
+	/* A write starts when it is made; bytes read are the reader's when the read returns (its
+	 * start is idle time), so a read's start is not worth a clock read. */
+	a->start_ns = is_read_nr(nr) ? 0 : bpf_ktime_get_ns();
 	a->buf = regs->si;
 	a->count = regs->dx;
 	a->fd = fd;
@@ -290,8 +296,10 @@ static __always_inline void send_data(const struct call_args *a, __u32 tgid, __u
 	ev->fd = a->fd;
 	ev->total = (__u32)ret;
 	ev->kind = SOCKCAP_DATA;
-	bool ingress = a->nr == NR_READ || a->nr == NR_READV || a->nr == NR_RECVFROM || a->nr == NR_RECVMSG;
+	bool ingress = is_read_nr(a->nr);
 	ev->dir = ingress ? SOCKCAP_INGRESS : SOCKCAP_EGRESS;
+	if (ingress)
+		ev->start_ns = ev->end_ns;
 	ev->family = c->family;
 	ev->local_port = c->local_port;
 	ev->peer_port = c->peer_port;
@@ -329,7 +337,7 @@ int BPF_PROG(sockcap_exit, struct pt_regs *regs, long ret)
 	pending->active = 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
-	counter_inc(&counters, SOCKCAP_CTR_HITS);
+	counter_add(&counters, SOCKCAP_CTR_HITS, 2); /* this run and its entry's */
 	switch (a.nr) {
 	case NR_ACCEPT:
 	case NR_ACCEPT4:
