@@ -68,11 +68,11 @@ def test_failed_attach_leaves_no_file(tmp_path):
     r = glimpse("attach", "-p", "999999", "--spans-out", str(out))
     assert r.returncode == 3, r.stderr
     assert not out.exists()
-    # A process that is not Go: refused after the spans file was opened; it is removed again.
+    # A process that is not Go, asked to be probed with uprobes: refused; no file is left.
     c = subprocess.Popen([os.path.join(APPS, "cburner")], stdout=subprocess.PIPE, text=True)
     try:
         c.stdout.readline()
-        r = glimpse("attach", "-p", str(c.pid), "--spans-out", str(out))
+        r = glimpse("attach", "-p", str(c.pid), "--capture", "uprobes", "--spans-out", str(out))
         assert r.returncode != 0
         assert not out.exists(), r.stderr
     finally:
