@@ -14,6 +14,8 @@ carries Content-Length.
     GET  /missing      404  (as is every other unknown path)
     POST /created      201  reads the Content-Length body
     GET  /counts      200  the accounting below, as JSON
+    GET  /fetch?port=P 200  first GETs http://127.0.0.1:P/users/1 (a new connection, from the
+                            thread serving this request), then answers with that status
 
 Ground truth: the service counts every request it answers by (method, path without the query,
 status), the moment before it writes the response. GET /counts is counted too, including the
@@ -26,6 +28,7 @@ import json
 import os
 import sys
 import threading
+import urllib.request
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -63,6 +66,11 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(200, json.dumps({"id": parts[2], "name": "user " + parts[2]}), "application/json")
         elif path == "/fail":
             self._reply(500, "failed\n")
+        elif path == "/fetch":
+            port = int(self.path.split("port=", 1)[1])
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/users/1", timeout=10) as r:
+                r.read()
+                self._reply(200, f"{r.status}\n")
         elif path == "/counts":
             _count("GET", "/counts", 200)  # this request too, before the snapshot
             with _lock:

@@ -452,16 +452,25 @@ s.serve_forever()
 
 
 def test_non_go_process_measured_at_its_sockets(tmp_path):
-    """A Python server selected by pid is measured at its sockets (capture: auto, it is not Go),
-    each request served by a child it forks after the agent attached. Ground truth: the
-    requests sent and the statuses the handler gives them."""
+    """A Python server selected by its program's name is measured at its sockets (capture:
+    auto, it is not Go), each request served by a child it forks after the agent attached; a
+    child it forked before, which the selector matches too, is measured as part of it, not as a
+    target of its own (that would split the service's counts). Ground truth: the requests sent
+    and the statuses the handler gives them."""
     port = free_port()
-    py = subprocess.Popen(["python3", "-c", FORKING_SERVER], stdout=subprocess.PIPE, text=True)
+    python = tmp_path / "agtpy"  # a name of this test's own for the selector
+    python.write_bytes(open(os.path.realpath("/usr/bin/python3"), "rb").read())
+    python.chmod(0o755)
+    script = "import os, time\nif os.fork() == 0:\n    time.sleep(600)\n" + FORKING_SERVER
+    py = subprocess.Popen([str(python), "-c", script], stdout=subprocess.PIPE, text=True)
+    worker = None
     try:
         _, py_port = py.stdout.readline().split()
-        selector = f"""  - name: forking-python
+        worker = next(int(d) for d in os.listdir("/proc") if d.isdigit() and _comm(int(d)) == "agtpy"
+                      and int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1]) == py.pid)
+        selector = """  - name: forking-python
     match:
-      pids: [{py.pid}]
+      process_name: "agtpy"
     signals:
       http_metrics: true
       traces: false
@@ -471,8 +480,10 @@ def test_non_go_process_measured_at_its_sockets(tmp_path):
         agent = Agent(tmp_path, config(tmp_path, port, selector))
         try:
             assert wait_for(lambda: py.pid in targets(port), timeout=10), agent.stderr()
-            ours = [e for e in agent.events("instrumented") if int(e["pid"]) == py.pid]
-            assert ours and ours[0]["http"] == "socket", agent.stderr()
+            ours = [e for e in agent.events("instrumented") if int(e["pid"]) in (py.pid, worker)]
+            assert [int(e["pid"]) for e in ours] == [py.pid], agent.stderr()
+            assert ours[0]["http"] == "socket", agent.stderr()
+            assert worker not in targets(port)
             want = {("/items/{id}", "200"): 4, ("", "404"): 2, ("/fail", "500"): 1}
             for _ in range(4):
                 assert get(f"127.0.0.1:{py_port}", "/items/42") == 200
@@ -488,5 +499,7 @@ def test_non_go_process_measured_at_its_sockets(tmp_path):
         finally:
             assert agent.stop() == 0, agent.stderr()
     finally:
+        if worker:
+            os.kill(worker, signal.SIGKILL)
         py.kill()
         py.wait()

@@ -559,3 +559,36 @@ def test_hostile_bytes(attach):
         assert metric_value(samples, UNPARSEABLE) > 0
         assert metric_value(samples, "glimpse_events_dropped_total") == 0
         assert a.stop() == 0
+
+
+def test_python_spans_join_the_caller_and_nest_the_call(run_glimpse, tmp_path):
+    """Spans at the sockets of a thread-per-connection server: the request's server span joins the
+    trace of the traceparent it carried, and the HTTP call the serving thread made meanwhile is
+    its child. Ground truth: the header the test sends, the call /fetch makes (one GET to the
+    other service's /users/1), and the other service's own counts."""
+    trace_id, parent_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    with PythonHttpServer() as front, PythonHttpServer() as back:
+        spans_path = tmp_path / "spans.jsonl"
+        g = run_glimpse("attach", "-p", str(front.pid), "--no-live", "--spans-out", str(spans_path))
+        assert "capture=socket" in g.stderr()
+        c = http.client.HTTPConnection("127.0.0.1", front.port, timeout=10)
+        c.request("GET", f"/fetch?port={back.port}", headers={"traceparent": f"00-{trace_id}-{parent_id}-01"})
+        r = c.getresponse()
+        assert r.status == 200 and r.read() == b"200\n"
+        c.close()
+        assert back.counts() == Counter({("GET", "/users/1", 200): 1, ("GET", "/counts", 200): 1})
+
+        def spans():
+            return [json.loads(line) for line in spans_path.read_text().splitlines() if line.strip()]
+        assert wait_for(lambda: len(spans()) == 2, timeout=10), spans_path.read_text()
+        assert g.stop() == 0
+        server = next(s for s in spans() if s["kind"] == "server")
+        client = next(s for s in spans() if s["kind"] == "client")
+        assert server["name"] == "GET /fetch" and server["trace_id"] == trace_id, server
+        assert server["parent_span_id"] == parent_id, server
+        assert server["attributes"]["server.port"] == front.port
+        assert "url.path" not in server["attributes"] and "port=" not in json.dumps(server)
+        assert client["trace_id"] == trace_id and client["parent_span_id"] == server["span_id"], client
+        assert client["attributes"]["server.port"] == back.port
+        assert client["attributes"]["http.response.status_code"] == 200
+        assert server["start_unix_ns"] <= client["start_unix_ns"] <= client["end_unix_ns"] <= server["end_unix_ns"]

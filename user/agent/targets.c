@@ -323,6 +323,20 @@ static int sockets_add(struct agent_targets *ts, const struct target *t)
 	return sock_capture_add_target(ts->sock, t->pid, t->id, what) ? -1 : 0;
 }
 
+/* The target measured at its sockets that pid descends from, if any: the kernel follows a
+ * socket target's children (nginx workers, PostgreSQL backends) as part of it, so making one
+ * a target of its own would split the service's counts. */
+static const struct target *socket_ancestor(struct agent_targets *ts, pid_t pid)
+{
+	for (int depth = 0; depth < 32 && pid > 1; depth++) {
+		pid = proc_parent(pid);
+		const struct target *t = pid > 1 ? find(ts, pid) : NULL;
+		if (t && t->sockets)
+			return t;
+	}
+	return NULL;
+}
+
 int targets_consider(struct agent_targets *ts, pid_t pid)
 {
 	if (pid == getpid() || find(ts, pid))
@@ -337,6 +351,13 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 		return 0;
 	}
 	pending_remove(ts, pid);
+	const struct target *ancestor = socket_ancestor(ts, pid);
+	if (ancestor) {
+		log_debug("pid %d is measured with pid %d, which forked it: its sockets are captured as "
+			  "that target's",
+			  (int)pid, (int)ancestor->pid);
+		return 0;
+	}
 	struct target *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;

@@ -326,6 +326,16 @@ static int all_parents(pid_t **pids, pid_t **ppids, size_t *n)
 	return 0;
 }
 
+pid_t proc_parent(pid_t pid)
+{
+	char path[64], text[1024];
+	struct proc_stat st;
+	ssize_t n = proc_read_small(proc_path(path, sizeof(path), pid, "/stat"), text, sizeof(text));
+	if (n < 0)
+		return (pid_t)n;
+	return proc_parse_stat(text, &st) ? st.ppid : -EINVAL;
+}
+
 int proc_descendants(pid_t pid, pid_t *out, int max)
 {
 	pid_t *pids, *ppids;

@@ -56,6 +56,8 @@ bool proc_status_value(const char *text, const char *key, uint64_t *value);
 /* Thread ids of pid (/proc/PID/task), in directory order; *tids is malloc'd. 0 or -errno. */
 int proc_tasks(pid_t pid, pid_t **tids, size_t *n);
 
+/* pid's parent, or -errno when pid is gone. */
+pid_t proc_parent(pid_t pid);
 /* Every live descendant of pid (children, their children, ...), at most max; count or -errno. */
 int proc_descendants(pid_t pid, pid_t *out, int max);
 

@@ -169,16 +169,17 @@ static void print_capture(pid_t pid, bool go)
 	static const char socket_cost[] = "2 tracepoint runs per read/write-family system call, no trap";
 	if (go) {
 		printf("capture:     uprobes (attach's default for Go): the probes above, 2 uprobe hits per\n"
-		       "             request (a trap each, ~10 µs); socket (--capture socket): HTTP/1,\n"
-		       "             PostgreSQL, Redis at the system calls, %s;\n"
-		       "             no ServeMux pattern, no HTTP/2, no TLS there\n",
+		       "             request (a trap each, ~10 µs);\n"
+		       "             socket (--capture socket): HTTP/1, PostgreSQL, Redis at the system calls,\n"
+		       "             %s;\n"
+		       "             no ServeMux pattern, HTTP/2 or TLS there\n",
 		       socket_cost);
 		return;
 	}
 	printf("capture:     socket: HTTP/1 server and client, PostgreSQL and Redis (client or server),\n"
 	       "             read at the system calls of the process and of its child processes;\n"
-	       "             %s. TLS connections cannot be read there:\n"
-	       "             they are counted, not measured.\n",
+	       "             %s;\n"
+	       "             TLS connections cannot be read there: they are counted, not measured\n",
 	       socket_cost);
 	uint16_t ports[32];
 	int n = proc_listening_ports(pid, ports, 32);
