@@ -61,14 +61,19 @@ int bpf_child_main(int argc, char **argv, const struct bpf_child_probe *probes, 
 	for (int i = 0; i < nparams; i++)
 		params[i] = strtoull(argv[5 + i], NULL, 10);
 	int fds[BPF_CHILD_MAX_FDS], n = -GLIMPSE_EXIT_USAGE;
-	for (int i = 0; i < nprobes; i++)
+	const struct bpf_child_probe *probe = NULL;
+	for (int i = 0; i < nprobes && !probe; i++)
 		if (!strcmp(probes[i].name, argv[2]))
-			n = probes[i].load(params, nparams, fds);
+			probe = &probes[i];
+	if (probe)
+		n = probe->load(params, nparams, fds);
 	if (n > BPF_CHILD_MAX_FDS)
 		n = -GLIMPSE_EXIT_FAILURE;
 	int rc = n < 0 ? -n : 0;
 	if (send_reply(CHILD_FD, rc, fds, n < 0 ? 0 : n))
-		return GLIMPSE_EXIT_FAILURE;
+		rc = GLIMPSE_EXIT_FAILURE;
+	if (probe)
+		probe->unload();
 	return rc;
 }
 

@@ -18,13 +18,15 @@
 
 /* In the child: open the object, configure it from params (the family's own meaning), load,
  * attach; write its descriptors to fds (the family's own order, at most BPF_CHILD_MAX_FDS) and
- * return how many; or log why and return -(exit code). The process exits right after, so
- * nothing is freed. */
+ * return how many; or log why and return -(exit code). */
 typedef int (*bpf_child_load_fn)(const uint64_t *params, int nparams, int *fds);
 
 struct bpf_child_probe {
 	const char *name;
 	bpf_child_load_fn load;
+	/* Frees what load made, once its descriptors are sent (the receiver's copies keep the
+	 * maps and the attachments alive: closing the child's detaches nothing). */
+	void (*unload)(void);
 };
 
 /* In glimpse: runs probe `name` in a child and receives exactly nfds descriptors into fds

@@ -170,7 +170,8 @@ static void print_capture(pid_t pid, bool go)
 	if (go) {
 		printf("capture:     uprobes (attach's default for Go): the probes above, 2 uprobe hits per\n"
 		       "             request (a trap each, ~10 µs);\n"
-		       "             socket (--capture socket): HTTP/1, PostgreSQL, Redis at the system calls,\n"
+		       "             socket (--capture socket): HTTP/1, PostgreSQL, Redis at the system "
+		       "calls,\n"
 		       "             %s;\n"
 		       "             no ServeMux pattern, HTTP/2 or TLS there\n",
 		       socket_cost);

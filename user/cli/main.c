@@ -52,8 +52,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, BPF_CHILD_ARG)) { /* glimpse's own child, loading a probe: base/bpf_child.h */
 		static const struct bpf_child_probe probes[] = {
-			{ SOCK_PROBE_NAME, sock_probe_load },
-			{ SCHED_PROBE_NAME, sched_probe_load },
+			{ SOCK_PROBE_NAME, sock_probe_load, sock_probe_unload },
+			{ SCHED_PROBE_NAME, sched_probe_load, sched_probe_unload },
 		};
 		return bpf_child_main(argc, argv, probes, sizeof(probes) / sizeof(probes[0]));
 	}

@@ -16,12 +16,14 @@
 #define ALL_MAX_PROCS	    32768
 #define ALL_MAX_THREADS	    65536
 
+static struct sched_bpf *loaded; /* until unloaded */
+
 int sched_probe_load(const uint64_t *params, int nparams, int *fds)
 {
 	if (nparams != SCHED_NPARAMS)
 		return -GLIMPSE_EXIT_USAGE;
 	bool all = params[SCHED_PARAM_TRACK_ALL];
-	struct sched_bpf *skel = sched_bpf__open();
+	struct sched_bpf *skel = loaded = sched_bpf__open();
 	if (!skel) {
 		log_error("cannot open the scheduler tracer's BPF object: %s", strerror(errno));
 		return -GLIMPSE_EXIT_FAILURE;
@@ -52,4 +54,10 @@ int sched_probe_load(const uint64_t *params, int nparams, int *fds)
 	fds[SCHED_FD_LINKS + 2] = bpf_link__fd(skel->links.sched_switch);
 	fds[SCHED_FD_LINKS + 3] = bpf_link__fd(skel->links.sched_process_exit);
 	return SCHED_NFDS;
+}
+
+void sched_probe_unload(void)
+{
+	sched_bpf__destroy(loaded);
+	loaded = NULL;
 }

@@ -23,5 +23,6 @@ enum sched_probe_param {
 
 /* bpf_child_load_fn of the scheduler probe (runs in the child). */
 int sched_probe_load(const uint64_t *params, int nparams, int *fds);
+void sched_probe_unload(void);
 
 #endif

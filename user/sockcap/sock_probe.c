@@ -8,11 +8,13 @@
 #include "cli/exit_codes.h"
 #include "sockcap.skel.h"
 
+static struct sockcap_bpf *loaded; /* until unloaded */
+
 int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 {
 	if (nparams != SOCK_NPARAMS)
 		return -GLIMPSE_EXIT_USAGE;
-	struct sockcap_bpf *skel = sockcap_bpf__open();
+	struct sockcap_bpf *skel = loaded = sockcap_bpf__open();
 	if (!skel) {
 		log_error("cannot open the socket probe's BPF object: %s", strerror(errno));
 		return -GLIMPSE_EXIT_FAILURE;
@@ -40,4 +42,10 @@ int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 	fds[SOCK_FD_LINKS + 2] = bpf_link__fd(skel->links.sockcap_fork);
 	fds[SOCK_FD_LINKS + 3] = bpf_link__fd(skel->links.sockcap_proc_exit);
 	return SOCK_NFDS;
+}
+
+void sock_probe_unload(void)
+{
+	sockcap_bpf__destroy(loaded);
+	loaded = NULL;
 }

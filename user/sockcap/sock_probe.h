@@ -24,5 +24,6 @@ enum sock_probe_param {
 
 /* bpf_child_load_fn of the socket probe (runs in the child). */
 int sock_probe_load(const uint64_t *params, int nparams, int *fds);
+void sock_probe_unload(void);
 
 #endif
