@@ -235,6 +235,44 @@ static void test_close_reuse_and_exit_count_unanswered(void **state)
 	sock_streams_free(k.s);
 }
 
+static void test_bounded_by_evicting_the_oldest(void **state)
+{
+	(void)state;
+	struct sink k;
+	sink_open(&k);
+	/* A request waiting on each of SOCK_STREAMS_MAX + 1 connections (fd 7 of as many processes
+	 * would do too: the key is the connection id here). */
+	struct sockcap_event *ev = calloc(1, sizeof(*ev));
+	assert_non_null(ev);
+	ev->kind = SOCKCAP_DATA;
+	ev->dir = SOCKCAP_INGRESS;
+	ev->len = ev->total = (uint32_t)strlen(REQUEST);
+	memcpy(ev->data, REQUEST, strlen(REQUEST));
+	for (uint32_t i = 0; i <= SOCK_STREAMS_MAX; i++) {
+		ev->tgid = 1000 + i;
+		ev->fd = 3;
+		ev->conn_id = i + 1;
+		sock_streams_event(k.s, ev);
+	}
+	assert_int_equal(sock_streams_count(k.s), SOCK_STREAMS_MAX);
+	assert_int_equal(sock_streams_stats(k.s)->evicted, 1);
+	assert_int_equal(sock_streams_stats(k.s)->wire.unanswered, 1);
+	/* The first one went: its answer pairs with nothing; the last one's does. */
+	ev->dir = SOCKCAP_EGRESS;
+	ev->len = ev->total = (uint32_t)strlen(RESPONSE);
+	memcpy(ev->data, RESPONSE, strlen(RESPONSE));
+	ev->tgid = 1000;
+	ev->conn_id = 1;
+	sock_streams_event(k.s, ev);
+	assert_int_equal(k.ncalls, 0);
+	ev->tgid = 1000 + SOCK_STREAMS_MAX;
+	ev->conn_id = SOCK_STREAMS_MAX + 1;
+	sock_streams_event(k.s, ev);
+	assert_int_equal(k.ncalls, 1);
+	free(ev);
+	sock_streams_free(k.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_protocol_given_up),
 		cmocka_unit_test(test_tls_given_up_at_once),
 		cmocka_unit_test(test_close_reuse_and_exit_count_unanswered),
+		cmocka_unit_test(test_bounded_by_evicting_the_oldest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,6 @@ struct stream {
 	uint8_t prefix_len, prefix_dir;
 	uint64_t prefix_start_ns;
 	bool tried[2];
-	uint64_t last_ns;
 	/* Who the connection links, from its first event. */
 	uint32_t root;
 	uint16_t family, local_port, peer_port;
@@ -60,14 +59,12 @@ static void stream_drop(struct sock_streams *s, struct stream *st)
 	free(st);
 }
 
+/* The connection followed longest (the table keeps insertion order): O(1), where finding the
+ * least recently active one would walk every connection on each new one in a connection storm. */
 static void evict_oldest(struct sock_streams *s)
 {
-	struct stream *st, *tmp, *oldest = NULL;
-	HASH_ITER (hh, s->streams, st, tmp)
-		if (!oldest || st->last_ns < oldest->last_ns)
-			oldest = st;
-	if (oldest) {
-		stream_drop(s, oldest);
+	if (s->streams) {
+		stream_drop(s, s->streams);
 		s->stats.evicted++;
 	}
 }
@@ -225,7 +222,6 @@ static void on_data(struct sock_streams *s, const struct sockcap_event *ev)
 	struct stream *st = stream_for(s, ev);
 	if (!st || st->given_up)
 		return;
-	st->last_ns = ev->end_ns;
 	if (!st->ops) {
 		recognize(s, st, ev);
 		return;

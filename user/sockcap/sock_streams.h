@@ -5,8 +5,8 @@
  *
  * A connection whose bytes match no protocol (TLS, a protocol glimpse does not parse) is given
  * up on and the kernel told to stop sending it. Bounded: at most SOCK_STREAMS_MAX connections
- * are followed; past that the least recently active one is dropped (its pending requests
- * counted unanswered). */
+ * are followed; past that the one followed longest is dropped (its pending requests counted
+ * unanswered). */
 #ifndef GLIMPSE_SOCKCAP_SOCK_STREAMS_H
 #define GLIMPSE_SOCKCAP_SOCK_STREAMS_H
 
