@@ -43,6 +43,30 @@ struct {
 	__uint(max_entries, SCHED_NR_COUNTERS);
 } counters SEC(".maps");
 
+/* The programs run on every wakeup and context switch of the machine: most tasks belong to no
+ * tracked process, and a note in the task's own storage says so without a hash lookup. A note
+ * holds while no process has been added since it was written: user space bumps `generation`
+ * after each one it adds (a process that stops being tracked needs no bump: the lookups that
+ * follow a note saying "tracked" find nothing). */
+struct task_note {
+	__u32 generation; /* the generation it was written in, plus one (zero: never written) */
+	__u32 untracked;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_note);
+} notes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 1);
+} generation SEC(".maps");
+
 /* Initial value for processes first seen in track_all mode (too large for the BPF stack). */
 static const struct sched_proc zero_proc;
 
@@ -57,6 +81,24 @@ static __always_inline void count(enum sched_counter which)
 static __always_inline bool exiting(struct task_struct *t)
 {
 	return t->flags & PF_EXITING_FLAG;
+}
+
+/* False only when t's process is certainly not tracked. */
+static __always_inline bool maybe_tracked(struct task_struct *t)
+{
+	if (track_all)
+		return true;
+	__u32 zero = 0;
+	__u32 *gen = bpf_map_lookup_elem(&generation, &zero);
+	struct task_note *n = gen ? bpf_task_storage_get(&notes, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
+	if (!n)
+		return true;
+	if (n->generation != *gen + 1) {
+		__u32 tgid = t->tgid;
+		n->untracked = !bpf_map_lookup_elem(&procs, &tgid);
+		n->generation = *gen + 1;
+	}
+	return !n->untracked;
 }
 
 /* This CPU's totals of a tracked process, or NULL if it is not tracked. In track_all mode a
@@ -82,7 +124,7 @@ static __always_inline void store_thread(__u32 tid, const struct sched_thread *t
 static __always_inline void on_wakeup(struct task_struct *p)
 {
 	__u32 tid = p->pid, tgid = p->tgid;
-	if (!tid)
+	if (!tid || !maybe_tracked(p))
 		return;
 	bool dying = exiting(p);
 	if (!proc_of(tgid, !dying))
@@ -118,6 +160,8 @@ int BPF_PROG(sched_wakeup_new, struct task_struct *p)
 
 static __always_inline void switch_out(struct task_struct *prev, bool runnable, __u64 now)
 {
+	if (!maybe_tracked(prev))
+		return;
 	__u32 tid = prev->pid, tgid = prev->tgid;
 	bool dying = exiting(prev);
 	struct sched_proc *p = proc_of(tgid, !dying);
@@ -144,6 +188,8 @@ static __always_inline void switch_out(struct task_struct *prev, bool runnable, 
 
 static __always_inline void switch_in(struct task_struct *next, __u64 now)
 {
+	if (!maybe_tracked(next))
+		return;
 	__u32 tid = next->pid;
 	struct sched_thread *t = bpf_map_lookup_elem(&threads, &tid);
 	if (!t)

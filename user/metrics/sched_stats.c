@@ -120,6 +120,11 @@ int sched_stats_add(struct sched_stats *s, pid_t pid)
 		return err == -E2BIG ? -ENOSPC : err;
 	}
 	seed_sleeping_threads(s, pid);
+	/* After the process is in the map: the programs' notes that it was not go stale. */
+	__u32 zero = 0, gen = 0;
+	bpf_map_lookup_elem(s->fds[SCHED_FD_GENERATION], &zero, &gen);
+	gen++;
+	bpf_map_update_elem(s->fds[SCHED_FD_GENERATION], &zero, &gen, BPF_ANY);
 	return 0;
 }
 
