@@ -39,17 +39,23 @@ static void record_http(struct metrics_registry *reg, int target, const struct s
 	metrics_registry_record(reg, target, &r);
 }
 
+void sock_db_names(const struct wire_call *w, char *operation, size_t oplen, char *collection, size_t collen)
+{
+	collection[0] = 0;
+	if (w->protocol == WIRE_POSTGRES) {
+		size_t len = strnlen(w->query, sizeof(w->query));
+		sql_operation(w->query, len, operation, oplen);
+		sql_collection(w->query, len, collection, collen);
+	} else {
+		snprintf(operation, oplen, "%s", w->operation);
+	}
+}
+
 static void record_db(struct metrics_registry *reg, int target, const struct sock_call *c)
 {
 	const struct wire_call *w = c->wire;
-	char operation[WIRE_OPERATION_LEN + 1], collection[128] = "";
-	if (w->protocol == WIRE_POSTGRES) {
-		size_t len = strnlen(w->query, sizeof(w->query));
-		sql_operation(w->query, len, operation, sizeof(operation));
-		sql_collection(w->query, len, collection, sizeof(collection));
-	} else {
-		snprintf(operation, sizeof(operation), "%s", w->operation);
-	}
+	char operation[WIRE_OPERATION_LEN + 1], collection[128];
+	sock_db_names(w, operation, sizeof(operation), collection, sizeof(collection));
 	struct db_record r = {
 		.system = sock_db_system(w->protocol),
 		.operation = operation,

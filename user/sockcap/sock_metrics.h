@@ -10,6 +10,9 @@
 
 /* db.system.name of a database protocol; NULL for others. */
 const char *sock_db_system(enum wire_protocol protocol);
+/* db.operation.name and db.collection.name of a database call: read from a PostgreSQL statement,
+ * the command name for Redis (which names no collection). Both always NUL-terminated. */
+void sock_db_names(const struct wire_call *w, char *operation, size_t oplen, char *collection, size_t collen);
 void sock_metrics_record(struct metrics_registry *reg, int target, const struct sock_call *c);
 
 #endif

@@ -171,17 +171,12 @@ static void build_client(struct sock_spans *s, const struct sock_call *c, struct
 		return;
 	}
 	snprintf(r->db_system, sizeof(r->db_system), "%s", sock_db_system(w->protocol));
-	if (w->protocol == WIRE_POSTGRES) {
-		size_t len = strnlen(w->query, sizeof(w->query));
-		sql_operation(w->query, len, r->db_operation, sizeof(r->db_operation));
-		sql_collection(w->query, len, r->db_collection, sizeof(r->db_collection));
-		if (o->raw_query)
-			snprintf(r->db_query, sizeof(r->db_query), "%s", w->query);
-		else
-			sql_sanitize(w->query, len, r->db_query, sizeof(r->db_query));
-	} else {
-		snprintf(r->db_operation, sizeof(r->db_operation), "%s", w->operation);
-	}
+	sock_db_names(w, r->db_operation, sizeof(r->db_operation), r->db_collection,
+		      sizeof(r->db_collection));
+	if (w->protocol == WIRE_POSTGRES && o->raw_query)
+		snprintf(r->db_query, sizeof(r->db_query), "%s", w->query);
+	else if (w->protocol == WIRE_POSTGRES)
+		sql_sanitize(w->query, strnlen(w->query, sizeof(w->query)), r->db_query, sizeof(r->db_query));
 	r->error = w->error;
 	if (r->error)
 		snprintf(r->error_type, sizeof(r->error_type), "%s",
