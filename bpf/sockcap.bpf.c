@@ -39,6 +39,7 @@
 #define AF_INET	    2
 #define AF_INET6    10
 #define EINPROGRESS 115
+#define MSG_PEEK    2
 
 /* Set by user space before load. */
 const volatile __u64 wakeup_bytes = 1 << 20;
@@ -230,6 +231,10 @@ int BPF_PROG(sockcap_enter, struct pt_regs *regs, long nr)
 		bpf_map_delete_elem(&conns, &key);
 		return 0;
 	}
+	/* Bytes peeked at come again in a later read: seen twice, a request would be queued twice
+	 * and every later response paired with the request before its own. */
+	if ((nr == NR_RECVFROM && (regs->r10 & MSG_PEEK)) || (nr == NR_RECVMSG && (regs->dx & MSG_PEEK)))
+		return 0;
 	struct call_args *a = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
 						   BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!a) {

@@ -592,3 +592,50 @@ def test_python_spans_join_the_caller_and_nest_the_call(run_glimpse, tmp_path):
         assert client["attributes"]["server.port"] == back.port
         assert client["attributes"]["http.response.status_code"] == 200
         assert server["start_unix_ns"] <= client["start_unix_ns"] <= client["end_unix_ns"] <= server["end_unix_ns"]
+
+
+PEEKING_SERVER = """
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print("ready", s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    buf = b""
+    while True:
+        if not c.recv(4096, socket.MSG_PEEK):  # a look first, as protocol sniffers do
+            break
+        buf += c.recv(4096)
+        while b"\\r\\n\\r\\n" in buf:
+            head, buf = buf.split(b"\\r\\n\\r\\n", 1)
+            path = head.split(b" ")[1]
+            body = b"ok " + path
+            c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n%s" % (len(body), body))
+    c.close()
+"""
+
+
+def test_peeked_bytes_are_not_read_twice(run_glimpse):
+    """A server that peeks at each request (recv MSG_PEEK) before reading it: the peeked bytes
+    come again in the real read, and a request seen twice would pair every later response with
+    the request before its own. Ground truth: three requests to three paths on one keep-alive
+    connection, each answered with its own path."""
+    srv = subprocess.Popen([sys.executable, "-c", PEEKING_SERVER], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(srv.stdout.readline().split()[1])
+        g = run_glimpse("attach", "-p", str(srv.pid), "--no-live", prometheus=True)
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for path in ("/alpha", "/beta", "/gamma"):
+            c.request("GET", path)
+            r = c.getresponse()
+            assert r.read() == b"ok " + path.encode()
+        c.close()
+        assert wait_for(lambda: g.value(HTTP_SERVER + "_count") == 3), g.scrape_text()
+        for route in ("/alpha", "/beta", "/gamma"):
+            assert g.value(HTTP_SERVER + "_count", http_route=route) == 1, g.scrape_text()
+        assert g.value(UNANSWERED) == 0
+        assert g.stop() == 0
+    finally:
+        srv.kill()
+        srv.wait()
