@@ -210,7 +210,7 @@ static const struct error_case error_cases[] = {
 	  "config.yaml:2:3: unknown key 'prometheus.adress'; expected one of address" },
 	{ "log_format: json\nlogformat: x\n",
 	  "config.yaml:2:1: unknown key 'logformat'; expected one of log_format, prometheus, "
-	  "otlp, traces, profiles, selectors, go_offsets" },
+	  "otlp, traces, profiles, selectors, go_offsets, slos" },
 	{ "selectors:\n  - name: a\n    match: {port: 1, ports: 2}\n",
 	  "config.yaml:3:22: unknown key 'selectors[0].match.ports'; expected one of exe, "
 	  "process_name, port, container_id, k8s_namespace, k8s_pod, pids, listening, go" },
@@ -281,11 +281,11 @@ static const struct error_case error_cases[] = {
 	  "config.yaml:4:53: too many pids; expected at most 16" },
 	/* durations */
 	{ "otlp:\n  metrics_interval: 10x\n",
-	  "config.yaml:2:21: '10x' is not a duration; expected a number with ms, s, m or h, like "
-	  "500ms, 10s, 1m or 1h" },
+	  "config.yaml:2:21: '10x' is not a duration; expected a number with ms, s, m, h or d, like "
+	  "500ms, 10s, 1m, 1h or 1d" },
 	{ "otlp:\n  metrics_interval: 1.5s\n",
-	  "config.yaml:2:21: '1.5s' is not a duration; expected a number with ms, s, m or h, like "
-	  "500ms, 10s, 1m or 1h" },
+	  "config.yaml:2:21: '1.5s' is not a duration; expected a number with ms, s, m, h or d, like "
+	  "500ms, 10s, 1m, 1h or 1d" },
 	{ "profiles:\n  interval: 0s\n",
 	  "config.yaml:2:13: '0s' is zero; expected a duration greater than 0" },
 	{ "traces:\n  keep_slower_than: 1194h\n",
@@ -468,7 +468,7 @@ static void test_env(void **state)
 	char err[512];
 	assert_int_equal(parse(c, "${HOST}: 1\n", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "config.yaml:1:1: unknown key '${HOST}'; expected one of "
-				 "log_format, prometheus, otlp, traces, profiles, selectors, go_offsets");
+				 "log_format, prometheus, otlp, traces, profiles, selectors, go_offsets, slos");
 
 	/* NULL getenv_fn: the real environment */
 	setenv("GLIMPSE_TEST_ENDPOINT", "http://real:4318", 1);

@@ -17,7 +17,7 @@
 
 static const struct cli_command *const commands[] = {
 	&cli_profile_command, &cli_attach_command,  &cli_watch_command,
-	&cli_agent_command,   &cli_inspect_command,
+	&cli_agent_command,   &cli_inspect_command, &cli_slo_command,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

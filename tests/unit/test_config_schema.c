@@ -41,6 +41,7 @@ struct key_case {
 #define C(f)   offsetof(struct agent_config, f), sizeof(((struct agent_config *)0)->f)
 #define S(f)   offsetof(struct agent_selector, f), sizeof(((struct agent_selector *)0)->f)
 #define SEL(k) "selectors." k
+#define O(f)   offsetof(struct slo_objective, f), sizeof(((struct slo_objective *)0)->f)
 
 static const struct key_case key_cases[] = {
 	{ "log_format", "json", W_BOOL, C(log_json), NULL, 1 },
@@ -57,6 +58,13 @@ static const struct key_case key_cases[] = {
 	{ "profiles.interval", "2m", W_U32, C(profiles.interval_ms), NULL, 120000 },
 	{ "profiles.otlp", "true", W_BOOL, C(profiles.otlp), NULL, 1 },
 	{ "go_offsets.file", "/o", W_STR, C(go_offsets[0].file), "/o", 0 },
+	{ "slos.name", "x", W_STR, O(name), "x", 0 },
+	{ "slos.service", "svc", W_STR, O(service), "svc", 0 },
+	{ "slos.route", "/r", W_STR, O(route), "/r", 0 },
+	{ "slos.objective", "latency", W_STR, O(objective), "latency", 0 },
+	{ "slos.target", "0.99", W_DOUBLE, O(target), NULL, 0.99 },
+	{ "slos.threshold", "2s", W_U32, O(threshold_ms), NULL, 2000 },
+	{ "slos.window", "7d", W_U32, O(window_ms), NULL, 7 * 86400000.0 },
 	{ SEL("name"), "x", W_STR, S(name), "x", 0 },
 	{ SEL("match.exe"), "/e", W_STR, S(match.exe), "/e", 0 },
 	{ SEL("match.process_name"), "p", W_STR, S(match.process_name), "p", 0 },
@@ -120,7 +128,23 @@ static void build_case(const struct key_case *k, char *yaml, size_t size, struct
 	agent_config_defaults(want);
 	const char *dot = strchr(k->path, '.');
 	unsigned char *base = (unsigned char *)want;
-	if (!strncmp(k->path, "go_offsets.", 11)) {
+	if (!strncmp(k->path, "slos.", 5)) {
+		/* One latency objective named s (a threshold is required), with k's key instead of
+		 * the base item's own. */
+		const char *key = k->path + 5;
+		struct slo_objective *o = &want->slos[0];
+		want->nslos = 1;
+		memset(o, 0, sizeof(*o));
+		strcpy(o->name, "s");
+		strcpy(o->objective, "latency");
+		o->target = 0.999;
+		o->threshold_ms = 1000;
+		o->window_ms = SLO_DEFAULT_WINDOW;
+		base = (unsigned char *)o;
+		snprintf(yaml, size, "slos:\n  -%s%s%s\n    %s: %s\n", strcmp(key, "name") ? " name: s\n   " : "",
+			 strcmp(key, "objective") ? " objective: latency\n   " : "",
+			 strcmp(key, "threshold") ? " threshold: 1s" : "", key, k->yaml);
+	} else if (!strncmp(k->path, "go_offsets.", 11)) {
 		/* A list of one item. */
 		want->ngo_offsets = 1;
 		snprintf(yaml, size, "go_offsets:\n  - %s: %s\n", dot + 1, k->yaml);

@@ -10,6 +10,7 @@
 
 #include "agent/profiles.h"
 #include "agent/targets.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/preflight.h"
 #include "base/procfs.h"
@@ -20,6 +21,7 @@
 #include "gotrace/call_metrics.h"
 #include "metrics/process_metrics.h"
 #include "metrics/registry.h"
+#include "metrics/slo_tracker.h"
 #include "procwatch.h"
 #include "procwatch.skel.h"
 #include "trace/trace_pipeline.h"
@@ -35,6 +37,7 @@ struct agent {
 	struct db_driver_cache *drivers;
 	struct trace_pipeline *traces;
 	struct agent_targets *targets;
+	struct slo_tracker *slos;
 	struct agent_profiles *profiles;
 	struct procwatch_bpf *watch;
 	struct ring_buffer *watch_rb;
@@ -159,6 +162,11 @@ static int agent_open(struct agent *ag, const struct agent_settings *s)
 	ag->drivers = db_driver_cache_new();
 	if (!ag->reg || !ag->drivers || !(ag->pm = process_metrics_new(ag->reg, true, &rc)))
 		return rc ? rc : GLIMPSE_EXIT_FAILURE;
+	if (ag->cfg->nslos &&
+	    !(ag->slos = slo_tracker_new(ag->reg, ag->cfg->slos, ag->cfg->nslos, err, sizeof(err)))) {
+		log_error("slos: %s", err);
+		return GLIMPSE_EXIT_USAGE;
+	}
 	if (s->otlp.configured) {
 		if (!(ag->otlp = otlp_exporter_start(&s->otlp, err, sizeof(err)))) {
 			log_error("%s", err);
@@ -175,7 +183,7 @@ static int agent_open(struct agent *ag, const struct agent_settings *s)
 		    trace_pipeline_register_metrics(ag->traces, ag->reg))
 			return GLIMPSE_EXIT_FAILURE;
 	}
-	struct targets_consumers c = { ag->cfg, ag->reg, ag->pm, ag->traces, ag->drivers };
+	struct targets_consumers c = { ag->cfg, ag->reg, ag->pm, ag->traces, ag->drivers, ag->slos };
 	if (!(ag->targets = targets_new(&c)))
 		return GLIMPSE_EXIT_FAILURE;
 	if (ag->cfg->prometheus_address[0] &&
@@ -205,6 +213,7 @@ static void agent_close(struct agent *ag)
 	otlp_exporter_free(ag->otlp);
 	db_driver_cache_free(ag->drivers);
 	process_metrics_free(ag->pm);
+	slo_tracker_free(ag->slos);
 	metrics_registry_free(ag->reg);
 }
 
@@ -240,6 +249,7 @@ int agent_run(const struct agent_config *cfg, const struct agent_settings *s)
 		targets_poll(ag.targets);
 		if (run_loop_tick(&loop)) {
 			targets_tick(ag.targets);
+			slo_tracker_sample(ag.slos, clock_mono_ns());
 			if (ag.traces)
 				trace_pipeline_tick(ag.traces);
 		}

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "metrics/slo.h"
+
 #define AGENT_MAX_SELECTORS  32
 #define AGENT_MAX_PIDS	     16
 #define AGENT_MAX_HEADERS    16
@@ -67,6 +69,10 @@ struct agent_config {
 	} profiles;
 	struct agent_selector selectors[AGENT_MAX_SELECTORS];
 	int nselectors;
+	/* Service level objectives: live burn rates and budgets (glimpse_slo_* gauges), and what
+	 * `glimpse slo rules --config` turns into Prometheus rules. */
+	struct slo_objective slos[SLO_MAX];
+	int nslos;
 	/* Offsets files (glimpse inspect --emit-offsets) for stripped binaries of Go versions
 	 * missing from glimpse's table. */
 	struct agent_go_offsets {

@@ -166,6 +166,31 @@ static const struct config_field go_offsets_fields[] = {
 	{ 0 },
 };
 
+static const struct config_field slo_fields[] = {
+	{ .key = "name", .type = CONFIG_STR, AT(struct slo_objective, name) },
+	{ .key = "service", .type = CONFIG_STR, AT(struct slo_objective, service), .omit_unset = true },
+	{ .key = "route", .type = CONFIG_STR, AT(struct slo_objective, route), .omit_unset = true },
+	{ .key = "objective",
+	  .type = CONFIG_ENUM_STR,
+	  AT(struct slo_objective, objective),
+	  .what = "objective",
+	  .names = slo_objective_kinds,
+	  .def_str = "availability" },
+	{ .key = "target", .type = CONFIG_RATIO, AT(struct slo_objective, target), .def_num = 0.999 },
+	{ .key = "threshold",
+	  .type = CONFIG_DURATION,
+	  AT(struct slo_objective, threshold_ms),
+	  .omit_unset = true },
+	{ .key = "window",
+	  .type = CONFIG_DURATION,
+	  AT(struct slo_objective, window_ms),
+	  .lo = 1,
+	  .def_num = SLO_DEFAULT_WINDOW },
+	{ 0 },
+};
+
+static int slo_check(struct config_yaml *x, struct yaml_node *item, void *array, int index);
+
 const struct config_field config_schema_root[] = {
 	{ .key = "log_format",
 	  .type = CONFIG_ENUM_BOOL,
@@ -202,6 +227,16 @@ const struct config_field config_schema_root[] = {
 	  .max = AGENT_MAX_GO_OFFSETS,
 	  .what = "a list of offsets files (- file: PATH)",
 	  .items = "offsets files" },
+	{ .key = "slos",
+	  .type = CONFIG_LIST,
+	  .offset = offsetof(struct agent_config, slos),
+	  .size = sizeof(struct slo_objective),
+	  .fields = slo_fields,
+	  .count_offset = offsetof(struct agent_config, nslos),
+	  .max = SLO_MAX,
+	  .what = "a list of service level objectives",
+	  .items = "SLOs",
+	  .check = slo_check },
 	{ 0 },
 };
 
@@ -540,6 +575,16 @@ static int selector_check(struct config_yaml *x, struct yaml_node *item, void *a
 					   "selector '%s' matches nothing specific: give %s",
 					   config_yaml_quote(qb, s->name, strlen(s->name)), keys);
 	}
+	return 0;
+}
+
+static int slo_check(struct config_yaml *x, struct yaml_node *item, void *array, int index)
+{
+	struct slo_objective *all = array;
+	char err[256];
+	if (slo_objective_check(&all[index], err, sizeof(err)) ||
+	    slo_objectives_check_unique(all, index + 1, err, sizeof(err)))
+		return config_yaml_fail_at(x, item, "%s", err);
 	return 0;
 }
 

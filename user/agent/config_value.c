@@ -131,7 +131,7 @@ int config_value_ratio(struct config_yaml *x, struct yaml_node *v, const char *p
 int config_value_duration(struct config_yaml *x, struct yaml_node *v, const char *path, bool nonzero,
 			  uint32_t *out)
 {
-	const char *what = "a duration like 500ms, 10s, 1m or 1h";
+	const char *what = "a duration like 500ms, 10s, 1m, 1h or 1d";
 	int rc = config_yaml_scalar(x, v, path, what);
 	if (rc)
 		return rc;
@@ -152,11 +152,13 @@ int config_value_duration(struct config_yaml *x, struct yaml_node *v, const char
 		mult = 60000;
 	else if (ulen == 1 && *unit == 'h')
 		mult = 3600000;
+	else if (ulen == 1 && *unit == 'd')
+		mult = 86400000;
 	char qb[CONFIG_YAML_QUOTE_BUF];
 	if (i == 0 || mult == 0)
 		return config_yaml_fail_at(x, v,
-					   "'%s' is not a duration; expected a number with ms, s, m or h, "
-					   "like 500ms, 10s, 1m or 1h",
+					   "'%s' is not a duration; expected a number with ms, s, m, h or d, "
+					   "like 500ms, 10s, 1m, 1h or 1d",
 					   config_yaml_quote(qb, s, n));
 	if (val > UINT32_MAX || val * mult > UINT32_MAX)
 		return config_yaml_fail_at(x, v, "duration '%s' is too long; expected at most 1193h",
@@ -232,6 +234,8 @@ void config_value_print_duration(FILE *out, uint32_t ms)
 {
 	if (ms % 1000)
 		fprintf(out, "%ums", ms);
+	else if (ms && ms % 86400000 == 0)
+		fprintf(out, "%ud", ms / 86400000);
 	else if (ms && ms % 3600000 == 0)
 		fprintf(out, "%uh", ms / 3600000);
 	else if (ms > 60000 && ms % 60000 == 0)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/targets.h"
+#include "metrics/slo_tracker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -236,6 +237,7 @@ static void remove_target(struct agent_targets *ts, struct target *t, enum remov
 		process_metrics_remove(ts->c.pm, t->id);
 	if (ts->c.traces && trace_pipeline_remove_target(ts->c.traces, t->id))
 		log_debug("pid %d had no trace pipeline entry", (int)t->pid);
+	slo_tracker_remove_target(ts->c.slos, t->id);
 	if (metrics_registry_remove_target(ts->c.reg, t->id))
 		log_debug("pid %d had no metrics registry entry", (int)t->pid);
 	if (why == REMOVE_EXITED)
@@ -393,6 +395,8 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 		free(t);
 		return -ENOMEM;
 	}
+	if (slo_tracker_add_target(ts->c.slos, t->id, t->res.service_name) < 0)
+		log_warn("no SLOs for pid %d: out of memory", (int)pid);
 	if (t->sockets && sockets_add(ts, t))
 		t->sockets = false;
 	int err = sig->runtime ? process_metrics_add(ts->c.pm, t->id, pid) : 0;

@@ -21,12 +21,15 @@ struct process_metrics;
 struct trace_pipeline;
 
 /* What targets feed; borrowed, must outlive the targets. traces may be NULL. */
+struct slo_tracker;
+
 struct targets_consumers {
 	const struct agent_config *cfg;
 	struct metrics_registry *reg;
 	struct process_metrics *pm;
 	struct trace_pipeline *traces;
 	struct db_driver_cache *drivers;
+	struct slo_tracker *slos; /* NULL without objectives */
 };
 
 struct agent_targets;

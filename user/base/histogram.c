@@ -1,24 +1,53 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "base/histogram.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
-const double hist_export_bounds[HIST_EXPORT_BOUNDS] = {
+static double bounds_s[HIST_EXPORT_MAX_BOUNDS] = {
 	0, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
 };
+const double *const hist_export_bounds = bounds_s;
+size_t hist_export_nbounds = HIST_EXPORT_BOUNDS;
 
 /* The same bounds in integer nanoseconds, so an exact bound compares equal instead of
  * depending on how 0.005 rounds in binary. */
-static const uint64_t export_bounds_ns[HIST_EXPORT_BOUNDS] = {
+static uint64_t export_bounds_ns[HIST_EXPORT_MAX_BOUNDS] = {
 	0,	   5000000,   10000000,	  25000000,   50000000,	  75000000,   100000000,   250000000,
 	500000000, 750000000, 1000000000, 2500000000, 5000000000, 7500000000, 10000000000,
 };
 
+int export_hist_bound_index(uint64_t ns)
+{
+	for (size_t i = 0; i < hist_export_nbounds; i++)
+		if (export_bounds_ns[i] == ns)
+			return (int)i;
+	return -1;
+}
+
+int export_hist_add_bound(uint64_t ns)
+{
+	if (export_hist_bound_index(ns) >= 0)
+		return 0;
+	if (hist_export_nbounds == HIST_EXPORT_MAX_BOUNDS)
+		return -E2BIG;
+	size_t i = hist_export_nbounds;
+	for (; i > 0 && export_bounds_ns[i - 1] > ns; i--) {
+		export_bounds_ns[i] = export_bounds_ns[i - 1];
+		bounds_s[i] = bounds_s[i - 1];
+	}
+	export_bounds_ns[i] = ns;
+	/* Whole milliseconds print exactly ("0.3", not "0.30000000000000004"). */
+	bounds_s[i] = (double)(ns / 1000000) / 1e3 + (double)(ns % 1000000) / 1e9;
+	hist_export_nbounds++;
+	return 0;
+}
+
 int export_hist_bucket(uint64_t ns)
 {
 	int i = 0;
-	while (i < HIST_EXPORT_BOUNDS && ns > export_bounds_ns[i])
+	while ((size_t)i < hist_export_nbounds && ns > export_bounds_ns[i])
 		i++;
 	return i;
 }

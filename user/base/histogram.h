@@ -11,12 +11,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Explicit bounds (seconds), inclusive upper edges ("le"); +Inf is implicit after them. */
-#define HIST_EXPORT_BOUNDS 15
-extern const double hist_export_bounds[HIST_EXPORT_BOUNDS];
+/* Explicit bounds (seconds), inclusive upper edges ("le"); +Inf is implicit after them. The
+ * OTel defaults (HIST_EXPORT_BOUNDS of them), plus up to HIST_EXPORT_EXTRA_BOUNDS that the user's
+ * latency objectives add before anything is recorded: a latency SLO counts the requests at or
+ * under its threshold, which is exact only when the threshold is a bound (metrics/slo.h). */
+#define HIST_EXPORT_BOUNDS	 15
+#define HIST_EXPORT_EXTRA_BOUNDS 8
+#define HIST_EXPORT_MAX_BOUNDS	 (HIST_EXPORT_BOUNDS + HIST_EXPORT_EXTRA_BOUNDS)
+extern const double *const hist_export_bounds; /* hist_export_nbounds of them, ascending */
+extern size_t hist_export_nbounds;
+
+/* Adds a bound (ns, whole milliseconds or more) in order; an existing one is kept. Only before
+ * the first record: buckets already counted would shift. 0, or -E2BIG when full. */
+int export_hist_add_bound(uint64_t ns);
+/* Index of the bound equal to ns, or -1. */
+int export_hist_bound_index(uint64_t ns);
 
 struct export_hist {
-	uint64_t buckets[HIST_EXPORT_BOUNDS + 1]; /* per bucket, not cumulative; last is +Inf */
+	uint64_t buckets[HIST_EXPORT_MAX_BOUNDS + 1]; /* per bucket, not cumulative; [nbounds] is +Inf */
 	uint64_t count;
 	uint64_t sum_ns;
 };

@@ -53,7 +53,7 @@ extern const struct cli_option cli_run_options[];
 
 /* Every command's table, for main and for the tests that check the help against them. */
 extern const struct cli_command cli_profile_command, cli_attach_command, cli_watch_command, cli_agent_command,
-	cli_inspect_command;
+	cli_inspect_command, cli_slo_command;
 
 /* Writes the command's --help: intro, one option per line with the help aligned, epilogue. */
 void cli_help_print(const struct cli_command *c, FILE *f);

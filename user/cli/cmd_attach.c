@@ -15,6 +15,7 @@
 #include "gotrace/tracer.h"
 #include "sockcap/sock_capture.h"
 #include "metrics/live_view.h"
+#include "metrics/slo_tracker.h"
 #include "base/log.h"
 #include "export/otlp.h"
 #include "base/preflight.h"
@@ -22,6 +23,7 @@
 #include "base/procfs.h"
 #include "export/prometheus.h"
 #include "agent/resource.h"
+#include "base/clock.h"
 #include "base/run_loop.h"
 #include "trace/sampler.h"
 #include "trace/trace_pipeline.h"
@@ -46,6 +48,7 @@ enum {
 	OPT_OTLP_COMPRESSION,
 	OPT_OTLP_INTERVAL,
 	OPT_CAPTURE,
+	OPT_SLO,
 };
 
 enum capture_path {
@@ -64,6 +67,10 @@ static const struct cli_option target_options[] = {
 
 static const struct cli_option http_options[] = {
 	{ "max-routes", OPT_MAX_ROUTES, "N", "distinct http.route values before /{overflow} (default 100)" },
+	{ "slo", OPT_SLO, "SPEC",
+	  "a service level objective, judged live (glimpse_slo_* gauges, live view, summary);\n"
+	  "repeatable: objective=availability|latency,target=99.9%[,threshold=250ms][,route=R]\n"
+	  "[,window=30d][,name=N] ('glimpse slo rules' writes its Prometheus alerts)" },
 	{ 0 },
 };
 
@@ -141,6 +148,7 @@ struct attach_ctx {
 	_Atomic uint64_t events_dropped, spans_sampled, spans_unsampled, unmeasured, probe_hits;
 	struct gotrace_types types; /* where the target's ResponseWriters and connections are */
 	bool unmeasured_reported;
+	struct slo_tracker *slos;
 };
 
 static void on_event(void *ctx, const struct gotrace_event *ev)
@@ -223,6 +231,8 @@ int cmd_attach(int argc, char **argv)
 	cli_run_defaults(&run);
 	const char *spans_out = NULL;
 	struct trace_pipeline_opts topts = { 0 };
+	struct slo_objective slos[SLO_MAX];
+	int nslos = 0;
 	char err[512];
 	if (sampler_config_from_env(&topts.sampler, err, sizeof(err)))
 		cli_usage_error("attach", "%s", err);
@@ -300,6 +310,13 @@ int cmd_attach(int argc, char **argv)
 		case OPT_RAW_SQL:
 			topts.builder.raw_query = true;
 			break;
+		case OPT_SLO:
+			if (nslos == SLO_MAX)
+				cli_usage_error("attach", "--slo: at most %d objectives", SLO_MAX);
+			if (slo_objective_parse(arg, &slos[nslos++], err, sizeof(err)) ||
+			    slo_objectives_check_unique(slos, nslos, err, sizeof(err)))
+				cli_usage_error("attach", "--slo: %s", err);
+			break;
 		default:
 			for (size_t i = 0; i < sizeof(otlp_flags) / sizeof(otlp_flags[0]); i++)
 				if (otlp_flags[i].opt == opt &&
@@ -348,11 +365,19 @@ int cmd_attach(int argc, char **argv)
 		rc = GLIMPSE_EXIT_FAILURE;
 		goto out;
 	}
+	/* Before anything is recorded: latency thresholds become bucket bounds. */
+	if (nslos && !(a.slos = slo_tracker_new(a.reg, slos, nslos, err, sizeof(err)))) {
+		log_error("--slo: %s", err);
+		rc = GLIMPSE_EXIT_USAGE;
+		goto out;
+	}
 	failed = resource_for_pid(pid, &res);
 	if (failed || (failed = a.target = metrics_registry_add_target(a.reg, &res)) < 0) {
 		rc = preflight_target_error(pid, failed, "describe");
 		goto out;
 	}
+	if (slo_tracker_add_target(a.slos, a.target, res.service_name) < nslos)
+		log_warn("an --slo names a service other than %s: it judges nothing here", res.service_name);
 	if (!(a.drivers = db_driver_cache_new())) {
 		rc = GLIMPSE_EXIT_FAILURE;
 		goto out;
@@ -466,10 +491,12 @@ int cmd_attach(int argc, char **argv)
 			goto check_target;
 		if (a.traces)
 			trace_pipeline_tick(a.traces);
+		slo_tracker_sample(a.slos, clock_mono_ns());
 		if (run.live) {
-			char process[256];
+			char process[256], slo[512];
 			process_metrics_status_line(pm, a.target, process, sizeof(process));
-			struct live_view_status st = { a.active_requests, a.events_dropped, process };
+			slo_tracker_status_line(a.slos, a.target, slo, sizeof(slo));
+			struct live_view_status st = { a.active_requests, a.events_dropped, process, slo };
 			live_view_update(view, &st);
 		}
 	check_target:
@@ -495,6 +522,8 @@ int cmd_attach(int argc, char **argv)
 	}
 	a.tracer = NULL;
 	live_view_summary(view);
+	slo_tracker_sample(a.slos, clock_mono_ns());
+	slo_tracker_print_summary(a.slos, a.target, stdout);
 	log_event(LOG_INFO, "detached", "pid=%d", (int)pid);
 out:
 	prom_exporter_stop(exporter);
@@ -516,6 +545,7 @@ out:
 	db_driver_cache_free(a.drivers);
 	sock_capture_free(a.sock); /* after the exporters: its gauges read it */
 	process_metrics_free(pm);
+	slo_tracker_free(a.slos); /* after the exporters: its gauges read it */
 	metrics_registry_free(a.reg);
 	return rc;
 }

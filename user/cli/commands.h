@@ -8,5 +8,6 @@ int cmd_inspect(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
+int cmd_slo(int argc, char **argv);
 
 #endif

@@ -28,6 +28,7 @@ static const char usage[] =
 	"  watch      threads, memory, CPU, scheduler (and Go runtime) metrics of any process\n"
 	"  agent      node agent: finds services by selectors, instruments and exports them\n"
 	"  inspect    what 'attach' would probe in a Go binary (version, offsets, return points)\n"
+	"  slo        Prometheus rules for service level objectives (burn-rate alerts)\n"
 	"\n"
 	"Run 'glimpse <command> --help' for a command's options. Needs root (or sudo).\n"
 	"  -h, --help       this help\n"
@@ -38,7 +39,7 @@ static const struct {
 	int (*run)(int argc, char **argv);
 } commands[] = {
 	{ "profile", cmd_profile }, { "attach", cmd_attach },	{ "watch", cmd_watch },
-	{ "agent", cmd_agent },	    { "inspect", cmd_inspect },
+	{ "agent", cmd_agent },	    { "inspect", cmd_inspect }, { "slo", cmd_slo },
 };
 
 int main(int argc, char **argv)

@@ -83,15 +83,18 @@ void live_view_update(struct live_view *lv, const struct live_view_status *st)
 	char now[16];
 	run_clock_text(now, sizeof(now));
 	const char *process = st->process && *st->process ? st->process : NULL;
+	const char *slo = st->slo && *st->slo ? st->slo : NULL;
 	if (lv->tty) {
-		fprintf(lv->out, "\033[H\033[2J%s  %s  active %lld  dropped %llu\n%s\n\n", lv->title, now,
+		fprintf(lv->out, "\033[H\033[2J%s  %s  active %lld  dropped %llu\n%s\n%s%s\n", lv->title, now,
 			(long long)st->active_requests, (unsigned long long)st->events_dropped,
-			process ? process : "");
+			process ? process : "", slo ? slo : "", slo ? "\n" : "");
 		fprintf(lv->out, TABLE_HEADER, "ROUTE", "METHOD", "RPS", "ERR%", "P50", "P95", "P99",
 			"TOTAL");
 	}
 	if (!lv->tty && process)
 		fprintf(lv->out, "%s process %s\n", now, process);
+	if (!lv->tty && slo)
+		fprintf(lv->out, "%s %s\n", now, slo);
 	for (size_t i = 0; i < snap.n; i++) {
 		const struct http_route_row *r = &snap.rows[i];
 		double rps = snap.interval_s > 0 ? r->interval_count / snap.interval_s : 0;

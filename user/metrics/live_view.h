@@ -16,6 +16,7 @@ struct live_view_status {
 	int64_t active_requests;
 	uint64_t events_dropped;
 	const char *process; /* process_metrics_status_line(), or NULL */
+	const char *slo;     /* slo_tracker_status_line(), or NULL */
 };
 
 struct live_view *live_view_new(struct metrics_registry *reg, int target, const char *title, FILE *out);

@@ -86,10 +86,11 @@ enum metric_type {
 	METRIC_HISTOGRAM
 };
 #define METRIC_MAX_BUCKETS 32
-#define METRIC_MAX_POINTS  8
+#define METRIC_MAX_POINTS  64
 
 struct metric_point {
-	const char *attr_name, *attr_value;	 /* one optional attribute (OTel name), NULL for none */
+	const char *attr_name, *attr_value;	 /* an optional attribute (OTel name), NULL for none */
+	const char *attr2_name, *attr2_value;	 /* and a second one */
 	double value;				 /* gauge, counter */
 	const double *bounds;			 /* histogram: nbounds explicit upper bounds, inclusive */
 	size_t nbounds;				 /* at most METRIC_MAX_BUCKETS */
@@ -158,6 +159,16 @@ struct metrics_visitor {
  * caller's value functions run without the registry lock, on the caller's thread.
  * 0, or -ENOMEM. */
 int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_visitor *v, void *ctx);
+
+/* What a service level objective counts (metrics/slo.h): a target's server requests since it
+ * was added, on one route (NULL: every request), how many failed (semconv: 5xx) and how many
+ * took at most the export histogram's bound bound_index (export_hist_bound_index; -1: none). */
+struct http_server_totals {
+	uint64_t requests, errors, within;
+};
+/* 0, or -ENOENT for a target that is not (or no longer) there. */
+int metrics_registry_server_totals(struct metrics_registry *reg, int target, const char *route,
+				   int bound_index, struct http_server_totals *out);
 
 /* The http.request.method value for a method: itself if well known, else "_OTHER". */
 const char *http_method_normalize(const char *method);

@@ -24,7 +24,7 @@ static void attr_int(struct metric_sample *s, const char *key, int64_t value)
 static void hist_sample(struct metric_sample *s, const struct export_hist *h)
 {
 	s->bounds = hist_export_bounds;
-	s->nbounds = HIST_EXPORT_BOUNDS;
+	s->nbounds = hist_export_nbounds;
 	s->counts = h->buckets;
 	s->count = h->count;
 	s->sum = (double)h->sum_ns / 1e9;
@@ -106,6 +106,8 @@ static void visit_gauge(const struct metrics_visitor *v, void *ctx, const struct
 		memset(s, 0, sizeof(*s));
 		if (p->attr_name && p->attr_value)
 			attr_str(s, p->attr_name, p->attr_value);
+		if (p->attr2_name && p->attr2_value)
+			attr_str(s, p->attr2_name, p->attr2_value);
 		s->value = p->value;
 		if (g->type == METRIC_HISTOGRAM) {
 			s->bounds = p->bounds;
