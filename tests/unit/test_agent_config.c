@@ -467,8 +467,9 @@ static void test_env(void **state)
 	/* keys are not substituted */
 	char err[512];
 	assert_int_equal(parse(c, "${HOST}: 1\n", err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "config.yaml:1:1: unknown key '${HOST}'; expected one of "
-				 "log_format, prometheus, otlp, traces, profiles, selectors, go_offsets, slos");
+	assert_string_equal(err,
+			    "config.yaml:1:1: unknown key '${HOST}'; expected one of "
+			    "log_format, prometheus, otlp, traces, profiles, selectors, go_offsets, slos");
 
 	/* NULL getenv_fn: the real environment */
 	setenv("GLIMPSE_TEST_ENDPOINT", "http://real:4318", 1);

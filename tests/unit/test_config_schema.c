@@ -141,7 +141,8 @@ static void build_case(const struct key_case *k, char *yaml, size_t size, struct
 		o->threshold_ms = 1000;
 		o->window_ms = SLO_DEFAULT_WINDOW;
 		base = (unsigned char *)o;
-		snprintf(yaml, size, "slos:\n  -%s%s%s\n    %s: %s\n", strcmp(key, "name") ? " name: s\n   " : "",
+		snprintf(yaml, size, "slos:\n  -%s%s%s\n    %s: %s\n",
+			 strcmp(key, "name") ? " name: s\n   " : "",
 			 strcmp(key, "objective") ? " objective: latency\n   " : "",
 			 strcmp(key, "threshold") ? " threshold: 1s" : "", key, k->yaml);
 	} else if (!strncmp(k->path, "go_offsets.", 11)) {

@@ -28,9 +28,10 @@ static void test_parse(void **state)
 	(void)state;
 	struct slo_objective o;
 	char err[256];
-	assert_int_equal(slo_objective_parse("objective=latency,target=99.9%,threshold=250ms,route=/users/{id}",
-					     &o, err, sizeof(err)),
-			 0);
+	assert_int_equal(
+		slo_objective_parse("objective=latency,target=99.9%,threshold=250ms,route=/users/{id}", &o,
+				    err, sizeof(err)),
+		0);
 	assert_string_equal(o.objective, "latency");
 	assert_true(o.target == 0.999); /* as written, not 0.99900000000000011 */
 	assert_int_equal(o.threshold_ms, 250);
@@ -87,14 +88,18 @@ static void test_extra_bounds(void **state)
 	int i = export_hist_bound_index(300 * MS);
 	assert_true(i > 0 && hist_export_bounds[i] == 0.3 && hist_export_bounds[i - 1] == 0.25 &&
 		    hist_export_bounds[i + 1] == 0.5);
-	assert_int_equal(export_hist_bucket(300 * MS), i);	  /* le is inclusive */
+	assert_int_equal(export_hist_bucket(300 * MS), i); /* le is inclusive */
 	assert_int_equal(export_hist_bucket(300 * MS + 1), i + 1);
 }
 
-static void record(struct metrics_registry *reg, int t, const char *route, unsigned status, uint64_t ns, int n)
+static void record(struct metrics_registry *reg, int t, const char *route, unsigned status, uint64_t ns,
+		   int n)
 {
-	struct http_record r = { .kind = HTTP_SERVER, .method = "GET", .status = (uint16_t)status,
-				 .route = route, .duration_ns = ns };
+	struct http_record r = { .kind = HTTP_SERVER,
+				 .method = "GET",
+				 .status = (uint16_t)status,
+				 .route = route,
+				 .duration_ns = ns };
 	for (int i = 0; i < n; i++)
 		metrics_registry_record(reg, t, &r);
 }
