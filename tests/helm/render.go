@@ -12,7 +12,8 @@
 // order by kind, skipping empty ones. A document that is not YAML is an error naming its
 // source. NOTES.txt is rendered only with --notes, and then alone.
 //
-// Only what the chart uses is supported: no subcharts, .Files, lookup, tpl or fromYaml. One
+// Only what the chart uses is supported: no subcharts, lookup, tpl or fromYaml; of .Files, Get
+// and Glob (one "*" level, as filepath.Glob matches). One
 // known difference: toYaml indents block sequences under their key ("key:\n  - a"), where
 // Helm's YAML library writes "key:\n- a"; both parse to the same data.
 //
@@ -76,6 +77,30 @@ func (a apiVersions) Has(v string) bool {
 		}
 	}
 	return false
+}
+
+// chartFiles is .Files: the chart's own files, by path relative to its directory.
+type chartFiles struct{ dir string }
+
+func (f chartFiles) Get(name string) string {
+	data, err := os.ReadFile(filepath.Join(f.dir, name))
+	if err != nil {
+		return ""
+	}
+	return string(data)
+}
+
+// Glob is path -> contents; ranging over it in a template visits the paths in sorted order.
+func (f chartFiles) Glob(pattern string) map[string][]byte {
+	out := map[string][]byte{}
+	paths, _ := filepath.Glob(filepath.Join(f.dir, pattern))
+	for _, p := range paths {
+		if data, err := os.ReadFile(p); err == nil {
+			rel, _ := filepath.Rel(f.dir, p)
+			out[rel] = data
+		}
+	}
+	return out
 }
 
 type capabilities struct {
@@ -269,6 +294,7 @@ func run() error {
 		"Values":  values,
 		"Chart":   meta,
 		"Release": release{Name: *name, Namespace: *namespace, Service: "Helm", Revision: 1, IsInstall: true},
+		"Files":   chartFiles{dir: dir},
 		"Capabilities": capabilities{
 			KubeVersion: kubeVersion{Version: "v1.30.0", Major: "1", Minor: "30"},
 			APIVersions: apiVersions{"v1", "apps/v1", "policy/v1", "rbac.authorization.k8s.io/v1"},

@@ -536,6 +536,8 @@ bool config_schema_is_set(const struct config_field *f, const void *obj)
 		return *(const bool *)p;
 	case CONFIG_INT:
 		return config_schema_int(p, f->size) != 0;
+	case CONFIG_DURATION:
+		return *(const uint32_t *)p != 0;
 	case CONFIG_PIDS:
 		return *(const int *)((const char *)obj + f->count_offset) > 0;
 	default:
