@@ -503,3 +503,50 @@ def test_non_go_process_measured_at_its_sockets(tmp_path):
             os.kill(worker, signal.SIGKILL)
         py.kill()
         py.wait()
+
+
+def test_slos_judged_per_service(tmp_path):
+    """The agent's slos: an objective naming a service judges only that service; one without a
+    service judges each. Ground truth: 3 of the 12 requests the test sends fail."""
+    port = free_port()
+    binary = own_copy(tmp_path, "httpsvc-1.26")
+    service = os.path.basename(binary)
+    cfg = config(tmp_path, port, GO_SELECTOR, extra=f"""slos:
+  - name: every
+    target: 0.99
+  - name: mine
+    service: {service}
+    objective: latency
+    threshold: 300ms
+    target: 0.9
+  - name: theirs
+    service: someone-else
+    target: 0.99
+""")
+    agent = Agent(tmp_path, cfg)
+    svc, addr = None, None
+    try:
+        svc = subprocess.Popen([binary], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        addr = svc.stdout.readline().split()[2]
+        assert wait_for(lambda: svc.pid in targets(port), timeout=15)
+        for _ in range(9):
+            assert get(addr, "/fast") == 200
+        for _ in range(3):
+            assert get(addr, "/status/500") == 500
+        want = {("every", "1h"): 3 / 12 / 0.01, ("mine", "1h"): 0.0}
+
+        def judged():
+            s = scrape(port)
+            return all(abs(metric_value(s, "glimpse_slo_burn_rate", slo=k, window=w) - v) < 1e-9
+                       for (k, w), v in want.items()) and \
+                metric_value(s, "http_server_request_duration_seconds_count") == 12
+        assert wait_for(judged, timeout=10), scrape(port)
+        s = scrape(port)
+        slos = {l["slo"] for n, l, v in s if n == "glimpse_slo_target_ratio"}
+        assert slos == {"every", "mine"}  # not "theirs"
+        assert metric_value(s, "http_server_request_duration_seconds_bucket", le="0.3") == 12
+    finally:
+        if svc:
+            svc.kill()
+            svc.wait()
+        assert agent.stop() == 0
