@@ -27,6 +27,16 @@ def write_rules(tmp_path, *args):
     return path
 
 
+def promtool_test(tmp_path, rules, input_series, **checks):
+    """promtool test rules over series sampled every minute; checks: alert_rule_test or
+    promql_expr_test."""
+    test = {"rule_files": [str(rules)], "evaluation_interval": "1m",
+            "tests": [{"interval": "1m", "input_series": input_series, **checks}]}
+    (tmp_path / "test.yml").write_text(yaml.safe_dump(test))
+    r = subprocess.run(["promtool", "test", "rules", str(tmp_path / "test.yml")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 def bad_share(bad, total, minute, window):
     """The recording rule's value at a minute, as Prometheus 2.x computes it on counters sampled
     every minute from minute 0: the range [t - window, t] holds both ends, the samples sit on
@@ -89,23 +99,12 @@ def test_rules_fire_at_the_computed_minute(tmp_path, name, good_per_min, bad_per
             {"eval_time": f"{fire}m", "alertname": alertname,
              "exp_alerts": [{"exp_labels": labels, "exp_annotations": rendered}]},
         ]
-    test = {
-        "rule_files": [str(rules)],
-        "evaluation_interval": "1m",
-        "tests": [{
-            "interval": "1m",
-            "input_series": [
-                {"series": f'{DURATION}_count{{{sel},http_response_status_code="200"}}',
-                 "values": " ".join(str(v) for v in good)},
-                {"series": f'{DURATION}_count{{{sel},http_response_status_code="503"}}',
-                 "values": " ".join(str(v) for v in bad)},
-            ],
-            "alert_rule_test": alert_tests,
-        }],
-    }
-    (tmp_path / "test.yml").write_text(yaml.safe_dump(test))
-    r = subprocess.run(["promtool", "test", "rules", str(tmp_path / "test.yml")], capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
+    promtool_test(tmp_path, rules, [
+        {"series": f'{DURATION}_count{{{sel},http_response_status_code="200"}}',
+         "values": " ".join(str(v) for v in good)},
+        {"series": f'{DURATION}_count{{{sel},http_response_status_code="503"}}',
+         "values": " ".join(str(v) for v in bad)},
+    ], alert_rule_test=alert_tests)
 
 
 def test_latency_rules_count_slow_requests(tmp_path):
@@ -114,27 +113,16 @@ def test_latency_rules_count_slow_requests(tmp_path):
     rules = write_rules(tmp_path, "--slo", "objective=latency,target=99%,threshold=300ms,name=lat",
                         "--service", "shop")
     sel = 'job="shop",instance="h:1",http_request_method="GET",http_route="/a",http_response_status_code="200"'
-    test = {
-        "rule_files": [str(rules)],
-        "evaluation_interval": "1m",
-        "tests": [{
-            "interval": "1m",
-            "input_series": [
-                {"series": f'{DURATION}_count{{{sel}}}', "values": "0+10x60"},
-                {"series": f'{DURATION}_bucket{{{sel},le="0.3"}}', "values": "0+7x60"},
-                {"series": f'{DURATION}_bucket{{{sel},le="+Inf"}}', "values": "0+10x60"},
-            ],
-            "promql_expr_test": [{
-                # In thousandths: 0.3 itself comes out of the division as 0.29999999999999993.
-                "expr": 'round(glimpse:slo_bad:ratio_rate30m{slo="lat"} * 1000)',
-                "eval_time": "60m",
-                "exp_samples": [{"labels": '{job="shop",slo="lat"}', "value": 300}],
-            }],
-        }],
-    }
-    (tmp_path / "test.yml").write_text(yaml.safe_dump(test))
-    r = subprocess.run(["promtool", "test", "rules", str(tmp_path / "test.yml")], capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
+    promtool_test(tmp_path, rules, [
+        {"series": f'{DURATION}_count{{{sel}}}', "values": "0+10x60"},
+        {"series": f'{DURATION}_bucket{{{sel},le="0.3"}}', "values": "0+7x60"},
+        {"series": f'{DURATION}_bucket{{{sel},le="+Inf"}}', "values": "0+10x60"},
+    ], promql_expr_test=[{
+        # In thousandths: 0.3 itself comes out of the division as 0.29999999999999993.
+        "expr": 'round(glimpse:slo_bad:ratio_rate30m{slo="lat"} * 1000)',
+        "eval_time": "60m",
+        "exp_samples": [{"labels": '{job="shop",slo="lat"}', "value": 300}],
+    }])
 
 
 def test_rules_from_agent_config_equal_flags(tmp_path):

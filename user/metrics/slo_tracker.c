@@ -110,20 +110,25 @@ static void judge(struct judged *j, const struct sample *now)
 	}
 }
 
+/* Reads the counts, keeps them where a window needs them, judges. false: the target is gone. */
+static bool observe(struct slo_tracker *tr, struct judged *j, uint64_t now_ns)
+{
+	struct sample now;
+	if (!read_now(tr, j, now_ns, &now))
+		return false;
+	for (int r = 0; r < RINGS; r++)
+		ring_push(&j->rings[r], &now);
+	judge(j, &now);
+	return true;
+}
+
 void slo_tracker_sample(struct slo_tracker *tr, uint64_t now_ns)
 {
 	if (!tr)
 		return;
 	pthread_mutex_lock(&tr->lock);
-	for (size_t i = 0; i < tr->n; i++) {
-		struct judged *j = &tr->judged[i];
-		struct sample now;
-		if (!read_now(tr, j, now_ns, &now))
-			continue;
-		for (int r = 0; r < RINGS; r++)
-			ring_push(&j->rings[r], &now);
-		judge(j, &now);
-	}
+	for (size_t i = 0; i < tr->n; i++)
+		observe(tr, &tr->judged[i], now_ns);
 	pthread_mutex_unlock(&tr->lock);
 }
 
@@ -156,12 +161,8 @@ int slo_tracker_add_target(struct slo_tracker *tr, int target, const char *servi
 		for (int w = 0; w < SLO_RATE_WINDOWS; w++)
 			ring_init(&j->rings[w], (uint64_t)slo_rate_windows[w].seconds * 1000000000ull);
 		ring_init(&j->rings[BUDGET_RING], (uint64_t)o->window_ms * 1000000ull);
-		struct sample now;
-		if (!read_now(tr, j, now_ns, &now))
+		if (!observe(tr, j, now_ns))
 			continue;
-		for (int r = 0; r < RINGS; r++)
-			ring_push(&j->rings[r], &now);
-		judge(j, &now);
 		tr->n++;
 		added++;
 	}
