@@ -263,11 +263,18 @@ static void dwarf_line(struct elf_module *m, uint64_t addr, struct elf_symbol *o
 
 void elf_module_symbolize(struct elf_module *m, uint64_t vaddr, struct elf_symbol *out)
 {
-	memset(out, 0, sizeof(*out));
+	out->func = out->file = NULL;
+	out->line = out->ninlined = 0;
 	if (m->go) {
-		struct go_func fn;
-		if (gopclntab_lookup(m->go, vaddr, &fn, &out->file, &out->line) == 0)
-			out->func = fn.name;
+		struct go_frame frames[ELF_MAX_INLINED + 1];
+		size_t n = gopclntab_frames(m->go, vaddr, frames, ELF_MAX_INLINED + 1);
+		if (n == 0)
+			return;
+		out->func = frames[n - 1].func;
+		out->file = frames[n - 1].file;
+		out->line = frames[n - 1].line;
+		out->ninlined = (uint32_t)(n - 1);
+		memcpy(out->inlined, frames, (n - 1) * sizeof(*frames));
 		return;
 	}
 	const struct symbol *s = find_symbol(m, vaddr);

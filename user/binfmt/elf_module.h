@@ -9,13 +9,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "binfmt/gobinary.h"
+
 struct elf_module;
-struct gopclntab;
+
+#define ELF_MAX_INLINED 15
 
 struct elf_symbol {
 	const char *func; /* NULL if no symbol covers the address */
 	const char *file; /* NULL without DWARF/pclntab */
 	uint32_t line;
+	/* Go: the functions inlined at the address, innermost first; func, file and line are then
+	 * the physical function's, at the line of its outermost inlined call. */
+	uint32_t ninlined;
+	struct go_frame inlined[ELF_MAX_INLINED];
 };
 
 /* Opens path (e.g. /proc/PID/map_files/A-B); NULL with errno set on failure: EISDIR or ENODEV

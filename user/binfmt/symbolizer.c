@@ -253,7 +253,9 @@ int symbolizer_go_sp_delta(const struct symbolizer *s, pid_t pid, uint64_t addr,
 void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return_address,
 		     struct sym_frame *out)
 {
-	memset(out, 0, sizeof(*out));
+	out->func = out->file = NULL;
+	out->line = out->ninlined = 0;
+	out->mapping = NULL;
 	struct mapping *m = find_mapping(s, pid, addr);
 	if (!m)
 		return;
@@ -268,6 +270,9 @@ void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return
 	out->func = sym.func;
 	out->file = sym.file;
 	out->line = sym.line;
+	_Static_assert(SYM_MAX_INLINED == ELF_MAX_INLINED, "one inline depth limit");
+	out->ninlined = sym.ninlined;
+	memcpy(out->inlined, sym.inlined, sym.ninlined * sizeof(*sym.inlined));
 }
 
 int symbolizer_nmappings(const struct symbolizer *s)

@@ -395,6 +395,18 @@ static bool tracing_frame(const char *name)
 	return false;
 }
 
+/* The inlined calls of a symbolized frame, copied for the profile; NULL if none (or no memory:
+ * the frame then stands for its physical function alone). */
+static const struct prof_inline *own_inlined(struct stack_profile *sp, const struct sym_frame *f)
+{
+	struct prof_inline *in = f->ninlined ? calloc(f->ninlined, sizeof(*in)) : NULL;
+	if (!in || !own(sp, (char *)in))
+		return NULL;
+	for (uint32_t i = 0; i < f->ninlined; i++)
+		in[i] = (struct prof_inline){ f->inlined[i].func, f->inlined[i].file, f->inlined[i].line };
+	return in;
+}
+
 /* Turns one counts entry into a sample (kernel frames, then user frames, leaf first). */
 static int add_sample(struct stack_profile *sp, const struct raw_entry *r, const struct kernel_names *kn,
 		      int *index_of, int *kernel_mapping)
@@ -438,12 +450,15 @@ static int add_sample(struct stack_profile *sp, const struct raw_entry *r, const
 	for (int j = 0; j < r->nuser; j++) {
 		struct sym_frame f;
 		symbolizer_user(sp->syms, pid, r->user[j], j > 0, &f);
+		const struct prof_inline *inlined = own_inlined(sp, &f);
 		ps->frames[ps->nframes++] = (struct prof_frame){
 			.func = f.func,
 			.file = f.file,
 			.line = f.line,
 			.addr = r->user[j],
 			.mapping = prof_mapping_index(sp, index_of, f.mapping),
+			.ninlined = inlined ? f.ninlined : 0,
+			.inlined = inlined,
 		};
 		if (f.mapping) {
 			callee = outermost;
