@@ -37,12 +37,13 @@ def assert_shares(path, truth):
         assert abs(got - want) <= TOLERANCE_PP, f"{func}: {got}% vs truth {want}% (all: {shares})"
 
 
-def raw_locations(path):
+def raw_locations(path, leaves_only=True):
     """Leaf locations {address: ([(function, file, line), ...], mapping_id)} and mappings
     {id: (start, offset, file)} from pprof -raw. A location's lines are its source frames,
     innermost first: functions inlined at the address, then the one they were inlined into.
-    Only leaves: a caller's location holds a return address, whose line is that of the call
-    (looked up at address - 1)."""
+    Only leaves unless leaves_only is False: a caller's location holds a return address, whose
+    line is that of the call (looked up at address - 1); all locations are then keyed by
+    (address, is_leaf)."""
     text = pprof("-raw", str(path))
     locs, maps, leaf_ids = {}, {}, set()
     section, current = None, None
@@ -59,9 +60,11 @@ def raw_locations(path):
             more = re.match(r"\s+(\S+) (\S*):(\d+) s=", line)
             if m:
                 current = None
-                if int(m.group(1)) in leaf_ids:
+                leaf = int(m.group(1)) in leaf_ids
+                if leaf or not leaves_only:
                     current = [(m.group(4), m.group(5), int(m.group(6)))]
-                    locs[int(m.group(2), 16)] = (current, int(m.group(3)))
+                    addr = int(m.group(2), 16)
+                    locs[addr if leaves_only else (addr, leaf)] = (current, int(m.group(3)))
             elif more and current is not None:
                 current.append((more.group(1), more.group(2), int(more.group(3))))
         elif section == "Mappings":
@@ -190,6 +193,57 @@ def test_inlined_functions_match_go_own_profile(binary, tmp_path, start_app):
             assert lines[1][2] == source_line("tests/apps/goburner/main.go", r"return inlC\(")
     traces = pprof("-traces", str(path))
     assert "main.inlC (inline)" in traces or "main.inlC" in traces
+
+
+LIBC = "/usr/lib/x86_64-linux-gnu/libc.so.6"
+
+
+def build_id(binary):
+    m = re.search(r"Build ID: ([0-9a-f]+)", subprocess.run(["readelf", "-n", binary], capture_output=True,
+                                                              text=True, check=True).stdout)
+    return m.group(1)
+
+
+def function_symbols(binary):
+    """[(start, end, name)] of the sized function symbols in a file's .symtab (`nm`)."""
+    out = subprocess.run(["nm", "--defined-only", "-S", binary], capture_output=True, text=True, check=True)
+    syms = []
+    for line in out.stdout.splitlines():
+        f = line.split()
+        if len(f) == 4 and f[2] in "TtWi":
+            syms.append((int(f[0], 16), int(f[0], 16) + int(f[1], 16), f[3]))
+    return syms
+
+
+def test_libc_frames_named_from_its_debug_file(tmp_path, start_app):
+    """Debian's libc has only .dynsym; libc6-dbg installs its .symtab and DWARF apart, under
+    /usr/lib/debug/.build-id/. Every libc frame of a C program's read loop must be named from
+    it: the name one of the debug file's symbols covering the address (`nm`), the file:line
+    that of `llvm-addr2line` on the debug file; none left as [libc.so.6+0x...]."""
+    debug = f"/usr/lib/debug/.build-id/{build_id(LIBC)[:2]}/{build_id(LIBC)[2:]}.debug"
+    assert os.path.exists(debug), f"{debug} missing: install libc6-dbg (make deps)"
+    app = start_app("cburner", "--syscalls")
+    path, _ = profile(tmp_path, app.pid, "-U", seconds="2")
+    locs, maps = raw_locations(path, leaves_only=False)
+    syms = function_symbols(debug)
+    checked = set()
+    for (addr, leaf), (lines, mid) in locs.items():
+        start, offset, binary = maps[mid]
+        if os.path.basename(binary) != "libc.so.6":
+            continue
+        func, file, line = lines[0]
+        assert not func.startswith("[libc.so.6+"), f"unnamed libc frame at {addr:#x}"
+        vaddr = addr - start + offset - (0 if leaf else 1)  # libc's text: file offset = address
+        names = {n for lo, hi, n in syms if lo <= vaddr < hi}
+        assert func in names, f"{func} at {vaddr:#x}: the debug file has {names}"
+        # LLVM's: binutils' addr2line (2.40) names the compile unit's file for lines from headers.
+        out = subprocess.run(["llvm-addr2line", "-e", debug, hex(vaddr)], capture_output=True, text=True,
+                             check=True).stdout.split()[0]
+        want_file, want_line = out.rsplit(":", 1)
+        assert (os.path.basename(file), line) == (os.path.basename(want_file), int(want_line)), (func, out)
+        checked.add(func)
+    assert "__libc_start_call_main" in checked  # a local symbol: only the debug file has it
+    assert "__read" in checked or "read" in checked
 
 
 def test_kernel_frames_for_syscall_workload(tmp_path, start_app):

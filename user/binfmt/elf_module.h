@@ -30,6 +30,10 @@ struct elf_symbol {
  * for a file that is not ELF. */
 struct elf_module *elf_module_open(const char *path);
 void elf_module_close(struct elf_module *m);
+/* Not Go, and no .symtab or no DWARF of its own: reads them from its separate debug file
+ * (debug_file.h) under root (the target's root directory), path being the object's path as the
+ * target sees it. 0, or -ENOENT (not needed, none found). */
+int elf_module_load_debug_file(struct elf_module *m, const char *root, const char *path);
 
 const char *elf_module_build_id(const struct elf_module *m); /* hex or NULL */
 bool elf_module_is_go(const struct elf_module *m);

@@ -121,6 +121,9 @@ static struct module *get_module(struct symbolizer *s, pid_t pid, const struct p
 	}
 	if (!mod->elf)
 		log_debug("cannot open %s of pid %d: %s", m->path, pid, strerror(errno));
+	else if (elf_module_load_debug_file(mod->elf, proc_path(path, sizeof(path), pid, "/root"), m->path) ==
+		 0)
+		log_debug("symbols of %s from its separate debug file", m->path);
 	s->modules[s->nmodules++] = mod;
 	return mod;
 }
