@@ -220,6 +220,48 @@ static void test_stripped_same_frames(void **state)
 	}
 }
 
+/* cgo programs linked externally (sqlmin: SQLite in C) put C data at the start of .rodata and
+ * keep the runtime's moduledata behind relocations: the trees load there too, and stripping
+ * changes no frame of any function. */
+static void test_cgo_linked(void **state)
+{
+	(void)state;
+	if (!apps_dir())
+		skip();
+	static const char *const cgo_versions[] = { "1.23", "1.26" };
+	for (size_t v = 0; v < 2; v++) {
+		char name[64], sname[80];
+		snprintf(name, sizeof(name), "sqlmin-%s", cgo_versions[v]);
+		snprintf(sname, sizeof(sname), "%s-stripped", name);
+		struct bin b, s;
+		bin_open(&b, name);
+		bin_open(&s, sname);
+		assert_true(gopclntab_has_inline(b.t));
+		assert_true(gopclntab_has_inline(s.t));
+		assert_int_equal(gopclntab_nfuncs(b.t), gopclntab_nfuncs(s.t));
+		size_t inlined = 0;
+		for (size_t i = 0; i < gopclntab_nfuncs(b.t); i++) {
+			struct go_func fb, fs;
+			assert_int_equal(gopclntab_func(b.t, i, &fb), 0);
+			assert_int_equal(gopclntab_func(s.t, i, &fs), 0);
+			assert_string_equal(fb.name, fs.name);
+			for (uint64_t off = 0; off < fb.end - fb.entry; off += 3) {
+				struct go_frame x[MAXF], y[MAXF];
+				size_t n = gopclntab_frames(b.t, fb.entry + off, x, MAXF);
+				assert_int_equal(gopclntab_frames(s.t, fs.entry + off, y, MAXF), n);
+				inlined += n > 1;
+				for (size_t k = 0; k < n; k++) {
+					assert_string_equal(x[k].func, y[k].func);
+					assert_int_equal(x[k].line, y[k].line);
+				}
+			}
+		}
+		assert_true(inlined > 1000);
+		gopclntab_close(b.t);
+		gopclntab_close(s.t);
+	}
+}
+
 /* Bytes that are not go:func.* are refused whole, and the table keeps working without them;
  * a pc in no function gives no frame; max bounds the answer and keeps the physical function. */
 static void test_bad_funcdata_and_limits(void **state)
@@ -263,6 +305,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inlined_frames_every_build),
 		cmocka_unit_test(test_stripped_same_frames),
+		cmocka_unit_test(test_cgo_linked),
 		cmocka_unit_test(test_bad_funcdata_and_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -195,8 +195,9 @@ static int go_minor(Elf *elf)
 
 /* Hands the go:func.* data to the table: from moduledata.gofunc to the end of the allocated
  * section holding it (.rodata; .gopclntab since Go 1.26). moduledata.rodata, just before it,
- * must be where an allocated section starts: a check that the layout guessed from the Go
- * version is the one in the file. */
+ * must point into a read-only allocated section too (.rodata, where external linking puts C
+ * data first), below gofunc: a check that the layout guessed from the Go version is the one
+ * in the file; gopclntab_set_funcdata then checks every record. */
 static void load_funcdata(struct gopclntab *t, Elf *elf, const struct moduledata *md)
 {
 	size_t at = moduledata_gofunc(go_minor(elf));
@@ -209,9 +210,9 @@ static void load_funcdata(struct gopclntab *t, Elf *elf, const struct moduledata
 	for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
 		GElf_Shdr sh;
 		size_t n;
-		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC))
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_flags & (SHF_ALLOC | SHF_WRITE)) != SHF_ALLOC)
 			continue;
-		rodata_ok |= sh.sh_addr == rodata;
+		rodata_ok |= rodata >= sh.sh_addr && rodata - sh.sh_addr < sh.sh_size;
 		if (gofunc < sh.sh_addr || gofunc - sh.sh_addr >= sh.sh_size)
 			continue;
 		const uint8_t *d = section_bytes(scn, &sh, &n);
