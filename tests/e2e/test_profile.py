@@ -153,32 +153,63 @@ def test_callers_of_frameless_leaf_match_go_own_profile(binary, tmp_path, start_
     assert of_workload(theirs, "main.alpha")[1] > 50  # the truth itself: 6 of every 10 units
 
 
+def worker_shares(path):
+    """{function: (flat %, cumulative %)} over the samples in main.worker, from `pprof -raw`:
+    every Line of a Location is a frame (innermost first), flat goes to the innermost frame of
+    the first location. runtime.asyncPreempt, which Go's own profiler provokes and which can
+    hold a quarter of its samples on a busy machine, is skipped: its time is the interrupted
+    function's (the location under it)."""
+    lines, samples, section = {}, [], None
+    current = None
+    for line in pprof("-raw", str(path)).splitlines():
+        if line in ("Locations", "Mappings", "Samples:"):
+            section = line
+            continue
+        if section == "Samples:":
+            m = re.match(r"\s+(\d+)\s+\d+: ([\d ]+)$", line)
+            if m:
+                samples.append((int(m.group(1)), [int(x) for x in m.group(2).split()]))
+        elif section == "Locations":
+            m = re.match(r"\s*(\d+): 0x[0-9a-f]+ M=\d+ (\S+) ", line)
+            more = re.match(r"\s+(\S+) \S*:\d+ s=", line)
+            if m:
+                current = lines[int(m.group(1))] = [m.group(2)]
+            elif more and current is not None:
+                current.append(more.group(1))
+    flat, cum, total = {}, {}, 0
+    for count, ids in samples:
+        frames = [f for i in ids for f in lines[i] if f != "runtime.asyncPreempt"]
+        if "main.worker" not in frames:
+            continue
+        total += count
+        flat[frames[0]] = flat.get(frames[0], 0) + count
+        for f in set(frames):
+            cum[f] = cum.get(f, 0) + count
+    return {f: (100 * flat.get(f, 0) / total, 100 * c / total) for f, c in cum.items()}
+
+
 @pytest.mark.parametrize("binary", ["goburner-1.19", "goburner-1.27-stripped"])
-def test_inlined_functions_match_go_own_profile(binary, tmp_path, start_app):
+def test_inlined_functions_match_go_own_profile(binary, tmp_path, start_app, monkeypatch):
     """inlA, inlB (with inlC inlined into it) and inlD are inlined into worker (6:1.5:1.5:1 of
     the work; `go build -gcflags=-m`). Go's own profile shows them as frames: so must glimpse,
     from the pclntab's inline trees (Go 1.19's layout and 1.27's, one stripped). Ground truth:
-    the program's own runtime/pprof profile of the same run for the shares, `go tool addr2line`
-    for the innermost lines."""
+    the program's own runtime/pprof profile of the same run for the shares (of the worker's
+    samples, flat and cumulative), `go tool addr2line` for the innermost lines."""
     own = tmp_path / "own.pb.gz"
-    app = start_app(binary, "-inline", "-t", "10", "-cpuprofile", str(own))
-    path, _ = profile(tmp_path, app.pid, "-F", "999", seconds="9")
+    # Go's own profile is the truth: without async preemption, whose signal handler and
+    # runtime.asyncPreempt take a fifth of its samples here on a busy machine and blur the
+    # shares by 2-3 points (glimpse's are the same either way).
+    monkeypatch.setenv("GODEBUG", "asyncpreemptoff=1")
+    app = start_app(binary, "-inline", "-j", "2", "-t", "10", "-cpuprofile", str(own))
+    path, _ = profile(tmp_path, app.pid, "-F", "999", "-U", seconds="9")  # Go's has no kernel frames
     assert app.proc.wait(timeout=30) == 0
-    theirs, ours = pprof_shares(str(own)), pprof_shares(str(path))
-
-    def of_workload(shares, func):
-        """(flat, cumulative) as shares of the worker's time (see the leaf test above)."""
-        flat, cum = shares.get(func, (0.0, 0.0))
-        total = shares["main.worker"][1]
-        return 100 * flat / total, 100 * cum / total
-
-    # pprof marks every line but a location's last "(inline)", in Go's profile and in ours.
-    for func in ("main.inlA (inline)", "main.inlB (inline)", "main.inlC (inline)", "main.inlD (inline)"):
-        got, want = of_workload(ours, func), of_workload(theirs, func)
+    theirs, ours = worker_shares(own), worker_shares(path)
+    for func in ("main.inlA", "main.inlB", "main.inlC", "main.inlD"):
+        got, want = ours.get(func, (0.0, 0.0)), theirs.get(func, (0.0, 0.0))
         assert want[1] >= 5.0  # the truth itself: every one of them is worth comparing
         assert abs(got[1] - want[1]) <= 3.0, f"{func} cumulative: glimpse {got}, Go {want}\n{ours}\n{theirs}"
         assert abs(got[0] - want[0]) <= 3.0, f"{func} flat: glimpse {got}, Go {want}\n{ours}\n{theirs}"
-    assert ours["main.worker"][0] < 3.0  # no longer holds its inlined callees' time
+    assert ours.get("main.worker", (0.0, 0.0))[0] < 3.0  # no longer holds its inlined callees' time
 
     # Every leaf in the worker: its lines are the inlined frames, innermost first, then worker;
     # go tool addr2line names worker and the innermost position.
