@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Go pclntab and buildinfo reader. Layouts follow Go's runtime/symtab.go (pcHeader, functab,
- * _func) and debug/buildinfo; see gobinary.h for the contract. Untrusted input: everything
- * read from the section is checked against the section size once, in gopclntab_open, so the
- * lookup path only does the checks that depend on the pc. */
+/* Go pclntab reader: functions, pc-value tables and inline trees. Layouts follow Go's
+ * runtime/symtab.go and symtabinl.go (pcHeader, functab, _func, inlinedCall) for each release;
+ * see gobinary.h for the contract (gobinary_elf.c finds the table in a file). Untrusted input:
+ * everything read from the section is checked against the section size once, in
+ * gopclntab_open (the inline trees in gopclntab_set_funcdata), so the lookup path only does
+ * the checks that depend on the pc. */
 #include "binfmt/gobinary.h"
 #include "binfmt/gobinary_bytes.h"
 
