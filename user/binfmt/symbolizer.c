@@ -119,11 +119,18 @@ static struct module *get_module(struct symbolizer *s, pid_t pid, const struct p
 		proc_path(path, sizeof(path), pid, "/root%s", m->path);
 		mod->elf = elf_module_open(path);
 	}
-	if (!mod->elf)
+	if (!mod->elf) {
 		log_debug("cannot open %s of pid %d: %s", m->path, pid, strerror(errno));
-	else if (elf_module_load_debug_file(mod->elf, proc_path(path, sizeof(path), pid, "/root"), m->path) ==
-		 0)
+	} else if (!elf_module_load_debug_file(mod->elf, proc_path(path, sizeof(path), pid, "/root"),
+					       m->path)) {
 		log_debug("symbols of %s from its separate debug file", m->path);
+	} else if (elf_module_is_go(mod->elf) && !gopclntab_has_inline(elf_module_gopclntab(mod->elf))) {
+		const char *v = elf_module_go_version(mod->elf);
+		log_warn(
+			"%s (%s): no inline trees read (Go before 1.18, a layout not known, or built without "
+			"inlining): time in inlined functions counts as their callers'",
+			m->path, v ? v : "Go version unknown");
+	}
 	s->modules[s->nmodules++] = mod;
 	return mod;
 }
