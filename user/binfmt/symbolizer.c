@@ -124,12 +124,6 @@ static struct module *get_module(struct symbolizer *s, pid_t pid, const struct p
 	} else if (!elf_module_load_debug_file(mod->elf, proc_path(path, sizeof(path), pid, "/root"),
 					       m->path)) {
 		log_debug("symbols of %s from its separate debug file", m->path);
-	} else if (elf_module_is_go(mod->elf) && !gopclntab_has_inline(elf_module_gopclntab(mod->elf))) {
-		const char *v = elf_module_go_version(mod->elf);
-		log_warn(
-			"%s (%s): no inline trees read (Go before 1.18, a layout not known, or built without "
-			"inlining): time in inlined functions counts as their callers'",
-			m->path, v ? v : "Go version unknown");
 	}
 	s->modules[s->nmodules++] = mod;
 	return mod;
@@ -161,6 +155,8 @@ static struct mapping *get_mapping(struct symbolizer *s, pid_t pid, const struct
 		map->pub.has_functions = elf_module_has_symbols(e);
 		map->pub.has_lines = elf_module_has_lines(e);
 		map->pub.is_go = elf_module_is_go(e);
+		map->pub.go_inline = gopclntab_has_inline(elf_module_gopclntab(e));
+		map->pub.go_version = elf_module_go_version(e);
 	}
 	s->mappings[s->nmappings++] = map;
 	return map;

@@ -18,8 +18,10 @@ struct sym_mapping {
 	const char *path;     /* as the target sees it */
 	const char *build_id; /* hex or NULL */
 	bool has_functions, has_lines, is_go;
-	bool is_executable; /* the process's own executable (/proc/PID/exe), not a library */
-	int index;	    /* stable index among all mappings the symbolizer has seen, from 0 */
+	bool go_inline;		/* Go, with its inline trees read (gopclntab_frames expands calls) */
+	const char *go_version; /* "go1.23.5" or NULL */
+	bool is_executable;	/* the process's own executable (/proc/PID/exe), not a library */
+	int index;		/* stable index among all mappings the symbolizer has seen, from 0 */
 };
 
 #define SYM_MAX_INLINED 15
