@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness for user/binfmt/gobinary.c, which parses bytes from whatever binary a profiled
  * process runs. Two targets from this file (see tests/fuzz/Makefile):
- *   default       input = raw .gopclntab section: gopclntab_open + every query on the result;
+ *   default       input = raw .gopclntab section: gopclntab_open + every query on the result,
+ *                 with the input itself as go:func.* data too (inline trees);
  *   -DFUZZ_ELF    input = an ELF file: gopclntab_from_elf (section lookup, symbol and scan
  *                 fallbacks) and go_buildinfo_version, through libelf's elf_memory.
  * Built with -DGOBINARY_SEEDGEN instead, it is a plain program writing small synthetic tables
@@ -36,6 +37,13 @@ static void exercise(struct gopclntab *t, const uint8_t *data, size_t size)
 					sink += strlen(file);
 				if (fn2.entry > pcs[k] || fn2.end <= pcs[k])
 					abort(); /* lookup returned a function not covering pc */
+				struct go_frame frames[4];
+				size_t nf = gopclntab_frames(t, pcs[k], frames, 4);
+				if (nf == 0 || nf > 4 || strcmp(frames[nf - 1].func, fn2.name))
+					abort(); /* the physical function comes last */
+				for (size_t f = 0; f < nf; f++)
+					sink += strlen(frames[f].func) +
+						(frames[f].file ? strlen(frames[f].file) : 0);
 			}
 		}
 		if (i < 8 && gopclntab_find(t, fn.name, &fn2) != 0)
@@ -88,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct gopclntab *t = gopclntab_open(data, size, 0x4c0000, 0x401000);
 	if (t) {
+		gopclntab_set_funcdata(t, data, size);
 		exercise(t, data, size);
 		gopclntab_close(t);
 	}

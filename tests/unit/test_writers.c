@@ -39,33 +39,33 @@ static struct prof_mapping mappings[] = {
 	  .has_functions = true },
 };
 
-#define MAIN                                            \
-	{                                               \
-		"main", "app.c", 10, 0x401000, 0, false \
+#define MAIN                                                     \
+	{                                                        \
+		"main", "app.c", 10, 0x401000, 0, false, 0, NULL \
 	}
-#define FOO                                            \
-	{                                              \
-		"foo", "app.c", 20, 0x401100, 0, false \
+#define FOO                                                     \
+	{                                                       \
+		"foo", "app.c", 20, 0x401100, 0, false, 0, NULL \
 	}
 /* fib recursing: the leaf is executing, the callers share one return address */
-#define FIB_LEAF                                       \
-	{                                              \
-		"fib", "app.c", 30, 0x401200, 0, false \
+#define FIB_LEAF                                                \
+	{                                                       \
+		"fib", "app.c", 30, 0x401200, 0, false, 0, NULL \
 	}
-#define FIB_CALL                                       \
-	{                                              \
-		"fib", "app.c", 31, 0x401210, 0, false \
+#define FIB_CALL                                                \
+	{                                                       \
+		"fib", "app.c", 31, 0x401210, 0, false, 0, NULL \
 	}
 
 static struct prof_frame fib_stack[] = { FIB_LEAF, FIB_CALL, FIB_CALL, FOO, MAIN };
 static struct prof_frame kernel_stack[] = {
-	{ "do_syscall_64", NULL, 0, 0xffffffff81001000, -1, true }, /* kernel without mapping */
-	{ "entry_SYSCALL_64", NULL, 0, 0xffffffff81002000, 2, true },
-	{ NULL, NULL, 0, 0x7f0000001234, 1, false }, /* unsymbolized libc frame */
-	{ WEIRD, "app.c", 40, 0x401300, 0, false },
+	{ "do_syscall_64", NULL, 0, 0xffffffff81001000, -1, true, 0, NULL }, /* kernel without mapping */
+	{ "entry_SYSCALL_64", NULL, 0, 0xffffffff81002000, 2, true, 0, NULL },
+	{ NULL, NULL, 0, 0x7f0000001234, 1, false, 0, NULL }, /* unsymbolized libc frame */
+	{ WEIRD, "app.c", 40, 0x401300, 0, false, 0, NULL },
 	MAIN,
 };
-static struct prof_frame unknown_stack[] = { { NULL, NULL, 0, 0xdead, -1, false }, MAIN };
+static struct prof_frame unknown_stack[] = { { NULL, NULL, 0, 0xdead, -1, false, 0, NULL }, MAIN };
 static struct prof_frame foo_stack[] = { FOO, MAIN };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -270,8 +270,8 @@ static void test_pprof_encode(void **state)
 static void test_pprof_offcpu_and_synthesized_kernel_mapping(void **state)
 {
 	struct prof_frame frames[] = {
-		{ "schedule", NULL, 0, 0xffffffff81000100, -1, true },
-		{ "read", NULL, 0, 0x1000, -1, false },
+		{ "schedule", NULL, 0, 0xffffffff81000100, -1, true, 0, NULL },
+		{ "read", NULL, 0, 0x1000, -1, false, 0, NULL },
 	};
 	struct prof_sample sm = { 7, 8, NULL, NULL, 2, frames, 1, 123456 };
 	struct prof p = { .kind = PROF_OFFCPU, .nsamples = 1, .samples = &sm };
@@ -495,13 +495,13 @@ static void test_flamegraph(void **state)
 static void test_flamegraph_hostile_names(void **state)
 {
 	struct prof_frame frames[] = {
-		{ "bad\xff\xfe utf8 \xe2\x82 cut", NULL, 0, 1, -1, false },
-		{ "ctl\x01\x1f\ttab", NULL, 0, 2, -1, false },
-		{ "cdata]]>end", NULL, 0, 3, -1, false },
+		{ "bad\xff\xfe utf8 \xe2\x82 cut", NULL, 0, 1, -1, false, 0, NULL },
+		{ "ctl\x01\x1f\ttab", NULL, 0, 2, -1, false, 0, NULL },
+		{ "cdata]]>end", NULL, 0, 3, -1, false, 0, NULL },
 		{ "\xc3\xbcml\xc3\xa4ut\xe2\x86\x92\xf0\x9f\x94\xa5 surrogate \xed\xa0\x80", NULL, 0, 4, -1,
-		  true },
+		  true, 0, NULL },
 	};
-	struct prof_frame tiny[] = { { "tiny", NULL, 0, 5, -1, false } };
+	struct prof_frame tiny[] = { { "tiny", NULL, 0, 5, -1, false, 0, NULL } };
 	struct prof_sample sm[] = {
 		{ 1, 1, NULL, NULL, N(frames), frames, 10000, 0 },
 		{ 1, 1, "all", NULL, N(tiny), tiny, 1, 0 }, /* 0.01 %: left out */
@@ -528,6 +528,87 @@ static void test_flamegraph_hostile_names(void **state)
 	unlink(path);
 }
 
+/* Go inlined inlC into inlB and inlB into worker: one address, three source frames. pprof gets
+ * one Location with three Lines (innermost first, as Go writes them); folded, the flame graph
+ * and top show each as a frame, flat time on the innermost. */
+static const struct prof_inline worker_inlined[] = {
+	{ "main.inlC", "main.go", 79 },
+	{ "main.inlB", "main.go", 74 },
+};
+
+static void test_inlined_frames(void **state)
+{
+	struct prof_frame frames[] = {
+		{ "main.worker", "main.go", 103, 0x401500, 0, false, N(worker_inlined), worker_inlined },
+		{ "runtime.goexit", "asm.s", 1700, 0x401010, 0, false, 0, NULL },
+	};
+	struct prof_sample sm = { 7, 7, "app", "app", 2, frames, 3, 3 * PERIOD };
+	struct prof p = prof;
+	Perftools__Profiles__Profile *pp;
+	const Perftools__Profiles__Location *l;
+	static const char *const want_fn[] = { "main.inlC", "main.inlB", "main.worker" };
+	static const uint32_t want_line[] = { 79, 74, 103 };
+	char *out;
+
+	(void)state;
+	p.nsamples = 1;
+	p.samples = &sm;
+	pp = decode(&p);
+	assert_int_equal(pp->n_sample, 1);
+	assert_int_equal(pp->sample[0]->n_location_id, 2);
+	l = loc(pp, pp->sample[0]->location_id[0]);
+	assert_int_equal(l->address, 0x401500);
+	assert_int_equal(l->n_line, 3);
+	for (size_t i = 0; i < 3; i++) {
+		const char *name = NULL;
+
+		for (size_t k = 0; k < pp->n_function; k++)
+			if (pp->function[k]->id == l->line[i]->function_id)
+				name = s(pp, pp->function[k]->name);
+		assert_non_null(name);
+		assert_string_equal(name, want_fn[i]);
+		assert_int_equal(l->line[i]->line, want_line[i]);
+	}
+	assert_string_equal(loc_func(pp, pp->sample[0]->location_id[1]), "runtime.goexit");
+	perftools__profiles__profile__free_unpacked(pp, NULL);
+
+	/* The same address seen elsewhere with another innermost line (a return address is looked
+	 * up at addr - 1): a location of its own, though the physical frame's line is the same. */
+	static const struct prof_inline other_line[] = { { "main.inlC", "main.go", 78 },
+							 { "main.inlB", "main.go", 74 } };
+	struct prof_frame frames2[] = {
+		{ "main.worker", "main.go", 103, 0x401500, 0, false, N(other_line), other_line },
+		frames[1],
+	};
+	struct prof_sample two[] = { sm, { 7, 7, "app", "app", 2, frames2, 1, PERIOD } };
+	p.nsamples = 2;
+	p.samples = two;
+	pp = decode(&p);
+	assert_int_equal(pp->n_location, 3);
+	assert_int_not_equal(pp->sample[0]->location_id[0], pp->sample[1]->location_id[0]);
+	assert_int_equal(loc(pp, pp->sample[1]->location_id[0])->line[0]->line, 78);
+	assert_int_equal(pp->sample[0]->location_id[1], pp->sample[1]->location_id[1]);
+	perftools__profiles__profile__free_unpacked(pp, NULL);
+	p.nsamples = 1;
+	p.samples = &sm;
+
+	out = capture(folded_fprint, &p);
+	assert_string_equal(out, "app;runtime.goexit;main.worker;main.inlB;main.inlC 3\n");
+	free(out);
+	out = capture(top_all, &p);
+	assert_non_null(strstr(out, "Total: 3 samples in 4 functions"));
+	assert_non_null(strstr(out, "         3 100.00%          3 100.00%  main.inlC\n"));
+	assert_non_null(strstr(out, "         0   0.00%          3 100.00%  main.inlB\n"));
+	assert_non_null(strstr(out, "         0   0.00%          3 100.00%  main.worker\n"));
+	free(out);
+	assert_int_equal(flamegraph_write_svg(&p, path_in_tmp("inl.svg"), "CPU"), 0);
+	out = slurp(path_in_tmp("inl.svg"));
+	assert_non_null(strstr(out, "main.inlC"));
+	assert_non_null(strstr(out, "main.inlB"));
+	free(out);
+	unlink(path_in_tmp("inl.svg"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_offcpu_weights),
 		cmocka_unit_test(test_flamegraph),
 		cmocka_unit_test(test_flamegraph_hostile_names),
+		cmocka_unit_test(test_inlined_frames),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "binfmt/debug_file.h"
 #include "binfmt/gobinary.h"
 
 #define MAX_LOADS 16
@@ -24,6 +25,10 @@ struct symbol {
 struct elf_module {
 	int fd;
 	Elf *elf;
+	int dbg_fd; /* the separate debug file, -1 if none */
+	Elf *dbg_elf;
+	bool has_symtab, has_dwarf; /* of the object itself */
+	bool dbg_has_dwarf;
 	struct symbol *syms;
 	size_t nsyms;
 	struct gopclntab *go;
@@ -48,7 +53,7 @@ static int symbol_cmp(const void *a, const void *b)
 	return (x->size > y->size) - (x->size < y->size);
 }
 
-static void read_symbols(struct elf_module *m, Elf_Scn *scn, GElf_Shdr *sh)
+static void read_symbols(struct elf_module *m, Elf *elf, Elf_Scn *scn, GElf_Shdr *sh)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
 	if (!data || !sh->sh_entsize)
@@ -63,31 +68,12 @@ static void read_symbols(struct elf_module *m, Elf_Scn *scn, GElf_Shdr *sh)
 			break;
 		if (GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_value == 0 || sym.st_shndx == SHN_UNDEF)
 			continue;
-		const char *name = elf_strptr(m->elf, sh->sh_link, sym.st_name);
+		const char *name = elf_strptr(elf, sh->sh_link, sym.st_name);
 		if (!name || !*name)
 			continue;
 		m->syms[m->nsyms++] = (struct symbol){ sym.st_value, sym.st_size, name };
 	}
 	qsort(m->syms, m->nsyms, sizeof(*m->syms), symbol_cmp);
-}
-
-static void read_build_id(struct elf_module *m, Elf_Scn *scn)
-{
-	Elf_Data *data = elf_getdata(scn, NULL);
-	if (!data)
-		return;
-	GElf_Nhdr nh;
-	size_t off = 0, name_off, desc_off;
-	while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-		if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
-		    memcmp((char *)data->d_buf + name_off, "GNU", 4))
-			continue;
-		const unsigned char *id = (const unsigned char *)data->d_buf + desc_off;
-		size_t len = nh.n_descsz < 64 ? nh.n_descsz : 64;
-		for (size_t i = 0; i < len; i++)
-			sprintf(m->build_id + 2 * i, "%02x", id[i]);
-		return;
-	}
 }
 
 struct symbol_tables {
@@ -113,6 +99,21 @@ static void find_symbol_tables(Elf *elf, struct symbol_tables *t)
 	}
 }
 
+static bool has_section(Elf *elf, const char *name)
+{
+	size_t shstrndx;
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
+		GElf_Shdr sh;
+		const char *n;
+		if (gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS &&
+		    (n = elf_strptr(elf, shstrndx, sh.sh_name)) && !strcmp(n, name))
+			return true;
+	}
+	return false;
+}
+
 struct elf_module *elf_module_open(const char *path)
 {
 	elf_version(EV_CURRENT);
@@ -120,6 +121,7 @@ struct elf_module *elf_module_open(const char *path)
 	if (!m)
 		return NULL;
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below. */
+	m->dbg_fd = -1;
 	m->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (m->fd < 0)
 		goto fail;
@@ -150,20 +152,18 @@ struct elf_module *elf_module_open(const char *path)
 	}
 	struct symbol_tables tabs;
 	find_symbol_tables(m->elf, &tabs);
-	Elf_Scn *scn = NULL;
-	while ((scn = elf_nextscn(m->elf, scn)) && !m->build_id[0]) {
-		GElf_Shdr sh;
-		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE)
-			read_build_id(m, scn);
-	}
+	if (elf_build_id_hex(m->elf, m->build_id, sizeof(m->build_id)))
+		m->build_id[0] = 0;
+	m->has_symtab = tabs.symtab != NULL;
+	m->has_dwarf = has_section(m->elf, ".debug_info");
 	/* Go: pclntab names every function (stripped or not) and carries file:line. */
 	m->go = gopclntab_from_elf(m->elf);
 	if (m->go)
 		go_buildinfo_version(m->elf, m->go_version, sizeof(m->go_version));
 	else if (tabs.symtab)
-		read_symbols(m, tabs.symtab, &tabs.symtab_sh);
+		read_symbols(m, m->elf, tabs.symtab, &tabs.symtab_sh);
 	else if (tabs.dynsym)
-		read_symbols(m, tabs.dynsym, &tabs.dynsym_sh);
+		read_symbols(m, m->elf, tabs.dynsym, &tabs.dynsym_sh);
 	return m;
 fail:
 	elf_module_close(m);
@@ -180,6 +180,10 @@ void elf_module_close(struct elf_module *m)
 	if (m->dwarf)
 		dwarf_end(m->dwarf);
 	free(m->syms);
+	if (m->dbg_elf)
+		elf_end(m->dbg_elf);
+	if (m->dbg_fd >= 0)
+		close(m->dbg_fd);
 	if (m->elf)
 		elf_end(m->elf);
 	if (m->fd >= 0)
@@ -210,7 +214,7 @@ bool elf_module_has_symbols(const struct elf_module *m)
 
 bool elf_module_has_lines(const struct elf_module *m)
 {
-	return m->go || m->dwarf;
+	return m->go || m->dwarf || m->has_dwarf || m->dbg_has_dwarf;
 }
 
 int elf_module_offset_to_vaddr(const struct elf_module *m, uint64_t offset, uint64_t *vaddr)
@@ -246,7 +250,8 @@ static void dwarf_line(struct elf_module *m, uint64_t addr, struct elf_symbol *o
 {
 	if (!m->dwarf_tried) {
 		m->dwarf_tried = true;
-		m->dwarf = dwarf_begin_elf(m->elf, DWARF_C_READ, NULL);
+		m->dwarf = dwarf_begin_elf(m->dbg_has_dwarf && !m->has_dwarf ? m->dbg_elf : m->elf,
+					   DWARF_C_READ, NULL);
 	}
 	if (!m->dwarf)
 		return;
@@ -263,11 +268,18 @@ static void dwarf_line(struct elf_module *m, uint64_t addr, struct elf_symbol *o
 
 void elf_module_symbolize(struct elf_module *m, uint64_t vaddr, struct elf_symbol *out)
 {
-	memset(out, 0, sizeof(*out));
+	out->func = out->file = NULL;
+	out->line = out->ninlined = 0;
 	if (m->go) {
-		struct go_func fn;
-		if (gopclntab_lookup(m->go, vaddr, &fn, &out->file, &out->line) == 0)
-			out->func = fn.name;
+		struct go_frame frames[ELF_MAX_INLINED + 1];
+		size_t n = gopclntab_frames(m->go, vaddr, frames, ELF_MAX_INLINED + 1);
+		if (n == 0)
+			return;
+		out->func = frames[n - 1].func;
+		out->file = frames[n - 1].file;
+		out->line = frames[n - 1].line;
+		out->ninlined = (uint32_t)(n - 1);
+		memcpy(out->inlined, frames, (n - 1) * sizeof(*frames));
 		return;
 	}
 	const struct symbol *s = find_symbol(m, vaddr);
@@ -400,4 +412,43 @@ int elf_module_find_symbol(const struct elf_module *m, const char *name, uint64_
 const struct gopclntab *elf_module_gopclntab(const struct elf_module *m)
 {
 	return m->go;
+}
+
+int elf_module_load_debug_file(struct elf_module *m, const char *root, const char *path)
+{
+	char found[4096];
+	if (m->go || m->dbg_elf || (m->has_symtab && m->has_dwarf) ||
+	    debug_file_find(m->elf, elf_module_build_id(m), root, path, found, sizeof(found)))
+		return -ENOENT;
+	m->dbg_fd = open(found, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	m->dbg_elf = m->dbg_fd >= 0 ? elf_begin(m->dbg_fd, ELF_C_READ_MMAP, NULL) : NULL;
+	if (!m->dbg_elf || elf_kind(m->dbg_elf) != ELF_K_ELF) {
+		if (m->dbg_elf)
+			elf_end(m->dbg_elf);
+		if (m->dbg_fd >= 0)
+			close(m->dbg_fd);
+		m->dbg_elf = NULL;
+		m->dbg_fd = -1;
+		return -ENOENT;
+	}
+	struct symbol_tables tabs;
+	find_symbol_tables(m->dbg_elf, &tabs);
+	if (!m->has_symtab && tabs.symtab) { /* a superset of .dynsym: local functions too */
+		struct symbol *dynsyms = m->syms;
+		size_t ndynsyms = m->nsyms;
+		m->syms = NULL;
+		m->nsyms = 0;
+		read_symbols(m, m->dbg_elf, tabs.symtab, &tabs.symtab_sh);
+		if (m->nsyms) {
+			free(dynsyms);
+		} else {
+			free(m->syms);
+			m->syms = dynsyms;
+			m->nsyms = ndynsyms;
+		}
+	}
+	m->dbg_has_dwarf = has_section(m->dbg_elf, ".debug_info");
+	if (m->dwarf_tried && !m->dwarf && !m->has_dwarf)
+		m->dwarf_tried = false; /* look again, in the debug file */
+	return 0;
 }

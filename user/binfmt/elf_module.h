@@ -9,13 +9,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "binfmt/gobinary.h"
+
 struct elf_module;
-struct gopclntab;
+
+#define ELF_MAX_INLINED 15
 
 struct elf_symbol {
 	const char *func; /* NULL if no symbol covers the address */
 	const char *file; /* NULL without DWARF/pclntab */
 	uint32_t line;
+	/* Go: the functions inlined at the address, innermost first; func, file and line are then
+	 * the physical function's, at the line of its outermost inlined call. */
+	uint32_t ninlined;
+	struct go_frame inlined[ELF_MAX_INLINED];
 };
 
 /* Opens path (e.g. /proc/PID/map_files/A-B); NULL with errno set on failure: EISDIR or ENODEV
@@ -23,6 +30,10 @@ struct elf_symbol {
  * for a file that is not ELF. */
 struct elf_module *elf_module_open(const char *path);
 void elf_module_close(struct elf_module *m);
+/* Not Go, and no .symtab or no DWARF of its own: reads them from its separate debug file
+ * (debug_file.h) under root (the target's root directory), path being the object's path as the
+ * target sees it. 0, or -ENOENT (not needed, none found). */
+int elf_module_load_debug_file(struct elf_module *m, const char *root, const char *path);
 
 const char *elf_module_build_id(const struct elf_module *m); /* hex or NULL */
 bool elf_module_is_go(const struct elf_module *m);

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Go pclntab and buildinfo reader. Layouts follow Go's runtime/symtab.go (pcHeader, functab,
- * _func) and debug/buildinfo; see gobinary.h for the contract. Untrusted input: everything
- * read from the section is checked against the section size once, in gopclntab_open, so the
- * lookup path only does the checks that depend on the pc. */
+/* Go pclntab reader: functions, pc-value tables and inline trees. Layouts follow Go's
+ * runtime/symtab.go and symtabinl.go (pcHeader, functab, _func, inlinedCall) for each release;
+ * see gobinary.h for the contract (gobinary_elf.c finds the table in a file). Untrusted input:
+ * everything read from the section is checked against the section size once, in
+ * gopclntab_open (the inline trees in gopclntab_set_funcdata), so the lookup path only does
+ * the checks that depend on the pc. */
 #include "binfmt/gobinary.h"
+#include "binfmt/gobinary_bytes.h"
 
 #include <errno.h>
 #include <gelf.h>
@@ -17,9 +20,9 @@
 #define GO120_MAGIC 0xfffffff1U
 
 enum {
-	VER116 = 116,
-	VER118 = 118,
-	VER120 = 120
+	VER116 = GOPCLNTAB_VER116,
+	VER118 = GOPCLNTAB_VER118,
+	VER120 = GOPCLNTAB_VER120
 };
 
 /* A sub-range [off, end) of the table. */
@@ -37,38 +40,19 @@ struct gopclntab {
 	struct region names, cutab, filetab, pctab, functab;
 	uint64_t *entry;   /* nfunc + 1 ascending addresses; entry[nfunc] ends the last function */
 	uint32_t *funcoff; /* per function: offset of its _func from functab.off, validated */
+	/* Inline trees copied out of go:func.* (gopclntab_set_funcdata), one per function that has
+	 * one, by function index; every record in them validated. */
+	uint8_t *inl;
+	struct inltree *trees;
+	size_t ntrees;
 };
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+/* A function's inline tree: n records of inlined_call_size() bytes at inl + off. */
+struct inltree {
+	uint32_t func, off, n;
+};
 
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static uint64_t be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static uint64_t read_uint(const uint8_t *p, uint32_t size)
-{
-	return size == 4 ? le32(p) : le64(p);
-}
-
-/* Version from the 8-byte header prefix, 0 if it is not a supported pclntab. */
-static int header_version(const uint8_t *d, size_t size)
+int gopclntab_header_version(const uint8_t *d, size_t size)
 {
 	if (size < 8 || d[4] != 0 || d[5] != 0)
 		return 0;
@@ -94,7 +78,13 @@ static int header_version(const uint8_t *d, size_t size)
 #define FUNC_PCSP    3
 #define FUNC_PCFILE  4
 #define FUNC_PCLN    5
+#define FUNC_NPCDATA 6
 #define FUNC_CUOFF   7
+
+/* The pcdata table and funcdata slot of inlining (internal/abi's PCDATA_InlTreeIndex and
+ * FUNCDATA_InlTree, the same since Go 1.12). */
+#define PCDATA_INLTREEINDEX 2
+#define FUNCDATA_INLTREE    3
 
 static uint32_t func_entry_size(const struct gopclntab *t)
 {
@@ -113,6 +103,8 @@ void gopclntab_close(struct gopclntab *t)
 		return;
 	free(t->entry);
 	free(t->funcoff);
+	free(t->inl);
+	free(t->trees);
 	free(t->buf);
 	free(t);
 }
@@ -134,7 +126,7 @@ static void region_ends(struct region *r[], size_t n, size_t size)
  * so a candidate can be rejected without copying it. */
 static bool parse(struct gopclntab *t, const uint8_t *d, size_t size, uint64_t text_start)
 {
-	t->ver = header_version(d, size);
+	t->ver = gopclntab_header_version(d, size);
 	if (!t->ver)
 		return false;
 	t->quantum = d[6];
@@ -352,257 +344,207 @@ int gopclntab_lookup(const struct gopclntab *t, uint64_t pc, struct go_func *fn,
 	return 0;
 }
 
-/* ---- ELF access ---- */
+/* ---- inlined calls ---- */
 
-static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
+/* _func's fixed part: after cuOffset come startLine (Go 1.20+), then funcID, flag, a pad byte
+ * and nfuncdata; then npcdata uint32 pctab offsets and nfuncdata uint32 go:func.* offsets. */
+static size_t func_header_size(const struct gopclntab *t)
 {
-	size_t shstrndx;
-	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
-		return NULL;
-	for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
-		if (!gelf_getshdr(scn, sh))
-			continue;
-		const char *n = elf_strptr(elf, shstrndx, sh->sh_name);
-		if (n && strcmp(n, name) == 0)
-			return scn;
+	return func_entry_size(t) + 4 * (FUNC_CUOFF + 1) + (t->ver >= VER120 ? 4 : 0) + 4;
+}
+
+/* An inlinedCall record: Go 1.18/1.19 {parent int16, funcID, pad, file, line, nameOff,
+ * parentPc int32}; Go 1.20+ {funcID, pad[3], nameOff, parentPc, startLine int32}. */
+static size_t inlined_call_size(const struct gopclntab *t)
+{
+	return t->ver >= VER120 ? 16 : 20;
+}
+
+static uint32_t inlined_call_nameoff(const struct gopclntab *t, const uint8_t *rec)
+{
+	return le32(rec + (t->ver >= VER120 ? 4 : 12));
+}
+
+static uint32_t inlined_call_parentpc(const struct gopclntab *t, const uint8_t *rec)
+{
+	return le32(rec + (t->ver >= VER120 ? 8 : 16));
+}
+
+/* pcdata table offset (0 if none) and funcdata offset (UINT32_MAX if none) of function i;
+ * false if its _func does not fit in the function table. */
+static bool func_tables(const struct gopclntab *t, size_t i, uint32_t *pcdata_inl, uint32_t *funcdata_inl)
+{
+	size_t hdr = func_header_size(t), flen = t->functab.end - t->functab.off;
+	const uint8_t *f = t->buf + t->functab.off + t->funcoff[i];
+	if (flen - t->funcoff[i] < hdr)
+		return false;
+	uint32_t npcdata = func_field(t, i, FUNC_NPCDATA), nfuncdata = f[hdr - 1];
+	size_t words = (flen - t->funcoff[i] - hdr) / 4;
+	if (nfuncdata > words || npcdata > words - nfuncdata)
+		return false;
+	*pcdata_inl = npcdata > PCDATA_INLTREEINDEX ? le32(f + hdr + 4 * PCDATA_INLTREEINDEX) : 0;
+	*funcdata_inl =
+		nfuncdata > FUNCDATA_INLTREE ? le32(f + hdr + 4 * (npcdata + FUNCDATA_INLTREE)) : UINT32_MAX;
+	return true;
+}
+
+/* Largest value of the pc-value table at off over [entry, end), -1 if it never gets above -1;
+ * false if the table is malformed. */
+static bool pcvalue_max(const struct gopclntab *t, uint32_t off, uint64_t entry, uint64_t end, int32_t *max)
+{
+	if (off >= t->pctab.end - t->pctab.off)
+		return false;
+	const uint8_t *p = t->buf + t->pctab.off + off, *pend = t->buf + t->pctab.end;
+	uint32_t val = (uint32_t)-1;
+	*max = -1;
+	for (uint64_t pc = entry; pc < end;) {
+		uint32_t u, pcdelta;
+		if (!read_varint(&p, pend, &u))
+			return false;
+		if (u == 0 && pc != entry)
+			return true; /* the table ends before the function */
+		val += (u & 1) ? ~(u >> 1) : (u >> 1);
+		if (!read_varint(&p, pend, &pcdelta))
+			return false;
+		if ((int32_t)val > *max)
+			*max = (int32_t)val;
+		pc += (uint64_t)pcdelta * t->quantum;
 	}
-	return NULL;
+	return true;
 }
 
-/* The section's bytes, or NULL (absent, NOBITS, unreadable). */
-static const uint8_t *section_bytes(Elf_Scn *scn, const GElf_Shdr *sh, size_t *size)
+static int tree_cmp(const void *key, const void *elem)
 {
-	if (!scn || sh->sh_type == SHT_NOBITS)
-		return NULL;
-	Elf_Data *d = elf_rawdata(scn, NULL);
-	if (!d || !d->d_buf || d->d_size == 0)
-		return NULL;
-	*size = d->d_size;
-	return d->d_buf;
+	uint32_t f = *(const uint32_t *)key, g = ((const struct inltree *)elem)->func;
+	return (f > g) - (f < g);
 }
 
-/* n bytes at link-time address addr, contiguous inside one allocated section; NULL if not. */
-static const uint8_t *read_vaddr(Elf *elf, uint64_t addr, size_t n)
+static const struct inltree *find_tree(const struct gopclntab *t, size_t i)
 {
-	for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
-		GElf_Shdr sh;
-		size_t size;
-		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) || addr < sh.sh_addr)
-			continue;
-		const uint8_t *d = section_bytes(scn, &sh, &size);
-		if (!d || size > sh.sh_size)
-			continue;
-		uint64_t off = addr - sh.sh_addr;
-		if (off < size && n <= size - off)
-			return d + off;
-	}
-	return NULL;
+	uint32_t key = (uint32_t)i;
+	return t->ntrees ? bsearch(&key, t->trees, t->ntrees, sizeof(*t->trees), tree_cmp) : NULL;
 }
 
-/* Value of the first symbol called name in .symtab, 0 if none. */
-static uint64_t symtab_lookup(Elf *elf, const char *name)
+/* Grows *p (of *cap elements of elem bytes) to hold need elements; false when out of memory. */
+static bool reserve(void *p, size_t *cap, size_t need, size_t elem)
 {
-	for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
-		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || sh.sh_entsize == 0)
-			continue;
-		Elf_Data *d = elf_getdata(scn, NULL);
-		if (!d)
-			continue;
-		size_t n = d->d_size / sh.sh_entsize;
-		for (size_t i = 0; i < n; i++) {
-			GElf_Sym sym;
-			if (!gelf_getsym(d, (int)i, &sym))
-				break;
-			const char *s = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (s && strcmp(s, name) == 0)
-				return sym.st_value;
-		}
-	}
-	return 0;
+	if (need <= *cap)
+		return true;
+	size_t ncap = *cap ? *cap : 64;
+	while (ncap < need)
+		ncap *= 2;
+	void *grown = realloc(*(void **)p, ncap * elem);
+	if (!grown)
+		return false;
+	*(void **)p = grown;
+	*cap = ncap;
+	return true;
 }
 
-/* Go 1.26+ no longer stores the text start in the pclntab header, and earlier PIE builds leave
- * it to a dynamic relocation. The runtime takes it from its moduledata, whose first two words
- * point at the pclntab and at its function-name table, and whose word at offset 176 is text
- * (the layout is the same from Go 1.18 to 1.27; 1.26+ give it its own section, .go.module).
- * Found by those two pointers, in the file's bytes or, in PIE builds where the file holds zeros
- * there, in the relative relocations that fill them. The .text section is no substitute: with external (cgo) linking it starts with
- * the C runtime, and every Go function would be named wrong. */
-#define MODULEDATA_FUNCNAMES 8
-#define MODULEDATA_TEXT	     176
+struct inl_copy {
+	const uint8_t *gofunc;
+	size_t size, used, trees_cap, inl_cap;
+};
 
-static uint64_t moduledata_text_in_data(Elf *elf, uint64_t pcheader, uint64_t funcnames)
+/* Copies function i's inline tree (records 0..max of the pcdata table's values) out of gofunc,
+ * checking that each names a function and points back into i. */
+static int copy_tree(struct gopclntab *t, size_t i, struct inl_copy *c)
 {
-	static const char *const names[] = { ".go.module", ".noptrdata", ".data", ".data.rel.ro" };
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		GElf_Shdr sh;
-		size_t size;
-		const uint8_t *d = section_bytes(find_section(elf, names[i], &sh), &sh, &size);
-		for (size_t off = 0; d && off + MODULEDATA_TEXT + 8 <= size; off += 8)
-			if (le64(d + off) == pcheader && le64(d + off + MODULEDATA_FUNCNAMES) == funcnames)
-				return le64(d + off + MODULEDATA_TEXT);
-	}
-	return 0;
-}
-
-static bool is_relative_reloc(const GElf_Rela *r)
-{
-	uint32_t type = GELF_R_TYPE(r->r_info);
-	return type == R_X86_64_RELATIVE || type == R_AARCH64_RELATIVE;
-}
-
-static uint64_t moduledata_text_in_relocs(Elf *elf, uint64_t pcheader, uint64_t funcnames)
-{
-	GElf_Shdr sh;
-	Elf_Scn *scn = find_section(elf, ".rela.dyn", &sh);
-	Elf_Data *d = scn && sh.sh_entsize ? elf_getdata(scn, NULL) : NULL;
-	if (!d)
+	uint32_t pcoff, fdoff;
+	int32_t max;
+	if (!func_tables(t, i, &pcoff, &fdoff))
+		return -EINVAL;
+	if (fdoff == UINT32_MAX || pcoff == 0)
 		return 0;
-	size_t n = d->d_size / sh.sh_entsize;
-	GElf_Rela r;
-	for (size_t i = 0; i < n; i++) {
-		if (!gelf_getrela(d, (int)i, &r) || !is_relative_reloc(&r) ||
-		    (uint64_t)r.r_addend != pcheader)
-			continue;
-		uint64_t at = r.r_offset, text = 0;
-		bool names = false;
-		for (size_t j = 0; j < n; j++) {
-			GElf_Rela q;
-			if (!gelf_getrela(d, (int)j, &q) || !is_relative_reloc(&q))
-				continue;
-			if (q.r_offset == at + MODULEDATA_FUNCNAMES)
-				names = (uint64_t)q.r_addend == funcnames;
-			else if (q.r_offset == at + MODULEDATA_TEXT)
-				text = (uint64_t)q.r_addend;
+	if (!pcvalue_max(t, pcoff, t->entry[i], t->entry[i + 1], &max))
+		return -EINVAL;
+	if (max < 0)
+		return 0;
+	size_t esz = inlined_call_size(t), n = (size_t)max + 1;
+	if (fdoff >= c->size || n > (c->size - fdoff) / esz || c->used + n * esz > UINT32_MAX)
+		return -EINVAL;
+	const uint8_t *rec = c->gofunc + fdoff;
+	for (size_t k = 0; k < n; k++, rec += esz)
+		if (inlined_call_nameoff(t, rec) >= t->names.end - t->names.off ||
+		    inlined_call_parentpc(t, rec) >= t->entry[i + 1] - t->entry[i])
+			return -EINVAL;
+	if (!reserve(&t->trees, &c->trees_cap, t->ntrees + 1, sizeof(*t->trees)) ||
+	    !reserve(&t->inl, &c->inl_cap, c->used + n * esz, 1))
+		return -ENOMEM;
+	memcpy(t->inl + c->used, c->gofunc + fdoff, n * esz);
+	t->trees[t->ntrees++] = (struct inltree){ (uint32_t)i, (uint32_t)c->used, (uint32_t)n };
+	c->used += n * esz;
+	return 0;
+}
+
+static void drop_trees(struct gopclntab *t)
+{
+	free(t->inl);
+	free(t->trees);
+	t->inl = NULL;
+	t->trees = NULL;
+	t->ntrees = 0;
+}
+
+int gopclntab_set_funcdata(struct gopclntab *t, const uint8_t *gofunc, size_t size)
+{
+	if (!t || !gofunc || t->ver < VER118)
+		return -ENOENT;
+	drop_trees(t);
+	struct inl_copy c = { .gofunc = gofunc, .size = size };
+	for (size_t i = 0; i < t->nfunc; i++) {
+		int err = copy_tree(t, i, &c);
+		if (err) {
+			drop_trees(t); /* one bad record: the layout is not what we think, trust none */
+			return err;
 		}
-		if (names && text)
-			return text;
 	}
 	return 0;
 }
 
-static struct gopclntab *open_at(Elf *elf, const uint8_t *d, size_t size, uint64_t addr)
+bool gopclntab_has_inline(const struct gopclntab *t)
 {
-	uint64_t text = 0;
-	int ver = header_version(d, size);
-	if (!ver)
-		return NULL;
-	size_t ptr = d[7];
-	if (ver >= VER118 && size >= 8 + 4 * ptr && read_uint(d + 8 + 2 * ptr, (uint32_t)ptr) == 0) {
-		uint64_t funcnames = addr + read_uint(d + 8 + 3 * ptr, (uint32_t)ptr);
-		text = symtab_lookup(elf, "runtime.text");
-		if (!text)
-			text = moduledata_text_in_data(elf, addr, funcnames);
-		if (!text)
-			text = moduledata_text_in_relocs(elf, addr, funcnames);
-		if (!text)
-			return NULL;
-	}
-	return gopclntab_open(d, size, addr, text);
+	return t && t->ntrees > 0;
 }
 
-struct gopclntab *gopclntab_from_elf(Elf *elf)
+/* Go marks autogenerated wrappers (method value/pointer wrappers, hash and eq functions) with
+ * this file; its tracebacks and pprof leave them out when inlined, and so does this. */
+#define AUTOGENERATED	 "<autogenerated>"
+#define MAX_INLINE_DEPTH 64
+
+static void position(const struct gopclntab *t, size_t i, uint64_t pc, struct go_frame *out)
 {
-	if (!elf || elf_kind(elf) != ELF_K_ELF)
-		return NULL;
-	GElf_Shdr sh;
-	size_t size;
-	const uint8_t *d;
-	static const char *const names[] = { ".gopclntab", ".data.rel.ro.gopclntab" };
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		Elf_Scn *scn = find_section(elf, names[i], &sh);
-		if (scn && (d = section_bytes(scn, &sh, &size)))
-			return open_at(elf, d, size, sh.sh_addr);
-	}
-	/* External linking merges the table into .data.rel.ro: use the symbols when present. */
-	uint64_t start = symtab_lookup(elf, "runtime.pclntab");
-	uint64_t end = symtab_lookup(elf, "runtime.epclntab");
-	if (start && end > start && (d = read_vaddr(elf, start, end - start)))
-		return open_at(elf, d, end - start, start);
-	/* Stripped: look for a valid header at pointer-aligned addresses. */
-	Elf_Scn *scn = find_section(elf, ".data.rel.ro", &sh);
-	if (!scn || !(d = section_bytes(scn, &sh, &size)))
-		return NULL;
-	for (size_t off = (8 - sh.sh_addr % 8) % 8; off + 8 <= size; off += 8) {
-		if (!header_version(d + off, size - off))
-			continue;
-		struct gopclntab *t = open_at(elf, d + off, size - off, sh.sh_addr + off);
-		if (t)
-			return t;
-	}
-	return NULL;
+	int32_t v;
+	out->file =
+		pcvalue(t, func_field(t, i, FUNC_PCFILE), t->entry[i], pc, &v) ? file_name(t, i, v) : NULL;
+	out->line = pcvalue(t, func_field(t, i, FUNC_PCLN), t->entry[i], pc, &v) && v > 0 ? (uint32_t)v : 0;
 }
 
-/* ---- build info ---- */
-
-#define BUILDINFO_MAGIC	    "\xff Go buildinf:"
-#define BUILDINFO_MAGIC_LEN 14
-#define BUILDINFO_HDR	    32
-
-static int copy_version(const uint8_t *s, uint64_t n, char *buf, size_t len)
+size_t gopclntab_frames(const struct gopclntab *t, uint64_t pc, struct go_frame *out, size_t max)
 {
-	if (n == 0)
-		return -EINVAL;
-	for (uint64_t i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] > 0x7e)
-			return -EINVAL;
-	if (n >= len)
-		return -ERANGE;
-	memcpy(buf, s, n);
-	buf[n] = 0;
-	return 0;
-}
-
-int go_buildinfo_version(Elf *elf, char *buf, size_t len)
-{
-	if (!elf || elf_kind(elf) != ELF_K_ELF || !buf || len == 0)
-		return -ENOENT;
-	GElf_Shdr sh;
-	size_t size;
-	Elf_Scn *scn = find_section(elf, ".go.buildinfo", &sh);
-	const uint8_t *d = section_bytes(scn, &sh, &size);
-	if (!d)
-		return -ENOENT;
-	size_t off = 0; /* the blob is 16-byte aligned in the section */
-	while (off <= size && size - off >= BUILDINFO_HDR &&
-	       memcmp(d + off, BUILDINFO_MAGIC, BUILDINFO_MAGIC_LEN) != 0)
-		off += 16;
-	if (off > size || size - off < BUILDINFO_HDR)
-		return -ENOENT;
-	const uint8_t *h = d + off;
-	uint8_t ptrsize = h[14], flags = h[15];
-
-	if (flags & 2) { /* Go >= 1.18: varint length + bytes right after the header */
-		const uint8_t *p = h + BUILDINFO_HDR, *end = d + size;
-		uint64_t n = 0;
-		for (int shift = 0;; shift += 7) {
-			if (p >= end || shift > 63)
-				return -EINVAL;
-			uint8_t b = *p++;
-			n |= (uint64_t)(b & 0x7f) << shift;
-			if (!(b & 0x80))
-				break;
-		}
-		if (n > (uint64_t)(end - p))
-			return -EINVAL;
-		return copy_version(p, n, buf, len);
+	ssize_t fi = func_index(t, pc);
+	if (fi < 0 || max == 0)
+		return 0;
+	size_t i = (size_t)fi, n = 0, esz = inlined_call_size(t);
+	const struct inltree *tree = find_tree(t, i);
+	uint32_t pcoff = 0, fdoff;
+	if (tree && !func_tables(t, i, &pcoff, &fdoff))
+		tree = NULL;
+	for (int depth = 0; tree && depth < MAX_INLINE_DEPTH; depth++) {
+		int32_t ix;
+		if (!pcvalue(t, pcoff, t->entry[i], pc, &ix) || ix < 0 || (uint32_t)ix >= tree->n)
+			break;
+		const uint8_t *rec = t->inl + tree->off + (size_t)ix * esz;
+		struct go_frame f = { .func = (const char *)t->buf + t->names.off +
+					      inlined_call_nameoff(t, rec) };
+		position(t, i, pc, &f);
+		if (n + 1 < max && !(f.file && !strcmp(f.file, AUTOGENERATED)))
+			out[n++] = f;
+		pc = t->entry[i] + inlined_call_parentpc(t, rec);
 	}
-
-	/* Go < 1.18: address of runtime.buildVersion, a Go string header {ptr, len}. */
-	if (ptrsize != 4 && ptrsize != 8)
-		return -EINVAL;
-	bool big = flags & 1;
-#define PTR(p) (ptrsize == 8 ? (big ? be64(p) : le64(p)) : (big ? be32(p) : le32(p)))
-	const uint8_t *str = read_vaddr(elf, PTR(h + 16), 2 * (size_t)ptrsize);
-	if (!str)
-		return -EINVAL;
-	uint64_t saddr = PTR(str), slen = PTR(str + ptrsize);
-#undef PTR
-	if (slen == 0 || slen > 4096)
-		return -EINVAL;
-	const uint8_t *s = read_vaddr(elf, saddr, slen);
-	if (!s)
-		return -EINVAL;
-	return copy_version(s, slen, buf, len);
+	struct go_func fn;
+	fill_func(t, i, &fn);
+	out[n].func = fn.name;
+	position(t, i, pc, &out[n]);
+	return n + 1;
 }

@@ -119,8 +119,12 @@ static struct module *get_module(struct symbolizer *s, pid_t pid, const struct p
 		proc_path(path, sizeof(path), pid, "/root%s", m->path);
 		mod->elf = elf_module_open(path);
 	}
-	if (!mod->elf)
+	if (!mod->elf) {
 		log_debug("cannot open %s of pid %d: %s", m->path, pid, strerror(errno));
+	} else if (!elf_module_load_debug_file(mod->elf, proc_path(path, sizeof(path), pid, "/root"),
+					       m->path)) {
+		log_debug("symbols of %s from its separate debug file", m->path);
+	}
 	s->modules[s->nmodules++] = mod;
 	return mod;
 }
@@ -151,6 +155,8 @@ static struct mapping *get_mapping(struct symbolizer *s, pid_t pid, const struct
 		map->pub.has_functions = elf_module_has_symbols(e);
 		map->pub.has_lines = elf_module_has_lines(e);
 		map->pub.is_go = elf_module_is_go(e);
+		map->pub.go_inline = gopclntab_has_inline(elf_module_gopclntab(e));
+		map->pub.go_version = elf_module_go_version(e);
 	}
 	s->mappings[s->nmappings++] = map;
 	return map;
@@ -253,7 +259,9 @@ int symbolizer_go_sp_delta(const struct symbolizer *s, pid_t pid, uint64_t addr,
 void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return_address,
 		     struct sym_frame *out)
 {
-	memset(out, 0, sizeof(*out));
+	out->func = out->file = NULL;
+	out->line = out->ninlined = 0;
+	out->mapping = NULL;
 	struct mapping *m = find_mapping(s, pid, addr);
 	if (!m)
 		return;
@@ -268,6 +276,9 @@ void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return
 	out->func = sym.func;
 	out->file = sym.file;
 	out->line = sym.line;
+	_Static_assert(SYM_MAX_INLINED == ELF_MAX_INLINED, "one inline depth limit");
+	out->ninlined = sym.ninlined;
+	memcpy(out->inlined, sym.inlined, sym.ninlined * sizeof(*sym.inlined));
 }
 
 int symbolizer_nmappings(const struct symbolizer *s)

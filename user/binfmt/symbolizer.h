@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "binfmt/gobinary.h"
+
 struct symbolizer;
 
 struct sym_mapping {
@@ -16,15 +18,23 @@ struct sym_mapping {
 	const char *path;     /* as the target sees it */
 	const char *build_id; /* hex or NULL */
 	bool has_functions, has_lines, is_go;
-	bool is_executable; /* the process's own executable (/proc/PID/exe), not a library */
-	int index;	    /* stable index among all mappings the symbolizer has seen, from 0 */
+	bool go_inline;		/* Go, with its inline trees read (gopclntab_frames expands calls) */
+	const char *go_version; /* "go1.23.5" or NULL */
+	bool is_executable;	/* the process's own executable (/proc/PID/exe), not a library */
+	int index;		/* stable index among all mappings the symbolizer has seen, from 0 */
 };
+
+#define SYM_MAX_INLINED 15
 
 struct sym_frame {
 	const char *func; /* NULL when unknown */
 	const char *file;
 	uint32_t line;
 	const struct sym_mapping *mapping; /* NULL when the address is in no known mapping */
+	/* Go: the functions inlined at the address, innermost first (func, file and line above
+	 * are then the physical function, at the line of its outermost inlined call). */
+	uint32_t ninlined;
+	struct go_frame inlined[SYM_MAX_INLINED];
 };
 
 struct symbolizer *symbolizer_new(void);

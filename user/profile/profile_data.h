@@ -23,13 +23,26 @@ struct prof_mapping {
 	bool is_executable; /* a profiled process's own executable (pprof's "File:" is mapping 0) */
 };
 
+/* A function the compiler inlined at a frame's address (Go's inline trees), at the line
+ * executing in it: the address's own line for the innermost, else its call into the next. */
+struct prof_inline {
+	const char *func;
+	const char *file; /* NULL when unknown */
+	uint32_t line;	  /* 0 when unknown */
+};
+
+/* One address of a stack (pprof: one Location). With inlined calls there it stands for several
+ * source frames: inlined[0] (innermost) ... inlined[ninlined - 1], then func, into which they
+ * were all inlined (pprof: Location.line in that order). */
 struct prof_frame {
 	const char *func; /* symbol name; NULL when unknown (writers print "[unknown]" or the module) */
 	const char *file; /* source file; NULL when unknown */
-	uint32_t line;	  /* 0 when unknown */
+	uint32_t line;	  /* 0 when unknown; with ninlined > 0, the line of the outermost inlined call */
 	uint64_t addr;	  /* absolute address in the target (for kernel: kernel address) */
 	int32_t mapping;  /* index into prof.mappings, -1 if none */
 	bool kernel;
+	uint32_t ninlined;
+	const struct prof_inline *inlined; /* innermost first; NULL when ninlined == 0 */
 };
 
 struct prof_sample {

@@ -38,6 +38,8 @@ struct stack_profile {
 	size_t nowned, owned_cap;
 	struct truncation *trunc;
 	size_t ntrunc;
+	const struct sym_mapping **no_inline; /* Go binaries sampled whose inline trees are unread */
+	size_t nno_inline;
 	uint64_t user_samples;
 	uint64_t restored_callers; /* samples whose skipped caller was put back (leaf_frames.h) */
 };
@@ -382,6 +384,18 @@ static void note_truncation(struct stack_profile *sp, const struct sym_mapping *
 	sp->trunc[sp->ntrunc++] = (struct truncation){ m, samples };
 }
 
+static void note_no_inline(struct stack_profile *sp, const struct sym_mapping *m)
+{
+	for (size_t i = 0; i < sp->nno_inline; i++)
+		if (sp->no_inline[i] == m || !strcmp(sp->no_inline[i]->path, m->path))
+			return;
+	const struct sym_mapping **grown = realloc(sp->no_inline, (sp->nno_inline + 1) * sizeof(*grown));
+	if (!grown)
+		return;
+	sp->no_inline = grown;
+	sp->no_inline[sp->nno_inline++] = m;
+}
+
 /* Off-CPU kernel stacks are taken inside the sched_switch tracepoint: their first frames are
  * the BPF program and the tracepoint's plumbing, not where the thread blocked. (In a CPU
  * profile, a BPF program at the leaf is real CPU time and stays.) */
@@ -393,6 +407,18 @@ static bool tracing_frame(const char *name)
 		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
 			return true;
 	return false;
+}
+
+/* The inlined calls of a symbolized frame, copied for the profile; NULL if none (or no memory:
+ * the frame then stands for its physical function alone). */
+static const struct prof_inline *own_inlined(struct stack_profile *sp, const struct sym_frame *f)
+{
+	struct prof_inline *in = f->ninlined ? calloc(f->ninlined, sizeof(*in)) : NULL;
+	if (!in || !own(sp, (char *)in))
+		return NULL;
+	for (uint32_t i = 0; i < f->ninlined; i++)
+		in[i] = (struct prof_inline){ f->inlined[i].func, f->inlined[i].file, f->inlined[i].line };
+	return in;
 }
 
 /* Turns one counts entry into a sample (kernel frames, then user frames, leaf first). */
@@ -438,16 +464,21 @@ static int add_sample(struct stack_profile *sp, const struct raw_entry *r, const
 	for (int j = 0; j < r->nuser; j++) {
 		struct sym_frame f;
 		symbolizer_user(sp->syms, pid, r->user[j], j > 0, &f);
+		const struct prof_inline *inlined = own_inlined(sp, &f);
 		ps->frames[ps->nframes++] = (struct prof_frame){
 			.func = f.func,
 			.file = f.file,
 			.line = f.line,
 			.addr = r->user[j],
 			.mapping = prof_mapping_index(sp, index_of, f.mapping),
+			.ninlined = inlined ? f.ninlined : 0,
+			.inlined = inlined,
 		};
 		if (f.mapping) {
 			callee = outermost;
 			outermost = f.mapping;
+			if (f.mapping->is_go && !f.mapping->go_inline)
+				note_no_inline(sp, f.mapping);
 		}
 	}
 	/* Past a thread's root the frame-pointer walk reads garbage: addresses in no
@@ -608,6 +639,11 @@ void stack_profile_report_quality(const struct stack_profile *sp)
 			 "stacks",
 			 100.0 * t->samples / sp->user_samples, t->mapping->path);
 	}
+	for (size_t i = 0; i < sp->nno_inline; i++)
+		log_warn("%s (%s): no inline trees read (Go before 1.18, or a layout not known): time in "
+			 "inlined functions counts as their callers'",
+			 sp->no_inline[i]->path,
+			 sp->no_inline[i]->go_version ? sp->no_inline[i]->go_version : "Go version unknown");
 	if (sp->restored_callers)
 		log_debug("%llu samples in Go functions without a frame set up (small leaves, prologues, "
 			  "epilogues): their caller, which the frame-pointer walk skips, was put back from "
@@ -639,6 +675,7 @@ void stack_profile_free(struct stack_profile *sp)
 	free(sp->prof.samples);
 	free(sp->prof.mappings);
 	free(sp->trunc);
+	free(sp->no_inline);
 	symbolizer_free(sp->syms);
 	free(sp);
 }

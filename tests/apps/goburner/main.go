@@ -2,8 +2,11 @@
 // Go CPU burner with known shares of work: burnA 50 %, burnB 30 %, burnC 20 % of each round.
 // With -leaf the work is in one small leaf function, work, called by alpha, beta and gamma
 // (60/30/10 %): Go sets up no frame for such a leaf, as for most small functions.
+// With -inline the work is in small functions the compiler inlines into worker (go build
+// -gcflags=-m: "inlining call to"): inlA 60 %, inlB 30 % (half of it in inlC, inlined into
+// inlB), inlD 10 %; Go's own profile shows them as frames of their own.
 // -cpuprofile FILE writes the program's own runtime/pprof CPU profile of its run (ground truth).
-// Usage: goburner [-t SECONDS] [-j GOROUTINES] [-leaf] [-cpuprofile FILE]. Prints "ready PID"
+// Usage: goburner [-t SECONDS] [-j GOROUTINES] [-leaf | -inline] [-cpuprofile FILE]. Prints "ready PID"
 // once running.
 package main
 
@@ -56,6 +59,37 @@ func beta(iters uint64) { sink = work(iters) }
 //go:noinline
 func gamma(iters uint64) { sink = work(iters) }
 
+// Inlined: small, no go:noinline. Each multiplier differs so that no two loops are merged.
+func inlA(x, n uint64) uint64 {
+	for i := uint64(0); i < n; i++ {
+		x = x*6364136223846793005 + i
+	}
+	return x
+}
+
+func inlB(x, n uint64) uint64 {
+	for i := uint64(0); i < n; i++ {
+		x = x*3202034522624059733 + i
+	}
+	return inlC(x, n)
+}
+
+func inlC(x, n uint64) uint64 {
+	for i := uint64(0); i < n; i++ {
+		x = x*2862933555777941757 + i
+	}
+	return x
+}
+
+func inlD(x, n uint64) uint64 {
+	for i := uint64(0); i < n; i++ {
+		x = x*7046029254386353087 + i
+	}
+	return x
+}
+
+var inline = flag.Bool("inline", false, "burn in functions inlined into the worker: inlA, inlB, inlC (inlined into inlB), inlD (6:1.5:1.5:1)")
+
 var leaf = flag.Bool("leaf", false, "burn in the leaf work, called by alpha, beta and gamma (6:3:1)")
 
 func worker(deadline time.Time) {
@@ -64,6 +98,12 @@ func worker(deadline time.Time) {
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
 	for deadline.IsZero() || time.Now().Before(deadline) {
 		unit := uint64(10000 + rng.Intn(20000))
+		if *inline {
+			x := inlA(sink, 6*unit)
+			x = inlB(x, 3*unit/2)
+			sink = inlD(x, unit)
+			continue
+		}
 		if *leaf {
 			alpha(6 * unit)
 			beta(3 * unit)

@@ -83,12 +83,20 @@ static int build(struct graph *g, const struct prof *p)
 		int64_t cur = child(g, 0, prof_process_name(s), false);
 
 		g->nodes[0].value += w;
-		for (uint32_t j = s->nframes; cur >= 0; j--) {
+		if (cur >= 0)
 			g->nodes[cur].value += w;
-			if (!j)
-				break;
-			cur = child(g, (size_t)cur, prof_frame_name(p, &s->frames[j - 1], buf, sizeof(buf)),
-				    s->frames[j - 1].kernel);
+		for (uint32_t j = s->nframes; j-- > 0 && cur >= 0;) {
+			const struct prof_frame *f = &s->frames[j];
+
+			/* The frame, then the calls inlined into it, outermost first. */
+			for (uint32_t k = f->ninlined + 1; k-- > 0 && cur >= 0;) {
+				cur = child(g, (size_t)cur,
+					    k == f->ninlined ? prof_frame_name(p, f, buf, sizeof(buf))
+							     : f->inlined[k].func,
+					    f->kernel);
+				if (cur >= 0)
+					g->nodes[cur].value += w;
+			}
 		}
 		if (cur < 0)
 			return -ENOMEM;

@@ -72,6 +72,8 @@ int folded_fprint(const struct prof *p, FILE *out)
 			const struct prof_frame *f = &s->frames[j];
 
 			err = append(&l, prof_frame_name(p, f, buf, sizeof(buf)), f->kernel ? "_[k]" : "");
+			for (uint32_t k = f->ninlined; k-- > 0 && !err;) /* outermost inlined call first */
+				err = append(&l, f->inlined[k].func, "");
 		}
 		if (err || (idx = strtab_intern(&lines, l.s)) < 0) {
 			err = -ENOMEM;

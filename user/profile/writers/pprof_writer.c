@@ -17,11 +17,11 @@ struct enc {
 	const struct prof *p;
 	struct strtab strs;
 	bool oom;
-	struct keymap fn_ids, loc_ids;
+	struct keymap fn_ids, loc_ids, chain_ids;
 	Perftools__Profiles__Function *fns, **fnp;
 	Perftools__Profiles__Location *locs, **locp;
 	Perftools__Profiles__Line *lines, **linep;
-	size_t nfns, nlocs;
+	size_t nfns, nlocs, nlines;
 	Perftools__Profiles__Mapping *maps, **mapp;
 	size_t nmaps;
 	uint64_t kmap_id; /* mapping of kernel frames that come without one, 0 until needed */
@@ -82,10 +82,9 @@ static uint64_t frame_mapping_id(struct enc *e, const struct prof_frame *f)
 	return e->kmap_id;
 }
 
-static uint64_t function_id(struct enc *e, const struct prof_frame *f)
+static uint64_t function_id(struct enc *e, const char *fname, const char *fpath)
 {
-	char buf[PROF_NAME_MAX];
-	int64_t name = str(e, prof_frame_name(e->p, f, buf, sizeof(buf))), file = str(e, f->file);
+	int64_t name = str(e, fname), file = str(e, fpath);
 	bool isnew;
 	uint64_t *id = keymap_get(&e->fn_ids, (uint64_t)name, (uint64_t)file, 0, e->nfns + 1, &isnew);
 
@@ -105,15 +104,50 @@ static uint64_t function_id(struct enc *e, const struct prof_frame *f)
 	return *id;
 }
 
+static void add_line(struct enc *e, uint64_t fn, uint32_t line)
+{
+	Perftools__Profiles__Line *l = &e->lines[e->nlines];
+
+	perftools__profiles__line__init(l);
+	l->function_id = fn;
+	l->line = line;
+	e->linep[e->nlines++] = l;
+}
+
+/* The source frames a location stands for, as one number: a chain of (frame so far, inlined
+ * function, line) triples, each given a dense id. It keys the location beside address and
+ * mapping: an address is a leaf (its own line) in one sample and a return address (the
+ * call's, looked up at addr - 1) in another, and the two may differ at any inlining level.
+ * Functions are keyed too: an address outside any mapping (JIT code, another process) may
+ * stand for different functions. Even ids: inlined chains; odd: a function alone. */
+static uint64_t frames_key(struct enc *e, const struct prof_frame *f, uint64_t fn)
+{
+	uint64_t key = fn << 1 | 1, *id;
+
+	for (uint32_t k = f->ninlined; k-- > 0;) {
+		uint64_t inl = function_id(e, f->inlined[k].func, f->inlined[k].file);
+
+		if (!(id = keymap_get(&e->chain_ids, key, inl, f->inlined[k].line, e->chain_ids.n + 1,
+				      NULL))) {
+			e->oom = true;
+			return 0;
+		}
+		key = *id << 1;
+	}
+	return key;
+}
+
+/* One Location per address and source frames, as Go writes it: with calls inlined there, one
+ * Line per source frame, innermost first, the physical function last. */
 static uint64_t location_id(struct enc *e, const struct prof_frame *f)
 {
-	uint64_t map = frame_mapping_id(e, f), fn = function_id(e, f), *id;
+	char buf[PROF_NAME_MAX];
+	uint64_t map = frame_mapping_id(e, f), *id;
+	uint64_t fn = function_id(e, prof_frame_name(e->p, f, buf, sizeof(buf)), f->file);
 	bool isnew;
 
-	/* Keyed by function too: an address outside any mapping (JIT code, another process) may
-	 * stand for different functions. And by line: the same address is a leaf (its own line)
-	 * in one sample and a return address (the call's line, looked up at addr - 1) in another. */
-	if (!(id = keymap_get(&e->loc_ids, map << 32 | f->line, f->addr, fn, e->nlocs + 1, &isnew))) {
+	if (!(id = keymap_get(&e->loc_ids, map << 32 | f->line, f->addr, frames_key(e, f, fn), e->nlocs + 1,
+			      &isnew))) {
 		e->oom = true;
 		return 0;
 	}
@@ -121,15 +155,15 @@ static uint64_t location_id(struct enc *e, const struct prof_frame *f)
 		size_t i = e->nlocs++;
 
 		perftools__profiles__location__init(&e->locs[i]);
-		perftools__profiles__line__init(&e->lines[i]);
-		e->lines[i].function_id = fn;
-		e->lines[i].line = f->line;
-		e->linep[i] = &e->lines[i];
+		e->locs[i].line = &e->linep[e->nlines];
+		for (uint32_t k = 0; k < f->ninlined; k++)
+			add_line(e, function_id(e, f->inlined[k].func, f->inlined[k].file),
+				 f->inlined[k].line);
+		add_line(e, fn, f->line);
+		e->locs[i].n_line = f->ninlined + 1;
 		e->locs[i].id = *id;
 		e->locs[i].mapping_id = map;
 		e->locs[i].address = f->addr;
-		e->locs[i].n_line = 1;
-		e->locs[i].line = &e->linep[i];
 		e->locp[i] = &e->locs[i];
 	}
 	return *id;
@@ -155,22 +189,25 @@ int pprof_encode(const struct prof *p, uint8_t **out, size_t *len)
 	Perftools__Profiles__Label *labels = NULL, **labelp = NULL;
 	uint64_t *locids = NULL;
 	int64_t *values = NULL;
-	size_t nframes = 0, fi = 0;
+	size_t nframes = 0, nsrc = 0, fi = 0;
 	int err = -ENOMEM;
 
 	*out = NULL;
 	*len = 0;
-	for (size_t i = 0; i < p->nsamples; i++)
+	for (size_t i = 0; i < p->nsamples; i++) {
 		nframes += p->samples[i].nframes;
+		for (uint32_t j = 0; j < p->samples[i].nframes; j++)
+			nsrc += 1 + p->samples[i].frames[j].ninlined; /* functions and lines */
+	}
 
 	strtab_init(&e.strs);
 	str(&e, ""); /* index 0 must be the empty string */
-	e.fns = calloc(nframes + 1, sizeof(*e.fns));
-	e.fnp = calloc(nframes + 1, sizeof(*e.fnp));
+	e.fns = calloc(nsrc + 1, sizeof(*e.fns));
+	e.fnp = calloc(nsrc + 1, sizeof(*e.fnp));
 	e.locs = calloc(nframes + 1, sizeof(*e.locs));
 	e.locp = calloc(nframes + 1, sizeof(*e.locp));
-	e.lines = calloc(nframes + 1, sizeof(*e.lines));
-	e.linep = calloc(nframes + 1, sizeof(*e.linep));
+	e.lines = calloc(nsrc + 1, sizeof(*e.lines));
+	e.linep = calloc(nsrc + 1, sizeof(*e.linep));
 	e.maps = calloc(p->nmappings + 1, sizeof(*e.maps));
 	e.mapp = calloc(p->nmappings + 1, sizeof(*e.mapp));
 	samples = calloc(p->nsamples + 1, sizeof(*samples));
@@ -258,6 +295,7 @@ out:
 	strtab_free(&e.strs);
 	keymap_free(&e.fn_ids);
 	keymap_free(&e.loc_ids);
+	keymap_free(&e.chain_ids);
 	free(e.fns);
 	free(e.fnp);
 	free(e.locs);

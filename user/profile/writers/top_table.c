@@ -30,55 +30,69 @@ static double pct(uint64_t v, uint64_t total)
 	return total ? 100.0 * (double)v / (double)total : 0.0;
 }
 
+struct table {
+	struct strtab names;
+	struct keymap ids;
+	struct fn *fns;
+	size_t nfns, cap;
+};
+
+/* Adds w to the function's cum (once per sample i) and, for the sample's innermost frame, to
+ * its flat. True when out of memory. */
+static bool count(struct table *t, const char *fname, bool kernel, uint64_t w, bool innermost, size_t i)
+{
+	int64_t name = strtab_intern(&t->names, fname);
+	bool isnew;
+	uint64_t *id = name < 0 ? NULL : keymap_get(&t->ids, (uint64_t)name, kernel, 0, t->nfns, &isnew);
+	struct fn *fn;
+
+	if (!id)
+		return true;
+	if (isnew) {
+		if (t->nfns == t->cap) {
+			size_t ncap = t->cap ? t->cap * 2 : 64;
+			struct fn *nf = realloc(t->fns, ncap * sizeof(*nf));
+
+			if (!nf)
+				return true;
+			t->fns = nf;
+			t->cap = ncap;
+		}
+		t->fns[t->nfns++] = (struct fn){ .name = t->names.strs[name], .kernel = kernel };
+	}
+	fn = &t->fns[*id];
+	if (innermost)
+		fn->flat += w;
+	if (fn->seen != i + 1) {
+		fn->cum += w;
+		fn->seen = i + 1;
+	}
+	return false;
+}
+
 void top_print(const struct prof *p, FILE *out, int n)
 {
-	struct strtab names;
-	struct keymap ids = { 0 };
-	struct fn *fns = NULL;
-	size_t nfns = 0, cap = 0, shown;
+	struct table t = { 0 };
+	size_t shown;
 	uint64_t total = 0;
 	char buf[PROF_NAME_MAX];
 	bool oom = false;
 
-	strtab_init(&names);
+	strtab_init(&t.names);
 	for (size_t i = 0; i < p->nsamples && !oom; i++) {
 		const struct prof_sample *s = &p->samples[i];
 		uint64_t w = prof_sample_weight(p, s);
 
 		total += w;
-		for (uint32_t j = 0; j < s->nframes; j++) {
+		for (uint32_t j = 0; j < s->nframes && !oom; j++) {
 			const struct prof_frame *f = &s->frames[j];
-			int64_t name = strtab_intern(&names, prof_frame_name(p, f, buf, sizeof(buf)));
-			bool isnew;
-			uint64_t *id = name < 0
-					       ? NULL
-					       : keymap_get(&ids, (uint64_t)name, f->kernel, 0, nfns, &isnew);
-			struct fn *fn;
 
-			if (!id) {
-				oom = true;
-				break;
-			}
-			if (isnew) {
-				if (nfns == cap) {
-					size_t ncap = cap ? cap * 2 : 64;
-					struct fn *nf = realloc(fns, ncap * sizeof(*nf));
+			/* The frame's inlined functions (innermost first), then the frame itself. */
+			for (uint32_t k = 0; k <= f->ninlined && !oom; k++) {
+				const char *name = k < f->ninlined ? f->inlined[k].func
+								   : prof_frame_name(p, f, buf, sizeof(buf));
 
-					if (!nf) {
-						oom = true;
-						break;
-					}
-					fns = nf;
-					cap = ncap;
-				}
-				fns[nfns++] = (struct fn){ .name = names.strs[name], .kernel = f->kernel };
-			}
-			fn = &fns[*id];
-			if (j == 0)
-				fn->flat += w;
-			if (fn->seen != i + 1) {
-				fn->cum += w;
-				fn->seen = i + 1;
+				oom = count(&t, name, f->kernel, w, j == 0 && k == 0, i);
 			}
 		}
 	}
@@ -86,19 +100,19 @@ void top_print(const struct prof *p, FILE *out, int n)
 		fprintf(out, "top: out of memory\n");
 		goto out;
 	}
-	if (nfns)
-		qsort(fns, nfns, sizeof(*fns), cmp_fn);
+	if (t.nfns)
+		qsort(t.fns, t.nfns, sizeof(*t.fns), cmp_fn);
 
-	shown = n > 0 && (size_t)n < nfns ? (size_t)n : nfns;
+	shown = n > 0 && (size_t)n < t.nfns ? (size_t)n : t.nfns;
 	fprintf(out, "Total: %" PRIu64 " %s in %zu functions, showing %zu\n", total, prof_weight_unit(p),
-		nfns, shown);
+		t.nfns, shown);
 	fprintf(out, "%10s %7s %10s %7s  %s\n", "flat", "flat%", "cum", "cum%", "function");
 	for (size_t i = 0; i < shown; i++)
-		fprintf(out, "%10" PRIu64 " %6.2f%% %10" PRIu64 " %6.2f%%  %s%s\n", fns[i].flat,
-			pct(fns[i].flat, total), fns[i].cum, pct(fns[i].cum, total), fns[i].name,
-			fns[i].kernel ? " [k]" : "");
+		fprintf(out, "%10" PRIu64 " %6.2f%% %10" PRIu64 " %6.2f%%  %s%s\n", t.fns[i].flat,
+			pct(t.fns[i].flat, total), t.fns[i].cum, pct(t.fns[i].cum, total), t.fns[i].name,
+			t.fns[i].kernel ? " [k]" : "");
 out:
-	free(fns);
-	keymap_free(&ids);
-	strtab_free(&names);
+	free(t.fns);
+	keymap_free(&t.ids);
+	strtab_free(&t.names);
 }
