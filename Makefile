@@ -63,6 +63,11 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 # Test helpers (OTLP receiver and driver), linked like the unit tests.
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+# The OTLP profiles receiver is a Go module (it decodes with the official generated messages and
+# the Collector's decoder); `make deps` downloads its modules.
+GO_TOOL_DIRS := $(patsubst %/go.mod,%,$(wildcard tests/tools/*/go.mod))
+GO_TOOLS := $(patsubst tests/tools/%,$(BUILD)/tools/%,$(GO_TOOL_DIRS))
+TOOLS_GO := GO111MODULE=on GOFLAGS=-mod=readonly GOTOOLCHAIN=local /usr/local/go/bin/go
 
 .SECONDARY:
 # A recipe that fails leaves no half-written target behind for the next make to trust.
@@ -122,7 +127,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
 
-tools: $(TOOLS)
+tools: $(TOOLS) $(GO_TOOLS)
+
+$(BUILD)/tools/%: tests/tools/%/go.mod tests/tools/%/go.sum tests/tools/%/*.go | $(BUILD)/tools
+	$(call msg,TOOL-GO,$@)
+	$(Q)cd tests/tools/$* && $(TOOLS_GO) build -o $(abspath $@) .
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIB_OBJS) | $(BUILD)/tools
 	$(call msg,TOOL-CC,$@)

@@ -232,12 +232,13 @@ static void *export_thread(void *arg)
 		if (e->reg && !next_metrics)
 			next_metrics = now + e->metrics_interval_ms * NS_PER_MS;
 		bool past_deadline = e->stopping && now >= e->stop_deadline_ns;
-		if (e->stopping && (!e->q.n || past_deadline))
+		if (e->stopping && ((!e->q.n && !e->nprofiles) || past_deadline))
 			break;
 		bool spans_due =
 			e->q.n && (e->q.n >= (size_t)e->cfg.batch_size || now >= next_flush || e->stopping);
 		bool metrics_due = e->reg && now >= next_metrics && !e->stopping;
-		if (!spans_due && !metrics_due) {
+		struct otlp_qprofile *profile = otlp_profiles_pop(e);
+		if (!spans_due && !metrics_due && !profile) {
 			int64_t wake = next_flush;
 			if (!e->q.n && now >= next_flush)
 				wake = next_flush = now + delay;
@@ -261,13 +262,15 @@ static void *export_thread(void *arg)
 			export_metrics(e, reg, budget);
 			next_metrics = otlp_now_ns() + e->metrics_interval_ms * NS_PER_MS;
 		}
+		if (profile)
+			otlp_export_profile(e, profile);
 		report_drops(e);
 		pthread_mutex_lock(&e->lock);
 	}
 	/* Stopping: the metrics as they are at the end, if there is time left. */
 	struct metrics_registry *reg = e->reg;
 	int64_t left = (e->stop_deadline_ns - otlp_now_ns()) / NS_PER_MS;
-	if (e->q.n || (reg && left <= 0))
+	if (e->q.n || e->nprofiles || (reg && left <= 0))
 		e->stop_rc = -ETIMEDOUT;
 	pthread_mutex_unlock(&e->lock);
 	if (reg && left > 0)
@@ -378,6 +381,10 @@ void otlp_exporter_stats(struct otlp_exporter *e, struct otlp_stats *out)
 	out->export_errors = otlp_load(&e->errors);
 	out->metrics_exports = otlp_load(&e->metrics_ok);
 	out->metrics_failed = otlp_load(&e->metrics_failed);
+	out->profiles_enqueued = otlp_load(&e->prof_enqueued);
+	out->profiles_exported = otlp_load(&e->prof_exported);
+	out->profiles_dropped = otlp_load(&e->prof_dropped);
+	out->profiles_failed = otlp_load(&e->prof_failed);
 	pthread_mutex_lock(&e->lock);
 	out->spans_queued = e->q.n;
 	pthread_mutex_unlock(&e->lock);
@@ -495,6 +502,7 @@ int otlp_exporter_stop(struct otlp_exporter *e, int timeout_ms)
 	}
 	int rc = e->stop_rc;
 	pthread_mutex_unlock(&e->lock);
+	otlp_profiles_drop_queued(e);
 	return rc;
 }
 
