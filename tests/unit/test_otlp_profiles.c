@@ -9,11 +9,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "export/otlp.h"
+#include "metrics/registry.h"
 #include "export/otlp_internal.h"
 #include "otlp/profiles_service.pb-c.h"
 #include "profile/profile_data.h"
@@ -326,12 +328,50 @@ static void test_profiles_endpoint(void **state)
 	assert_string_equal(otlp_setting_env(OTLP_PROFILES_ENDPOINT), "OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT");
 }
 
+/* A receiver that refuses: the queue holds OTLP_PROFILES_QUEUE, the oldest go first, and every
+ * profile is accounted for once stopped. */
+static void test_queue_accounting(void **state)
+{
+	(void)state;
+	struct otlp_config cfg;
+	char err[256];
+	otlp_config_defaults(&cfg);
+	assert_int_equal(
+		otlp_config_set_flag(&cfg, OTLP_ENDPOINT, NULL, "http://127.0.0.1:1", err, sizeof(err)), 0);
+	struct otlp_exporter *e = otlp_exporter_start(&cfg, err, sizeof(err));
+	assert_non_null(e);
+	struct metrics_registry *reg = metrics_registry_new(0);
+	assert_int_equal(otlp_exporter_register_metrics(e, reg), 0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(otlp_enqueue_profile(e, &prof, NULL, 0), 0);
+	struct otlp_stats st;
+	otlp_exporter_stats(e, &st);
+	/* At most one in flight and OTLP_PROFILES_QUEUE waiting: the others were dropped. */
+	assert_true(st.profiles_dropped >= 10 - OTLP_PROFILES_QUEUE - 1);
+	otlp_exporter_stop(e, 0);
+	assert_int_equal(otlp_enqueue_profile(e, &prof, NULL, 0), -ESHUTDOWN);
+	otlp_exporter_stats(e, &st);
+	assert_int_equal(st.profiles_enqueued, 11);
+	assert_int_equal(st.profiles_exported, 0);
+	assert_int_equal(st.profiles_enqueued,
+			 st.profiles_exported + st.profiles_dropped + st.profiles_failed);
+	char *text, line[96];
+	size_t len;
+	assert_int_equal(metrics_registry_render_prometheus(reg, &text, &len), 0);
+	snprintf(line, sizeof(line), "glimpse_otlp_profiles_dropped_total %llu\n",
+		 (unsigned long long)st.profiles_dropped);
+	assert_non_null(strstr(text, line));
+	free(text);
+	otlp_exporter_free(e);
+	metrics_registry_free(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dictionary_rules),  cmocka_unit_test(test_profiles_and_samples),
 		cmocka_unit_test(test_offcpu_values),	  cmocka_unit_test(test_empty_profile),
-		cmocka_unit_test(test_profiles_endpoint),
+		cmocka_unit_test(test_profiles_endpoint), cmocka_unit_test(test_queue_accounting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -265,6 +265,7 @@ static void *export_thread(void *arg)
 		if (profile)
 			otlp_export_profile(e, profile);
 		report_drops(e);
+		otlp_profiles_report_drops(e);
 		pthread_mutex_lock(&e->lock);
 	}
 	/* Stopping: the metrics as they are at the end, if there is time left. */
@@ -413,6 +414,11 @@ int otlp_exporter_register_metrics(struct otlp_exporter *e, struct metrics_regis
 		  &e->errors },
 		{ "glimpse.otlp.metrics.exports", "{request}", "OTLP metrics exports accepted.",
 		  &e->metrics_ok },
+		{ "glimpse.otlp.profiles.exported", "{profile}",
+		  "Profiles (one per interval and kind) the OTLP receiver accepted.", &e->prof_exported },
+		{ "glimpse.otlp.profiles.dropped", "{profile}",
+		  "Profiles never sent over OTLP: queue full (the oldest go first) or still queued at exit.",
+		  &e->prof_dropped },
 	};
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
 		int err = metrics_registry_add_gauge(reg, m[i].name, m[i].unit, m[i].help, true, read_counter,

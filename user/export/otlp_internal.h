@@ -155,7 +155,7 @@ struct otlp_exporter {
 	struct otlp_qspan **batch;
 	uint32_t rng;
 	struct warn_state warns[W_SIGNALS * W_METRICS];
-	uint64_t dropped_reported;
+	uint64_t dropped_reported, prof_dropped_reported;
 	bool failing[W_SIGNALS]; /* per signal, since its last success: to say when it works again */
 
 	/* Encoded profiles waiting (under lock), oldest first: otlp_profiles.c. */
@@ -208,6 +208,8 @@ struct otlp_qprofile;
 struct otlp_qprofile *otlp_profiles_pop(struct otlp_exporter *e);
 void otlp_export_profile(struct otlp_exporter *e, struct otlp_qprofile *qp);
 void otlp_profiles_drop_queued(struct otlp_exporter *e);
+/* From the export thread: warns (rate-limited) when profiles were dropped since last time. */
+void otlp_profiles_report_drops(struct otlp_exporter *e);
 
 int otlp_setup_http(struct otlp_exporter *e, char *err, size_t errlen);
 enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, const uint8_t *body,

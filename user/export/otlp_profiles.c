@@ -54,17 +54,24 @@ int otlp_enqueue_profile(struct otlp_exporter *e, const struct prof *p, const st
 		pthread_cond_signal(&e->cond);
 	}
 	pthread_mutex_unlock(&e->lock);
-	if (old) {
+	if (old) { /* the export thread says so (its warnings are its own) */
 		otlp_stat_add(&e->prof_dropped, 1);
-		if (!err)
-			otlp_warn_limited(e, W_PROFILES + W_DROPPED,
-					  "OTLP profiles queue full (%d profiles): the oldest was dropped; "
-					  "the receiver is slower than the profiling interval or unreachable",
-					  OTLP_PROFILES_QUEUE);
 		free(old->body);
 		free(old);
 	}
 	return err;
+}
+
+void otlp_profiles_report_drops(struct otlp_exporter *e)
+{
+	uint64_t d = otlp_load(&e->prof_dropped);
+	if (d != e->prof_dropped_reported) {
+		otlp_warn_limited(e, W_PROFILES + W_DROPPED,
+				  "OTLP profiles queue full (%d profiles): %llu profiles dropped so far; the "
+				  "receiver is slower than the profiling interval or unreachable",
+				  OTLP_PROFILES_QUEUE, (unsigned long long)d);
+		e->prof_dropped_reported = d;
+	}
 }
 
 struct otlp_qprofile *otlp_profiles_pop(struct otlp_exporter *e)
