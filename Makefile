@@ -80,7 +80,8 @@ endif
 .PHONY: all deps test unit e2e e2e-san demo bench-profile bench-http bench-sched fuzz fuzz-smoke clean apps \
 	tools format format-check
 .DEFAULT_GOAL := all
-all: $(BUILD)/glimpse tools
+# The Go test tool is left to `make tools` and the e2e tests: building glimpse needs no Go.
+all: $(BUILD)/glimpse $(TOOLS)
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -154,7 +155,7 @@ SAN_CHECK := $(if $(SAN_FLAGS),&& scripts/check-sanitizer-logs.sh $(SAN_LOGS))
 unit: $(UNIT_BINS) apps
 	$(Q)$(SAN_PREP) $(SAN_ENV) GLIMPSE_APPS=$(APPS) scripts/run-unit-tests.sh $(UNIT_BINS) $(SAN_CHECK)
 
-e2e: all apps
+e2e: all apps tools
 	$(Q)GLIMPSE=$(abspath $(BUILD))/glimpse APPS=$(APPS) \
 		/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
 
