@@ -295,3 +295,42 @@ selectors:
     assert sum(1.5e9 <= p["duration_nano"] for p in profiles) >= len(profiles) - 1, profiles
     fns = {s["stack"][0] for p in profiles for s in p["samples"]}
     assert {"burn_a", "burn_b", "burn_c"} <= fns, fns
+
+
+def test_agent_profiles_otlp_receiver_down(tmp_path):
+    """profiles.otlp with nothing listening: the pprof files keep coming every interval, and the
+    failures are one warning (the exporter's are limited to one a minute per kind)."""
+    burner = start_app("cburner")
+    profiles = tmp_path / "profiles"
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text(f"""log_format: json
+prometheus:
+  address: "127.0.0.1:{free_port()}"
+otlp:
+  endpoint: "http://127.0.0.1:{free_port()}"
+profiles:
+  directory: {profiles}
+  interval: 2s
+  otlp: true
+selectors:
+  - name: burners
+    match:
+      pids: [{burner.pid}]
+    signals: {{http_metrics: false, traces: false, runtime: false, cpu_profile: true, cpu_profile_hz: 49}}
+""")
+    errpath = tmp_path / "agent.err"
+    with open(errpath, "w") as err:
+        agent = subprocess.Popen([GLIMPSE, "agent", "--config", str(cfg)], stdout=subprocess.DEVNULL, stderr=err,
+                                 env=clean_env())
+    try:
+        assert wait_for(lambda: len(list(profiles.glob("cpu-*.pb.gz"))) >= 3, timeout=20), errpath.read_text()
+    finally:
+        agent.terminate()
+        rc = agent.wait(timeout=60)
+        burner.kill()
+        burner.wait()
+    assert rc == 0, errpath.read_text()
+    for f in profiles.glob("cpu-*.pb.gz"):
+        assert "burn_a" in pprof("-top", str(f)) or f == max(profiles.glob("cpu-*.pb.gz"))
+    lines = [line for line in errpath.read_text().splitlines() if "/v1development/profiles" in line]
+    assert len(lines) == 1, lines
