@@ -334,3 +334,30 @@ selectors:
         assert "burn_a" in pprof("-top", str(f)) or f == max(profiles.glob("cpu-*.pb.gz"))
     lines = [line for line in errpath.read_text().splitlines() if "/v1development/profiles" in line]
     assert len(lines) == 1, lines
+
+
+def test_profile_otlp_environment(tmp_path, receiver):
+    """The SDK variables configure it: OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT (a full URL) beats
+    OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_COMPRESSION=gzip compresses,
+    OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES name the resource; a bad URL is a usage error."""
+    r = receiver()
+    app = start_app("cburner", "-t", "20")
+    env = dict(clean_env(), OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{free_port()}",
+               OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT=f"{r.url}/v1development/profiles",
+               OTEL_EXPORTER_OTLP_COMPRESSION="gzip", OTEL_SERVICE_NAME="burner-svc",
+               OTEL_RESOURCE_ATTRIBUTES="deployment.environment.name=test")
+    try:
+        out = subprocess.run([GLIMPSE, "profile", "-p", str(app.pid), "-d", "1", "--top", "0"],
+                             capture_output=True, text=True, timeout=60, env=env)
+        bad = subprocess.run([GLIMPSE, "profile", "-p", str(app.pid), "-d", "1", "--otlp-endpoint", "nohost"],
+                             capture_output=True, text=True, timeout=60, env=clean_env())
+    finally:
+        app.kill()
+        app.wait()
+    assert out.returncode == 0, out.stderr
+    reqs = r.lines("request")
+    assert [q["encoding"] for q in reqs] == ["gzip"], reqs
+    res = r.lines("profile")[0]["resource"]
+    assert res["service.name"] == "burner-svc" and res["deployment.environment.name"] == "test", res
+    assert bad.returncode == 2, bad.stderr
+    assert "--otlp-endpoint" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
