@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* OpenTelemetry export over OTLP/HTTP (protobuf): spans handed over by the tracer and the
- * metrics registry, sent by one background thread so that the event reader never waits on
- * the network.
+/* OpenTelemetry export over OTLP/HTTP (protobuf): spans handed over by the tracer, the
+ * metrics registry, and profiles (profiles/v1development), sent by one background thread so
+ * that the event reader and the profilers never wait on the network.
  *
  * Configuration follows the OTel SDK environment variables (OTEL_EXPORTER_OTLP_*,
  * OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_BSP_*, OTEL_METRIC_EXPORT_INTERVAL);

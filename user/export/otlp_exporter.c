@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* OTLP/HTTP exporter: a bounded span queue that drops its oldest entry rather than ever
  * making the event reader wait, and one thread that batches, encodes (protobuf, optionally
- * gzip), POSTs with retries, and exports the metrics registry on an interval. */
+ * gzip), POSTs with retries, exports the metrics registry on an interval, and sends the
+ * profiles queued by otlp_profiles.c. */
 #define _GNU_SOURCE /* SCHED_BATCH */
 #include "export/otlp.h"
 #include "export/otlp_internal.h"
