@@ -213,11 +213,13 @@ def warnings(stderr):
     return [line for line in stderr.splitlines() if "warning" in line.lower() and "OTLP" in line]
 
 
-@pytest.mark.parametrize("mode", ["down", "hanging"])
+@pytest.mark.parametrize("mode", ["down", "hanging", "rejected"])
 def test_receiver_down_or_hanging(tmp_path, receiver, mode):
-    """No receiver, or one that never answers: one warning, the pprof written, exit 0, and at most
-    the exporter's 2 s stop deadline added to the run."""
-    url = f"http://127.0.0.1:{free_port()}" if mode == "down" else receiver("--delay-ms", "60000").url
+    """No receiver, one that never answers, or one without the profiles signal (404): one
+    warning, the pprof written, exit 0, and at most the exporter's 2 s stop deadline added."""
+    url = {"down": lambda: f"http://127.0.0.1:{free_port()}",
+           "hanging": lambda: receiver("--delay-ms", "60000").url,
+           "rejected": lambda: receiver("--status", "404").url}[mode]()
     app = start_app("cburner", "-t", "20")
     pb = tmp_path / "cpu.pb.gz"
     try:

@@ -215,8 +215,13 @@ static void profile_export_finish(struct profile_export *pe, const struct prof *
 	otlp_exporter_stats(pe->exp, &st);
 	if (st.profiles_exported)
 		log_event(LOG_INFO, "sent OTLP profile", "url=%s", pe->url);
-	else if (late && !st.export_errors) /* else the exporter said why */
-		log_warn("OTLP profile not sent: %s did not answer within %d ms", pe->url, OTLP_SHUTDOWN_MS);
+	else if (p && !err && !st.warnings) { /* else the exporter said why, in one line */
+		if (late)
+			log_warn("OTLP profile not sent: %s did not answer within %d ms", pe->url,
+				 OTLP_SHUTDOWN_MS);
+		else
+			log_warn("OTLP profile not sent: %s did not accept it", pe->url);
+	}
 	otlp_exporter_free(pe->exp);
 	free(pe->res);
 	*pe = (struct profile_export){ 0 };

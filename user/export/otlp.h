@@ -226,6 +226,7 @@ struct otlp_stats {
 	uint64_t metrics_exports; /* metrics requests accepted */
 	uint64_t metrics_failed;  /* metrics exports given up */
 	uint64_t profiles_enqueued, profiles_exported, profiles_dropped, profiles_failed; /* as spans */
+	uint64_t warnings; /* lines the exporter logged (warnings are limited: see otlp_warn_limited) */
 };
 /* After otlp_exporter_stop: enqueued = exported + dropped + failed (spans, and profiles). */
 void otlp_exporter_stats(struct otlp_exporter *exp, struct otlp_stats *out);

@@ -81,6 +81,7 @@ void otlp_warn_limited(struct otlp_exporter *e, unsigned kind, const char *fmt, 
 		log_warn("%s", msg);
 	w->last_ms = now;
 	w->suppressed = 0;
+	otlp_stat_add(&e->warnings, 1);
 }
 
 void otlp_deadline_ts(int64_t ns, struct timespec *ts)
@@ -387,6 +388,7 @@ void otlp_exporter_stats(struct otlp_exporter *e, struct otlp_stats *out)
 	out->profiles_exported = otlp_load(&e->prof_exported);
 	out->profiles_dropped = otlp_load(&e->prof_dropped);
 	out->profiles_failed = otlp_load(&e->prof_failed);
+	out->warnings = otlp_load(&e->warnings);
 	pthread_mutex_lock(&e->lock);
 	out->spans_queued = e->q.n;
 	pthread_mutex_unlock(&e->lock);

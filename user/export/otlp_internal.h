@@ -163,7 +163,7 @@ struct otlp_exporter {
 	size_t nprofiles;
 
 	/* atomics */
-	uint64_t prof_enqueued, prof_exported, prof_dropped, prof_failed;
+	uint64_t prof_enqueued, prof_exported, prof_dropped, prof_failed, warnings;
 	uint64_t enqueued, exported, dropped, failed, requests, errors, metrics_ok, metrics_failed;
 };
 
