@@ -63,6 +63,11 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 # Test helpers (OTLP receiver and driver), linked like the unit tests.
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+# The OTLP profiles receiver is a Go module (it decodes with the official generated messages and
+# the Collector's decoder); `make deps` downloads its modules.
+GO_TOOL_DIRS := $(patsubst %/go.mod,%,$(wildcard tests/tools/*/go.mod))
+GO_TOOLS := $(patsubst tests/tools/%,$(BUILD)/tools/%,$(GO_TOOL_DIRS))
+TOOLS_GO := GO111MODULE=on GOFLAGS=-mod=readonly GOTOOLCHAIN=local /usr/local/go/bin/go
 
 .SECONDARY:
 # A recipe that fails leaves no half-written target behind for the next make to trust.
@@ -75,7 +80,8 @@ endif
 .PHONY: all deps test unit e2e e2e-san demo bench-profile bench-http bench-sched fuzz fuzz-smoke clean apps \
 	tools format format-check
 .DEFAULT_GOAL := all
-all: $(BUILD)/glimpse tools
+# The Go test tool is left to `make tools` and the e2e tests: building glimpse needs no Go.
+all: $(BUILD)/glimpse $(TOOLS)
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -122,7 +128,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
 
-tools: $(TOOLS)
+tools: $(TOOLS) $(GO_TOOLS)
+
+$(BUILD)/tools/%: tests/tools/%/go.mod tests/tools/%/go.sum tests/tools/%/*.go | $(BUILD)/tools
+	$(call msg,TOOL-GO,$@)
+	$(Q)cd tests/tools/$* && $(TOOLS_GO) build -o $(abspath $@) .
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIB_OBJS) | $(BUILD)/tools
 	$(call msg,TOOL-CC,$@)
@@ -145,7 +155,7 @@ SAN_CHECK := $(if $(SAN_FLAGS),&& scripts/check-sanitizer-logs.sh $(SAN_LOGS))
 unit: $(UNIT_BINS) apps
 	$(Q)$(SAN_PREP) $(SAN_ENV) GLIMPSE_APPS=$(APPS) scripts/run-unit-tests.sh $(UNIT_BINS) $(SAN_CHECK)
 
-e2e: all apps
+e2e: all apps tools
 	$(Q)GLIMPSE=$(abspath $(BUILD))/glimpse APPS=$(APPS) \
 		/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
 

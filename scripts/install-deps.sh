@@ -33,6 +33,9 @@ go_modules() {
 		exit 1
 	fi
 	make -s -C "$(dirname "$0")/../tests/apps" deps
+	for tool in "$(dirname "$0")"/../tests/tools/*/go.mod; do
+		(cd "$(dirname "$tool")" && GOFLAGS=-mod=readonly GOTOOLCHAIN=local /usr/local/go/bin/go mod download) || exit 1
+	done
 }
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "base/signals.h"
+#include "export/otlp.h"
 #include "profile/cpu_profiler.h"
 #include "profile/offcpu_profiler.h"
 #include "profile/writers/profile_writers.h"
@@ -38,8 +39,20 @@ struct profiler {
 struct agent_profiles {
 	const struct agent_config *cfg;
 	struct agent_targets *ts;
+	struct otlp_exporter *otlp; /* NULL: no OTLP profiles */
 	struct profiler threads[NKINDS];
 };
+
+/* Queued for the exporter's thread: never waits on the receiver. */
+static void send_profile(struct agent_profiles *ps, const struct profile_kind *kind, struct stack_profile *sp,
+			 const struct profiler_opts *o)
+{
+	struct resource res[PROFILER_MAX_PIDS];
+	size_t nres = targets_resources(ps->ts, o->pids, o->npids, res);
+	int err = otlp_enqueue_profile(ps->otlp, stack_profile_data(sp), res, nres);
+	if (err && err != -ESHUTDOWN)
+		log_warn("cannot send the %s profile over OTLP: %s", kind->name, strerror(-err));
+}
 
 static void write_profile(const struct agent_config *cfg, const struct profile_kind *kind,
 			  struct stack_profile *sp, int npids)
@@ -79,17 +92,26 @@ static void *profiler_thread(void *arg)
 		struct stack_profile *sp;
 		if (p->kind->run(&o, &sp))
 			break; /* logged */
-		write_profile(cfg, p->kind, sp, o.npids);
+		if (cfg->profiles.directory[0])
+			write_profile(cfg, p->kind, sp, o.npids);
+		if (p->owner->otlp)
+			send_profile(p->owner, p->kind, sp, &o);
 		stack_profile_free(sp);
 	}
 	return NULL;
 }
 
-struct agent_profiles *profiles_start(const struct agent_config *cfg, struct agent_targets *ts)
+struct agent_profiles *profiles_start(const struct agent_config *cfg, struct agent_targets *ts,
+				      struct otlp_exporter *otlp)
 {
-	if (!cfg->profiles.directory[0])
+	if (cfg->profiles.otlp && !otlp)
+		log_warn("profiles.otlp is set but no OTLP endpoint is configured (otlp.endpoint or "
+			 "OTEL_EXPORTER_OTLP_ENDPOINT): no OTLP profiles");
+	if (!cfg->profiles.otlp)
+		otlp = NULL;
+	if (!cfg->profiles.directory[0] && !otlp)
 		return NULL;
-	if (mkdir(cfg->profiles.directory, 0755) && errno != EEXIST)
+	if (cfg->profiles.directory[0] && mkdir(cfg->profiles.directory, 0755) && errno != EEXIST)
 		log_warn("cannot create the profiles directory %s: %s", cfg->profiles.directory,
 			 strerror(errno));
 	struct agent_profiles *ps = calloc(1, sizeof(*ps));
@@ -99,6 +121,7 @@ struct agent_profiles *profiles_start(const struct agent_config *cfg, struct age
 	}
 	ps->cfg = cfg;
 	ps->ts = ts;
+	ps->otlp = otlp;
 	for (size_t i = 0; i < NKINDS; i++) {
 		struct profiler *p = &ps->threads[i];
 		*p = (struct profiler){ .owner = ps, .kind = &kinds[i] };

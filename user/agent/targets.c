@@ -495,6 +495,20 @@ int targets_profile_pids(struct agent_targets *ts, bool offcpu, pid_t *pids, int
 	return n;
 }
 
+size_t targets_resources(struct agent_targets *ts, const pid_t *pids, int n, struct resource *out)
+{
+	size_t k = 0;
+	pthread_mutex_lock(&ts->lock);
+	for (int i = 0; i < n; i++) {
+		struct target *t;
+		HASH_FIND_INT(ts->by_pid, &pids[i], t);
+		if (t)
+			out[k++] = t->res;
+	}
+	pthread_mutex_unlock(&ts->lock);
+	return k;
+}
+
 int targets_count(const struct agent_targets *ts)
 {
 	return ts->count;

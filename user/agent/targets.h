@@ -16,6 +16,7 @@
 #include "agent/agent_config.h"
 
 struct db_driver_cache;
+struct resource;
 struct metrics_registry;
 struct process_metrics;
 struct trace_pipeline;
@@ -59,6 +60,8 @@ void targets_tick(struct agent_targets *ts);
 /* For the profiler threads (any thread): the pids whose selector asks for this profile, up to
  * max; *hz is set from their selector. Returns how many. */
 int targets_profile_pids(struct agent_targets *ts, bool offcpu, pid_t *pids, int max, int *hz);
+/* Copies the resource of each of pids[0..n) that is a target into out (up to n); how many. */
+size_t targets_resources(struct agent_targets *ts, const pid_t *pids, int n, struct resource *out);
 int targets_count(const struct agent_targets *ts);
 
 #endif

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* glimpse profile: CPU or off-CPU profile of running processes → pprof, folded stacks, SVG,
  * top table. */
+#define _GNU_SOURCE /* reallocarray */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "base/procfs.h"
 #include "profile/writers/profile_writers.h"
 #include "base/signals.h"
+#include "export/otlp.h"
 
 #define DEFAULT_HZ	     99
 #define DEFAULT_TOP	     10
@@ -30,6 +33,10 @@ enum {
 	OPT_OFF_CPU,
 	OPT_MIN_BLOCK,
 	OPT_PREEMPTED,
+	OPT_OTLP_ENDPOINT,
+	OPT_OTLP_PROFILES_ENDPOINT,
+	OPT_OTLP_HEADERS,
+	OPT_OTLP_COMPRESSION,
 };
 
 static const struct cli_option targets_options[] = {
@@ -69,6 +76,16 @@ static const struct cli_option output_options[] = {
 	{ 0 },
 };
 
+static const struct cli_option otlp_options[] = {
+	{ "otlp-endpoint", OPT_OTLP_ENDPOINT, "URL",
+	  "also send the profile over OTLP/HTTP to URL/v1development/profiles\n"
+	  "(e.g. http://127.0.0.1:4318; or OTEL_EXPORTER_OTLP_ENDPOINT)" },
+	{ "otlp-profiles-endpoint", OPT_OTLP_PROFILES_ENDPOINT, "URL", "full URL for profiles" },
+	{ "otlp-headers", OPT_OTLP_HEADERS, "K=V,..", "headers sent with the export" },
+	{ "otlp-compression", OPT_OTLP_COMPRESSION, "C", "gzip or none" },
+	{ 0 },
+};
+
 const struct cli_command cli_profile_command = {
 	.name = "profile",
 	.intro = "Usage: glimpse profile (-p PID [-p PID ...] | -a) [options]\n"
@@ -80,6 +97,7 @@ const struct cli_command cli_profile_command = {
 		    { "Sampling:", sampling_options },
 		    { "Off-CPU:", off_cpu_options },
 		    { "Output:", output_options },
+		    { "OTLP:", otlp_options },
 		    { "Logging:", cli_common_options } },
 	.epilogue = "Exit codes: 0 ok, 1 runtime failure, 2 bad usage, 3 no such process, 4 permission\n"
 		    "denied (needs root or CAP_BPF+CAP_PERFMON), 5 kernel lacks BPF/BTF/perf events.\n",
@@ -131,6 +149,84 @@ static int write_outputs(const struct prof *p, const char *pprof_path, const cha
 	return rc;
 }
 
+/* The OTLP export of the profile: the exporter starts before profiling (a bad setting is
+ * known before any work), the targets' resources are read while they run. */
+struct profile_export {
+	struct otlp_exporter *exp;
+	struct resource *res;
+	size_t nres;
+	const char *url;
+};
+
+static int profile_export_start(struct profile_export *pe, const struct otlp_config *cfg,
+				const struct profiler_opts *o)
+{
+	char err[512];
+	if (!(pe->exp = otlp_exporter_start(cfg, err, sizeof(err)))) {
+		log_error("%s", err);
+		return GLIMPSE_EXIT_USAGE;
+	}
+	pe->url = cfg->profiles_url;
+	if (!(pe->res = calloc(PROFILER_MAX_PIDS, sizeof(*pe->res))))
+		return GLIMPSE_EXIT_FAILURE;
+	for (int i = 0; i < o->npids; i++)
+		if (!resource_for_pid(o->pids[i], &pe->res[pe->nres]))
+			pe->nres++;
+	return 0;
+}
+
+/* With -a the processes are known once sampled: those still running get their resource. */
+static void add_sampled_resources(struct profile_export *pe, const struct prof *p)
+{
+	for (size_t i = 0; i < p->nsamples; i++) {
+		pid_t pid = (pid_t)p->samples[i].pid;
+		size_t j = 0;
+		while (j < pe->nres && pe->res[j].pid != pid)
+			j++;
+		if (j < pe->nres)
+			continue;
+		if (pe->nres % PROFILER_MAX_PIDS == 0) {
+			struct resource *r =
+				reallocarray(pe->res, pe->nres + PROFILER_MAX_PIDS, sizeof(*pe->res));
+			if (!r)
+				return; /* the others go out under their pid and name */
+			pe->res = r;
+		}
+		if (!resource_for_pid(pid, &pe->res[pe->nres]))
+			pe->nres++;
+	}
+}
+
+/* Sends p (NULL: nothing to send) and stops the exporter, for at most OTLP_SHUTDOWN_MS: a
+ * receiver that is down or hangs costs one warning, never the profile's other outputs. */
+static void profile_export_finish(struct profile_export *pe, const struct prof *p)
+{
+	if (!pe->exp)
+		return;
+	int err = 0;
+	if (p) {
+		add_sampled_resources(pe, p);
+		err = otlp_enqueue_profile(pe->exp, p, pe->res, pe->nres);
+	}
+	if (err)
+		log_warn("cannot send the profile over OTLP: %s", strerror(-err));
+	bool late = otlp_exporter_stop(pe->exp, OTLP_SHUTDOWN_MS) != 0;
+	struct otlp_stats st;
+	otlp_exporter_stats(pe->exp, &st);
+	if (st.profiles_exported)
+		log_event(LOG_INFO, "sent OTLP profile", "url=%s", pe->url);
+	else if (p && !err && !st.warnings) { /* else the exporter said why, in one line */
+		if (late)
+			log_warn("OTLP profile not sent: %s did not answer within %d ms", pe->url,
+				 OTLP_SHUTDOWN_MS);
+		else
+			log_warn("OTLP profile not sent: %s did not accept it", pe->url);
+	}
+	otlp_exporter_free(pe->exp);
+	free(pe->res);
+	*pe = (struct profile_export){ 0 };
+}
+
 int cmd_profile(int argc, char **argv)
 {
 	struct profiler_opts o = { .hz = DEFAULT_HZ,
@@ -143,6 +239,20 @@ int cmd_profile(int argc, char **argv)
 	bool offcpu = false;
 	int top = DEFAULT_TOP, opt;
 	const char *arg;
+	char err[512];
+	struct otlp_config otlp_cfg;
+	if (otlp_config_from_env(&otlp_cfg, err, sizeof(err)))
+		cli_usage_error("profile", "%s", err);
+	static const struct {
+		int opt;
+		enum otlp_setting setting;
+		const char *flag;
+	} otlp_flags[] = {
+		{ OPT_OTLP_ENDPOINT, OTLP_ENDPOINT, "--otlp-endpoint" },
+		{ OPT_OTLP_PROFILES_ENDPOINT, OTLP_PROFILES_ENDPOINT, "--otlp-profiles-endpoint" },
+		{ OPT_OTLP_HEADERS, OTLP_HEADERS, "--otlp-headers" },
+		{ OPT_OTLP_COMPRESSION, OTLP_COMPRESSION, "--otlp-compression" },
+	};
 	struct cli_parser parser;
 	cli_parser_init(&parser, &cli_profile_command, argc, argv);
 	while ((opt = cli_next(&parser, &arg)) != -1) {
@@ -196,6 +306,11 @@ int cmd_profile(int argc, char **argv)
 			outfile_set_force(true);
 			break;
 		}
+		for (size_t i = 0; i < sizeof(otlp_flags) / sizeof(otlp_flags[0]); i++)
+			if (opt == otlp_flags[i].opt &&
+			    otlp_config_set_flag(&otlp_cfg, otlp_flags[i].setting, otlp_flags[i].flag, arg,
+						 err, sizeof(err)))
+				cli_usage_error("profile", "%s", err);
 	}
 	/* Before any work: a profile that cannot be written is not worth collecting. */
 	cli_check_output(pprof_path);
@@ -224,10 +339,15 @@ int cmd_profile(int argc, char **argv)
 	if (rc)
 		return rc;
 
+	struct profile_export pe = { 0 };
+	if (otlp_cfg.configured && (rc = profile_export_start(&pe, &otlp_cfg, &o)))
+		return rc;
 	struct stack_profile *sp;
 	rc = offcpu ? offcpu_profiler_run(&o, &sp) : cpu_profiler_run(&o, &sp);
-	if (rc)
+	if (rc) {
+		profile_export_finish(&pe, NULL);
 		return rc;
+	}
 	const struct prof *p = stack_profile_data(sp);
 	const struct profiler_stats *st = stack_profile_stats(sp);
 	if (offcpu) {
@@ -249,6 +369,7 @@ int cmd_profile(int argc, char **argv)
 	}
 	stack_profile_report_quality(sp);
 	rc = write_outputs(p, pprof_path, folded_path, svg_path);
+	profile_export_finish(&pe, p);
 	if (top > 0 && st->samples > 0)
 		top_print(p, stdout, top);
 	stack_profile_free(sp);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* OpenTelemetry export over OTLP/HTTP (protobuf): spans handed over by the tracer and the
- * metrics registry, sent by one background thread so that the event reader never waits on
- * the network.
+/* OpenTelemetry export over OTLP/HTTP (protobuf): spans handed over by the tracer, the
+ * metrics registry, and profiles (profiles/v1development), sent by one background thread so
+ * that the event reader and the profilers never wait on the network.
  *
  * Configuration follows the OTel SDK environment variables (OTEL_EXPORTER_OTLP_*,
  * OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_BSP_*, OTEL_METRIC_EXPORT_INTERVAL);
@@ -41,6 +41,7 @@ struct otlp_config {
 	bool configured;	       /* an endpoint came from the environment or a flag */
 	char traces_url[OTLP_URL_MAX]; /* full URLs: <endpoint>/v1/traces unless given per signal */
 	char metrics_url[OTLP_URL_MAX];
+	char profiles_url[OTLP_URL_MAX]; /* <endpoint>/v1development/profiles */
 	struct otlp_header headers[OTLP_MAX_HEADERS];
 	size_t nheaders;
 	int timeout_ms;		/* per request (default 10000) */
@@ -54,14 +55,15 @@ struct otlp_config {
 	int export_timeout_ms;	 /* retries of one batch give up after this (default 30000) */
 	int metrics_interval_ms; /* for the caller's otlp_exporter_add_metrics (default 60000) */
 	/* private: where each endpoint came from (a per-signal value beats a base one) */
-	uint8_t traces_rank, metrics_rank;
+	uint8_t traces_rank, metrics_rank, profiles_rank;
 };
 
 /* The settings, by environment variable:
- *   OTLP_ENDPOINT            OTEL_EXPORTER_OTLP_ENDPOINT: base URL; /v1/traces, /v1/metrics
- *                            are appended
+ *   OTLP_ENDPOINT            OTEL_EXPORTER_OTLP_ENDPOINT: base URL; /v1/traces, /v1/metrics,
+ *                            /v1development/profiles are appended
  *   OTLP_TRACES_ENDPOINT     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: full URL, used as is
  *   OTLP_METRICS_ENDPOINT    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: full URL, used as is
+ *   OTLP_PROFILES_ENDPOINT   OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT: full URL, used as is
  *   OTLP_HEADERS             OTEL_EXPORTER_OTLP_HEADERS: k=v,k=v, values percent-encoded;
  *                            merged by name (a flag's value wins)
  *   OTLP_TIMEOUT             OTEL_EXPORTER_OTLP_TIMEOUT: milliseconds per request
@@ -83,6 +85,7 @@ enum otlp_setting {
 	OTLP_ENDPOINT,
 	OTLP_TRACES_ENDPOINT,
 	OTLP_METRICS_ENDPOINT,
+	OTLP_PROFILES_ENDPOINT,
 	OTLP_HEADERS,
 	OTLP_TIMEOUT,
 	OTLP_COMPRESSION,
@@ -198,6 +201,19 @@ int otlp_enqueue_span(struct otlp_exporter *exp, const struct resource *res, con
  * otlp_exporter_stop. 0, -EINVAL or -EBUSY (a registry is already set). */
 int otlp_exporter_add_metrics(struct otlp_exporter *exp, struct metrics_registry *reg, double interval_s);
 
+/* ---- profiles ---- */
+
+struct prof;
+/* At most this many profiles wait for export; a new one beyond drops the oldest (counted). */
+#define OTLP_PROFILES_QUEUE 4
+
+/* Encodes p now (in the caller's thread: the profile may be freed on return) and queues it for
+ * the profiles URL; res[0..nres) are the resources of its processes (a process without one
+ * goes out under its pid and name). Never blocks on the network. 0; -EINVAL; -ENOMEM or
+ * -ESHUTDOWN (after stop), counted as dropped. Safe from any thread. */
+int otlp_enqueue_profile(struct otlp_exporter *exp, const struct prof *p, const struct resource *res,
+			 size_t nres);
+
 struct otlp_stats {
 	uint64_t spans_enqueued;  /* handed to otlp_enqueue_span */
 	uint64_t spans_exported;  /* accepted by the receiver */
@@ -209,8 +225,10 @@ struct otlp_stats {
 	uint64_t export_errors;	  /* of those, the ones that failed */
 	uint64_t metrics_exports; /* metrics requests accepted */
 	uint64_t metrics_failed;  /* metrics exports given up */
+	uint64_t profiles_enqueued, profiles_exported, profiles_dropped, profiles_failed; /* as spans */
+	uint64_t warnings; /* lines the exporter logged (warnings are limited: see otlp_warn_limited) */
 };
-/* After otlp_exporter_stop: enqueued = exported + dropped + failed. */
+/* After otlp_exporter_stop: enqueued = exported + dropped + failed (spans, and profiles). */
 void otlp_exporter_stats(struct otlp_exporter *exp, struct otlp_stats *out);
 
 /* Counters of the exporter in reg (not per target): glimpse_spans_dropped_total,

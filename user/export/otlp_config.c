@@ -23,6 +23,7 @@ static const char *const env_names[OTLP_SETTINGS] = {
 	[OTLP_ENDPOINT] = "OTEL_EXPORTER_OTLP_ENDPOINT",
 	[OTLP_TRACES_ENDPOINT] = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
 	[OTLP_METRICS_ENDPOINT] = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+	[OTLP_PROFILES_ENDPOINT] = "OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT",
 	[OTLP_HEADERS] = "OTEL_EXPORTER_OTLP_HEADERS",
 	[OTLP_TIMEOUT] = "OTEL_EXPORTER_OTLP_TIMEOUT",
 	[OTLP_COMPRESSION] = "OTEL_EXPORTER_OTLP_COMPRESSION",
@@ -45,6 +46,8 @@ void otlp_config_defaults(struct otlp_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->traces_url, sizeof(cfg->traces_url), "%s/v1/traces", OTLP_DEFAULT_ENDPOINT);
 	snprintf(cfg->metrics_url, sizeof(cfg->metrics_url), "%s/v1/metrics", OTLP_DEFAULT_ENDPOINT);
+	snprintf(cfg->profiles_url, sizeof(cfg->profiles_url), "%s/v1development/profiles",
+		 OTLP_DEFAULT_ENDPOINT);
 	cfg->timeout_ms = 10000;
 	cfg->queue_size = 2048;
 	cfg->batch_size = 512;
@@ -278,7 +281,8 @@ static int apply(struct otlp_config *cfg, enum otlp_setting which, struct source
 	switch (which) {
 	case OTLP_ENDPOINT:
 	case OTLP_TRACES_ENDPOINT:
-	case OTLP_METRICS_ENDPOINT: {
+	case OTLP_METRICS_ENDPOINT:
+	case OTLP_PROFILES_ENDPOINT: {
 		if (!url_ok(value))
 			return bad(err, errlen, src, value,
 				   "a URL such as http://localhost:4318 (http:// or https://, then a host)");
@@ -286,12 +290,15 @@ static int apply(struct otlp_config *cfg, enum otlp_setting which, struct source
 		uint8_t rank = src.flag ? (base ? RANK_FLAG_BASE : RANK_FLAG_SIGNAL)
 					: (base ? RANK_ENV_BASE : RANK_ENV_SIGNAL);
 		rc = 0;
-		if (which != OTLP_METRICS_ENDPOINT)
+		if (base || which == OTLP_TRACES_ENDPOINT)
 			rc |= set_url(cfg->traces_url, &cfg->traces_rank, rank, value,
 				      base ? "v1/traces" : NULL);
-		if (which != OTLP_TRACES_ENDPOINT)
+		if (base || which == OTLP_METRICS_ENDPOINT)
 			rc |= set_url(cfg->metrics_url, &cfg->metrics_rank, rank, value,
 				      base ? "v1/metrics" : NULL);
+		if (base || which == OTLP_PROFILES_ENDPOINT)
+			rc |= set_url(cfg->profiles_url, &cfg->profiles_rank, rank, value,
+				      base ? "v1development/profiles" : NULL);
 		if (rc)
 			return bad(err, errlen, src, value, "a URL shorter than 1000 characters");
 		cfg->configured = true;

@@ -45,11 +45,7 @@ struct arena_chunk {
 	max_align_t data[];
 };
 
-struct arena {
-	struct arena_chunk *head;
-};
-
-static void *arena_alloc(struct arena *a, size_t n)
+void *otlp_arena_alloc(struct otlp_arena *a, size_t n)
 {
 	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
 	struct arena_chunk *c = a->head;
@@ -67,16 +63,16 @@ static void *arena_alloc(struct arena *a, size_t n)
 	return memset(p, 0, n);
 }
 
-static char *arena_str(struct arena *a, const char *s)
+char *otlp_arena_str(struct otlp_arena *a, const char *s)
 {
 	size_t n = utf8_repair(NULL, s, OTLP_STR_MAX);
-	char *d = arena_alloc(a, n + 1);
+	char *d = otlp_arena_alloc(a, n + 1);
 	if (d)
 		utf8_repair(d, s, OTLP_STR_MAX);
 	return d;
 }
 
-static void arena_free(struct arena *a)
+void otlp_arena_free(struct otlp_arena *a)
 {
 	while (a->head) {
 		struct arena_chunk *next = a->head->next;
@@ -87,12 +83,12 @@ static void arena_free(struct arena *a)
 
 /* A KeyValue and its value in one allocation; key and string values must already be clean
  * UTF-8 that outlives packing. */
-static KeyValue *kv_new(struct arena *a, const char *key)
+static KeyValue *kv_new(struct otlp_arena *a, const char *key)
 {
 	struct {
 		KeyValue kv;
 		AnyValue v;
-	} *p = arena_alloc(a, sizeof(*p));
+	} *p = otlp_arena_alloc(a, sizeof(*p));
 	if (!p)
 		return NULL;
 	opentelemetry__proto__common__v1__key_value__init(&p->kv);
@@ -102,7 +98,7 @@ static KeyValue *kv_new(struct arena *a, const char *key)
 	return &p->kv;
 }
 
-static KeyValue *kv_str(struct arena *a, const char *key, const char *v)
+KeyValue *otlp_kv_str(struct otlp_arena *a, const char *key, const char *v)
 {
 	KeyValue *kv = kv_new(a, key);
 	if (kv) {
@@ -112,7 +108,7 @@ static KeyValue *kv_str(struct arena *a, const char *key, const char *v)
 	return kv;
 }
 
-static KeyValue *kv_int(struct arena *a, const char *key, int64_t v)
+KeyValue *otlp_kv_int(struct otlp_arena *a, const char *key, int64_t v)
 {
 	KeyValue *kv = kv_new(a, key);
 	if (kv) {
@@ -145,50 +141,53 @@ static int kv_put(struct kv_list *l, KeyValue *kv)
 
 /* The process's own attributes, then OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME (the
  * spec's precedence). res NULL is glimpse itself, which keeps its own service.name. */
-static Resource *resource_new(struct arena *a, const struct otlp_config *cfg, const struct resource *res)
+Resource *otlp_resource_new(struct otlp_arena *a, const struct otlp_config *cfg, const struct resource *res)
 {
-	Resource *r = arena_alloc(a, sizeof(*r));
+	Resource *r = otlp_arena_alloc(a, sizeof(*r));
 	struct kv_list l = { .cap = 9 + OTLP_MAX_RESOURCE_ATTRS };
-	if (!r || !(l.v = arena_alloc(a, l.cap * sizeof(*l.v))))
+	if (!r || !(l.v = otlp_arena_alloc(a, l.cap * sizeof(*l.v))))
 		return NULL;
 	opentelemetry__proto__resource__v1__resource__init(r);
 	int err = 0;
 	if (res) {
 		if (res->service_name[0])
-			err |= kv_put(&l, kv_str(a, "service.name", arena_str(a, res->service_name)));
-		err |= kv_put(&l, kv_int(a, "process.pid", res->pid));
-		if (res->executable_name[0])
-			err |= kv_put(
-				&l, kv_str(a, "process.executable.name", arena_str(a, res->executable_name)));
-		if (res->host_name[0])
-			err |= kv_put(&l, kv_str(a, "host.name", arena_str(a, res->host_name)));
-		if (res->container_id[0])
-			err |= kv_put(&l, kv_str(a, "container.id", arena_str(a, res->container_id)));
-		if (res->k8s_pod_uid[0])
-			err |= kv_put(&l, kv_str(a, "k8s.pod.uid", arena_str(a, res->k8s_pod_uid)));
-		if (res->k8s_pod_name[0])
-			err |= kv_put(&l, kv_str(a, "k8s.pod.name", arena_str(a, res->k8s_pod_name)));
-		if (res->k8s_namespace_name[0])
 			err |= kv_put(&l,
-				      kv_str(a, "k8s.namespace.name", arena_str(a, res->k8s_namespace_name)));
+				      otlp_kv_str(a, "service.name", otlp_arena_str(a, res->service_name)));
+		err |= kv_put(&l, otlp_kv_int(a, "process.pid", res->pid));
+		if (res->executable_name[0])
+			err |= kv_put(&l, otlp_kv_str(a, "process.executable.name",
+						      otlp_arena_str(a, res->executable_name)));
+		if (res->host_name[0])
+			err |= kv_put(&l, otlp_kv_str(a, "host.name", otlp_arena_str(a, res->host_name)));
+		if (res->container_id[0])
+			err |= kv_put(&l,
+				      otlp_kv_str(a, "container.id", otlp_arena_str(a, res->container_id)));
+		if (res->k8s_pod_uid[0])
+			err |= kv_put(&l, otlp_kv_str(a, "k8s.pod.uid", otlp_arena_str(a, res->k8s_pod_uid)));
+		if (res->k8s_pod_name[0])
+			err |= kv_put(&l,
+				      otlp_kv_str(a, "k8s.pod.name", otlp_arena_str(a, res->k8s_pod_name)));
+		if (res->k8s_namespace_name[0])
+			err |= kv_put(&l, otlp_kv_str(a, "k8s.namespace.name",
+						      otlp_arena_str(a, res->k8s_namespace_name)));
 	} else {
 		char host[256] = "";
 		gethostname(host, sizeof(host) - 1);
-		err |= kv_put(&l, kv_str(a, "service.name", "glimpse"));
-		err |= kv_put(&l, kv_str(a, "service.version", GLIMPSE_VERSION));
-		err |= kv_put(&l, kv_int(a, "process.pid", getpid()));
-		err |= kv_put(&l, kv_str(a, "process.executable.name", "glimpse"));
+		err |= kv_put(&l, otlp_kv_str(a, "service.name", "glimpse"));
+		err |= kv_put(&l, otlp_kv_str(a, "service.version", GLIMPSE_VERSION));
+		err |= kv_put(&l, otlp_kv_int(a, "process.pid", getpid()));
+		err |= kv_put(&l, otlp_kv_str(a, "process.executable.name", "glimpse"));
 		if (host[0])
-			err |= kv_put(&l, kv_str(a, "host.name", arena_str(a, host)));
+			err |= kv_put(&l, otlp_kv_str(a, "host.name", otlp_arena_str(a, host)));
 	}
 	for (size_t i = 0; i < cfg->nresource_attrs; i++) {
 		const struct otlp_resource_attr *ra = &cfg->resource_attrs[i];
 		if (!res && !strcmp(ra->key, "service.name"))
 			continue;
-		err |= kv_put(&l, kv_str(a, arena_str(a, ra->key), arena_str(a, ra->value)));
+		err |= kv_put(&l, otlp_kv_str(a, otlp_arena_str(a, ra->key), otlp_arena_str(a, ra->value)));
 	}
 	if (res && cfg->service_name[0])
-		err |= kv_put(&l, kv_str(a, "service.name", arena_str(a, cfg->service_name)));
+		err |= kv_put(&l, otlp_kv_str(a, "service.name", otlp_arena_str(a, cfg->service_name)));
 	if (err)
 		return NULL;
 	r->attributes = l.v;
@@ -196,9 +195,9 @@ static Resource *resource_new(struct arena *a, const struct otlp_config *cfg, co
 	return r;
 }
 
-static Scope *scope_new(struct arena *a)
+Scope *otlp_scope_new(struct otlp_arena *a)
 {
-	Scope *s = arena_alloc(a, sizeof(*s));
+	Scope *s = otlp_arena_alloc(a, sizeof(*s));
 	if (s) {
 		opentelemetry__proto__common__v1__instrumentation_scope__init(s);
 		s->name = OTLP_SCOPE_NAME;
@@ -215,11 +214,11 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-static Span *span_new(struct arena *a, struct otlp_qspan *q)
+static Span *span_new(struct otlp_arena *a, struct otlp_qspan *q)
 {
 	struct otlp_span *s = &q->s;
-	Span *sp = arena_alloc(a, sizeof(*sp));
-	KeyValue **attrs = arena_alloc(a, (s->nattrs + 1) * sizeof(*attrs));
+	Span *sp = otlp_arena_alloc(a, sizeof(*sp));
+	KeyValue **attrs = otlp_arena_alloc(a, (s->nattrs + 1) * sizeof(*attrs));
 	if (!sp || !attrs)
 		return NULL;
 	opentelemetry__proto__trace__v1__span__init(sp);
@@ -259,7 +258,7 @@ static Span *span_new(struct arena *a, struct otlp_qspan *q)
 	}
 	sp->attributes = attrs;
 	if (s->status != OTLP_STATUS_UNSET) {
-		Status *st = arena_alloc(a, sizeof(*st));
+		Status *st = otlp_arena_alloc(a, sizeof(*st));
 		if (!st)
 			return NULL;
 		opentelemetry__proto__trace__v1__status__init(st);
@@ -275,15 +274,15 @@ static Span *span_new(struct arena *a, struct otlp_qspan *q)
 int otlp_encode_traces(const struct otlp_config *cfg, const struct resource *const *resources,
 		       struct otlp_qspan *const *spans, size_t n, uint8_t **out, size_t *len)
 {
-	struct arena a = { 0 };
+	struct otlp_arena a = { 0 };
 	int err = -ENOMEM;
 	*out = NULL;
 	*len = 0;
 	/* Resources in order of first appearance, and how many spans each has. */
-	uint32_t *res = arena_alloc(&a, (n + 1) * sizeof(*res));
-	size_t *count = arena_alloc(&a, (n + 1) * sizeof(*count));
-	size_t *group = arena_alloc(&a, (n + 1) * sizeof(*group));
-	TraceRequest *req = arena_alloc(&a, sizeof(*req));
+	uint32_t *res = otlp_arena_alloc(&a, (n + 1) * sizeof(*res));
+	size_t *count = otlp_arena_alloc(&a, (n + 1) * sizeof(*count));
+	size_t *group = otlp_arena_alloc(&a, (n + 1) * sizeof(*group));
+	TraceRequest *req = otlp_arena_alloc(&a, sizeof(*req));
 	if (!res || !count || !group || !req)
 		goto out;
 	size_t ngroups = 0;
@@ -297,20 +296,20 @@ int otlp_encode_traces(const struct otlp_config *cfg, const struct resource *con
 		group[i] = g;
 	}
 	opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(req);
-	ResourceSpans **rs = arena_alloc(&a, (ngroups + 1) * sizeof(*rs));
-	Scope *scope = scope_new(&a);
+	ResourceSpans **rs = otlp_arena_alloc(&a, (ngroups + 1) * sizeof(*rs));
+	Scope *scope = otlp_scope_new(&a);
 	if (!rs || !scope)
 		goto out;
 	for (size_t g = 0; g < ngroups; g++) {
-		ResourceSpans *r = arena_alloc(&a, sizeof(*r));
-		ScopeSpans *ss = arena_alloc(&a, sizeof(*ss));
-		ScopeSpans **ssv = arena_alloc(&a, sizeof(*ssv));
-		Span **sv = arena_alloc(&a, count[g] * sizeof(*sv));
+		ResourceSpans *r = otlp_arena_alloc(&a, sizeof(*r));
+		ScopeSpans *ss = otlp_arena_alloc(&a, sizeof(*ss));
+		ScopeSpans **ssv = otlp_arena_alloc(&a, sizeof(*ssv));
+		Span **sv = otlp_arena_alloc(&a, count[g] * sizeof(*sv));
 		if (!r || !ss || !ssv || !sv)
 			goto out;
 		opentelemetry__proto__trace__v1__resource_spans__init(r);
 		opentelemetry__proto__trace__v1__scope_spans__init(ss);
-		if (!(r->resource = resource_new(&a, cfg, resources[res[g]])))
+		if (!(r->resource = otlp_resource_new(&a, cfg, resources[res[g]])))
 			goto out;
 		ss->scope = scope;
 		ss->spans = sv;
@@ -332,14 +331,14 @@ int otlp_encode_traces(const struct otlp_config *cfg, const struct resource *con
 	opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(req, *out);
 	err = 0;
 out:
-	arena_free(&a);
+	otlp_arena_free(&a);
 	if (err)
 		*len = 0;
 	return err;
 }
 
 struct metrics_build {
-	struct arena a;
+	struct otlp_arena a;
 	const struct otlp_config *cfg;
 	uint64_t now_ns, start_ns;
 	ResourceMetrics **rms; /* malloc'd, grows */
@@ -371,15 +370,15 @@ static void build_finish_target(struct metrics_build *b)
 		goto done;
 	if (!b->nmetrics)
 		goto done;
-	ScopeMetrics *sm = arena_alloc(&b->a, sizeof(*sm));
-	ScopeMetrics **smv = arena_alloc(&b->a, sizeof(*smv));
-	Metric **mv = arena_alloc(&b->a, b->nmetrics * sizeof(*mv));
+	ScopeMetrics *sm = otlp_arena_alloc(&b->a, sizeof(*sm));
+	ScopeMetrics **smv = otlp_arena_alloc(&b->a, sizeof(*smv));
+	Metric **mv = otlp_arena_alloc(&b->a, b->nmetrics * sizeof(*mv));
 	if (!sm || !smv || !mv || grow((void **)&b->rms, &b->caprms, b->nrms, sizeof(*b->rms))) {
 		b->err = -ENOMEM;
 		goto done;
 	}
 	opentelemetry__proto__metrics__v1__scope_metrics__init(sm);
-	if (!(sm->scope = scope_new(&b->a))) {
+	if (!(sm->scope = otlp_scope_new(&b->a))) {
 		b->err = -ENOMEM;
 		goto done;
 	}
@@ -402,10 +401,10 @@ static void visit_target(void *ctx, int target, const struct resource *res, uint
 	build_finish_target(b);
 	if (b->err)
 		return;
-	ResourceMetrics *rm = arena_alloc(&b->a, sizeof(*rm));
+	ResourceMetrics *rm = otlp_arena_alloc(&b->a, sizeof(*rm));
 	if (rm)
 		opentelemetry__proto__metrics__v1__resource_metrics__init(rm);
-	if (!rm || !(rm->resource = resource_new(&b->a, b->cfg, res))) {
+	if (!rm || !(rm->resource = otlp_resource_new(&b->a, b->cfg, res))) {
 		b->err = -ENOMEM;
 		return;
 	}
@@ -413,20 +412,20 @@ static void visit_target(void *ctx, int target, const struct resource *res, uint
 	b->start_ns = start_unix_ns;
 }
 
-static KeyValue **sample_attrs(struct arena *a, const struct metric_sample *s)
+static KeyValue **sample_attrs(struct otlp_arena *a, const struct metric_sample *s)
 {
-	KeyValue **v = arena_alloc(a, (s->nattrs + 1) * sizeof(*v));
+	KeyValue **v = otlp_arena_alloc(a, (s->nattrs + 1) * sizeof(*v));
 	if (!v)
 		return NULL;
 	for (size_t i = 0; i < s->nattrs; i++) {
 		const struct metric_attr *at = &s->attrs[i];
-		const char *key = arena_str(a, at->key);
+		const char *key = otlp_arena_str(a, at->key);
 		if (!key)
 			return NULL;
 		if (at->type == METRIC_ATTR_INT)
-			v[i] = kv_int(a, key, at->num);
+			v[i] = otlp_kv_int(a, key, at->num);
 		else
-			v[i] = kv_str(a, key, arena_str(a, at->str));
+			v[i] = otlp_kv_str(a, key, otlp_arena_str(a, at->str));
 		if (!v[i] || (at->type != METRIC_ATTR_INT && !v[i]->value->string_value))
 			return NULL;
 	}
@@ -437,26 +436,27 @@ static void visit_metric(void *ctx, const struct metric_info *m, const struct me
 			 size_t n)
 {
 	struct metrics_build *b = ctx;
-	struct arena *a = &b->a;
+	struct otlp_arena *a = &b->a;
 	if (b->err || !b->cur)
 		return;
-	Metric *mt = arena_alloc(a, sizeof(*mt));
+	Metric *mt = otlp_arena_alloc(a, sizeof(*mt));
 	if (!mt || grow((void **)&b->metrics, &b->capmetrics, b->nmetrics, sizeof(*b->metrics)))
 		goto nomem;
 	opentelemetry__proto__metrics__v1__metric__init(mt);
-	if (!(mt->name = arena_str(a, m->name)) || !(mt->unit = arena_str(a, m->unit ? m->unit : "")) ||
-	    !(mt->description = arena_str(a, m->description ? m->description : "")))
+	if (!(mt->name = otlp_arena_str(a, m->name)) ||
+	    !(mt->unit = otlp_arena_str(a, m->unit ? m->unit : "")) ||
+	    !(mt->description = otlp_arena_str(a, m->description ? m->description : "")))
 		goto nomem;
 	if (m->type == METRIC_HISTOGRAM) {
-		Histogram *h = arena_alloc(a, sizeof(*h));
-		HistogramDataPoint **pts = arena_alloc(a, n * sizeof(*pts));
+		Histogram *h = otlp_arena_alloc(a, sizeof(*h));
+		HistogramDataPoint **pts = otlp_arena_alloc(a, n * sizeof(*pts));
 		if (!h || !pts)
 			goto nomem;
 		opentelemetry__proto__metrics__v1__histogram__init(h);
 		h->aggregation_temporality = CUMULATIVE;
 		for (size_t i = 0; i < n; i++) {
 			const struct metric_sample *s = &samples[i];
-			HistogramDataPoint *p = arena_alloc(a, sizeof(*p));
+			HistogramDataPoint *p = otlp_arena_alloc(a, sizeof(*p));
 			if (!p)
 				goto nomem;
 			opentelemetry__proto__metrics__v1__histogram_data_point__init(p);
@@ -465,8 +465,8 @@ static void visit_metric(void *ctx, const struct metric_info *m, const struct me
 			p->count = s->count;
 			p->sum = s->sum;
 			if (s->counts) {
-				p->bucket_counts = arena_alloc(a, (s->nbounds + 1) * sizeof(uint64_t));
-				p->explicit_bounds = arena_alloc(a, (s->nbounds + 1) * sizeof(double));
+				p->bucket_counts = otlp_arena_alloc(a, (s->nbounds + 1) * sizeof(uint64_t));
+				p->explicit_bounds = otlp_arena_alloc(a, (s->nbounds + 1) * sizeof(double));
 				if (!p->bucket_counts || !p->explicit_bounds)
 					goto nomem;
 				memcpy(p->bucket_counts, s->counts, (s->nbounds + 1) * sizeof(uint64_t));
@@ -485,11 +485,11 @@ static void visit_metric(void *ctx, const struct metric_info *m, const struct me
 		mt->data_case = OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM;
 		mt->histogram = h;
 	} else {
-		NumberDataPoint **pts = arena_alloc(a, n * sizeof(*pts));
+		NumberDataPoint **pts = otlp_arena_alloc(a, n * sizeof(*pts));
 		if (!pts)
 			goto nomem;
 		for (size_t i = 0; i < n; i++) {
-			NumberDataPoint *p = arena_alloc(a, sizeof(*p));
+			NumberDataPoint *p = otlp_arena_alloc(a, sizeof(*p));
 			if (!p)
 				goto nomem;
 			opentelemetry__proto__metrics__v1__number_data_point__init(p);
@@ -503,7 +503,7 @@ static void visit_metric(void *ctx, const struct metric_info *m, const struct me
 			pts[i] = p;
 		}
 		if (m->type == METRIC_COUNTER) {
-			Sum *s = arena_alloc(a, sizeof(*s));
+			Sum *s = otlp_arena_alloc(a, sizeof(*s));
 			if (!s)
 				goto nomem;
 			opentelemetry__proto__metrics__v1__sum__init(s);
@@ -514,7 +514,7 @@ static void visit_metric(void *ctx, const struct metric_info *m, const struct me
 			mt->data_case = OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM;
 			mt->sum = s;
 		} else {
-			Gauge *g = arena_alloc(a, sizeof(*g));
+			Gauge *g = otlp_arena_alloc(a, sizeof(*g));
 			if (!g)
 				goto nomem;
 			opentelemetry__proto__metrics__v1__gauge__init(g);
@@ -561,6 +561,6 @@ int otlp_encode_metrics(const struct otlp_config *cfg, struct metrics_registry *
 		*len = 0;
 	free(b.rms);
 	free(b.metrics);
-	arena_free(&b.a);
+	otlp_arena_free(&b.a);
 	return err;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* OTLP/HTTP exporter: a bounded span queue that drops its oldest entry rather than ever
  * making the event reader wait, and one thread that batches, encodes (protobuf, optionally
- * gzip), POSTs with retries, and exports the metrics registry on an interval. */
+ * gzip), POSTs with retries, exports the metrics registry on an interval, and sends the
+ * profiles queued by otlp_profiles.c. */
 #define _GNU_SOURCE /* SCHED_BATCH */
 #include "export/otlp.h"
 #include "export/otlp_internal.h"
@@ -80,6 +81,7 @@ void otlp_warn_limited(struct otlp_exporter *e, unsigned kind, const char *fmt, 
 		log_warn("%s", msg);
 	w->last_ms = now;
 	w->suppressed = 0;
+	otlp_stat_add(&e->warnings, 1);
 }
 
 void otlp_deadline_ts(int64_t ns, struct timespec *ts)
@@ -232,12 +234,13 @@ static void *export_thread(void *arg)
 		if (e->reg && !next_metrics)
 			next_metrics = now + e->metrics_interval_ms * NS_PER_MS;
 		bool past_deadline = e->stopping && now >= e->stop_deadline_ns;
-		if (e->stopping && (!e->q.n || past_deadline))
+		if (e->stopping && ((!e->q.n && !e->nprofiles) || past_deadline))
 			break;
 		bool spans_due =
 			e->q.n && (e->q.n >= (size_t)e->cfg.batch_size || now >= next_flush || e->stopping);
 		bool metrics_due = e->reg && now >= next_metrics && !e->stopping;
-		if (!spans_due && !metrics_due) {
+		struct otlp_qprofile *profile = otlp_profiles_pop(e);
+		if (!spans_due && !metrics_due && !profile) {
 			int64_t wake = next_flush;
 			if (!e->q.n && now >= next_flush)
 				wake = next_flush = now + delay;
@@ -261,13 +264,16 @@ static void *export_thread(void *arg)
 			export_metrics(e, reg, budget);
 			next_metrics = otlp_now_ns() + e->metrics_interval_ms * NS_PER_MS;
 		}
+		if (profile)
+			otlp_export_profile(e, profile);
 		report_drops(e);
+		otlp_profiles_report_drops(e);
 		pthread_mutex_lock(&e->lock);
 	}
 	/* Stopping: the metrics as they are at the end, if there is time left. */
 	struct metrics_registry *reg = e->reg;
 	int64_t left = (e->stop_deadline_ns - otlp_now_ns()) / NS_PER_MS;
-	if (e->q.n || (reg && left <= 0))
+	if (e->q.n || e->nprofiles || (reg && left <= 0))
 		e->stop_rc = -ETIMEDOUT;
 	pthread_mutex_unlock(&e->lock);
 	if (reg && left > 0)
@@ -378,6 +384,11 @@ void otlp_exporter_stats(struct otlp_exporter *e, struct otlp_stats *out)
 	out->export_errors = otlp_load(&e->errors);
 	out->metrics_exports = otlp_load(&e->metrics_ok);
 	out->metrics_failed = otlp_load(&e->metrics_failed);
+	out->profiles_enqueued = otlp_load(&e->prof_enqueued);
+	out->profiles_exported = otlp_load(&e->prof_exported);
+	out->profiles_dropped = otlp_load(&e->prof_dropped);
+	out->profiles_failed = otlp_load(&e->prof_failed);
+	out->warnings = otlp_load(&e->warnings);
 	pthread_mutex_lock(&e->lock);
 	out->spans_queued = e->q.n;
 	pthread_mutex_unlock(&e->lock);
@@ -406,6 +417,11 @@ int otlp_exporter_register_metrics(struct otlp_exporter *e, struct metrics_regis
 		  &e->errors },
 		{ "glimpse.otlp.metrics.exports", "{request}", "OTLP metrics exports accepted.",
 		  &e->metrics_ok },
+		{ "glimpse.otlp.profiles.exported", "{profile}",
+		  "Profiles (one per interval and kind) the OTLP receiver accepted.", &e->prof_exported },
+		{ "glimpse.otlp.profiles.dropped", "{profile}",
+		  "Profiles never sent over OTLP: queue full (the oldest go first) or still queued at exit.",
+		  &e->prof_dropped },
 	};
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
 		int err = metrics_registry_add_gauge(reg, m[i].name, m[i].unit, m[i].help, true, read_counter,
@@ -495,6 +511,7 @@ int otlp_exporter_stop(struct otlp_exporter *e, int timeout_ms)
 	}
 	int rc = e->stop_rc;
 	pthread_mutex_unlock(&e->lock);
+	otlp_profiles_drop_queued(e);
 	return rc;
 }
 

@@ -118,7 +118,7 @@ enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, 
 				      struct http_result *resp)
 {
 	int64_t start = otlp_now_ns(), give_up = start + budget_ms * NS_PER_MS;
-	unsigned w = url == e->cfg.metrics_url ? W_METRICS : 0;
+	unsigned w = url == e->cfg.metrics_url ? W_METRICS : url == e->cfg.profiles_url ? W_PROFILES : 0;
 	for (unsigned attempt = 0;; attempt++) {
 		int64_t now = otlp_now_ns(), end = give_up;
 		pthread_mutex_lock(&e->lock);
@@ -133,9 +133,9 @@ enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, 
 		struct http_result r;
 		otlp_http_post(e, url, body, len, timeout, &r);
 		if (r.code == CURLE_OK && r.status >= 200 && r.status <= 299) {
-			if (e->failing[!!w])
+			if (e->failing[w / W_METRICS])
 				log_info("OTLP export to %s works again", url);
-			e->failing[!!w] = false;
+			e->failing[w / W_METRICS] = false;
 			*resp = r;
 			return SENT;
 		}
@@ -143,7 +143,7 @@ enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, 
 			free(r.body);
 			return STOPPED;
 		}
-		e->failing[!!w] = true;
+		e->failing[w / W_METRICS] = true;
 		int64_t wait;
 		if (r.code != CURLE_OK) {
 			otlp_warn_limited(e, w + W_NETWORK, "OTLP export of %s to %s failed: %s; retrying",

@@ -52,6 +52,38 @@ int otlp_encode_traces(const struct otlp_config *cfg, const struct resource *con
 int otlp_encode_metrics(const struct otlp_config *cfg, struct metrics_registry *reg, uint64_t now_ns,
 			uint8_t **out, size_t *len, size_t *npoints);
 
+/* The message building blocks both encoders share (otlp_encode.c): every message of a request
+ * lives in one arena, freed after packing. */
+struct arena_chunk;
+struct otlp_arena {
+	struct arena_chunk *head;
+};
+/* Zeroed memory; NULL when out of memory. */
+void *otlp_arena_alloc(struct otlp_arena *a, size_t n);
+/* A copy repaired to UTF-8 and cut at OTLP_STR_MAX; NULL when out of memory. */
+char *otlp_arena_str(struct otlp_arena *a, const char *s);
+void otlp_arena_free(struct otlp_arena *a);
+/* KeyValues; key and string values must be clean UTF-8 that outlives packing. NULL: no memory. */
+struct Opentelemetry__Proto__Common__V1__KeyValue *otlp_kv_str(struct otlp_arena *a, const char *key,
+							       const char *v);
+struct Opentelemetry__Proto__Common__V1__KeyValue *otlp_kv_int(struct otlp_arena *a, const char *key,
+							       int64_t v);
+/* The resource of a process (res NULL: glimpse itself) with the configured attributes and
+ * service name over its own; NULL when out of memory. */
+struct Opentelemetry__Proto__Resource__V1__Resource *otlp_resource_new(struct otlp_arena *a,
+								       const struct otlp_config *cfg,
+								       const struct resource *res);
+/* Scope "glimpse" and its version. */
+struct Opentelemetry__Proto__Common__V1__InstrumentationScope *otlp_scope_new(struct otlp_arena *a);
+
+/* ExportProfilesServiceRequest of p: one ResourceProfiles per process (res[i] describes
+ * process res[i].pid; a process without one gets a resource of its pid and name), each with a
+ * Profile per value type (samples/count, then cpu or offcpu in nanoseconds) over the same
+ * samples, and one dictionary (export/otlp_profiles_encode.c). 0 or -ENOMEM. */
+struct prof;
+int otlp_encode_profiles(const struct otlp_config *cfg, const struct prof *p, const struct resource *res,
+			 size_t nres, uint8_t **out, size_t *len);
+
 /* gzip (RFC 1952) of in into a malloc'd *out. 0 or -ENOMEM. */
 int otlp_gzip(const uint8_t *in, size_t len, uint8_t **out, size_t *outlen);
 
@@ -74,7 +106,8 @@ bool otlp_status_retryable(long status);
 #define WARN_EVERY_MS 60000
 #define RESPONSE_MAX  (64 * 1024)
 
-/* Warnings are limited per kind and per signal (a kind + W_METRICS for metrics). */
+/* Warnings are limited per kind and per signal (a kind + W_METRICS for metrics, + W_PROFILES
+ * for profiles). */
 enum warn_kind {
 	W_NETWORK,
 	W_RETRY,
@@ -85,6 +118,9 @@ enum warn_kind {
 	W_ENCODE,
 	W_METRICS
 };
+
+#define W_PROFILES (2 * W_METRICS)
+#define W_SIGNALS  3
 
 struct warn_state {
 	int64_t last_ms;
@@ -118,11 +154,16 @@ struct otlp_exporter {
 	struct curl_slist *headers;
 	struct otlp_qspan **batch;
 	uint32_t rng;
-	struct warn_state warns[2 * W_METRICS];
-	uint64_t dropped_reported;
-	bool failing[2]; /* per signal, since its last success: to say when it works again */
+	struct warn_state warns[W_SIGNALS * W_METRICS];
+	uint64_t dropped_reported, prof_dropped_reported;
+	bool failing[W_SIGNALS]; /* per signal, since its last success: to say when it works again */
+
+	/* Encoded profiles waiting (under lock), oldest first: otlp_profiles.c. */
+	struct otlp_qprofile *profiles[OTLP_PROFILES_QUEUE];
+	size_t nprofiles;
 
 	/* atomics */
+	uint64_t prof_enqueued, prof_exported, prof_dropped, prof_failed, warnings;
 	uint64_t enqueued, exported, dropped, failed, requests, errors, metrics_ok, metrics_failed;
 };
 
@@ -160,6 +201,15 @@ enum send_result {
 	GAVE_UP,
 	STOPPED
 };
+
+/* Profiles (otlp_profiles.c): the thread takes the oldest queued one (under the lock; NULL if
+ * none), sends it (without the lock) and frees it; stop drops what is left, counted. */
+struct otlp_qprofile;
+struct otlp_qprofile *otlp_profiles_pop(struct otlp_exporter *e);
+void otlp_export_profile(struct otlp_exporter *e, struct otlp_qprofile *qp);
+void otlp_profiles_drop_queued(struct otlp_exporter *e);
+/* From the export thread: warns (rate-limited) when profiles were dropped since last time. */
+void otlp_profiles_report_drops(struct otlp_exporter *e);
 
 int otlp_setup_http(struct otlp_exporter *e, char *err, size_t errlen);
 enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, const uint8_t *body,

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Profiles through the OTLP exporter: encoded (and compressed) in the caller's thread, queued
+ * (a few at most: each is a whole interval's profile), sent by the export thread to
+ * <endpoint>/v1development/profiles with the same retries, backoff, Retry-After and stop
+ * deadline as spans and metrics. */
+#include "export/otlp.h"
+#include "export/otlp_internal.h"
+
+#include "otlp/profiles_service.pb-c.h"
+#include "profile/profile_data.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef Opentelemetry__Proto__Collector__Profiles__V1development__ExportProfilesServiceResponse
+	ProfilesResponse;
+
+struct otlp_qprofile {
+	size_t nsamples, len;
+	uint8_t *body; /* as sent: gzip'd when configured */
+};
+
+int otlp_enqueue_profile(struct otlp_exporter *e, const struct prof *p, const struct resource *res,
+			 size_t nres)
+{
+	if (!e || !p || (nres && !res))
+		return -EINVAL;
+	otlp_stat_add(&e->prof_enqueued, 1);
+	struct otlp_qprofile *qp = calloc(1, sizeof(*qp));
+	uint8_t *raw;
+	size_t len;
+	if (!qp || otlp_encode_profiles(&e->cfg, p, res, nres, &raw, &len) ||
+	    otlp_maybe_gzip(e, raw, len, &qp->body, &qp->len)) {
+		free(qp);
+		otlp_stat_add(&e->prof_dropped, 1);
+		return -ENOMEM;
+	}
+	qp->nsamples = p->nsamples;
+	struct otlp_qprofile *old = NULL;
+	int err = 0;
+	pthread_mutex_lock(&e->lock);
+	if (e->stopping) {
+		err = -ESHUTDOWN;
+		old = qp;
+	} else {
+		if (e->nprofiles == OTLP_PROFILES_QUEUE) { /* the oldest goes: a newer one covers now */
+			old = e->profiles[0];
+			memmove(e->profiles, e->profiles + 1, (--e->nprofiles) * sizeof(*e->profiles));
+		}
+		e->profiles[e->nprofiles++] = qp;
+		pthread_cond_signal(&e->cond);
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (old) { /* the export thread says so (its warnings are its own) */
+		otlp_stat_add(&e->prof_dropped, 1);
+		free(old->body);
+		free(old);
+	}
+	return err;
+}
+
+void otlp_profiles_report_drops(struct otlp_exporter *e)
+{
+	uint64_t d = otlp_load(&e->prof_dropped);
+	if (d != e->prof_dropped_reported) {
+		otlp_warn_limited(e, W_PROFILES + W_DROPPED,
+				  "OTLP profiles queue full (%d profiles): %llu profiles dropped so far; the "
+				  "receiver is slower than the profiling interval or unreachable",
+				  OTLP_PROFILES_QUEUE, (unsigned long long)d);
+		e->prof_dropped_reported = d;
+	}
+}
+
+struct otlp_qprofile *otlp_profiles_pop(struct otlp_exporter *e)
+{
+	if (!e->nprofiles)
+		return NULL;
+	struct otlp_qprofile *qp = e->profiles[0];
+	memmove(e->profiles, e->profiles + 1, (--e->nprofiles) * sizeof(*e->profiles));
+	return qp;
+}
+
+void otlp_export_profile(struct otlp_exporter *e, struct otlp_qprofile *qp)
+{
+	struct http_result resp;
+	char what[64];
+	snprintf(what, sizeof(what), "a profile (%zu stacks)", qp->nsamples);
+	switch (otlp_send_with_retry(e, e->cfg.profiles_url, qp->body, qp->len, e->cfg.export_timeout_ms,
+				     what, &resp)) {
+	case SENT: {
+		ProfilesResponse *r =
+			resp.len
+				? opentelemetry__proto__collector__profiles__v1development__export_profiles_service_response__unpack(
+					  NULL, resp.len, resp.body)
+				: NULL;
+		bool rejected = r && r->partial_success && r->partial_success->rejected_profiles > 0;
+		if (rejected)
+			otlp_warn_limited(e, W_PROFILES + W_PARTIAL, "OTLP receiver rejected %s: %.200s",
+					  what, r->partial_success->error_message);
+		if (r)
+			opentelemetry__proto__collector__profiles__v1development__export_profiles_service_response__free_unpacked(
+				r, NULL);
+		free(resp.body);
+		otlp_stat_add(rejected ? &e->prof_failed : &e->prof_exported, 1);
+		break;
+	}
+	case STOPPED:
+		pthread_mutex_lock(&e->lock);
+		e->stop_rc = -ETIMEDOUT;
+		pthread_mutex_unlock(&e->lock);
+		/* fall through */
+	default:
+		otlp_stat_add(&e->prof_failed, 1);
+		break;
+	}
+	free(qp->body);
+	free(qp);
+}
+
+void otlp_profiles_drop_queued(struct otlp_exporter *e)
+{
+	struct otlp_qprofile *qp;
+	pthread_mutex_lock(&e->lock);
+	while ((qp = otlp_profiles_pop(e))) {
+		otlp_stat_add(&e->prof_dropped, 1);
+		free(qp->body);
+		free(qp);
+	}
+	pthread_mutex_unlock(&e->lock);
+}
