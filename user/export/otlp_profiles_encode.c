@@ -46,7 +46,7 @@ struct enc {
 	const struct prof *p;
 	struct otlp_arena a;
 	struct strtab strs;
-	struct keymap fn_ids, loc_ids, stack_ids, attr_ids;
+	struct keymap fn_ids, loc_ids, stack_ids, attr_ids, chain_ids;
 	struct table maps, locs, fns, stacks, attrs;
 	int32_t *map_index; /* prof mapping -> dictionary index, 0 until first used */
 	int32_t kmap;	    /* mapping of kernel frames that come without one, 0 until needed */
@@ -203,16 +203,38 @@ static int32_t function(struct enc *e, const char *name, const char *file)
 	return (int32_t)*idx;
 }
 
-/* The source lines of a frame, innermost first: Location.lines. A frame carries one today; an
- * address where calls were inlined would give one line per inlined function, the caller last. */
-#define MAX_LINES 1
+/* The source lines of a frame, innermost first: Location.lines. An address where calls were
+ * inlined stands for one line per inlined function (profile_data.h), the physical function last. */
+#define MAX_LINES 16 /* the symbolizer's at most 15 inlined calls, and the function */
 static size_t frame_lines(struct enc *e, const struct prof_frame *f, Line *out)
 {
 	char buf[PROF_NAME_MAX];
-	opentelemetry__proto__profiles__v1development__line__init(&out[0]);
-	out[0].function_index = function(e, prof_frame_name(e->p, f, buf, sizeof(buf)), f->file);
-	out[0].line = f->line;
-	return 1;
+	size_t n = 0;
+	for (uint32_t k = 0; k < f->ninlined && n + 1 < MAX_LINES; k++, n++) {
+		opentelemetry__proto__profiles__v1development__line__init(&out[n]);
+		out[n].function_index = function(e, f->inlined[k].func, f->inlined[k].file);
+		out[n].line = f->inlined[k].line;
+	}
+	opentelemetry__proto__profiles__v1development__line__init(&out[n]);
+	out[n].function_index = function(e, prof_frame_name(e->p, f, buf, sizeof(buf)), f->file);
+	out[n].line = f->line;
+	return n + 1;
+}
+
+/* The lines as one number, each (chain so far, function, line) given a dense id: locations at
+ * one address are told apart by everything they stand for, not by their first line alone. */
+static uint64_t lines_key(struct enc *e, const Line *lines, size_t n)
+{
+	uint64_t key = 0, *id;
+	for (size_t i = n; i-- > 0;) {
+		if (!(id = keymap_get(&e->chain_ids, key, (uint64_t)lines[i].function_index,
+				      (uint64_t)lines[i].line, e->chain_ids.n + 1, NULL))) {
+			e->oom = true;
+			return 0;
+		}
+		key = *id;
+	}
+	return key;
 }
 
 static int32_t location(struct enc *e, const struct prof_frame *f)
@@ -224,8 +246,8 @@ static int32_t location(struct enc *e, const struct prof_frame *f)
 	/* Keyed like the pprof writer's locations: by mapping, address, and what the address
 	 * stands for (the same address is a leaf with its own line in one sample and a return
 	 * address with the call's line in another). */
-	uint64_t *idx = keymap_get(&e->loc_ids, (uint64_t)map << 32 | (uint32_t)lines[0].line, f->addr,
-				   (uint64_t)lines[0].function_index, e->locs.n, &isnew);
+	uint64_t *idx =
+		keymap_get(&e->loc_ids, (uint64_t)map, f->addr, lines_key(e, lines, n), e->locs.n, &isnew);
 	if (!idx) {
 		e->oom = true;
 		return 0;
@@ -295,6 +317,7 @@ static void enc_free(struct enc *e)
 	keymap_free(&e->loc_ids);
 	keymap_free(&e->stack_ids);
 	keymap_free(&e->attr_ids);
+	keymap_free(&e->chain_ids);
 	free(e->maps.v);
 	free(e->locs.v);
 	free(e->fns.v);
