@@ -38,32 +38,32 @@ static struct prof_mapping mappings[] = {
 	{ .start = 0x500000, .limit = 0x600000, .file = "/usr/bin/other" }, /* no build id */
 };
 
-#define MAIN                                            \
-	{                                               \
-		"main", "app.c", 10, 0x401000, 0, false \
+#define MAIN                                                     \
+	{                                                        \
+		"main", "app.c", 10, 0x401000, 0, false, 0, NULL \
 	}
-#define FOO                                            \
-	{                                              \
-		"foo", "app.c", 20, 0x401100, 0, false \
+#define FOO                                                     \
+	{                                                       \
+		"foo", "app.c", 20, 0x401100, 0, false, 0, NULL \
 	}
-#define FIB_LEAF                                       \
-	{                                              \
-		"fib", "app.c", 30, 0x401200, 0, false \
+#define FIB_LEAF                                                \
+	{                                                       \
+		"fib", "app.c", 30, 0x401200, 0, false, 0, NULL \
 	}
-#define FIB_CALL                                       \
-	{                                              \
-		"fib", "app.c", 31, 0x401210, 0, false \
+#define FIB_CALL                                                \
+	{                                                       \
+		"fib", "app.c", 31, 0x401210, 0, false, 0, NULL \
 	}
 
 static struct prof_frame fib_stack[] = { FIB_LEAF, FIB_CALL, FIB_CALL, FOO, MAIN };
 static struct prof_frame kernel_stack[] = {
-	{ "do_syscall_64", NULL, 0, 0xffffffff81001000, -1, true }, /* kernel, no mapping */
-	{ "entry_SYSCALL_64", NULL, 0, 0xffffffff81002000, -1, true },
-	{ NULL, NULL, 0, 0x7f0000001234, 1, false },	     /* unsymbolized libc frame */
-	{ "bad\xff name", "app.c", 40, 0x401300, 0, false }, /* not UTF-8 */
+	{ "do_syscall_64", NULL, 0, 0xffffffff81001000, -1, true, 0, NULL }, /* kernel, no mapping */
+	{ "entry_SYSCALL_64", NULL, 0, 0xffffffff81002000, -1, true, 0, NULL },
+	{ NULL, NULL, 0, 0x7f0000001234, 1, false, 0, NULL },	      /* unsymbolized libc frame */
+	{ "bad\xff name", "app.c", 40, 0x401300, 0, false, 0, NULL }, /* not UTF-8 */
 	MAIN,
 };
-static struct prof_frame other_stack[] = { { "run", "o.c", 5, 0x500100, 2, false } };
+static struct prof_frame other_stack[] = { { "run", "o.c", 5, 0x500100, 2, false, 0, NULL } };
 
 #define SAMPLE(pid_, tid_, proc, thr, stack, n)                       \
 	{                                                             \
@@ -282,6 +282,51 @@ static void test_profiles_and_samples(void **state)
 	free_request(r);
 }
 
+/* Calls inlined at an address: one Location whose Lines are the inlined functions, innermost
+ * first, then the physical one (as Go's pprof writes them); the same address standing for
+ * another chain (a return address, looked up at its call's line) is another Location. */
+static void test_inlined_lines(void **state)
+{
+	(void)state;
+	static const struct prof_inline leaf_chain[] = { { "spin", "m.go", 7 }, { "burnA", "m.go", 12 } };
+	static const struct prof_inline call_chain[] = { { "burnA", "m.go", 13 } };
+	struct prof_frame leaf[] = {
+		{ "worker", "m.go", 30, 0x401500, 0, false, 2, leaf_chain },
+		{ "worker", "m.go", 30, 0x401500, 0, false, 1, call_chain },
+		{ "main", "m.go", 40, 0x401600, 0, false, 0, NULL },
+	};
+	struct prof_sample smp[] = { SAMPLE(100, 100, "app", "app", leaf, 1) };
+	struct prof p = prof;
+	p.samples = smp;
+	p.nsamples = 1;
+	Request *r = encode(&p);
+	const Dictionary *d = r->dictionary;
+	const struct {
+		size_t nlines;
+		const char *func[3];
+		int64_t line[3];
+	} want[] = { { 3, { "spin", "burnA", "worker" }, { 7, 12, 30 } },
+		     { 2, { "burnA", "worker" }, { 13, 30 } },
+		     { 1, { "main" }, { 40 } } };
+	const Opentelemetry__Proto__Profiles__V1development__Sample *sm =
+		r->resource_profiles[0]->scope_profiles[0]->profiles[0]->samples[0];
+	const Opentelemetry__Proto__Profiles__V1development__Stack *st = d->stack_table[sm->stack_index];
+	assert_int_equal(st->n_location_indices, 3);
+	for (size_t i = 0; i < 3; i++) {
+		const Opentelemetry__Proto__Profiles__V1development__Location *loc =
+			d->location_table[st->location_indices[i]];
+		assert_int_equal(loc->n_lines, want[i].nlines);
+		for (size_t k = 0; k < want[i].nlines; k++) {
+			assert_string_equal(
+				s(d, d->function_table[loc->lines[k]->function_index]->name_strindex),
+				want[i].func[k]);
+			assert_int_equal(loc->lines[k]->line, want[i].line[k]);
+		}
+	}
+	assert_int_not_equal(st->location_indices[0], st->location_indices[1]); /* same address */
+	free_request(r);
+}
+
 static void test_offcpu_values(void **state)
 {
 	(void)state;
@@ -369,9 +414,10 @@ static void test_queue_accounting(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dictionary_rules),  cmocka_unit_test(test_profiles_and_samples),
-		cmocka_unit_test(test_offcpu_values),	  cmocka_unit_test(test_empty_profile),
-		cmocka_unit_test(test_profiles_endpoint), cmocka_unit_test(test_queue_accounting),
+		cmocka_unit_test(test_dictionary_rules), cmocka_unit_test(test_profiles_and_samples),
+		cmocka_unit_test(test_inlined_lines),	 cmocka_unit_test(test_offcpu_values),
+		cmocka_unit_test(test_empty_profile),	 cmocka_unit_test(test_profiles_endpoint),
+		cmocka_unit_test(test_queue_accounting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
