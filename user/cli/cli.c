@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/cli.h"
+
+#include "export/otlp.h"
 #include "base/outfile.h"
 
 #include <errno.h>
@@ -259,4 +261,20 @@ void cli_check_output(const char *path)
 		log_error("%s", err);
 		exit(GLIMPSE_EXIT_USAGE);
 	}
+}
+
+bool cli_otlp_option(const struct cli_command *c, int key, const char *arg, struct otlp_config *cfg)
+{
+	if (key < CLI_OPT_OTLP || key >= CLI_OPT_OTLP + OTLP_SETTINGS)
+		return false;
+	const char *name = "otlp";
+	for (int g = 0; g < CLI_MAX_GROUPS && c->groups[g].options; g++)
+		for (const struct cli_option *o = c->groups[g].options; o->name; o++)
+			if (o->key == key)
+				name = o->name;
+	char flag[64], err[512];
+	snprintf(flag, sizeof(flag), "--%s", name);
+	if (otlp_config_set_flag(cfg, (enum otlp_setting)(key - CLI_OPT_OTLP), flag, arg, err, sizeof(err)))
+		cli_usage_error(c->name, "%s", err);
+	return true;
 }

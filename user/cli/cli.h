@@ -97,6 +97,14 @@ double cli_double(const char *flag, const char *arg, double min, double max);
 /* Prints "glimpse: error: MSG; see 'glimpse CMD --help'" and exits 2. */
 void cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
+/* OTLP flags (--otlp-endpoint, ...): an option's key is CLI_OPT_OTLP + its enum otlp_setting
+ * (export/otlp.h), so one function applies them for every command. */
+#define CLI_OPT_OTLP 1200
+struct otlp_config;
+/* Applies an OTLP option of command c to cfg; true if key was one. A bad value exits 2 with
+ * one line naming the flag. */
+bool cli_otlp_option(const struct cli_command *c, int key, const char *arg, struct otlp_config *cfg);
+
 /* --force, in every command that writes files: existing outputs may be replaced. */
 #define CLI_FORCE_OPTION                                                                  \
 	{                                                                                 \

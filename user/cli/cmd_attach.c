@@ -41,12 +41,6 @@ enum {
 	OPT_NO_KEEP_ERRORS,
 	OPT_URL_PATH,
 	OPT_RAW_SQL,
-	OPT_OTLP_ENDPOINT,
-	OPT_OTLP_TRACES_ENDPOINT,
-	OPT_OTLP_METRICS_ENDPOINT,
-	OPT_OTLP_HEADERS,
-	OPT_OTLP_COMPRESSION,
-	OPT_OTLP_INTERVAL,
 	OPT_CAPTURE,
 	OPT_SLO,
 };
@@ -75,13 +69,14 @@ static const struct cli_option http_options[] = {
 };
 
 static const struct cli_option otlp_options[] = {
-	{ "otlp-endpoint", OPT_OTLP_ENDPOINT, "URL",
+	{ "otlp-endpoint", CLI_OPT_OTLP + OTLP_ENDPOINT, "URL",
 	  "base URL, e.g. http://127.0.0.1:4318 (/v1/traces, /v1/metrics)" },
-	{ "otlp-traces-endpoint", OPT_OTLP_TRACES_ENDPOINT, "URL", "full URL for spans" },
-	{ "otlp-metrics-endpoint", OPT_OTLP_METRICS_ENDPOINT, "URL", "full URL for metrics" },
-	{ "otlp-headers", OPT_OTLP_HEADERS, "K=V,..", "headers sent with every export" },
-	{ "otlp-compression", OPT_OTLP_COMPRESSION, "C", "gzip or none" },
-	{ "otlp-metrics-interval", OPT_OTLP_INTERVAL, "MS", "how often metrics are exported" },
+	{ "otlp-traces-endpoint", CLI_OPT_OTLP + OTLP_TRACES_ENDPOINT, "URL", "full URL for spans" },
+	{ "otlp-metrics-endpoint", CLI_OPT_OTLP + OTLP_METRICS_ENDPOINT, "URL", "full URL for metrics" },
+	{ "otlp-headers", CLI_OPT_OTLP + OTLP_HEADERS, "K=V,..", "headers sent with every export" },
+	{ "otlp-compression", CLI_OPT_OTLP + OTLP_COMPRESSION, "C", "gzip or none" },
+	{ "otlp-metrics-interval", CLI_OPT_OTLP + OTLP_METRICS_INTERVAL, "MS",
+	  "how often metrics are exported" },
 	{ 0 },
 };
 
@@ -239,18 +234,6 @@ int cmd_attach(int argc, char **argv)
 	struct otlp_config otlp_cfg;
 	if (otlp_config_from_env(&otlp_cfg, err, sizeof(err)))
 		cli_usage_error("attach", "%s", err);
-	static const struct {
-		int opt;
-		enum otlp_setting setting;
-		const char *flag;
-	} otlp_flags[] = {
-		{ OPT_OTLP_ENDPOINT, OTLP_ENDPOINT, "--otlp-endpoint" },
-		{ OPT_OTLP_TRACES_ENDPOINT, OTLP_TRACES_ENDPOINT, "--otlp-traces-endpoint" },
-		{ OPT_OTLP_METRICS_ENDPOINT, OTLP_METRICS_ENDPOINT, "--otlp-metrics-endpoint" },
-		{ OPT_OTLP_HEADERS, OTLP_HEADERS, "--otlp-headers" },
-		{ OPT_OTLP_COMPRESSION, OTLP_COMPRESSION, "--otlp-compression" },
-		{ OPT_OTLP_INTERVAL, OTLP_METRICS_INTERVAL, "--otlp-metrics-interval" },
-	};
 	int max_routes = 100, opt;
 	enum capture_path capture = CAPTURE_AUTO;
 	const char *arg;
@@ -318,11 +301,7 @@ int cmd_attach(int argc, char **argv)
 				cli_usage_error("attach", "--slo: %s", err);
 			break;
 		default:
-			for (size_t i = 0; i < sizeof(otlp_flags) / sizeof(otlp_flags[0]); i++)
-				if (otlp_flags[i].opt == opt &&
-				    otlp_config_set_flag(&otlp_cfg, otlp_flags[i].setting, otlp_flags[i].flag,
-							 arg, err, sizeof(err)))
-					cli_usage_error("attach", "%s", err);
+			cli_otlp_option(&cli_attach_command, opt, arg, &otlp_cfg);
 		}
 	}
 	if (optind < argc)

@@ -33,10 +33,6 @@ enum {
 	OPT_OFF_CPU,
 	OPT_MIN_BLOCK,
 	OPT_PREEMPTED,
-	OPT_OTLP_ENDPOINT,
-	OPT_OTLP_PROFILES_ENDPOINT,
-	OPT_OTLP_HEADERS,
-	OPT_OTLP_COMPRESSION,
 };
 
 static const struct cli_option targets_options[] = {
@@ -77,12 +73,12 @@ static const struct cli_option output_options[] = {
 };
 
 static const struct cli_option otlp_options[] = {
-	{ "otlp-endpoint", OPT_OTLP_ENDPOINT, "URL",
+	{ "otlp-endpoint", CLI_OPT_OTLP + OTLP_ENDPOINT, "URL",
 	  "also send the profile over OTLP/HTTP to URL/v1development/profiles\n"
 	  "(e.g. http://127.0.0.1:4318; or OTEL_EXPORTER_OTLP_ENDPOINT)" },
-	{ "otlp-profiles-endpoint", OPT_OTLP_PROFILES_ENDPOINT, "URL", "full URL for profiles" },
-	{ "otlp-headers", OPT_OTLP_HEADERS, "K=V,..", "headers sent with the export" },
-	{ "otlp-compression", OPT_OTLP_COMPRESSION, "C", "gzip or none" },
+	{ "otlp-profiles-endpoint", CLI_OPT_OTLP + OTLP_PROFILES_ENDPOINT, "URL", "full URL for profiles" },
+	{ "otlp-headers", CLI_OPT_OTLP + OTLP_HEADERS, "K=V,..", "headers sent with the export" },
+	{ "otlp-compression", CLI_OPT_OTLP + OTLP_COMPRESSION, "C", "gzip or none" },
 	{ 0 },
 };
 
@@ -243,16 +239,6 @@ int cmd_profile(int argc, char **argv)
 	struct otlp_config otlp_cfg;
 	if (otlp_config_from_env(&otlp_cfg, err, sizeof(err)))
 		cli_usage_error("profile", "%s", err);
-	static const struct {
-		int opt;
-		enum otlp_setting setting;
-		const char *flag;
-	} otlp_flags[] = {
-		{ OPT_OTLP_ENDPOINT, OTLP_ENDPOINT, "--otlp-endpoint" },
-		{ OPT_OTLP_PROFILES_ENDPOINT, OTLP_PROFILES_ENDPOINT, "--otlp-profiles-endpoint" },
-		{ OPT_OTLP_HEADERS, OTLP_HEADERS, "--otlp-headers" },
-		{ OPT_OTLP_COMPRESSION, OTLP_COMPRESSION, "--otlp-compression" },
-	};
 	struct cli_parser parser;
 	cli_parser_init(&parser, &cli_profile_command, argc, argv);
 	while ((opt = cli_next(&parser, &arg)) != -1) {
@@ -306,11 +292,7 @@ int cmd_profile(int argc, char **argv)
 			outfile_set_force(true);
 			break;
 		}
-		for (size_t i = 0; i < sizeof(otlp_flags) / sizeof(otlp_flags[0]); i++)
-			if (opt == otlp_flags[i].opt &&
-			    otlp_config_set_flag(&otlp_cfg, otlp_flags[i].setting, otlp_flags[i].flag, arg,
-						 err, sizeof(err)))
-				cli_usage_error("profile", "%s", err);
+		cli_otlp_option(&cli_profile_command, opt, arg, &otlp_cfg);
 	}
 	/* Before any work: a profile that cannot be written is not worth collecting. */
 	cli_check_output(pprof_path);
