@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Prometheus scrape endpoint: GET /metrics renders a metrics_registry, GET /healthz answers
- * "ok". Served by libmicrohttpd's own thread. */
+ * "ok", and / is the live dashboard (export/dashboard.h). Served by libmicrohttpd's threads. */
 #ifndef GLIMPSE_PROM_EXPORTER_H
 #define GLIMPSE_PROM_EXPORTER_H
 

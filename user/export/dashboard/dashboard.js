@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: Apache-2.0
+// glimpse live dashboard: renders /api/stream (one JSON event per second). Everything shown is
+// set with textContent or DOM attributes, never parsed as HTML: routes and names come from the
+// traced process.
+'use strict';
+
+const ROW_CAP = 50;
+const state = {
+  data: null,
+  sort: { key: 'count', dir: 'desc' },
+  filter: '',
+  window: 'window',
+  runtimeHistory: new Map(), // metric key -> recent values (since the page opened)
+  lastCpu: null,
+};
+
+function el(tag, attrs, text) {
+  const e = document.createElement(tag);
+  if (attrs) for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  return e;
+}
+
+function fmtDuration(s) {
+  if (s === null || s === undefined || !isFinite(s)) return '–';
+  if (s === 0) return '0';
+  if (s < 1e-3) return (s * 1e6).toPrecision(3) + ' µs';
+  if (s < 1) return (s * 1e3).toPrecision(3) + ' ms';
+  return s.toPrecision(3) + ' s';
+}
+
+function fmtRate(r) {
+  if (r === null || r === undefined || !isFinite(r)) return '–';
+  return r >= 100 ? r.toFixed(0) : r.toFixed(1);
+}
+
+function fmtPct(errors, count) {
+  return count ? (100 * errors / count).toFixed(1) : '–';
+}
+
+function fmtBytes(b) {
+  if (!isFinite(b)) return '–';
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (b >= 1024 && i < u.length - 1) { b /= 1024; i++; }
+  return (i ? b.toFixed(1) : b.toFixed(0)) + ' ' + u[i];
+}
+
+function sparkline(values, width, height) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('class', 'spark');
+  svg.setAttribute('width', width);
+  svg.setAttribute('height', height);
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  if (values.length > 1) {
+    const max = Math.max(...values, 1e-9);
+    const step = width / (values.length - 1);
+    const pts = values.map((v, i) => `${(i * step).toFixed(1)},${(height - 1 - (v / max) * (height - 2)).toFixed(1)}`);
+    const line = document.createElementNS(ns, 'polyline');
+    line.setAttribute('points', pts.join(' '));
+    svg.appendChild(line);
+  }
+  return svg;
+}
+
+function services(data) {
+  const m = new Map();
+  for (const t of data.targets) m.set(t.id, t.service);
+  return m;
+}
+
+// One row per route, with the columns of the chosen window.
+function routeRows(data) {
+  const svc = services(data);
+  return data.routes.map((r) => {
+    const w = state.window === 'window' && r.window ? r.window : null;
+    const src = w || r;
+    return {
+      r,
+      service: svc.get(r.target) || '',
+      method: r.method,
+      route: r.route,
+      count: r.count,
+      rps: r.window ? r.window.rps : null,
+      errors: src.errors,
+      n: src.count,
+      err: src.count ? src.errors / src.count : -1,
+      p50: src.p50, p95: src.p95, p99: src.p99,
+    };
+  });
+}
+
+function compare(a, b, key) {
+  const x = a[key], y = b[key];
+  if (typeof x === 'string' || typeof y === 'string') return String(x).localeCompare(String(y));
+  const xv = x === null || x === undefined ? -Infinity : x;
+  const yv = y === null || y === undefined ? -Infinity : y;
+  return xv - yv;
+}
+
+function renderRoutes(data) {
+  const tbody = document.querySelector('#routes tbody');
+  const all = routeRows(data);
+  const f = state.filter.toLowerCase();
+  let rows = f ? all.filter((x) => (x.route || '(no route)').toLowerCase().includes(f) ||
+                               x.method.toLowerCase().includes(f) || x.service.toLowerCase().includes(f)) : all;
+  const { key, dir } = state.sort;
+  rows.sort((a, b) => (dir === 'asc' ? 1 : -1) * compare(a, b, key) || a.route.localeCompare(b.route));
+  const shown = rows.slice(0, ROW_CAP);
+  const frag = document.createDocumentFragment();
+  for (const x of shown) {
+    const tr = el('tr', { 'data-method': x.method, 'data-route': x.route, 'data-target': x.r.target });
+    tr.appendChild(el('td', null, x.service));
+    tr.appendChild(el('td', null, x.method));
+    tr.appendChild(el('td', { class: 'route', title: x.route }, x.route === '' ? '(no route)' : x.route));
+    tr.appendChild(el('td', { class: 'num count', 'data-value': x.count }, x.count));
+    const st = el('td', { class: 'statuses' });
+    for (const [code, n] of x.r.statuses) {
+      st.appendChild(el('span', { class: 's' + Math.floor(code / 100), 'data-status': code, 'data-value': n },
+                        `${code || '?'}: ${n}`));
+    }
+    tr.appendChild(st);
+    tr.appendChild(el('td', { class: 'num rps', 'data-value': x.rps ?? '' }, fmtRate(x.rps)));
+    const errTd = el('td', { class: 'num err', 'data-value': x.errors }, fmtPct(x.errors, x.n));
+    if (x.errors) errTd.classList.add('bad');
+    tr.appendChild(errTd);
+    for (const q of ['p50', 'p95', 'p99']) {
+      tr.appendChild(el('td', { class: 'num ' + q, 'data-value': x[q] ?? '' }, fmtDuration(x[q])));
+    }
+    const sp = el('td');
+    sp.appendChild(sparkline(x.r.rps_history || [], 120, 18));
+    tr.appendChild(sp);
+    frag.appendChild(tr);
+  }
+  tbody.replaceChildren(frag);
+  const note = document.getElementById('routes-note');
+  if (!data.routes.length) note.textContent = 'No HTTP requests seen yet.';
+  else if (rows.length > shown.length) note.textContent = `Showing ${shown.length} of ${rows.length} routes: filter to find the others.`;
+  else note.textContent = `${rows.length} of ${data.routes.length} routes` +
+    (state.window === 'window' ? `; window ${Math.round(data.window_s)} s` : '; since glimpse attached');
+  document.querySelectorAll('#routes th[data-key]').forEach((th) => {
+    if (th.dataset.key === key) th.setAttribute('data-sort', dir); else th.removeAttribute('data-sort');
+  });
+}
+
+function renderDb(data) {
+  const svc = services(data);
+  const tbody = document.querySelector('#db tbody');
+  const frag = document.createDocumentFragment();
+  const ops = [...data.db].sort((a, b) => b.count - a.count);
+  for (const d of ops) {
+    const w = state.window === 'window' && d.window ? d.window : d;
+    const tr = el('tr', { 'data-system': d.system, 'data-operation': d.operation, 'data-collection': d.collection });
+    tr.appendChild(el('td', null, svc.get(d.target) || ''));
+    tr.appendChild(el('td', null, d.side));
+    tr.appendChild(el('td', null, d.system));
+    tr.appendChild(el('td', null, d.operation || '–'));
+    tr.appendChild(el('td', null, d.collection || '–'));
+    tr.appendChild(el('td', { class: 'num count', 'data-value': d.count }, d.count));
+    tr.appendChild(el('td', { class: 'num' }, fmtRate(d.window ? d.window.rps : null)));
+    tr.appendChild(el('td', { class: 'num' + (w.errors ? ' bad' : '') }, fmtPct(w.errors, w.count)));
+    tr.appendChild(el('td', { class: 'num' }, fmtDuration(w.p50)));
+    tr.appendChild(el('td', { class: 'num' }, fmtDuration(w.p99)));
+    frag.appendChild(tr);
+  }
+  tbody.replaceChildren(frag);
+  document.getElementById('db-note').textContent = ops.length ? '' :
+    'No database calls seen (database/sql and the PostgreSQL and Redis wire protocols are traced).';
+}
+
+const CARDS = [
+  { name: 'go.goroutine.count', label: 'goroutines', fmt: (v) => v.toFixed(0) },
+  { name: 'go.memory.used', label: 'Go heap in use', fmt: fmtBytes },
+  { name: 'process.thread.count', label: 'threads', fmt: (v) => v.toFixed(0) },
+  { name: 'process.memory.usage', label: 'resident memory', fmt: fmtBytes },
+  { name: 'glimpse.go.gc.count', label: 'GC cycles', fmt: (v) => v.toFixed(0) },
+];
+
+function cpuPercent(data, target) {
+  let sum = 0, seen = false;
+  for (const m of data.metrics) {
+    if (m.target === target && m.name === 'process.cpu.time') { sum += m.value; seen = true; }
+  }
+  if (!seen) return null;
+  const prev = state.lastCpu && state.lastCpu.get(target);
+  const now = { sum, t: data.time_unix_ms };
+  if (!state.nextCpu) state.nextCpu = new Map();
+  state.nextCpu.set(target, now);
+  if (!prev || now.t <= prev.t) return null;
+  return 100 * (now.sum - prev.sum) / ((now.t - prev.t) / 1000);
+}
+
+function card(label, value, history) {
+  const c = el('div', { class: 'card' });
+  c.appendChild(el('div', { class: 'label' }, label));
+  c.appendChild(el('div', { class: 'value' }, value));
+  if (history) c.appendChild(sparkline(history, 140, 20));
+  return c;
+}
+
+function remember(key, v) {
+  let h = state.runtimeHistory.get(key);
+  if (!h) state.runtimeHistory.set(key, (h = []));
+  h.push(v);
+  if (h.length > 120) h.shift();
+  return h;
+}
+
+function renderRuntime(data) {
+  const svc = services(data);
+  const box = document.getElementById('runtime-cards');
+  const frag = document.createDocumentFragment();
+  state.nextCpu = new Map();
+  const multi = data.targets.length > 1;
+  for (const t of data.targets) {
+    const prefix = multi ? t.service + ' ' : '';
+    for (const c of CARDS) {
+      const m = data.metrics.find((x) => x.target === t.id && x.name === c.name);
+      if (m) frag.appendChild(card(prefix + c.label, c.fmt(m.value), remember(t.id + c.name, m.value)));
+    }
+    const cpu = cpuPercent(data, t.id);
+    if (cpu !== null) frag.appendChild(card(prefix + 'CPU', cpu.toFixed(1) + ' %', remember(t.id + 'cpu', cpu)));
+    const rq = data.metrics.find((x) => x.target === t.id && x.name === 'glimpse.sched.runqueue.latency');
+    if (rq) frag.appendChild(card(prefix + 'run-queue wait p99', fmtDuration(rq.p99), null));
+  }
+  state.lastCpu = state.nextCpu;
+  if (!frag.childNodes.length) frag.appendChild(el('p', { class: 'note' }, 'No runtime metrics (the Go runtime reader and process metrics are off or not supported for this target).'));
+  box.replaceChildren(frag);
+
+  const tbody = document.querySelector('#metrics tbody');
+  const rows = document.createDocumentFragment();
+  for (const m of data.metrics) {
+    const tr = el('tr');
+    tr.appendChild(el('td', null, m.target >= 0 ? svc.get(m.target) || '' : '(glimpse)'));
+    tr.appendChild(el('td', null, m.name + (m.unit ? ` [${m.unit}]` : '')));
+    tr.appendChild(el('td', null, m.attr));
+    const v = m.type === 'histogram' ? `n=${m.count} p50=${fmtDuration(m.p50)} p99=${fmtDuration(m.p99)}` :
+      (Number.isInteger(m.value) ? String(m.value) : (m.value ?? NaN).toPrecision(4));
+    tr.appendChild(el('td', { class: 'num' }, v));
+    rows.appendChild(tr);
+  }
+  tbody.replaceChildren(rows);
+}
+
+function render(data) {
+  state.data = data;
+  const t = document.getElementById('targets');
+  t.textContent = data.targets.map((x) => `${x.service} (pid ${x.pid})`).join(', ') || 'no target yet';
+  renderRoutes(data);
+  renderDb(data);
+  renderRuntime(data);
+  document.getElementById('traces-note').textContent = data.traces.note;
+  const s = document.getElementById('status');
+  s.dataset.state = 'live';
+  s.textContent = 'live · ' + new Date(data.time_unix_ms).toLocaleTimeString();
+}
+
+function connect() {
+  const es = new EventSource('/api/stream');
+  es.onmessage = (ev) => {
+    try { render(JSON.parse(ev.data)); } catch (e) { console.error(e); }
+  };
+  es.onerror = () => {
+    const s = document.getElementById('status');
+    s.dataset.state = 'down';
+    s.textContent = 'disconnected: retrying…';
+  };
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  document.querySelectorAll('#routes th[data-key]').forEach((th) => th.addEventListener('click', () => {
+    const k = th.dataset.key;
+    const textual = k === 'route' || k === 'method' || k === 'service';
+    state.sort = state.sort.key === k ? { key: k, dir: state.sort.dir === 'asc' ? 'desc' : 'asc' }
+                                      : { key: k, dir: textual ? 'asc' : 'desc' };
+    if (state.data) renderRoutes(state.data);
+  }));
+  document.getElementById('search').addEventListener('input', (e) => {
+    state.filter = e.target.value;
+    if (state.data) renderRoutes(state.data);
+  });
+  document.getElementById('window').addEventListener('change', (e) => {
+    state.window = e.target.value;
+    if (state.data) { renderRoutes(state.data); renderDb(state.data); }
+  });
+  connect();
+});
