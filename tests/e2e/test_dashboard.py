@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The live dashboard (GET / of the metrics server) in a real browser: Debian's Chromium driven
+by playwright-core (tests/e2e/browser/dashboard.mjs). Ground truth: the requests each test sends
+and /metrics of the same glimpse — the page must show exactly its counts per route and status,
+and percentiles by Prometheus' histogram_quantile rule over the same buckets."""
+import json
+import os
+import shutil
+import subprocess
+import urllib.request
+
+import pytest
+
+from conftest import SRC, metric_value, parse_prometheus, wait_for
+
+BROWSER_DIR = os.path.join(SRC, "tests/e2e/browser")
+DURATION = "http_server_request_duration_seconds"
+DB = "db_client_operation_duration_seconds"
+SECRET = "s3cr3t-t0ken"
+
+
+@pytest.fixture
+def attach(run_glimpse):
+    return lambda pid: run_glimpse("attach", "-p", str(pid), "--no-live", prometheus=True)
+
+
+def get_json(port, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+        return r.read().decode()
+
+
+def snapshot_total(port):
+    try:
+        return sum(r["count"] for r in json.loads(get_json(port, "/api/snapshot"))["routes"])
+    except OSError:
+        return -1
+
+
+def read_page(port, tmp_path, name):
+    """What the page shows (dashboard.mjs's JSON), its screenshot in tmp_path (and, with
+    GLIMPSE_SCREENSHOT_DIR set, a copy there)."""
+    assert os.path.exists(os.path.join(BROWSER_DIR, "node_modules/playwright-core")), \
+        "playwright-core is not installed: run `make deps` (npm ci in tests/e2e/browser)"
+    shot = tmp_path / f"{name}.png"
+    out = subprocess.run(["node", os.path.join(BROWSER_DIR, "dashboard.mjs"), f"http://127.0.0.1:{port}/",
+                          str(shot)], capture_output=True, text=True, timeout=90, cwd=BROWSER_DIR)
+    assert out.returncode == 0, out.stdout + out.stderr
+    if os.environ.get("GLIMPSE_SCREENSHOT_DIR"):
+        shutil.copy(shot, os.environ["GLIMPSE_SCREENSHOT_DIR"])
+    return json.loads(out.stdout)
+
+
+def histogram_quantile(q, buckets):
+    """Prometheus' rule over [(le, cumulative count)] sorted by le, +Inf last."""
+    total = buckets[-1][1]
+    if total == 0:
+        return None
+    rank = q * total
+    b = next(i for i, (_, c) in enumerate(buckets) if c >= rank)
+    if b == len(buckets) - 1:
+        return buckets[-2][0]
+    if b == 0 and buckets[0][0] <= 0:
+        return buckets[0][0]
+    start, before = (0.0, 0) if b == 0 else buckets[b - 1]
+    return start + (buckets[b][0] - start) * (rank - before) / (buckets[b][1] - before)
+
+
+def route_buckets(samples, route, method):
+    """The route's buckets summed over its series (statuses, protocol versions)."""
+    sums = {}
+    for n, l, v in samples:
+        if n == DURATION + "_bucket" and l.get("http_route", "") == route and l["http_request_method"] == method:
+            le = float(l["le"])
+            sums[le] = sums.get(le, 0) + v
+    return sorted(sums.items())
+
+
+# What the service gets; /sleep is the slow route (300 ms, the rest answer in microseconds).
+REQUESTS = [("/fast", 7), (f"/fast?token={SECRET}", 1), ("/users/1", 2), ("/users/22", 2),
+            ("/status/503", 3), ("/status/404", 2), ("/sleep?ms=300", 2), ("/nowrite", 1)]
+
+
+def test_routes_match_metrics_in_browser(http_services, attach, tmp_path):
+    svc = http_services("httpsvc-1.26")
+    a = attach(svc.pid)
+    for path, n in REQUESTS:
+        for _ in range(n):
+            svc.get(path)
+    total = sum(n for _, n in REQUESTS)
+    assert wait_for(lambda: a.value(DURATION + "_count") == total), a.scrape_text()
+    # The dashboard samples once a second: its newest snapshot has every request once it shows
+    # the same total.
+    assert wait_for(lambda: snapshot_total(a.port) == total, timeout=5)
+    text = a.scrape_text()
+    samples = parse_prometheus(text)
+    page = read_page(a.port, tmp_path, "dashboard-routes")
+    assert page["problems"] == []
+
+    # Every route /metrics has, and no other, with exactly its counts per status.
+    want = {}
+    for n, l, v in samples:
+        if n == DURATION + "_count":
+            key = (l["http_request_method"], l.get("http_route", ""))
+            want.setdefault(key, {})[l["http_response_status_code"]] = \
+                want.get(key, {}).get(l["http_response_status_code"], 0) + int(v)
+    rows = {(r["method"], r["route"]): r for r in page["rows_by_p99"]}
+    assert set(rows) == set(want), (rows.keys(), text)
+    assert set(want) == {("GET", "/fast"), ("GET", "/users/{id}"), ("GET", "/status/{code}"),
+                         ("GET", "/sleep"), ("GET", "/nowrite")}
+    for key, statuses in want.items():
+        row = rows[key]
+        assert int(row["count"]) == sum(statuses.values()), (key, row)
+        shown = {code: int(label.split(": ")[1]) for code, label in row["statuses"]}
+        assert shown == statuses, (key, row, statuses)
+        buckets = route_buckets(samples, key[1], key[0])
+        for q, col in ((0.5, "p50"), (0.95, "p95"), (0.99, "p99")):
+            assert float(row[col]) == pytest.approx(histogram_quantile(q, buckets), rel=1e-12), (key, col)
+    # The ground truth itself, through /metrics: 8 /fast (one with a query string), and so on.
+    assert want[("GET", "/fast")] == {"200": 8}
+    assert want[("GET", "/status/{code}")] == {"404": 2, "503": 3}
+    assert rows[("GET", "/status/{code}")]["err"] == "60.0"  # 3 of 5 are 5xx
+
+    # Sorted by p99, slowest first: the slow route leads, at its bucket (0.25, 0.5].
+    assert page["sort"] == ["p99", "desc"]
+    assert page["rows_by_p99"][0]["route"] == "/sleep"
+    assert 0.25 < float(page["rows_by_p99"][0]["p99"]) <= 0.5
+    p99s = [float(r["p99"]) for r in page["rows_by_p99"]]
+    assert p99s == sorted(p99s, reverse=True)
+    assert page["rows_filtered"] == ["/status/{code}"]
+    # The sparkline has a point per second of history, not a flat line: requests were seen.
+    assert any(not p.endswith(",17.0") for p in page["rows_by_p99"][0]["sparkline_points"].split())
+
+    # Runtime from the Go runtime reader and /proc; traces say why they are missing.
+    cards = dict(page["runtime"])
+    assert int(cards["goroutines"]) > 0
+    assert int(cards["threads"]) > 0
+    assert "--otlp-endpoint" in page["traces_note"]
+    assert page["db_note"].startswith("No database calls seen")
+
+    # Privacy: the query string went nowhere.
+    assert SECRET not in json.dumps(page) and SECRET not in get_json(a.port, "/api/snapshot")
+
+
+def test_db_operations_match_metrics_in_browser(http_services, attach, tmp_path):
+    """tests/apps/dbsvc's documented calls: /one 1 SELECT users, /many SELECT users + INSERT
+    orders + SELECT orders, /fail 1 failing SELECT missing_table."""
+    svc = http_services("dbsvc-1.26", "-db", f"sqlite:{tmp_path}/db.sqlite")
+    a = attach(svc.pid)
+    sent = {"/one": 3, "/many": 2, "/fail": 1}
+    for path, n in sent.items():
+        for _ in range(n):
+            svc.get(path)
+    assert wait_for(lambda: a.value(DB + "_count") == 3 + 2 * 3 + 1), a.scrape_text()
+    assert wait_for(lambda: snapshot_total(a.port) == sum(sent.values()), timeout=5)
+    samples = parse_prometheus(a.scrape_text())
+    page = read_page(a.port, tmp_path, "dashboard-db")
+    assert page["problems"] == []
+    want = {}
+    for n, l, v in samples:
+        if n == DB + "_count":
+            key = (l["db_system_name"], l.get("db_operation_name", ""), l.get("db_collection_name", ""))
+            want[key] = want.get(key, 0) + int(v)
+    shown = {(d["system"], d["operation"], d["collection"]): int(d["count"]) for d in page["db"]}
+    assert shown == want
+    assert want[("sqlite", "SELECT", "users")] == 3 + 2
+    assert want[("sqlite", "INSERT", "orders")] == 2
