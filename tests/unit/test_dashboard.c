@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The dashboard's data: Prometheus' histogram_quantile rule, registry snapshots (routes by
+ * status, DB operations, other metrics) and their JSON (escaping, windows, sparklines). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/resource.h"
+#include "export/dash_json.h"
+#include "export/dash_snapshot.h"
+#include "metrics/registry.h"
+
+#define MS 1000000ULL
+/* cmocka's float assertion compares floats: these are doubles. */
+#define assert_near(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
+
+static const struct resource res = {
+	.service_name = "svc\"<b>",
+	.executable_name = "app",
+	.host_name = "h",
+	.pid = 42,
+};
+
+static void test_quantile_rule(void **state)
+{
+	(void)state;
+	const double bounds[] = { 1, 2, 4 };
+	/* 10 in (0,1], 10 in (1,2]: interpolated inside the bucket that holds the rank. */
+	const uint64_t a[] = { 10, 10, 0, 0 };
+	assert_near(dash_quantile(bounds, 3, a, 0.5), 1.0, 1e-12);
+	assert_near(dash_quantile(bounds, 3, a, 0.25), 0.5, 1e-12);
+	assert_near(dash_quantile(bounds, 3, a, 0.75), 1.5, 1e-12);
+	assert_near(dash_quantile(bounds, 3, a, 0.99), 1.98, 1e-12);
+	assert_near(dash_quantile(bounds, 3, a, 0), 0, 1e-12);
+	/* A rank in +Inf: the highest finite bound, as Prometheus answers. */
+	const uint64_t inf[] = { 1, 0, 0, 9 };
+	assert_near(dash_quantile(bounds, 3, inf, 0.5), 4, 1e-12);
+	assert_near(dash_quantile(bounds, 3, inf, 0.1), 1, 1e-12);
+	/* Empty: no value (null in JSON), not 0. */
+	const uint64_t none[] = { 0, 0, 0, 0 };
+	assert_true(isnan(dash_quantile(bounds, 3, none, 0.5)));
+	/* The export bounds start at 0: a rank in that first bucket is 0, the next interpolates from 0. */
+	struct dash_hist h = { 0 };
+	h.counts[0] = 1;
+	h.counts[1] = 3; /* (0, 5ms] */
+	h.count = 4;
+	assert_near(dash_hist_quantile(&h, 0.25), 0, 1e-15);
+	assert_near(dash_hist_quantile(&h, 0.5), 0.005 * (2.0 - 1) / 3, 1e-15);
+	assert_near(dash_hist_quantile(&h, 1), 0.005, 1e-15);
+}
+
+static void record(struct metrics_registry *reg, const char *route, unsigned status, uint64_t ns)
+{
+	metrics_registry_record(reg, 0,
+				&(struct http_record){ .kind = HTTP_SERVER,
+						       .method = "GET",
+						       .status = (uint16_t)status,
+						       .path = "/x",
+						       .route = route,
+						       .duration_ns = ns });
+}
+
+static double goroutines(void *ctx, int target)
+{
+	(void)ctx, (void)target;
+	return 17;
+}
+
+static void test_snapshot_and_json(void **state)
+{
+	(void)state;
+	struct metrics_registry *reg = metrics_registry_new(0);
+	assert_non_null(reg);
+	assert_int_equal(metrics_registry_add_target(reg, &res), 0);
+	assert_int_equal(metrics_registry_add_gauge(reg, "go.goroutine.count", "{goroutine}", "Goroutines.",
+						    false, goroutines, NULL, true),
+			 0);
+	/* A route with every character JSON must escape, and a byte that is not UTF-8. */
+	const char *odd = "/a\"b\\c\n<script>\x01\xff";
+	record(reg, "/slow", 200, 300 * MS);
+	record(reg, odd, 200, 1 * MS);
+	record(reg, odd, 200, 2 * MS);
+	record(reg, odd, 500, 3 * MS);
+	metrics_registry_record_db(reg, 0,
+				   &(struct db_record){ .system = "postgresql",
+							.operation = "SELECT",
+							.collection = "users",
+							.duration_ns = 4 * MS });
+	metrics_registry_record_db(reg, 0,
+				   &(struct db_record){ .system = "postgresql",
+							.operation = "SELECT",
+							.collection = "users",
+							.error = true,
+							.duration_ns = 6 * MS });
+	struct dash_snapshot *s0 = dash_snapshot_take(reg);
+	assert_non_null(s0);
+	record(reg, "/slow", 200, 400 * MS);
+	struct dash_snapshot *s1 = dash_snapshot_take(reg);
+	assert_non_null(s1);
+	/* Exactly one second apart, so the rates are exact. */
+	s1->mono_ns = s0->mono_ns + 1000000000ull;
+
+	assert_int_equal(s1->ntargets, 1);
+	assert_int_equal(s1->nroutes, 2);
+	const struct dash_route *r = &s1->routes[0]; /* sorted by route: "/a..." first */
+	assert_string_equal(r->route, odd);
+	assert_int_equal(r->nstatuses, 2);
+	assert_int_equal(r->statuses[0].code, 200);
+	assert_int_equal(r->statuses[0].count, 2);
+	assert_int_equal(r->statuses[1].code, 500);
+	assert_int_equal(r->statuses[1].count, 1);
+	assert_int_equal(r->errors, 1);
+	assert_int_equal(r->h.count, 3);
+	assert_int_equal(s1->routes[1].h.count, 2);
+	assert_int_equal(s1->ndb, 1);
+	assert_int_equal(s1->db[0].h.count, 2);
+	assert_int_equal(s1->db[0].errors, 1);
+	assert_int_equal(s1->nmetrics, 1);
+	assert_string_equal(s1->metrics[0].name, "go.goroutine.count");
+	assert_near(s1->metrics[0].value, 17, 0);
+
+	const struct dash_snapshot *snaps[] = { s0, s1 };
+	char *json;
+	size_t len;
+	assert_int_equal(dash_json_render(snaps, 2, NULL, &json, &len), 0);
+	assert_int_equal(strlen(json), len);
+	/* One line: a server-sent event cannot hold a raw newline. */
+	assert_null(strchr(json, '\n'));
+	assert_non_null(strstr(json, "\"route\":\"/a\\\"b\\\\c\\n<script>\\u0001\\ufffd\""));
+	assert_non_null(strstr(json, "\"service\":\"svc\\\"<b>\""));
+	assert_non_null(strstr(json, "\"statuses\":[[200,2],[500,1]]"));
+	/* /slow: 300 ms and 400 ms, both in (0.25, 0.5]; the window holds only the 400 ms one. */
+	char want[256];
+	snprintf(want, sizeof(want),
+		 "\"route\":\"/slow\",\"count\":2,\"errors\":0,\"sum\":0.7,\"statuses\":[[200,2]],"
+		 "\"p50\":0.375,\"p95\":0.4875,\"p99\":0.4975,\"window\":{\"count\":1,\"errors\":0,"
+		 "\"rps\":1,\"p50\":0.375");
+	assert_non_null(strstr(json, want));
+	assert_non_null(strstr(json, "\"rps_history\":[1]"));
+	assert_non_null(strstr(json, "\"side\":\"client\",\"system\":\"postgresql\",\"operation\":\"SELECT\","
+				     "\"collection\":\"users\",\"count\":2,\"errors\":1"));
+	/* No requests in the window: no percentile (null), not 0. */
+	assert_non_null(strstr(json, "\"window\":{\"count\":0,\"errors\":0,\"rps\":0,\"p50\":null"));
+	assert_non_null(strstr(json, "\"name\":\"go.goroutine.count\",\"unit\":\"{goroutine}\",\"attr\":\"\","
+				     "\"value\":17"));
+	free(json);
+
+	/* One snapshot: totals, no window yet. */
+	assert_int_equal(dash_json_render(snaps, 1, NULL, &json, &len), 0);
+	assert_null(strstr(json, "\"window\""));
+	free(json);
+	assert_int_equal(dash_json_render(snaps, 0, NULL, &json, &len), -22);
+
+	dash_snapshot_free(s0);
+	dash_snapshot_free(s1);
+	metrics_registry_free(reg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_quantile_rule),
+		cmocka_unit_test(test_snapshot_and_json),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
