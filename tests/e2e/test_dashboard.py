@@ -21,7 +21,7 @@ SECRET = "s3cr3t-t0ken"
 
 @pytest.fixture
 def attach(run_glimpse):
-    return lambda pid: run_glimpse("attach", "-p", str(pid), "--no-live", prometheus=True)
+    return lambda pid, *extra: run_glimpse("attach", "-p", str(pid), "--no-live", *extra, prometheus=True)
 
 
 def get_json(port, path):
@@ -36,14 +36,15 @@ def snapshot_total(port):
         return -1
 
 
-def read_page(port, tmp_path, name):
-    """What the page shows (dashboard.mjs's JSON), its screenshot in tmp_path (and, with
-    GLIMPSE_SCREENSHOT_DIR set, a copy there)."""
+def read_page(port, tmp_path, name, trace_name=None):
+    """What the page shows (dashboard.mjs's JSON; with trace_name, the waterfall of the slowest
+    trace of that name), its screenshot in tmp_path (and, with GLIMPSE_SCREENSHOT_DIR set, a
+    copy there)."""
     assert os.path.exists(os.path.join(BROWSER_DIR, "node_modules/playwright-core")), \
         "playwright-core is not installed: run `make deps` (npm ci in tests/e2e/browser)"
     shot = tmp_path / f"{name}.png"
     out = subprocess.run(["node", os.path.join(BROWSER_DIR, "dashboard.mjs"), f"http://127.0.0.1:{port}/",
-                          str(shot)], capture_output=True, text=True, timeout=90, cwd=BROWSER_DIR)
+                          str(shot), *([trace_name] if trace_name else [])], capture_output=True, text=True, timeout=90, cwd=BROWSER_DIR)
     assert out.returncode == 0, out.stdout + out.stderr
     if os.environ.get("GLIMPSE_SCREENSHOT_DIR"):
         shutil.copy(shot, os.environ["GLIMPSE_SCREENSHOT_DIR"])
@@ -134,18 +135,23 @@ def test_routes_match_metrics_in_browser(http_services, attach, tmp_path):
     cards = dict(page["runtime"])
     assert int(cards["goroutines"]) > 0
     assert int(cards["threads"]) > 0
-    assert "--otlp-endpoint" in page["traces_note"]
+    # Traces are off (no --spans-out, no OTLP endpoint): the panel says how to turn them on.
+    assert not page["traces_shown"] and page["traces_newest"] == []
+    assert page["traces_note"].startswith("traces are off: run glimpse attach with --spans-out FILE")
     assert page["db_note"].startswith("No database calls seen")
 
     # Privacy: the query string went nowhere.
     assert SECRET not in json.dumps(page) and SECRET not in get_json(a.port, "/api/snapshot")
 
 
-def test_db_operations_match_metrics_in_browser(http_services, attach, tmp_path):
+def test_db_operations_and_trace_waterfall_in_browser(http_services, attach, tmp_path):
     """tests/apps/dbsvc's documented calls: /one 1 SELECT users, /many SELECT users + INSERT
-    orders + SELECT orders, /fail 1 failing SELECT missing_table."""
+    orders + SELECT orders, /fail 1 failing SELECT missing_table. Traces on (--spans-out): the
+    slowest /many trace's waterfall is the server span and its three DB children, exactly as
+    the spans file has them."""
     svc = http_services("dbsvc-1.26", "-db", f"sqlite:{tmp_path}/db.sqlite")
-    a = attach(svc.pid)
+    spans_file = tmp_path / "spans.jsonl"
+    a = attach(svc.pid, "--spans-out", str(spans_file))
     sent = {"/one": 3, "/many": 2, "/fail": 1}
     for path, n in sent.items():
         for _ in range(n):
@@ -153,7 +159,10 @@ def test_db_operations_match_metrics_in_browser(http_services, attach, tmp_path)
     assert wait_for(lambda: a.value(DB + "_count") == 3 + 2 * 3 + 1), a.scrape_text()
     assert wait_for(lambda: snapshot_total(a.port) == sum(sent.values()), timeout=5)
     samples = parse_prometheus(a.scrape_text())
-    page = read_page(a.port, tmp_path, "dashboard-db")
+    # Every trace is sampled (parentbased_always_on, no parent): 6 roots in the spans file.
+    spans = lambda: [json.loads(l) for l in spans_file.read_text().splitlines()]
+    assert wait_for(lambda: sum(1 for s in spans() if s["kind"] == "server") == 6)
+    page = read_page(a.port, tmp_path, "dashboard-db", trace_name="GET /many")
     assert page["problems"] == []
     want = {}
     for n, l, v in samples:
@@ -164,3 +173,30 @@ def test_db_operations_match_metrics_in_browser(http_services, attach, tmp_path)
     assert shown == want
     assert want[("sqlite", "SELECT", "users")] == 3 + 2
     assert want[("sqlite", "INSERT", "orders")] == 2
+
+    # Trace lists: the 6 traces, newest first; the slowest list by duration.
+    written = spans()
+    roots = {s["trace_id"]: s for s in written if s["kind"] == "server"}
+    assert page["traces_shown"]
+    assert sorted(t["trace_id"] for t in page["traces_newest"]) == sorted(roots)
+    assert [t["name"] for t in page["traces_newest"]] == \
+        [r["name"] for r in sorted(roots.values(), key=lambda r: r["start_unix_ns"], reverse=True)]
+    durations = [float(t["duration"]) for t in page["traces_slowest"]]
+    assert durations == sorted(durations, reverse=True) and len(durations) == 6
+    # The waterfall of the slowest /many: its spans, parents and names as written to the file.
+    tid = page["waterfall_trace_id"]
+    assert roots[tid]["name"] == "GET /many"
+    want_spans = {s["span_id"]: s for s in written if s["trace_id"] == tid}
+    got = {s["span_id"]: s for s in page["waterfall"]}
+    assert set(got) == set(want_spans) and len(got) == 4
+    root = roots[tid]["span_id"]
+    assert page["waterfall"][0]["span_id"] == root and page["waterfall"][0]["kind"] == "server"
+    assert sorted(s["name"] for s in page["waterfall"][1:]) == ["INSERT orders", "SELECT orders", "SELECT users"]
+    for sid, s in got.items():
+        w = want_spans[sid]
+        assert s["parent_span_id"] == w.get("parent_span_id", "")
+        assert s["name"] == w["name"] and s["kind"] == w["kind"]
+        assert float(s["duration"]) == pytest.approx((w["end_unix_ns"] - w["start_unix_ns"]) / 1e9, abs=1e-9)
+        # Privacy: no SQL text on the page (the file has it, sanitized).
+        assert "db.query.text" not in s["attributes"]
+    assert any("db.query.text" in w["attributes"] for w in want_spans.values())

@@ -192,9 +192,8 @@ int dash_json_render(const struct dash_snapshot *const *snaps, size_t n, const s
 	put_routes(f, snaps, n, base, window);
 	put_db(f, s, base, window);
 	put_metrics(f, s);
-	fputs(",\"traces\":{\"shown\":false,\"note\":", f);
-	json_str(f, o && o->traces_note ? o->traces_note : "");
-	fputs("}}", f);
+	dash_traces_write_lists(f, o ? o->traces : NULL);
+	fputc('}', f);
 	if (ferror(f) | fclose(f)) {
 		free(buf);
 		return -ENOMEM;

@@ -10,12 +10,13 @@
 #include <stddef.h>
 
 #include "export/dash_snapshot.h"
+#include "export/dash_traces.h"
 
 #define DASH_WINDOW_S 60 /* rps, error % and quantiles of the "last minute" columns */
 
 struct dash_json_opts {
-	unsigned window_s;	 /* 0: DASH_WINDOW_S */
-	const char *traces_note; /* why traces are not shown (NULL: nothing said) */
+	unsigned window_s;	     /* 0: DASH_WINDOW_S */
+	struct trace_recent *traces; /* the traces to list; NULL: traces are off (said so) */
 };
 
 /* snaps[0..n) oldest first, one per second; n >= 1. Writes a malloc'd NUL-terminated line

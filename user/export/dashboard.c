@@ -34,10 +34,6 @@ static const struct asset assets[] = {
 	"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " \
 	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-#define TRACES_NOTE                                                                                       \
-	"traces are not in this dashboard yet: export them with --otlp-endpoint (or see `glimpse attach " \
-	"--help`, Traces)"
-
 struct dashboard {
 	struct metrics_registry *reg;
 	pthread_t sampler;
@@ -51,6 +47,7 @@ struct dashboard {
 	size_t json_len;
 	uint64_t seq; /* renderings so far, under lock */
 	int streams;  /* open /api/stream responses, under lock */
+	struct trace_recent *_Atomic traces;
 };
 
 static void sample_once(struct dashboard *d)
@@ -68,7 +65,7 @@ static void sample_once(struct dashboard *d)
 	const struct dash_snapshot *ordered[DASH_HISTORY];
 	for (size_t i = 0; i < d->nring; i++)
 		ordered[i] = d->ring[(d->head + i) % DASH_HISTORY];
-	const struct dash_json_opts opts = { .traces_note = TRACES_NOTE };
+	const struct dash_json_opts opts = { .traces = d->traces };
 	char *json;
 	size_t len;
 	if (dash_json_render(ordered, d->nring, &opts, &json, &len))
@@ -155,12 +152,18 @@ void dashboard_free(struct dashboard *d)
 	free(d);
 }
 
+void dashboard_set_traces(struct dashboard *d, struct trace_recent *recent)
+{
+	d->traces = recent;
+}
+
 bool dashboard_serves(const char *url)
 {
 	for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++)
 		if (!strcmp(url, assets[i].url))
 			return true;
-	return !strcmp(url, "/index.html") || !strcmp(url, "/api/snapshot") || !strcmp(url, "/api/stream");
+	return !strcmp(url, "/index.html") || !strcmp(url, "/api/snapshot") || !strcmp(url, "/api/stream") ||
+	       !strcmp(url, "/api/trace");
 }
 
 static void add_common_headers(struct MHD_Response *resp, const char *type, bool no_store)
@@ -322,7 +325,22 @@ enum MHD_Result dashboard_reply(struct dashboard *d, struct MHD_Connection *conn
 	if (!strcmp(url, "/api/stream"))
 		return reply_stream(d, conn);
 	size_t len;
-	char *json = latest_json(d, &len, NULL);
+	char *json = NULL;
+	if (!strcmp(url, "/api/trace")) {
+		const char *id = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "id");
+		int rc = dash_traces_render_trace(d->traces, id, &json, &len);
+		if (rc == -EINVAL)
+			return reply_text(conn, MHD_HTTP_BAD_REQUEST,
+					  "id must be a trace id: 32 hex digits\n");
+		if (rc == -ENOENT)
+			return reply_text(
+				conn, MHD_HTTP_NOT_FOUND,
+				"no such trace kept (the dashboard keeps the newest and slowest)\n");
+		if (rc)
+			return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+	} else {
+		json = latest_json(d, &len, NULL);
+	}
 	if (!json)
 		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "no snapshot yet; retry in a second\n");
 	struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(len, json, free);

@@ -20,6 +20,9 @@ struct dashboard;
 
 /* Starts the sampler. NULL when out of memory or no thread. reg must outlive the dashboard. */
 struct dashboard *dashboard_start(struct metrics_registry *reg);
+/* The traces to list and show (trace/trace_recent.h); NULL, the default: traces are off. */
+struct trace_recent;
+void dashboard_set_traces(struct dashboard *d, struct trace_recent *recent);
 /* Whether url is one of the dashboard's. */
 bool dashboard_serves(const char *url);
 /* Answers a GET or HEAD of a url dashboard_serves. Needs a server that runs a thread per

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [url, screenshot] = process.argv.slice(2);
+const [url, screenshot, traceName] = process.argv.slice(2);
 const origin = new URL(url).origin;
 const profile = mkdtempSync(join(tmpdir(), 'glimpse-chromium-'));
 const problems = [];
@@ -69,10 +69,29 @@ try {
   out.runtime = await page.$$eval('#runtime-cards .card', (cs) => cs.map((c) => [
     c.querySelector('.label').textContent, c.querySelector('.value').textContent]));
   out.traces_note = await page.textContent('#traces-note');
+  out.traces_shown = !(await page.$eval('#trace-lists', (d) => d.hidden));
+  const traceRows = (id) => page.$$eval(`#${id} tbody tr`, (trs) => trs.map((tr) => ({
+    trace_id: tr.dataset.traceId, name: tr.querySelector('td.name').textContent,
+    duration: tr.querySelector('td.duration').dataset.value,
+  })));
+  out.traces_newest = await traceRows('traces-newest');
+  out.traces_slowest = await traceRows('traces-slowest');
   out.targets = await page.textContent('#targets');
   // The screenshot: the last-minute view, busiest routes first.
   await page.selectOption('#window', 'window');
   await page.click('#routes th[data-key="count"]');
+  if (traceName) {
+    const row = page.locator('#traces-slowest tbody tr', { has: page.locator('td.name', { hasText: traceName }) }).first();
+    out.waterfall_trace_id = await row.getAttribute('data-trace-id');
+    await row.click();
+    await page.waitForSelector('#waterfall-spans tbody tr', { timeout: 5000 });
+    out.waterfall = await page.$$eval('#waterfall-spans tbody tr', (trs) => trs.map((tr) => ({
+      span_id: tr.dataset.spanId, parent_span_id: tr.dataset.parentSpanId, kind: tr.dataset.kind,
+      name: tr.querySelector('td.name').textContent,
+      duration: tr.querySelector('td.duration').dataset.value,
+      attributes: tr.querySelector('td.attrs').textContent,
+    })));
+  }
   await page.waitForTimeout(1200);
   if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
 } catch (e) {

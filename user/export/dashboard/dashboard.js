@@ -243,6 +243,114 @@ function renderRuntime(data) {
   tbody.replaceChildren(rows);
 }
 
+function fmtTime(ms) {
+  return new Date(ms).toLocaleTimeString();
+}
+
+function renderTraceList(id, list, svc) {
+  const tbody = document.querySelector(`#${id} tbody`);
+  const frag = document.createDocumentFragment();
+  for (const t of list) {
+    const tr = el('tr', { 'data-trace-id': t.trace_id, class: t.error ? 'error' : '' });
+    if (t.trace_id === state.selectedTrace) tr.classList.add('selected');
+    tr.appendChild(el('td', null, fmtTime(t.start_unix_ms)));
+    tr.appendChild(el('td', null, svc.get(t.target) || ''));
+    tr.appendChild(el('td', { class: 'name' }, t.name));
+    tr.appendChild(el('td', { class: 'num duration', 'data-value': t.duration_s }, fmtDuration(t.duration_s)));
+    tr.appendChild(el('td', { class: 'num' }, t.spans + (t.spans_left_out ? '+' : '')));
+    tr.addEventListener('click', () => showTrace(t.trace_id));
+    frag.appendChild(tr);
+  }
+  tbody.replaceChildren(frag);
+}
+
+function renderTraces(data) {
+  const t = data.traces;
+  const note = document.getElementById('traces-note');
+  const lists = document.getElementById('trace-lists');
+  if (!t.shown) {
+    note.textContent = t.note;
+    lists.hidden = true;
+    return;
+  }
+  lists.hidden = false;
+  note.textContent = t.newest.length ? 'Click a trace for its waterfall.' : 'No trace kept yet (sampling decides which are).';
+  const svc = services(data);
+  renderTraceList('traces-newest', t.newest, svc);
+  renderTraceList('traces-slowest', t.slowest, svc);
+}
+
+// One trace: a row per span, indented under its parent, with a bar on the trace's time axis.
+function renderWaterfall(tr) {
+  const box = document.getElementById('waterfall');
+  const total = Math.max(tr.trace.duration_s * 1e6, 1);
+  const byId = new Map(tr.spans.map((s) => [s.span_id, s]));
+  const depth = (s) => {
+    let d = 0;
+    for (let p = byId.get(s.parent_span_id); p && d < 32; p = byId.get(p.parent_span_id)) d++;
+    return d;
+  };
+  const frag = document.createDocumentFragment();
+  frag.appendChild(el('div', { class: 'title' },
+    `${tr.trace.name} · ${fmtDuration(tr.trace.duration_s)} · ${tr.spans.length} spans · trace ${tr.trace.trace_id}`));
+  const table = el('table', { id: 'waterfall-spans' });
+  const head = el('tr');
+  for (const h of ['span', 'kind', 'start', 'duration', '', 'attributes']) head.appendChild(el('th', null, h));
+  table.appendChild(el('thead')).appendChild(head);
+  const body = el('tbody');
+  const W = 360, H = 12;
+  for (const s of tr.spans) {
+    const row = el('tr', { 'data-span-id': s.span_id, 'data-parent-span-id': s.parent_span_id, 'data-kind': s.kind });
+    const name = el('td', { class: 'name' }, s.name);
+    name.style.paddingLeft = (8 + 16 * depth(s)) + 'px';
+    row.appendChild(name);
+    row.appendChild(el('td', null, s.kind));
+    row.appendChild(el('td', { class: 'num' }, fmtDuration(s.start_us / 1e6)));
+    row.appendChild(el('td', { class: 'num duration', 'data-value': s.duration_us / 1e6 }, fmtDuration(s.duration_us / 1e6)));
+    const ns = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('class', 'bar');
+    svg.setAttribute('width', W);
+    svg.setAttribute('height', H);
+    const track = document.createElementNS(ns, 'rect');
+    track.setAttribute('class', 'track');
+    track.setAttribute('width', W);
+    track.setAttribute('height', H);
+    svg.appendChild(track);
+    const bar = document.createElementNS(ns, 'rect');
+    bar.setAttribute('class', s.error ? 'error' : s.kind);
+    bar.setAttribute('x', (W * s.start_us / total).toFixed(1));
+    bar.setAttribute('width', Math.max(1, W * s.duration_us / total).toFixed(1));
+    bar.setAttribute('height', H);
+    svg.appendChild(bar);
+    const cell = el('td');
+    cell.appendChild(svg);
+    row.appendChild(cell);
+    row.appendChild(el('td', { class: 'attrs' }, s.attributes.map(([k, v]) => `${k}=${v}`).join('  ')));
+    body.appendChild(row);
+  }
+  table.appendChild(body);
+  frag.appendChild(table);
+  box.replaceChildren(frag);
+}
+
+async function showTrace(id) {
+  state.selectedTrace = id;
+  document.querySelectorAll('table.traces tbody tr').forEach((tr) =>
+    tr.classList.toggle('selected', tr.dataset.traceId === id));
+  const box = document.getElementById('waterfall');
+  try {
+    const r = await fetch('/api/trace?id=' + encodeURIComponent(id));
+    if (!r.ok) {
+      box.replaceChildren(el('p', { class: 'note' }, (await r.text()).trim()));
+      return;
+    }
+    renderWaterfall(await r.json());
+  } catch (e) {
+    box.replaceChildren(el('p', { class: 'note' }, 'cannot load the trace: ' + e));
+  }
+}
+
 function render(data) {
   state.data = data;
   const t = document.getElementById('targets');
@@ -250,7 +358,7 @@ function render(data) {
   renderRoutes(data);
   renderDb(data);
   renderRuntime(data);
-  document.getElementById('traces-note').textContent = data.traces.note;
+  renderTraces(data);
   const s = document.getElementById('status');
   s.dataset.state = 'live';
   s.textContent = 'live · ' + new Date(data.time_unix_ms).toLocaleTimeString();
