@@ -137,7 +137,8 @@ def test_routes_match_metrics_in_browser(http_services, attach, tmp_path):
     assert int(cards["threads"]) > 0
     # Traces are off (no --spans-out, no OTLP endpoint): the panel says how to turn them on.
     assert not page["traces_shown"] and page["traces_newest"] == []
-    assert page["traces_note"].startswith("traces are off: run glimpse attach with --spans-out FILE")
+    assert page["traces_note"].startswith("traces are off: give glimpse somewhere to send spans "
+                                          "(glimpse attach --spans-out FILE or --otlp-endpoint URL")
     assert page["db_note"].startswith("No database calls seen")
 
     # Privacy: the query string went nowhere.

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "agent/resource.h"
 #include "export/dash_json.h"
 #include "export/dash_snapshot.h"
+#include "export/dash_traces.h"
+#include "trace/trace_recent.h"
 #include "metrics/registry.h"
 
 #define MS 1000000ULL
@@ -163,11 +166,102 @@ static void test_snapshot_and_json(void **state)
 	metrics_registry_free(reg);
 }
 
+static struct span_record span(uint8_t trace, uint64_t id, uint64_t parent, uint64_t start_ms,
+			       uint64_t dur_ms, const char *name)
+{
+	struct span_record s;
+	memset(&s, 0, sizeof(s));
+	s.trace_id[15] = trace;
+	s.trace_id[0] = 0xab;
+	s.span_id = id;
+	s.parent_span_id = parent;
+	s.kind = parent ? SPAN_CLIENT : SPAN_SERVER;
+	s.start_unix_ns = 1000000000000ull + start_ms * MS;
+	s.end_unix_ns = s.start_unix_ns + dur_ms * MS;
+	snprintf(s.name, sizeof(s.name), "%s", name);
+	return s;
+}
+
+static void test_trace_recent_newest_and_slowest(void **state)
+{
+	(void)state;
+	struct trace_recent *tr = trace_recent_new();
+	assert_non_null(tr);
+	/* 100 one-span traces; the 6th is by far the slowest, and old by the end. */
+	for (int i = 0; i < 100; i++) {
+		struct span_record s = span((uint8_t)i, 1000 + (uint64_t)i, 0, (uint64_t)i,
+					    i == 5 ? 1000 : (uint64_t)i, "GET /x");
+		trace_recent_add(tr, &s);
+	}
+	struct trace_summary sums[TRACE_RECENT_MAX];
+	assert_int_equal(trace_recent_list(tr, TRACE_NEWEST, sums, TRACE_RECENT_MAX), TRACE_RECENT_MAX);
+	assert_int_equal(sums[0].trace_id[15], 99);
+	assert_int_equal(sums[TRACE_RECENT_MAX - 1].trace_id[15], 100 - TRACE_RECENT_MAX);
+	assert_int_equal(trace_recent_list(tr, TRACE_SLOWEST, sums, TRACE_RECENT_MAX), TRACE_SLOWEST_MAX);
+	assert_int_equal(sums[0].trace_id[15], 5);
+	for (int i = 1; i < TRACE_SLOWEST_MAX; i++)
+		assert_int_equal(sums[i].trace_id[15], 100 - i);
+	/* Neither newest nor slowest: gone. */
+	struct trace_summary sum;
+	struct span_record *spans;
+	size_t n;
+	uint8_t id[16] = { 0xab };
+	id[15] = 10;
+	assert_int_equal(trace_recent_get(tr, id, &sum, &spans, &n), -ENOENT);
+	id[15] = 5;
+	assert_int_equal(trace_recent_get(tr, id, &sum, &spans, &n), 0);
+	assert_int_equal(n, 1);
+	free(spans);
+
+	/* A trace whose children came first: named after its root, spans by start time. */
+	struct span_record c1 = span(200, 2, 1, 3, 1, "SELECT users"),
+			   c2 = span(200, 3, 1, 1, 1, "INSERT orders");
+	struct span_record root = span(200, 1, 0, 0, 10, "GET /many\"<i>");
+	snprintf(c1.db_query, sizeof(c1.db_query), "SELECT * FROM users WHERE id = ?");
+	snprintf(c1.db_collection, sizeof(c1.db_collection), "users");
+	snprintf(root.url_path, sizeof(root.url_path), "/many/secret");
+	root.status = 200;
+	trace_recent_add(tr, &c1);
+	trace_recent_add(tr, &c2);
+	trace_recent_add(tr, &root);
+	id[15] = 200;
+	assert_int_equal(trace_recent_get(tr, id, &sum, &spans, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(sum.name, "GET /many\"<i>");
+	assert_int_equal(spans[0].span_id, 1);
+	assert_int_equal(spans[1].span_id, 3);
+	assert_int_equal(spans[2].span_id, 2);
+	free(spans);
+
+	/* Its JSON: escaped, ids in hex, times from the trace's start, no path and no SQL text. */
+	char *json;
+	size_t len;
+	assert_int_equal(dash_traces_render_trace(tr, "zz", &json, &len), -EINVAL);
+	assert_int_equal(dash_traces_render_trace(NULL, "ab0000000000000000000000000000c8", &json, &len),
+			 -ENOENT);
+	assert_int_equal(dash_traces_render_trace(tr, "ab0000000000000000000000000000c9", &json, &len),
+			 -ENOENT);
+	assert_int_equal(dash_traces_render_trace(tr, "AB0000000000000000000000000000C8", &json, &len), 0);
+	assert_non_null(strstr(json, "\"name\":\"GET /many\\\"<i>\""));
+	assert_non_null(strstr(
+		json, "{\"span_id\":\"0000000000000002\",\"parent_span_id\":\"0000000000000001\","
+		      "\"remote_parent\":false,\"kind\":\"client\",\"target\":0,\"name\":\"SELECT users\","
+		      "\"start_us\":3000.000,\"duration_us\":1000.000,\"error\":false,"
+		      "\"attributes\":[[\"db.collection.name\",\"users\"]]}"));
+	assert_non_null(strstr(json, "[\"http.response.status_code\",200]"));
+	assert_null(strstr(json, "secret"));
+	assert_null(strstr(json, "FROM users"));
+	assert_null(strchr(json, '\n'));
+	free(json);
+	trace_recent_free(tr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quantile_rule),
 		cmocka_unit_test(test_snapshot_and_json),
+		cmocka_unit_test(test_trace_recent_newest_and_slowest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

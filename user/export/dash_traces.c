@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRACES_OFF_NOTE                                                                                      \
-	"traces are off: run glimpse attach with --spans-out FILE or --otlp-endpoint URL to see the newest " \
-	"and slowest traces here"
+#define TRACES_OFF_NOTE                                                                             \
+	"traces are off: give glimpse somewhere to send spans (glimpse attach --spans-out FILE or " \
+	"--otlp-endpoint URL; the agent: otlp.endpoint) to see the newest and slowest traces here"
 
 static void put_hex(FILE *f, const uint8_t *b, size_t n)
 {
