@@ -36,6 +36,12 @@ def snapshot_total(port):
         return -1
 
 
+def open_dashboard(port):
+    """Someone looks first: the dashboard samples while it is in use, so the traffic that follows
+    is in its history (sparklines, last-minute window)."""
+    assert wait_for(lambda: snapshot_total(port) == 0, timeout=10)
+
+
 def read_page(port, tmp_path, name, trace_name=None):
     """What the page shows (dashboard.mjs's JSON; with trace_name, the waterfall of the slowest
     trace of that name), its screenshot in tmp_path (and, with GLIMPSE_SCREENSHOT_DIR set, a
@@ -84,6 +90,7 @@ REQUESTS = [("/fast", 7), (f"/fast?token={SECRET}", 1), ("/users/1", 2), ("/user
 def test_routes_match_metrics_in_browser(http_services, attach, tmp_path):
     svc = http_services("httpsvc-1.26")
     a = attach(svc.pid)
+    open_dashboard(a.port)
     for path, n in REQUESTS:
         for _ in range(n):
             svc.get(path)
@@ -153,6 +160,7 @@ def test_db_operations_and_trace_waterfall_in_browser(http_services, attach, tmp
     svc = http_services("dbsvc-1.26", "-db", f"sqlite:{tmp_path}/db.sqlite")
     spans_file = tmp_path / "spans.jsonl"
     a = attach(svc.pid, "--spans-out", str(spans_file))
+    open_dashboard(a.port)
     sent = {"/one": 3, "/many": 2, "/fail": 1}
     for path, n in sent.items():
         for _ in range(n):

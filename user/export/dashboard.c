@@ -45,8 +45,9 @@ struct dashboard {
 	size_t nring, head;			  /* head: the oldest */
 	char *json;				  /* newest rendering, under lock */
 	size_t json_len;
-	uint64_t seq; /* renderings so far, under lock */
-	int streams;  /* open /api/stream responses, under lock */
+	uint64_t seq;	      /* renderings so far, under lock */
+	int streams;	      /* open /api/stream responses, under lock */
+	uint64_t last_use_ns; /* under lock: the newest dashboard request or event sent; 0: none yet */
 	struct trace_recent *_Atomic traces;
 };
 
@@ -85,11 +86,56 @@ static void deadline_after(struct timespec *ts, uint64_t mono_ns)
 	ts->tv_nsec = (long)(mono_ns % 1000000000ull);
 }
 
+/* Someone looked within DASH_IDLE_S. Under lock. */
+static bool in_use(const struct dashboard *d)
+{
+	return d->last_use_ns && clock_mono_ns() - d->last_use_ns < DASH_IDLE_S * 1000000000ull;
+}
+
+/* A request or an event: keeps the sampler running, or wakes it. */
+static void touch(struct dashboard *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->last_use_ns = clock_mono_ns();
+	pthread_cond_broadcast(&d->tick);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void forget_history(struct dashboard *d)
+{
+	for (size_t i = 0; i < d->nring; i++)
+		dash_snapshot_free(d->ring[(d->head + i) % DASH_HISTORY]);
+	d->nring = d->head = 0;
+}
+
+/* Nobody looking: no snapshots (no registry walk, no memory) until someone asks. Under lock;
+ * false when stopping. */
+static bool wait_for_viewer(struct dashboard *d)
+{
+	if (!d->stopping && !in_use(d)) {
+		free(d->json);
+		d->json = NULL;
+		pthread_mutex_unlock(&d->lock);
+		forget_history(d); /* the ring is the sampler's own */
+		pthread_mutex_lock(&d->lock);
+		while (!d->stopping && !in_use(d))
+			pthread_cond_wait(&d->tick, &d->lock);
+	}
+	return !d->stopping;
+}
+
 static void *sampler_main(void *arg)
 {
 	struct dashboard *d = arg;
 	uint64_t next = clock_mono_ns();
 	for (;;) {
+		pthread_mutex_lock(&d->lock);
+		bool idle = !in_use(d), run = wait_for_viewer(d);
+		pthread_mutex_unlock(&d->lock);
+		if (!run)
+			return NULL;
+		if (idle)
+			next = clock_mono_ns();
 		sample_once(d);
 		next += 1000000000ull;
 		uint64_t now = clock_mono_ns();
@@ -144,8 +190,7 @@ void dashboard_free(struct dashboard *d)
 	dashboard_shutdown(d);
 	if (d->sampler_started)
 		pthread_join(d->sampler, NULL);
-	for (size_t i = 0; i < d->nring; i++)
-		dash_snapshot_free(d->ring[(d->head + i) % DASH_HISTORY]);
+	forget_history(d);
 	free(d->json);
 	pthread_cond_destroy(&d->tick);
 	pthread_mutex_destroy(&d->lock);
@@ -195,10 +240,15 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned int stat
 	return queue(conn, status, resp);
 }
 
-/* A copy of the newest JSON (NULL before the first tick or when out of memory). */
+/* A copy of the newest JSON, waiting a moment for the first after the sampler woke (NULL
+ * when none came or out of memory). */
 static char *latest_json(struct dashboard *d, size_t *len, uint64_t *seq)
 {
+	struct timespec ts;
+	deadline_after(&ts, clock_mono_ns() + 3000000000ull);
 	pthread_mutex_lock(&d->lock);
+	while (!d->json && !d->stopping && pthread_cond_timedwait(&d->tick, &d->lock, &ts) != ETIMEDOUT)
+		;
 	char *copy = d->json ? malloc(d->json_len + 1) : NULL;
 	if (copy) {
 		memcpy(copy, d->json, d->json_len + 1);
@@ -243,6 +293,7 @@ static bool stream_next(struct stream *st)
 			memcpy(st->buf + 6, d->json, d->json_len);
 			memcpy(st->buf + 6 + d->json_len, "\n\n", 3);
 			st->seq = d->seq;
+			d->last_use_ns = clock_mono_ns(); /* an open page keeps the sampler going */
 		}
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -311,6 +362,7 @@ static enum MHD_Result reply_stream(struct dashboard *d, struct MHD_Connection *
 
 enum MHD_Result dashboard_reply(struct dashboard *d, struct MHD_Connection *conn, const char *url)
 {
+	touch(d);
 	if (!strcmp(url, "/index.html"))
 		url = "/";
 	for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++) {

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The built-in live dashboard, served by the Prometheus exporter's HTTP server: the page and
  * its script and style at /, /dashboard.js, /dashboard.css (embedded in the binary at build
- * time), GET /api/snapshot (the newest state as JSON, dash_json.h) and GET /api/stream (the
- * same JSON as server-sent events, one per second). A sampler thread snapshots the registry
- * once a second and keeps the last DASH_HISTORY snapshots (sparklines, windowed rates); the
- * JSON is rendered once per tick whatever the number of viewers. Read-only. */
+ * time), GET /api/snapshot (the newest state as JSON, dash_json.h), GET /api/stream (the same
+ * JSON as server-sent events, one per second) and GET /api/trace?id= (one kept trace,
+ * dash_traces.h). While someone uses the dashboard (a request or an open stream within
+ * DASH_IDLE_S), a sampler thread snapshots the registry once a second and keeps the last
+ * DASH_HISTORY snapshots (sparklines, windowed rates); the JSON is rendered once per tick
+ * whatever the number of viewers. Idle, it takes no snapshot and holds none. Read-only. */
 #ifndef GLIMPSE_DASHBOARD_H
 #define GLIMPSE_DASHBOARD_H
 
@@ -15,6 +17,7 @@
 
 #define DASH_HISTORY	 121 /* snapshots kept: two minutes of one-second points */
 #define DASH_MAX_STREAMS 8   /* concurrent /api/stream viewers (each holds a server thread) */
+#define DASH_IDLE_S	 300 /* the sampler stops this long after the last request */
 
 struct dashboard;
 

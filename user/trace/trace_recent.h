@@ -11,9 +11,10 @@
 
 #include "trace/span.h"
 
-#define TRACE_RECENT_MAX   48
+/* At most (32 + 16) * 32 spans of ~1.2 kB: under 2 MB, whatever the traffic. */
+#define TRACE_RECENT_MAX   32
 #define TRACE_SLOWEST_MAX  16
-#define TRACE_RECENT_SPANS 64
+#define TRACE_RECENT_SPANS 32
 
 struct trace_recent;
 

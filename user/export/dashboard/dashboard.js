@@ -46,7 +46,9 @@ function fmtBytes(b) {
   return (i ? b.toFixed(1) : b.toFixed(0)) + ' ' + u[i];
 }
 
-function sparkline(values, width, height) {
+// Points on a fixed axis of `slots` (the server keeps two minutes of one-second points):
+// a young history sits at the right end instead of being stretched.
+function sparkline(values, width, height, slots = 120) {
   const ns = 'http://www.w3.org/2000/svg';
   const svg = document.createElementNS(ns, 'svg');
   svg.setAttribute('class', 'spark');
@@ -55,8 +57,10 @@ function sparkline(values, width, height) {
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
   if (values.length > 1) {
     const max = Math.max(...values, 1e-9);
-    const step = width / (values.length - 1);
-    const pts = values.map((v, i) => `${(i * step).toFixed(1)},${(height - 1 - (v / max) * (height - 2)).toFixed(1)}`);
+    const n = Math.max(slots, values.length);
+    const step = width / (n - 1);
+    const x0 = (n - values.length) * step;
+    const pts = values.map((v, i) => `${(x0 + i * step).toFixed(1)},${(height - 1 - (v / max) * (height - 2)).toFixed(1)}`);
     const line = document.createElementNS(ns, 'polyline');
     line.setAttribute('points', pts.join(' '));
     svg.appendChild(line);
