@@ -17,6 +17,9 @@ BROWSER_DIR = os.path.join(SRC, "tests/e2e/browser")
 DURATION = "http_server_request_duration_seconds"
 DB = "db_client_operation_duration_seconds"
 SECRET = "s3cr3t-t0ken"
+# The service names itself (OTEL_SERVICE_NAME is the target's to choose): markup must stay text.
+HOSTILE_NAME = '<img src=x onerror="document.title=1">&amp;"\''
+
 
 
 @pytest.fixture
@@ -88,7 +91,7 @@ REQUESTS = [("/fast", 7), (f"/fast?token={SECRET}", 1), ("/users/1", 2), ("/user
 
 
 def test_routes_match_metrics_in_browser(http_services, attach, tmp_path):
-    svc = http_services("httpsvc-1.26")
+    svc = http_services("httpsvc-1.26", env={"OTEL_SERVICE_NAME": HOSTILE_NAME})
     a = attach(svc.pid)
     open_dashboard(a.port)
     for path, n in REQUESTS:
@@ -147,6 +150,11 @@ def test_routes_match_metrics_in_browser(http_services, attach, tmp_path):
     assert page["traces_note"].startswith("traces are off: give glimpse somewhere to send spans "
                                           "(glimpse attach --spans-out FILE or --otlp-endpoint URL")
     assert page["db_note"].startswith("No database calls seen")
+
+    # The hostile service name is shown as the very text it is, nowhere as markup.
+    assert page["targets"] == f"{HOSTILE_NAME} (pid {svc.pid})"
+    assert set(page["services_shown"]) == {HOSTILE_NAME}
+    assert page["injected_elements"] == 0
 
     # Privacy: the query string went nowhere.
     assert SECRET not in json.dumps(page) and SECRET not in get_json(a.port, "/api/snapshot")

@@ -77,6 +77,9 @@ try {
   out.traces_newest = await traceRows('traces-newest');
   out.traces_slowest = await traceRows('traces-slowest');
   out.targets = await page.textContent('#targets');
+  out.services_shown = await page.$$eval('#routes tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
+  // Strings from the target are text: markup in them must not become elements.
+  out.injected_elements = await page.$$eval('img, main script, [onerror]', (es) => es.length);
   // The screenshot: the last-minute view, busiest routes first.
   await page.selectOption('#window', 'window');
   await page.click('#routes th[data-key="count"]');
