@@ -45,19 +45,32 @@ def open_dashboard(port):
     assert wait_for(lambda: snapshot_total(port) == 0, timeout=10)
 
 
-def read_page(port, tmp_path, name, trace_name=None):
+def read_page(port, tmp_path, name, trace_name=None, heatmap=None):
     """What the page shows (dashboard.mjs's JSON; with trace_name, the waterfall of the slowest
-    trace of that name), its screenshot in tmp_path (and, with GLIMPSE_SCREENSHOT_DIR set, a
-    copy there)."""
+    trace of that name; with heatmap = (route, n, send), the route's heatmap after send() sent
+    n requests once the page showed it), its screenshot in tmp_path (and, with
+    GLIMPSE_SCREENSHOT_DIR set, a copy there)."""
     assert os.path.exists(os.path.join(BROWSER_DIR, "node_modules/playwright-core")), \
         "playwright-core is not installed: run `make deps` (npm ci in tests/e2e/browser)"
     shot = tmp_path / f"{name}.png"
-    out = subprocess.run(["node", os.path.join(BROWSER_DIR, "dashboard.mjs"), f"http://127.0.0.1:{port}/",
-                          str(shot), *([trace_name] if trace_name else [])], capture_output=True, text=True, timeout=90, cwd=BROWSER_DIR)
-    assert out.returncode == 0, out.stdout + out.stderr
+    args = [trace_name or ""] + ([heatmap[0], str(heatmap[1])] if heatmap else [])
+    proc = subprocess.Popen(["node", os.path.join(BROWSER_DIR, "dashboard.mjs"), f"http://127.0.0.1:{port}/",
+                             str(shot), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=BROWSER_DIR)
+    try:
+        if heatmap:
+            line = proc.stdout.readline()
+            assert line == "heatmap-ready\n", line + proc.stderr.read()
+            heatmap[2]()  # the traffic the heatmap must show
+        out, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, out + err
     if os.environ.get("GLIMPSE_SCREENSHOT_DIR"):
         shutil.copy(shot, os.environ["GLIMPSE_SCREENSHOT_DIR"])
-    return json.loads(out.stdout)
+    return json.loads(out.splitlines()[-1])
 
 
 def histogram_quantile(q, buckets):
@@ -104,7 +117,10 @@ def test_routes_match_metrics_in_browser(http_services, attach, tmp_path):
     assert wait_for(lambda: snapshot_total(a.port) == total, timeout=5)
     text = a.scrape_text()
     samples = parse_prometheus(text)
-    page = read_page(a.port, tmp_path, "dashboard-routes")
+    # Once everything was sent, the page opens; its heatmap of /sleep then shows 3 more requests
+    # of 30 ms, all in the bucket (25 ms, 50 ms] (index 4 of the bounds), sent after it opened.
+    page = read_page(a.port, tmp_path, "dashboard-routes",
+                     heatmap=("/sleep", 3, lambda: [svc.get("/sleep?ms=30") for _ in range(3)]))
     assert page["problems"] == []
 
     # Every route /metrics has, and no other, with exactly its counts per status.
@@ -140,6 +156,9 @@ def test_routes_match_metrics_in_browser(http_services, attach, tmp_path):
     assert page["rows_filtered"] == ["/status/{code}"]
     # The sparkline has a point per second of history, not a flat line: requests were seen.
     assert any(not p.endswith(",17.0") for p in page["rows_by_p99"][0]["sparkline_points"].split())
+
+    assert sum(n for _, n in page["heatmap"]) == 3 and {b for b, _ in page["heatmap"]} == {4}, page["heatmap"]
+    assert page["heatmap_title"].startswith("Latency heatmap: GET /sleep")
 
     # Runtime from the Go runtime reader and /proc; traces say why they are missing.
     cards = dict(page["runtime"])

@@ -140,10 +140,11 @@ static void test_snapshot_and_json(void **state)
 	assert_non_null(strstr(json, "\"service\":\"svc\\\"<b>\""));
 	assert_non_null(strstr(json, "\"statuses\":[[200,2],[500,1]]"));
 	/* /slow: 300 ms and 400 ms, both in (0.25, 0.5]; the window holds only the 400 ms one. */
-	char want[256];
+	char want[320];
 	snprintf(want, sizeof(want),
 		 "\"route\":\"/slow\",\"count\":2,\"errors\":0,\"sum\":0.7,\"statuses\":[[200,2]],"
-		 "\"p50\":0.375,\"p95\":0.4875,\"p99\":0.4975,\"window\":{\"count\":1,\"errors\":0,"
+		 "\"buckets\":[0,0,0,0,0,0,0,0,2,0,0,0,0,0,0,0],\"p50\":0.375,\"p95\":0.4875,\"p99\":0.4975,"
+		 "\"window\":{\"count\":1,\"errors\":0,"
 		 "\"rps\":1,\"p50\":0.375");
 	assert_non_null(strstr(json, want));
 	assert_non_null(strstr(json, "\"rps_history\":[1]"));

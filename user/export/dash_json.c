@@ -86,6 +86,10 @@ static void put_routes(FILE *f, const struct dash_snapshot *const *snaps, size_t
 		for (size_t j = 0; j < r->nstatuses; j++)
 			fprintf(f, "%s[%u,%" PRIu64 "]", j ? "," : "", r->statuses[j].code,
 				r->statuses[j].count);
+		/* Per bucket (not cumulative) on "bounds", +Inf last: the page's heatmap. */
+		fputs("],\"buckets\":[", f);
+		for (size_t j = 0; j <= HIST_EXPORT_BOUNDS; j++)
+			fprintf(f, "%s%" PRIu64, j ? "," : "", r->h.counts[j]);
 		fputc(']', f);
 		put_quantiles(f, &r->h);
 		const struct dash_route *old = base ? dash_snapshot_find_route(base, r) : NULL;

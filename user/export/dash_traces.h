@@ -11,7 +11,7 @@
 
 #include "trace/trace_recent.h"
 
-#define DASH_TRACES_LISTED 20 /* rows of each list */
+#define DASH_TRACES_LISTED 10 /* rows of each list */
 
 /* ,"traces":{...}: the lists, or (recent NULL) why there are none. */
 void dash_traces_write_lists(FILE *f, struct trace_recent *recent);

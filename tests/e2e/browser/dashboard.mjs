@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reads glimpse's live dashboard in Debian's Chromium (playwright-core, never a downloaded
 // browser) and prints what the page shows as JSON for tests/e2e/test_dashboard.py to compare
-// with /metrics. Usage: node dashboard.mjs URL SCREENSHOT.png
+// with /metrics (the JSON is its last line of output).
+// Usage: node dashboard.mjs URL SCREENSHOT.png [TRACE_NAME [HEATMAP_ROUTE N]]: with TRACE_NAME
+// ("" for none), opens the slowest kept trace of that root span name and reads its waterfall;
+// with HEATMAP_ROUTE, selects that route, prints "heatmap-ready" on a line of its own, waits
+// until its heatmap holds N requests (the caller sends them then), and reads its cells.
 // Fails (exit 1) when the page asks any other host for anything, logs an error (a CSP
 // violation is one), or never shows live data.
 import { chromium } from 'playwright-core';
@@ -9,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [url, screenshot, traceName] = process.argv.slice(2);
+const [url, screenshot, traceName, heatRoute, heatWant] = process.argv.slice(2);
 const origin = new URL(url).origin;
 const profile = mkdtempSync(join(tmpdir(), 'glimpse-chromium-'));
 const problems = [];
@@ -96,6 +100,17 @@ try {
     })));
   }
   await page.waitForTimeout(1200);
+  if (heatRoute) {
+    await page.click(`#routes tbody tr[data-route="${heatRoute}"]`);
+    await page.waitForSelector('#heatmap-svg', { timeout: 5000 });
+    process.stdout.write('heatmap-ready\n');
+    const want = Number(heatWant);
+    const total = () => page.$$eval('#heatmap-svg rect.cell', (rs) => rs.reduce((a, r) => a + Number(r.dataset.count), 0));
+    const t0 = Date.now();
+    while ((await total()) < want && Date.now() - t0 < 15000) await page.waitForTimeout(250);
+    out.heatmap = await page.$$eval('#heatmap-svg rect.cell', (rs) => rs.map((r) => [Number(r.dataset.bucket), Number(r.dataset.count)]));
+    out.heatmap_title = await page.textContent('#heatmap-title');
+  }
   if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
 } catch (e) {
   problems.push(String(e && e.stack || e));

@@ -11,6 +11,8 @@ const state = {
   filter: '',
   window: 'window',
   runtimeHistory: new Map(), // metric key -> recent values (since the page opened)
+  bucketHistory: new Map(), // route key -> [{t, buckets}] (since the page opened, 2 min)
+  selectedRoute: null,
   lastCpu: null,
 };
 
@@ -103,6 +105,73 @@ function compare(a, b, key) {
   return xv - yv;
 }
 
+const routeKey = (r) => `${r.target}\u0000${r.method}\u0000${r.route}`;
+
+function rememberBuckets(data) {
+  const seen = new Set();
+  for (const r of data.routes) {
+    const k = routeKey(r);
+    seen.add(k);
+    let h = state.bucketHistory.get(k);
+    if (!h) state.bucketHistory.set(k, (h = []));
+    h.push({ t: data.time_unix_ms, buckets: r.buckets });
+    if (h.length > 121) h.shift();
+  }
+  for (const k of [...state.bucketHistory.keys()]) if (!seen.has(k)) state.bucketHistory.delete(k);
+}
+
+// The selected route's latency distribution per second since the page opened: one column per
+// second, one row per histogram bucket (fastest at the bottom), darker for more requests.
+function renderHeatmap(data) {
+  const box = document.getElementById('heatmap');
+  const r = data.routes.find((x) => routeKey(x) === state.selectedRoute);
+  if (!r) { box.hidden = true; return; }
+  box.hidden = false;
+  const h = state.bucketHistory.get(state.selectedRoute) || [];
+  const cols = [];
+  for (let i = 1; i < h.length; i++) cols.push(h[i].buckets.map((c, j) => Math.max(0, c - h[i - 1].buckets[j])));
+  const rows = data.bounds.length + 1;
+  const labels = [...data.bounds.map((b) => '≤ ' + (b === 0 ? '0' : fmtDuration(b))), '> ' + fmtDuration(data.bounds[data.bounds.length - 1])];
+  document.getElementById('heatmap-title').textContent =
+    `Latency heatmap: ${r.method} ${r.route || '(no route)'} — requests per second by duration bucket, since this page opened (${cols.length} s)`;
+  const ns = 'http://www.w3.org/2000/svg';
+  const cw = 7, ch = 11, left = 64, W = left + 120 * cw, H = rows * ch + 4;
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('class', 'heat');
+  svg.setAttribute('id', 'heatmap-svg');
+  svg.setAttribute('width', W);
+  svg.setAttribute('height', H);
+  const max = Math.max(1, ...cols.flat());
+  for (let j = 0; j < rows; j++) {
+    const y = (rows - 1 - j) * ch;
+    if (j % 2 === 0 || j === rows - 1) {
+      const t = document.createElementNS(ns, 'text');
+      t.setAttribute('x', 0);
+      t.setAttribute('y', y + ch - 2);
+      t.textContent = labels[j];
+      svg.appendChild(t);
+    }
+  }
+  const x0 = left + (120 - cols.length) * cw;
+  cols.forEach((col, i) => col.forEach((n, j) => {
+    if (!n) return;
+    const rect = document.createElementNS(ns, 'rect');
+    rect.setAttribute('class', 'cell');
+    rect.setAttribute('x', x0 + i * cw);
+    rect.setAttribute('y', (rows - 1 - j) * ch);
+    rect.setAttribute('width', cw - 1);
+    rect.setAttribute('height', ch - 1);
+    rect.setAttribute('fill-opacity', (0.15 + 0.85 * Math.log1p(n) / Math.log1p(max)).toFixed(2));
+    rect.setAttribute('data-bucket', j);
+    rect.setAttribute('data-count', n);
+    const tip = document.createElementNS(ns, 'title');
+    tip.textContent = `${n} request${n === 1 ? '' : 's'} ${labels[j]}`;
+    rect.appendChild(tip);
+    svg.appendChild(rect);
+  }));
+  document.getElementById('heatmap-chart').replaceChildren(svg);
+}
+
 function renderRoutes(data) {
   const tbody = document.querySelector('#routes tbody');
   const all = routeRows(data);
@@ -115,6 +184,13 @@ function renderRoutes(data) {
   const frag = document.createDocumentFragment();
   for (const x of shown) {
     const tr = el('tr', { 'data-method': x.method, 'data-route': x.route, 'data-target': x.r.target });
+    const key = routeKey(x.r);
+    if (key === state.selectedRoute) tr.classList.add('selected');
+    tr.addEventListener('click', () => {
+      state.selectedRoute = state.selectedRoute === key ? null : key;
+      renderRoutes(state.data);
+      renderHeatmap(state.data);
+    });
     tr.appendChild(el('td', null, x.service));
     tr.appendChild(el('td', null, x.method));
     tr.appendChild(el('td', { class: 'route', title: x.route }, x.route === '' ? '(no route)' : x.route));
@@ -359,7 +435,9 @@ function render(data) {
   state.data = data;
   const t = document.getElementById('targets');
   t.textContent = data.targets.map((x) => `${x.service} (pid ${x.pid})`).join(', ') || 'no target yet';
+  rememberBuckets(data);
   renderRoutes(data);
+  renderHeatmap(data);
   renderDb(data);
   renderRuntime(data);
   renderTraces(data);
