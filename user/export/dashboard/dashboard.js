@@ -144,7 +144,7 @@ function renderHeatmap(data) {
   const max = Math.max(1, ...cols.flat());
   for (let j = 0; j < rows; j++) {
     const y = (rows - 1 - j) * ch;
-    if (j % 2 === 0 || j === rows - 1) {
+    if (j % 2 === 1) { // every other bound, the top (+Inf) row included
       const t = document.createElementNS(ns, 'text');
       t.setAttribute('x', 0);
       t.setAttribute('y', y + ch - 2);
