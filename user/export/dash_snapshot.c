@@ -308,7 +308,9 @@ struct dash_snapshot *dash_snapshot_take(struct metrics_registry *reg)
 		dash_snapshot_free(s);
 		return NULL;
 	}
-	qsort(s->routes, s->nroutes, sizeof(*s->routes), dash_route_cmp);
-	qsort(s->db, s->ndb, sizeof(*s->db), dash_db_cmp);
+	if (s->nroutes) /* an empty array may be NULL, which qsort must not see */
+		qsort(s->routes, s->nroutes, sizeof(*s->routes), dash_route_cmp);
+	if (s->ndb)
+		qsort(s->db, s->ndb, sizeof(*s->db), dash_db_cmp);
 	return s;
 }

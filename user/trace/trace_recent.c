@@ -172,7 +172,8 @@ int trace_recent_get(struct trace_recent *tr, const uint8_t trace_id[16], struct
 			rc = -ENOMEM;
 			break;
 		}
-		memcpy(*spans, k->spans, k->sum.nspans * sizeof(**spans));
+		if (k->sum.nspans) /* none when memory ran out at its first span */
+			memcpy(*spans, k->spans, k->sum.nspans * sizeof(**spans));
 		*n = k->sum.nspans;
 		*sum = k->sum;
 		rc = 0;
