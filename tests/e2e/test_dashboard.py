@@ -100,11 +100,12 @@ def route_buckets(samples, route, method):
 
 # What the service gets; /sleep is the slow route (300 ms, the rest answer in microseconds).
 REQUESTS = [("/fast", 7), (f"/fast?token={SECRET}", 1), ("/users/1", 2), ("/users/22", 2),
-            ("/status/503", 3), ("/status/404", 2), ("/sleep?ms=300", 2), ("/nowrite", 1)]
+            ("/status/503", 3), ("/status/404", 2), ("/sleep?ms=300", 2), ("/nowrite", 1), ("/call", 2)]
 
 
 def test_routes_match_metrics_in_browser(http_services, attach, tmp_path):
-    svc = http_services("httpsvc-1.26", env={"OTEL_SERVICE_NAME": HOSTILE_NAME})
+    peer = http_services("httpsvc-1.26")  # /call's: GET /fast on it
+    svc = http_services("httpsvc-1.26", "-peer", f"http://{peer.addr}", env={"OTEL_SERVICE_NAME": HOSTILE_NAME})
     a = attach(svc.pid)
     open_dashboard(a.port)
     for path, n in REQUESTS:
@@ -133,7 +134,7 @@ def test_routes_match_metrics_in_browser(http_services, attach, tmp_path):
     rows = {(r["method"], r["route"]): r for r in page["rows_by_p99"]}
     assert set(rows) == set(want), (rows.keys(), text)
     assert set(want) == {("GET", "/fast"), ("GET", "/users/{id}"), ("GET", "/status/{code}"),
-                         ("GET", "/sleep"), ("GET", "/nowrite")}
+                         ("GET", "/sleep"), ("GET", "/nowrite"), ("GET", "/call")}
     for key, statuses in want.items():
         row = rows[key]
         assert int(row["count"]) == sum(statuses.values()), (key, row)
@@ -169,6 +170,12 @@ def test_routes_match_metrics_in_browser(http_services, attach, tmp_path):
     assert page["traces_note"].startswith("traces are off: give glimpse somewhere to send spans "
                                           "(glimpse attach --spans-out FILE or --otlp-endpoint URL")
     assert page["db_note"].startswith("No database calls seen")
+
+    # Outgoing calls: /call's two GETs to the peer, as /metrics counts them.
+    calls = {(l["server_address"], l["server_port"]): int(v) for n, l, v in samples
+             if n == "http_client_request_duration_seconds_count"}
+    assert calls == {("127.0.0.1", str(peer.port)): 2}
+    assert page["peers"] == [{"peer": f"127.0.0.1:{peer.port}", "method": "GET", "count": "2"}]
 
     # The hostile service name is shown as the very text it is, nowhere as markup.
     assert page["targets"] == f"{HOSTILE_NAME} (pid {svc.pid})"

@@ -102,6 +102,15 @@ static void test_snapshot_and_json(void **state)
 							.collection = "users",
 							.error = true,
 							.duration_ns = 6 * MS });
+	/* Two calls to one peer, one failed (404: an error on the client side). */
+	for (unsigned status = 200; status <= 404; status += 204)
+		metrics_registry_record(reg, 0,
+					&(struct http_record){ .kind = HTTP_CLIENT,
+							       .method = "GET",
+							       .status = (uint16_t)status,
+							       .server_address = "api.internal",
+							       .server_port = 8080,
+							       .duration_ns = 7 * MS });
 	struct dash_snapshot *s0 = dash_snapshot_take(reg);
 	assert_non_null(s0);
 	record(reg, "/slow", 200, 400 * MS);
@@ -125,6 +134,9 @@ static void test_snapshot_and_json(void **state)
 	assert_int_equal(s1->ndb, 1);
 	assert_int_equal(s1->db[0].h.count, 2);
 	assert_int_equal(s1->db[0].errors, 1);
+	assert_int_equal(s1->npeers, 1);
+	assert_int_equal(s1->peers[0].h.count, 2);
+	assert_int_equal(s1->peers[0].errors, 1);
 	assert_int_equal(s1->nmetrics, 1);
 	assert_string_equal(s1->metrics[0].name, "go.goroutine.count");
 	assert_near(s1->metrics[0].value, 17, 0);
@@ -150,6 +162,9 @@ static void test_snapshot_and_json(void **state)
 	assert_non_null(strstr(json, "\"rps_history\":[1]"));
 	assert_non_null(strstr(json, "\"side\":\"client\",\"system\":\"postgresql\",\"operation\":\"SELECT\","
 				     "\"collection\":\"users\",\"count\":2,\"errors\":1"));
+	assert_non_null(strstr(json,
+			       "\"peers\":[{\"target\":0,\"method\":\"GET\",\"address\":\"api.internal\","
+			       "\"port\":8080,\"count\":2,\"errors\":1,"));
 	/* No requests in the window: no percentile (null), not 0. */
 	assert_non_null(strstr(json, "\"window\":{\"count\":0,\"errors\":0,\"rps\":0,\"p50\":null"));
 	assert_non_null(strstr(json, "\"name\":\"go.goroutine.count\",\"unit\":\"{goroutine}\",\"attr\":\"\","

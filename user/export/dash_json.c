@@ -136,6 +136,27 @@ static void put_db(FILE *f, const struct dash_snapshot *s, const struct dash_sna
 	fputc(']', f);
 }
 
+static void put_peers(FILE *f, const struct dash_snapshot *s, const struct dash_snapshot *base, double window)
+{
+	fputs(",\"peers\":[", f);
+	for (size_t i = 0; i < s->npeers; i++) {
+		const struct dash_peer *p = &s->peers[i];
+		fprintf(f, "%s{\"target\":%d,\"method\":", i ? "," : "", p->target);
+		json_str(f, p->method);
+		fputs(",\"address\":", f);
+		json_str(f, p->address);
+		fprintf(f, ",\"port\":%u,\"count\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"sum\":", p->port,
+			p->h.count, p->errors);
+		put_num(f, p->h.sum);
+		put_quantiles(f, &p->h);
+		const struct dash_peer *old = base ? dash_snapshot_find_peer(base, p) : NULL;
+		if (base)
+			put_window(f, &p->h, p->errors, old ? &old->h : NULL, old ? old->errors : 0, window);
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
 static void put_metrics(FILE *f, const struct dash_snapshot *s)
 {
 	static const char *const types[] = { "gauge", "counter", "histogram" };
@@ -195,6 +216,7 @@ int dash_json_render(const struct dash_snapshot *const *snaps, size_t n, const s
 	put_targets(f, s);
 	put_routes(f, snaps, n, base, window);
 	put_db(f, s, base, window);
+	put_peers(f, s, base, window);
 	put_metrics(f, s);
 	dash_traces_write_lists(f, o ? o->traces : NULL);
 	fputc('}', f);

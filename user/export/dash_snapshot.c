@@ -75,6 +75,24 @@ int dash_db_cmp(const void *a, const void *b)
 	return strcmp(x->collection, y->collection);
 }
 
+int dash_peer_cmp(const void *a, const void *b)
+{
+	const struct dash_peer *x = a, *y = b;
+	int c;
+	if (x->target != y->target)
+		return x->target < y->target ? -1 : 1;
+	if ((c = strcmp(x->address, y->address)))
+		return c;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return strcmp(x->method, y->method);
+}
+
+const struct dash_peer *dash_snapshot_find_peer(const struct dash_snapshot *s, const struct dash_peer *key)
+{
+	return s->npeers ? bsearch(key, s->peers, s->npeers, sizeof(*s->peers), dash_peer_cmp) : NULL;
+}
+
 const struct dash_route *dash_snapshot_find_route(const struct dash_snapshot *s, const struct dash_route *key)
 {
 	return s->nroutes ? bsearch(key, s->routes, s->nroutes, sizeof(*s->routes), dash_route_cmp) : NULL;
@@ -96,16 +114,17 @@ void dash_snapshot_free(struct dash_snapshot *s)
 	free(s->routes);
 	free(s->targets);
 	free(s->db);
+	free(s->peers);
 	free(s->metrics);
 	free(s);
 }
 
 struct builder {
 	struct dash_snapshot *s;
-	size_t cap_targets, cap_routes, cap_db, cap_metrics;
+	size_t cap_targets, cap_routes, cap_db, cap_peers, cap_metrics;
 	int target;	    /* the visit's current target */
 	size_t first_route; /* this target's first route, first DB op */
-	size_t first_db;
+	size_t first_db, first_peer;
 	int err;
 };
 
@@ -226,6 +245,32 @@ static int add_db_sample(struct builder *b, bool server, const struct metric_sam
 	return 0;
 }
 
+static int add_peer_sample(struct builder *b, const struct metric_sample *smp)
+{
+	struct dash_snapshot *s = b->s;
+	if (!export_buckets(smp))
+		return 0;
+	struct dash_peer key = { .target = b->target };
+	snprintf(key.method, sizeof(key.method), "%s", attr_str(smp, "http.request.method"));
+	snprintf(key.address, sizeof(key.address), "%s", attr_str(smp, "server.address"));
+	const struct metric_attr *port = find_attr(smp, "server.port");
+	key.port = port && port->type == METRIC_ATTR_INT ? (unsigned)port->num : 0;
+	struct dash_peer *p = NULL;
+	for (size_t i = b->first_peer; i < s->npeers && !p; i++)
+		if (!dash_peer_cmp(&s->peers[i], &key))
+			p = &s->peers[i];
+	if (!p) {
+		if (grow((void **)&s->peers, &b->cap_peers, s->npeers, sizeof(*s->peers)))
+			return -ENOMEM;
+		p = &s->peers[s->npeers++];
+		*p = key;
+	}
+	if (find_attr(smp, "error.type"))
+		p->errors += smp->count;
+	hist_add(&p->h, smp);
+	return 0;
+}
+
 static int add_metric_sample(struct builder *b, const struct metric_info *m, const struct metric_sample *smp)
 {
 	struct dash_snapshot *s = b->s;
@@ -261,6 +306,7 @@ static void on_target(void *ctx, int target, const struct resource *res, uint64_
 	b->target = target;
 	b->first_route = s->nroutes;
 	b->first_db = s->ndb;
+	b->first_peer = s->npeers;
 	if (target < 0 || !res || b->err)
 		return;
 	if ((b->err = grow((void **)&s->targets, &b->cap_targets, s->ntargets, sizeof(*s->targets))))
@@ -281,12 +327,12 @@ static void on_metric(void *ctx, const struct metric_info *m, const struct metri
 	bool server = !strcmp(m->name, "http.server.request.duration");
 	bool db_client = !strcmp(m->name, "db.client.operation.duration");
 	bool db_server = !strcmp(m->name, "db.server.operation.duration");
-	/* Outgoing HTTP calls are not shown (yet): a table of peers is the next panel. */
-	if (!strcmp(m->name, "http.client.request.duration"))
-		return;
+	bool client = !strcmp(m->name, "http.client.request.duration");
 	for (size_t i = 0; i < n && !b->err; i++) {
 		if (server)
 			b->err = add_server_sample(b, &samples[i]);
+		else if (client)
+			b->err = add_peer_sample(b, &samples[i]);
 		else if (db_client || db_server)
 			b->err = add_db_sample(b, db_server, &samples[i]);
 		else
@@ -312,5 +358,7 @@ struct dash_snapshot *dash_snapshot_take(struct metrics_registry *reg)
 		qsort(s->routes, s->nroutes, sizeof(*s->routes), dash_route_cmp);
 	if (s->ndb)
 		qsort(s->db, s->ndb, sizeof(*s->db), dash_db_cmp);
+	if (s->npeers)
+		qsort(s->peers, s->npeers, sizeof(*s->peers), dash_peer_cmp);
 	return s;
 }

@@ -37,6 +37,16 @@ struct dash_route {
 	struct dash_hist h;
 };
 
+/* Outgoing HTTP calls to one peer (http.client.request.duration): method, server.address and
+ * server.port; every status added. */
+struct dash_peer {
+	int target;
+	char method[16], address[128];
+	unsigned port;
+	uint64_t errors; /* no response, or 4xx/5xx (semconv client rule, as error.type) */
+	struct dash_hist h;
+};
+
 struct dash_db_op {
 	int target;
 	bool server; /* db.server.operation.duration */
@@ -71,6 +81,8 @@ struct dash_snapshot {
 	size_t nroutes;
 	struct dash_db_op *db; /* sorted by dash_db_cmp */
 	size_t ndb;
+	struct dash_peer *peers; /* sorted by dash_peer_cmp */
+	size_t npeers;
 	struct dash_metric *metrics; /* in visit order */
 	size_t nmetrics;
 };
@@ -83,9 +95,11 @@ void dash_snapshot_free(struct dash_snapshot *s);
  * matched on. */
 int dash_route_cmp(const void *a, const void *b);
 int dash_db_cmp(const void *a, const void *b);
+int dash_peer_cmp(const void *a, const void *b);
 const struct dash_route *dash_snapshot_find_route(const struct dash_snapshot *s,
 						  const struct dash_route *key);
 const struct dash_db_op *dash_snapshot_find_db(const struct dash_snapshot *s, const struct dash_db_op *key);
+const struct dash_peer *dash_snapshot_find_peer(const struct dash_snapshot *s, const struct dash_peer *key);
 
 /* The q-quantile (0..1) of a histogram with nbounds inclusive upper bounds and nbounds + 1
  * per-bucket counts, by Prometheus' histogram_quantile rule, so that the dashboard and a

@@ -70,6 +70,9 @@ try {
     count: tr.querySelector('td.count').textContent,
   })));
   out.db_note = await page.textContent('#db-note');
+  out.peers = await page.$$eval('#peers tbody tr', (trs) => trs.map((tr) => ({
+    peer: tr.dataset.peer, method: tr.dataset.method, count: tr.querySelector('td.count').textContent,
+  })));
   out.runtime = await page.$$eval('#runtime-cards .card', (cs) => cs.map((c) => [
     c.querySelector('.label').textContent, c.querySelector('.value').textContent]));
   out.traces_note = await page.textContent('#traces-note');

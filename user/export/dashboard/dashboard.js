@@ -249,6 +249,29 @@ function renderDb(data) {
     'No database calls seen (database/sql and the PostgreSQL and Redis wire protocols are traced).';
 }
 
+function renderPeers(data) {
+  const svc = services(data);
+  const frag = document.createDocumentFragment();
+  const peers = [...data.peers].sort((a, b) => b.count - a.count);
+  for (const p of peers) {
+    const w = state.window === 'window' && p.window ? p.window : p;
+    const peer = (p.address || '(unknown)') + (p.port ? ':' + p.port : '');
+    const tr = el('tr', { 'data-peer': peer, 'data-method': p.method });
+    tr.appendChild(el('td', null, svc.get(p.target) || ''));
+    tr.appendChild(el('td', null, p.method));
+    tr.appendChild(el('td', { class: 'route' }, peer));
+    tr.appendChild(el('td', { class: 'num count', 'data-value': p.count }, p.count));
+    tr.appendChild(el('td', { class: 'num' }, fmtRate(p.window ? p.window.rps : null)));
+    tr.appendChild(el('td', { class: 'num' + (w.errors ? ' bad' : '') }, fmtPct(w.errors, w.count)));
+    tr.appendChild(el('td', { class: 'num' }, fmtDuration(w.p50)));
+    tr.appendChild(el('td', { class: 'num' }, fmtDuration(w.p99)));
+    frag.appendChild(tr);
+  }
+  document.querySelector('#peers tbody').replaceChildren(frag);
+  document.getElementById('peers-note').textContent = peers.length ? '' :
+    'No outgoing HTTP calls seen.';
+}
+
 const CARDS = [
   { name: 'go.goroutine.count', label: 'goroutines', fmt: (v) => v.toFixed(0) },
   { name: 'go.memory.used', label: 'Go heap in use', fmt: fmtBytes },
@@ -438,6 +461,7 @@ function render(data) {
   rememberBuckets(data);
   renderRoutes(data);
   renderHeatmap(data);
+  renderPeers(data);
   renderDb(data);
   renderRuntime(data);
   renderTraces(data);
@@ -472,7 +496,7 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   document.getElementById('window').addEventListener('change', (e) => {
     state.window = e.target.value;
-    if (state.data) { renderRoutes(state.data); renderDb(state.data); }
+    if (state.data) { renderRoutes(state.data); renderPeers(state.data); renderDb(state.data); }
   });
   connect();
 });
