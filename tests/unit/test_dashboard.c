@@ -7,7 +7,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +22,9 @@
 #include "agent/resource.h"
 #include "export/dash_json.h"
 #include "export/dash_snapshot.h"
+#include "export/dashboard.h"
 #include "export/dash_traces.h"
+#include "export/prometheus.h"
 #include "trace/trace_recent.h"
 #include "metrics/registry.h"
 
@@ -272,12 +280,103 @@ static void test_trace_recent_newest_and_slowest(void **state)
 	trace_recent_free(tr);
 }
 
+/* A GET (HTTP/1.0: no chunked framing in the way) whose response is read until needle shows (or the server closes, or 5 s pass); the
+ * socket stays open in *fd. */
+static char *get_until(int port, const char *path, const char *needle, int *fd)
+{
+	*fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(*fd >= 0);
+	struct timeval tv = { .tv_sec = 5 };
+	setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(*fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	char req[256];
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n", path);
+	assert_int_equal(write(*fd, req, (size_t)n), n);
+	size_t cap = 1 << 16, len = 0;
+	char *buf = calloc(1, cap);
+	ssize_t r;
+	while (!strstr(buf, needle) && len + 1 < cap && (r = read(*fd, buf + len, cap - 1 - len)) > 0) {
+		len += (size_t)r;
+		buf[len] = '\0';
+	}
+	return buf;
+}
+
+/* The server side over real sockets: the page with its CSP, the snapshot, the event stream's
+ * framing, the cap on streams (and its release), and a stop that does not wait for viewers. */
+static void test_server_streams(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	struct metrics_registry *reg = metrics_registry_new(0);
+	assert_int_equal(metrics_registry_add_target(reg, &res), 0);
+	record(reg, "/x", 200, 1 * MS);
+	struct prom_exporter *e = prom_exporter_start("127.0.0.1:0", reg, err, sizeof(err));
+	if (!e)
+		fail_msg("exporter did not start: %s", err);
+	int port = prom_exporter_port(e), fd;
+
+	char *resp = get_until(port, "/", "</html>", &fd);
+	close(fd);
+	assert_non_null(strstr(resp, "HTTP/1.1 200"));
+	assert_non_null(strstr(resp, "Content-Security-Policy: default-src 'none'; script-src 'self';"));
+	assert_non_null(strstr(resp, "<script src=\"/dashboard.js\" defer></script>"));
+	free(resp);
+	/* The first request wakes the sampler: the snapshot waits for its first tick. */
+	resp = get_until(port, "/api/snapshot", "\"traces\"", &fd);
+	close(fd);
+	assert_non_null(strstr(resp, "Content-Type: application/json"));
+	assert_non_null(strstr(resp, "\"route\":\"/x\",\"count\":1,"));
+	free(resp);
+
+	int streams[DASH_MAX_STREAMS];
+	for (int i = 0; i < DASH_MAX_STREAMS; i++) {
+		resp = get_until(port, "/api/stream", "}\n\n", &streams[i]);
+		assert_non_null(strstr(resp, "Content-Type: text/event-stream"));
+		const char *data = strstr(resp, "retry: 2000\n\ndata: {\"time_unix_ms\":");
+		assert_non_null(data);
+		/* One line of JSON, then the blank line that ends the event. */
+		const char *json = data + strlen("retry: 2000\n\ndata: ");
+		assert_ptr_equal(strchr(json, '\n'), strstr(json, "}\n\n") + 1);
+		free(resp);
+	}
+	resp = get_until(port, "/api/stream", "\r\n\r\n", &fd);
+	assert_non_null(strstr(resp, "HTTP/1.1 503"));
+	free(resp);
+	close(fd);
+	/* A closed stream frees its place (the server sees it at its next event). */
+	close(streams[0]);
+	bool again = false;
+	for (int tries = 0; tries < 40 && !again; tries++) {
+		resp = get_until(port, "/api/stream", "\r\n\r\n", &fd);
+		again = strstr(resp, "HTTP/1.1 200") != NULL;
+		free(resp);
+		if (again)
+			streams[0] = fd;
+		else
+			close(fd), usleep(100000);
+	}
+	assert_true(again);
+	/* Stopping ends the open streams at once rather than waiting for the viewers to leave. */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	prom_exporter_stop(e);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 3);
+	for (int i = 0; i < DASH_MAX_STREAMS; i++)
+		close(streams[i]);
+	metrics_registry_free(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quantile_rule),
 		cmocka_unit_test(test_snapshot_and_json),
 		cmocka_unit_test(test_trace_recent_newest_and_slowest),
+		cmocka_unit_test(test_server_streams),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
