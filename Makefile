@@ -55,8 +55,10 @@ OTLP_GEN_H := $(OTLP_GEN_C:.c=.h)
 OTLP_GEN_OBJS := $(OTLP_GEN_C:.c=.o)
 PROTO_GEN := $(BUILD)/gen/profile.pb-c.c $(OTLP_GEN_H)
 USER_SRCS := $(shell find user -name '*.c' | sort)
+# The dashboard's page, script and style (user/export/dashboard) as C arrays, linked in.
+DASH_ASSETS := $(sort $(wildcard user/export/dashboard/*))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS)) $(BUILD)/gen/profile.pb-c.o \
-	$(OTLP_GEN_OBJS)
+	$(OTLP_GEN_OBJS) $(BUILD)/gen/dashboard_assets.o
 LIB_OBJS := $(filter-out $(BUILD)/user/cli/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -105,6 +107,14 @@ $(BUILD)/gen/otlp/%.pb-c.c $(BUILD)/gen/otlp/%.pb-c.h: user/export/proto/%.proto
 
 # Generated files include the headers of the .proto files they import.
 $(OTLP_GEN_OBJS): | $(OTLP_GEN_H)
+
+# xxd -i names each array after its file (index.html -> index_html); made const so they stay
+# in read-only memory. xxd rather than `ld -b binary`: plain C, so sanitizer builds and the
+# stack-note rules apply unchanged and the symbol names do not depend on the build path.
+$(BUILD)/gen/dashboard_assets.c: $(DASH_ASSETS) | $(BUILD)/gen
+	$(call msg,XXD,$@)
+	$(Q)(cd user/export/dashboard && for f in $(notdir $(DASH_ASSETS)); do xxd -i $$f; done) | \
+		sed 's/^unsigned /const unsigned /' > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(call msg,CC,$@)

@@ -13,11 +13,12 @@ export DEBIAN_FRONTEND=noninteractive
 
 BUILD_PKGS=(make pkg-config gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev
 	libprotobuf-c-dev protobuf-c-compiler libcapstone-dev libcurl4-openssl-dev
-	libmicrohttpd-dev libyaml-dev uthash-dev golang-github-google-pprof-dev clang-format)
+	libmicrohttpd-dev libyaml-dev uthash-dev golang-github-google-pprof-dev clang-format xxd)
 TEST_PKGS=(libcmocka-dev python3-pytest golang-go libxml2-utils curl wrk python3 procps util-linux libcap2-bin
 	prometheus postgresql golang-github-lib-pq-dev golang-github-mattn-go-sqlite3-dev
 	golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev yamllint python3-yaml binutils
-	libclang-rt-14-dev nginx-light redis-server redis-tools libc6-dbg)
+	libclang-rt-14-dev nginx-light redis-server redis-tools libc6-dbg
+	chromium)
 BENCH_PKGS=(linux-perf bpftrace time libbpf-tools)
 BACKPORT_PKGS=(golang-1.21-go golang-1.22-go golang-1.23-go)
 
@@ -37,9 +38,24 @@ go_modules() {
 		(cd "$(dirname "$tool")" && GOFLAGS=-mod=readonly GOTOOLCHAIN=local /usr/local/go/bin/go mod download) || exit 1
 	done
 }
+# The browser tests drive Debian's chromium with playwright-core, pinned in
+# tests/e2e/browser/package-lock.json (npm ci; never a browser download).
+browser_modules() {
+	local dir
+	dir="$(dirname "$0")/../tests/e2e/browser"
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "install-deps: npm is missing: the browser tests need Node.js 20+ and npm (the machine's own)" >&2
+		exit 1
+	fi
+	if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.glimpse-lock"; then
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) &&
+			cp "$dir/package-lock.json" "$dir/node_modules/.glimpse-lock"
+	fi
+}
 
 if [ ${#missing[@]} -eq 0 ]; then
 	go_modules
+	browser_modules
 	echo "install-deps: all packages present"
 	exit 0
 fi
@@ -77,4 +93,5 @@ for svc in postgresql nginx redis-server; do
 	fi
 done
 go_modules
+browser_modules
 echo "install-deps: done"

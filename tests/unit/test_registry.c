@@ -1192,7 +1192,12 @@ static void test_exporter(void **state)
 	assert_non_null(strstr(resp, "HTTP/1.1 200"));
 	assert_non_null(strstr(resp, "\r\n\r\nok\n"));
 	free(resp);
+	/* / is the dashboard (tests/unit/test_dashboard.c, tests/e2e/test_dashboard.py). */
 	resp = http_request(port, "GET", "/");
+	assert_non_null(strstr(resp, "HTTP/1.1 200"));
+	assert_non_null(strcasestr(resp, "\r\nContent-Security-Policy: default-src 'none';"));
+	free(resp);
+	resp = http_request(port, "GET", "/nope");
 	assert_non_null(strstr(resp, "HTTP/1.1 404"));
 	free(resp);
 	resp = http_request(port, "POST", "/metrics");

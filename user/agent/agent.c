@@ -36,6 +36,7 @@ struct agent {
 	struct process_metrics *pm;
 	struct db_driver_cache *drivers;
 	struct trace_pipeline *traces;
+	struct trace_recent *recent; /* the dashboard's traces, when traces and the server are on */
 	struct agent_targets *targets;
 	struct slo_tracker *slos;
 	struct agent_profiles *profiles;
@@ -179,6 +180,8 @@ static int agent_open(struct agent *ag, const struct agent_settings *s)
 		struct trace_pipeline_opts topts = { .sampler = s->sampler,
 						     .otlp = ag->otlp,
 						     .builder = { .routes = ag->reg } };
+		if (ag->cfg->prometheus_address[0] && !(topts.recent = ag->recent = trace_recent_new()))
+			return GLIMPSE_EXIT_FAILURE;
 		if (!(ag->traces = trace_pipeline_new(&topts, ag->drivers)) ||
 		    trace_pipeline_register_metrics(ag->traces, ag->reg))
 			return GLIMPSE_EXIT_FAILURE;
@@ -189,6 +192,8 @@ static int agent_open(struct agent *ag, const struct agent_settings *s)
 	if (ag->cfg->prometheus_address[0] &&
 	    !(ag->prom = run_start_exporter(ag->cfg->prometheus_address, ag->reg, &rc)))
 		return rc;
+	if (ag->prom)
+		prom_exporter_set_traces(ag->prom, ag->recent);
 	return 0;
 }
 
@@ -209,6 +214,7 @@ static void agent_close(struct agent *ag)
 	if (ag->otlp)
 		otlp_exporter_stop(ag->otlp, OTLP_SHUTDOWN_MS);
 	trace_pipeline_free(ag->traces);
+	trace_recent_free(ag->recent);
 	targets_free(ag->targets);
 	otlp_exporter_free(ag->otlp);
 	db_driver_cache_free(ag->drivers);

@@ -31,9 +31,9 @@ const struct cli_option cli_common_options[] = {
 const struct cli_option cli_run_options[] = {
 	{ "duration", 'd', "SECS", "stop after SECS seconds (default: Ctrl-C, or when the targets exit)" },
 	{ "prometheus-addr", CLI_OPT_PROM_ADDR, "A",
-	  "serve /metrics at A: host:port, [ipv6]:port or :PORT for every\n"
-	  "interface (default " PROM_DEFAULT_ADDR ")" },
-	{ "no-prometheus", CLI_OPT_NO_PROM, NULL, "do not serve /metrics" },
+	  "serve /metrics and the live dashboard (/) at A: host:port,\n"
+	  "[ipv6]:port or :PORT for every interface (default " PROM_DEFAULT_ADDR ")" },
+	{ "no-prometheus", CLI_OPT_NO_PROM, NULL, "do not serve /metrics (nor the dashboard)" },
 	{ "no-live", CLI_OPT_NO_LIVE, NULL, "no live view (attach still prints its summary at the end)" },
 	{ "interval", CLI_OPT_INTERVAL, "SECS", "live view refresh (default 1)" },
 	{ "no-sched", CLI_OPT_NO_SCHED, NULL, "no scheduler probes (run-queue latency, off-CPU time)" },

@@ -332,6 +332,7 @@ int cmd_attach(int argc, char **argv)
 	struct attach_ctx a = { .pid = pid };
 	struct resource res;
 	struct prom_exporter *exporter = NULL;
+	struct trace_recent *recent = NULL; /* the dashboard's traces */
 	struct live_view *view = NULL;
 	struct process_metrics *pm = NULL;
 	struct otlp_exporter *otlp = NULL;
@@ -386,6 +387,11 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (topts.spans_out || topts.otlp) {
 		topts.builder.routes = a.reg; /* span names capped like http.route */
+		if (run.prom_addr && !(recent = trace_recent_new())) {
+			rc = GLIMPSE_EXIT_FAILURE;
+			goto out;
+		}
+		topts.recent = recent;
 		if (!(a.traces = trace_pipeline_new(&topts, a.drivers)) ||
 		    trace_pipeline_add_target(a.traces, a.target, &res)) {
 			log_error("cannot set up tracing for process %d", (int)pid);
@@ -436,6 +442,8 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (run.prom_addr && !(exporter = run_start_exporter(run.prom_addr, a.reg, &rc)))
 		goto out;
+	if (exporter)
+		prom_exporter_set_traces(exporter, recent);
 	snprintf(title, sizeof(title), "%s (pid %d, %s)", res.service_name, (int)pid,
 		 sockets ? "socket capture" : target.go_version);
 	view = live_view_new(a.reg, a.target, title, stdout);
@@ -510,6 +518,7 @@ out:
 	go_tracer_stop(a.tracer);
 	trace_pipeline_free(a.traces);
 	a.traces = NULL;
+	trace_recent_free(recent); /* after the pipeline that feeds it and the server that reads it */
 	if (otlp) {
 		if (otlp_exporter_stop(otlp, OTLP_SHUTDOWN_MS))
 			log_warn("the OTLP receiver did not take everything before glimpse stopped; see "

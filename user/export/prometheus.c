@@ -2,6 +2,7 @@
 #include "export/prometheus.h"
 
 #include "base/log.h"
+#include "export/dashboard.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +20,7 @@
 struct prom_exporter {
 	struct MHD_Daemon *daemon;
 	struct metrics_registry *reg;
+	struct dashboard *dashboard;
 	int port;
 };
 
@@ -166,8 +168,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return reply_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
 	if (!strcmp(url, "/healthz"))
 		return reply_static(conn, MHD_HTTP_OK, "ok\n");
+	if (dashboard_serves(url))
+		return dashboard_reply(e->dashboard, conn, url);
 	if (strcmp(url, "/metrics"))
-		return reply_static(conn, MHD_HTTP_NOT_FOUND, "not found; metrics are at /metrics\n");
+		return reply_static(conn, MHD_HTTP_NOT_FOUND,
+				    "not found; metrics are at /metrics, the dashboard at /\n");
 
 	char *buf;
 	size_t len;
@@ -195,23 +200,37 @@ struct prom_exporter *prom_exporter_start(const char *addr, struct metrics_regis
 		return NULL;
 	}
 	e->reg = reg;
-	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD;
+	if (!(e->dashboard = dashboard_start(reg))) {
+		snprintf(err, errlen, "out of memory");
+		free(e);
+		return NULL;
+	}
+	/* A thread per connection: a dashboard stream waits for the next tick in its reader,
+	 * which would stall every other client of a single server thread. */
+	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* A scrape is one small request: a few connections and a short timeout keep a stuck
-	 * or hostile client from holding the thread. */
+	 * or hostile client from holding a thread (a dashboard stream sends every second). */
 	e->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, e, MHD_OPTION_SOCK_ADDR,
 				     (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10, MHD_OPTION_END);
 	if (!e->daemon) {
 		describe_listen_error(addr, probe_listen(&ss, sslen), err, errlen);
+		dashboard_free(e->dashboard);
 		free(e);
 		return NULL;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(e->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	e->port = info ? info->port : 0;
-	log_debug("serving Prometheus metrics on http://%s/metrics (port %d)", addr, e->port);
+	log_debug("serving Prometheus metrics on http://%s/metrics and the dashboard at / (port %d)", addr,
+		  e->port);
 	return e;
+}
+
+void prom_exporter_set_traces(struct prom_exporter *e, struct trace_recent *recent)
+{
+	dashboard_set_traces(e->dashboard, recent);
 }
 
 int prom_exporter_port(const struct prom_exporter *e)
@@ -223,6 +242,8 @@ void prom_exporter_stop(struct prom_exporter *e)
 {
 	if (!e)
 		return;
+	dashboard_shutdown(e->dashboard);
 	MHD_stop_daemon(e->daemon);
+	dashboard_free(e->dashboard);
 	free(e);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Prometheus scrape endpoint: GET /metrics renders a metrics_registry, GET /healthz answers
- * "ok". Served by libmicrohttpd's own thread. */
+ * "ok", and / is the live dashboard (export/dashboard.h). Served by libmicrohttpd's threads. */
 #ifndef GLIMPSE_PROM_EXPORTER_H
 #define GLIMPSE_PROM_EXPORTER_H
 
@@ -19,6 +19,10 @@ struct prom_exporter *prom_exporter_start(const char *addr, struct metrics_regis
 					  size_t errlen);
 /* The port actually listened on. */
 int prom_exporter_port(const struct prom_exporter *e);
+/* The traces the dashboard lists (NULL: traces are off, which it says). recent must outlive
+ * the exporter. */
+struct trace_recent;
+void prom_exporter_set_traces(struct prom_exporter *e, struct trace_recent *recent);
 /* Stops serving (waits for the server thread) and frees e. NULL is fine. */
 void prom_exporter_stop(struct prom_exporter *e);
 

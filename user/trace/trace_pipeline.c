@@ -80,6 +80,8 @@ static void emit(void *ctx, const struct span_record *s)
 	}
 	if (tp->opts.otlp)
 		export_span(tp->opts.otlp, res, s);
+	if (tp->opts.recent)
+		trace_recent_add(tp->opts.recent, s);
 }
 
 struct trace_pipeline *trace_pipeline_new(const struct trace_pipeline_opts *opts,

@@ -13,6 +13,7 @@
 #include "trace/sampler.h"
 #include "trace/span_builder.h"
 #include "trace/trace_assembler.h"
+#include "trace/trace_recent.h"
 
 struct metrics_registry;
 struct otlp_exporter;
@@ -21,8 +22,9 @@ struct trace_pipeline;
 struct trace_pipeline_opts {
 	struct sampler_config sampler;
 	struct span_builder_opts builder;
-	FILE *spans_out;	    /* JSON lines, or NULL */
-	struct otlp_exporter *otlp; /* or NULL */
+	FILE *spans_out;	     /* JSON lines, or NULL */
+	struct otlp_exporter *otlp;  /* or NULL */
+	struct trace_recent *recent; /* the live dashboard's last traces, or NULL */
 };
 
 struct trace_pipeline *trace_pipeline_new(const struct trace_pipeline_opts *opts,
