@@ -276,6 +276,13 @@ int cmd_inspect(int argc, char **argv)
 	for (int i = 0; i < GO_NR_HOOKS; i++)
 		print_hook(&t.hooks[i]);
 	printf("not measured: %s\n", t.unmeasured[0] ? t.unmeasured : "-");
+	if (!t.routers.read[0] && !t.routers.unread[0])
+		printf("routers:     none known (http.route: ServeMux patterns, else the path heuristic)\n");
+	else
+		printf("routers:     templates read: %s (1 uprobe hit per request more); path heuristic: "
+		       "%s\n",
+		       t.routers.read[0] ? t.routers.read : "-",
+		       t.routers.unread[0] ? t.routers.unread : "-");
 	print_capture(pid, true);
 	print_runtime(t.binary);
 	return 0;

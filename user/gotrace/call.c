@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "gotrace/router_route.h"
 #include "gotrace/sql_text.h"
 #include "metrics/registry.h"
 #include "metrics/semconv.h"
@@ -54,9 +55,14 @@ static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *
 		c->protocol_version = semconv_http_protocol_version(ev->proto_major, ev->proto_minor);
 		c->server_port = ev->local_port;
 		snprintf(c->path, sizeof(c->path), "%.*s", ev->path_len, ev->path);
-		snprintf(pattern, sizeof(pattern), "%.*s", ev->route_len, ev->route);
-		route_for_request(ev->route_len ? pattern : NULL, c->path, c->status, c->route,
-				  sizeof(c->route));
+		size_t route_len = ev->route_len < GOTRACE_PATH_LEN ? ev->route_len : GOTRACE_PATH_LEN;
+		if (ev->router) /* the router matched: its template, whatever the status */
+			router_route(ev->router, ev->route, route_len, c->route, sizeof(c->route));
+		if (!c->route[0]) {
+			snprintf(pattern, sizeof(pattern), "%.*s", (int)route_len, ev->route);
+			route_for_request(route_len && !ev->router ? pattern : NULL, c->path, c->status,
+					  c->route, sizeof(c->route));
+		}
 		c->error = semconv_http_server_error(c->status);
 	} else {
 		char hostport[GOTRACE_HOST_LEN + 1];
