@@ -15,6 +15,9 @@ enum gotrace_router {
 	GOTRACE_ROUTER_CHI = 2,	    /* github.com/go-chi/chi/v5: Context.RoutePatterns, "/users/{id}" */
 	GOTRACE_ROUTER_GORILLA = 3, /* github.com/gorilla/mux: the matched Route's path template */
 	GOTRACE_ROUTER_ECHO = 4,    /* github.com/labstack/echo/v4: context.path, "/users/:id" */
+	/* github.com/julienschmidt/httprouter: the router, whose trees user space reads and matches
+	 * the request's path against ("/users/:id"); route holds a struct gotrace_httprouter_ref. */
+	GOTRACE_ROUTER_HTTPROUTER = 5,
 	GOTRACE_NR_ROUTERS,
 };
 
@@ -37,6 +40,19 @@ struct gotrace_router_offsets {
 	__s32 mux_template;   /* mux.routeRegexp.template (string) */
 	__s32 echo_path;      /* echo.context.path (string) */
 	__s32 echo_handler;   /* echo.context.handler (HandlerFunc) */
+	__s32 hr_trees;	      /* httprouter.Router.trees (map[string]*node) */
+	__s32 hr_node_path;   /* httprouter.node.path (string) */
+	__s32 hr_node_children; /* httprouter.node.children ([]*node) */
+	__s32 hr_node_handle;	/* httprouter.node.handle (Handle) */
+};
+
+/* What an httprouter request's event carries in its route: the router that served it and how
+ * to read its trees (the probe knows the offsets; the event is decoded without the binary). */
+struct gotrace_httprouter_ref {
+	__u64 router; /* *httprouter.Router */
+	__s32 trees, node_path, node_children, node_handle;
+	__u32 map_layout; /* enum gotrace_map_layout */
+	__u32 pad;
 };
 
 /* echo sets its context's path on a partial match too; the handler it sets then is one of its

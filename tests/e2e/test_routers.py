@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
-"""http.route from the routers' own templates (gin, chi, echo, gorilla/mux; httprouter falls back
-to the path heuristic, said once), against tests/apps/routersvc: the same routes served by each
-router on its own port. Ground truth: the service's own accounting — every handler counts its
-request under the template its router reports to it (gin c.FullPath(), chi RoutePattern(), echo
-c.Path(), gorilla mux.CurrentRoute(r).GetPathTemplate()), the method and the status it answers;
-requests no route matched count under route "" (/counts returns them)."""
+"""http.route from the routers' own templates (gin, chi, echo, gorilla/mux, httprouter), against
+tests/apps/routersvc: the same routes served by each router on its own port. Ground truth: the
+service's own accounting — every handler counts its request under the template its router
+reports to it (gin c.FullPath(), chi RoutePattern(), echo c.Path(), gorilla
+mux.CurrentRoute(r).GetPathTemplate(); httprouter v1.3.0 reports none: each handler is registered
+with its template), the method and the status it answers; requests no route matched count under
+route "" (/counts returns them)."""
 import json
 import subprocess
 import urllib.error
@@ -16,15 +17,27 @@ import pytest
 from conftest import APPS, metric_value, parse_prometheus, wait_for
 
 ROUTERS = ("gin", "chi", "echo", "mux", "httprouter")
-TEMPLATES = ("gin", "chi", "echo", "mux")  # routers whose templates glimpse reads
+TEMPLATES = ROUTERS  # routers whose templates glimpse reads
 DURATION = "http_server_request_duration_seconds"
 
 # The same requests to every router: parameterised routes, a group/mount/subrouter route, a
 # handler's own 404 on a matched route, paths no route matches, and a method none allows.
 TRAFFIC = [("GET", "/health", 3), ("GET", "/users/7", 2), ("GET", "/users/42", 1), ("GET", "/users/missing", 2),
            ("POST", "/users", 2), ("GET", "/api/v1/items/3", 2), ("GET", "/api/v1/items/abc-9", 1),
-           ("GET", "/nope", 2), ("GET", "/api/v1/nope", 1), ("GET", "/users/7/extra", 1),
+           ("GET", "/nope", 2), ("GET", "/api/v1/nope", 1), ("GET", "/users/7/extra", 1), ("GET", "/health/", 1),
            ("DELETE", "/health", 1)]
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None  # the 301 itself is the answer under test
+
+
+OPENER = urllib.request.build_opener(NoRedirects)
+
+# Answers the routers give without calling any handler (so the service cannot count them): the
+# trailing-slash redirect of gin and httprouter. No route matched: no http.route.
+UNHANDLED = {"gin": {("", "GET", "301"): 1}, "httprouter": {("", "GET", "301"): 1}}
 
 
 class RouterService:
@@ -40,7 +53,7 @@ class RouterService:
     def request(self, router, method, path):
         req = urllib.request.Request(f"http://{self.addr[router]}{path}", method=method)
         try:
-            with urllib.request.urlopen(req, timeout=10) as r:
+            with OPENER.open(req, timeout=10) as r:
                 return r.status, r.read()
         except urllib.error.HTTPError as e:
             return e.code, e.read()
@@ -56,6 +69,7 @@ class RouterService:
             for key, n in by.items():
                 route, method, code = key.rsplit(" ", 2)
                 c[(route, method, code)] += n
+            c.update(UNHANDLED.get(router, {}))
             out[router] = c
         return out
 
@@ -109,12 +123,10 @@ def by_method_status(c):
 def test_router_templates_exact(binary, router_service, run_glimpse):
     """Each (route, method, status) series equals the service's own count, spelled as the router
     spells it; requests no route matched have no route; the probes cost exactly one uprobe hit
-    per request more than net/http's two for the four routers read, none for httprouter."""
+    per request more than net/http's two."""
     svc = router_service(binary)
     g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
-    err = g.stderr()
-    assert "route templates of httprouter (not supported yet) are not read" in err, err
-    assert err.count("route templates") == 1, err
+    assert "route templates" not in g.stderr()
     total = drive(svc)
     truth = svc.counts()
     assert sum(sum(c.values()) for c in truth.values()) == total
@@ -130,11 +142,8 @@ def test_router_templates_exact(binary, router_service, run_glimpse):
     gin = series(samples, svc.addr["gin"].rsplit(":", 1)[1])
     assert chi[("/api/v1/items/{id}", "GET", "200")] == 3 and mux[("/api/v1/items/{id}", "GET", "200")] == 3
     assert gin[("/users/:id", "GET", "404")] == 2 and gin[("", "GET", "404")] == 4
-    # httprouter: the path heuristic, with the same totals.
-    port = svc.addr["httprouter"].rsplit(":", 1)[1]
-    assert by_method_status(series(samples, port)) == by_method_status(truth["httprouter"]), text
     per_router = sum(n for _, _, n in TRAFFIC)
-    hits = 3 * (per_router * len(TEMPLATES) + 1) + 2 * per_router  # /counts went to gin
+    hits = 3 * (per_router * len(ROUTERS) + 1)  # + /counts, to gin
     assert wait_for(lambda: g.value("glimpse_probe_hits_total") == hits), g.scrape_text()
 
 
@@ -146,7 +155,7 @@ def test_router_templates_stripped(router_service, run_glimpse):
     err = g.stderr()
     lines = [line for line in err.splitlines() if "route templates" in line]
     assert len(lines) == 1, err
-    for name in ("gin (no DWARF", "chi (no DWARF", "echo (no DWARF", "gorilla/mux (no DWARF", "httprouter"):
+    for name in ("gin (no DWARF", "chi (no DWARF", "echo (no DWARF", "gorilla/mux (no DWARF", "httprouter (no DWARF"):
         assert name in lines[0], lines[0]
     total = drive(svc)
     truth = svc.counts()

@@ -15,6 +15,7 @@
 
 #include "gotrace.h"
 #include "gotrace/router_route.h"
+#include "gotrace/router_tree.h"
 
 struct route_case {
 	unsigned router;
@@ -71,11 +72,45 @@ static void test_reads_only_len(void **state)
 	assert_string_equal(out, "/user");
 }
 
+/* httprouter's matching rules (its README): ":name" matches one path segment's bytes up to the
+ * next '/' (at least one), "*name" everything to the end; the rest is literal. */
+static void test_httprouter_match(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *tpl, *path;
+		bool want;
+	} cases[] = {
+		{ "/", "/", true },
+		{ "/health", "/health", true },
+		{ "/health", "/health/", false },
+		{ "/health", "/Health", false },
+		{ "/users/:id", "/users/7", true },
+		{ "/users/:id", "/users/", false },
+		{ "/users/:id", "/users", false },
+		{ "/users/:id", "/users/7/orders", false },
+		{ "/a/:b/:c", "/a/1/2", true },
+		{ "/user_:name", "/user_gordon", true },
+		{ "/user_:name/about", "/user_gordon/about", true },
+		{ "/user_:name/about", "/user_/about", false },
+		{ "/src/*filepath", "/src/a/b.txt", true },
+		{ "/src/*filepath", "/src/", true },
+		{ "/src/*filepath", "/src", false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (httprouter_match(cases[i].tpl, cases[i].path) != cases[i].want) {
+			print_error("case %zu: %s against %s: want %d\n", i, cases[i].tpl, cases[i].path,
+				    cases[i].want);
+			fail();
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_reads_only_len),
+		cmocka_unit_test(test_httprouter_match),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

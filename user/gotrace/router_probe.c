@@ -11,7 +11,8 @@
 #include "binfmt/elf_module.h"
 #include "binfmt/go_offsets.h"
 
-#define MAX_FUNC_BYTES (1 << 20)
+#define MAX_FUNC_BYTES	 (1 << 20)
+#define HTTPROUTER_SERVE "github.com/julienschmidt/httprouter.(*Router).ServeHTTP"
 /* The type assertion follows the Get call at once (LEA type; CMP): not further than this. */
 #define ASSERT_WINDOW 32
 
@@ -27,8 +28,12 @@ static const struct wanted_field router_fields[] = {
 	{ "github.com/gorilla/mux.routeRegexp", "template", 4, false },
 	{ "github.com/labstack/echo/v4.context", "path", 5, false },
 	{ "github.com/labstack/echo/v4.context", "handler", 10, false },
+	{ "github.com/julienschmidt/httprouter.Router", "trees", 11, false },
+	{ "github.com/julienschmidt/httprouter.node", "path", 12, false },
+	{ "github.com/julienschmidt/httprouter.node", "children", 13, false },
+	{ "github.com/julienschmidt/httprouter.node", "handle", 14, false },
 };
-#define NSLOTS 11 /* the struct's 7, then gorilla's chain of embeddings, then echo's handler */
+#define NSLOTS 15 /* the struct's 7, gorilla's chain of embeddings, echo's handler, httprouter's */
 
 static int fields(Elf *elf, void *out)
 {
@@ -141,7 +146,8 @@ void go_routers_find(struct elf_module *m, struct go_routers *r)
 	uint64_t entry, end;
 	bool present[GOTRACE_NR_POOLED] = { false };
 	bool mux = !elf_module_find_function(m, "github.com/gorilla/mux.(*Router).ServeHTTP", &entry, &end);
-	bool any = mux;
+	bool hr = !elf_module_find_function(m, HTTPROUTER_SERVE, &entry, &end);
+	bool any = mux || hr;
 	for (int i = 0; i < GOTRACE_NR_POOLED; i++)
 		any |= present[i] = !elf_module_find_function(m, pooled[i].serve, &entry, &end);
 	if (any)
@@ -154,6 +160,10 @@ void go_routers_find(struct elf_module *m, struct go_routers *r)
 		.mux_template = slots[4],
 		.echo_path = slots[5],
 		.echo_handler = slots[10],
+		.hr_trees = slots[11],
+		.hr_node_path = slots[12],
+		.hr_node_children = slots[13],
+		.hr_node_handle = slots[14],
 	};
 	/* gorilla: Route embeds routeConf (v1.7+), whose regexp group holds the path's regexp;
 	 * before v1.7 Route held the group itself. */
@@ -198,15 +208,22 @@ void go_routers_find(struct elf_module *m, struct go_routers *r)
 			note(r->read, sizeof(r->read), "gorilla/mux");
 		}
 	}
-	static const struct {
-		const char *function, *what;
-	} unread[] = {
-		{ "github.com/julienschmidt/httprouter.(*Router).ServeHTTP",
-		  "httprouter (not supported yet)" },
-	};
-	for (size_t i = 0; i < sizeof(unread) / sizeof(unread[0]); i++)
-		if (!elf_module_find_function(m, unread[i].function, &entry, &end))
-			note(r->unread, sizeof(r->unread), unread[i].what);
+	if (hr) {
+		const char *no = NULL;
+		if (r->off.hr_trees < 0 || r->off.hr_node_path < 0 || r->off.hr_node_children < 0 ||
+		    r->off.hr_node_handle < 0)
+			no = "no DWARF to read its trees from";
+		else if (elf_module_find_function(m, HTTPROUTER_SERVE, &entry, &end) ||
+			 elf_module_vaddr_to_offset(m, entry, &r->httprouter))
+			no = "its ServeHTTP is outside the binary's file";
+		if (no) {
+			r->httprouter = 0;
+			snprintf(why, sizeof(why), "httprouter (%s)", no);
+			note(r->unread, sizeof(r->unread), why);
+		} else {
+			note(r->read, sizeof(r->read), "httprouter");
+		}
+	}
 }
 
 void go_routers_report(const struct go_routers *r, int pid)

@@ -19,6 +19,7 @@ struct go_routers {
 	uint64_t put_site[GOTRACE_NR_POOLED]; /* file offset of the Put call; 0: not probed */
 	uint64_t ctx_type[GOTRACE_NR_POOLED]; /* virtual address of the router context's type */
 	uint64_t mux_route;		      /* file offset of gorilla's requestWithRoute; 0: none */
+	uint64_t httprouter;		      /* file offset of httprouter's (*Router).ServeHTTP; 0: none */
 	uint64_t echo_options;		      /* file offset of echo's OPTIONS answer (0: unknown) */
 	uint64_t echo_unmatched[GOTRACE_ECHO_UNMATCHED_VARS]; /* addresses of its handler variables */
 	char read[96];	  /* routers whose templates are read: "gin, chi" */

@@ -13,7 +13,7 @@
 #include "gotrace.skel.h"
 #include "base/log.h"
 
-#define MAX_LINKS (GO_NR_HOOKS * (1 + GO_HOOK_MAX_RETS) + GOTRACE_NR_POOLED + 1) /* + router probes */
+#define MAX_LINKS (GO_NR_HOOKS * (1 + GO_HOOK_MAX_RETS) + GOTRACE_NR_POOLED + 2) /* + router probes */
 
 struct go_tracer {
 	struct gotrace_bpf *skel;
@@ -159,6 +159,8 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 			err = attach_one(tr, p->router_pool_put, t, t->routers.put_site[i]);
 	if (!err && t->routers.mux_route)
 		err = attach_one(tr, p->router_mux_route, t, t->routers.mux_route);
+	if (!err && t->routers.httprouter)
+		err = attach_one(tr, p->router_httprouter, t, t->routers.httprouter);
 	if (err) {
 		if (t->pid && access(t->binary, F_OK) != 0) {
 			log_error("process %d exited while glimpse was attaching", (int)t->pid);
