@@ -10,30 +10,50 @@
 #include "binfmt/disasm.h"
 #include "binfmt/elf_module.h"
 #include "binfmt/go_offsets.h"
+#include "binfmt/gobinary.h"
+#include "gotrace/router_offsets_table.h"
 
 #define MAX_FUNC_BYTES	 (1 << 20)
 #define HTTPROUTER_SERVE "github.com/julienschmidt/httprouter.(*Router).ServeHTTP"
 /* The type assertion follows the Get call at once (LEA type; CMP): not further than this. */
 #define ASSERT_WINDOW 32
 
-/* In struct gotrace_router_offsets order. */
-static const struct wanted_field router_fields[] = {
-	{ "github.com/gin-gonic/gin.Context", "fullPath", 0, false },
-	{ "github.com/go-chi/chi/v5.Context", "RoutePatterns", 1, false },
-	{ "github.com/go-chi/chi/v5.Context", "routePattern", 2, false },
-	{ "github.com/gorilla/mux.Route", "routeConf", 6, false },
-	{ "github.com/gorilla/mux.Route", "regexp", 7, false },
-	{ "github.com/gorilla/mux.routeConf", "regexp", 8, false },
-	{ "github.com/gorilla/mux.routeRegexpGroup", "path", 9, false },
-	{ "github.com/gorilla/mux.routeRegexp", "template", 4, false },
-	{ "github.com/labstack/echo/v4.context", "path", 5, false },
-	{ "github.com/labstack/echo/v4.context", "handler", 10, false },
-	{ "github.com/julienschmidt/httprouter.Router", "trees", 11, false },
-	{ "github.com/julienschmidt/httprouter.node", "path", 12, false },
-	{ "github.com/julienschmidt/httprouter.node", "children", 13, false },
-	{ "github.com/julienschmidt/httprouter.node", "handle", 14, false },
+/* The fields read from DWARF: the routers' own, then the embeddings gorilla's Route reaches
+ * its path template through. */
+enum slot {
+	S_GIN_FULLPATH,
+	S_CHI_PATTERNS,
+	S_CHI_PATTERN,
+	S_MUX_TEMPLATE,
+	S_ECHO_PATH,
+	S_ECHO_HANDLER,
+	S_HR_TREES,
+	S_HR_NODE_PATH,
+	S_HR_NODE_CHILDREN,
+	S_HR_NODE_HANDLE,
+	S_MUX_ROUTE_CONF,   /* Route.routeConf (v1.7+) */
+	S_MUX_ROUTE_REGEXP, /* Route.regexp (before v1.7) */
+	S_MUX_CONF_REGEXP,  /* routeConf.regexp */
+	S_MUX_GROUP_PATH,   /* routeRegexpGroup.path */
+	NSLOTS,
 };
-#define NSLOTS 15 /* the struct's 7, gorilla's chain of embeddings, echo's handler, httprouter's */
+
+static const struct wanted_field router_fields[] = {
+	{ "github.com/gin-gonic/gin.Context", "fullPath", S_GIN_FULLPATH, false },
+	{ "github.com/go-chi/chi/v5.Context", "RoutePatterns", S_CHI_PATTERNS, false },
+	{ "github.com/go-chi/chi/v5.Context", "routePattern", S_CHI_PATTERN, false },
+	{ "github.com/gorilla/mux.routeRegexp", "template", S_MUX_TEMPLATE, false },
+	{ "github.com/labstack/echo/v4.context", "path", S_ECHO_PATH, false },
+	{ "github.com/labstack/echo/v4.context", "handler", S_ECHO_HANDLER, false },
+	{ "github.com/julienschmidt/httprouter.Router", "trees", S_HR_TREES, false },
+	{ "github.com/julienschmidt/httprouter.node", "path", S_HR_NODE_PATH, false },
+	{ "github.com/julienschmidt/httprouter.node", "children", S_HR_NODE_CHILDREN, false },
+	{ "github.com/julienschmidt/httprouter.node", "handle", S_HR_NODE_HANDLE, false },
+	{ "github.com/gorilla/mux.Route", "routeConf", S_MUX_ROUTE_CONF, false },
+	{ "github.com/gorilla/mux.Route", "regexp", S_MUX_ROUTE_REGEXP, false },
+	{ "github.com/gorilla/mux.routeConf", "regexp", S_MUX_CONF_REGEXP, false },
+	{ "github.com/gorilla/mux.routeRegexpGroup", "path", S_MUX_GROUP_PATH, false },
+};
 
 static int fields(Elf *elf, void *out)
 {
@@ -42,15 +62,58 @@ static int fields(Elf *elf, void *out)
 }
 
 static const struct {
-	const char *name, *serve, *ctx_type;
+	const char *name, *module, *serve, *ctx_type;
 } pooled[GOTRACE_NR_POOLED] = {
-	[GOTRACE_POOLED_GIN] = { "gin", "github.com/gin-gonic/gin.(*Engine).ServeHTTP",
+	[GOTRACE_POOLED_GIN] = { "gin", "github.com/gin-gonic/gin",
+				 "github.com/gin-gonic/gin.(*Engine).ServeHTTP",
 				 "type:*github.com/gin-gonic/gin.Context" },
-	[GOTRACE_POOLED_CHI] = { "chi", "github.com/go-chi/chi/v5.(*Mux).ServeHTTP",
+	[GOTRACE_POOLED_CHI] = { "chi", "github.com/go-chi/chi/v5",
+				 "github.com/go-chi/chi/v5.(*Mux).ServeHTTP",
 				 "type:*github.com/go-chi/chi/v5.Context" },
-	[GOTRACE_POOLED_ECHO] = { "echo", "github.com/labstack/echo/v4.(*Echo).ServeHTTP",
+	[GOTRACE_POOLED_ECHO] = { "echo", "github.com/labstack/echo/v4",
+				  "github.com/labstack/echo/v4.(*Echo).ServeHTTP",
 				  "type:*github.com/labstack/echo/v4.context" },
 };
+
+static void note(char *list, size_t len, const char *what);
+
+/* Stripped binaries: the offsets of the module version they were built with, from the table
+ * generated from reference builds (scripts/gen-router-offsets.sh). Each row sets only its own
+ * router's fields; DWARF, where present, wins. */
+static void from_table(struct elf_module *m, struct go_routers *r)
+{
+	int32_t *have = (int32_t *)&r->off;
+	for (size_t i = 0; i < sizeof(router_offsets_table) / sizeof(router_offsets_table[0]); i++) {
+		const struct router_offsets_row *row = &router_offsets_table[i];
+		const int32_t *want = (const int32_t *)&row->off;
+		char version[64];
+		bool missing = false;
+		for (size_t k = 0; k < sizeof(r->off) / sizeof(int32_t); k++)
+			missing |= want[k] >= 0 && have[k] < 0;
+		if (!missing ||
+		    go_buildinfo_dep_version(elf_module_elf(m), row->module, version, sizeof(version)) ||
+		    strcmp(version, row->version))
+			continue;
+		for (size_t k = 0; k < sizeof(r->off) / sizeof(int32_t); k++)
+			if (want[k] >= 0 && have[k] < 0)
+				have[k] = want[k];
+		char what[128];
+		snprintf(what, sizeof(what), "table: %s %s", row->module, row->version);
+		note(r->offsets_source, sizeof(r->offsets_source), what);
+	}
+}
+
+/* Why a router's offsets are unknown, in buf: no DWARF, and its version not in the table. */
+static const char *no_offsets(struct elf_module *m, const char *module, char *buf)
+{
+	char version[64];
+	if (go_buildinfo_dep_version(elf_module_elf(m), module, version, sizeof(version)))
+		snprintf(buf, 160, "no DWARF, and the build info does not say which %s it is", module);
+	else
+		snprintf(buf, 160, "no DWARF, and %s %s is not in glimpse's table of offsets", module,
+			 version);
+	return buf;
+}
 
 static void note(char *list, size_t len, const char *what)
 {
@@ -153,35 +216,45 @@ void go_routers_find(struct elf_module *m, struct go_routers *r)
 	if (any)
 		go_offsets_run_isolated(elf_module_elf(m), fields, slots, sizeof(slots));
 	r->off = (struct gotrace_router_offsets){
-		.gin_fullpath = slots[0],
-		.chi_patterns = slots[1],
-		.chi_pattern = slots[2],
+		.gin_fullpath = slots[S_GIN_FULLPATH],
+		.chi_patterns = slots[S_CHI_PATTERNS],
+		.chi_pattern = slots[S_CHI_PATTERN],
 		.mux_route_path = -1,
-		.mux_template = slots[4],
-		.echo_path = slots[5],
-		.echo_handler = slots[10],
-		.hr_trees = slots[11],
-		.hr_node_path = slots[12],
-		.hr_node_children = slots[13],
-		.hr_node_handle = slots[14],
+		.mux_template = slots[S_MUX_TEMPLATE],
+		.echo_path = slots[S_ECHO_PATH],
+		.echo_handler = slots[S_ECHO_HANDLER],
+		.hr_trees = slots[S_HR_TREES],
+		.hr_node_path = slots[S_HR_NODE_PATH],
+		.hr_node_children = slots[S_HR_NODE_CHILDREN],
+		.hr_node_handle = slots[S_HR_NODE_HANDLE],
 	};
 	/* gorilla: Route embeds routeConf (v1.7+), whose regexp group holds the path's regexp;
 	 * before v1.7 Route held the group itself. */
-	if (slots[6] >= 0 && slots[8] >= 0 && slots[9] >= 0)
-		r->off.mux_route_path = slots[6] + slots[8] + slots[9];
-	else if (slots[6] < 0 && slots[7] >= 0 && slots[9] >= 0)
-		r->off.mux_route_path = slots[7] + slots[9];
+	if (slots[S_MUX_ROUTE_CONF] >= 0 && slots[S_MUX_CONF_REGEXP] >= 0 && slots[S_MUX_GROUP_PATH] >= 0)
+		r->off.mux_route_path =
+			slots[S_MUX_ROUTE_CONF] + slots[S_MUX_CONF_REGEXP] + slots[S_MUX_GROUP_PATH];
+	else if (slots[S_MUX_ROUTE_CONF] < 0 && slots[S_MUX_ROUTE_REGEXP] >= 0 &&
+		 slots[S_MUX_GROUP_PATH] >= 0)
+		r->off.mux_route_path = slots[S_MUX_ROUTE_REGEXP] + slots[S_MUX_GROUP_PATH];
+	bool dwarf = false;
+	for (int i = 0; i < NSLOTS; i++)
+		dwarf |= slots[i] >= 0;
+	snprintf(r->offsets_source, sizeof(r->offsets_source), "%s", dwarf ? "DWARF" : "");
+	from_table(m, r);
 	const bool have_off[GOTRACE_NR_POOLED] = {
 		[GOTRACE_POOLED_GIN] = r->off.gin_fullpath >= 0,
 		[GOTRACE_POOLED_CHI] = r->off.chi_patterns >= 0 && r->off.chi_pattern >= 0,
 		[GOTRACE_POOLED_ECHO] = r->off.echo_path >= 0 && r->off.echo_handler >= 0,
 	};
-	char why[160];
+	char why[256], reason[160];
 	for (int i = 0; i < GOTRACE_NR_POOLED; i++) {
 		if (!present[i])
 			continue;
-		const char *no =
-			have_off[i] ? find_pooled(m, i, r) : "no DWARF to read its context's fields from";
+		/* echo's not-found handlers are told apart by its symbols: no table for it. */
+		const char *no = have_off[i] ? find_pooled(m, i, r)
+				 : i == GOTRACE_POOLED_ECHO
+					 ? "no DWARF: its templates need the binary's DWARF and symbols"
+					 : no_offsets(m, pooled[i].module, reason);
 		if (!no && i == GOTRACE_POOLED_ECHO)
 			no = echo_unmatched(m, r);
 		if (no) {
@@ -195,7 +268,7 @@ void go_routers_find(struct elf_module *m, struct go_routers *r)
 	if (mux) {
 		const char *no = NULL;
 		if (r->off.mux_route_path < 0 || r->off.mux_template < 0)
-			no = "no DWARF to read its Route's template from";
+			no = no_offsets(m, "github.com/gorilla/mux", reason);
 		else if (elf_module_find_function(m, "github.com/gorilla/mux.requestWithRoute", &entry,
 						  &end) ||
 			 elf_module_vaddr_to_offset(m, entry, &r->mux_route))
@@ -212,7 +285,7 @@ void go_routers_find(struct elf_module *m, struct go_routers *r)
 		const char *no = NULL;
 		if (r->off.hr_trees < 0 || r->off.hr_node_path < 0 || r->off.hr_node_children < 0 ||
 		    r->off.hr_node_handle < 0)
-			no = "no DWARF to read its trees from";
+			no = no_offsets(m, "github.com/julienschmidt/httprouter", reason);
 		else if (elf_module_find_function(m, HTTPROUTER_SERVE, &entry, &end) ||
 			 elf_module_vaddr_to_offset(m, entry, &r->httprouter))
 			no = "its ServeHTTP is outside the binary's file";
