@@ -195,3 +195,27 @@ def test_router_templates_no_table(router_service, run_glimpse, tmp_path):
         port = svc.addr[router].rsplit(":", 1)[1]
         assert by_method_status(series(samples, port)) == by_method_status(truth[router]), router
     assert wait_for(lambda: g.value("glimpse_probe_hits_total") == 2 * total)
+
+
+def test_router_span_names(router_service, run_glimpse, tmp_path):
+    """SERVER spans are named `METHOD template` with the router's template, as each router's OTel
+    instrumentation names them; a request no route matched is named by its method alone."""
+    svc = router_service("routersvc-1.26")
+    out = tmp_path / "spans.jsonl"
+    g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--no-prometheus", "--spans-out", str(out))
+    for router in ROUTERS:
+        for path in ("/users/7", "/api/v1/items/3", "/nope"):
+            svc.request(router, "GET", path)
+
+    def spans():
+        return [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
+
+    assert wait_for(lambda: len(spans()) == 3 * len(ROUTERS)), g.stderr()
+    names = {}
+    for s in spans():
+        names.setdefault(s["attributes"]["server.port"], set()).add(s["name"])
+    colon = {"GET /users/:id", "GET /api/v1/items/:id", "GET"}
+    braces = {"GET /users/{id}", "GET /api/v1/items/{id}", "GET"}
+    want = {"gin": colon, "echo": colon, "httprouter": colon, "chi": braces, "mux": braces}
+    for router in ROUTERS:
+        assert names[int(svc.addr[router].rsplit(":", 1)[1])] == want[router], router
