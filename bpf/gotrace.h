@@ -50,7 +50,7 @@ struct gotrace_event {
 	__u16 status_h2;
 	__u8 proto_major, proto_minor; /* HTTP: Request.ProtoMajor/Minor */
 	__u16 local_port;	       /* server: the connection's local TCP port, 0 = unknown */
-	__u8 router; /* server: enum gotrace_router that routed it (route: its template, empty: none matched), 0: none */
+	__u8 router; /* server: enum gotrace_router that routed it, 0: none; route: its template ("": none) */
 	__u8 pad[3];
 	char method[GOTRACE_METHOD_LEN];
 	char host[GOTRACE_HOST_LEN]; /* client: URL.Host ("host:port") */

@@ -45,8 +45,7 @@ static int httprouter_template(const struct gotrace_event *ev, const char *metho
 	}
 	if (rc < 0 && !(ev->flags & GOTRACE_F_TRUNCATED) && !atomic_exchange(&reported, true))
 		log_warn("process %u: httprouter's routes cannot be read (%s): its requests' http.route "
-			 "comes from "
-			 "the path heuristic",
+			 "comes from the path heuristic",
 			 ev->pid, strerror(-rc));
 	return rc < 0 ? -1 : rc;
 }

@@ -62,17 +62,14 @@ static int fields(Elf *elf, void *out)
 }
 
 static const struct {
-	const char *name, *module, *serve, *ctx_type;
+	const char *name, *module, *serve, *ctx_type; /* ctx_type: the type's Go name */
 } pooled[GOTRACE_NR_POOLED] = {
 	[GOTRACE_POOLED_GIN] = { "gin", "github.com/gin-gonic/gin",
-				 "github.com/gin-gonic/gin.(*Engine).ServeHTTP",
-				 "type:*github.com/gin-gonic/gin.Context" },
+				 "github.com/gin-gonic/gin.(*Engine).ServeHTTP", "*gin.Context" },
 	[GOTRACE_POOLED_CHI] = { "chi", "github.com/go-chi/chi/v5",
-				 "github.com/go-chi/chi/v5.(*Mux).ServeHTTP",
-				 "type:*github.com/go-chi/chi/v5.Context" },
+				 "github.com/go-chi/chi/v5.(*Mux).ServeHTTP", "*chi.Context" },
 	[GOTRACE_POOLED_ECHO] = { "echo", "github.com/labstack/echo/v4",
-				  "github.com/labstack/echo/v4.(*Echo).ServeHTTP",
-				  "type:*github.com/labstack/echo/v4.context" },
+				  "github.com/labstack/echo/v4.(*Echo).ServeHTTP", "*echo.context" },
 };
 
 static void note(char *list, size_t len, const char *what);
@@ -136,12 +133,40 @@ static int one_call(struct elf_module *m, const uint8_t *code, size_t len, uint6
 	return 0;
 }
 
+/* Where the binary has symbols (runtime.types), the name of the Go type descriptor at type
+ * (abi.Type: tflag at 20, str at 40, an offset from runtime.types to its name: a flags byte, a
+ * varint length, the bytes; with tflagExtraStar the name carries one '*' too many) must be
+ * want. True only when it is readable and differs. */
+static bool type_name_differs(struct elf_module *m, uint64_t type, const char *want)
+{
+	uint64_t types, size;
+	uint8_t tflag, name[64];
+	int32_t str;
+	if (elf_module_find_symbol(m, "runtime.types", &types, &size) ||
+	    elf_module_read_data(m, type + 20, &tflag, sizeof(tflag)) ||
+	    elf_module_read_data(m, type + 40, &str, sizeof(str)) || str < 0 ||
+	    elf_module_read_data(m, types + (uint64_t)str, name, sizeof(name)))
+		return false;
+	size_t len = 0, at = 1;
+	for (int shift = 0; at < sizeof(name); shift += 7) {
+		len |= (size_t)(name[at] & 0x7f) << shift;
+		if (!(name[at++] & 0x80))
+			break;
+	}
+	const char *s = (const char *)name + at;
+	if ((tflag & 2) && len > 0) { /* tflagExtraStar */
+		s++;
+		len--;
+	}
+	return at + len + 1 > sizeof(name) || len != strlen(want) || memcmp(s, want, len) != 0;
+}
+
 /* gin's and chi's ServeHTTP: `c := pool.Get().(*Context)` ... `pool.Put(c)`. The type is the
  * one LEA'd right after Get for the assertion; where the binary has symbols, it must be the
  * router context's type by name too. */
 static const char *find_pooled(struct elf_module *m, int i, struct go_routers *r)
 {
-	uint64_t entry, end, get, put, type_sym, size;
+	uint64_t entry, end, get, put;
 	if (elf_module_find_function(m, pooled[i].serve, &entry, &end) || end <= entry ||
 	    end - entry > MAX_FUNC_BYTES)
 		return "its ServeHTTP is not in the binary";
@@ -165,11 +190,7 @@ static const char *find_pooled(struct elf_module *m, int i, struct go_routers *r
 			type = refs[k].target;
 	if (!type)
 		return "its ServeHTTP does not assert its context's type where expected (an unknown version)";
-	char older[128]; /* before Go 1.20: "type.*pkg.T" */
-	snprintf(older, sizeof(older), "type.%s", pooled[i].ctx_type + strlen("type:"));
-	if ((!elf_module_find_symbol(m, pooled[i].ctx_type, &type_sym, &size) ||
-	     !elf_module_find_symbol(m, older, &type_sym, &size)) &&
-	    type_sym != type)
+	if (type_name_differs(m, type, pooled[i].ctx_type))
 		return "its ServeHTTP asserts another type than its context (an unknown version)";
 	if (elf_module_vaddr_to_offset(m, put, &r->put_site[i]))
 		return "its ServeHTTP is outside the binary's file";
