@@ -77,6 +77,13 @@ func status(route, method, id string) int {
 	return http.StatusOK
 }
 
+// The routers this build has (one file each: routersvc-legacy, built by Go 1.23, links only
+// gorilla/mux and httprouter), by flag name, and the order they start in.
+var (
+	routers = map[string]func() http.Handler{}
+	order   = []string{"gin", "chi", "echo", "mux", "httprouter"}
+)
+
 type server struct {
 	name    string
 	handler http.Handler
@@ -85,16 +92,15 @@ type server struct {
 
 func main() {
 	addrs := map[string]*string{}
-	for _, name := range []string{"gin", "chi", "echo", "mux", "httprouter"} {
-		addrs[name] = flag.String(name, "", "listen address of the "+name+" server (none: not started)")
+	for _, name := range order {
+		if routers[name] != nil {
+			addrs[name] = flag.String(name, "", "listen address of the "+name+" server (none: not started)")
+		}
 	}
 	flag.Parse()
-	builders := map[string]func() http.Handler{
-		"gin": ginRouter, "chi": chiRouter, "echo": echoRouter, "mux": muxRouter, "httprouter": httpRouter,
-	}
 	var servers []*server
-	for _, name := range []string{"gin", "chi", "echo", "mux", "httprouter"} {
-		if *addrs[name] == "" {
+	for _, name := range order {
+		if addrs[name] == nil || *addrs[name] == "" {
 			continue
 		}
 		ln, err := net.Listen("tcp", *addrs[name])
@@ -102,10 +108,10 @@ func main() {
 			fmt.Fprintf(os.Stderr, "routersvc: %v\n", err)
 			os.Exit(1)
 		}
-		servers = append(servers, &server{name, builders[name](), ln})
+		servers = append(servers, &server{name, routers[name](), ln})
 	}
 	if len(servers) == 0 {
-		fmt.Fprintln(os.Stderr, "routersvc: name at least one router to serve (-gin, -chi, -echo, -mux, -httprouter)")
+		fmt.Fprintln(os.Stderr, "routersvc: name at least one router to serve (see -h)")
 		os.Exit(2)
 	}
 	var ready []string
