@@ -371,6 +371,7 @@ static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 ki
 	ev->proto_minor = st->proto_minor;
 	ev->status_h2 = 0;
 	ev->local_port = 0;
+	ev->router = 0;
 	__builtin_memcpy(ev->method, st->method, sizeof(ev->method));
 	__builtin_memcpy(ev->host, st->host, sizeof(ev->host));
 	if (kind == GOTRACE_SERVER || kind == GOTRACE_CLIENT)
@@ -436,6 +437,8 @@ static __always_inline __u16 local_port(const struct gotrace_types *ty, __u64 wr
 	return 0;
 }
 
+#include "gotrace_router.bpf.h"
+
 /* serverHandler.ServeHTTP(rw ResponseWriter, req *Request): receiver in arg 1, the interface
  * (itab, data) in args 2-3, the request in arg 4. */
 SEC("uprobe")
@@ -450,6 +453,7 @@ int BPF_KPROBE(server_enter)
 	 * ResponseWriter method (Header). User space names it and reads the status only behind
 	 * net/http's own *response: behind HTTP/2's writer or a wrapper that offset is foreign memory. */
 	st->args.rw_type_pc = read_word(GO_ARG2(ctx), 24);
+	router_drop(ctx);
 	return enter(ctx, GOTRACE_SERVER, st);
 }
 
@@ -458,8 +462,10 @@ int BPF_KPROBE(server_return)
 {
 	struct call_args call;
 	struct gotrace_event *ev = leave(ctx, GOTRACE_SERVER, &call);
-	if (!ev)
+	if (!ev) {
+		router_drop(ctx);
 		return 0;
+	}
 	/* The status behind HTTP/1's *response, or behind HTTP/2's writer, as the writer's type
 	 * says (user space checks that type again before keeping either). Where a type's address
 	 * is unknown, its status is read anyway: user space keeps the one of the writer's type. */
@@ -480,6 +486,7 @@ int BPF_KPROBE(server_return)
 	/* The pattern is set while the handler runs (the mux matches it): read at return. */
 	__u64 pat = read_word(call.request, off.request_pat);
 	ev->route_len = read_go_string(pat, off.pattern_str, ev->route, GOTRACE_PATH_LEN, NULL);
+	router_take(ctx, ev);
 	submit(ev);
 	return 0;
 }

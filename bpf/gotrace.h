@@ -7,6 +7,8 @@
 #include <linux/types.h>
 #endif
 
+#include "gotrace_router.h"
+
 #define GOTRACE_METHOD_LEN 16
 #define GOTRACE_PATH_LEN   128
 #define GOTRACE_HOST_LEN   64
@@ -48,13 +50,14 @@ struct gotrace_event {
 	__u16 status_h2;
 	__u8 proto_major, proto_minor; /* HTTP: Request.ProtoMajor/Minor */
 	__u16 local_port;	       /* server: the connection's local TCP port, 0 = unknown */
-	__u8 pad[4];
+	__u8 router; /* server: enum gotrace_router that routed it, 0: none; route: its template ("": none) */
+	__u8 pad[3];
 	char method[GOTRACE_METHOD_LEN];
 	char host[GOTRACE_HOST_LEN]; /* client: URL.Host ("host:port") */
 	union {
 		struct {
 			char path[GOTRACE_PATH_LEN];  /* URL.Path */
-			char route[GOTRACE_PATH_LEN]; /* ServeMux pattern (Go 1.22+) */
+			char route[GOTRACE_PATH_LEN]; /* router template, or ServeMux pattern (Go 1.22+) */
 		};
 		char query[GOTRACE_QUERY_LEN]; /* SQL text, raw: user space sanitizes it */
 	};
@@ -83,6 +86,12 @@ struct gotrace_types {
 	__u64 tls_conn;		/* crypto/tls.(*Conn).Close */
 	__u64 unencrypted_conn; /* net/http.(*unencryptedNetConnInTLSConn).Close (h2c) */
 	__u64 tcp_addr;		/* net.(*TCPAddr).Network */
+	/* Router templates (gotrace_router.h): the code of echo's OPTIONS answer; the type
+	 * descriptors of the contexts pooled routers Put back; where echo's variables holding its
+	 * handlers for requests that matched no route are. */
+	__u64 echo_options;
+	__u64 router_ctx[GOTRACE_NR_POOLED];
+	__u64 echo_unmatched[GOTRACE_ECHO_UNMATCHED_VARS];
 };
 
 /* How the binary's maps are laid out, for the Header walk (bpf/gomap.bpf.h). */

@@ -81,6 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (go_buildinfo_version(elf, version, sizeof(version)) == 0 &&
 		    strlen(version) >= sizeof(version))
 			abort();
+		if (go_buildinfo_dep_version(elf, "github.com/gin-gonic/gin", version, sizeof(version)) ==
+			    0 &&
+		    (strlen(version) >= sizeof(version) || version[0] != 'v'))
+			abort();
 		struct gopclntab *t = gopclntab_from_elf(elf);
 		elf_end(elf); /* the table must not depend on the Elf any more */
 		if (t) {

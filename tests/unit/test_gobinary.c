@@ -428,6 +428,37 @@ static void test_buildinfo_version(void **state)
 	}
 }
 
+/* Module versions from the build info agree with the Go toolchain's own `go version -m` on a
+ * stripped module build: every dependency it lists, and nothing for a module not linked. */
+static void test_buildinfo_dep_versions(void **state)
+{
+	(void)state;
+	if (!apps_dir())
+		skip();
+	char cmd[4096 + 64], line[1024], got[64];
+	snprintf(cmd, sizeof(cmd),
+		 "GOTOOLCHAIN=local /usr/local/go/bin/go version -m %s/routersvc-1.26-stripped", apps_dir());
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	struct bin b;
+	bin_open(&b, "routersvc-1.26-stripped");
+	int deps = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char kind[8], path[512], version[64];
+		if (sscanf(line, " %7s %511s %63s", kind, path, version) != 3 || strcmp(kind, "dep"))
+			continue;
+		assert_int_equal(go_buildinfo_dep_version(b.elf, path, got, sizeof(got)), 0);
+		assert_string_equal(got, version);
+		deps++;
+	}
+	assert_int_equal(pclose(f), 0);
+	assert_true(deps >= 5); /* the five routers at least */
+	assert_int_equal(go_buildinfo_dep_version(b.elf, "github.com/gin-gonic", got, sizeof(got)), -ENOENT);
+	assert_int_equal(go_buildinfo_dep_version(b.elf, "example.com/absent", got, sizeof(got)), -ENOENT);
+	assert_int_equal(go_buildinfo_dep_version(b.elf, "github.com/gin-gonic/gin", got, 4), -ERANGE);
+	bin_close(&b);
+}
+
 /* A C program is not a Go binary. */
 static void test_not_go(void **state)
 {
@@ -1042,6 +1073,7 @@ int main(void)
 		cmocka_unit_test(test_stripped_same_functions),
 		cmocka_unit_test(test_burnA_source_position),
 		cmocka_unit_test(test_buildinfo_version),
+		cmocka_unit_test(test_buildinfo_dep_versions),
 		cmocka_unit_test(test_not_go),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_synthetic_formats),

@@ -104,7 +104,37 @@ static void visit_rip(const cs_insn *insn, void *ctx)
 		c->found++;
 	}
 }
+
+struct call_collect {
+	struct collect c;
+	uint64_t target;
+};
+
+static void visit_call(const cs_insn *insn, void *ctx)
+{
+	struct call_collect *cc = ctx;
+	const cs_x86 *x = &insn->detail->x86;
+	if (insn->id != X86_INS_CALL || x->op_count != 1 || x->operands[0].type != X86_OP_IMM ||
+	    (uint64_t)x->operands[0].imm != cc->target)
+		return;
+	if (cc->c.found < cc->c.max)
+		((uint32_t *)cc->c.out)[cc->c.found] = (uint32_t)(insn->address - cc->c.addr);
+	cc->c.found++;
+}
 #endif
+
+int find_call_offsets(const uint8_t *code, size_t len, uint64_t addr, uint64_t target, uint32_t *offsets,
+		      size_t max)
+{
+#if defined(__x86_64__)
+	struct call_collect cc = { { addr, offsets, max, 0 }, target };
+	int err = each_instruction(code, len, addr, true, visit_call, &cc);
+	return err ? err : (int)cc.c.found;
+#else
+	(void)code, (void)len, (void)addr, (void)target, (void)offsets, (void)max;
+	return -ENOSYS;
+#endif
+}
 
 int find_return_offsets(const uint8_t *code, size_t len, uint64_t addr, uint32_t *offsets, size_t max)
 {

@@ -13,6 +13,12 @@
  * if the code cannot be decoded. */
 int find_return_offsets(const uint8_t *code, size_t len, uint64_t addr, uint32_t *offsets, size_t max);
 
+/* Offsets from the start of code of each direct CALL to target (an address in the same space
+ * as addr), the first max stored. Returns how many there are, or -errno if the code cannot be
+ * decoded. */
+int find_call_offsets(const uint8_t *code, size_t len, uint64_t addr, uint64_t target, uint32_t *offsets,
+		      size_t max);
+
 /* A RIP-relative memory operand: how x86-64 code names a global variable. */
 struct rip_ref {
 	uint64_t target;    /* the address referred to (in the same address space as addr) */

@@ -350,6 +350,24 @@ int elf_module_read(const struct elf_module *m, uint64_t vaddr, void *buf, size_
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
+int elf_module_read_data(const struct elf_module *m, uint64_t vaddr, void *buf, size_t len)
+{
+	size_t nph;
+	if (elf_getphdrnum(m->elf, &nph))
+		return -EFAULT;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(m->elf, (int)i, &ph) || ph.p_type != PT_LOAD || vaddr < ph.p_vaddr ||
+		    vaddr - ph.p_vaddr >= ph.p_filesz || len > ph.p_filesz - (vaddr - ph.p_vaddr))
+			continue;
+		ssize_t n = pread(m->fd, buf, len, (off_t)(ph.p_offset + (vaddr - ph.p_vaddr)));
+		if (n < 0)
+			return -errno;
+		return (size_t)n == len ? 0 : -EFAULT;
+	}
+	return -EFAULT;
+}
+
 int elf_module_find_function(const struct elf_module *m, const char *name, uint64_t *entry, uint64_t *end)
 {
 	if (m->go) {

@@ -50,6 +50,8 @@ double elf_module_frame_pointer_share(struct elf_module *m);
 int elf_module_vaddr_to_offset(const struct elf_module *m, uint64_t vaddr, uint64_t *offset);
 /* Reads len bytes of the file at virtual address vaddr; 0 or -errno. */
 int elf_module_read(const struct elf_module *m, uint64_t vaddr, void *buf, size_t len);
+/* The same for any loaded segment (data too, not only code); 0 or -errno. */
+int elf_module_read_data(const struct elf_module *m, uint64_t vaddr, void *buf, size_t len);
 /* Function [entry, end) by exact name, from pclntab for Go, else the symbol table; 0 or -ENOENT. */
 int elf_module_find_function(const struct elf_module *m, const char *name, uint64_t *entry, uint64_t *end);
 /* Any defined symbol (function or data, e.g. "runtime.allgs") by exact name from .symtab,

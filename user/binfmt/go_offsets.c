@@ -12,12 +12,6 @@
 
 #include "binfmt/go_offsets_table.h"
 
-struct wanted_field {
-	const char *type, *field;
-	size_t out_index; /* index into the offsets struct viewed as int32_t[] */
-	bool required;
-};
-
 /* The order of each struct's slots (go_offsets.h), as read from DWARF and written to files. */
 static const struct wanted_field wanted[] = {
 	{ "net/http.Request", "Method", 0, true },
@@ -103,9 +97,7 @@ static bool is_wanted_type(const char *name, const struct wanted_field *w, size_
 	return false;
 }
 
-/* Fills slots[out_index] for every wanted field (-1 if absent); -ENOENT without DWARF or
- * when a required field is missing. */
-static int fields_from_dwarf(Elf *elf, const struct wanted_field *w, size_t nw, int32_t *slots)
+int go_offsets_fields_from_dwarf(Elf *elf, const struct wanted_field *w, size_t nw, int32_t *slots)
 {
 	for (size_t i = 0; i < nw; i++)
 		slots[w[i].out_index] = -1;
@@ -137,12 +129,12 @@ static int fields_from_dwarf(Elf *elf, const struct wanted_field *w, size_t nw, 
 
 int go_offsets_from_dwarf(Elf *elf, struct go_http_offsets *out)
 {
-	return fields_from_dwarf(elf, wanted, NWANTED, (int32_t *)out);
+	return go_offsets_fields_from_dwarf(elf, wanted, NWANTED, (int32_t *)out);
 }
 
 int go_runtime_offsets_from_dwarf(Elf *elf, struct go_runtime_offsets *out)
 {
-	return fields_from_dwarf(elf, runtime_wanted, NRUNTIME_WANTED, (int32_t *)out);
+	return go_offsets_fields_from_dwarf(elf, runtime_wanted, NRUNTIME_WANTED, (int32_t *)out);
 }
 
 static int http_from_dwarf(Elf *elf, void *out)

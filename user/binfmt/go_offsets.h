@@ -103,6 +103,16 @@ int go_runtime_offsets_from_dwarf(Elf *elf, struct go_runtime_offsets *out);
 int go_runtime_offsets_from_table(const char *go_version, struct go_runtime_offsets *out);
 const char *go_runtime_offsets_table_versions(void);
 
+/* One struct field wanted from DWARF, for go_offsets_fields_from_dwarf. */
+struct wanted_field {
+	const char *type, *field; /* "net/http.Request", "Method" */
+	size_t out_index;	  /* index into the offsets struct viewed as int32_t[] */
+	bool required;
+};
+/* Fills slots[out_index] for every wanted field (-1 if absent); -ENOENT without DWARF or
+ * when a required field is missing. */
+int go_offsets_fields_from_dwarf(Elf *elf, const struct wanted_field *w, size_t nw, int32_t *slots);
+
 /* The same DWARF reads done in a short-lived child process: libdw decompresses and indexes all
  * of a Go binary's DWARF (~10 MB for a small service, far more for large ones), which then
  * stays out of the long-running agent's memory, and a malformed file cannot crash the agent.

@@ -87,4 +87,10 @@ int gopclntab_find(const struct gopclntab *t, const char *name, struct go_func *
  * not a Go binary; -EINVAL if malformed; -ERANGE if buf is too small. */
 int go_buildinfo_version(Elf *elf, char *buf, size_t len);
 
+/* The version the binary was built with of a module it depends on ("github.com/go-chi/chi/v5"
+ * -> "v5.5.0"; a replacement's version if replaced), from .go.buildinfo's module list (Go
+ * >= 1.18). 0; -ENOENT when absent, replaced by a directory or before Go 1.18; -EINVAL if
+ * malformed; -ERANGE if buf is too small. */
+int go_buildinfo_dep_version(Elf *elf, const char *module, char *buf, size_t len);
+
 #endif

@@ -302,6 +302,99 @@ static int copy_version(const uint8_t *s, uint64_t n, char *buf, size_t len)
 	return 0;
 }
 
+/* The Go >= 1.18 build info's header (16-byte aligned in .go.buildinfo), *end the section's
+ * end; NULL if absent. */
+static const uint8_t *buildinfo_header(Elf *elf, const uint8_t **end)
+{
+	GElf_Shdr sh;
+	size_t size;
+	if (!elf || elf_kind(elf) != ELF_K_ELF)
+		return NULL;
+	const uint8_t *d = section_bytes(find_section(elf, ".go.buildinfo", &sh), &sh, &size);
+	if (!d)
+		return NULL;
+	size_t off = 0;
+	while (off <= size && size - off >= BUILDINFO_HDR &&
+	       memcmp(d + off, BUILDINFO_MAGIC, BUILDINFO_MAGIC_LEN) != 0)
+		off += 16;
+	if (off > size || size - off < BUILDINFO_HDR)
+		return NULL;
+	*end = d + size;
+	return d + off;
+}
+
+/* A varint length and that many bytes at *p (advanced past them); NULL if malformed. */
+static const uint8_t *varint_string(const uint8_t **p, const uint8_t *end, uint64_t *n)
+{
+	*n = 0;
+	for (int shift = 0;; shift += 7) {
+		if (*p >= end || shift > 63)
+			return NULL;
+		uint8_t b = *(*p)++;
+		*n |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			break;
+	}
+	if (*n > (uint64_t)(end - *p))
+		return NULL;
+	const uint8_t *s = *p;
+	*p += *n;
+	return s;
+}
+
+/* The next tab-separated field of line [*p, end) into buf; false if none or too long. */
+static bool next_field(const char **p, const char *end, char *buf, size_t len)
+{
+	const char *s = *p, *tab = memchr(s, '\t', (size_t)(end - s));
+	size_t n = tab ? (size_t)(tab - s) : (size_t)(end - s);
+	if (s > end || n == 0 || n >= len)
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	*p = tab ? tab + 1 : end;
+	return true;
+}
+
+int go_buildinfo_dep_version(Elf *elf, const char *module, char *buf, size_t len)
+{
+	const uint8_t *end, *h = module && buf && len ? buildinfo_header(elf, &end) : NULL;
+	if (!h)
+		return -ENOENT;
+	if (!(h[15] & 2))
+		return -ENOENT; /* before Go 1.18 the module list is not inline */
+	const uint8_t *p = h + BUILDINFO_HDR, *s;
+	uint64_t n;
+	if (!varint_string(&p, end, &n) || !(s = varint_string(&p, end, &n)))
+		return -EINVAL;
+	/* Lines "dep\tPATH\tVERSION[\tSUM]", each maybe followed by "=>\tPATH\tVERSION\tSUM" when
+	 * replaced (a replacement by a directory has no version: not known). */
+	const char *text = (const char *)s, *text_end = text + n;
+	bool found = false;
+	while (text < text_end) {
+		const char *nl = memchr(text, '\n', (size_t)(text_end - text));
+		const char *line_end = nl ? nl : text_end, *q = text;
+		char kind[8], path[256], version[64];
+		if (next_field(&q, line_end, kind, sizeof(kind)) &&
+		    next_field(&q, line_end, path, sizeof(path))) {
+			bool dep = !strcmp(kind, "dep"), replaced = !strcmp(kind, "=>");
+			if (found && !replaced)
+				return 0;
+			if ((dep && !strcmp(path, module)) || (found && replaced)) {
+				if (!next_field(&q, line_end, version, sizeof(version)) || version[0] != 'v')
+					return -ENOENT;
+				if (strlen(version) >= len)
+					return -ERANGE;
+				strcpy(buf, version);
+				if (replaced)
+					return 0;
+				found = true;
+			}
+		}
+		text = nl ? nl + 1 : text_end;
+	}
+	return found ? 0 : -ENOENT;
+}
+
 int go_buildinfo_version(Elf *elf, char *buf, size_t len)
 {
 	if (!elf || elf_kind(elf) != ELF_K_ELF || !buf || len == 0)

@@ -276,6 +276,23 @@ int cmd_inspect(int argc, char **argv)
 	for (int i = 0; i < GO_NR_HOOKS; i++)
 		print_hook(&t.hooks[i]);
 	printf("not measured: %s\n", t.unmeasured[0] ? t.unmeasured : "-");
+	if (!t.routers.read[0] && !t.routers.unread[0])
+		printf("routers:     none known (http.route: ServeMux patterns, else the path heuristic)\n");
+	else
+		printf("routers:     templates read: %s (1 uprobe hit per request more); path heuristic: "
+		       "%s\n",
+		       t.routers.read[0] ? t.routers.read : "-",
+		       t.routers.unread[0] ? t.routers.unread : "-");
+	if (t.routers.read[0] || t.routers.unread[0]) {
+		const struct gotrace_router_offsets *ro = &t.routers.off;
+		printf("  router offsets: gin_fullpath=%d chi_patterns=%d chi_pattern=%d mux_route_path=%d "
+		       "mux_template=%d echo_path=%d echo_handler=%d hr_trees=%d hr_node_path=%d "
+		       "hr_node_children=%d hr_node_handle=%d (from %s)\n",
+		       ro->gin_fullpath, ro->chi_patterns, ro->chi_pattern, ro->mux_route_path,
+		       ro->mux_template, ro->echo_path, ro->echo_handler, ro->hr_trees, ro->hr_node_path,
+		       ro->hr_node_children, ro->hr_node_handle,
+		       t.routers.offsets_source[0] ? t.routers.offsets_source : "-");
+	}
 	print_capture(pid, true);
 	print_runtime(t.binary);
 	return 0;

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "gotrace/call.h"
 
+#include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "gotrace/router_route.h"
+#include "gotrace/router_tree.h"
 #include "gotrace/sql_text.h"
 #include "metrics/registry.h"
 #include "metrics/semconv.h"
@@ -25,6 +29,25 @@ void split_host_port(const char *hostport, char *host, size_t len, uint16_t *por
 		n -= 2;
 	}
 	snprintf(host, len, "%.*s", (int)n, hostport);
+}
+
+/* httprouter: the template of the router's that matches the request (1), none when none does
+ * (0: it answered a redirect, 404 or 405), -1 when its routes cannot be read or the path was
+ * truncated (said once: the path heuristic stands in). */
+static int httprouter_template(const struct gotrace_event *ev, const char *method, struct call *c)
+{
+	static _Atomic bool reported;
+	struct gotrace_httprouter_ref ref;
+	int rc = -ENOENT;
+	if (ev->route_len >= sizeof(ref) && !(ev->flags & GOTRACE_F_TRUNCATED)) {
+		memcpy(&ref, ev->route, sizeof(ref));
+		rc = httprouter_route((pid_t)ev->pid, &ref, method, c->path, c->route, sizeof(c->route));
+	}
+	if (rc < 0 && !(ev->flags & GOTRACE_F_TRUNCATED) && !atomic_exchange(&reported, true))
+		log_warn("process %u: httprouter's routes cannot be read (%s): its requests' http.route "
+			 "comes from the path heuristic",
+			 ev->pid, strerror(-rc));
+	return rc < 0 ? -1 : rc;
 }
 
 static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *drivers,
@@ -54,9 +77,19 @@ static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *
 		c->protocol_version = semconv_http_protocol_version(ev->proto_major, ev->proto_minor);
 		c->server_port = ev->local_port;
 		snprintf(c->path, sizeof(c->path), "%.*s", ev->path_len, ev->path);
-		snprintf(pattern, sizeof(pattern), "%.*s", ev->route_len, ev->route);
-		route_for_request(ev->route_len ? pattern : NULL, c->path, c->status, c->route,
-				  sizeof(c->route));
+		size_t route_len = ev->route_len < GOTRACE_PATH_LEN ? ev->route_len : GOTRACE_PATH_LEN;
+		int routed = -1; /* 1: the router's template; 0: the router matched none; -1: no router */
+		if (ev->router == GOTRACE_ROUTER_HTTPROUTER)
+			routed = httprouter_template(ev, method, c);
+		else if (ev->router) { /* its template whatever the status, or none: it matched none */
+			router_route(ev->router, ev->route, route_len, c->route, sizeof(c->route));
+			routed = c->route[0] ? 1 : 0;
+		}
+		if (!c->route[0] && routed != 0) {
+			snprintf(pattern, sizeof(pattern), "%.*s", (int)route_len, ev->route);
+			route_for_request(route_len && !ev->router ? pattern : NULL, c->path, c->status,
+					  c->route, sizeof(c->route));
+		}
 		c->error = semconv_http_server_error(c->status);
 	} else {
 		char hostport[GOTRACE_HOST_LEN + 1];

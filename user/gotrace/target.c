@@ -149,14 +149,22 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 		{ "net/http.(*unencryptedNetConnInTLSConn).Close", NULL },
 		{ "net.(*TCPAddr).Network", NULL },
 	};
-	_Static_assert(sizeof(type_methods) / sizeof(type_methods[0]) ==
-			       sizeof(t->types.at) / sizeof(uint64_t),
+	_Static_assert(sizeof(type_methods) / sizeof(type_methods[0]) == GO_TYPES_NAMED,
 		       "one method per type");
 	for (size_t i = 0; i < sizeof(type_methods) / sizeof(type_methods[0]); i++)
 		for (int j = 0; j < 2 && type_methods[i][j] && !t->types.at[i]; j++)
 			if (!elf_module_find_function(m, type_methods[i][j], &entry, &end) &&
 			    elf_module_vaddr_to_offset(m, entry, &t->types.at[i]))
 				t->types.at[i] = 0;
+	go_routers_find(m, &t->routers);
+	for (int i = 0; i < GOTRACE_NR_POOLED; i++)
+		t->types.at[GO_TYPES_BY_METHOD + i] = t->routers.ctx_type[i];
+	t->types.at[GO_TYPES_NAMED] = t->routers.echo_options;
+	for (int i = 0; i < GOTRACE_ECHO_UNMATCHED_VARS; i++)
+		t->types.at[GO_TYPES_BY_METHOD + GOTRACE_NR_POOLED + i] = t->routers.echo_unmatched[i];
+	if (t->hooks[GO_HOOK_SERVER].found &&
+	    !elf_module_find_function(m, t->hooks[GO_HOOK_SERVER].function, &t->types.text_vaddr, &end))
+		t->types.text_offset = t->hooks[GO_HOOK_SERVER].entry_offset;
 	if (!t->hooks[GO_HOOK_SERVER].found && !t->hooks[GO_HOOK_CLIENT].found &&
 	    !t->hooks[GO_HOOK_SQL_QUERY].found) {
 		log_error("%s uses neither net/http nor database/sql: nothing for glimpse attach to measure",
@@ -236,13 +244,21 @@ void go_target_runtime_types(const struct go_type_offsets *types, pid_t pid, str
 	if (stat(proc_path(exe, sizeof(exe), pid, "/exe"), &st) || proc_exec_maps(pid, &maps, &n))
 		return;
 	/* Each file offset, where the executable's mapping puts it. */
-	for (size_t t = 0; t < sizeof(types->at) / sizeof(types->at[0]); t++) {
+	for (size_t t = 0; t < GO_TYPES_BY_METHOD; t++) {
 		uint64_t off = types->at[t];
 		for (size_t i = 0; i < n && off && !pcs[t]; i++)
 			if (maps[i].inode == st.st_ino && off >= maps[i].offset &&
 			    off - maps[i].offset < maps[i].end - maps[i].start)
 				pcs[t] = maps[i].start + (off - maps[i].offset);
 	}
+	/* The router types and variables: as far from their link-time address as the code is. */
+	uint64_t text = 0, off = types->text_offset;
+	for (size_t i = 0; i < n && off && !text; i++)
+		if (maps[i].inode == st.st_ino && off >= maps[i].offset &&
+		    off - maps[i].offset < maps[i].end - maps[i].start)
+			text = maps[i].start + (off - maps[i].offset);
+	for (size_t t = GO_TYPES_BY_METHOD; t < sizeof(types->at) / sizeof(types->at[0]); t++)
+		pcs[t] = text && types->at[t] ? types->at[t] + (text - types->text_vaddr) : 0;
 	free(maps);
 }
 
@@ -252,6 +268,7 @@ void go_target_report_unmeasured(const struct go_target *t)
 		log_warn("process %d: glimpse does not recognise its Go map layout, so incoming traceparent "
 			 "headers are not read and its server spans start new traces",
 			 (int)t->pid);
+	go_routers_report(&t->routers, (int)t->pid);
 	if (t->unmeasured[0])
 		log_warn("process %d carries %s code: those calls are not measured yet (only net/http's own "
 			 "server and client, HTTP/1 and HTTP/2, and database/sql are)",

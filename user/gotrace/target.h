@@ -5,12 +5,14 @@
 #define GLIMPSE_GO_TARGET_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "binfmt/go_offsets.h"
 #include "gotrace.h"
+#include "gotrace/router_probe.h"
 
 #define GO_HOOK_MAX_RETS 32
 
@@ -35,10 +37,15 @@ enum go_hook_id {
 };
 
 /* File offsets of the methods that identify the types of struct gotrace_types, in its order
- * (0: absent from the binary). */
+ * (0: absent from the binary), except from router_ctx on: type descriptors and variables,
+ * outside the code, given by virtual address, placed by where the code at text_offset (a file
+ * offset) lies compared to its address text_vaddr. */
 struct go_type_offsets {
 	uint64_t at[sizeof(struct gotrace_types) / sizeof(__u64)];
+	uint64_t text_vaddr, text_offset;
 };
+#define GO_TYPES_NAMED	   (offsetof(struct gotrace_types, echo_options) / sizeof(__u64))
+#define GO_TYPES_BY_METHOD (offsetof(struct gotrace_types, router_ctx) / sizeof(__u64))
 
 struct go_target {
 	pid_t pid;
@@ -56,6 +63,8 @@ struct go_target {
 	/* Traffic the binary can carry that glimpse does not measure yet, said once at attach and
 	 * by inspect: a comma-separated list ("gRPC server, HTTP/2 server"), "" for none. */
 	char unmeasured[160];
+	/* Which routers' templates are read, and how (gotrace/router_probe.h). */
+	struct go_routers routers;
 };
 
 /* How inspect and the attach log describe a map layout (enum gotrace_map_layout). */

@@ -13,7 +13,7 @@
 #include "gotrace.skel.h"
 #include "base/log.h"
 
-#define MAX_LINKS (GO_NR_HOOKS * (1 + GO_HOOK_MAX_RETS))
+#define MAX_LINKS (GO_NR_HOOKS * (1 + GO_HOOK_MAX_RETS) + GOTRACE_NR_POOLED + 2) /* + router probes */
 
 struct go_tracer {
 	struct gotrace_bpf *skel;
@@ -115,6 +115,7 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		.netfd_laddr = o->netfd_laddr,
 		.tcpaddr_port = o->tcpaddr_port,
 	};
+	tr->skel->rodata->router_off = t->routers.off;
 	tr->skel->rodata->filter_pids = opts->shared;
 	tr->skel->rodata->tracing = opts->tracing;
 	tr->skel->rodata->map_layout = t->map_layout;
@@ -152,6 +153,14 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 				      : 0;
 		else
 			err = attach_hook(tr, &t->hooks[i], progs[i][0], progs[i][1], t);
+	/* Router templates: one probe per router (gotrace_router.bpf.h). */
+	for (int i = 0; i < GOTRACE_NR_POOLED && !err; i++)
+		if (t->routers.put_site[i])
+			err = attach_one(tr, p->router_pool_put, t, t->routers.put_site[i]);
+	if (!err && t->routers.mux_route)
+		err = attach_one(tr, p->router_mux_route, t, t->routers.mux_route);
+	if (!err && t->routers.httprouter)
+		err = attach_one(tr, p->router_httprouter, t, t->routers.httprouter);
 	if (err) {
 		if (t->pid && access(t->binary, F_OK) != 0) {
 			log_error("process %d exited while glimpse was attaching", (int)t->pid);

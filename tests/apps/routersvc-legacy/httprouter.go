@@ -1,0 +1,1 @@
+../routersvc/httprouter.go

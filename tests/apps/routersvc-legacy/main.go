@@ -1,0 +1,1 @@
+../routersvc/main.go
