@@ -273,6 +273,10 @@ static __always_inline bool current_ctx(__u64 g, __u32 pid, struct trace_ctx *ou
 {
 	struct call_key key = { .g = g, .pid = pid, .kind = GOTRACE_SERVER };
 	struct call_state *server = bpf_map_lookup_elem(&calls, &key);
+	if (!server) {
+		key.kind = GOTRACE_GRPC_SERVER;
+		server = bpf_map_lookup_elem(&calls, &key);
+	}
 	if (server) {
 		*out = server->ctx;
 		return true;
@@ -303,6 +307,8 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, struct call_st
 	} else if (kind == GOTRACE_SERVER) {
 		if (!read_traceparent(st->args.request, st))
 			new_trace(&st->ctx);
+	} else if (kind == GOTRACE_GRPC_SERVER) {
+		new_trace(&st->ctx); /* gRPC metadata's traceparent is not read (yet) */
 	} else {
 		struct trace_ctx parent;
 		if (current_ctx(key.g, pid, &parent)) {
@@ -328,27 +334,15 @@ static __always_inline void submit(struct gotrace_event *ev)
 	bpf_ringbuf_submit(ev, flags);
 }
 
-/* Reserves the event for a returning call and fills what every kind shares, the request as
- * the entry saw it included; NULL if there is nothing to report. *args receives what the entry
- * saved for the return. */
-static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 kind, struct call_args *args)
+/* Reserves the event of a call whose entry saved st and fills what every kind shares, the
+ * request as the entry saw it included; NULL if the ring buffer is full. *args receives what
+ * the entry saved for the return. */
+static __always_inline struct gotrace_event *event_from_state(struct call_state *st, __u32 pid, __u32 kind,
+							      struct call_args *args)
 {
-	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	if (!traced(pid))
-		return NULL;
-	count(GOTRACE_PROBE_HITS);
-	struct call_key key = { .g = GO_G(ctx), .pid = pid, .kind = kind };
-	struct call_state *st = bpf_map_lookup_elem(&calls, &key);
-	if (!st) {
-		count(GOTRACE_STATE_MISSING);
-		return NULL;
-	}
-	if (kind == GOTRACE_SERVER)
-		add_active(pid, -1);
 	struct gotrace_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		count(GOTRACE_EVENTS_DROPPED);
-		bpf_map_delete_elem(&calls, &key);
 		return NULL;
 	}
 	*args = st->args;
@@ -373,8 +367,29 @@ static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 ki
 	ev->local_port = 0;
 	__builtin_memcpy(ev->method, st->method, sizeof(ev->method));
 	__builtin_memcpy(ev->host, st->host, sizeof(ev->host));
-	if (kind == GOTRACE_SERVER || kind == GOTRACE_CLIENT)
+	if (kind == GOTRACE_SERVER || kind == GOTRACE_CLIENT || kind == GOTRACE_GRPC_SERVER ||
+	    kind == GOTRACE_GRPC_CLIENT)
 		__builtin_memcpy(ev->path, st->path, sizeof(ev->path));
+	return ev;
+}
+
+/* The event of the current goroutine's returning call of this kind (its state is deleted);
+ * NULL if there is nothing to report. */
+static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 kind, struct call_args *args)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	if (!traced(pid))
+		return NULL;
+	count(GOTRACE_PROBE_HITS);
+	struct call_key key = { .g = GO_G(ctx), .pid = pid, .kind = kind };
+	struct call_state *st = bpf_map_lookup_elem(&calls, &key);
+	if (!st) {
+		count(GOTRACE_STATE_MISSING);
+		return NULL;
+	}
+	if (kind == GOTRACE_SERVER)
+		add_active(pid, -1);
+	struct gotrace_event *ev = event_from_state(st, pid, kind, args);
 	bpf_map_delete_elem(&calls, &key);
 	return ev;
 }
@@ -639,5 +654,7 @@ int BPF_KPROBE(spawn_return)
 		bpf_map_delete_elem(&inherited, &child);
 	return 0;
 }
+
+#include "gotrace_grpc.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
