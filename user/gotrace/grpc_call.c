@@ -12,15 +12,16 @@
  * → host and port: the scheme and authority are not the server's. */
 static void target_host_port(const char *target, char *host, size_t len, uint16_t *port)
 {
+	/* unix:///abs/path (empty authority) and unix:path name a socket, not a host. */
+	if (!strncmp(target, "unix:", 5)) {
+		snprintf(host, len, "%s", target + (strncmp(target, "unix://", 7) ? 5 : 7));
+		*port = 0;
+		return;
+	}
 	const char *scheme = strstr(target, "://");
 	if (scheme) {
 		const char *path = strchr(scheme + 3, '/');
 		target = path ? path + 1 : scheme + 3;
-	}
-	if (!strncmp(target, "unix:", 5)) {
-		snprintf(host, len, "%s", target + 5);
-		*port = 0;
-		return;
 	}
 	split_host_port(target, host, len, port);
 }
