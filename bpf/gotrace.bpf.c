@@ -210,17 +210,10 @@ static __always_inline bool join_traceparent(const char *tp, __u64 len, struct c
 	return true;
 }
 
-/* Joins the trace of the request's "Traceparent" header (the canonical key), if valid. */
-static __always_inline bool read_traceparent(__u64 request, struct call_state *st)
+/* Joins the trace of a header's values ([]string): HTTP's Traceparent, gRPC's traceparent. */
+static __always_inline bool join_header_values(const struct go_slice_header *hv, struct call_state *st)
 {
-	static const char key[] = "Traceparent";
-	struct go_slice_header values = {};
-	enum gomap_result r = gomap_find_string_key(read_word(request, off.request_header), map_layout, key,
-						    sizeof(key) - 1, &values);
-	if (r == GOMAP_TOO_BIG)
-		count(GOTRACE_HEADERS_TOO_BIG);
-	if (r != GOMAP_FOUND)
-		return false;
+	struct go_slice_header values = *hv;
 	/* More than one value means the request carried several traceparent headers, which W3C
 	 * says to treat as none (a new trace). */
 	struct go_string_header first = {};
@@ -233,6 +226,18 @@ static __always_inline bool read_traceparent(__u64 request, struct call_state *s
 	    bpf_probe_read_user(&tp[TRACEPARENT_LEN], 1, (void *)(first.ptr + TRACEPARENT_LEN)))
 		return false;
 	return join_traceparent(tp, first.len, st);
+}
+
+/* Joins the trace of the request's "Traceparent" header (the canonical key), if valid. */
+static __always_inline bool read_traceparent(__u64 request, struct call_state *st)
+{
+	static const char key[] = "Traceparent";
+	struct go_slice_header values = {};
+	enum gomap_result r = gomap_find_string_key(read_word(request, off.request_header), map_layout, key,
+						    sizeof(key) - 1, &values);
+	if (r == GOMAP_TOO_BIG)
+		count(GOTRACE_HEADERS_TOO_BIG);
+	return r == GOMAP_FOUND && join_header_values(&values, st);
 }
 
 static __always_inline __u64 random_id(void)
@@ -308,7 +313,8 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, struct call_st
 		if (!read_traceparent(st->args.request, st))
 			new_trace(&st->ctx);
 	} else if (kind == GOTRACE_GRPC_SERVER) {
-		new_trace(&st->ctx); /* gRPC metadata's traceparent is not read (yet) */
+		if (!(st->flags & GOTRACE_F_REMOTE_PARENT)) /* joined from its metadata, or new */
+			new_trace(&st->ctx);
 	} else {
 		struct trace_ctx parent;
 		if (current_ctx(key.g, pid, &parent)) {

@@ -84,6 +84,55 @@ static __always_inline void grpc_error_code(const struct gotrace_grpc_types *ty,
 	}
 }
 
+#define GRPC_CTX_MAX_DEPTH 8
+
+/* Joins the trace of the call's incoming "traceparent" metadata: up the context chain (each
+ * step's type checked: a valueCtx, or a cancelCtx whose parent is its first field) to the
+ * valueCtx whose key is metadata's incoming key and whose value is an MD, a
+ * map[string][]string read like HTTP's Header. */
+static __always_inline bool grpc_read_traceparent(__u64 itab, __u64 data, __u32 pid, struct call_state *st)
+{
+	static const char key[] = "traceparent";
+	const struct gotrace_grpc_types *ty = bpf_map_lookup_elem(&grpc_types, &pid);
+	if (!ty || !ty->value_ctx || !ty->md_key_type || !ty->md_type || grpc_off.valuectx_parent < 0 ||
+	    grpc_off.valuectx_key < 0 || grpc_off.valuectx_val < 0)
+		return false;
+	for (int i = 0; i < GRPC_CTX_MAX_DEPTH && itab && data; i++) {
+		__u64 type = read_word(itab, 24);
+		if (type == ty->value_ctx) {
+			struct {
+				__u64 type, data;
+			} k = {}, v = {};
+			if (bpf_probe_read_user(&k, sizeof(k), (void *)(data + grpc_off.valuectx_key)) ||
+			    bpf_probe_read_user(&v, sizeof(v), (void *)(data + grpc_off.valuectx_val)))
+				return false;
+			if (k.type == ty->md_key_type) {
+				struct go_slice_header values = {};
+				/* A map in an interface is its pointer. */
+				enum gomap_result r =
+					v.type == ty->md_type
+						? gomap_find_string_key(v.data, map_layout, key,
+									sizeof(key) - 1, &values)
+						: GOMAP_NOT_FOUND;
+				if (r == GOMAP_TOO_BIG)
+					count(GOTRACE_HEADERS_TOO_BIG);
+				return r == GOMAP_FOUND && join_header_values(&values, st);
+			}
+		} else if (!ty->cancel_ctx || type != ty->cancel_ctx || grpc_off.cancelctx_parent < 0) {
+			return false; /* a context glimpse does not know: not read through */
+		}
+		struct {
+			__u64 itab, data;
+		} parent = {};
+		__s32 at = type == ty->value_ctx ? grpc_off.valuectx_parent : grpc_off.cancelctx_parent;
+		if (bpf_probe_read_user(&parent, sizeof(parent), (void *)(data + at)))
+			return false;
+		itab = parent.itab;
+		data = parent.data;
+	}
+	return false;
+}
+
 /* processRPC(ctx context.Context, stream *ServerStream, info *serviceInfo, ...): the receiver
  * in arg 1, ctx in 2-3, the stream in 4, info in 5 (nil: the unknown-service handler). */
 SEC("uprobe")
@@ -97,6 +146,9 @@ int BPF_KPROBE(grpc_server_enter)
 	if (!GO_ARG5(ctx))
 		st->flags |= GOTRACE_F_GRPC_UNKNOWN;
 	st->path_len = read_go_string(stream, grpc_off.stream_method, st->path, GOTRACE_PATH_LEN, &st->flags);
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	if (tracing && traced(pid))
+		grpc_read_traceparent(GO_ARG2(ctx), GO_ARG3(ctx), pid, st);
 	return enter(ctx, GOTRACE_GRPC_SERVER, st);
 }
 

@@ -14,6 +14,10 @@ struct gotrace_grpc_offsets {
 	__s32 wrapper_stream; /* grpc.clientStreamWrapper.ClientStream (interface), -1 before 1.8x */
 	__s32 server_laddr;   /* the transport's local net.Addr: http2Server.peer.LocalAddr */
 	__s32 tcpaddr_port;   /* net.TCPAddr.Port (int) */
+	/* context.valueCtx's parent Context, key and val (both `any`): the walk from the call's
+	 * context to the incoming metadata (traceparent). */
+	__s32 valuectx_parent, valuectx_key, valuectx_val;
+	__s32 cancelctx_parent; /* context.cancelCtx.Context */
 };
 
 /* Per process: where the first method of each type checked behind an interface lies, and
@@ -24,6 +28,12 @@ struct gotrace_grpc_types {
 	__u64 stream_wrapper; /* grpc.(*clientStreamWrapper).CloseSend */
 	__u64 tcp_addr;	      /* net.(*TCPAddr).Network */
 	__u64 eof_var;	      /* &io.EOF: an error equal to it ends a stream successfully */
+	/* The incoming metadata's context: contexts are recognised by their itab's first method
+	 * (Deadline), the metadata by its key's and value's runtime type descriptors. */
+	__u64 value_ctx;   /* context.(*valueCtx).Deadline */
+	__u64 cancel_ctx;  /* context.(*cancelCtx).Deadline: its parent is its first field too */
+	__u64 md_key_type; /* type of grpc/metadata.mdIncomingKey */
+	__u64 md_type;	   /* type of grpc/metadata.MD (map[string][]string) */
 };
 
 #endif

@@ -159,3 +159,33 @@ def test_grpc_stripped_is_refused_in_one_line(pair):
     assert r.returncode == 6, r
     assert r.stderr.count("\n") == 1 and "gRPC server and client not measured: the binary has no DWARF" in r.stderr, \
         r.stderr
+
+
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+@pytest.mark.parametrize("go", ["1.26", "1.27"])
+def test_grpc_traceparent_metadata_is_joined(go, pair, tmp_path, run_glimpse):
+    """An incoming traceparent in the call's metadata: the server span joins that trace under
+    the caller's span, and the client calls it makes stay in it. A call without one, or with an
+    invalid one (all-zero trace id, which W3C says to ignore), starts a new trace."""
+    binary = f"grpcsvc-{go}"
+    svc, _ = pair(binary)
+    path = tmp_path / "spans.jsonl"
+    g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--no-prometheus", "--spans-out", str(path))
+    grpcsvc(binary, "-drive", svc.addr, "-plan", "Echo:2,Call:1", "-traceparent", TRACEPARENT)
+    grpcsvc(binary, "-drive", svc.addr, "-plan", "Echo:1")
+    grpcsvc(binary, "-drive", svc.addr, "-plan", "Echo:1", "-traceparent",
+            "00-00000000000000000000000000000000-b7ad6b7169203331-01")
+    assert g.stop() == 0, g.stderr()
+    spans = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+    joined = [s for s in spans if s["trace_id"] == "0af7651916cd43dd8448eb211c80319c"]
+    servers = [s for s in joined if s["kind"] == "server"]
+    assert sorted(s["name"] for s in servers) == [f"{SERVICE}/Call", f"{SERVICE}/Echo", f"{SERVICE}/Echo"], spans
+    assert all(s["parent_span_id"] == "b7ad6b7169203331" for s in servers), servers
+    call = next(s for s in servers if s["name"].endswith("/Call"))
+    assert sorted(s["name"] for s in joined if s.get("parent_span_id") == call["span_id"]) == [
+        f"{SERVICE}/Echo", f"{SERVICE}/Fail", f"{SERVICE}/Stream"], joined
+    others = [s for s in spans if s not in joined]
+    assert len(others) == 2 and all(s["kind"] == "server" and not s.get("parent_span_id") for s in others), others
+    assert len({s["trace_id"] for s in others}) == 2, others

@@ -27,6 +27,10 @@ enum field_id {
 	F_SERVER_LADDR, /* before 1.6x */
 	F_SERVER_PEER,
 	F_PEER_LOCALADDR,
+	F_VALUECTX_PARENT,
+	F_VALUECTX_KEY,
+	F_VALUECTX_VAL,
+	F_CANCELCTX_PARENT,
 	NFIELDS,
 };
 
@@ -43,6 +47,18 @@ static const struct {
 	[F_SERVER_LADDR] = { TRANSPORT_PKG ".http2Server", "localAddr" },
 	[F_SERVER_PEER] = { TRANSPORT_PKG ".http2Server", "peer" },
 	[F_PEER_LOCALADDR] = { GRPC_PKG "/peer.Peer", "LocalAddr" },
+	[F_VALUECTX_PARENT] = { "context.valueCtx", "Context" },
+	[F_VALUECTX_KEY] = { "context.valueCtx", "key" },
+	[F_VALUECTX_VAL] = { "context.valueCtx", "val" },
+	[F_CANCELCTX_PARENT] = { "context.cancelCtx", "Context" },
+};
+
+/* Types whose runtime type descriptors the traceparent walk compares (DW_AT_go_runtime_type:
+ * an offset from runtime.types). */
+#define DW_AT_GO_RUNTIME_TYPE 0x2904
+static const char *const runtime_types[GRPC_NR_RUNTIME_TYPES] = {
+	[GRPC_RTYPE_MD_KEY] = GRPC_PKG "/metadata.mdIncomingKey",
+	[GRPC_RTYPE_MD] = GRPC_PKG "/metadata.MD",
 };
 
 /* The leading parameters each probe reads, in register order (receiver first). */
@@ -76,6 +92,7 @@ struct dwarf_result {
 	int32_t at[NFIELDS];
 	bool by_value[NFIELDS]; /* the member is a struct, not a pointer (ServerStream.Stream) */
 	int funcs[NFUNCS];
+	uint64_t rtype[GRPC_NR_RUNTIME_TYPES];
 };
 
 static void read_members(Dwarf_Die *type, const char *name, struct dwarf_result *r)
@@ -130,8 +147,23 @@ static int check_params(Dwarf_Die *fn, int f)
 static void read_die(Dwarf_Die *die, struct dwarf_result *r)
 {
 	const char *name = dwarf_diename(die);
+	if (name && !strncmp(name, "context.", 8) && dwarf_tag(die) == DW_TAG_structure_type)
+		read_members(die, name, r);
 	if (!name || strncmp(name, "google.golang.org/", 18))
 		return;
+	for (int i = 0; i < GRPC_NR_RUNTIME_TYPES; i++) {
+		Dwarf_Attribute attr;
+		Dwarf_Word at;
+		Dwarf_Addr addr;
+		if (r->rtype[i] || strcmp(name, runtime_types[i]) ||
+		    !dwarf_attr(die, DW_AT_GO_RUNTIME_TYPE, &attr))
+			continue;
+		/* Go writes it as an address-form attribute holding the offset. */
+		if (!dwarf_formaddr(&attr, &addr))
+			r->rtype[i] = addr;
+		else if (!dwarf_formudata(&attr, &at))
+			r->rtype[i] = at;
+	}
 	if (dwarf_tag(die) == DW_TAG_structure_type) {
 		read_members(die, name, r);
 	} else if (dwarf_tag(die) == DW_TAG_subprogram) {
@@ -165,7 +197,8 @@ static int read_dwarf(Elf *elf, void *out)
 	return 0;
 }
 
-int grpc_offsets_from_dwarf(Elf *elf, struct gotrace_grpc_offsets *off, bool *server_ok, bool *client_ok)
+int grpc_offsets_from_dwarf(Elf *elf, struct gotrace_grpc_offsets *off, uint64_t *rtypes, bool *server_ok,
+			    bool *client_ok)
 {
 	struct dwarf_result r;
 	*server_ok = *client_ok = false;
@@ -191,7 +224,12 @@ int grpc_offsets_from_dwarf(Elf *elf, struct gotrace_grpc_offsets *off, bool *se
 				? r.at[F_SERVER_PEER] + r.at[F_PEER_LOCALADDR]
 				: r.at[F_SERVER_LADDR],
 		.tcpaddr_port = -1,
+		.valuectx_parent = r.at[F_VALUECTX_PARENT],
+		.valuectx_key = r.at[F_VALUECTX_KEY],
+		.valuectx_val = r.at[F_VALUECTX_VAL],
+		.cancelctx_parent = r.at[F_CANCELCTX_PARENT],
 	};
+	memcpy(rtypes, r.rtype, sizeof(r.rtype));
 	bool status = off->status_s >= 0 && off->spb_code >= 0;
 	bool entry = r.funcs[FN_PROCESS_RPC] == 1 ||
 		     (r.funcs[FN_PROCESS_UNARY] == 1 && r.funcs[FN_PROCESS_STREAMING] == 1);

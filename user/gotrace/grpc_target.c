@@ -26,6 +26,8 @@ static const char *const type_methods[GRPC_NR_TYPES] = {
 	[GRPC_TYPE_CLIENT_STREAM] = "google.golang.org/grpc.(*clientStream).CloseSend",
 	[GRPC_TYPE_STREAM_WRAPPER] = "google.golang.org/grpc.(*clientStreamWrapper).CloseSend",
 	[GRPC_TYPE_TCP_ADDR] = "net.(*TCPAddr).Network",
+	[GRPC_TYPE_VALUE_CTX] = "context.(*valueCtx).Deadline",
+	[GRPC_TYPE_CANCEL_CTX] = "context.(*cancelCtx).Deadline",
 };
 
 static void unhook(struct go_hook *hooks, int from, int to)
@@ -80,7 +82,9 @@ void grpc_target_open(struct elf_module *m, int32_t tcpaddr_port, struct go_grpc
 	    !elf_module_vaddr_to_offset(m, entry, &g->anchor_file))
 		g->anchor_vaddr = entry;
 	bool server_ok = false, client_ok = false;
-	if (grpc_offsets_from_dwarf(elf_module_elf(m), &g->off, &server_ok, &client_ok)) {
+	if (elf_module_find_symbol(m, "runtime.types", &g->types_vaddr, &size))
+		g->types_vaddr = 0;
+	if (grpc_offsets_from_dwarf(elf_module_elf(m), &g->off, g->rtype_offsets, &server_ok, &client_ok)) {
 		snprintf(g->why, sizeof(g->why),
 			 "gRPC %s not measured: the binary has no DWARF (built with -ldflags=-w) and "
 			 "glimpse reads gRPC's structs only from DWARF: build it without -w",
@@ -140,10 +144,18 @@ void grpc_target_runtime_types(const struct go_grpc_target *g, pid_t pid, struct
 	out->client_stream = runtime[GRPC_TYPE_CLIENT_STREAM];
 	out->stream_wrapper = runtime[GRPC_TYPE_STREAM_WRAPPER];
 	out->tcp_addr = runtime[GRPC_TYPE_TCP_ADDR];
+	out->value_ctx = runtime[GRPC_TYPE_VALUE_CTX];
+	out->cancel_ctx = runtime[GRPC_TYPE_CANCEL_CTX];
 	/* io.EOF is data: where the code's mapping puts the anchor function says how far the
 	 * whole image moved (0 for the usual non-PIE Go executable). */
 	if (anchor && g->eof_vaddr)
 		out->eof_var = g->eof_vaddr + (anchor - g->anchor_vaddr);
+	if (anchor && g->types_vaddr && g->rtype_offsets[GRPC_RTYPE_MD_KEY] &&
+	    g->rtype_offsets[GRPC_RTYPE_MD]) {
+		out->md_key_type =
+			g->types_vaddr + g->rtype_offsets[GRPC_RTYPE_MD_KEY] + (anchor - g->anchor_vaddr);
+		out->md_type = g->types_vaddr + g->rtype_offsets[GRPC_RTYPE_MD] + (anchor - g->anchor_vaddr);
+	}
 }
 
 const char *grpc_target_describe(const struct go_grpc_target *g, char *buf, size_t len)

@@ -32,7 +32,16 @@ enum grpc_type_id {
 	GRPC_TYPE_CLIENT_STREAM,
 	GRPC_TYPE_STREAM_WRAPPER,
 	GRPC_TYPE_TCP_ADDR,
+	GRPC_TYPE_VALUE_CTX,
+	GRPC_TYPE_CANCEL_CTX,
 	GRPC_NR_TYPES,
+};
+
+/* Runtime type descriptors, as offsets from runtime.types (from DWARF). */
+enum grpc_runtime_type_id {
+	GRPC_RTYPE_MD_KEY,
+	GRPC_RTYPE_MD,
+	GRPC_NR_RUNTIME_TYPES,
 };
 
 struct go_grpc_target {
@@ -43,6 +52,8 @@ struct go_grpc_target {
 	uint64_t type_offsets[GRPC_NR_TYPES];
 	uint64_t eof_vaddr;		    /* io.EOF's link-time address, 0 if unknown */
 	uint64_t anchor_vaddr, anchor_file; /* one function's address and file offset: the load bias */
+	uint64_t rtype_offsets[GRPC_NR_RUNTIME_TYPES]; /* from runtime.types, 0 if unknown */
+	uint64_t types_vaddr;			       /* runtime.types, 0 if unknown */
 };
 
 /* Finds grpc in an open Go binary (hooks: GRPC_NR_HOOKS of them, filled with what is found,
@@ -60,6 +71,7 @@ const char *grpc_target_describe(const struct go_grpc_target *g, char *buf, size
 
 /* The offsets and parameter layouts from DWARF (in a child process, as the HTTP offsets):
  * 0, or -ENOENT with *why set when the binary has no DWARF or a layout glimpse does not know. */
-int grpc_offsets_from_dwarf(Elf *elf, struct gotrace_grpc_offsets *off, bool *server_ok, bool *client_ok);
+int grpc_offsets_from_dwarf(Elf *elf, struct gotrace_grpc_offsets *off, uint64_t *rtypes, bool *server_ok,
+			    bool *client_ok);
 
 #endif

@@ -251,6 +251,13 @@ int go_tracer_set_types(struct go_tracer *tr, pid_t pid, const struct gotrace_ty
 	__u32 key = (__u32)pid;
 	struct gotrace_grpc_types grpc;
 	grpc_target_runtime_types(&tr->grpc, pid, &grpc);
+	log_debug("gRPC types of %d: status error %#llx, stream %#llx, wrapper %#llx, tcp %#llx, EOF %#llx, "
+		  "valueCtx %#llx, cancelCtx %#llx, metadata key %#llx, MD %#llx",
+		  (int)pid, (unsigned long long)grpc.status_error, (unsigned long long)grpc.client_stream,
+		  (unsigned long long)grpc.stream_wrapper, (unsigned long long)grpc.tcp_addr,
+		  (unsigned long long)grpc.eof_var, (unsigned long long)grpc.value_ctx,
+		  (unsigned long long)grpc.cancel_ctx, (unsigned long long)grpc.md_key_type,
+		  (unsigned long long)grpc.md_type);
 	if (tr->grpc.linked &&
 	    bpf_map_update_elem(bpf_map__fd(tr->skel->maps.grpc_types), &key, &grpc, BPF_ANY))
 		return -errno;
