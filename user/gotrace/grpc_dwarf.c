@@ -197,12 +197,12 @@ static int read_dwarf(Elf *elf, void *out)
 	return 0;
 }
 
-int grpc_offsets_from_dwarf(Elf *elf, struct gotrace_grpc_offsets *off, uint64_t *rtypes, bool *server_ok,
-			    bool *client_ok)
+static int from_dwarf(Elf *elf, bool isolated, struct gotrace_grpc_offsets *off, uint64_t *rtypes,
+		      bool *server_ok, bool *client_ok)
 {
 	struct dwarf_result r;
 	*server_ok = *client_ok = false;
-	if (go_offsets_run_isolated(elf, read_dwarf, &r, sizeof(r)))
+	if (isolated ? go_offsets_run_isolated(elf, read_dwarf, &r, sizeof(r)) : read_dwarf(elf, &r))
 		return -ENOENT;
 	/* Since grpc-go 1.6x the server's stream is a ServerStream embedding Stream by value;
 	 * before, the probes get a *Stream. */
@@ -240,4 +240,16 @@ int grpc_offsets_from_dwarf(Elf *elf, struct gotrace_grpc_offsets *off, uint64_t
 	*client_ok = status && off->error_s >= 0 && off->cc_target >= 0 &&
 		     r.funcs[FN_NEW_CLIENT_STREAM] == 1 && r.funcs[FN_FINISH] == 1;
 	return 0;
+}
+
+int grpc_offsets_from_dwarf(Elf *elf, struct gotrace_grpc_offsets *off, uint64_t *rtypes, bool *server_ok,
+			    bool *client_ok)
+{
+	return from_dwarf(elf, false, off, rtypes, server_ok, client_ok);
+}
+
+int grpc_offsets_from_dwarf_isolated(Elf *elf, struct gotrace_grpc_offsets *off, uint64_t *rtypes,
+				     bool *server_ok, bool *client_ok)
+{
+	return from_dwarf(elf, true, off, rtypes, server_ok, client_ok);
 }

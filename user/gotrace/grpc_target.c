@@ -84,7 +84,8 @@ void grpc_target_open(struct elf_module *m, int32_t tcpaddr_port, struct go_grpc
 	bool server_ok = false, client_ok = false;
 	if (elf_module_find_symbol(m, "runtime.types", &g->types_vaddr, &size))
 		g->types_vaddr = 0;
-	if (grpc_offsets_from_dwarf(elf_module_elf(m), &g->off, g->rtype_offsets, &server_ok, &client_ok)) {
+	if (grpc_offsets_from_dwarf_isolated(elf_module_elf(m), &g->off, g->rtype_offsets, &server_ok,
+					     &client_ok)) {
 		snprintf(g->why, sizeof(g->why),
 			 "gRPC %s not measured: the binary has no DWARF (built with -ldflags=-w) and "
 			 "glimpse reads gRPC's structs only from DWARF: build it without -w",

@@ -69,9 +69,12 @@ void grpc_target_runtime_types(const struct go_grpc_target *g, pid_t pid, struct
  * why. NULL when the binary has no gRPC. */
 const char *grpc_target_describe(const struct go_grpc_target *g, char *buf, size_t len);
 
-/* The offsets and parameter layouts from DWARF (in a child process, as the HTTP offsets):
- * 0, or -ENOENT with *why set when the binary has no DWARF or a layout glimpse does not know. */
+/* The offsets, runtime type offsets (GRPC_NR_RUNTIME_TYPES of them) and whether the probed
+ * functions' parameters are laid out as the probes read them, from DWARF: 0, or -ENOENT when
+ * the binary has no DWARF. The _isolated form reads in a child process, as the HTTP offsets. */
 int grpc_offsets_from_dwarf(Elf *elf, struct gotrace_grpc_offsets *off, uint64_t *rtypes, bool *server_ok,
 			    bool *client_ok);
+int grpc_offsets_from_dwarf_isolated(Elf *elf, struct gotrace_grpc_offsets *off, uint64_t *rtypes,
+				     bool *server_ok, bool *client_ok);
 
 #endif
