@@ -115,6 +115,11 @@ def test_grpc_exact_counts_codes_and_probe_budget(go, pair, run_glimpse):
                 l.get("rpc_response_status_code") == "INTERNAL"]
     assert len(internal) == 1 and 0.1 <= internal[0] < 0.5, internal
     assert g.stop() == 0, g.stderr()
+    # The summary's gRPC tables: the same counts, served then made.
+    out = g.stdout()
+    assert "gRPC calls served:" in out and "gRPC calls made:" in out, out
+    for (method, code, error, _, _), n in list(want_server.items()) + list(want_client.items()):
+        assert re.search(rf"^{re.escape(method)} +{code} +{n} +\S+{'  error' if error else ''}$", out, re.M), out
 
 
 def test_grpc_spans(pair, tmp_path, run_glimpse):

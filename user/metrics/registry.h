@@ -233,6 +233,23 @@ struct http_summary {
 
 int metrics_registry_summary(struct metrics_registry *reg, int target, struct http_summary *out);
 
+/* gRPC calls of a target since it was added, served then made, by method and status. */
+#define RPC_SUMMARY_MAX_ROWS 32
+struct rpc_op_row {
+	bool server;
+	bool error; /* the status is an error by its side's semconv rule */
+	char method[256], status[24];
+	uint64_t count;
+	double mean_s;
+};
+
+struct rpc_summary {
+	struct rpc_op_row rows[RPC_SUMMARY_MAX_ROWS];
+	size_t n, left_out; /* calls past RPC_SUMMARY_MAX_ROWS rows are only counted */
+};
+
+int metrics_registry_rpc_summary(struct metrics_registry *reg, int target, struct rpc_summary *out);
+
 struct http_view;
 /* The first poll reports what happened after this call. NULL on bad target or no memory. */
 struct http_view *http_view_new(struct metrics_registry *reg, int target);
