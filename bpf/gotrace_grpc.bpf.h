@@ -238,6 +238,13 @@ int BPF_KPROBE(grpc_client_created)
 	if (ty && ty->client_stream && type == ty->client_stream && data) {
 		struct grpc_stream_key sk = { .stream = data, .pid = pid };
 		bpf_map_update_elem(&grpc_streams, &sk, st, BPF_ANY);
+	} else {
+		/* A stream of a type glimpse does not know (an interceptor's): its end cannot be
+		 * found. Reported now without a status: user space counts it as not measured. */
+		struct call_args call;
+		struct gotrace_event *ev = event_from_state(st, pid, GOTRACE_GRPC_CLIENT, &call);
+		if (ev)
+			submit(ev);
 	}
 	bpf_map_delete_elem(&calls, &key);
 	return 0;

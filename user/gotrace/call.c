@@ -113,7 +113,8 @@ void call_report_unmeasured(const struct call *c, bool *reported)
 		return;
 	*reported = true;
 	if (c->kind == CALL_RPC_CLIENT || c->kind == CALL_RPC_SERVER) {
-		log_warn("process %u: %s; such calls are counted in glimpse_requests_unmeasured_total",
+		log_warn("process %u: %s are not measured; they are counted in "
+			 "glimpse_requests_unmeasured_total",
 			 c->ev->pid, c->writer_type);
 		return;
 	}

@@ -33,7 +33,7 @@ bool grpc_call_decode(const struct gotrace_event *ev, struct call *c)
 	if (!(ev->flags & GOTRACE_F_GRPC_STATUS)) {
 		c->unmeasured = true;
 		snprintf(c->writer_type, sizeof(c->writer_type),
-			 "gRPC calls ending in an error that is not grpc's status error are not measured");
+			 "gRPC client calls whose stream or final error is of a type glimpse does not know");
 		return false;
 	}
 	/* Full method names are "/package.Service/Method": the attribute drops the slash. */
