@@ -194,3 +194,49 @@ def test_grpc_traceparent_metadata_is_joined(go, pair, tmp_path, run_glimpse):
     others = [s for s in spans if s not in joined]
     assert len(others) == 2 and all(s["kind"] == "server" and not s.get("parent_span_id") for s in others), others
     assert len({s["trace_id"] for s in others}) == 2, others
+
+
+def test_grpc_under_the_agent(tmp_path):
+    """The agent's shared per-binary tracer (processes selected by pid in BPF, types set per
+    process): a discovered gRPC service's calls, exactly, under its own pid's series."""
+    from conftest import free_port, scrape
+    from test_agent import Agent, config
+    port = free_port()
+    binary = tmp_path / "agtgrpc-1.26"
+    binary.write_bytes(open(os.path.join(APPS, "grpcsvc-1.26"), "rb").read())
+    binary.chmod(0o755)
+    agent = Agent(tmp_path, config(tmp_path, port, """  - name: grpc
+    match:
+      process_name: "agtgrpc*"
+    signals:
+      http_metrics: true
+      traces: false
+      runtime: false
+      cpu_profile: false
+"""))
+    peer = HttpService("grpcsvc-1.26")
+    svc = subprocess.Popen([str(binary), "-peer", peer.addr], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           text=True)
+    try:
+        _, pid, addr = svc.stdout.readline().split()
+
+        def traced():
+            return any(l.get("process_pid") == pid for n, l, v in scrape(port) if n == "target_info")
+        assert wait_for(traced, timeout=20), agent.stderr()
+        assert wait_for(lambda: "gRPC server and client measured" in agent.stderr(), timeout=10), agent.stderr()
+        grpcsvc("grpcsvc-1.26", "-drive", addr, "-plan", "Echo:3,Fail/13:2,Call:1")
+        want_server = {(f"{SERVICE}/Echo", "OK"): 3, (f"{SERVICE}/Fail", "INTERNAL"): 2, (f"{SERVICE}/Call", "OK"): 1}
+        want_client = {(f"{SERVICE}/Echo", "OK"): 1, (f"{SERVICE}/Stream", "OK"): 1,
+                       (f"{SERVICE}/Fail", "NOT_FOUND"): 1}
+
+        def got(name):
+            return {(l["rpc_method"], l["rpc_response_status_code"]): int(v) for n, l, v in scrape(port)
+                    if n == name and l.get("instance", "").endswith(f":{pid}")}
+        assert wait_for(lambda: got("rpc_server_call_duration_seconds_count") == want_server and
+                        got("rpc_client_call_duration_seconds_count") == want_client, timeout=10), \
+            (got("rpc_server_call_duration_seconds_count"), got("rpc_client_call_duration_seconds_count"))
+    finally:
+        svc.kill()
+        svc.wait()
+        peer.stop()
+        assert agent.stop() == 0
