@@ -79,7 +79,9 @@ static __always_inline void grpc_error_code(const struct gotrace_grpc_types *ty,
 		return;
 	}
 	if (ty->status_error && read_word(itab, 24) == ty->status_error) {
-		ev->status = grpc_status_code(read_word(data, grpc_off.error_s));
+		__u64 held = read_word(data, grpc_off.error_s);
+		ev->status = grpc_off.error_proto ? (held ? (__u16)read_u32(held, grpc_off.spb_code) : 0)
+						  : grpc_status_code(held);
 		ev->flags |= GOTRACE_F_GRPC_STATUS;
 	}
 }
@@ -134,7 +136,9 @@ static __always_inline bool grpc_read_traceparent(__u64 itab, __u64 data, __u32 
 }
 
 /* processRPC(ctx context.Context, stream *ServerStream, info *serviceInfo, ...): the receiver
- * in arg 1, ctx in 2-3, the stream in 4, info in 5 (nil: the unknown-service handler). */
+ * in arg 1, ctx in 2-3, the stream in 4, info in 5 (nil: the unknown-service handler); before
+ * grpc-go 1.6x, processUnaryRPC / processStreamingRPC(t ServerTransport, stream *Stream, info
+ * *serviceInfo, ...): the stream and info in the same registers. */
 SEC("uprobe")
 int BPF_KPROBE(grpc_server_enter)
 {
@@ -147,8 +151,13 @@ int BPF_KPROBE(grpc_server_enter)
 		st->flags |= GOTRACE_F_GRPC_UNKNOWN;
 	st->path_len = read_go_string(stream, grpc_off.stream_method, st->path, GOTRACE_PATH_LEN, &st->flags);
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	if (tracing && traced(pid))
-		grpc_read_traceparent(GO_ARG2(ctx), GO_ARG3(ctx), pid, st);
+	struct {
+		__u64 itab, data;
+	} sctx = {};
+	/* The stream's context carries the incoming metadata (args 2-3 are not always a context). */
+	if (tracing && traced(pid) && grpc_off.stream_ctx >= 0 &&
+	    !bpf_probe_read_user(&sctx, sizeof(sctx), (void *)(stream + grpc_off.stream_ctx)))
+		grpc_read_traceparent(sctx.itab, sctx.data, pid, st);
 	return enter(ctx, GOTRACE_GRPC_SERVER, st);
 }
 

@@ -9,7 +9,9 @@ struct gotrace_grpc_offsets {
 	__s32 stream_method;  /* the server stream's method string, from *ServerStream (or *Stream) */
 	__s32 status_s;	      /* grpc/internal/status.Status.s (*spb.Status) */
 	__s32 spb_code;	      /* genproto rpc/status.Status.Code (int32) */
-	__s32 error_s;	      /* grpc/internal/status.Error.s (*Status) */
+	__s32 error_s;	      /* grpc/internal/status.Error.s (*Status), or .e (*spb.Status) before */
+	__s32 error_proto;    /* 1: error_s leads to the proto directly (Error.e) */
+	__s32 stream_ctx;     /* the server stream's context (Stream.ctx), from *ServerStream (*Stream) */
 	__s32 cc_target;      /* grpc.ClientConn.target (string) */
 	__s32 wrapper_stream; /* grpc.clientStreamWrapper.ClientStream (interface), -1 before 1.8x */
 	__s32 server_laddr;   /* the transport's local net.Addr: http2Server.peer.LocalAddr */

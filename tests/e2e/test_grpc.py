@@ -60,7 +60,7 @@ def series(samples, name):
     return out
 
 
-@pytest.mark.parametrize("go", ["1.26", "1.27"])
+@pytest.mark.parametrize("go", ["1.23", "1.26", "1.27"])
 def test_grpc_exact_counts_codes_and_probe_budget(go, pair, run_glimpse):
     binary = f"grpcsvc-{go}"
     svc, peer = pair(binary)
@@ -169,7 +169,7 @@ def test_grpc_stripped_is_refused_in_one_line(pair):
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 
-@pytest.mark.parametrize("go", ["1.26", "1.27"])
+@pytest.mark.parametrize("go", ["1.23", "1.26", "1.27"])
 def test_grpc_traceparent_metadata_is_joined(go, pair, tmp_path, run_glimpse):
     """An incoming traceparent in the call's metadata: the server span joins that trace under
     the caller's span, and the client calls it makes stay in it. A call without one, or with an

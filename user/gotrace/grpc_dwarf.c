@@ -31,6 +31,8 @@ enum field_id {
 	F_VALUECTX_KEY,
 	F_VALUECTX_VAL,
 	F_CANCELCTX_PARENT,
+	F_STREAM_CTX,
+	F_ERROR_E, /* before 1.3x's Error held a *Status, it held the proto itself */
 	NFIELDS,
 };
 
@@ -51,6 +53,8 @@ static const struct {
 	[F_VALUECTX_KEY] = { "context.valueCtx", "key" },
 	[F_VALUECTX_VAL] = { "context.valueCtx", "val" },
 	[F_CANCELCTX_PARENT] = { "context.cancelCtx", "Context" },
+	[F_STREAM_CTX] = { TRANSPORT_PKG ".Stream", "ctx" },
+	[F_ERROR_E] = { STATUS_PKG ".Error", "e" },
 };
 
 /* Types whose runtime type descriptors the traceparent walk compares (DW_AT_go_runtime_type:
@@ -77,10 +81,12 @@ static const struct {
 	const char *name;
 	const char *params[4];
 } funcs[NFUNCS] = {
+	/* The probe reads only the stream (arg 4) and info (arg 5): before grpc-go 1.6x the
+	 * interface in args 2-3 was the transport, not the context. */
 	[FN_PROCESS_RPC] = { GRPC_PKG ".(*Server).processRPC", { "s", "ctx", "stream", "info" } },
-	[FN_PROCESS_UNARY] = { GRPC_PKG ".(*Server).processUnaryRPC", { "s", "ctx", "stream", "info" } },
+	[FN_PROCESS_UNARY] = { GRPC_PKG ".(*Server).processUnaryRPC", { "s", "ctx|t", "stream", "info" } },
 	[FN_PROCESS_STREAMING] = { GRPC_PKG ".(*Server).processStreamingRPC",
-				   { "s", "ctx", "stream", "info" } },
+				   { "s", "ctx|t", "stream", "info" } },
 	[FN_WRITE_STATUS] = { TRANSPORT_PKG ".(*http2Server).writeStatus", { "t", "s", "st" } },
 	[FN_WRITE_STATUS_OLD] = { TRANSPORT_PKG ".(*http2Server).WriteStatus", { "t", "s", "st" } },
 	[FN_NEW_CLIENT_STREAM] = { GRPC_PKG ".newClientStream", { "ctx", "desc", "cc", "method" } },
@@ -124,6 +130,16 @@ static void read_members(Dwarf_Die *type, const char *name, struct dwarf_result 
 	} while (dwarf_siblingof(&member, &member) == 0);
 }
 
+/* Whether name is one of the '|'-separated names in want. */
+static bool name_in(const char *name, const char *want)
+{
+	size_t n = strlen(name);
+	for (const char *w = want; w; w = strchr(w, '|') ? strchr(w, '|') + 1 : NULL)
+		if (!strncmp(w, name, n) && (w[n] == '|' || !w[n]))
+			return true;
+	return false;
+}
+
 static int check_params(Dwarf_Die *fn, int f)
 {
 	Dwarf_Die p;
@@ -137,7 +153,7 @@ static int check_params(Dwarf_Die *fn, int f)
 		if (!want)
 			return 1;
 		const char *name = dwarf_diename(&p);
-		if (!name || strcmp(name, want))
+		if (!name || !name_in(name, want))
 			return -1;
 		n++;
 	} while (dwarf_siblingof(&p, &p) == 0);
@@ -206,16 +222,19 @@ static int from_dwarf(Elf *elf, bool isolated, struct gotrace_grpc_offsets *off,
 		return -ENOENT;
 	/* Since grpc-go 1.6x the server's stream is a ServerStream embedding Stream by value;
 	 * before, the probes get a *Stream. */
-	int32_t method = r.at[F_STREAM_METHOD];
-	if (r.at[F_SERVERSTREAM_STREAM] >= 0)
-		method = r.by_value[F_SERVERSTREAM_STREAM] && method >= 0
-				 ? r.at[F_SERVERSTREAM_STREAM] + method
-				 : -1;
+	int32_t method = r.at[F_STREAM_METHOD], stream_ctx = r.at[F_STREAM_CTX];
+	if (r.at[F_SERVERSTREAM_STREAM] >= 0) {
+		bool ok = r.by_value[F_SERVERSTREAM_STREAM];
+		method = ok && method >= 0 ? r.at[F_SERVERSTREAM_STREAM] + method : -1;
+		stream_ctx = ok && stream_ctx >= 0 ? r.at[F_SERVERSTREAM_STREAM] + stream_ctx : -1;
+	}
 	*off = (struct gotrace_grpc_offsets){
 		.stream_method = method,
 		.status_s = r.at[F_STATUS_S],
 		.spb_code = r.at[F_SPB_CODE],
-		.error_s = r.at[F_ERROR_S],
+		.error_s = r.at[F_ERROR_S] >= 0 ? r.at[F_ERROR_S] : r.at[F_ERROR_E],
+		.error_proto = r.at[F_ERROR_S] < 0 && r.at[F_ERROR_E] >= 0,
+		.stream_ctx = stream_ctx,
 		.cc_target = r.at[F_CC_TARGET],
 		.wrapper_stream = r.at[F_WRAPPER_STREAM],
 		/* The listener's address: http2Server.peer.LocalAddr, or localAddr before. */

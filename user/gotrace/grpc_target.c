@@ -30,6 +30,16 @@ static const char *const type_methods[GRPC_NR_TYPES] = {
 	[GRPC_TYPE_CANCEL_CTX] = "context.(*cancelCtx).Deadline",
 };
 
+/* A hook probed at its entry only: its RETs are not needed (processUnaryRPC has more than
+ * GO_HOOK_MAX_RETS of them). */
+static void find_entry(struct elf_module *m, struct go_hook *h)
+{
+	uint64_t entry, end;
+	h->found = !elf_module_find_function(m, h->function, &entry, &end) &&
+		   !elf_module_vaddr_to_offset(m, entry, &h->entry_offset);
+	h->nrets = 0;
+}
+
 static void unhook(struct go_hook *hooks, int from, int to)
 {
 	for (int i = from; i <= to; i++)
@@ -58,11 +68,14 @@ void grpc_target_open(struct elf_module *m, int32_t tcpaddr_port, struct go_grpc
 	memset(g, 0, sizeof(*g));
 	for (int i = 0; i < GRPC_NR_HOOKS; i++) {
 		hooks[i] = (struct go_hook){ .function = hook_functions[i] };
-		go_target_find_hook(m, &hooks[i]);
+		if (i == GRPC_HOOK_CLIENT)
+			go_target_find_hook(m, &hooks[i]);
+		else
+			find_entry(m, &hooks[i]);
 	}
 	if (!hooks[GRPC_HOOK_STATUS].found) {
 		hooks[GRPC_HOOK_STATUS].function = WRITE_STATUS_OLD;
-		go_target_find_hook(m, &hooks[GRPC_HOOK_STATUS]);
+		find_entry(m, &hooks[GRPC_HOOK_STATUS]);
 	}
 	for (int i = 0; i < GRPC_NR_HOOKS; i++)
 		past_stack_check(m, &hooks[i]);

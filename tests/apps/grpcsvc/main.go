@@ -17,6 +17,9 @@
 //	Counts   what this process served and called so far (Counts calls not included), as
 //	         {"served": {"Method CODE": n}, "called": {"Method CODE": n}}
 //
+// Go >= 1.24 builds it as a module against grpc-go 1.85 (dial_modern.go); Debian's Go 1.23
+// builds the same code in GOPATH mode against Debian's grpc-go 1.33 (dial_legacy.go).
+//
 // Drive:  grpcsvc -drive HOST:PORT -plan "Echo:5,Stream:3,Fail/5:4,Fail/13@50:2,Call:2"
 //
 //	runs each step's calls (Fail/CODE[@SLEEPMS]) and prints the codes it got, in JSON
@@ -42,7 +45,6 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -207,8 +209,7 @@ var desc = grpc.ServiceDesc{
 }
 
 func dial(addr string) *grpc.ClientConn {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.CallContentSubtype("json")))
+	conn, err := connect(addr, grpc.WithDefaultCallOptions(grpc.CallContentSubtype("json")))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
