@@ -13,6 +13,11 @@
  *   once its itab is checked), and (*clientStream).finish's entry (the final error: nil, io.EOF
  *   or a *status.Error, each told apart by address before any read). A streaming call pays a
  *   4th: grpc's context watcher calls finish once more after the stream ends (a no-op there).
+ * Entry probes sit past each function's stack-bound check (user space finds it): a stream's
+ * handler runs on a new goroutine, whose first call into processRPC's large frame grows the
+ * stack and re-runs the function from its entry — a probe there would fire twice.
+ * With traces, the server entry also joins the traceparent of the call's incoming metadata
+ * (grpc_read_traceparent): no extra hit.
  */
 #ifndef GLIMPSE_BPF_GOTRACE_GRPC_BPF_H
 #define GLIMPSE_BPF_GOTRACE_GRPC_BPF_H
