@@ -240,3 +240,32 @@ def test_grpc_under_the_agent(tmp_path):
         svc.wait()
         peer.stop()
         assert agent.stop() == 0
+
+
+def test_grpc_over_otlp(pair, tmp_path, run_glimpse):
+    """The same calls reach an OTLP collector (the test receiver decodes with the generated
+    protobuf code): the RPC histograms with typed attributes, and the spans."""
+    from test_otlp_exporter import Receiver
+    rx = Receiver(tmp_path / "rx.jsonl")
+    try:
+        svc, peer = pair("grpcsvc-1.26")
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--no-prometheus", "--otlp-endpoint",
+                        f"http://127.0.0.1:{rx.port}", env={"OTEL_METRIC_EXPORT_INTERVAL": "1000"})
+        grpcsvc("grpcsvc-1.26", "-drive", svc.addr, "-plan", "Echo:3,Fail/5:2,Call:1")
+        assert wait_for(lambda: len(rx.lines("span")) == 9, timeout=15), rx.lines("span")
+        assert g.stop() == 0, g.stderr()
+        last = {}
+        for m in rx.lines("metric"):
+            last[(m["name"], tuple(sorted(m["attributes"].items())))] = m
+        server = {(dict(a)["rpc.method"], dict(a)["rpc.response.status_code"]): m["count"]
+                  for (n, a), m in last.items() if n == "rpc.server.call.duration"}
+        assert server == {(f"{SERVICE}/Echo", "OK"): 3, (f"{SERVICE}/Fail", "NOT_FOUND"): 2,
+                          (f"{SERVICE}/Call", "OK"): 1}, server
+        client = [dict(a) for (n, a), m in last.items() if n == "rpc.client.call.duration"]
+        assert len(client) == 3 and all(a["server.port"] == peer.port and a["rpc.system.name"] == "grpc"
+                                        for a in client), client
+        spans = rx.lines("span")
+        assert sorted(s["name"] for s in spans if s["kind"] == 2) == sorted(
+            [f"{SERVICE}/Echo"] * 3 + [f"{SERVICE}/Fail"] * 2 + [f"{SERVICE}/Call"])
+    finally:
+        rx.stop()
