@@ -36,10 +36,10 @@ def pair():
     """Two instances of one build: the peer, and the instance under test calling it."""
     started = []
 
-    def start(binary):
+    def start(binary, *extra):
         peer = HttpService(binary)
         started.append(peer)
-        svc = HttpService(binary, "-peer", peer.addr)
+        svc = HttpService(binary, "-peer", peer.addr, *extra)
         started.append(svc)
         return svc, peer
 
@@ -269,3 +269,27 @@ def test_grpc_over_otlp(pair, tmp_path, run_glimpse):
             [f"{SERVICE}/Echo"] * 3 + [f"{SERVICE}/Fail"] * 2 + [f"{SERVICE}/Call"])
     finally:
         rx.stop()
+
+
+@pytest.mark.parametrize("go", ["1.23", "1.26"])
+def test_grpc_handler_http_call_is_a_child(go, pair, tmp_path, run_glimpse):
+    """A gRPC handler's outgoing HTTP call (net/http's client) is a child of its server span,
+    with the HTTP conventions' attributes; the handler's status follows the HTTP answer."""
+    web = HttpService("httpsvc-1.26")
+    try:
+        svc, _ = pair(f"grpcsvc-{go}", "-http", f"http://{web.addr}/fast")
+        path = tmp_path / "spans.jsonl"
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--no-prometheus", "--spans-out", str(path))
+        assert grpcsvc(f"grpcsvc-{go}", "-drive", svc.addr, "-plan", "CallHTTP:2") == {"CallHTTP OK": 2}
+        assert g.stop() == 0, g.stderr()
+    finally:
+        web.stop()
+    spans = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+    servers = [s for s in spans if s["kind"] == "server"]
+    assert [s["name"] for s in servers] == [f"{SERVICE}/CallHTTP"] * 2, spans
+    for root in servers:
+        children = [c for c in spans if c.get("parent_span_id") == root["span_id"]]
+        assert [(c["name"], c["kind"], c["trace_id"]) for c in children] == [("GET", "client", root["trace_id"])]
+        a = children[0]["attributes"]
+        assert a["http.response.status_code"] == 200 and a["server.port"] == web.port, a
+    assert len(spans) == 4, spans

@@ -3,7 +3,7 @@
 // glimpse.test.Echo is registered by hand (grpc.ServiceDesc) with a JSON codec, so no generated
 // code is needed; the calls are real gRPC over HTTP/2.
 //
-// Serve:  grpcsvc [-addr HOST:PORT] [-peer HOST:PORT]
+// Serve:  grpcsvc [-addr HOST:PORT] [-peer HOST:PORT] [-http URL]
 //
 //	prints "ready PID HOST:PORT" once listening; SIGTERM or SIGINT shuts it down.
 //
@@ -14,6 +14,7 @@
 //	Fail     sleeps SleepMs, then returns status Code (a gRPC code number; 0 is OK)
 //	Call     as a client, calls the peer's Echo, Stream (Count 3) and Fail (NOT_FOUND) once
 //	         each; returns OK, or the first error
+//	CallHTTP GETs the -http URL (net/http's client): OK on a 200, UNAVAILABLE otherwise
 //	Counts   what this process served and called so far (Counts calls not included), as
 //	         {"served": {"Method CODE": n}, "called": {"Method CODE": n}}
 //
@@ -35,6 +36,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -96,6 +98,8 @@ func (t *tally) snapshot() map[string]int64 {
 var (
 	served, called tally
 	peer           *grpc.ClientConn
+	httpURL        string
+	httpClient     = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}
 )
 
 func shortName(full string) string { return full[strings.LastIndex(full, "/")+1:] }
@@ -195,6 +199,23 @@ func callPeer(ctx context.Context, _ *Message) (*Message, error) {
 	return &Message{}, err
 }
 
+func callHTTP(ctx context.Context, _ *Message) (*Message, error) {
+	req, err := http.NewRequest("GET", httpURL, nil)
+	if err != nil {
+		return nil, status.Error(codes.FailedPrecondition, "no -http")
+	}
+	resp, err := httpClient.Do(req.WithContext(ctx))
+	if err != nil {
+		return nil, status.Error(codes.Unavailable, err.Error())
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, status.Errorf(codes.Unavailable, "status %d", resp.StatusCode)
+	}
+	return &Message{}, nil
+}
+
 func counts(context.Context, *Message) (*Message, error) {
 	return &Message{Served: served.snapshot(), Called: called.snapshot()}, nil
 }
@@ -203,7 +224,8 @@ var desc = grpc.ServiceDesc{
 	ServiceName: service,
 	HandlerType: (*any)(nil),
 	Methods: []grpc.MethodDesc{
-		unary("Echo", echo), unary("Fail", fail), unary("Call", callPeer), unary("Counts", counts),
+		unary("Echo", echo), unary("Fail", fail), unary("Call", callPeer), unary("CallHTTP", callHTTP),
+		unary("Counts", counts),
 	},
 	Streams: []grpc.StreamDesc{{StreamName: "Stream", Handler: stream, ServerStreams: true}},
 }
@@ -258,6 +280,7 @@ func main() {
 	plan := flag.String("plan", "", "calls for -drive")
 	countsAddr := flag.String("counts", "", "print this server's Counts and exit")
 	traceparent := flag.String("traceparent", "", "traceparent metadata for -drive's calls")
+	flag.StringVar(&httpURL, "http", "", "the URL CallHTTP gets")
 	flag.Parse()
 	encoding.RegisterCodec(jsonCodec{})
 	if *driveAddr != "" {
