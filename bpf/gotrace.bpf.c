@@ -210,17 +210,10 @@ static __always_inline bool join_traceparent(const char *tp, __u64 len, struct c
 	return true;
 }
 
-/* Joins the trace of the request's "Traceparent" header (the canonical key), if valid. */
-static __always_inline bool read_traceparent(__u64 request, struct call_state *st)
+/* Joins the trace of a header's values ([]string): HTTP's Traceparent, gRPC's traceparent. */
+static __always_inline bool join_header_values(const struct go_slice_header *hv, struct call_state *st)
 {
-	static const char key[] = "Traceparent";
-	struct go_slice_header values = {};
-	enum gomap_result r = gomap_find_string_key(read_word(request, off.request_header), map_layout, key,
-						    sizeof(key) - 1, &values);
-	if (r == GOMAP_TOO_BIG)
-		count(GOTRACE_HEADERS_TOO_BIG);
-	if (r != GOMAP_FOUND)
-		return false;
+	struct go_slice_header values = *hv;
 	/* More than one value means the request carried several traceparent headers, which W3C
 	 * says to treat as none (a new trace). */
 	struct go_string_header first = {};
@@ -233,6 +226,18 @@ static __always_inline bool read_traceparent(__u64 request, struct call_state *s
 	    bpf_probe_read_user(&tp[TRACEPARENT_LEN], 1, (void *)(first.ptr + TRACEPARENT_LEN)))
 		return false;
 	return join_traceparent(tp, first.len, st);
+}
+
+/* Joins the trace of the request's "Traceparent" header (the canonical key), if valid. */
+static __always_inline bool read_traceparent(__u64 request, struct call_state *st)
+{
+	static const char key[] = "Traceparent";
+	struct go_slice_header values = {};
+	enum gomap_result r = gomap_find_string_key(read_word(request, off.request_header), map_layout, key,
+						    sizeof(key) - 1, &values);
+	if (r == GOMAP_TOO_BIG)
+		count(GOTRACE_HEADERS_TOO_BIG);
+	return r == GOMAP_FOUND && join_header_values(&values, st);
 }
 
 static __always_inline __u64 random_id(void)
@@ -273,6 +278,10 @@ static __always_inline bool current_ctx(__u64 g, __u32 pid, struct trace_ctx *ou
 {
 	struct call_key key = { .g = g, .pid = pid, .kind = GOTRACE_SERVER };
 	struct call_state *server = bpf_map_lookup_elem(&calls, &key);
+	if (!server) {
+		key.kind = GOTRACE_GRPC_SERVER;
+		server = bpf_map_lookup_elem(&calls, &key);
+	}
 	if (server) {
 		*out = server->ctx;
 		return true;
@@ -303,6 +312,9 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, struct call_st
 	} else if (kind == GOTRACE_SERVER) {
 		if (!read_traceparent(st->args.request, st))
 			new_trace(&st->ctx);
+	} else if (kind == GOTRACE_GRPC_SERVER) {
+		if (!(st->flags & GOTRACE_F_REMOTE_PARENT)) /* joined from its metadata, or new */
+			new_trace(&st->ctx);
 	} else {
 		struct trace_ctx parent;
 		if (current_ctx(key.g, pid, &parent)) {
@@ -328,27 +340,15 @@ static __always_inline void submit(struct gotrace_event *ev)
 	bpf_ringbuf_submit(ev, flags);
 }
 
-/* Reserves the event for a returning call and fills what every kind shares, the request as
- * the entry saw it included; NULL if there is nothing to report. *args receives what the entry
- * saved for the return. */
-static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 kind, struct call_args *args)
+/* Reserves the event of a call whose entry saved st and fills what every kind shares, the
+ * request as the entry saw it included; NULL if the ring buffer is full. *args receives what
+ * the entry saved for the return. */
+static __always_inline struct gotrace_event *event_from_state(struct call_state *st, __u32 pid, __u32 kind,
+							      struct call_args *args)
 {
-	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	if (!traced(pid))
-		return NULL;
-	count(GOTRACE_PROBE_HITS);
-	struct call_key key = { .g = GO_G(ctx), .pid = pid, .kind = kind };
-	struct call_state *st = bpf_map_lookup_elem(&calls, &key);
-	if (!st) {
-		count(GOTRACE_STATE_MISSING);
-		return NULL;
-	}
-	if (kind == GOTRACE_SERVER)
-		add_active(pid, -1);
 	struct gotrace_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		count(GOTRACE_EVENTS_DROPPED);
-		bpf_map_delete_elem(&calls, &key);
 		return NULL;
 	}
 	*args = st->args;
@@ -374,8 +374,29 @@ static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 ki
 	ev->router = 0;
 	__builtin_memcpy(ev->method, st->method, sizeof(ev->method));
 	__builtin_memcpy(ev->host, st->host, sizeof(ev->host));
-	if (kind == GOTRACE_SERVER || kind == GOTRACE_CLIENT)
+	if (kind == GOTRACE_SERVER || kind == GOTRACE_CLIENT || kind == GOTRACE_GRPC_SERVER ||
+	    kind == GOTRACE_GRPC_CLIENT)
 		__builtin_memcpy(ev->path, st->path, sizeof(ev->path));
+	return ev;
+}
+
+/* The event of the current goroutine's returning call of this kind (its state is deleted);
+ * NULL if there is nothing to report. */
+static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 kind, struct call_args *args)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	if (!traced(pid))
+		return NULL;
+	count(GOTRACE_PROBE_HITS);
+	struct call_key key = { .g = GO_G(ctx), .pid = pid, .kind = kind };
+	struct call_state *st = bpf_map_lookup_elem(&calls, &key);
+	if (!st) {
+		count(GOTRACE_STATE_MISSING);
+		return NULL;
+	}
+	if (kind == GOTRACE_SERVER)
+		add_active(pid, -1);
+	struct gotrace_event *ev = event_from_state(st, pid, kind, args);
 	bpf_map_delete_elem(&calls, &key);
 	return ev;
 }
@@ -646,5 +667,7 @@ int BPF_KPROBE(spawn_return)
 		bpf_map_delete_elem(&inherited, &child);
 	return 0;
 }
+
+#include "gotrace_grpc.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -15,12 +15,14 @@
 #define GOTRACE_QUERY_LEN  256
 
 enum gotrace_kind {
-	GOTRACE_SERVER = 1,	/* net/http.serverHandler.ServeHTTP */
-	GOTRACE_CLIENT = 2,	/* net/http.(*Transport).roundTrip */
-	GOTRACE_SQL_QUERY = 3,	/* database/sql.(*DB).queryDC */
-	GOTRACE_SQL_EXEC = 4,	/* database/sql.(*DB).execDC */
-	GOTRACE_STMT_QUERY = 5, /* database/sql.(*Stmt).QueryContext: prepared statements */
-	GOTRACE_STMT_EXEC = 6,	/* database/sql.(*Stmt).ExecContext */
+	GOTRACE_SERVER = 1,	 /* net/http.serverHandler.ServeHTTP */
+	GOTRACE_CLIENT = 2,	 /* net/http.(*Transport).roundTrip */
+	GOTRACE_SQL_QUERY = 3,	 /* database/sql.(*DB).queryDC */
+	GOTRACE_SQL_EXEC = 4,	 /* database/sql.(*DB).execDC */
+	GOTRACE_STMT_QUERY = 5,	 /* database/sql.(*Stmt).QueryContext: prepared statements */
+	GOTRACE_STMT_EXEC = 6,	 /* database/sql.(*Stmt).ExecContext */
+	GOTRACE_GRPC_SERVER = 7, /* google.golang.org/grpc: bpf/gotrace_grpc.bpf.h */
+	GOTRACE_GRPC_CLIENT = 8,
 };
 
 enum gotrace_flags {
@@ -30,6 +32,8 @@ enum gotrace_flags {
 	GOTRACE_F_TRUNCATED = 1 << 3,	  /* path or query longer than its buffer */
 	GOTRACE_F_HAS_PARENT = 1 << 4,	  /* parent_span_id is set */
 	GOTRACE_F_H2_STATUS = 1 << 5,	  /* server: status_h2 was read (the binary has HTTP/2's offsets) */
+	GOTRACE_F_GRPC_STATUS = 1 << 6,	  /* gRPC: status holds the call's gRPC code */
+	GOTRACE_F_GRPC_UNKNOWN = 1 << 7,  /* gRPC server: no registered method (unknown-service handler) */
 };
 
 /* One finished call, sent when the probed function returns. */
@@ -108,5 +112,7 @@ enum gotrace_counter {
 	GOTRACE_PROBE_HITS,	 /* uprobe hits in traced processes: the cost the target pays */
 	GOTRACE_NR_COUNTERS,
 };
+
+#include "gotrace_grpc.h"
 
 #endif

@@ -17,7 +17,7 @@ BUILD_PKGS=(make pkg-config gcc clang llvm bpftool libbpf-dev libelf-dev libdw-d
 TEST_PKGS=(libcmocka-dev python3-pytest golang-go libxml2-utils curl wrk python3 procps util-linux libcap2-bin
 	prometheus postgresql golang-github-lib-pq-dev golang-github-mattn-go-sqlite3-dev
 	golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev yamllint python3-yaml binutils
-	libclang-rt-14-dev nginx-light redis-server redis-tools libc6-dbg
+	libclang-rt-14-dev nginx-light redis-server redis-tools libc6-dbg golang-google-grpc-dev
 	chromium)
 BENCH_PKGS=(linux-perf bpftrace time libbpf-tools)
 BACKPORT_PKGS=(golang-1.21-go golang-1.22-go golang-1.23-go)

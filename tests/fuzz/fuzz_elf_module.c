@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* libFuzzer target for the ELF, symbol table, DWARF (line tables and the struct offsets
- * read for probes), separate-debug-file lookup and frame-pointer readers: whole files as glimpse would meet them in
+/* libFuzzer target for the ELF, symbol table, DWARF (line tables, the struct offsets read for
+ * probes, gRPC's offsets and parameter layouts), separate-debug-file lookup and frame-pointer readers: whole files as glimpse would meet them in
  * /proc/PID/map_files. */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -11,6 +11,7 @@
 
 #include "binfmt/elf_module.h"
 #include "binfmt/go_offsets.h"
+#include "gotrace/grpc_target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -42,6 +43,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		elf_module_find_function(m, "net/http.serverHandler.ServeHTTP", &entry, &end);
 		struct go_http_offsets offsets;
 		go_offsets_from_dwarf(elf_module_elf(m), &offsets);
+		struct gotrace_grpc_offsets grpc;
+		uint64_t rtypes[GRPC_NR_RUNTIME_TYPES];
+		bool server, client;
+		grpc_offsets_from_dwarf(elf_module_elf(m), &grpc, rtypes, &server, &client);
 		elf_module_close(m);
 	}
 	close(fd);

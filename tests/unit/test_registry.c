@@ -793,6 +793,67 @@ static void test_db_sides_and_error_types(void **state)
 	metrics_registry_free(reg);
 }
 
+/* gRPC series: one per side, method, status, address, port and error.type, with the semconv
+ * names; past the cap, a side's further series count under rpc.method "_OTHER". */
+static void test_rpc_series_and_cap(void **state)
+{
+	(void)state;
+	struct metrics_registry *reg = metrics_registry_new(3);
+	assert_int_equal(metrics_registry_add_target(reg, &test_res), 0);
+	struct rpc_record ok = { .server = true,
+				 .system = "grpc",
+				 .method = "pkg.Svc/Get",
+				 .status = "OK",
+				 .server_port = 50051,
+				 .duration_ns = 2 * MS };
+	struct rpc_record internal = ok;
+	internal.status = "INTERNAL";
+	internal.error = true;
+	internal.error_type = "INTERNAL";
+	struct rpc_record call = { .system = "grpc",
+				   .method = "pkg.Svc/Get",
+				   .status = "NOT_FOUND",
+				   .error = true,
+				   .error_type = "NOT_FOUND",
+				   .server_address = "10.0.0.7",
+				   .server_port = 443,
+				   .duration_ns = MS };
+	metrics_registry_record_rpc(reg, 0, &ok);
+	metrics_registry_record_rpc(reg, 0, &ok);
+	metrics_registry_record_rpc(reg, 0, &internal);
+	metrics_registry_record_rpc(reg, 0, &call);
+	char method[32];
+	for (int i = 0; i < 5; i++) { /* 1 more fits the server side's cap of 3, 4 overflow */
+		snprintf(method, sizeof(method), "pkg.Svc/M%d", i);
+		struct rpc_record r = ok;
+		r.method = method;
+		metrics_registry_record_rpc(reg, 0, &r);
+	}
+	char *out = render(reg);
+	assert_non_null(strstr(out,
+			       "rpc_server_call_duration_seconds_count{job=\"svc\",instance=\"h:42\","
+			       "rpc_method=\"pkg.Svc/Get\",rpc_response_status_code=\"OK\",rpc_system_name="
+			       "\"grpc\",server_port=\"50051\"} 2\n"));
+	assert_non_null(strstr(out,
+			       "rpc_server_call_duration_seconds_count{job=\"svc\",instance=\"h:42\","
+			       "error_type=\"INTERNAL\",rpc_method=\"pkg.Svc/Get\",rpc_response_status_code="
+			       "\"INTERNAL\",rpc_system_name=\"grpc\",server_port=\"50051\"} 1\n"));
+	assert_non_null(strstr(out,
+			       "rpc_client_call_duration_seconds_count{job=\"svc\",instance=\"h:42\","
+			       "error_type=\"NOT_FOUND\",rpc_method=\"pkg.Svc/Get\",rpc_response_status_code="
+			       "\"NOT_FOUND\",rpc_system_name=\"grpc\",server_address=\"10.0.0.7\","
+			       "server_port=\"443\"} 1\n"));
+	assert_non_null(strstr(out, "rpc_method=\"pkg.Svc/M0\""));
+	assert_null(strstr(out, "rpc_method=\"pkg.Svc/M1\""));
+	assert_non_null(strstr(out,
+			       "rpc_server_call_duration_seconds_count{job=\"svc\",instance=\"h:42\","
+			       "rpc_method=\"_OTHER\",rpc_response_status_code=\"_OTHER\",rpc_system_name="
+			       "\"grpc\"} 4\n"));
+	assert_non_null(strstr(out, "# TYPE rpc_server_call_duration_seconds histogram\n"));
+	free(out);
+	metrics_registry_free(reg);
+}
+
 static double nan_gauge(void *ctx, int target)
 {
 	(void)ctx, (void)target;
@@ -841,6 +902,18 @@ static void test_promtool(void **state)
 					       .server_port = 8080,
 					       .duration_ns = (uint64_t)i * 3 * MS });
 	}
+	for (int i = 0; i < 50; i++)
+		metrics_registry_record_rpc(
+			reg, i % 2,
+			&(struct rpc_record){ .server = i % 3 != 0,
+					      .system = "grpc",
+					      .method = i % 4 ? "pkg.Svc/Get" : "pkg.Svc/List",
+					      .status = i % 5 ? "OK" : "UNAVAILABLE",
+					      .error = i % 5 == 0,
+					      .error_type = "UNAVAILABLE",
+					      .server_address = i % 3 ? NULL : "backend",
+					      .server_port = 9000,
+					      .duration_ns = (uint64_t)i * MS });
 	metrics_registry_add_gauge(reg, "http.server.active_requests", "{request}",
 				   "Active requests.\nSecond \\ line.", false, frac_gauge, NULL, true);
 	metrics_registry_add_gauge(reg, "glimpse.events.dropped", "{event}", "Dropped events.", true,
@@ -1243,6 +1316,7 @@ int main(void)
 		cmocka_unit_test(test_route_overflow_in_registry),
 		cmocka_unit_test(test_client_labels),
 		cmocka_unit_test(test_db_sides_and_error_types),
+		cmocka_unit_test(test_rpc_series_and_cap),
 		cmocka_unit_test(test_promtool),
 		cmocka_unit_test(test_view),
 		cmocka_unit_test(test_concurrency),

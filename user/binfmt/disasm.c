@@ -136,6 +136,45 @@ int find_call_offsets(const uint8_t *code, size_t len, uint64_t addr, uint64_t t
 #endif
 }
 
+#if defined(__x86_64__)
+/* The Go prologue's stack bound check: CMP of SP (or R12, SP less the frame) with g.stackguard0
+ * at 16(R14), then JBE to the morestack call, which re-runs the function from its entry. */
+struct stack_check {
+	uint64_t addr;
+	int seen;
+	bool cmp_guard;
+	uint32_t body; /* offset of the instruction after the JBE, 0 until found */
+};
+
+static void visit_prologue(const cs_insn *insn, void *ctx)
+{
+	struct stack_check *c = ctx;
+	if (c->body || ++c->seen > 6)
+		return;
+	const cs_x86 *x = &insn->detail->x86;
+	if (insn->id == X86_INS_CMP)
+		for (uint8_t i = 0; i < x->op_count; i++)
+			if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_R14 &&
+			    x->operands[i].mem.disp == 16)
+				c->cmp_guard = true;
+	if (insn->id == X86_INS_JBE && c->cmp_guard)
+		c->body = (uint32_t)(insn->address + insn->size - c->addr);
+}
+#endif
+
+int find_stack_check_end(const uint8_t *code, size_t len, uint64_t addr)
+{
+#if defined(__x86_64__)
+	struct stack_check c = { .addr = addr };
+	/* The first bytes only: a decode error past the prologue does not matter. */
+	int err = each_instruction(code, len, addr, true, visit_prologue, &c);
+	return c.body ? (int)c.body : err == -ENOSYS || err == -ENOMEM ? err : 0;
+#else
+	(void)code, (void)len, (void)addr;
+	return -ENOSYS;
+#endif
+}
+
 int find_return_offsets(const uint8_t *code, size_t len, uint64_t addr, uint32_t *offsets, size_t max)
 {
 #if defined(__x86_64__)

@@ -18,6 +18,12 @@ int find_return_offsets(const uint8_t *code, size_t len, uint64_t addr, uint32_t
  * decoded. */
 int find_call_offsets(const uint8_t *code, size_t len, uint64_t addr, uint64_t target, uint32_t *offsets,
 		      size_t max);
+/* Offset of the first instruction after a Go function's stack bound check (the JBE to
+ * morestack, which re-runs the function from its entry once the stack has grown: a probe
+ * there fires once per call, one on the entry twice when the stack grows). 0 when code (the
+ * function's first bytes, loaded at addr) does not start with that check; -errno if capstone
+ * is missing. The argument registers are untouched up to there. */
+int find_stack_check_end(const uint8_t *code, size_t len, uint64_t addr);
 
 /* A RIP-relative memory operand: how x86-64 code names a global variable. */
 struct rip_ref {

@@ -275,6 +275,13 @@ int cmd_inspect(int argc, char **argv)
 	printf("probes:\n");
 	for (int i = 0; i < GO_NR_HOOKS; i++)
 		print_hook(&t.hooks[i]);
+	char grpc[256];
+	if (grpc_target_describe(&t.grpc, grpc, sizeof(grpc))) {
+		printf("grpc:        %s\n", grpc);
+		for (int i = 0; i < GRPC_NR_HOOKS; i++)
+			if (t.grpc_hooks[i].found)
+				print_hook(&t.grpc_hooks[i]);
+	}
 	printf("not measured: %s\n", t.unmeasured[0] ? t.unmeasured : "-");
 	if (!t.routers.read[0] && !t.routers.unread[0])
 		printf("routers:     none known (http.route: ServeMux patterns, else the path heuristic)\n");

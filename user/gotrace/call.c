@@ -132,6 +132,9 @@ bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers
 	case GOTRACE_STMT_EXEC:
 		decode_db(ev, drivers, out);
 		return true;
+	case GOTRACE_GRPC_SERVER:
+	case GOTRACE_GRPC_CLIENT:
+		return grpc_call_decode(ev, out);
 	default:
 		return false;
 	}
@@ -142,6 +145,12 @@ void call_report_unmeasured(const struct call *c, bool *reported)
 	if (*reported)
 		return;
 	*reported = true;
+	if (c->kind == CALL_RPC_CLIENT || c->kind == CALL_RPC_SERVER) {
+		log_warn("process %u: %s are not measured; they are counted in "
+			 "glimpse_requests_unmeasured_total",
+			 c->ev->pid, c->writer_type);
+		return;
+	}
 	log_warn("process %u: requests served through %s are not measured (glimpse reads the status only "
 		 "behind net/http's own HTTP/1 and HTTP/2 writers); they are counted in "
 		 "glimpse_requests_unmeasured_total",

@@ -18,6 +18,8 @@ enum call_kind {
 	CALL_HTTP_SERVER,
 	CALL_HTTP_CLIENT,
 	CALL_DB,
+	CALL_RPC_SERVER, /* gRPC: gotrace/grpc_call.c */
+	CALL_RPC_CLIENT,
 };
 
 struct call {
@@ -34,13 +36,23 @@ struct call {
 	const char *db_system;
 	char db_operation[32], db_collection[128];
 	bool error;
-	char error_type[16]; /* "" unless error */
+	char error_type[24]; /* "" unless error */
 	/* A server call whose ResponseWriter glimpse does not understand (a wrapper's, another
 	 * server's): its status cannot be read, so it is not recorded — counted and reported
 	 * instead. */
 	bool unmeasured;
 	char writer_type[96];
+	/* gRPC: rpc.method ("pkg.Service/Method", or _OTHER for the unknown-service handler) and
+	 * rpc.response.status_code ("OK", "NOT_FOUND", or the number of a code gRPC does not
+	 * name); server_address/server_port as for HTTP. */
+	char rpc_method[GOTRACE_PATH_LEN + 1];
+	char rpc_status[24];
 };
+
+/* Decodes a gRPC event (GOTRACE_GRPC_SERVER or _CLIENT) into out (already zeroed, ev and
+ * duration set): false when its status could not be read (an error of a type glimpse does
+ * not know): then out->unmeasured is set and out->writer_type says why. */
+bool grpc_call_decode(const struct gotrace_event *ev, struct call *out);
 
 /* "host:port" or "[v6]:port" → host and port (0 when absent). */
 void split_host_port(const char *hostport, char *host, size_t len, uint16_t *port);

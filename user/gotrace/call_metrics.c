@@ -14,6 +14,21 @@ void metrics_record_call(struct metrics_registry *reg, int target, const struct 
 		metrics_registry_record_db(reg, target, &r);
 		return;
 	}
+	if (c->kind == CALL_RPC_SERVER || c->kind == CALL_RPC_CLIENT) {
+		struct rpc_record r = {
+			.server = c->kind == CALL_RPC_SERVER,
+			.system = "grpc",
+			.method = c->rpc_method,
+			.status = c->rpc_status,
+			.error = c->error,
+			.error_type = c->error_type,
+			.server_address = c->server_address,
+			.server_port = c->server_port,
+			.duration_ns = c->duration_ns,
+		};
+		metrics_registry_record_rpc(reg, target, &r);
+		return;
+	}
 	struct http_record r = {
 		.kind = c->kind == CALL_HTTP_CLIENT ? HTTP_CLIENT : HTTP_SERVER,
 		.method = c->method,

@@ -19,7 +19,7 @@
 #define MIN_GO_MINOR   17
 #define MAX_FUNC_BYTES (1 << 20)
 
-static int find_hook(struct elf_module *m, struct go_hook *h)
+int go_target_find_hook(struct elf_module *m, struct go_hook *h)
 {
 	uint64_t entry, end;
 	if (elf_module_find_function(m, h->function, &entry, &end) || end <= entry ||
@@ -121,15 +121,13 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 	};
 	for (int i = 0; i < GO_NR_HOOKS; i++) {
 		t->hooks[i].function = functions[i];
-		find_hook(m, &t->hooks[i]);
+		go_target_find_hook(m, &t->hooks[i]);
 	}
 	static const struct {
 		const char *function, *what;
 	} unmeasured[] = {
 		/* Traffic that bypasses net/http's own server (whose HTTP/1 and HTTP/2 requests are
-		 * measured) or database/sql. */
-		{ "google.golang.org/grpc.(*Server).handleStream", "gRPC server" },
-		{ "google.golang.org/grpc.(*ClientConn).Invoke", "gRPC client" },
+		 * measured), gRPC or database/sql. */
 		{ "golang.org/x/net/http2.(*serverConn).runHandler", "HTTP/2 server (x/net/http2)" },
 	};
 	uint64_t entry, end;
@@ -139,6 +137,7 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 			snprintf(t->unmeasured + used, sizeof(t->unmeasured) - used, "%s%s", used ? ", " : "",
 				 unmeasured[i].what);
 		}
+	grpc_target_open(m, t->offsets.tcpaddr_port, &t->grpc, t->grpc_hooks);
 	t->map_layout = map_layout(m);
 	/* In struct gotrace_types order. */
 	static const char *const type_methods[][2] = {
@@ -166,9 +165,16 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 	    !elf_module_find_function(m, t->hooks[GO_HOOK_SERVER].function, &t->types.text_vaddr, &end))
 		t->types.text_offset = t->hooks[GO_HOOK_SERVER].entry_offset;
 	if (!t->hooks[GO_HOOK_SERVER].found && !t->hooks[GO_HOOK_CLIENT].found &&
-	    !t->hooks[GO_HOOK_SQL_QUERY].found) {
-		log_error("%s uses neither net/http nor database/sql: nothing for glimpse attach to measure",
-			  what);
+	    !t->hooks[GO_HOOK_SQL_QUERY].found && !t->grpc.server && !t->grpc.client) {
+		if (t->grpc.linked)
+			log_error("%s: %s; it uses neither net/http nor database/sql: nothing for glimpse "
+				  "attach to measure",
+				  what, t->grpc.why);
+		else
+			log_error(
+				"%s uses neither net/http, gRPC nor database/sql: nothing for glimpse attach "
+				"to measure",
+				what);
 		goto out;
 	}
 	rc = 0;
@@ -269,6 +275,13 @@ void go_target_report_unmeasured(const struct go_target *t)
 			 "headers are not read and its server spans start new traces",
 			 (int)t->pid);
 	go_routers_report(&t->routers, (int)t->pid);
+	char grpc[256];
+	if (grpc_target_describe(&t->grpc, grpc, sizeof(grpc))) {
+		if (t->grpc.why[0])
+			log_warn("process %d: %s", (int)t->pid, grpc);
+		else
+			log_info("process %d: %s", (int)t->pid, grpc);
+	}
 	if (t->unmeasured[0])
 		log_warn("process %d carries %s code: those calls are not measured yet (only net/http's own "
 			 "server and client, HTTP/1 and HTTP/2, and database/sql are)",

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "binfmt/go_offsets.h"
+#include "gotrace/grpc_target.h"
 #include "gotrace.h"
 #include "gotrace/router_probe.h"
 
@@ -65,7 +66,14 @@ struct go_target {
 	char unmeasured[160];
 	/* Which routers' templates are read, and how (gotrace/router_probe.h). */
 	struct go_routers routers;
+	/* gRPC: found by grpc_target_open, probed by the same tracer. */
+	struct go_grpc_target grpc;
+	struct go_hook grpc_hooks[GRPC_NR_HOOKS];
 };
+
+struct elf_module;
+/* Fills h (h->function set) with its entry and RETs in m: 0, or -errno when it is absent. */
+int go_target_find_hook(struct elf_module *m, struct go_hook *h);
 
 /* How inspect and the attach log describe a map layout (enum gotrace_map_layout). */
 const char *go_target_map_layout_name(uint32_t layout);

@@ -13,7 +13,8 @@
 #include "gotrace.skel.h"
 #include "base/log.h"
 
-#define MAX_LINKS (GO_NR_HOOKS * (1 + GO_HOOK_MAX_RETS) + GOTRACE_NR_POOLED + 2) /* + router probes */
+#define MAX_LINKS                                                                                \
+	((GO_NR_HOOKS + GRPC_NR_HOOKS) * (1 + GO_HOOK_MAX_RETS) + GOTRACE_NR_POOLED + 2) /* + router probes */
 
 struct go_tracer {
 	struct gotrace_bpf *skel;
@@ -23,6 +24,7 @@ struct go_tracer {
 	go_event_fn fn;
 	void *ctx;
 	bool shared;
+	struct go_grpc_target grpc; /* where each process's gRPC types are (go_tracer_set_types) */
 };
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -67,6 +69,32 @@ static int attach_hook(struct go_tracer *tr, const struct go_hook *h, struct bpf
 			return err;
 	}
 	return attach_one(tr, enter, t, h->entry_offset);
+}
+
+/* gRPC's hooks (grpc_target.h): entries only, but newClientStream's RETs too. */
+static int attach_grpc(struct go_tracer *tr, const struct go_target *t)
+{
+	__typeof__(tr->skel->progs) *p = &tr->skel->progs;
+	struct bpf_program *enter[GRPC_NR_HOOKS] = {
+		[GRPC_HOOK_SERVER] = p->grpc_server_enter,
+		[GRPC_HOOK_SERVER_UNARY] = p->grpc_server_enter,
+		[GRPC_HOOK_SERVER_STREAMING] = p->grpc_server_enter,
+		[GRPC_HOOK_STATUS] = p->grpc_server_status,
+		[GRPC_HOOK_CLIENT] = p->grpc_client_enter,
+		[GRPC_HOOK_FINISH] = p->grpc_client_finish,
+	};
+	int err = 0;
+	/* The ends first: a call that starts while we attach then never leaves a dangling entry. */
+	if (t->grpc_hooks[GRPC_HOOK_STATUS].found)
+		err = attach_one(tr, p->grpc_server_status, t, t->grpc_hooks[GRPC_HOOK_STATUS].entry_offset);
+	if (!err && t->grpc_hooks[GRPC_HOOK_FINISH].found)
+		err = attach_one(tr, p->grpc_client_finish, t, t->grpc_hooks[GRPC_HOOK_FINISH].entry_offset);
+	if (!err)
+		err = attach_returns(tr, &t->grpc_hooks[GRPC_HOOK_CLIENT], p->grpc_client_created, t);
+	for (int i = 0; i < GRPC_NR_HOOKS && !err; i++)
+		if (t->grpc_hooks[i].found && i != GRPC_HOOK_STATUS && i != GRPC_HOOK_FINISH)
+			err = attach_one(tr, enter[i], t, t->grpc_hooks[i].entry_offset);
+	return err;
 }
 
 int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts, go_event_fn fn, void *ctx,
@@ -116,6 +144,8 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		.tcpaddr_port = o->tcpaddr_port,
 	};
 	tr->skel->rodata->router_off = t->routers.off;
+	tr->skel->rodata->grpc_off = t->grpc.off;
+	tr->grpc = t->grpc;
 	tr->skel->rodata->filter_pids = opts->shared;
 	tr->skel->rodata->tracing = opts->tracing;
 	tr->skel->rodata->map_layout = t->map_layout;
@@ -161,6 +191,8 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		err = attach_one(tr, p->router_mux_route, t, t->routers.mux_route);
 	if (!err && t->routers.httprouter)
 		err = attach_one(tr, p->router_httprouter, t, t->routers.httprouter);
+	if (!err)
+		err = attach_grpc(tr, t);
 	if (err) {
 		if (t->pid && access(t->binary, F_OK) != 0) {
 			log_error("process %d exited while glimpse was attaching", (int)t->pid);
@@ -191,6 +223,7 @@ int go_tracer_remove_pid(struct go_tracer *tr, pid_t pid)
 	__u32 key = (__u32)pid;
 	bpf_map_delete_elem(bpf_map__fd(tr->skel->maps.active), &key);
 	bpf_map_delete_elem(bpf_map__fd(tr->skel->maps.types), &key);
+	bpf_map_delete_elem(bpf_map__fd(tr->skel->maps.grpc_types), &key);
 	return bpf_map_delete_elem(bpf_map__fd(tr->skel->maps.target_pids), &key) ? -errno : 0;
 }
 
@@ -226,6 +259,18 @@ uint64_t go_tracer_headers_too_big(const struct go_tracer *tr)
 int go_tracer_set_types(struct go_tracer *tr, pid_t pid, const struct gotrace_types *types)
 {
 	__u32 key = (__u32)pid;
+	struct gotrace_grpc_types grpc;
+	grpc_target_runtime_types(&tr->grpc, pid, &grpc);
+	log_debug("gRPC types of %d: status error %#llx, stream %#llx, wrapper %#llx, tcp %#llx, EOF %#llx, "
+		  "valueCtx %#llx, cancelCtx %#llx, metadata key %#llx, MD %#llx",
+		  (int)pid, (unsigned long long)grpc.status_error, (unsigned long long)grpc.client_stream,
+		  (unsigned long long)grpc.stream_wrapper, (unsigned long long)grpc.tcp_addr,
+		  (unsigned long long)grpc.eof_var, (unsigned long long)grpc.value_ctx,
+		  (unsigned long long)grpc.cancel_ctx, (unsigned long long)grpc.md_key_type,
+		  (unsigned long long)grpc.md_type);
+	if (tr->grpc.linked &&
+	    bpf_map_update_elem(bpf_map__fd(tr->skel->maps.grpc_types), &key, &grpc, BPF_ANY))
+		return -errno;
 	return bpf_map_update_elem(bpf_map__fd(tr->skel->maps.types), &key, types, BPF_ANY) ? -errno : 0;
 }
 

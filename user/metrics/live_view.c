@@ -182,6 +182,35 @@ static void print_totals(struct live_view *lv)
 			(unsigned long long)sum.peers_left_out);
 }
 
+/* gRPC calls served and made, by method and status. */
+static void print_rpc_ops(struct live_view *lv)
+{
+	struct rpc_summary sum;
+	if (metrics_registry_rpc_summary(lv->reg, lv->target, &sum))
+		return;
+	for (int server = 1; server >= 0; server--) {
+		bool header = false;
+		for (size_t i = 0; i < sum.n; i++) {
+			const struct rpc_op_row *r = &sum.rows[i];
+			if (r->server != server)
+				continue;
+			if (!header) {
+				fprintf(lv->out, "%s:\n%-44s %-20s %9s %9s\n",
+					server ? "gRPC calls served" : "gRPC calls made", "METHOD", "STATUS",
+					"COUNT", "MEAN");
+				header = true;
+			}
+			char mean[16];
+			format_seconds(r->mean_s, mean, sizeof(mean));
+			fprintf(lv->out, "%-44s %-20s %9llu %9s%s\n", r->method, r->status,
+				(unsigned long long)r->count, mean, r->error ? "  error" : "");
+		}
+	}
+	if (sum.left_out)
+		fprintf(lv->out, "(%llu more gRPC calls of other methods)\n",
+			(unsigned long long)sum.left_out);
+}
+
 void live_view_summary(struct live_view *lv)
 {
 	struct http_view_snapshot snap;
@@ -209,6 +238,7 @@ void live_view_summary(struct live_view *lv)
 		fprintf(lv->out, "(%llu requests beyond the route cap were counted under /{overflow})\n",
 			(unsigned long long)snap.overflow_requests);
 	print_totals(lv);
+	print_rpc_ops(lv);
 	fflush(lv->out);
 }
 

@@ -21,6 +21,9 @@ const char *const registry_methods[] = {
 	"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "_OTHER",
 };
 
+/* The series past the cap: rpc.method and rpc.response.status_code _OTHER. */
+#define RPC_OVERFLOW(role) role "\x1fgrpc\x1f_OTHER\x1f_OTHER\x1f\x1f"
+
 static int method_index(const char *m)
 {
 	for (int i = 0; m && i < METHOD_OTHER; i++)
@@ -81,6 +84,9 @@ static struct vec *entry_vec(struct target *t, enum entry_kind kind, size_t *siz
 	case E_DB:
 		*size = sizeof(struct db_series);
 		return &t->db;
+	case E_RPC:
+		*size = sizeof(struct rpc_series);
+		return &t->rpc;
 	default:
 		*size = sizeof(struct route_stat);
 		return &t->stats;
@@ -130,7 +136,10 @@ static void target_free(struct target *t)
 	route_table_free(t->routes);
 	route_table_free(t->peers);
 	route_table_free(t->dbops);
+	route_table_free(t->rpc_server_ops);
+	route_table_free(t->rpc_client_ops);
 	free(t->db.p);
+	free(t->rpc.p);
 	free(t->server.p);
 	free(t->client.p);
 	free(t->stats.p);
@@ -179,7 +188,9 @@ int metrics_registry_add_target(struct metrics_registry *reg, const struct resou
 	t->routes = route_table_new(reg->max_routes, ROUTE_OVERFLOW);
 	t->peers = route_table_new(reg->max_routes, "_OTHER");
 	t->dbops = route_table_new(reg->max_routes, "other_sql\x1f_OTHER\x1f");
-	if (!t->routes || !t->peers || !t->dbops) {
+	t->rpc_server_ops = route_table_new(reg->max_routes, RPC_OVERFLOW("s"));
+	t->rpc_client_ops = route_table_new(reg->max_routes, RPC_OVERFLOW("c"));
+	if (!t->routes || !t->peers || !t->dbops || !t->rpc_server_ops || !t->rpc_client_ops) {
 		target_free(t);
 		return -ENOMEM;
 	}
@@ -350,6 +361,32 @@ void metrics_registry_record_db(struct metrics_registry *reg, int target, const 
 	pthread_mutex_unlock(&reg->lock);
 }
 
+void metrics_registry_record_rpc(struct metrics_registry *reg, int target, const struct rpc_record *r)
+{
+	char key[640];
+	if (!reg || !r)
+		return;
+	snprintf(key, sizeof(key), "%c\x1f%.15s\x1f%.255s\x1f%.23s\x1f%.127s\x1f%.23s", r->server ? 's' : 'c',
+		 r->system ? r->system : "", r->method ? r->method : "", r->status ? r->status : "",
+		 r->server_address ? r->server_address : "", r->error && r->error_type ? r->error_type : "");
+	pthread_mutex_lock(&reg->lock);
+	struct target *t = target >= 0 && (size_t)target < reg->ntargets ? reg->targets[target] : NULL;
+	/* Past the cap, series fall into one overflow key per side, which keeps totals right. */
+	const char *interned =
+		t ? route_table_intern(r->server ? t->rpc_server_ops : t->rpc_client_ops, key) : NULL;
+	if (interned) {
+		bool created;
+		uint16_t port = strcmp(interned, key) ? 0 : r->server_port;
+		struct key k = { .kind = E_RPC, .str = interned, .port = port, .status = r->error };
+		struct rpc_series *rs = entry_get(t, &k, &created);
+		if (rs && created)
+			*rs = (struct rpc_series){ .key = interned, .port = port, .error = r->error };
+		if (rs)
+			export_hist_record(&rs->h, r->duration_ns);
+	}
+	pthread_mutex_unlock(&reg->lock);
+}
+
 static int add_gauge(struct metrics_registry *reg, const char *name, const char *unit, const char *help,
 		     struct gauge g)
 {
@@ -424,6 +461,34 @@ int registry_cmp_db(const void *a, const void *b)
 	return (int)x->s.error - (int)y->s.error;
 }
 
+int registry_cmp_rpc(const void *a, const void *b)
+{
+	const struct rpc_row *x = a, *y = b;
+	int c;
+	if (x->ti != y->ti)
+		return x->ti < y->ti ? -1 : 1;
+	if ((c = strcmp(x->s.key, y->s.key)))
+		return c;
+	if (x->s.port != y->s.port)
+		return (int)x->s.port - (int)y->s.port;
+	return (int)x->s.error - (int)y->s.error;
+}
+
+void registry_rpc_split(const char *key, struct rpc_parts *p)
+{
+	char *fields[] = { p->system, p->method, p->status, p->address, p->error_type };
+	size_t sizes[] = { sizeof(p->system), sizeof(p->method), sizeof(p->status), sizeof(p->address),
+			   sizeof(p->error_type) };
+	p->server = key[0] == 's';
+	const char *f = strchr(key, '\x1f');
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *end = f ? strchr(f + 1, '\x1f') : NULL;
+		snprintf(fields[i], sizes[i], "%.*s",
+			 f ? (int)(end ? end - f - 1 : (ptrdiff_t)strlen(f + 1)) : 0, f ? f + 1 : "");
+		f = end;
+	}
+}
+
 void registry_db_split(const char *key, struct db_parts *p)
 {
 	char *fields[] = { p->system, p->operation, p->collection, p->error_type };
@@ -471,7 +536,7 @@ int registry_copy_state(struct metrics_registry *reg, struct render_copy *c)
 {
 	int err = 0;
 	pthread_mutex_lock(&reg->lock);
-	size_t ns = 0, nc = 0, nd = 0;
+	size_t ns = 0, nc = 0, nd = 0, nr = 0;
 	reg->readers++;
 	c->counted = true;
 	for (size_t i = 0; i < reg->ntargets; i++) {
@@ -480,6 +545,7 @@ int registry_copy_state(struct metrics_registry *reg, struct render_copy *c)
 		ns += reg->targets[i]->server.n;
 		nc += reg->targets[i]->client.n;
 		nd += reg->targets[i]->db.n;
+		nr += reg->targets[i]->rpc.n;
 	}
 	c->ntargets = reg->ntargets;
 	c->ngauges = reg->ngauges;
@@ -487,8 +553,9 @@ int registry_copy_state(struct metrics_registry *reg, struct render_copy *c)
 	c->server = malloc((ns + 1) * sizeof(*c->server));
 	c->client = malloc((nc + 1) * sizeof(*c->client));
 	c->db = malloc((nd + 1) * sizeof(*c->db));
+	c->rpc = malloc((nr + 1) * sizeof(*c->rpc));
 	c->gauges = malloc((c->ngauges + 1) * sizeof(*c->gauges));
-	if (!c->targets || !c->server || !c->client || !c->db || !c->gauges) {
+	if (!c->targets || !c->server || !c->client || !c->db || !c->rpc || !c->gauges) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -509,6 +576,9 @@ int registry_copy_state(struct metrics_registry *reg, struct render_copy *c)
 		const struct db_series *ds = t->db.p;
 		for (size_t j = 0; j < t->db.n; j++)
 			c->db[c->ndb++] = (struct db_row){ t, i, ds[j] };
+		const struct rpc_series *rs = t->rpc.p;
+		for (size_t j = 0; j < t->rpc.n; j++)
+			c->rpc[c->nrpc++] = (struct rpc_row){ t, i, rs[j] };
 	}
 out:
 	pthread_mutex_unlock(&reg->lock);
@@ -535,6 +605,7 @@ void registry_release_state(struct metrics_registry *reg, struct render_copy *c)
 	free(c->server);
 	free(c->client);
 	free(c->db);
+	free(c->rpc);
 	free(c->gauges);
 }
 

@@ -45,6 +45,19 @@ struct db_record {
 	uint64_t duration_ns;
 };
 
+/* One finished RPC (gRPC): rpc.server.call.duration or rpc.client.call.duration. */
+struct rpc_record {
+	bool server;
+	const char *system;	    /* rpc.system.name: "grpc" */
+	const char *method;	    /* rpc.method: "pkg.Service/Method" or "_OTHER" */
+	const char *status;	    /* rpc.response.status_code: "OK", "NOT_FOUND", … */
+	bool error;		    /* by the semconv rule of the side (metrics/semconv.h) */
+	const char *error_type;	    /* error.type when error */
+	const char *server_address; /* client: the target's host; NULL on the server */
+	uint16_t server_port;	    /* client: the target's; server: the local listener's (0 = unknown) */
+	uint64_t duration_ns;
+};
+
 /* max_routes caps distinct http.route values (and client server.address values) per target;
  * <= 0 means ROUTE_DEFAULT_MAX. NULL when out of memory. */
 struct metrics_registry *metrics_registry_new(int max_routes);
@@ -54,6 +67,9 @@ void metrics_registry_free(struct metrics_registry *reg);
  * if the same resource was added before), or -ENOMEM. */
 int metrics_registry_add_target(struct metrics_registry *reg, const struct resource *res);
 void metrics_registry_record_db(struct metrics_registry *reg, int target, const struct db_record *r);
+/* Distinct (method, status, address) series are capped per side like routes; the rest are
+ * counted under rpc.method "_OTHER". */
+void metrics_registry_record_rpc(struct metrics_registry *reg, int target, const struct rpc_record *r);
 /* The target's process is gone: its series stop and its memory is freed (once no render
  * in progress uses it). Its id is not reused. 0 or -ENOENT. */
 int metrics_registry_remove_target(struct metrics_registry *reg, int target);
@@ -227,6 +243,23 @@ struct http_summary {
 };
 
 int metrics_registry_summary(struct metrics_registry *reg, int target, struct http_summary *out);
+
+/* gRPC calls of a target since it was added, served then made, by method and status. */
+#define RPC_SUMMARY_MAX_ROWS 32
+struct rpc_op_row {
+	bool server;
+	bool error; /* the status is an error by its side's semconv rule */
+	char method[256], status[24];
+	uint64_t count;
+	double mean_s;
+};
+
+struct rpc_summary {
+	struct rpc_op_row rows[RPC_SUMMARY_MAX_ROWS];
+	size_t n, left_out; /* calls past RPC_SUMMARY_MAX_ROWS rows are only counted */
+};
+
+int metrics_registry_rpc_summary(struct metrics_registry *reg, int target, struct rpc_summary *out);
 
 struct http_view;
 /* The first poll reports what happened after this call. NULL on bad target or no memory. */

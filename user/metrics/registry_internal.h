@@ -45,6 +45,15 @@ struct db_series {
 	struct export_hist h;
 };
 
+/* rpc.server.call.duration and rpc.client.call.duration: key is
+ * "role\x1fsystem\x1fmethod\x1fstatus\x1faddress\x1ferror.type" (role 'c' or 's'), interned. */
+struct rpc_series {
+	const char *key;
+	uint16_t port;
+	bool error;
+	struct export_hist h;
+};
+
 /* What the live view needs, per (route, method) rather than per status: the fine histogram
  * is ~4 KiB, too big to keep for every status code. */
 struct route_stat {
@@ -58,7 +67,8 @@ enum entry_kind {
 	E_SERVER,
 	E_CLIENT,
 	E_STAT,
-	E_DB
+	E_DB,
+	E_RPC
 };
 
 struct key {
@@ -89,10 +99,11 @@ struct vec {
 
 struct target {
 	struct resource res;
-	struct route_table *routes, *peers, *dbops;
+	struct route_table *routes, *peers, *dbops, *rpc_server_ops, *rpc_client_ops;
 	struct vec server, client, stats, db; /* append-only: indices stay valid */
-	struct index_entry *index;	      /* one index over every vector */
-	uint64_t start_unix_ns;		      /* when added: cumulative values start here */
+	struct vec rpc;
+	struct index_entry *index; /* one index over every vector */
+	uint64_t start_unix_ns;	   /* when added: cumulative values start here */
 };
 
 /* A caller-owned metric: a single value (fn) or data points (points). */
@@ -139,6 +150,18 @@ struct db_row {
 	struct db_series s;
 };
 
+struct rpc_row {
+	const struct target *t;
+	size_t ti;
+	struct rpc_series s;
+};
+
+/* The parts of an rpc series key. */
+struct rpc_parts {
+	bool server;
+	char system[16], method[256], status[24], address[128], error_type[24];
+};
+
 /* The three parts of a db series key. */
 struct db_parts {
 	bool server;
@@ -156,6 +179,8 @@ struct render_copy {
 	size_t nclient;
 	struct db_row *db;
 	size_t ndb;
+	struct rpc_row *rpc;
+	size_t nrpc;
 	struct gauge *gauges;
 	size_t ngauges;
 	bool counted; /* registered as a reader: registry_release_state must undo it */
@@ -165,6 +190,8 @@ uint64_t registry_unix_now_ns(void);
 int registry_cmp_server(const void *a, const void *b);
 int registry_cmp_client(const void *a, const void *b);
 int registry_cmp_db(const void *a, const void *b);
+int registry_cmp_rpc(const void *a, const void *b);
+void registry_rpc_split(const char *key, struct rpc_parts *p);
 void registry_db_split(const char *key, struct db_parts *p);
 /* Copies what a render needs under the lock, so that formatting runs without it. */
 int registry_copy_state(struct metrics_registry *reg, struct render_copy *c);

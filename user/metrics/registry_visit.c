@@ -83,6 +83,56 @@ static void db_sample(struct metric_sample *s, const struct db_series *ds, struc
 	hist_sample(s, &ds->h);
 }
 
+static void rpc_sample(struct metric_sample *s, const struct rpc_series *rs, struct rpc_parts *p)
+{
+	memset(s, 0, sizeof(*s));
+	registry_rpc_split(rs->key, p);
+	attr_str(s, "rpc.system.name", p->system);
+	attr_str(s, "rpc.method", p->method);
+	attr_str(s, "rpc.response.status_code", p->status);
+	if (p->address[0])
+		attr_str(s, "server.address", p->address);
+	if (rs->port)
+		attr_int(s, "server.port", rs->port);
+	if (rs->error)
+		attr_str(s, "error.type", p->error_type);
+	hist_sample(s, &rs->h);
+}
+
+/* RPC series of target t from c->rpc[*ri], client ones then server ones (sorted by key, whose
+ * first byte is the role). */
+static int visit_rpc(const struct metrics_visitor *v, void *ctx, struct render_copy *c, size_t t, size_t *ri)
+{
+	static const struct metric_info info[2] = {
+		{ "rpc.client.call.duration", "s", "Duration of outgoing RPCs.", METRIC_HISTOGRAM },
+		{ "rpc.server.call.duration", "s", "Duration of incoming RPCs.", METRIC_HISTOGRAM },
+	};
+	size_t first = *ri, last = first;
+	while (last < c->nrpc && c->rpc[last].ti == t)
+		last++;
+	if (last == first)
+		return 0;
+	struct metric_sample *samples = malloc((last - first) * sizeof(*samples));
+	struct rpc_parts *parts = malloc((last - first) * sizeof(*parts));
+	if (!samples || !parts) {
+		free(samples);
+		free(parts);
+		*ri = last;
+		return -ENOMEM;
+	}
+	for (int server = 0; server <= 1; server++) {
+		size_t n = 0;
+		for (; *ri < last && (c->rpc[*ri].s.key[0] == 's') == server; (*ri)++, n++)
+			rpc_sample(&samples[n], &c->rpc[*ri].s, &parts[n]);
+		if (n)
+			v->metric(ctx, &info[server], samples, n);
+	}
+	*ri = last;
+	free(samples);
+	free(parts);
+	return 0;
+}
+
 static void visit_gauge(const struct metrics_visitor *v, void *ctx, const struct gauge *g, int target)
 {
 	struct metric_info info = {
@@ -155,7 +205,8 @@ int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_vi
 	qsort(c.server, c.nserver, sizeof(*c.server), registry_cmp_server);
 	qsort(c.client, c.nclient, sizeof(*c.client), registry_cmp_client);
 	qsort(c.db, c.ndb, sizeof(*c.db), registry_cmp_db);
-	size_t si = 0, ci = 0, di = 0;
+	qsort(c.rpc, c.nrpc, sizeof(*c.rpc), registry_cmp_rpc);
+	size_t si = 0, ci = 0, di = 0, ri = 0;
 	for (size_t t = 0; t < c.ntargets; t++) {
 		if (!c.targets[t])
 			continue;
@@ -179,6 +230,8 @@ int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_vi
 			if (n)
 				v->metric(ctx, server ? &db_server_info : &db_info, samples, n);
 		}
+		if (visit_rpc(v, ctx, &c, t, &ri))
+			err = -ENOMEM;
 		for (size_t i = 0; i < c.ngauges; i++)
 			if (c.gauges[i].per_target)
 				visit_gauge(v, ctx, &c.gauges[i], (int)t);

@@ -54,4 +54,44 @@ static inline const char *semconv_http_protocol_version(unsigned major, unsigned
 	return NULL;
 }
 
+/* gRPC (rpc.response.status_code, span status): the code's name as gRPC spells it, NULL for
+ * a code it does not name (then its number is the value). */
+static inline const char *semconv_grpc_code_name(unsigned code)
+{
+	static const char *const names[] = {
+		"OK",
+		"CANCELLED",
+		"UNKNOWN",
+		"INVALID_ARGUMENT",
+		"DEADLINE_EXCEEDED",
+		"NOT_FOUND",
+		"ALREADY_EXISTS",
+		"PERMISSION_DENIED",
+		"RESOURCE_EXHAUSTED",
+		"FAILED_PRECONDITION",
+		"ABORTED",
+		"OUT_OF_RANGE",
+		"UNIMPLEMENTED",
+		"INTERNAL",
+		"UNAVAILABLE",
+		"DATA_LOSS",
+		"UNAUTHENTICATED",
+	};
+	return code < sizeof(names) / sizeof(names[0]) ? names[code] : NULL;
+}
+
+/* A server fails only on the codes that say the server did (semconv gRPC server span):
+ * UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS; NOT_FOUND or
+ * INVALID_ARGUMENT are the caller's. */
+static inline bool semconv_grpc_server_error(unsigned code)
+{
+	return code == 2 || code == 4 || code == 12 || code == 13 || code == 14 || code == 15;
+}
+
+/* A client call fails on every code but OK. */
+static inline bool semconv_grpc_client_error(unsigned code)
+{
+	return code != 0;
+}
+
 #endif

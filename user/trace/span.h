@@ -24,9 +24,10 @@ struct span_record {
 	char name[ROUTE_MAX + GOTRACE_METHOD_LEN + 2]; /* "METHOD route" */
 	/* Attributes; empty strings and zero numbers are left out. */
 	char method[GOTRACE_METHOD_LEN + 1], route[ROUTE_MAX], url_path[GOTRACE_PATH_LEN + 1],
-		server_address[GOTRACE_HOST_LEN + 1], error_type[16], protocol_version[4];
+		server_address[GOTRACE_HOST_LEN + 1], error_type[24], protocol_version[4];
 	uint16_t status, server_port;
 	char db_system[24], db_operation[32], db_collection[128], db_query[GOTRACE_QUERY_LEN + 1];
+	char rpc_system[8], rpc_method[GOTRACE_PATH_LEN + 1], rpc_status[24]; /* gRPC */
 };
 
 /* The one list of a span's attributes, in the order every output writes them; empty strings

@@ -14,5 +14,8 @@ void span_visit_attributes(const struct span_record *s, const struct span_attrib
 	v->str(ctx, "db.operation.name", s->db_operation);
 	v->str(ctx, "db.collection.name", s->db_collection);
 	v->str(ctx, "db.query.text", s->db_query);
+	v->str(ctx, "rpc.system.name", s->rpc_system);
+	v->str(ctx, "rpc.method", s->rpc_method);
+	v->str(ctx, "rpc.response.status_code", s->rpc_status);
 	v->str(ctx, "error.type", s->error_type);
 }

@@ -81,6 +81,20 @@ static void build_db(struct span_builder *b, const struct call *c, struct span_r
 	snprintf(s->error_type, sizeof(s->error_type), "%s", c->error_type);
 }
 
+/* gRPC: named by rpc.method, as the conventions name RPC spans. */
+static void build_rpc(const struct call *c, struct span_record *s)
+{
+	s->kind = c->kind == CALL_RPC_SERVER ? SPAN_SERVER : SPAN_CLIENT;
+	snprintf(s->rpc_system, sizeof(s->rpc_system), "grpc");
+	snprintf(s->rpc_method, sizeof(s->rpc_method), "%s", c->rpc_method);
+	snprintf(s->rpc_status, sizeof(s->rpc_status), "%s", c->rpc_status);
+	snprintf(s->server_address, sizeof(s->server_address), "%s", c->server_address);
+	s->server_port = c->server_port;
+	snprintf(s->name, sizeof(s->name), "%s", c->rpc_method);
+	s->error = c->error;
+	snprintf(s->error_type, sizeof(s->error_type), "%s", c->error_type);
+}
+
 void span_builder_build(struct span_builder *b, const struct call *c, int target, struct span_record *s)
 {
 	const struct gotrace_event *ev = c->ev;
@@ -96,9 +110,11 @@ void span_builder_build(struct span_builder *b, const struct call *c, int target
 	s->parent_sampled = ev->flags & GOTRACE_F_SAMPLED;
 	/* Servers' parents are remote callers; every other span with a parent hangs under a
 	 * request of this process. */
-	s->local_child = has_parent && ev->kind != GOTRACE_SERVER;
+	s->local_child = has_parent && ev->kind != GOTRACE_SERVER && ev->kind != GOTRACE_GRPC_SERVER;
 	if (c->kind == CALL_DB)
 		build_db(b, c, s);
+	else if (c->kind == CALL_RPC_SERVER || c->kind == CALL_RPC_CLIENT)
+		build_rpc(c, s);
 	else
 		build_http(b, c, target, s);
 }

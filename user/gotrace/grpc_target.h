@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gRPC (google.golang.org/grpc) in a Go binary: the functions bpf/gotrace_grpc.bpf.h probes,
+ * the struct offsets it reads (from DWARF only: grpc's structs change with every release, so
+ * no table could cover them), the types it checks behind interfaces, and whether the binary
+ * is measured — said once, with the reason when it is not. */
+#ifndef GLIMPSE_GOTRACE_GRPC_TARGET_H
+#define GLIMPSE_GOTRACE_GRPC_TARGET_H
+
+#include <libelf.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gotrace.h"
+
+struct elf_module;
+struct go_hook;
+
+enum grpc_hook_id {
+	GRPC_HOOK_SERVER,	    /* grpc.(*Server).processRPC (grpc-go 1.8x) */
+	GRPC_HOOK_SERVER_UNARY,	    /* grpc.(*Server).processUnaryRPC (earlier releases) */
+	GRPC_HOOK_SERVER_STREAMING, /* grpc.(*Server).processStreamingRPC (earlier releases) */
+	GRPC_HOOK_STATUS,	    /* transport.(*http2Server).writeStatus / WriteStatus */
+	GRPC_HOOK_CLIENT,	    /* grpc.newClientStream: entry and RETs */
+	GRPC_HOOK_FINISH,	    /* grpc.(*clientStream).finish */
+	GRPC_NR_HOOKS,
+};
+
+/* File offsets of the methods that identify the types of struct gotrace_grpc_types. */
+enum grpc_type_id {
+	GRPC_TYPE_STATUS_ERROR,
+	GRPC_TYPE_CLIENT_STREAM,
+	GRPC_TYPE_STREAM_WRAPPER,
+	GRPC_TYPE_TCP_ADDR,
+	GRPC_TYPE_VALUE_CTX,
+	GRPC_TYPE_CANCEL_CTX,
+	GRPC_NR_TYPES,
+};
+
+/* Runtime type descriptors, as offsets from runtime.types (from DWARF). */
+enum grpc_runtime_type_id {
+	GRPC_RTYPE_MD_KEY,
+	GRPC_RTYPE_MD,
+	GRPC_NR_RUNTIME_TYPES,
+};
+
+struct go_grpc_target {
+	bool linked;	     /* the binary carries grpc's server or client */
+	bool server, client; /* and glimpse measures them */
+	char why[192];	     /* linked but not (wholly) measured: why, for the log and inspect */
+	struct gotrace_grpc_offsets off;
+	uint64_t type_offsets[GRPC_NR_TYPES];
+	uint64_t eof_vaddr;		    /* io.EOF's link-time address, 0 if unknown */
+	uint64_t anchor_vaddr, anchor_file; /* one function's address and file offset: the load bias */
+	uint64_t rtype_offsets[GRPC_NR_RUNTIME_TYPES]; /* from runtime.types, 0 if unknown */
+	uint64_t types_vaddr;			       /* runtime.types, 0 if unknown */
+};
+
+/* Finds grpc in an open Go binary (hooks: GRPC_NR_HOOKS of them, filled with what is found,
+ * RETs included); tcpaddr_port from the HTTP offsets (-1 if unknown). Never fails: what cannot
+ * be measured is said in g->why. */
+void grpc_target_open(struct elf_module *m, int32_t tcpaddr_port, struct go_grpc_target *g,
+		      struct go_hook *hooks);
+
+/* Where the checked types and io.EOF lie in pid's memory (0 for those unknown). */
+void grpc_target_runtime_types(const struct go_grpc_target *g, pid_t pid, struct gotrace_grpc_types *out);
+
+/* One line for inspect and the attach log: "server and client measured", or what is not and
+ * why. NULL when the binary has no gRPC. */
+const char *grpc_target_describe(const struct go_grpc_target *g, char *buf, size_t len);
+
+/* The offsets, runtime type offsets (GRPC_NR_RUNTIME_TYPES of them) and whether the probed
+ * functions' parameters are laid out as the probes read them, from DWARF: 0, or -ENOENT when
+ * the binary has no DWARF. The _isolated form reads in a child process, as the HTTP offsets. */
+int grpc_offsets_from_dwarf(Elf *elf, struct gotrace_grpc_offsets *off, uint64_t *rtypes, bool *server_ok,
+			    bool *client_ok);
+int grpc_offsets_from_dwarf_isolated(Elf *elf, struct gotrace_grpc_offsets *off, uint64_t *rtypes,
+				     bool *server_ok, bool *client_ok);
+
+#endif
