@@ -13,7 +13,7 @@
 #include "gotrace.skel.h"
 #include "base/log.h"
 
-#define MAX_LINKS                                                                                \
+#define MAX_LINKS \
 	((GO_NR_HOOKS + GRPC_NR_HOOKS) * (1 + GO_HOOK_MAX_RETS) + GOTRACE_NR_POOLED + 2) /* + router probes */
 
 struct go_tracer {
