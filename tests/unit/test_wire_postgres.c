@@ -575,6 +575,26 @@ static void test_detect(void **state)
 	m.n = 0;
 	put(&m, 'Z', B("I"));
 	assert_int_equal(wire_detect((const uint8_t *)m.b, m.n), WIRE_UNKNOWN);
+	/* A connection opened before the attach whose driver prepared its statements then
+	 * (pgx's cache) shows Binds only: portal, statement, 1 format, 2 values (one NULL), 1
+	 * result format, fields filling the length exactly. */
+	m.n = 0;
+	put(&m, 'B', B("\0stmtcache_1\0\0\x01\0\x01\0\x02\0\0\0\x04\0\0\0\x07\xff\xff\xff\xff\0\x01\0\x01"));
+	put(&m, 'E', B("\0\0\0\0\0"));
+	put(&m, 'S', B(""));
+	assert_int_equal(wire_detect((const uint8_t *)m.b, m.n), WIRE_POSTGRES);
+	m.n = 0; /* a value longer than the message */
+	put(&m, 'B',
+	    B("\0s\0\0\0\0\x01\0\0\0\x09"
+	      "abcd\0\0"));
+	assert_int_equal(wire_detect((const uint8_t *)m.b, m.n), WIRE_UNKNOWN);
+	m.n = 0; /* a byte left over */
+	put(&m, 'B', B("\0s\0\0\0\0\0\0\0\0"));
+	assert_int_equal(wire_detect((const uint8_t *)m.b, m.n), WIRE_UNKNOWN);
+	m.n = 0; /* followed by something no client sends */
+	put(&m, 'B', B("\0s\0\0\0\0\0\0\0"));
+	put(&m, 'Z', B("I"));
+	assert_int_equal(wire_detect((const uint8_t *)m.b, m.n), WIRE_UNKNOWN);
 	assert_ptr_equal(wire_parser_ops_for(WIRE_POSTGRES), &postgres_wire_ops);
 }
 

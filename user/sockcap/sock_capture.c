@@ -26,6 +26,7 @@ struct sock_capture {
 	int ntargets;
 	/* Copied from the tracer and the streams on the polling thread, read by the exporters'. */
 	_Atomic uint64_t hits, dropped, unparseable, unanswered, unrecognized, encrypted;
+	uint64_t sql_deferred;
 };
 
 static int target_index(const struct sock_capture *c, uint32_t root)
@@ -42,6 +43,11 @@ static void on_call(void *ctx, const struct sock_call *call)
 	int i = target_index(c, call->root);
 	if (i < 0)
 		return;
+	if ((c->targets[i].signals & SOCK_GO_DB) &&
+	    (call->go_sql_conn || (call->go && (call->go->flags & SOCKCAP_GO_IN_SQL)))) {
+		c->sql_deferred++; /* database/sql's: the uprobes measured it */
+		return;
+	}
 	if (c->targets[i].signals & SOCK_METRICS)
 		sock_metrics_record(c->reg, c->targets[i].reg_target, call);
 	if (c->spans && (c->targets[i].signals & SOCK_SPANS))
@@ -53,6 +59,14 @@ static void on_request_read(void *ctx, uint32_t tid, uint64_t conn_id)
 	struct sock_capture *c = ctx;
 	if (c->spans)
 		sock_spans_request_read(c->spans, tid, conn_id);
+}
+
+/* A Go target's HTTP is the uprobes' (they see its routes and goroutines): not measured twice. */
+static bool on_accept(void *ctx, uint32_t root, enum wire_protocol p)
+{
+	struct sock_capture *c = ctx;
+	int i = target_index(c, root);
+	return i < 0 || !(c->targets[i].signals & SOCK_GO_DB) || sock_db_system(p);
 }
 
 static void on_skip(void *ctx, uint32_t tgid, int32_t fd, uint64_t conn_id)
@@ -111,10 +125,17 @@ static int add_gauges(struct sock_capture *c)
 
 int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces, struct sock_capture **out)
 {
+	return sock_capture_start_go(reg, traces, NULL, out);
+}
+
+int sock_capture_start_go(struct metrics_registry *reg, struct trace_pipeline *traces,
+			  const struct sock_go_maps *go, struct sock_capture **out)
+{
 	static const struct sock_streams_callbacks cb = {
 		.call = on_call,
 		.skip = on_skip,
 		.request_read = on_request_read,
+		.accept = on_accept,
 	};
 	struct sock_capture *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -123,7 +144,7 @@ int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *trac
 	c->streams = sock_streams_new(&cb, c);
 	int rc = GLIMPSE_EXIT_FAILURE;
 	if (!c->streams || (traces && !(c->spans = sock_spans_new(traces))) ||
-	    (rc = sock_tracer_start(on_event, c, &c->tracer))) {
+	    (rc = sock_tracer_start(on_event, c, go, &c->tracer))) {
 		sock_capture_free(c);
 		return rc;
 	}
@@ -144,7 +165,9 @@ int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target, u
 	c->targets[c->ntargets].reg_target = reg_target;
 	c->targets[c->ntargets].signals = signals;
 	c->ntargets++;
-	int n = sock_tracer_add_target(c->tracer, pid);
+	int n = (signals & SOCK_GO_DB) ? sock_tracer_mark_go(c->tracer, pid) : 0;
+	if (!n)
+		n = sock_tracer_add_target(c->tracer, pid);
 	if (n < 0) {
 		log_error("cannot capture the sockets of process %d: %s", (int)pid, strerror(-n));
 		c->ntargets--;
@@ -187,6 +210,11 @@ int sock_capture_poll(struct sock_capture *c, int timeout_ms)
 	int n = sock_tracer_poll(c->tracer, timeout_ms);
 	refresh(c);
 	return n;
+}
+
+uint64_t sock_capture_sql_deferred(const struct sock_capture *c)
+{
+	return c->sql_deferred;
 }
 
 uint64_t sock_capture_hits(const struct sock_capture *c)

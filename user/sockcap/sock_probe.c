@@ -1,14 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sockcap/sock_probe.h"
 
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "cli/exit_codes.h"
 #include "sockcap.skel.h"
 
 static struct sockcap_bpf *loaded; /* until unloaded */
+
+/* The probe reads the Go tracer's map `id` through its own `map` (the same kernel object). */
+static int share_map(struct bpf_map *map, uint64_t id, const char *what)
+{
+	if (!id)
+		return 0;
+	int fd = bpf_map_get_fd_by_id((__u32)id);
+	int err = fd < 0 ? -errno : bpf_map__reuse_fd(map, fd);
+	if (fd >= 0)
+		close(fd); /* reuse_fd keeps its own copy */
+	if (err)
+		log_error("cannot share the Go tracer's %s map with the socket probe: %s", what,
+			  strerror(-err));
+	return err;
+}
 
 int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 {
@@ -20,6 +37,9 @@ int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 		return -GLIMPSE_EXIT_FAILURE;
 	}
 	skel->rodata->wakeup_bytes = params[SOCK_PARAM_WAKEUP_BYTES];
+	if (share_map(skel->maps.go_calls, params[SOCK_PARAM_GO_CALLS_ID], "calls") ||
+	    share_map(skel->maps.go_inherited, params[SOCK_PARAM_GO_INHERITED_ID], "inherited"))
+		return -GLIMPSE_EXIT_FAILURE;
 	int err = sockcap_bpf__load(skel);
 	if (err) {
 		log_error(
@@ -37,6 +57,7 @@ int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 	fds[SOCK_FD_PIDS] = bpf_map__fd(skel->maps.pids);
 	fds[SOCK_FD_CONNS] = bpf_map__fd(skel->maps.conns);
 	fds[SOCK_FD_COUNTERS] = bpf_map__fd(skel->maps.counters);
+	fds[SOCK_FD_GO_PROCS] = bpf_map__fd(skel->maps.go_procs);
 	fds[SOCK_FD_LINKS + 0] = bpf_link__fd(skel->links.sockcap_enter);
 	fds[SOCK_FD_LINKS + 1] = bpf_link__fd(skel->links.sockcap_exit);
 	fds[SOCK_FD_LINKS + 2] = bpf_link__fd(skel->links.sockcap_fork);

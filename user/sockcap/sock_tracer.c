@@ -36,7 +36,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-int sock_tracer_start(sock_event_fn fn, void *ctx, struct sock_tracer **out)
+int sock_tracer_start(sock_event_fn fn, void *ctx, const struct sock_go_maps *go, struct sock_tracer **out)
 {
 	struct sock_tracer *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -44,7 +44,11 @@ int sock_tracer_start(sock_event_fn fn, void *ctx, struct sock_tracer **out)
 	memset(t->fds, -1, sizeof(t->fds));
 	t->fn = fn;
 	t->ctx = ctx;
-	const uint64_t params[SOCK_NPARAMS] = { [SOCK_PARAM_WAKEUP_BYTES] = WAKEUP_BYTES };
+	const uint64_t params[SOCK_NPARAMS] = {
+		[SOCK_PARAM_WAKEUP_BYTES] = WAKEUP_BYTES,
+		[SOCK_PARAM_GO_CALLS_ID] = go ? go->calls_id : 0,
+		[SOCK_PARAM_GO_INHERITED_ID] = go ? go->inherited_id : 0,
+	};
 	int rc = bpf_child_load(SOCK_PROBE_NAME, params, SOCK_NPARAMS, t->fds, SOCK_NFDS);
 	if (rc)
 		goto fail;
@@ -65,6 +69,13 @@ int sock_tracer_add_pid(struct sock_tracer *t, pid_t pid, pid_t root)
 {
 	__u32 key = (__u32)pid, value = (__u32)root;
 	return bpf_map_update_elem(t->fds[SOCK_FD_PIDS], &key, &value, BPF_ANY) ? -errno : 0;
+}
+
+int sock_tracer_mark_go(struct sock_tracer *t, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+	__u8 one = 1;
+	return bpf_map_update_elem(t->fds[SOCK_FD_GO_PROCS], &key, &one, BPF_ANY) ? -errno : 0;
 }
 
 int sock_tracer_add_target(struct sock_tracer *t, pid_t target)
@@ -97,6 +108,7 @@ void sock_tracer_remove_target(struct sock_tracer *t, pid_t target)
 			key = next;
 			if (!bpf_map_lookup_elem(fd, &key, &root) && root == (__u32)target) {
 				bpf_map_delete_elem(fd, &key);
+				bpf_map_delete_elem(t->fds[SOCK_FD_GO_PROCS], &key);
 				found = true;
 				break;
 			}

@@ -14,8 +14,16 @@
 struct sock_tracer;
 typedef void (*sock_event_fn)(void *ctx, const struct sockcap_event *ev);
 
-/* 0, or an exit code after logging why. */
-int sock_tracer_start(sock_event_fn fn, void *ctx, struct sock_tracer **out);
+/* The Go tracer's maps the probe reads to tie a Go target's writes to its requests and to
+ * its database/sql calls (go_tracer_context_maps): ids, 0 = none. */
+struct sock_go_maps {
+	uint32_t calls_id, inherited_id;
+};
+
+/* go may be NULL. 0, or an exit code after logging why. */
+int sock_tracer_start(sock_event_fn fn, void *ctx, const struct sock_go_maps *go, struct sock_tracer **out);
+/* pid is a Go program the uprobes measure too: its writes carry their goroutine and context. */
+int sock_tracer_mark_go(struct sock_tracer *t, pid_t pid);
 /* Captures pid's sockets, and those of the processes it forks from now on, as root's (a
  * target: its own root). 0 or -errno. */
 int sock_tracer_add_pid(struct sock_tracer *t, pid_t pid, pid_t root);
