@@ -220,13 +220,17 @@ static double spans_unsampled(void *ctx, int target)
 
 /* A Go target's database wire (pgx, go-redis, any driver) at its sockets, beside the uprobes:
  * HTTP and database/sql stay theirs. NULL (said once) when the socket probe cannot run. */
-static struct sock_capture *start_go_db_capture(struct attach_ctx *a)
+static struct sock_capture *start_go_db_capture(struct attach_ctx *a, const struct go_target *t)
 {
+	unsigned signals = SOCK_METRICS | SOCK_SPANS | SOCK_GO_DB;
+	for (int h = GO_HOOK_SQL_QUERY; h <= GO_HOOK_STMT_EXEC; h++)
+		if (t->hooks[h].found)
+			signals |= SOCK_GO_SQL;
 	struct sock_go_maps maps;
 	struct sock_capture *c = NULL;
 	if (go_tracer_context_maps(a->tracer, &maps.calls_id, &maps.inherited_id) ||
 	    sock_capture_start_go(a->reg, a->traces, &maps, &c) ||
-	    sock_capture_add_target(c, a->pid, a->target, SOCK_METRICS | SOCK_SPANS | SOCK_GO_DB)) {
+	    sock_capture_add_target(c, a->pid, a->target, signals)) {
 		log_warn("database calls outside database/sql (pgx, go-redis) are not measured: the "
 			 "socket probe could not start");
 		sock_capture_free(c);
@@ -431,7 +435,7 @@ int cmd_attach(int argc, char **argv)
 					   "Number of active HTTP server requests.", false, active_requests,
 					   &a, true);
 		if (capture == CAPTURE_AUTO)
-			a.sock = start_go_db_capture(&a);
+			a.sock = start_go_db_capture(&a, &target);
 	}
 	if (a.tracer) {
 		metrics_registry_add_gauge(a.reg, "glimpse.events_dropped", "",

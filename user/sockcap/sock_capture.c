@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "cli/exit_codes.h"
+#include "sockcap/sock_hold.h"
 #include "sockcap/sock_metrics.h"
 #include "sockcap/sock_spans.h"
 #include "sockcap/sock_streams.h"
@@ -18,6 +20,7 @@ struct sock_capture {
 	struct sock_tracer *tracer;
 	struct sock_streams *streams;
 	struct sock_spans *spans; /* NULL without a trace pipeline */
+	struct sock_hold *hold;	  /* calls of SOCK_GO_SQL targets' connections of unknown owner */
 	struct {
 		pid_t pid;
 		int reg_target;
@@ -37,21 +40,42 @@ static int target_index(const struct sock_capture *c, uint32_t root)
 	return -1;
 }
 
+static void record(struct sock_capture *c, int i, const struct sock_call *call)
+{
+	if (c->targets[i].signals & SOCK_METRICS)
+		sock_metrics_record(c->reg, c->targets[i].reg_target, call);
+	if (c->spans && (c->targets[i].signals & SOCK_SPANS))
+		sock_spans_call(c->spans, call, c->targets[i].reg_target);
+}
+
+/* A held call whose connection database/sql did not claim in time: a native driver's. */
+static void on_released(void *ctx, const struct sock_call *call, int target)
+{
+	struct sock_capture *c = ctx;
+	(void)target;
+	int i = target_index(c, call->root);
+	if (i >= 0)
+		record(c, i, call);
+}
+
 static void on_call(void *ctx, const struct sock_call *call)
 {
 	struct sock_capture *c = ctx;
 	int i = target_index(c, call->root);
 	if (i < 0)
 		return;
-	if ((c->targets[i].signals & SOCK_GO_DB) &&
-	    (call->go_sql_conn || (call->go && (call->go->flags & SOCKCAP_GO_IN_SQL)))) {
-		c->sql_deferred++; /* database/sql's: the uprobes measured it */
-		return;
+	unsigned signals = c->targets[i].signals;
+	if ((signals & SOCK_GO_DB) && !call->server) {
+		if (call->go_sql_conn || (call->go && (call->go->flags & SOCKCAP_GO_IN_SQL))) {
+			/* database/sql's connection: the uprobes measured what they probe, and what
+			 * they do not (a Prepare, BEGIN) stays unmeasured, as without the socket path. */
+			c->sql_deferred += 1 + sock_hold_drop(c->hold, call->conn_id);
+			return;
+		}
+		if ((signals & SOCK_GO_SQL) && sock_hold_add(c->hold, call, 0, clock_mono_ns()))
+			return;
 	}
-	if (c->targets[i].signals & SOCK_METRICS)
-		sock_metrics_record(c->reg, c->targets[i].reg_target, call);
-	if (c->spans && (c->targets[i].signals & SOCK_SPANS))
-		sock_spans_call(c->spans, call, c->targets[i].reg_target);
+	record(c, i, call);
 }
 
 static void on_request_read(void *ctx, uint32_t tid, uint64_t conn_id)
@@ -142,8 +166,9 @@ int sock_capture_start_go(struct metrics_registry *reg, struct trace_pipeline *t
 		return GLIMPSE_EXIT_FAILURE;
 	c->reg = reg;
 	c->streams = sock_streams_new(&cb, c);
+	c->hold = sock_hold_new();
 	int rc = GLIMPSE_EXIT_FAILURE;
-	if (!c->streams || (traces && !(c->spans = sock_spans_new(traces))) ||
+	if (!c->streams || !c->hold || (traces && !(c->spans = sock_spans_new(traces))) ||
 	    (rc = sock_tracer_start(on_event, c, go, &c->tracer))) {
 		sock_capture_free(c);
 		return rc;
@@ -208,6 +233,7 @@ int sock_capture_poll(struct sock_capture *c, int timeout_ms)
 	if (!c->tracer)
 		return 0; /* detached */
 	int n = sock_tracer_poll(c->tracer, timeout_ms);
+	sock_hold_release(c->hold, clock_mono_ns() - SOCK_HOLD_NS, on_released, c);
 	refresh(c);
 	return n;
 }
@@ -230,6 +256,7 @@ void sock_capture_detach(struct sock_capture *c)
 	refresh(c);
 	sock_tracer_stop(c->tracer); /* drains what came in meanwhile */
 	c->tracer = NULL;
+	sock_hold_release(c->hold, UINT64_MAX, on_released, c);
 	refresh(c);
 	if (c->encrypted)
 		log_warn("%llu connection%s carried TLS: encrypted bytes cannot be read at the socket, so "
@@ -254,5 +281,6 @@ void sock_capture_free(struct sock_capture *c)
 	sock_tracer_stop(c->tracer);
 	sock_streams_free(c->streams);
 	sock_spans_free(c->spans);
+	sock_hold_free(c->hold);
 	free(c);
 }

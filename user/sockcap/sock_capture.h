@@ -26,6 +26,10 @@ enum sock_signals {
 	 * database wire protocols (PostgreSQL, Redis), minus the calls database/sql made; its
 	 * database spans hang under the request of the goroutine that made them. */
 	SOCK_GO_DB = 1 << 2,
+	/* With SOCK_GO_DB: the program links database/sql (its calls are probed). A connection's
+	 * calls made outside a probed call wait (sockcap/sock_hold.h) until the connection is
+	 * known to be database/sql's (they are dropped) or the hold time passes (recorded). */
+	SOCK_GO_SQL = 1 << 3,
 };
 
 /* traces may be NULL (no spans). 0, or an exit code after logging why. */
