@@ -59,7 +59,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, struct sockcap_go_proc);
 } go_procs SEC(".maps");
 
 /* The Go tracer's own maps, handed over by user space (bpf_map__reuse_fd) before load, laid
@@ -333,12 +333,14 @@ static __always_inline bool go_in_call(__u64 g, __u32 tgid, __u32 kind)
 
 /* A Go target's write: the goroutine that made it, whether it was inside a database/sql call
  * the uprobes measure, and the request it serves (its own, or the one that started it). R14
- * holds g at every system call under Go's register ABI: the syscall stubs leave it alone. */
+ * holds g at every system call Go's own code makes under its register ABI (Go 1.17+): the
+ * syscall stubs leave it alone. */
 static __always_inline void go_context(const struct pt_regs *regs, __u32 tgid, struct sockcap_go_ctx *out)
 {
 	__builtin_memset(out, 0, sizeof(*out));
-	if (!bpf_map_lookup_elem(&go_procs, &tgid))
-		return;
+	const struct sockcap_go_proc *proc = bpf_map_lookup_elem(&go_procs, &tgid);
+	if (!proc || regs->ip < proc->text_lo || regs->ip >= proc->text_hi)
+		return; /* not Go, or not Go's code (cgo's C through libc): R14 is not g */
 	__u64 g = regs->r14;
 	out->g = g;
 	out->flags = SOCKCAP_GO_SEEN;

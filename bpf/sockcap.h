@@ -63,6 +63,12 @@ enum sockcap_go_flags {
 				     * measure (queryDC, execDC, Stmt.QueryContext/ExecContext) */
 };
 
+/* A Go target's own code (its executable's text): a system call made from elsewhere (C code
+ * in a cgo program, through libc) has no goroutine in R14. */
+struct sockcap_go_proc {
+	__u64 text_lo, text_hi;
+};
+
 /* What the Go tracer's maps (bpf/gotrace.bpf.c: calls, inherited) said about the goroutine
  * that made a write, at the write: the join of socket calls to Go requests is exact because it
  * is made while both are in flight, in the kernel. */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/bpf_read.h"
@@ -71,11 +72,40 @@ int sock_tracer_add_pid(struct sock_tracer *t, pid_t pid, pid_t root)
 	return bpf_map_update_elem(t->fds[SOCK_FD_PIDS], &key, &value, BPF_ANY) ? -errno : 0;
 }
 
+/* The span of pid's executable's code: where Go's own system calls are made from. */
+static int exe_text(pid_t pid, struct sockcap_go_proc *out)
+{
+	char path[64];
+	struct stat st;
+	if (stat(proc_path(path, sizeof(path), pid, "/exe"), &st))
+		return -errno;
+	struct proc_map *maps = NULL;
+	size_t n = 0;
+	int err = proc_exec_maps(pid, &maps, &n);
+	if (err)
+		return err < 0 ? err : -err;
+	out->text_lo = UINT64_MAX;
+	out->text_hi = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (maps[i].inode != st.st_ino)
+			continue;
+		if (maps[i].start < out->text_lo)
+			out->text_lo = maps[i].start;
+		if (maps[i].end > out->text_hi)
+			out->text_hi = maps[i].end;
+	}
+	free(maps);
+	return out->text_hi ? 0 : -ENOENT;
+}
+
 int sock_tracer_mark_go(struct sock_tracer *t, pid_t pid)
 {
 	__u32 key = (__u32)pid;
-	__u8 one = 1;
-	return bpf_map_update_elem(t->fds[SOCK_FD_GO_PROCS], &key, &one, BPF_ANY) ? -errno : 0;
+	struct sockcap_go_proc proc;
+	int err = exe_text(pid, &proc);
+	if (err)
+		return err;
+	return bpf_map_update_elem(t->fds[SOCK_FD_GO_PROCS], &key, &proc, BPF_ANY) ? -errno : 0;
 }
 
 int sock_tracer_add_target(struct sock_tracer *t, pid_t target)
