@@ -172,7 +172,8 @@ static void print_capture(pid_t pid, bool go)
 		       "database/sql;\n"
 		       "             the probes above, 2 uprobe hits per request (a trap each, ~10 µs);\n"
 		       "             with them, socket: the PostgreSQL and Redis wire (pgx, go-redis, any\n"
-		       "             driver; database/sql's calls stay the uprobes'), %s;\n"
+		       "             driver; database/sql's calls stay the uprobes'),\n"
+		       "             %s;\n"
 		       "             --capture socket: HTTP/1, PostgreSQL, Redis all at the system calls,\n"
 		       "             no ServeMux pattern, HTTP/2 or TLS there; --capture uprobes: no "
 		       "socket\n",

@@ -258,11 +258,23 @@ void sock_capture_detach(struct sock_capture *c)
 	c->tracer = NULL;
 	sock_hold_release(c->hold, UINT64_MAX, on_released, c);
 	refresh(c);
-	if (c->encrypted)
+	bool go_db_only = c->ntargets > 0;
+	for (int i = 0; i < c->ntargets; i++)
+		go_db_only &= (c->targets[i].signals & SOCK_GO_DB) != 0;
+	if (c->encrypted && go_db_only)
+		log_info("%llu connection%s carried TLS: HTTPS is the uprobes' to measure, but a database "
+			 "call over TLS cannot be read at the socket and was not measured",
+			 (unsigned long long)c->encrypted, c->encrypted == 1 ? "" : "s");
+	else if (c->encrypted)
 		log_warn("%llu connection%s carried TLS: encrypted bytes cannot be read at the socket, so "
 			 "those requests were not measured",
 			 (unsigned long long)c->encrypted, c->encrypted == 1 ? "" : "s");
-	if (c->unrecognized > c->encrypted)
+	if (c->unrecognized > c->encrypted && go_db_only)
+		log_info("%llu connection%s spoke neither PostgreSQL nor Redis at the socket (HTTP/2 "
+			 "and gRPC are the uprobes' to measure; any other database's calls were not)",
+			 (unsigned long long)(c->unrecognized - c->encrypted),
+			 c->unrecognized - c->encrypted == 1 ? "" : "s");
+	else if (c->unrecognized > c->encrypted)
 		log_warn("%llu connection%s spoke no protocol glimpse parses at the socket (HTTP/1, "
 			 "PostgreSQL, Redis): not measured",
 			 (unsigned long long)(c->unrecognized - c->encrypted),
