@@ -62,10 +62,11 @@ struct {
 	__type(value, struct sockcap_go_proc);
 } go_procs SEC(".maps");
 
-/* The Go tracer's own maps, handed over by user space (bpf_map__reuse_fd) before load, laid
- * out as in bpf/gotrace.bpf.c: calls in flight keyed by (g, pid, kind), each value starting
- * with the trace context its children take; contexts inherited by goroutines a request
- * started, keyed by (g, pid). Without a Go tracer these are placeholders nobody writes. */
+/* The Go tracers' own maps, per Go target (an inner map each: the agent runs one Go tracer per
+ * binary), put in by user space, laid out as in bpf/gotrace.bpf.c: calls in flight keyed by
+ * (g, pid, kind), each value starting with the trace context its children take; contexts
+ * inherited by goroutines a request started, keyed by (g, pid). Before load user space sizes
+ * the templates' values as the Go tracer's (the kernel then accepts its maps). */
 struct go_call_key {
 	__u64 g;
 	__u32 pid;
@@ -78,18 +79,26 @@ struct go_trace_ctx {
 	__u8 flags;
 };
 
-struct {
+/* Sizes, not types: the types would reach BTF only as forward declarations here. */
+struct go_ctx_map {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1);
-	__type(key, struct go_call_key);
-	__type(value, struct go_trace_ctx);
+	__uint(key_size, sizeof(struct go_call_key));
+	__uint(value_size, sizeof(struct go_trace_ctx));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__array(values, struct go_ctx_map);
 } go_calls SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1);
-	__type(key, struct go_call_key);
-	__type(value, struct go_trace_ctx);
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__array(values, struct go_ctx_map);
 } go_inherited SEC(".maps");
 
 struct {
@@ -325,10 +334,10 @@ static __always_inline __u64 call_buffer(const struct call_args *a, __u64 *room)
 	return (__u64)iov.iov_base;
 }
 
-static __always_inline bool go_in_call(__u64 g, __u32 tgid, __u32 kind)
+static __always_inline bool go_in_call(void *calls, __u64 g, __u32 tgid, __u32 kind)
 {
 	struct go_call_key key = { .g = g, .pid = tgid, .kind = kind };
-	return bpf_map_lookup_elem(&go_calls, &key) != NULL;
+	return bpf_map_lookup_elem(calls, &key) != NULL;
 }
 
 /* A Go target's write: the goroutine that made it, whether it was inside a database/sql call
@@ -344,14 +353,18 @@ static __always_inline void go_context(const struct pt_regs *regs, __u32 tgid, s
 	__u64 g = regs->r14;
 	out->g = g;
 	out->flags = SOCKCAP_GO_SEEN;
-	if (go_in_call(g, tgid, GOTRACE_SQL_QUERY) || go_in_call(g, tgid, GOTRACE_SQL_EXEC) ||
-	    go_in_call(g, tgid, GOTRACE_STMT_QUERY) || go_in_call(g, tgid, GOTRACE_STMT_EXEC))
+	void *calls = bpf_map_lookup_elem(&go_calls, &tgid);
+	if (!calls)
+		return;
+	if (go_in_call(calls, g, tgid, GOTRACE_SQL_QUERY) || go_in_call(calls, g, tgid, GOTRACE_SQL_EXEC) ||
+	    go_in_call(calls, g, tgid, GOTRACE_STMT_QUERY) || go_in_call(calls, g, tgid, GOTRACE_STMT_EXEC))
 		out->flags |= SOCKCAP_GO_IN_SQL;
 	struct go_call_key key = { .g = g, .pid = tgid, .kind = GOTRACE_SERVER };
-	const struct go_trace_ctx *ctx = bpf_map_lookup_elem(&go_calls, &key);
-	if (!ctx) {
+	const struct go_trace_ctx *ctx = bpf_map_lookup_elem(calls, &key);
+	void *inherited = ctx ? NULL : bpf_map_lookup_elem(&go_inherited, &tgid);
+	if (inherited) {
 		key.kind = 0;
-		ctx = bpf_map_lookup_elem(&go_inherited, &key);
+		ctx = bpf_map_lookup_elem(inherited, &key);
 	}
 	if (!ctx)
 		return;

@@ -226,11 +226,9 @@ static struct sock_capture *start_go_db_capture(struct attach_ctx *a, const stru
 	for (int h = GO_HOOK_SQL_QUERY; h <= GO_HOOK_STMT_EXEC; h++)
 		if (t->hooks[h].found)
 			signals |= SOCK_GO_SQL;
-	struct sock_go_maps maps;
 	struct sock_capture *c = NULL;
-	if (go_tracer_context_maps(a->tracer, &maps.calls_id, &maps.inherited_id) ||
-	    sock_capture_start_go(a->reg, a->traces, &maps, &c) ||
-	    sock_capture_add_target(c, a->pid, a->target, signals)) {
+	if (sock_capture_start(a->reg, a->traces, &c) ||
+	    sock_capture_add_go_target(c, a->pid, a->target, signals, a->tracer)) {
 		log_warn("database calls outside database/sql (pgx, go-redis) are not measured: the "
 			 "socket probe could not start");
 		sock_capture_free(c);

@@ -220,21 +220,21 @@ int go_tracer_set_types(struct go_tracer *tr, pid_t pid, const struct gotrace_ty
 	return bpf_map_update_elem(bpf_map__fd(tr->skel->maps.types), &key, types, BPF_ANY) ? -errno : 0;
 }
 
-static int map_id(const struct bpf_map *map, uint32_t *id)
+void go_tracer_context_map_fds(const struct go_tracer *tr, int *calls_fd, int *inherited_fd)
 {
-	struct bpf_map_info info;
-	__u32 len = sizeof(info);
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len))
-		return -errno;
-	*id = info.id;
-	return 0;
+	*calls_fd = bpf_map__fd(tr->skel->maps.calls);
+	*inherited_fd = bpf_map__fd(tr->skel->maps.inherited);
 }
 
-int go_tracer_context_maps(const struct go_tracer *tr, uint32_t *calls_id, uint32_t *inherited_id)
+int go_tracer_context_layout(uint32_t *calls_value, uint32_t *inherited_value)
 {
-	int err = map_id(tr->skel->maps.calls, calls_id);
-	return err ? err : map_id(tr->skel->maps.inherited, inherited_id);
+	struct gotrace_bpf *skel = gotrace_bpf__open();
+	if (!skel)
+		return -errno;
+	*calls_value = bpf_map__value_size(skel->maps.calls);
+	*inherited_value = bpf_map__value_size(skel->maps.inherited);
+	gotrace_bpf__destroy(skel);
+	return 0;
 }
 
 uint64_t go_tracer_probe_hits(const struct go_tracer *tr)

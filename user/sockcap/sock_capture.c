@@ -147,13 +147,17 @@ static int add_gauges(struct sock_capture *c)
 	return 0;
 }
 
-int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces, struct sock_capture **out)
+/* What Go targets need of the probe, known before any Go tracer runs (the agent may start the
+ * probe for another program first). */
+static int go_layout(struct sock_go_maps *go)
 {
-	return sock_capture_start_go(reg, traces, NULL, out);
+	int err = go_tracer_context_layout(&go->calls_value, &go->inherited_value);
+	if (err)
+		log_warn("the socket probe cannot follow Go programs' goroutines: %s", strerror(-err));
+	return err;
 }
 
-int sock_capture_start_go(struct metrics_registry *reg, struct trace_pipeline *traces,
-			  const struct sock_go_maps *go, struct sock_capture **out)
+int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces, struct sock_capture **out)
 {
 	static const struct sock_streams_callbacks cb = {
 		.call = on_call,
@@ -164,12 +168,13 @@ int sock_capture_start_go(struct metrics_registry *reg, struct trace_pipeline *t
 	struct sock_capture *c = calloc(1, sizeof(*c));
 	if (!c)
 		return GLIMPSE_EXIT_FAILURE;
+	struct sock_go_maps go;
 	c->reg = reg;
 	c->streams = sock_streams_new(&cb, c);
 	c->hold = sock_hold_new();
 	int rc = GLIMPSE_EXIT_FAILURE;
 	if (!c->streams || !c->hold || (traces && !(c->spans = sock_spans_new(traces))) ||
-	    (rc = sock_tracer_start(on_event, c, go, &c->tracer))) {
+	    (rc = sock_tracer_start(on_event, c, go_layout(&go) ? NULL : &go, &c->tracer))) {
 		sock_capture_free(c);
 		return rc;
 	}
@@ -180,7 +185,22 @@ int sock_capture_start_go(struct metrics_registry *reg, struct trace_pipeline *t
 	return 0;
 }
 
+static int add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals,
+		      const struct go_tracer *tr);
+
 int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals)
+{
+	return add_target(c, pid, reg_target, signals & ~(unsigned)(SOCK_GO_DB | SOCK_GO_SQL), NULL);
+}
+
+int sock_capture_add_go_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals,
+			       const struct go_tracer *tr)
+{
+	return add_target(c, pid, reg_target, signals | SOCK_GO_DB, tr);
+}
+
+static int add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals,
+		      const struct go_tracer *tr)
 {
 	if (c->ntargets == MAX_TARGETS) {
 		log_error("glimpse captures the sockets of at most %d targets at once", MAX_TARGETS);
@@ -190,7 +210,12 @@ int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target, u
 	c->targets[c->ntargets].reg_target = reg_target;
 	c->targets[c->ntargets].signals = signals;
 	c->ntargets++;
-	int n = (signals & SOCK_GO_DB) ? sock_tracer_mark_go(c->tracer, pid) : 0;
+	int n = 0;
+	if (tr) {
+		int calls, inherited;
+		go_tracer_context_map_fds(tr, &calls, &inherited);
+		n = sock_tracer_mark_go(c->tracer, pid, calls, inherited);
+	}
 	if (!n)
 		n = sock_tracer_add_target(c->tracer, pid);
 	if (n < 0) {

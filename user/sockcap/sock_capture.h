@@ -13,7 +13,7 @@
 #include <sys/types.h>
 
 #include "metrics/registry.h"
-#include "sockcap/sock_tracer.h"
+#include "gotrace/tracer.h"
 #include "trace/trace_pipeline.h"
 
 struct sock_capture;
@@ -35,13 +35,13 @@ enum sock_signals {
 /* traces may be NULL (no spans). 0, or an exit code after logging why. */
 int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces,
 		       struct sock_capture **out);
-/* The same, sharing a Go tracer's maps with the socket probe (go_tracer_context_maps), as
- * targets added with SOCK_GO_DB need. */
-int sock_capture_start_go(struct metrics_registry *reg, struct trace_pipeline *traces,
-			  const struct sock_go_maps *go, struct sock_capture **out);
+
 /* Captures pid and its descendants (present and future) as registry target reg_target,
  * feeding `signals` (enum sock_signals). 0, or an exit code after logging why. */
 int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals);
+/* The same for a Go program whose uprobes tracer is tr: signals include SOCK_GO_DB. */
+int sock_capture_add_go_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals,
+			       const struct go_tracer *tr);
 void sock_capture_remove_target(struct sock_capture *c, pid_t pid);
 /* Handles queued events; waits up to timeout_ms. Events handled or -errno. */
 int sock_capture_poll(struct sock_capture *c, int timeout_ms);

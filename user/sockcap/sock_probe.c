@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sockcap/sock_probe.h"
 
-#include <bpf/bpf.h>
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/log.h"
 #include "cli/exit_codes.h"
@@ -12,18 +10,15 @@
 
 static struct sockcap_bpf *loaded; /* until unloaded */
 
-/* The probe reads the Go tracer's map `id` through its own `map` (the same kernel object). */
-static int share_map(struct bpf_map *map, uint64_t id, const char *what)
+/* The inner-map template of outer map `map` gets the Go tracer's value size. */
+static int size_inner(struct bpf_map *map, uint64_t value_size)
 {
-	if (!id)
+	struct bpf_map *inner = bpf_map__inner_map(map);
+	if (!value_size)
 		return 0;
-	int fd = bpf_map_get_fd_by_id((__u32)id);
-	int err = fd < 0 ? -errno : bpf_map__reuse_fd(map, fd);
-	if (fd >= 0)
-		close(fd); /* reuse_fd keeps its own copy */
+	int err = inner ? bpf_map__set_value_size(inner, (__u32)value_size) : -ENOENT;
 	if (err)
-		log_error("cannot share the Go tracer's %s map with the socket probe: %s", what,
-			  strerror(-err));
+		log_error("cannot size the socket probe's view of the Go tracer's maps: %s", strerror(-err));
 	return err;
 }
 
@@ -37,8 +32,8 @@ int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 		return -GLIMPSE_EXIT_FAILURE;
 	}
 	skel->rodata->wakeup_bytes = params[SOCK_PARAM_WAKEUP_BYTES];
-	if (share_map(skel->maps.go_calls, params[SOCK_PARAM_GO_CALLS_ID], "calls") ||
-	    share_map(skel->maps.go_inherited, params[SOCK_PARAM_GO_INHERITED_ID], "inherited"))
+	if (size_inner(skel->maps.go_calls, params[SOCK_PARAM_GO_CALLS_VALUE]) ||
+	    size_inner(skel->maps.go_inherited, params[SOCK_PARAM_GO_INHERITED_VALUE]))
 		return -GLIMPSE_EXIT_FAILURE;
 	int err = sockcap_bpf__load(skel);
 	if (err) {
@@ -58,6 +53,8 @@ int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 	fds[SOCK_FD_CONNS] = bpf_map__fd(skel->maps.conns);
 	fds[SOCK_FD_COUNTERS] = bpf_map__fd(skel->maps.counters);
 	fds[SOCK_FD_GO_PROCS] = bpf_map__fd(skel->maps.go_procs);
+	fds[SOCK_FD_GO_CALLS] = bpf_map__fd(skel->maps.go_calls);
+	fds[SOCK_FD_GO_INHERITED] = bpf_map__fd(skel->maps.go_inherited);
 	fds[SOCK_FD_LINKS + 0] = bpf_link__fd(skel->links.sockcap_enter);
 	fds[SOCK_FD_LINKS + 1] = bpf_link__fd(skel->links.sockcap_exit);
 	fds[SOCK_FD_LINKS + 2] = bpf_link__fd(skel->links.sockcap_fork);

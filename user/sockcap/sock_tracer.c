@@ -47,8 +47,8 @@ int sock_tracer_start(sock_event_fn fn, void *ctx, const struct sock_go_maps *go
 	t->ctx = ctx;
 	const uint64_t params[SOCK_NPARAMS] = {
 		[SOCK_PARAM_WAKEUP_BYTES] = WAKEUP_BYTES,
-		[SOCK_PARAM_GO_CALLS_ID] = go ? go->calls_id : 0,
-		[SOCK_PARAM_GO_INHERITED_ID] = go ? go->inherited_id : 0,
+		[SOCK_PARAM_GO_CALLS_VALUE] = go ? go->calls_value : 0,
+		[SOCK_PARAM_GO_INHERITED_VALUE] = go ? go->inherited_value : 0,
 	};
 	int rc = bpf_child_load(SOCK_PROBE_NAME, params, SOCK_NPARAMS, t->fds, SOCK_NFDS);
 	if (rc)
@@ -98,14 +98,22 @@ static int exe_text(pid_t pid, struct sockcap_go_proc *out)
 	return out->text_hi ? 0 : -ENOENT;
 }
 
-int sock_tracer_mark_go(struct sock_tracer *t, pid_t pid)
+int sock_tracer_mark_go(struct sock_tracer *t, pid_t pid, int calls_fd, int inherited_fd)
 {
 	__u32 key = (__u32)pid;
 	struct sockcap_go_proc proc;
 	int err = exe_text(pid, &proc);
 	if (err)
 		return err;
-	return bpf_map_update_elem(t->fds[SOCK_FD_GO_PROCS], &key, &proc, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(t->fds[SOCK_FD_GO_CALLS], &key, &calls_fd, BPF_ANY) ||
+	    bpf_map_update_elem(t->fds[SOCK_FD_GO_INHERITED], &key, &inherited_fd, BPF_ANY) ||
+	    bpf_map_update_elem(t->fds[SOCK_FD_GO_PROCS], &key, &proc, BPF_ANY)) {
+		err = -errno;
+		bpf_map_delete_elem(t->fds[SOCK_FD_GO_CALLS], &key);
+		bpf_map_delete_elem(t->fds[SOCK_FD_GO_INHERITED], &key);
+		return err;
+	}
+	return 0;
 }
 
 int sock_tracer_add_target(struct sock_tracer *t, pid_t target)
@@ -139,6 +147,8 @@ void sock_tracer_remove_target(struct sock_tracer *t, pid_t target)
 			if (!bpf_map_lookup_elem(fd, &key, &root) && root == (__u32)target) {
 				bpf_map_delete_elem(fd, &key);
 				bpf_map_delete_elem(t->fds[SOCK_FD_GO_PROCS], &key);
+				bpf_map_delete_elem(t->fds[SOCK_FD_GO_CALLS], &key);
+				bpf_map_delete_elem(t->fds[SOCK_FD_GO_INHERITED], &key);
 				found = true;
 				break;
 			}
