@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import APPS, HttpService, metric_value, parse_prometheus, wait_for
+from conftest import APPS, HttpService, free_port, metric_value, scrape, wait_for
 from pg import PostgresServer
 from servers import Redis
 
@@ -103,11 +103,11 @@ def db_series(samples):
     return out
 
 
-def settled(g):
+def settled(scrape):
     """The database series once two scrapes 0.3 s apart agree (the setup's calls all read)."""
     last = None
     for _ in range(50):
-        now = db_series(g.scrape() or [])
+        now = db_series(scrape() or [])
         if now and now == last:
             return now
         last = now
@@ -124,15 +124,15 @@ def pg_errors(pg, relation):
     return pg.log().count(f'ERROR:  relation "{relation}" does not exist')
 
 
-@pytest.mark.parametrize("binary", ["godb-1.26", "godb-1.26-stripped", "godb-1.27", "godb-1.27-stripped"])
-def test_metrics_match_server_accounting(binary, servers, godb, run_glimpse):
+def check_metrics(scrape, app, servers, label, refresh_s=0.0):
+    """Drives REQUESTS once the setup's calls are read, then checks every database series
+    (their growth) against the servers' own accounting, HTTP against the requests, and the
+    uprobe hits (2 per request: metrics only). scrape() → parsed /metrics or None; refresh_s: how
+    stale glimpse's own counters may be (the agent refreshes them once a tick)."""
     pg, rd = servers
-    app = godb(binary)
-    g = run_glimpse("attach", "-p", str(app.pid), "--no-live", prometheus=True)
-    assert "capture=uprobes+socket-db" in g.stderr()
-    app.go()
-    before = settled(g)
-    samples = g.scrape()
+    before = settled(scrape)
+    time.sleep(refresh_s)
+    samples = scrape()
     hits0 = metric_value(samples, "glimpse_probe_hits_total")
     socket_hits0 = metric_value(samples, "glimpse_socket_tracepoint_hits_total")
     failed_before = pg_errors(pg, "missing_items")
@@ -170,26 +170,71 @@ def test_metrics_match_server_accounting(binary, servers, godb, run_glimpse):
     assert sum(executed.values()) == 3 + 2 + 6 + 2 + 2 + 2 + 9 + 6 + 2, executed  # godb's documented rounds
 
     want = sum(executed.values())
-    assert wait_for(lambda: sum(delta(db_series(g.scrape() or []), before).values()) >= want), g.scrape_text()
-    time.sleep(0.3)
-    text = g.scrape_text()
-    samples = parse_prometheus(text)
-    assert delta(db_series(samples), before) == executed, text
+    assert wait_for(lambda: sum(delta(db_series(scrape() or []), before).values()) >= want), scrape()
+    time.sleep(0.3 + refresh_s)
+    samples = scrape()
+    assert delta(db_series(samples), before) == executed, samples
     # HTTP stays the uprobes' alone: every request once, with its ServeMux pattern.
-    assert metric_value(samples, HTTP) == requests, text
+    assert metric_value(samples, HTTP) == requests, samples
     for path, n, status in REQUESTS:
-        assert metric_value(samples, HTTP, http_route=path, http_response_status_code=status) == n, text
+        assert metric_value(samples, HTTP, http_route=path, http_response_status_code=status) == n, samples
     # Cost: the uprobes trap exactly as without the socket path (2 per request, metrics only);
     # the socket path adds tracepoint runs (no trap).
     uprobe_hits = metric_value(samples, "glimpse_probe_hits_total") - hits0
     socket_hits = metric_value(samples, "glimpse_socket_tracepoint_hits_total") - socket_hits0
-    assert uprobe_hits == 2 * requests, text
-    print(f"{binary}: per request {uprobe_hits / requests:.1f} uprobe hits, "
+    assert uprobe_hits == 2 * requests, samples
+    print(f"{label}: per request {uprobe_hits / requests:.1f} uprobe hits, "
           f"{socket_hits / requests:.1f} socket tracepoint runs")
     for counter in ("unparseable", "unanswered", "events_dropped"):
-        assert metric_value(samples, f"glimpse_socket_{counter}_total") == 0, text
+        assert metric_value(samples, f"glimpse_socket_{counter}_total") == 0, samples
+    assert not any(SECRET in v or "glimpse:k" in v for _, labels, _ in samples for v in labels.values())
+
+
+@pytest.mark.parametrize("binary", ["godb-1.26", "godb-1.26-stripped", "godb-1.27", "godb-1.27-stripped"])
+def test_metrics_match_server_accounting(binary, servers, godb, run_glimpse):
+    app = godb(binary)
+    g = run_glimpse("attach", "-p", str(app.pid), "--no-live", prometheus=True)
+    assert "capture=uprobes+socket-db" in g.stderr()
+    app.go()
+    check_metrics(g.scrape, app, servers, binary)
+    text = g.scrape_text()
     assert SECRET not in text and "glimpse:k" not in text
     assert g.stop() == 0, g.stderr()
+
+
+def test_agent_measures_the_same(servers, tmp_path):
+    """The agent (one Go tracer per binary, one socket probe for all) gives the same series."""
+    from test_agent import Agent, config, own_copy
+    port = free_port()
+    binary = own_copy(tmp_path, "godb-1.27-stripped")
+    selector = f"""  - name: godb
+    match:
+      exe: "{binary}"
+    signals:
+      http_metrics: true
+      traces: false
+      runtime: false
+      cpu_profile: false
+"""
+    agent = Agent(tmp_path, config(tmp_path, port, selector))
+    app = Godb(binary, *servers)
+    try:
+        assert wait_for(lambda: [e for e in agent.events("instrumented") if e["pid"] == str(app.pid)], timeout=10), \
+            agent.stderr()
+        ours = [e for e in agent.events("instrumented") if e["pid"] == str(app.pid)]
+        assert ours[0]["http"] == "uprobes+socket-db", agent.stderr()
+        app.go()
+
+        def scrape_agent():
+            try:
+                return scrape(port)
+            except OSError:
+                return None
+
+        check_metrics(scrape_agent, app, servers, "agent", refresh_s=1.5)
+    finally:
+        app.stop()
+        assert agent.stop() == 0, agent.stderr()
 
 
 def by_trace(spans):

@@ -65,6 +65,8 @@ static void on_call(void *ctx, const struct sock_call *call)
 	if (i < 0)
 		return;
 	unsigned signals = c->targets[i].signals;
+	if ((signals & SOCK_GO_DB) && call->pid != call->root)
+		return; /* a program a Go target started is not part of it */
 	if ((signals & SOCK_GO_DB) && !call->server) {
 		if (call->go_sql_conn || (call->go && (call->go->flags & SOCKCAP_GO_IN_SQL))) {
 			/* database/sql's connection: the uprobes measured what they probe, and what
