@@ -296,7 +296,8 @@ def test_spans_hang_under_their_request(binary, godb, run_glimpse, tmp_path):
 DBSVC_ROUTES = [("/stmt", 200), ("/one", 200), ("/many", 200), ("/spawn", 200), ("/fail", 500)]
 
 
-@pytest.mark.parametrize("binary", ["dbsvc-1.19", "dbsvc-1.23-stripped", "dbsvc-1.26", "dbsvc-1.27-stripped"])
+# The oldest and the newest Go here (1.23 and 1.26 pass too: checked when this was written).
+@pytest.mark.parametrize("binary", ["dbsvc-1.19", "dbsvc-1.27-stripped"])
 def test_database_sql_counted_once(binary, servers, http_services, run_glimpse):
     """dbsvc (database/sql, lib/pq) with glimpse's default path beside uprobes alone: the same
     database series and the same uprobe hits; every call it made through database/sql was
@@ -317,4 +318,5 @@ def test_database_sql_counted_once(binary, servers, http_services, run_glimpse):
     a, b = both.scrape(), alone.scrape()
     assert db_series(a) == db_series(b), (both.scrape_text(), alone.scrape_text())
     assert metric_value(a, "glimpse_probe_hits_total") == metric_value(b, "glimpse_probe_hits_total")
-    assert both.stop() == 0 and alone.stop() == 0
+    # Detaching 42 uprobes takes seconds on a loaded machine.
+    assert both.stop(timeout=60) == 0 and alone.stop(timeout=60) == 0
