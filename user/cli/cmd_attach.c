@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* glimpse attach: HTTP RED metrics of a running Go service, with no change to it. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,9 @@ static struct sock_capture *start_go_db_capture(struct attach_ctx *a, const stru
 		if (t->hooks[h].found)
 			signals |= SOCK_GO_SQL;
 	struct sock_capture *c = NULL;
+	/* The Go tracer's load parsed the kernel's BTF here and freed it: hand that memory back
+	 * before the socket probe's ring buffer is mapped, or the two peaks add up. */
+	malloc_trim(0);
 	if (sock_capture_start(a->reg, a->traces, &c) ||
 	    sock_capture_add_go_target(c, a->pid, a->target, signals, a->tracer)) {
 		log_warn("database calls outside database/sql (pgx, go-redis) are not measured: the "
