@@ -27,6 +27,8 @@ from servers import Redis
 DB = "db_client_operation_duration_seconds_count"
 HTTP = "http_server_request_duration_seconds_count"
 SECRET = "glimpse-secret-value"  # in every value godb writes to Redis
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+TRACE_ID, PARENT_ID = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
 
 # Statements godb runs (pg_stat_statements' normalized text) → (operation, collection).
 PG_STATEMENTS = {
@@ -257,8 +259,16 @@ def test_spans_hang_under_their_request(binary, godb, run_glimpse, tmp_path):
     for _ in range(rounds):
         for path, _, status in REQUESTS:
             assert app.get(path) == status, path
+    # A caller's trace: the request joins it, and its database calls with it.
+    assert app.get("/redis/pipe", {"traceparent": TRACEPARENT}) == 200
     assert g.stop() == 0, g.stderr()
     spans = [json.loads(l) for l in out.read_text().splitlines() if l.strip()]
+    joined = by_trace(spans).pop(TRACE_ID)
+    root = next(s for s in joined if s["kind"] == "server")
+    assert root["name"] == "GET /redis/pipe" and root["parent_span_id"] == PARENT_ID, joined
+    assert sorted(s["name"] for s in joined if s.get("parent_span_id") == root["span_id"]) == \
+        CHILDREN["GET /redis/pipe"] and len(joined) == 4, joined
+    spans = [s for s in spans if s["trace_id"] != TRACE_ID]
     trees = {}
     for group in by_trace(spans).values():
         servers = [s for s in group if s["kind"] == "server"]
