@@ -59,9 +59,11 @@ struct call_args {
 };
 
 struct call_state {
+	/* First: the socket probe (bpf/sockcap.bpf.c) reads a request's context here, in this
+	 * map shared with it, to hang database calls made at the sockets under their request. */
+	struct trace_ctx ctx;
 	__u64 start_ns;
 	struct call_args args;
-	struct trace_ctx ctx;
 	__u64 parent_span_id;
 	__u8 flags;
 	/* HTTP: method, path and host as they were at entry. Handlers and routers rewrite
@@ -72,6 +74,8 @@ struct call_state {
 	char path[GOTRACE_PATH_LEN];
 	char host[GOTRACE_HOST_LEN];
 };
+
+_Static_assert(__builtin_offsetof(struct call_state, ctx) == 0, "sockcap.bpf.c reads ctx at 0");
 
 /* A call_state is built here, not on the BPF stack (512 bytes). */
 struct {

@@ -18,6 +18,7 @@
 #include <bpf/bpf_tracing.h>
 #include "maps.bpf.h"
 #include "sockcap.h"
+#include "gotrace.h"
 
 #define NR_READ	    0
 #define NR_WRITE    1
@@ -51,6 +52,54 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } pids SEC(".maps");
+
+/* Go targets whose HTTP the uprobes measure (bpf/gotrace.bpf.c): their writes carry the
+ * goroutine that made them and what the Go tracer knows of it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct sockcap_go_proc);
+} go_procs SEC(".maps");
+
+/* The Go tracers' own maps, per Go target (an inner map each: the agent runs one Go tracer per
+ * binary), put in by user space, laid out as in bpf/gotrace.bpf.c: calls in flight keyed by
+ * (g, pid, kind), each value starting with the trace context its children take; contexts
+ * inherited by goroutines a request started, keyed by (g, pid). Before load user space sizes
+ * the templates' values as the Go tracer's (the kernel then accepts its maps). */
+struct go_call_key {
+	__u64 g;
+	__u32 pid;
+	__u32 kind; /* gotrace_kind; 0 in inherited's keys */
+};
+
+struct go_trace_ctx {
+	__u8 trace_id[16];
+	__u64 span_id;
+	__u8 flags;
+};
+
+/* Sizes, not types: the types would reach BTF only as forward declarations here. */
+struct go_ctx_map {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(struct go_call_key));
+	__uint(value_size, sizeof(struct go_trace_ctx));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__array(values, struct go_ctx_map);
+} go_calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__array(values, struct go_ctx_map);
+} go_inherited SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -285,8 +334,48 @@ static __always_inline __u64 call_buffer(const struct call_args *a, __u64 *room)
 	return (__u64)iov.iov_base;
 }
 
-static __always_inline void send_data(const struct call_args *a, __u32 tgid, __u32 tid, long ret,
-				      struct sockcap_conn *c)
+static __always_inline bool go_in_call(void *calls, __u64 g, __u32 tgid, __u32 kind)
+{
+	struct go_call_key key = { .g = g, .pid = tgid, .kind = kind };
+	return bpf_map_lookup_elem(calls, &key) != NULL;
+}
+
+/* A Go target's write: the goroutine that made it, whether it was inside a database/sql call
+ * the uprobes measure, and the request it serves (its own, or the one that started it). R14
+ * holds g at every system call Go's own code makes under its register ABI (Go 1.17+): the
+ * syscall stubs leave it alone. */
+static __always_inline void go_context(const struct pt_regs *regs, __u32 tgid, struct sockcap_go_ctx *out)
+{
+	__builtin_memset(out, 0, sizeof(*out));
+	const struct sockcap_go_proc *proc = bpf_map_lookup_elem(&go_procs, &tgid);
+	if (!proc || regs->ip < proc->text_lo || regs->ip >= proc->text_hi)
+		return; /* not Go, or not Go's code (cgo's C through libc): R14 is not g */
+	__u64 g = regs->r14;
+	out->g = g;
+	out->flags = SOCKCAP_GO_SEEN;
+	void *calls = bpf_map_lookup_elem(&go_calls, &tgid);
+	if (!calls)
+		return;
+	if (go_in_call(calls, g, tgid, GOTRACE_SQL_QUERY) || go_in_call(calls, g, tgid, GOTRACE_SQL_EXEC) ||
+	    go_in_call(calls, g, tgid, GOTRACE_STMT_QUERY) || go_in_call(calls, g, tgid, GOTRACE_STMT_EXEC))
+		out->flags |= SOCKCAP_GO_IN_SQL;
+	struct go_call_key key = { .g = g, .pid = tgid, .kind = GOTRACE_SERVER };
+	const struct go_trace_ctx *ctx = bpf_map_lookup_elem(calls, &key);
+	void *inherited = ctx ? NULL : bpf_map_lookup_elem(&go_inherited, &tgid);
+	if (inherited) {
+		key.kind = 0;
+		ctx = bpf_map_lookup_elem(inherited, &key);
+	}
+	if (!ctx)
+		return;
+	__builtin_memcpy(out->trace_id, ctx->trace_id, sizeof(out->trace_id));
+	out->span_id = ctx->span_id;
+	out->go_flags = ctx->flags;
+	out->flags |= SOCKCAP_GO_CTX;
+}
+
+static __always_inline void send_data(const struct pt_regs *regs, const struct call_args *a, __u32 tgid,
+				      __u32 tid, long ret, struct sockcap_conn *c)
 {
 	__u32 zero = 0;
 	struct sockcap_event *ev = bpf_map_lookup_elem(&scratch, &zero);
@@ -303,8 +392,12 @@ static __always_inline void send_data(const struct call_args *a, __u32 tgid, __u
 	ev->kind = SOCKCAP_DATA;
 	bool ingress = is_read_nr(a->nr);
 	ev->dir = ingress ? SOCKCAP_INGRESS : SOCKCAP_EGRESS;
-	if (ingress)
+	if (ingress) {
 		ev->start_ns = ev->end_ns;
+		__builtin_memset(&ev->go, 0, sizeof(ev->go));
+	} else {
+		go_context(regs, tgid, &ev->go);
+	}
 	ev->family = c->family;
 	ev->local_port = c->local_port;
 	ev->peer_port = c->peer_port;
@@ -360,7 +453,7 @@ int BPF_PROG(sockcap_exit, struct pt_regs *regs, long ret)
 	struct sockcap_conn *c = conn_get(tgid, a.fd);
 	if (!c || (c->flags & SOCKCAP_CONN_SKIP))
 		return 0;
-	send_data(&a, tgid, (__u32)pid_tgid, ret, c);
+	send_data(regs, &a, tgid, (__u32)pid_tgid, ret, c);
 	return 0;
 }
 

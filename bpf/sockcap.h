@@ -56,6 +56,31 @@ struct sockcap_conn {
 	__u8 peer_addr[16]; /* IPv4 in the first 4 bytes */
 };
 
+enum sockcap_go_flags {
+	SOCKCAP_GO_SEEN = 1 << 0,   /* g was read: a write of a Go target */
+	SOCKCAP_GO_CTX = 1 << 1,    /* trace_id/span_id: the request the goroutine serves */
+	SOCKCAP_GO_IN_SQL = 1 << 2, /* the goroutine was inside a database/sql call the uprobes
+				     * measure (queryDC, execDC, Stmt.QueryContext/ExecContext) */
+};
+
+/* A Go target's own code (its executable's text): a system call made from elsewhere (C code
+ * in a cgo program, through libc) has no goroutine in R14. */
+struct sockcap_go_proc {
+	__u64 text_lo, text_hi;
+};
+
+/* What the Go tracer's maps (bpf/gotrace.bpf.c: calls, inherited) said about the goroutine
+ * that made a write, at the write: the join of socket calls to Go requests is exact because it
+ * is made while both are in flight, in the kernel. */
+struct sockcap_go_ctx {
+	__u64 g; /* the goroutine (R14 under Go's register ABI, Go 1.17+) */
+	__u8 trace_id[16];
+	__u64 span_id; /* the span its children hang under (the server request's) */
+	__u8 flags;    /* sockcap_go_flags */
+	__u8 go_flags; /* the context's gotrace_flags (sampled, remote parent) */
+	__u8 pad[6];
+};
+
 struct sockcap_event {
 	__u64 start_ns, end_ns; /* CLOCK_MONOTONIC: the call's entry and return */
 	__u64 conn_id;
@@ -68,6 +93,7 @@ struct sockcap_event {
 	__u16 family, local_port, peer_port;
 	__u16 pad;
 	__u8 peer_addr[16];
+	struct sockcap_go_ctx go;    /* writes of Go targets (go_procs): who made the call */
 	__u8 data[SOCKCAP_DATA_MAX]; /* only len bytes are sent */
 };
 

@@ -266,6 +266,41 @@ static void test_answer_from_another_thread_releases_children(void **state)
 	sink_close(&s);
 }
 
+/* A Go program's call: the kernel said at its write which request its goroutine served; the
+ * span hangs there, whatever its thread did (goroutines move between threads). */
+static void test_go_call_hangs_under_its_goroutines_request(void **state)
+{
+	(void)state;
+	struct sink s;
+	sink_open(&s);
+	sock_spans_request_read(s.spans, 50, 1); /* its thread seemed to serve another request */
+	struct wire_call q = pg_call("SELECT name FROM users WHERE id = 7", false);
+	struct sockcap_go_ctx go = { .g = 0xc000001000,
+				     .span_id = 0x1122334455667788ULL,
+				     .flags = SOCKCAP_GO_SEEN | SOCKCAP_GO_CTX };
+	for (int i = 0; i < 16; i++)
+		go.trace_id[i] = (uint8_t)(0xa0 + i);
+	struct sock_call c = { .wire = &q, .pid = 42, .root = 42, .tid = 50, .conn_id = 99, .go = &go };
+	sock_spans_call(s.spans, &c, 0);
+	/* Without a context (outside any request), its own trace, never its thread's request. */
+	struct wire_call q2 = pg_call("DELETE FROM users", false);
+	struct sockcap_go_ctx none = { .g = 0xc000002000, .flags = SOCKCAP_GO_SEEN };
+	struct sock_call c2 = { .wire = &q2, .pid = 42, .root = 42, .tid = 50, .conn_id = 99, .go = &none };
+	sock_spans_call(s.spans, &c2, 0);
+	struct wire_call r = http_call("GET", "/x", 200, 1000, 4000); /* the thread's request ends */
+	served(&s, 50, 1, &r);
+	sink_finish(&s);
+	char trace[64], parent[32];
+	const char *child = span_line(&s, "SELECT users");
+	field(child, "trace_id", trace, sizeof(trace));
+	field(child, "parent_span_id", parent, sizeof(parent));
+	assert_string_equal(trace, "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+	assert_string_equal(parent, "1122334455667788");
+	field(span_line(&s, "DELETE users"), "parent_span_id", parent, sizeof(parent));
+	assert_string_equal(parent, "");
+	sink_close(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_event_loop_thread_never_parents),
 		cmocka_unit_test(test_call_outside_a_request_is_its_own_trace),
 		cmocka_unit_test(test_answer_from_another_thread_releases_children),
+		cmocka_unit_test(test_go_call_hangs_under_its_goroutines_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

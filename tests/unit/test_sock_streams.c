@@ -20,6 +20,7 @@ struct sink {
 	struct sock_streams *s;
 	struct sock_call calls[8];
 	struct wire_call wires[8];
+	struct sockcap_go_ctx go[8]; /* calls[i].go points here when set */
 	int ncalls, nskips, nreads;
 	uint32_t read_tid;
 	uint64_t skipped_conn;
@@ -32,6 +33,10 @@ static void on_call(void *ctx, const struct sock_call *c)
 	k->wires[k->ncalls] = *c->wire;
 	k->calls[k->ncalls] = *c;
 	k->calls[k->ncalls].wire = &k->wires[k->ncalls];
+	if (c->go) {
+		k->go[k->ncalls] = *c->go;
+		k->calls[k->ncalls].go = &k->go[k->ncalls];
+	}
 	k->ncalls++;
 }
 
@@ -52,11 +57,13 @@ static void on_request_read(void *ctx, uint32_t tid, uint64_t conn_id)
 }
 
 static uint64_t clock_ns;
+static struct sockcap_go_ctx next_go; /* what the kernel says of the next write's goroutine */
 
 static void sink_open(struct sink *k)
 {
-	static const struct sock_streams_callbacks cb = { on_call, on_skip, on_request_read };
+	static const struct sock_streams_callbacks cb = { on_call, on_skip, on_request_read, NULL };
 	memset(k, 0, sizeof(*k));
+	memset(&next_go, 0, sizeof(next_go));
 	clock_ns = 1000;
 	k->s = sock_streams_new(&cb, k);
 	assert_non_null(k->s);
@@ -83,6 +90,8 @@ static void data(struct sink *k, uint64_t conn, uint8_t dir, const char *bytes, 
 	clock_ns += 100;
 	ev->len = (uint16_t)len;
 	ev->total = (uint32_t)len;
+	if (dir == SOCKCAP_EGRESS)
+		ev->go = next_go;
 	memcpy(ev->data, bytes, len);
 	sock_streams_event(k->s, ev);
 	free(ev);
@@ -273,6 +282,107 @@ static void test_bounded_by_evicting_the_oldest(void **state)
 	sock_streams_free(k.s);
 }
 
+static const char PING[] = "*1\r\n$4\r\nPING\r\n";
+
+static void go_write(uint64_t g, uint8_t flags, uint64_t span)
+{
+	memset(&next_go, 0, sizeof(next_go));
+	next_go.g = g;
+	next_go.flags = SOCKCAP_GO_SEEN | flags;
+	next_go.span_id = span;
+	next_go.trace_id[0] = (uint8_t)span;
+}
+
+/* A Go program's call carries what the kernel said of the goroutine that wrote its request,
+ * found by the request's start; a pipeline's calls each find their own write. */
+static void test_go_context_of_the_request_write(void **state)
+{
+	(void)state;
+	struct sink k;
+	sink_open(&k);
+	go_write(0xa000, SOCKCAP_GO_CTX, 7);
+	out(&k, 1, PING);
+	memset(&next_go, 0, sizeof(next_go));
+	in(&k, 1, "+PONG\r\n"); /* the reply's read says nothing: the write did */
+	go_write(0xb000, 0, 0);
+	out(&k, 1, PING);
+	go_write(0xc000, SOCKCAP_GO_CTX, 9);
+	out(&k, 1, PING);
+	in(&k, 1, "+PONG\r\n+PONG\r\n");
+	assert_int_equal(k.ncalls, 3);
+	assert_non_null(k.calls[0].go);
+	assert_int_equal(k.calls[0].go->g, 0xa000);
+	assert_int_equal(k.calls[0].go->span_id, 7);
+	assert_true(k.calls[0].go->flags & SOCKCAP_GO_CTX);
+	assert_int_equal(k.calls[1].go->g, 0xb000);
+	assert_false(k.calls[1].go->flags & SOCKCAP_GO_CTX);
+	assert_int_equal(k.calls[2].go->g, 0xc000);
+	assert_int_equal(k.calls[2].go->span_id, 9);
+	for (int i = 0; i < 3; i++)
+		assert_false(k.calls[i].go_sql_conn);
+	/* A program that is not Go (or not flagged): no context at all. */
+	memset(&next_go, 0, sizeof(next_go));
+	out(&k, 2, PING);
+	in(&k, 2, "+PONG\r\n");
+	assert_int_equal(k.ncalls, 4);
+	assert_null(k.calls[3].go);
+	sock_streams_free(k.s);
+}
+
+/* Once a connection carried a call made inside database/sql, its later calls are marked too:
+ * the connection is database/sql's (a Prepare or BEGIN outside the probed calls included). */
+static void test_database_sql_connection_marked(void **state)
+{
+	(void)state;
+	struct sink k;
+	sink_open(&k);
+	go_write(0xa000, 0, 0);
+	out(&k, 1, PING);
+	in(&k, 1, "+PONG\r\n");
+	go_write(0xa000, SOCKCAP_GO_IN_SQL, 0);
+	out(&k, 1, PING);
+	in(&k, 1, "+PONG\r\n");
+	go_write(0xa000, 0, 0);
+	out(&k, 1, PING);
+	in(&k, 1, "+PONG\r\n");
+	assert_int_equal(k.ncalls, 3);
+	assert_false(k.calls[0].go_sql_conn);
+	assert_true(k.calls[1].go_sql_conn);
+	assert_true(k.calls[2].go_sql_conn);
+	sock_streams_free(k.s);
+}
+
+static bool decline_http(void *ctx, uint32_t root, enum wire_protocol p)
+{
+	(void)ctx;
+	assert_int_equal(root, 40);
+	return p != WIRE_HTTP1;
+}
+
+/* A protocol another path measures is given up on at once (the kernel told), counted apart
+ * from the unrecognized. */
+static void test_declined_protocol(void **state)
+{
+	(void)state;
+	struct sink k;
+	memset(&k, 0, sizeof(k));
+	memset(&next_go, 0, sizeof(next_go));
+	static const struct sock_streams_callbacks cb = { on_call, on_skip, on_request_read, decline_http };
+	k.s = sock_streams_new(&cb, &k);
+	assert_non_null(k.s);
+	in(&k, 1, REQUEST);
+	out(&k, 1, RESPONSE);
+	out(&k, 2, PING);
+	in(&k, 2, "+PONG\r\n");
+	assert_int_equal(k.ncalls, 1);
+	assert_int_equal(k.calls[0].wire->protocol, WIRE_REDIS);
+	assert_int_equal(k.nskips, 1);
+	assert_int_equal(k.skipped_conn, 1);
+	assert_int_equal(sock_streams_stats(k.s)->declined, 1);
+	assert_int_equal(sock_streams_stats(k.s)->unrecognized, 0);
+	sock_streams_free(k.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +394,9 @@ int main(void)
 		cmocka_unit_test(test_tls_given_up_at_once),
 		cmocka_unit_test(test_close_reuse_and_exit_count_unanswered),
 		cmocka_unit_test(test_bounded_by_evicting_the_oldest),
+		cmocka_unit_test(test_go_context_of_the_request_write),
+		cmocka_unit_test(test_database_sql_connection_marked),
+		cmocka_unit_test(test_declined_protocol),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

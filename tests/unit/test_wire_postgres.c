@@ -36,8 +36,8 @@ static uint64_t send_msgs(struct conn *c, bool from_client, struct msgs *m)
 	return t;
 }
 
-static void assert_call(const struct wire_call *k, const char *query, bool error, const char *error_type,
-			uint64_t start, uint64_t end)
+static void assert_call_op(const struct wire_call *k, const char *operation, const char *query, bool error,
+			   const char *error_type, uint64_t start, uint64_t end)
 {
 	assert_int_equal(k->protocol, WIRE_POSTGRES);
 	assert_string_equal(k->query, query);
@@ -46,9 +46,16 @@ static void assert_call(const struct wire_call *k, const char *query, bool error
 	assert_string_equal(k->error_type, error_type);
 	assert_int_equal(k->start_ns, start);
 	assert_int_equal(k->end_ns, end);
-	assert_string_equal(k->operation, "");
+	assert_string_equal(k->operation, operation);
 	assert_string_equal(k->method, "");
 	assert_int_equal(k->status, 0);
+}
+
+/* A call that ran a statement (PostgreSQL calls carry no operation: it is read from the query). */
+static void assert_call(const struct wire_call *k, const char *query, bool error, const char *error_type,
+			uint64_t start, uint64_t end)
+{
+	assert_call_op(k, "", query, error, error_type, start, end);
 }
 
 static void startup(struct conn *c, struct msgs *m)
@@ -299,7 +306,8 @@ static void test_extended_named(void **state)
 	put(&m, 'Z', B("I"));
 	send_msgs(&c, false, &m);
 	assert_int_equal(c.n, 4);
-	assert_call(&c.calls[0], "UPDATE t SET a = $1", false, "", t0, t1 + 1);
+	/* parsed, executed nothing: a call of its own, PREPARE */
+	assert_call_op(&c.calls[0], "PREPARE", "UPDATE t SET a = $1", false, "", t0, t1 + 1);
 	assert_call(&c.calls[1], "UPDATE t SET a = $1", false, "", t2, t3 + 1);
 	assert_call(&c.calls[2], "", false, "", t4, t5 + 1);
 	assert_string_equal(c.calls[3].query, "");
@@ -573,6 +581,26 @@ static void test_detect(void **state)
 	put(&m, 'P', B("s1\0SELECT $1\0\0\x02\0\0\0\x17"));
 	assert_int_equal(wire_detect((const uint8_t *)m.b, m.n), WIRE_UNKNOWN);
 	m.n = 0;
+	put(&m, 'Z', B("I"));
+	assert_int_equal(wire_detect((const uint8_t *)m.b, m.n), WIRE_UNKNOWN);
+	/* A connection opened before the attach whose driver prepared its statements then
+	 * (pgx's cache) shows Binds only: portal, statement, 1 format, 2 values (one NULL), 1
+	 * result format, fields filling the length exactly. */
+	m.n = 0;
+	put(&m, 'B', B("\0stmtcache_1\0\0\x01\0\x01\0\x02\0\0\0\x04\0\0\0\x07\xff\xff\xff\xff\0\x01\0\x01"));
+	put(&m, 'E', B("\0\0\0\0\0"));
+	put(&m, 'S', B(""));
+	assert_int_equal(wire_detect((const uint8_t *)m.b, m.n), WIRE_POSTGRES);
+	m.n = 0; /* a value longer than the message */
+	put(&m, 'B',
+	    B("\0s\0\0\0\0\x01\0\0\0\x09"
+	      "abcd\0\0"));
+	assert_int_equal(wire_detect((const uint8_t *)m.b, m.n), WIRE_UNKNOWN);
+	m.n = 0; /* a byte left over */
+	put(&m, 'B', B("\0s\0\0\0\0\0\0\0\0"));
+	assert_int_equal(wire_detect((const uint8_t *)m.b, m.n), WIRE_UNKNOWN);
+	m.n = 0; /* followed by something no client sends */
+	put(&m, 'B', B("\0s\0\0\0\0\0\0\0"));
 	put(&m, 'Z', B("I"));
 	assert_int_equal(wire_detect((const uint8_t *)m.b, m.n), WIRE_UNKNOWN);
 	assert_ptr_equal(wire_parser_ops_for(WIRE_POSTGRES), &postgres_wire_ops);

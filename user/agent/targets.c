@@ -55,6 +55,7 @@ struct binary {
 	struct binary_key key;
 	struct go_tracer *tracer;
 	struct go_type_offsets types; /* go_target's: the types the walk to server.port checks */
+	bool links_sql;		      /* database/sql's calls are probed */
 	int users;
 	uint64_t idle_since_ns; /* when users fell to 0 */
 	UT_hash_handle hh;
@@ -67,6 +68,7 @@ struct target {
 	int id; /* metrics registry target */
 	struct binary *binary;
 	bool sockets; /* measured at its sockets (and its children's) instead */
+	bool go_db;   /* a Go target whose database wire is captured at its sockets too */
 	struct resource res;
 	struct gotrace_types types; /* in this process: its writers and connections, by address */
 	bool unmeasured_reported;
@@ -170,6 +172,8 @@ static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const stru
 	}
 	b->key = t->exe;
 	b->types = gt.types;
+	for (int h = GO_HOOK_SQL_QUERY; h <= GO_HOOK_STMT_EXEC; h++)
+		b->links_sql |= gt.hooks[h].found;
 	go_target_report_unmeasured(&gt);
 	HASH_ADD(hh, ts->binaries, key, sizeof(b->key), b);
 	log_event(LOG_INFO, "probes attached", "pid=%d go=%s offsets=%s probes=%d", (int)pid, gt.go_version,
@@ -224,7 +228,7 @@ static void remove_target(struct agent_targets *ts, struct target *t, enum remov
 		if (n < 0)
 			log_debug("reading pid %d's last events: %s", (int)t->pid, strerror(-n));
 	}
-	if (t->sockets) {
+	if (t->sockets || t->go_db) {
 		sock_capture_poll(ts->sock, 0);
 		sock_capture_remove_target(ts->sock, t->pid);
 	}
@@ -325,6 +329,24 @@ static int sockets_add(struct agent_targets *ts, const struct target *t)
 	return sock_capture_add_target(ts->sock, t->pid, t->id, what) ? -1 : 0;
 }
 
+/* A Go target's database wire (pgx, go-redis, any driver) at its sockets, beside its uprobes:
+ * HTTP and database/sql stay theirs (capture "auto"). */
+static bool go_db_add(struct agent_targets *ts, const struct target *t)
+{
+	const struct agent_signals *sig = signals_of(ts, t);
+	if (!strcmp(sig->capture, "uprobes") || !strcmp(sig->capture, "socket"))
+		return false; /* only "auto" (the default) adds the sockets to the uprobes */
+	if (!ts->sock && sock_capture_start(ts->c.reg, ts->c.traces, &ts->sock)) {
+		log_warn("pid %d: socket capture is unavailable, its database calls outside database/sql "
+			 "are not measured",
+			 (int)t->pid);
+		return false;
+	}
+	unsigned what = (sig->http_metrics ? SOCK_METRICS : 0) | (sig->traces ? SOCK_SPANS : 0) |
+			(t->binary->links_sql ? SOCK_GO_SQL : 0);
+	return sock_capture_add_go_target(ts->sock, t->pid, t->id, what, t->binary->tracer) == 0;
+}
+
 /* The target measured at its sockets that pid descends from, if any: the kernel follows a
  * socket target's children (nginx workers, PostgreSQL backends) as part of it, so making one
  * a target of its own would split the service's counts. */
@@ -399,6 +421,8 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 		log_warn("no SLOs for pid %d: out of memory", (int)pid);
 	if (t->sockets && sockets_add(ts, t))
 		t->sockets = false;
+	if (t->binary)
+		t->go_db = go_db_add(ts, t);
 	int err = sig->runtime ? process_metrics_add(ts->c.pm, t->id, pid) : 0;
 	if (err)
 		log_warn("no runtime metrics for pid %d: %s", (int)pid, strerror(err < 0 ? -err : err));
@@ -414,7 +438,8 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 		  ts->c.cfg->selectors[sel].name, t->res.service_name, facts.exe,
 		  facts.container.container_id[0] ? facts.container.container_id : "-",
 		  facts.container.pod_name[0] ? facts.container.pod_name : "-",
-		  t->binary    ? "uprobes"
+		  t->go_db     ? "uprobes+socket-db"
+		  : t->binary  ? "uprobes"
 		  : t->sockets ? "socket"
 			       : "no");
 	return 1;

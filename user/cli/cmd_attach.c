@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* glimpse attach: HTTP RED metrics of a running Go service, with no change to it. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,16 +47,18 @@ enum {
 };
 
 enum capture_path {
-	CAPTURE_AUTO,	 /* uprobes for a Go program, the sockets for any other */
-	CAPTURE_UPROBES, /* Go only */
+	CAPTURE_AUTO,	 /* uprobes for a Go program (its database wire at the sockets), the sockets
+			  * for any other */
+	CAPTURE_UPROBES, /* Go only, uprobes only */
 	CAPTURE_SOCKETS,
 };
 
 static const struct cli_option target_options[] = {
 	{ "pid", 'p', "PID", "the process: Go (1.17 or later, stripped or not) or any other" },
 	{ "capture", OPT_CAPTURE, "HOW",
-	  "auto (default): uprobes for a Go program, socket capture for any other;\n"
-	  "socket: socket capture for a Go program too; uprobes: Go only" },
+	  "auto (default): uprobes for a Go program (HTTP, database/sql) with its\n"
+	  "PostgreSQL and Redis wire at the sockets; socket capture for any other;\n"
+	  "socket: socket capture only, for a Go program too; uprobes: uprobes only (Go)" },
 	{ 0 },
 };
 
@@ -217,6 +220,30 @@ static double spans_unsampled(void *ctx, int target)
 {
 	(void)target;
 	return (double)((struct attach_ctx *)ctx)->spans_unsampled;
+}
+
+/* A Go target's database wire (pgx, go-redis, any driver) at its sockets, beside the uprobes:
+ * HTTP and database/sql stay theirs. NULL (said once) when the socket probe cannot run. */
+static struct sock_capture *start_go_db_capture(struct attach_ctx *a, const struct go_target *t)
+{
+	unsigned signals = SOCK_METRICS | SOCK_SPANS | SOCK_GO_DB;
+	for (int h = GO_HOOK_SQL_QUERY; h <= GO_HOOK_STMT_EXEC; h++)
+		if (t->hooks[h].found)
+			signals |= SOCK_GO_SQL;
+	struct sock_capture *c = NULL;
+	/* The Go tracer's load parsed the kernel's BTF here and freed it: hand that memory back
+	 * before the socket probe's ring buffer is mapped, or the two peaks add up. */
+	malloc_trim(0);
+	if (sock_capture_start(a->reg, a->traces, &c) ||
+	    sock_capture_add_go_target(c, a->pid, a->target, signals, a->tracer)) {
+		log_warn("database calls outside database/sql (pgx, go-redis) are not measured: the "
+			 "socket probe could not start");
+		sock_capture_free(c);
+		return NULL;
+	}
+	log_info("HTTP and database/sql: uprobes; the PostgreSQL and Redis wire (pgx, go-redis, any "
+		 "driver): socket capture");
+	return c;
 }
 
 int cmd_attach(int argc, char **argv)
@@ -419,6 +446,8 @@ int cmd_attach(int argc, char **argv)
 		metrics_registry_add_gauge(a.reg, "http.server.active_requests", "{request}",
 					   "Number of active HTTP server requests.", false, active_requests,
 					   &a, true);
+		if (capture == CAPTURE_AUTO)
+			a.sock = start_go_db_capture(&a, &target);
 	}
 	if (a.tracer) {
 		metrics_registry_add_gauge(a.reg, "glimpse.events_dropped", "",
@@ -458,16 +487,22 @@ int cmd_attach(int argc, char **argv)
 		log_event(LOG_INFO, "attached", "pid=%d service=%s capture=socket metrics=%s", (int)pid,
 			  res.service_name, metrics_url);
 	else
-		log_event(LOG_INFO, "attached", "pid=%d service=%s go=%s offsets=%s probes=%d metrics=%s",
-			  (int)pid, res.service_name, target.go_version, target.offsets_source,
-			  go_tracer_probe_count(a.tracer), metrics_url);
+		log_event(LOG_INFO, "attached",
+			  "pid=%d service=%s go=%s offsets=%s probes=%d capture=%s metrics=%s", (int)pid,
+			  res.service_name, target.go_version, target.offsets_source,
+			  go_tracer_probe_count(a.tracer), a.sock ? "uprobes+socket-db" : "uprobes",
+			  metrics_url);
 	attached = true;
 
 	struct run_loop loop;
 	run_loop_init(&loop, run.duration_s, run.interval_s);
 	while (run_loop_running(&loop)) {
 		int timeout = run_loop_timeout(&loop, POLL_MS);
-		int err = a.sock ? sock_capture_poll(a.sock, timeout) : go_tracer_poll(a.tracer, timeout);
+		int err = a.tracer ? go_tracer_poll(a.tracer, a.sock ? timeout / 2 : timeout) : 0;
+		if (a.sock && err >= 0) {
+			int n = sock_capture_poll(a.sock, a.tracer ? timeout / 2 : timeout);
+			err = n < 0 ? n : err + n;
+		}
 		if (err < 0 && err != -EINTR) {
 			log_error("reading events failed: %s", strerror(-err));
 			rc = GLIMPSE_EXIT_FAILURE;

@@ -168,12 +168,15 @@ static void print_capture(pid_t pid, bool go)
 {
 	static const char socket_cost[] = "2 tracepoint runs per read/write-family system call, no trap";
 	if (go) {
-		printf("capture:     uprobes (attach's default for Go): the probes above, 2 uprobe hits per\n"
-		       "             request (a trap each, ~10 µs);\n"
-		       "             socket (--capture socket): HTTP/1, PostgreSQL, Redis at the system "
-		       "calls,\n"
+		printf("capture:     uprobes (attach's default for Go): HTTP server and client, "
+		       "database/sql;\n"
+		       "             the probes above, 2 uprobe hits per request (a trap each, ~10 µs);\n"
+		       "             with them, socket: the PostgreSQL and Redis wire (pgx, go-redis, any\n"
+		       "             driver; database/sql's calls stay the uprobes'),\n"
 		       "             %s;\n"
-		       "             no ServeMux pattern, HTTP/2 or TLS there\n",
+		       "             --capture socket: HTTP/1, PostgreSQL, Redis all at the system calls,\n"
+		       "             no ServeMux pattern, HTTP/2 or TLS there; --capture uprobes: no "
+		       "socket\n",
 		       socket_cost);
 		return;
 	}

@@ -274,6 +274,23 @@ int go_tracer_set_types(struct go_tracer *tr, pid_t pid, const struct gotrace_ty
 	return bpf_map_update_elem(bpf_map__fd(tr->skel->maps.types), &key, types, BPF_ANY) ? -errno : 0;
 }
 
+void go_tracer_context_map_fds(const struct go_tracer *tr, int *calls_fd, int *inherited_fd)
+{
+	*calls_fd = bpf_map__fd(tr->skel->maps.calls);
+	*inherited_fd = bpf_map__fd(tr->skel->maps.inherited);
+}
+
+int go_tracer_context_layout(uint32_t *calls_value, uint32_t *inherited_value)
+{
+	struct gotrace_bpf *skel = gotrace_bpf__open();
+	if (!skel)
+		return -errno;
+	*calls_value = bpf_map__value_size(skel->maps.calls);
+	*inherited_value = bpf_map__value_size(skel->maps.inherited);
+	gotrace_bpf__destroy(skel);
+	return 0;
+}
+
 uint64_t go_tracer_probe_hits(const struct go_tracer *tr)
 {
 	return counter_total(tr, GOTRACE_PROBE_HITS);

@@ -50,6 +50,13 @@ uint64_t go_tracer_headers_too_big(const struct go_tracer *tr);
 int go_tracer_set_types(struct go_tracer *tr, pid_t pid, const struct gotrace_types *types);
 /* Uprobe hits in the traced processes so far (glimpse_probe_hits_total). */
 uint64_t go_tracer_probe_hits(const struct go_tracer *tr);
+/* The maps of calls in flight and of inherited contexts (bpf/gotrace.bpf.c), which the socket
+ * probe reads to tie database calls made at the sockets to their goroutine's request
+ * (sockcap/sock_tracer.h): descriptors the tracer keeps. */
+void go_tracer_context_map_fds(const struct go_tracer *tr, int *calls_fd, int *inherited_fd);
+/* Their value sizes, the same for every tracer of this build (read from the BPF object, not
+ * loaded). 0 or -errno. */
+int go_tracer_context_layout(uint32_t *calls_value, uint32_t *inherited_value);
 /* Number of uprobes attached. */
 int go_tracer_probe_count(const struct go_tracer *tr);
 /* Detaches every probe (the target keeps running untouched), drains, frees. */

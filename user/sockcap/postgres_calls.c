@@ -6,7 +6,9 @@
  * server skips the rest of the round up to Sync, so which Execute each reply message answers
  * is not something the wire says for certain, while the ReadyForQuery always is. The round's
  * query is its first Parse's text, else the text remembered for the statement its first Bind
- * names ("" if it was prepared before glimpse saw the connection). */
+ * names ("" if it was prepared before glimpse saw the connection). A round that parses and
+ * executes nothing (a driver preparing a statement) is a call of its own, PREPARE. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +86,8 @@ static void pg_round_open(struct pg_feed *f)
 	g->round.start_ns = g->cl.start_ns;
 	g->round_open = true;
 	g->round_query = false;
+	g->round_parse = false;
+	g->round_execute = false;
 }
 
 static void pg_round_query(struct pg_conn *g, const uint8_t *text, size_t len, bool truncated)
@@ -114,6 +118,7 @@ static void pg_parse(struct pg_feed *f, const uint8_t *b, size_t got, bool whole
 	size_t off = 0, nlen, qlen;
 	const uint8_t *name, *text;
 	pg_round_open(f);
+	f->g->round_parse = true;
 	if (!pg_cstr(b, got, &off, &name, &nlen))
 		return;
 	bool ended = pg_cstr(b, got, &off, &text, &qlen);
@@ -154,6 +159,7 @@ static void pg_sync(struct pg_feed *f)
 	struct pg_call call;
 	if (g->round_open) {
 		g->round_open = false;
+		g->round.prepare_only = g->round_parse && !g->round_execute;
 		pg_enqueue(f, &g->round);
 		return;
 	}
@@ -201,8 +207,11 @@ bool pg_client_msg(struct pg_feed *f, bool untyped, uint8_t type, size_t got, bo
 	case 'C':
 		pg_close_stmt(f, g->cbody, got);
 		break;
-	case 'D':
 	case 'E':
+		pg_round_open(f);
+		g->round_execute = true;
+		break;
+	case 'D':
 	case 'H':
 		pg_round_open(f);
 		break;
@@ -262,6 +271,8 @@ static void pg_ready(struct pg_feed *f)
 	call.start_ns = p->start_ns;
 	call.end_ns = f->c->end_ns;
 	memcpy(call.query, p->query, sizeof(call.query));
+	if (p->prepare_only)
+		snprintf(call.operation, sizeof(call.operation), "PREPARE");
 	call.query_truncated = p->query_truncated;
 	call.error = p->error;
 	memcpy(call.error_type, p->error_type, sizeof(call.error_type));

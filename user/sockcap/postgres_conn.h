@@ -29,7 +29,9 @@ struct pg_call {
 	bool query_truncated;
 	bool error;
 	char error_type[WIRE_ERROR_LEN + 1];
-	bool silent; /* a Sync with nothing before it, a FunctionCall: answered, never reported */
+	bool silent;	   /* a Sync with nothing before it, a FunctionCall: answered, never reported */
+	bool prepare_only; /* a round that parsed a statement and executed nothing (a driver's
+			    * Prepare: pgx's first use of a statement on a connection) */
 };
 
 struct pg_stmt {
@@ -58,10 +60,11 @@ struct pg_conn {
 	struct pg_dir cl, sv;
 	uint8_t cbody[PG_CLIENT_KEEP];
 	uint8_t sbody[PG_SERVER_KEEP];
-	bool first_seen;  /* the client's first chunk said whether startup comes */
-	bool answer_ssl;  /* the server's next byte answers an SSLRequest/GSSENCRequest */
-	bool round_open;  /* extended-protocol messages since the last Sync */
-	bool round_query; /* ... and the round's query is known */
+	bool first_seen;		 /* the client's first chunk said whether startup comes */
+	bool answer_ssl;		 /* the server's next byte answers an SSLRequest/GSSENCRequest */
+	bool round_open;		 /* extended-protocol messages since the last Sync */
+	bool round_query;		 /* ... and the round's query is known */
+	bool round_parse, round_execute; /* ... it had a Parse, an Execute */
 	struct pg_call round;
 	struct pg_call pending[PG_PENDING_MAX];
 	unsigned first, count, overflow;

@@ -221,7 +221,40 @@ static bool pg_detect_startup(const uint8_t *d, size_t len)
 	return off + 1 == len;
 }
 
-/* A Query of exactly the chunk, or a Parse whose fields fill its length exactly. */
+static bool pg_u16(const uint8_t *d, size_t end, size_t *off, size_t *v)
+{
+	if (*off + 2 > end)
+		return false;
+	*v = (size_t)d[*off] << 8 | d[*off + 1];
+	*off += 2;
+	return true;
+}
+
+/* A Bind whose fields fill its length exactly: portal, statement, parameter formats, values
+ * (each a length, -1 for NULL, and its bytes), result formats. A connection opened before
+ * glimpse attached shows only these once its driver has prepared its statements (pgx's cache). */
+static bool pg_detect_bind(const uint8_t *d, size_t end)
+{
+	size_t off = 5, n, i;
+	if (!pg_text(d, end, &off) || !pg_text(d, end, &off) || !pg_u16(d, end, &off, &n) ||
+	    (off += 2 * n) > end || !pg_u16(d, end, &off, &n))
+		return false;
+	for (i = 0; i < n; i++) {
+		if (off + 4 > end)
+			return false;
+		uint32_t vlen = pg_be32(d + off);
+		off += 4;
+		if (vlen == 0xffffffffu)
+			continue;
+		if (vlen > end - off)
+			return false;
+		off += vlen;
+	}
+	return pg_u16(d, end, &off, &n) && off + 2 * n == end;
+}
+
+/* A Query of exactly the chunk, or a Parse or Bind whose fields fill its length exactly,
+ * followed by another client message or by nothing. */
 static bool pg_detect_typed(const uint8_t *d, size_t len)
 {
 	if (len < 6)
@@ -230,6 +263,9 @@ static bool pg_detect_typed(const uint8_t *d, size_t len)
 	size_t off = 5;
 	if (d[0] == 'Q')
 		return (size_t)l + 1 == len && pg_text(d, len, &off) && off == len && len > 6;
+	if (d[0] == 'B' && l >= 12 && (size_t)l + 1 <= len)
+		return pg_detect_bind(d, (size_t)l + 1) &&
+		       ((size_t)l + 1 == len || pg_frontend_type(d[l + 1]));
 	if (d[0] != 'P' || l < 8 || (size_t)l + 1 > len)
 		return false;
 	size_t end = (size_t)l + 1;

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "cli/exit_codes.h"
+#include "sockcap/sock_hold.h"
 #include "sockcap/sock_metrics.h"
 #include "sockcap/sock_spans.h"
 #include "sockcap/sock_streams.h"
@@ -18,6 +20,7 @@ struct sock_capture {
 	struct sock_tracer *tracer;
 	struct sock_streams *streams;
 	struct sock_spans *spans; /* NULL without a trace pipeline */
+	struct sock_hold *hold;	  /* calls of SOCK_GO_SQL targets' connections of unknown owner */
 	struct {
 		pid_t pid;
 		int reg_target;
@@ -26,6 +29,7 @@ struct sock_capture {
 	int ntargets;
 	/* Copied from the tracer and the streams on the polling thread, read by the exporters'. */
 	_Atomic uint64_t hits, dropped, unparseable, unanswered, unrecognized, encrypted;
+	uint64_t sql_deferred;
 };
 
 static int target_index(const struct sock_capture *c, uint32_t root)
@@ -36,16 +40,44 @@ static int target_index(const struct sock_capture *c, uint32_t root)
 	return -1;
 }
 
+static void record(struct sock_capture *c, int i, const struct sock_call *call)
+{
+	if (c->targets[i].signals & SOCK_METRICS)
+		sock_metrics_record(c->reg, c->targets[i].reg_target, call);
+	if (c->spans && (c->targets[i].signals & SOCK_SPANS))
+		sock_spans_call(c->spans, call, c->targets[i].reg_target);
+}
+
+/* A held call whose connection database/sql did not claim in time: a native driver's. */
+static void on_released(void *ctx, const struct sock_call *call, int target)
+{
+	struct sock_capture *c = ctx;
+	(void)target;
+	int i = target_index(c, call->root);
+	if (i >= 0)
+		record(c, i, call);
+}
+
 static void on_call(void *ctx, const struct sock_call *call)
 {
 	struct sock_capture *c = ctx;
 	int i = target_index(c, call->root);
 	if (i < 0)
 		return;
-	if (c->targets[i].signals & SOCK_METRICS)
-		sock_metrics_record(c->reg, c->targets[i].reg_target, call);
-	if (c->spans && (c->targets[i].signals & SOCK_SPANS))
-		sock_spans_call(c->spans, call, c->targets[i].reg_target);
+	unsigned signals = c->targets[i].signals;
+	if ((signals & SOCK_GO_DB) && call->pid != call->root)
+		return; /* a program a Go target started is not part of it */
+	if ((signals & SOCK_GO_DB) && !call->server) {
+		if (call->go_sql_conn || (call->go && (call->go->flags & SOCKCAP_GO_IN_SQL))) {
+			/* database/sql's connection: the uprobes measured what they probe, and what
+			 * they do not (a Prepare, BEGIN) stays unmeasured, as without the socket path. */
+			c->sql_deferred += 1 + sock_hold_drop(c->hold, call->conn_id);
+			return;
+		}
+		if ((signals & SOCK_GO_SQL) && sock_hold_add(c->hold, call, 0, clock_mono_ns()))
+			return;
+	}
+	record(c, i, call);
 }
 
 static void on_request_read(void *ctx, uint32_t tid, uint64_t conn_id)
@@ -53,6 +85,14 @@ static void on_request_read(void *ctx, uint32_t tid, uint64_t conn_id)
 	struct sock_capture *c = ctx;
 	if (c->spans)
 		sock_spans_request_read(c->spans, tid, conn_id);
+}
+
+/* A Go target's HTTP is the uprobes' (they see its routes and goroutines): not measured twice. */
+static bool on_accept(void *ctx, uint32_t root, enum wire_protocol p)
+{
+	struct sock_capture *c = ctx;
+	int i = target_index(c, root);
+	return i < 0 || !(c->targets[i].signals & SOCK_GO_DB) || sock_db_system(p);
 }
 
 static void on_skip(void *ctx, uint32_t tgid, int32_t fd, uint64_t conn_id)
@@ -109,21 +149,34 @@ static int add_gauges(struct sock_capture *c)
 	return 0;
 }
 
+/* What Go targets need of the probe, known before any Go tracer runs (the agent may start the
+ * probe for another program first). */
+static int go_layout(struct sock_go_maps *go)
+{
+	int err = go_tracer_context_layout(&go->calls_value, &go->inherited_value);
+	if (err)
+		log_warn("the socket probe cannot follow Go programs' goroutines: %s", strerror(-err));
+	return err;
+}
+
 int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces, struct sock_capture **out)
 {
 	static const struct sock_streams_callbacks cb = {
 		.call = on_call,
 		.skip = on_skip,
 		.request_read = on_request_read,
+		.accept = on_accept,
 	};
 	struct sock_capture *c = calloc(1, sizeof(*c));
 	if (!c)
 		return GLIMPSE_EXIT_FAILURE;
+	struct sock_go_maps go;
 	c->reg = reg;
 	c->streams = sock_streams_new(&cb, c);
+	c->hold = sock_hold_new();
 	int rc = GLIMPSE_EXIT_FAILURE;
-	if (!c->streams || (traces && !(c->spans = sock_spans_new(traces))) ||
-	    (rc = sock_tracer_start(on_event, c, &c->tracer))) {
+	if (!c->streams || !c->hold || (traces && !(c->spans = sock_spans_new(traces))) ||
+	    (rc = sock_tracer_start(on_event, c, go_layout(&go) ? NULL : &go, &c->tracer))) {
 		sock_capture_free(c);
 		return rc;
 	}
@@ -134,7 +187,22 @@ int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *trac
 	return 0;
 }
 
+static int add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals,
+		      const struct go_tracer *tr);
+
 int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals)
+{
+	return add_target(c, pid, reg_target, signals & ~(unsigned)(SOCK_GO_DB | SOCK_GO_SQL), NULL);
+}
+
+int sock_capture_add_go_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals,
+			       const struct go_tracer *tr)
+{
+	return add_target(c, pid, reg_target, signals | SOCK_GO_DB, tr);
+}
+
+static int add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals,
+		      const struct go_tracer *tr)
 {
 	if (c->ntargets == MAX_TARGETS) {
 		log_error("glimpse captures the sockets of at most %d targets at once", MAX_TARGETS);
@@ -144,7 +212,14 @@ int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target, u
 	c->targets[c->ntargets].reg_target = reg_target;
 	c->targets[c->ntargets].signals = signals;
 	c->ntargets++;
-	int n = sock_tracer_add_target(c->tracer, pid);
+	int n = 0;
+	if (tr) {
+		int calls, inherited;
+		go_tracer_context_map_fds(tr, &calls, &inherited);
+		n = sock_tracer_mark_go(c->tracer, pid, calls, inherited);
+	}
+	if (!n)
+		n = sock_tracer_add_target(c->tracer, pid);
 	if (n < 0) {
 		log_error("cannot capture the sockets of process %d: %s", (int)pid, strerror(-n));
 		c->ntargets--;
@@ -185,8 +260,14 @@ int sock_capture_poll(struct sock_capture *c, int timeout_ms)
 	if (!c->tracer)
 		return 0; /* detached */
 	int n = sock_tracer_poll(c->tracer, timeout_ms);
+	sock_hold_release(c->hold, clock_mono_ns() - SOCK_HOLD_NS, on_released, c);
 	refresh(c);
 	return n;
+}
+
+uint64_t sock_capture_sql_deferred(const struct sock_capture *c)
+{
+	return c->sql_deferred;
 }
 
 uint64_t sock_capture_hits(const struct sock_capture *c)
@@ -202,12 +283,25 @@ void sock_capture_detach(struct sock_capture *c)
 	refresh(c);
 	sock_tracer_stop(c->tracer); /* drains what came in meanwhile */
 	c->tracer = NULL;
+	sock_hold_release(c->hold, UINT64_MAX, on_released, c);
 	refresh(c);
-	if (c->encrypted)
+	bool go_db_only = c->ntargets > 0;
+	for (int i = 0; i < c->ntargets; i++)
+		go_db_only &= (c->targets[i].signals & SOCK_GO_DB) != 0;
+	if (c->encrypted && go_db_only)
+		log_info("%llu connection%s carried TLS: HTTPS is the uprobes' to measure, but a database "
+			 "call over TLS cannot be read at the socket and was not measured",
+			 (unsigned long long)c->encrypted, c->encrypted == 1 ? "" : "s");
+	else if (c->encrypted)
 		log_warn("%llu connection%s carried TLS: encrypted bytes cannot be read at the socket, so "
 			 "those requests were not measured",
 			 (unsigned long long)c->encrypted, c->encrypted == 1 ? "" : "s");
-	if (c->unrecognized > c->encrypted)
+	if (c->unrecognized > c->encrypted && go_db_only)
+		log_info("%llu connection%s spoke neither PostgreSQL nor Redis at the socket (HTTP/2 "
+			 "and gRPC are the uprobes' to measure; any other database's calls were not)",
+			 (unsigned long long)(c->unrecognized - c->encrypted),
+			 c->unrecognized - c->encrypted == 1 ? "" : "s");
+	else if (c->unrecognized > c->encrypted)
 		log_warn("%llu connection%s spoke no protocol glimpse parses at the socket (HTTP/1, "
 			 "PostgreSQL, Redis): not measured",
 			 (unsigned long long)(c->unrecognized - c->encrypted),
@@ -226,5 +320,6 @@ void sock_capture_free(struct sock_capture *c)
 	sock_tracer_stop(c->tracer);
 	sock_streams_free(c->streams);
 	sock_spans_free(c->spans);
+	sock_hold_free(c->hold);
 	free(c);
 }

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "metrics/registry.h"
+#include "gotrace/tracer.h"
 #include "trace/trace_pipeline.h"
 
 struct sock_capture;
@@ -21,17 +22,32 @@ struct sock_capture;
 enum sock_signals {
 	SOCK_METRICS = 1 << 0,
 	SOCK_SPANS = 1 << 1, /* only with a trace pipeline */
+	/* A Go program whose HTTP and database/sql the uprobes measure (gotrace): here only its
+	 * database wire protocols (PostgreSQL, Redis), minus the calls database/sql made; its
+	 * database spans hang under the request of the goroutine that made them. */
+	SOCK_GO_DB = 1 << 2,
+	/* With SOCK_GO_DB: the program links database/sql (its calls are probed). A connection's
+	 * calls made outside a probed call wait (sockcap/sock_hold.h) until the connection is
+	 * known to be database/sql's (they are dropped) or the hold time passes (recorded). */
+	SOCK_GO_SQL = 1 << 3,
 };
 
 /* traces may be NULL (no spans). 0, or an exit code after logging why. */
 int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces,
 		       struct sock_capture **out);
+
 /* Captures pid and its descendants (present and future) as registry target reg_target,
  * feeding `signals` (enum sock_signals). 0, or an exit code after logging why. */
 int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals);
+/* The same for a Go program whose uprobes tracer is tr: signals include SOCK_GO_DB. */
+int sock_capture_add_go_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals,
+			       const struct go_tracer *tr);
 void sock_capture_remove_target(struct sock_capture *c, pid_t pid);
 /* Handles queued events; waits up to timeout_ms. Events handled or -errno. */
 int sock_capture_poll(struct sock_capture *c, int timeout_ms);
+/* Database calls of SOCK_GO_DB targets left to the uprobes: made inside database/sql, or on a
+ * connection database/sql owns. */
+uint64_t sock_capture_sql_deferred(const struct sock_capture *c);
 /* Tracepoint runs in the captured processes so far (each costs them well under a µs). */
 uint64_t sock_capture_hits(const struct sock_capture *c);
 /* Detaches and drains; then says once what could not be measured (encrypted or unknown

@@ -44,7 +44,10 @@ void sock_db_names(const struct wire_call *w, char *operation, size_t oplen, cha
 	collection[0] = 0;
 	if (w->protocol == WIRE_POSTGRES) {
 		size_t len = strnlen(w->query, sizeof(w->query));
-		sql_operation(w->query, len, operation, oplen);
+		if (w->operation[0]) /* PREPARE: of the statement's table */
+			snprintf(operation, oplen, "%s", w->operation);
+		else
+			sql_operation(w->query, len, operation, oplen);
 		sql_collection(w->query, len, collection, collen);
 	} else {
 		snprintf(operation, oplen, "%s", w->operation);

@@ -10,6 +10,18 @@
 
 static struct sockcap_bpf *loaded; /* until unloaded */
 
+/* The inner-map template of outer map `map` gets the Go tracer's value size. */
+static int size_inner(struct bpf_map *map, uint64_t value_size)
+{
+	struct bpf_map *inner = bpf_map__inner_map(map);
+	if (!value_size)
+		return 0;
+	int err = inner ? bpf_map__set_value_size(inner, (__u32)value_size) : -ENOENT;
+	if (err)
+		log_error("cannot size the socket probe's view of the Go tracer's maps: %s", strerror(-err));
+	return err;
+}
+
 int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 {
 	if (nparams != SOCK_NPARAMS)
@@ -20,6 +32,9 @@ int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 		return -GLIMPSE_EXIT_FAILURE;
 	}
 	skel->rodata->wakeup_bytes = params[SOCK_PARAM_WAKEUP_BYTES];
+	if (size_inner(skel->maps.go_calls, params[SOCK_PARAM_GO_CALLS_VALUE]) ||
+	    size_inner(skel->maps.go_inherited, params[SOCK_PARAM_GO_INHERITED_VALUE]))
+		return -GLIMPSE_EXIT_FAILURE;
 	int err = sockcap_bpf__load(skel);
 	if (err) {
 		log_error(
@@ -37,6 +52,9 @@ int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 	fds[SOCK_FD_PIDS] = bpf_map__fd(skel->maps.pids);
 	fds[SOCK_FD_CONNS] = bpf_map__fd(skel->maps.conns);
 	fds[SOCK_FD_COUNTERS] = bpf_map__fd(skel->maps.counters);
+	fds[SOCK_FD_GO_PROCS] = bpf_map__fd(skel->maps.go_procs);
+	fds[SOCK_FD_GO_CALLS] = bpf_map__fd(skel->maps.go_calls);
+	fds[SOCK_FD_GO_INHERITED] = bpf_map__fd(skel->maps.go_inherited);
 	fds[SOCK_FD_LINKS + 0] = bpf_link__fd(skel->links.sockcap_enter);
 	fds[SOCK_FD_LINKS + 1] = bpf_link__fd(skel->links.sockcap_exit);
 	fds[SOCK_FD_LINKS + 2] = bpf_link__fd(skel->links.sockcap_fork);

@@ -13,12 +13,19 @@ enum sock_probe_fd {
 	SOCK_FD_PIDS,
 	SOCK_FD_CONNS,
 	SOCK_FD_COUNTERS,
+	SOCK_FD_GO_PROCS,
+	SOCK_FD_GO_CALLS, /* outer maps: tgid → a Go tracer's map */
+	SOCK_FD_GO_INHERITED,
 	SOCK_FD_LINKS, /* sys_enter, sys_exit, fork, exit: closing them detaches */
 	SOCK_NFDS = SOCK_FD_LINKS + 4,
 };
 
 enum sock_probe_param {
 	SOCK_PARAM_WAKEUP_BYTES,
+	/* Value sizes of the Go tracer's calls and inherited maps (go_tracer_context_layout), which
+	 * the probe's inner-map templates must have for the kernel to take them (0: unknown). */
+	SOCK_PARAM_GO_CALLS_VALUE,
+	SOCK_PARAM_GO_INHERITED_VALUE,
 	SOCK_NPARAMS,
 };
 

@@ -234,7 +234,19 @@ void sock_spans_call(struct sock_spans *s, const struct sock_call *c, int target
 	struct span_record r = { 0 };
 	span_times(s, c->wire, target, &r);
 	build_client(s, c, &r);
-	struct thread_state *t = thread_get(s, c->tid, false);
+	if (c->go && (c->go->flags & SOCKCAP_GO_CTX)) {
+		/* A Go program: the kernel read, at the request's write, which request the
+		 * goroutine served (its own, or the one that started it). */
+		memcpy(r.trace_id, c->go->trace_id, sizeof(r.trace_id));
+		r.parent_span_id = c->go->span_id;
+		r.parent_sampled = c->go->go_flags & GOTRACE_F_SAMPLED;
+		r.remote_parent = c->go->go_flags & GOTRACE_F_REMOTE_PARENT;
+		r.local_child = true;
+		trace_pipeline_span(s->tp, &r);
+		return;
+	}
+	/* Threads say nothing of a Go program's requests (goroutines move between them). */
+	struct thread_state *t = c->go ? NULL : thread_get(s, c->tid, false);
 	if (t && t->serving && !t->multiplexed && hold_child(t, &r))
 		return; /* ids filled in when its request is answered */
 	new_trace_id(s, r.trace_id);

@@ -10,6 +10,15 @@
 /* A message's first bytes may come a few at a time (a client writing byte by byte): up to this
  * many are gathered, in one direction, before a protocol is looked for in vain. */
 #define PREFIX_MAX 64
+/* A Go target's last writes per connection, by start time: a finished call finds the one that
+ * carried its request's first byte (a pipeline's requests are all in the last few writes). */
+#define GO_WRITES 8
+
+struct go_writes {
+	uint64_t start_ns[GO_WRITES];
+	struct sockcap_go_ctx ctx[GO_WRITES];
+	unsigned next;
+};
 
 struct stream {
 	struct sockcap_conn_key key; /* hash key */
@@ -27,6 +36,8 @@ struct stream {
 	uint32_t root;
 	uint16_t family, local_port, peer_port;
 	uint8_t peer_addr[16];
+	struct go_writes *go; /* only for a Go target's connections */
+	bool go_sql;	      /* has carried a database/sql call */
 	UT_hash_handle hh;
 };
 
@@ -36,8 +47,8 @@ struct sock_streams {
 	struct sock_streams_callbacks cb;
 	void *ctx;
 	struct sock_stream_stats stats;
-	const struct stream *current; /* the stream whose parser is calling back */
-	uint32_t current_tid;	      /* ... and the thread of the chunk it was fed */
+	struct stream *current; /* the stream whose parser is calling back */
+	uint32_t current_tid;	/* ... and the thread of the chunk it was fed */
 };
 
 struct sock_streams *sock_streams_new(const struct sock_streams_callbacks *cb, void *ctx)
@@ -56,6 +67,7 @@ static void stream_drop(struct sock_streams *s, struct stream *st)
 		st->ops->close(st->parser, &s->stats.wire);
 	HASH_DEL(s->streams, st);
 	s->count--;
+	free(st->go);
 	free(st);
 }
 
@@ -111,10 +123,31 @@ static bool is_tls_record(const uint8_t *d, size_t len)
 	return len >= 3 && (d[0] == 0x16 || d[0] == 0x17) && d[1] == 3 && d[2] <= 4;
 }
 
+static const struct sockcap_go_ctx *go_write(const struct stream *st, uint64_t start_ns)
+{
+	if (!st->go)
+		return NULL;
+	for (unsigned i = 0; i < GO_WRITES; i++)
+		if (st->go->start_ns[i] == start_ns && st->go->ctx[i].flags)
+			return &st->go->ctx[i];
+	return NULL;
+}
+
+static void go_remember(struct stream *st, const struct sockcap_event *ev)
+{
+	if (!(ev->go.flags & SOCKCAP_GO_SEEN))
+		return;
+	if (!st->go && !(st->go = calloc(1, sizeof(*st->go))))
+		return;
+	unsigned i = st->go->next++ % GO_WRITES;
+	st->go->start_ns[i] = ev->start_ns;
+	st->go->ctx[i] = ev->go;
+}
+
 static void on_wire_call(void *ctx, const struct wire_call *w)
 {
 	struct sock_streams *s = ctx;
-	const struct stream *st = s->current;
+	struct stream *st = s->current;
 	struct sock_call c = {
 		.wire = w,
 		.server = st->server,
@@ -126,6 +159,9 @@ static void on_wire_call(void *ctx, const struct wire_call *w)
 		.local_port = st->local_port,
 		.peer_port = st->peer_port,
 	};
+	if (!st->server && (c.go = go_write(st, w->start_ns)) && (c.go->flags & SOCKCAP_GO_IN_SQL))
+		st->go_sql = true;
+	c.go_sql_conn = st->go_sql;
 	if (st->family == AF_INET || st->family == AF_INET6)
 		inet_ntop(st->family, st->peer_addr, c.peer_address, sizeof(c.peer_address));
 	if (w->protocol < sizeof(s->stats.calls) / sizeof(s->stats.calls[0]))
@@ -188,6 +224,13 @@ static void recognize(struct sock_streams *s, struct stream *st, const struct so
 	len += ev->len;
 	enum wire_protocol p = wire_detect(joined, len);
 	if (p != WIRE_UNKNOWN) {
+		if (s->cb.accept && !s->cb.accept(s->ctx, st->root, p)) {
+			st->given_up = true;
+			s->stats.declined++;
+			if (s->cb.skip)
+				s->cb.skip(s->ctx, st->key.tgid, st->key.fd, st->conn_id);
+			return;
+		}
 		if (!start_parser(s, st, p, ev->dir))
 			return;
 		struct wire_chunk chunk = {
@@ -222,6 +265,8 @@ static void on_data(struct sock_streams *s, const struct sockcap_event *ev)
 	struct stream *st = stream_for(s, ev);
 	if (!st || st->given_up)
 		return;
+	if (ev->dir == SOCKCAP_EGRESS)
+		go_remember(st, ev);
 	if (!st->ops) {
 		recognize(s, st, ev);
 		return;

@@ -29,6 +29,12 @@ struct sock_call {
 	uint16_t local_port;   /* server: the port it listens on (0 for AF_UNIX) */
 	uint16_t peer_port;    /* client: the server's port */
 	char peer_address[48]; /* client: the server's address ("127.0.0.1", "::1"); "" for AF_UNIX */
+	/* A Go target's client call: what the kernel said of the goroutine that wrote the request
+	 * (bpf/sockcap.h), found by the request's first write; NULL when not known. */
+	const struct sockcap_go_ctx *go;
+	/* The connection has carried a call made inside database/sql (go->flags SOCKCAP_GO_IN_SQL):
+	 * it is database/sql's, which the uprobes measure. */
+	bool go_sql_conn;
 };
 
 struct sock_streams_callbacks {
@@ -38,6 +44,9 @@ struct sock_streams_callbacks {
 	/* Thread tid read client bytes on a server connection (spans tie a thread's calls to the
 	 * request it serves). May be NULL. */
 	void (*request_read)(void *ctx, uint32_t tid, uint64_t conn_id);
+	/* A connection of process root's target was recognized as protocol p: false gives it up
+	 * (the kernel stops sending it; counted declined, not unrecognized). May be NULL. */
+	bool (*accept)(void *ctx, uint32_t root, enum wire_protocol p);
 };
 
 struct sock_stream_stats {
@@ -45,6 +54,7 @@ struct sock_stream_stats {
 	uint64_t unrecognized;	/* connections given up on: no known protocol */
 	uint64_t encrypted;	/* ... of them, TLS (not readable at the socket) */
 	uint64_t evicted;	/* connections dropped to stay within SOCK_STREAMS_MAX */
+	uint64_t declined;	/* connections of a protocol another path measures (accept) */
 	uint64_t calls[4];	/* calls per enum wire_protocol */
 };
 

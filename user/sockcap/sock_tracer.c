@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/bpf_read.h"
@@ -36,7 +37,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-int sock_tracer_start(sock_event_fn fn, void *ctx, struct sock_tracer **out)
+int sock_tracer_start(sock_event_fn fn, void *ctx, const struct sock_go_maps *go, struct sock_tracer **out)
 {
 	struct sock_tracer *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -44,7 +45,11 @@ int sock_tracer_start(sock_event_fn fn, void *ctx, struct sock_tracer **out)
 	memset(t->fds, -1, sizeof(t->fds));
 	t->fn = fn;
 	t->ctx = ctx;
-	const uint64_t params[SOCK_NPARAMS] = { [SOCK_PARAM_WAKEUP_BYTES] = WAKEUP_BYTES };
+	const uint64_t params[SOCK_NPARAMS] = {
+		[SOCK_PARAM_WAKEUP_BYTES] = WAKEUP_BYTES,
+		[SOCK_PARAM_GO_CALLS_VALUE] = go ? go->calls_value : 0,
+		[SOCK_PARAM_GO_INHERITED_VALUE] = go ? go->inherited_value : 0,
+	};
 	int rc = bpf_child_load(SOCK_PROBE_NAME, params, SOCK_NPARAMS, t->fds, SOCK_NFDS);
 	if (rc)
 		goto fail;
@@ -65,6 +70,50 @@ int sock_tracer_add_pid(struct sock_tracer *t, pid_t pid, pid_t root)
 {
 	__u32 key = (__u32)pid, value = (__u32)root;
 	return bpf_map_update_elem(t->fds[SOCK_FD_PIDS], &key, &value, BPF_ANY) ? -errno : 0;
+}
+
+/* The span of pid's executable's code: where Go's own system calls are made from. */
+static int exe_text(pid_t pid, struct sockcap_go_proc *out)
+{
+	char path[64];
+	struct stat st;
+	if (stat(proc_path(path, sizeof(path), pid, "/exe"), &st))
+		return -errno;
+	struct proc_map *maps = NULL;
+	size_t n = 0;
+	int err = proc_exec_maps(pid, &maps, &n);
+	if (err)
+		return err < 0 ? err : -err;
+	out->text_lo = UINT64_MAX;
+	out->text_hi = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (maps[i].inode != st.st_ino)
+			continue;
+		if (maps[i].start < out->text_lo)
+			out->text_lo = maps[i].start;
+		if (maps[i].end > out->text_hi)
+			out->text_hi = maps[i].end;
+	}
+	free(maps);
+	return out->text_hi ? 0 : -ENOENT;
+}
+
+int sock_tracer_mark_go(struct sock_tracer *t, pid_t pid, int calls_fd, int inherited_fd)
+{
+	__u32 key = (__u32)pid;
+	struct sockcap_go_proc proc;
+	int err = exe_text(pid, &proc);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(t->fds[SOCK_FD_GO_CALLS], &key, &calls_fd, BPF_ANY) ||
+	    bpf_map_update_elem(t->fds[SOCK_FD_GO_INHERITED], &key, &inherited_fd, BPF_ANY) ||
+	    bpf_map_update_elem(t->fds[SOCK_FD_GO_PROCS], &key, &proc, BPF_ANY)) {
+		err = -errno;
+		bpf_map_delete_elem(t->fds[SOCK_FD_GO_CALLS], &key);
+		bpf_map_delete_elem(t->fds[SOCK_FD_GO_INHERITED], &key);
+		return err;
+	}
+	return 0;
 }
 
 int sock_tracer_add_target(struct sock_tracer *t, pid_t target)
@@ -97,6 +146,9 @@ void sock_tracer_remove_target(struct sock_tracer *t, pid_t target)
 			key = next;
 			if (!bpf_map_lookup_elem(fd, &key, &root) && root == (__u32)target) {
 				bpf_map_delete_elem(fd, &key);
+				bpf_map_delete_elem(t->fds[SOCK_FD_GO_PROCS], &key);
+				bpf_map_delete_elem(t->fds[SOCK_FD_GO_CALLS], &key);
+				bpf_map_delete_elem(t->fds[SOCK_FD_GO_INHERITED], &key);
 				found = true;
 				break;
 			}

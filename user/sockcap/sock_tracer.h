@@ -14,8 +14,17 @@
 struct sock_tracer;
 typedef void (*sock_event_fn)(void *ctx, const struct sockcap_event *ev);
 
-/* 0, or an exit code after logging why. */
-int sock_tracer_start(sock_event_fn fn, void *ctx, struct sock_tracer **out);
+/* The value sizes of the Go tracer's maps the probe reads to tie a Go target's writes to its
+ * requests and its database/sql calls (go_tracer_context_layout). */
+struct sock_go_maps {
+	uint32_t calls_value, inherited_value;
+};
+
+/* go may be NULL (no Go target will be marked). 0, or an exit code after logging why. */
+int sock_tracer_start(sock_event_fn fn, void *ctx, const struct sock_go_maps *go, struct sock_tracer **out);
+/* pid is a Go program the uprobes measure too, with that tracer's maps (descriptors): its
+ * writes carry their goroutine and context. 0 or -errno. */
+int sock_tracer_mark_go(struct sock_tracer *t, pid_t pid, int calls_fd, int inherited_fd);
 /* Captures pid's sockets, and those of the processes it forks from now on, as root's (a
  * target: its own root). 0 or -errno. */
 int sock_tracer_add_pid(struct sock_tracer *t, pid_t pid, pid_t root);

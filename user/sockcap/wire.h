@@ -54,7 +54,9 @@ struct wire_call {
 	char traceparent[WIRE_TRACEPARENT_LEN + 1]; /* the request's header value, "" if none */
 	/* PostgreSQL and Redis */
 	char operation[WIRE_OPERATION_LEN + 1]; /* Redis: the command name, upper-cased ("GET");
-						 * PostgreSQL: "" (the caller reads the query) */
+						 * PostgreSQL: "PREPARE" for a round that
+						 * prepared a statement and executed nothing,
+						 * else "" (the caller reads the query) */
 	char query[WIRE_QUERY_LEN + 1];		/* PostgreSQL: the statement text (raw: the caller
 						 * sanitizes it before it leaves); Redis: "" (keys and
 						 * values never leave the parser) */
