@@ -102,7 +102,7 @@ def test_rules_fire_at_the_computed_minute(tmp_path, name, good_per_min, bad_per
     promtool_test(tmp_path, rules, [
         {"series": f'{DURATION}_count{{{sel},http_response_status_code="200"}}',
          "values": " ".join(str(v) for v in good)},
-        {"series": f'{DURATION}_count{{{sel},http_response_status_code="503"}}',
+        {"series": f'{DURATION}_count{{{sel},http_response_status_code="503",error_type="503"}}',
          "values": " ".join(str(v) for v in bad)},
     ], alert_rule_test=alert_tests)
 
@@ -122,6 +122,25 @@ def test_latency_rules_count_slow_requests(tmp_path):
         "expr": 'round(glimpse:slo_bad:ratio_rate30m{slo="lat"} * 1000)',
         "eval_time": "60m",
         "exp_samples": [{"labels": '{job="shop",slo="lat"}', "value": 300}],
+    }])
+
+
+def test_availability_rules_count_grpc_server_errors(tmp_path):
+    """gRPC calls served count beside HTTP requests: 5 failed calls of every 20 requests and
+    calls (error.type set by the RPC conventions' server rules, as glimpse exports it)."""
+    rules = write_rules(tmp_path, "--slo", "objective=availability,target=99%,name=avail", "--service", "shop")
+    http = 'job="shop",instance="h:1",http_request_method="GET",http_route="/a",http_response_status_code="200"'
+    rpc = 'job="shop",instance="h:1",rpc_system_name="grpc",rpc_method="p.S/M"'
+    promtool_test(tmp_path, rules, [
+        {"series": f'{DURATION}_count{{{http}}}', "values": "0+10x60"},
+        {"series": f'rpc_server_call_duration_seconds_count{{{rpc},rpc_response_status_code="OK"}}',
+         "values": "0+5x60"},
+        {"series": f'rpc_server_call_duration_seconds_count{{{rpc},rpc_response_status_code="UNAVAILABLE",'
+                   f'error_type="UNAVAILABLE"}}', "values": "0+5x60"},
+    ], promql_expr_test=[{
+        "expr": 'round(glimpse:slo_bad:ratio_rate30m{slo="avail"} * 1000)',
+        "eval_time": "60m",
+        "exp_samples": [{"labels": '{job="shop",slo="avail"}', "value": 250}],
     }])
 
 

@@ -150,6 +150,43 @@ static void test_tracker_windows(void **state)
 	metrics_registry_free(reg);
 }
 
+/* gRPC calls served count with the service's requests (a route's objective judges HTTP alone);
+ * client calls never do. */
+static void test_totals_with_grpc(void **state)
+{
+	(void)state;
+	struct metrics_registry *reg = metrics_registry_new(0);
+	struct resource res = { .pid = 2 };
+	snprintf(res.service_name, sizeof(res.service_name), "rpcsvc");
+	int t = metrics_registry_add_target(reg, &res);
+	record(reg, t, "/a", 200, 1 * MS, 6);
+	record(reg, t, "/a", 502, 1 * MS, 1);
+	struct rpc_record ok = {
+		.server = true, .system = "grpc", .method = "p.S/M", .status = "OK", .duration_ns = 1 * MS
+	};
+	struct rpc_record bad = ok, notfound = ok, client = ok;
+	bad.status = "UNAVAILABLE", bad.error = true, bad.error_type = "UNAVAILABLE";
+	notfound.status = "NOT_FOUND"; /* not a server error by the RPC conventions */
+	client.server = false, client.status = "INTERNAL", client.error = true,
+	client.error_type = "INTERNAL";
+	client.server_address = "peer";
+	for (int i = 0; i < 2; i++) {
+		metrics_registry_record_rpc(reg, t, &ok);
+		metrics_registry_record_rpc(reg, t, &bad);
+		metrics_registry_record_rpc(reg, t, &notfound);
+		metrics_registry_record_rpc(reg, t, &client);
+	}
+	struct http_server_totals tot;
+	assert_int_equal(metrics_registry_server_totals(reg, t, NULL, -1, &tot), 0);
+	assert_int_equal(tot.requests, 7 + 6);
+	assert_int_equal(tot.errors, 1 + 2);
+	assert_int_equal(metrics_registry_server_totals(reg, t, "/a", -1, &tot), 0);
+	assert_int_equal(tot.requests, 7);
+	assert_int_equal(tot.errors, 1);
+	assert_int_equal(metrics_registry_server_totals(reg, t + 1, NULL, -1, &tot), -ENOENT);
+	metrics_registry_free(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_burn_rates_of_the_scheme),
 		cmocka_unit_test(test_extra_bounds),
 		cmocka_unit_test(test_tracker_windows),
+		cmocka_unit_test(test_totals_with_grpc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

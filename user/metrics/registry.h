@@ -177,7 +177,8 @@ struct metrics_visitor {
 int metrics_registry_visit(struct metrics_registry *reg, const struct metrics_visitor *v, void *ctx);
 
 /* What a service level objective counts (metrics/slo.h): a target's server requests since it
- * was added, on one route (NULL: every request), how many failed (semconv: 5xx) and how many
+ * was added — HTTP, and gRPC calls served — on one route (NULL: every request and call; gRPC
+ * calls have no route), how many failed (semconv: 5xx, gRPC's server error codes) and how many
  * took at most the export histogram's bound bound_index (export_hist_bound_index; -1: none). */
 struct http_server_totals {
 	uint64_t requests, errors, within;

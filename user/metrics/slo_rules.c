@@ -17,36 +17,36 @@ static void fmt_num(double v, char *buf, size_t len)
 		snprintf(buf, len, "%.17g", v);
 }
 
-/* The objective's series: its service and route, when it names them. */
-static void selector(const struct slo_objective *o, const char *extra, char *buf, size_t len)
+/* The objective's series: glimpse's HTTP and gRPC server durations (suffix "_count" or
+ * "_bucket"; gRPC calls carry no http_route, so a route's objective judges HTTP alone), of its
+ * service and route when it names them, and extra. */
+static void selector(const struct slo_objective *o, const char *const metrics[2], const char *suffix,
+		     const char *extra, char *buf, size_t len)
 {
-	size_t n = (size_t)snprintf(buf, len, "{");
-	const char *sep = "";
-	if (o->service[0] && n < len) {
-		n += (size_t)snprintf(buf + n, len - n, "job=\"%s\"", o->service);
-		sep = ",";
-	}
-	if (o->route[0] && n < len) {
-		n += (size_t)snprintf(buf + n, len - n, "%shttp_route=\"%s\"", sep, o->route);
-		sep = ",";
-	}
+	size_t n = (size_t)snprintf(buf, len, "{__name__=~\"%s%s|%s%s\"", metrics[0], suffix, metrics[1],
+				    suffix);
+	if (o->service[0] && n < len)
+		n += (size_t)snprintf(buf + n, len - n, ",job=\"%s\"", o->service);
+	if (o->route[0] && n < len)
+		n += (size_t)snprintf(buf + n, len - n, ",http_route=\"%s\"", o->route);
 	if (extra && n < len)
-		n += (size_t)snprintf(buf + n, len - n, "%s%s", sep, extra);
+		n += (size_t)snprintf(buf + n, len - n, ",%s", extra);
 	if (n < len)
 		snprintf(buf + n, len - n, "}");
 }
 
-static void write_recording(FILE *out, const struct slo_objective *o, const char *metric)
+static void write_recording(FILE *out, const struct slo_objective *o, const char *const metrics[2])
 {
-	char all[700], bad[800], le[64], extra[96];
-	selector(o, NULL, all, sizeof(all));
+	char all[900], bad[1000], le[64], extra[96];
+	selector(o, metrics, "_count", NULL, all, sizeof(all));
 	if (slo_is_latency(o)) {
 		fmt_num((double)o->threshold_ms / 1e3, le, sizeof(le));
 		snprintf(extra, sizeof(extra), "le=\"%s\"", le);
+		selector(o, metrics, "_bucket", extra, bad, sizeof(bad));
 	} else {
-		snprintf(extra, sizeof(extra), "http_response_status_code=~\"5..\"");
+		/* Failed by the semantic conventions: a 5xx, a gRPC server error code. */
+		selector(o, metrics, "_count", "error_type!=\"\"", bad, sizeof(bad));
 	}
-	selector(o, extra, bad, sizeof(bad));
 	for (int w = 0; w < SLO_RATE_WINDOWS; w++) {
 		const char *win = slo_rate_windows[w].label;
 		fprintf(out,
@@ -55,17 +55,16 @@ static void write_recording(FILE *out, const struct slo_objective *o, const char
 		if (slo_is_latency(o))
 			/* Bad: slower than the threshold, which is a bucket bound of every series. */
 			fprintf(out,
-				"          (sum by (job) (rate(%s_count%s[%s]))\n"
-				"            - sum by (job) (rate(%s_bucket%s[%s])))\n",
-				metric, all, win, metric, bad, win);
+				"          (sum by (job) (rate(%s[%s]))\n"
+				"            - sum by (job) (rate(%s[%s])))\n",
+				all, win, bad, win);
 		else
-			/* With no 5xx series at all the bad share is 0, not absent. */
+			/* With no failed series at all the bad share is 0, not absent. */
 			fprintf(out,
-				"          (sum by (job) (rate(%s_count%s[%s]))\n"
-				"            or 0 * sum by (job) (rate(%s_count%s[%s])))\n",
-				metric, bad, win, metric, all, win);
-		fprintf(out, "          /\n          sum by (job) (rate(%s_count%s[%s]))\n", metric, all,
-			win);
+				"          (sum by (job) (rate(%s[%s]))\n"
+				"            or 0 * sum by (job) (rate(%s[%s])))\n",
+				bad, win, all, win);
+		fprintf(out, "          /\n          sum by (job) (rate(%s[%s]))\n", all, win);
 	}
 }
 
@@ -112,8 +111,10 @@ static void write_alert(FILE *out, const struct slo_objective *o, const char *se
 
 int slo_rules_write(FILE *out, const struct slo_objective *objs, int n)
 {
-	char metric[128];
-	prom_metric_name("http.server.request.duration", "s", false, metric, sizeof(metric));
+	char http[128], rpc[128];
+	prom_metric_name("http.server.request.duration", "s", false, http, sizeof(http));
+	prom_metric_name("rpc.server.call.duration", "s", false, rpc, sizeof(rpc));
+	const char *const metrics[2] = { http, rpc };
 	fprintf(out,
 		"# Service level objectives: recording and alerting rules written by glimpse slo rules.\n"
 		"# Multiwindow, multi-burn-rate alerts (Google SRE workbook, chapter 5). glimpse's\n"
@@ -121,7 +122,7 @@ int slo_rules_write(FILE *out, const struct slo_objective *objs, int n)
 		"groups:\n");
 	for (int i = 0; i < n; i++) {
 		fprintf(out, "  - name: glimpse-slo-%s\n    rules:\n", objs[i].name);
-		write_recording(out, &objs[i], metric);
+		write_recording(out, &objs[i], metrics);
 		write_alert(out, &objs[i], "page");
 		write_alert(out, &objs[i], "ticket");
 	}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Prometheus rules for service level objectives, built on glimpse's own series
- * (http_server_request_duration_seconds, with the service in `job`): per objective, a recording
+ * (http_server_request_duration_seconds and rpc_server_call_duration_seconds, with the service
+ * in `job`): per objective, a recording
  * rule of its bad share per burn-rate window and the scheme's page and ticket alerts
  * (metrics/slo.h). `promtool check rules` accepts the output. */
 #ifndef GLIMPSE_SLO_RULES_H
