@@ -171,14 +171,17 @@ def worker_shares(path):
                 samples.append((int(m.group(1)), [int(x) for x in m.group(2).split()]))
         elif section == "Locations":
             m = re.match(r"\s*(\d+): 0x[0-9a-f]+ M=\d+ (\S+) ", line)
+            bare = re.match(r"\s*(\d+): 0x[0-9a-f]+ M=\d+\s*$", line)  # an address with no symbol
             more = re.match(r"\s+(\S+) \S*:\d+ s=", line)
             if m:
                 current = lines[int(m.group(1))] = [m.group(2)]
+            elif bare:
+                current = lines[int(bare.group(1))] = ["[unknown]"]
             elif more and current is not None:
                 current.append(more.group(1))
     flat, cum, total = {}, {}, 0
     for count, ids in samples:
-        frames = [f for i in ids for f in lines[i] if f != "runtime.asyncPreempt"]
+        frames = [f for i in ids for f in lines.get(i, ["[unparsed]"]) if f != "runtime.asyncPreempt"]
         if "main.worker" not in frames:
             continue
         total += count

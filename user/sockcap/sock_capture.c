@@ -289,8 +289,11 @@ void sock_capture_detach(struct sock_capture *c)
 	for (int i = 0; i < c->ntargets; i++)
 		go_db_only &= (c->targets[i].signals & SOCK_GO_DB) != 0;
 	if (c->encrypted && go_db_only)
-		log_info("%llu connection%s carried TLS: HTTPS is the uprobes' to measure, but a database "
-			 "call over TLS cannot be read at the socket and was not measured",
+		/* Which of them were HTTPS (measured by the uprobes) and which, if any, a database
+		 * the socket cannot read is not known here: say what holds either way. */
+		log_info("%llu connection%s carried TLS: HTTPS is the uprobes' to measure; a PostgreSQL or "
+			 "Redis connection among them could not be read at the socket, and its calls would be "
+			 "missing",
 			 (unsigned long long)c->encrypted, c->encrypted == 1 ? "" : "s");
 	else if (c->encrypted)
 		log_warn("%llu connection%s carried TLS: encrypted bytes cannot be read at the socket, so "
