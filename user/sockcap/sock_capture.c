@@ -291,10 +291,11 @@ void sock_capture_detach(struct sock_capture *c)
 	if (c->encrypted && go_db_only)
 		/* Which of them were HTTPS (measured by the uprobes) and which, if any, a database
 		 * the socket cannot read is not known here: say what holds either way. */
-		log_info("%llu connection%s carried TLS: HTTPS is the uprobes' to measure; a PostgreSQL or "
-			 "Redis connection among them could not be read at the socket, and its calls would be "
-			 "missing",
-			 (unsigned long long)c->encrypted, c->encrypted == 1 ? "" : "s");
+		log_info(
+			"%llu connection%s carried TLS: HTTPS is the uprobes' to measure; a PostgreSQL or "
+			"Redis connection among them could not be read at the socket, and its calls would be "
+			"missing",
+			(unsigned long long)c->encrypted, c->encrypted == 1 ? "" : "s");
 	else if (c->encrypted)
 		log_warn("%llu connection%s carried TLS: encrypted bytes cannot be read at the socket, so "
 			 "those requests were not measured",
