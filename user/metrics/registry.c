@@ -474,34 +474,33 @@ int registry_cmp_rpc(const void *a, const void *b)
 	return (int)x->s.error - (int)y->s.error;
 }
 
-void registry_rpc_split(const char *key, struct rpc_parts *p)
+/* A series key's fields after its role ('c' or 's'), separated by \x1f, into n buffers. */
+static bool split_key(const char *key, char *const fields[], const size_t sizes[], size_t n)
 {
-	char *fields[] = { p->system, p->method, p->status, p->address, p->error_type };
-	size_t sizes[] = { sizeof(p->system), sizeof(p->method), sizeof(p->status), sizeof(p->address),
-			   sizeof(p->error_type) };
-	p->server = key[0] == 's';
 	const char *f = strchr(key, '\x1f');
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+	for (size_t i = 0; i < n; i++) {
 		const char *end = f ? strchr(f + 1, '\x1f') : NULL;
 		snprintf(fields[i], sizes[i], "%.*s",
 			 f ? (int)(end ? end - f - 1 : (ptrdiff_t)strlen(f + 1)) : 0, f ? f + 1 : "");
 		f = end;
 	}
+	return key[0] == 's';
+}
+
+void registry_rpc_split(const char *key, struct rpc_parts *p)
+{
+	char *const fields[] = { p->system, p->method, p->status, p->address, p->error_type };
+	const size_t sizes[] = { sizeof(p->system), sizeof(p->method), sizeof(p->status), sizeof(p->address),
+				 sizeof(p->error_type) };
+	p->server = split_key(key, fields, sizes, sizeof(fields) / sizeof(fields[0]));
 }
 
 void registry_db_split(const char *key, struct db_parts *p)
 {
-	char *fields[] = { p->system, p->operation, p->collection, p->error_type };
-	size_t sizes[] = { sizeof(p->system), sizeof(p->operation), sizeof(p->collection),
-			   sizeof(p->error_type) };
-	p->server = key[0] == 's';
-	const char *f = strchr(key, '\x1f');
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		const char *end = f ? strchr(f + 1, '\x1f') : NULL;
-		snprintf(fields[i], sizes[i], "%.*s",
-			 f ? (int)(end ? end - f - 1 : (ptrdiff_t)strlen(f + 1)) : 0, f ? f + 1 : "");
-		f = end;
-	}
+	char *const fields[] = { p->system, p->operation, p->collection, p->error_type };
+	const size_t sizes[] = { sizeof(p->system), sizeof(p->operation), sizeof(p->collection),
+				 sizeof(p->error_type) };
+	p->server = split_key(key, fields, sizes, sizeof(fields) / sizeof(fields[0]));
 }
 
 int registry_cmp_server(const void *a, const void *b)
