@@ -58,7 +58,7 @@ def test_default_config_instruments_go_listeners(tmp_path):
         instrumented = [json.loads(l) for l in stderr().splitlines() if '"instrumented"' in l]
         ours = [e for e in instrumented if int(e["pid"]) in (svc.pid, idle.pid, py.pid)]
         assert [int(e["pid"]) for e in ours] == [svc.pid], ours
-        assert ours[0]["selector"] == "listening-go" and ours[0]["http"] == "uprobes+socket-db"  # the database wire at the sockets
+        assert ours[0]["selector"] == "listening-go" and ours[0]["http"] == "uprobes"  # no pgx or go-redis: no sockets
         for _ in range(7):
             assert get(svc_addr, "/fast") == 200
         instance = t[svc.pid]["instance"]

@@ -56,6 +56,7 @@ struct binary {
 	struct go_tracer *tracer;
 	struct go_type_offsets types; /* go_target's: the types the walk to server.port checks */
 	bool links_sql;		      /* database/sql's calls are probed */
+	bool wire_clients;	      /* links pgx or go-redis (go_target.wire_clients) */
 	int users;
 	uint64_t idle_since_ns; /* when users fell to 0 */
 	UT_hash_handle hh;
@@ -174,6 +175,7 @@ static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const stru
 	b->types = gt.types;
 	for (int h = GO_HOOK_SQL_QUERY; h <= GO_HOOK_STMT_EXEC; h++)
 		b->links_sql |= gt.hooks[h].found;
+	b->wire_clients = gt.wire_clients[0] != '\0';
 	go_target_report_unmeasured(&gt);
 	HASH_ADD(hh, ts->binaries, key, sizeof(b->key), b);
 	log_event(LOG_INFO, "probes attached", "pid=%d go=%s offsets=%s probes=%d", (int)pid, gt.go_version,
@@ -336,6 +338,8 @@ static bool go_db_add(struct agent_targets *ts, const struct target *t)
 	const struct agent_signals *sig = signals_of(ts, t);
 	if (!strcmp(sig->capture, "uprobes") || !strcmp(sig->capture, "socket"))
 		return false; /* only "auto" (the default) adds the sockets to the uprobes */
+	if (!t->binary->wire_clients)
+		return false; /* no pgx or go-redis: the tracepoints would cost and measure nothing */
 	if (!ts->sock && sock_capture_start(ts->c.reg, ts->c.traces, &ts->sock)) {
 		log_warn("pid %d: socket capture is unavailable, its database calls outside database/sql "
 			 "are not measured",

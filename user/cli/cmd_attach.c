@@ -241,8 +241,8 @@ static struct sock_capture *start_go_db_capture(struct attach_ctx *a, const stru
 		sock_capture_free(c);
 		return NULL;
 	}
-	log_info("HTTP and database/sql: uprobes; the PostgreSQL and Redis wire (pgx, go-redis, any "
-		 "driver): socket capture");
+	log_info("HTTP and database/sql: uprobes; the PostgreSQL and Redis wire (%s): socket capture",
+		 t->wire_clients);
 	return c;
 }
 
@@ -446,7 +446,8 @@ int cmd_attach(int argc, char **argv)
 		metrics_registry_add_gauge(a.reg, "http.server.active_requests", "{request}",
 					   "Number of active HTTP server requests.", false, active_requests,
 					   &a, true);
-		if (capture == CAPTURE_AUTO)
+		/* Only where it buys something: the read/write tracepoints cost every request. */
+		if (capture == CAPTURE_AUTO && target.wire_clients[0])
 			a.sock = start_go_db_capture(&a, &target);
 	}
 	if (a.tracer) {

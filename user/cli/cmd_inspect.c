@@ -164,19 +164,21 @@ static void print_runtime(const char *path)
 
 /* What each capture path measures in this process and what it costs it, in one place for Go
  * and other programs. */
-static void print_capture(pid_t pid, bool go)
+static void print_capture(pid_t pid, bool go, const char *wire_clients)
 {
 	static const char socket_cost[] = "2 tracepoint runs per read/write-family system call, no trap";
 	if (go) {
 		printf("capture:     uprobes (attach's default for Go): HTTP server and client, "
 		       "database/sql;\n"
 		       "             the probes above, 2 uprobe hits per request (a trap each, ~10 µs);\n"
-		       "             with them, socket: the PostgreSQL and Redis wire (pgx, go-redis, any\n"
-		       "             driver; database/sql's calls stay the uprobes'),\n"
+		       "             with them, when the binary links a client outside database/sql\n"
+		       "             (here: %s), socket: the PostgreSQL and Redis wire\n"
+		       "             (database/sql's calls stay the uprobes'),\n"
 		       "             %s;\n"
 		       "             --capture socket: HTTP/1, PostgreSQL, Redis all at the system calls,\n"
 		       "             no ServeMux pattern, HTTP/2 or TLS there; --capture uprobes: no "
 		       "socket\n",
+		       wire_clients && wire_clients[0] ? wire_clients : "none, so no socket capture",
 		       socket_cost);
 		return;
 	}
@@ -245,7 +247,7 @@ int cmd_inspect(int argc, char **argv)
 		char comm[32] = "?";
 		proc_comm(pid, pid, comm, sizeof(comm));
 		printf("process:     %d (%s), not a Go program\n", (int)pid, comm);
-		print_capture(pid, false);
+		print_capture(pid, false, NULL);
 		return 0;
 	}
 	struct go_target t;
@@ -303,7 +305,7 @@ int cmd_inspect(int argc, char **argv)
 		       ro->hr_node_children, ro->hr_node_handle,
 		       t.routers.offsets_source[0] ? t.routers.offsets_source : "-");
 	}
-	print_capture(pid, true);
+	print_capture(pid, true, t.wire_clients);
 	print_runtime(t.binary);
 	return 0;
 }

@@ -137,6 +137,22 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 			snprintf(t->unmeasured + used, sizeof(t->unmeasured) - used, "%s%s", used ? ", " : "",
 				 unmeasured[i].what);
 		}
+	/* A function every connection of the client runs, per client package. */
+	static const struct {
+		const char *function, *what;
+	} wire_clients[] = {
+		{ "github.com/jackc/pgx/v5/pgconn.ConnectConfig", "pgx/v5" },
+		{ "github.com/jackc/pgconn.ConnectConfig", "pgx/v4" },
+		{ "github.com/redis/go-redis/v9.(*baseClient)._process", "go-redis/v9" },
+		{ "github.com/go-redis/redis/v8.(*baseClient)._process", "go-redis/v8" },
+		{ "github.com/gomodule/redigo/redis.DialContext", "redigo" },
+	};
+	for (size_t i = 0; i < sizeof(wire_clients) / sizeof(wire_clients[0]); i++)
+		if (!elf_module_find_function(m, wire_clients[i].function, &entry, &end)) {
+			size_t used = strlen(t->wire_clients);
+			snprintf(t->wire_clients + used, sizeof(t->wire_clients) - used, "%s%s",
+				 used ? ", " : "", wire_clients[i].what);
+		}
 	grpc_target_open(m, t->offsets.tcpaddr_port, &t->grpc, t->grpc_hooks);
 	t->map_layout = map_layout(m);
 	/* In struct gotrace_types order. */

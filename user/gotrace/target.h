@@ -64,6 +64,10 @@ struct go_target {
 	/* Traffic the binary can carry that glimpse does not measure yet, said once at attach and
 	 * by inspect: a comma-separated list ("gRPC server, HTTP/2 server"), "" for none. */
 	char unmeasured[160];
+	/* Database clients outside database/sql the binary links ("pgx/v5, go-redis/v9"), whose
+	 * wire the socket path reads beside the uprobes; "" when none: then the sockets are not
+	 * captured at all, and the target pays nothing for them. */
+	char wire_clients[96];
 	/* Which routers' templates are read, and how (gotrace/router_probe.h). */
 	struct go_routers routers;
 	/* gRPC: found by grpc_target_open, probed by the same tracer. */
