@@ -309,13 +309,16 @@ DBSVC_ROUTES = [("/stmt", 200), ("/one", 200), ("/many", 200), ("/spawn", 200), 
 # The oldest and the newest Go here (1.23 and 1.26 pass too: checked when this was written).
 @pytest.mark.parametrize("binary", ["dbsvc-1.19", "dbsvc-1.27-stripped"])
 def test_database_sql_counted_once(binary, servers, http_services, run_glimpse):
-    """dbsvc (database/sql, lib/pq) with glimpse's default path beside uprobes alone: the same
+    """dbsvc (database/sql, lib/pq) with the socket path beside uprobes alone: the same
     database series and the same uprobe hits; every call it made through database/sql was
     left to the uprobes (found by the goroutine, R14 at the system call, being inside a probed
     call: so this also checks that R14 is g at system calls on every Go version here)."""
     pg, _ = servers
     svc = http_services(binary, "-db", pg.dsn)
-    both = run_glimpse("attach", "-p", str(svc.pid), "--no-live", name="default", prometheus=True)
+    # dbsvc links no client outside database/sql: the default leaves its sockets alone, so the
+    # socket path is asked for.
+    both = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--capture", "uprobes+socket",
+                       name="default", prometheus=True)
     alone = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--capture", "uprobes", name="uprobes",
                         prometheus=True)
     assert "capture=uprobes+socket-db" in both.stderr() and "capture=uprobes " in alone.stderr()

@@ -51,14 +51,17 @@ enum capture_path {
 			  * for any other */
 	CAPTURE_UPROBES, /* Go only, uprobes only */
 	CAPTURE_SOCKETS,
+	CAPTURE_UPROBES_DB, /* Go: uprobes, and the database wire at the sockets whatever it links */
 };
 
 static const struct cli_option target_options[] = {
 	{ "pid", 'p', "PID", "the process: Go (1.17 or later, stripped or not) or any other" },
 	{ "capture", OPT_CAPTURE, "HOW",
-	  "auto (default): uprobes for a Go program (HTTP, database/sql) with its\n"
-	  "PostgreSQL and Redis wire at the sockets; socket capture for any other;\n"
-	  "socket: socket capture only, for a Go program too; uprobes: uprobes only (Go)" },
+	  "auto (default): uprobes for a Go program (HTTP, database/sql), with its\n"
+	  "PostgreSQL and Redis wire at the sockets if it links pgx, go-redis or redigo;\n"
+	  "socket capture for any other program; socket: socket capture only, for Go too;\n"
+	  "uprobes: uprobes only (Go); uprobes+socket: the wire at the sockets whatever\n"
+	  "client the Go program links" },
 	{ 0 },
 };
 
@@ -242,7 +245,7 @@ static struct sock_capture *start_go_db_capture(struct attach_ctx *a, const stru
 		return NULL;
 	}
 	log_info("HTTP and database/sql: uprobes; the PostgreSQL and Redis wire (%s): socket capture",
-		 t->wire_clients);
+		 t->wire_clients[0] ? t->wire_clients : "any client");
 	return c;
 }
 
@@ -288,9 +291,13 @@ int cmd_attach(int argc, char **argv)
 				capture = CAPTURE_SOCKETS;
 			else if (!strcmp(arg, "uprobes"))
 				capture = CAPTURE_UPROBES;
+			else if (!strcmp(arg, "uprobes+socket"))
+				capture = CAPTURE_UPROBES_DB;
 			else
-				cli_usage_error("attach", "--capture: '%s' is not auto, socket or uprobes",
-						arg);
+				cli_usage_error(
+					"attach",
+					"--capture: '%s' is not auto, socket, uprobes or uprobes+socket",
+					arg);
 			break;
 		case CLI_OPT_FORCE:
 			outfile_set_force(true);
@@ -447,7 +454,7 @@ int cmd_attach(int argc, char **argv)
 					   "Number of active HTTP server requests.", false, active_requests,
 					   &a, true);
 		/* Only where it buys something: the read/write tracepoints cost every request. */
-		if (capture == CAPTURE_AUTO && target.wire_clients[0])
+		if ((capture == CAPTURE_AUTO && target.wire_clients[0]) || capture == CAPTURE_UPROBES_DB)
 			a.sock = start_go_db_capture(&a, &target);
 	}
 	if (a.tracer) {
