@@ -224,6 +224,9 @@ static const struct error_case error_cases[] = {
 	{ "log_format: yaml\n", "config.yaml:1:13: 'yaml' is not a log format; expected human or json" },
 	{ "otlp:\n  compression: zstd\n",
 	  "config.yaml:2:16: 'zstd' is not a compression; expected gzip or none" },
+	{ "selectors:\n  - name: a\n    match: {pids: [1]}\n    signals: {capture: ebpf}\n",
+	  "config.yaml:4:24: 'ebpf' is not a capture; expected one of auto, socket, uprobes, or "
+	  "uprobes+socket" },
 	{ "traces:\n  sampler: sometimes\n",
 	  "config.yaml:2:12: 'sometimes' is not a sampler; expected one of always_on, "
 	  "always_off, traceidratio, parentbased_always_on, parentbased_always_off, or "

@@ -35,8 +35,10 @@ struct agent_match {
 struct agent_signals {
 	bool http_metrics, traces, runtime, cpu_profile, offcpu_profile;
 	int cpu_profile_hz;
-	/* How http_metrics are measured: "auto" (uprobes for Go, the sockets for any other
-	 * program), "socket" or "uprobes". */
+	/* How http_metrics are measured: "auto" (uprobes for Go, with the database wire at the
+	 * sockets when it links pgx, go-redis or redigo; the sockets for any other program),
+	 * "socket", "uprobes", or "uprobes+socket" (for Go, the wire at the sockets whatever it
+	 * links). */
 	char capture[16];
 };
 

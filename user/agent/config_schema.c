@@ -14,7 +14,7 @@
 #define PATH_LEN  128
 
 static const char *const log_formats[] = { "human", "json", NULL };
-static const char *const captures[] = { "auto", "socket", "uprobes", NULL };
+static const char *const captures[] = { "auto", "socket", "uprobes", "uprobes+socket", NULL };
 static const char *const compressions[] = { "gzip", "none", NULL };
 static const char *const samplers[] = { "always_on",
 					"always_off",

@@ -332,13 +332,14 @@ static int sockets_add(struct agent_targets *ts, const struct target *t)
 }
 
 /* A Go target's database wire (pgx, go-redis, any driver) at its sockets, beside its uprobes:
- * HTTP and database/sql stay theirs (capture "auto"). */
+ * HTTP and database/sql stay theirs (capture "auto" when it links such a client, or
+ * "uprobes+socket"). */
 static bool go_db_add(struct agent_targets *ts, const struct target *t)
 {
 	const struct agent_signals *sig = signals_of(ts, t);
 	if (!strcmp(sig->capture, "uprobes") || !strcmp(sig->capture, "socket"))
 		return false; /* only "auto" (the default) adds the sockets to the uprobes */
-	if (!t->binary->wire_clients)
+	if (!t->binary->wire_clients && strcmp(sig->capture, "uprobes+socket"))
 		return false; /* no pgx or go-redis: the tracepoints would cost and measure nothing */
 	if (!ts->sock && sock_capture_start(ts->c.reg, ts->c.traces, &ts->sock)) {
 		log_warn("pid %d: socket capture is unavailable, its database calls outside database/sql "
