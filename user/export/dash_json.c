@@ -186,6 +186,27 @@ static void put_metrics(FILE *f, const struct dash_snapshot *s)
 	fputc(']', f);
 }
 
+static void put_slos(FILE *f, const struct dash_snapshot *s)
+{
+	fputs(",\"slos\":[", f);
+	for (size_t i = 0; i < s->nslos; i++) {
+		const struct dash_slo *o = &s->slos[i];
+		fprintf(f, "%s{\"target\":%d,\"name\":", i ? "," : "", o->target);
+		json_str(f, o->name);
+		fputs(",\"objective\":", f);
+		put_num(f, o->objective);
+		fputs(",\"budget_left\":", f);
+		put_num(f, o->budget_left);
+		fputs(",\"burn\":{", f);
+		for (int w = 0; w < SLO_RATE_WINDOWS; w++) {
+			fprintf(f, "%s\"%s\":", w ? "," : "", slo_rate_windows[w].label);
+			put_num(f, o->burn[w]);
+		}
+		fputs("}}", f);
+	}
+	fputc(']', f);
+}
+
 int dash_json_render(const struct dash_snapshot *const *snaps, size_t n, const struct dash_json_opts *o,
 		     char **out, size_t *len)
 {
@@ -218,6 +239,7 @@ int dash_json_render(const struct dash_snapshot *const *snaps, size_t n, const s
 	put_db(f, s, base, window);
 	put_peers(f, s, base, window);
 	put_metrics(f, s);
+	put_slos(f, s);
 	dash_traces_write_lists(f, o ? o->traces : NULL);
 	fputc('}', f);
 	if (ferror(f) | fclose(f)) {

@@ -116,15 +116,16 @@ void dash_snapshot_free(struct dash_snapshot *s)
 	free(s->db);
 	free(s->peers);
 	free(s->metrics);
+	free(s->slos);
 	free(s);
 }
 
 struct builder {
 	struct dash_snapshot *s;
-	size_t cap_targets, cap_routes, cap_db, cap_peers, cap_metrics;
+	size_t cap_targets, cap_routes, cap_db, cap_peers, cap_metrics, cap_slos;
 	int target;	    /* the visit's current target */
 	size_t first_route; /* this target's first route, first DB op */
-	size_t first_db, first_peer;
+	size_t first_db, first_peer, first_slo;
 	int err;
 };
 
@@ -282,12 +283,19 @@ static int add_metric_sample(struct builder *b, const struct metric_info *m, con
 	d->type = m->type;
 	snprintf(d->name, sizeof(d->name), "%s", m->name);
 	snprintf(d->unit, sizeof(d->unit), "%s", m->unit ? m->unit : "");
-	if (smp->nattrs) {
-		const struct metric_attr *a = &smp->attrs[0];
-		if (a->type == METRIC_ATTR_INT)
-			snprintf(d->attr, sizeof(d->attr), "%s=%lld", a->key, (long long)a->num);
-		else
-			snprintf(d->attr, sizeof(d->attr), "%s=%s", a->key, a->str ? a->str : "");
+	/* Every attribute: a point is told from its siblings by all of them (an SLO's burn rate by
+	 * slo and window). Cut at the field's end, which the page shows as it is. */
+	size_t used = 0;
+	for (size_t i = 0; i < smp->nattrs && used + 1 < sizeof(d->attr); i++) {
+		const struct metric_attr *a = &smp->attrs[i];
+		int w = a->type == METRIC_ATTR_INT
+				? snprintf(d->attr + used, sizeof(d->attr) - used, "%s%s=%lld", i ? ", " : "",
+					   a->key, (long long)a->num)
+				: snprintf(d->attr + used, sizeof(d->attr) - used, "%s%s=%s", i ? ", " : "",
+					   a->key, a->str ? a->str : "");
+		if (w < 0)
+			break;
+		used += (size_t)w;
 	}
 	d->value = smp->value;
 	if (m->type == METRIC_HISTOGRAM && smp->counts) {
@@ -295,6 +303,38 @@ static int add_metric_sample(struct builder *b, const struct metric_info *m, con
 		d->sum = smp->sum;
 		d->p50 = dash_quantile(smp->bounds, smp->nbounds, smp->counts, 0.5);
 		d->p99 = dash_quantile(smp->bounds, smp->nbounds, smp->counts, 0.99);
+	}
+	return 0;
+}
+
+/* The SLO tracker's gauges, gathered per objective (the slo attribute) of the target. */
+static int add_slo_sample(struct builder *b, const char *metric, const struct metric_sample *smp)
+{
+	struct dash_snapshot *s = b->s;
+	const char *name = attr_str(smp, "slo");
+	struct dash_slo *o = NULL;
+	for (size_t i = b->first_slo; i < s->nslos && !o; i++)
+		if (!strcmp(s->slos[i].name, name))
+			o = &s->slos[i];
+	if (!o) {
+		if (grow((void **)&s->slos, &b->cap_slos, s->nslos, sizeof(*s->slos)))
+			return -ENOMEM;
+		o = &s->slos[s->nslos++];
+		o->target = b->target;
+		snprintf(o->name, sizeof(o->name), "%s", name);
+		o->objective = o->budget_left = NAN;
+		for (int w = 0; w < SLO_RATE_WINDOWS; w++)
+			o->burn[w] = NAN;
+	}
+	if (!strcmp(metric, "glimpse.slo.target")) {
+		o->objective = smp->value;
+	} else if (!strcmp(metric, "glimpse.slo.error_budget.remaining")) {
+		o->budget_left = smp->value;
+	} else {
+		const char *window = attr_str(smp, "window");
+		for (int w = 0; w < SLO_RATE_WINDOWS; w++)
+			if (!strcmp(slo_rate_windows[w].label, window))
+				o->burn[w] = smp->value;
 	}
 	return 0;
 }
@@ -307,6 +347,7 @@ static void on_target(void *ctx, int target, const struct resource *res, uint64_
 	b->first_route = s->nroutes;
 	b->first_db = s->ndb;
 	b->first_peer = s->npeers;
+	b->first_slo = s->nslos;
 	if (target < 0 || !res || b->err)
 		return;
 	if ((b->err = grow((void **)&s->targets, &b->cap_targets, s->ntargets, sizeof(*s->targets))))
@@ -328,6 +369,7 @@ static void on_metric(void *ctx, const struct metric_info *m, const struct metri
 	bool db_client = !strcmp(m->name, "db.client.operation.duration");
 	bool db_server = !strcmp(m->name, "db.server.operation.duration");
 	bool client = !strcmp(m->name, "http.client.request.duration");
+	bool slo = !strncmp(m->name, "glimpse.slo.", strlen("glimpse.slo."));
 	for (size_t i = 0; i < n && !b->err; i++) {
 		if (server)
 			b->err = add_server_sample(b, &samples[i]);
@@ -335,6 +377,8 @@ static void on_metric(void *ctx, const struct metric_info *m, const struct metri
 			b->err = add_peer_sample(b, &samples[i]);
 		else if (db_client || db_server)
 			b->err = add_db_sample(b, db_server, &samples[i]);
+		else if (slo)
+			b->err = add_slo_sample(b, m->name, &samples[i]);
 		else
 			b->err = add_metric_sample(b, m, &samples[i]);
 	}

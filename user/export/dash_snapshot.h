@@ -13,6 +13,7 @@
 
 #include "base/histogram.h"
 #include "metrics/registry.h"
+#include "metrics/slo.h"
 
 /* Duration buckets on hist_export_bounds, the bounds of every HTTP and DB histogram. */
 struct dash_hist {
@@ -60,10 +61,20 @@ struct dash_db_op {
 struct dash_metric {
 	int target;
 	enum metric_type type;
-	char name[96], unit[32], attr[96]; /* attr: "key=value" of its one attribute, or "" */
+	char name[96], unit[32], attr[160]; /* attr: "key=value, key=value", or "" */
 	double value;			   /* gauge, counter */
 	uint64_t count;			   /* histogram */
 	double sum, p50, p99;		   /* histogram; NaN when empty */
+};
+
+/* One service level objective of a target, from the SLO tracker's gauges (glimpse.slo.*):
+ * what /metrics says of it, nothing recomputed. NaN where a gauge has no point yet. */
+struct dash_slo {
+	int target;
+	char name[SLO_NAME_LEN];
+	double objective;		    /* glimpse.slo.target: share that must be good */
+	double budget_left;		    /* glimpse.slo.error_budget.remaining */
+	double burn[SLO_RATE_WINDOWS]; /* glimpse.slo.burn_rate, by slo_rate_windows */
 };
 
 struct dash_target {
@@ -85,6 +96,8 @@ struct dash_snapshot {
 	size_t npeers;
 	struct dash_metric *metrics; /* in visit order */
 	size_t nmetrics;
+	struct dash_slo *slos; /* in visit order */
+	size_t nslos;
 };
 
 /* A snapshot of reg now. NULL when out of memory. */

@@ -346,6 +346,64 @@ function renderRuntime(data) {
   tbody.replaceChildren(rows);
 }
 
+// Objectives as the SLO tracker's gauges give them (glimpse_slo_* on /metrics): the budget
+// left over the period as far as glimpse has watched, and the burn rate per window (1 spends
+// the budget exactly over the period).
+const SLO_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'];
+
+function fmtBurn(b) {
+  if (b === null || b === undefined || !isFinite(b)) return '–';
+  return b >= 100 ? b.toFixed(0) : b.toFixed(2);
+}
+
+function budgetBar(left) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('class', 'budget');
+  svg.setAttribute('width', 120);
+  svg.setAttribute('height', 10);
+  const track = document.createElementNS(ns, 'rect');
+  track.setAttribute('class', 'track');
+  track.setAttribute('width', 120);
+  track.setAttribute('height', 10);
+  svg.appendChild(track);
+  const fill = document.createElementNS(ns, 'rect');
+  fill.setAttribute('class', left < 0.25 ? 'low' : 'left');
+  fill.setAttribute('width', (120 * Math.min(1, Math.max(0, left))).toFixed(1));
+  fill.setAttribute('height', 10);
+  svg.appendChild(fill);
+  return svg;
+}
+
+function renderSlos(data) {
+  const svc = services(data);
+  const slos = data.slos || [];
+  const rows = document.createDocumentFragment();
+  for (const o of slos) {
+    const tr = el('tr', { 'data-slo': o.name });
+    tr.appendChild(el('td', null, svc.get(o.target) || ''));
+    tr.appendChild(el('td', { class: 'name' }, o.name));
+    tr.appendChild(el('td', { class: 'num' }, isFinite(o.objective) ? (100 * o.objective).toPrecision(6).replace(/\.?0+$/, '') + ' %' : '–'));
+    const b = el('td', { class: 'budget' });
+    if (o.budget_left !== null && isFinite(o.budget_left)) {
+      b.appendChild(budgetBar(o.budget_left));
+      b.appendChild(el('span', { class: o.budget_left < 0 ? 'value bad' : 'value' }, (100 * o.budget_left).toFixed(1) + ' %'));
+    } else {
+      b.textContent = '–';
+    }
+    tr.appendChild(b);
+    for (const w of SLO_WINDOWS) {
+      const v = o.burn ? o.burn[w] : null;
+      tr.appendChild(el('td', { class: v > 1 ? 'num bad' : 'num', 'data-window': w }, fmtBurn(v)));
+    }
+    rows.appendChild(tr);
+  }
+  document.querySelector('#slos tbody').replaceChildren(rows);
+  document.getElementById('slo-note').textContent = slos.length
+    ? 'Burn rate: the bad share of requests over the window divided by the share the objective allows (above 1 spends the budget before the period ends). `glimpse slo rules` writes the Prometheus alerts.'
+    : 'No objective configured: `glimpse attach --slo objective=availability,target=99.9%` or the agent\'s `slos:` list.';
+}
+
 function fmtTime(ms) {
   return new Date(ms).toLocaleTimeString();
 }
@@ -461,6 +519,7 @@ function render(data) {
   rememberBuckets(data);
   renderRoutes(data);
   renderHeatmap(data);
+  renderSlos(data);
   renderPeers(data);
   renderDb(data);
   renderRuntime(data);
