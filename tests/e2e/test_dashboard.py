@@ -170,6 +170,7 @@ def test_routes_match_metrics_in_browser(http_services, attach, tmp_path):
     assert page["traces_note"].startswith("traces are off: give glimpse somewhere to send spans "
                                           "(glimpse attach --spans-out FILE or --otlp-endpoint URL")
     assert page["db_note"].startswith("No database calls seen")
+    assert page["slos"] == [] and page["slo_note"].startswith("No objective configured")
 
     # Outgoing calls: /call's two GETs to the peer, as /metrics counts them.
     calls = {(l["server_address"], l["server_port"]): int(v) for n, l, v in samples
@@ -193,7 +194,7 @@ def test_db_operations_and_trace_waterfall_in_browser(http_services, attach, tmp
     the spans file has them."""
     svc = http_services("dbsvc-1.26", "-db", f"sqlite:{tmp_path}/db.sqlite")
     spans_file = tmp_path / "spans.jsonl"
-    a = attach(svc.pid, "--spans-out", str(spans_file))
+    a = attach(svc.pid, "--spans-out", str(spans_file), "--slo", "objective=availability,target=90%,name=avail")
     open_dashboard(a.port)
     sent = {"/one": 3, "/many": 2, "/fail": 1}
     for path, n in sent.items():
@@ -205,6 +206,8 @@ def test_db_operations_and_trace_waterfall_in_browser(http_services, attach, tmp
     # Every trace is sampled (parentbased_always_on, no parent): 6 roots in the spans file.
     spans = lambda: [json.loads(l) for l in spans_file.read_text().splitlines()]
     assert wait_for(lambda: sum(1 for s in spans() if s["kind"] == "server") == 6)
+    # The SLO tracker reads the counters once a second: it has seen all 6 once the 3d burn is 5/3.
+    assert wait_for(lambda: abs(a.value("glimpse_slo_burn_rate", slo="avail", window="3d") - 5 / 3) < 1e-9)
     page = read_page(a.port, tmp_path, "dashboard-db", trace_name="GET /many")
     assert page["problems"] == []
     want = {}
@@ -216,6 +219,18 @@ def test_db_operations_and_trace_waterfall_in_browser(http_services, attach, tmp
     assert shown == want
     assert want[("sqlite", "SELECT", "users")] == 3 + 2
     assert want[("sqlite", "INSERT", "orders")] == 2
+
+    # The objective as /metrics gives it, after the traffic: 1 bad (/fail's 500) of 6 spends
+    # (1/6) / (1 - 0.9) of the budget's rate in every window: burn 5/3, 2/3 overspent.
+    gauges = parse_prometheus(a.scrape_text())
+    burn = {l["window"]: float(v) for n, l, v in gauges if n == "glimpse_slo_burn_rate" and l["slo"] == "avail"}
+    budget = [float(v) for n, l, v in gauges if n == "glimpse_slo_error_budget_remaining_ratio"]
+    assert burn == {w: pytest.approx(5 / 3, rel=1e-12) for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d")}
+    assert budget == [pytest.approx(1 - 5 / 3, rel=1e-12)]
+    assert [(o["name"], o["target_text"]) for o in page["slos"]] == [("avail", "90 %")]
+    assert {w: float(v) for w, v in page["slos"][0]["burn"].items()} == burn
+    assert float(page["slos"][0]["budget_left"]) == budget[0]
+    assert page["slos"][0]["budget_text"] == "-66.7 %"
 
     # Trace lists: the 6 traces, newest first; the slowest list by duration.
     written = spans()

@@ -190,6 +190,94 @@ static void test_snapshot_and_json(void **state)
 	metrics_registry_free(reg);
 }
 
+/* Points as the SLO tracker gives them: burn rates by (slo, window), one value per slo. */
+static int slo_burn(void *ctx, int target, struct metric_point *p, int max)
+{
+	(void)ctx;
+	(void)target;
+	assert_true(max >= 3);
+	p[0] = (struct metric_point){ .attr_name = "slo",
+				      .attr_value = "avail",
+				      .attr2_name = "window",
+				      .attr2_value = "5m",
+				      .value = 2.5 };
+	p[1] = (struct metric_point){ .attr_name = "slo",
+				      .attr_value = "avail",
+				      .attr2_name = "window",
+				      .attr2_value = "3d",
+				      .value = 0.25 };
+	p[2] = (struct metric_point){ .attr_name = "slo",
+				      .attr_value = "fast",
+				      .attr2_name = "window",
+				      .attr2_value = "1h",
+				      .value = 1 };
+	return 3;
+}
+
+static int slo_budget(void *ctx, int target, struct metric_point *p, int max)
+{
+	(void)ctx;
+	(void)target;
+	assert_true(max >= 1);
+	p[0] = (struct metric_point){ .attr_name = "slo", .attr_value = "avail", .value = -0.5 };
+	return 1;
+}
+
+static int two_attrs(void *ctx, int target, struct metric_point *p, int max)
+{
+	(void)ctx;
+	(void)target;
+	assert_true(max >= 1);
+	p[0] = (struct metric_point){ .attr_name = "state",
+				      .attr_value = "idle",
+				      .attr2_name = "pool",
+				      .attr2_value = "p1",
+				      .value = 3 };
+	return 1;
+}
+
+static void test_slos_and_attributes(void **state)
+{
+	(void)state;
+	struct metrics_registry *reg = metrics_registry_new(0);
+	assert_non_null(reg);
+	assert_int_equal(metrics_registry_add_target(reg, &res), 0);
+	assert_int_equal(metrics_registry_add_observer(reg, "glimpse.slo.burn_rate", "", "b", METRIC_GAUGE,
+						       slo_burn, NULL),
+			 0);
+	assert_int_equal(metrics_registry_add_observer(reg, "glimpse.slo.error_budget.remaining", "1", "r",
+						       METRIC_GAUGE, slo_budget, NULL),
+			 0);
+	assert_int_equal(
+		metrics_registry_add_observer(reg, "some.pool", "1", "p", METRIC_GAUGE, two_attrs, NULL), 0);
+	struct dash_snapshot *s = dash_snapshot_take(reg);
+	assert_non_null(s);
+	/* Gathered per objective; what no gauge gave stays NaN (null in JSON), never 0. */
+	assert_int_equal(s->nslos, 2);
+	assert_string_equal(s->slos[0].name, "avail");
+	assert_near(s->slos[0].burn[0], 2.5, 0);
+	assert_near(s->slos[0].burn[SLO_RATE_WINDOWS - 1], 0.25, 0);
+	assert_true(isnan(s->slos[0].burn[1]));
+	assert_near(s->slos[0].budget_left, -0.5, 0);
+	assert_true(isnan(s->slos[0].objective));
+	assert_string_equal(s->slos[1].name, "fast");
+	assert_true(isnan(s->slos[1].budget_left));
+	/* Not among the other metrics; a point with two attributes shows both. */
+	assert_int_equal(s->nmetrics, 1);
+	assert_string_equal(s->metrics[0].attr, "state=idle, pool=p1");
+
+	const struct dash_snapshot *snaps[] = { s };
+	char *json;
+	size_t len;
+	assert_int_equal(dash_json_render(snaps, 1, NULL, &json, &len), 0);
+	assert_non_null(strstr(json, "\"slos\":[{\"target\":0,\"name\":\"avail\",\"objective\":null,"
+				     "\"budget_left\":-0.5,\"burn\":{\"5m\":2.5,\"30m\":null,\"1h\":null,"
+				     "\"2h\":null,\"6h\":null,\"1d\":null,\"3d\":0.25}}"));
+	free(json);
+	dash_snapshot_free(s);
+	metrics_registry_free(reg);
+}
+
 static struct span_record span(uint8_t trace, uint64_t id, uint64_t parent, uint64_t start_ms,
 			       uint64_t dur_ms, const char *name)
 {
@@ -375,6 +463,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quantile_rule),
 		cmocka_unit_test(test_snapshot_and_json),
+		cmocka_unit_test(test_slos_and_attributes),
 		cmocka_unit_test(test_trace_recent_newest_and_slowest),
 		cmocka_unit_test(test_server_streams),
 	};

@@ -62,9 +62,9 @@ struct dash_metric {
 	int target;
 	enum metric_type type;
 	char name[96], unit[32], attr[160]; /* attr: "key=value, key=value", or "" */
-	double value;			   /* gauge, counter */
-	uint64_t count;			   /* histogram */
-	double sum, p50, p99;		   /* histogram; NaN when empty */
+	double value;			    /* gauge, counter */
+	uint64_t count;			    /* histogram */
+	double sum, p50, p99;		    /* histogram; NaN when empty */
 };
 
 /* One service level objective of a target, from the SLO tracker's gauges (glimpse.slo.*):
@@ -72,8 +72,8 @@ struct dash_metric {
 struct dash_slo {
 	int target;
 	char name[SLO_NAME_LEN];
-	double objective;		    /* glimpse.slo.target: share that must be good */
-	double budget_left;		    /* glimpse.slo.error_budget.remaining */
+	double objective;	       /* glimpse.slo.target: share that must be good */
+	double budget_left;	       /* glimpse.slo.error_budget.remaining */
 	double burn[SLO_RATE_WINDOWS]; /* glimpse.slo.burn_rate, by slo_rate_windows */
 };
 

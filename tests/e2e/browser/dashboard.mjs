@@ -75,6 +75,13 @@ try {
   })));
   out.runtime = await page.$$eval('#runtime-cards .card', (cs) => cs.map((c) => [
     c.querySelector('.label').textContent, c.querySelector('.value').textContent]));
+  out.slos = await page.$$eval('#slos tbody tr', (trs) => trs.map((tr) => ({
+    name: tr.dataset.slo, target_text: tr.children[2].textContent,
+    budget_left: tr.querySelector('td.budget').dataset.value,
+    budget_text: tr.querySelector('td.budget').textContent,
+    burn: Object.fromEntries([...tr.querySelectorAll('td.burn')].map((td) => [td.dataset.window, td.dataset.value])),
+  })));
+  out.slo_note = await page.textContent('#slo-note');
   out.traces_note = await page.textContent('#traces-note');
   out.traces_shown = !(await page.$eval('#trace-lists', (d) => d.hidden));
   const traceRows = (id) => page.$$eval(`#${id} tbody tr`, (trs) => trs.map((tr) => ({

@@ -384,7 +384,7 @@ function renderSlos(data) {
     tr.appendChild(el('td', null, svc.get(o.target) || ''));
     tr.appendChild(el('td', { class: 'name' }, o.name));
     tr.appendChild(el('td', { class: 'num' }, isFinite(o.objective) ? (100 * o.objective).toPrecision(6).replace(/\.?0+$/, '') + ' %' : '–'));
-    const b = el('td', { class: 'budget' });
+    const b = el('td', { class: 'budget', 'data-value': String(o.budget_left) });
     if (o.budget_left !== null && isFinite(o.budget_left)) {
       b.appendChild(budgetBar(o.budget_left));
       b.appendChild(el('span', { class: o.budget_left < 0 ? 'value bad' : 'value' }, (100 * o.budget_left).toFixed(1) + ' %'));
@@ -394,7 +394,7 @@ function renderSlos(data) {
     tr.appendChild(b);
     for (const w of SLO_WINDOWS) {
       const v = o.burn ? o.burn[w] : null;
-      tr.appendChild(el('td', { class: v > 1 ? 'num bad' : 'num', 'data-window': w }, fmtBurn(v)));
+      tr.appendChild(el('td', { class: v > 1 ? 'num burn bad' : 'num burn', 'data-window': w, 'data-value': String(v) }, fmtBurn(v)));
     }
     rows.appendChild(tr);
   }
