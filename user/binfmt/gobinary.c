@@ -31,7 +31,10 @@ struct region {
 };
 
 struct gopclntab {
-	uint8_t *buf; /* copy of the section plus one NUL, so any string in it terminates */
+	/* The section's bytes, not copied: a large Go binary's table is tens of MB, and in an
+	 * Elf opened with ELF_C_READ_MMAP only the pages a lookup touches count against glimpse's
+	 * memory. Strings in it are used only once found terminated inside their region. */
+	const uint8_t *data;
 	size_t size;
 	uint64_t section_addr;
 	int ver;
@@ -40,16 +43,17 @@ struct gopclntab {
 	struct region names, cutab, filetab, pctab, functab;
 	uint64_t *entry;   /* nfunc + 1 ascending addresses; entry[nfunc] ends the last function */
 	uint32_t *funcoff; /* per function: offset of its _func from functab.off, validated */
-	/* Inline trees copied out of go:func.* (gopclntab_set_funcdata), one per function that has
-	 * one, by function index; every record in them validated. */
-	uint8_t *inl;
-	struct inltree *trees;
-	size_t ntrees;
+	/* go:func.* (gopclntab_set_funcdata), where inline trees are; a function's tree is read
+	 * and checked when a lookup needs it. NULL: no inline trees. */
+	const uint8_t *gofunc;
+	size_t gofunc_size;
 };
 
-/* A function's inline tree: n records of inlined_call_size() bytes at inl + off. */
+/* A function's inline tree: n checked records of inlined_call_size() bytes at rec, and the
+ * pc-value table (pctab offset pcoff) that gives each pc's record. */
 struct inltree {
-	uint32_t func, off, n;
+	const uint8_t *rec;
+	uint32_t pcoff, n;
 };
 
 int gopclntab_header_version(const uint8_t *d, size_t size)
@@ -93,7 +97,7 @@ static uint32_t func_entry_size(const struct gopclntab *t)
 
 static uint32_t func_field(const struct gopclntab *t, size_t i, int field)
 {
-	const uint8_t *f = t->buf + t->functab.off + t->funcoff[i];
+	const uint8_t *f = t->data + t->functab.off + t->funcoff[i];
 	return le32(f + func_entry_size(t) + 4 * field);
 }
 
@@ -103,9 +107,6 @@ void gopclntab_close(struct gopclntab *t)
 		return;
 	free(t->entry);
 	free(t->funcoff);
-	free(t->inl);
-	free(t->trees);
-	free(t->buf);
 	free(t);
 }
 
@@ -122,8 +123,9 @@ static void region_ends(struct region *r[], size_t n, size_t size)
 	}
 }
 
-/* Validates the header and function table of data and fills t's tables; t->buf is not used,
- * so a candidate can be rejected without copying it. */
+/* Validates the header and function table of data and fills t's tables. Reads the function
+ * table only, not each function's _func: those are checked when a lookup reads them, so that
+ * opening a large table touches a small part of it. */
 static bool parse(struct gopclntab *t, const uint8_t *d, size_t size, uint64_t text_start)
 {
 	t->ver = gopclntab_header_version(d, size);
@@ -166,7 +168,6 @@ static bool parse(struct gopclntab *t, const uint8_t *d, size_t size, uint64_t t
 
 	const uint8_t *ft = d + t->functab.off;
 	size_t funclen = func_entry_size(t) + 4 * (FUNC_CUOFF + 1);
-	size_t namelen = t->names.end - t->names.off;
 	for (size_t i = 0; i <= nfunc; i++) {
 		uint64_t e = read_uint(ft + 2 * i * fsz, fsz);
 		if (t->ver >= VER118)
@@ -180,9 +181,6 @@ static bool parse(struct gopclntab *t, const uint8_t *d, size_t size, uint64_t t
 		if (off > flen || flen - off < funclen || off > UINT32_MAX)
 			return false;
 		t->funcoff[i] = (uint32_t)off;
-		uint32_t nameoff = le32(ft + off + func_entry_size(t) + 4 * FUNC_NAMEOFF);
-		if (nameoff >= namelen)
-			return false;
 	}
 	return true;
 }
@@ -196,11 +194,7 @@ struct gopclntab *gopclntab_open(const uint8_t *data, size_t size, uint64_t sect
 		return NULL;
 	if (!parse(t, data, size, text_start))
 		goto fail;
-	t->buf = malloc(size + 1);
-	if (!t->buf)
-		goto fail;
-	memcpy(t->buf, data, size);
-	t->buf[size] = 0;
+	t->data = data;
 	t->size = size;
 	t->section_addr = section_addr;
 	return t;
@@ -214,9 +208,25 @@ size_t gopclntab_nfuncs(const struct gopclntab *t)
 	return t ? t->nfunc : 0;
 }
 
+/* The string at off in region r, or NULL unless it ends (NUL) inside the region. */
+static const char *region_str(const struct gopclntab *t, const struct region *r, uint64_t off)
+{
+	size_t len = r->end - r->off;
+	if (off >= len)
+		return NULL;
+	const char *str = (const char *)t->data + r->off + off;
+	return memchr(str, 0, len - off) ? str : NULL;
+}
+
+static const char *func_name(const struct gopclntab *t, uint32_t nameoff)
+{
+	const char *name = region_str(t, &t->names, nameoff);
+	return name ? name : GOPCLNTAB_BAD_NAME;
+}
+
 static void fill_func(const struct gopclntab *t, size_t i, struct go_func *fn)
 {
-	fn->name = (const char *)t->buf + t->names.off + func_field(t, i, FUNC_NAMEOFF);
+	fn->name = func_name(t, func_field(t, i, FUNC_NAMEOFF));
 	fn->entry = t->entry[i];
 	fn->end = t->entry[i + 1];
 }
@@ -233,9 +243,9 @@ int gopclntab_find(const struct gopclntab *t, const char *name, struct go_func *
 {
 	if (!t || !name)
 		return -ENOENT;
-	const char *names = (const char *)t->buf + t->names.off;
 	for (size_t i = 0; i < t->nfunc; i++) {
-		if (strcmp(names + func_field(t, i, FUNC_NAMEOFF), name) == 0) {
+		const char *have = region_str(t, &t->names, func_field(t, i, FUNC_NAMEOFF));
+		if (have && strcmp(have, name) == 0) {
 			fill_func(t, i, fn);
 			return 0;
 		}
@@ -268,7 +278,7 @@ static bool pcvalue(const struct gopclntab *t, uint32_t off, uint64_t entry, uin
 {
 	if (off == 0 || off >= t->pctab.end - t->pctab.off)
 		return false;
-	const uint8_t *p = t->buf + t->pctab.off + off, *end = t->buf + t->pctab.end;
+	const uint8_t *p = t->data + t->pctab.off + off, *end = t->data + t->pctab.end;
 	uint32_t val = (uint32_t)-1; /* unsigned: wraps instead of signed overflow */
 	uint64_t pc = entry;
 	for (bool first = true;; first = false) {
@@ -294,10 +304,8 @@ static const char *file_name(const struct gopclntab *t, size_t i, int32_t fno)
 	uint64_t idx = (uint64_t)cu + (uint64_t)fno;
 	if (idx >= (t->cutab.end - t->cutab.off) / 4)
 		return NULL;
-	uint32_t off = le32(t->buf + t->cutab.off + idx * 4);
-	if (off >= t->filetab.end - t->filetab.off) /* includes the ~0 "no file" marker */
-		return NULL;
-	return (const char *)t->buf + t->filetab.off + off;
+	uint32_t off = le32(t->data + t->cutab.off + idx * 4);
+	return region_str(t, &t->filetab, off); /* NULL for the ~0 "no file" marker too */
 }
 
 /* Index of the function containing pc, or -1. */
@@ -375,7 +383,7 @@ static uint32_t inlined_call_parentpc(const struct gopclntab *t, const uint8_t *
 static bool func_tables(const struct gopclntab *t, size_t i, uint32_t *pcdata_inl, uint32_t *funcdata_inl)
 {
 	size_t hdr = func_header_size(t), flen = t->functab.end - t->functab.off;
-	const uint8_t *f = t->buf + t->functab.off + t->funcoff[i];
+	const uint8_t *f = t->data + t->functab.off + t->funcoff[i];
 	if (flen - t->funcoff[i] < hdr)
 		return false;
 	uint32_t npcdata = func_field(t, i, FUNC_NPCDATA), nfuncdata = f[hdr - 1];
@@ -394,7 +402,7 @@ static bool pcvalue_max(const struct gopclntab *t, uint32_t off, uint64_t entry,
 {
 	if (off >= t->pctab.end - t->pctab.off)
 		return false;
-	const uint8_t *p = t->buf + t->pctab.off + off, *pend = t->buf + t->pctab.end;
+	const uint8_t *p = t->data + t->pctab.off + off, *pend = t->data + t->pctab.end;
 	uint32_t val = (uint32_t)-1;
 	*max = -1;
 	for (uint64_t pc = entry; pc < end;) {
@@ -413,45 +421,15 @@ static bool pcvalue_max(const struct gopclntab *t, uint32_t off, uint64_t entry,
 	return true;
 }
 
-static int tree_cmp(const void *key, const void *elem)
-{
-	uint32_t f = *(const uint32_t *)key, g = ((const struct inltree *)elem)->func;
-	return (f > g) - (f < g);
-}
-
-static const struct inltree *find_tree(const struct gopclntab *t, size_t i)
-{
-	uint32_t key = (uint32_t)i;
-	return t->ntrees ? bsearch(&key, t->trees, t->ntrees, sizeof(*t->trees), tree_cmp) : NULL;
-}
-
-/* Grows *p (of *cap elements of elem bytes) to hold need elements; false when out of memory. */
-static bool reserve(void *p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return true;
-	size_t ncap = *cap ? *cap : 64;
-	while (ncap < need)
-		ncap *= 2;
-	void *grown = realloc(*(void **)p, ncap * elem);
-	if (!grown)
-		return false;
-	*(void **)p = grown;
-	*cap = ncap;
-	return true;
-}
-
-struct inl_copy {
-	const uint8_t *gofunc;
-	size_t size, used, trees_cap, inl_cap;
-};
-
-/* Copies function i's inline tree (records 0..max of the pcdata table's values) out of gofunc,
- * checking that each names a function and points back into i. */
-static int copy_tree(struct gopclntab *t, size_t i, struct inl_copy *c)
+/* Function i's inline tree (records 0..max of its pcdata table's values) in gofunc, each
+ * record checked: it names a function and points back into i. 1 with *tree filled, 0 when the
+ * function has none, -EINVAL when it is malformed. */
+static int func_tree(const struct gopclntab *t, size_t i, struct inltree *tree)
 {
 	uint32_t pcoff, fdoff;
 	int32_t max;
+	if (!t->gofunc)
+		return 0;
 	if (!func_tables(t, i, &pcoff, &fdoff))
 		return -EINVAL;
 	if (fdoff == UINT32_MAX || pcoff == 0)
@@ -461,50 +439,45 @@ static int copy_tree(struct gopclntab *t, size_t i, struct inl_copy *c)
 	if (max < 0)
 		return 0;
 	size_t esz = inlined_call_size(t), n = (size_t)max + 1;
-	if (fdoff >= c->size || n > (c->size - fdoff) / esz || c->used + n * esz > UINT32_MAX)
+	if (fdoff >= t->gofunc_size || n > (t->gofunc_size - fdoff) / esz)
 		return -EINVAL;
-	const uint8_t *rec = c->gofunc + fdoff;
+	const uint8_t *rec = t->gofunc + fdoff;
 	for (size_t k = 0; k < n; k++, rec += esz)
-		if (inlined_call_nameoff(t, rec) >= t->names.end - t->names.off ||
+		if (!region_str(t, &t->names, inlined_call_nameoff(t, rec)) ||
 		    inlined_call_parentpc(t, rec) >= t->entry[i + 1] - t->entry[i])
 			return -EINVAL;
-	if (!reserve(&t->trees, &c->trees_cap, t->ntrees + 1, sizeof(*t->trees)) ||
-	    !reserve(&t->inl, &c->inl_cap, c->used + n * esz, 1))
-		return -ENOMEM;
-	memcpy(t->inl + c->used, c->gofunc + fdoff, n * esz);
-	t->trees[t->ntrees++] = (struct inltree){ (uint32_t)i, (uint32_t)c->used, (uint32_t)n };
-	c->used += n * esz;
-	return 0;
+	*tree = (struct inltree){ t->gofunc + fdoff, pcoff, (uint32_t)n };
+	return 1;
 }
 
-static void drop_trees(struct gopclntab *t)
-{
-	free(t->inl);
-	free(t->trees);
-	t->inl = NULL;
-	t->trees = NULL;
-	t->ntrees = 0;
-}
+/* How many inline trees gopclntab_set_funcdata checks before it trusts the layout: enough
+ * that a wrong guess of it fails, few enough that opening a large binary reads little. */
+#define TREES_CHECKED 256
 
 int gopclntab_set_funcdata(struct gopclntab *t, const uint8_t *gofunc, size_t size)
 {
 	if (!t || !gofunc || t->ver < VER118)
 		return -ENOENT;
-	drop_trees(t);
-	struct inl_copy c = { .gofunc = gofunc, .size = size };
-	for (size_t i = 0; i < t->nfunc; i++) {
-		int err = copy_tree(t, i, &c);
-		if (err) {
-			drop_trees(t); /* one bad record: the layout is not what we think, trust none */
-			return err;
+	t->gofunc = gofunc;
+	t->gofunc_size = size;
+	size_t found = 0;
+	for (size_t i = 0; i < t->nfunc && found < TREES_CHECKED; i++) {
+		struct inltree tree;
+		int rc = func_tree(t, i, &tree);
+		if (rc < 0 || (rc == 0 && i + 1 == t->nfunc && !found)) {
+			/* One bad record: the layout is not what we think, trust none. */
+			t->gofunc = NULL;
+			t->gofunc_size = 0;
+			return rc < 0 ? rc : 0;
 		}
+		found += (size_t)rc;
 	}
 	return 0;
 }
 
 bool gopclntab_has_inline(const struct gopclntab *t)
 {
-	return t && t->ntrees > 0;
+	return t && t->gofunc;
 }
 
 /* Go marks autogenerated wrappers (method value/pointer wrappers, hash and eq functions) with
@@ -526,17 +499,14 @@ size_t gopclntab_frames(const struct gopclntab *t, uint64_t pc, struct go_frame 
 	if (fi < 0 || max == 0)
 		return 0;
 	size_t i = (size_t)fi, n = 0, esz = inlined_call_size(t);
-	const struct inltree *tree = find_tree(t, i);
-	uint32_t pcoff = 0, fdoff;
-	if (tree && !func_tables(t, i, &pcoff, &fdoff))
-		tree = NULL;
-	for (int depth = 0; tree && depth < MAX_INLINE_DEPTH; depth++) {
+	struct inltree tree;
+	bool inlined = func_tree(t, i, &tree) > 0; /* a malformed tree: the function alone */
+	for (int depth = 0; inlined && depth < MAX_INLINE_DEPTH; depth++) {
 		int32_t ix;
-		if (!pcvalue(t, pcoff, t->entry[i], pc, &ix) || ix < 0 || (uint32_t)ix >= tree->n)
+		if (!pcvalue(t, tree.pcoff, t->entry[i], pc, &ix) || ix < 0 || (uint32_t)ix >= tree.n)
 			break;
-		const uint8_t *rec = t->inl + tree->off + (size_t)ix * esz;
-		struct go_frame f = { .func = (const char *)t->buf + t->names.off +
-					      inlined_call_nameoff(t, rec) };
+		const uint8_t *rec = tree.rec + (size_t)ix * esz;
+		struct go_frame f = { .func = func_name(t, inlined_call_nameoff(t, rec)) };
 		position(t, i, pc, &f);
 		if (n + 1 < max && !(f.file && !strcmp(f.file, AUTOGENERATED)))
 			out[n++] = f;

@@ -22,8 +22,8 @@
 struct gopclntab; /* opaque */
 
 /* Parses a .gopclntab section of Go 1.16/1.17 (magic 0xfffffffa), 1.18/1.19 (0xfffffff0)
- * or 1.20+ (0xfffffff1), little-endian, 4- or 8-byte pointers. The bytes are copied: the
- * table owns them and does not depend on data (or the Elf it came from) after return.
+ * or 1.20+ (0xfffffff1), little-endian, 4- or 8-byte pointers. The bytes are not copied:
+ * data must outlive the table (from an Elf: keep the Elf open until gopclntab_close).
  * section_addr is the section's sh_addr (recorded; entries are absolute, not section-relative).
  * text_start is only a fallback: 1.16/1.17 store absolute entry addresses, and 1.18+ store
  * offsets from the header's textStart, which is used when non-zero; pass the address of
@@ -34,9 +34,13 @@ struct gopclntab *gopclntab_open(const uint8_t *data, size_t size, uint64_t sect
 /* Finds the table in .gopclntab (.data.rel.ro.gopclntab in PIE builds; runtime.pclntab
  * symbols or a scan of .data.rel.ro for externally linked ones) and opens it, with the inline
  * trees when the runtime's moduledata leads to them (gopclntab_set_funcdata). NULL if not a
- * Go binary or malformed. The Elf may be closed afterwards. */
+ * Go binary or malformed. The table reads the Elf's bytes: close it before the Elf. */
 struct gopclntab *gopclntab_from_elf(Elf *elf);
 void gopclntab_close(struct gopclntab *t);
+
+/* The name of a function whose name offset a malformed table gets wrong (out of its names,
+ * or not NUL-terminated inside them): never the bytes that would be there. */
+#define GOPCLNTAB_BAD_NAME "[malformed pclntab name]"
 
 /* name points into the table, valid until gopclntab_close. [entry, end) is the code range. */
 struct go_func {
@@ -56,9 +60,12 @@ size_t gopclntab_nfuncs(const struct gopclntab *t);
 
 /* Go 1.18+: funcdata are offsets into the go:func.* data (moduledata.gofunc), outside the
  * pclntab; inline trees (FUNCDATA_InlTree) live there. Copies every function's inline tree
- * out of gofunc (size bytes from moduledata.gofunc to the end of its section), checking each
- * record (name in the table, parent pc inside the function): any bad record rejects them all.
- * 0; -ENOENT for formats without offsets (Go 1.16/1.17); -EINVAL; -ENOMEM. */
+ * in gofunc (size bytes from moduledata.gofunc to the end of its section; not copied: it must
+ * outlive the table). A function's tree is read when a lookup needs it, each record checked
+ * (name in the table, parent pc inside the function; a bad one: that function without its
+ * inlined calls). Here the first trees are checked: any bad record rejects them all, the
+ * layout is not the one assumed. 0; -ENOENT for formats without offsets (Go 1.16/1.17);
+ * -EINVAL. */
 int gopclntab_set_funcdata(struct gopclntab *t, const uint8_t *gofunc, size_t size);
 bool gopclntab_has_inline(const struct gopclntab *t);
 
