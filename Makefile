@@ -210,6 +210,7 @@ bench-profile: deps
 bench-http: deps
 	$(Q)$(MAKE) --no-print-directory all apps
 	$(Q)scripts/bench-http.sh $(abspath $(BUILD))
+	$(Q)if [ "$(BENCH_FRAMEWORKS)" != 0 ]; then scripts/bench-frameworks.sh $(abspath $(BUILD)); fi
 
 bench-sched: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/sched_driver
