@@ -5,11 +5,17 @@
 # Usage: scripts/bench-profile.sh <abs build dir>   (run by `make bench-profile`)
 # Env:   BENCH_SECONDS (default 30)  profiling duration per tool
 #        BENCH_HZ      (default 99)  sampling frequency
+#        BENCH_ALL_SECONDS (default 60) the whole-machine run below
 #
 # Each tool profiles a fresh 2-thread CPU burner (apps/cburner -j 2) for BENCH_SECONDS at
 # BENCH_HZ.  The profiler's own CPU time (user+sys) and peak RSS come from GNU time.  This is
 # a benchmark, not a test: it prints numbers, ratios and the goals' PASS/MISS, and exits
 # non-zero only when a tool is missing or broken.  perf and bpftrace are optional.
+#
+# Two more glimpse runs, with their own goals: `glimpse profile -a -F 19` on every process of
+# the machine for BENCH_ALL_SECONDS (the continuous-profiling setting: its CPU, against 1 % of
+# one core, and peak RSS), and a profile of a large Go binary, Debian's Prometheus (50 MB,
+# 14 MB of pclntab), when it is installed: peak RSS against the same 20 MB as any target.
 set -euo pipefail
 
 BENCH_NAME=bench-profile
@@ -25,7 +31,10 @@ GNU_TIME=/usr/bin/time
 # Goals from the issue.
 GOAL_CPU_VS_PERF=0.5 # glimpse CPU <= 0.5x perf record+report
 GOAL_CORE_PCT=1      # glimpse < 1 % of one core
-GOAL_RSS_MB=20       # glimpse peak RSS <= 20 MB
+GOAL_RSS_MB=20       # glimpse peak RSS <= 20 MB (any single target, a large Go binary too)
+ALL_SECS=${BENCH_ALL_SECONDS:-60}
+ALL_HZ=19
+PROMETHEUS=/usr/bin/prometheus
 
 declare -A CPU=() RSS=() SAMPLES=() # per measured run: seconds, MB, samples
 BURNER_PIDS=()
@@ -218,6 +227,43 @@ bench_bpftrace() {
 # ---- report --------------------------------------------------------------------------------
 
 # ratio A B: A/B with 2 decimals, "n/a" if either is missing or B is zero.
+# bench_all: glimpse on every process of the machine at ALL_HZ, the burner running.
+bench_all() {
+	echo "== glimpse: profile -a -F $ALL_HZ -d $ALL_SECS -o all.pb.gz --top 0 (every process)"
+	start_burner
+	measure all "$GLIMPSE" profile -a -F "$ALL_HZ" -d "$ALL_SECS" -o "$tmp/all.pb.gz" --top 0
+	stop_burner
+	SAMPLES[all]=$(sed -n 's/.*profile collected.*samples=\([0-9]*\).*/\1/p' "$tmp/all.err" | tail -n 1)
+	echo "   CPU ${CPU[all]} s ($(calc %.3f "${CPU[all]} * 100 / $ALL_SECS") % of one core)," \
+		"peak RSS ${RSS[all]} MB, samples ${SAMPLES[all]:-?}"
+}
+
+# bench_large_go: glimpse on Prometheus (a private instance on a free port, its data in tmp)
+# while a client queries it, for its peak RSS.
+bench_large_go() {
+	local ppid port i
+	if [ ! -x "$PROMETHEUS" ]; then
+		note "$PROMETHEUS not installed (package prometheus): the large Go binary run is skipped"
+		return 0
+	fi
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	echo "== glimpse: profile -p PID -F $HZ -d 10 of $PROMETHEUS (queried in a loop)"
+	"$PROMETHEUS" --config.file=/dev/null --storage.tsdb.path="$tmp/prometheus" \
+		--web.listen-address="127.0.0.1:$port" >"$tmp/prometheus.log" 2>&1 &
+	ppid=$!
+	BURNER_PIDS+=("$ppid")
+	for ((i = 0; i < 100; i++)); do
+		curl -fsS -o /dev/null "http://127.0.0.1:$port/-/ready" 2>/dev/null && break
+		sleep 0.1
+	done
+	(while kill -0 "$ppid" 2>/dev/null; do curl -fs -o /dev/null "http://127.0.0.1:$port/api/v1/query?query=up" || sleep 0.1; done) &
+	BURNER_PIDS+=("$!")
+	measure large-go "$GLIMPSE" profile -p "$ppid" -F "$HZ" -d 10 -o "$tmp/large-go.pb.gz" --top 0
+	kill "$ppid" 2>/dev/null || true
+	wait "$ppid" 2>/dev/null || true
+	echo "   CPU ${CPU[large-go]} s, peak RSS ${RSS[large-go]} MB"
+}
+
 ratio() {
 	if [ -z "${1:-}" ] || [ -z "${2:-}" ] || [ "$(calc %d "$2 == 0")" = 1 ]; then
 		echo n/a
@@ -268,6 +314,13 @@ report() {
 	fi
 	goal "glimpse < ${GOAL_CORE_PCT} % of one core" "${CPU[glimpse]} * 100 / $SECS < $GOAL_CORE_PCT"
 	goal "glimpse peak RSS <= ${GOAL_RSS_MB} MB" "${RSS[glimpse]} <= $GOAL_RSS_MB"
+	if [ -n "${CPU[all]:-}" ]; then
+		goal "glimpse -a at ${ALL_HZ} Hz < ${GOAL_CORE_PCT} % of one core" "${CPU[all]} * 100 / $ALL_SECS < $GOAL_CORE_PCT"
+		goal "glimpse -a at ${ALL_HZ} Hz peak RSS <= ${GOAL_RSS_MB} MB" "${RSS[all]} <= $GOAL_RSS_MB"
+	fi
+	if [ -n "${RSS[large-go]:-}" ]; then
+		goal "glimpse on Prometheus peak RSS <= ${GOAL_RSS_MB} MB" "${RSS[large-go]} <= $GOAL_RSS_MB"
+	fi
 	if [ "${CPU[glimpse]}" = 0.00 ]; then
 		note "glimpse's CPU is below GNU time's 10 ms resolution; use a longer BENCH_SECONDS"
 	fi
@@ -276,6 +329,7 @@ report() {
 main() {
 	[[ $SECS =~ ^[1-9][0-9]*$ ]] || die "BENCH_SECONDS must be a positive integer (got '$SECS')"
 	[[ $HZ =~ ^[1-9][0-9]*$ ]] || die "BENCH_HZ must be a positive integer (got '$HZ')"
+	[[ $ALL_SECS =~ ^[1-9][0-9]*$ ]] || die "BENCH_ALL_SECONDS must be a positive integer (got '$ALL_SECS')"
 	[ -x "$GLIMPSE" ] || die "$GLIMPSE not found: run make"
 	[ -x "$BURNER" ] || die "$BURNER not found: run make apps"
 	[ -x "$GNU_TIME" ] || die "$GNU_TIME not found: install package time"
@@ -289,6 +343,8 @@ main() {
 	bench_glimpse
 	if have perf; then bench_perf; else note "perf not installed (package linux-perf): skipped"; fi
 	if have bpftrace; then bench_bpftrace; else note "bpftrace not installed (package bpftrace): skipped"; fi
+	bench_all
+	bench_large_go
 	report
 }
 
