@@ -50,14 +50,6 @@ SVC_PID="" SVC_ADDR=""
 LAST_RPS="" LAST_US="" LAST_REQS=""
 declare -A RPS=() US=() UHITS=() THITS=() # key "framework/config": values of the runs
 
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	restore_bpf_stats
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-
 # binary and arguments of a framework's service; the path wrk asks for.
 svc_cmd() {
 	case $1 in

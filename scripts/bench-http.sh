@@ -106,14 +106,6 @@ BT_HITS=""                  # bpftrace's @hits
 tmp=""
 
 
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	restore_bpf_stats
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-
 # bpf_stats 0|1: the kernel's per-program run counters off or on (when we may).
 bpf_stats() {
 	[ "$STATS" = 1 ] || return 0

@@ -3,6 +3,16 @@
 # bench-frameworks.sh): medians, a process's CPU time, the BPF programs a tracer attached and
 # their run counts, glimpse's /metrics port and counters. Source after bench-lib.sh.
 
+# cleanup: the EXIT trap: kills and reaps every process in PIDS (what the script started),
+# restores kernel.bpf_stats_enabled and removes the temp dir $tmp.
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	restore_bpf_stats
+	[ -n "$tmp" ] && rm -rf "$tmp"
+}
+
 # median: the median of the numbers on stdin (space- or line-separated).
 median() {
 	tr ' ' '\n' | sed '/^$/d' | sort -g |
