@@ -10,6 +10,7 @@ per connection) with protocol_version HTTP/1.1, so connections are kept alive; e
 carries Content-Length.
 
     GET  /users/<id>   200  a small JSON body
+    GET  /pages/<name> 200  (a site of many pages: each plain-word name is a route of its own)
     GET  /fail         500
     GET  /missing      404  (as is every other unknown path)
     POST /created      201  reads the Content-Length body
@@ -64,6 +65,8 @@ class Handler(BaseHTTPRequestHandler):
         parts = path.split("/")
         if len(parts) == 3 and parts[1] == "users" and parts[2]:
             self._reply(200, json.dumps({"id": parts[2], "name": "user " + parts[2]}), "application/json")
+        elif len(parts) == 3 and parts[1] == "pages" and parts[2]:
+            self._reply(200, "page\n")
         elif path == "/fail":
             self._reply(500, "failed\n")
         elif path == "/fetch":

@@ -3,6 +3,7 @@
 by playwright-core (tests/e2e/browser/dashboard.mjs). Ground truth: the requests each test sends
 and /metrics of the same glimpse — the page must show exactly its counts per route and status,
 and percentiles by Prometheus' histogram_quantile rule over the same buckets."""
+import http.client
 import json
 import os
 import shutil
@@ -45,7 +46,7 @@ def open_dashboard(port):
     assert wait_for(lambda: snapshot_total(port) == 0, timeout=10)
 
 
-def read_page(port, tmp_path, name, trace_name=None, heatmap=None):
+def read_page(port, tmp_path, name, trace_name=None, heatmap=None, search=None):
     """What the page shows (dashboard.mjs's JSON; with trace_name, the waterfall of the slowest
     trace of that name; with heatmap = (route, n, send), the route's heatmap after send() sent
     n requests once the page showed it), its screenshot in tmp_path (and, with
@@ -54,9 +55,10 @@ def read_page(port, tmp_path, name, trace_name=None, heatmap=None):
         "playwright-core is not installed: run `make deps` (npm ci in tests/e2e/browser)"
     shot = tmp_path / f"{name}.png"
     args = [trace_name or ""] + ([heatmap[0], str(heatmap[1])] if heatmap else [])
+    env = dict(os.environ, **({"GLIMPSE_DASH_SEARCH": search} if search else {}))
     proc = subprocess.Popen(["node", os.path.join(BROWSER_DIR, "dashboard.mjs"), f"http://127.0.0.1:{port}/",
                              str(shot), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=BROWSER_DIR)
+                            cwd=BROWSER_DIR, env=env)
     try:
         if heatmap:
             line = proc.stdout.readline()
@@ -258,3 +260,43 @@ def test_db_operations_and_trace_waterfall_in_browser(http_services, attach, tmp
         # Privacy: no SQL text on the page (the file has it, sanitized).
         assert "db.query.text" not in s["attributes"]
     assert any("db.query.text" in w["attributes"] for w in want_spans.values())
+
+
+def test_many_routes_capped_and_searchable_in_browser(attach, tmp_path):
+    """A site of 60 pages (Python's http.server through the socket path: each plain-word page
+    is a route of its own) and /users/{id}: the page shows the 50 busiest rows and says how
+    many it leaves out; searching finds a route beyond the 50, with exactly its count."""
+    from servers import PythonHttpServer
+    pages = [f"p{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(60)]  # paa, pab, ... pch
+    with PythonHttpServer() as py:
+        a = attach(py.pid)
+        open_dashboard(a.port)
+        conn = http.client.HTTPConnection("127.0.0.1", py.port, timeout=10)
+        # Page i gets 1 + i % 3 requests: the sort by count puts the last ones anywhere.
+        for i, p in enumerate(pages):
+            for _ in range(1 + i % 3):
+                conn.request("GET", f"/pages/{p}")
+                r = conn.getresponse()
+                r.read()
+                assert r.status == 200
+        for _ in range(4):
+            conn.request("GET", "/users/7")
+            conn.getresponse().read()
+        conn.close()
+        total = sum(1 + i % 3 for i in range(60)) + 4
+        assert wait_for(lambda: a.value(DURATION + "_count") == total), a.scrape_text()
+        assert wait_for(lambda: snapshot_total(a.port) == total, timeout=5)
+        samples = parse_prometheus(a.scrape_text())
+        routes = {l.get("http_route") for n, l, v in samples if n == DURATION + "_count"}
+        assert routes == {f"/pages/{p}" for p in pages} | {"/users/{id}"}
+        last = pages[-1]  # pch: 1 + 59 % 3 = 3 requests
+        page = read_page(a.port, tmp_path, "dashboard-many", search=last)
+        assert page["problems"] == []
+        assert len(page["rows_by_p99"]) == 50
+        assert page["routes_note"] == "Showing 50 of 61 routes: filter to find the others."
+        assert page["rows_filtered"] == [f"/pages/{last}"]
+        assert page["routes_note_filtered"].startswith("1 of 61 routes")
+        want = int(metric_value(samples, DURATION + "_count", http_route=f"/pages/{last}"))
+        assert want == 3
+        shown = {r["route"]: int(r["count"]) for r in page["rows_by_p99"]}
+        assert all(shown[r] == int(metric_value(samples, DURATION + "_count", http_route=r)) for r in shown)

@@ -61,9 +61,11 @@ try {
   })));
   out.rows_by_p99 = await rows();
   out.sort = await page.$eval('#routes th[data-sort]', (th) => [th.dataset.key, th.dataset.sort]);
-  // Search narrows the table.
-  await page.fill('#search', 'status');
+  out.routes_note = await page.textContent('#routes-note');
+  // Search narrows the table (GLIMPSE_DASH_SEARCH: what to type; default "status").
+  await page.fill('#search', process.env.GLIMPSE_DASH_SEARCH || 'status');
   out.rows_filtered = (await rows()).map((r) => r.route);
+  out.routes_note_filtered = await page.textContent('#routes-note');
   await page.fill('#search', '');
   out.db = await page.$$eval('#db tbody tr', (trs) => trs.map((tr) => ({
     system: tr.dataset.system, operation: tr.dataset.operation, collection: tr.dataset.collection,
