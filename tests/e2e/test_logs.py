@@ -196,3 +196,43 @@ def test_logs_carry_their_request_trace(tmp_path, run_glimpse, version, mode):
         assert r["flags"] == (1 if r["trace_id"] else 0)
     big = [r for r in otlp if r["attributes"].get("glimpse.log.truncated")]
     assert len(big) == 1 and big[0]["trace_id"] == sent["big"]
+
+
+def test_agent_logs(tmp_path):
+    """The agent's `logs` signal: the same records over OTLP, N of N with their trace."""
+    from test_agent import Agent, config
+    from conftest import free_port
+    svc = LogService(tmp_path, "1.26", "pipe", "agent")
+    receiver = Receiver(tmp_path / "otlp.jsonl")
+    agent = None
+    try:
+        cfg = config(tmp_path, free_port(), f"""  - name: logsvc
+    match:
+      pids: [{svc.pid}]
+    signals:
+      http_metrics: true
+      traces: false
+      logs: true
+      runtime: false
+      cpu_profile: false
+""", extra=f"otlp:\n  endpoint: {receiver.url}\n  compression: none\n")
+        agent = Agent(tmp_path, cfg)
+        assert wait_for(lambda: agent.events("instrumented"), timeout=10), agent.stderr()
+        assert agent.events("instrumented")[0]["logs"] == "on"
+        before = json.loads(svc.get("/counts"))
+        sent = script(svc)
+        after = json.loads(svc.get("/counts"))
+        written = after["inside"] + after["outside"] - before["inside"] - before["outside"]
+        assert agent.stop() == 0
+        agent = None
+    finally:
+        if agent:
+            agent.stop()
+        receiver.stop()
+        svc.output()
+    otlp = receiver.lines("log")
+    assert len(otlp) == written
+    for i in range(HELLOS):
+        assert sum(r["trace_id"] == sent[f"hello{i}"] for r in otlp) == K + 1
+    assert [r["trace_id"] for r in otlp if r["body"] == "background tick"] == ["", ""]
+    assert all(r["errors"] is None and r["resource"]["service.name"] == "logsvc-1.26" for r in otlp)
