@@ -44,7 +44,7 @@ static void on_line(void *ctx, const struct log_origin *o, const char *text, siz
 	if (!copy)
 		return;
 	memcpy(copy, text, len);
-	struct log_record rec = { 0 };
+	struct log_record rec = { .truncated = truncated };
 	log_parse_line(&parser, copy, len, &rec);
 	check_utf8(rec.body);
 	check_utf8(rec.severity_text);

@@ -168,6 +168,42 @@ static void test_not_json_is_plain(void **state)
 				    "b");
 }
 
+static struct log_record parse_cut(const char *line)
+{
+	struct log_record r = { .truncated = true };
+	log_parse_line(&parser, line, strlen(line), &r);
+	return r;
+}
+
+/* A JSON line cut short keeps what came before the cut. */
+static void test_cut_json(void **state)
+{
+	(void)state;
+	struct log_record r =
+		parse_cut("{\"time\":\"2026-11-29T08:00:00.008Z\",\"level\":\"INFO\",\"msg\":\"big xxx");
+	assert_int_equal(r.format, LOG_FORMAT_JSON);
+	assert_int_equal(r.time_unix_ns, 1795939200008000000ull);
+	assert_int_equal(r.severity_number, 9);
+	assert_string_equal(r.body, "big xxx");
+	r = parse_cut("{\"level\":\"warn\",\"msg\":\"m\",\"n\":12");
+	assert_int_equal(r.severity_number, 13);
+	assert_int_equal(r.nattrs, 0); /* a number cut may be any number: left out */
+	r = parse_cut("{\"msg\":\"a\\");
+	assert_string_equal(r.body, "a");
+	r = parse_cut("{\"msg\":\"a\\u00");
+	assert_string_equal(r.body, "a");
+	r = parse_cut("{\"msg\":\"m\",\"req\":{\"method\":\"GE");
+	assert_string_equal(attr(&r, "req.method")->s, "GE");
+	r = parse_cut("{\"msg\":\"m\",\"ke");
+	assert_int_equal(r.nattrs, 0);
+	/* not cut: the same text is no JSON */
+	r = parse("{\"level\":\"INFO\",\"msg\":\"big xxx");
+	assert_int_equal(r.format, LOG_FORMAT_PLAIN);
+	/* cut but malformed before the cut: still plain */
+	r = parse_cut("{\"level\" \"INFO\",\"msg\":\"x");
+	assert_int_equal(r.format, LOG_FORMAT_PLAIN);
+}
+
 static void test_attribute_limits(void **state)
 {
 	(void)state;
@@ -276,11 +312,17 @@ static void test_lines_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_slog_json),	 cmocka_unit_test(test_zap_and_zerolog),
-		cmocka_unit_test(test_levels),		 cmocka_unit_test(test_rfc3339),
-		cmocka_unit_test(test_plain_lines),	 cmocka_unit_test(test_not_json_is_plain),
-		cmocka_unit_test(test_attribute_limits), cmocka_unit_test(test_lines_split_and_join),
-		cmocka_unit_test(test_lines_truncated),	 cmocka_unit_test(test_lines_bounded),
+		cmocka_unit_test(test_slog_json),
+		cmocka_unit_test(test_zap_and_zerolog),
+		cmocka_unit_test(test_levels),
+		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_plain_lines),
+		cmocka_unit_test(test_not_json_is_plain),
+		cmocka_unit_test(test_attribute_limits),
+		cmocka_unit_test(test_cut_json),
+		cmocka_unit_test(test_lines_split_and_join),
+		cmocka_unit_test(test_lines_truncated),
+		cmocka_unit_test(test_lines_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,10 @@ struct log_parser {
 };
 
 /* Parses line[0..len) (without its newline) into rec's format, time, severity, body and
- * attributes, which point into p until its next use; the rest of rec is left alone. */
+ * attributes, which point into p until its next use; the rest of rec is left alone. When the
+ * caller has set rec->truncated (the line was cut short), a JSON object cut with it keeps the
+ * fields before the cut (slog writes time, level and msg first), a value cut inside as far as
+ * it goes. */
 void log_parse_line(struct log_parser *p, const char *line, size_t len, struct log_record *rec);
 
 /* OpenTelemetry SeverityNumber of a level name: trace, debug, info, warn(ing), error, fatal,

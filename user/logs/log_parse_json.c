@@ -13,7 +13,13 @@
 struct cursor {
 	const char *s;
 	size_t i, len;
+	bool cut; /* the line was cut short: its end ends the object, with what came before it */
 };
+
+static bool at_cut(const struct cursor *c)
+{
+	return c->cut && c->i >= c->len;
+}
 
 static void ws(struct cursor *c)
 {
@@ -78,9 +84,14 @@ static bool string(struct log_parser *p, struct cursor *c, const char **out, siz
 		}
 		end++;
 	}
-	if (end >= c->len)
-		return false;
-	c->i = end + 1;
+	if (end >= c->len) {
+		if (!c->cut)
+			return false;
+		end = c->len; /* a value cut short: what there is of it */
+		c->i = end;
+	} else {
+		c->i = end + 1;
+	}
 	if (!out)
 		return true;
 	size_t raw = end - start;
@@ -94,6 +105,8 @@ static bool string(struct log_parser *p, struct cursor *c, const char **out, siz
 			d[o++] = ch;
 			continue;
 		}
+		if (i + 1 >= end)
+			break; /* an escape cut short */
 		ch = c->s[++i];
 		switch (ch) {
 		case '"':
@@ -118,6 +131,8 @@ static bool string(struct log_parser *p, struct cursor *c, const char **out, siz
 			break;
 		case 'u': {
 			int cp = i + 4 < end ? hex4(c->s + i + 1) : -1;
+			if (cp < 0 && c->cut && i + 4 >= end)
+				goto done;
 			if (cp < 0)
 				return false;
 			i += 4;
@@ -140,6 +155,7 @@ static bool string(struct log_parser *p, struct cursor *c, const char **out, siz
 			return false;
 		}
 	}
+done:
 	d[o] = '\0';
 	p->used -= raw + 1 - (o + 1); /* give back what decoding saved */
 	*out = d;
@@ -200,7 +216,7 @@ static bool skip_value(struct log_parser *p, struct cursor *c)
 	do {
 		ws(c);
 		if (c->i >= c->len)
-			return false;
+			return c->cut;
 		char ch = c->s[c->i];
 		if (ch == '{' || ch == '[') {
 			depth++;
@@ -329,8 +345,13 @@ static bool field(struct json_state *st, struct cursor *c, const char *key, int 
 		return true; /* a field without a value says nothing */
 	size_t start, n;
 	bool integer;
-	if (!number(c, &start, &n, &integer))
+	if (!number(c, &start, &n, &integer)) {
+		if (c->cut) /* cut inside a number or literal: the field is lost with the rest */
+			c->i = c->len;
 		return false;
+	}
+	if (at_cut(c))
+		return false; /* a number up to the cut may have had more digits */
 	if (depth == 0 && special(st, key, c->s + start, n, false))
 		return true;
 	char *text = log_parse_copy(p, c->s + start, n);
@@ -372,11 +393,15 @@ static bool object(struct json_state *st, struct cursor *c, const char *prefix, 
 	}
 	for (;;) {
 		ws(c);
+		if (at_cut(c))
+			return true;
 		const char *name;
 		size_t n;
 		if (!string(p, c, &name, &n))
 			return false;
 		ws(c);
+		if (at_cut(c))
+			return true; /* a key without its value */
 		if (c->i >= c->len || c->s[c->i] != ':')
 			return false;
 		c->i++;
@@ -398,9 +423,11 @@ static bool object(struct json_state *st, struct cursor *c, const char *prefix, 
 			key = k;
 		}
 		if (!field(st, c, key, depth))
-			return false;
+			return at_cut(c);
 	next:
 		ws(c);
+		if (at_cut(c))
+			return true;
 		if (c->i < c->len && c->s[c->i] == ',') {
 			c->i++;
 			continue;
@@ -416,7 +443,7 @@ static bool object(struct json_state *st, struct cursor *c, const char *prefix, 
 bool log_parse_json(struct log_parser *p, const char *text, size_t len, struct log_record *rec)
 {
 	struct json_state st = { .p = p, .rec = rec };
-	struct cursor c = { .s = text, .len = len };
+	struct cursor c = { .s = text, .len = len, .cut = rec->truncated };
 	if (!object(&st, &c, NULL, 0))
 		return false;
 	ws(&c);

@@ -130,10 +130,9 @@ static void on_line(void *ctx, const struct log_origin *o, const char *text, siz
 	const struct resource *res = target_res(lp, o->target);
 	if (!res)
 		return;
-	struct log_record rec = { 0 };
+	struct log_record rec = { .truncated = truncated };
 	log_parse_line(lp->parser, text, len, &rec);
 	rec.observed_unix_ns = (uint64_t)((int64_t)o->mono_ns + lp->mono_to_real);
-	rec.truncated = truncated;
 	rec.pid = (pid_t)o->pid;
 	rec.tid = o->tid;
 	rec.fd = o->fd;
