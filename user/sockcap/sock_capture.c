@@ -27,11 +27,13 @@ struct sock_capture {
 		pid_t pid;
 		int reg_target;
 		unsigned signals;
+		bool go; /* its writes carry their goroutine (a Go tracer runs beside) */
 	} targets[MAX_TARGETS];
 	int ntargets;
 	/* Copied from the tracer and the streams on the polling thread, read by the exporters'. */
 	_Atomic uint64_t hits, dropped, unparseable, unanswered, unrecognized, encrypted;
 	uint64_t log_writes; /* SOCKCAP_LOG events the kernel sent */
+	bool log_not_go_reported;
 	uint64_t sql_deferred;
 };
 
@@ -124,6 +126,14 @@ static void on_log(struct sock_capture *c, const struct sockcap_event *ev)
 		.mono_ns = ev->end_ns,
 		.has_trace = (ev->go.flags & SOCKCAP_GO_CTX) != 0,
 	};
+	if (c->targets[i].go && ev->tgid == ev->root && !(ev->go.flags & SOCKCAP_GO_SEEN) &&
+	    !c->log_not_go_reported) {
+		/* C code (cgo, a C library) wrote it: no goroutine to ask which request it served. */
+		log_warn("process %u wrote to %s from outside its Go code (cgo or a C library): such lines "
+			 "carry no trace",
+			 ev->tgid, ev->fd == 2 ? "stderr" : "stdout");
+		c->log_not_go_reported = true;
+	}
 	if (o.has_trace) {
 		memcpy(o.trace_id, ev->go.trace_id, sizeof(o.trace_id));
 		put_id(o.span_id, ev->go.span_id);
@@ -255,6 +265,7 @@ static int add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigne
 	c->targets[c->ntargets].pid = pid;
 	c->targets[c->ntargets].reg_target = reg_target;
 	c->targets[c->ntargets].signals = signals;
+	c->targets[c->ntargets].go = tr != NULL;
 	c->ntargets++;
 	int n = 0;
 	if (tr) {
