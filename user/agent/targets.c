@@ -329,10 +329,7 @@ static int sock_start(struct agent_targets *ts)
 {
 	if (ts->sock)
 		return 0;
-	if (sock_capture_start(ts->c.reg, ts->c.traces, &ts->sock))
-		return -1;
-	sock_capture_set_logs(ts->sock, ts->c.logs);
-	return 0;
+	return sock_capture_start(ts->c.reg, ts->c.traces, ts->c.logs, &ts->sock) ? -1 : 0;
 }
 
 /* SOCK_LOGS when the target's selector asks for logs and they have somewhere to go. */

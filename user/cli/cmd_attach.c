@@ -254,9 +254,8 @@ static struct sock_capture *start_go_db_capture(struct attach_ctx *a, const stru
 	/* The Go tracer's load parsed the kernel's BTF here and freed it: hand that memory back
 	 * before the socket probe's ring buffer is mapped, or the two peaks add up. */
 	malloc_trim(0);
-	if (sock_capture_start(a->reg, a->traces, &c) ||
-	    (sock_capture_set_logs(c, a->logs),
-	     sock_capture_add_go_target(c, a->pid, a->target, signals, a->tracer))) {
+	if (sock_capture_start(a->reg, a->traces, a->logs, &c) ||
+	    sock_capture_add_go_target(c, a->pid, a->target, signals, a->tracer)) {
 		log_warn("database calls outside database/sql (pgx, go-redis) are not measured: the "
 			 "socket probe could not start");
 		sock_capture_free(c);
@@ -272,12 +271,8 @@ static struct sock_capture *start_go_db_capture(struct attach_ctx *a, const stru
 static int start_go_logs_capture(struct attach_ctx *a)
 {
 	malloc_trim(0); /* as above */
-	int rc = sock_capture_start(a->reg, NULL, &a->sock);
-	if (!rc) {
-		sock_capture_set_logs(a->sock, a->logs);
-		rc = sock_capture_add_go_target(a->sock, a->pid, a->target, SOCK_LOGS, a->tracer);
-	}
-	return rc;
+	int rc = sock_capture_start(a->reg, NULL, a->logs, &a->sock);
+	return rc ? rc : sock_capture_add_go_target(a->sock, a->pid, a->target, SOCK_LOGS, a->tracer);
 }
 
 int cmd_attach(int argc, char **argv)
@@ -500,8 +495,7 @@ int cmd_attach(int argc, char **argv)
 		}
 	}
 	if (sockets) {
-		if ((rc = sock_capture_start(a.reg, a.traces, &a.sock)) ||
-		    (sock_capture_set_logs(a.sock, a.logs), 0) ||
+		if ((rc = sock_capture_start(a.reg, a.traces, a.logs, &a.sock)) ||
 		    (rc = sock_capture_add_target(a.sock, pid, a.target,
 						  SOCK_METRICS | SOCK_SPANS | (logs ? SOCK_LOGS : 0))))
 			goto out;

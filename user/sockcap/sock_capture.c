@@ -154,11 +154,6 @@ static void on_event(void *ctx, const struct sockcap_event *ev)
 	sock_streams_event(c->streams, ev);
 }
 
-void sock_capture_set_logs(struct sock_capture *c, struct log_pipeline *logs)
-{
-	c->logs = logs;
-}
-
 #define GAUGE(field)                                                \
 	static double gauge_##field(void *ctx, int target)          \
 	{                                                           \
@@ -211,7 +206,8 @@ static int go_layout(struct sock_go_maps *go)
 	return err;
 }
 
-int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces, struct sock_capture **out)
+int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces, struct log_pipeline *logs,
+		       struct sock_capture **out)
 {
 	static const struct sock_streams_callbacks cb = {
 		.call = on_call,
@@ -224,6 +220,7 @@ int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *trac
 		return GLIMPSE_EXIT_FAILURE;
 	struct sock_go_maps go;
 	c->reg = reg;
+	c->logs = logs;
 	c->streams = sock_streams_new(&cb, c);
 	c->hold = sock_hold_new();
 	int rc = GLIMPSE_EXIT_FAILURE;

@@ -30,18 +30,16 @@ enum sock_signals {
 	 * calls made outside a probed call wait (sockcap/sock_hold.h) until the connection is
 	 * known to be database/sql's (they are dropped) or the hold time passes (recorded). */
 	SOCK_GO_SQL = 1 << 3,
-	/* What the process writes to stdout and stderr, to the log pipeline (sock_capture_set_logs);
+	/* What the process writes to stdout and stderr, to the log pipeline (sock_capture_start);
 	 * with none of the flags above, its sockets are not captured at all. */
 	SOCK_LOGS = 1 << 4,
 };
 
-/* traces may be NULL (no spans). 0, or an exit code after logging why. */
-int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces,
-		       struct sock_capture **out);
-
-/* Where SOCK_LOGS targets' lines go; before their add. */
 struct log_pipeline;
-void sock_capture_set_logs(struct sock_capture *c, struct log_pipeline *logs);
+/* traces may be NULL (no spans); logs too (no SOCK_LOGS target's lines go anywhere). 0, or an
+ * exit code after logging why. */
+int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces, struct log_pipeline *logs,
+		       struct sock_capture **out);
 
 /* Captures pid and its descendants (present and future) as registry target reg_target,
  * feeding `signals` (enum sock_signals). 0, or an exit code after logging why. */
