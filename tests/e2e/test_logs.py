@@ -238,3 +238,37 @@ def test_agent_logs(tmp_path):
         assert sum(r["trace_id"] == sent[f"hello{i}"] for r in otlp) == K + 1
     assert [r["trace_id"] for r in otlp if r["body"] == "background tick"] == ["", ""]
     assert all(r["errors"] is None and r["resource"]["service.name"] == "logsvc-1.26" for r in otlp)
+
+
+def test_non_go_process_lines(tmp_path, run_glimpse):
+    """A program that is not Go (Python's http.server, socket capture): each line it logs to
+    stderr is a record, exactly once and as written, with no trace (a thread is not a request)."""
+    import subprocess
+    import sys
+    from conftest import free_port
+    port = free_port()
+    py = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path)
+    chunks = []
+    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: py.stderr.read1(65536), b"")))
+    reader.start()
+    try:
+        assert wait_for(lambda: f":{port:04X} " in open(f"/proc/{py.pid}/net/tcp").read())
+        logs = tmp_path / "logs.jsonl"
+        g = run_glimpse("attach", "-p", str(py.pid), "--logs-out", str(logs), "--no-live", prometheus=True)
+        for i in range(5):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/?i={i}", timeout=10) as r:
+                assert r.status == 200
+        assert wait_for(lambda: g.value("glimpse_logs_records_total") == 5, timeout=10), g.stderr()
+        assert g.stop() == 0
+    finally:
+        py.kill()
+        py.wait()
+        reader.join(timeout=10)
+    written = b"".join(chunks).decode().splitlines()
+    records = read_jsonl(logs)
+    assert [r["body"] for r in records] == written and len(written) == 5
+    for i, r in enumerate(records):
+        assert f'"GET /?i={i} HTTP/1.' in r["body"]
+        assert "trace_id" not in r and r["attributes"]["log.iostream"] == "stderr"
+        assert r["severity_number"] == 0
