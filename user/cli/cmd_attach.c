@@ -79,7 +79,7 @@ static const struct cli_option http_options[] = {
 
 static const struct cli_option otlp_options[] = {
 	{ "otlp-endpoint", CLI_OPT_OTLP + OTLP_ENDPOINT, "URL",
-	  "base URL, e.g. http://127.0.0.1:4318 (/v1/traces, /v1/metrics)" },
+	  "base URL, e.g. http://127.0.0.1:4318 (/v1/traces, /v1/metrics, /v1/logs)" },
 	{ "otlp-traces-endpoint", CLI_OPT_OTLP + OTLP_TRACES_ENDPOINT, "URL", "full URL for spans" },
 	{ "otlp-metrics-endpoint", CLI_OPT_OTLP + OTLP_METRICS_ENDPOINT, "URL", "full URL for metrics" },
 	{ "otlp-logs-endpoint", CLI_OPT_OTLP + OTLP_LOGS_ENDPOINT, "URL", "full URL for logs (--logs)" },
@@ -110,9 +110,9 @@ static const struct cli_option traces_options[] = {
 
 static const struct cli_option logs_options[] = {
 	{ "logs", OPT_LOGS, NULL,
-	  "read what the process writes to stdout and stderr: each line a log record with\n"
-	  "the trace_id/span_id of the request its goroutine served (Go), over OTLP\n"
-	  "(/v1/logs) when an endpoint is set. The output itself is left untouched" },
+	  "read what the process writes to stdout and stderr: a log record per line,\n"
+	  "with the trace of the request its goroutine served (Go); over OTLP\n"
+	  "(/v1/logs) when an endpoint is set. Its output is left untouched" },
 	{ "logs-out", OPT_LOGS_OUT, "FILE", "log records as JSON lines (implies --logs; '-': stdout)" },
 	{ 0 },
 };
