@@ -280,6 +280,12 @@ static void test_lines_truncated(void **state)
 	assert_int_equal(g.n, 1);
 	assert_string_equal(g.text[0], "abcd");
 	assert_true(g.truncated[0]);
+	/* Its seen part ended a line: what followed went by unseen, counted. */
+	log_lines_write(l, &o, "ab\n", 3, 50);
+	assert_int_equal(g.n, 2);
+	assert_false(g.truncated[1]);
+	assert_int_equal(log_lines_unseen(l), 1);
+	g.n = 1;
 	/* A line longer than LOG_LINE_MAX over several writes: cut, the rest dropped to its newline. */
 	static char chunk[3000];
 	memset(chunk, 'x', sizeof(chunk));

@@ -16,7 +16,7 @@ struct pending {
 struct log_lines {
 	log_line_fn fn;
 	void *ctx;
-	uint64_t seq, truncated;
+	uint64_t seq, truncated, unseen;
 	struct pending slots[LOG_PENDING_MAX];
 };
 
@@ -108,9 +108,12 @@ void log_lines_write(struct log_lines *l, const struct log_origin *o, const char
 		}
 		s = nl ? nl + 1 : end;
 	}
-	/* The kernel copied only the first part of the write: the line it was in ends unseen. */
+	/* The kernel copied only the first part of the write: the line it was in ends unseen; if
+	 * that part ended a line, at least one more line went by unseen. */
 	if (total > len && p)
 		finish(l, p, true);
+	else if (total > len)
+		l->unseen++;
 }
 
 void log_lines_flush(struct log_lines *l, uint32_t pid)
@@ -123,6 +126,11 @@ void log_lines_flush(struct log_lines *l, uint32_t pid)
 uint64_t log_lines_truncated(const struct log_lines *l)
 {
 	return l->truncated;
+}
+
+uint64_t log_lines_unseen(const struct log_lines *l)
+{
+	return l->unseen;
 }
 
 void log_lines_free(struct log_lines *l)

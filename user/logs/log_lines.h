@@ -43,6 +43,9 @@ void log_lines_write(struct log_lines *l, const struct log_origin *o, const char
 void log_lines_flush(struct log_lines *l, uint32_t pid);
 /* Lines cut short so far, and unfinished lines pushed out by newer ones. */
 uint64_t log_lines_truncated(const struct log_lines *l);
+/* Writes the kernel saw only the first part of, that part ending a line: what followed (a line
+ * at least) was never seen. */
+uint64_t log_lines_unseen(const struct log_lines *l);
 void log_lines_free(struct log_lines *l);
 
 #endif

@@ -28,8 +28,10 @@ struct log_pipeline {
 	const struct resource *batch_res[LOG_BATCH_MAX];
 	size_t nbatch;
 	/* Written by the event thread, read by the exporters'. */
-	_Atomic uint64_t records, truncated, lost, unsent;
+	_Atomic uint64_t records, truncated, lost, unsent, unseen;
 };
+
+static void on_line(void *ctx, const struct log_origin *o, const char *text, size_t len, bool truncated);
 
 struct log_pipeline *log_pipeline_new(const struct log_pipeline_opts *opts)
 {
@@ -38,7 +40,8 @@ struct log_pipeline *log_pipeline_new(const struct log_pipeline_opts *opts)
 		return NULL;
 	lp->opts = *opts;
 	lp->mono_to_real = (int64_t)(clock_real_ns() - clock_mono_ns());
-	if (!(lp->parser = malloc(sizeof(*lp->parser)))) {
+	if (!(lp->parser = malloc(sizeof(*lp->parser))) || !(lp->lines = log_lines_new(on_line, lp))) {
+		free(lp->parser);
 		free(lp);
 		return NULL;
 	}
@@ -165,16 +168,13 @@ static void on_line(void *ctx, const struct log_origin *o, const char *text, siz
 void log_pipeline_write(struct log_pipeline *lp, const struct log_origin *o, const char *data, size_t len,
 			size_t total)
 {
-	if (!lp->lines && !(lp->lines = log_lines_new(on_line, lp))) {
-		lp->unsent++;
-		return;
-	}
 	log_lines_write(lp->lines, o, data, len, total);
+	lp->unseen = log_lines_unseen(lp->lines);
 }
 
 void log_pipeline_process_exit(struct log_pipeline *lp, uint32_t pid)
 {
-	if (lp->lines && pid)
+	if (pid)
 		log_lines_flush(lp->lines, pid);
 }
 
@@ -190,8 +190,7 @@ void log_pipeline_tick(struct log_pipeline *lp)
 
 void log_pipeline_flush(struct log_pipeline *lp)
 {
-	if (lp->lines)
-		log_lines_flush(lp->lines, 0);
+	log_lines_flush(lp->lines, 0);
 	send_batch(lp);
 }
 
@@ -201,7 +200,7 @@ struct log_stats log_pipeline_stats(const struct log_pipeline *lp)
 	otlp_exporter_stats(lp->opts.otlp, &os);
 	return (struct log_stats){ .records = lp->records,
 				   .truncated = lp->truncated,
-				   .dropped = lp->lost + lp->unsent + os.logs_dropped };
+				   .dropped = lp->lost + lp->unsent + lp->unseen + os.logs_dropped };
 }
 
 static double gauge_records(void *ctx, int target)
