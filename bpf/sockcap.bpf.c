@@ -6,9 +6,9 @@
  * SOCKCAP_DATA_MAX bytes it moved to the ring buffer with the connection's identity. Parsing
  * (HTTP/1, PostgreSQL, Redis) is user space's: one parser per protocol, tested and fuzzed
  * there. Processes whose logs are captured also have their writes to stdout and stderr (fds 1
- * and 2, whatever they are) copied the same way, as SOCKCAP_LOG events: read, never changed. The tracepoints fire for every system call on the machine, so each program first
- * tests the syscall number, then the process: everything else returns within a few
- * instructions.
+ * and 2, whatever they are) copied the same way, as SOCKCAP_LOG events: read, never changed.
+ * The tracepoints fire for every system call on the machine, so each program first tests the
+ * syscall number, then the process: everything else returns within a few instructions.
  *
  * Wakeups are batched: user space reads the ring on its own clock and is woken early only when
  * the ring fills past wakeup_bytes. x86-64 syscall numbers (vmlinux/x86 is the only target). */
