@@ -237,8 +237,10 @@ static void remove_target(struct agent_targets *ts, struct target *t, enum remov
 		sock_capture_poll(ts->sock, 0);
 		sock_capture_remove_target(ts->sock, t->pid);
 	}
-	if (t->logs)
+	if (t->logs) { /* its unfinished lines first, while their resource is known */
+		log_pipeline_process_exit(ts->c.logs, (uint32_t)t->pid);
 		log_pipeline_remove_target(ts->c.logs, t->id);
+	}
 	pthread_mutex_lock(&ts->lock);
 	HASH_DEL(ts->by_pid, t);
 	pthread_mutex_unlock(&ts->lock);
