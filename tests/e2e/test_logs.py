@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from conftest import APPS, wait_for
+from conftest import APPS, glimpse, wait_for
 from test_otlp_profiles import Receiver
 
 HELLOS = 6  # /hello requests, each logging K JSON lines and one plain line
@@ -109,6 +109,12 @@ def test_logs_carry_their_request_trace(tmp_path, run_glimpse, version, mode):
     baseline = alone.output()
 
     svc = LogService(tmp_path, version, mode, "watched")
+    # inspect names where the output goes and what reading it costs.
+    shown = glimpse("inspect", "-p", str(svc.pid)).stdout
+    assert "--logs reads its writes to stdout and stderr (2 tracepoint runs per write" in shown
+    for fd, key in ((1, "out"), (2, "err")):
+        where = str(tmp_path / f"watched.std{key}") if mode == "file" else "pipe:["
+        assert f"  std{key} {where}" in shown, shown
     receiver = Receiver(tmp_path / "otlp.jsonl")
     try:
         logs, spans = tmp_path / "logs.jsonl", tmp_path / "spans.jsonl"
