@@ -5,9 +5,10 @@
  * sys_enter remembers a read/write-family call's arguments; sys_exit copies the first
  * SOCKCAP_DATA_MAX bytes it moved to the ring buffer with the connection's identity. Parsing
  * (HTTP/1, PostgreSQL, Redis) is user space's: one parser per protocol, tested and fuzzed
- * there. The tracepoints fire for every system call on the machine, so each program first
- * tests the syscall number, then the process: everything else returns within a few
- * instructions.
+ * there. Processes whose logs are captured also have their writes to stdout and stderr (fds 1
+ * and 2, whatever they are) copied the same way, as SOCKCAP_LOG events: read, never changed.
+ * The tracepoints fire for every system call on the machine, so each program first tests the
+ * syscall number, then the process: everything else returns within a few instructions.
  *
  * Wakeups are batched: user space reads the ring on its own clock and is woken early only when
  * the ring fills past wakeup_bytes. x86-64 syscall numbers (vmlinux/x86 is the only target). */
@@ -23,6 +24,7 @@
 #define NR_READ	    0
 #define NR_WRITE    1
 #define NR_CLOSE    3
+#define NR_PWRITE64 18
 #define NR_READV    19
 #define NR_WRITEV   20
 #define NR_SENDFILE 40
@@ -45,12 +47,13 @@
 /* Set by user space before load. */
 const volatile __u64 wakeup_bytes = 1 << 20;
 
-/* Processes whose sockets are captured: tgid → the target it was found through. */
+/* Processes whose sockets or logs are captured: tgid → the target it was found through and what
+ * is captured. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct sockcap_pid);
 } pids SEC(".maps");
 
 /* Go targets whose HTTP the uprobes measure (bpf/gotrace.bpf.c): their writes carry the
@@ -117,7 +120,8 @@ struct call_args {
 	__s32 fd;
 	__u32 nr;
 	__u32 root;
-	__u32 active; /* set at entry, cleared at return */
+	__u16 active; /* set at entry, cleared at return */
+	__u16 log;    /* a write to fd 1 or 2 of a process whose logs are captured */
 };
 
 struct {
@@ -152,6 +156,7 @@ static __always_inline bool is_traced_nr(long nr)
 	case NR_READ:
 	case NR_WRITE:
 	case NR_CLOSE:
+	case NR_PWRITE64:
 	case NR_READV:
 	case NR_WRITEV:
 	case NR_SENDFILE:
@@ -265,17 +270,24 @@ int BPF_PROG(sockcap_enter, struct pt_regs *regs, long nr)
 		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
-	__u32 *root = bpf_map_lookup_elem(&pids, &tgid);
-	if (!root)
+	const struct sockcap_pid *p = bpf_map_lookup_elem(&pids, &tgid);
+	if (!p)
 		return 0;
 	int fd = (int)regs->di;
+	/* stdout and stderr are the process's log whatever they are (pipe, file, terminal, even a
+	 * socket): its bytes are never parsed as a protocol. */
+	bool log = (p->capture & SOCKCAP_CAP_LOGS) && (fd == 1 || fd == 2) &&
+		   (nr == NR_WRITE || nr == NR_WRITEV || nr == NR_PWRITE64);
+	if (!log && (!(p->capture & SOCKCAP_CAP_SOCKETS) || nr == NR_PWRITE64))
+		return 0;
+	__u32 root = p->root;
 	if (nr == NR_CLOSE) {
 		struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
 		struct sockcap_conn *c = bpf_map_lookup_elem(&conns, &key);
 		if (!c)
 			return 0;
 		if (c->flags & SOCKCAP_CONN_SENT)
-			send_notice(SOCKCAP_CLOSE, tgid, *root, fd, c->id,
+			send_notice(SOCKCAP_CLOSE, tgid, root, fd, c->id,
 				    wakeup_flag(SOCKCAP_EVENT_HEADER_SIZE));
 		bpf_map_delete_elem(&conns, &key);
 		return 0;
@@ -297,8 +309,9 @@ int BPF_PROG(sockcap_enter, struct pt_regs *regs, long nr)
 	a->count = regs->dx;
 	a->fd = fd;
 	a->nr = nr;
-	a->root = *root;
+	a->root = root;
 	a->active = 1;
+	a->log = log;
 	return 0;
 }
 
@@ -311,6 +324,7 @@ static __always_inline __u64 call_buffer(const struct call_args *a, __u64 *room)
 	switch (a->nr) {
 	case NR_READ:
 	case NR_WRITE:
+	case NR_PWRITE64:
 	case NR_RECVFROM:
 	case NR_SENDTO:
 		return a->buf;
@@ -374,6 +388,7 @@ static __always_inline void go_context(const struct pt_regs *regs, __u32 tgid, s
 	out->flags |= SOCKCAP_GO_CTX;
 }
 
+/* A call's bytes: on connection c, or (c NULL) a write to stdout or stderr. */
 static __always_inline void send_data(const struct pt_regs *regs, const struct call_args *a, __u32 tgid,
 				      __u32 tid, long ret, struct sockcap_conn *c)
 {
@@ -383,13 +398,13 @@ static __always_inline void send_data(const struct pt_regs *regs, const struct c
 		return;
 	ev->start_ns = a->start_ns;
 	ev->end_ns = bpf_ktime_get_ns();
-	ev->conn_id = c->id;
+	ev->conn_id = c ? c->id : 0;
 	ev->tgid = tgid;
 	ev->tid = tid;
 	ev->root = a->root;
 	ev->fd = a->fd;
 	ev->total = (__u32)ret;
-	ev->kind = SOCKCAP_DATA;
+	ev->kind = c ? SOCKCAP_DATA : SOCKCAP_LOG;
 	bool ingress = is_read_nr(a->nr);
 	ev->dir = ingress ? SOCKCAP_INGRESS : SOCKCAP_EGRESS;
 	if (ingress) {
@@ -398,10 +413,15 @@ static __always_inline void send_data(const struct pt_regs *regs, const struct c
 	} else {
 		go_context(regs, tgid, &ev->go);
 	}
-	ev->family = c->family;
-	ev->local_port = c->local_port;
-	ev->peer_port = c->peer_port;
-	__builtin_memcpy(ev->peer_addr, c->peer_addr, sizeof(ev->peer_addr));
+	if (c) {
+		ev->family = c->family;
+		ev->local_port = c->local_port;
+		ev->peer_port = c->peer_port;
+		__builtin_memcpy(ev->peer_addr, c->peer_addr, sizeof(ev->peer_addr));
+	} else {
+		ev->family = ev->local_port = ev->peer_port = 0;
+		__builtin_memset(ev->peer_addr, 0, sizeof(ev->peer_addr));
+	}
 	__u64 room = 0;
 	__u64 buf = call_buffer(a, &room);
 	__u64 n = (__u64)ret < room ? (__u64)ret : room;
@@ -417,10 +437,13 @@ static __always_inline void send_data(const struct pt_regs *regs, const struct c
 	ev->len = n;
 	__u64 size = SOCKCAP_EVENT_HEADER_SIZE + n;
 	if (bpf_ringbuf_output(&events, ev, size, wakeup_flag(size))) {
-		counter_inc(&counters, SOCKCAP_CTR_DROPPED);
+		counter_inc(&counters, c ? SOCKCAP_CTR_DROPPED : SOCKCAP_CTR_LOG_DROPPED);
 		return;
 	}
-	c->flags |= SOCKCAP_CONN_SENT;
+	if (c)
+		c->flags |= SOCKCAP_CONN_SENT;
+	else
+		counter_inc(&counters, SOCKCAP_CTR_LOG_WRITES);
 }
 
 SEC("tp_btf/sys_exit")
@@ -450,6 +473,10 @@ int BPF_PROG(sockcap_exit, struct pt_regs *regs, long ret)
 	}
 	if (ret <= 0)
 		return 0;
+	if (a.log) {
+		send_data(regs, &a, tgid, (__u32)pid_tgid, ret, NULL);
+		return 0;
+	}
 	struct sockcap_conn *c = conn_get(tgid, a.fd);
 	if (!c || (c->flags & SOCKCAP_CONN_SKIP))
 		return 0;
@@ -465,13 +492,13 @@ int BPF_PROG(sockcap_fork, struct task_struct *parent, struct task_struct *child
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
 	if (ptgid == ctgid)
 		return 0;
-	__u32 *root = bpf_map_lookup_elem(&pids, &ptgid);
-	if (!root)
+	const struct sockcap_pid *p = bpf_map_lookup_elem(&pids, &ptgid);
+	if (!p)
 		return 0;
-	__u32 r = *root;
-	if (bpf_map_update_elem(&pids, &ctgid, &r, BPF_NOEXIST))
+	struct sockcap_pid kid = *p;
+	if (bpf_map_update_elem(&pids, &ctgid, &kid, BPF_NOEXIST))
 		return 0;
-	send_notice(SOCKCAP_PROC_FORK, ctgid, r, -1, 0, BPF_RB_FORCE_WAKEUP);
+	send_notice(SOCKCAP_PROC_FORK, ctgid, kid.root, -1, 0, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
@@ -479,10 +506,10 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sockcap_proc_exit, struct task_struct *p)
 {
 	__u32 tgid = p->tgid;
-	__u32 *root = bpf_map_lookup_elem(&pids, &tgid);
-	if (!root || BPF_CORE_READ(p, signal, live.counter) != 0)
+	const struct sockcap_pid *pp = bpf_map_lookup_elem(&pids, &tgid);
+	if (!pp || BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
-	__u32 r = *root;
+	__u32 r = pp->root;
 	/* A target itself stays in the map until user space removes it; its children go here. */
 	if (r != tgid)
 		bpf_map_delete_elem(&pids, &tgid);

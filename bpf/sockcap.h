@@ -19,6 +19,19 @@ enum sockcap_kind {
 	SOCKCAP_CLOSE = 2,     /* a connection glimpse had sent data of was closed */
 	SOCKCAP_PROC_EXIT = 3, /* a followed process (a child of a target) exited */
 	SOCKCAP_PROC_FORK = 4, /* a target forked a process that is now followed too */
+	SOCKCAP_LOG = 5,       /* bytes a process wrote to its stdout or stderr (fd 1 or 2: a
+				* pipe, a file, a terminal or a socket), whatever they are */
+};
+
+/* What is captured of a process (the pids map's value). */
+enum sockcap_capture {
+	SOCKCAP_CAP_SOCKETS = 1 << 0, /* its stream sockets */
+	SOCKCAP_CAP_LOGS = 1 << 1,    /* its writes to fds 1 and 2 (SOCKCAP_LOG) */
+};
+
+struct sockcap_pid {
+	__u32 root;    /* the target it was found through (itself, or a parent) */
+	__u32 capture; /* sockcap_capture */
 };
 
 enum sockcap_dir {
@@ -28,10 +41,12 @@ enum sockcap_dir {
 
 /* Per-CPU counters (summed by user space). */
 enum sockcap_counter {
-	SOCKCAP_CTR_HITS,	/* tracepoint runs that passed the process filter */
-	SOCKCAP_CTR_DROPPED,	/* events the ring buffer had no room for */
-	SOCKCAP_CTR_NOT_SOCKET, /* fds found not to be stream sockets (files, pipes) */
-	SOCKCAP_CTR_CONNS_FULL, /* in-flight table full: a call was not followed */
+	SOCKCAP_CTR_HITS,	 /* tracepoint runs that passed the process filter */
+	SOCKCAP_CTR_DROPPED,	 /* events the ring buffer had no room for */
+	SOCKCAP_CTR_NOT_SOCKET,	 /* fds found not to be stream sockets (files, pipes) */
+	SOCKCAP_CTR_CONNS_FULL,	 /* in-flight table full: a call was not followed */
+	SOCKCAP_CTR_LOG_WRITES,	 /* writes to fd 1 or 2 sent to user space (SOCKCAP_LOG) */
+	SOCKCAP_CTR_LOG_DROPPED, /* writes to fd 1 or 2 the ring buffer had no room for */
 	SOCKCAP_CTR_MAX,
 };
 
@@ -93,7 +108,9 @@ struct sockcap_event {
 	__u16 family, local_port, peer_port;
 	__u16 pad;
 	__u8 peer_addr[16];
-	struct sockcap_go_ctx go;    /* writes of Go targets (go_procs): who made the call */
+	struct sockcap_go_ctx go; /* writes of Go targets (go_procs): who made the call */
+	/* SOCKCAP_LOG: fd is 1 or 2; len < total when the write was longer than data (or its
+	 * iovec array had more than one element: only the first is read) */
 	__u8 data[SOCKCAP_DATA_MAX]; /* only len bytes are sent */
 };
 

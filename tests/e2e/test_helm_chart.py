@@ -36,7 +36,8 @@ SCHEMA = {
     "selectors": None,
 }
 MATCH_KEYS = {"exe", "process_name", "port", "container_id", "k8s_namespace", "k8s_pod", "pids"}
-SIGNAL_KEYS = {"http_metrics", "traces", "runtime", "cpu_profile", "cpu_profile_hz", "offcpu_profile", "capture"}
+SIGNAL_KEYS = {"http_metrics", "traces", "logs", "runtime", "cpu_profile", "cpu_profile_hz", "offcpu_profile",
+               "capture"}
 
 
 @pytest.fixture(scope="module")

@@ -77,6 +77,7 @@ static const struct key_case key_cases[] = {
 	{ SEL("match.go"), "true", W_BOOL, S(match.go), NULL, 1 },
 	{ SEL("signals.http_metrics"), "false", W_BOOL, S(signals.http_metrics), NULL, 0 },
 	{ SEL("signals.traces"), "false", W_BOOL, S(signals.traces), NULL, 0 },
+	{ SEL("signals.logs"), "true", W_BOOL, S(signals.logs), NULL, 1 },
 	{ SEL("signals.runtime"), "false", W_BOOL, S(signals.runtime), NULL, 0 },
 	{ SEL("signals.cpu_profile"), "false", W_BOOL, S(signals.cpu_profile), NULL, 0 },
 	{ SEL("signals.cpu_profile_hz"), "7", W_INT, S(signals.cpu_profile_hz), NULL, 7 },

@@ -24,6 +24,7 @@
 #include "metrics/slo_tracker.h"
 #include "procwatch.h"
 #include "procwatch.skel.h"
+#include "logs/log_pipeline.h"
 #include "trace/trace_pipeline.h"
 
 #define POLL_MS 100
@@ -36,6 +37,7 @@ struct agent {
 	struct process_metrics *pm;
 	struct db_driver_cache *drivers;
 	struct trace_pipeline *traces;
+	struct log_pipeline *logs;   /* a selector asks for logs, and OTLP is configured */
 	struct trace_recent *recent; /* the dashboard's traces, when traces and the server are on */
 	struct agent_targets *targets;
 	struct slo_tracker *slos;
@@ -186,7 +188,19 @@ static int agent_open(struct agent *ag, const struct agent_settings *s)
 		    trace_pipeline_register_metrics(ag->traces, ag->reg))
 			return GLIMPSE_EXIT_FAILURE;
 	}
-	struct targets_consumers c = { ag->cfg, ag->reg, ag->pm, ag->traces, ag->drivers, ag->slos };
+	bool logs = false;
+	for (int i = 0; i < ag->cfg->nselectors; i++)
+		logs |= ag->cfg->selectors[i].signals.logs;
+	if (logs && !ag->otlp)
+		log_warn("a selector asks for logs but no OTLP endpoint is configured (otlp.endpoint or "
+			 "OTEL_EXPORTER_OTLP_ENDPOINT): no logs");
+	struct log_pipeline_opts lopts = { .otlp = ag->otlp };
+	if (logs && ag->otlp &&
+	    (!(ag->logs = log_pipeline_new(&lopts)) || log_pipeline_register_metrics(ag->logs, ag->reg)))
+		return GLIMPSE_EXIT_FAILURE;
+	struct targets_consumers c = {
+		ag->cfg, ag->reg, ag->pm, ag->traces, ag->drivers, ag->slos, ag->logs
+	};
 	if (!(ag->targets = targets_new(&c)))
 		return GLIMPSE_EXIT_FAILURE;
 	if (ag->cfg->prometheus_address[0] &&
@@ -211,12 +225,15 @@ static void agent_close(struct agent *ag)
 		targets_remove_all(ag->targets);
 	if (ag->traces)
 		trace_pipeline_flush(ag->traces);
+	if (ag->logs)
+		log_pipeline_flush(ag->logs);
 	if (ag->otlp)
 		otlp_exporter_stop(ag->otlp, OTLP_SHUTDOWN_MS);
 	trace_pipeline_free(ag->traces);
 	trace_recent_free(ag->recent);
 	targets_free(ag->targets);
 	otlp_exporter_free(ag->otlp);
+	log_pipeline_free(ag->logs); /* after the socket probe that feeds it and the exporters */
 	db_driver_cache_free(ag->drivers);
 	process_metrics_free(ag->pm);
 	slo_tracker_free(ag->slos);
@@ -227,7 +244,8 @@ int agent_run(const struct agent_config *cfg, const struct agent_settings *s)
 {
 	bool uprobes = false;
 	for (int i = 0; i < cfg->nselectors; i++)
-		uprobes |= cfg->selectors[i].signals.http_metrics || cfg->selectors[i].signals.traces;
+		uprobes |= cfg->selectors[i].signals.http_metrics || cfg->selectors[i].signals.traces ||
+			   cfg->selectors[i].signals.logs;
 	int rc = preflight_privileges(uprobes);
 	if (!rc)
 		rc = preflight_kernel();
@@ -258,6 +276,8 @@ int agent_run(const struct agent_config *cfg, const struct agent_settings *s)
 			slo_tracker_sample(ag.slos, clock_mono_ns());
 			if (ag.traces)
 				trace_pipeline_tick(ag.traces);
+			if (ag.logs)
+				log_pipeline_tick(ag.logs);
 		}
 	}
 	log_info("agent stopping");

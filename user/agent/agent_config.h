@@ -34,6 +34,9 @@ struct agent_match {
 
 struct agent_signals {
 	bool http_metrics, traces, runtime, cpu_profile, offcpu_profile;
+	/* What the process writes to stdout and stderr, as OTLP log records carrying their
+	 * request's trace (off by default: README, "Logs correlated with traces"). */
+	bool logs;
 	int cpu_profile_hz;
 	/* How http_metrics are measured: "auto" (uprobes for Go, with the database wire at the
 	 * sockets when it links pgx, go-redis or redigo; the sockets for any other program),

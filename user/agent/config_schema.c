@@ -130,6 +130,7 @@ static const struct config_field match_fields[] = {
 static const struct config_field signals_fields[] = {
 	{ .key = "http_metrics", .type = CONFIG_BOOL, AT(struct agent_signals, http_metrics), .def_num = 1 },
 	{ .key = "traces", .type = CONFIG_BOOL, AT(struct agent_signals, traces), .def_num = 1 },
+	{ .key = "logs", .type = CONFIG_BOOL, AT(struct agent_signals, logs) },
 	{ .key = "runtime", .type = CONFIG_BOOL, AT(struct agent_signals, runtime), .def_num = 1 },
 	{ .key = "cpu_profile", .type = CONFIG_BOOL, AT(struct agent_signals, cpu_profile), .def_num = 1 },
 	{ .key = "cpu_profile_hz",

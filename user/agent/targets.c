@@ -21,6 +21,7 @@
 #include "gotrace/call_metrics.h"
 #include "gotrace/target.h"
 #include "gotrace/tracer.h"
+#include "logs/log_pipeline.h"
 #include "metrics/process_metrics.h"
 #include "metrics/registry.h"
 #include "sockcap/sock_capture.h"
@@ -70,6 +71,7 @@ struct target {
 	struct binary *binary;
 	bool sockets; /* measured at its sockets (and its children's) instead */
 	bool go_db;   /* a Go target whose database wire is captured at its sockets too */
+	bool logs;    /* its stdout and stderr are captured (the socket probe) */
 	struct resource res;
 	struct gotrace_types types; /* in this process: its writers and connections, by address */
 	bool unmeasured_reported;
@@ -163,7 +165,8 @@ static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const stru
 		return NULL;
 	}
 	snprintf(gt.binary, sizeof(gt.binary), "/proc/self/fd/%d", fd);
-	bool traces = ts->c.traces && signals_of(ts, t)->traces;
+	/* Log lines carry their request's trace context: the tracer makes it for them too. */
+	bool traces = (ts->c.traces && signals_of(ts, t)->traces) || (ts->c.logs && signals_of(ts, t)->logs);
 	struct go_tracer_opts opts = { .lineage = traces, .tracing = traces, .shared = true };
 	int rc = go_tracer_start(&gt, &opts, on_event, ts, &b->tracer);
 	close(fd); /* the uprobes hold the file now */
@@ -230,9 +233,13 @@ static void remove_target(struct agent_targets *ts, struct target *t, enum remov
 		if (n < 0)
 			log_debug("reading pid %d's last events: %s", (int)t->pid, strerror(-n));
 	}
-	if (t->sockets || t->go_db) {
+	if (t->sockets || t->go_db || t->logs) {
 		sock_capture_poll(ts->sock, 0);
 		sock_capture_remove_target(ts->sock, t->pid);
+	}
+	if (t->logs) { /* its unfinished lines first, while their resource is known */
+		log_pipeline_process_exit(ts->c.logs, (uint32_t)t->pid);
+		log_pipeline_remove_target(ts->c.logs, t->id);
 	}
 	pthread_mutex_lock(&ts->lock);
 	HASH_DEL(ts->by_pid, t);
@@ -320,14 +327,28 @@ static bool wants_sockets(const struct agent_signals *sig, pid_t pid)
 }
 
 /* The socket probe is loaded once, for the first target that needs it, and serves all. */
+static int sock_start(struct agent_targets *ts)
+{
+	if (ts->sock)
+		return 0;
+	return sock_capture_start(ts->c.reg, ts->c.traces, ts->c.logs, &ts->sock) ? -1 : 0;
+}
+
+/* SOCK_LOGS when the target's selector asks for logs and they have somewhere to go. */
+static unsigned logs_signal(const struct agent_targets *ts, const struct target *t)
+{
+	return ts->c.logs && signals_of(ts, t)->logs ? SOCK_LOGS : 0;
+}
+
 static int sockets_add(struct agent_targets *ts, const struct target *t)
 {
-	if (!ts->sock && sock_capture_start(ts->c.reg, ts->c.traces, &ts->sock)) {
+	if (sock_start(ts)) {
 		log_warn("pid %d: socket capture is unavailable, its calls are not measured", (int)t->pid);
 		return -1;
 	}
 	const struct agent_signals *sig = signals_of(ts, t);
-	unsigned what = (sig->http_metrics ? SOCK_METRICS : 0) | (sig->traces ? SOCK_SPANS : 0);
+	unsigned what =
+		(sig->http_metrics ? SOCK_METRICS : 0) | (sig->traces ? SOCK_SPANS : 0) | logs_signal(ts, t);
 	return sock_capture_add_target(ts->sock, t->pid, t->id, what) ? -1 : 0;
 }
 
@@ -341,15 +362,29 @@ static bool go_db_add(struct agent_targets *ts, const struct target *t)
 		return false; /* only "auto" (the default) adds the sockets to the uprobes */
 	if (!t->binary->wire_clients && strcmp(sig->capture, "uprobes+socket"))
 		return false; /* no pgx or go-redis: the tracepoints would cost and measure nothing */
-	if (!ts->sock && sock_capture_start(ts->c.reg, ts->c.traces, &ts->sock)) {
+	if (sock_start(ts)) {
 		log_warn("pid %d: socket capture is unavailable, its database calls outside database/sql "
 			 "are not measured",
 			 (int)t->pid);
 		return false;
 	}
 	unsigned what = (sig->http_metrics ? SOCK_METRICS : 0) | (sig->traces ? SOCK_SPANS : 0) |
-			(t->binary->links_sql ? SOCK_GO_SQL : 0);
+			(t->binary->links_sql ? SOCK_GO_SQL : 0) | logs_signal(ts, t);
 	return sock_capture_add_go_target(ts->sock, t->pid, t->id, what, t->binary->tracer) == 0;
+}
+
+/* Logs of a target whose sockets are not captured otherwise (a Go target on its uprobes
+ * alone, or one with no other signal): the probe follows only its writes to fds 1 and 2. */
+static bool logs_add(struct agent_targets *ts, const struct target *t)
+{
+	if (sock_start(ts)) {
+		log_warn("pid %d: socket capture is unavailable, its logs are not read", (int)t->pid);
+		return false;
+	}
+	int err = t->binary
+			  ? sock_capture_add_go_target(ts->sock, t->pid, t->id, SOCK_LOGS, t->binary->tracer)
+			  : sock_capture_add_target(ts->sock, t->pid, t->id, SOCK_LOGS);
+	return err == 0;
 }
 
 /* The target measured at its sockets that pid descends from, if any: the kernel follows a
@@ -400,7 +435,8 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 	/* Probes first, series second: once a target shows in /metrics, its requests count. */
 	const struct agent_signals *sig = signals_of(ts, t);
 	t->sockets = (sig->http_metrics || (sig->traces && ts->c.traces)) && wants_sockets(sig, pid);
-	if (!t->sockets && (sig->http_metrics || (sig->traces && ts->c.traces))) {
+	/* A Go target's logs need its tracer too: their trace context is the tracer's. */
+	if (!t->sockets && (sig->http_metrics || (sig->traces && ts->c.traces) || logs_signal(ts, t))) {
 		t->binary = binary_for(ts, pid, t);
 		int err = 0;
 		if (t->binary) { /* types before the pid: before its events can come */
@@ -428,6 +464,12 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 		t->sockets = false;
 	if (t->binary)
 		t->go_db = go_db_add(ts, t);
+	if (logs_signal(ts, t) && !log_pipeline_add_target(ts->c.logs, t->id, &t->res))
+		t->logs = t->sockets || t->go_db || logs_add(ts, t);
+	if (logs_signal(ts, t) && !t->logs) {
+		log_warn("pid %d: its logs are not read", (int)pid);
+		log_pipeline_remove_target(ts->c.logs, t->id);
+	}
 	int err = sig->runtime ? process_metrics_add(ts->c.pm, t->id, pid) : 0;
 	if (err)
 		log_warn("no runtime metrics for pid %d: %s", (int)pid, strerror(err < 0 ? -err : err));
@@ -439,14 +481,15 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 	pthread_mutex_unlock(&ts->lock);
 	ts->count++;
 	log_event(LOG_INFO, "instrumented",
-		  "pid=%d selector=%s service=%s exe=%s container=%s pod=%s http=%s", (int)pid,
+		  "pid=%d selector=%s service=%s exe=%s container=%s pod=%s http=%s logs=%s", (int)pid,
 		  ts->c.cfg->selectors[sel].name, t->res.service_name, facts.exe,
 		  facts.container.container_id[0] ? facts.container.container_id : "-",
 		  facts.container.pod_name[0] ? facts.container.pod_name : "-",
 		  t->go_db     ? "uprobes+socket-db"
 		  : t->binary  ? "uprobes"
 		  : t->sockets ? "socket"
-			       : "no");
+			       : "no",
+		  t->logs ? "on" : "off");
 	return 1;
 }
 

@@ -20,6 +20,7 @@ struct resource;
 struct metrics_registry;
 struct process_metrics;
 struct trace_pipeline;
+struct log_pipeline;
 
 /* What targets feed; borrowed, must outlive the targets. traces may be NULL. */
 struct slo_tracker;
@@ -30,7 +31,8 @@ struct targets_consumers {
 	struct process_metrics *pm;
 	struct trace_pipeline *traces;
 	struct db_driver_cache *drivers;
-	struct slo_tracker *slos; /* NULL without objectives */
+	struct slo_tracker *slos;  /* NULL without objectives */
+	struct log_pipeline *logs; /* NULL without an OTLP exporter or a selector asking for logs */
 };
 
 struct agent_targets;

@@ -28,6 +28,7 @@
 #include "base/run_loop.h"
 #include "trace/sampler.h"
 #include "trace/trace_pipeline.h"
+#include "logs/log_pipeline.h"
 #include "base/signals.h"
 
 #define POLL_MS 100
@@ -44,6 +45,8 @@ enum {
 	OPT_RAW_SQL,
 	OPT_CAPTURE,
 	OPT_SLO,
+	OPT_LOGS,
+	OPT_LOGS_OUT,
 };
 
 enum capture_path {
@@ -76,9 +79,10 @@ static const struct cli_option http_options[] = {
 
 static const struct cli_option otlp_options[] = {
 	{ "otlp-endpoint", CLI_OPT_OTLP + OTLP_ENDPOINT, "URL",
-	  "base URL, e.g. http://127.0.0.1:4318 (/v1/traces, /v1/metrics)" },
+	  "base URL, e.g. http://127.0.0.1:4318 (/v1/traces, /v1/metrics, /v1/logs)" },
 	{ "otlp-traces-endpoint", CLI_OPT_OTLP + OTLP_TRACES_ENDPOINT, "URL", "full URL for spans" },
 	{ "otlp-metrics-endpoint", CLI_OPT_OTLP + OTLP_METRICS_ENDPOINT, "URL", "full URL for metrics" },
+	{ "otlp-logs-endpoint", CLI_OPT_OTLP + OTLP_LOGS_ENDPOINT, "URL", "full URL for logs (--logs)" },
 	{ "otlp-headers", CLI_OPT_OTLP + OTLP_HEADERS, "K=V,..", "headers sent with every export" },
 	{ "otlp-compression", CLI_OPT_OTLP + OTLP_COMPRESSION, "C", "gzip or none" },
 	{ "otlp-metrics-interval", CLI_OPT_OTLP + OTLP_METRICS_INTERVAL, "MS",
@@ -104,6 +108,15 @@ static const struct cli_option traces_options[] = {
 	{ 0 },
 };
 
+static const struct cli_option logs_options[] = {
+	{ "logs", OPT_LOGS, NULL,
+	  "read what the process writes to stdout and stderr: a log record per line,\n"
+	  "with the trace of the request its goroutine served (Go); over OTLP\n"
+	  "(/v1/logs) when an endpoint is set. Its output is left untouched" },
+	{ "logs-out", OPT_LOGS_OUT, "FILE", "log records as JSON lines (implies --logs; '-': stdout)" },
+	{ 0 },
+};
+
 const struct cli_command cli_attach_command = {
 	.name = "attach",
 	.intro = "Usage: glimpse attach -p PID [options]\n"
@@ -122,6 +135,8 @@ const struct cli_command cli_attach_command = {
 		      otlp_options },
 		    { "Traces (on when spans have somewhere to go: --spans-out or an OTLP endpoint):",
 		      traces_options },
+		    { "Logs correlated with traces (off by default; README: what leaves the host):",
+		      logs_options },
 		    { "Logging:", cli_common_options } },
 	.epilogue = "Probes, at entry and at every RET (found by disassembly; never uretprobes): 2 uprobe "
 		    "hits per\n"
@@ -139,6 +154,8 @@ struct attach_ctx {
 	struct metrics_registry *reg;
 	struct go_tracer *tracer;
 	struct sock_capture *sock;     /* the socket path instead of tracer */
+	struct log_pipeline *logs;     /* --logs */
+	bool sock_db;		       /* sock is a Go target's database wire (else only its logs) */
 	struct trace_pipeline *traces; /* NULL when no span has anywhere to go */
 	struct db_driver_cache *drivers;
 	int target;
@@ -229,7 +246,7 @@ static double spans_unsampled(void *ctx, int target)
  * HTTP and database/sql stay theirs. NULL (said once) when the socket probe cannot run. */
 static struct sock_capture *start_go_db_capture(struct attach_ctx *a, const struct go_target *t)
 {
-	unsigned signals = SOCK_METRICS | SOCK_SPANS | SOCK_GO_DB;
+	unsigned signals = SOCK_METRICS | SOCK_SPANS | SOCK_GO_DB | (a->logs ? SOCK_LOGS : 0);
 	for (int h = GO_HOOK_SQL_QUERY; h <= GO_HOOK_STMT_EXEC; h++)
 		if (t->hooks[h].found)
 			signals |= SOCK_GO_SQL;
@@ -237,7 +254,7 @@ static struct sock_capture *start_go_db_capture(struct attach_ctx *a, const stru
 	/* The Go tracer's load parsed the kernel's BTF here and freed it: hand that memory back
 	 * before the socket probe's ring buffer is mapped, or the two peaks add up. */
 	malloc_trim(0);
-	if (sock_capture_start(a->reg, a->traces, &c) ||
+	if (sock_capture_start(a->reg, a->traces, a->logs, &c) ||
 	    sock_capture_add_go_target(c, a->pid, a->target, signals, a->tracer)) {
 		log_warn("database calls outside database/sql (pgx, go-redis) are not measured: the "
 			 "socket probe could not start");
@@ -249,12 +266,22 @@ static struct sock_capture *start_go_db_capture(struct attach_ctx *a, const stru
 	return c;
 }
 
+/* --logs for a Go target whose sockets are not captured: the probe follows only its writes to
+ * stdout and stderr. */
+static int start_go_logs_capture(struct attach_ctx *a)
+{
+	malloc_trim(0); /* as above */
+	int rc = sock_capture_start(a->reg, NULL, a->logs, &a->sock);
+	return rc ? rc : sock_capture_add_go_target(a->sock, a->pid, a->target, SOCK_LOGS, a->tracer);
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	pid_t pid = 0;
 	struct cli_run_opts run;
 	cli_run_defaults(&run);
-	const char *spans_out = NULL;
+	const char *spans_out = NULL, *logs_out = NULL;
+	bool logs = false;
 	struct trace_pipeline_opts topts = { 0 };
 	struct slo_objective slos[SLO_MAX];
 	int nslos = 0;
@@ -283,6 +310,13 @@ int cmd_attach(int argc, char **argv)
 			break;
 		case OPT_SPANS_OUT:
 			spans_out = arg;
+			break;
+		case OPT_LOGS:
+			logs = true;
+			break;
+		case OPT_LOGS_OUT:
+			logs_out = arg;
+			logs = true;
 			break;
 		case OPT_CAPTURE:
 			if (!strcmp(arg, "auto"))
@@ -342,7 +376,11 @@ int cmd_attach(int argc, char **argv)
 		cli_usage_error("attach", "unexpected argument '%s'", argv[optind]);
 	if (!pid)
 		cli_usage_error("attach", "no target: give -p PID");
+	if (spans_out && logs_out && !strcmp(spans_out, "-") && !strcmp(logs_out, "-"))
+		cli_usage_error("attach", "--spans-out and --logs-out cannot both be '-' (stdout)");
 	cli_check_output(spans_out); /* before attaching: nothing is created if attach fails */
+	if (logs_out && strcmp(logs_out, "-"))
+		cli_check_output(logs_out);
 
 	int rc = cli_run_check(&run);
 	if (!rc)
@@ -370,7 +408,7 @@ int cmd_attach(int argc, char **argv)
 	struct live_view *view = NULL;
 	struct process_metrics *pm = NULL;
 	struct otlp_exporter *otlp = NULL;
-	FILE *spans_file = NULL;
+	FILE *spans_file = NULL, *logs_file = NULL;
 	bool attached = false;
 	char title[512];
 	int failed;
@@ -407,6 +445,16 @@ int cmd_attach(int argc, char **argv)
 			run.live = false; /* stdout carries the spans */
 	}
 	topts.spans_out = spans_file;
+	if (logs_out) {
+		logs_file = strcmp(logs_out, "-") ? outfile_open_stream(logs_out) : stdout;
+		if (!logs_file) {
+			log_error("cannot write log records to %s: %s", logs_out, strerror(errno));
+			rc = GLIMPSE_EXIT_USAGE;
+			goto out;
+		}
+		if (logs_file == stdout)
+			run.live = false; /* stdout carries the records */
+	}
 	if (otlp_cfg.configured) {
 		otlp = otlp_exporter_start(&otlp_cfg, err, sizeof(err));
 		if (!otlp) {
@@ -437,14 +485,27 @@ int cmd_attach(int argc, char **argv)
 		metrics_registry_add_gauge(a.reg, "glimpse.spans.unsampled", "{span}",
 					   "Spans sampling left out.", true, spans_unsampled, &a, false);
 	}
+	if (logs) {
+		struct log_pipeline_opts lopts = { .out = logs_file, .otlp = otlp };
+		if (!(a.logs = log_pipeline_new(&lopts)) || log_pipeline_add_target(a.logs, a.target, &res) ||
+		    log_pipeline_register_metrics(a.logs, a.reg)) {
+			log_error("cannot set up log capture for process %d: out of memory", (int)pid);
+			rc = GLIMPSE_EXIT_FAILURE;
+			goto out;
+		}
+	}
 	if (sockets) {
-		if ((rc = sock_capture_start(a.reg, a.traces, &a.sock)) ||
-		    (rc = sock_capture_add_target(a.sock, pid, a.target, SOCK_METRICS | SOCK_SPANS)))
+		if ((rc = sock_capture_start(a.reg, a.traces, a.logs, &a.sock)) ||
+		    (rc = sock_capture_add_target(a.sock, pid, a.target,
+						  SOCK_METRICS | SOCK_SPANS | (logs ? SOCK_LOGS : 0))))
 			goto out;
 	} else {
 		go_target_runtime_types(&target.types, pid, &a.types);
-		struct go_tracer_opts tracer_opts = { .lineage = a.traces != NULL,
-						      .tracing = a.traces != NULL,
+		/* Log lines carry their request's trace context: the tracer makes it even with no
+		 * span to export. */
+		bool tracing = a.traces != NULL || logs;
+		struct go_tracer_opts tracer_opts = { .lineage = tracing,
+						      .tracing = tracing,
 						      .types = &a.types };
 		go_target_report_unmeasured(&target);
 		rc = go_tracer_start(&target, &tracer_opts, on_event, &a, &a.tracer);
@@ -455,7 +516,9 @@ int cmd_attach(int argc, char **argv)
 					   &a, true);
 		/* Only where it buys something: the read/write tracepoints cost every request. */
 		if ((capture == CAPTURE_AUTO && target.wire_clients[0]) || capture == CAPTURE_UPROBES_DB)
-			a.sock = start_go_db_capture(&a, &target);
+			a.sock_db = (a.sock = start_go_db_capture(&a, &target)) != NULL;
+		if (logs && !a.sock && (rc = start_go_logs_capture(&a)))
+			goto out;
 	}
 	if (a.tracer) {
 		metrics_registry_add_gauge(a.reg, "glimpse.events_dropped", "",
@@ -492,14 +555,14 @@ int cmd_attach(int argc, char **argv)
 	if (exporter)
 		snprintf(metrics_url, sizeof(metrics_url), "http://%s/metrics", run.prom_addr);
 	if (sockets)
-		log_event(LOG_INFO, "attached", "pid=%d service=%s capture=socket metrics=%s", (int)pid,
-			  res.service_name, metrics_url);
+		log_event(LOG_INFO, "attached", "pid=%d service=%s capture=socket metrics=%s logs=%s",
+			  (int)pid, res.service_name, metrics_url, logs ? "on" : "off");
 	else
 		log_event(LOG_INFO, "attached",
-			  "pid=%d service=%s go=%s offsets=%s probes=%d capture=%s metrics=%s", (int)pid,
-			  res.service_name, target.go_version, target.offsets_source,
-			  go_tracer_probe_count(a.tracer), a.sock ? "uprobes+socket-db" : "uprobes",
-			  metrics_url);
+			  "pid=%d service=%s go=%s offsets=%s probes=%d capture=%s metrics=%s logs=%s",
+			  (int)pid, res.service_name, target.go_version, target.offsets_source,
+			  go_tracer_probe_count(a.tracer), a.sock_db ? "uprobes+socket-db" : "uprobes",
+			  metrics_url, logs ? "on" : "off");
 	attached = true;
 
 	struct run_loop loop;
@@ -521,6 +584,8 @@ int cmd_attach(int argc, char **argv)
 			goto check_target;
 		if (a.traces)
 			trace_pipeline_tick(a.traces);
+		if (a.logs)
+			log_pipeline_tick(a.logs);
 		slo_tracker_sample(a.slos, clock_mono_ns());
 		if (run.live) {
 			char process[256], slo[512];
@@ -538,6 +603,13 @@ int cmd_attach(int argc, char **argv)
 	/* Detach (the target stops paying for probes at once) and drain what is queued. */
 	refresh_tracer_gauges(&a);
 	sock_capture_detach(a.sock);
+	if (a.logs) {
+		log_pipeline_flush(a.logs);
+		struct log_stats ls = log_pipeline_stats(a.logs);
+		log_event(LOG_INFO, "logs", "records=%llu truncated=%llu dropped=%llu",
+			  (unsigned long long)ls.records, (unsigned long long)ls.truncated,
+			  (unsigned long long)ls.dropped);
+	}
 	uint64_t too_big = a.tracer ? go_tracer_headers_too_big(a.tracer) : 0;
 	if (too_big)
 		log_warn("%llu requests had more headers than glimpse walks: their traceparent was not "
@@ -568,6 +640,10 @@ out:
 				 "glimpse_spans_dropped_total");
 		otlp_exporter_free(otlp);
 	}
+	if (logs_file && logs_file != stdout && rc && !attached)
+		outfile_discard(logs_file, logs_out);
+	else if (logs_file && logs_file != stdout)
+		fclose(logs_file);
 	/* A spans file is glimpse's own: it is removed when attaching failed. */
 	if (spans_file && spans_file != stdout && rc && !attached)
 		outfile_discard(spans_file, spans_out);
@@ -575,6 +651,7 @@ out:
 		fclose(spans_file);
 	db_driver_cache_free(a.drivers);
 	sock_capture_free(a.sock); /* after the exporters: its gauges read it */
+	log_pipeline_free(a.logs); /* after the socket probe that feeds it and the exporters */
 	process_metrics_free(pm);
 	slo_tracker_free(a.slos); /* after the exporters: its gauges read it */
 	metrics_registry_free(a.reg);

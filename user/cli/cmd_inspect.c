@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "binfmt/elf_module.h"
 #include "binfmt/go_offsets_file.h"
@@ -162,6 +163,32 @@ static void print_runtime(const char *path)
 		printf("  memory statistics: not found\n");
 }
 
+/* What the process's fd is (readlink of /proc/PID/fd/N: "pipe:[…]", a file, a terminal). */
+static const char *fd_target(pid_t pid, int fd, char *buf, size_t len)
+{
+	char path[64], link[256];
+	snprintf(path, sizeof(path), "/fd/%d", fd);
+	ssize_t n = readlink(proc_path(link, sizeof(link), pid, path), buf, len - 1);
+	if (n < 0)
+		return "not readable";
+	buf[n] = '\0';
+	return buf;
+}
+
+/* What attach --logs would read: where stdout and stderr go, and the cost. */
+static void print_logs(pid_t pid, bool go)
+{
+	char out[256], err[256];
+	printf("logs:        --logs reads its writes to stdout and stderr (2 tracepoint runs per write,\n"
+	       "             no trap; %s)\n"
+	       "  stdout %s\n"
+	       "  stderr %s\n",
+	       go ? "each line with the trace of the request it was written for;\n"
+		    "             goroutine lineage: 1 uprobe hit per goroutine started"
+		  : "no trace: not Go",
+	       fd_target(pid, 1, out, sizeof(out)), fd_target(pid, 2, err, sizeof(err)));
+}
+
 /* What each capture path measures in this process and what it costs it, in one place for Go
  * and other programs. */
 static void print_capture(pid_t pid, bool go, const char *wire_clients)
@@ -180,6 +207,7 @@ static void print_capture(pid_t pid, bool go, const char *wire_clients)
 		       "socket\n",
 		       wire_clients && wire_clients[0] ? wire_clients : "none, so no socket capture",
 		       socket_cost);
+		print_logs(pid, go);
 		return;
 	}
 	printf("capture:     socket: HTTP/1 server and client, PostgreSQL and Redis (client or server),\n"
@@ -187,6 +215,7 @@ static void print_capture(pid_t pid, bool go, const char *wire_clients)
 	       "             %s;\n"
 	       "             TLS connections cannot be read there: they are counted, not measured\n",
 	       socket_cost);
+	print_logs(pid, go);
 	uint16_t ports[32];
 	int n = proc_listening_ports(pid, ports, 32);
 	if (n > 0) {

@@ -42,6 +42,7 @@ struct otlp_config {
 	char traces_url[OTLP_URL_MAX]; /* full URLs: <endpoint>/v1/traces unless given per signal */
 	char metrics_url[OTLP_URL_MAX];
 	char profiles_url[OTLP_URL_MAX]; /* <endpoint>/v1development/profiles */
+	char logs_url[OTLP_URL_MAX];	 /* <endpoint>/v1/logs */
 	struct otlp_header headers[OTLP_MAX_HEADERS];
 	size_t nheaders;
 	int timeout_ms;		/* per request (default 10000) */
@@ -55,12 +56,12 @@ struct otlp_config {
 	int export_timeout_ms;	 /* retries of one batch give up after this (default 30000) */
 	int metrics_interval_ms; /* for the caller's otlp_exporter_add_metrics (default 60000) */
 	/* private: where each endpoint came from (a per-signal value beats a base one) */
-	uint8_t traces_rank, metrics_rank, profiles_rank;
+	uint8_t traces_rank, metrics_rank, profiles_rank, logs_rank;
 };
 
 /* The settings, by environment variable:
  *   OTLP_ENDPOINT            OTEL_EXPORTER_OTLP_ENDPOINT: base URL; /v1/traces, /v1/metrics,
- *                            /v1development/profiles are appended
+ *                            /v1/logs, /v1development/profiles are appended
  *   OTLP_TRACES_ENDPOINT     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: full URL, used as is
  *   OTLP_METRICS_ENDPOINT    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: full URL, used as is
  *   OTLP_PROFILES_ENDPOINT   OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT: full URL, used as is
@@ -79,6 +80,7 @@ struct otlp_config {
  *   OTLP_BATCH_DELAY         OTEL_BSP_SCHEDULE_DELAY (ms)
  *   OTLP_EXPORT_TIMEOUT      OTEL_BSP_EXPORT_TIMEOUT (ms): how long one batch may be retried
  *   OTLP_METRICS_INTERVAL    OTEL_METRIC_EXPORT_INTERVAL (ms)
+ *   OTLP_LOGS_ENDPOINT       OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: full URL, used as is
  * Endpoint precedence per signal: flag for the signal > base flag > variable for the signal >
  * OTEL_EXPORTER_OTLP_ENDPOINT > http://localhost:4318. */
 enum otlp_setting {
@@ -96,6 +98,7 @@ enum otlp_setting {
 	OTLP_BATCH_DELAY,
 	OTLP_EXPORT_TIMEOUT,
 	OTLP_METRICS_INTERVAL,
+	OTLP_LOGS_ENDPOINT,
 	OTLP_SETTINGS
 };
 
@@ -201,6 +204,19 @@ int otlp_enqueue_span(struct otlp_exporter *exp, const struct resource *res, con
  * otlp_exporter_stop. 0, -EINVAL or -EBUSY (a registry is already set). */
 int otlp_exporter_add_metrics(struct otlp_exporter *exp, struct metrics_registry *reg, double interval_s);
 
+/* ---- logs ---- */
+
+struct log_record;
+/* At most this many encoded batches of log records wait; a new one beyond drops the oldest
+ * (its records counted in glimpse_logs_dropped_total). */
+#define OTLP_LOGS_QUEUE 16
+
+/* Encodes recs[0..n) now (in the caller's thread: the records may be freed on return), res[i]
+ * being recs[i]'s process, and queues them for the logs URL. Never blocks on the network. 0;
+ * -EINVAL; -ENOMEM or -ESHUTDOWN (after stop), the records counted as dropped. Any thread. */
+int otlp_enqueue_logs(struct otlp_exporter *exp, const struct resource *const *res,
+		      const struct log_record *const *recs, size_t n);
+
 /* ---- profiles ---- */
 
 struct prof;
@@ -226,6 +242,7 @@ struct otlp_stats {
 	uint64_t metrics_exports; /* metrics requests accepted */
 	uint64_t metrics_failed;  /* metrics exports given up */
 	uint64_t profiles_enqueued, profiles_exported, profiles_dropped, profiles_failed; /* as spans */
+	uint64_t logs_enqueued, logs_exported, logs_dropped, logs_failed; /* log records, as spans */
 	uint64_t warnings; /* lines the exporter logged (warnings are limited: see otlp_warn_limited) */
 };
 /* After otlp_exporter_stop: enqueued = exported + dropped + failed (spans, and profiles). */

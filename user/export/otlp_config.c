@@ -34,6 +34,7 @@ static const char *const env_names[OTLP_SETTINGS] = {
 	[OTLP_BATCH_DELAY] = "OTEL_BSP_SCHEDULE_DELAY",
 	[OTLP_EXPORT_TIMEOUT] = "OTEL_BSP_EXPORT_TIMEOUT",
 	[OTLP_METRICS_INTERVAL] = "OTEL_METRIC_EXPORT_INTERVAL",
+	[OTLP_LOGS_ENDPOINT] = "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
 };
 
 const char *otlp_setting_env(enum otlp_setting which)
@@ -46,6 +47,7 @@ void otlp_config_defaults(struct otlp_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->traces_url, sizeof(cfg->traces_url), "%s/v1/traces", OTLP_DEFAULT_ENDPOINT);
 	snprintf(cfg->metrics_url, sizeof(cfg->metrics_url), "%s/v1/metrics", OTLP_DEFAULT_ENDPOINT);
+	snprintf(cfg->logs_url, sizeof(cfg->logs_url), "%s/v1/logs", OTLP_DEFAULT_ENDPOINT);
 	snprintf(cfg->profiles_url, sizeof(cfg->profiles_url), "%s/v1development/profiles",
 		 OTLP_DEFAULT_ENDPOINT);
 	cfg->timeout_ms = 10000;
@@ -282,7 +284,8 @@ static int apply(struct otlp_config *cfg, enum otlp_setting which, struct source
 	case OTLP_ENDPOINT:
 	case OTLP_TRACES_ENDPOINT:
 	case OTLP_METRICS_ENDPOINT:
-	case OTLP_PROFILES_ENDPOINT: {
+	case OTLP_PROFILES_ENDPOINT:
+	case OTLP_LOGS_ENDPOINT: {
 		if (!url_ok(value))
 			return bad(err, errlen, src, value,
 				   "a URL such as http://localhost:4318 (http:// or https://, then a host)");
@@ -296,6 +299,8 @@ static int apply(struct otlp_config *cfg, enum otlp_setting which, struct source
 		if (base || which == OTLP_METRICS_ENDPOINT)
 			rc |= set_url(cfg->metrics_url, &cfg->metrics_rank, rank, value,
 				      base ? "v1/metrics" : NULL);
+		if (base || which == OTLP_LOGS_ENDPOINT)
+			rc |= set_url(cfg->logs_url, &cfg->logs_rank, rank, value, base ? "v1/logs" : NULL);
 		if (base || which == OTLP_PROFILES_ENDPOINT)
 			rc |= set_url(cfg->profiles_url, &cfg->profiles_rank, rank, value,
 				      base ? "v1development/profiles" : NULL);

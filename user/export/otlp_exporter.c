@@ -234,13 +234,14 @@ static void *export_thread(void *arg)
 		if (e->reg && !next_metrics)
 			next_metrics = now + e->metrics_interval_ms * NS_PER_MS;
 		bool past_deadline = e->stopping && now >= e->stop_deadline_ns;
-		if (e->stopping && ((!e->q.n && !e->nprofiles) || past_deadline))
+		if (e->stopping && ((!e->q.n && !e->nprofiles && !e->nlogs) || past_deadline))
 			break;
 		bool spans_due =
 			e->q.n && (e->q.n >= (size_t)e->cfg.batch_size || now >= next_flush || e->stopping);
 		bool metrics_due = e->reg && now >= next_metrics && !e->stopping;
 		struct otlp_qprofile *profile = otlp_profiles_pop(e);
-		if (!spans_due && !metrics_due && !profile) {
+		struct otlp_qlogs *logs = otlp_logs_pop(e);
+		if (!spans_due && !metrics_due && !profile && !logs) {
 			int64_t wake = next_flush;
 			if (!e->q.n && now >= next_flush)
 				wake = next_flush = now + delay;
@@ -266,14 +267,17 @@ static void *export_thread(void *arg)
 		}
 		if (profile)
 			otlp_export_profile(e, profile);
+		if (logs)
+			otlp_export_logs(e, logs);
 		report_drops(e);
 		otlp_profiles_report_drops(e);
+		otlp_logs_report_drops(e);
 		pthread_mutex_lock(&e->lock);
 	}
 	/* Stopping: the metrics as they are at the end, if there is time left. */
 	struct metrics_registry *reg = e->reg;
 	int64_t left = (e->stop_deadline_ns - otlp_now_ns()) / NS_PER_MS;
-	if (e->q.n || e->nprofiles || (reg && left <= 0))
+	if (e->q.n || e->nprofiles || e->nlogs || (reg && left <= 0))
 		e->stop_rc = -ETIMEDOUT;
 	pthread_mutex_unlock(&e->lock);
 	if (reg && left > 0)
@@ -388,6 +392,10 @@ void otlp_exporter_stats(struct otlp_exporter *e, struct otlp_stats *out)
 	out->profiles_exported = otlp_load(&e->prof_exported);
 	out->profiles_dropped = otlp_load(&e->prof_dropped);
 	out->profiles_failed = otlp_load(&e->prof_failed);
+	out->logs_enqueued = otlp_load(&e->logs_enqueued);
+	out->logs_exported = otlp_load(&e->logs_exported);
+	out->logs_dropped = otlp_load(&e->logs_dropped);
+	out->logs_failed = otlp_load(&e->logs_failed);
 	out->warnings = otlp_load(&e->warnings);
 	pthread_mutex_lock(&e->lock);
 	out->spans_queued = e->q.n;
@@ -422,6 +430,12 @@ int otlp_exporter_register_metrics(struct otlp_exporter *e, struct metrics_regis
 		{ "glimpse.otlp.profiles.dropped", "{profile}",
 		  "Profiles never sent over OTLP: queue full (the oldest go first) or still queued at exit.",
 		  &e->prof_dropped },
+		{ "glimpse.otlp.logs.exported", "{log_record}", "Log records the OTLP receiver accepted.",
+		  &e->logs_exported },
+		{ "glimpse.otlp.logs.dropped", "{log_record}",
+		  "Log records never sent over OTLP: queue full (the oldest go first) or still queued at "
+		  "exit.",
+		  &e->logs_dropped },
 	};
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
 		int err = metrics_registry_add_gauge(reg, m[i].name, m[i].unit, m[i].help, true, read_counter,
@@ -512,6 +526,7 @@ int otlp_exporter_stop(struct otlp_exporter *e, int timeout_ms)
 	int rc = e->stop_rc;
 	pthread_mutex_unlock(&e->lock);
 	otlp_profiles_drop_queued(e);
+	otlp_logs_drop_queued(e);
 	return rc;
 }
 

@@ -118,7 +118,10 @@ enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, 
 				      struct http_result *resp)
 {
 	int64_t start = otlp_now_ns(), give_up = start + budget_ms * NS_PER_MS;
-	unsigned w = url == e->cfg.metrics_url ? W_METRICS : url == e->cfg.profiles_url ? W_PROFILES : 0;
+	unsigned w = url == e->cfg.metrics_url	  ? W_METRICS
+		     : url == e->cfg.profiles_url ? W_PROFILES
+		     : url == e->cfg.logs_url	  ? W_LOGS
+						  : 0;
 	for (unsigned attempt = 0;; attempt++) {
 		int64_t now = otlp_now_ns(), end = give_up;
 		pthread_mutex_lock(&e->lock);

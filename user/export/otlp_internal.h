@@ -84,6 +84,13 @@ struct prof;
 int otlp_encode_profiles(const struct otlp_config *cfg, const struct prof *p, const struct resource *res,
 			 size_t nres, uint8_t **out, size_t *len);
 
+/* ExportLogsServiceRequest of recs (res[i] is recs[i]'s process), one ResourceLogs per
+ * resource in order of first appearance, scope "glimpse" (export/otlp_logs_encode.c). 0 or
+ * -ENOMEM. */
+struct log_record;
+int otlp_encode_logs(const struct otlp_config *cfg, const struct resource *const *res,
+		     const struct log_record *const *recs, size_t n, uint8_t **out, size_t *len);
+
 /* gzip (RFC 1952) of in into a malloc'd *out. 0 or -ENOMEM. */
 int otlp_gzip(const uint8_t *in, size_t len, uint8_t **out, size_t *outlen);
 
@@ -120,7 +127,8 @@ enum warn_kind {
 };
 
 #define W_PROFILES (2 * W_METRICS)
-#define W_SIGNALS  3
+#define W_LOGS	   (3 * W_METRICS)
+#define W_SIGNALS  4
 
 struct warn_state {
 	int64_t last_ms;
@@ -161,9 +169,14 @@ struct otlp_exporter {
 	/* Encoded profiles waiting (under lock), oldest first: otlp_profiles.c. */
 	struct otlp_qprofile *profiles[OTLP_PROFILES_QUEUE];
 	size_t nprofiles;
+	/* Encoded batches of log records waiting (under lock), oldest first: otlp_logs.c. */
+	struct otlp_qlogs *logs[OTLP_LOGS_QUEUE];
+	size_t nlogs;
 
 	/* atomics */
 	uint64_t prof_enqueued, prof_exported, prof_dropped, prof_failed, warnings;
+	uint64_t logs_enqueued, logs_exported, logs_dropped, logs_failed;
+	uint64_t logs_dropped_reported; /* export thread only */
 	uint64_t enqueued, exported, dropped, failed, requests, errors, metrics_ok, metrics_failed;
 };
 
@@ -210,6 +223,14 @@ void otlp_export_profile(struct otlp_exporter *e, struct otlp_qprofile *qp);
 void otlp_profiles_drop_queued(struct otlp_exporter *e);
 /* From the export thread: warns (rate-limited) when profiles were dropped since last time. */
 void otlp_profiles_report_drops(struct otlp_exporter *e);
+
+/* Log records (otlp_logs.c), as profiles: pop the oldest batch (under the lock), send it
+ * (without), drop what is left at stop, warn about drops. */
+struct otlp_qlogs;
+struct otlp_qlogs *otlp_logs_pop(struct otlp_exporter *e);
+void otlp_export_logs(struct otlp_exporter *e, struct otlp_qlogs *ql);
+void otlp_logs_drop_queued(struct otlp_exporter *e);
+void otlp_logs_report_drops(struct otlp_exporter *e);
 
 int otlp_setup_http(struct otlp_exporter *e, char *err, size_t errlen);
 enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, const uint8_t *body,

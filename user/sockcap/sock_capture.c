@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "cli/exit_codes.h"
+#include "logs/log_pipeline.h"
 #include "sockcap/sock_hold.h"
 #include "sockcap/sock_metrics.h"
 #include "sockcap/sock_spans.h"
@@ -19,16 +20,20 @@ struct sock_capture {
 	struct metrics_registry *reg;
 	struct sock_tracer *tracer;
 	struct sock_streams *streams;
-	struct sock_spans *spans; /* NULL without a trace pipeline */
-	struct sock_hold *hold;	  /* calls of SOCK_GO_SQL targets' connections of unknown owner */
+	struct sock_spans *spans;  /* NULL without a trace pipeline */
+	struct sock_hold *hold;	   /* calls of SOCK_GO_SQL targets' connections of unknown owner */
+	struct log_pipeline *logs; /* SOCK_LOGS targets' stdout and stderr */
 	struct {
 		pid_t pid;
 		int reg_target;
 		unsigned signals;
+		bool go; /* its writes carry their goroutine (a Go tracer runs beside) */
 	} targets[MAX_TARGETS];
 	int ntargets;
 	/* Copied from the tracer and the streams on the polling thread, read by the exporters'. */
 	_Atomic uint64_t hits, dropped, unparseable, unanswered, unrecognized, encrypted;
+	uint64_t log_writes; /* SOCKCAP_LOG events the kernel sent */
+	bool log_not_go_reported;
 	uint64_t sql_deferred;
 };
 
@@ -101,9 +106,51 @@ static void on_skip(void *ctx, uint32_t tgid, int32_t fd, uint64_t conn_id)
 	sock_tracer_skip_conn(c->tracer, tgid, fd, conn_id);
 }
 
+static void put_id(uint8_t *out, uint64_t id)
+{
+	for (int i = 7; i >= 0; i--, id >>= 8)
+		out[i] = (uint8_t)id;
+}
+
+/* A write to stdout or stderr, with the request its goroutine served (Go targets). */
+static void on_log(struct sock_capture *c, const struct sockcap_event *ev)
+{
+	int i = target_index(c, ev->root);
+	if (i < 0 || !c->logs || !(c->targets[i].signals & SOCK_LOGS))
+		return;
+	struct log_origin o = {
+		.target = c->targets[i].reg_target,
+		.pid = ev->tgid,
+		.tid = ev->tid,
+		.fd = ev->fd,
+		.mono_ns = ev->end_ns,
+		.has_trace = (ev->go.flags & SOCKCAP_GO_CTX) != 0,
+	};
+	if (c->targets[i].go && ev->tgid == ev->root && !(ev->go.flags & SOCKCAP_GO_SEEN) &&
+	    !c->log_not_go_reported) {
+		/* C code (cgo, a C library) wrote it: no goroutine to ask which request it served. */
+		log_warn("process %u wrote to %s from outside its Go code (cgo or a C library): such lines "
+			 "carry no trace",
+			 ev->tgid, ev->fd == 2 ? "stderr" : "stdout");
+		c->log_not_go_reported = true;
+	}
+	if (o.has_trace) {
+		memcpy(o.trace_id, ev->go.trace_id, sizeof(o.trace_id));
+		put_id(o.span_id, ev->go.span_id);
+		o.trace_flags = (ev->go.go_flags & GOTRACE_F_SAMPLED) ? 1 : 0;
+	}
+	log_pipeline_write(c->logs, &o, (const char *)ev->data, ev->len, ev->total);
+}
+
 static void on_event(void *ctx, const struct sockcap_event *ev)
 {
 	struct sock_capture *c = ctx;
+	if (ev->kind == SOCKCAP_LOG) {
+		on_log(c, ev);
+		return;
+	}
+	if (ev->kind == SOCKCAP_PROC_EXIT && c->logs)
+		log_pipeline_process_exit(c->logs, ev->tgid);
 	sock_streams_event(c->streams, ev);
 }
 
@@ -159,7 +206,8 @@ static int go_layout(struct sock_go_maps *go)
 	return err;
 }
 
-int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces, struct sock_capture **out)
+int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces, struct log_pipeline *logs,
+		       struct sock_capture **out)
 {
 	static const struct sock_streams_callbacks cb = {
 		.call = on_call,
@@ -172,6 +220,7 @@ int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *trac
 		return GLIMPSE_EXIT_FAILURE;
 	struct sock_go_maps go;
 	c->reg = reg;
+	c->logs = logs;
 	c->streams = sock_streams_new(&cb, c);
 	c->hold = sock_hold_new();
 	int rc = GLIMPSE_EXIT_FAILURE;
@@ -198,7 +247,9 @@ int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target, u
 int sock_capture_add_go_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals,
 			       const struct go_tracer *tr)
 {
-	return add_target(c, pid, reg_target, signals | SOCK_GO_DB, tr);
+	if (signals != SOCK_LOGS)
+		signals |= SOCK_GO_DB;
+	return add_target(c, pid, reg_target, signals, tr);
 }
 
 static int add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals,
@@ -211,6 +262,7 @@ static int add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigne
 	c->targets[c->ntargets].pid = pid;
 	c->targets[c->ntargets].reg_target = reg_target;
 	c->targets[c->ntargets].signals = signals;
+	c->targets[c->ntargets].go = tr != NULL;
 	c->ntargets++;
 	int n = 0;
 	if (tr) {
@@ -218,8 +270,11 @@ static int add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigne
 		go_tracer_context_map_fds(tr, &calls, &inherited);
 		n = sock_tracer_mark_go(c->tracer, pid, calls, inherited);
 	}
+	unsigned capture = (signals & SOCK_LOGS) ? SOCKCAP_CAP_LOGS : 0;
+	if (signals & (SOCK_METRICS | SOCK_SPANS | SOCK_GO_DB))
+		capture |= SOCKCAP_CAP_SOCKETS;
 	if (!n)
-		n = sock_tracer_add_target(c->tracer, pid);
+		n = sock_tracer_add_target(c->tracer, pid, capture);
 	if (n < 0) {
 		log_error("cannot capture the sockets of process %d: %s", (int)pid, strerror(-n));
 		c->ntargets--;
@@ -248,6 +303,10 @@ static void refresh(struct sock_capture *c)
 	if (c->tracer) {
 		c->hits = sock_tracer_counter(c->tracer, SOCKCAP_CTR_HITS);
 		c->dropped = sock_tracer_counter(c->tracer, SOCKCAP_CTR_DROPPED);
+		c->log_writes = sock_tracer_counter(c->tracer, SOCKCAP_CTR_LOG_WRITES);
+		if (c->logs)
+			log_pipeline_set_lost(c->logs,
+					      sock_tracer_counter(c->tracer, SOCKCAP_CTR_LOG_DROPPED));
 	}
 	c->unparseable = st->wire.unparseable;
 	c->unanswered = st->wire.unanswered;
@@ -273,6 +332,11 @@ uint64_t sock_capture_sql_deferred(const struct sock_capture *c)
 uint64_t sock_capture_hits(const struct sock_capture *c)
 {
 	return c->hits;
+}
+
+uint64_t sock_capture_log_writes(const struct sock_capture *c)
+{
+	return c->log_writes;
 }
 
 void sock_capture_detach(struct sock_capture *c)

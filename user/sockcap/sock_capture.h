@@ -30,16 +30,22 @@ enum sock_signals {
 	 * calls made outside a probed call wait (sockcap/sock_hold.h) until the connection is
 	 * known to be database/sql's (they are dropped) or the hold time passes (recorded). */
 	SOCK_GO_SQL = 1 << 3,
+	/* What the process writes to stdout and stderr, to the log pipeline (sock_capture_start);
+	 * with none of the flags above, its sockets are not captured at all. */
+	SOCK_LOGS = 1 << 4,
 };
 
-/* traces may be NULL (no spans). 0, or an exit code after logging why. */
-int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces,
+struct log_pipeline;
+/* traces may be NULL (no spans); logs too (no SOCK_LOGS target's lines go anywhere). 0, or an
+ * exit code after logging why. */
+int sock_capture_start(struct metrics_registry *reg, struct trace_pipeline *traces, struct log_pipeline *logs,
 		       struct sock_capture **out);
 
 /* Captures pid and its descendants (present and future) as registry target reg_target,
  * feeding `signals` (enum sock_signals). 0, or an exit code after logging why. */
 int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals);
-/* The same for a Go program whose uprobes tracer is tr: signals include SOCK_GO_DB. */
+/* The same for a Go program whose uprobes tracer is tr: its writes carry their goroutine's
+ * request. SOCK_GO_DB: its database wire (the default, unless signals is SOCK_LOGS alone). */
 int sock_capture_add_go_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals,
 			       const struct go_tracer *tr);
 void sock_capture_remove_target(struct sock_capture *c, pid_t pid);
@@ -50,6 +56,8 @@ int sock_capture_poll(struct sock_capture *c, int timeout_ms);
 uint64_t sock_capture_sql_deferred(const struct sock_capture *c);
 /* Tracepoint runs in the captured processes so far (each costs them well under a µs). */
 uint64_t sock_capture_hits(const struct sock_capture *c);
+/* Writes to stdout and stderr the kernel sent so far (SOCK_LOGS targets). */
+uint64_t sock_capture_log_writes(const struct sock_capture *c);
 /* Detaches and drains; then says once what could not be measured (encrypted or unknown
  * protocols, unparseable bytes, unanswered requests). */
 void sock_capture_detach(struct sock_capture *c);

@@ -66,9 +66,10 @@ fail:
 	return rc;
 }
 
-int sock_tracer_add_pid(struct sock_tracer *t, pid_t pid, pid_t root)
+int sock_tracer_add_pid(struct sock_tracer *t, pid_t pid, pid_t root, unsigned capture)
 {
-	__u32 key = (__u32)pid, value = (__u32)root;
+	__u32 key = (__u32)pid;
+	struct sockcap_pid value = { .root = (__u32)root, .capture = capture };
 	return bpf_map_update_elem(t->fds[SOCK_FD_PIDS], &key, &value, BPF_ANY) ? -errno : 0;
 }
 
@@ -116,11 +117,11 @@ int sock_tracer_mark_go(struct sock_tracer *t, pid_t pid, int calls_fd, int inhe
 	return 0;
 }
 
-int sock_tracer_add_target(struct sock_tracer *t, pid_t target)
+int sock_tracer_add_target(struct sock_tracer *t, pid_t target, unsigned capture)
 {
 	/* The target first: a child it forks from here on is followed by the kernel, so the scan
 	 * below misses none (one forked in between is simply found twice). */
-	int err = sock_tracer_add_pid(t, target, target);
+	int err = sock_tracer_add_pid(t, target, target, capture);
 	if (err)
 		return err;
 	pid_t kids[MAX_DESCENDANTS];
@@ -128,7 +129,7 @@ int sock_tracer_add_target(struct sock_tracer *t, pid_t target)
 	if (n < 0)
 		return n;
 	for (int i = 0; i < n; i++)
-		if ((err = sock_tracer_add_pid(t, kids[i], target)))
+		if ((err = sock_tracer_add_pid(t, kids[i], target, capture)))
 			return err;
 	return n;
 }
@@ -136,7 +137,8 @@ int sock_tracer_add_target(struct sock_tracer *t, pid_t target)
 void sock_tracer_remove_target(struct sock_tracer *t, pid_t target)
 {
 	int fd = t->fds[SOCK_FD_PIDS];
-	__u32 key, next, root;
+	__u32 key, next;
+	struct sockcap_pid p;
 	/* Deleting while iterating restarts the walk; the map is small. */
 	bool found = true;
 	while (found) {
@@ -144,7 +146,7 @@ void sock_tracer_remove_target(struct sock_tracer *t, pid_t target)
 		for (int err = bpf_map_get_next_key(fd, NULL, &next); !err;
 		     err = bpf_map_get_next_key(fd, &key, &next)) {
 			key = next;
-			if (!bpf_map_lookup_elem(fd, &key, &root) && root == (__u32)target) {
+			if (!bpf_map_lookup_elem(fd, &key, &p) && p.root == (__u32)target) {
 				bpf_map_delete_elem(fd, &key);
 				bpf_map_delete_elem(t->fds[SOCK_FD_GO_PROCS], &key);
 				bpf_map_delete_elem(t->fds[SOCK_FD_GO_CALLS], &key);

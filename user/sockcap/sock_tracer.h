@@ -25,12 +25,12 @@ int sock_tracer_start(sock_event_fn fn, void *ctx, const struct sock_go_maps *go
 /* pid is a Go program the uprobes measure too, with that tracer's maps (descriptors): its
  * writes carry their goroutine and context. 0 or -errno. */
 int sock_tracer_mark_go(struct sock_tracer *t, pid_t pid, int calls_fd, int inherited_fd);
-/* Captures pid's sockets, and those of the processes it forks from now on, as root's (a
- * target: its own root). 0 or -errno. */
-int sock_tracer_add_pid(struct sock_tracer *t, pid_t pid, pid_t root);
+/* Captures pid's sockets and/or logs (capture: enum sockcap_capture), and those of the
+ * processes it forks from now on, as root's (a target: its own root). 0 or -errno. */
+int sock_tracer_add_pid(struct sock_tracer *t, pid_t pid, pid_t root, unsigned capture);
 /* Adds target and every process already descended from it (nginx workers, PostgreSQL
  * backends); returns how many descendants were added, or -errno. */
-int sock_tracer_add_target(struct sock_tracer *t, pid_t target);
+int sock_tracer_add_target(struct sock_tracer *t, pid_t target, unsigned capture);
 /* Stops capturing target and the descendants found through it. */
 void sock_tracer_remove_target(struct sock_tracer *t, pid_t target);
 /* User space gave up on a connection's bytes (not a protocol glimpse parses): the kernel stops

@@ -6,12 +6,14 @@
 // does not define is reported) and with the OpenTelemetry Collector's own decoder
 // (go.opentelemetry.io/collector/pdata/pprofile) — checks the dictionary's rules, resolves
 // every sample through the dictionary, and appends one JSON line per Profile to --out.
-// Other OTLP paths (traces, metrics) are answered 200 and counted.
+// POST /v1/logs is decoded the same two ways (logs.go), one JSON line per log record. Other
+// OTLP paths (traces, metrics) are answered 200 and counted.
 //
 //	otlp_profiles_receiver --out FILE [--port PORT] [--status CODE] [--delay-ms MS]
 //
 // Listens on 127.0.0.1:PORT (0: any free port); the first stdout line is "listening PORT".
-// Lines: {"signal":"request",...} per request, {"signal":"profile",...} per Profile.
+// Lines: {"signal":"request",...} per request, {"signal":"profile",...} per Profile,
+// {"signal":"log",...} per log record.
 package main
 
 import (
@@ -260,6 +262,12 @@ func handle(w http.ResponseWriter, r *http.Request) {
 					emit(resolve(d, sp.Profiles().At(k), rp.Resource(), sp.Scope().Name(), dictErrs))
 				}
 			}
+		}
+	} else if r.URL.Path == "/v1/logs" {
+		if err := handleLogs(body, req); err != nil {
+			emit(req)
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
 		}
 	} else {
 		emit(req)

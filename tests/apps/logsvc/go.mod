@@ -1,0 +1,3 @@
+module glimpse.test/logsvc
+
+go 1.26.0
