@@ -21,6 +21,7 @@
 #include "export/otlp.h"
 #include "base/preflight.h"
 #include "metrics/process_metrics.h"
+#include "metrics/sql_pools.h"
 #include "base/procfs.h"
 #include "export/prometheus.h"
 #include "agent/resource.h"
@@ -150,6 +151,7 @@ struct attach_ctx {
 	struct gotrace_types types; /* where the target's ResponseWriters and connections are */
 	bool unmeasured_reported;
 	struct slo_tracker *slos;
+	struct sql_pools *pools; /* database/sql pools, read at scrape time */
 };
 
 static void on_event(void *ctx, const struct gotrace_event *ev)
@@ -166,6 +168,8 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 	if (a->traces)
 		trace_pipeline_call(a->traces, &c, a->target);
 	metrics_record_call(a->reg, a->target, &c);
+	if (c.kind == CALL_DB)
+		sql_pools_saw(a->pools, a->target, ev->db, c.db_system);
 }
 
 static double active_requests(void *ctx, int target)
@@ -223,6 +227,28 @@ static double spans_unsampled(void *ctx, int target)
 {
 	(void)target;
 	return (double)((struct attach_ctx *)ctx)->spans_unsampled;
+}
+
+/* The summary's pools: their last reading (the process may be gone by now). */
+static void print_pools(struct sql_pools *pools, int target)
+{
+	struct sql_pool_row rows[SQL_POOLS_MAX];
+	size_t n = sql_pools_rows(pools, target, rows, SQL_POOLS_MAX);
+	if (!n)
+		return;
+	printf("Connection pools (database/sql):\n%-16s %6s %6s %6s %6s %8s %10s %10s\n", "POOL", "OPEN",
+	       "USED", "IDLE", "MAX", "WAITING", "WAITS", "WAITED");
+	for (size_t i = 0; i < n; i++) {
+		const struct sql_pool_stats *s = &rows[i].stats;
+		char max[24] = "-", pending[24] = "-";
+		if (s->max_open > 0)
+			snprintf(max, sizeof(max), "%lld", (long long)s->max_open);
+		if (s->pending >= 0)
+			snprintf(pending, sizeof(pending), "%lld", (long long)s->pending);
+		printf("%-16s %6lld %6lld %6lld %6s %8s %10lld %9.3fs\n", rows[i].name, (long long)s->open,
+		       (long long)s->in_use, (long long)s->idle, max, pending, (long long)s->wait_count,
+		       s->wait_duration_ns / 1e9);
+	}
 }
 
 /* A Go target's database wire (pgx, go-redis, any driver) at its sockets, beside the uprobes:
@@ -447,6 +473,15 @@ int cmd_attach(int argc, char **argv)
 						      .tracing = a.traces != NULL,
 						      .types = &a.types };
 		go_target_report_unmeasured(&target);
+		if (!(a.pools = sql_pools_new(a.reg))) {
+			rc = GLIMPSE_EXIT_FAILURE;
+			goto out;
+		}
+		if (sql_pools_add_target(a.pools, a.target, pid, &target.offsets, target.map_layout) ==
+		    -ENOMEM) {
+			rc = GLIMPSE_EXIT_FAILURE;
+			goto out;
+		}
 		rc = go_tracer_start(&target, &tracer_opts, on_event, &a, &a.tracer);
 		if (rc)
 			goto out;
@@ -552,6 +587,7 @@ int cmd_attach(int argc, char **argv)
 	}
 	a.tracer = NULL;
 	live_view_summary(view);
+	print_pools(a.pools, a.target);
 	slo_tracker_sample(a.slos, clock_mono_ns());
 	slo_tracker_print_summary(a.slos, a.target, stdout);
 	log_event(LOG_INFO, "detached", "pid=%d", (int)pid);
@@ -576,6 +612,7 @@ out:
 	db_driver_cache_free(a.drivers);
 	sock_capture_free(a.sock); /* after the exporters: its gauges read it */
 	process_metrics_free(pm);
+	sql_pools_free(a.pools);  /* after the exporters: its observers read it */
 	slo_tracker_free(a.slos); /* after the exporters: its gauges read it */
 	metrics_registry_free(a.reg);
 	return rc;
