@@ -1,0 +1,173 @@
+# SPDX-License-Identifier: Apache-2.0
+"""database/sql connection-pool metrics from glimpse attach, read from the pool's sql.DB in the
+target's memory. Ground truth: tests/apps/dbsvc's own db.Stats() at the same moment
+(/debug/dbstats) and its own count of goroutines waiting for a connection, with a pool of 2:
+idle, then exhausted (2 connections held, 3 queries waiting), then released. Go 1.19 (the
+connRequests map) and 1.23, 1.26, 1.27 (the connRequestSet), normal and stripped (the offsets
+table), SQLite and PostgreSQL; Prometheus and OTLP alike; no DSN secret anywhere."""
+import json
+import time
+import urllib.request
+
+import pytest
+
+from conftest import HttpService, wait_for
+from pg import PostgresServer
+from test_otlp_exporter import Receiver
+
+# (build, backend): both connRequests layouts, stripped and not, both drivers.
+CASES = [("dbsvc-1.19", "sqlite"), ("dbsvc-1.23-stripped", "postgres"), ("dbsvc-1.26", "sqlite"),
+         ("dbsvc-1.27-stripped", "postgres")]
+SECRET = "s3cret-pool-pw"
+SYSTEM = {"sqlite": "sqlite", "postgres": "postgresql"}
+# Longer than glimpse's reading is shared between the observers of one scrape (sql_pools.c).
+READING_CACHE_S = 0.15
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    with PostgresServer() as pg:
+        yield pg
+
+
+def dbstats(svc):
+    with urllib.request.urlopen(f"http://{svc.addr}/debug/dbstats", timeout=10) as r:
+        return json.loads(r.read())
+
+
+def get(svc, path):
+    with urllib.request.urlopen(f"http://{svc.addr}{path}", timeout=30) as r:
+        assert r.status == 200
+        return r.read().decode()
+
+
+def expected(st):
+    """The series glimpse must show for a db.Stats() reading (pool name left out)."""
+    return {
+        ("db_client_connections", "idle"): st["Idle"],
+        ("db_client_connections", "used"): st["InUse"],
+        ("db_client_connection_max", None): st["MaxOpenConnections"],
+        ("db_client_connection_pending_requests", None): st["Waiting"],
+        ("go_sql_connection_wait_count_total", None): st["WaitCount"],
+        ("go_sql_connection_wait_duration_seconds_total", None): st["WaitDurationNs"],
+        ("go_sql_connection_closed_total", "max_idle"): st["MaxIdleClosed"],
+        ("go_sql_connection_closed_total", "max_idle_time"): st["MaxIdleTimeClosed"],
+        ("go_sql_connection_closed_total", "max_lifetime"): st["MaxLifetimeClosed"],
+    }
+
+
+def scraped(samples, pool):
+    out = {}
+    for name, labels, value in samples:
+        if not (name.startswith("db_client_connection") or name.startswith("go_sql_connection")):
+            continue
+        assert labels["db_client_connection_pool_name"] == pool, labels
+        if name.endswith("_seconds_total"):
+            value = round(value * 1e9)  # nanoseconds, as db.Stats gives them
+        sub = labels.get("db_client_connection_state") or labels.get("go_sql_connection_close_reason")
+        out[(name, sub)] = int(value)
+    return out
+
+
+def stable_reading(g, svc, pool):
+    """db.Stats(), glimpse's scrape, db.Stats() again: the state did not move in between."""
+    time.sleep(READING_CACHE_S)
+    before = dbstats(svc)
+    got = scraped(g.scrape(), pool)
+    assert dbstats(svc) == before, "the pool moved while being read"
+    return before, got
+
+
+OTLP_NAMES = {
+    "db.client.connection.count": "db_client_connections",
+    "db.client.connection.max": "db_client_connection_max",
+    "db.client.connection.pending_requests": "db_client_connection_pending_requests",
+    "go.sql.connection.wait_count": "go_sql_connection_wait_count_total",
+    "go.sql.connection.wait_duration": "go_sql_connection_wait_duration_seconds_total",
+    "go.sql.connection.closed": "go_sql_connection_closed_total",
+}
+
+
+def otlp_reading(rx, after_ns, pool):
+    """The first OTLP export of the pool metrics made after after_ns, keyed as scraped()."""
+    def export():
+        times = sorted({m["time_ns"] for m in rx.lines("metric") if m["name"] in OTLP_NAMES
+                        and m["time_ns"] > after_ns})
+        return times[0] if times else None
+    assert wait_for(lambda: export() is not None, timeout=10), "no OTLP export of the pool metrics"
+    t = export()
+    out = {}
+    for m in rx.lines("metric"):
+        if m["time_ns"] != t or m["name"] not in OTLP_NAMES:
+            continue
+        attrs = m["attributes"]
+        assert attrs["db.client.connection.pool.name"] == pool, attrs
+        assert m["type"] == ("sum" if m["name"].startswith("go.sql") else "gauge"), m
+        value = m["value"]
+        if m["name"] == "go.sql.connection.wait_duration":
+            assert m["unit"] == "s"
+            value = round(value * 1e9)
+        sub = attrs.get("db.client.connection.state") or attrs.get("go.sql.connection.close_reason")
+        out[(OTLP_NAMES[m["name"]], sub)] = int(value)
+    return out
+
+
+@pytest.mark.parametrize("build,backend", CASES)
+def test_pool_metrics_equal_db_stats(build, backend, tmp_path, run_glimpse, request):
+    if backend == "sqlite":
+        dsn = f"sqlite:{tmp_path}/pool.db"
+    else:
+        pg = request.getfixturevalue("postgres")
+        pg.query("DROP TABLE IF EXISTS users, orders")
+        # A password the server never asks for (trust): it must not leave the target.
+        dsn = pg.dsn.replace("postgres@", f"postgres:{SECRET}@", 1)
+        assert SECRET in dsn
+    pool = SYSTEM[backend]
+    rx = Receiver(tmp_path / "rx.jsonl")
+    svc = HttpService(build, "-db", dsn, "-max-open", "2")
+    try:
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--otlp-endpoint",
+                        f"http://127.0.0.1:{rx.port}", prometheus=True,
+                        env={"OTEL_METRIC_EXPORT_INTERVAL": "500"})
+        assert get(svc, "/one") == "alice"  # a query: glimpse learns the pool
+        assert wait_for(lambda: g.value("db_client_connection_max", db_client_connection_pool_name=pool) == 2)
+
+        # Idle: the seed transaction's and /one's connection back in the pool.
+        st, got = stable_reading(g, svc, pool)
+        assert st["OpenConnections"] >= 1 and st["InUse"] == 0 and st["Waiting"] == 0
+        assert got == expected(st)
+
+        # Exhausted: both connections held, three queries waiting for one.
+        base = st["WaitCount"]
+        assert get(svc, "/pool/hold?n=2") == "2"
+        assert get(svc, "/pool/wait?n=3") == "3"
+        assert wait_for(lambda: dbstats(svc)["WaitCount"] == base + 3)
+        st, got = stable_reading(g, svc, pool)
+        assert (st["InUse"], st["Idle"], st["Waiting"], st["WaitCount"]) == (2, 0, 3, base + 3), st
+        assert got == expected(st)
+        assert otlp_reading(rx, time.time_ns(), pool) == expected(st)
+        assert dbstats(svc) == st
+
+        # Released: the waiters got their connections, waited a measurable time, and finished.
+        assert get(svc, "/pool/release").startswith("released 2")
+        st, got = stable_reading(g, svc, pool)
+        assert st["Waiting"] == 0 and st["InUse"] == 0 and st["WaitDurationNs"] > 0, st
+        assert got == expected(st)
+        assert SECRET not in g.scrape_text()
+
+        assert g.stop() == 0, g.stderr()
+        log, out = g.stderr(), g.stdout()
+        assert log.count("database/sql pool") == 1, log  # one pool, announced once
+        assert f"pool {pool} (the *sql.DB at 0x" in log
+        pools = out.split("Connection pools (database/sql):\n", 1)
+        assert len(pools) == 2, out
+        row = [line.split() for line in pools[1].splitlines() if line.startswith(pool + " ")]
+        assert len(row) == 1 and row[0][1:7] == [str(st["OpenConnections"]), "0", str(st["Idle"]), "2", "0",
+                                       str(st["WaitCount"])], out
+        with open(tmp_path / "rx.jsonl") as f:
+            exported = f.read()
+        for text in (exported, log, out):
+            assert SECRET not in text and "sslmode" not in text
+    finally:
+        svc.stop()
+        rx.stop()
