@@ -88,7 +88,6 @@ const char *sql_pool_decode(const struct sql_pool_layout *l, const uint8_t *db, 
 	out->max_open = word(db, l->max_open);
 	out->open = word(db, l->num_open);
 	out->idle = free_len;
-	out->in_use = out->open - free_len;
 	out->wait_count = word(db, l->wait_count);
 	out->wait_duration_ns = word(db, l->wait_duration);
 	out->closed_max_idle = word(db, l->closed_max_idle);
@@ -121,6 +120,7 @@ const char *sql_pool_decode(const struct sql_pool_layout *l, const uint8_t *db, 
 	if (!count_ok(out->wait_count) || out->wait_duration_ns < 0 || !count_ok(out->closed_max_idle) ||
 	    !count_ok(out->closed_max_idle_time) || !count_ok(out->closed_max_lifetime))
 		return "a counter out of range";
+	out->in_use = out->open - free_len; /* both checked: no overflow, >= 0 */
 	return NULL;
 }
 
