@@ -4,14 +4,15 @@ target's memory. Ground truth: tests/apps/dbsvc's own db.Stats() at the same mom
 (/debug/dbstats) and its own count of goroutines waiting for a connection, with a pool of 2:
 idle, then exhausted (2 connections held, 3 queries waiting), then released. Go 1.19 (the
 connRequests map) and 1.23, 1.26, 1.27 (the connRequestSet), normal and stripped (the offsets
-table), SQLite and PostgreSQL; Prometheus and OTLP alike; no DSN secret anywhere."""
+table), SQLite and PostgreSQL; Prometheus and OTLP alike; no DSN secret anywhere; and the
+agent, which finds the service itself."""
 import json
 import time
 import urllib.request
 
 import pytest
 
-from conftest import HttpService, wait_for
+from conftest import HttpService, free_port, metric_value, scrape, wait_for
 from pg import PostgresServer
 from test_otlp_exporter import Receiver
 
@@ -129,7 +130,10 @@ def test_pool_metrics_equal_db_stats(build, backend, tmp_path, run_glimpse, requ
         g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--otlp-endpoint",
                         f"http://127.0.0.1:{rx.port}", prometheus=True,
                         env={"OTEL_METRIC_EXPORT_INTERVAL": "500"})
-        assert get(svc, "/one") == "alice"  # a query: glimpse learns the pool
+        # Prepared statements first (their *sql.DB is Stmt.db), then a query (queryDC's
+        # receiver): one pool, announced once.
+        assert get(svc, "/stmt") == "bob"
+        assert get(svc, "/one") == "alice"
         assert wait_for(lambda: g.value("db_client_connection_max", db_client_connection_pool_name=pool) == 2)
 
         # Idle: the seed transaction's and /one's connection back in the pool.
@@ -171,3 +175,35 @@ def test_pool_metrics_equal_db_stats(build, backend, tmp_path, run_glimpse, requ
     finally:
         svc.stop()
         rx.stop()
+
+
+def test_agent_reads_the_pools_of_its_targets(tmp_path):
+    """The agent, discovering the service itself: the same figures in its /metrics."""
+    from test_agent import GO_SELECTOR, Agent, config, own_copy
+    port = free_port()
+    agent = Agent(tmp_path, config(tmp_path, port, GO_SELECTOR))
+    svc = None
+    try:
+        svc = HttpService(own_copy(tmp_path, "dbsvc-1.26-stripped"), "-db", f"sqlite:{tmp_path}/pool.db",
+                          "-max-open", "2")
+        assert wait_for(lambda: any(e.get("pid") == str(svc.pid) for e in agent.events("instrumented")), timeout=20), \
+            agent.stderr()
+        assert get(svc, "/one") == "alice"
+
+        def pool_samples():
+            return [s for s in scrape(port) if s[1].get("instance", "").endswith(f":{svc.pid}")]
+        assert wait_for(lambda: metric_value(pool_samples(), "db_client_connection_max") == 2)
+        base = dbstats(svc)["WaitCount"]
+        assert get(svc, "/pool/hold?n=2") == "2"
+        assert get(svc, "/pool/wait?n=3") == "3"
+        assert wait_for(lambda: dbstats(svc)["WaitCount"] == base + 3)
+        time.sleep(READING_CACHE_S)
+        st = dbstats(svc)
+        got = scraped(pool_samples(), "sqlite")
+        assert dbstats(svc) == st
+        assert (st["InUse"], st["Waiting"]) == (2, 3) and got == expected(st)
+        assert get(svc, "/pool/release").startswith("released 2")
+    finally:
+        if svc:
+            svc.stop()
+        assert agent.stop() == 0

@@ -20,6 +20,7 @@
 #include "export/prometheus.h"
 #include "gotrace/call_metrics.h"
 #include "metrics/process_metrics.h"
+#include "metrics/sql_pools.h"
 #include "metrics/registry.h"
 #include "metrics/slo_tracker.h"
 #include "procwatch.h"
@@ -34,6 +35,7 @@ struct agent {
 	struct prom_exporter *prom;
 	struct otlp_exporter *otlp;
 	struct process_metrics *pm;
+	struct sql_pools *pools; /* database/sql pools of the Go targets, read at scrape time */
 	struct db_driver_cache *drivers;
 	struct trace_pipeline *traces;
 	struct trace_recent *recent; /* the dashboard's traces, when traces and the server are on */
@@ -163,6 +165,8 @@ static int agent_open(struct agent *ag, const struct agent_settings *s)
 	ag->drivers = db_driver_cache_new();
 	if (!ag->reg || !ag->drivers || !(ag->pm = process_metrics_new(ag->reg, true, &rc)))
 		return rc ? rc : GLIMPSE_EXIT_FAILURE;
+	if (!(ag->pools = sql_pools_new(ag->reg)))
+		return GLIMPSE_EXIT_FAILURE;
 	if (ag->cfg->nslos &&
 	    !(ag->slos = slo_tracker_new(ag->reg, ag->cfg->slos, ag->cfg->nslos, err, sizeof(err)))) {
 		log_error("slos: %s", err);
@@ -186,7 +190,9 @@ static int agent_open(struct agent *ag, const struct agent_settings *s)
 		    trace_pipeline_register_metrics(ag->traces, ag->reg))
 			return GLIMPSE_EXIT_FAILURE;
 	}
-	struct targets_consumers c = { ag->cfg, ag->reg, ag->pm, ag->traces, ag->drivers, ag->slos };
+	struct targets_consumers c = {
+		ag->cfg, ag->reg, ag->pm, ag->traces, ag->drivers, ag->slos, ag->pools
+	};
 	if (!(ag->targets = targets_new(&c)))
 		return GLIMPSE_EXIT_FAILURE;
 	if (ag->cfg->prometheus_address[0] &&
@@ -219,6 +225,7 @@ static void agent_close(struct agent *ag)
 	otlp_exporter_free(ag->otlp);
 	db_driver_cache_free(ag->drivers);
 	process_metrics_free(ag->pm);
+	sql_pools_free(ag->pools);
 	slo_tracker_free(ag->slos);
 	metrics_registry_free(ag->reg);
 }

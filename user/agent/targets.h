@@ -19,6 +19,7 @@ struct db_driver_cache;
 struct resource;
 struct metrics_registry;
 struct process_metrics;
+struct sql_pools;
 struct trace_pipeline;
 
 /* What targets feed; borrowed, must outlive the targets. traces may be NULL. */
@@ -31,6 +32,7 @@ struct targets_consumers {
 	struct trace_pipeline *traces;
 	struct db_driver_cache *drivers;
 	struct slo_tracker *slos; /* NULL without objectives */
+	struct sql_pools *pools;  /* database/sql pools of Go targets with http_metrics */
 };
 
 struct agent_targets;
