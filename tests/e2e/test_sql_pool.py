@@ -207,3 +207,44 @@ def test_agent_reads_the_pools_of_its_targets(tmp_path):
         if svc:
             svc.stop()
         assert agent.stop() == 0
+
+
+def test_offsets_file_carries_the_pool_fields(tmp_path, run_glimpse):
+    """A stripped build of a Go version glimpse has no table row for (dbsvc-1.26's, claiming
+    Go 1.99): the offsets file emitted from its non-stripped build makes its pool readable."""
+    import os
+    import subprocess
+    from conftest import APPS, GLIMPSE
+    made = []
+    try:
+        for build in ("", "-stripped"):
+            data = open(os.path.join(APPS, f"dbsvc-1.26{build}"), "rb").read()
+            assert b"go1.26." in data
+            made.append(os.path.join(APPS, f"dbsvc-future{build}-{os.getpid()}"))
+            with open(made[-1], "wb") as f:
+                f.write(data.replace(b"go1.26.", b"go1.99."))
+            os.chmod(made[-1], 0o755)
+        emitted = subprocess.run([GLIMPSE, "inspect", "--emit-offsets", made[0]], capture_output=True, text=True)
+        assert emitted.returncode == 0, emitted.stderr
+        assert "\ndatabase/sql.DB.numOpen 88\n" in emitted.stdout  # Go 1.26's offset, as its DWARF says
+        assert "\ndatabase/sql.connRequestSet.s 0\n" in emitted.stdout
+        offsets = tmp_path / "go1.99.offsets"
+        offsets.write_text(emitted.stdout)
+        svc = HttpService(made[1], "-db", f"sqlite:{tmp_path}/pool.db", "-max-open", "2")
+        try:
+            g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--offsets", str(offsets), prometheus=True)
+            assert get(svc, "/one") == "alice"
+            assert wait_for(lambda: g.value("db_client_connection_max", db_client_connection_pool_name="sqlite") == 2)
+            base = dbstats(svc)["WaitCount"]
+            assert get(svc, "/pool/hold?n=2") == "2"
+            assert get(svc, "/pool/wait?n=3") == "3"
+            assert wait_for(lambda: dbstats(svc)["WaitCount"] == base + 3)
+            st, got = stable_reading(g, svc, "sqlite")
+            assert (st["InUse"], st["Waiting"]) == (2, 3) and got == expected(st)
+            assert get(svc, "/pool/release").startswith("released 2")
+            assert g.stop() == 0
+        finally:
+            svc.stop()
+    finally:
+        for path in made:
+            os.unlink(path)

@@ -12,6 +12,7 @@
 #include "cli/exit_codes.h"
 #include "metrics/go_runtime.h"
 #include "gotrace/target.h"
+#include "metrics/sql_pool_read.h"
 #include "base/preflight.h"
 #include "base/procfs.h"
 
@@ -139,6 +140,28 @@ static int emit_offsets(const char *path)
 out:
 	elf_module_close(m);
 	return rc;
+}
+
+/* Whether attach can read the binary's database/sql pools (metrics/sql_pools.h). */
+static void print_sql_pools(const struct go_target *t)
+{
+	static const char *const requests[] = {
+		[SQL_POOL_REQUESTS_UNKNOWN] = "not readable: pending requests not reported",
+		[SQL_POOL_REQUESTS_MAP] = "a map",
+		[SQL_POOL_REQUESTS_SET] = "a connRequestSet",
+	};
+	const struct go_http_offsets *o = &t->offsets;
+	struct sql_pool_layout l;
+	const char *why = sql_pool_layout_from_offsets(o, t->map_layout, &l);
+	if (o->driverconn_ci < 0)
+		printf("sql pools:   none (no database/sql)\n");
+	else if (why)
+		printf("sql pools:   not measured: %s\n", why);
+	else
+		printf("sql pools:   read from each *sql.DB at scrape time: DB.numOpen %d, .freeConn %d, "
+		       ".maxOpen %d,\n             .waitCount %d, .waitDuration %d, .connRequests %d (%s)\n",
+		       o->db_num_open, o->db_free_conn, o->db_max_open, o->db_wait_count, o->db_wait_duration,
+		       o->db_conn_requests, requests[l.requests]);
 }
 
 static void print_runtime(const char *path)
@@ -277,6 +300,7 @@ int cmd_inspect(int argc, char **argv)
 	printf("  net/http.Request.Header %d; database/sql.driverConn.ci %d; runtime.g.m %d, runtime.m.curg "
 	       "%d\n",
 	       o->request_header, o->driverconn_ci, o->g_m, o->m_curg);
+	print_sql_pools(&t);
 	printf("probes:\n");
 	for (int i = 0; i < GO_NR_HOOKS; i++)
 		print_hook(&t.hooks[i]);
