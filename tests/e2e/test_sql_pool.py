@@ -211,16 +211,17 @@ def test_agent_reads_the_pools_of_its_targets(tmp_path):
 
 def test_offsets_file_carries_the_pool_fields(tmp_path, run_glimpse):
     """A stripped build of a Go version glimpse has no table row for (dbsvc-1.26's, claiming
-    Go 1.99): the offsets file emitted from its non-stripped build makes its pool readable."""
+    Go 1.99): the offsets file emitted from its non-stripped build makes its pool readable; one
+    emitted from a program without database/sql cannot, and glimpse says so once."""
     import os
     import subprocess
     from conftest import APPS, GLIMPSE
     made = []
     try:
-        for build in ("", "-stripped"):
-            data = open(os.path.join(APPS, f"dbsvc-1.26{build}"), "rb").read()
+        for app in ("dbsvc-1.26", "dbsvc-1.26-stripped", "httpsvc-1.26"):
+            data = open(os.path.join(APPS, app), "rb").read()
             assert b"go1.26." in data
-            made.append(os.path.join(APPS, f"dbsvc-future{build}-{os.getpid()}"))
+            made.append(os.path.join(APPS, f"{app}-future-{os.getpid()}"))
             with open(made[-1], "wb") as f:
                 f.write(data.replace(b"go1.26.", b"go1.99."))
             os.chmod(made[-1], 0o755)
@@ -243,6 +244,18 @@ def test_offsets_file_carries_the_pool_fields(tmp_path, run_glimpse):
             assert (st["InUse"], st["Waiting"]) == (2, 3) and got == expected(st)
             assert get(svc, "/pool/release").startswith("released 2")
             assert g.stop() == 0
+            # Offsets without sql.DB's fields: the queries are measured, the pool is not, said once.
+            http_only = tmp_path / "http-only.offsets"
+            emitted = subprocess.run([GLIMPSE, "inspect", "--emit-offsets", made[2]], capture_output=True, text=True)
+            assert emitted.returncode == 0 and "\ndatabase/sql.DB.numOpen -1\n" in emitted.stdout
+            http_only.write_text(emitted.stdout)
+            g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--offsets", str(http_only), prometheus=True)
+            assert get(svc, "/one") == "alice"
+            assert wait_for(lambda: g.value("db_client_operation_duration_seconds_count") == 1)
+            assert not [s for s in g.scrape() if "connection" in s[0]]
+            assert g.stop() == 0
+            assert g.stderr().count("database/sql pool metrics are not measured: the binary's offsets lack "
+                                    "database/sql.DB's fields") == 1, g.stderr()
         finally:
             svc.stop()
     finally:

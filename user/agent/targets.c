@@ -178,8 +178,7 @@ static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const stru
 	}
 	b->key = t->exe;
 	b->types = gt.types;
-	for (int h = GO_HOOK_SQL_QUERY; h <= GO_HOOK_STMT_EXEC; h++)
-		b->links_sql |= gt.hooks[h].found;
+	b->links_sql = go_target_links_sql(&gt);
 	b->wire_clients = gt.wire_clients[0] != '\0';
 	b->offsets = gt.offsets;
 	b->map_layout = gt.map_layout;
@@ -436,7 +435,7 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 		t->sockets = false;
 	if (t->binary)
 		t->go_db = go_db_add(ts, t);
-	if (t->binary && sig->http_metrics && ts->c.pools &&
+	if (t->binary && t->binary->links_sql && sig->http_metrics && ts->c.pools &&
 	    sql_pools_add_target(ts->c.pools, t->id, pid, &t->binary->offsets, t->binary->map_layout) ==
 		    -ENOMEM)
 		log_warn("no database/sql pool metrics for pid %d: out of memory", (int)pid);

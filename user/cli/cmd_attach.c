@@ -256,9 +256,8 @@ static void print_pools(struct sql_pools *pools, int target)
 static struct sock_capture *start_go_db_capture(struct attach_ctx *a, const struct go_target *t)
 {
 	unsigned signals = SOCK_METRICS | SOCK_SPANS | SOCK_GO_DB;
-	for (int h = GO_HOOK_SQL_QUERY; h <= GO_HOOK_STMT_EXEC; h++)
-		if (t->hooks[h].found)
-			signals |= SOCK_GO_SQL;
+	if (go_target_links_sql(t))
+		signals |= SOCK_GO_SQL;
 	struct sock_capture *c = NULL;
 	/* The Go tracer's load parsed the kernel's BTF here and freed it: hand that memory back
 	 * before the socket probe's ring buffer is mapped, or the two peaks add up. */
@@ -477,8 +476,9 @@ int cmd_attach(int argc, char **argv)
 			rc = GLIMPSE_EXIT_FAILURE;
 			goto out;
 		}
-		if (sql_pools_add_target(a.pools, a.target, pid, &target.offsets, target.map_layout) ==
-		    -ENOMEM) {
+		if (go_target_links_sql(&target) &&
+		    sql_pools_add_target(a.pools, a.target, pid, &target.offsets, target.map_layout) ==
+			    -ENOMEM) {
 			rc = GLIMPSE_EXIT_FAILURE;
 			goto out;
 		}

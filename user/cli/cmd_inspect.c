@@ -153,7 +153,7 @@ static void print_sql_pools(const struct go_target *t)
 	const struct go_http_offsets *o = &t->offsets;
 	struct sql_pool_layout l;
 	const char *why = sql_pool_layout_from_offsets(o, t->map_layout, &l);
-	if (o->driverconn_ci < 0)
+	if (!go_target_links_sql(t))
 		printf("sql pools:   none (no database/sql)\n");
 	else if (why)
 		printf("sql pools:   not measured: %s\n", why);

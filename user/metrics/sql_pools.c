@@ -356,11 +356,10 @@ int sql_pools_add_target(struct sql_pools *p, int target, pid_t pid, const struc
 	if (!why && layout.span > MAX_SPAN)
 		why = "database/sql.DB is larger than glimpse reads";
 	if (why) {
-		if (o->driverconn_ci >= 0) /* the binary uses database/sql: say what is missing */
-			log_warn("process %d: database/sql pool metrics are not measured: %s", (int)pid, why);
+		log_warn("process %d: database/sql pool metrics are not measured: %s", (int)pid, why);
 		return -ENOTSUP;
 	}
-	if (layout.requests == SQL_POOL_REQUESTS_UNKNOWN && o->driverconn_ci >= 0)
+	if (layout.requests == SQL_POOL_REQUESTS_UNKNOWN)
 		log_warn(
 			"process %d: database/sql's waiting requests (db.client.connection.pending_requests) "
 			"are not measured: its DB.connRequests is neither a bucket map nor a connRequestSet",

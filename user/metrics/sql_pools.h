@@ -32,9 +32,10 @@ struct sql_pools;
 
 /* Registers the metrics in reg. NULL when out of memory. */
 struct sql_pools *sql_pools_new(struct metrics_registry *reg);
-/* A Go target whose database/sql pools are to be read, with its binary's offsets and map
- * layout (enum gotrace_map_layout). When they do not let its pools be read, says so once and
- * returns -ENOTSUP (the target's other metrics are unaffected). 0, or -ENOMEM. */
+/* A Go target that links database/sql (its probes were found), whose pools are to be read,
+ * with its binary's offsets and map layout (enum gotrace_map_layout). When they do not let its
+ * pools be read, says so once and returns -ENOTSUP (the target's other metrics are
+ * unaffected). 0, or -ENOMEM. */
 int sql_pools_add_target(struct sql_pools *p, int target, pid_t pid, const struct go_http_offsets *o,
 			 uint32_t map_layout);
 /* A database/sql call of target went through the *sql.DB at db, of database system (as
