@@ -261,3 +261,21 @@ def test_offsets_file_carries_the_pool_fields(tmp_path, run_glimpse):
     finally:
         for path in made:
             os.unlink(path)
+
+
+def test_reading_pools_costs_no_probe_hit(tmp_path, run_glimpse):
+    """The pools are read from memory at scrape time: the target's uprobe hits stay 2 per
+    request and 2 per query (/one: one query), however often the pool is read."""
+    svc = HttpService("dbsvc-1.26-stripped", "-db", f"sqlite:{tmp_path}/pool.db")
+    try:
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
+        for _ in range(3):
+            assert get(svc, "/one") == "alice"
+        assert wait_for(lambda: g.value("glimpse_probe_hits_total") == 3 * (2 + 2)), g.scrape_text()
+        for _ in range(10):
+            time.sleep(READING_CACHE_S)
+            assert g.value("db_client_connection_max", db_client_connection_pool_name="sqlite") == 4
+        assert g.value("glimpse_probe_hits_total") == 3 * (2 + 2)
+        assert g.stop() == 0
+    finally:
+        svc.stop()
