@@ -558,8 +558,14 @@ int cmd_attach(int argc, char **argv)
 			trace_pipeline_tick(a.traces);
 		slo_tracker_sample(a.slos, clock_mono_ns());
 		if (run.live) {
-			char process[256], slo[512];
+			char process[512], slo[512];
 			process_metrics_status_line(pm, a.target, process, sizeof(process));
+			size_t used = strlen(process);
+			if (used && process[used - 1] != ' ' && used + 1 < sizeof(process))
+				process[used++] = ' ', process[used] = '\0';
+			if (a.pools)
+				sql_pools_status_line(a.pools, a.target, process + used,
+						      sizeof(process) - used);
 			slo_tracker_status_line(a.slos, a.target, slo, sizeof(slo));
 			struct live_view_status st = { a.active_requests, a.events_dropped, process, slo };
 			live_view_update(view, &st);

@@ -411,6 +411,27 @@ size_t sql_pools_rows(struct sql_pools *p, int target, struct sql_pool_row *rows
 	return n < max ? n : max;
 }
 
+void sql_pools_status_line(struct sql_pools *p, int target, char *buf, size_t len)
+{
+	struct sql_pool_row rows[SQL_POOLS_MAX];
+	size_t n = sql_pools_rows(p, target, rows, SQL_POOLS_MAX), used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++) {
+		const struct sql_pool_stats *s = &rows[i].stats;
+		char max[24] = "-", waiting[24] = "-";
+		if (s->max_open > 0)
+			snprintf(max, sizeof(max), "%lld", (long long)s->max_open);
+		if (s->pending >= 0)
+			snprintf(waiting, sizeof(waiting), "%lld", (long long)s->pending);
+		int w = snprintf(buf + used, len - used, "%spool %s used=%lld/%s idle=%lld waiting=%s",
+				 used ? " " : "", rows[i].name, (long long)s->in_use, max, (long long)s->idle,
+				 waiting);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
 void sql_pools_free(struct sql_pools *p)
 {
 	if (!p)

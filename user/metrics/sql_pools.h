@@ -45,6 +45,11 @@ void sql_pools_saw(struct sql_pools *p, int target, uint64_t db, const char *sys
 void sql_pools_remove_target(struct sql_pools *p, int target);
 void sql_pools_free(struct sql_pools *p);
 
+/* The live view's words for target's pools, read now: "pool postgresql used=2/2 idle=0
+ * waiting=3" for each ("" for none; max shown as "-" without a limit, waiting as "-" when it
+ * cannot be read). */
+void sql_pools_status_line(struct sql_pools *p, int target, char *buf, size_t len);
+
 /* A pool's latest reading, for the attach summary. */
 struct sql_pool_row {
 	char name[48];
