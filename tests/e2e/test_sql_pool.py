@@ -127,8 +127,7 @@ def test_pool_metrics_equal_db_stats(build, backend, tmp_path, run_glimpse, requ
     rx = Receiver(tmp_path / "rx.jsonl")
     svc = HttpService(build, "-db", dsn, "-max-open", "2")
     try:
-        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--otlp-endpoint",
-                        f"http://127.0.0.1:{rx.port}", prometheus=True,
+        g = run_glimpse("attach", "-p", str(svc.pid), "--otlp-endpoint", f"http://127.0.0.1:{rx.port}", prometheus=True,
                         env={"OTEL_METRIC_EXPORT_INTERVAL": "500"})
         # Prepared statements first (their *sql.DB is Stmt.db), then a query (queryDC's
         # receiver): one pool, announced once.
@@ -150,6 +149,8 @@ def test_pool_metrics_equal_db_stats(build, backend, tmp_path, run_glimpse, requ
         assert (st["InUse"], st["Idle"], st["Waiting"], st["WaitCount"]) == (2, 0, 3, base + 3), st
         assert got == expected(st)
         assert otlp_reading(rx, time.time_ns(), pool) == expected(st)
+        # The live view's line (no terminal: one a second).
+        assert wait_for(lambda: f" pool {pool} used=2/2 idle=0 waiting=3\n" in g.stdout(), timeout=5), g.stdout()
         assert dbstats(svc) == st
 
         # Released: the waiters got their connections, waited a measurable time, and finished.
