@@ -3,8 +3,8 @@
 target's memory. Ground truth: tests/apps/dbsvc's own db.Stats() at the same moment
 (/debug/dbstats) and its own count of goroutines waiting for a connection, with a pool of 2:
 idle, then exhausted (2 connections held, 3 queries waiting), then released. Go 1.19 (the
-connRequests map) and 1.23, 1.26, 1.27 (the connRequestSet), normal and stripped (the offsets
-table), SQLite and PostgreSQL; Prometheus and OTLP alike; no DSN secret anywhere; and the
+connRequests map) and 1.23, 1.26, 1.27 (the connRequestSet); offsets from DWARF (1.23, 1.26)
+and from the table (1.19 and 1.27 stripped); SQLite and PostgreSQL; Prometheus and OTLP alike; no DSN secret anywhere; and the
 agent, which finds the service itself."""
 import json
 import time
@@ -16,8 +16,8 @@ from conftest import HttpService, free_port, metric_value, scrape, wait_for
 from pg import PostgresServer
 from test_otlp_exporter import Receiver
 
-# (build, backend): both connRequests layouts, stripped and not, both drivers.
-CASES = [("dbsvc-1.19", "sqlite"), ("dbsvc-1.23-stripped", "postgres"), ("dbsvc-1.26", "sqlite"),
+# (build, backend): both connRequests layouts, each from DWARF and from the table; both drivers.
+CASES = [("dbsvc-1.19-stripped", "sqlite"), ("dbsvc-1.23", "postgres"), ("dbsvc-1.26", "sqlite"),
          ("dbsvc-1.27-stripped", "postgres")]
 SECRET = "s3cret-pool-pw"
 SYSTEM = {"sqlite": "sqlite", "postgres": "postgresql"}
