@@ -249,6 +249,7 @@ def test_offsets_file_carries_the_pool_fields(tmp_path, run_glimpse):
             http_only = tmp_path / "http-only.offsets"
             emitted = subprocess.run([GLIMPSE, "inspect", "--emit-offsets", made[2]], capture_output=True, text=True)
             assert emitted.returncode == 0 and "\ndatabase/sql.DB.numOpen -1\n" in emitted.stdout
+            assert "connection pools are not read" in emitted.stderr
             http_only.write_text(emitted.stdout)
             g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--offsets", str(http_only), prometheus=True)
             assert get(svc, "/one") == "alice"

@@ -128,13 +128,11 @@ static int emit_offsets(const char *path)
 			"glimpse: warning: %s does not link net/http: this file gives runtime metrics only; "
 			"emit from a %s program that serves HTTP for attach\n",
 			path, version);
-	else if (row.http.driverconn_ci < 0)
+	else if (row.http.driverconn_ci < 0 || row.http.db_num_open < 0)
 		fprintf(stderr,
 			"glimpse: warning: %s does not link database/sql: with this file, SQL calls are "
-			"measured "
-			"but their database system is not named; emit from a %s program that uses "
-			"database/sql "
-			"for that\n",
+			"measured but their database system is not named and their connection pools are "
+			"not read; emit from a %s program that uses database/sql for that\n",
 			path, version);
 	rc = go_offsets_file_write(stdout, &row, path) ? GLIMPSE_EXIT_FAILURE : 0;
 out:
