@@ -23,6 +23,9 @@ SECRET = "s3cret-pool-pw"
 SYSTEM = {"sqlite": "sqlite", "postgres": "postgresql"}
 # Longer than glimpse's reading is shared between the observers of one scrape (sql_pools.c).
 READING_CACHE_S = 0.15
+# Detaching ~40 uprobes takes the kernel 8-12 s on this VM when it is loaded (measured at load
+# 7 on 2 cores): not what these tests measure, so they allow it.
+STOP_TIMEOUT_S = 60
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +163,7 @@ def test_pool_metrics_equal_db_stats(build, backend, tmp_path, run_glimpse, requ
         assert got == expected(st)
         assert SECRET not in g.scrape_text()
 
-        assert g.stop() == 0, g.stderr()
+        assert g.stop(timeout=STOP_TIMEOUT_S) == 0, g.stderr()
         log, out = g.stderr(), g.stdout()
         assert log.count("database/sql pool") == 1, log  # one pool, announced once
         assert f"pool {pool} (the *sql.DB at 0x" in log
@@ -244,7 +247,7 @@ def test_offsets_file_carries_the_pool_fields(tmp_path, run_glimpse):
             st, got = stable_reading(g, svc, "sqlite")
             assert (st["InUse"], st["Waiting"]) == (2, 3) and got == expected(st)
             assert get(svc, "/pool/release").startswith("released 2")
-            assert g.stop() == 0
+            assert g.stop(timeout=STOP_TIMEOUT_S) == 0
             # Offsets without sql.DB's fields: the queries are measured, the pool is not, said once.
             http_only = tmp_path / "http-only.offsets"
             emitted = subprocess.run([GLIMPSE, "inspect", "--emit-offsets", made[2]], capture_output=True, text=True)
@@ -255,7 +258,7 @@ def test_offsets_file_carries_the_pool_fields(tmp_path, run_glimpse):
             assert get(svc, "/one") == "alice"
             assert wait_for(lambda: g.value("db_client_operation_duration_seconds_count") == 1)
             assert not [s for s in g.scrape() if "connection" in s[0]]
-            assert g.stop() == 0
+            assert g.stop(timeout=STOP_TIMEOUT_S) == 0
             assert g.stderr().count("database/sql pool metrics are not measured: the binary's offsets lack "
                                     "database/sql.DB's fields") == 1, g.stderr()
         finally:
@@ -278,6 +281,6 @@ def test_reading_pools_costs_no_probe_hit(tmp_path, run_glimpse):
             time.sleep(READING_CACHE_S)
             assert g.value("db_client_connection_max", db_client_connection_pool_name="sqlite") == 4
         assert g.value("glimpse_probe_hits_total") == 3 * (2 + 2)
-        assert g.stop() == 0
+        assert g.stop(timeout=STOP_TIMEOUT_S) == 0
     finally:
         svc.stop()
