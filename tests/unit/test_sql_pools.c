@@ -123,10 +123,14 @@ static void test_pools_named_read_and_given_up(void **state)
 	assert_int_equal(rb->stats.max_open, 0);
 	assert_int_equal(rc->stats.idle, 1);
 
-	char line[512];
-	sql_pools_status_line(f->p, f->target, line, sizeof(line));
+	char line[512] = "goroutines=7";
+	sql_pools_append_status(f->p, f->target, line, sizeof(line));
+	assert_non_null(strstr(line, "goroutines=7 pool "));
 	assert_non_null(strstr(line, "pool postgresql used=2/2 idle=0 waiting=3"));
 	assert_non_null(strstr(line, "pool postgresql-2 used=2/- idle=1 waiting=0"));
+	char small[20] = "x";
+	sql_pools_append_status(f->p, f->target, small, sizeof(small)); /* cut, still terminated */
+	assert_int_equal(strlen(small), sizeof(small) - 1);
 
 	char *text;
 	size_t len;

@@ -229,28 +229,6 @@ static double spans_unsampled(void *ctx, int target)
 	return (double)((struct attach_ctx *)ctx)->spans_unsampled;
 }
 
-/* The summary's pools: their last reading (the process may be gone by now). */
-static void print_pools(struct sql_pools *pools, int target)
-{
-	struct sql_pool_row rows[SQL_POOLS_MAX];
-	size_t n = sql_pools_rows(pools, target, rows, SQL_POOLS_MAX);
-	if (!n)
-		return;
-	printf("Connection pools (database/sql):\n%-16s %6s %6s %6s %6s %8s %10s %10s\n", "POOL", "OPEN",
-	       "USED", "IDLE", "MAX", "WAITING", "WAITS", "WAITED");
-	for (size_t i = 0; i < n; i++) {
-		const struct sql_pool_stats *s = &rows[i].stats;
-		char max[24] = "-", pending[24] = "-";
-		if (s->max_open > 0)
-			snprintf(max, sizeof(max), "%lld", (long long)s->max_open);
-		if (s->pending >= 0)
-			snprintf(pending, sizeof(pending), "%lld", (long long)s->pending);
-		printf("%-16s %6lld %6lld %6lld %6s %8s %10lld %9.3fs\n", rows[i].name, (long long)s->open,
-		       (long long)s->in_use, (long long)s->idle, max, pending, (long long)s->wait_count,
-		       s->wait_duration_ns / 1e9);
-	}
-}
-
 /* A Go target's database wire (pgx, go-redis, any driver) at its sockets, beside the uprobes:
  * HTTP and database/sql stay theirs. NULL (said once) when the socket probe cannot run. */
 static struct sock_capture *start_go_db_capture(struct attach_ctx *a, const struct go_target *t)
@@ -560,12 +538,7 @@ int cmd_attach(int argc, char **argv)
 		if (run.live) {
 			char process[512], slo[512];
 			process_metrics_status_line(pm, a.target, process, sizeof(process));
-			size_t used = strlen(process);
-			if (used && process[used - 1] != ' ' && used + 1 < sizeof(process))
-				process[used++] = ' ', process[used] = '\0';
-			if (a.pools)
-				sql_pools_status_line(a.pools, a.target, process + used,
-						      sizeof(process) - used);
+			sql_pools_append_status(a.pools, a.target, process, sizeof(process));
 			slo_tracker_status_line(a.slos, a.target, slo, sizeof(slo));
 			struct live_view_status st = { a.active_requests, a.events_dropped, process, slo };
 			live_view_update(view, &st);
@@ -593,7 +566,7 @@ int cmd_attach(int argc, char **argv)
 	}
 	a.tracer = NULL;
 	live_view_summary(view);
-	print_pools(a.pools, a.target);
+	sql_pools_print_summary(a.pools, a.target, stdout);
 	slo_tracker_sample(a.slos, clock_mono_ns());
 	slo_tracker_print_summary(a.slos, a.target, stdout);
 	log_event(LOG_INFO, "detached", "pid=%d", (int)pid);

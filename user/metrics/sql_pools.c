@@ -411,24 +411,49 @@ size_t sql_pools_rows(struct sql_pools *p, int target, struct sql_pool_row *rows
 	return n < max ? n : max;
 }
 
-void sql_pools_status_line(struct sql_pools *p, int target, char *buf, size_t len)
+/* max as "-" without a limit, pending as "-" when it cannot be read. */
+static void limit_texts(const struct sql_pool_stats *s, char *max, char *pending, size_t len)
+{
+	snprintf(max, len, "-");
+	snprintf(pending, len, "-");
+	if (s->max_open > 0)
+		snprintf(max, len, "%lld", (long long)s->max_open);
+	if (s->pending >= 0)
+		snprintf(pending, len, "%lld", (long long)s->pending);
+}
+
+void sql_pools_append_status(struct sql_pools *p, int target, char *buf, size_t len)
 {
 	struct sql_pool_row rows[SQL_POOLS_MAX];
-	size_t n = sql_pools_rows(p, target, rows, SQL_POOLS_MAX), used = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && used < len; i++) {
+	size_t n = sql_pools_rows(p, target, rows, SQL_POOLS_MAX), used = strlen(buf);
+	for (size_t i = 0; i < n && used + 1 < len; i++) {
 		const struct sql_pool_stats *s = &rows[i].stats;
-		char max[24] = "-", waiting[24] = "-";
-		if (s->max_open > 0)
-			snprintf(max, sizeof(max), "%lld", (long long)s->max_open);
-		if (s->pending >= 0)
-			snprintf(waiting, sizeof(waiting), "%lld", (long long)s->pending);
+		char max[24], waiting[24];
+		limit_texts(s, max, waiting, sizeof(max));
 		int w = snprintf(buf + used, len - used, "%spool %s used=%lld/%s idle=%lld waiting=%s",
-				 used ? " " : "", rows[i].name, (long long)s->in_use, max, (long long)s->idle,
-				 waiting);
+				 used && buf[used - 1] != ' ' ? " " : "", rows[i].name, (long long)s->in_use,
+				 max, (long long)s->idle, waiting);
 		if (w < 0)
 			break;
 		used += (size_t)w;
+	}
+}
+
+void sql_pools_print_summary(struct sql_pools *p, int target, FILE *out)
+{
+	struct sql_pool_row rows[SQL_POOLS_MAX];
+	size_t n = sql_pools_rows(p, target, rows, SQL_POOLS_MAX);
+	if (!n)
+		return;
+	fprintf(out, "Connection pools (database/sql):\n%-16s %6s %6s %6s %6s %8s %10s %10s\n", "POOL",
+		"OPEN", "USED", "IDLE", "MAX", "WAITING", "WAITS", "WAITED");
+	for (size_t i = 0; i < n; i++) {
+		const struct sql_pool_stats *s = &rows[i].stats;
+		char max[24], pending[24];
+		limit_texts(s, max, pending, sizeof(max));
+		fprintf(out, "%-16s %6lld %6lld %6lld %6s %8s %10lld %9.3fs\n", rows[i].name,
+			(long long)s->open, (long long)s->in_use, (long long)s->idle, max, pending,
+			(long long)s->wait_count, s->wait_duration_ns / 1e9);
 	}
 }
 

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "binfmt/go_offsets.h"
@@ -45,10 +46,14 @@ void sql_pools_saw(struct sql_pools *p, int target, uint64_t db, const char *sys
 void sql_pools_remove_target(struct sql_pools *p, int target);
 void sql_pools_free(struct sql_pools *p);
 
-/* The live view's words for target's pools, read now: "pool postgresql used=2/2 idle=0
- * waiting=3" for each ("" for none; max shown as "-" without a limit, waiting as "-" when it
- * cannot be read). */
-void sql_pools_status_line(struct sql_pools *p, int target, char *buf, size_t len);
+/* The live view's words for target's pools, read now, appended to the NUL-terminated line in
+ * buf (after a space): "pool postgresql used=2/2 idle=0 waiting=3" for each (nothing for
+ * none; max shown as "-" without a limit, waiting as "-" when it cannot be read). p may be
+ * NULL. */
+void sql_pools_append_status(struct sql_pools *p, int target, char *buf, size_t len);
+/* The attach summary's table of target's pools, their last reading (the process may be gone
+ * by now); nothing without pools. */
+void sql_pools_print_summary(struct sql_pools *p, int target, FILE *out);
 
 /* A pool's latest reading, for the attach summary. */
 struct sql_pool_row {
