@@ -56,6 +56,7 @@ struct call_args {
 	__u64 response;	  /* server: *http.response; SQL: *driverConn */
 	__u64 rw_type_pc; /* server: the ResponseWriter itab's first method: which type it is */
 	__u64 query_ptr, query_len;
+	__u64 db; /* SQL: the *sql.DB (the receiver, or the statement's db) */
 };
 
 struct call_state {
@@ -366,6 +367,7 @@ static __always_inline struct gotrace_event *event_from_state(struct call_state 
 	ev->flags = st->flags;
 	ev->status = 0;
 	ev->driver_pc = 0;
+	ev->db = 0;
 	ev->route_len = 0;
 	ev->query_len = 0;
 	ev->method_len = st->method_len;
@@ -546,6 +548,7 @@ int BPF_KPROBE(sql_query_enter)
 	struct call_state *st = new_call_state();
 	if (!st)
 		return 0;
+	st->args.db = GO_ARG1(ctx);
 	st->args.response = GO_ARG6(ctx);
 	st->args.query_ptr = GO_ARG8(ctx);
 	st->args.query_len = GO_ARG9(ctx);
@@ -560,6 +563,7 @@ int BPF_KPROBE(sql_exec_enter)
 	struct call_state *st = new_call_state();
 	if (!st)
 		return 0;
+	st->args.db = GO_ARG1(ctx);
 	st->args.response = GO_ARG4(ctx);
 	st->args.query_ptr = GO_ARG6(ctx);
 	st->args.query_len = GO_ARG7(ctx);
@@ -580,6 +584,8 @@ static __always_inline int stmt_enter(struct pt_regs *ctx, __u32 kind)
 	if (bpf_probe_read_user(&q, sizeof(q), (void *)(stmt + off.stmt_query)))
 		return 0;
 	st->args.response = stmt;
+	if (off.stmt_db >= 0)
+		st->args.db = read_word(stmt, off.stmt_db);
 	st->args.query_ptr = q.ptr;
 	st->args.query_len = q.len;
 	return enter(ctx, kind, st);
@@ -606,6 +612,7 @@ static __always_inline int sql_leave(struct pt_regs *ctx, __u32 kind, __u64 erro
 	if (error_itab)
 		ev->flags |= GOTRACE_F_ERROR;
 	ev->query_len = copy_string(call.query_ptr, call.query_len, ev->query, GOTRACE_QUERY_LEN, &ev->flags);
+	ev->db = call.db;
 	/* A statement: the connection it ran on is the first it is prepared on, s.css[0].dc
 	 * (none for a transaction's statement: the database is then not named). */
 	if (kind == GOTRACE_STMT_QUERY || kind == GOTRACE_STMT_EXEC)

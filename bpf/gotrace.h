@@ -43,6 +43,7 @@ struct gotrace_event {
 	__u64 span_id, parent_span_id;
 	__u64 driver_pc; /* SQL: first method of the driver connection's itab (names the driver);
 			  * server: first method of the ResponseWriter's itab (names its type) */
+	__u64 db;	 /* SQL: the *sql.DB the call went through: its pool is read at scrape time */
 	__u32 pid;
 	__u16 status; /* HTTP status; 0: server handler wrote nothing (Go answers 200), client: no response */
 	__u8 kind;
@@ -78,6 +79,7 @@ struct gotrace_offsets {
 	__s32 stmt_query, stmt_css, connstmt_dc;
 	__s32 response_conn, conn_rwc, h2_state_conn, h2_serverconn_conn, tlsconn_conn, unencrypted_conn;
 	__s32 netconn_fd, netfd_laddr, tcpaddr_port;
+	__s32 stmt_db;
 };
 
 /* Where, in one process, the first method of each interface type's itab that the walk from a

@@ -20,6 +20,7 @@
 #include "export/prometheus.h"
 #include "gotrace/call_metrics.h"
 #include "metrics/process_metrics.h"
+#include "metrics/sql_pools.h"
 #include "metrics/registry.h"
 #include "metrics/slo_tracker.h"
 #include "procwatch.h"
@@ -35,6 +36,7 @@ struct agent {
 	struct prom_exporter *prom;
 	struct otlp_exporter *otlp;
 	struct process_metrics *pm;
+	struct sql_pools *pools; /* database/sql pools of the Go targets, read at scrape time */
 	struct db_driver_cache *drivers;
 	struct trace_pipeline *traces;
 	struct log_pipeline *logs;   /* a selector asks for logs, and OTLP is configured */
@@ -165,6 +167,8 @@ static int agent_open(struct agent *ag, const struct agent_settings *s)
 	ag->drivers = db_driver_cache_new();
 	if (!ag->reg || !ag->drivers || !(ag->pm = process_metrics_new(ag->reg, true, &rc)))
 		return rc ? rc : GLIMPSE_EXIT_FAILURE;
+	if (!(ag->pools = sql_pools_new(ag->reg)))
+		return GLIMPSE_EXIT_FAILURE;
 	if (ag->cfg->nslos &&
 	    !(ag->slos = slo_tracker_new(ag->reg, ag->cfg->slos, ag->cfg->nslos, err, sizeof(err)))) {
 		log_error("slos: %s", err);
@@ -199,7 +203,7 @@ static int agent_open(struct agent *ag, const struct agent_settings *s)
 	    (!(ag->logs = log_pipeline_new(&lopts)) || log_pipeline_register_metrics(ag->logs, ag->reg)))
 		return GLIMPSE_EXIT_FAILURE;
 	struct targets_consumers c = {
-		ag->cfg, ag->reg, ag->pm, ag->traces, ag->drivers, ag->slos, ag->logs
+		ag->cfg, ag->reg, ag->pm, ag->traces, ag->drivers, ag->slos, ag->logs, ag->pools
 	};
 	if (!(ag->targets = targets_new(&c)))
 		return GLIMPSE_EXIT_FAILURE;
@@ -236,6 +240,7 @@ static void agent_close(struct agent *ag)
 	log_pipeline_free(ag->logs); /* after the socket probe that feeds it and the exporters */
 	db_driver_cache_free(ag->drivers);
 	process_metrics_free(ag->pm);
+	sql_pools_free(ag->pools);
 	slo_tracker_free(ag->slos);
 	metrics_registry_free(ag->reg);
 }

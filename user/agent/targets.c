@@ -23,6 +23,7 @@
 #include "gotrace/tracer.h"
 #include "logs/log_pipeline.h"
 #include "metrics/process_metrics.h"
+#include "metrics/sql_pools.h"
 #include "metrics/registry.h"
 #include "sockcap/sock_capture.h"
 #include "trace/trace_pipeline.h"
@@ -55,9 +56,11 @@ struct binary_key {
 struct binary {
 	struct binary_key key;
 	struct go_tracer *tracer;
-	struct go_type_offsets types; /* go_target's: the types the walk to server.port checks */
-	bool links_sql;		      /* database/sql's calls are probed */
-	bool wire_clients;	      /* links pgx or go-redis (go_target.wire_clients) */
+	struct go_type_offsets types;	/* go_target's: the types the walk to server.port checks */
+	bool links_sql;			/* database/sql's calls are probed */
+	bool wire_clients;		/* links pgx or go-redis (go_target.wire_clients) */
+	struct go_http_offsets offsets; /* and the map layout: where its sql.DB pools' fields are */
+	uint32_t map_layout;
 	int users;
 	uint64_t idle_since_ns; /* when users fell to 0 */
 	UT_hash_handle hh;
@@ -141,6 +144,8 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 		trace_pipeline_call(ts->c.traces, &c, t->id);
 	if (sig->http_metrics)
 		metrics_record_call(ts->c.reg, t->id, &c);
+	if (sig->http_metrics && c.kind == CALL_DB)
+		sql_pools_saw(ts->c.pools, t->id, ev->db, c.db_system);
 }
 
 static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const struct target *t)
@@ -176,9 +181,10 @@ static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const stru
 	}
 	b->key = t->exe;
 	b->types = gt.types;
-	for (int h = GO_HOOK_SQL_QUERY; h <= GO_HOOK_STMT_EXEC; h++)
-		b->links_sql |= gt.hooks[h].found;
+	b->links_sql = go_target_links_sql(&gt);
 	b->wire_clients = gt.wire_clients[0] != '\0';
+	b->offsets = gt.offsets;
+	b->map_layout = gt.map_layout;
 	go_target_report_unmeasured(&gt);
 	HASH_ADD(hh, ts->binaries, key, sizeof(b->key), b);
 	log_event(LOG_INFO, "probes attached", "pid=%d go=%s offsets=%s probes=%d", (int)pid, gt.go_version,
@@ -248,6 +254,7 @@ static void remove_target(struct agent_targets *ts, struct target *t, enum remov
 	binary_release(t->binary, t->pid);
 	if (signals_of(ts, t)->runtime)
 		process_metrics_remove(ts->c.pm, t->id);
+	sql_pools_remove_target(ts->c.pools, t->id);
 	if (ts->c.traces && trace_pipeline_remove_target(ts->c.traces, t->id))
 		log_debug("pid %d had no trace pipeline entry", (int)t->pid);
 	slo_tracker_remove_target(ts->c.slos, t->id);
@@ -470,6 +477,10 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 		log_warn("pid %d: its logs are not read", (int)pid);
 		log_pipeline_remove_target(ts->c.logs, t->id);
 	}
+	if (t->binary && t->binary->links_sql && sig->http_metrics && ts->c.pools &&
+	    sql_pools_add_target(ts->c.pools, t->id, pid, &t->binary->offsets, t->binary->map_layout) ==
+		    -ENOMEM)
+		log_warn("no database/sql pool metrics for pid %d: out of memory", (int)pid);
 	int err = sig->runtime ? process_metrics_add(ts->c.pm, t->id, pid) : 0;
 	if (err)
 		log_warn("no runtime metrics for pid %d: %s", (int)pid, strerror(err < 0 ? -err : err));

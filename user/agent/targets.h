@@ -19,6 +19,7 @@ struct db_driver_cache;
 struct resource;
 struct metrics_registry;
 struct process_metrics;
+struct sql_pools;
 struct trace_pipeline;
 struct log_pipeline;
 
@@ -33,6 +34,7 @@ struct targets_consumers {
 	struct db_driver_cache *drivers;
 	struct slo_tracker *slos;  /* NULL without objectives */
 	struct log_pipeline *logs; /* NULL without an OTLP exporter or a selector asking for logs */
+	struct sql_pools *pools;   /* database/sql pools of Go targets with http_metrics */
 };
 
 struct agent_targets;

@@ -47,6 +47,19 @@ static const struct wanted_field wanted[] = {
 	{ "net.conn", "fd", 25, false },
 	{ "net.netFD", "laddr", 26, false },
 	{ "net.TCPAddr", "Port", 27, false },
+	{ "database/sql.Stmt", "db", 28, false },
+	{ "database/sql.DB", "waitDuration", 29, false },
+	{ "database/sql.DB", "connector", 30, false },
+	{ "database/sql.DB", "freeConn", 31, false },
+	{ "database/sql.DB", "connRequests", 32, false },
+	{ "database/sql.connRequestSet", "s", 33, false },
+	{ "database/sql.DB", "numOpen", 34, false },
+	{ "database/sql.DB", "closed", 35, false },
+	{ "database/sql.DB", "maxOpen", 36, false },
+	{ "database/sql.DB", "waitCount", 37, false },
+	{ "database/sql.DB", "maxIdleClosed", 38, false },
+	{ "database/sql.DB", "maxIdleTimeClosed", 39, false },
+	{ "database/sql.DB", "maxLifetimeClosed", 40, false },
 };
 #define NWANTED	    (sizeof(wanted) / sizeof(wanted[0]))
 #define NHTTP_SLOTS (sizeof(struct go_http_offsets) / sizeof(int32_t))

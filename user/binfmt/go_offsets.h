@@ -44,6 +44,20 @@ struct go_http_offsets {
 	int32_t netconn_fd;	    /* net.conn.fd (*netFD): TCPConn embeds conn */
 	int32_t netfd_laddr;	    /* net.netFD.laddr (net.Addr) */
 	int32_t tcpaddr_port;	    /* net.TCPAddr.Port (int) */
+	/* database/sql's pool (metrics/sql_pool.h reads a *DB the probes saw, as DB.Stats does). */
+	int32_t stmt_db;		 /* database/sql.Stmt.db (*DB) */
+	int32_t db_wait_duration;	 /* DB.waitDuration (int64; atomic.Int64 since Go 1.20) */
+	int32_t db_connector;		 /* DB.connector (driver.Connector): fixed for the DB's life */
+	int32_t db_free_conn;		 /* DB.freeConn ([]*driverConn): the idle connections */
+	int32_t db_conn_requests;	 /* DB.connRequests: a map up to Go 1.22, a connRequestSet since */
+	int32_t conn_request_set_s;	 /* connRequestSet.s (slice; Go 1.23+, -1 before: the map) */
+	int32_t db_num_open;		 /* DB.numOpen (int) */
+	int32_t db_closed;		 /* DB.closed (bool) */
+	int32_t db_max_open;		 /* DB.maxOpen (int; 0: unlimited) */
+	int32_t db_wait_count;		 /* DB.waitCount (int64) */
+	int32_t db_max_idle_closed;	 /* DB.maxIdleClosed (int64) */
+	int32_t db_max_idle_time_closed; /* DB.maxIdleTimeClosed (int64) */
+	int32_t db_max_lifetime_closed;	 /* DB.maxLifetimeClosed (int64) */
 };
 
 /* -1 marks a field the binary does not have. The mstats and gcControllerState fields beyond

@@ -9,7 +9,7 @@
 
 #define MAX_FILE_BYTES (64 * 1024)
 #define MAX_OFFSET     (1 << 20) /* far beyond any Go runtime struct */
-#define MAX_SLOTS      32
+#define MAX_SLOTS      64
 
 static int32_t *slots_of(struct go_offsets_row *row, enum go_offsets_set set)
 {

@@ -21,6 +21,7 @@
 #include "export/otlp.h"
 #include "base/preflight.h"
 #include "metrics/process_metrics.h"
+#include "metrics/sql_pools.h"
 #include "base/procfs.h"
 #include "export/prometheus.h"
 #include "agent/resource.h"
@@ -167,6 +168,7 @@ struct attach_ctx {
 	struct gotrace_types types; /* where the target's ResponseWriters and connections are */
 	bool unmeasured_reported;
 	struct slo_tracker *slos;
+	struct sql_pools *pools; /* database/sql pools, read at scrape time */
 };
 
 static void on_event(void *ctx, const struct gotrace_event *ev)
@@ -183,6 +185,8 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 	if (a->traces)
 		trace_pipeline_call(a->traces, &c, a->target);
 	metrics_record_call(a->reg, a->target, &c);
+	if (c.kind == CALL_DB)
+		sql_pools_saw(a->pools, a->target, ev->db, c.db_system);
 }
 
 static double active_requests(void *ctx, int target)
@@ -247,9 +251,8 @@ static double spans_unsampled(void *ctx, int target)
 static struct sock_capture *start_go_db_capture(struct attach_ctx *a, const struct go_target *t)
 {
 	unsigned signals = SOCK_METRICS | SOCK_SPANS | SOCK_GO_DB | (a->logs ? SOCK_LOGS : 0);
-	for (int h = GO_HOOK_SQL_QUERY; h <= GO_HOOK_STMT_EXEC; h++)
-		if (t->hooks[h].found)
-			signals |= SOCK_GO_SQL;
+	if (go_target_links_sql(t))
+		signals |= SOCK_GO_SQL;
 	struct sock_capture *c = NULL;
 	/* The Go tracer's load parsed the kernel's BTF here and freed it: hand that memory back
 	 * before the socket probe's ring buffer is mapped, or the two peaks add up. */
@@ -508,6 +511,16 @@ int cmd_attach(int argc, char **argv)
 						      .tracing = tracing,
 						      .types = &a.types };
 		go_target_report_unmeasured(&target);
+		if (!(a.pools = sql_pools_new(a.reg))) {
+			rc = GLIMPSE_EXIT_FAILURE;
+			goto out;
+		}
+		if (go_target_links_sql(&target) &&
+		    sql_pools_add_target(a.pools, a.target, pid, &target.offsets, target.map_layout) ==
+			    -ENOMEM) {
+			rc = GLIMPSE_EXIT_FAILURE;
+			goto out;
+		}
 		rc = go_tracer_start(&target, &tracer_opts, on_event, &a, &a.tracer);
 		if (rc)
 			goto out;
@@ -588,8 +601,9 @@ int cmd_attach(int argc, char **argv)
 			log_pipeline_tick(a.logs);
 		slo_tracker_sample(a.slos, clock_mono_ns());
 		if (run.live) {
-			char process[256], slo[512];
+			char process[512], slo[512];
 			process_metrics_status_line(pm, a.target, process, sizeof(process));
+			sql_pools_append_status(a.pools, a.target, process, sizeof(process));
 			slo_tracker_status_line(a.slos, a.target, slo, sizeof(slo));
 			struct live_view_status st = { a.active_requests, a.events_dropped, process, slo };
 			live_view_update(view, &st);
@@ -624,6 +638,7 @@ int cmd_attach(int argc, char **argv)
 	}
 	a.tracer = NULL;
 	live_view_summary(view);
+	sql_pools_print_summary(a.pools, a.target, stdout);
 	slo_tracker_sample(a.slos, clock_mono_ns());
 	slo_tracker_print_summary(a.slos, a.target, stdout);
 	log_event(LOG_INFO, "detached", "pid=%d", (int)pid);
@@ -653,6 +668,7 @@ out:
 	sock_capture_free(a.sock); /* after the exporters: its gauges read it */
 	log_pipeline_free(a.logs); /* after the socket probe that feeds it and the exporters */
 	process_metrics_free(pm);
+	sql_pools_free(a.pools);  /* after the exporters: its observers read it */
 	slo_tracker_free(a.slos); /* after the exporters: its gauges read it */
 	metrics_registry_free(a.reg);
 	return rc;

@@ -13,6 +13,7 @@
 #include "cli/exit_codes.h"
 #include "metrics/go_runtime.h"
 #include "gotrace/target.h"
+#include "metrics/sql_pool_read.h"
 #include "base/preflight.h"
 #include "base/procfs.h"
 
@@ -128,18 +129,38 @@ static int emit_offsets(const char *path)
 			"glimpse: warning: %s does not link net/http: this file gives runtime metrics only; "
 			"emit from a %s program that serves HTTP for attach\n",
 			path, version);
-	else if (row.http.driverconn_ci < 0)
+	else if (row.http.driverconn_ci < 0 || row.http.db_num_open < 0)
 		fprintf(stderr,
 			"glimpse: warning: %s does not link database/sql: with this file, SQL calls are "
-			"measured "
-			"but their database system is not named; emit from a %s program that uses "
-			"database/sql "
-			"for that\n",
+			"measured but their database system is not named and their connection pools are "
+			"not read; emit from a %s program that uses database/sql for that\n",
 			path, version);
 	rc = go_offsets_file_write(stdout, &row, path) ? GLIMPSE_EXIT_FAILURE : 0;
 out:
 	elf_module_close(m);
 	return rc;
+}
+
+/* Whether attach can read the binary's database/sql pools (metrics/sql_pools.h). */
+static void print_sql_pools(const struct go_target *t)
+{
+	static const char *const requests[] = {
+		[SQL_POOL_REQUESTS_UNKNOWN] = "not readable: pending requests not reported",
+		[SQL_POOL_REQUESTS_MAP] = "a map",
+		[SQL_POOL_REQUESTS_SET] = "a connRequestSet",
+	};
+	const struct go_http_offsets *o = &t->offsets;
+	struct sql_pool_layout l;
+	const char *why = sql_pool_layout_from_offsets(o, t->map_layout, &l);
+	if (!go_target_links_sql(t))
+		printf("sql pools:   none (no database/sql)\n");
+	else if (why)
+		printf("sql pools:   not measured: %s\n", why);
+	else
+		printf("sql pools:   read from each *sql.DB at scrape time: DB.numOpen %d, .freeConn %d, "
+		       ".maxOpen %d,\n             .waitCount %d, .waitDuration %d, .connRequests %d (%s)\n",
+		       o->db_num_open, o->db_free_conn, o->db_max_open, o->db_wait_count, o->db_wait_duration,
+		       o->db_conn_requests, requests[l.requests]);
 }
 
 static void print_runtime(const char *path)
@@ -306,6 +327,7 @@ int cmd_inspect(int argc, char **argv)
 	printf("  net/http.Request.Header %d; database/sql.driverConn.ci %d; runtime.g.m %d, runtime.m.curg "
 	       "%d\n",
 	       o->request_header, o->driverconn_ci, o->g_m, o->m_curg);
+	print_sql_pools(&t);
 	printf("probes:\n");
 	for (int i = 0; i < GO_NR_HOOKS; i++)
 		print_hook(&t.hooks[i]);

@@ -54,6 +54,14 @@ static uint32_t map_layout(struct elf_module *m)
 	return buckets == swiss ? GOTRACE_MAP_UNKNOWN : buckets ? GOTRACE_MAP_BUCKETS : GOTRACE_MAP_SWISS;
 }
 
+bool go_target_links_sql(const struct go_target *t)
+{
+	for (int h = GO_HOOK_SQL_QUERY; h <= GO_HOOK_STMT_EXEC; h++)
+		if (t->hooks[h].found)
+			return true;
+	return false;
+}
+
 const char *go_target_map_layout_name(uint32_t layout)
 {
 	switch (layout) {

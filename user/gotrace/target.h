@@ -79,6 +79,9 @@ struct elf_module;
 /* Fills h (h->function set) with its entry and RETs in m: 0, or -errno when it is absent. */
 int go_target_find_hook(struct elf_module *m, struct go_hook *h);
 
+/* True when the binary's database/sql calls are probed (any of its four functions found). */
+bool go_target_links_sql(const struct go_target *t);
+
 /* How inspect and the attach log describe a map layout (enum gotrace_map_layout). */
 const char *go_target_map_layout_name(uint32_t layout);
 

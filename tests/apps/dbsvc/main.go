@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Database test service for the tracer: net/http + database/sql with two drivers linked into
 // one binary, lib/pq (pure Go) and mattn/go-sqlite3 (cgo, system libsqlite3).
-// Usage: dbsvc -db DSN [-addr HOST:PORT] [-peer URL] [-t SECONDS], where DSN is
+// Usage: dbsvc -db DSN [-addr HOST:PORT] [-peer URL] [-t SECONDS] [-max-open N], where DSN is
 // sqlite:PATH (driver "sqlite3"; the file is created if missing) or postgres://... (driver
 // "postgres"). Prints "ready PID HOST:PORT" (the bound address) once listening and after the
 // schema and seed rows are in place; SIGTERM shuts it down.
@@ -31,12 +31,26 @@
 //	                  incoming traceparent/tracestate headers unchanged; responds with the
 //	                  peer's status and body (502 if the call failed or no -peer)
 //
-// All calls use the request's context. The pool is limited to 4 open connections.
+// All calls use the request's context. The pool is limited to -max-open open connections (4).
+//
+// The pool itself, for its metrics (glimpse reads them from the sql.DB in memory):
+//
+//	/pool/hold?n=N  N goroutines each take a connection of their own (db.Conn), run
+//	                QueryRowContext SELECT 1 on it, and keep it until /pool/release; responds
+//	                once all N have theirs -> 200 "N"
+//	/pool/wait?n=N  N goroutines each run QueryContext SELECT name FROM users WHERE id = 3 on
+//	                the pool (waiting for a connection while the pool is exhausted); responds
+//	                at once -> 200 "N"
+//	/pool/release   the holders give their connections back and the route waits until every
+//	                waiter has finished -> 200 "released H, finished all"
+//	/debug/dbstats  db.Stats() as JSON, read under one call, with "Waiting": the goroutines of
+//	                /pool/wait started and not finished (the service's own count)
 package main
 
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,7 +59,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -280,11 +296,110 @@ func call(w http.ResponseWriter, r *http.Request) {
 	io.Copy(io.Discard, resp.Body) // drain, so the connection goes back to the pool
 }
 
+// The pool routes' state: the connections held, the waiters in flight.
+var (
+	poolMu   sync.Mutex
+	held     []*sql.Conn
+	waiters  sync.WaitGroup
+	inFlight int64 // waiters started and not finished, under poolMu
+)
+
+func count(r *http.Request) (int, error) {
+	n, err := strconv.Atoi(r.URL.Query().Get("n"))
+	if err != nil || n < 1 || n > 64 {
+		return 0, fmt.Errorf("n must be 1..64")
+	}
+	return n, nil
+}
+
+func poolHold(w http.ResponseWriter, r *http.Request) {
+	n, err := count(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	for i := 0; i < n; i++ {
+		// Background: the connection outlives this request.
+		c, err := db.Conn(context.Background())
+		if err != nil {
+			dbError(w, err)
+			return
+		}
+		var one int
+		if err := c.QueryRowContext(context.Background(), "SELECT 1").Scan(&one); err != nil {
+			c.Close()
+			dbError(w, err)
+			return
+		}
+		poolMu.Lock()
+		held = append(held, c)
+		poolMu.Unlock()
+	}
+	fmt.Fprint(w, n)
+}
+
+func poolWait(w http.ResponseWriter, r *http.Request) {
+	n, err := count(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	for i := 0; i < n; i++ {
+		waiters.Add(1)
+		poolMu.Lock()
+		inFlight++
+		poolMu.Unlock()
+		go func() {
+			defer waiters.Done()
+			if _, err := names(context.Background(), "SELECT name FROM users WHERE id = 3"); err != nil {
+				fmt.Fprintln(os.Stderr, "dbsvc: waiter:", err)
+			}
+			poolMu.Lock()
+			inFlight--
+			poolMu.Unlock()
+		}()
+	}
+	fmt.Fprint(w, n)
+}
+
+func poolRelease(w http.ResponseWriter, r *http.Request) {
+	poolMu.Lock()
+	conns := held
+	held = nil
+	poolMu.Unlock()
+	for _, c := range conns {
+		c.Close() // back to the pool, which hands it to a waiter
+	}
+	waiters.Wait()
+	fmt.Fprintf(w, "released %d, finished all", len(conns))
+}
+
+func dbStats(w http.ResponseWriter, r *http.Request) {
+	st := db.Stats()
+	poolMu.Lock()
+	waiting := inFlight
+	poolMu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]int64{
+		"MaxOpenConnections": int64(st.MaxOpenConnections),
+		"OpenConnections":    int64(st.OpenConnections),
+		"InUse":              int64(st.InUse),
+		"Idle":               int64(st.Idle),
+		"WaitCount":          st.WaitCount,
+		"WaitDurationNs":     int64(st.WaitDuration),
+		"MaxIdleClosed":      st.MaxIdleClosed,
+		"MaxIdleTimeClosed":  st.MaxIdleTimeClosed,
+		"MaxLifetimeClosed":  st.MaxLifetimeClosed,
+		"Waiting":            waiting,
+	})
+}
+
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	dsn := flag.String("db", "", "sqlite:PATH or postgres://... URL")
 	flag.StringVar(&peer, "peer", "", "base URL of the peer server for /call")
 	secs := flag.Float64("t", 0, "exit after SECONDS (0: run until killed)")
+	maxOpen := flag.Int("max-open", 4, "the pool's limit on open connections (SetMaxOpenConns)")
 	flag.Parse()
 	peer = strings.TrimRight(peer, "/")
 
@@ -294,7 +409,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "dbsvc:", err)
 		os.Exit(2)
 	}
-	db.SetMaxOpenConns(4)
+	db.SetMaxOpenConns(*maxOpen)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	err = setup(ctx, driverName)
 	cancel()
@@ -310,6 +425,10 @@ func main() {
 	mux.HandleFunc("/fail", fail)
 	mux.HandleFunc("/stmt", stmt)
 	mux.HandleFunc("/call", call)
+	mux.HandleFunc("/pool/hold", poolHold)
+	mux.HandleFunc("/pool/wait", poolWait)
+	mux.HandleFunc("/pool/release", poolRelease)
+	mux.HandleFunc("/debug/dbstats", dbStats)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
