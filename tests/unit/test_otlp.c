@@ -611,8 +611,8 @@ static void test_encode_metrics(void **state)
 				    .server_port = 5432,
 				    .duration_ns = 1000 * MS };
 	metrics_registry_record(reg, 0, &rec);
-	assert_int_equal(metrics_registry_add_gauge(reg, "http.server.active_requests", "{request}",
-						    "In flight.", false, seven, NULL, true),
+	assert_int_equal(metrics_registry_add_updown(reg, "http.server.active_requests", "{request}",
+						     "In flight.", seven, NULL, true),
 			 0);
 	assert_int_equal(metrics_registry_add_gauge(reg, "glimpse.events_dropped", "{event}", "Lost.", true,
 						    forty_two, NULL, false),
@@ -694,9 +694,11 @@ static void test_encode_metrics(void **state)
 	assert_non_null(m);
 	assert_string_equal(m->unit, "{request}");
 	assert_string_equal(m->description, "In flight.");
-	assert_int_equal(m->data_case, OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE);
-	assert_int_equal(m->gauge->n_data_points, 1);
-	assert_true(m->gauge->data_points[0]->as_double == 7);
+	/* semconv's UpDownCounter: a non-monotonic cumulative sum. */
+	assert_int_equal(m->data_case, OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM);
+	assert_false(m->sum->is_monotonic);
+	assert_int_equal(m->sum->n_data_points, 1);
+	assert_true(m->sum->data_points[0]->as_double == 7);
 
 	m = find_metric(rm, "process.thread.count");
 	assert_non_null(m);
@@ -731,7 +733,7 @@ static void test_encode_metrics(void **state)
 	rm = req->resource_metrics[1];
 	assert_str_attr(rm->resource->attributes, rm->resource->n_attributes, "service.name", "idle");
 	assert_int_equal(rm->scope_metrics[0]->n_metrics, 1);
-	assert_true(find_metric(rm, "http.server.active_requests")->gauge->data_points[0]->as_double == 8);
+	assert_true(find_metric(rm, "http.server.active_requests")->sum->data_points[0]->as_double == 8);
 
 	/* Metrics about glimpse itself: its own resource, counters as monotonic cumulative sums. */
 	rm = req->resource_metrics[2];

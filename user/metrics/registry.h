@@ -92,6 +92,10 @@ typedef double (*metric_value_fn)(void *ctx, int target);
 int metrics_registry_add_gauge(struct metrics_registry *reg, const char *name, const char *unit,
 			       const char *help, bool is_counter, metric_value_fn fn, void *ctx,
 			       bool per_target);
+/* The same for a value semconv defines as an UpDownCounter (http.server.active_requests):
+ * exported as METRIC_UPDOWN. */
+int metrics_registry_add_updown(struct metrics_registry *reg, const char *name, const char *unit,
+				const char *help, metric_value_fn fn, void *ctx, bool per_target);
 
 /* Metrics whose data points the caller produces at render time (runtime, process and
  * scheduler metrics): fn fills up to max points for a target and returns how many (0 if the
