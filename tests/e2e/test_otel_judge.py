@@ -88,7 +88,7 @@ def terminate(svc):
 
 
 # httpsvc: net/http's ServeMux (Go 1.22 patterns) under otelhttp.NewHandler, its client under
-# otelhttp.NewTransport; glimpse attached to the plain build.
+# otelhttp.NewTransport; glimpse attached to the plain build. Over HTTP, and over HTTPS (-tls).
 # /sleep?ms=110 lands in the bucket (0.1, 0.25] with 140 ms to spare on a loaded machine.
 HTTPSVC_TRAFFIC = (["/fast"] * 5 + ["/sleep?ms=110"] * 3 + ["/status/404"] * 2 + ["/status/503", "/users/7",
                    "/users/8", "/nowrite", "/call", "/call", "/nope"])
@@ -113,7 +113,7 @@ def run_both(tmp_path, run_glimpse, start, traffic):
         svc, ports[side] = start(side, env if side == "sdk" else None)
         try:
             if side == "glimpse":
-                g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--otlp-endpoint",
+                g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--no-prometheus", "--otlp-endpoint",
                                 f"http://127.0.0.1:{rx.port}", env=env)
             settle(rx, traffic(svc))
             if side == "glimpse":
@@ -126,12 +126,27 @@ def run_both(tmp_path, run_glimpse, start, traffic):
     return rows, ports
 
 
-def test_httpsvc_against_otelhttp(tmp_path, run_glimpse):
+class Https(HttpService):
+    """httpsvc -tls: HTTPS with its self-signed certificate (not verified), HTTP/1.1."""
+
+    def get(self, path, headers=None, timeout=10):
+        import ssl
+        ctx = ssl._create_unverified_context()
+        req = urllib.request.Request(f"https://{self.addr}{path}", headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout, context=ctx) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_httpsvc_against_otelhttp(tls, tmp_path, run_glimpse):
     peer = HttpService("httpsvc-1.26")
 
     def start(side, env):
-        svc = HttpService("httpsvc-otel-1.26" if side == "sdk" else "httpsvc-1.26", "-peer",
-                          f"http://{peer.addr}", env=env)
+        svc = (Https if tls else HttpService)("httpsvc-otel-1.26" if side == "sdk" else "httpsvc-1.26",
+                                              "-peer", f"http://{peer.addr}", *(["-tls"] if tls else []), env=env)
         return svc, {svc.port: "$PORT", peer.port: "$PEER"}
 
     try:
@@ -140,7 +155,7 @@ def test_httpsvc_against_otelhttp(tmp_path, run_glimpse):
         peer.stop()
     found = judge(rows["sdk"], rows["glimpse"], ports["sdk"], ports["glimpse"],
                   bucket_keys=[("http.route", "/sleep")])
-    assert_table("httpsvc", found)
+    assert_table("httpsvc https" if tls else "httpsvc", found)
 
 
 class Routers(HttpService):
