@@ -278,3 +278,35 @@ def test_grpcsvc_against_otelgrpc(tmp_path, run_glimpse):
     found = judge(rows["sdk"], rows["glimpse"], ports["sdk"], ports["glimpse"],
                   bucket_keys=[("rpc.response.status_code", "INTERNAL")])
     assert_table("grpcsvc", found)
+
+
+def test_judge_sees_what_it_compares():
+    """The comparison itself, on made-up receiver lines: a count, a bucket, a parent, a status,
+    a value and a key that differ each give their line; equal sides give none."""
+    def metric(name, attrs, count, buckets, kind="histogram"):
+        return {"signal": "metric", "resource": {"service.name": "x"}, "name": name, "unit": "s", "type": kind,
+                "attributes": attrs, "count": count, "bucket_counts": buckets, "bounds": [0.1, 0.25]}
+
+    def span(sid, name, kind, parent="", code=0, attrs=None):
+        return {"signal": "span", "resource": {"service.name": "x"}, "name": name, "kind": kind, "trace_id": "t",
+                "span_id": sid, "parent_span_id": parent, "status": {"code": code}, "attributes": attrs or {}}
+
+    route = {"http.route": "/sleep", "server.port": 8080}
+    sdk = [metric("m", route, 3, [0, 3, 0]), span("a", "GET /sleep", 2, attrs={"k": 1}),
+           span("b", "GET", 3, "a")]
+    assert judge(sdk, sdk, {8080: "$PORT"}, {8080: "$PORT"}, [("http.route", "/sleep")]) == []
+    glimpse = [metric("m", dict(route, **{"server.port": 9090}), 2, [0, 1, 1]),
+               span("a", "GET /sleep", 2, code=2, attrs={"k": 2, "extra": 1}), span("b", "GET", 3, "remote")]
+    found = judge(sdk, glimpse, {8080: "$PORT"}, {9090: "$PORT"})
+    assert found == [
+        "metric m: series {http.route=/sleep, server.port=$PORT} count SDK 3, glimpse 2",
+        "span client 'GET' status unset parent remote remote: SDK 0, glimpse 1",
+        "span client 'GET' status unset parent server 'GET /sleep': SDK 1, glimpse 0",
+        "span server 'GET /sleep' status error parent root: SDK 0, glimpse 1",
+        "span server 'GET /sleep' status unset parent root: SDK 1, glimpse 0",
+        "span server: attribute extra only glimpse",
+        "span server 'GET /sleep': attribute k values SDK {'1': 1}, glimpse {'2': 1}",
+    ], found
+    glimpse[0] = metric("m", route, 3, [0, 2, 1])
+    assert judge(sdk, glimpse[:1] + sdk[1:], {8080: "$PORT"}, {8080: "$PORT"}, [("http.route", "/sleep")]) == [
+        "metric m: series {http.route=/sleep, server.port=$PORT} buckets SDK {0.25: 3}, glimpse {0.25: 2, inf: 1}"]
