@@ -252,6 +252,20 @@ def test_godb_against_otelpgx_and_redisotel(servers, tmp_path, run_glimpse):
     found = judge(in_request(rows["sdk"]), in_request(rows["glimpse"]), ports["sdk"], ports["glimpse"])
     assert_table("godb", found)
 
+    # otelpgx's pgx.operation.type against glimpse's operations, exactly: its prepares are
+    # glimpse's PREPAREs, its queries and batches glimpse's other PostgreSQL calls (a batch is
+    # one round trip); connect and acquire never reach the wire.
+    def pg_counts(rows, key):
+        out = {}
+        for (name, _), r in last_points(rows).items():
+            if name == "db.client.operation.duration" and r["attributes"]["db.system.name"] == "postgresql":
+                k = key(r["attributes"])
+                out[k] = out.get(k, 0) + r["count"]
+        return out
+    sdk = pg_counts(rows["sdk"], lambda a: a["pgx.operation.type"])
+    glimpse = pg_counts(rows["glimpse"], lambda a: "prepare" if a["db.operation.name"] == "PREPARE" else "other")
+    assert sdk["prepare"] == glimpse["prepare"] and sdk["query"] + sdk["batch"] == glimpse["other"], (sdk, glimpse)
+
 
 # test_grpc.py's plan, the INTERNAL calls taking 110 ms: the bucket (0.1, 0.25] with 140 ms to
 # spare on a loaded machine.
