@@ -41,17 +41,17 @@ def glimpse_metric(r):
 
 def settle(rx, spans, timeout=30):
     """Waits until the receiver holds at least `spans` spans and nothing it holds (span count,
-    metric totals) changed over the last second."""
+    metric totals) changed over the last 0.6 s: two metric exports and six span batches."""
     assert wait_for(lambda: len(rx.lines("span")) >= spans, timeout=timeout), len(rx.lines("span"))
     last = None
-    for _ in range(int(timeout)):
+    for _ in range(int(timeout / 0.6)):
         now = (len(rx.lines("span")),
                {k: r.get("count", r.get("value")) for k, r in last_points(rx.lines("metric")).items()
                 if k[0].startswith(("http.", "rpc.", "db."))})
         if now == last:
             return
         last = now
-        time.sleep(1.0)
+        time.sleep(0.6)
     raise AssertionError("telemetry never settled")
 
 
