@@ -110,8 +110,9 @@ def run_both(tmp_path, run_glimpse, start, traffic):
     for side in ("sdk", "glimpse"):
         rx = Receiver(tmp_path / f"{side}.jsonl")
         env = dict(EXPORT_ENV, OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{rx.port}")
-        svc, ports[side] = start(side, env if side == "sdk" else None)
+        svc = None
         try:
+            svc, ports[side] = start(side, env if side == "sdk" else None)
             if side == "glimpse":
                 g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--no-prometheus", "--otlp-endpoint",
                                 f"http://127.0.0.1:{rx.port}", env=env)
@@ -120,7 +121,8 @@ def run_both(tmp_path, run_glimpse, start, traffic):
                 assert g.stop() == 0, g.stderr()
             terminate(svc)
         finally:
-            svc.stop()
+            if svc:
+                svc.stop()
             rx.stop()
         rows[side] = rx.lines()
     return rows, ports
