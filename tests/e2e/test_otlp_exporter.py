@@ -291,7 +291,9 @@ def test_metrics_cumulative(receiver):
                                "server.address": "down.example.com", "server.port": 80}
 
     p = point(last, "http.server.active_requests")
-    assert (p["type"], p["unit"], p["value"], p["resource"]) == ("gauge", "{request}", 7, target)
+    # semconv's UpDownCounter: a non-monotonic cumulative sum.
+    assert (p["type"], p["monotonic"], p["temporality"], p["unit"], p["value"], p["resource"]) == (
+        "sum", False, 2, "{request}", 7, target)
     p = point(last, "test.histogram")
     assert p["attributes"] == {"phase": "a"} and p["bounds"] == [0.1, 1]
     assert p["bucket_counts"] == [1, 2, 3] and p["count"] == 6 and p["sum"] == 4.5

@@ -234,8 +234,8 @@ int main(int argc, char **argv)
 		reg = metrics_registry_new(0);
 		int t = reg ? metrics_registry_add_target(reg, &res[0]) : -1;
 		if (t < 0 ||
-		    metrics_registry_add_gauge(reg, "http.server.active_requests", "{request}",
-					       "Requests in flight.", false, active_requests, NULL, true) ||
+		    metrics_registry_add_updown(reg, "http.server.active_requests", "{request}",
+						"Requests in flight.", active_requests, NULL, true) ||
 		    metrics_registry_add_gauge(reg, "glimpse.events.dropped", "{event}", "Events lost.", true,
 					       events_dropped, NULL, false) ||
 		    metrics_registry_add_observer(reg, "test.histogram", "s", "A test histogram.",

@@ -611,8 +611,8 @@ static void test_encode_metrics(void **state)
 				    .server_port = 5432,
 				    .duration_ns = 1000 * MS };
 	metrics_registry_record(reg, 0, &rec);
-	assert_int_equal(metrics_registry_add_gauge(reg, "http.server.active_requests", "{request}",
-						    "In flight.", false, seven, NULL, true),
+	assert_int_equal(metrics_registry_add_updown(reg, "http.server.active_requests", "{request}",
+						     "In flight.", seven, NULL, true),
 			 0);
 	assert_int_equal(metrics_registry_add_gauge(reg, "glimpse.events_dropped", "{event}", "Lost.", true,
 						    forty_two, NULL, false),
@@ -623,14 +623,17 @@ static void test_encode_metrics(void **state)
 	assert_int_equal(metrics_registry_add_observer(reg, "test.latency", "s", "A histogram.",
 						       METRIC_HISTOGRAM, observe_hist, NULL),
 			 0);
+	assert_int_equal(metrics_registry_add_observer(reg, "go.goroutine.count", "{goroutine}",
+						       "Goroutines.", METRIC_UPDOWN, observe, NULL),
+			 0);
 
 	uint64_t now = before + 5000000000ULL;
 	uint8_t *buf;
 	size_t len, npoints;
 	assert_int_equal(otlp_encode_metrics(&cfg, reg, now, &buf, &len, &npoints), 0);
-	/* 2 server series + 1 client + gauge x2 targets + 2 observer points + histogram, then
-	 * the counter that is not per target. */
-	assert_int_equal(npoints, 2 + 1 + 2 + 2 + 1 + 1);
+	/* 2 server series + 1 client + gauge x2 targets + 2 observer points + histogram + 2
+	 * up-down points, then the counter that is not per target. */
+	assert_int_equal(npoints, 2 + 1 + 2 + 2 + 1 + 2 + 1);
 	Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRequest *req =
 		opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__unpack(
 			NULL, len, buf);
@@ -691,9 +694,11 @@ static void test_encode_metrics(void **state)
 	assert_non_null(m);
 	assert_string_equal(m->unit, "{request}");
 	assert_string_equal(m->description, "In flight.");
-	assert_int_equal(m->data_case, OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE);
-	assert_int_equal(m->gauge->n_data_points, 1);
-	assert_true(m->gauge->data_points[0]->as_double == 7);
+	/* semconv's UpDownCounter: a non-monotonic cumulative sum. */
+	assert_int_equal(m->data_case, OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM);
+	assert_false(m->sum->is_monotonic);
+	assert_int_equal(m->sum->n_data_points, 1);
+	assert_true(m->sum->data_points[0]->as_double == 7);
 
 	m = find_metric(rm, "process.thread.count");
 	assert_non_null(m);
@@ -712,11 +717,23 @@ static void test_encode_metrics(void **state)
 	assert_int_equal(hp->count, 5);
 	assert_true(hp->sum == 3.25);
 
+	/* An up-down counter (semconv's go.goroutine.count): a non-monotonic cumulative sum, as
+	 * the SDK's runtime instrumentation sends it. */
+	m = find_metric(rm, "go.goroutine.count");
+	assert_non_null(m);
+	assert_int_equal(m->data_case, OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM);
+	assert_false(m->sum->is_monotonic);
+	assert_int_equal(
+		m->sum->aggregation_temporality,
+		OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE);
+	assert_int_equal(m->sum->n_data_points, 2);
+	assert_true(m->sum->data_points[1]->as_double == 5);
+
 	/* A target with no traffic still has its per-target gauge. */
 	rm = req->resource_metrics[1];
 	assert_str_attr(rm->resource->attributes, rm->resource->n_attributes, "service.name", "idle");
 	assert_int_equal(rm->scope_metrics[0]->n_metrics, 1);
-	assert_true(find_metric(rm, "http.server.active_requests")->gauge->data_points[0]->as_double == 8);
+	assert_true(find_metric(rm, "http.server.active_requests")->sum->data_points[0]->as_double == 8);
 
 	/* Metrics about glimpse itself: its own resource, counters as monotonic cumulative sums. */
 	rm = req->resource_metrics[2];
@@ -747,6 +764,7 @@ static void test_encode_metrics(void **state)
 	prom_metric_name("process.thread.count", "{thread}", false, pname, sizeof(pname));
 	snprintf(want, sizeof(want), "# TYPE %s gauge\n", pname);
 	assert_non_null(strstr(text, want));
+	assert_non_null(strstr(text, "# TYPE go_goroutines gauge\n")); /* up-down: a gauge */
 	free(text);
 	metrics_registry_free(reg);
 }

@@ -524,9 +524,9 @@ int cmd_attach(int argc, char **argv)
 		rc = go_tracer_start(&target, &tracer_opts, on_event, &a, &a.tracer);
 		if (rc)
 			goto out;
-		metrics_registry_add_gauge(a.reg, "http.server.active_requests", "{request}",
-					   "Number of active HTTP server requests.", false, active_requests,
-					   &a, true);
+		metrics_registry_add_updown(a.reg, "http.server.active_requests", "{request}",
+					    "Number of active HTTP server requests.", active_requests, &a,
+					    true);
 		/* Only where it buys something: the read/write tracepoints cost every request. */
 		if ((capture == CAPTURE_AUTO && target.wire_clients[0]) || capture == CAPTURE_UPROBES_DB)
 			a.sock_db = (a.sock = start_go_db_capture(&a, &target)) != NULL;

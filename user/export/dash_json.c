@@ -159,7 +159,7 @@ static void put_peers(FILE *f, const struct dash_snapshot *s, const struct dash_
 
 static void put_metrics(FILE *f, const struct dash_snapshot *s)
 {
-	static const char *const types[] = { "gauge", "counter", "histogram" };
+	static const char *const types[] = { "gauge", "counter", "histogram", "gauge" };
 	fputs(",\"metrics\":[", f);
 	for (size_t i = 0; i < s->nmetrics; i++) {
 		const struct dash_metric *m = &s->metrics[i];

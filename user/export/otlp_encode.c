@@ -502,13 +502,13 @@ static void visit_metric(void *ctx, const struct metric_info *m, const struct me
 			p->n_attributes = samples[i].nattrs;
 			pts[i] = p;
 		}
-		if (m->type == METRIC_COUNTER) {
+		if (m->type == METRIC_COUNTER || m->type == METRIC_UPDOWN) {
 			Sum *s = otlp_arena_alloc(a, sizeof(*s));
 			if (!s)
 				goto nomem;
 			opentelemetry__proto__metrics__v1__sum__init(s);
 			s->aggregation_temporality = CUMULATIVE;
-			s->is_monotonic = 1;
+			s->is_monotonic = m->type == METRIC_COUNTER;
 			s->data_points = pts;
 			s->n_data_points = n;
 			mt->data_case = OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM;

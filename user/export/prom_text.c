@@ -309,7 +309,7 @@ static void put_sample(FILE *f, const struct prom_render *r, const char *name, e
 
 static void on_metric(void *ctx, const struct metric_info *m, const struct metric_sample *samples, size_t n)
 {
-	static const char *const types[] = { "gauge", "counter", "histogram" };
+	static const char *const types[] = { "gauge", "counter", "histogram", "gauge" };
 	struct prom_render *r = ctx;
 	char name[160];
 	prom_metric_name(m->name, m->unit, m->type == METRIC_COUNTER, name, sizeof(name));

@@ -181,9 +181,9 @@ static const struct {
 	metric_points_fn fn;
 	bool sched;
 } observers[] = {
-	{ "go.goroutine.count", "{goroutine}", "Count of live goroutines.", METRIC_GAUGE, obs_goroutines,
+	{ "go.goroutine.count", "{goroutine}", "Count of live goroutines.", METRIC_UPDOWN, obs_goroutines,
 	  false },
-	{ "go.memory.used", "By", "Go heap memory in use (MemStats.HeapInuse).", METRIC_GAUGE, obs_go_memory,
+	{ "go.memory.used", "By", "Go heap memory in use (MemStats.HeapInuse).", METRIC_UPDOWN, obs_go_memory,
 	  false },
 	{ "glimpse.go.gc.count", "{gc}", "Completed Go garbage collection cycles.", METRIC_COUNTER,
 	  obs_gc_count, false },

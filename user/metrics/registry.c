@@ -437,6 +437,16 @@ int metrics_registry_add_gauge(struct metrics_registry *reg, const char *name, c
 					 .type = is_counter ? METRIC_COUNTER : METRIC_GAUGE });
 }
 
+int metrics_registry_add_updown(struct metrics_registry *reg, const char *name, const char *unit,
+				const char *help, metric_value_fn fn, void *ctx, bool per_target)
+{
+	if (!fn)
+		return -EINVAL;
+	return add_gauge(
+		reg, name, unit, help,
+		(struct gauge){ .per_target = per_target, .fn = fn, .ctx = ctx, .type = METRIC_UPDOWN });
+}
+
 int metrics_registry_add_observer(struct metrics_registry *reg, const char *name, const char *unit,
 				  const char *help, enum metric_type type, metric_points_fn fn, void *ctx)
 {

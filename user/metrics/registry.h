@@ -92,6 +92,10 @@ typedef double (*metric_value_fn)(void *ctx, int target);
 int metrics_registry_add_gauge(struct metrics_registry *reg, const char *name, const char *unit,
 			       const char *help, bool is_counter, metric_value_fn fn, void *ctx,
 			       bool per_target);
+/* The same for a value semconv defines as an UpDownCounter (http.server.active_requests):
+ * exported as METRIC_UPDOWN. */
+int metrics_registry_add_updown(struct metrics_registry *reg, const char *name, const char *unit,
+				const char *help, metric_value_fn fn, void *ctx, bool per_target);
 
 /* Metrics whose data points the caller produces at render time (runtime, process and
  * scheduler metrics): fn fills up to max points for a target and returns how many (0 if the
@@ -99,7 +103,11 @@ int metrics_registry_add_gauge(struct metrics_registry *reg, const char *name, c
 enum metric_type {
 	METRIC_GAUGE,
 	METRIC_COUNTER,
-	METRIC_HISTOGRAM
+	METRIC_HISTOGRAM,
+	/* A value that goes up and down but is a sum (OTel UpDownCounter: a non-monotonic
+	 * cumulative Sum over OTLP, a gauge in Prometheus), as semconv defines go.goroutine.count
+	 * and go.memory.used: the SDK's runtime instrumentation exports them so. */
+	METRIC_UPDOWN
 };
 #define METRIC_MAX_BUCKETS 32
 #define METRIC_MAX_POINTS  64
@@ -156,7 +164,8 @@ struct metric_info {
 	const char *name; /* OTel name ("http.server.request.duration") */
 	const char *unit; /* OTel unit ("s", "{request}"), "" for none */
 	const char *description;
-	enum metric_type type; /* METRIC_COUNTER: a monotonic cumulative sum */
+	enum metric_type
+		type; /* METRIC_COUNTER: a monotonic cumulative sum; METRIC_UPDOWN: a non-monotonic one */
 };
 
 struct metrics_visitor {

@@ -61,6 +61,15 @@ var (
 	rdb    *redis.Client
 )
 
+// What the `-tags otel` build (otel_on.go) sets: the OpenTelemetry SDK (startTelemetry's
+// result stops it) and the instrumentations of pgx, go-redis and net/http.
+var (
+	startTelemetry    func() func()
+	instrumentPgx     = func(*pgx.ConnConfig) {}
+	instrumentRedis   = func(*redis.Client) {}
+	instrumentHandler = func(h http.Handler) http.Handler { return h }
+)
+
 const (
 	selectName  = "SELECT name FROM items WHERE id = $1"
 	selectCount = "SELECT count(*) FROM items"
@@ -216,9 +225,17 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	hold := flag.Bool("hold", false, "after connecting, print \"connected PID\" and wait for a line on stdin before setup")
 	flag.Parse()
+	if startTelemetry != nil {
+		defer startTelemetry()()
+	}
 	ctx := context.Background()
-	var err error
-	if conn, err = pgx.Connect(ctx, *pgDSN); err != nil {
+	connCfg, err := pgx.ParseConfig(*pgDSN)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgx:", err)
+		os.Exit(1)
+	}
+	instrumentPgx(connCfg)
+	if conn, err = pgx.ConnectConfig(ctx, connCfg); err != nil {
 		fmt.Fprintln(os.Stderr, "pgx.Connect:", err)
 		os.Exit(1)
 	}
@@ -230,6 +247,7 @@ func main() {
 	// One connection, never pinged before use: the wire carries exactly the rounds listed.
 	cfg.MaxConns, cfg.MinConns = 1, 1
 	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
+	instrumentPgx(cfg.ConnConfig)
 	if pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "pgxpool:", err)
 		os.Exit(1)
@@ -238,6 +256,7 @@ func main() {
 	// request happens to dial one does not change the commands it makes.
 	rdb = redis.NewClient(&redis.Options{Addr: *redisAddr, PoolSize: 1, ConnMaxIdleTime: -1,
 		Protocol: 2, DisableIdentity: true, ContextTimeoutEnabled: true})
+	instrumentRedis(rdb)
 	if *hold {
 		// Connected; the statements are prepared only when the test says (after it attached).
 		fmt.Printf("connected %d\n", os.Getpid())
@@ -262,7 +281,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "listen:", err)
 		os.Exit(1)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: instrumentHandler(mux), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("ready %d %s\n", os.Getpid(), ln.Addr())
 	go func() {
 		sig := make(chan os.Signal, 1)

@@ -230,8 +230,16 @@ var desc = grpc.ServiceDesc{
 	Streams: []grpc.StreamDesc{{StreamName: "Stream", Handler: stream, ServerStreams: true}},
 }
 
-func dial(addr string) *grpc.ClientConn {
-	conn, err := connect(addr, grpc.WithDefaultCallOptions(grpc.CallContentSubtype("json")))
+// What the `-tags otel` build (otel_on.go) sets: the OpenTelemetry SDK (startTelemetry's result
+// stops it) and otelgrpc's stats handlers for the server and the peer client.
+var (
+	startTelemetry func() func()
+	serverOptions  []grpc.ServerOption
+	peerOptions    []grpc.DialOption
+)
+
+func dial(addr string, extra ...grpc.DialOption) *grpc.ClientConn {
+	conn, err := connect(addr, append(extra, grpc.WithDefaultCallOptions(grpc.CallContentSubtype("json")))...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -296,15 +304,19 @@ func main() {
 		printJSON(out)
 		return
 	}
+	if startTelemetry != nil {
+		defer startTelemetry()()
+	}
 	if *peerAddr != "" {
-		peer = dial(*peerAddr)
+		peer = dial(*peerAddr, peerOptions...)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	srv := grpc.NewServer(grpc.UnaryInterceptor(countUnary), grpc.StreamInterceptor(countStream))
+	srv := grpc.NewServer(append(serverOptions, grpc.UnaryInterceptor(countUnary),
+		grpc.StreamInterceptor(countStream))...)
 	srv.RegisterService(&desc, nil)
 	fmt.Printf("ready %d %s\n", os.Getpid(), ln.Addr())
 	sig := make(chan os.Signal, 1)

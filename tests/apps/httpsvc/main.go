@@ -153,6 +153,9 @@ func main() {
 	also := flag.String("also", "", "serve on a second listener at ADDR too (printed as \"also ADDR\")")
 	flag.Parse()
 	peer = strings.TrimRight(peer, "/")
+	stopTelemetry := startTelemetry()
+	defer stopTelemetry()
+	instrumentClient(client)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/fast", fast)
@@ -167,7 +170,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "httpsvc:", err)
 		os.Exit(1)
 	}
-	srv := &http.Server{Handler: stripPrefix(mux), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: instrument(stripPrefix(mux)), ReadHeaderTimeout: 10 * time.Second}
 	if *h2c && !enableH2C(srv) {
 		fmt.Fprintln(os.Stderr, "httpsvc: -h2c needs Go 1.24 or later")
 		os.Exit(2)

@@ -9,8 +9,12 @@ import (
 
 func init() { routers["chi"] = chiRouter }
 
+// instrumentChi adds middleware before any route (the `-tags otel` build's otelchi).
+var instrumentChi = func(*chi.Mux) {}
+
 func chiRouter() http.Handler {
 	r := chi.NewRouter()
+	instrumentChi(r)
 	h := func(w http.ResponseWriter, req *http.Request) {
 		route := chi.RouteContext(req.Context()).RoutePattern()
 		answer(w, "chi", route, req.Method, status(route, req.Method, chi.URLParam(req, "id")), "ok")

@@ -9,6 +9,10 @@ import (
 
 func init() { routers["httprouter"] = httpRouter }
 
+// instrumentHTTPRouter wraps the router (the `-tags otel` build's otelhttp: httprouter has no
+// OpenTelemetry instrumentation of its own).
+var instrumentHTTPRouter = func(h http.Handler) http.Handler { return h }
+
 // httprouter (v1.3.0, its newest release) does not tell a handler its route: each handler is
 // registered with the template it answers.
 func httpRouter() http.Handler {
@@ -31,5 +35,5 @@ func httpRouter() http.Handler {
 	}
 	r.NotFound = unmatched(http.StatusNotFound)
 	r.MethodNotAllowed = unmatched(http.StatusMethodNotAllowed)
-	return r
+	return instrumentHTTPRouter(r)
 }

@@ -82,6 +82,9 @@ func status(route, method, id string) int {
 var (
 	routers = map[string]func() http.Handler{}
 	order   = []string{"gin", "chi", "echo", "mux", "httprouter"}
+	// startTelemetry: the `-tags otel` build's OpenTelemetry SDK (otel_on.go); its result
+	// flushes and stops it.
+	startTelemetry func() func()
 )
 
 type server struct {
@@ -98,6 +101,9 @@ func main() {
 		}
 	}
 	flag.Parse()
+	if startTelemetry != nil {
+		defer startTelemetry()()
+	}
 	var servers []*server
 	for _, name := range order {
 		if addrs[name] == nil || *addrs[name] == "" {

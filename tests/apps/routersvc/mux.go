@@ -9,8 +9,12 @@ import (
 
 func init() { routers["mux"] = muxRouter }
 
+// instrumentMux adds middleware (the `-tags otel` build's otelmux).
+var instrumentMux = func(*mux.Router) {}
+
 func muxRouter() http.Handler {
 	r := mux.NewRouter()
+	instrumentMux(r)
 	h := func(w http.ResponseWriter, req *http.Request) {
 		route, _ := mux.CurrentRoute(req).GetPathTemplate()
 		answer(w, "mux", route, req.Method, status(route, req.Method, mux.Vars(req)["id"]), "ok")
