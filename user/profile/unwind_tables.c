@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "profile/unwind_tables.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "binfmt/cfi_table.h"
+#include "binfmt/elf_module.h"
+#include "binfmt/symbolizer.h"
+#include "profile.h"
+#include "unwind.h"
+
+#define UPLOAD_CHUNK 4096
+
+struct table {
+	const struct elf_module *elf;
+	int id; /* index in unwind_tables; -1: none (no CFI, or could not be loaded) */
+	uint32_t nrows;
+	uint64_t base;
+};
+
+struct unwind_tables {
+	int tables_fd, procs_fd;
+	struct symbolizer *syms;
+	struct table *tables;
+	size_t ntables, cap;
+	uint32_t next_id;
+	struct unwind_table_stats stats;
+};
+
+struct unwind_tables *unwind_tables_new(int tables_fd, int procs_fd, struct symbolizer *syms)
+{
+	struct unwind_tables *u = calloc(1, sizeof(*u));
+	if (u) {
+		u->tables_fd = tables_fd;
+		u->procs_fd = procs_fd;
+		u->syms = syms;
+	}
+	return u;
+}
+
+void unwind_tables_free(struct unwind_tables *u)
+{
+	if (!u)
+		return;
+	free(u->tables);
+	free(u);
+}
+
+const struct unwind_table_stats *unwind_tables_stats(const struct unwind_tables *u)
+{
+	return &u->stats;
+}
+
+/* Writes the rows into a new array map sized to them; its fd, or -errno. */
+static int upload(const struct cfi_table *t)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "unwind_rows", sizeof(uint32_t),
+				sizeof(struct unwind_row), (uint32_t)t->nrows, &opts);
+	if (fd < 0)
+		return -errno;
+	uint32_t keys[UPLOAD_CHUNK];
+	for (size_t at = 0; at < t->nrows; at += UPLOAD_CHUNK) {
+		uint32_t n = t->nrows - at < UPLOAD_CHUNK ? (uint32_t)(t->nrows - at) : UPLOAD_CHUNK;
+		for (uint32_t i = 0; i < n; i++)
+			keys[i] = (uint32_t)(at + i);
+		if (bpf_map_update_batch(fd, keys, &t->rows[at], &n, NULL)) {
+			int err = -errno;
+			close(fd);
+			return err;
+		}
+	}
+	return fd;
+}
+
+static const struct table *get_table(struct unwind_tables *u, const struct sym_mapping *m,
+				     const struct elf_module *elf)
+{
+	for (size_t i = 0; i < u->ntables; i++)
+		if (u->tables[i].elf == elf)
+			return &u->tables[i];
+	if (u->ntables == u->cap) {
+		size_t cap = u->cap ? 2 * u->cap : 16;
+		struct table *grown = realloc(u->tables, cap * sizeof(*grown));
+		if (!grown)
+			return NULL;
+		u->tables = grown;
+		u->cap = cap;
+	}
+	struct table *t = &u->tables[u->ntables++];
+	*t = (struct table){ .elf = elf, .id = -1 };
+	struct cfi_table cfi;
+	int err = cfi_table_compile(elf_module_elf(elf), elf_module_debug_elf(elf), &cfi);
+	if (err) {
+		u->stats.no_cfi++;
+		log_warn("%s has neither frame pointers nor call frame information glimpse can read (%s): "
+			 "stacks through it stay truncated",
+			 m->path, strerror(-err));
+		return t;
+	}
+	int fd = u->next_id < UNWIND_MAX_TABLES ? upload(&cfi) : -ENOSPC;
+	if (fd >= 0) {
+		uint32_t id = u->next_id;
+		if (bpf_map_update_elem(u->tables_fd, &id, &fd, BPF_ANY) == 0) {
+			*t = (struct table){
+				.elf = elf, .id = (int)id, .nrows = (uint32_t)cfi.nrows, .base = cfi.base
+			};
+			u->next_id++;
+			u->stats.tables++;
+			u->stats.rows += cfi.nrows;
+			u->stats.unsupported += cfi.unsupported;
+		} else {
+			fd = -errno;
+		}
+		close(fd); /* the outer map holds its own reference */
+	}
+	if (t->id < 0)
+		log_warn("cannot load the unwind table of %s (%s): stacks through it stay truncated", m->path,
+			 strerror(fd < 0 ? -fd : EINVAL));
+	else
+		log_debug("unwind table of %s: %zu rows from %s (%zu FDEs, %zu rows not followed)", m->path,
+			  cfi.nrows, cfi.source, cfi.fdes, cfi.unsupported);
+	cfi_table_free(&cfi);
+	return t;
+}
+
+struct sync_ctx {
+	struct unwind_tables *u;
+	struct unwind_proc proc;
+	bool overflow;
+};
+
+static void add_mapping(void *ctx, const struct sym_mapping *m, struct elf_module *elf)
+{
+	struct sync_ctx *c = ctx;
+	uint64_t vaddr;
+	if (!elf || m->is_go || elf_module_frame_pointer_share(elf) >= ELF_FP_SHARE_MIN)
+		return;
+	const struct table *t = get_table(c->u, m, elf);
+	if (!t || t->id < 0 || elf_module_mapping_vaddr(elf, m->offset, &vaddr))
+		return;
+	if (c->proc.nmaps == UNWIND_MAX_PROC_MAPS) {
+		c->overflow = true;
+		return;
+	}
+	c->proc.maps[c->proc.nmaps++] = (struct unwind_map){
+		.start = m->start,
+		.end = m->end,
+		/* row pc = link-time address - table base = address - (start - vaddr) - base */
+		.base = m->start - vaddr + t->base,
+		.table = (uint32_t)t->id,
+		.nrows = t->nrows,
+	};
+}
+
+int unwind_tables_sync(struct unwind_tables *u, pid_t pid)
+{
+	struct sync_ctx c = { .u = u };
+	symbolizer_for_each_mapping(u->syms, pid, add_mapping, &c);
+	uint32_t key = (uint32_t)pid;
+	if (c.overflow)
+		log_warn("process %d maps more than %d binaries without frame pointers: stacks through the "
+			 "others stay truncated",
+			 pid, UNWIND_MAX_PROC_MAPS);
+	if (!c.proc.nmaps) {
+		bpf_map_delete_elem(u->procs_fd, &key);
+		return 0;
+	}
+	bool known = bpf_map_lookup_elem(u->procs_fd, &key, &(struct unwind_proc){ 0 }) == 0;
+	if (bpf_map_update_elem(u->procs_fd, &key, &c.proc, BPF_ANY))
+		return -errno;
+	if (!known)
+		u->stats.processes++;
+	return 0;
+}
+
+void unwind_tables_report(const struct unwind_table_stats *ts, const struct unwind_walk_stats *w)
+{
+	if (!ts->tables)
+		return;
+	uint64_t stopped = w->no_cfi + w->unsupported + w->read + w->no_rbp + w->depth;
+	log_info("unwound %llu user stacks of %llu processes with call frame information (%llu tables, "
+		 "%llu rows, %llu KiB in the kernel); %llu stopped early",
+		 (unsigned long long)w->walked, (unsigned long long)ts->processes,
+		 (unsigned long long)ts->tables, (unsigned long long)ts->rows,
+		 (unsigned long long)(ts->rows * sizeof(struct unwind_row) + 1023) / 1024,
+		 (unsigned long long)stopped);
+	if (stopped && stopped * 20 >= w->walked)
+		log_warn("%llu of %llu user stacks walked with call frame information stopped before their "
+			 "end "
+			 "(no CFI at the address: %llu, a rule glimpse does not follow: %llu, unreadable "
+			 "stack: "
+			 "%llu, frame pointer lost: %llu, deeper than %d frames: %llu): those stacks are "
+			 "truncated",
+			 (unsigned long long)stopped, (unsigned long long)w->walked,
+			 (unsigned long long)w->no_cfi, (unsigned long long)w->unsupported,
+			 (unsigned long long)w->read, (unsigned long long)w->no_rbp, PROFILE_MAX_STACK_DEPTH,
+			 (unsigned long long)w->depth);
+}
