@@ -44,48 +44,82 @@ struct unwind_walk {
 	bool bp_known;
 };
 
-static __always_inline const struct unwind_map *unwind_find_map(const struct unwind_proc *p, __u64 pc)
+struct unwind_map_search {
+	__u32 pid, lo, hi, pad;
+	__u64 pc;
+};
+
+/* One halving of the search for the last mapping starting at or below pc (bpf_loop callback). */
+static long unwind_map_step(__u64 i, void *ctx)
 {
-	__u32 lo = 0, hi = p->nmaps < UNWIND_MAX_PROC_MAPS ? p->nmaps : UNWIND_MAX_PROC_MAPS;
-	for (int k = 0; k < 6 && lo < hi; k++) {
-		__u32 mid = (lo + hi) / 2;
-		if (mid >= UNWIND_MAX_PROC_MAPS)
-			return NULL;
-		if (p->maps[mid].start <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
+	struct unwind_map_search *s = ctx;
+	const struct unwind_proc *p = bpf_map_lookup_elem(&unwind_procs, &s->pid);
+	if (s->lo >= s->hi)
+		return 1;
+	__u32 mid = s->lo + (s->hi - s->lo) / 2;
+	if (!p || mid >= UNWIND_MAX_PROC_MAPS) {
+		s->lo = s->hi = 0;
+		return 1;
 	}
-	if (lo == 0 || lo > UNWIND_MAX_PROC_MAPS)
+	if (p->maps[mid].start <= s->pc)
+		s->lo = mid + 1;
+	else
+		s->hi = mid;
+	return 0;
+}
+
+static __always_inline const struct unwind_map *unwind_find_map(const struct unwind_proc *p, __u32 pid,
+								__u64 pc)
+{
+	struct unwind_map_search s = { .pid = pid, .pc = pc };
+	s.hi = p->nmaps < UNWIND_MAX_PROC_MAPS ? p->nmaps : UNWIND_MAX_PROC_MAPS;
+	bpf_loop(UNWIND_MAP_SEARCH_STEPS, unwind_map_step, &s, 0);
+	if (s.lo == 0 || s.lo < s.hi || s.lo > UNWIND_MAX_PROC_MAPS)
 		return NULL;
-	const struct unwind_map *m = &p->maps[lo - 1];
+	const struct unwind_map *m = &p->maps[s.lo - 1];
 	return pc < m->end ? m : NULL;
+}
+
+struct unwind_search {
+	__u32 table, key, lo, hi;
+};
+
+/* One halving of the binary search for the last row at or below key (a bpf_loop callback:
+ * verified once, however many steps run). */
+static long unwind_search_step(__u64 i, void *ctx)
+{
+	struct unwind_search *s = ctx;
+	if (s->lo >= s->hi)
+		return 1;
+	__u32 mid = s->lo + (s->hi - s->lo) / 2;
+	void *rows = bpf_map_lookup_elem(&unwind_tables, &s->table);
+	const struct unwind_row *r = rows ? bpf_map_lookup_elem(rows, &mid) : NULL;
+	if (!r) {
+		s->lo = s->hi = 0;
+		return 1;
+	}
+	if (r->pc <= s->key)
+		s->lo = mid + 1;
+	else
+		s->hi = mid;
+	return 0;
 }
 
 /* The row covering pc in m's table; NULL sets w->stop. */
 static __always_inline const struct unwind_row *unwind_find_row(const struct unwind_map *m, __u64 pc,
 								struct unwind_walk *w)
 {
-	__u32 table = m->table, lo = 0, hi = m->nrows;
 	__u64 rel = pc - m->base;
-	void *rows = bpf_map_lookup_elem(&unwind_tables, &table);
+	struct unwind_search s = { .table = m->table, .key = (__u32)rel, .hi = m->nrows };
 	w->stop = PROFILE_UNWIND_NO_CFI;
-	if (!rows || rel > 0xffffffffULL)
+	if (rel > 0xffffffffULL)
 		return NULL;
-	for (int k = 0; k < UNWIND_SEARCH_STEPS && lo < hi; k++) {
-		__u32 mid = lo + (hi - lo) / 2;
-		const struct unwind_row *r = bpf_map_lookup_elem(rows, &mid);
-		if (!r)
-			return NULL;
-		if (r->pc <= (__u32)rel)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0 || lo < hi)
+	bpf_loop(UNWIND_SEARCH_STEPS, unwind_search_step, &s, 0);
+	if (s.lo == 0 || s.lo < s.hi)
 		return NULL;
-	__u32 at = lo - 1;
-	const struct unwind_row *r = bpf_map_lookup_elem(rows, &at);
+	__u32 at = s.lo - 1;
+	void *rows = bpf_map_lookup_elem(&unwind_tables, &s.table);
+	const struct unwind_row *r = rows ? bpf_map_lookup_elem(rows, &at) : NULL;
 	if (r && r->kind == UNWIND_ROW_UNSUPPORTED)
 		w->stop = PROFILE_UNWIND_UNSUPPORTED;
 	if (!r || r->kind == UNWIND_ROW_GAP || r->kind == UNWIND_ROW_UNSUPPORTED)
@@ -112,7 +146,7 @@ static long unwind_step(__u64 i, void *ctx)
 	st->depth = d + 1;
 	/* A return address is looked up at the call before it (a call may end a function). */
 	__u64 pc = i ? w->ip - 1 : w->ip, cfa, ra, bp = w->bp;
-	const struct unwind_map *m = unwind_find_map(p, pc);
+	const struct unwind_map *m = unwind_find_map(p, w->pid, pc);
 	if (!m) {
 		if (!w->bp_known) {
 			w->stop = PROFILE_UNWIND_NO_RBP;

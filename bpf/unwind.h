@@ -34,8 +34,10 @@ struct unwind_row {
 	__s8 rbp_off8;
 };
 
-/* Executable mappings of one process that have a table, sorted by start. */
-#define UNWIND_MAX_PROC_MAPS 32
+/* Executable mappings of one process that have a table, sorted by start (gdb maps 59 binaries
+ * without frame pointers; 128 take 4 KiB per process and 7 halvings to search). */
+#define UNWIND_MAX_PROC_MAPS	128
+#define UNWIND_MAP_SEARCH_STEPS 8
 /* Tables loaded at once (one per distinct binary). */
 #define UNWIND_MAX_TABLES 1024
 /* Rows per table: the binary search takes at most this many halvings (2^24 rows). */

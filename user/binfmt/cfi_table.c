@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* DWARF register numbers on x86-64. */
 #define REG_RBP 6
@@ -32,8 +34,8 @@ struct range {
 };
 
 struct builder {
-	struct unwind_row *rows;
-	uint64_t *pcs; /* absolute link-time pcs while building */
+	struct unwind_row *rows; /* pc from base */
+	uint64_t base;		 /* the lowest FDE's start */
 	size_t n, cap;
 	size_t unsupported;
 	bool full;
@@ -242,13 +244,17 @@ static struct unwind_row classify(Dwarf_Frame *f, int ra_reg, bool signal)
 	return row;
 }
 
-static void emit(struct builder *b, uint64_t pc, struct unwind_row row)
+static void emit(struct builder *b, uint64_t addr, struct unwind_row row)
 {
-	if (b->full)
+	/* Rows hold 32-bit pcs: a table spanning more than 4 GiB stops there. */
+	if (b->full || addr - b->base > UINT32_MAX)
 		return;
+	row.pc = (uint32_t)(addr - b->base);
 	if (b->n) {
 		struct unwind_row *last = &b->rows[b->n - 1];
-		if (b->pcs[b->n - 1] == pc) { /* an empty range before: the new rules win */
+		if (last->pc == row.pc) { /* an empty range before: the new rules win */
+			b->unsupported -= last->kind == UNWIND_ROW_UNSUPPORTED;
+			b->unsupported += row.kind == UNWIND_ROW_UNSUPPORTED;
 			*last = row;
 			return;
 		}
@@ -258,19 +264,15 @@ static void emit(struct builder *b, uint64_t pc, struct unwind_row row)
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? 2 * b->cap : 1024;
 		struct unwind_row *rows = cap <= MAX_ROWS ? realloc(b->rows, cap * sizeof(*rows)) : NULL;
-		if (rows)
-			b->rows = rows;
-		uint64_t *pcs = rows ? realloc(b->pcs, cap * sizeof(*pcs)) : NULL;
-		if (!pcs) {
+		if (!rows) {
 			b->full = true;
 			return;
 		}
-		b->pcs = pcs;
+		b->rows = rows;
 		b->cap = cap;
 	}
 	if (row.kind == UNWIND_ROW_UNSUPPORTED)
 		b->unsupported++;
-	b->pcs[b->n] = pc;
 	b->rows[b->n++] = row;
 }
 
@@ -328,6 +330,28 @@ static bool x86_64_le(Elf *elf)
 	       gelf_getehdr(elf, &eh) && eh.e_machine == EM_X86_64;
 }
 
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
+/* The section's pages, read once, would stay in the profiler's memory as long as the file is
+ * open (libelf maps it): reclaimed. MADV_PAGEOUT never loses data — clean file pages are dropped
+ * and read again if touched, memory libelf copied the file into stays as it is (at worst
+ * swapped) — so this is safe whatever libelf did. */
+static void release_pages(Elf *elf, Elf_Data *data)
+{
+	size_t size;
+	char *raw = elf_rawfile(elf, &size), *buf = data->d_buf;
+	long page = sysconf(_SC_PAGESIZE);
+	if (!raw || page <= 0 || buf < raw || data->d_size > size ||
+	    buf - raw > (ptrdiff_t)(size - data->d_size))
+		return;
+	uintptr_t lo = ((uintptr_t)buf + page - 1) & ~(uintptr_t)(page - 1);
+	uintptr_t hi = ((uintptr_t)buf + data->d_size) & ~(uintptr_t)(page - 1);
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_PAGEOUT);
+}
+
 /* Compiles one CFI section of elf (.eh_frame with eh, else .debug_frame). */
 static int compile_section(Elf *elf, bool eh, struct cfi_table *t, struct builder *b)
 {
@@ -357,6 +381,7 @@ static int compile_section(Elf *elf, bool eh, struct cfi_table *t, struct builde
 			dwarf_end(dw);
 		return -ENOENT;
 	}
+	b->base = ranges[0].lo;
 	compile_ranges(cfi, ranges, n, b);
 	t->fdes = n;
 	t->source = eh ? ".eh_frame" : ".debug_frame";
@@ -365,6 +390,7 @@ static int compile_section(Elf *elf, bool eh, struct cfi_table *t, struct builde
 	else
 		dwarf_end(dw);
 	free(ranges);
+	release_pages(elf, data);
 	return b->full ? -ENOMEM : 0;
 }
 
@@ -381,21 +407,14 @@ int cfi_table_compile(Elf *elf, Elf *debug_elf, struct cfi_table *out)
 		err = compile_section(debug_elf, false, out, &b);
 	if (!err && !b.n)
 		err = -ENOENT;
-	/* Rows hold 32-bit pcs from the first: a table spanning more than 4 GiB stops there. */
-	size_t n = 0;
-	if (!err) {
-		out->base = b.pcs[0];
-		for (; n < b.n && b.pcs[n] - out->base <= UINT32_MAX; n++)
-			b.rows[n].pc = (uint32_t)(b.pcs[n] - out->base);
-	}
-	free(b.pcs);
 	if (err) {
 		free(b.rows);
 		memset(out, 0, sizeof(*out));
 		return err;
 	}
 	out->rows = b.rows;
-	out->nrows = n;
+	out->nrows = b.n;
+	out->base = b.base;
 	out->unsupported = b.unsupported;
 	return 0;
 }

@@ -3,6 +3,7 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct unwind_tables {
 	struct table *tables;
 	size_t ntables, cap;
 	uint32_t next_id;
+	bool warned_overflow;
 	struct unwind_table_stats stats;
 };
 
@@ -98,10 +100,11 @@ static const struct table *get_table(struct unwind_tables *u, const struct sym_m
 	struct cfi_table cfi;
 	int err = cfi_table_compile(elf_module_elf(elf), elf_module_debug_elf(elf), &cfi);
 	if (err) {
+		/* Said only if stacks do stop there (stack_profile_report_quality): a library of data
+		 * alone (libicudata) has an executable segment and no code. */
 		u->stats.no_cfi++;
-		log_warn("%s has neither frame pointers nor call frame information glimpse can read (%s): "
-			 "stacks through it stay truncated",
-			 m->path, strerror(-err));
+		log_debug("%s has neither frame pointers nor call frame information glimpse can read (%s)",
+			  m->path, strerror(-err));
 		return t;
 	}
 	int fd = u->next_id < UNWIND_MAX_TABLES ? upload(&cfi) : -ENOSPC;
@@ -127,6 +130,9 @@ static const struct table *get_table(struct unwind_tables *u, const struct sym_m
 		log_debug("unwind table of %s: %zu rows from %s (%zu FDEs, %zu rows not followed)", m->path,
 			  cfi.nrows, cfi.source, cfi.fdes, cfi.unsupported);
 	cfi_table_free(&cfi);
+	/* libdw's cache of the binary's entries, freed just now in many small pieces: returned to
+	 * the system rather than kept by malloc (a process maps dozens of binaries). */
+	malloc_trim(0);
 	return t;
 }
 
@@ -164,10 +170,12 @@ int unwind_tables_sync(struct unwind_tables *u, pid_t pid)
 	struct sync_ctx c = { .u = u };
 	symbolizer_for_each_mapping(u->syms, pid, add_mapping, &c);
 	uint32_t key = (uint32_t)pid;
-	if (c.overflow)
+	if (c.overflow && !u->warned_overflow) {
+		u->warned_overflow = true;
 		log_warn("process %d maps more than %d binaries without frame pointers: stacks through the "
 			 "others stay truncated",
 			 pid, UNWIND_MAX_PROC_MAPS);
+	}
 	if (!c.proc.nmaps) {
 		bpf_map_delete_elem(u->procs_fd, &key);
 		return 0;
