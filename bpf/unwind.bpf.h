@@ -201,9 +201,11 @@ static long unwind_step(__u64 i, void *ctx)
  * has any; false when it has none (the caller takes the frame-pointer path). */
 static __always_inline bool unwind_user_stack(__u32 pid, struct profile_stack *st)
 {
-	if (!bpf_map_lookup_elem(&unwind_procs, &pid))
-		return false;
+	const struct unwind_proc *p = bpf_map_lookup_elem(&unwind_procs, &pid);
 	struct task_struct *task = bpf_get_current_task_btf();
+	if (!p || !p->tick_ns ||
+	    BPF_CORE_READ(task, group_leader, start_boottime) / p->tick_ns != p->start_ticks)
+		return false;
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	struct unwind_walk w = {
 		.pid = pid,

@@ -52,7 +52,10 @@ struct unwind_map {
 
 struct unwind_proc {
 	__u32 nmaps;
-	__u32 pad;
+	__u32 tick_ns; /* one clock tick of start_ticks */
+	/* When the process started (/proc/PID/stat's starttime, clock ticks after boot): a new
+	 * process that got the PID of an exited one does not match and is not walked with these. */
+	__u64 start_ticks;
 	struct unwind_map maps[UNWIND_MAX_PROC_MAPS];
 };
 

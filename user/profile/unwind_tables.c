@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/procfs.h"
 #include "binfmt/cfi_table.h"
 #include "binfmt/elf_module.h"
 #include "binfmt/symbolizer.h"
@@ -168,8 +169,18 @@ static void add_mapping(void *ctx, const struct sym_mapping *m, struct elf_modul
 int unwind_tables_sync(struct unwind_tables *u, pid_t pid)
 {
 	struct sync_ctx c = { .u = u };
-	symbolizer_for_each_mapping(u->syms, pid, add_mapping, &c);
+	char path[64], text[1024];
+	struct proc_stat st;
+	long hz = sysconf(_SC_CLK_TCK);
 	uint32_t key = (uint32_t)pid;
+	proc_path(path, sizeof(path), pid, "/stat");
+	if (hz <= 0 || proc_read_small(path, text, sizeof(text)) < 0 || !proc_parse_stat(text, &st)) {
+		bpf_map_delete_elem(u->procs_fd, &key);
+		return -ESRCH;
+	}
+	c.proc.tick_ns = (uint32_t)(1000000000L / hz);
+	c.proc.start_ticks = st.starttime;
+	symbolizer_for_each_mapping(u->syms, pid, add_mapping, &c);
 	if (c.overflow && !u->warned_overflow) {
 		u->warned_overflow = true;
 		log_warn("process %d maps more than %d binaries without frame pointers: stacks through the "
