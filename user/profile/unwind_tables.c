@@ -32,7 +32,7 @@ struct unwind_tables {
 	struct table *tables;
 	size_t ntables, cap;
 	uint32_t next_id;
-	bool warned_overflow;
+	bool warned_overflow, warned_full;
 	struct unwind_table_stats stats;
 };
 
@@ -108,8 +108,10 @@ static const struct table *get_table(struct unwind_tables *u, const struct sym_m
 			  m->path, strerror(-err));
 		return t;
 	}
-	int fd = u->next_id < UNWIND_MAX_TABLES ? upload(&cfi) : -ENOSPC;
-	if (fd >= 0) {
+	int err_load = 0, fd = u->next_id < UNWIND_MAX_TABLES ? upload(&cfi) : -ENOSPC;
+	if (fd < 0) {
+		err_load = -fd;
+	} else {
 		uint32_t id = u->next_id;
 		if (bpf_map_update_elem(u->tables_fd, &id, &fd, BPF_ANY) == 0) {
 			*t = (struct table){
@@ -120,16 +122,23 @@ static const struct table *get_table(struct unwind_tables *u, const struct sym_m
 			u->stats.rows += cfi.nrows;
 			u->stats.unsupported += cfi.unsupported;
 		} else {
-			fd = -errno;
+			err_load = errno;
 		}
 		close(fd); /* the outer map holds its own reference */
 	}
-	if (t->id < 0)
+	if (err_load == ENOSPC) {
+		if (!u->warned_full)
+			log_warn("more than %d binaries without frame pointers: stacks through %s and any "
+				 "further ones stay truncated",
+				 UNWIND_MAX_TABLES, m->path);
+		u->warned_full = true;
+	} else if (err_load) {
 		log_warn("cannot load the unwind table of %s (%s): stacks through it stay truncated", m->path,
-			 strerror(fd < 0 ? -fd : EINVAL));
-	else
+			 strerror(err_load));
+	} else {
 		log_debug("unwind table of %s: %zu rows from %s (%zu FDEs, %zu rows not followed)", m->path,
 			  cfi.nrows, cfi.source, cfi.fdes, cfi.unsupported);
+	}
 	cfi_table_free(&cfi);
 	/* libdw's cache of the binary's entries, freed just now in many small pieces: returned to
 	 * the system rather than kept by malloc (a process maps dozens of binaries). */
