@@ -142,3 +142,21 @@ def test_frame_pointer_free_binary_has_whole_stacks(tmp_path, start_app):
     # Every one from the thread's root: _start → libc's start code → main → worker → burn_x.
     bad = [f for f, _ in burn if f[0] != "_start" or f[-4:-1] != ["__libc_start_call_main", "main", "worker"]]
     assert not bad, bad[:3]
+
+
+def test_vdso_and_libc_callers(tmp_path, start_app):
+    """The vDSO's clock_gettime sets up no frame: its table (compiled from glimpse's own copy of
+    the kernel's vDSO) gives its caller in libc, and libc's the program's."""
+    app = start_app("cclock")
+    folded = tmp_path / "cpu.folded"
+    r = glimpse("profile", "-p", str(app.pid), "-F", "499", "-d", "2", "--folded", str(folded), "--top", "0")
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"unwound \d+ user stacks .*\(4 tables, .*; 0 stopped early", r.stderr), r.stderr
+    stacks = folded_stacks(folded, "cclock")
+    vdso = [(f, c) for f, c in stacks if f and f[-1].startswith("[vdso")]
+    assert sum(c for _, c in vdso) >= 0.5 * sum(c for _, c in stacks), stacks[:3]
+    # main reads the clock once per thousand reads of read_clock's.
+    via_loop = sum(c for f, c in vdso if f[-4:-1] == ["main", "read_clock", "__clock_gettime"])
+    bad = [f for f, _ in vdso if f[0] != "_start" or f[-4:-1] != ["main", "read_clock", "__clock_gettime"]
+           and f[-3:-1] != ["main", "__clock_gettime"]]
+    assert not bad and via_loop >= 0.9 * sum(c for _, c in vdso), (bad[:3], vdso[:3])

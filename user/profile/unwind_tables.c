@@ -2,11 +2,13 @@
 #include "profile/unwind_tables.h"
 
 #include <bpf/bpf.h>
+#include <elf.h>
 #include <errno.h>
 #include <malloc.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -33,6 +35,8 @@ struct unwind_tables {
 	size_t ntables, cap;
 	uint32_t next_id;
 	bool warned_overflow, warned_full;
+	struct table vdso;
+	bool vdso_tried;
 	struct unwind_table_stats stats;
 };
 
@@ -82,6 +86,57 @@ static int upload(const struct cfi_table *t)
 	return fd;
 }
 
+/* Compiles elf's table (dbg: its separate debug file, or NULL) and loads it into the kernel as
+ * table t (whose id stays -1 when it cannot be). path names the binary in messages. */
+static void load_table(struct unwind_tables *u, struct table *t, const char *path, Elf *elf, Elf *dbg)
+{
+	struct cfi_table cfi;
+	int err = cfi_table_compile(elf, dbg, &cfi);
+	if (err) {
+		/* Said only if stacks do stop there (stack_profile_report_quality): a library of data
+		 * alone (libicudata) has an executable segment and no code. */
+		u->stats.no_cfi++;
+		log_debug("%s has neither frame pointers nor call frame information glimpse can read (%s)",
+			  path, strerror(-err));
+		return;
+	}
+	int err_load = 0, fd = u->next_id < UNWIND_MAX_TABLES ? upload(&cfi) : -ENOSPC;
+	if (fd < 0) {
+		err_load = -fd;
+	} else {
+		uint32_t id = u->next_id;
+		if (bpf_map_update_elem(u->tables_fd, &id, &fd, BPF_ANY) == 0) {
+			t->id = (int)id;
+			t->nrows = (uint32_t)cfi.nrows;
+			t->base = cfi.base;
+			u->next_id++;
+			u->stats.tables++;
+			u->stats.rows += cfi.nrows;
+			u->stats.unsupported += cfi.unsupported;
+		} else {
+			err_load = errno;
+		}
+		close(fd); /* the outer map holds its own reference */
+	}
+	if (err_load == ENOSPC) {
+		if (!u->warned_full)
+			log_warn("more than %d binaries without frame pointers: stacks through %s and any "
+				 "further ones stay truncated",
+				 UNWIND_MAX_TABLES, path);
+		u->warned_full = true;
+	} else if (err_load) {
+		log_warn("cannot load the unwind table of %s (%s): stacks through it stay truncated", path,
+			 strerror(err_load));
+	} else {
+		log_debug("unwind table of %s: %zu rows from %s (%zu FDEs, %zu rows not followed)", path,
+			  cfi.nrows, cfi.source, cfi.fdes, cfi.unsupported);
+	}
+	cfi_table_free(&cfi);
+	/* libdw's cache of the binary's entries, freed just now in many small pieces: returned to
+	 * the system rather than kept by malloc (a process maps dozens of binaries). */
+	malloc_trim(0);
+}
+
 static const struct table *get_table(struct unwind_tables *u, const struct sym_mapping *m,
 				     const struct elf_module *elf)
 {
@@ -98,64 +153,81 @@ static const struct table *get_table(struct unwind_tables *u, const struct sym_m
 	}
 	struct table *t = &u->tables[u->ntables++];
 	*t = (struct table){ .elf = elf, .id = -1 };
-	struct cfi_table cfi;
-	int err = cfi_table_compile(elf_module_elf(elf), elf_module_debug_elf(elf), &cfi);
-	if (err) {
-		/* Said only if stacks do stop there (stack_profile_report_quality): a library of data
-		 * alone (libicudata) has an executable segment and no code. */
-		u->stats.no_cfi++;
-		log_debug("%s has neither frame pointers nor call frame information glimpse can read (%s)",
-			  m->path, strerror(-err));
-		return t;
-	}
-	int err_load = 0, fd = u->next_id < UNWIND_MAX_TABLES ? upload(&cfi) : -ENOSPC;
-	if (fd < 0) {
-		err_load = -fd;
-	} else {
-		uint32_t id = u->next_id;
-		if (bpf_map_update_elem(u->tables_fd, &id, &fd, BPF_ANY) == 0) {
-			*t = (struct table){
-				.elf = elf, .id = (int)id, .nrows = (uint32_t)cfi.nrows, .base = cfi.base
-			};
-			u->next_id++;
-			u->stats.tables++;
-			u->stats.rows += cfi.nrows;
-			u->stats.unsupported += cfi.unsupported;
-		} else {
-			err_load = errno;
-		}
-		close(fd); /* the outer map holds its own reference */
-	}
-	if (err_load == ENOSPC) {
-		if (!u->warned_full)
-			log_warn("more than %d binaries without frame pointers: stacks through %s and any "
-				 "further ones stay truncated",
-				 UNWIND_MAX_TABLES, m->path);
-		u->warned_full = true;
-	} else if (err_load) {
-		log_warn("cannot load the unwind table of %s (%s): stacks through it stay truncated", m->path,
-			 strerror(err_load));
-	} else {
-		log_debug("unwind table of %s: %zu rows from %s (%zu FDEs, %zu rows not followed)", m->path,
-			  cfi.nrows, cfi.source, cfi.fdes, cfi.unsupported);
-	}
-	cfi_table_free(&cfi);
-	/* libdw's cache of the binary's entries, freed just now in many small pieces: returned to
-	 * the system rather than kept by malloc (a process maps dozens of binaries). */
-	malloc_trim(0);
+	load_table(u, t, m->path, elf_module_elf(elf), elf_module_debug_elf(elf));
 	return t;
+}
+
+/* The vDSO's table. Every 64-bit process maps the same vDSO, the kernel's: its table is compiled
+ * from glimpse's own copy (whose clock_gettime fast path has no frame pointer). NULL if none. */
+static const struct table *vdso_table(struct unwind_tables *u)
+{
+	if (u->vdso_tried)
+		return u->vdso.id >= 0 ? &u->vdso : NULL;
+	u->vdso_tried = true;
+	u->vdso = (struct table){ .id = -1 };
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)getauxval(AT_SYSINFO_EHDR);
+	if (!eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > (1u << 20) || eh->e_shoff > (1u << 20))
+		return NULL;
+	/* Linked to be mapped whole from address 0: link-time address = offset from the start. */
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)((const char *)eh + eh->e_phoff);
+	bool at_zero = false;
+	for (int i = 0; i < eh->e_phnum && i < 16; i++)
+		at_zero |= ph[i].p_type == PT_LOAD && ph[i].p_offset == 0 && ph[i].p_vaddr == 0;
+	size_t size = eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
+	char *copy = at_zero && size <= (1u << 20) ? malloc(size) : NULL;
+	if (!copy)
+		return NULL;
+	memcpy(copy, eh, size);
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_memory(copy, size);
+	if (elf) {
+		load_table(u, &u->vdso, "[vdso]", elf, NULL);
+		elf_end(elf);
+	}
+	free(copy);
+	return u->vdso.id >= 0 ? &u->vdso : NULL;
 }
 
 struct sync_ctx {
 	struct unwind_tables *u;
 	struct unwind_proc proc;
+	const struct sym_mapping *vdso;
 	bool overflow;
 };
+
+/* A process walked with tables gets the vDSO's too (a sample in clock_gettime is common), in
+ * address order. One that needs none keeps the kernel's frame-pointer walk. */
+static void add_vdso(struct sync_ctx *c)
+{
+	const struct table *t = c->vdso && c->proc.nmaps ? vdso_table(c->u) : NULL;
+	if (!t)
+		return;
+	if (c->proc.nmaps == UNWIND_MAX_PROC_MAPS) {
+		c->overflow = true;
+		return;
+	}
+	uint32_t at = c->proc.nmaps;
+	while (at > 0 && c->proc.maps[at - 1].start > c->vdso->start) {
+		c->proc.maps[at] = c->proc.maps[at - 1];
+		at--;
+	}
+	c->proc.maps[at] = (struct unwind_map){
+		.start = c->vdso->start,
+		.end = c->vdso->end,
+		.base = c->vdso->start + t->base,
+		.table = (uint32_t)t->id,
+		.nrows = t->nrows,
+	};
+	c->proc.nmaps++;
+}
 
 static void add_mapping(void *ctx, const struct sym_mapping *m, struct elf_module *elf)
 {
 	struct sync_ctx *c = ctx;
 	uint64_t vaddr;
+	if (!elf && !strcmp(m->path, "[vdso]"))
+		c->vdso = m;
 	if (!elf || m->is_go || elf_module_frame_pointer_share(elf) >= ELF_FP_SHARE_MIN)
 		return;
 	const struct table *t = get_table(c->u, m, elf);
@@ -190,6 +262,7 @@ int unwind_tables_sync(struct unwind_tables *u, pid_t pid)
 	c.proc.tick_ns = (uint32_t)(1000000000L / hz);
 	c.proc.start_ticks = st.starttime;
 	symbolizer_for_each_mapping(u->syms, pid, add_mapping, &c);
+	add_vdso(&c);
 	if (c.overflow && !u->warned_overflow) {
 		u->warned_overflow = true;
 		log_warn("process %d maps more than %d binaries without frame pointers: stacks through the "
