@@ -187,8 +187,11 @@ static long unwind_step(__u64 i, void *ctx)
 	}
 	if (!ra)
 		return 1; /* the outermost frame */
-	if (cfa <= w->sp) {
-		w->stop = PROFILE_UNWIND_READ; /* callers' frames are above: a corrupt chain */
+	/* With a row, the caller's frame is above this one: anything else is a corrupt stack. A
+	 * frame-pointer chain may legitimately jump between stacks (Go's system stack), as the
+	 * kernel's walk allows. */
+	if (m && cfa <= w->sp) {
+		w->stop = PROFILE_UNWIND_READ;
 		return 1;
 	}
 	w->ip = ra;
