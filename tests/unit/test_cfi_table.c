@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "binfmt/cfi_check.h"
 #include "binfmt/cfi_table.h"
 
 #define FMT(buf, ...) assert_true(snprintf(buf, sizeof(buf), __VA_ARGS__) < (int)sizeof(buf))
@@ -236,13 +237,122 @@ static void test_refuses_what_it_cannot_read(void **state)
 	assert_int_equal(cfi_table_compile(NULL, NULL, &t), -ENOTSUP);
 }
 
+/* What libdw is never given: it would run any of these (a register number of millions makes it
+ * allocate gigabytes: found by tests/fuzz/fuzz_cfi_table.c). */
+static void test_instruction_check(void **state)
+{
+	(void)state;
+	/* push %rbp; mov %rsp,%rbp as gcc writes it, then a remembered state restored 100 times */
+	static const uint8_t frame[] = { 0x41, 0x0e, 0x10, 0x86, 0x02, 0x43, 0x0d, 0x06 };
+	assert_true(cfi_check_instructions(frame, frame + sizeof(frame)));
+	uint8_t pairs[200];
+	for (int i = 0; i < 100; i++) {
+		pairs[2 * i] = 0x0a; /* DW_CFA_remember_state */
+		pairs[2 * i + 1] = 0x0b;
+	}
+	assert_true(cfi_check_instructions(pairs, pairs + sizeof(pairs)));
+	uint8_t nested[CFI_MAX_REMEMBERED + 1];
+	memset(nested, 0x0a, sizeof(nested));
+	assert_true(cfi_check_instructions(nested, nested + CFI_MAX_REMEMBERED));
+	assert_false(cfi_check_instructions(nested, nested + sizeof(nested)));
+	static const uint8_t big_reg[] = {
+		0x05, 0x80, 0x80, 0x80, 0x02, 0x01
+	}; /* offset_extended r4194304 */
+	assert_false(cfi_check_instructions(big_reg, big_reg + sizeof(big_reg)));
+	static const uint8_t last_reg[] = { 0x07, 0xff, 0x01 }; /* undefined r255 */
+	assert_true(cfi_check_instructions(last_reg, last_reg + sizeof(last_reg)));
+	static const uint8_t cut[] = { 0x0c, 0x07 };			/* def_cfa r7 without its offset */
+	static const uint8_t long_block[] = { 0x0f, 0x05, 0x77, 0x08 }; /* an expression past the end */
+	static const uint8_t set_loc[] = { 0x01, 0, 0, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t unknown[] = { 0x3f };
+	assert_false(cfi_check_instructions(cut, cut + sizeof(cut)));
+	assert_false(cfi_check_instructions(long_block, long_block + sizeof(long_block)));
+	assert_false(cfi_check_instructions(set_loc, set_loc + sizeof(set_loc)));
+	assert_false(cfi_check_instructions(unknown, unknown + sizeof(unknown)));
+}
+
+/* A whole .eh_frame whose one FDE names a register of millions: no table, nothing allocated. */
+static void test_hostile_section_is_refused(void **state)
+{
+	(void)state;
+	static const uint8_t eh[] = {
+		/* CIE: length 20, id 0, version 1, "zR", code 1, data -8, ra 16, aug 1: pcrel|sdata4 */
+		0x14,
+		0,
+		0,
+		0,
+		0,
+		0,
+		0,
+		0,
+		0x01,
+		'z',
+		'R',
+		0,
+		0x01,
+		0x78,
+		0x10,
+		0x01,
+		0x1b,
+		0x0c,
+		0x07,
+		0x08,
+		0x90,
+		0x01,
+		0,
+		0,
+		/* FDE: length 20, CIE pointer 28, pc -0x100 relative, range 16, aug 0, then the bomb */
+		0x14,
+		0,
+		0,
+		0,
+		0x1c,
+		0,
+		0,
+		0,
+		0x00,
+		0xff,
+		0xff,
+		0xff,
+		0x10,
+		0,
+		0,
+		0,
+		0x00,
+		0x05,
+		0x80,
+		0x80,
+		0x80,
+		0x02,
+		0x01,
+		0,
+	};
+	char *image;
+	struct cfi_table t;
+	Elf *elf = cfi_check_image(".eh_frame", eh, sizeof(eh), 0x10000, &image);
+	assert_non_null(elf);
+	assert_int_equal(cfi_table_compile(elf, NULL, &t), -EINVAL);
+	assert_int_equal(t.nrows, 0);
+	elf_end(elf);
+	free(image);
+	/* The same FDE with a real rule (DW_CFA_def_cfa_offset 16) compiles: the check is the cause. */
+	uint8_t good[sizeof(eh)];
+	memcpy(good, eh, sizeof(eh));
+	memcpy(good + 24 + 17, (const uint8_t[]){ 0x0e, 0x10, 0, 0, 0, 0 }, 6);
+	elf = cfi_check_image(".eh_frame", good, sizeof(good), 0x10000, &image);
+	assert_int_equal(cfi_table_compile(elf, NULL, &t), 0);
+	assert_true(t.nrows >= 2);
+	cfi_table_free(&t);
+	elf_end(elf);
+	free(image);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_libc_like_readelf),
-		cmocka_unit_test(test_cqsort_like_readelf),
-		cmocka_unit_test(test_debug_frame_only),
-		cmocka_unit_test(test_refuses_what_it_cannot_read),
+		cmocka_unit_test(test_libc_like_readelf), cmocka_unit_test(test_cqsort_like_readelf),
+		cmocka_unit_test(test_debug_frame_only),  cmocka_unit_test(test_refuses_what_it_cannot_read),
+		cmocka_unit_test(test_instruction_check), cmocka_unit_test(test_hostile_section_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

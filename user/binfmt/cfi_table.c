@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "binfmt/cfi_table.h"
 
+#include "binfmt/cfi_check.h"
+
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
@@ -17,10 +19,13 @@
 #define REG_RA	16
 
 /* Bounds against hostile input: far above any real binary (a 100 MB Chrome has ~400k FDEs and
- * a few million rows). */
-#define MAX_ENTRIES	 (4u << 20)
-#define MAX_ROWS	 (16u << 20)
-#define MAX_ROWS_PER_FDE 65536
+ * a few million rows). Each row costs libdw a run of its FDE's instructions from the start, so
+ * the work is bounded too, in FDE bytes run (rows × their FDE's size; real binaries stay far
+ * below): past it, the rest of the binary is marked UNSUPPORTED. A row needs an instruction (at least a
+ * byte) to start it, so an FDE has no more rows than bytes. */
+#define MAX_ENTRIES (4u << 20)
+#define MAX_ROWS    (16u << 20)
+#define MAX_WORK    (256ull << 20)
 
 /* Pointer encodings (DW_EH_PE_*, the LSB "Exception Frames" section). */
 #define PE_OMIT	    0xff
@@ -31,6 +36,7 @@
 
 struct range {
 	uint64_t lo, hi;
+	uint64_t bytes; /* the FDE's own size */
 };
 
 struct builder {
@@ -152,29 +158,38 @@ static int fde_ranges(Elf *elf, Elf_Data *data, uint64_t sh_addr, bool eh, struc
 	*n = *skipped = 0;
 	Dwarf_Off off = 0, next, cie_off = (Dwarf_Off)-1;
 	uint8_t enc = 0;
-	bool enc_ok = false;
+	bool enc_ok = false, aug_z = false;
 	for (size_t i = 0; i < MAX_ENTRIES; i++) {
 		Dwarf_CFI_Entry e;
 		if (dwarf_next_cfi(ident, data, eh, off, &next, &e) != 0 || next <= off)
 			break;
 		off = next;
-		if (e.CIE_id == LIBDW_CIE_ID)
+		if (e.CIE_id == LIBDW_CIE_ID) {
+			if (!cfi_check_instructions(e.cie.initial_instructions,
+						    e.cie.initial_instructions_end))
+				return -EINVAL;
 			continue;
+		}
 		if (e.fde.CIE_pointer != cie_off) {
 			Dwarf_CFI_Entry cie;
 			Dwarf_Off ignored;
 			cie_off = e.fde.CIE_pointer;
 			enc_ok = dwarf_next_cfi(ident, data, eh, cie_off, &ignored, &cie) == 0 &&
 				 cie.CIE_id == LIBDW_CIE_ID && cie_fde_encoding(&cie.cie, &enc) == 0;
+			aug_z = enc_ok && cie.cie.augmentation && cie.cie.augmentation[0] == 'z';
 		}
 		const uint8_t *p = e.fde.start, *end = e.fde.end;
-		uint64_t lo, len;
+		uint64_t lo, len, aug_len = 0;
 		uint64_t field = sh_addr + (uint64_t)(p - (const uint8_t *)data->d_buf);
 		if (!enc_ok || read_encoded(enc, &p, end, field, true, &lo) ||
 		    read_encoded(enc & PE_FORMAT, &p, end, 0, false, &len) || !len || lo + len < lo) {
 			(*skipped)++;
 			continue;
 		}
+		/* The instructions follow the augmentation data; libdw will run them (cfi_check.h). */
+		if ((aug_z && (read_leb(&p, end, false, &aug_len) || aug_len > (uint64_t)(end - p))) ||
+		    !cfi_check_instructions(p + aug_len, end))
+			return -EINVAL;
 		if (*n == cap) {
 			size_t ncap = cap ? 2 * cap : 256;
 			struct range *grown = realloc(*out, ncap * sizeof(**out));
@@ -183,7 +198,7 @@ static int fde_ranges(Elf *elf, Elf_Data *data, uint64_t sh_addr, bool eh, struc
 			*out = grown;
 			cap = ncap;
 		}
-		(*out)[(*n)++] = (struct range){ lo, lo + len };
+		(*out)[(*n)++] = (struct range){ lo, lo + len, (uint64_t)(end - e.fde.start) };
 	}
 	if (*n)
 		qsort(*out, *n, sizeof(**out), range_cmp);
@@ -280,14 +295,16 @@ static void emit(struct builder *b, uint64_t addr, struct unwind_row row)
 static void compile_ranges(Dwarf_CFI *cfi, const struct range *r, size_t n, struct builder *b)
 {
 	uint64_t done = 0; /* everything below is compiled (FDEs may overlap in odd files) */
+	uint64_t work = 0;
 	for (size_t i = 0; i < n && !b->full; i++) {
 		if (r[i].hi <= done)
 			continue;
 		uint64_t pc = r[i].lo > done ? r[i].lo : done;
-		for (int k = 0; pc < r[i].hi && k < MAX_ROWS_PER_FDE; k++) {
+		for (uint64_t k = 0; pc < r[i].hi && k <= r[i].bytes && work <= MAX_WORK; k++) {
 			Dwarf_Frame *f = NULL;
 			Dwarf_Addr start, end;
 			bool signal = false;
+			work += r[i].bytes;
 			if (dwarf_cfi_addrframe(cfi, pc, &f)) {
 				free(f);
 				break;
@@ -303,6 +320,13 @@ static void compile_ranges(Dwarf_CFI *cfi, const struct range *r, size_t n, stru
 		if (pc < r[i].hi)
 			emit(b, pc, (struct unwind_row){ .kind = UNWIND_ROW_UNSUPPORTED });
 		done = r[i].hi;
+		if (work > MAX_WORK) { /* the rest is not compiled: not followed, up to its end */
+			emit(b, done, (struct unwind_row){ .kind = UNWIND_ROW_UNSUPPORTED });
+			for (size_t j = i + 1; j < n; j++)
+				done = r[j].hi > done ? r[j].hi : done;
+			emit(b, done, (struct unwind_row){ .kind = UNWIND_ROW_GAP });
+			return;
+		}
 		if (i + 1 == n || r[i + 1].lo > done)
 			emit(b, done, (struct unwind_row){ .kind = UNWIND_ROW_GAP });
 	}
@@ -367,28 +391,38 @@ static int compile_section(Elf *elf, bool eh, struct cfi_table *t, struct builde
 	struct range *ranges;
 	size_t n;
 	int err = fde_ranges(elf, data, sh.sh_addr, eh, &ranges, &n, &t->fdes_skipped);
+	if (!err && t->fdes_skipped)
+		err = -EINVAL; /* libdw might run an entry that was not checked */
 	if (err || !n) {
 		free(ranges);
 		return err ? err : -ENOENT;
 	}
 	Dwarf *dw = NULL;
-	Dwarf_CFI *cfi = eh						   ? dwarf_getcfi_elf(elf)
-			 : (dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL)) ? dwarf_getcfi(dw)
-									   : NULL;
+	char *image = NULL;
+	Elf *eh_elf = eh ? cfi_check_image(".eh_frame", data->d_buf, data->d_size, sh.sh_addr, &image) : NULL;
+	Dwarf_CFI *cfi = eh_elf							  ? dwarf_getcfi_elf(eh_elf)
+			 : !eh && (dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL)) ? dwarf_getcfi(dw)
+										  : NULL;
 	if (!cfi) {
 		free(ranges);
 		if (dw)
 			dwarf_end(dw);
+		if (eh_elf)
+			elf_end(eh_elf);
+		free(image);
 		return -ENOENT;
 	}
 	b->base = ranges[0].lo;
 	compile_ranges(cfi, ranges, n, b);
 	t->fdes = n;
 	t->source = eh ? ".eh_frame" : ".debug_frame";
-	if (eh)
+	if (eh) {
 		dwarf_cfi_end(cfi);
-	else
+		elf_end(eh_elf);
+		free(image);
+	} else {
 		dwarf_end(dw);
+	}
 	free(ranges);
 	release_pages(elf, data);
 	return b->full ? -ENOMEM : 0;
