@@ -172,7 +172,10 @@ static long unwind_step(__u64 i, void *ctx)
 			w->stop = PROFILE_UNWIND_NO_RBP;
 			return 1;
 		}
-		cfa = (r->kind == UNWIND_ROW_CFA_RSP ? w->sp : w->bp) + (__s64)r->cfa_off;
+		if (r->kind == UNWIND_ROW_PLT)
+			cfa = w->sp + 8 + ((w->ip & 15) >= (__u64)r->cfa_off ? 8 : 0);
+		else
+			cfa = (r->kind == UNWIND_ROW_CFA_RSP ? w->sp : w->bp) + (__s64)r->cfa_off;
 		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8))) {
 			w->stop = PROFILE_UNWIND_READ;
 			return 1;

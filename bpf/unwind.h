@@ -21,6 +21,8 @@ enum unwind_row_kind {
 	UNWIND_ROW_END = 3,	    /* return address undefined: the outermost frame (_start, clone) */
 	UNWIND_ROW_UNSUPPORTED = 4, /* a rule the walker cannot follow (an expression, another
 				     * register, an offset too large): the walk stops (counted) */
+	UNWIND_ROW_PLT = 5,	    /* a 16-byte PLT entry: CFA = RSP + 8, + 8 more from the entry's
+				     * byte cfa_off on (after its push) */
 };
 
 /* rbp_off8 values besides a save slot (CFA + 8 * rbp_off8, always negative). */

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <libelf.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -47,14 +48,44 @@ static void close_elf(struct opened *o)
 	close(o->fd);
 }
 
-/* The row readelf's CFA, RBP and RA columns imply. */
-static struct unwind_row expected(const char *cfa, const char *rbp, const char *ra)
+/* The PLT sections of the binary checked: their entries' CFA expression is the one followed. */
+static struct {
+	uint64_t lo, hi;
+} plt[2];
+
+static void find_plt(Elf *elf)
+{
+	size_t shstrndx;
+	memset(plt, 0, sizeof(plt));
+	assert_int_equal(elf_getshdrstrndx(elf, &shstrndx), 0);
+	for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
+		GElf_Shdr sh;
+		const char *name = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+		int i = name && !strcmp(name, ".plt") ? 0 : name && !strcmp(name, ".plt.sec") ? 1 : -1;
+		if (i >= 0) {
+			plt[i].lo = sh.sh_addr;
+			plt[i].hi = sh.sh_addr + sh.sh_size;
+		}
+	}
+}
+
+static bool in_plt(uint64_t addr)
+{
+	return (addr >= plt[0].lo && addr < plt[0].hi) || (addr >= plt[1].lo && addr < plt[1].hi);
+}
+
+/* The row readelf's CFA, RBP and RA columns imply at address loc. readelf prints a DWARF
+ * expression as "exp": in a PLT section it is the PLT entries' (push at byte 11 of each). */
+static struct unwind_row expected(uint64_t loc, const char *cfa, const char *rbp, const char *ra)
 {
 	struct unwind_row r = { .kind = UNWIND_ROW_UNSUPPORTED };
 	char reg[8];
 	int off, n = 0;
 	if (!strcmp(ra, "u"))
 		return (struct unwind_row){ .kind = UNWIND_ROW_END };
+	if (!strcmp(cfa, "exp") && !strcmp(ra, "c-8") && in_plt(loc))
+		return (struct unwind_row){ .kind = UNWIND_ROW_PLT,
+					    .cfa_off = plt[1].lo <= loc && loc < plt[1].hi ? 10 : 11 };
 	if (strcmp(ra, "c-8") || sscanf(cfa, "%3[a-z]%d%n", reg, &off, &n) != 2 || cfa[n] ||
 	    (strcmp(reg, "rsp") && strcmp(reg, "rbp")) || off < INT16_MIN || off > INT16_MAX)
 		return r;
@@ -133,11 +164,12 @@ static size_t check_against_readelf(const char *path, const struct cfi_table *t,
 			else if (!strcmp(names[i], "ra"))
 				ra = col[i];
 		}
-		struct unwind_row want = expected(cfa, rbp, ra);
+		struct unwind_row want = expected(loc, cfa, rbp, ra);
 		const struct unwind_row *got = cfi_table_find(t, loc);
 		if (!got || got->kind != want.kind ||
 		    ((want.kind == UNWIND_ROW_CFA_RSP || want.kind == UNWIND_ROW_CFA_RBP) &&
-		     (got->cfa_off != want.cfa_off || got->rbp_off8 != want.rbp_off8)))
+		     (got->cfa_off != want.cfa_off || got->rbp_off8 != want.rbp_off8)) ||
+		    (want.kind == UNWIND_ROW_PLT && got->cfa_off != want.cfa_off))
 			fail_msg("%s at %#lx: readelf CFA %s rbp %s ra %s; table kind %d cfa %d rbp %d", path,
 				 loc, cfa, rbp, ra, got ? got->kind : -1, got ? got->cfa_off : 0,
 				 got ? got->rbp_off8 : 0);
@@ -165,6 +197,7 @@ static void compiles_like_readelf(const char *path, size_t min_rows)
 	struct opened o;
 	struct cfi_table t;
 	assert_int_equal(cfi_table_compile(open_elf(path, &o), NULL, &t), 0);
+	find_plt(o.elf);
 	assert_string_equal(t.source, ".eh_frame");
 	assert_true(t.nrows >= min_rows);
 	assert_int_equal(t.fdes_skipped, 0);
@@ -210,6 +243,7 @@ static void test_debug_frame_only(void **state)
 	struct opened o;
 	struct cfi_table t;
 	assert_int_equal(cfi_table_compile(open_elf(path, &o), NULL, &t), 0);
+	find_plt(o.elf);
 	assert_string_equal(t.source, ".debug_frame");
 	assert_true(t.nrows >= 3);
 	const struct unwind_row *first = cfi_table_find(&t, t.base);

@@ -236,6 +236,23 @@ static bool ra_at_cfa_minus_8(Dwarf_Frame *f, int ra_reg, bool *undefined)
 	       (int64_t)ops[1].number == -8;
 }
 
+/* The one expression the walker follows: the linkers' PLT entries, 16 bytes each, whose CFA is
+ * RSP + 8 until the entry's push and RSP + 16 from it: RSP + 8 + ((RIP & 15) >= K) << 3, K being
+ * the push's offset in the entry (11; 10 in the IBT .plt.sec form). K, or 0 for anything else. */
+static int plt_threshold(const Dwarf_Op *ops, size_t nops)
+{
+	static const uint8_t shape[] = { DW_OP_breg7, DW_OP_breg16, DW_OP_lit15, DW_OP_and, 0,
+					 DW_OP_ge,    DW_OP_lit3,   DW_OP_shl,	 DW_OP_plus };
+	if (nops != sizeof(shape) || ops[0].number != 8 || ops[1].number != 0)
+		return 0;
+	for (size_t i = 0; i < nops; i++)
+		if (shape[i] && ops[i].atom != shape[i])
+			return 0;
+	if (ops[4].atom < DW_OP_lit1 || ops[4].atom > DW_OP_lit15)
+		return 0;
+	return ops[4].atom - DW_OP_lit0;
+}
+
 /* The row for the rules of frame f. */
 static struct unwind_row classify(Dwarf_Frame *f, int ra_reg, bool signal)
 {
@@ -248,7 +265,16 @@ static struct unwind_row classify(Dwarf_Frame *f, int ra_reg, bool signal)
 		row.kind = UNWIND_ROW_END;
 		return row;
 	}
-	if (signal || !ra_ok || dwarf_frame_cfa(f, &ops, &nops) || nops != 1 || ops[0].atom != DW_OP_bregx)
+	if (signal || !ra_ok || dwarf_frame_cfa(f, &ops, &nops))
+		return row;
+	int threshold = plt_threshold(ops, nops);
+	if (threshold) {
+		row.kind = UNWIND_ROW_PLT;
+		row.cfa_off = (int16_t)threshold;
+		row.rbp_off8 = rbp_rule(f);
+		return row;
+	}
+	if (nops != 1 || ops[0].atom != DW_OP_bregx)
 		return row;
 	int64_t off = (int64_t)ops[0].number2;
 	if ((ops[0].number != REG_RSP && ops[0].number != REG_RBP) || off < INT16_MIN || off > INT16_MAX)
