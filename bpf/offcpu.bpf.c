@@ -53,7 +53,7 @@ static __always_inline void switched_out(void *ctx, bool preempt, struct task_st
 
 	struct offcpu_pending p = { .start_ns = now, .pid = pid };
 	if (stack_config.include_user) {
-		p.user_stack = store_stack(ctx, BPF_F_USER_STACK);
+		p.user_stack = store_user_stack(ctx, pid);
 		if (p.user_stack)
 			read_sp_words(p.sp_words);
 	}

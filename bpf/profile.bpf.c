@@ -24,7 +24,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	count(PROFILE_SAMPLES);
 	struct profile_key key = { .pid = pid, .tid = tid };
 	if (stack_config.include_user && pid != 0) {
-		key.user_stack = store_stack(ctx, BPF_F_USER_STACK);
+		key.user_stack = store_user_stack(ctx, pid);
 		if (key.user_stack)
 			read_sp_words(key.sp_words);
 	}

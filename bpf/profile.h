@@ -62,6 +62,14 @@ enum profile_counter {
 	PROFILE_NEW_PROCESS_DROPPED,
 	PROFILE_PENDING_FULL, /* off-CPU: switch-outs not recorded, pending map full */
 	PROFILE_BELOW_MIN,    /* off-CPU: intervals shorter than min_block_ns */
+	/* User stacks walked with unwind tables (bpf/unwind.bpf.h), and why walks stopped before
+	 * the stack's end: */
+	PROFILE_UNWIND_STACKS,
+	PROFILE_UNWIND_NO_CFI,	    /* at an address no CFI of its binary covers */
+	PROFILE_UNWIND_UNSUPPORTED, /* at a rule the walker cannot follow (cfi_table.h) */
+	PROFILE_UNWIND_READ,	    /* stack memory unreadable, or a frame below its callee's */
+	PROFILE_UNWIND_NO_RBP,	    /* a frame needed RBP where no rule recovered it */
+	PROFILE_UNWIND_DEPTH,	    /* deeper than PROFILE_MAX_STACK_DEPTH */
 	PROFILE_NR_COUNTERS,
 };
 

@@ -108,8 +108,25 @@ static __always_inline __u64 hash_stack(const struct profile_stack *st)
 	return h ? h : 1;
 }
 
-/* Walks the current task's stack (flags: 0 = kernel, BPF_F_USER_STACK = user), stores it
- * unless already stored, and returns its hash, or 0 if there is none or it was not stored. */
+#include "unwind.bpf.h"
+
+/* Stores the scratch stack st unless already stored; returns its hash, or 0 if not stored. */
+static __always_inline __u64 store_scratch(struct profile_stack *st)
+{
+	__u64 hash = hash_stack(st);
+	if (!bpf_map_lookup_elem(&stacks, &hash)) {
+		long err = bpf_map_update_elem(&stacks, &hash, st, BPF_NOEXIST);
+		if (err && err != -EEXIST) {
+			count(PROFILE_STACKS_FULL);
+			return 0;
+		}
+	}
+	return hash;
+}
+
+/* Walks the current task's stack (flags: 0 = kernel, BPF_F_USER_STACK = user) by frame
+ * pointers, stores it unless already stored, and returns its hash, or 0 if there is none or it
+ * was not stored. */
 static __always_inline __u64 store_stack(void *ctx, __u64 flags)
 {
 	__u32 zero = 0;
@@ -120,15 +137,20 @@ static __always_inline __u64 store_stack(void *ctx, __u64 flags)
 	if (bytes <= 0)
 		return 0;
 	st->depth = bytes / sizeof(__u64);
-	__u64 hash = hash_stack(st);
-	if (!bpf_map_lookup_elem(&stacks, &hash)) {
-		long err = bpf_map_update_elem(&stacks, &hash, st, BPF_NOEXIST);
-		if (err && err != -EEXIST) {
-			count(PROFILE_STACKS_FULL);
-			return 0;
-		}
-	}
-	return hash;
+	return store_scratch(st);
+}
+
+/* The current task's user stack, process pid's: with its unwind tables when it has any
+ * (unwind.bpf.h), else by frame pointers. Its hash, or 0. */
+static __always_inline __u64 store_user_stack(void *ctx, __u32 pid)
+{
+	__u32 zero = 0;
+	struct profile_stack *st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!st)
+		return 0;
+	if (unwind_user_stack(pid, st))
+		return st->depth ? store_scratch(st) : 0;
+	return store_stack(ctx, BPF_F_USER_STACK);
 }
 
 /* The current task's two words at its user stack pointer, each kept only when it points into

@@ -6,9 +6,13 @@
 # Env:   BENCH_SECONDS (default 30)  profiling duration per tool
 #        BENCH_HZ      (default 99)  sampling frequency
 #        BENCH_ALL_SECONDS (default 60) the whole-machine run below
+#        BENCH_UNWIND_HZ (default 999) sampling frequency of the .eh_frame walk's run
 #
 # Each tool profiles a fresh 2-thread CPU burner (apps/cburner -j 2) for BENCH_SECONDS at
-# BENCH_HZ.  The profiler's own CPU time (user+sys) and peak RSS come from GNU time.  This is
+# BENCH_HZ.  Then glimpse alone profiles apps/cqsort (no frame pointers, stacks through libc's
+# qsort: every sample walked with the .eh_frame tables) at BENCH_UNWIND_HZ, user stacks only,
+# and the kernel's run counters of its BPF program give the time per walk: how many stacks the
+# .eh_frame walk can unwind per second on one CPU.  The profiler's own CPU time (user+sys) and peak RSS come from GNU time.  This is
 # a benchmark, not a test: it prints numbers, ratios and the goals' PASS/MISS, and exits
 # non-zero only when a tool is missing or broken.  perf and bpftrace are optional.
 #
@@ -26,6 +30,8 @@ SECS=${BENCH_SECONDS:-30}
 HZ=${BENCH_HZ:-99}
 GLIMPSE=$BUILD/glimpse
 BURNER=$BUILD/apps/cburner
+UNWIND_HZ=${BENCH_UNWIND_HZ:-999}
+QSORT=$BUILD/apps/cqsort
 GNU_TIME=/usr/bin/time
 
 # Goals from the issue.
@@ -40,6 +46,7 @@ declare -A CPU=() RSS=() SAMPLES=() # per measured run: seconds, MB, samples
 BURNER_PIDS=()
 MEASURED_PID=""     # the GNU time process of the measured command running in the background
 BPF_RUN_NS="" BPF_RUN_CNT="" BPF_AT=""
+UNWIND_RESULT=""
 tmp=""
 
 
@@ -187,6 +194,46 @@ bench_glimpse() {
 	fi
 }
 
+# The .eh_frame walk: glimpse -U on cqsort, every sample's user stack walked with the tables.
+bench_unwind() {
+	local out pid i frames stacks
+	echo "== glimpse, .eh_frame walk: profile -p PID -U -F $UNWIND_HZ -d $SECS on cqsort (no frame pointers)"
+	if ! have bpftool || ! enable_bpf_stats "the .eh_frame walk's time"; then
+		note "no BPF run counters: the .eh_frame walk is not measured"
+		return 0
+	fi
+	out=$tmp/cqsort.out
+	: >"$out"
+	"$QSORT" -t $((SECS + 60)) >"$out" &
+	BURNER_PIDS+=("$!")
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^ready' "$out" && break
+		sleep 0.05
+	done
+	BPF_RUN_NS="" BPF_RUN_CNT=""
+	measure_start unwind "$GLIMPSE" profile -p "$pid" -U -F "$UNWIND_HZ" -d "$SECS" \
+		--folded "$tmp/unwind.folded" --top 0
+	sleep $((SECS > 1 ? SECS - 1 : 1))
+	read_bpf_stats
+	measure_wait unwind
+	restore_bpf_stats
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	grep -E 'unwound|warning' "$tmp/unwind.err" | sed 's/^/   /' || true
+	# Mean frames per stack, weighted by samples (folded: "process;f1;...;fn count").
+	frames=$(awk '{ n = split($1, f, ";"); s += (n - 1) * $2; c += $2 } END { if (c) printf "%.1f", s / c }' \
+		"$tmp/unwind.folded")
+	if [ -n "$BPF_RUN_CNT" ] && [ "$BPF_RUN_CNT" -gt 0 ]; then
+		stacks=$(calc %.0f "1e9 * $BPF_RUN_CNT / $BPF_RUN_NS")
+		UNWIND_RESULT="$stacks stacks/s on one CPU ($(calc %.0f "$BPF_RUN_NS / $BPF_RUN_CNT") ns per sample, ${frames:-?} frames per stack)"
+		echo "   .eh_frame walk: $UNWIND_RESULT"
+		echo "   (the whole sampling program's time per run: the walk, the stack's hash and store, the count)"
+	else
+		note "on_cpu_sample program of glimpse not found: the .eh_frame walk is not measured"
+	fi
+}
+
 bench_perf() {
 	echo "== perf: record -F $HZ -g -p PID -- sleep $SECS, then report --stdio"
 	start_burner
@@ -321,6 +368,10 @@ report() {
 	if [ -n "${RSS[large-go]:-}" ]; then
 		goal "glimpse on Prometheus peak RSS <= ${GOAL_RSS_MB} MB" "${RSS[large-go]} <= $GOAL_RSS_MB"
 	fi
+	if [ -n "$UNWIND_RESULT" ]; then
+		echo
+		echo ".eh_frame walk (cqsort, ${UNWIND_HZ} Hz, user stacks): $UNWIND_RESULT"
+	fi
 	if [ "${CPU[glimpse]}" = 0.00 ]; then
 		note "glimpse's CPU is below GNU time's 10 ms resolution; use a longer BENCH_SECONDS"
 	fi
@@ -341,6 +392,7 @@ main() {
 
 	LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 	bench_glimpse
+	if [ -x "$QSORT" ]; then bench_unwind; else note "$QSORT not found (make apps): the .eh_frame walk is not measured"; fi
 	if have perf; then bench_perf; else note "perf not installed (package linux-perf): skipped"; fi
 	if have bpftrace; then bench_bpftrace; else note "bpftrace not installed (package bpftrace): skipped"; fi
 	bench_all

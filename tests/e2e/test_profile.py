@@ -381,10 +381,14 @@ def test_all_processes(tmp_path, start_app):
 
 
 def test_missing_frame_pointers_are_reported(tmp_path, start_app):
-    app = start_app("cburner-nofp")
+    # Neither frame pointers nor .eh_frame for its own code (without frame pointers alone, the
+    # tables unwind it: tests/e2e/test_unwind.py).
+    app = start_app("cburner-nocfi")
     _, r = profile(tmp_path, app.pid, seconds="2")
-    assert re.search(r"warning: \d+% of user stacks stop in \S*cburner-nofp, which was built without "
+    assert re.search(r"warning: \d+% of user stacks stop in \S*cburner-nocfi, which was built without "
                      r"frame pointers", r.stderr), r.stderr
+    assert re.search(r"warning: (\d+) of \1 user stacks walked with call frame information stopped before their "
+                     r"end \(no CFI at the address: \1,", r.stderr), r.stderr
     app2 = start_app("cburner")
     _, r2 = profile(tmp_path, app2.pid, seconds="2")
     assert "frame pointers" not in r2.stderr

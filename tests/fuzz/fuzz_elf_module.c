@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* libFuzzer target for the ELF, symbol table, DWARF (line tables, the struct offsets read for
- * probes, gRPC's offsets and parameter layouts), separate-debug-file lookup and frame-pointer readers: whole files as glimpse would meet them in
+ * probes, gRPC's offsets and parameter layouts), separate-debug-file lookup, frame-pointer and unwind-table readers: whole files as glimpse would meet them in
  * /proc/PID/map_files. */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "binfmt/cfi_table.h"
 #include "binfmt/elf_module.h"
 #include "binfmt/go_offsets.h"
 #include "gotrace/grpc_target.h"
@@ -39,6 +40,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				elf_module_offset_to_vaddr(m, off, &vaddr);
 		}
 		elf_module_frame_pointer_share(m);
+		struct cfi_table cfi;
+		if (cfi_table_compile(elf_module_elf(m), elf_module_debug_elf(m), &cfi) == 0)
+			cfi_table_find(&cfi, cfi.base + size / 2);
+		cfi_table_free(&cfi);
 		elf_module_find_function(m, "main.main", &entry, &end);
 		elf_module_find_function(m, "net/http.serverHandler.ServeHTTP", &entry, &end);
 		struct go_http_offsets offsets;

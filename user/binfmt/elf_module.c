@@ -228,6 +228,18 @@ int elf_module_offset_to_vaddr(const struct elf_module *m, uint64_t offset, uint
 	return -1;
 }
 
+int elf_module_mapping_vaddr(const struct elf_module *m, uint64_t offset, uint64_t *vaddr)
+{
+	for (int i = 0; i < m->nloads; i++) {
+		uint64_t page = m->loads[i].offset & ~0xfffULL;
+		if (offset >= page && offset < m->loads[i].offset + m->loads[i].filesz) {
+			*vaddr = offset - m->loads[i].offset + m->loads[i].vaddr;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static const struct symbol *find_symbol(const struct elf_module *m, uint64_t addr)
 {
 	size_t lo = 0, hi = m->nsyms;
@@ -391,6 +403,11 @@ int elf_module_find_function(const struct elf_module *m, const char *name, uint6
 Elf *elf_module_elf(const struct elf_module *m)
 {
 	return m->elf;
+}
+
+Elf *elf_module_debug_elf(const struct elf_module *m)
+{
+	return m->dbg_elf;
 }
 
 static int find_in_symtab(const struct elf_module *m, Elf_Scn *scn, const GElf_Shdr *sh, const char *name,

@@ -43,9 +43,14 @@ bool elf_module_has_lines(const struct elf_module *m);
 
 /* Link-time virtual address for a file offset, via the PT_LOAD headers; -1 if none covers it. */
 int elf_module_offset_to_vaddr(const struct elf_module *m, uint64_t offset, uint64_t *vaddr);
+/* The link-time address of file offset `offset` for a mapping of the file from that offset
+ * (page-aligned, so possibly just below its segment's first byte); -1 if no segment holds it. */
+int elf_module_mapping_vaddr(const struct elf_module *m, uint64_t offset, uint64_t *vaddr);
 /* Share (0..1) of the module's larger functions whose prologue sets up a frame pointer;
  * a low share means stack walks through this module get truncated. -1 if unknown. */
 double elf_module_frame_pointer_share(struct elf_module *m);
+/* Below this frame-pointer share a module is taken as built without frame pointers. */
+#define ELF_FP_SHARE_MIN 0.5
 /* File offset of a link-time virtual address (for uprobes); -1 if no segment holds it. */
 int elf_module_vaddr_to_offset(const struct elf_module *m, uint64_t vaddr, uint64_t *offset);
 /* Reads len bytes of the file at virtual address vaddr; 0 or -errno. */
@@ -62,6 +67,8 @@ int elf_module_find_symbol(const struct elf_module *m, const char *name, uint64_
 const struct gopclntab *elf_module_gopclntab(const struct elf_module *m);
 /* The underlying libelf handle (for DWARF readers), valid until close. */
 Elf *elf_module_elf(const struct elf_module *m);
+/* The separate debug file's, once elf_module_load_debug_file found one; NULL otherwise. */
+Elf *elf_module_debug_elf(const struct elf_module *m);
 /* Symbolizes a link-time virtual address; strings live as long as the module. */
 void elf_module_symbolize(struct elf_module *m, uint64_t vaddr, struct elf_symbol *out);
 

@@ -293,3 +293,12 @@ double symbolizer_frame_pointer_share(struct symbolizer *s, const struct sym_map
 	struct module *mod = s->mappings[m->index]->module;
 	return mod && mod->elf ? elf_module_frame_pointer_share(mod->elf) : -1;
 }
+
+void symbolizer_for_each_mapping(const struct symbolizer *s, pid_t pid,
+				 void (*fn)(void *ctx, const struct sym_mapping *m, struct elf_module *elf),
+				 void *ctx)
+{
+	struct process *p = find_process(s, pid);
+	for (size_t i = 0; p && i < p->nmaps; i++)
+		fn(ctx, &p->maps[i]->pub, p->maps[i]->module ? p->maps[i]->module->elf : NULL);
+}

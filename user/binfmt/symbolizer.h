@@ -59,6 +59,13 @@ int symbolizer_go_sp_delta(const struct symbolizer *s, pid_t pid, uint64_t addr,
 /* Frame pointer share of the mapping's binary (elf_module_frame_pointer_share), -1 if unknown. */
 double symbolizer_frame_pointer_share(struct symbolizer *s, const struct sym_mapping *m);
 
+struct elf_module;
+/* Calls fn for each executable mapping pid has now, in address order, with its opened binary
+ * (NULL when it has none: anonymous code, or a file that could not be read). */
+void symbolizer_for_each_mapping(const struct symbolizer *s, pid_t pid,
+				 void (*fn)(void *ctx, const struct sym_mapping *m, struct elf_module *elf),
+				 void *ctx);
+
 /* How many mappings have been seen so far (the size of pprof's mapping table). */
 int symbolizer_nmappings(const struct symbolizer *s);
 

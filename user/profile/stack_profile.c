@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/exit_codes.h"
+#include "binfmt/elf_module.h"
 #include "binfmt/ksyms.h"
 #include "base/bpf_read.h"
 #include "base/log.h"
@@ -21,6 +22,7 @@
 #include "base/signals.h"
 #include "binfmt/symbolizer.h"
 #include "profile/leaf_frames.h"
+#include "profile/unwind_tables.h"
 
 #define POLL_MS	   200
 #define REFRESH_NS 2000000000LL
@@ -42,6 +44,7 @@ struct stack_profile {
 	size_t nno_inline;
 	uint64_t user_samples;
 	uint64_t restored_callers; /* samples whose skipped caller was put back (leaf_frames.h) */
+	struct unwind_table_stats unwind;
 };
 
 struct stack_session {
@@ -53,6 +56,7 @@ struct stack_session {
 	int nlinks, links_cap;
 	struct ring_buffer *rb;
 	struct symbolizer *syms;
+	struct unwind_tables *unwind; /* NULL without user stacks */
 };
 
 static int64_t now_ns(clockid_t clock)
@@ -86,8 +90,8 @@ static int on_new_process(void *ctx, void *data, size_t len)
 	if (len < sizeof(struct profile_new_process))
 		return 0;
 	pid_t pid = (pid_t)((struct profile_new_process *)data)->pid;
-	if (!symbolizer_tracks(s->syms, pid))
-		symbolizer_track(s->syms, pid);
+	if (!symbolizer_tracks(s->syms, pid) && !symbolizer_track(s->syms, pid) && s->unwind)
+		unwind_tables_sync(s->unwind, pid);
 	return 0;
 }
 
@@ -119,6 +123,7 @@ static int open_and_load(struct stack_session *s)
 	bpf_map__set_max_entries(map(s, "stacks"), o->max_stacks);
 	bpf_map__set_max_entries(map(s, "counts"), o->max_stacks);
 	bpf_map__set_max_entries(map(s, "seen_pids"), o->all ? 32768 : npids);
+	bpf_map__set_max_entries(map(s, "unwind_procs"), o->all ? 32768 : npids);
 	err = bpf_object__load_skeleton(s->skeleton);
 	if (err) {
 		log_error("cannot load the %s's BPF programs: %s (run with -v for the verifier log)", what,
@@ -129,6 +134,13 @@ static int open_and_load(struct stack_session *s)
 	for (int i = 0; i < o->npids; i++) {
 		__u32 pid = (__u32)o->pids[i];
 		bpf_map_update_elem(map_fd(s, "target_pids"), &pid, &one, BPF_ANY);
+	}
+	if (o->user_stacks) {
+		s->unwind = unwind_tables_new(map_fd(s, "unwind_tables"), map_fd(s, "unwind_procs"), s->syms);
+		if (!s->unwind)
+			return GLIMPSE_EXIT_FAILURE;
+		for (int i = 0; i < o->npids; i++)
+			unwind_tables_sync(s->unwind, o->pids[i]);
 	}
 	return 0;
 }
@@ -228,7 +240,8 @@ static void poll_until_done(struct stack_session *s)
 			last_refresh = now;
 			/* Targets may dlopen libraries; re-read their mappings while they live. */
 			for (int i = 0; i < o->npids; i++)
-				symbolizer_track(s->syms, o->pids[i]);
+				if (!symbolizer_track(s->syms, o->pids[i]) && s->unwind)
+					unwind_tables_sync(s->unwind, o->pids[i]);
 		}
 		if (!o->all && !any_target_alive(o)) {
 			log_info("all target processes exited; stopping");
@@ -246,6 +259,12 @@ static void read_counters(struct stack_session *s, struct profiler_stats *st)
 		[PROFILE_NEW_PROCESS_DROPPED] = &st->new_process_dropped,
 		[PROFILE_PENDING_FULL] = &st->pending_full,
 		[PROFILE_BELOW_MIN] = &st->below_min,
+		[PROFILE_UNWIND_STACKS] = &st->unwind.walked,
+		[PROFILE_UNWIND_NO_CFI] = &st->unwind.no_cfi,
+		[PROFILE_UNWIND_UNSUPPORTED] = &st->unwind.unsupported,
+		[PROFILE_UNWIND_READ] = &st->unwind.read,
+		[PROFILE_UNWIND_NO_RBP] = &st->unwind.no_rbp,
+		[PROFILE_UNWIND_DEPTH] = &st->unwind.depth,
 	};
 	for (__u32 k = 0; k < PROFILE_NR_COUNTERS; k++)
 		*dst[k] += bpf_percpu_counter(map_fd(s, "counters"), k);
@@ -552,6 +571,7 @@ static void session_close(struct stack_session *s)
 {
 	detach(s);
 	ring_buffer__free(s->rb);
+	unwind_tables_free(s->unwind);
 	if (s->skel)
 		s->backend->destroy(s->skel);
 }
@@ -590,6 +610,8 @@ int stack_profiler_run(const struct profiler_opts *opts, const struct stack_back
 	detach(&s);
 	ring_buffer__consume(s.rb);
 	read_counters(&s, &sp->stats);
+	if (s.unwind)
+		sp->unwind = *unwind_tables_stats(s.unwind);
 	if (build_profile(&s, sp, t0, t1)) {
 		log_error("out of memory while collecting the profile");
 		rc = GLIMPSE_EXIT_FAILURE;
@@ -616,9 +638,6 @@ const struct profiler_stats *stack_profile_stats(const struct stack_profile *sp)
 	return &sp->stats;
 }
 
-/* Below this share of sampled functions with a frame-pointer prologue, a module is
- * considered built without frame pointers. */
-#define FP_SHARE_MIN 0.5
 /* Warn when at least this share of a process's user samples stop in such a module. */
 #define TRUNCATED_SHARE_WARN 0.05
 
@@ -632,7 +651,7 @@ void stack_profile_report_quality(const struct stack_profile *sp)
 			continue;
 		/* The symbolizer owns the module; look its frame pointer share up through it. */
 		double share = symbolizer_frame_pointer_share(sp->syms, t->mapping);
-		if (share < 0 || share >= FP_SHARE_MIN)
+		if (share < 0 || share >= ELF_FP_SHARE_MIN)
 			continue;
 		log_warn("%.0f%% of user stacks stop in %s, which was built without frame pointers: "
 			 "those stacks are truncated; rebuild it with -fno-omit-frame-pointer for whole "
@@ -644,6 +663,7 @@ void stack_profile_report_quality(const struct stack_profile *sp)
 			 "inlined functions counts as their callers'",
 			 sp->no_inline[i]->path,
 			 sp->no_inline[i]->go_version ? sp->no_inline[i]->go_version : "Go version unknown");
+	unwind_tables_report(&sp->unwind, &st->unwind);
 	if (sp->restored_callers)
 		log_debug("%llu samples in Go functions without a frame set up (small leaves, prologues, "
 			  "epilogues): their caller, which the frame-pointer walk skips, was put back from "

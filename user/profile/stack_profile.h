@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "profile/profile_data.h"
+#include "profile/unwind_tables.h"
 
 #define PROFILER_MAX_PIDS 64
 
@@ -32,6 +33,7 @@ struct profiler_stats {
 	uint64_t samples; /* CPU: samples; off-CPU: off-CPU intervals counted */
 	uint64_t stacks_full, counts_full, new_process_dropped;
 	uint64_t pending_full, below_min; /* off-CPU only */
+	struct unwind_walk_stats unwind;  /* user stacks walked with unwind tables */
 };
 
 struct bpf_link;

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The user-stack walk for processes that map code built without frame pointers (bpf/unwind.h
+ * has the tables). Frame by frame: the executable mapping the pc is in (a binary search of the
+ * process's mappings that have a table) decides how to find the caller — a table row (binary
+ * search of that binary's rows) gives the CFA from RSP or RBP, the return address at CFA - 8 and
+ * where RBP was saved; code without a table (built with frame pointers, or JIT) takes the
+ * frame-pointer step, return address at RBP + 8. Processes without such mappings never come
+ * here: the kernel's frame-pointer walk (bpf_get_stack) stays their path. Every stop other than
+ * the stack's real end is counted (profile.h), never guessed past. Included by stacks.bpf.h,
+ * after the counters. */
+#ifndef GLIMPSE_UNWIND_BPF_H
+#define GLIMPSE_UNWIND_BPF_H
+
+#include "unwind.h"
+
+struct unwind_rows {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP); /* each binary's array is sized to its rows */
+	__uint(key_size, sizeof(__u32));
+	/* A size, not a type: clang would emit the row's BTF as a bare declaration here. */
+	__uint(value_size, sizeof(struct unwind_row));
+	__uint(max_entries, 1);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, UNWIND_MAX_TABLES);
+	__type(key, __u32);
+	__array(values, struct unwind_rows);
+} unwind_tables SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct unwind_proc);
+	__uint(max_entries, 1);
+} unwind_procs SEC(".maps");
+
+struct unwind_walk {
+	__u32 pid;
+	__u32 stop; /* enum profile_counter of why the walk stopped early, 0 at the stack's end */
+	__u64 ip, sp, bp;
+	bool bp_known;
+};
+
+struct unwind_map_search {
+	__u32 pid, lo, hi, pad;
+	__u64 pc;
+};
+
+/* One halving of the search for the last mapping starting at or below pc (bpf_loop callback). */
+static long unwind_map_step(__u64 i, void *ctx)
+{
+	struct unwind_map_search *s = ctx;
+	const struct unwind_proc *p = bpf_map_lookup_elem(&unwind_procs, &s->pid);
+	if (s->lo >= s->hi)
+		return 1;
+	__u32 mid = s->lo + (s->hi - s->lo) / 2;
+	if (!p || mid >= UNWIND_MAX_PROC_MAPS) {
+		s->lo = s->hi = 0;
+		return 1;
+	}
+	if (p->maps[mid].start <= s->pc)
+		s->lo = mid + 1;
+	else
+		s->hi = mid;
+	return 0;
+}
+
+static __always_inline const struct unwind_map *unwind_find_map(const struct unwind_proc *p, __u32 pid,
+								__u64 pc)
+{
+	struct unwind_map_search s = { .pid = pid, .pc = pc };
+	s.hi = p->nmaps < UNWIND_MAX_PROC_MAPS ? p->nmaps : UNWIND_MAX_PROC_MAPS;
+	bpf_loop(UNWIND_MAP_SEARCH_STEPS, unwind_map_step, &s, 0);
+	if (s.lo == 0 || s.lo < s.hi || s.lo > UNWIND_MAX_PROC_MAPS)
+		return NULL;
+	const struct unwind_map *m = &p->maps[s.lo - 1];
+	return pc < m->end ? m : NULL;
+}
+
+struct unwind_search {
+	__u32 table, key, lo, hi;
+};
+
+/* One halving of the binary search for the last row at or below key (a bpf_loop callback:
+ * verified once, however many steps run). */
+static long unwind_search_step(__u64 i, void *ctx)
+{
+	struct unwind_search *s = ctx;
+	if (s->lo >= s->hi)
+		return 1;
+	__u32 mid = s->lo + (s->hi - s->lo) / 2;
+	void *rows = bpf_map_lookup_elem(&unwind_tables, &s->table);
+	const struct unwind_row *r = rows ? bpf_map_lookup_elem(rows, &mid) : NULL;
+	if (!r) {
+		s->lo = s->hi = 0;
+		return 1;
+	}
+	if (r->pc <= s->key)
+		s->lo = mid + 1;
+	else
+		s->hi = mid;
+	return 0;
+}
+
+/* The row covering pc in m's table; NULL sets w->stop. */
+static __always_inline const struct unwind_row *unwind_find_row(const struct unwind_map *m, __u64 pc,
+								struct unwind_walk *w)
+{
+	__u64 rel = pc - m->base;
+	struct unwind_search s = { .table = m->table, .key = (__u32)rel, .hi = m->nrows };
+	w->stop = PROFILE_UNWIND_NO_CFI;
+	if (rel > 0xffffffffULL)
+		return NULL;
+	bpf_loop(UNWIND_SEARCH_STEPS, unwind_search_step, &s, 0);
+	if (s.lo == 0 || s.lo < s.hi)
+		return NULL;
+	__u32 at = s.lo - 1;
+	void *rows = bpf_map_lookup_elem(&unwind_tables, &s.table);
+	const struct unwind_row *r = rows ? bpf_map_lookup_elem(rows, &at) : NULL;
+	if (r && r->kind == UNWIND_ROW_UNSUPPORTED)
+		w->stop = PROFILE_UNWIND_UNSUPPORTED;
+	if (!r || r->kind == UNWIND_ROW_GAP || r->kind == UNWIND_ROW_UNSUPPORTED)
+		return NULL;
+	w->stop = 0;
+	return r;
+}
+
+/* One frame (bpf_loop callback): records w->ip, then moves to the caller. 1 stops the loop. */
+static long unwind_step(__u64 i, void *ctx)
+{
+	struct unwind_walk *w = ctx;
+	__u32 zero = 0;
+	struct profile_stack *st = bpf_map_lookup_elem(&scratch, &zero);
+	const struct unwind_proc *p = bpf_map_lookup_elem(&unwind_procs, &w->pid);
+	if (!st || !p)
+		return 1;
+	__u32 d = st->depth;
+	if (d >= PROFILE_MAX_STACK_DEPTH) {
+		w->stop = PROFILE_UNWIND_DEPTH;
+		return 1;
+	}
+	st->ips[d] = w->ip;
+	st->depth = d + 1;
+	/* A return address is looked up at the call before it (a call may end a function). */
+	__u64 pc = i ? w->ip - 1 : w->ip, cfa, ra, bp = w->bp;
+	const struct unwind_map *m = unwind_find_map(p, w->pid, pc);
+	if (!m) {
+		if (!w->bp_known) {
+			w->stop = PROFILE_UNWIND_NO_RBP;
+			return 1;
+		}
+		if (!w->bp)
+			return 1; /* the end of a frame-pointer chain */
+		__u64 frame[2];
+		if (bpf_probe_read_user(frame, sizeof(frame), (void *)w->bp)) {
+			w->stop = PROFILE_UNWIND_READ;
+			return 1;
+		}
+		cfa = w->bp + 16;
+		bp = frame[0];
+		ra = frame[1];
+	} else {
+		const struct unwind_row *r = unwind_find_row(m, pc, w);
+		if (!r)
+			return 1;
+		if (r->kind == UNWIND_ROW_END)
+			return 1;
+		if (r->kind == UNWIND_ROW_CFA_RBP && !w->bp_known) {
+			w->stop = PROFILE_UNWIND_NO_RBP;
+			return 1;
+		}
+		if (r->kind == UNWIND_ROW_PLT)
+			cfa = w->sp + 8 + ((w->ip & 15) >= (__u64)r->cfa_off ? 8 : 0);
+		else
+			cfa = (r->kind == UNWIND_ROW_CFA_RSP ? w->sp : w->bp) + (__s64)r->cfa_off;
+		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8))) {
+			w->stop = PROFILE_UNWIND_READ;
+			return 1;
+		}
+		if (r->rbp_off8 == UNWIND_RBP_LOST) {
+			w->bp_known = false;
+		} else if (r->rbp_off8 != UNWIND_RBP_SAME &&
+			   bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + 8 * (__s64)r->rbp_off8))) {
+			w->stop = PROFILE_UNWIND_READ;
+			return 1;
+		}
+	}
+	if (!ra)
+		return 1; /* the outermost frame */
+	/* With a row, the caller's frame is above this one: anything else is a corrupt stack. A
+	 * frame-pointer chain may legitimately jump between stacks (Go's system stack), as the
+	 * kernel's walk allows. */
+	if (m && cfa <= w->sp) {
+		w->stop = PROFILE_UNWIND_READ;
+		return 1;
+	}
+	w->ip = ra;
+	w->sp = cfa;
+	w->bp = bp;
+	return 0;
+}
+
+/* Walks the current task's user stack into the scratch stack with the tables of pid, if pid
+ * has any; false when it has none (the caller takes the frame-pointer path). */
+static __always_inline bool unwind_user_stack(__u32 pid, struct profile_stack *st)
+{
+	const struct unwind_proc *p = bpf_map_lookup_elem(&unwind_procs, &pid);
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (!p || !p->tick_ns ||
+	    BPF_CORE_READ(task, group_leader, start_boottime) / p->tick_ns != p->start_ticks)
+		return false;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct unwind_walk w = {
+		.pid = pid,
+		.ip = BPF_CORE_READ(regs, ip),
+		.sp = BPF_CORE_READ(regs, sp),
+		.bp = BPF_CORE_READ(regs, bp),
+		.bp_known = true,
+	};
+	st->depth = 0;
+	if (!w.ip)
+		return true;
+	count(PROFILE_UNWIND_STACKS);
+	bpf_loop(PROFILE_MAX_STACK_DEPTH + 1, unwind_step, &w, 0);
+	if (w.stop)
+		count(w.stop);
+	return true;
+}
+
+#endif
