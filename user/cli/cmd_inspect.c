@@ -2,6 +2,7 @@
 /* glimpse inspect: what glimpse attach would hook in a Go binary, and with which offsets. */
 #include <elfutils/libdw.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,25 @@ enum {
 	OPT_RUNTIME_OFFSETS_ROW,
 	OPT_EMIT_OFFSETS,
 };
+
+/* The fields gRPC's probes read, in struct gotrace_grpc_offsets order after the flags of
+ * gotrace/grpc_offsets_row.h (scripts/gen-grpc-offsets.sh reads this line); io.EOF and the
+ * metadata types as found (DWARF or symbols, else the code). */
+static void print_grpc_offsets(const struct go_grpc_target *g)
+{
+	const struct gotrace_grpc_offsets *o = &g->off;
+	printf("  grpc offsets: legacy_status=%d server_ok=%d client_ok=%d stream_method=%d status_s=%d "
+	       "spb_code=%d error_s=%d error_proto=%d stream_ctx=%d cc_target=%d wrapper_stream=%d "
+	       "server_laddr=%d tcpaddr_port=%d valuectx_parent=%d valuectx_key=%d valuectx_val=%d "
+	       "cancelctx_parent=%d (from %s)\n",
+	       g->legacy_status, g->server, g->client, o->stream_method, o->status_s, o->spb_code, o->error_s,
+	       o->error_proto, o->stream_ctx, o->cc_target, o->wrapper_stream, o->server_laddr,
+	       o->tcpaddr_port, o->valuectx_parent, o->valuectx_key, o->valuectx_val, o->cancelctx_parent,
+	       g->offsets_source);
+	printf("  io.EOF 0x%" PRIx64 "; metadata types at runtime.types+0x%" PRIx64
+	       " (incoming key), +0x%" PRIx64 " (MD)\n",
+	       g->eof_vaddr, g->rtype_offsets[GRPC_RTYPE_MD_KEY], g->rtype_offsets[GRPC_RTYPE_MD]);
+}
 
 static const struct cli_option inspect_options[] = {
 	{ "pid", 'p', "PID", "inspect a running process's executable" },
@@ -280,12 +300,14 @@ int cmd_inspect(int argc, char **argv)
 	printf("probes:\n");
 	for (int i = 0; i < GO_NR_HOOKS; i++)
 		print_hook(&t.hooks[i]);
-	char grpc[256];
+	char grpc[640];
 	if (grpc_target_describe(&t.grpc, grpc, sizeof(grpc))) {
 		printf("grpc:        %s\n", grpc);
 		for (int i = 0; i < GRPC_NR_HOOKS; i++)
 			if (t.grpc_hooks[i].found)
 				print_hook(&t.grpc_hooks[i]);
+		if (t.grpc.server || t.grpc.client)
+			print_grpc_offsets(&t.grpc);
 	}
 	printf("not measured: %s\n", t.unmeasured[0] ? t.unmeasured : "-");
 	if (!t.routers.read[0] && !t.routers.unread[0])

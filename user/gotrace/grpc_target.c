@@ -9,6 +9,7 @@
 #include "base/procfs.h"
 #include "binfmt/disasm.h"
 #include "binfmt/elf_module.h"
+#include "binfmt/go_types.h"
 #include "gotrace/target.h"
 
 static const char *const hook_functions[GRPC_NR_HOOKS] = {
@@ -95,19 +96,32 @@ void grpc_target_open(struct elf_module *m, int32_t tcpaddr_port, struct go_grpc
 	    !elf_module_vaddr_to_offset(m, entry, &g->anchor_file))
 		g->anchor_vaddr = entry;
 	bool server_ok = false, client_ok = false;
-	if (elf_module_find_symbol(m, "runtime.types", &g->types_vaddr, &size))
+	uint64_t etypes = 0;
+	if (go_types_range(m, &g->types_vaddr, &etypes))
 		g->types_vaddr = 0;
+	snprintf(g->offsets_source, sizeof(g->offsets_source), "DWARF");
+	g->legacy_status = grpc_target_legacy_status(m);
+	char why[sizeof(g->why) - 192] = "";
 	if (grpc_offsets_from_dwarf_isolated(elf_module_elf(m), &g->off, g->rtype_offsets, &server_ok,
-					     &client_ok)) {
+					     &client_ok) &&
+	    grpc_offsets_from_table(m, &g->off, &server_ok, &client_ok, why, sizeof(why))) {
 		snprintf(g->why, sizeof(g->why),
-			 "gRPC %s not measured: the binary has no DWARF (built with -ldflags=-w) and "
-			 "glimpse reads gRPC's structs only from DWARF: build it without -w",
+			 "gRPC %s not measured: the binary has no DWARF (built with -ldflags=-w) and %s: "
+			 "build it without -w, or add that version with scripts/gen-grpc-offsets.sh",
 			 server && client ? "server and client"
 			 : server	  ? "server"
-					  : "client");
+					  : "client",
+			 why);
 		unhook(hooks, 0, GRPC_NR_HOOKS - 1);
 		return;
+	} else if (!strncmp(why, "table: ", 7)) {
+		snprintf(g->offsets_source, sizeof(g->offsets_source), "%s", why);
 	}
+	/* Without symbols or DWARF: io.EOF and the metadata types from the code that uses them. */
+	if (!g->eof_vaddr)
+		g->eof_vaddr = grpc_find_eof_var(m);
+	if ((!g->rtype_offsets[GRPC_RTYPE_MD_KEY] || !g->rtype_offsets[GRPC_RTYPE_MD]) && g->types_vaddr)
+		grpc_find_md_types(m, g->types_vaddr, etypes, g->rtype_offsets);
 	g->off.tcpaddr_port = tcpaddr_port;
 	/* A client whose streams come wrapped needs the wrapper's field to reach the stream;
 	 * statuses behind an error need its type; a stream ending with io.EOF needs its address. */

@@ -291,7 +291,7 @@ void go_target_report_unmeasured(const struct go_target *t)
 			 "headers are not read and its server spans start new traces",
 			 (int)t->pid);
 	go_routers_report(&t->routers, (int)t->pid);
-	char grpc[256];
+	char grpc[640];
 	if (grpc_target_describe(&t->grpc, grpc, sizeof(grpc))) {
 		if (t->grpc.why[0])
 			log_warn("process %d: %s", (int)t->pid, grpc);
