@@ -90,6 +90,8 @@ struct gotrace_types {
 	__u64 tls_conn;		/* crypto/tls.(*Conn).Close */
 	__u64 unencrypted_conn; /* net/http.(*unencryptedNetConnInTLSConn).Close (h2c) */
 	__u64 tcp_addr;		/* net.(*TCPAddr).Network */
+	__u64 xnet_writer;	/* golang.org/x/net/http2.(*responseWriter).Header */
+	__u64 h2c_conn;		/* golang.org/x/net/http2/h2c.(*bufConn).Close */
 	/* Router templates (gotrace_router.h): the code of echo's OPTIONS answer; the type
 	 * descriptors of the contexts pooled routers Put back; where echo's variables holding its
 	 * handlers for requests that matched no route are. */
@@ -114,5 +116,6 @@ enum gotrace_counter {
 };
 
 #include "gotrace_grpc.h"
+#include "gotrace_xnet.h"
 
 #endif

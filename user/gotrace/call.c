@@ -50,7 +50,7 @@ static int httprouter_template(const struct gotrace_event *ev, const char *metho
 	return rc < 0 ? -1 : rc;
 }
 
-static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *drivers,
+static bool decode_http(const struct gotrace_event *ev, struct db_driver_cache *drivers,
 			const struct gotrace_types *types, struct call *c)
 {
 	char method[GOTRACE_METHOD_LEN + 1], pattern[GOTRACE_PATH_LEN + 1];
@@ -58,13 +58,18 @@ static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *
 	snprintf(c->method, sizeof(c->method), "%s", http_method_normalize(method));
 	if (ev->kind == GOTRACE_SERVER) {
 		c->kind = CALL_HTTP_SERVER;
+		/* HTTP/2's connection preface ("PRI * HTTP/2.0"), which h2c takes over from net/http's
+		 * HTTP/1 server for the length of the connection: not a request. */
+		if (!strcmp(method, "PRI") && ev->path_len == 1 && ev->path[0] == '*' && ev->proto_major == 2)
+			return false;
 		/* net/http's writers are known by address; anything else is named from its code.
 		 * The status is the one read behind the writer of that type. */
 		enum go_writer_kind writer;
 		if (types && types->h1_writer && ev->driver_pc == types->h1_writer)
 			writer = GO_WRITER_HTTP1;
-		else if (types && types->h2_writer && ev->driver_pc == types->h2_writer)
-			writer = GO_WRITER_HTTP2;
+		else if (types && ((types->h2_writer && ev->driver_pc == types->h2_writer) ||
+				   (types->xnet_writer && ev->driver_pc == types->xnet_writer)))
+			writer = GO_WRITER_HTTP2; /* net/http's bundled HTTP/2, or x/net/http2's */
 		else
 			writer = go_response_writer_kind(drivers, (pid_t)ev->pid, ev->driver_pc,
 							 c->writer_type, sizeof(c->writer_type));
@@ -101,6 +106,7 @@ static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *
 	}
 	if (c->error)
 		semconv_http_error_type(c->status, c->error_type, sizeof(c->error_type));
+	return true;
 }
 
 static void decode_db(const struct gotrace_event *ev, struct db_driver_cache *drivers, struct call *c)
@@ -124,8 +130,7 @@ bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers
 	switch (ev->kind) {
 	case GOTRACE_SERVER:
 	case GOTRACE_CLIENT:
-		decode_http(ev, drivers, types, out);
-		return !out->unmeasured;
+		return decode_http(ev, drivers, types, out) && !out->unmeasured;
 	case GOTRACE_SQL_QUERY:
 	case GOTRACE_SQL_EXEC:
 	case GOTRACE_STMT_QUERY:

@@ -47,21 +47,6 @@ static void unhook(struct go_hook *hooks, int from, int to)
 		hooks[i].found = false;
 }
 
-/* Moves an entry probe past the stack bound check: a goroutine's first call into a large
- * frame (processRPC, on a stream's new goroutine) grows the stack and re-runs the entry, which
- * would cost a second uprobe hit on every call. */
-static void past_stack_check(struct elf_module *m, struct go_hook *h)
-{
-	uint8_t code[48];
-	uint64_t vaddr;
-	if (!h->found || elf_module_offset_to_vaddr(m, h->entry_offset, &vaddr) ||
-	    elf_module_read(m, vaddr, code, sizeof(code)))
-		return;
-	int body = find_stack_check_end(code, sizeof(code), vaddr);
-	if (body > 0)
-		h->entry_offset += (uint64_t)body;
-}
-
 void grpc_target_open(struct elf_module *m, int32_t tcpaddr_port, struct go_grpc_target *g,
 		      struct go_hook *hooks)
 {
@@ -79,7 +64,7 @@ void grpc_target_open(struct elf_module *m, int32_t tcpaddr_port, struct go_grpc
 		find_entry(m, &hooks[GRPC_HOOK_STATUS]);
 	}
 	for (int i = 0; i < GRPC_NR_HOOKS; i++)
-		past_stack_check(m, &hooks[i]);
+		go_hook_past_stack_check(m, &hooks[i]);
 	bool server = hooks[GRPC_HOOK_SERVER].found || hooks[GRPC_HOOK_SERVER_UNARY].found;
 	bool client = hooks[GRPC_HOOK_CLIENT].found;
 	g->linked = server || client;

@@ -150,6 +150,7 @@ func main() {
 	secs := flag.Float64("t", 0, "exit after SECONDS (0: run until killed)")
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate (HTTP/2 offered by ALPN)")
 	h2c := flag.Bool("h2c", false, "also serve cleartext HTTP/2 (Go 1.24+)")
+	xh2c := flag.Bool("xnet-h2c", false, "serve cleartext HTTP/2 through golang.org/x/net/http2/h2c (the httpsvc-xnet builds), counting requests (GET /counts)")
 	also := flag.String("also", "", "serve on a second listener at ADDR too (printed as \"also ADDR\")")
 	flag.Parse()
 	peer = strings.TrimRight(peer, "/")
@@ -168,6 +169,12 @@ func main() {
 		os.Exit(1)
 	}
 	srv := &http.Server{Handler: stripPrefix(mux), ReadHeaderTimeout: 10 * time.Second}
+	if *xh2c {
+		if srv.Handler = xnetH2C(srv.Handler); srv.Handler == nil {
+			fmt.Fprintln(os.Stderr, "httpsvc: -xnet-h2c needs an httpsvc-xnet build (-tags xnet, Go 1.24+)")
+			os.Exit(2)
+		}
+	}
 	if *h2c && !enableH2C(srv) {
 		fmt.Fprintln(os.Stderr, "httpsvc: -h2c needs Go 1.24 or later")
 		os.Exit(2)
