@@ -134,6 +134,10 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 	for (int i = 0; i < GO_NR_HOOKS; i++) {
 		t->hooks[i].function = functions[i];
 		go_target_find_hook(m, &t->hooks[i]);
+		/* A call whose stack must grow at the function's start runs its entry twice: a
+		 * client call at the bottom of a deep stack (a reverse proxy's RoundTrip) would
+		 * otherwise be entered twice (tests/e2e/test_attach.py's stack-growth test). */
+		go_hook_past_stack_check(m, &t->hooks[i]);
 	}
 	uint64_t entry, end;
 	/* golang.org/x/net/http2's own server bypasses net/http's: probed apart, with offsets
@@ -185,8 +189,9 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 	for (int i = 0; i < GOTRACE_ECHO_UNMATCHED_VARS; i++)
 		t->types.at[GO_TYPES_BY_METHOD + GOTRACE_NR_POOLED + i] = t->routers.echo_unmatched[i];
 	if (t->hooks[GO_HOOK_SERVER].found &&
-	    !elf_module_find_function(m, t->hooks[GO_HOOK_SERVER].function, &t->types.text_vaddr, &end))
-		t->types.text_offset = t->hooks[GO_HOOK_SERVER].entry_offset;
+	    (elf_module_find_function(m, t->hooks[GO_HOOK_SERVER].function, &t->types.text_vaddr, &end) ||
+	     elf_module_vaddr_to_offset(m, t->types.text_vaddr, &t->types.text_offset)))
+		t->types.text_vaddr = t->types.text_offset = 0;
 	if (!t->hooks[GO_HOOK_SERVER].found && !t->hooks[GO_HOOK_CLIENT].found &&
 	    !t->hooks[GO_HOOK_SQL_QUERY].found && !t->grpc.server && !t->grpc.client && !t->xnet.measured) {
 		if (t->grpc.linked)

@@ -14,6 +14,7 @@
 //	                       responds with the peer's status and body (502 if the call failed);
 //	                       forwards the incoming traceparent/tracestate headers unchanged
 //	/echo-traceparent      200 with the incoming traceparent header as the body
+//	/deepcall?depth=N      N frames deep on a new goroutine, GET <peer>/fast; the peer's status
 //
 // /users/{id} and /status/{code} are ServeMux patterns on Go >= 1.22 (routes_go122.go) and
 // hand-parsed prefix routes on older Go (routes_legacy.go); both answer identically.
@@ -160,6 +161,7 @@ func main() {
 	mux.HandleFunc("/sleep", sleep)
 	mux.HandleFunc("/nowrite", nowrite)
 	mux.HandleFunc("/call", call)
+	mux.HandleFunc("/deepcall", deepCall)
 	mux.HandleFunc("/echo-traceparent", echoTraceparent)
 	registerPathRoutes(mux)
 
