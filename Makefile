@@ -210,6 +210,7 @@ bench-profile: deps
 bench-http: deps
 	$(Q)$(MAKE) --no-print-directory all apps
 	$(Q)scripts/bench-http.sh $(abspath $(BUILD))
+	$(Q)scripts/bench-proto.sh $(abspath $(BUILD))
 
 bench-sched: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/sched_driver

@@ -289,24 +289,7 @@ wait_progs() {
 	done
 }
 
-# ---- glimpse's process and metrics ---------------------------------------------------------
-
-# proc_cpu PID: user+system CPU seconds of PID so far.
-proc_cpu() {
-	local stat
-	stat=$(cat /proc/"$1"/stat) || return 1
-	# Fields after "(comm)": state is field 3, utime and stime are fields 14 and 15.
-	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / hz }' <<<"${stat##*") "}"
-}
-
-# proc_hwm_mb PID: peak RSS of PID in MB; proc_rss_mb PID: its RSS now.
-proc_hwm_mb() { awk '$1 == "VmHWM:" { printf "%.1f", $2 / 1024 }' /proc/"$1"/status; }
-proc_rss_mb() { awk '$1 == "VmRSS:" { printf "%.1f", $2 / 1024 }' /proc/"$1"/status; }
-
-# prom_port PID: the TCP port PID listens on (glimpse's /metrics, at 127.0.0.1:0).
-prom_port() {
-	ss -ltnpH 2>/dev/null | awk -v p="pid=$1," 'index($0, p) { n = split($4, a, ":"); print a[n]; exit }'
-}
+# ---- glimpse's process and metrics (proc_cpu, proc_rss_mb, prom_port: bench-lib.sh) --------
 
 # socket_hits PORT: glimpse_socket_tracepoint_hits_total from glimpse's /metrics.
 socket_hits() {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // HTTP test service for the tracer: fixed routes with known statuses and latencies, plus an
-// outgoing call to a peer instance. Usage: httpsvc [-addr HOST:PORT] [-peer URL] [-t SECONDS].
+// outgoing call to a peer instance. Usage: httpsvc [-addr HOST:PORT] [-peer URL] [-t SECONDS];
+// httpsvc -drive URL -n N [-drive-h2c] GETs URL N times (a load for scripts/bench-proto.sh).
 // Prints "ready PID HOST:PORT" (the bound address) once listening; SIGTERM shuts it down.
 //
 // Routes (any method):
@@ -153,8 +154,15 @@ func main() {
 	h2c := flag.Bool("h2c", false, "also serve cleartext HTTP/2 (Go 1.24+)")
 	xh2c := flag.Bool("xnet-h2c", false, "serve cleartext HTTP/2 through golang.org/x/net/http2/h2c (the httpsvc-xnet builds), counting requests (GET /counts)")
 	also := flag.String("also", "", "serve on a second listener at ADDR too (printed as \"also ADDR\")")
+	driveURL := flag.String("drive", "", "GET this URL -n times one after another (-drive-h2c: over h2c), then exit")
+	driveN := flag.Int("n", 1, "requests for -drive")
+	driveH2C := flag.Bool("drive-h2c", false, "-drive over cleartext HTTP/2 (prior knowledge)")
 	flag.Parse()
 	peer = strings.TrimRight(peer, "/")
+	if *driveURL != "" {
+		drive(*driveURL, *driveN, *driveH2C)
+		return
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/fast", fast)
