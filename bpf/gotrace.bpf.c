@@ -267,6 +267,8 @@ static __always_inline void read_request(struct call_state *st, __u32 kind)
 	st->path_len = read_go_string(url, off.url_path, st->path, GOTRACE_PATH_LEN, &st->flags);
 	if (kind == GOTRACE_CLIENT)
 		st->host_len = read_go_string(url, off.url_host, st->host, GOTRACE_HOST_LEN, NULL);
+	else /* the server's: its Host header (HTTP/1) or :authority (HTTP/2), as net/http took it */
+		st->host_len = read_go_string(request, off.request_host, st->host, GOTRACE_HOST_LEN, NULL);
 	struct {
 		__u64 major, minor;
 	} proto = {};

@@ -57,7 +57,7 @@ struct gotrace_event {
 	__u8 router; /* server: enum gotrace_router that routed it, 0: none; route: its template ("": none) */
 	__u8 pad[3];
 	char method[GOTRACE_METHOD_LEN];
-	char host[GOTRACE_HOST_LEN]; /* client: URL.Host ("host:port") */
+	char host[GOTRACE_HOST_LEN]; /* client: URL.Host ("host:port"); server: Request.Host */
 	union {
 		struct {
 			char path[GOTRACE_PATH_LEN];  /* URL.Path */
@@ -78,6 +78,7 @@ struct gotrace_offsets {
 	__s32 stmt_query, stmt_css, connstmt_dc;
 	__s32 response_conn, conn_rwc, h2_state_conn, h2_serverconn_conn, tlsconn_conn, unencrypted_conn;
 	__s32 netconn_fd, netfd_laddr, tcpaddr_port;
+	__s32 request_host; /* net/http.Request.Host: a server request's Host or :authority */
 };
 
 /* Where, in one process, the first method of each interface type's itab that the walk from a

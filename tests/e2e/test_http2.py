@@ -188,3 +188,27 @@ def test_xnet_h2c_not_measured_is_named_and_never_miscounted(binary, why, run_gl
         assert g.stderr().count(why) == 1, g.stderr()
     finally:
         svc.stop()
+
+
+def test_server_address_from_host_and_authority(run_glimpse, tmp_path):
+    """Server spans carry server.address from the request's Host (HTTP/1.1) or :authority
+    (HTTP/2), without its port (server.port stays the listener's); the metrics do not (opt-in
+    in the HTTP conventions, and chosen by the client: each value would be a series)."""
+    svc = HttpService("httpsvc-1.26", "-tls")
+    spans = tmp_path / "spans.jsonl"
+    try:
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--spans-out", str(spans), prometheus=True)
+        named = f"https://api.example.com:{svc.port}/fast"
+        resolve = ["--resolve", f"api.example.com:{svc.port}:127.0.0.1"]
+        assert curl(named, "--http1.1", *resolve) == "1.1 200"
+        assert curl(named, "--http2", *resolve) == "2 200"
+        assert curl(f"https://{svc.addr}/fast", "--http2") == "2 200"
+        assert wait_for(lambda: g.value(DURATION + "_count") == 3), g.scrape_text()
+        assert not [l for n, l, v in g.scrape() if n == DURATION + "_count" and "server_address" in l]
+        assert g.stop() == 0
+    finally:
+        svc.stop()
+    got = sorted((s["attributes"]["network.protocol.version"], s["attributes"].get("server.address"),
+                  s["attributes"]["server.port"]) for s in map(json.loads, spans.read_text().splitlines()))
+    assert got == [("1.1", "api.example.com", svc.port), ("2", "127.0.0.1", svc.port),
+                   ("2", "api.example.com", svc.port)], got

@@ -47,6 +47,7 @@ static const struct wanted_field wanted[] = {
 	{ "net.conn", "fd", 25, false },
 	{ "net.netFD", "laddr", 26, false },
 	{ "net.TCPAddr", "Port", 27, false },
+	{ "net/http.Request", "Host", 28, false },
 };
 #define NWANTED	    (sizeof(wanted) / sizeof(wanted[0]))
 #define NHTTP_SLOTS (sizeof(struct go_http_offsets) / sizeof(int32_t))

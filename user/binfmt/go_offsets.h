@@ -44,6 +44,7 @@ struct go_http_offsets {
 	int32_t netconn_fd;	    /* net.conn.fd (*netFD): TCPConn embeds conn */
 	int32_t netfd_laddr;	    /* net.netFD.laddr (net.Addr) */
 	int32_t tcpaddr_port;	    /* net.TCPAddr.Port (int) */
+	int32_t request_host; /* net/http.Request.Host (string): a server request's Host or :authority */
 };
 
 /* -1 marks a field the binary does not have. The mstats and gcControllerState fields beyond

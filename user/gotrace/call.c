@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -29,6 +30,25 @@ void split_host_port(const char *hostport, char *host, size_t len, uint16_t *por
 		n -= 2;
 	}
 	snprintf(host, len, "%.*s", (int)n, hostport);
+}
+
+/* A server request's Host (HTTP/1) or :authority (HTTP/2) → server.address: a name or an IP
+ * address, nothing else (net/http refuses malformed Hosts before any handler, but what is
+ * exported is checked here too); the port is not taken: server.port stays the listener's. */
+static void server_address(const struct gotrace_event *ev, struct call *c)
+{
+	char hostport[GOTRACE_HOST_LEN + 1], host[GOTRACE_HOST_LEN + 1];
+	uint16_t port;
+	if (!ev->host_len || ev->host_len > GOTRACE_HOST_LEN)
+		return;
+	snprintf(hostport, sizeof(hostport), "%.*s", ev->host_len, ev->host);
+	split_host_port(hostport, host, sizeof(host), &port);
+	bool v6 = strchr(host, ':') != NULL;
+	for (const char *p = host; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_' && !(v6 && *p == ':'))
+			return;
+	if (host[0] && strlen(host) < sizeof(c->server_address))
+		snprintf(c->server_address, sizeof(c->server_address), "%s", host);
 }
 
 /* httprouter: the template of the router's that matches the request (1), none when none does
@@ -81,6 +101,7 @@ static bool decode_http(const struct gotrace_event *ev, struct db_driver_cache *
 			c->unmeasured = true;
 		c->protocol_version = semconv_http_protocol_version(ev->proto_major, ev->proto_minor);
 		c->server_port = ev->local_port;
+		server_address(ev, c);
 		snprintf(c->path, sizeof(c->path), "%.*s", ev->path_len, ev->path);
 		size_t route_len = ev->route_len < GOTRACE_PATH_LEN ? ev->route_len : GOTRACE_PATH_LEN;
 		int routed = -1; /* 1: the router's template; 0: the router matched none; -1: no router */

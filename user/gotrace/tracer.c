@@ -142,6 +142,7 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		.netconn_fd = o->netconn_fd,
 		.netfd_laddr = o->netfd_laddr,
 		.tcpaddr_port = o->tcpaddr_port,
+		.request_host = o->request_host,
 	};
 	tr->skel->rodata->router_off = t->routers.off;
 	tr->skel->rodata->grpc_off = t->grpc.off;
