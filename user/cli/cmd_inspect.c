@@ -300,6 +300,9 @@ int cmd_inspect(int argc, char **argv)
 	printf("probes:\n");
 	for (int i = 0; i < GO_NR_HOOKS; i++)
 		print_hook(&t.hooks[i]);
+	for (int i = 0; i < XNET_NR_HOOKS; i++) /* golang.org/x/net/http2's own server, if linked */
+		if (t.xnet_hooks[i].found)
+			print_hook(&t.xnet_hooks[i]);
 	char grpc[640];
 	if (grpc_target_describe(&t.grpc, grpc, sizeof(grpc))) {
 		printf("grpc:        %s\n", grpc);

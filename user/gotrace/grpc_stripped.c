@@ -89,8 +89,8 @@ int grpc_offsets_from_table(struct elf_module *m, struct gotrace_grpc_offsets *o
 	char version[64];
 	*server_ok = *client_ok = false;
 	if (grpc_target_version(m, version, sizeof(version))) {
-		snprintf(why, len, "the build says not which grpc-go it is");
-		return -ENOENT;
+		snprintf(why, len, "its build info does not say which grpc-go it is");
+		return -ENODATA;
 	}
 	bool legacy = grpc_target_legacy_status(m);
 	for (size_t i = 0; i < sizeof(grpc_offsets_table) / sizeof(grpc_offsets_table[0]); i++) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "gotrace/grpc_target.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,16 +88,18 @@ void grpc_target_open(struct elf_module *m, int32_t tcpaddr_port, struct go_grpc
 	snprintf(g->offsets_source, sizeof(g->offsets_source), "DWARF");
 	g->legacy_status = grpc_target_legacy_status(m);
 	char why[sizeof(g->why) - 192] = "";
+	int table = 0;
 	if (grpc_offsets_from_dwarf_isolated(elf_module_elf(m), &g->off, g->rtype_offsets, &server_ok,
 					     &client_ok) &&
-	    grpc_offsets_from_table(m, &g->off, &server_ok, &client_ok, why, sizeof(why))) {
+	    (table = grpc_offsets_from_table(m, &g->off, &server_ok, &client_ok, why, sizeof(why)))) {
 		snprintf(g->why, sizeof(g->why),
 			 "gRPC %s not measured: the binary has no DWARF (built with -ldflags=-w) and %s: "
-			 "build it without -w, or add that version with scripts/gen-grpc-offsets.sh",
+			 "build it without -w%s",
 			 server && client ? "server and client"
 			 : server	  ? "server"
 					  : "client",
-			 why);
+			 why,
+			 table == -ENODATA ? "" : ", or add that version with scripts/gen-grpc-offsets.sh");
 		unhook(hooks, 0, GRPC_NR_HOOKS - 1);
 		return;
 	} else if (!strncmp(why, "table: ", 7)) {

@@ -85,8 +85,8 @@ int grpc_target_version(struct elf_module *m, char *buf, size_t len);
 /* Whether its genproto rpc/status.Status comes from protoc-gen-go's first API (Debian's). */
 bool grpc_target_legacy_status(struct elf_module *m);
 /* The offsets and parameter checks of the binary's grpc-go version from the generated table:
- * 0 with the source in why ("table: google.golang.org/grpc v1.85.0"), or -ENOENT with why
- * saying which version is missing. */
+ * 0 with the source in why ("table: google.golang.org/grpc v1.85.0"), -ENOENT with why
+ * saying which version is missing, -ENODATA when the binary does not say its version. */
 int grpc_offsets_from_table(struct elf_module *m, struct gotrace_grpc_offsets *off, bool *server_ok,
 			    bool *client_ok, char *why, size_t len);
 /* The versions the table holds, for messages. */
