@@ -127,14 +127,15 @@ def test_grpc_exact_counts_codes_and_probe_budget(go, pair, run_glimpse):
         assert re.search(rf"^{re.escape(method)} +{code} +{n} +\S+{'  error' if error else ''}$", out, re.M), out
 
 
-def test_grpc_spans(pair, tmp_path, run_glimpse):
+@pytest.mark.parametrize("go", ["1.26", "1.27-stripped"])
+def test_grpc_spans(go, pair, tmp_path, run_glimpse):
     """Server spans per call, named by rpc.method; a Call's 3 client calls are its children in
     its trace; span status follows the server and client rules (NOT_FOUND is an error only
-    for the client)."""
-    svc, peer = pair("grpcsvc-1.26")
+    for the client). Stripped builds give the same spans."""
+    svc, peer = pair(f"grpcsvc-{go}")
     path = tmp_path / "spans.jsonl"
     g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--no-prometheus", "--spans-out", str(path))
-    grpcsvc("grpcsvc-1.26", "-drive", svc.addr, "-plan", "Call:2,Fail/13:1,Fail/5:1,Stream:1")
+    grpcsvc(f"grpcsvc-{go}", "-drive", svc.addr, "-plan", "Call:2,Fail/13:1,Fail/5:1,Stream:1")
     assert g.stop() == 0, g.stderr()
     spans = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
     servers = [s for s in spans if s["kind"] == "server"]

@@ -159,6 +159,7 @@ def test_xnet_h2c_spans_and_traceparent(run_glimpse, tmp_path):
         svc.stop()
     servers = [json.loads(l) for l in spans.read_text().splitlines()]
     assert len(servers) == requests and all(s["kind"] == "server" for s in servers), servers
+    assert all(s["attributes"].get("server.address") == "127.0.0.1" for s in servers), servers
     joined = [s for s in servers if s.get("parent_span_id") == "b7ad6b7169203331"]
     assert len(joined) == 1 and joined[0]["trace_id"] == TRACEPARENT[3:35], servers
     assert joined[0]["attributes"]["http.response.status_code"] == 503 and joined[0]["status"] == "error"
