@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gRPC (google.golang.org/grpc) in a Go binary: the functions bpf/gotrace_grpc.bpf.h probes,
- * the struct offsets it reads (from DWARF only: grpc's structs change with every release, so
- * no table could cover them), the types it checks behind interfaces, and whether the binary
- * is measured — said once, with the reason when it is not. */
+ * the struct offsets it reads (from DWARF, or for stripped binaries from the table row of their
+ * grpc-go version: grpc's structs change from release to release), the types it checks behind
+ * interfaces, and whether the binary is measured — said once, with the reason when it is not. */
 #ifndef GLIMPSE_GOTRACE_GRPC_TARGET_H
 #define GLIMPSE_GOTRACE_GRPC_TARGET_H
 
