@@ -116,13 +116,15 @@ def service_counts(svc):
     return want
 
 
-def test_xnet_h2c_measured_like_http1(run_glimpse):
+@pytest.mark.parametrize("binary", ["httpsvc-xnet-1.26", "httpsvc-xnet-1.26-stripped"])
+def test_xnet_h2c_measured_like_http1(binary, run_glimpse):
     """golang.org/x/net/http2 used directly (h2c.NewHandler → http2.Server.ServeConn) bypasses
     net/http's server: its own probes give the same series, exactly the service's own counts;
     the HTTP/1 sides h2c takes over (the "PRI *" preface, the Upgrade request) are not counted
-    as requests. 2 uprobe hits per request, and 2 per connection h2c takes over. (Go 1.26: from
+    as requests. 2 uprobe hits per request, and 2 per connection h2c takes over. Stripped, the
+    offsets come from the table row of the build's x/net version and Go release. (Go 1.26: from
     Go 1.27 on x/net/http2 wraps net/http's internal server, see below.)"""
-    svc = HttpService("httpsvc-xnet-1.26", "-xnet-h2c")
+    svc = HttpService(binary, "-xnet-h2c")
     try:
         g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
         prior, upgraded, plain = xnet_exercise(svc)
@@ -166,16 +168,14 @@ def test_xnet_h2c_spans_and_traceparent(run_glimpse, tmp_path):
     assert joined[0]["attributes"]["network.protocol.version"] == "2"
 
 
-@pytest.mark.parametrize("binary,why", [
-    ("httpsvc-xnet-1.26-stripped", "no DWARF, which its offsets come from"),
-    ("httpsvc-xnet-1.27", "Go 1.27+, where it wraps net/http's internal server"),
-])
-def test_xnet_h2c_not_measured_is_named_and_never_miscounted(binary, why, run_glimpse):
-    """Where x/net/http2's requests are not measured (its offsets unknown without DWARF; Go
-    1.27's wrapper of net/http's internal server), the log and inspect say so once; the HTTP/1
-    sides h2c takes over are still not counted, so the plain HTTP/1.1 requests are all there is."""
+@pytest.mark.parametrize("binary", ["httpsvc-xnet-1.27", "httpsvc-xnet-1.27-stripped"])
+def test_xnet_h2c_not_measured_is_named_and_never_miscounted(binary, run_glimpse):
+    """Where x/net/http2's requests are not measured (Go 1.27's x/net/http2 wraps net/http's
+    internal server), the log and inspect say so once; the HTTP/1 sides h2c takes over are still
+    not counted (the upgraded request is recognised through ServeConnOpts.UpgradeRequest, from
+    DWARF or the table), so the plain HTTP/1.1 requests are all there is."""
     r = glimpse("inspect", os.path.join(APPS, binary))
-    why = f"HTTP/2 server (golang.org/x/net/http2 used directly; {why})"
+    why = "HTTP/2 server (golang.org/x/net/http2 used directly; Go 1.27+, where it wraps net/http's internal server)"
     assert r.returncode == 0 and f"not measured: {why}\n" in r.stdout, r.stdout
     svc = HttpService(binary, "-xnet-h2c")
     try:

@@ -303,6 +303,13 @@ int cmd_inspect(int argc, char **argv)
 	for (int i = 0; i < XNET_NR_HOOKS; i++) /* golang.org/x/net/http2's own server, if linked */
 		if (t.xnet_hooks[i].found)
 			print_hook(&t.xnet_hooks[i]);
+	if (t.xnet.linked) { /* scripts/gen-xnet-offsets.sh reads this line */
+		const struct gotrace_xnet_offsets *x = &t.xnet.off;
+		printf("  x/net offsets: writer_rws=%d state_status=%d state_conn=%d serverconn_conn=%d "
+		       "bufconn_conn=%d opts_upgrade=%d (from %s)\n",
+		       x->writer_rws, x->state_status, x->state_conn, x->serverconn_conn, x->bufconn_conn,
+		       x->opts_upgrade, t.xnet.offsets_source);
+	}
 	char grpc[640];
 	if (grpc_target_describe(&t.grpc, grpc, sizeof(grpc))) {
 		printf("grpc:        %s\n", grpc);

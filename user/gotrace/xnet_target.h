@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* golang.org/x/net/http2 used directly (http2.Server.ServeConn, h2c.NewHandler): its server
  * bypasses net/http's, so bpf/gotrace_xnet.bpf.h probes its own functions; the struct offsets
- * come from the binary's DWARF. Without them its requests are not measured (said once), but
+ * come from the binary's DWARF, or for stripped binaries from the table row of their x/net
+ * version and Go release (scripts/gen-xnet-offsets.sh). Without them its requests are not measured (said once), but
  * still told from the HTTP/1 requests h2c took over, which are then not counted as HTTP/1. */
 #ifndef GLIMPSE_GOTRACE_XNET_TARGET_H
 #define GLIMPSE_GOTRACE_XNET_TARGET_H
@@ -21,9 +22,10 @@ enum xnet_hook_id {
 };
 
 struct go_xnet_target {
-	bool linked;   /* the binary carries x/net/http2's server */
-	bool measured; /* and its requests are measured */
-	char why[160]; /* linked, not measured: why (for the log and inspect) */
+	bool linked;		  /* the binary carries x/net/http2's server */
+	bool measured;		  /* and its requests are measured */
+	char why[160];		  /* linked, not measured: why (for the log and inspect) */
+	char offsets_source[128]; /* "DWARF" or "table: golang.org/x/net v0.60.0, Go 1.26" */
 	struct gotrace_xnet_offsets off;
 };
 
