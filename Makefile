@@ -211,6 +211,7 @@ bench-http: deps
 	$(Q)$(MAKE) --no-print-directory all apps
 	$(Q)scripts/bench-http.sh $(abspath $(BUILD))
 	$(Q)if [ "$(BENCH_FRAMEWORKS)" != 0 ]; then scripts/bench-frameworks.sh $(abspath $(BUILD)); fi
+	$(Q)scripts/bench-proto.sh $(abspath $(BUILD))
 
 bench-sched: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/sched_driver

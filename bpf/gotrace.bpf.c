@@ -268,6 +268,8 @@ static __always_inline void read_request(struct call_state *st, __u32 kind)
 	st->path_len = read_go_string(url, off.url_path, st->path, GOTRACE_PATH_LEN, &st->flags);
 	if (kind == GOTRACE_CLIENT)
 		st->host_len = read_go_string(url, off.url_host, st->host, GOTRACE_HOST_LEN, NULL);
+	else /* the server's: its Host header (HTTP/1) or :authority (HTTP/2), as net/http took it */
+		st->host_len = read_go_string(request, off.request_host, st->host, GOTRACE_HOST_LEN, NULL);
 	struct {
 		__u64 major, minor;
 	} proto = {};
@@ -422,26 +424,22 @@ static __always_inline __u64 read_iface(__u64 iface_at, __u64 *data)
 
 #define CONN_MAX_WRAPS 3 /* tls.Conn around unencryptedNetConnInTLSConn around TCPConn */
 
+/* golang.org/x/net/http2's own server (gotrace_xnet.bpf.h), whose h2c connections come in
+ * h2c's bufConn. */
+const volatile struct gotrace_xnet_offsets xnet_off = { .writer_rws = -1,
+							.state_status = -1,
+							.state_conn = -1,
+							.serverconn_conn = -1,
+							.bufconn_conn = -1,
+							.opts_upgrade = -1 };
+
 /* The local TCP port of a server request's connection, 0 when unknown. The writer's type
  * says where its connection is: HTTP/1's *response → conn.rwc, HTTP/2's writer → its state's
  * serverConn.conn. The net.Conn is unwrapped through TLS (and h2c's wrapper) to a *TCPConn,
  * whose netFD's laddr is a *TCPAddr: every step is taken only after its type is checked. */
-static __always_inline __u16 local_port(const struct gotrace_types *ty, __u64 writer_type, __u64 writer)
+static __always_inline __u16 conn_local_port(const struct gotrace_types *ty, __u64 conn)
 {
-	if (!ty || !writer_type || off.tcpaddr_port < 0 || off.netfd_laddr < 0 || off.netconn_fd < 0)
-		return 0;
-	__u64 holder, conn; /* conn: where a net.Conn interface value (itab, data) lies */
-	if (writer_type == ty->h1_writer && off.response_conn >= 0 && off.conn_rwc >= 0) {
-		holder = read_word(writer, off.response_conn);
-		conn = holder + off.conn_rwc;
-	} else if (writer_type == ty->h2_writer && off.h2_writer_rws >= 0 && off.h2_state_conn >= 0 &&
-		   off.h2_serverconn_conn >= 0) {
-		holder = read_word(read_word(writer, off.h2_writer_rws), off.h2_state_conn);
-		conn = holder + off.h2_serverconn_conn;
-	} else {
-		return 0;
-	}
-	if (!holder)
+	if (!ty || off.tcpaddr_port < 0 || off.netfd_laddr < 0 || off.netconn_fd < 0)
 		return 0;
 	for (int i = 0; i < CONN_MAX_WRAPS; i++) {
 		__u64 data = 0, type = read_iface(conn, &data);
@@ -451,6 +449,8 @@ static __always_inline __u16 local_port(const struct gotrace_types *ty, __u64 wr
 			conn = data + off.tlsconn_conn;
 		} else if (type == ty->unencrypted_conn && off.unencrypted_conn >= 0) {
 			conn = data + off.unencrypted_conn;
+		} else if (ty->h2c_conn && type == ty->h2c_conn && xnet_off.bufconn_conn >= 0) {
+			conn = data + xnet_off.bufconn_conn;
 		} else if (type == ty->tcp_conn) {
 			__u64 addr = 0;
 			if (read_iface(read_word(data, off.netconn_fd) + off.netfd_laddr, &addr) !=
@@ -464,7 +464,26 @@ static __always_inline __u16 local_port(const struct gotrace_types *ty, __u64 wr
 	return 0;
 }
 
+static __always_inline __u16 local_port(const struct gotrace_types *ty, __u64 writer_type, __u64 writer)
+{
+	if (!ty || !writer_type)
+		return 0;
+	__u64 holder, conn; /* conn: where a net.Conn interface value (itab, data) lies */
+	if (writer_type == ty->h1_writer && off.response_conn >= 0 && off.conn_rwc >= 0) {
+		holder = read_word(writer, off.response_conn);
+		conn = holder + off.conn_rwc;
+	} else if (writer_type == ty->h2_writer && off.h2_writer_rws >= 0 && off.h2_state_conn >= 0 &&
+		   off.h2_serverconn_conn >= 0) {
+		holder = read_word(read_word(writer, off.h2_writer_rws), off.h2_state_conn);
+		conn = holder + off.h2_serverconn_conn;
+	} else {
+		return 0;
+	}
+	return holder ? conn_local_port(ty, conn) : 0;
+}
+
 #include "gotrace_router.bpf.h"
+#include "gotrace_xnet.bpf.h"
 
 /* serverHandler.ServeHTTP(rw ResponseWriter, req *Request): receiver in arg 1, the interface
  * (itab, data) in args 2-3, the request in arg 4. */
@@ -489,7 +508,9 @@ int BPF_KPROBE(server_return)
 {
 	struct call_args call;
 	struct gotrace_event *ev = leave(ctx, GOTRACE_SERVER, &call);
-	if (!ev) {
+	if (!ev || xnet_took_over(call.request, ev->pid)) {
+		if (ev) /* taken over by h2c: its HTTP/2 side reports it */
+			bpf_ringbuf_discard(ev, 0);
 		router_drop(ctx);
 		return 0;
 	}

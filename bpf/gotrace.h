@@ -58,7 +58,7 @@ struct gotrace_event {
 	__u8 router; /* server: enum gotrace_router that routed it, 0: none; route: its template ("": none) */
 	__u8 pad[3];
 	char method[GOTRACE_METHOD_LEN];
-	char host[GOTRACE_HOST_LEN]; /* client: URL.Host ("host:port") */
+	char host[GOTRACE_HOST_LEN]; /* client: URL.Host ("host:port"); server: Request.Host */
 	union {
 		struct {
 			char path[GOTRACE_PATH_LEN];  /* URL.Path */
@@ -80,6 +80,7 @@ struct gotrace_offsets {
 	__s32 response_conn, conn_rwc, h2_state_conn, h2_serverconn_conn, tlsconn_conn, unencrypted_conn;
 	__s32 netconn_fd, netfd_laddr, tcpaddr_port;
 	__s32 stmt_db;
+	__s32 request_host; /* net/http.Request.Host: a server request's Host or :authority */
 };
 
 /* Where, in one process, the first method of each interface type's itab that the walk from a
@@ -92,6 +93,8 @@ struct gotrace_types {
 	__u64 tls_conn;		/* crypto/tls.(*Conn).Close */
 	__u64 unencrypted_conn; /* net/http.(*unencryptedNetConnInTLSConn).Close (h2c) */
 	__u64 tcp_addr;		/* net.(*TCPAddr).Network */
+	__u64 xnet_writer;	/* golang.org/x/net/http2.(*responseWriter).Header */
+	__u64 h2c_conn;		/* golang.org/x/net/http2/h2c.(*bufConn).Close */
 	/* Router templates (gotrace_router.h): the code of echo's OPTIONS answer; the type
 	 * descriptors of the contexts pooled routers Put back; where echo's variables holding its
 	 * handlers for requests that matched no route are. */
@@ -116,5 +119,6 @@ enum gotrace_counter {
 };
 
 #include "gotrace_grpc.h"
+#include "gotrace_xnet.h"
 
 #endif

@@ -4,7 +4,7 @@
 #ifndef GLIMPSE_BPF_GOTRACE_GRPC_H
 #define GLIMPSE_BPF_GOTRACE_GRPC_H
 
-/* Struct field offsets from the binary's DWARF (-1: absent; gRPC is then not probed). */
+/* Struct field offsets from the binary's DWARF or the grpc-go version's table row (-1: absent). */
 struct gotrace_grpc_offsets {
 	__s32 stream_method;  /* the server stream's method string, from *ServerStream (or *Stream) */
 	__s32 status_s;	      /* grpc/internal/status.Status.s (*spb.Status) */

@@ -16,6 +16,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod
 GO=/usr/local/go/bin/go
+. "$top/scripts/gen-offsets-lib.sh"
 
 # module versions (the proxy's, grep /work/.library/env/packages/go-partial.tsv or `go list -m -versions`)
 ROUTERS=${ROUTERS:-"
@@ -107,22 +108,14 @@ while read -r module versions; do
 		d="$work/$(echo "$module" | tr / _)-$v"
 		mkdir -p "$d"
 		program "$module" > "$d/main.go"
-		printf 'module ref\n\ngo 1.26.0\n' > "$d/go.mod"
-		if ! (cd "$d" && $GO get "$module@$v" >/dev/null 2>&1 && $GO mod tidy >/dev/null 2>&1 &&
-			$GO build -o ref . 2>"$d/err"); then
-			echo "gen-router-offsets: $module $v does not build with $($GO version | cut -d' ' -f3): skipped" >&2
-			continue
-		fi
-		got=$(cd "$d" && $GO list -m -f '{{.Version}}' "$module")
-		[ "$got" = "$v" ] || { echo "gen-router-offsets: $module resolved to $got, not $v: skipped" >&2; continue; }
+		ref_module_build "$d" "$module" "$v" || continue
 		"$glimpse" inspect "$d/ref" > "$d/inspect"
 		# The probe site must be found in this version too, not only the offsets.
 		if ! grep -q "^routers: *templates read: [^;]*$(router_name "$module")" "$d/inspect"; then
 			echo "gen-router-offsets: $module $v: its probe site is not found: skipped" >&2
 			continue
 		fi
-		line=$(grep "router offsets:" "$d/inspect")
-		nums=$(echo "$line" | grep -o '=-\?[0-9]*' | tr -d = | paste -sd, | sed 's/,/, /g')
+		nums=$(inspect_numbers "$d/inspect" "router offsets:")
 		rows+="	{ \"$module\", \"$v\", { $nums } },"$'\n'
 		echo "gen-router-offsets: $module $v: $nums" >&2
 	done

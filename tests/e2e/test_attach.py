@@ -109,6 +109,27 @@ def test_probe_budget_http(binary, services, attach):
     assert wait_for(lambda: a.value("glimpse_probe_hits_total") == 40), a.scrape_text()
 
 
+@pytest.mark.parametrize("binary", ["httpsvc-1.26", "httpsvc-1.23-stripped"])
+def test_probe_budget_when_the_stack_grows_at_a_probed_entry(binary, services, attach):
+    """A call whose stack must grow right where a probed function starts runs that function's
+    entry twice (Go's morestack re-runs it): the entry probes sit past the stack-bound check, so
+    each call still costs 2 hits. /deepcall?depth=N recurses N frames on a new goroutine, then
+    calls the peer straight through the Transport (a reverse proxy's path): across 0..200 the
+    stack grows at (*Transport).roundTrip's start for some depths (22 extra hits on Go 1.26 with
+    the probes on the entry). Ground truth: the requests sent and the peer's answers."""
+    peer = services(binary)
+    svc = services(binary, "-peer", f"http://{peer.addr}")
+    a = attach(svc.pid, "--no-live")
+    depths = range(201)
+    for d in depths:
+        assert svc.get(f"/deepcall?depth={d}") == 200
+    n = len(depths)
+    assert wait_for(lambda: a.value(DURATION + "_count") == n and a.value(
+        "http_client_request_duration_seconds_count") == n), a.scrape_text()
+    assert wait_for(lambda: a.value("glimpse_probe_hits_total") == 4 * n), a.scrape_text()
+    assert a.value("http_server_active_requests") == 0
+
+
 def test_probe_budget_sql(services, attach, tmp_path):
     """2 more hits per SQL call, prepared (*sql.Stmt) or not. Ground truth: /one makes one query,
     /stmt one prepared query and one prepared exec (tests/apps/dbsvc)."""

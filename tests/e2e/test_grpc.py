@@ -60,7 +60,12 @@ def series(samples, name):
     return out
 
 
-@pytest.mark.parametrize("go", ["1.23", "1.26", "1.27"])
+# Stripped builds (-ldflags='-s -w') take their offsets from the table of grpc-go versions
+# (scripts/gen-grpc-offsets.sh) and must give exactly what the normal builds give.
+BUILDS = ["1.23", "1.26", "1.27", "1.23-stripped", "1.26-stripped", "1.27-stripped"]
+
+
+@pytest.mark.parametrize("go", BUILDS)
 def test_grpc_exact_counts_codes_and_probe_budget(go, pair, run_glimpse):
     binary = f"grpcsvc-{go}"
     svc, peer = pair(binary)
@@ -122,14 +127,15 @@ def test_grpc_exact_counts_codes_and_probe_budget(go, pair, run_glimpse):
         assert re.search(rf"^{re.escape(method)} +{code} +{n} +\S+{'  error' if error else ''}$", out, re.M), out
 
 
-def test_grpc_spans(pair, tmp_path, run_glimpse):
+@pytest.mark.parametrize("go", ["1.26", "1.27-stripped"])
+def test_grpc_spans(go, pair, tmp_path, run_glimpse):
     """Server spans per call, named by rpc.method; a Call's 3 client calls are its children in
     its trace; span status follows the server and client rules (NOT_FOUND is an error only
-    for the client)."""
-    svc, peer = pair("grpcsvc-1.26")
+    for the client). Stripped builds give the same spans."""
+    svc, peer = pair(f"grpcsvc-{go}")
     path = tmp_path / "spans.jsonl"
     g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--no-prometheus", "--spans-out", str(path))
-    grpcsvc("grpcsvc-1.26", "-drive", svc.addr, "-plan", "Call:2,Fail/13:1,Fail/5:1,Stream:1")
+    grpcsvc(f"grpcsvc-{go}", "-drive", svc.addr, "-plan", "Call:2,Fail/13:1,Fail/5:1,Stream:1")
     assert g.stop() == 0, g.stderr()
     spans = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
     servers = [s for s in spans if s["kind"] == "server"]
@@ -154,23 +160,61 @@ def test_grpc_spans(pair, tmp_path, run_glimpse):
     assert len(spans) == len(servers) + 2 * 3, spans
 
 
-def test_grpc_stripped_is_refused_in_one_line(pair):
-    """Without DWARF, gRPC's offsets are unknown: never guessed, refused in one line at attach
+@pytest.mark.parametrize("go", ["1.23", "1.26", "1.27"])
+def test_grpc_stripped_finds_what_dwarf_gives(go):
+    """A stripped build's offsets come from the table row of its grpc-go version (the build
+    info's; Debian's GOPATH build: grpc.Version in its user agent), io.EOF and the metadata
+    types from the code that uses them: the same values the normal build's DWARF and symbols
+    give (io.EOF's address moves with the data the stripping removes: checked in the file)."""
+    def grpc_lines(binary):
+        out = subprocess.run([GLIMPSE, "inspect", os.path.join(APPS, binary)], capture_output=True, text=True,
+                             timeout=30).stdout
+        offsets = re.search(r"^  grpc offsets: (.*) \(from (.*)\)$", out, re.M)
+        types = re.search(r"^  io.EOF (0x[0-9a-f]+); metadata types at (.*)$", out, re.M)
+        assert offsets and types, out
+        return offsets.group(1), offsets.group(2), int(types.group(1), 16), types.group(2)
+    normal, stripped = grpc_lines(f"grpcsvc-{go}"), grpc_lines(f"grpcsvc-{go}-stripped")
+    version = "v1.33.3" if go == "1.23" else "v1.85.0"
+    assert normal[1] == "DWARF" and stripped[1] == f"table: google.golang.org/grpc {version}", (normal, stripped)
+    assert stripped[0] == normal[0] and stripped[3] == normal[3] and "+0x0 " not in stripped[3], (normal, stripped)
+    assert stripped[2] != 0
+
+
+def test_grpc_stripped_version_not_in_table_is_refused_in_one_line(pair, tmp_path):
+    """A stripped build of a grpc-go version the table lacks (here the build info says
+    v1.85.9): never guessed, refused in one line naming the version and the fix, at attach
     (which still measures what it can: the service's net/http client) and in inspect."""
-    svc, _ = pair("grpcsvc-1.27-stripped")
-    why = "gRPC server and client not measured: the binary has no DWARF"
-    r = subprocess.run([GLIMPSE, "attach", "-p", str(svc.pid), "--no-live", "-d", "1", "--no-prometheus"],
-                       capture_output=True, text=True, timeout=30)
-    assert r.returncode == 0 and r.stderr.count(why) == 1, r.stderr
-    r = subprocess.run([GLIMPSE, "inspect", os.path.join(APPS, "grpcsvc-1.27-stripped")], capture_output=True,
-                       text=True, timeout=30)
-    assert r.returncode == 0 and f"grpc:        {why}" in r.stdout, r
+    data = open(os.path.join(APPS, "grpcsvc-1.27-stripped"), "rb").read()
+    dep = b"\tgoogle.golang.org/grpc\tv1.85.0\t"
+    assert data.count(dep) >= 1  # the build info, and runtime/debug's copy of it
+    binary = tmp_path / "grpcsvc-1.27-stripped"
+    binary.write_bytes(data.replace(dep, dep.replace(b"v1.85.0", b"v1.85.9")))
+    binary.chmod(0o755)
+    why = ("gRPC server and client not measured: the binary has no DWARF (built with -ldflags=-w) and "
+           "google.golang.org/grpc v1.85.9 is not in glimpse's table of gRPC offsets (it knows ")
+    fix = "): build it without -w, or add that version with scripts/gen-grpc-offsets.sh"
+    r = subprocess.run([GLIMPSE, "inspect", str(binary)], capture_output=True, text=True, timeout=30)
+    line = next((l for l in r.stdout.splitlines() if l.startswith("grpc:")), "")
+    assert r.returncode == 0 and line.startswith(f"grpc:        {why}") and line.endswith(fix), r.stdout
+    assert "v1.85.0" in line and "v1.33.3 (Debian)" in line, line
+    peer = HttpService("grpcsvc-1.27")
+    svc = subprocess.Popen([str(binary), "-peer", peer.addr], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           text=True)
+    try:
+        pid = svc.stdout.readline().split()[1]
+        r = subprocess.run([GLIMPSE, "attach", "-p", pid, "--no-live", "-d", "1", "--no-prometheus"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0 and r.stderr.count(why) == 1, r.stderr
+    finally:
+        svc.kill()
+        svc.wait()
+        peer.stop()
 
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 
-@pytest.mark.parametrize("go", ["1.23", "1.26", "1.27"])
+@pytest.mark.parametrize("go", BUILDS)
 def test_grpc_traceparent_metadata_is_joined(go, pair, tmp_path, run_glimpse):
     """An incoming traceparent in the call's metadata: the server span joins that trace under
     the caller's span, and the client calls it makes stay in it. A call without one, or with an

@@ -83,3 +83,133 @@ def test_inspect_names_what_is_not_measured():
     assert "grpc:        gRPC client not measured: the binary has no DWARF" in r.stdout, r.stdout
     r = glimpse("inspect", os.path.join(APPS, "httpsvc-1.23-stripped"))
     assert r.returncode == 0 and "not measured: -\n" in r.stdout, r.stdout
+
+
+def xnet_exercise(svc):
+    """Requests to httpsvc -xnet-h2c (golang.org/x/net/http2/h2c): cleartext HTTP/2 with prior
+    knowledge (one connection each), HTTP/1.1 upgraded to h2c (the request becomes stream 1:
+    its Proto stays HTTP/1.1), and plain HTTP/1.1. Returns the connections of each kind."""
+    base = f"http://{svc.addr}"
+    prior = [("/fast", "2 200")] * 4 + [("/status/418", "2 418"), ("/nowrite", "2 200")]
+    for path, want in prior:
+        assert curl(base + path, "--http2-prior-knowledge") == want
+    assert curl(base + "/status/503", "--http2-prior-knowledge", "-H", f"traceparent: {TRACEPARENT}") == "2 503"
+    upgraded = [("/fast", "2 200"), ("/status/404", "2 404")]
+    for path, want in upgraded:
+        assert curl(base + path, "--http2") == want
+    plain = [("/fast", "1.1 200")] * 2
+    for path, want in plain:
+        assert curl(base + path, "--http1.1") == want
+    return len(prior) + 1, len(upgraded), len(plain)
+
+
+def service_counts(svc):
+    """The service's own counts, {(route, status, version): n}, plus the /counts request."""
+    out = subprocess.run(["curl", "-s", "--http2-prior-knowledge", f"http://{svc.addr}/counts"], capture_output=True,
+                         text=True, timeout=10)
+    want = {("/counts", "200", "2"): 1}
+    for key, n in json.loads(out.stdout).items():
+        proto, path, status = key.split()
+        route = "/status/{code}" if path.startswith("/status/") else path
+        k = (route, status, "2" if proto == "HTTP/2.0" else "1.1")
+        want[k] = want.get(k, 0) + n
+    return want
+
+
+@pytest.mark.parametrize("binary", ["httpsvc-xnet-1.26", "httpsvc-xnet-1.26-stripped"])
+def test_xnet_h2c_measured_like_http1(binary, run_glimpse):
+    """golang.org/x/net/http2 used directly (h2c.NewHandler → http2.Server.ServeConn) bypasses
+    net/http's server: its own probes give the same series, exactly the service's own counts;
+    the HTTP/1 sides h2c takes over (the "PRI *" preface, the Upgrade request) are not counted
+    as requests. 2 uprobe hits per request, and 2 per connection h2c takes over. Stripped, the
+    offsets come from the table row of the build's x/net version and Go release. (Go 1.26: from
+    Go 1.27 on x/net/http2 wraps net/http's internal server, see below.)"""
+    svc = HttpService(binary, "-xnet-h2c")
+    try:
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
+        prior, upgraded, plain = xnet_exercise(svc)
+        want = service_counts(svc)
+        prior += 1  # the /counts request
+        requests = sum(want.values())
+        assert requests == prior + upgraded + plain
+        want = {(r, s, v, str(svc.port)): n for (r, s, v), n in want.items()}
+
+        def got():
+            return {(l["http_route"], l["http_response_status_code"], l["network_protocol_version"],
+                     l.get("server_port")): v for n, l, v in g.scrape() if n == DURATION + "_count"}
+        hits = 2 * requests + 2 * (prior + upgraded)
+        assert wait_for(lambda: got() == want and g.value("glimpse_probe_hits_total") == hits), \
+            (got(), want, g.value("glimpse_probe_hits_total"), hits)
+        samples = g.scrape()
+        assert metric_value(samples, "glimpse_requests_unmeasured_total") == 0
+        assert metric_value(samples, "http_server_active_requests") == 0
+        assert g.stop() == 0
+        assert "not measured" not in g.stderr(), g.stderr()
+    finally:
+        svc.stop()
+
+
+def test_xnet_h2c_spans_and_traceparent(run_glimpse, tmp_path):
+    """One span per request x/net/http2 served, the incoming traceparent joined."""
+    svc = HttpService("httpsvc-xnet-1.26", "-xnet-h2c")
+    spans = tmp_path / "spans.jsonl"
+    try:
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--no-prometheus", "--spans-out", str(spans))
+        requests = sum(xnet_exercise(svc))
+        assert g.stop() == 0
+    finally:
+        svc.stop()
+    servers = [json.loads(l) for l in spans.read_text().splitlines()]
+    assert len(servers) == requests and all(s["kind"] == "server" for s in servers), servers
+    assert all(s["attributes"].get("server.address") == "127.0.0.1" for s in servers), servers
+    joined = [s for s in servers if s.get("parent_span_id") == "b7ad6b7169203331"]
+    assert len(joined) == 1 and joined[0]["trace_id"] == TRACEPARENT[3:35], servers
+    assert joined[0]["attributes"]["http.response.status_code"] == 503 and joined[0]["status"] == "error"
+    assert joined[0]["attributes"]["network.protocol.version"] == "2"
+
+
+@pytest.mark.parametrize("binary", ["httpsvc-xnet-1.27", "httpsvc-xnet-1.27-stripped"])
+def test_xnet_h2c_not_measured_is_named_and_never_miscounted(binary, run_glimpse):
+    """Where x/net/http2's requests are not measured (Go 1.27's x/net/http2 wraps net/http's
+    internal server), the log and inspect say so once; the HTTP/1 sides h2c takes over are still
+    not counted (the upgraded request is recognised through ServeConnOpts.UpgradeRequest, from
+    DWARF or the table), so the plain HTTP/1.1 requests are all there is."""
+    r = glimpse("inspect", os.path.join(APPS, binary))
+    why = "HTTP/2 server (golang.org/x/net/http2 used directly; Go 1.27+, where it wraps net/http's internal server)"
+    assert r.returncode == 0 and f"not measured: {why}\n" in r.stdout, r.stdout
+    svc = HttpService(binary, "-xnet-h2c")
+    try:
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
+        _, _, plain = xnet_exercise(svc)
+        assert wait_for(lambda: g.value(DURATION + "_count") == plain), g.scrape_text()
+        got = {(l["http_route"], l["network_protocol_version"]): v for n, l, v in g.scrape()
+               if n == DURATION + "_count"}
+        assert got == {("/fast", "1.1"): plain}, got
+        assert g.stop() == 0
+        assert g.stderr().count(why) == 1, g.stderr()
+    finally:
+        svc.stop()
+
+
+def test_server_address_from_host_and_authority(run_glimpse, tmp_path):
+    """Server spans carry server.address from the request's Host (HTTP/1.1) or :authority
+    (HTTP/2), without its port (server.port stays the listener's); the metrics do not (opt-in
+    in the HTTP conventions, and chosen by the client: each value would be a series)."""
+    svc = HttpService("httpsvc-1.26", "-tls")
+    spans = tmp_path / "spans.jsonl"
+    try:
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--spans-out", str(spans), prometheus=True)
+        named = f"https://api.example.com:{svc.port}/fast"
+        resolve = ["--resolve", f"api.example.com:{svc.port}:127.0.0.1"]
+        assert curl(named, "--http1.1", *resolve) == "1.1 200"
+        assert curl(named, "--http2", *resolve) == "2 200"
+        assert curl(f"https://{svc.addr}/fast", "--http2") == "2 200"
+        assert wait_for(lambda: g.value(DURATION + "_count") == 3), g.scrape_text()
+        assert not [l for n, l, v in g.scrape() if n == DURATION + "_count" and "server_address" in l]
+        assert g.stop() == 0
+    finally:
+        svc.stop()
+    got = sorted((s["attributes"]["network.protocol.version"], s["attributes"].get("server.address"),
+                  s["attributes"]["server.port"]) for s in map(json.loads, spans.read_text().splitlines()))
+    assert got == [("1.1", "api.example.com", svc.port), ("2", "127.0.0.1", svc.port),
+                   ("2", "api.example.com", svc.port)], got

@@ -12,6 +12,7 @@
 #include "binfmt/cfi_table.h"
 #include "binfmt/elf_module.h"
 #include "binfmt/go_offsets.h"
+#include "binfmt/go_types.h"
 #include "gotrace/grpc_target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -52,6 +53,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t rtypes[GRPC_NR_RUNTIME_TYPES];
 		bool server, client;
 		grpc_offsets_from_dwarf(elf_module_elf(m), &grpc, rtypes, &server, &client);
+		/* Stripped binaries: the type descriptors' range and names, the grpc-go version (a
+		 * GOPATH build's from its read-only data), io.EOF and the metadata types from code. */
+		char buf[128], why[256];
+		uint64_t types, etypes;
+		if (!go_types_range(m, &types, &etypes)) {
+			for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
+				go_type_name(m, types, etypes, types + probes[i] % (etypes - types), buf,
+					     sizeof(buf));
+			grpc_find_md_types(m, types, etypes, rtypes);
+		}
+		grpc_target_version(m, buf, sizeof(buf));
+		grpc_offsets_from_table(m, &grpc, &server, &client, why, sizeof(why));
+		grpc_find_eof_var(m);
 		elf_module_close(m);
 	}
 	close(fd);

@@ -60,6 +60,7 @@ static const struct wanted_field wanted[] = {
 	{ "database/sql.DB", "maxIdleClosed", 38, false },
 	{ "database/sql.DB", "maxIdleTimeClosed", 39, false },
 	{ "database/sql.DB", "maxLifetimeClosed", 40, false },
+	{ "net/http.Request", "Host", 41, false },
 };
 #define NWANTED	    (sizeof(wanted) / sizeof(wanted[0]))
 #define NHTTP_SLOTS (sizeof(struct go_http_offsets) / sizeof(int32_t))

@@ -58,6 +58,7 @@ struct go_http_offsets {
 	int32_t db_max_idle_closed;	 /* DB.maxIdleClosed (int64) */
 	int32_t db_max_idle_time_closed; /* DB.maxIdleTimeClosed (int64) */
 	int32_t db_max_lifetime_closed;	 /* DB.maxLifetimeClosed (int64) */
+	int32_t request_host; /* net/http.Request.Host (string): a server request's Host or :authority */
 };
 
 /* -1 marks a field the binary does not have. The mstats and gcControllerState fields beyond

@@ -89,6 +89,11 @@ int gopclntab_func(const struct gopclntab *t, size_t i, struct go_func *fn);
  * attach time, not per sample); 0 or -ENOENT. */
 int gopclntab_find(const struct gopclntab *t, const char *name, struct go_func *fn);
 
+/* The range [types, etypes) of the Go runtime's type descriptors (runtime.types), from the
+ * runtime's moduledata: stripped binaries have no symbol for it. Go 1.18+ with a .gopclntab
+ * section; 0 or -ENOENT. */
+int go_moduledata_types(Elf *elf, uint64_t *types, uint64_t *etypes);
+
 /* Go toolchain version from .go.buildinfo, e.g. "go1.19.8", NUL-terminated in buf. Handles
  * the pointer format (Go < 1.18) and the inline-string format (Go >= 1.18). 0; -ENOENT if
  * not a Go binary; -EINVAL if malformed; -ERANGE if buf is too small. */

@@ -250,6 +250,34 @@ static struct gopclntab *open_at(Elf *elf, const uint8_t *d, size_t size, uint64
 	return t;
 }
 
+/* moduledata.types and .etypes (the type descriptors' range) by Go release: covctrs/ecovctrs
+ * came in 1.20, typedesclen (between them) in 1.27. 0 if unknown. */
+static size_t moduledata_types(int minor, size_t *etypes)
+{
+	size_t at = minor >= 20 ? 296 : minor >= 18 ? 280 : 0;
+	*etypes = at + (minor >= 27 ? 16 : 8);
+	return at;
+}
+
+int go_moduledata_types(Elf *elf, uint64_t *types, uint64_t *etypes)
+{
+	GElf_Shdr sh, rela_sh;
+	size_t size, at_end, at = moduledata_types(go_minor(elf), &at_end);
+	const uint8_t *d = NULL;
+	static const char *const names[] = { ".gopclntab", ".data.rel.ro.gopclntab" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !d; i++)
+		d = section_bytes(find_section(elf, names[i], &sh), &sh, &size);
+	if (!d || !at || gopclntab_header_version(d, size) < GOPCLNTAB_VER118 || d[7] != 8 ||
+	    size < 8 + 4 * 8)
+		return -ENOENT;
+	struct moduledata md;
+	if (!moduledata_find(elf, sh.sh_addr, sh.sh_addr + le64(d + 8 + 3 * 8), &md, &rela_sh))
+		return -ENOENT;
+	*types = moduledata_word(&md, at);
+	*etypes = moduledata_word(&md, at_end);
+	return *types && *etypes > *types ? 0 : -ENOENT;
+}
+
 struct gopclntab *gopclntab_from_elf(Elf *elf)
 {
 	if (!elf || elf_kind(elf) != ELF_K_ELF)

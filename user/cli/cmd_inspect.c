@@ -2,6 +2,7 @@
 /* glimpse inspect: what glimpse attach would hook in a Go binary, and with which offsets. */
 #include <elfutils/libdw.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,25 @@ enum {
 	OPT_RUNTIME_OFFSETS_ROW,
 	OPT_EMIT_OFFSETS,
 };
+
+/* The fields gRPC's probes read, in struct gotrace_grpc_offsets order after the flags of
+ * gotrace/grpc_offsets_row.h (scripts/gen-grpc-offsets.sh reads this line); io.EOF and the
+ * metadata types as found (DWARF or symbols, else the code). */
+static void print_grpc_offsets(const struct go_grpc_target *g)
+{
+	const struct gotrace_grpc_offsets *o = &g->off;
+	printf("  grpc offsets: legacy_status=%d server_ok=%d client_ok=%d stream_method=%d status_s=%d "
+	       "spb_code=%d error_s=%d error_proto=%d stream_ctx=%d cc_target=%d wrapper_stream=%d "
+	       "server_laddr=%d tcpaddr_port=%d valuectx_parent=%d valuectx_key=%d valuectx_val=%d "
+	       "cancelctx_parent=%d (from %s)\n",
+	       g->legacy_status, g->server, g->client, o->stream_method, o->status_s, o->spb_code, o->error_s,
+	       o->error_proto, o->stream_ctx, o->cc_target, o->wrapper_stream, o->server_laddr,
+	       o->tcpaddr_port, o->valuectx_parent, o->valuectx_key, o->valuectx_val, o->cancelctx_parent,
+	       g->offsets_source);
+	printf("  io.EOF 0x%" PRIx64 "; metadata types at runtime.types+0x%" PRIx64
+	       " (incoming key), +0x%" PRIx64 " (MD)\n",
+	       g->eof_vaddr, g->rtype_offsets[GRPC_RTYPE_MD_KEY], g->rtype_offsets[GRPC_RTYPE_MD]);
+}
 
 static const struct cli_option inspect_options[] = {
 	{ "pid", 'p', "PID", "inspect a running process's executable" },
@@ -331,12 +351,24 @@ int cmd_inspect(int argc, char **argv)
 	printf("probes:\n");
 	for (int i = 0; i < GO_NR_HOOKS; i++)
 		print_hook(&t.hooks[i]);
-	char grpc[256];
+	for (int i = 0; i < XNET_NR_HOOKS; i++) /* golang.org/x/net/http2's own server, if linked */
+		if (t.xnet_hooks[i].found)
+			print_hook(&t.xnet_hooks[i]);
+	if (t.xnet.linked) { /* scripts/gen-xnet-offsets.sh reads this line */
+		const struct gotrace_xnet_offsets *x = &t.xnet.off;
+		printf("  x/net offsets: writer_rws=%d state_status=%d state_conn=%d serverconn_conn=%d "
+		       "bufconn_conn=%d opts_upgrade=%d (from %s)\n",
+		       x->writer_rws, x->state_status, x->state_conn, x->serverconn_conn, x->bufconn_conn,
+		       x->opts_upgrade, t.xnet.offsets_source);
+	}
+	char grpc[640];
 	if (grpc_target_describe(&t.grpc, grpc, sizeof(grpc))) {
 		printf("grpc:        %s\n", grpc);
 		for (int i = 0; i < GRPC_NR_HOOKS; i++)
 			if (t.grpc_hooks[i].found)
 				print_hook(&t.grpc_hooks[i]);
+		if (t.grpc.server || t.grpc.client)
+			print_grpc_offsets(&t.grpc);
 	}
 	printf("not measured: %s\n", t.unmeasured[0] ? t.unmeasured : "-");
 	if (!t.routers.read[0] && !t.routers.unread[0])

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -31,6 +32,25 @@ void split_host_port(const char *hostport, char *host, size_t len, uint16_t *por
 	snprintf(host, len, "%.*s", (int)n, hostport);
 }
 
+/* A server request's Host (HTTP/1) or :authority (HTTP/2) → server.address: a name or an IP
+ * address, nothing else (net/http refuses malformed Hosts before any handler, but what is
+ * exported is checked here too); the port is not taken: server.port stays the listener's. */
+static void server_address(const struct gotrace_event *ev, struct call *c)
+{
+	char hostport[GOTRACE_HOST_LEN + 1], host[GOTRACE_HOST_LEN + 1];
+	uint16_t port;
+	if (!ev->host_len || ev->host_len > GOTRACE_HOST_LEN)
+		return;
+	snprintf(hostport, sizeof(hostport), "%.*s", ev->host_len, ev->host);
+	split_host_port(hostport, host, sizeof(host), &port);
+	bool v6 = strchr(host, ':') != NULL;
+	for (const char *p = host; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_' && !(v6 && *p == ':'))
+			return;
+	if (host[0] && strlen(host) < sizeof(c->server_address))
+		snprintf(c->server_address, sizeof(c->server_address), "%s", host);
+}
+
 /* httprouter: the template of the router's that matches the request (1), none when none does
  * (0: it answered a redirect, 404 or 405), -1 when its routes cannot be read or the path was
  * truncated (said once: the path heuristic stands in). */
@@ -50,7 +70,7 @@ static int httprouter_template(const struct gotrace_event *ev, const char *metho
 	return rc < 0 ? -1 : rc;
 }
 
-static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *drivers,
+static bool decode_http(const struct gotrace_event *ev, struct db_driver_cache *drivers,
 			const struct gotrace_types *types, struct call *c)
 {
 	char method[GOTRACE_METHOD_LEN + 1], pattern[GOTRACE_PATH_LEN + 1];
@@ -58,13 +78,18 @@ static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *
 	snprintf(c->method, sizeof(c->method), "%s", http_method_normalize(method));
 	if (ev->kind == GOTRACE_SERVER) {
 		c->kind = CALL_HTTP_SERVER;
+		/* HTTP/2's connection preface ("PRI * HTTP/2.0"), which h2c takes over from net/http's
+		 * HTTP/1 server for the length of the connection: not a request. */
+		if (!strcmp(method, "PRI") && ev->path_len == 1 && ev->path[0] == '*' && ev->proto_major == 2)
+			return false;
 		/* net/http's writers are known by address; anything else is named from its code.
 		 * The status is the one read behind the writer of that type. */
 		enum go_writer_kind writer;
 		if (types && types->h1_writer && ev->driver_pc == types->h1_writer)
 			writer = GO_WRITER_HTTP1;
-		else if (types && types->h2_writer && ev->driver_pc == types->h2_writer)
-			writer = GO_WRITER_HTTP2;
+		else if (types && ((types->h2_writer && ev->driver_pc == types->h2_writer) ||
+				   (types->xnet_writer && ev->driver_pc == types->xnet_writer)))
+			writer = GO_WRITER_HTTP2; /* net/http's bundled HTTP/2, or x/net/http2's */
 		else
 			writer = go_response_writer_kind(drivers, (pid_t)ev->pid, ev->driver_pc,
 							 c->writer_type, sizeof(c->writer_type));
@@ -76,6 +101,7 @@ static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *
 			c->unmeasured = true;
 		c->protocol_version = semconv_http_protocol_version(ev->proto_major, ev->proto_minor);
 		c->server_port = ev->local_port;
+		server_address(ev, c);
 		snprintf(c->path, sizeof(c->path), "%.*s", ev->path_len, ev->path);
 		size_t route_len = ev->route_len < GOTRACE_PATH_LEN ? ev->route_len : GOTRACE_PATH_LEN;
 		int routed = -1; /* 1: the router's template; 0: the router matched none; -1: no router */
@@ -101,6 +127,7 @@ static void decode_http(const struct gotrace_event *ev, struct db_driver_cache *
 	}
 	if (c->error)
 		semconv_http_error_type(c->status, c->error_type, sizeof(c->error_type));
+	return true;
 }
 
 static void decode_db(const struct gotrace_event *ev, struct db_driver_cache *drivers, struct call *c)
@@ -124,8 +151,7 @@ bool call_decode(const struct gotrace_event *ev, struct db_driver_cache *drivers
 	switch (ev->kind) {
 	case GOTRACE_SERVER:
 	case GOTRACE_CLIENT:
-		decode_http(ev, drivers, types, out);
-		return !out->unmeasured;
+		return decode_http(ev, drivers, types, out) && !out->unmeasured;
 	case GOTRACE_SQL_QUERY:
 	case GOTRACE_SQL_EXEC:
 	case GOTRACE_STMT_QUERY:

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "gotrace/grpc_target.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "base/procfs.h"
 #include "binfmt/disasm.h"
 #include "binfmt/elf_module.h"
+#include "binfmt/go_types.h"
 #include "gotrace/target.h"
 
 static const char *const hook_functions[GRPC_NR_HOOKS] = {
@@ -46,21 +48,6 @@ static void unhook(struct go_hook *hooks, int from, int to)
 		hooks[i].found = false;
 }
 
-/* Moves an entry probe past the stack bound check: a goroutine's first call into a large
- * frame (processRPC, on a stream's new goroutine) grows the stack and re-runs the entry, which
- * would cost a second uprobe hit on every call. */
-static void past_stack_check(struct elf_module *m, struct go_hook *h)
-{
-	uint8_t code[48];
-	uint64_t vaddr;
-	if (!h->found || elf_module_offset_to_vaddr(m, h->entry_offset, &vaddr) ||
-	    elf_module_read(m, vaddr, code, sizeof(code)))
-		return;
-	int body = find_stack_check_end(code, sizeof(code), vaddr);
-	if (body > 0)
-		h->entry_offset += (uint64_t)body;
-}
-
 void grpc_target_open(struct elf_module *m, int32_t tcpaddr_port, struct go_grpc_target *g,
 		      struct go_hook *hooks)
 {
@@ -78,7 +65,7 @@ void grpc_target_open(struct elf_module *m, int32_t tcpaddr_port, struct go_grpc
 		find_entry(m, &hooks[GRPC_HOOK_STATUS]);
 	}
 	for (int i = 0; i < GRPC_NR_HOOKS; i++)
-		past_stack_check(m, &hooks[i]);
+		go_hook_past_stack_check(m, &hooks[i]);
 	bool server = hooks[GRPC_HOOK_SERVER].found || hooks[GRPC_HOOK_SERVER_UNARY].found;
 	bool client = hooks[GRPC_HOOK_CLIENT].found;
 	g->linked = server || client;
@@ -95,19 +82,34 @@ void grpc_target_open(struct elf_module *m, int32_t tcpaddr_port, struct go_grpc
 	    !elf_module_vaddr_to_offset(m, entry, &g->anchor_file))
 		g->anchor_vaddr = entry;
 	bool server_ok = false, client_ok = false;
-	if (elf_module_find_symbol(m, "runtime.types", &g->types_vaddr, &size))
+	uint64_t etypes = 0;
+	if (go_types_range(m, &g->types_vaddr, &etypes))
 		g->types_vaddr = 0;
+	snprintf(g->offsets_source, sizeof(g->offsets_source), "DWARF");
+	g->legacy_status = grpc_target_legacy_status(m);
+	char why[sizeof(g->why) - 192] = "";
+	int table = 0;
 	if (grpc_offsets_from_dwarf_isolated(elf_module_elf(m), &g->off, g->rtype_offsets, &server_ok,
-					     &client_ok)) {
+					     &client_ok) &&
+	    (table = grpc_offsets_from_table(m, &g->off, &server_ok, &client_ok, why, sizeof(why)))) {
 		snprintf(g->why, sizeof(g->why),
-			 "gRPC %s not measured: the binary has no DWARF (built with -ldflags=-w) and "
-			 "glimpse reads gRPC's structs only from DWARF: build it without -w",
+			 "gRPC %s not measured: the binary has no DWARF (built with -ldflags=-w) and %s: "
+			 "build it without -w%s",
 			 server && client ? "server and client"
 			 : server	  ? "server"
-					  : "client");
+					  : "client",
+			 why,
+			 table == -ENODATA ? "" : ", or add that version with scripts/gen-grpc-offsets.sh");
 		unhook(hooks, 0, GRPC_NR_HOOKS - 1);
 		return;
+	} else if (!strncmp(why, "table: ", 7)) {
+		snprintf(g->offsets_source, sizeof(g->offsets_source), "%s", why);
 	}
+	/* Without symbols or DWARF: io.EOF and the metadata types from the code that uses them. */
+	if (!g->eof_vaddr)
+		g->eof_vaddr = grpc_find_eof_var(m);
+	if ((!g->rtype_offsets[GRPC_RTYPE_MD_KEY] || !g->rtype_offsets[GRPC_RTYPE_MD]) && g->types_vaddr)
+		grpc_find_md_types(m, g->types_vaddr, etypes, g->rtype_offsets);
 	g->off.tcpaddr_port = tcpaddr_port;
 	/* A client whose streams come wrapped needs the wrapper's field to reach the stream;
 	 * statuses behind an error need its type; a stream ending with io.EOF needs its address. */

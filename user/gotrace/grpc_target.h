@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gRPC (google.golang.org/grpc) in a Go binary: the functions bpf/gotrace_grpc.bpf.h probes,
- * the struct offsets it reads (from DWARF only: grpc's structs change with every release, so
- * no table could cover them), the types it checks behind interfaces, and whether the binary
- * is measured — said once, with the reason when it is not. */
+ * the struct offsets it reads (from DWARF, or for stripped binaries from the table row of their
+ * grpc-go version: grpc's structs change from release to release), the types it checks behind
+ * interfaces, and whether the binary is measured — said once, with the reason when it is not. */
 #ifndef GLIMPSE_GOTRACE_GRPC_TARGET_H
 #define GLIMPSE_GOTRACE_GRPC_TARGET_H
 
@@ -47,13 +47,15 @@ enum grpc_runtime_type_id {
 struct go_grpc_target {
 	bool linked;	     /* the binary carries grpc's server or client */
 	bool server, client; /* and glimpse measures them */
-	char why[192];	     /* linked but not (wholly) measured: why, for the log and inspect */
+	bool legacy_status;  /* genproto's Status from protoc-gen-go's first API */
+	char why[512];	     /* linked but not (wholly) measured: why, for the log and inspect */
 	struct gotrace_grpc_offsets off;
 	uint64_t type_offsets[GRPC_NR_TYPES];
 	uint64_t eof_vaddr;		    /* io.EOF's link-time address, 0 if unknown */
 	uint64_t anchor_vaddr, anchor_file; /* one function's address and file offset: the load bias */
 	uint64_t rtype_offsets[GRPC_NR_RUNTIME_TYPES]; /* from runtime.types, 0 if unknown */
 	uint64_t types_vaddr;			       /* runtime.types, 0 if unknown */
+	char offsets_source[96]; /* "DWARF" or "table: google.golang.org/grpc v1.85.0" */
 };
 
 /* Finds grpc in an open Go binary (hooks: GRPC_NR_HOOKS of them, filled with what is found,
@@ -76,5 +78,23 @@ int grpc_offsets_from_dwarf(Elf *elf, struct gotrace_grpc_offsets *off, uint64_t
 			    bool *client_ok);
 int grpc_offsets_from_dwarf_isolated(Elf *elf, struct gotrace_grpc_offsets *off, uint64_t *rtypes,
 				     bool *server_ok, bool *client_ok);
+
+/* Binaries without DWARF (gotrace/grpc_stripped.c). The grpc-go version the binary was
+ * built with: its build info's, or a GOPATH build's grpc.Version ("v1.33.3"); 0 or -ENOENT. */
+int grpc_target_version(struct elf_module *m, char *buf, size_t len);
+/* Whether its genproto rpc/status.Status comes from protoc-gen-go's first API (Debian's). */
+bool grpc_target_legacy_status(struct elf_module *m);
+/* The offsets and parameter checks of the binary's grpc-go version from the generated table:
+ * 0 with the source in why ("table: google.golang.org/grpc v1.85.0"), -ENOENT with why
+ * saying which version is missing, -ENODATA when the binary does not say its version. */
+int grpc_offsets_from_table(struct elf_module *m, struct gotrace_grpc_offsets *off, bool *server_ok,
+			    bool *client_ok, char *why, size_t len);
+/* The versions the table holds, for messages. */
+const char *grpc_offsets_table_versions(void);
+/* io.EOF's link-time address, from code that returns it; 0 when not found for sure. */
+uint64_t grpc_find_eof_var(struct elf_module *m);
+/* The metadata types' descriptors (GRPC_NR_RUNTIME_TYPES offsets from types into rtypes, all
+ * 0 unless every one is found), from code that uses them, told by their names. */
+void grpc_find_md_types(struct elf_module *m, uint64_t types, uint64_t etypes, uint64_t *rtypes);
 
 #endif

@@ -10,6 +10,7 @@
 #include "binfmt/disasm.h"
 #include "binfmt/elf_module.h"
 #include "binfmt/go_offsets.h"
+#include "binfmt/go_types.h"
 #include "binfmt/gobinary.h"
 #include "gotrace/router_offsets_table.h"
 
@@ -133,37 +134,19 @@ static int one_call(struct elf_module *m, const uint8_t *code, size_t len, uint6
 	return 0;
 }
 
-/* Where the binary has symbols (runtime.types), the name of the Go type descriptor at type
- * (abi.Type: tflag at 20, str at 40, an offset from runtime.types to its name: a flags byte, a
- * varint length, the bytes; with tflagExtraStar the name carries one '*' too many) must be
- * want. True only when it is readable and differs. */
+/* The name of the Go type descriptor at type (binfmt/go_types.h: from runtime.types, or the
+ * moduledata of a stripped binary) must be want. True only when it is readable and differs. */
 static bool type_name_differs(struct elf_module *m, uint64_t type, const char *want)
 {
-	uint64_t types, size;
-	uint8_t tflag, name[64];
-	int32_t str;
-	if (elf_module_find_symbol(m, "runtime.types", &types, &size) ||
-	    elf_module_read_data(m, type + 20, &tflag, sizeof(tflag)) ||
-	    elf_module_read_data(m, type + 40, &str, sizeof(str)) || str < 0 ||
-	    elf_module_read_data(m, types + (uint64_t)str, name, sizeof(name)))
-		return false;
-	size_t len = 0, at = 1;
-	for (int shift = 0; at < sizeof(name); shift += 7) {
-		len |= (size_t)(name[at] & 0x7f) << shift;
-		if (!(name[at++] & 0x80))
-			break;
-	}
-	const char *s = (const char *)name + at;
-	if ((tflag & 2) && len > 0) { /* tflagExtraStar */
-		s++;
-		len--;
-	}
-	return at + len + 1 > sizeof(name) || len != strlen(want) || memcmp(s, want, len) != 0;
+	uint64_t types, etypes;
+	char name[128];
+	return !go_types_range(m, &types, &etypes) &&
+	       !go_type_name(m, types, etypes, type, name, sizeof(name)) && strcmp(name, want) != 0;
 }
 
 /* gin's and chi's ServeHTTP: `c := pool.Get().(*Context)` ... `pool.Put(c)`. The type is the
- * one LEA'd right after Get for the assertion; where the binary has symbols, it must be the
- * router context's type by name too. */
+ * one LEA'd right after Get for the assertion; it must be the router context's type by name
+ * too (stripped binaries included: the name is read through the runtime's moduledata). */
 static const char *find_pooled(struct elf_module *m, int i, struct go_routers *r)
 {
 	uint64_t entry, end, get, put;

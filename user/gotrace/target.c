@@ -44,6 +44,18 @@ int go_target_find_hook(struct elf_module *m, struct go_hook *h)
 	return h->found ? 0 : -ENOENT;
 }
 
+void go_hook_past_stack_check(struct elf_module *m, struct go_hook *h)
+{
+	uint8_t code[48];
+	uint64_t vaddr;
+	if (!h->found || elf_module_offset_to_vaddr(m, h->entry_offset, &vaddr) ||
+	    elf_module_read(m, vaddr, code, sizeof(code)))
+		return;
+	int body = find_stack_check_end(code, sizeof(code), vaddr);
+	if (body > 0)
+		h->entry_offset += (uint64_t)body;
+}
+
 /* Each map implementation brings runtime functions the other lacks: hmap's incremental
  * evacuation, the Swiss tables' table growth. A binary with both or neither is not guessed at. */
 static uint32_t map_layout(struct elf_module *m)
@@ -130,21 +142,18 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 	for (int i = 0; i < GO_NR_HOOKS; i++) {
 		t->hooks[i].function = functions[i];
 		go_target_find_hook(m, &t->hooks[i]);
+		/* A call whose stack must grow at the function's start runs its entry twice: a
+		 * client call at the bottom of a deep stack (a reverse proxy's RoundTrip) would
+		 * otherwise be entered twice (tests/e2e/test_attach.py's stack-growth test). */
+		go_hook_past_stack_check(m, &t->hooks[i]);
 	}
-	static const struct {
-		const char *function, *what;
-	} unmeasured[] = {
-		/* Traffic that bypasses net/http's own server (whose HTTP/1 and HTTP/2 requests are
-		 * measured), gRPC or database/sql. */
-		{ "golang.org/x/net/http2.(*serverConn).runHandler", "HTTP/2 server (x/net/http2)" },
-	};
 	uint64_t entry, end;
-	for (size_t i = 0; i < sizeof(unmeasured) / sizeof(unmeasured[0]); i++)
-		if (!elf_module_find_function(m, unmeasured[i].function, &entry, &end)) {
-			size_t used = strlen(t->unmeasured);
-			snprintf(t->unmeasured + used, sizeof(t->unmeasured) - used, "%s%s", used ? ", " : "",
-				 unmeasured[i].what);
-		}
+	/* golang.org/x/net/http2's own server bypasses net/http's: probed apart, with offsets
+	 * from DWARF only. */
+	xnet_target_open(m, &t->xnet, t->xnet_hooks);
+	if (t->xnet.linked && !t->xnet.measured)
+		snprintf(t->unmeasured, sizeof(t->unmeasured),
+			 "HTTP/2 server (golang.org/x/net/http2 used directly; %s)", t->xnet.why);
 	/* A function every connection of the client runs, per client package. */
 	static const struct {
 		const char *function, *what;
@@ -171,6 +180,8 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 		{ "crypto/tls.(*Conn).Close", NULL },
 		{ "net/http.(*unencryptedNetConnInTLSConn).Close", NULL },
 		{ "net.(*TCPAddr).Network", NULL },
+		{ "golang.org/x/net/http2.(*responseWriter).Header", NULL },
+		{ "golang.org/x/net/http2/h2c.(*bufConn).Close", NULL },
 	};
 	_Static_assert(sizeof(type_methods) / sizeof(type_methods[0]) == GO_TYPES_NAMED,
 		       "one method per type");
@@ -186,10 +197,11 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 	for (int i = 0; i < GOTRACE_ECHO_UNMATCHED_VARS; i++)
 		t->types.at[GO_TYPES_BY_METHOD + GOTRACE_NR_POOLED + i] = t->routers.echo_unmatched[i];
 	if (t->hooks[GO_HOOK_SERVER].found &&
-	    !elf_module_find_function(m, t->hooks[GO_HOOK_SERVER].function, &t->types.text_vaddr, &end))
-		t->types.text_offset = t->hooks[GO_HOOK_SERVER].entry_offset;
+	    (elf_module_find_function(m, t->hooks[GO_HOOK_SERVER].function, &t->types.text_vaddr, &end) ||
+	     elf_module_vaddr_to_offset(m, t->types.text_vaddr, &t->types.text_offset)))
+		t->types.text_vaddr = t->types.text_offset = 0;
 	if (!t->hooks[GO_HOOK_SERVER].found && !t->hooks[GO_HOOK_CLIENT].found &&
-	    !t->hooks[GO_HOOK_SQL_QUERY].found && !t->grpc.server && !t->grpc.client) {
+	    !t->hooks[GO_HOOK_SQL_QUERY].found && !t->grpc.server && !t->grpc.client && !t->xnet.measured) {
 		if (t->grpc.linked)
 			log_error("%s: %s; it uses neither net/http nor database/sql: nothing for glimpse "
 				  "attach to measure",
@@ -299,7 +311,7 @@ void go_target_report_unmeasured(const struct go_target *t)
 			 "headers are not read and its server spans start new traces",
 			 (int)t->pid);
 	go_routers_report(&t->routers, (int)t->pid);
-	char grpc[256];
+	char grpc[640];
 	if (grpc_target_describe(&t->grpc, grpc, sizeof(grpc))) {
 		if (t->grpc.why[0])
 			log_warn("process %d: %s", (int)t->pid, grpc);
@@ -307,7 +319,6 @@ void go_target_report_unmeasured(const struct go_target *t)
 			log_info("process %d: %s", (int)t->pid, grpc);
 	}
 	if (t->unmeasured[0])
-		log_warn("process %d carries %s code: those calls are not measured yet (only net/http's own "
-			 "server and client, HTTP/1 and HTTP/2, and database/sql are)",
-			 (int)t->pid, t->unmeasured);
+		log_warn("process %d carries %s code: those requests are not measured", (int)t->pid,
+			 t->unmeasured);
 }

@@ -14,6 +14,7 @@
 #include "gotrace/grpc_target.h"
 #include "gotrace.h"
 #include "gotrace/router_probe.h"
+#include "gotrace/xnet_target.h"
 
 #define GO_HOOK_MAX_RETS 32
 
@@ -63,7 +64,7 @@ struct go_target {
 	struct go_type_offsets types;
 	/* Traffic the binary can carry that glimpse does not measure yet, said once at attach and
 	 * by inspect: a comma-separated list ("gRPC server, HTTP/2 server"), "" for none. */
-	char unmeasured[160];
+	char unmeasured[256];
 	/* Database clients outside database/sql the binary links ("pgx/v5, go-redis/v9"), whose
 	 * wire the socket path reads beside the uprobes; "" when none: then the sockets are not
 	 * captured at all, and the target pays nothing for them. */
@@ -73,6 +74,9 @@ struct go_target {
 	/* gRPC: found by grpc_target_open, probed by the same tracer. */
 	struct go_grpc_target grpc;
 	struct go_hook grpc_hooks[GRPC_NR_HOOKS];
+	/* golang.org/x/net/http2's own server: found by xnet_target_open. */
+	struct go_xnet_target xnet;
+	struct go_hook xnet_hooks[XNET_NR_HOOKS];
 };
 
 struct elf_module;
@@ -81,6 +85,10 @@ int go_target_find_hook(struct elf_module *m, struct go_hook *h);
 
 /* True when the binary's database/sql calls are probed (any of its four functions found). */
 bool go_target_links_sql(const struct go_target *t);
+/* Moves h's entry probe past the function's stack-bound check: a goroutine whose stack must
+ * grow for the call re-runs the function from its entry after morestack, so a probe on the
+ * entry would fire twice for that call (the argument registers are untouched up to there). */
+void go_hook_past_stack_check(struct elf_module *m, struct go_hook *h);
 
 /* How inspect and the attach log describe a map layout (enum gotrace_map_layout). */
 const char *go_target_map_layout_name(uint32_t layout);

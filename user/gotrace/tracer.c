@@ -143,9 +143,12 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		.netfd_laddr = o->netfd_laddr,
 		.tcpaddr_port = o->tcpaddr_port,
 		.stmt_db = o->stmt_db,
+		.request_host = o->request_host,
 	};
 	tr->skel->rodata->router_off = t->routers.off;
 	tr->skel->rodata->grpc_off = t->grpc.off;
+	tr->skel->rodata->xnet_off = t->xnet.off;
+	tr->skel->rodata->xnet_measured = t->xnet.measured;
 	tr->grpc = t->grpc;
 	tr->skel->rodata->filter_pids = opts->shared;
 	tr->skel->rodata->tracing = opts->tracing;
@@ -194,6 +197,13 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		err = attach_one(tr, p->router_httprouter, t, t->routers.httprouter);
 	if (!err)
 		err = attach_grpc(tr, t);
+	/* x/net/http2's server: its end first, as above. */
+	if (!err && t->xnet_hooks[XNET_HOOK_DONE].found)
+		err = attach_one(tr, p->xnet_server_done, t, t->xnet_hooks[XNET_HOOK_DONE].entry_offset);
+	if (!err && t->xnet_hooks[XNET_HOOK_RUN].found)
+		err = attach_one(tr, p->xnet_server_enter, t, t->xnet_hooks[XNET_HOOK_RUN].entry_offset);
+	if (!err && t->xnet_hooks[XNET_HOOK_WRAP].found)
+		err = attach_one(tr, p->xnet_serve_conn, t, t->xnet_hooks[XNET_HOOK_WRAP].entry_offset);
 	if (err) {
 		if (t->pid && access(t->binary, F_OK) != 0) {
 			log_error("process %d exited while glimpse was attaching", (int)t->pid);

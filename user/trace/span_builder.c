@@ -46,6 +46,9 @@ static void build_http(struct span_builder *b, const struct call *c, int target,
 		if (c->protocol_version)
 			snprintf(s->protocol_version, sizeof(s->protocol_version), "%s", c->protocol_version);
 		s->server_port = c->server_port;
+		/* From the Host or :authority (spans only: on metrics it is opt-in, and the client
+		 * chooses it, so each value would be a series). */
+		snprintf(s->server_address, sizeof(s->server_address), "%s", c->server_address);
 		/* No route (nothing matched): the span is named by its method alone, as OTel does. */
 		if (s->route[0])
 			snprintf(s->name, sizeof(s->name), "%s %s", s->method, s->route);

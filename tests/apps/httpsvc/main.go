@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // HTTP test service for the tracer: fixed routes with known statuses and latencies, plus an
-// outgoing call to a peer instance. Usage: httpsvc [-addr HOST:PORT] [-peer URL] [-t SECONDS].
+// outgoing call to a peer instance. Usage: httpsvc [-addr HOST:PORT] [-peer URL] [-t SECONDS];
+// httpsvc -drive URL -n N [-drive-h2c] GETs URL N times (a load for scripts/bench-proto.sh).
 // Prints "ready PID HOST:PORT" (the bound address) once listening; SIGTERM shuts it down.
 //
 // Routes (any method):
@@ -14,6 +15,7 @@
 //	                       responds with the peer's status and body (502 if the call failed);
 //	                       forwards the incoming traceparent/tracestate headers unchanged
 //	/echo-traceparent      200 with the incoming traceparent header as the body
+//	/deepcall?depth=N      N frames deep on a new goroutine, GET <peer>/fast; the peer's status
 //
 // /users/{id} and /status/{code} are ServeMux patterns on Go >= 1.22 (routes_go122.go) and
 // hand-parsed prefix routes on older Go (routes_legacy.go); both answer identically.
@@ -150,9 +152,17 @@ func main() {
 	secs := flag.Float64("t", 0, "exit after SECONDS (0: run until killed)")
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate (HTTP/2 offered by ALPN)")
 	h2c := flag.Bool("h2c", false, "also serve cleartext HTTP/2 (Go 1.24+)")
+	xh2c := flag.Bool("xnet-h2c", false, "serve cleartext HTTP/2 through golang.org/x/net/http2/h2c (the httpsvc-xnet builds), counting requests (GET /counts)")
 	also := flag.String("also", "", "serve on a second listener at ADDR too (printed as \"also ADDR\")")
+	driveURL := flag.String("drive", "", "GET this URL -n times one after another (-drive-h2c: over h2c), then exit")
+	driveN := flag.Int("n", 1, "requests for -drive")
+	driveH2C := flag.Bool("drive-h2c", false, "-drive over cleartext HTTP/2 (prior knowledge)")
 	flag.Parse()
 	peer = strings.TrimRight(peer, "/")
+	if *driveURL != "" {
+		drive(*driveURL, *driveN, *driveH2C)
+		return
+	}
 	stopTelemetry := startTelemetry()
 	defer stopTelemetry()
 	instrumentClient(client)
@@ -162,6 +172,7 @@ func main() {
 	mux.HandleFunc("/sleep", sleep)
 	mux.HandleFunc("/nowrite", nowrite)
 	mux.HandleFunc("/call", call)
+	mux.HandleFunc("/deepcall", deepCall)
 	mux.HandleFunc("/echo-traceparent", echoTraceparent)
 	registerPathRoutes(mux)
 
@@ -171,6 +182,12 @@ func main() {
 		os.Exit(1)
 	}
 	srv := &http.Server{Handler: instrument(stripPrefix(mux)), ReadHeaderTimeout: 10 * time.Second}
+	if *xh2c {
+		if srv.Handler = xnetH2C(srv.Handler); srv.Handler == nil {
+			fmt.Fprintln(os.Stderr, "httpsvc: -xnet-h2c needs an httpsvc-xnet build (-tags xnet, Go 1.24+)")
+			os.Exit(2)
+		}
+	}
 	if *h2c && !enableH2C(srv) {
 		fmt.Fprintln(os.Stderr, "httpsvc: -h2c needs Go 1.24 or later")
 		os.Exit(2)
