@@ -47,6 +47,16 @@ static const struct wanted_field wanted[] = {
 	{ "net.conn", "fd", 25, false },
 	{ "net.netFD", "laddr", 26, false },
 	{ "net.TCPAddr", "Port", 27, false },
+	{ "net/http.Server", "Handler", 28, false },
+	{ "net/http.ServeMux", "tree", 29, false },
+	{ "net/http.routingNode", "pattern", 30, false },
+	{ "net/http.routingNode", "children", 31, false },
+	{ "net/http.routingNode", "multiChild", 32, false },
+	{ "net/http.routingNode", "emptyChild", 33, false },
+	{ "net/http.mapping[string,*net/http.routingNode]", "s", 34, false },
+	{ "net/http.mapping[string,*net/http.routingNode]", "m", 35, false },
+	{ "net/http.entry[string,*net/http.routingNode]", "key", 36, false },
+	{ "net/http.entry[string,*net/http.routingNode]", "value", 37, false },
 };
 #define NWANTED	    (sizeof(wanted) / sizeof(wanted[0]))
 #define NHTTP_SLOTS (sizeof(struct go_http_offsets) / sizeof(int32_t))

@@ -44,6 +44,18 @@ struct go_http_offsets {
 	int32_t netconn_fd;	    /* net.conn.fd (*netFD): TCPConn embeds conn */
 	int32_t netfd_laddr;	    /* net.netFD.laddr (net.Addr) */
 	int32_t tcpaddr_port;	    /* net.TCPAddr.Port (int) */
+	/* A server's handler and, when it is a Go 1.22+ ServeMux, its routing tree: the socket
+	 * path reads the registered patterns (sockcap/mux_read.h). */
+	int32_t server_handler; /* net/http.Server.Handler (Handler) */
+	int32_t servemux_tree;	/* net/http.ServeMux.tree (routingNode) */
+	int32_t node_pattern;	/* net/http.routingNode.pattern (*pattern) */
+	int32_t node_children;	/* net/http.routingNode.children (mapping[string,*routingNode]) */
+	int32_t node_multi;	/* net/http.routingNode.multiChild (*routingNode) */
+	int32_t node_empty;	/* net/http.routingNode.emptyChild (*routingNode) */
+	int32_t mapping_s;	/* net/http.mapping[string,*routingNode].s ([]entry) */
+	int32_t mapping_m;	/* net/http.mapping[string,*routingNode].m (map[string]*routingNode) */
+	int32_t entry_key;	/* net/http.entry[string,*routingNode].key (string) */
+	int32_t entry_value;	/* net/http.entry[string,*routingNode].value (*routingNode) */
 };
 
 /* -1 marks a field the binary does not have. The mstats and gcControllerState fields beyond

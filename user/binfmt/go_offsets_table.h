@@ -5,8 +5,9 @@
  * m.curg, Request.ProtoMajor, Request.ProtoMinor, HTTP/2 responseWriter.rws,
  * responseWriterState.status, Stmt.query, Stmt.css, connStmt.dc, response.conn, conn.rwc,
  * HTTP/2 responseWriterState.conn, serverConn.conn, tls.Conn.conn,
- * unencryptedNetConnInTLSConn.conn, net.conn.fd, netFD.laddr, TCPAddr.Port (user/binfmt/
- * go_offsets.h; -1: the version has no such field). */
+ * unencryptedNetConnInTLSConn.conn, net.conn.fd, netFD.laddr, TCPAddr.Port, Server.Handler,
+ * ServeMux.tree, routingNode.pattern, .children, .multiChild, .emptyChild, mapping.s, .m,
+ * entry.key, .value (user/binfmt/go_offsets.h; -1: the version has no such field). */
 #ifndef GLIMPSE_GO_OFFSETS_TABLE_H
 #define GLIMPSE_GO_OFFSETS_TABLE_H
 
@@ -14,18 +15,18 @@ static const struct {
 	const char *version;
 	struct go_http_offsets offsets;
 } go_offsets_table[] = {
-	{ "1.19", { 0, 16, -1, -1,  56, 40, 120, 16, 56, 40, 48, 192, 40, 48,
-		    0, 80, 8,  112, 0,	0,  16,	 24, 16, 0,  -1, 0,   96, 24 } },
-	{ "1.21", { 0, 16, -1, -1,  56, 40, 120, 16, 56, 40, 48, 192, 40, 48,
-		    0, 72, 8,  112, 0,	0,  16,	 16, 16, 0,  -1, 0,   96, 24 } },
-	{ "1.22", { 0, 16, 248, 0,   56, 40, 120, 16, 56, 40, 48, 192, 40, 48,
-		    0, 72, 8,	112, 0,	 0,  16,  16, 16, 0,  -1, 0,   96, 24 } },
-	{ "1.23", { 0, 16, 264, 0,   56, 40, 120, 16, 56, 40, 48, 192, 40, 48,
-		    0, 72, 8,	112, 0,	 0,  16,  16, 16, 0,  -1, 0,   96, 24 } },
-	{ "1.26", { 0, 16, 264, 0,   56, 40, 120, 16, 56, 40, 48, 184, 40, 48,
-		    0, 72, 8,	112, 0,	 0,  16,  16, 16, 0,  16, 0,   96, 24 } },
-	{ "1.27", { 0, 16,  264, 0,   56, 40, 128, 16,	56, 40, 48, 184, 40, 48,
-		    0, 240, 8,	 120, 0,  0,  16,  184, 24, 0,	16, 0,	 96, 24 } },
+	{ "1.19", { 0, 16, -1, -1, 56, 40, 120, 16, 56, 40, 48, 192, 40, 48, 0,	 80, 8,	 112, 0,
+		    0, 16, 24, 16, 0,  -1, 0,	96, 24, 16, -1, -1,  -1, -1, -1, -1, -1, -1,  -1 } },
+	{ "1.21", { 0, 16, -1, -1, 56, 40, 120, 16, 56, 40, 48, 192, 40, 48, 0,	 72, 8,	 112, 0,
+		    0, 16, 16, 16, 0,  -1, 0,	96, 24, 16, -1, -1,  -1, -1, -1, -1, -1, -1,  -1 } },
+	{ "1.22", { 0, 16, 248, 0,  56, 40, 120, 16, 56, 40, 48, 192, 40, 48, 0,  72, 8,  112, 0,
+		    0, 16, 16,	16, 0,	-1, 0,	 96, 24, 16, 24, 0,   24, -1, 56, 0,  24, 0,   16 } },
+	{ "1.23", { 0, 16, 264, 0,  56, 40, 120, 16, 56, 40, 48, 192, 40, 48, 0,  72, 8,  112, 0,
+		    0, 16, 16,	16, 0,	-1, 0,	 96, 24, 16, 24, 0,   24, 56, 64, 0,  24, 0,   16 } },
+	{ "1.26", { 0, 16, 264, 0,  56, 40, 120, 16, 56, 40, 48, 184, 40, 48, 0,  72, 8,  112, 0,
+		    0, 16, 16,	16, 0,	16, 0,	 96, 24, 16, 24, 0,   24, 56, 64, 0,  24, 0,   16 } },
+	{ "1.27", { 0, 16, 264, 0,  56, 40, 128, 16, 56, 40, 48, 184, 40, 48, 0,  240, 8,  120, 0,
+		    0, 16, 184, 24, 0,	16, 0,	 96, 24, 16, 24, 0,   24, 56, 64, 0,   24, 0,	16 } },
 };
 
 /* Order of each row: g.atomicstatus, g.startpc, mstats.last_gc_unix, mstats.pause_total_ns,

@@ -14,6 +14,7 @@
 #include "metrics/registry.h"
 #include "gotrace/call_metrics.h"
 #include "gotrace/tracer.h"
+#include "sockcap/mux_learn.h"
 #include "sockcap/sock_capture.h"
 #include "metrics/live_view.h"
 #include "metrics/slo_tracker.h"
@@ -204,6 +205,8 @@ static void refresh_span_gauges(struct attach_ctx *a)
 static void refresh_tracer_gauges(struct attach_ctx *a)
 {
 	if (!a->tracer) {
+		if (a->sock)
+			a->probe_hits = sock_capture_uprobe_hits(a->sock);
 		refresh_span_gauges(a);
 		return;
 	}
@@ -360,6 +363,8 @@ int cmd_attach(int argc, char **argv)
 		capture == CAPTURE_SOCKETS || (capture == CAPTURE_AUTO && go_target_is_go_program(pid) == 0);
 	if (sockets && (rc = preflight_target(pid)))
 		return rc;
+	/* A Go program on the socket path: its binary tells where its ServeMux's patterns are. */
+	bool go_routes = sockets && go_target_is_go_program(pid) == 1 && !go_target_open(pid, &target);
 	if (!sockets && (rc = go_target_open(pid, &target)))
 		return rc;
 
@@ -439,8 +444,24 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (sockets) {
 		if ((rc = sock_capture_start(a.reg, a.traces, &a.sock)) ||
-		    (rc = sock_capture_add_target(a.sock, pid, a.target, SOCK_METRICS | SOCK_SPANS)))
+		    (rc = go_routes ? sock_capture_add_go_http_target(a.sock, pid, a.target,
+								      SOCK_METRICS | SOCK_SPANS, &target)
+				    : sock_capture_add_target(a.sock, pid, a.target,
+							      SOCK_METRICS | SOCK_SPANS)))
 			goto out;
+		char routes[256];
+		if (go_routes && sock_capture_routes(a.sock, pid, routes, sizeof(routes))) {
+			log_info("HTTP/1: socket capture; http.route: the ServeMux patterns, read from "
+				 "memory once a "
+				 "short uprobe window (at most %d hits) has seen each server's handler",
+				 MUX_LEARN_MAX_HITS);
+			metrics_registry_add_gauge(
+				a.reg, "glimpse.probe.hits", "",
+				"Uprobe hits in the target: each costs it a trap into the kernel.", true,
+				probe_hits, &a, false);
+		} else if (go_routes) {
+			log_info("HTTP/1: socket capture; http.route: the path heuristic");
+		}
 	} else {
 		go_target_runtime_types(&target.types, pid, &a.types);
 		struct go_tracer_opts tracer_opts = { .lineage = a.traces != NULL,
@@ -492,8 +513,9 @@ int cmd_attach(int argc, char **argv)
 	if (exporter)
 		snprintf(metrics_url, sizeof(metrics_url), "http://%s/metrics", run.prom_addr);
 	if (sockets)
-		log_event(LOG_INFO, "attached", "pid=%d service=%s capture=socket metrics=%s", (int)pid,
-			  res.service_name, metrics_url);
+		log_event(LOG_INFO, "attached", "pid=%d service=%s capture=socket%s%s metrics=%s", (int)pid,
+			  res.service_name, go_routes ? " go=" : "", go_routes ? target.go_version : "",
+			  metrics_url);
 	else
 		log_event(LOG_INFO, "attached",
 			  "pid=%d service=%s go=%s offsets=%s probes=%d capture=%s metrics=%s", (int)pid,
@@ -538,6 +560,13 @@ int cmd_attach(int argc, char **argv)
 	/* Detach (the target stops paying for probes at once) and drain what is queued. */
 	refresh_tracer_gauges(&a);
 	sock_capture_detach(a.sock);
+	if (go_routes && a.sock) {
+		char routes[512] = "";
+		refresh_tracer_gauges(&a);
+		if (sock_capture_routes(a.sock, pid, routes, sizeof(routes)))
+			log_event(LOG_INFO, "routes", "uprobe_hits=%llu %s", (unsigned long long)a.probe_hits,
+				  routes[0] ? routes : "no HTTP server seen");
+	}
 	uint64_t too_big = a.tracer ? go_tracer_headers_too_big(a.tracer) : 0;
 	if (too_big)
 		log_warn("%llu requests had more headers than glimpse walks: their traceparent was not "

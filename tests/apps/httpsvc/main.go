@@ -2,6 +2,10 @@
 // HTTP test service for the tracer: fixed routes with known statuses and latencies, plus an
 // outgoing call to a peer instance. Usage: httpsvc [-addr HOST:PORT] [-peer URL] [-t SECONDS].
 // Prints "ready PID HOST:PORT" (the bound address) once listening; SIGTERM shuts it down.
+// -bare serves the ServeMux itself as the Server's Handler, without the /strip/ wrapper below;
+// -default registers the routes on http.DefaultServeMux and leaves the Handler nil; -extra N
+// registers N more routes /x0 ... /x{N-1} (200 "ok"), which past a few put a ServeMux node's
+// children in a Go map.
 //
 // Routes (any method):
 //
@@ -151,16 +155,25 @@ func main() {
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate (HTTP/2 offered by ALPN)")
 	h2c := flag.Bool("h2c", false, "also serve cleartext HTTP/2 (Go 1.24+)")
 	also := flag.String("also", "", "serve on a second listener at ADDR too (printed as \"also ADDR\")")
+	bare := flag.Bool("bare", false, "the ServeMux is the Server's Handler (no /strip/ wrapper)")
+	useDefault := flag.Bool("default", false, "routes on http.DefaultServeMux, the Server's Handler nil")
+	extra := flag.Int("extra", 0, "register N more routes /x0 ... /x{N-1}")
 	flag.Parse()
 	peer = strings.TrimRight(peer, "/")
 
 	mux := http.NewServeMux()
+	if *useDefault {
+		mux = http.DefaultServeMux
+	}
 	mux.HandleFunc("/fast", fast)
 	mux.HandleFunc("/sleep", sleep)
 	mux.HandleFunc("/nowrite", nowrite)
 	mux.HandleFunc("/call", call)
 	mux.HandleFunc("/echo-traceparent", echoTraceparent)
 	registerPathRoutes(mux)
+	for i := 0; i < *extra; i++ {
+		mux.HandleFunc(fmt.Sprintf("/x%d", i), fast)
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -168,6 +181,12 @@ func main() {
 		os.Exit(1)
 	}
 	srv := &http.Server{Handler: stripPrefix(mux), ReadHeaderTimeout: 10 * time.Second}
+	if *bare {
+		srv.Handler = mux
+	}
+	if *useDefault {
+		srv.Handler = nil
+	}
 	if *h2c && !enableH2C(srv) {
 		fmt.Fprintln(os.Stderr, "httpsvc: -h2c needs Go 1.24 or later")
 		os.Exit(2)
