@@ -450,18 +450,18 @@ int cmd_attach(int argc, char **argv)
 							      SOCK_METRICS | SOCK_SPANS)))
 			goto out;
 		char routes[256];
-		if (go_routes && sock_capture_routes(a.sock, pid, routes, sizeof(routes))) {
-			log_info("HTTP/1: socket capture; http.route: the ServeMux patterns, read from "
-				 "memory once a "
-				 "short uprobe window (at most %d hits) has seen each server's handler",
-				 MUX_LEARN_MAX_HITS);
+		if (go_routes && sock_capture_routes(a.sock, pid, routes, sizeof(routes)))
+			log_info(
+				"HTTP/1: socket capture; http.route: the ServeMux patterns, read from memory "
+				"once a short uprobe window (at most %d hits) has seen each server's handler",
+				MUX_LEARN_MAX_HITS);
+		else if (go_routes)
+			log_info("HTTP/1: socket capture; http.route: the path heuristic");
+		if (go_routes) /* the learning window's hits: 0 without one */
 			metrics_registry_add_gauge(
 				a.reg, "glimpse.probe.hits", "",
 				"Uprobe hits in the target: each costs it a trap into the kernel.", true,
 				probe_hits, &a, false);
-		} else if (go_routes) {
-			log_info("HTTP/1: socket capture; http.route: the path heuristic");
-		}
 	} else {
 		go_target_runtime_types(&target.types, pid, &a.types);
 		struct go_tracer_opts tracer_opts = { .lineage = a.traces != NULL,

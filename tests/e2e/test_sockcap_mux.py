@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The socket path's http.route for Go services: the ServeMux pattern, learned by a short uprobe
+window and matched in user space, must give exactly the uprobe path's (http.route, method,
+status) series for the same traffic — the uprobes read Request.pat of every request — and the
+requests the test sent. The window's uprobe hits are counted: one per server, none once it has
+closed."""
+import re
+
+import pytest
+
+from conftest import parse_prometheus, wait_for
+
+DURATION = "http_server_request_duration_seconds"
+# (method, path, times): patterns (/users/{id}, /status/{code}), a pattern's handler answering
+# 404, paths no pattern matches (404), a method the mux has no pattern for is still served (no
+# method patterns here), the cleaned-path and trailing-slash answers, HEAD, and an -extra route.
+REQUESTS = [("GET", "/fast", 3), ("GET", "/users/1", 2), ("GET", "/users/22", 1), ("POST", "/users/7", 1),
+            ("GET", "/users/a%2Fb", 1), ("GET", "/status/404", 2), ("GET", "/status/503", 1),
+            ("GET", "/nope", 2), ("GET", "/users/", 1), ("GET", "/users/1/x", 1), ("GET", "/nowrite", 1),
+            ("GET", "/sleep?ms=5", 1), ("GET", "/Fast", 1), ("GET", "/fast/", 1), ("GET", "//fast", 1),
+            ("GET", "/x/../fast", 1), ("HEAD", "/fast", 1), ("GET", "/x3", 1)]
+# Without a pattern each path's heuristic reads the path it has: the uprobes the decoded
+# URL.Path (/users/a/b), the socket path the bytes as sent (/users/a%2Fb -> /users/{id}).
+NO_ESCAPED_SLASH = [r for r in REQUESTS if "%2F" not in r[1]]
+# What both paths must record for REQUESTS on Go 1.22+ with the patterns in force.
+PATTERN_SERIES = {
+    ("/fast", "GET", "200"): 3, ("/fast", "HEAD", "200"): 1, ("/users/{id}", "GET", "200"): 4,
+    ("/users/{id}", "POST", "200"): 1, ("/status/{code}", "GET", "404"): 2,
+    ("/status/{code}", "GET", "503"): 1, ("/nowrite", "GET", "200"): 1, ("/sleep", "GET", "200"): 1,
+}
+
+
+def series(samples):
+    out = {}
+    for name, labels, value in samples:
+        if name == DURATION + "_count":
+            key = (labels.get("http_route", ""), labels["http_request_method"], labels["http_response_status_code"])
+            out[key] = out.get(key, 0) + value
+    return out
+
+
+def send(svc, method, path):
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", svc.port, timeout=10)
+    c.request(method, path)
+    r = c.getresponse()
+    r.read()
+    c.close()
+    return r.status
+
+
+def both(http_services, run_glimpse, binary, *args, env=None):
+    svc = http_services(binary, *args, env=env)
+    uprobes = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--capture", "uprobes", name="uprobes",
+                          prometheus=True)
+    sockets = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--capture", "socket", name="socket",
+                          prometheus=True, ready="capture=socket")
+    return svc, uprobes, sockets
+
+
+def run_requests(svc, uprobes, sockets, already=0, requests=REQUESTS):
+    total = already
+    for method, path, n in requests:
+        for _ in range(n):
+            send(svc, method, path)
+            total += 1
+    ok = wait_for(lambda: uprobes.value(DURATION + "_count") == total and sockets.value(DURATION + "_count") == total)
+    got, want = series(parse_prometheus(sockets.scrape_text())), series(uprobes.scrape())
+    assert ok, f"{total} requests sent; socket path: {got}; uprobes: {want}"
+    return got, want
+
+
+@pytest.mark.parametrize("binary,args", [
+    ("httpsvc-1.22", ["-bare", "-extra", "12"]),  # Go 1.22 syntax, children in a bucket map
+    ("httpsvc-1.23", ["-default", "-extra", "12"]),  # http.DefaultServeMux, found by its symbol
+    ("httpsvc-1.27-stripped", ["-bare", "-extra", "12"]),  # Swiss-table map, offsets from the table
+])
+def test_socket_routes_equal_uprobe_routes(binary, args, http_services, run_glimpse):
+    svc, uprobes, sockets = both(http_services, run_glimpse, binary, *args)
+    # The window closes at the first request (one server, one listening port): 1 hit.
+    assert send(svc, "GET", "/users/0") == 200
+    assert wait_for(lambda: "learning window closed" in sockets.stderr()), sockets.stderr()
+    assert re.search(r"learning window closed after 1 uprobe hit \(every listening port seen\): "
+                     rf"port {svc.port}: ServeMux, \d+ patterns", sockets.stderr()), sockets.stderr()
+    got, want = run_requests(svc, uprobes, sockets, already=1)
+    want[("/users/{id}", "GET", "200")] -= 1  # the window's request, which both saw
+    got[("/users/{id}", "GET", "200")] -= 1
+    assert got == want
+    for key, n in PATTERN_SERIES.items():
+        assert got.get(key) == n, (key, got)
+    assert got.get(("", "GET", "404")) == 6  # /nope twice, /users/, /users/1/x, /Fast, /fast/: no pattern
+    # Steady state: no more uprobe hits than the window's one.
+    assert sockets.value("glimpse_probe_hits_total") == 1
+    assert sockets.stop() == 0 and uprobes.stop() == 0
+    assert "routes uprobe_hits=1 port" in sockets.stderr()
+
+
+def test_wrapped_handler_and_old_mux_keep_the_heuristic(http_services, run_glimpse):
+    """A Server whose Handler wraps the mux (httpsvc's /strip/ rewriter) cannot be matched by the
+    mux's patterns: said once, heuristic routes, window closed after 1 hit. GODEBUG=httpmuxgo121=1
+    registers no pattern in the routing tree and records none on the uprobe path: both agree."""
+    svc, uprobes, sockets = both(http_services, run_glimpse, "httpsvc-1.26")
+    send(svc, "GET", "/strip/users/3")
+    assert wait_for(lambda: "learning window closed" in sockets.stderr()), sockets.stderr()
+    assert "its Handler is not a *http.ServeMux" in sockets.stderr()
+    assert sockets.value(DURATION + "_count", http_route="/strip/users/{id}") == 1
+    assert sockets.value("glimpse_probe_hits_total") == 1
+    sockets.stop()
+    uprobes.stop()
+
+    svc, uprobes, sockets = both(http_services, run_glimpse, "httpsvc-1.26", "-bare", "-extra", "12",
+                                 env={"GODEBUG": "httpmuxgo121=1"})
+    got, want = run_requests(svc, uprobes, sockets, requests=NO_ESCAPED_SLASH)
+    assert got == want
+    assert "ServeMux, 0 patterns" in sockets.stderr()
+
+
+def test_go_before_122_has_no_window(http_services, run_glimpse):
+    """Go 1.19's ServeMux has no patterns, and the uprobe path records none: no window at all
+    (0 uprobe hits), the heuristic on both paths."""
+    svc, uprobes, sockets = both(http_services, run_glimpse, "httpsvc-1.19", "-bare", "-extra", "12")
+    got, want = run_requests(svc, uprobes, sockets, requests=NO_ESCAPED_SLASH)
+    assert got == want
+    assert "Go before 1.22" in sockets.stderr()
+    assert re.search(r"^glimpse_probe_hits_total(\{[^}]*\})? 0$", sockets.scrape_text(), re.M), sockets.scrape_text()
