@@ -123,3 +123,27 @@ def test_go_before_122_has_no_window(http_services, run_glimpse):
     assert got == want
     assert "Go before 1.22" in sockets.stderr()
     assert re.search(r"^glimpse_probe_hits_total(\{[^}]*\})? 0$", sockets.scrape_text(), re.M), sockets.scrape_text()
+
+
+def test_two_listeners_two_hits(http_services, run_glimpse):
+    """One server on two listening ports: the window stays open until both have served a
+    request (2 hits), then closes; both ports' requests get the patterns, none traps after."""
+    svc = http_services("httpsvc-1.26", "-bare", "-also", "127.0.0.1:0")
+    also = int(svc.proc.stdout.readline().split()[1].rsplit(":", 1)[1])
+    g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--capture", "socket", prometheus=True,
+                    ready="capture=socket")
+
+    class Other:
+        port = also
+
+    assert send(svc, "GET", "/users/1") == 200
+    assert send(Other, "GET", "/users/2") == 200
+    assert wait_for(lambda: "learning window closed" in g.stderr()), g.stderr()
+    assert f"closed after 2 uprobe hits (every listening port seen): port {svc.port}: ServeMux, 7 patterns; " \
+           f"port {also}: ServeMux, 7 patterns" in g.stderr(), g.stderr()
+    for _ in range(5):
+        assert send(Other, "GET", "/status/201") == 201
+    assert wait_for(lambda: g.value(DURATION + "_count") == 7), g.scrape_text()
+    assert g.value(DURATION + "_count", http_route="/users/{id}") == 2
+    assert g.value(DURATION + "_count", http_route="/status/{code}", server_port=also) == 5
+    assert g.value("glimpse_probe_hits_total") == 2
