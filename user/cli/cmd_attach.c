@@ -364,7 +364,12 @@ int cmd_attach(int argc, char **argv)
 	if (sockets && (rc = preflight_target(pid)))
 		return rc;
 	/* A Go program on the socket path: its binary tells where its ServeMux's patterns are. */
-	bool go_routes = sockets && go_target_is_go_program(pid) == 1 && !go_target_open(pid, &target);
+	int is_go = sockets ? go_target_is_go_program(pid) : 0;
+	if (is_go < 0)
+		log_warn("process %d: its executable cannot be read (%s): if it is a Go program, its "
+			 "http.route comes from the path heuristic",
+			 (int)pid, strerror(-is_go));
+	bool go_routes = is_go == 1 && !go_target_open(pid, &target);
 	if (!sockets && (rc = go_target_open(pid, &target)))
 		return rc;
 

@@ -174,11 +174,16 @@ static void print_capture(pid_t pid, const struct go_target *t)
 		if (mux_learn_possible(t, &why))
 			snprintf(socket_routes, sizeof(socket_routes),
 				 "http.route there: the ServeMux patterns, read\n"
-				 "             from memory once a uprobe window (1 hit per server port, at most %d)\n"
-				 "             has seen each server's handler, then matched with no trap per request\n"
-				 "             (a handler that is not a *http.ServeMux keeps the path heuristic%s)",
+				 "             from memory once a uprobe window (1 hit per server port, at "
+				 "most %d)\n"
+				 "             has seen each server's handler, then matched with no trap per "
+				 "request\n"
+				 "             (a handler that is not a *http.ServeMux keeps the path "
+				 "heuristic%s)",
 				 MUX_LEARN_MAX_HITS,
-				 t->default_mux_vaddr ? "" : ";\n             so does http.DefaultServeMux without a symbol table");
+				 t->default_mux_vaddr ? ""
+						      : ";\n             so does http.DefaultServeMux "
+							"without a symbol table");
 		else
 			snprintf(socket_routes, sizeof(socket_routes),
 				 "http.route there: the path heuristic\n             (%s)", why);
@@ -196,7 +201,8 @@ static void print_capture(pid_t pid, const struct go_target *t)
 		       socket_cost, socket_routes);
 		if (mux_learn_possible(t, NULL)) {
 			const struct go_http_offsets *o = &t->offsets;
-			printf("  servemux offsets: Server.Handler=%d ServeMux.tree=%d routingNode.pattern=%d "
+			printf("  servemux offsets: Server.Handler=%d ServeMux.tree=%d "
+			       "routingNode.pattern=%d "
 			       ".children=%d .multiChild=%d .emptyChild=%d mapping.s=%d .m=%d (from %s); "
 			       "DefaultServeMux: %s\n",
 			       o->server_handler, o->servemux_tree, o->node_pattern, o->node_children,
