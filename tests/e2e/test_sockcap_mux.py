@@ -147,3 +147,48 @@ def test_two_listeners_two_hits(http_services, run_glimpse):
     assert g.value(DURATION + "_count", http_route="/users/{id}") == 2
     assert g.value(DURATION + "_count", http_route="/status/{code}", server_port=also) == 5
     assert g.value("glimpse_probe_hits_total") == 2
+
+
+def test_agent_socket_capture_go_routes(tmp_path):
+    """The agent's capture: socket on a Go service gives it the same ServeMux routes as attach."""
+    import subprocess
+    from conftest import free_port, metric_value, scrape, targets
+    from test_agent import Agent, config, own_copy
+    port = free_port()
+    selector = """  - name: go-socket
+    match:
+      process_name: "agtsvc*"
+    signals:
+      http_metrics: true
+      traces: false
+      runtime: false
+      cpu_profile: false
+      capture: socket
+"""
+    agent = Agent(tmp_path, config(tmp_path, port, selector))
+    svc = subprocess.Popen([own_copy(tmp_path, "httpsvc-1.26"), "-bare"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+    try:
+        _, pid, addr = svc.stdout.readline().split()
+
+        class Svc:
+            port = int(addr.rsplit(":", 1)[1])
+
+        assert wait_for(lambda: f'"msg":"instrumented","pid":"{pid}"' in agent.stderr(), timeout=15), agent.stderr()
+        assert int(pid) in targets(port)
+        for path, status in (("/users/1", 200), ("/users/2", 200), ("/status/503", 503), ("/nope", 404)):
+            assert send(Svc, "GET", path) == status
+        name = DURATION + "_count"
+        assert wait_for(lambda: metric_value(scrape(port), name) == 4, timeout=10), (agent.stderr(), [s for s in scrape(port) if s[0] == name])
+        samples = scrape(port)
+        assert metric_value(samples, name, http_route="/users/{id}") == 2, samples
+        assert metric_value(samples, name, http_route="/status/{code}", http_response_status_code="503") == 1
+        assert metric_value(samples, name, http_route="", http_response_status_code="404") == 1
+        # The agent reads the window's ring at its own pace: at most the requests sent by then.
+        m = re.search(r"ServeMux learning window closed after (\d+) uprobe hits? \(every listening port seen\): "
+                      rf"port {Svc.port}: ServeMux, 7 patterns", agent.stderr())
+        assert m and 1 <= int(m.group(1)) <= 4, agent.stderr()
+    finally:
+        svc.kill()
+        svc.wait()
+        assert agent.stop() == 0, agent.stderr()
