@@ -21,6 +21,9 @@
 #include "sockcap/mux_read.h"
 
 #define REREAD_NS 1000000000ull /* a request no pattern matched reads the mux again, at most this often */
+/* And every mux is read again this often: a pattern registered later may be more specific than
+ * one that matches already (a new "/api/" under a "/" catch-all), which no miss would reveal. */
+#define REFRESH_NS 10000000000ull
 
 enum port_state {
 	PORT_MUX,	      /* a ServeMux, read */
@@ -312,9 +315,14 @@ int mux_learn_on_event(void *ctx, void *data, size_t len)
 
 void mux_learn_tick(struct mux_learn *l)
 {
-	if (!l || !l->open)
+	if (!l)
 		return;
 	uint64_t now = clock_mono_ns();
+	for (int i = 0; i < l->nports; i++)
+		if (l->ports[i].state == PORT_MUX && now - l->ports[i].read_ns >= REFRESH_NS)
+			read_routes(l, &l->ports[i]);
+	if (!l->open)
+		return;
 	if (now - l->listening_ns >= REREAD_NS) {
 		l->nlistening = proc_listening_ports(l->pid, l->listening, MUX_LEARN_MAX_PORTS);
 		l->listening_ns = now;

@@ -10,8 +10,8 @@
  * the symbol table) has its patterns read from memory (sockcap/mux_read.h) and requests on
  * that port are matched in user space (sockcap/mux_match.h); any other handler — a wrapper
  * that may rewrite the path, a router — is named once in the log and its port keeps the path
- * heuristic. A request that matches nothing has the mux read again, at most once a second
- * (patterns registered later). Go 1.21 and older, and GODEBUG=httpmuxgo121=1, record no
+ * heuristic. The mux is read again every 10 s, and when a request matches nothing (at most once
+ * a second): patterns registered later. Go 1.21 and older, and GODEBUG=httpmuxgo121=1, record no
  * pattern on the uprobe path either: nothing is learned there (routes stay heuristic, as the
  * uprobes have them). */
 #ifndef GLIMPSE_SOCKCAP_MUX_LEARN_H
@@ -38,7 +38,8 @@ int mux_learn_start(const struct go_target *t, struct mux_learn **out);
 int mux_learn_events_fd(const struct mux_learn *l);
 /* ring_buffer_sample_fn for that ring (ctx: the mux_learn). */
 int mux_learn_on_event(void *ctx, void *data, size_t len);
-/* Detaches once the window has seen what it needs or used its hits. Cheap: call each poll. */
+/* Detaches once the window has seen what it needs or used its hits; reads each mux again every
+ * 10 s. Cheap: call each poll. */
 void mux_learn_tick(struct mux_learn *l);
 
 /* The ServeMux pattern string that serves a request on local port `port` (method as sent,
