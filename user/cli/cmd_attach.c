@@ -370,6 +370,10 @@ int cmd_attach(int argc, char **argv)
 			 "http.route comes from the path heuristic",
 			 (int)pid, strerror(-is_go));
 	bool go_routes = is_go == 1 && !go_target_open(pid, &target);
+	if (is_go == 1 && !go_routes)
+		log_warn("process %d: socket capture goes on without its ServeMux patterns: its http.route "
+			 "comes from the path heuristic",
+			 (int)pid);
 	if (!sockets && (rc = go_target_open(pid, &target)))
 		return rc;
 
