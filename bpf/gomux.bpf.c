@@ -36,9 +36,25 @@ struct {
 } hits SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, __u64); /* the goroutine (g) */
+	__type(value, struct gomux_pending);
+	__uint(max_entries, 1024);
+} pending SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4096);
 } events SEC(".maps");
+
+static __always_inline void count_hit(__u32 tgid)
+{
+	__u64 one = 1, *n = bpf_map_lookup_elem(&hits, &tgid);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		bpf_map_update_elem(&hits, &tgid, &one, BPF_NOEXIST);
+}
 
 static __always_inline __u64 word(__u64 base, __s32 offset)
 {
@@ -79,11 +95,7 @@ SEC("uprobe")
 int BPF_KPROBE(gomux_server_enter)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u64 one = 1, *n = bpf_map_lookup_elem(&hits, &tgid);
-	if (n)
-		__sync_fetch_and_add(n, 1);
-	else
-		bpf_map_update_elem(&hits, &tgid, &one, BPF_NOEXIST);
+	count_hit(tgid);
 	const struct gomux_config *c = bpf_map_lookup_elem(&targets, &tgid);
 	if (!c)
 		return 0;
@@ -100,6 +112,38 @@ int BPF_KPROBE(gomux_server_enter)
 	}
 	if (bpf_map_update_elem(&servers, &ev.key, &ev.server, BPF_NOEXIST))
 		return 0;
+	if (!ev.server.handler_type && c->find_default) {
+		struct gomux_pending p = { .key = ev.key, .request = GO_ARG4(ctx) };
+		__u64 g = GO_G(ctx);
+		bpf_map_update_elem(&pending, &g, &p, BPF_ANY);
+	}
+	bpf_ringbuf_output(&events, &ev, sizeof(ev), 0);
+	return 0;
+}
+
+/* (*ServeMux).ServeHTTP(w ResponseWriter, r *Request), attached only while a nil Handler's mux
+ * is looked for: the receiver in arg 1, the request in arg 4. The call that gets the very request
+ * a nil Handler's serverHandler.ServeHTTP got, on the same goroutine, is the one serverHandler
+ * made on http.DefaultServeMux (nothing else runs between them). */
+SEC("uprobe")
+int BPF_KPROBE(gomux_mux_enter)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	count_hit(tgid);
+	__u64 g = GO_G(ctx);
+	struct gomux_pending *p = bpf_map_lookup_elem(&pending, &g);
+	if (!p)
+		return 0;
+	struct gomux_event ev = { .key = p->key };
+	__u64 request = p->request;
+	bpf_map_delete_elem(&pending, &g);
+	if (request != GO_ARG4(ctx) || ev.key.tgid != tgid)
+		return 0;
+	struct gomux_server *s = bpf_map_lookup_elem(&servers, &ev.key);
+	if (!s || s->handler_type || s->handler)
+		return 0;
+	s->handler = GO_ARG1(ctx);
+	ev.server = *s;
 	bpf_ringbuf_output(&events, &ev, sizeof(ev), 0);
 	return 0;
 }

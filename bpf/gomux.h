@@ -20,6 +20,9 @@ struct gomux_config {
 	__u64 h1_writer;      /* net/http.(*response).Header */
 	__u64 tcp_conn;	      /* net.(*TCPConn).Close */
 	__u64 tcp_addr;	      /* net.(*TCPAddr).Network */
+	/* 1: a nil Handler's mux (http.DefaultServeMux, whose address a stripped binary does not
+	 * give) is taken from the (*ServeMux).ServeHTTP call that serves the same request. */
+	__u64 find_default;
 };
 
 /* One server seen on one local port (0: the port could not be read, e.g. behind TLS). */
@@ -35,6 +38,12 @@ struct gomux_key {
 struct gomux_server {
 	__u64 handler_type;
 	__u64 handler;
+};
+
+/* A nil Handler's server waiting for its request's (*ServeMux).ServeHTTP call, per goroutine. */
+struct gomux_pending {
+	struct gomux_key key;
+	__u64 request; /* the *Request both calls get */
 };
 
 /* Reported once per key on the ring buffer (with a wakeup: the window closes as soon as user

@@ -179,11 +179,8 @@ static void print_capture(pid_t pid, const struct go_target *t)
 				 "             has seen each server's handler, then matched with no trap per "
 				 "request\n"
 				 "             (a handler that is not a *http.ServeMux keeps the path "
-				 "heuristic%s)",
-				 MUX_LEARN_MAX_HITS,
-				 t->default_mux_vaddr ? ""
-						      : ";\n             so does http.DefaultServeMux "
-							"without a symbol table");
+				 "heuristic)",
+				 MUX_LEARN_MAX_HITS);
 		else
 			snprintf(socket_routes, sizeof(socket_routes),
 				 "http.route there: the path heuristic\n             (%s)", why);
@@ -207,7 +204,9 @@ static void print_capture(pid_t pid, const struct go_target *t)
 			       "DefaultServeMux: %s\n",
 			       o->server_handler, o->servemux_tree, o->node_pattern, o->node_children,
 			       o->node_multi, o->node_empty, o->mapping_s, o->mapping_m, t->offsets_source,
-			       t->default_mux_vaddr ? "symbol" : "unknown (no symbol table)");
+			       t->default_mux_vaddr ? "symbol"
+						    : "no symbol: the receiver of the request's "
+						      "(*ServeMux).ServeHTTP (2 hits per port)");
 		}
 		return;
 	}

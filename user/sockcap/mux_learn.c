@@ -4,6 +4,7 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@ enum port_state {
 	PORT_MUX,	      /* a ServeMux, read */
 	PORT_UNREADABLE,      /* a ServeMux whose tree could not be read */
 	PORT_NOT_MUX,	      /* another handler */
-	PORT_DEFAULT_UNKNOWN, /* http.DefaultServeMux, whose address is unknown (no symbols) */
+	PORT_DEFAULT_UNKNOWN, /* http.DefaultServeMux, whose address is unknown */
 	PORT_AMBIGUOUS,	      /* two servers on one port */
 };
 
@@ -48,6 +49,7 @@ struct mux_learn {
 	uint32_t map_layout;
 	enum mux_syntax syntax;
 	uint64_t mux_serve_pc, default_mux_var; /* runtime addresses (0: unknown) */
+	bool find_default; /* a nil Handler's mux comes from the (*ServeMux).ServeHTTP probe */
 	int fds[MUX_NFDS];
 	bool open; /* the uprobe is attached */
 	struct port_routes ports[MUX_LEARN_MAX_PORTS];
@@ -116,9 +118,17 @@ int mux_learn_start(const struct go_target *t, struct mux_learn **out)
 		.tcp_conn = types.tcp_conn,
 		.tcp_addr = types.tcp_addr,
 	};
+	/* Without DefaultServeMux's symbol, a nil Handler's mux is taken from the call serving
+	 * the same request: (*ServeMux).ServeHTTP is probed too while the window is open. */
+	if (!l->default_mux_var && t->types.text_vaddr && t->mux_serve_vaddr &&
+	    t->mux_serve_vaddr + t->types.text_offset > t->types.text_vaddr)
+		cfg.find_default = 1;
 	const uint64_t params[MUX_NPARAMS] = {
 		[MUX_PARAM_PID] = (uint64_t)t->pid,
 		[MUX_PARAM_OFFSET] = t->hooks[GO_HOOK_SERVER].entry_offset,
+		[MUX_PARAM_MUX_OFFSET] =
+			cfg.find_default ? t->mux_serve_vaddr + t->types.text_offset - t->types.text_vaddr
+					 : 0,
 	};
 	int rc = GLIMPSE_EXIT_FAILURE;
 	if (!l->mux_serve_pc || o->server_handler < 0 || !cfg.h1_writer || !cfg.tcp_conn || !cfg.tcp_addr) {
@@ -131,6 +141,7 @@ int mux_learn_start(const struct go_target *t, struct mux_learn **out)
 	if ((rc = bpf_child_load(MUX_PROBE_NAME, params, MUX_NPARAMS, l->fds, MUX_NFDS)))
 		goto fail;
 	uint32_t key = (uint32_t)t->pid;
+	l->find_default = cfg.find_default;
 	if (bpf_map_update_elem(l->fds[MUX_FD_TARGETS], &key, &cfg, BPF_ANY)) {
 		log_error("cannot configure the ServeMux learning probe: %s", strerror(errno));
 		rc = GLIMPSE_EXIT_FAILURE;
@@ -169,9 +180,7 @@ static void close_window(struct mux_learn *l, const char *why)
 {
 	if (!l->open)
 		return;
-	close(l->fds[MUX_FD_LINK]);
-	l->fds[MUX_FD_LINK] = -1;
-	l->open = false;
+	mux_learn_close(l);
 	char learned[512];
 	mux_learn_describe(l, learned, sizeof(learned));
 	log_info("process %d: ServeMux learning window closed after %llu uprobe hit%s (%s): %s", (int)l->pid,
@@ -189,7 +198,7 @@ static const char *state_name(enum port_state s)
 	case PORT_NOT_MUX:
 		return "handler is not a *http.ServeMux (heuristic)";
 	case PORT_DEFAULT_UNKNOWN:
-		return "http.DefaultServeMux, whose address a stripped binary does not give (heuristic)";
+		return "http.DefaultServeMux, whose address is unknown (heuristic)";
 	case PORT_AMBIGUOUS:
 		return "several servers (heuristic)";
 	}
@@ -266,10 +275,12 @@ static void learn(struct mux_learn *l, const struct gomux_key *k, const struct g
 	}
 	if (l->nports == MUX_LEARN_MAX_PORTS)
 		return;
+	if (!s->handler_type && !l->default_mux_var && l->find_default && !s->handler)
+		return; /* its request's (*ServeMux).ServeHTTP call is still to be seen */
 	p = &l->ports[l->nports++];
 	*p = (struct port_routes){ .port = k->port, .server = k->server };
 	if (!s->handler_type) /* a nil Handler: serverHandler uses http.DefaultServeMux */
-		p->mux = l->default_mux_var ? peek_word(l->pid, l->default_mux_var) : 0;
+		p->mux = l->default_mux_var ? peek_word(l->pid, l->default_mux_var) : s->handler;
 	else if (s->handler_type == l->mux_serve_pc)
 		p->mux = s->handler;
 	if (p->mux) {
@@ -282,8 +293,7 @@ static void learn(struct mux_learn *l, const struct gomux_key *k, const struct g
 			(int)l->pid, p->port,
 			s->handler_type ? "its Handler is not a *http.ServeMux (a wrapper or a router, which "
 					  "may rewrite the path)"
-					: "its Handler is http.DefaultServeMux, whose address is unknown "
-					  "without the binary's symbol table");
+					: "its Handler is http.DefaultServeMux, whose address is unknown");
 	}
 }
 
@@ -354,13 +364,24 @@ const char *mux_learn_pattern(struct mux_learn *l, uint16_t port, const char *me
 	return m;
 }
 
+static void *close_link(void *fd)
+{
+	bpf_child_close(fd, 1);
+	return NULL;
+}
+
 void mux_learn_close(struct mux_learn *l)
 {
-	if (l && l->open) {
-		close(l->fds[MUX_FD_LINK]);
-		l->fds[MUX_FD_LINK] = -1;
-		l->open = false;
-	}
+	if (!l || !l->open)
+		return;
+	/* Each close waits for the kernel to retire its uprobe (~0.1-0.3 s here), while the other
+	 * one still traps: the two are closed at once. */
+	pthread_t closer;
+	bool apart = pthread_create(&closer, NULL, close_link, &l->fds[MUX_FD_LINK_MUX]) == 0;
+	bpf_child_close(l->fds + MUX_FD_LINK, apart ? 1 : 2);
+	if (apart)
+		pthread_join(closer, NULL);
+	l->open = false;
 }
 
 void mux_learn_free(struct mux_learn *l)

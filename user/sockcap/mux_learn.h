@@ -6,8 +6,9 @@
  * net/http.serverHandler.ServeHTTP (bpf/gomux.bpf.c) reports each (server, local port) once
  * with its Handler, and is detached as soon as every listening TCP port of the process has
  * been seen, or after MUX_LEARN_MAX_HITS hits in all (its hits are counted: glimpse.probe.hits).
- * A Handler whose itab is *ServeMux's (or a nil one: http.DefaultServeMux, whose address needs
- * the symbol table) has its patterns read from memory (sockcap/mux_read.h) and requests on
+ * A Handler whose itab is *ServeMux's (or a nil one: http.DefaultServeMux, found by its symbol,
+ * or in a stripped binary as the receiver of the (*ServeMux).ServeHTTP call that gets the same
+ * request on the same goroutine — a second uprobe of the window there) has its patterns read from memory (sockcap/mux_read.h) and requests on
  * that port are matched in user space (sockcap/mux_match.h); any other handler — a wrapper
  * that may rewrite the path, a router — is named once in the log and its port keeps the path
  * heuristic. The mux is read again every 10 s, and when a request matches nothing (at most once

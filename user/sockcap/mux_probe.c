@@ -31,11 +31,22 @@ int mux_probe_load(const uint64_t *params, int nparams, int *fds)
 			  strerror(errno));
 		return -GLIMPSE_EXIT_FAILURE;
 	}
+	if (params[MUX_PARAM_MUX_OFFSET]) {
+		skel->links.gomux_mux_enter = bpf_program__attach_uprobe_opts(
+			skel->progs.gomux_mux_enter, pid, exe, (size_t)params[MUX_PARAM_MUX_OFFSET], &opts);
+		if (!skel->links.gomux_mux_enter) {
+			log_error("cannot attach the ServeMux learning probe to process %d: %s", (int)pid,
+				  strerror(errno));
+			return -GLIMPSE_EXIT_FAILURE;
+		}
+	}
 	fds[MUX_FD_TARGETS] = bpf_map__fd(skel->maps.targets);
 	fds[MUX_FD_SERVERS] = bpf_map__fd(skel->maps.servers);
 	fds[MUX_FD_HITS] = bpf_map__fd(skel->maps.hits);
 	fds[MUX_FD_EVENTS] = bpf_map__fd(skel->maps.events);
 	fds[MUX_FD_LINK] = bpf_link__fd(skel->links.gomux_server_enter);
+	fds[MUX_FD_LINK_MUX] =
+		skel->links.gomux_mux_enter ? bpf_link__fd(skel->links.gomux_mux_enter) : fds[MUX_FD_LINK];
 	return MUX_NFDS;
 }
 

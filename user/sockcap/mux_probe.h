@@ -14,13 +14,15 @@ enum mux_probe_fd {
 	MUX_FD_SERVERS,
 	MUX_FD_HITS,
 	MUX_FD_EVENTS,
-	MUX_FD_LINK, /* the uprobe: closing it detaches */
+	MUX_FD_LINK,	 /* the uprobe: closing it detaches */
+	MUX_FD_LINK_MUX, /* the (*ServeMux).ServeHTTP uprobe (not attached: MUX_FD_LINK again) */
 	MUX_NFDS,
 };
 
 enum mux_probe_param {
 	MUX_PARAM_PID,
-	MUX_PARAM_OFFSET, /* file offset of net/http.serverHandler.ServeHTTP's entry */
+	MUX_PARAM_OFFSET,     /* file offset of net/http.serverHandler.ServeHTTP's entry */
+	MUX_PARAM_MUX_OFFSET, /* of net/http.(*ServeMux).ServeHTTP's (0: not attached) */
 	MUX_NPARAMS,
 };
 
