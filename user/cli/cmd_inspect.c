@@ -174,12 +174,13 @@ static void print_capture(pid_t pid, const struct go_target *t)
 		if (mux_learn_possible(t, &why))
 			snprintf(socket_routes, sizeof(socket_routes),
 				 "http.route there: the ServeMux patterns, read\n"
-				 "             from memory once a uprobe window (1 hit per server port, at "
-				 "most %d)\n"
+				 "             from memory once a uprobe window (%d hit%s per server port, "
+				 "at most %d)\n"
 				 "             has seen each server's handler, then matched with no trap per "
 				 "request\n"
 				 "             (a handler that is not a *http.ServeMux keeps the path "
 				 "heuristic)",
+				 t->default_mux_vaddr ? 1 : 2, t->default_mux_vaddr ? "" : "s",
 				 MUX_LEARN_MAX_HITS);
 		else
 			snprintf(socket_routes, sizeof(socket_routes),
