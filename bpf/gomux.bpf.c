@@ -37,7 +37,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__type(key, __u64); /* the goroutine (g) */
+	__type(key, struct gomux_goroutine);
 	__type(value, struct gomux_pending);
 	__uint(max_entries, 1024);
 } pending SEC(".maps");
@@ -114,7 +114,7 @@ int BPF_KPROBE(gomux_server_enter)
 		return 0;
 	if (!ev.server.handler_type && c->find_default) {
 		struct gomux_pending p = { .key = ev.key, .request = GO_ARG4(ctx) };
-		__u64 g = GO_G(ctx);
+		struct gomux_goroutine g = { .tgid = tgid, .g = GO_G(ctx) };
 		bpf_map_update_elem(&pending, &g, &p, BPF_ANY);
 	}
 	bpf_ringbuf_output(&events, &ev, sizeof(ev), 0);
@@ -130,14 +130,14 @@ int BPF_KPROBE(gomux_mux_enter)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	count_hit(tgid);
-	__u64 g = GO_G(ctx);
+	struct gomux_goroutine g = { .tgid = tgid, .g = GO_G(ctx) };
 	struct gomux_pending *p = bpf_map_lookup_elem(&pending, &g);
 	if (!p)
 		return 0;
 	struct gomux_event ev = { .key = p->key };
 	__u64 request = p->request;
 	bpf_map_delete_elem(&pending, &g);
-	if (request != GO_ARG4(ctx) || ev.key.tgid != tgid)
+	if (request != GO_ARG4(ctx))
 		return 0;
 	struct gomux_server *s = bpf_map_lookup_elem(&servers, &ev.key);
 	if (!s || s->handler_type || s->handler)

@@ -40,6 +40,13 @@ struct gomux_server {
 	__u64 handler;
 };
 
+/* A goroutine of a process (g pointers of two processes may be equal). */
+struct gomux_goroutine {
+	__u32 tgid;
+	__u32 pad;
+	__u64 g;
+};
+
 /* A nil Handler's server waiting for its request's (*ServeMux).ServeHTTP call, per goroutine. */
 struct gomux_pending {
 	struct gomux_key key;
