@@ -195,3 +195,32 @@ def test_agent_socket_capture_go_routes(tmp_path):
         svc.kill()
         svc.wait()
         assert agent.stop() == 0, agent.stderr()
+
+
+def test_window_bounded_by_hits(http_services, run_glimpse):
+    """A listening port that serves nothing keeps the window open only up to its 64 hits; a port
+    first used after that is said once, and keeps the path heuristic."""
+    svc = http_services("httpsvc-1.26", "-bare", "-also", "127.0.0.1:0")
+    also = int(svc.proc.stdout.readline().split()[1].rsplit(":", 1)[1])
+    g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--capture", "socket", prometheus=True,
+                    ready="capture=socket")
+
+    class Other:
+        port = also
+
+    sent = 0
+    while "learning window closed" not in g.stderr() and sent < 200:
+        assert send(svc, "GET", "/users/1") == 200
+        sent += 1
+    assert wait_for(lambda: "learning window closed" in g.stderr()), g.stderr()
+    m = re.search(r"closed after (\d+) uprobe hits \(its hits are used up; ports not seen keep the path "
+                  rf"heuristic\): port {svc.port}: ServeMux, 7 patterns", g.stderr())
+    assert m and 64 <= int(m.group(1)) <= sent, (sent, g.stderr())
+    hits = g.value("glimpse_probe_hits_total")
+    for _ in range(3):
+        assert send(Other, "GET", "/status/201") == 201
+    assert wait_for(lambda: g.value(DURATION + "_count") == sent + 3), g.scrape_text()
+    assert g.value(DURATION + "_count", http_route="/users/{id}", server_port=svc.port) == sent
+    assert g.value(DURATION + "_count", http_route="/status/{id}", server_port=also) == 3  # the heuristic's
+    assert g.stderr().count(f"port {also} served no request while the ServeMux learning window was open") == 1
+    assert g.value("glimpse_probe_hits_total") == hits

@@ -60,7 +60,24 @@ struct mux_learn {
 	uint16_t listening[MUX_LEARN_MAX_PORTS];
 	int nlistening;
 	uint64_t listening_ns;
+	/* Ports whose requests came after the window closed, said once each. */
+	uint16_t unlearned[MUX_LEARN_MAX_PORTS];
+	int nunlearned;
 };
+
+/* A request on a port the window never saw: said once per port. */
+static void say_unlearned(struct mux_learn *l, uint16_t port)
+{
+	for (int i = 0; i < l->nunlearned; i++)
+		if (l->unlearned[i] == port)
+			return;
+	if (l->nunlearned == MUX_LEARN_MAX_PORTS)
+		return;
+	l->unlearned[l->nunlearned++] = port;
+	log_warn("process %d: port %u served no request while the ServeMux learning window was open: its "
+		 "http.route comes from the path heuristic",
+		 (int)l->pid, port);
+}
 
 bool mux_learn_possible(const struct go_target *t, const char **why)
 {
@@ -354,6 +371,8 @@ const char *mux_learn_pattern(struct mux_learn *l, uint16_t port, const char *me
 		sync_servers(l);
 		p = find_port(l, port);
 	}
+	if (!p && !l->open && port)
+		say_unlearned(l, port);
 	if (!p || p->state != PORT_MUX)
 		return NULL;
 	const char *m = mux_routes_match(p->routes, method, host, path);
