@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Socket capture (glimpse attach --capture socket) on the Go test service, beside the uprobe
 path on the same traffic: the two must agree on every request's method and status, and the
-socket path's routes are the path heuristic applied to the path as it arrived (it cannot see a
-ServeMux pattern). Ground truth: the exact requests each test sends, and the uprobe path's
+socket path's routes are the path heuristic applied to the path as it arrived (httpsvc's Handler
+wraps its ServeMux in a path rewriter, whose patterns therefore cannot be matched at the socket:
+test_sockcap_mux.py has the ServeMux as the Handler). Ground truth: the exact requests each test sends, and the uprobe path's
 counts of them."""
 import http.client
 import subprocess

@@ -202,9 +202,8 @@ static int agent_open(struct agent *ag, const struct agent_settings *s)
 	if (logs && ag->otlp &&
 	    (!(ag->logs = log_pipeline_new(&lopts)) || log_pipeline_register_metrics(ag->logs, ag->reg)))
 		return GLIMPSE_EXIT_FAILURE;
-	struct targets_consumers c = {
-		ag->cfg, ag->reg, ag->pm, ag->traces, ag->drivers, ag->slos, ag->logs, ag->pools
-	};
+	struct targets_consumers c = { ag->cfg,	    ag->reg,  ag->pm,	ag->traces,
+				       ag->drivers, ag->slos, ag->logs, ag->pools };
 	if (!(ag->targets = targets_new(&c)))
 		return GLIMPSE_EXIT_FAILURE;
 	if (ag->cfg->prometheus_address[0] &&

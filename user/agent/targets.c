@@ -356,7 +356,17 @@ static int sockets_add(struct agent_targets *ts, const struct target *t)
 	const struct agent_signals *sig = signals_of(ts, t);
 	unsigned what =
 		(sig->http_metrics ? SOCK_METRICS : 0) | (sig->traces ? SOCK_SPANS : 0) | logs_signal(ts, t);
-	return sock_capture_add_target(ts->sock, t->pid, t->id, what) ? -1 : 0;
+	/* A Go program (capture: socket): its ServeMux patterns give http.route, as attach's. */
+	struct go_target *go = NULL;
+	if (go_target_is_go_program(t->pid) == 1 && (go = calloc(1, sizeof(*go))) &&
+	    go_target_open_live(t->pid, go)) {
+		free(go);
+		go = NULL;
+	}
+	int rc = go ? sock_capture_add_go_http_target(ts->sock, t->pid, t->id, what, go)
+		    : sock_capture_add_target(ts->sock, t->pid, t->id, what);
+	free(go);
+	return rc ? -1 : 0;
 }
 
 /* A Go target's database wire (pgx, go-redis, any driver) at its sockets, beside its uprobes:

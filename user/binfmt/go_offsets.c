@@ -61,6 +61,16 @@ static const struct wanted_field wanted[] = {
 	{ "database/sql.DB", "maxIdleTimeClosed", 39, false },
 	{ "database/sql.DB", "maxLifetimeClosed", 40, false },
 	{ "net/http.Request", "Host", 41, false },
+	{ "net/http.Server", "Handler", 42, false },
+	{ "net/http.ServeMux", "tree", 43, false },
+	{ "net/http.routingNode", "pattern", 44, false },
+	{ "net/http.routingNode", "children", 45, false },
+	{ "net/http.routingNode", "multiChild", 46, false },
+	{ "net/http.routingNode", "emptyChild", 47, false },
+	{ "net/http.mapping[string,*net/http.routingNode]", "s", 48, false },
+	{ "net/http.mapping[string,*net/http.routingNode]", "m", 49, false },
+	{ "net/http.entry[string,*net/http.routingNode]", "key", 50, false },
+	{ "net/http.entry[string,*net/http.routingNode]", "value", 51, false },
 };
 #define NWANTED	    (sizeof(wanted) / sizeof(wanted[0]))
 #define NHTTP_SLOTS (sizeof(struct go_http_offsets) / sizeof(int32_t))

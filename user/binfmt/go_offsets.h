@@ -59,6 +59,18 @@ struct go_http_offsets {
 	int32_t db_max_idle_time_closed; /* DB.maxIdleTimeClosed (int64) */
 	int32_t db_max_lifetime_closed;	 /* DB.maxLifetimeClosed (int64) */
 	int32_t request_host; /* net/http.Request.Host (string): a server request's Host or :authority */
+	/* A server's handler and, when it is a Go 1.22+ ServeMux, its routing tree: the socket
+	 * path reads the registered patterns (sockcap/mux_read.h). */
+	int32_t server_handler; /* net/http.Server.Handler (Handler) */
+	int32_t servemux_tree;	/* net/http.ServeMux.tree (routingNode) */
+	int32_t node_pattern;	/* net/http.routingNode.pattern (*pattern) */
+	int32_t node_children;	/* net/http.routingNode.children (mapping[string,*routingNode]) */
+	int32_t node_multi;	/* net/http.routingNode.multiChild (*routingNode) */
+	int32_t node_empty;	/* net/http.routingNode.emptyChild (*routingNode) */
+	int32_t mapping_s;	/* net/http.mapping[string,*routingNode].s ([]entry) */
+	int32_t mapping_m;	/* net/http.mapping[string,*routingNode].m (map[string]*routingNode) */
+	int32_t entry_key;	/* net/http.entry[string,*routingNode].key (string) */
+	int32_t entry_value;	/* net/http.entry[string,*routingNode].value (*routingNode) */
 };
 
 /* -1 marks a field the binary does not have. The mstats and gcControllerState fields beyond

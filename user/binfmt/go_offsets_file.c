@@ -10,6 +10,9 @@
 #define MAX_FILE_BYTES (64 * 1024)
 #define MAX_OFFSET     (1 << 20) /* far beyond any Go runtime struct */
 #define MAX_SLOTS      64
+_Static_assert(sizeof(struct go_http_offsets) / sizeof(int32_t) <= MAX_SLOTS &&
+		       sizeof(struct go_runtime_offsets) / sizeof(int32_t) <= MAX_SLOTS,
+	       "every slot has its seen flag");
 
 static int32_t *slots_of(struct go_offsets_row *row, enum go_offsets_set set)
 {

@@ -14,6 +14,7 @@
 #include "metrics/registry.h"
 #include "gotrace/call_metrics.h"
 #include "gotrace/tracer.h"
+#include "sockcap/mux_learn.h"
 #include "sockcap/sock_capture.h"
 #include "metrics/live_view.h"
 #include "metrics/slo_tracker.h"
@@ -225,6 +226,8 @@ static void refresh_span_gauges(struct attach_ctx *a)
 static void refresh_tracer_gauges(struct attach_ctx *a)
 {
 	if (!a->tracer) {
+		if (a->sock)
+			a->probe_hits = sock_capture_uprobe_hits(a->sock);
 		refresh_span_gauges(a);
 		return;
 	}
@@ -401,6 +404,17 @@ int cmd_attach(int argc, char **argv)
 		capture == CAPTURE_SOCKETS || (capture == CAPTURE_AUTO && go_target_is_go_program(pid) == 0);
 	if (sockets && (rc = preflight_target(pid)))
 		return rc;
+	/* A Go program on the socket path: its binary tells where its ServeMux's patterns are. */
+	int is_go = sockets ? go_target_is_go_program(pid) : 0;
+	if (is_go < 0)
+		log_warn("process %d: its executable cannot be read (%s): if it is a Go program, its "
+			 "http.route comes from the path heuristic",
+			 (int)pid, strerror(-is_go));
+	bool go_routes = is_go == 1 && !go_target_open(pid, &target);
+	if (is_go == 1 && !go_routes)
+		log_warn("process %d: socket capture goes on without its ServeMux patterns: its http.route "
+			 "comes from the path heuristic",
+			 (int)pid);
 	if (!sockets && (rc = go_target_open(pid, &target)))
 		return rc;
 
@@ -498,10 +512,24 @@ int cmd_attach(int argc, char **argv)
 		}
 	}
 	if (sockets) {
+		unsigned sigs = SOCK_METRICS | SOCK_SPANS | (logs ? SOCK_LOGS : 0);
 		if ((rc = sock_capture_start(a.reg, a.traces, a.logs, &a.sock)) ||
-		    (rc = sock_capture_add_target(a.sock, pid, a.target,
-						  SOCK_METRICS | SOCK_SPANS | (logs ? SOCK_LOGS : 0))))
+		    (rc = go_routes ? sock_capture_add_go_http_target(a.sock, pid, a.target, sigs, &target)
+				    : sock_capture_add_target(a.sock, pid, a.target, sigs)))
 			goto out;
+		char routes[256];
+		if (go_routes && sock_capture_routes(a.sock, pid, routes, sizeof(routes)))
+			log_info(
+				"HTTP/1: socket capture; http.route: the ServeMux patterns, read from memory "
+				"once a short uprobe window (at most %d hits) has seen each server's handler",
+				MUX_LEARN_MAX_HITS);
+		else if (go_routes)
+			log_info("HTTP/1: socket capture; http.route: the path heuristic");
+		if (go_routes) /* the learning window's hits: 0 without one */
+			metrics_registry_add_gauge(
+				a.reg, "glimpse.probe.hits", "",
+				"Uprobe hits in the target: each costs it a trap into the kernel.", true,
+				probe_hits, &a, false);
 	} else {
 		go_target_runtime_types(&target.types, pid, &a.types);
 		/* Log lines carry their request's trace context: the tracer makes it even with no
@@ -568,8 +596,9 @@ int cmd_attach(int argc, char **argv)
 	if (exporter)
 		snprintf(metrics_url, sizeof(metrics_url), "http://%s/metrics", run.prom_addr);
 	if (sockets)
-		log_event(LOG_INFO, "attached", "pid=%d service=%s capture=socket metrics=%s logs=%s",
-			  (int)pid, res.service_name, metrics_url, logs ? "on" : "off");
+		log_event(LOG_INFO, "attached", "pid=%d service=%s capture=socket%s%s metrics=%s logs=%s",
+			  (int)pid, res.service_name, go_routes ? " go=" : "",
+			  go_routes ? target.go_version : "", metrics_url, logs ? "on" : "off");
 	else
 		log_event(LOG_INFO, "attached",
 			  "pid=%d service=%s go=%s offsets=%s probes=%d capture=%s metrics=%s logs=%s",
@@ -623,6 +652,13 @@ int cmd_attach(int argc, char **argv)
 		log_event(LOG_INFO, "logs", "records=%llu truncated=%llu dropped=%llu",
 			  (unsigned long long)ls.records, (unsigned long long)ls.truncated,
 			  (unsigned long long)ls.dropped);
+	}
+	if (go_routes && a.sock) {
+		char routes[512] = "";
+		refresh_tracer_gauges(&a);
+		if (sock_capture_routes(a.sock, pid, routes, sizeof(routes)))
+			log_event(LOG_INFO, "routes", "uprobe_hits=%llu %s", (unsigned long long)a.probe_hits,
+				  routes[0] ? routes : "no HTTP server seen");
 	}
 	uint64_t too_big = a.tracer ? go_tracer_headers_too_big(a.tracer) : 0;
 	if (too_big)

@@ -15,6 +15,7 @@
 #include "metrics/go_runtime.h"
 #include "gotrace/target.h"
 #include "metrics/sql_pool_read.h"
+#include "sockcap/mux_learn.h"
 #include "base/preflight.h"
 #include "base/procfs.h"
 
@@ -232,10 +233,26 @@ static void print_logs(pid_t pid, bool go)
 
 /* What each capture path measures in this process and what it costs it, in one place for Go
  * and other programs. */
-static void print_capture(pid_t pid, bool go, const char *wire_clients)
+static void print_capture(pid_t pid, const struct go_target *t)
 {
 	static const char socket_cost[] = "2 tracepoint runs per read/write-family system call, no trap";
-	if (go) {
+	if (t) {
+		const char *wire_clients = t->wire_clients, *why = NULL;
+		char socket_routes[512];
+		if (mux_learn_possible(t, &why))
+			snprintf(socket_routes, sizeof(socket_routes),
+				 "http.route there: the ServeMux patterns, read\n"
+				 "             from memory once a uprobe window (%d hit%s per server port, "
+				 "at most %d)\n"
+				 "             has seen each server's handler, then matched with no trap per "
+				 "request\n"
+				 "             (a handler that is not a *http.ServeMux keeps the path "
+				 "heuristic)",
+				 t->default_mux_vaddr ? 1 : 2, t->default_mux_vaddr ? "" : "s",
+				 MUX_LEARN_MAX_HITS);
+		else
+			snprintf(socket_routes, sizeof(socket_routes),
+				 "http.route there: the path heuristic\n             (%s)", why);
 		printf("capture:     uprobes (attach's default for Go): HTTP server and client, "
 		       "database/sql;\n"
 		       "             the probes above, 2 uprobe hits per request (a trap each, ~10 µs);\n"
@@ -244,11 +261,23 @@ static void print_capture(pid_t pid, bool go, const char *wire_clients)
 		       "             (database/sql's calls stay the uprobes'),\n"
 		       "             %s;\n"
 		       "             --capture socket: HTTP/1, PostgreSQL, Redis all at the system calls,\n"
-		       "             no ServeMux pattern, HTTP/2 or TLS there; --capture uprobes: no "
-		       "socket\n",
+		       "             no HTTP/2 or TLS there; %s;\n"
+		       "             --capture uprobes: no socket\n",
 		       wire_clients && wire_clients[0] ? wire_clients : "none, so no socket capture",
-		       socket_cost);
-		print_logs(pid, go);
+		       socket_cost, socket_routes);
+		if (mux_learn_possible(t, NULL)) {
+			const struct go_http_offsets *o = &t->offsets;
+			printf("  servemux offsets: Server.Handler=%d ServeMux.tree=%d "
+			       "routingNode.pattern=%d "
+			       ".children=%d .multiChild=%d .emptyChild=%d mapping.s=%d .m=%d (from %s); "
+			       "DefaultServeMux: %s\n",
+			       o->server_handler, o->servemux_tree, o->node_pattern, o->node_children,
+			       o->node_multi, o->node_empty, o->mapping_s, o->mapping_m, t->offsets_source,
+			       t->default_mux_vaddr ? "symbol"
+						    : "no symbol: the receiver of the request's "
+						      "(*ServeMux).ServeHTTP (2 hits per port)");
+		}
+		print_logs(pid, t != NULL);
 		return;
 	}
 	printf("capture:     socket: HTTP/1 server and client, PostgreSQL and Redis (client or server),\n"
@@ -256,7 +285,7 @@ static void print_capture(pid_t pid, bool go, const char *wire_clients)
 	       "             %s;\n"
 	       "             TLS connections cannot be read there: they are counted, not measured\n",
 	       socket_cost);
-	print_logs(pid, go);
+	print_logs(pid, t != NULL);
 	uint16_t ports[32];
 	int n = proc_listening_ports(pid, ports, 32);
 	if (n > 0) {
@@ -317,7 +346,7 @@ int cmd_inspect(int argc, char **argv)
 		char comm[32] = "?";
 		proc_comm(pid, pid, comm, sizeof(comm));
 		printf("process:     %d (%s), not a Go program\n", (int)pid, comm);
-		print_capture(pid, false, NULL);
+		print_capture(pid, NULL);
 		return 0;
 	}
 	struct go_target t;
@@ -388,7 +417,7 @@ int cmd_inspect(int argc, char **argv)
 		       ro->hr_node_children, ro->hr_node_handle,
 		       t.routers.offsets_source[0] ? t.routers.offsets_source : "-");
 	}
-	print_capture(pid, true, t.wire_clients);
+	print_capture(pid, &t);
 	print_runtime(t.binary);
 	return 0;
 }

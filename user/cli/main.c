@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/bpf_child.h"
 #include "metrics/sched_probe.h"
+#include "sockcap/mux_probe.h"
 #include "sockcap/sock_probe.h"
 
 #ifndef GLIMPSE_VERSION
@@ -55,6 +56,7 @@ int main(int argc, char **argv)
 		static const struct bpf_child_probe probes[] = {
 			{ SOCK_PROBE_NAME, sock_probe_load, sock_probe_unload },
 			{ SCHED_PROBE_NAME, sched_probe_load, sched_probe_unload },
+			{ MUX_PROBE_NAME, mux_probe_load, mux_probe_unload },
 		};
 		return bpf_child_main(argc, argv, probes, sizeof(probes) / sizeof(probes[0]));
 	}

@@ -196,6 +196,11 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 	t->types.at[GO_TYPES_NAMED] = t->routers.echo_options;
 	for (int i = 0; i < GOTRACE_ECHO_UNMATCHED_VARS; i++)
 		t->types.at[GO_TYPES_BY_METHOD + GOTRACE_NR_POOLED + i] = t->routers.echo_unmatched[i];
+	uint64_t size;
+	if (!elf_module_find_function(m, "net/http.(*ServeMux).ServeHTTP", &entry, &end))
+		t->mux_serve_vaddr = entry;
+	if (elf_module_find_symbol(m, "net/http.DefaultServeMux", &t->default_mux_vaddr, &size) || size != 8)
+		t->default_mux_vaddr = 0;
 	if (t->hooks[GO_HOOK_SERVER].found &&
 	    (elf_module_find_function(m, t->hooks[GO_HOOK_SERVER].function, &t->types.text_vaddr, &end) ||
 	     elf_module_vaddr_to_offset(m, t->types.text_vaddr, &t->types.text_offset)))
@@ -275,6 +280,31 @@ int go_target_open_file(const char *path, struct go_target *t)
 	return open_binary(path, path, t);
 }
 
+/* Where the code at file offset types->text_offset lies in pid's memory; 0 when unknown. */
+static uint64_t runtime_text(const struct go_type_offsets *types, const struct proc_map *maps, size_t n,
+			     ino_t ino)
+{
+	uint64_t text = 0, off = types->text_offset;
+	for (size_t i = 0; i < n && off && !text; i++)
+		if (maps[i].inode == ino && off >= maps[i].offset &&
+		    off - maps[i].offset < maps[i].end - maps[i].start)
+			text = maps[i].start + (off - maps[i].offset);
+	return text;
+}
+
+uint64_t go_target_runtime_vaddr(const struct go_type_offsets *types, pid_t pid, uint64_t vaddr)
+{
+	char exe[64];
+	struct stat st;
+	struct proc_map *maps;
+	size_t n;
+	if (!vaddr || stat(proc_path(exe, sizeof(exe), pid, "/exe"), &st) || proc_exec_maps(pid, &maps, &n))
+		return 0;
+	uint64_t text = runtime_text(types, maps, n, st.st_ino);
+	free(maps);
+	return text ? vaddr + (text - types->text_vaddr) : 0;
+}
+
 void go_target_runtime_types(const struct go_type_offsets *types, pid_t pid, struct gotrace_types *out)
 {
 	char exe[64];
@@ -294,11 +324,7 @@ void go_target_runtime_types(const struct go_type_offsets *types, pid_t pid, str
 				pcs[t] = maps[i].start + (off - maps[i].offset);
 	}
 	/* The router types and variables: as far from their link-time address as the code is. */
-	uint64_t text = 0, off = types->text_offset;
-	for (size_t i = 0; i < n && off && !text; i++)
-		if (maps[i].inode == st.st_ino && off >= maps[i].offset &&
-		    off - maps[i].offset < maps[i].end - maps[i].start)
-			text = maps[i].start + (off - maps[i].offset);
+	uint64_t text = runtime_text(types, maps, n, st.st_ino);
 	for (size_t t = GO_TYPES_BY_METHOD; t < sizeof(types->at) / sizeof(types->at[0]); t++)
 		pcs[t] = text && types->at[t] ? types->at[t] + (text - types->text_vaddr) : 0;
 	free(maps);

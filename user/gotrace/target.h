@@ -69,6 +69,10 @@ struct go_target {
 	 * wire the socket path reads beside the uprobes; "" when none: then the sockets are not
 	 * captured at all, and the target pays nothing for them. */
 	char wire_clients[96];
+	/* The socket path's ServeMux routes (sockcap/mux_learn.h): link-time addresses of
+	 * net/http.(*ServeMux).ServeHTTP and of the DefaultServeMux variable (0: unknown; the
+	 * variable needs the symbol table). */
+	uint64_t mux_serve_vaddr, default_mux_vaddr;
 	/* Which routers' templates are read, and how (gotrace/router_probe.h). */
 	struct go_routers routers;
 	/* gRPC: found by grpc_target_open, probed by the same tracer. */
@@ -99,6 +103,10 @@ void go_target_report_unmeasured(const struct go_target *t);
 /* The types of struct gotrace_types where they lie in pid's memory, from its executable's
  * mappings, read while it lives (0 for those unknown). */
 void go_target_runtime_types(const struct go_type_offsets *types, pid_t pid, struct gotrace_types *out);
+
+/* Where link-time address vaddr of the executable lies in pid's memory (placed as the code
+ * is), 0 when unknown. */
+uint64_t go_target_runtime_vaddr(const struct go_type_offsets *types, pid_t pid, uint64_t vaddr);
 
 /* Reads the process's binary. Returns 0, or an exit code (exit_codes.h) after logging one
  * line that says what is wrong: gone, not Go, too old, no offsets, no net/http. */

@@ -24,6 +24,9 @@ struct http1_req {
 	char method[WIRE_METHOD_LEN + 1];
 	char path[WIRE_PATH_LEN + 1];
 	char traceparent[WIRE_TRACEPARENT_LEN + 1];
+	char host[WIRE_HOST_LEN + 1];
+	bool path_whole; /* the target was seen whole, origin-form, and fits in path */
+	uint8_t hosts;	 /* Host headers seen (2: two or more, or one not kept whole) */
 	uint8_t version_minor;
 	bool head;    /* its response has no body whatever its header says */
 	bool connect; /* a 2xx turns the connection into a tunnel */
@@ -173,6 +176,13 @@ static bool http1_request_line(const struct wire_line *l, struct http1_req *r)
 	http1_path(l->head + m + 1, seen_end - (m + 1), r->path);
 	r->version_minor = (uint8_t)(v[8] - '0');
 	r->traceparent[0] = '\0';
+	r->host[0] = '\0';
+	r->hosts = 0;
+	size_t plen = 0; /* the origin-form path: up to '?' or '#' */
+	while (m + 1 + plen < seen_end && l->head[m + 1 + plen] != '?' && l->head[m + 1 + plen] != '#')
+		plen++;
+	r->path_whole = target_end <= kept && l->head[m + 1] == '/' && plen <= WIRE_PATH_LEN &&
+			(m + 1 + plen < seen_end || seen_end == target_end);
 	r->head = strcmp(r->method, "HEAD") == 0;
 	r->connect = strcmp(r->method, "CONNECT") == 0;
 	return true;
@@ -222,6 +232,8 @@ static void http1_complete(struct http1_feed *f)
 	memcpy(call.method, r->method, sizeof(call.method));
 	memcpy(call.path, r->path, sizeof(call.path));
 	memcpy(call.traceparent, r->traceparent, sizeof(call.traceparent));
+	memcpy(call.host, r->host, sizeof(call.host));
+	call.route_exact = r->path_whole && r->hosts < 2;
 	call.version_minor = r->version_minor;
 	call.status = h->status;
 	h->rsp_no_body = r->head || h->status == 204 || h->status == 304;
@@ -309,6 +321,12 @@ static bool http1_header_line(struct http1_feed *f, struct http1_dir *d)
 			wire_copy_str(f->h->cur.traceparent, WIRE_TRACEPARENT_LEN + 1, l->head + v, e - v);
 		else
 			f->h->cur.traceparent[0] = '\0';
+	} else if (d == &f->h->req && http1_ieq(l->head, n, "host")) {
+		struct http1_req *r = &f->h->cur;
+		if (r->hosts++ == 0 && whole && e - v <= WIRE_HOST_LEN)
+			wire_copy_str(r->host, WIRE_HOST_LEN + 1, l->head + v, e - v);
+		else
+			r->hosts = 2;
 	}
 	return true;
 }

@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "cli/exit_codes.h"
 #include "logs/log_pipeline.h"
+#include "sockcap/mux_learn.h"
 #include "sockcap/sock_hold.h"
 #include "sockcap/sock_metrics.h"
 #include "sockcap/sock_spans.h"
@@ -27,7 +28,8 @@ struct sock_capture {
 		pid_t pid;
 		int reg_target;
 		unsigned signals;
-		bool go; /* its writes carry their goroutine (a Go tracer runs beside) */
+		bool go;		  /* its writes carry their goroutine (a Go tracer runs beside) */
+		struct mux_learn *routes; /* a Go target's ServeMux routes, NULL: heuristic */
 	} targets[MAX_TARGETS];
 	int ntargets;
 	/* Copied from the tracer and the streams on the polling thread, read by the exporters'. */
@@ -81,6 +83,15 @@ static void on_call(void *ctx, const struct sock_call *call)
 		}
 		if ((signals & SOCK_GO_SQL) && sock_hold_add(c->hold, call, 0, clock_mono_ns()))
 			return;
+	}
+	if (c->targets[i].routes && call->server && call->wire->protocol == WIRE_HTTP1 &&
+	    call->pid == call->root && call->wire->route_exact) {
+		const struct wire_call *w = call->wire;
+		struct sock_call routed = *call;
+		routed.go_pattern = mux_learn_pattern(c->targets[i].routes, call->local_port, w->method,
+						      w->host, w->path);
+		record(c, i, &routed);
+		return;
 	}
 	record(c, i, call);
 }
@@ -244,6 +255,27 @@ int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target, u
 	return add_target(c, pid, reg_target, signals & ~(unsigned)(SOCK_GO_DB | SOCK_GO_SQL), NULL);
 }
 
+int sock_capture_add_go_http_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals,
+				    const struct go_target *t)
+{
+	int rc = add_target(c, pid, reg_target, signals & ~(unsigned)(SOCK_GO_DB | SOCK_GO_SQL), NULL);
+	if (rc)
+		return rc;
+	struct mux_learn *l;
+	if (mux_learn_start(t, &l))
+		return 0; /* said why: the heuristic applies */
+	int err = sock_tracer_add_ring(c->tracer, mux_learn_events_fd(l), mux_learn_on_event, l);
+	if (err) {
+		log_warn("process %d: cannot watch the ServeMux learning probe (%s): the socket path's "
+			 "http.route comes from the path heuristic",
+			 (int)pid, strerror(-err));
+		mux_learn_free(l);
+		return 0;
+	}
+	c->targets[c->ntargets - 1].routes = l;
+	return 0;
+}
+
 int sock_capture_add_go_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals,
 			       const struct go_tracer *tr)
 {
@@ -263,6 +295,7 @@ static int add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigne
 	c->targets[c->ntargets].reg_target = reg_target;
 	c->targets[c->ntargets].signals = signals;
 	c->targets[c->ntargets].go = tr != NULL;
+	c->targets[c->ntargets].routes = NULL;
 	c->ntargets++;
 	int n = 0;
 	if (tr) {
@@ -292,6 +325,7 @@ void sock_capture_remove_target(struct sock_capture *c, pid_t pid)
 		sock_tracer_remove_target(c->tracer, pid);
 	for (int i = 0; i < c->ntargets; i++)
 		if (c->targets[i].pid == pid) {
+			mux_learn_free(c->targets[i].routes);
 			c->targets[i] = c->targets[--c->ntargets];
 			break;
 		}
@@ -319,6 +353,8 @@ int sock_capture_poll(struct sock_capture *c, int timeout_ms)
 	if (!c->tracer)
 		return 0; /* detached */
 	int n = sock_tracer_poll(c->tracer, timeout_ms);
+	for (int i = 0; i < c->ntargets; i++)
+		mux_learn_tick(c->targets[i].routes);
 	sock_hold_release(c->hold, clock_mono_ns() - SOCK_HOLD_NS, on_released, c);
 	refresh(c);
 	return n;
@@ -339,12 +375,32 @@ uint64_t sock_capture_log_writes(const struct sock_capture *c)
 	return c->log_writes;
 }
 
+uint64_t sock_capture_uprobe_hits(const struct sock_capture *c)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < c->ntargets; i++)
+		n += c->targets[i].routes ? mux_learn_hits(c->targets[i].routes) : 0;
+	return n;
+}
+
+bool sock_capture_routes(const struct sock_capture *c, pid_t pid, char *buf, size_t len)
+{
+	for (int i = 0; i < c->ntargets; i++)
+		if (c->targets[i].pid == pid && c->targets[i].routes) {
+			mux_learn_describe(c->targets[i].routes, buf, len);
+			return true;
+		}
+	return false;
+}
+
 void sock_capture_detach(struct sock_capture *c)
 {
 	if (!c || !c->tracer)
 		return;
 	sock_tracer_poll(c->tracer, 0);
 	refresh(c);
+	for (int i = 0; i < c->ntargets; i++)
+		mux_learn_close(c->targets[i].routes);
 	sock_tracer_stop(c->tracer); /* drains what came in meanwhile */
 	c->tracer = NULL;
 	sock_hold_release(c->hold, UINT64_MAX, on_released, c);
@@ -387,6 +443,8 @@ void sock_capture_free(struct sock_capture *c)
 		return;
 	sock_tracer_stop(c->tracer);
 	sock_streams_free(c->streams);
+	for (int i = 0; i < c->ntargets; i++)
+		mux_learn_free(c->targets[i].routes);
 	sock_spans_free(c->spans);
 	sock_hold_free(c->hold);
 	free(c);

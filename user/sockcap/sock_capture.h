@@ -9,10 +9,13 @@
 #ifndef GLIMPSE_SOCKCAP_SOCK_CAPTURE_H
 #define GLIMPSE_SOCKCAP_SOCK_CAPTURE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "metrics/registry.h"
+#include "gotrace/target.h"
 #include "gotrace/tracer.h"
 #include "trace/trace_pipeline.h"
 
@@ -48,6 +51,12 @@ int sock_capture_add_target(struct sock_capture *c, pid_t pid, int reg_target, u
  * request. SOCK_GO_DB: its database wire (the default, unless signals is SOCK_LOGS alone). */
 int sock_capture_add_go_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals,
 			       const struct go_tracer *tr);
+/* A Go program measured by the socket path alone (`attach --capture socket`): as
+ * sock_capture_add_target, and its HTTP server requests take their ServeMux's pattern as
+ * http.route (sockcap/mux_learn.h: a bounded uprobe window learns each server's mux; where it
+ * cannot, it says why once and the path heuristic applies). t: go_target_open's. */
+int sock_capture_add_go_http_target(struct sock_capture *c, pid_t pid, int reg_target, unsigned signals,
+				    const struct go_target *t);
 void sock_capture_remove_target(struct sock_capture *c, pid_t pid);
 /* Handles queued events; waits up to timeout_ms. Events handled or -errno. */
 int sock_capture_poll(struct sock_capture *c, int timeout_ms);
@@ -58,6 +67,11 @@ uint64_t sock_capture_sql_deferred(const struct sock_capture *c);
 uint64_t sock_capture_hits(const struct sock_capture *c);
 /* Writes to stdout and stderr the kernel sent so far (SOCK_LOGS targets). */
 uint64_t sock_capture_log_writes(const struct sock_capture *c);
+/* Uprobe hits of the ServeMux learning windows so far (they stop when each closes). */
+uint64_t sock_capture_uprobe_hits(const struct sock_capture *c);
+/* What was learned of pid's ServeMux routes ("port 8080: ServeMux, 7 patterns"); false when
+ * its routes are not learned (not a Go target, or it could not be). */
+bool sock_capture_routes(const struct sock_capture *c, pid_t pid, char *buf, size_t len);
 /* Detaches and drains; then says once what could not be measured (encrypted or unknown
  * protocols, unparseable bytes, unanswered requests). */
 void sock_capture_detach(struct sock_capture *c);

@@ -25,7 +25,7 @@ static void record_http(struct metrics_registry *reg, int target, const struct s
 	const struct wire_call *w = c->wire;
 	char route[ROUTE_MAX] = "";
 	if (c->server)
-		route_for_request(NULL, w->path, w->status, route, sizeof(route));
+		route_for_request(c->go_pattern, w->path, w->status, route, sizeof(route));
 	struct http_record r = {
 		.kind = c->server ? HTTP_SERVER : HTTP_CLIENT,
 		.method = http_method_normalize(w->method),

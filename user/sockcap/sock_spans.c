@@ -125,7 +125,7 @@ static void build_server(struct sock_spans *s, const struct sock_call *c, int ta
 	r->kind = SPAN_SERVER;
 	snprintf(r->method, sizeof(r->method), "%s", http_method_normalize(w->method));
 	r->status = w->status;
-	route_for_request(NULL, w->path, w->status, r->route, sizeof(r->route));
+	route_for_request(c->go_pattern, w->path, w->status, r->route, sizeof(r->route));
 	if (o->routes && r->route[0])
 		metrics_registry_cap_route(o->routes, target, r->route, r->route, sizeof(r->route));
 	if (o->url_path)

@@ -35,6 +35,9 @@ struct sock_call {
 	/* The connection has carried a call made inside database/sql (go->flags SOCKCAP_GO_IN_SQL):
 	 * it is database/sql's, which the uprobes measure. */
 	bool go_sql_conn;
+	/* A Go target's HTTP server call: the pattern its ServeMux serves it with
+	 * (sockcap/mux_learn.h; set by sock_capture), NULL when none or unknown. */
+	const char *go_pattern;
 };
 
 struct sock_streams_callbacks {

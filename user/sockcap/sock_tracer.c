@@ -66,6 +66,12 @@ fail:
 	return rc;
 }
 
+int sock_tracer_add_ring(struct sock_tracer *t, int map_fd, int (*fn)(void *ctx, void *data, size_t len),
+			 void *ctx)
+{
+	return ring_buffer__add(t->rb, map_fd, fn, ctx);
+}
+
 int sock_tracer_add_pid(struct sock_tracer *t, pid_t pid, pid_t root, unsigned capture)
 {
 	__u32 key = (__u32)pid;

@@ -6,6 +6,7 @@
 #ifndef GLIMPSE_SOCKCAP_SOCK_TRACER_H
 #define GLIMPSE_SOCKCAP_SOCK_TRACER_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -36,6 +37,10 @@ void sock_tracer_remove_target(struct sock_tracer *t, pid_t target);
 /* User space gave up on a connection's bytes (not a protocol glimpse parses): the kernel stops
  * sending them. A connection since closed and reopened on the same fd is left alone. */
 void sock_tracer_skip_conn(struct sock_tracer *t, uint32_t tgid, int32_t fd, uint64_t conn_id);
+/* Polls another ring buffer (map fd) beside the probe's, with its own callback (a ring buffer
+ * whose records are doorbells: sockcap/mux_learn.h). 0 or -errno. */
+int sock_tracer_add_ring(struct sock_tracer *t, int map_fd, int (*fn)(void *ctx, void *data, size_t len),
+			 void *ctx);
 /* Delivers queued events to fn; waits up to timeout_ms for more. Events handled or -errno. */
 int sock_tracer_poll(struct sock_tracer *t, int timeout_ms);
 /* A kernel-side counter, summed over CPUs. */

@@ -35,6 +35,7 @@ enum wire_protocol {
 #define WIRE_METHOD_LEN	     15
 #define WIRE_PATH_LEN	     255
 #define WIRE_TRACEPARENT_LEN 55
+#define WIRE_HOST_LEN	     255
 #define WIRE_QUERY_LEN	     1023
 #define WIRE_OPERATION_LEN   31
 #define WIRE_ERROR_LEN	     15
@@ -52,6 +53,10 @@ struct wire_call {
 	uint16_t status;			    /* 0: no response (the connection closed first) */
 	uint8_t version_minor;			    /* HTTP/1.x of the request */
 	char traceparent[WIRE_TRACEPARENT_LEN + 1]; /* the request's header value, "" if none */
+	/* Only to match a Go ServeMux's host patterns (sockcap/mux_match.h); never exported. */
+	char host[WIRE_HOST_LEN + 1]; /* the request's one Host header's value, "" if none */
+	bool route_exact; /* path is the whole origin-form path and host the one whole Host header:
+			   * the request can be matched exactly as the server saw it */
 	/* PostgreSQL and Redis */
 	char operation[WIRE_OPERATION_LEN + 1]; /* Redis: the command name, upper-cased ("GET");
 						 * PostgreSQL: "PREPARE" for a round that

@@ -3,6 +3,10 @@
 // outgoing call to a peer instance. Usage: httpsvc [-addr HOST:PORT] [-peer URL] [-t SECONDS];
 // httpsvc -drive URL -n N [-drive-h2c] GETs URL N times (a load for scripts/bench-proto.sh).
 // Prints "ready PID HOST:PORT" (the bound address) once listening; SIGTERM shuts it down.
+// -bare serves the ServeMux itself as the Server's Handler, without the /strip/ wrapper below;
+// -default registers the routes on http.DefaultServeMux and leaves the Handler nil; -extra N
+// registers N more routes /x0 ... /x{N-1} (200 "ok"), which past a few put a ServeMux node's
+// children in a Go map.
 //
 // Routes (any method):
 //
@@ -157,6 +161,9 @@ func main() {
 	driveURL := flag.String("drive", "", "GET this URL -n times one after another (-drive-h2c: over h2c), then exit")
 	driveN := flag.Int("n", 1, "requests for -drive")
 	driveH2C := flag.Bool("drive-h2c", false, "-drive over cleartext HTTP/2 (prior knowledge)")
+	bare := flag.Bool("bare", false, "the ServeMux is the Server's Handler (no /strip/ wrapper)")
+	useDefault := flag.Bool("default", false, "routes on http.DefaultServeMux, the Server's Handler nil")
+	extra := flag.Int("extra", 0, "register N more routes /x0 ... /x{N-1}")
 	flag.Parse()
 	peer = strings.TrimRight(peer, "/")
 	if *driveURL != "" {
@@ -168,6 +175,9 @@ func main() {
 	instrumentClient(client)
 
 	mux := http.NewServeMux()
+	if *useDefault {
+		mux = http.DefaultServeMux
+	}
 	mux.HandleFunc("/fast", fast)
 	mux.HandleFunc("/sleep", sleep)
 	mux.HandleFunc("/nowrite", nowrite)
@@ -175,6 +185,9 @@ func main() {
 	mux.HandleFunc("/deepcall", deepCall)
 	mux.HandleFunc("/echo-traceparent", echoTraceparent)
 	registerPathRoutes(mux)
+	for i := 0; i < *extra; i++ {
+		mux.HandleFunc(fmt.Sprintf("/x%d", i), fast)
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -182,6 +195,12 @@ func main() {
 		os.Exit(1)
 	}
 	srv := &http.Server{Handler: instrument(stripPrefix(mux)), ReadHeaderTimeout: 10 * time.Second}
+	if *bare {
+		srv.Handler = mux
+	}
+	if *useDefault {
+		srv.Handler = nil
+	}
 	if *xh2c {
 		if srv.Handler = xnetH2C(srv.Handler); srv.Handler == nil {
 			fmt.Fprintln(os.Stderr, "httpsvc: -xnet-h2c needs an httpsvc-xnet build (-tags xnet, Go 1.24+)")
