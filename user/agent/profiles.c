@@ -57,12 +57,8 @@ static void send_profile(struct agent_profiles *ps, const struct profile_kind *k
 static void write_profile(const struct agent_config *cfg, const struct profile_kind *kind,
 			  struct stack_profile *sp, int npids)
 {
-	char path[PATH_MAX + 64], stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(path, sizeof(path), "%s/%s-%s.pb.gz", cfg->profiles.directory, kind->name, stamp);
+	char path[PATH_MAX + 64];
+	profile_interval_path(path, sizeof(path), cfg->profiles.directory, kind->name, "pb.gz", time(NULL));
 	int err = pprof_write(stack_profile_data(sp), path);
 	if (err)
 		log_warn("cannot write the %s profile %s: %s", kind->name, path, strerror(-err));

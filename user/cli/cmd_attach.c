@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/attach_profile.h"
 #include "base/outfile.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -44,7 +45,9 @@ enum {
 	OPT_RAW_SQL,
 	OPT_CAPTURE,
 	OPT_SLO,
+	OPT_LAST_PRIVATE, /* attach_profile.h's keys come after */
 };
+_Static_assert(OPT_LAST_PRIVATE <= 1150, "cmd_attach.c's option keys overlap attach_profile.c's");
 
 enum capture_path {
 	CAPTURE_AUTO,	 /* uprobes for a Go program (its database wire at the sockets), the sockets
@@ -122,6 +125,9 @@ const struct cli_command cli_attach_command = {
 		      otlp_options },
 		    { "Traces (on when spans have somewhere to go: --spans-out or an OTLP endpoint):",
 		      traces_options },
+		    { "Continuous CPU profile (pprof files; OTLP profiles with an OTLP endpoint):",
+		      attach_profile_options },
+		    { NULL, cli_otlp_profiles_options },
 		    { "Logging:", cli_common_options } },
 	.epilogue = "Probes, at entry and at every RET (found by disassembly; never uretprobes): 2 uprobe "
 		    "hits per\n"
@@ -150,6 +156,7 @@ struct attach_ctx {
 	struct gotrace_types types; /* where the target's ResponseWriters and connections are */
 	bool unmeasured_reported;
 	struct slo_tracker *slos;
+	struct attach_profile *profile; /* NULL: --profile is off */
 };
 
 static void on_event(void *ctx, const struct gotrace_event *ev)
@@ -166,6 +173,15 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 	if (a->traces)
 		trace_pipeline_call(a->traces, &c, a->target);
 	metrics_record_call(a->reg, a->target, &c);
+	if (a->profile && c.kind == CALL_HTTP_SERVER) {
+		/* The route as the metrics name it: capped, like span names. */
+		char route[sizeof(c.route)];
+		if (c.route[0]) {
+			metrics_registry_cap_route(a->reg, a->target, c.route, route, sizeof(route));
+			memcpy(c.route, route, sizeof(route));
+		}
+		attach_profile_call(a->profile, &c);
+	}
 }
 
 static double active_requests(void *ctx, int target)
@@ -264,13 +280,15 @@ int cmd_attach(int argc, char **argv)
 	struct otlp_config otlp_cfg;
 	if (otlp_config_from_env(&otlp_cfg, err, sizeof(err)))
 		cli_usage_error("attach", "%s", err);
+	struct attach_profile_opts profile;
+	attach_profile_defaults(&profile);
 	int max_routes = 100, opt;
 	enum capture_path capture = CAPTURE_AUTO;
 	const char *arg;
 	struct cli_parser parser;
 	cli_parser_init(&parser, &cli_attach_command, argc, argv);
 	while ((opt = cli_next(&parser, &arg)) != -1) {
-		if (cli_run_option(opt, arg, &run))
+		if (cli_run_option(opt, arg, &run) || attach_profile_option(opt, arg, &profile))
 			continue;
 		switch (opt) {
 		case 'p':
@@ -343,6 +361,7 @@ int cmd_attach(int argc, char **argv)
 	if (!pid)
 		cli_usage_error("attach", "no target: give -p PID");
 	cli_check_output(spans_out); /* before attaching: nothing is created if attach fails */
+	attach_profile_check(&profile, otlp_cfg.configured);
 
 	int rc = cli_run_check(&run);
 	if (!rc)
@@ -443,8 +462,10 @@ int cmd_attach(int argc, char **argv)
 			goto out;
 	} else {
 		go_target_runtime_types(&target.types, pid, &a.types);
+		/* Profile labels join samples to requests by their span ids: tracing makes them
+		 * (no uprobe more; the lineage probe stays off unless spans are wanted). */
 		struct go_tracer_opts tracer_opts = { .lineage = a.traces != NULL,
-						      .tracing = a.traces != NULL,
+						      .tracing = a.traces != NULL || profile.on,
 						      .types = &a.types };
 		go_target_report_unmeasured(&target);
 		rc = go_tracer_start(&target, &tracer_opts, on_event, &a, &a.tracer);
@@ -470,6 +491,8 @@ int cmd_attach(int argc, char **argv)
 					   "Uprobe hits in the target: each costs it a trap into the kernel.",
 					   true, probe_hits, &a, false);
 	}
+	if (profile.on && (rc = attach_profile_start(&profile, pid, a.tracer, otlp, &res, &a.profile)))
+		goto out;
 	pm = process_metrics_new(a.reg, run.sched, &rc);
 	if (!pm)
 		goto out;
@@ -517,6 +540,7 @@ int cmd_attach(int argc, char **argv)
 			break;
 		}
 		refresh_tracer_gauges(&a);
+		attach_profile_tick(a.profile); /* after the events: requests that ended are known */
 		if (!run_loop_tick(&loop))
 			goto check_target;
 		if (a.traces)
@@ -536,6 +560,10 @@ int cmd_attach(int argc, char **argv)
 		}
 	}
 	/* Detach (the target stops paying for probes at once) and drain what is queued. */
+	if (a.tracer)
+		go_tracer_poll(a.tracer, 0);
+	attach_profile_stop(a.profile);
+	a.profile = NULL;
 	refresh_tracer_gauges(&a);
 	sock_capture_detach(a.sock);
 	uint64_t too_big = a.tracer ? go_tracer_headers_too_big(a.tracer) : 0;
@@ -556,6 +584,7 @@ int cmd_attach(int argc, char **argv)
 	slo_tracker_print_summary(a.slos, a.target, stdout);
 	log_event(LOG_INFO, "detached", "pid=%d", (int)pid);
 out:
+	attach_profile_stop(a.profile);
 	prom_exporter_stop(exporter);
 	live_view_free(view);
 	go_tracer_stop(a.tracer);
