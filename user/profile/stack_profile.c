@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "binfmt/ksyms.h"
 #include "base/log.h"
 #include "profile.h"
 #include "binfmt/symbolizer.h"
+#include "profile/kernel_names.h"
 #include "profile/leaf_frames.h"
 #include "profile/stack_raw.h"
 
@@ -32,6 +32,8 @@ struct stack_profile {
 	uint64_t user_samples;
 	uint64_t restored_callers; /* samples whose skipped caller was put back (leaf_frames.h) */
 	bool owns_syms;
+	struct kernel_names *kn; /* kernel frames' names point into it */
+	bool owns_kn;
 };
 
 static char *own(struct stack_profile *sp, char *s)
@@ -52,51 +54,21 @@ static char *own(struct stack_profile *sp, char *s)
 	return s;
 }
 
-static int u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* Kernel addresses are resolved in one batch: one pass over /proc/kallsyms. */
-struct kernel_names {
-	uint64_t *addrs;
-	char **names;
-	size_t n;
-};
-
-static void resolve_kernel(struct stack_profile *sp, struct raw_entry *e, size_t n, struct kernel_names *kn)
+/* Kernel addresses are named in one batch per profile (kernel_names.h). */
+static void resolve_kernel(struct kernel_names *kn, const struct raw_entry *e, size_t n)
 {
 	size_t total = 0;
 	for (size_t i = 0; i < n; i++)
 		total += e[i].nkern;
-	kn->addrs = malloc((total ? total : 1) * sizeof(uint64_t));
-	if (!kn->addrs)
+	uint64_t *addrs = malloc((total ? total : 1) * sizeof(uint64_t));
+	if (!addrs)
 		return;
+	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		for (int j = 0; j < e[i].nkern; j++)
-			kn->addrs[kn->n++] = e[i].kern[j];
-	qsort(kn->addrs, kn->n, sizeof(uint64_t), u64_cmp);
-	size_t u = 0;
-	for (size_t i = 0; i < kn->n; i++)
-		if (u == 0 || kn->addrs[u - 1] != kn->addrs[i])
-			kn->addrs[u++] = kn->addrs[i];
-	kn->n = u;
-	kn->names = calloc(u ? u : 1, sizeof(char *));
-	if (!kn->names)
-		return;
-	int err = ksyms_resolve("/proc/kallsyms", kn->addrs, u, kn->names);
-	if (err && u)
-		log_warn("kernel frames stay unnamed: /proc/kallsyms is unreadable or hides addresses (%s)",
-			 strerror(-err));
-	for (size_t i = 0; i < u; i++)
-		own(sp, kn->names[i]);
-}
-
-static const char *kernel_name(const struct kernel_names *kn, uint64_t addr)
-{
-	uint64_t *at = kn->names ? bsearch(&addr, kn->addrs, kn->n, sizeof(uint64_t), u64_cmp) : NULL;
-	return at ? kn->names[at - kn->addrs] : NULL;
+			addrs[k++] = e[i].kern[j];
+	kernel_names_add(kn, addrs, k);
+	free(addrs);
 }
 
 static int prof_mapping_index(struct stack_profile *sp, int *index_of, const struct sym_mapping *m)
@@ -194,19 +166,19 @@ static int add_sample(struct stack_profile *sp, const struct raw_entry *r, const
 		ps->process = ps->thread;
 	int kfirst = 0;
 	while (sp->prof.kind == PROF_OFFCPU && kfirst < r->nkern &&
-	       tracing_frame(kernel_name(kn, r->kern[kfirst])))
+	       tracing_frame(kernel_names_find(kn, r->kern[kfirst])))
 		kfirst++;
 	for (int j = kfirst; j < r->nkern; j++) {
 		if (*kernel_mapping < 0) {
 			*kernel_mapping = (int)sp->prof.nmappings++;
 			sp->prof.mappings[*kernel_mapping] = (struct prof_mapping){
 				.file = "[kernel.kallsyms]",
-				.has_functions = kn->names != NULL,
+				.has_functions = kernel_names_readable(kn),
 				.limit = ~0ULL,
 			};
 		}
 		ps->frames[ps->nframes++] = (struct prof_frame){
-			.func = kernel_name(kn, r->kern[j]),
+			.func = kernel_names_find(kn, r->kern[j]),
 			.addr = r->kern[j],
 			.mapping = *kernel_mapping,
 			.kernel = true,
@@ -263,8 +235,7 @@ static int build_profile(struct stack_profile *sp, int hz, struct raw_counts *rc
 {
 	struct raw_entry *e = rc->e;
 	size_t n = rc->n;
-	struct kernel_names kn = { 0 };
-	resolve_kernel(sp, e, n, &kn);
+	resolve_kernel(sp->kn, e, n);
 
 	int nmaps = symbolizer_nmappings(sp->syms), err = 0;
 	int *index_of = malloc((nmaps + 1) * sizeof(int));
@@ -287,28 +258,32 @@ static int build_profile(struct stack_profile *sp, int hz, struct raw_counts *rc
 		if (leaf_frames_restore(e[i].user, &e[i].nuser, PROFILE_MAX_STACK_DEPTH, words, go_sp_delta,
 					&at))
 			sp->restored_callers += e[i].val.count;
-		if (e[i].nuser + e[i].nkern && add_sample(sp, &e[i], &kn, index_of, &kernel_mapping))
+		if (e[i].nuser + e[i].nkern && add_sample(sp, &e[i], sp->kn, index_of, &kernel_mapping))
 			break;
 	}
 	prof_put_executable_first(&sp->prof);
 out:
 	free(index_of);
-	free(kn.addrs);
-	free(kn.names);
 	return err;
 }
 
-int stack_profile_build(struct symbolizer *syms, bool owns_syms, enum prof_kind kind, int hz,
-			struct raw_counts *rc, struct stack_profile **out)
+int stack_profile_build(struct symbolizer *syms, bool owns_syms, struct kernel_names *kn, enum prof_kind kind,
+			int hz, struct raw_counts *rc, struct stack_profile **out)
 {
 	struct stack_profile *sp = calloc(1, sizeof(*sp));
-	if (!sp) {
+	if (sp && !kn) {
+		sp->owns_kn = true;
+		kn = kernel_names_new("/proc/kallsyms", false);
+	}
+	if (!sp || !kn) {
 		if (owns_syms)
 			symbolizer_free(syms);
+		free(sp);
 		return -ENOMEM;
 	}
 	sp->syms = syms;
 	sp->owns_syms = owns_syms;
+	sp->kn = kn;
 	sp->prof.kind = kind;
 	sp->stats = rc->stats;
 	int err = build_profile(sp, hz, rc);
@@ -392,5 +367,7 @@ void stack_profile_free(struct stack_profile *sp)
 	free(sp->no_inline);
 	if (sp->owns_syms)
 		symbolizer_free(sp->syms);
+	if (sp->owns_kn)
+		kernel_names_free(sp->kn);
 	free(sp);
 }

@@ -13,6 +13,7 @@
 #include "profile/stack_profile.h"
 
 struct symbolizer;
+struct kernel_names;
 
 struct raw_entry {
 	struct profile_key key;
@@ -30,9 +31,10 @@ struct raw_counts {
 };
 
 /* Symbolizes rc (the user stacks' skipped callers put back) into a profile. The profile's
- * strings point into syms: with owns_syms it frees syms, otherwise syms must outlive it.
+ * strings point into syms and kn: with owns_syms it frees syms, otherwise syms must outlive
+ * it; kn NULL: the profile names its kernel frames with its own table, else kn must outlive it.
  * Returns 0 or -ENOMEM (syms is then freed if owned). */
-int stack_profile_build(struct symbolizer *syms, bool owns_syms, enum prof_kind kind, int hz,
-			struct raw_counts *rc, struct stack_profile **out);
+int stack_profile_build(struct symbolizer *syms, bool owns_syms, struct kernel_names *kn, enum prof_kind kind,
+			int hz, struct raw_counts *rc, struct stack_profile **out);
 
 #endif

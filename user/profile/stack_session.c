@@ -19,6 +19,7 @@
 #include "base/signals.h"
 #include "binfmt/symbolizer.h"
 #include "cli/exit_codes.h"
+#include "profile/kernel_names.h"
 #include "profile.h"
 #include "profile/stack_profile.h"
 #include "profile/stack_raw.h"
@@ -38,6 +39,7 @@ struct stack_session {
 	int nlinks, links_cap;
 	struct ring_buffer *rb;
 	struct symbolizer *syms;       /* NULL once handed to a one-shot profile */
+	struct kernel_names *kn;       /* continuous: kernel names kept across cuts */
 	uint32_t gen;		       /* the generation the programs fill */
 	int64_t cut_ns;		       /* wall clock of the open or the previous cut */
 	int64_t last_refresh;	       /* monotonic */
@@ -185,6 +187,7 @@ static void session_free(struct stack_session *s)
 	if (s->skel)
 		s->backend->destroy(s->skel);
 	symbolizer_free(s->syms);
+	kernel_names_free(s->kn);
 	free(s);
 }
 
@@ -193,7 +196,10 @@ static int session_start(const struct profiler_opts *opts, const struct stack_ba
 			 struct stack_session **out)
 {
 	struct stack_session *s = calloc(1, sizeof(*s));
-	if (!s || !(s->syms = symbolizer_new())) {
+	if (!s || !(s->syms = symbolizer_new()) ||
+	    (opts->continuous && !(s->kn = kernel_names_new("/proc/kallsyms", true)))) {
+		if (s)
+			symbolizer_free(s->syms);
 		free(s);
 		return GLIMPSE_EXIT_FAILURE;
 	}
@@ -374,7 +380,7 @@ int stack_profiler_run(const struct profiler_opts *opts, const struct stack_back
 		/* The profile's strings point into the symbolizer: it goes with the profile. */
 		struct symbolizer *syms = s->syms;
 		s->syms = NULL;
-		err = stack_profile_build(syms, true, backend->kind, opts->hz, &raw, out);
+		err = stack_profile_build(syms, true, NULL, backend->kind, opts->hz, &raw, out);
 	}
 	if (err) {
 		log_error("out of memory while collecting the profile");
@@ -425,7 +431,7 @@ int stack_session_cut(struct stack_session *s, struct stack_profile **out)
 	clear_map(map_fd(s, counts_maps[old]), sizeof(struct profile_key));
 	clear_map(map_fd(s, stacks_maps[old]), sizeof(__u64));
 	if (!err)
-		err = stack_profile_build(s->syms, false, s->backend->kind, s->opts->hz, &raw, out);
+		err = stack_profile_build(s->syms, false, s->kn, s->backend->kind, s->opts->hz, &raw, out);
 	free(raw.e);
 	return err;
 }
