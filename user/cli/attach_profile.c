@@ -100,6 +100,7 @@ struct attach_profile {
 	const struct resource *res;
 	int64_t next_cut; /* monotonic ns */
 	uint64_t intervals, samples;
+	bool quality_reported; /* what limits the profile is said once, for the first interval with samples */
 	struct request_labels_stats lstats;
 };
 
@@ -203,7 +204,10 @@ static void cut(struct attach_profile *ap)
 		write_interval(ap, p);
 	if (ap->otlp && (err = otlp_enqueue_profile(ap->otlp, p, ap->res, 1)) && err != -ESHUTDOWN)
 		log_warn("cannot send the CPU profile over OTLP: %s", strerror(-err));
-	stack_profile_report_quality(sp);
+	if (!ap->quality_reported && stack_profile_stats(sp)->samples) {
+		stack_profile_report_quality(sp);
+		ap->quality_reported = true;
+	}
 	stack_profile_free(sp);
 }
 
