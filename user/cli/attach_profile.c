@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "cli/exit_codes.h"
+#include "export/dash_profile.h"
 #include "export/otlp.h"
 #include "gotrace/call.h"
 #include "gotrace/tracer.h"
@@ -71,7 +72,7 @@ bool attach_profile_option(int key, const char *arg, struct attach_profile_opts 
 	return false;
 }
 
-void attach_profile_check(const struct attach_profile_opts *o, bool otlp)
+void attach_profile_check(const struct attach_profile_opts *o, bool otlp, bool dashboard)
 {
 	if (!o->on) {
 		if (o->dir || o->by_route)
@@ -79,9 +80,10 @@ void attach_profile_check(const struct attach_profile_opts *o, bool otlp)
 					o->dir ? "--profile-dir" : "--by-route");
 		return;
 	}
-	if (!o->dir && !otlp)
+	if (!o->dir && !otlp && !dashboard)
 		cli_usage_error("attach",
-				"--profile: give --profile-dir DIR or an OTLP endpoint for the profiles");
+				"--profile: the profiles go nowhere: give --profile-dir DIR or an OTLP "
+				"endpoint, or leave the dashboard on (no --no-prometheus)");
 	if (o->by_route && !o->dir)
 		cli_usage_error("attach", "--by-route writes its flame graphs into --profile-dir");
 	struct stat st;
@@ -97,6 +99,7 @@ struct attach_profile {
 	struct stack_session *session;
 	struct request_labels *labels; /* NULL: samples are not labelled */
 	struct otlp_exporter *otlp;
+	struct dash_profile *dash; /* NULL: no dashboard */
 	const struct resource *res;
 	int64_t next_cut; /* monotonic ns */
 	uint64_t intervals, samples;
@@ -144,6 +147,12 @@ int attach_profile_start(const struct attach_profile_opts *o, pid_t pid, struct 
 	ap->next_cut = (int64_t)clock_mono_ns() + (int64_t)(o->interval_s * 1e9);
 	*out = ap;
 	return 0;
+}
+
+void attach_profile_set_dashboard(struct attach_profile *ap, struct dash_profile *dp)
+{
+	if (ap)
+		ap->dash = dp;
 }
 
 void attach_profile_call(struct attach_profile *ap, const struct call *c)
@@ -202,6 +211,8 @@ static void cut(struct attach_profile *ap)
 		  (unsigned long long)st.unresolved);
 	if (ap->o->dir)
 		write_interval(ap, p);
+	if (ap->dash && (err = dash_profile_update(ap->dash, p)))
+		log_warn("cannot show the CPU profile on the dashboard: %s", strerror(-err));
 	if (ap->otlp && (err = otlp_enqueue_profile(ap->otlp, p, ap->res, 1)) && err != -ESHUTDOWN)
 		log_warn("cannot send the CPU profile over OTLP: %s", strerror(-err));
 	if (!ap->quality_reported && stack_profile_stats(sp)->samples) {

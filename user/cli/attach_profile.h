@@ -26,8 +26,9 @@ struct attach_profile_opts {
 extern const struct cli_option attach_profile_options[];
 void attach_profile_defaults(struct attach_profile_opts *o);
 bool attach_profile_option(int key, const char *arg, struct attach_profile_opts *o);
-/* Before any work: the directory exists or can be made, --by-route has somewhere to go. Exits 2. */
-void attach_profile_check(const struct attach_profile_opts *o, bool otlp);
+/* Before any work: the profiles go somewhere (files, OTLP, the dashboard), the directory
+ * exists or can be made, --by-route has somewhere to go. Exits 2. */
+void attach_profile_check(const struct attach_profile_opts *o, bool otlp, bool dashboard);
 
 struct attach_profile;
 struct go_tracer;
@@ -40,6 +41,9 @@ struct call;
  * outlive the profile. */
 int attach_profile_start(const struct attach_profile_opts *o, pid_t pid, struct go_tracer *tracer,
 			 struct otlp_exporter *otlp, const struct resource *res, struct attach_profile **out);
+/* Each interval also becomes the dashboard's flame graph (NULL: none); dp must outlive ap. */
+struct dash_profile;
+void attach_profile_set_dashboard(struct attach_profile *ap, struct dash_profile *dp);
 /* A decoded call: server requests give their route and method to the samples that served them. */
 void attach_profile_call(struct attach_profile *ap, const struct call *c);
 /* Symbolizes new processes (non-blocking) and, when an interval is over, cuts and writes it.

@@ -19,6 +19,7 @@
 #include "metrics/live_view.h"
 #include "metrics/slo_tracker.h"
 #include "base/log.h"
+#include "export/dash_profile.h"
 #include "export/otlp.h"
 #include "base/preflight.h"
 #include "metrics/process_metrics.h"
@@ -125,7 +126,7 @@ const struct cli_command cli_attach_command = {
 		      otlp_options },
 		    { "Traces (on when spans have somewhere to go: --spans-out or an OTLP endpoint):",
 		      traces_options },
-		    { "Continuous CPU profile (pprof files; OTLP profiles with an OTLP endpoint):",
+		    { "Continuous CPU profile (pprof files, OTLP profiles, the dashboard's flame graph):",
 		      attach_profile_options },
 		    { NULL, cli_otlp_profiles_options },
 		    { "Logging:", cli_common_options } },
@@ -361,7 +362,7 @@ int cmd_attach(int argc, char **argv)
 	if (!pid)
 		cli_usage_error("attach", "no target: give -p PID");
 	cli_check_output(spans_out); /* before attaching: nothing is created if attach fails */
-	attach_profile_check(&profile, otlp_cfg.configured);
+	attach_profile_check(&profile, otlp_cfg.configured, run.prom_addr != NULL);
 
 	int rc = cli_run_check(&run);
 	if (!rc)
@@ -386,6 +387,7 @@ int cmd_attach(int argc, char **argv)
 	struct resource res;
 	struct prom_exporter *exporter = NULL;
 	struct trace_recent *recent = NULL; /* the dashboard's traces */
+	struct dash_profile *flame = NULL;  /* the dashboard's flame graph (--profile) */
 	struct live_view *view = NULL;
 	struct process_metrics *pm = NULL;
 	struct otlp_exporter *otlp = NULL;
@@ -504,6 +506,14 @@ int cmd_attach(int argc, char **argv)
 		goto out;
 	if (exporter)
 		prom_exporter_set_traces(exporter, recent);
+	if (exporter && a.profile) {
+		if (!(flame = dash_profile_new())) {
+			rc = GLIMPSE_EXIT_FAILURE;
+			goto out;
+		}
+		attach_profile_set_dashboard(a.profile, flame);
+		prom_exporter_set_profile(exporter, flame);
+	}
 	snprintf(title, sizeof(title), "%s (pid %d, %s)", res.service_name, (int)pid,
 		 sockets ? "socket capture" : target.go_version);
 	view = live_view_new(a.reg, a.target, title, stdout);
@@ -591,6 +601,7 @@ out:
 	trace_pipeline_free(a.traces);
 	a.traces = NULL;
 	trace_recent_free(recent); /* after the pipeline that feeds it and the server that reads it */
+	dash_profile_free(flame);  /* after the profile that feeds it and the server that reads it */
 	if (otlp) {
 		if (otlp_exporter_stop(otlp, OTLP_SHUTDOWN_MS))
 			log_warn("the OTLP receiver did not take everything before glimpse stopped; see "
