@@ -170,3 +170,23 @@ def test_route_labels_otlp(tmp_path, http_services, run_glimpse):
                 right += s["values"][0] if burners == {route} else 0
                 wrong += 0 if burners == {route} else s["values"][0]
     assert linked > 50 and right >= 0.95 * (right + wrong), (linked, right, wrong)
+
+
+def test_profile_usage_errors(tmp_path):
+    """Bad --profile settings: one line naming what is wrong, exit 2, nothing left behind."""
+    from conftest import glimpse
+    cases = [
+        (["--profile", "--no-prometheus"], "--profile: the profiles go nowhere"),
+        (["--by-route"], "--by-route needs --profile"),
+        (["--profile", "--by-route"], "--by-route writes its flame graphs into --profile-dir"),
+        (["--profile", "--profile-dir", str(tmp_path / "no" / "such")],
+         f"--profile-dir: cannot create {tmp_path}/no/such: {tmp_path}/no is not a writable directory"),
+        (["--profile", "--profile-frequency", "0"], "--profile-frequency: '0' is not a whole number from 1 to 1000"),
+    ]
+    for args, message in cases:
+        r = glimpse("attach", "-p", str(os.getpid()), *args)
+        assert r.returncode == 2 and message in r.stderr, (args, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    # A directory to make is made only once attached: a failed attach leaves none.
+    r = glimpse("attach", "-p", "999999", "--profile", "--profile-dir", str(tmp_path / "made"))
+    assert r.returncode == 3 and not (tmp_path / "made").exists(), r.stderr

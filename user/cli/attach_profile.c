@@ -2,12 +2,14 @@
 #include "cli/attach_profile.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/resource.h"
 #include "base/clock.h"
@@ -72,6 +74,29 @@ bool attach_profile_option(int key, const char *arg, struct attach_profile_opts 
 	return false;
 }
 
+/* The directory, or its parent when it does not exist yet (it is made once attached: a failed
+ * attach leaves nothing behind), must be a writable directory. */
+static void check_dir(const char *dir)
+{
+	struct stat st;
+	if (!stat(dir, &st)) {
+		if (!S_ISDIR(st.st_mode))
+			cli_usage_error("attach", "--profile-dir: %s is not a directory", dir);
+		if (access(dir, W_OK))
+			cli_usage_error("attach", "--profile-dir: cannot write in %s: %s", dir,
+					strerror(errno));
+		return;
+	}
+	if (errno != ENOENT)
+		cli_usage_error("attach", "--profile-dir: %s: %s", dir, strerror(errno));
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", dir);
+	const char *p = dirname(parent);
+	if (stat(p, &st) || !S_ISDIR(st.st_mode) || access(p, W_OK))
+		cli_usage_error("attach", "--profile-dir: cannot create %s: %s is not a writable directory",
+				dir, p);
+}
+
 void attach_profile_check(const struct attach_profile_opts *o, bool otlp, bool dashboard)
 {
 	if (!o->on) {
@@ -86,11 +111,8 @@ void attach_profile_check(const struct attach_profile_opts *o, bool otlp, bool d
 				"endpoint, or leave the dashboard on (no --no-prometheus)");
 	if (o->by_route && !o->dir)
 		cli_usage_error("attach", "--by-route writes its flame graphs into --profile-dir");
-	struct stat st;
-	if (o->dir && mkdir(o->dir, 0755) && errno != EEXIST)
-		cli_usage_error("attach", "--profile-dir: cannot create %s: %s", o->dir, strerror(errno));
-	if (o->dir && (stat(o->dir, &st) || !S_ISDIR(st.st_mode)))
-		cli_usage_error("attach", "--profile-dir: %s is not a directory", o->dir);
+	if (o->dir)
+		check_dir(o->dir);
 }
 
 struct attach_profile {
@@ -128,6 +150,11 @@ int attach_profile_start(const struct attach_profile_opts *o, pid_t pid, struct 
 	if (tracer && !go_tracer_context_layout(&calls_value, &inherited_value)) {
 		go_tracer_context_map_fds(tracer, &calls_fd, &inherited_fd);
 		ap->popts.go_calls_value_size = calls_value;
+	}
+	if (o->dir && mkdir(o->dir, 0755) && errno != EEXIST) {
+		log_error("--profile-dir: cannot create %s: %s", o->dir, strerror(errno));
+		free(ap);
+		return GLIMPSE_EXIT_USAGE;
 	}
 	int rc = cpu_profiler_open(&ap->popts, &ap->session);
 	if (rc) {
