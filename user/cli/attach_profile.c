@@ -19,6 +19,7 @@
 #include "export/otlp.h"
 #include "gotrace/call.h"
 #include "gotrace/tracer.h"
+#include "metrics/registry.h"
 #include "profile/cpu_profiler.h"
 #include "profile/request_labels.h"
 #include "profile/writers/profile_writers.h"
@@ -182,10 +183,16 @@ void attach_profile_set_dashboard(struct attach_profile *ap, struct dash_profile
 		ap->dash = dp;
 }
 
-void attach_profile_call(struct attach_profile *ap, const struct call *c)
+void attach_profile_call(struct attach_profile *ap, struct metrics_registry *reg, int target,
+			 const struct call *c)
 {
-	if (ap && ap->labels && c->kind == CALL_HTTP_SERVER)
-		request_labels_add(ap->labels, c->ev->span_id, c->route, c->method);
+	if (!ap || !ap->labels || c->kind != CALL_HTTP_SERVER)
+		return;
+	/* The route as the metrics name it: capped, like span names. */
+	char route[sizeof(c->route)] = "";
+	if (c->route[0])
+		metrics_registry_cap_route(reg, target, c->route, route, sizeof(route));
+	request_labels_add(ap->labels, c->ev->span_id, route, c->method);
 }
 
 static void write_interval(struct attach_profile *ap, const struct prof *p)

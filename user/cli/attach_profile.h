@@ -44,8 +44,11 @@ int attach_profile_start(const struct attach_profile_opts *o, pid_t pid, struct 
 /* Each interval also becomes the dashboard's flame graph (NULL: none); dp must outlive ap. */
 struct dash_profile;
 void attach_profile_set_dashboard(struct attach_profile *ap, struct dash_profile *dp);
-/* A decoded call: server requests give their route and method to the samples that served them. */
-void attach_profile_call(struct attach_profile *ap, const struct call *c);
+/* A decoded call: server requests give their route (capped as target's series in reg name
+ * it) and method to the samples that served them. NULL ap is fine. */
+struct metrics_registry;
+void attach_profile_call(struct attach_profile *ap, struct metrics_registry *reg, int target,
+			 const struct call *c);
 /* Symbolizes new processes (non-blocking) and, when an interval is over, cuts and writes it.
  * Call after the tracer's events are drained, so requests that ended are known. */
 void attach_profile_tick(struct attach_profile *ap);

@@ -174,15 +174,7 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 	if (a->traces)
 		trace_pipeline_call(a->traces, &c, a->target);
 	metrics_record_call(a->reg, a->target, &c);
-	if (a->profile && c.kind == CALL_HTTP_SERVER) {
-		/* The route as the metrics name it: capped, like span names. */
-		char route[sizeof(c.route)];
-		if (c.route[0]) {
-			metrics_registry_cap_route(a->reg, a->target, c.route, route, sizeof(route));
-			memcpy(c.route, route, sizeof(route));
-		}
-		attach_profile_call(a->profile, &c);
-	}
+	attach_profile_call(a->profile, a->reg, a->target, &c);
 }
 
 static double active_requests(void *ctx, int target)
