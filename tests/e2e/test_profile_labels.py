@@ -13,7 +13,8 @@ import os
 import re
 import subprocess
 import threading
-import time
+
+import pytest
 
 from conftest import pprof, wait_for
 from test_otlp_profiles import Receiver
@@ -83,8 +84,10 @@ def right_and_wrong(samples):
     return right, wrong
 
 
-def test_route_labels_pprof(tmp_path, http_services, run_glimpse):
-    svc = http_services("httpsvc-1.26")
+# The newest Go, and an older one stripped (struct offsets from glimpse's table, not DWARF).
+@pytest.mark.parametrize("binary", ["httpsvc-1.26", "httpsvc-1.22-stripped"])
+def test_route_labels_pprof(tmp_path, http_services, run_glimpse, binary):
+    svc = http_services(binary)
     out = tmp_path / "profiles"
     before = cpu_ticks(svc.pid)
     g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--profile", "--profile-interval", "1.5",
