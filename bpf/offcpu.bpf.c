@@ -51,14 +51,16 @@ static __always_inline void switched_out(void *ctx, bool preempt, struct task_st
 	if (!is_target(pid))
 		return;
 
+	/* Generation 0 always: a stack stored here is counted at switch-in, which may come after a
+	 * continuous profile's cut (stacks.bpf.h). */
 	struct offcpu_pending p = { .start_ns = now, .pid = pid };
 	if (stack_config.include_user) {
-		p.user_stack = store_user_stack(ctx, pid);
+		p.user_stack = store_user_stack(ctx, pid, 0);
 		if (p.user_stack)
 			read_sp_words(p.sp_words);
 	}
 	if (stack_config.include_kernel)
-		p.kernel_stack = store_stack(ctx, 0);
+		p.kernel_stack = store_stack(ctx, 0, 0);
 	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
 		count(PROFILE_PENDING_FULL);
 }
@@ -85,7 +87,7 @@ static __always_inline void switched_in(struct task_struct *next, __u64 now)
 		return;
 	}
 	count(PROFILE_SAMPLES);
-	counts_add(&key, ns, next);
+	counts_add(&key, ns, next, 0);
 	announce_process(key.pid);
 }
 

@@ -26,6 +26,10 @@ struct profile_key {
 	 * its return address is then at SP + the function's SP delta at that pc (0 or 8), which
 	 * user space knows from the pclntab and uses to put the caller back. */
 	__u64 sp_words[2];
+	/* CPU samples of a goroutine serving an HTTP request (requests labelled): the server span
+	 * of that request, from the Go tracer's calls in flight (bpf/gocalls.bpf.h); 0 otherwise. */
+	__u64 span_id;
+	__u8 trace_id[16];
 };
 
 struct profile_stack {
@@ -45,7 +49,8 @@ struct profile_config {
 	__u8 filter_pids; /* only the processes in target_pids */
 	__u8 include_kernel;
 	__u8 include_user;
-	__u8 pad[5];
+	__u8 label_requests; /* CPU: look the sampled goroutine up in go_calls (profile.bpf.c) */
+	__u8 pad[4];
 };
 
 /* Sent once per process the first time it is counted, so user space can read its

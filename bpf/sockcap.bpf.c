@@ -19,6 +19,7 @@
 #include <bpf/bpf_tracing.h>
 #include "maps.bpf.h"
 #include "sockcap.h"
+#include "gocalls.bpf.h"
 #include "gotrace.h"
 
 #define NR_READ	    0
@@ -66,30 +67,7 @@ struct {
 } go_procs SEC(".maps");
 
 /* The Go tracers' own maps, per Go target (an inner map each: the agent runs one Go tracer per
- * binary), put in by user space, laid out as in bpf/gotrace.bpf.c: calls in flight keyed by
- * (g, pid, kind), each value starting with the trace context its children take; contexts
- * inherited by goroutines a request started, keyed by (g, pid). Before load user space sizes
- * the templates' values as the Go tracer's (the kernel then accepts its maps). */
-struct go_call_key {
-	__u64 g;
-	__u32 pid;
-	__u32 kind; /* gotrace_kind; 0 in inherited's keys */
-};
-
-struct go_trace_ctx {
-	__u8 trace_id[16];
-	__u64 span_id;
-	__u8 flags;
-};
-
-/* Sizes, not types: the types would reach BTF only as forward declarations here. */
-struct go_ctx_map {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1);
-	__uint(key_size, sizeof(struct go_call_key));
-	__uint(value_size, sizeof(struct go_trace_ctx));
-};
-
+ * binary), put in by user space: bpf/gocalls.bpf.h. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
 	__uint(max_entries, 1024);

@@ -2,7 +2,11 @@
 /* The stack store and counting maps shared by the stack-profiling BPF programs
  * (profile.bpf.c, offcpu.bpf.c). It defines maps and a .rodata variable: include it from one
  * .bpf.c file per BPF object — each object gets its own copies, sized by user space before
- * load (user/profile/stack_profile.c reads them by these names). */
+ * load (user/profile/stack_session.c reads them by these names).
+ *
+ * Two generations of (counts, stacks): the programs fill the one `generation` names while user
+ * space reads and empties the other, so a continuous profile cuts its intervals with the
+ * programs attached. A one-shot profile stays in generation 0. */
 #ifndef GLIMPSE_STACKS_BPF_H
 #define GLIMPSE_STACKS_BPF_H
 
@@ -23,13 +27,36 @@ struct {
 	__uint(max_entries, 1);
 } target_pids SEC(".maps");
 
-struct {
+struct stack_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct profile_stack);
 	__uint(max_entries, 1);
-} stacks SEC(".maps");
+};
+struct stack_map stacks0 SEC(".maps"), stacks1 SEC(".maps");
+
+struct counts_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct profile_key);
+	__type(value, struct profile_value);
+	__uint(max_entries, 1);
+};
+struct counts_map counts0 SEC(".maps"), counts1 SEC(".maps");
+
+/* Which generation the programs fill (0 or 1), written by user space only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 1);
+} generation SEC(".maps");
+
+static __always_inline __u32 current_generation(void)
+{
+	__u32 zero = 0, *gen = bpf_map_lookup_elem(&generation, &zero);
+	return gen && *gen ? 1 : 0;
+}
 
 /* Per-CPU scratch: a stack is too large for the 512-byte BPF stack frame. */
 struct {
@@ -38,13 +65,6 @@ struct {
 	__type(value, struct profile_stack);
 	__uint(max_entries, 1);
 } scratch SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, struct profile_key);
-	__type(value, struct profile_value);
-	__uint(max_entries, 1);
-} counts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -110,12 +130,14 @@ static __always_inline __u64 hash_stack(const struct profile_stack *st)
 
 #include "unwind.bpf.h"
 
-/* Stores the scratch stack st unless already stored; returns its hash, or 0 if not stored. */
-static __always_inline __u64 store_scratch(struct profile_stack *st)
+/* Stores the scratch stack st in generation gen unless already stored there; returns its
+ * hash, or 0 if not stored. */
+static __always_inline __u64 store_scratch(struct profile_stack *st, __u32 gen)
 {
+	void *stacks = gen ? (void *)&stacks1 : (void *)&stacks0;
 	__u64 hash = hash_stack(st);
-	if (!bpf_map_lookup_elem(&stacks, &hash)) {
-		long err = bpf_map_update_elem(&stacks, &hash, st, BPF_NOEXIST);
+	if (!bpf_map_lookup_elem(stacks, &hash)) {
+		long err = bpf_map_update_elem(stacks, &hash, st, BPF_NOEXIST);
 		if (err && err != -EEXIST) {
 			count(PROFILE_STACKS_FULL);
 			return 0;
@@ -125,9 +147,9 @@ static __always_inline __u64 store_scratch(struct profile_stack *st)
 }
 
 /* Walks the current task's stack (flags: 0 = kernel, BPF_F_USER_STACK = user) by frame
- * pointers, stores it unless already stored, and returns its hash, or 0 if there is none or it
- * was not stored. */
-static __always_inline __u64 store_stack(void *ctx, __u64 flags)
+ * pointers, stores it in generation gen unless already stored there, and returns its hash, or
+ * 0 if there is none or it was not stored. */
+static __always_inline __u64 store_stack(void *ctx, __u64 flags, __u32 gen)
 {
 	__u32 zero = 0;
 	struct profile_stack *st = bpf_map_lookup_elem(&scratch, &zero);
@@ -137,20 +159,20 @@ static __always_inline __u64 store_stack(void *ctx, __u64 flags)
 	if (bytes <= 0)
 		return 0;
 	st->depth = bytes / sizeof(__u64);
-	return store_scratch(st);
+	return store_scratch(st, gen);
 }
 
 /* The current task's user stack, process pid's: with its unwind tables when it has any
- * (unwind.bpf.h), else by frame pointers. Its hash, or 0. */
-static __always_inline __u64 store_user_stack(void *ctx, __u32 pid)
+ * (unwind.bpf.h), else by frame pointers; stored in generation gen. Its hash, or 0. */
+static __always_inline __u64 store_user_stack(void *ctx, __u32 pid, __u32 gen)
 {
 	__u32 zero = 0;
 	struct profile_stack *st = bpf_map_lookup_elem(&scratch, &zero);
 	if (!st)
 		return 0;
 	if (unwind_user_stack(pid, st))
-		return st->depth ? store_scratch(st) : 0;
-	return store_stack(ctx, BPF_F_USER_STACK);
+		return st->depth ? store_scratch(st, gen) : 0;
+	return store_stack(ctx, BPF_F_USER_STACK, gen);
 }
 
 /* The current task's two words at its user stack pointer, each kept only when it points into
@@ -174,11 +196,13 @@ static __always_inline void value_add(struct profile_value *val, __u64 ns)
 		__sync_fetch_and_add(&val->ns, ns);
 }
 
-/* Adds one event of ns nanoseconds to key's entry. A new entry is named after task's
- * thread name, or the current task's when task is NULL. */
-static __always_inline void counts_add(const struct profile_key *key, __u64 ns, struct task_struct *task)
+/* Adds one event of ns nanoseconds to key's entry in generation gen. A new entry is named
+ * after task's thread name, or the current task's when task is NULL. */
+static __always_inline void counts_add(const struct profile_key *key, __u64 ns, struct task_struct *task,
+				       __u32 gen)
 {
-	struct profile_value *val = bpf_map_lookup_elem(&counts, key);
+	void *counts = gen ? (void *)&counts1 : (void *)&counts0;
+	struct profile_value *val = bpf_map_lookup_elem(counts, key);
 	if (!val) {
 		struct profile_value init = {};
 		if (task)
@@ -186,7 +210,7 @@ static __always_inline void counts_add(const struct profile_key *key, __u64 ns, 
 		else
 			bpf_get_current_comm(init.thread, sizeof(init.thread));
 		long err = 0;
-		val = map_lookup_or_try_init(&counts, key, &init, &err);
+		val = map_lookup_or_try_init(counts, key, &init, &err);
 		if (!val) {
 			count(PROFILE_COUNTS_FULL);
 			return;

@@ -65,9 +65,10 @@ static struct prof_frame kernel_stack[] = {
 };
 static struct prof_frame other_stack[] = { { "run", "o.c", 5, 0x500100, 2, false, 0, NULL } };
 
-#define SAMPLE(pid_, tid_, proc, thr, stack, n)                       \
-	{                                                             \
-		pid_, tid_, proc, thr, N(stack), stack, n, (n)*PERIOD \
+#define SAMPLE(pid_, tid_, proc, thr, stack, n)                                                \
+	{                                                                                      \
+		.pid = pid_, .tid = tid_, .process = proc, .thread = thr, .nframes = N(stack), \
+		.frames = stack, .count = n, .value_ns = (n)*PERIOD                            \
 	}
 
 static struct prof_sample samples[] = {
@@ -327,6 +328,63 @@ static void test_inlined_lines(void **state)
 	free_request(r);
 }
 
+/* Samples of requests: the route and method as attributes, the server span as a link (one per
+ * span, shared), big-endian span ids as the spans' own; a sample of no request has link 0. */
+static void test_request_labels(void **state)
+{
+	(void)state;
+	struct prof_sample smp[] = { SAMPLE(100, 100, "app", "app", fib_stack, 2),
+				     SAMPLE(100, 101, "app", "app", kernel_stack, 1),
+				     SAMPLE(100, 100, "app", "app", other_stack, 4),
+				     SAMPLE(100, 102, "app", "app", fib_stack, 3) };
+	const struct prof_request hash = { .trace_id = { 0xaa, [15] = 0x01 },
+					   .span_id = 0x0102030405060708ULL,
+					   .route = "/burn/hash",
+					   .method = "GET" };
+	smp[0].request = hash;
+	smp[1].request = hash;
+	smp[2].request = (struct prof_request){ .trace_id = { 0xbb }, .span_id = 9 }; /* still running */
+	struct prof p = prof;
+	p.samples = smp;
+	p.nsamples = N(smp);
+	Request *r = encode(&p);
+	const Dictionary *d = r->dictionary;
+	assert_int_equal(d->n_link_table, 3); /* the zero link, hash's span, the running one's */
+	const Opentelemetry__Proto__Profiles__V1development__Profile *pr =
+		r->resource_profiles[0]->scope_profiles[0]->profiles[0];
+	assert_int_equal(pr->n_samples, 4);
+	for (size_t i = 0; i < 2; i++) {
+		const Opentelemetry__Proto__Profiles__V1development__Sample *sm = pr->samples[i];
+		const Opentelemetry__Proto__Profiles__V1development__KeyValueAndUnit *route =
+			attr(d, sm->attribute_indices, sm->n_attribute_indices, "http.route");
+		const Opentelemetry__Proto__Profiles__V1development__KeyValueAndUnit *method =
+			attr(d, sm->attribute_indices, sm->n_attribute_indices, "http.request.method");
+		assert_non_null(route);
+		assert_non_null(method);
+		assert_string_equal(route->value->string_value, "/burn/hash");
+		assert_string_equal(method->value->string_value, "GET");
+		assert_int_equal(sm->link_index, pr->samples[0]->link_index);
+	}
+	const Opentelemetry__Proto__Profiles__V1development__Link *l =
+		d->link_table[pr->samples[0]->link_index];
+	const uint8_t span[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	assert_int_equal(l->trace_id.len, 16);
+	assert_int_equal(l->trace_id.data[0], 0xaa);
+	assert_int_equal(l->trace_id.data[15], 0x01);
+	assert_int_equal(l->span_id.len, 8);
+	assert_memory_equal(l->span_id.data, span, 8);
+	/* Running at the cut: its link, no route or method. */
+	const Opentelemetry__Proto__Profiles__V1development__Sample *running = pr->samples[2];
+	assert_int_not_equal(running->link_index, 0);
+	assert_null(attr(d, running->attribute_indices, running->n_attribute_indices, "http.route"));
+	assert_null(attr(d, running->attribute_indices, running->n_attribute_indices, "http.request.method"));
+	assert_int_equal(d->link_table[running->link_index]->span_id.data[7], 9);
+	assert_int_equal(pr->samples[3]->link_index, 0);
+	assert_null(attr(d, pr->samples[3]->attribute_indices, pr->samples[3]->n_attribute_indices,
+			 "http.route"));
+	free_request(r);
+}
+
 static void test_offcpu_values(void **state)
 {
 	(void)state;
@@ -417,7 +475,7 @@ int main(void)
 		cmocka_unit_test(test_dictionary_rules), cmocka_unit_test(test_profiles_and_samples),
 		cmocka_unit_test(test_inlined_lines),	 cmocka_unit_test(test_offcpu_values),
 		cmocka_unit_test(test_empty_profile),	 cmocka_unit_test(test_profiles_endpoint),
-		cmocka_unit_test(test_queue_accounting),
+		cmocka_unit_test(test_queue_accounting), cmocka_unit_test(test_request_labels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

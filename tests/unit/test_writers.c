@@ -69,9 +69,10 @@ static struct prof_frame unknown_stack[] = { { NULL, NULL, 0, 0xdead, -1, false,
 static struct prof_frame foo_stack[] = { FOO, MAIN };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define SAMPLE(pid_, tid_, proc, thr, stack, n)                       \
-	{                                                             \
-		pid_, tid_, proc, thr, N(stack), stack, n, (n)*PERIOD \
+#define SAMPLE(pid_, tid_, proc, thr, stack, n)                                                \
+	{                                                                                      \
+		.pid = pid_, .tid = tid_, .process = proc, .thread = thr, .nframes = N(stack), \
+		.frames = stack, .count = n, .value_ns = (n)*PERIOD                            \
 	}
 
 static struct prof_sample samples[] = {
@@ -273,7 +274,7 @@ static void test_pprof_offcpu_and_synthesized_kernel_mapping(void **state)
 		{ "schedule", NULL, 0, 0xffffffff81000100, -1, true, 0, NULL },
 		{ "read", NULL, 0, 0x1000, -1, false, 0, NULL },
 	};
-	struct prof_sample sm = { 7, 8, NULL, NULL, 2, frames, 1, 123456 };
+	struct prof_sample sm = { 7, 8, NULL, NULL, 2, frames, 1, 123456, { .span_id = 0 } };
 	struct prof p = { .kind = PROF_OFFCPU, .nsamples = 1, .samples = &sm };
 	Perftools__Profiles__Profile *pp = decode(&p);
 
@@ -289,6 +290,35 @@ static void test_pprof_offcpu_and_synthesized_kernel_mapping(void **state)
 	/* no thread name: no thread label; no process name: "[unknown]" */
 	assert_int_equal(pp->sample[0]->n_label, 3);
 	assert_string_equal(s(pp, label(pp, pp->sample[0], "process")->str), "[unknown]");
+	perftools__profiles__profile__free_unpacked(pp, NULL);
+}
+
+/* A sample of a request: its route, method and ids as string labels, ids in W3C's hex; one of
+ * a request still running at the cut: its ids only. */
+static void test_pprof_request_labels(void **state)
+{
+	(void)state;
+	struct prof_sample smp[] = { samples[0], samples[1] };
+	smp[0].request = (struct prof_request){ .trace_id = { 0x4b, 0xf9, [15] = 0x36 },
+						.span_id = 0x00f067aa0ba902b7ULL,
+						.route = "/users/{id}",
+						.method = "GET" };
+	smp[1].request = (struct prof_request){ .trace_id = { 1 }, .span_id = 2 };
+	struct prof p = prof;
+	p.samples = smp;
+	p.nsamples = 2;
+	Perftools__Profiles__Profile *pp = decode(&p);
+	const Perftools__Profiles__Sample *sm = pp->sample[0];
+	assert_int_equal(sm->n_label, 8);
+	assert_string_equal(s(pp, label(pp, sm, "http.route")->str), "/users/{id}");
+	assert_string_equal(s(pp, label(pp, sm, "http.request.method")->str), "GET");
+	assert_string_equal(s(pp, label(pp, sm, "trace_id")->str), "4bf90000000000000000000000000036");
+	assert_string_equal(s(pp, label(pp, sm, "span_id")->str), "00f067aa0ba902b7");
+	sm = pp->sample[1];
+	assert_int_equal(sm->n_label, 6);
+	assert_string_equal(s(pp, label(pp, sm, "span_id")->str), "0000000000000002");
+	for (size_t i = 0; i < sm->n_label; i++)
+		assert_string_not_equal(s(pp, sm->label[i]->key), "http.route");
 	perftools__profiles__profile__free_unpacked(pp, NULL);
 }
 
@@ -422,10 +452,34 @@ static void check_xml(const char *path)
 
 /* Off-CPU profiles weigh samples by time blocked, in microseconds (rounded), not by count. */
 static struct prof_sample offcpu_samples[] = {
-	{ 100, 100, "app", "app", N(foo_stack), foo_stack, 3, 30000000 },    /* 3 blocks, 30 ms */
-	{ 100, 101, "app", "worker", N(foo_stack), foo_stack, 1, 20000499 }, /* rounds down */
-	{ 100, 100, "app", "app", N(fib_stack), fib_stack, 100, 1500 },	     /* rounds up */
-	{ 100, 100, "app", "app", N(unknown_stack), unknown_stack, 1, 400 }, /* 0 us: no folded line */
+	{ 100,
+	  100,
+	  "app",
+	  "app",
+	  N(foo_stack),
+	  foo_stack,
+	  3,
+	  30000000,
+	  { .span_id = 0 } }, /* 3 blocks, 30 ms */
+	{ 100,
+	  101,
+	  "app",
+	  "worker",
+	  N(foo_stack),
+	  foo_stack,
+	  1,
+	  20000499,
+	  { .span_id = 0 } },								  /* rounds down */
+	{ 100, 100, "app", "app", N(fib_stack), fib_stack, 100, 1500, { .span_id = 0 } }, /* rounds up */
+	{ 100,
+	  100,
+	  "app",
+	  "app",
+	  N(unknown_stack),
+	  unknown_stack,
+	  1,
+	  400,
+	  { .span_id = 0 } }, /* 0 us: no folded line */
 };
 
 static struct prof offcpu_prof = {
@@ -503,8 +557,8 @@ static void test_flamegraph_hostile_names(void **state)
 	};
 	struct prof_frame tiny[] = { { "tiny", NULL, 0, 5, -1, false, 0, NULL } };
 	struct prof_sample sm[] = {
-		{ 1, 1, NULL, NULL, N(frames), frames, 10000, 0 },
-		{ 1, 1, "all", NULL, N(tiny), tiny, 1, 0 }, /* 0.01 %: left out */
+		{ 1, 1, NULL, NULL, N(frames), frames, 10000, 0, { .span_id = 0 } },
+		{ 1, 1, "all", NULL, N(tiny), tiny, 1, 0, { .span_id = 0 } }, /* 0.01 %: left out */
 	};
 	struct prof p = { .nsamples = N(sm), .samples = sm };
 	struct prof none = { 0 };
@@ -542,7 +596,7 @@ static void test_inlined_frames(void **state)
 		{ "main.worker", "main.go", 103, 0x401500, 0, false, N(worker_inlined), worker_inlined },
 		{ "runtime.goexit", "asm.s", 1700, 0x401010, 0, false, 0, NULL },
 	};
-	struct prof_sample sm = { 7, 7, "app", "app", 2, frames, 3, 3 * PERIOD };
+	struct prof_sample sm = { 7, 7, "app", "app", 2, frames, 3, 3 * PERIOD, { .span_id = 0 } };
 	struct prof p = prof;
 	Perftools__Profiles__Profile *pp;
 	const Perftools__Profiles__Location *l;
@@ -580,7 +634,7 @@ static void test_inlined_frames(void **state)
 		{ "main.worker", "main.go", 103, 0x401500, 0, false, N(other_line), other_line },
 		frames[1],
 	};
-	struct prof_sample two[] = { sm, { 7, 7, "app", "app", 2, frames2, 1, PERIOD } };
+	struct prof_sample two[] = { sm, { 7, 7, "app", "app", 2, frames2, 1, PERIOD, { .span_id = 0 } } };
 	p.nsamples = 2;
 	p.samples = two;
 	pp = decode(&p);
@@ -614,6 +668,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pprof_encode),
 		cmocka_unit_test(test_pprof_offcpu_and_synthesized_kernel_mapping),
+		cmocka_unit_test(test_pprof_request_labels),
 		cmocka_unit_test(test_pprof_write),
 		cmocka_unit_test(test_folded),
 		cmocka_unit_test(test_top),

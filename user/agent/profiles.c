@@ -19,12 +19,13 @@
 
 struct profile_kind {
 	const char *name; /* file prefix and log text */
+	/* Off-CPU: one run per interval; NULL: CPU, one continuous session (cpu_thread). */
 	int (*run)(const struct profiler_opts *opts, struct stack_profile **out);
 	bool offcpu;
 };
 
 static const struct profile_kind kinds[] = {
-	{ "cpu", cpu_profiler_run, false },
+	{ "cpu", NULL, false },
 	{ "offcpu", offcpu_profiler_run, true },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
@@ -57,12 +58,8 @@ static void send_profile(struct agent_profiles *ps, const struct profile_kind *k
 static void write_profile(const struct agent_config *cfg, const struct profile_kind *kind,
 			  struct stack_profile *sp, int npids)
 {
-	char path[PATH_MAX + 64], stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(path, sizeof(path), "%s/%s-%s.pb.gz", cfg->profiles.directory, kind->name, stamp);
+	char path[PATH_MAX + 64];
+	profile_interval_path(path, sizeof(path), cfg->profiles.directory, kind->name, "pb.gz", time(NULL));
 	int err = pprof_write(stack_profile_data(sp), path);
 	if (err)
 		log_warn("cannot write the %s profile %s: %s", kind->name, path, strerror(-err));
@@ -70,11 +67,80 @@ static void write_profile(const struct agent_config *cfg, const struct profile_k
 		log_event(LOG_INFO, "wrote profile", "kind=%s file=%s processes=%d", kind->name, path, npids);
 }
 
-/* Each interval runs the profiler afresh for the targets of the moment. */
+static void emit(struct profiler *p, struct stack_profile *sp, const struct profiler_opts *o)
+{
+	if (p->owner->cfg->profiles.directory[0])
+		write_profile(p->owner->cfg, p->kind, sp, o->npids);
+	if (p->owner->otlp)
+		send_profile(p->owner, p->kind, sp, o);
+}
+
+static bool same_targets(const struct profiler_opts *a, const pid_t *pids, int npids, int hz)
+{
+	return a->npids == npids && a->hz == hz && !memcmp(a->pids, pids, npids * sizeof(*pids));
+}
+
+/* CPU: one continuous session while the targets stay the same — each interval is a cut of
+ * its maps, the programs stay attached — reopened when they change. */
+static void *cpu_thread(struct profiler *p)
+{
+	const struct agent_config *cfg = p->owner->cfg;
+	struct profiler_opts o = { 0 };
+	struct stack_session *s = NULL;
+	while (!stop_requested()) {
+		pid_t pids[PROFILER_MAX_PIDS];
+		int hz = 19;
+		int npids = targets_profile_pids(p->owner->ts, false, pids, PROFILER_MAX_PIDS, &hz);
+		if (s && !same_targets(&o, pids, npids, hz)) {
+			stack_session_close(s);
+			s = NULL;
+		}
+		if (!npids) {
+			struct timespec ts = { 1, 0 };
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (!s) {
+			o = (struct profiler_opts){ .kernel_stacks = true,
+						    .user_stacks = true,
+						    .max_stacks = 16384,
+						    .hz = hz,
+						    .npids = npids,
+						    .continuous = true };
+			memcpy(o.pids, pids, npids * sizeof(*pids));
+			if (cpu_profiler_open(&o, &s))
+				break; /* logged */
+		}
+		struct timespec start, now;
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		double left = cfg->profiles.interval_ms / 1000.0;
+		while (!stop_requested() && left > 0) {
+			stack_session_poll(s, left < 0.2 ? (int)(left * 1000) + 1 : 200);
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left = cfg->profiles.interval_ms / 1000.0 - (double)(now.tv_sec - start.tv_sec) -
+			       (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+		}
+		struct stack_profile *sp;
+		int err = stack_session_cut(s, &sp);
+		if (err) {
+			log_warn("cannot read the cpu profile's interval: %s", strerror(-err));
+			continue;
+		}
+		emit(p, sp, &o);
+		stack_profile_free(sp);
+	}
+	stack_session_close(s);
+	return NULL;
+}
+
+/* Off-CPU: each interval runs the profiler afresh for the targets of the moment (a stack is
+ * stored at switch-out and counted at switch-in: its intervals cannot be cut by swapping). */
 static void *profiler_thread(void *arg)
 {
 	struct profiler *p = arg;
 	const struct agent_config *cfg = p->owner->cfg;
+	if (!p->kind->offcpu)
+		return cpu_thread(p);
 	while (!stop_requested()) {
 		struct profiler_opts o = { .kernel_stacks = true,
 					   .user_stacks = true,
@@ -92,10 +158,7 @@ static void *profiler_thread(void *arg)
 		struct stack_profile *sp;
 		if (p->kind->run(&o, &sp))
 			break; /* logged */
-		if (cfg->profiles.directory[0])
-			write_profile(cfg, p->kind, sp, o.npids);
-		if (p->owner->otlp)
-			send_profile(p->owner, p->kind, sp, &o);
+		emit(p, sp, &o);
 		stack_profile_free(sp);
 	}
 	return NULL;

@@ -93,3 +93,107 @@ int ksyms_resolve(const char *kallsyms_path, const uint64_t *addrs, size_t n, ch
 	free(slots);
 	return 0;
 }
+
+struct ksym_entry {
+	uint64_t addr;
+	uint32_t name; /* offset in the pool */
+};
+
+/* By address, then in the order listed (pool offsets grow with it). */
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct ksym_entry *x = a, *y = b;
+	int c = u64_cmp(&x->addr, &y->addr);
+	return c ? c : (x->name > y->name) - (x->name < y->name);
+}
+
+static int pool_add(struct ksyms_table *t, size_t *cap, const char *name, const char *module, uint32_t *off)
+{
+	size_t len = strlen(name) + (module[0] ? strlen(module) + 3 : 0) + 1;
+	if (t->pool_len + len > UINT32_MAX)
+		return -E2BIG;
+	if (t->pool_len + len > *cap) {
+		size_t grown_cap = *cap ? 2 * *cap : 1 << 20;
+		while (grown_cap < t->pool_len + len)
+			grown_cap *= 2;
+		char *grown = realloc(t->pool, grown_cap);
+		if (!grown)
+			return -ENOMEM;
+		t->pool = grown;
+		*cap = grown_cap;
+	}
+	*off = (uint32_t)t->pool_len;
+	if (module[0])
+		snprintf(t->pool + t->pool_len, len, "%s [%s]", name, module);
+	else
+		memcpy(t->pool + t->pool_len, name, len);
+	t->pool_len += len;
+	return 0;
+}
+
+int ksyms_table_load(const char *kallsyms_path, struct ksyms_table *t)
+{
+	memset(t, 0, sizeof(*t));
+	FILE *f = fopen(kallsyms_path, "re");
+	if (!f)
+		return -errno;
+	size_t cap = 0, pool_cap = 0;
+	struct ksym_entry *v = NULL;
+	char line[512];
+	int err = 0;
+	while (fgets(line, sizeof(line), f)) {
+		uint64_t addr;
+		char type, name[256], module[128] = "";
+		if (sscanf(line, "%" SCNx64 " %c %255s [%127[^]]]", &addr, &type, name, module) < 3 || !addr)
+			continue;
+		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+			continue;
+		if (t->n == cap) {
+			struct ksym_entry *grown = realloc(v, (cap = cap ? 2 * cap : 4096) * sizeof(*v));
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			v = grown;
+		}
+		if ((err = pool_add(t, &pool_cap, name, module, &v[t->n].name)))
+			break;
+		v[t->n++].addr = addr;
+	}
+	fclose(f);
+	if (!err && !t->n)
+		err = -EPERM; /* hidden (kptr_restrict) or empty */
+	if (err) {
+		free(v);
+		ksyms_table_free(t);
+		return err;
+	}
+	qsort(v, t->n, sizeof(*v), entry_cmp);
+	t->entries = v;
+	return 0;
+}
+
+const char *ksyms_table_find(const struct ksyms_table *t, uint64_t addr)
+{
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) { /* the first entry above addr */
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->entries[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || addr - t->entries[lo - 1].addr >= KSYM_MAX_DISTANCE)
+		return NULL;
+	/* Aliases at one address: the first listed, as ksyms_resolve answers. */
+	while (lo > 1 && t->entries[lo - 2].addr == t->entries[lo - 1].addr)
+		lo--;
+	return t->pool + t->entries[lo - 1].name;
+}
+
+void ksyms_table_free(struct ksyms_table *t)
+{
+	free(t->entries);
+	free(t->pool);
+	memset(t, 0, sizeof(*t));
+}

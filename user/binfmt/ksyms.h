@@ -12,4 +12,21 @@
  * Returns 0, or -errno if kallsyms is unreadable / hidden (kptr_restrict). */
 int ksyms_resolve(const char *kallsyms_path, const uint64_t *addrs, size_t n, char **names);
 
+/* Every kernel function (text symbol) in memory, for a long-running profile that would
+ * otherwise read kallsyms again each time: ~12 bytes a function plus its name (about 4.5 MB
+ * for a kernel's 120k functions). */
+struct ksym_entry;
+struct ksyms_table {
+	struct ksym_entry *entries; /* by address */
+	size_t n;
+	char *pool;
+	size_t pool_len;
+};
+
+/* 0, or -errno if kallsyms is unreadable / hidden (kptr_restrict). */
+int ksyms_table_load(const char *kallsyms_path, struct ksyms_table *t);
+/* addr's "function" or "function [module]" as ksyms_resolve names it; NULL if none. */
+const char *ksyms_table_find(const struct ksyms_table *t, uint64_t addr);
+void ksyms_table_free(struct ksyms_table *t);
+
 #endif

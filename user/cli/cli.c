@@ -21,6 +21,13 @@
  * next line. */
 #define HELP_MAX_LEFT 28
 
+/* Where OTLP profiles go, for every command that sends them (profile, attach --profile). */
+const struct cli_option cli_otlp_profiles_options[] = {
+	{ "otlp-profiles-endpoint", CLI_OPT_OTLP + OTLP_PROFILES_ENDPOINT, "URL",
+	  "full URL for profiles (default: the endpoint + /v1development/profiles)" },
+	{ 0 },
+};
+
 const struct cli_option cli_common_options[] = {
 	{ "verbose", 'v', NULL, "debug output, including libbpf's" },
 	{ "log-format", CLI_OPT_LOG_FORMAT, "F", "human (default) or json" },

@@ -37,7 +37,7 @@ struct cli_group {
 	const struct cli_option *options;
 };
 
-#define CLI_MAX_GROUPS 8
+#define CLI_MAX_GROUPS 10
 struct cli_command {
 	const char *name;
 	const char *intro;			 /* "Usage: ..." and what the command does */
@@ -50,6 +50,8 @@ extern const struct cli_option cli_common_options[];
 /* What the long-running commands (attach, watch) share: how long, where /metrics is served,
  * the live view and the scheduler probes (see cli_run_option). */
 extern const struct cli_option cli_run_options[];
+/* --otlp-profiles-endpoint (cli_otlp_option applies it). */
+extern const struct cli_option cli_otlp_profiles_options[];
 
 /* Every command's table, for main and for the tests that check the help against them. */
 extern const struct cli_command cli_profile_command, cli_attach_command, cli_watch_command, cli_agent_command,

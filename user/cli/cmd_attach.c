@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/attach_profile.h"
 #include "base/outfile.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -19,6 +20,7 @@
 #include "metrics/live_view.h"
 #include "metrics/slo_tracker.h"
 #include "base/log.h"
+#include "export/dash_profile.h"
 #include "export/otlp.h"
 #include "base/preflight.h"
 #include "metrics/process_metrics.h"
@@ -49,7 +51,9 @@ enum {
 	OPT_SLO,
 	OPT_LOGS,
 	OPT_LOGS_OUT,
+	OPT_LAST_PRIVATE, /* attach_profile.h's keys come after */
 };
+_Static_assert(OPT_LAST_PRIVATE <= 1150, "cmd_attach.c's option keys overlap attach_profile.c's");
 
 enum capture_path {
 	CAPTURE_AUTO,	 /* uprobes for a Go program (its database wire at the sockets), the sockets
@@ -139,6 +143,9 @@ const struct cli_command cli_attach_command = {
 		      traces_options },
 		    { "Logs correlated with traces (off by default; README: what leaves the host):",
 		      logs_options },
+		    { "Continuous CPU profile (pprof files, OTLP profiles, the dashboard's flame graph):",
+		      attach_profile_options },
+		    { NULL, cli_otlp_profiles_options },
 		    { "Logging:", cli_common_options } },
 	.epilogue = "Probes, at entry and at every RET (found by disassembly; never uretprobes): 2 uprobe "
 		    "hits per\n"
@@ -169,7 +176,8 @@ struct attach_ctx {
 	struct gotrace_types types; /* where the target's ResponseWriters and connections are */
 	bool unmeasured_reported;
 	struct slo_tracker *slos;
-	struct sql_pools *pools; /* database/sql pools, read at scrape time */
+	struct sql_pools *pools;	/* database/sql pools, read at scrape time */
+	struct attach_profile *profile; /* NULL: --profile is off */
 };
 
 static void on_event(void *ctx, const struct gotrace_event *ev)
@@ -188,6 +196,7 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 	metrics_record_call(a->reg, a->target, &c);
 	if (c.kind == CALL_DB)
 		sql_pools_saw(a->pools, a->target, ev->db, c.db_system);
+	attach_profile_call(a->profile, a->reg, a->target, &c);
 }
 
 static double active_requests(void *ctx, int target)
@@ -297,13 +306,15 @@ int cmd_attach(int argc, char **argv)
 	struct otlp_config otlp_cfg;
 	if (otlp_config_from_env(&otlp_cfg, err, sizeof(err)))
 		cli_usage_error("attach", "%s", err);
+	struct attach_profile_opts profile;
+	attach_profile_defaults(&profile);
 	int max_routes = 100, opt;
 	enum capture_path capture = CAPTURE_AUTO;
 	const char *arg;
 	struct cli_parser parser;
 	cli_parser_init(&parser, &cli_attach_command, argc, argv);
 	while ((opt = cli_next(&parser, &arg)) != -1) {
-		if (cli_run_option(opt, arg, &run))
+		if (cli_run_option(opt, arg, &run) || attach_profile_option(opt, arg, &profile))
 			continue;
 		switch (opt) {
 		case 'p':
@@ -387,6 +398,7 @@ int cmd_attach(int argc, char **argv)
 	cli_check_output(spans_out); /* before attaching: nothing is created if attach fails */
 	if (logs_out && strcmp(logs_out, "-"))
 		cli_check_output(logs_out);
+	attach_profile_check(&profile, otlp_cfg.configured, run.prom_addr != NULL);
 
 	int rc = cli_run_check(&run);
 	if (!rc)
@@ -422,6 +434,7 @@ int cmd_attach(int argc, char **argv)
 	struct resource res;
 	struct prom_exporter *exporter = NULL;
 	struct trace_recent *recent = NULL; /* the dashboard's traces */
+	struct dash_profile *flame = NULL;  /* the dashboard's flame graph (--profile) */
 	struct live_view *view = NULL;
 	struct process_metrics *pm = NULL;
 	struct otlp_exporter *otlp = NULL;
@@ -532,11 +545,12 @@ int cmd_attach(int argc, char **argv)
 				probe_hits, &a, false);
 	} else {
 		go_target_runtime_types(&target.types, pid, &a.types);
-		/* Log lines carry their request's trace context: the tracer makes it even with no
-		 * span to export. */
+		/* Log lines carry their request's trace context, and profile labels join samples to
+		 * requests by their span ids: the tracer makes them even with no span to export (no
+		 * uprobe more; the lineage probe stays off unless spans or logs are wanted). */
 		bool tracing = a.traces != NULL || logs;
 		struct go_tracer_opts tracer_opts = { .lineage = tracing,
-						      .tracing = tracing,
+						      .tracing = tracing || profile.on,
 						      .types = &a.types };
 		go_target_report_unmeasured(&target);
 		if (!(a.pools = sql_pools_new(a.reg))) {
@@ -574,6 +588,8 @@ int cmd_attach(int argc, char **argv)
 					   "Uprobe hits in the target: each costs it a trap into the kernel.",
 					   true, probe_hits, &a, false);
 	}
+	if (profile.on && (rc = attach_profile_start(&profile, pid, a.tracer, otlp, &res, &a.profile)))
+		goto out;
 	pm = process_metrics_new(a.reg, run.sched, &rc);
 	if (!pm)
 		goto out;
@@ -585,6 +601,14 @@ int cmd_attach(int argc, char **argv)
 		goto out;
 	if (exporter)
 		prom_exporter_set_traces(exporter, recent);
+	if (exporter && a.profile) {
+		if (!(flame = dash_profile_new())) {
+			rc = GLIMPSE_EXIT_FAILURE;
+			goto out;
+		}
+		attach_profile_set_dashboard(a.profile, flame);
+		prom_exporter_set_profile(exporter, flame);
+	}
 	snprintf(title, sizeof(title), "%s (pid %d, %s)", res.service_name, (int)pid,
 		 sockets ? "socket capture" : target.go_version);
 	view = live_view_new(a.reg, a.target, title, stdout);
@@ -622,6 +646,7 @@ int cmd_attach(int argc, char **argv)
 			break;
 		}
 		refresh_tracer_gauges(&a);
+		attach_profile_tick(a.profile); /* after the events: requests that ended are known */
 		if (!run_loop_tick(&loop))
 			goto check_target;
 		if (a.traces)
@@ -644,6 +669,10 @@ int cmd_attach(int argc, char **argv)
 		}
 	}
 	/* Detach (the target stops paying for probes at once) and drain what is queued. */
+	if (a.tracer)
+		go_tracer_poll(a.tracer, 0);
+	attach_profile_stop(a.profile);
+	a.profile = NULL;
 	refresh_tracer_gauges(&a);
 	sock_capture_detach(a.sock);
 	if (a.logs) {
@@ -679,12 +708,14 @@ int cmd_attach(int argc, char **argv)
 	slo_tracker_print_summary(a.slos, a.target, stdout);
 	log_event(LOG_INFO, "detached", "pid=%d", (int)pid);
 out:
+	attach_profile_stop(a.profile);
 	prom_exporter_stop(exporter);
 	live_view_free(view);
 	go_tracer_stop(a.tracer);
 	trace_pipeline_free(a.traces);
 	a.traces = NULL;
 	trace_recent_free(recent); /* after the pipeline that feeds it and the server that reads it */
+	dash_profile_free(flame);  /* after the profile that feeds it and the server that reads it */
 	if (otlp) {
 		if (otlp_exporter_stop(otlp, OTLP_SHUTDOWN_MS))
 			log_warn("the OTLP receiver did not take everything before glimpse stopped; see "

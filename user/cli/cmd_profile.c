@@ -76,7 +76,6 @@ static const struct cli_option otlp_options[] = {
 	{ "otlp-endpoint", CLI_OPT_OTLP + OTLP_ENDPOINT, "URL",
 	  "also send the profile over OTLP/HTTP to URL/v1development/profiles\n"
 	  "(e.g. http://127.0.0.1:4318; or OTEL_EXPORTER_OTLP_ENDPOINT)" },
-	{ "otlp-profiles-endpoint", CLI_OPT_OTLP + OTLP_PROFILES_ENDPOINT, "URL", "full URL for profiles" },
 	{ "otlp-headers", CLI_OPT_OTLP + OTLP_HEADERS, "K=V,..", "headers sent with the export" },
 	{ "otlp-compression", CLI_OPT_OTLP + OTLP_COMPRESSION, "C", "gzip or none" },
 	{ 0 },
@@ -94,6 +93,7 @@ const struct cli_command cli_profile_command = {
 		    { "Off-CPU:", off_cpu_options },
 		    { "Output:", output_options },
 		    { "OTLP:", otlp_options },
+		    { NULL, cli_otlp_profiles_options },
 		    { "Logging:", cli_common_options } },
 	.epilogue = "Exit codes: 0 ok, 1 runtime failure, 2 bad usage, 3 no such process, 4 permission\n"
 		    "denied (needs root or CAP_BPF+CAP_PERFMON), 5 kernel lacks BPF/BTF/perf events.\n",

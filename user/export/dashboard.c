@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "export/dashboard.h"
+#include "export/dash_profile.h"
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -14,8 +15,8 @@
 #include <sys/types.h>
 
 /* The page's files, turned into arrays at build time (Makefile: xxd -i of user/export/dashboard). */
-extern const unsigned char index_html[], dashboard_js[], dashboard_css[];
-extern const unsigned int index_html_len, dashboard_js_len, dashboard_css_len;
+extern const unsigned char index_html[], dashboard_js[], dashboard_css[], flamegraph_js[];
+extern const unsigned int index_html_len, dashboard_js_len, dashboard_css_len, flamegraph_js_len;
 
 struct asset {
 	const char *url, *type;
@@ -27,6 +28,7 @@ static const struct asset assets[] = {
 	{ "/", "text/html; charset=utf-8", index_html, &index_html_len },
 	{ "/dashboard.js", "text/javascript; charset=utf-8", dashboard_js, &dashboard_js_len },
 	{ "/dashboard.css", "text/css; charset=utf-8", dashboard_css, &dashboard_css_len },
+	{ "/flamegraph.js", "text/javascript; charset=utf-8", flamegraph_js, &flamegraph_js_len },
 };
 
 /* Nothing but this origin's own files and API; no inline script or style, no frames. */
@@ -49,6 +51,7 @@ struct dashboard {
 	int streams;	      /* open /api/stream responses, under lock */
 	uint64_t last_use_ns; /* under lock: the newest dashboard request or event sent; 0: none yet */
 	struct trace_recent *_Atomic traces;
+	struct dash_profile *_Atomic profile; /* NULL: CPU profiling is off */
 };
 
 static void sample_once(struct dashboard *d)
@@ -202,13 +205,18 @@ void dashboard_set_traces(struct dashboard *d, struct trace_recent *recent)
 	d->traces = recent;
 }
 
+void dashboard_set_profile(struct dashboard *d, struct dash_profile *profile)
+{
+	d->profile = profile;
+}
+
 bool dashboard_serves(const char *url)
 {
 	for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++)
 		if (!strcmp(url, assets[i].url))
 			return true;
 	return !strcmp(url, "/index.html") || !strcmp(url, "/api/snapshot") || !strcmp(url, "/api/stream") ||
-	       !strcmp(url, "/api/trace");
+	       !strcmp(url, "/api/trace") || !strcmp(url, "/api/profile");
 }
 
 static void add_common_headers(struct MHD_Response *resp, const char *type, bool no_store)
@@ -389,6 +397,9 @@ enum MHD_Result dashboard_reply(struct dashboard *d, struct MHD_Connection *conn
 				conn, MHD_HTTP_NOT_FOUND,
 				"no such trace kept (the dashboard keeps the newest and slowest)\n");
 		if (rc)
+			return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+	} else if (!strcmp(url, "/api/profile")) {
+		if (dash_profile_json(d->profile, &json, &len))
 			return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
 	} else {
 		json = latest_json(d, &len, NULL);

@@ -3,7 +3,8 @@
  * its script and style at /, /dashboard.js, /dashboard.css (embedded in the binary at build
  * time), GET /api/snapshot (the newest state as JSON, dash_json.h), GET /api/stream (the same
  * JSON as server-sent events, one per second) and GET /api/trace?id= (one kept trace,
- * dash_traces.h). While someone uses the dashboard (a request or an open stream within
+ * dash_traces.h), GET /api/profile (the CPU flame graph of the newest profile interval,
+ * dash_profile.h). While someone uses the dashboard (a request or an open stream within
  * DASH_IDLE_S), a sampler thread snapshots the registry once a second and keeps the last
  * DASH_HISTORY snapshots (sparklines, windowed rates); the JSON is rendered once per tick
  * whatever the number of viewers. Idle, it takes no snapshot and holds none. Read-only. */
@@ -26,6 +27,9 @@ struct dashboard *dashboard_start(struct metrics_registry *reg);
 /* The traces to list and show (trace/trace_recent.h); NULL, the default: traces are off. */
 struct trace_recent;
 void dashboard_set_traces(struct dashboard *d, struct trace_recent *recent);
+/* The CPU flame graph to serve (attach --profile); NULL, the default: profiling is off. */
+struct dash_profile;
+void dashboard_set_profile(struct dashboard *d, struct dash_profile *profile);
 /* Whether url is one of the dashboard's. */
 bool dashboard_serves(const char *url);
 /* Answers a GET or HEAD of a url dashboard_serves. Needs a server that runs a thread per

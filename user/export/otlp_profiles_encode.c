@@ -46,8 +46,8 @@ struct enc {
 	const struct prof *p;
 	struct otlp_arena a;
 	struct strtab strs;
-	struct keymap fn_ids, loc_ids, stack_ids, attr_ids, chain_ids;
-	struct table maps, locs, fns, stacks, attrs;
+	struct keymap fn_ids, loc_ids, stack_ids, attr_ids, chain_ids, link_ids;
+	struct table maps, locs, fns, stacks, attrs, links;
 	int32_t *map_index; /* prof mapping -> dictionary index, 0 until first used */
 	int32_t kmap;	    /* mapping of kernel frames that come without one, 0 until needed */
 	uint64_t kmin, kmax;
@@ -318,12 +318,48 @@ static void enc_free(struct enc *e)
 	keymap_free(&e->stack_ids);
 	keymap_free(&e->attr_ids);
 	keymap_free(&e->chain_ids);
+	keymap_free(&e->link_ids);
+	free(e->links.v);
 	free(e->maps.v);
 	free(e->locs.v);
 	free(e->fns.v);
 	free(e->stacks.v);
 	free(e->attrs.v);
 	free(e->map_index);
+}
+
+/* The link to the server span of the request a sample served, as a dictionary index (0: the
+ * zero link, for a sample that served none). */
+static int32_t request_link(struct enc *e, const struct prof_request *r)
+{
+	if (!r->span_id)
+		return 0;
+	uint64_t hi, lo;
+	memcpy(&hi, r->trace_id, 8);
+	memcpy(&lo, r->trace_id + 8, 8);
+	bool isnew;
+	uint64_t *index = keymap_get(&e->link_ids, r->span_id, hi, lo, 0, &isnew);
+	if (!index) {
+		e->oom = true;
+		return 0;
+	}
+	if (!isnew)
+		return (int32_t)*index;
+	Link *l;
+	int32_t i = table_add(e, &e->links, (void **)&l);
+	uint8_t *ids = otlp_arena_alloc(&e->a, 16 + 8);
+	if (!l || !ids) {
+		e->oom = true;
+		return 0;
+	}
+	opentelemetry__proto__profiles__v1development__link__init(l);
+	memcpy(ids, r->trace_id, 16);
+	for (int b = 0; b < 8; b++) /* big-endian, as the spans' own ids */
+		ids[16 + b] = (uint8_t)(r->span_id >> (56 - 8 * b));
+	l->trace_id = (ProtobufCBinaryData){ 16, ids };
+	l->span_id = (ProtobufCBinaryData){ 8, ids + 16 };
+	*index = (uint64_t)i;
+	return i;
 }
 
 /* The samples of one process, in their dictionary form (the Profiles of each value type share
@@ -429,7 +465,7 @@ static size_t group_samples(struct enc *e, struct proc_samples *groups)
 			}
 			ngroups++;
 		}
-		int32_t *ai = otlp_arena_alloc(&e->a, 3 * sizeof(*ai));
+		int32_t *ai = otlp_arena_alloc(&e->a, 5 * sizeof(*ai));
 		if (!ai) {
 			e->oom = true;
 			break;
@@ -442,7 +478,12 @@ static size_t group_samples(struct enc *e, struct proc_samples *groups)
 		ds->n_attribute_indices = 2;
 		if (s->thread && s->thread[0])
 			ai[ds->n_attribute_indices++] = attr(e, "thread.name", s->thread, 0);
+		if (s->request.route && s->request.route[0])
+			ai[ds->n_attribute_indices++] = attr(e, "http.route", s->request.route, 0);
+		if (s->request.method)
+			ai[ds->n_attribute_indices++] = attr(e, "http.request.method", s->request.method, 0);
 		ds->attribute_indices = ai;
+		ds->link_index = request_link(e, &s->request);
 		groups[g].src[groups[g].n++] = s;
 	}
 	return ngroups;
@@ -480,7 +521,7 @@ int otlp_encode_profiles(const struct otlp_config *cfg, const struct prof *p, co
 	str(&e, ""); /* string_table[0] */
 	if (table_init(&e, &e.maps, sizeof(Mapping)) || table_init(&e, &e.locs, sizeof(Location)) ||
 	    table_init(&e, &e.fns, sizeof(Function)) || table_init(&e, &e.stacks, sizeof(Stack)) ||
-	    table_init(&e, &e.attrs, sizeof(KeyValueAndUnit)))
+	    table_init(&e, &e.attrs, sizeof(KeyValueAndUnit)) || table_init(&e, &e.links, sizeof(Link)))
 		goto out;
 	opentelemetry__proto__profiles__v1development__mapping__init(e.maps.v);
 	opentelemetry__proto__profiles__v1development__location__init(e.locs.v);
@@ -490,10 +531,10 @@ int otlp_encode_profiles(const struct otlp_config *cfg, const struct prof *p, co
 	e.map_index = calloc(p->nmappings + 1, sizeof(*e.map_index));
 	groups = calloc(p->nsamples + 1, sizeof(*groups));
 	d = otlp_arena_alloc(&e.a, sizeof(*d));
-	link = otlp_arena_alloc(&e.a, sizeof(*link));
+	link = e.links.v;
 	/* link_table[0]: the zero link, with ids of their full lengths for strict decoders. */
 	uint8_t *zero_ids = otlp_arena_alloc(&e.a, 16 + 8);
-	if (!e.map_index || !groups || !d || !link || !zero_ids)
+	if (!e.map_index || !groups || !d || !zero_ids)
 		goto out;
 	opentelemetry__proto__profiles__v1development__link__init(link);
 	link->trace_id = (ProtobufCBinaryData){ 16, zero_ids };
@@ -526,11 +567,10 @@ int otlp_encode_profiles(const struct otlp_config *cfg, const struct prof *p, co
 	d->n_stack_table = e.stacks.n;
 	d->attribute_table = table_ptrs(&e, &e.attrs);
 	d->n_attribute_table = e.attrs.n;
-	d->link_table = otlp_arena_alloc(&e.a, sizeof(*d->link_table));
-	if (e.oom || !d->link_table)
+	d->link_table = table_ptrs(&e, &e.links);
+	d->n_link_table = e.links.n;
+	if (e.oom)
 		goto out;
-	d->link_table[0] = link;
-	d->n_link_table = 1;
 	d->string_table = e.strs.strs;
 	d->n_string_table = e.strs.n;
 	req.dictionary = d;

@@ -228,6 +228,11 @@ struct prom_exporter *prom_exporter_start(const char *addr, struct metrics_regis
 	return e;
 }
 
+void prom_exporter_set_profile(struct prom_exporter *e, struct dash_profile *profile)
+{
+	dashboard_set_profile(e->dashboard, profile);
+}
+
 void prom_exporter_set_traces(struct prom_exporter *e, struct trace_recent *recent)
 {
 	dashboard_set_traces(e->dashboard, recent);

@@ -23,6 +23,9 @@ int prom_exporter_port(const struct prom_exporter *e);
  * the exporter. */
 struct trace_recent;
 void prom_exporter_set_traces(struct prom_exporter *e, struct trace_recent *recent);
+/* The dashboard's CPU flame graph (export/dash_profile.h); it must outlive the exporter. */
+struct dash_profile;
+void prom_exporter_set_profile(struct prom_exporter *e, struct dash_profile *profile);
 /* Stops serving (waits for the server thread) and frees e. NULL is fine. */
 void prom_exporter_stop(struct prom_exporter *e);
 

@@ -18,10 +18,20 @@
 static int open_skel(const struct profiler_opts *o, void **skel, struct bpf_object_skeleton **skeleton,
 		     struct profile_config **config)
 {
-	(void)o;
 	struct profile_bpf *p = profile_bpf__open();
 	if (!p)
 		return -errno;
+	if (o->go_calls_value_size) {
+		/* The Go tracer's calls map goes in as an inner map: its value size must be the
+		 * template's. */
+		int err =
+			bpf_map__set_value_size(bpf_map__inner_map(p->maps.go_calls), o->go_calls_value_size);
+		if (err) {
+			profile_bpf__destroy(p);
+			return err;
+		}
+		p->rodata->stack_config.label_requests = 1;
+	}
 	*skel = p;
 	*skeleton = p->skeleton;
 	*config = &p->rodata->stack_config;
@@ -91,4 +101,9 @@ static const struct stack_backend cpu_backend = {
 int cpu_profiler_run(const struct profiler_opts *opts, struct stack_profile **out)
 {
 	return stack_profiler_run(opts, &cpu_backend, out);
+}
+
+int cpu_profiler_open(const struct profiler_opts *opts, struct stack_session **out)
+{
+	return stack_session_open(opts, &cpu_backend, out);
 }

@@ -9,5 +9,8 @@
 /* Runs until duration, a signal, or every target exiting. Returns 0 or an exit code
  * (exit_codes.h) after logging the reason. */
 int cpu_profiler_run(const struct profiler_opts *opts, struct stack_profile **out);
+/* A continuous CPU profile (opts->continuous): stack_session_cut each interval. 0 or an exit
+ * code after logging why. */
+int cpu_profiler_open(const struct profiler_opts *opts, struct stack_session **out);
 
 #endif

@@ -45,6 +45,16 @@ struct prof_frame {
 	const struct prof_inline *inlined; /* innermost first; NULL when ninlined == 0 */
 };
 
+/* The HTTP request a CPU sample's goroutine was serving (attach --profile; span_id 0: none).
+ * Route and method come from the request's own event once it ended (request_labels.h); a
+ * request still running when its profile was cut has its trace link only. */
+struct prof_request {
+	uint8_t trace_id[16];
+	uint64_t span_id;
+	const char *route;  /* http.route; NULL: unknown, "" when no route matched */
+	const char *method; /* http.request.method; NULL: unknown */
+};
+
 struct prof_sample {
 	uint32_t pid, tid;
 	const char *process; /* process name (comm of the thread group leader) */
@@ -53,6 +63,7 @@ struct prof_sample {
 	struct prof_frame *frames; /* leaf first: frames[0] is where the CPU was */
 	uint64_t count;		   /* number of samples */
 	uint64_t value_ns;	   /* CPU: count * period; off-CPU: blocked nanoseconds */
+	struct prof_request request;
 };
 
 struct prof {
@@ -70,5 +81,14 @@ struct prof {
  * first process that has one, rather than whichever module (libc, the kernel) the first sample
  * happened to be in. */
 void prof_put_executable_first(struct prof *prof);
+
+/* The by-route view (--by-route): p's samples with one more frame at the root naming the
+ * request each served — "GET /burn/{kind}" ("[no route]" when none matched), "[request still
+ * running at the cut]", "[no request]" — so a flame graph of it has one tower per route.
+ * *out shares p's frames' strings and mappings; its samples, frames and the root names
+ * (*names) are its own, freed by prof_by_route_free. 0 or -ENOMEM (nothing to free). */
+#define PROF_ROUTE_ROOT_MAX 160
+int prof_by_route(const struct prof *p, struct prof *out, char ***names, size_t *nnames);
+void prof_by_route_free(struct prof *view, char **names, size_t nnames);
 
 #endif

@@ -2,9 +2,14 @@
 /* Profiles of stacks counted in the kernel: CPU samples (cpu_profiler.h) and off-CPU time
  * (offcpu_profiler.h). Both BPF programs fill the same maps (bpf/stacks.bpf.h): counts by
  * (pid, tid, user stack, kernel stack), a hash-keyed stack store, a ring buffer announcing each
- * new process. This module runs the lifecycle they share — open → configure → load → attach →
- * poll (symbolizing processes as they are announced) → detach → collect into a struct prof →
- * one cleanup path — around what differs, a backend: which BPF object, and how it attaches. */
+ * new process. The session (stack_session.c) runs the lifecycle they share — open → configure →
+ * load → attach → poll (symbolizing processes as they are announced) → collect → one cleanup
+ * path — around what differs, a backend: which BPF object, and how it attaches; the builder
+ * (stack_profile.c) turns what was collected into a struct prof.
+ *
+ * One-shot (stack_profiler_run): collects once, after detaching. Continuous
+ * (stack_session_open + stack_session_cut): the programs stay attached and each cut swaps the
+ * maps' generation, so an interval costs reading what it counted, never a reload. */
 #ifndef GLIMPSE_STACK_PROFILE_H
 #define GLIMPSE_STACK_PROFILE_H
 
@@ -27,6 +32,10 @@ struct profiler_opts {
 	int hz;			/* CPU: samples per second per CPU */
 	uint64_t min_block_ns;	/* off-CPU: shorter off-CPU intervals are not counted */
 	bool include_preempted; /* off-CPU: count preempted (still runnable) time too */
+	bool continuous;	/* CPU: sized for stack_session_cut (both generations) */
+	/* CPU: label samples with the HTTP request their goroutine serves: the value size of the
+	 * Go tracer's calls map (go_tracer_context_layout); 0: no labels. */
+	uint32_t go_calls_value_size;
 };
 
 struct profiler_stats {
@@ -74,5 +83,20 @@ const struct profiler_stats *stack_profile_stats(const struct stack_profile *sp)
 /* Logs warnings about what limits the profile (truncated stacks, lost samples). */
 void stack_profile_report_quality(const struct stack_profile *sp);
 void stack_profile_free(struct stack_profile *sp);
+
+/* Continuous profiles (opts->continuous): opens, loads and attaches. 0 or an exit code after
+ * logging why. opts must outlive the session. */
+int stack_session_open(const struct profiler_opts *opts, const struct stack_backend *backend,
+		       struct stack_session **out);
+/* Labels pid's samples with the requests its Go tracer sees (opts->go_calls_value_size set):
+ * calls_fd is that tracer's calls map (go_tracer_context_map_fds). 0 or -errno. */
+int stack_session_label_requests(struct stack_session *s, pid_t pid, int calls_fd);
+/* Reads new processes' mappings and re-reads the targets' (dlopen); waits up to timeout_ms. */
+int stack_session_poll(struct stack_session *s, int timeout_ms);
+/* What was counted since the open or the previous cut, as a profile whose strings point into
+ * the session (free it before closing the session). 0 or -errno. */
+int stack_session_cut(struct stack_session *s, struct stack_profile **out);
+/* Detaches and frees. NULL is fine. */
+void stack_session_close(struct stack_session *s);
 
 #endif

@@ -20,6 +20,8 @@
 //	                       forwards the incoming traceparent/tracestate headers unchanged
 //	/echo-traceparent      200 with the incoming traceparent header as the body
 //	/deepcall?depth=N      N frames deep on a new goroutine, GET <peer>/fast; the peer's status
+//	/burn/hash?ms=N        burns N ms of CPU in burnHash, /burn/sort?ms=N in burnSort
+//	                       (each on the request's own goroutine), then 200 with a checksum
 //
 // /users/{id} and /status/{code} are ServeMux patterns on Go >= 1.22 (routes_go122.go) and
 // hand-parsed prefix routes on older Go (routes_legacy.go); both answer identically.
@@ -96,6 +98,58 @@ func user(w http.ResponseWriter, r *http.Request, id string) {
 }
 
 func nowrite(w http.ResponseWriter, r *http.Request) {}
+
+// burnMillis reads ?ms=N (0..10000) or answers 400.
+func burnMillis(w http.ResponseWriter, r *http.Request) (time.Duration, bool) {
+	ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
+	if err != nil || ms < 0 || ms > 10000 {
+		http.Error(w, "ms must be an integer in 0..10000", http.StatusBadRequest)
+		return 0, false
+	}
+	return time.Duration(ms) * time.Millisecond, true
+}
+
+// burnHash mixes integers (FNV-style) until d has passed.
+//
+//go:noinline
+func burnHash(d time.Duration) uint64 {
+	h := uint64(14695981039346656037)
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		for i := 0; i < 20000; i++ {
+			h ^= uint64(i)
+			h *= 1099511628211
+		}
+	}
+	return h
+}
+
+// burnSort insertion-sorts a reversed slice again and again until d has passed.
+//
+//go:noinline
+func burnSort(d time.Duration) uint64 {
+	var a [256]int
+	n := uint64(0)
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		for i := range a {
+			a[i] = len(a) - i
+		}
+		for i := 1; i < len(a); i++ {
+			for j := i; j > 0 && a[j] < a[j-1]; j-- {
+				a[j], a[j-1] = a[j-1], a[j]
+			}
+		}
+		n += uint64(a[0])
+	}
+	return n
+}
+
+func burn(fn func(time.Duration) uint64) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if d, ok := burnMillis(w, r); ok {
+			fmt.Fprintf(w, "%d", fn(d))
+		}
+	}
+}
 
 func echoTraceparent(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, r.Header.Get("traceparent"))
@@ -184,6 +238,8 @@ func main() {
 	mux.HandleFunc("/call", call)
 	mux.HandleFunc("/deepcall", deepCall)
 	mux.HandleFunc("/echo-traceparent", echoTraceparent)
+	mux.HandleFunc("/burn/hash", burn(burnHash))
+	mux.HandleFunc("/burn/sort", burn(burnSort))
 	registerPathRoutes(mux)
 	for i := 0; i < *extra; i++ {
 		mux.HandleFunc(fmt.Sprintf("/x%d", i), fast)

@@ -44,6 +44,8 @@ type sampleOut struct {
 	Timestamps []uint64       `json:"timestamps"`
 	Attrs      map[string]any `json:"attrs"`
 	LinkIndex  int32          `json:"link_index"`
+	TraceID    string         `json:"trace_id,omitempty"` // the link's, hex (link_index > 0)
+	SpanID     string         `json:"span_id,omitempty"`
 }
 
 type mappingOut struct {
@@ -152,6 +154,12 @@ func resolve(d pprofile.ProfilesDictionary, p pprofile.Profile, res pcommon.Reso
 		so := sampleOut{Values: s.Values().AsRaw(), Timestamps: s.TimestampsUnixNano().AsRaw(),
 			LinkIndex: s.LinkIndex(), Stack: []string{}, Lines: [][]int64{}}
 		so.Attrs = attrMap(d, s.AttributeIndices(), &errs)
+		if li := s.LinkIndex(); li < 0 || int(li) >= d.LinkTable().Len() {
+			errs = append(errs, fmt.Sprintf("link index %d out of range", li))
+		} else if li > 0 {
+			l := d.LinkTable().At(int(li))
+			so.TraceID, so.SpanID = l.TraceID().String(), l.SpanID().String()
+		}
 		si := s.StackIndex()
 		if si <= 0 || int(si) >= d.StackTable().Len() {
 			errs = append(errs, fmt.Sprintf("stack index %d out of range", si))

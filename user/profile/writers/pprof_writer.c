@@ -10,7 +10,7 @@
 #include <zlib.h>
 
 enum {
-	NLABELS = 4
+	NLABELS = 8 /* pid, tid, process, thread; the request's route, method, trace and span ids */
 };
 
 struct enc {
@@ -261,6 +261,16 @@ int pprof_encode(const struct prof *p, uint8_t **out, size_t *len)
 		ps->n_label = 3;
 		if (s->thread)
 			set_label(&e, &l[ps->n_label++], "thread", s->thread, 0);
+		if (s->request.span_id) {
+			char trace[33], span[17];
+			prof_request_ids_hex(&s->request, trace, span);
+			if (s->request.route && s->request.route[0])
+				set_label(&e, &l[ps->n_label++], "http.route", s->request.route, 0);
+			if (s->request.method)
+				set_label(&e, &l[ps->n_label++], "http.request.method", s->request.method, 0);
+			set_label(&e, &l[ps->n_label++], "trace_id", trace, 0);
+			set_label(&e, &l[ps->n_label++], "span_id", span, 0);
+		}
 		ps->label = &labelp[NLABELS * i];
 		for (size_t j = 0; j < ps->n_label; j++)
 			ps->label[j] = &l[j];

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "profile/writers/profile_util.h"
+#include "profile/writers/profile_writers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -149,4 +150,28 @@ const char *prof_weight_unit(const struct prof *p)
 const char *prof_process_name(const struct prof_sample *s)
 {
 	return s->process && *s->process ? s->process : "[unknown]";
+}
+
+void prof_request_ids_hex(const struct prof_request *r, char trace[33], char span[17])
+{
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < 16; i++) {
+		trace[2 * i] = hex[r->trace_id[i] >> 4];
+		trace[2 * i + 1] = hex[r->trace_id[i] & 15];
+	}
+	trace[32] = 0;
+	/* The span id as the tracer made it, a number; W3C writes its 8 bytes big-endian. */
+	for (int i = 0; i < 16; i++)
+		span[i] = hex[(r->span_id >> (60 - 4 * i)) & 15];
+	span[16] = 0;
+}
+
+void profile_interval_path(char *buf, size_t len, const char *dir, const char *kind, const char *ext,
+			   time_t when)
+{
+	char stamp[32];
+	struct tm tm;
+	gmtime_r(&when, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(buf, len, "%s/%s-%s.%s", dir, kind, stamp, ext);
 }

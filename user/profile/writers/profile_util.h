@@ -40,6 +40,9 @@ const char *prof_frame_name(const struct prof *p, const struct prof_frame *f, ch
 
 const char *prof_process_name(const struct prof_sample *s);
 
+/* A sample's request's trace and span ids in lowercase hex (W3C traceparent's form). */
+void prof_request_ids_hex(const struct prof_request *r, char trace[33], char span[17]);
+
 /* What a sample weighs in folded stacks, the flame graph and the top table: CPU profiles
  * count samples; off-CPU profiles weigh the time blocked, in microseconds (flamegraph.pl
  * convention for off-CPU stacks). */

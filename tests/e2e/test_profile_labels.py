@@ -1,0 +1,195 @@
+# SPDX-License-Identifier: Apache-2.0
+"""attach --profile: the continuous CPU profile, cut every interval with the programs attached,
+its samples labelled with the HTTP request their goroutine served.
+
+Ground truth: the test service's two routes burn two known functions (tests/apps/httpsvc:
+/burn/hash in main.burnHash, /burn/sort in main.burnSort) under a mixed concurrent load; the
+requests the test sends (uprobe hits per request); the target's own CPU time (/proc/PID/stat)
+over the profiled window; the server spans glimpse writes for the same requests (spans file).
+Consumers: `go tool pprof` (-tags, -tagfocus, -traces), xmllint, and the OTLP profiles receiver
+decoding with the official messages."""
+import json
+import os
+import re
+import subprocess
+import threading
+
+import pytest
+
+from conftest import pprof, wait_for
+from test_otlp_profiles import Receiver
+
+ROUTES = {"/burn/hash": "main.burnHash", "/burn/sort": "main.burnSort"}
+REQUESTS_PER_WORKER = 25
+BURN_MS = 30
+
+
+def drive(svc, workers_per_route=2):
+    """Both routes at once, each from its own threads; returns the requests answered 200."""
+    ok = []
+
+    def worker(route):
+        for _ in range(REQUESTS_PER_WORKER):
+            ok.append(svc.get(f"{route}?ms={BURN_MS}") == 200)
+
+    threads = [threading.Thread(target=worker, args=(r,)) for r in ROUTES for _ in range(workers_per_route)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(ok)
+    return len(ok)
+
+
+def cpu_ticks(pid):
+    """utime + stime of the process, in clock ticks (the kernel's own accounting)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def traces(files):
+    """Every sample of the pprof files: (count, {label: value}, [functions, leaf first])."""
+    out = []
+    text = pprof("-sample_index=samples", "-traces", *files)
+    for block in text.split("-----------+-------------------------------------------------------")[1:]:
+        labels, funcs, count = {}, [], 0
+        for line in block.splitlines():
+            m = re.match(r"\s*([\w.]+):\s+(.*)$", line)
+            if m and not funcs:
+                labels[m.group(1)] = m.group(2).strip()
+                continue
+            m = re.match(r"\s+(\d+)\s+(\S.*)$", line)
+            if m:
+                count = int(m.group(1))
+                funcs.append(m.group(2).strip())
+            elif line.strip():
+                funcs.append(line.strip())
+        if funcs:
+            out.append((count, labels, funcs))
+    return out
+
+
+def right_and_wrong(samples):
+    """Labelled samples whose stack holds a burner: (those in their route's, those in the other's)."""
+    right = wrong = 0
+    for count, labels, funcs in samples:
+        route = labels.get("http.route")
+        burners = {r for r, fn in ROUTES.items() if fn in funcs}
+        if route in ROUTES and burners:
+            if burners == {route}:
+                right += count
+            else:
+                wrong += count
+    return right, wrong
+
+
+# The newest Go, and an older one stripped (struct offsets from glimpse's table, not DWARF).
+@pytest.mark.parametrize("binary", ["httpsvc-1.26", "httpsvc-1.22-stripped"])
+def test_route_labels_pprof(tmp_path, http_services, run_glimpse, binary):
+    svc = http_services(binary)
+    out = tmp_path / "profiles"
+    before = cpu_ticks(svc.pid)
+    g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--profile", "--profile-interval", "1.5",
+                    "--profile-dir", str(out), "--by-route", prometheus=True)
+    sent = drive(svc)
+    # Labelling reads the state the HTTP probes keep: still 2 uprobe hits per request.
+    assert wait_for(lambda: g.value("glimpse_probe_hits_total") == 2 * sent), g.scrape_text()
+    assert wait_for(lambda: len(list(out.glob("*.pb.gz"))) >= 2, timeout=10), g.stderr()
+    assert g.stop() == 0, g.stderr()
+    after = cpu_ticks(svc.pid)
+    files = sorted(str(p) for p in out.glob("cpu-*.pb.gz"))
+    # One interval after another, with the programs attached all along: no sample lost or
+    # counted twice at the cuts — together they hold the target's CPU time of the run.
+    samples = traces(files)
+    total = sum(c for c, _, _ in samples)
+    hz = 99
+    cpu_s = (after - before) / os.sysconf("SC_CLK_TCK")
+    assert abs(total / hz - cpu_s) <= 0.15 * cpu_s + 0.1, (total, cpu_s, files)
+    summary = re.search(r"CPU profile intervals=(\d+) samples=(\d+) labelled=(\d+)", g.stderr())
+    assert summary and int(summary.group(2)) == total, g.stderr()
+
+    # Each route's samples are its own function's, never the other's.
+    right, wrong = right_and_wrong(samples)
+    assert right >= 0.95 * (right + wrong) and right >= 50, (right, wrong)
+    for route, fn in ROUTES.items():
+        other = next(f for r, f in ROUTES.items() if r != route)
+        top = pprof("-top", "-nodecount=200", "-tagfocus", f"http.route={route}", *files)
+        assert fn in top, top
+        assert other not in top, top
+    tags = pprof("-tags", *files)
+    for route in ROUTES:
+        assert route in tags, tags
+    assert re.search(r"http\.request\.method:.*\n\s+[\d.]+\w* \(\s*[\d.]+%\): GET", tags), tags
+    # The runtime's own work (GC, scheduler on g0) and idle server goroutines stay unlabelled
+    # rather than take a route: every labelled sample is inside a handler.
+    for count, labels, funcs in samples:
+        if "http.route" in labels:
+            assert "net/http.serverHandler.ServeHTTP" in funcs, (labels, funcs)
+
+    # --by-route: one flame graph per route in each interval's SVG, valid XML.
+    svgs = sorted(out.glob("cpu-*.svg"))
+    assert len(svgs) == len(files)
+    subprocess.run(["xmllint", "--noout", str(svgs[0])], check=True)
+    text = "".join(p.read_text() for p in svgs)
+    for route, fn in ROUTES.items():
+        assert f"GET {route}" in text and fn in text
+
+
+def test_route_labels_otlp(tmp_path, http_services, run_glimpse):
+    """The same labels as OTLP sample attributes and a Link to the request's server span."""
+    receiver = Receiver(tmp_path / "received.jsonl")
+    try:
+        svc = http_services("httpsvc-1.26")
+        spans = tmp_path / "spans.jsonl"
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--no-prometheus", "--profile",
+                        "--profile-interval", "2", "--otlp-endpoint", receiver.url, "--spans-out", str(spans),
+                        env={"OTEL_EXPORTER_OTLP_METRICS_INTERVAL": "600000"})
+        drive(svc, workers_per_route=1)
+        assert g.stop() == 0, g.stderr()
+        assert wait_for(lambda: receiver.lines("profile"), timeout=10)
+    finally:
+        receiver.stop()
+    profiles = [p for p in receiver.lines("profile") if p["sample_type"] == "samples/count"]
+    assert profiles and all(not p["dict_errors"] for p in profiles), profiles
+    server = {}
+    for line in spans.read_text().splitlines():
+        s = json.loads(line)
+        if s.get("kind") == "server":
+            server[s["span_id"]] = (s["trace_id"], s["attributes"].get("http.route"))
+    right = wrong = linked = 0
+    for p in profiles:
+        for s in p["samples"]:
+            route = s["attrs"].get("http.route")
+            if not route:
+                continue
+            # A route comes with its request's link: the server span of that very route.
+            assert s["link_index"] > 0, s
+            assert server[s["span_id"]] == (s["trace_id"], route), s
+            assert s["attrs"]["http.request.method"] == "GET"
+            linked += s["values"][0]
+            burners = {r for r, fn in ROUTES.items() if fn in s["stack"]}
+            if burners:
+                right += s["values"][0] if burners == {route} else 0
+                wrong += 0 if burners == {route} else s["values"][0]
+    assert linked > 50 and right >= 0.95 * (right + wrong), (linked, right, wrong)
+
+
+def test_profile_usage_errors(tmp_path):
+    """Bad --profile settings: one line naming what is wrong, exit 2, nothing left behind."""
+    from conftest import glimpse
+    cases = [
+        (["--profile", "--no-prometheus"], "--profile: the profiles go nowhere"),
+        (["--by-route"], "--by-route needs --profile"),
+        (["--profile", "--by-route"], "--by-route writes its flame graphs into --profile-dir"),
+        (["--profile", "--profile-dir", str(tmp_path / "no" / "such")],
+         f"--profile-dir: cannot create {tmp_path}/no/such: {tmp_path}/no is not a writable directory"),
+        (["--profile", "--profile-frequency", "0"], "--profile-frequency: '0' is not a whole number from 1 to 1000"),
+    ]
+    for args, message in cases:
+        r = glimpse("attach", "-p", str(os.getpid()), *args)
+        assert r.returncode == 2 and message in r.stderr, (args, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    # A directory to make is made only once attached: a failed attach leaves none.
+    r = glimpse("attach", "-p", "999999", "--profile", "--profile-dir", str(tmp_path / "made"))
+    assert r.returncode == 3 and not (tmp_path / "made").exists(), r.stderr

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The stack profilers' BPF lifecycle (stack_profile.h): open → size the maps → load → attach →
+ * poll → collect (one-shot: after detaching; continuous: by swapping generations) → one
+ * cleanup path. What it reads goes to the builder (stack_profile.c) as raw entries. */
+#define _GNU_SOURCE
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/bpf_read.h"
+#include "base/log.h"
+#include "base/procfs.h"
+#include "base/signals.h"
+#include "binfmt/symbolizer.h"
+#include "cli/exit_codes.h"
+#include "profile/kernel_names.h"
+#include "profile.h"
+#include "profile/stack_profile.h"
+#include "profile/stack_raw.h"
+#include "profile/unwind_tables.h"
+
+#define POLL_MS	   200
+#define REFRESH_NS 2000000000LL
+/* After the generation flips, how long samples already past reading it get to finish: a BPF
+ * program runs for microseconds, without being preempted. */
+#define FLIP_SETTLE_US 2000
+
+struct stack_session {
+	const struct profiler_opts *opts;
+	const struct stack_backend *backend;
+	void *skel;
+	struct bpf_object_skeleton *skeleton;
+	struct bpf_link **links;
+	int nlinks, links_cap;
+	struct ring_buffer *rb;
+	struct symbolizer *syms;       /* NULL once handed to a one-shot profile */
+	struct kernel_names *kn;       /* continuous: kernel names kept across cuts */
+	uint32_t gen;		       /* the generation the programs fill */
+	int64_t cut_ns;		       /* wall clock of the open or the previous cut */
+	int64_t last_refresh;	       /* monotonic */
+	struct profiler_stats counted; /* counters read at the previous cut */
+	struct unwind_tables *unwind;  /* NULL without user stacks */
+};
+
+static int64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int on_new_process(void *ctx, void *data, size_t len)
+{
+	struct stack_session *s = ctx;
+	if (len < sizeof(struct profile_new_process))
+		return 0;
+	pid_t pid = (pid_t)((struct profile_new_process *)data)->pid;
+	if (!symbolizer_tracks(s->syms, pid) && !symbolizer_track(s->syms, pid) && s->unwind)
+		unwind_tables_sync(s->unwind, pid);
+	return 0;
+}
+
+static struct bpf_map *map(const struct stack_session *s, const char *name)
+{
+	return bpf_object__find_map_by_name(*s->skeleton->obj, name);
+}
+
+static int map_fd(const struct stack_session *s, const char *name)
+{
+	return bpf_map__fd(map(s, name));
+}
+
+static const char *const counts_maps[2] = { "counts0", "counts1" };
+static const char *const stacks_maps[2] = { "stacks0", "stacks1" };
+
+static int open_and_load(struct stack_session *s)
+{
+	const struct profiler_opts *o = s->opts;
+	const char *what = s->backend->what;
+	struct profile_config *config;
+	int err = s->backend->open(o, &s->skel, &s->skeleton, &config);
+	if (err) {
+		log_error("cannot open the %s's BPF object: %s", what, strerror(-err));
+		return GLIMPSE_EXIT_FAILURE;
+	}
+	config->filter_pids = !o->all;
+	config->include_kernel = o->kernel_stacks;
+	config->include_user = o->user_stacks;
+	uint32_t npids = o->npids > 0 ? (uint32_t)o->npids : 1;
+	bpf_map__set_max_entries(map(s, "target_pids"), npids);
+	for (int gen = 0; gen < 2; gen++) {
+		/* A one-shot profile never leaves generation 0: the other costs nothing. */
+		uint32_t size = gen == 0 || o->continuous ? o->max_stacks : 1;
+		bpf_map__set_max_entries(map(s, stacks_maps[gen]), size);
+		bpf_map__set_max_entries(map(s, counts_maps[gen]), size);
+	}
+	bpf_map__set_max_entries(map(s, "seen_pids"), o->all ? 32768 : npids);
+	bpf_map__set_max_entries(map(s, "unwind_procs"), o->all ? 32768 : npids);
+	err = bpf_object__load_skeleton(s->skeleton);
+	if (err) {
+		log_error("cannot load the %s's BPF programs: %s (run with -v for the verifier log)", what,
+			  strerror(-err));
+		return err == -EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
+	}
+	__u8 one = 1;
+	for (int i = 0; i < o->npids; i++) {
+		__u32 pid = (__u32)o->pids[i];
+		bpf_map_update_elem(map_fd(s, "target_pids"), &pid, &one, BPF_ANY);
+	}
+	if (o->user_stacks) {
+		s->unwind = unwind_tables_new(map_fd(s, "unwind_tables"), map_fd(s, "unwind_procs"), s->syms);
+		if (!s->unwind)
+			return GLIMPSE_EXIT_FAILURE;
+		for (int i = 0; i < o->npids; i++)
+			unwind_tables_sync(s->unwind, o->pids[i]);
+	}
+	return 0;
+}
+
+/* The stack map allocates its elements on demand, from a small per-CPU cache the kernel refills
+ * asynchronously. Programs that store two new stacks at once in a context that cannot wait
+ * (a scheduler tracepoint, a perf interrupt) find that cache nearly empty at the start and
+ * lose stacks. Storing and deleting a few placeholder stacks from each CPU before attaching
+ * leaves the freed elements in that CPU's cache. Best effort: failures change nothing. */
+#define WARM_STACKS 16
+
+static void warm_stack_map(int fd)
+{
+	int *cpus, ncpus;
+	cpu_set_t saved, one;
+	if (sched_getaffinity(0, sizeof(saved), &saved) || online_cpus(&cpus, &ncpus))
+		return;
+	struct profile_stack st = { .depth = 1 };
+	for (int i = 0; i < ncpus; i++) {
+		CPU_ZERO(&one);
+		CPU_SET(cpus[i], &one);
+		if (sched_setaffinity(0, sizeof(one), &one))
+			continue;
+		/* Keys from the top of the range, deleted at once: a real stack hash there is a
+		 * 2^-60 chance, and it would only be stored again at its next sighting. */
+		__u64 key = ~0ULL;
+		for (int k = 0, tries = 0; k < WARM_STACKS && tries < 4 * WARM_STACKS; tries++) {
+			if (bpf_map_update_elem(fd, &key, &st, BPF_NOEXIST) == 0) {
+				key--;
+				k++;
+			} else {
+				usleep(200); /* let the kernel refill this CPU's cache */
+			}
+		}
+		for (__u64 k = ~0ULL; k > key; k--)
+			bpf_map_delete_elem(fd, &k);
+	}
+	sched_setaffinity(0, sizeof(saved), &saved);
+	free(cpus);
+}
+
+int stack_session_add_link(struct stack_session *s, struct bpf_link *link)
+{
+	if (s->nlinks == s->links_cap) {
+		int cap = s->links_cap ? 2 * s->links_cap : 8;
+		struct bpf_link **grown = realloc(s->links, cap * sizeof(*grown));
+		if (!grown) {
+			bpf_link__destroy(link);
+			return -ENOMEM;
+		}
+		s->links = grown;
+		s->links_cap = cap;
+	}
+	s->links[s->nlinks++] = link;
+	return 0;
+}
+
+int stack_session_nlinks(const struct stack_session *s)
+{
+	return s->nlinks;
+}
+
+static void detach(struct stack_session *s)
+{
+	for (int i = 0; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	free(s->links);
+	s->links = NULL;
+	s->nlinks = s->links_cap = 0;
+}
+
+static void session_free(struct stack_session *s)
+{
+	detach(s);
+	ring_buffer__free(s->rb);
+	unwind_tables_free(s->unwind);
+	if (s->skel)
+		s->backend->destroy(s->skel);
+	symbolizer_free(s->syms);
+	kernel_names_free(s->kn);
+	free(s);
+}
+
+/* Everything up to the programs running. 0 or an exit code after logging why. */
+static int session_start(const struct profiler_opts *opts, const struct stack_backend *backend,
+			 struct stack_session **out)
+{
+	struct stack_session *s = calloc(1, sizeof(*s));
+	if (!s || !(s->syms = symbolizer_new()) ||
+	    (opts->continuous && !(s->kn = kernel_names_new("/proc/kallsyms", true)))) {
+		if (s)
+			symbolizer_free(s->syms);
+		free(s);
+		return GLIMPSE_EXIT_FAILURE;
+	}
+	s->opts = opts;
+	s->backend = backend;
+	/* Read the targets' binaries before profiling starts, so even a target that exits at
+	 * once keeps its names. */
+	for (int i = 0; i < opts->npids; i++)
+		symbolizer_track(s->syms, opts->pids[i]);
+	int rc = open_and_load(s);
+	if (rc)
+		goto fail;
+	s->rb = ring_buffer__new(map_fd(s, "new_processes"), on_new_process, s, NULL);
+	if (!s->rb) {
+		log_error("cannot open the %s's ring buffer: %s", backend->what, strerror(errno));
+		rc = GLIMPSE_EXIT_FAILURE;
+		goto fail;
+	}
+	for (int gen = 0; gen < (opts->continuous ? 2 : 1); gen++)
+		warm_stack_map(map_fd(s, stacks_maps[gen]));
+	rc = backend->attach(s, s->skel, opts);
+	if (rc)
+		goto fail;
+	s->cut_ns = now_ns(CLOCK_REALTIME);
+	s->last_refresh = now_ns(CLOCK_MONOTONIC);
+	*out = s;
+	return 0;
+fail:
+	session_free(s);
+	return rc;
+}
+
+int stack_session_poll(struct stack_session *s, int timeout_ms)
+{
+	int err = ring_buffer__poll(s->rb, timeout_ms);
+	if (err < 0 && err != -EINTR) {
+		log_error("reading the new-process ring buffer failed: %s", strerror(-err));
+		return err;
+	}
+	int64_t now = now_ns(CLOCK_MONOTONIC);
+	if (now - s->last_refresh >= REFRESH_NS) {
+		s->last_refresh = now;
+		/* Targets may dlopen libraries; re-read their mappings while they live. */
+		for (int i = 0; i < s->opts->npids; i++)
+			if (!symbolizer_track(s->syms, s->opts->pids[i]) && s->unwind)
+				unwind_tables_sync(s->unwind, s->opts->pids[i]);
+	}
+	return 0;
+}
+
+static bool any_target_alive(const struct profiler_opts *o)
+{
+	for (int i = 0; i < o->npids; i++)
+		if (proc_exists(o->pids[i]))
+			return true;
+	return false;
+}
+
+static void poll_until_done(struct stack_session *s)
+{
+	const struct profiler_opts *o = s->opts;
+	int64_t start = now_ns(CLOCK_MONOTONIC);
+	int64_t end = o->duration_s > 0 ? start + (int64_t)(o->duration_s * 1e9) : INT64_MAX;
+	while (!stop_requested()) {
+		int64_t now = now_ns(CLOCK_MONOTONIC);
+		if (now >= end)
+			break;
+		int64_t left_ms = (end - now) / 1000000;
+		if (stack_session_poll(s, left_ms < POLL_MS ? (int)left_ms + 1 : POLL_MS))
+			break;
+		if (!o->all && !any_target_alive(o)) {
+			log_info("all target processes exited; stopping");
+			break;
+		}
+	}
+}
+
+static void read_counters(struct stack_session *s, struct profiler_stats *st)
+{
+	uint64_t *dst[PROFILE_NR_COUNTERS] = {
+		[PROFILE_SAMPLES] = &st->samples,
+		[PROFILE_STACKS_FULL] = &st->stacks_full,
+		[PROFILE_COUNTS_FULL] = &st->counts_full,
+		[PROFILE_NEW_PROCESS_DROPPED] = &st->new_process_dropped,
+		[PROFILE_PENDING_FULL] = &st->pending_full,
+		[PROFILE_BELOW_MIN] = &st->below_min,
+		[PROFILE_UNWIND_STACKS] = &st->unwind.walked,
+		[PROFILE_UNWIND_NO_CFI] = &st->unwind.no_cfi,
+		[PROFILE_UNWIND_UNSUPPORTED] = &st->unwind.unsupported,
+		[PROFILE_UNWIND_READ] = &st->unwind.read,
+		[PROFILE_UNWIND_NO_RBP] = &st->unwind.no_rbp,
+		[PROFILE_UNWIND_DEPTH] = &st->unwind.depth,
+	};
+	for (__u32 k = 0; k < PROFILE_NR_COUNTERS; k++)
+		*dst[k] = bpf_percpu_counter(map_fd(s, "counters"), k);
+}
+
+static int read_stack(int fd, __u64 hash, uint64_t *ips)
+{
+	struct profile_stack st;
+	if (!hash || bpf_map_lookup_elem(fd, &hash, &st))
+		return 0;
+	int n = st.depth < PROFILE_MAX_STACK_DEPTH ? (int)st.depth : PROFILE_MAX_STACK_DEPTH;
+	memcpy(ips, st.ips, n * sizeof(__u64));
+	return n;
+}
+
+/* Every counts entry of generation gen with its two stacks; *n entries in the returned array
+ * (NULL: no memory). */
+static struct raw_entry *read_counts(struct stack_session *s, uint32_t gen, size_t *n)
+{
+	int counts_fd = map_fd(s, counts_maps[gen]), stacks_fd = map_fd(s, stacks_maps[gen]);
+	size_t cap = 256;
+	struct raw_entry *e = malloc(cap * sizeof(*e));
+	if (!e)
+		return NULL;
+	struct profile_key key, next;
+	bool first = true;
+	*n = 0;
+	while (bpf_map_get_next_key(counts_fd, first ? NULL : &key, &next) == 0) {
+		first = false;
+		key = next;
+		if (*n == cap) {
+			struct raw_entry *grown = realloc(e, 2 * cap * sizeof(*e));
+			if (!grown)
+				break;
+			e = grown;
+			cap *= 2;
+		}
+		struct raw_entry *r = &e[*n];
+		if (bpf_map_lookup_elem(counts_fd, &key, &r->val))
+			continue;
+		r->key = key;
+		r->nuser = read_stack(stacks_fd, key.user_stack, r->user);
+		r->nkern = read_stack(stacks_fd, key.kernel_stack, r->kern);
+		(*n)++;
+	}
+	return e;
+}
+
+/* Deletes every entry of a hash map: its keys are listed first (deleting while walking would
+ * restart the walk), then deleted. */
+static void clear_map(int fd, size_t key_size)
+{
+	size_t cap = 1024, n = 0;
+	uint8_t *keys = malloc(cap * key_size);
+	bool first = true;
+	while (keys &&
+	       bpf_map_get_next_key(fd, first ? NULL : keys + (n - 1) * key_size, keys + n * key_size) == 0) {
+		first = false;
+		if (++n == cap) {
+			uint8_t *grown = realloc(keys, 2 * cap * key_size);
+			if (!grown)
+				break;
+			keys = grown;
+			cap *= 2;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, keys + i * key_size);
+	free(keys);
+}
+
+static int collect(struct stack_session *s, uint32_t gen, struct raw_counts *rc)
+{
+	rc->e = read_counts(s, gen, &rc->n);
+	return rc->e ? 0 : -ENOMEM;
+}
+
+int stack_profiler_run(const struct profiler_opts *opts, const struct stack_backend *backend,
+		       struct stack_profile **out)
+{
+	struct stack_session *s;
+	int rc = session_start(opts, backend, &s);
+	if (rc)
+		return rc;
+	struct raw_counts raw = { .t0 = s->cut_ns };
+	poll_until_done(s);
+	raw.t1 = now_ns(CLOCK_REALTIME);
+	detach(s);
+	ring_buffer__consume(s->rb);
+	read_counters(s, &raw.stats);
+	if (s->unwind)
+		raw.tables = *unwind_tables_stats(s->unwind);
+	int err = collect(s, 0, &raw);
+	if (!err) {
+		/* The profile's strings point into the symbolizer: it goes with the profile. */
+		struct symbolizer *syms = s->syms;
+		s->syms = NULL;
+		err = stack_profile_build(syms, true, NULL, backend->kind, opts->hz, &raw, out);
+	}
+	if (err) {
+		log_error("out of memory while collecting the profile");
+		rc = GLIMPSE_EXIT_FAILURE;
+	}
+	free(raw.e);
+	session_free(s);
+	return rc;
+}
+
+int stack_session_open(const struct profiler_opts *opts, const struct stack_backend *backend,
+		       struct stack_session **out)
+{
+	return session_start(opts, backend, out);
+}
+
+int stack_session_label_requests(struct stack_session *s, pid_t pid, int calls_fd)
+{
+	struct bpf_map *outer = map(s, "go_calls");
+	__u32 key = (__u32)pid;
+	if (!outer || !s->opts->go_calls_value_size)
+		return -ENOTSUP;
+	return bpf_map_update_elem(bpf_map__fd(outer), &key, &calls_fd, BPF_ANY) ? -errno : 0;
+}
+
+int stack_session_cut(struct stack_session *s, struct stack_profile **out)
+{
+	uint32_t old = s->gen, zero = 0, next = 1 - old;
+	if (!s->opts->continuous)
+		return -EINVAL;
+	if (bpf_map_update_elem(map_fd(s, "generation"), &zero, &next, BPF_ANY))
+		return -errno;
+	s->gen = next;
+	struct raw_counts raw = { .t0 = s->cut_ns, .t1 = now_ns(CLOCK_REALTIME) };
+	s->cut_ns = raw.t1;
+	usleep(FLIP_SETTLE_US);
+	ring_buffer__consume(s->rb); /* processes first seen in the interval */
+	struct profiler_stats total;
+	read_counters(s, &total);
+	raw.stats = (struct profiler_stats){
+		.samples = total.samples - s->counted.samples,
+		.stacks_full = total.stacks_full - s->counted.stacks_full,
+		.counts_full = total.counts_full - s->counted.counts_full,
+		.new_process_dropped = total.new_process_dropped - s->counted.new_process_dropped,
+		.unwind = { .walked = total.unwind.walked - s->counted.unwind.walked,
+			    .no_cfi = total.unwind.no_cfi - s->counted.unwind.no_cfi,
+			    .unsupported = total.unwind.unsupported - s->counted.unwind.unsupported,
+			    .read = total.unwind.read - s->counted.unwind.read,
+			    .no_rbp = total.unwind.no_rbp - s->counted.unwind.no_rbp,
+			    .depth = total.unwind.depth - s->counted.unwind.depth },
+	};
+	if (s->unwind)
+		raw.tables = *unwind_tables_stats(s->unwind);
+	s->counted = total;
+	int err = collect(s, old, &raw);
+	clear_map(map_fd(s, counts_maps[old]), sizeof(struct profile_key));
+	clear_map(map_fd(s, stacks_maps[old]), sizeof(__u64));
+	if (!err)
+		err = stack_profile_build(s->syms, false, s->kn, s->backend->kind, s->opts->hz, &raw, out);
+	free(raw.e);
+	return err;
+}
+
+void stack_session_close(struct stack_session *s)
+{
+	if (s)
+		session_free(s);
+}
