@@ -84,7 +84,7 @@ def test_socket_routes_equal_uprobe_routes(binary, args, hits, http_services, ru
     assert send(svc, "GET", "/users/0") == 200
     assert wait_for(lambda: "learning window closed" in sockets.stderr()), sockets.stderr()
     assert re.search(rf"learning window closed after {hits} uprobe hits? \(every listening port seen\): "
-                     rf"port {svc.port}: ServeMux, 19 patterns", sockets.stderr()), sockets.stderr()
+                     rf"port {svc.port}: ServeMux, 22 patterns", sockets.stderr()), sockets.stderr()
     got, want = run_requests(svc, uprobes, sockets, already=1)
     want[("/users/{id}", "GET", "200")] -= 1  # the window's request, which both saw
     got[("/users/{id}", "GET", "200")] -= 1
@@ -142,8 +142,8 @@ def test_two_listeners_two_hits(http_services, run_glimpse):
     assert send(svc, "GET", "/users/1") == 200
     assert send(Other, "GET", "/users/2") == 200
     assert wait_for(lambda: "learning window closed" in g.stderr()), g.stderr()
-    assert f"closed after 2 uprobe hits (every listening port seen): port {svc.port}: ServeMux, 7 patterns; " \
-           f"port {also}: ServeMux, 7 patterns" in g.stderr(), g.stderr()
+    assert f"closed after 2 uprobe hits (every listening port seen): port {svc.port}: ServeMux, 10 patterns; " \
+           f"port {also}: ServeMux, 10 patterns" in g.stderr(), g.stderr()
     for _ in range(5):
         assert send(Other, "GET", "/status/201") == 201
     assert wait_for(lambda: g.value(DURATION + "_count") == 7), g.scrape_text()
@@ -189,7 +189,7 @@ def test_agent_socket_capture_go_routes(tmp_path):
         assert metric_value(samples, name, http_route="", http_response_status_code="404") == 1
         # The agent reads the window's ring at its own pace: at most the requests sent by then.
         m = re.search(r"ServeMux learning window closed after (\d+) uprobe hits? \(every listening port seen\): "
-                      rf"port {Svc.port}: ServeMux, 7 patterns", agent.stderr())
+                      rf"port {Svc.port}: ServeMux, 10 patterns", agent.stderr())
         assert m and 1 <= int(m.group(1)) <= 4, agent.stderr()
     finally:
         svc.kill()
@@ -214,7 +214,7 @@ def test_window_bounded_by_hits(http_services, run_glimpse):
         sent += 1
     assert wait_for(lambda: "learning window closed" in g.stderr()), g.stderr()
     m = re.search(r"closed after (\d+) uprobe hits \(its hits are used up; ports not seen keep the path "
-                  rf"heuristic\): port {svc.port}: ServeMux, 7 patterns", g.stderr())
+                  rf"heuristic\): port {svc.port}: ServeMux, 10 patterns", g.stderr())
     assert m and 64 <= int(m.group(1)) <= sent, (sent, g.stderr())
     hits = g.value("glimpse_probe_hits_total")
     for _ in range(3):
