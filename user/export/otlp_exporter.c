@@ -234,13 +234,13 @@ static void *export_thread(void *arg)
 		if (e->reg && !next_metrics)
 			next_metrics = now + e->metrics_interval_ms * NS_PER_MS;
 		bool past_deadline = e->stopping && now >= e->stop_deadline_ns;
-		if (e->stopping && ((!e->q.n && !e->nprofiles && !e->nlogs) || past_deadline))
+		if (e->stopping && ((!e->q.n && !e->profiles.n && !e->logs.n) || past_deadline))
 			break;
 		bool spans_due =
 			e->q.n && (e->q.n >= (size_t)e->cfg.batch_size || now >= next_flush || e->stopping);
 		bool metrics_due = e->reg && now >= next_metrics && !e->stopping;
-		struct otlp_qprofile *profile = otlp_profiles_pop(e);
-		struct otlp_qlogs *logs = otlp_logs_pop(e);
+		struct otlp_body *profile = otlp_fifo_pop(&e->profiles);
+		struct otlp_body *logs = otlp_fifo_pop(&e->logs);
 		if (!spans_due && !metrics_due && !profile && !logs) {
 			int64_t wake = next_flush;
 			if (!e->q.n && now >= next_flush)
@@ -277,7 +277,7 @@ static void *export_thread(void *arg)
 	/* Stopping: the metrics as they are at the end, if there is time left. */
 	struct metrics_registry *reg = e->reg;
 	int64_t left = (e->stop_deadline_ns - otlp_now_ns()) / NS_PER_MS;
-	if (e->q.n || e->nprofiles || e->nlogs || (reg && left <= 0))
+	if (e->q.n || e->profiles.n || e->logs.n || (reg && left <= 0))
 		e->stop_rc = -ETIMEDOUT;
 	pthread_mutex_unlock(&e->lock);
 	if (reg && left > 0)
@@ -465,6 +465,8 @@ struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg, char *e
 		e->cfg.timeout_ms = 10000;
 	if (e->cfg.export_timeout_ms < 1)
 		e->cfg.export_timeout_ms = 30000;
+	e->profiles.cap = OTLP_PROFILES_QUEUE;
+	e->logs.cap = OTLP_LOGS_QUEUE;
 	e->rng = (uint32_t)(otlp_unix_ns() ^ ((uint64_t)getpid() << 16)) | 1;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -525,8 +527,8 @@ int otlp_exporter_stop(struct otlp_exporter *e, int timeout_ms)
 	}
 	int rc = e->stop_rc;
 	pthread_mutex_unlock(&e->lock);
-	otlp_profiles_drop_queued(e);
-	otlp_logs_drop_queued(e);
+	otlp_fifo_drop_all(e, &e->profiles, &e->prof_dropped);
+	otlp_fifo_drop_all(e, &e->logs, &e->logs_dropped);
 	return rc;
 }
 

@@ -135,6 +135,22 @@ struct warn_state {
 	uint64_t suppressed;
 };
 
+/* An encoded request waiting to be sent (otlp_bodies.c). */
+struct otlp_body {
+	uint8_t *body; /* as sent: gzip'd when configured */
+	size_t len;
+	size_t items;  /* what the signal's drop counter counts of it: records, or 1 profile */
+	size_t detail; /* profiles: stacks, for messages */
+};
+
+#define OTLP_FIFO_MAX 16
+_Static_assert(OTLP_PROFILES_QUEUE <= OTLP_FIFO_MAX && OTLP_LOGS_QUEUE <= OTLP_FIFO_MAX, "queue caps");
+/* Bodies waiting, oldest first, cap of them at most (<= OTLP_FIFO_MAX); under the lock. */
+struct otlp_fifo {
+	struct otlp_body *slot[OTLP_FIFO_MAX];
+	size_t n, cap;
+};
+
 struct otlp_exporter {
 	struct otlp_config cfg;
 	pthread_mutex_t lock;
@@ -166,12 +182,9 @@ struct otlp_exporter {
 	uint64_t dropped_reported, prof_dropped_reported;
 	bool failing[W_SIGNALS]; /* per signal, since its last success: to say when it works again */
 
-	/* Encoded profiles waiting (under lock), oldest first: otlp_profiles.c. */
-	struct otlp_qprofile *profiles[OTLP_PROFILES_QUEUE];
-	size_t nprofiles;
-	/* Encoded batches of log records waiting (under lock), oldest first: otlp_logs.c. */
-	struct otlp_qlogs *logs[OTLP_LOGS_QUEUE];
-	size_t nlogs;
+	/* Encoded requests waiting (under lock): profiles (otlp_profiles.c) and batches of log
+	 * records (otlp_logs.c). */
+	struct otlp_fifo profiles, logs;
 
 	/* atomics */
 	uint64_t prof_enqueued, prof_exported, prof_dropped, prof_failed, warnings;
@@ -215,21 +228,19 @@ enum send_result {
 	STOPPED
 };
 
-/* Profiles (otlp_profiles.c): the thread takes the oldest queued one (under the lock; NULL if
- * none), sends it (without the lock) and frees it; stop drops what is left, counted. */
-struct otlp_qprofile;
-struct otlp_qprofile *otlp_profiles_pop(struct otlp_exporter *e);
-void otlp_export_profile(struct otlp_exporter *e, struct otlp_qprofile *qp);
-void otlp_profiles_drop_queued(struct otlp_exporter *e);
-/* From the export thread: warns (rate-limited) when profiles were dropped since last time. */
+/* Profiles (otlp_profiles.c) and log records (otlp_logs.c): the thread pops the oldest queued
+ * body (otlp_fifo_pop, under the lock), sends it without the lock and frees it; stop drops
+ * what is left (otlp_fifo_drop_all), counted. From the export thread: warn (rate-limited)
+ * when bodies were dropped since last time. */
+/* Queues b (its items counted in *dropped when refused at stop, or when it or an older body is
+ * pushed out); wakes the export thread. 0 or -ESHUTDOWN. Takes the lock. */
+int otlp_fifo_push(struct otlp_exporter *e, struct otlp_fifo *q, struct otlp_body *b, uint64_t *dropped);
+struct otlp_body *otlp_fifo_pop(struct otlp_fifo *q); /* under the lock; NULL if empty */
+void otlp_fifo_drop_all(struct otlp_exporter *e, struct otlp_fifo *q, uint64_t *dropped);
+void otlp_body_free(struct otlp_body *b);
+void otlp_export_profile(struct otlp_exporter *e, struct otlp_body *qp);
 void otlp_profiles_report_drops(struct otlp_exporter *e);
-
-/* Log records (otlp_logs.c), as profiles: pop the oldest batch (under the lock), send it
- * (without), drop what is left at stop, warn about drops. */
-struct otlp_qlogs;
-struct otlp_qlogs *otlp_logs_pop(struct otlp_exporter *e);
-void otlp_export_logs(struct otlp_exporter *e, struct otlp_qlogs *ql);
-void otlp_logs_drop_queued(struct otlp_exporter *e);
+void otlp_export_logs(struct otlp_exporter *e, struct otlp_body *ql);
 void otlp_logs_report_drops(struct otlp_exporter *e);
 
 int otlp_setup_http(struct otlp_exporter *e, char *err, size_t errlen);

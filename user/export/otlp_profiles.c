@@ -18,18 +18,13 @@
 typedef Opentelemetry__Proto__Collector__Profiles__V1development__ExportProfilesServiceResponse
 	ProfilesResponse;
 
-struct otlp_qprofile {
-	size_t nsamples, len;
-	uint8_t *body; /* as sent: gzip'd when configured */
-};
-
 int otlp_enqueue_profile(struct otlp_exporter *e, const struct prof *p, const struct resource *res,
 			 size_t nres)
 {
 	if (!e || !p || (nres && !res))
 		return -EINVAL;
 	otlp_stat_add(&e->prof_enqueued, 1);
-	struct otlp_qprofile *qp = calloc(1, sizeof(*qp));
+	struct otlp_body *qp = calloc(1, sizeof(*qp));
 	uint8_t *raw;
 	size_t len;
 	if (!qp || otlp_encode_profiles(&e->cfg, p, res, nres, &raw, &len) ||
@@ -38,28 +33,9 @@ int otlp_enqueue_profile(struct otlp_exporter *e, const struct prof *p, const st
 		otlp_stat_add(&e->prof_dropped, 1);
 		return -ENOMEM;
 	}
-	qp->nsamples = p->nsamples;
-	struct otlp_qprofile *old = NULL;
-	int err = 0;
-	pthread_mutex_lock(&e->lock);
-	if (e->stopping) {
-		err = -ESHUTDOWN;
-		old = qp;
-	} else {
-		if (e->nprofiles == OTLP_PROFILES_QUEUE) { /* the oldest goes: a newer one covers now */
-			old = e->profiles[0];
-			memmove(e->profiles, e->profiles + 1, (--e->nprofiles) * sizeof(*e->profiles));
-		}
-		e->profiles[e->nprofiles++] = qp;
-		pthread_cond_signal(&e->cond);
-	}
-	pthread_mutex_unlock(&e->lock);
-	if (old) { /* the export thread says so (its warnings are its own) */
-		otlp_stat_add(&e->prof_dropped, 1);
-		free(old->body);
-		free(old);
-	}
-	return err;
+	qp->items = 1;
+	qp->detail = p->nsamples;
+	return otlp_fifo_push(e, &e->profiles, qp, &e->prof_dropped);
 }
 
 void otlp_profiles_report_drops(struct otlp_exporter *e)
@@ -74,20 +50,11 @@ void otlp_profiles_report_drops(struct otlp_exporter *e)
 	}
 }
 
-struct otlp_qprofile *otlp_profiles_pop(struct otlp_exporter *e)
-{
-	if (!e->nprofiles)
-		return NULL;
-	struct otlp_qprofile *qp = e->profiles[0];
-	memmove(e->profiles, e->profiles + 1, (--e->nprofiles) * sizeof(*e->profiles));
-	return qp;
-}
-
-void otlp_export_profile(struct otlp_exporter *e, struct otlp_qprofile *qp)
+void otlp_export_profile(struct otlp_exporter *e, struct otlp_body *qp)
 {
 	struct http_result resp;
 	char what[64];
-	snprintf(what, sizeof(what), "a profile (%zu stacks)", qp->nsamples);
+	snprintf(what, sizeof(what), "a profile (%zu stacks)", qp->detail);
 	switch (otlp_send_with_retry(e, e->cfg.profiles_url, qp->body, qp->len, e->cfg.export_timeout_ms,
 				     what, &resp)) {
 	case SENT: {
@@ -116,18 +83,5 @@ void otlp_export_profile(struct otlp_exporter *e, struct otlp_qprofile *qp)
 		otlp_stat_add(&e->prof_failed, 1);
 		break;
 	}
-	free(qp->body);
-	free(qp);
-}
-
-void otlp_profiles_drop_queued(struct otlp_exporter *e)
-{
-	struct otlp_qprofile *qp;
-	pthread_mutex_lock(&e->lock);
-	while ((qp = otlp_profiles_pop(e))) {
-		otlp_stat_add(&e->prof_dropped, 1);
-		free(qp->body);
-		free(qp);
-	}
-	pthread_mutex_unlock(&e->lock);
+	otlp_body_free(qp);
 }
