@@ -614,30 +614,6 @@ static double count_value(void *ctx, int target)
 	return targets_count(ctx);
 }
 
-static double events_dropped_value(void *ctx, int target)
-{
-	(void)target;
-	return (double)((struct agent_targets *)ctx)->events_dropped;
-}
-
-static double probe_hits_value(void *ctx, int target)
-{
-	(void)target;
-	return (double)((struct agent_targets *)ctx)->probe_hits;
-}
-
-static double unmeasured_value(void *ctx, int target)
-{
-	(void)target;
-	return (double)((struct agent_targets *)ctx)->unmeasured;
-}
-
-static double events_unattributed_value(void *ctx, int target)
-{
-	(void)target;
-	return (double)((struct agent_targets *)ctx)->events_unattributed;
-}
-
 struct agent_targets *targets_new(const struct targets_consumers *c)
 {
 	struct agent_targets *ts = calloc(1, sizeof(*ts));
@@ -647,20 +623,21 @@ struct agent_targets *targets_new(const struct targets_consumers *c)
 	pthread_mutex_init(&ts->lock, NULL);
 	if (metrics_registry_add_gauge(c->reg, "glimpse.agent.targets", "{process}",
 				       "Processes the agent instruments.", false, count_value, ts, false) ||
-	    metrics_registry_add_gauge(c->reg, "glimpse.events_dropped", "",
-				       "Events the kernel could not queue to glimpse.", true,
-				       events_dropped_value, ts, false) ||
-	    metrics_registry_add_gauge(c->reg, "glimpse.agent.events_unattributed", "",
-				       "Traced events of a process the agent no longer knew.", true,
-				       events_unattributed_value, ts, false) ||
-	    metrics_registry_add_gauge(c->reg, "glimpse.requests.unmeasured", "",
-				       "Server requests not measured: their ResponseWriter is not net/http's "
-				       "HTTP/1 or HTTP/2 one.",
-				       true, unmeasured_value, ts, false) ||
-	    metrics_registry_add_gauge(c->reg, "glimpse.probe.hits", "",
-				       "Uprobe hits in the instrumented processes: each costs a trap into "
-				       "the kernel.",
-				       true, probe_hits_value, ts, false)) {
+	    metrics_registry_add_value_at(c->reg, "glimpse.events_dropped", "",
+					  "Events the kernel could not queue to glimpse.", true,
+					  &ts->events_dropped) ||
+	    metrics_registry_add_value_at(c->reg, "glimpse.agent.events_unattributed", "",
+					  "Traced events of a process the agent no longer knew.", true,
+					  &ts->events_unattributed) ||
+	    metrics_registry_add_value_at(
+		    c->reg, "glimpse.requests.unmeasured", "",
+		    "Server requests not measured: their ResponseWriter is not net/http's "
+		    "HTTP/1 or HTTP/2 one.",
+		    true, &ts->unmeasured) ||
+	    metrics_registry_add_value_at(c->reg, "glimpse.probe.hits", "",
+					  "Uprobe hits in the instrumented processes: each costs a trap into "
+					  "the kernel.",
+					  true, &ts->probe_hits)) {
 		targets_free(ts);
 		return NULL;
 	}

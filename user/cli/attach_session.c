@@ -41,24 +41,6 @@ static double active_requests(void *ctx, int target)
 	return target == a->target ? (double)a->active_requests : 0;
 }
 
-static double requests_unmeasured(void *ctx, int target)
-{
-	(void)target;
-	return (double)((struct attach_session *)ctx)->unmeasured;
-}
-
-static double events_dropped(void *ctx, int target)
-{
-	(void)target;
-	return (double)((struct attach_session *)ctx)->events_dropped;
-}
-
-static double probe_hits(void *ctx, int target)
-{
-	(void)target;
-	return (double)((struct attach_session *)ctx)->probe_hits;
-}
-
 static void refresh_span_gauges(struct attach_session *a)
 {
 	if (a->traces) {
@@ -80,18 +62,6 @@ void attach_session_refresh(struct attach_session *a)
 	a->events_dropped = go_tracer_events_dropped(a->tracer);
 	a->probe_hits = go_tracer_probe_hits(a->tracer);
 	refresh_span_gauges(a);
-}
-
-static double spans_sampled(void *ctx, int target)
-{
-	(void)target;
-	return (double)((struct attach_session *)ctx)->spans_sampled;
-}
-
-static double spans_unsampled(void *ctx, int target)
-{
-	(void)target;
-	return (double)((struct attach_session *)ctx)->spans_unsampled;
 }
 
 /* A Go target's database wire (pgx, go-redis, any driver) at its sockets, beside the uprobes:
@@ -170,9 +140,10 @@ static int start_sockets(struct attach_session *s, const struct attach_opts *o)
 	else if (s->go_routes)
 		log_info("HTTP/1: socket capture; http.route: the path heuristic");
 	if (s->go_routes) /* the learning window's hits: 0 without one */
-		metrics_registry_add_gauge(s->reg, "glimpse.probe.hits", "",
-					   "Uprobe hits in the target: each costs it a trap into the kernel.",
-					   true, probe_hits, s, false);
+		metrics_registry_add_value_at(
+			s->reg, "glimpse.probe.hits", "",
+			"Uprobe hits in the target: each costs it a trap into the kernel.", true,
+			&s->probe_hits);
 	return 0;
 }
 
@@ -205,26 +176,26 @@ static int start_uprobes(struct attach_session *s, const struct attach_opts *o)
 		s->sock_db = (s->sock = start_go_db_capture(s, &s->go)) != NULL;
 	if (o->logs && !s->sock && (rc = start_go_logs_capture(s)))
 		return rc;
-	metrics_registry_add_gauge(s->reg, "glimpse.events_dropped", "",
-				   "Events the kernel could not queue to glimpse.", true, events_dropped, s,
-				   false);
-	metrics_registry_add_gauge(s->reg, "glimpse.requests.unmeasured", "",
-				   "Server requests not measured: their ResponseWriter is not net/http's "
-				   "HTTP/1 or HTTP/2 one.",
-				   true, requests_unmeasured, s, false);
-	metrics_registry_add_gauge(s->reg, "glimpse.probe.hits", "",
-				   "Uprobe hits in the target: each costs it a trap into the kernel.", true,
-				   probe_hits, s, false);
+	metrics_registry_add_value_at(s->reg, "glimpse.events_dropped", "",
+				      "Events the kernel could not queue to glimpse.", true,
+				      &s->events_dropped);
+	metrics_registry_add_value_at(s->reg, "glimpse.requests.unmeasured", "",
+				      "Server requests not measured: their ResponseWriter is not net/http's "
+				      "HTTP/1 or HTTP/2 one.",
+				      true, &s->unmeasured);
+	metrics_registry_add_value_at(s->reg, "glimpse.probe.hits", "",
+				      "Uprobe hits in the target: each costs it a trap into the kernel.",
+				      true, &s->probe_hits);
 	return 0;
 }
 
 int attach_session_start(struct attach_session *s, const struct attach_opts *o)
 {
 	if (s->traces) {
-		metrics_registry_add_gauge(s->reg, "glimpse.spans.sampled", "{span}",
-					   "Spans kept by sampling.", true, spans_sampled, s, false);
-		metrics_registry_add_gauge(s->reg, "glimpse.spans.unsampled", "{span}",
-					   "Spans sampling left out.", true, spans_unsampled, s, false);
+		metrics_registry_add_value_at(s->reg, "glimpse.spans.sampled", "{span}",
+					      "Spans kept by sampling.", true, &s->spans_sampled);
+		metrics_registry_add_value_at(s->reg, "glimpse.spans.unsampled", "{span}",
+					      "Spans sampling left out.", true, &s->spans_unsampled);
 	}
 	return s->sockets ? start_sockets(s, o) : start_uprobes(s, o);
 }

@@ -437,6 +437,20 @@ int metrics_registry_add_gauge(struct metrics_registry *reg, const char *name, c
 					 .type = is_counter ? METRIC_COUNTER : METRIC_GAUGE });
 }
 
+static double value_at(void *ctx, int target)
+{
+	(void)target;
+	return (double)*(const _Atomic uint64_t *)ctx;
+}
+
+int metrics_registry_add_value_at(struct metrics_registry *reg, const char *name, const char *unit,
+				  const char *help, bool is_counter, const _Atomic uint64_t *value)
+{
+	if (!value)
+		return -EINVAL;
+	return metrics_registry_add_gauge(reg, name, unit, help, is_counter, value_at, (void *)value, false);
+}
+
 int metrics_registry_add_updown(struct metrics_registry *reg, const char *name, const char *unit,
 				const char *help, metric_value_fn fn, void *ctx, bool per_target)
 {

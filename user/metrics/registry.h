@@ -92,6 +92,11 @@ typedef double (*metric_value_fn)(void *ctx, int target);
 int metrics_registry_add_gauge(struct metrics_registry *reg, const char *name, const char *unit,
 			       const char *help, bool is_counter, metric_value_fn fn, void *ctx,
 			       bool per_target);
+/* A counter (is_counter) or gauge whose value is a word another thread keeps current (probe
+ * hits, drops copied on an event thread): read at render time, no callback to write. value
+ * must outlive the registry's renders. */
+int metrics_registry_add_value_at(struct metrics_registry *reg, const char *name, const char *unit,
+				  const char *help, bool is_counter, const _Atomic uint64_t *value);
 /* The same for a value semconv defines as an UpDownCounter (http.server.active_requests):
  * exported as METRIC_UPDOWN. */
 int metrics_registry_add_updown(struct metrics_registry *reg, const char *name, const char *unit,
