@@ -233,6 +233,12 @@ def test_db_operations_and_trace_waterfall_in_browser(http_services, attach, tmp
     assert {w: float(v) for w, v in page["slos"][0]["burn"].items()} == burn
     assert float(page["slos"][0]["budget_left"]) == budget[0]
     assert page["slos"][0]["budget_text"] == "-66.7 %"
+    # The alerts of `glimpse slo rules` for a 30-day objective fire above burn rates 14.4 and 6
+    # (page) and 3 and 1 (ticket, 1d/2h and 3d/6h). At 5/3 in every window only the 3d/6h
+    # ticket fires: the gauge, the page and the summary's line all say so.
+    firing = {l["severity"]: float(v) for n, l, v in gauges if n == "glimpse_slo_alerts_firing" and l["slo"] == "avail"}
+    assert firing == {"page": 0, "ticket": 1}
+    assert page["slos"][0]["alert"] == "ticket"
 
     # Trace lists: the 6 traces, newest first; the slowest list by duration.
     written = spans()

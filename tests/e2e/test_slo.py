@@ -220,6 +220,11 @@ def test_live_burn_rates_exact(http_services, run_glimpse):
     assert abs(metric_value(s, "glimpse_slo_error_budget_remaining_ratio", slo="sleep-latency") - (1 - 2.5)) < 1e-9
     assert metric_value(s, f"{DURATION}_bucket", http_route="/sleep", le="0.3") == 3
     assert metric_value(s, f"{DURATION}_bucket", http_route="/sleep", le="0.5") == 4
+    # The alerts of a 30-day objective fire above burn rates 14.4 and 6 (page: 1h/5m, 6h/30m)
+    # and 3 and 1 (ticket: 1d/2h, 3d/6h): 9.62 fires one page and both tickets, 2.5 one ticket.
+    firing = lambda slo, sev: metric_value(s, "glimpse_slo_alerts_firing", slo=slo, severity=sev)
+    assert (firing("availability", "page"), firing("availability", "ticket")) == (1, 2)
+    assert (firing("sleep-latency", "page"), firing("sleep-latency", "ticket")) == (0, 1)
     g.stop()
     out = g.stdout()
     assert "SLO availability (availability, target 99%): 10 of 104 requests bad" in out, out

@@ -202,7 +202,7 @@ static void put_slos(FILE *f, const struct dash_snapshot *s)
 			fprintf(f, "%s\"%s\":", w ? "," : "", slo_rate_windows[w].label);
 			put_num(f, o->burn[w]);
 		}
-		fputs("}}", f);
+		fprintf(f, "},\"firing\":{\"page\":%d,\"ticket\":%d}}", o->firing_page, o->firing_ticket);
 	}
 	fputc(']', f);
 }

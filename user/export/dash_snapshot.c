@@ -323,6 +323,7 @@ static int add_slo_sample(struct builder *b, const char *metric, const struct me
 		o->target = b->target;
 		snprintf(o->name, sizeof(o->name), "%s", name);
 		o->objective = o->budget_left = NAN;
+		o->firing_page = o->firing_ticket = 0;
 		for (int w = 0; w < SLO_RATE_WINDOWS; w++)
 			o->burn[w] = NAN;
 	}
@@ -330,7 +331,13 @@ static int add_slo_sample(struct builder *b, const char *metric, const struct me
 		o->objective = smp->value;
 	} else if (!strcmp(metric, "glimpse.slo.error_budget.remaining")) {
 		o->budget_left = smp->value;
-	} else {
+	} else if (!strcmp(metric, "glimpse.slo.alerts.firing")) {
+		const char *severity = attr_str(smp, "severity");
+		if (!strcmp(severity, "page"))
+			o->firing_page = (int)smp->value;
+		else if (!strcmp(severity, "ticket"))
+			o->firing_ticket = (int)smp->value;
+	} else if (!strcmp(metric, "glimpse.slo.burn_rate")) {
 		const char *window = attr_str(smp, "window");
 		for (int w = 0; w < SLO_RATE_WINDOWS; w++)
 			if (!strcmp(slo_rate_windows[w].label, window))

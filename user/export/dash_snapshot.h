@@ -72,9 +72,10 @@ struct dash_metric {
 struct dash_slo {
 	int target;
 	char name[SLO_NAME_LEN];
-	double objective;	       /* glimpse.slo.target: share that must be good */
-	double budget_left;	       /* glimpse.slo.error_budget.remaining */
-	double burn[SLO_RATE_WINDOWS]; /* glimpse.slo.burn_rate, by slo_rate_windows */
+	double objective;		/* glimpse.slo.target: share that must be good */
+	double budget_left;		/* glimpse.slo.error_budget.remaining */
+	double burn[SLO_RATE_WINDOWS];	/* glimpse.slo.burn_rate, by slo_rate_windows */
+	int firing_page, firing_ticket; /* glimpse.slo.alerts.firing, by severity */
 };
 
 struct dash_target {

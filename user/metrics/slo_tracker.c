@@ -286,6 +286,34 @@ static int target_points(void *ctx, int target, struct metric_point *p, int max)
 	return per_objective(ctx, target, p, max, false);
 }
 
+/* Per objective and severity (page, ticket): how many of the scheme's alerts of that severity
+ * fire now, as `glimpse slo rules` would have Prometheus decide from the same counts. */
+static int firing_points(void *ctx, int target, struct metric_point *p, int max)
+{
+	static const char *const severities[] = { "page", "ticket" };
+	struct slo_tracker *tr = ctx;
+	int n = 0;
+	pthread_mutex_lock(&tr->lock);
+	for (size_t i = 0; i < tr->n; i++) {
+		const struct judged *j = &tr->judged[i];
+		if (j->target != target)
+			continue;
+		for (size_t k = 0; k < sizeof(severities) / sizeof(severities[0]) && n < max; k++) {
+			int firing = 0;
+			for (int a = 0; a < SLO_ALERTS; a++)
+				firing +=
+					j->status.firing[a] && !strcmp(slo_alerts[a].severity, severities[k]);
+			p[n++] = (struct metric_point){ .attr_name = "slo",
+							.attr_value = j->o->name,
+							.attr2_name = "severity",
+							.attr2_value = severities[k],
+							.value = firing };
+		}
+	}
+	pthread_mutex_unlock(&tr->lock);
+	return n;
+}
+
 struct slo_tracker *slo_tracker_new(struct metrics_registry *reg, const struct slo_objective *objs, int n,
 				    char *err, size_t errlen)
 {
@@ -321,7 +349,11 @@ struct slo_tracker *slo_tracker_new(struct metrics_registry *reg, const struct s
 					  METRIC_GAUGE, budget_points, tr) ||
 	    metrics_registry_add_observer(reg, "glimpse.slo.target", "1",
 					  "The SLO's objective: the share of requests that must be good.",
-					  METRIC_GAUGE, target_points, tr)) {
+					  METRIC_GAUGE, target_points, tr) ||
+	    metrics_registry_add_observer(reg, "glimpse.slo.alerts.firing", "{alert}",
+					  "The multiwindow burn-rate alerts of each SLO that fire now, by "
+					  "severity (the alerts `glimpse slo rules` writes).",
+					  METRIC_GAUGE, firing_points, tr)) {
 		snprintf(err, errlen, "out of memory");
 		slo_tracker_free(tr);
 		return NULL;

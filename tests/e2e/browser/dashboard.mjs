@@ -82,6 +82,7 @@ try {
     budget_left: tr.querySelector('td.budget').dataset.value,
     budget_text: tr.querySelector('td.budget').textContent,
     burn: Object.fromEntries([...tr.querySelectorAll('td.burn')].map((td) => [td.dataset.window, td.dataset.value])),
+    alert: tr.querySelector('td.alert').textContent,
   })));
   out.slo_note = await page.textContent('#slo-note');
   out.traces_note = await page.textContent('#traces-note');

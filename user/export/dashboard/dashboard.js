@@ -396,11 +396,16 @@ function renderSlos(data) {
       const v = o.burn ? o.burn[w] : null;
       tr.appendChild(el('td', { class: v > 1 ? 'num burn bad' : 'num burn', 'data-window': w, 'data-value': String(v) }, fmtBurn(v)));
     }
+    // The alerts `glimpse slo rules` writes, judged by glimpse on the same counts: a page
+    // outranks a ticket.
+    const f = o.firing || {};
+    const severity = f.page > 0 ? 'page' : f.ticket > 0 ? 'ticket' : '';
+    tr.appendChild(el('td', { class: severity ? 'alert ' + severity : 'alert', 'data-severity': severity }, severity || '–'));
     rows.appendChild(tr);
   }
   document.querySelector('#slos tbody').replaceChildren(rows);
   document.getElementById('slo-note').textContent = slos.length
-    ? 'Burn rate: the bad share of requests over the window divided by the share the objective allows (above 1 spends the budget before the period ends). `glimpse slo rules` writes the Prometheus alerts.'
+    ? 'Burn rate: the bad share of requests over the window divided by the share the objective allows (above 1 spends the budget before the period ends). Alert firing: the multiwindow burn-rate alerts `glimpse slo rules` writes for Prometheus, judged here on the same counts.'
     : 'No objective configured: `glimpse attach --slo objective=availability,target=99.9%` or the agent\'s `slos:` list.';
 }
 
