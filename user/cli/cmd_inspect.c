@@ -416,6 +416,11 @@ int cmd_inspect(int argc, char **argv)
 		       ro->mux_template, ro->echo_path, ro->echo_handler, ro->hr_trees, ro->hr_node_path,
 		       ro->hr_node_children, ro->hr_node_handle,
 		       t.routers.offsets_source[0] ? t.routers.offsets_source : "-");
+		if (t.routers.echo_funcs[0][0])
+			printf("  echo handlers: NotFoundHandler=%s MethodNotAllowedHandler=%s (variables at "
+			       "0x%" PRIx64 ", 0x%" PRIx64 ")\n",
+			       t.routers.echo_funcs[0], t.routers.echo_funcs[1], t.routers.echo_unmatched[0],
+			       t.routers.echo_unmatched[1]);
 	}
 	print_capture(pid, &t);
 	print_runtime(t.binary);
