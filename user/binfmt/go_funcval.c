@@ -48,6 +48,16 @@ static bool addr_fits(Elf *elf, uint64_t addr, enum where w)
 	return false;
 }
 
+/* Counts a word found at addr (the same word may hold the value both in the file's bytes and
+ * as its relocation's addend). */
+static void found_at(uint64_t addr, uint64_t *at, int *found)
+{
+	if (*found && *at == addr)
+		return;
+	*at = addr;
+	(*found)++;
+}
+
 /* The one aligned word of a w section holding value, in the file's bytes or as a relative
  * relocation's addend: 0 with *at, -ENOENT, -EEXIST. */
 static int one_word(Elf *elf, uint64_t value, enum where w, uint64_t *at)
@@ -63,10 +73,8 @@ static int one_word(Elf *elf, uint64_t value, enum where w, uint64_t *at)
 			for (size_t i = 0; i < d->d_size / sh.sh_entsize; i++)
 				if (gelf_getrela(d, (int)i, &r) &&
 				    (GELF_R_TYPE(r.r_info) == R_X86_64_RELATIVE) &&
-				    (uint64_t)r.r_addend == value && addr_fits(elf, r.r_offset, w)) {
-					*at = r.r_offset;
-					found++;
-				}
+				    (uint64_t)r.r_addend == value && addr_fits(elf, r.r_offset, w))
+					found_at(r.r_offset, at, &found);
 			continue;
 		}
 		if (!section_fits(elf, &sh, w) || !(d = elf_rawdata(scn, NULL)) || !d->d_buf)
@@ -74,10 +82,8 @@ static int one_word(Elf *elf, uint64_t value, enum where w, uint64_t *at)
 		const uint8_t *p = d->d_buf;
 		size_t skip = (8 - sh.sh_addr % 8) % 8;
 		for (size_t off = skip; off + 8 <= d->d_size; off += 8)
-			if (le64(p + off) == value) {
-				*at = sh.sh_addr + off;
-				found++;
-			}
+			if (le64(p + off) == value)
+				found_at(sh.sh_addr + off, at, &found);
 	}
 	return found == 1 ? 0 : found ? -EEXIST : -ENOENT;
 }
