@@ -15,7 +15,15 @@
 
 struct elf_module;
 
-/* Fills row->grpc and row->xnet from m's DWARF where m links them (version "" otherwise); a
+/* The files' gRPC slots: struct gotrace_grpc_offsets in order, then the row's three flags. */
+#define MODULE_OFFSETS_GRPC_OFF_SLOTS (sizeof(struct gotrace_grpc_offsets) / sizeof(int32_t))
+enum {
+	MODULE_OFFSETS_GRPC_LEGACY = MODULE_OFFSETS_GRPC_OFF_SLOTS,
+	MODULE_OFFSETS_GRPC_SERVER_OK,
+	MODULE_OFFSETS_GRPC_CLIENT_OK,
+};
+
+/* (module_offsets_emit.c) Fills row->grpc and row->xnet from m's DWARF where m links them (version "" otherwise); a
  * line for each module linked whose offsets are not written (no DWARF for it, or no version
  * in the build info) goes to stderr-ready text in note (empty: none). */
 void module_offsets_emit(struct elf_module *m, struct go_offsets_row *row, char *note, size_t len);
