@@ -193,7 +193,8 @@ static const char *const echo_vars[GOTRACE_ECHO_UNMATCHED_VARS] = {
 };
 
 /* The name of the function a variable's initial value (a static funcval) runs, in buf: what
- * the generator records for stripped builds. False where the file does not say (PIE). */
+ * the generator records for stripped builds. False where the pointers are not in the file's
+ * bytes (only in relocations). */
 static bool initial_function(struct elf_module *m, uint64_t var, char *buf, size_t len)
 {
 	const struct gopclntab *t = elf_module_gopclntab(m);
