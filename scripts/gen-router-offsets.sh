@@ -174,6 +174,7 @@ write_table() {
 	echo
 	echo "#endif"
 } > "$out"
+clang-format -i "$out" # the project's style (make format-check)
 }
 write_table
 # The stripped echo builds, read by a glimpse built with this table: a row whose handlers are
