@@ -67,9 +67,14 @@ BUILDS = ["1.23", "1.26", "1.27", "1.23-stripped", "1.26-stripped", "1.27-stripp
 
 @pytest.mark.parametrize("go", BUILDS)
 def test_grpc_exact_counts_codes_and_probe_budget(go, pair, run_glimpse):
-    binary = f"grpcsvc-{go}"
+    exact_counts_codes_and_probe_budget(f"grpcsvc-{go}", pair, run_glimpse)
+
+
+def exact_counts_codes_and_probe_budget(binary, pair, run_glimpse, *attach_args):
+    """The driver's plan against binary (a name in APPS or a path): each method and code counted
+    exactly, as the service's own accounting says, at the stated probe budget."""
     svc, peer = pair(binary)
-    g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
+    g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", *attach_args, prometheus=True)
     assert "gRPC server and client measured" in g.stderr(), g.stderr()
     driven = grpcsvc(binary, "-drive", svc.addr, "-plan", PLAN)
     counts = grpcsvc(binary, "-counts", svc.addr)
@@ -191,8 +196,10 @@ def test_grpc_stripped_version_not_in_table_is_refused_in_one_line(pair, tmp_pat
     binary.write_bytes(data.replace(dep, dep.replace(b"v1.85.0", b"v1.85.9")))
     binary.chmod(0o755)
     why = ("gRPC server and client not measured: the binary has no DWARF (built with -ldflags=-w) and "
-           "google.golang.org/grpc v1.85.9 is not in glimpse's table of gRPC offsets (it knows ")
-    fix = "): build it without -w, or add that version with scripts/gen-grpc-offsets.sh"
+           "google.golang.org/grpc v1.85.9 is neither in an offsets file nor in glimpse's table of gRPC "
+           "offsets (it knows ")
+    fix = ("): build it without -w, or pass attach --offsets a file from 'glimpse inspect --emit-offsets' on "
+           "a build of that version with DWARF, or add that version with scripts/gen-grpc-offsets.sh")
     r = subprocess.run([GLIMPSE, "inspect", str(binary)], capture_output=True, text=True, timeout=30)
     line = next((l for l in r.stdout.splitlines() if l.startswith("grpc:")), "")
     assert r.returncode == 0 and line.startswith(f"grpc:        {why}") and line.endswith(fix), r.stdout
@@ -209,6 +216,47 @@ def test_grpc_stripped_version_not_in_table_is_refused_in_one_line(pair, tmp_pat
         svc.kill()
         svc.wait()
         peer.stop()
+
+
+def spoof_grpc_version(tmp_path, build, version):
+    """A copy of an APPS build whose build info says grpc-go is version (no table row)."""
+    data = open(os.path.join(APPS, build), "rb").read()
+    dep = b"\tgoogle.golang.org/grpc\tv1.85.0\t"
+    assert data.count(dep) >= 1
+    binary = tmp_path / build
+    binary.write_bytes(data.replace(dep, dep.replace(b"v1.85.0", version.encode())))
+    binary.chmod(0o755)
+    return str(binary)
+
+
+def grpc_offsets_line(*args):
+    r = subprocess.run([GLIMPSE, "inspect", *args], capture_output=True, text=True, timeout=30)
+    m = re.search(r"^  grpc offsets: (.*) \(from (.*)\)$", r.stdout, re.M)
+    assert r.returncode == 0 and m, r.stdout + r.stderr
+    return m.group(1), m.group(2)
+
+
+def test_grpc_offsets_file_for_a_version_not_in_table(pair, run_glimpse, tmp_path):
+    """The fix the refusal names: a stripped build of a grpc-go version glimpse's table lacks
+    (build info spoofed to v1.85.9 in both builds) is measured from the offsets file that
+    `inspect --emit-offsets` wrote from the normal build: the same offsets the table gives the
+    real v1.85.0, and exactly the counts, codes and probe budget of the table path."""
+    normal = spoof_grpc_version(tmp_path, "grpcsvc-1.26", "v1.85.9")
+    stripped = spoof_grpc_version(tmp_path, "grpcsvc-1.26-stripped", "v1.85.9")
+    emitted = subprocess.run([GLIMPSE, "inspect", "--emit-offsets", normal], capture_output=True, text=True,
+                             timeout=60)
+    assert emitted.returncode == 0, emitted.stderr
+    assert "\ngrpc v1.85.9\ngrpc.stream_method " in emitted.stdout and "\nxnet " not in emitted.stdout
+    offsets = tmp_path / "grpc.offsets"
+    offsets.write_text(emitted.stdout)
+    table = grpc_offsets_line(os.path.join(APPS, "grpcsvc-1.26-stripped"))
+    assert table[1] == "table: google.golang.org/grpc v1.85.0", table
+    from_file = grpc_offsets_line("--offsets", str(offsets), stripped)
+    assert from_file == (table[0], "offsets file: google.golang.org/grpc v1.85.9"), (from_file, table)
+    # Without the file: refused (test_grpc_stripped_version_not_in_table_is_refused_in_one_line).
+    r = subprocess.run([GLIMPSE, "inspect", stripped], capture_output=True, text=True, timeout=30)
+    assert "v1.85.9 is neither in an offsets file nor" in r.stdout, r.stdout
+    exact_counts_codes_and_probe_budget(stripped, pair, run_glimpse, "--offsets", str(offsets))
 
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import APPS, HttpService, glimpse, metric_value, wait_for
+from conftest import APPS, GLIMPSE, HttpService, glimpse, metric_value, wait_for
 
 DURATION = "http_server_request_duration_seconds"
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -124,9 +124,13 @@ def test_xnet_h2c_measured_like_http1(binary, run_glimpse):
     as requests. 2 uprobe hits per request, and 2 per connection h2c takes over. Stripped, the
     offsets come from the table row of the build's x/net version and Go release. (Go 1.26: from
     Go 1.27 on x/net/http2 wraps net/http's internal server, see below.)"""
+    xnet_measured_like_http1(binary, run_glimpse)
+
+
+def xnet_measured_like_http1(binary, run_glimpse, *attach_args):
     svc = HttpService(binary, "-xnet-h2c")
     try:
-        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", *attach_args, prometheus=True)
         prior, upgraded, plain = xnet_exercise(svc)
         want = service_counts(svc)
         prior += 1  # the /counts request
@@ -166,6 +170,37 @@ def test_xnet_h2c_spans_and_traceparent(run_glimpse, tmp_path):
     assert len(joined) == 1 and joined[0]["trace_id"] == TRACEPARENT[3:35], servers
     assert joined[0]["attributes"]["http.response.status_code"] == 503 and joined[0]["status"] == "error"
     assert joined[0]["attributes"]["network.protocol.version"] == "2"
+
+
+def test_xnet_offsets_file_for_a_version_not_in_table(run_glimpse, tmp_path):
+    """A stripped build of an x/net version glimpse's table lacks (build info spoofed to v9.60.0
+    in both builds) is measured from the offsets file `inspect --emit-offsets` wrote from the
+    normal build: the table's offsets for the real v0.60.0, and the same exact series."""
+    dep = b"\tgolang.org/x/net\tv0.60.0\t"
+    builds = {}
+    for build in ("httpsvc-xnet-1.26", "httpsvc-xnet-1.26-stripped"):
+        data = open(os.path.join(APPS, build), "rb").read()
+        assert data.count(dep) >= 1
+        builds[build] = tmp_path / build
+        builds[build].write_bytes(data.replace(dep, dep.replace(b"v0.60.0", b"v9.60.0")))
+        builds[build].chmod(0o755)
+    emitted = subprocess.run([GLIMPSE, "inspect", "--emit-offsets", str(builds["httpsvc-xnet-1.26"])],
+                             capture_output=True, text=True, timeout=60)
+    assert emitted.returncode == 0 and "\nxnet v9.60.0\nxnet.writer_rws " in emitted.stdout, emitted.stderr
+    offsets = tmp_path / "xnet.offsets"
+    offsets.write_text(emitted.stdout)
+
+    def xnet_line(*args):
+        out = subprocess.run([GLIMPSE, "inspect", *args], capture_output=True, text=True, timeout=30).stdout
+        return next((l for l in out.splitlines() if l.startswith("  x/net offsets:")), out)
+    table = xnet_line(os.path.join(APPS, "httpsvc-xnet-1.26-stripped"))
+    stripped = str(builds["httpsvc-xnet-1.26-stripped"])
+    assert table.endswith("(from table: golang.org/x/net v0.60.0, Go 1.26)"), table
+    assert xnet_line("--offsets", str(offsets), stripped) == table.replace(
+        "table: golang.org/x/net v0.60.0", "offsets file: golang.org/x/net v9.60.0")
+    assert xnet_line(stripped).endswith("writer_rws=-1 state_status=-1 state_conn=-1 serverconn_conn=-1 "
+                                        "bufconn_conn=-1 opts_upgrade=-1 (from -)")  # without the file
+    xnet_measured_like_http1(stripped, run_glimpse, "--offsets", str(offsets))
 
 
 @pytest.mark.parametrize("binary", ["httpsvc-xnet-1.27", "httpsvc-xnet-1.27-stripped"])

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* libFuzzer target for the ELF, symbol table, DWARF (line tables, the struct offsets read for
- * probes, gRPC's offsets and parameter layouts), separate-debug-file lookup, frame-pointer and unwind-table readers: whole files as glimpse would meet them in
+ * probes, gRPC's offsets and parameter layouts), separate-debug-file lookup, frame-pointer and unwind-table readers,
+ * variables found through the funcvals they hold: whole files as glimpse would meet them in
  * /proc/PID/map_files. */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -11,6 +12,7 @@
 
 #include "binfmt/cfi_table.h"
 #include "binfmt/elf_module.h"
+#include "binfmt/go_funcval.h"
 #include "binfmt/go_offsets.h"
 #include "binfmt/go_types.h"
 #include "gotrace/grpc_target.h"
@@ -66,6 +68,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		grpc_target_version(m, buf, sizeof(buf));
 		grpc_offsets_from_table(m, &grpc, &server, &client, why, sizeof(why));
 		grpc_find_eof_var(m);
+		/* A variable found through the function literal it holds (echo's handlers). */
+		uint64_t var;
+		if (!elf_module_find_function(m, "main.main", &entry, &end))
+			go_funcval_variable(m, entry, &var);
+		go_funcval_variable(m, probes[2], &var);
 		elf_module_close(m);
 	}
 	close(fd);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness for user/binfmt/go_offsets_file.c, the offsets files users hand to
  * attach/watch --offsets and the agent. Checked besides memory safety: an error always comes
- * with a one-line reason; a file that parses writes back to one that parses to the same row. */
+ * with a one-line reason; a file that parses (gRPC and x/net sets included) writes back to one
+ * that parses to the same row. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

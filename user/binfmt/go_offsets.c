@@ -226,8 +226,35 @@ static bool minor_version(const char *v, char *buf, size_t len)
 	return true;
 }
 
+/* The module sets' slot names, in the order gotrace's rows keep (gotrace/module_offsets.c). */
+static const char *const grpc_slot_names[GO_OFFSETS_GRPC_SLOTS] = {
+	"stream_method",   "status_s",	   "spb_code",	     "error_s",		 "error_proto",
+	"stream_ctx",	   "cc_target",	   "wrapper_stream", "server_laddr",	 "tcpaddr_port",
+	"valuectx_parent", "valuectx_key", "valuectx_val",   "cancelctx_parent", "legacy_status",
+	"server_ok",	   "client_ok",
+};
+static const char *const xnet_slot_names[GO_OFFSETS_XNET_SLOTS] = {
+	"writer_rws", "state_status", "state_conn", "serverconn_conn", "bufconn_conn", "opts_upgrade",
+};
+
+const char *go_offsets_module(enum go_offsets_set set)
+{
+	return set == GO_OFFSETS_GRPC	? "google.golang.org/grpc"
+	       : set == GO_OFFSETS_XNET ? "golang.org/x/net"
+					: NULL;
+}
+
 const char *go_offsets_field_name(enum go_offsets_set set, size_t slot, char *buf, size_t len, bool *required)
 {
+	if (set == GO_OFFSETS_GRPC || set == GO_OFFSETS_XNET) {
+		if (slot >= go_offsets_slots(set))
+			return NULL;
+		if (required)
+			*required = false;
+		snprintf(buf, len, "%s.%s", set == GO_OFFSETS_GRPC ? "grpc" : "xnet",
+			 set == GO_OFFSETS_GRPC ? grpc_slot_names[slot] : xnet_slot_names[slot]);
+		return buf;
+	}
 	const struct wanted_field *w = set == GO_OFFSETS_HTTP ? wanted : runtime_wanted;
 	size_t n = set == GO_OFFSETS_HTTP ? NWANTED : NRUNTIME_WANTED;
 	for (size_t i = 0; i < n; i++)
@@ -242,7 +269,18 @@ const char *go_offsets_field_name(enum go_offsets_set set, size_t slot, char *bu
 
 size_t go_offsets_slots(enum go_offsets_set set)
 {
-	return set == GO_OFFSETS_HTTP ? NHTTP_SLOTS : NRUNTIME_WANTED;
+	switch (set) {
+	case GO_OFFSETS_HTTP:
+		return NHTTP_SLOTS;
+	case GO_OFFSETS_RUNTIME:
+		return NRUNTIME_WANTED;
+	case GO_OFFSETS_GRPC:
+		return GO_OFFSETS_GRPC_SLOTS;
+	case GO_OFFSETS_XNET:
+		return GO_OFFSETS_XNET_SLOTS;
+	default:
+		return 0;
+	}
 }
 
 /* Rows the user supplied (go_offsets_add_row), looked up before the built-in table. */
@@ -278,12 +316,17 @@ static const struct go_offsets_row *user_row(const char *minor)
 	return NULL;
 }
 
-const char *go_offsets_table_source(const char *go_version)
+const struct go_module_offsets *go_offsets_module_row(const char *go_version, enum go_offsets_set set,
+						      const char *version)
 {
 	char minor[16];
-	return go_version && minor_version(go_version, minor, sizeof(minor)) && user_row(minor)
-		       ? "offsets file"
-		       : "table";
+	const struct go_offsets_row *row =
+		go_version && minor_version(go_version, minor, sizeof(minor)) ? user_row(minor) : NULL;
+	const struct go_module_offsets *mod = !row		       ? NULL
+					      : set == GO_OFFSETS_GRPC ? &row->grpc
+					      : set == GO_OFFSETS_XNET ? &row->xnet
+								       : NULL;
+	return mod && mod->version[0] && version && !strcmp(mod->version, version) ? mod : NULL;
 }
 
 static bool has_required(const int32_t *slots, const struct wanted_field *w, size_t nw)
@@ -294,15 +337,35 @@ static bool has_required(const int32_t *slots, const struct wanted_field *w, siz
 	return true;
 }
 
+/* The user row for this minor version that can speak for a set (its required fields all
+ * there): a file from a program without net/http gives runtime offsets only, and the built-in
+ * table still answers for HTTP. */
+static const struct go_offsets_row *usable_row(const char *minor, enum go_offsets_set set)
+{
+	const struct go_offsets_row *row = user_row(minor);
+	if (row && set == GO_OFFSETS_HTTP && !has_required((const int32_t *)&row->http, wanted, NWANTED))
+		return NULL;
+	if (row && set == GO_OFFSETS_RUNTIME &&
+	    !has_required((const int32_t *)&row->runtime, runtime_wanted, NRUNTIME_WANTED))
+		return NULL;
+	return row;
+}
+
+const char *go_offsets_table_source(const char *go_version, enum go_offsets_set set)
+{
+	char minor[16];
+	return go_version && minor_version(go_version, minor, sizeof(minor)) && usable_row(minor, set)
+		       ? "offsets file"
+		       : "table";
+}
+
 int go_offsets_from_table(const char *go_version, struct go_http_offsets *out)
 {
 	char minor[16];
 	if (!go_version || !minor_version(go_version, minor, sizeof(minor)))
 		return -ENOENT;
-	const struct go_offsets_row *row = user_row(minor);
+	const struct go_offsets_row *row = usable_row(minor, GO_OFFSETS_HTTP);
 	if (row) {
-		if (!has_required((const int32_t *)&row->http, wanted, NWANTED))
-			return -ENOENT;
 		*out = row->http;
 		return 0;
 	}
@@ -320,10 +383,8 @@ int go_runtime_offsets_from_table(const char *go_version, struct go_runtime_offs
 	char minor[16];
 	if (!go_version || !minor_version(go_version, minor, sizeof(minor)))
 		return -ENOENT;
-	const struct go_offsets_row *row = user_row(minor);
+	const struct go_offsets_row *row = usable_row(minor, GO_OFFSETS_RUNTIME);
 	if (row) {
-		if (!has_required((const int32_t *)&row->runtime, runtime_wanted, NRUNTIME_WANTED))
-			return -ENOENT;
 		*out = row->runtime;
 		return 0;
 	}

@@ -90,11 +90,27 @@ struct go_runtime_offsets {
 	int32_t gcc_mapped_ready;	 /* runtime.gcControllerState.mappedReady */
 };
 
-/* The two sets of offsets, each an array of int32_t slots. */
+/* The sets of offsets, each an array of int32_t slots. The module sets are those of a Go
+ * module's own structs at one version of it; their slots are in the order of gotrace's rows
+ * (gotrace/module_offsets.c maps them), and offsets files carry them beside the Go ones. */
 enum go_offsets_set {
 	GO_OFFSETS_HTTP,    /* struct go_http_offsets */
 	GO_OFFSETS_RUNTIME, /* struct go_runtime_offsets */
+	GO_OFFSETS_GRPC,    /* google.golang.org/grpc: struct gotrace_grpc_offsets, then 3 flags */
+	GO_OFFSETS_XNET,    /* golang.org/x/net/http2: struct gotrace_xnet_offsets */
+	GO_OFFSETS_NSETS,
 };
+#define GO_OFFSETS_GRPC_SLOTS	    17
+#define GO_OFFSETS_XNET_SLOTS	    6
+#define GO_OFFSETS_MAX_MODULE_SLOTS GO_OFFSETS_GRPC_SLOTS
+
+/* One module set: the module's version the offsets hold for, "" when the row has none. */
+struct go_module_offsets {
+	char version[48]; /* "v1.85.0" */
+	int32_t slots[GO_OFFSETS_MAX_MODULE_SLOTS];
+};
+/* The module a set belongs to ("google.golang.org/grpc"), NULL for the Go sets. */
+const char *go_offsets_module(enum go_offsets_set set);
 size_t go_offsets_slots(enum go_offsets_set set);
 /* "net/http.Request.Method" for a slot (in buf); NULL past the last. *required (if given): the
  * set is unusable without it. */
@@ -107,13 +123,20 @@ struct go_offsets_row {
 	char go_version[32]; /* "go1.25.3": the minor version is what matches */
 	struct go_http_offsets http;
 	struct go_runtime_offsets runtime;
+	struct go_module_offsets grpc, xnet; /* optional: version "" when the file has none */
 };
 /* Consulted before the built-in table by go_offsets_from_table and
- * go_runtime_offsets_from_table (a second row for the same minor version replaces the first).
+ * go_runtime_offsets_from_table, for each set the row has every required field of (a second
+ * row for the same minor version replaces the first).
  * 0, -EINVAL for a version not like "go1.N", -ENOSPC past 16 rows. */
 int go_offsets_add_row(const struct go_offsets_row *row);
-/* Where go_offsets_from_table's answer for this version comes from: "offsets file" or "table". */
-const char *go_offsets_table_source(const char *go_version);
+/* The offsets files' module set for a binary of go_version (its minor version) that links the
+ * module at version (exactly): NULL when no file gives it. */
+const struct go_module_offsets *go_offsets_module_row(const char *go_version, enum go_offsets_set set,
+						      const char *version);
+/* Where the table answer for this version's set (HTTP or runtime) comes from: "offsets file"
+ * or "table" (a file whose set lacks a required field leaves that set to the table). */
+const char *go_offsets_table_source(const char *go_version, enum go_offsets_set set);
 
 /* 0, or -ENOENT when the binary has no DWARF or lacks one of the required structs. */
 int go_offsets_from_dwarf(Elf *elf, struct go_http_offsets *out);

@@ -16,7 +16,34 @@ _Static_assert(sizeof(struct go_http_offsets) / sizeof(int32_t) <= MAX_SLOTS &&
 
 static int32_t *slots_of(struct go_offsets_row *row, enum go_offsets_set set)
 {
-	return set == GO_OFFSETS_HTTP ? (int32_t *)&row->http : (int32_t *)&row->runtime;
+	switch (set) {
+	case GO_OFFSETS_HTTP:
+		return (int32_t *)&row->http;
+	case GO_OFFSETS_RUNTIME:
+		return (int32_t *)&row->runtime;
+	case GO_OFFSETS_GRPC:
+		return row->grpc.slots;
+	default:
+		return row->xnet.slots;
+	}
+}
+
+/* A module set's own line ("grpc v1.85.0") and its version, NULL for the Go sets. */
+static const char *module_key(enum go_offsets_set set)
+{
+	return set == GO_OFFSETS_GRPC ? "grpc" : set == GO_OFFSETS_XNET ? "xnet" : NULL;
+}
+
+static char *module_version(struct go_offsets_row *row, enum go_offsets_set set)
+{
+	return set == GO_OFFSETS_GRPC ? row->grpc.version : row->xnet.version;
+}
+
+/* gRPC's last three slots are flags (legacy genproto Status, server and client parameters as
+ * the probes read them): 0 or 1. */
+static bool is_flag(enum go_offsets_set set, size_t slot)
+{
+	return set == GO_OFFSETS_GRPC && slot >= GO_OFFSETS_GRPC_SLOTS - 3;
 }
 
 int go_offsets_file_write(FILE *f, const struct go_offsets_row *row, const char *from)
@@ -26,12 +53,19 @@ int go_offsets_file_write(FILE *f, const struct go_offsets_row *row, const char 
 		"# glimpse inspect --emit-offsets from %s\n"
 		"go %s\n",
 		from, row->go_version);
-	for (int set = GO_OFFSETS_HTTP; set <= GO_OFFSETS_RUNTIME; set++)
+	struct go_offsets_row *r = (struct go_offsets_row *)row;
+	for (int set = GO_OFFSETS_HTTP; set < GO_OFFSETS_NSETS; set++) {
+		if (module_key(set) && !module_version(r, set)[0])
+			continue;
+		if (module_key(set))
+			fprintf(f, "# %s's own structs, at this version of it\n%s %s\n",
+				go_offsets_module(set), module_key(set), module_version(r, set));
 		for (size_t i = 0; i < go_offsets_slots(set); i++) {
 			char name[96];
 			go_offsets_field_name(set, i, name, sizeof(name), NULL);
-			fprintf(f, "%s %" PRId32 "\n", name, slots_of((struct go_offsets_row *)row, set)[i]);
+			fprintf(f, "%s %" PRId32 "\n", name, slots_of(r, set)[i]);
 		}
+	}
 	return fflush(f) || ferror(f) ? -EIO : 0;
 }
 
@@ -49,7 +83,7 @@ static int fail(char *err, size_t errlen, int line, const char *fmt, const char 
 /* The slot a field name fills, or false. */
 static bool find_field(const char *name, enum go_offsets_set *set, size_t *slot)
 {
-	for (int s = GO_OFFSETS_HTTP; s <= GO_OFFSETS_RUNTIME; s++)
+	for (int s = GO_OFFSETS_HTTP; s < GO_OFFSETS_NSETS; s++)
 		for (size_t i = 0; i < go_offsets_slots(s); i++) {
 			char buf[96];
 			if (!strcmp(go_offsets_field_name(s, i, buf, sizeof(buf), NULL), name)) {
@@ -74,9 +108,31 @@ static bool valid_version(const char *v)
 	return *v == '\0';
 }
 
+/* A module version as go.mod spells it: "v1.85.0", "v0.0.0-20240101000000-abcdef123456". */
+static bool valid_module_version(const char *v)
+{
+	if (v[0] != 'v' || v[1] < '0' || v[1] > '9' ||
+	    strlen(v) >= sizeof(((struct go_module_offsets *)0)->version))
+		return false;
+	for (v++; *v; v++)
+		if (!((*v >= '0' && *v <= '9') || (*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+		      *v == '.' || *v == '-' || *v == '+'))
+			return false;
+	return true;
+}
+
+/* The set whose own line key is, or -1. */
+static int module_set(const char *key)
+{
+	for (int set = GO_OFFSETS_HTTP; set < GO_OFFSETS_NSETS; set++)
+		if (module_key(set) && !strcmp(module_key(set), key))
+			return set;
+	return -1;
+}
+
 int go_offsets_file_parse(const char *text, size_t len, struct go_offsets_row *row, char *err, size_t errlen)
 {
-	bool seen[2][MAX_SLOTS] = { { false } };
+	bool seen[GO_OFFSETS_NSETS][MAX_SLOTS] = { { false } };
 	memset(row, 0, sizeof(*row));
 	if (len > MAX_FILE_BYTES)
 		return fail(err, errlen, 0, "larger than 64 KiB: not an offsets file%s", "");
@@ -113,6 +169,17 @@ int go_offsets_file_parse(const char *text, size_t len, struct go_offsets_row *r
 			memcpy(row->go_version, value, strlen(value) + 1);
 			continue;
 		}
+		int mset = module_set(key);
+		if (mset >= 0) {
+			char *version = module_version(row, mset);
+			if (version[0])
+				return fail(err, errlen, lineno, "a second '%s' line", key);
+			if (!valid_module_version(value))
+				return fail(err, errlen, lineno, "'%s' is not a module version like v1.85.0",
+					    value);
+			memcpy(version, value, strlen(value) + 1);
+			continue;
+		}
 		enum go_offsets_set set;
 		size_t slot;
 		if (!find_field(key, &set, &slot))
@@ -125,12 +192,24 @@ int go_offsets_file_parse(const char *text, size_t len, struct go_offsets_row *r
 		long v = strtol(value, &end, 10);
 		if (errno || *end || v < -1 || v > MAX_OFFSET)
 			return fail(err, errlen, lineno, "'%s' is not an offset (-1 or 0..1048576)", value);
+		if (is_flag(set, slot) && v != 0 && v != 1)
+			return fail(err, errlen, lineno, "'%s' is not a flag (0 or 1)", value);
 		seen[set][slot] = true;
 		slots_of(row, set)[slot] = (int32_t)v;
 	}
 	if (!row->go_version[0])
 		return fail(err, errlen, 0, "no 'go goX.Y' line: not an offsets file%s", "");
-	for (int set = GO_OFFSETS_HTTP; set <= GO_OFFSETS_RUNTIME; set++)
+	for (int set = GO_OFFSETS_HTTP; set < GO_OFFSETS_NSETS; set++) {
+		bool any = false;
+		for (size_t i = 0; i < go_offsets_slots(set); i++)
+			any |= seen[set][i];
+		/* A module set is optional, but whole: its own line and every field, or nothing. */
+		if (module_key(set) && !module_version(row, set)[0]) {
+			if (any)
+				return fail(err, errlen, 0, "the '%s vX.Y.Z' line its fields need is missing",
+					    module_key(set));
+			continue;
+		}
 		for (size_t i = 0; i < go_offsets_slots(set); i++)
 			if (!seen[set][i]) {
 				char name[96];
@@ -138,6 +217,7 @@ int go_offsets_file_parse(const char *text, size_t len, struct go_offsets_row *r
 				return fail(err, errlen, 0,
 					    "'%s' is missing (a file from another glimpse version?)", name);
 			}
+	}
 	return 0;
 }
 

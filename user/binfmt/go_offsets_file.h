@@ -8,8 +8,14 @@
  *   go go1.25.3
  *   net/http.Request.Method 0
  *   ...                          every field of both sets, -1 for one the build lacks
- * Every field must appear exactly once, so a file from an older or newer glimpse (with other
- * fields) is refused with a line naming what differs rather than half used. */
+ *   grpc v1.85.0                 optional: grpc-go's own structs at that version, then every
+ *   grpc.stream_method 16        grpc.* field (the last three, legacy_status, server_ok and
+ *   ...                          client_ok, are flags: 0 or 1)
+ *   xnet v0.60.0                 optional: golang.org/x/net/http2's, then every xnet.* field
+ *   ...
+ * Every field must appear exactly once (a module's only with its version line), so a file from
+ * an older or newer glimpse (with other fields) is refused with a line naming what differs
+ * rather than half used. Files without module sets (older glimpse's) read as before. */
 #ifndef GLIMPSE_GO_OFFSETS_FILE_H
 #define GLIMPSE_GO_OFFSETS_FILE_H
 

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "metrics/go_runtime.h"
+#include "gotrace/module_offsets.h"
 #include "gotrace/target.h"
 #include "metrics/sql_pool_read.h"
 #include "sockcap/mux_learn.h"
@@ -147,8 +148,10 @@ static int emit_offsets(const char *path)
 	}
 	if (!http)
 		fprintf(stderr,
-			"glimpse: warning: %s does not link net/http: this file gives runtime metrics only; "
-			"emit from a %s program that serves HTTP for attach\n",
+			"glimpse: warning: %s does not link net/http: this file gives no HTTP offsets "
+			"(attach "
+			"takes them from glimpse's table where it knows the Go version); emit from a %s "
+			"program that serves HTTP for the others\n",
 			path, version);
 	else if (row.http.driverconn_ci < 0 || row.http.db_num_open < 0)
 		fprintf(stderr,
@@ -156,6 +159,13 @@ static int emit_offsets(const char *path)
 			"measured but their database system is not named and their connection pools are "
 			"not read; emit from a %s program that uses database/sql for that\n",
 			path, version);
+	char note[512];
+	module_offsets_emit(m, &row, note, sizeof(note));
+	for (char *line = note, *next; line && *line; line = next) {
+		if ((next = strchr(line, '\n')))
+			*next++ = '\0';
+		fprintf(stderr, "glimpse: warning: %s: %s\n", path, line);
+	}
 	rc = go_offsets_file_write(stdout, &row, path) ? GLIMPSE_EXIT_FAILURE : 0;
 out:
 	elf_module_close(m);
@@ -416,6 +426,11 @@ int cmd_inspect(int argc, char **argv)
 		       ro->mux_template, ro->echo_path, ro->echo_handler, ro->hr_trees, ro->hr_node_path,
 		       ro->hr_node_children, ro->hr_node_handle,
 		       t.routers.offsets_source[0] ? t.routers.offsets_source : "-");
+		if (t.routers.echo_funcs[0][0])
+			printf("  echo handlers: NotFoundHandler=%s MethodNotAllowedHandler=%s (variables at "
+			       "0x%" PRIx64 ", 0x%" PRIx64 ")\n",
+			       t.routers.echo_funcs[0], t.routers.echo_funcs[1], t.routers.echo_unmatched[0],
+			       t.routers.echo_unmatched[1]);
 	}
 	print_capture(pid, &t);
 	print_runtime(t.binary);

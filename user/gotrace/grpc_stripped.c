@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #define _GNU_SOURCE /* memmem */
 /* What gRPC's probes need that DWARF gives, for binaries without it (-ldflags=-w): the struct
- * offsets and parameter checks of the grpc-go version the binary was built with, from the
- * table generated from reference builds (scripts/gen-grpc-offsets.sh); io.EOF's address and
+ * offsets and parameter checks of the grpc-go version the binary was built with, from an
+ * offsets file (gotrace/module_offsets.h) or else the table generated from reference builds
+ * (scripts/gen-grpc-offsets.sh); io.EOF's address and
  * the metadata types' descriptors, from the code that uses them. */
 #include "gotrace/grpc_target.h"
 
@@ -17,6 +18,7 @@
 #include "binfmt/go_types.h"
 #include "binfmt/gobinary.h"
 #include "gotrace/grpc_offsets_table.h"
+#include "gotrace/module_offsets.h"
 
 #define GRPC_MODULE    "google.golang.org/grpc"
 #define MAX_FUNC_BYTES (1 << 20)
@@ -93,6 +95,14 @@ int grpc_offsets_from_table(struct elf_module *m, struct gotrace_grpc_offsets *o
 		return -ENODATA;
 	}
 	bool legacy = grpc_target_legacy_status(m);
+	struct grpc_offsets_row file;
+	if (module_offsets_grpc(elf_module_go_version(m), version, legacy, &file)) {
+		*off = file.off;
+		*server_ok = file.server_ok;
+		*client_ok = file.client_ok;
+		snprintf(why, len, "offsets file: " GRPC_MODULE " %s", version);
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(grpc_offsets_table) / sizeof(grpc_offsets_table[0]); i++) {
 		const struct grpc_offsets_row *row = &grpc_offsets_table[i];
 		if (strcmp(row->version, version) || row->legacy_status != legacy)
@@ -103,7 +113,9 @@ int grpc_offsets_from_table(struct elf_module *m, struct gotrace_grpc_offsets *o
 		snprintf(why, len, "table: " GRPC_MODULE " %s", version);
 		return 0;
 	}
-	snprintf(why, len, GRPC_MODULE " %s%s is not in glimpse's table of gRPC offsets (it knows %s)",
+	snprintf(why, len,
+		 GRPC_MODULE " %s%s is neither in an offsets file nor in glimpse's table of gRPC offsets "
+			     "(it knows %s)",
 		 version, legacy ? " with a legacy genproto" : "", grpc_offsets_table_versions());
 	return -ENOENT;
 }

@@ -99,10 +99,14 @@ void grpc_target_open(struct elf_module *m, int32_t tcpaddr_port, struct go_grpc
 			 : server	  ? "server"
 					  : "client",
 			 why,
-			 table == -ENODATA ? "" : ", or add that version with scripts/gen-grpc-offsets.sh");
+			 table == -ENODATA
+				 ? ""
+				 : ", or pass attach --offsets a file from 'glimpse inspect --emit-offsets' "
+				   "on a build of that version with DWARF, or add that version with "
+				   "scripts/gen-grpc-offsets.sh");
 		unhook(hooks, 0, GRPC_NR_HOOKS - 1);
 		return;
-	} else if (!strncmp(why, "table: ", 7)) {
+	} else if (why[0]) { /* "table: ..." or "offsets file: ..." */
 		snprintf(g->offsets_source, sizeof(g->offsets_source), "%s", why);
 	}
 	/* Without symbols or DWARF: io.EOF and the metadata types from the code that uses them. */

@@ -48,7 +48,7 @@ struct go_grpc_target {
 	bool linked;	     /* the binary carries grpc's server or client */
 	bool server, client; /* and glimpse measures them */
 	bool legacy_status;  /* genproto's Status from protoc-gen-go's first API */
-	char why[512];	     /* linked but not (wholly) measured: why, for the log and inspect */
+	char why[768];	     /* linked but not (wholly) measured: why, for the log and inspect */
 	struct gotrace_grpc_offsets off;
 	uint64_t type_offsets[GRPC_NR_TYPES];
 	uint64_t eof_vaddr;		    /* io.EOF's link-time address, 0 if unknown */
@@ -84,9 +84,10 @@ int grpc_offsets_from_dwarf_isolated(Elf *elf, struct gotrace_grpc_offsets *off,
 int grpc_target_version(struct elf_module *m, char *buf, size_t len);
 /* Whether its genproto rpc/status.Status comes from protoc-gen-go's first API (Debian's). */
 bool grpc_target_legacy_status(struct elf_module *m);
-/* The offsets and parameter checks of the binary's grpc-go version from the generated table:
- * 0 with the source in why ("table: google.golang.org/grpc v1.85.0"), -ENOENT with why
- * saying which version is missing, -ENODATA when the binary does not say its version. */
+/* The offsets and parameter checks of the binary's grpc-go version from an offsets file for
+ * its Go version, else the generated table: 0 with the source in why ("offsets file: ..." or
+ * "table: google.golang.org/grpc v1.85.0"), -ENOENT with why saying which version is missing,
+ * -ENODATA when the binary does not say its version. */
 int grpc_offsets_from_table(struct elf_module *m, struct gotrace_grpc_offsets *off, bool *server_ok,
 			    bool *client_ok, char *why, size_t len);
 /* The versions the table holds, for messages. */

@@ -9,13 +9,16 @@
 #include "base/log.h"
 #include "binfmt/disasm.h"
 #include "binfmt/elf_module.h"
+#include "binfmt/go_funcval.h"
 #include "binfmt/go_offsets.h"
 #include "binfmt/go_types.h"
 #include "binfmt/gobinary.h"
 #include "gotrace/router_offsets_table.h"
 
 #define MAX_FUNC_BYTES	 (1 << 20)
+#define MAX_REFS	 4096
 #define HTTPROUTER_SERVE "github.com/julienschmidt/httprouter.(*Router).ServeHTTP"
+#define ECHO_PKG	 "github.com/labstack/echo/v4"
 /* The type assertion follows the Get call at once (LEA type; CMP): not further than this. */
 #define ASSERT_WINDOW 32
 
@@ -69,8 +72,7 @@ static const struct {
 				 "github.com/gin-gonic/gin.(*Engine).ServeHTTP", "*gin.Context" },
 	[GOTRACE_POOLED_CHI] = { "chi", "github.com/go-chi/chi/v5",
 				 "github.com/go-chi/chi/v5.(*Mux).ServeHTTP", "*chi.Context" },
-	[GOTRACE_POOLED_ECHO] = { "echo", "github.com/labstack/echo/v4",
-				  "github.com/labstack/echo/v4.(*Echo).ServeHTTP", "*echo.context" },
+	[GOTRACE_POOLED_ECHO] = { "echo", ECHO_PKG, ECHO_PKG ".(*Echo).ServeHTTP", "*echo.context" },
 };
 
 static void note(char *list, size_t len, const char *what);
@@ -78,7 +80,7 @@ static void note(char *list, size_t len, const char *what);
 /* Stripped binaries: the offsets of the module version they were built with, from the table
  * generated from reference builds (scripts/gen-router-offsets.sh). Each row sets only its own
  * router's fields; DWARF, where present, wins. */
-static void from_table(struct elf_module *m, struct go_routers *r)
+static void from_table(struct elf_module *m, struct go_routers *r, const char *const **echo_funcs)
 {
 	int32_t *have = (int32_t *)&r->off;
 	for (size_t i = 0; i < sizeof(router_offsets_table) / sizeof(router_offsets_table[0]); i++) {
@@ -95,6 +97,8 @@ static void from_table(struct elf_module *m, struct go_routers *r)
 		for (size_t k = 0; k < sizeof(r->off) / sizeof(int32_t); k++)
 			if (want[k] >= 0 && have[k] < 0)
 				have[k] = want[k];
+		if (row->echo_funcs[0])
+			*echo_funcs = row->echo_funcs;
 		char what[128];
 		snprintf(what, sizeof(what), "table: %s %s", row->module, row->version);
 		note(r->offsets_source, sizeof(r->offsets_source), what);
@@ -181,22 +185,94 @@ static const char *find_pooled(struct elf_module *m, int i, struct go_routers *r
 	return NULL;
 }
 
-/* echo's handlers for requests no route matched: the variables NotFoundHandler and
- * MethodNotAllowedHandler (set at run time: their values are read then), and the OPTIONS
- * answer's closure where the binary has it. */
-static const char *echo_unmatched(struct elf_module *m, struct go_routers *r)
+/* echo's variables holding its handlers for requests no route matched (set at run time: their
+ * values are read then). */
+static const char *const echo_vars[GOTRACE_ECHO_UNMATCHED_VARS] = {
+	ECHO_PKG ".NotFoundHandler",
+	ECHO_PKG ".MethodNotAllowedHandler",
+};
+
+/* The name of the function a variable's initial value (a static funcval) runs, in buf: what
+ * the generator records for stripped builds. False where the pointers are not in the file's
+ * bytes (only in relocations). */
+static bool initial_function(struct elf_module *m, uint64_t var, char *buf, size_t len)
+{
+	const struct gopclntab *t = elf_module_gopclntab(m);
+	uint64_t funcval, code;
+	struct go_func fn;
+	if (!t || elf_module_read_data(m, var, &funcval, 8) || !funcval ||
+	    elf_module_read_data(m, funcval, &code, 8) || gopclntab_lookup(t, code, &fn, NULL, NULL) ||
+	    fn.entry != code)
+		return false;
+	snprintf(buf, len, "%s", fn.name);
+	return true;
+}
+
+/* Whether the code of the named function loads the word at var (a RIP-relative MOV). */
+static bool loads(struct elf_module *m, const char *function, uint64_t var)
+{
+	uint64_t entry, end;
+	if (elf_module_find_function(m, function, &entry, &end) || end <= entry ||
+	    end - entry > MAX_FUNC_BYTES)
+		return false;
+	uint8_t *code = malloc(end - entry);
+	struct rip_ref *refs = calloc(MAX_REFS, sizeof(*refs));
+	int n = !code || !refs || elf_module_read(m, entry, code, end - entry)
+			? -1
+			: find_rip_refs(code, end - entry, entry, refs, MAX_REFS);
+	bool found = false;
+	for (int i = 0; i < n && i < MAX_REFS && !found; i++)
+		found = !refs[i].lea && refs[i].size == 8 && refs[i].target == var;
+	free(code);
+	free(refs);
+	return found;
+}
+
+/* Stripped binaries: each variable is the one whose initial value is the static funcval of the
+ * function its version's row names (pclntab still names functions), and (*Router).Find must
+ * load it, as it does to answer a request no route matched. */
+static const char *echo_vars_by_function(struct elf_module *m, const char *const *funcs, struct go_routers *r)
+{
+	uint64_t entry, end;
+	for (int i = 0; i < GOTRACE_ECHO_UNMATCHED_VARS; i++) {
+		if (!funcs || !funcs[i])
+			return "no symbols, and glimpse's table does not name its not-found handlers";
+		if (elf_module_find_function(m, funcs[i], &entry, &end))
+			return "no symbols, and its not-found handlers are not the functions its version's "
+			       "table row names";
+		if (go_funcval_variable(m, entry, &r->echo_unmatched[i]) ||
+		    !loads(m, ECHO_PKG ".(*Router).Find", r->echo_unmatched[i]))
+			return "no symbols, and the variables holding its not-found handlers are not found "
+			       "for sure";
+		snprintf(r->echo_funcs[i], sizeof(r->echo_funcs[i]), "%s", funcs[i]);
+	}
+	return NULL;
+}
+
+/* echo's handlers for requests no route matched: the variables (from the symbols, else from
+ * the functions they are initialised with), and the OPTIONS answer's closure where the binary
+ * has it. */
+static const char *echo_unmatched(struct elf_module *m, const char *const *funcs, struct go_routers *r)
 {
 	static const char *const options[] = {
-		"github.com/labstack/echo/v4.(*Router).Find.optionsMethodHandler.func2",
-		"github.com/labstack/echo/v4.(*Router).Find.optionsMethodHandler.func1",
-		"github.com/labstack/echo/v4.optionsMethodHandler.func1",
+		ECHO_PKG ".(*Router).Find.optionsMethodHandler.func2",
+		ECHO_PKG ".(*Router).Find.optionsMethodHandler.func1",
+		ECHO_PKG ".optionsMethodHandler.func1",
 	};
 	uint64_t entry, end, size;
-	if (elf_module_find_symbol(m, "github.com/labstack/echo/v4.NotFoundHandler", &r->echo_unmatched[0],
-				   &size) ||
-	    elf_module_find_symbol(m, "github.com/labstack/echo/v4.MethodNotAllowedHandler",
-				   &r->echo_unmatched[1], &size))
-		return "its not-found handlers cannot be told from routes (no symbols)";
+	bool symbols = true;
+	for (int i = 0; i < GOTRACE_ECHO_UNMATCHED_VARS; i++) {
+		symbols &= !elf_module_find_symbol(m, echo_vars[i], &r->echo_unmatched[i], &size);
+		if (symbols &&
+		    !initial_function(m, r->echo_unmatched[i], r->echo_funcs[i], sizeof(r->echo_funcs[i])))
+			r->echo_funcs[i][0] = '\0';
+	}
+	const char *no = symbols ? NULL : echo_vars_by_function(m, funcs, r);
+	if (no) {
+		memset(r->echo_unmatched, 0, sizeof(r->echo_unmatched));
+		memset(r->echo_funcs, 0, sizeof(r->echo_funcs));
+		return no;
+	}
 	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]) && !r->echo_options; i++)
 		if (!elf_module_find_function(m, options[i], &entry, &end) &&
 		    elf_module_vaddr_to_offset(m, entry, &r->echo_options))
@@ -244,7 +320,8 @@ void go_routers_find(struct elf_module *m, struct go_routers *r)
 	for (int i = 0; i < NSLOTS; i++)
 		dwarf |= slots[i] >= 0;
 	snprintf(r->offsets_source, sizeof(r->offsets_source), "%s", dwarf ? "DWARF" : "");
-	from_table(m, r);
+	const char *const *echo_funcs = NULL;
+	from_table(m, r, &echo_funcs);
 	const bool have_off[GOTRACE_NR_POOLED] = {
 		[GOTRACE_POOLED_GIN] = r->off.gin_fullpath >= 0,
 		[GOTRACE_POOLED_CHI] = r->off.chi_patterns >= 0 && r->off.chi_pattern >= 0,
@@ -254,13 +331,9 @@ void go_routers_find(struct elf_module *m, struct go_routers *r)
 	for (int i = 0; i < GOTRACE_NR_POOLED; i++) {
 		if (!present[i])
 			continue;
-		/* echo's not-found handlers are told apart by its symbols: no table for it. */
-		const char *no = have_off[i] ? find_pooled(m, i, r)
-				 : i == GOTRACE_POOLED_ECHO
-					 ? "no DWARF: its templates need the binary's DWARF and symbols"
-					 : no_offsets(m, pooled[i].module, reason);
+		const char *no = have_off[i] ? find_pooled(m, i, r) : no_offsets(m, pooled[i].module, reason);
 		if (!no && i == GOTRACE_POOLED_ECHO)
-			no = echo_unmatched(m, r);
+			no = echo_unmatched(m, echo_funcs, r);
 		if (no) {
 			r->put_site[i] = r->ctx_type[i] = 0;
 			snprintf(why, sizeof(why), "%s (%s)", pooled[i].name, no);

@@ -22,6 +22,9 @@ struct go_routers {
 	uint64_t httprouter;		      /* file offset of httprouter's (*Router).ServeHTTP; 0: none */
 	uint64_t echo_options;		      /* file offset of echo's OPTIONS answer (0: unknown) */
 	uint64_t echo_unmatched[GOTRACE_ECHO_UNMATCHED_VARS]; /* addresses of its handler variables */
+	/* The functions those variables are initialised with (NotFoundHandler's first), by name:
+	 * from the symbols' initial values, or the table row that found the variables. */
+	char echo_funcs[GOTRACE_ECHO_UNMATCHED_VARS][96];
 	char read[96];		  /* routers whose templates are read: "gin, chi" */
 	char offsets_source[256]; /* "DWARF", or the table rows used */
 	char unread[512];	  /* routers present but not read, each with why */

@@ -119,7 +119,7 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 	if (go_offsets_from_dwarf_isolated(elf_module_elf(m), &t->offsets) == 0) {
 		t->offsets_source = "DWARF";
 	} else if (go_offsets_from_table(t->go_version, &t->offsets) == 0) {
-		t->offsets_source = go_offsets_table_source(t->go_version);
+		t->offsets_source = go_offsets_table_source(t->go_version, GO_OFFSETS_HTTP);
 	} else {
 		log_error(
 			"%s has no DWARF (stripped with -ldflags=-w) and was built with %s, for which "

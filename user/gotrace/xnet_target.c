@@ -8,6 +8,7 @@
 #include "binfmt/elf_module.h"
 #include "binfmt/go_offsets.h"
 #include "binfmt/gobinary.h"
+#include "gotrace/module_offsets.h"
 #include "gotrace/target.h"
 #include "gotrace/xnet_offsets_table.h"
 
@@ -43,7 +44,8 @@ static int wrap(Elf *elf, void *out)
 	return go_offsets_fields_from_dwarf(elf, wrap_fields, 1, out);
 }
 
-/* Stripped binaries: the row of their x/net version built by their Go release; 0 or -ENOENT. */
+/* Stripped binaries: the offsets file's x/net offsets for their x/net version and Go release,
+ * else the table's row; 0 or -ENOENT. */
 static int from_table(struct elf_module *m, struct gotrace_xnet_offsets *off, char *source, size_t len)
 {
 	char version[48], minor[24];
@@ -53,6 +55,10 @@ static int from_table(struct elf_module *m, struct gotrace_xnet_offsets *off, ch
 	    go_buildinfo_dep_version(elf_module_elf(m), XNET_MODULE, version, sizeof(version)))
 		return -ENOENT;
 	snprintf(minor, sizeof(minor), "%d.%d", major, n);
+	if (module_offsets_xnet(go, version, off)) {
+		snprintf(source, len, "offsets file: " XNET_MODULE " %s, Go %s", version, minor);
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(xnet_offsets_table) / sizeof(xnet_offsets_table[0]); i++)
 		if (!strcmp(xnet_offsets_table[i].version, version) &&
 		    !strcmp(xnet_offsets_table[i].go, minor)) {
@@ -93,8 +99,10 @@ void xnet_target_open(struct elf_module *m, struct go_xnet_target *x, struct go_
 			x->off = off;
 			x->measured = true;
 		} else {
+			snprintf(x->offsets_source, sizeof(x->offsets_source), "-");
 			snprintf(x->why, sizeof(x->why),
-				 "no DWARF, and its x/net version and Go release are not in glimpse's table");
+				 "no DWARF, and its x/net version and Go release are neither in an offsets "
+				 "file nor in glimpse's table");
 		}
 	} else if (hooks[XNET_HOOK_WRAP].found) {
 		x->linked = true;

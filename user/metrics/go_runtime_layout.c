@@ -185,7 +185,7 @@ int go_runtime_layout_locate(struct elf_module *m, unsigned flags, struct go_run
 	    go_runtime_offsets_from_dwarf_isolated(elf_module_elf(m), &l->offsets) == 0) {
 		l->offsets_source = "DWARF";
 	} else if (go_runtime_offsets_from_table(l->go_version, &l->offsets) == 0) {
-		l->offsets_source = go_offsets_table_source(l->go_version);
+		l->offsets_source = go_offsets_table_source(l->go_version, GO_OFFSETS_RUNTIME);
 	} else {
 		*why = "no DWARF and no offsets for this Go version in glimpse's table (see glimpse inspect "
 		       "--emit-offsets and --offsets FILE)";
