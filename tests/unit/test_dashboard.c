@@ -223,6 +223,24 @@ static int slo_budget(void *ctx, int target, struct metric_point *p, int max)
 	return 1;
 }
 
+static int slo_firing(void *ctx, int target, struct metric_point *p, int max)
+{
+	(void)ctx;
+	(void)target;
+	assert_true(max >= 2);
+	p[0] = (struct metric_point){ .attr_name = "slo",
+				      .attr_value = "avail",
+				      .attr2_name = "severity",
+				      .attr2_value = "page",
+				      .value = 0 };
+	p[1] = (struct metric_point){ .attr_name = "slo",
+				      .attr_value = "avail",
+				      .attr2_name = "severity",
+				      .attr2_value = "ticket",
+				      .value = 2 };
+	return 2;
+}
+
 static int two_attrs(void *ctx, int target, struct metric_point *p, int max)
 {
 	(void)ctx;
@@ -248,6 +266,9 @@ static void test_slos_and_attributes(void **state)
 	assert_int_equal(metrics_registry_add_observer(reg, "glimpse.slo.error_budget.remaining", "1", "r",
 						       METRIC_GAUGE, slo_budget, NULL),
 			 0);
+	assert_int_equal(metrics_registry_add_observer(reg, "glimpse.slo.alerts.firing", "{alert}", "f",
+						       METRIC_GAUGE, slo_firing, NULL),
+			 0);
 	assert_int_equal(
 		metrics_registry_add_observer(reg, "some.pool", "1", "p", METRIC_GAUGE, two_attrs, NULL), 0);
 	struct dash_snapshot *s = dash_snapshot_take(reg);
@@ -260,7 +281,11 @@ static void test_slos_and_attributes(void **state)
 	assert_true(isnan(s->slos[0].burn[1]));
 	assert_near(s->slos[0].budget_left, -0.5, 0);
 	assert_true(isnan(s->slos[0].objective));
+	/* The firing alerts by severity: not a burn rate (no window), 0 where no gauge said. */
+	assert_int_equal(s->slos[0].firing_page, 0);
+	assert_int_equal(s->slos[0].firing_ticket, 2);
 	assert_string_equal(s->slos[1].name, "fast");
+	assert_int_equal(s->slos[1].firing_ticket, 0);
 	assert_true(isnan(s->slos[1].budget_left));
 	/* Not among the other metrics; a point with two attributes shows both. */
 	assert_int_equal(s->nmetrics, 1);
@@ -272,7 +297,8 @@ static void test_slos_and_attributes(void **state)
 	assert_int_equal(dash_json_render(snaps, 1, NULL, &json, &len), 0);
 	assert_non_null(strstr(json, "\"slos\":[{\"target\":0,\"name\":\"avail\",\"objective\":null,"
 				     "\"budget_left\":-0.5,\"burn\":{\"5m\":2.5,\"30m\":null,\"1h\":null,"
-				     "\"2h\":null,\"6h\":null,\"1d\":null,\"3d\":0.25}}"));
+				     "\"2h\":null,\"6h\":null,\"1d\":null,\"3d\":0.25},"
+				     "\"firing\":{\"page\":0,\"ticket\":2}}"));
 	free(json);
 	dash_snapshot_free(s);
 	metrics_registry_free(reg);
