@@ -58,7 +58,8 @@ struct gotrace_event {
 	__u8 router; /* server: enum gotrace_router that routed it, 0: none; route: its template ("": none) */
 	__u8 pad[3];
 	char method[GOTRACE_METHOD_LEN];
-	char host[GOTRACE_HOST_LEN]; /* client: URL.Host ("host:port"); server: Request.Host */
+	/* client: URL.Host ("host:port"); server: Request.Host; gRPC: the target, the :authority */
+	char host[GOTRACE_HOST_LEN];
 	union {
 		struct {
 			char path[GOTRACE_PATH_LEN];  /* URL.Path */
