@@ -96,6 +96,8 @@ struct gotrace_types {
 	__u64 tcp_addr;		/* net.(*TCPAddr).Network */
 	__u64 xnet_writer;	/* golang.org/x/net/http2.(*responseWriter).Header */
 	__u64 h2c_conn;		/* golang.org/x/net/http2/h2c.(*bufConn).Close */
+	__u64 server_handler;	/* net/http.serverHandler.ServeHTTP, the code itself (Go 1.27+'s
+				 * http2Handler calls it for net/http's own HTTP/2 requests) */
 	/* Router templates (gotrace_router.h): the code of echo's OPTIONS answer; the type
 	 * descriptors of the contexts pooled routers Put back; where echo's variables holding its
 	 * handlers for requests that matched no route are. */
