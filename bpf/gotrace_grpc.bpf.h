@@ -153,8 +153,9 @@ static __always_inline void grpc_read_md(__u64 md, struct call_state *st)
 
 /* processRPC(ctx context.Context, stream *ServerStream, info *serviceInfo, ...): the receiver
  * in arg 1, ctx in 2-3, the stream in 4, info in 5 (nil: the unknown-service handler); before
- * grpc-go 1.6x, processUnaryRPC / processStreamingRPC(t ServerTransport, stream *Stream, info
- * *serviceInfo, ...): the stream and info in the same registers. */
+ * 1.8x, processUnaryRPC / processStreamingRPC(ctx, stream *ServerStream, info, ...) and before
+ * grpc-go 1.6x (t ServerTransport, stream *Stream, info *serviceInfo, ...): the stream and
+ * info in the same registers. */
 SEC("uprobe")
 int BPF_KPROBE(grpc_server_enter)
 {
@@ -165,15 +166,17 @@ int BPF_KPROBE(grpc_server_enter)
 	st->args.request = stream;
 	if (!GO_ARG5(ctx))
 		st->flags |= GOTRACE_F_GRPC_UNKNOWN;
-	st->path_len = read_go_string(stream, grpc_off.stream_method, st->path, GOTRACE_PATH_LEN, &st->flags);
+	/* grpc-go 1.6x-1.7x: the method and context are in the Stream the ServerStream points to. */
+	__u64 sdata = grpc_off.stream_ptr >= 0 ? read_word(stream, grpc_off.stream_ptr) : stream;
+	st->path_len = read_go_string(sdata, grpc_off.stream_method, st->path, GOTRACE_PATH_LEN, &st->flags);
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	struct {
 		__u64 itab, data;
 	} sctx = {};
 	/* The stream's context carries the incoming metadata (args 2-3 are not always a context):
 	 * read for spans only (their traceparent and server.address). */
-	if (tracing && traced(pid) && grpc_off.stream_ctx >= 0 &&
-	    !bpf_probe_read_user(&sctx, sizeof(sctx), (void *)(stream + grpc_off.stream_ctx))) {
+	if (tracing && traced(pid) && grpc_off.stream_ctx >= 0 && sdata &&
+	    !bpf_probe_read_user(&sctx, sizeof(sctx), (void *)(sdata + grpc_off.stream_ctx))) {
 		__u64 md = grpc_incoming_md(sctx.itab, sctx.data, bpf_map_lookup_elem(&grpc_types, &pid));
 		if (md)
 			grpc_read_md(md, st);

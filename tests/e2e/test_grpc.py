@@ -62,7 +62,7 @@ def series(samples, name):
 
 # Stripped builds (-ldflags='-s -w') take their offsets from the table of grpc-go versions
 # (scripts/gen-grpc-offsets.sh) and must give exactly what the normal builds give.
-BUILDS = ["1.23", "1.26", "1.27", "1.23-stripped", "1.26-stripped", "1.27-stripped"]
+BUILDS = ["1.22", "1.23", "1.26", "1.27", "1.22-stripped", "1.23-stripped", "1.26-stripped", "1.27-stripped"]
 
 
 @pytest.mark.parametrize("go", BUILDS)
@@ -170,7 +170,7 @@ def test_grpc_spans(go, pair, tmp_path, run_glimpse):
     assert len(spans) == len(servers) + 2 * 3, spans
 
 
-@pytest.mark.parametrize("go", ["1.23", "1.26", "1.27"])
+@pytest.mark.parametrize("go", ["1.22", "1.23", "1.26", "1.27"])
 def test_grpc_stripped_finds_what_dwarf_gives(go):
     """A stripped build's offsets come from the table row of its grpc-go version (the build
     info's; Debian's GOPATH build: grpc.Version in its user agent), io.EOF and the metadata
@@ -184,7 +184,7 @@ def test_grpc_stripped_finds_what_dwarf_gives(go):
         assert offsets and types, out
         return offsets.group(1), offsets.group(2), int(types.group(1), 16), types.group(2)
     normal, stripped = grpc_lines(f"grpcsvc-{go}"), grpc_lines(f"grpcsvc-{go}-stripped")
-    version = "v1.33.3" if go == "1.23" else "v1.85.0"
+    version = {"1.22": "v1.70.0", "1.23": "v1.33.3"}.get(go, "v1.85.0")
     assert normal[1] == "DWARF" and stripped[1] == f"table: google.golang.org/grpc {version}", (normal, stripped)
     assert stripped[0] == normal[0] and stripped[3] == normal[3] and "+0x0 " not in stripped[3], (normal, stripped)
     assert stripped[2] != 0
