@@ -19,9 +19,12 @@ static const char *const hook_functions[XNET_NR_HOOKS] = {
 	[XNET_HOOK_RUN] = XNET_PKG ".(*serverConn).runHandler",
 	[XNET_HOOK_DONE] = XNET_PKG ".(*responseWriter).handlerDone",
 	[XNET_HOOK_WRAP] = XNET_PKG ".(*Server).serveConn",
-	[XNET_HOOK_H2_CALL] = "net/http.http2Handler.ServeHTTP",
-	[XNET_HOOK_H2_BACK] = "net/http.http2Handler.ServeHTTP",
+	/* Not entries: named for inspect by what they are. */
+	[XNET_HOOK_H2_CALL] = "net/http.http2Handler.ServeHTTP's call of the handler",
+	[XNET_HOOK_H2_BACK] = "net/http.http2Handler.ServeHTTP after that call",
 };
+
+#define H2_HANDLER "net/http.http2Handler.ServeHTTP"
 
 static const struct wanted_field xnet_fields[] = {
 	{ XNET_PKG ".responseWriter", "rws", offsetof(struct gotrace_xnet_offsets, writer_rws) / 4, true },
@@ -57,7 +60,7 @@ static bool find_handler_call(struct elf_module *m, struct go_hook *call, struct
 	uint64_t entry, end, offset;
 	uint8_t code[2048];
 	uint32_t at[2], size[2];
-	if (elf_module_find_function(m, call->function, &entry, &end) || end <= entry ||
+	if (elf_module_find_function(m, H2_HANDLER, &entry, &end) || end <= entry ||
 	    end - entry > sizeof(code) || elf_module_read(m, entry, code, end - entry) ||
 	    find_dx_call_offsets(code, end - entry, entry, at, size, 2) != 1 ||
 	    elf_module_vaddr_to_offset(m, entry + at[0], &offset))
