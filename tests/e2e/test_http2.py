@@ -204,6 +204,41 @@ def test_xnet_binary_serving_net_http_own_http2_counts_once(run_glimpse):
         svc.stop()
 
 
+def test_xnet_not_in_table_is_named_and_never_miscounted(run_glimpse, tmp_path):
+    """A stripped Go 1.27 build whose x/net version the table lacks (its build info patched to
+    say v0.60.9): without ServeConnOpts.UpgradeRequest's offset an upgraded request would count
+    twice, so x/net's requests are not measured, and the log and inspect say so once, with what
+    it means; the prefaces of prior-knowledge connections are still not counted, so the plain
+    HTTP/1.1 requests are all there is."""
+    data = open(os.path.join(APPS, "httpsvc-xnet-1.27-stripped"), "rb").read()
+    dep = b"\tgolang.org/x/net\tv0.60.0\t"
+    assert data.count(dep) >= 1
+    binary = tmp_path / "httpsvc-xnet-1.27-stripped"
+    binary.write_bytes(data.replace(dep, dep.replace(b"v0.60.0", b"v0.60.9")))
+    binary.chmod(0o755)
+    why = ("HTTP/2 server (golang.org/x/net/http2 used directly; Go 1.27+, where it wraps net/http's internal "
+           "server; no DWARF, and its x/net version and Go release are not in glimpse's table: its h2c upgrades "
+           "count as HTTP/1.1 requests lasting their connection)")
+    r = glimpse("inspect", str(binary))
+    assert r.returncode == 0 and f"not measured: {why}\n" in r.stdout, r.stdout
+    svc = HttpService(str(binary), "-xnet-h2c")
+    try:
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
+        base = f"http://{svc.addr}"
+        for path in ["/fast", "/status/418"]:
+            curl(base + path, "--http2-prior-knowledge")
+        for _ in range(2):
+            assert curl(base + "/fast", "--http1.1") == "1.1 200"
+        assert wait_for(lambda: g.value(DURATION + "_count") == 2), g.scrape_text()
+        got = {(l["http_route"], l["network_protocol_version"]): v for n, l, v in g.scrape()
+               if n == DURATION + "_count"}
+        assert got == {("/fast", "1.1"): 2}, got
+        assert g.stop() == 0
+        assert g.stderr().count(why) == 1, g.stderr()
+    finally:
+        svc.stop()
+
+
 def test_server_address_from_host_and_authority(run_glimpse, tmp_path):
     """Server spans carry server.address from the request's Host (HTTP/1.1) or :authority
     (HTTP/2), without its port (server.port stays the listener's); the metrics do not (opt-in

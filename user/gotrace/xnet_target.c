@@ -60,7 +60,9 @@ static bool find_handler_call(struct elf_module *m, struct go_hook *call, struct
 	uint64_t entry, end, offset;
 	uint8_t code[2048];
 	uint32_t at[2], size[2];
-	if (elf_module_find_function(m, H2_HANDLER, &entry, &end) || end <= entry ||
+	/* Its own HTTP/2 requests are told apart by serverHandler's address. */
+	if (elf_module_find_function(m, "net/http.serverHandler.ServeHTTP", &entry, &end) ||
+	    elf_module_find_function(m, H2_HANDLER, &entry, &end) || end <= entry ||
 	    end - entry > sizeof(code) || elf_module_read(m, entry, code, end - entry) ||
 	    find_dx_call_offsets(code, end - entry, entry, at, size, 2) != 1 ||
 	    elf_module_vaddr_to_offset(m, entry + at[0], &offset))
@@ -133,7 +135,8 @@ void xnet_target_open(struct elf_module *m, struct go_xnet_target *x, struct go_
 			x->off.bufconn_conn = off.bufconn_conn;
 		}
 		/* Its requests are net/http's, measured with net/http's offsets; the upgrade's
-		 * offset keeps h2c's HTTP/1 side from counting as a request. */
+		 * offset keeps h2c's HTTP/1 side from counting as a request: without it, that
+		 * request would be counted twice, so none is measured. */
 		bool call = find_handler_call(m, &hooks[XNET_HOOK_H2_CALL], &hooks[XNET_HOOK_H2_BACK]);
 		if (x->off.opts_upgrade < 0)
 			hooks[XNET_HOOK_WRAP].found = false;
@@ -142,7 +145,8 @@ void xnet_target_open(struct elf_module *m, struct go_xnet_target *x, struct go_
 		snprintf(x->why, sizeof(x->why), "%s",
 			 !hooks[XNET_HOOK_WRAP].found
 				 ? "Go 1.27+, where it wraps net/http's internal server; no DWARF, and its "
-				   "x/net version and Go release are not in glimpse's table"
+				   "x/net version and Go release are not in glimpse's table: its h2c "
+				   "upgrades count as HTTP/1.1 requests lasting their connection"
 				 : "Go 1.27+, where it wraps net/http's internal server, whose call of the "
 				   "handler is not the one glimpse knows");
 	}

@@ -31,7 +31,7 @@ enum xnet_hook_id {
 struct go_xnet_target {
 	bool linked;		  /* the binary carries x/net/http2's server */
 	bool measured;		  /* and its requests are measured */
-	char why[160];		  /* linked, not measured: why (for the log and inspect) */
+	char why[224];		  /* linked, not measured: why (for the log and inspect) */
 	char offsets_source[128]; /* "DWARF" or "table: golang.org/x/net v0.60.0, Go 1.26" */
 	struct gotrace_xnet_offsets off;
 };
