@@ -34,21 +34,24 @@ struct user_regs_abi {
 #define GO_ARG7(ctx) (GO_REGS(ctx)->r9)
 #define GO_ARG8(ctx) (GO_REGS(ctx)->r10)
 #define GO_ARG9(ctx) (GO_REGS(ctx)->r11)
+/* At a `CALL RDX`: the code called (a function value's or an interface method's). */
+#define GO_CALL_TARGET(ctx) (GO_REGS(ctx)->dx)
 #elif defined(__TARGET_ARCH_arm64)
 struct user_regs_abi {
 	unsigned long regs[31], sp, pc, pstate;
 };
-#define GO_REGS(ctx) ((const struct user_regs_abi *)(ctx))
-#define GO_G(ctx)    (GO_REGS(ctx)->regs[28])
-#define GO_ARG1(ctx) (GO_REGS(ctx)->regs[0])
-#define GO_ARG2(ctx) (GO_REGS(ctx)->regs[1])
-#define GO_ARG3(ctx) (GO_REGS(ctx)->regs[2])
-#define GO_ARG4(ctx) (GO_REGS(ctx)->regs[3])
-#define GO_ARG5(ctx) (GO_REGS(ctx)->regs[4])
-#define GO_ARG6(ctx) (GO_REGS(ctx)->regs[5])
-#define GO_ARG7(ctx) (GO_REGS(ctx)->regs[6])
-#define GO_ARG8(ctx) (GO_REGS(ctx)->regs[7])
-#define GO_ARG9(ctx) (GO_REGS(ctx)->regs[8])
+#define GO_REGS(ctx)	    ((const struct user_regs_abi *)(ctx))
+#define GO_G(ctx)	    (GO_REGS(ctx)->regs[28])
+#define GO_ARG1(ctx)	    (GO_REGS(ctx)->regs[0])
+#define GO_ARG2(ctx)	    (GO_REGS(ctx)->regs[1])
+#define GO_ARG3(ctx)	    (GO_REGS(ctx)->regs[2])
+#define GO_ARG4(ctx)	    (GO_REGS(ctx)->regs[3])
+#define GO_ARG5(ctx)	    (GO_REGS(ctx)->regs[4])
+#define GO_ARG6(ctx)	    (GO_REGS(ctx)->regs[5])
+#define GO_ARG7(ctx)	    (GO_REGS(ctx)->regs[6])
+#define GO_ARG8(ctx)	    (GO_REGS(ctx)->regs[7])
+#define GO_ARG9(ctx)	    (GO_REGS(ctx)->regs[8])
+#define GO_CALL_TARGET(ctx) (GO_REGS(ctx)->regs[26])
 #endif
 
 #endif

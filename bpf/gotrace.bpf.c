@@ -487,8 +487,7 @@ static __always_inline __u16 local_port(const struct gotrace_types *ty, __u64 wr
 
 /* serverHandler.ServeHTTP(rw ResponseWriter, req *Request): receiver in arg 1, the interface
  * (itab, data) in args 2-3, the request in arg 4. */
-SEC("uprobe")
-int BPF_KPROBE(server_enter)
+static __always_inline int server_begin(struct pt_regs *ctx)
 {
 	struct call_state *st = new_call_state();
 	if (!st)
@@ -504,7 +503,12 @@ int BPF_KPROBE(server_enter)
 }
 
 SEC("uprobe")
-int BPF_KPROBE(server_return)
+int BPF_KPROBE(server_enter)
+{
+	return server_begin(ctx);
+}
+
+static __always_inline int server_end(struct pt_regs *ctx)
 {
 	struct call_args call;
 	struct gotrace_event *ev = leave(ctx, GOTRACE_SERVER, &call);
@@ -538,6 +542,14 @@ int BPF_KPROBE(server_return)
 	submit(ev);
 	return 0;
 }
+
+SEC("uprobe")
+int BPF_KPROBE(server_return)
+{
+	return server_end(ctx);
+}
+
+#include "gotrace_xnet_wrap.bpf.h"
 
 /* (*Transport).roundTrip(req *Request) (*Response, error): the request in arg 2. */
 SEC("uprobe")

@@ -58,7 +58,8 @@ struct gotrace_event {
 	__u8 router; /* server: enum gotrace_router that routed it, 0: none; route: its template ("": none) */
 	__u8 pad[3];
 	char method[GOTRACE_METHOD_LEN];
-	char host[GOTRACE_HOST_LEN]; /* client: URL.Host ("host:port"); server: Request.Host */
+	/* client: URL.Host ("host:port"); server: Request.Host; gRPC: the target, the :authority */
+	char host[GOTRACE_HOST_LEN];
 	union {
 		struct {
 			char path[GOTRACE_PATH_LEN];  /* URL.Path */
@@ -95,6 +96,8 @@ struct gotrace_types {
 	__u64 tcp_addr;		/* net.(*TCPAddr).Network */
 	__u64 xnet_writer;	/* golang.org/x/net/http2.(*responseWriter).Header */
 	__u64 h2c_conn;		/* golang.org/x/net/http2/h2c.(*bufConn).Close */
+	__u64 server_handler;	/* net/http.serverHandler.ServeHTTP, the code itself (Go 1.27+'s
+				 * http2Handler calls it for net/http's own HTTP/2 requests) */
 	/* Router templates (gotrace_router.h): the code of echo's OPTIONS answer; the type
 	 * descriptors of the contexts pooled routers Put back; where echo's variables holding its
 	 * handlers for requests that matched no route are. */

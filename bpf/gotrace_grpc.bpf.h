@@ -16,8 +16,8 @@
  * Entry probes sit past each function's stack-bound check (user space finds it): a stream's
  * handler runs on a new goroutine, whose first call into processRPC's large frame grows the
  * stack and re-runs the function from its entry — a probe there would fire twice.
- * With traces, the server entry also joins the traceparent of the call's incoming metadata
- * (grpc_read_traceparent): no extra hit.
+ * With traces, the server entry also reads the call's incoming metadata (grpc_read_md): its
+ * traceparent is joined and its :authority becomes the span's server.address; no extra hit.
  */
 #ifndef GLIMPSE_BPF_GOTRACE_GRPC_BPF_H
 #define GLIMPSE_BPF_GOTRACE_GRPC_BPF_H
@@ -93,17 +93,15 @@ static __always_inline void grpc_error_code(const struct gotrace_grpc_types *ty,
 
 #define GRPC_CTX_MAX_DEPTH 8
 
-/* Joins the trace of the call's incoming "traceparent" metadata: up the context chain (each
- * step's type checked: a valueCtx, or a cancelCtx whose parent is its first field) to the
- * valueCtx whose key is metadata's incoming key and whose value is an MD, a
- * map[string][]string read like HTTP's Header. */
-static __always_inline bool grpc_read_traceparent(__u64 itab, __u64 data, __u32 pid, struct call_state *st)
+/* The incoming metadata of a call's context: up the context chain (each step's type checked:
+ * a valueCtx, or a cancelCtx whose parent is its first field) to the valueCtx whose key is
+ * metadata's incoming key and whose value is an MD, a map[string][]string read like HTTP's
+ * Header. Returns the map, or 0. */
+static __always_inline __u64 grpc_incoming_md(__u64 itab, __u64 data, const struct gotrace_grpc_types *ty)
 {
-	static const char key[] = "traceparent";
-	const struct gotrace_grpc_types *ty = bpf_map_lookup_elem(&grpc_types, &pid);
 	if (!ty || !ty->value_ctx || !ty->md_key_type || !ty->md_type || grpc_off.valuectx_parent < 0 ||
 	    grpc_off.valuectx_key < 0 || grpc_off.valuectx_val < 0)
-		return false;
+		return 0;
 	for (int i = 0; i < GRPC_CTX_MAX_DEPTH && itab && data; i++) {
 		__u64 type = read_word(itab, 24);
 		if (type == ty->value_ctx) {
@@ -112,38 +110,52 @@ static __always_inline bool grpc_read_traceparent(__u64 itab, __u64 data, __u32 
 			} k = {}, v = {};
 			if (bpf_probe_read_user(&k, sizeof(k), (void *)(data + grpc_off.valuectx_key)) ||
 			    bpf_probe_read_user(&v, sizeof(v), (void *)(data + grpc_off.valuectx_val)))
-				return false;
-			if (k.type == ty->md_key_type) {
-				struct go_slice_header values = {};
-				/* A map in an interface is its pointer. */
-				enum gomap_result r =
-					v.type == ty->md_type
-						? gomap_find_string_key(v.data, map_layout, key,
-									sizeof(key) - 1, &values)
-						: GOMAP_NOT_FOUND;
-				if (r == GOMAP_TOO_BIG)
-					count(GOTRACE_HEADERS_TOO_BIG);
-				return r == GOMAP_FOUND && join_header_values(&values, st);
-			}
+				return 0;
+			/* A map in an interface is its pointer. */
+			if (k.type == ty->md_key_type)
+				return v.type == ty->md_type ? v.data : 0;
 		} else if (!ty->cancel_ctx || type != ty->cancel_ctx || grpc_off.cancelctx_parent < 0) {
-			return false; /* a context glimpse does not know: not read through */
+			return 0; /* a context glimpse does not know: not read through */
 		}
 		struct {
 			__u64 itab, data;
 		} parent = {};
 		__s32 at = type == ty->value_ctx ? grpc_off.valuectx_parent : grpc_off.cancelctx_parent;
 		if (bpf_probe_read_user(&parent, sizeof(parent), (void *)(data + at)))
-			return false;
+			return 0;
 		itab = parent.itab;
 		data = parent.data;
 	}
-	return false;
+	return 0;
+}
+
+/* From the incoming metadata md: joins the trace of its "traceparent", and takes its
+ * ":authority" (grpc-go puts the HTTP/2 pseudo-header there, or Host when there is none) into
+ * st->host, the server.address of the call's span. */
+static __always_inline void grpc_read_md(__u64 md, struct call_state *st)
+{
+	static const char traceparent[] = "traceparent", authority[] = ":authority";
+	struct go_slice_header values = {};
+	enum gomap_result r =
+		gomap_find_string_key(md, map_layout, traceparent, sizeof(traceparent) - 1, &values);
+	if (r == GOMAP_TOO_BIG) {
+		count(GOTRACE_HEADERS_TOO_BIG);
+		return;
+	}
+	if (r == GOMAP_FOUND)
+		join_header_values(&values, st);
+	struct go_string_header first = {};
+	if (gomap_find_string_key(md, map_layout, authority, sizeof(authority) - 1, &values) == GOMAP_FOUND &&
+	    values.len == 1 && !bpf_probe_read_user(&first, sizeof(first), (void *)values.ptr) &&
+	    first.len <= GOTRACE_HOST_LEN)
+		st->host_len = copy_string(first.ptr, first.len, st->host, GOTRACE_HOST_LEN, NULL);
 }
 
 /* processRPC(ctx context.Context, stream *ServerStream, info *serviceInfo, ...): the receiver
  * in arg 1, ctx in 2-3, the stream in 4, info in 5 (nil: the unknown-service handler); before
- * grpc-go 1.6x, processUnaryRPC / processStreamingRPC(t ServerTransport, stream *Stream, info
- * *serviceInfo, ...): the stream and info in the same registers. */
+ * 1.8x, processUnaryRPC / processStreamingRPC(ctx, stream *ServerStream, info, ...) and before
+ * grpc-go 1.6x (t ServerTransport, stream *Stream, info *serviceInfo, ...): the stream and
+ * info in the same registers. */
 SEC("uprobe")
 int BPF_KPROBE(grpc_server_enter)
 {
@@ -154,15 +166,21 @@ int BPF_KPROBE(grpc_server_enter)
 	st->args.request = stream;
 	if (!GO_ARG5(ctx))
 		st->flags |= GOTRACE_F_GRPC_UNKNOWN;
-	st->path_len = read_go_string(stream, grpc_off.stream_method, st->path, GOTRACE_PATH_LEN, &st->flags);
+	/* grpc-go 1.6x-1.7x: the method and context are in the Stream the ServerStream points to. */
+	__u64 sdata = grpc_off.stream_ptr >= 0 ? read_word(stream, grpc_off.stream_ptr) : stream;
+	st->path_len = read_go_string(sdata, grpc_off.stream_method, st->path, GOTRACE_PATH_LEN, &st->flags);
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	struct {
 		__u64 itab, data;
 	} sctx = {};
-	/* The stream's context carries the incoming metadata (args 2-3 are not always a context). */
-	if (tracing && traced(pid) && grpc_off.stream_ctx >= 0 &&
-	    !bpf_probe_read_user(&sctx, sizeof(sctx), (void *)(stream + grpc_off.stream_ctx)))
-		grpc_read_traceparent(sctx.itab, sctx.data, pid, st);
+	/* The stream's context carries the incoming metadata (args 2-3 are not always a context):
+	 * read for spans only (their traceparent and server.address). */
+	if (tracing && traced(pid) && grpc_off.stream_ctx >= 0 && sdata &&
+	    !bpf_probe_read_user(&sctx, sizeof(sctx), (void *)(sdata + grpc_off.stream_ctx))) {
+		__u64 md = grpc_incoming_md(sctx.itab, sctx.data, bpf_map_lookup_elem(&grpc_types, &pid));
+		if (md)
+			grpc_read_md(md, st);
+	}
 	return enter(ctx, GOTRACE_GRPC_SERVER, st);
 }
 

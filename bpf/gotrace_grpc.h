@@ -20,6 +20,10 @@ struct gotrace_grpc_offsets {
 	 * context to the incoming metadata (traceparent). */
 	__s32 valuectx_parent, valuectx_key, valuectx_val;
 	__s32 cancelctx_parent; /* context.cancelCtx.Context */
+	/* The server stream's embedded *Stream (grpc-go 1.6x-1.7x's ServerStream): stream_method
+	 * and stream_ctx are then offsets in the Stream it points to; -1 when the stream holds
+	 * them itself (1.8x embeds Stream by value; before 1.6x the probes get a *Stream). */
+	__s32 stream_ptr;
 };
 
 /* Per process: where the first method of each type checked behind an interface lies, and

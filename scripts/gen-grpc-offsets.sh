@@ -21,8 +21,10 @@ GO=/usr/local/go/bin/go
 
 MODULE=google.golang.org/grpc
 # The versions the proxy serves (grep /work/.library/env/packages/go-partial.tsv or
-# `go list -m -versions google.golang.org/grpc`); each needs Go >= 1.24.
-VERSIONS=${VERSIONS:-"v1.81.1 v1.82.0 v1.82.1 v1.83.0 v1.83.1 v1.83.2 v1.84.0 v1.85.0"}
+# `go list -m -versions google.golang.org/grpc`): v1.70.0, the newest release that accepts Go
+# 1.22 (tests/apps/grpcsvc's go.go122.mod), and the 1.8x ones (Go >= 1.24). Go 1.26 builds every
+# reference: grpc's struct layouts do not depend on the Go release that builds them.
+VERSIONS=${VERSIONS:-"v1.70.0 v1.81.1 v1.82.0 v1.82.1 v1.83.0 v1.83.1 v1.83.2 v1.84.0 v1.85.0"}
 DEBIAN_GRPC=/usr/share/gocode/src/google.golang.org/grpc
 
 program() { # a server and a client: every function and struct the probes read is linked

@@ -5,7 +5,7 @@
 # a small h2c server (h2c.NewHandler → http2.Server.ServeConn) and reads the offsets glimpse
 # needs from its DWARF with `glimpse inspect` ("x/net offsets:"): x/net/http2's own server's up to
 # Go 1.26, and from Go 1.27 (where x/net/http2 wraps net/http's internal server) the upgrade
-# request's. Stripped binaries of those pairs then have their x/net HTTP/2 requests measured.
+# request's and h2c's connection wrapper's. Stripped binaries of those pairs then have their x/net HTTP/2 requests measured.
 # Usage: scripts/gen-xnet-offsets.sh [BUILD_DIR]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -116,14 +116,17 @@ def service_counts(svc):
     return want
 
 
-@pytest.mark.parametrize("binary", ["httpsvc-xnet-1.26", "httpsvc-xnet-1.26-stripped"])
+@pytest.mark.parametrize("binary", ["httpsvc-xnet-1.26", "httpsvc-xnet-1.26-stripped", "httpsvc-xnet-1.27",
+                                    "httpsvc-xnet-1.27-stripped"])
 def test_xnet_h2c_measured_like_http1(binary, run_glimpse):
     """golang.org/x/net/http2 used directly (h2c.NewHandler → http2.Server.ServeConn) bypasses
-    net/http's server: its own probes give the same series, exactly the service's own counts;
-    the HTTP/1 sides h2c takes over (the "PRI *" preface, the Upgrade request) are not counted
-    as requests. 2 uprobe hits per request, and 2 per connection h2c takes over. Stripped, the
-    offsets come from the table row of the build's x/net version and Go release. (Go 1.26: from
-    Go 1.27 on x/net/http2 wraps net/http's internal server, see below.)"""
+    net/http's server: its probes give the same series, exactly the service's own counts; the
+    HTTP/1 sides h2c takes over (the "PRI *" preface, the Upgrade request) are not counted as
+    requests. 2 uprobe hits per request; per connection h2c takes over, the 2 of its HTTP/1 side,
+    and from Go 1.27 a 3rd (x/net's serveConn, which names the upgraded request). Up to Go 1.26
+    x/net's own server is probed; from Go 1.27, where x/net/http2 wraps net/http's internal
+    server, net/http's http2Handler where it calls the handler. Stripped, the offsets come from
+    the table rows of the build's x/net version and Go release (and Go's own table)."""
     xnet_measured_like_http1(binary, run_glimpse)
 
 
@@ -141,7 +144,8 @@ def xnet_measured_like_http1(binary, run_glimpse, *attach_args):
         def got():
             return {(l["http_route"], l["http_response_status_code"], l["network_protocol_version"],
                      l.get("server_port")): v for n, l, v in g.scrape() if n == DURATION + "_count"}
-        hits = 2 * requests + 2 * (prior + upgraded)
+        per_conn = 3 if "-1.27" in binary else 2
+        hits = 2 * requests + per_conn * (prior + upgraded)
         assert wait_for(lambda: got() == want and g.value("glimpse_probe_hits_total") == hits), \
             (got(), want, g.value("glimpse_probe_hits_total"), hits)
         samples = g.scrape()
@@ -153,9 +157,10 @@ def xnet_measured_like_http1(binary, run_glimpse, *attach_args):
         svc.stop()
 
 
-def test_xnet_h2c_spans_and_traceparent(run_glimpse, tmp_path):
+@pytest.mark.parametrize("binary", ["httpsvc-xnet-1.26", "httpsvc-xnet-1.27-stripped"])
+def test_xnet_h2c_spans_and_traceparent(binary, run_glimpse, tmp_path):
     """One span per request x/net/http2 served, the incoming traceparent joined."""
-    svc = HttpService("httpsvc-xnet-1.26", "-xnet-h2c")
+    svc = HttpService(binary, "-xnet-h2c")
     spans = tmp_path / "spans.jsonl"
     try:
         g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--no-prometheus", "--spans-out", str(spans))
@@ -203,23 +208,66 @@ def test_xnet_offsets_file_for_a_version_not_in_table(run_glimpse, tmp_path):
     xnet_measured_like_http1(stripped, run_glimpse, "--offsets", str(offsets))
 
 
-@pytest.mark.parametrize("binary", ["httpsvc-xnet-1.27", "httpsvc-xnet-1.27-stripped"])
-def test_xnet_h2c_not_measured_is_named_and_never_miscounted(binary, run_glimpse):
-    """Where x/net/http2's requests are not measured (Go 1.27's x/net/http2 wraps net/http's
-    internal server), the log and inspect say so once; the HTTP/1 sides h2c takes over are still
-    not counted (the upgraded request is recognised through ServeConnOpts.UpgradeRequest, from
-    DWARF or the table), so the plain HTTP/1.1 requests are all there is."""
-    r = glimpse("inspect", os.path.join(APPS, binary))
-    why = "HTTP/2 server (golang.org/x/net/http2 used directly; Go 1.27+, where it wraps net/http's internal server)"
-    assert r.returncode == 0 and f"not measured: {why}\n" in r.stdout, r.stdout
-    svc = HttpService(binary, "-xnet-h2c")
+def test_xnet_binary_serving_net_http_own_http2_counts_once(run_glimpse):
+    """Go 1.27: in a binary that links x/net/http2's wrapper, net/http's own HTTP/2 (TLS, ALPN
+    h2) passes the same http2Handler call as x/net's requests; there the code called is
+    serverHandler.ServeHTTP, which measures it: each request once, exactly the service's own
+    counts, at 4 uprobe hits (2 at the call and its return, 2 of serverHandler's)."""
+    svc = HttpService("httpsvc-xnet-1.27", "-xnet-h2c", "-tls")
     try:
         g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
-        _, _, plain = xnet_exercise(svc)
-        assert wait_for(lambda: g.value(DURATION + "_count") == plain), g.scrape_text()
+        base = f"https://{svc.addr}"
+        for path, want in [("/fast", "2 200")] * 3 + [("/status/418", "2 418")]:
+            assert curl(base + path, "--http2") == want
+        assert curl(base + "/fast", "--http1.1") == "1.1 200"
+        out = subprocess.run(["curl", "-sk", "--http2", f"{base}/counts"], capture_output=True, text=True,
+                             timeout=10)
+        assert json.loads(out.stdout) == {"HTTP/2.0 /fast 200": 3, "HTTP/2.0 /status/418 418": 1,
+                                          "HTTP/1.1 /fast 200": 1}, out.stdout
+        want = {("/fast", "200", "2"): 3, ("/status/{code}", "418", "2"): 1, ("/fast", "200", "1.1"): 1,
+                ("/counts", "200", "2"): 1}
+
+        def got():
+            return {(l["http_route"], l["http_response_status_code"], l["network_protocol_version"]): v
+                    for n, l, v in g.scrape() if n == DURATION + "_count"}
+        hits = 4 * 5 + 2 * 1
+        assert wait_for(lambda: got() == want and g.value("glimpse_probe_hits_total") == hits), \
+            (got(), want, g.value("glimpse_probe_hits_total"), hits)
+        assert metric_value(g.scrape(), "http_server_active_requests") == 0
+        assert g.stop() == 0
+    finally:
+        svc.stop()
+
+
+def test_xnet_not_in_table_is_named_and_never_miscounted(run_glimpse, tmp_path):
+    """A stripped Go 1.27 build whose x/net version the table lacks (its build info patched to
+    say v0.60.9): without ServeConnOpts.UpgradeRequest's offset an upgraded request would count
+    twice, so x/net's requests are not measured, and the log and inspect say so once, with what
+    it means; the prefaces of prior-knowledge connections are still not counted, so the plain
+    HTTP/1.1 requests are all there is."""
+    data = open(os.path.join(APPS, "httpsvc-xnet-1.27-stripped"), "rb").read()
+    dep = b"\tgolang.org/x/net\tv0.60.0\t"
+    assert data.count(dep) >= 1
+    binary = tmp_path / "httpsvc-xnet-1.27-stripped"
+    binary.write_bytes(data.replace(dep, dep.replace(b"v0.60.0", b"v0.60.9")))
+    binary.chmod(0o755)
+    why = ("HTTP/2 server (golang.org/x/net/http2 used directly; Go 1.27+, where it wraps net/http's internal "
+           "server; no DWARF, and its x/net version and Go release are not in glimpse's table: its h2c upgrades "
+           "count as HTTP/1.1 requests lasting their connection)")
+    r = glimpse("inspect", str(binary))
+    assert r.returncode == 0 and f"not measured: {why}\n" in r.stdout, r.stdout
+    svc = HttpService(str(binary), "-xnet-h2c")
+    try:
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
+        base = f"http://{svc.addr}"
+        for path in ["/fast", "/status/418"]:
+            curl(base + path, "--http2-prior-knowledge")
+        for _ in range(2):
+            assert curl(base + "/fast", "--http1.1") == "1.1 200"
+        assert wait_for(lambda: g.value(DURATION + "_count") == 2), g.scrape_text()
         got = {(l["http_route"], l["network_protocol_version"]): v for n, l, v in g.scrape()
                if n == DURATION + "_count"}
-        assert got == {("/fast", "1.1"): plain}, got
+        assert got == {("/fast", "1.1"): 2}, got
         assert g.stop() == 0
         assert g.stderr().count(why) == 1, g.stderr()
     finally:

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* gRPC calls as glimpse records them (user/gotrace/grpc_call.c, metrics/semconv.h): rpc.method
  * from grpc's full method name, rpc.response.status_code, the server's and the client's error
- * rules, server.address/port from a client's target; and the prologue skip that keeps an
- * entry probe at one hit per call (binfmt/disasm.c). Ground truth: the OpenTelemetry gRPC
+ * rules, server.address/port from a client's target and a server's :authority; and the
+ * prologue skip that keeps an entry probe at one hit per call (binfmt/disasm.c). Ground truth: the OpenTelemetry gRPC
  * conventions' tables and grpc's status code list, and instruction bytes written here. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -89,6 +89,26 @@ static void test_server_call(void **state)
 	ev = event(GOTRACE_GRPC_SERVER, "/a.B/C", 42, 0, "");
 	decode(&ev, &c);
 	assert_string_equal(c.rpc_status, "42");
+
+	/* server.address: the :authority's host (the port stays the listener's), only a name or
+	 * an IP address. */
+	static const struct {
+		const char *authority, *host;
+	} authorities[] = {
+		{ "echo.internal.test:8443", "echo.internal.test" },
+		{ "127.0.0.1:50051", "127.0.0.1" },
+		{ "[::1]:50051", "::1" },
+		{ "api", "api" },
+		{ "evil host:1", "" },
+		{ "a/b:1", "" },
+	};
+	for (size_t i = 0; i < sizeof(authorities) / sizeof(authorities[0]); i++) {
+		ev = event(GOTRACE_GRPC_SERVER, "/a.B/C", 0, 0, authorities[i].authority);
+		ev.local_port = 50052;
+		decode(&ev, &c);
+		assert_string_equal(c.server_address, authorities[i].host);
+		assert_int_equal(c.server_port, 50052);
+	}
 
 	/* The unknown-service handler's calls, and truncated names, are _OTHER. */
 	ev = event(GOTRACE_GRPC_SERVER, "/made.up/Anything", 0, GOTRACE_F_GRPC_UNKNOWN, "");

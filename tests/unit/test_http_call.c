@@ -2,16 +2,20 @@
 /* HTTP server calls as glimpse decodes them (user/gotrace/call.c): server.address from the
  * request's Host or :authority (a name or an IP address, without its port, nothing else), the
  * status behind golang.org/x/net/http2's writer, and HTTP/2's connection preface ("PRI *"),
- * which h2c takes over from net/http's HTTP/1 server, never counted as a request. Ground truth:
- * the HTTP conventions' server.address rules and RFC 9113's preface. */
+ * which h2c takes over from net/http's HTTP/1 server, never counted as a request; and where Go
+ * 1.27's net/http.http2Handler.ServeHTTP calls the handler (binfmt/disasm.c), the site that
+ * measures x/net/http2's wrapped requests. Ground truth: the HTTP conventions' server.address
+ * rules, RFC 9113's preface, and instruction bytes of a Go 1.27.3 build written here. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <string.h>
 
+#include "binfmt/disasm.h"
 #include "gotrace/call.h"
 
 #define H1_WRITER   0x401000
@@ -101,12 +105,41 @@ static void test_preface_is_not_a_request(void **state)
 	assert_string_equal(c.method, "_OTHER");
 }
 
+/* The end of http2Handler.ServeHTTP (Go 1.27.3): the handler's ServeHTTP loaded from its itab
+ * into DX, the arguments into AX, BX, CX, DI, then CALL RDX; before it a direct call and a call
+ * through another register, neither of which is the site. */
+static void test_handler_call_site(void **state)
+{
+	(void)state;
+	static const uint8_t code[] = {
+		0xe8, 0x64, 0xf0, 0xda, 0xff,		  /* call runtime.newobject */
+		0xff, 0xd1,				  /* call rcx: not the site */
+		0x48, 0x8b, 0x54, 0x24, 0x20,		  /* mov rdx, [rsp+0x20]: the itab */
+		0x48, 0x8b, 0x52, 0x18,			  /* mov rdx, [rdx+0x18]: its ServeHTTP */
+		0x48, 0x8d, 0x1d, 0x89, 0x09, 0x4c, 0x00, /* lea rbx, the writer's itab */
+		0x48, 0x8b, 0x4c, 0x24, 0x50,		  /* mov rcx, [rsp+0x50]: the writer */
+		0x48, 0x89, 0xc7,			  /* mov rdi, rax: the request */
+		0x48, 0x8b, 0x44, 0x24, 0x28,		  /* mov rax, [rsp+0x28]: the handler */
+		0xff, 0xd2,				  /* call rdx */
+		0x48, 0x83, 0xc4, 0x30,			  /* add rsp, 0x30 */
+		0x5d, 0xc3,				  /* pop rbp; ret */
+	};
+	uint32_t at[2], size[2];
+	int n = find_dx_call_offsets(code, sizeof(code), 0x6732ea, at, size, 2);
+	if (n == -ENOSYS)
+		skip(); /* capstone not installed */
+	assert_int_equal(n, 1);
+	assert_int_equal(at[0], 36);
+	assert_int_equal(size[0], 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_server_address),
 		cmocka_unit_test(test_xnet_writer_status),
 		cmocka_unit_test(test_preface_is_not_a_request),
+		cmocka_unit_test(test_handler_call_site),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

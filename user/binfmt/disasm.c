@@ -121,7 +121,39 @@ static void visit_call(const cs_insn *insn, void *ctx)
 		((uint32_t *)cc->c.out)[cc->c.found] = (uint32_t)(insn->address - cc->c.addr);
 	cc->c.found++;
 }
+
+struct reg_call_collect {
+	struct collect c;
+	uint32_t *sizes;
+};
+
+static void visit_reg_call(const cs_insn *insn, void *ctx)
+{
+	struct reg_call_collect *rc = ctx;
+	const cs_x86 *x = &insn->detail->x86;
+	if (insn->id != X86_INS_CALL || x->op_count != 1 || x->operands[0].type != X86_OP_REG ||
+	    x->operands[0].reg != X86_REG_RDX)
+		return;
+	if (rc->c.found < rc->c.max) {
+		((uint32_t *)rc->c.out)[rc->c.found] = (uint32_t)(insn->address - rc->c.addr);
+		rc->sizes[rc->c.found] = insn->size;
+	}
+	rc->c.found++;
+}
 #endif
+
+int find_dx_call_offsets(const uint8_t *code, size_t len, uint64_t addr, uint32_t *offsets, uint32_t *sizes,
+			 size_t max)
+{
+#if defined(__x86_64__)
+	struct reg_call_collect rc = { { addr, offsets, max, 0 }, sizes };
+	int err = each_instruction(code, len, addr, true, visit_reg_call, &rc);
+	return err ? err : (int)rc.c.found;
+#else
+	(void)code, (void)len, (void)addr, (void)offsets, (void)sizes, (void)max;
+	return -ENOSYS;
+#endif
+}
 
 int find_call_offsets(const uint8_t *code, size_t len, uint64_t addr, uint64_t target, uint32_t *offsets,
 		      size_t max)

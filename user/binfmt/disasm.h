@@ -18,6 +18,13 @@ int find_return_offsets(const uint8_t *code, size_t len, uint64_t addr, uint32_t
  * decoded. */
 int find_call_offsets(const uint8_t *code, size_t len, uint64_t addr, uint64_t target, uint32_t *offsets,
 		      size_t max);
+/* Offsets from the start of code of each `CALL RDX` (Go's call of a function value or an
+ * interface method whose code it loaded into DX), with each one's size (the next
+ * instruction, where the call returns to, is offset + size), the first max stored. Returns how
+ * many there are, or -errno if the code cannot be decoded. */
+int find_dx_call_offsets(const uint8_t *code, size_t len, uint64_t addr, uint32_t *offsets, uint32_t *sizes,
+			 size_t max);
+
 /* Offset of the first instruction after a Go function's stack bound check (the JBE to
  * morestack, which re-runs the function from its entry once the stack has grown: a probe
  * there fires once per call, one on the entry twice when the stack grows). 0 when code (the

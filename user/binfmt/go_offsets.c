@@ -230,8 +230,8 @@ static bool minor_version(const char *v, char *buf, size_t len)
 static const char *const grpc_slot_names[GO_OFFSETS_GRPC_SLOTS] = {
 	"stream_method",   "status_s",	   "spb_code",	     "error_s",		 "error_proto",
 	"stream_ctx",	   "cc_target",	   "wrapper_stream", "server_laddr",	 "tcpaddr_port",
-	"valuectx_parent", "valuectx_key", "valuectx_val",   "cancelctx_parent", "legacy_status",
-	"server_ok",	   "client_ok",
+	"valuectx_parent", "valuectx_key", "valuectx_val",   "cancelctx_parent", "stream_ptr",
+	"legacy_status",   "server_ok",	   "client_ok",
 };
 static const char *const xnet_slot_names[GO_OFFSETS_XNET_SLOTS] = {
 	"writer_rws", "state_status", "state_conn", "serverconn_conn", "bufconn_conn", "opts_upgrade",

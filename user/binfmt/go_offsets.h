@@ -100,7 +100,7 @@ enum go_offsets_set {
 	GO_OFFSETS_XNET,    /* golang.org/x/net/http2: struct gotrace_xnet_offsets */
 	GO_OFFSETS_NSETS,
 };
-#define GO_OFFSETS_GRPC_SLOTS	    17
+#define GO_OFFSETS_GRPC_SLOTS	    18
 #define GO_OFFSETS_XNET_SLOTS	    6
 #define GO_OFFSETS_MAX_MODULE_SLOTS GO_OFFSETS_GRPC_SLOTS
 

@@ -35,11 +35,11 @@ static void print_grpc_offsets(const struct go_grpc_target *g)
 	printf("  grpc offsets: legacy_status=%d server_ok=%d client_ok=%d stream_method=%d status_s=%d "
 	       "spb_code=%d error_s=%d error_proto=%d stream_ctx=%d cc_target=%d wrapper_stream=%d "
 	       "server_laddr=%d tcpaddr_port=%d valuectx_parent=%d valuectx_key=%d valuectx_val=%d "
-	       "cancelctx_parent=%d (from %s)\n",
+	       "cancelctx_parent=%d stream_ptr=%d (from %s)\n",
 	       g->legacy_status, g->server, g->client, o->stream_method, o->status_s, o->spb_code, o->error_s,
 	       o->error_proto, o->stream_ctx, o->cc_target, o->wrapper_stream, o->server_laddr,
 	       o->tcpaddr_port, o->valuectx_parent, o->valuectx_key, o->valuectx_val, o->cancelctx_parent,
-	       g->offsets_source);
+	       o->stream_ptr, g->offsets_source);
 	printf("  io.EOF 0x%" PRIx64 "; metadata types at runtime.types+0x%" PRIx64
 	       " (incoming key), +0x%" PRIx64 " (MD)\n",
 	       g->eof_vaddr, g->rtype_offsets[GRPC_RTYPE_MD_KEY], g->rtype_offsets[GRPC_RTYPE_MD]);

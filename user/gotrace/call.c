@@ -32,10 +32,7 @@ void split_host_port(const char *hostport, char *host, size_t len, uint16_t *por
 	snprintf(host, len, "%.*s", (int)n, hostport);
 }
 
-/* A server request's Host (HTTP/1) or :authority (HTTP/2) → server.address: a name or an IP
- * address, nothing else (net/http refuses malformed Hosts before any handler, but what is
- * exported is checked here too); the port is not taken: server.port stays the listener's. */
-static void server_address(const struct gotrace_event *ev, struct call *c)
+void call_server_address(const struct gotrace_event *ev, struct call *c)
 {
 	char hostport[GOTRACE_HOST_LEN + 1], host[GOTRACE_HOST_LEN + 1];
 	uint16_t port;
@@ -101,7 +98,7 @@ static bool decode_http(const struct gotrace_event *ev, struct db_driver_cache *
 			c->unmeasured = true;
 		c->protocol_version = semconv_http_protocol_version(ev->proto_major, ev->proto_minor);
 		c->server_port = ev->local_port;
-		server_address(ev, c);
+		call_server_address(ev, c);
 		snprintf(c->path, sizeof(c->path), "%.*s", ev->path_len, ev->path);
 		size_t route_len = ev->route_len < GOTRACE_PATH_LEN ? ev->route_len : GOTRACE_PATH_LEN;
 		int routed = -1; /* 1: the router's template; 0: the router matched none; -1: no router */

@@ -44,7 +44,8 @@ struct call {
 	char writer_type[96];
 	/* gRPC: rpc.method ("pkg.Service/Method", or _OTHER for the unknown-service handler) and
 	 * rpc.response.status_code ("OK", "NOT_FOUND", or the number of a code gRPC does not
-	 * name); server_address/server_port as for HTTP. */
+	 * name); server_address/server_port as for HTTP (server: the :authority, read with
+	 * traces only, on spans only). */
 	char rpc_method[GOTRACE_PATH_LEN + 1];
 	char rpc_status[24];
 };
@@ -56,6 +57,12 @@ bool grpc_call_decode(const struct gotrace_event *ev, struct call *out);
 
 /* "host:port" or "[v6]:port" → host and port (0 when absent). */
 void split_host_port(const char *hostport, char *host, size_t len, uint16_t *port);
+
+/* A server call's Host (HTTP/1), :authority (HTTP/2, gRPC's incoming metadata) → its
+ * server.address: a name or an IP address, nothing else (net/http refuses malformed Hosts
+ * before any handler, but what is exported is checked here too); the port is not taken:
+ * server.port stays the listener's. */
+void call_server_address(const struct gotrace_event *ev, struct call *c);
 
 /* Decodes ev into out. drivers names the database of SQL calls (NULL: "other_sql"); types
  * (go_target_runtime_types) tell HTTP/1's and HTTP/2's ResponseWriter by address (NULL, or an

@@ -22,7 +22,9 @@ void metrics_record_call(struct metrics_registry *reg, int target, const struct 
 			.status = c->rpc_status,
 			.error = c->error,
 			.error_type = c->error_type,
-			.server_address = c->server_address,
+			/* server: the :authority is on spans only (opt-in on metrics, and the
+			 * client chooses it: each value would be a series) */
+			.server_address = c->kind == CALL_RPC_CLIENT ? c->server_address : NULL,
 			.server_port = c->server_port,
 			.duration_ns = c->duration_ns,
 		};

@@ -57,6 +57,7 @@ bool grpc_call_decode(const struct gotrace_event *ev, struct call *c)
 		snprintf(c->error_type, sizeof(c->error_type), "%s", c->rpc_status);
 	if (server) {
 		c->server_port = ev->local_port;
+		call_server_address(ev, c);
 	} else {
 		char target[GOTRACE_HOST_LEN + 1];
 		snprintf(target, sizeof(target), "%.*s", ev->host_len, ev->host);

@@ -17,7 +17,7 @@
 #define STATUS_PKG    GRPC_PKG "/internal/status"
 
 enum field_id {
-	F_SERVERSTREAM_STREAM, /* ServerStream embeds Stream by value (1.6x+) */
+	F_SERVERSTREAM_STREAM, /* ServerStream embeds *Stream (1.6x-1.7x), Stream (1.8x) */
 	F_STREAM_METHOD,
 	F_STATUS_S,
 	F_SPB_CODE,
@@ -220,13 +220,14 @@ static int from_dwarf(Elf *elf, bool isolated, struct gotrace_grpc_offsets *off,
 	*server_ok = *client_ok = false;
 	if (isolated ? go_offsets_run_isolated(elf, read_dwarf, &r, sizeof(r)) : read_dwarf(elf, &r))
 		return -ENOENT;
-	/* Since grpc-go 1.6x the server's stream is a ServerStream embedding Stream by value;
-	 * before, the probes get a *Stream. */
-	int32_t method = r.at[F_STREAM_METHOD], stream_ctx = r.at[F_STREAM_CTX];
-	if (r.at[F_SERVERSTREAM_STREAM] >= 0) {
-		bool ok = r.by_value[F_SERVERSTREAM_STREAM];
-		method = ok && method >= 0 ? r.at[F_SERVERSTREAM_STREAM] + method : -1;
-		stream_ctx = ok && stream_ctx >= 0 ? r.at[F_SERVERSTREAM_STREAM] + stream_ctx : -1;
+	/* Since grpc-go 1.6x the server's stream is a ServerStream embedding Stream, through a
+	 * pointer up to 1.7x, by value since 1.8x; before, the probes get a *Stream. */
+	int32_t method = r.at[F_STREAM_METHOD], stream_ctx = r.at[F_STREAM_CTX], stream_ptr = -1;
+	if (r.at[F_SERVERSTREAM_STREAM] >= 0 && !r.by_value[F_SERVERSTREAM_STREAM]) {
+		stream_ptr = r.at[F_SERVERSTREAM_STREAM];
+	} else if (r.at[F_SERVERSTREAM_STREAM] >= 0) {
+		method = method >= 0 ? r.at[F_SERVERSTREAM_STREAM] + method : -1;
+		stream_ctx = stream_ctx >= 0 ? r.at[F_SERVERSTREAM_STREAM] + stream_ctx : -1;
 	}
 	*off = (struct gotrace_grpc_offsets){
 		.stream_method = method,
@@ -247,6 +248,7 @@ static int from_dwarf(Elf *elf, bool isolated, struct gotrace_grpc_offsets *off,
 		.valuectx_key = r.at[F_VALUECTX_KEY],
 		.valuectx_val = r.at[F_VALUECTX_VAL],
 		.cancelctx_parent = r.at[F_CANCELCTX_PARENT],
+		.stream_ptr = stream_ptr,
 	};
 	memcpy(rtypes, r.rtype, sizeof(r.rtype));
 	bool status = off->status_s >= 0 && off->spb_code >= 0;

@@ -182,6 +182,7 @@ static int open_binary(const char *path, const char *what, struct go_target *t)
 		{ "net.(*TCPAddr).Network", NULL },
 		{ "golang.org/x/net/http2.(*responseWriter).Header", NULL },
 		{ "golang.org/x/net/http2/h2c.(*bufConn).Close", NULL },
+		{ "net/http.serverHandler.ServeHTTP", NULL },
 	};
 	_Static_assert(sizeof(type_methods) / sizeof(type_methods[0]) == GO_TYPES_NAMED,
 		       "one method per type");

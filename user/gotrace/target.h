@@ -64,7 +64,7 @@ struct go_target {
 	struct go_type_offsets types;
 	/* Traffic the binary can carry that glimpse does not measure yet, said once at attach and
 	 * by inspect: a comma-separated list ("gRPC server, HTTP/2 server"), "" for none. */
-	char unmeasured[256];
+	char unmeasured[288];
 	/* Database clients outside database/sql the binary links ("pgx/v5, go-redis/v9"), whose
 	 * wire the socket path reads beside the uprobes; "" when none: then the sockets are not
 	 * captured at all, and the target pays nothing for them. */

@@ -204,6 +204,10 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		err = attach_one(tr, p->xnet_server_enter, t, t->xnet_hooks[XNET_HOOK_RUN].entry_offset);
 	if (!err && t->xnet_hooks[XNET_HOOK_WRAP].found)
 		err = attach_one(tr, p->xnet_serve_conn, t, t->xnet_hooks[XNET_HOOK_WRAP].entry_offset);
+	if (!err && t->xnet_hooks[XNET_HOOK_H2_BACK].found)
+		err = attach_one(tr, p->h2_handler_back, t, t->xnet_hooks[XNET_HOOK_H2_BACK].entry_offset);
+	if (!err && t->xnet_hooks[XNET_HOOK_H2_CALL].found)
+		err = attach_one(tr, p->h2_handler_call, t, t->xnet_hooks[XNET_HOOK_H2_CALL].entry_offset);
 	if (err) {
 		if (t->pid && access(t->binary, F_OK) != 0) {
 			log_error("process %d exited while glimpse was attaching", (int)t->pid);

@@ -252,9 +252,14 @@ func printJSON(v any) {
 	fmt.Println(string(b))
 }
 
-// drive runs a plan of calls against addr, one after another.
-func drive(addr, plan, traceparent string) {
-	conn := dial(addr)
+// drive runs a plan of calls against addr, one after another; authority, when set, is the
+// :authority its calls send instead of addr.
+func drive(addr, plan, traceparent, authority string) {
+	var opts []grpc.DialOption
+	if authority != "" {
+		opts = append(opts, grpc.WithAuthority(authority))
+	}
+	conn := dial(addr, opts...)
 	ctx := context.Background()
 	if traceparent != "" {
 		ctx = metadata.AppendToOutgoingContext(ctx, "traceparent", traceparent)
@@ -288,11 +293,12 @@ func main() {
 	plan := flag.String("plan", "", "calls for -drive")
 	countsAddr := flag.String("counts", "", "print this server's Counts and exit")
 	traceparent := flag.String("traceparent", "", "traceparent metadata for -drive's calls")
+	authority := flag.String("authority", "", "the :authority of -drive's calls (default: the address)")
 	flag.StringVar(&httpURL, "http", "", "the URL CallHTTP gets")
 	flag.Parse()
 	encoding.RegisterCodec(jsonCodec{})
 	if *driveAddr != "" {
-		drive(*driveAddr, *plan, *traceparent)
+		drive(*driveAddr, *plan, *traceparent, *authority)
 		return
 	}
 	if *countsAddr != "" {
