@@ -6,7 +6,10 @@
  * one indirect call per tracepoint. scripts/bench-http.sh measures an unwatched process beside
  * it ("sys_exit attached, empty program"), the floor under the socket path's own cost.
  *
- * Usage: syscall_floor [exit|both]   (default exit); prints "attached N" once attached. */
+ * `sock`: the socket tracepoints sock_send_length and sock_recv_length instead, which only socket
+ * sends and receives reach (what a socket-only design would pay).
+ *
+ * Usage: syscall_floor [exit|both|sock]   (default exit); prints "attached N" once attached. */
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <linux/bpf.h>
@@ -45,16 +48,21 @@ static int attach_empty(const char *tp)
 
 int main(int argc, char **argv)
 {
-	int both = argc == 2 && !strcmp(argv[1], "both");
-	if (argc > 2 || (argc == 2 && !both && strcmp(argv[1], "exit"))) {
-		fprintf(stderr, "usage: syscall_floor [exit|both]\n");
+	const char *mode = argc == 2 ? argv[1] : "exit";
+	const char *tps[2] = { "sys_exit", NULL };
+	if (!strcmp(mode, "both"))
+		tps[1] = "sys_enter";
+	else if (!strcmp(mode, "sock"))
+		tps[0] = "sock_send_length", tps[1] = "sock_recv_length";
+	if (argc > 2 || (strcmp(mode, "exit") && strcmp(mode, "both") && strcmp(mode, "sock"))) {
+		fprintf(stderr, "usage: syscall_floor [exit|both|sock]\n");
 		return 2;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (attach_empty("sys_exit") < 0 || (both && attach_empty("sys_enter") < 0))
+	if (attach_empty(tps[0]) < 0 || (tps[1] && attach_empty(tps[1]) < 0))
 		return 1;
-	printf("attached %d\n", both ? 2 : 1);
+	printf("attached %d\n", tps[1] ? 2 : 1);
 	fflush(stdout);
 	while (!stop)
 		pause();
