@@ -208,7 +208,7 @@ bench-profile: deps
 	$(Q)scripts/bench-profile.sh $(abspath $(BUILD))
 
 bench-http: deps
-	$(Q)$(MAKE) --no-print-directory all apps
+	$(Q)$(MAKE) --no-print-directory all apps $(BUILD)/tools/syscall_floor
 	$(Q)scripts/bench-http.sh $(abspath $(BUILD))
 	$(Q)if [ "$(BENCH_FRAMEWORKS)" != 0 ]; then scripts/bench-frameworks.sh $(abspath $(BUILD)); fi
 	$(Q)scripts/bench-proto.sh $(abspath $(BUILD))

@@ -158,10 +158,9 @@ int BPF_PROG(sched_wakeup_new, struct task_struct *p)
 	return 0;
 }
 
+/* prev's process may be tracked (maybe_tracked). */
 static __always_inline void switch_out(struct task_struct *prev, bool runnable, __u64 now)
 {
-	if (!maybe_tracked(prev))
-		return;
 	__u32 tid = prev->pid, tgid = prev->tgid;
 	bool dying = exiting(prev);
 	struct sched_proc *p = proc_of(tgid, !dying);
@@ -186,10 +185,9 @@ static __always_inline void switch_out(struct task_struct *prev, bool runnable, 
 	store_thread(tid, &init);
 }
 
+/* next's process may be tracked (maybe_tracked). */
 static __always_inline void switch_in(struct task_struct *next, __u64 now)
 {
-	if (!maybe_tracked(next))
-		return;
 	__u32 tid = next->pid;
 	struct sched_thread *t = bpf_map_lookup_elem(&threads, &tid);
 	if (!t)
@@ -223,12 +221,17 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
+	/* Every context switch of the machine comes here: the clock is read only for a tracked
+	 * process's. */
+	bool out = prev->pid && maybe_tracked(prev), in = next->pid && maybe_tracked(next);
+	if (!out && !in)
+		return 0;
 	__u64 now = bpf_ktime_get_ns();
 	/* Preempted, or not blocked after all (a signal was pending): it stays on the run queue. */
 	bool runnable = preempt || prev_state == TASK_RUNNING_STATE;
-	if (prev->pid)
+	if (out)
 		switch_out(prev, runnable, now);
-	if (next->pid)
+	if (in)
 		switch_in(next, now);
 	return 0;
 }

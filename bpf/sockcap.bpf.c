@@ -2,13 +2,17 @@
 /* Socket capture: the bytes a traced process reads from and writes to its stream sockets, at
  * the system calls every language makes (raw syscall tracepoints: no uprobe trap, no kprobes).
  *
- * sys_enter remembers a read/write-family call's arguments; sys_exit copies the first
- * SOCKCAP_DATA_MAX bytes it moved to the ring buffer with the connection's identity. Parsing
+ * One program, at sys_exit: the call's arguments are still in the saved user registers (the
+ * syscall reads them from there and leaves them), so it needs no entry program — attaching one
+ * would cost every system call of every process on the machine a second tracepoint run (about
+ * 50 ns here) and the watched ones a per-thread store. It copies the first SOCKCAP_DATA_MAX
+ * bytes a call moved to the ring buffer with the connection's identity. Parsing
  * (HTTP/1, PostgreSQL, Redis) is user space's: one parser per protocol, tested and fuzzed
  * there. Processes whose logs are captured also have their writes to stdout and stderr (fds 1
  * and 2, whatever they are) copied the same way, as SOCKCAP_LOG events: read, never changed.
- * The tracepoints fire for every system call on the machine, so each program first tests the
- * syscall number, then the process: everything else returns within a few instructions.
+ * The tracepoint fires for every system call on the machine, so the program first tests the
+ * syscall number (a few compares), then one bit of `watched` (an inlined array load, no helper
+ * call but the tgid's): everything else returns there.
  *
  * Wakeups are batched: user space reads the ring on its own clock and is woken early only when
  * the ring fills past wakeup_bytes. x86-64 syscall numbers (vmlinux/x86 is the only target). */
@@ -57,6 +61,17 @@ struct {
 	__type(value, struct sockcap_pid);
 } pids SEC(".maps");
 
+/* One bit per tgid, set for each pids entry (by user space through its mmap, and by the fork
+ * program): the test every system call on the machine pays before anything else. A hint that
+ * is never wrongly clear: a set bit without a pids entry only costs the lookup that follows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, SOCKCAP_WATCHED_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} watched SEC(".maps");
+
 /* Go targets whose HTTP the uprobes measure (bpf/gotrace.bpf.c): their writes carry the
  * goroutine that made them and what the Go tracer knows of it. */
 struct {
@@ -89,25 +104,16 @@ struct {
 	__type(value, struct sockcap_conn);
 } conns SEC(".maps");
 
-/* A call between its entry and its return, in the calling thread's own storage: no hashing on
- * the hot path, and nothing to clean up when a thread exits. */
+/* A call at its return, from its saved registers. */
 struct call_args {
-	__u64 start_ns;
 	__u64 buf; /* buffer, iovec array or msghdr, by syscall */
 	__u64 count;
 	__s32 fd;
 	__u32 nr;
 	__u32 root;
-	__u16 active; /* set at entry, cleared at return */
-	__u16 log;    /* a write to fd 1 or 2 of a process whose logs are captured */
+	__u16 log; /* a write to fd 1 or 2 of a process whose logs are captured */
+	__u16 go;  /* SOCKCAP_CAP_GO */
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct call_args);
-} inflight SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -241,56 +247,23 @@ static __always_inline void send_notice(__u8 kind, __u32 tgid, __u32 root, int f
 	bpf_ringbuf_submit(ev, flags);
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(sockcap_enter, struct pt_regs *regs, long nr)
+static __always_inline bool is_watched(__u32 tgid)
 {
-	if (!is_traced_nr(nr))
-		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
-	const struct sockcap_pid *p = bpf_map_lookup_elem(&pids, &tgid);
-	if (!p)
-		return 0;
-	int fd = (int)regs->di;
-	/* stdout and stderr are the process's log whatever they are (pipe, file, terminal, even a
-	 * socket): its bytes are never parsed as a protocol. */
-	bool log = (p->capture & SOCKCAP_CAP_LOGS) && (fd == 1 || fd == 2) &&
-		   (nr == NR_WRITE || nr == NR_WRITEV || nr == NR_PWRITE64);
-	if (!log && (!(p->capture & SOCKCAP_CAP_SOCKETS) || nr == NR_PWRITE64))
-		return 0;
-	__u32 root = p->root;
-	if (nr == NR_CLOSE) {
-		struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
-		struct sockcap_conn *c = bpf_map_lookup_elem(&conns, &key);
-		if (!c)
-			return 0;
-		if (c->flags & SOCKCAP_CONN_SENT)
-			send_notice(SOCKCAP_CLOSE, tgid, root, fd, c->id,
-				    wakeup_flag(SOCKCAP_EVENT_HEADER_SIZE));
-		bpf_map_delete_elem(&conns, &key);
-		return 0;
-	}
-	/* Bytes peeked at come again in a later read: seen twice, a request would be queued twice
-	 * and every later response paired with the request before its own. */
-	if ((nr == NR_RECVFROM && (regs->r10 & MSG_PEEK)) || (nr == NR_RECVMSG && (regs->dx & MSG_PEEK)))
-		return 0;
-	struct call_args *a = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
-						   BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!a) {
-		counter_inc(&counters, SOCKCAP_CTR_CONNS_FULL);
-		return 0;
-	}
-	/* A write starts when it is made; bytes read are the reader's when the read returns (its
-	 * start is idle time), so a read's start is not worth a clock read. */
-	a->start_ns = is_read_nr(nr) ? 0 : bpf_ktime_get_ns();
-	a->buf = regs->si;
-	a->count = regs->dx;
-	a->fd = fd;
-	a->nr = nr;
-	a->root = root;
-	a->active = 1;
-	a->log = log;
-	return 0;
+	__u32 word = tgid / 64;
+	__u64 *w = bpf_map_lookup_elem(&watched, &word);
+	return w && (*w & (1ull << (tgid % 64)));
+}
+
+static __always_inline void watch(__u32 tgid, bool on)
+{
+	__u32 word = tgid / 64;
+	__u64 *w = bpf_map_lookup_elem(&watched, &word);
+	if (!w)
+		return;
+	if (on)
+		__sync_fetch_and_or(w, 1ull << (tgid % 64));
+	else
+		__sync_fetch_and_and(w, ~(1ull << (tgid % 64)));
 }
 
 /* Where the first bytes of the call's data lie, and how many there are: the buffer itself,
@@ -374,8 +347,10 @@ static __always_inline void send_data(const struct pt_regs *regs, const struct c
 	struct sockcap_event *ev = bpf_map_lookup_elem(&scratch, &zero);
 	if (!ev)
 		return;
-	ev->start_ns = a->start_ns;
+	/* The call's return: a read's bytes are the reader's then (its start is idle time), and a
+	 * write's duration is the kernel's, not the caller's (one clock read instead of two). */
 	ev->end_ns = bpf_ktime_get_ns();
+	ev->start_ns = ev->end_ns;
 	ev->conn_id = c ? c->id : 0;
 	ev->tgid = tgid;
 	ev->tid = tid;
@@ -385,12 +360,10 @@ static __always_inline void send_data(const struct pt_regs *regs, const struct c
 	ev->kind = c ? SOCKCAP_DATA : SOCKCAP_LOG;
 	bool ingress = is_read_nr(a->nr);
 	ev->dir = ingress ? SOCKCAP_INGRESS : SOCKCAP_EGRESS;
-	if (ingress) {
-		ev->start_ns = ev->end_ns;
+	if (ingress || !a->go)
 		__builtin_memset(&ev->go, 0, sizeof(ev->go));
-	} else {
+	else
 		go_context(regs, tgid, &ev->go);
-	}
 	if (c) {
 		ev->family = c->family;
 		ev->local_port = c->local_port;
@@ -424,38 +397,80 @@ static __always_inline void send_data(const struct pt_regs *regs, const struct c
 		counter_inc(&counters, SOCKCAP_CTR_LOG_WRITES);
 }
 
+/* A close that succeeded: its connection's end, reported when data of it was sent. fd may be
+ * another connection's already (a thread that accepted in between): then the SENT flag is
+ * that one's, and it starts again at its next call with a fresh id. */
+static __always_inline void conn_closed(__u32 tgid, __u32 root, int fd)
+{
+	struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
+	struct sockcap_conn *c = bpf_map_lookup_elem(&conns, &key);
+	if (!c)
+		return;
+	if (c->flags & SOCKCAP_CONN_SENT)
+		send_notice(SOCKCAP_CLOSE, tgid, root, fd, c->id, wakeup_flag(SOCKCAP_EVENT_HEADER_SIZE));
+	bpf_map_delete_elem(&conns, &key);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sockcap_exit, struct pt_regs *regs, long ret)
 {
-	if (!is_traced_nr(regs->orig_ax))
+	long nr = regs->orig_ax;
+	if (!is_traced_nr(nr))
 		return 0;
-	struct call_args *pending = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
-	if (!pending || !pending->active)
-		return 0;
-	struct call_args a = *pending;
-	pending->active = 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
-	counter_add(&counters, SOCKCAP_CTR_HITS, 2); /* this run and its entry's */
-	switch (a.nr) {
+	if (!is_watched(tgid))
+		return 0;
+	const struct sockcap_pid *p = bpf_map_lookup_elem(&pids, &tgid);
+	if (!p)
+		return 0;
+	int fd = (int)regs->di;
+	/* stdout and stderr are the process's log whatever they are (pipe, file, terminal, even a
+	 * socket): its bytes are never parsed as a protocol. */
+	bool log = (p->capture & SOCKCAP_CAP_LOGS) && (fd == 1 || fd == 2) &&
+		   (nr == NR_WRITE || nr == NR_WRITEV || nr == NR_PWRITE64);
+	if (!log && (!(p->capture & SOCKCAP_CAP_SOCKETS) || nr == NR_PWRITE64))
+		return 0;
+	counter_inc(&counters, SOCKCAP_CTR_HITS);
+	/* Failed or empty calls matter only to close and connect, and to accept (fd 0 is one). */
+	if (ret < 0 ? nr != NR_CONNECT : ret == 0 && nr != NR_CLOSE && nr != NR_ACCEPT && nr != NR_ACCEPT4)
+		return 0;
+	struct call_args a = {
+		.buf = regs->si,
+		.count = regs->dx,
+		.fd = fd,
+		.nr = nr,
+		.root = p->root,
+		.log = log,
+		.go = !!(p->capture & SOCKCAP_CAP_GO),
+	};
+	switch (nr) {
+	case NR_CLOSE:
+		if (ret == 0)
+			conn_closed(tgid, a.root, fd);
+		return 0;
 	case NR_ACCEPT:
 	case NR_ACCEPT4:
 		/* A new connection on a reused fd number: its identity is read at its first call. */
-		if (ret >= 0)
-			conn_forget(tgid, (int)ret);
+		conn_forget(tgid, (int)ret);
 		return 0;
 	case NR_CONNECT:
 		if (ret == 0 || ret == -EINPROGRESS)
-			conn_forget(tgid, a.fd);
+			conn_forget(tgid, fd);
 		return 0;
+	case NR_RECVFROM:
+	case NR_RECVMSG:
+		/* Bytes peeked at come again in a later read: seen twice, a request would be queued
+		 * twice and every later response paired with the request before its own. */
+		if ((nr == NR_RECVFROM ? regs->r10 : regs->dx) & MSG_PEEK)
+			return 0;
+		break;
 	}
-	if (ret <= 0)
-		return 0;
-	if (a.log) {
+	if (log) {
 		send_data(regs, &a, tgid, (__u32)pid_tgid, ret, NULL);
 		return 0;
 	}
-	struct sockcap_conn *c = conn_get(tgid, a.fd);
+	struct sockcap_conn *c = conn_get(tgid, fd);
 	if (!c || (c->flags & SOCKCAP_CONN_SKIP))
 		return 0;
 	send_data(regs, &a, tgid, (__u32)pid_tgid, ret, c);
@@ -476,6 +491,7 @@ int BPF_PROG(sockcap_fork, struct task_struct *parent, struct task_struct *child
 	struct sockcap_pid kid = *p;
 	if (bpf_map_update_elem(&pids, &ctgid, &kid, BPF_NOEXIST))
 		return 0;
+	watch(ctgid, true);
 	send_notice(SOCKCAP_PROC_FORK, ctgid, kid.root, -1, 0, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
@@ -489,8 +505,10 @@ int BPF_PROG(sockcap_proc_exit, struct task_struct *p)
 		return 0;
 	__u32 r = pp->root;
 	/* A target itself stays in the map until user space removes it; its children go here. */
-	if (r != tgid)
+	if (r != tgid) {
 		bpf_map_delete_elem(&pids, &tgid);
+		watch(tgid, false);
+	}
 	send_notice(SOCKCAP_PROC_EXIT, tgid, r, -1, 0, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }

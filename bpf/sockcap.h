@@ -14,6 +14,10 @@
  * a mask the verifier follows. */
 #define SOCKCAP_DATA_MAX 4096
 
+/* Words of the watched bitmap (one bit per tgid): PID_MAX_LIMIT (4M on 64-bit) bits. */
+#define SOCKCAP_PID_LIMIT     (1u << 22)
+#define SOCKCAP_WATCHED_WORDS (SOCKCAP_PID_LIMIT / 64)
+
 enum sockcap_kind {
 	SOCKCAP_DATA = 1,      /* bytes a read- or write-family call moved on a stream socket */
 	SOCKCAP_CLOSE = 2,     /* a connection glimpse had sent data of was closed */
@@ -27,6 +31,8 @@ enum sockcap_kind {
 enum sockcap_capture {
 	SOCKCAP_CAP_SOCKETS = 1 << 0, /* its stream sockets */
 	SOCKCAP_CAP_LOGS = 1 << 1,    /* its writes to fds 1 and 2 (SOCKCAP_LOG) */
+	SOCKCAP_CAP_GO = 1 << 2,      /* a Go target in go_procs: its writes carry their goroutine
+				       * (without it, a write costs no lookup there) */
 };
 
 struct sockcap_pid {
@@ -41,10 +47,9 @@ enum sockcap_dir {
 
 /* Per-CPU counters (summed by user space). */
 enum sockcap_counter {
-	SOCKCAP_CTR_HITS,	 /* tracepoint runs that passed the process filter */
+	SOCKCAP_CTR_HITS,	 /* calls followed: one tracepoint run each */
 	SOCKCAP_CTR_DROPPED,	 /* events the ring buffer had no room for */
 	SOCKCAP_CTR_NOT_SOCKET,	 /* fds found not to be stream sockets (files, pipes) */
-	SOCKCAP_CTR_CONNS_FULL,	 /* in-flight table full: a call was not followed */
 	SOCKCAP_CTR_LOG_WRITES,	 /* writes to fd 1 or 2 sent to user space (SOCKCAP_LOG) */
 	SOCKCAP_CTR_LOG_DROPPED, /* writes to fd 1 or 2 the ring buffer had no room for */
 	SOCKCAP_CTR_MAX,
@@ -97,7 +102,7 @@ struct sockcap_go_ctx {
 };
 
 struct sockcap_event {
-	__u64 start_ns, end_ns; /* CLOCK_MONOTONIC: the call's entry and return */
+	__u64 start_ns, end_ns; /* CLOCK_MONOTONIC: the call's return (both) */
 	__u64 conn_id;
 	__u32 tgid, tid;
 	__u32 root; /* the target process this one was found through (itself, or a parent) */

@@ -26,8 +26,8 @@
 #
 # Configurations, each against a fresh service instance:
 #   (a) none:     no tracer;
-#   (b) socket:   `glimpse attach -p PID --capture socket` (tp_btf sys_enter/sys_exit, in-kernel
-#                 tgid filter; metrics served on /metrics);
+#   (b) socket:   `glimpse attach -p PID --capture socket` (tp_btf sys_exit, in-kernel tgid
+#                 filter; metrics served on /metrics);
 #   (c) uprobes:  `glimpse attach -p PID --capture uprobes`;
 #   (d) traces:   (c) plus spans exported over OTLP to the test receiver;
 #   (e) bpftrace: one counting uprobe on net/http.serverHandler.ServeHTTP.
@@ -42,8 +42,11 @@
 # service idle but still running (and glimpse still attached to it), `perf bench sched pipe`
 # on CPU 1 (two processes ping-ponging over pipes: 2 reads, 2 writes and 2 context switches
 # a round trip) measures what a process glimpse does not watch pays for glimpse watching
-# another: the syscall tracepoints run for every process and filter on the tgid in the
-# kernel, and the scheduler probes run on every context switch.  It is measured both by
+# another: the syscall tracepoint runs for every process and filters on the tgid in the
+# kernel, and the scheduler probes run on every context switch.  After (a)'s, the same run
+# beside build/tools/syscall_floor (`make tools`: an empty program on the raw tracepoint
+# sys_exit, nothing else) gives the floor of any syscall-tracepoint design: attaching one
+# sends every system call of every process through the kernel's slow path.  It is measured both by
 # wall clock (round trips/s) and by CPU time (round trips per second of user+sys time of
 # perf's processes, immune to other processes on CPU 1); (c) has the scheduler probes but no
 # syscall tracepoint, which splits (b)'s cost between the two.
@@ -52,7 +55,7 @@
 # run, which is not negligible against a tracepoint run: it is on for (c)-(e) (the uprobe
 # hit counts; a trap costs far more) and off for (a) and (b), where glimpse's own counter
 # glimpse_socket_tracepoint_hits_total (runs in the captured processes that passed the
-# filter, 2 per system call) gives the hits per request.
+# filter, 1 per followed system call) gives the hits per request.
 #
 # It prints requests/s, ratios against (a), added µs per request, hits per request,
 # glimpse's CPU time and RSS (at attach, and current and peak after the run, from /proc),
@@ -217,7 +220,28 @@ bench_none() {
 	start_svc
 	run_wrk none
 	run_pipe none
+	run_floor_pipe
 	stop_svc
+}
+
+# run_floor_pipe: the pipe benchmark beside an empty sys_exit program (the design's floor).
+run_floor_pipe() {
+	local floor=$BUILD/tools/syscall_floor fpid i
+	[ "$PERF" = 1 ] && [ -x "$floor" ] || return 0
+	"${LOAD_PIN[@]}" "$floor" exit >"$tmp/floor.out" 2>&1 &
+	fpid=$!
+	PIDS+=("$fpid")
+	for ((i = 0; i < 50; i++)); do
+		grep -q '^attached' "$tmp/floor.out" && break
+		sleep 0.05
+	done
+	if grep -q '^attached' "$tmp/floor.out"; then
+		echo "   sys_exit attached, empty program (build/tools/syscall_floor):"
+		run_pipe floor
+	else
+		note "syscall_floor did not attach: $(cat "$tmp/floor.out")"
+	fi
+	stop "$fpid" INT 50 || true
 }
 
 glimpse_attach_available() { [ -x "$GLIMPSE" ] && "$GLIMPSE" attach --help >/dev/null 2>&1; }
@@ -396,6 +420,7 @@ skip() { printf '  %-70s %s\n' "$1" "SKIP ($2)"; }
 label() {
 	case $1 in
 	none) echo "no tracer" ;;
+	floor) echo "sys_exit, empty prog" ;;
 	socket) echo "glimpse socket" ;;
 	uprobes) echo "glimpse uprobes" ;;
 	traces) echo "glimpse uprobes+traces" ;;
@@ -419,10 +444,10 @@ report() {
 	for t in "${CONFIGS[@]}"; do
 		RPS[$t]=$(median <<<"${RPS_RUNS[$t]}")
 		SVC_US_MED[$t]=$(median <<<"${SVC_US[$t]}")
-		if [ -n "${PIPE_RUNS[$t]:-}" ]; then
-			PIPE[$t]=$(median <<<"${PIPE_RUNS[$t]}")
-			PIPE_CPU[$t]=$(median <<<"${PIPE_CPU_RUNS[$t]}")
-		fi
+	done
+	for t in "${!PIPE_RUNS[@]}"; do # floor has pipe runs only
+		PIPE[$t]=$(median <<<"${PIPE_RUNS[$t]}")
+		PIPE_CPU[$t]=$(median <<<"${PIPE_CPU_RUNS[$t]}")
 	done
 	printf '%-23s %10s %8s %8s | %8s %8s %8s | %5s %5s\n' "" "requests/s" "vs none" "+µs/req" \
 		"svc µs/req" "vs none" "+µs/req" "CPU$SVC_CPU" "CPU$LOAD_CPU"
@@ -465,7 +490,7 @@ report() {
 		if [ "$t" = socket ]; then
 			echo "$t: tracepoint hits per request $(calc %.2f "${G_HITS[$t]} / ${G_HITS_REQS[$t]}")" \
 				"(glimpse_socket_tracepoint_hits_total: ${G_HITS[$t]} / ${G_HITS_REQS[$t]} requests;" \
-				"2 per system call); added per hit: $(calc %.3f "$(cost socket) / (${G_HITS[$t]} / ${G_HITS_REQS[$t]})") µs" \
+				"1 per followed system call); added per hit: $(calc %.3f "$(cost socket) / (${G_HITS[$t]} / ${G_HITS_REQS[$t]})") µs" \
 				"(throughput), $(calc %.3f "$(cpu_cost socket) / (${G_HITS[$t]} / ${G_HITS_REQS[$t]})") µs (service CPU)"
 		else
 			echo "$t: uprobe hits per request $(calc %.2f "${G_HITS[$t]} / ${G_HITS_REQS[$t]}")" \
@@ -480,7 +505,7 @@ report() {
 		echo "perf bench sched pipe -l $PIPE_LOOPS on CPU $LOAD_CPU, the service idle (medians of the runs):"
 		printf '%-23s %13s %8s %8s | %13s %8s %8s\n' "" "round trips/s" "vs none" "+µs/trip" \
 			"per CPU sec" "vs none" "+µs/trip"
-		for t in none socket uprobes; do
+		for t in none floor socket uprobes; do
 			[ -n "${PIPE[$t]:-}" ] || continue
 			if [ "$t" = none ]; then
 				c=- cc=-
@@ -492,12 +517,13 @@ report() {
 				"$(calc %.4f "${PIPE[$t]} / ${PIPE[none]}")" "$c" "${PIPE_CPU[$t]}" \
 				"$(calc %.4f "${PIPE_CPU[$t]} / ${PIPE_CPU[none]}")" "$cc"
 		done
-		for t in none socket uprobes; do
+		for t in none floor socket uprobes; do
 			[ -n "${PIPE[$t]:-}" ] || continue
 			echo "  $(label "$t") runs: $(runs "${PIPE_RUNS[$t]}") round trips/s; $(runs "${PIPE_CPU_RUNS[$t]}") per CPU second"
 		done
 		echo "(a round trip: 2 reads, 2 writes, 2 context switches; per CPU second: loops / (user+sys time of"
-		echo " perf's processes), immune to other processes taking CPU $LOAD_CPU; uprobes: the scheduler probes only)"
+		echo " perf's processes), immune to other processes taking CPU $LOAD_CPU; uprobes: the scheduler probes only;"
+		echo " sys_exit, empty prog: the floor of any syscall-tracepoint design, no glimpse running)"
 	fi
 
 	echo

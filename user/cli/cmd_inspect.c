@@ -231,7 +231,7 @@ static const char *fd_target(pid_t pid, int fd, char *buf, size_t len)
 static void print_logs(pid_t pid, bool go)
 {
 	char out[256], err[256];
-	printf("logs:        --logs reads its writes to stdout and stderr (2 tracepoint runs per write,\n"
+	printf("logs:        --logs reads its writes to stdout and stderr (1 tracepoint run per write,\n"
 	       "             no trap; %s)\n"
 	       "  stdout %s\n"
 	       "  stderr %s\n",
@@ -245,7 +245,7 @@ static void print_logs(pid_t pid, bool go)
  * and other programs. */
 static void print_capture(pid_t pid, const struct go_target *t)
 {
-	static const char socket_cost[] = "2 tracepoint runs per read/write-family system call, no trap";
+	static const char socket_cost[] = "1 tracepoint run per read/write-family system call, no trap";
 	if (t) {
 		const char *wire_clients = t->wire_clients, *why = NULL;
 		char socket_routes[512];

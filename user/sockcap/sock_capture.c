@@ -306,6 +306,8 @@ static int add_target(struct sock_capture *c, pid_t pid, int reg_target, unsigne
 	unsigned capture = (signals & SOCK_LOGS) ? SOCKCAP_CAP_LOGS : 0;
 	if (signals & (SOCK_METRICS | SOCK_SPANS | SOCK_GO_DB))
 		capture |= SOCKCAP_CAP_SOCKETS;
+	if (tr && !n)
+		capture |= SOCKCAP_CAP_GO;
 	if (!n)
 		n = sock_tracer_add_target(c->tracer, pid, capture);
 	if (n < 0) {

@@ -55,10 +55,10 @@ int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 	fds[SOCK_FD_GO_PROCS] = bpf_map__fd(skel->maps.go_procs);
 	fds[SOCK_FD_GO_CALLS] = bpf_map__fd(skel->maps.go_calls);
 	fds[SOCK_FD_GO_INHERITED] = bpf_map__fd(skel->maps.go_inherited);
-	fds[SOCK_FD_LINKS + 0] = bpf_link__fd(skel->links.sockcap_enter);
-	fds[SOCK_FD_LINKS + 1] = bpf_link__fd(skel->links.sockcap_exit);
-	fds[SOCK_FD_LINKS + 2] = bpf_link__fd(skel->links.sockcap_fork);
-	fds[SOCK_FD_LINKS + 3] = bpf_link__fd(skel->links.sockcap_proc_exit);
+	fds[SOCK_FD_WATCHED] = bpf_map__fd(skel->maps.watched);
+	fds[SOCK_FD_LINKS + 0] = bpf_link__fd(skel->links.sockcap_exit);
+	fds[SOCK_FD_LINKS + 1] = bpf_link__fd(skel->links.sockcap_fork);
+	fds[SOCK_FD_LINKS + 2] = bpf_link__fd(skel->links.sockcap_proc_exit);
 	return SOCK_NFDS;
 }
 

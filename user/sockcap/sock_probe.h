@@ -16,8 +16,9 @@ enum sock_probe_fd {
 	SOCK_FD_GO_PROCS,
 	SOCK_FD_GO_CALLS, /* outer maps: tgid → a Go tracer's map */
 	SOCK_FD_GO_INHERITED,
-	SOCK_FD_LINKS, /* sys_enter, sys_exit, fork, exit: closing them detaches */
-	SOCK_NFDS = SOCK_FD_LINKS + 4,
+	SOCK_FD_WATCHED, /* the pids map's bits, mmapped by user space (sock_tracer.c) */
+	SOCK_FD_LINKS,	 /* sys_exit, fork, exit: closing them detaches */
+	SOCK_NFDS = SOCK_FD_LINKS + 3,
 };
 
 enum sock_probe_param {
