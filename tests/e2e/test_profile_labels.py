@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""attach --profile: the continuous CPU profile, cut every interval with the programs attached,
+"""attach --profile (and profile --by-route): the continuous CPU profile, cut every interval with the programs attached,
 its samples labelled with the HTTP request their goroutine served.
 
 Ground truth: the test service's two routes burn two known functions (tests/apps/httpsvc:
@@ -173,6 +173,80 @@ def test_route_labels_otlp(tmp_path, http_services, run_glimpse):
                 right += s["values"][0] if burners == {route} else 0
                 wrong += 0 if burners == {route} else s["values"][0]
     assert linked > 50 and right >= 0.95 * (right + wrong), (linked, right, wrong)
+
+
+def folded_right_and_wrong(text):
+    """Folded stacks by route (root "process;GET /route;..."): samples whose stack holds a burner,
+    (under their own route, under the other's)."""
+    right = wrong = 0
+    for line in text.splitlines():
+        stack, count = line.rsplit(" ", 1)
+        frames = stack.split(";")
+        route = frames[1][len("GET "):] if frames[1].startswith("GET ") else None
+        burners = {r for r, fn in ROUTES.items() if any(f.startswith(fn) for f in frames)}
+        if route in ROUTES and burners:
+            if burners == {route}:
+                right += int(count)
+            else:
+                wrong += int(count)
+    return right, wrong
+
+
+def test_profile_by_route(tmp_path, http_services, run_glimpse):
+    """glimpse profile --by-route: the one-shot profile of a Go service with the Go tracer on for
+    its duration — labels in the pprof, one tower per route in the flame graph and folded stacks."""
+    svc = http_services("httpsvc-1.26")
+    pb, svg, folded = tmp_path / "cpu.pb.gz", tmp_path / "cpu.svg", tmp_path / "cpu.folded"
+    g = run_glimpse("profile", "-p", str(svc.pid), "--by-route", "-o", str(pb), "--svg", str(svg),
+                    "--folded", str(folded), "--top", "0", ready="profiling hz=")
+    sent = drive(svc)
+    assert g.stop() == 0, g.stderr()
+    # Every request seen, at attach's cost: 2 uprobe hits each.
+    m = re.search(r"labelled by request requests=(\d+) samples=(\d+) running_at_end=\d+ probe_hits=(\d+)",
+                  g.stderr())
+    assert m and int(m.group(1)) == sent and int(m.group(3)) == 2 * sent, g.stderr()
+
+    samples = traces([str(pb)])
+    right, wrong = right_and_wrong(samples)
+    assert right >= 0.95 * (right + wrong) and right >= 50, (right, wrong)
+    assert sum(c for c, labels, _ in samples if "http.route" in labels) == int(m.group(2))
+    for route, fn in ROUTES.items():
+        other = next(f for r, f in ROUTES.items() if r != route)
+        top = pprof("-top", "-nodecount=200", "-tagfocus", f"http.route={route}", str(pb))
+        assert fn in top, top
+        assert other not in top, top
+
+    # The flame graph and the folded stacks: one root per route, each holding its own burner.
+    subprocess.run(["xmllint", "--noout", str(svg)], check=True)
+    text = svg.read_text()
+    assert "glimpse CPU flame graph by route" in text
+    for route, fn in ROUTES.items():
+        assert f"GET {route}" in text and fn in text
+    right, wrong = folded_right_and_wrong(folded.read_text())
+    assert right >= 0.95 * (right + wrong) and right >= 50, (right, wrong)
+
+
+def test_profile_by_route_usage_errors(tmp_path, http_services):
+    """profile --by-route where it cannot follow requests: one line, exit 2, nothing written."""
+    from conftest import glimpse
+    svc = http_services("httpsvc-1.26")
+    out = tmp_path / "cpu.pb.gz"
+    me = os.getpid()  # python: not a Go program
+    cases = [
+        (["-p", str(me), "--by-route", "-o", str(out)],
+         f"--by-route: process {me} is not a Go program (requests are followed in Go programs only)"),
+        (["-p", str(svc.pid), "--by-route", "--off-cpu", "-o", str(out)],
+         "--by-route labels CPU samples: it does not apply to --off-cpu"),
+        (["-a", "--by-route", "-o", str(out)], "--by-route follows the requests of one process: give one -p PID"),
+        (["-p", f"{svc.pid},{me}", "--by-route", "-o", str(out)],
+         "--by-route follows the requests of one process: give one -p PID"),
+        (["-p", str(svc.pid), "--by-route"], "--by-route: give --svg, --folded, -o or --otlp-endpoint"),
+    ]
+    for args, message in cases:
+        r = glimpse("profile", "-d", "1", *args)
+        assert r.returncode == 2 and message in r.stderr, (args, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert not out.exists()
 
 
 def test_profile_usage_errors(tmp_path):
