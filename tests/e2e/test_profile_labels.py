@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -247,6 +248,78 @@ def test_profile_by_route_usage_errors(tmp_path, http_services):
         assert r.returncode == 2 and message in r.stderr, (args, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr
         assert not out.exists()
+
+
+def test_agent_labels_otlp(tmp_path, http_services):
+    """The agent's CPU profiles carry the same labels when it runs the Go tracer for the target:
+    OTLP sample attributes and a Link, each route's samples in its own function."""
+    from conftest import GLIMPSE, free_port, scrape
+    receiver = Receiver(tmp_path / "received.jsonl")
+    svc = http_services("httpsvc-1.26")
+    port = free_port()
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text(f"""log_format: json
+prometheus:
+  address: "127.0.0.1:{port}"
+otlp:
+  endpoint: "{receiver.url}"
+profiles:
+  interval: 2s
+  otlp: true
+selectors:
+  - name: svc
+    match:
+      pids: [{svc.pid}]
+    signals:
+      http_metrics: true
+      traces: false
+      runtime: false
+      cpu_profile: true
+      cpu_profile_hz: 99
+""")
+    errpath = tmp_path / "agent.err"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env["OTEL_EXPORTER_OTLP_METRICS_INTERVAL"] = "600000"
+    with open(errpath, "w") as err:
+        agent = subprocess.Popen([GLIMPSE, "agent", "--config", str(cfg)], stdout=subprocess.DEVNULL,
+                                 stderr=err, env=env)
+    try:
+        # The tracer attached, then the profiler (its thread looks for targets every second).
+        assert wait_for(lambda: "probes attached" in errpath.read_text() and
+                        '"msg":"profiling"' in errpath.read_text().replace(" ", ""), timeout=20), \
+            errpath.read_text()
+        sent = drive(svc)
+        # Labelling reads the state the HTTP probes keep: still 2 uprobe hits per request.
+        def hits():
+            return sum(v for n, _, v in scrape(port) if n == "glimpse_probe_hits_total")
+        assert wait_for(lambda: hits() == 2 * sent), (hits(), sent)
+        time.sleep(2.5)  # the interval the last requests ended in is cut and sent
+    finally:
+        agent.terminate()
+        rc = agent.wait(timeout=60)
+        receiver.stop()
+    assert rc == 0, errpath.read_text()
+    profiles = [p for p in receiver.lines("profile") if p["sample_type"] == "samples/count"]
+    assert profiles and all(not p["dict_errors"] for p in profiles), profiles
+    right = wrong = linked = 0
+    spans = {}
+    for p in profiles:
+        assert p["resource"]["process.pid"] == svc.pid
+        for s in p["samples"]:
+            route = s["attrs"].get("http.route")
+            if not route:
+                continue
+            assert s["link_index"] > 0 and int(s["span_id"], 16) and int(s["trace_id"], 16), s
+            assert s["attrs"]["http.request.method"] == "GET"
+            # One request, one route: a span's samples never name two.
+            assert spans.setdefault(s["span_id"], route) == route, s
+            linked += s["values"][0]
+            burners = {r for r, fn in ROUTES.items() if fn in s["stack"]}
+            if burners:
+                right += s["values"][0] if burners == {route} else 0
+                wrong += 0 if burners == {route} else s["values"][0]
+    assert linked > 50 and right >= 0.95 * (right + wrong), (linked, right, wrong)
+    assert set(spans.values()) == set(ROUTES), spans
 
 
 def test_profile_usage_errors(tmp_path):
