@@ -168,11 +168,15 @@ def test_route_labels_otlp(tmp_path, http_services, run_glimpse):
             assert s["link_index"] > 0, s
             assert server[s["span_id"]] == (s["trace_id"], route), s
             assert s["attrs"]["http.request.method"] == "GET"
-            linked += s["values"][0]
+            # Sent over OTLP: each sample's time, one per value, inside the profile's window.
+            assert len(s["timestamps"]) == len(s["values"]), s
+            assert all(p["time_unix_nano"] <= t <= p["time_unix_nano"] + p["duration_nano"]
+                       for t in s["timestamps"]), (s, p["time_unix_nano"], p["duration_nano"])
+            linked += sum(s["values"])
             burners = {r for r, fn in ROUTES.items() if fn in s["stack"]}
             if burners:
-                right += s["values"][0] if burners == {route} else 0
-                wrong += 0 if burners == {route} else s["values"][0]
+                right += sum(s["values"]) if burners == {route} else 0
+                wrong += 0 if burners == {route} else sum(s["values"])
     assert linked > 50 and right >= 0.95 * (right + wrong), (linked, right, wrong)
 
 
@@ -313,11 +317,15 @@ selectors:
             assert s["attrs"]["http.request.method"] == "GET"
             # One request, one route: a span's samples never name two.
             assert spans.setdefault(s["span_id"], route) == route, s
-            linked += s["values"][0]
+            # Sent over OTLP: each sample's time, one per value, inside the profile's window.
+            assert len(s["timestamps"]) == len(s["values"]), s
+            assert all(p["time_unix_nano"] <= t <= p["time_unix_nano"] + p["duration_nano"]
+                       for t in s["timestamps"]), (s, p["time_unix_nano"], p["duration_nano"])
+            linked += sum(s["values"])
             burners = {r for r, fn in ROUTES.items() if fn in s["stack"]}
             if burners:
-                right += s["values"][0] if burners == {route} else 0
-                wrong += 0 if burners == {route} else s["values"][0]
+                right += sum(s["values"]) if burners == {route} else 0
+                wrong += 0 if burners == {route} else sum(s["values"])
     assert linked > 50 and right >= 0.95 * (right + wrong), (linked, right, wrong)
     assert set(spans.values()) == set(ROUTES), spans
 

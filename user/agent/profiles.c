@@ -130,7 +130,8 @@ static void *cpu_thread(struct profiler *p)
 						    .hz = hz,
 						    .npids = npids,
 						    .continuous = true,
-						    .go_calls_value_size = labels ? calls_value : 0 };
+						    .go_calls_value_size = labels ? calls_value : 0,
+						    .sample_times = p->owner->otlp != NULL };
 			memcpy(o.pids, pids, npids * sizeof(*pids));
 			if (cpu_profiler_open(&o, &s))
 				break; /* logged */

@@ -371,6 +371,7 @@ int cmd_profile(int argc, char **argv)
 	struct profile_export pe = { 0 };
 	if (otlp_cfg.configured && (rc = profile_export_start(&pe, &otlp_cfg, &o)))
 		return rc;
+	o.sample_times = otlp_cfg.configured && !offcpu; /* OTLP samples carry their timestamps */
 	struct profile_routes *routes = NULL;
 	if (by_route && (rc = profile_routes_start(o.pids[0], &o, &routes))) {
 		profile_export_finish(&pe, NULL);

@@ -17,6 +17,7 @@
 static void probe_params(const struct profiler_opts *o, uint64_t *params)
 {
 	params[STACK_PARAM_KIND0] = o->go_calls_value_size;
+	params[STACK_PARAM_KIND1] = o->sample_times;
 }
 
 static int attach_perf_events(struct stack_session *s, int prog_fd, const struct profiler_opts *o)

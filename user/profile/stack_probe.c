@@ -13,6 +13,10 @@
 #include "profile.skel.h"
 #include "profile/offcpu_profiler.h"
 
+/* Sample times between two reads (each poll, at most POLL_MS apart): 64-byte keys plus time and
+ * generation, 88 bytes a record with its header — room for ~12,000 samples. */
+#define SAMPLE_TIMES_RING_BYTES (1u << 20)
+
 static struct profile_bpf *cpu_loaded; /* until unloaded */
 static struct offcpu_bpf *offcpu_loaded;
 
@@ -87,10 +91,15 @@ int stack_probe_load_cpu(const uint64_t *params, int nparams, int *fds)
 		}
 		p->rodata->stack_config.label_requests = 1;
 	}
+	if (params[STACK_PARAM_KIND1]) {
+		p->rodata->stack_config.record_times = 1;
+		bpf_map__set_max_entries(p->maps.sample_times, SAMPLE_TIMES_RING_BYTES);
+	}
 	int n = load(p->skeleton, "profiler", p->progs.on_cpu_sample, fds);
 	if (n < 0)
 		return n;
 	fds[STACK_FD_GO_CALLS] = bpf_map__fd(p->maps.go_calls);
+	fds[STACK_FD_SAMPLE_TIMES] = bpf_map__fd(p->maps.sample_times);
 	return STACK_NFDS_CPU;
 }
 

@@ -27,6 +27,7 @@ enum stack_probe_fd {
 	STACK_FD_PROG, /* not attached: the session attaches it */
 	STACK_NFDS_OFFCPU,
 	STACK_FD_GO_CALLS = STACK_NFDS_OFFCPU, /* CPU only: pid → the Go tracer's calls map */
+	STACK_FD_SAMPLE_TIMES,		       /* CPU only: each sample's time (record_times) */
 	STACK_NFDS_CPU,
 	STACK_NFDS_MAX = STACK_NFDS_CPU,
 };
@@ -40,7 +41,7 @@ enum stack_probe_param {
 	STACK_PARAM_CONTINUOUS, /* 1: both generations sized (stack_session_cut) */
 	/* CPU: the Go tracer's calls map value size (0: no request labels). Off-CPU: min_block_ns. */
 	STACK_PARAM_KIND0,
-	/* Off-CPU: include_preempted. */
+	/* CPU: 1 to record each sample's time. Off-CPU: include_preempted. */
 	STACK_PARAM_KIND1,
 	STACK_NPARAMS,
 };

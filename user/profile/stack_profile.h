@@ -39,6 +39,8 @@ struct profiler_opts {
 	/* With go_calls_value_size: that tracer's calls map (go_tracer_context_map_fds), installed
 	 * for pids[0] before the programs attach; 0: none (stack_session_label_requests later). */
 	int go_calls_fd;
+	/* CPU: record when each sample was taken (prof_sample.times; OTLP's timestamps). */
+	bool sample_times;
 	/* One-shot profiles: called in the wait loop to drain another source (a Go tracer's
 	 * events), waiting up to timeout_ms; NULL: none. */
 	int (*poll_also)(void *ctx, int timeout_ms);
@@ -49,6 +51,7 @@ struct profiler_stats {
 	uint64_t samples; /* CPU: samples; off-CPU: off-CPU intervals counted */
 	uint64_t stacks_full, counts_full, new_process_dropped;
 	uint64_t pending_full, below_min; /* off-CPU only */
+	uint64_t times_dropped;		  /* CPU: sample times the ring had no room for */
 	struct unwind_walk_stats unwind;  /* user stacks walked with unwind tables */
 };
 

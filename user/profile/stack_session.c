@@ -25,6 +25,7 @@
 #include "profile.h"
 #include "profile/stack_probe.h"
 #include "profile/stack_profile.h"
+#include "profile/sample_times.h"
 #include "profile/stack_raw.h"
 #include "profile/unwind_tables.h"
 
@@ -48,6 +49,7 @@ struct stack_session {
 	int64_t last_refresh;	       /* monotonic */
 	struct profiler_stats counted; /* counters read at the previous cut */
 	struct unwind_tables *unwind;  /* NULL without user stacks */
+	struct sample_times *times;    /* NULL unless opts->sample_times */
 };
 
 static int64_t now_ns(clockid_t clock)
@@ -178,6 +180,7 @@ static void session_free(struct stack_session *s)
 {
 	detach(s);
 	ring_buffer__free(s->rb);
+	sample_times_free(s->times);
 	unwind_tables_free(s->unwind);
 	bpf_child_close(s->fds, STACK_NFDS_MAX);
 	symbolizer_free(s->syms);
@@ -214,6 +217,13 @@ static int session_start(const struct profiler_opts *opts, const struct stack_ba
 		rc = GLIMPSE_EXIT_FAILURE;
 		goto fail;
 	}
+	if (opts->sample_times && backend->nfds > STACK_FD_SAMPLE_TIMES &&
+	    (!(s->times = sample_times_new(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC))) ||
+	     ring_buffer__add(s->rb, map_fd(s, STACK_FD_SAMPLE_TIMES), sample_times_add, s->times))) {
+		log_error("cannot read the samples' times: %s", strerror(errno));
+		rc = GLIMPSE_EXIT_FAILURE;
+		goto fail;
+	}
 	for (int gen = 0; gen < (opts->continuous ? 2 : 1); gen++)
 		warm_stack_map(map_fd(s, stacks_maps[gen]));
 	rc = backend->attach(s, map_fd(s, STACK_FD_PROG), opts);
@@ -231,6 +241,8 @@ fail:
 int stack_session_poll(struct stack_session *s, int timeout_ms)
 {
 	int err = ring_buffer__poll(s->rb, timeout_ms);
+	if (err >= 0 && s->times) /* its records wake nobody: read at every poll */
+		err = ring_buffer__consume(s->rb);
 	if (err < 0 && err != -EINTR) {
 		log_error("reading the new-process ring buffer failed: %s", strerror(-err));
 		return err;
@@ -293,6 +305,7 @@ static void read_counters(struct stack_session *s, struct profiler_stats *st)
 		[PROFILE_UNWIND_READ] = &st->unwind.read,
 		[PROFILE_UNWIND_NO_RBP] = &st->unwind.no_rbp,
 		[PROFILE_UNWIND_DEPTH] = &st->unwind.depth,
+		[PROFILE_TIMES_DROPPED] = &st->times_dropped,
 	};
 	for (__u32 k = 0; k < PROFILE_NR_COUNTERS; k++)
 		*dst[k] = bpf_percpu_counter(map_fd(s, STACK_FD_COUNTERS), k);
@@ -336,6 +349,15 @@ static struct raw_entry *read_counts(struct stack_session *s, uint32_t gen, size
 		r->key = key;
 		r->nuser = read_stack(stacks_fd, key.user_stack, r->user);
 		r->nkern = read_stack(stacks_fd, key.kernel_stack, r->kern);
+		r->times = NULL;
+		if (s->times) {
+			size_t nt;
+			r->times = sample_times_take(s->times, gen, &key, &nt);
+			if (nt != r->val.count) { /* some lost: a partial series would be wrong */
+				free(r->times);
+				r->times = NULL;
+			}
+		}
 		(*n)++;
 	}
 	return e;
@@ -367,7 +389,16 @@ static void clear_map(int fd, size_t key_size)
 static int collect(struct stack_session *s, uint32_t gen, struct raw_counts *rc)
 {
 	rc->e = read_counts(s, gen, &rc->n);
+	if (s->times)
+		sample_times_clear(s->times, gen);
 	return rc->e ? 0 : -ENOMEM;
+}
+
+static void raw_free(struct raw_counts *rc)
+{
+	for (size_t i = 0; rc->e && i < rc->n; i++)
+		free(rc->e[i].times);
+	free(rc->e);
 }
 
 int stack_profiler_run(const struct profiler_opts *opts, const struct stack_backend *backend,
@@ -396,7 +427,7 @@ int stack_profiler_run(const struct profiler_opts *opts, const struct stack_back
 		log_error("out of memory while collecting the profile");
 		rc = GLIMPSE_EXIT_FAILURE;
 	}
-	free(raw.e);
+	raw_free(&raw);
 	session_free(s);
 	return rc;
 }
@@ -434,6 +465,7 @@ int stack_session_cut(struct stack_session *s, struct stack_profile **out)
 		.stacks_full = total.stacks_full - s->counted.stacks_full,
 		.counts_full = total.counts_full - s->counted.counts_full,
 		.new_process_dropped = total.new_process_dropped - s->counted.new_process_dropped,
+		.times_dropped = total.times_dropped - s->counted.times_dropped,
 		.unwind = { .walked = total.unwind.walked - s->counted.unwind.walked,
 			    .no_cfi = total.unwind.no_cfi - s->counted.unwind.no_cfi,
 			    .unsupported = total.unwind.unsupported - s->counted.unwind.unsupported,
@@ -449,7 +481,7 @@ int stack_session_cut(struct stack_session *s, struct stack_profile **out)
 	clear_map(map_fd(s, stacks_maps[old]), sizeof(__u64));
 	if (!err)
 		err = stack_profile_build(s->syms, false, s->kn, s->backend->kind, s->opts->hz, &raw, out);
-	free(raw.e);
+	raw_free(&raw);
 	return err;
 }
 
