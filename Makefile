@@ -40,8 +40,9 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -I$(BUILD) -I$(BUIL
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 override CFLAGS += $(SAN_FLAGS)
 override LDFLAGS += $(SAN_FLAGS)
-# capstone is dlopen'ed (user/binfmt/disasm.c): compiled against, not linked.
-override LDLIBS += $(shell pkg-config --libs $(filter-out capstone,$(PKGS)) 2>/dev/null) -lm -lpthread -ldl
+# capstone and libcurl are dlopen'ed (user/binfmt/disasm.c, user/export/curl_lib.c): compiled
+# against, not linked.
+override LDLIBS += $(shell pkg-config --libs $(filter-out capstone libcurl,$(PKGS)) 2>/dev/null) -lm -lpthread -ldl
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ivmlinux/$(ARCH) -Ibpf
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)

@@ -21,6 +21,27 @@ struct {
 	__array(values, struct go_ctx_map);
 } go_calls SEC(".maps");
 
+/* Sized by user space: a page when sample times are not recorded. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} sample_times SEC(".maps");
+
+static __always_inline void record_time(const struct profile_key *key, __u32 gen)
+{
+	struct profile_sample_time *ev = bpf_ringbuf_reserve(&sample_times, sizeof(*ev), 0);
+	if (!ev) {
+		count(PROFILE_TIMES_DROPPED);
+		return;
+	}
+	ev->key = *key;
+	ev->time_ns = bpf_ktime_get_ns();
+	ev->gen = gen;
+	ev->pad = 0;
+	/* Read at each cut: no wakeup per sample. */
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+}
+
 /* runtime.g starts with its stack bounds, in every Go version: stack{lo, hi uintptr}. */
 struct go_stack {
 	__u64 lo, hi;
@@ -79,7 +100,8 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 		key.kernel_stack = store_stack(ctx, 0, gen);
 	if (stack_config.label_requests && pid != 0)
 		label_request(pid, &key);
-	counts_add(&key, 0, NULL, gen);
+	if (counts_add(&key, 0, NULL, gen) && stack_config.record_times)
+		record_time(&key, gen);
 	if (pid != 0)
 		announce_process(pid);
 	return 0;

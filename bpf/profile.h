@@ -50,13 +50,23 @@ struct profile_config {
 	__u8 include_kernel;
 	__u8 include_user;
 	__u8 label_requests; /* CPU: look the sampled goroutine up in go_calls (profile.bpf.c) */
-	__u8 pad[4];
+	__u8 record_times;   /* CPU: send each sample's time to sample_times (profile.bpf.c) */
+	__u8 pad[3];
 };
 
 /* Sent once per process the first time it is counted, so user space can read its
  * mappings while it still lives (short-lived processes keep their symbols). */
 struct profile_new_process {
 	__u32 pid;
+};
+
+/* CPU, with record_times: one per sample counted, for the OTLP export's per-sample timestamps
+ * (user space joins them to the counts entry with the same key and generation). */
+struct profile_sample_time {
+	struct profile_key key;
+	__u64 time_ns; /* bpf_ktime_get_ns: CLOCK_MONOTONIC */
+	__u32 gen;
+	__u32 pad;
 };
 
 /* Indices into the `counters` array map. */
@@ -75,6 +85,7 @@ enum profile_counter {
 	PROFILE_UNWIND_READ,	    /* stack memory unreadable, or a frame below its callee's */
 	PROFILE_UNWIND_NO_RBP,	    /* a frame needed RBP where no rule recovered it */
 	PROFILE_UNWIND_DEPTH,	    /* deeper than PROFILE_MAX_STACK_DEPTH */
+	PROFILE_TIMES_DROPPED,	    /* CPU: sample times sample_times had no room for */
 	PROFILE_NR_COUNTERS,
 };
 

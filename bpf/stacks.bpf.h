@@ -197,8 +197,9 @@ static __always_inline void value_add(struct profile_value *val, __u64 ns)
 }
 
 /* Adds one event of ns nanoseconds to key's entry in generation gen. A new entry is named
- * after task's thread name, or the current task's when task is NULL. */
-static __always_inline void counts_add(const struct profile_key *key, __u64 ns, struct task_struct *task,
+ * after task's thread name, or the current task's when task is NULL. false: not counted (the
+ * map is full). */
+static __always_inline bool counts_add(const struct profile_key *key, __u64 ns, struct task_struct *task,
 				       __u32 gen)
 {
 	void *counts = gen ? (void *)&counts1 : (void *)&counts0;
@@ -213,10 +214,11 @@ static __always_inline void counts_add(const struct profile_key *key, __u64 ns, 
 		val = map_lookup_or_try_init(counts, key, &init, &err);
 		if (!val) {
 			count(PROFILE_COUNTS_FULL);
-			return;
+			return false;
 		}
 	}
 	value_add(val, ns);
+	return true;
 }
 
 #endif

@@ -121,6 +121,27 @@ measure() {
 	measure_wait "$1"
 }
 
+# measure_hwm NAME CMD...: measure, also setting HWM[NAME] (MB): the measured process's own
+# peak (VmHWM, read while it runs).  GNU time's peak is the larger of it and its children's:
+# glimpse loads its BPF objects in a short-lived child (base/bpf_child.h), whose peak — glimpse's
+# shared libraries plus libbpf's parse of the kernel's BTF — then shows instead.
+declare -A HWM=()
+measure_hwm() {
+	local name=$1 pid="" kb=0 v i
+	measure_start "$@"
+	for ((i = 0; i < 100; i++)); do
+		pid=$(measured_command_pid) || true
+		[ -n "$pid" ] && break
+		sleep 0.01
+	done
+	while [ -n "$pid" ] && v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) && [ -n "$v" ]; do
+		[ "$v" -gt "$kb" ] && kb=$v
+		sleep 0.05
+	done
+	measure_wait "$name"
+	HWM[$name]=$(calc %.1f "$kb / 1024")
+}
+
 # ---- glimpse's in-kernel cost --------------------------------------------------------------
 
 
@@ -305,10 +326,10 @@ bench_large_go() {
 	done
 	(while kill -0 "$ppid" 2>/dev/null; do curl -fs -o /dev/null "http://127.0.0.1:$port/api/v1/query?query=up" || sleep 0.1; done) &
 	BURNER_PIDS+=("$!")
-	measure large-go "$GLIMPSE" profile -p "$ppid" -F "$HZ" -d 10 -o "$tmp/large-go.pb.gz" --top 0
+	measure_hwm large-go "$GLIMPSE" profile -p "$ppid" -F "$HZ" -d 10 -o "$tmp/large-go.pb.gz" --top 0
 	kill "$ppid" 2>/dev/null || true
 	wait "$ppid" 2>/dev/null || true
-	echo "   CPU ${CPU[large-go]} s, peak RSS ${RSS[large-go]} MB"
+	echo "   CPU ${CPU[large-go]} s, peak RSS ${RSS[large-go]} MB (glimpse process alone: ${HWM[large-go]} MB)"
 }
 
 ratio() {
@@ -340,6 +361,13 @@ report() {
 	done
 	echo "(CPU = user+sys from GNU time, 10 ms resolution; % of one core over the ${SECS} s run;"
 	echo " at most $((HZ * SECS * 2)) samples: fewer means the burner shared the CPUs with other load)"
+	if [ -n "${RSS[large-go]:-}" ]; then
+		printf '%-20s %8s %14s %12s %9s\n' "glimpse, Prometheus" "${CPU[large-go]}" "(10 s run)" \
+			"${RSS[large-go]}" -
+		printf '%-20s %8s %14s %12s %9s\n' "  its process alone" - - "${HWM[large-go]}" -
+		echo "(GNU time's peak RSS includes the short-lived child that loads the BPF objects;"
+		echo " \"its process alone\" is glimpse's own VmHWM)"
+	fi
 
 	echo
 	echo "glimpse ratios:"

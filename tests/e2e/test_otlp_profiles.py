@@ -93,7 +93,7 @@ def otlp_counts(profile):
     """{function: (flat, cum)} from the decoded samples (values of samples/count)."""
     flat, cum = {}, {}
     for s in profile["samples"]:
-        n = s["values"][0]
+        n = sum(s["values"])  # one value per timestamp when timestamped
         flat[s["stack"][0]] = flat.get(s["stack"][0], 0) + n
         for fn in set(s["stack"]):
             cum[fn] = cum.get(fn, 0) + n
@@ -152,13 +152,28 @@ def test_profile_otlp_matches_pprof(tmp_path, receiver, binary):
 
     # The same samples as the pprof of the same run, function by function, flat and cumulative.
     assert otlp_counts(count) == pprof_counts(str(pb))
-    total = sum(s["values"][0] for s in count["samples"])
+    total = sum(sum(s["values"]) for s in count["samples"])
     assert total > 100  # on a busy machine the burner gets less than its CPU
     # One sample_type per Profile: the CPU time is the count times the period.
     period = 1000000000 // 199  # the period is whole nanoseconds
     assert cpu["period_type"] == "cpu/nanoseconds" and cpu["period"] == period
     assert [s["stack"] for s in cpu["samples"]] == [s["stack"] for s in count["samples"]]
-    assert [s["values"][0] for s in cpu["samples"]] == [s["values"][0] * period for s in count["samples"]]
+    assert [sum(s["values"]) for s in cpu["samples"]] == [sum(s["values"]) * period for s in count["samples"]]
+
+    # Every sample's timestamps: one per value, the same event at the same index (a sample of
+    # one period each), ascending, inside the profile's window — which they span, the burner
+    # running throughout.
+    times = []
+    for p in (count, cpu):
+        start, end = p["time_unix_nano"], p["time_unix_nano"] + p["duration_nano"]
+        for s in p["samples"]:
+            ts = s["timestamps"]
+            assert len(ts) == len(s["values"]) and ts == sorted(ts), s
+            assert set(s["values"]) == {period if p is cpu else 1}, s["values"]
+            assert all(start <= t <= end for t in ts), (ts, start, end)
+            times += ts if p is count else []
+    assert min(times) - count["time_unix_nano"] < 0.5e9, (min(times), count["time_unix_nano"])
+    assert count["time_unix_nano"] + count["duration_nano"] - max(times) < 0.5e9
 
     # Stacks resolve to the known call chain: each burn function is called by the caller (in Go,
     # the burn functions' loop, main.spin, is inlined into them: a line of the same location).
@@ -167,7 +182,7 @@ def test_profile_otlp_matches_pprof(tmp_path, receiver, binary):
         burn = next((i for i, fn in enumerate(s["stack"][:2]) if fn in burns), None)
         if burn is not None:
             assert s["stack"][burn + 1] == caller, s["stack"]
-            shares[s["stack"][burn]] = shares.get(s["stack"][burn], 0) + s["values"][0]
+            shares[s["stack"][burn]] = shares.get(s["stack"][burn], 0) + sum(s["values"])
         assert s["attrs"]["process.pid"] == app.pid and s["attrs"]["thread.id"] > 0, s["attrs"]
     burned = sum(shares.values())
     assert burned > 0.8 * total, (shares, total)
@@ -210,7 +225,7 @@ def test_offcpu_profile_otlp(tmp_path, receiver):
     for s in prof["offcpu/nanoseconds"]["samples"]:
         for phase in ("sleep_phase", "pipe_phase"):
             if phase in s["stack"]:
-                ns[phase] = ns.get(phase, 0) + s["values"][0]
+                ns[phase] = ns.get(phase, 0) + sum(s["values"])
     assert ns.get("sleep_phase", 0) > ns.get("pipe_phase", 0) > 0, ns
 
 

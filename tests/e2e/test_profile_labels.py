@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""attach --profile: the continuous CPU profile, cut every interval with the programs attached,
+"""attach --profile (and profile --by-route): the continuous CPU profile, cut every interval with the programs attached,
 its samples labelled with the HTTP request their goroutine served.
 
 Ground truth: the test service's two routes burn two known functions (tests/apps/httpsvc:
@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -167,12 +168,166 @@ def test_route_labels_otlp(tmp_path, http_services, run_glimpse):
             assert s["link_index"] > 0, s
             assert server[s["span_id"]] == (s["trace_id"], route), s
             assert s["attrs"]["http.request.method"] == "GET"
-            linked += s["values"][0]
+            # Sent over OTLP: each sample's time, one per value, inside the profile's window.
+            assert len(s["timestamps"]) == len(s["values"]), s
+            assert all(p["time_unix_nano"] <= t <= p["time_unix_nano"] + p["duration_nano"]
+                       for t in s["timestamps"]), (s, p["time_unix_nano"], p["duration_nano"])
+            linked += sum(s["values"])
             burners = {r for r, fn in ROUTES.items() if fn in s["stack"]}
             if burners:
-                right += s["values"][0] if burners == {route} else 0
-                wrong += 0 if burners == {route} else s["values"][0]
+                right += sum(s["values"]) if burners == {route} else 0
+                wrong += 0 if burners == {route} else sum(s["values"])
     assert linked > 50 and right >= 0.95 * (right + wrong), (linked, right, wrong)
+
+
+def folded_right_and_wrong(text):
+    """Folded stacks by route (root "process;GET /route;..."): samples whose stack holds a burner,
+    (under their own route, under the other's)."""
+    right = wrong = 0
+    for line in text.splitlines():
+        stack, count = line.rsplit(" ", 1)
+        frames = stack.split(";")
+        route = frames[1][len("GET "):] if frames[1].startswith("GET ") else None
+        burners = {r for r, fn in ROUTES.items() if any(f.startswith(fn) for f in frames)}
+        if route in ROUTES and burners:
+            if burners == {route}:
+                right += int(count)
+            else:
+                wrong += int(count)
+    return right, wrong
+
+
+def test_profile_by_route(tmp_path, http_services, run_glimpse):
+    """glimpse profile --by-route: the one-shot profile of a Go service with the Go tracer on for
+    its duration — labels in the pprof, one tower per route in the flame graph and folded stacks."""
+    svc = http_services("httpsvc-1.26")
+    pb, svg, folded = tmp_path / "cpu.pb.gz", tmp_path / "cpu.svg", tmp_path / "cpu.folded"
+    g = run_glimpse("profile", "-p", str(svc.pid), "--by-route", "-o", str(pb), "--svg", str(svg),
+                    "--folded", str(folded), "--top", "0", ready="profiling hz=")
+    sent = drive(svc)
+    assert g.stop() == 0, g.stderr()
+    # Every request seen, at attach's cost: 2 uprobe hits each.
+    m = re.search(r"labelled by request requests=(\d+) samples=(\d+) running_at_end=\d+ probe_hits=(\d+)",
+                  g.stderr())
+    assert m and int(m.group(1)) == sent and int(m.group(3)) == 2 * sent, g.stderr()
+
+    samples = traces([str(pb)])
+    right, wrong = right_and_wrong(samples)
+    assert right >= 0.95 * (right + wrong) and right >= 50, (right, wrong)
+    assert sum(c for c, labels, _ in samples if "http.route" in labels) == int(m.group(2))
+    for route, fn in ROUTES.items():
+        other = next(f for r, f in ROUTES.items() if r != route)
+        top = pprof("-top", "-nodecount=200", "-tagfocus", f"http.route={route}", str(pb))
+        assert fn in top, top
+        assert other not in top, top
+
+    # The flame graph and the folded stacks: one root per route, each holding its own burner.
+    subprocess.run(["xmllint", "--noout", str(svg)], check=True)
+    text = svg.read_text()
+    assert "glimpse CPU flame graph by route" in text
+    for route, fn in ROUTES.items():
+        assert f"GET {route}" in text and fn in text
+    right, wrong = folded_right_and_wrong(folded.read_text())
+    assert right >= 0.95 * (right + wrong) and right >= 50, (right, wrong)
+
+
+def test_profile_by_route_usage_errors(tmp_path, http_services):
+    """profile --by-route where it cannot follow requests: one line, exit 2, nothing written."""
+    from conftest import glimpse
+    svc = http_services("httpsvc-1.26")
+    out = tmp_path / "cpu.pb.gz"
+    me = os.getpid()  # python: not a Go program
+    cases = [
+        (["-p", str(me), "--by-route", "-o", str(out)],
+         f"--by-route: process {me} is not a Go program (requests are followed in Go programs only)"),
+        (["-p", str(svc.pid), "--by-route", "--off-cpu", "-o", str(out)],
+         "--by-route labels CPU samples: it does not apply to --off-cpu"),
+        (["-a", "--by-route", "-o", str(out)], "--by-route follows the requests of one process: give one -p PID"),
+        (["-p", f"{svc.pid},{me}", "--by-route", "-o", str(out)],
+         "--by-route follows the requests of one process: give one -p PID"),
+        (["-p", str(svc.pid), "--by-route"], "--by-route: give --svg, --folded, -o or --otlp-endpoint"),
+    ]
+    for args, message in cases:
+        r = glimpse("profile", "-d", "1", *args)
+        assert r.returncode == 2 and message in r.stderr, (args, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert not out.exists()
+
+
+def test_agent_labels_otlp(tmp_path, http_services):
+    """The agent's CPU profiles carry the same labels when it runs the Go tracer for the target:
+    OTLP sample attributes and a Link, each route's samples in its own function."""
+    from conftest import GLIMPSE, free_port, scrape
+    receiver = Receiver(tmp_path / "received.jsonl")
+    svc = http_services("httpsvc-1.26")
+    port = free_port()
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text(f"""log_format: json
+prometheus:
+  address: "127.0.0.1:{port}"
+otlp:
+  endpoint: "{receiver.url}"
+profiles:
+  interval: 2s
+  otlp: true
+selectors:
+  - name: svc
+    match:
+      pids: [{svc.pid}]
+    signals:
+      http_metrics: true
+      traces: false
+      runtime: false
+      cpu_profile: true
+      cpu_profile_hz: 99
+""")
+    errpath = tmp_path / "agent.err"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env["OTEL_EXPORTER_OTLP_METRICS_INTERVAL"] = "600000"
+    with open(errpath, "w") as err:
+        agent = subprocess.Popen([GLIMPSE, "agent", "--config", str(cfg)], stdout=subprocess.DEVNULL,
+                                 stderr=err, env=env)
+    try:
+        # The tracer attached, then the profiler (its thread looks for targets every second).
+        assert wait_for(lambda: "probes attached" in errpath.read_text() and
+                        '"msg":"profiling"' in errpath.read_text().replace(" ", ""), timeout=20), \
+            errpath.read_text()
+        sent = drive(svc)
+        # Labelling reads the state the HTTP probes keep: still 2 uprobe hits per request.
+        def hits():
+            return sum(v for n, _, v in scrape(port) if n == "glimpse_probe_hits_total")
+        assert wait_for(lambda: hits() == 2 * sent), (hits(), sent)
+        time.sleep(2.5)  # the interval the last requests ended in is cut and sent
+    finally:
+        agent.terminate()
+        rc = agent.wait(timeout=60)
+        receiver.stop()
+    assert rc == 0, errpath.read_text()
+    profiles = [p for p in receiver.lines("profile") if p["sample_type"] == "samples/count"]
+    assert profiles and all(not p["dict_errors"] for p in profiles), profiles
+    right = wrong = linked = 0
+    spans = {}
+    for p in profiles:
+        assert p["resource"]["process.pid"] == svc.pid
+        for s in p["samples"]:
+            route = s["attrs"].get("http.route")
+            if not route:
+                continue
+            assert s["link_index"] > 0 and int(s["span_id"], 16) and int(s["trace_id"], 16), s
+            assert s["attrs"]["http.request.method"] == "GET"
+            # One request, one route: a span's samples never name two.
+            assert spans.setdefault(s["span_id"], route) == route, s
+            # Sent over OTLP: each sample's time, one per value, inside the profile's window.
+            assert len(s["timestamps"]) == len(s["values"]), s
+            assert all(p["time_unix_nano"] <= t <= p["time_unix_nano"] + p["duration_nano"]
+                       for t in s["timestamps"]), (s, p["time_unix_nano"], p["duration_nano"])
+            linked += sum(s["values"])
+            burners = {r for r, fn in ROUTES.items() if fn in s["stack"]}
+            if burners:
+                right += sum(s["values"]) if burners == {route} else 0
+                wrong += 0 if burners == {route} else sum(s["values"])
+    assert linked > 50 and right >= 0.95 * (right + wrong), (linked, right, wrong)
+    assert set(spans.values()) == set(ROUTES), spans
 
 
 def test_profile_usage_errors(tmp_path):

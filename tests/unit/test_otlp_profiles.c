@@ -400,6 +400,37 @@ static void test_offcpu_values(void **state)
 	free_request(r);
 }
 
+/* A sample's times go out as timestamps, each with its own value (a sample of one period);
+ * samples without recorded times keep their one aggregated value. */
+static void test_sample_timestamps(void **state)
+{
+	(void)state;
+	static const uint64_t times[3] = { 1700000000100000000ULL, 1700000000200000000ULL,
+					   1700000000300000000ULL };
+	struct prof_sample timed[N(samples)];
+	memcpy(timed, samples, sizeof(samples));
+	timed[0].times = times; /* count 3 */
+	struct prof p = prof;
+	p.samples = timed;
+	Request *r = encode(&p);
+	const Opentelemetry__Proto__Profiles__V1development__ScopeProfiles *sc =
+		r->resource_profiles[0]->scope_profiles[0];
+	for (int v = 0; v < 2; v++) {
+		const Profile *pr = sc->profiles[v];
+		const Sample *first = pr->samples[0], *second = pr->samples[1];
+		assert_int_equal(first->n_timestamps_unix_nano, 3);
+		assert_int_equal(first->n_values, 3);
+		for (int k = 0; k < 3; k++) {
+			assert_int_equal(first->timestamps_unix_nano[k], times[k]);
+			assert_int_equal(first->values[k], v ? PERIOD : 1);
+		}
+		assert_int_equal(second->n_timestamps_unix_nano, 0);
+		assert_int_equal(second->n_values, 1);
+		assert_int_equal(second->values[0], v ? 2 * PERIOD : 2);
+	}
+	free_request(r);
+}
+
 static void test_empty_profile(void **state)
 {
 	(void)state;
@@ -472,10 +503,11 @@ static void test_queue_accounting(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dictionary_rules), cmocka_unit_test(test_profiles_and_samples),
-		cmocka_unit_test(test_inlined_lines),	 cmocka_unit_test(test_offcpu_values),
-		cmocka_unit_test(test_empty_profile),	 cmocka_unit_test(test_profiles_endpoint),
-		cmocka_unit_test(test_queue_accounting), cmocka_unit_test(test_request_labels),
+		cmocka_unit_test(test_dictionary_rules),  cmocka_unit_test(test_profiles_and_samples),
+		cmocka_unit_test(test_inlined_lines),	  cmocka_unit_test(test_offcpu_values),
+		cmocka_unit_test(test_empty_profile),	  cmocka_unit_test(test_profiles_endpoint),
+		cmocka_unit_test(test_queue_accounting),  cmocka_unit_test(test_request_labels),
+		cmocka_unit_test(test_sample_timestamps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -274,7 +274,7 @@ static void test_pprof_offcpu_and_synthesized_kernel_mapping(void **state)
 		{ "schedule", NULL, 0, 0xffffffff81000100, -1, true, 0, NULL },
 		{ "read", NULL, 0, 0x1000, -1, false, 0, NULL },
 	};
-	struct prof_sample sm = { 7, 8, NULL, NULL, 2, frames, 1, 123456, { .span_id = 0 } };
+	struct prof_sample sm = { 7, 8, NULL, NULL, 2, frames, 1, 123456, { .span_id = 0 }, NULL };
 	struct prof p = { .kind = PROF_OFFCPU, .nsamples = 1, .samples = &sm };
 	Perftools__Profiles__Profile *pp = decode(&p);
 
@@ -460,7 +460,8 @@ static struct prof_sample offcpu_samples[] = {
 	  foo_stack,
 	  3,
 	  30000000,
-	  { .span_id = 0 } }, /* 3 blocks, 30 ms */
+	  { .span_id = 0 },
+	  NULL }, /* 3 blocks, 30 ms */
 	{ 100,
 	  101,
 	  "app",
@@ -469,8 +470,18 @@ static struct prof_sample offcpu_samples[] = {
 	  foo_stack,
 	  1,
 	  20000499,
-	  { .span_id = 0 } },								  /* rounds down */
-	{ 100, 100, "app", "app", N(fib_stack), fib_stack, 100, 1500, { .span_id = 0 } }, /* rounds up */
+	  { .span_id = 0 },
+	  NULL }, /* rounds down */
+	{ 100,
+	  100,
+	  "app",
+	  "app",
+	  N(fib_stack),
+	  fib_stack,
+	  100,
+	  1500,
+	  { .span_id = 0 },
+	  NULL }, /* rounds up */
 	{ 100,
 	  100,
 	  "app",
@@ -479,7 +490,8 @@ static struct prof_sample offcpu_samples[] = {
 	  unknown_stack,
 	  1,
 	  400,
-	  { .span_id = 0 } }, /* 0 us: no folded line */
+	  { .span_id = 0 },
+	  NULL }, /* 0 us: no folded line */
 };
 
 static struct prof offcpu_prof = {
@@ -557,8 +569,8 @@ static void test_flamegraph_hostile_names(void **state)
 	};
 	struct prof_frame tiny[] = { { "tiny", NULL, 0, 5, -1, false, 0, NULL } };
 	struct prof_sample sm[] = {
-		{ 1, 1, NULL, NULL, N(frames), frames, 10000, 0, { .span_id = 0 } },
-		{ 1, 1, "all", NULL, N(tiny), tiny, 1, 0, { .span_id = 0 } }, /* 0.01 %: left out */
+		{ 1, 1, NULL, NULL, N(frames), frames, 10000, 0, { .span_id = 0 }, NULL },
+		{ 1, 1, "all", NULL, N(tiny), tiny, 1, 0, { .span_id = 0 }, NULL }, /* 0.01 %: left out */
 	};
 	struct prof p = { .nsamples = N(sm), .samples = sm };
 	struct prof none = { 0 };
@@ -596,7 +608,7 @@ static void test_inlined_frames(void **state)
 		{ "main.worker", "main.go", 103, 0x401500, 0, false, N(worker_inlined), worker_inlined },
 		{ "runtime.goexit", "asm.s", 1700, 0x401010, 0, false, 0, NULL },
 	};
-	struct prof_sample sm = { 7, 7, "app", "app", 2, frames, 3, 3 * PERIOD, { .span_id = 0 } };
+	struct prof_sample sm = { 7, 7, "app", "app", 2, frames, 3, 3 * PERIOD, { .span_id = 0 }, NULL };
 	struct prof p = prof;
 	Perftools__Profiles__Profile *pp;
 	const Perftools__Profiles__Location *l;
@@ -634,7 +646,8 @@ static void test_inlined_frames(void **state)
 		{ "main.worker", "main.go", 103, 0x401500, 0, false, N(other_line), other_line },
 		frames[1],
 	};
-	struct prof_sample two[] = { sm, { 7, 7, "app", "app", 2, frames2, 1, PERIOD, { .span_id = 0 } } };
+	struct prof_sample two[] = { sm,
+				     { 7, 7, "app", "app", 2, frames2, 1, PERIOD, { .span_id = 0 }, NULL } };
 	p.nsamples = 2;
 	p.samples = two;
 	pp = decode(&p);

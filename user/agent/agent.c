@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/profile_labels.h"
 #include "agent/profiles.h"
 #include "agent/targets.h"
 #include "base/clock.h"
@@ -44,6 +45,7 @@ struct agent {
 	struct agent_targets *targets;
 	struct slo_tracker *slos;
 	struct agent_profiles *profiles;
+	struct profile_labels *labels; /* CPU samples' request labels: NULL without CPU profiles */
 	struct procwatch_bpf *watch;
 	struct ring_buffer *watch_rb;
 };
@@ -202,8 +204,12 @@ static int agent_open(struct agent *ag, const struct agent_settings *s)
 	if (logs && ag->otlp &&
 	    (!(ag->logs = log_pipeline_new(&lopts)) || log_pipeline_register_metrics(ag->logs, ag->reg)))
 		return GLIMPSE_EXIT_FAILURE;
-	struct targets_consumers c = { ag->cfg,	    ag->reg,  ag->pm,	ag->traces,
-				       ag->drivers, ag->slos, ag->logs, ag->pools };
+	/* CPU profiles go somewhere: their samples get request labels. */
+	if ((ag->cfg->profiles.directory[0] || (ag->cfg->profiles.otlp && ag->otlp)) &&
+	    !(ag->labels = profile_labels_new()))
+		return GLIMPSE_EXIT_FAILURE;
+	struct targets_consumers c = { ag->cfg,	 ag->reg,  ag->pm,    ag->traces, ag->drivers,
+				       ag->slos, ag->logs, ag->pools, ag->labels };
 	if (!(ag->targets = targets_new(&c)))
 		return GLIMPSE_EXIT_FAILURE;
 	if (ag->cfg->prometheus_address[0] &&
@@ -242,6 +248,7 @@ static void agent_close(struct agent *ag)
 	sql_pools_free(ag->pools);
 	slo_tracker_free(ag->slos);
 	metrics_registry_free(ag->reg);
+	profile_labels_free(ag->labels); /* after the targets and the profiles that use it */
 }
 
 int agent_run(const struct agent_config *cfg, const struct agent_settings *s)

@@ -9,10 +9,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "agent/profile_labels.h"
 #include "base/log.h"
 #include "base/signals.h"
 #include "export/otlp.h"
+#include "gotrace/tracer.h"
 #include "profile/cpu_profiler.h"
 #include "profile/offcpu_profiler.h"
 #include "profile/writers/profile_writers.h"
@@ -80,6 +83,22 @@ static bool same_targets(const struct profiler_opts *a, const pid_t *pids, int n
 	return a->npids == npids && a->hz == hz && !memcmp(a->pids, pids, npids * sizeof(*pids));
 }
 
+/* The Go targets' samples keyed by the requests their tracers see (the session's programs
+ * read each one's calls map). */
+static void label_requests(struct agent_targets *ts, struct stack_session *s, const struct profiler_opts *o)
+{
+	for (int i = 0; i < o->npids; i++) {
+		int fd = targets_calls_map(ts, o->pids[i]);
+		if (fd < 0)
+			continue; /* not a Go target with a tracer */
+		int err = stack_session_label_requests(s, o->pids[i], fd);
+		if (err)
+			log_warn("pid %d: CPU samples not labelled with their requests: %s", (int)o->pids[i],
+				 strerror(-err));
+		close(fd);
+	}
+}
+
 /* CPU: one continuous session while the targets stay the same — each interval is a cut of
  * its maps, the programs stay attached — reopened when they change. */
 static void *cpu_thread(struct profiler *p)
@@ -87,6 +106,10 @@ static void *cpu_thread(struct profiler *p)
 	const struct agent_config *cfg = p->owner->cfg;
 	struct profiler_opts o = { 0 };
 	struct stack_session *s = NULL;
+	struct profile_labels *labels = targets_labels(p->owner->ts);
+	uint32_t calls_value = 0, inherited_value = 0;
+	if (labels && go_tracer_context_layout(&calls_value, &inherited_value))
+		labels = NULL;
 	while (!stop_requested()) {
 		pid_t pids[PROFILER_MAX_PIDS];
 		int hz = 19;
@@ -106,10 +129,14 @@ static void *cpu_thread(struct profiler *p)
 						    .max_stacks = 16384,
 						    .hz = hz,
 						    .npids = npids,
-						    .continuous = true };
+						    .continuous = true,
+						    .go_calls_value_size = labels ? calls_value : 0,
+						    .sample_times = p->owner->otlp != NULL };
 			memcpy(o.pids, pids, npids * sizeof(*pids));
 			if (cpu_profiler_open(&o, &s))
 				break; /* logged */
+			if (labels)
+				label_requests(p->owner->ts, s, &o);
 		}
 		struct timespec start, now;
 		clock_gettime(CLOCK_MONOTONIC, &start);
@@ -125,6 +152,13 @@ static void *cpu_thread(struct profiler *p)
 		if (err) {
 			log_warn("cannot read the cpu profile's interval: %s", strerror(-err));
 			continue;
+		}
+		if (labels) {
+			struct request_labels_stats st = { 0 };
+			profile_labels_cut(labels, (struct prof *)stack_profile_data(sp), &st);
+			log_event(LOG_DEBUG, "profile interval", "samples=%llu labelled=%llu running=%llu",
+				  (unsigned long long)stack_profile_stats(sp)->samples,
+				  (unsigned long long)st.labelled, (unsigned long long)st.unresolved);
 		}
 		emit(p, sp, &o);
 		stack_profile_free(sp);

@@ -13,6 +13,7 @@
 #include <uthash.h>
 
 #include "agent/container.h"
+#include "agent/profile_labels.h"
 #include "agent/resource.h"
 #include "agent/selector.h"
 #include "base/clock.h"
@@ -146,6 +147,8 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 		metrics_record_call(ts->c.reg, t->id, &c);
 	if (sig->http_metrics && c.kind == CALL_DB)
 		sql_pools_saw(ts->c.pools, t->id, ev->db, c.db_system);
+	if (sig->cpu_profile)
+		profile_labels_call(ts->c.labels, ts->c.reg, t->id, &c);
 }
 
 static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const struct target *t)
@@ -172,7 +175,9 @@ static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const stru
 	snprintf(gt.binary, sizeof(gt.binary), "/proc/self/fd/%d", fd);
 	/* Log lines carry their request's trace context: the tracer makes it for them too. */
 	bool traces = (ts->c.traces && signals_of(ts, t)->traces) || (ts->c.logs && signals_of(ts, t)->logs);
-	struct go_tracer_opts opts = { .lineage = traces, .tracing = traces, .shared = true };
+	/* And CPU samples are keyed by their request's server span (no uprobe more). */
+	bool labels = ts->c.labels && signals_of(ts, t)->cpu_profile;
+	struct go_tracer_opts opts = { .lineage = traces, .tracing = traces || labels, .shared = true };
 	int rc = go_tracer_start(&gt, &opts, on_event, ts, &b->tracer);
 	close(fd); /* the uprobes hold the file now */
 	if (rc) {
@@ -587,6 +592,27 @@ int targets_profile_pids(struct agent_targets *ts, bool offcpu, pid_t *pids, int
 	}
 	pthread_mutex_unlock(&ts->lock);
 	return n;
+}
+
+struct profile_labels *targets_labels(const struct agent_targets *ts)
+{
+	return ts->c.labels;
+}
+
+int targets_calls_map(struct agent_targets *ts, pid_t pid)
+{
+	int fd = -1, calls = -1, inherited = -1;
+	pthread_mutex_lock(&ts->lock);
+	struct target *t;
+	HASH_FIND_INT(ts->by_pid, &pid, t);
+	/* A target in by_pid holds its binary: the tracer lives while the lock is held. */
+	if (t && t->binary) {
+		go_tracer_context_map_fds(t->binary->tracer, &calls, &inherited);
+		if (calls >= 0)
+			fd = fcntl(calls, F_DUPFD_CLOEXEC, 0);
+	}
+	pthread_mutex_unlock(&ts->lock);
+	return fd;
 }
 
 size_t targets_resources(struct agent_targets *ts, const pid_t *pids, int n, struct resource *out)

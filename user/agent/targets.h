@@ -25,6 +25,7 @@ struct log_pipeline;
 
 /* What targets feed; borrowed, must outlive the targets. traces may be NULL. */
 struct slo_tracker;
+struct profile_labels;
 
 struct targets_consumers {
 	const struct agent_config *cfg;
@@ -35,6 +36,10 @@ struct targets_consumers {
 	struct slo_tracker *slos;  /* NULL without objectives */
 	struct log_pipeline *logs; /* NULL without an OTLP exporter or a selector asking for logs */
 	struct sql_pools *pools;   /* database/sql pools of Go targets with http_metrics */
+	/* The CPU profiles' request labels (NULL: no CPU profiles): Go targets whose selector asks
+	 * for CPU profiles trace their requests' context for them, and each request that ends
+	 * gives its route and method to the samples that served it. */
+	struct profile_labels *labels;
 };
 
 struct agent_targets;
@@ -64,6 +69,11 @@ void targets_tick(struct agent_targets *ts);
 /* For the profiler threads (any thread): the pids whose selector asks for this profile, up to
  * max; *hz is set from their selector. Returns how many. */
 int targets_profile_pids(struct agent_targets *ts, bool offcpu, pid_t *pids, int max, int *hz);
+/* For the profiler threads: the consumers' labels (NULL: none), and a descriptor of pid's Go
+ * tracer's calls map (go_tracer_context_map_fds; the caller closes it), -1 when pid is not a
+ * Go target. */
+struct profile_labels *targets_labels(const struct agent_targets *ts);
+int targets_calls_map(struct agent_targets *ts, pid_t pid);
 /* Copies the resource of each of pids[0..n) that is a target into out (up to n); how many. */
 size_t targets_resources(struct agent_targets *ts, const pid_t *pids, int n, struct resource *out);
 int targets_count(const struct agent_targets *ts);

@@ -144,7 +144,8 @@ int attach_profile_start(const struct attach_profile_opts *o, pid_t pid, struct 
 					    .user_stacks = true,
 					    .max_stacks = MAX_STACKS,
 					    .hz = o->hz,
-					    .continuous = true };
+					    .continuous = true,
+					    .sample_times = otlp != NULL };
 	ap->popts.pids[0] = pid;
 	uint32_t calls_value = 0, inherited_value = 0;
 	int calls_fd = -1, inherited_fd = -1;

@@ -12,6 +12,8 @@
 #include "cli/commands.h"
 #include "profile/cpu_profiler.h"
 #include "cli/exit_codes.h"
+#include "cli/profile_routes.h"
+#include "gotrace/target.h"
 #include "base/log.h"
 #include "profile/offcpu_profiler.h"
 #include "base/preflight.h"
@@ -33,6 +35,7 @@ enum {
 	OPT_OFF_CPU,
 	OPT_MIN_BLOCK,
 	OPT_PREEMPTED,
+	OPT_BY_ROUTE,
 };
 
 static const struct cli_option targets_options[] = {
@@ -68,6 +71,12 @@ static const struct cli_option output_options[] = {
 	{ "folded", OPT_FOLDED, "FILE", "folded stacks for flamegraph.pl (\"-\" for stdout)" },
 	{ "svg", OPT_SVG, "FILE", "interactive flame graph (self-contained SVG)" },
 	{ "top", OPT_TOP, "N", "print the N hottest functions at the end (default 10; 0: none)" },
+	{ "by-route", OPT_BY_ROUTE, NULL,
+	  "one Go process (-p): label each sample taken while a goroutine\n"
+	  "serves an HTTP request with its http.route, http.request.method\n"
+	  "and trace/span ids (pprof labels, OTLP attributes and link); the\n"
+	  "flame graph and folded stacks get one tower per route. Runs the\n"
+	  "Go tracer while profiling (2 uprobe hits per request)" },
 	CLI_FORCE_OPTION,
 	{ 0 },
 };
@@ -116,10 +125,13 @@ static void add_pids(struct profiler_opts *o, const char *arg)
 	free(copy);
 }
 
-static int write_outputs(const struct prof *p, const char *pprof_path, const char *folded_path,
+/* by_route: the flame graph and folded stacks have one root per route (prof_by_route); the
+ * pprof keeps the labels themselves. */
+static int write_outputs(const struct prof *p, bool by_route, const char *pprof_path, const char *folded_path,
 			 const char *svg_path)
 {
 	const char *title = p->kind == PROF_OFFCPU ? "glimpse off-CPU flame graph (microseconds)"
+			    : by_route		   ? "glimpse CPU flame graph by route"
 						   : "glimpse CPU flame graph";
 	int rc = 0, err;
 	if (pprof_path && (err = pprof_write(p, pprof_path))) {
@@ -127,6 +139,16 @@ static int write_outputs(const struct prof *p, const char *pprof_path, const cha
 		rc = GLIMPSE_EXIT_FAILURE;
 	} else if (pprof_path) {
 		log_event(LOG_INFO, "wrote pprof profile", "file=%s", pprof_path);
+	}
+	struct prof view;
+	char **names = NULL;
+	size_t nnames = 0;
+	if (by_route && (folded_path || svg_path)) {
+		if ((err = prof_by_route(p, &view, &names, &nnames))) {
+			log_error("cannot make the flame graph by route: %s", strerror(-err));
+			return GLIMPSE_EXIT_FAILURE;
+		}
+		p = &view;
 	}
 	if (folded_path && !strcmp(folded_path, "-")) {
 		folded_fprint(p, stdout);
@@ -142,6 +164,8 @@ static int write_outputs(const struct prof *p, const char *pprof_path, const cha
 	} else if (svg_path) {
 		log_event(LOG_INFO, "wrote flame graph", "file=%s", svg_path);
 	}
+	if (p == &view)
+		prof_by_route_free(&view, names, nnames);
 	return rc;
 }
 
@@ -223,6 +247,24 @@ static void profile_export_finish(struct profile_export *pe, const struct prof *
 	*pe = (struct profile_export){ 0 };
 }
 
+/* --by-route follows one Go process's requests, for a CPU profile with somewhere to show them.
+ * Exits 2 otherwise. */
+static void check_by_route(const struct profiler_opts *o, bool offcpu, bool has_output)
+{
+	if (offcpu)
+		cli_usage_error("profile", "--by-route labels CPU samples: it does not apply to --off-cpu");
+	if (o->all || o->npids != 1)
+		cli_usage_error("profile", "--by-route follows the requests of one process: give one -p PID");
+	if (go_target_is_go_program(o->pids[0]) == 0)
+		cli_usage_error("profile",
+				"--by-route: process %d is not a Go program (requests are followed in Go "
+				"programs only)",
+				(int)o->pids[0]);
+	if (!has_output)
+		cli_usage_error("profile", "--by-route: give --svg, --folded, -o or --otlp-endpoint (the top "
+					   "table has no routes)");
+}
+
 int cmd_profile(int argc, char **argv)
 {
 	struct profiler_opts o = { .hz = DEFAULT_HZ,
@@ -232,7 +274,7 @@ int cmd_profile(int argc, char **argv)
 				   .min_block_ns = DEFAULT_MIN_BLOCK_US * 1000 };
 	const char *pprof_path = NULL, *folded_path = NULL, *svg_path = NULL;
 	const char *cpu_only = NULL, *offcpu_only = NULL; /* a flag given that only one kind takes */
-	bool offcpu = false;
+	bool offcpu = false, by_route = false;
 	int top = DEFAULT_TOP, opt;
 	const char *arg;
 	char err[512];
@@ -288,6 +330,9 @@ int cmd_profile(int argc, char **argv)
 			o.include_preempted = true;
 			offcpu_only = "--preempted";
 			break;
+		case OPT_BY_ROUTE:
+			by_route = true;
+			break;
 		case CLI_OPT_FORCE:
 			outfile_set_force(true);
 			break;
@@ -312,6 +357,8 @@ int cmd_profile(int argc, char **argv)
 				cpu_only);
 	if (!offcpu && offcpu_only)
 		cli_usage_error("profile", "%s needs --off-cpu", offcpu_only);
+	if (by_route)
+		check_by_route(&o, offcpu, pprof_path || folded_path || svg_path || otlp_cfg.configured);
 
 	int rc = preflight_pids(o.pids, o.npids);
 	if (!rc)
@@ -324,13 +371,20 @@ int cmd_profile(int argc, char **argv)
 	struct profile_export pe = { 0 };
 	if (otlp_cfg.configured && (rc = profile_export_start(&pe, &otlp_cfg, &o)))
 		return rc;
+	o.sample_times = otlp_cfg.configured && !offcpu; /* OTLP samples carry their timestamps */
+	struct profile_routes *routes = NULL;
+	if (by_route && (rc = profile_routes_start(o.pids[0], &o, &routes))) {
+		profile_export_finish(&pe, NULL);
+		return rc;
+	}
 	struct stack_profile *sp;
 	rc = offcpu ? offcpu_profiler_run(&o, &sp) : cpu_profiler_run(&o, &sp);
 	if (rc) {
 		profile_export_finish(&pe, NULL);
+		profile_routes_stop(routes);
 		return rc;
 	}
-	const struct prof *p = stack_profile_data(sp);
+	struct prof *p = (struct prof *)stack_profile_data(sp);
 	const struct profiler_stats *st = stack_profile_stats(sp);
 	if (offcpu) {
 		uint64_t ns = 0;
@@ -349,11 +403,21 @@ int cmd_profile(int argc, char **argv)
 		if (st->samples == 0)
 			log_warn("no samples: the targets used no CPU while profiled");
 	}
+	if (routes) {
+		struct request_labels_stats ls = { 0 };
+		profile_routes_apply(routes, p, &ls);
+		log_event(LOG_INFO, "labelled by request",
+			  "requests=%llu samples=%llu running_at_end=%llu probe_hits=%llu",
+			  (unsigned long long)profile_routes_requests(routes),
+			  (unsigned long long)ls.labelled, (unsigned long long)ls.unresolved,
+			  (unsigned long long)profile_routes_probe_hits(routes));
+	}
 	stack_profile_report_quality(sp);
-	rc = write_outputs(p, pprof_path, folded_path, svg_path);
+	rc = write_outputs(p, by_route, pprof_path, folded_path, svg_path);
 	profile_export_finish(&pe, p);
 	if (top > 0 && st->samples > 0)
 		top_print(p, stdout, top);
 	stack_profile_free(sp);
+	profile_routes_stop(routes); /* the labels' strings are its own */
 	return rc;
 }

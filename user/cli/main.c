@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/bpf_child.h"
 #include "metrics/sched_probe.h"
+#include "profile/stack_probe.h"
 #include "sockcap/mux_probe.h"
 #include "sockcap/sock_probe.h"
 
@@ -57,6 +58,8 @@ int main(int argc, char **argv)
 			{ SOCK_PROBE_NAME, sock_probe_load, sock_probe_unload },
 			{ SCHED_PROBE_NAME, sched_probe_load, sched_probe_unload },
 			{ MUX_PROBE_NAME, mux_probe_load, mux_probe_unload },
+			{ STACK_PROBE_CPU, stack_probe_load_cpu, stack_probe_unload },
+			{ STACK_PROBE_OFFCPU, stack_probe_load_offcpu, stack_probe_unload },
 		};
 		return bpf_child_main(argc, argv, probes, sizeof(probes) / sizeof(probes[0]));
 	}

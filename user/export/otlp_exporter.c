@@ -5,6 +5,7 @@
  * profiles queued by otlp_profiles.c. */
 #define _GNU_SOURCE /* SCHED_BATCH */
 #include "export/otlp.h"
+#include "export/curl_lib.h"
 #include "export/otlp_internal.h"
 
 #include "base/clock.h"
@@ -13,7 +14,6 @@
 #include "otlp/trace_service.pb-c.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -544,9 +544,10 @@ void otlp_exporter_free(struct otlp_exporter *e)
 	free(e->res);
 	free(e->refs);
 	free(e->batch);
-	curl_slist_free_all(e->headers);
+	if (e->headers)
+		curl_lib()->slist_free_all(e->headers);
 	if (e->curl)
-		curl_easy_cleanup(e->curl);
+		curl_lib()->easy_cleanup(e->curl);
 	pthread_cond_destroy(&e->cond);
 	pthread_mutex_destroy(&e->lock);
 	free(e);

@@ -4,12 +4,12 @@
  * backoff, and a progress callback that ends a transfer at the stop deadline. */
 #define _GNU_SOURCE
 #include "export/otlp.h"
+#include "export/curl_lib.h"
 #include "export/otlp_internal.h"
 
 #include "base/log.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <pthread.h>
@@ -69,24 +69,24 @@ static void otlp_http_post(struct otlp_exporter *e, const char *url, const uint8
 	CURL *c = e->curl;
 	memset(r, 0, sizeof(*r));
 	r->retry_after_ms = -1;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_POST, 1L);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, e->headers);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms > 0 ? timeout_ms : 1));
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->curl_err);
+	curl_lib()->easy_setopt(c, CURLOPT_URL, url);
+	curl_lib()->easy_setopt(c, CURLOPT_POST, 1L);
+	curl_lib()->easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)body);
+	curl_lib()->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_lib()->easy_setopt(c, CURLOPT_HTTPHEADER, e->headers);
+	curl_lib()->easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms > 0 ? timeout_ms : 1));
+	curl_lib()->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_lib()->easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_lib()->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_lib()->easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl_lib()->easy_setopt(c, CURLOPT_ERRORBUFFER, r->curl_err);
 	otlp_stat_add(&e->requests, 1);
-	r->code = curl_easy_perform(c);
+	r->code = curl_lib()->easy_perform(c);
 	if (r->code == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+		curl_lib()->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	if (r->code != CURLE_OK || r->status < 200 || r->status > 299)
 		otlp_stat_add(&e->errors, 1);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	curl_lib()->easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 }
 
 #define RETRY_MIN_MS 100
@@ -150,7 +150,8 @@ enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, 
 		int64_t wait;
 		if (r.code != CURLE_OK) {
 			otlp_warn_limited(e, w + W_NETWORK, "OTLP export of %s to %s failed: %s; retrying",
-					  what, url, r.curl_err[0] ? r.curl_err : curl_easy_strerror(r.code));
+					  what, url,
+					  r.curl_err[0] ? r.curl_err : curl_lib()->easy_strerror(r.code));
 			wait = otlp_backoff_ms(attempt, otlp_next_rand(e));
 		} else if (otlp_status_retryable(r.status)) {
 			otlp_warn_limited(e, w + W_RETRY, "OTLP receiver %s answered %ld to %s; retrying%s",
@@ -197,33 +198,28 @@ int otlp_maybe_gzip(struct otlp_exporter *e, uint8_t *raw, size_t len, uint8_t *
 	return err;
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void curl_init(void)
-{
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 int otlp_setup_http(struct otlp_exporter *e, char *err, size_t errlen)
 {
-	char line[OTLP_HEADER_NAME_MAX + OTLP_HEADER_VALUE_MAX + 4];
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK || !(e->curl = curl_easy_init())) {
+	char line[OTLP_HEADER_NAME_MAX + OTLP_HEADER_VALUE_MAX + 4], why[256];
+	if (!curl_lib_load(why, sizeof(why))) {
+		snprintf(err, errlen, "cannot start the OTLP exporter: %s", why);
+		return -ENOENT;
+	}
+	if (!(e->curl = curl_lib()->easy_init())) {
 		snprintf(err, errlen, "cannot start the OTLP exporter: libcurl failed to initialise");
 		return -ENOMEM;
 	}
-	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
+	struct curl_slist *h = curl_lib()->slist_append(NULL, "Content-Type: application/x-protobuf");
 	/* No "Expect: 100-continue" round trip before each body. */
 	if (h)
-		h = curl_slist_append(h, "Expect:");
+		h = curl_lib()->slist_append(h, "Expect:");
 	if (h && e->cfg.gzip)
-		h = curl_slist_append(h, "Content-Encoding: gzip");
+		h = curl_lib()->slist_append(h, "Content-Encoding: gzip");
 	for (size_t i = 0; h && i < e->cfg.nheaders; i++) {
 		snprintf(line, sizeof(line), "%s: %s", e->cfg.headers[i].name, e->cfg.headers[i].value);
-		struct curl_slist *n = curl_slist_append(h, line);
+		struct curl_slist *n = curl_lib()->slist_append(h, line);
 		if (!n)
-			curl_slist_free_all(h);
+			curl_lib()->slist_free_all(h);
 		h = n;
 	}
 	if (!h) {
@@ -232,12 +228,12 @@ int otlp_setup_http(struct otlp_exporter *e, char *err, size_t errlen)
 	}
 	e->headers = h;
 	CURL *c = e->curl;
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "glimpse/" GLIMPSE_VERSION);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, e);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_lib()->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_lib()->easy_setopt(c, CURLOPT_USERAGENT, "glimpse/" GLIMPSE_VERSION);
+	curl_lib()->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_lib()->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_lib()->easy_setopt(c, CURLOPT_XFERINFODATA, e);
+	curl_lib()->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_lib()->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	return 0;
 }

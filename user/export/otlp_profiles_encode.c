@@ -402,11 +402,27 @@ static Profile *profile_new(struct enc *e, const struct proc_samples *ps, int va
 	pr->time_unix_nano = (uint64_t)p->time_ns;
 	pr->duration_nano = (uint64_t)p->duration_ns;
 	for (size_t i = 0; i < ps->n; i++) {
+		const struct prof_sample *src = ps->src[i];
 		ss[i] = ps->s[i];
-		vals[i] = (int64_t)(value ? ps->src[i]->value_ns : ps->src[i]->count);
+		sp[i] = &ss[i];
+		vals[i] = (int64_t)(value ? src->value_ns : src->count);
 		ss[i].values = &vals[i];
 		ss[i].n_values = 1;
-		sp[i] = &ss[i];
+		if (!src->times || !src->count)
+			continue;
+		/* With timestamps, one value per timestamp (the same event at the same index): a
+		 * sample each, of one period. */
+		int64_t *each = otlp_arena_alloc(&e->a, src->count * sizeof(*each));
+		if (!each) {
+			e->oom = true;
+			return NULL;
+		}
+		for (uint64_t k = 0; k < src->count; k++)
+			each[k] = value ? (int64_t)p->period_ns : 1;
+		ss[i].values = each;
+		ss[i].n_values = src->count;
+		ss[i].timestamps_unix_nano = (uint64_t *)src->times;
+		ss[i].n_timestamps_unix_nano = src->count;
 	}
 	pr->samples = sp;
 	pr->n_samples = ps->n;

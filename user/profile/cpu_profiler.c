@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "profile/cpu_profiler.h"
 
-#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdlib.h>
@@ -12,41 +12,17 @@
 #include "cli/exit_codes.h"
 #include "base/log.h"
 #include "base/procfs.h"
-#include "profile.h"
-#include "profile.skel.h"
+#include "profile/stack_probe.h"
 
-static int open_skel(const struct profiler_opts *o, void **skel, struct bpf_object_skeleton **skeleton,
-		     struct profile_config **config)
+static void probe_params(const struct profiler_opts *o, uint64_t *params)
 {
-	struct profile_bpf *p = profile_bpf__open();
-	if (!p)
-		return -errno;
-	if (o->go_calls_value_size) {
-		/* The Go tracer's calls map goes in as an inner map: its value size must be the
-		 * template's. */
-		int err =
-			bpf_map__set_value_size(bpf_map__inner_map(p->maps.go_calls), o->go_calls_value_size);
-		if (err) {
-			profile_bpf__destroy(p);
-			return err;
-		}
-		p->rodata->stack_config.label_requests = 1;
-	}
-	*skel = p;
-	*skeleton = p->skeleton;
-	*config = &p->rodata->stack_config;
-	return 0;
+	params[STACK_PARAM_KIND0] = o->go_calls_value_size;
+	params[STACK_PARAM_KIND1] = o->sample_times;
 }
 
-static void destroy_skel(void *skel)
+static int attach_perf_events(struct stack_session *s, int prog_fd, const struct profiler_opts *o)
 {
-	profile_bpf__destroy(skel);
-}
-
-static int attach_perf_events(struct stack_session *s, void *skel, const struct profiler_opts *o)
-{
-	struct profile_bpf *p = skel;
-	int *cpus, ncpus, rc = 0;
+	int *cpus, ncpus, rc = 0, attached = 0;
 	if (online_cpus(&cpus, &ncpus)) {
 		log_error("cannot read the online CPUs from /sys/devices/system/cpu/online");
 		return GLIMPSE_EXIT_FAILURE;
@@ -71,21 +47,25 @@ static int attach_perf_events(struct stack_session *s, void *skel, const struct 
 							   : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
 			break;
 		}
-		struct bpf_link *link = bpf_program__attach_perf_event(p->progs.on_cpu_sample, fd);
-		if (!link) {
-			int err = errno;
-			close(fd);
-			log_error("cannot attach the sampler to CPU %d: %s", cpus[i], strerror(err));
+		/* The perf event goes to the session first: closed after the link. */
+		if (stack_session_add_fd(s, fd)) {
+			rc = GLIMPSE_EXIT_FAILURE;
+			break;
+		}
+		int link = bpf_link_create(prog_fd, fd, BPF_PERF_EVENT, NULL);
+		if (link < 0) {
+			log_error("cannot attach the sampler to CPU %d: %s", cpus[i], strerror(-link));
 			rc = GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
 			break;
 		}
-		/* The link owns fd from here on: destroying the link closes it. */
-		if (stack_session_add_link(s, link))
+		if (stack_session_add_fd(s, link))
 			rc = GLIMPSE_EXIT_FAILURE;
+		else
+			attached++;
 	}
 	free(cpus);
 	if (!rc)
-		log_event(LOG_INFO, "profiling", "hz=%d cpus=%d targets=%s", o->hz, stack_session_nlinks(s),
+		log_event(LOG_INFO, "profiling", "hz=%d cpus=%d targets=%s", o->hz, attached,
 			  o->all ? "all" : "pids");
 	return rc;
 }
@@ -93,8 +73,9 @@ static int attach_perf_events(struct stack_session *s, void *skel, const struct 
 static const struct stack_backend cpu_backend = {
 	.what = "profiler",
 	.kind = PROF_CPU,
-	.open = open_skel,
-	.destroy = destroy_skel,
+	.probe = STACK_PROBE_CPU,
+	.nfds = STACK_NFDS_CPU,
+	.params = probe_params,
 	.attach = attach_perf_events,
 };
 

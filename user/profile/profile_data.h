@@ -64,6 +64,9 @@ struct prof_sample {
 	uint64_t count;		   /* number of samples */
 	uint64_t value_ns;	   /* CPU: count * period; off-CPU: blocked nanoseconds */
 	struct prof_request request;
+	/* CPU, when recorded: the time of each of the count samples, ascending, ns since the
+	 * epoch; NULL when not recorded (or not all known). */
+	const uint64_t *times;
 };
 
 struct prof {

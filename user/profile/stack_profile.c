@@ -162,6 +162,13 @@ static int add_sample(struct stack_profile *sp, const struct raw_entry *r, const
 	ps->request.span_id = r->key.span_id;
 	memcpy(ps->request.trace_id, r->key.trace_id, sizeof(ps->request.trace_id));
 	ps->value_ns = sp->prof.kind == PROF_OFFCPU ? r->val.ns : r->val.count * sp->prof.period_ns;
+	if (r->times) {
+		uint64_t *times = malloc(r->val.count * sizeof(*times));
+		if (!times || !own(sp, (char *)times))
+			return -ENOMEM;
+		memcpy(times, r->times, r->val.count * sizeof(*times));
+		ps->times = times;
+	}
 	ps->thread = own(sp, strndup(r->val.thread, PROFILE_COMM_LEN));
 	ps->process = symbolizer_process_name(sp->syms, pid);
 	if (!ps->process)

@@ -36,41 +36,46 @@ struct profiler_opts {
 	/* CPU: label samples with the HTTP request their goroutine serves: the value size of the
 	 * Go tracer's calls map (go_tracer_context_layout); 0: no labels. */
 	uint32_t go_calls_value_size;
+	/* With go_calls_value_size: that tracer's calls map (go_tracer_context_map_fds), installed
+	 * for pids[0] before the programs attach; 0: none (stack_session_label_requests later). */
+	int go_calls_fd;
+	/* CPU: record when each sample was taken (prof_sample.times; OTLP's timestamps). */
+	bool sample_times;
+	/* One-shot profiles: called in the wait loop to drain another source (a Go tracer's
+	 * events), waiting up to timeout_ms; NULL: none. */
+	int (*poll_also)(void *ctx, int timeout_ms);
+	void *poll_ctx;
 };
 
 struct profiler_stats {
 	uint64_t samples; /* CPU: samples; off-CPU: off-CPU intervals counted */
 	uint64_t stacks_full, counts_full, new_process_dropped;
 	uint64_t pending_full, below_min; /* off-CPU only */
+	uint64_t times_dropped;		  /* CPU: sample times the ring had no room for */
 	struct unwind_walk_stats unwind;  /* user stacks walked with unwind tables */
 };
 
-struct bpf_link;
-struct bpf_object;
-struct bpf_object_skeleton;
-struct profile_config;
 struct stack_session;
 
 /* What differs between the profilers. */
 struct stack_backend {
 	const char *what; /* "profiler", "off-CPU profiler": names it in messages */
 	enum prof_kind kind;
-	/* Opens the BPF skeleton and sets its own read-only variables and map sizes; fills *skel
-	 * (the generated skeleton), *skeleton (its generic part, which the caller loads) and
-	 * *config (the settings every stack program shares, which the caller fills). Returns 0 or
-	 * -errno. */
-	int (*open)(const struct profiler_opts *o, void **skel, struct bpf_object_skeleton **skeleton,
-		    struct profile_config **config);
-	void (*destroy)(void *skel);
-	/* Attaches the loaded programs, handing each link to stack_session_add_link, then logs
-	 * what is being profiled. Returns 0 or an exit code (exit_codes.h) after logging why. */
-	int (*attach)(struct stack_session *s, void *skel, const struct profiler_opts *o);
+	/* The probe that loads its BPF object in a child (stack_probe.h), and how many
+	 * descriptors that hands back. */
+	const char *probe;
+	int nfds;
+	/* Fills the probe's own parameters (STACK_PARAM_KIND0 and after) from o. */
+	void (*params)(const struct profiler_opts *o, uint64_t *params);
+	/* Attaches the loaded program (prog_fd), handing each descriptor that keeps it attached to
+	 * stack_session_add_fd, then logs what is being profiled. Returns 0 or an exit code
+	 * (exit_codes.h) after logging why. */
+	int (*attach)(struct stack_session *s, int prog_fd, const struct profiler_opts *o);
 };
 
-/* The session keeps the link and closes it when profiling stops. Returns 0 or -ENOMEM (the
- * link is destroyed then). */
-int stack_session_add_link(struct stack_session *s, struct bpf_link *link);
-int stack_session_nlinks(const struct stack_session *s);
+/* The session keeps fd (a BPF link, a perf event) and closes it when profiling stops, the last
+ * added first. Returns 0 or -ENOMEM (fd is closed then). */
+int stack_session_add_fd(struct stack_session *s, int fd);
 
 struct stack_profile; /* a collected profile and everything its strings point into */
 

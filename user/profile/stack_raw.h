@@ -20,6 +20,7 @@ struct raw_entry {
 	struct profile_value val;
 	uint64_t user[PROFILE_MAX_STACK_DEPTH], kern[PROFILE_MAX_STACK_DEPTH];
 	int nuser, nkern;
+	uint64_t *times; /* when each of val.count samples was taken; NULL: not all known */
 };
 
 /* What one collection read. */

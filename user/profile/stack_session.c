@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The stack profilers' BPF lifecycle (stack_profile.h): open → size the maps → load → attach →
- * poll → collect (one-shot: after detaching; continuous: by swapping generations) → one
+/* The stack profilers' BPF lifecycle (stack_profile.h): open → size the maps → load (these
+ * three in a child process: stack_probe.h) → attach → poll → collect (one-shot: after detaching; continuous: by swapping generations) → one
  * cleanup path. What it reads goes to the builder (stack_profile.c) as raw entries. */
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/bpf.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/bpf_child.h"
 #include "base/bpf_read.h"
 #include "base/log.h"
 #include "base/procfs.h"
@@ -21,7 +23,9 @@
 #include "cli/exit_codes.h"
 #include "profile/kernel_names.h"
 #include "profile.h"
+#include "profile/stack_probe.h"
 #include "profile/stack_profile.h"
+#include "profile/sample_times.h"
 #include "profile/stack_raw.h"
 #include "profile/unwind_tables.h"
 
@@ -34,10 +38,9 @@
 struct stack_session {
 	const struct profiler_opts *opts;
 	const struct stack_backend *backend;
-	void *skel;
-	struct bpf_object_skeleton *skeleton;
-	struct bpf_link **links;
-	int nlinks, links_cap;
+	int fds[STACK_NFDS_MAX]; /* the probe's maps and program (stack_probe.h) */
+	int *attached;		 /* links, perf events: closed last first */
+	int nattached, attached_cap;
 	struct ring_buffer *rb;
 	struct symbolizer *syms;       /* NULL once handed to a one-shot profile */
 	struct kernel_names *kn;       /* continuous: kernel names kept across cuts */
@@ -46,6 +49,7 @@ struct stack_session {
 	int64_t last_refresh;	       /* monotonic */
 	struct profiler_stats counted; /* counters read at the previous cut */
 	struct unwind_tables *unwind;  /* NULL without user stacks */
+	struct sample_times *times;    /* NULL unless opts->sample_times */
 };
 
 static int64_t now_ns(clockid_t clock)
@@ -66,55 +70,42 @@ static int on_new_process(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static struct bpf_map *map(const struct stack_session *s, const char *name)
+static int map_fd(const struct stack_session *s, enum stack_probe_fd which)
 {
-	return bpf_object__find_map_by_name(*s->skeleton->obj, name);
+	return s->fds[which];
 }
 
-static int map_fd(const struct stack_session *s, const char *name)
-{
-	return bpf_map__fd(map(s, name));
-}
-
-static const char *const counts_maps[2] = { "counts0", "counts1" };
-static const char *const stacks_maps[2] = { "stacks0", "stacks1" };
+static const enum stack_probe_fd counts_maps[2] = { STACK_FD_COUNTS0, STACK_FD_COUNTS1 };
+static const enum stack_probe_fd stacks_maps[2] = { STACK_FD_STACKS0, STACK_FD_STACKS1 };
 
 static int open_and_load(struct stack_session *s)
 {
 	const struct profiler_opts *o = s->opts;
-	const char *what = s->backend->what;
-	struct profile_config *config;
-	int err = s->backend->open(o, &s->skel, &s->skeleton, &config);
-	if (err) {
-		log_error("cannot open the %s's BPF object: %s", what, strerror(-err));
-		return GLIMPSE_EXIT_FAILURE;
-	}
-	config->filter_pids = !o->all;
-	config->include_kernel = o->kernel_stacks;
-	config->include_user = o->user_stacks;
-	uint32_t npids = o->npids > 0 ? (uint32_t)o->npids : 1;
-	bpf_map__set_max_entries(map(s, "target_pids"), npids);
-	for (int gen = 0; gen < 2; gen++) {
-		/* A one-shot profile never leaves generation 0: the other costs nothing. */
-		uint32_t size = gen == 0 || o->continuous ? o->max_stacks : 1;
-		bpf_map__set_max_entries(map(s, stacks_maps[gen]), size);
-		bpf_map__set_max_entries(map(s, counts_maps[gen]), size);
-	}
-	bpf_map__set_max_entries(map(s, "seen_pids"), o->all ? 32768 : npids);
-	bpf_map__set_max_entries(map(s, "unwind_procs"), o->all ? 32768 : npids);
-	err = bpf_object__load_skeleton(s->skeleton);
-	if (err) {
-		log_error("cannot load the %s's BPF programs: %s (run with -v for the verifier log)", what,
-			  strerror(-err));
-		return err == -EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT;
-	}
+	uint64_t params[STACK_NPARAMS] = {
+		[STACK_PARAM_NPIDS] = o->npids > 0 ? (uint64_t)o->npids : 1,
+		[STACK_PARAM_ALL] = o->all,
+		[STACK_PARAM_KERNEL] = o->kernel_stacks,
+		[STACK_PARAM_USER] = o->user_stacks,
+		[STACK_PARAM_MAX_STACKS] = o->max_stacks,
+		[STACK_PARAM_CONTINUOUS] = o->continuous,
+	};
+	s->backend->params(o, params);
+	int err = bpf_child_load(s->backend->probe, params, STACK_NPARAMS, s->fds, s->backend->nfds);
+	if (err)
+		return err;
 	__u8 one = 1;
 	for (int i = 0; i < o->npids; i++) {
 		__u32 pid = (__u32)o->pids[i];
-		bpf_map_update_elem(map_fd(s, "target_pids"), &pid, &one, BPF_ANY);
+		bpf_map_update_elem(map_fd(s, STACK_FD_TARGET_PIDS), &pid, &one, BPF_ANY);
+	}
+	if (o->go_calls_value_size && o->go_calls_fd > 0 && o->npids > 0 &&
+	    (err = stack_session_label_requests(s, o->pids[0], o->go_calls_fd))) {
+		log_error("cannot share the Go tracer's calls with the profiler: %s", strerror(-err));
+		return GLIMPSE_EXIT_FAILURE;
 	}
 	if (o->user_stacks) {
-		s->unwind = unwind_tables_new(map_fd(s, "unwind_tables"), map_fd(s, "unwind_procs"), s->syms);
+		s->unwind = unwind_tables_new(map_fd(s, STACK_FD_UNWIND_TABLES),
+					      map_fd(s, STACK_FD_UNWIND_PROCS), s->syms);
 		if (!s->unwind)
 			return GLIMPSE_EXIT_FAILURE;
 		for (int i = 0; i < o->npids; i++)
@@ -160,43 +151,38 @@ static void warm_stack_map(int fd)
 	free(cpus);
 }
 
-int stack_session_add_link(struct stack_session *s, struct bpf_link *link)
+int stack_session_add_fd(struct stack_session *s, int fd)
 {
-	if (s->nlinks == s->links_cap) {
-		int cap = s->links_cap ? 2 * s->links_cap : 8;
-		struct bpf_link **grown = realloc(s->links, cap * sizeof(*grown));
+	if (s->nattached == s->attached_cap) {
+		int cap = s->attached_cap ? 2 * s->attached_cap : 16;
+		int *grown = realloc(s->attached, cap * sizeof(*grown));
 		if (!grown) {
-			bpf_link__destroy(link);
+			close(fd);
 			return -ENOMEM;
 		}
-		s->links = grown;
-		s->links_cap = cap;
+		s->attached = grown;
+		s->attached_cap = cap;
 	}
-	s->links[s->nlinks++] = link;
+	s->attached[s->nattached++] = fd;
 	return 0;
-}
-
-int stack_session_nlinks(const struct stack_session *s)
-{
-	return s->nlinks;
 }
 
 static void detach(struct stack_session *s)
 {
-	for (int i = 0; i < s->nlinks; i++)
-		bpf_link__destroy(s->links[i]);
-	free(s->links);
-	s->links = NULL;
-	s->nlinks = s->links_cap = 0;
+	while (s->nattached > 0)
+		close(s->attached[--s->nattached]);
+	free(s->attached);
+	s->attached = NULL;
+	s->attached_cap = 0;
 }
 
 static void session_free(struct stack_session *s)
 {
 	detach(s);
 	ring_buffer__free(s->rb);
+	sample_times_free(s->times);
 	unwind_tables_free(s->unwind);
-	if (s->skel)
-		s->backend->destroy(s->skel);
+	bpf_child_close(s->fds, STACK_NFDS_MAX);
 	symbolizer_free(s->syms);
 	kernel_names_free(s->kn);
 	free(s);
@@ -216,6 +202,8 @@ static int session_start(const struct profiler_opts *opts, const struct stack_ba
 	}
 	s->opts = opts;
 	s->backend = backend;
+	for (int i = 0; i < STACK_NFDS_MAX; i++)
+		s->fds[i] = -1;
 	/* Read the targets' binaries before profiling starts, so even a target that exits at
 	 * once keeps its names. */
 	for (int i = 0; i < opts->npids; i++)
@@ -223,15 +211,22 @@ static int session_start(const struct profiler_opts *opts, const struct stack_ba
 	int rc = open_and_load(s);
 	if (rc)
 		goto fail;
-	s->rb = ring_buffer__new(map_fd(s, "new_processes"), on_new_process, s, NULL);
+	s->rb = ring_buffer__new(map_fd(s, STACK_FD_NEW_PROCESSES), on_new_process, s, NULL);
 	if (!s->rb) {
 		log_error("cannot open the %s's ring buffer: %s", backend->what, strerror(errno));
 		rc = GLIMPSE_EXIT_FAILURE;
 		goto fail;
 	}
+	if (opts->sample_times && backend->nfds > STACK_FD_SAMPLE_TIMES &&
+	    (!(s->times = sample_times_new(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC))) ||
+	     ring_buffer__add(s->rb, map_fd(s, STACK_FD_SAMPLE_TIMES), sample_times_add, s->times))) {
+		log_error("cannot read the samples' times: %s", strerror(errno));
+		rc = GLIMPSE_EXIT_FAILURE;
+		goto fail;
+	}
 	for (int gen = 0; gen < (opts->continuous ? 2 : 1); gen++)
 		warm_stack_map(map_fd(s, stacks_maps[gen]));
-	rc = backend->attach(s, s->skel, opts);
+	rc = backend->attach(s, map_fd(s, STACK_FD_PROG), opts);
 	if (rc)
 		goto fail;
 	s->cut_ns = now_ns(CLOCK_REALTIME);
@@ -246,6 +241,8 @@ fail:
 int stack_session_poll(struct stack_session *s, int timeout_ms)
 {
 	int err = ring_buffer__poll(s->rb, timeout_ms);
+	if (err >= 0 && s->times) /* its records wake nobody: read at every poll */
+		err = ring_buffer__consume(s->rb);
 	if (err < 0 && err != -EINTR) {
 		log_error("reading the new-process ring buffer failed: %s", strerror(-err));
 		return err;
@@ -279,8 +276,13 @@ static void poll_until_done(struct stack_session *s)
 		if (now >= end)
 			break;
 		int64_t left_ms = (end - now) / 1000000;
-		if (stack_session_poll(s, left_ms < POLL_MS ? (int)left_ms + 1 : POLL_MS))
+		int wait_ms = left_ms < POLL_MS ? (int)left_ms + 1 : POLL_MS;
+		if (o->poll_also) { /* the other source waits; the new-process ring is read without */
+			if (stack_session_poll(s, 0) || o->poll_also(o->poll_ctx, wait_ms) < 0)
+				break;
+		} else if (stack_session_poll(s, wait_ms)) {
 			break;
+		}
 		if (!o->all && !any_target_alive(o)) {
 			log_info("all target processes exited; stopping");
 			break;
@@ -303,9 +305,10 @@ static void read_counters(struct stack_session *s, struct profiler_stats *st)
 		[PROFILE_UNWIND_READ] = &st->unwind.read,
 		[PROFILE_UNWIND_NO_RBP] = &st->unwind.no_rbp,
 		[PROFILE_UNWIND_DEPTH] = &st->unwind.depth,
+		[PROFILE_TIMES_DROPPED] = &st->times_dropped,
 	};
 	for (__u32 k = 0; k < PROFILE_NR_COUNTERS; k++)
-		*dst[k] = bpf_percpu_counter(map_fd(s, "counters"), k);
+		*dst[k] = bpf_percpu_counter(map_fd(s, STACK_FD_COUNTERS), k);
 }
 
 static int read_stack(int fd, __u64 hash, uint64_t *ips)
@@ -346,6 +349,15 @@ static struct raw_entry *read_counts(struct stack_session *s, uint32_t gen, size
 		r->key = key;
 		r->nuser = read_stack(stacks_fd, key.user_stack, r->user);
 		r->nkern = read_stack(stacks_fd, key.kernel_stack, r->kern);
+		r->times = NULL;
+		if (s->times) {
+			size_t nt;
+			r->times = sample_times_take(s->times, gen, &key, &nt);
+			if (nt != r->val.count) { /* some lost: a partial series would be wrong */
+				free(r->times);
+				r->times = NULL;
+			}
+		}
 		(*n)++;
 	}
 	return e;
@@ -377,7 +389,16 @@ static void clear_map(int fd, size_t key_size)
 static int collect(struct stack_session *s, uint32_t gen, struct raw_counts *rc)
 {
 	rc->e = read_counts(s, gen, &rc->n);
+	if (s->times)
+		sample_times_clear(s->times, gen);
 	return rc->e ? 0 : -ENOMEM;
+}
+
+static void raw_free(struct raw_counts *rc)
+{
+	for (size_t i = 0; rc->e && i < rc->n; i++)
+		free(rc->e[i].times);
+	free(rc->e);
 }
 
 int stack_profiler_run(const struct profiler_opts *opts, const struct stack_backend *backend,
@@ -406,7 +427,7 @@ int stack_profiler_run(const struct profiler_opts *opts, const struct stack_back
 		log_error("out of memory while collecting the profile");
 		rc = GLIMPSE_EXIT_FAILURE;
 	}
-	free(raw.e);
+	raw_free(&raw);
 	session_free(s);
 	return rc;
 }
@@ -419,11 +440,10 @@ int stack_session_open(const struct profiler_opts *opts, const struct stack_back
 
 int stack_session_label_requests(struct stack_session *s, pid_t pid, int calls_fd)
 {
-	struct bpf_map *outer = map(s, "go_calls");
 	__u32 key = (__u32)pid;
-	if (!outer || !s->opts->go_calls_value_size)
+	if (s->backend->nfds <= STACK_FD_GO_CALLS || !s->opts->go_calls_value_size)
 		return -ENOTSUP;
-	return bpf_map_update_elem(bpf_map__fd(outer), &key, &calls_fd, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(map_fd(s, STACK_FD_GO_CALLS), &key, &calls_fd, BPF_ANY) ? -errno : 0;
 }
 
 int stack_session_cut(struct stack_session *s, struct stack_profile **out)
@@ -431,7 +451,7 @@ int stack_session_cut(struct stack_session *s, struct stack_profile **out)
 	uint32_t old = s->gen, zero = 0, next = 1 - old;
 	if (!s->opts->continuous)
 		return -EINVAL;
-	if (bpf_map_update_elem(map_fd(s, "generation"), &zero, &next, BPF_ANY))
+	if (bpf_map_update_elem(map_fd(s, STACK_FD_GENERATION), &zero, &next, BPF_ANY))
 		return -errno;
 	s->gen = next;
 	struct raw_counts raw = { .t0 = s->cut_ns, .t1 = now_ns(CLOCK_REALTIME) };
@@ -445,6 +465,7 @@ int stack_session_cut(struct stack_session *s, struct stack_profile **out)
 		.stacks_full = total.stacks_full - s->counted.stacks_full,
 		.counts_full = total.counts_full - s->counted.counts_full,
 		.new_process_dropped = total.new_process_dropped - s->counted.new_process_dropped,
+		.times_dropped = total.times_dropped - s->counted.times_dropped,
 		.unwind = { .walked = total.unwind.walked - s->counted.unwind.walked,
 			    .no_cfi = total.unwind.no_cfi - s->counted.unwind.no_cfi,
 			    .unsupported = total.unwind.unsupported - s->counted.unwind.unsupported,
@@ -460,7 +481,7 @@ int stack_session_cut(struct stack_session *s, struct stack_profile **out)
 	clear_map(map_fd(s, stacks_maps[old]), sizeof(__u64));
 	if (!err)
 		err = stack_profile_build(s->syms, false, s->kn, s->backend->kind, s->opts->hz, &raw, out);
-	free(raw.e);
+	raw_free(&raw);
 	return err;
 }
 

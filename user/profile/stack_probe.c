@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "profile/stack_probe.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "cli/exit_codes.h"
+#include "offcpu.h"
+#include "offcpu.skel.h"
+#include "profile.h"
+#include "profile.skel.h"
+#include "profile/offcpu_profiler.h"
+
+/* Sample times between two reads (each poll, at most POLL_MS apart): 64-byte keys plus time and
+ * generation, 88 bytes a record with its header — room for ~12,000 samples. */
+#define SAMPLE_TIMES_RING_BYTES (1u << 20)
+
+static struct profile_bpf *cpu_loaded; /* until unloaded */
+static struct offcpu_bpf *offcpu_loaded;
+
+static struct bpf_map *map(struct bpf_object *obj, const char *name)
+{
+	return bpf_object__find_map_by_name(obj, name);
+}
+
+static const char *const map_names[STACK_FD_PROG] = {
+	[STACK_FD_TARGET_PIDS] = "target_pids",	  [STACK_FD_STACKS0] = "stacks0",
+	[STACK_FD_STACKS1] = "stacks1",		  [STACK_FD_COUNTS0] = "counts0",
+	[STACK_FD_COUNTS1] = "counts1",		  [STACK_FD_GENERATION] = "generation",
+	[STACK_FD_SEEN_PIDS] = "seen_pids",	  [STACK_FD_NEW_PROCESSES] = "new_processes",
+	[STACK_FD_COUNTERS] = "counters",	  [STACK_FD_UNWIND_TABLES] = "unwind_tables",
+	[STACK_FD_UNWIND_PROCS] = "unwind_procs",
+};
+
+/* Sizes the maps both objects share and fills the settings both programs read. */
+static void configure(struct bpf_object *obj, struct profile_config *config, const uint64_t *params)
+{
+	bool all = params[STACK_PARAM_ALL], continuous = params[STACK_PARAM_CONTINUOUS];
+	uint32_t npids = params[STACK_PARAM_NPIDS] > 0 ? (uint32_t)params[STACK_PARAM_NPIDS] : 1;
+	uint32_t max_stacks = (uint32_t)params[STACK_PARAM_MAX_STACKS];
+	config->filter_pids = !all;
+	config->include_kernel = params[STACK_PARAM_KERNEL] != 0;
+	config->include_user = params[STACK_PARAM_USER] != 0;
+	bpf_map__set_max_entries(map(obj, "target_pids"), npids);
+	for (int gen = 0; gen < 2; gen++) {
+		/* A one-shot profile never leaves generation 0: the other costs nothing. */
+		uint32_t size = gen == 0 || continuous ? max_stacks : 1;
+		bpf_map__set_max_entries(map(obj, gen ? "stacks1" : "stacks0"), size);
+		bpf_map__set_max_entries(map(obj, gen ? "counts1" : "counts0"), size);
+	}
+	bpf_map__set_max_entries(map(obj, "seen_pids"), all ? 32768 : npids);
+	bpf_map__set_max_entries(map(obj, "unwind_procs"), all ? 32768 : npids);
+}
+
+/* Loads obj and hands its maps and prog out: the count of descriptors, or -(exit code). */
+static int load(struct bpf_object_skeleton *skeleton, const char *what, struct bpf_program *prog, int *fds)
+{
+	int err = bpf_object__load_skeleton(skeleton);
+	if (err) {
+		log_error("cannot load the %s's BPF programs: %s (run with -v for the verifier log)", what,
+			  strerror(-err));
+		return -(err == -EPERM ? GLIMPSE_EXIT_NO_PERMISSION : GLIMPSE_EXIT_NO_KERNEL_SUPPORT);
+	}
+	for (int i = 0; i < STACK_FD_PROG; i++)
+		fds[i] = bpf_map__fd(map(*skeleton->obj, map_names[i]));
+	fds[STACK_FD_PROG] = bpf_program__fd(prog);
+	return STACK_NFDS_OFFCPU;
+}
+
+int stack_probe_load_cpu(const uint64_t *params, int nparams, int *fds)
+{
+	if (nparams != STACK_NPARAMS)
+		return -GLIMPSE_EXIT_USAGE;
+	struct profile_bpf *p = cpu_loaded = profile_bpf__open();
+	if (!p) {
+		log_error("cannot open the profiler's BPF object: %s", strerror(errno));
+		return -GLIMPSE_EXIT_FAILURE;
+	}
+	configure(p->obj, &p->rodata->stack_config, params);
+	uint32_t calls_value_size = (uint32_t)params[STACK_PARAM_KIND0];
+	if (calls_value_size) {
+		/* The Go tracer's calls map goes in as an inner map: its value size must be the
+		 * template's. */
+		int err = bpf_map__set_value_size(bpf_map__inner_map(p->maps.go_calls), calls_value_size);
+		if (err) {
+			log_error("cannot size the profiler's view of the Go tracer's calls: %s",
+				  strerror(-err));
+			return -GLIMPSE_EXIT_FAILURE;
+		}
+		p->rodata->stack_config.label_requests = 1;
+	}
+	if (params[STACK_PARAM_KIND1]) {
+		p->rodata->stack_config.record_times = 1;
+		bpf_map__set_max_entries(p->maps.sample_times, SAMPLE_TIMES_RING_BYTES);
+	}
+	int n = load(p->skeleton, "profiler", p->progs.on_cpu_sample, fds);
+	if (n < 0)
+		return n;
+	fds[STACK_FD_GO_CALLS] = bpf_map__fd(p->maps.go_calls);
+	fds[STACK_FD_SAMPLE_TIMES] = bpf_map__fd(p->maps.sample_times);
+	return STACK_NFDS_CPU;
+}
+
+int stack_probe_load_offcpu(const uint64_t *params, int nparams, int *fds)
+{
+	if (nparams != STACK_NPARAMS)
+		return -GLIMPSE_EXIT_USAGE;
+	struct offcpu_bpf *p = offcpu_loaded = offcpu_bpf__open();
+	if (!p) {
+		log_error("cannot open the off-CPU profiler's BPF object: %s", strerror(errno));
+		return -GLIMPSE_EXIT_FAILURE;
+	}
+	configure(p->obj, &p->rodata->stack_config, params);
+	p->rodata->min_block_ns = params[STACK_PARAM_KIND0];
+	p->rodata->include_preempted = params[STACK_PARAM_KIND1] != 0;
+	bpf_map__set_max_entries(p->maps.pending,
+				 params[STACK_PARAM_ALL] ? OFFCPU_MAX_PENDING_ALL : OFFCPU_MAX_PENDING_PIDS);
+	return load(p->skeleton, "off-CPU profiler", p->progs.on_switch, fds);
+}
+
+void stack_probe_unload(void)
+{
+	profile_bpf__destroy(cpu_loaded);
+	offcpu_bpf__destroy(offcpu_loaded);
+	cpu_loaded = NULL;
+	offcpu_loaded = NULL;
+}
