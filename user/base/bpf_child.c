@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "cli/exit_codes.h"
 
@@ -80,7 +81,16 @@ int bpf_child_main(int argc, char **argv, const struct bpf_child_probe *probes, 
 static int receive_reply(int sock, pid_t child, const char *name, int *fds, int nfds)
 {
 	struct pollfd p = { .fd = sock, .events = POLLIN };
-	if (poll(&p, 1, LOAD_TIMEOUT_MS) <= 0) {
+	/* A signal (Ctrl-C while attaching) interrupts the wait, not the load: the caller sees the
+	 * stop request once the probe is in and leaves through its one cleanup path. */
+	uint64_t deadline = clock_mono_ns() + (uint64_t)LOAD_TIMEOUT_MS * 1000000ull;
+	int ready;
+	do {
+		uint64_t now = clock_mono_ns();
+		int left = now < deadline ? (int)((deadline - now + 999999) / 1000000) : 0;
+		ready = poll(&p, 1, left);
+	} while (ready < 0 && errno == EINTR);
+	if (ready <= 0) {
 		log_error("loading the %s probe took more than %d s; gave up", name, LOAD_TIMEOUT_MS / 1000);
 		kill(child, SIGKILL);
 		return GLIMPSE_EXIT_FAILURE;
