@@ -322,7 +322,11 @@ void stack_profile_report_quality(const struct stack_profile *sp)
 {
 	const struct profiler_stats *st = &sp->stats;
 	bool offcpu = sp->prof.kind == PROF_OFFCPU;
-	for (size_t i = 0; i < sp->ntrunc; i++) {
+	/* With unwind tables for every module that lacks frame pointers, its stacks were walked
+	 * with their CFI: one that ends in libc ends at a thread's root (start_thread, clone3), not
+	 * at a lost frame pointer, and walks that did stop early are unwind_tables_report's. */
+	bool walked_with_cfi = sp->unwind.tables && !sp->unwind.no_cfi && !st->unwind.no_cfi;
+	for (size_t i = 0; i < sp->ntrunc && !walked_with_cfi; i++) {
 		const struct truncation *t = &sp->trunc[i];
 		if (!sp->user_samples || (double)t->samples / sp->user_samples < TRUNCATED_SHARE_WARN)
 			continue;
