@@ -240,78 +240,89 @@ void slo_tracker_print_summary(struct slo_tracker *tr, int target, FILE *out)
 	}
 }
 
-static int burn_points(void *ctx, int target, struct metric_point *p, int max)
+/* One objective's points of a gauge, into p[0..max): how many. */
+typedef int (*objective_points_fn)(const struct judged *j, struct metric_point *p, int max);
+
+/* The points of every objective judged for target, under the lock. */
+static int target_points(struct slo_tracker *tr, int target, struct metric_point *p, int max,
+			 objective_points_fn fn)
 {
-	struct slo_tracker *tr = ctx;
 	int n = 0;
 	pthread_mutex_lock(&tr->lock);
-	for (size_t i = 0; i < tr->n; i++) {
-		const struct judged *j = &tr->judged[i];
-		if (j->target != target)
-			continue;
-		for (int w = 0; w < SLO_RATE_WINDOWS && n < max; w++)
-			p[n++] = (struct metric_point){ .attr_name = "slo",
-							.attr_value = j->o->name,
-							.attr2_name = "window",
-							.attr2_value = slo_rate_windows[w].label,
-							.value = j->status.burn[w] };
-	}
+	for (size_t i = 0; i < tr->n && n < max; i++)
+		if (tr->judged[i].target == target)
+			n += fn(&tr->judged[i], p + n, max - n);
 	pthread_mutex_unlock(&tr->lock);
 	return n;
 }
 
-static int per_objective(struct slo_tracker *tr, int target, struct metric_point *p, int max, bool budget)
+static int one_point(const struct judged *j, double value, struct metric_point *p, int max)
+{
+	if (max < 1)
+		return 0;
+	p[0] = (struct metric_point){ .attr_name = "slo", .attr_value = j->o->name, .value = value };
+	return 1;
+}
+
+static int burn(const struct judged *j, struct metric_point *p, int max)
 {
 	int n = 0;
-	pthread_mutex_lock(&tr->lock);
-	for (size_t i = 0; i < tr->n && n < max; i++) {
-		const struct judged *j = &tr->judged[i];
-		if (j->target == target)
-			p[n++] = (struct metric_point){ .attr_name = "slo",
-							.attr_value = j->o->name,
-							.value = budget ? j->status.budget_left
-									: j->o->target };
-	}
-	pthread_mutex_unlock(&tr->lock);
+	for (int w = 0; w < SLO_RATE_WINDOWS && n < max; w++)
+		p[n++] = (struct metric_point){ .attr_name = "slo",
+						.attr_value = j->o->name,
+						.attr2_name = "window",
+						.attr2_value = slo_rate_windows[w].label,
+						.value = j->status.burn[w] };
 	return n;
+}
+
+static int budget(const struct judged *j, struct metric_point *p, int max)
+{
+	return one_point(j, j->status.budget_left, p, max);
+}
+
+static int objective(const struct judged *j, struct metric_point *p, int max)
+{
+	return one_point(j, j->o->target, p, max);
+}
+
+/* Per severity (page, ticket): how many of the scheme's alerts of that severity fire now, as
+ * `glimpse slo rules` would have Prometheus decide from the same counts. */
+static int firing(const struct judged *j, struct metric_point *p, int max)
+{
+	static const char *const severities[] = { "page", "ticket" };
+	int n = 0;
+	for (size_t k = 0; k < sizeof(severities) / sizeof(severities[0]) && n < max; k++) {
+		int count = 0;
+		for (int a = 0; a < SLO_ALERTS; a++)
+			count += j->status.firing[a] && !strcmp(slo_alerts[a].severity, severities[k]);
+		p[n++] = (struct metric_point){ .attr_name = "slo",
+						.attr_value = j->o->name,
+						.attr2_name = "severity",
+						.attr2_value = severities[k],
+						.value = count };
+	}
+	return n;
+}
+
+static int burn_points(void *ctx, int target, struct metric_point *p, int max)
+{
+	return target_points(ctx, target, p, max, burn);
 }
 
 static int budget_points(void *ctx, int target, struct metric_point *p, int max)
 {
-	return per_objective(ctx, target, p, max, true);
+	return target_points(ctx, target, p, max, budget);
 }
 
-static int target_points(void *ctx, int target, struct metric_point *p, int max)
+static int objective_points(void *ctx, int target, struct metric_point *p, int max)
 {
-	return per_objective(ctx, target, p, max, false);
+	return target_points(ctx, target, p, max, objective);
 }
 
-/* Per objective and severity (page, ticket): how many of the scheme's alerts of that severity
- * fire now, as `glimpse slo rules` would have Prometheus decide from the same counts. */
 static int firing_points(void *ctx, int target, struct metric_point *p, int max)
 {
-	static const char *const severities[] = { "page", "ticket" };
-	struct slo_tracker *tr = ctx;
-	int n = 0;
-	pthread_mutex_lock(&tr->lock);
-	for (size_t i = 0; i < tr->n; i++) {
-		const struct judged *j = &tr->judged[i];
-		if (j->target != target)
-			continue;
-		for (size_t k = 0; k < sizeof(severities) / sizeof(severities[0]) && n < max; k++) {
-			int firing = 0;
-			for (int a = 0; a < SLO_ALERTS; a++)
-				firing +=
-					j->status.firing[a] && !strcmp(slo_alerts[a].severity, severities[k]);
-			p[n++] = (struct metric_point){ .attr_name = "slo",
-							.attr_value = j->o->name,
-							.attr2_name = "severity",
-							.attr2_value = severities[k],
-							.value = firing };
-		}
-	}
-	pthread_mutex_unlock(&tr->lock);
-	return n;
+	return target_points(ctx, target, p, max, firing);
 }
 
 struct slo_tracker *slo_tracker_new(struct metrics_registry *reg, const struct slo_objective *objs, int n,
@@ -349,7 +360,7 @@ struct slo_tracker *slo_tracker_new(struct metrics_registry *reg, const struct s
 					  METRIC_GAUGE, budget_points, tr) ||
 	    metrics_registry_add_observer(reg, "glimpse.slo.target", "1",
 					  "The SLO's objective: the share of requests that must be good.",
-					  METRIC_GAUGE, target_points, tr) ||
+					  METRIC_GAUGE, objective_points, tr) ||
 	    metrics_registry_add_observer(reg, "glimpse.slo.alerts.firing", "{alert}",
 					  "The multiwindow burn-rate alerts of each SLO that fire now, by "
 					  "severity (the alerts `glimpse slo rules` writes).",
