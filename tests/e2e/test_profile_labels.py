@@ -168,16 +168,23 @@ def test_route_labels_otlp(tmp_path, http_services, run_glimpse):
             assert s["link_index"] > 0, s
             assert server[s["span_id"]] == (s["trace_id"], route), s
             assert s["attrs"]["http.request.method"] == "GET"
-            # Sent over OTLP: each sample's time, one per value, inside the profile's window.
-            assert len(s["timestamps"]) == len(s["values"]), s
-            assert all(p["time_unix_nano"] <= t <= p["time_unix_nano"] + p["duration_nano"]
-                       for t in s["timestamps"]), (s, p["time_unix_nano"], p["duration_nano"])
-            linked += sum(s["values"])
-            burners = {r for r, fn in ROUTES.items() if fn in s["stack"]}
-            if burners:
-                right += sum(s["values"]) if burners == {route} else 0
-                wrong += 0 if burners == {route} else sum(s["values"])
+            n, r, w = otlp_sample_verdict(p, s, route)
+            linked, right, wrong = linked + n, right + r, wrong + w
     assert linked > 50 and right >= 0.95 * (right + wrong), (linked, right, wrong)
+
+
+def otlp_sample_verdict(profile, sample, route):
+    """An OTLP sample labelled with route: its times (one per value, inside the profile's
+    window, as sent over OTLP) checked; (samples, of them under the route whose burner their
+    stack holds, of them under the other route's)."""
+    values = sum(sample["values"])
+    assert len(sample["timestamps"]) == len(sample["values"]), sample
+    start, duration = profile["time_unix_nano"], profile["duration_nano"]
+    assert all(start <= t <= start + duration for t in sample["timestamps"]), (sample, start, duration)
+    burners = {r for r, fn in ROUTES.items() if fn in sample["stack"]}
+    if not burners:
+        return values, 0, 0
+    return (values, values, 0) if burners == {route} else (values, 0, values)
 
 
 def folded_right_and_wrong(text):
@@ -317,15 +324,8 @@ selectors:
             assert s["attrs"]["http.request.method"] == "GET"
             # One request, one route: a span's samples never name two.
             assert spans.setdefault(s["span_id"], route) == route, s
-            # Sent over OTLP: each sample's time, one per value, inside the profile's window.
-            assert len(s["timestamps"]) == len(s["values"]), s
-            assert all(p["time_unix_nano"] <= t <= p["time_unix_nano"] + p["duration_nano"]
-                       for t in s["timestamps"]), (s, p["time_unix_nano"], p["duration_nano"])
-            linked += sum(s["values"])
-            burners = {r for r, fn in ROUTES.items() if fn in s["stack"]}
-            if burners:
-                right += sum(s["values"]) if burners == {route} else 0
-                wrong += 0 if burners == {route} else sum(s["values"])
+            n, r, w = otlp_sample_verdict(p, s, route)
+            linked, right, wrong = linked + n, right + r, wrong + w
     assert linked > 50 and right >= 0.95 * (right + wrong), (linked, right, wrong)
     assert set(spans.values()) == set(ROUTES), spans
 

@@ -331,3 +331,14 @@ void go_tracer_stop(struct go_tracer *tr)
 	gotrace_bpf__destroy(tr->skel);
 	free(tr);
 }
+
+int go_tracer_size_inner_map(struct bpf_map *outer, uint64_t value_size, const char *probe)
+{
+	if (!value_size)
+		return 0;
+	struct bpf_map *inner = bpf_map__inner_map(outer);
+	int err = inner ? bpf_map__set_value_size(inner, (__u32)value_size) : -ENOENT;
+	if (err)
+		log_error("cannot size the %s's view of the Go tracer's maps: %s", probe, strerror(-err));
+	return err;
+}

@@ -54,6 +54,11 @@ uint64_t go_tracer_probe_hits(const struct go_tracer *tr);
  * probe reads to tie database calls made at the sockets to their goroutine's request
  * (sockcap/sock_tracer.h): descriptors the tracer keeps. */
 void go_tracer_context_map_fds(const struct go_tracer *tr, int *calls_fd, int *inherited_fd);
+/* Another probe family that reads those maps (the socket probe, the CPU profiler) holds them as
+ * inner maps of an outer map: before its load, the template behind outer gets the value size
+ * the tracer reported (0: nothing to do). 0, or -errno after logging which probe could not. */
+struct bpf_map;
+int go_tracer_size_inner_map(struct bpf_map *outer, uint64_t value_size, const char *probe);
 /* Their value sizes, the same for every tracer of this build (read from the BPF object, not
  * loaded). 0 or -errno. */
 int go_tracer_context_layout(uint32_t *calls_value, uint32_t *inherited_value);

@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "cli/exit_codes.h"
+#include "gotrace/tracer.h"
 #include "offcpu.h"
 #include "offcpu.skel.h"
 #include "profile.h"
@@ -79,18 +80,11 @@ int stack_probe_load_cpu(const uint64_t *params, int nparams, int *fds)
 		return -GLIMPSE_EXIT_FAILURE;
 	}
 	configure(p->obj, &p->rodata->stack_config, params);
-	uint32_t calls_value_size = (uint32_t)params[STACK_PARAM_KIND0];
-	if (calls_value_size) {
-		/* The Go tracer's calls map goes in as an inner map: its value size must be the
-		 * template's. */
-		int err = bpf_map__set_value_size(bpf_map__inner_map(p->maps.go_calls), calls_value_size);
-		if (err) {
-			log_error("cannot size the profiler's view of the Go tracer's calls: %s",
-				  strerror(-err));
-			return -GLIMPSE_EXIT_FAILURE;
-		}
+	/* The Go tracer's calls map goes in as an inner map, when samples are labelled. */
+	if (go_tracer_size_inner_map(p->maps.go_calls, params[STACK_PARAM_KIND0], "profiler"))
+		return -GLIMPSE_EXIT_FAILURE;
+	if (params[STACK_PARAM_KIND0])
 		p->rodata->stack_config.label_requests = 1;
-	}
 	if (params[STACK_PARAM_KIND1]) {
 		p->rodata->stack_config.record_times = 1;
 		bpf_map__set_max_entries(p->maps.sample_times, SAMPLE_TIMES_RING_BYTES);

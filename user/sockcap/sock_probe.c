@@ -6,21 +6,10 @@
 
 #include "base/log.h"
 #include "cli/exit_codes.h"
+#include "gotrace/tracer.h"
 #include "sockcap.skel.h"
 
 static struct sockcap_bpf *loaded; /* until unloaded */
-
-/* The inner-map template of outer map `map` gets the Go tracer's value size. */
-static int size_inner(struct bpf_map *map, uint64_t value_size)
-{
-	struct bpf_map *inner = bpf_map__inner_map(map);
-	if (!value_size)
-		return 0;
-	int err = inner ? bpf_map__set_value_size(inner, (__u32)value_size) : -ENOENT;
-	if (err)
-		log_error("cannot size the socket probe's view of the Go tracer's maps: %s", strerror(-err));
-	return err;
-}
 
 int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 {
@@ -32,8 +21,10 @@ int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 		return -GLIMPSE_EXIT_FAILURE;
 	}
 	skel->rodata->wakeup_bytes = params[SOCK_PARAM_WAKEUP_BYTES];
-	if (size_inner(skel->maps.go_calls, params[SOCK_PARAM_GO_CALLS_VALUE]) ||
-	    size_inner(skel->maps.go_inherited, params[SOCK_PARAM_GO_INHERITED_VALUE]))
+	if (go_tracer_size_inner_map(skel->maps.go_calls, params[SOCK_PARAM_GO_CALLS_VALUE],
+				     "socket probe") ||
+	    go_tracer_size_inner_map(skel->maps.go_inherited, params[SOCK_PARAM_GO_INHERITED_VALUE],
+				     "socket probe"))
 		return -GLIMPSE_EXIT_FAILURE;
 	int err = sockcap_bpf__load(skel);
 	if (err) {
