@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Regenerates user/gotrace/xnet_offsets_table.h: for each golang.org/x/net version below and each
-# Go release that builds modules here (/usr/local/go, and Go 1.27 through the module proxy), builds
-# a small h2c server (h2c.NewHandler → http2.Server.ServeConn) and reads the offsets glimpse
+# Go release that builds modules here (/usr/local/go, Go 1.27 through the module proxy, and
+# Debian's Go 1.22 and 1.23 in module mode with the x/net versions whose go.mod accepts them),
+# builds a small h2c server (h2c.NewHandler → http2.Server.ServeConn) and reads the offsets glimpse
 # needs from its DWARF with `glimpse inspect` ("x/net offsets:"): x/net/http2's own server's up to
 # Go 1.26, and from Go 1.27 (where x/net/http2 wraps net/http's internal server) the upgrade
 # request's and h2c's connection wrapper's. Stripped binaries of those pairs then have their x/net HTTP/2 requests measured.
@@ -22,6 +23,11 @@ MODULE=golang.org/x/net
 VERSIONS=${VERSIONS:-"v0.55.0 v0.56.0 v0.57.0 v0.58.0 v0.59.0 v0.60.0 v0.61.0 v0.62.0"}
 # GOTOOLCHAIN values: "local" is /usr/local/go itself.
 TOOLCHAINS=${TOOLCHAINS:-local go1.27.3}
+# Debian's Go 1.22 and 1.23 (GOTOOLCHAIN=local): each with x/net's versions up to the newest whose
+# go.mod accepts it (v0.35.0: `go 1.18`; v0.43.0: `go 1.23.0`; v0.44.0 needs Go 1.24).
+DEBIAN_GOS=${DEBIAN_GOS:-1.22 1.23}
+VERSIONS_1_22=${VERSIONS_1_22:-"v0.30.0 v0.31.0 v0.32.0 v0.33.0 v0.34.0 v0.35.0"}
+VERSIONS_1_23=${VERSIONS_1_23:-"v0.35.0 v0.36.0 v0.37.0 v0.38.0 v0.39.0 v0.40.0 v0.41.0 v0.42.0 v0.43.0"}
 
 program() {
 	cat <<'GO'
@@ -42,22 +48,32 @@ GO
 }
 
 rows=""
+# row TOOLCHAIN VERSION [GO_DIRECTIVE]: builds the program with $GO and appends its row.
+row() {
+	local tc=$1 v=$2 d="$work/$1-${3:-}-$2" go nums
+	mkdir -p "$d"
+	program > "$d/main.go"
+	GOTOOLCHAIN=$tc ref_module_build "$d" "$MODULE" "$v" ${3:-} || return 0
+	"$glimpse" inspect "$d/ref" > "$d/inspect"
+	go=$(sed -n 's/^go version: *go\([0-9]*\.[0-9]*\).*/\1/p' "$d/inspect")
+	if ! grep -q "x/net offsets:.*(from DWARF)" "$d/inspect" ||
+		grep -q "^not measured: HTTP/2 server (golang.org/x/net/http2 used directly; no DWARF" "$d/inspect"; then
+		echo "gen-xnet-offsets: $MODULE $v, Go $go: not measured from its own DWARF: skipped" >&2
+		return 0
+	fi
+	nums=$(inspect_numbers "$d/inspect" "x/net offsets:")
+	echo "gen-xnet-offsets: $MODULE $v, Go $go: $nums" >&2
+	rows+="	{ \"$v\", \"$go\", { $nums } },"$'\n'
+}
+for minor in $DEBIAN_GOS; do
+	versions=VERSIONS_${minor/./_}
+	for v in ${!versions}; do
+		GO=/usr/lib/go-$minor/bin/go row "local" "$v" "$minor"
+	done
+done
 for tc in $TOOLCHAINS; do
 	for v in $VERSIONS; do
-		d="$work/$tc-$v"
-		mkdir -p "$d"
-		program > "$d/main.go"
-		GOTOOLCHAIN=$tc ref_module_build "$d" "$MODULE" "$v" || continue
-		"$glimpse" inspect "$d/ref" > "$d/inspect"
-		go=$(sed -n 's/^go version: *go\([0-9]*\.[0-9]*\).*/\1/p' "$d/inspect")
-		if ! grep -q "x/net offsets:.*(from DWARF)" "$d/inspect" ||
-			grep -q "^not measured: HTTP/2 server (golang.org/x/net/http2 used directly; no DWARF" "$d/inspect"; then
-			echo "gen-xnet-offsets: $MODULE $v, Go $go: not measured from its own DWARF: skipped" >&2
-			continue
-		fi
-		nums=$(inspect_numbers "$d/inspect" "x/net offsets:")
-		echo "gen-xnet-offsets: $MODULE $v, Go $go: $nums" >&2
-		rows+="	{ \"$v\", \"$go\", { $nums } },"$'\n'
+		row "$tc" "$v"
 	done
 done
 

@@ -116,8 +116,9 @@ def service_counts(svc):
     return want
 
 
-@pytest.mark.parametrize("binary", ["httpsvc-xnet-1.26", "httpsvc-xnet-1.26-stripped", "httpsvc-xnet-1.27",
-                                    "httpsvc-xnet-1.27-stripped"])
+@pytest.mark.parametrize("binary", ["httpsvc-xnet-1.22", "httpsvc-xnet-1.22-stripped", "httpsvc-xnet-1.23",
+                                    "httpsvc-xnet-1.23-stripped", "httpsvc-xnet-1.26", "httpsvc-xnet-1.26-stripped",
+                                    "httpsvc-xnet-1.27", "httpsvc-xnet-1.27-stripped"])
 def test_xnet_h2c_measured_like_http1(binary, run_glimpse):
     """golang.org/x/net/http2 used directly (h2c.NewHandler → http2.Server.ServeConn) bypasses
     net/http's server: its probes give the same series, exactly the service's own counts; the
@@ -157,7 +158,7 @@ def xnet_measured_like_http1(binary, run_glimpse, *attach_args):
         svc.stop()
 
 
-@pytest.mark.parametrize("binary", ["httpsvc-xnet-1.26", "httpsvc-xnet-1.27-stripped"])
+@pytest.mark.parametrize("binary", ["httpsvc-xnet-1.22-stripped", "httpsvc-xnet-1.26", "httpsvc-xnet-1.27-stripped"])
 def test_xnet_h2c_spans_and_traceparent(binary, run_glimpse, tmp_path):
     """One span per request x/net/http2 served, the incoming traceparent joined."""
     svc = HttpService(binary, "-xnet-h2c")

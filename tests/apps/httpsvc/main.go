@@ -259,7 +259,7 @@ func main() {
 	}
 	if *xh2c {
 		if srv.Handler = xnetH2C(srv.Handler); srv.Handler == nil {
-			fmt.Fprintln(os.Stderr, "httpsvc: -xnet-h2c needs an httpsvc-xnet build (-tags xnet, Go 1.24+)")
+			fmt.Fprintln(os.Stderr, "httpsvc: -xnet-h2c needs an httpsvc-xnet build (-tags xnet)")
 			os.Exit(2)
 		}
 	}

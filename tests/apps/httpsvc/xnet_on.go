@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-//go:build go1.24 && xnet
+//go:build xnet
 
 package main
 
