@@ -498,6 +498,8 @@ static __always_inline int server_begin(struct pt_regs *ctx)
 	 * ResponseWriter method (Header). User space names it and reads the status only behind
 	 * net/http's own *response: behind HTTP/2's writer or a wrapper that offset is foreign memory. */
 	st->args.rw_type_pc = read_word(GO_ARG2(ctx), 24);
+	if (xnet_writes(st->args.rw_type_pc))
+		return 0; /* under x/net's runHandler, which measures it */
 	router_drop(ctx);
 	return enter(ctx, GOTRACE_SERVER, st);
 }
@@ -511,6 +513,8 @@ int BPF_KPROBE(server_enter)
 static __always_inline int server_end(struct pt_regs *ctx)
 {
 	struct call_args call;
+	if (xnet_nested(ctx))
+		return 0;
 	struct gotrace_event *ev = leave(ctx, GOTRACE_SERVER, &call);
 	if (!ev || xnet_took_over(call.request, ev->pid)) {
 		if (ev) /* taken over by h2c: its HTTP/2 side reports it */

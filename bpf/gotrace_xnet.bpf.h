@@ -13,8 +13,15 @@
  *
  * h2c takes its connections over from net/http's HTTP/1 server: the preface "PRI *" (prior
  * knowledge), or a request with Upgrade: h2c that becomes stream 1 — the same *http.Request,
- * which runHandler then serves. Such a request is noted here, and its HTTP/1 twin dropped at
- * serverHandler.ServeHTTP's return (which comes when the whole HTTP/2 connection is over).
+ * still HTTP/1.1 (ProtoMajor 1), which runHandler then serves. Such a request is noted here,
+ * and its HTTP/1 twin dropped at serverHandler.ServeHTTP's return (which comes when the whole
+ * HTTP/2 connection is over). Only those are noted: a note of any other request would outlive
+ * it, and an HTTP/1 request later allocated at its address would be dropped.
+ *
+ * Over TLS (http2.ConfigureServer: x/net's Server takes the connections ALPN gives h2), the
+ * handler runHandler calls is net/http's serverHandler, whose probes then see x/net's writer
+ * on the goroutine runHandler measures: they leave it to x/net's probes (xnet_writes,
+ * xnet_nested), so such a request costs 4 hits, and is measured once.
  */
 #ifndef GLIMPSE_BPF_GOTRACE_XNET_BPF_H
 #define GLIMPSE_BPF_GOTRACE_XNET_BPF_H
@@ -56,6 +63,36 @@ static __always_inline void xnet_note(__u64 request, __u32 pid)
 		bpf_map_update_elem(&xnet_requests, &k, &one, BPF_ANY);
 }
 
+/* serverHandler.ServeHTTP's entry, its writer of type rw_type_pc: whether it is x/net's own,
+ * whose request runHandler measures (the hit counted here). */
+static __always_inline bool xnet_writes(__u64 rw_type_pc)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	if (!xnet_measured || !traced(pid))
+		return false;
+	const struct gotrace_types *ty = bpf_map_lookup_elem(&types, &pid);
+	if (!ty || !ty->xnet_writer || rw_type_pc != ty->xnet_writer)
+		return false;
+	count(GOTRACE_PROBE_HITS);
+	return true;
+}
+
+/* serverHandler.ServeHTTP's return: whether the goroutine's request is runHandler's (its writer
+ * x/net's), which handlerDone ends (the hit counted here). */
+static __always_inline bool xnet_nested(struct pt_regs *ctx)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	if (!xnet_measured || !traced(pid))
+		return false;
+	const struct gotrace_types *ty = bpf_map_lookup_elem(&types, &pid);
+	struct call_key key = { .g = GO_G(ctx), .pid = pid, .kind = GOTRACE_SERVER };
+	struct call_state *st = bpf_map_lookup_elem(&calls, &key);
+	if (!ty || !ty->xnet_writer || !st || st->args.rw_type_pc != ty->xnet_writer)
+		return false;
+	count(GOTRACE_PROBE_HITS);
+	return true;
+}
+
 /* Go 1.27+: x/net/http2's server is a wrapper of net/http's internal one, whose requests are
  * not read here; its (*Server).serveConn(c net.Conn, opts *ServeConnOpts, ...) — the receiver
  * in arg 1, the connection in 2-3, opts in 4 — only notes the HTTP/1 request h2c upgraded. */
@@ -78,7 +115,8 @@ int BPF_KPROBE(xnet_server_enter)
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	if (!traced(pid))
 		return 0;
-	xnet_note(GO_ARG3(ctx), pid);
+	if (read_word(GO_ARG3(ctx), off.request_proto_major) == 1) /* h2c's upgrade */
+		xnet_note(GO_ARG3(ctx), pid);
 	if (!xnet_measured) {
 		count(GOTRACE_PROBE_HITS);
 		return 0;

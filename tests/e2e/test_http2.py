@@ -209,32 +209,61 @@ def test_xnet_offsets_file_for_a_version_not_in_table(run_glimpse, tmp_path):
     xnet_measured_like_http1(stripped, run_glimpse, "--offsets", str(offsets))
 
 
-def test_xnet_binary_serving_net_http_own_http2_counts_once(run_glimpse):
-    """Go 1.27: in a binary that links x/net/http2's wrapper, net/http's own HTTP/2 (TLS, ALPN
-    h2) passes the same http2Handler call as x/net's requests; there the code called is
-    serverHandler.ServeHTTP, which measures it: each request once, exactly the service's own
-    counts, at 4 uprobe hits (2 at the call and its return, 2 of serverHandler's)."""
-    svc = HttpService("httpsvc-xnet-1.27", "-xnet-h2c", "-tls")
+def xnet_tls_measured_once(svc, g, h2_hits):
+    """HTTPS requests to svc (HTTP/2 by ALPN, and one HTTP/1.1): each measured once, exactly
+    the service's own counts, at h2_hits uprobe hits an HTTP/2 request and 2 an HTTP/1.1 one."""
+    base = f"https://{svc.addr}"
+    for path, want in [("/fast", "2 200")] * 3 + [("/status/418", "2 418")]:
+        assert curl(base + path, "--http2") == want
+    assert curl(base + "/fast", "--http1.1") == "1.1 200"
+    out = subprocess.run(["curl", "-sk", "--http2", f"{base}/counts"], capture_output=True, text=True, timeout=10)
+    assert json.loads(out.stdout) == {"HTTP/2.0 /fast 200": 3, "HTTP/2.0 /status/418 418": 1,
+                                      "HTTP/1.1 /fast 200": 1}, out.stdout
+    want = {("/fast", "200", "2"): 3, ("/status/{code}", "418", "2"): 1, ("/fast", "200", "1.1"): 1,
+            ("/counts", "200", "2"): 1}
+    want = {k + (str(svc.port),): n for k, n in want.items()}
+
+    def got():
+        return {(l["http_route"], l["http_response_status_code"], l["network_protocol_version"],
+                 l.get("server_port")): v for n, l, v in g.scrape() if n == DURATION + "_count"}
+    hits = h2_hits * 5 + 2 * 1
+    assert wait_for(lambda: got() == want and g.value("glimpse_probe_hits_total") == hits), \
+        (got(), want, g.value("glimpse_probe_hits_total"), hits)
+    samples = g.scrape()
+    assert metric_value(samples, "http_server_active_requests") == 0
+    assert metric_value(samples, "glimpse_requests_unmeasured_total") == 0
+
+
+@pytest.mark.parametrize("binary", ["httpsvc-xnet-1.22", "httpsvc-xnet-1.23-stripped", "httpsvc-xnet-1.26-stripped",
+                                    "httpsvc-xnet-1.27"])
+def test_xnet_over_tls_measured_once(binary, run_glimpse):
+    """golang.org/x/net/http2 serving HTTPS itself (http2.ConfigureServer: ALPN's h2
+    connections go to x/net's Server, whose handler is then net/http's serverHandler): each
+    request once, exactly the service's own counts, at 4 uprobe hits an HTTP/2 request. Up to
+    Go 1.26 x/net's runHandler and handlerDone measure it, serverHandler's probes (which see
+    x/net's writer there) leave it to them; from Go 1.27 x/net wraps net/http's server, whose
+    own HTTP/2 passes http2Handler's call (2 hits) and serverHandler (2, which measure it)."""
+    svc = HttpService(binary, "-xnet-h2c", "-xnet-tls", "-tls")
     try:
         g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
-        base = f"https://{svc.addr}"
-        for path, want in [("/fast", "2 200")] * 3 + [("/status/418", "2 418")]:
-            assert curl(base + path, "--http2") == want
-        assert curl(base + "/fast", "--http1.1") == "1.1 200"
-        out = subprocess.run(["curl", "-sk", "--http2", f"{base}/counts"], capture_output=True, text=True,
-                             timeout=10)
-        assert json.loads(out.stdout) == {"HTTP/2.0 /fast 200": 3, "HTTP/2.0 /status/418 418": 1,
-                                          "HTTP/1.1 /fast 200": 1}, out.stdout
-        want = {("/fast", "200", "2"): 3, ("/status/{code}", "418", "2"): 1, ("/fast", "200", "1.1"): 1,
-                ("/counts", "200", "2"): 1}
+        xnet_tls_measured_once(svc, g, 4)
+        assert g.stop() == 0
+        assert "not measured" not in g.stderr(), g.stderr()
+    finally:
+        svc.stop()
 
-        def got():
-            return {(l["http_route"], l["http_response_status_code"], l["network_protocol_version"]): v
-                    for n, l, v in g.scrape() if n == DURATION + "_count"}
-        hits = 4 * 5 + 2 * 1
-        assert wait_for(lambda: got() == want and g.value("glimpse_probe_hits_total") == hits), \
-            (got(), want, g.value("glimpse_probe_hits_total"), hits)
-        assert metric_value(g.scrape(), "http_server_active_requests") == 0
+
+@pytest.mark.parametrize("binary", ["httpsvc-xnet-1.22-stripped", "httpsvc-xnet-1.27"])
+def test_xnet_binary_serving_net_http_own_http2_counts_once(binary, run_glimpse):
+    """In a binary that links x/net/http2's server, net/http's own HTTP/2 (TLS, ALPN h2) is
+    measured once, exactly the service's own counts. Up to Go 1.26 by serverHandler alone (2
+    hits); from Go 1.27 it passes the same http2Handler call as x/net's requests, where the
+    code called is serverHandler.ServeHTTP, which measures it: 4 uprobe hits (2 at the call
+    and its return, 2 of serverHandler's)."""
+    svc = HttpService(binary, "-xnet-h2c", "-tls")
+    try:
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
+        xnet_tls_measured_once(svc, g, 4 if "-1.27" in binary else 2)
         assert g.stop() == 0
     finally:
         svc.stop()
@@ -271,6 +300,37 @@ def test_xnet_not_in_table_is_named_and_never_miscounted(run_glimpse, tmp_path):
         assert got == {("/fast", "1.1"): 2}, got
         assert g.stop() == 0
         assert g.stderr().count(why) == 1, g.stderr()
+    finally:
+        svc.stop()
+
+
+def test_xnet_over_tls_not_in_table_is_counted_unmeasured(run_glimpse, tmp_path):
+    """A stripped Go 1.22 build whose x/net version the table lacks (build info patched to say
+    v0.35.9), serving HTTPS through x/net (http2.ConfigureServer): x/net's requests have no
+    status glimpse may read, so they are counted in glimpse_requests_unmeasured_total, never as
+    series, and the log says so once; the HTTP/1.1 request is measured."""
+    data = open(os.path.join(APPS, "httpsvc-xnet-1.22-stripped"), "rb").read()
+    dep = b"\tgolang.org/x/net\tv0.35.0\t"
+    assert data.count(dep) >= 1
+    binary = tmp_path / "httpsvc-xnet-1.22-stripped"
+    binary.write_bytes(data.replace(dep, dep.replace(b"v0.35.0", b"v0.35.9")))
+    binary.chmod(0o755)
+    svc = HttpService(str(binary), "-xnet-h2c", "-xnet-tls", "-tls")
+    try:
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
+        base = f"https://{svc.addr}"
+        for path, want in [("/fast", "2 200")] * 2 + [("/status/418", "2 418")]:
+            assert curl(base + path, "--http2") == want
+        assert curl(base + "/fast", "--http1.1") == "1.1 200"
+        assert wait_for(lambda: g.value("glimpse_requests_unmeasured_total") == 3 and
+                        g.value(DURATION + "_count") == 1), g.scrape_text()
+        got = {(l["http_route"], l["network_protocol_version"]): v for n, l, v in g.scrape()
+               if n == DURATION + "_count"}
+        assert got == {("/fast", "1.1"): 1}, got
+        assert g.stop() == 0
+        assert g.stderr().count("HTTP/2 server (golang.org/x/net/http2 used directly; no DWARF") == 1, g.stderr()
+        assert g.stderr().count("requests served through golang.org/x/net/http2.(*responseWriter) are not "
+                                "measured") == 1, g.stderr()
     finally:
         svc.stop()
 

@@ -85,9 +85,12 @@ static bool decode_http(const struct gotrace_event *ev, struct db_driver_cache *
 		if (types && types->h1_writer && ev->driver_pc == types->h1_writer)
 			writer = GO_WRITER_HTTP1;
 		else if (types && ((types->h2_writer && ev->driver_pc == types->h2_writer) ||
-				   (types->xnet_writer && ev->driver_pc == types->xnet_writer)))
+				   (types->xnet_writer && ev->driver_pc == types->xnet_writer))) {
 			writer = GO_WRITER_HTTP2; /* net/http's bundled HTTP/2, or x/net/http2's */
-		else
+			if (ev->driver_pc == types->xnet_writer) /* named, should its offsets be unknown */
+				snprintf(c->writer_type, sizeof(c->writer_type),
+					 "golang.org/x/net/http2.(*responseWriter)");
+		} else
 			writer = go_response_writer_kind(drivers, (pid_t)ev->pid, ev->driver_pc,
 							 c->writer_type, sizeof(c->writer_type));
 		if (writer == GO_WRITER_HTTP1)

@@ -211,6 +211,7 @@ func main() {
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate (HTTP/2 offered by ALPN)")
 	h2c := flag.Bool("h2c", false, "also serve cleartext HTTP/2 (Go 1.24+)")
 	xh2c := flag.Bool("xnet-h2c", false, "serve cleartext HTTP/2 through golang.org/x/net/http2/h2c (the httpsvc-xnet builds), counting requests (GET /counts)")
+	xtls := flag.Bool("xnet-tls", false, "with -tls, serve HTTPS HTTP/2 through golang.org/x/net/http2 (http2.ConfigureServer; the httpsvc-xnet builds)")
 	also := flag.String("also", "", "serve on a second listener at ADDR too (printed as \"also ADDR\")")
 	driveURL := flag.String("drive", "", "GET this URL -n times one after another (-drive-h2c: over h2c), then exit")
 	driveN := flag.Int("n", 1, "requests for -drive")
@@ -275,6 +276,10 @@ func main() {
 			os.Exit(1)
 		}
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		if *xtls && !xnetTLS(srv) {
+			fmt.Fprintln(os.Stderr, "httpsvc: -xnet-tls needs an httpsvc-xnet build (-tags xnet)")
+			os.Exit(2)
+		}
 		go func() { served <- srv.ServeTLS(ln, "", "") }()
 	} else {
 		go func() { served <- srv.Serve(ln) }()

@@ -8,3 +8,5 @@ import "net/http"
 // Only the httpsvc-xnet builds (-tags xnet, module builds) link golang.org/x/net: the others
 // stay what a plain net/http service is.
 func xnetH2C(handler http.Handler) http.Handler { return nil }
+
+func xnetTLS(srv *http.Server) bool { return false }

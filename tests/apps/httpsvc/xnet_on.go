@@ -25,6 +25,12 @@ func xnetH2C(handler http.Handler) http.Handler {
 	return h2c.NewHandler(c.wrap(mux), &http2.Server{})
 }
 
+// xnetTLS has golang.org/x/net/http2 serve srv's HTTPS HTTP/2 (http2.ConfigureServer: its
+// Server takes the h2 connections ALPN picks), as services did before net/http bundled it.
+func xnetTLS(srv *http.Server) bool {
+	return http2.ConfigureServer(srv, &http2.Server{}) == nil
+}
+
 type counter struct {
 	mu sync.Mutex
 	n  map[string]int
