@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Benchmark: what glimpse attach's uprobes cost per call on each protocol it measures in Go —
 # HTTP/1.1 and HTTP/2 (cleartext h2c) through net/http, HTTP/2 through golang.org/x/net/http2
-# used directly, and gRPC unary calls — side by side. Run by `make bench-http` after
+# used directly (built by Go 1.26, x/net's own server, and by Go 1.27, where x/net wraps
+# net/http's), and gRPC unary calls — side by side. Run by `make bench-http` after
 # bench-http.sh (whose figures are HTTP/1's under wrk, with peers).
 #
 # Usage: scripts/bench-proto.sh <abs build dir>
@@ -123,7 +124,11 @@ echo "== bench-proto: service CPU µs per call, no tracer and glimpse attach (up
 bench "HTTP/1.1 (net/http)" h1 http_server_request_duration_seconds_count httpsvc-1.26
 bench "HTTP/2 h2c (net/http)" h2 http_server_request_duration_seconds_count httpsvc-1.26 -h2c
 bench "HTTP/2 h2c (x/net/http2, h2c pkg)" h2 http_server_request_duration_seconds_count httpsvc-xnet-1.26 -xnet-h2c
+# From Go 1.27 x/net/http2 wraps net/http's internal server: measured where net/http's
+# http2Handler calls the handler (its call and the instruction after it), not x/net's own code.
+bench "HTTP/2 h2c (x/net/http2, Go 1.27)" h2 http_server_request_duration_seconds_count httpsvc-xnet-1.27 -xnet-h2c
 bench "gRPC unary (grpc-go 1.85)" grpc rpc_server_call_duration_seconds_count grpcsvc-1.26
 printf '%-34s %7s %10s %10s %10s %10s\n' protocol calls "us none" "us glimpse" "added us" "hits/call"
 printf '%s\n' "${ROWS[@]}"
-echo "(the HTTP/2 x/net row adds the h2c connection's HTTP/1 side, 2 hits, once; gRPC's server side only: 2 hits a call)"
+echo "(the HTTP/2 x/net rows add the h2c connection's HTTP/1 side once: 2 hits, on Go 1.27 3 with x/net's serveConn;"
+echo " services built by Go 1.26 but the Go 1.27 row; gRPC's server side only: 2 hits a call)"

@@ -550,3 +550,43 @@ def test_slos_judged_per_service(tmp_path):
             svc.kill()
             svc.wait()
         assert agent.stop() == 0
+
+
+def test_xnet_server_measured_exactly(tmp_path):
+    """An HTTP/2 server built on golang.org/x/net/http2 itself (h2c.NewHandler, Go 1.27, where
+    x/net wraps net/http's internal server), picked by the agent's selector: its series are
+    exactly the service's own counts per route, status and protocol version, the HTTP/1 sides
+    h2c takes over not counted, at 2 uprobe hits a request and 3 per connection h2c takes over
+    (as glimpse attach: tests/e2e/test_http2.py)."""
+    from test_http2 import service_counts, xnet_exercise
+    port = free_port()
+    agent = Agent(tmp_path, config(tmp_path, port, GO_SELECTOR))
+    svc = None
+    try:
+        svc, addr = start(own_copy(tmp_path, "httpsvc-xnet-1.27"), "-xnet-h2c")
+        assert wait_for(lambda: svc.pid in targets(port), timeout=15)
+        assert agent.events("probes attached"), agent.stderr()
+
+        class Addr:  # what xnet_exercise and service_counts use of a service
+            pass
+        svc_addr = Addr()
+        svc_addr.addr = addr
+        prior, upgraded, plain = xnet_exercise(svc_addr)
+        want = service_counts(svc_addr)  # itself one more prior-knowledge connection
+        hits = 2 * sum(want.values()) + 3 * (prior + 1 + upgraded)
+
+        def got():
+            s = scrape(port)
+            series = {(l["http_route"], l["http_response_status_code"], l["network_protocol_version"]): v
+                      for n, l, v in s if n == "http_server_request_duration_seconds_count"}
+            return series, metric_value(s, "glimpse_probe_hits_total")
+        assert wait_for(lambda: got() == (want, hits), timeout=10), (got(), want, hits)
+        s = scrape(port)
+        assert metric_value(s, "glimpse_requests_unmeasured_total") == 0
+        assert metric_value(s, "http_server_active_requests") == 0
+        assert "not measured" not in agent.stderr(), agent.stderr()
+    finally:
+        if svc:
+            svc.kill()
+            svc.wait()
+        assert agent.stop() == 0, agent.stderr()
