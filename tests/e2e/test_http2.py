@@ -209,6 +209,31 @@ def test_xnet_offsets_file_for_a_version_not_in_table(run_glimpse, tmp_path):
     xnet_measured_like_http1(stripped, run_glimpse, "--offsets", str(offsets))
 
 
+def test_xnet_h2c_requests_leave_no_note_behind(run_glimpse):
+    """h2c's upgrade requests are noted so that their HTTP/1 twin is not counted; a note of any
+    other request x/net serves would outlive it, and an HTTP/1.1 request later allocated at its
+    address (the garbage collector frees and reuses them) would be dropped. 3000 prior-knowledge
+    requests, then 3000 HTTP/1.1 ones (each on one connection, httpsvc -drive): every one
+    counted, as the service counted them."""
+    n = 3000
+    svc = HttpService("httpsvc-xnet-1.26-stripped", "-xnet-h2c")
+    try:
+        g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", prometheus=True)
+        for h2c in (True, False):
+            subprocess.run([os.path.join(APPS, "httpsvc-1.26"), "-drive", f"http://{svc.addr}/fast", "-n", str(n),
+                            *(["-drive-h2c"] if h2c else [])], check=True, timeout=120)
+        want = {k: v for k, v in service_counts(svc).items() if k[0] == "/fast"}
+        assert want == {("/fast", "200", "2"): n, ("/fast", "200", "1.1"): n}, want
+
+        def got():
+            return {(l["http_route"], l["http_response_status_code"], l["network_protocol_version"]): v
+                    for n_, l, v in g.scrape() if n_ == DURATION + "_count" and l["http_route"] == "/fast"}
+        assert wait_for(lambda: got() == want), (got(), want)
+        assert g.stop() == 0
+    finally:
+        svc.stop()
+
+
 def xnet_tls_measured_once(svc, g, h2_hits):
     """HTTPS requests to svc (HTTP/2 by ALPN, and one HTTP/1.1): each measured once, exactly
     the service's own counts, at h2_hits uprobe hits an HTTP/2 request and 2 an HTTP/1.1 one."""
