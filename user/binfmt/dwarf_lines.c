@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uthash.h>
 
 /* DWARF constants (DWARF 5, section 6.2 and 7.5.6). */
 enum {
@@ -43,9 +44,13 @@ enum {
 /* Most formats an entry of a DWARF 5 directory or file table may have (a real one has 2-4). */
 #define MAX_FORMATS 16
 
+struct path_ent {
+	UT_hash_handle hh;
+	char path[];
+};
+
 struct dwarf_line_files {
-	char **paths;
-	size_t n, cap;
+	struct path_ent *by_path; /* uthash */
 };
 
 struct dwarf_line_files *dwarf_line_files_new(void)
@@ -57,33 +62,27 @@ void dwarf_line_files_free(struct dwarf_line_files *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->n; i++)
-		free(f->paths[i]);
-	free(f->paths);
+	struct path_ent *e, *tmp;
+	HASH_ITER (hh, f->by_path, e, tmp) {
+		HASH_DEL(f->by_path, e);
+		free(e);
+	}
 	free(f);
 }
 
-/* Takes path (malloc'd) and returns the kept copy of the same string, NULL without memory. */
-static const char *files_intern(struct dwarf_line_files *f, char *path)
+/* The kept copy of path (added if new), NULL without memory. */
+static const char *files_intern(struct dwarf_line_files *f, const char *path)
 {
-	for (size_t i = f->n; i-- > 0;) {
-		if (!strcmp(f->paths[i], path)) {
-			free(path);
-			return f->paths[i];
-		}
-	}
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? 2 * f->cap : 16;
-		char **p = realloc(f->paths, cap * sizeof(*p));
-		if (!p) {
-			free(path);
-			return NULL;
-		}
-		f->paths = p;
-		f->cap = cap;
-	}
-	f->paths[f->n++] = path;
-	return path;
+	struct path_ent *e;
+	size_t len = strlen(path);
+	HASH_FIND(hh, f->by_path, path, len, e);
+	if (e)
+		return e->path;
+	if (!(e = malloc(sizeof(*e) + len + 1)))
+		return NULL;
+	memcpy(e->path, path, len + 1);
+	HASH_ADD_KEYPTR(hh, f->by_path, e->path, len, e);
+	return e->path;
 }
 
 /* A bounds-checked reader: once a read runs past the end, every later one returns 0. */
@@ -409,6 +408,7 @@ static const char *unit_path(struct unit *u, uint64_t idx, struct dwarf_line_fil
 	else
 		path = join(dir, f->name, NULL);
 	u->paths[i] = path ? files_intern(files, path) : NULL;
+	free(path);
 	return u->paths[i];
 }
 
@@ -420,10 +420,25 @@ struct state {
 struct answer_ctx {
 	struct dwarf_line_query *q;
 	size_t n;
-	bool *answered;
+	/* The first query at or after i not answered yet is found by following next from i
+	 * (next[i] == i: unanswered; next[n] == n): rows covering answered queries again, as a
+	 * hostile program's may, then cost no more than those that do not. */
+	size_t *next;
 	struct dwarf_line_files *files;
-	int err;
 };
+
+static size_t first_unanswered(struct answer_ctx *a, size_t i)
+{
+	size_t root = i;
+	while (a->next[root] != root)
+		root = a->next[root];
+	while (a->next[i] != root) { /* shorten the path for the next search */
+		size_t up = a->next[i];
+		a->next[i] = root;
+		i = up;
+	}
+	return root;
+}
 
 /* Answers the queries in [row.addr, next) with row. */
 static void answer(struct answer_ctx *a, struct unit *u, const struct state *row, uint64_t next)
@@ -436,13 +451,12 @@ static void answer(struct answer_ctx *a, struct unit *u, const struct state *row
 		else
 			hi = mid;
 	}
-	for (size_t i = lo; i < a->n && a->q[i].addr < next; i++) {
-		if (a->answered[i])
-			continue;
+	for (size_t i = first_unanswered(a, lo); i < a->n && a->q[i].addr < next;
+	     i = first_unanswered(a, i)) {
 		const char *path = unit_path(u, row->file, a->files);
 		if (!path)
 			return;
-		a->answered[i] = true;
+		a->next[i] = i + 1;
 		a->q[i].file = path;
 		a->q[i].line = row->line <= UINT32_MAX ? (uint32_t)row->line : 0;
 	}
@@ -525,9 +539,11 @@ int dwarf_lines_lookup(dwarf_line_next_unit next, void *ctx, const struct dwarf_
 		if (i && q[i].addr < q[i - 1].addr)
 			return -EINVAL;
 	}
-	struct answer_ctx a = { q, n, calloc(n ? n : 1, sizeof(bool)), files, 0 };
-	if (!a.answered)
+	struct answer_ctx a = { q, n, malloc((n + 1) * sizeof(size_t)), files };
+	if (!a.next)
 		return -ENOMEM;
+	for (size_t i = 0; i <= n; i++)
+		a.next[i] = i;
 	const uint8_t *p;
 	size_t len;
 	int rc = 0;
@@ -537,7 +553,7 @@ int dwarf_lines_lookup(dwarf_line_next_unit next, void *ctx, const struct dwarf_
 			run_program(&u, &a);
 		unit_free(&u);
 	}
-	free(a.answered);
+	free(a.next);
 	return n && rc < 0 ? rc : 0;
 }
 
