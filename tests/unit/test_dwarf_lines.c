@@ -2,8 +2,8 @@
 /* Unit tests of the .debug_line reader (user/binfmt/dwarf_lines.c, dwarf_lines_elf.c). Ground
  * truth: line-number programs built here byte by byte (DWARF 4 and 5, 32- and 64-bit), whose
  * rows are known by construction, inflated or not; and libdw's answers (dwarf_getsrc_die) on
- * Debian's libc debug file (libc6-dbg: DWARF 5, zlib-compressed sections) for addresses across
- * every function of its .symtab. */
+ * Debian's libc debug file (libc6-dbg: DWARF 5, zlib-compressed sections) and a program built
+ * here with gcc -gz, for addresses across every function of their .symtab. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -400,6 +400,39 @@ static size_t function_addresses(Elf *elf, struct dwarf_line_query **out)
 	return u;
 }
 
+/* Compares the reader's answers for q[0..n) with libdw's: the same line and the very same path
+ * wherever libdw has one, none where it has none. Returns how many have a line. */
+static size_t compare_with_libdw(Elf *elf, struct dwarf_line_query *q, size_t n)
+{
+	struct dwarf_line_files *files = dwarf_line_files_new();
+	assert_int_equal(dwarf_lines_lookup_elf(elf, q, n, files), 0);
+	Dwarf *dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+	assert_non_null(dw);
+	size_t found = 0;
+	for (size_t i = 0; i < n; i++) {
+		Dwarf_Die cu;
+		Dwarf_Line *l;
+		int lineno = 0;
+		const char *want = NULL;
+		if (dwarf_addrdie(dw, q[i].addr, &cu) && (l = dwarf_getsrc_die(&cu, q[i].addr)) &&
+		    dwarf_lineno(l, &lineno) == 0)
+			want = dwarf_linesrc(l, NULL, NULL);
+		if (!want) {
+			assert_null(q[i].file);
+			continue;
+		}
+		if (!q[i].file || strcmp(q[i].file, want) || q[i].line != (uint32_t)lineno)
+			fail_msg("%#lx: libdw %s:%d, read %s:%u", (unsigned long)q[i].addr, want, lineno,
+				 q[i].file ? q[i].file : "none", q[i].line);
+		found++;
+	}
+	dwarf_end(dw);
+	dwarf_line_files_free(files);
+	for (size_t i = 0; i < n; i++) /* the paths went with the files */
+		q[i].file = NULL;
+	return found;
+}
+
 static void test_libc_debug_file_like_libdw(void **state)
 {
 	(void)state;
@@ -415,40 +448,13 @@ static void test_libc_debug_file_like_libdw(void **state)
 	struct dwarf_line_query *q;
 	size_t n = function_addresses(elf, &q);
 	assert_true(n > 5000);
-	struct dwarf_line_files *files = dwarf_line_files_new();
-	assert_int_equal(dwarf_lines_lookup_elf(elf, q, n, files), 0);
-
-	Dwarf *dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
-	assert_non_null(dw);
-	size_t found = 0, same_path = 0;
-	for (size_t i = 0; i < n; i++) {
-		Dwarf_Die cu;
-		Dwarf_Line *l;
-		int lineno = 0;
-		const char *want = NULL;
-		if (dwarf_addrdie(dw, q[i].addr, &cu) && (l = dwarf_getsrc_die(&cu, q[i].addr)) &&
-		    dwarf_lineno(l, &lineno) == 0)
-			want = dwarf_linesrc(l, NULL, NULL);
-		if (!want) {
-			assert_null(q[i].file);
-			continue;
-		}
-		if (!q[i].file)
-			fail_msg("%#lx: libdw %s:%d, none read", (unsigned long)q[i].addr, want, lineno);
-		const char *base = strrchr(q[i].file, '/'), *want_base = strrchr(want, '/');
-		if (strcmp(base ? base : q[i].file, want_base ? want_base : want) ||
-		    q[i].line != (uint32_t)lineno)
-			fail_msg("%#lx: libdw %s:%d, read %s:%u", (unsigned long)q[i].addr, want, lineno,
-				 q[i].file, q[i].line);
-		found++;
-		same_path += !strcmp(q[i].file, want);
-	}
-	print_message("libc: %zu of %zu addresses with a line, %zu with libdw's very path\n", found, n,
-		      same_path);
+	size_t found = compare_with_libdw(elf, q, n);
+	print_message("libc: %zu of %zu addresses with a line, each as libdw reads it\n", found, n);
 	assert_true(found > n / 2);
-	assert_int_equal(same_path, found);
 
 	/* The cache: announced addresses answered by one pass, the same rows. */
+	struct dwarf_line_files *files = dwarf_line_files_new();
+	assert_int_equal(dwarf_lines_lookup_elf(elf, q, n, files), 0);
 	struct dwarf_line_cache *c = dwarf_line_cache_new(elf);
 	for (size_t i = 0; i < n; i += 97)
 		dwarf_line_cache_want(c, q[i].addr);
@@ -460,10 +466,40 @@ static void test_libc_debug_file_like_libdw(void **state)
 		assert_true(file == q[i].file || (file && q[i].file && !strcmp(file, q[i].file)));
 	}
 	dwarf_line_cache_free(c);
-	dwarf_end(dw);
 	dwarf_line_files_free(files);
 	free(q);
 	close_elf(&dbg);
+}
+
+/* A program built here with compressed DWARF (gcc -gz): DWARF 5 is read by this reader, with
+ * libdw's answers; DWARF 4 is left to libdw, whose paths include the compilation directory. */
+static void test_compressed_program(void **state)
+{
+	(void)state;
+	const char *src = getenv("GLIMPSE_SRC");
+	char dir[] = "/tmp/test_dwarf_lines.XXXXXX", cmd[8192], bin[256];
+	assert_non_null(mkdtemp(dir));
+	for (int v = 4; v <= 5; v++) {
+		snprintf(bin, sizeof(bin), "%s/cqsort-dwarf%d", dir, v);
+		snprintf(cmd, sizeof(cmd), "gcc -O2 -gdwarf-%d -gz=zlib %s/tests/apps/cqsort.c -o %s", v,
+			 src ? src : ".", bin);
+		assert_int_equal(system(cmd), 0);
+		struct opened o;
+		Elf *elf = open_elf(bin, &o);
+		assert_int_equal(dwarf_lines_elf_preferred(elf, false), v == 5);
+		assert_int_equal(dwarf_lines_elf_preferred(elf, true), v == 5);
+		if (v == 5) {
+			struct dwarf_line_query *q;
+			size_t n = function_addresses(elf, &q);
+			size_t found = compare_with_libdw(elf, q, n);
+			print_message("gcc -gdwarf-5 -gz: %zu of %zu addresses with a line\n", found, n);
+			assert_true(found >= 6); /* main, the burners and the comparators at least */
+			free(q);
+		}
+		close_elf(&o);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 int main(void)
@@ -473,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_damaged_sections),
 		cmocka_unit_test(test_unsorted_queries_refused),
 		cmocka_unit_test(test_libc_debug_file_like_libdw),
+		cmocka_unit_test(test_compressed_program),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,9 +63,9 @@ int dwarf_lines_lookup_zlib(const uint8_t *z, size_t len, const struct dwarf_lin
 int dwarf_lines_lookup_elf(Elf *elf, struct dwarf_line_query *q, size_t n, struct dwarf_line_files *files);
 
 /* Whether elf's lines are better read here than by libdw: this reader can (.debug_line is
- * stored as is or zlib-compressed) and elf is a separate debug file (libdw would also parse
- * whole line tables into structures of its own) or its DWARF is compressed (libdw would inflate
- * all of it into memory when opening it). */
+ * stored as is or zlib-compressed), its paths are whole (DWARF 5: the first unit says), and elf
+ * is a separate debug file (libdw would also parse whole line tables into structures of its
+ * own) or its DWARF is compressed (libdw would inflate all of it into memory when opening it). */
 bool dwarf_lines_elf_preferred(Elf *elf, bool debug_file);
 
 /* Answers kept for one ELF file (valid until dwarf_line_cache_free, which does not end elf):

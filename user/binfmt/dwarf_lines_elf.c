@@ -57,6 +57,29 @@ static int section_raw(Elf *elf, const char *name, const uint8_t **p, size_t *le
 	return 0;
 }
 
+/* The DWARF version of the first unit of .debug_line, 0 if unreadable. */
+static int first_version(const uint8_t *raw, size_t len, bool zlib)
+{
+	uint8_t head[14];
+	size_t have = len < sizeof(head) ? len : sizeof(head);
+	if (zlib) {
+		z_stream z = { .next_in = (Bytef *)raw,
+			       .avail_in = len > UINT32_MAX ? UINT32_MAX : (uInt)len };
+		if (inflateInit(&z) != Z_OK)
+			return 0;
+		z.next_out = head;
+		z.avail_out = sizeof(head);
+		inflate(&z, Z_SYNC_FLUSH);
+		have = sizeof(head) - z.avail_out;
+		inflateEnd(&z);
+	} else {
+		memcpy(head, raw, have);
+	}
+	size_t at = have >= 4 && head[0] == 0xff && head[1] == 0xff && head[2] == 0xff && head[3] == 0xff ? 12
+													  : 4;
+	return have >= at + 2 ? head[at] | head[at + 1] << 8 : 0;
+}
+
 bool dwarf_lines_elf_preferred(Elf *elf, bool debug_file)
 {
 	const uint8_t *raw;
@@ -68,6 +91,10 @@ bool dwarf_lines_elf_preferred(Elf *elf, bool debug_file)
 	if (!gelf_getehdr(elf, &eh) || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
 	    section_raw(elf, ".debug_line", &raw, &len, &zlib, &size))
 		return false; /* none, big-endian, or zstd: libdw's (when built with it) */
+	/* Before DWARF 5 a line table's paths are relative to a directory only .debug_info names:
+	 * libdw's paths are whole. */
+	if (first_version(raw, len, zlib) < 5)
+		return false;
 	return debug_file || zlib ||
 	       (find_section(elf, ".debug_info", &sh) && (sh.sh_flags & SHF_COMPRESSED));
 }

@@ -36,7 +36,7 @@ struct elf_module {
 	char go_version[32];
 	Dwarf *dwarf;
 	bool dwarf_tried;
-	struct dwarf_line_cache *lines; /* instead of libdw: separate debug files, compressed DWARF */
+	struct dwarf_line_cache *lines; /* instead of libdw (dwarf_lines_elf_preferred) */
 	double fp_share;
 	bool fp_checked;
 	char build_id[2 * 64 + 1];
