@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "binfmt/debug_file.h"
+#include "binfmt/dwarf_lines.h"
 #include "binfmt/gobinary.h"
 
 #define MAX_LOADS 16
@@ -35,6 +36,7 @@ struct elf_module {
 	char go_version[32];
 	Dwarf *dwarf;
 	bool dwarf_tried;
+	struct dwarf_line_cache *lines; /* instead of libdw (dwarf_lines_elf_preferred) */
 	double fp_share;
 	bool fp_checked;
 	char build_id[2 * 64 + 1];
@@ -179,6 +181,7 @@ void elf_module_close(struct elf_module *m)
 		gopclntab_close(m->go);
 	if (m->dwarf)
 		dwarf_end(m->dwarf);
+	dwarf_line_cache_free(m->lines);
 	free(m->syms);
 	if (m->dbg_elf)
 		elf_end(m->dbg_elf);
@@ -258,12 +261,27 @@ static const struct symbol *find_symbol(const struct elf_module *m, uint64_t add
 	return s;
 }
 
+/* Opens the module's line information once: libdw's, or a dwarf_line_cache. */
+static void open_lines(struct elf_module *m)
+{
+	if (m->dwarf_tried)
+		return;
+	m->dwarf_tried = true;
+	Elf *elf = m->dbg_has_dwarf && !m->has_dwarf ? m->dbg_elf : m->elf;
+	/* libdw would inflate every compressed debug section (libc6-dbg's: 10 MB) and parse whole
+	 * line tables into its own structures: dwarf_lines reads .debug_line alone. */
+	if (dwarf_lines_elf_preferred(elf, elf == m->dbg_elf))
+		m->lines = dwarf_line_cache_new(elf);
+	else
+		m->dwarf = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+}
+
 static void dwarf_line(struct elf_module *m, uint64_t addr, struct elf_symbol *out)
 {
-	if (!m->dwarf_tried) {
-		m->dwarf_tried = true;
-		m->dwarf = dwarf_begin_elf(m->dbg_has_dwarf && !m->has_dwarf ? m->dbg_elf : m->elf,
-					   DWARF_C_READ, NULL);
+	open_lines(m);
+	if (m->lines) {
+		dwarf_line_cache_find(m->lines, addr, &out->file, &out->line);
+		return;
 	}
 	if (!m->dwarf)
 		return;
@@ -299,6 +317,15 @@ void elf_module_symbolize(struct elf_module *m, uint64_t vaddr, struct elf_symbo
 		return;
 	out->func = s->name;
 	dwarf_line(m, vaddr, out);
+}
+
+void elf_module_want_line(struct elf_module *m, uint64_t vaddr)
+{
+	if (m->go || !find_symbol(m, vaddr)) /* elf_module_symbolize asks for no line there */
+		return;
+	open_lines(m);
+	if (m->lines)
+		dwarf_line_cache_want(m->lines, vaddr);
 }
 
 int elf_module_vaddr_to_offset(const struct elf_module *m, uint64_t vaddr, uint64_t *offset)
@@ -483,7 +510,7 @@ int elf_module_load_debug_file(struct elf_module *m, const char *root, const cha
 		}
 	}
 	m->dbg_has_dwarf = has_section(m->dbg_elf, ".debug_info");
-	if (m->dwarf_tried && !m->dwarf && !m->has_dwarf)
+	if (m->dwarf_tried && !m->dwarf && !m->lines && !m->has_dwarf)
 		m->dwarf_tried = false; /* look again, in the debug file */
 	return 0;
 }

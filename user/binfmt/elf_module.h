@@ -69,6 +69,10 @@ const struct gopclntab *elf_module_gopclntab(const struct elf_module *m);
 Elf *elf_module_elf(const struct elf_module *m);
 /* The separate debug file's, once elf_module_load_debug_file found one; NULL otherwise. */
 Elf *elf_module_debug_elf(const struct elf_module *m);
+/* Announces that vaddr's file:line will be asked for: where lines are read without libdw
+ * (dwarf_lines.h), the next lookup answers every announced address in one pass over
+ * .debug_line. Optional: an address not announced costs a pass of its own. */
+void elf_module_want_line(struct elf_module *m, uint64_t vaddr);
 /* Symbolizes a link-time virtual address; strings live as long as the module. */
 void elf_module_symbolize(struct elf_module *m, uint64_t vaddr, struct elf_symbol *out);
 

@@ -256,23 +256,42 @@ int symbolizer_go_sp_delta(const struct symbolizer *s, pid_t pid, uint64_t addr,
 	return gopclntab_sp_delta(elf_module_gopclntab(m->module->elf), vaddr, delta);
 }
 
+/* The module and link-time address of addr in pid (the call before it for a return address). */
+static struct elf_module *module_vaddr(const struct symbolizer *s, pid_t pid, uint64_t addr,
+				       bool return_address, struct mapping **mapping, uint64_t *vaddr)
+{
+	struct mapping *m = *mapping = find_mapping(s, pid, addr);
+	if (!m || !m->module || !m->module->elf)
+		return NULL;
+	uint64_t lookup = return_address ? addr - 1 : addr;
+	if (elf_module_offset_to_vaddr(m->module->elf, lookup - m->pub.start + m->pub.offset, vaddr))
+		return NULL;
+	return m->module->elf;
+}
+
+void symbolizer_want_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return_address)
+{
+	struct mapping *m;
+	uint64_t vaddr;
+	struct elf_module *elf = module_vaddr(s, pid, addr, return_address, &m, &vaddr);
+	if (elf)
+		elf_module_want_line(elf, vaddr);
+}
+
 void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return_address,
 		     struct sym_frame *out)
 {
 	out->func = out->file = NULL;
 	out->line = out->ninlined = 0;
 	out->mapping = NULL;
-	struct mapping *m = find_mapping(s, pid, addr);
-	if (!m)
-		return;
-	out->mapping = &m->pub;
-	if (!m->module || !m->module->elf)
-		return;
-	uint64_t lookup = return_address ? addr - 1 : addr, vaddr;
-	if (elf_module_offset_to_vaddr(m->module->elf, lookup - m->pub.start + m->pub.offset, &vaddr))
+	struct mapping *m;
+	uint64_t vaddr;
+	struct elf_module *elf = module_vaddr(s, pid, addr, return_address, &m, &vaddr);
+	out->mapping = m ? &m->pub : NULL;
+	if (!elf)
 		return;
 	struct elf_symbol sym;
-	elf_module_symbolize(m->module->elf, vaddr, &sym);
+	elf_module_symbolize(elf, vaddr, &sym);
 	out->func = sym.func;
 	out->file = sym.file;
 	out->line = sym.line;

@@ -52,6 +52,10 @@ const char *symbolizer_process_name(const struct symbolizer *s, pid_t pid);
 void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return_address,
 		     struct sym_frame *out);
 
+/* Announces a later symbolizer_user of the same address: the lines of every announced address
+ * of a binary are then read in one pass (elf_module_want_line). */
+void symbolizer_want_user(struct symbolizer *s, pid_t pid, uint64_t addr, bool return_address);
+
 /* For addr in a Go function of pid: how far SP is below the function's entry SP there
  * (gopclntab_sp_delta). 0 or -ENOENT (not Go, unknown). */
 int symbolizer_go_sp_delta(const struct symbolizer *s, pid_t pid, uint64_t addr, int32_t *delta);

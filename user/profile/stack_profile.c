@@ -267,9 +267,12 @@ static int build_profile(struct stack_profile *sp, int hz, struct raw_counts *rc
 		if (leaf_frames_restore(e[i].user, &e[i].nuser, PROFILE_MAX_STACK_DEPTH, words, go_sp_delta,
 					&at))
 			sp->restored_callers += e[i].val.count;
+		for (int j = 0; j < e[i].nuser; j++) /* each binary's lines then come in one pass */
+			symbolizer_want_user(sp->syms, at.pid, e[i].user[j], j > 0);
+	}
+	for (size_t i = 0; i < n; i++)
 		if (e[i].nuser + e[i].nkern && add_sample(sp, &e[i], sp->kn, index_of, &kernel_mapping))
 			break;
-	}
 	prof_put_executable_first(&sp->prof);
 out:
 	free(index_of);
