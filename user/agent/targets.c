@@ -13,6 +13,7 @@
 #include <uthash.h>
 
 #include "agent/container.h"
+#include "agent/pending_pids.h"
 #include "agent/profile_labels.h"
 #include "agent/resource.h"
 #include "agent/selector.h"
@@ -34,20 +35,6 @@
  * a rolling restart, whose new process starts as the old one exits, would go untraced for
  * both. Idle uprobes cost nothing: only processes that map the binary hit them. */
 #define BINARY_IDLE_NS (60ULL * 1000000000ULL)
-/* A process that may match once it listens is looked at again for PENDING_WINDOW_NS after it was
- * first seen: after 50 ms, then at doubling intervals up to 2 s (a server listens within moments of
- * its start; a program that never listens should cost little). At most PENDING_MAX at a time. */
-#define PENDING_FIRST_NS   (50ULL * 1000000ULL)
-#define PENDING_MAX_GAP_NS (2000ULL * 1000000ULL)
-#define PENDING_WINDOW_NS  (60ULL * 1000000000ULL)
-#define PENDING_MAX	   256
-
-struct pending {
-	pid_t pid;
-	uint64_t until_ns, next_ns, gap_ns;
-	UT_hash_handle hh;
-};
-
 struct binary_key {
 	dev_t dev;
 	ino_t ino;
@@ -94,7 +81,7 @@ struct agent_targets {
 	_Atomic uint64_t unmeasured; /* server requests whose status cannot be read */
 	_Atomic uint64_t probe_hits; /* of every tracer, stopped ones included */
 	uint64_t dropped_by_stopped, hits_by_stopped;
-	struct pending *pending; /* insertion order: oldest first */
+	struct pending_pids pending; /* may match once they listen */
 };
 
 static const struct agent_signals *signals_of(const struct agent_targets *ts, const struct target *t)
@@ -274,58 +261,10 @@ static void remove_target(struct agent_targets *ts, struct target *t, enum remov
 	free(t);
 }
 
-static void pending_remove(struct agent_targets *ts, pid_t pid)
+/* pending_pids_recheck's callback. */
+static void consider_pending(void *ctx, pid_t pid)
 {
-	struct pending *p;
-	HASH_FIND_INT(ts->pending, &pid, p);
-	if (p) {
-		HASH_DEL(ts->pending, p);
-		free(p);
-	}
-}
-
-static void pending_add(struct agent_targets *ts, pid_t pid)
-{
-	struct pending *p;
-	HASH_FIND_INT(ts->pending, &pid, p);
-	if (p)
-		return; /* keeps its first deadline */
-	if (HASH_COUNT(ts->pending) >= PENDING_MAX) {
-		struct pending *oldest = ts->pending;
-		log_debug("pid %d is no longer watched for a listening socket: %d newer processes are",
-			  (int)oldest->pid, PENDING_MAX);
-		HASH_DEL(ts->pending, oldest);
-		free(oldest);
-	}
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return;
-	p->pid = pid;
-	uint64_t now = clock_mono_ns();
-	p->until_ns = now + PENDING_WINDOW_NS;
-	p->gap_ns = PENDING_FIRST_NS;
-	p->next_ns = now + p->gap_ns;
-	HASH_ADD_INT(ts->pending, pid, p);
-	log_debug("pid %d may match once it listens: watching it", (int)pid);
-}
-
-/* Servers open their sockets after exec: look again at those that would match once listening. */
-static void pending_recheck(struct agent_targets *ts)
-{
-	uint64_t now = clock_mono_ns();
-	struct pending *p, *tmp;
-	HASH_ITER (hh, ts->pending, p, tmp) {
-		pid_t pid = p->pid;
-		if (now < p->next_ns)
-			continue;
-		if (now > p->until_ns || !proc_exists(pid)) { /* exits are removed by their event too */
-			pending_remove(ts, pid);
-			continue;
-		}
-		p->gap_ns = p->gap_ns * 2 < PENDING_MAX_GAP_NS ? p->gap_ns * 2 : PENDING_MAX_GAP_NS;
-		p->next_ns = now + p->gap_ns;
-		targets_consider(ts, pid); /* removes it from pending (p is freed) when it matches */
-	}
+	targets_consider(ctx, pid);
 }
 
 /* Which path measures a process's HTTP and database calls (agent_signals.capture). */
@@ -433,10 +372,10 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 	int sel = selector_match(ts->c.cfg, &facts);
 	if (sel < 0) {
 		if (selector_may_match_later(ts->c.cfg, &facts))
-			pending_add(ts, pid);
+			pending_pids_add(&ts->pending, pid);
 		return 0;
 	}
-	pending_remove(ts, pid);
+	pending_pids_remove(&ts->pending, pid);
 	const struct target *ancestor = socket_ancestor(ts, pid);
 	if (ancestor) {
 		log_debug("pid %d is measured with pid %d, which forked it: its sockets are captured as "
@@ -521,7 +460,7 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 
 void targets_exit(struct agent_targets *ts, pid_t pid)
 {
-	pending_remove(ts, pid);
+	pending_pids_remove(&ts->pending, pid);
 	struct target *t = find(ts, pid);
 	if (t)
 		remove_target(ts, t, REMOVE_EXITED);
@@ -541,7 +480,7 @@ void targets_exec(struct agent_targets *ts, pid_t pid)
 
 void targets_poll(struct agent_targets *ts)
 {
-	pending_recheck(ts);
+	pending_pids_recheck(&ts->pending, consider_pending, ts);
 	if (ts->sock) {
 		int n = sock_capture_poll(ts->sock, 0);
 		if (n < 0)
@@ -689,11 +628,7 @@ void targets_free(struct agent_targets *ts)
 	if (!ts)
 		return;
 	targets_remove_all(ts);
-	struct pending *p, *tmp;
-	HASH_ITER (hh, ts->pending, p, tmp) {
-		HASH_DEL(ts->pending, p);
-		free(p);
-	}
+	pending_pids_clear(&ts->pending);
 	sock_capture_free(ts->sock);
 	pthread_mutex_destroy(&ts->lock);
 	free(ts);
