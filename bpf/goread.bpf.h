@@ -23,7 +23,7 @@ static __always_inline __u64 read_iface(__u64 iface_at, __u64 *data)
 	if (iface_at < 4096 || bpf_probe_read_user(&v, sizeof(v), (void *)iface_at))
 		return 0;
 	*data = v.data;
-	return read_word(v.itab, 24);
+	return read_word(v.itab, 24); /* itab: inter, _type, hash + pad, fun[0] */
 }
 
 #endif
