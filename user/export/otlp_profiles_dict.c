@@ -17,7 +17,6 @@ typedef Opentelemetry__Proto__Profiles__V1development__Stack Stack;
 typedef Opentelemetry__Proto__Profiles__V1development__KeyValueAndUnit KeyValueAndUnit;
 typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;
 
-#define KERNEL_FILE "[kernel.kallsyms]"
 /* The semantic conventions' name for the GNU build ID (.note.gnu.build-id, hex). */
 #define ATTR_BUILD_ID_GNU "process.executable.build_id.gnu"
 
@@ -125,28 +124,17 @@ static int32_t add_mapping(struct profiles_dict *e, const struct prof_mapping *m
 /* The frame's mapping in the dictionary (0: none), as the pprof writer assigns them. */
 static int32_t frame_mapping(struct profiles_dict *e, const struct prof_frame *f)
 {
-	if (f->mapping >= 0 && (size_t)f->mapping < e->p->nmappings) {
-		int32_t *i = &e->map_index[f->mapping];
+	int32_t m = prof_frame_mapping(e->p, &e->kernel, f);
+	if (m >= 0) {
+		int32_t *i = &e->map_index[m];
 		if (!*i)
-			*i = add_mapping(e, &e->p->mappings[f->mapping]);
+			*i = add_mapping(e, &e->p->mappings[m]);
 		return *i;
 	}
-	if (!f->kernel)
+	if (m == PROF_NO_MAPPING)
 		return 0;
-	if (!e->kmap) {
-		for (size_t i = 0; i < e->p->nmappings && !e->kmap; i++)
-			if (e->p->mappings[i].file && !strcmp(e->p->mappings[i].file, KERNEL_FILE))
-				e->kmap = frame_mapping(
-					e, &(struct prof_frame){ .mapping = (int32_t)i, .kernel = true });
-		if (!e->kmap) {
-			e->kmap = add_mapping(e, &(struct prof_mapping){ .file = KERNEL_FILE });
-			e->kmin = UINT64_MAX;
-		}
-	}
-	if (e->kmin) { /* a mapping of our own: it spans the kernel addresses seen */
-		e->kmin = f->addr < e->kmin ? f->addr : e->kmin;
-		e->kmax = f->addr > e->kmax ? f->addr : e->kmax;
-	}
+	if (!e->kmap)
+		e->kmap = add_mapping(e, &(struct prof_mapping){ .file = PROF_KERNEL_FILE });
 	return e->kmap;
 }
 
@@ -358,10 +346,9 @@ int profiles_dict_init(struct profiles_dict *e, const struct prof *p)
 
 Dictionary *profiles_dict_finish(struct profiles_dict *e)
 {
-	if (e->kmin && e->kmin <= e->kmax) {
+	if (e->kmap) {
 		Mapping *km = (Mapping *)e->maps.v + e->kmap;
-		km->memory_start = e->kmin;
-		km->memory_limit = e->kmax + 1;
+		prof_kernel_span_range(&e->kernel, &km->memory_start, &km->memory_limit);
 	}
 	Dictionary *d = otlp_arena_alloc(&e->a, sizeof(*d));
 	if (!d)

@@ -29,9 +29,9 @@ struct profiles_dict {
 	struct strtab strs;
 	struct keymap fn_ids, loc_ids, stack_ids, attr_ids, chain_ids, link_ids;
 	struct profiles_dict_table maps, locs, fns, stacks, attrs, links;
-	int32_t *map_index; /* prof mapping -> dictionary index, 0 until first used */
-	int32_t kmap;	    /* mapping of kernel frames that come without one, 0 until needed */
-	uint64_t kmin, kmax;
+	int32_t *map_index;		/* prof mapping -> dictionary index, 0 until first used */
+	struct prof_kernel_span kernel; /* where kernel frames that come without a mapping go */
+	int32_t kmap;			/* our own kernel mapping's index, 0 until needed */
 };
 
 /* Every table with its empty entry, for p's frames. 0 or -ENOMEM; profiles_dict_free after
