@@ -61,13 +61,10 @@ static __always_inline __u16 local_port(const struct gomux_config *c, __u64 rw_i
 {
 	if (!c->h1_writer || !c->tcp_conn || !c->tcp_addr || read_word(rw_itab, 24) != c->h1_writer)
 		return 0;
-	__u64 conn = read_word(rw, c->response_conn), tcp = 0, addr = 0;
+	__u64 conn = read_word(rw, c->response_conn), tcp = 0;
 	if (!conn || c->conn_rwc < 0 || read_iface(conn + c->conn_rwc, &tcp) != c->tcp_conn || !tcp)
 		return 0;
-	__u64 fd = read_word(tcp, c->netconn_fd);
-	if (!fd || c->netfd_laddr < 0 || read_iface(fd + c->netfd_laddr, &addr) != c->tcp_addr || !addr)
-		return 0;
-	return (__u16)read_word(addr, c->tcpaddr_port);
+	return read_tcpconn_local_port(tcp, c->tcp_addr, c->netconn_fd, c->netfd_laddr, c->tcpaddr_port);
 }
 
 /* serverHandler.ServeHTTP(rw ResponseWriter, req *Request): the receiver (one *Server) in arg

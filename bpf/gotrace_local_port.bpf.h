@@ -25,11 +25,8 @@ static __always_inline __u16 conn_local_port(const struct gotrace_types *ty, __u
 		} else if (ty->h2c_conn && type == ty->h2c_conn && xnet_off.bufconn_conn >= 0) {
 			conn = data + xnet_off.bufconn_conn;
 		} else if (type == ty->tcp_conn) {
-			__u64 addr = 0;
-			if (read_iface(read_word(data, off.netconn_fd) + off.netfd_laddr, &addr) !=
-			    ty->tcp_addr)
-				return 0;
-			return (__u16)read_word(addr, off.tcpaddr_port);
+			return read_tcpconn_local_port(data, ty->tcp_addr, off.netconn_fd, off.netfd_laddr,
+						       off.tcpaddr_port);
 		} else {
 			return 0;
 		}
