@@ -149,12 +149,7 @@ static void export_spans(struct otlp_exporter *e, size_t n)
 		otlp_stat_add(&e->failed, rejected);
 		break;
 	}
-	case STOPPED:
-		pthread_mutex_lock(&e->lock);
-		e->stop_rc = -ETIMEDOUT;
-		pthread_mutex_unlock(&e->lock);
-		/* fall through */
-	default:
+	default: /* REJECTED, GAVE_UP, STOPPED */
 		otlp_stat_add(&e->failed, n);
 		break;
 	}
@@ -197,11 +192,6 @@ static void export_metrics(struct otlp_exporter *e, struct metrics_registry *reg
 		otlp_stat_add(&e->metrics_ok, 1);
 	} else {
 		otlp_stat_add(&e->metrics_failed, 1);
-	}
-	if (r == STOPPED) {
-		pthread_mutex_lock(&e->lock);
-		e->stop_rc = -ETIMEDOUT;
-		pthread_mutex_unlock(&e->lock);
 	}
 	free(body);
 }

@@ -225,7 +225,7 @@ enum send_result {
 	SENT,
 	REJECTED,
 	GAVE_UP,
-	STOPPED
+	STOPPED /* the stop deadline passed (otlp_exporter_stop returns -ETIMEDOUT) */
 };
 
 /* Profiles (otlp_profiles.c) and log records (otlp_logs.c): the thread pops the oldest queued

@@ -9,7 +9,6 @@
 #include "otlp/logs_service.pb-c.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,12 +76,7 @@ void otlp_export_logs(struct otlp_exporter *e, struct otlp_body *ql)
 		otlp_stat_add(&e->logs_failed, rejected);
 		break;
 	}
-	case STOPPED:
-		pthread_mutex_lock(&e->lock);
-		e->stop_rc = -ETIMEDOUT;
-		pthread_mutex_unlock(&e->lock);
-		/* fall through */
-	default:
+	default: /* REJECTED, GAVE_UP, STOPPED */
 		otlp_stat_add(&e->logs_failed, ql->items);
 		break;
 	}

@@ -10,7 +10,6 @@
 #include "profile/profile_data.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,12 +73,7 @@ void otlp_export_profile(struct otlp_exporter *e, struct otlp_body *qp)
 		otlp_stat_add(rejected ? &e->prof_failed : &e->prof_exported, 1);
 		break;
 	}
-	case STOPPED:
-		pthread_mutex_lock(&e->lock);
-		e->stop_rc = -ETIMEDOUT;
-		pthread_mutex_unlock(&e->lock);
-		/* fall through */
-	default:
+	default: /* REJECTED, GAVE_UP, STOPPED */
 		otlp_stat_add(&e->prof_failed, 1);
 		break;
 	}
