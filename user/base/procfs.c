@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#define _GNU_SOURCE /* process_vm_readv */
 #include "base/procfs.h"
 
 #include <dirent.h>
@@ -12,7 +13,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+#define USER_ADDR_MIN 4096		    /* the first page is never mapped */
+#define USER_ADDR_MAX 0x00007fffffffffffull /* the top of user space (4-level page tables) */
+
+int proc_mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	if (addr < USER_ADDR_MIN || addr > USER_ADDR_MAX || len > USER_ADDR_MAX - addr + 1)
+		return -EFAULT;
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
+}
 
 char *proc_path(char *buf, size_t len, pid_t pid, const char *suffix, ...)
 {

@@ -16,6 +16,10 @@ struct proc_map {
 	char path[256]; /* "" for anonymous; "[vdso]" etc. for special mappings */
 };
 
+/* Reads len bytes at addr of pid's memory (process_vm_readv: the target does not stop): 0;
+ * -EFAULT when the range is not user space (nil, the first page, past 0x7fffffffffff) or the
+ * read comes short; else -errno (-ESRCH once the process is gone, -EPERM). */
+int proc_mem_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 /* True while pid runs: false once it is gone or a zombie. */
 bool proc_exists(pid_t pid);
 /* The one place a /proc/PID path is spelled: "/proc/<pid>" followed by suffix (printf-style,

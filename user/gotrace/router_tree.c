@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-#define _GNU_SOURCE /* process_vm_readv */
 #include "gotrace/router_tree.h"
 
 #include <errno.h>
@@ -8,8 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <time.h>
+
+#include "base/procfs.h"
 
 #define MAX_ROUTERS   16   /* routers cached, over all processes */
 #define MAX_TEMPLATES 1024 /* per router */
@@ -65,15 +65,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int peek(pid_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
-	if (!addr)
-		return -EFAULT;
-	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
-}
-
 struct go_str {
 	uint64_t ptr, len;
 };
@@ -96,16 +87,16 @@ static int walk(struct loader *l, uint64_t n, const char *method, char *prefix, 
 	uint64_t handle;
 	if (depth > 64 || ++l->nodes > MAX_NODES)
 		return -E2BIG;
-	int err = peek(l->pid, n + ref->node_path, &path, sizeof(path));
+	int err = proc_mem_read(l->pid, n + ref->node_path, &path, sizeof(path));
 	if (!err)
-		err = peek(l->pid, n + ref->node_children, &children, sizeof(children));
+		err = proc_mem_read(l->pid, n + ref->node_children, &children, sizeof(children));
 	if (!err)
-		err = peek(l->pid, n + ref->node_handle, &handle, sizeof(handle));
+		err = proc_mem_read(l->pid, n + ref->node_handle, &handle, sizeof(handle));
 	if (err)
 		return err;
 	if (used + path.len >= TEMPLATE_MAX)
 		return -E2BIG;
-	if (path.len && (err = peek(l->pid, path.ptr, prefix + used, path.len)))
+	if (path.len && (err = proc_mem_read(l->pid, path.ptr, prefix + used, path.len)))
 		return err;
 	used += path.len;
 	prefix[used] = '\0';
@@ -121,7 +112,7 @@ static int walk(struct loader *l, uint64_t n, const char *method, char *prefix, 
 		return -E2BIG;
 	for (uint64_t i = 0; i < children.len; i++) {
 		uint64_t child;
-		if ((err = peek(l->pid, children.ptr + 8 * i, &child, sizeof(child))) ||
+		if ((err = proc_mem_read(l->pid, children.ptr + 8 * i, &child, sizeof(child))) ||
 		    (err = walk(l, child, method, prefix, used, depth + 1)))
 			return err;
 	}
@@ -150,11 +141,11 @@ static int each_tree(struct loader *l, uint64_t map)
 			uint64_t values[MAP_SLOTS];
 			uint64_t overflow;
 		} b;
-		if ((err = peek(l->pid, map, &h, sizeof(h))))
+		if ((err = proc_mem_read(l->pid, map, &h, sizeof(h))))
 			return err;
 		if (h.b != 0)
 			return -E2BIG;
-		if ((err = peek(l->pid, h.buckets, &b, sizeof(b))))
+		if ((err = proc_mem_read(l->pid, h.buckets, &b, sizeof(b))))
 			return err;
 		if (b.overflow)
 			return -E2BIG;
@@ -173,11 +164,11 @@ static int each_tree(struct loader *l, uint64_t map)
 				uint64_t value;
 			} slots[MAP_SLOTS];
 		} g;
-		if ((err = peek(l->pid, map, &m, sizeof(m))))
+		if ((err = proc_mem_read(l->pid, map, &m, sizeof(m))))
 			return err;
 		if (m.dir_len != 0)
 			return -E2BIG;
-		if ((err = peek(l->pid, m.dir_ptr, &g, sizeof(g))))
+		if ((err = proc_mem_read(l->pid, m.dir_ptr, &g, sizeof(g))))
 			return err;
 		for (int i = 0; i < MAP_SLOTS; i++) {
 			full[i] = !((g.ctrl >> (8 * i)) & SWISS_EMPTY);
@@ -193,7 +184,7 @@ static int each_tree(struct loader *l, uint64_t map)
 			continue;
 		if (keys[i].len >= METHOD_MAX)
 			return -E2BIG;
-		if ((err = peek(l->pid, keys[i].ptr, method, keys[i].len)) ||
+		if ((err = proc_mem_read(l->pid, keys[i].ptr, method, keys[i].len)) ||
 		    (err = walk(l, values[i], method, prefix, 0, 0)))
 			return err;
 	}
@@ -214,7 +205,7 @@ static void load(struct router_cache *c, pid_t pid, const struct gotrace_httprou
 	struct loader l = { pid, ref, c, 0 };
 	c->err = ref->trees < 0 || ref->node_path < 0 || ref->node_children < 0 || ref->node_handle < 0
 			 ? -ENOENT
-			 : peek(pid, ref->router + ref->trees, &map, sizeof(map));
+			 : proc_mem_read(pid, ref->router + ref->trees, &map, sizeof(map));
 	if (!c->err && map)
 		c->err = each_tree(&l, map);
 	if (c->err)

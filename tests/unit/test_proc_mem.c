@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+/* base/procfs.h's proc_mem_read: another process's memory, checked before and after reading. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/procfs.h"
+
+static const char text[] = "the bytes a child process shares with its parent";
+
+static void test_reads_what_is_there(void **state)
+{
+	(void)state;
+	char buf[sizeof(text)];
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (!child) {
+		pause();
+		_exit(0);
+	}
+	/* After fork the child has text at the same address. */
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(proc_mem_read(child, (uintptr_t)text, buf, sizeof(buf)), 0);
+	assert_memory_equal(buf, text, sizeof(text));
+	/* Not user space: refused without asking the kernel. */
+	assert_int_equal(proc_mem_read(child, 0, buf, 8), -EFAULT);
+	assert_int_equal(proc_mem_read(child, 16, buf, 8), -EFAULT);
+	assert_int_equal(proc_mem_read(child, 0xffffffff81000000ull, buf, 8), -EFAULT);
+	assert_int_equal(proc_mem_read(child, 0x00007ffffffffffcull, buf, 8), -EFAULT);
+	/* An unmapped user address: the kernel's EFAULT. */
+	assert_int_equal(proc_mem_read(child, 0x1000, buf, 8), -EFAULT);
+	kill(child, SIGKILL);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	/* The process is gone: -ESRCH, which callers tell apart from a bad address. */
+	assert_int_equal(proc_mem_read(child, (uintptr_t)text, buf, sizeof(buf)), -ESRCH);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reads_what_is_there),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
