@@ -4,6 +4,7 @@
 #include "export/otlp.h"
 #include "export/otlp_internal.h"
 
+#include "base/array.h"
 #include "base/utf8.h"
 #include "otlp/metrics_service.pb-c.h"
 #include "otlp/trace_service.pb-c.h"
@@ -350,19 +351,6 @@ struct metrics_build {
 	int err;
 };
 
-static int grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 16;
-	void *q = realloc(*p, c * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
 /* Closes the current target: its metrics into its ResourceMetrics (kept only if any). */
 static void build_finish_target(struct metrics_build *b)
 {
@@ -373,7 +361,7 @@ static void build_finish_target(struct metrics_build *b)
 	ScopeMetrics *sm = otlp_arena_alloc(&b->a, sizeof(*sm));
 	ScopeMetrics **smv = otlp_arena_alloc(&b->a, sizeof(*smv));
 	Metric **mv = otlp_arena_alloc(&b->a, b->nmetrics * sizeof(*mv));
-	if (!sm || !smv || !mv || grow((void **)&b->rms, &b->caprms, b->nrms, sizeof(*b->rms))) {
+	if (!sm || !smv || !mv || array_grow((void **)&b->rms, &b->caprms, b->nrms, sizeof(*b->rms))) {
 		b->err = -ENOMEM;
 		goto done;
 	}
@@ -440,7 +428,7 @@ static void visit_metric(void *ctx, const struct metric_info *m, const struct me
 	if (b->err || !b->cur)
 		return;
 	Metric *mt = otlp_arena_alloc(a, sizeof(*mt));
-	if (!mt || grow((void **)&b->metrics, &b->capmetrics, b->nmetrics, sizeof(*b->metrics)))
+	if (!mt || array_grow((void **)&b->metrics, &b->capmetrics, b->nmetrics, sizeof(*b->metrics)))
 		goto nomem;
 	opentelemetry__proto__metrics__v1__metric__init(mt);
 	if (!(mt->name = otlp_arena_str(a, m->name)) ||
