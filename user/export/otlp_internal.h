@@ -230,8 +230,8 @@ enum send_result {
 
 /* Profiles (otlp_profiles.c) and log records (otlp_logs.c): the thread pops the oldest queued
  * body (otlp_fifo_pop, under the lock), sends it without the lock and frees it; stop drops
- * what is left (otlp_fifo_drop_all), counted. From the export thread: warn (rate-limited)
- * when bodies were dropped since last time. */
+ * what is left (otlp_fifo_drop_all), counted. The export thread warns (rate-limited) when
+ * bodies were dropped since last time, as it does for spans (otlp_exporter.c). */
 /* Queues b (its items counted in *dropped when refused at stop, or when it or an older body is
  * pushed out); wakes the export thread. 0 or -ESHUTDOWN. Takes the lock. */
 int otlp_fifo_push(struct otlp_exporter *e, struct otlp_fifo *q, struct otlp_body *b, uint64_t *dropped);
@@ -239,9 +239,7 @@ struct otlp_body *otlp_fifo_pop(struct otlp_fifo *q); /* under the lock; NULL if
 void otlp_fifo_drop_all(struct otlp_exporter *e, struct otlp_fifo *q, uint64_t *dropped);
 void otlp_body_free(struct otlp_body *b);
 void otlp_export_profile(struct otlp_exporter *e, struct otlp_body *qp);
-void otlp_profiles_report_drops(struct otlp_exporter *e);
 void otlp_export_logs(struct otlp_exporter *e, struct otlp_body *ql);
-void otlp_logs_report_drops(struct otlp_exporter *e);
 
 int otlp_setup_http(struct otlp_exporter *e, char *err, size_t errlen);
 enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, const uint8_t *body,

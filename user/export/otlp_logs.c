@@ -34,18 +34,6 @@ int otlp_enqueue_logs(struct otlp_exporter *e, const struct resource *const *res
 	return otlp_fifo_push(e, &e->logs, ql, &e->logs_dropped);
 }
 
-void otlp_logs_report_drops(struct otlp_exporter *e)
-{
-	uint64_t d = otlp_load(&e->logs_dropped);
-	if (d != e->logs_dropped_reported) {
-		otlp_warn_limited(e, W_LOGS + W_DROPPED,
-				  "OTLP logs queue full (%d batches): %llu log records dropped so far; the "
-				  "receiver is slower than the service logs or unreachable",
-				  OTLP_LOGS_QUEUE, (unsigned long long)d);
-		e->logs_dropped_reported = d;
-	}
-}
-
 void otlp_export_logs(struct otlp_exporter *e, struct otlp_body *ql)
 {
 	struct http_result resp;

@@ -37,18 +37,6 @@ int otlp_enqueue_profile(struct otlp_exporter *e, const struct prof *p, const st
 	return otlp_fifo_push(e, &e->profiles, qp, &e->prof_dropped);
 }
 
-void otlp_profiles_report_drops(struct otlp_exporter *e)
-{
-	uint64_t d = otlp_load(&e->prof_dropped);
-	if (d != e->prof_dropped_reported) {
-		otlp_warn_limited(e, W_PROFILES + W_DROPPED,
-				  "OTLP profiles queue full (%d profiles): %llu profiles dropped so far; the "
-				  "receiver is slower than the profiling interval or unreachable",
-				  OTLP_PROFILES_QUEUE, (unsigned long long)d);
-		e->prof_dropped_reported = d;
-	}
-}
-
 void otlp_export_profile(struct otlp_exporter *e, struct otlp_body *qp)
 {
 	struct http_result resp;
