@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/procfs.h"
 #include "gotrace/go_map_read.h"
 
@@ -55,13 +56,6 @@ bool httprouter_match(const char *tpl, const char *path)
 			return false;
 	}
 	return !*path;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 struct loader {
@@ -133,7 +127,7 @@ static void load(struct router_cache *c, pid_t pid, const struct gotrace_httprou
 	c->pid = pid;
 	c->router = ref->router;
 	c->n = 0;
-	c->loaded_ns = now_ns();
+	c->loaded_ns = clock_mono_ns();
 	if (!c->tpls && !(c->tpls = calloc(MAX_TEMPLATES, sizeof(*c->tpls)))) {
 		c->err = -ENOMEM;
 		return;
@@ -183,7 +177,7 @@ int httprouter_route(pid_t pid, const struct gotrace_httprouter_ref *ref, const 
 		out[0] = '\0';
 	pthread_mutex_lock(&cache_lock);
 	struct router_cache *c = find(pid, ref->router);
-	uint64_t now = now_ns();
+	uint64_t now = clock_mono_ns();
 	if (c->pid != pid || c->router != ref->router)
 		load(c, pid, ref);
 	int rc = c->err ? c->err : match(c, method, path, out, outlen);

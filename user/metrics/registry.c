@@ -3,6 +3,7 @@
 #include "metrics/registry_internal.h"
 #include "metrics/semconv.h"
 
+#include "base/clock.h"
 #include "base/histogram.h"
 #include "gotrace/route.h"
 #include "base/utf8.h"
@@ -35,13 +36,6 @@ static int method_index(const char *m)
 const char *http_method_normalize(const char *method)
 {
 	return registry_methods[method_index(method)];
-}
-
-uint64_t registry_unix_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void *vec_push(struct vec *v, size_t size)
@@ -124,7 +118,7 @@ struct metrics_registry *metrics_registry_new(int max_routes)
 	if (!reg)
 		return NULL;
 	pthread_mutex_init(&reg->lock, NULL);
-	reg->start_unix_ns = registry_unix_now_ns();
+	reg->start_unix_ns = clock_real_ns();
 	reg->max_routes = max_routes > 0 ? max_routes : ROUTE_DEFAULT_MAX;
 	return reg;
 }
@@ -184,7 +178,7 @@ int metrics_registry_add_target(struct metrics_registry *reg, const struct resou
 	if (!t)
 		return -ENOMEM;
 	t->res = *res;
-	t->start_unix_ns = registry_unix_now_ns();
+	t->start_unix_ns = clock_real_ns();
 	t->routes = route_table_new(reg->max_routes, ROUTE_OVERFLOW);
 	t->peers = route_table_new(reg->max_routes, "_OTHER");
 	t->dbops = route_table_new(reg->max_routes, "other_sql\x1f_OTHER\x1f");

@@ -187,7 +187,6 @@ struct render_copy {
 	bool counted; /* registered as a reader: registry_release_state must undo it */
 };
 
-uint64_t registry_unix_now_ns(void);
 /* Frees a target and its series (NULL: nothing); no render may still read it. */
 void registry_target_free(struct target *t);
 int registry_cmp_server(const void *a, const void *b);
