@@ -140,6 +140,26 @@ static int kv_put(struct kv_list *l, KeyValue *kv)
 	return 0;
 }
 
+int otlp_group_by_key(struct otlp_arena *a, const uint64_t *keys, size_t n, struct otlp_groups *out)
+{
+	out->n = 0;
+	out->group = otlp_arena_alloc(a, (n + 1) * sizeof(*out->group));
+	out->first = otlp_arena_alloc(a, (n + 1) * sizeof(*out->first));
+	out->count = otlp_arena_alloc(a, (n + 1) * sizeof(*out->count));
+	if (!out->group || !out->first || !out->count)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t g = 0;
+		while (g < out->n && keys[out->first[g]] != keys[i])
+			g++;
+		if (g == out->n)
+			out->first[out->n++] = i;
+		out->count[g]++;
+		out->group[i] = g;
+	}
+	return 0;
+}
+
 /* The process's own attributes, then OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME (the
  * spec's precedence). res NULL is glimpse itself, which keeps its own service.name. */
 Resource *otlp_resource_new(struct otlp_arena *a, const struct otlp_config *cfg, const struct resource *res)
@@ -279,23 +299,16 @@ int otlp_encode_traces(const struct otlp_config *cfg, const struct resource *con
 	int err = -ENOMEM;
 	*out = NULL;
 	*len = 0;
-	/* Resources in order of first appearance, and how many spans each has. */
-	uint32_t *res = otlp_arena_alloc(&a, (n + 1) * sizeof(*res));
-	size_t *count = otlp_arena_alloc(&a, (n + 1) * sizeof(*count));
-	size_t *group = otlp_arena_alloc(&a, (n + 1) * sizeof(*group));
+	uint64_t *keys = otlp_arena_alloc(&a, (n + 1) * sizeof(*keys));
 	TraceRequest *req = otlp_arena_alloc(&a, sizeof(*req));
-	if (!res || !count || !group || !req)
+	if (!keys || !req)
 		goto out;
-	size_t ngroups = 0;
-	for (size_t i = 0; i < n; i++) {
-		size_t g = 0;
-		while (g < ngroups && res[g] != spans[i]->res)
-			g++;
-		if (g == ngroups)
-			res[ngroups++] = spans[i]->res;
-		count[g]++;
-		group[i] = g;
-	}
+	for (size_t i = 0; i < n; i++)
+		keys[i] = spans[i]->res;
+	struct otlp_groups gr;
+	if (otlp_group_by_key(&a, keys, n, &gr))
+		goto out;
+	size_t ngroups = gr.n;
 	opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(req);
 	ResourceSpans **rs = otlp_arena_alloc(&a, (ngroups + 1) * sizeof(*rs));
 	Scope *scope = otlp_scope_new(&a);
@@ -305,12 +318,12 @@ int otlp_encode_traces(const struct otlp_config *cfg, const struct resource *con
 		ResourceSpans *r = otlp_arena_alloc(&a, sizeof(*r));
 		ScopeSpans *ss = otlp_arena_alloc(&a, sizeof(*ss));
 		ScopeSpans **ssv = otlp_arena_alloc(&a, sizeof(*ssv));
-		Span **sv = otlp_arena_alloc(&a, count[g] * sizeof(*sv));
+		Span **sv = otlp_arena_alloc(&a, gr.count[g] * sizeof(*sv));
 		if (!r || !ss || !ssv || !sv)
 			goto out;
 		opentelemetry__proto__trace__v1__resource_spans__init(r);
 		opentelemetry__proto__trace__v1__scope_spans__init(ss);
-		if (!(r->resource = otlp_resource_new(&a, cfg, resources[res[g]])))
+		if (!(r->resource = otlp_resource_new(&a, cfg, resources[spans[gr.first[g]]->res])))
 			goto out;
 		ss->scope = scope;
 		ss->spans = sv;
@@ -320,7 +333,7 @@ int otlp_encode_traces(const struct otlp_config *cfg, const struct resource *con
 		rs[g] = r;
 	}
 	for (size_t i = 0; i < n; i++) {
-		ScopeSpans *ss = rs[group[i]]->scope_spans[0];
+		ScopeSpans *ss = rs[gr.group[i]]->scope_spans[0];
 		if (!(ss->spans[ss->n_spans++] = span_new(&a, spans[i])))
 			goto out;
 	}

@@ -75,6 +75,14 @@ struct Opentelemetry__Proto__Resource__V1__Resource *otlp_resource_new(struct ot
 								       const struct resource *res);
 /* Scope "glimpse" and its version. */
 struct Opentelemetry__Proto__Common__V1__InstrumentationScope *otlp_scope_new(struct otlp_arena *a);
+/* A request's items grouped by their resource, in order of first appearance (one
+ * ResourceSpans, ResourceLogs or ResourceProfiles per resource): group[i] is item i's group,
+ * first[g] the first item of group g and count[g] how many it has. */
+struct otlp_groups {
+	size_t n, *group, *first, *count;
+};
+/* Groups n items by keys[i] (the arena holds the arrays); 0 or -ENOMEM. */
+int otlp_group_by_key(struct otlp_arena *a, const uint64_t *keys, size_t n, struct otlp_groups *out);
 
 /* ExportProfilesServiceRequest of p: one ResourceProfiles per process (res[i] describes
  * process res[i].pid; a process without one gets a resource of its pid and name), each with a

@@ -121,25 +121,30 @@ static ResourceProfiles *process_profiles(struct profiles_dict *e, const struct 
 static size_t group_samples(struct profiles_dict *e, struct proc_samples *groups)
 {
 	const struct prof *p = e->p;
-	size_t ngroups = 0;
+	uint64_t *keys = otlp_arena_alloc(&e->a, (p->nsamples + 1) * sizeof(*keys));
+	struct otlp_groups gr;
+	if (!keys) {
+		e->oom = true;
+		return 0;
+	}
+	for (size_t i = 0; i < p->nsamples; i++)
+		keys[i] = p->samples[i].pid;
+	if (otlp_group_by_key(&e->a, keys, p->nsamples, &gr)) {
+		e->oom = true;
+		return 0;
+	}
+	for (size_t g = 0; g < gr.n; g++) {
+		groups[g] = (struct proc_samples){ .pid = p->samples[gr.first[g]].pid };
+		groups[g].s = otlp_arena_alloc(&e->a, gr.count[g] * sizeof(*groups[g].s));
+		groups[g].src = otlp_arena_alloc(&e->a, gr.count[g] * sizeof(*groups[g].src));
+		if (!groups[g].s || !groups[g].src) {
+			e->oom = true;
+			return 0;
+		}
+	}
 	for (size_t i = 0; i < p->nsamples && !e->oom; i++) {
 		const struct prof_sample *s = &p->samples[i];
-		size_t g = 0;
-		while (g < ngroups && groups[g].pid != s->pid)
-			g++;
-		if (g == ngroups) {
-			groups[g] = (struct proc_samples){ .pid = s->pid };
-			size_t n = 0;
-			for (size_t k = i; k < p->nsamples; k++)
-				n += p->samples[k].pid == s->pid;
-			groups[g].s = otlp_arena_alloc(&e->a, n * sizeof(*groups[g].s));
-			groups[g].src = otlp_arena_alloc(&e->a, n * sizeof(*groups[g].src));
-			if (!groups[g].s || !groups[g].src) {
-				e->oom = true;
-				break;
-			}
-			ngroups++;
-		}
+		size_t g = gr.group[i];
 		int32_t *ai = otlp_arena_alloc(&e->a, 5 * sizeof(*ai));
 		if (!ai) {
 			e->oom = true;
@@ -163,7 +168,7 @@ static size_t group_samples(struct profiles_dict *e, struct proc_samples *groups
 		ds->link_index = profiles_dict_link(e, &s->request);
 		groups[g].src[groups[g].n++] = s;
 	}
-	return ngroups;
+	return gr.n;
 }
 
 static const struct resource *resource_of(const struct resource *res, size_t nres, uint32_t pid,
