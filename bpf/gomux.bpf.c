@@ -10,6 +10,7 @@
 #include <bpf/bpf_tracing.h>
 #include "glimpse.bpf.h"
 #include "gomux.h"
+#include "goread.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -56,37 +57,14 @@ static __always_inline void count_hit(__u32 tgid)
 		bpf_map_update_elem(&hits, &tgid, &one, BPF_NOEXIST);
 }
 
-static __always_inline __u64 word(__u64 base, __s32 offset)
-{
-	__u64 v = 0;
-	if (base && offset >= 0)
-		bpf_probe_read_user(&v, sizeof(v), (void *)(base + offset));
-	return v;
-}
-
-/* An interface value at `at`: its data word into *data; the first method of its itab. */
-static __always_inline __u64 iface(__u64 at, __u64 *data)
-{
-	struct {
-		__u64 itab, data;
-	} v = {};
-	if (at < 4096 || bpf_probe_read_user(&v, sizeof(v), (void *)at))
-		return 0;
-	*data = v.data;
-	return word(v.itab, 24); /* itab: inter, _type, hash + pad, fun[0] */
-}
-
 static __always_inline __u16 local_port(const struct gomux_config *c, __u64 rw_itab, __u64 rw)
 {
-	if (!c->h1_writer || !c->tcp_conn || !c->tcp_addr || word(rw_itab, 24) != c->h1_writer)
+	if (!c->h1_writer || !c->tcp_conn || !c->tcp_addr || read_word(rw_itab, 24) != c->h1_writer)
 		return 0;
-	__u64 conn = word(rw, c->response_conn), tcp = 0, addr = 0;
-	if (!conn || c->conn_rwc < 0 || iface(conn + c->conn_rwc, &tcp) != c->tcp_conn || !tcp)
+	__u64 conn = read_word(rw, c->response_conn), tcp = 0;
+	if (!conn || c->conn_rwc < 0 || read_iface(conn + c->conn_rwc, &tcp) != c->tcp_conn || !tcp)
 		return 0;
-	__u64 fd = word(tcp, c->netconn_fd);
-	if (!fd || c->netfd_laddr < 0 || iface(fd + c->netfd_laddr, &addr) != c->tcp_addr || !addr)
-		return 0;
-	return (__u16)word(addr, c->tcpaddr_port);
+	return read_tcpconn_local_port(tcp, c->tcp_addr, c->netconn_fd, c->netfd_laddr, c->tcpaddr_port);
 }
 
 /* serverHandler.ServeHTTP(rw ResponseWriter, req *Request): the receiver (one *Server) in arg
@@ -107,7 +85,7 @@ int BPF_KPROBE(gomux_server_enter)
 		return 0;
 	__u64 data = 0;
 	if (c->server_handler >= 0) {
-		ev.server.handler_type = iface(ev.key.server + c->server_handler, &data);
+		ev.server.handler_type = read_iface(ev.key.server + c->server_handler, &data);
 		ev.server.handler = data;
 	}
 	if (bpf_map_update_elem(&servers, &ev.key, &ev.server, BPF_NOEXIST))

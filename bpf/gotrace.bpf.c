@@ -26,6 +26,7 @@
 #include "gotrace.h"
 #include "traceparent.h"
 #include "gomap.bpf.h"
+#include "goread.bpf.h"
 
 const volatile struct gotrace_offsets off = {};
 /* Uprobes attached to a binary for every process running it (the agent shares one set per
@@ -172,14 +173,6 @@ static __always_inline void add_active(__u32 pid, __s64 delta)
 		bpf_map_update_elem(&active, &pid, &delta, BPF_NOEXIST);
 }
 
-static __always_inline __u64 read_word(__u64 base, __s32 offset)
-{
-	__u64 v = 0;
-	if (base && offset >= 0)
-		bpf_probe_read_user(&v, sizeof(v), (void *)(base + offset));
-	return v;
-}
-
 /* Copies a Go string (ptr, len) into dst (at most max bytes); returns the copied length. */
 static __always_inline __u32 copy_string(__u64 ptr, __u64 len, char *dst, __u32 max, __u8 *flags)
 {
@@ -201,64 +194,7 @@ static __always_inline __u32 read_go_string(__u64 base, __s32 offset, char *dst,
 	return copy_string(s.ptr, s.len, dst, max, flags);
 }
 
-/* A valid traceparent → ctx (the remote span becomes the parent). */
-static __always_inline bool join_traceparent(const char *tp, __u64 len, struct call_state *st)
-{
-	struct traceparent p = {};
-	if (!traceparent_parse(tp, len, &p))
-		return false;
-	__builtin_memcpy(st->ctx.trace_id, p.trace_id, sizeof(p.trace_id));
-	st->parent_span_id = p.parent_id;
-	st->flags |= GOTRACE_F_REMOTE_PARENT | GOTRACE_F_HAS_PARENT;
-	if (p.flags & TRACEPARENT_FLAG_SAMPLED)
-		st->flags |= GOTRACE_F_SAMPLED;
-	return true;
-}
-
-/* Joins the trace of a header's values ([]string): HTTP's Traceparent, gRPC's traceparent. */
-static __always_inline bool join_header_values(const struct go_slice_header *hv, struct call_state *st)
-{
-	struct go_slice_header values = *hv;
-	/* More than one value means the request carried several traceparent headers, which W3C
-	 * says to treat as none (a new trace). */
-	struct go_string_header first = {};
-	char tp[TRACEPARENT_READ_LEN] = {};
-	if (values.len != 1 || bpf_probe_read_user(&first, sizeof(first), (void *)values.ptr) ||
-	    first.len < TRACEPARENT_LEN || bpf_probe_read_user(tp, TRACEPARENT_LEN, (void *)first.ptr))
-		return false;
-	/* Only a longer value's next byte matters (a higher version's '-'). */
-	if (first.len > TRACEPARENT_LEN &&
-	    bpf_probe_read_user(&tp[TRACEPARENT_LEN], 1, (void *)(first.ptr + TRACEPARENT_LEN)))
-		return false;
-	return join_traceparent(tp, first.len, st);
-}
-
-/* Joins the trace of the request's "Traceparent" header (the canonical key), if valid. */
-static __always_inline bool read_traceparent(__u64 request, struct call_state *st)
-{
-	static const char key[] = "Traceparent";
-	struct go_slice_header values = {};
-	enum gomap_result r = gomap_find_string_key(read_word(request, off.request_header), map_layout, key,
-						    sizeof(key) - 1, &values);
-	if (r == GOMAP_TOO_BIG)
-		count(GOTRACE_HEADERS_TOO_BIG);
-	return r == GOMAP_FOUND && join_header_values(&values, st);
-}
-
-static __always_inline __u64 random_id(void)
-{
-	__u64 id = (__u64)bpf_get_prandom_u32() << 32 | bpf_get_prandom_u32();
-	return id ? id : 1;
-}
-
-static __always_inline void new_trace(struct trace_ctx *ctx)
-{
-	for (int i = 0; i < 16; i += 4) {
-		__u32 r = bpf_get_prandom_u32();
-		__builtin_memcpy(&ctx->trace_id[i], &r, 4);
-	}
-	ctx->trace_id[0] |= 1; /* never all zero */
-}
+#include "gotrace_context.bpf.h"
 
 static __always_inline void read_request(struct call_state *st, __u32 kind)
 {
@@ -277,29 +213,6 @@ static __always_inline void read_request(struct call_state *st, __u32 kind)
 		bpf_probe_read_user(&proto, sizeof(proto), (void *)(request + off.request_proto_major));
 	st->proto_major = (__u8)proto.major;
 	st->proto_minor = (__u8)proto.minor;
-}
-
-/* The context the current goroutine runs under: its own server request, or one inherited
- * from the goroutine that started it. */
-static __always_inline bool current_ctx(__u64 g, __u32 pid, struct trace_ctx *out)
-{
-	struct call_key key = { .g = g, .pid = pid, .kind = GOTRACE_SERVER };
-	struct call_state *server = bpf_map_lookup_elem(&calls, &key);
-	if (!server) {
-		key.kind = GOTRACE_GRPC_SERVER;
-		server = bpf_map_lookup_elem(&calls, &key);
-	}
-	if (server) {
-		*out = server->ctx;
-		return true;
-	}
-	struct goroutine_key gk = { .g = g, .pid = pid };
-	struct trace_ctx *inh = bpf_map_lookup_elem(&inherited, &gk);
-	if (inh) {
-		*out = *inh;
-		return true;
-	}
-	return false;
 }
 
 static __always_inline int enter(struct pt_regs *ctx, __u32 kind, struct call_state *st)
@@ -409,21 +322,6 @@ static __always_inline struct gotrace_event *leave(struct pt_regs *ctx, __u32 ki
 	return ev;
 }
 
-/* The interface value (itab, data) at iface_at, and its itab's first method, which says the
- * type it holds (0 if unreadable): two reads. */
-static __always_inline __u64 read_iface(__u64 iface_at, __u64 *data)
-{
-	struct {
-		__u64 itab, data;
-	} v = {};
-	if (iface_at < 4096 || bpf_probe_read_user(&v, sizeof(v), (void *)iface_at))
-		return 0;
-	*data = v.data;
-	return read_word(v.itab, 24);
-}
-
-#define CONN_MAX_WRAPS 3 /* tls.Conn around unencryptedNetConnInTLSConn around TCPConn */
-
 /* golang.org/x/net/http2's own server (gotrace_xnet.bpf.h), whose h2c connections come in
  * h2c's bufConn. */
 const volatile struct gotrace_xnet_offsets xnet_off = { .writer_rws = -1,
@@ -433,55 +331,7 @@ const volatile struct gotrace_xnet_offsets xnet_off = { .writer_rws = -1,
 							.bufconn_conn = -1,
 							.opts_upgrade = -1 };
 
-/* The local TCP port of a server request's connection, 0 when unknown. The writer's type
- * says where its connection is: HTTP/1's *response → conn.rwc, HTTP/2's writer → its state's
- * serverConn.conn. The net.Conn is unwrapped through TLS (and h2c's wrapper) to a *TCPConn,
- * whose netFD's laddr is a *TCPAddr: every step is taken only after its type is checked. */
-static __always_inline __u16 conn_local_port(const struct gotrace_types *ty, __u64 conn)
-{
-	if (!ty || off.tcpaddr_port < 0 || off.netfd_laddr < 0 || off.netconn_fd < 0)
-		return 0;
-	for (int i = 0; i < CONN_MAX_WRAPS; i++) {
-		__u64 data = 0, type = read_iface(conn, &data);
-		if (!type || !data)
-			return 0;
-		if (type == ty->tls_conn && off.tlsconn_conn >= 0) {
-			conn = data + off.tlsconn_conn;
-		} else if (type == ty->unencrypted_conn && off.unencrypted_conn >= 0) {
-			conn = data + off.unencrypted_conn;
-		} else if (ty->h2c_conn && type == ty->h2c_conn && xnet_off.bufconn_conn >= 0) {
-			conn = data + xnet_off.bufconn_conn;
-		} else if (type == ty->tcp_conn) {
-			__u64 addr = 0;
-			if (read_iface(read_word(data, off.netconn_fd) + off.netfd_laddr, &addr) !=
-			    ty->tcp_addr)
-				return 0;
-			return (__u16)read_word(addr, off.tcpaddr_port);
-		} else {
-			return 0;
-		}
-	}
-	return 0;
-}
-
-static __always_inline __u16 local_port(const struct gotrace_types *ty, __u64 writer_type, __u64 writer)
-{
-	if (!ty || !writer_type)
-		return 0;
-	__u64 holder, conn; /* conn: where a net.Conn interface value (itab, data) lies */
-	if (writer_type == ty->h1_writer && off.response_conn >= 0 && off.conn_rwc >= 0) {
-		holder = read_word(writer, off.response_conn);
-		conn = holder + off.conn_rwc;
-	} else if (writer_type == ty->h2_writer && off.h2_writer_rws >= 0 && off.h2_state_conn >= 0 &&
-		   off.h2_serverconn_conn >= 0) {
-		holder = read_word(read_word(writer, off.h2_writer_rws), off.h2_state_conn);
-		conn = holder + off.h2_serverconn_conn;
-	} else {
-		return 0;
-	}
-	return holder ? conn_local_port(ty, conn) : 0;
-}
-
+#include "gotrace_local_port.bpf.h"
 #include "gotrace_router.bpf.h"
 #include "gotrace_xnet.bpf.h"
 
@@ -579,118 +429,7 @@ int BPF_KPROBE(client_return)
 	return 0;
 }
 
-SEC("uprobe")
-int BPF_KPROBE(sql_query_enter)
-{
-	struct call_state *st = new_call_state();
-	if (!st)
-		return 0;
-	st->args.db = GO_ARG1(ctx);
-	st->args.response = GO_ARG6(ctx);
-	st->args.query_ptr = GO_ARG8(ctx);
-	st->args.query_len = GO_ARG9(ctx);
-	return enter(ctx, GOTRACE_SQL_QUERY, st);
-}
-
-/* (*DB).execDC(ctx context.Context, dc *driverConn, release func(error), query string,
- * args []any): dc in arg 4, query in args 6-7. */
-SEC("uprobe")
-int BPF_KPROBE(sql_exec_enter)
-{
-	struct call_state *st = new_call_state();
-	if (!st)
-		return 0;
-	st->args.db = GO_ARG1(ctx);
-	st->args.response = GO_ARG4(ctx);
-	st->args.query_ptr = GO_ARG6(ctx);
-	st->args.query_len = GO_ARG7(ctx);
-	return enter(ctx, GOTRACE_SQL_EXEC, st);
-}
-
-/* (*Stmt).QueryContext / ExecContext(ctx, args ...any): the receiver in arg 1, whose query
- * is the statement's text. */
-static __always_inline int stmt_enter(struct pt_regs *ctx, __u32 kind)
-{
-	if (off.stmt_query < 0 || off.stmt_css < 0)
-		return 0;
-	struct call_state *st = new_call_state();
-	if (!st)
-		return 0;
-	__u64 stmt = GO_ARG1(ctx);
-	struct go_string_header q = {};
-	if (bpf_probe_read_user(&q, sizeof(q), (void *)(stmt + off.stmt_query)))
-		return 0;
-	st->args.response = stmt;
-	if (off.stmt_db >= 0)
-		st->args.db = read_word(stmt, off.stmt_db);
-	st->args.query_ptr = q.ptr;
-	st->args.query_len = q.len;
-	return enter(ctx, kind, st);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(stmt_query_enter)
-{
-	return stmt_enter(ctx, GOTRACE_STMT_QUERY);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(stmt_exec_enter)
-{
-	return stmt_enter(ctx, GOTRACE_STMT_EXEC);
-}
-
-static __always_inline int sql_leave(struct pt_regs *ctx, __u32 kind, __u64 error_itab)
-{
-	struct call_args call;
-	struct gotrace_event *ev = leave(ctx, kind, &call);
-	if (!ev)
-		return 0;
-	if (error_itab)
-		ev->flags |= GOTRACE_F_ERROR;
-	ev->query_len = copy_string(call.query_ptr, call.query_len, ev->query, GOTRACE_QUERY_LEN, &ev->flags);
-	ev->db = call.db;
-	/* A statement: the connection it ran on is the first it is prepared on, s.css[0].dc
-	 * (none for a transaction's statement: the database is then not named). */
-	if (kind == GOTRACE_STMT_QUERY || kind == GOTRACE_STMT_EXEC)
-		call.response = read_word(read_word(call.response, off.stmt_css), off.connstmt_dc);
-	/* dc.ci is the driver's connection, a driver.Conn: its itab's methods (Begin, Close,
-	 * Prepare, by name, from fun[] at 24) are code of the driver's package, which names the
-	 * driver. Close, because database/sql always calls it: the linker replaces a method no
-	 * code can call with runtime.unreachableMethod, as it does Begin in programs that never
-	 * start a transaction. */
-	__u64 itab = read_word(call.response, off.driverconn_ci);
-	ev->driver_pc = read_word(itab, 24 + 8);
-	submit(ev);
-	return 0;
-}
-
-/* queryDC returns (*Rows, error): the error's itab is result 2. */
-SEC("uprobe")
-int BPF_KPROBE(sql_query_return)
-{
-	return sql_leave(ctx, GOTRACE_SQL_QUERY, GO_ARG2(ctx));
-}
-
-/* execDC returns (Result, error): the error's itab is result 3. */
-SEC("uprobe")
-int BPF_KPROBE(sql_exec_return)
-{
-	return sql_leave(ctx, GOTRACE_SQL_EXEC, GO_ARG3(ctx));
-}
-
-/* Stmt.QueryContext returns (*Rows, error), ExecContext (Result, error), as queryDC/execDC. */
-SEC("uprobe")
-int BPF_KPROBE(stmt_query_return)
-{
-	return sql_leave(ctx, GOTRACE_STMT_QUERY, GO_ARG2(ctx));
-}
-
-SEC("uprobe")
-int BPF_KPROBE(stmt_exec_return)
-{
-	return sql_leave(ctx, GOTRACE_STMT_EXEC, GO_ARG3(ctx));
-}
+#include "gotrace_sql.bpf.h"
 
 /* runtime.newproc1(fn, callergp, ...) *g returns the new goroutine. One probe, at its RETs
  * only: newproc1 runs on the system stack (g is g0 there), and g0.m.curg is the goroutine

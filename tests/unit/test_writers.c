@@ -16,6 +16,7 @@
 
 #include "base/outfile.h"
 #include "profile.pb-c.h"
+#include "profile/writers/profile_util.h"
 #include "profile/writers/profile_writers.h"
 
 #define WEIRD  "ns::Weird<A&B>;x\"q\""
@@ -291,6 +292,33 @@ static void test_pprof_offcpu_and_synthesized_kernel_mapping(void **state)
 	assert_int_equal(pp->sample[0]->n_label, 3);
 	assert_string_equal(s(pp, label(pp, pp->sample[0], "process")->str), "[unknown]");
 	perftools__profiles__profile__free_unpacked(pp, NULL);
+}
+
+/* The mapping of a frame, as both mapping writers (pprof, OTLP) assign it: kernel frames that
+ * come without one go to the profile's kernel mapping, else to the writer's own, which spans
+ * exactly their addresses; other frames without one have none. */
+static void test_frame_mapping_kernel_fallback(void **state)
+{
+	struct prof with = { .nmappings = N(mappings), .mappings = mappings }, without = { 0 };
+	struct prof_frame kfar = { "x", NULL, 0, 0xffffffff81009000, -1, true, 0, NULL };
+	struct prof_frame user = { NULL, NULL, 0, 0xdead, -1, false, 0, NULL };
+	struct prof_kernel_span k = { 0 };
+	uint64_t start = 0, limit = 0;
+
+	(void)state;
+	assert_int_equal(prof_frame_mapping(&with, &k, &kernel_stack[1]), 2); /* its own */
+	assert_int_equal(prof_frame_mapping(&with, &k, &kernel_stack[0]), 2); /* the profile's */
+	assert_int_equal(prof_frame_mapping(&with, &k, &user), PROF_NO_MAPPING);
+	assert_false(prof_kernel_span_range(&k, &start, &limit));
+
+	k = (struct prof_kernel_span){ 0 };
+	assert_int_equal(prof_frame_mapping(&without, &k, &user), PROF_NO_MAPPING);
+	assert_false(prof_kernel_span_range(&k, &start, &limit)); /* no kernel frame yet */
+	assert_int_equal(prof_frame_mapping(&without, &k, &kfar), PROF_WRITER_KERNEL_MAPPING);
+	assert_int_equal(prof_frame_mapping(&without, &k, &kernel_stack[0]), PROF_WRITER_KERNEL_MAPPING);
+	assert_true(prof_kernel_span_range(&k, &start, &limit));
+	assert_int_equal(start, 0xffffffff81001000);
+	assert_int_equal(limit, 0xffffffff81009001);
 }
 
 /* A sample of a request: its route, method and ids as string labels, ids in W3C's hex; one of
@@ -681,6 +709,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pprof_encode),
 		cmocka_unit_test(test_pprof_offcpu_and_synthesized_kernel_mapping),
+		cmocka_unit_test(test_frame_mapping_kernel_fallback),
 		cmocka_unit_test(test_pprof_request_labels),
 		cmocka_unit_test(test_pprof_write),
 		cmocka_unit_test(test_folded),

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent/profile_labels.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/signals.h"
 #include "export/otlp.h"
@@ -138,15 +139,9 @@ static void *cpu_thread(struct profiler *p)
 			if (labels)
 				label_requests(p->owner->ts, s, &o);
 		}
-		struct timespec start, now;
-		clock_gettime(CLOCK_MONOTONIC, &start);
-		double left = cfg->profiles.interval_ms / 1000.0;
-		while (!stop_requested() && left > 0) {
+		double end = clock_mono_s() + cfg->profiles.interval_ms / 1000.0, left;
+		while (!stop_requested() && (left = end - clock_mono_s()) > 0)
 			stack_session_poll(s, left < 0.2 ? (int)(left * 1000) + 1 : 200);
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			left = cfg->profiles.interval_ms / 1000.0 - (double)(now.tv_sec - start.tv_sec) -
-			       (double)(now.tv_nsec - start.tv_nsec) / 1e9;
-		}
 		struct stack_profile *sp;
 		int err = stack_session_cut(s, &sp);
 		if (err) {

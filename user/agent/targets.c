@@ -8,11 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <uthash.h>
 
 #include "agent/container.h"
+#include "agent/go_binaries.h"
+#include "agent/pending_pids.h"
 #include "agent/profile_labels.h"
 #include "agent/resource.h"
 #include "agent/selector.h"
@@ -29,50 +30,12 @@
 #include "sockcap/sock_capture.h"
 #include "trace/trace_pipeline.h"
 
-/* How long a binary's uprobes outlive its last process. Detaching them takes seconds (each
- * uprobe's removal waits for an RCU grace period) and attaching them again a quarter of one:
- * a rolling restart, whose new process starts as the old one exits, would go untraced for
- * both. Idle uprobes cost nothing: only processes that map the binary hit them. */
-#define BINARY_IDLE_NS (60ULL * 1000000000ULL)
-/* A process that may match once it listens is looked at again for PENDING_WINDOW_NS after it was
- * first seen: after 50 ms, then at doubling intervals up to 2 s (a server listens within moments of
- * its start; a program that never listens should cost little). At most PENDING_MAX at a time. */
-#define PENDING_FIRST_NS   (50ULL * 1000000ULL)
-#define PENDING_MAX_GAP_NS (2000ULL * 1000000ULL)
-#define PENDING_WINDOW_NS  (60ULL * 1000000000ULL)
-#define PENDING_MAX	   256
-
-struct pending {
-	pid_t pid;
-	uint64_t until_ns, next_ns, gap_ns;
-	UT_hash_handle hh;
-};
-
-struct binary_key {
-	dev_t dev;
-	ino_t ino;
-};
-
-/* One set of uprobes per Go binary, shared by every target that runs it. */
-struct binary {
-	struct binary_key key;
-	struct go_tracer *tracer;
-	struct go_type_offsets types;	/* go_target's: the types the walk to server.port checks */
-	bool links_sql;			/* database/sql's calls are probed */
-	bool wire_clients;		/* links pgx or go-redis (go_target.wire_clients) */
-	struct go_http_offsets offsets; /* and the map layout: where its sql.DB pools' fields are */
-	uint32_t map_layout;
-	int users;
-	uint64_t idle_since_ns; /* when users fell to 0 */
-	UT_hash_handle hh;
-};
-
 struct target {
 	pid_t pid;
 	struct binary_key exe; /* the program it runs: an exec event for the same program is stale */
 	int selector;
 	int id; /* metrics registry target */
-	struct binary *binary;
+	struct go_binary *binary;
 	bool sockets; /* measured at its sockets (and its children's) instead */
 	bool go_db;   /* a Go target whose database wire is captured at its sockets too */
 	bool logs;    /* its stdout and stderr are captured (the socket probe) */
@@ -86,15 +49,14 @@ struct agent_targets {
 	struct targets_consumers c;
 	pthread_mutex_t lock; /* by_pid: the profiler threads read it */
 	struct target *by_pid;
-	struct binary *binaries;
-	struct sock_capture *sock; /* started for the first target measured at its sockets */
+	struct go_binaries binaries; /* the Go tracers */
+	struct sock_capture *sock;   /* started for the first target measured at its sockets */
 	_Atomic int count;
 	_Atomic uint64_t events_dropped; /* of every tracer, stopped ones included */
 	_Atomic uint64_t events_unattributed;
 	_Atomic uint64_t unmeasured; /* server requests whose status cannot be read */
 	_Atomic uint64_t probe_hits; /* of every tracer, stopped ones included */
-	uint64_t dropped_by_stopped, hits_by_stopped;
-	struct pending *pending; /* insertion order: oldest first */
+	struct pending_pids pending; /* may match once they listen */
 };
 
 static const struct agent_signals *signals_of(const struct agent_targets *ts, const struct target *t)
@@ -107,19 +69,6 @@ static struct target *find(struct agent_targets *ts, pid_t pid)
 	struct target *t;
 	HASH_FIND_INT(ts->by_pid, &pid, t);
 	return t;
-}
-
-static int exe_of(pid_t pid, struct binary_key *key)
-{
-	char exe[64];
-	struct stat st;
-	proc_path(exe, sizeof(exe), pid, "/exe");
-	if (stat(exe, &st))
-		return -errno;
-	memset(key, 0, sizeof(*key));
-	key->dev = st.st_dev;
-	key->ino = st.st_ino;
-	return 0;
 }
 
 static void on_event(void *ctx, const struct gotrace_event *ev)
@@ -151,73 +100,14 @@ static void on_event(void *ctx, const struct gotrace_event *ev)
 		profile_labels_call(ts->c.labels, ts->c.reg, t->id, &c);
 }
 
-static struct binary *binary_for(struct agent_targets *ts, pid_t pid, const struct target *t)
+static struct go_binary *binary_for(struct agent_targets *ts, pid_t pid, const struct target *t)
 {
-	struct binary *b;
-	HASH_FIND(hh, ts->binaries, &t->exe, sizeof(t->exe), b);
-	if (b)
-		return b;
-	struct go_target gt;
-	if (go_target_open_live(pid, &gt)) /* logs why (not Go, unknown layout), unless it is gone */
-		return NULL;
-	/* Attach through a descriptor of our own: the uprobes land on the binary even if the
-	 * process exits meanwhile (short-lived processes), and it must still be the one read. */
-	char exe[64];
-	proc_path(exe, sizeof(exe), pid, "/exe");
-	int fd = open(exe, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) || st.st_dev != t->exe.dev || st.st_ino != t->exe.ino ||
-	    !(b = calloc(1, sizeof(*b)))) {
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	snprintf(gt.binary, sizeof(gt.binary), "/proc/self/fd/%d", fd);
 	/* Log lines carry their request's trace context: the tracer makes it for them too. */
 	bool traces = (ts->c.traces && signals_of(ts, t)->traces) || (ts->c.logs && signals_of(ts, t)->logs);
 	/* And CPU samples are keyed by their request's server span (no uprobe more). */
 	bool labels = ts->c.labels && signals_of(ts, t)->cpu_profile;
 	struct go_tracer_opts opts = { .lineage = traces, .tracing = traces || labels, .shared = true };
-	int rc = go_tracer_start(&gt, &opts, on_event, ts, &b->tracer);
-	close(fd); /* the uprobes hold the file now */
-	if (rc) {
-		free(b);
-		return NULL;
-	}
-	b->key = t->exe;
-	b->types = gt.types;
-	b->links_sql = go_target_links_sql(&gt);
-	b->wire_clients = gt.wire_clients[0] != '\0';
-	b->offsets = gt.offsets;
-	b->map_layout = gt.map_layout;
-	go_target_report_unmeasured(&gt);
-	HASH_ADD(hh, ts->binaries, key, sizeof(b->key), b);
-	log_event(LOG_INFO, "probes attached", "pid=%d go=%s offsets=%s probes=%d", (int)pid, gt.go_version,
-		  gt.offsets_source, go_tracer_probe_count(b->tracer));
-	return b;
-}
-
-static void binary_stop(struct agent_targets *ts, struct binary *b)
-{
-	ts->dropped_by_stopped += go_tracer_events_dropped(b->tracer);
-	ts->hits_by_stopped += go_tracer_probe_hits(b->tracer);
-	uint64_t t0 = clock_mono_ns();
-	go_tracer_stop(b->tracer);
-	log_debug("probes on binary %lu:%lu detached in %.3f s", (unsigned long)b->key.dev,
-		  (unsigned long)b->key.ino, (double)(clock_mono_ns() - t0) / 1e9);
-	HASH_DEL(ts->binaries, b);
-	free(b);
-}
-
-static void binary_release(struct binary *b, pid_t pid)
-{
-	if (!b)
-		return;
-	int err = go_tracer_remove_pid(b->tracer, pid);
-	if (err)
-		log_debug("pid %d was not in its tracer's filter: %s", (int)pid, strerror(-err));
-	if (--b->users == 0)
-		b->idle_since_ns = clock_mono_ns();
+	return go_binaries_get(&ts->binaries, pid, &t->exe, &opts, on_event, ts);
 }
 
 static void resource_add_container(struct resource *res, const struct container_info *ci)
@@ -256,7 +146,7 @@ static void remove_target(struct agent_targets *ts, struct target *t, enum remov
 	HASH_DEL(ts->by_pid, t);
 	pthread_mutex_unlock(&ts->lock);
 	ts->count--;
-	binary_release(t->binary, t->pid);
+	go_binaries_release(t->binary, t->pid);
 	if (signals_of(ts, t)->runtime)
 		process_metrics_remove(ts->c.pm, t->id);
 	sql_pools_remove_target(ts->c.pools, t->id);
@@ -274,58 +164,10 @@ static void remove_target(struct agent_targets *ts, struct target *t, enum remov
 	free(t);
 }
 
-static void pending_remove(struct agent_targets *ts, pid_t pid)
+/* pending_pids_recheck's callback. */
+static void consider_pending(void *ctx, pid_t pid)
 {
-	struct pending *p;
-	HASH_FIND_INT(ts->pending, &pid, p);
-	if (p) {
-		HASH_DEL(ts->pending, p);
-		free(p);
-	}
-}
-
-static void pending_add(struct agent_targets *ts, pid_t pid)
-{
-	struct pending *p;
-	HASH_FIND_INT(ts->pending, &pid, p);
-	if (p)
-		return; /* keeps its first deadline */
-	if (HASH_COUNT(ts->pending) >= PENDING_MAX) {
-		struct pending *oldest = ts->pending;
-		log_debug("pid %d is no longer watched for a listening socket: %d newer processes are",
-			  (int)oldest->pid, PENDING_MAX);
-		HASH_DEL(ts->pending, oldest);
-		free(oldest);
-	}
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return;
-	p->pid = pid;
-	uint64_t now = clock_mono_ns();
-	p->until_ns = now + PENDING_WINDOW_NS;
-	p->gap_ns = PENDING_FIRST_NS;
-	p->next_ns = now + p->gap_ns;
-	HASH_ADD_INT(ts->pending, pid, p);
-	log_debug("pid %d may match once it listens: watching it", (int)pid);
-}
-
-/* Servers open their sockets after exec: look again at those that would match once listening. */
-static void pending_recheck(struct agent_targets *ts)
-{
-	uint64_t now = clock_mono_ns();
-	struct pending *p, *tmp;
-	HASH_ITER (hh, ts->pending, p, tmp) {
-		pid_t pid = p->pid;
-		if (now < p->next_ns)
-			continue;
-		if (now > p->until_ns || !proc_exists(pid)) { /* exits are removed by their event too */
-			pending_remove(ts, pid);
-			continue;
-		}
-		p->gap_ns = p->gap_ns * 2 < PENDING_MAX_GAP_NS ? p->gap_ns * 2 : PENDING_MAX_GAP_NS;
-		p->next_ns = now + p->gap_ns;
-		targets_consider(ts, pid); /* removes it from pending (p is freed) when it matches */
-	}
+	targets_consider(ctx, pid);
 }
 
 /* Which path measures a process's HTTP and database calls (agent_signals.capture). */
@@ -433,10 +275,10 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 	int sel = selector_match(ts->c.cfg, &facts);
 	if (sel < 0) {
 		if (selector_may_match_later(ts->c.cfg, &facts))
-			pending_add(ts, pid);
+			pending_pids_add(&ts->pending, pid);
 		return 0;
 	}
-	pending_remove(ts, pid);
+	pending_pids_remove(&ts->pending, pid);
 	const struct target *ancestor = socket_ancestor(ts, pid);
 	if (ancestor) {
 		log_debug("pid %d is measured with pid %d, which forked it: its sockets are captured as "
@@ -447,7 +289,7 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 	struct target *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	if (resource_for_pid(pid, &t->res) || exe_of(pid, &t->exe)) {
+	if (resource_for_pid(pid, &t->res) || binary_key_of_pid(pid, &t->exe)) {
 		free(t); /* gone already */
 		return 0;
 	}
@@ -476,7 +318,7 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 	}
 	t->id = metrics_registry_add_target(ts->c.reg, &t->res);
 	if (t->id < 0) {
-		binary_release(t->binary, pid);
+		go_binaries_release(t->binary, pid);
 		free(t);
 		return -ENOMEM;
 	}
@@ -521,7 +363,7 @@ int targets_consider(struct agent_targets *ts, pid_t pid)
 
 void targets_exit(struct agent_targets *ts, pid_t pid)
 {
-	pending_remove(ts, pid);
+	pending_pids_remove(&ts->pending, pid);
 	struct target *t = find(ts, pid);
 	if (t)
 		remove_target(ts, t, REMOVE_EXITED);
@@ -532,7 +374,7 @@ void targets_exec(struct agent_targets *ts, pid_t pid)
 	/* Events are read after the fact: the program may already be the one instrumented. */
 	struct target *t = find(ts, pid);
 	struct binary_key now;
-	if (t && exe_of(pid, &now) == 0 && memcmp(&now, &t->exe, sizeof(now)) == 0)
+	if (t && binary_key_of_pid(pid, &now) == 0 && memcmp(&now, &t->exe, sizeof(now)) == 0)
 		return;
 	if (t)
 		remove_target(ts, t, REMOVE_EXECED);
@@ -541,18 +383,13 @@ void targets_exec(struct agent_targets *ts, pid_t pid)
 
 void targets_poll(struct agent_targets *ts)
 {
-	pending_recheck(ts);
+	pending_pids_recheck(&ts->pending, consider_pending, ts);
 	if (ts->sock) {
 		int n = sock_capture_poll(ts->sock, 0);
 		if (n < 0)
 			log_debug("socket capture poll: %s", strerror(-n));
 	}
-	struct binary *b, *tmp;
-	HASH_ITER (hh, ts->binaries, b, tmp) {
-		int n = go_tracer_poll(b->tracer, 0);
-		if (n < 0)
-			log_debug("go tracer poll: %s", strerror(-n));
-	}
+	go_binaries_poll(&ts->binaries);
 }
 
 void targets_tick(struct agent_targets *ts)
@@ -565,16 +402,9 @@ void targets_tick(struct agent_targets *ts)
 			targets_exit(ts, t->pid);
 		}
 	}
-	uint64_t now = clock_mono_ns(), dropped = ts->dropped_by_stopped, hits = ts->hits_by_stopped;
-	struct binary *b, *btmp;
-	HASH_ITER (hh, ts->binaries, b, btmp) {
-		if (b->users == 0 && now - b->idle_since_ns > BINARY_IDLE_NS)
-			binary_stop(ts, b);
-	}
-	HASH_ITER (hh, ts->binaries, b, btmp) {
-		dropped += go_tracer_events_dropped(b->tracer);
-		hits += go_tracer_probe_hits(b->tracer);
-	}
+	go_binaries_stop_idle(&ts->binaries, clock_mono_ns());
+	uint64_t dropped, hits;
+	go_binaries_totals(&ts->binaries, &dropped, &hits);
 	ts->events_dropped = dropped;
 	ts->probe_hits = hits;
 }
@@ -676,12 +506,12 @@ void targets_remove_all(struct agent_targets *ts)
 	struct target *t, *ttmp;
 	HASH_ITER (hh, ts->by_pid, t, ttmp)
 		remove_target(ts, t, REMOVE_STOPPING);
-	struct binary *b, *btmp;
-	HASH_ITER (hh, ts->binaries, b, btmp)
-		binary_stop(ts, b);
+	go_binaries_stop_all(&ts->binaries);
 	sock_capture_detach(ts->sock);
-	ts->events_dropped = ts->dropped_by_stopped;
-	ts->probe_hits = ts->hits_by_stopped;
+	uint64_t dropped, hits;
+	go_binaries_totals(&ts->binaries, &dropped, &hits);
+	ts->events_dropped = dropped;
+	ts->probe_hits = hits;
 }
 
 void targets_free(struct agent_targets *ts)
@@ -689,11 +519,7 @@ void targets_free(struct agent_targets *ts)
 	if (!ts)
 		return;
 	targets_remove_all(ts);
-	struct pending *p, *tmp;
-	HASH_ITER (hh, ts->pending, p, tmp) {
-		HASH_DEL(ts->pending, p);
-		free(p);
-	}
+	pending_pids_clear(&ts->pending);
 	sock_capture_free(ts->sock);
 	pthread_mutex_destroy(&ts->lock);
 	free(ts);

@@ -27,5 +27,10 @@ static inline double clock_mono_s(void)
 {
 	return (double)clock_mono_ns() / 1e9;
 }
+/* What to add to a monotonic time (a BPF event's) to get realtime, as of now. */
+static inline int64_t clock_mono_to_real_ns(void)
+{
+	return (int64_t)(clock_real_ns() - clock_mono_ns());
+}
 
 #endif

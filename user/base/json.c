@@ -37,3 +37,11 @@ void json_str(FILE *out, const char *s)
 {
 	json_string(out, s, strlen(s));
 }
+
+void json_hex(FILE *out, const uint8_t *b, size_t n)
+{
+	fputc('"', out);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%02x", b[i]);
+	fputc('"', out);
+}

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#define _GNU_SOURCE /* process_vm_readv */
 #include "base/procfs.h"
 
 #include <dirent.h>
@@ -12,7 +13,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+#define USER_ADDR_MIN 4096		    /* the first page is never mapped */
+#define USER_ADDR_MAX 0x00007fffffffffffull /* the top of user space (4-level page tables) */
+
+int proc_mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	if (addr < USER_ADDR_MIN || addr > USER_ADDR_MAX || len > USER_ADDR_MAX - addr + 1)
+		return -EFAULT;
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
+}
 
 char *proc_path(char *buf, size_t len, pid_t pid, const char *suffix, ...)
 {
@@ -77,6 +92,34 @@ bool proc_parse_maps_line(const char *line, struct proc_map *m)
 		m->path[strcspn(m->path, "\n")] = '\0';
 	}
 	return true;
+}
+
+int proc_exe_maps_read(pid_t pid, struct proc_exe_maps *x)
+{
+	char exe[64];
+	struct stat st;
+	memset(x, 0, sizeof(*x));
+	if (stat(proc_path(exe, sizeof(exe), pid, "/exe"), &st))
+		return -errno;
+	x->ino = (uint64_t)st.st_ino;
+	return proc_exec_maps(pid, &x->maps, &x->n);
+}
+
+uint64_t proc_exe_addr(const struct proc_exe_maps *x, uint64_t off)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		const struct proc_map *m = &x->maps[i];
+		if (m->inode == x->ino && off >= m->offset && off - m->offset < m->end - m->start)
+			return m->start + (off - m->offset);
+	}
+	return 0;
+}
+
+void proc_exe_maps_free(struct proc_exe_maps *x)
+{
+	free(x->maps);
+	x->maps = NULL;
+	x->n = 0;
 }
 
 int proc_exec_maps(pid_t pid, struct proc_map **maps, size_t *n)

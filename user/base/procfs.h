@@ -16,6 +16,10 @@ struct proc_map {
 	char path[256]; /* "" for anonymous; "[vdso]" etc. for special mappings */
 };
 
+/* Reads len bytes at addr of pid's memory (process_vm_readv: the target does not stop): 0;
+ * -EFAULT when the range is not user space (nil, the first page, past 0x7fffffffffff) or the
+ * read comes short; else -errno (-ESRCH once the process is gone, -EPERM). */
+int proc_mem_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 /* True while pid runs: false once it is gone or a zombie. */
 bool proc_exists(pid_t pid);
 /* The one place a /proc/PID path is spelled: "/proc/<pid>" followed by suffix (printf-style,
@@ -28,6 +32,18 @@ ssize_t proc_read_small(const char *path, char *buf, size_t len);
 int proc_comm(pid_t pid, pid_t tid, char *buf, size_t len);
 /* Executable mappings of pid; *maps is malloc'd. */
 int proc_exec_maps(pid_t pid, struct proc_map **maps, size_t *n);
+/* pid's executable as the kernel mapped it: the executable mappings of /proc/PID/exe's inode,
+ * to turn the file offsets read from the binary into the process's addresses. */
+struct proc_exe_maps {
+	struct proc_map *maps;
+	size_t n;
+	uint64_t ino;
+};
+/* 0 or -errno (the process gone, /proc unreadable); proc_exe_maps_free after success. */
+int proc_exe_maps_read(pid_t pid, struct proc_exe_maps *x);
+/* Where the executable's file offset off is mapped; 0 when no mapping holds it. */
+uint64_t proc_exe_addr(const struct proc_exe_maps *x, uint64_t off);
+void proc_exe_maps_free(struct proc_exe_maps *x);
 /* Parses one /proc/PID/maps line; false if malformed. */
 bool proc_parse_maps_line(const char *line, struct proc_map *m);
 /* Parses a pid argument ("1234"); false if not a positive integer. */

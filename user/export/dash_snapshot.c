@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "export/dash_snapshot.h"
 
+#include "base/array.h"
 #include "base/clock.h"
 
 #include <errno.h>
@@ -129,20 +130,6 @@ struct builder {
 	int err;
 };
 
-/* Grows *arr (of *cap elements of size sz) to hold n + 1. */
-static int grow(void **arr, size_t *cap, size_t n, size_t sz)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 16;
-	void *p = realloc(*arr, c * sz);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = c;
-	return 0;
-}
-
 static const struct metric_attr *find_attr(const struct metric_sample *s, const char *key)
 {
 	for (size_t i = 0; i < s->nattrs; i++)
@@ -203,7 +190,7 @@ static int add_server_sample(struct builder *b, const struct metric_sample *smp)
 		if (!strcmp(s->routes[i].route, route) && !strcmp(s->routes[i].method, method))
 			r = &s->routes[i];
 	if (!r) {
-		if (grow((void **)&s->routes, &b->cap_routes, s->nroutes, sizeof(*s->routes)))
+		if (array_grow((void **)&s->routes, &b->cap_routes, s->nroutes, sizeof(*s->routes)))
 			return -ENOMEM;
 		r = &s->routes[s->nroutes];
 		memset(r, 0, sizeof(*r));
@@ -235,7 +222,7 @@ static int add_db_sample(struct builder *b, bool server, const struct metric_sam
 		if (!dash_db_cmp(&s->db[i], &key))
 			d = &s->db[i];
 	if (!d) {
-		if (grow((void **)&s->db, &b->cap_db, s->ndb, sizeof(*s->db)))
+		if (array_grow((void **)&s->db, &b->cap_db, s->ndb, sizeof(*s->db)))
 			return -ENOMEM;
 		d = &s->db[s->ndb++];
 		*d = key;
@@ -261,7 +248,7 @@ static int add_peer_sample(struct builder *b, const struct metric_sample *smp)
 		if (!dash_peer_cmp(&s->peers[i], &key))
 			p = &s->peers[i];
 	if (!p) {
-		if (grow((void **)&s->peers, &b->cap_peers, s->npeers, sizeof(*s->peers)))
+		if (array_grow((void **)&s->peers, &b->cap_peers, s->npeers, sizeof(*s->peers)))
 			return -ENOMEM;
 		p = &s->peers[s->npeers++];
 		*p = key;
@@ -275,7 +262,7 @@ static int add_peer_sample(struct builder *b, const struct metric_sample *smp)
 static int add_metric_sample(struct builder *b, const struct metric_info *m, const struct metric_sample *smp)
 {
 	struct dash_snapshot *s = b->s;
-	if (grow((void **)&s->metrics, &b->cap_metrics, s->nmetrics, sizeof(*s->metrics)))
+	if (array_grow((void **)&s->metrics, &b->cap_metrics, s->nmetrics, sizeof(*s->metrics)))
 		return -ENOMEM;
 	struct dash_metric *d = &s->metrics[s->nmetrics++];
 	memset(d, 0, sizeof(*d));
@@ -317,7 +304,7 @@ static int add_slo_sample(struct builder *b, const char *metric, const struct me
 		if (!strcmp(s->slos[i].name, name))
 			o = &s->slos[i];
 	if (!o) {
-		if (grow((void **)&s->slos, &b->cap_slos, s->nslos, sizeof(*s->slos)))
+		if (array_grow((void **)&s->slos, &b->cap_slos, s->nslos, sizeof(*s->slos)))
 			return -ENOMEM;
 		o = &s->slos[s->nslos++];
 		o->target = b->target;
@@ -357,7 +344,7 @@ static void on_target(void *ctx, int target, const struct resource *res, uint64_
 	b->first_slo = s->nslos;
 	if (target < 0 || !res || b->err)
 		return;
-	if ((b->err = grow((void **)&s->targets, &b->cap_targets, s->ntargets, sizeof(*s->targets))))
+	if ((b->err = array_grow((void **)&s->targets, &b->cap_targets, s->ntargets, sizeof(*s->targets))))
 		return;
 	struct dash_target *t = &s->targets[s->ntargets++];
 	memset(t, 0, sizeof(*t));

@@ -12,14 +12,6 @@
 	"traces are off: give glimpse somewhere to send spans (glimpse attach --spans-out FILE or " \
 	"--otlp-endpoint URL; the agent: otlp.endpoint) to see the newest and slowest traces here"
 
-static void put_hex(FILE *f, const uint8_t *b, size_t n)
-{
-	fputc('"', f);
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%02x", b[i]);
-	fputc('"', f);
-}
-
 static void put_id64(FILE *f, uint64_t id)
 {
 	if (id)
@@ -31,7 +23,7 @@ static void put_id64(FILE *f, uint64_t id)
 static void put_summary(FILE *f, const struct trace_summary *s)
 {
 	fputs("{\"trace_id\":", f);
-	put_hex(f, s->trace_id, sizeof(s->trace_id));
+	json_hex(f, s->trace_id, sizeof(s->trace_id));
 	fprintf(f, ",\"target\":%d,\"name\":", s->target);
 	json_str(f, s->name);
 	fprintf(f,

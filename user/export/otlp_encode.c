@@ -4,6 +4,7 @@
 #include "export/otlp.h"
 #include "export/otlp_internal.h"
 
+#include "base/array.h"
 #include "base/utf8.h"
 #include "otlp/metrics_service.pb-c.h"
 #include "otlp/trace_service.pb-c.h"
@@ -136,6 +137,26 @@ static int kv_put(struct kv_list *l, KeyValue *kv)
 	if (l->n == l->cap)
 		return -ENOMEM;
 	l->v[l->n++] = kv;
+	return 0;
+}
+
+int otlp_group_by_key(struct otlp_arena *a, const uint64_t *keys, size_t n, struct otlp_groups *out)
+{
+	out->n = 0;
+	out->group = otlp_arena_alloc(a, (n + 1) * sizeof(*out->group));
+	out->first = otlp_arena_alloc(a, (n + 1) * sizeof(*out->first));
+	out->count = otlp_arena_alloc(a, (n + 1) * sizeof(*out->count));
+	if (!out->group || !out->first || !out->count)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t g = 0;
+		while (g < out->n && keys[out->first[g]] != keys[i])
+			g++;
+		if (g == out->n)
+			out->first[out->n++] = i;
+		out->count[g]++;
+		out->group[i] = g;
+	}
 	return 0;
 }
 
@@ -278,23 +299,16 @@ int otlp_encode_traces(const struct otlp_config *cfg, const struct resource *con
 	int err = -ENOMEM;
 	*out = NULL;
 	*len = 0;
-	/* Resources in order of first appearance, and how many spans each has. */
-	uint32_t *res = otlp_arena_alloc(&a, (n + 1) * sizeof(*res));
-	size_t *count = otlp_arena_alloc(&a, (n + 1) * sizeof(*count));
-	size_t *group = otlp_arena_alloc(&a, (n + 1) * sizeof(*group));
+	uint64_t *keys = otlp_arena_alloc(&a, (n + 1) * sizeof(*keys));
 	TraceRequest *req = otlp_arena_alloc(&a, sizeof(*req));
-	if (!res || !count || !group || !req)
+	if (!keys || !req)
 		goto out;
-	size_t ngroups = 0;
-	for (size_t i = 0; i < n; i++) {
-		size_t g = 0;
-		while (g < ngroups && res[g] != spans[i]->res)
-			g++;
-		if (g == ngroups)
-			res[ngroups++] = spans[i]->res;
-		count[g]++;
-		group[i] = g;
-	}
+	for (size_t i = 0; i < n; i++)
+		keys[i] = spans[i]->res;
+	struct otlp_groups gr;
+	if (otlp_group_by_key(&a, keys, n, &gr))
+		goto out;
+	size_t ngroups = gr.n;
 	opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(req);
 	ResourceSpans **rs = otlp_arena_alloc(&a, (ngroups + 1) * sizeof(*rs));
 	Scope *scope = otlp_scope_new(&a);
@@ -304,12 +318,12 @@ int otlp_encode_traces(const struct otlp_config *cfg, const struct resource *con
 		ResourceSpans *r = otlp_arena_alloc(&a, sizeof(*r));
 		ScopeSpans *ss = otlp_arena_alloc(&a, sizeof(*ss));
 		ScopeSpans **ssv = otlp_arena_alloc(&a, sizeof(*ssv));
-		Span **sv = otlp_arena_alloc(&a, count[g] * sizeof(*sv));
+		Span **sv = otlp_arena_alloc(&a, gr.count[g] * sizeof(*sv));
 		if (!r || !ss || !ssv || !sv)
 			goto out;
 		opentelemetry__proto__trace__v1__resource_spans__init(r);
 		opentelemetry__proto__trace__v1__scope_spans__init(ss);
-		if (!(r->resource = otlp_resource_new(&a, cfg, resources[res[g]])))
+		if (!(r->resource = otlp_resource_new(&a, cfg, resources[spans[gr.first[g]]->res])))
 			goto out;
 		ss->scope = scope;
 		ss->spans = sv;
@@ -319,7 +333,7 @@ int otlp_encode_traces(const struct otlp_config *cfg, const struct resource *con
 		rs[g] = r;
 	}
 	for (size_t i = 0; i < n; i++) {
-		ScopeSpans *ss = rs[group[i]]->scope_spans[0];
+		ScopeSpans *ss = rs[gr.group[i]]->scope_spans[0];
 		if (!(ss->spans[ss->n_spans++] = span_new(&a, spans[i])))
 			goto out;
 	}
@@ -350,19 +364,6 @@ struct metrics_build {
 	int err;
 };
 
-static int grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 16;
-	void *q = realloc(*p, c * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
 /* Closes the current target: its metrics into its ResourceMetrics (kept only if any). */
 static void build_finish_target(struct metrics_build *b)
 {
@@ -373,7 +374,7 @@ static void build_finish_target(struct metrics_build *b)
 	ScopeMetrics *sm = otlp_arena_alloc(&b->a, sizeof(*sm));
 	ScopeMetrics **smv = otlp_arena_alloc(&b->a, sizeof(*smv));
 	Metric **mv = otlp_arena_alloc(&b->a, b->nmetrics * sizeof(*mv));
-	if (!sm || !smv || !mv || grow((void **)&b->rms, &b->caprms, b->nrms, sizeof(*b->rms))) {
+	if (!sm || !smv || !mv || array_grow((void **)&b->rms, &b->caprms, b->nrms, sizeof(*b->rms))) {
 		b->err = -ENOMEM;
 		goto done;
 	}
@@ -440,7 +441,7 @@ static void visit_metric(void *ctx, const struct metric_info *m, const struct me
 	if (b->err || !b->cur)
 		return;
 	Metric *mt = otlp_arena_alloc(a, sizeof(*mt));
-	if (!mt || grow((void **)&b->metrics, &b->capmetrics, b->nmetrics, sizeof(*b->metrics)))
+	if (!mt || array_grow((void **)&b->metrics, &b->capmetrics, b->nmetrics, sizeof(*b->metrics)))
 		goto nomem;
 	opentelemetry__proto__metrics__v1__metric__init(mt);
 	if (!(mt->name = otlp_arena_str(a, m->name)) ||

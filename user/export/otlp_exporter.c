@@ -149,12 +149,7 @@ static void export_spans(struct otlp_exporter *e, size_t n)
 		otlp_stat_add(&e->failed, rejected);
 		break;
 	}
-	case STOPPED:
-		pthread_mutex_lock(&e->lock);
-		e->stop_rc = -ETIMEDOUT;
-		pthread_mutex_unlock(&e->lock);
-		/* fall through */
-	default:
+	default: /* REJECTED, GAVE_UP, STOPPED */
 		otlp_stat_add(&e->failed, n);
 		break;
 	}
@@ -198,24 +193,32 @@ static void export_metrics(struct otlp_exporter *e, struct metrics_registry *reg
 	} else {
 		otlp_stat_add(&e->metrics_failed, 1);
 	}
-	if (r == STOPPED) {
-		pthread_mutex_lock(&e->lock);
-		e->stop_rc = -ETIMEDOUT;
-		pthread_mutex_unlock(&e->lock);
-	}
 	free(body);
+}
+
+/* A queue's drops since its last warning, warned about (rate-limited, per signal). */
+static void report_queue_drops(struct otlp_exporter *e, unsigned kind, const uint64_t *dropped,
+			       uint64_t *reported, const char *queue, int capacity, const char *unit,
+			       const char *items, const char *behind)
+{
+	uint64_t d = otlp_load(dropped);
+	if (d == *reported)
+		return;
+	otlp_warn_limited(e, kind + W_DROPPED,
+			  "OTLP %s queue full (%d %s): %llu %s dropped so far; the receiver is slower "
+			  "than %s or unreachable",
+			  queue, capacity, unit, (unsigned long long)d, items, behind);
+	*reported = d;
 }
 
 static void report_drops(struct otlp_exporter *e)
 {
-	uint64_t d = otlp_load(&e->dropped);
-	if (d != e->dropped_reported) {
-		otlp_warn_limited(e, W_DROPPED,
-				  "OTLP span queue full (%d spans): %llu spans dropped so far; "
-				  "the receiver is slower than the traffic or unreachable",
-				  e->cfg.queue_size, (unsigned long long)d);
-		e->dropped_reported = d;
-	}
+	report_queue_drops(e, 0, &e->dropped, &e->dropped_reported, "span", e->cfg.queue_size, "spans",
+			   "spans", "the traffic");
+	report_queue_drops(e, W_PROFILES, &e->prof_dropped, &e->prof_dropped_reported, "profiles",
+			   OTLP_PROFILES_QUEUE, "profiles", "profiles", "the profiling interval");
+	report_queue_drops(e, W_LOGS, &e->logs_dropped, &e->logs_dropped_reported, "logs", OTLP_LOGS_QUEUE,
+			   "batches", "log records", "the service logs");
 }
 
 static void *export_thread(void *arg)
@@ -270,8 +273,6 @@ static void *export_thread(void *arg)
 		if (logs)
 			otlp_export_logs(e, logs);
 		report_drops(e);
-		otlp_profiles_report_drops(e);
-		otlp_logs_report_drops(e);
 		pthread_mutex_lock(&e->lock);
 	}
 	/* Stopping: the metrics as they are at the end, if there is time left. */

@@ -110,9 +110,19 @@ static const char *otlp_body_text(const struct http_result *r, char *buf, size_t
 	return o ? buf : "no message";
 }
 
+/* The stop deadline cut an export short: otlp_exporter_stop says so. */
+static enum send_result cut_by_stop(struct otlp_exporter *e)
+{
+	pthread_mutex_lock(&e->lock);
+	e->stop_rc = -ETIMEDOUT;
+	pthread_mutex_unlock(&e->lock);
+	return STOPPED;
+}
+
 /* POSTs body (already compressed if configured) until it is accepted, rejected, or budget_ms
  * has passed; retries network errors and 429/502/503/504 with backoff or Retry-After. On SENT
- * the response body is left in *resp (caller frees). */
+ * the response body is left in *resp (caller frees); on STOPPED the stop's result is already
+ * -ETIMEDOUT. */
 enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, const uint8_t *body,
 				      size_t len, int64_t budget_ms, const char *what,
 				      struct http_result *resp)
@@ -130,7 +140,7 @@ enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, 
 		bool stopping = e->stopping;
 		pthread_mutex_unlock(&e->lock);
 		if (now >= end)
-			return stopping && end < give_up ? STOPPED : GAVE_UP;
+			return stopping && end < give_up ? cut_by_stop(e) : GAVE_UP;
 		int64_t left_ms = (end - now + NS_PER_MS - 1) / NS_PER_MS;
 		int64_t timeout = e->cfg.timeout_ms < left_ms ? e->cfg.timeout_ms : left_ms;
 		struct http_result r;
@@ -144,7 +154,7 @@ enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, 
 		}
 		if (r.code == CURLE_ABORTED_BY_CALLBACK) { /* on_progress: the stop deadline passed */
 			free(r.body);
-			return STOPPED;
+			return cut_by_stop(e);
 		}
 		e->failing[w / W_METRICS] = true;
 		int64_t wait;
@@ -181,7 +191,7 @@ enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, 
 			return GAVE_UP;
 		}
 		if (!otlp_sleep_until(e, otlp_now_ns() + wait * NS_PER_MS))
-			return STOPPED;
+			return cut_by_stop(e);
 	}
 }
 

@@ -75,6 +75,14 @@ struct Opentelemetry__Proto__Resource__V1__Resource *otlp_resource_new(struct ot
 								       const struct resource *res);
 /* Scope "glimpse" and its version. */
 struct Opentelemetry__Proto__Common__V1__InstrumentationScope *otlp_scope_new(struct otlp_arena *a);
+/* A request's items grouped by their resource, in order of first appearance (one
+ * ResourceSpans, ResourceLogs or ResourceProfiles per resource): group[i] is item i's group,
+ * first[g] the first item of group g and count[g] how many it has. */
+struct otlp_groups {
+	size_t n, *group, *first, *count;
+};
+/* Groups n items by keys[i] (the arena holds the arrays); 0 or -ENOMEM. */
+int otlp_group_by_key(struct otlp_arena *a, const uint64_t *keys, size_t n, struct otlp_groups *out);
 
 /* ExportProfilesServiceRequest of p: one ResourceProfiles per process (res[i] describes
  * process res[i].pid; a process without one gets a resource of its pid and name), each with a
@@ -225,13 +233,13 @@ enum send_result {
 	SENT,
 	REJECTED,
 	GAVE_UP,
-	STOPPED
+	STOPPED /* the stop deadline passed (otlp_exporter_stop returns -ETIMEDOUT) */
 };
 
 /* Profiles (otlp_profiles.c) and log records (otlp_logs.c): the thread pops the oldest queued
  * body (otlp_fifo_pop, under the lock), sends it without the lock and frees it; stop drops
- * what is left (otlp_fifo_drop_all), counted. From the export thread: warn (rate-limited)
- * when bodies were dropped since last time. */
+ * what is left (otlp_fifo_drop_all), counted. The export thread warns (rate-limited) when
+ * bodies were dropped since last time, as it does for spans (otlp_exporter.c). */
 /* Queues b (its items counted in *dropped when refused at stop, or when it or an older body is
  * pushed out); wakes the export thread. 0 or -ESHUTDOWN. Takes the lock. */
 int otlp_fifo_push(struct otlp_exporter *e, struct otlp_fifo *q, struct otlp_body *b, uint64_t *dropped);
@@ -239,9 +247,7 @@ struct otlp_body *otlp_fifo_pop(struct otlp_fifo *q); /* under the lock; NULL if
 void otlp_fifo_drop_all(struct otlp_exporter *e, struct otlp_fifo *q, uint64_t *dropped);
 void otlp_body_free(struct otlp_body *b);
 void otlp_export_profile(struct otlp_exporter *e, struct otlp_body *qp);
-void otlp_profiles_report_drops(struct otlp_exporter *e);
 void otlp_export_logs(struct otlp_exporter *e, struct otlp_body *ql);
-void otlp_logs_report_drops(struct otlp_exporter *e);
 
 int otlp_setup_http(struct otlp_exporter *e, char *err, size_t errlen);
 enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, const uint8_t *body,

@@ -9,7 +9,6 @@
 #include "otlp/logs_service.pb-c.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,18 +32,6 @@ int otlp_enqueue_logs(struct otlp_exporter *e, const struct resource *const *res
 	}
 	ql->items = n;
 	return otlp_fifo_push(e, &e->logs, ql, &e->logs_dropped);
-}
-
-void otlp_logs_report_drops(struct otlp_exporter *e)
-{
-	uint64_t d = otlp_load(&e->logs_dropped);
-	if (d != e->logs_dropped_reported) {
-		otlp_warn_limited(e, W_LOGS + W_DROPPED,
-				  "OTLP logs queue full (%d batches): %llu log records dropped so far; the "
-				  "receiver is slower than the service logs or unreachable",
-				  OTLP_LOGS_QUEUE, (unsigned long long)d);
-		e->logs_dropped_reported = d;
-	}
 }
 
 void otlp_export_logs(struct otlp_exporter *e, struct otlp_body *ql)
@@ -77,12 +64,7 @@ void otlp_export_logs(struct otlp_exporter *e, struct otlp_body *ql)
 		otlp_stat_add(&e->logs_failed, rejected);
 		break;
 	}
-	case STOPPED:
-		pthread_mutex_lock(&e->lock);
-		e->stop_rc = -ETIMEDOUT;
-		pthread_mutex_unlock(&e->lock);
-		/* fall through */
-	default:
+	default: /* REJECTED, GAVE_UP, STOPPED */
 		otlp_stat_add(&e->logs_failed, ql->items);
 		break;
 	}

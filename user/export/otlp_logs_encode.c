@@ -112,23 +112,16 @@ int otlp_encode_logs(const struct otlp_config *cfg, const struct resource *const
 	int err = -ENOMEM;
 	*out = NULL;
 	*len = 0;
-	/* Resources in order of first appearance, and how many records each has. */
-	size_t *first = otlp_arena_alloc(&a, (n + 1) * sizeof(*first));
-	size_t *count = otlp_arena_alloc(&a, (n + 1) * sizeof(*count));
-	size_t *group = otlp_arena_alloc(&a, (n + 1) * sizeof(*group));
+	uint64_t *keys = otlp_arena_alloc(&a, (n + 1) * sizeof(*keys));
 	LogsRequest *req = otlp_arena_alloc(&a, sizeof(*req));
-	if (!first || !count || !group || !req)
+	if (!keys || !req)
 		goto out;
-	size_t ngroups = 0;
-	for (size_t i = 0; i < n; i++) {
-		size_t g = 0;
-		while (g < ngroups && res[first[g]] != res[i])
-			g++;
-		if (g == ngroups)
-			first[ngroups++] = i;
-		count[g]++;
-		group[i] = g;
-	}
+	for (size_t i = 0; i < n; i++)
+		keys[i] = (uintptr_t)res[i];
+	struct otlp_groups gr;
+	if (otlp_group_by_key(&a, keys, n, &gr))
+		goto out;
+	size_t ngroups = gr.n;
 	opentelemetry__proto__collector__logs__v1__export_logs_service_request__init(req);
 	ResourceLogs **rl = otlp_arena_alloc(&a, (ngroups + 1) * sizeof(*rl));
 	Opentelemetry__Proto__Common__V1__InstrumentationScope *scope = otlp_scope_new(&a);
@@ -138,12 +131,12 @@ int otlp_encode_logs(const struct otlp_config *cfg, const struct resource *const
 		ResourceLogs *r = otlp_arena_alloc(&a, sizeof(*r));
 		ScopeLogs *sl = otlp_arena_alloc(&a, sizeof(*sl));
 		ScopeLogs **slv = otlp_arena_alloc(&a, sizeof(*slv));
-		LogRecord **lv = otlp_arena_alloc(&a, count[g] * sizeof(*lv));
+		LogRecord **lv = otlp_arena_alloc(&a, gr.count[g] * sizeof(*lv));
 		if (!r || !sl || !slv || !lv)
 			goto out;
 		opentelemetry__proto__logs__v1__resource_logs__init(r);
 		opentelemetry__proto__logs__v1__scope_logs__init(sl);
-		if (!(r->resource = otlp_resource_new(&a, cfg, res[first[g]])))
+		if (!(r->resource = otlp_resource_new(&a, cfg, res[gr.first[g]])))
 			goto out;
 		sl->scope = scope;
 		sl->log_records = lv;
@@ -153,7 +146,7 @@ int otlp_encode_logs(const struct otlp_config *cfg, const struct resource *const
 		rl[g] = r;
 	}
 	for (size_t i = 0; i < n; i++) {
-		ScopeLogs *sl = rl[group[i]]->scope_logs[0];
+		ScopeLogs *sl = rl[gr.group[i]]->scope_logs[0];
 		if (!(sl->log_records[sl->n_log_records++] = record_new(&a, recs[i])))
 			goto out;
 	}

@@ -10,7 +10,6 @@
 #include "profile/profile_data.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,18 +37,6 @@ int otlp_enqueue_profile(struct otlp_exporter *e, const struct prof *p, const st
 	return otlp_fifo_push(e, &e->profiles, qp, &e->prof_dropped);
 }
 
-void otlp_profiles_report_drops(struct otlp_exporter *e)
-{
-	uint64_t d = otlp_load(&e->prof_dropped);
-	if (d != e->prof_dropped_reported) {
-		otlp_warn_limited(e, W_PROFILES + W_DROPPED,
-				  "OTLP profiles queue full (%d profiles): %llu profiles dropped so far; the "
-				  "receiver is slower than the profiling interval or unreachable",
-				  OTLP_PROFILES_QUEUE, (unsigned long long)d);
-		e->prof_dropped_reported = d;
-	}
-}
-
 void otlp_export_profile(struct otlp_exporter *e, struct otlp_body *qp)
 {
 	struct http_result resp;
@@ -74,12 +61,7 @@ void otlp_export_profile(struct otlp_exporter *e, struct otlp_body *qp)
 		otlp_stat_add(rejected ? &e->prof_failed : &e->prof_exported, 1);
 		break;
 	}
-	case STOPPED:
-		pthread_mutex_lock(&e->lock);
-		e->stop_rc = -ETIMEDOUT;
-		pthread_mutex_unlock(&e->lock);
-		/* fall through */
-	default:
+	default: /* REJECTED, GAVE_UP, STOPPED */
 		otlp_stat_add(&e->prof_failed, 1);
 		break;
 	}

@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ExportProfilesServiceRequest (profiles/v1development) from a collected struct prof: one
  * ResourceProfiles per process, one Profile per value type (the signal allows one
- * sample_type per Profile), and one dictionary the whole request shares, every table
- * deduplicated and starting with its empty entry. Frames are walked as the pprof writer walks
- * them (profile/writers/profile_util.h: frame names, interning). */
+ * sample_type per Profile), and one dictionary the whole request shares
+ * (export/otlp_profiles_dict.h). */
 #include "export/otlp.h"
 #include "export/otlp_internal.h"
-
-#include "base/utf8.h"
-#include "otlp/profiles_service.pb-c.h"
-#include "profile/writers/profile_util.h"
+#include "export/otlp_profiles_dict.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,344 +19,6 @@ typedef Opentelemetry__Proto__Profiles__V1development__ScopeProfiles ScopeProfil
 typedef Opentelemetry__Proto__Profiles__V1development__Profile Profile;
 typedef Opentelemetry__Proto__Profiles__V1development__ValueType ValueType;
 typedef Opentelemetry__Proto__Profiles__V1development__Sample Sample;
-typedef Opentelemetry__Proto__Profiles__V1development__Mapping Mapping;
-typedef Opentelemetry__Proto__Profiles__V1development__Location Location;
-typedef Opentelemetry__Proto__Profiles__V1development__Line Line;
-typedef Opentelemetry__Proto__Profiles__V1development__Function Function;
-typedef Opentelemetry__Proto__Profiles__V1development__Link Link;
-typedef Opentelemetry__Proto__Profiles__V1development__Stack Stack;
-typedef Opentelemetry__Proto__Profiles__V1development__KeyValueAndUnit KeyValueAndUnit;
-typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;
-
-#define KERNEL_FILE "[kernel.kallsyms]"
-/* The semantic conventions' name for the GNU build ID (.note.gnu.build-id, hex). */
-#define ATTR_BUILD_ID_GNU "process.executable.build_id.gnu"
-
-/* A growable table of messages; pointers to its entries are only taken once it is complete. */
-struct table {
-	void *v;
-	size_t n, cap, size;
-};
-
-struct enc {
-	const struct prof *p;
-	struct otlp_arena a;
-	struct strtab strs;
-	struct keymap fn_ids, loc_ids, stack_ids, attr_ids, chain_ids, link_ids;
-	struct table maps, locs, fns, stacks, attrs, links;
-	int32_t *map_index; /* prof mapping -> dictionary index, 0 until first used */
-	int32_t kmap;	    /* mapping of kernel frames that come without one, 0 until needed */
-	uint64_t kmin, kmax;
-	bool oom;
-};
-
-/* A new zeroed entry at the end of t; its index. 0 (the empty entry) when out of memory. */
-static int32_t table_add(struct enc *e, struct table *t, void **entry)
-{
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 64;
-		void *v = t->n < INT32_MAX ? realloc(t->v, cap * t->size) : NULL;
-		if (!v) {
-			e->oom = true;
-			*entry = NULL;
-			return 0;
-		}
-		t->v = v;
-		t->cap = cap;
-	}
-	*entry = memset((char *)t->v + t->n * t->size, 0, t->size);
-	return (int32_t)t->n++;
-}
-
-/* Pointers to each entry, for the message; NULL when out of memory. */
-static void *table_ptrs(struct enc *e, const struct table *t)
-{
-	void **ptrs = otlp_arena_alloc(&e->a, (t->n + 1) * sizeof(*ptrs));
-	if (!ptrs) {
-		e->oom = true;
-		return NULL;
-	}
-	for (size_t i = 0; i < t->n; i++)
-		ptrs[i] = (char *)t->v + i * t->size;
-	return ptrs;
-}
-
-/* Strings are interned repaired: the table's strings must be valid UTF-8. */
-static int32_t str(struct enc *e, const char *s)
-{
-	char buf[OTLP_STR_MAX + 1];
-	utf8_repair(buf, s, OTLP_STR_MAX);
-	int64_t i = strtab_intern(&e->strs, buf);
-	if (i < 0 || i > INT32_MAX) {
-		e->oom = true;
-		return 0;
-	}
-	return (int32_t)i;
-}
-
-/* An attribute (key and a string or an integer value) as a dictionary index. */
-static int32_t attr(struct enc *e, const char *key, const char *s, int64_t num)
-{
-	int32_t k = str(e, key), v = s ? str(e, s) : 0;
-	bool isnew;
-	uint64_t *idx = keymap_get(&e->attr_ids, (uint64_t)k, s ? 1 : 2, s ? (uint64_t)v : (uint64_t)num,
-				   e->attrs.n, &isnew);
-	if (!idx) {
-		e->oom = true;
-		return 0;
-	}
-	if (isnew) {
-		KeyValueAndUnit *kv;
-		AnyValue *val = otlp_arena_alloc(&e->a, sizeof(*val));
-		if (!table_add(e, &e->attrs, (void **)&kv) || !val) {
-			e->oom = true;
-			return 0;
-		}
-		opentelemetry__proto__profiles__v1development__key_value_and_unit__init(kv);
-		opentelemetry__proto__common__v1__any_value__init(val);
-		kv->key_strindex = k;
-		kv->value = val;
-		if (s) {
-			val->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
-			val->string_value = e->strs.strs[v];
-		} else {
-			val->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
-			val->int_value = num;
-		}
-	}
-	return (int32_t)*idx;
-}
-
-static int32_t add_mapping(struct enc *e, const struct prof_mapping *m)
-{
-	Mapping *dm;
-	int32_t i = table_add(e, &e->maps, (void **)&dm);
-	if (!i)
-		return 0;
-	opentelemetry__proto__profiles__v1development__mapping__init(dm);
-	dm->memory_start = m->start;
-	dm->memory_limit = m->limit;
-	dm->file_offset = m->file_offset;
-	dm->filename_strindex = str(e, m->file);
-	if (m->build_id && m->build_id[0]) {
-		int32_t *ai = otlp_arena_alloc(&e->a, sizeof(*ai));
-		if (!ai) {
-			e->oom = true;
-			return 0;
-		}
-		*ai = attr(e, ATTR_BUILD_ID_GNU, m->build_id, 0);
-		dm->attribute_indices = ai;
-		dm->n_attribute_indices = 1;
-	}
-	return i;
-}
-
-/* The frame's mapping in the dictionary (0: none), as the pprof writer assigns them. */
-static int32_t frame_mapping(struct enc *e, const struct prof_frame *f)
-{
-	if (f->mapping >= 0 && (size_t)f->mapping < e->p->nmappings) {
-		int32_t *i = &e->map_index[f->mapping];
-		if (!*i)
-			*i = add_mapping(e, &e->p->mappings[f->mapping]);
-		return *i;
-	}
-	if (!f->kernel)
-		return 0;
-	if (!e->kmap) {
-		for (size_t i = 0; i < e->p->nmappings && !e->kmap; i++)
-			if (e->p->mappings[i].file && !strcmp(e->p->mappings[i].file, KERNEL_FILE))
-				e->kmap = frame_mapping(
-					e, &(struct prof_frame){ .mapping = (int32_t)i, .kernel = true });
-		if (!e->kmap) {
-			e->kmap = add_mapping(e, &(struct prof_mapping){ .file = KERNEL_FILE });
-			e->kmin = UINT64_MAX;
-		}
-	}
-	if (e->kmin) { /* a mapping of our own: it spans the kernel addresses seen */
-		e->kmin = f->addr < e->kmin ? f->addr : e->kmin;
-		e->kmax = f->addr > e->kmax ? f->addr : e->kmax;
-	}
-	return e->kmap;
-}
-
-static int32_t function(struct enc *e, const char *name, const char *file)
-{
-	int32_t n = str(e, name), fl = str(e, file);
-	bool isnew;
-	uint64_t *idx = keymap_get(&e->fn_ids, (uint64_t)n, (uint64_t)fl, 0, e->fns.n, &isnew);
-	if (!idx) {
-		e->oom = true;
-		return 0;
-	}
-	if (isnew) {
-		Function *fn;
-		if (!table_add(e, &e->fns, (void **)&fn))
-			return 0;
-		opentelemetry__proto__profiles__v1development__function__init(fn);
-		fn->name_strindex = fn->system_name_strindex = n;
-		fn->filename_strindex = fl;
-	}
-	return (int32_t)*idx;
-}
-
-/* The source lines of a frame, innermost first: Location.lines. An address where calls were
- * inlined stands for one line per inlined function (profile_data.h), the physical function last. */
-#define MAX_LINES 16 /* the symbolizer's at most 15 inlined calls, and the function */
-static size_t frame_lines(struct enc *e, const struct prof_frame *f, Line *out)
-{
-	char buf[PROF_NAME_MAX];
-	size_t n = 0;
-	for (uint32_t k = 0; k < f->ninlined && n + 1 < MAX_LINES; k++, n++) {
-		opentelemetry__proto__profiles__v1development__line__init(&out[n]);
-		out[n].function_index = function(e, f->inlined[k].func, f->inlined[k].file);
-		out[n].line = f->inlined[k].line;
-	}
-	opentelemetry__proto__profiles__v1development__line__init(&out[n]);
-	out[n].function_index = function(e, prof_frame_name(e->p, f, buf, sizeof(buf)), f->file);
-	out[n].line = f->line;
-	return n + 1;
-}
-
-/* The lines as one number, each (chain so far, function, line) given a dense id: locations at
- * one address are told apart by everything they stand for, not by their first line alone. */
-static uint64_t lines_key(struct enc *e, const Line *lines, size_t n)
-{
-	uint64_t key = 0, *id;
-	for (size_t i = n; i-- > 0;) {
-		if (!(id = keymap_get(&e->chain_ids, key, (uint64_t)lines[i].function_index,
-				      (uint64_t)lines[i].line, e->chain_ids.n + 1, NULL))) {
-			e->oom = true;
-			return 0;
-		}
-		key = *id;
-	}
-	return key;
-}
-
-static int32_t location(struct enc *e, const struct prof_frame *f)
-{
-	Line lines[MAX_LINES];
-	int32_t map = frame_mapping(e, f);
-	size_t n = frame_lines(e, f, lines);
-	bool isnew;
-	/* Keyed like the pprof writer's locations: by mapping, address, and what the address
-	 * stands for (the same address is a leaf with its own line in one sample and a return
-	 * address with the call's line in another). */
-	uint64_t *idx =
-		keymap_get(&e->loc_ids, (uint64_t)map, f->addr, lines_key(e, lines, n), e->locs.n, &isnew);
-	if (!idx) {
-		e->oom = true;
-		return 0;
-	}
-	if (isnew) {
-		Location *loc;
-		Line *ls = otlp_arena_alloc(&e->a, n * sizeof(*ls));
-		Line **lp = otlp_arena_alloc(&e->a, n * sizeof(*lp));
-		if (!table_add(e, &e->locs, (void **)&loc) || !ls || !lp) {
-			e->oom = true;
-			return 0;
-		}
-		opentelemetry__proto__profiles__v1development__location__init(loc);
-		loc->mapping_index = map;
-		loc->address = f->addr;
-		for (size_t i = 0; i < n; i++) {
-			ls[i] = lines[i];
-			lp[i] = &ls[i];
-		}
-		loc->lines = lp;
-		loc->n_lines = n;
-	}
-	return (int32_t)*idx;
-}
-
-/* A sample's frames (leaf first, as the stack wants them) as a stack index. */
-static int32_t stack(struct enc *e, const struct prof_sample *s)
-{
-	int32_t *li = otlp_arena_alloc(&e->a, (s->nframes + 1) * sizeof(*li));
-	if (!li) {
-		e->oom = true;
-		return 0;
-	}
-	for (uint32_t j = 0; j < s->nframes; j++)
-		li[j] = location(e, &s->frames[j]);
-	size_t len = s->nframes * sizeof(*li);
-	bool isnew;
-	uint64_t *idx = keymap_get(&e->stack_ids, prof_hash(li, len, 1), prof_hash(li, len, 2), s->nframes,
-				   e->stacks.n, &isnew);
-	if (!idx) {
-		e->oom = true;
-		return 0;
-	}
-	if (isnew) {
-		Stack *st;
-		if (!table_add(e, &e->stacks, (void **)&st))
-			return 0;
-		opentelemetry__proto__profiles__v1development__stack__init(st);
-		st->location_indices = li;
-		st->n_location_indices = s->nframes;
-	}
-	return (int32_t)*idx;
-}
-
-static int table_init(struct enc *e, struct table *t, size_t size)
-{
-	void *first;
-	t->size = size;
-	return table_add(e, t, &first) == 0 && first ? 0 : -ENOMEM; /* entry 0: the empty one */
-}
-
-static void enc_free(struct enc *e)
-{
-	otlp_arena_free(&e->a);
-	strtab_free(&e->strs);
-	keymap_free(&e->fn_ids);
-	keymap_free(&e->loc_ids);
-	keymap_free(&e->stack_ids);
-	keymap_free(&e->attr_ids);
-	keymap_free(&e->chain_ids);
-	keymap_free(&e->link_ids);
-	free(e->links.v);
-	free(e->maps.v);
-	free(e->locs.v);
-	free(e->fns.v);
-	free(e->stacks.v);
-	free(e->attrs.v);
-	free(e->map_index);
-}
-
-/* The link to the server span of the request a sample served, as a dictionary index (0: the
- * zero link, for a sample that served none). */
-static int32_t request_link(struct enc *e, const struct prof_request *r)
-{
-	if (!r->span_id)
-		return 0;
-	uint64_t hi, lo;
-	memcpy(&hi, r->trace_id, 8);
-	memcpy(&lo, r->trace_id + 8, 8);
-	bool isnew;
-	uint64_t *index = keymap_get(&e->link_ids, r->span_id, hi, lo, 0, &isnew);
-	if (!index) {
-		e->oom = true;
-		return 0;
-	}
-	if (!isnew)
-		return (int32_t)*index;
-	Link *l;
-	int32_t i = table_add(e, &e->links, (void **)&l);
-	uint8_t *ids = otlp_arena_alloc(&e->a, 16 + 8);
-	if (!l || !ids) {
-		e->oom = true;
-		return 0;
-	}
-	opentelemetry__proto__profiles__v1development__link__init(l);
-	memcpy(ids, r->trace_id, 16);
-	for (int b = 0; b < 8; b++) /* big-endian, as the spans' own ids */
-		ids[16 + b] = (uint8_t)(r->span_id >> (56 - 8 * b));
-	l->trace_id = (ProtobufCBinaryData){ 16, ids };
-	l->span_id = (ProtobufCBinaryData){ 8, ids + 16 };
-	*index = (uint64_t)i;
-	return i;
-}
 
 /* The samples of one process, in their dictionary form (the Profiles of each value type share
  * them but for their values). */
@@ -375,7 +33,7 @@ enum {
 	NVALUES = 2 /* samples/count, then cpu or offcpu in nanoseconds */
 };
 
-static Profile *profile_new(struct enc *e, const struct proc_samples *ps, int value)
+static Profile *profile_new(struct profiles_dict *e, const struct proc_samples *ps, int value)
 {
 	const struct prof *p = e->p;
 	Profile *pr = otlp_arena_alloc(&e->a, sizeof(*pr));
@@ -390,12 +48,13 @@ static Profile *profile_new(struct enc *e, const struct proc_samples *ps, int va
 	opentelemetry__proto__profiles__v1development__profile__init(pr);
 	opentelemetry__proto__profiles__v1development__value_type__init(&vt[0]);
 	opentelemetry__proto__profiles__v1development__value_type__init(&vt[1]);
-	vt[0].type_strindex = str(e, value ? (p->kind == PROF_OFFCPU ? "offcpu" : "cpu") : "samples");
-	vt[0].unit_strindex = str(e, value ? "nanoseconds" : "count");
+	vt[0].type_strindex =
+		profiles_dict_str(e, value ? (p->kind == PROF_OFFCPU ? "offcpu" : "cpu") : "samples");
+	vt[0].unit_strindex = profiles_dict_str(e, value ? "nanoseconds" : "count");
 	pr->sample_type = &vt[0];
 	if (p->kind == PROF_CPU && p->period_ns) {
-		vt[1].type_strindex = str(e, "cpu");
-		vt[1].unit_strindex = str(e, "nanoseconds");
+		vt[1].type_strindex = profiles_dict_str(e, "cpu");
+		vt[1].unit_strindex = profiles_dict_str(e, "nanoseconds");
 		pr->period_type = &vt[1];
 		pr->period = (int64_t)p->period_ns;
 	}
@@ -429,7 +88,7 @@ static Profile *profile_new(struct enc *e, const struct proc_samples *ps, int va
 	return pr;
 }
 
-static ResourceProfiles *process_profiles(struct enc *e, const struct otlp_config *cfg,
+static ResourceProfiles *process_profiles(struct profiles_dict *e, const struct otlp_config *cfg,
 					  const struct resource *res, const struct proc_samples *ps)
 {
 	ResourceProfiles *rp = otlp_arena_alloc(&e->a, sizeof(*rp));
@@ -459,28 +118,33 @@ static ResourceProfiles *process_profiles(struct enc *e, const struct otlp_confi
 
 /* Each sample in dictionary form (stack, pid/tid/thread attributes), grouped by process in
  * order of first appearance. */
-static size_t group_samples(struct enc *e, struct proc_samples *groups)
+static size_t group_samples(struct profiles_dict *e, struct proc_samples *groups)
 {
 	const struct prof *p = e->p;
-	size_t ngroups = 0;
+	uint64_t *keys = otlp_arena_alloc(&e->a, (p->nsamples + 1) * sizeof(*keys));
+	struct otlp_groups gr;
+	if (!keys) {
+		e->oom = true;
+		return 0;
+	}
+	for (size_t i = 0; i < p->nsamples; i++)
+		keys[i] = p->samples[i].pid;
+	if (otlp_group_by_key(&e->a, keys, p->nsamples, &gr)) {
+		e->oom = true;
+		return 0;
+	}
+	for (size_t g = 0; g < gr.n; g++) {
+		groups[g] = (struct proc_samples){ .pid = p->samples[gr.first[g]].pid };
+		groups[g].s = otlp_arena_alloc(&e->a, gr.count[g] * sizeof(*groups[g].s));
+		groups[g].src = otlp_arena_alloc(&e->a, gr.count[g] * sizeof(*groups[g].src));
+		if (!groups[g].s || !groups[g].src) {
+			e->oom = true;
+			return 0;
+		}
+	}
 	for (size_t i = 0; i < p->nsamples && !e->oom; i++) {
 		const struct prof_sample *s = &p->samples[i];
-		size_t g = 0;
-		while (g < ngroups && groups[g].pid != s->pid)
-			g++;
-		if (g == ngroups) {
-			groups[g] = (struct proc_samples){ .pid = s->pid };
-			size_t n = 0;
-			for (size_t k = i; k < p->nsamples; k++)
-				n += p->samples[k].pid == s->pid;
-			groups[g].s = otlp_arena_alloc(&e->a, n * sizeof(*groups[g].s));
-			groups[g].src = otlp_arena_alloc(&e->a, n * sizeof(*groups[g].src));
-			if (!groups[g].s || !groups[g].src) {
-				e->oom = true;
-				break;
-			}
-			ngroups++;
-		}
+		size_t g = gr.group[i];
 		int32_t *ai = otlp_arena_alloc(&e->a, 5 * sizeof(*ai));
 		if (!ai) {
 			e->oom = true;
@@ -488,21 +152,23 @@ static size_t group_samples(struct enc *e, struct proc_samples *groups)
 		}
 		Sample *ds = &groups[g].s[groups[g].n];
 		opentelemetry__proto__profiles__v1development__sample__init(ds);
-		ds->stack_index = stack(e, s);
-		ai[0] = attr(e, "process.pid", NULL, s->pid);
-		ai[1] = attr(e, "thread.id", NULL, s->tid);
+		ds->stack_index = profiles_dict_stack(e, s);
+		ai[0] = profiles_dict_attr(e, "process.pid", NULL, s->pid);
+		ai[1] = profiles_dict_attr(e, "thread.id", NULL, s->tid);
 		ds->n_attribute_indices = 2;
 		if (s->thread && s->thread[0])
-			ai[ds->n_attribute_indices++] = attr(e, "thread.name", s->thread, 0);
+			ai[ds->n_attribute_indices++] = profiles_dict_attr(e, "thread.name", s->thread, 0);
 		if (s->request.route && s->request.route[0])
-			ai[ds->n_attribute_indices++] = attr(e, "http.route", s->request.route, 0);
+			ai[ds->n_attribute_indices++] =
+				profiles_dict_attr(e, "http.route", s->request.route, 0);
 		if (s->request.method)
-			ai[ds->n_attribute_indices++] = attr(e, "http.request.method", s->request.method, 0);
+			ai[ds->n_attribute_indices++] =
+				profiles_dict_attr(e, "http.request.method", s->request.method, 0);
 		ds->attribute_indices = ai;
-		ds->link_index = request_link(e, &s->request);
+		ds->link_index = profiles_dict_link(e, &s->request);
 		groups[g].src[groups[g].n++] = s;
 	}
-	return ngroups;
+	return gr.n;
 }
 
 static const struct resource *resource_of(const struct resource *res, size_t nres, uint32_t pid,
@@ -522,39 +188,21 @@ static const struct resource *resource_of(const struct resource *res, size_t nre
 int otlp_encode_profiles(const struct otlp_config *cfg, const struct prof *p, const struct resource *res,
 			 size_t nres, uint8_t **out, size_t *len)
 {
-	struct enc e = { .p = p };
+	struct profiles_dict e;
 	Request req =
 		OPENTELEMETRY__PROTO__COLLECTOR__PROFILES__V1DEVELOPMENT__EXPORT_PROFILES_SERVICE_REQUEST__INIT;
 	Dictionary *d;
-	Link *link;
 	struct proc_samples *groups = NULL;
 	ResourceProfiles **rps = NULL;
 	int err = -ENOMEM;
 
 	*out = NULL;
 	*len = 0;
-	strtab_init(&e.strs);
-	str(&e, ""); /* string_table[0] */
-	if (table_init(&e, &e.maps, sizeof(Mapping)) || table_init(&e, &e.locs, sizeof(Location)) ||
-	    table_init(&e, &e.fns, sizeof(Function)) || table_init(&e, &e.stacks, sizeof(Stack)) ||
-	    table_init(&e, &e.attrs, sizeof(KeyValueAndUnit)) || table_init(&e, &e.links, sizeof(Link)))
+	if (profiles_dict_init(&e, p))
 		goto out;
-	opentelemetry__proto__profiles__v1development__mapping__init(e.maps.v);
-	opentelemetry__proto__profiles__v1development__location__init(e.locs.v);
-	opentelemetry__proto__profiles__v1development__function__init(e.fns.v);
-	opentelemetry__proto__profiles__v1development__stack__init(e.stacks.v);
-	opentelemetry__proto__profiles__v1development__key_value_and_unit__init(e.attrs.v);
-	e.map_index = calloc(p->nmappings + 1, sizeof(*e.map_index));
 	groups = calloc(p->nsamples + 1, sizeof(*groups));
-	d = otlp_arena_alloc(&e.a, sizeof(*d));
-	link = e.links.v;
-	/* link_table[0]: the zero link, with ids of their full lengths for strict decoders. */
-	uint8_t *zero_ids = otlp_arena_alloc(&e.a, 16 + 8);
-	if (!e.map_index || !groups || !d || !zero_ids)
+	if (!groups)
 		goto out;
-	opentelemetry__proto__profiles__v1development__link__init(link);
-	link->trace_id = (ProtobufCBinaryData){ 16, zero_ids };
-	link->span_id = (ProtobufCBinaryData){ 8, zero_ids + 16 };
 
 	size_t ngroups = group_samples(&e, groups);
 	if (e.oom || !(rps = otlp_arena_alloc(&e.a, (ngroups + 1) * sizeof(*rps))))
@@ -566,29 +214,8 @@ int otlp_encode_profiles(const struct otlp_config *cfg, const struct prof *p, co
 		if (!(rps[g] = process_profiles(&e, cfg, r, &groups[g])))
 			goto out;
 	}
-	if (e.kmin && e.kmin <= e.kmax) {
-		Mapping *km = (Mapping *)e.maps.v + e.kmap;
-		km->memory_start = e.kmin;
-		km->memory_limit = e.kmax + 1;
-	}
-
-	opentelemetry__proto__profiles__v1development__profiles_dictionary__init(d);
-	d->mapping_table = table_ptrs(&e, &e.maps);
-	d->n_mapping_table = e.maps.n;
-	d->location_table = table_ptrs(&e, &e.locs);
-	d->n_location_table = e.locs.n;
-	d->function_table = table_ptrs(&e, &e.fns);
-	d->n_function_table = e.fns.n;
-	d->stack_table = table_ptrs(&e, &e.stacks);
-	d->n_stack_table = e.stacks.n;
-	d->attribute_table = table_ptrs(&e, &e.attrs);
-	d->n_attribute_table = e.attrs.n;
-	d->link_table = table_ptrs(&e, &e.links);
-	d->n_link_table = e.links.n;
-	if (e.oom)
+	if (!(d = profiles_dict_finish(&e)))
 		goto out;
-	d->string_table = e.strs.strs;
-	d->n_string_table = e.strs.n;
 	req.dictionary = d;
 	req.resource_profiles = rps;
 	req.n_resource_profiles = ngroups;
@@ -604,6 +231,6 @@ out:
 	if (err)
 		*len = 0;
 	free(groups);
-	enc_free(&e);
+	profiles_dict_free(&e);
 	return err;
 }

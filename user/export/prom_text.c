@@ -5,6 +5,7 @@
  * underscores, units and _total become name suffixes, labels sorted, families grouped). */
 #include "metrics/registry.h"
 
+#include "base/array.h"
 #include "base/utf8.h"
 
 #include <errno.h>
@@ -176,14 +177,8 @@ static struct family *family_get(struct prom_render *r, const char *name, const 
 	for (size_t i = 0; i < r->n; i++)
 		if (!strcmp(r->fams[i]->name, name))
 			return r->fams[i];
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 16;
-		struct family **f = realloc(r->fams, cap * sizeof(*f));
-		if (!f)
-			return NULL;
-		r->fams = f;
-		r->cap = cap;
-	}
+	if (array_grow((void **)&r->fams, &r->cap, r->n, sizeof(*r->fams)))
+		return NULL;
 	struct family *fam = calloc(1, sizeof(*fam));
 	if (!fam)
 		return NULL;

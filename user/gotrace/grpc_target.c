@@ -139,27 +139,15 @@ void grpc_target_open(struct elf_module *m, int32_t tcpaddr_port, struct go_grpc
 
 void grpc_target_runtime_types(const struct go_grpc_target *g, pid_t pid, struct gotrace_grpc_types *out)
 {
-	char exe[64];
-	struct stat st;
-	struct proc_map *maps;
-	size_t n;
+	struct proc_exe_maps x;
 	memset(out, 0, sizeof(*out));
-	if (!g->linked || stat(proc_path(exe, sizeof(exe), pid, "/exe"), &st) ||
-	    proc_exec_maps(pid, &maps, &n))
+	if (!g->linked || proc_exe_maps_read(pid, &x))
 		return;
-	uint64_t runtime[GRPC_NR_TYPES] = { 0 }, anchor = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (maps[i].inode != st.st_ino)
-			continue;
-		for (int t = 0; t <= GRPC_NR_TYPES; t++) {
-			uint64_t off = t < GRPC_NR_TYPES ? g->type_offsets[t] : g->anchor_file;
-			uint64_t *at = t < GRPC_NR_TYPES ? &runtime[t] : &anchor;
-			if (off && !*at && off >= maps[i].offset &&
-			    off - maps[i].offset < maps[i].end - maps[i].start)
-				*at = maps[i].start + (off - maps[i].offset);
-		}
-	}
-	free(maps);
+	uint64_t runtime[GRPC_NR_TYPES] = { 0 };
+	for (int t = 0; t < GRPC_NR_TYPES; t++)
+		runtime[t] = g->type_offsets[t] ? proc_exe_addr(&x, g->type_offsets[t]) : 0;
+	uint64_t anchor = g->anchor_file ? proc_exe_addr(&x, g->anchor_file) : 0;
+	proc_exe_maps_free(&x);
 	out->status_error = runtime[GRPC_TYPE_STATUS_ERROR];
 	out->client_stream = runtime[GRPC_TYPE_CLIENT_STREAM];
 	out->stream_wrapper = runtime[GRPC_TYPE_STREAM_WRAPPER];

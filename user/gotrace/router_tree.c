@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-#define _GNU_SOURCE /* process_vm_readv */
 #include "gotrace/router_tree.h"
 
 #include <errno.h>
@@ -8,17 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <time.h>
+
+#include "base/clock.h"
+#include "base/procfs.h"
+#include "gotrace/go_map_read.h"
 
 #define MAX_ROUTERS   16   /* routers cached, over all processes */
 #define MAX_TEMPLATES 1024 /* per router */
 #define MAX_NODES     8192 /* nodes walked per router */
 #define TEMPLATE_MAX  256
 #define METHOD_MAX    16
-#define MAP_SLOTS     8 /* one bucket or group: a router with more methods is not read */
-#define MIN_TOPHASH   5
-#define SWISS_EMPTY   0x80
+#define MAX_METHODS   64 /* Router.trees: one tree per method, HTTP's nine and any custom */
 #define RELOAD_NS     1000000000ull
 
 struct tpl {
@@ -58,26 +58,6 @@ bool httprouter_match(const char *tpl, const char *path)
 	return !*path;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int peek(pid_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
-	if (!addr)
-		return -EFAULT;
-	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
-}
-
-struct go_str {
-	uint64_t ptr, len;
-};
-
 struct loader {
 	pid_t pid;
 	const struct gotrace_httprouter_ref *ref;
@@ -96,16 +76,16 @@ static int walk(struct loader *l, uint64_t n, const char *method, char *prefix, 
 	uint64_t handle;
 	if (depth > 64 || ++l->nodes > MAX_NODES)
 		return -E2BIG;
-	int err = peek(l->pid, n + ref->node_path, &path, sizeof(path));
+	int err = proc_mem_read(l->pid, n + ref->node_path, &path, sizeof(path));
 	if (!err)
-		err = peek(l->pid, n + ref->node_children, &children, sizeof(children));
+		err = proc_mem_read(l->pid, n + ref->node_children, &children, sizeof(children));
 	if (!err)
-		err = peek(l->pid, n + ref->node_handle, &handle, sizeof(handle));
+		err = proc_mem_read(l->pid, n + ref->node_handle, &handle, sizeof(handle));
 	if (err)
 		return err;
 	if (used + path.len >= TEMPLATE_MAX)
 		return -E2BIG;
-	if (path.len && (err = peek(l->pid, path.ptr, prefix + used, path.len)))
+	if (path.len && (err = proc_mem_read(l->pid, path.ptr, prefix + used, path.len)))
 		return err;
 	used += path.len;
 	prefix[used] = '\0';
@@ -121,83 +101,24 @@ static int walk(struct loader *l, uint64_t n, const char *method, char *prefix, 
 		return -E2BIG;
 	for (uint64_t i = 0; i < children.len; i++) {
 		uint64_t child;
-		if ((err = peek(l->pid, children.ptr + 8 * i, &child, sizeof(child))) ||
+		if ((err = proc_mem_read(l->pid, children.ptr + 8 * i, &child, sizeof(child))) ||
 		    (err = walk(l, child, method, prefix, used, depth + 1)))
 			return err;
 	}
 	return 0;
 }
 
-/* One (method, root) of Router.trees: the map holds at most MAP_SLOTS methods in one bucket
- * (Go 1.17-1.23) or one group (a small Swiss map, Go 1.24+). */
-static int each_tree(struct loader *l, uint64_t map)
+/* One (method, root) of Router.trees. */
+static int visit_tree(void *ctx, struct go_str key, uint64_t root)
 {
-	struct go_str keys[MAP_SLOTS];
-	uint64_t values[MAP_SLOTS];
-	bool full[MAP_SLOTS] = { false };
+	struct loader *l = ctx;
+	char method[METHOD_MAX] = "", prefix[TEMPLATE_MAX];
 	int err;
-	if (l->ref->map_layout == GOTRACE_MAP_BUCKETS) {
-		struct {
-			uint64_t count;
-			uint8_t flags, b;
-			uint16_t noverflow;
-			uint32_t hash0;
-			uint64_t buckets;
-		} h;
-		struct {
-			uint8_t tophash[MAP_SLOTS];
-			struct go_str keys[MAP_SLOTS];
-			uint64_t values[MAP_SLOTS];
-			uint64_t overflow;
-		} b;
-		if ((err = peek(l->pid, map, &h, sizeof(h))))
-			return err;
-		if (h.b != 0)
-			return -E2BIG;
-		if ((err = peek(l->pid, h.buckets, &b, sizeof(b))))
-			return err;
-		if (b.overflow)
-			return -E2BIG;
-		for (int i = 0; i < MAP_SLOTS; i++)
-			full[i] = b.tophash[i] >= MIN_TOPHASH;
-		memcpy(keys, b.keys, sizeof(keys));
-		memcpy(values, b.values, sizeof(values));
-	} else if (l->ref->map_layout == GOTRACE_MAP_SWISS) {
-		struct {
-			uint64_t used, seed, dir_ptr, dir_len;
-		} m;
-		struct {
-			uint64_t ctrl;
-			struct {
-				struct go_str key;
-				uint64_t value;
-			} slots[MAP_SLOTS];
-		} g;
-		if ((err = peek(l->pid, map, &m, sizeof(m))))
-			return err;
-		if (m.dir_len != 0)
-			return -E2BIG;
-		if ((err = peek(l->pid, m.dir_ptr, &g, sizeof(g))))
-			return err;
-		for (int i = 0; i < MAP_SLOTS; i++) {
-			full[i] = !((g.ctrl >> (8 * i)) & SWISS_EMPTY);
-			keys[i] = g.slots[i].key;
-			values[i] = g.slots[i].value;
-		}
-	} else {
-		return -ENOTSUP;
-	}
-	for (int i = 0; i < MAP_SLOTS; i++) {
-		char method[METHOD_MAX] = "", prefix[TEMPLATE_MAX];
-		if (!full[i])
-			continue;
-		if (keys[i].len >= METHOD_MAX)
-			return -E2BIG;
-		if ((err = peek(l->pid, keys[i].ptr, method, keys[i].len)) ||
-		    (err = walk(l, values[i], method, prefix, 0, 0)))
-			return err;
-	}
-	return 0;
+	if (key.len >= METHOD_MAX)
+		return -E2BIG;
+	if ((err = proc_mem_read(l->pid, key.ptr, method, key.len)))
+		return err;
+	return walk(l, root, method, prefix, 0, 0);
 }
 
 static void load(struct router_cache *c, pid_t pid, const struct gotrace_httprouter_ref *ref)
@@ -206,7 +127,7 @@ static void load(struct router_cache *c, pid_t pid, const struct gotrace_httprou
 	c->pid = pid;
 	c->router = ref->router;
 	c->n = 0;
-	c->loaded_ns = now_ns();
+	c->loaded_ns = clock_mono_ns();
 	if (!c->tpls && !(c->tpls = calloc(MAX_TEMPLATES, sizeof(*c->tpls)))) {
 		c->err = -ENOMEM;
 		return;
@@ -214,9 +135,9 @@ static void load(struct router_cache *c, pid_t pid, const struct gotrace_httprou
 	struct loader l = { pid, ref, c, 0 };
 	c->err = ref->trees < 0 || ref->node_path < 0 || ref->node_children < 0 || ref->node_handle < 0
 			 ? -ENOENT
-			 : peek(pid, ref->router + ref->trees, &map, sizeof(map));
+			 : proc_mem_read(pid, ref->router + ref->trees, &map, sizeof(map));
 	if (!c->err && map)
-		c->err = each_tree(&l, map);
+		c->err = go_map_each(pid, map, ref->map_layout, MAX_METHODS, visit_tree, &l);
 	if (c->err)
 		c->n = 0;
 }
@@ -256,7 +177,7 @@ int httprouter_route(pid_t pid, const struct gotrace_httprouter_ref *ref, const 
 		out[0] = '\0';
 	pthread_mutex_lock(&cache_lock);
 	struct router_cache *c = find(pid, ref->router);
-	uint64_t now = now_ns();
+	uint64_t now = clock_mono_ns();
 	if (c->pid != pid || c->router != ref->router)
 		load(c, pid, ref);
 	int rc = c->err ? c->err : match(c, method, path, out, outlen);

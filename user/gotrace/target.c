@@ -282,53 +282,36 @@ int go_target_open_file(const char *path, struct go_target *t)
 }
 
 /* Where the code at file offset types->text_offset lies in pid's memory; 0 when unknown. */
-static uint64_t runtime_text(const struct go_type_offsets *types, const struct proc_map *maps, size_t n,
-			     ino_t ino)
+static uint64_t runtime_text(const struct go_type_offsets *types, const struct proc_exe_maps *x)
 {
-	uint64_t text = 0, off = types->text_offset;
-	for (size_t i = 0; i < n && off && !text; i++)
-		if (maps[i].inode == ino && off >= maps[i].offset &&
-		    off - maps[i].offset < maps[i].end - maps[i].start)
-			text = maps[i].start + (off - maps[i].offset);
-	return text;
+	return types->text_offset ? proc_exe_addr(x, types->text_offset) : 0;
 }
 
 uint64_t go_target_runtime_vaddr(const struct go_type_offsets *types, pid_t pid, uint64_t vaddr)
 {
-	char exe[64];
-	struct stat st;
-	struct proc_map *maps;
-	size_t n;
-	if (!vaddr || stat(proc_path(exe, sizeof(exe), pid, "/exe"), &st) || proc_exec_maps(pid, &maps, &n))
+	struct proc_exe_maps x;
+	if (!vaddr || proc_exe_maps_read(pid, &x))
 		return 0;
-	uint64_t text = runtime_text(types, maps, n, st.st_ino);
-	free(maps);
+	uint64_t text = runtime_text(types, &x);
+	proc_exe_maps_free(&x);
 	return text ? vaddr + (text - types->text_vaddr) : 0;
 }
 
 void go_target_runtime_types(const struct go_type_offsets *types, pid_t pid, struct gotrace_types *out)
 {
-	char exe[64];
-	struct stat st;
-	struct proc_map *maps;
-	size_t n;
+	struct proc_exe_maps x;
 	__u64 *pcs = (__u64 *)out;
 	memset(out, 0, sizeof(*out));
-	if (stat(proc_path(exe, sizeof(exe), pid, "/exe"), &st) || proc_exec_maps(pid, &maps, &n))
+	if (proc_exe_maps_read(pid, &x))
 		return;
 	/* Each file offset, where the executable's mapping puts it. */
-	for (size_t t = 0; t < GO_TYPES_BY_METHOD; t++) {
-		uint64_t off = types->at[t];
-		for (size_t i = 0; i < n && off && !pcs[t]; i++)
-			if (maps[i].inode == st.st_ino && off >= maps[i].offset &&
-			    off - maps[i].offset < maps[i].end - maps[i].start)
-				pcs[t] = maps[i].start + (off - maps[i].offset);
-	}
+	for (size_t t = 0; t < GO_TYPES_BY_METHOD; t++)
+		pcs[t] = types->at[t] ? proc_exe_addr(&x, types->at[t]) : 0;
 	/* The router types and variables: as far from their link-time address as the code is. */
-	uint64_t text = runtime_text(types, maps, n, st.st_ino);
+	uint64_t text = runtime_text(types, &x);
 	for (size_t t = GO_TYPES_BY_METHOD; t < sizeof(types->at) / sizeof(types->at[0]); t++)
 		pcs[t] = text && types->at[t] ? types->at[t] + (text - types->text_vaddr) : 0;
-	free(maps);
+	proc_exe_maps_free(&x);
 }
 
 void go_target_report_unmeasured(const struct go_target *t)

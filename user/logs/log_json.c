@@ -6,14 +6,6 @@
 
 #include "base/json.h"
 
-static void hex(FILE *out, const uint8_t *b, size_t n)
-{
-	fputc('"', out);
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%02x", b[i]);
-	fputc('"', out);
-}
-
 /* RFC 3339 in UTC with nanoseconds. */
 static void timestamp(FILE *out, uint64_t unix_ns)
 {
@@ -58,9 +50,9 @@ void log_json_write(FILE *out, const struct resource *res, const struct log_reco
 	json_str(out, r->body);
 	if (r->has_trace) {
 		fputs(",\"trace_id\":", out);
-		hex(out, r->trace_id, sizeof(r->trace_id));
+		json_hex(out, r->trace_id, sizeof(r->trace_id));
 		fputs(",\"span_id\":", out);
-		hex(out, r->span_id, sizeof(r->span_id));
+		json_hex(out, r->span_id, sizeof(r->span_id));
 		fprintf(out, ",\"trace_flags\":%u", r->trace_flags);
 	}
 	fputs(",\"attributes\":{\"log.iostream\":", out);

@@ -39,7 +39,7 @@ struct log_pipeline *log_pipeline_new(const struct log_pipeline_opts *opts)
 	if (!lp)
 		return NULL;
 	lp->opts = *opts;
-	lp->mono_to_real = (int64_t)(clock_real_ns() - clock_mono_ns());
+	lp->mono_to_real = clock_mono_to_real_ns();
 	if (!(lp->parser = malloc(sizeof(*lp->parser))) || !(lp->lines = log_lines_new(on_line, lp))) {
 		free(lp->parser);
 		free(lp);

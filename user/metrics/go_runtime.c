@@ -125,35 +125,24 @@ static int load_bias(pid_t pid, struct elf_module *m, uint64_t *bias)
 		return -ENOEXEC;
 	if (eh.e_type != ET_DYN)
 		return 0;
-	char exe[64];
-	struct stat st;
-	proc_path(exe, sizeof(exe), pid, "/exe");
-	if (stat(exe, &st))
-		return -errno;
-	struct proc_map *maps;
-	size_t nmaps, nph;
-	int rc = proc_exec_maps(pid, &maps, &nmaps);
+	struct proc_exe_maps x;
+	size_t nph;
+	int rc = proc_exe_maps_read(pid, &x);
 	if (rc)
 		return rc;
 	rc = -ENOENT;
 	if (elf_getphdrnum(elf, &nph) == 0) {
-		for (size_t i = 0; i < nmaps && rc; i++) {
-			if (maps[i].inode != (uint64_t)st.st_ino)
+		for (size_t k = 0; k < nph && rc; k++) {
+			GElf_Phdr ph;
+			uint64_t at;
+			if (!gelf_getphdr(elf, (int)k, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X) ||
+			    !(at = proc_exe_addr(&x, ph.p_offset)))
 				continue;
-			for (size_t k = 0; k < nph && rc; k++) {
-				GElf_Phdr ph;
-				if (!gelf_getphdr(elf, (int)k, &ph) || ph.p_type != PT_LOAD ||
-				    !(ph.p_flags & PF_X))
-					continue;
-				if (ph.p_offset < maps[i].offset ||
-				    ph.p_offset - maps[i].offset >= maps[i].end - maps[i].start)
-					continue;
-				*bias = maps[i].start + (ph.p_offset - maps[i].offset) - ph.p_vaddr;
-				rc = 0;
-			}
+			*bias = at - ph.p_vaddr;
+			rc = 0;
 		}
 	}
-	free(maps);
+	proc_exe_maps_free(&x);
 	return rc;
 }
 

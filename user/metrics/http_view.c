@@ -3,6 +3,7 @@
 #include "metrics/registry.h"
 #include "metrics/registry_internal.h"
 #include "metrics/semconv.h"
+#include "base/clock.h"
 #include "gotrace/route.h"
 
 #include <errno.h>
@@ -25,7 +26,7 @@ struct http_view {
 	struct fine_hist *delta; /* scratch, same indexing */
 	struct http_route_row *rows;
 	size_t n, cap;
-	struct timespec last;
+	double last_s; /* CLOCK_MONOTONIC */
 };
 
 static int view_reserve(struct http_view *v, size_t n)
@@ -59,12 +60,10 @@ static int cmp_row(const void *a, const void *b)
 	return c ? c : strcmp(x->method, y->method);
 }
 
-static double elapsed(struct timespec *since)
+static double elapsed(double *since_s)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	double s = (double)(now.tv_sec - since->tv_sec) + (now.tv_nsec - since->tv_nsec) / 1e9;
-	*since = now;
+	double now = clock_mono_s(), s = now - *since_s;
+	*since_s = now;
 	return s;
 }
 
@@ -191,7 +190,7 @@ int http_view_poll(struct http_view *v, struct http_view_snapshot *out)
 	v->n = n;
 	out->rows = v->rows;
 	out->n = n;
-	out->interval_s = elapsed(&v->last);
+	out->interval_s = elapsed(&v->last_s);
 	return 0;
 }
 
@@ -206,7 +205,7 @@ struct http_view *http_view_new(struct metrics_registry *reg, int target)
 		return NULL;
 	v->reg = reg;
 	v->target = target;
-	clock_gettime(CLOCK_MONOTONIC, &v->last);
+	v->last_s = clock_mono_s();
 	/* The baseline: the first real poll reports only what came after creation. */
 	if (http_view_poll(v, &discard)) {
 		http_view_free(v);

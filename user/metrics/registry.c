@@ -3,6 +3,7 @@
 #include "metrics/registry_internal.h"
 #include "metrics/semconv.h"
 
+#include "base/clock.h"
 #include "base/histogram.h"
 #include "gotrace/route.h"
 #include "base/utf8.h"
@@ -35,13 +36,6 @@ static int method_index(const char *m)
 const char *http_method_normalize(const char *method)
 {
 	return registry_methods[method_index(method)];
-}
-
-uint64_t registry_unix_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void *vec_push(struct vec *v, size_t size)
@@ -124,12 +118,12 @@ struct metrics_registry *metrics_registry_new(int max_routes)
 	if (!reg)
 		return NULL;
 	pthread_mutex_init(&reg->lock, NULL);
-	reg->start_unix_ns = registry_unix_now_ns();
+	reg->start_unix_ns = clock_real_ns();
 	reg->max_routes = max_routes > 0 ? max_routes : ROUTE_DEFAULT_MAX;
 	return reg;
 }
 
-static void target_free(struct target *t)
+void registry_target_free(struct target *t)
 {
 	if (!t)
 		return;
@@ -157,9 +151,9 @@ void metrics_registry_free(struct metrics_registry *reg)
 		return;
 	for (size_t i = 0; i < reg->ntargets; i++)
 		if (reg->targets[i])
-			target_free(reg->targets[i]);
+			registry_target_free(reg->targets[i]);
 	for (size_t i = 0; i < reg->ngraves; i++)
-		target_free(reg->graveyard[i]);
+		registry_target_free(reg->graveyard[i]);
 	free(reg->graveyard);
 	for (size_t i = 0; i < reg->ngauges; i++) {
 		free(reg->gauges[i].name);
@@ -184,14 +178,14 @@ int metrics_registry_add_target(struct metrics_registry *reg, const struct resou
 	if (!t)
 		return -ENOMEM;
 	t->res = *res;
-	t->start_unix_ns = registry_unix_now_ns();
+	t->start_unix_ns = clock_real_ns();
 	t->routes = route_table_new(reg->max_routes, ROUTE_OVERFLOW);
 	t->peers = route_table_new(reg->max_routes, "_OTHER");
 	t->dbops = route_table_new(reg->max_routes, "other_sql\x1f_OTHER\x1f");
 	t->rpc_server_ops = route_table_new(reg->max_routes, RPC_OVERFLOW("s"));
 	t->rpc_client_ops = route_table_new(reg->max_routes, RPC_OVERFLOW("c"));
 	if (!t->routes || !t->peers || !t->dbops || !t->rpc_server_ops || !t->rpc_client_ops) {
-		target_free(t);
+		registry_target_free(t);
 		return -ENOMEM;
 	}
 	pthread_mutex_lock(&reg->lock);
@@ -205,7 +199,7 @@ int metrics_registry_add_target(struct metrics_registry *reg, const struct resou
 		if (r->pid == res->pid && !strcmp(r->executable_name, res->executable_name) &&
 		    !strcmp(r->service_name, res->service_name) && !strcmp(r->host_name, res->host_name)) {
 			pthread_mutex_unlock(&reg->lock);
-			target_free(t);
+			registry_target_free(t);
 			return (int)i;
 		}
 	}
@@ -223,7 +217,7 @@ int metrics_registry_add_target(struct metrics_registry *reg, const struct resou
 	}
 	pthread_mutex_unlock(&reg->lock);
 	if (id < 0)
-		target_free(t);
+		registry_target_free(t);
 	return id;
 }
 
@@ -387,251 +381,6 @@ void metrics_registry_record_rpc(struct metrics_registry *reg, int target, const
 	pthread_mutex_unlock(&reg->lock);
 }
 
-static int add_gauge(struct metrics_registry *reg, const char *name, const char *unit, const char *help,
-		     struct gauge g)
-{
-	char prom[256];
-	if (!name)
-		return -EINVAL;
-	prom_metric_name(name, unit, g.is_counter, prom, sizeof(prom));
-	g.name = strdup(prom);
-	g.help = strdup(help ? help : "");
-	g.otel_name = strdup(name);
-	g.unit = strdup(unit ? unit : "");
-	bool ok = g.name && g.help && g.otel_name && g.unit;
-	int err = -ENOMEM;
-	pthread_mutex_lock(&reg->lock);
-	if (ok && reg->ngauges == reg->gcap) {
-		size_t cap = reg->gcap ? reg->gcap * 2 : 4;
-		struct gauge *p = realloc(reg->gauges, cap * sizeof(*p));
-		if (p) {
-			reg->gauges = p;
-			reg->gcap = cap;
-		}
-	}
-	if (ok && reg->ngauges < reg->gcap) {
-		reg->gauges[reg->ngauges++] = g;
-		err = 0;
-	}
-	pthread_mutex_unlock(&reg->lock);
-	if (err) {
-		free(g.name);
-		free(g.help);
-		free(g.otel_name);
-		free(g.unit);
-	}
-	return err;
-}
-
-int metrics_registry_add_gauge(struct metrics_registry *reg, const char *name, const char *unit,
-			       const char *help, bool is_counter, metric_value_fn fn, void *ctx,
-			       bool per_target)
-{
-	if (!fn)
-		return -EINVAL;
-	return add_gauge(reg, name, unit, help,
-			 (struct gauge){ .is_counter = is_counter,
-					 .per_target = per_target,
-					 .fn = fn,
-					 .ctx = ctx,
-					 .type = is_counter ? METRIC_COUNTER : METRIC_GAUGE });
-}
-
-static double value_at(void *ctx, int target)
-{
-	(void)target;
-	return (double)*(const _Atomic uint64_t *)ctx;
-}
-
-int metrics_registry_add_value_at(struct metrics_registry *reg, const char *name, const char *unit,
-				  const char *help, bool is_counter, const _Atomic uint64_t *value)
-{
-	if (!value)
-		return -EINVAL;
-	return metrics_registry_add_gauge(reg, name, unit, help, is_counter, value_at, (void *)value, false);
-}
-
-int metrics_registry_add_updown(struct metrics_registry *reg, const char *name, const char *unit,
-				const char *help, metric_value_fn fn, void *ctx, bool per_target)
-{
-	if (!fn)
-		return -EINVAL;
-	return add_gauge(
-		reg, name, unit, help,
-		(struct gauge){ .per_target = per_target, .fn = fn, .ctx = ctx, .type = METRIC_UPDOWN });
-}
-
-int metrics_registry_add_observer(struct metrics_registry *reg, const char *name, const char *unit,
-				  const char *help, enum metric_type type, metric_points_fn fn, void *ctx)
-{
-	if (!fn)
-		return -EINVAL;
-	return add_gauge(reg, name, unit, help,
-			 (struct gauge){ .is_counter = type == METRIC_COUNTER,
-					 .per_target = true,
-					 .points = fn,
-					 .ctx = ctx,
-					 .type = type });
-}
-
-int registry_cmp_db(const void *a, const void *b)
-{
-	const struct db_row *x = a, *y = b;
-	int c;
-	if (x->ti != y->ti)
-		return x->ti < y->ti ? -1 : 1;
-	if ((c = strcmp(x->s.key, y->s.key)))
-		return c;
-	return (int)x->s.error - (int)y->s.error;
-}
-
-int registry_cmp_rpc(const void *a, const void *b)
-{
-	const struct rpc_row *x = a, *y = b;
-	int c;
-	if (x->ti != y->ti)
-		return x->ti < y->ti ? -1 : 1;
-	if ((c = strcmp(x->s.key, y->s.key)))
-		return c;
-	if (x->s.port != y->s.port)
-		return (int)x->s.port - (int)y->s.port;
-	return (int)x->s.error - (int)y->s.error;
-}
-
-/* A series key's fields after its role ('c' or 's'), separated by \x1f, into n buffers. */
-static bool split_key(const char *key, char *const fields[], const size_t sizes[], size_t n)
-{
-	const char *f = strchr(key, '\x1f');
-	for (size_t i = 0; i < n; i++) {
-		const char *end = f ? strchr(f + 1, '\x1f') : NULL;
-		snprintf(fields[i], sizes[i], "%.*s",
-			 f ? (int)(end ? end - f - 1 : (ptrdiff_t)strlen(f + 1)) : 0, f ? f + 1 : "");
-		f = end;
-	}
-	return key[0] == 's';
-}
-
-void registry_rpc_split(const char *key, struct rpc_parts *p)
-{
-	char *const fields[] = { p->system, p->method, p->status, p->address, p->error_type };
-	const size_t sizes[] = { sizeof(p->system), sizeof(p->method), sizeof(p->status), sizeof(p->address),
-				 sizeof(p->error_type) };
-	p->server = split_key(key, fields, sizes, sizeof(fields) / sizeof(fields[0]));
-}
-
-void registry_db_split(const char *key, struct db_parts *p)
-{
-	char *const fields[] = { p->system, p->operation, p->collection, p->error_type };
-	const size_t sizes[] = { sizeof(p->system), sizeof(p->operation), sizeof(p->collection),
-				 sizeof(p->error_type) };
-	p->server = split_key(key, fields, sizes, sizeof(fields) / sizeof(fields[0]));
-}
-
-int registry_cmp_server(const void *a, const void *b)
-{
-	const struct server_row *x = a, *y = b;
-	int c;
-	if (x->ti != y->ti)
-		return x->ti < y->ti ? -1 : 1;
-	if ((c = strcmp(x->s.route, y->s.route)))
-		return c;
-	if ((c = strcmp(registry_methods[x->s.method], registry_methods[y->s.method])))
-		return c;
-	return (int)x->s.status - (int)y->s.status;
-}
-
-int registry_cmp_client(const void *a, const void *b)
-{
-	const struct client_row *x = a, *y = b;
-	int c;
-	if (x->ti != y->ti)
-		return x->ti < y->ti ? -1 : 1;
-	if ((c = strcmp(x->s.address, y->s.address)))
-		return c;
-	if (x->s.port != y->s.port)
-		return (int)x->s.port - (int)y->s.port;
-	if ((c = strcmp(registry_methods[x->s.method], registry_methods[y->s.method])))
-		return c;
-	return (int)x->s.status - (int)y->s.status;
-}
-
-int registry_copy_state(struct metrics_registry *reg, struct render_copy *c)
-{
-	int err = 0;
-	pthread_mutex_lock(&reg->lock);
-	size_t ns = 0, nc = 0, nd = 0, nr = 0;
-	reg->readers++;
-	c->counted = true;
-	for (size_t i = 0; i < reg->ntargets; i++) {
-		if (!reg->targets[i])
-			continue;
-		ns += reg->targets[i]->server.n;
-		nc += reg->targets[i]->client.n;
-		nd += reg->targets[i]->db.n;
-		nr += reg->targets[i]->rpc.n;
-	}
-	c->ntargets = reg->ntargets;
-	c->ngauges = reg->ngauges;
-	c->targets = malloc((c->ntargets + 1) * sizeof(*c->targets));
-	c->server = malloc((ns + 1) * sizeof(*c->server));
-	c->client = malloc((nc + 1) * sizeof(*c->client));
-	c->db = malloc((nd + 1) * sizeof(*c->db));
-	c->rpc = malloc((nr + 1) * sizeof(*c->rpc));
-	c->gauges = malloc((c->ngauges + 1) * sizeof(*c->gauges));
-	if (!c->targets || !c->server || !c->client || !c->db || !c->rpc || !c->gauges) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (c->ntargets)
-		memcpy(c->targets, reg->targets, c->ntargets * sizeof(*c->targets));
-	if (c->ngauges)
-		memcpy(c->gauges, reg->gauges, c->ngauges * sizeof(*c->gauges));
-	for (size_t i = 0; i < reg->ntargets; i++) {
-		const struct target *t = reg->targets[i];
-		if (!t)
-			continue;
-		const struct server_series *s = t->server.p;
-		const struct client_series *cs = t->client.p;
-		for (size_t j = 0; j < t->server.n; j++)
-			c->server[c->nserver++] = (struct server_row){ t, i, s[j] };
-		for (size_t j = 0; j < t->client.n; j++)
-			c->client[c->nclient++] = (struct client_row){ t, i, cs[j] };
-		const struct db_series *ds = t->db.p;
-		for (size_t j = 0; j < t->db.n; j++)
-			c->db[c->ndb++] = (struct db_row){ t, i, ds[j] };
-		const struct rpc_series *rs = t->rpc.p;
-		for (size_t j = 0; j < t->rpc.n; j++)
-			c->rpc[c->nrpc++] = (struct rpc_row){ t, i, rs[j] };
-	}
-out:
-	pthread_mutex_unlock(&reg->lock);
-	return err;
-}
-
-/* Ends a render that registry_copy_state began: targets removed meanwhile can go now. */
-void registry_release_state(struct metrics_registry *reg, struct render_copy *c)
-{
-	struct target **graves = NULL;
-	size_t n = 0;
-	pthread_mutex_lock(&reg->lock);
-	if (c->counted && --reg->readers == 0) {
-		graves = reg->graveyard;
-		n = reg->ngraves;
-		reg->graveyard = NULL;
-		reg->ngraves = 0;
-	}
-	pthread_mutex_unlock(&reg->lock);
-	for (size_t i = 0; i < n; i++)
-		target_free(graves[i]);
-	free(graves);
-	free(c->targets);
-	free(c->server);
-	free(c->client);
-	free(c->db);
-	free(c->rpc);
-	free(c->gauges);
-}
-
 int metrics_registry_remove_target(struct metrics_registry *reg, int target)
 {
 	struct target *t = NULL;
@@ -655,6 +404,6 @@ int metrics_registry_remove_target(struct metrics_registry *reg, int target)
 	}
 	pthread_mutex_unlock(&reg->lock);
 	if (t)
-		target_free(t);
+		registry_target_free(t);
 	return target >= 0 ? 0 : -ENOENT;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Inside the metrics registry: its storage, shared by the files that make it up — the
- * registry itself (registry.c: targets, series, recording, gauges), the visit that both
- * exporters read (registry_visit.c: OTLP, and Prometheus text in export/prom_text.c) and the live
- * HTTP view (http_view.c). Nothing outside metrics/ includes this. */
+ * registry itself (registry.c: targets, series, recording), its caller-owned metrics
+ * (registry_gauges.c: gauges, values, observers), the render copy (registry_copy.c), the visit
+ * that both exporters read (registry_visit.c: OTLP, and Prometheus text in export/prom_text.c)
+ * and the live HTTP view (http_view.c). Nothing outside metrics/ includes this. */
 #ifndef GLIMPSE_METRICS_REGISTRY_INTERNAL_H
 #define GLIMPSE_METRICS_REGISTRY_INTERNAL_H
 
@@ -186,7 +187,8 @@ struct render_copy {
 	bool counted; /* registered as a reader: registry_release_state must undo it */
 };
 
-uint64_t registry_unix_now_ns(void);
+/* Frees a target and its series (NULL: nothing); no render may still read it. */
+void registry_target_free(struct target *t);
 int registry_cmp_server(const void *a, const void *b);
 int registry_cmp_client(const void *a, const void *b);
 int registry_cmp_db(const void *a, const void *b);

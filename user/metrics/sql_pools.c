@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-#define _GNU_SOURCE /* process_vm_readv */
 #include "metrics/sql_pools.h"
 
 #include <errno.h>
@@ -8,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/procfs.h"
 
 /* One scrape calls every observer: they share one reading of a target's pools. */
 #define CACHE_NS 100000000LL
@@ -117,22 +116,13 @@ out:
 	pthread_mutex_unlock(&p->lock);
 }
 
-static int peek(pid_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
-	if (!addr)
-		return -EFAULT;
-	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
-}
-
 /* One checked reading of a pool: 0, -ESRCH once the process is gone, or -EINVAL with why. */
 static int read_pool(const struct target_pools *t, const struct pool *pl, struct sql_pool_stats *out,
 		     const char **why)
 {
 	uint8_t buf[MAX_SPAN];
 	for (int attempt = 0; attempt < READ_TRIES; attempt++) {
-		int err = peek(t->pid, pl->db, buf, t->layout.span);
+		int err = proc_mem_read(t->pid, pl->db, buf, t->layout.span);
 		if (err == -ESRCH)
 			return err;
 		if (err) {
@@ -141,7 +131,7 @@ static int read_pool(const struct target_pools *t, const struct pool *pl, struct
 		}
 		int64_t map_count = 0;
 		uint64_t map = sql_pool_requests_map(&t->layout, buf, t->layout.span);
-		if (map && peek(t->pid, map, &map_count, sizeof(map_count)))
+		if (map && proc_mem_read(t->pid, map, &map_count, sizeof(map_count)))
 			map_count = -1;
 		*why = sql_pool_decode(&t->layout, buf, t->layout.span, map_count, out);
 		if (!*why && pl->have)

@@ -14,10 +14,13 @@ enum prof_kind {
 	PROF_OFFCPU, /* values: samples/count, offcpu/nanoseconds */
 };
 
+/* The file name of the kernel's mapping, as perf and pprof name it. */
+#define PROF_KERNEL_FILE "[kernel.kallsyms]"
+
 /* A loaded object (executable, shared library, kernel) a frame belongs to. */
 struct prof_mapping {
 	uint64_t start, limit, file_offset;
-	const char *file;     /* path as the target sees it; "[kernel.kallsyms]" for the kernel */
+	const char *file;     /* path as the target sees it; PROF_KERNEL_FILE for the kernel */
 	const char *build_id; /* hex, may be NULL */
 	bool has_functions, has_filenames, has_line_numbers;
 	bool is_executable; /* a profiled process's own executable (pprof's "File:" is mapping 0) */

@@ -16,6 +16,7 @@
 
 #include "base/bpf_child.h"
 #include "base/bpf_read.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/procfs.h"
 #include "base/signals.h"
@@ -51,13 +52,6 @@ struct stack_session {
 	struct unwind_tables *unwind;  /* NULL without user stacks */
 	struct sample_times *times;    /* NULL unless opts->sample_times */
 };
-
-static int64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static int on_new_process(void *ctx, void *data, size_t len)
 {
@@ -218,7 +212,7 @@ static int session_start(const struct profiler_opts *opts, const struct stack_ba
 		goto fail;
 	}
 	if (opts->sample_times && backend->nfds > STACK_FD_SAMPLE_TIMES &&
-	    (!(s->times = sample_times_new(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC))) ||
+	    (!(s->times = sample_times_new(clock_mono_to_real_ns())) ||
 	     ring_buffer__add(s->rb, map_fd(s, STACK_FD_SAMPLE_TIMES), sample_times_add, s->times))) {
 		log_error("cannot read the samples' times: %s", strerror(errno));
 		rc = GLIMPSE_EXIT_FAILURE;
@@ -229,8 +223,8 @@ static int session_start(const struct profiler_opts *opts, const struct stack_ba
 	rc = backend->attach(s, map_fd(s, STACK_FD_PROG), opts);
 	if (rc)
 		goto fail;
-	s->cut_ns = now_ns(CLOCK_REALTIME);
-	s->last_refresh = now_ns(CLOCK_MONOTONIC);
+	s->cut_ns = (int64_t)clock_real_ns();
+	s->last_refresh = (int64_t)clock_mono_ns();
 	*out = s;
 	return 0;
 fail:
@@ -247,7 +241,7 @@ int stack_session_poll(struct stack_session *s, int timeout_ms)
 		log_error("reading the new-process ring buffer failed: %s", strerror(-err));
 		return err;
 	}
-	int64_t now = now_ns(CLOCK_MONOTONIC);
+	int64_t now = (int64_t)clock_mono_ns();
 	if (now - s->last_refresh >= REFRESH_NS) {
 		s->last_refresh = now;
 		/* Targets may dlopen libraries; re-read their mappings while they live. */
@@ -269,10 +263,10 @@ static bool any_target_alive(const struct profiler_opts *o)
 static void poll_until_done(struct stack_session *s)
 {
 	const struct profiler_opts *o = s->opts;
-	int64_t start = now_ns(CLOCK_MONOTONIC);
+	int64_t start = (int64_t)clock_mono_ns();
 	int64_t end = o->duration_s > 0 ? start + (int64_t)(o->duration_s * 1e9) : INT64_MAX;
 	while (!stop_requested()) {
-		int64_t now = now_ns(CLOCK_MONOTONIC);
+		int64_t now = (int64_t)clock_mono_ns();
 		if (now >= end)
 			break;
 		int64_t left_ms = (end - now) / 1000000;
@@ -410,7 +404,7 @@ int stack_profiler_run(const struct profiler_opts *opts, const struct stack_back
 		return rc;
 	struct raw_counts raw = { .t0 = s->cut_ns };
 	poll_until_done(s);
-	raw.t1 = now_ns(CLOCK_REALTIME);
+	raw.t1 = (int64_t)clock_real_ns();
 	detach(s);
 	ring_buffer__consume(s->rb);
 	read_counters(s, &raw.stats);
@@ -454,7 +448,7 @@ int stack_session_cut(struct stack_session *s, struct stack_profile **out)
 	if (bpf_map_update_elem(map_fd(s, STACK_FD_GENERATION), &zero, &next, BPF_ANY))
 		return -errno;
 	s->gen = next;
-	struct raw_counts raw = { .t0 = s->cut_ns, .t1 = now_ns(CLOCK_REALTIME) };
+	struct raw_counts raw = { .t0 = s->cut_ns, .t1 = (int64_t)clock_real_ns() };
 	s->cut_ns = raw.t1;
 	usleep(FLIP_SETTLE_US);
 	ring_buffer__consume(s->rb); /* processes first seen in the interval */

@@ -11,6 +11,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include "base/array.h"
 #include "base/log.h"
 #include "base/procfs.h"
 #include "binfmt/cfi_table.h"
@@ -143,14 +144,8 @@ static const struct table *get_table(struct unwind_tables *u, const struct sym_m
 	for (size_t i = 0; i < u->ntables; i++)
 		if (u->tables[i].elf == elf)
 			return &u->tables[i];
-	if (u->ntables == u->cap) {
-		size_t cap = u->cap ? 2 * u->cap : 16;
-		struct table *grown = realloc(u->tables, cap * sizeof(*grown));
-		if (!grown)
-			return NULL;
-		u->tables = grown;
-		u->cap = cap;
-	}
+	if (array_grow((void **)&u->tables, &u->cap, u->ntables, sizeof(*u->tables)))
+		return NULL;
 	struct table *t = &u->tables[u->ntables++];
 	*t = (struct table){ .elf = elf, .id = -1 };
 	load_table(u, t, m->path, elf_module_elf(elf), elf_module_debug_elf(elf));

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "gotrace/call_metrics.h"
 #include "metrics/registry.h"
 #include "metrics/registry.h"
@@ -15,12 +16,9 @@
 void span_builder_init(struct span_builder *b, const struct span_builder_opts *opts,
 		       struct db_driver_cache *drivers)
 {
-	struct timespec mono, real;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &real);
 	b->opts = *opts;
 	b->drivers = drivers;
-	b->mono_to_unix_ns = (real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
+	b->mono_to_unix_ns = clock_mono_to_real_ns();
 }
 
 static void copy_field(char *dst, size_t dstlen, const char *src, size_t len)

@@ -5,14 +5,6 @@
 
 #include "base/json.h"
 
-static void hex(FILE *out, const uint8_t *b, size_t n)
-{
-	fputc('"', out);
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%02x", b[i]);
-	fputc('"', out);
-}
-
 struct json_attrs {
 	FILE *out;
 	bool first;
@@ -50,7 +42,7 @@ static void visit_num(void *ctx, const char *key, int64_t value)
 void span_json_write(FILE *out, const struct resource *res, const struct span_record *s)
 {
 	fputs("{\"trace_id\":", out);
-	hex(out, s->trace_id, sizeof(s->trace_id));
+	json_hex(out, s->trace_id, sizeof(s->trace_id));
 	fprintf(out, ",\"span_id\":\"%016" PRIx64 "\"", s->span_id);
 	if (s->parent_span_id)
 		fprintf(out, ",\"parent_span_id\":\"%016" PRIx64 "\"", s->parent_span_id);

@@ -24,8 +24,8 @@ struct enc {
 	size_t nfns, nlocs, nlines;
 	Perftools__Profiles__Mapping *maps, **mapp;
 	size_t nmaps;
-	uint64_t kmap_id; /* mapping of kernel frames that come without one, 0 until needed */
-	uint64_t kmin, kmax;
+	struct prof_kernel_span kernel; /* where kernel frames that come without a mapping go */
+	uint64_t kmap_id;		/* our own kernel mapping's id, 0 until needed */
 };
 
 /* Interning failures are remembered and reported once at the end. */
@@ -61,23 +61,15 @@ static void add_mapping(struct enc *e, const struct prof_mapping *m)
 
 static uint64_t frame_mapping_id(struct enc *e, const struct prof_frame *f)
 {
-	if (f->mapping >= 0 && (size_t)f->mapping < e->p->nmappings)
-		return (uint64_t)f->mapping + 1;
-	if (!f->kernel)
+	int32_t m = prof_frame_mapping(e->p, &e->kernel, f);
+
+	if (m >= 0)
+		return (uint64_t)m + 1; /* p's mappings come first, in order */
+	if (m == PROF_NO_MAPPING)
 		return 0;
 	if (!e->kmap_id) {
-		for (size_t i = 0; i < e->p->nmappings && !e->kmap_id; i++)
-			if (e->p->mappings[i].file && !strcmp(e->p->mappings[i].file, "[kernel.kallsyms]"))
-				e->kmap_id = i + 1;
-		if (!e->kmap_id) {
-			add_mapping(e, &(struct prof_mapping){ .file = "[kernel.kallsyms]" });
-			e->kmap_id = e->nmaps;
-			e->kmin = UINT64_MAX;
-		}
-	}
-	if (e->kmap_id > e->p->nmappings) {
-		e->kmin = f->addr < e->kmin ? f->addr : e->kmin;
-		e->kmax = f->addr > e->kmax ? f->addr : e->kmax;
+		add_mapping(e, &(struct prof_mapping){ .file = PROF_KERNEL_FILE });
+		e->kmap_id = e->nmaps;
 	}
 	return e->kmap_id;
 }
@@ -276,10 +268,9 @@ int pprof_encode(const struct prof *p, uint8_t **out, size_t *len)
 			ps->label[j] = &l[j];
 		samplep[i] = ps;
 	}
-	if (e.kmap_id > p->nmappings && e.kmin <= e.kmax) {
-		e.maps[e.kmap_id - 1].memory_start = e.kmin;
-		e.maps[e.kmap_id - 1].memory_limit = e.kmax + 1;
-	}
+	if (e.kmap_id)
+		prof_kernel_span_range(&e.kernel, &e.maps[e.kmap_id - 1].memory_start,
+				       &e.maps[e.kmap_id - 1].memory_limit);
 	if (e.oom)
 		goto out;
 

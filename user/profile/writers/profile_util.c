@@ -137,6 +137,39 @@ const char *prof_frame_name(const struct prof *p, const struct prof_frame *f, ch
 	return buf;
 }
 
+int32_t prof_frame_mapping(const struct prof *p, struct prof_kernel_span *k, const struct prof_frame *f)
+{
+	if (f->mapping >= 0 && (size_t)f->mapping < p->nmappings)
+		return f->mapping;
+	if (!f->kernel)
+		return PROF_NO_MAPPING;
+	if (!k->looked) {
+		k->looked = true;
+		k->mapping = PROF_WRITER_KERNEL_MAPPING;
+		k->min = UINT64_MAX;
+		k->max = 0;
+		for (size_t i = 0; i < p->nmappings && i <= INT32_MAX; i++)
+			if (p->mappings[i].file && !strcmp(p->mappings[i].file, PROF_KERNEL_FILE)) {
+				k->mapping = (int32_t)i;
+				break;
+			}
+	}
+	if (k->mapping == PROF_WRITER_KERNEL_MAPPING) {
+		k->min = f->addr < k->min ? f->addr : k->min;
+		k->max = f->addr > k->max ? f->addr : k->max;
+	}
+	return k->mapping;
+}
+
+bool prof_kernel_span_range(const struct prof_kernel_span *k, uint64_t *start, uint64_t *limit)
+{
+	if (!k->looked || k->mapping != PROF_WRITER_KERNEL_MAPPING || k->min > k->max)
+		return false;
+	*start = k->min;
+	*limit = k->max + 1;
+	return true;
+}
+
 uint64_t prof_sample_weight(const struct prof *p, const struct prof_sample *s)
 {
 	return p->kind == PROF_OFFCPU ? (s->value_ns + 500) / 1000 : s->count;

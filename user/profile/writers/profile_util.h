@@ -38,6 +38,22 @@ uint64_t prof_hash(const void *data, size_t len, uint64_t seed);
 const char *prof_frame_name(const struct prof *p, const struct prof_frame *f, char *buf, size_t len);
 #define PROF_NAME_MAX 256
 
+/* The mapping a frame belongs to, for the writers that emit mappings (pprof, OTLP): its own;
+ * for a kernel frame that comes without one, the profile's PROF_KERNEL_FILE mapping, else a
+ * kernel mapping the writer adds, spanning the addresses of every such frame (k, zeroed
+ * before the first frame, collects them). Returns an index into p->mappings, PROF_NO_MAPPING
+ * or PROF_WRITER_KERNEL_MAPPING (the writer's own). */
+#define PROF_NO_MAPPING		   (-1)
+#define PROF_WRITER_KERNEL_MAPPING (-2)
+struct prof_kernel_span {
+	bool looked;	   /* p's mappings searched for the kernel's */
+	int32_t mapping;   /* p's kernel mapping, PROF_WRITER_KERNEL_MAPPING when it has none */
+	uint64_t min, max; /* the writer's kernel mapping's addresses, when min <= max */
+};
+int32_t prof_frame_mapping(const struct prof *p, struct prof_kernel_span *k, const struct prof_frame *f);
+/* The writer's kernel mapping's start and limit; false when no frame went to it. */
+bool prof_kernel_span_range(const struct prof_kernel_span *k, uint64_t *start, uint64_t *limit);
+
 const char *prof_process_name(const struct prof_sample *s);
 
 /* A sample's request's trace and span ids in lowercase hex (W3C traceparent's form). */
