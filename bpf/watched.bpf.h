@@ -25,21 +25,21 @@
 
 static __always_inline bool watched_test(void *map, __u32 tgid)
 {
-	__u32 word = tgid / 64;
+	__u32 word = WATCHED_WORD(tgid);
 	__u64 *w = bpf_map_lookup_elem(map, &word);
-	return w && (*w & (1ull << (tgid % 64)));
+	return w && (*w & WATCHED_BIT(tgid));
 }
 
 static __always_inline void watched_set(void *map, __u32 tgid, bool on)
 {
-	__u32 word = tgid / 64;
+	__u32 word = WATCHED_WORD(tgid);
 	__u64 *w = bpf_map_lookup_elem(map, &word);
 	if (!w)
 		return;
 	if (on)
-		__sync_fetch_and_or(w, 1ull << (tgid % 64));
+		__sync_fetch_and_or(w, WATCHED_BIT(tgid));
 	else
-		__sync_fetch_and_and(w, ~(1ull << (tgid % 64)));
+		__sync_fetch_and_and(w, ~WATCHED_BIT(tgid));
 }
 
 #endif

@@ -32,8 +32,8 @@ void watched_set(struct watched *w, pid_t pid, bool on)
 {
 	if (!w->words || !watched_fits(pid))
 		return;
-	uint64_t bit = 1ull << ((uint32_t)pid % 64);
-	uint64_t *word = &w->words[(uint32_t)pid / 64];
+	uint64_t bit = WATCHED_BIT(pid);
+	uint64_t *word = &w->words[WATCHED_WORD(pid)];
 	if (on)
 		__atomic_fetch_or(word, bit, __ATOMIC_SEQ_CST);
 	else
