@@ -4,9 +4,9 @@
  * (switched out until switched back in) and context switches by kind.
  *
  * Per thread, `threads` holds when it started waiting for a CPU and when it left one; per
- * process, `procs` holds per-CPU totals that user space sums. In the default mode `procs` is
- * also the filter: user space inserts an entry for each tracked process and the programs
- * ignore every other one (one hash lookup that misses). With track_all, the programs create
+ * process, `procs` holds per-CPU totals that user space sums. In the default mode user space
+ * inserts an entry for each tracked process and sets its bit in `watched`; the programs ignore
+ * every other process after one inlined array load. With track_all, the programs create
  * entries for every process they see, and delete them when its last thread exits. Thread
  * entries go away when the thread exits. Nothing is created for a thread that is exiting
  * (PF_EXITING, set before the exit tracepoint), so nothing is left behind. */
@@ -17,6 +17,7 @@
 #include "glimpse.bpf.h"
 #include "maps.bpf.h"
 #include "sched_maps.h"
+#include "watched.bpf.h"
 
 const volatile bool track_all = false;
 
@@ -43,29 +44,11 @@ struct {
 	__uint(max_entries, SCHED_NR_COUNTERS);
 } counters SEC(".maps");
 
-/* The programs run on every wakeup and context switch of the machine: most tasks belong to no
- * tracked process, and a note in the task's own storage says so without a hash lookup. A note
- * holds while no process has been added since it was written: user space bumps `generation`
- * after each one it adds (a process that stops being tracked needs no bump: the lookups that
- * follow a note saying "tracked" find nothing). */
-struct task_note {
-	__u32 generation; /* the generation it was written in, plus one (zero: never written) */
-	__u32 untracked;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct task_note);
-} notes SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__type(key, __u32);
-	__type(value, __u32);
-	__uint(max_entries, 1);
-} generation SEC(".maps");
+/* The programs run on every wakeup and context switch of the machine, whose tasks mostly belong
+ * to no tracked process: one bit per tracked tgid, set by user space once its procs entry
+ * exists, rejects them with an inlined array load (watched.bpf.h) before any hash lookup. Unused
+ * with track_all. */
+WATCHED_MAP(watched);
 
 /* Initial value for processes first seen in track_all mode (too large for the BPF stack). */
 static const struct sched_proc zero_proc;
@@ -86,19 +69,7 @@ static __always_inline bool exiting(struct task_struct *t)
 /* False only when t's process is certainly not tracked. */
 static __always_inline bool maybe_tracked(struct task_struct *t)
 {
-	if (track_all)
-		return true;
-	__u32 zero = 0;
-	__u32 *gen = bpf_map_lookup_elem(&generation, &zero);
-	struct task_note *n = gen ? bpf_task_storage_get(&notes, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
-	if (!n)
-		return true;
-	if (n->generation != *gen + 1) {
-		__u32 tgid = t->tgid;
-		n->untracked = !bpf_map_lookup_elem(&procs, &tgid);
-		n->generation = *gen + 1;
-	}
-	return !n->untracked;
+	return track_all || watched_test(&watched, t->tgid);
 }
 
 /* This CPU's totals of a tracked process, or NULL if it is not tracked. In track_all mode a
@@ -240,6 +211,8 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *p)
 {
 	__u32 tid = p->pid, tgid = p->tgid;
+	if (!maybe_tracked(p))
+		return 0;
 	bpf_map_delete_elem(&threads, &tid);
 	/* The process's last thread (do_exit() drops signal->live before this tracepoint). In
 	 * track_all mode its totals go; tracked processes keep theirs for user space to read. */

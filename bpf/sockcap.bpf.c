@@ -25,6 +25,7 @@
 #include "sockcap.h"
 #include "gocalls.bpf.h"
 #include "gotrace.h"
+#include "watched.bpf.h"
 
 #define NR_READ	    0
 #define NR_WRITE    1
@@ -61,16 +62,9 @@ struct {
 	__type(value, struct sockcap_pid);
 } pids SEC(".maps");
 
-/* One bit per tgid, set for each pids entry (by user space through its mmap, and by the fork
- * program): the test every system call on the machine pays before anything else. A hint that
- * is never wrongly clear: a set bit without a pids entry only costs the lookup that follows. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, SOCKCAP_WATCHED_WORDS);
-	__type(key, __u32);
-	__type(value, __u64);
-} watched SEC(".maps");
+/* One bit per tgid, set for each pids entry (by user space, and by the fork program): the test
+ * every system call on the machine pays before anything else (watched.bpf.h). */
+WATCHED_MAP(watched);
 
 /* Go targets whose HTTP the uprobes measure (bpf/gotrace.bpf.c): their writes carry the
  * goroutine that made them and what the Go tracer knows of it. */
@@ -247,25 +241,6 @@ static __always_inline void send_notice(__u8 kind, __u32 tgid, __u32 root, int f
 	bpf_ringbuf_submit(ev, flags);
 }
 
-static __always_inline bool is_watched(__u32 tgid)
-{
-	__u32 word = tgid / 64;
-	__u64 *w = bpf_map_lookup_elem(&watched, &word);
-	return w && (*w & (1ull << (tgid % 64)));
-}
-
-static __always_inline void watch(__u32 tgid, bool on)
-{
-	__u32 word = tgid / 64;
-	__u64 *w = bpf_map_lookup_elem(&watched, &word);
-	if (!w)
-		return;
-	if (on)
-		__sync_fetch_and_or(w, 1ull << (tgid % 64));
-	else
-		__sync_fetch_and_and(w, ~(1ull << (tgid % 64)));
-}
-
 /* Where the first bytes of the call's data lie, and how many there are: the buffer itself,
  * or the first element of an iovec array (readv/writev) or of a msghdr's (recvmsg/sendmsg). */
 static __always_inline __u64 call_buffer(const struct call_args *a, __u64 *room)
@@ -419,7 +394,7 @@ int BPF_PROG(sockcap_exit, struct pt_regs *regs, long ret)
 		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
-	if (!is_watched(tgid))
+	if (!watched_test(&watched, tgid))
 		return 0;
 	const struct sockcap_pid *p = bpf_map_lookup_elem(&pids, &tgid);
 	if (!p)
@@ -491,7 +466,7 @@ int BPF_PROG(sockcap_fork, struct task_struct *parent, struct task_struct *child
 	struct sockcap_pid kid = *p;
 	if (bpf_map_update_elem(&pids, &ctgid, &kid, BPF_NOEXIST))
 		return 0;
-	watch(ctgid, true);
+	watched_set(&watched, ctgid, true);
 	send_notice(SOCKCAP_PROC_FORK, ctgid, kid.root, -1, 0, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
@@ -507,7 +482,7 @@ int BPF_PROG(sockcap_proc_exit, struct task_struct *p)
 	/* A target itself stays in the map until user space removes it; its children go here. */
 	if (r != tgid) {
 		bpf_map_delete_elem(&pids, &tgid);
-		watch(tgid, false);
+		watched_set(&watched, tgid, false);
 	}
 	send_notice(SOCKCAP_PROC_EXIT, tgid, r, -1, 0, BPF_RB_FORCE_WAKEUP);
 	return 0;

@@ -14,10 +14,6 @@
  * a mask the verifier follows. */
 #define SOCKCAP_DATA_MAX 4096
 
-/* Words of the watched bitmap (one bit per tgid): PID_MAX_LIMIT (4M on 64-bit) bits. */
-#define SOCKCAP_PID_LIMIT     (1u << 22)
-#define SOCKCAP_WATCHED_WORDS (SOCKCAP_PID_LIMIT / 64)
-
 enum sockcap_kind {
 	SOCKCAP_DATA = 1,      /* bytes a read- or write-family call moved on a stream socket */
 	SOCKCAP_CLOSE = 2,     /* a connection glimpse had sent data of was closed */

@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "cli/exit_codes.h"
+#include "base/bpf_child.h"
 #include "base/log.h"
 #include "base/procfs.h"
+#include "metrics/sched_probe.h"
 #include "metrics/sched_stats.h"
 
 static volatile sig_atomic_t stop;
@@ -28,6 +30,12 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
+	/* sched_stats loads its probe in a child that runs this program again (base/bpf_child.h). */
+	if (argc > 1 && !strcmp(argv[1], BPF_CHILD_ARG)) {
+		static const struct bpf_child_probe probe = { SCHED_PROBE_NAME, sched_probe_load,
+							      sched_probe_unload };
+		return bpf_child_main(argc, argv, &probe, 1);
+	}
 	double seconds = 0;
 	pid_t pids[64];
 	int npids = 0;

@@ -49,7 +49,7 @@ int sched_probe_load(const uint64_t *params, int nparams, int *fds)
 	fds[SCHED_FD_THREADS] = bpf_map__fd(skel->maps.threads);
 	fds[SCHED_FD_PROCS] = bpf_map__fd(skel->maps.procs);
 	fds[SCHED_FD_COUNTERS] = bpf_map__fd(skel->maps.counters);
-	fds[SCHED_FD_GENERATION] = bpf_map__fd(skel->maps.generation);
+	fds[SCHED_FD_WATCHED] = bpf_map__fd(skel->maps.watched);
 	fds[SCHED_FD_LINKS + 0] = bpf_link__fd(skel->links.sched_wakeup);
 	fds[SCHED_FD_LINKS + 1] = bpf_link__fd(skel->links.sched_wakeup_new);
 	fds[SCHED_FD_LINKS + 2] = bpf_link__fd(skel->links.sched_switch);

@@ -12,8 +12,8 @@ enum sched_probe_fd {
 	SCHED_FD_THREADS, /* maps */
 	SCHED_FD_PROCS,
 	SCHED_FD_COUNTERS,
-	SCHED_FD_GENERATION, /* bumped after each process added: bpf/sched.bpf.c's task notes */
-	SCHED_FD_LINKS,	     /* wakeup, wakeup_new, switch, exit: closing them detaches */
+	SCHED_FD_WATCHED, /* the procs map's bits (bpf/watched.bpf.h), mmapped by sched_stats.c */
+	SCHED_FD_LINKS,	  /* wakeup, wakeup_new, switch, exit: closing them detaches */
 	SCHED_NFDS = SCHED_FD_LINKS + 4,
 };
 

@@ -17,6 +17,7 @@
 #include "base/preflight.h"
 #include "base/procfs.h"
 #include "base/bpf_child.h"
+#include "base/watched.h"
 #include "metrics/sched_probe.h"
 #include "sched_maps.h"
 
@@ -38,6 +39,7 @@ struct tracked {
 struct sched_stats {
 	int fds[SCHED_NFDS]; /* the probe, loaded by a child process */
 	bool all;
+	struct watched watched; /* the programs' filter (not with all): the tracked processes' bits */
 	int ncpus;
 	struct sched_proc *percpu; /* ncpus values: one lookup's worth */
 	struct tracked *procs;
@@ -103,7 +105,7 @@ static void seed_sleeping_threads(struct sched_stats *s, pid_t pid)
 
 int sched_stats_add(struct sched_stats *s, pid_t pid)
 {
-	if (pid <= 0)
+	if (!watched_fits(pid))
 		return -EINVAL;
 	if (s->all || find(s, pid))
 		return 0;
@@ -119,12 +121,9 @@ int sched_stats_add(struct sched_stats *s, pid_t pid)
 		s->nprocs--;
 		return err == -E2BIG ? -ENOSPC : err;
 	}
+	/* From here on the programs record its threads: the seeding below relies on that. */
+	watched_set(&s->watched, pid, true);
 	seed_sleeping_threads(s, pid);
-	/* After the process is in the map: the programs' notes that it was not go stale. */
-	__u32 zero = 0, gen = 0;
-	bpf_map_lookup_elem(s->fds[SCHED_FD_GENERATION], &zero, &gen);
-	gen++;
-	bpf_map_update_elem(s->fds[SCHED_FD_GENERATION], &zero, &gen, BPF_ANY);
 	return 0;
 }
 
@@ -186,6 +185,8 @@ static int open_common(bool all, const pid_t *pids, int npids, struct sched_stat
 	}
 	if (all)
 		add_existing_processes(s);
+	else if (watched_map(&s->watched, s->fds[SCHED_FD_WATCHED], "scheduler probe"))
+		goto fail;
 	for (int i = 0; i < npids; i++) {
 		err = sched_stats_add(s, pids[i]);
 		if (err == -ESRCH) {
@@ -343,6 +344,7 @@ void sched_stats_close(struct sched_stats *s)
 	if (!s)
 		return;
 	bpf_child_close(s->fds, SCHED_NFDS); /* links first: detached before the maps go */
+	watched_unmap(&s->watched);
 	free(s->percpu);
 	free(s->procs);
 	free(s->batch_keys);

@@ -6,13 +6,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/bpf_read.h"
 #include "base/log.h"
 #include "base/procfs.h"
+#include "base/watched.h"
 #include "cli/exit_codes.h"
 #include "base/bpf_child.h"
 #include "sockcap/sock_probe.h"
@@ -21,11 +21,10 @@
  * bytes each, ~20 ms of traffic, under the 100 ms the reader sleeps otherwise. */
 #define WAKEUP_BYTES	(512u << 10)
 #define MAX_DESCENDANTS 4096
-#define WATCHED_BYTES	(SOCKCAP_WATCHED_WORDS * sizeof(uint64_t))
 
 struct sock_tracer {
 	int fds[SOCK_NFDS];
-	uint64_t *watched; /* the probe's bitmap of watched tgids (mmapped; MAP_FAILED: none) */
+	struct watched watched; /* the probe's bitmap of the tgids in its pids map */
 	struct ring_buffer *rb;
 	sock_event_fn fn;
 	void *ctx;
@@ -46,7 +45,6 @@ int sock_tracer_start(sock_event_fn fn, void *ctx, const struct sock_go_maps *go
 	if (!t)
 		return GLIMPSE_EXIT_FAILURE;
 	memset(t->fds, -1, sizeof(t->fds));
-	t->watched = MAP_FAILED;
 	t->fn = fn;
 	t->ctx = ctx;
 	const uint64_t params[SOCK_NPARAMS] = {
@@ -57,12 +55,8 @@ int sock_tracer_start(sock_event_fn fn, void *ctx, const struct sock_go_maps *go
 	int rc = bpf_child_load(SOCK_PROBE_NAME, params, SOCK_NPARAMS, t->fds, SOCK_NFDS);
 	if (rc)
 		goto fail;
-	/* Shared with the kernel's fork and exit programs, which flip bits of the same words: both
-	 * sides use atomic operations. Only the pages of words in use become resident. */
-	t->watched =
-		mmap(NULL, WATCHED_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, t->fds[SOCK_FD_WATCHED], 0);
-	if (t->watched == MAP_FAILED) {
-		log_error("cannot map the socket probe's process filter: %s", strerror(errno));
+	/* The kernel's fork and exit programs flip bits of the same words. */
+	if (watched_map(&t->watched, t->fds[SOCK_FD_WATCHED], "socket probe")) {
 		rc = GLIMPSE_EXIT_FAILURE;
 		goto fail;
 	}
@@ -85,27 +79,16 @@ int sock_tracer_add_ring(struct sock_tracer *t, int map_fd, int (*fn)(void *ctx,
 	return ring_buffer__add(t->rb, map_fd, fn, ctx);
 }
 
-/* pid's bit in the probe's filter: set only once its pids entry exists, cleared only once it is
- * gone, so that the bit is never wrongly clear. */
-static void watch(struct sock_tracer *t, pid_t pid, bool on)
-{
-	uint64_t bit = 1ull << ((uint32_t)pid % 64);
-	uint64_t *word = &t->watched[(uint32_t)pid / 64];
-	if (on)
-		__atomic_fetch_or(word, bit, __ATOMIC_SEQ_CST);
-	else
-		__atomic_fetch_and(word, ~bit, __ATOMIC_SEQ_CST);
-}
-
 int sock_tracer_add_pid(struct sock_tracer *t, pid_t pid, pid_t root, unsigned capture)
 {
 	__u32 key = (__u32)pid;
 	struct sockcap_pid value = { .root = (__u32)root, .capture = capture };
-	if (pid <= 0 || (uint32_t)pid >= SOCKCAP_PID_LIMIT)
+	if (!watched_fits(pid))
 		return -EINVAL;
 	if (bpf_map_update_elem(t->fds[SOCK_FD_PIDS], &key, &value, BPF_ANY))
 		return -errno;
-	watch(t, pid, true);
+	/* Set only once its pids entry exists, cleared only once it is gone: never wrongly clear. */
+	watched_set(&t->watched, pid, true);
 	return 0;
 }
 
@@ -184,7 +167,7 @@ void sock_tracer_remove_target(struct sock_tracer *t, pid_t target)
 			key = next;
 			if (!bpf_map_lookup_elem(fd, &key, &p) && p.root == (__u32)target) {
 				bpf_map_delete_elem(fd, &key);
-				watch(t, (pid_t)key, false);
+				watched_set(&t->watched, (pid_t)key, false);
 				bpf_map_delete_elem(t->fds[SOCK_FD_GO_PROCS], &key);
 				bpf_map_delete_elem(t->fds[SOCK_FD_GO_CALLS], &key);
 				bpf_map_delete_elem(t->fds[SOCK_FD_GO_INHERITED], &key);
@@ -226,8 +209,7 @@ void sock_tracer_stop(struct sock_tracer *t)
 		ring_buffer__consume(t->rb);
 		ring_buffer__free(t->rb);
 	}
-	if (t->watched != MAP_FAILED)
-		munmap(t->watched, WATCHED_BYTES);
+	watched_unmap(&t->watched);
 	bpf_child_close(t->fds, SOCK_NFDS);
 	free(t);
 }
