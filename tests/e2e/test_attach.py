@@ -382,3 +382,21 @@ def test_summary_status_classes_and_client_calls(services, run_glimpse):
     assert "Status classes: 2xx=3 (37.5%) 4xx=2 (25.0%) 5xx=3 (37.5%)" in out, out
     row = re.search(r"^127\.0\.0\.1:(\d+)\s+GET\s+(\d+)\s+([\d.]+)%", out, re.M)
     assert row and int(row.group(1)) == peer.port and row.group(2) == "3" and row.group(3) == "0.0", out
+
+
+def test_banner_names_the_port_listened_on(services, run_glimpse):
+    """--prometheus-addr 127.0.0.1:0 lets the kernel pick the port: the banner must say which,
+    or nobody can scrape it. Ground truth: the URL printed answers with this target's metrics
+    (the request sent before), and the port is not 0."""
+    svc = services("httpsvc-1.26")
+    g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--prometheus-addr", "127.0.0.1:0")
+    url = re.search(r"metrics=(\S+)", g.stderr()).group(1)
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/metrics", url) and not url.endswith(":0/metrics"), url
+    assert svc.get("/fast") == 200
+
+    def counted():
+        with urllib.request.urlopen(url, timeout=5) as r:
+            samples = parse_prometheus(r.read().decode())
+        return metric_value(samples, f"{DURATION}_count", http_route="/fast") == 1
+
+    assert wait_for(counted, timeout=10)

@@ -272,7 +272,7 @@ int agent_run(const struct agent_config *cfg, const struct agent_settings *s)
 	scan_proc(&ag);
 	ag.profiles = profiles_start(cfg, ag.targets, ag.otlp);
 	log_event(LOG_INFO, "agent running", "selectors=%d targets=%d metrics=%s otlp=%s", cfg->nselectors,
-		  targets_count(ag.targets), cfg->prometheus_address[0] ? cfg->prometheus_address : "off",
+		  targets_count(ag.targets), ag.prom ? prom_exporter_url(ag.prom) : "off",
 		  s->otlp.configured ? s->otlp.traces_url : "off");
 
 	struct run_loop loop;

@@ -183,9 +183,7 @@ int cmd_attach(int argc, char **argv)
 		rc = GLIMPSE_EXIT_FAILURE;
 		goto out;
 	}
-	char metrics_url[96] = "off";
-	if (exporter)
-		snprintf(metrics_url, sizeof(metrics_url), "http://%s/metrics", o.run.prom_addr);
+	const char *metrics_url = exporter ? prom_exporter_url(exporter) : "off";
 	if (a.sockets)
 		log_event(LOG_INFO, "attached", "pid=%d service=%s capture=socket%s%s metrics=%s logs=%s",
 			  (int)pid, res.service_name, a.go_routes ? " go=" : "",

@@ -114,7 +114,7 @@ int cmd_watch(int argc, char **argv)
 		goto out;
 	for (int i = 0; i < n; i++)
 		log_event(LOG_INFO, "watching", "pid=%d service=%s metrics=%s", (int)w[i].pid,
-			  w[i].res.service_name, exporter ? run.prom_addr : "off");
+			  w[i].res.service_name, exporter ? prom_exporter_url(exporter) : "off");
 
 	struct run_loop loop;
 	run_loop_init(&loop, run.duration_s, run.interval_s);

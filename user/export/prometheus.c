@@ -22,6 +22,7 @@ struct prom_exporter {
 	struct metrics_registry *reg;
 	struct dashboard *dashboard;
 	int port;
+	char url[300]; /* http://HOST:PORT/metrics with the port listened on */
 };
 
 int prom_parse_addr(const char *addr, struct sockaddr_storage *ss, size_t *sslen, char *err, size_t errlen)
@@ -223,8 +224,14 @@ struct prom_exporter *prom_exporter_start(const char *addr, struct metrics_regis
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(e->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	e->port = info ? info->port : 0;
-	log_debug("serving Prometheus metrics on http://%s/metrics and the dashboard at / (port %d)", addr,
-		  e->port);
+	/* The host as given ("127.0.0.1", "[::1]", "" for every interface), the port as bound:
+	 * with port 0 only the latter says where to scrape. */
+	if (!addr || !*addr)
+		addr = PROM_DEFAULT_ADDR;
+	const char *colon = strrchr(addr, ':');
+	int host_len = colon ? (int)(colon - addr) : (int)strlen(addr);
+	snprintf(e->url, sizeof(e->url), "http://%.*s:%d/metrics", host_len, addr, e->port);
+	log_debug("serving Prometheus metrics on %s and the dashboard at /", e->url);
 	return e;
 }
 
@@ -241,6 +248,11 @@ void prom_exporter_set_traces(struct prom_exporter *e, struct trace_recent *rece
 int prom_exporter_port(const struct prom_exporter *e)
 {
 	return e->port;
+}
+
+const char *prom_exporter_url(const struct prom_exporter *e)
+{
+	return e->url;
 }
 
 void prom_exporter_stop(struct prom_exporter *e)

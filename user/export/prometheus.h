@@ -19,6 +19,9 @@ struct prom_exporter *prom_exporter_start(const char *addr, struct metrics_regis
 					  size_t errlen);
 /* The port actually listened on. */
 int prom_exporter_port(const struct prom_exporter *e);
+/* Where to scrape: "http://HOST:PORT/metrics" with the port actually listened on (the
+ * banners print it; with port 0 the address given does not say). */
+const char *prom_exporter_url(const struct prom_exporter *e);
 /* The traces the dashboard lists (NULL: traces are off, which it says). recent must outlive
  * the exporter. */
 struct trace_recent;
