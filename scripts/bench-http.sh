@@ -281,7 +281,7 @@ bench_glimpse() {
 	echo "== ($name) glimpse attach -p PID --capture $capture --no-live --prometheus-addr 127.0.0.1:0 $*"
 	if [ "$capture" = socket ]; then
 		bpf_stats 0
-		listfn=sockcap_progs what="socket-probe (sys_enter/sys_exit)"
+		listfn=sockcap_progs what="socket-probe (sys_exit)"
 	else
 		bpf_stats 1
 		listfn=uprobe_progs what=uprobe
