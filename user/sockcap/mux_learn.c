@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-#define _GNU_SOURCE /* process_vm_readv */
 #include "sockcap/mux_learn.h"
 
 #include <bpf/bpf.h>
@@ -8,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "base/bpf_child.h"
@@ -260,10 +258,7 @@ static void read_routes(struct mux_learn *l, struct port_routes *p)
 static uint64_t peek_word(pid_t pid, uint64_t addr)
 {
 	uint64_t v = 0;
-	struct iovec local = { &v, sizeof(v) }, remote = { (void *)(uintptr_t)addr, sizeof(v) };
-	if (!addr || process_vm_readv(pid, &local, 1, &remote, 1, 0) != sizeof(v))
-		return 0;
-	return v;
+	return proc_mem_read(pid, addr, &v, sizeof(v)) ? 0 : v;
 }
 
 static struct port_routes *find_port(struct mux_learn *l, uint16_t port)
