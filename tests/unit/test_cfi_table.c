@@ -23,30 +23,10 @@
 
 #include "binfmt/cfi_check.h"
 #include "binfmt/cfi_table.h"
+#include "elf_harness.h"
 
 #define FMT(buf, ...) assert_true(snprintf(buf, sizeof(buf), __VA_ARGS__) < (int)sizeof(buf))
 #define LIBC	      "/lib/x86_64-linux-gnu/libc.so.6"
-
-struct opened {
-	int fd;
-	Elf *elf;
-};
-
-static Elf *open_elf(const char *path, struct opened *o)
-{
-	elf_version(EV_CURRENT);
-	o->fd = open(path, O_RDONLY | O_CLOEXEC);
-	assert_true(o->fd >= 0);
-	o->elf = elf_begin(o->fd, ELF_C_READ_MMAP, NULL);
-	assert_non_null(o->elf);
-	return o->elf;
-}
-
-static void close_elf(struct opened *o)
-{
-	elf_end(o->elf);
-	close(o->fd);
-}
 
 /* The PLT sections of the binary checked: their entries' CFA expression is the one followed. */
 static struct {

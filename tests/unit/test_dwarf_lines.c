@@ -24,6 +24,7 @@
 
 #include "binfmt/debug_file.h"
 #include "binfmt/dwarf_lines.h"
+#include "elf_harness.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 
@@ -337,27 +338,6 @@ static void test_unsorted_queries_refused(void **state)
 }
 
 /* ---- Debian's libc debug file against libdw ---- */
-
-struct opened {
-	int fd;
-	Elf *elf;
-};
-
-static Elf *open_elf(const char *path, struct opened *o)
-{
-	elf_version(EV_CURRENT);
-	o->fd = open(path, O_RDONLY | O_CLOEXEC);
-	assert_true(o->fd >= 0);
-	o->elf = elf_begin(o->fd, ELF_C_READ_MMAP, NULL);
-	assert_non_null(o->elf);
-	return o->elf;
-}
-
-static void close_elf(struct opened *o)
-{
-	elf_end(o->elf);
-	close(o->fd);
-}
 
 static int query_cmp(const void *a, const void *b)
 {
