@@ -113,15 +113,29 @@ static __always_inline void announce_process(__u32 pid)
 }
 
 /* FNV-1a over whole frames, then a final mix; never returns 0 (0 means "no stack"). */
+struct hash_walk {
+	const struct profile_stack *st;
+	__u64 h;
+};
+
+static long hash_step(__u64 i, void *data)
+{
+	struct hash_walk *w = data;
+	if (i >= PROFILE_MAX_STACK_DEPTH)
+		return 1;
+	w->h ^= w->st->ips[i];
+	w->h *= 0x100000001b3ULL;
+	return 0;
+}
+
 static __always_inline __u64 hash_stack(const struct profile_stack *st)
 {
-	__u64 h = 0xcbf29ce484222325ULL;
-	for (__u32 i = 0; i < PROFILE_MAX_STACK_DEPTH; i++) {
-		if (i >= st->depth)
-			break;
-		h ^= st->ips[i];
-		h *= 0x100000001b3ULL;
-	}
+	struct hash_walk w = { .st = st, .h = 0xcbf29ce484222325ULL };
+	__u32 depth = st->depth;
+	if (depth > PROFILE_MAX_STACK_DEPTH)
+		depth = PROFILE_MAX_STACK_DEPTH;
+	bpf_loop(depth, hash_step, &w, 0);
+	__u64 h = w.h;
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
