@@ -184,6 +184,7 @@ static __always_inline void conn_describe(int fd, struct sockcap_conn *c)
 {
 	c->id = bpf_ktime_get_ns();
 	struct socket *sock = fd_socket(fd);
+	c->socket = (__u64)sock;
 	if (!sock || BPF_CORE_READ(sock, type) != 1 /* SOCK_STREAM */) {
 		c->flags = SOCKCAP_CONN_SKIP;
 		return;
@@ -372,14 +373,21 @@ static __always_inline void send_data(const struct pt_regs *regs, const struct c
 		counter_inc(&counters, SOCKCAP_CTR_LOG_WRITES);
 }
 
-/* A close that succeeded: its connection's end, reported when data of it was sent. fd may be
- * another connection's already (a thread that accepted in between): then the SENT flag is
- * that one's, and it starts again at its next call with a fresh id. */
+/* A close that succeeded: its connection's end, reported when data of it was sent. The fd
+ * number is free from inside close, before this exit: another thread may have been given it
+ * already (accept4, connect's socket) and made calls on it, so the entry can be the new
+ * connection's. Then the fd names the entry's socket again and the entry stays: dropping it
+ * would end the new connection's stream in user space between its request and its response
+ * (a lost request, seen about once in 10,000 short Go connections). The closed socket is still
+ * alive here (its release runs after this exit), so no new socket can share its address. */
 static __always_inline void conn_closed(__u32 tgid, __u32 root, int fd)
 {
 	struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
 	struct sockcap_conn *c = bpf_map_lookup_elem(&conns, &key);
 	if (!c)
+		return;
+	struct socket *now = fd_socket(fd);
+	if (now && (__u64)now == c->socket)
 		return;
 	if (c->flags & SOCKCAP_CONN_SENT)
 		send_notice(SOCKCAP_CLOSE, tgid, root, fd, c->id, wakeup_flag(SOCKCAP_EVENT_HEADER_SIZE));

@@ -70,6 +70,9 @@ struct sockcap_conn {
 	__u16 peer_port;  /* host order */
 	__u8 pad[6];
 	__u8 peer_addr[16]; /* IPv4 in the first 4 bytes */
+	/* The kernel's struct socket the fd named (0: not a socket): tells a close of this
+	 * connection from a close by the fd's previous holder. */
+	__u64 socket;
 };
 
 enum sockcap_go_flags {
