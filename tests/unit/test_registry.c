@@ -1100,6 +1100,13 @@ static void test_environ_parsing(void **state)
 	assert_false(resource_service_from_environ(env4, sizeof(env4), out, sizeof(out)));
 	static const char env5[] = "XOTEL_SERVICE_NAME=no\0PATH=/bin";
 	assert_false(resource_service_from_environ(env5, sizeof(env5) - 1, out, sizeof(out)));
+	/* A value that is not percent-encoded names nothing: the executable's name serves. */
+	static const char env7[] = "OTEL_RESOURCE_ATTRIBUTES=service.name=100%,x=1";
+	assert_false(resource_service_from_environ(env7, sizeof(env7), out, sizeof(out)));
+	/* Items that are not key=value are the target's business: skipped. */
+	static const char env8[] = "OTEL_RESOURCE_ATTRIBUTES=junk,=x, service.name=ok";
+	assert_true(resource_service_from_environ(env8, sizeof(env8), out, sizeof(out)));
+	assert_string_equal(out, "ok");
 	/* truncation instead of overflow */
 	static const char env6[] = "OTEL_SERVICE_NAME=abcdefghijklmnop";
 	char small[5];

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/resource.h"
 
+#include "base/kv_pairs.h"
 #include "base/procfs.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,59 +21,16 @@ static void copy_str(char *dst, size_t dstlen, const char *src, size_t n)
 	dst[n] = '\0';
 }
 
-static int hexval(int c)
-{
-	if (isdigit(c))
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Values in OTEL_RESOURCE_ATTRIBUTES are percent-encoded (W3C Baggage octets). */
-static void percent_decode(char *dst, size_t dstlen, const char *src, size_t n)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n && o + 1 < dstlen; i++) {
-		int hi, lo;
-		if (src[i] == '%' && i + 2 < n && (hi = hexval((unsigned char)src[i + 1])) >= 0 &&
-		    (lo = hexval((unsigned char)src[i + 2])) >= 0) {
-			dst[o++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else {
-			dst[o++] = src[i];
-		}
-	}
-	dst[o] = '\0';
-}
-
-static void trim(const char **s, size_t *n)
-{
-	while (*n && isspace((unsigned char)**s))
-		(*s)++, (*n)--;
-	while (*n && isspace((unsigned char)(*s)[*n - 1]))
-		(*n)--;
-}
-
-/* service.name out of "k=v,k=v"; false if absent or empty. */
+/* service.name out of OTEL_RESOURCE_ATTRIBUTES's "k=v,k=v"; false if absent, empty or not
+ * percent-encoded as the variable requires (the executable's name serves then: a guess at what
+ * a malformed value meant would be a wrong name). Other bad items are the target's own. */
 static int attrs_service_name(const char *attrs, size_t len, char *out, size_t outlen)
 {
-	const char *end = attrs + len;
-	while (attrs < end) {
-		const char *comma = memchr(attrs, ',', end - attrs);
-		const char *item_end = comma ? comma : end;
-		const char *eq = memchr(attrs, '=', item_end - attrs);
-		if (eq) {
-			const char *k = attrs, *v = eq + 1;
-			size_t kn = eq - attrs, vn = item_end - v;
-			trim(&k, &kn);
-			trim(&v, &vn);
-			if (kn == 12 && !memcmp(k, "service.name", 12) && vn) {
-				percent_decode(out, outlen, v, vn);
-				return 1;
-			}
-		}
-		attrs = item_end + 1;
-	}
+	struct kv_pair kv = { 0 };
+	size_t pos = 0;
+	while (kv_pairs_next(attrs, len, &pos, &kv))
+		if (kv.key_len == 12 && !memcmp(kv.key, "service.name", 12) && kv.value_len)
+			return kv_percent_decode(kv.value, kv.value_len, out, outlen) > 0;
 	return 0;
 }
 

@@ -2,6 +2,8 @@
 /* OTLP exporter configuration: OTel SDK environment variables and command-line flags. */
 #include "export/otlp.h"
 
+#include "base/kv_pairs.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -70,44 +72,6 @@ static int bad(char *err, size_t errlen, struct source src, const char *value, c
 	return -EINVAL;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Percent-decodes s[0..n) into out; false on a malformed escape or if it does not fit. */
-static bool percent_decode(const char *s, size_t n, char *out, size_t outlen)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (c == '%') {
-			int hi, lo;
-			if (i + 2 >= n || (hi = hexval((unsigned char)s[i + 1])) < 0 ||
-			    (lo = hexval((unsigned char)s[i + 2])) < 0)
-				return false;
-			c = (char)(hi << 4 | lo);
-			i += 2;
-		}
-		if (o + 1 >= outlen)
-			return false;
-		out[o++] = c;
-	}
-	out[o] = '\0';
-	return true;
-}
-
-static void trim(const char **s, size_t *n)
-{
-	while (*n && isspace((unsigned char)**s))
-		(*s)++, (*n)--;
-	while (*n && isspace((unsigned char)(*s)[*n - 1]))
-		(*n)--;
-}
-
 /* An HTTP header name: RFC 9110 token characters. */
 static bool is_token(const char *s)
 {
@@ -136,36 +100,26 @@ typedef int (*pair_fn)(struct otlp_config *cfg, const char *key, const char *val
 static int parse_pairs(struct otlp_config *cfg, struct source src, const char *value, size_t keymax,
 		       size_t valmax, pair_fn fn, char *err, size_t errlen)
 {
-	const char *p = value, *end = value + strlen(value);
-	const char *expected = "comma-separated key=value pairs (values percent-encoded)";
 	char key[OTLP_HEADER_VALUE_MAX], val[OTLP_HEADER_VALUE_MAX];
-	int item = 0;
-	while (p <= end) {
-		const char *comma = memchr(p, ',', (size_t)(end - p));
-		const char *item_end = comma ? comma : end;
-		const char *k = p;
-		size_t kn = (size_t)(item_end - p);
-		trim(&k, &kn);
-		p = item_end + 1;
-		item++;
-		if (!kn)
-			continue;
-		const char *eq = memchr(k, '=', kn);
-		if (!eq || eq == k)
-			goto bad_item;
-		const char *v = eq + 1;
-		size_t vn = (size_t)(k + kn - v);
-		kn = (size_t)(eq - k);
-		trim(&k, &kn);
-		trim(&v, &vn);
-		if (!kn || kn >= keymax) {
-			snprintf(err, errlen, "%s: item %d: expected a key of 1 to %zu characters", src.name,
-				 item, keymax - 1);
+	struct kv_pair kv = { 0 };
+	size_t pos = 0, len = strlen(value);
+	while (kv_pairs_next(value, len, &pos, &kv)) {
+		if (!kv.key_len) {
+			snprintf(err, errlen,
+				 "%s: item %d is not key=value: expected comma-separated key=value pairs "
+				 "(values percent-encoded)",
+				 src.name, kv.item);
 			return -EINVAL;
 		}
-		memcpy(key, k, kn);
-		key[kn] = '\0';
-		if (!percent_decode(v, vn, val, valmax)) {
+		if (kv.key_len >= keymax) {
+			snprintf(err, errlen, "%s: item %d: expected a key of 1 to %zu characters", src.name,
+				 kv.item, keymax - 1);
+			return -EINVAL;
+		}
+		memcpy(key, kv.key, kv.key_len);
+		key[kv.key_len] = '\0';
+		long n = kv_percent_decode(kv.value, kv.value_len, val, valmax);
+		if (n < 0 || (size_t)n >= valmax) {
 			snprintf(err, errlen,
 				 "%s: value of \"%s\": expected at most %zu bytes, with %% "
 				 "only in %%XX escapes",
@@ -177,9 +131,6 @@ static int parse_pairs(struct otlp_config *cfg, struct source src, const char *v
 			return rc;
 	}
 	return 0;
-bad_item:
-	snprintf(err, errlen, "%s: item %d is not key=value: expected %s", src.name, item, expected);
-	return -EINVAL;
 }
 
 static int add_header(struct otlp_config *cfg, const char *key, const char *value, struct source src,
