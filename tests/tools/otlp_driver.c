@@ -312,10 +312,11 @@ int main(int argc, char **argv)
 	printf("{\"pid\":%d,\"enqueued\":%" PRIu64 ",\"exported\":%" PRIu64 ",\"dropped\":%" PRIu64
 	       ",\"failed\":%" PRIu64 ",\"queued\":%" PRIu64 ",\"export_requests\":%" PRIu64
 	       ",\"export_errors\":%" PRIu64 ",\"metrics_exports\":%" PRIu64 ",\"metrics_failed\":%" PRIu64
+	       ",\"metric_points_rejected\":%" PRIu64
 	       ",\"max_enqueue_us\":%.1f,\"p99_enqueue_us\":%.1f,\"stop_rc\":%d}\n",
 	       (int)getpid(), st.spans_enqueued, st.spans_exported, st.spans_dropped, st.spans_failed,
 	       st.spans_queued, st.export_requests, st.export_errors, st.metrics_exports, st.metrics_failed,
-	       max_us, p99_us, rc);
+	       st.metric_points_rejected, max_us, p99_us, rc);
 	otlp_exporter_free(exp);
 	metrics_registry_free(reg);
 	free(lat);

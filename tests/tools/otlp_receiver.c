@@ -2,10 +2,12 @@
 /* A test OTLP/HTTP receiver: accepts POST /v1/traces and /v1/metrics (protobuf, gzip or not),
  * decodes them with the same generated code glimpse encodes with, and appends one JSON line
  * per request, per span and per metric data point to --out, flushed after every request.
- * Fault injection: --status, --retry-after, --fail-first, --delay-ms.
+ * Fault injection: --status, --retry-after, --fail-first, --delay-ms; --reject N answers each
+ * accepted request with a partial success rejecting N of its spans or data points (at most all),
+ * with REJECT_MESSAGE, whose control bytes an exporter must not print.
  *
  *   otlp_receiver --out FILE [--port PORT] [--status CODE] [--retry-after SECS]
- *                 [--fail-first N] [--delay-ms MS]
+ *                 [--fail-first N] [--delay-ms MS] [--reject N]
  *
  * Listens on 127.0.0.1:PORT (0 = any free port); the first stdout line is "listening PORT".
  * Lines: {"signal":"request",...}, {"signal":"span",...}, {"signal":"metric",...}. */
@@ -43,6 +45,7 @@ static struct {
 	int retry_after; /* -1: no header */
 	long fail_first; /* 0: every request gets status */
 	int delay_ms;
+	long reject; /* partial success: items rejected per request */
 	pthread_mutex_t lock;
 	long requests;
 } g = { .retry_after = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -359,6 +362,43 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const c
 	return rc;
 }
 
+#define REJECT_MESSAGE "test rejection \x1b[31mred\x1b[0m\a"
+
+/* 200 with an Export*ServiceResponse whose partial_success rejects n items. */
+static enum MHD_Result answer_partial(struct MHD_Connection *c, bool traces, long n)
+{
+	uint8_t buf[256];
+	size_t len;
+	if (traces) {
+		Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess ps =
+			OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_PARTIAL_SUCCESS__INIT;
+		Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse r =
+			OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_RESPONSE__INIT;
+		ps.rejected_spans = n;
+		ps.error_message = REJECT_MESSAGE;
+		r.partial_success = &ps;
+		len = opentelemetry__proto__collector__trace__v1__export_trace_service_response__pack(&r,
+												      buf);
+	} else {
+		Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsPartialSuccess ps =
+			OPENTELEMETRY__PROTO__COLLECTOR__METRICS__V1__EXPORT_METRICS_PARTIAL_SUCCESS__INIT;
+		Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceResponse r =
+			OPENTELEMETRY__PROTO__COLLECTOR__METRICS__V1__EXPORT_METRICS_SERVICE_RESPONSE__INIT;
+		ps.rejected_data_points = n;
+		ps.error_message = REJECT_MESSAGE;
+		r.partial_success = &ps;
+		len = opentelemetry__proto__collector__metrics__v1__export_metrics_service_response__pack(
+			&r, buf);
+	}
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-protobuf");
+	enum MHD_Result rc = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
 static enum MHD_Result j_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	int *n = cls;
@@ -474,6 +514,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	log_request(c, n, url, gz ? "gzip" : enc ? enc : "identity", status, b->len, items, t, mono);
 	fflush(g.out);
 	pthread_mutex_unlock(&g.lock);
+	if (status == 200 && g.reject && items)
+		return answer_partial(c, traces, (long)items < g.reject ? (long)items : g.reject);
 	if (status == 200) /* an empty Export*ServiceResponse: full success */
 		return answer(c, status, "application/x-protobuf", "", false);
 	return answer(c, status, "text/plain", text, true);
@@ -493,7 +535,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **req_cls, enum 
 static void usage(void)
 {
 	fprintf(stderr, "usage: otlp_receiver --out FILE [--port PORT] [--status CODE] "
-			"[--retry-after SECS] [--fail-first N] [--delay-ms MS]\n");
+			"[--retry-after SECS] [--fail-first N] [--delay-ms MS] [--reject N]\n");
 	exit(2);
 }
 
@@ -515,6 +557,7 @@ int main(int argc, char **argv)
 		{ "retry-after", required_argument, NULL, 'r' },
 		{ "fail-first", required_argument, NULL, 'f' },
 		{ "delay-ms", required_argument, NULL, 'd' },
+		{ "reject", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL;
@@ -539,6 +582,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			g.delay_ms = (int)num(optarg, 0, 600000);
+			break;
+		case 'j':
+			g.reject = num(optarg, 1, 1000000000);
 			break;
 		default:
 			usage();

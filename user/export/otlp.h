@@ -231,16 +231,17 @@ int otlp_enqueue_profile(struct otlp_exporter *exp, const struct prof *p, const 
 			 size_t nres);
 
 struct otlp_stats {
-	uint64_t spans_enqueued;  /* handed to otlp_enqueue_span */
-	uint64_t spans_exported;  /* accepted by the receiver */
-	uint64_t spans_dropped;	  /* never sent: queue full, no memory, or still queued at stop */
-	uint64_t spans_failed;	  /* sent but not accepted: rejected (4xx, partial success) or
+	uint64_t spans_enqueued;	 /* handed to otlp_enqueue_span */
+	uint64_t spans_exported;	 /* accepted by the receiver */
+	uint64_t spans_dropped;		 /* never sent: queue full, no memory, or still queued at stop */
+	uint64_t spans_failed;		 /* sent but not accepted: rejected (4xx, partial success) or
 				  * retries gave up */
-	uint64_t spans_queued;	  /* waiting now */
-	uint64_t export_requests; /* HTTP requests made, retries included */
-	uint64_t export_errors;	  /* of those, the ones that failed */
-	uint64_t metrics_exports; /* metrics requests accepted */
-	uint64_t metrics_failed;  /* metrics exports given up */
+	uint64_t spans_queued;		 /* waiting now */
+	uint64_t export_requests;	 /* HTTP requests made, retries included */
+	uint64_t export_errors;		 /* of those, the ones that failed */
+	uint64_t metrics_exports;	 /* metrics requests accepted */
+	uint64_t metrics_failed;	 /* metrics exports given up */
+	uint64_t metric_points_rejected; /* data points a receiver rejected (partial success) */
 	uint64_t profiles_enqueued, profiles_exported, profiles_dropped, profiles_failed; /* as spans */
 	uint64_t logs_enqueued, logs_exported, logs_dropped, logs_failed; /* log records, as spans */
 	uint64_t warnings; /* lines the exporter logged (warnings are limited: see otlp_warn_limited) */

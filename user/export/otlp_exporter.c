@@ -133,14 +133,9 @@ static void export_spans(struct otlp_exporter *e, size_t n)
 				? opentelemetry__proto__collector__trace__v1__export_trace_service_response__unpack(
 					  NULL, resp.len, resp.body)
 				: NULL;
-		if (tr && tr->partial_success && tr->partial_success->rejected_spans > 0) {
-			rejected = (uint64_t)tr->partial_success->rejected_spans;
-			if (rejected > n)
-				rejected = n;
-			otlp_warn_limited(e, W_PARTIAL, "OTLP receiver rejected %llu of %zu spans: %.200s",
-					  (unsigned long long)rejected, n,
-					  tr->partial_success->error_message);
-		}
+		if (tr && tr->partial_success)
+			rejected = otlp_partial_rejected(e, 0, tr->partial_success->rejected_spans, n,
+							 "spans", tr->partial_success->error_message);
 		if (tr)
 			opentelemetry__proto__collector__trace__v1__export_trace_service_response__free_unpacked(
 				tr, NULL);
@@ -188,6 +183,19 @@ static void export_metrics(struct otlp_exporter *e, struct metrics_registry *reg
 	/* Cumulative values: a lost export is made good by the next one, so retries stop there. */
 	enum send_result r = otlp_send_with_retry(e, e->cfg.metrics_url, body, blen, budget_ms, what, &resp);
 	if (r == SENT) {
+		MetricsResponse *mr =
+			resp.len
+				? opentelemetry__proto__collector__metrics__v1__export_metrics_service_response__unpack(
+					  NULL, resp.len, resp.body)
+				: NULL;
+		if (mr && mr->partial_success)
+			otlp_stat_add(&e->metric_points_rejected,
+				      otlp_partial_rejected(
+					      e, W_METRICS, mr->partial_success->rejected_data_points,
+					      npoints, "data points", mr->partial_success->error_message));
+		if (mr)
+			opentelemetry__proto__collector__metrics__v1__export_metrics_service_response__free_unpacked(
+				mr, NULL);
 		free(resp.body);
 		otlp_stat_add(&e->metrics_ok, 1);
 	} else {
@@ -389,6 +397,7 @@ void otlp_exporter_stats(struct otlp_exporter *e, struct otlp_stats *out)
 	out->export_errors = otlp_load(&e->errors);
 	out->metrics_exports = otlp_load(&e->metrics_ok);
 	out->metrics_failed = otlp_load(&e->metrics_failed);
+	out->metric_points_rejected = otlp_load(&e->metric_points_rejected);
 	out->profiles_enqueued = otlp_load(&e->prof_enqueued);
 	out->profiles_exported = otlp_load(&e->prof_exported);
 	out->profiles_dropped = otlp_load(&e->prof_dropped);
@@ -426,6 +435,9 @@ int otlp_exporter_register_metrics(struct otlp_exporter *e, struct metrics_regis
 		  &e->errors },
 		{ "glimpse.otlp.metrics.exports", "{request}", "OTLP metrics exports accepted.",
 		  &e->metrics_ok },
+		{ "glimpse.otlp.metrics.rejected", "{data_point}",
+		  "Metric data points an OTLP receiver said it rejected (partial success).",
+		  &e->metric_points_rejected },
 		{ "glimpse.otlp.profiles.exported", "{profile}",
 		  "Profiles (one per interval and kind) the OTLP receiver accepted.", &e->prof_exported },
 		{ "glimpse.otlp.profiles.dropped", "{profile}",

@@ -91,12 +91,11 @@ static void otlp_http_post(struct otlp_exporter *e, const char *url, const uint8
 
 #define RETRY_MIN_MS 100
 
-/* The start of an error response as one printable line, for a log message. */
-static const char *otlp_body_text(const struct http_result *r, char *buf, size_t len)
+const char *otlp_printable(const uint8_t *s, size_t n, char *buf, size_t len)
 {
 	size_t o = 0;
-	for (size_t i = 0; i < r->len && o + 1 < len; i++) {
-		unsigned char c = r->body[i];
+	for (size_t i = 0; i < n && o + 1 < len; i++) {
+		unsigned char c = s[i];
 		if (c < 0x20 || c >= 0x7f) {
 			if (o && buf[o - 1] != ' ')
 				buf[o++] = ' ';
@@ -108,6 +107,20 @@ static const char *otlp_body_text(const struct http_result *r, char *buf, size_t
 		o--;
 	buf[o] = '\0';
 	return o ? buf : "no message";
+}
+
+uint64_t otlp_partial_rejected(struct otlp_exporter *e, unsigned kind, int64_t rejected, uint64_t total,
+			       const char *unit, const char *message)
+{
+	if (rejected <= 0)
+		return 0;
+	uint64_t n = (uint64_t)rejected < total ? (uint64_t)rejected : total;
+	char text[200];
+	otlp_warn_limited(e, kind + W_PARTIAL, "OTLP receiver rejected %llu of %llu %s: %s",
+			  (unsigned long long)n, (unsigned long long)total, unit,
+			  otlp_printable((const uint8_t *)(message ? message : ""),
+					 message ? strlen(message) : 0, text, sizeof(text)));
+	return n;
 }
 
 /* The stop deadline cut an export short: otlp_exporter_stop says so. */
@@ -177,7 +190,8 @@ enum send_result otlp_send_with_retry(struct otlp_exporter *e, const char *url, 
 			otlp_warn_limited(e, w + W_REJECTED,
 					  "OTLP receiver %s rejected %s with HTTP %ld (%s); "
 					  "dropped: check the endpoint, headers and the receiver's logs",
-					  url, what, r.status, otlp_body_text(&r, text, sizeof(text)));
+					  url, what, r.status,
+					  otlp_printable(r.body, r.len, text, sizeof(text)));
 			free(r.body);
 			return REJECTED;
 		}

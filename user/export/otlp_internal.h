@@ -199,6 +199,7 @@ struct otlp_exporter {
 	uint64_t logs_enqueued, logs_exported, logs_dropped, logs_failed;
 	uint64_t logs_dropped_reported; /* export thread only */
 	uint64_t enqueued, exported, dropped, failed, requests, errors, metrics_ok, metrics_failed;
+	uint64_t metric_points_rejected;
 };
 
 /* Deadlines are kept in nanoseconds: whole milliseconds would make a 2 s wait end up to 1 ms
@@ -215,6 +216,14 @@ uint32_t otlp_next_rand(struct otlp_exporter *e);
 void otlp_warn_limited(struct otlp_exporter *e, unsigned kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void otlp_deadline_ts(int64_t ns, struct timespec *ts);
+/* s[0..n) as one printable line (the receiver's words: controls and non-ASCII bytes become one
+ * space), at most len - 1 bytes, or "no message". */
+const char *otlp_printable(const uint8_t *s, size_t n, char *buf, size_t len);
+/* A receiver's partial success (rejected of total items, in unit: "spans"): said, rate-limited per
+ * signal (kind: 0, W_METRICS, W_PROFILES or W_LOGS), with its message; the rejected count,
+ * capped at total (a receiver claiming more is not believed). */
+uint64_t otlp_partial_rejected(struct otlp_exporter *e, unsigned kind, int64_t rejected, uint64_t total,
+			       const char *unit, const char *message);
 /* Sleeps until until_ns; a stop cuts it short at the stop deadline. False if stopped. */
 bool otlp_sleep_until(struct otlp_exporter *e, int64_t until_ns);
 

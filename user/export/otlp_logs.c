@@ -48,14 +48,10 @@ void otlp_export_logs(struct otlp_exporter *e, struct otlp_body *ql)
 					  NULL, resp.len, resp.body)
 				: NULL;
 		uint64_t rejected = 0;
-		if (r && r->partial_success && r->partial_success->rejected_log_records > 0) {
-			rejected = (uint64_t)r->partial_success->rejected_log_records;
-			if (rejected > ql->items)
-				rejected = ql->items;
-			otlp_warn_limited(e, W_LOGS + W_PARTIAL, "OTLP receiver rejected %llu of %s: %.200s",
-					  (unsigned long long)rejected, what,
-					  r->partial_success->error_message);
-		}
+		if (r && r->partial_success)
+			rejected = otlp_partial_rejected(e, W_LOGS, r->partial_success->rejected_log_records,
+							 ql->items, "log records",
+							 r->partial_success->error_message);
 		if (r)
 			opentelemetry__proto__collector__logs__v1__export_logs_service_response__free_unpacked(
 				r, NULL);

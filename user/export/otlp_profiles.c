@@ -50,10 +50,9 @@ void otlp_export_profile(struct otlp_exporter *e, struct otlp_body *qp)
 				? opentelemetry__proto__collector__profiles__v1development__export_profiles_service_response__unpack(
 					  NULL, resp.len, resp.body)
 				: NULL;
-		bool rejected = r && r->partial_success && r->partial_success->rejected_profiles > 0;
-		if (rejected)
-			otlp_warn_limited(e, W_PROFILES + W_PARTIAL, "OTLP receiver rejected %s: %.200s",
-					  what, r->partial_success->error_message);
+		bool rejected = r && r->partial_success &&
+				otlp_partial_rejected(e, W_PROFILES, r->partial_success->rejected_profiles, 1,
+						      "profiles", r->partial_success->error_message);
 		if (r)
 			opentelemetry__proto__collector__profiles__v1development__export_profiles_service_response__free_unpacked(
 				r, NULL);
