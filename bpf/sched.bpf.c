@@ -3,13 +3,20 @@
  * while runnable, until sched_switch puts the thread on a CPU) as a histogram, off-CPU time
  * (switched out until switched back in) and context switches by kind.
  *
- * Per thread, `threads` holds when it started waiting for a CPU and when it left one; per
- * process, `procs` holds per-CPU totals that user space sums. In the default mode user space
- * inserts an entry for each tracked process and sets its bit in `watched`; the programs ignore
- * every other process after one inlined array load. With track_all, the programs create
- * entries for every process they see, and delete them when its last thread exits. Thread
- * entries go away when the thread exits. Nothing is created for a thread that is exiting
- * (PF_EXITING, set before the exit tracepoint), so nothing is left behind. */
+ * The run-queue waits are the kernel's own (CONFIG_SCHED_INFO, the accounting behind
+ * /proc/PID/task/TID/schedstat): the kernel adds each wait to task_struct.sched_info.run_delay
+ * when the thread gets a CPU, and at the thread's next sched_switch away from it the wait is
+ * what that total grew by since the previous one. So no program runs on wakeups, the machine's
+ * most frequent scheduler event; a wait that a migration between CPUs split counts whole, as
+ * the kernel counts it; and a wait is recorded when its thread leaves the CPU it waited for.
+ *
+ * Per thread, `threads` holds the run_delay total and when it left a CPU; per process, `procs`
+ * holds per-CPU totals that user space sums. In the default mode user space inserts an entry
+ * for each tracked process and sets its bit in `watched`; the programs ignore every other
+ * process after one inlined array load. With track_all, the programs create entries for every
+ * process they see, and delete them when its last thread exits. Thread entries go away when the
+ * thread exits. Nothing is created for a thread that is exiting (PF_EXITING, set before the exit
+ * tracepoint), so nothing is left behind. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -92,41 +99,13 @@ static __always_inline void store_thread(__u32 tid, const struct sched_thread *t
 		count(SCHED_THREADS_FULL);
 }
 
-static __always_inline void on_wakeup(struct task_struct *p)
+static __always_inline void record_wait(struct sched_proc *p, __u64 d)
 {
-	__u32 tid = p->pid, tgid = p->tgid;
-	if (!tid || !maybe_tracked(p))
-		return;
-	bool dying = exiting(p);
-	if (!proc_of(tgid, !dying))
-		return;
-	__u64 now = bpf_ktime_get_ns();
-	struct sched_thread *t = bpf_map_lookup_elem(&threads, &tid);
-	if (t) {
-		/* Already waiting (preempted, then woken from the state it was about to sleep in):
-		 * the wait began at the earlier time. */
-		if (!t->runq_since)
-			t->runq_since = now;
-		return;
-	}
-	if (dying)
-		return;
-	struct sched_thread init = { .runq_since = now, .tgid = tgid };
-	store_thread(tid, &init);
-}
-
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(sched_wakeup, struct task_struct *p)
-{
-	on_wakeup(p);
-	return 0;
-}
-
-SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(sched_wakeup_new, struct task_struct *p)
-{
-	on_wakeup(p);
-	return 0;
+	__u32 b = sched_bucket(d);
+	if (b > SCHED_NR_BOUNDS)
+		b = SCHED_NR_BOUNDS;
+	p->runq_buckets[b]++;
+	p->runq_sum_ns += d;
 }
 
 /* prev's process may be tracked (maybe_tracked). */
@@ -141,18 +120,22 @@ static __always_inline void switch_out(struct task_struct *prev, bool runnable, 
 		p->nivcsw++;
 	else
 		p->nvcsw++;
-	/* Always overwrite runq_since: a wakeup that came while the thread still ran (it had
-	 * not gone to sleep yet) left a stale time there. */
-	__u64 runq = runnable ? now : 0;
+	/* prev is on the CPU: its last wait is in the total, and nothing more is queued. */
+	__u64 total = prev->sched_info.run_delay;
 	struct sched_thread *t = bpf_map_lookup_elem(&threads, &tid);
 	if (t) {
+		if ((t->flags & SCHED_DELAY_SEEN) && total >= t->delay_seen)
+			record_wait(p, total - t->delay_seen);
 		t->off_since = now;
-		t->runq_since = runq;
+		t->delay_seen = total;
+		t->flags |= SCHED_DELAY_SEEN;
 		return;
 	}
 	if (dying)
 		return;
-	struct sched_thread init = { .runq_since = runq, .off_since = now, .tgid = tgid };
+	struct sched_thread init = {
+		.delay_seen = total, .off_since = now, .tgid = tgid, .flags = SCHED_DELAY_SEEN
+	};
 	store_thread(tid, &init);
 }
 
@@ -161,26 +144,13 @@ static __always_inline void switch_in(struct task_struct *next, __u64 now)
 {
 	__u32 tid = next->pid;
 	struct sched_thread *t = bpf_map_lookup_elem(&threads, &tid);
-	if (!t)
+	if (!t || !t->off_since)
 		return;
-	__u64 runq = t->runq_since, off = t->off_since;
-	t->runq_since = 0;
+	__u64 off = t->off_since;
 	t->off_since = 0;
-	if (!runq && !off)
-		return;
 	/* Never creates: an entry that is gone belongs to a process whose last thread exited. */
 	struct sched_proc *p = proc_of(t->tgid, false);
-	if (!p)
-		return;
-	if (runq && now >= runq) {
-		__u64 d = now - runq;
-		__u32 b = sched_bucket(d);
-		if (b > SCHED_NR_BOUNDS)
-			b = SCHED_NR_BOUNDS;
-		p->runq_buckets[b]++;
-		p->runq_sum_ns += d;
-	}
-	if (off && now > off)
+	if (p && now > off)
 		p->offcpu_ns += now - off;
 }
 

@@ -20,12 +20,19 @@
 			100000000ULL, 200000000ULL, 500000000ULL, 1000000000ULL, 2000000000ULL            \
 	}
 
-/* Per thread (key: tid). Both timestamps are bpf_ktime_get_ns() (CLOCK_MONOTONIC), 0 = none. */
+/* Per thread (key: tid). */
 struct sched_thread {
-	__u64 runq_since; /* woken, or preempted while runnable: waiting for a CPU since */
-	__u64 off_since;  /* switched out since */
+	/* The kernel's own run-queue wait total of the thread (task_struct.sched_info.run_delay,
+	 * ns) when it last left a CPU (or user space saw it asleep): the wait before its next run
+	 * is what the total grew by when it leaves the CPU again. */
+	__u64 delay_seen;
+	__u64 off_since; /* switched out since: bpf_ktime_get_ns() (CLOCK_MONOTONIC), 0 = none */
 	__u32 tgid;
-	__u32 pad;
+	__u32 flags; /* sched_thread_flags */
+};
+
+enum sched_thread_flags {
+	SCHED_DELAY_SEEN = 1 << 0, /* delay_seen holds a value */
 };
 
 /* Per process (key: tgid), one copy per CPU; readers sum. Counts since tracking began. */

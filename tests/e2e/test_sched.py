@@ -279,6 +279,37 @@ def test_runqueue_wait_time_adds_up(targets, watch):
     assert 2.0 * wall <= waited <= 4.05 * wall, f"waited {waited:.2f} s in {wall:.2f} s"
 
 
+def run_delay_ns(pid):
+    """The kernel's own run-queue wait total of pid's threads (schedstat's second field: the
+    sched_info.run_delay the kernel adds each wait to when the thread gets a CPU)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+            total += int(f.read().split()[1])
+    return total
+
+
+def test_runqueue_waits_are_the_kernels_own(targets, watch):
+    """Four threads pinned to one CPU spin 300 ms at once, three times, and sleep in between.
+    Once all of them sleep again, the waits glimpse recorded in between add up to exactly what
+    the kernel added to the threads' run_delay (/proc/PID/task/TID/schedstat) — the nanoseconds
+    of the kernel's own accounting, not a re-measurement of it — and each burst adds waits."""
+    crowd = targets("spinners", "4", str(last_cpu()), "burst")
+    w = watch(crowd.pid)
+    crowd.cmd("burst 20")  # every thread has left the CPU once since glimpse attached
+    time.sleep(0.1)  # "ok" comes as the last thread ends its burst: let it fall asleep
+    k0, g0, n0 = run_delay_ns(crowd.pid), w.value(RUNQ + "_sum"), w.value(RUNQ + "_count")
+    for _ in range(3):
+        crowd.cmd("burst 300")
+    time.sleep(0.1)
+    k1, g1, n1 = run_delay_ns(crowd.pid), w.value(RUNQ + "_sum"), w.value(RUNQ + "_count")
+    kernel, glimpse = (k1 - k0) / 1e9, g1 - g0
+    # 4 threads on one CPU for 0.9 s: about 3 × 0.9 s of waiting between them.
+    assert kernel >= 1.5, f"the kernel counted only {kernel:.3f} s of run-queue waits"
+    assert abs(glimpse - kernel) <= 1e-6, f"glimpse {glimpse:.9f} s, kernel {kernel:.9f} s"
+    assert n1 - n0 >= 3 * 4, f"{n1 - n0} waits"
+
+
 def test_offcpu_time_of_sleeper(targets, watch):
     # The threads app blocks reading stdin: its one thread is off CPU the whole time, already
     # before glimpse starts (it must count from then, not only once the thread wakes).

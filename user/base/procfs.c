@@ -466,3 +466,17 @@ int proc_listening_ports(pid_t pid, uint16_t *ports, int max)
 	closedir(d);
 	return n;
 }
+
+int proc_thread_run_delay(pid_t pid, pid_t tid, uint64_t *ns)
+{
+	char path[64], text[128];
+	unsigned long long run, delay;
+	proc_path(path, sizeof(path), pid, "/task/%d/schedstat", (int)tid);
+	ssize_t n = proc_read_small(path, text, sizeof(text));
+	if (n < 0)
+		return (int)n;
+	if (sscanf(text, "%llu %llu", &run, &delay) != 2)
+		return -EINVAL;
+	*ns = delay;
+	return 0;
+}

@@ -71,6 +71,9 @@ bool proc_is_kernel_thread(pid_t pid);
 bool proc_status_value(const char *text, const char *key, uint64_t *value);
 /* Thread ids of pid (/proc/PID/task), in directory order; *tids is malloc'd. 0 or -errno. */
 int proc_tasks(pid_t pid, pid_t **tids, size_t *n);
+/* A thread's run-queue wait total from /proc/PID/task/TID/schedstat (its second field: the
+ * kernel's sched_info.run_delay, ns). 0, or -errno (-ENOENT: gone; -EINVAL: unparsable). */
+int proc_thread_run_delay(pid_t pid, pid_t tid, uint64_t *ns);
 
 /* pid's parent, or -errno when pid is gone. */
 pid_t proc_parent(pid_t pid);

@@ -40,9 +40,9 @@ int sched_probe_load(const uint64_t *params, int nparams, int *fds)
 	}
 	err = sched_bpf__attach(skel);
 	if (err) {
-		log_error(
-			"cannot attach to the scheduler tracepoints (tp_btf/sched_switch, sched_wakeup): %s",
-			strerror(-err));
+		log_error("cannot attach to the scheduler tracepoints (tp_btf/sched_switch, "
+			  "sched_process_exit): %s",
+			  strerror(-err));
 		return -(err == -EPERM || err == -EACCES ? GLIMPSE_EXIT_NO_PERMISSION
 							 : GLIMPSE_EXIT_NO_KERNEL_SUPPORT);
 	}
@@ -50,10 +50,8 @@ int sched_probe_load(const uint64_t *params, int nparams, int *fds)
 	fds[SCHED_FD_PROCS] = bpf_map__fd(skel->maps.procs);
 	fds[SCHED_FD_COUNTERS] = bpf_map__fd(skel->maps.counters);
 	fds[SCHED_FD_WATCHED] = bpf_map__fd(skel->maps.watched);
-	fds[SCHED_FD_LINKS + 0] = bpf_link__fd(skel->links.sched_wakeup);
-	fds[SCHED_FD_LINKS + 1] = bpf_link__fd(skel->links.sched_wakeup_new);
-	fds[SCHED_FD_LINKS + 2] = bpf_link__fd(skel->links.sched_switch);
-	fds[SCHED_FD_LINKS + 3] = bpf_link__fd(skel->links.sched_process_exit);
+	fds[SCHED_FD_LINKS + 0] = bpf_link__fd(skel->links.sched_switch);
+	fds[SCHED_FD_LINKS + 1] = bpf_link__fd(skel->links.sched_process_exit);
 	return SCHED_NFDS;
 }
 

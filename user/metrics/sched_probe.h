@@ -13,8 +13,8 @@ enum sched_probe_fd {
 	SCHED_FD_PROCS,
 	SCHED_FD_COUNTERS,
 	SCHED_FD_WATCHED, /* the procs map's bits (bpf/watched.bpf.h), mmapped by sched_stats.c */
-	SCHED_FD_LINKS,	  /* wakeup, wakeup_new, switch, exit: closing them detaches */
-	SCHED_NFDS = SCHED_FD_LINKS + 4,
+	SCHED_FD_LINKS,	  /* switch, exit: closing them detaches */
+	SCHED_NFDS = SCHED_FD_LINKS + 2,
 };
 
 enum sched_probe_param {

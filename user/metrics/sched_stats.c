@@ -77,7 +77,8 @@ static struct tracked *append(struct sched_stats *s, pid_t pid)
 }
 
 /* Threads already asleep when tracking begins would otherwise count no off-CPU time until
- * they wake (and then lose the whole interval): give them an entry that starts now. Runs
+ * they wake (and then lose the whole interval), nor their first run-queue wait: give them an
+ * entry that starts now, with the kernel's run-queue total of the moment. Runs
  * after the process entry exists, so the kernel side already records any thread that wakes
  * or switches out; BPF_NOEXIST leaves those entries alone. A thread whose stat says S but
  * that has not yet left its CPU gets its time corrected at its next switch-out. */
@@ -98,6 +99,12 @@ static void seed_sleeping_threads(struct sched_stats *s, pid_t pid)
 			continue;
 		__u32 tid = (__u32)tids[i];
 		struct sched_thread t = { .off_since = clock_mono_ns(), .tgid = (__u32)pid };
+		/* Asleep, its run-queue total is settled: its next wait is counted from it. */
+		uint64_t delay;
+		if (!proc_thread_run_delay(pid, tids[i], &delay)) {
+			t.delay_seen = delay;
+			t.flags = SCHED_DELAY_SEEN;
+		}
 		bpf_map_update_elem(fd, &tid, &t, BPF_NOEXIST);
 	}
 	free(tids);

@@ -3,9 +3,9 @@
  * from wakeup to running) as a histogram and total off-CPU time. Lifecycle: open → load →
  * attach → read at any time → close.
  *
- * Run-queue latency: from sched_wakeup/sched_wakeup_new, or from a sched_switch that took the
- * thread off its CPU while still runnable (preempted, yielded), until the sched_switch that
- * puts it back on a CPU. Off-CPU time: from any sched_switch out until the switch back in.
+ * Run-queue latency: each wait the kernel itself accounts (wakeup or preemption until the thread
+ * gets a CPU: sched_info.run_delay, schedstat's second field), recorded when the thread leaves
+ * that CPU (bpf/sched.bpf.c). Off-CPU time: from any sched_switch out until the switch back in.
  * Not thread-safe: callers serialize calls on one struct sched_stats. */
 #ifndef GLIMPSE_SCHED_STATS_H
 #define GLIMPSE_SCHED_STATS_H
