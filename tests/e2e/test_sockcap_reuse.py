@@ -31,7 +31,7 @@ PIPE_LOOPS = 5000
 # (a Python send or recv is one system call).
 CLIENT = r"""
 import json, os, socket, sys, threading, time
-family, addr = sys.argv[1], sys.argv[2]
+family, addr, keep = sys.argv[1], sys.argv[2], sys.argv[3] == "keep"
 print("ready", flush=True)
 sys.stdin.readline()
 r, w = os.pipe()
@@ -77,6 +77,7 @@ first = connect()
 fd = first.fileno()
 send(first, b"POST /created HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}")
 time.sleep(0.3)  # answered by now: never read
+kept = os.dup(fd) if keep else None  # the socket stays open (no close to see): only its fd goes
 first.close()
 second = connect()
 assert second.fileno() == fd
@@ -118,11 +119,12 @@ srv.serve_forever()
 """
 
 
-def _run_client(tmp_path, run_glimpse, family, addr, *glimpse_args):
+def _run_client(tmp_path, run_glimpse, family, addr, keep, *glimpse_args):
     """Starts the client, attaches, lets it run; (glimpse, client process, its report)."""
     script = tmp_path / "client.py"
     script.write_text(CLIENT)
-    client = subprocess.Popen([sys.executable, str(script), family, addr], stdin=subprocess.PIPE,
+    client = subprocess.Popen([sys.executable, str(script), family, addr, "keep" if keep else "close"],
+                              stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     assert client.stdout.readline() == "ready\n"
     g = run_glimpse("attach", "-p", str(client.pid), "--no-live", *glimpse_args, prometheus=True)
@@ -146,13 +148,15 @@ def _tracepoints(pid):
     return names
 
 
-@pytest.mark.parametrize("family", ["tcp", "unix"])
-def test_reused_fd_starts_a_new_connection(family, tmp_path, run_glimpse):
-    """A POST whose answer the client never reads, on a connection it closes; then a GET on a
-    new connection with the same fd number. Paired by fd alone, the GET's 404 would go to the
-    POST; by socket, the GET has its own 404 and the POST is unanswered (TCP: reported at the
-    socket's close; Unix: when the fd names the new socket). And the client's 5,000 pipe writes
-    and reads, futex waits and sleeps cost no tracepoint run: hits = its own socket calls."""
+@pytest.mark.parametrize("family,keep", [("tcp", False), ("tcp", True), ("unix", False)])
+def test_reused_fd_starts_a_new_connection(family, keep, tmp_path, run_glimpse):
+    """A POST whose answer the client never reads, on a connection whose fd it closes; then a
+    GET on a new connection with the same fd number. Paired by fd alone, the GET's 404 would go
+    to the POST; by socket, the GET has its own 404 and the POST is unanswered (TCP: reported at
+    the socket's close; Unix, or a TCP socket kept open by a dup of its fd: when the fd names
+    the new socket — the socket's cookie alone tells them apart). And the client's 5,000 pipe
+    writes and reads, futex waits and sleeps cost no tracepoint run: hits = its own socket
+    calls."""
     if family == "tcp":
         server = PythonHttpServer().start()
         addr = str(server.port)
@@ -163,7 +167,7 @@ def test_reused_fd_starts_a_new_connection(family, tmp_path, run_glimpse):
         addr = path
     client = None
     try:
-        g, client, report = _run_client(tmp_path, run_glimpse, family, addr)
+        g, client, report = _run_client(tmp_path, run_glimpse, family, addr, keep)
         assert report["status"] == 404
         if family == "tcp":
             truth = server.counts()
@@ -184,6 +188,8 @@ def test_reused_fd_starts_a_new_connection(family, tmp_path, run_glimpse):
         assert {"sock_send_length", "sock_recv_length", "inet_sock_set_state"} <= tps, tps
         assert "sys_exit" not in tps and "sys_enter" not in tps, tps
         assert g.stop() == 0
+        # Every call's fd named its socket: none skipped as another's.
+        assert "did not name" not in g.stderr(), g.stderr()
     finally:
         if client:
             client.kill()
@@ -202,7 +208,8 @@ def test_logs_attach_sys_exit_only_while_read(tmp_path, run_glimpse):
     client = None
     try:
         logs = tmp_path / "logs.jsonl"
-        g, client, report = _run_client(tmp_path, run_glimpse, "tcp", str(server.port), "--logs-out", str(logs))
+        g, client, report = _run_client(tmp_path, run_glimpse, "tcp", str(server.port), False, "--logs-out",
+                                        str(logs))
         assert "sys_exit" in _tracepoints(g.proc.pid)
         assert wait_for(lambda: g.value(HTTP_CLIENT) >= 1), g.scrape_text()
         # Its one stdout line (the report, one write) after the attach: one run.
