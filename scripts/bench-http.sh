@@ -222,8 +222,8 @@ run_pipe() {
 run_loops() {
 	local loop=$BUILD/tools/syscall_loop p u
 	[ -x "$loop" ] || return 0
-	p=$("${LOAD_PIN[@]}" "$loop" pipe "$PIPE_LOOPS" | awk '{ print $3 }')
-	u=$("${LOAD_PIN[@]}" "$loop" unix "$PIPE_LOOPS" | awk '{ print $3 }')
+	p=$("${LOAD_PIN[@]}" "$loop" pipe "$PIPE_LOOPS" | awk '{ print $3 }') || p=failed
+	u=$("${LOAD_PIN[@]}" "$loop" unix "$PIPE_LOOPS" | awk '{ print $3 }') || u=failed
 	LOOP_RUNS[$1]="${LOOP_RUNS[$1]:-} $p/$u"
 	echo "   syscall_loop (service idle): pipe write+read $p ns a loop, Unix socket write+read $u ns (CPU time)"
 }
