@@ -1,21 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Socket capture: the bytes a traced process reads from and writes to its stream sockets, at
- * the system calls every language makes (raw syscall tracepoints: no uprobe trap, no kprobes).
+ * the socket layer every language's system calls reach (tracepoints: no uprobe trap, no kprobes).
  *
- * One program, at sys_exit: the call's arguments are still in the saved user registers (the
- * syscall reads them from there and leaves them), so it needs no entry program — attaching one
- * would cost every system call of every process on the machine a second tracepoint run (about
- * 50 ns here) and the watched ones a per-thread store. It copies the first SOCKCAP_DATA_MAX
- * bytes a call moved to the ring buffer with the connection's identity. Parsing
- * (HTTP/1, PostgreSQL, Redis) is user space's: one parser per protocol, tested and fuzzed
- * there. Processes whose logs are captured also have their writes to stdout and stderr (fds 1
- * and 2, whatever they are) copied the same way, as SOCKCAP_LOG events: read, never changed.
- * The tracepoint fires for every system call on the machine, so the program first tests the
- * syscall number (a few compares), then one bit of `watched` (an inlined array load, no helper
- * call but the tgid's): everything else returns there.
+ * Data: tp_btf programs on sock:sock_send_length and sock:sock_recv_length, which fire inside
+ * sock_sendmsg/sock_recvmsg only: a process's pipes, files, futexes and timers never run them.
+ * They reject by one bit of `watched` (an inlined array load), then read the call from the
+ * task's saved user registers (the system call number, the fd, the buffer: the bytes are
+ * already there, the result is the tracepoint's). The fd in the registers is never trusted to
+ * name the socket the kernel passed: each connection remembers its socket's cookie (unique per
+ * socket, never reused), and a call whose socket is not its entry's is checked through the fd
+ * table before it starts a new connection there. This replaces watching accept and connect.
  *
- * Wakeups are batched: user space reads the ring on its own clock and is woken early only when
- * the ring fills past wakeup_bytes. x86-64 syscall numbers (vmlinux/x86 is the only target). */
+ * Close: a TCP socket's change to TCP_CLOSE (tp_btf/inet_sock_set_state, in whatever context
+ * the kernel makes it) finds its connection through `socks` (cookie → process and fd) and
+ * reports it. Unix sockets have no such tracepoint: their end is seen when the fd names another
+ * socket, or at the process's exit.
+ *
+ * Logs: processes whose logs are captured have their writes to stdout and stderr (fds 1 and 2,
+ * whatever they are) copied as SOCKCAP_LOG events by a sys_exit program, which runs for every
+ * system call of the machine: user space attaches it only while some target's logs are read.
+ *
+ * Each event copies the first SOCKCAP_DATA_MAX bytes a call moved to the ring buffer with the
+ * connection's identity. Parsing (HTTP/1, PostgreSQL, Redis) is user space's: one parser per
+ * protocol, tested and fuzzed there. Wakeups are batched: user space reads the ring on its own
+ * clock and is woken early only when the ring fills past wakeup_bytes. x86-64 syscall numbers
+ * (vmlinux/x86 is the only target). */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
@@ -27,28 +36,25 @@
 #include "gotrace.h"
 #include "watched.bpf.h"
 
-#define NR_READ	    0
-#define NR_WRITE    1
-#define NR_CLOSE    3
-#define NR_PWRITE64 18
-#define NR_READV    19
-#define NR_WRITEV   20
-#define NR_SENDFILE 40
-#define NR_CONNECT  42
-#define NR_ACCEPT   43
-#define NR_SENDTO   44
-#define NR_RECVFROM 45
-#define NR_SENDMSG  46
-#define NR_RECVMSG  47
-#define NR_ACCEPT4  288
+#define NR_READ	      0
+#define NR_WRITE      1
+#define NR_PWRITE64   18
+#define NR_READV      19
+#define NR_WRITEV     20
+#define NR_SENDFILE   40
+#define NR_SENDTO     44
+#define NR_RECVFROM   45
+#define NR_SENDMSG    46
+#define NR_RECVMSG    47
 
-#define S_IFMT	    00170000
-#define S_IFSOCK    0140000
-#define AF_UNIX	    1
-#define AF_INET	    2
-#define AF_INET6    10
-#define EINPROGRESS 115
-#define MSG_PEEK    2
+#define S_IFMT	      00170000
+#define S_IFSOCK      0140000
+#define AF_UNIX	      1
+#define AF_INET	      2
+#define AF_INET6      10
+#define MSG_PEEK      2
+#define TCP_CLOSE     7
+#define SHUTDOWN_MASK 3
 
 /* Set by user space before load. */
 const volatile __u64 wakeup_bytes = 1 << 20;
@@ -98,15 +104,25 @@ struct {
 	__type(value, struct sockcap_conn);
 } conns SEC(".maps");
 
-/* A call at its return, from its saved registers. */
+/* The TCP sockets of conns entries, by cookie: where a socket's close (made in any context,
+ * softirq included) finds its connection. Deleted at the close, or when the fd names another
+ * socket; the LRU bounds what a process's exit leaves (its sockets close then, too). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct sockcap_conn_key);
+} socks SEC(".maps");
+
+/* A call, from its saved registers. */
 struct call_args {
 	__u64 buf; /* buffer, iovec array or msghdr, by syscall */
 	__u64 count;
 	__s32 fd;
 	__u32 nr;
 	__u32 root;
-	__u16 log; /* a write to fd 1 or 2 of a process whose logs are captured */
-	__u16 go;  /* SOCKCAP_CAP_GO */
+	__u16 ingress;
+	__u16 go; /* SOCKCAP_CAP_GO */
 };
 
 struct {
@@ -128,23 +144,20 @@ struct {
 	__uint(max_entries, 2 << 20);
 } events SEC(".maps");
 
+/* The calls whose bytes are read: a socket call made under another system call (splice,
+ * io_uring, a network file system's write) is not one of them. */
 static __always_inline bool is_traced_nr(long nr)
 {
 	switch (nr) {
 	case NR_READ:
 	case NR_WRITE:
-	case NR_CLOSE:
-	case NR_PWRITE64:
 	case NR_READV:
 	case NR_WRITEV:
 	case NR_SENDFILE:
-	case NR_CONNECT:
-	case NR_ACCEPT:
 	case NR_SENDTO:
 	case NR_RECVFROM:
 	case NR_SENDMSG:
 	case NR_RECVMSG:
-	case NR_ACCEPT4:
 		return true;
 	}
 	return false;
@@ -178,18 +191,15 @@ static __always_inline struct socket *fd_socket(int fd)
 	return BPF_CORE_READ(file, private_data);
 }
 
-/* Identity of a new connection: a stream socket of an address family glimpse parses, or one
- * marked SKIP so that later calls on the fd cost one lookup. */
-static __always_inline void conn_describe(int fd, struct sockcap_conn *c)
+/* Identity of a new connection on socket sock: a stream socket of an address family glimpse
+ * parses, or one marked SKIP so that later calls on the fd cost one lookup. */
+static __always_inline void conn_describe(struct socket *sock, struct sock *sk, struct sockcap_conn *c)
 {
 	c->id = bpf_ktime_get_ns();
-	struct socket *sock = fd_socket(fd);
-	c->socket = (__u64)sock;
-	if (!sock || BPF_CORE_READ(sock, type) != 1 /* SOCK_STREAM */) {
+	if (BPF_CORE_READ(sock, type) != 1 /* SOCK_STREAM */) {
 		c->flags = SOCKCAP_CONN_SKIP;
 		return;
 	}
-	struct sock *sk = BPF_CORE_READ(sock, sk);
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	c->family = family;
 	if (family == AF_INET || family == AF_INET6) {
@@ -204,24 +214,35 @@ static __always_inline void conn_describe(int fd, struct sockcap_conn *c)
 	}
 }
 
-static __always_inline struct sockcap_conn *conn_get(__u32 tgid, int fd)
+/* The connection of key's fd, whose call the kernel made on socket sk (cookie). The entry's own
+ * socket: as it is. Another (a new connection on a reused fd number, or the first call seen):
+ * fd must name sk in the fd table now, else the call is not fd's (NULL: skipped); then a new
+ * connection starts there, with a new id. */
+static __always_inline struct sockcap_conn *conn_get(const struct sockcap_conn_key *key, struct sock *sk,
+						     __u64 cookie)
 {
-	struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
-	struct sockcap_conn *c = bpf_map_lookup_elem(&conns, &key);
-	if (c)
+	struct sockcap_conn *c = bpf_map_lookup_elem(&conns, key);
+	if (c && c->cookie == cookie)
 		return c;
-	struct sockcap_conn fresh = {};
-	conn_describe(fd, &fresh);
+	struct socket *sock = fd_socket(key->fd);
+	if (!sock || BPF_CORE_READ(sock, sk) != sk) {
+		counter_inc(&counters, SOCKCAP_CTR_NOT_FD);
+		return NULL;
+	}
+	if (c && c->family != AF_UNIX) {
+		/* The fd's old socket: its close, if it comes, no longer concerns this entry. */
+		struct sockcap_conn_key *owner = bpf_map_lookup_elem(&socks, &c->cookie);
+		if (owner && owner->tgid == key->tgid && owner->fd == key->fd)
+			bpf_map_delete_elem(&socks, &c->cookie);
+	}
+	struct sockcap_conn fresh = { .cookie = cookie };
+	conn_describe(sock, sk, &fresh);
 	if (fresh.flags & SOCKCAP_CONN_SKIP)
 		counter_inc(&counters, SOCKCAP_CTR_NOT_SOCKET);
-	bpf_map_update_elem(&conns, &key, &fresh, BPF_ANY);
-	return bpf_map_lookup_elem(&conns, &key);
-}
-
-static __always_inline void conn_forget(__u32 tgid, int fd)
-{
-	struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
-	bpf_map_delete_elem(&conns, &key);
+	bpf_map_update_elem(&conns, key, &fresh, BPF_ANY);
+	if (fresh.family == AF_INET || fresh.family == AF_INET6)
+		bpf_map_update_elem(&socks, &cookie, key, BPF_ANY);
+	return bpf_map_lookup_elem(&conns, key);
 }
 
 /* An event with no data (a close, a process forked or gone). */
@@ -323,7 +344,7 @@ static __always_inline void send_data(const struct pt_regs *regs, const struct c
 	struct sockcap_event *ev = bpf_map_lookup_elem(&scratch, &zero);
 	if (!ev)
 		return;
-	/* The call's return: a read's bytes are the reader's then (its start is idle time), and a
+	/* The bytes have moved: a read's are the reader's now (its start is idle time), and a
 	 * write's duration is the kernel's, not the caller's (one clock read instead of two). */
 	ev->end_ns = bpf_ktime_get_ns();
 	ev->start_ns = ev->end_ns;
@@ -334,9 +355,8 @@ static __always_inline void send_data(const struct pt_regs *regs, const struct c
 	ev->fd = a->fd;
 	ev->total = (__u32)ret;
 	ev->kind = c ? SOCKCAP_DATA : SOCKCAP_LOG;
-	bool ingress = is_read_nr(a->nr);
-	ev->dir = ingress ? SOCKCAP_INGRESS : SOCKCAP_EGRESS;
-	if (ingress || !a->go)
+	ev->dir = a->ingress ? SOCKCAP_INGRESS : SOCKCAP_EGRESS;
+	if (a->ingress || !a->go)
 		__builtin_memset(&ev->go, 0, sizeof(ev->go));
 	else
 		go_context(regs, tgid, &ev->go);
@@ -373,50 +393,37 @@ static __always_inline void send_data(const struct pt_regs *regs, const struct c
 		counter_inc(&counters, SOCKCAP_CTR_LOG_WRITES);
 }
 
-/* A close that succeeded: its connection's end, reported when data of it was sent. The fd
- * number is free from inside close, before this exit: another thread may have been given it
- * already (accept4, connect's socket) and made calls on it, so the entry can be the new
- * connection's. Then the fd names the entry's socket again and the entry stays: dropping it
- * would end the new connection's stream in user space between its request and its response
- * (a lost request, seen about once in 10,000 short Go connections). The closed socket is still
- * alive here (its release runs after this exit), so no new socket can share its address. */
-static __always_inline void conn_closed(__u32 tgid, __u32 root, int fd)
+/* A socket call of a process: its data, when the call is one glimpse reads, on fd 1 or 2 not
+ * already the log's, and moved bytes. The registers are the task's saved user ones: the system
+ * call being made. */
+static __always_inline int sock_call(struct sock *sk, int ret, int flags, bool ingress)
 {
-	struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
-	struct sockcap_conn *c = bpf_map_lookup_elem(&conns, &key);
-	if (!c)
-		return;
-	struct socket *now = fd_socket(fd);
-	if (now && (__u64)now == c->socket)
-		return;
-	if (c->flags & SOCKCAP_CONN_SENT)
-		send_notice(SOCKCAP_CLOSE, tgid, root, fd, c->id, wakeup_flag(SOCKCAP_EVENT_HEADER_SIZE));
-	bpf_map_delete_elem(&conns, &key);
-}
-
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sockcap_exit, struct pt_regs *regs, long ret)
-{
-	long nr = regs->orig_ax;
-	if (!is_traced_nr(nr))
-		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
 	if (!watched_test(&watched, tgid))
 		return 0;
 	const struct sockcap_pid *p = bpf_map_lookup_elem(&pids, &tgid);
-	if (!p)
-		return 0;
-	int fd = (int)regs->di;
-	/* stdout and stderr are the process's log whatever they are (pipe, file, terminal, even a
-	 * socket): its bytes are never parsed as a protocol. */
-	bool log = (p->capture & SOCKCAP_CAP_LOGS) && (fd == 1 || fd == 2) &&
-		   (nr == NR_WRITE || nr == NR_WRITEV || nr == NR_PWRITE64);
-	if (!log && (!(p->capture & SOCKCAP_CAP_SOCKETS) || nr == NR_PWRITE64))
+	if (!p || !(p->capture & SOCKCAP_CAP_SOCKETS))
 		return 0;
 	counter_inc(&counters, SOCKCAP_CTR_HITS);
-	/* Failed or empty calls matter only to close and connect, and to accept (fd 0 is one). */
-	if (ret < 0 ? nr != NR_CONNECT : ret == 0 && nr != NR_CLOSE && nr != NR_ACCEPT && nr != NR_ACCEPT4)
+	/* Failed or empty calls carry nothing; bytes peeked at come again in a later read: seen
+	 * twice, a request would be queued twice and every later response paired with the request
+	 * before its own. */
+	if (ret <= 0 || (ingress && (flags & MSG_PEEK)))
+		return 0;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	long nr = regs->orig_ax;
+	if (!is_traced_nr(nr) || is_read_nr(nr) != ingress)
+		return 0;
+	int fd = (int)regs->di;
+	/* stdout and stderr are the log of a process whose logs are captured, whatever they are
+	 * (a socket too): its bytes are never parsed as a protocol. */
+	if ((p->capture & SOCKCAP_CAP_LOGS) && !ingress && (fd == 1 || fd == 2) &&
+	    (nr == NR_WRITE || nr == NR_WRITEV))
+		return 0;
+	struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
+	struct sockcap_conn *c = conn_get(&key, sk, bpf_get_socket_cookie(sk));
+	if (!c || (c->flags & SOCKCAP_CONN_SKIP))
 		return 0;
 	struct call_args a = {
 		.buf = regs->si,
@@ -424,39 +431,91 @@ int BPF_PROG(sockcap_exit, struct pt_regs *regs, long ret)
 		.fd = fd,
 		.nr = nr,
 		.root = p->root,
-		.log = log,
+		.ingress = ingress,
 		.go = !!(p->capture & SOCKCAP_CAP_GO),
 	};
-	switch (nr) {
-	case NR_CLOSE:
-		if (ret == 0)
-			conn_closed(tgid, a.root, fd);
-		return 0;
-	case NR_ACCEPT:
-	case NR_ACCEPT4:
-		/* A new connection on a reused fd number: its identity is read at its first call. */
-		conn_forget(tgid, (int)ret);
-		return 0;
-	case NR_CONNECT:
-		if (ret == 0 || ret == -EINPROGRESS)
-			conn_forget(tgid, fd);
-		return 0;
-	case NR_RECVFROM:
-	case NR_RECVMSG:
-		/* Bytes peeked at come again in a later read: seen twice, a request would be queued
-		 * twice and every later response paired with the request before its own. */
-		if ((nr == NR_RECVFROM ? regs->r10 : regs->dx) & MSG_PEEK)
-			return 0;
-		break;
-	}
-	if (log) {
-		send_data(regs, &a, tgid, (__u32)pid_tgid, ret, NULL);
-		return 0;
-	}
-	struct sockcap_conn *c = conn_get(tgid, fd);
-	if (!c || (c->flags & SOCKCAP_CONN_SKIP))
-		return 0;
 	send_data(regs, &a, tgid, (__u32)pid_tgid, ret, c);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(sockcap_send, struct sock *sk, int ret, int flags)
+{
+	return sock_call(sk, ret, flags, false);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(sockcap_recv, struct sock *sk, int ret, int flags)
+{
+	return sock_call(sk, ret, flags, true);
+}
+
+/* A TCP socket closed: its connection's end, reported when data of it was sent. The kernel
+ * makes the change in the closing process, or in softirq on the peer's last segment: the
+ * connection is found through its cookie, never the current task. A socket without a cookie was
+ * never one of glimpse's (the helper would make one: this reads it). Only a socket its process
+ * is done with ends there: closing it (close() shuts both directions before the change) or
+ * closed already (orphaned). One reset while its fd is open may still be read (what was queued
+ * before the reset) and its close makes no second change: it ends at the fd's reuse or the
+ * process's exit, as a Unix socket does. By now the fd may name another connection: then the
+ * entry is that one's and stays. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sockcap_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	if (newstate != TCP_CLOSE)
+		return 0;
+	__u64 cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	if (!cookie)
+		return 0;
+	if (BPF_CORE_READ(sk, sk_socket) && BPF_CORE_READ(sk, sk_shutdown) != SHUTDOWN_MASK)
+		return 0;
+	struct sockcap_conn_key *owner = bpf_map_lookup_elem(&socks, &cookie);
+	if (!owner)
+		return 0;
+	struct sockcap_conn_key key = *owner;
+	bpf_map_delete_elem(&socks, &cookie);
+	struct sockcap_conn *c = bpf_map_lookup_elem(&conns, &key);
+	if (!c || c->cookie != cookie)
+		return 0;
+	if (c->flags & SOCKCAP_CONN_SENT) {
+		const struct sockcap_pid *p = bpf_map_lookup_elem(&pids, &key.tgid);
+		send_notice(SOCKCAP_CLOSE, key.tgid, p ? p->root : key.tgid, key.fd, c->id,
+			    wakeup_flag(SOCKCAP_EVENT_HEADER_SIZE));
+	}
+	bpf_map_delete_elem(&conns, &key);
+	return 0;
+}
+
+/* A write to stdout or stderr of a process whose logs are captured. On every system call of the
+ * machine while attached: the syscall number and fd are tested before anything else. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sockcap_logs, struct pt_regs *regs, long ret)
+{
+	long nr = regs->orig_ax;
+	if (nr != NR_WRITE && nr != NR_WRITEV && nr != NR_PWRITE64)
+		return 0;
+	int fd = (int)regs->di;
+	if (fd != 1 && fd != 2)
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	if (!watched_test(&watched, tgid))
+		return 0;
+	const struct sockcap_pid *p = bpf_map_lookup_elem(&pids, &tgid);
+	if (!p || !(p->capture & SOCKCAP_CAP_LOGS))
+		return 0;
+	counter_inc(&counters, SOCKCAP_CTR_HITS);
+	if (ret <= 0)
+		return 0;
+	struct call_args a = {
+		.buf = regs->si,
+		.count = regs->dx,
+		.fd = fd,
+		.nr = nr,
+		.root = p->root,
+		.go = !!(p->capture & SOCKCAP_CAP_GO),
+	};
+	send_data(regs, &a, tgid, (__u32)pid_tgid, ret, NULL);
 	return 0;
 }
 

@@ -15,8 +15,11 @@
 #define SOCKCAP_DATA_MAX 4096
 
 enum sockcap_kind {
-	SOCKCAP_DATA = 1,      /* bytes a read- or write-family call moved on a stream socket */
-	SOCKCAP_CLOSE = 2,     /* a connection glimpse had sent data of was closed */
+	SOCKCAP_DATA = 1,      /* bytes a read- or write-family call moved on a stream socket
+				* (sendfile: as many events as the kernel's sends) */
+	SOCKCAP_CLOSE = 2,     /* a TCP connection glimpse had sent data of was closed (Unix
+				* sockets' closes are not seen: a new conn_id on the fd, or
+				* the process's exit, ends them) */
 	SOCKCAP_PROC_EXIT = 3, /* a followed process (a child of a target) exited */
 	SOCKCAP_PROC_FORK = 4, /* a target forked a process that is now followed too */
 	SOCKCAP_LOG = 5,       /* bytes a process wrote to its stdout or stderr (fd 1 or 2: a
@@ -43,15 +46,18 @@ enum sockcap_dir {
 
 /* Per-CPU counters (summed by user space). */
 enum sockcap_counter {
-	SOCKCAP_CTR_HITS,	 /* calls followed: one tracepoint run each */
+	SOCKCAP_CTR_HITS,	 /* tracepoint runs in captured processes: their socket calls
+				  * (sockets captured), their writes to fd 1 and 2 (logs) */
 	SOCKCAP_CTR_DROPPED,	 /* events the ring buffer had no room for */
-	SOCKCAP_CTR_NOT_SOCKET,	 /* fds found not to be stream sockets (files, pipes) */
+	SOCKCAP_CTR_NOT_SOCKET,	 /* connections found not to be stream sockets (UDP, raw) */
 	SOCKCAP_CTR_LOG_WRITES,	 /* writes to fd 1 or 2 sent to user space (SOCKCAP_LOG) */
 	SOCKCAP_CTR_LOG_DROPPED, /* writes to fd 1 or 2 the ring buffer had no room for */
+	SOCKCAP_CTR_NOT_FD,	 /* socket calls whose fd (in the registers) did not name the
+				  * socket the kernel used: skipped */
 	SOCKCAP_CTR_MAX,
 };
 
-/* One connection: (process, fd) while it stays open. */
+/* One connection: (process, fd) while it names the same socket. */
 struct sockcap_conn_key {
 	__u32 tgid;
 	__s32 fd;
@@ -64,15 +70,13 @@ enum sockcap_conn_flags {
 
 struct sockcap_conn {
 	__u64 id;	  /* unique per connection: (tgid, fd) pairs are reused */
+	__u64 cookie;	  /* its socket's (bpf_get_socket_cookie: never reused) */
 	__u32 flags;	  /* sockcap_conn_flags */
 	__u16 family;	  /* AF_INET, AF_INET6, AF_UNIX */
 	__u16 local_port; /* host order; 0 for AF_UNIX */
 	__u16 peer_port;  /* host order */
 	__u8 pad[6];
 	__u8 peer_addr[16]; /* IPv4 in the first 4 bytes */
-	/* The kernel's struct socket the fd named (0: not a socket): tells a close of this
-	 * connection from a close by the fd's previous holder. */
-	__u64 socket;
 };
 
 enum sockcap_go_flags {

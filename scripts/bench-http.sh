@@ -26,8 +26,8 @@
 #
 # Configurations, each against a fresh service instance:
 #   (a) none:     no tracer;
-#   (b) socket:   `glimpse attach -p PID --capture socket` (tp_btf sys_exit, in-kernel tgid
-#                 filter; metrics served on /metrics);
+#   (b) socket:   `glimpse attach -p PID --capture socket` (tp_btf sock_send_length and
+#                 sock_recv_length, in-kernel tgid filter; metrics served on /metrics);
 #   (c) uprobes:  `glimpse attach -p PID --capture uprobes`;
 #   (d) traces:   (c) plus spans exported over OTLP to the test receiver;
 #   (e) bpftrace: one counting uprobe on net/http.serverHandler.ServeHTTP.
@@ -42,14 +42,17 @@
 # service idle but still running (and glimpse still attached to it), `perf bench sched pipe`
 # on CPU 1 (two processes ping-ponging over pipes: 2 reads, 2 writes and 2 context switches
 # a round trip) measures what a process glimpse does not watch pays for glimpse watching
-# another: the syscall tracepoint runs for every process and filters on the tgid in the
-# kernel, and the scheduler probes run on every context switch.  After (a)'s, the same run
-# beside build/tools/syscall_floor (`make tools`: an empty program on the raw tracepoint
-# sys_exit, nothing else) gives the floor of any syscall-tracepoint design: attaching one
-# sends every system call of every process through the kernel's slow path.  It is measured both by
+# another: the socket tracepoints run for every process's socket calls (none of a pipe's) and
+# filter on the tgid in the kernel, and the scheduler probes run on every context switch.
+# After (a)'s, the same run beside build/tools/syscall_floor (`make tools`: an empty program on
+# the raw tracepoint sys_exit, nothing else) gives the floor of a syscall-tracepoint design (the
+# socket path's before it moved to the socket tracepoints; --logs still attaches one): attaching
+# one sends every system call of every process through the kernel's slow path.  It is measured both by
 # wall clock (round trips/s) and by CPU time (round trips per second of user+sys time of
 # perf's processes, immune to other processes on CPU 1); (c) has the scheduler probes but no
-# syscall tracepoint, which splits (b)'s cost between the two.
+# socket tracepoint, which splits (b)'s cost between the two.  After each perf run,
+# build/tools/syscall_loop times a one-process write+read loop on a pipe and on a Unix socket
+# pair (CPU ns a loop): the pipe pays no socket tracepoint, the socket pair one run a call.
 #
 # kernel.bpf_stats_enabled (the per-program run_cnt) costs two clock reads per BPF program
 # run, which is not negligible against a tracepoint run: it is on for (c)-(e) (the uprobe
@@ -94,6 +97,7 @@ declare -A PIPE_RUNS=() PIPE=()       # per configuration: pipe round trips/s of
 declare -A BUSY_SVC=() BUSY_LOAD=()   # per configuration: busy % of CPU 0 and CPU 1 during each wrk run
 declare -A SVC_US=() SVC_US_MED=()    # per configuration: the service's CPU µs per request in each wrk run, their median
 declare -A PIPE_CPU_RUNS=() PIPE_CPU=() # per configuration: pipe round trips per CPU second of each run, their median
+declare -A LOOP_RUNS=()               # per configuration: syscall_loop's "pipe/unix" CPU ns a loop of each run
 # Per glimpse configuration (summed or maxed over its runs): hits during wrk and the requests
 # they were measured over, CPU s during wrk, runs, CPU s over its life (last run), RSS in MB at
 # attach (VmRSS, VmHWM), after the run (VmRSS), peak (VmHWM).
@@ -212,6 +216,18 @@ run_pipe() {
 		"$(calc %.0f "$PIPE_LOOPS / $cpu") per CPU second ($cpu s)"
 }
 
+# run_loops NAME: tests/tools/syscall_loop on LOAD_CPU, a one-process write+read loop on a pipe
+# and on a Unix socket pair: CPU ns a loop, printed (the socket path's tracepoints run only on
+# socket calls: the pipe loop pays nothing for them, the Unix one a run per call).
+run_loops() {
+	local loop=$BUILD/tools/syscall_loop p u
+	[ -x "$loop" ] || return 0
+	p=$("${LOAD_PIN[@]}" "$loop" pipe "$PIPE_LOOPS" | awk '{ print $3 }') || p=failed
+	u=$("${LOAD_PIN[@]}" "$loop" unix "$PIPE_LOOPS" | awk '{ print $3 }') || u=failed
+	LOOP_RUNS[$1]="${LOOP_RUNS[$1]:-} $p/$u"
+	echo "   syscall_loop (service idle): pipe write+read $p ns a loop, Unix socket write+read $u ns (CPU time)"
+}
+
 # ---- the configurations ----------------------------------------------------------------------
 
 bench_none() {
@@ -220,6 +236,7 @@ bench_none() {
 	start_svc
 	run_wrk none
 	run_pipe none
+	run_loops none
 	run_floor_pipe
 	stop_svc
 }
@@ -281,7 +298,7 @@ bench_glimpse() {
 	echo "== ($name) glimpse attach -p PID --capture $capture --no-live --prometheus-addr 127.0.0.1:0 $*"
 	if [ "$capture" = socket ]; then
 		bpf_stats 0
-		listfn=sockcap_progs what="socket-probe (sys_exit)"
+		listfn=sockcap_progs what="socket-probe (sock_send_length, sock_recv_length)"
 	else
 		bpf_stats 1
 		listfn=uprobe_progs what=uprobe
@@ -339,7 +356,7 @@ bench_glimpse() {
 	fi
 	echo "   glimpse: CPU $cpu s ($(calc %.2f "$cpu - ${cpu0:-0}") s during the wrk run)," \
 		"RSS $(proc_rss_mb "$gpid") MB (peak $(proc_hwm_mb "$gpid") MB)"
-	[ "$name" = traces ] || run_pipe "$name"
+	[ "$name" = traces ] || { run_pipe "$name" && run_loops "$name"; }
 	alive "$gpid" || glimpse_failed "$gpid" "after the wrk run"
 	# SIGINT ends it the way a user would.
 	stop "$gpid" INT 100 || rc=$?
@@ -524,6 +541,10 @@ report() {
 		echo "(a round trip: 2 reads, 2 writes, 2 context switches; per CPU second: loops / (user+sys time of"
 		echo " perf's processes), immune to other processes taking CPU $LOAD_CPU; uprobes: the scheduler probes only;"
 		echo " sys_exit, empty prog: the floor of any syscall-tracepoint design, no glimpse running)"
+		for t in none socket uprobes; do
+			[ -n "${LOOP_RUNS[$t]:-}" ] || continue
+			echo "  $(label "$t") syscall_loop, CPU ns a loop (pipe/Unix socket):${LOOP_RUNS[$t]}"
+		done
 	fi
 
 	echo

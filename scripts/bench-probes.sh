@@ -45,8 +45,8 @@ for e in json.load(sys.stdin) or []:
 	} | sort -un
 }
 
-# sockcap_progs PID: the IDs of the socket probe's syscall programs (sockcap_enter and
-# sockcap_exit) PID has attached: tp_btf programs hang on BPF links, which show up in fdinfo
+# sockcap_progs PID: the IDs of the socket probe's data programs (sockcap_send and
+# sockcap_recv, on the socket tracepoints; sockcap_logs on sys_exit with --logs) PID has attached: tp_btf programs hang on BPF links, which show up in fdinfo
 # as "link_type: raw_tracepoint" (or "tracing", depending on the kernel) with "prog_id: N";
 # the scheduler probes are linked the same way, hence the names.
 sockcap_progs() {
@@ -59,7 +59,7 @@ sockcap_progs() {
 import json, sys
 ids = {int(i) for i in sys.argv[1:]}
 for p in json.load(sys.stdin):
-    if p.get("id") in ids and p.get("name") in ("sockcap_enter", "sockcap_exit"):
+    if p.get("id") in ids and p.get("name") in ("sockcap_send", "sockcap_recv", "sockcap_logs"):
         print(p["id"])' $ids || true
 }
 

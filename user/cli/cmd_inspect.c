@@ -245,7 +245,7 @@ static void print_logs(pid_t pid, bool go)
  * and other programs. */
 static void print_capture(pid_t pid, const struct go_target *t)
 {
-	static const char socket_cost[] = "1 tracepoint run per read/write-family system call, no trap";
+	static const char socket_cost[] = "1 tracepoint run per read/write-family call on a socket, no trap";
 	if (t) {
 		const char *wire_clients = t->wire_clients, *why = NULL;
 		char socket_routes[512];

@@ -35,6 +35,7 @@ struct sock_capture {
 	/* Copied from the tracer and the streams on the polling thread, read by the exporters'. */
 	_Atomic uint64_t hits, dropped, unparseable, unanswered, unrecognized, encrypted;
 	uint64_t log_writes; /* SOCKCAP_LOG events the kernel sent */
+	uint64_t not_fd;     /* socket calls whose fd did not name their socket: not read */
 	bool log_not_go_reported;
 	uint64_t sql_deferred;
 };
@@ -340,6 +341,7 @@ static void refresh(struct sock_capture *c)
 		c->hits = sock_tracer_counter(c->tracer, SOCKCAP_CTR_HITS);
 		c->dropped = sock_tracer_counter(c->tracer, SOCKCAP_CTR_DROPPED);
 		c->log_writes = sock_tracer_counter(c->tracer, SOCKCAP_CTR_LOG_WRITES);
+		c->not_fd = sock_tracer_counter(c->tracer, SOCKCAP_CTR_NOT_FD);
 		if (c->logs)
 			log_pipeline_set_lost(c->logs,
 					      sock_tracer_counter(c->tracer, SOCKCAP_CTR_LOG_DROPPED));
@@ -437,6 +439,10 @@ void sock_capture_detach(struct sock_capture *c)
 			 "glimpse saw, %llu events were dropped",
 			 (unsigned long long)c->unparseable, (unsigned long long)c->unanswered,
 			 (unsigned long long)c->dropped);
+	if (c->not_fd)
+		log_warn("socket capture: %llu socket call%s went to a socket its system call's fd did not "
+			 "name (made by the kernel under another call): not read",
+			 (unsigned long long)c->not_fd, c->not_fd == 1 ? "" : "s");
 }
 
 void sock_capture_free(struct sock_capture *c)

@@ -26,6 +26,9 @@ int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 	    go_tracer_size_inner_map(skel->maps.go_inherited, params[SOCK_PARAM_GO_INHERITED_VALUE],
 				     "socket probe"))
 		return -GLIMPSE_EXIT_FAILURE;
+	/* sys_exit runs for every system call of the machine: attached by user space only while
+	 * some target's logs are read. */
+	bpf_program__set_autoattach(skel->progs.sockcap_logs, false);
 	int err = sockcap_bpf__load(skel);
 	if (err) {
 		log_error(
@@ -47,9 +50,12 @@ int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 	fds[SOCK_FD_GO_CALLS] = bpf_map__fd(skel->maps.go_calls);
 	fds[SOCK_FD_GO_INHERITED] = bpf_map__fd(skel->maps.go_inherited);
 	fds[SOCK_FD_WATCHED] = bpf_map__fd(skel->maps.watched);
-	fds[SOCK_FD_LINKS + 0] = bpf_link__fd(skel->links.sockcap_exit);
-	fds[SOCK_FD_LINKS + 1] = bpf_link__fd(skel->links.sockcap_fork);
-	fds[SOCK_FD_LINKS + 2] = bpf_link__fd(skel->links.sockcap_proc_exit);
+	fds[SOCK_FD_LOGS_PROG] = bpf_program__fd(skel->progs.sockcap_logs);
+	fds[SOCK_FD_LINKS + 0] = bpf_link__fd(skel->links.sockcap_send);
+	fds[SOCK_FD_LINKS + 1] = bpf_link__fd(skel->links.sockcap_recv);
+	fds[SOCK_FD_LINKS + 2] = bpf_link__fd(skel->links.sockcap_tcp_state);
+	fds[SOCK_FD_LINKS + 3] = bpf_link__fd(skel->links.sockcap_fork);
+	fds[SOCK_FD_LINKS + 4] = bpf_link__fd(skel->links.sockcap_proc_exit);
 	return SOCK_NFDS;
 }
 

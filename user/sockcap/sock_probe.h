@@ -16,9 +16,11 @@ enum sock_probe_fd {
 	SOCK_FD_GO_PROCS,
 	SOCK_FD_GO_CALLS, /* outer maps: tgid → a Go tracer's map */
 	SOCK_FD_GO_INHERITED,
-	SOCK_FD_WATCHED, /* the pids map's bits, mmapped by user space (sock_tracer.c) */
-	SOCK_FD_LINKS,	 /* sys_exit, fork, exit: closing them detaches */
-	SOCK_NFDS = SOCK_FD_LINKS + 3,
+	SOCK_FD_WATCHED,   /* the pids map's bits, mmapped by user space (sock_tracer.c) */
+	SOCK_FD_LOGS_PROG, /* the sys_exit program of logs: loaded, attached by user space only
+			    * while some target's logs are read (sock_tracer.c) */
+	SOCK_FD_LINKS,	   /* send, recv, TCP state, fork, exit: closing them detaches */
+	SOCK_NFDS = SOCK_FD_LINKS + 5,
 };
 
 enum sock_probe_param {

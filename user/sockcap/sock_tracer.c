@@ -25,6 +25,8 @@
 struct sock_tracer {
 	int fds[SOCK_NFDS];
 	struct watched watched; /* the probe's bitmap of the tgids in its pids map */
+	int logs_link;		/* the logs program's attachment, -1 while no target's logs are read */
+	int logs_targets;	/* targets whose logs are read */
 	struct ring_buffer *rb;
 	sock_event_fn fn;
 	void *ctx;
@@ -45,6 +47,7 @@ int sock_tracer_start(sock_event_fn fn, void *ctx, const struct sock_go_maps *go
 	if (!t)
 		return GLIMPSE_EXIT_FAILURE;
 	memset(t->fds, -1, sizeof(t->fds));
+	t->logs_link = -1;
 	t->fn = fn;
 	t->ctx = ctx;
 	const uint64_t params[SOCK_NPARAMS] = {
@@ -136,13 +139,51 @@ int sock_tracer_mark_go(struct sock_tracer *t, pid_t pid, int calls_fd, int inhe
 	return 0;
 }
 
+/* Whether target is one of ours whose logs are read. */
+static bool logs_read(const struct sock_tracer *t, pid_t target)
+{
+	__u32 key = (__u32)target;
+	struct sockcap_pid p;
+	return !bpf_map_lookup_elem(t->fds[SOCK_FD_PIDS], &key, &p) && p.root == key &&
+	       (p.capture & SOCKCAP_CAP_LOGS);
+}
+
+/* The logs program runs on every system call of the machine: attached while some target's
+ * logs are read, detached with the last. 0 or -errno. */
+static int logs_hold(struct sock_tracer *t)
+{
+	if (t->logs_link < 0) {
+		int fd = bpf_raw_tracepoint_open(NULL, t->fds[SOCK_FD_LOGS_PROG]);
+		if (fd < 0) {
+			int err = -errno;
+			log_error("cannot attach the logs program (sys_exit): %s", strerror(-err));
+			return err;
+		}
+		t->logs_link = fd;
+	}
+	t->logs_targets++;
+	return 0;
+}
+
+static void logs_release(struct sock_tracer *t)
+{
+	if (t->logs_targets > 0 && --t->logs_targets == 0)
+		bpf_child_close(&t->logs_link, 1);
+}
+
 int sock_tracer_add_target(struct sock_tracer *t, pid_t target, unsigned capture)
 {
+	bool logs = (capture & SOCKCAP_CAP_LOGS) && !logs_read(t, target);
+	int err = logs ? logs_hold(t) : 0;
 	/* The target first: a child it forks from here on is followed by the kernel, so the scan
 	 * below misses none (one forked in between is simply found twice). */
-	int err = sock_tracer_add_pid(t, target, target, capture);
-	if (err)
+	if (!err)
+		err = sock_tracer_add_pid(t, target, target, capture);
+	if (err) {
+		if (logs)
+			logs_release(t);
 		return err;
+	}
 	pid_t kids[MAX_DESCENDANTS];
 	int n = proc_descendants(target, kids, MAX_DESCENDANTS);
 	if (n < 0)
@@ -155,6 +196,8 @@ int sock_tracer_add_target(struct sock_tracer *t, pid_t target, unsigned capture
 
 void sock_tracer_remove_target(struct sock_tracer *t, pid_t target)
 {
+	if (logs_read(t, target))
+		logs_release(t);
 	int fd = t->fds[SOCK_FD_PIDS];
 	__u32 key, next;
 	struct sockcap_pid p;
@@ -204,6 +247,7 @@ void sock_tracer_stop(struct sock_tracer *t)
 	if (!t)
 		return;
 	/* Detach first, so that what is drained is all there will be. */
+	bpf_child_close(&t->logs_link, 1);
 	bpf_child_close(t->fds + SOCK_FD_LINKS, SOCK_NFDS - SOCK_FD_LINKS);
 	if (t->rb) {
 		ring_buffer__consume(t->rb);

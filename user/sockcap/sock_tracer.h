@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The socket probe's BPF lifecycle (bpf/sockcap.bpf.c): open → size the wakeup batch → load →
- * attach the four tracepoints (sys_enter, sys_exit, process fork and exit) → add processes →
- * poll the ring buffer → one cleanup path. One tracer serves any number of processes: the
- * tracepoints are global and filter on the process in the kernel. */
+ * attach the tracepoints (socket send and receive, TCP state, process fork and exit; sys_exit
+ * for logs only while some target's logs are read) → add processes → poll the ring buffer →
+ * one cleanup path. One tracer serves any number of processes: the tracepoints are global and
+ * filter on the process in the kernel. */
 #ifndef GLIMPSE_SOCKCAP_SOCK_TRACER_H
 #define GLIMPSE_SOCKCAP_SOCK_TRACER_H
 
