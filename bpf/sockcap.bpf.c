@@ -555,4 +555,6 @@ int BPF_PROG(sockcap_proc_exit, struct task_struct *p)
 	return 0;
 }
 
+#include "sockcap_syscalls.bpf.h"
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

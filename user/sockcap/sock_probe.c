@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sockcap/sock_probe.h"
 
+#include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -10,6 +13,18 @@
 #include "sockcap.skel.h"
 
 static struct sockcap_bpf *loaded; /* until unloaded */
+
+/* Whether the kernel has sock:sock_send_length and sock:sock_recv_length (Linux 6.3+): else
+ * the socket calls are read at sys_exit (bpf/sockcap_syscalls.bpf.h). SOCKET_SYSCALLS_ENV=1
+ * takes sys_exit anyway: the tests run that path on a kernel that has both. */
+static bool socket_tracepoints(void)
+{
+	const char *force = getenv(SOCKET_SYSCALLS_ENV);
+	if (force && *force && strcmp(force, "0"))
+		return false;
+	return libbpf_find_vmlinux_btf_id("sock_send_length", BPF_TRACE_RAW_TP) > 0 &&
+	       libbpf_find_vmlinux_btf_id("sock_recv_length", BPF_TRACE_RAW_TP) > 0;
+}
 
 int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 {
@@ -29,6 +44,10 @@ int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 	/* sys_exit runs for every system call of the machine: attached by user space only while
 	 * some target's logs are read. */
 	bpf_program__set_autoattach(skel->progs.sockcap_logs, false);
+	bool tracepoints = socket_tracepoints();
+	bpf_program__set_autoload(skel->progs.sockcap_send, tracepoints);
+	bpf_program__set_autoload(skel->progs.sockcap_recv, tracepoints);
+	bpf_program__set_autoload(skel->progs.sockcap_syscalls, !tracepoints);
 	int err = sockcap_bpf__load(skel);
 	if (err) {
 		log_error(
@@ -51,8 +70,11 @@ int sock_probe_load(const uint64_t *params, int nparams, int *fds)
 	fds[SOCK_FD_GO_INHERITED] = bpf_map__fd(skel->maps.go_inherited);
 	fds[SOCK_FD_WATCHED] = bpf_map__fd(skel->maps.watched);
 	fds[SOCK_FD_LOGS_PROG] = bpf_program__fd(skel->progs.sockcap_logs);
-	fds[SOCK_FD_LINKS + 0] = bpf_link__fd(skel->links.sockcap_send);
-	fds[SOCK_FD_LINKS + 1] = bpf_link__fd(skel->links.sockcap_recv);
+	/* On sys_exit one link does both (sent twice: sock_tracer.c tells the paths apart so). */
+	fds[SOCK_FD_LINKS + 0] =
+		bpf_link__fd(tracepoints ? skel->links.sockcap_send : skel->links.sockcap_syscalls);
+	fds[SOCK_FD_LINKS + 1] =
+		bpf_link__fd(tracepoints ? skel->links.sockcap_recv : skel->links.sockcap_syscalls);
 	fds[SOCK_FD_LINKS + 2] = bpf_link__fd(skel->links.sockcap_tcp_state);
 	fds[SOCK_FD_LINKS + 3] = bpf_link__fd(skel->links.sockcap_fork);
 	fds[SOCK_FD_LINKS + 4] = bpf_link__fd(skel->links.sockcap_proc_exit);

@@ -7,6 +7,9 @@
 #include <stdint.h>
 
 #define SOCK_PROBE_NAME "sockcap"
+/* Set (to anything but 0) in glimpse's environment: socket calls are read at sys_exit even
+ * where the kernel has the socket tracepoints (for tests of the older kernels' path). */
+#define SOCKET_SYSCALLS_ENV "GLIMPSE_SOCKET_SYSCALLS"
 
 enum sock_probe_fd {
 	SOCK_FD_EVENTS, /* maps */
@@ -19,7 +22,8 @@ enum sock_probe_fd {
 	SOCK_FD_WATCHED,   /* the pids map's bits, mmapped by user space (sock_tracer.c) */
 	SOCK_FD_LOGS_PROG, /* the sys_exit program of logs: loaded, attached by user space only
 			    * while some target's logs are read (sock_tracer.c) */
-	SOCK_FD_LINKS,	   /* send, recv, TCP state, fork, exit: closing them detaches */
+	SOCK_FD_LINKS,	   /* send, recv (or sys_exit twice), TCP state, fork, exit: closing
+			    * them detaches */
 	SOCK_NFDS = SOCK_FD_LINKS + 5,
 };
 
