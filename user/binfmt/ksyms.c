@@ -12,7 +12,6 @@
 /* Farther than this from the nearest symbol below, an address is not inside that symbol. */
 #define KSYM_MAX_DISTANCE (1u << 20)
 
-#define KSYM_NAME_MAX	  400
 /* Kernel names are short, module names shorter still: longer ones are cut. */
 #define KSYM_NAME_CUT	255
 #define KSYM_MODULE_CUT 127
@@ -177,11 +176,6 @@ static void format_name(char *dst, size_t size, const struct ksym_line *l)
 		snprintf(dst, size, "%.*s", name_len, l->name);
 }
 
-struct slot {
-	uint64_t addr;
-	char name[KSYM_NAME_MAX];
-};
-
 static int u64_cmp(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -202,7 +196,7 @@ int ksyms_resolve(const char *kallsyms_path, const uint64_t *addrs, size_t n, ch
 	if (err)
 		return err;
 	uint64_t *wanted = malloc(n * sizeof(*wanted));
-	struct slot *slots = calloc(n, sizeof(*slots));
+	struct ksyms_slot *slots = calloc(n, sizeof(*slots));
 	if (!wanted || !slots) {
 		free(wanted);
 		free(slots);
@@ -238,18 +232,25 @@ int ksyms_resolve(const char *kallsyms_path, const uint64_t *addrs, size_t n, ch
 		free(slots);
 		return -EPERM;
 	}
+	ksyms_slots_name(wanted, slots, n, addrs, names);
+	free(wanted);
+	free(slots);
+	return 0;
+}
+
+void ksyms_slots_name(const uint64_t *wanted, struct ksyms_slot *slots, size_t n, const uint64_t *addrs,
+		      char **names)
+{
 	for (size_t j = 1; j < n; j++)
 		if (!slots[j].name[0] && slots[j - 1].name[0])
 			slots[j] = slots[j - 1];
 	for (size_t i = 0; i < n; i++) {
-		uint64_t *at = bsearch(&addrs[i], wanted, n, sizeof(*wanted), u64_cmp);
-		struct slot *s = &slots[at - wanted];
+		const uint64_t *at = bsearch(&addrs[i], wanted, n, sizeof(*wanted), u64_cmp);
+		struct ksyms_slot *s = &slots[at - wanted];
+		names[i] = NULL;
 		if (s->name[0] && addrs[i] >= s->addr && addrs[i] - s->addr < KSYM_MAX_DISTANCE)
 			names[i] = strdup(s->name);
 	}
-	free(wanted);
-	free(slots);
-	return 0;
 }
 
 struct ksym_entry {
