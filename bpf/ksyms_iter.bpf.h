@@ -57,8 +57,15 @@ int name_ksyms(struct bpf_iter__ksym *ctx)
 		return 0;
 	s->addr = addr;
 	s->set = 1;
+	/* A pick this far below its address names nothing (nor any address above it): its name is
+	 * not copied. In the kernel's own list, sorted by address, most symbols are such picks
+	 * for a moment. */
+	s->name[0] = s->module[0] = '\0';
+	if (s->wanted - addr >= KSYMS_ITER_MAX_DISTANCE)
+		return 0;
 	bpf_probe_read_kernel_str(s->name, sizeof(s->name), it->name);
-	bpf_probe_read_kernel_str(s->module, sizeof(s->module), it->module_name);
+	if (it->module_name[0])
+		bpf_probe_read_kernel_str(s->module, sizeof(s->module), it->module_name);
 	return 0;
 }
 

@@ -12,10 +12,13 @@
 #define KSYMS_ITER_SLOTS    2048
 #define KSYMS_ITER_NAME_LEN 256 /* names cut to 255 bytes, as binfmt/ksyms.c cuts them */
 #define KSYMS_ITER_MOD_LEN  56	/* the kernel's MODULE_NAME_LEN */
+/* Farther below an address than this, a symbol does not name it (binfmt/ksyms.c's rule). */
+#define KSYMS_ITER_MAX_DISTANCE (1u << 20)
 
 /* One wanted address (sorted ascending over the first nwanted slots) and, after a pass, the
  * highest function symbol at or below it and above the previous wanted address, the first
- * listed of several at one address: what binfmt/ksyms.c's pass over /proc/kallsyms keeps. */
+ * listed of several at one address: what binfmt/ksyms.c's pass over /proc/kallsyms keeps. Its
+ * name stays empty when it lies KSYMS_ITER_MAX_DISTANCE or more below: it names nothing. */
 struct ksyms_iter_slot {
 	__u64 wanted;
 	__u64 addr;

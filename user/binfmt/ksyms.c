@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 /* Farther than this from the nearest symbol below, an address is not inside that symbol. */
-#define KSYM_MAX_DISTANCE (1u << 20)
+#define KSYM_MAX_DISTANCE (1u << 20) /* bpf/ksyms_iter.h's KSYMS_ITER_MAX_DISTANCE too */
 
 /* Kernel names are short, module names shorter still: longer ones are cut. */
 #define KSYM_NAME_CUT	255
