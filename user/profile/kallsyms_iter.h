@@ -12,8 +12,8 @@
 /* For each addrs[i], names[i] becomes a malloc'd "function" (or "function [module]") or NULL,
  * as ksyms_resolve names them. prog_fd: the loaded iterator program; slots_fd: its slots map.
  * 0; -EOPNOTSUPP when prog_fd is no iterator the kernel runs or the batch needs more than two
- * passes (the caller reads /proc/kallsyms instead); -EPERM when the kernel hides symbol
- * values from glimpse (kptr_restrict); another -errno. */
+ * passes; -EPERM when the kernel hides symbol values from glimpse (kptr_restrict); another
+ * -errno. On any error the caller reads /proc/kallsyms instead (kernel_names.c). */
 int kallsyms_iter_resolve(int prog_fd, int slots_fd, const uint64_t *addrs, size_t n, char **names);
 
 #endif

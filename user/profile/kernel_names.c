@@ -111,9 +111,14 @@ int kernel_names_add(struct kernel_names *kn, const uint64_t *addrs, size_t n)
 	if (!nnew)
 		goto out;
 	kn->passes++;
+	/* The iterator when it runs; any failure of it (none, a batch too large, the kernel hiding
+	 * values, an error) leaves the answer to the file, which says the same or why not. */
 	err = kallsyms_iter_resolve(kn->iter_prog, kn->iter_slots, fresh, nnew, names);
-	if (err == -EOPNOTSUPP)
+	if (err) {
+		if (err != -EOPNOTSUPP)
+			log_debug("the kallsyms iterator failed (%s): reading %s", strerror(-err), kn->path);
 		err = ksyms_resolve(kn->path, fresh, nnew, names);
+	}
 	if (err && !kn->unreadable)
 		log_warn("kernel frames stay unnamed: %s is unreadable or hides addresses (%s)", kn->path,
 			 strerror(-err));

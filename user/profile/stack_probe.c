@@ -115,10 +115,11 @@ int stack_probe_load_cpu(const uint64_t *params, int nparams, int *fds)
 {
 	if (nparams != STACK_NPARAMS)
 		return -GLIMPSE_EXIT_USAGE;
-	/* Kernel frames are named by the kallsyms iterator where the kernel has one; if it
-	 * refuses it, the object is loaded again without it (names then come from
-	 * /proc/kallsyms). */
-	bool ksym_iter = params[STACK_PARAM_KERNEL] && kernel_has_ksym_iter();
+	/* A one-shot profile's kernel frames are named by the kallsyms iterator where the kernel
+	 * has one (a continuous profile reads every name once, from /proc/kallsyms); if the kernel
+	 * refuses it, the object is loaded again without it (names then come from the file). */
+	bool ksym_iter =
+		params[STACK_PARAM_KERNEL] && !params[STACK_PARAM_CONTINUOUS] && kernel_has_ksym_iter();
 	struct profile_bpf *p;
 	int err = open_cpu(params, ksym_iter, &p);
 	cpu_loaded = p;
