@@ -10,6 +10,7 @@
 #include "stacks.bpf.h"
 #include "gocalls.bpf.h"
 #include "gotrace.h"
+#include "ksyms_iter.bpf.h"
 
 const volatile bool include_idle = false;
 

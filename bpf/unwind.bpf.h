@@ -44,8 +44,35 @@ struct unwind_walk {
 	bool bp_known;
 };
 
+/* The walk's state and the two binary searches' bounds live in a per-CPU map value, not on the
+ * stack: the verifier tracks stack values exactly and verified each bpf_loop callback again
+ * for every value it saw there (the frame step ~20 times, the searches nested in each); values
+ * loaded from a map are unknown to it, so each callback is verified in a pass or two. One walk
+ * runs at a time per CPU (a perf event program does not nest). */
+struct unwind_bounds {
+	__u32 lo, hi;
+};
+
+struct unwind_scratch {
+	struct unwind_walk w;
+	struct unwind_bounds b;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct unwind_scratch);
+} unwind_scratch SEC(".maps");
+
+/* The frame step's bpf_loop context: the state's address only. */
+struct unwind_ctx {
+	struct unwind_scratch *u;
+};
+
 struct unwind_map_search {
-	__u32 pid, lo, hi, pad;
+	const struct unwind_proc *p;
+	struct unwind_bounds *b;
 	__u64 pc;
 };
 
@@ -53,35 +80,39 @@ struct unwind_map_search {
 static long unwind_map_step(__u64 i, void *ctx)
 {
 	struct unwind_map_search *s = ctx;
-	const struct unwind_proc *p = bpf_map_lookup_elem(&unwind_procs, &s->pid);
-	if (s->lo >= s->hi)
+	struct unwind_bounds *b = s->b;
+	__u32 lo = b->lo, hi = b->hi;
+	if (lo >= hi)
 		return 1;
-	__u32 mid = s->lo + (s->hi - s->lo) / 2;
-	if (!p || mid >= UNWIND_MAX_PROC_MAPS) {
-		s->lo = s->hi = 0;
+	__u32 mid = lo + (hi - lo) / 2;
+	if (mid >= UNWIND_MAX_PROC_MAPS) {
+		b->lo = b->hi = 0;
 		return 1;
 	}
-	if (p->maps[mid].start <= s->pc)
-		s->lo = mid + 1;
+	if (s->p->maps[mid].start <= s->pc)
+		b->lo = mid + 1;
 	else
-		s->hi = mid;
+		b->hi = mid;
 	return 0;
 }
 
-static __always_inline const struct unwind_map *unwind_find_map(const struct unwind_proc *p, __u32 pid,
-								__u64 pc)
+static __always_inline const struct unwind_map *unwind_find_map(const struct unwind_proc *p,
+								struct unwind_bounds *b, __u64 pc)
 {
-	struct unwind_map_search s = { .pid = pid, .pc = pc };
-	s.hi = p->nmaps < UNWIND_MAX_PROC_MAPS ? p->nmaps : UNWIND_MAX_PROC_MAPS;
+	struct unwind_map_search s = { .p = p, .b = b, .pc = pc };
+	b->lo = 0;
+	b->hi = p->nmaps < UNWIND_MAX_PROC_MAPS ? p->nmaps : UNWIND_MAX_PROC_MAPS;
 	bpf_loop(UNWIND_MAP_SEARCH_STEPS, unwind_map_step, &s, 0);
-	if (s.lo == 0 || s.lo < s.hi || s.lo > UNWIND_MAX_PROC_MAPS)
+	__u32 lo = b->lo;
+	if (lo == 0 || lo < b->hi || lo > UNWIND_MAX_PROC_MAPS)
 		return NULL;
-	const struct unwind_map *m = &p->maps[s.lo - 1];
+	const struct unwind_map *m = &p->maps[lo - 1];
 	return pc < m->end ? m : NULL;
 }
 
 struct unwind_search {
-	__u32 table, key, lo, hi;
+	struct unwind_bounds *b;
+	__u32 table, key;
 };
 
 /* One halving of the binary search for the last row at or below key (a bpf_loop callback:
@@ -89,35 +120,41 @@ struct unwind_search {
 static long unwind_search_step(__u64 i, void *ctx)
 {
 	struct unwind_search *s = ctx;
-	if (s->lo >= s->hi)
+	struct unwind_bounds *b = s->b;
+	__u32 lo = b->lo, hi = b->hi;
+	if (lo >= hi)
 		return 1;
-	__u32 mid = s->lo + (s->hi - s->lo) / 2;
+	__u32 mid = lo + (hi - lo) / 2;
 	void *rows = bpf_map_lookup_elem(&unwind_tables, &s->table);
 	const struct unwind_row *r = rows ? bpf_map_lookup_elem(rows, &mid) : NULL;
 	if (!r) {
-		s->lo = s->hi = 0;
+		b->lo = b->hi = 0;
 		return 1;
 	}
 	if (r->pc <= s->key)
-		s->lo = mid + 1;
+		b->lo = mid + 1;
 	else
-		s->hi = mid;
+		b->hi = mid;
 	return 0;
 }
 
 /* The row covering pc in m's table; NULL sets w->stop. */
-static __always_inline const struct unwind_row *unwind_find_row(const struct unwind_map *m, __u64 pc,
+static __always_inline const struct unwind_row *unwind_find_row(const struct unwind_map *m,
+								struct unwind_bounds *b, __u64 pc,
 								struct unwind_walk *w)
 {
 	__u64 rel = pc - m->base;
-	struct unwind_search s = { .table = m->table, .key = (__u32)rel, .hi = m->nrows };
+	struct unwind_search s = { .b = b, .table = m->table, .key = (__u32)rel };
 	w->stop = PROFILE_UNWIND_NO_CFI;
 	if (rel > 0xffffffffULL)
 		return NULL;
+	b->lo = 0;
+	b->hi = m->nrows;
 	bpf_loop(UNWIND_SEARCH_STEPS, unwind_search_step, &s, 0);
-	if (s.lo == 0 || s.lo < s.hi)
+	__u32 lo = b->lo;
+	if (lo == 0 || lo < b->hi)
 		return NULL;
-	__u32 at = s.lo - 1;
+	__u32 at = lo - 1;
 	void *rows = bpf_map_lookup_elem(&unwind_tables, &s.table);
 	const struct unwind_row *r = rows ? bpf_map_lookup_elem(rows, &at) : NULL;
 	if (r && r->kind == UNWIND_ROW_UNSUPPORTED)
@@ -131,7 +168,9 @@ static __always_inline const struct unwind_row *unwind_find_row(const struct unw
 /* One frame (bpf_loop callback): records w->ip, then moves to the caller. 1 stops the loop. */
 static long unwind_step(__u64 i, void *ctx)
 {
-	struct unwind_walk *w = ctx;
+	struct unwind_scratch *u = ((struct unwind_ctx *)ctx)->u;
+	struct unwind_walk *w = &u->w;
+	struct unwind_bounds *b = &u->b;
 	__u32 zero = 0;
 	struct profile_stack *st = bpf_map_lookup_elem(&scratch, &zero);
 	const struct unwind_proc *p = bpf_map_lookup_elem(&unwind_procs, &w->pid);
@@ -146,7 +185,7 @@ static long unwind_step(__u64 i, void *ctx)
 	st->depth = d + 1;
 	/* A return address is looked up at the call before it (a call may end a function). */
 	__u64 pc = i ? w->ip - 1 : w->ip, cfa, ra, bp = w->bp;
-	const struct unwind_map *m = unwind_find_map(p, w->pid, pc);
+	const struct unwind_map *m = unwind_find_map(p, b, pc);
 	if (!m) {
 		if (!w->bp_known) {
 			w->stop = PROFILE_UNWIND_NO_RBP;
@@ -163,7 +202,7 @@ static long unwind_step(__u64 i, void *ctx)
 		bp = frame[0];
 		ra = frame[1];
 	} else {
-		const struct unwind_row *r = unwind_find_row(m, pc, w);
+		const struct unwind_row *r = unwind_find_row(m, b, pc, w);
 		if (!r)
 			return 1;
 		if (r->kind == UNWIND_ROW_END)
@@ -212,21 +251,25 @@ static __always_inline bool unwind_user_stack(__u32 pid, struct profile_stack *s
 	if (!p || !p->tick_ns ||
 	    BPF_CORE_READ(task, group_leader, start_boottime) / p->tick_ns != p->start_ticks)
 		return false;
+	__u32 zero = 0;
+	struct unwind_ctx ctx = { .u = bpf_map_lookup_elem(&unwind_scratch, &zero) };
+	if (!ctx.u)
+		return false;
+	struct unwind_walk *w = &ctx.u->w;
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	struct unwind_walk w = {
-		.pid = pid,
-		.ip = BPF_CORE_READ(regs, ip),
-		.sp = BPF_CORE_READ(regs, sp),
-		.bp = BPF_CORE_READ(regs, bp),
-		.bp_known = true,
-	};
+	w->pid = pid;
+	w->stop = 0;
+	w->ip = BPF_CORE_READ(regs, ip);
+	w->sp = BPF_CORE_READ(regs, sp);
+	w->bp = BPF_CORE_READ(regs, bp);
+	w->bp_known = true;
 	st->depth = 0;
-	if (!w.ip)
+	if (!w->ip)
 		return true;
 	count(PROFILE_UNWIND_STACKS);
-	bpf_loop(PROFILE_MAX_STACK_DEPTH + 1, unwind_step, &w, 0);
-	if (w.stop)
-		count(w.stop);
+	bpf_loop(PROFILE_MAX_STACK_DEPTH + 1, unwind_step, &ctx, 0);
+	if (w->stop)
+		count(w->stop);
 	return true;
 }
 

@@ -2,6 +2,7 @@
 """glimpse profile against real processes, checked with real consumers (go tool pprof,
 addr2line, xmllint). Ground truth: the burners split each round of work 50/30/20 between
 three functions (tests/apps/cburner.c, tests/apps/goburner/main.go)."""
+import bisect
 import json
 import os
 import re
@@ -300,6 +301,51 @@ def test_kernel_frames_for_syscall_workload(tmp_path, start_app):
     lines = folded.read_text().splitlines()
     assert any("read_zero_loop" in l or "worker" in l for l in lines)
     assert any("vfs_read_[k]" in l for l in lines)
+
+
+def kallsyms_functions():
+    """/proc/kallsyms' functions as (sorted addresses, [(address, line number, name)]): the
+    truth for naming a kernel address, the nearest function at or below it."""
+    syms = []
+    with open("/proc/kallsyms") as f:
+        for i, line in enumerate(f):
+            p = line.split()
+            if len(p) >= 3 and p[1] in "tTwW":
+                syms.append((int(p[0], 16), i, p[2] + (" " + p[3] if len(p) > 3 else "")))
+    syms.sort()
+    return [s[0] for s in syms], syms
+
+
+def test_kernel_frame_names_match_kallsyms(tmp_path, start_app):
+    # Kernel frames are named by the profiler's kallsyms iterator (bpf/ksyms_iter.bpf.h), not by
+    # reading /proc/kallsyms: every kernel location of a whole-machine profile must carry the
+    # name /proc/kallsyms gives its address (the function at or below it, the first listed of
+    # several at one address; "name [module]" in a module).
+    start_app("cburner", "--syscalls")
+    out = tmp_path / "all.pb.gz"
+    r = glimpse("profile", "-a", "-K", "-F", "999", "-d", "2", "-o", str(out), "--top", "0", "-v")
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"named (\d+) kernel addresses with the kallsyms iterator", r.stderr)
+    assert m and int(m.group(1)) >= 20, [l for l in r.stderr.splitlines() if "kallsyms" in l]
+    raw = pprof("-raw", str(out))
+    kmap = re.search(r"^(\d+): \S+ \[kernel\.kallsyms\]", raw.split("Mappings")[1], re.M).group(1)
+    locs = {}
+    for line in raw.split("Locations")[1].split("Mappings")[0].splitlines():
+        loc = re.match(r"\s*\d+: (0x[0-9a-f]+) M=(\d+) (.+?) :0(?::0)? s=0$", line)
+        if loc and loc.group(2) == kmap:
+            locs[int(loc.group(1), 16)] = loc.group(3)
+    addrs, syms = kallsyms_functions()
+    compared = 0
+    for addr, got in locs.items():
+        j = bisect.bisect_right(addrs, addr) - 1
+        while j > 0 and addrs[j - 1] == addrs[j]:
+            j -= 1
+        want = syms[j][2] if j >= 0 and addr - addrs[j] < (1 << 20) else None
+        if (want or "").endswith("[bpf]") or got.endswith("[bpf]"):
+            continue  # BPF programs come and go between glimpse's walk and this read
+        assert got == want, f"{addr:#x}: glimpse names it {got}, /proc/kallsyms {want}"
+        compared += 1
+    assert compared >= 20, locs
 
 
 def test_folded_counts_match_pprof(tmp_path, start_app):

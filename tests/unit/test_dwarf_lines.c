@@ -337,6 +337,51 @@ static void test_unsorted_queries_refused(void **state)
 	assert_int_equal(dwarf_lines_lookup_buffer(sec.b, sec.n, &STRS, q, 2, NULL), -EINVAL);
 }
 
+/* Hands out the units of a section held in memory, counting the calls. */
+struct counted_units {
+	const uint8_t *p;
+	size_t left;
+	int calls;
+};
+
+static int counted_next(void *ctx, const uint8_t **unit, size_t *len)
+{
+	struct counted_units *u = ctx;
+	u->calls++;
+	if (!u->left)
+		return 0;
+	*unit = u->p;
+	*len = dwarf_lines_unit_size(u->p, u->left);
+	u->p += *len;
+	u->left -= *len;
+	return 1;
+}
+
+/* Queries the first unit answers end the pass there: the second is never asked for (with a
+ * compressed section, never inflated); a query no unit answers reads them all. */
+static void test_stops_once_all_answered(void **state)
+{
+	(void)state;
+	struct bytes sec = { 0 };
+	v5_unit(&sec, false);
+	v4_unit(&sec);
+	struct dwarf_line_files *files = dwarf_line_files_new();
+	struct dwarf_line_query q[2] = { { .addr = 0x1004 }, { .addr = 0x2003 } };
+	struct counted_units u = { sec.b, sec.n, 0 };
+	assert_int_equal(dwarf_lines_lookup(counted_next, &u, &STRS, q, 2, files), 0);
+	assert_int_equal(u.calls, 1);
+	assert_string_equal(q[0].file, "/src/main.c");
+	assert_int_equal(q[0].line, 13);
+	assert_string_equal(q[1].file, "/src/inc/h.h");
+	assert_int_equal(q[1].line, 1);
+	struct dwarf_line_query q2[2] = { { .addr = 0x1004 }, { .addr = 0x3010 } };
+	u = (struct counted_units){ sec.b, sec.n, 0 };
+	assert_int_equal(dwarf_lines_lookup(counted_next, &u, &STRS, q2, 2, files), 0);
+	assert_int_equal(u.calls, 3); /* both units, then the end */
+	assert_null(q2[1].file);
+	dwarf_line_files_free(files);
+}
+
 /* ---- Debian's libc debug file against libdw ---- */
 
 static int query_cmp(const void *a, const void *b)
@@ -488,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_known_rows),
 		cmocka_unit_test(test_damaged_sections),
 		cmocka_unit_test(test_unsorted_queries_refused),
+		cmocka_unit_test(test_stops_once_all_answered),
 		cmocka_unit_test(test_libc_debug_file_like_libdw),
 		cmocka_unit_test(test_compressed_program),
 	};

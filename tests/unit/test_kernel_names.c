@@ -17,14 +17,17 @@
 
 static char path[] = "/tmp/glimpse-kallsyms-XXXXXX";
 
-/* Out of address order, as module symbols come; an alias; data symbols; a module's function. */
+/* Out of address order, as module symbols come; an alias; data symbols; a module's function
+ * (the kernel writes a tab before the module); a line that is not a symbol; the last line
+ * without its newline. */
 static const char kallsyms[] = "ffffffff81000000 T _stext\n"
 			       "ffffffff81001000 T do_syscall_64\n"
 			       "ffffffff81001000 t do_syscall_alias\n"
 			       "ffffffff81002000 D some_data\n"
 			       "ffffffff81003000 t schedule\n"
-			       "ffffffffc0001000 t nf_hook [nf_tables]\n"
-			       "ffffffff81004000 W weak_fn\n";
+			       "not a symbol line\n"
+			       "ffffffffc0001000 t nf_hook\t[nf_tables]\n"
+			       "ffffffff81004000 W weak_fn";
 
 static int setup(void **state)
 {
@@ -114,12 +117,50 @@ static void test_unreadable(void **state)
 	kernel_names_free(kn);
 }
 
+/* A kallsyms larger than one read block (lines straddle the blocks) with a name longer than
+ * the 255 bytes kept: every function named, per address and whole, the long one cut. */
+static void test_large(void **state)
+{
+	(void)state;
+	char big[] = "/tmp/glimpse-kallsyms-big-XXXXXX";
+	int fd = mkstemp(big);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	enum {
+		NSYMS = 20000
+	};
+	char longname[301];
+	memset(longname, 'x', 300);
+	longname[300] = '\0';
+	for (int i = 0; i < NSYMS; i++)
+		fprintf(f, "%016llx T func_%d%s\n", 0xffffffff81000000ull + 0x100ull * (unsigned)i, i,
+			i == NSYMS / 2 ? longname : "");
+	fclose(f);
+	uint64_t addrs[] = { 0xffffffff81000000ull, 0xffffffff81000000ull + 0x100ull * 12345 + 0x42,
+			     0xffffffff81000000ull + 0x100ull * (NSYMS / 2) + 1,
+			     0xffffffff81000000ull + 0x100ull * (NSYMS - 1) + 0xff };
+	char want_long[400];
+	snprintf(want_long, sizeof(want_long), "func_%d%s", NSYMS / 2, longname);
+	want_long[255] = '\0'; /* cut */
+	const char *names[] = { "func_0", "func_12345", want_long, "func_19999" };
+	for (int whole = 0; whole < 2; whole++) {
+		struct kernel_names *kn = kernel_names_new(big, whole);
+		assert_int_equal(kernel_names_add(kn, addrs, 4), 0);
+		for (int i = 0; i < 4; i++)
+			assert_string_equal(kernel_names_find(kn, addrs[i]), names[i]);
+		assert_int_equal(strlen(kernel_names_find(kn, addrs[2])), 255);
+		kernel_names_free(kn);
+	}
+	unlink(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_per_address),
 		cmocka_unit_test(test_whole),
 		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test(test_large),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

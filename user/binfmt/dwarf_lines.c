@@ -547,7 +547,9 @@ int dwarf_lines_lookup(dwarf_line_next_unit next, void *ctx, const struct dwarf_
 	const uint8_t *p;
 	size_t len;
 	int rc = 0;
-	while (n && (rc = next(ctx, &p, &len)) > 0) {
+	/* Once every query has its row, later units could not change it (the first read wins):
+	 * the rest of the section is neither inflated nor run. */
+	while (n && first_unanswered(&a, 0) < n && (rc = next(ctx, &p, &len)) > 0) {
 		struct unit u = { 0 };
 		if (read_header(p, len, strs, &u))
 			run_program(&u, &a);

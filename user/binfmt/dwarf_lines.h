@@ -41,8 +41,9 @@ typedef int (*dwarf_line_next_unit)(void *ctx, const uint8_t **unit, size_t *len
 
 /* Answers q[0..n) (sorted by addr, ascending; -EINVAL otherwise): for each, the row of the
  * line table whose range [row, next row of its sequence) holds addr; when sequences overlap the
- * first read wins. Queries nothing covers keep file NULL and line 0. 0, or -errno for a failure
- * of next or of memory (answers found until then stay). */
+ * first read wins. Queries nothing covers keep file NULL and line 0. Units are asked for until
+ * every query has its row. 0, or -errno for a failure of next or of memory (answers found until
+ * then stay). */
 int dwarf_lines_lookup(dwarf_line_next_unit next, void *ctx, const struct dwarf_line_strings *strs,
 		       struct dwarf_line_query *q, size_t n, struct dwarf_line_files *files);
 

@@ -12,6 +12,21 @@
  * Returns 0, or -errno if kallsyms is unreadable / hidden (kptr_restrict). */
 int ksyms_resolve(const char *kallsyms_path, const uint64_t *addrs, size_t n, char **names);
 
+/* The pass's picks, by wanted address (wanted: the addresses sorted): slot j holds the highest
+ * function at or below wanted[j] and above wanted[j - 1] (the first listed of several at one
+ * address), or an empty name. ksyms_resolve's own pass fills them from /proc/kallsyms,
+ * profile/kallsyms_iter.c's from a BPF iterator over the same list. */
+#define KSYMS_SLOT_NAME 400 /* "name [module]": name cut to 255 bytes, module to 127 */
+struct ksyms_slot {
+	uint64_t addr;
+	char name[KSYMS_SLOT_NAME];
+};
+
+/* names[i] for each addrs[i] (each one of wanted's n addresses) from the picks, as
+ * ksyms_resolve answers: the nearest function below, within 1 MiB; slots is changed. */
+void ksyms_slots_name(const uint64_t *wanted, struct ksyms_slot *slots, size_t n, const uint64_t *addrs,
+		      char **names);
+
 /* Every kernel function (text symbol) in memory, for a long-running profile that would
  * otherwise read kallsyms again each time: ~12 bytes a function plus its name (about 4.5 MB
  * for a kernel's 120k functions). */

@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "binfmt/ksyms.h"
+#include "profile/kallsyms_iter.h"
 
 struct kernel_names {
 	char *path;
@@ -16,6 +17,7 @@ struct kernel_names {
 	size_t n, cap;
 	size_t passes;
 	bool unreadable;
+	int iter_prog, iter_slots; /* the kallsyms iterator (kallsyms_iter.h); -1: none */
 };
 
 static int u64_cmp(const void *a, const void *b)
@@ -31,6 +33,8 @@ struct kernel_names *kernel_names_new(const char *kallsyms_path, bool whole)
 		free(kn);
 		return NULL;
 	}
+	if (kn)
+		kn->iter_prog = kn->iter_slots = -1;
 	/* Unreadable now: per address, where the first names asked say why. */
 	if (kn && whole && !ksyms_table_load(kallsyms_path, &kn->table))
 		kn->passes++;
@@ -107,7 +111,14 @@ int kernel_names_add(struct kernel_names *kn, const uint64_t *addrs, size_t n)
 	if (!nnew)
 		goto out;
 	kn->passes++;
-	err = ksyms_resolve(kn->path, fresh, nnew, names);
+	/* The iterator when it runs; any failure of it (none, a batch too large, the kernel hiding
+	 * values, an error) leaves the answer to the file, which says the same or why not. */
+	err = kallsyms_iter_resolve(kn->iter_prog, kn->iter_slots, fresh, nnew, names);
+	if (err) {
+		if (err != -EOPNOTSUPP)
+			log_debug("the kallsyms iterator failed (%s): reading %s", strerror(-err), kn->path);
+		err = ksyms_resolve(kn->path, fresh, nnew, names);
+	}
 	if (err && !kn->unreadable)
 		log_warn("kernel frames stay unnamed: %s is unreadable or hides addresses (%s)", kn->path,
 			 strerror(-err));
@@ -121,6 +132,12 @@ out:
 	free(names);
 	free(fresh);
 	return err;
+}
+
+void kernel_names_use_iterator(struct kernel_names *kn, int prog_fd, int slots_fd)
+{
+	kn->iter_prog = prog_fd;
+	kn->iter_slots = slots_fd;
 }
 
 const char *kernel_names_find(const struct kernel_names *kn, uint64_t addr)

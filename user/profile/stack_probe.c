@@ -3,11 +3,15 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "base/log.h"
 #include "cli/exit_codes.h"
 #include "gotrace/tracer.h"
+#include "ksyms_iter.h"
 #include "offcpu.h"
 #include "offcpu.skel.h"
 #include "profile.h"
@@ -55,10 +59,11 @@ static void configure(struct bpf_object *obj, struct profile_config *config, con
 	bpf_map__set_max_entries(map(obj, "unwind_procs"), all ? 32768 : npids);
 }
 
-/* Loads obj and hands its maps and prog out: the count of descriptors, or -(exit code). */
-static int load(struct bpf_object_skeleton *skeleton, const char *what, struct bpf_program *prog, int *fds)
+/* Hands the maps and prog of an object loaded with err out: the count of descriptors, or
+ * -(exit code). */
+static int hand_out(int err, struct bpf_object_skeleton *skeleton, const char *what, struct bpf_program *prog,
+		    int *fds)
 {
-	int err = bpf_object__load_skeleton(skeleton);
 	if (err) {
 		log_error("cannot load the %s's BPF programs: %s (run with -v for the verifier log)", what,
 			  strerror(-err));
@@ -70,11 +75,22 @@ static int load(struct bpf_object_skeleton *skeleton, const char *what, struct b
 	return STACK_NFDS_OFFCPU;
 }
 
-int stack_probe_load_cpu(const uint64_t *params, int nparams, int *fds)
+static int load(struct bpf_object_skeleton *skeleton, const char *what, struct bpf_program *prog, int *fds)
 {
-	if (nparams != STACK_NPARAMS)
-		return -GLIMPSE_EXIT_USAGE;
-	struct profile_bpf *p = cpu_loaded = profile_bpf__open();
+	return hand_out(bpf_object__load_skeleton(skeleton), skeleton, what, prog, fds);
+}
+
+/* The kernel names its symbols to BPF iterators from 6.0 (bpf_iter_ksym). */
+static bool kernel_has_ksym_iter(void)
+{
+	struct utsname u;
+	unsigned major = 0;
+	return !uname(&u) && sscanf(u.release, "%u.", &major) == 1 && major >= 6;
+}
+
+static int open_cpu(const uint64_t *params, bool ksym_iter, struct profile_bpf **out)
+{
+	struct profile_bpf *p = *out = profile_bpf__open();
 	if (!p) {
 		log_error("cannot open the profiler's BPF object: %s", strerror(errno));
 		return -GLIMPSE_EXIT_FAILURE;
@@ -89,11 +105,46 @@ int stack_probe_load_cpu(const uint64_t *params, int nparams, int *fds)
 		p->rodata->stack_config.record_times = 1;
 		bpf_map__set_max_entries(p->maps.sample_times, SAMPLE_TIMES_RING_BYTES);
 	}
-	int n = load(p->skeleton, "profiler", p->progs.on_cpu_sample, fds);
+	bpf_program__set_autoload(p->progs.name_ksyms, ksym_iter);
+	if (ksym_iter)
+		bpf_map__set_max_entries(p->maps.ksym_slots, KSYMS_ITER_SLOTS);
+	return 0;
+}
+
+int stack_probe_load_cpu(const uint64_t *params, int nparams, int *fds)
+{
+	if (nparams != STACK_NPARAMS)
+		return -GLIMPSE_EXIT_USAGE;
+	/* A one-shot profile's kernel frames are named by the kallsyms iterator where the kernel
+	 * has one (a continuous profile reads every name once, from /proc/kallsyms); if the kernel
+	 * refuses it, the object is loaded again without it (names then come from the file). */
+	bool ksym_iter =
+		params[STACK_PARAM_KERNEL] && !params[STACK_PARAM_CONTINUOUS] && kernel_has_ksym_iter();
+	struct profile_bpf *p;
+	int err = open_cpu(params, ksym_iter, &p);
+	cpu_loaded = p;
+	if (err)
+		return err;
+	err = bpf_object__load_skeleton(p->skeleton);
+	if (err && ksym_iter) {
+		log_debug("the kallsyms iterator did not load: kernel frames named from /proc/kallsyms");
+		profile_bpf__destroy(p);
+		ksym_iter = false;
+		err = open_cpu(params, false, &p);
+		cpu_loaded = p;
+		if (err)
+			return err;
+		err = bpf_object__load_skeleton(p->skeleton);
+	}
+	int n = hand_out(err, p->skeleton, "profiler", p->progs.on_cpu_sample, fds);
 	if (n < 0)
 		return n;
 	fds[STACK_FD_GO_CALLS] = bpf_map__fd(p->maps.go_calls);
 	fds[STACK_FD_SAMPLE_TIMES] = bpf_map__fd(p->maps.sample_times);
+	fds[STACK_FD_KSYM_SLOTS] = bpf_map__fd(p->maps.ksym_slots);
+	/* Without the iterator the slot is filled with the slots map: the session's attempt to
+	 * link it as an iterator fails and it names kernel frames from /proc/kallsyms. */
+	fds[STACK_FD_KSYM_ITER] = ksym_iter ? bpf_program__fd(p->progs.name_ksyms) : fds[STACK_FD_KSYM_SLOTS];
 	return STACK_NFDS_CPU;
 }
 

@@ -28,6 +28,8 @@ enum stack_probe_fd {
 	STACK_NFDS_OFFCPU,
 	STACK_FD_GO_CALLS = STACK_NFDS_OFFCPU, /* CPU only: pid → the Go tracer's calls map */
 	STACK_FD_SAMPLE_TIMES,		       /* CPU only: each sample's time (record_times) */
+	STACK_FD_KSYM_SLOTS,		       /* CPU only: the kallsyms iterator's slots */
+	STACK_FD_KSYM_ITER, /* CPU only: that iterator (profile/kallsyms_iter.h), or not a program */
 	STACK_NFDS_CPU,
 	STACK_NFDS_MAX = STACK_NFDS_CPU,
 };

@@ -286,6 +286,8 @@ int stack_profile_build(struct symbolizer *syms, bool owns_syms, struct kernel_n
 	if (sp && !kn) {
 		sp->owns_kn = true;
 		kn = kernel_names_new("/proc/kallsyms", false);
+		if (kn)
+			kernel_names_use_iterator(kn, rc->ksym_iter, rc->ksym_slots);
 	}
 	if (!sp || !kn) {
 		if (owns_syms)

@@ -30,6 +30,7 @@ struct raw_counts {
 	int64_t t0, t1; /* wall clock, ns since the epoch */
 	struct profiler_stats stats;
 	struct unwind_table_stats tables; /* the unwind tables loaded so far (unwind_tables.h) */
+	int ksym_iter, ksym_slots;	  /* the kallsyms iterator (kallsyms_iter.h), -1: none */
 };
 
 /* Symbolizes rc (the user stacks' skipped callers put back) into a profile. The profile's

@@ -402,7 +402,9 @@ int stack_profiler_run(const struct profiler_opts *opts, const struct stack_back
 	int rc = session_start(opts, backend, &s);
 	if (rc)
 		return rc;
-	struct raw_counts raw = { .t0 = s->cut_ns };
+	struct raw_counts raw = { .t0 = s->cut_ns,
+				  .ksym_iter = map_fd(s, STACK_FD_KSYM_ITER),
+				  .ksym_slots = map_fd(s, STACK_FD_KSYM_SLOTS) };
 	poll_until_done(s);
 	raw.t1 = (int64_t)clock_real_ns();
 	detach(s);
@@ -448,7 +450,9 @@ int stack_session_cut(struct stack_session *s, struct stack_profile **out)
 	if (bpf_map_update_elem(map_fd(s, STACK_FD_GENERATION), &zero, &next, BPF_ANY))
 		return -errno;
 	s->gen = next;
-	struct raw_counts raw = { .t0 = s->cut_ns, .t1 = (int64_t)clock_real_ns() };
+	struct raw_counts raw = {
+		.t0 = s->cut_ns, .t1 = (int64_t)clock_real_ns(), .ksym_iter = -1, .ksym_slots = -1
+	};
 	s->cut_ns = raw.t1;
 	usleep(FLIP_SETTLE_US);
 	ring_buffer__consume(s->rb); /* processes first seen in the interval */
