@@ -23,8 +23,9 @@ SECRET = "s3cret-pool-pw"
 SYSTEM = {"sqlite": "sqlite", "postgres": "postgresql"}
 # Longer than glimpse's reading is shared between the observers of one scrape (sql_pools.c).
 READING_CACHE_S = 0.15
-# Detaching ~40 uprobes takes the kernel 8-12 s on this VM when it is loaded (measured at load
-# 7 on 2 cores): not what these tests measure, so they allow it.
+# Detaching ~40 uprobes one perf event at a time took the kernel 8-12 s on this VM when it was
+# loaded (load 7 on 2 cores); Linux 6.10+ detaches them in one step (base/uprobe_multi.h), older
+# kernels still one at a time: not what these tests measure, so they allow it.
 STOP_TIMEOUT_S = 60
 
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/bpf_read.h"
+#include "base/uprobe_multi.h"
 #include "cli/exit_codes.h"
 #include "gotrace.skel.h"
 #include "base/log.h"
@@ -16,10 +17,22 @@
 #define MAX_LINKS \
 	((GO_NR_HOOKS + GRPC_NR_HOOKS) * (1 + GO_HOOK_MAX_RETS) + GOTRACE_NR_POOLED + 2) /* + router probes */
 
+/* A probe to attach: attach_one lists them in the order they must begin to fire; attach_all
+ * makes them one uprobe_multi link per program, in the order each program first appears. */
+struct go_probe {
+	struct bpf_program *prog;
+	uint64_t offset;
+};
+
 struct go_tracer {
 	struct gotrace_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[MAX_LINKS];
+	struct go_probe probes[MAX_LINKS];
+	int nprobes;
+	bool multi;		  /* uprobe_multi_usable: the probes are uprobe_multi links */
+	int multi_fds[MAX_LINKS]; /* uprobe_multi links, in attach order */
+	int nmulti;
+	struct bpf_link *links[MAX_LINKS]; /* perf-event uprobes (!multi) */
 	int nlinks;
 	go_event_fn fn;
 	void *ctx;
@@ -38,11 +51,47 @@ static int on_event(void *ctx, void *data, size_t len)
 static int attach_one(struct go_tracer *tr, struct bpf_program *prog, const struct go_target *t,
 		      uint64_t offset)
 {
-	struct bpf_link *link = bpf_program__attach_uprobe(prog, false, tr->shared || !t->pid ? -1 : t->pid,
-							   t->binary, offset);
-	if (!link)
-		return -errno;
-	tr->links[tr->nlinks++] = link;
+	(void)t;
+	if (tr->nprobes >= MAX_LINKS)
+		return -E2BIG;
+	tr->probes[tr->nprobes++] = (struct go_probe){ prog, offset };
+	return 0;
+}
+
+/* One perf event per probe, in the listed order (kernels before 6.10, see uprobe_multi.h). */
+static int attach_each(struct go_tracer *tr, const struct go_target *t, pid_t pid)
+{
+	for (int i = 0; i < tr->nprobes; i++) {
+		struct bpf_link *link = bpf_program__attach_uprobe(tr->probes[i].prog, false, pid, t->binary,
+								   tr->probes[i].offset);
+		if (!link)
+			return -errno;
+		tr->links[tr->nlinks++] = link;
+	}
+	return 0;
+}
+
+static int attach_all(struct go_tracer *tr, const struct go_target *t)
+{
+	pid_t pid = tr->shared || !t->pid ? -1 : t->pid;
+	if (!tr->multi)
+		return attach_each(tr, t, pid);
+	uint64_t offsets[MAX_LINKS];
+	bool done[MAX_LINKS] = { false };
+	for (int i = 0; i < tr->nprobes; i++) {
+		if (done[i])
+			continue;
+		uint32_t n = 0;
+		for (int j = i; j < tr->nprobes; j++)
+			if (tr->probes[j].prog == tr->probes[i].prog) {
+				offsets[n++] = tr->probes[j].offset;
+				done[j] = true;
+			}
+		int fd = uprobe_multi_attach(tr->probes[i].prog, t->binary, offsets, n, pid);
+		if (fd < 0)
+			return fd;
+		tr->multi_fds[tr->nmulti++] = fd;
+	}
 	return 0;
 }
 
@@ -153,6 +202,11 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 	tr->skel->rodata->filter_pids = opts->shared;
 	tr->skel->rodata->tracing = opts->tracing;
 	tr->skel->rodata->map_layout = t->map_layout;
+	tr->multi = uprobe_multi_usable();
+	struct bpf_program *prog;
+	bpf_object__for_each_program (prog, tr->skel->obj)
+		if (tr->multi)
+			uprobe_multi_prepare(prog);
 	err = gotrace_bpf__load(tr->skel);
 	if (err) {
 		log_error("cannot load the Go tracer's BPF programs: %s (run with -v for the verifier log)",
@@ -208,6 +262,8 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 		err = attach_one(tr, p->h2_handler_back, t, t->xnet_hooks[XNET_HOOK_H2_BACK].entry_offset);
 	if (!err && t->xnet_hooks[XNET_HOOK_H2_CALL].found)
 		err = attach_one(tr, p->h2_handler_call, t, t->xnet_hooks[XNET_HOOK_H2_CALL].entry_offset);
+	if (!err)
+		err = attach_all(tr, t);
 	if (err) {
 		if (t->pid && access(t->binary, F_OK) != 0) {
 			log_error("process %d exited while glimpse was attaching", (int)t->pid);
@@ -313,7 +369,7 @@ uint64_t go_tracer_probe_hits(const struct go_tracer *tr)
 
 int go_tracer_probe_count(const struct go_tracer *tr)
 {
-	return tr->nlinks;
+	return tr->nprobes;
 }
 
 void go_tracer_stop(struct go_tracer *tr)
@@ -321,6 +377,9 @@ void go_tracer_stop(struct go_tracer *tr)
 	if (!tr)
 		return;
 	/* Entries first, so no new request starts being tracked while returns are detached. */
+	for (int i = tr->nmulti - 1; i >= 0; i--)
+		close(tr->multi_fds[i]);
+	tr->nmulti = 0;
 	for (int i = tr->nlinks - 1; i >= 0; i--)
 		bpf_link__destroy(tr->links[i]);
 	tr->nlinks = 0;
