@@ -393,6 +393,43 @@ static __always_inline void send_data(const struct pt_regs *regs, const struct c
 		counter_inc(&counters, SOCKCAP_CTR_LOG_WRITES);
 }
 
+/* The capture entry of the current process (tgid) when it is watched and captures what need
+ * names: a hit, counted. NULL for every other process, after one bit for most. */
+static __always_inline const struct sockcap_pid *captured(__u32 tgid, __u32 need)
+{
+	if (!watched_test(&watched, tgid))
+		return NULL;
+	const struct sockcap_pid *p = bpf_map_lookup_elem(&pids, &tgid);
+	if (!p || !(p->capture & need))
+		return NULL;
+	counter_inc(&counters, SOCKCAP_CTR_HITS);
+	return p;
+}
+
+/* stdout and stderr are the log of a process whose logs are captured, whatever they are (a
+ * socket too): their bytes are never parsed as a protocol. */
+static __always_inline bool is_log_write(const struct sockcap_pid *p, int fd, long nr)
+{
+	return (p->capture & SOCKCAP_CAP_LOGS) && (fd == 1 || fd == 2) && (nr == NR_WRITE || nr == NR_WRITEV);
+}
+
+/* The call in the saved registers (fd, buffer, count), of p's process, sent with its bytes: on
+ * connection c, or (c NULL) as a log write. */
+static __always_inline void send_call(const struct pt_regs *regs, const struct sockcap_pid *p, __u64 pid_tgid,
+				      long nr, bool ingress, long ret, struct sockcap_conn *c)
+{
+	struct call_args a = {
+		.buf = regs->si,
+		.count = regs->dx,
+		.fd = (int)regs->di,
+		.nr = nr,
+		.root = p->root,
+		.ingress = ingress,
+		.go = !!(p->capture & SOCKCAP_CAP_GO),
+	};
+	send_data(regs, &a, pid_tgid >> 32, (__u32)pid_tgid, ret, c);
+}
+
 /* A socket call of a process: its data, when the call is one glimpse reads, on fd 1 or 2 not
  * already the log's, and moved bytes. The registers are the task's saved user ones: the system
  * call being made. */
@@ -400,12 +437,9 @@ static __always_inline int sock_call(struct sock *sk, int ret, int flags, bool i
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
-	if (!watched_test(&watched, tgid))
+	const struct sockcap_pid *p = captured(tgid, SOCKCAP_CAP_SOCKETS);
+	if (!p)
 		return 0;
-	const struct sockcap_pid *p = bpf_map_lookup_elem(&pids, &tgid);
-	if (!p || !(p->capture & SOCKCAP_CAP_SOCKETS))
-		return 0;
-	counter_inc(&counters, SOCKCAP_CTR_HITS);
 	/* Failed or empty calls carry nothing; bytes peeked at come again in a later read: seen
 	 * twice, a request would be queued twice and every later response paired with the request
 	 * before its own. */
@@ -416,25 +450,13 @@ static __always_inline int sock_call(struct sock *sk, int ret, int flags, bool i
 	if (!is_traced_nr(nr) || is_read_nr(nr) != ingress)
 		return 0;
 	int fd = (int)regs->di;
-	/* stdout and stderr are the log of a process whose logs are captured, whatever they are
-	 * (a socket too): its bytes are never parsed as a protocol. */
-	if ((p->capture & SOCKCAP_CAP_LOGS) && !ingress && (fd == 1 || fd == 2) &&
-	    (nr == NR_WRITE || nr == NR_WRITEV))
+	if (!ingress && is_log_write(p, fd, nr))
 		return 0;
 	struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
 	struct sockcap_conn *c = conn_get(&key, sk, bpf_get_socket_cookie(sk));
 	if (!c || (c->flags & SOCKCAP_CONN_SKIP))
 		return 0;
-	struct call_args a = {
-		.buf = regs->si,
-		.count = regs->dx,
-		.fd = fd,
-		.nr = nr,
-		.root = p->root,
-		.ingress = ingress,
-		.go = !!(p->capture & SOCKCAP_CAP_GO),
-	};
-	send_data(regs, &a, tgid, (__u32)pid_tgid, ret, c);
+	send_call(regs, p, pid_tgid, nr, ingress, ret, c);
 	return 0;
 }
 
@@ -498,24 +520,10 @@ int BPF_PROG(sockcap_logs, struct pt_regs *regs, long ret)
 	if (fd != 1 && fd != 2)
 		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
-	if (!watched_test(&watched, tgid))
+	const struct sockcap_pid *p = captured(pid_tgid >> 32, SOCKCAP_CAP_LOGS);
+	if (!p || ret <= 0)
 		return 0;
-	const struct sockcap_pid *p = bpf_map_lookup_elem(&pids, &tgid);
-	if (!p || !(p->capture & SOCKCAP_CAP_LOGS))
-		return 0;
-	counter_inc(&counters, SOCKCAP_CTR_HITS);
-	if (ret <= 0)
-		return 0;
-	struct call_args a = {
-		.buf = regs->si,
-		.count = regs->dx,
-		.fd = fd,
-		.nr = nr,
-		.root = p->root,
-		.go = !!(p->capture & SOCKCAP_CAP_GO),
-	};
-	send_data(regs, &a, tgid, (__u32)pid_tgid, ret, NULL);
+	send_call(regs, p, pid_tgid, nr, false, ret, NULL);
 	return 0;
 }
 

@@ -65,12 +65,9 @@ int BPF_PROG(sockcap_syscalls, struct pt_regs *regs, long ret)
 		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
-	if (!watched_test(&watched, tgid))
+	const struct sockcap_pid *p = captured(tgid, SOCKCAP_CAP_SOCKETS);
+	if (!p)
 		return 0;
-	const struct sockcap_pid *p = bpf_map_lookup_elem(&pids, &tgid);
-	if (!p || !(p->capture & SOCKCAP_CAP_SOCKETS))
-		return 0;
-	counter_inc(&counters, SOCKCAP_CTR_HITS);
 	int fd = (int)regs->di;
 	struct sockcap_conn_key key = { .tgid = tgid, .fd = fd };
 	switch (nr) {
@@ -94,10 +91,7 @@ int BPF_PROG(sockcap_syscalls, struct pt_regs *regs, long ret)
 	__u64 flags = nr == NR_RECVFROM ? regs->r10 : nr == NR_RECVMSG ? regs->dx : 0;
 	/* As at the tracepoints (sock_call): failed and empty calls, bytes peeked at, and the log's
 	 * writes are not a connection's. */
-	if (ret <= 0 || (flags & MSG_PEEK))
-		return 0;
-	if ((p->capture & SOCKCAP_CAP_LOGS) && !ingress && (fd == 1 || fd == 2) &&
-	    (nr == NR_WRITE || nr == NR_WRITEV))
+	if (ret <= 0 || (flags & MSG_PEEK) || (!ingress && is_log_write(p, fd, nr)))
 		return 0;
 	struct socket *sock = fd_socket(fd);
 	if (!sock)
@@ -105,16 +99,7 @@ int BPF_PROG(sockcap_syscalls, struct pt_regs *regs, long ret)
 	struct sockcap_conn *c = syscalls_conn_get(&key, sock);
 	if (!c || (c->flags & SOCKCAP_CONN_SKIP))
 		return 0;
-	struct call_args a = {
-		.buf = regs->si,
-		.count = regs->dx,
-		.fd = fd,
-		.nr = nr,
-		.root = p->root,
-		.ingress = ingress,
-		.go = !!(p->capture & SOCKCAP_CAP_GO),
-	};
-	send_data(regs, &a, tgid, (__u32)pid_tgid, ret, c);
+	send_call(regs, p, pid_tgid, nr, ingress, ret, c);
 	return 0;
 }
 

@@ -6,11 +6,8 @@ both. It must give what the tracepoints give: the Go service's requests as the u
 them, and every one of many short connections whose fd numbers the server's threads reuse
 (whose closes, seen at sys_exit after the fd is free again, must not end the connection that
 took the number). And glimpse says once which path it runs and what it costs."""
-import http.client
-import threading
-
 from conftest import metric_value, parse_prometheus, wait_for
-from test_sockcap_go import DURATION, REQUESTS, SOCKET_SERIES, by_status
+from test_sockcap_go import DURATION, REQUESTS, SOCKET_SERIES, by_status, short_connections
 
 SYSCALLS = {"GLIMPSE_SOCKET_SYSCALLS": "1"}
 SAID = "this kernel has no sock:sock_send_length tracepoint"
@@ -45,25 +42,5 @@ def test_syscalls_path_short_connections_from_many_clients(http_services, run_gl
     svc = http_services("httpsvc-1.26")
     g = run_glimpse("attach", "-p", str(svc.pid), "--no-live", "--capture", "socket", prometheus=True,
                     env=SYSCALLS, ready="capture=socket")
-    clients, each = 4, 2000
-    statuses = []
-
-    def client():
-        for _ in range(each):
-            c = http.client.HTTPConnection("127.0.0.1", svc.port, timeout=10)
-            c.request("GET", "/fast")
-            r = c.getresponse()
-            r.read()
-            c.close()
-            statuses.append(r.status)
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert statuses == [200] * (clients * each)
-    total = clients * each
-    assert wait_for(lambda: g.value(DURATION + "_count") == total), g.value(DURATION + "_count")
-    assert g.value("glimpse_socket_unanswered_total") == 0
+    short_connections(svc, g)
     assert g.stop() == 0
