@@ -17,7 +17,7 @@
 #define MAX_LINKS \
 	((GO_NR_HOOKS + GRPC_NR_HOOKS) * (1 + GO_HOOK_MAX_RETS) + GOTRACE_NR_POOLED + 2) /* + router probes */
 
-/* A probe to attach: attach_one lists them in the order they must begin to fire; attach_all
+/* A probe to attach: add_probe lists them in the order they must begin to fire; attach_all
  * makes them one uprobe_multi link per program, in the order each program first appears. */
 struct go_probe {
 	struct bpf_program *prog;
@@ -48,10 +48,8 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static int attach_one(struct go_tracer *tr, struct bpf_program *prog, const struct go_target *t,
-		      uint64_t offset)
+static int add_probe(struct go_tracer *tr, struct bpf_program *prog, uint64_t offset)
 {
-	(void)t;
 	if (tr->nprobes >= MAX_LINKS)
 		return -E2BIG;
 	tr->probes[tr->nprobes++] = (struct go_probe){ prog, offset };
@@ -95,11 +93,10 @@ static int attach_all(struct go_tracer *tr, const struct go_target *t)
 	return 0;
 }
 
-static int attach_returns(struct go_tracer *tr, const struct go_hook *h, struct bpf_program *leave,
-			  const struct go_target *t)
+static int attach_returns(struct go_tracer *tr, const struct go_hook *h, struct bpf_program *leave)
 {
 	for (uint32_t i = 0; h->found && i < h->nrets; i++) {
-		int err = attach_one(tr, leave, t, h->ret_offsets[i]);
+		int err = add_probe(tr, leave, h->ret_offsets[i]);
 		if (err)
 			return err;
 	}
@@ -107,17 +104,13 @@ static int attach_returns(struct go_tracer *tr, const struct go_hook *h, struct 
 }
 
 static int attach_hook(struct go_tracer *tr, const struct go_hook *h, struct bpf_program *enter,
-		       struct bpf_program *leave, const struct go_target *t)
+		       struct bpf_program *leave)
 {
 	if (!h->found)
 		return 0;
 	/* Returns first: a request that starts while we attach then never leaves a dangling entry. */
-	for (uint32_t i = 0; i < h->nrets; i++) {
-		int err = attach_one(tr, leave, t, h->ret_offsets[i]);
-		if (err)
-			return err;
-	}
-	return attach_one(tr, enter, t, h->entry_offset);
+	int err = attach_returns(tr, h, leave);
+	return err ? err : add_probe(tr, enter, h->entry_offset);
 }
 
 /* gRPC's hooks (grpc_target.h): entries only, but newClientStream's RETs too. */
@@ -135,14 +128,14 @@ static int attach_grpc(struct go_tracer *tr, const struct go_target *t)
 	int err = 0;
 	/* The ends first: a call that starts while we attach then never leaves a dangling entry. */
 	if (t->grpc_hooks[GRPC_HOOK_STATUS].found)
-		err = attach_one(tr, p->grpc_server_status, t, t->grpc_hooks[GRPC_HOOK_STATUS].entry_offset);
+		err = add_probe(tr, p->grpc_server_status, t->grpc_hooks[GRPC_HOOK_STATUS].entry_offset);
 	if (!err && t->grpc_hooks[GRPC_HOOK_FINISH].found)
-		err = attach_one(tr, p->grpc_client_finish, t, t->grpc_hooks[GRPC_HOOK_FINISH].entry_offset);
+		err = add_probe(tr, p->grpc_client_finish, t->grpc_hooks[GRPC_HOOK_FINISH].entry_offset);
 	if (!err)
-		err = attach_returns(tr, &t->grpc_hooks[GRPC_HOOK_CLIENT], p->grpc_client_created, t);
+		err = attach_returns(tr, &t->grpc_hooks[GRPC_HOOK_CLIENT], p->grpc_client_created);
 	for (int i = 0; i < GRPC_NR_HOOKS && !err; i++)
 		if (t->grpc_hooks[i].found && i != GRPC_HOOK_STATUS && i != GRPC_HOOK_FINISH)
-			err = attach_one(tr, enter[i], t, t->grpc_hooks[i].entry_offset);
+			err = add_probe(tr, enter[i], t->grpc_hooks[i].entry_offset);
 	return err;
 }
 
@@ -237,31 +230,31 @@ int go_tracer_start(const struct go_target *t, const struct go_tracer_opts *opts
 	for (int i = 0; i < GO_NR_HOOKS && !err; i++)
 		if (i == GO_HOOK_SPAWN)
 			err = opts->lineage && t->offsets.g_m >= 0 && t->offsets.m_curg >= 0
-				      ? attach_returns(tr, &t->hooks[i], progs[i][1], t)
+				      ? attach_returns(tr, &t->hooks[i], progs[i][1])
 				      : 0;
 		else
-			err = attach_hook(tr, &t->hooks[i], progs[i][0], progs[i][1], t);
+			err = attach_hook(tr, &t->hooks[i], progs[i][0], progs[i][1]);
 	/* Router templates: one probe per router (gotrace_router.bpf.h). */
 	for (int i = 0; i < GOTRACE_NR_POOLED && !err; i++)
 		if (t->routers.put_site[i])
-			err = attach_one(tr, p->router_pool_put, t, t->routers.put_site[i]);
+			err = add_probe(tr, p->router_pool_put, t->routers.put_site[i]);
 	if (!err && t->routers.mux_route)
-		err = attach_one(tr, p->router_mux_route, t, t->routers.mux_route);
+		err = add_probe(tr, p->router_mux_route, t->routers.mux_route);
 	if (!err && t->routers.httprouter)
-		err = attach_one(tr, p->router_httprouter, t, t->routers.httprouter);
+		err = add_probe(tr, p->router_httprouter, t->routers.httprouter);
 	if (!err)
 		err = attach_grpc(tr, t);
 	/* x/net/http2's server: its end first, as above. */
 	if (!err && t->xnet_hooks[XNET_HOOK_DONE].found)
-		err = attach_one(tr, p->xnet_server_done, t, t->xnet_hooks[XNET_HOOK_DONE].entry_offset);
+		err = add_probe(tr, p->xnet_server_done, t->xnet_hooks[XNET_HOOK_DONE].entry_offset);
 	if (!err && t->xnet_hooks[XNET_HOOK_RUN].found)
-		err = attach_one(tr, p->xnet_server_enter, t, t->xnet_hooks[XNET_HOOK_RUN].entry_offset);
+		err = add_probe(tr, p->xnet_server_enter, t->xnet_hooks[XNET_HOOK_RUN].entry_offset);
 	if (!err && t->xnet_hooks[XNET_HOOK_WRAP].found)
-		err = attach_one(tr, p->xnet_serve_conn, t, t->xnet_hooks[XNET_HOOK_WRAP].entry_offset);
+		err = add_probe(tr, p->xnet_serve_conn, t->xnet_hooks[XNET_HOOK_WRAP].entry_offset);
 	if (!err && t->xnet_hooks[XNET_HOOK_H2_BACK].found)
-		err = attach_one(tr, p->h2_handler_back, t, t->xnet_hooks[XNET_HOOK_H2_BACK].entry_offset);
+		err = add_probe(tr, p->h2_handler_back, t->xnet_hooks[XNET_HOOK_H2_BACK].entry_offset);
 	if (!err && t->xnet_hooks[XNET_HOOK_H2_CALL].found)
-		err = attach_one(tr, p->h2_handler_call, t, t->xnet_hooks[XNET_HOOK_H2_CALL].entry_offset);
+		err = add_probe(tr, p->h2_handler_call, t->xnet_hooks[XNET_HOOK_H2_CALL].entry_offset);
 	if (!err)
 		err = attach_all(tr, t);
 	if (err) {

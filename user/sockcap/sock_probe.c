@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sockcap/sock_probe.h"
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -22,8 +23,14 @@ static bool socket_tracepoints(void)
 	const char *force = getenv(SOCKET_SYSCALLS_ENV);
 	if (force && *force && strcmp(force, "0"))
 		return false;
-	return libbpf_find_vmlinux_btf_id("sock_send_length", BPF_TRACE_RAW_TP) > 0 &&
-	       libbpf_find_vmlinux_btf_id("sock_recv_length", BPF_TRACE_RAW_TP) > 0;
+	/* One parse of the kernel's BTF (tens of ms) for both, not one each. */
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return false;
+	bool both = btf__find_by_name_kind(vmlinux, "btf_trace_sock_send_length", BTF_KIND_TYPEDEF) > 0 &&
+		    btf__find_by_name_kind(vmlinux, "btf_trace_sock_recv_length", BTF_KIND_TYPEDEF) > 0;
+	btf__free(vmlinux);
+	return both;
 }
 
 int sock_probe_load(const uint64_t *params, int nparams, int *fds)
