@@ -27,7 +27,6 @@ struct sock_tracer {
 	struct watched watched; /* the probe's bitmap of the tgids in its pids map */
 	int logs_link;		/* the logs program's attachment, -1 while no target's logs are read */
 	int logs_targets;	/* targets whose logs are read */
-	bool syscalls;		/* socket calls read at sys_exit: no socket tracepoints */
 	struct ring_buffer *rb;
 	sock_event_fn fn;
 	void *ctx;
@@ -50,11 +49,6 @@ static bool same_link(int a, int b)
 	return !bpf_obj_get_info_by_fd(a, &ia, &la) && !bpf_obj_get_info_by_fd(b, &ib, &lb) && ia.id == ib.id;
 }
 
-bool sock_tracer_reads_syscalls(const struct sock_tracer *t)
-{
-	return t && t->syscalls;
-}
-
 int sock_tracer_start(sock_event_fn fn, void *ctx, const struct sock_go_maps *go, struct sock_tracer **out)
 {
 	struct sock_tracer *t = calloc(1, sizeof(*t));
@@ -72,8 +66,7 @@ int sock_tracer_start(sock_event_fn fn, void *ctx, const struct sock_go_maps *go
 	int rc = bpf_child_load(SOCK_PROBE_NAME, params, SOCK_NPARAMS, t->fds, SOCK_NFDS);
 	if (rc)
 		goto fail;
-	t->syscalls = same_link(t->fds[SOCK_FD_LINKS], t->fds[SOCK_FD_LINKS + 1]);
-	if (t->syscalls)
+	if (same_link(t->fds[SOCK_FD_LINKS], t->fds[SOCK_FD_LINKS + 1]))
 		log_warn("this kernel has no sock:sock_send_length tracepoint (Linux 6.3+): socket capture "
 			 "reads every system call's exit instead, which costs every process of the machine "
 			 "about 0.2 us a system call while glimpse runs");

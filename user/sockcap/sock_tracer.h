@@ -7,7 +7,6 @@
 #ifndef GLIMPSE_SOCKCAP_SOCK_TRACER_H
 #define GLIMPSE_SOCKCAP_SOCK_TRACER_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -45,9 +44,6 @@ int sock_tracer_add_ring(struct sock_tracer *t, int map_fd, int (*fn)(void *ctx,
 			 void *ctx);
 /* Delivers queued events to fn; waits up to timeout_ms for more. Events handled or -errno. */
 int sock_tracer_poll(struct sock_tracer *t, int timeout_ms);
-/* Whether socket calls are read at sys_exit (a kernel without the socket tracepoints, or
- * GLIMPSE_SOCKET_SYSCALLS set): every system call of the machine pays then. */
-bool sock_tracer_reads_syscalls(const struct sock_tracer *t);
 /* A kernel-side counter, summed over CPUs. */
 uint64_t sock_tracer_counter(const struct sock_tracer *t, enum sockcap_counter which);
 /* Detaches (the processes stop paying at once), drains what is queued, frees. */
